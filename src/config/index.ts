@@ -1,0 +1,2 @@
+// Public entry of the configuration module (implementation lands with the parser).
+export type * from './types.js';

@@ -1,0 +1,133 @@
+// The resolved configuration: what the conf file means once parsed, validated, merged
+// (inner blocks inherit from outer ones) and frozen. Every other module reads only this.
+
+export const PHASES = [
+  'init', 'init_worker', 'set', 'rewrite', 'access', 'content', 'header_filter', 'body_filter', 'log',
+] as const;
+export type PhaseName = (typeof PHASES)[number];
+
+/** Where a directive stands, for messages that end `in FILE:LINE`. */
+export interface SourceRef {
+  readonly file: string;
+  readonly line: number;
+}
+
+/** One `<phase>_by_js_block { ... }` or `<phase>_by_js_file path;`. */
+export interface HandlerSpec {
+  readonly phase: PhaseName;
+  readonly source: 'block' | 'file';
+  /** Inline JS/TS of a block. */
+  readonly code?: string;
+  /** Line of the conf where the block's first code line stands (for stack traces). */
+  readonly codeLine?: number;
+  /** Absolute path of a handler file. */
+  readonly path?: string;
+  readonly ref: SourceRef;
+  /** set_by_js only: the variable it sets (without `$`) and its extra arguments (ngx.arg). */
+  readonly variable?: string;
+  readonly args?: readonly string[];
+}
+
+export interface ListenSpec {
+  readonly host: string; // '' = all addresses
+  readonly port: number;
+  readonly defaultServer: boolean;
+  readonly ref: SourceRef;
+}
+
+export interface ServerName {
+  readonly kind: 'exact' | 'wildcard_start' | 'wildcard_end' | 'regex';
+  /** The name as written (lower-cased for exact and wildcards). */
+  readonly value: string;
+  readonly regex?: RegExp;
+}
+
+/**
+ * nginx's rewrite-module script, run in order in the rewrite phase (server level: before the
+ * location is found; location level: after). `value`/`text` are templates with `$var`s.
+ */
+export type RewriteOp =
+  | { readonly op: 'set'; readonly variable: string; readonly value: string; readonly ref: SourceRef }
+  | { readonly op: 'set_by_js'; readonly handler: HandlerSpec }
+  | { readonly op: 'return'; readonly code: number; readonly text?: string; readonly ref: SourceRef };
+
+export type AccessLogSpec = { readonly path: string; readonly format: string } | 'off';
+
+export interface LocationConf {
+  /** '' prefix, '=' exact, '^~' prefix without regex, '~' / '~*' regex, '@' named. */
+  readonly modifier: '' | '=' | '^~' | '~' | '~*' | '@';
+  readonly pattern: string;
+  readonly regex?: RegExp;
+  readonly ref: SourceRef;
+  /** Nested locations, in conf order. */
+  readonly locations: readonly LocationConf[];
+  /** Rewrite-module ops written in this location itself (not inherited, as in nginx). */
+  readonly rewriteOps: readonly RewriteOp[];
+  /** Effective phase handlers: this block's own, else the nearest enclosing block's. */
+  readonly handlers: Readonly<Partial<Record<PhaseName, HandlerSpec>>>;
+  readonly root: string;
+  readonly index: readonly string[];
+  readonly defaultType: string;
+  readonly accessLog: readonly AccessLogSpec[];
+  readonly clientMaxBodySize: number; // bytes, 0 = unlimited
+  readonly keepaliveTimeout: number; // ms
+  readonly jsCodeCache: boolean;
+}
+
+export interface ServerConf {
+  readonly ref: SourceRef;
+  readonly listen: readonly ListenSpec[];
+  readonly serverNames: readonly ServerName[];
+  /** Server-level rewrite ops, run before the location is found. */
+  readonly rewriteOps: readonly RewriteOp[];
+  readonly locations: readonly LocationConf[];
+  readonly namedLocations: ReadonlyMap<string, LocationConf>;
+  /** The server block's own settings, used when no location matches (as nginx does). */
+  readonly defaults: LocationConf;
+  /** Variables declared anywhere in this server by `set` or `set_by_js` (names without `$`). */
+  readonly declaredVariables: ReadonlySet<string>;
+}
+
+export interface FfiPluginConf {
+  readonly name: string;
+  /** Library name (`echo` → libecho.so on ffi_library_path) or a path. */
+  readonly library: string;
+  readonly config: string | null;
+  readonly kind: 'runtime' | 'function';
+  /** function libraries: the exported symbol to call. */
+  readonly symbol?: string;
+  readonly format: 'raw' | 'string' | 'json' | 'msgpack';
+  readonly maxQueue: number;
+  readonly timeoutMs: number;
+  readonly ref: SourceRef;
+}
+
+export type LogLevel = 'debug' | 'info' | 'notice' | 'warn' | 'error' | 'crit' | 'alert' | 'emerg';
+
+export interface ErrorLogSpec {
+  readonly path: string; // absolute, or 'stderr'
+  readonly level: LogLevel;
+}
+
+export interface HttpConf {
+  readonly servers: readonly ServerConf[];
+  /** `combined` is always present. */
+  readonly logFormats: ReadonlyMap<string, string>;
+}
+
+export interface MainConf {
+  /** Absolute path of the main conf file and the prefix (-p). */
+  readonly file: string;
+  readonly prefix: string;
+  readonly workerProcesses: number;
+  readonly errorLog: readonly ErrorLogSpec[];
+  readonly pid: string;
+  readonly daemon: boolean;
+  readonly workerConnections: number;
+  readonly http: HttpConf | null;
+  readonly init?: HandlerSpec;
+  readonly initWorker?: HandlerSpec;
+  readonly jsPackagePath: readonly string[];
+  readonly ffiLibraryPath: readonly string[];
+  readonly ffiPlugins: ReadonlyMap<string, FfiPluginConf>;
+}

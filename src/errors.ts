@@ -1,0 +1,69 @@
+// Every error tresty raises has a stable code, defined here and only here.
+// Match on `err.code`: it survives crossing a thread or process boundary where the class does not.
+// docs/errors.md lists each code; test/errors.test.ts keeps the two in step.
+
+export const ErrorCodes = {
+  // configuration
+  TRESTY_ERR_CONF_SYNTAX: 'the conf file is not valid nginx syntax',
+  TRESTY_ERR_CONF_UNKNOWN_DIRECTIVE: 'a directive tresty does not know',
+  TRESTY_ERR_CONF_NOT_ALLOWED: 'a directive used in a block where it is not allowed',
+  TRESTY_ERR_CONF_ARGS: 'a directive with the wrong number of arguments',
+  TRESTY_ERR_CONF_DUPLICATE: 'a directive given twice where only one is allowed',
+  TRESTY_ERR_CONF_VALUE: 'a directive argument with an invalid value',
+  TRESTY_ERR_CONF_OPEN: 'a conf or included file that cannot be read',
+  TRESTY_ERR_CONF_HANDLER: 'a handler file or block that fails to load or compile',
+  // process control
+  TRESTY_ERR_CLI_USAGE: 'a command line tresty does not understand',
+  TRESTY_ERR_PID: 'the pid file is missing or names no running master',
+  TRESTY_ERR_LISTEN: 'a listen socket that cannot be opened',
+  // request handling
+  TRESTY_ERR_HANDLER: 'a handler threw while serving a request',
+  TRESTY_ERR_API_DISABLED: 'an ngx API called in a phase where it is not allowed',
+  TRESTY_ERR_API_ARGS: 'an ngx API called with invalid arguments',
+  TRESTY_ERR_VAR_UNDECLARED: 'writing an ngx.var variable that was never declared',
+  TRESTY_ERR_HEADERS_SENT: 'changing status or headers after they were sent',
+  TRESTY_ERR_BODY_TOO_LARGE: 'a request body larger than client_max_body_size',
+  TRESTY_ERR_SUBREQUEST: 'a subrequest that cannot be run',
+  // FFI
+  TRESTY_ERR_FFI_UNAVAILABLE: 'the native host library was not built',
+  TRESTY_ERR_FFI_NOT_FOUND: 'a plugin library not found on the search path',
+  TRESTY_ERR_FFI_SYMBOL: 'a plugin library without the symbol it needs',
+  TRESTY_ERR_FFI_INIT: 'libffi_init returned non-zero',
+  TRESTY_ERR_FFI_QUEUE_FULL: 'more calls in flight than max_queue allows',
+  TRESTY_ERR_FFI_TIMEOUT: 'a call that got no answer within its timeout',
+  TRESTY_ERR_FFI_RUNTIME: 'the runtime answered with rc != 0',
+  TRESTY_ERR_FFI_UNLOADED: 'a call to a plugin that was unloaded',
+  TRESTY_ERR_FFI_ENCODE: 'a request that the plugin format cannot encode',
+  TRESTY_ERR_FFI_DECODE: 'a response that the plugin format cannot decode',
+  TRESTY_ERR_FFI_ABORTED: 'a call abandoned because its request went away',
+  // rack
+  TRESTY_ERR_RACK_NO_RESPONSE: 'a middleware that returned no response',
+} as const;
+
+export type ErrorCode = keyof typeof ErrorCodes;
+
+export class TrestyError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = 'TrestyError';
+  }
+}
+
+/** An error a conf problem raises: nginx's `[emerg]` text, ending `in FILE:LINE`. */
+export class ConfError extends TrestyError {
+  readonly file: string;
+  readonly line: number;
+  constructor(code: ErrorCode, message: string, file: string, line: number) {
+    super(code, `${message} in ${file}:${line}`);
+    this.file = file;
+    this.line = line;
+    this.name = 'ConfError';
+  }
+}
+
+export function isTrestyError(e: unknown): e is TrestyError {
+  return typeof e === 'object' && e !== null && typeof (e as { code?: unknown }).code === 'string'
+    && ((e as { code: string }).code in ErrorCodes);
+}

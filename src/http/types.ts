@@ -1,0 +1,38 @@
+// The seam between the HTTP layer (node:http today) and the request pipeline.
+// Only src/http/ knows node:http; the phases see an HttpExchange, so a faster parser
+// can replace node:http later without touching them.
+
+import type { ServerConf } from '../config/types.js';
+
+export interface HttpExchange {
+  readonly method: string;
+  /** The request target as received (`/a/b?x=1`). */
+  readonly url: string;
+  readonly httpVersion: string; // '1.1'
+  /** Lower-cased header names; repeated headers as arrays (node's shape). */
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  /** Header names and values as received, in order: [name, value, name, value, ...]. */
+  readonly rawHeaders: readonly string[];
+  readonly scheme: 'http' | 'https';
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly localAddress: string;
+  readonly localPort: number;
+  /** The request body, read lazily; consuming it twice is an error. */
+  readonly body: AsyncIterable<Uint8Array>;
+  /** True once the client went away before the response ended. */
+  readonly aborted: boolean;
+  onAbort(cb: () => void): void;
+
+  // The response. Header names keep the case given; values may repeat.
+  readonly headersSent: boolean;
+  writeHead(status: number, headers: ReadonlyArray<readonly [string, string]>): void;
+  /** Resolves when the chunk may be followed by another (back-pressure). */
+  write(chunk: Uint8Array | string): Promise<void> | void;
+  end(chunk?: Uint8Array | string): void;
+  /** Bytes of body sent so far (for $body_bytes_sent). */
+  readonly bytesSent: number;
+}
+
+/** What the worker's pipeline exposes to the HTTP layer: one call per request. */
+export type RequestHandler = (ex: HttpExchange, server: ServerConf) => void;

@@ -1,0 +1,3 @@
+// Public library entry: types users import in handler files.
+export type * from './config/types.js';
+export { ErrorCodes, TrestyError, type ErrorCode } from './errors.js';
