@@ -16,6 +16,9 @@ export const ErrorCodes = {
   TRESTY_ERR_CLI_USAGE: 'a command line tresty does not understand',
   TRESTY_ERR_PID: 'the pid file is missing or names no running master',
   TRESTY_ERR_LISTEN: 'a listen socket that cannot be opened',
+  TRESTY_ERR_LOG_OPEN: 'a log file that cannot be opened',
+  TRESTY_ERR_WORKER_START: 'a worker process that fails to start',
+  TRESTY_ERR_RELOAD: 'a reload whose new workers failed to start (the old ones keep serving)',
   // request handling
   TRESTY_ERR_HANDLER: 'a handler threw while serving a request',
   TRESTY_ERR_API_DISABLED: 'an ngx API called in a phase where it is not allowed',
