@@ -1,0 +1,273 @@
+/* libtresty_host.so: the native side of tresty's FFI rings (layout: tresty_ring.h). */
+#define _GNU_SOURCE
+#include "tresty_host.h"
+#include "tresty_ring.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define EXPORT __attribute__((visibility("default")))
+#define SPIN_TRIES 200 /* polls before a poller sleeps: a few microseconds */
+
+typedef struct tresty_tq {
+  uint8_t *mem;
+  uint32_t cap;
+  tr_ring sub, cmp;
+  int rfd, wfd;     /* doorbell pipe: JS reads rfd, completion producers write wfd */
+  int dead;         /* set by tresty_tq_detach */
+  int responding;   /* respond() calls past the dead check */
+  int64_t live;     /* tasks taken and not yet answered */
+  int64_t dropped;  /* responses freed because JS had gone */
+} tresty_tq;
+
+typedef struct tresty_task {
+  tresty_tq *q;
+  uint32_t id, len;
+  char *req;   /* points at heap or at data[] */
+  char *heap;  /* a large request, freed with the task */
+  char data[]; /* a small request, NUL-terminated */
+} tresty_task;
+
+static __thread char err_buf[256];
+
+static int fail(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(err_buf, sizeof err_buf, fmt, ap);
+  va_end(ap);
+  return -1;
+}
+
+EXPORT const char *tresty_last_error(void) { return err_buf; }
+
+static long futex(uint32_t *addr, int op, uint32_t val) {
+  return syscall(SYS_futex, addr, op, val, NULL, NULL, 0);
+}
+
+static inline void cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  __asm__ __volatile__("yield");
+#endif
+}
+
+EXPORT int tresty_tq_new(uint8_t *mem, uint32_t bytes, void **out_tq, int *out_fd) {
+  if (!mem || !out_tq || !out_fd) return fail("tresty_tq_new: NULL argument");
+  if (bytes < TR_HEADER_BYTES) return fail("ring memory too small (%u bytes)", bytes);
+  if (tr_load(mem, TR_MAGIC) != TR_MAGIC_VALUE || tr_load(mem, TR_VERSION) != TR_VERSION_VALUE)
+    return fail("ring header magic/version mismatch: rebuild the native host (npm run build)");
+  uint32_t cap = tr_load(mem, TR_CAPACITY);
+  if (tr_load(mem, TR_SLOT_BYTES) != TR_SLOT_SIZE)
+    return fail("ring slot size %u, host expects %u: rebuild the native host", tr_load(mem, TR_SLOT_BYTES),
+                TR_SLOT_SIZE);
+  if (cap == 0 || (cap & (cap - 1)) != 0 || (uint64_t)TR_TOTAL_BYTES((uint64_t)cap) > bytes)
+    return fail("ring capacity %u is not a power of two that fits %u bytes", cap, bytes);
+  tresty_tq *q = calloc(1, sizeof *q);
+  if (!q) return fail("out of memory");
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) {
+    free(q);
+    return fail("pipe2: %s", strerror(errno));
+  }
+  q->mem = mem;
+  q->cap = cap;
+  q->sub = (tr_ring){mem, TR_SUB_TAIL, TR_SUB_HEAD, TR_SUBMIT_OFFSET, cap};
+  q->cmp = (tr_ring){mem, TR_CMP_TAIL, TR_CMP_HEAD, TR_COMPLETION_OFFSET(cap), cap};
+  q->rfd = fds[0];
+  q->wfd = fds[1];
+  *out_tq = q;
+  *out_fd = fds[0];
+  return 0;
+}
+
+EXPORT int tresty_runtime_init(void *tq, void *init_fn, const char *cfg, int *out_rc) {
+  if (!tq || !init_fn || !out_rc) return fail("tresty_runtime_init: NULL argument");
+  char *copy = NULL;
+  if (cfg && !(copy = strdup(cfg))) return fail("out of memory");
+  /* lua-resty-ffi semantics: cfg is the host's and is freed once init returns. */
+  *out_rc = ((tresty_init_fn)init_fn)(copy, tq);
+  free(copy);
+  return 0;
+}
+
+EXPORT int tresty_tq_wake(void *tq) {
+  tresty_tq *q = tq;
+  if (!q) return fail("tresty_tq_wake: NULL tq");
+  __atomic_add_fetch(tr_u32(q->mem, TR_SUB_FUTEX), 1, __ATOMIC_SEQ_CST);
+  futex(tr_u32(q->mem, TR_SUB_FUTEX), FUTEX_WAKE_PRIVATE, INT32_MAX);
+  return 0;
+}
+
+/* Move one submitted request into a task the runtime owns until it responds. */
+static tresty_task *take_task(tresty_tq *q) {
+  uint32_t pos;
+  uint8_t *s = tr_take(&q->sub, &pos);
+  if (!s) return NULL;
+  uint32_t len, id;
+  memcpy(&len, s + TR_SLOT_LEN, 4);
+  memcpy(&id, s + TR_SLOT_ID, 4);
+  uint64_t ptr;
+  memcpy(&ptr, s + TR_SLOT_PTR, 8);
+  size_t inl = ptr ? 0 : len;
+  tresty_task *t = malloc(sizeof *t + inl + 1);
+  if (!t) abort(); /* no way to report it to a runtime that only knows poll() */
+  t->q = q;
+  t->id = id;
+  t->len = len;
+  t->heap = (char *)(uintptr_t)ptr;
+  if (ptr) {
+    t->req = t->heap;
+  } else {
+    memcpy(t->data, s + TR_SLOT_DATA, inl);
+    t->data[inl] = 0;
+    t->req = t->data;
+  }
+  tr_release(&q->sub, s, pos);
+  __atomic_add_fetch(&q->live, 1, __ATOMIC_SEQ_CST);
+  return t;
+}
+
+EXPORT void *ngx_http_lua_ffi_task_poll(void *tq) {
+  tresty_tq *q = tq;
+  if (!q) return NULL;
+  for (;;) {
+    for (int i = 0; i < SPIN_TRIES; i++) {
+      tresty_task *t = take_task(q);
+      if (t) return t;
+      if (tr_load(q->mem, TR_STATE) != TR_STATE_OPEN && tr_empty(&q->sub)) return NULL;
+      cpu_relax();
+    }
+    /* Eventcount: read the futex word, announce, re-check, then sleep on the old value. */
+    uint32_t v = tr_load(q->mem, TR_SUB_FUTEX);
+    __atomic_add_fetch(tr_u32(q->mem, TR_SUB_SLEEPERS), 1, __ATOMIC_SEQ_CST);
+    if (tr_empty(&q->sub) && tr_load(q->mem, TR_STATE) == TR_STATE_OPEN)
+      futex(tr_u32(q->mem, TR_SUB_FUTEX), FUTEX_WAIT_PRIVATE, v);
+    __atomic_sub_fetch(tr_u32(q->mem, TR_SUB_SLEEPERS), 1, __ATOMIC_SEQ_CST);
+  }
+}
+
+EXPORT char *ngx_http_lua_ffi_get_req(void *task, int *len) {
+  tresty_task *t = task;
+  if (len) *len = t ? (int)t->len : 0;
+  return t ? t->req : NULL;
+}
+
+static void ring_doorbell(tresty_tq *q) {
+  if (__atomic_exchange_n(tr_u32(q->mem, TR_JS_WAITING), 0, __ATOMIC_SEQ_CST) == 1) {
+    char b = 1;
+    ssize_t n = write(q->wfd, &b, 1); /* EAGAIN: a byte is already pending, which is enough */
+    (void)n;
+  }
+}
+
+/* Put a completion on the ring; JS admits at most CAP calls, so a free slot exists. */
+static int push_completion(tresty_tq *q, uint32_t id, int rc, char *rsp, uint32_t len) {
+  uint32_t pos;
+  uint8_t *s;
+  for (long spins = 0; !(s = tr_claim(&q->cmp, &pos)); spins++) {
+    if (spins > 1000000) return -1; /* a broken invariant: drop rather than hang a runtime */
+    sched_yield();
+  }
+  int32_t rc32 = rc;
+  memcpy(s + TR_SLOT_ID, &id, 4);
+  memcpy(s + TR_SLOT_RC, &rc32, 4);
+  memcpy(s + TR_SLOT_LEN, &len, 4);
+  uint64_t ptr = 0;
+  if (len <= TR_INLINE_MAX) {
+    if (len) memcpy(s + TR_SLOT_DATA, rsp, len);
+    free(rsp);
+  } else {
+    ptr = (uint64_t)(uintptr_t)rsp; /* JS copies it out with tresty_buf_take */
+  }
+  memcpy(s + TR_SLOT_PTR, &ptr, 8);
+  tr_publish(s, pos);
+  return 0;
+}
+
+EXPORT void ngx_http_lua_ffi_respond(void *task, int rc, char *rsp, int rsp_len) {
+  tresty_task *t = task;
+  if (!t) {
+    free(rsp);
+    return;
+  }
+  tresty_tq *q = t->q;
+  uint32_t len = 0;
+  if (rsp) len = rsp_len > 0 ? (uint32_t)rsp_len : (uint32_t)strlen(rsp);
+  __atomic_add_fetch(&q->responding, 1, __ATOMIC_SEQ_CST);
+  if (__atomic_load_n(&q->dead, __ATOMIC_SEQ_CST) || push_completion(q, t->id, rc, rsp, len) != 0) {
+    free(rsp);
+    __atomic_add_fetch(&q->dropped, 1, __ATOMIC_SEQ_CST);
+  } else {
+    ring_doorbell(q);
+  }
+  __atomic_sub_fetch(&q->responding, 1, __ATOMIC_SEQ_CST);
+  __atomic_sub_fetch(&q->live, 1, __ATOMIC_SEQ_CST);
+  free(t->heap);
+  free(t);
+}
+
+EXPORT int tresty_tq_detach(void *tq) {
+  tresty_tq *q = tq;
+  if (!q) return fail("tresty_tq_detach: NULL tq");
+  if (__atomic_exchange_n(&q->dead, 1, __ATOMIC_SEQ_CST)) return 0;
+  while (__atomic_load_n(&q->responding, __ATOMIC_SEQ_CST) != 0) sched_yield();
+  close(q->wfd); /* JS owns rfd (its socket closes it) */
+  q->wfd = -1;
+  return 0;
+}
+
+EXPORT int tresty_tq_free(void *tq) {
+  tresty_tq *q = tq;
+  if (!q) return 0;
+  tresty_tq_detach(q);
+  free(q);
+  return 0;
+}
+
+EXPORT void *tresty_buf_new(const uint8_t *data, uint32_t len) {
+  char *p = malloc((size_t)len + 1);
+  if (!p) return NULL;
+  if (len) memcpy(p, data, len);
+  p[len] = 0;
+  return p;
+}
+
+EXPORT int tresty_buf_take(void *buf, uint8_t *out, uint32_t len) {
+  if (!buf) return fail("tresty_buf_take: NULL buffer");
+  if (len) memcpy(out, buf, len);
+  free(buf);
+  return 0;
+}
+
+EXPORT int tresty_buf_free(void *buf) {
+  free(buf);
+  return 0;
+}
+
+EXPORT void *tresty_task_try_poll(void *tq) { return tq ? take_task(tq) : NULL; }
+
+EXPORT int tresty_fn_run(void *task, void *fn) {
+  tresty_task *t = task;
+  if (!t || !fn) return fail("tresty_fn_run: NULL argument");
+  char *rsp = NULL;
+  int rsp_len = 0;
+  int rc = ((tresty_call_fn)fn)(t->req, (int)t->len, &rsp, &rsp_len);
+  ngx_http_lua_ffi_respond(t, rc, rsp, rsp_len);
+  return 0;
+}
+
+EXPORT int tresty_tq_stats(void *tq, int64_t *out_live, int64_t *out_dropped) {
+  tresty_tq *q = tq;
+  if (!q) return fail("tresty_tq_stats: NULL tq");
+  *out_live = __atomic_load_n(&q->live, __ATOMIC_SEQ_CST);
+  *out_dropped = __atomic_load_n(&q->dropped, __ATOMIC_SEQ_CST);
+  return 0;
+}

@@ -1,0 +1,45 @@
+/*
+ * tresty_host.h: what libtresty_host.so exports.
+ *  - the lua-resty-ffi ABI, which runtimes call (unchanged names and signatures);
+ *  - tresty_* helpers, which src/ffi/bindings.ts declares with the same prototypes.
+ * tresty_* functions return 0 on success and -1 on failure (message: tresty_last_error()).
+ */
+#ifndef TRESTY_HOST_H
+#define TRESTY_HOST_H
+
+#include <stdint.h>
+
+/* lua-resty-ffi ABI */
+void *ngx_http_lua_ffi_task_poll(void *tq);
+char *ngx_http_lua_ffi_get_req(void *task, int *len);
+void ngx_http_lua_ffi_respond(void *task, int rc, char *rsp, int rsp_len);
+
+/* what a runtime library exports */
+typedef int (*tresty_init_fn)(char *cfg, void *tq);
+/* what a function library exports (any name, chosen in the conf) */
+typedef int (*tresty_call_fn)(const char *req, int len, char **rsp, int *rsp_len);
+
+const char *tresty_last_error(void);
+/* Attach to JS-initialised ring memory; *out_tq is the runtime's tq, *out_fd the doorbell. */
+int tresty_tq_new(uint8_t *mem, uint32_t bytes, void **out_tq, int *out_fd);
+/* Call a runtime's libffi_init with a private copy of cfg (NULL allowed), freed afterwards. */
+int tresty_runtime_init(void *tq, void *init_fn, const char *cfg, int *out_rc);
+/* Wake native pollers sleeping on TR_SUB_FUTEX. */
+int tresty_tq_wake(void *tq);
+/* After JS unloaded: stop doorbells, wait for respond() calls in progress, close the pipe.
+   Late responses are then freed. The tq itself stays valid (pollers may still call poll). */
+int tresty_tq_detach(void *tq);
+/* Free the tq; only when no thread can touch it any more (function plugins). */
+int tresty_tq_free(void *tq);
+/* Requests that do not fit a slot: a heap copy whose ownership passes to the slot. */
+void *tresty_buf_new(const uint8_t *data, uint32_t len);
+/* Copy a large response out and free it. */
+int tresty_buf_take(void *buf, uint8_t *out, uint32_t len);
+int tresty_buf_free(void *buf);
+/* Function plugins: take one task without blocking (NULL when empty) and run fn on it. */
+void *tresty_task_try_poll(void *tq);
+int tresty_fn_run(void *task, void *fn);
+/* Counters for tests: tasks taken but not answered, responses freed after detach. */
+int tresty_tq_stats(void *tq, int64_t *out_live, int64_t *out_dropped);
+
+#endif
