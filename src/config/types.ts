@@ -113,6 +113,8 @@ export interface HttpConf {
   readonly servers: readonly ServerConf[];
   /** `combined` is always present. */
   readonly logFormats: ReadonlyMap<string, string>;
+  /** From `types { ... }`: lower-cased extension → MIME type (empty when the conf has none). */
+  readonly mimeTypes: ReadonlyMap<string, string>;
 }
 
 export interface MainConf {

@@ -1,0 +1,157 @@
+// Walks the parse tree with the directive table, then merges inherited settings top-down
+// and freezes the result (STYLE 8: validate once at the boundary, then freeze).
+
+import path from 'node:path';
+import type { Directive } from './ast.js';
+import { type BlockState, type LocationBuilder, type LocSettings, type MainBuilder, newSettings, type ServerBuilder } from './builders.js';
+import { coreDirectives } from './directives-core.js';
+import { ffiDirectives } from './directives-ffi.js';
+import { jsDirectives } from './directives-js.js';
+import { confError, type DirectiveRow, type ResolveContext } from './table.js';
+import type { FfiPluginConf, HttpConf, LocationConf, MainConf, ServerConf } from './types.js';
+
+const TABLE: ReadonlyMap<string, DirectiveRow> = new Map(
+  [...coreDirectives, ...jsDirectives, ...ffiDirectives].map((r) => [r.name, r]),
+);
+
+/** Every directive tresty knows, for docs and tests. */
+export function directiveNames(): string[] {
+  return [...TABLE.keys()];
+}
+
+function walk(directives: readonly Directive[], state: BlockState, ctx: ResolveContext): void {
+  for (const d of directives) {
+    const row = TABLE.get(d.name);
+    if (!row) throw confError('TRESTY_ERR_CONF_UNKNOWN_DIRECTIVE', `unknown directive "${d.name}"`, d);
+    if (!row.contexts.includes(state.kind)) {
+      throw confError('TRESTY_ERR_CONF_NOT_ALLOWED', `"${d.name}" directive is not allowed here`, d);
+    }
+    const hasBlock = d.block !== undefined || d.raw !== undefined;
+    if (row.block && !hasBlock) throw confError('TRESTY_ERR_CONF_SYNTAX', `directive "${d.name}" has no opening "{"`, d);
+    if (!row.block && hasBlock) throw confError('TRESTY_ERR_CONF_SYNTAX', `directive "${d.name}" is not terminated by ";"`, d);
+    const [min, max] = row.args;
+    if (d.args.length < min || d.args.length > max) {
+      throw confError('TRESTY_ERR_CONF_ARGS', `invalid number of arguments in "${d.name}" directive`, d);
+    }
+    const key = row.dupKey ?? row.name;
+    if (!row.multiple) {
+      if (state.seen.has(key)) throw confError('TRESTY_ERR_CONF_DUPLICATE', `"${d.name}" directive is duplicate`, d);
+      state.seen.add(key);
+    }
+    row.apply(d, state, ctx);
+  }
+}
+
+export function resolve(directives: readonly Directive[], prefix: string, file: string): MainConf {
+  const main: MainBuilder = { errorLog: [], jsPackagePath: [], ffiLibraryPath: [], ffiPlugins: new Map() };
+  const ctx: ResolveContext = {
+    prefix,
+    abs: (p) => path.resolve(prefix, p),
+    walk: (ds, state) => walk(ds, state, ctx),
+  };
+  walk(directives, { kind: 'main', main, seen: new Set() }, ctx);
+  return deepFreeze(finish(main, prefix, file, ctx));
+}
+
+const ROOT_DEFAULTS = (abs: (p: string) => string): Required<Omit<LocSettings, 'handlers'>> => ({
+  root: abs('html'),
+  index: ['index.html'],
+  defaultType: 'text/plain',
+  accessLog: [{ path: abs('logs/access.log'), format: 'combined' }],
+  clientMaxBodySize: 1024 * 1024,
+  keepaliveTimeout: 75_000,
+  jsCodeCache: true,
+});
+
+type Merged = Required<Omit<LocSettings, 'handlers'>> & Pick<LocSettings, 'handlers'>;
+
+function merge(parent: Merged, own: LocSettings): Merged {
+  return {
+    root: own.root ?? parent.root,
+    index: own.index ?? parent.index,
+    defaultType: own.defaultType ?? parent.defaultType,
+    accessLog: own.accessLog ?? parent.accessLog,
+    clientMaxBodySize: own.clientMaxBodySize ?? parent.clientMaxBodySize,
+    keepaliveTimeout: own.keepaliveTimeout ?? parent.keepaliveTimeout,
+    jsCodeCache: own.jsCodeCache ?? parent.jsCodeCache,
+    handlers: { ...parent.handlers, ...own.handlers },
+  };
+}
+
+function finishLocation(b: LocationBuilder, parent: Merged): LocationConf {
+  const m = merge(parent, b.settings);
+  return {
+    modifier: b.modifier, pattern: b.pattern, regex: b.regex, ref: b.ref, rewriteOps: b.rewriteOps,
+    ...m,
+    locations: b.locations.map((l) => finishLocation(l, m)),
+  };
+}
+
+function finishServer(b: ServerBuilder, parent: Merged): ServerConf {
+  const m = merge(parent, b.settings);
+  const defaults: LocationConf = { modifier: '', pattern: '', ref: b.ref, rewriteOps: [], locations: [], ...m };
+  const listen = b.listen.length > 0 ? b.listen
+    : [{ host: '', port: process.getuid?.() === 0 ? 80 : 8000, defaultServer: false, ref: b.ref }];
+  return {
+    ref: b.ref, listen,
+    serverNames: b.serverNames.length > 0 ? b.serverNames : [{ kind: 'exact', value: '' }],
+    rewriteOps: b.rewriteOps, defaults, declaredVariables: b.variables,
+    locations: b.locations.map((l) => finishLocation(l, m)),
+    namedLocations: new Map([...b.named].map(([k, l]) => [k, finishLocation(l, m)])),
+  };
+}
+
+function checkDefaultServers(servers: readonly ServerConf[]): void {
+  const seen = new Map<string, true>();
+  for (const s of servers) {
+    for (const l of s.listen) {
+      if (!l.defaultServer) continue;
+      const key = `${l.host || '0.0.0.0'}:${l.port}`;
+      if (seen.has(key)) throw confError('TRESTY_ERR_CONF_DUPLICATE', `a duplicate default server for ${key}`, l.ref);
+      seen.set(key, true);
+    }
+  }
+}
+
+function finish(main: MainBuilder, prefix: string, file: string, ctx: ResolveContext): MainConf {
+  let http: HttpConf | null = null;
+  if (main.http) {
+    const base: Merged = { ...ROOT_DEFAULTS(ctx.abs), handlers: {} };
+    const top = merge(base, main.http.settings ?? newSettings());
+    const servers = main.http.servers.map((s) => finishServer(s, top));
+    checkDefaultServers(servers);
+    const logFormats = new Map(main.http.logFormats);
+    logFormats.set('combined',
+      '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"');
+    http = { servers, logFormats, mimeTypes: main.http.mimeTypes };
+  }
+  const ffiPlugins = new Map<string, FfiPluginConf>();
+  for (const [name, p] of main.ffiPlugins) {
+    ffiPlugins.set(name, {
+      name, library: p.library ?? name, config: p.config ?? null, kind: p.kind ?? 'runtime', symbol: p.symbol,
+      format: p.format ?? 'string', maxQueue: p.maxQueue ?? 65536, timeoutMs: p.timeoutMs ?? 60_000, ref: p.ref,
+    });
+  }
+  return {
+    file, prefix,
+    workerProcesses: main.workerProcesses ?? 1,
+    errorLog: main.errorLog.length > 0 ? main.errorLog : [{ path: ctx.abs('logs/error.log'), level: 'error' }],
+    pid: main.pid ?? ctx.abs('logs/tresty.pid'),
+    daemon: main.daemon ?? false,
+    workerConnections: main.workerConnections ?? 512,
+    http,
+    init: main.init, initWorker: main.initWorker,
+    jsPackagePath: main.jsPackagePath, ffiLibraryPath: main.ffiLibraryPath, ffiPlugins,
+  };
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o === null || typeof o !== 'object' || Object.isFrozen(o) || o instanceof RegExp) return o;
+  if (o instanceof Map || o instanceof Set) {
+    for (const v of o.values()) deepFreeze(v);
+    return o;
+  }
+  Object.freeze(o);
+  for (const v of Object.values(o)) deepFreeze(v);
+  return o;
+}

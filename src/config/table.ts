@@ -1,0 +1,41 @@
+// The directive table (STYLE 6): each row says where a directive is allowed, how many
+// arguments it takes, whether it opens a block, and what it sets.
+
+import { ConfError, type ErrorCode } from '../errors.js';
+import type { Directive } from './ast.js';
+import type { BlockKind, BlockState } from './builders.js';
+
+export interface ResolveContext {
+  readonly prefix: string;
+  /** Resolves a path relative to the prefix (-p), as nginx does for root, logs and pid. */
+  abs(p: string): string;
+  /** Walks a child block with a new state. */
+  walk(directives: readonly Directive[], state: BlockState): void;
+}
+
+export interface DirectiveRow {
+  readonly name: string;
+  readonly contexts: readonly BlockKind[];
+  /** Minimum and maximum argument counts. */
+  readonly args: readonly [number, number];
+  /** 'block' opens `{ directives }`, 'raw' a verbatim JS block. */
+  readonly block?: 'block' | 'raw';
+  /** May appear more than once in one block. */
+  readonly multiple?: boolean;
+  /** Key for the duplicate check when several names set one thing (block and file handlers). */
+  readonly dupKey?: string;
+  apply(d: Directive, state: BlockState, ctx: ResolveContext): void;
+}
+
+export function confError(code: ErrorCode, message: string, d: { file: string; line: number }): ConfError {
+  return new ConfError(code, message, d.file, d.line);
+}
+
+export function invalidValue(d: Directive, value: string): ConfError {
+  return confError('TRESTY_ERR_CONF_VALUE', `invalid value "${value}" in "${d.name}" directive`, d);
+}
+
+export function flagError(d: Directive): ConfError {
+  return confError('TRESTY_ERR_CONF_VALUE',
+    `invalid value "${d.args[0]}" in "${d.name}" directive, it must be "on" or "off"`, d);
+}
