@@ -1,0 +1,3 @@
+module tresty/runtimes
+
+go 1.19
