@@ -1,0 +1,2 @@
+export * from './layout.js';
+export { Ring } from './ring.js';
