@@ -1,0 +1,91 @@
+// The one adapter between node:http and the HttpExchange seam. The pipeline sees only
+// HttpExchange, so replacing node:http later means rewriting this file and server.ts.
+// Kept lean: it runs for every request, so fields are read lazily from req/res.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { TrestyError } from '../errors.js';
+import type { HttpExchange } from './types.js';
+
+export class NodeExchange implements HttpExchange {
+  bytesSent = 0;
+  private consumed = false;
+  /** Bytes a chunked body may carry (client_max_body_size); 0 = no limit. */
+  bodyLimit = 0;
+
+  constructor(readonly req: IncomingMessage, readonly res: ServerResponse) {}
+
+  get method(): string { return this.req.method ?? 'GET'; }
+  get url(): string { return this.req.url ?? '/'; }
+  get httpVersion(): string { return this.req.httpVersion; }
+  get headers(): IncomingMessage['headers'] { return this.req.headers; }
+  get rawHeaders(): string[] { return this.req.rawHeaders; }
+  get scheme(): 'http' | 'https' { return 'encrypted' in this.req.socket ? 'https' : 'http'; }
+  get remoteAddress(): string { return unmapped(this.req.socket.remoteAddress); }
+  get remotePort(): number { return this.req.socket.remotePort ?? 0; }
+  get localAddress(): string { return unmapped(this.req.socket.localAddress); }
+  get localPort(): number { return this.req.socket.localPort ?? 0; }
+
+  get body(): AsyncIterable<Uint8Array> {
+    if (this.consumed) throw new TrestyError('TRESTY_ERR_API_ARGS', 'the request body was already read');
+    this.consumed = true;
+    return this.bodyLimit > 0 ? limited(this.req, this.bodyLimit) : this.req;
+  }
+
+  get aborted(): boolean {
+    return !this.res.writableFinished && (this.req.socket?.destroyed ?? true);
+  }
+
+  onAbort(cb: () => void): void {
+    this.res.once('close', () => {
+      if (!this.res.writableFinished) cb();
+    });
+  }
+
+  get headersSent(): boolean { return this.res.headersSent; }
+
+  writeHead(status: number, headers: ReadonlyArray<readonly [string, string]>): void {
+    // node takes a flat [name, value, ...] list and keeps repeated names and their case.
+    const flat: string[] = new Array(headers.length * 2);
+    for (let i = 0; i < headers.length; i++) {
+      const h = headers[i]!;
+      flat[2 * i] = h[0];
+      flat[2 * i + 1] = h[1];
+    }
+    this.res.writeHead(status, flat);
+  }
+
+  write(chunk: Uint8Array | string): Promise<void> | void {
+    this.bytesSent += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength;
+    if (this.res.write(chunk)) return;
+    return new Promise((resolve) => {
+      const done = (): void => {
+        this.res.off('drain', done);
+        this.res.off('close', done);
+        resolve();
+      };
+      this.res.on('drain', done);
+      this.res.on('close', done);
+    });
+  }
+
+  end(chunk?: Uint8Array | string): void {
+    if (chunk !== undefined) this.bytesSent += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength;
+    this.res.end(chunk);
+  }
+}
+
+function unmapped(addr: string | undefined): string {
+  if (addr === undefined) return '';
+  return addr.startsWith('::ffff:') ? addr.slice(7) : addr;
+}
+
+/** A chunked body that stops with TRESTY_ERR_BODY_TOO_LARGE past `limit` bytes (the pipeline answers 413). */
+async function* limited(req: IncomingMessage, limit: number): AsyncIterable<Uint8Array> {
+  let seen = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    seen += chunk.byteLength;
+    if (seen > limit) {
+      throw new TrestyError('TRESTY_ERR_BODY_TOO_LARGE', `client intended to send too large chunked body: ${seen}+ bytes`);
+    }
+    yield chunk;
+  }
+}

@@ -1,0 +1,127 @@
+// Virtual servers: pick the server block by the address the request came in on, then by Host,
+// as nginx does: exact name, longest `*.example.com`, longest `www.example.*`, the first
+// matching `~regex` in conf order, else the `default_server` of that listen (or its first server).
+import type { HttpConf, ListenSpec, ServerConf } from '../config/types.js';
+
+export interface VhostGroup {
+  readonly host: string; // '' = all addresses
+  readonly port: number;
+  readonly servers: readonly ServerConf[];
+  readonly defaultServer: ServerConf;
+  /** True when there is nothing to choose (one server): the hot path skips the Host lookup. */
+  readonly single: boolean;
+  readonly exact: ReadonlyMap<string, ServerConf>;
+  readonly wildStart: readonly { suffix: string; dotted: boolean; server: ServerConf }[];
+  readonly wildEnd: readonly { prefix: string; server: ServerConf }[];
+  readonly regex: readonly { re: RegExp; server: ServerConf }[];
+}
+
+/** One socket to bind, with the groups of servers it carries. */
+export interface Bind {
+  readonly host: string; // '' = all IPv4 addresses, as nginx's `listen 80`
+  readonly port: number;
+  /** The wildcard group of this port, if any. */
+  readonly any: VhostGroup | null;
+  /** Servers listening on one address of this port, found by the socket's local address. */
+  readonly byAddress: ReadonlyMap<string, VhostGroup>;
+}
+
+const key = (host: string, port: number): string => `${host}|${port}`;
+
+function buildGroup(host: string, port: number, entries: { server: ServerConf; listen: ListenSpec }[]): VhostGroup {
+  const servers = entries.map((e) => e.server);
+  const defaultServer = entries.find((e) => e.listen.defaultServer)?.server ?? servers[0]!;
+  const exact = new Map<string, ServerConf>();
+  const wildStart: { suffix: string; dotted: boolean; server: ServerConf }[] = [];
+  const wildEnd: { prefix: string; server: ServerConf }[] = [];
+  const regex: { re: RegExp; server: ServerConf }[] = [];
+  for (const server of servers) {
+    for (const n of server.serverNames) {
+      const v = n.value.toLowerCase();
+      if (n.kind === 'regex') {
+        regex.push({ re: n.regex ?? new RegExp(v.replace(/^~/, '')), server });
+      } else if (n.kind === 'wildcard_start' || (n.kind === 'exact' && v.startsWith('.'))) {
+        // `*.example.com` takes sub-domains only; `.example.com` takes example.com too.
+        const dotted = v.startsWith('.');
+        const suffix = dotted ? v : v.slice(1); // keep the leading dot: ".example.com"
+        wildStart.push({ suffix, dotted, server });
+        if (dotted && !exact.has(v.slice(1))) exact.set(v.slice(1), server);
+      } else if (n.kind === 'wildcard_end') {
+        wildEnd.push({ prefix: v.slice(0, -1), server }); // "www.example." from "www.example.*"
+      } else if (!exact.has(v)) {
+        exact.set(v, server); // the first server with a name keeps it, as nginx (it warns)
+      }
+    }
+  }
+  wildStart.sort((a, b) => b.suffix.length - a.suffix.length);
+  wildEnd.sort((a, b) => b.prefix.length - a.prefix.length);
+  return { host, port, servers, defaultServer, single: servers.length === 1, exact, wildStart, wildEnd, regex };
+}
+
+/**
+ * The sockets to open for an http block. A port with a wildcard listen is bound once on all
+ * addresses and servers of specific addresses are found by the local address (as nginx does
+ * without `bind`); binding both would fail with EADDRINUSE.
+ */
+export function planBinds(http: HttpConf): Bind[] {
+  const groups = new Map<string, { host: string; port: number; entries: { server: ServerConf; listen: ListenSpec }[] }>();
+  for (const server of http.servers) {
+    for (const listen of server.listen) {
+      const k = key(listen.host, listen.port);
+      let g = groups.get(k);
+      if (!g) groups.set(k, (g = { host: listen.host, port: listen.port, entries: [] }));
+      if (!g.entries.some((e) => e.server === server)) g.entries.push({ server, listen });
+    }
+  }
+  const built = [...groups.values()].map((g) => buildGroup(g.host, g.port, g.entries));
+  const wildcardPorts = new Set(built.filter((g) => g.host === '' || g.host === '0.0.0.0').map((g) => g.port));
+  const binds: Bind[] = [];
+  for (const g of built) {
+    const isAny = g.host === '' || g.host === '0.0.0.0';
+    if (isAny) {
+      const byAddress = new Map<string, VhostGroup>();
+      for (const o of built) if (o.port === g.port && o !== g && !(o.host === '' || o.host === '0.0.0.0')) byAddress.set(o.host, o);
+      binds.push({ host: '', port: g.port, any: g, byAddress });
+    } else if (!wildcardPorts.has(g.port)) {
+      binds.push({ host: g.host, port: g.port, any: null, byAddress: new Map([[g.host, g]]) });
+    }
+  }
+  return binds;
+}
+
+/** The group a connection belongs to, by the address it was accepted on. */
+export function groupFor(bind: Bind, localAddress: string | undefined): VhostGroup {
+  if (bind.byAddress.size === 0) return bind.any!;
+  const addr = localAddress?.startsWith('::ffff:') ? localAddress.slice(7) : localAddress ?? '';
+  return bind.byAddress.get(addr) ?? bind.any ?? bind.byAddress.values().next().value!;
+}
+
+/** Lower-cased host name of a Host header: no port, no trailing dot. */
+export function normalizeHost(host: string): string {
+  let h = host;
+  if (h.startsWith('[')) {
+    const end = h.indexOf(']');
+    h = end > 0 ? h.slice(0, end + 1) : h;
+  } else {
+    const colon = h.indexOf(':');
+    if (colon >= 0) h = h.slice(0, colon);
+  }
+  if (h.endsWith('.')) h = h.slice(0, -1);
+  return h.toLowerCase();
+}
+
+export function selectServer(group: VhostGroup, hostHeader: string | undefined): ServerConf {
+  if (group.single) return group.defaultServer;
+  const host = hostHeader === undefined ? '' : normalizeHost(hostHeader);
+  const exact = group.exact.get(host);
+  if (exact) return exact;
+  if (host === '') return group.defaultServer;
+  for (const w of group.wildStart) {
+    if (host.endsWith(w.suffix) && host.length > w.suffix.length) return w.server;
+  }
+  for (const w of group.wildEnd) {
+    if (host.startsWith(w.prefix) && host.length > w.prefix.length) return w.server;
+  }
+  for (const r of group.regex) if (r.re.test(host)) return r.server;
+  return group.defaultServer;
+}

@@ -1,0 +1,164 @@
+// One generation of workers, all started with the same conf. It starts them and waits for
+// every one to be ready; while running it replaces a worker that dies (with back-off when it
+// keeps dying at start); on reload or stop it retires them.
+import cluster, { type Worker } from 'node:cluster';
+import { TrestyError, type ErrorCode } from '../errors.js';
+import type { ErrorLog } from '../log/index.js';
+import { isTrestyMessage, type MasterEvent, type WorkerStart, type WorkerToMaster } from './protocol.js';
+
+/** A worker that dies within this long of its start counts as a failed start. */
+const QUICK_MS = 2000;
+/** Failed starts in a row before a slot is given up. */
+const MAX_QUICK_FAILS = 5;
+const FAST_STOP_KILL_MS = 3000;
+
+type StartConf = Omit<WorkerStart, 'tresty' | 'slot' | 'count'>;
+
+interface Slot {
+  worker: Worker | null;
+  startedAt: number;
+  quickFails: number;
+  gaveUp: boolean;
+  respawnTimer: NodeJS.Timeout | null;
+}
+
+export class WorkerPool {
+  private readonly slots: Slot[];
+  private state: 'starting' | 'running' | 'retiring' = 'starting';
+  private readonly exited: Promise<void>;
+  private resolveExited!: () => void;
+  private startWaiter: { resolve(): void; reject(e: Error): void; pending: number } | null = null;
+
+  constructor(
+    private readonly conf: StartConf,
+    private readonly count: number,
+    private readonly log: ErrorLog,
+    private readonly report: (e: MasterEvent) => void,
+  ) {
+    this.slots = Array.from({ length: count }, () => ({ worker: null, startedAt: 0, quickFails: 0, gaveUp: false, respawnTimer: null }));
+    this.exited = new Promise((r) => { this.resolveExited = r; });
+  }
+
+  pids(): number[] {
+    return this.slots.flatMap((s) => (s.worker?.process.pid ? [s.worker.process.pid] : []));
+  }
+
+  /** Forks every worker; resolves when all are ready, rejects if one fails or dies first. */
+  start(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.startWaiter = { resolve, reject, pending: this.count };
+      if (this.count === 0) resolve();
+      for (let i = 0; i < this.count; i++) this.spawn(i);
+    });
+  }
+
+  private spawn(slotIndex: number): void {
+    const slot = this.slots[slotIndex]!;
+    slot.respawnTimer = null;
+    const worker = cluster.fork();
+    slot.worker = worker;
+    slot.startedAt = Date.now();
+    const pid = worker.process.pid ?? 0;
+    this.log.notice(`start worker process ${pid}`);
+    this.report({ tresty: 'worker-spawn', pid, slot: slotIndex });
+    let ready = false;
+    worker.on('message', (m: unknown) => {
+      if (!isTrestyMessage(m)) return;
+      const msg = m as WorkerToMaster;
+      if (msg.tresty === 'hello') {
+        worker.send({ ...this.conf, tresty: 'start', slot: slotIndex, count: this.count } satisfies WorkerStart);
+      } else if (msg.tresty === 'ready') {
+        ready = true;
+        if (this.state === 'starting' && this.startWaiter && --this.startWaiter.pending === 0) {
+          this.state = 'running';
+          this.startWaiter.resolve();
+          this.startWaiter = null;
+        }
+      } else if (msg.tresty === 'fatal') {
+        this.failStart(new TrestyError(msg.code as ErrorCode, msg.message));
+      }
+    });
+    worker.on('error', (e) => this.log.error(`worker process ${pid}: ${e.message}`));
+    worker.on('exit', (code, signal) => this.onExit(slotIndex, worker, ready, code, signal));
+  }
+
+  private failStart(e: Error): void {
+    if (this.state !== 'starting' || !this.startWaiter) return;
+    const w = this.startWaiter;
+    this.startWaiter = null;
+    w.reject(e);
+  }
+
+  private onExit(slotIndex: number, worker: Worker, wasReady: boolean, code: number | null, signal: string | null): void {
+    const slot = this.slots[slotIndex]!;
+    const pid = worker.process.pid ?? 0;
+    if (slot.worker === worker) slot.worker = null;
+    this.report({ tresty: 'worker-exit', pid, code, signal });
+    const how = signal ? `exited on signal ${signal}` : `exited with code ${code}`;
+    if (this.state === 'retiring') {
+      this.log.notice(`worker process ${pid} ${how}`);
+    } else if (this.state === 'starting') {
+      this.log.alert(`worker process ${pid} ${how}`);
+      this.failStart(new TrestyError('TRESTY_ERR_WORKER_START', `worker process ${pid} ${how} before it was ready`));
+    } else {
+      this.log.alert(`worker process ${pid} ${how}`);
+      this.respawn(slotIndex, !wasReady || Date.now() - slot.startedAt < QUICK_MS);
+    }
+    if (this.slots.every((s) => s.worker === null)) this.resolveExited();
+  }
+
+  private respawn(slotIndex: number, quick: boolean): void {
+    const slot = this.slots[slotIndex]!;
+    slot.quickFails = quick ? slot.quickFails + 1 : 0;
+    if (slot.quickFails >= MAX_QUICK_FAILS) {
+      slot.gaveUp = true;
+      this.log.alert(`worker process ${slotIndex} died ${slot.quickFails} times at start, not respawning it `
+        + '(fix the cause, then reload with "tresty -s reload")');
+      return;
+    }
+    // No delay for a worker that ran fine; doubling delays for one that keeps dying at start.
+    const delay = slot.quickFails === 0 ? 0 : Math.min(100 * 2 ** (slot.quickFails - 1), 5000);
+    slot.respawnTimer = setTimeout(() => this.spawn(slotIndex), delay);
+  }
+
+  private cancelRespawns(): void {
+    for (const s of this.slots) {
+      if (s.respawnTimer) clearTimeout(s.respawnTimer);
+      s.respawnTimer = null;
+    }
+  }
+
+  private send(m: { tresty: 'quit' | 'stop' | 'reopen' }): void {
+    for (const s of this.slots) {
+      if (s.worker?.isConnected()) s.worker.send(m);
+    }
+  }
+
+  reopen(): void {
+    this.send({ tresty: 'reopen' });
+  }
+
+  /** Graceful: each worker finishes its in-flight requests, then exits. */
+  quit(): Promise<void> {
+    this.state = 'retiring';
+    this.cancelRespawns();
+    this.send({ tresty: 'quit' });
+    if (this.slots.every((s) => s.worker === null)) this.resolveExited();
+    return this.exited;
+  }
+
+  /** Fast: workers drop their connections and exit; killed if they have not within a few seconds. */
+  stop(): Promise<void> {
+    this.state = 'retiring';
+    this.cancelRespawns();
+    this.send({ tresty: 'stop' });
+    for (const s of this.slots) {
+      if (s.worker && !s.worker.isConnected()) s.worker.process.kill('SIGTERM');
+    }
+    if (this.slots.every((s) => s.worker === null)) this.resolveExited();
+    const timer = setTimeout(() => {
+      for (const s of this.slots) s.worker?.process.kill('SIGKILL');
+    }, FAST_STOP_KILL_MS);
+    return this.exited.finally(() => clearTimeout(timer));
+  }
+}

@@ -1,0 +1,44 @@
+// Messages between the master and its workers (over node:cluster's IPC channel), and the
+// events the master reports to a parent that started it with an IPC channel (the test helper,
+// or the `daemon on` launcher waiting for start-up). Every message carries `tresty` as its tag.
+import type { ConfSnapshot } from '../config/index.js';
+
+/** What a worker needs to resolve exactly the conf the master validated. */
+export interface WorkerStart {
+  readonly tresty: 'start';
+  readonly file: string;
+  readonly prefix: string;
+  readonly globals?: string;
+  readonly snapshot: ConfSnapshot;
+  /** nginx's worker id (ngx.worker.id()): 0..count-1, kept when a worker is replaced. */
+  readonly slot: number;
+  readonly count: number;
+}
+
+export type MasterToWorker =
+  | WorkerStart
+  | { readonly tresty: 'quit' } // graceful: finish in-flight requests, then exit
+  | { readonly tresty: 'stop' } // fast: drop connections, exit
+  | { readonly tresty: 'reopen' }; // USR1: reopen log files
+
+export type WorkerToMaster =
+  // Sent first, once the worker listens for messages: anything sent earlier would be lost
+  // while its ES modules load. The master answers with `start`.
+  | { readonly tresty: 'hello' }
+  | { readonly tresty: 'ready'; readonly addresses: readonly string[] }
+  | { readonly tresty: 'fatal'; readonly code: string; readonly message: string };
+
+/** Reported to the master's own parent, when it has an IPC channel. */
+export type MasterEvent =
+  | { readonly tresty: 'ready'; readonly pid: number; readonly workers: readonly number[]; readonly addresses: readonly string[] }
+  | { readonly tresty: 'start-failed'; readonly code: string; readonly message: string }
+  | { readonly tresty: 'worker-exit'; readonly pid: number; readonly code: number | null; readonly signal: string | null }
+  | { readonly tresty: 'worker-spawn'; readonly pid: number; readonly slot: number }
+  | { readonly tresty: 'reloaded'; readonly workers: readonly number[] }
+  | { readonly tresty: 'reload-failed'; readonly code: string; readonly message: string }
+  | { readonly tresty: 'reopened' }
+  | { readonly tresty: 'exiting' };
+
+export function isTrestyMessage(m: unknown): m is { tresty: string } {
+  return typeof m === 'object' && m !== null && typeof (m as { tresty?: unknown }).tresty === 'string';
+}

@@ -1,0 +1,114 @@
+// The HTTP worker process (forked by the master through node:cluster): resolves the conf the
+// master sent, builds the request pipeline, listens on the shared sockets, reports ready,
+// and stops gracefully (QUIT) or at once (TERM/INT) when told to.
+import { loadConf } from '../src/config/index.js';
+import type { MainConf } from '../src/config/types.js';
+import { isTrestyError } from '../src/errors.js';
+import { HttpFront } from '../src/http/server.js';
+import type { RequestHandler } from '../src/http/types.js';
+import { ErrorLog, reopenLogs } from '../src/log/index.js';
+import { isTrestyMessage, type MasterToWorker, type WorkerStart, type WorkerToMaster } from '../src/master/protocol.js';
+
+interface Pipeline { handle: RequestHandler; shutdown(): Promise<void> }
+interface PhasesModule {
+  createWorkerPipeline(conf: MainConf, worker: { id: number; count: number }): Promise<Pipeline>;
+}
+
+process.title = 'tresty: worker process';
+const log = new ErrorLog();
+let front: HttpFront | null = null;
+let pipeline: Pipeline | null = null;
+let stopping = false;
+
+function send(m: WorkerToMaster): void {
+  if (process.connected) process.send!(m);
+}
+
+async function loadPipeline(conf: MainConf, slot: number, count: number): Promise<Pipeline> {
+  // Resolved at run time so that the worker builds while src/phases is being written.
+  const url = new URL('../src/phases/index.js', import.meta.url).href;
+  let mod: PhasesModule;
+  try {
+    mod = (await import(url)) as PhasesModule;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw e;
+    mod = (await import('./fallback-pipeline.js')) as PhasesModule;
+  }
+  return mod.createWorkerPipeline(conf, { id: slot, count });
+}
+
+async function start(msg: WorkerStart): Promise<void> {
+  try {
+    const { conf } = loadConf({ file: msg.file, prefix: msg.prefix, globals: msg.globals, snapshot: msg.snapshot });
+    log.configure(conf.errorLog);
+    pipeline = await loadPipeline(conf, msg.slot, msg.count);
+    if (stopping) return;
+    if (conf.http) {
+      front = new HttpFront(conf.http, pipeline.handle, log);
+      await front.listen();
+    }
+    send({ tresty: 'ready', addresses: front?.addresses() ?? [] });
+  } catch (e) {
+    const code = isTrestyError(e) ? e.code : 'TRESTY_ERR_WORKER_START';
+    const message = e instanceof Error ? e.message : String(e);
+    log.emerg(message);
+    send({ tresty: 'fatal', code, message });
+    exit(2);
+  }
+}
+
+async function quit(): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  log.notice('gracefully shutting down');
+  try {
+    await front?.drain();
+    await pipeline?.shutdown();
+  } catch (e) {
+    log.error(`shutdown: ${(e as Error).message}`);
+  }
+  log.notice('exiting');
+  exit(0);
+}
+
+function stop(): void {
+  stopping = true;
+  front?.closeNow();
+  log.notice('exiting');
+  exit(0);
+}
+
+function exit(code: number): void {
+  log.flush();
+  process.exit(code);
+}
+
+process.on('message', (m: unknown) => {
+  if (!isTrestyMessage(m)) return;
+  const msg = m as MasterToWorker;
+  switch (msg.tresty) {
+    case 'start': void start(msg); break;
+    case 'quit': void quit(); break;
+    case 'stop': stop(); break;
+    case 'reopen': reopenLogs(); break;
+  }
+});
+
+// Signals sent to the worker itself (a terminal's Ctrl-C or Ctrl-\ reaches the whole group).
+process.on('SIGQUIT', () => void quit());
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);
+process.on('SIGUSR1', reopenLogs);
+process.on('SIGHUP', () => { /* reload is the master's job */ });
+// Without the master no new connection reaches us (it owns the sockets): finish and go.
+process.on('disconnect', () => void quit());
+
+send({ tresty: 'hello' });
+
+process.on('uncaughtException', (e) => {
+  log.alert(`worker process ${process.pid} uncaught exception: ${e.stack ?? e.message}`);
+  exit(1);
+});
+process.on('unhandledRejection', (e) => {
+  log.error(`unhandled promise rejection: ${(e as Error)?.stack ?? String(e)}`);
+});
