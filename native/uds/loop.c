@@ -1,3 +1,4 @@
+#define _GNU_SOURCE /* accept4, strdup, S_ISSOCK even under -std=c11 */
 #include "loop.h"
 
 #include "conn.h"

@@ -5,6 +5,7 @@
  * answering with the same echo logic as libecho_c.so.
  * SIGTERM or SIGINT: remove the socket and exit 0.
  */
+#define _GNU_SOURCE /* accept4, strdup, S_ISSOCK even under -std=c11 */
 #include "loop.h"
 
 #include <errno.h>

@@ -9,6 +9,7 @@
  *   stdin:  frames of u32le length + payload
  *   stdout: frames of i32le rc + u32le length + payload
  */
+#define _GNU_SOURCE /* accept4, strdup, S_ISSOCK even under -std=c11 */
 #include "../ffi_abi.h"
 
 #include <dlfcn.h>
