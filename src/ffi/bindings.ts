@@ -1,0 +1,60 @@
+// Every koffi binding tresty makes, in one place. The prototype strings match
+// native/include/tresty_host.h one for one; koffi 3 gives pointers as bigint (or null).
+import koffi from 'koffi';
+
+export type Ptr = bigint;
+
+export interface HostBindings {
+  readonly path: string;
+  lastError(): string;
+  tqNew(mem: Uint8Array, bytes: number, outTq: [Ptr | null], outFd: [number]): number;
+  runtimeInit(tq: Ptr, initFn: Ptr, cfg: string | null, outRc: [number]): number;
+  tqWake(tq: Ptr): number;
+  tqDetach(tq: Ptr): number;
+  tqFree(tq: Ptr): number;
+  bufNew(data: Uint8Array, len: number): Ptr | null;
+  bufTake(buf: Ptr, out: Uint8Array, len: number): number;
+  bufFree(buf: Ptr): number;
+  taskTryPoll(tq: Ptr): Ptr | null;
+  fnRun(task: Ptr, fn: Ptr): number;
+  tqStats(tq: Ptr, outLive: [number | bigint], outDropped: [number | bigint]): number;
+}
+
+/** Load the host library with RTLD_GLOBAL, so runtimes loaded later resolve the ABI against it. */
+export function bindHost(path: string): HostBindings {
+  const lib = koffi.load(path, { global: true });
+  keepLoaded.push(lib);
+  const f = (proto: string) => lib.func(proto);
+  return {
+    path,
+    lastError: f('const char *tresty_last_error(void)'),
+    tqNew: f('int tresty_tq_new(uint8_t *mem, uint32_t bytes, _Out_ void **out_tq, _Out_ int *out_fd)'),
+    runtimeInit: f('int tresty_runtime_init(void *tq, void *init_fn, const char *cfg, _Out_ int *out_rc)'),
+    tqWake: f('int tresty_tq_wake(void *tq)'),
+    tqDetach: f('int tresty_tq_detach(void *tq)'),
+    tqFree: f('int tresty_tq_free(void *tq)'),
+    bufNew: f('void *tresty_buf_new(const uint8_t *data, uint32_t len)'),
+    bufTake: f('int tresty_buf_take(void *buf, _Out_ uint8_t *out, uint32_t len)'),
+    bufFree: f('int tresty_buf_free(void *buf)'),
+    taskTryPoll: f('void *tresty_task_try_poll(void *tq)'),
+    fnRun: f('int tresty_fn_run(void *task, void *fn)'),
+    tqStats: f('int tresty_tq_stats(void *tq, _Out_ int64_t *out_live, _Out_ int64_t *out_dropped)'),
+  };
+}
+
+// koffi unloads a library once nothing references it; runtime threads may still run its code
+// (and the host's) long after a plugin is unloaded, so every library stays loaded for good.
+const keepLoaded: unknown[] = [];
+
+export interface PluginLibrary {
+  readonly path: string;
+  /** The address of an exported symbol; throws when the library does not export it. */
+  symbol(name: string): Ptr;
+}
+
+/** Load a runtime or function library (RTLD_LOCAL; its ABI imports come from the host). */
+export function openLibrary(path: string): PluginLibrary {
+  const lib = koffi.load(path);
+  keepLoaded.push(lib);
+  return { path, symbol: (name) => lib.symbol(name) as Ptr };
+}

@@ -1,0 +1,125 @@
+// Opening a plugin library and wiring it to a fresh pair of rings: runtime libraries start
+// their own pollers in libffi_init; function libraries get a piscina pool (pool.ts).
+import { TrestyError } from '../errors.js';
+import * as L from '../ring/layout.js';
+import { bindHost, type HostBindings, openLibrary, type PluginLibrary, type Ptr } from './bindings.js';
+import { Channel } from './channel.js';
+import { findLibrary, hostLibraryPath } from './locate.js';
+import type { Core } from './plugin.js';
+import { startPool } from './pool.js';
+
+let host: HostBindings | undefined;
+
+/** The host library, loaded once per process (RTLD_GLOBAL) before any runtime. */
+export function getHost(): HostBindings {
+  return (host ??= bindHost(hostLibraryPath()));
+}
+
+// Native threads of an unloaded runtime may still poll or answer late: their ring memory is
+// kept for the life of the process (a few hundred KB per unloaded runtime plugin).
+const retired: SharedArrayBuffer[] = [];
+
+export interface CoreSpec {
+  lib: string;
+  cfg: string | null;
+  kind: 'runtime' | 'function';
+  symbol?: string;
+  maxQueue: number;
+  searchPath: readonly string[];
+}
+
+/** Ring slots: enough for max_queue, at most 1024 (more calls wait in a JS backlog). */
+export function ringCapacity(maxQueue: number): number {
+  let cap = 2;
+  while (cap < maxQueue && cap < 1024) cap *= 2;
+  return cap;
+}
+
+function open(path: string): PluginLibrary {
+  try {
+    return openLibrary(path);
+  } catch (e) {
+    const msg = (e as Error).message;
+    const code = /undefined symbol/.test(msg) ? 'TRESTY_ERR_FFI_SYMBOL' : 'TRESTY_ERR_FFI_NOT_FOUND';
+    throw new TrestyError(code, `ffi library ${path} cannot be loaded: ${msg}`, { cause: e });
+  }
+}
+
+function symbol(lib: PluginLibrary, name: string, hint: string): Ptr {
+  try {
+    return lib.symbol(name);
+  } catch (e) {
+    throw new TrestyError('TRESTY_ERR_FFI_SYMBOL', `ffi library ${lib.path} does not export ${name}: ${hint}`, { cause: e });
+  }
+}
+
+export function openCore(spec: CoreSpec): Core {
+  const h = getHost();
+  const path = findLibrary(spec.lib, spec.searchPath);
+  const lib = open(path);
+  const entry = spec.kind === 'runtime'
+    ? symbol(lib, 'libffi_init', 'a runtime exports int libffi_init(char *cfg, void *tq); ' +
+      'for a library of plain C functions use kind function and name the symbol')
+    : symbol(lib, spec.symbol ?? '', 'name the exported int fn(const char *req, int len, char **rsp, int *rsp_len) ' +
+      'to call with the symbol option');
+  const sab = L.createRingMemory(ringCapacity(spec.maxQueue));
+  const outTq: [Ptr | null] = [null];
+  const outFd: [number] = [-1];
+  if (h.tqNew(new Uint8Array(sab), sab.byteLength, outTq, outFd) !== 0 || !outTq[0]) {
+    throw new TrestyError('TRESTY_ERR_FFI_UNAVAILABLE', `tresty host: ${h.lastError()}`);
+  }
+  const tq = outTq[0];
+  const i32 = new Int32Array(sab);
+  const label = spec.lib;
+  if (spec.kind === 'function') {
+    const wake = () => {
+      Atomics.add(i32, L.SUB_FUTEX >> 2, 1);
+      Atomics.notify(i32, L.SUB_FUTEX >> 2);
+    };
+    const channel = new Channel(sab, tq, outFd[0], h, wake, spec.maxQueue, label);
+    const pool = startPool(sab, tq, entry, h.path);
+    return once({
+      channel, path,
+      async unload() {
+        await channel.close();
+        Atomics.store(i32, L.STATE >> 2, L.STATE_CLOSING);
+        wake();
+        await pool.stop(); // the pool threads have drained the ring: nothing touches it any more
+        h.tqFree(tq);
+        channel.destroy();
+      },
+    });
+  }
+  const channel = new Channel(sab, tq, outFd[0], h, () => h.tqWake(tq), spec.maxQueue, label);
+  const shutdown = () => {
+    Atomics.store(i32, L.STATE >> 2, L.STATE_CLOSING); // pollers drain, then poll returns NULL
+    h.tqWake(tq);
+    h.tqDetach(tq);
+    channel.destroy();
+    retired.push(sab);
+  };
+  const rc: [number] = [0];
+  if (h.runtimeInit(tq, entry, spec.cfg, rc) !== 0) {
+    shutdown();
+    throw new TrestyError('TRESTY_ERR_FFI_INIT', `tresty host: ${h.lastError()}`);
+  }
+  if (rc[0] !== 0) {
+    shutdown();
+    throw new TrestyError('TRESTY_ERR_FFI_INIT', `libffi_init of ${path} returned ${rc[0]}` +
+      ` (config ${spec.cfg === null ? 'NULL' : JSON.stringify(spec.cfg)}): check the config and the runtime's log`);
+  }
+  return once({
+    channel, path,
+    async unload() {
+      await channel.close();
+      shutdown();
+    },
+  });
+}
+
+/** unload() runs once; later calls share its promise. */
+function once(core: Core): Core {
+  let p: Promise<void> | undefined;
+  const unload = core.unload.bind(core);
+  return { channel: core.channel, path: core.path, unload: () => (p ??= unload()) };
+}

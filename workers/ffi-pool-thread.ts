@@ -1,0 +1,29 @@
+// A piscina thread serving a function library: take a request off the submit ring, run the C
+// function on it (tresty_fn_run answers through the completion ring and doorbell), and sleep
+// in Atomics.wait while the ring is empty. Returns when the plugin closes and the ring is drained.
+import { bindHost, type HostBindings } from '../src/ffi/bindings.js';
+import type { PoolTask } from '../src/ffi/pool.js';
+import { CAPACITY, STATE, STATE_OPEN, SUB_FUTEX, SUB_SLEEPERS, submitPlace } from '../src/ring/layout.js';
+import { Ring } from '../src/ring/ring.js';
+
+let host: HostBindings | undefined;
+
+export default function serve(task: PoolTask): number {
+  const h = (host ??= bindHost(task.hostPath));
+  const i32 = new Int32Array(task.sab);
+  const ring = new Ring(task.sab, submitPlace(i32[CAPACITY >> 2]!));
+  let served = 0;
+  for (;;) {
+    const t = h.taskTryPoll(task.tq);
+    if (t) { // koffi gives NULL as null
+      h.fnRun(t, task.fn);
+      served++;
+      continue;
+    }
+    if (Atomics.load(i32, STATE >> 2) !== STATE_OPEN && ring.isEmpty()) return served;
+    const seen = Atomics.load(i32, SUB_FUTEX >> 2);
+    Atomics.add(i32, SUB_SLEEPERS >> 2, 1);
+    if (ring.isEmpty() && Atomics.load(i32, STATE >> 2) === STATE_OPEN) Atomics.wait(i32, SUB_FUTEX >> 2, seen);
+    Atomics.sub(i32, SUB_SLEEPERS >> 2, 1);
+  }
+}
