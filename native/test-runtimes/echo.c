@@ -8,6 +8,9 @@ void *ngx_http_lua_ffi_task_poll(void *tq);
 char *ngx_http_lua_ffi_get_req(void *task, int *len);
 void ngx_http_lua_ffi_respond(void *task, int rc, char *rsp, int rsp_len);
 
+/* Pollers that saw poll() return NULL (the plugin was unloaded): read by the tests. */
+int tresty_test_echo_exited = 0;
+
 static void *loop(void *tq) {
   void *task;
   while ((task = ngx_http_lua_ffi_task_poll(tq))) {
@@ -18,6 +21,7 @@ static void *loop(void *tq) {
     rsp[len] = 0;
     ngx_http_lua_ffi_respond(task, 0, rsp, len);
   }
+  __atomic_add_fetch(&tresty_test_echo_exited, 1, __ATOMIC_SEQ_CST);
   return NULL;
 }
 

@@ -214,6 +214,18 @@ export class Channel {
     });
   }
 
+  /** Native counters (tests): tasks a runtime holds unanswered, late answers freed after unload. */
+  nativeStats(): { live: number; dropped: number } {
+    if (this.tqFreed) return { live: 0, dropped: 0 };
+    const live: [number | bigint] = [0];
+    const dropped: [number | bigint] = [0];
+    this.host.tqStats(this.tq, live, dropped);
+    return { live: Number(live[0]), dropped: Number(dropped[0]) };
+  }
+
+  /** Set once the host freed the tq (function plugins). */
+  tqFreed = false;
+
   /** After close(): stop reading the doorbell. */
   destroy(): void {
     this.bell.destroy();

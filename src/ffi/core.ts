@@ -86,6 +86,7 @@ export function openCore(spec: CoreSpec): Core {
         wake();
         await pool.stop(); // the pool threads have drained the ring: nothing touches it any more
         h.tqFree(tq);
+        channel.tqFreed = true;
         channel.destroy();
       },
     });

@@ -71,4 +71,9 @@ export class Plugin implements FfiPlugin {
   unload(): Promise<void> {
     return this.core.unload();
   }
+
+  /** For tests and diagnostics: the library path and the host's counters. */
+  debugInfo(): { path: string; live: number; dropped: number } {
+    return { path: this.core.path, ...this.core.channel.nativeStats() };
+  }
 }
