@@ -1,0 +1,45 @@
+// Function libraries: plain C functions run on the piscina pool (dist/workers/ffi-pool-thread.js,
+// built by `npm test`), whose threads wait on the submit ring with Atomics.wait.
+import { randomBytes } from 'node:crypto';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { loadFfi, unloadAll } from '../src/ffi/index.js';
+import { ensureNative, testRuntimes } from './ffi-helpers.js';
+
+const searchPath = [testRuntimes];
+const fn = (symbol: string, format: 'raw' | 'string' = 'string') =>
+  loadFfi('tresty_test_fnlib', null, { searchPath, kind: 'function', symbol, format });
+
+describe('ffi function plugins', () => {
+  beforeAll(ensureNative);
+  afterEach(unloadAll);
+
+  it('calls a C function off the event loop', async () => {
+    expect(await fn('tresty_test_upper').call('hello')).toBe('HELLO');
+    expect(await fn('tresty_test_echo').call('')).toBe('');
+  });
+
+  it('rejects rc != 0 with the message', async () => {
+    await expect(fn('tresty_test_fail').call('x')).rejects.toMatchObject({
+      code: 'TRESTY_ERR_FFI_RUNTIME', rc: 4, runtimeMessage: "refused 'x'",
+    });
+  });
+
+  it('carries 1 MB and many concurrent calls', async () => {
+    const raw = fn('tresty_test_echo', 'raw');
+    const b = randomBytes(1024 * 1024);
+    expect(Buffer.compare(Buffer.from((await raw.call(b)) as Uint8Array), b)).toBe(0);
+    const up = fn('tresty_test_upper');
+    const got = await Promise.all(Array.from({ length: 5000 }, (_, i) => up.call(`m${i}`)));
+    got.forEach((g, i) => expect(g).toBe(`M${i}`));
+  });
+
+  it('drains on unload and refuses calls after', async () => {
+    const p = fn('tresty_test_upper');
+    const pending = Array.from({ length: 200 }, (_, i) => p.call(`u${i}`));
+    const unloaded = p.unload();
+    await expect(p.call('late')).rejects.toMatchObject({ code: 'TRESTY_ERR_FFI_UNLOADED' });
+    expect(await Promise.all(pending)).toEqual(Array.from({ length: 200 }, (_, i) => `U${i}`));
+    await unloaded;
+    await expect(p.call('after')).rejects.toMatchObject({ code: 'TRESTY_ERR_FFI_UNLOADED' });
+  });
+});
