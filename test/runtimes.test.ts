@@ -3,7 +3,7 @@
 // and they answer through the real ring (src/ffi) once it exists.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -223,4 +223,49 @@ describe(ffiMissing ? `runtimes through the ring (skipped: ${ffiMissing})` : 'ru
       }
     });
   }
+
+  /** Names of this process's threads (runtimes name theirs NAME-poll, NAME-w...). */
+  function threadNames(): string[] {
+    return readdirSync('/proc/self/task').map((t) => {
+      try {
+        return readFileSync(`/proc/self/task/${t}/comm`, 'utf8').trim();
+      } catch {
+        return ''; // the thread ended while we looked
+      }
+    });
+  }
+
+  async function until(cond: () => boolean, ms: number): Promise<boolean> {
+    for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 20))) if (cond()) return true;
+    return cond();
+  }
+
+  const threadLangs: [Lang, string, string][] = [[langs[0]!, 'sha256_c', 'sha256_c-'], [langs[1]!, 'wordfreq_rust', 'wordfreq-']];
+  for (const [l, name, prefix] of threadLangs) {
+    const missing = ffiMissing ?? l.missing ?? (existsSync('/proc/self/task') ? null : 'no /proc');
+    (missing ? it.skip : it)(`${l.lang} ${name}: its threads start with the plugin and end after unload${missing ? ` (skipped: ${missing})` : ''}`, async () => {
+      const mine = () => threadNames().filter((n) => n.startsWith(prefix)).length;
+      const before = mine();
+      const p = await loadFfi(name, 'threads=3', { searchPath: [build], format: 'string' });
+      expect(typeof (await p.call('abc'))).toBe('string');
+      expect(mine()).toBe(before + 4); // the poller and 3 workers
+      await p.unload();
+      expect(await until(() => mine() === before, 3000)).toBe(true);
+    });
+  }
+
+  const rustRing = ffiMissing ?? langs[1]!.missing;
+  (rustRing ? it.skip : it)(`wordfreq_rust: rc != 0 reaches the caller with rc and message${rustRing ? ` (skipped: ${rustRing})` : ''}`, async () => {
+    const p = await loadFfi('wordfreq_rust', null, { searchPath: [build], format: 'raw' });
+    try {
+      await expect(p.call(new Uint8Array([0x61, 0xff]))).rejects.toMatchObject({
+        code: 'TRESTY_ERR_FFI_RUNTIME', rc: 1, runtimeMessage: 'request is not valid UTF-8 (at byte 1)',
+      });
+      // The runtime is still serving after a failure.
+      expect(JSON.parse(Buffer.from((await p.call(new Uint8Array(Buffer.from('ok ok')))) as Uint8Array).toString()))
+        .toEqual({ words: 2, unique: 1, top: [['ok', 2]] });
+    } finally {
+      await p.unload();
+    }
+  });
 });

@@ -26,5 +26,5 @@ __attribute__((visibility("default")))
 int libffi_init(char *cfg, void *tq)
 {
     int threads = (int)tr_cfg_int(cfg, "threads", 0, 0, 256);
-    return tr_pool_start(tq, threads, echo, NULL);
+    return tr_pool_start("echo_c", tq, threads, echo, NULL);
 }

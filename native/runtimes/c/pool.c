@@ -4,6 +4,7 @@
 #include "../ffi_abi.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@ struct pool {
     void *tq;
     tr_handler handler;
     void *ctx;
+    char name[16];
     int nworkers;
     pthread_t *workers;
 
@@ -54,9 +56,17 @@ static int push(struct pool *p, void *task)
     return 0;
 }
 
+static void name_thread(struct pool *p, const char *suffix)
+{
+    char n[16];
+    snprintf(n, sizeof n, "%.*s-%s", (int)(sizeof n - 2 - strlen(suffix)), p->name, suffix);
+    pthread_setname_np(pthread_self(), n);
+}
+
 static void *worker_main(void *arg)
 {
     struct pool *p = arg;
+    name_thread(p, "w");
     for (;;) {
         void *task;
         pthread_mutex_lock(&p->mu);
@@ -89,6 +99,7 @@ static void *poller_main(void *arg)
     void *task;
     int i;
 
+    name_thread(p, "poll");
     while ((task = ngx_http_lua_ffi_task_poll(p->tq)) != NULL) {
         if (p->nworkers == 0) {
             run_task(p, task);
@@ -114,13 +125,14 @@ static void *poller_main(void *arg)
     return NULL;
 }
 
-int tr_pool_start(void *tq, int nworkers, tr_handler h, void *ctx)
+int tr_pool_start(const char *name, void *tq, int nworkers, tr_handler h, void *ctx)
 {
     struct pool *p = calloc(1, sizeof *p);
     pthread_t poller;
     int i, err = 0;
 
     if (!p) return ENOMEM;
+    snprintf(p->name, sizeof p->name, "%s", name);
     p->tq = tq;
     p->handler = h;
     p->ctx = ctx;

@@ -14,7 +14,8 @@
 typedef int (*tr_handler)(void *ctx, const char *req, int len, char **rsp, int *rsp_len);
 
 /* Starts the poller (and nworkers workers) for tq. ctx is passed to the
- * handler and freed with free() when the plugin is unloaded. Returns 0 or an errno. */
-int tr_pool_start(void *tq, int nworkers, tr_handler h, void *ctx);
+ * handler and freed with free() when the plugin is unloaded. Threads are named
+ * NAME-poll and NAME-wN (at most 15 chars, seen in top -H). Returns 0 or an errno. */
+int tr_pool_start(const char *name, void *tq, int nworkers, tr_handler h, void *ctx);
 
 #endif

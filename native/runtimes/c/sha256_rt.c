@@ -36,5 +36,5 @@ __attribute__((visibility("default")))
 int libffi_init(char *cfg, void *tq)
 {
     int threads = (int)tr_cfg_int(cfg, "threads", 2, 0, 256);
-    return tr_pool_start(tq, threads, sha256_hex, NULL);
+    return tr_pool_start("sha256_c", tq, threads, sha256_hex, NULL);
 }

@@ -29,7 +29,7 @@ pub fn start(name: &str, tq: *mut c_void, workers: usize, handler: Arc<Handler>)
     for i in 0..workers {
         let (rx, handler) = (rx.clone(), handler.clone());
         let j = thread::Builder::new()
-            .name(format!("{name}-w{i}"))
+            .name(format!("{name}-w{i}")) // Linux shows 15 bytes: keep names short
             .spawn(move || loop {
                 // The lock is held only while taking one task, never while working.
                 let next = rx.lock().map(|r| r.recv());

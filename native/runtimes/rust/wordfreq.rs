@@ -76,7 +76,7 @@ pub extern "C" fn libffi_init(cfg: *mut c_char, tq: *mut c_void) -> c_int {
         Ok(text) => ffi::Reply::copy_of(count(text, top).as_bytes()),
         Err(e) => Err(format!("request is not valid UTF-8 (at byte {})", e.valid_up_to())),
     };
-    match pool::start("wordfreq_rust", tq, threads, Arc::new(handler)) {
+    match pool::start("wordfreq", tq, threads, Arc::new(handler)) {
         Ok(()) => 0,
         Err(_) => 1,
     }
