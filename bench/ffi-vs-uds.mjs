@@ -1,0 +1,148 @@
+#!/usr/bin/env node
+// FFI against a unix domain socket: the same native echo logic reached through the ring
+// (plugin.call) and through a native UDS server, from a plain Node process (no HTTP in the way).
+// For each format x payload x calls-in-flight cell, both sides run in alternating rounds in this
+// one process, and the ratio is the median of the per-round ratios: drift on a shared machine
+// hits both sides alike. Alone: node bench/ffi-vs-uds.mjs [--quick] [--payloads 512] ...
+import { pathToFileURL } from 'node:url';
+import { benchArgs } from './lib/args.mjs';
+import { checkEcho, drive, encodedSize, makeRequest } from './lib/drive.mjs';
+import { progress } from './lib/progress.mjs';
+import { formatOf, openFfi, openUds } from './lib/sides.mjs';
+import { median, Samples, spread } from './lib/stats.mjs';
+import { fmt } from './lib/table.mjs';
+import { commandLine, runSuite } from './lib/suite.mjs';
+import { checkFfi } from './lib/targets.mjs';
+
+function measure(side, req, inflight, durationMs) {
+  return drive(side.call, req, { inflight, durationMs });
+}
+
+function summarize(runs) {
+  const pooled = runs.reduce((acc, r) => acc.merge(r.samples), new Samples());
+  return {
+    rate: median(runs.map((r) => r.rate)),
+    rounds: runs.map((r) => Math.round(r.rate)),
+    calls: runs.reduce((a, r) => a + r.calls, 0),
+    p50Us: pooled.percentile(50) * 1000,
+    p99Us: pooled.percentile(99) * 1000,
+  };
+}
+
+export async function runFfiVsUds(opts) {
+  const { formats, payloads, inflight: inflights, rounds, ffiMs } = opts;
+  const prog = progress('ffi-vs-uds', formats.length * payloads.length * inflights.length);
+  const cells = [];
+  const notes = [];
+  let ffiError = null;
+  for (const format of formats) {
+    const fmtObj = await formatOf(format);
+    const uds = await openUds(format);
+    let ffi = null;
+    try {
+      ffi = await openFfi(format);
+    } catch (e) {
+      ffiError = e.message;
+      prog.note(`FFI side unavailable, measuring UDS alone: ${e.message}`);
+    }
+    try {
+      for (const size of payloads) {
+        const req = makeRequest(format, size, fmtObj);
+        const sides = ffi ? [ffi, uds] : [uds];
+        for (const s of sides) await checkEcho(s, req);
+        for (const inflight of inflights) {
+          prog.step(`${format} ${fmt.bytes(size)} x${inflight}`);
+          // Warm-up: JIT, connection buffers, runtime threads, for both sides.
+          for (const s of sides) await measure(s, req, inflight, Math.min(200, ffiMs / 2));
+          const runs = { FFI: [], UDS: [] };
+          for (let r = 0; r < rounds; r++) {
+            // Alternate which side goes first, so a slow start or a noisy neighbour is shared.
+            const order = r % 2 ? [...sides].reverse() : sides;
+            for (const s of order) runs[s.label].push(await measure(s, req, inflight, ffiMs));
+          }
+          const cell = {
+            format, size, bytes: encodedSize(req, fmtObj), inflight,
+            uds: summarize(runs.UDS),
+            ffi: ffi ? summarize(runs.FFI) : null,
+          };
+          const ratios = ffi ? runs.FFI.map((f, i) => f.rate / runs.UDS[i].rate) : [];
+          cell.ratio = ffi ? median(ratios) : null;
+          cell.ratioSpread = ffi ? spread(ratios) : null;
+          cells.push(cell);
+        }
+      }
+    } finally {
+      await ffi?.close();
+      await uds.close();
+    }
+  }
+  prog.end();
+  if (ffiError) notes.push(`FFI side not measured: ${ffiError}`);
+  return {
+    name: 'ffi',
+    title: 'FFI vs UDS: native echo, from a plain Node process',
+    date: new Date().toISOString(),
+    settings: { formats, payloads, inflight: inflights, rounds, msPerRound: ffiMs, udsThreads: 1, ffiRuntime: 'libecho_c.so (threads=0)' },
+    ffiError,
+    cells,
+    targets: checkFfi(cells),
+    notes,
+  };
+}
+
+/** The section's tables: one with every cell, one with the targets. */
+export function ffiTables(sec) {
+  const us = (x) => (Number.isFinite(x) ? (x < 100 ? x.toFixed(1) : Math.round(x).toLocaleString('en-US')) : 'n/a');
+  const rows = sec.cells.map((c) => ({
+    format: c.format,
+    payload: fmt.bytes(c.size),
+    inflight: c.inflight,
+    ffiRate: fmt.rate(c.ffi?.rate),
+    ffiP50: us(c.ffi?.p50Us),
+    ffiP99: us(c.ffi?.p99Us),
+    udsRate: fmt.rate(c.uds.rate),
+    udsP50: us(c.uds.p50Us),
+    udsP99: us(c.uds.p99Us),
+    ratio: fmt.ratio(c.ratio),
+    spread: c.ratioSpread === null ? '' : `±${fmt.pct(c.ratioSpread / 2)}`,
+  }));
+  return [
+    {
+      title: `${sec.title} (${sec.settings.rounds} round(s) x ${sec.settings.msPerRound} ms per side per cell)`,
+      columns: [
+        { key: 'format', label: 'format', align: 'left' },
+        { key: 'payload', label: 'payload' },
+        { key: 'inflight', label: 'in flight' },
+        { key: 'ffiRate', label: 'FFI calls/s' },
+        { key: 'ffiP50', label: 'FFI p50 µs' },
+        { key: 'ffiP99', label: 'FFI p99 µs' },
+        { key: 'udsRate', label: 'UDS calls/s' },
+        { key: 'udsP50', label: 'UDS p50 µs' },
+        { key: 'udsP99', label: 'UDS p99 µs' },
+        { key: 'ratio', label: 'FFI/UDS' },
+        { key: 'spread', label: 'ratio spread' },
+      ],
+      rows,
+      notes: sec.notes,
+    },
+    targetTable('FFI vs UDS targets (issue 5)', sec.targets),
+  ];
+}
+
+export function targetTable(title, targets) {
+  return {
+    title,
+    columns: [
+      { key: 'text', label: 'target', align: 'left' },
+      { key: 'measured', label: 'measured' },
+      { key: 'status', label: 'status', align: 'left' },
+    ],
+    rows: targets.map((t) => ({ text: t.text, measured: fmt.ratio(t.ratio ?? NaN), status: t.status })),
+  };
+}
+
+export const ffiBench = { title: 'FFI vs UDS', run: runFfiVsUds, tables: ffiTables };
+
+if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+  process.exitCode = await runSuite(['ffi'], benchArgs(), { ffi: ffiBench }, commandLine('ffi-vs-uds'));
+}
