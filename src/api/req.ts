@@ -1,0 +1,120 @@
+// ngx.req: the request as handlers read and change it.
+
+import { TrestyError } from '../errors.js';
+import { INTERRUPT } from '../phases/invoke.js';
+import type { Req } from '../phases/request.js';
+import { parseTarget } from '../phases/uri.js';
+import { decodeArgs, encodeArgs, type Args } from './args.js';
+import { CTX, MASK } from './context.js';
+import { guardReq } from './guard.js';
+
+type Headers = Record<string, string | string[]>;
+
+export class ReqApi {
+  readonly #r: Req;
+  constructor(r: Req) { this.#r = r; }
+
+  #check(mask: number): Req { return guardReq(this.#r, mask); }
+
+  get_method(): string { return this.#check(MASK.request).method; }
+  set_method(method: string): void { this.#check(MASK.requestWrite).method = String(method).toUpperCase(); }
+  http_version(): number { return Number(this.#check(MASK.request).ex.httpVersion); }
+  start_time(): number { return this.#check(MASK.request).startMs / 1000; }
+  is_internal(): boolean { const r = this.#check(MASK.request); return r.cycles > 0 || r.parent !== null; }
+
+  /** Lower-cased names; repeated headers as arrays. `raw` keeps the names as received. */
+  get_headers(max = 100, raw = false): Headers {
+    const r = this.#check(MASK.request);
+    const out: Headers = {};
+    let n = 0;
+    if (raw && r.reqHeaders === null) {
+      const rh = r.ex.rawHeaders;
+      for (let i = 0; i + 1 < rh.length; i += 2) {
+        if (max > 0 && ++n > max) break;
+        const prev = out[rh[i]];
+        out[rh[i]] = prev === undefined ? rh[i + 1] : [...(Array.isArray(prev) ? prev : [prev]), rh[i + 1]];
+      }
+      return out;
+    }
+    for (const [k, v] of Object.entries(r.inHeaders)) {
+      if (v === undefined) continue;
+      if (max > 0 && ++n > max) break;
+      out[k] = Array.isArray(v) ? [...v] : v;
+    }
+    return out;
+  }
+
+  raw_header(): string {
+    const r = this.#check(MASK.request);
+    const rh = r.ex.rawHeaders;
+    let s = `${r.method} ${r.requestUri} HTTP/${r.ex.httpVersion}\r\n`;
+    for (let i = 0; i + 1 < rh.length; i += 2) s += `${rh[i]}: ${rh[i + 1]}\r\n`;
+    return `${s}\r\n`;
+  }
+
+  set_header(name: string, value: unknown): void {
+    const r = this.#check(MASK.requestWrite);
+    const h = (r.reqHeaders ??= { ...r.ex.headers });
+    const key = String(name).toLowerCase().replace(/_/g, '-');
+    if (value === undefined || value === null || (Array.isArray(value) && value.length === 0)) delete h[key];
+    else h[key] = Array.isArray(value) ? value.map(String) : String(value);
+  }
+
+  clear_header(name: string): void { this.set_header(name, null); }
+
+  get_uri_args(max = 100): Args { return decodeArgs(this.#check(MASK.request).args, max); }
+
+  set_uri_args(args: string | Record<string, unknown>): void {
+    this.#check(MASK.requestWrite).args = typeof args === 'string' ? args : encodeArgs(args);
+  }
+
+  /** Changes $uri; with `jump` (rewrite_by_js only) the location is looked up again. */
+  set_uri(uri: string, jump = false): void {
+    const r = this.#check(MASK.requestWrite);
+    if (typeof uri !== 'string' || uri === '') throw new TrestyError('TRESTY_ERR_API_ARGS', 'ngx.req.set_uri: uri must be a non-empty string');
+    const t = parseTarget(uri.replace(/\?/g, '%3F'));
+    if (t === null) throw new TrestyError('TRESTY_ERR_API_ARGS', `ngx.req.set_uri: bad uri "${uri}"`);
+    r.uri = t.uri;
+    if (!jump) return;
+    if (r.phase !== CTX.rewrite) throw new TrestyError('TRESTY_ERR_API_ARGS', 'ngx.req.set_uri: jump is only allowed in rewrite_by_js*');
+    r.execUri = t.uri;
+    r.execArgs = r.args;
+    r.jump = true;
+    throw INTERRUPT;
+  }
+
+  /** Reads the whole body (bounded by client_max_body_size); a 413 ends the request if too large. */
+  async read_body(): Promise<void> {
+    const r = this.#check(MASK.output);
+    if (r.body !== undefined) return;
+    const max = r.loc.clientMaxBodySize;
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const c of r.ex.body) {
+      size += c.byteLength;
+      if (max > 0 && size > max) {
+        r.body = null;
+        r.exitCode = 413;
+        throw INTERRUPT;
+      }
+      chunks.push(Buffer.from(c.buffer, c.byteOffset, c.byteLength));
+    }
+    r.body = size === 0 ? null : chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+  }
+
+  discard_body(): void { this.#check(MASK.output); }
+
+  /** The body read by read_body(), or null. */
+  get_body_data(): string | null {
+    const r = this.#check(MASK.bodyData);
+    return r.body ? r.body.toString('utf8') : null;
+  }
+
+  get_body_file(): null { this.#check(MASK.bodyData); return null; }
+
+  get_post_args(max = 100): Args {
+    const r = this.#check(MASK.postArgs);
+    if (r.body === undefined) throw new TrestyError('TRESTY_ERR_API_ARGS', 'request body not read; call await ngx.req.read_body() first');
+    return decodeArgs(r.body ? r.body.toString('utf8') : '', max);
+  }
+}

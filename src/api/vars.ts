@@ -1,0 +1,143 @@
+// nginx variables as ngx.var and conf templates see them: built-ins computed from the request,
+// prefixed families ($arg_, $http_, $cookie_, $sent_http_) and variables declared with `set`.
+
+import os from 'node:os';
+import { TrestyError } from '../errors.js';
+import type { Req } from '../phases/request.js';
+import { msec, timeIso, timeLocal } from './time.js';
+
+type Getter = (r: Req) => string | undefined;
+
+function hostOf(r: Req): string {
+  const h = r.inHeaders.host;
+  const v = typeof h === 'string' ? h : undefined;
+  if (v) {
+    const i = v.startsWith('[') ? v.indexOf(']') + 1 : v.indexOf(':');
+    return (i > 0 ? v.slice(0, i) : v).toLowerCase();
+  }
+  return serverName(r) || r.ex.localAddress;
+}
+
+function serverName(r: Req): string {
+  const n = r.server.serverNames[0];
+  return n && n.kind === 'exact' ? n.value : '';
+}
+
+function headerValue(r: Req, name: string): string | undefined {
+  const v = r.inHeaders[name];
+  if (v === undefined) return undefined;
+  return typeof v === 'string' ? v : v.join(name === 'cookie' ? '; ' : ', ');
+}
+
+const BUILTIN = new Map<string, Getter>([
+  ['uri', (r) => r.uri],
+  ['document_uri', (r) => r.uri],
+  ['args', (r) => r.args],
+  ['query_string', (r) => r.args],
+  ['is_args', (r) => (r.args ? '?' : '')],
+  ['request_uri', (r) => r.requestUri],
+  ['request_method', (r) => r.method],
+  ['request', (r) => `${r.method} ${r.requestUri} HTTP/${r.ex.httpVersion}`],
+  ['server_protocol', (r) => `HTTP/${r.ex.httpVersion}`],
+  ['scheme', (r) => r.ex.scheme],
+  ['https', (r) => (r.ex.scheme === 'https' ? 'on' : '')],
+  ['host', hostOf],
+  ['hostname', () => os.hostname()],
+  ['server_name', serverName],
+  ['server_addr', (r) => r.ex.localAddress],
+  ['server_port', (r) => String(r.ex.localPort)],
+  ['remote_addr', (r) => r.ex.remoteAddress],
+  ['remote_port', (r) => String(r.ex.remotePort)],
+  ['remote_user', () => undefined],
+  ['status', (r) => (r.headerWritten ? String(r.status) : '000')],
+  ['request_time', (r) => ((Date.now() - r.startMs) / 1000).toFixed(3)],
+  ['body_bytes_sent', (r) => String(r.ex.bytesSent)],
+  ['bytes_sent', (r) => String(r.ex.bytesSent)],
+  ['time_local', () => timeLocal()],
+  ['time_iso8601', () => timeIso()],
+  ['msec', () => msec()],
+  ['pid', () => String(process.pid)],
+  ['content_type', (r) => headerValue(r, 'content-type')],
+  ['content_length', (r) => headerValue(r, 'content-length')],
+  ['document_root', (r) => r.loc.root],
+  ['realpath_root', (r) => r.loc.root],
+  ['request_filename', (r) => r.loc.root + r.uri],
+  ['request_body', (r) => (r.body ? r.body.toString('utf8') : undefined)],
+]);
+
+/** Value of `$name`, or undefined when the variable is not found or has no value. */
+export function getVar(r: Req, name: string): string | undefined {
+  const vars = r.vars;
+  if (vars !== null) {
+    const v = vars[name];
+    if (v !== undefined) return v;
+  }
+  const get = BUILTIN.get(name);
+  if (get !== undefined) return get(r);
+  if (name.startsWith('arg_')) return argValue(r.args, name.slice(4));
+  if (name.startsWith('http_')) return headerValue(r, name.slice(5).replace(/_/g, '-').toLowerCase());
+  if (name.startsWith('cookie_')) return cookieValue(headerValue(r, 'cookie'), name.slice(7));
+  if (name.startsWith('sent_http_')) {
+    const v = r.headers?.get(name.slice(10));
+    return v === undefined ? undefined : typeof v === 'string' ? v : v.join(', ');
+  }
+  if (r.server.declaredVariables.has(name)) return '';
+  return undefined;
+}
+
+/** `ngx.var.NAME = v`: only `set`-declared variables and $args are writable. */
+export function setVar(r: Req, name: string, value: unknown): void {
+  const s = value === undefined || value === null ? '' : String(value);
+  if (name === 'args' || name === 'query_string') { r.args = s; return; }
+  if (!r.server.declaredVariables.has(name)) {
+    throw new TrestyError('TRESTY_ERR_VAR_UNDECLARED',
+      `variable "${name}" not found for writing; maybe it is a built-in variable that is not changeable or you forgot to use "set $${name} '';" in the config file to define it first`);
+  }
+  (r.vars ??= Object.create(null) as Record<string, string>)[name] = s;
+}
+
+/** `$arg_NAME`: the raw (undecoded) value of the first NAME= in the query string. */
+export function argValue(args: string, name: string): string | undefined {
+  if (!args) return undefined;
+  const lname = name.toLowerCase();
+  let start = 0;
+  while (start <= args.length) {
+    let end = args.indexOf('&', start);
+    if (end < 0) end = args.length;
+    const eq = args.indexOf('=', start);
+    const keyEnd = eq >= 0 && eq < end ? eq : end;
+    if (keyEnd - start === name.length && args.slice(start, keyEnd).toLowerCase() === lname) {
+      return keyEnd === end ? '' : args.slice(keyEnd + 1, end);
+    }
+    start = end + 1;
+  }
+  return undefined;
+}
+
+function cookieValue(header: string | undefined, name: string): string | undefined {
+  if (!header) return undefined;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq < 0) continue;
+    if (part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return undefined;
+}
+
+/** ngx.var: a view of the request's variables (built on first touch of ngx.var). */
+export function varProxy(r: Req, check: () => void): Record<string, string | undefined> {
+  return new Proxy(Object.create(null) as Record<string, string | undefined>, {
+    get(_t, name) {
+      check();
+      return typeof name === 'string' ? getVar(r, name) : undefined;
+    },
+    set(_t, name, value) {
+      check();
+      if (typeof name === 'string') setVar(r, name, value);
+      return true;
+    },
+    has(_t, name) {
+      return typeof name === 'string' && getVar(r, name) !== undefined;
+    },
+  });
+}

@@ -1,0 +1,122 @@
+// The worker's request pipeline, as the worker process and the master use it:
+//   createWorkerPipeline(conf, worker) -> { handle(ex, server), shutdown() }
+//   runInitPhase(conf): init_by_js in the master, before the fork
+//   testHandlers(conf): compile/load every handler (for `-t`)
+// Pipelines are built once here; handle() only walks them.
+
+import type { MainConf, ServerConf } from '../config/types.js';
+import type { HttpExchange, RequestHandler } from '../http/types.js';
+import { TimerSet } from '../api/timer.js';
+import { ngxOf } from '../api/ngx.js';
+import { conclude, start } from './run.js';
+import { initPhase } from './init.js';
+import { initWorkerPhase } from './init_worker.js';
+import { Loader } from './loader.js';
+import { openErrorLog } from './logs.js';
+import { buildAll } from './pipeline.js';
+import { logReq } from './report.js';
+import { Req } from './request.js';
+import { parseTarget } from './uri.js';
+import type { FfiHooks, WorkerState } from './worker.js';
+
+export type { WorkerState } from './worker.js';
+
+function newWorkerState(conf: MainConf, id: number, count: number): WorkerState {
+  const timers = new TimerSet();
+  const w: WorkerState = {
+    conf, id, count, exiting: false, serial: 0,
+    errorLog: openErrorLog(conf),
+    loader: new Loader(conf),
+    pipes: new Map(),
+    serverOps: new Map(),
+    timers,
+    ffi: null,
+  };
+  timers.w = w;
+  timers.ngxOf = ngxOf;
+  return w;
+}
+
+interface FfiModule {
+  loadFfi(lib: string, cfg?: unknown, opts?: unknown): unknown;
+  loadPluginsFromConf(conf: MainConf): unknown;
+  unloadAll(): unknown;
+}
+
+/** src/ffi is optional at build time: a missing module leaves ngx.load_ffi reporting it. */
+async function importFfi(): Promise<FfiModule | null> {
+  const spec = '../ffi/index.js';
+  try {
+    return (await import(spec)) as FfiModule;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') return null;
+    throw e;
+  }
+}
+
+async function wireFfi(w: WorkerState, conf: MainConf): Promise<FfiModule | null> {
+  const mod = await importFfi();
+  if (mod === null) return null;
+  const loaded = (await mod.loadPluginsFromConf(conf)) as unknown;
+  const plugins: Record<string, unknown> = {};
+  if (loaded instanceof Map) for (const [k, v] of loaded) plugins[String(k)] = v;
+  else if (loaded && typeof loaded === 'object') Object.assign(plugins, loaded);
+  const hooks: FfiHooks = { load: (lib, cfg, opts) => mod.loadFfi(lib, cfg, opts), plugins };
+  w.ffi = hooks;
+  return mod;
+}
+
+export async function createWorkerPipeline(
+  conf: MainConf,
+  worker: { id: number; count: number },
+): Promise<{ handle: RequestHandler; shutdown(): Promise<void> }> {
+  const w = newWorkerState(conf, worker.id, worker.count);
+  const ffi = await wireFfi(w, conf);
+  // init_by_js again here: the master's run cannot be inherited (no fork of memory in Node).
+  await initPhase.run(w, w.loader, conf);
+  await buildAll(conf, { conf, loader: w.loader, w });
+  await initWorkerPhase.run(w, w.loader, conf);
+
+  const handle = (ex: HttpExchange, server: ServerConf): void => {
+    const r = new Req(w, ex, server, ex.method, ex.url, null);
+    const t = parseTarget(ex.url);
+    try {
+      if (t === null) {
+        r.loc = server.defaults;
+        r.pipe = w.pipes.get(r.loc)!;
+        return conclude(r, 400);
+      }
+      r.uri = t.uri;
+      r.args = t.args;
+      start(r);
+    } catch (e) {
+      // Only a bug of the pipeline itself gets here: handler errors are caught per step.
+      logReq(r, 'alert', `request failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+      if (!ex.headersSent) ex.writeHead(500, [['Content-Length', '0']]);
+      ex.end();
+    }
+  };
+
+  return {
+    handle,
+    async shutdown() {
+      w.exiting = true;
+      await w.timers.shutdown();
+      if (ffi) await ffi.unloadAll();
+    },
+  };
+}
+
+/** init_by_js in the master, before the fork; an error stops start-up. */
+export async function runInitPhase(conf: MainConf): Promise<void> {
+  const w = newWorkerState(conf, -1, conf.workerProcesses);
+  await initPhase.run(w, w.loader, conf);
+}
+
+/** Loads and compiles every handler of the conf (for `tresty -t`); throws the first ConfError. */
+export async function testHandlers(conf: MainConf): Promise<void> {
+  const w = newWorkerState(conf, -1, conf.workerProcesses);
+  if (conf.init) await w.loader.load(conf.init);
+  if (conf.initWorker) await w.loader.load(conf.initWorker);
+  await buildAll(conf, { conf, loader: w.loader, w });
+}

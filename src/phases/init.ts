@@ -1,0 +1,30 @@
+// init_by_js_*: runs in the master before the workers are forked and, because Node cannot fork
+// a process's memory, once more in every worker before init_worker_by_js (so module state it
+// sets up exists where requests run). An error stops start-up.
+
+import { CTX } from '../api/context.js';
+import { TrestyError } from '../errors.js';
+import type { MainConf } from '../config/types.js';
+import { call, INTERRUPT, isPromise } from './invoke.js';
+import type { Loader } from './loader.js';
+import type { PhaseModule } from './phase.js';
+import { handlerFailure } from './report.js';
+import { BareCtx } from './request.js';
+import type { WorkerState } from './worker.js';
+
+export const initPhase: Omit<PhaseModule<never>, 'build'> & { run(w: WorkerState, loader: Loader, conf: MainConf): Promise<void> } = {
+  name: 'init',
+  bit: CTX.init,
+  async run(w, loader, conf) {
+    const spec = conf.init;
+    if (!spec) return;
+    const h = await loader.load(spec);
+    try {
+      const v = call(new BareCtx(CTX.init, w), h, CTX.init);
+      if (isPromise(v)) await v;
+    } catch (e) {
+      if (e === INTERRUPT) return;
+      throw new TrestyError('TRESTY_ERR_HANDLER', handlerFailure(h, e), { cause: e });
+    }
+  },
+};

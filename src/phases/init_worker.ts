@@ -1,0 +1,28 @@
+// init_worker_by_js_*: runs once in every worker after its pipelines are built and before it
+// serves; timers started here live for the worker's lifetime. An error is logged, the worker
+// goes on (as OpenResty does).
+
+import { CTX } from '../api/context.js';
+import type { MainConf } from '../config/types.js';
+import { call, INTERRUPT, isPromise } from './invoke.js';
+import type { Loader } from './loader.js';
+import type { PhaseModule } from './phase.js';
+import { handlerFailure } from './report.js';
+import { BareCtx } from './request.js';
+import type { WorkerState } from './worker.js';
+
+export const initWorkerPhase: Omit<PhaseModule<never>, 'build'> & { run(w: WorkerState, loader: Loader, conf: MainConf): Promise<void> } = {
+  name: 'init_worker',
+  bit: CTX.init_worker,
+  async run(w, loader, conf) {
+    const spec = conf.initWorker;
+    if (!spec) return;
+    const h = await loader.load(spec);
+    try {
+      const v = call(new BareCtx(CTX.init_worker, w), h, CTX.init_worker);
+      if (isPromise(v)) await v;
+    } catch (e) {
+      if (e !== INTERRUPT) w.errorLog.log('error', handlerFailure(h, e));
+    }
+  },
+};

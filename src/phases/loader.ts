@@ -1,0 +1,172 @@
+// Turns HandlerSpecs into functions, once per worker: inline blocks are compiled with vm.Script
+// under the conf file's name and line (stack traces point into the conf); handler files are
+// imported once (module state is per worker), `.ts` transpiled first. Under `js_code_cache off`
+// a file is imported afresh on every call.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import vm from 'node:vm';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { ConfError } from '../errors.js';
+import type { HandlerSpec, MainConf } from '../config/types.js';
+
+export type HandlerFn = (ngx: any, require: NodeRequire) => unknown; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+export interface LoadedHandler {
+  readonly spec: HandlerSpec;
+  /** `content_by_js` etc., for error lines. */
+  readonly label: string;
+  /** The file a stack frame must name to be the handler's own (conf file or handler file). */
+  readonly file: string;
+  /** The function, or null when it is re-imported per call (js_code_cache off). */
+  readonly fn: HandlerFn | null;
+  /** Imports a fresh copy (js_code_cache off). */
+  load(): Promise<HandlerFn>;
+  readonly require: NodeRequire;
+}
+
+let serial = 0;
+
+export class Loader {
+  private readonly cache = new Map<HandlerSpec, LoadedHandler>();
+  private readonly fresh = new Map<HandlerSpec, LoadedHandler>();
+  readonly require: NodeRequire;
+
+  constructor(private readonly conf: MainConf) {
+    this.require = makeRequire(conf);
+  }
+
+  /** Loads a handler; a load or compile error is a ConfError (TRESTY_ERR_CONF_HANDLER). */
+  async load(spec: HandlerSpec, codeCache = true): Promise<LoadedHandler> {
+    const map = codeCache || spec.source === 'block' ? this.cache : this.fresh;
+    const known = map.get(spec);
+    if (known) return known;
+    const label = `${spec.phase}_by_js`;
+    let h: LoadedHandler;
+    if (spec.source === 'block') {
+      h = { spec, label, file: spec.ref.file, fn: compileBlock(spec), load: async () => h.fn!, require: this.require };
+    } else {
+      const file = spec.path!;
+      const first = await importHandler(file, false, spec);
+      h = {
+        spec, label, file, require: this.require,
+        fn: codeCache ? first : null,
+        load: () => importHandler(file, true, spec),
+      };
+    }
+    map.set(spec, h);
+    return h;
+  }
+}
+
+function compileBlock(spec: HandlerSpec): HandlerFn {
+  const code = spec.code ?? '';
+  // A block without `await` compiles to a plain function: no promise when it does not wait.
+  const kind = /\bawait\b/.test(code) ? 'async function' : 'function';
+  const src = `(${kind} (ngx, require) {${code}\n})`;
+  try {
+    const script = new vm.Script(src, {
+      filename: spec.ref.file,
+      lineOffset: (spec.codeLine ?? spec.ref.line) - 1,
+    });
+    return script.runInThisContext() as HandlerFn;
+  } catch (e) {
+    const line = syntaxLine(e, spec.ref.file) ?? spec.ref.line;
+    throw new ConfError('TRESTY_ERR_CONF_HANDLER',
+      `${spec.phase}_by_js_block failed to compile: ${errText(e)}`, spec.ref.file, line);
+  }
+}
+
+function syntaxLine(e: unknown, file: string): number | undefined {
+  const stack = e instanceof Error ? e.stack ?? '' : '';
+  const m = new RegExp(`${escapeRe(file)}:(\\d+)`).exec(stack);
+  return m ? Number(m[1]) : undefined;
+}
+
+function escapeRe(s: string): string { return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'); }
+function errText(e: unknown): string { return e instanceof Error ? `${e.name}: ${e.message}` : String(e); }
+
+async function importHandler(file: string, fresh: boolean, spec: HandlerSpec): Promise<HandlerFn> {
+  let mod: { default?: unknown };
+  try {
+    mod = file.endsWith('.ts') || file.endsWith('.mts') ? await importTs(file)
+      : await import(pathToFileURL(file).href + (fresh ? `?tresty=${++serial}` : '')) as { default?: unknown };
+  } catch (e) {
+    const line = syntaxLine(e, file);
+    throw new ConfError('TRESTY_ERR_CONF_HANDLER',
+      `${spec.phase}_by_js_file "${file}" failed to load${line ? ` (${file}:${line})` : ''}: ${errText(e)}`,
+      spec.ref.file, spec.ref.line);
+  }
+  const fn = mod.default;
+  if (typeof fn !== 'function') {
+    throw new ConfError('TRESTY_ERR_CONF_HANDLER',
+      `${spec.phase}_by_js_file "${file}" has no default export function (export default (ngx) => { ... })`,
+      spec.ref.file, spec.ref.line);
+  }
+  return fn as HandlerFn;
+}
+
+let ts: typeof import('typescript') | null = null;
+
+/**
+ * Transpiles a `.ts` handler and imports the result from a sibling temporary `.mjs`, so its
+ * relative imports resolve as from the original; an inline source map keeps traces on the .ts.
+ */
+async function importTs(file: string): Promise<{ default?: unknown }> {
+  ts ??= (await import('typescript')).default;
+  const src = fs.readFileSync(file, 'utf8');
+  const out = ts.transpileModule(src, {
+    fileName: file,
+    reportDiagnostics: true,
+    compilerOptions: {
+      module: ts.ModuleKind.ESNext,
+      target: ts.ScriptTarget.ES2022,
+      inlineSourceMap: true,
+      inlineSources: true,
+      esModuleInterop: true,
+    },
+  });
+  const diag = out.diagnostics?.find((d) => d.category === ts!.DiagnosticCategory.Error);
+  if (diag) {
+    const pos = diag.file && diag.start !== undefined ? diag.file.getLineAndCharacterOfPosition(diag.start) : null;
+    const e = new SyntaxError(ts.flattenDiagnosticMessageText(diag.messageText, '\n'));
+    e.stack = `${file}:${pos ? pos.line + 1 : 1}\nSyntaxError: ${e.message}`;
+    throw e;
+  }
+  process.setSourceMapsEnabled(true);
+  const name = `.${path.basename(file)}.tresty-${process.pid}-${++serial}.mjs`;
+  let tmp = path.join(path.dirname(file), name);
+  try {
+    fs.writeFileSync(tmp, out.outputText);
+  } catch {
+    // A read-only folder: relative imports will not resolve, but self-contained handlers work.
+    tmp = path.join(fs.mkdtempSync(path.join((await import('node:os')).tmpdir(), 'tresty-')), name);
+    fs.writeFileSync(tmp, out.outputText);
+  }
+  try {
+    return await import(pathToFileURL(tmp).href) as { default?: unknown };
+  } finally {
+    fs.rmSync(tmp, { force: true });
+  }
+}
+
+/**
+ * `require` for handlers: relative to the prefix; bare names are looked up first in each
+ * js_package_path folder (like NODE_PATH), then in node_modules from the prefix up.
+ */
+export function makeRequire(conf: MainConf): NodeRequire {
+  const base = createRequire(path.join(conf.prefix, 'noop.js'));
+  const dirs = conf.jsPackagePath.map((d) => path.resolve(conf.prefix, d));
+  if (dirs.length === 0) return base;
+  const resolve = (id: string): string => {
+    if (!id.startsWith('.') && !path.isAbsolute(id) && !id.startsWith('node:')) {
+      for (const d of dirs) {
+        try { return base.resolve(path.join(d, id)); } catch { /* next folder */ }
+      }
+    }
+    return base.resolve(id, { paths: [conf.prefix, ...dirs] });
+  };
+  const req = ((id: string) => base(resolve(id))) as NodeRequire;
+  return Object.assign(req, { resolve: Object.assign(resolve, { paths: base.resolve.paths }), cache: base.cache, main: base.main, extensions: base.extensions });
+}

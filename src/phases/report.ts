@@ -1,0 +1,31 @@
+// Error log lines about a request, in nginx's shape: `*N message, client: ..., server: ...,
+// request: "...", host: "..."`; and the one for a handler that threw.
+
+import type { LogLevel } from '../config/types.js';
+import type { LoadedHandler } from './loader.js';
+import type { Req } from './request.js';
+
+export function logReq(r: Req, level: LogLevel, msg: string): void {
+  const log = r.w.errorLog;
+  if (!log.enabled(level)) return;
+  const host = r.inHeaders.host;
+  const name = r.server.serverNames[0]?.value ?? '';
+  log.log(level, `${msg}, client: ${r.ex.remoteAddress}, server: ${name}, request: "${r.method} ${r.requestUri} HTTP/${r.ex.httpVersion}"${typeof host === 'string' ? `, host: "${host}"` : ''}`, r.serial);
+}
+
+/** `failed to run content_by_js*: nginx.conf:14: Error: boom` + the stack. */
+export function handlerFailure(h: Pick<LoadedHandler, 'label' | 'file' | 'spec'>, e: unknown): string {
+  const stack = e instanceof Error ? e.stack ?? String(e) : `${String(e)}`;
+  const at = frameIn(stack, h.file) ?? (h.spec.source === 'block' ? `${h.spec.ref.file}:${h.spec.codeLine ?? h.spec.ref.line}` : h.file);
+  const text = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  const trace = e instanceof Error && e.stack ? `\nstack traceback:\n${e.stack.split('\n').slice(1).join('\n')}` : '';
+  return `failed to run ${h.label}*: ${at}: ${text}${trace}`;
+}
+
+/** The first `file:line` of the stack that is in `file`. */
+function frameIn(stack: string, file: string): string | undefined {
+  const i = stack.indexOf(`${file}:`);
+  if (i < 0) return undefined;
+  const m = /^:(\d+)/.exec(stack.slice(i + file.length));
+  return m ? `${file}:${m[1]}` : undefined;
+}

@@ -1,0 +1,17 @@
+// The rewrite phase: rewrite_by_js_* for the location (or the one inherited from an outer block).
+// ngx.exit(status >= 200) ends the request here; ngx.exit(ngx.OK) goes on to the next phase.
+
+import type { LocationConf } from '../config/types.js';
+import { CTX } from '../api/context.js';
+import { handlerStep } from './invoke.js';
+import type { BuildCtx, PhaseModule, Step } from './phase.js';
+
+export const rewritePhase: PhaseModule<Step> = {
+  name: 'rewrite',
+  bit: CTX.rewrite,
+  async build(loc: LocationConf, b: BuildCtx): Promise<Step | null> {
+    const spec = loc.handlers.rewrite;
+    if (!spec) return null;
+    return handlerStep(await b.loader.load(spec, loc.jsCodeCache), CTX.rewrite);
+  },
+};

@@ -1,0 +1,139 @@
+// The per-request loop: server rewrite ops, location lookup, the location's flat steps, then
+// the response through the filters and the log phase. Result codes steer it (codes.ts); it
+// stays synchronous as long as no step returns a promise.
+
+import { findLocation, findNamedLocation } from '../http/locations.js';
+import { CTX } from '../api/context.js';
+import { DECLINED, DONE, ERROR, EXEC, OK } from './codes.js';
+import { queueFlush, special } from './output.js';
+import { logReq } from './report.js';
+import { NO_EXIT, type Req } from './request.js';
+import { parseTarget } from './uri.js';
+
+/** nginx's limit on internal redirects and location re-finds per request. */
+const MAX_CYCLES = 10;
+
+/** Runs a request from the top: server-level ops, then its location. */
+export function start(r: Req): void {
+  r.loc = r.server.defaults;
+  r.pipe = r.w.pipes.get(r.loc)!;
+  const ops = r.w.serverOps.get(r.server);
+  if (ops === undefined) return locate(r);
+  r.phase = CTX.set;
+  const rc = ops(r);
+  if (typeof rc === 'number') return rc === OK ? locate(r) : conclude(r, rc);
+  rc.then((v) => (v === OK ? locate(r) : conclude(r, v)), (e: unknown) => crash(r, e));
+}
+
+function locate(r: Req): void {
+  const loc = findLocation(r.server, r.uri) ?? r.server.defaults;
+  r.loc = loc;
+  r.pipe = r.w.pipes.get(loc)!;
+  advance(r, 0);
+}
+
+function advance(r: Req, i: number): void {
+  const steps = r.parent === null ? r.pipe.steps : r.pipe.subSteps;
+  for (; i < steps.length; i++) {
+    const rc = steps[i](r);
+    if (typeof rc !== 'number') {
+      const at = i;
+      rc.then((v) => (v === OK || v === DECLINED ? advance(r, at + 1) : conclude(r, v)), (e: unknown) => crash(r, e));
+      return;
+    }
+    if (rc !== OK && rc !== DECLINED) return conclude(r, rc);
+  }
+  finish(r);
+}
+
+/** A step failed in a way it did not handle itself (a bug here, not in a handler). */
+function crash(r: Req, e: unknown): void {
+  logReq(r, 'alert', `request failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+  conclude(r, ERROR);
+}
+
+/** Acts on a step's result: finish, special response, internal redirect. */
+export function conclude(r: Req, rc: number): void {
+  if (rc === OK || rc === DONE || rc === DECLINED) return finish(r);
+  if (rc === EXEC) return internalRedirect(r);
+  if (rc === ERROR) {
+    if (!r.headerWritten) special(r, 500);
+    return finish(r);
+  }
+  if (r.headerSent) {
+    // OpenResty keeps the status already sent; the request just ends.
+    if (rc !== r.status && r.status !== 0 && rc >= 300) {
+      logReq(r, 'error', `attempt to set status ${rc} via ngx.exit after sending out the response status ${r.status}`);
+    }
+    return finish(r);
+  }
+  if (rc >= 200 && rc < 300) {
+    r.status = rc;
+    r.headerSent = true;
+    return finish(r);
+  }
+  special(r, rc >= 100 ? rc : 500);
+  finish(r);
+}
+
+/** Sends what is left (eof), then runs the log phase. */
+function finish(r: Req): void {
+  const p = queueFlush(r, true);
+  if (p === undefined) return ended(r);
+  p.then(() => ended(r), (e: unknown) => { logReq(r, 'alert', `output failed: ${String(e)}`); ended(r); });
+}
+
+function ended(r: Req): void {
+  if (r.finished) return;
+  r.finished = true;
+  // Subrequests have no log phase (nginx logs the main request only).
+  if (r.parent !== null) return;
+  const log = r.pipe.log;
+  if (log === null) return;
+  r.phase = CTX.log;
+  const p = log(r);
+  if (p !== undefined) p.catch((e: unknown) => logReq(r, 'alert', `log phase failed: ${String(e)}`));
+}
+
+/** ngx.exec, an index file, a `set_uri(..., true)` jump: find the location again. */
+function internalRedirect(r: Req): void {
+  const target = r.execUri!;
+  r.execUri = null;
+  r.exitCode = NO_EXIT;
+  if (++r.cycles > MAX_CYCLES) {
+    logReq(r, 'error', `rewrite or internal redirection cycle while internally redirecting to "${target}"`);
+    special(r, 500);
+    return finish(r);
+  }
+  if (r.headerSent) {
+    // Output was already produced: nginx cannot redirect any more either.
+    logReq(r, 'error', `attempt to redirect internally to "${target}" after sending out the response headers`);
+    return finish(r);
+  }
+  if (r.jump) {
+    r.jump = false;
+    r.execArgs = null;
+    return locate(r);
+  }
+  // A redirect starts a new ctx and drops headers set so far, as nginx does.
+  r.ctx = undefined;
+  r.headers = null;
+  r.status = 0;
+  if (target.startsWith('@')) {
+    const loc = findNamedLocation(r.server, target);
+    if (loc === null) {
+      logReq(r, 'error', `named location "${target}" not found`);
+      special(r, 500);
+      return finish(r);
+    }
+    r.loc = loc;
+    r.pipe = r.w.pipes.get(loc)!;
+    return advance(r, 0);
+  }
+  const t = parseTarget(target);
+  if (t === null) { special(r, 400); return finish(r); }
+  r.uri = t.uri;
+  r.args = r.execArgs ?? t.args;
+  r.execArgs = null;
+  start(r);
+}

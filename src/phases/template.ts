@@ -1,0 +1,65 @@
+// Conf strings with `$var` / `${var}` (set, return, log_format), compiled once at load into a
+// function of the request.
+
+import { getVar } from '../api/vars.js';
+import type { Req } from './request.js';
+
+export type Template = (r: Req) => string;
+
+type Part = string | { name: string };
+
+function parse(text: string): Part[] {
+  const parts: Part[] = [];
+  const re = /\$(?:\{([A-Za-z0-9_]+)\}|([A-Za-z0-9_]+))/g;
+  let last = 0;
+  for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+    if (m.index > last) parts.push(text.slice(last, m.index));
+    parts.push({ name: m[1] ?? m[2] });
+    last = re.lastIndex;
+  }
+  if (last < text.length) parts.push(text.slice(last));
+  return parts;
+}
+
+/** A template; a variable with no value gives `''`. */
+export function compileTemplate(text: string): Template {
+  const parts = parse(text);
+  if (parts.length === 0) return () => '';
+  if (parts.length === 1 && typeof parts[0] === 'string') {
+    const s = parts[0];
+    return () => s;
+  }
+  return (r) => {
+    let s = '';
+    for (const p of parts) s += typeof p === 'string' ? p : (getVar(r, p.name) ?? '');
+    return s;
+  };
+}
+
+/** An access-log template: missing values print `-`, values are escaped as nginx does. */
+export function compileLogTemplate(text: string): Template {
+  const parts = parse(text);
+  return (r) => {
+    let s = '';
+    for (const p of parts) {
+      if (typeof p === 'string') { s += p; continue; }
+      const v = getVar(r, p.name);
+      s += v === undefined ? '-' : escapeLog(v);
+    }
+    return s;
+  };
+}
+
+// nginx writes `"`, `\` and bytes outside printable ASCII as \xHH in access logs.
+// eslint-disable-next-line no-control-regex
+const UNSAFE = /["\\\x00-\x1f\x7f-\uffff]/;
+function escapeLog(v: string): string {
+  if (!UNSAFE.test(v)) return v;
+  let out = '';
+  for (const b of Buffer.from(v, 'utf8')) {
+    out += b === 0x22 || b === 0x5c || b < 0x20 || b >= 0x7f
+      ? `\\x${b.toString(16).toUpperCase().padStart(2, '0')}`
+      : String.fromCharCode(b);
+  }
+  return out;
+}

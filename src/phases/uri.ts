@@ -1,0 +1,43 @@
+// Request targets as nginx sees them: `$uri` is the decoded path with `//` merged and `.`/`..`
+// resolved; `$args` is the raw query string.
+
+export interface Target { uri: string; args: string }
+
+/** null when the path is not valid (400). */
+export function parseTarget(url: string): Target | null {
+  const q = url.indexOf('?');
+  const raw = q < 0 ? url : url.slice(0, q);
+  const args = q < 0 ? '' : url.slice(q + 1);
+  const uri = normalizePath(raw);
+  return uri === null ? null : { uri, args };
+}
+
+export function normalizePath(raw: string): string | null {
+  if (!raw.startsWith('/')) {
+    // An absolute-form target (`http://host/path`).
+    const m = /^[a-z][a-z0-9+.-]*:\/\/[^/]*(\/.*)?$/i.exec(raw);
+    if (!m) return null;
+    raw = m[1] ?? '/';
+  }
+  // Fast path: nothing to decode or resolve.
+  if (raw.indexOf('%') < 0 && raw.indexOf('/.') < 0 && raw.indexOf('//') < 0) return raw;
+  let p = raw;
+  if (p.indexOf('%') >= 0) {
+    try { p = decodeURIComponent(p); } catch { return null; }
+  }
+  const out: string[] = [];
+  const parts = p.split('/');
+  for (let i = 1; i < parts.length; i++) {
+    const s = parts[i];
+    if (s === '' && i < parts.length - 1) continue;
+    if (s === '.') { if (i === parts.length - 1) out.push(''); continue; }
+    if (s === '..') {
+      if (out.length === 0) return null;
+      out.pop();
+      if (i === parts.length - 1) out.push('');
+      continue;
+    }
+    out.push(s);
+  }
+  return `/${out.join('/')}`;
+}
