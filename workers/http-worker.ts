@@ -2,17 +2,14 @@
 // master sent, builds the request pipeline, listens on the shared sockets, reports ready,
 // and stops gracefully (QUIT) or at once (TERM/INT) when told to.
 import { loadConf } from '../src/config/index.js';
-import type { MainConf } from '../src/config/types.js';
 import { isTrestyError } from '../src/errors.js';
 import { HttpFront } from '../src/http/server.js';
 import type { RequestHandler } from '../src/http/types.js';
 import { ErrorLog, reopenLogs } from '../src/log/index.js';
 import { isTrestyMessage, type MasterToWorker, type WorkerStart, type WorkerToMaster } from '../src/master/protocol.js';
+import { createWorkerPipeline } from '../src/phases/index.js';
 
 interface Pipeline { handle: RequestHandler; shutdown(): Promise<void> }
-interface PhasesModule {
-  createWorkerPipeline(conf: MainConf, worker: { id: number; count: number }): Promise<Pipeline>;
-}
 
 process.title = 'tresty: worker process';
 const log = new ErrorLog();
@@ -24,24 +21,11 @@ function send(m: WorkerToMaster): void {
   if (process.connected) process.send!(m);
 }
 
-async function loadPipeline(conf: MainConf, slot: number, count: number): Promise<Pipeline> {
-  // Resolved at run time so that the worker builds while src/phases is being written.
-  const url = new URL('../src/phases/index.js', import.meta.url).href;
-  let mod: PhasesModule;
-  try {
-    mod = (await import(url)) as PhasesModule;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw e;
-    mod = (await import('./fallback-pipeline.js')) as PhasesModule;
-  }
-  return mod.createWorkerPipeline(conf, { id: slot, count });
-}
-
 async function start(msg: WorkerStart): Promise<void> {
   try {
     const { conf } = loadConf({ file: msg.file, prefix: msg.prefix, globals: msg.globals, snapshot: msg.snapshot });
     log.configure(conf.errorLog);
-    pipeline = await loadPipeline(conf, msg.slot, msg.count);
+    pipeline = await createWorkerPipeline(conf, { id: msg.slot, count: msg.count });
     if (stopping) return;
     if (conf.http) {
       front = new HttpFront(conf.http, pipeline.handle, log);

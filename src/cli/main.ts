@@ -7,6 +7,7 @@ import { isTrestyError } from '../errors.js';
 import { runMaster } from '../master/master.js';
 import { daemonize, isDaemonChild, reportToLauncher } from '../master/daemon.js';
 import { readPidFile } from '../master/pidfile.js';
+import { testHandlers } from '../phases/index.js';
 import { parseArgs, SIGNALS, USAGE, type CliArgs } from './args.js';
 
 const out = (s: string): void => void process.stderr.write(`${s}\n`);
@@ -77,6 +78,8 @@ async function main(): Promise<void> {
   let loaded: LoadedConf;
   try {
     loaded = load(args, prefix, file);
+    // -t also compiles every handler, so that a syntax error in a JS block fails the test.
+    if (args.test) await testHandlers(loaded.conf);
   } catch (e) {
     if (args.test) {
       out(`tresty: [emerg] ${(e as Error).message}`);

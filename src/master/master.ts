@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { loadConf, type LoadedConf } from '../config/index.js';
 import type { MainConf } from '../config/types.js';
 import { isTrestyError } from '../errors.js';
+import { runInitPhase as runInit } from '../phases/index.js';
 import { closeLogsExcept, ErrorLog, reopenLogs } from '../log/index.js';
 import { removePidFile, writePidFile } from './pidfile.js';
 import { WorkerPool } from './pool.js';
@@ -24,19 +25,6 @@ const WORKER_ENTRY = fileURLToPath(new URL('../../workers/http-worker.js', impor
 /** Reports to the parent that started us with an IPC channel (tests, the daemon launcher). */
 function report(e: MasterEvent): void {
   if (process.connected) process.send!(e, undefined, {}, () => { /* parent gone: nothing to tell */ });
-}
-
-/** init_by_js: run in the master before forking, once per (re)load. */
-async function runInit(conf: MainConf): Promise<void> {
-  const url = new URL('../phases/index.js', import.meta.url).href;
-  let mod: { runInitPhase?: (c: MainConf) => Promise<void> };
-  try {
-    mod = (await import(url)) as typeof mod;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') return;
-    throw e;
-  }
-  await mod.runInitPhase?.(conf);
 }
 
 function errText(e: unknown): { code: string; message: string } {

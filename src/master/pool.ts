@@ -69,6 +69,7 @@ export class WorkerPool {
         worker.send({ ...this.conf, tresty: 'start', slot: slotIndex, count: this.count } satisfies WorkerStart);
       } else if (msg.tresty === 'ready') {
         ready = true;
+        this.report({ tresty: 'worker-ready', pid, slot: slotIndex });
         if (this.state === 'starting' && this.startWaiter && --this.startWaiter.pending === 0) {
           this.state = 'running';
           this.startWaiter.resolve();

@@ -1,0 +1,174 @@
+// The real master/worker cluster: bin/tresty.js with worker_processes 2 on free ports.
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { freePort, httpGet, startTresty, stopAll, type TrestyProcess } from './helpers/server.js';
+
+const conf = (port: number, text: string, extra = ''): string => `
+worker_processes 2;
+error_log logs/error.log info;
+events { worker_connections 1024; }
+http {
+  ${extra}
+  server {
+    listen 127.0.0.1:${port};
+    location / { return 200 "${text} $pid"; }
+  }
+}
+`;
+
+/** Answers as [text, pid]. */
+async function ask(port: number): Promise<[string, number]> {
+  const r = await httpGet(port, '/');
+  expect(r.status).toBe(200);
+  const [text, pid] = r.body.trim().split(' ');
+  return [text!, Number(pid)];
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Requests in a loop until stopped; every failure is kept. */
+function clientLoop(port: number): { stop(): Promise<{ ok: number; failures: string[]; texts: Set<string> }> } {
+  let running = true;
+  const failures: string[] = [];
+  const texts = new Set<string>();
+  let ok = 0;
+  const loop = (async () => {
+    while (running) {
+      try {
+        const r = await httpGet(port, '/');
+        if (r.status !== 200) failures.push(`status ${r.status}`);
+        else {
+          ok++;
+          texts.add(r.body.split(' ')[0]!);
+        }
+      } catch (e) {
+        failures.push((e as Error).message);
+      }
+    }
+  })();
+  return { async stop() { running = false; await loop; return { ok, failures, texts }; } };
+}
+
+afterEach(async () => { await stopAll(); });
+afterAll(async () => { await stopAll(); });
+
+describe('master and workers', () => {
+  it('serves with 2 workers that both take requests', async () => {
+    const port = await freePort();
+    const t = await startTresty(conf(port, 'one'));
+    const ready = await t.waitFor((e) => e.tresty === 'ready', { past: true });
+    const workers = ready.workers as number[];
+    expect(workers).toHaveLength(2);
+    const seen = new Set<number>();
+    for (let i = 0; i < 50 && seen.size < 2; i++) seen.add((await ask(port))[1]);
+    expect([...seen].sort()).toEqual([...workers].sort());
+    expect(fs.readFileSync(path.join(t.prefix, 'logs', 'tresty.pid'), 'utf8').trim()).toBe(String(t.pid));
+  });
+
+  it('replaces a killed worker and keeps serving', async () => {
+    const port = await freePort();
+    const t = await startTresty(conf(port, 'one'));
+    const [victim, other] = (await t.waitFor((e) => e.tresty === 'ready', { past: true })).workers as number[];
+    const respawned = t.waitFor((e) => e.tresty === 'worker-ready' && e.pid !== victim && e.pid !== other);
+    const exited = t.waitFor((e) => e.tresty === 'worker-exit' && e.pid === victim);
+    process.kill(victim!, 'SIGKILL');
+    await exited;
+    for (let i = 0; i < 5; i++) expect((await ask(port))[0]).toBe('one');
+    const fresh = (await respawned).pid as number;
+    const seen = new Set<number>();
+    for (let i = 0; i < 50 && !seen.has(fresh); i++) seen.add((await ask(port))[1]);
+    expect(seen.has(fresh)).toBe(true);
+    expect(seen.has(victim!)).toBe(false);
+    expect(t.errorLog()).toMatch(new RegExp(`\\[alert\\] \\d+#0: worker process ${victim} exited on signal SIGKILL`));
+  });
+
+  it('-s reload changes the answer with no failed request', async () => {
+    const port = await freePort();
+    const t = await startTresty(conf(port, 'one'));
+    const old = (await t.waitFor((e) => e.tresty === 'ready', { past: true })).workers as number[];
+    const loop = clientLoop(port);
+    while ((await ask(port))[0] !== 'one');
+    t.writeConf(conf(port, 'two'));
+    const reloaded = t.waitFor((e) => e.tresty === 'reloaded');
+    const oldGone = Promise.all(old.map((pid) => t.waitFor((e) => e.tresty === 'worker-exit' && e.pid === pid)));
+    const r = await t.cli(['-s', 'reload']);
+    expect(r.code, r.stderr).toBe(0);
+    await reloaded;
+    await oldGone;
+    const result = await loop.stop();
+    expect(result.failures).toEqual([]);
+    expect(result.ok).toBeGreaterThan(0);
+    for (let i = 0; i < 6; i++) expect((await ask(port))[0]).toBe('two');
+  });
+
+  it('a reload with a broken conf keeps the old workers serving', async () => {
+    const port = await freePort();
+    const t = await startTresty(conf(port, 'one'));
+    t.writeConf(conf(port, 'two').replace('events', 'no_such_directive on;\nevents'));
+    const failed = t.waitFor((e) => e.tresty === 'reload-failed');
+    process.kill(t.pid, 'SIGHUP'); // `-s reload` itself refuses a broken conf, as nginx's does
+    const e = await failed;
+    expect(e.code).toBe('TRESTY_ERR_CONF_UNKNOWN_DIRECTIVE');
+    expect(t.errorLog()).toMatch(/\[emerg\] \d+#0: unknown directive "no_such_directive" in .*nginx\.conf:\d+/);
+    for (let i = 0; i < 4; i++) expect((await ask(port))[0]).toBe('one');
+  });
+
+  it('a reload whose workers cannot listen keeps the old workers serving', async () => {
+    const port = await freePort();
+    const t = await startTresty(conf(port, 'one'));
+    const blocker = net.createServer();
+    const busy = await new Promise<number>((resolve) => blocker.listen(0, '127.0.0.1', () => resolve((blocker.address() as net.AddressInfo).port)));
+    try {
+      t.writeConf(conf(port, 'two').replace(`listen 127.0.0.1:${port};`, `listen 127.0.0.1:${port}; listen 127.0.0.1:${busy};`));
+      const failed = t.waitFor((e) => e.tresty === 'reload-failed');
+      expect((await t.cli(['-s', 'reload'])).code).toBe(0);
+      expect((await failed).code).toBe('TRESTY_ERR_RELOAD');
+      for (let i = 0; i < 4; i++) expect((await ask(port))[0]).toBe('one');
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('-s reopen reopens the log files', async () => {
+    const port = await freePort();
+    const t = await startTresty(conf(port, 'one'));
+    const log = path.join(t.prefix, 'logs', 'error.log');
+    fs.renameSync(log, `${log}.1`);
+    const reopened = t.waitFor((e) => e.tresty === 'reopened');
+    expect((await t.cli(['-s', 'reopen'])).code).toBe(0);
+    await reopened;
+    expect(fs.existsSync(log)).toBe(true);
+    expect(fs.readFileSync(`${log}.1`, 'utf8')).toMatch(/\[notice\] \d+#0: start worker process/);
+  });
+
+  it('-s quit stops the master and the workers and removes the pid file', async () => {
+    const port = await freePort();
+    const t: TrestyProcess = await startTresty(conf(port, 'one'));
+    const workers = (await t.waitFor((e) => e.tresty === 'ready', { past: true })).workers as number[];
+    const pidFile = path.join(t.prefix, 'logs', 'tresty.pid');
+    expect(fs.existsSync(pidFile)).toBe(true);
+    const r = await t.cli(['-s', 'quit']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(await t.exited).toBe(0);
+    expect(fs.existsSync(pidFile)).toBe(false);
+    for (const pid of workers) expect(alive(pid)).toBe(false);
+    await expect(httpGet(port, '/')).rejects.toThrow(/ECONNREFUSED/);
+  });
+
+  it('-s stop is a fast stop', async () => {
+    const port = await freePort();
+    const t = await startTresty(conf(port, 'one'));
+    expect((await t.cli(['-s', 'stop'])).code).toBe(0);
+    expect(await t.exited).toBe(0);
+    expect(fs.existsSync(path.join(t.prefix, 'logs', 'tresty.pid'))).toBe(false);
+  });
+});
