@@ -38,6 +38,8 @@ export class Channel {
   private closing = false;
   private idle: (() => void) | undefined;
   private readonly bell: net.Socket;
+  /** How often each side had to be woken (a system call each): for benchmarks and tests. */
+  readonly counters = { doorbells: 0, wakes: 0 };
 
   constructor(
     readonly sab: SharedArrayBuffer,
@@ -56,7 +58,10 @@ export class Channel {
     this.calls = new Array<Call | undefined>(cap).fill(undefined);
     this.freeIds = Array.from({ length: cap }, (_, i) => cap - 1 - i);
     this.bell = new net.Socket({ fd: doorbellFd, readable: true, writable: false });
-    this.bell.on('data', () => this.drain());
+    this.bell.on('data', () => {
+      this.counters.doorbells++;
+      this.drain();
+    });
     this.bell.on('error', () => {}); // only at close; completions are still read by drain()
     this.bell.unref(); // ref'd only while calls are live, so an idle plugin never holds the process
   }
@@ -88,32 +93,46 @@ export class Channel {
         signal.addEventListener('abort', c.onAbort, { once: true });
       }
       if (this.live++ === 0) this.bell.ref();
-      if (this.backlogHead === this.backlog.length && this.send(c, payload)) return;
+      if (this.backlogHead === this.backlog.length && this.trySend(c, payload)) return;
+      if (!c.live) return;
       c.payload = payload;
       this.backlog.push(c);
       this.queued++;
     });
   }
 
+  /** send(), with a failure (out of memory) settling the call instead of escaping. */
+  private trySend(c: Call, payload: Uint8Array): boolean {
+    try {
+      return this.send(c, payload);
+    } catch (e) {
+      this.abandon(c, e as TrestyError);
+      return false;
+    }
+  }
+
   /** Write one call into a submit slot; false when all slots are in flight. */
   private send(c: Call, payload: Uint8Array): boolean {
     if (this.freeIds.length === 0) return false;
+    const len = payload.length;
+    // A large payload goes to the host's heap first, so a failure leaves no slot half-claimed.
+    let buf = 0n;
+    if (len > L.INLINE_MAX) {
+      buf = this.host.bufNew(payload, len) ?? 0n;
+      if (!buf) throw new TrestyError('TRESTY_ERR_FFI_ENCODE', `ffi plugin ${this.label}: cannot allocate ${len} bytes`);
+    }
     const off = this.sub.claim();
-    if (off < 0) return false; // cannot happen while in-flight ids <= CAP; kept as a guard
+    if (off < 0) { // cannot happen while in-flight ids <= CAP; kept as a guard
+      if (buf) this.host.bufFree(buf);
+      return false;
+    }
     const id = this.freeIds.pop()!;
     this.calls[id] = c;
     const i32 = this.i32;
-    const len = payload.length;
     i32[(off + L.SLOT_ID) >> 2] = id;
     i32[(off + L.SLOT_LEN) >> 2] = len;
-    if (len <= L.INLINE_MAX) {
-      if (len) this.sub.u8.set(payload, off + L.SLOT_DATA);
-      this.u64[(off + L.SLOT_PTR) >> 3] = 0n;
-    } else {
-      const buf = this.host.bufNew(payload, len);
-      if (!buf) throw new TrestyError('TRESTY_ERR_FFI_ENCODE', `ffi plugin ${this.label}: cannot allocate ${len} bytes`);
-      this.u64[(off + L.SLOT_PTR) >> 3] = buf;
-    }
+    this.u64[(off + L.SLOT_PTR) >> 3] = buf;
+    if (!buf && len) this.sub.u8.set(payload, off + L.SLOT_DATA);
     // The first call in flight arms the doorbell before it can be answered.
     if (this.freeIds.length === this.calls.length - 1) Atomics.store(i32, L.JS_WAITING >> 2, 1);
     this.sub.publish(off);
@@ -122,6 +141,7 @@ export class Channel {
       this.wakeScheduled = true;
       queueMicrotask(() => {
         this.wakeScheduled = false;
+        this.counters.wakes++;
         this.wakePollers();
       });
     }
@@ -175,7 +195,7 @@ export class Channel {
       this.queued--;
       const p = c.payload!;
       c.payload = null;
-      if (!this.send(c, p)) throw new Error('tresty: ring refused a call with a free id');
+      if (!this.trySend(c, p) && c.live) this.abandon(c, new TrestyError('TRESTY_ERR_FFI_ENCODE', `ffi plugin ${this.label}: the ring refused a call`));
     }
     if (this.backlogHead === this.backlog.length) {
       this.backlog = [];

@@ -54,6 +54,9 @@ function symbol(lib: PluginLibrary, name: string, hint: string): Ptr {
 }
 
 export function openCore(spec: CoreSpec): Core {
+  if (spec.kind === 'function' && !spec.symbol) {
+    throw new TrestyError('TRESTY_ERR_API_ARGS', `ffi library ${spec.lib}: a function plugin needs the symbol of the C function to call`);
+  }
   const h = getHost();
   const path = findLibrary(spec.lib, spec.searchPath);
   const lib = open(path);

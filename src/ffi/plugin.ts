@@ -73,7 +73,7 @@ export class Plugin implements FfiPlugin {
   }
 
   /** For tests and diagnostics: the library path and the host's counters. */
-  debugInfo(): { path: string; live: number; dropped: number } {
-    return { path: this.core.path, ...this.core.channel.nativeStats() };
+  debugInfo(): { path: string; live: number; dropped: number; doorbells: number; wakes: number } {
+    return { path: this.core.path, ...this.core.channel.nativeStats(), ...this.core.channel.counters };
   }
 }
