@@ -3,7 +3,8 @@
 // promise stays on a synchronous path.
 
 import { ngxOf } from '../api/ngx.js';
-import { EXEC, ERROR, OK } from './codes.js';
+import { CTX } from '../api/context.js';
+import { DECLINED, DONE, EXEC, ERROR, OK } from './codes.js';
 import type { HandlerFn, LoadedHandler } from './loader.js';
 import { handlerFailure, logReq } from './report.js';
 import { NO_EXIT, type BaseCtx, type Req } from './request.js';
@@ -41,17 +42,26 @@ function failed(r: Req, h: LoadedHandler, e: unknown): number {
   return ERROR;
 }
 
-/** A step of the rewrite/access/content family: a handler whose exit status steers the flow. */
+/**
+ * A step of the rewrite/access/content family: a handler whose exit status steers the flow.
+ * In rewrite and access, a handler that produced output ends the request there, as in
+ * OpenResty (later phases would answer a second time).
+ */
 export function handlerStep(h: LoadedHandler, bit: number): (r: Req) => number | Promise<number> {
+  const ends = bit !== CTX.content;
+  const after = (r: Req): number => {
+    const rc = settle(r);
+    return ends && (rc === OK || rc === DECLINED) && r.headerSent ? DONE : rc;
+  };
   return (r) => {
     let v: unknown;
     try {
       v = call(r, h, bit);
     } catch (e) {
-      return failed(r, h, e);
+      return e === INTERRUPT ? after(r) : failed(r, h, e);
     }
-    if (isPromise(v)) return v.then(() => settle(r), (e: unknown) => failed(r, h, e));
-    return settle(r);
+    if (isPromise(v)) return v.then(() => after(r), (e: unknown) => (e === INTERRUPT ? after(r) : failed(r, h, e)));
+    return after(r);
   };
 }
 

@@ -1,6 +1,7 @@
 // Error log lines about a request, in nginx's shape: `*N message, client: ..., server: ...,
 // request: "...", host: "..."`; and the one for a handler that threw.
 
+import { fileURLToPath } from 'node:url';
 import type { LogLevel } from '../config/types.js';
 import type { LoadedHandler } from './loader.js';
 import type { Req } from './request.js';
@@ -18,7 +19,7 @@ export function handlerFailure(h: Pick<LoadedHandler, 'label' | 'file' | 'spec'>
   const stack = e instanceof Error ? e.stack ?? String(e) : `${String(e)}`;
   const at = frameIn(stack, h.file) ?? (h.spec.source === 'block' ? `${h.spec.ref.file}:${h.spec.codeLine ?? h.spec.ref.line}` : h.file);
   const text = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
-  const trace = e instanceof Error && e.stack ? `\nstack traceback:\n${e.stack.split('\n').slice(1).join('\n')}` : '';
+  const trace = e instanceof Error && e.stack ? `\nstack traceback:\n${userFrames(e.stack)}` : '';
   return `failed to run ${h.label}*: ${at}: ${text}${trace}`;
 }
 
@@ -28,4 +29,13 @@ function frameIn(stack: string, file: string): string | undefined {
   if (i < 0) return undefined;
   const m = /^:(\d+)/.exec(stack.slice(i + file.length));
   return m ? `${file}:${m[1]}` : undefined;
+}
+
+/** tresty's own compiled sources: their frames are noise in a handler's trace. */
+const OWN = fileURLToPath(new URL('..', import.meta.url));
+
+function userFrames(stack: string): string {
+  const lines = stack.split('\n');
+  const frames = lines.filter((l) => /^\s+at /.test(l) && !l.includes(OWN) && !l.includes('node:internal'));
+  return frames.join('\n');
 }
