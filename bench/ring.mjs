@@ -7,6 +7,9 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const { Ring, createRingMemory, submitPlace, SLOT_ID } = await import(`${root}dist/src/ring/index.js`);
 const { loadFfi, unloadAll } = await import(`${root}dist/src/ffi/index.js`);
+const L = await import(`${root}dist/src/ring/layout.js`);
+const { getHost } = await import(`${root}dist/src/ffi/core.js`);
+const { openLibrary } = await import(`${root}dist/src/ffi/bindings.js`);
 const seconds = Number(process.env.BENCH_SECONDS ?? 1);
 const searchPath = [`${root}native/build/test-runtimes`];
 const rows = [];
@@ -35,6 +38,43 @@ function row(name, ops, ns, extra = {}) {
     }
   }
   row('ring push+pop (JS, batches of 64)', ops, Number(process.hrtime.bigint() - t0));
+}
+
+// 2. the raw round trip with no doorbell: JS spins on the completion ring (tresty never does
+//    this on the event loop; it shows what the doorbell costs by difference)
+{
+  const h = getHost();
+  const sab = createRingMemory(1024);
+  const tq = [null];
+  const fd = [-1];
+  h.tqNew(new Uint8Array(sab), sab.byteLength, tq, fd);
+  const init = openLibrary(`${searchPath[0]}/libtresty_test_echo.so`).symbol('libffi_init');
+  h.runtimeInit(tq[0], init, 'threads=1', [0]);
+  const sub = new Ring(sab, L.submitPlace(1024));
+  const cmp = new Ring(sab, L.completionPlace(1024));
+  const i32 = sub.i32;
+  let ops = 0;
+  let wakes = 0;
+  const t0 = process.hrtime.bigint();
+  const end = t0 + BigInt(seconds * 1e9);
+  while (process.hrtime.bigint() < end) {
+    for (let k = 0; k < 1000; k++) {
+      const off = sub.claim();
+      i32[(off + L.SLOT_ID) >> 2] = k;
+      i32[(off + L.SLOT_LEN) >> 2] = 64;
+      sub.publish(off);
+      if (Atomics.load(i32, L.SUB_SLEEPERS >> 2) !== 0) { h.tqWake(tq[0]); wakes++; }
+      let c;
+      while ((c = cmp.take()) < 0);
+      cmp.release(c);
+    }
+    ops += 1000;
+  }
+  row('raw round trip, 1 in flight, JS spins (no doorbell)', ops, Number(process.hrtime.bigint() - t0),
+    { 'MB/s': '', 'doorbells/1k calls': '0.0', 'poller wakes/1k calls': ((wakes / ops) * 1000).toFixed(1) });
+  Atomics.store(i32, L.STATE >> 2, L.STATE_CLOSING);
+  h.tqWake(tq[0]);
+  h.tqDetach(tq[0]);
 }
 
 async function timed(name, plugin, payload, window) {

@@ -232,12 +232,14 @@ EXPORT int tresty_tq_free(void *tq) {
   return 0;
 }
 
-EXPORT void *tresty_buf_new(const uint8_t *data, uint32_t len) {
+EXPORT int tresty_buf_new(const uint8_t *data, uint32_t len, void **out_buf) {
+  if (!out_buf || (len && !data)) return fail("tresty_buf_new: NULL argument");
   char *p = malloc((size_t)len + 1);
-  if (!p) return NULL;
+  if (!p) return fail("out of memory for a %u-byte request", len);
   if (len) memcpy(p, data, len);
-  p[len] = 0;
-  return p;
+  p[len] = 0; /* runtimes may treat a request as a C string */
+  *out_buf = p;
+  return 0;
 }
 
 EXPORT int tresty_buf_take(void *buf, uint8_t *out, uint32_t len) {

@@ -32,11 +32,12 @@ int tresty_tq_detach(void *tq);
 /* Free the tq; only when no thread can touch it any more (function plugins). */
 int tresty_tq_free(void *tq);
 /* Requests that do not fit a slot: a heap copy whose ownership passes to the slot. */
-void *tresty_buf_new(const uint8_t *data, uint32_t len);
+int tresty_buf_new(const uint8_t *data, uint32_t len, void **out_buf);
 /* Copy a large response out and free it. */
 int tresty_buf_take(void *buf, uint8_t *out, uint32_t len);
 int tresty_buf_free(void *buf);
-/* Function plugins: take one task without blocking (NULL when empty) and run fn on it. */
+/* Function plugins: take one task without blocking and run fn on it. try_poll returns the task
+   like ngx_http_lua_ffi_task_poll does (NULL: the ring is empty, not an error). */
 void *tresty_task_try_poll(void *tq);
 int tresty_fn_run(void *task, void *fn);
 /* Counters for tests: tasks taken but not answered, responses freed after detach. */

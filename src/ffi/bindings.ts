@@ -12,7 +12,7 @@ export interface HostBindings {
   tqWake(tq: Ptr): number;
   tqDetach(tq: Ptr): number;
   tqFree(tq: Ptr): number;
-  bufNew(data: Uint8Array, len: number): Ptr | null;
+  bufNew(data: Uint8Array, len: number, outBuf: [Ptr | null]): number;
   bufTake(buf: Ptr, out: Uint8Array, len: number): number;
   bufFree(buf: Ptr): number;
   taskTryPoll(tq: Ptr): Ptr | null;
@@ -33,7 +33,7 @@ export function bindHost(path: string): HostBindings {
     tqWake: f('int tresty_tq_wake(void *tq)'),
     tqDetach: f('int tresty_tq_detach(void *tq)'),
     tqFree: f('int tresty_tq_free(void *tq)'),
-    bufNew: f('void *tresty_buf_new(const uint8_t *data, uint32_t len)'),
+    bufNew: f('int tresty_buf_new(const uint8_t *data, uint32_t len, _Out_ void **out_buf)'),
     bufTake: f('int tresty_buf_take(void *buf, _Out_ uint8_t *out, uint32_t len)'),
     bufFree: f('int tresty_buf_free(void *buf)'),
     taskTryPoll: f('void *tresty_task_try_poll(void *tq)'),

@@ -1,6 +1,9 @@
 // The event-loop end of one plugin's rings: admits calls, writes them into submit slots (or a
 // JS backlog when all CAP slots are in flight), reads completions in batches when the doorbell
 // rings, and settles promises. It never blocks: waiting is the doorbell pipe's 'data' event.
+// The doorbell is a pipe read through a net.Socket rather than a koffi callback from the
+// runtime's thread: in our trial (koffi 3.3.4, Node 20) such a callback hung or crashed, and
+// koffi documents aborts at exit when a foreign thread still calls one (koffi issue #271).
 import net from 'node:net';
 import { TrestyError } from '../errors.js';
 import * as L from '../ring/layout.js';
@@ -118,8 +121,11 @@ export class Channel {
     // A large payload goes to the host's heap first, so a failure leaves no slot half-claimed.
     let buf = 0n;
     if (len > L.INLINE_MAX) {
-      buf = this.host.bufNew(payload, len) ?? 0n;
-      if (!buf) throw new TrestyError('TRESTY_ERR_FFI_ENCODE', `ffi plugin ${this.label}: cannot allocate ${len} bytes`);
+      const out: [Ptr | null] = [null];
+      if (this.host.bufNew(payload, len, out) !== 0 || !out[0]) {
+        throw new TrestyError('TRESTY_ERR_FFI_ENCODE', `ffi plugin ${this.label}: ${this.host.lastError()}`);
+      }
+      buf = out[0];
     }
     const off = this.sub.claim();
     if (off < 0) { // cannot happen while in-flight ids <= CAP; kept as a guard
