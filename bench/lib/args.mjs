@@ -68,7 +68,7 @@ export function benchArgs(argv = process.argv.slice(2)) {
     inflight: list(values.inflight, (v) => num(v, 'inflight')) ?? [1, 64],
     // FFI/UDS: each side runs this long per round (ms); HTTP: seconds per load run.
     ffiMs: quick ? 250 : 1000,
-    httpS: values.duration ? num(values.duration, 'duration') : quick ? 1 : 5,
+    httpS: values.duration ? Math.max(1, Math.round(num(values.duration, 'duration'))) : quick ? 1 : 5, // whole seconds, as wrk takes
     rounds: values.rounds ? num(values.rounds, 'rounds') : quick ? 1 : 3,
     load: values.load,
     out: values.out,

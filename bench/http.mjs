@@ -1,0 +1,189 @@
+#!/usr/bin/env node
+// HTTP: tresty against bare node:http (node:cluster, same worker count) and nginx + lua-nginx-
+// module, all with worker_processes auto, keep-alive and the same closed-loop load:
+//   hello   content_by_js_block { ngx.say("hello world") }
+//   chain   rewrite -> access -> content sharing ngx.ctx (the seeds' example, prints 79)
+//   echo    POST /echo through an FFI plugin vs through the UDS echo server, inside tresty
+// Every server is started once; within a test the contenders take turns, round after round, and
+// each ratio is the median of its per-round ratios. Alone: node bench/http.mjs [--quick].
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { benchArgs } from './lib/args.mjs';
+import { runLoad, pickLoad } from './lib/load.mjs';
+import { fetchOnce } from './lib/net.mjs';
+import { onCleanup, tempDir } from './lib/procs.mjs';
+import { progress } from './lib/progress.mjs';
+import { startNginx, startNodeCluster, startTresty } from './lib/servers.mjs';
+import { median } from './lib/stats.mjs';
+import { commandLine, runSuite } from './lib/suite.mjs';
+import { fmt } from './lib/table.mjs';
+import { checkHttp } from './lib/targets.mjs';
+import { startUdsEcho } from './lib/uds-server.mjs';
+
+const CONNECTIONS = 64;
+
+/** The tests: contenders (server, path, body) and the ratios to report, as numerator/denominator. */
+function plan(quick) {
+  const echo = (bytes) => ({
+    test: `echo ${fmt.bytes(bytes)}`, what: `POST /echo, ${fmt.bytes(bytes)} body, inside tresty handlers`,
+    contenders: [
+      { id: 'ffi', label: 'tresty /echo via FFI', server: 'tresty', path: '/echo-ffi', bodyBytes: bytes, expect: 'x'.repeat(bytes) },
+      { id: 'uds', label: 'tresty /echo via UDS', server: 'tresty', path: '/echo-uds', bodyBytes: bytes, expect: 'x'.repeat(bytes) },
+    ],
+    ratios: [{ label: 'FFI / UDS', num: 'ffi', den: 'uds' }],
+  });
+  const peers = (test, p, expect, what) => ({
+    test, what,
+    contenders: [
+      { id: 'tresty', label: 'tresty', server: 'tresty', path: p, expect },
+      { id: 'node', label: 'bare node:http cluster', server: 'node', path: p, expect },
+      { id: 'nginx', label: 'nginx + lua', server: 'nginx', path: p, expect },
+    ],
+    ratios: [
+      { label: 'tresty / bare node', num: 'tresty', den: 'node', key: 'vsNode' },
+      { label: 'tresty / nginx+lua', num: 'tresty', den: 'nginx', key: 'vsNginx' },
+      { label: 'bare node / nginx+lua', num: 'node', den: 'nginx' },
+    ],
+  });
+  return [
+    peers('hello', '/hello', 'hello world\n', 'GET /hello: ngx.say("hello world")'),
+    peers('chain', '/chain', '79\n', 'GET /chain: rewrite -> access -> content sharing ngx.ctx'),
+    echo(512),
+    ...(quick ? [] : [echo(10240)]),
+  ];
+}
+
+async function startAll(workers, prog) {
+  const dir = tempDir('http-uds');
+  const uds = await startUdsEcho(path.join(dir, 'echo.sock'), { threads: workers });
+  onCleanup(() => { try { process.kill(uds.pid, 'SIGKILL'); } catch { /* gone */ } });
+  const servers = { uds };
+  servers.tresty = await startTresty({ udsSocket: uds.socketPath });
+  servers.node = await startNodeCluster({ workers });
+  const nginx = await startNginx();
+  if (nginx.skipped) prog.note(`nginx + lua skipped: ${nginx.skipped}`);
+  else servers.nginx = nginx;
+  return { servers, nginxSkipped: nginx.skipped ?? null };
+}
+
+async function verify(c, server) {
+  const body = c.bodyBytes ? 'x'.repeat(c.bodyBytes) : undefined;
+  const r = await fetchOnce(server.url(c.path), { method: body ? 'POST' : 'GET', body });
+  if (r.status !== 200 || r.body.toString() !== c.expect) {
+    throw new Error(`${c.label} ${c.path} answered ${r.status} ${JSON.stringify(r.body.toString().slice(0, 80))}, expected ${JSON.stringify(c.expect.slice(0, 80))}`);
+  }
+}
+
+export async function runHttp(opts) {
+  const tool = pickLoad(opts.load);
+  const workers = os.availableParallelism();
+  const tests = plan(opts.quick);
+  const warmS = 1; // wrk takes whole seconds
+  const steps = tests.reduce((n, t) => n + t.contenders.length * (1 + opts.rounds), 0);
+  const prog = progress('http', steps);
+  const { servers, nginxSkipped } = await startAll(workers, prog);
+  const results = [];
+  try {
+    for (const t of tests) {
+      const live = t.contenders.filter((c) => servers[c.server]);
+      for (const c of live) await verify(c, servers[c.server]);
+      const runs = Object.fromEntries(live.map((c) => [c.id, []]));
+      const load = (c, seconds) => runLoad(servers[c.server].url(c.path), { tool, connections: CONNECTIONS, seconds, bodyBytes: c.bodyBytes ?? 0 });
+      for (const c of live) {
+        prog.step(`${t.test}: ${c.label} warm-up`);
+        await load(c, warmS);
+      }
+      for (let r = 0; r < opts.rounds; r++) {
+        // Rotate who goes first each round, so drift in the machine's load is shared.
+        const order = live.map((_, i) => live[(i + r) % live.length]);
+        for (const c of order) {
+          prog.step(`${t.test}: ${c.label} round ${r + 1}/${opts.rounds}`);
+          runs[c.id].push(await load(c, opts.httpS));
+        }
+      }
+      const rows = live.map((c) => ({
+        id: c.id, label: c.label,
+        rps: median(runs[c.id].map((x) => x.rps)),
+        rounds: runs[c.id].map((x) => Math.round(x.rps)),
+        p50Ms: median(runs[c.id].map((x) => x.p50Ms)),
+        p99Ms: median(runs[c.id].map((x) => x.p99Ms)),
+        errors: runs[c.id].reduce((a, x) => a + x.errors, 0),
+      }));
+      const ratios = t.ratios.map((q) => {
+        const per = runs[q.num] && runs[q.den] ? runs[q.num].map((x, i) => x.rps / runs[q.den][i].rps) : [];
+        return { label: q.label, key: q.key ?? null, value: per.length ? median(per) : null };
+      });
+      const entry = { test: t.test, what: t.what, rows, ratios };
+      for (const q of ratios) if (q.key) entry[q.key] = q.value;
+      results.push(entry);
+    }
+  } finally {
+    prog.end();
+    for (const s of ['tresty', 'node', 'nginx']) await servers[s]?.stop();
+    await servers.uds.stop();
+  }
+  const notes = [];
+  if (nginxSkipped) notes.push(`nginx + lua skipped: ${nginxSkipped}`);
+  if (results.some((t) => t.rows.some((r) => r.errors > 0))) notes.push('Some runs had errors or non-2xx answers: their numbers are not comparable.');
+  return {
+    name: 'http',
+    title: 'HTTP: tresty vs bare node:http vs nginx + lua',
+    date: new Date().toISOString(),
+    settings: { tool, workers, connections: CONNECTIONS, threads: tool === 'wrk' ? 1 : null, secondsPerRun: opts.httpS, warmupSeconds: warmS, rounds: opts.rounds },
+    nginxSkipped,
+    tests: results,
+    targets: checkHttp(results),
+    notes,
+  };
+}
+
+export function httpTables(sec) {
+  const s = sec.settings;
+  const rows = [];
+  for (const t of sec.tests) {
+    for (const r of t.rows) {
+      rows.push({ test: t.test, server: r.label, rps: fmt.rate(r.rps), p50: fmt.ms(r.p50Ms), p99: fmt.ms(r.p99Ms), errors: r.errors });
+    }
+  }
+  const ratioRows = sec.tests.flatMap((t) => t.ratios.map((q) => ({ test: t.test, ratio: q.label, value: fmt.ratio(q.value ?? NaN) })));
+  return [
+    {
+      title: `HTTP, ${s.tool} ${s.threads ? `-t${s.threads} ` : ''}-c${s.connections}, ${s.rounds} round(s) x ${s.secondsPerRun} s, ${s.workers} workers each`,
+      columns: [
+        { key: 'test', label: 'test', align: 'left' },
+        { key: 'server', label: 'server', align: 'left' },
+        { key: 'rps', label: 'req/s' },
+        { key: 'p50', label: 'p50 ms' },
+        { key: 'p99', label: 'p99 ms' },
+        { key: 'errors', label: 'errors' },
+      ],
+      rows,
+      notes: sec.notes,
+    },
+    {
+      title: 'HTTP ratios (req/s, median of per-round ratios)',
+      columns: [
+        { key: 'test', label: 'test', align: 'left' },
+        { key: 'ratio', label: 'ratio', align: 'left' },
+        { key: 'value', label: 'value' },
+      ],
+      rows: ratioRows,
+    },
+    {
+      title: 'HTTP targets (issue 5)',
+      columns: [
+        { key: 'text', label: 'target', align: 'left' },
+        { key: 'measured', label: 'measured' },
+        { key: 'status', label: 'status', align: 'left' },
+      ],
+      rows: sec.targets.map((t) => ({ text: t.text, measured: fmt.ratio(t.ratio ?? NaN), status: t.status })),
+    },
+  ];
+}
+
+export const httpBench = { title: 'HTTP', run: runHttp, tables: httpTables };
+
+if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+  process.exitCode = await runSuite(['http'], benchArgs(), { http: httpBench }, commandLine('http'));
+}
