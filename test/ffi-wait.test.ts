@@ -1,0 +1,49 @@
+// How the two sides wait: the event loop keeps running while calls are in flight, idle pollers
+// sleep (no spinning), and under load wake-ups are per batch, not per call.
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type FfiPlugin, loadFfi, unloadAll } from '../src/ffi/index.js';
+import type { Plugin } from '../src/ffi/plugin.js';
+import { ensureNative, testRuntimes } from './ffi-helpers.js';
+
+const searchPath = [testRuntimes];
+const debug = (p: FfiPlugin) => (p as Plugin).debugInfo();
+
+describe('ffi waiting', () => {
+  beforeAll(ensureNative);
+  afterEach(unloadAll);
+
+  it('keeps the event loop running while a call is in flight', async () => {
+    const p = loadFfi('tresty_test_slow', 'loop', { searchPath });
+    let ticks = 0;
+    const iv = setInterval(() => ticks++, 5);
+    expect(await p.call('sleep:120')).toBe('sleep:120');
+    clearInterval(iv);
+    expect(ticks).toBeGreaterThan(5);
+  });
+
+  it('lets idle pollers sleep instead of spinning', async () => {
+    const rt = loadFfi('tresty_test_echo', 'threads=4', { searchPath });
+    const fn = loadFfi('tresty_test_fnlib', null, { searchPath, kind: 'function', symbol: 'tresty_test_echo' });
+    expect(await rt.call('a')).toBe('a');
+    expect(await fn.call('b')).toBe('b');
+    await new Promise((r) => setTimeout(r, 50));
+    const before = process.cpuUsage();
+    const t0 = performance.now();
+    await new Promise((r) => setTimeout(r, 300));
+    const used = process.cpuUsage(before);
+    const share = (used.user + used.system) / 1000 / (performance.now() - t0);
+    expect(share).toBeLessThan(0.15); // 4 spinning pollers would be ~1.0 or more
+  });
+
+  it('wakes each side once per batch under load, not once per call', async () => {
+    const p = loadFfi('tresty_test_echo', 'threads=1', { searchPath });
+    await p.call('warm');
+    const before = debug(p);
+    const n = 4000;
+    const got = await Promise.all(Array.from({ length: n }, (_, i) => p.call(String(i))));
+    expect(got[n - 1]).toBe(String(n - 1));
+    const after = debug(p);
+    expect(after.doorbells - before.doorbells).toBeLessThan(n / 10);
+    expect(after.wakes - before.wakes).toBeLessThan(n / 10);
+  });
+});
