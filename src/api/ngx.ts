@@ -17,6 +17,7 @@ import { cookieTime, httpTime, localtime, parseHttpTime, today, utctime } from '
 import { timerApi, type TimerApi } from './timer.js';
 import { varProxy } from './vars.js';
 import { encodeArgs } from './args.js';
+import type { FfiPlugin, PluginOptions } from '../ffi/index.js';
 
 const REDIRECT_CODES = new Set([301, 302, 303, 307, 308]);
 const RESOLVED: Promise<true> = Promise.resolve(true);
@@ -200,12 +201,14 @@ export class Ngx {
   parse_http_time(s: string): number | null { return parseHttpTime(s); }
 
   // --- FFI (src/ffi) ---
-  load_ffi(lib: string, cfg?: unknown, opts?: unknown): unknown {
+  /** Loads a native runtime (once per worker) and returns its plugin: `await plugin.call(req)`. */
+  load_ffi(lib: string, cfg?: string | null, opts?: PluginOptions): FfiPlugin {
     const ffi = this.#c.w.ffi;
     if (ffi === null) throw new TrestyError('TRESTY_ERR_FFI_UNAVAILABLE', 'ngx.load_ffi: the FFI module is not available in this build');
     return ffi.load(lib, cfg, opts);
   }
-  get ffi(): Record<string, unknown> { return this.#c.w.ffi?.plugins ?? {}; }
+  /** The plugins of the conf's ffi_plugin blocks, by name. */
+  get ffi(): Record<string, FfiPlugin> { return this.#c.w.ffi?.plugins ?? {}; }
 }
 
 Object.assign(Ngx.prototype, CONSTANTS);

@@ -37,31 +37,27 @@ function newWorkerState(conf: MainConf, id: number, count: number): WorkerState 
   return w;
 }
 
-interface FfiModule {
-  loadFfi(lib: string, cfg?: unknown, opts?: unknown): unknown;
-  loadPluginsFromConf(conf: MainConf): unknown;
-  unloadAll(): unknown;
-}
+type FfiModule = typeof import('../ffi/index.js');
 
-/** src/ffi is optional at build time: a missing module leaves ngx.load_ffi reporting it. */
-async function importFfi(): Promise<FfiModule | null> {
-  const spec = '../ffi/index.js';
-  try {
-    return (await import(spec)) as FfiModule;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') return null;
-    throw e;
-  }
-}
-
+/**
+ * ngx.load_ffi / ngx.ffi.NAME come from src/ffi. Its plugins named in the conf are loaded at
+ * worker start (a failure there stops the worker, as a conf error would); if the module itself
+ * cannot load (koffi missing), ngx.load_ffi throws that module's error when called.
+ */
 async function wireFfi(w: WorkerState, conf: MainConf): Promise<FfiModule | null> {
-  const mod = await importFfi();
-  if (mod === null) return null;
-  const loaded = (await mod.loadPluginsFromConf(conf)) as unknown;
-  const plugins: Record<string, unknown> = {};
-  if (loaded instanceof Map) for (const [k, v] of loaded) plugins[String(k)] = v;
-  else if (loaded && typeof loaded === 'object') Object.assign(plugins, loaded);
-  const hooks: FfiHooks = { load: (lib, cfg, opts) => mod.loadFfi(lib, cfg, opts), plugins };
+  let mod: FfiModule;
+  try {
+    mod = await import('../ffi/index.js');
+  } catch (e) {
+    const err = e;
+    w.ffi = { load: () => { throw err; }, plugins: {} };
+    return null;
+  }
+  const plugins = conf.ffiPlugins.size > 0 ? mod.loadPluginsFromConf(conf) : {};
+  const hooks: FfiHooks = {
+    load: (lib, cfg, opts) => mod.loadFfi(lib, cfg ?? null, opts ?? {}),
+    plugins,
+  };
   w.ffi = hooks;
   return mod;
 }

@@ -6,6 +6,7 @@ import type { ErrorLog } from './logs.js';
 import type { Loader } from './loader.js';
 import type { LocPipeline, Step } from './pipeline.js';
 import type { TimerSet } from '../api/timer.js';
+import type { FfiPlugin, PluginOptions } from '../ffi/index.js';
 
 export interface WorkerState {
   readonly conf: MainConf;
@@ -25,6 +26,6 @@ export interface WorkerState {
 }
 
 export interface FfiHooks {
-  load(lib: string, cfg?: unknown, opts?: unknown): unknown;
-  readonly plugins: Record<string, unknown>;
+  load(lib: string, cfg?: string | null, opts?: PluginOptions): FfiPlugin;
+  readonly plugins: Record<string, FfiPlugin>;
 }
