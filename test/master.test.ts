@@ -172,3 +172,37 @@ describe('master and workers', () => {
     expect(fs.existsSync(path.join(t.prefix, 'logs', 'tresty.pid'))).toBe(false);
   });
 });
+
+describe('a worker that keeps dying at start', () => {
+  it('is respawned with growing delays, then given up with an [alert]; a reload brings it back', async () => {
+    const port = await freePort();
+    const crash = (prefix: string): string => `${prefix}/crash`;
+    const t = await startTresty(conf(port, 'one', ''), { files: {} });
+    // The conf is rewritten in place (same prefix) with an init_worker that dies when a file exists.
+    const withInit = (p: string): string => conf(port, 'one').replace('http {',
+      `http {\n  init_worker_by_js_block { if (require('node:fs').existsSync(${JSON.stringify(crash(p))})) process.exit(3); }`);
+    t.writeConf(withInit(t.prefix));
+    const reloaded = t.waitFor((e) => e.tresty === 'reloaded');
+    expect((await t.cli(['-s', 'reload'])).code).toBe(0);
+    const [victim, other] = (await reloaded).workers as number[];
+    fs.writeFileSync(crash(t.prefix), '');
+    const gaveUp = t.waitFor((e) => e.tresty === 'worker-gave-up', { timeoutMs: 15_000 });
+    const since = Date.now();
+    process.kill(victim!, 'SIGKILL');
+    const g = await gaveUp;
+    expect(g.failures).toBe(5);
+    const spawns = t.events.filter((e) => e.tresty === 'worker-spawn' && e.receivedAt! >= since).map((e) => e.receivedAt!);
+    // The victim itself was young (started by the reload), so its death already counts: 4 or 5 respawns.
+    expect(spawns.length).toBeGreaterThanOrEqual(4);
+    expect(spawns.length).toBeLessThanOrEqual(5);
+    for (let i = 2; i < spawns.length; i++) expect(spawns[i]! - spawns[i - 1]!).toBeGreaterThanOrEqual(90);
+    expect(t.errorLog()).toMatch(/\[alert\] \d+#0: worker process 0 died 5 times at start, not respawning it/);
+    // The other worker still serves.
+    expect(await ask(port)).toEqual(['one', other]);
+    // Fixed: a reload starts a full set again.
+    fs.rmSync(crash(t.prefix));
+    const back = t.waitFor((e) => e.tresty === 'reloaded');
+    expect((await t.cli(['-s', 'reload'])).code).toBe(0);
+    expect((await back).workers).toHaveLength(2);
+  });
+});

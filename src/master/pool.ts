@@ -115,6 +115,7 @@ export class WorkerPool {
       slot.gaveUp = true;
       this.log.alert(`worker process ${slotIndex} died ${slot.quickFails} times at start, not respawning it `
         + '(fix the cause, then reload with "tresty -s reload")');
+      this.report({ tresty: 'worker-gave-up', slot: slotIndex, failures: slot.quickFails });
       return;
     }
     // No delay for a worker that ran fine; doubling delays for one that keeps dying at start.

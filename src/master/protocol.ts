@@ -35,6 +35,7 @@ export type MasterEvent =
   | { readonly tresty: 'worker-exit'; readonly pid: number; readonly code: number | null; readonly signal: string | null }
   | { readonly tresty: 'worker-spawn'; readonly pid: number; readonly slot: number }
   | { readonly tresty: 'worker-ready'; readonly pid: number; readonly slot: number }
+  | { readonly tresty: 'worker-gave-up'; readonly slot: number; readonly failures: number }
   | { readonly tresty: 'reloaded'; readonly workers: readonly number[] }
   | { readonly tresty: 'reload-failed'; readonly code: string; readonly message: string }
   | { readonly tresty: 'reopened' }

@@ -18,7 +18,7 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 export const BIN = path.join(ROOT, 'bin', 'tresty.js');
 
 /** An event the master reports over IPC (src/master/protocol.ts MasterEvent). */
-export interface MasterEvent { tresty: string; [k: string]: unknown }
+export interface MasterEvent { tresty: string; receivedAt?: number; [k: string]: unknown }
 
 /** A port that was free a moment ago (bound on 127.0.0.1 then released). */
 export function freePort(): Promise<number> {
@@ -83,6 +83,7 @@ export class TrestyProcess {
     child.stderr?.on('data', (d: Buffer) => { this.stderr += d; });
     child.on('message', (m: MasterEvent) => {
       if (m.tresty === 'worker-spawn') this.workerPids.add(m.pid as number);
+      m.receivedAt = Date.now();
       this.events.push(m);
       this.waiters = this.waiters.filter((w) => {
         if (!w.pred(m)) return true;
