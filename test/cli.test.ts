@@ -165,3 +165,44 @@ describe('tresty -s and start-up failures', () => {
     await t.stop();
   });
 });
+
+describe('daemon on', () => {
+  it('detaches: the command returns once the master is ready, -s quit stops it', async () => {
+    const port = await freePort();
+    const p = prefixWith(`daemon on;\n${good(port)}`);
+    const r = await runTresty(['-p', p], { timeoutMs: 15_000 });
+    expect(r.code, r.stderr).toBe(0);
+    const pidFile = path.join(p, 'logs', 'tresty.pid');
+    const pid = Number(fs.readFileSync(pidFile, 'utf8'));
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/`);
+      expect(await res.text()).toBe('ok');
+      expect((await runTresty(['-p', p, '-s', 'quit'])).code).toBe(0);
+      // The daemon is not our child: watch the pid file go (it is removed last).
+      await new Promise<void>((resolve, reject) => {
+        const deadline = Date.now() + 10_000;
+        const check = (): void => {
+          if (!fs.existsSync(pidFile)) return resolve();
+          if (Date.now() > deadline) return reject(new Error('the daemon did not remove its pid file'));
+          setTimeout(check, 20);
+        };
+        check();
+      });
+    } finally {
+      try { process.kill(pid, 'SIGKILL'); } catch { /* gone, as it should be */ }
+    }
+  });
+
+  it('reports a start-up failure of the daemon on the launcher\'s stderr', async () => {
+    const blocker = net.createServer();
+    const port = await new Promise<number>((resolve) => blocker.listen(0, '127.0.0.1', () => resolve((blocker.address() as net.AddressInfo).port)));
+    try {
+      const p = prefixWith(`daemon on;\n${good(port)}`);
+      const r = await runTresty(['-p', p], { timeoutMs: 15_000 });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/^tresty: \[emerg\] bind\(\) to .* failed/);
+    } finally {
+      blocker.close();
+    }
+  });
+});

@@ -1,0 +1,89 @@
+// The HTTP front through the real server: virtual servers, client_max_body_size,
+// keepalive_timeout, keep-alive connections.
+import http from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, httpGet, startTresty, stopAll, type TrestyProcess } from './helpers/server.js';
+
+let t: TrestyProcess;
+let port: number;
+let port2: number;
+
+afterAll(async () => { await stopAll(); });
+
+describe('http front', () => {
+  beforeAll(async () => {
+    port = await freePort();
+    port2 = await freePort();
+    t = await startTresty(`
+worker_processes 1;
+events {}
+http {
+  client_max_body_size 100;
+  server {
+    listen 127.0.0.1:${port};
+    server_name first.test;
+    location / { return 200 "first"; }
+    location /small/ { client_max_body_size 10; return 200 "small"; }
+    location /big/ { client_max_body_size 0; return 200 "big"; }
+  }
+  server {
+    listen 127.0.0.1:${port} default_server;
+    server_name *.example.com;
+    location / { return 200 "wild"; }
+  }
+  server {
+    listen 127.0.0.1:${port};
+    server_name ~^api\\d+\\.test$;
+    location / { return 200 "regex"; }
+  }
+  server {
+    listen 127.0.0.1:${port2};
+    keepalive_timeout 0;
+    location / { return 200 "noka"; }
+  }
+}
+`);
+  });
+
+  it.each([
+    ['first.test', 'first'],
+    ['FIRST.test:80', 'first'],
+    ['a.example.com', 'wild'],
+    ['api7.test', 'regex'],
+    ['unknown.test', 'wild'], // default_server
+  ])('Host %s is served by %s', async (host, body) => {
+    const r = await httpGet(port, '/', { headers: { Host: host } });
+    expect(r.body).toBe(body);
+  });
+
+  it('answers 413 to a Content-Length over client_max_body_size of the location', async () => {
+    const post = (path: string, size: number) => httpGet(port, path, { method: 'POST', body: 'x'.repeat(size), headers: { Host: 'first.test' } });
+    expect((await post('/small/', 10)).status).toBe(200);
+    const over = await post('/small/', 11);
+    expect(over.status).toBe(413);
+    expect(over.body).toContain('413 Request Entity Too Large');
+    expect((await post('/', 100)).status).toBe(200);
+    expect((await post('/', 101)).status).toBe(413);
+    expect((await post('/big/', 5000)).status).toBe(200); // 0 = no limit
+    expect(t.errorLog()).toMatch(/\[error\] \d+#0: .*client intended to send too large body: 11 bytes/);
+  });
+
+  it('keeps connections alive, and keepalive_timeout 0 closes them', async () => {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      const get = (p: number) => new Promise<{ conn: string | undefined; socket: unknown }>((resolve, reject) => {
+        http.get({ host: '127.0.0.1', port: p, path: '/', agent, headers: { Host: 'first.test' } }, (res) => {
+          res.resume();
+          res.on('end', () => resolve({ conn: res.headers.connection, socket: res.socket }));
+        }).on('error', reject);
+      });
+      const a = await get(port);
+      const b = await get(port);
+      expect(a.conn).toBe('keep-alive');
+      expect(b.socket).toBe(a.socket);
+      expect((await get(port2)).conn).toBe('close');
+    } finally {
+      agent.destroy();
+    }
+  });
+});
