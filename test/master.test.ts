@@ -1,5 +1,6 @@
 // The real master/worker cluster: bin/tresty.js with worker_processes 2 on free ports.
 import fs from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -204,5 +205,57 @@ describe('a worker that keeps dying at start', () => {
     const back = t.waitFor((e) => e.tresty === 'reloaded');
     expect((await t.cli(['-s', 'reload'])).code).toBe(0);
     expect((await back).workers).toHaveLength(2);
+  });
+});
+
+describe('graceful stops finish in-flight requests', () => {
+  const slowConf = (port: number, text: string): string => conf(port, text).replace('location / {',
+    `location /slow {
+      content_by_js_block {
+        ngx.say("started");
+        await ngx.flush(true);
+        await ngx.sleep(0.3);
+        ngx.say("${text} done");
+      }
+    }
+    location / {`);
+
+  /** Resolves `started` when the first chunk arrived, `done` with the whole body. */
+  function slowRequest(port: number): { started: Promise<void>; done: Promise<string> } {
+    let onStart!: () => void;
+    const started = new Promise<void>((r) => { onStart = r; });
+    const done = new Promise<string>((resolve, reject) => {
+      http.get({ host: '127.0.0.1', port, path: '/slow', agent: false }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => { body += d; onStart(); });
+        res.on('end', () => resolve(body));
+        res.on('error', reject);
+      }).on('error', reject);
+    });
+    return { started, done };
+  }
+
+  it('-s quit waits for a request in flight', async () => {
+    const port = await freePort();
+    const t = await startTresty(slowConf(port, 'one'));
+    const req = slowRequest(port);
+    await req.started;
+    expect((await t.cli(['-s', 'quit'])).code).toBe(0);
+    expect(await req.done).toBe('started\none done\n');
+    expect(await t.exited).toBe(0);
+  });
+
+  it('a reload lets the old worker finish its request', async () => {
+    const port = await freePort();
+    const t = await startTresty(slowConf(port, 'one'));
+    const req = slowRequest(port);
+    await req.started;
+    t.writeConf(slowConf(port, 'two'));
+    const reloaded = t.waitFor((e) => e.tresty === 'reloaded');
+    expect((await t.cli(['-s', 'reload'])).code).toBe(0);
+    await reloaded;
+    expect((await ask(port))[0]).toBe('two');
+    expect(await req.done).toBe('started\none done\n');
   });
 });
