@@ -8,7 +8,7 @@
  *
  *   header words (u32, each hot group on its own 64-byte line)
  *     TR_MAGIC TR_VERSION TR_CAPACITY TR_SLOT_BYTES TR_STATE
- *     TR_SUB_TAIL  | TR_SUB_HEAD | TR_SUB_FUTEX TR_SUB_SLEEPERS
+ *     TR_SUB_TAIL  | TR_SUB_HEAD | TR_SUB_FUTEX TR_SUB_SLEEPERS TR_POOL_ACTIVE
  *     TR_CMP_TAIL  | TR_CMP_HEAD | TR_JS_WAITING
  *
  *   slot (TR_SLOT_BYTES = 256)
@@ -33,6 +33,8 @@
  *   - submit consumers (native pollers) spin briefly, then bump TR_SUB_SLEEPERS, re-check, and
  *     futex-wait on TR_SUB_FUTEX; JS bumps TR_SUB_FUTEX and calls tresty_tq_wake() only when
  *     TR_SUB_SLEEPERS != 0 after publishing (a C futex waiter cannot hear Atomics.notify).
+ *   - function plugins: JS pool threads use the same words with Atomics.wait/notify, and count
+ *     themselves in TR_POOL_ACTIVE (JS only) so an idle pool can stop and be restarted.
  *   - JS sets TR_JS_WAITING = 1 before it goes idle and re-checks; a completion producer that
  *     swaps it 1 -> 0 writes one byte to the doorbell pipe. Otherwise nothing is written.
  */
@@ -55,6 +57,7 @@
 #define TR_SUB_HEAD 128
 #define TR_SUB_FUTEX 192
 #define TR_SUB_SLEEPERS 196
+#define TR_POOL_ACTIVE 200
 #define TR_CMP_TAIL 256
 #define TR_CMP_HEAD 320
 #define TR_JS_WAITING 384

@@ -52,6 +52,7 @@ export class Channel {
     private readonly wakePollers: () => void,
     private readonly maxQueue: number,
     private readonly label: string,
+    private readonly onPublish: (() => void) | null = null,
   ) {
     const cap = new Int32Array(sab)[L.CAPACITY >> 2]!;
     this.sub = new Ring(sab, L.submitPlace(cap));
@@ -142,6 +143,7 @@ export class Channel {
     // The first call in flight arms the doorbell before it can be answered.
     if (this.freeIds.length === this.calls.length - 1) Atomics.store(i32, L.JS_WAITING >> 2, 1);
     this.sub.publish(off);
+    if (this.onPublish) this.onPublish();
     if (!this.wakeScheduled && Atomics.load(i32, L.SUB_SLEEPERS >> 2) !== 0) {
       // One wake per batch: calls made in the same tick share it.
       this.wakeScheduled = true;
@@ -251,6 +253,16 @@ export class Channel {
 
   /** Set once the host freed the tq (function plugins). */
   tqFreed = false;
+
+  /** The other side is gone for good (a pool thread died): settle every call with err. */
+  fail(err: TrestyError): void {
+    this.closing = true;
+    for (const c of this.calls) if (c?.live) this.abandon(c, err);
+    for (let i = this.backlogHead; i < this.backlog.length; i++) {
+      const c = this.backlog[i]!;
+      if (c.live) this.abandon(c, err);
+    }
+  }
 
   /** After close(): stop reading the doorbell. */
   destroy(): void {

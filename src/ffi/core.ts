@@ -79,15 +79,15 @@ export function openCore(spec: CoreSpec): Core {
       Atomics.add(i32, L.SUB_FUTEX >> 2, 1);
       Atomics.notify(i32, L.SUB_FUTEX >> 2);
     };
-    const channel = new Channel(sab, tq, outFd[0], h, wake, spec.maxQueue, label);
-    const pool = startPool(sab, tq, entry, h.path);
+    const failed = (e: Error) => channel.fail(new TrestyError('TRESTY_ERR_FFI_UNAVAILABLE',
+      `ffi plugin ${label}: a pool thread failed (${e.message}); rebuild with "npm run build" and reload`));
+    const pool = startPool({ sab, tq, fn: entry, hostPath: h.path }, failed);
+    const channel: Channel = new Channel(sab, tq, outFd[0], h, wake, spec.maxQueue, label, () => pool.kick());
     return once({
       channel, path,
       async unload() {
         await channel.close();
-        Atomics.store(i32, L.STATE >> 2, L.STATE_CLOSING);
-        wake();
-        await pool.stop(); // the pool threads have drained the ring: nothing touches it any more
+        await pool.stop(); // the loops drain the ring and end: nothing touches the tq any more
         h.tqFree(tq);
         channel.tqFreed = true;
         channel.destroy();

@@ -24,7 +24,8 @@
 //
 // Waiting (no system call while both sides are busy):
 //   submit:     pollers spin, then SUB_SLEEPERS++, re-check, futex-wait on SUB_FUTEX; JS bumps
-//               SUB_FUTEX and wakes them only when SUB_SLEEPERS != 0.
+//               SUB_FUTEX and wakes them only when SUB_SLEEPERS != 0. Function plugins' pool
+//               threads do the same with Atomics.wait/notify and count themselves in POOL_ACTIVE.
 //   completion: JS sets JS_WAITING = 1 before going idle and re-checks; the producer that swaps
 //               it 1 -> 0 writes one byte to the doorbell pipe.
 
@@ -41,6 +42,7 @@ export const SUB_TAIL = 64;
 export const SUB_HEAD = 128;
 export const SUB_FUTEX = 192;
 export const SUB_SLEEPERS = 196;
+export const POOL_ACTIVE = 200;
 export const CMP_TAIL = 256;
 export const CMP_HEAD = 320;
 export const JS_WAITING = 384;
