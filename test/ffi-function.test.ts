@@ -1,6 +1,8 @@
 // Function libraries: plain C functions run on the piscina pool (dist/workers/ffi-pool-thread.js,
 // built by `npm test`), whose threads wait on the submit ring with Atomics.wait.
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadFfi, unloadAll } from '../src/ffi/index.js';
 import { ensureNative, testRuntimes } from './ffi-helpers.js';
@@ -41,5 +43,23 @@ describe('ffi function plugins', () => {
     expect(await Promise.all(pending)).toEqual(Array.from({ length: 200 }, (_, i) => `U${i}`));
     await unloaded;
     await expect(p.call('after')).rejects.toMatchObject({ code: 'TRESTY_ERR_FFI_UNLOADED' });
+  });
+
+  it('stops idle pool loops and starts them again on the next call', async () => {
+    const p = fn('tresty_test_upper');
+    expect(await p.call('a')).toBe('A');
+    await new Promise((r) => setTimeout(r, 700)); // longer than the loops' idle time
+    expect(await p.call('b')).toBe('B');
+  });
+
+  it('lets a process that used plugins exit without unloading them', async () => {
+    const dist = new URL('../dist/src/ffi/index.js', import.meta.url).href;
+    const script = `const { loadFfi } = await import(${JSON.stringify(dist)});
+      const sp = [${JSON.stringify(testRuntimes)}];
+      const f = loadFfi('tresty_test_fnlib', null, { searchPath: sp, kind: 'function', symbol: 'tresty_test_upper' });
+      const r = loadFfi('tresty_test_echo', null, { searchPath: sp });
+      console.log(await f.call('x'), await r.call('y'));`;
+    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { timeout: 10_000 });
+    expect(stdout.trim()).toBe('X y');
   });
 });
