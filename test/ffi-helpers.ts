@@ -9,6 +9,6 @@ export const testRuntimes = `${nativeDir}/build/test-runtimes`;
 /** Build the host and test runtimes if a developer runs vitest without npm test. */
 export function ensureNative(): void {
   if (!existsSync(`${nativeDir}/build/libtresty_host.so`) || !existsSync(`${testRuntimes}/libtresty_test_echo.so`)) {
-    execFileSync('make', ['-s', '-C', nativeDir, `${nativeDir}/build/libtresty_host.so`], { stdio: 'inherit' });
+    execFileSync('make', ['-s', '-C', nativeDir, 'core'], { stdio: 'inherit' });
   }
 }

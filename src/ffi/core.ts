@@ -4,7 +4,7 @@ import { TrestyError } from '../errors.js';
 import * as L from '../ring/layout.js';
 import { bindHost, type HostBindings, openLibrary, type PluginLibrary, type Ptr } from './bindings.js';
 import { Channel } from './channel.js';
-import { findLibrary, hostLibraryPath } from './locate.js';
+import { findLibrary, hostLibraryPath, poolThreadPath } from './locate.js';
 import type { Core } from './plugin.js';
 import { startPool } from './pool.js';
 
@@ -65,6 +65,7 @@ export function openCore(spec: CoreSpec): Core {
       'for a library of plain C functions use kind function and name the symbol')
     : symbol(lib, spec.symbol ?? '', 'name the exported int fn(const char *req, int len, char **rsp, int *rsp_len) ' +
       'to call with the symbol option');
+  if (spec.kind === 'function') poolThreadPath(); // fail before anything is allocated
   const sab = L.createRingMemory(ringCapacity(spec.maxQueue));
   const outTq: [Ptr | null] = [null];
   const outFd: [number] = [-1];
