@@ -46,6 +46,10 @@ export async function runFfiVsUds(opts) {
       prog.note(`FFI side unavailable, measuring UDS alone: ${e.message}`);
     }
     try {
+      // One warm-up per side before the first cell, so the first cell measured is not also the
+      // one that pays for JIT compilation and the runtime's first thread wake-ups.
+      const warmReq = makeRequest(format, payloads[0], fmtObj);
+      for (const s of ffi ? [ffi, uds] : [uds]) await measure(s, warmReq, Math.max(...inflights), Math.min(500, ffiMs));
       for (const size of payloads) {
         const req = makeRequest(format, size, fmtObj);
         const sides = ffi ? [ffi, uds] : [uds];
@@ -104,7 +108,7 @@ export function ffiTables(sec) {
     udsP50: us(c.uds.p50Us),
     udsP99: us(c.uds.p99Us),
     ratio: fmt.ratio(c.ratio),
-    spread: c.ratioSpread === null ? '' : `±${fmt.pct(c.ratioSpread / 2)}`,
+    spread: c.ratioSpread === null || sec.settings.rounds < 2 ? '' : `±${fmt.pct(c.ratioSpread / 2)}`,
   }));
   return [
     {
