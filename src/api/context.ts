@@ -48,5 +48,33 @@ export const MASK = {
   timer: REQUEST | C.init_worker | C.timer,
   worker: REQUEST | C.init_worker | C.timer,
   arg: C.set | C.body_filter,
+  ffi: REQUEST | C.init_worker | C.timer,
   all: REQUEST | C.init | C.init_worker | C.timer,
 } as const;
+
+/**
+ * Where each API may be called, by name: the table docs/api.md shows (a test keeps the two in
+ * step). The guards use the same MASK entries.
+ */
+export const API_CONTEXTS: Readonly<Record<string, number>> = {
+  'ngx.say': MASK.output, 'ngx.print': MASK.output, 'ngx.flush': MASK.output, 'ngx.eof': MASK.output,
+  'ngx.exit': MASK.exit, 'ngx.redirect': MASK.output, 'ngx.exec': MASK.output,
+  'ngx.sleep': MASK.sleep, 'ngx.log': MASK.all,
+  'ngx.ctx': MASK.ctx, 'ngx.var': MASK.request, 'ngx.arg': MASK.arg,
+  'ngx.status (read)': MASK.request, 'ngx.status (write)': MASK.request & ~C.log,
+  'ngx.header (read)': MASK.header, 'ngx.header (write)': MASK.header & ~C.log,
+  'ngx.headers_sent': MASK.request, 'ngx.is_subrequest': MASK.request,
+  'ngx.req.get_method': MASK.request, 'ngx.req.http_version': MASK.request, 'ngx.req.start_time': MASK.request,
+  'ngx.req.is_internal': MASK.request, 'ngx.req.get_headers': MASK.request, 'ngx.req.raw_header': MASK.request,
+  'ngx.req.get_uri_args': MASK.request,
+  'ngx.req.set_method': MASK.requestWrite, 'ngx.req.set_header': MASK.requestWrite, 'ngx.req.clear_header': MASK.requestWrite,
+  'ngx.req.set_uri_args': MASK.requestWrite, 'ngx.req.set_uri': MASK.requestWrite,
+  'ngx.req.read_body': MASK.output, 'ngx.req.discard_body': MASK.output,
+  'ngx.req.get_body_data': MASK.bodyData, 'ngx.req.get_body_file': MASK.bodyData, 'ngx.req.get_post_args': MASK.postArgs,
+  'ngx.location.capture': MASK.output, 'ngx.location.capture_multi': MASK.output,
+  'ngx.worker.id': MASK.worker, 'ngx.worker.count': MASK.worker, 'ngx.worker.pid': MASK.worker, 'ngx.worker.exiting': MASK.worker,
+  'ngx.timer.at': MASK.timer, 'ngx.timer.every': MASK.timer, 'ngx.timer.running_count': MASK.timer, 'ngx.timer.pending_count': MASK.timer,
+  'ngx.now': MASK.time, 'ngx.time': MASK.time, 'ngx.today': MASK.time, 'ngx.update_time': MASK.time,
+  'ngx.localtime': MASK.time, 'ngx.utctime': MASK.time,
+  'ngx.load_ffi': MASK.ffi, 'ngx.ffi': MASK.ffi,
+};

@@ -17,6 +17,7 @@ import { cookieTime, httpTime, localtime, parseHttpTime, today, utctime } from '
 import { timerApi, type TimerApi } from './timer.js';
 import { varProxy } from './vars.js';
 import { encodeArgs } from './args.js';
+import { UTIL, type NgxUtil } from './util.js';
 import type { FfiPlugin, PluginOptions } from '../ffi/index.js';
 
 const REDIRECT_CODES = new Set([301, 302, 303, 307, 308]);
@@ -28,6 +29,7 @@ function text(args: unknown[]): string {
   for (const a of args) {
     if (typeof a === 'string') s += a;
     else if (Array.isArray(a)) s += text(a);
+    else if (a instanceof Uint8Array) s += Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('utf8');
     else if (a === null || a === undefined) s += 'nil';
     else s += String(a);
   }
@@ -40,7 +42,7 @@ export interface NgxLocation {
   capture_multi(requests: ReadonlyArray<readonly [string, CaptureOptions?] | [string]>): Promise<CaptureResult[]>;
 }
 
-export interface Ngx extends NgxConstants {}
+export interface Ngx extends NgxConstants, NgxUtil {}
 export class Ngx {
   readonly #c: BaseCtx;
   #var: Record<string, string | undefined> | undefined;
@@ -54,7 +56,13 @@ export class Ngx {
 
   // --- output (rewrite, access, content) ---
   say(...args: unknown[]): true { emit(guardReq(this.#c, MASK.output), `${text(args)}\n`); return true; }
-  print(...args: unknown[]): true { emit(guardReq(this.#c, MASK.output), text(args)); return true; }
+  /** Like say without the newline; a single Uint8Array is sent as bytes. */
+  print(...args: unknown[]): true {
+    const r = guardReq(this.#c, MASK.output);
+    const a = args[0];
+    emit(r, args.length === 1 && a instanceof Uint8Array ? a : text(args));
+    return true;
+  }
   /** Sends the buffered output now; the promise resolves once it is handed to the socket. */
   flush(_wait?: boolean): Promise<true> {
     const r = guardReq(this.#c, MASK.output);
@@ -203,15 +211,24 @@ export class Ngx {
   // --- FFI (src/ffi) ---
   /** Loads a native runtime (once per worker) and returns its plugin: `await plugin.call(req)`. */
   load_ffi(lib: string, cfg?: string | null, opts?: PluginOptions): FfiPlugin {
-    const ffi = this.#c.w.ffi;
+    const ffi = guard(this.#c, MASK.ffi).w.ffi;
     if (ffi === null) throw new TrestyError('TRESTY_ERR_FFI_UNAVAILABLE', 'ngx.load_ffi: the FFI module is not available in this build');
     return ffi.load(lib, cfg, opts);
   }
   /** The plugins of the conf's ffi_plugin blocks, by name. */
-  get ffi(): Record<string, FfiPlugin> { return this.#c.w.ffi?.plugins ?? {}; }
+  get ffi(): Record<string, FfiPlugin> { return guard(this.#c, MASK.ffi).w.ffi?.plugins ?? {}; }
+
+  /** True once the response headers are sent (or about to be, after the first output). */
+  get headers_sent(): boolean { return guardReq(this.#c, MASK.request).headerSent; }
+  get is_subrequest(): boolean { return guardReq(this.#c, MASK.request).parent !== null; }
+
+  get config(): { subsystem: 'http'; prefix(): string; debug: boolean; ngx_lua_version: number; nginx_configure(): string } {
+    const prefix = this.#c.w.conf.prefix;
+    return { subsystem: 'http', prefix: () => `${prefix}/`, debug: false, ngx_lua_version: 0, nginx_configure: () => '' };
+  }
 }
 
-Object.assign(Ngx.prototype, CONSTANTS);
+Object.assign(Ngx.prototype, CONSTANTS, UTIL);
 
 /** The ngx object of a context, made on first use. */
 export function ngxOf(c: BaseCtx): Ngx {
