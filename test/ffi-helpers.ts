@@ -8,7 +8,7 @@ export const testRuntimes = `${nativeDir}/build/test-runtimes`;
 
 /** Build the host and test runtimes if a developer runs vitest without npm test. */
 export function ensureNative(): void {
-  if (!existsSync(`${nativeDir}/build/libtresty_host.so`) || !existsSync(`${testRuntimes}/libtresty_test_echo.so`)) {
+  if (!existsSync(`${nativeDir}/build/libtresty_host.so`) || !existsSync(`${testRuntimes}/host_check`)) {
     execFileSync('make', ['-s', '-C', nativeDir, 'core'], { stdio: 'inherit' });
   }
 }

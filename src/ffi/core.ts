@@ -89,6 +89,8 @@ export function openCore(spec: CoreSpec): Core {
       async unload() {
         await channel.close();
         await pool.stop(); // the loops drain the ring and end: nothing touches the tq any more
+        h.tqDetach(tq);
+        channel.drain(); // frees answers nobody waits for any more
         h.tqFree(tq);
         channel.tqFreed = true;
         channel.destroy();
@@ -100,6 +102,7 @@ export function openCore(spec: CoreSpec): Core {
     Atomics.store(i32, L.STATE >> 2, L.STATE_CLOSING); // pollers drain, then poll returns NULL
     h.tqWake(tq);
     h.tqDetach(tq);
+    channel.drain(); // after detach nothing more is pushed: free answers to timed-out calls
     channel.destroy();
     retired.push(sab);
   };
