@@ -57,9 +57,12 @@ export function conclude(r: Req, rc: number): void {
   if (rc === OK || rc === DONE || rc === DECLINED) return finish(r);
   if (rc === EXEC) return internalRedirect(r);
   if (rc === ERROR) {
-    if (!r.headerWritten) special(r, 500);
+    if (r.headerWritten) return cut(r);
+    special(r, 500);
     return finish(r);
   }
+  // nginx's 444: close the connection without a response.
+  if (rc === 444 && !r.headerWritten && r.parent === null) return cut(r);
   if (r.headerSent) {
     // OpenResty keeps the status already sent; the request just ends.
     if (rc !== r.status && r.status !== 0 && rc >= 300) {
@@ -74,6 +77,19 @@ export function conclude(r: Req, rc: number): void {
   }
   special(r, rc >= 100 ? rc : 500);
   finish(r);
+}
+
+/**
+ * Ends the response abruptly so the client can tell it is incomplete, when the exchange can
+ * (an optional `destroy()`); else it is ended where it stands.
+ */
+function cut(r: Req): void {
+  r.eofSent = true;
+  r.out = null;
+  const ex = r.ex as { destroy?: () => void; end(): void };
+  if (typeof ex.destroy === 'function') ex.destroy();
+  else ex.end();
+  ended(r);
 }
 
 /** Sends what is left (eof), then runs the log phase. */
