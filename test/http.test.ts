@@ -87,3 +87,30 @@ http {
     }
   });
 });
+
+describe('worker_connections', () => {
+  it('closes connections past the limit and logs [alert]', async () => {
+    const { default: net } = await import('node:net');
+    const p = await freePort();
+    const w = await startTresty(`worker_processes 1;\nevents { worker_connections 2; }\nhttp { server { listen 127.0.0.1:${p}; location / { return 200 "ok"; } } }\n`);
+    const open = (): Promise<{ socket: import('node:net').Socket; answer: Promise<string> }> => new Promise((resolve) => {
+      const socket = net.connect(p, '127.0.0.1');
+      socket.on('error', () => { /* the refused one is reset */ });
+      socket.once('connect', () => {
+        socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+        resolve({ socket, answer: new Promise((r) => {
+          socket.once('data', (d) => r(String(d).split('\r\n')[0]!));
+          socket.once('close', () => r('closed'));
+        }) });
+      });
+    });
+    const conns = [await open(), await open()];
+    expect(await conns[0]!.answer).toBe('HTTP/1.1 200 OK');
+    expect(await conns[1]!.answer).toBe('HTTP/1.1 200 OK');
+    const third = await open();
+    expect(await third.answer).toBe('closed');
+    for (const c of [...conns, third]) c.socket.destroy();
+    await w.stop({ keepPrefix: true });
+    expect(w.errorLog()).toMatch(/\[alert\] \d+#0: 2 worker_connections are not enough/);
+  });
+});

@@ -28,7 +28,7 @@ async function start(msg: WorkerStart): Promise<void> {
     pipeline = await createWorkerPipeline(conf, { id: msg.slot, count: msg.count });
     if (stopping) return;
     if (conf.http) {
-      front = new HttpFront(conf.http, pipeline.handle, log);
+      front = new HttpFront(conf.http, pipeline.handle, log, conf.workerConnections);
       await front.listen();
     }
     send({ tresty: 'ready', addresses: front?.addresses() ?? [] });

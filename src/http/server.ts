@@ -24,9 +24,26 @@ export class HttpFront {
   private readonly servers: http.Server[] = [];
   private draining = false;
 
-  constructor(private readonly conf: HttpConf, private readonly handle: RequestHandler, private readonly log: ErrorLog) {
+  constructor(
+    conf: HttpConf,
+    private readonly handle: RequestHandler,
+    private readonly log: ErrorLog,
+    /** worker_connections: the open connections this worker takes, over all its listen sockets. */
+    private readonly maxConnections = 0,
+  ) {
     for (const bind of planBinds(conf)) this.servers.push(this.createServer(bind));
   }
+
+  private connections = 0;
+  private readonly countConnection = (socket: import('node:net').Socket): void => {
+    if (this.connections >= this.maxConnections) {
+      this.log.alert(`${this.maxConnections} worker_connections are not enough`);
+      socket.destroy();
+      return;
+    }
+    this.connections++;
+    socket.once('close', () => { this.connections--; });
+  };
 
   private createServer(bind: Bind): http.Server {
     const fixed = bind.byAddress.size === 0 ? bind.any : null;
@@ -53,6 +70,9 @@ export class HttpFront {
     // keepalive_timeout of the listen's default server, as nginx applies it per connection.
     const ka = (bind.any ?? bind.byAddress.values().next().value!).defaultServer.defaults.keepaliveTimeout;
     server.keepAliveTimeout = ka;
+    // worker_connections, counted here: node's own maxConnections makes the cluster master hand a
+    // refused connection back and forth between full workers (node 20), never closing it.
+    if (this.maxConnections > 0) server.on('connection', this.countConnection);
     if (ka >= server.headersTimeout) server.headersTimeout = ka + 1000;
     (server as http.Server & { trestyBind?: Bind }).trestyBind = bind;
     return server;

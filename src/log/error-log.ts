@@ -35,7 +35,11 @@ export class ErrorLog {
   /** The least severe level any target takes: a cheap early exit for debug lines. */
   private max = rank.error;
 
-  constructor(specs: readonly ErrorLogSpec[] = [{ path: 'stderr', level: 'error' }]) {
+  /**
+   * `sync`: every line is on disk when log() returns (the master: few lines, and a tool that
+   * sees an event may read the log right away). Otherwise lines go out once per turn.
+   */
+  constructor(specs: readonly ErrorLogSpec[] = [{ path: 'stderr', level: 'error' }], private readonly sync = false) {
     this.configure(specs);
   }
 
@@ -58,7 +62,11 @@ export class ErrorLog {
     const r = rank[level];
     if (r > this.max) return;
     const line = formatErrorLine(level, message, connection);
-    for (const t of this.targets) if (r <= t.max) t.writer.write(line);
+    for (const t of this.targets) {
+      if (r > t.max) continue;
+      t.writer.write(line);
+      if (this.sync) t.writer.flush();
+    }
   }
 
   /** Writes now: for the last lines before a process exits on purpose. */

@@ -35,7 +35,7 @@ function errText(e: unknown): { code: string; message: string } {
 export async function runMaster(opts: MasterOptions): Promise<void> {
   let conf = opts.loaded.conf;
   let snapshot = opts.loaded.snapshot;
-  const log = new ErrorLog(conf.errorLog);
+  const log = new ErrorLog(conf.errorLog, true);
   process.title = `tresty: master process ${process.argv.slice(1).join(' ')}`;
 
   cluster.setupPrimary({ exec: WORKER_ENTRY, args: [] });
@@ -132,6 +132,15 @@ export async function runMaster(opts: MasterOptions): Promise<void> {
     log.flush();
     process.exit(0);
   };
+
+  // A master bug must not leave a pid file naming a dead process; the workers see the IPC
+  // channel close and finish on their own.
+  process.on('uncaughtException', (e) => {
+    log.alert(`master process uncaught exception: ${e.stack ?? e.message}`);
+    removePidFile(conf.pid);
+    log.flush();
+    process.exit(1);
+  });
 
   process.on('SIGHUP', () => {
     log.notice('signal 1 (SIGHUP) received, reconfiguring');

@@ -191,7 +191,7 @@ export async function stopAll(): Promise<void> {
 export interface HttpResult { status: number; headers: http.IncomingHttpHeaders; body: string }
 
 /** One request on a fresh connection (no keep-alive, so each may land on any worker). */
-export function httpGet(port: number, urlPath = '/', opts: { host?: string; headers?: Record<string, string>; method?: string; body?: string; keepAlive?: boolean } = {}): Promise<HttpResult> {
+export function httpGet(port: number, urlPath = '/', opts: { host?: string; headers?: Record<string, string>; method?: string; body?: string; keepAlive?: boolean; timeoutMs?: number } = {}): Promise<HttpResult> {
   return new Promise((resolve, reject) => {
     const req = http.request({
       host: opts.host ?? '127.0.0.1', port, path: urlPath, method: opts.method ?? 'GET',
@@ -204,6 +204,8 @@ export function httpGet(port: number, urlPath = '/', opts: { host?: string; head
       res.on('error', reject);
     });
     req.on('error', reject);
+    // A hung request is a failure with a message, not a test timeout.
+    req.setTimeout(opts.timeoutMs ?? 10_000, () => req.destroy(new Error(`no answer to ${opts.method ?? 'GET'} ${urlPath} within ${opts.timeoutMs ?? 10_000} ms`)));
     req.end(opts.body);
   });
 }
