@@ -112,7 +112,7 @@ export async function runHttp(opts) {
       }));
       const ratios = t.ratios.map((q) => {
         const per = runs[q.num] && runs[q.den] ? runs[q.num].map((x, i) => x.rps / runs[q.den][i].rps) : [];
-        return { label: q.label, key: q.key ?? null, value: per.length ? median(per) : null };
+        return { label: q.label, key: q.key ?? null, value: per.length ? median(per) : null, skipped: per.length === 0 };
       });
       const entry = { test: t.test, what: t.what, rows, ratios };
       for (const q of ratios) if (q.key) entry[q.key] = q.value;
@@ -146,7 +146,7 @@ export function httpTables(sec) {
       rows.push({ test: t.test, server: r.label, rps: fmt.rate(r.rps), p50: fmt.ms(r.p50Ms), p99: fmt.ms(r.p99Ms), errors: r.errors });
     }
   }
-  const ratioRows = sec.tests.flatMap((t) => t.ratios.map((q) => ({ test: t.test, ratio: q.label, value: fmt.ratio(q.value ?? NaN) })));
+  const ratioRows = sec.tests.flatMap((t) => t.ratios.map((q) => ({ test: t.test, ratio: q.label, value: q.skipped ? 'skipped' : fmt.ratio(q.value ?? NaN) })));
   return [
     {
       title: `HTTP, ${s.tool} ${s.threads ? `-t${s.threads} ` : ''}-c${s.connections}, ${s.rounds} round(s) x ${s.secondsPerRun} s, ${s.workers} workers each`,
