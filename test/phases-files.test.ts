@@ -151,3 +151,22 @@ describe('handler files: module state is per worker', () => {
     for (const counts of seen.values()) expect(counts).toEqual(counts.map((_, i) => i + 1));
   });
 });
+
+describe('handler files: js_code_cache off with CommonJS', () => {
+  let t: TrestyProcess;
+  let port: number;
+  beforeAll(async () => {
+    port = await freePort();
+    t = await startTresty(confFor(port, {}, [{
+      name: 'x', requests: [], conf: 'location = /cjs { js_code_cache off; content_by_js_file js/c.js; }',
+    }]), { files: { 'js/c.js': 'let n = 0;\nmodule.exports = (ngx) => { n++; ngx.say("c", n); };\n' } });
+  });
+  afterAll(async () => { await t?.stop(); });
+
+  it('a CommonJS handler is reloaded too', async () => {
+    expect((await httpGet(port, '/cjs')).body).toBe('c1\n');
+    expect((await httpGet(port, '/cjs')).body).toBe('c1\n');
+    fs.writeFileSync(path.join(t.prefix, 'js/c.js'), 'module.exports = (ngx) => ngx.say("edited");\n');
+    expect((await httpGet(port, '/cjs')).body).toBe('edited\n');
+  });
+});

@@ -21,12 +21,12 @@ import type { FfiHooks, WorkerState } from './worker.js';
 
 export type { WorkerState } from './worker.js';
 
-function newWorkerState(conf: MainConf, id: number, count: number): WorkerState {
+function newWorkerState(conf: MainConf, id: number, count: number, freshImports = false): WorkerState {
   const timers = new TimerSet();
   const w: WorkerState = {
     conf, id, count, exiting: false, serial: 0,
     errorLog: openErrorLog(conf),
-    loader: new Loader(conf),
+    loader: new Loader(conf, freshImports),
     pipes: new Map(),
     serverOps: new Map(),
     timers,
@@ -105,13 +105,13 @@ export async function createWorkerPipeline(
 
 /** init_by_js in the master, before the fork; an error stops start-up. */
 export async function runInitPhase(conf: MainConf): Promise<void> {
-  const w = newWorkerState(conf, -1, conf.workerProcesses);
+  const w = newWorkerState(conf, -1, conf.workerProcesses, true);
   await initPhase.run(w, w.loader, conf);
 }
 
 /** Loads and compiles every handler of the conf (for `tresty -t`); throws the first ConfError. */
 export async function testHandlers(conf: MainConf): Promise<void> {
-  const w = newWorkerState(conf, -1, conf.workerProcesses);
+  const w = newWorkerState(conf, -1, conf.workerProcesses, true);
   if (conf.init) await w.loader.load(conf.init);
   if (conf.initWorker) await w.loader.load(conf.initWorker);
   await buildAll(conf, { conf, loader: w.loader, w });

@@ -30,16 +30,20 @@ let serial = 0;
 
 export class Loader {
   private readonly cache = new Map<HandlerSpec, LoadedHandler>();
-  private readonly fresh = new Map<HandlerSpec, LoadedHandler>();
+  private readonly uncached = new Map<HandlerSpec, LoadedHandler>();
   readonly require: NodeRequire;
 
-  constructor(private readonly conf: MainConf) {
+  /**
+   * `fresh`: import files past Node's module cache even on first load. The master needs it: it
+   * runs init_by_js again on every reload, and a cached import would hide an edited file.
+   */
+  constructor(private readonly conf: MainConf, private readonly fresh = false) {
     this.require = makeRequire(conf);
   }
 
   /** Loads a handler; a load or compile error is a ConfError (TRESTY_ERR_CONF_HANDLER). */
   async load(spec: HandlerSpec, codeCache = true): Promise<LoadedHandler> {
-    const map = codeCache || spec.source === 'block' ? this.cache : this.fresh;
+    const map = codeCache || spec.source === 'block' ? this.cache : this.uncached;
     const known = map.get(spec);
     if (known) return known;
     const label = `${spec.phase}_by_js`;
@@ -48,7 +52,7 @@ export class Loader {
       h = { spec, label, file: spec.ref.file, fn: compileBlock(spec), load: async () => h.fn!, require: this.require };
     } else {
       const file = spec.path!;
-      const first = await importHandler(file, false, spec);
+      const first = await importHandler(file, this.fresh, spec);
       h = {
         spec, label, file, require: this.require,
         fn: codeCache ? first : null,
@@ -89,6 +93,8 @@ function errText(e: unknown): string { return e instanceof Error ? `${e.name}: $
 
 async function importHandler(file: string, fresh: boolean, spec: HandlerSpec): Promise<HandlerFn> {
   let mod: { default?: unknown };
+  // A CommonJS file lives in require's cache, which a new URL does not bypass.
+  if (fresh) delete createRequire(file).cache[file];
   try {
     mod = file.endsWith('.ts') || file.endsWith('.mts') ? await importTs(file)
       : await import(pathToFileURL(file).href + (fresh ? `?tresty=${++serial}` : '')) as { default?: unknown };
