@@ -63,7 +63,7 @@ function row(name, ops, ns, extra = {}) {
       i32[(off + L.SLOT_ID) >> 2] = k;
       i32[(off + L.SLOT_LEN) >> 2] = 64;
       sub.publish(off);
-      if (Atomics.load(i32, L.SUB_SLEEPERS >> 2) !== 0) { h.tqWake(tq[0]); wakes++; }
+      if (Atomics.load(i32, L.SUB_SLEEPERS >> 2) !== 0) { h.tqWake(tq[0], 1); wakes++; }
       let c;
       while ((c = cmp.take()) < 0);
       cmp.release(c);
@@ -73,7 +73,7 @@ function row(name, ops, ns, extra = {}) {
   row('raw round trip, 1 in flight, JS spins (no doorbell)', ops, Number(process.hrtime.bigint() - t0),
     { 'MB/s': '', 'doorbells/1k calls': '0.0', 'poller wakes/1k calls': ((wakes / ops) * 1000).toFixed(1) });
   Atomics.store(i32, L.STATE >> 2, L.STATE_CLOSING);
-  h.tqWake(tq[0]);
+  h.tqWake(tq[0], 0x7fffffff);
   h.tqDetach(tq[0]);
 }
 

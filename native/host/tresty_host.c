@@ -98,11 +98,11 @@ EXPORT int tresty_runtime_init(void *tq, void *init_fn, const char *cfg, int *ou
   return 0;
 }
 
-EXPORT int tresty_tq_wake(void *tq) {
+EXPORT int tresty_tq_wake(void *tq, int n) {
   tresty_tq *q = tq;
   if (!q) return fail("tresty_tq_wake: NULL tq");
   __atomic_add_fetch(tr_u32(q->mem, TR_SUB_FUTEX), 1, __ATOMIC_SEQ_CST);
-  futex(tr_u32(q->mem, TR_SUB_FUTEX), FUTEX_WAKE_PRIVATE, INT32_MAX);
+  futex(tr_u32(q->mem, TR_SUB_FUTEX), FUTEX_WAKE_PRIVATE, n > 0 ? (uint32_t)n : 1);
   return 0;
 }
 

@@ -24,8 +24,9 @@ const char *tresty_last_error(void);
 int tresty_tq_new(uint8_t *mem, uint32_t bytes, void **out_tq, int *out_fd);
 /* Call a runtime's libffi_init with a private copy of cfg (NULL allowed), freed afterwards. */
 int tresty_runtime_init(void *tq, void *init_fn, const char *cfg, int *out_rc);
-/* Wake native pollers sleeping on TR_SUB_FUTEX. */
-int tresty_tq_wake(void *tq);
+/* Wake up to n native pollers sleeping on TR_SUB_FUTEX (n: requests published since the last
+   wake, so a burst of one request does not wake every thread). */
+int tresty_tq_wake(void *tq, int n);
 /* After JS unloaded: stop doorbells, wait for respond() calls in progress, close the pipe.
    Late responses are then freed. The tq itself stays valid (pollers may still call poll). */
 int tresty_tq_detach(void *tq);

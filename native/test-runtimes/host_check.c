@@ -91,7 +91,7 @@ int main(int argc, char **argv) {
   for (uint32_t round = 0; round < 40; round++) {
     uint32_t n = sizeof sizes / sizeof sizes[0];
     for (uint32_t k = 0; k < n; k++) submit(k, big, sizes[k]);
-    tresty_tq_wake(tq);
+    tresty_tq_wake(tq, INT32_MAX);
     for (uint32_t k = 0; k < n; k++) {
       uint32_t id, len;
       int32_t rc;
@@ -101,7 +101,7 @@ int main(int argc, char **argv) {
     }
   }
   tr_store(mem, TR_STATE, TR_STATE_CLOSING);
-  tresty_tq_wake(tq);
+  tresty_tq_wake(tq, INT32_MAX);
   tresty_tq_detach(tq);
   close(fd);
   usleep(20000);
@@ -111,10 +111,10 @@ int main(int argc, char **argv) {
   start(argv[1], "slow", NULL, &tq, &fd);
   submit(0, "sleep:30", 8);
   submit(1, big, 512 * 1024); /* answered at once, never read by us */
-  tresty_tq_wake(tq);
+  tresty_tq_wake(tq, INT32_MAX);
   usleep(5000);
   tr_store(mem, TR_STATE, TR_STATE_CLOSING);
-  tresty_tq_wake(tq);
+  tresty_tq_wake(tq, INT32_MAX);
   tresty_tq_detach(tq);
   close(fd);
   usleep(80000);

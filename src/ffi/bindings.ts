@@ -9,7 +9,7 @@ export interface HostBindings {
   lastError(): string;
   tqNew(mem: Uint8Array, bytes: number, outTq: [Ptr | null], outFd: [number]): number;
   runtimeInit(tq: Ptr, initFn: Ptr, cfg: string | null, outRc: [number]): number;
-  tqWake(tq: Ptr): number;
+  tqWake(tq: Ptr, n: number): number;
   tqDetach(tq: Ptr): number;
   tqFree(tq: Ptr): number;
   bufNew(data: Uint8Array, len: number, outBuf: [Ptr | null]): number;
@@ -30,7 +30,7 @@ export function bindHost(path: string): HostBindings {
     lastError: f('const char *tresty_last_error(void)'),
     tqNew: f('int tresty_tq_new(uint8_t *mem, uint32_t bytes, _Out_ void **out_tq, _Out_ int *out_fd)'),
     runtimeInit: f('int tresty_runtime_init(void *tq, void *init_fn, const char *cfg, _Out_ int *out_rc)'),
-    tqWake: f('int tresty_tq_wake(void *tq)'),
+    tqWake: f('int tresty_tq_wake(void *tq, int n)'),
     tqDetach: f('int tresty_tq_detach(void *tq)'),
     tqFree: f('int tresty_tq_free(void *tq)'),
     bufNew: f('int tresty_buf_new(const uint8_t *data, uint32_t len, _Out_ void **out_buf)'),

@@ -38,6 +38,7 @@ export class Channel {
   private queued = 0; // live calls in the backlog
   private live = 0; // calls whose promise is not settled
   private wakeScheduled = false;
+  private toWake = 0; // requests published since the wake was scheduled
   private closing = false;
   private idle: (() => void) | undefined;
   private readonly bell: net.Socket;
@@ -49,7 +50,7 @@ export class Channel {
     readonly tq: Ptr,
     doorbellFd: number,
     private readonly host: HostBindings,
-    private readonly wakePollers: () => void,
+    private readonly wakePollers: (n: number) => void,
     private readonly maxQueue: number,
     private readonly label: string,
     private readonly onPublish: (() => void) | null = null,
@@ -144,13 +145,17 @@ export class Channel {
     if (this.freeIds.length === this.calls.length - 1) Atomics.store(i32, L.JS_WAITING >> 2, 1);
     this.sub.publish(off);
     if (this.onPublish) this.onPublish();
-    if (!this.wakeScheduled && Atomics.load(i32, L.SUB_SLEEPERS >> 2) !== 0) {
-      // One wake per batch: calls made in the same tick share it.
+    if (this.wakeScheduled) {
+      this.toWake++;
+    } else if (Atomics.load(i32, L.SUB_SLEEPERS >> 2) !== 0) {
+      // One wake per batch: calls made in the same tick share it, and it wakes no more pollers
+      // than there are new requests.
       this.wakeScheduled = true;
+      this.toWake = 1;
       queueMicrotask(() => {
         this.wakeScheduled = false;
         this.counters.wakes++;
-        this.wakePollers();
+        this.wakePollers(this.toWake);
       });
     }
     return true;

@@ -18,6 +18,7 @@ export function getHost(): HostBindings {
 // Native threads of an unloaded runtime may still poll or answer late: their ring memory is
 // kept for the life of the process (a few hundred KB per unloaded runtime plugin).
 const retired: SharedArrayBuffer[] = [];
+const ALL = 0x7fffffff; // wake every poller (at unload)
 
 export interface CoreSpec {
   lib: string;
@@ -76,9 +77,9 @@ export function openCore(spec: CoreSpec): Core {
   const i32 = new Int32Array(sab);
   const label = spec.lib;
   if (spec.kind === 'function') {
-    const wake = () => {
+    const wake = (n: number) => {
       Atomics.add(i32, L.SUB_FUTEX >> 2, 1);
-      Atomics.notify(i32, L.SUB_FUTEX >> 2);
+      Atomics.notify(i32, L.SUB_FUTEX >> 2, n);
     };
     const failed = (e: Error) => channel.fail(new TrestyError('TRESTY_ERR_FFI_UNAVAILABLE',
       `ffi plugin ${label}: a pool thread failed (${e.message}); rebuild with "npm run build" and reload`));
@@ -97,10 +98,10 @@ export function openCore(spec: CoreSpec): Core {
       },
     });
   }
-  const channel = new Channel(sab, tq, outFd[0], h, () => h.tqWake(tq), spec.maxQueue, label);
+  const channel = new Channel(sab, tq, outFd[0], h, (n) => h.tqWake(tq, n), spec.maxQueue, label);
   const shutdown = () => {
     Atomics.store(i32, L.STATE >> 2, L.STATE_CLOSING); // pollers drain, then poll returns NULL
-    h.tqWake(tq);
+    h.tqWake(tq, ALL);
     h.tqDetach(tq);
     channel.drain(); // after detach nothing more is pushed: free answers to timed-out calls
     channel.destroy();
