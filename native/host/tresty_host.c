@@ -116,6 +116,7 @@ static tresty_task *take_task(tresty_tq *q) {
   memcpy(&id, s + TR_SLOT_ID, 4);
   uint64_t ptr;
   memcpy(&ptr, s + TR_SLOT_PTR, 8);
+  if (!ptr && len > TR_INLINE_MAX) len = TR_INLINE_MAX; /* a corrupt slot must not overread */
   size_t inl = ptr ? 0 : len;
   tresty_task *t = malloc(sizeof *t + inl + 1);
   if (!t) abort(); /* no way to report it to a runtime that only knows poll() */

@@ -83,6 +83,9 @@ export class Channel {
   call(payload: Uint8Array, timeoutMs: number, signal: AbortSignal | undefined): Promise<Reply> {
     if (this.closing) return Promise.reject(new TrestyError('TRESTY_ERR_FFI_UNLOADED', `ffi plugin ${this.label} is unloaded`));
     if (signal?.aborted) return Promise.reject(aborted(this.label));
+    if (payload.length > 0x7fffffff) { // runtimes see the length as a C int
+      return Promise.reject(new TrestyError('TRESTY_ERR_FFI_ENCODE', `ffi plugin ${this.label}: a request of ${payload.length} bytes is over 2 GiB`));
+    }
     if (this.inFlight >= this.maxQueue) {
       return Promise.reject(new TrestyError('TRESTY_ERR_FFI_QUEUE_FULL',
         `ffi plugin ${this.label}: ${this.inFlight} calls in flight, max_queue is ${this.maxQueue}; raise max_queue or shed load`));
