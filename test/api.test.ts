@@ -1,5 +1,6 @@
 // The ngx API through the real server: ngx.req.*, ngx.var built-ins, ngx.header, ngx.status,
 // phase guards, time, worker info, logging, and isolation between concurrent requests.
+import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { confFor, phaseSuite, type Case } from './helpers/phases-harness.js';
 import { freePort, httpGet, startTresty, type TrestyProcess } from './helpers/server.js';
@@ -141,10 +142,25 @@ describe('ngx api: concurrency', () => {
         set $who "";
         rewrite_by_js_block { ngx.ctx.who = ngx.var.arg_who; ngx.var.who = ngx.var.arg_who; ngx.header["X-Who"] = ngx.var.arg_who }
         content_by_js_block { await ngx.sleep(0.5); ngx.say(ngx.ctx.who, " ", ngx.var.who, " ", ngx.header["X-Who"], " ", ngx.var.http_x_id) }
-      }`,
+      }
+      location = /small { client_max_body_size 10; content_by_js_block { await ngx.req.read_body(); ngx.say("read ", ngx.req.get_body_data().length) } }`,
     }]));
   });
   afterAll(async () => { await t?.stop(); });
+
+  it('a chunked body past client_max_body_size gets 413 from read_body', async () => {
+    const res = await new Promise<{ status: number }>((resolve, reject) => {
+      const req = http.request({ host: '127.0.0.1', port, path: '/small', method: 'POST', headers: { 'Transfer-Encoding': 'chunked' }, agent: false }, (r) => {
+        r.resume();
+        r.on('end', () => resolve({ status: r.statusCode ?? 0 }));
+      });
+      req.on('error', reject);
+      req.write('0123456789');
+      req.end('0123456789');
+    });
+    expect(res.status).toBe(413);
+    expect((await httpGet(port, '/small', { method: 'POST', body: 'tiny' })).body).toBe('read 4\n');
+  });
 
   it('two requests each sleeping 0.5 s finish well under 1 s on one worker, each with its own state', async () => {
     for (let round = 0; round < 2; round++) {

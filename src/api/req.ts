@@ -1,6 +1,7 @@
 // ngx.req: the request as handlers read and change it.
 
-import { TrestyError } from '../errors.js';
+import { isTrestyError, TrestyError } from '../errors.js';
+import { logReq } from '../phases/report.js';
 import { INTERRUPT } from '../phases/invoke.js';
 import type { Req } from '../phases/request.js';
 import { parseTarget } from '../phases/uri.js';
@@ -90,14 +91,27 @@ export class ReqApi {
     const max = r.loc.clientMaxBodySize;
     const chunks: Buffer[] = [];
     let size = 0;
-    for await (const c of r.ex.body) {
-      size += c.byteLength;
-      if (max > 0 && size > max) {
-        r.body = null;
-        r.exitCode = 413;
-        throw INTERRUPT;
+    const tooLarge = (msg: string): never => {
+      r.body = null;
+      logReq(r, 'error', msg);
+      r.exitCode = 413;
+      throw INTERRUPT;
+    };
+    // Pulled by hand: leaving a for-await early would destroy the request and its socket,
+    // and the 413 could not be sent.
+    const it = r.ex.body[Symbol.asyncIterator]();
+    try {
+      for (;;) {
+        const { value: c, done } = await it.next();
+        if (done) break;
+        size += c.byteLength;
+        if (max > 0 && size > max) tooLarge(`client intended to send too large body: ${size}+ bytes`);
+        chunks.push(Buffer.from(c.buffer, c.byteOffset, c.byteLength));
       }
-      chunks.push(Buffer.from(c.buffer, c.byteOffset, c.byteLength));
+    } catch (e) {
+      // The HTTP layer stops a chunked body past the limit with this code and leaves the 413 to us.
+      if (isTrestyError(e) && e.code === 'TRESTY_ERR_BODY_TOO_LARGE') tooLarge(e.message);
+      throw e;
     }
     r.body = size === 0 ? null : chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
   }

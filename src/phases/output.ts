@@ -155,9 +155,15 @@ function absolute(r: Req, loc: string): string {
   return `${ex.scheme}://${authority}${loc}`;
 }
 
+/** Where nginx's pages word a status differently from node's STATUS_CODES. */
+const NGINX_TITLES: Record<number, string> = {
+  405: 'Not Allowed', 408: 'Request Time-out', 413: 'Request Entity Too Large', 414: 'Request-URI Too Large',
+  416: 'Requested Range Not Satisfiable', 503: 'Service Temporarily Unavailable', 504: 'Gateway Time-out',
+};
+
 /** nginx's page for an error status, with `tresty` where nginx prints its name. */
 export function errorPage(status: number): string {
-  const title = `${status} ${STATUS_CODES[status] ?? ''}`.trimEnd();
+  const title = `${status} ${NGINX_TITLES[status] ?? STATUS_CODES[status] ?? ''}`.trimEnd();
   return `<html>\r\n<head><title>${title}</title></head>\r\n<body>\r\n<center><h1>${title}</h1></center>\r\n<hr><center>tresty</center>\r\n</body>\r\n</html>\r\n`;
 }
 

@@ -9,9 +9,18 @@ import type { Req } from './request.js';
 export function logReq(r: Req, level: LogLevel, msg: string): void {
   const log = r.w.errorLog;
   if (!log.enabled(level)) return;
-  const host = r.inHeaders.host;
-  const name = r.server.serverNames[0]?.value ?? '';
-  log.log(level, `${msg}, client: ${r.ex.remoteAddress}, server: ${name}, request: "${r.method} ${r.requestUri} HTTP/${r.ex.httpVersion}"${typeof host === 'string' ? `, host: "${host}"` : ''}`, r.serial);
+  log.log(level, `${msg}${context(r)}`, r.serial);
+}
+
+/** `, client: ..., server: ..., request: "...", host: "..."`; never throws (a gone socket). */
+function context(r: Req): string {
+  try {
+    const host = r.inHeaders.host;
+    const name = r.server.serverNames[0]?.value ?? '';
+    return `, client: ${r.ex.remoteAddress}, server: ${name}, request: "${r.method} ${r.requestUri} HTTP/${r.ex.httpVersion}"${typeof host === 'string' ? `, host: "${host}"` : ''}`;
+  } catch {
+    return `, request: "${r.method} ${r.requestUri}"`;
+  }
 }
 
 /** `failed to run content_by_js*: nginx.conf:14: Error: boom` + the stack. */
