@@ -81,8 +81,10 @@ describe('ffi runtime plugins', () => {
     const e = await rejection(p.call('sleep:150'));
     expect(e.code).toBe('TRESTY_ERR_FFI_TIMEOUT');
     expect(p.inFlight).toBe(1); // the runtime still holds it
-    await vi.waitFor(() => expect(p.inFlight).toBe(0), { timeout: 2000, interval: 10 });
-    expect(debug(p)).toMatchObject({ live: 0, dropped: 0 });
+    await vi.waitFor(() => {
+      expect(p.inFlight).toBe(0);
+      expect(debug(p)).toMatchObject({ live: 0, dropped: 0 });
+    }, { timeout: 2000, interval: 10 });
     expect(await p.call('after', { timeoutMs: 1000 })).toBe('after');
   });
 
@@ -126,7 +128,7 @@ describe('ffi runtime plugins', () => {
   it('leaves a never-answered call counted, not crashed', async () => {
     const p = loadFfi('tresty_test_slow', 'n', { searchPath, timeoutMs: 20 });
     expect((await rejection(p.call('never'))).code).toBe('TRESTY_ERR_FFI_TIMEOUT');
-    expect(debug(p).live).toBe(1);
+    await vi.waitFor(() => expect(debug(p).live).toBe(1), { timeout: 2000, interval: 10 }); // held, not lost
     expect(await p.call('still fine')).toBe('still fine');
   });
 });

@@ -202,6 +202,7 @@ EXPORT void ngx_http_lua_ffi_respond(void *task, int rc, char *rsp, int rsp_len)
   tresty_tq *q = t->q;
   uint32_t len = 0;
   if (rsp) len = rsp_len > 0 ? (uint32_t)rsp_len : (uint32_t)strlen(rsp);
+  __atomic_sub_fetch(&q->live, 1, __ATOMIC_SEQ_CST); /* first, so JS never sees an answer still counted */
   __atomic_add_fetch(&q->responding, 1, __ATOMIC_SEQ_CST);
   if (__atomic_load_n(&q->dead, __ATOMIC_SEQ_CST) || push_completion(q, t->id, rc, rsp, len) != 0) {
     free(rsp);
@@ -210,7 +211,6 @@ EXPORT void ngx_http_lua_ffi_respond(void *task, int rc, char *rsp, int rsp_len)
     ring_doorbell(q);
   }
   __atomic_sub_fetch(&q->responding, 1, __ATOMIC_SEQ_CST);
-  __atomic_sub_fetch(&q->live, 1, __ATOMIC_SEQ_CST);
   free(t->heap);
   free(t);
 }
