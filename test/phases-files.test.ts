@@ -35,6 +35,11 @@ const cases: Case[] = [
     requests: [{ path: '/ts', status: 200, resBody: 'hello ts x2\n' }],
   },
   {
+    name: 'a TypeScript block is transpiled when it is not plain JavaScript',
+    conf: 'location = /ts-block { content_by_js_block { interface P { n: number } const p: P = { n: 41 }; ngx.say((p.n + 1) as number) } }',
+    requests: [{ path: '/ts-block', status: 200, resBody: '42\n' }],
+  },
+  {
     name: 'js_code_cache off re-imports the file on every request',
     conf: 'location = /nocache { js_code_cache off; content_by_js_file js/nocache.mjs; }',
     requests: [{ path: '/nocache', resBody: 'n=1\n' }, { path: '/nocache', resBody: 'n=1\n' }],

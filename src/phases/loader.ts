@@ -69,17 +69,32 @@ function compileBlock(spec: HandlerSpec): HandlerFn {
   // A block without `await` compiles to a plain function: no promise when it does not wait.
   const kind = /\bawait\b/.test(code) ? 'async function' : 'function';
   const src = `(${kind} (ngx, require) {${code}\n})`;
+  const opts = { filename: spec.ref.file, lineOffset: (spec.codeLine ?? spec.ref.line) - 1 };
   try {
-    const script = new vm.Script(src, {
-      filename: spec.ref.file,
-      lineOffset: (spec.codeLine ?? spec.ref.line) - 1,
-    });
-    return script.runInThisContext() as HandlerFn;
+    return new vm.Script(src, opts).runInThisContext() as HandlerFn;
   } catch (e) {
+    // Not JavaScript: maybe TypeScript (type annotations, interfaces ...).
+    const js = e instanceof SyntaxError ? stripTypes(src) : null;
+    if (js !== null) {
+      try { return new vm.Script(js, opts).runInThisContext() as HandlerFn; } catch { /* report the first error */ }
+    }
     const line = syntaxLine(e, spec.ref.file) ?? spec.ref.line;
     throw new ConfError('TRESTY_ERR_CONF_HANDLER',
       `${spec.phase}_by_js_block failed to compile: ${errText(e)}`, spec.ref.file, line);
   }
+}
+
+/**
+ * A TypeScript block as JavaScript, or null if it is not valid TypeScript either. The emitter
+ * does not keep blank lines, so line numbers in a TypeScript block's traces are approximate.
+ */
+function stripTypes(src: string): string | null {
+  const t = createRequire(import.meta.url)('typescript') as typeof import('typescript');
+  const out = t.transpileModule(src, {
+    reportDiagnostics: true,
+    compilerOptions: { target: t.ScriptTarget.ES2022, module: t.ModuleKind.ESNext },
+  });
+  return out.diagnostics && out.diagnostics.length > 0 ? null : out.outputText;
 }
 
 function syntaxLine(e: unknown, file: string): number | undefined {
