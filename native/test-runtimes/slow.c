@@ -1,5 +1,5 @@
-/* Test runtime for timeouts: "sleep:MS" answers after MS milliseconds from a thread of its own
 #define _POSIX_C_SOURCE 200809L
+/* Test runtime for timeouts: "sleep:MS" answers after MS milliseconds from a thread of its own
    (respond may come from any thread), "never" is never answered, anything else at once. */
 #include <pthread.h>
 #include <stdlib.h>
