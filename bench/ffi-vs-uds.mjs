@@ -31,6 +31,7 @@ function summarize(runs) {
 
 export async function runFfiVsUds(opts) {
   const { formats, payloads, inflight: inflights, rounds, ffiMs } = opts;
+  const started = new Date().toISOString();
   const prog = progress('ffi-vs-uds', formats.length * payloads.length * inflights.length);
   const cells = [];
   const notes = [];
@@ -85,7 +86,7 @@ export async function runFfiVsUds(opts) {
   return {
     name: 'ffi',
     title: 'FFI vs UDS: native echo, from a plain Node process',
-    date: new Date().toISOString(),
+    date: started,
     settings: { formats, payloads, inflight: inflights, rounds, msPerRound: ffiMs, udsThreads: 1, ffiRuntime: 'libecho_c.so (threads=0)' },
     ffiError,
     cells,

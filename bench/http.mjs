@@ -76,6 +76,7 @@ async function verify(c, server) {
 }
 
 export async function runHttp(opts) {
+  const started = new Date().toISOString();
   const tool = pickLoad(opts.load);
   const workers = os.availableParallelism();
   const tests = plan(opts.quick);
@@ -129,7 +130,7 @@ export async function runHttp(opts) {
   return {
     name: 'http',
     title: 'HTTP: tresty vs bare node:http vs nginx + lua',
-    date: new Date().toISOString(),
+    date: started,
     settings: { tool, workers, connections: CONNECTIONS, threads: tool === 'wrk' ? 1 : null, secondsPerRun: opts.httpS, warmupSeconds: warmS, rounds: opts.rounds },
     nginxSkipped,
     tests: results,

@@ -24,5 +24,6 @@ export function machine() {
 }
 
 export function describeMachine(m) {
-  return `${m.cores} cores (${m.cpu}), ${m.memGiB} GiB, ${m.os}, Node ${m.node}, load average at start ${m.loadavg.join(' ')}`;
+  const end = m.loadavgEnd ? `, ${m.loadavgEnd[0]} at the end` : '';
+  return `${m.cores} cores (${m.cpu}), ${m.memGiB} GiB, ${m.os}, Node ${m.node}; 1-min load average ${m.loadavg[0]} at the start${end}`;
 }

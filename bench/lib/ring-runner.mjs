@@ -22,6 +22,7 @@ export function parseConsoleTable(text) {
 }
 
 export async function runRing(opts) {
+  const started = new Date().toISOString();
   const seconds = opts.quick ? 0.2 : 1;
   process.stderr.write(`[ring] bench/ring.mjs, ${seconds} s per row ...\n`);
   const p = spawnTracked(process.execPath, [path.join(ROOT, 'bench', 'ring.mjs')], {
@@ -35,7 +36,7 @@ export async function runRing(opts) {
   return {
     name: 'ring',
     title: 'The ring alone and plugin.call end to end (bench/ring.mjs)',
-    date: new Date().toISOString(),
+    date: started,
     settings: { secondsPerRow: seconds },
     table,
     notes: out.split('\n').filter((l) => l && !/^[│┌├└]/.test(l)),
