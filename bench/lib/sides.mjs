@@ -24,6 +24,7 @@ export async function openFfi(format) {
   return {
     label: 'FFI',
     call: (req) => plugin.call(req),
+    debugInfo: () => plugin.debugInfo?.(),
     close: () => plugin.unload(),
   };
 }
