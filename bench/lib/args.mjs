@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 
 export const BENCHES = ['ffi', 'http', 'ring'];
 
-const HELP = `usage: npm run bench -- [options]   (or node bench/<name>.mjs [options])
+const HELP = `usage: npm run bench -- [options]   (or node bench/ffi-vs-uds.mjs [options], node bench/http.mjs [options])
   --only LIST       ffi, http, ring (comma list or repeated); default: all three
   --quick           a fast smoke run: short measurements, one round
   --payloads LIST   FFI/UDS payload sizes in bytes (default 512,4096,10240,102400)
