@@ -15,7 +15,7 @@ import { fetchOnce } from './lib/net.mjs';
 import { onCleanup, tempDir } from './lib/procs.mjs';
 import { progress } from './lib/progress.mjs';
 import { startNginx, startNodeCluster, startTresty } from './lib/servers.mjs';
-import { median } from './lib/stats.mjs';
+import { median, spread } from './lib/stats.mjs';
 import { commandLine, runSuite } from './lib/suite.mjs';
 import { fmt } from './lib/table.mjs';
 import { checkHttp } from './lib/targets.mjs';
@@ -113,7 +113,7 @@ export async function runHttp(opts) {
       }));
       const ratios = t.ratios.map((q) => {
         const per = runs[q.num] && runs[q.den] ? runs[q.num].map((x, i) => x.rps / runs[q.den][i].rps) : [];
-        return { label: q.label, key: q.key ?? null, value: per.length ? median(per) : null, skipped: per.length === 0 };
+        return { label: q.label, key: q.key ?? null, value: per.length ? median(per) : null, rounds: per, spread: spread(per), skipped: per.length === 0 };
       });
       const entry = { test: t.test, what: t.what, rows, ratios };
       for (const q of ratios) if (q.key) entry[q.key] = q.value;
@@ -147,7 +147,9 @@ export function httpTables(sec) {
       rows.push({ test: t.test, server: r.label, rps: fmt.rate(r.rps), p50: fmt.ms(r.p50Ms), p99: fmt.ms(r.p99Ms), errors: r.errors });
     }
   }
-  const ratioRows = sec.tests.flatMap((t) => t.ratios.map((q) => ({ test: t.test, ratio: q.label, value: q.skipped ? 'skipped' : fmt.ratio(q.value ?? NaN) })));
+  const ratioRows = sec.tests.flatMap((t) => t.ratios.map((q) => ({ test: t.test, ratio: q.label, value: q.skipped ? 'skipped' : fmt.ratio(q.value ?? NaN),
+    spread: q.skipped || (q.rounds?.length ?? 0) < 2 ? '' : `±${fmt.pct(q.spread / 2)}`,
+  })));
   return [
     {
       title: `HTTP, ${s.tool} ${s.threads ? `-t${s.threads} ` : ''}-c${s.connections}, ${s.rounds} round(s) x ${s.secondsPerRun} s, ${s.workers} workers each`,
@@ -168,6 +170,7 @@ export function httpTables(sec) {
         { key: 'test', label: 'test', align: 'left' },
         { key: 'ratio', label: 'ratio', align: 'left' },
         { key: 'value', label: 'value' },
+        { key: 'spread', label: 'spread' },
       ],
       rows: ratioRows,
     },
