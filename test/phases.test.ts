@@ -264,6 +264,19 @@ const cases: Case[] = [
     ],
   },
   {
+    name: 'a server-level return answers before any location',
+    conf: '',
+    requests: [{ path: '/x?y=1', headers: { Host: 'other.test' }, status: 301, resHeaders: { location: 'https://other.test/x?y=1' } }],
+  },
+  {
+    name: 'set_by_js_file with arguments',
+    conf: `location = /set-file {
+      set_by_js_file $joined js/join.mjs $uri "lit" $arg_z;
+      return 200 "$joined";
+    }`,
+    requests: [{ path: '/set-file?z=Z', status: 200, resBody: '/set-file+lit+Z' }],
+  },
+  {
     name: 'server-level ops run before the location is found',
     conf: `location = /server-set { content_by_js_block { ngx.say(ngx.var.srv) } }`,
     requests: [{ path: '/server-set', status: 200, resBody: 'srv-/server-set\n' }],
@@ -271,9 +284,16 @@ const cases: Case[] = [
 ];
 
 phaseSuite('phases', {
+  http: `server {
+      listen 127.0.0.1:__PORT__;
+      server_name other.test;
+      return 301 https://$host$request_uri;
+      location / { content_by_js_block { ngx.say("never") } }
+    }`,
   server: 'set $srv "srv-$uri";',
   files: {
     'html/hello.txt': 'a file\n',
+    'js/join.mjs': 'export default (ngx) => ngx.arg.slice(1).join("+");\n',
     'html/site/index.html': '<p>site</p>\n',
     'html/site/data.json': '{}',
     'html/noindex/x.txt': 'x',

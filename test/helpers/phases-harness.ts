@@ -37,14 +37,19 @@ export interface Suite {
   workers?: number;
 }
 
+/** `__PORT__` in the suite's texts is the server's port. */
 export function confFor(port: number, suite: Suite, cases: readonly Case[]): string {
+  return confText(port, suite, cases).replace(/__PORT__/g, String(port));
+}
+
+function confText(port: number, suite: Suite, cases: readonly Case[]): string {
   return `worker_processes ${suite.workers ?? 1};
 error_log logs/error.log info;
 events {}
 http {
   ${suite.http ?? ''}
   server {
-    listen 127.0.0.1:${port};
+    listen 127.0.0.1:${port} default_server;
     server_name localhost;
     ${suite.server ?? ''}
 ${cases.map((c) => c.conf).join('\n')}
