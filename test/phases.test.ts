@@ -100,7 +100,7 @@ const cases: Case[] = [
   {
     name: 'ngx.exec to a URI with args starts a fresh ngx.ctx',
     conf: `location = /exec-from {
-      rewrite_by_js_block { ngx.ctx.x = "parent"; ngx.exec("/exec-to", "a=1&b=2") }
+      rewrite_by_js_block { ngx.ctx.x = "parent"; ngx.exec("/exec-to?a=1", "b=2") }
     }
     location = /exec-to {
       content_by_js_block { ngx.say("uri=", ngx.var.uri, " args=", ngx.var.args, " ctx.x=", ngx.ctx.x ?? "nil") }

@@ -149,7 +149,9 @@ function internalRedirect(r: Req): void {
   const t = parseTarget(target);
   if (t === null) { special(r, 400); return finish(r); }
   r.uri = t.uri;
-  r.args = r.execArgs ?? t.args;
+  // `ngx.exec("/a?x=1", "y=2")` gives x=1&y=2, as OpenResty does.
+  const extra = r.execArgs;
+  r.args = extra === null || extra === '' ? t.args : t.args ? `${t.args}&${extra}` : extra;
   r.execArgs = null;
   start(r);
 }

@@ -1,6 +1,6 @@
 // nginx's static module as the default content handler: root + URI, the `index` files for a
 // URI ending in `/` (an internal redirect, as nginx does), 404/403/301/405 like nginx, HEAD,
-// conditional GETs, default_type and a small MIME table.
+// conditional GETs, default_type and a small MIME table. No byte ranges (no Accept-Ranges).
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -40,7 +40,6 @@ async function serve(r: Req, root: string, loc: LocationConf): Promise<number> {
   if (!h.has('content-type')) h.set('Content-Type', mimeType(file) ?? loc.defaultType);
   h.set('Last-Modified', mtime);
   h.set('ETag', etag);
-  h.set('Accept-Ranges', 'bytes');
   const inH = r.inHeaders;
   if (inH['if-none-match'] === etag || (inH['if-none-match'] === undefined && inH['if-modified-since'] === mtime)) {
     r.status = 304;
