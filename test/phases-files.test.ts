@@ -133,6 +133,8 @@ describe('handler files: changes and failures', () => {
     await expect(startTresty(conf)).rejects.toThrow(/content_by_js_block failed to compile: SyntaxError.* in .*nginx\.conf:\d+/);
     const conf2 = confFor(p, {}, [{ name: 'x', requests: [], conf: 'location = /bad { content_by_js_file js/missing.mjs; }' }]);
     await expect(startTresty(conf2)).rejects.toThrow(/content_by_js_file ".*missing\.mjs" failed to load/);
+    const conf3 = confFor(p, { http: 'init_by_js_block { throw new Error("init-broke") }' }, []);
+    await expect(startTresty(conf3)).rejects.toThrow(/failed to run init_by_js\*: .*nginx\.conf:\d+: Error: init-broke/);
   });
 });
 
