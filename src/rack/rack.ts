@@ -1,0 +1,70 @@
+// A rack: an ordered list of middlewares, built once (typically at module load) and run for
+// many concurrent requests. The instance holds only the list; everything about one request
+// lives in that request's execute() call, so requests never see each other's state.
+
+import { TrestyError } from '../errors.js';
+import { Request } from './request.js';
+import { complete, defaultResponse, ownerOf, remember, send } from './response.js';
+import type { Middleware, RackNgx, RackResponse } from './types.js';
+
+interface Entry {
+  readonly fn: Middleware;
+  /** `file:line` of the use() call, for errors that name the middleware. */
+  readonly at: string;
+}
+
+export class Rack {
+  readonly #stack: Entry[] = [];
+
+  /** Adds a middleware after the ones already added (the first added runs first). */
+  use(mw: Middleware): this {
+    if (typeof mw !== 'function') throw new TrestyError('TRESTY_ERR_API_ARGS', 'rack.use: a middleware is a function (req, next) => res');
+    this.#stack.push({ fn: mw, at: callSite() });
+    return this;
+  }
+
+  /**
+   * Runs the middlewares for the request of `ngx` and resolves to the response. `ngx` is an
+   * argument, not a global: tresty gives each request its own, and one rack serves them all.
+   */
+  async execute(ngx: RackNgx): Promise<RackResponse> {
+    const stack = this.#stack.slice(); // a use() during a request does not change it
+    const req = new Request(ngx);
+    const run = async (i: number): Promise<RackResponse> => {
+      const e = stack[i];
+      if (e === undefined) return defaultResponse();
+      const v = await e.fn(req, () => run(i + 1));
+      return complete(v, () => describe(e, i));
+    };
+    const res = await run(0);
+    remember(res, ngx);
+    return res;
+  }
+
+  /** Sends a response from execute(); `ngx` only for a response made some other way. */
+  respond(res: RackResponse, ngx?: RackNgx): Promise<void> {
+    return send(ownerOf(res, ngx), res);
+  }
+
+  /** `(ngx) => respond(await execute(ngx))`: a content_by_js_file module's default export. */
+  handler(): (ngx: RackNgx) => Promise<void> {
+    return async (ngx) => this.respond(await this.execute(ngx), ngx);
+  }
+}
+
+function describe(e: Entry, i: number): string {
+  const name = e.fn.name ? ` "${e.fn.name}"` : '';
+  return `middleware #${i + 1}${name}${e.at ? ` (added at ${e.at})` : ''}`;
+}
+
+/** The `file:line` that called use(): the first stack frame outside this file. */
+function callSite(): string {
+  const lines = new Error().stack?.split('\n') ?? [];
+  const here = import.meta.url;
+  for (const l of lines.slice(1)) {
+    if (l.includes(here) || !/^\s+at /.test(l)) continue;
+    const m = /\(?((?:file:\/\/)?[^()\s]+):(\d+):\d+\)?$/.exec(l);
+    if (m) return `${m[1].replace(/^file:\/\//, '')}:${m[2]}`;
+  }
+  return '';
+}
