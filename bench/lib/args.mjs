@@ -10,8 +10,8 @@ const HELP = `usage: npm run bench -- [options]   (or node bench/ffi-vs-uds.mjs 
   --payloads LIST   FFI/UDS payload sizes in bytes (default 512,4096,10240,102400)
   --formats LIST    FFI/UDS formats (default raw,msgpack)
   --inflight LIST   FFI/UDS calls in flight (default 1,64)
-  --duration S      seconds per HTTP load run (default 5; quick 1)
-  --rounds N        alternating rounds per comparison (default 3; quick 1)
+  --duration S      seconds per HTTP load run (default 3; quick 1)
+  --rounds N        alternating rounds per comparison (default 5; quick 1)
   --load NAME       wrk or autocannon (default: wrk when installed)
   --out DIR         where results go (default bench/results; README tables only update there)
   -h, --help        this text`;
@@ -67,9 +67,10 @@ export function benchArgs(argv = process.argv.slice(2)) {
     formats: list(values.formats) ?? ['raw', 'msgpack'],
     inflight: list(values.inflight, (v) => num(v, 'inflight')) ?? [1, 64],
     // FFI/UDS: each side runs this long per round (ms); HTTP: seconds per load run.
-    ffiMs: quick ? 250 : 1000,
-    httpS: values.duration ? Math.max(1, Math.round(num(values.duration, 'duration'))) : quick ? 1 : 5, // whole seconds, as wrk takes
-    rounds: values.rounds ? num(values.rounds, 'rounds') : quick ? 1 : 3,
+    // More, shorter rounds rather than fewer long ones: the median of more ratios resists noise.
+    ffiMs: quick ? 250 : 600,
+    httpS: values.duration ? Math.max(1, Math.round(num(values.duration, 'duration'))) : quick ? 1 : 3, // whole seconds, as wrk takes
+    rounds: values.rounds ? num(values.rounds, 'rounds') : quick ? 1 : 5,
     load: values.load,
     out: values.out,
   });
