@@ -25,10 +25,23 @@ describe('log phase', () => {
         content_by_js_block { ngx.print("12345") }
         log_by_js_block { ngx.var.logged = "from-log " + ngx.status }
       }
+      location = /etag.txt { access_log off; root html; }
       location = /head { access_log off; content_by_js_block { ngx.header["X-H"] = "1"; ngx.say("not sent on HEAD") } }`,
-    }]));
+    }]), { files: { 'html/etag.txt': 'tagged\n' } });
   });
   afterAll(async () => { await t?.stop(); });
+
+  it('a static file answers 304 to a matching If-None-Match, without type or body', async () => {
+    const first = await httpGet(port, '/etag.txt');
+    expect(first.body).toBe('tagged\n');
+    const etag = String(first.headers.etag);
+    const again = await httpGet(port, '/etag.txt', { headers: { 'If-None-Match': etag } });
+    expect(again.status).toBe(304);
+    expect(again.headers['content-type']).toBeUndefined();
+    expect(again.body).toBe('');
+    const since = await httpGet(port, '/etag.txt', { headers: { 'If-Modified-Since': String(first.headers['last-modified']) } });
+    expect(since.status).toBe(304);
+  });
 
   it('the combined format by default', async () => {
     for (let round = 0; round < 2; round++) {

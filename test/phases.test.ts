@@ -261,6 +261,7 @@ const cases: Case[] = [
       { path: '/site', status: 301, resHeaders: { location: /\/site\/$/ } },
       { path: '/site/index.html', method: 'HEAD', status: 200, resBody: '', resHeaders: { 'content-length': '12' } },
       { path: '/site/index.html', method: 'POST', status: 405 },
+      { path: '/site/index.html', headers: { 'If-Modified-Since': 'x' }, status: 200 },
     ],
   },
   {

@@ -126,18 +126,22 @@ function byteLength(c: string | Uint8Array): number {
 function headerList(r: Req, len: number): Array<readonly [string, string]> {
   const list: Array<readonly [string, string]> = [];
   const h = r.headers;
+  // 204 and 304 carry no body: no default type, no length.
+  const bodyless = r.status === 204 || r.status === 304;
   if (h === null) {
-    list.push(['Content-Type', r.loc.defaultType]);
-    if (len >= 0 && r.status !== 204 && r.status !== 304) list.push(['Content-Length', String(len)]);
+    if (!bodyless) {
+      list.push(['Content-Type', r.loc.defaultType]);
+      if (len >= 0) list.push(['Content-Length', String(len)]);
+    }
     return list;
   }
-  if (!h.has('content-type')) list.push(['Content-Type', r.loc.defaultType]);
+  if (!bodyless && !h.has('content-type')) list.push(['Content-Type', r.loc.defaultType]);
   const loc = h.get('location');
   if (typeof loc === 'string' && loc.startsWith('/')) h.set('location', absolute(r, loc));
   // The real length wins when the whole body is known; a HEAD keeps the one the handler set.
   const keepLength = h.has('content-length') && (len < 0 ? r.pipe.bodyFilter === null : r.method === 'HEAD');
   h.appendTo(list, keepLength ? undefined : 'content-length');
-  if (!keepLength && len >= 0 && r.status !== 204 && r.status !== 304) list.push(['Content-Length', String(len)]);
+  if (!keepLength && len >= 0 && !bodyless) list.push(['Content-Length', String(len)]);
   return list;
 }
 
