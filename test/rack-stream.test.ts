@@ -1,0 +1,194 @@
+// tresty/rack streaming through real HTTP: a response body produced as an async iterable goes out
+// chunk by chunk (chunked encoding, body_filter_by_js per chunk, each chunk before the next is
+// produced), and a 50 MB request body streams through a counting middleware in little memory.
+import http from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { confFor } from './helpers/phases-harness.js';
+import { freePort, startTresty, type TrestyProcess } from './helpers/server.js';
+
+const files: Record<string, string> = {
+  'js/chunks.mjs': `import { rack } from 'tresty/rack';
+const r = rack.new();
+// Wraps whatever body comes back, chunk by chunk, without buffering it.
+r.use(async (req, next) => {
+  const res = await next();
+  const inner = res.body;
+  res.body = (async function* () {
+    let n = 0;
+    for await (const c of rack.chunks(inner)) { n++; yield Buffer.from(c + ';'); }
+    yield 'total=' + n;
+  })();
+  return res;
+});
+r.use(async (req, next) => {
+  const res = await next();
+  res.body = (async function* () {
+    for (let i = 0; i < 1000; i++) { if (i % 100 === 0) await new Promise((r) => setImmediate(r)); yield String(i); }
+  })();
+  return res;
+});
+export default r.handler();
+`,
+  // /slow sends "first", then waits until /release is requested (same worker, module state).
+  'js/slow.mjs': `import { rack } from 'tresty/rack';
+let release = null;
+const r = rack.new();
+r.use(async (req, next) => {
+  if (req.path === '/release') {
+    const ok = release !== null;
+    release?.();
+    return { body: ok ? 'released' : 'nothing to release' };
+  }
+  const res = await next();
+  res.body = (async function* () {
+    yield 'first\\n';
+    await new Promise((resolve) => { release = resolve; });
+    yield 'second\\n';
+  })();
+  return res;
+});
+export default r.handler();
+`,
+  'js/upload.mjs': `import { rack } from 'tresty/rack';
+const r = rack.new();
+// Counts the request body as it passes to the inner middleware.
+r.use(async (req, next) => {
+  let n = 0;
+  const src = req.stream();
+  req.body = (async function* () { for await (const c of src) { n += c.byteLength; yield c; } })();
+  const res = await next();
+  res.headers['X-Counted'] = String(n);
+  return res;
+});
+r.use(async (req, next) => {
+  const rss0 = process.memoryUsage.rss();
+  let peak = rss0;
+  let chunks = 0;
+  for await (const c of req.stream()) { chunks++; peak = Math.max(peak, process.memoryUsage.rss()); }
+  const res = await next();
+  res.body = JSON.stringify({ rss0, peak, chunks });
+  return res;
+});
+export default r.handler();
+`,
+  // The control: the same body read whole, to show the measurement sees buffering.
+  'js/upload-buffered.mjs': `import { rack } from 'tresty/rack';
+const r = rack.new();
+r.use(async (req, next) => {
+  const rss0 = process.memoryUsage.rss();
+  const body = await req.body;
+  const peak = Math.max(rss0, process.memoryUsage.rss());
+  const res = await next();
+  res.body = JSON.stringify({ rss0, peak, length: body.length });
+  return res;
+});
+export default r.handler();
+`,
+  'node_modules/tresty/package.json': JSON.stringify({ name: 'tresty', type: 'module', exports: { './rack': './rack.js' } }),
+  'node_modules/tresty/rack.js': `export * from ${JSON.stringify(new URL('../dist/src/rack/index.js', import.meta.url).pathname)};\n`,
+};
+
+const conf = `
+location = /chunks {
+  content_by_js_file js/chunks.mjs;
+  body_filter_by_js_block { if (ngx.arg[1] !== '') ngx.arg[1] = '[' + ngx.arg[1] + ']'; }
+}
+location = /slow { content_by_js_file js/slow.mjs; }
+location = /release { content_by_js_file js/slow.mjs; }
+location = /upload { client_max_body_size 0; content_by_js_file js/upload.mjs; }
+location = /upload-buffered { client_max_body_size 0; content_by_js_file js/upload-buffered.mjs; }
+`;
+
+interface Streamed { status: number; headers: http.IncomingHttpHeaders; body: string }
+
+/** GET that calls `onChunk` with each piece of body as it arrives. */
+function getStreamed(port: number, path: string, onChunk: (s: string) => void = () => {}): Promise<Streamed> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path, agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => { body += d; onChunk(d); });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.setTimeout(15_000, () => req.destroy(new Error(`no answer to ${path}`)));
+  });
+}
+
+/** POSTs `total` bytes in 64 KiB writes, waiting for drain (the client never holds the whole body). */
+function postBytes(port: number, path: string, total: number): Promise<Streamed> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, path, method: 'POST', agent: false, headers: { 'content-length': String(total) } }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => { body += d; });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+    req.setTimeout(60_000, () => req.destroy(new Error(`no answer to POST ${path}`)));
+    const piece = Buffer.alloc(64 * 1024, 'x');
+    let sent = 0;
+    const pump = (): void => {
+      while (sent < total) {
+        const n = Math.min(piece.length, total - sent);
+        sent += n;
+        if (!req.write(n === piece.length ? piece : piece.subarray(0, n))) { req.once('drain', pump); return; }
+      }
+      req.end();
+    };
+    pump();
+  });
+}
+
+const MB = 1024 * 1024;
+
+describe('rack streaming', () => {
+  let t: TrestyProcess;
+  let port: number;
+  beforeAll(async () => {
+    port = await freePort();
+    t = await startTresty(confFor(port, {}, [{ name: 'stream', conf, requests: [] }]), { files });
+  });
+  afterAll(async () => { await t?.stop(); });
+
+  it('1,000 chunks arrive in order, chunked, each through body_filter_by_js and a wrapping middleware', async () => {
+    const res = await getStreamed(port, '/chunks');
+    expect(res.status).toBe(200);
+    expect(res.headers['transfer-encoding']).toBe('chunked');
+    expect(res.headers['content-length']).toBeUndefined();
+    const expected = Array.from({ length: 1000 }, (_, i) => `[${i};]`).join('') + '[total=1000]';
+    expect(res.body).toBe(expected);
+  });
+
+  it('each chunk is sent before the next is produced', async () => {
+    // The producer waits for /release after its first chunk; the client asks for /release only
+    // once it has that chunk. If chunks were held back, this would never finish.
+    let asked: Promise<Streamed> | null = null;
+    const res = await getStreamed(port, '/slow', (s) => {
+      if (asked === null && s.includes('first')) asked = getStreamed(port, '/release');
+    });
+    expect(res.body).toBe('first\nsecond\n');
+    expect((await asked!)?.body).toBe('released');
+  });
+
+  it('a 50 MB request body streams through a counting middleware while the worker stays far below 50 MB', async () => {
+    const size = 50 * MB;
+    const res = await postBytes(port, '/upload', size);
+    expect(res.status).toBe(200);
+    expect(res.headers['x-counted']).toBe(String(size));
+    const m = JSON.parse(res.body) as { rss0: number; peak: number; chunks: number };
+    const growth = (m.peak - m.rss0) / MB;
+    console.log(`rack streamed upload: 50 MB in ${m.chunks} chunks, worker RSS ${(m.rss0 / MB).toFixed(1)} MB -> peak ${(m.peak / MB).toFixed(1)} MB (+${growth.toFixed(1)} MB)`);
+    expect(m.chunks).toBeGreaterThan(50);
+    expect(growth).toBeLessThan(16);
+
+    // Control: the same body read whole shows up in the same measurement.
+    const buffered = await postBytes(port, '/upload-buffered', size);
+    const b = JSON.parse(buffered.body) as { rss0: number; peak: number; length: number };
+    const bGrowth = (b.peak - b.rss0) / MB;
+    console.log(`rack buffered upload: worker RSS ${(b.rss0 / MB).toFixed(1)} MB -> ${(b.peak / MB).toFixed(1)} MB (+${bGrowth.toFixed(1)} MB)`);
+    expect(b.length).toBe(size);
+    expect(bGrowth).toBeGreaterThan(40);
+  }, 60_000);
+});
