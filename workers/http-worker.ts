@@ -41,12 +41,30 @@ async function start(msg: WorkerStart): Promise<void> {
   }
 }
 
+/** Resolves when the master answers `closing` (or cannot: then no hand-off can come either). */
+let onClosed: (() => void) | null = null;
+function masterStoppedHandingOff(): Promise<void> {
+  if (!process.connected) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, 2000);
+    function done(): void {
+      clearTimeout(timer);
+      process.off('disconnect', done);
+      onClosed = null;
+      resolve();
+    }
+    onClosed = done;
+    process.once('disconnect', done);
+    send({ tresty: 'closing' });
+  });
+}
+
 async function quit(): Promise<void> {
   if (stopping) return;
   stopping = true;
   log.notice('gracefully shutting down');
   try {
-    await front?.drain();
+    await front?.drain(masterStoppedHandingOff);
     await pipeline?.shutdown();
   } catch (e) {
     log.error(`shutdown: ${(e as Error).message}`);
@@ -75,6 +93,7 @@ process.on('message', (m: unknown) => {
     case 'quit': void quit(); break;
     case 'stop': stop(); break;
     case 'reopen': reopenLogs(); break;
+    case 'closed': onClosed?.(); break;
   }
 });
 

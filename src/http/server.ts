@@ -129,16 +129,20 @@ export class HttpFront {
 
   /**
    * Graceful stop: accept nothing new, let in-flight requests finish, close keep-alive
-   * connections as they go idle; resolves when no connection is left.
+   * connections as they go idle; resolves when no connection is left. `closed` runs once the
+   * listen sockets are closed: the worker waits there until the cluster master stops handing
+   * it connections (a worker that exits with a hand-off in flight loses that connection).
    */
-  async drain(): Promise<void> {
+  async drain(closed: () => Promise<void> = async () => {}): Promise<void> {
     this.draining = true;
+    const ended = Promise.all(this.servers.map((s) => new Promise<void>((resolve) => {
+      if (!s.listening) return resolve();
+      s.close(() => resolve());
+    })));
     const timer = setInterval(() => { for (const s of this.servers) s.closeIdleConnections(); }, 50);
     try {
-      await Promise.all(this.servers.map((s) => new Promise<void>((resolve) => {
-        if (!s.listening) return resolve();
-        s.close(() => resolve());
-      })));
+      await closed();
+      await ended;
     } finally {
       clearInterval(timer);
     }

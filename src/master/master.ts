@@ -6,8 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { loadConf, type LoadedConf } from '../config/index.js';
 import type { MainConf } from '../config/types.js';
 import { isTrestyError } from '../errors.js';
-import { runInitPhase as runInit } from '../phases/index.js';
 import { closeLogsExcept, ErrorLog, reopenLogs } from '../log/index.js';
+import { runInitPhase } from '../phases/index.js';
 import { removePidFile, writePidFile } from './pidfile.js';
 import { WorkerPool } from './pool.js';
 import type { MasterEvent } from './protocol.js';
@@ -31,129 +31,163 @@ function errText(e: unknown): { code: string; message: string } {
   return { code: isTrestyError(e) ? e.code : 'TRESTY_ERR_WORKER_START', message: e instanceof Error ? e.message : String(e) };
 }
 
-/** Starts the master; resolves once the workers are ready. Throws when start-up fails. */
-export async function runMaster(opts: MasterOptions): Promise<void> {
-  let conf = opts.loaded.conf;
-  let snapshot = opts.loaded.snapshot;
-  const log = new ErrorLog(conf.errorLog, true);
-  process.title = `tresty: master process ${process.argv.slice(1).join(' ')}`;
+class Master {
+  private conf: MainConf;
+  private snapshot: LoadedConf['snapshot'];
+  private readonly log: ErrorLog;
+  private pool: WorkerPool | null = null;
+  private readonly retiring = new Set<WorkerPool>();
+  /** Settles when start-up is over, however it ended (a stop signal may come during it). */
+  private startup: Promise<unknown> = Promise.resolve();
+  private started = false;
+  private exiting = false;
+  private reloading: Promise<void> | null = null;
+  private reloadAgain = false;
 
-  cluster.setupPrimary({ exec: WORKER_ENTRY, args: [] });
-  // Round-robin in the master spreads keep-alive connections evenly over the workers
-  // (SCHED_NONE lets one busy worker take most of them); TRESTY_SCHED=none to compare.
-  cluster.schedulingPolicy = process.env.TRESTY_SCHED === 'none' ? cluster.SCHED_NONE : cluster.SCHED_RR;
-
-  const newPool = (c: MainConf, snap: typeof snapshot): WorkerPool =>
-    new WorkerPool({ file: opts.file, prefix: opts.prefix, globals: opts.globals, snapshot: snap }, c.workerProcesses, log, report);
-
-  await runInit(conf);
-  writePidFile(conf.pid);
-  let pool = newPool(conf, snapshot);
-  try {
-    await pool.start();
-  } catch (e) {
-    await pool.stop();
-    removePidFile(conf.pid);
-    throw e;
+  constructor(private readonly opts: MasterOptions) {
+    this.conf = opts.loaded.conf;
+    this.snapshot = opts.loaded.snapshot;
+    // Synchronous lines: few of them, and a tool that sees an event may read the log at once.
+    this.log = new ErrorLog(this.conf.errorLog, true);
   }
-  log.notice(`tresty ready, ${conf.workerProcesses} worker processes`);
-  report({ tresty: 'ready', pid: process.pid, workers: pool.pids(), addresses: [] });
 
-  const retiring = new Set<WorkerPool>();
-  let exiting = false;
-  let reloading: Promise<void> | null = null;
-  let reloadAgain = false;
+  private newPool(conf: MainConf, snapshot: LoadedConf['snapshot']): WorkerPool {
+    const { file, prefix, globals } = this.opts;
+    return new WorkerPool({ file, prefix, globals, snapshot }, conf.workerProcesses, this.log, report);
+  }
 
-  const reload = async (): Promise<void> => {
+  async start(): Promise<void> {
+    process.title = `tresty: master process ${process.argv.slice(1).join(' ')}`;
+    // Handlers first, as nginx does: a signal sent the moment we report ready must not find
+    // the default action (which would kill the master).
+    this.installSignals();
+    cluster.setupPrimary({ exec: WORKER_ENTRY, args: [] });
+    // Round-robin in the master spreads keep-alive connections evenly over the workers;
+    // TRESTY_SCHED=none lets the kernel pick (measured: docs/cli.md).
+    cluster.schedulingPolicy = process.env.TRESTY_SCHED === 'none' ? cluster.SCHED_NONE : cluster.SCHED_RR;
+
+    const run = async (): Promise<void> => {
+      await runInitPhase(this.conf);
+      writePidFile(this.conf.pid);
+      this.pool = this.newPool(this.conf, this.snapshot);
+      try {
+        await this.pool.start();
+      } catch (e) {
+        await this.pool.stop();
+        removePidFile(this.conf.pid);
+        throw e;
+      }
+    };
+    const p = run();
+    this.startup = p.catch(() => undefined);
+    await p;
+    this.started = true;
+    this.log.notice(`tresty ready, ${this.conf.workerProcesses} worker processes`);
+    report({ tresty: 'ready', pid: process.pid, workers: this.pool!.pids(), addresses: [] });
+    if (this.reloadAgain) {
+      this.reloadAgain = false;
+      this.requestReload();
+    }
+  }
+
+  private installSignals(): void {
+    process.on('SIGHUP', () => {
+      this.log.notice('signal 1 (SIGHUP) received, reconfiguring');
+      this.requestReload();
+    });
+    process.on('SIGQUIT', () => void this.shutdown(true));
+    process.on('SIGTERM', () => void this.shutdown(false));
+    process.on('SIGINT', () => void this.shutdown(false));
+    process.on('SIGUSR1', () => {
+      this.log.notice('signal 10 (SIGUSR1) received, reopening logs');
+      reopenLogs();
+      this.pool?.reopen();
+      for (const p of this.retiring) p.reopen();
+      report({ tresty: 'reopened' });
+    });
+    // A master bug must not leave a pid file naming a dead process; the workers see the IPC
+    // channel close and finish on their own.
+    process.on('uncaughtException', (e) => {
+      this.log.alert(`master process uncaught exception: ${e.stack ?? e.message}`);
+      removePidFile(this.conf.pid);
+      this.log.flush();
+      process.exit(1);
+    });
+  }
+
+  private requestReload(): void {
+    if (this.exiting) return;
+    if (!this.started || this.reloading) {
+      this.reloadAgain = true; // once start-up or the current reload is over, with the conf as it is then
+      return;
+    }
+    this.reloading = this.reload().finally(() => {
+      this.reloading = null;
+      if (this.reloadAgain) {
+        this.reloadAgain = false;
+        this.requestReload();
+      }
+    });
+  }
+
+  private async reload(): Promise<void> {
+    const { log } = this;
     log.notice('reconfiguring');
     let next: LoadedConf;
     try {
-      next = loadConf({ file: opts.file, prefix: opts.prefix, globals: opts.globals });
+      next = loadConf({ file: this.opts.file, prefix: this.opts.prefix, globals: this.opts.globals });
       log.configure(next.conf.errorLog);
-      await runInit(next.conf);
+      await runInitPhase(next.conf);
     } catch (e) {
-      log.configure(conf.errorLog);
+      log.configure(this.conf.errorLog);
       const t = errText(e);
       log.emerg(t.message);
       report({ tresty: 'reload-failed', ...t });
       return;
     }
-    const fresh = newPool(next.conf, next.snapshot);
+    const fresh = this.newPool(next.conf, next.snapshot);
     try {
       await fresh.start();
     } catch (e) {
       await fresh.stop();
-      log.configure(conf.errorLog);
+      log.configure(this.conf.errorLog);
       const t = errText(e);
       log.emerg(`reload failed, the old worker processes keep serving: ${t.message}`);
       report({ tresty: 'reload-failed', code: 'TRESTY_ERR_RELOAD', message: t.message });
       return;
     }
-    const old = pool;
-    if (next.conf.pid !== conf.pid) {
+    const old = this.pool!;
+    if (next.conf.pid !== this.conf.pid) {
       writePidFile(next.conf.pid);
-      removePidFile(conf.pid);
+      removePidFile(this.conf.pid);
     }
-    pool = fresh;
-    conf = next.conf;
-    snapshot = next.snapshot;
+    this.pool = fresh;
+    this.conf = next.conf;
+    this.snapshot = next.snapshot;
     closeLogsExcept(new Set(log.paths()));
     // The new workers already listen on the shared sockets; the old ones finish what they have.
-    retiring.add(old);
-    void old.quit().then(() => retiring.delete(old));
-    report({ tresty: 'reloaded', workers: pool.pids() });
-  };
+    this.retiring.add(old);
+    void old.quit().then(() => this.retiring.delete(old));
+    report({ tresty: 'reloaded', workers: fresh.pids() });
+  }
 
-  const requestReload = (): void => {
-    if (exiting) return;
-    if (reloading) {
-      reloadAgain = true; // one more after the current one, with whatever the conf is then
-      return;
-    }
-    reloading = reload().finally(() => {
-      reloading = null;
-      if (reloadAgain) {
-        reloadAgain = false;
-        requestReload();
-      }
-    });
-  };
-
-  const shutdown = async (graceful: boolean): Promise<void> => {
-    if (exiting) return;
-    exiting = true;
-    log.notice(graceful ? 'gracefully shutting down' : 'shutting down');
-    if (reloading) await reloading;
-    const pools = [pool, ...retiring];
+  private async shutdown(graceful: boolean): Promise<void> {
+    if (this.exiting) return;
+    this.exiting = true;
+    this.log.notice(graceful ? 'gracefully shutting down' : 'shutting down');
+    await this.startup;
+    if (this.reloading) await this.reloading;
+    const pools = [...(this.pool ? [this.pool] : []), ...this.retiring];
     await Promise.all(pools.map((p) => (graceful ? p.quit() : p.stop())));
-    removePidFile(conf.pid);
-    log.notice('exit');
+    removePidFile(this.conf.pid);
+    this.log.notice('exit');
     report({ tresty: 'exiting' });
-    log.flush();
+    this.log.flush();
     process.exit(0);
-  };
+  }
+}
 
-  // A master bug must not leave a pid file naming a dead process; the workers see the IPC
-  // channel close and finish on their own.
-  process.on('uncaughtException', (e) => {
-    log.alert(`master process uncaught exception: ${e.stack ?? e.message}`);
-    removePidFile(conf.pid);
-    log.flush();
-    process.exit(1);
-  });
-
-  process.on('SIGHUP', () => {
-    log.notice('signal 1 (SIGHUP) received, reconfiguring');
-    requestReload();
-  });
-  process.on('SIGQUIT', () => void shutdown(true));
-  process.on('SIGTERM', () => void shutdown(false));
-  process.on('SIGINT', () => void shutdown(false));
-  process.on('SIGUSR1', () => {
-    log.notice('signal 10 (SIGUSR1) received, reopening logs');
-    reopenLogs();
-    pool.reopen();
-    for (const p of retiring) p.reopen();
-    report({ tresty: 'reopened' });
-  });
+/** Starts the master; resolves once the workers are ready. Throws when start-up fails. */
+export async function runMaster(opts: MasterOptions): Promise<void> {
+  await new Master(opts).start();
 }

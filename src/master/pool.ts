@@ -75,6 +75,8 @@ export class WorkerPool {
           this.startWaiter.resolve();
           this.startWaiter = null;
         }
+      } else if (msg.tresty === 'closing') {
+        if (worker.isConnected()) worker.send({ tresty: 'closed' });
       } else if (msg.tresty === 'fatal') {
         this.failStart(new TrestyError(msg.code as ErrorCode, msg.message));
       }

@@ -19,14 +19,18 @@ export type MasterToWorker =
   | WorkerStart
   | { readonly tresty: 'quit' } // graceful: finish in-flight requests, then exit
   | { readonly tresty: 'stop' } // fast: drop connections, exit
-  | { readonly tresty: 'reopen' }; // USR1: reopen log files
+  | { readonly tresty: 'reopen' } // USR1: reopen log files
+  | { readonly tresty: 'closed' }; // answer to `closing`: no connection hand-off to you is left in flight
 
 export type WorkerToMaster =
   // Sent first, once the worker listens for messages: anything sent earlier would be lost
   // while its ES modules load. The master answers with `start`.
   | { readonly tresty: 'hello' }
   | { readonly tresty: 'ready'; readonly addresses: readonly string[] }
-  | { readonly tresty: 'fatal'; readonly code: string; readonly message: string };
+  | { readonly tresty: 'fatal'; readonly code: string; readonly message: string }
+  // Sent right after closing the listen sockets. node:cluster's own `close` travels first on the
+  // same channel, so the master's `closed` answer comes after every hand-off it had sent.
+  | { readonly tresty: 'closing' };
 
 /** Reported to the master's own parent, when it has an IPC channel. */
 export type MasterEvent =
