@@ -9,9 +9,13 @@ import { freePort, httpGet, startTresty, type TrestyProcess } from './helpers/se
 const files: Record<string, string> = {
   'js/counter.mjs': 'let n = 0;\nexport default (ngx) => { n++; ngx.say("count=", n); };\n',
   'js/nocache.mjs': 'let n = 0;\nexport default (ngx) => { n++; ngx.say("n=", n); };\n',
+  'js/throws.ts': 'interface X { a: number }\n\nexport default (ngx: unknown): void => {\n  const x: X = { a: 1 };\n  throw new RangeError("ts line " + x.a);\n};\n',
+  'js/util.ts': 'export const times = (n: number): number => n * 2;\n',
+  'js/esm-lib.mjs': 'import lib from "mylib";\nexport default (ngx) => ngx.say(lib.greet("esm"));\n',
   'js/handler.ts': [
+    'import { times } from "./util.js";',
     'interface Greeting { who: string; times: number }',
-    'const g: Greeting = { who: "ts", times: 2 };',
+    'const g: Greeting = { who: "ts", times: times(1) };',
     'export default async (ngx: { say(...a: unknown[]): void; sleep(s: number): Promise<void> }): Promise<void> => {',
     '  await ngx.sleep(0.01);',
     '  ngx.say(`hello ${g.who} x${g.times}`);',
@@ -35,6 +39,11 @@ const cases: Case[] = [
     requests: [{ path: '/ts', status: 200, resBody: 'hello ts x2\n' }],
   },
   {
+    name: 'an ES module handler imports a bare name from js_package_path',
+    conf: 'location = /esm-lib { content_by_js_file js/esm-lib.mjs; }',
+    requests: [{ path: '/esm-lib', resBody: 'hi esm\n' }],
+  },
+  {
     name: 'a TypeScript block is transpiled when it is not plain JavaScript',
     conf: 'location = /ts-block { content_by_js_block { interface P { n: number } const p: P = { n: 41 }; ngx.say((p.n + 1) as number) } }',
     requests: [{ path: '/ts-block', status: 200, resBody: '42\n' }],
@@ -49,6 +58,12 @@ const cases: Case[] = [
     conf: 'location = /file-throws { content_by_js_file js/throws.mjs; }',
     requests: [{ path: '/file-throws', status: 500 }],
     errorLog: [/failed to run content_by_js\*: .*js\/throws\.mjs:3: TypeError: from file/],
+  },
+  {
+    name: 'an error in a .ts handler names the .ts file and line',
+    conf: 'location = /ts-throws { content_by_js_file js/throws.ts; }',
+    requests: [{ path: '/ts-throws', status: 500 }],
+    errorLog: [/failed to run content_by_js\*: .*js\/throws\.ts:5: RangeError: ts line 1/],
   },
   {
     name: 'a CommonJS body filter file',
@@ -133,6 +148,9 @@ describe('handler files: changes and failures', () => {
     await expect(startTresty(conf)).rejects.toThrow(/content_by_js_block failed to compile: SyntaxError.* in .*nginx\.conf:\d+/);
     const conf2 = confFor(p, {}, [{ name: 'x', requests: [], conf: 'location = /bad { content_by_js_file js/missing.mjs; }' }]);
     await expect(startTresty(conf2)).rejects.toThrow(/content_by_js_file ".*missing\.mjs" failed to load/);
+    const conf4 = confFor(p, {}, [{ name: 'x', requests: [], conf: 'location = /bad { content_by_js_file js/bad.ts; }' }]);
+    await expect(startTresty(conf4, { files: { 'js/bad.ts': 'export default (ngx: any) => {\n  ngx.say(;\n};\n' } }))
+      .rejects.toThrow(/content_by_js_file ".*bad\.ts" failed to load.*bad\.ts:2/);
     const conf3 = confFor(p, { http: 'init_by_js_block { throw new Error("init-broke") }' }, []);
     await expect(startTresty(conf3)).rejects.toThrow(/failed to run init_by_js\*: .*nginx\.conf:\d+: Error: init-broke/);
   });

@@ -1,12 +1,11 @@
 // Turns HandlerSpecs into functions, once per worker: inline blocks are compiled with vm.Script
 // under the conf file's name and line (stack traces point into the conf); handler files are
-// imported once (module state is per worker), `.ts` transpiled first. Under `js_code_cache off`
-// a file is imported afresh on every call.
+// imported once (module state is per worker), `.ts` transpiled on load by ts-hooks. Under
+// `js_code_cache off` a file is imported afresh on every call.
 
-import fs from 'node:fs';
 import path from 'node:path';
 import vm from 'node:vm';
-import { createRequire } from 'node:module';
+import { createRequire, register } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { ConfError } from '../errors.js';
 import type { HandlerSpec, MainConf } from '../config/types.js';
@@ -39,6 +38,7 @@ export class Loader {
    */
   constructor(private readonly conf: MainConf, private readonly fresh = false) {
     this.require = makeRequire(conf);
+    if (conf.jsPackagePath.length > 0) installHooks(conf);
   }
 
   /** Loads a handler; a load or compile error is a ConfError (TRESTY_ERR_CONF_HANDLER). */
@@ -52,6 +52,7 @@ export class Loader {
       h = { spec, label, file: spec.ref.file, fn: compileBlock(spec), load: async () => h.fn!, require: this.require };
     } else {
       const file = spec.path!;
+      if (/\.m?ts$/.test(file)) installHooks(this.conf);
       const first = await importHandler(file, this.fresh, spec);
       h = {
         spec, label, file, require: this.require,
@@ -111,8 +112,7 @@ async function importHandler(file: string, fresh: boolean, spec: HandlerSpec): P
   // A CommonJS file lives in require's cache, which a new URL does not bypass.
   if (fresh) delete createRequire(file).cache[file];
   try {
-    mod = file.endsWith('.ts') || file.endsWith('.mts') ? await importTs(file)
-      : await import(pathToFileURL(file).href + (fresh ? `?tresty=${++serial}` : '')) as { default?: unknown };
+    mod = await import(pathToFileURL(file).href + (fresh ? `?tresty=${++serial}` : '')) as { default?: unknown };
   } catch (e) {
     const line = syntaxLine(e, file);
     throw new ConfError('TRESTY_ERR_CONF_HANDLER',
@@ -128,48 +128,20 @@ async function importHandler(file: string, fresh: boolean, spec: HandlerSpec): P
   return fn as HandlerFn;
 }
 
-let ts: typeof import('typescript') | null = null;
+let hooked = false;
 
 /**
- * Transpiles a `.ts` handler and imports the result from a sibling temporary `.mjs`, so its
- * relative imports resolve as from the original; an inline source map keeps traces on the .ts.
+ * Installs ts-hooks once per process: `.ts` modules transpiled on import, js_package_path for
+ * bare `import`s. Only confs that need it pay for Node's hooks thread.
  */
-async function importTs(file: string): Promise<{ default?: unknown }> {
-  ts ??= (await import('typescript')).default;
-  const src = fs.readFileSync(file, 'utf8');
-  const out = ts.transpileModule(src, {
-    fileName: file,
-    reportDiagnostics: true,
-    compilerOptions: {
-      module: ts.ModuleKind.ESNext,
-      target: ts.ScriptTarget.ES2022,
-      inlineSourceMap: true,
-      inlineSources: true,
-      esModuleInterop: true,
-    },
+export function installHooks(conf: MainConf): void {
+  if (hooked) return;
+  hooked = true;
+  register(new URL('./ts-hooks.js', import.meta.url), {
+    data: { packagePath: conf.jsPackagePath.map((d) => path.resolve(conf.prefix, d)) },
   });
-  const diag = out.diagnostics?.find((d) => d.category === ts!.DiagnosticCategory.Error);
-  if (diag) {
-    const pos = diag.file && diag.start !== undefined ? diag.file.getLineAndCharacterOfPosition(diag.start) : null;
-    const e = new SyntaxError(ts.flattenDiagnosticMessageText(diag.messageText, '\n'));
-    e.stack = `${file}:${pos ? pos.line + 1 : 1}\nSyntaxError: ${e.message}`;
-    throw e;
-  }
+  // Traces of transpiled modules point at the .ts lines (their inline source maps).
   process.setSourceMapsEnabled(true);
-  const name = `.${path.basename(file)}.tresty-${process.pid}-${++serial}.mjs`;
-  let tmp = path.join(path.dirname(file), name);
-  try {
-    fs.writeFileSync(tmp, out.outputText);
-  } catch {
-    // A read-only folder: relative imports will not resolve, but self-contained handlers work.
-    tmp = path.join(fs.mkdtempSync(path.join((await import('node:os')).tmpdir(), 'tresty-')), name);
-    fs.writeFileSync(tmp, out.outputText);
-  }
-  try {
-    return await import(pathToFileURL(tmp).href) as { default?: unknown };
-  } finally {
-    fs.rmSync(tmp, { force: true });
-  }
 }
 
 /**
