@@ -1,0 +1,54 @@
+// The pure pieces of the pipeline: URI normalization, query args, response headers, time formats.
+import { describe, expect, it } from 'vitest';
+import { decodeArgs, encodeArgs } from '../src/api/args.js';
+import { HeaderStore, headerName } from '../src/api/headers.js';
+import { cookieTime, httpTime } from '../src/api/time.js';
+import { argValue } from '../src/api/vars.js';
+import { normalizePath, parseTarget } from '../src/phases/uri.js';
+
+describe('uri', () => {
+  const cases: Array<[string, string | null]> = [
+    ['/a/b', '/a/b'], ['/a//b', '/a/b'], ['/a/./b', '/a/b'], ['/a/b/../c', '/a/c'], ['/a/%20b', '/a/ b'],
+    ['/a/b/', '/a/b/'], ['/a/..', '/'], ['/..', null], ['/%zz', null], ['http://h:1/x/y', '/x/y'], ['x', null],
+    ['/a/%2e%2e/b', '/b'],
+  ];
+  for (const [raw, want] of cases) it(`${raw} -> ${want}`, () => expect(normalizePath(raw)).toBe(want));
+  it('splits the query raw', () => expect(parseTarget('/p%41th?a=%20&b')).toEqual({ uri: '/pAth', args: 'a=%20&b' }));
+});
+
+describe('args', () => {
+  it('decodes repeated keys, flags, + and %', () => {
+    expect(decodeArgs('a=1&a=2&f&b=x+y%21&=e')).toEqual({ a: ['1', '2'], f: true, b: 'x y!', '': 'e' });
+  });
+  it('stops at max', () => expect(Object.keys(decodeArgs('a=1&b=2&c=3', 2))).toEqual(['a', 'b']));
+  it('encodes arrays and flags', () => expect(encodeArgs({ a: [1, 'x y'], f: true, n: null })).toBe('a=1&a=x%20y&f'));
+  it('$arg_NAME is the raw first value, case-insensitive', () => {
+    expect(argValue('A=%20&a=2&bb', 'a')).toBe('%20');
+    expect(argValue('x=1&bb', 'bb')).toBe('');
+    expect(argValue('x=1', 'y')).toBeUndefined();
+  });
+});
+
+describe('response headers', () => {
+  it('are case-insensitive, keep the first spelling, take arrays, clear on null', () => {
+    const h = new HeaderStore();
+    h.set('X-Foo', 'a');
+    h.set('x-foo', 'b');
+    h.set('Set-Cookie', ['c=1', 'd=2']);
+    h.add('set-cookie', 'e=3');
+    h.set('Gone', 'x');
+    h.set('gone', null);
+    const list: Array<readonly [string, string]> = [];
+    h.appendTo(list);
+    expect(list).toEqual([['X-Foo', 'b'], ['Set-Cookie', 'c=1'], ['Set-Cookie', 'd=2'], ['Set-Cookie', 'e=3']]);
+    expect(headerName('content_type')).toBe('content-type');
+  });
+});
+
+describe('time formats', () => {
+  it('http_time and cookie_time', () => {
+    expect(httpTime(1290079655)).toBe('Thu, 18 Nov 2010 11:27:35 GMT');
+    expect(cookieTime(1290079655)).toBe('Thu, 18-Nov-10 11:27:35 GMT');
+    expect(cookieTime(2240524800)).toBe('Tue, 01-Jan-2041 00:00:00 GMT');
+  });
+});
