@@ -12,10 +12,10 @@ const cases: Case[] = [
       content_by_js_block {
         const h = ngx.req.get_headers();
         const a = ngx.req.get_uri_args();
-        ngx.say(ngx.req.get_method(), " ", h["x-one"], " ", JSON.stringify(a));
+        ngx.say(ngx.req.get_method(), " ", h["x-one"], h["X-One"], h.x_one, " ", JSON.stringify(a));
       }
     }`,
-    requests: [{ path: '/req?a=1&a=2&flag&b=x%20y', headers: { 'X-One': 'v1' }, resBody: 'GET v1 {"a":["1","2"],"flag":true,"b":"x y"}\n' }],
+    requests: [{ path: '/req?a=1&a=2&flag&b=x%20y', headers: { 'X-One': 'v1' }, resBody: 'GET v1v1v1 {"a":["1","2"],"flag":true,"b":"x y"}\n' }],
   },
   {
     name: 'ngx.req.set_header / clear_header are seen by $http_* and get_headers',

@@ -42,7 +42,10 @@ export class ReqApi {
       if (max > 0 && ++n > max) break;
       out[k] = Array.isArray(v) ? [...v] : v;
     }
-    return out;
+    // As OpenResty's table: h["Content-Type"] and h.content_type find "content-type".
+    return new Proxy(out, {
+      get: (t, k) => (typeof k !== 'string' || k in t ? t[k as string] : t[k.toLowerCase().replace(/_/g, '-')]),
+    });
   }
 
   raw_header(): string {
