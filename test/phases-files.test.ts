@@ -76,6 +76,11 @@ const cases: Case[] = [
     requests: [{ path: '/require', resBody: 'hi you\n' }],
   },
   {
+    name: 'a block may import() modules',
+    conf: 'location = /dyn-import { content_by_js_block { const os = await import("node:os"); ngx.say(typeof os.cpus) } }',
+    requests: [{ path: '/dyn-import', resBody: 'function\n' }],
+  },
+  {
     name: 'init_by_js and init_worker_by_js ran in the worker before it served',
     conf: 'location = /init { content_by_js_block { ngx.say(globalThis.fromInit, " ", globalThis.workerStarted, " ", globalThis.ticks > 0) } }',
     requests: [{ path: '/init', resBody: 'init-ok 0 true\n' }],

@@ -70,7 +70,11 @@ function compileBlock(spec: HandlerSpec): HandlerFn {
   // A block without `await` compiles to a plain function: no promise when it does not wait.
   const kind = /\bawait\b/.test(code) ? 'async function' : 'function';
   const src = `(${kind} (ngx, require) {${code}\n})`;
-  const opts = { filename: spec.ref.file, lineOffset: (spec.codeLine ?? spec.ref.line) - 1 };
+  const opts: vm.ScriptOptions = { filename: spec.ref.file, lineOffset: (spec.codeLine ?? spec.ref.line) - 1 };
+  // `await import("x")` in a block: Node's own loader (an experimental flag on Node 20, so only
+  // blocks that use it turn it on).
+  const dynamic = vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER;
+  if (dynamic && /\bimport\s*\(/.test(code)) opts.importModuleDynamically = dynamic as never;
   try {
     return new vm.Script(src, opts).runInThisContext() as HandlerFn;
   } catch (e) {
