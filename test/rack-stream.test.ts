@@ -3,7 +3,7 @@
 // produced), and a 50 MB request body streams through a counting middleware in little memory.
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { confFor } from './helpers/phases-harness.js';
+import { confFor, errorLogOf } from './helpers/phases-harness.js';
 import { freePort, startTresty, type TrestyProcess } from './helpers/server.js';
 
 const files: Record<string, string> = {
@@ -84,6 +84,19 @@ r.use(async (req, next) => {
 });
 export default r.handler();
 `,
+  'js/broken.mjs': `import { rack } from 'tresty/rack';
+const r = rack.new();
+r.use(async (req, next) => {
+  const res = await next();
+  res.body = (async function* () {
+    yield 'partial\\n';
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    throw new RangeError('producer failed');
+  })();
+  return res;
+});
+export default r.handler();
+`,
   'node_modules/tresty/package.json': JSON.stringify({ name: 'tresty', type: 'module', exports: { './rack': './rack.js' } }),
   'node_modules/tresty/rack.js': `export * from ${JSON.stringify(new URL('../dist/src/rack/index.js', import.meta.url).pathname)};\n`,
 };
@@ -95,6 +108,7 @@ location = /chunks {
 }
 location = /slow { content_by_js_file js/slow.mjs; }
 location = /release { content_by_js_file js/slow.mjs; }
+location = /broken { content_by_js_file js/broken.mjs; }
 location = /upload { client_max_body_size 0; content_by_js_file js/upload.mjs; }
 location = /upload-buffered { client_max_body_size 0; content_by_js_file js/upload-buffered.mjs; }
 `;
@@ -170,6 +184,14 @@ describe('rack streaming', () => {
     });
     expect(res.body).toBe('first\nsecond\n');
     expect((await asked!)?.body).toBe('released');
+  });
+
+  it('a producer that fails after the first chunk stops the response there and is logged', async () => {
+    let got = '';
+    // Cut (an error here) where the HTTP layer can destroy the exchange, else ended where it stands.
+    await getStreamed(port, '/broken', (s) => { got += s; }).catch(() => undefined);
+    expect(got).toBe('partial\n');
+    await expect.poll(() => errorLogOf(t)).toMatch(/failed to run content_by_js\*: \S*js\/broken\.mjs:\d+: RangeError: producer failed/);
   });
 
   it('a 50 MB request body streams through a counting middleware while the worker stays far below 50 MB', async () => {

@@ -121,6 +121,12 @@ r.use(async (req, next) => next());
 r.use(async function forgetful(req, next) { await next(); });
 export default r.handler();
 `,
+  'js/exit.mjs': `import { rack } from 'tresty/rack';
+const r = rack.new();
+r.use(async (req, next) => { const res = await next(); res.body = 'not reached'; return res; });
+r.use((req) => req.ngx.exit(418));
+export default r.handler();
+`,
   'js/pid.mjs': 'export default (ngx) => ngx.say(process.pid);\n',
   // An installed package as `npm install tresty` leaves it, pointing at this build.
   'node_modules/tresty/package.json': JSON.stringify({ name: 'tresty', type: 'module', exports: { './rack': './rack.js' } }),
@@ -204,6 +210,12 @@ describe('rack', () => {
     await expect.poll(() => errorLogOf(t)).toMatch(/failed to run content_by_js\*: \S*js\/throws\.mjs:5: TypeError: middleware boom/);
     expect((await httpGet(port, '/order')).body).toBe('a> b> c> <c <b <a');
     expect((await httpGet(port, '/pid')).body).toBe(pid);
+  });
+
+  it('ngx.exit in a middleware leaves the chain as it leaves any handler', async () => {
+    const res = await httpGet(port, '/exit');
+    expect(res.status).toBe(418);
+    expect(res.body).not.toContain('not reached');
   });
 
   it('a middleware that returns nothing is TRESTY_ERR_RACK_NO_RESPONSE, naming it', async () => {
