@@ -256,6 +256,7 @@ const cases: Case[] = [
     requests: [
       { path: '/site/', status: 200, resBody: '<p>site</p>\n', resHeaders: { 'content-type': 'text/html' } },
       { path: '/site/data.json', status: 200, resHeaders: { 'content-type': 'application/json' } },
+      { path: '/site/x.cust', status: 200, resHeaders: { 'content-type': 'application/x-custom' } },
       { path: '/site/missing', status: 404 },
       { path: '/noindex/', status: 403 },
       { path: '/site', status: 301, resHeaders: { location: /\/site\/$/ } },
@@ -285,7 +286,8 @@ const cases: Case[] = [
 ];
 
 phaseSuite('phases', {
-  http: `server {
+  http: `types { application/x-custom cust; }
+    server {
       listen 127.0.0.1:__PORT__;
       server_name other.test;
       return 301 https://$host$request_uri;
@@ -297,6 +299,7 @@ phaseSuite('phases', {
     'js/join.mjs': 'export default (ngx) => ngx.arg.slice(1).join("+");\n',
     'html/site/index.html': '<p>site</p>\n',
     'html/site/data.json': '{}',
+    'html/site/x.cust': 'c',
     'html/noindex/x.txt': 'x',
   },
 }, cases);

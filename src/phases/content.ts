@@ -12,7 +12,7 @@ export const contentPhase: PhaseModule<Step> = {
   bit: CTX.content,
   async build(loc: LocationConf, b: BuildCtx): Promise<Step | null> {
     const spec = loc.handlers.content;
-    if (!spec) return staticStep(loc, b.conf.prefix);
+    if (!spec) return staticStep(loc, b.conf.prefix, b.conf.http?.mimeTypes);
     return handlerStep(await b.loader.load(spec, loc.jsCodeCache), CTX.content);
   },
 };

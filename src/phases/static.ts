@@ -15,12 +15,18 @@ import type { Req } from './request.js';
 /** Files up to this size are read in one go and sent with one write. */
 const SMALL = 128 * 1024;
 
-export function staticStep(loc: LocationConf, prefix: string): Step {
+/** `types` are the conf's `types { ... }` (extension -> type); the built-in table fills gaps. */
+export function staticStep(loc: LocationConf, prefix: string, types?: ReadonlyMap<string, string>): Step {
   const root = path.resolve(prefix, loc.root);
-  return (r) => serve(r, root, loc);
+  const typeOf = (file: string): string | undefined => {
+    const dot = file.lastIndexOf('.');
+    const conf = types && dot > file.lastIndexOf('/') ? types.get(file.slice(dot + 1).toLowerCase()) : undefined;
+    return conf ?? mimeType(file);
+  };
+  return (r) => serve(r, root, loc, typeOf);
 }
 
-async function serve(r: Req, root: string, loc: LocationConf): Promise<number> {
+async function serve(r: Req, root: string, loc: LocationConf, typeOf: (file: string) => string | undefined): Promise<number> {
   if (r.method !== 'GET' && r.method !== 'HEAD') return 405;
   const file = root + r.uri;
   if (r.uri.endsWith('/')) return index(r, file, loc);
@@ -37,7 +43,7 @@ async function serve(r: Req, root: string, loc: LocationConf): Promise<number> {
   const h = headersOf(r);
   const mtime = new Date(Math.floor(st.mtimeMs / 1000) * 1000).toUTCString();
   const etag = `"${Math.floor(st.mtimeMs / 1000).toString(16)}-${st.size.toString(16)}"`;
-  if (!h.has('content-type')) h.set('Content-Type', mimeType(file) ?? loc.defaultType);
+  if (!h.has('content-type')) h.set('Content-Type', typeOf(file) ?? loc.defaultType);
   h.set('Last-Modified', mtime);
   h.set('ETag', etag);
   const inH = r.inHeaders;
