@@ -61,6 +61,7 @@ function sequence(steps: Step[]): Step {
 
 /** `set` declares its variable: no check is needed. */
 function assign(r: Req, name: string, value: string): void {
+  if (name === 'args' || name === 'query_string') { r.args = value; return; }
   (r.vars ??= Object.create(null) as Record<string, string>)[name] = value;
 }
 
