@@ -114,3 +114,23 @@ describe('worker_connections', () => {
     expect(w.errorLog()).toMatch(/\[alert\] \d+#0: 2 worker_connections are not enough/);
   });
 });
+
+describe('client_max_body_size with a chunked body', () => {
+  it('is answered 413 once the body grows past the limit', async () => {
+    const p = await freePort();
+    await startTresty(`worker_processes 1;\nevents {}\nhttp { server { listen 127.0.0.1:${p};
+      location / { client_max_body_size 10; content_by_js_block { await ngx.req.read_body(); ngx.say("got ", ngx.req.get_body_data()); } } } }\n`);
+    const send = (chunks: string[]) => new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = http.request({ host: '127.0.0.1', port: p, path: '/', method: 'POST', agent: false }, (res) => {
+        let body = '';
+        res.on('data', (d) => { body += d; });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on('error', reject);
+      for (const c of chunks) req.write(c); // no Content-Length: chunked
+      req.end();
+    });
+    expect(await send(['12345', '67890'])).toEqual({ status: 200, body: 'got 1234567890\n' });
+    expect((await send(['12345', '67890', 'x'])).status).toBe(413);
+  });
+});

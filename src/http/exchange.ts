@@ -78,14 +78,28 @@ function unmapped(addr: string | undefined): string {
   return addr.startsWith('::ffff:') ? addr.slice(7) : addr;
 }
 
-/** A chunked body that stops with TRESTY_ERR_BODY_TOO_LARGE past `limit` bytes (the pipeline answers 413). */
-async function* limited(req: IncomingMessage, limit: number): AsyncIterable<Uint8Array> {
-  let seen = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    seen += chunk.byteLength;
-    if (seen > limit) {
-      throw new TrestyError('TRESTY_ERR_BODY_TOO_LARGE', `client intended to send too large chunked body: ${seen}+ bytes`);
-    }
-    yield chunk;
-  }
+/**
+ * A chunked body that stops with TRESTY_ERR_BODY_TOO_LARGE past `limit` bytes (the pipeline
+ * answers 413). Pulled by hand: leaving a for-await over `req` would destroy the socket, and
+ * the 413 could not be sent.
+ */
+function limited(req: IncomingMessage, limit: number): AsyncIterable<Uint8Array> {
+  return {
+    [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+      const it = (req as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+      let seen = 0;
+      return {
+        async next(): Promise<IteratorResult<Uint8Array>> {
+          const r = await it.next();
+          if (r.done) return r;
+          seen += r.value.byteLength;
+          if (seen > limit) {
+            throw new TrestyError('TRESTY_ERR_BODY_TOO_LARGE', `client intended to send too large chunked body: ${seen}+ bytes`);
+          }
+          return r;
+        },
+        return: it.return ? (v?: unknown) => it.return!(v) as Promise<IteratorResult<Uint8Array>> : undefined,
+      };
+    },
+  };
 }
