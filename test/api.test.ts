@@ -47,10 +47,12 @@ const cases: Case[] = [
         ngx.say(ngx.req.get_body_data(), " ", JSON.stringify(ngx.req.get_post_args()));
       }
     }
-    location = /body-unread { content_by_js_block { ngx.req.get_post_args() } }`,
+    location = /body-unread { content_by_js_block { ngx.req.get_post_args() } }
+    location = /body-set { content_by_js_block { ngx.req.set_body_data("k=v"); ngx.say(ngx.req.get_post_args().k) } }`,
     requests: [
       { path: '/body', method: 'POST', body: 'a=1&b=two', headers: { 'content-type': 'application/x-www-form-urlencoded' }, resBody: 'a=1&b=two {"a":"1","b":"two"}\n' },
       { path: '/body-unread', method: 'POST', body: 'x=1', status: 500 },
+      { path: '/body-set', resBody: 'v\n' },
     ],
     errorLog: ['request body not read'],
   },
@@ -143,6 +145,8 @@ describe('ngx api: concurrency', () => {
         rewrite_by_js_block { ngx.ctx.who = ngx.var.arg_who; ngx.var.who = ngx.var.arg_who; ngx.header["X-Who"] = ngx.var.arg_who }
         content_by_js_block { await ngx.sleep(0.5); ngx.say(ngx.ctx.who, " ", ngx.var.who, " ", ngx.header["X-Who"], " ", ngx.var.http_x_id) }
       }
+      location = /abortable { content_by_js_block { globalThis.aborted = "no"; ngx.on_abort(() => { globalThis.aborted = "yes" }); await ngx.sleep(1); ngx.say("late") } }
+      location = /aborted { content_by_js_block { ngx.say(globalThis.aborted) } }
       location = /small { client_max_body_size 10; content_by_js_block { await ngx.req.read_body(); ngx.say("read ", ngx.req.get_body_data().length) } }`,
     }]));
   });
@@ -160,6 +164,15 @@ describe('ngx api: concurrency', () => {
     });
     expect(res.status).toBe(413);
     expect((await httpGet(port, '/small', { method: 'POST', body: 'tiny' })).body).toBe('read 4\n');
+  });
+
+  it('ngx.on_abort runs when the client goes away', async () => {
+    await new Promise<void>((resolve) => {
+      const req = http.get({ host: '127.0.0.1', port, path: '/abortable', agent: false });
+      req.on('error', () => resolve());
+      setTimeout(() => { req.destroy(); resolve(); }, 200);
+    });
+    await expect.poll(async () => (await httpGet(port, '/aborted')).body, { timeout: 3000 }).toBe('yes\n');
   });
 
   it('two requests each sleeping 0.5 s finish well under 1 s on one worker, each with its own state', async () => {

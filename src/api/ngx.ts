@@ -108,6 +108,14 @@ export class Ngx {
     throw INTERRUPT;
   }
 
+  /** Calls `cb` if the client goes away before the response ends. */
+  on_abort(cb: () => void): true {
+    const r = guardReq(this.#c, MASK.output);
+    if (typeof cb !== 'function') throw new TrestyError('TRESTY_ERR_API_ARGS', 'ngx.on_abort: callback must be a function');
+    r.ex.onAbort(cb);
+    return true;
+  }
+
   /** Resolves after `seconds` without blocking the worker. */
   sleep(seconds: number): Promise<void> {
     guard(this.#c, MASK.sleep);

@@ -121,6 +121,12 @@ export class ReqApi {
 
   discard_body(): void { this.#check(MASK.output); }
 
+  /** Replaces the request body (as read_body would have read it). */
+  set_body_data(data: string | Uint8Array): void {
+    const r = this.#check(MASK.output);
+    r.body = typeof data === 'string' ? Buffer.from(data) : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  }
+
   /** The body read by read_body(), or null. */
   get_body_data(): string | null {
     const r = this.#check(MASK.bodyData);
