@@ -41,6 +41,7 @@ class FileWriter implements LogWriter {
     const data = this.pending.length === 1 ? this.pending[0]! : this.pending.join('');
     this.pending = [];
     try {
+      if (this.fd < 0) this.fd = openAppend(this.path); // written to after close(): open again
       fs.writeSync(this.fd, data);
     } catch {
       // A full disk or a closed stderr must not take the server down; nginx drops the line too.
@@ -49,7 +50,7 @@ class FileWriter implements LogWriter {
 
   reopen(): void {
     this.flush();
-    if (this.fd === 2) return;
+    if (this.fd === 2 || this.fd < 0) return;
     const old = this.fd;
     try {
       this.fd = openAppend(this.path);
@@ -59,9 +60,11 @@ class FileWriter implements LogWriter {
     fs.closeSync(old);
   }
 
+  /** Closes the file; a holder that still writes opens it again (never a reused fd number). */
   close(): void {
     this.flush();
-    if (this.fd !== 2) fs.closeSync(this.fd);
+    if (this.fd > 2) fs.closeSync(this.fd);
+    if (this.fd !== 2) this.fd = -1;
   }
 }
 
@@ -99,11 +102,7 @@ export function flushLogs(): void {
 
 /** Closes the files no longer named by the conf (after a reload changed the paths). */
 export function closeLogsExcept(keep: ReadonlySet<string>): void {
-  for (const [p, w] of registry) {
-    if (keep.has(p)) continue;
-    w.close();
-    registry.delete(p);
-  }
+  for (const [p, w] of registry) if (!keep.has(p)) w.close();
 }
 
 // Lines written in the last turn before exit must still reach the file.
