@@ -77,10 +77,10 @@ const cases: Case[] = [
         ngx.header.x_custom = "c";
         ngx.header["X-Temp"] = "t"; ngx.header["x-temp"] = null;
         ngx.header.content_type = "application/json";
-        ngx.say(ngx.header["X-CUSTOM"], " ", ngx.header["set-cookie"].length);
+        ngx.say(ngx.header["X-CUSTOM"], " ", ngx.header["set-cookie"].length, " ", Object.keys(ngx.resp.get_headers()).join(","));
       }
     }`,
-    requests: [{ path: '/headers', resBody: 'c 2\n', resHeaders: { 'x-custom': 'c', 'set-cookie': 'a=1, b=2', 'x-temp': undefined, 'content-type': 'application/json' } }],
+    requests: [{ path: '/headers', resBody: 'c 2 set-cookie,x-custom,content-type\n', resHeaders: { 'x-custom': 'c', 'set-cookie': 'a=1, b=2', 'x-temp': undefined, 'content-type': 'application/json' } }],
   },
   {
     name: 'ngx.status sets the status; after output it is logged and ignored',

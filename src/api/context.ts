@@ -63,7 +63,7 @@ export const API_CONTEXTS: Readonly<Record<string, number>> = {
   'ngx.ctx': MASK.ctx, 'ngx.var': MASK.request, 'ngx.arg': MASK.arg,
   'ngx.status (read)': MASK.request, 'ngx.status (write)': MASK.request & ~C.log,
   'ngx.header (read)': MASK.header, 'ngx.header (write)': MASK.header & ~C.log,
-  'ngx.headers_sent': MASK.request, 'ngx.is_subrequest': MASK.request,
+  'ngx.headers_sent': MASK.request, 'ngx.resp.get_headers': MASK.header, 'ngx.is_subrequest': MASK.request,
   'ngx.req.get_method': MASK.request, 'ngx.req.http_version': MASK.request, 'ngx.req.start_time': MASK.request,
   'ngx.req.is_internal': MASK.request, 'ngx.req.get_headers': MASK.request, 'ngx.req.raw_header': MASK.request,
   'ngx.req.get_uri_args': MASK.request,

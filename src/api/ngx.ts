@@ -173,6 +173,12 @@ export class Ngx {
     ));
   }
 
+  /** ngx.resp.get_headers(): the response headers so far, lower-cased names. */
+  get resp(): { get_headers(): Record<string, HeaderValue> } {
+    const r = guardReq(this.#c, MASK.header);
+    return { get_headers: () => { guardReq(this.#c, MASK.header); return r.headers?.toObject() ?? {}; } };
+  }
+
   get req(): ReqApi {
     const r = guardReq(this.#c, MASK.request);
     return (this.#req ??= new ReqApi(r));
