@@ -69,6 +69,7 @@ describe('master and workers', () => {
     const ready = await t.waitFor((e) => e.tresty === 'ready', { past: true });
     const workers = ready.workers as number[];
     expect(workers).toHaveLength(2);
+    expect(ready.addresses).toEqual([`127.0.0.1:${port}`]);
     const seen = new Set<number>();
     for (let i = 0; i < 50 && seen.size < 2; i++) seen.add((await ask(port))[1]);
     expect([...seen].sort()).toEqual([...workers].sort());

@@ -22,6 +22,7 @@ export function bindName(b: { host: string; port: number }): string {
 
 export class HttpFront {
   private readonly servers: http.Server[] = [];
+  private readonly binds: Bind[] = [];
   private draining = false;
 
   constructor(
@@ -31,7 +32,10 @@ export class HttpFront {
     /** worker_connections: the open connections this worker takes, over all its listen sockets. */
     private readonly maxConnections = 0,
   ) {
-    for (const bind of planBinds(conf)) this.servers.push(this.createServer(bind));
+    for (const bind of planBinds(conf)) {
+      this.binds.push(bind);
+      this.servers.push(this.createServer(bind));
+    }
   }
 
   private connections = 0;
@@ -74,7 +78,6 @@ export class HttpFront {
     // refused connection back and forth between full workers (node 20), never closing it.
     if (this.maxConnections > 0) server.on('connection', this.countConnection);
     if (ka >= server.headersTimeout) server.headersTimeout = ka + 1000;
-    (server as http.Server & { trestyBind?: Bind }).trestyBind = bind;
     return server;
   }
 
@@ -104,8 +107,8 @@ export class HttpFront {
 
   /** Opens every listen socket; rejects with TRESTY_ERR_LISTEN (nginx's bind() message). */
   async listen(): Promise<void> {
-    await Promise.all(this.servers.map((s) => new Promise<void>((resolve, reject) => {
-      const bind = (s as http.Server & { trestyBind: Bind }).trestyBind;
+    await Promise.all(this.servers.map((s, i) => new Promise<void>((resolve, reject) => {
+      const bind = this.binds[i]!;
       const onError = (e: NodeJS.ErrnoException): void => {
         reject(new TrestyError('TRESTY_ERR_LISTEN', `bind() to ${bindName(bind)} failed (${e.code ?? 'error'}: ${e.message})`, { cause: e }));
       };

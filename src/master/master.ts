@@ -83,7 +83,7 @@ class Master {
     await p;
     this.started = true;
     this.log.notice(`tresty ready, ${this.conf.workerProcesses} worker processes`);
-    report({ tresty: 'ready', pid: process.pid, workers: this.pool!.pids(), addresses: [] });
+    report({ tresty: 'ready', pid: process.pid, workers: this.pool!.pids(), addresses: this.pool!.addresses });
     if (this.reloadAgain) {
       this.reloadAgain = false;
       this.requestReload();

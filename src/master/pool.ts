@@ -39,6 +39,9 @@ export class WorkerPool {
     this.exited = new Promise((r) => { this.resolveExited = r; });
   }
 
+  /** The addresses the workers listen on, as the first ready worker reported them. */
+  addresses: readonly string[] = [];
+
   pids(): number[] {
     return this.slots.flatMap((s) => (s.worker?.process.pid ? [s.worker.process.pid] : []));
   }
@@ -69,6 +72,7 @@ export class WorkerPool {
         worker.send({ ...this.conf, tresty: 'start', slot: slotIndex, count: this.count } satisfies WorkerStart);
       } else if (msg.tresty === 'ready') {
         ready = true;
+        if (this.addresses.length === 0) this.addresses = msg.addresses;
         this.report({ tresty: 'worker-ready', pid, slot: slotIndex });
         if (this.state === 'starting' && this.startWaiter && --this.startWaiter.pending === 0) {
           this.state = 'running';
