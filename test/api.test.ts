@@ -105,6 +105,12 @@ const cases: Case[] = [
     errorLog: ['API disabled in the context of header_filter_by_js*', 'API disabled in the context of body_filter_by_js*'],
   },
   {
+    name: 'ngx.eof ends the response; the handler goes on after it',
+    conf: `location = /eof { content_by_js_block { globalThis.afterEof = "no"; ngx.say("early"); await ngx.eof(); ngx.say("dropped"); await ngx.sleep(0.05); globalThis.afterEof = "ran" } }
+    location = /after-eof { content_by_js_block { await ngx.sleep(0.1); ngx.say(globalThis.afterEof) } }`,
+    requests: [{ path: '/eof', resBody: 'early\n' }, { path: '/after-eof', resBody: 'ran\n' }],
+  },
+  {
     name: 'time APIs',
     conf: `location = /time {
       content_by_js_block {
