@@ -194,6 +194,14 @@ const cases: Case[] = [
     requests: [{ path: '/filters', status: 201, resBody: 'HELLO WORLD|eof', resHeaders: { 'x-added': 'yes', 'x-drop': undefined } }],
   },
   {
+    name: 'a large body goes out in several chunks through the body filter, in order',
+    conf: `location = /big {
+      content_by_js_block { for (let i = 0; i < 100; i++) ngx.print(String(i % 10).repeat(2000)); }
+      body_filter_by_js_block { ngx.ctx.n = (ngx.ctx.n || 0) + 1; if (ngx.arg[2]) ngx.arg[1] += "|" + (ngx.ctx.n > 2) }
+    }`,
+    requests: [{ path: '/big', status: 200, resBody: new RegExp(`^${Array.from({ length: 100 }, (_, i) => `${i % 10}{2000}`).join('')}\\|true$`) }],
+  },
+  {
     name: 'body_filter setting eof cuts the rest of the body',
     conf: `location = /filter-eof {
       content_by_js_block { ngx.print("keep"); await ngx.flush(); ngx.print("drop") }
