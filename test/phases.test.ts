@@ -287,6 +287,11 @@ const cases: Case[] = [
     requests: [{ path: '/set-file?z=Z', status: 200, resBody: '/set-file+lit+Z' }],
   },
   {
+    name: 'a large static file is streamed with its length',
+    conf: 'location = /big.txt { root html; }',
+    requests: [{ path: '/big.txt', status: 200, resBody: /^y{300000}$/, resHeaders: { 'content-length': '300000', 'content-type': 'text/plain' } }],
+  },
+  {
     name: 'server-level ops run before the location is found',
     conf: `location = /server-set { content_by_js_block { ngx.say(ngx.var.srv) } }`,
     requests: [{ path: '/server-set', status: 200, resBody: 'srv-/server-set\n' }],
@@ -304,6 +309,7 @@ phaseSuite('phases', {
   server: 'set $srv "srv-$uri";',
   files: {
     'html/hello.txt': 'a file\n',
+    'html/big.txt': 'y'.repeat(300000),
     'js/join.mjs': 'export default (ngx) => ngx.arg.slice(1).join("+");\n',
     'html/site/index.html': '<p>site</p>\n',
     'html/site/data.json': '{}',
