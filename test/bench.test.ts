@@ -125,7 +125,7 @@ describe.skipIf(built.length > 0)(built.length ? `bench quick run (skipped: ${wh
     const svg = readFileSync(path.join(out, 'ffi-vs-uds.svg'), 'utf8');
     expect(wellFormed(svg)).toBeNull();
     expect(svg).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
-  });
+  }, 90_000);
 
   it('rejects an unknown benchmark name with exit code 2', () => {
     const r = spawnSync(process.execPath, [path.join(root, 'bench', 'run.mjs'), '--only', 'nope'], { encoding: 'utf8' });
