@@ -111,6 +111,11 @@ const cases: Case[] = [
     requests: [{ path: '/eof', resBody: 'early\n' }, { path: '/after-eof', resBody: 'ran\n' }],
   },
   {
+    name: 'ngx.re on the ngx object',
+    conf: `location = /re { content_by_js_block { const m = ngx.re.match(ngx.var.uri, "^/re/?(\\w*)$"); ngx.say(m ? "m=" + m[0] : "nil", " ", ngx.re.gsub("a-b-c", "-", "+")[0]) } }`,
+    requests: [{ path: '/re', resBody: 'm=/re a+b+c\n' }],
+  },
+  {
     name: 'time APIs',
     conf: `location = /time {
       content_by_js_block {

@@ -52,3 +52,33 @@ describe('time formats', () => {
     expect(cookieTime(2240524800)).toBe('Mon, 31-Dec-2040 00:00:00 GMT');
   });
 });
+
+describe('ngx.re', async () => {
+  const { RE } = await import('../src/api/re.js');
+  it('match: captures, named groups, options, ctx.pos', () => {
+    const m = RE.match('hello 1234 world', '(?<num>\\d+)')!;
+    expect([m[0], m[1], m.num]).toEqual(['1234', '1234', '1234']);
+    expect(RE.match('HELLO', 'hello', 'i')![0]).toBe('HELLO');
+    expect(RE.match('abc', 'x')).toBeNull();
+    const ctx = { pos: 1 };
+    expect(RE.match('a1b2', '\\d', '', ctx)![0]).toBe('1');
+    expect(RE.match('a1b2', '\\d', '', ctx)![0]).toBe('2');
+    expect(RE.match('a b', 'a  \\s  b # spaced', 'x')![0]).toBe('a b');
+  });
+  it('find: 1-based inclusive positions', () => {
+    expect(RE.find('hello 1234', '\\d+')).toEqual([7, 10]);
+    expect(RE.find('hello', '\\d')).toBeNull();
+  });
+  it('gmatch iterates every match', () => {
+    expect([...RE.gmatch('a1b22c333', '\\d+')].map((m) => m[0])).toEqual(['1', '22', '333']);
+  });
+  it('sub and gsub with templates and functions', () => {
+    expect(RE.sub('hello world', '(o)', '[$1]')).toEqual(['hell[o] world', 1]);
+    expect(RE.gsub('hello world', 'o', '0')).toEqual(['hell0 w0rld', 2]);
+    expect(RE.gsub('a1b2', '(?<d>\\d)', '<${d}$$>')).toEqual(['a<1$>b<2$>', 2]);
+    expect(RE.gsub('a1b2', '\\d', (m) => String(Number(m[0]) * 2))).toEqual(['a2b4', 2]);
+  });
+  it('a bad regex is an error with a code', () => {
+    expect(() => RE.match('x', '(')).toThrow(/failed to compile regex/);
+  });
+});

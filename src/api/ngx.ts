@@ -18,6 +18,7 @@ import { timerApi, type TimerApi } from './timer.js';
 import { varProxy } from './vars.js';
 import { encodeArgs } from './args.js';
 import { UTIL, type NgxUtil } from './util.js';
+import { RE, type NgxRe } from './re.js';
 import type { FfiPlugin, PluginOptions } from '../ffi/index.js';
 
 const REDIRECT_CODES = new Set([301, 302, 303, 307, 308]);
@@ -42,7 +43,10 @@ export interface NgxLocation {
   capture_multi(requests: ReadonlyArray<readonly [string, CaptureOptions?] | [string]>): Promise<CaptureResult[]>;
 }
 
-export interface Ngx extends NgxConstants, NgxUtil {}
+export interface Ngx extends NgxConstants, NgxUtil {
+  /** ngx.re.match / find / gmatch / sub / gsub over JavaScript's RegExp. */
+  readonly re: NgxRe;
+}
 export class Ngx {
   readonly #c: BaseCtx;
   #var: Record<string, string | undefined> | undefined;
@@ -242,7 +246,7 @@ export class Ngx {
   }
 }
 
-Object.assign(Ngx.prototype, CONSTANTS, UTIL);
+Object.assign(Ngx.prototype, CONSTANTS, UTIL, { re: RE });
 
 /** The ngx object of a context, made on first use. */
 export function ngxOf(c: BaseCtx): Ngx {
