@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { confFor, errorLogOf, phaseSuite, type Case } from './helpers/phases-harness.js';
-import { freePort, httpGet, startTresty, type TrestyProcess } from './helpers/server.js';
+import { freePort, httpGet, makePrefix, runTresty, startTresty, type TrestyProcess } from './helpers/server.js';
 
 const files: Record<string, string> = {
   'js/counter.mjs': 'let n = 0;\nexport default (ngx) => { n++; ngx.say("count=", n); };\n',
@@ -158,6 +158,22 @@ describe('handler files: changes and failures', () => {
       .rejects.toThrow(/content_by_js_file ".*bad\.ts" failed to load.*bad\.ts:2/);
     const conf3 = confFor(p, { http: 'init_by_js_block { throw new Error("init-broke") }' }, []);
     await expect(startTresty(conf3)).rejects.toThrow(/failed to run init_by_js\*: .*nginx\.conf:\d+: Error: init-broke/);
+  });
+});
+
+describe('handler files: tresty -t', () => {
+  it('reports a handler file that fails to load, with the conf FILE:LINE', async () => {
+    const prefix = makePrefix(confFor(1, {}, [{ name: 'x', requests: [], conf: 'location = /t { content_by_js_file js/t.mjs; }' }]),
+      { 'js/t.mjs': 'export default (ngx) => { ngx.say( };\n' });
+    try {
+      const r = await runTresty(['-t', '-p', prefix, '-c', 'conf/nginx.conf']);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/content_by_js_file ".*t\.mjs" failed to load.*SyntaxError.* in .*nginx\.conf:\d+/s);
+      fs.writeFileSync(path.join(prefix, 'js/t.mjs'), 'export default (ngx) => ngx.say("ok");\n');
+      expect((await runTresty(['-t', '-p', prefix, '-c', 'conf/nginx.conf'])).code).toBe(0);
+    } finally {
+      fs.rmSync(prefix, { recursive: true, force: true });
+    }
   });
 });
 
