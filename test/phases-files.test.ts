@@ -128,10 +128,20 @@ describe('handler files: changes and failures', () => {
     port = await freePort();
     t = await startTresty(confFor(port, {}, [{
       name: 'x', requests: [],
-      conf: 'location = /dev { js_code_cache off; content_by_js_file js/dev.mjs; }\nlocation = /prod { content_by_js_file js/prod.mjs; }',
-    }]), { files: { 'js/dev.mjs': 'export default (ngx) => ngx.say("v1");\n', 'js/prod.mjs': 'export default (ngx) => ngx.say("p1");\n' } });
+      conf: 'location = /dev { js_code_cache off; content_by_js_file js/dev.mjs; }\nlocation = /prod { content_by_js_file js/prod.mjs; }\nlocation = /self { content_by_js_file js/self.mjs; }',
+    }]), {
+      files: {
+        'js/dev.mjs': 'export default (ngx) => ngx.say("v1");\n',
+        'js/prod.mjs': 'export default (ngx) => ngx.say("p1");\n',
+        'js/self.mjs': 'import { ErrorCodes } from "tresty";\nexport default (ngx) => ngx.say(typeof ErrorCodes.TRESTY_ERR_HANDLER);\n',
+      },
+    });
   });
   afterAll(async () => { await t?.stop(); });
+
+  it('a handler imports "tresty" from a prefix where it is not installed', async () => {
+    expect((await httpGet(port, '/self')).body).toBe('string\n');
+  });
 
   it('js_code_cache off picks up edits; a broken edit is a 500 with the load error logged', async () => {
     const write = (text: string): void => fs.writeFileSync(path.join(t.prefix, 'js/dev.mjs'), text);

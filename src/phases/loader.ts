@@ -53,11 +53,11 @@ export class Loader {
     } else {
       const file = spec.path!;
       if (/\.m?ts$/.test(file)) installHooks(this.conf);
-      const first = await importHandler(file, this.fresh, spec);
+      const first = await importHandler(file, this.fresh, spec, this.conf);
       h = {
         spec, label, file, require: this.require,
         fn: codeCache ? first : null,
-        load: () => importHandler(file, true, spec),
+        load: () => importHandler(file, true, spec, this.conf),
       };
     }
     map.set(spec, h);
@@ -111,12 +111,24 @@ function syntaxLine(e: unknown, file: string): number | undefined {
 function escapeRe(s: string): string { return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'); }
 function errText(e: unknown): string { return e instanceof Error ? `${e.name}: ${e.message}` : String(e); }
 
-async function importHandler(file: string, fresh: boolean, spec: HandlerSpec): Promise<HandlerFn> {
+function importsTresty(e: unknown): boolean {
+  return (e as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' && /Cannot find package 'tresty'/.test((e as Error).message);
+}
+
+async function importHandler(file: string, fresh: boolean, spec: HandlerSpec, conf: MainConf): Promise<HandlerFn> {
   let mod: { default?: unknown };
   // A CommonJS file lives in require's cache, which a new URL does not bypass.
   if (fresh) delete createRequire(file).cache[file];
   try {
-    mod = await import(pathToFileURL(file).href + (fresh ? `?tresty=${++serial}` : '')) as { default?: unknown };
+    try {
+      mod = await import(pathToFileURL(file).href + (fresh ? `?tresty=${++serial}` : '')) as { default?: unknown };
+    } catch (e) {
+      // `import 'tresty/rack'` from a prefix without tresty installed: the hooks resolve it to
+      // this tresty; retry under a new URL (the failed one stays failed in Node's cache).
+      if (hooked || !importsTresty(e)) throw e;
+      installHooks(conf);
+      mod = await import(`${pathToFileURL(file).href}?tresty=${++serial}`) as { default?: unknown };
+    }
   } catch (e) {
     const line = syntaxLine(e, file);
     throw new ConfError('TRESTY_ERR_CONF_HANDLER',

@@ -1,8 +1,9 @@
 // Node module hooks (module.register), installed only when a conf has `.ts` handler files or a
-// js_package_path: `.ts` modules imported by handlers are transpiled on load (so a `.ts` handler
-// may import other `.ts` files, also as `./x.js` the TypeScript way), and bare `import`s look in
-// the js_package_path folders when Node's own resolution finds nothing. Runs on Node's hooks
-// thread; it must not import tresty modules that expect the main thread.
+// js_package_path, or a handler imports `tresty` from a prefix without it: `.ts` modules imported
+// by handlers are transpiled on load (so a `.ts` handler may import other `.ts` files, also as
+// `./x.js` the TypeScript way); bare `import`s look in the js_package_path folders when Node's own
+// resolution finds nothing; `tresty` and `tresty/...` resolve to the tresty running the server.
+// Runs on Node's hooks thread; it must not import tresty modules that expect the main thread.
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -23,6 +24,9 @@ export function initialize(data: HookData | undefined): void {
 
 const TS = /\.(ts|mts)$/;
 
+/** tresty's own package.json: resolving from it makes `tresty/...` a self-reference. */
+const SELF = new URL('../../../package.json', import.meta.url).href;
+
 function isBare(s: string): boolean {
   return !s.startsWith('.') && !s.startsWith('/') && !/^[a-z][a-z0-9+.-]*:/i.test(s);
 }
@@ -37,6 +41,9 @@ export async function resolve(specifier: string, context: { parentURL?: string }
     if (parent?.startsWith('file:') && (specifier.startsWith('.') || specifier.startsWith('/')) && /\.m?js$/.test(specifier)) {
       const ts = new URL(specifier.replace(/\.(m?)js$/, '.$1ts'), parent);
       if (fs.existsSync(fileURLToPath(ts))) return { url: ts.href, shortCircuit: true };
+    }
+    if (specifier === 'tresty' || specifier.startsWith('tresty/')) {
+      return next(specifier, { ...context, parentURL: SELF });
     }
     if (isBare(specifier)) {
       for (const dir of packagePath) {
