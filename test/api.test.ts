@@ -158,6 +158,7 @@ describe('ngx api: concurrency', () => {
       }
       location = /abortable { content_by_js_block { globalThis.aborted = "no"; ngx.on_abort(() => { globalThis.aborted = "yes" }); await ngx.sleep(1); ngx.say("late") } }
       location = /aborted { content_by_js_block { ngx.say(globalThis.aborted) } }
+      location = /stream-body { client_max_body_size 0; content_by_js_block { let n = 0, bytes = 0; for await (const c of ngx.req.body_stream()) { n++; bytes += c.byteLength } ngx.say(n > 1, " ", bytes, " ", ngx.req.get_body_data()) } }
       location = /small { client_max_body_size 10; content_by_js_block { await ngx.req.read_body(); ngx.say("read ", ngx.req.get_body_data().length) } }`,
     }]));
   });
@@ -175,6 +176,26 @@ describe('ngx api: concurrency', () => {
     });
     expect(res.status).toBe(413);
     expect((await httpGet(port, '/small', { method: 'POST', body: 'tiny' })).body).toBe('read 4\n');
+  });
+
+  it('ngx.req.body_stream hands out the body as it arrives', async () => {
+    const res = await new Promise<string>((resolve, reject) => {
+      const req = http.request({ host: '127.0.0.1', port, path: '/stream-body', method: 'POST', headers: { 'Transfer-Encoding': 'chunked' }, agent: false }, (r) => {
+        let body = '';
+        r.setEncoding('utf8');
+        r.on('data', (d: string) => { body += d; });
+        r.on('end', () => resolve(body));
+      });
+      req.on('error', reject);
+      const piece = Buffer.alloc(256 * 1024, 97);
+      let i = 0;
+      const pump = (): void => {
+        while (i < 8) { i++; if (!req.write(piece)) { req.once('drain', pump); return; } }
+        req.end();
+      };
+      pump();
+    });
+    expect(res).toBe(`true ${8 * 256 * 1024} null\n`);
   });
 
   it('ngx.on_abort runs when the client goes away', async () => {

@@ -94,12 +94,6 @@ export class ReqApi {
     const max = r.loc.clientMaxBodySize;
     const chunks: Buffer[] = [];
     let size = 0;
-    const tooLarge = (msg: string): never => {
-      r.body = null;
-      logReq(r, 'error', msg);
-      r.exitCode = 413;
-      throw INTERRUPT;
-    };
     // Pulled by hand: leaving a for-await early would destroy the request and its socket,
     // and the 413 could not be sent.
     const it = r.ex.body[Symbol.asyncIterator]();
@@ -108,15 +102,44 @@ export class ReqApi {
         const { value: c, done } = await it.next();
         if (done) break;
         size += c.byteLength;
-        if (max > 0 && size > max) tooLarge(`client intended to send too large body: ${size}+ bytes`);
+        if (max > 0 && size > max) tooLarge(r, `client intended to send too large body: ${size}+ bytes`);
         chunks.push(Buffer.from(c.buffer, c.byteOffset, c.byteLength));
       }
     } catch (e) {
       // The HTTP layer stops a chunked body past the limit with this code and leaves the 413 to us.
-      if (isTrestyError(e) && e.code === 'TRESTY_ERR_BODY_TOO_LARGE') tooLarge(e.message);
+      if (isTrestyError(e) && e.code === 'TRESTY_ERR_BODY_TOO_LARGE') tooLarge(r, e.message);
       throw e;
     }
     r.body = size === 0 ? null : chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+  }
+
+  /**
+   * The body in pieces as they arrive, never held whole (for large uploads). Once streamed,
+   * the body is gone: get_body_data() is null. Past client_max_body_size the request ends with 413.
+   */
+  body_stream(): AsyncIterable<Uint8Array> {
+    const r = this.#check(MASK.output);
+    const known = r.body;
+    if (known !== undefined) return (async function* () { if (known) yield known; })();
+    r.body = null;
+    const max = r.loc.clientMaxBodySize;
+    const src = r.ex.body[Symbol.asyncIterator]();
+    return (async function* () {
+      let size = 0;
+      for (;;) {
+        let step: IteratorResult<Uint8Array>;
+        try {
+          step = await src.next();
+        } catch (e) {
+          if (isTrestyError(e) && e.code === 'TRESTY_ERR_BODY_TOO_LARGE') tooLarge(r, e.message);
+          throw e;
+        }
+        if (step.done) return;
+        size += step.value.byteLength;
+        if (max > 0 && size > max) tooLarge(r, `client intended to send too large body: ${size}+ bytes`);
+        yield step.value;
+      }
+    })();
   }
 
   discard_body(): void { this.#check(MASK.output); }
@@ -140,4 +163,12 @@ export class ReqApi {
     if (r.body === undefined) throw new TrestyError('TRESTY_ERR_API_ARGS', 'request body not read; call await ngx.req.read_body() first');
     return decodeArgs(r.body ? r.body.toString('utf8') : '', max);
   }
+}
+
+/** A body past client_max_body_size: logged, and the request ends with 413. */
+function tooLarge(r: Req, msg: string): never {
+  r.body = null;
+  logReq(r, 'error', msg);
+  r.exitCode = 413;
+  throw INTERRUPT;
 }
