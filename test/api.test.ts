@@ -195,7 +195,7 @@ describe('ngx api: concurrency', () => {
       };
       pump();
     });
-    expect(res).toBe(`true ${8 * 256 * 1024} null\n`);
+    expect(res).toBe(`true ${8 * 256 * 1024} nil\n`);
   });
 
   it('ngx.on_abort runs when the client goes away', async () => {
