@@ -24,7 +24,7 @@ import type { FfiPlugin, PluginOptions } from '../ffi/index.js';
 const REDIRECT_CODES = new Set([301, 302, 303, 307, 308]);
 const RESOLVED: Promise<true> = Promise.resolve(true);
 
-/** Lua's tostring for ngx.say/print: arrays are flattened, null prints `null`. */
+/** Lua's tostring for ngx.say/print: arrays are flattened, null and undefined print `nil`. */
 function text(args: unknown[]): string {
   let s = '';
   for (const a of args) {
