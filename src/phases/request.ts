@@ -80,7 +80,8 @@ export class Req implements BaseCtx {
     readonly parent: Req | null,
   ) {
     this.startMs = Date.now();
-    this.serial = ++w.serial;
+    // A subrequest's lines carry its main request's number, as nginx's do.
+    this.serial = parent === null ? ++w.serial : parent.serial;
   }
 
   /** Request headers as handlers see them. */
