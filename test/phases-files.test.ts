@@ -10,6 +10,7 @@ const files: Record<string, string> = {
   'js/counter.mjs': 'let n = 0;\nexport default (ngx) => { n++; ngx.say("count=", n); };\n',
   'js/nocache.mjs': 'let n = 0;\nexport default (ngx) => { n++; ngx.say("n=", n); };\n',
   'js/throws.ts': 'interface X { a: number }\n\nexport default (ngx: unknown): void => {\n  const x: X = { a: 1 };\n  throw new RangeError("ts line " + x.a);\n};\n',
+  'js/nocache.ts': 'let n: number = 0;\nexport default (ngx: { say(...a: unknown[]): void }): void => { n++; ngx.say("ts n=", n); };\n',
   'js/util.ts': 'export const times = (n: number): number => n * 2;\n',
   'js/esm-lib.mjs': 'import lib from "mylib";\nexport default (ngx) => ngx.say(lib.greet("esm"));\n',
   'js/handler.ts': [
@@ -52,6 +53,11 @@ const cases: Case[] = [
     name: 'js_code_cache off re-imports the file on every request',
     conf: 'location = /nocache { js_code_cache off; content_by_js_file js/nocache.mjs; }',
     requests: [{ path: '/nocache', resBody: 'n=1\n' }, { path: '/nocache', resBody: 'n=1\n' }],
+  },
+  {
+    name: 'js_code_cache off re-imports a .ts file too',
+    conf: 'location = /nocache-ts { js_code_cache off; content_by_js_file js/nocache.ts; }',
+    requests: [{ path: '/nocache-ts', resBody: 'ts n=1\n' }, { path: '/nocache-ts', resBody: 'ts n=1\n' }],
   },
   {
     name: 'an error in a handler file names the file and line',
