@@ -1,3 +1,4 @@
 // Public library entry: types users import in handler files.
 export type * from './config/types.js';
 export { ErrorCodes, TrestyError, type ErrorCode } from './errors.js';
+export type * from './api/index.js';
