@@ -36,8 +36,9 @@ async function start(msg: WorkerStart): Promise<void> {
     const code = isTrestyError(e) ? e.code : 'TRESTY_ERR_WORKER_START';
     const message = e instanceof Error ? e.message : String(e);
     log.emerg(message);
-    send({ tresty: 'fatal', code, message });
-    exit(2);
+    // Exit only once the master has the reason: a message still queued would die with us.
+    if (!process.connected) exit(2);
+    process.send!({ tresty: 'fatal', code, message } satisfies WorkerToMaster, undefined, {}, () => exit(2));
   }
 }
 
