@@ -36,6 +36,15 @@ function alive(pid: number): boolean {
   }
 }
 
+/** Polls a condition of the file system (no event exists for it); fails after 5 s. */
+async function until(cond: () => boolean): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within 5 s: ${cond.toString()}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 /** Requests in a loop until stopped; every failure is kept. */
 function clientLoop(port: number): { stop(): Promise<{ ok: number; failures: string[]; texts: Set<string> }> } {
   let running = true;
@@ -150,6 +159,26 @@ describe('master and workers', () => {
     await reopened;
     expect(fs.existsSync(log)).toBe(true);
     expect(fs.readFileSync(`${log}.1`, 'utf8')).toMatch(/\[notice\] \d+#0: start worker process/);
+  });
+
+  it('-s reopen reopens the workers\' access logs too', async () => {
+    const port = await freePort();
+    const t = await startTresty(conf(port, 'one', 'access_log logs/access.log;'));
+    const log = path.join(t.prefix, 'logs', 'access.log');
+    await ask(port);
+    await until(() => fs.existsSync(log) && fs.readFileSync(log, 'utf8').includes('GET / HTTP/1.1'));
+    fs.renameSync(log, `${log}.1`);
+    expect((await t.cli(['-s', 'reopen'])).code).toBe(0);
+    // Each worker creates the file again when it handles the message.
+    await until(() => fs.existsSync(log));
+    // Both workers end up writing to the new file (one may get the message a moment later).
+    const lines = (): number => fs.readFileSync(log, 'utf8').split('\n').filter(Boolean).length;
+    for (let i = 0; i < 50 && lines() < 4; i++) {
+      await ask(port);
+      await new Promise((r) => setImmediate(r));
+    }
+    await until(() => lines() >= 4);
+    expect(fs.readFileSync(`${log}.1`, 'utf8')).toContain('GET / HTTP/1.1');
   });
 
   it('-s quit stops the master and the workers and removes the pid file', async () => {
