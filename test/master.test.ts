@@ -102,6 +102,20 @@ describe('master and workers', () => {
     expect(t.errorLog()).toMatch(new RegExp(`\\[alert\\] \\d+#0: worker process ${victim} exited on signal SIGKILL`));
   });
 
+  it('a worker that throws outside any request is logged and replaced', async () => {
+    const port = await freePort();
+    const t = await startTresty(conf(port, 'one').replace('location / {',
+      'location /crash { content_by_js_block { setTimeout(() => { throw new Error("kaboom"); }, 0); ngx.say("bye"); } }\n    location / {'));
+    const exited = t.waitFor((e) => e.tresty === 'worker-exit');
+    const replaced = t.waitFor((e) => e.tresty === 'worker-ready');
+    expect((await httpGet(port, '/crash')).body).toBe('bye\n');
+    expect((await exited).code).toBe(1);
+    await replaced;
+    expect(t.errorLog()).toMatch(/\[alert\] \d+#0: worker process \d+ uncaught exception: Error: kaboom/);
+    expect(t.errorLog()).toMatch(/\[alert\] \d+#0: worker process \d+ exited with code 1/);
+    for (let i = 0; i < 4; i++) expect((await ask(port))[0]).toBe('one');
+  });
+
   it('-s reload changes the answer with no failed request', async () => {
     const port = await freePort();
     const t = await startTresty(conf(port, 'one'));
