@@ -161,7 +161,11 @@ export interface StartOptions {
   timeoutMs?: number;
 }
 
-/** Starts tresty on `conf` in a fresh prefix; resolves once the master reports its workers ready. */
+/**
+ * Starts tresty on `conf` in a fresh prefix; resolves once the master reports its workers ready.
+ * The conf must keep the master in the foreground (tresty's default; not `daemon on;`, for which
+ * use runTresty and the pid file).
+ */
 export async function startTresty(conf: string, opts: StartOptions = {}): Promise<TrestyProcess> {
   const prefix = makePrefix(conf, opts.files);
   const child = spawn(process.execPath, [BIN, '-p', prefix, '-c', 'conf/nginx.conf', ...(opts.args ?? [])], {
