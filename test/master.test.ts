@@ -46,7 +46,7 @@ async function until(cond: () => boolean): Promise<void> {
 }
 
 /** Requests in a loop until stopped; every failure is kept. */
-function clientLoop(port: number): { stop(): Promise<{ ok: number; failures: string[]; texts: Set<string> }> } {
+function clientLoop(port: number, keepAlive = false): { stop(): Promise<{ ok: number; failures: string[]; texts: Set<string> }> } {
   let running = true;
   const failures: string[] = [];
   const texts = new Set<string>();
@@ -54,7 +54,7 @@ function clientLoop(port: number): { stop(): Promise<{ ok: number; failures: str
   const loop = (async () => {
     while (running) {
       try {
-        const r = await httpGet(port, '/');
+        const r = await httpGet(port, '/', { keepAlive });
         if (r.status !== 200) failures.push(`status ${r.status}`);
         else {
           ok++;
@@ -120,7 +120,9 @@ describe('master and workers', () => {
     const port = await freePort();
     const t = await startTresty(conf(port, 'one'));
     const old = (await t.waitFor((e) => e.tresty === 'ready', { past: true })).workers as number[];
+    // One client opens a connection per request, one keeps its connections alive.
     const loop = clientLoop(port);
+    const kaLoop = clientLoop(port, true);
     while ((await ask(port))[0] !== 'one');
     t.writeConf(conf(port, 'two'));
     const reloaded = t.waitFor((e) => e.tresty === 'reloaded');
@@ -129,9 +131,10 @@ describe('master and workers', () => {
     expect(r.code, r.stderr).toBe(0);
     await reloaded;
     await oldGone;
-    const result = await loop.stop();
-    expect(result.failures).toEqual([]);
-    expect(result.ok).toBeGreaterThan(0);
+    for (const result of [await loop.stop(), await kaLoop.stop()]) {
+      expect(result.failures).toEqual([]);
+      expect(result.ok).toBeGreaterThan(0);
+    }
     for (let i = 0; i < 6; i++) expect((await ask(port))[0]).toBe('two');
   });
 

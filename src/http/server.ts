@@ -15,6 +15,9 @@ const PAGE_413 = '<html>\r\n<head><title>413 Request Entity Too Large</title></h
 const PAGE_500 = '<html>\r\n<head><title>500 Internal Server Error</title></head>\r\n<body>\r\n'
   + '<center><h1>500 Internal Server Error</h1></center>\r\n<hr><center>tresty</center>\r\n</body>\r\n</html>\r\n';
 
+/** How long a draining worker keeps idle keep-alive connections open (see drain()). */
+const IDLE_GRACE_MS = 1000;
+
 export function bindName(b: { host: string; port: number }): string {
   const host = b.host === '' ? '0.0.0.0' : b.host.includes(':') ? `[${b.host}]` : b.host;
   return `${host}:${b.port}`;
@@ -131,22 +134,32 @@ export class HttpFront {
   }
 
   /**
-   * Graceful stop: accept nothing new, let in-flight requests finish, close keep-alive
-   * connections as they go idle; resolves when no connection is left. `closed` runs once the
-   * listen sockets are closed: the worker waits there until the cluster master stops handing
-   * it connections (a worker that exits with a hand-off in flight loses that connection).
+   * Graceful stop: accept nothing new, let in-flight requests finish; resolves when no
+   * connection is left. `closed` runs once the listen sockets are closed: the worker waits there
+   * until the cluster master stops handing it connections (a worker that exits with a hand-off
+   * in flight loses that connection).
+   *
+   * Keep-alive connections are not closed at once (node's close() would): for IDLE_GRACE_MS a
+   * client that sends its next request gets an answer with `Connection: close` and moves to a
+   * new worker, instead of a reset racing its request. Still idle after that, they are closed.
    */
   async drain(closed: () => Promise<void> = async () => {}): Promise<void> {
     this.draining = true;
     const ended = Promise.all(this.servers.map((s) => new Promise<void>((resolve) => {
       if (!s.listening) return resolve();
+      s.closeIdleConnections = () => {}; // shadows the prototype's for close() only
       s.close(() => resolve());
+      delete (s as Partial<http.Server>).closeIdleConnections;
     })));
-    const timer = setInterval(() => { for (const s of this.servers) s.closeIdleConnections(); }, 50);
+    let timer: NodeJS.Timeout | undefined;
+    const grace = setTimeout(() => {
+      timer = setInterval(() => { for (const s of this.servers) s.closeIdleConnections(); }, 50);
+    }, IDLE_GRACE_MS);
     try {
       await closed();
       await ended;
     } finally {
+      clearTimeout(grace);
       clearInterval(timer);
     }
   }
