@@ -2,6 +2,7 @@
 // chunk by chunk (chunked encoding, body_filter_by_js per chunk, each chunk before the next is
 // produced), and a 50 MB request body streams through a counting middleware in little memory.
 import http from 'node:http';
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { confFor, errorLogOf } from './helpers/phases-harness.js';
 import { freePort, startTresty, type TrestyProcess } from './helpers/server.js';
@@ -93,6 +94,16 @@ r.use(async (req, next) => {
 });
 export default r.handler();
 `,
+  'js/early.mjs': `import { rack } from 'tresty/rack';
+const r = rack.new();
+r.use(async (req) => {
+  if (req.path !== '/early') return { body: 'next one' };
+  let first = 0;
+  for await (const c of req.stream()) { first = c.byteLength; break; }
+  return { status: 400, body: 'stopped after ' + (first > 0 ? 'one chunk' : 'nothing') };
+});
+export default r.handler();
+`,
   'js/broken.mjs': `import { rack } from 'tresty/rack';
 const r = rack.new();
 r.use(async (req, next) => {
@@ -106,8 +117,6 @@ r.use(async (req, next) => {
 });
 export default r.handler();
 `,
-  'node_modules/tresty/package.json': JSON.stringify({ name: 'tresty', type: 'module', exports: { './rack': './rack.js' } }),
-  'node_modules/tresty/rack.js': `export * from ${JSON.stringify(new URL('../dist/src/rack/index.js', import.meta.url).pathname)};\n`,
 };
 
 const conf = `
@@ -117,6 +126,8 @@ location = /chunks {
 }
 location = /slow { content_by_js_file js/slow.mjs; }
 location = /release { content_by_js_file js/slow.mjs; }
+location = /early { client_max_body_size 0; content_by_js_file js/early.mjs; }
+location = /after-early { content_by_js_file js/early.mjs; }
 location = /broken { content_by_js_file js/broken.mjs; }
 location = /upload { client_max_body_size 0; content_by_js_file js/upload.mjs; }
 location = /upload-buffered { client_max_body_size 0; content_by_js_file js/upload-buffered.mjs; }
@@ -202,6 +213,27 @@ describe('rack streaming', () => {
     await getStreamed(port, '/broken', (s) => { got += s; }).catch(() => undefined);
     expect(got).toBe('partial\n');
     await expect.poll(() => errorLogOf(t)).toMatch(/failed to run content_by_js\*: \S*js\/broken\.mjs:\d+: RangeError: producer failed/);
+  });
+
+  it('a middleware that stops reading the body early answers, and the rest is discarded', async () => {
+    // One connection: the 5 MB upload, then a second request behind it. The second is answered
+    // only if the server reads past the body the middleware left.
+    const size = 5 * MB;
+    const raw = await new Promise<string>((resolve, reject) => {
+      const sock = net.connect(port, '127.0.0.1');
+      let got = '';
+      sock.setEncoding('latin1');
+      sock.on('data', (d: string) => { got += d; });
+      sock.on('end', () => resolve(got));
+      sock.on('error', reject);
+      sock.setTimeout(15_000, () => sock.destroy(new Error(`stuck; so far: ${got}`)));
+      sock.write(`POST /early HTTP/1.1\r\nHost: x\r\nContent-Length: ${size}\r\n\r\n`);
+      sock.write(Buffer.alloc(size, 'x'));
+      sock.write('GET /after-early HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    });
+    expect(raw).toMatch(/^HTTP\/1\.1 400 /);
+    expect(raw).toContain('stopped after one chunk');
+    expect(raw).toMatch(/HTTP\/1\.1 200 [^]*next one$/);
   });
 
   it('a 50 MB request body streams through a counting middleware while the worker stays far below 50 MB', async () => {

@@ -123,21 +123,31 @@ export class ReqApi {
     if (known !== undefined) return (async function* () { if (known) yield known; })();
     r.body = null;
     const max = r.loc.clientMaxBodySize;
-    const src = r.ex.body[Symbol.asyncIterator]();
+    const body = r.ex.body; // throws now if the body was already read
     return (async function* () {
+      // Made on the first pull: a stream never iterated leaves the body to Node, which discards it.
+      const src = body[Symbol.asyncIterator]();
       let size = 0;
-      for (;;) {
-        let step: IteratorResult<Uint8Array>;
-        try {
-          step = await src.next();
-        } catch (e) {
-          if (isTrestyError(e) && e.code === 'TRESTY_ERR_BODY_TOO_LARGE') tooLarge(r, e.message);
-          throw e;
+      let open = true;
+      try {
+        for (;;) {
+          let step: IteratorResult<Uint8Array>;
+          try {
+            step = await src.next();
+          } catch (e) {
+            open = false;
+            if (isTrestyError(e) && e.code === 'TRESTY_ERR_BODY_TOO_LARGE') tooLarge(r, e.message);
+            throw e;
+          }
+          if (step.done) { open = false; return; }
+          size += step.value.byteLength;
+          if (max > 0 && size > max) { open = false; tooLarge(r, `client intended to send too large body: ${size}+ bytes`); }
+          yield step.value;
         }
-        if (step.done) return;
-        size += step.value.byteLength;
-        if (max > 0 && size > max) tooLarge(r, `client intended to send too large body: ${size}+ bytes`);
-        yield step.value;
+      } finally {
+        // Left early (`break`): discard the rest, as nginx does, so a keep-alive connection stays
+        // usable. Returning Node's iterator instead would destroy the socket before the response.
+        if (open) void drain(src);
       }
     })();
   }
@@ -163,6 +173,12 @@ export class ReqApi {
     if (r.body === undefined) throw new TrestyError('TRESTY_ERR_API_ARGS', 'request body not read; call await ngx.req.read_body() first');
     return decodeArgs(r.body ? r.body.toString('utf8') : '', max);
   }
+}
+
+async function drain(src: AsyncIterator<Uint8Array>): Promise<void> {
+  try {
+    while (!(await src.next()).done) { /* discard */ }
+  } catch { /* the client went away or passed the limit: nothing more to read */ }
 }
 
 /** A body past client_max_body_size: logged, and the request ends with 413. */
