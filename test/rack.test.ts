@@ -115,6 +115,15 @@ r.use((req, next) => {
 });
 export default r.handler();
 `,
+  'js/lib/strict.mjs': `export const strict = async (req, next) => {
+  if (!req.headers['x-token']) throw new Error('no token');
+  return next();
+};
+`,
+  'js/from-lib.mjs': `import { rack } from 'tresty/rack';
+import { strict } from './lib/strict.mjs';
+export default rack.new().use(strict).handler();
+`,
   'js/no-response.mjs': `import { rack } from 'tresty/rack';
 const r = rack.new();
 r.use(async (req, next) => next());
@@ -134,7 +143,7 @@ export default r.handler();
 };
 
 const locations = Object.keys(files)
-  .filter((f) => f.startsWith('js/'))
+  .filter((f) => f.startsWith('js/') && !f.startsWith('js/lib/'))
   .map((f) => `location = /${f.slice(3, -4)} { content_by_js_file ${f}; }`)
   .join('\n');
 
@@ -210,6 +219,12 @@ describe('rack', () => {
     await expect.poll(() => errorLogOf(t)).toMatch(/failed to run content_by_js\*: \S*js\/throws\.mjs:5: TypeError: middleware boom/);
     expect((await httpGet(port, '/order')).body).toBe('a> b> c> <c <b <a');
     expect((await httpGet(port, '/pid')).body).toBe(pid);
+  });
+
+  it('a middleware from another module that throws is logged with its own file:line', async () => {
+    const res = await httpGet(port, '/from-lib');
+    expect(res.status).toBe(500);
+    await expect.poll(() => errorLogOf(t)).toMatch(/failed to run content_by_js\*: \S*js\/lib\/strict\.mjs:2: Error: no token\nstack traceback:\n\s+at \S*strict .*js\/lib\/strict\.mjs:2:/);
   });
 
   it('ngx.exit in a middleware leaves the chain as it leaves any handler', async () => {

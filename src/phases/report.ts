@@ -26,7 +26,8 @@ function context(r: Req): string {
 /** `failed to run content_by_js*: nginx.conf:14: Error: boom` + the stack. */
 export function handlerFailure(h: Pick<LoadedHandler, 'label' | 'file' | 'spec'>, e: unknown): string {
   const stack = e instanceof Error ? e.stack ?? String(e) : `${String(e)}`;
-  const at = frameIn(stack, h.file) ?? (h.spec.source === 'block' ? `${h.spec.ref.file}:${h.spec.codeLine ?? h.spec.ref.line}` : h.file);
+  // Not thrown from the handler's own file (e.g. a rack middleware in another module): where it was thrown.
+  const at = frameIn(stack, h.file) ?? (h.spec.source === 'block' ? `${h.spec.ref.file}:${h.spec.codeLine ?? h.spec.ref.line}` : firstUserFrame(stack) ?? h.file);
   const text = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
   const trace = e instanceof Error && e.stack ? `\nstack traceback:\n${userFrames(e.stack)}` : '';
   return `failed to run ${h.label}*: ${at}: ${text}${trace}`;
@@ -42,6 +43,16 @@ function frameIn(stack: string, file: string): string | undefined {
 
 /** tresty's own compiled sources: their frames are noise in a handler's trace. */
 const OWN = fileURLToPath(new URL('..', import.meta.url));
+
+/** `file:line` of the first stack frame outside tresty and Node. */
+function firstUserFrame(stack: string): string | undefined {
+  for (const l of stack.split('\n')) {
+    if (!/^\s+at /.test(l) || l.includes(OWN) || l.includes('node:')) continue;
+    const m = /\(?(?:file:\/\/)?([^()\s]+):(\d+):\d+\)?$/.exec(l);
+    if (m) return `${m[1]}:${m[2]}`;
+  }
+  return undefined;
+}
 
 function userFrames(stack: string): string {
   const lines = stack.split('\n');

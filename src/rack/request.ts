@@ -93,10 +93,7 @@ export class Request implements RackRequest {
   #clientStream(): AsyncIterable<Uint8Array> {
     if (this.#streamed) throw consumed();
     this.#streamed = true;
-    const req = this.#ngx.req;
-    if (req.body_stream) return req.body_stream();
-    // An ngx without a streaming reader: the body is read whole, then handed out.
-    return once(req.read_body().then(() => Buffer.from(req.get_body_data() ?? '')));
+    return this.#ngx.req.body_stream();
   }
 }
 

@@ -15,8 +15,7 @@ export interface RackNgx {
     get_uri_args(max?: number): Args;
     read_body(): Promise<void>;
     get_body_data(): string | null;
-    /** The body in pieces as they arrive (tresty >= the rack release); read_body is the fallback. */
-    body_stream?(): AsyncIterable<Uint8Array>;
+    body_stream(): AsyncIterable<Uint8Array>;
   };
   readonly var: Record<string, string | undefined>;
   status: number;
