@@ -4,35 +4,28 @@
 // The doorbell is a pipe read through a net.Socket rather than a koffi callback from the
 // runtime's thread: in our trial (koffi 3.3.4, Node 20) such a callback hung or crashed, and
 // koffi documents aborts at exit when a foreign thread still calls one (koffi issue #271).
+//
+// The event loop is the only producer of the submit ring and the only consumer of the
+// completion ring, so it keeps their tail and head in fields and needs no compare-and-swap:
+// one atomic load and one atomic store per slot, each way.
 import net from 'node:net';
 import { TrestyError } from '../errors.js';
 import * as L from '../ring/layout.js';
-import { Ring } from '../ring/ring.js';
 import type { HostBindings, Ptr } from './bindings.js';
-
-export interface Reply {
-  rc: number;
-  data: Uint8Array;
-}
-
-interface Call {
-  payload: Uint8Array | null; // kept only while in the backlog
-  resolve: (r: Reply) => void;
-  reject: (e: Error) => void;
-  timer: NodeJS.Timeout | undefined;
-  signal: AbortSignal | undefined;
-  onAbort: (() => void) | undefined;
-  /** false once settled by a timeout/abort: a later completion is then only freed. */
-  live: boolean;
-}
+import { aborted, type Call, type Reader } from './call.js';
+import { Deadlines } from './deadlines.js';
+import { allocBytes } from './formats.js';
 
 export class Channel {
-  readonly sub: Ring;
-  readonly cmp: Ring;
   private readonly i32: Int32Array;
   private readonly u64: BigUint64Array;
+  private readonly mem: Buffer; // the whole ring memory, for copies and decoding in place
+  private readonly mask: number;
+  private subTail = 0; // next submit position (this thread alone produces)
+  private cmpHead = 0; // next completion position (this thread alone consumes)
   private readonly calls: (Call | undefined)[];
   private readonly freeIds: number[];
+  private readonly deadlines: Deadlines<Call>;
   private backlog: Call[] = [];
   private backlogHead = 0;
   private queued = 0; // live calls in the backlog
@@ -56,12 +49,16 @@ export class Channel {
     private readonly onPublish: (() => void) | null = null,
   ) {
     const cap = new Int32Array(sab)[L.CAPACITY >> 2]!;
-    this.sub = new Ring(sab, L.submitPlace(cap));
-    this.cmp = new Ring(sab, L.completionPlace(cap));
-    this.i32 = this.sub.i32;
+    this.i32 = new Int32Array(sab);
     this.u64 = new BigUint64Array(sab);
+    this.mem = Buffer.from(sab);
+    this.mask = cap - 1;
+    this.subTail = Atomics.load(this.i32, L.SUB_TAIL >> 2);
+    this.cmpHead = Atomics.load(this.i32, L.CMP_HEAD >> 2);
     this.calls = new Array<Call | undefined>(cap).fill(undefined);
     this.freeIds = Array.from({ length: cap }, (_, i) => cap - 1 - i);
+    this.deadlines = new Deadlines<Call>((c, ms) => this.abandon(c, new TrestyError('TRESTY_ERR_FFI_TIMEOUT',
+      `ffi plugin ${this.label}: no answer within ${ms} ms; raise timeout or check the runtime`)));
     this.bell = new net.Socket({ fd: doorbellFd, readable: true, writable: false });
     this.bell.on('data', () => {
       this.counters.doorbells++;
@@ -80,7 +77,8 @@ export class Channel {
     return this.live;
   }
 
-  call(payload: Uint8Array, timeoutMs: number, signal: AbortSignal | undefined): Promise<Reply> {
+  /** Submit payload; the promise settles with read()'s value (or its throw) or a TrestyError. */
+  call(payload: Uint8Array, timeoutMs: number, signal: AbortSignal | undefined, read: Reader): Promise<unknown> {
     if (this.closing) return Promise.reject(new TrestyError('TRESTY_ERR_FFI_UNLOADED', `ffi plugin ${this.label} is unloaded`));
     if (signal?.aborted) return Promise.reject(aborted(this.label));
     if (payload.length > 0x7fffffff) { // runtimes see the length as a C int
@@ -90,12 +88,11 @@ export class Channel {
       return Promise.reject(new TrestyError('TRESTY_ERR_FFI_QUEUE_FULL',
         `ffi plugin ${this.label}: ${this.inFlight} calls in flight, max_queue is ${this.maxQueue}; raise max_queue or shed load`));
     }
-    return new Promise<Reply>((resolve, reject) => {
-      const c: Call = { payload: null, resolve, reject, timer: undefined, signal, onAbort: undefined, live: true };
-      if (timeoutMs > 0) {
-        c.timer = setTimeout(() => this.abandon(c, new TrestyError('TRESTY_ERR_FFI_TIMEOUT',
-          `ffi plugin ${this.label}: no answer within ${timeoutMs} ms; raise timeout or check the runtime`)), timeoutMs);
-      }
+    return new Promise<unknown>((resolve, reject) => {
+      const c: Call = {
+        payload: null, read, resolve, reject, signal, onAbort: undefined, live: true, deadline: 0, queue: null,
+      };
+      if (timeoutMs > 0) this.deadlines.add(c, timeoutMs);
       if (signal) {
         c.onAbort = () => this.abandon(c, aborted(this.label));
         signal.addEventListener('abort', c.onAbort, { once: true });
@@ -122,31 +119,33 @@ export class Channel {
   /** Write one call into a submit slot; false when all slots are in flight. */
   private send(c: Call, payload: Uint8Array): boolean {
     if (this.freeIds.length === 0) return false;
+    const i32 = this.i32;
+    const pos = this.subTail;
+    const off = L.SUBMIT_OFFSET + (pos & this.mask) * L.SLOT_SIZE;
+    // Free when seq == pos; a poller may still be copying out of the slot one lap behind.
+    if (Atomics.load(i32, (off + L.SLOT_SEQ) >> 2) !== pos) return false;
     const len = payload.length;
-    // A large payload goes to the host's heap first, so a failure leaves no slot half-claimed.
-    let buf = 0n;
     if (len > L.INLINE_MAX) {
+      // A large payload goes to the host's heap first, so a failure leaves no slot claimed.
       const out: [Ptr | null] = [null];
       if (this.host.bufNew(payload, len, out) !== 0 || !out[0]) {
         throw new TrestyError('TRESTY_ERR_FFI_ENCODE', `ffi plugin ${this.label}: ${this.host.lastError()}`);
       }
-      buf = out[0];
+      this.u64[(off + L.SLOT_PTR) >> 3] = out[0];
+    } else {
+      i32[(off + L.SLOT_PTR) >> 2] = 0; // two int stores: a BigInt 0n store costs more
+      i32[(off + L.SLOT_PTR + 4) >> 2] = 0;
+      if (len) this.mem.set(payload, off + L.SLOT_DATA);
     }
-    const off = this.sub.claim();
-    if (off < 0) { // cannot happen while in-flight ids <= CAP; kept as a guard
-      if (buf) this.host.bufFree(buf);
-      return false;
-    }
+    this.subTail = (pos + 1) | 0;
+    i32[L.SUB_TAIL >> 2] = this.subTail; // informational: nobody else claims here
     const id = this.freeIds.pop()!;
     this.calls[id] = c;
-    const i32 = this.i32;
     i32[(off + L.SLOT_ID) >> 2] = id;
     i32[(off + L.SLOT_LEN) >> 2] = len;
-    this.u64[(off + L.SLOT_PTR) >> 3] = buf;
-    if (!buf && len) this.sub.u8.set(payload, off + L.SLOT_DATA);
     // The first call in flight arms the doorbell before it can be answered.
     if (this.freeIds.length === this.calls.length - 1) Atomics.store(i32, L.JS_WAITING >> 2, 1);
-    this.sub.publish(off);
+    Atomics.store(i32, (off + L.SLOT_SEQ) >> 2, (pos + 1) | 0); // publish
     if (this.onPublish) this.onPublish();
     if (this.wakeScheduled) {
       this.toWake++;
@@ -155,52 +154,76 @@ export class Channel {
       // than there are new requests.
       this.wakeScheduled = true;
       this.toWake = 1;
-      queueMicrotask(() => {
-        this.wakeScheduled = false;
-        this.counters.wakes++;
-        this.wakePollers(this.toWake);
-      });
+      queueMicrotask(this.wake);
     }
     return true;
   }
 
+  private readonly wake = (): void => {
+    this.wakeScheduled = false;
+    this.counters.wakes++;
+    this.wakePollers(this.toWake);
+  };
+
   /** Read every completion there is, refill from the backlog, then re-arm the doorbell. */
   drain(): void {
     const i32 = this.i32;
+    const base = L.completionOffset(this.calls.length);
     for (;;) {
-      let off: number;
-      while ((off = this.cmp.take()) >= 0) {
+      for (;;) {
+        const pos = this.cmpHead;
+        const off = base + (pos & this.mask) * L.SLOT_SIZE;
+        if (Atomics.load(i32, (off + L.SLOT_SEQ) >> 2) !== ((pos + 1) | 0)) break; // empty
         const id = i32[(off + L.SLOT_ID) >> 2]!;
         const rc = i32[(off + L.SLOT_RC) >> 2]!;
         const len = i32[(off + L.SLOT_LEN) >> 2]! >>> 0;
-        const ptr = len > L.INLINE_MAX ? this.u64[(off + L.SLOT_PTR) >> 3]! : 0n;
         const c = this.calls[id];
-        let data: Uint8Array | undefined;
-        if (c?.live) {
-          if (ptr) {
-            data = new Uint8Array(len);
-            this.host.bufTake(ptr, data, len);
+        let src: Uint8Array = this.mem;
+        let start = off + L.SLOT_DATA;
+        if (len > L.INLINE_MAX) {
+          const ptr = this.u64[(off + L.SLOT_PTR) >> 3]!;
+          if (c?.live) {
+            src = allocBytes(len);
+            start = 0;
+            this.host.bufTake(ptr, src, len);
           } else {
-            data = this.cmp.u8.slice(off + L.SLOT_DATA, off + L.SLOT_DATA + len);
+            this.host.bufFree(ptr); // a late answer to a call that timed out or was aborted
           }
-        } else if (ptr) {
-          this.host.bufFree(ptr); // a late answer to a call that timed out or was aborted
         }
-        this.cmp.release(off);
+        let value: unknown;
+        let failed = false;
+        if (c?.live) {
+          try { // decoded straight from the slot, before it is released for reuse
+            value = c.read(rc, src, start, start + len, src === this.mem);
+          } catch (e) {
+            value = e;
+            failed = true;
+          }
+        }
+        Atomics.store(i32, (off + L.SLOT_SEQ) >> 2, (pos + this.calls.length) | 0); // release
+        this.cmpHead = (pos + 1) | 0;
         this.calls[id] = undefined;
         this.freeIds.push(id);
-        if (c && data) {
+        if (c?.live) {
           this.settle(c);
-          c.resolve({ rc, data });
+          if (failed) c.reject(value);
+          else c.resolve(value);
         }
       }
+      i32[L.CMP_HEAD >> 2] = this.cmpHead; // informational: nobody else takes here
       this.flush();
       if (this.freeIds.length === this.calls.length) break;
       Atomics.store(i32, L.JS_WAITING >> 2, 1);
-      if (this.cmp.isEmpty()) break;
+      if (this.cmpEmpty()) break;
       Atomics.store(i32, L.JS_WAITING >> 2, 0);
     }
     this.checkIdle();
+  }
+
+  private cmpEmpty(): boolean {
+    const pos = this.cmpHead;
+    const off = L.completionOffset(this.calls.length) + (pos & this.mask) * L.SLOT_SIZE;
+    return Atomics.load(this.i32, (off + L.SLOT_SEQ) >> 2) !== ((pos + 1) | 0);
   }
 
   private flush(): void {
@@ -221,7 +244,7 @@ export class Channel {
 
   private settle(c: Call): void {
     c.live = false;
-    if (c.timer) clearTimeout(c.timer);
+    if (c.queue) c.queue.settled(c);
     if (c.onAbort) c.signal!.removeEventListener('abort', c.onAbort);
     if (--this.live === 0) this.bell.unref();
   }
@@ -276,8 +299,4 @@ export class Channel {
   destroy(): void {
     this.bell.destroy();
   }
-}
-
-function aborted(label: string): TrestyError {
-  return new TrestyError('TRESTY_ERR_FFI_ABORTED', `ffi plugin ${label}: call aborted (its request went away)`);
 }

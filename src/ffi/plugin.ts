@@ -1,7 +1,8 @@
 // What a handler holds: a plugin = a core (library + rings + pollers) seen through a format.
 import { TrestyError } from '../errors.js';
-import type { Channel, Reply } from './channel.js';
-import type { Format } from './formats.js';
+import type { Reader } from './call.js';
+import type { Channel } from './channel.js';
+import { type Format, utf8Slice } from './formats.js';
 
 export interface PluginOptions {
   format?: 'raw' | 'string' | 'json' | 'msgpack';
@@ -39,8 +40,6 @@ export interface Core {
   unload(): Promise<void>;
 }
 
-const utf8 = new TextDecoder('utf-8');
-
 export class Plugin implements FfiPlugin {
   constructor(
     readonly name: string,
@@ -60,12 +59,13 @@ export class Plugin implements FfiPlugin {
     } catch (e) {
       return Promise.reject(e);
     }
-    return this.core.channel.call(bytes, opts?.timeoutMs ?? this.timeoutMs, opts?.signal).then(this.decode);
+    // One promise per call: the channel settles it with read()'s value (no .then(decode)).
+    return this.core.channel.call(bytes, opts?.timeoutMs ?? this.timeoutMs, opts?.signal, this.read);
   }
 
-  private readonly decode = (r: Reply): unknown => {
-    if (r.rc !== 0) throw new FfiRuntimeError(this.name, r.rc, utf8.decode(r.data));
-    return this.format.decode(r.data);
+  private readonly read: Reader = (rc, src, start, end, shared) => {
+    if (rc !== 0) throw new FfiRuntimeError(this.name, rc, utf8Slice(src, start, end));
+    return this.format.read(src, start, end, shared);
   };
 
   unload(): Promise<void> {
