@@ -67,6 +67,25 @@ const cases: Case[] = [
     requests: [{ path: '/multi', status: 200, resBody: 'ab concurrent\n' }],
   },
   {
+    name: 'a subrequest cut after its headers is captured as truncated',
+    conf: `location = /cut-parent {
+      content_by_js_block {
+        const r = await ngx.location.capture("/cut-child");
+        ngx.say(r.status, " ", JSON.stringify(r.body), " truncated=", r.truncated);
+      }
+    }
+    location = /cut-child { content_by_js_block { ngx.print("part"); await ngx.flush(); throw new Error("child broke") } }
+    location = /whole-parent {
+      content_by_js_block { const r = await ngx.location.capture("/whole-child"); ngx.say("truncated=", r.truncated) }
+    }
+    location = /whole-child { content_by_js_block { ngx.print("all") } }`,
+    requests: [
+      { path: '/cut-parent', status: 200, resBody: '200 "part" truncated=true\n' },
+      { path: '/whole-parent', status: 200, resBody: 'truncated=false\n' },
+    ],
+    errorLog: ['child broke'],
+  },
+  {
     name: 'a subrequest can POST a body and use static files',
     conf: `location = /sub-post {
       content_by_js_block {

@@ -71,6 +71,10 @@ export class NodeExchange implements HttpExchange {
     if (chunk !== undefined) this.bytesSent += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength;
     this.res.end(chunk);
   }
+
+  destroy(): void {
+    this.res.destroy();
+  }
 }
 
 function unmapped(addr: string | undefined): string {

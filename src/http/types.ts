@@ -30,6 +30,8 @@ export interface HttpExchange {
   /** Resolves when the chunk may be followed by another (back-pressure). */
   write(chunk: Uint8Array | string): Promise<void> | void;
   end(chunk?: Uint8Array | string): void;
+  /** Ends the response abruptly (the connection is closed), so the client can tell it is incomplete. */
+  destroy(): void;
   /** Bytes of body sent so far (for $body_bytes_sent). */
   readonly bytesSent: number;
 }

@@ -79,16 +79,11 @@ export function conclude(r: Req, rc: number): void {
   finish(r);
 }
 
-/**
- * Ends the response abruptly so the client can tell it is incomplete, when the exchange can
- * (an optional `destroy()`); else it is ended where it stands.
- */
+/** Ends the response abruptly so the client can tell it is incomplete. */
 function cut(r: Req): void {
   r.eofSent = true;
   r.out = null;
-  const ex = r.ex as { destroy?: () => void; end(): void };
-  if (typeof ex.destroy === 'function') ex.destroy();
-  else ex.end();
+  r.ex.destroy();
   ended(r);
 }
 

@@ -44,6 +44,7 @@ class CaptureExchange implements HttpExchange {
   status = 0;
   readonly header: Record<string, string | string[]> = {};
   private readonly chunks: Buffer[] = [];
+  private truncated = false;
 
   constructor(
     parent: Req,
@@ -91,8 +92,14 @@ class CaptureExchange implements HttpExchange {
     this.done(this);
   }
 
+  /** A subrequest cut after its headers: the capture reports what came, as truncated. */
+  destroy(): void {
+    this.truncated = true;
+    this.done(this);
+  }
+
   result(): CaptureResult {
-    return { status: this.status, header: this.header, body: Buffer.concat(this.chunks).toString('utf8'), truncated: false };
+    return { status: this.status, header: this.header, body: Buffer.concat(this.chunks).toString('utf8'), truncated: this.truncated };
   }
 }
 

@@ -15,6 +15,8 @@ export interface Expect {
   /** Exact body, or a RegExp it must match. */
   resBody?: string | RegExp;
   resHeaders?: Record<string, string | RegExp | undefined>;
+  /** The response is cut after its headers: the client sees the connection close mid-body. */
+  aborted?: boolean;
 }
 
 export interface Case {
@@ -101,8 +103,12 @@ export function phaseSuite(title: string, suite: Suite, cases: readonly Case[]):
         for (let round = 0; round < (c.once ? 1 : 2); round++) {
           const from = errorLogOf(t).length;
           for (const e of c.requests) {
-            const res = await httpGet(port, e.path, { method: e.method, headers: e.headers, body: e.body });
-            check(res, e);
+            const sent = httpGet(port, e.path, { method: e.method, headers: e.headers, body: e.body });
+            if (e.aborted) {
+              await expect(sent, `${e.path} is cut`).rejects.toThrow(/aborted|socket hang up|ECONNRESET/);
+              continue;
+            }
+            check(await sent, e);
           }
           if (c.errorLog || c.noErrorLog) {
             const text = await waitForLog(t, from, c.errorLog ?? []);
