@@ -4,6 +4,7 @@ import koffi from 'koffi';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type FfiPlugin, loadFfi, unloadAll } from '../src/ffi/index.js';
 import type { Plugin } from '../src/ffi/plugin.js';
+import { INLINE_MAX } from '../src/ring/layout.js';
 import { ensureNative, testRuntimes } from './ffi-helpers.js';
 
 const searchPath = [testRuntimes];
@@ -35,15 +36,21 @@ describe('ffi runtime plugins', () => {
     expect(e.code).toBe('TRESTY_ERR_FFI_ENCODE');
   });
 
-  it('carries 0-byte, 100 KB and 1 MB payloads', async () => {
+  it('carries 0-byte, inline-edge, 100 KB and 1 MB payloads, in every format', async () => {
     const r = loadFfi('tresty_test_echo', null, { searchPath, format: 'raw' });
     expect(await r.call(new Uint8Array(0))).toEqual(new Uint8Array(0));
     expect(await loadFfi('tresty_test_echo', null, { searchPath }).call('')).toBe('');
-    for (const size of [224, 225, 100 * 1024, 1024 * 1024]) {
+    // Inline in the slot up to INLINE_MAX, then a heap buffer: pooled (< 8 KB) and not.
+    for (const size of [INLINE_MAX, INLINE_MAX + 1, 5000, 100 * 1024, 1024 * 1024]) {
       const b = randomBytes(size);
       const got = (await r.call(b)) as Uint8Array;
+      expect(got).toBeInstanceOf(Uint8Array);
       expect(got.length).toBe(size);
-      expect(Buffer.compare(Buffer.from(got), b)).toBe(0);
+      expect(Buffer.compare(Buffer.from(got.buffer, got.byteOffset, got.byteLength), b)).toBe(0);
+      const s = 'é'.repeat(size >> 1);
+      expect(await loadFfi('tresty_test_echo', null, { searchPath }).call(s)).toBe(s);
+      const m = { s, bin: new Uint8Array(b.subarray(0, size >> 2)) };
+      expect(await loadFfi('tresty_test_echo', null, { searchPath, format: 'msgpack' }).call(m)).toEqual(m);
     }
     expect(debug(r).live).toBe(0);
   });

@@ -11,7 +11,8 @@
  *     TR_SUB_TAIL  | TR_SUB_HEAD | TR_SUB_FUTEX TR_SUB_SLEEPERS TR_POOL_ACTIVE
  *     TR_CMP_TAIL  | TR_CMP_HEAD | TR_JS_WAITING
  *
- *   slot (TR_SLOT_BYTES = 256)
+ *   slot (TR_SLOT_SIZE = 1024: a 512 B request or answer, the common RPC size, fits inline;
+ *   at the 1024-slot cap that is 2 MB per plugin instance)
  *     TR_SLOT_SEQ u32 | TR_SLOT_ID u32 | TR_SLOT_RC i32 | TR_SLOT_LEN u32 | TR_SLOT_PTR u64 |
  *     pad | TR_SLOT_DATA .. (TR_INLINE_MAX bytes)
  *   A payload of len <= TR_INLINE_MAX lives in DATA and PTR is 0; a larger one is a malloc'ed
@@ -68,7 +69,7 @@
 #define TR_STATE_CLOSING 1u /* no more submits: pollers drain, then poll returns NULL */
 
 /* slot: byte offsets */
-#define TR_SLOT_SIZE 256
+#define TR_SLOT_SIZE 1024
 #define TR_SLOT_SEQ 0
 #define TR_SLOT_ID 4
 #define TR_SLOT_RC 8

@@ -4,7 +4,8 @@
 //   byte 0                 512                        512 + CAP*SLOT        512 + 2*CAP*SLOT
 //   | header (cache lines) | submit slots [CAP]        | completion slots [CAP] |
 //
-//   slot (SLOT_SIZE = 256 bytes)
+//   slot (SLOT_SIZE = 1024 bytes: a 512 B request or answer, the common RPC size, fits inline;
+//   at the 1024-slot cap that is 2 MB per plugin instance)
 //   | SEQ u32 | ID u32 | RC i32 | LEN u32 | PTR u64 | pad | DATA ... (INLINE_MAX bytes) |
 //   LEN <= INLINE_MAX: the payload is in DATA and PTR is 0; otherwise PTR is a malloc'ed
 //   buffer whose ownership moves with the slot.
@@ -53,7 +54,7 @@ export const STATE_OPEN = 0;
 export const STATE_CLOSING = 1;
 
 /** Slot fields: byte offsets. */
-export const SLOT_SIZE = 256;
+export const SLOT_SIZE = 1024;
 export const SLOT_SEQ = 0;
 export const SLOT_ID = 4;
 export const SLOT_RC = 8;
