@@ -52,12 +52,15 @@ export class Loader {
       h = { spec, label, file: spec.ref.file, fn: compileBlock(spec), load: async () => h.fn!, require: this.require };
     } else {
       const file = spec.path!;
-      if (/\.m?ts$/.test(file)) installHooks(this.conf);
-      const first = await importHandler(file, this.fresh, spec, this.conf);
+      // Before the first file import: `.ts`, js_package_path and `import 'tresty/rack'` from a
+      // prefix without tresty installed must resolve for every module the file pulls in, not
+      // just the file itself (a failed import stays failed in Node's cache).
+      installHooks(this.conf);
+      const first = await importHandler(file, this.fresh, spec);
       h = {
         spec, label, file, require: this.require,
         fn: codeCache ? first : null,
-        load: () => importHandler(file, true, spec, this.conf),
+        load: () => importHandler(file, true, spec),
       };
     }
     map.set(spec, h);
@@ -111,24 +114,12 @@ function syntaxLine(e: unknown, file: string): number | undefined {
 function escapeRe(s: string): string { return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'); }
 function errText(e: unknown): string { return e instanceof Error ? `${e.name}: ${e.message}` : String(e); }
 
-function importsTresty(e: unknown): boolean {
-  return (e as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' && /Cannot find package 'tresty'/.test((e as Error).message);
-}
-
-async function importHandler(file: string, fresh: boolean, spec: HandlerSpec, conf: MainConf): Promise<HandlerFn> {
+async function importHandler(file: string, fresh: boolean, spec: HandlerSpec): Promise<HandlerFn> {
   let mod: { default?: unknown };
   // A CommonJS file lives in require's cache, which a new URL does not bypass.
   if (fresh) delete createRequire(file).cache[file];
   try {
-    try {
-      mod = await import(pathToFileURL(file).href + (fresh ? `?tresty=${++serial}` : '')) as { default?: unknown };
-    } catch (e) {
-      // `import 'tresty/rack'` from a prefix without tresty installed: the hooks resolve it to
-      // this tresty; retry under a new URL (the failed one stays failed in Node's cache).
-      if (hooked || !importsTresty(e)) throw e;
-      installHooks(conf);
-      mod = await import(`${pathToFileURL(file).href}?tresty=${++serial}`) as { default?: unknown };
-    }
+    mod = await import(pathToFileURL(file).href + (fresh ? `?tresty=${++serial}` : '')) as { default?: unknown };
   } catch (e) {
     const line = syntaxLine(e, file);
     throw new ConfError('TRESTY_ERR_CONF_HANDLER',
@@ -148,7 +139,8 @@ let hooked = false;
 
 /**
  * Installs ts-hooks once per process: `.ts` modules transpiled on import, js_package_path for
- * bare `import`s. Only confs that need it pay for Node's hooks thread.
+ * bare `import`s, `tresty/*` resolved to this tresty. Only confs with handler files (or
+ * js_package_path) pay for Node's hooks thread, and only at load: requests never meet it.
  */
 export function installHooks(conf: MainConf): void {
   if (hooked) return;

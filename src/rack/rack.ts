@@ -57,14 +57,12 @@ function describe(e: Entry, i: number): string {
   return `middleware #${i + 1}${name}${e.at ? ` (added at ${e.at})` : ''}`;
 }
 
-/** The `file:line` that called use(): the first stack frame outside this file. */
+/**
+ * The `file:line` that called use(). Counted by frames (callSite, use, caller) rather than by
+ * file name: with source maps on, this file's frames show its .ts path, not import.meta.url.
+ */
 function callSite(): string {
-  const lines = new Error().stack?.split('\n') ?? [];
-  const here = import.meta.url;
-  for (const l of lines.slice(1)) {
-    if (l.includes(here) || !/^\s+at /.test(l)) continue;
-    const m = /\(?((?:file:\/\/)?[^()\s]+):(\d+):\d+\)?$/.exec(l);
-    if (m) return `${m[1].replace(/^file:\/\//, '')}:${m[2]}`;
-  }
-  return '';
+  const frame = new Error().stack?.split('\n')[3] ?? '';
+  const m = /\(?((?:file:\/\/)?[^()\s]+):(\d+):\d+\)?$/.exec(frame);
+  return m ? `${m[1].replace(/^file:\/\//, '')}:${m[2]}` : '';
 }
