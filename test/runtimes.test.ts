@@ -259,7 +259,9 @@ describe(ffiMissing ? `runtimes through the ring (skipped: ${ffiMissing})` : 'ru
       const before = mine();
       const p = await loadFfi(name, 'threads=3', { searchPath: [build], format: 'string' });
       expect(typeof (await p.call('abc'))).toBe('string');
-      expect(mine()).toBe(before + 4); // the poller and 3 workers
+      // The poller and 3 workers; a thread names itself once it runs, so wait for the names.
+      expect(await until(() => mine() === before + 4, 3000)).toBe(true);
+      expect(mine()).toBe(before + 4);
       await p.unload();
       expect(await until(() => mine() === before, 3000)).toBe(true);
     });

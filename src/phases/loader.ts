@@ -49,6 +49,8 @@ export class Loader {
     const label = `${spec.phase}_by_js`;
     let h: LoadedHandler;
     if (spec.source === 'block') {
+      // `await import('tresty/rack')` in a block resolves through the same hooks as files do.
+      if (spec.code?.includes('import(')) installHooks(this.conf);
       h = { spec, label, file: spec.ref.file, fn: compileBlock(spec), load: async () => h.fn!, require: this.require };
     } else {
       const file = spec.path!;
