@@ -4,7 +4,9 @@
 //   testHandlers(conf): compile/load every handler (for `-t`)
 // Pipelines are built once here; handle() only walks them.
 
-import type { MainConf, ServerConf } from '../config/types.js';
+import type { FfiPluginConf, MainConf, ServerConf } from '../config/types.js';
+import { ConfError, isTrestyError } from '../errors.js';
+import type { FfiPlugin } from '../ffi/index.js';
 import type { HttpExchange, RequestHandler } from '../http/types.js';
 import { TimerSet } from '../api/timer.js';
 import { ngxOf } from '../api/ngx.js';
@@ -53,7 +55,16 @@ async function wireFfi(w: WorkerState, conf: MainConf): Promise<FfiModule | null
     w.ffi = { load: () => { throw err; }, plugins: {} };
     return null;
   }
-  const plugins = conf.ffiPlugins.size > 0 ? mod.loadPluginsFromConf(conf) : {};
+  const plugins: Record<string, FfiPlugin> = {};
+  for (const [name, p] of conf.ffiPlugins) {
+    // One at a time, so a failure names the ffi_plugin block it comes from.
+    const one = { ffiLibraryPath: conf.ffiLibraryPath, ffiPlugins: new Map([[name, p]]) };
+    try {
+      Object.assign(plugins, mod.loadPluginsFromConf(one));
+    } catch (e) {
+      throw atPlugin(e, p);
+    }
+  }
   const hooks: FfiHooks = {
     load: (lib, cfg, opts) => mod.loadFfi(lib, cfg ?? null, opts ?? {}),
     plugins,
@@ -109,8 +120,31 @@ export async function runInitPhase(conf: MainConf): Promise<void> {
   await initPhase.run(w, w.loader, conf);
 }
 
+/** A plugin load error, as a conf error at its `ffi_plugin` block (the code is kept). */
+function atPlugin(e: unknown, p: FfiPluginConf): unknown {
+  if (!isTrestyError(e) || e instanceof ConfError) return e;
+  return new ConfError(e.code, e.message, p.ref.file, p.ref.line);
+}
+
+/**
+ * `tresty -t`: every ffi_plugin library must be found (as nginx -t opens load_module files), without
+ * loading it: libffi_init starts threads and may have side effects a test must not cause.
+ */
+async function testPlugins(conf: MainConf): Promise<void> {
+  if (conf.ffiPlugins.size === 0) return;
+  const { findLibrary, defaultSearchPath } = await import('../ffi/locate.js');
+  for (const p of conf.ffiPlugins.values()) {
+    try {
+      findLibrary(p.library, [...conf.ffiLibraryPath, ...defaultSearchPath()]);
+    } catch (e) {
+      throw atPlugin(e, p);
+    }
+  }
+}
+
 /** Loads and compiles every handler of the conf (for `tresty -t`); throws the first ConfError. */
 export async function testHandlers(conf: MainConf): Promise<void> {
+  await testPlugins(conf);
   const w = newWorkerState(conf, -1, conf.workerProcesses, true);
   if (conf.init) await w.loader.load(conf.init);
   if (conf.initWorker) await w.loader.load(conf.initWorker);
