@@ -15,16 +15,20 @@
 #include <unistd.h>
 
 #define EXPORT __attribute__((visibility("default")))
-/* Adaptive spin: how long an idle poller keeps polling before it sleeps on the futex. Waking
-   a sleeping poller costs JS a system call (futex wake through koffi, ~11% of the event loop
-   at 64 calls in flight) and the call a scheduler hand-off (most of the latency at 1 in
-   flight), but spinning burns a core. So each poller thread learns the gaps between its
-   requests: a request that arrives while it spins, or soon after it fell asleep, stretches
-   the spin to twice that gap (up to SPIN_MAX_NS); a spin that ends with no request halves it
-   (down to SPIN_MIN_NS, the old fixed ~200 polls). Busy: no sleeps and no wakes. Idle: one
-   last spin of at most SPIN_MAX_NS, then the futex, at 0% CPU. */
+/* Adaptive spin: how long a dry poller keeps polling before it sleeps on the futex. Waking it
+   costs JS a futex wake through koffi (~11% of the event loop at 64 calls in flight) and the
+   call a scheduler hand-off (most of the latency at 1 in flight); spinning burns a core. So
+   each poller learns its request gaps: one that comes while it spins, or soon after it fell
+   asleep, stretches the spin to twice the gap (at most SPIN_MAX_NS); a spin in vain halves it
+   (at least SPIN_MIN_NS, the old fixed ~200 polls). Idle: one last spin, then the futex: 0% CPU.
+   While answers wait on the completion ring JS has not drained them, and its next requests
+   usually follow the drain: the gap counts from then, so a long drain (64 msgpack answers,
+   ~100 us) does not put the poller to sleep. One poller per queue waits so, for at most
+   drain_wait_ns (learned the same way, at most SPIN_HARD_NS): a trickle of calls, or an event
+   loop blocked by user code, costs little spinning. */
 #define SPIN_MIN_NS 2000u
 #define SPIN_MAX_NS 100000u
+#define SPIN_HARD_NS 500000u
 #define SPIN_CLOCK_EVERY 32 /* polls between clock reads */
 
 typedef struct tresty_tq {
@@ -36,6 +40,7 @@ typedef struct tresty_tq {
   int responding;   /* respond() calls past the dead check */
   int64_t live;     /* tasks taken and not yet answered */
   int64_t dropped;  /* responses freed because JS had gone */
+  int waiter;       /* 1 while a poller waits out JS's drain (see SPIN_HARD_NS) */
 } tresty_tq;
 
 typedef struct tresty_task {
@@ -153,14 +158,40 @@ static uint64_t now_ns(void) {
   return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static __thread uint32_t spin_ns = SPIN_MIN_NS; /* per poller thread: its own request gaps */
+/* Per poller thread: how long to spin once dry, and how long to wait out JS's drain. */
+static __thread uint32_t spin_ns = SPIN_MIN_NS, drain_wait_ns = SPIN_HARD_NS;
 
-/* A request came gap_ns after this poller ran dry: spin about twice that next time. */
-static void spin_learn(uint64_t gap_ns) {
-  if (gap_ns >= SPIN_MAX_NS) return; /* a long gap: sleeping was right */
-  uint32_t want = (uint32_t)gap_ns * 2;
-  if (want > SPIN_MAX_NS) want = SPIN_MAX_NS;
-  if (want > spin_ns) spin_ns = want;
+/* Something came after seen_ns: budget twice that (below cap), never less than it had. */
+static void grow(uint32_t *budget, uint64_t seen_ns, uint32_t cap) {
+  if (seen_ns < cap && (uint32_t)seen_ns * 2 > *budget) *budget = (uint32_t)seen_ns * 2 < cap ? (uint32_t)seen_ns * 2 : cap;
+}
+static void halve(uint32_t *budget) { *budget = *budget / 2 > SPIN_MIN_NS ? *budget / 2 : SPIN_MIN_NS; }
+
+/* Spin until a request comes (returned), the budget runs out, or the queue closes (*closed).
+   *undrained: it gave up while JS still had answers to drain. */
+static tresty_task *spin(tresty_tq *q, uint64_t start, uint64_t *dry, int *closed, int *undrained) {
+  int zero = 0, waited = 0;
+  int waiter = __atomic_compare_exchange_n(&q->waiter, &zero, 1, 0, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED);
+  tresty_task *t = NULL;
+  for (uint32_t i = 1; !(t = take_task(q)); i++) {
+    if ((*closed = tr_load(q->mem, TR_STATE) != TR_STATE_OPEN && tr_empty(&q->sub))) break;
+    if (i % SPIN_CLOCK_EVERY == 0) {
+      uint64_t now = now_ns();
+      int draining = waiter && !tr_empty(&q->cmp);
+      if (draining && now - start < drain_wait_ns) {
+        *dry = now; /* JS has answers to drain: its next requests come after that */
+        waited = 1;
+      } else if (now - *dry >= spin_ns) {
+        *undrained = draining;
+        break;
+      }
+    }
+    cpu_relax();
+  }
+  if (waiter) __atomic_store_n(&q->waiter, 0, __ATOMIC_SEQ_CST);
+  if (waited && t) grow(&drain_wait_ns, now_ns() - start, SPIN_HARD_NS);
+  else if (waited) halve(&drain_wait_ns); /* JS drained and sent nothing more */
+  return t;
 }
 
 EXPORT void *ngx_http_lua_ffi_task_poll(void *tq) {
@@ -168,27 +199,28 @@ EXPORT void *ngx_http_lua_ffi_task_poll(void *tq) {
   if (!q) return NULL;
   tresty_task *t = take_task(q);
   if (t) return t; /* busy: no clock read */
-  uint64_t dry = now_ns(); /* when the ring was last seen empty */
+  uint64_t dry = now_ns(); /* when the ring was last seen empty (and JS had drained) */
   for (;;) {
-    for (uint32_t i = 1;; i++) {
-      if ((t = take_task(q))) {
-        spin_learn(now_ns() - dry);
-        return t;
-      }
-      if (tr_load(q->mem, TR_STATE) != TR_STATE_OPEN && tr_empty(&q->sub)) return NULL;
-      if (i % SPIN_CLOCK_EVERY == 0 && now_ns() - dry >= spin_ns) break;
-      cpu_relax();
+    int closed = 0, undrained = 0;
+    uint64_t start = dry;
+    if ((t = spin(q, start, &dry, &closed, &undrained))) {
+      grow(&spin_ns, now_ns() - dry, SPIN_MAX_NS);
+      return t;
     }
-    spin_ns = spin_ns / 2 > SPIN_MIN_NS ? spin_ns / 2 : SPIN_MIN_NS; /* spun in vain */
+    if (closed) return NULL;
+    halve(&spin_ns); /* spun in vain */
     /* Eventcount: read the futex word, announce, re-check, then sleep on the old value. */
     uint32_t v = tr_load(q->mem, TR_SUB_FUTEX);
     __atomic_add_fetch(tr_u32(q->mem, TR_SUB_SLEEPERS), 1, __ATOMIC_SEQ_CST);
     if (tr_empty(&q->sub) && tr_load(q->mem, TR_STATE) == TR_STATE_OPEN)
       futex(tr_u32(q->mem, TR_SUB_FUTEX), FUTEX_WAIT_PRIVATE, v);
     __atomic_sub_fetch(tr_u32(q->mem, TR_SUB_SLEEPERS), 1, __ATOMIC_SEQ_CST);
-    /* Woken (or the futex word moved): the gap since dry still teaches the spin length. */
+    /* Woken (or the futex word moved): how soon the request came still teaches both budgets,
+       but one 1 ms later means JS slept, not that it was busy draining. */
     if ((t = take_task(q))) {
-      spin_learn(now_ns() - dry);
+      uint64_t now = now_ns();
+      grow(&spin_ns, now - dry, SPIN_MAX_NS);
+      if (undrained) grow(&drain_wait_ns, now - start, SPIN_HARD_NS / 2);
       return t;
     }
     dry = now_ns();
