@@ -46,4 +46,23 @@ describe('ffi waiting', () => {
     expect(after.doorbells - before.doorbells).toBeLessThan(n / 10);
     expect(after.wakes - before.wakes).toBeLessThan(n / 10);
   });
+
+  it('never loses an answer while switching between looks and doorbells', async () => {
+    // Sequential calls are answered by a look after the tick; bursts make looks miss and fall
+    // back to the doorbell for a while. A call armed the wrong way round would hang here.
+    const p = loadFfi('tresty_test_echo', null, { searchPath, format: 'raw', timeoutMs: 5000 });
+    const req = new Uint8Array(64);
+    const t0 = performance.now();
+    let calls = 0;
+    for (let round = 0; performance.now() - t0 < 1500; round++) {
+      if (round % 50 === 49) {
+        await Promise.all(Array.from({ length: 1 + (round % 7) * 9 }, () => p.call(req)));
+      } else {
+        for (let i = 0; i < 100; i++) await p.call(req);
+      }
+      calls++;
+    }
+    expect(calls).toBeGreaterThan(10);
+    expect(p.inFlight).toBe(0);
+  });
 });

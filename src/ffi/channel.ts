@@ -16,6 +16,8 @@ import { aborted, type Call, type Reader } from './call.js';
 import { Deadlines } from './deadlines.js';
 import { allocBytes } from './formats.js';
 
+const LOOK_BACKOFF = 16;
+
 export class Channel {
   private readonly i32: Int32Array;
   private readonly u64: BigUint64Array;
@@ -31,6 +33,8 @@ export class Channel {
   private queued = 0; // live calls in the backlog
   private live = 0; // calls whose promise is not settled
   private wakeScheduled = false;
+  private lookScheduled = false;
+  private lookSkip = 0; // doorbell rounds left before looking again
   private toWake = 0; // requests published since the wake was scheduled
   private closing = false;
   private idle: (() => void) | undefined;
@@ -62,6 +66,7 @@ export class Channel {
     this.bell = new net.Socket({ fd: doorbellFd, readable: true, writable: false });
     this.bell.on('data', () => {
       this.counters.doorbells++;
+      if (this.lookSkip > 0) this.lookSkip--;
       this.drain();
     });
     this.bell.on('error', () => {}); // only at close; completions are still read by drain()
@@ -143,9 +148,19 @@ export class Channel {
     this.calls[id] = c;
     i32[(off + L.SLOT_ID) >> 2] = id;
     i32[(off + L.SLOT_LEN) >> 2] = len;
-    // The first call in flight arms the doorbell before it can be answered.
-    if (this.freeIds.length === this.calls.length - 1) Atomics.store(i32, L.JS_WAITING >> 2, 1);
+    // Without a look coming, the first call in flight arms the doorbell before it can be answered.
+    const look = this.lookSkip === 0;
+    if (!look && this.freeIds.length === this.calls.length - 1) Atomics.store(i32, L.JS_WAITING >> 2, 1);
     Atomics.store(i32, (off + L.SLOT_SEQ) >> 2, (pos + 1) | 0); // publish
+    if (look) {
+      // One look at the completions after this tick, before the loop may sleep: a quick
+      // runtime has answered by then, so no doorbell (a pipe write, an epoll wake-up and a
+      // read) is needed. drain() then arms the doorbell for whatever is still in flight.
+      if (!this.lookScheduled) {
+        this.lookScheduled = true;
+        setImmediate(this.look);
+      }
+    }
     if (this.onPublish) this.onPublish();
     if (this.wakeScheduled) {
       this.toWake++;
@@ -158,6 +173,15 @@ export class Channel {
     }
     return true;
   }
+
+  private readonly look = (): void => {
+    this.lookScheduled = false;
+    this.drain();
+    // Worth it when it found every answer (1 in flight: no doorbell per call). When answers
+    // trickle in (large payloads, slow runtimes) looks cost a loop turn per answer where one
+    // doorbell takes a batch: back off to doorbells for a while, then try again.
+    if (this.freeIds.length !== this.calls.length) this.lookSkip = LOOK_BACKOFF;
+  };
 
   private readonly wake = (): void => {
     this.wakeScheduled = false;
