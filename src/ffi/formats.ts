@@ -26,9 +26,10 @@ const SLAB = 64 * 1024;
 let slab = new ArrayBuffer(SLAB);
 let slabUsed = 0;
 
-/** n uninitialised bytes; small ones from the current slab. */
+/** n uninitialised bytes (a plain Uint8Array); small ones from the current slab. */
 export function allocBytes(n: number): Uint8Array {
-  if (n > SLAB >> 3) return new Uint8Array(n);
+  // Large: not zero-filled first (new Uint8Array(n) is), since the answer is copied over it.
+  if (n > SLAB >> 3) return new Uint8Array(Buffer.allocUnsafeSlow(n).buffer, 0, n);
   if (slabUsed + n > SLAB) {
     slab = new ArrayBuffer(SLAB);
     slabUsed = 0;
