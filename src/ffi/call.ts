@@ -1,4 +1,5 @@
-// One call's record while it is in flight, and how its answer is turned into a value.
+// One call's record while it is in flight, how its answer is turned into a value, and why a
+// call may be refused before it is made.
 import { TrestyError } from '../errors.js';
 import type { Expiring } from './deadlines.js';
 
@@ -20,4 +21,19 @@ export interface Call extends Expiring {
 
 export function aborted(label: string): TrestyError {
   return new TrestyError('TRESTY_ERR_FFI_ABORTED', `ffi plugin ${label}: call aborted (its request went away)`);
+}
+
+/** Why a call is refused at once (queue full, unloaded, ...), or null when it may go ahead. */
+export function refusal(label: string, closing: boolean, signal: AbortSignal | undefined, bytes: number,
+  inFlight: number, maxQueue: number): TrestyError | null {
+  if (closing) return new TrestyError('TRESTY_ERR_FFI_UNLOADED', `ffi plugin ${label} is unloaded`);
+  if (signal?.aborted) return aborted(label);
+  if (bytes > 0x7fffffff) { // runtimes see the length as a C int
+    return new TrestyError('TRESTY_ERR_FFI_ENCODE', `ffi plugin ${label}: a request of ${bytes} bytes is over 2 GiB`);
+  }
+  if (inFlight >= maxQueue) {
+    return new TrestyError('TRESTY_ERR_FFI_QUEUE_FULL',
+      `ffi plugin ${label}: ${inFlight} calls in flight, max_queue is ${maxQueue}; raise max_queue or shed load`);
+  }
+  return null;
 }

@@ -12,7 +12,7 @@ import net from 'node:net';
 import { TrestyError } from '../errors.js';
 import * as L from '../ring/layout.js';
 import type { HostBindings, Ptr } from './bindings.js';
-import { aborted, type Call, type Reader } from './call.js';
+import { aborted, type Call, type Reader, refusal } from './call.js';
 import { Deadlines } from './deadlines.js';
 import { allocBytes } from './formats.js';
 
@@ -84,15 +84,8 @@ export class Channel {
 
   /** Submit payload; the promise settles with read()'s value (or its throw) or a TrestyError. */
   call(payload: Uint8Array, timeoutMs: number, signal: AbortSignal | undefined, read: Reader): Promise<unknown> {
-    if (this.closing) return Promise.reject(new TrestyError('TRESTY_ERR_FFI_UNLOADED', `ffi plugin ${this.label} is unloaded`));
-    if (signal?.aborted) return Promise.reject(aborted(this.label));
-    if (payload.length > 0x7fffffff) { // runtimes see the length as a C int
-      return Promise.reject(new TrestyError('TRESTY_ERR_FFI_ENCODE', `ffi plugin ${this.label}: a request of ${payload.length} bytes is over 2 GiB`));
-    }
-    if (this.inFlight >= this.maxQueue) {
-      return Promise.reject(new TrestyError('TRESTY_ERR_FFI_QUEUE_FULL',
-        `ffi plugin ${this.label}: ${this.inFlight} calls in flight, max_queue is ${this.maxQueue}; raise max_queue or shed load`));
-    }
+    const no = refusal(this.label, this.closing, signal, payload.length, this.inFlight, this.maxQueue);
+    if (no) return Promise.reject(no);
     return new Promise<unknown>((resolve, reject) => {
       const c: Call = {
         payload: null, read, resolve, reject, signal, onAbort: undefined, live: true, deadline: 0, queue: null,
