@@ -57,4 +57,17 @@ describe('ffi deadlines', () => {
     await sleep(80);
     expect(expired).toEqual([[2, 10], [1, 80]]);
   });
+
+  it('does not expire a timeout longer than a timer can hold (2^31-1 ms)', async () => {
+    const expired: number[] = [];
+    const d = new Deadlines<Expiring & { id: number }>((c) => {
+      c.live = false;
+      expired.push(c.id);
+    });
+    const c = { ...item(), id: 7 };
+    d.add(c, 2 ** 31 + 5);
+    await sleep(30);
+    expect(expired).toEqual([]);
+    settle(c);
+  });
 });

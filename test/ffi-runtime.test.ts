@@ -26,6 +26,7 @@ describe('ffi runtime plugins', () => {
   it('echoes in every format', async () => {
     const s = loadFfi('tresty_test_echo', null, { searchPath });
     expect(await s.call('héllo')).toBe('héllo');
+    expect(await s.call('\uFEFFbom')).toBe('bom'); // a leading BOM is dropped, as TextDecoder does
     const j = loadFfi('tresty_test_echo', null, { searchPath, format: 'json' });
     expect(await j.call({ a: 1, b: ['x', null] })).toEqual({ a: 1, b: ['x', null] });
     const m = loadFfi('tresty_test_echo', null, { searchPath, format: 'msgpack' });

@@ -56,7 +56,8 @@ export class DeadlineQueue<T extends Expiring> {
 
   private arm(ms: number): void {
     // Unref'd: live calls keep the process alive through the doorbell socket, which is ref'd.
-    this.timer = setTimeout(this.fire, Math.max(1, Math.ceil(ms)));
+    // (Node fires a delay over 2^31-1 ms after 1 ms: a longer timeout re-arms on the way.)
+    this.timer = setTimeout(this.fire, Math.min(0x7fffffff, Math.max(1, Math.ceil(ms))));
     this.timer.unref();
   }
 

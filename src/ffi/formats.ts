@@ -17,7 +17,11 @@ export interface Format {
 // Buffer's own utf8Slice (what toString('utf8', s, e) calls after its checks; @types/node omits
 // it) works on any Uint8Array, so heap answers need no Buffer wrapper.
 const bufferSlice = (Buffer.prototype as unknown as { utf8Slice(this: Uint8Array, s: number, e: number): string }).utf8Slice;
-export const utf8Slice = (b: Uint8Array, start: number, end: number): string => bufferSlice.call(b, start, end);
+/** UTF-8 text of b[start, end), without a leading BOM (as TextDecoder('utf-8') decodes). */
+export function utf8Slice(b: Uint8Array, start: number, end: number): string {
+  if (end - start >= 3 && b[start] === 0xef && b[start + 1] === 0xbb && b[start + 2] === 0xbf) start += 3;
+  return bufferSlice.call(b, start, end);
+}
 const copyBytes = Buffer.prototype.copy as (this: Uint8Array, t: Uint8Array, ts: number, s: number, e: number) => number;
 
 // raw answers are plain Uint8Arrays (as documented) carved from shared 64 KB slabs, as
