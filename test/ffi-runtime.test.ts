@@ -62,6 +62,10 @@ describe('ffi runtime plugins', () => {
     const got = await Promise.all(Array.from({ length: n }, (_, i) => p.call({ i, s: 'v'.repeat(i % 300) })));
     got.forEach((g, i) => expect(g).toEqual({ i, s: 'v'.repeat(i % 300) }));
     expect(p.inFlight).toBe(0);
+    // msgpack encodes every call into the same bytes: those waiting in the backlog are copies.
+    const m = loadFfi('tresty_test_echo', 'threads=2', { searchPath, format: 'msgpack' });
+    const back = await Promise.all(Array.from({ length: 3000 }, (_, i) => m.call({ i, s: 'w'.repeat(i % 700) })));
+    back.forEach((g, i) => expect(g).toEqual({ i, s: 'w'.repeat(i % 700) }));
   });
 
   it('rejects rc != 0 with the rc and the runtime message', async () => {

@@ -98,7 +98,8 @@ export class Channel {
       if (this.live++ === 0) this.bell.ref();
       if (this.backlogHead === this.backlog.length && this.trySend(c, payload)) return;
       if (!c.live) return;
-      c.payload = payload;
+      // A copy (Buffer#slice would be a view): the encoder may reuse its bytes for the next call.
+      c.payload = Uint8Array.prototype.slice.call(payload);
       this.backlog.push(c);
       this.queued++;
     });

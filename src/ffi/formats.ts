@@ -1,7 +1,7 @@
 // The four payload formats. A format belongs to the plugin, not to the call site.
 // decode() takes bytes the caller owns; read() takes a range of a larger buffer, usually the
 // ring's shared memory, and must copy whatever it keeps: the slot is reused once read() returns.
-import { Packr } from 'msgpackr';
+import { Packr, RESET_BUFFER_MODE } from 'msgpackr';
 import { TrestyError } from '../errors.js';
 
 export type FormatName = 'raw' | 'string' | 'json' | 'msgpack';
@@ -10,6 +10,8 @@ export interface Format {
   readonly name: FormatName;
   encode(v: unknown): Uint8Array;
   decode(b: Uint8Array): unknown;
+  /** encode(), into bytes valid only until the next encode (the ring copies them at once). */
+  encodeTransient?(v: unknown): Uint8Array;
   /** Decode src[start, end). shared: src is the ring's memory, so nothing may keep a view of it. */
   read(src: Uint8Array, start: number, end: number, shared: boolean): unknown;
 }
@@ -121,6 +123,15 @@ const formats: Record<FormatName, Format> = {
     encode(v) {
       try {
         return packr.pack(v);
+      } catch (e) {
+        throw bad('msgpack', `this value: ${(e as Error).message}`);
+      }
+    },
+    encodeTransient(v) {
+      // RESET: msgpackr writes every call at the same place instead of moving on through its
+      // buffer and allocating a new one every few KB.
+      try {
+        return packr.pack(v, RESET_BUFFER_MODE);
       } catch (e) {
         throw bad('msgpack', `this value: ${(e as Error).message}`);
       }

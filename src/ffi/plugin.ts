@@ -55,7 +55,7 @@ export class Plugin implements FfiPlugin {
   call(req: unknown, opts?: CallOptions): Promise<unknown> {
     let bytes: Uint8Array;
     try {
-      bytes = this.format.encode(req);
+      bytes = this.format.encodeTransient ? this.format.encodeTransient(req) : this.format.encode(req);
     } catch (e) {
       return Promise.reject(e);
     }
