@@ -52,6 +52,18 @@ static char *complete(uint32_t *id, int32_t *rc, uint32_t *len) {
   return out;
 }
 
+/* Wait for a condition the host or a runtime reaches on its own threads, with a deadline long
+   enough for valgrind (which slows threads 20-50x): never a fixed sleep that happens to suffice. */
+#define WAIT_FOR(c) do { \
+    struct timespec t0_, t_; clock_gettime(CLOCK_MONOTONIC, &t0_); \
+    for (;;) { if (c) break; clock_gettime(CLOCK_MONOTONIC, &t_); \
+      CHECK(t_.tv_sec - t0_.tv_sec < 20); usleep(1000); } } while (0)
+
+static int stats_are(void *tq, int64_t want_live, int64_t want_dropped) {
+  int64_t live, dropped;
+  return tresty_tq_stats(tq, &live, &dropped) == 0 && live == want_live && dropped == want_dropped;
+}
+
 static void *start(const char *dir, const char *name, const char *cfg, void **tq, int *fd) {
   char path[4096];
   snprintf(path, sizeof path, "%s/test-runtimes/libtresty_test_%s.so", dir, name);
@@ -84,7 +96,9 @@ int main(int argc, char **argv) {
   int fd;
 
   /* echo: sizes around the inline limit, 0 bytes and 1 MB, several laps of the ring */
-  start(argv[1], "echo", "threads=2", &tq, &fd);
+  void *echo = start(argv[1], "echo", "threads=2", &tq, &fd);
+  int *echo_exited = dlsym(echo, "tresty_test_echo_exited");
+  CHECK(echo_exited);
   static const uint32_t sizes[] = {0, 1, TR_INLINE_MAX, TR_INLINE_MAX + 1, 100 * 1024, 1024 * 1024};
   char *big = malloc(1024 * 1024);
   for (uint32_t i = 0; i < 1024 * 1024; i++) big[i] = (char)(i * 31);
@@ -104,22 +118,20 @@ int main(int argc, char **argv) {
   tresty_tq_wake(tq, INT32_MAX);
   tresty_tq_detach(tq);
   close(fd);
-  usleep(20000);
-  tresty_tq_free(tq); /* the echo pollers have seen NULL and exited */
+  WAIT_FOR(__atomic_load_n(echo_exited, __ATOMIC_SEQ_CST) == 2);
+  tresty_tq_free(tq); /* both echo pollers have seen NULL and left the tq */
 
   /* slow: answers that arrive after detach are freed by the host */
   start(argv[1], "slow", NULL, &tq, &fd);
-  submit(0, "sleep:30", 8);
+  submit(0, "sleep:300", 9); /* long enough to land after detach even under valgrind */
   submit(1, big, 512 * 1024); /* answered at once, never read by us */
   tresty_tq_wake(tq, INT32_MAX);
-  usleep(5000);
+  WAIT_FOR(stats_are(tq, 1, 0) && tr_load(mem, TR_CMP_TAIL) == 1); /* sleep held, the big one answered */
   tr_store(mem, TR_STATE, TR_STATE_CLOSING);
   tresty_tq_wake(tq, INT32_MAX);
   tresty_tq_detach(tq);
   close(fd);
-  usleep(80000);
-  int64_t live, dropped;
-  CHECK(tresty_tq_stats(tq, &live, &dropped) == 0 && live == 0 && dropped == 1);
+  WAIT_FOR(stats_are(tq, 0, 1)); /* the late answer came after detach and the host freed it */
   /* After detach nothing is pushed any more: free what is left on the ring, as channel.ts does. */
   uint32_t pos, len;
   uint8_t *s;
