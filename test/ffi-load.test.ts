@@ -27,6 +27,11 @@ describe('ffi load failures', () => {
     expect(e.message).toContain('ffi_library_path');
   });
 
+  it('names a folder given twice on the search path once', () => {
+    const e = loadError(() => loadFfi('no_such_runtime', null, { searchPath: ['/nowhere/a', '/nowhere/a/', testRuntimes] }));
+    expect(e.message.split('/nowhere/a/libno_such_runtime.so').length - 1).toBe(1);
+  });
+
   it('refuses a library without libffi_init', () => {
     const e = loadError(() => loadFfi('tresty_test_noinit', null, { searchPath }));
     expect(e.code).toBe('TRESTY_ERR_FFI_SYMBOL');

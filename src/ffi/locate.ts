@@ -54,7 +54,8 @@ export function findLibrary(lib: string, searchPath: readonly string[]): string 
     tried.push(p);
   } else {
     const files = lib.endsWith('.so') ? [lib] : [`lib${lib}.so`];
-    for (const dir of searchPath) {
+    // The conf's ffi_library_path often repeats a default folder: try (and name) each once.
+    for (const dir of new Set(searchPath.map((d) => path.resolve(d)))) {
       for (const f of files) {
         const p = path.resolve(dir, f);
         if (existsSync(p)) return p;
