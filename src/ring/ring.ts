@@ -31,24 +31,7 @@ export class Ring {
 
   /** Claim a slot to fill; its byte offset, or -1 when the ring is full. */
   claim(): number {
-    const i32 = this.i32;
-    let pos = Atomics.load(i32, this.tailIdx);
-    for (;;) {
-      const off = this.slotAt(pos);
-      const dif = (Atomics.load(i32, (off + SLOT_SEQ) >> 2) - pos) | 0;
-      if (dif === 0) {
-        const seen = Atomics.compareExchange(i32, this.tailIdx, pos, (pos + 1) | 0);
-        if (seen === pos) {
-          this.pos = pos;
-          return off;
-        }
-        pos = seen;
-      } else if (dif < 0) {
-        return -1;
-      } else {
-        pos = Atomics.load(i32, this.tailIdx);
-      }
-    }
+    return this.advance(this.tailIdx, 0);
   }
 
   /** Make the slot from the last claim() visible to consumers. */
@@ -58,13 +41,21 @@ export class Ring {
 
   /** Take a published slot; its byte offset, or -1 when the ring is empty. */
   take(): number {
+    return this.advance(this.headIdx, 1);
+  }
+
+  /**
+   * Vyukov's step, shared by both ends: the slot at counter `idx` is ready when its sequence is
+   * `pos + lag` (0: free for a producer, 1: published for a consumer); win it by CAS on the counter.
+   */
+  private advance(idx: number, lag: number): number {
     const i32 = this.i32;
-    let pos = Atomics.load(i32, this.headIdx);
+    let pos = Atomics.load(i32, idx);
     for (;;) {
       const off = this.slotAt(pos);
-      const dif = (Atomics.load(i32, (off + SLOT_SEQ) >> 2) - ((pos + 1) | 0)) | 0;
+      const dif = (Atomics.load(i32, (off + SLOT_SEQ) >> 2) - ((pos + lag) | 0)) | 0;
       if (dif === 0) {
-        const seen = Atomics.compareExchange(i32, this.headIdx, pos, (pos + 1) | 0);
+        const seen = Atomics.compareExchange(i32, idx, pos, (pos + 1) | 0);
         if (seen === pos) {
           this.pos = pos;
           return off;
@@ -73,7 +64,7 @@ export class Ring {
       } else if (dif < 0) {
         return -1;
       } else {
-        pos = Atomics.load(i32, this.headIdx);
+        pos = Atomics.load(i32, idx);
       }
     }
   }
