@@ -20,6 +20,7 @@ import { encodeArgs } from './args.js';
 import { UTIL, type NgxUtil } from './util.js';
 import { RE, type NgxRe } from './re.js';
 import type { FfiPlugin, PluginOptions } from '../ffi/index.js';
+import { RequestFfi } from './ffi.js';
 
 const REDIRECT_CODES = new Set([301, 302, 303, 307, 308]);
 const RESOLVED: Promise<true> = Promise.resolve(true);
@@ -55,6 +56,7 @@ export class Ngx {
   #worker: NgxWorker | undefined;
   #timer: TimerApi | undefined;
   #location: NgxLocation | undefined;
+  #ffi: RequestFfi | undefined;
 
   constructor(c: BaseCtx) { this.#c = c; }
 
@@ -231,10 +233,16 @@ export class Ngx {
   load_ffi(lib: string, cfg?: string | null, opts?: PluginOptions): FfiPlugin {
     const ffi = guard(this.#c, MASK.ffi).w.ffi;
     if (ffi === null) throw new TrestyError('TRESTY_ERR_FFI_UNAVAILABLE', 'ngx.load_ffi: the FFI module is not available in this build');
-    return ffi.load(lib, cfg, opts);
+    const p = ffi.load(lib, cfg, opts);
+    const r = this.#c.req;
+    return r ? (this.#ffi ??= new RequestFfi(r)).bind(p) : p;
   }
-  /** The plugins of the conf's ffi_plugin blocks, by name. */
-  get ffi(): Record<string, FfiPlugin> { return guard(this.#c, MASK.ffi).w.ffi?.plugins ?? {}; }
+  /** The plugins of the conf's ffi_plugin blocks, by name; in a request, calls end with it. */
+  get ffi(): Record<string, FfiPlugin> {
+    const plugins = guard(this.#c, MASK.ffi).w.ffi?.plugins ?? {};
+    const r = this.#c.req;
+    return r ? (this.#ffi ??= new RequestFfi(r)).plugins(plugins) : plugins;
+  }
 
   /** True once the response headers are sent (or about to be, after the first output). */
   get headers_sent(): boolean { return guardReq(this.#c, MASK.request).headerSent; }

@@ -1,0 +1,47 @@
+// FFI plugins as a request's handlers see them: every call made while serving a request carries
+// that request's abort signal, so a native call whose client went away is abandoned at once
+// (TRESTY_ERR_FFI_ABORTED) instead of holding the request until it answers; the runtime's late
+// answer is freed by the host.
+
+import type { CallOptions, FfiPlugin } from '../ffi/index.js';
+import type { Req } from '../phases/request.js';
+
+export class RequestFfi {
+  #signal: AbortSignal | undefined;
+  #bound: Record<string, FfiPlugin> | undefined;
+  /** One wrapper per plugin per request: two load_ffi of one library give the same object. */
+  readonly #wrappers = new Map<FfiPlugin, FfiPlugin>();
+
+  constructor(private readonly r: Req) {}
+
+  /** Made on the first call only: most requests never reach native code. */
+  signal(): AbortSignal {
+    if (this.#signal) return this.#signal;
+    const ac = new AbortController();
+    this.r.ex.onAbort(() => ac.abort());
+    return (this.#signal = ac.signal);
+  }
+
+  bind(p: FfiPlugin): FfiPlugin {
+    const known = this.#wrappers.get(p);
+    if (known) return known;
+    const call = (req: unknown, opts?: CallOptions): Promise<unknown> =>
+      p.call(req, opts?.signal ? opts : { ...opts, signal: this.signal() });
+    const bound: FfiPlugin = {
+      get name() { return p.name; },
+      get inFlight() { return p.inFlight; },
+      call,
+      unload: () => p.unload(),
+    };
+    this.#wrappers.set(p, bound);
+    return bound;
+  }
+
+  /** ngx.ffi: the conf's plugins, bound once per request. */
+  plugins(all: Record<string, FfiPlugin>): Record<string, FfiPlugin> {
+    if (this.#bound) return this.#bound;
+    const out: Record<string, FfiPlugin> = {};
+    for (const [name, p] of Object.entries(all)) out[name] = this.bind(p);
+    return (this.#bound = out);
+  }
+}
