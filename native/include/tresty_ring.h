@@ -100,15 +100,17 @@ static inline uint8_t *tr_slot(const tr_ring *r, uint32_t pos) {
   return r->mem + r->slots_off + (size_t)(pos & (r->cap - 1)) * TR_SLOT_SIZE;
 }
 
-/* Claim a slot to fill; returns it (and *pos) or NULL when full. Publish with tr_publish. */
-static inline uint8_t *tr_claim(const tr_ring *r, uint32_t *pos) {
-  uint32_t p = __atomic_load_n(tr_u32(r->mem, r->tail_off), __ATOMIC_RELAXED);
+/* Vyukov's step, shared by both ends (as advance() in src/ring/ring.ts): the slot at the counter
+   at `off` is ready when its sequence is pos + lag (0: free for a producer, 1: published for a
+   consumer); win it by CAS on the counter. Returns the slot (and *pos) or NULL. */
+static inline uint8_t *tr_advance(const tr_ring *r, uint32_t off, uint32_t lag, uint32_t *pos) {
+  uint32_t p = __atomic_load_n(tr_u32(r->mem, off), __ATOMIC_RELAXED);
   for (;;) {
     uint8_t *s = tr_slot(r, p);
     uint32_t seq = __atomic_load_n((uint32_t *)(void *)(s + TR_SLOT_SEQ), __ATOMIC_ACQUIRE);
-    int32_t dif = (int32_t)(seq - p);
+    int32_t dif = (int32_t)(seq - (p + lag));
     if (dif == 0) {
-      if (__atomic_compare_exchange_n(tr_u32(r->mem, r->tail_off), &p, p + 1, 1,
+      if (__atomic_compare_exchange_n(tr_u32(r->mem, off), &p, p + 1, 1,
                                       __ATOMIC_SEQ_CST, __ATOMIC_RELAXED)) {
         *pos = p;
         return s;
@@ -116,9 +118,14 @@ static inline uint8_t *tr_claim(const tr_ring *r, uint32_t *pos) {
     } else if (dif < 0) {
       return NULL;
     } else {
-      p = __atomic_load_n(tr_u32(r->mem, r->tail_off), __ATOMIC_RELAXED);
+      p = __atomic_load_n(tr_u32(r->mem, off), __ATOMIC_RELAXED);
     }
   }
+}
+
+/* Claim a slot to fill; returns it (and *pos) or NULL when full. Publish with tr_publish. */
+static inline uint8_t *tr_claim(const tr_ring *r, uint32_t *pos) {
+  return tr_advance(r, r->tail_off, 0, pos);
 }
 
 static inline void tr_publish(uint8_t *slot, uint32_t pos) {
@@ -127,23 +134,7 @@ static inline void tr_publish(uint8_t *slot, uint32_t pos) {
 
 /* Take a published slot; returns it (and *pos) or NULL when empty. Release with tr_release. */
 static inline uint8_t *tr_take(const tr_ring *r, uint32_t *pos) {
-  uint32_t p = __atomic_load_n(tr_u32(r->mem, r->head_off), __ATOMIC_RELAXED);
-  for (;;) {
-    uint8_t *s = tr_slot(r, p);
-    uint32_t seq = __atomic_load_n((uint32_t *)(void *)(s + TR_SLOT_SEQ), __ATOMIC_ACQUIRE);
-    int32_t dif = (int32_t)(seq - (p + 1));
-    if (dif == 0) {
-      if (__atomic_compare_exchange_n(tr_u32(r->mem, r->head_off), &p, p + 1, 1,
-                                      __ATOMIC_SEQ_CST, __ATOMIC_RELAXED)) {
-        *pos = p;
-        return s;
-      }
-    } else if (dif < 0) {
-      return NULL;
-    } else {
-      p = __atomic_load_n(tr_u32(r->mem, r->head_off), __ATOMIC_RELAXED);
-    }
-  }
+  return tr_advance(r, r->head_off, 1, pos);
 }
 
 static inline void tr_release(const tr_ring *r, uint8_t *slot, uint32_t pos) {
