@@ -155,6 +155,17 @@ void tr_http_req_init(tr_http_req *req);
 int tr_http_parse_head(tr_http_req *req, const char *buf, size_t len, tr_http_header *hdrs,
                        const tr_http_limits *lim);
 
+/*
+ * nginx's normalisation of a path the parser flagged TR_HTTP_F_COMPLEX_URI (req->path): %XX
+ * decoded, "." and ".." segments resolved, repeated slashes merged (merge_slashes, nginx's
+ * default on), the path cut at '#'; an empty path (absolute-form "http://h") becomes "/". `out`
+ * must hold max(len, 1) bytes: the result is never longer. Returns its length (>= 1), or
+ * TR_HTTP_REFUSE where nginx answers 400 "client sent invalid request" (TR_HTTP_BAD_URI): %00,
+ * a bad escape, ".." above the root.
+ */
+#define TR_HTTP_BAD_URI "client sent invalid request"
+int tr_http_normalize_path(const char *path, size_t len, char *out, int merge_slashes);
+
 /* ---- chunked request bodies ---- */
 
 typedef struct tr_http_chunked {
