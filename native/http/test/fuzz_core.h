@@ -6,7 +6,8 @@
  *  - feeding the same bytes in random pieces (and byte by byte, for short inputs) gives the
  *    same result as feeding them whole;
  *  - the decoder never uses more bytes than it has or makes more than it used;
- *  - a normalised path starts with '/' and has no "." or ".." segment or "//" left.
+ *  - a normalised path starts with '/' and has no "." or ".." segment or "//" left, and a
+ *    path not flagged TR_HTTP_F_COMPLEX_URI comes out of the normaliser unchanged.
  * Reads past the input are AddressSanitizer's to catch (every piece is an exact heap copy).
  * Used by fuzz_driver.c (plain C, any compiler with ASan) and fuzz_libfuzzer.c (clang).
  */
@@ -94,7 +95,16 @@ static void fz_check_head(const uint8_t *d, size_t n, const tr_http_limits *lim)
         if (r->version != 9 && (r->version < 1000 || r->version > 1999)) fz_fail("version out of range", d, n);
         if ((r->flags & TR_HTTP_F_CHUNKED) && (r->flags & TR_HTTP_F_CONTENT_LENGTH))
             fz_fail("both chunked and Content-Length", d, n);
-        if (r->flags & TR_HTTP_F_COMPLEX_URI) fz_check_path(d, n, raw + r->path.off, r->path.len);
+        if (r->flags & TR_HTTP_F_COMPLEX_URI) {
+            fz_check_path(d, n, raw + r->path.off, r->path.len);
+        } else if (r->path.len > 0) {
+            /* a path not flagged must need no normalising */
+            char *out = malloc(r->path.len);
+            int k = tr_http_normalize_path(raw + r->path.off, r->path.len, out, 1);
+            if (k != (int)r->path.len || memcmp(out, raw + r->path.off, r->path.len) != 0)
+                fz_fail("a path that needs normalising is not flagged complex", d, n);
+            free(out);
+        }
     } else if (whole.rc != TR_HTTP_AGAIN) {
         fz_fail("unknown return code", d, n);
     }

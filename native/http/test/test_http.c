@@ -68,6 +68,52 @@ static void test_heads(void)
     }
 }
 
+/* ---- options and header ids ---- */
+
+static void test_options(void)
+{
+    tr_http_limits lim;
+    tr_http_limits_default(&lim);
+    lim.max_headers = MAXH;
+    static struct outcome o;
+    const char *raw = "GET / HTTP/1.1\r\nHost: x\r\nX_A: 1\r\nX@B: 2\r\nContent-Length: 0\r\n"
+                      "Connection: close\r\nExpect: 100-continue\r\nUpgrade: h2c\r\nIf-Match: a\r\n\r\n";
+    unsigned all[1] = {(unsigned)strlen(raw)};
+    /* nginx's defaults: both invalid names dropped */
+    feed(raw, all, 1, &lim, &o);
+    CHECK(o.rc > 0 && o.req.nheaders == 6 && (o.req.flags & TR_HTTP_F_IGNORED), "defaults: rc %d, %u headers", o.rc, o.req.nheaders);
+    if (o.rc > 0) {
+        CHECK(o.hdrs[0].id == TR_HTTP_H_HOST && o.hdrs[1].id == TR_HTTP_H_CONTENT_LENGTH
+              && o.hdrs[2].id == TR_HTTP_H_CONNECTION && o.hdrs[3].id == TR_HTTP_H_EXPECT
+              && o.hdrs[4].id == TR_HTTP_H_UPGRADE && o.hdrs[5].id == TR_HTTP_H_UNIQUE,
+              "header ids %u %u %u %u %u %u", o.hdrs[0].id, o.hdrs[1].id, o.hdrs[2].id, o.hdrs[3].id, o.hdrs[4].id, o.hdrs[5].id);
+        CHECK(slice_is(raw, o.hdrs[3].value, "100-continue") && slice_is(raw, o.hdrs[3].name, "Expect"), "expect slices");
+        CHECK((o.req.flags & (TR_HTTP_F_EXPECT_CONTINUE | TR_HTTP_F_UPGRADE | TR_HTTP_F_CONTENT_LENGTH))
+              == (TR_HTTP_F_EXPECT_CONTINUE | TR_HTTP_F_UPGRADE | TR_HTTP_F_CONTENT_LENGTH)
+              && !(o.req.flags & TR_HTTP_F_KEEPALIVE), "flags %#x", o.req.flags);
+    }
+    /* underscores_in_headers on: X_A is a header */
+    lim.underscores_in_headers = 1;
+    feed(raw, all, 1, &lim, &o);
+    CHECK(o.rc > 0 && o.req.nheaders == 7 && slice_is(raw, o.hdrs[1].name, "X_A"), "underscores on: %u headers", o.req.nheaders);
+    /* ignore_invalid_headers off: both kept */
+    lim.underscores_in_headers = 0;
+    lim.ignore_invalid_headers = 0;
+    feed(raw, all, 1, &lim, &o);
+    CHECK(o.rc > 0 && o.req.nheaders == 8 && !(o.req.flags & TR_HTTP_F_IGNORED)
+          && slice_is(raw, o.hdrs[2].name, "X@B") && o.hdrs[2].id == TR_HTTP_H_OTHER,
+          "ignore off: %u headers", o.req.nheaders);
+    /* a refusal names the offending line */
+    const char *dup = "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n";
+    unsigned dl[1] = {(unsigned)strlen(dup)};
+    tr_http_limits_default(&lim);
+    lim.max_headers = MAXH;
+    feed(dup, dl, 1, &lim, &o);
+    CHECK(o.rc == TR_HTTP_REFUSE && o.req.status == 400 && slice_is(dup, o.req.err, "Content-Length: 2")
+          && strcmp(o.req.reason, "client sent duplicate header line") == 0,
+          "duplicate: err %.*s", (int)o.req.err.len, dup + o.req.err.off);
+}
+
 /* ---- chunked bodies ---- */
 
 struct chunk_case {
@@ -294,6 +340,7 @@ int main(void)
 {
     srand(1);
     test_heads();
+    test_options();
     test_chunked();
     test_normalize();
     test_limits();
