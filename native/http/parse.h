@@ -118,7 +118,8 @@ typedef struct tr_http_req {
     tr_http_slice target;       /* the request target as sent */
     tr_http_slice path;         /* origin-form: target before '?'; absolute-form: from the '/'
                                    after the authority (len 0 when there is none: nginx serves
-                                   "/"). With TR_HTTP_F_COMPLEX_URI, tr_http_normalize_path it */
+                                   "/"). With TR_HTTP_F_COMPLEX_URI, pass it through
+                                   tr_http_normalize_path before matching locations */
     tr_http_slice query;        /* after the '?' (with TR_HTTP_F_ARGS) */
     tr_http_slice host;         /* the host nginx uses: from an absolute-form target, else the
                                    Host header; without port or trailing dot, not lower-cased */
