@@ -1,6 +1,6 @@
 // One guard per phase-gated API (STYLE 5): the current context bit against the API's mask.
 
-import type { BaseCtx, Req } from '../phases/request.js';
+import type { BaseCtx, Req } from '../request/req.js';
 import { apiDisabled } from './context.js';
 
 /** Throws `API disabled in the context of ...` unless the context is in `mask`. */

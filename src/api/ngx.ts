@@ -2,12 +2,11 @@
 // prototype methods over the context, with ngx.var, ngx.header, ngx.req... built on first touch.
 
 import { TrestyError } from '../errors.js';
-import { emit, headersOf, queueFlush } from '../phases/output.js';
-import { INTERRUPT } from '../phases/invoke.js';
-import { logReq } from '../phases/report.js';
-import type { BaseCtx, Req } from '../phases/request.js';
-import { NGX_LEVELS } from '../phases/logs.js';
-import { capture, captureMulti, type CaptureOptions, type CaptureResult } from '../phases/subrequest.js';
+import { emit, headersOf, queueFlush } from '../request/output.js';
+import { INTERRUPT } from '../request/interrupt.js';
+import { logReq } from '../request/report.js';
+import type { BaseCtx, Req } from '../request/req.js';
+import { capture, captureMulti, type CaptureOptions, type CaptureResult } from './subrequest.js';
 import { CONSTANTS, type NgxConstants } from './constants.js';
 import { CTX, MASK } from './context.js';
 import { guard, guardReq } from './guard.js';
@@ -21,6 +20,9 @@ import { UTIL, type NgxUtil } from './util.js';
 import { RE, type NgxRe } from './re.js';
 import type { FfiPlugin, PluginOptions } from '../ffi/index.js';
 import { RequestFfi } from './ffi.js';
+
+/** ngx.STDERR (0) .. ngx.DEBUG (8) as error_log levels; STDERR is written as `notice`. */
+const NGX_LEVELS = ['notice', 'emerg', 'alert', 'crit', 'error', 'warn', 'notice', 'info', 'debug'] as const;
 
 const REDIRECT_CODES = new Set([301, 302, 303, 307, 308]);
 const RESOLVED: Promise<true> = Promise.resolve(true);
@@ -259,8 +261,8 @@ Object.assign(Ngx.prototype, CONSTANTS, UTIL, { re: RE });
 /** The ngx object of a context, made on first use. */
 export function ngxOf(c: BaseCtx): Ngx {
   const r = c.req;
-  if (r !== null) return (r.api ??= new Ngx(r));
-  return ((c as { api?: Ngx }).api ??= new Ngx(c));
+  if (r !== null) return (r.api ??= new Ngx(r)) as Ngx;
+  return ((c as { api?: object | null }).api ??= new Ngx(c)) as Ngx;
 }
 
 /** `file:line: ` of the handler line that called ngx.log (only when the line is written). */

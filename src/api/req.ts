@@ -1,10 +1,10 @@
 // ngx.req: the request as handlers read and change it.
 
 import { isTrestyError, TrestyError } from '../errors.js';
-import { logReq } from '../phases/report.js';
-import { INTERRUPT } from '../phases/invoke.js';
-import type { Req } from '../phases/request.js';
-import { parseTarget } from '../phases/uri.js';
+import { logReq } from '../request/report.js';
+import { INTERRUPT } from '../request/interrupt.js';
+import type { Req } from '../request/req.js';
+import { parseTarget } from '../request/uri.js';
 import { decodeArgs, encodeArgs, type Args } from './args.js';
 import { CTX, MASK } from './context.js';
 import { guardReq } from './guard.js';

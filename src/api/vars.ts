@@ -3,7 +3,7 @@
 
 import os from 'node:os';
 import { TrestyError } from '../errors.js';
-import type { Req } from '../phases/request.js';
+import type { Req } from '../request/req.js';
 import { msec, timeIso, timeLocal } from './time.js';
 
 type Getter = (r: Req) => string | undefined;

@@ -2,7 +2,7 @@
 // ngx.arg[2] = eof; it may replace the chunk or set eof to cut the body. Errors are logged only.
 
 import type { LocationConf } from '../config/types.js';
-import { CTX } from '../api/context.js';
+import { CTX } from '../request/context.js';
 import { sideCall } from './invoke.js';
 import type { BodyStep, BuildCtx, PhaseModule } from './phase.js';
 

@@ -2,7 +2,7 @@
 // handed to the client; it may change ngx.status and ngx.header. Errors are logged only.
 
 import type { LocationConf } from '../config/types.js';
-import { CTX } from '../api/context.js';
+import { CTX } from '../request/context.js';
 import { sideCall } from './invoke.js';
 import type { BuildCtx, PhaseModule, SideStep } from './phase.js';
 

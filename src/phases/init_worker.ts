@@ -2,14 +2,15 @@
 // serves; timers started here live for the worker's lifetime. An error is logged, the worker
 // goes on (as OpenResty does).
 
-import { CTX } from '../api/context.js';
+import { CTX } from '../request/context.js';
 import type { MainConf } from '../config/types.js';
-import { call, INTERRUPT, isPromise } from './invoke.js';
+import { INTERRUPT, isPromise } from '../request/interrupt.js';
+import { call } from './invoke.js';
 import type { Loader } from './loader.js';
 import type { PhaseModule } from './phase.js';
-import { handlerFailure } from './report.js';
-import { BareCtx } from './request.js';
-import type { WorkerState } from './worker.js';
+import { handlerFailure } from '../request/report.js';
+import { BareCtx } from '../request/req.js';
+import type { WorkerState } from '../request/worker.js';
 
 export const initWorkerPhase: Omit<PhaseModule<never>, 'build'> & { run(w: WorkerState, loader: Loader, conf: MainConf): Promise<void> } = {
   name: 'init_worker',

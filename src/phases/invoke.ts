@@ -3,18 +3,12 @@
 // promise stays on a synchronous path.
 
 import { ngxOf } from '../api/ngx.js';
-import { CTX } from '../api/context.js';
-import { DECLINED, DONE, EXEC, ERROR, OK } from './codes.js';
+import { CTX } from '../request/context.js';
+import { DECLINED, DONE, EXEC, ERROR, OK } from '../request/codes.js';
 import type { HandlerFn, LoadedHandler } from './loader.js';
-import { handlerFailure, logReq } from './report.js';
-import { NO_EXIT, type BaseCtx, type Req } from './request.js';
-
-/** Thrown by ngx.exit / ngx.exec / ngx.redirect to leave the handler at once; never an Error. */
-export const INTERRUPT: unique symbol = Symbol('tresty.interrupt');
-
-export function isPromise(v: unknown): v is Promise<unknown> {
-  return v instanceof Promise || (typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function');
-}
+import { handlerFailure, logReq } from '../request/report.js';
+import { INTERRUPT, isPromise } from '../request/interrupt.js';
+import { NO_EXIT, type BaseCtx, type Req } from '../request/req.js';
 
 /** Calls the handler in context `bit`; returns its value or promise, throws what it throws. */
 export function call(c: BaseCtx, h: LoadedHandler, bit: number): unknown {

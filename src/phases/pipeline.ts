@@ -8,24 +8,15 @@ import { bodyFilterPhase } from './body_filter.js';
 import { contentPhase } from './content.js';
 import { headerFilterPhase } from './header_filter.js';
 import { logPhase } from './log.js';
-import type { BodyStep, BuildCtx, PhaseModule, SideStep, Step } from './phase.js';
+import type { LocPipeline } from '../request/pipe.js';
+import type { BuildCtx, PhaseModule, Step } from './phase.js';
 import { rewritePhase } from './rewrite.js';
 import { buildOps, setPhase } from './set.js';
 
-export type { Step } from './phase.js';
+export type { LocPipeline, Step };
 
 /** Request phases in order. access is skipped in subrequests, as nginx does. */
 const REQUEST_PHASES: ReadonlyArray<PhaseModule<Step>> = [setPhase, rewritePhase, accessPhase, contentPhase];
-
-export interface LocPipeline {
-  readonly loc: LocationConf;
-  readonly steps: readonly Step[];
-  /** The same without the access step (subrequests). */
-  readonly subSteps: readonly Step[];
-  readonly headerFilter: SideStep | null;
-  readonly bodyFilter: BodyStep | null;
-  readonly log: SideStep | null;
-}
 
 export async function buildLocation(loc: LocationConf, b: BuildCtx): Promise<LocPipeline> {
   const steps: Step[] = [];

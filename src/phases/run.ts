@@ -3,12 +3,12 @@
 // stays synchronous as long as no step returns a promise.
 
 import { findLocation, findNamedLocation } from '../http/locations.js';
-import { CTX } from '../api/context.js';
-import { DECLINED, DONE, ERROR, EXEC, OK } from './codes.js';
-import { queueFlush, special } from './output.js';
-import { logReq } from './report.js';
-import { NO_EXIT, type Req } from './request.js';
-import { parseTarget } from './uri.js';
+import { CTX } from '../request/context.js';
+import { DECLINED, DONE, ERROR, EXEC, OK } from '../request/codes.js';
+import { queueFlush, special } from '../request/output.js';
+import { logReq } from '../request/report.js';
+import { NO_EXIT, type Req } from '../request/req.js';
+import { parseTarget } from '../request/uri.js';
 
 /** nginx's limit on internal redirects and location re-finds per request. */
 const MAX_CYCLES = 10;

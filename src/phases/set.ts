@@ -3,14 +3,15 @@
 // level after (nginx's server rewrite and rewrite phases).
 
 import type { LocationConf, RewriteOp } from '../config/types.js';
-import { CTX } from '../api/context.js';
-import { DONE, ERROR, OK } from './codes.js';
-import { call, INTERRUPT, isPromise } from './invoke.js';
+import { CTX } from '../request/context.js';
+import { DONE, ERROR, OK } from '../request/codes.js';
+import { INTERRUPT, isPromise } from '../request/interrupt.js';
+import { call } from './invoke.js';
 import type { LoadedHandler } from './loader.js';
-import { emit, headersOf } from './output.js';
+import { emit, headersOf } from '../request/output.js';
 import type { BuildCtx, PhaseModule, Step } from './phase.js';
-import { handlerFailure, logReq } from './report.js';
-import type { Req } from './request.js';
+import { handlerFailure, logReq } from '../request/report.js';
+import type { Req } from '../request/req.js';
 import { compileTemplate, type Template } from './template.js';
 
 export const setPhase: PhaseModule<Step> = {

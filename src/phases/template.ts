@@ -2,7 +2,7 @@
 // function of the request.
 
 import { getVar } from '../api/vars.js';
-import type { Req } from './request.js';
+import type { Req } from '../request/req.js';
 
 export type Template = (r: Req) => string;
 

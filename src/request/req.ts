@@ -3,10 +3,9 @@
 
 import type { LocationConf, ServerConf } from '../config/types.js';
 import type { HttpExchange } from '../http/types.js';
-import type { HeaderStore } from '../api/headers.js';
-import type { Ngx } from '../api/ngx.js';
+import type { HeaderStore } from './headers.js';
+import type { LocPipeline } from './pipe.js';
 import type { WorkerState } from './worker.js';
-import type { LocPipeline } from './pipeline.js';
 
 /** What every API context has: a request, a timer, init or init_worker. */
 export interface BaseCtx {
@@ -21,7 +20,8 @@ export interface BaseCtx {
 export class BareCtx implements BaseCtx {
   ctx: Record<string, unknown> | undefined = undefined;
   readonly req = null;
-  api: Ngx | null = null;
+  /** The context's ngx object, made by the API layer on first use. */
+  api: object | null = null;
   constructor(public phase: number, readonly w: WorkerState) {}
 }
 
@@ -64,7 +64,8 @@ export class Req implements BaseCtx {
   body: Buffer | null | undefined = undefined;
   /** ngx.arg for set_by_js and body_filter_by_js (1-based as in Lua). */
   arg: unknown[] | null = null;
-  api: Ngx | null = null;
+  /** The request's ngx object, made by the API layer on first use. */
+  api: object | null = null;
   finished = false;
   readonly startMs: number;
   /** Connection-like serial number for error log lines (`*N`). */

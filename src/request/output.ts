@@ -4,8 +4,8 @@
 
 import { STATUS_CODES } from 'node:http';
 import { StringDecoder } from 'node:string_decoder';
-import { HeaderStore } from '../api/headers.js';
-import type { Req } from './request.js';
+import { HeaderStore } from './headers.js';
+import type { Req } from './req.js';
 
 /** Above this many buffered bytes, output is pushed without waiting for the handler to end. */
 const AUTO_FLUSH = 64 * 1024;

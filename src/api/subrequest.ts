@@ -4,10 +4,9 @@
 
 import type { HttpExchange } from '../http/types.js';
 import { TrestyError } from '../errors.js';
-import { encodeArgs } from '../api/args.js';
-import { Req } from './request.js';
-import { start } from './run.js';
-import { parseTarget } from './uri.js';
+import { Req } from '../request/req.js';
+import { parseTarget } from '../request/uri.js';
+import { encodeArgs } from './args.js';
 
 export interface CaptureOptions {
   method?: string;
@@ -134,7 +133,7 @@ export function capture(parent: Req, uri: string, opts: CaptureOptions = {}): Pr
       const v = (sub.vars ??= Object.create(null) as Record<string, string>);
       for (const [k, x] of Object.entries(opts.vars)) v[k] = x === undefined || x === null ? '' : String(x);
     }
-    start(sub);
+    parent.w.run(sub);
   });
 }
 
