@@ -23,6 +23,7 @@ export const MASK = {
   worker: REQUEST | C.init_worker | C.timer,
   arg: C.set | C.body_filter,
   ffi: REQUEST | C.init_worker | C.timer,
+  thread: C.rewrite | C.access | C.content | C.timer,
   all: REQUEST | C.init | C.init_worker | C.timer,
 } as const;
 
@@ -48,6 +49,7 @@ export const API_CONTEXTS: Readonly<Record<string, number>> = {
   'ngx.req.get_body_data': MASK.bodyData, 'ngx.req.get_body_file': MASK.bodyData, 'ngx.req.get_post_args': MASK.postArgs,
   'ngx.location.capture': MASK.output, 'ngx.location.capture_multi': MASK.output,
   'ngx.worker.id': MASK.worker, 'ngx.worker.count': MASK.worker, 'ngx.worker.pid': MASK.worker, 'ngx.worker.exiting': MASK.worker,
+  'ngx.thread.spawn': MASK.thread, 'ngx.thread.wait': MASK.thread, 'ngx.thread.kill': MASK.thread,
   'ngx.timer.at': MASK.timer, 'ngx.timer.every': MASK.timer, 'ngx.timer.running_count': MASK.timer, 'ngx.timer.pending_count': MASK.timer,
   'ngx.now': MASK.time, 'ngx.time': MASK.time, 'ngx.today': MASK.time, 'ngx.update_time': MASK.time,
   'ngx.localtime': MASK.time, 'ngx.utctime': MASK.time,

@@ -1,4 +1,4 @@
-// Response headers: case-insensitive names, multi-value arrays, null/undefined clears,
+// ngx.header over the request's header store (src/request/headers.ts): case-insensitive names,
 // `_` read as `-` (ngx.header.content_type) as OpenResty does by default.
 
 import { HeaderStore, type HeaderValue } from '../request/headers.js';
@@ -24,7 +24,7 @@ export function headerProxy(store: () => HeaderStore | null, check: (write: bool
       return true;
     },
     deleteProperty(_t, prop) {
-      if (typeof prop === 'string' && check(true)) write().delete(headerName(prop));
+      if (typeof prop === 'string' && check(true)) write().set(headerName(prop), null);
       return true;
     },
     has(_t, prop) {

@@ -42,6 +42,8 @@ function newWorkerState(conf: MainConf, id: number, count: number, freshImports 
   };
   timers.w = w;
   timers.ngxOf = ngxOf;
+  timers.maxPending = conf.http?.maxPendingTimers ?? timers.maxPending;
+  timers.maxRunning = conf.http?.maxRunningTimers ?? timers.maxRunning;
   return w;
 }
 
@@ -71,8 +73,12 @@ async function wireFfi(w: WorkerState, conf: MainConf): Promise<FfiModule | null
       throw atPlugin(e, p);
     }
   }
+  // ngx.load_ffi searches ffi_library_path first, as ffi_plugin blocks do.
+  const { defaultSearchPath } = await import('../ffi/locate.js');
   const hooks: FfiHooks = {
-    load: (lib, cfg, opts) => mod.loadFfi(lib, cfg ?? null, opts ?? {}),
+    load: (lib, cfg, opts) => mod.loadFfi(lib, cfg ?? null, {
+      ...opts, searchPath: [...conf.ffiLibraryPath, ...(opts?.searchPath ?? defaultSearchPath())],
+    }),
     plugins,
   };
   w.ffi = hooks;

@@ -10,7 +10,7 @@ import { call } from './invoke.js';
 import type { Loader } from './loader.js';
 import type { PhaseModule } from './phase.js';
 import { handlerFailure } from '../request/report.js';
-import { BareCtx } from '../request/req.js';
+import { Call } from '../request/call.js';
 import type { WorkerState } from '../request/worker.js';
 
 export const initPhase: Omit<PhaseModule<never>, 'build'> & { run(w: WorkerState, loader: Loader, conf: MainConf): Promise<void> } = {
@@ -21,7 +21,7 @@ export const initPhase: Omit<PhaseModule<never>, 'build'> & { run(w: WorkerState
     if (!spec) return;
     const h = await loader.load(spec);
     try {
-      const v = call(new BareCtx(CTX.init, w), h, CTX.init);
+      const v = call(new Call(CTX.init, w, null, h.label), h);
       if (isPromise(v)) await v;
     } catch (e) {
       if (e === INTERRUPT) return;

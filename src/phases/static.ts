@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { LocationConf } from '../config/types.js';
 import { DONE, EXEC, OK } from '../request/codes.js';
 import { mimeType } from './mime.js';
-import { emit, headersOf, queueFlush } from '../request/output.js';
+import { absoluteUrl, emit, headersOf, queueFlush } from '../request/output.js';
 import type { Step } from './phase.js';
 import { logReq } from '../request/report.js';
 import type { Req } from '../request/req.js';
@@ -37,7 +37,7 @@ async function serve(r: Req, root: string, loc: LocationConf, typeOf: (file: str
     return openFailed(r, file, e);
   }
   if (st.isDirectory()) {
-    headersOf(r).set('Location', `${r.uri}/${r.args ? `?${r.args}` : ''}`);
+    headersOf(r).set('Location', absoluteUrl(r, `${r.uri}/${r.args ? `?${r.args}` : ''}`));
     return 301;
   }
   const h = headersOf(r);

@@ -2,6 +2,7 @@
 // many concurrent requests. The instance holds only the list; everything about one request
 // lives in that request's execute() call, so requests never see each other's state.
 
+import { currentNgx, holdRequest } from '../api/ngx.js';
 import { TrestyError } from '../errors.js';
 import { Request } from './request.js';
 import { complete, defaultResponse, ownerOf, remember, send } from './response.js';
@@ -24,10 +25,22 @@ export class Rack {
   }
 
   /**
-   * Runs the middlewares for the request of `ngx` and resolves to the response. `ngx` is an
-   * argument, not a global: tresty gives each request its own, and one rack serves them all.
+   * Runs the middlewares for the request of `ngx` and resolves to the response. One rack serves
+   * many requests: `ngx` says which. Without it, the request is the one whose handler is running
+   * now, as in the seed's `r:respond(r:execute())`; that needs the call before the handler's
+   * first `await` (JavaScript has no coroutine to find it from later).
    */
-  async execute(ngx: RackNgx): Promise<RackResponse> {
+  execute(ngx?: RackNgx): Promise<RackResponse> {
+    const owner = ngx ?? currentNgx() ?? undefined;
+    if (owner === undefined) {
+      return Promise.reject(new TrestyError('TRESTY_ERR_API_ARGS',
+        'rack.execute: no request is running here; call it before the handler\'s first await, or pass the handler\'s ngx: r.execute(ngx)'));
+    }
+    // A handler that does not await execute() still keeps its request open until it is done.
+    return holdRequest(owner, this.#run(owner));
+  }
+
+  async #run(ngx: RackNgx): Promise<RackResponse> {
     const stack = this.#stack.slice(); // a use() during a request does not change it
     const req = new Request(ngx);
     const run = async (i: number): Promise<RackResponse> => {
@@ -41,9 +54,13 @@ export class Rack {
     return res;
   }
 
-  /** Sends a response from execute(); `ngx` only for a response made some other way. */
+  /**
+   * Sends a response from execute(); `ngx` only for a response made some other way. The request
+   * stays open until the whole body is sent, even when the handler does not await this.
+   */
   respond(res: RackResponse, ngx?: RackNgx): Promise<void> {
-    return send(ownerOf(res, ngx), res);
+    const owner = ownerOf(res, ngx);
+    return holdRequest(owner, send(owner, res));
   }
 
   /** `(ngx) => respond(await execute(ngx))`: a content_by_js_file module's default export. */

@@ -6,6 +6,8 @@ export type HeaderValue = string | string[];
 export class HeaderStore {
   /** lower-cased name -> [name as first given, value] */
   private readonly m = new Map<string, [string, HeaderValue]>();
+  /** Content-Length was cleared by a handler or filter: the response goes without one. */
+  lengthCleared = false;
 
   get(name: string): HeaderValue | undefined {
     return this.m.get(name.toLowerCase())?.[1];
@@ -20,9 +22,11 @@ export class HeaderStore {
     const key = name.toLowerCase();
     if (value === undefined || value === null || (Array.isArray(value) && value.length === 0)) {
       this.m.delete(key);
+      if (key === 'content-length') this.lengthCleared = true;
       return;
     }
     const v: HeaderValue = Array.isArray(value) ? value.map(String) : String(value);
+    if (key === 'content-length') this.lengthCleared = false;
     const known = this.m.get(key);
     this.m.set(key, [known ? known[0] : name, v]);
   }

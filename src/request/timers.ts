@@ -1,11 +1,11 @@
 // The worker's timers: callbacks run later, detached from the request that made them, in their
-// own `ngx.timer` context. On worker shutdown pending timers run at once with premature = true.
-// ngx.timer (src/api/timer.ts) is the API over this set.
+// own `ngx.timer` context. At most js_max_pending_timers wait and js_max_running_timers run at
+// once (OpenResty's defaults 1024 and 256). On worker shutdown pending timers run at once with
+// premature = true. ngx.timer (src/api/timer.ts) is the API over this set.
 
-import { TrestyError } from '../errors.js';
+import { Call, ENDED, setActiveTimer } from './call.js';
 import { CTX } from './context.js';
 import { INTERRUPT, isPromise } from './interrupt.js';
-import { BareCtx, type BaseCtx } from './req.js';
 import type { WorkerState } from './worker.js';
 
 /** `this` in a callback is the timer's own ngx object. */
@@ -24,44 +24,66 @@ export class TimerSet {
   private readonly inflight = new Set<Promise<void>>();
   w!: WorkerState;
   /** The ngx object factory, given by the worker set-up (the API sits above this layer). */
-  ngxOf!: (c: BaseCtx) => unknown;
+  ngxOf!: (c: Call) => unknown;
+  maxPending = 1024;
+  maxRunning = 256;
 
   get pendingCount(): number { return this.pending.size; }
 
-  add(delay: number, cb: TimerCallback, args: unknown[], every: boolean): boolean {
-    if (typeof delay !== 'number' || !(delay >= 0)) throw new TrestyError('TRESTY_ERR_API_ARGS', 'ngx.timer: delay must be a number >= 0');
-    if (typeof cb !== 'function') throw new TrestyError('TRESTY_ERR_API_ARGS', 'ngx.timer: callback must be a function');
-    if (every && delay <= 0) throw new TrestyError('TRESTY_ERR_API_ARGS', 'ngx.timer.every: delay must be > 0');
-    if (this.w.exiting) return false;
+  /** Schedules `cb`; the arguments are checked by the API. Returns null, or why it was refused. */
+  add(delay: number, cb: TimerCallback, args: unknown[], every: boolean): string | null {
+    if (this.w.exiting) return 'process exiting';
+    if (this.pending.size >= this.maxPending) return 'too many pending timers';
     const t: Timer = { cb, args, every, handle: null };
-    const ms = delay * 1000;
+    const ms = Math.max(0, delay * 1000);
     t.handle = every ? setInterval(() => this.fire(t, false), ms) : setTimeout(() => this.fire(t, false), ms);
     t.handle.unref();
     this.pending.add(t);
-    return true;
+    return null;
   }
 
   private fire(t: Timer, premature: boolean): void {
     if (!t.every || premature) this.pending.delete(t);
-    const ctx = new BareCtx(CTX.timer, this.w);
-    this.running++;
-    const done = (): void => { this.running--; };
-    let v: unknown;
-    try {
-      v = t.cb.call(this.ngxOf(ctx), premature, ...t.args);
-    } catch (e) {
-      this.failed(e);
-      done();
+    if (this.running >= this.maxRunning) {
+      this.w.errorLog.log('alert', `${this.maxRunning} js_max_running_timers are not enough`);
       return;
     }
-    if (!isPromise(v)) { done(); return; }
-    const p: Promise<void> = v.then(() => undefined, (e: unknown) => this.failed(e))
-      .finally(() => { done(); this.inflight.delete(p); });
-    this.inflight.add(p);
+    const c = new Call(CTX.timer, this.w, null);
+    this.running++;
+    const done = (): void => { c.end(); this.running--; };
+    let v: unknown;
+    const prev = setActiveTimer(c);
+    try {
+      v = t.cb.call(this.ngxOf(c), premature, ...t.args);
+    } catch (e) {
+      this.failed(c, e);
+      v = undefined;
+    } finally {
+      setActiveTimer(prev);
+    }
+    // The callback's light threads keep it running (and counted) until they end or it exits.
+    const threads = (): Promise<void> | void => {
+      if (c.state === ENDED) return;
+      const idle = c.whenIdle();
+      if (idle === null) return;
+      return new Promise<void>((resolve) => { c.wake = resolve; idle.then(resolve); });
+    };
+    if (!isPromise(v)) {
+      const w = threads();
+      if (w === undefined) { done(); return; }
+      this.track(w.then(done));
+      return;
+    }
+    this.track(v.then(() => threads(), (e: unknown) => this.failed(c, e)).finally(done));
   }
 
-  private failed(e: unknown): void {
-    if (e === INTERRUPT) return;
+  private track(p: Promise<void>): void {
+    this.inflight.add(p);
+    void p.finally(() => this.inflight.delete(p));
+  }
+
+  private failed(c: Call, e: unknown): void {
+    if (e === INTERRUPT || c.state !== 0) return;
     this.w.errorLog.log('error', `timer callback failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
   }
 
