@@ -71,9 +71,9 @@ if (opt('child')) {
   for (const name of Object.keys(PATHS)) {
     const a = [], b = [], ratio = [];
     for (let i = 0; i < rounds; i++) {
-      const [x, y] = i % 2 === 0 ? [run(A, name), run(B, name)] : [0, 0].map((_, j) => (j === 0 ? NaN : NaN));
-      let ua = x, ub = y;
-      if (i % 2 !== 0) { ub = run(B, name); ua = run(A, name); }
+      // Alternate which build goes first, so drift in the machine's load falls on both.
+      let ua, ub;
+      if (i % 2 === 0) { ua = run(A, name); ub = run(B, name); } else { ub = run(B, name); ua = run(A, name); }
       a.push(ua); b.push(ub); ratio.push(ub / ua);
     }
     rows.push({ path: `/${name}`, 'a µs/req': median(a).toFixed(2), 'b µs/req': median(b).toFixed(2), 'b / a (median)': median(ratio).toFixed(3), 'min..max': `${Math.min(...ratio).toFixed(2)}..${Math.max(...ratio).toFixed(2)}` });
