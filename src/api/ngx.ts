@@ -347,6 +347,17 @@ function leave(c: Call): never {
 
 Object.assign(Ngx.prototype, CONSTANTS, UTIL, { re: RE });
 
+/**
+ * What tresty/rack finds the running request with. Keyed by global symbols, not imports, so a
+ * copy of tresty/rack from another install (an app's node_modules) works with this server.
+ */
+const RACK_HOLD = Symbol.for('tresty.holdRequest');
+const RACK_CURRENT = Symbol.for('tresty.currentNgx');
+Object.defineProperty(Ngx.prototype, RACK_HOLD, {
+  value<T>(this: Ngx, p: Promise<T>): Promise<T> { return holdRequest(this, p); },
+});
+(globalThis as Record<symbol, unknown>)[RACK_CURRENT] = (): Ngx | null => currentNgx();
+
 /** The ngx object of a handler run, made on first use. */
 export function ngxOf(c: Call): Ngx {
   return (c.api ??= new Ngx(c)) as Ngx;

@@ -2,7 +2,6 @@
 // many concurrent requests. The instance holds only the list; everything about one request
 // lives in that request's execute() call, so requests never see each other's state.
 
-import { currentNgx, holdRequest } from '../api/ngx.js';
 import { TrestyError } from '../errors.js';
 import { Request } from './request.js';
 import { complete, defaultResponse, ownerOf, remember, send } from './response.js';
@@ -67,6 +66,23 @@ export class Rack {
   handler(): (ngx: RackNgx) => Promise<void> {
     return async (ngx) => this.respond(await this.execute(ngx), ngx);
   }
+}
+
+// The server's hooks, found through global symbols (src/api/ngx.ts) so that a copy of rack from
+// another install works with the running tresty.
+const CURRENT = Symbol.for('tresty.currentNgx');
+const HOLD = Symbol.for('tresty.holdRequest');
+
+/** The ngx of the handler whose synchronous part runs now, if the server can tell. */
+function currentNgx(): RackNgx | null {
+  const f = (globalThis as Record<symbol, unknown>)[CURRENT];
+  return typeof f === 'function' ? (f() as RackNgx | null) : null;
+}
+
+/** Keeps the request of `ngx` open until `p` settles (see holdRequest in src/api/ngx.ts). */
+function holdRequest<T>(ngx: RackNgx, p: Promise<T>): Promise<T> {
+  const h = (ngx as unknown as Record<symbol, unknown>)[HOLD];
+  return typeof h === 'function' ? (h as (q: Promise<T>) => Promise<T>).call(ngx, p) : p;
 }
 
 function describe(e: Entry, i: number): string {
