@@ -4,8 +4,7 @@
 // skips with the reason.
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { type Case, phaseSuite, runCase, type Suite } from './phases-harness.js';
-import { nginxMissing, type NginxProcess, startNginx } from './nginx.js';
-import { freePort } from './server.js';
+import { type Nginx, nginxMissing, startNginx } from './nginx.js';
 
 export interface CompatSuite extends Suite {
   /** http-level directives of the Lua form (instead of `http`). */
@@ -14,33 +13,13 @@ export interface CompatSuite extends Suite {
   luaServer?: string;
 }
 
-function luaConf(port: number, suite: CompatSuite, cases: readonly Case[]): string {
-  return `load_module __MODULES__/ndk_http_module.so;
-load_module __MODULES__/ngx_http_lua_module.so;
-worker_processes 1;
-daemon off;
-master_process on;
-pid __PREFIX__/nginx.pid;
-error_log __PREFIX__/logs/error.log info;
-events {}
-http {
-  access_log off;
-  default_type text/plain;
-  client_body_temp_path __PREFIX__/client_body;
-  proxy_temp_path __PREFIX__/proxy;
-  fastcgi_temp_path __PREFIX__/fastcgi;
-  uwsgi_temp_path __PREFIX__/uwsgi;
-  scgi_temp_path __PREFIX__/scgi;
-  ${suite.luaHttp ?? ''}
-  server {
-    listen 127.0.0.1:${port} default_server;
-    server_name localhost;
+/** The server block of the Lua form: the cases' locations under a root in nginx's prefix. */
+function luaServer(suite: CompatSuite, cases: readonly Case[]): string {
+  return `server_name localhost;
+    default_type text/plain;
     root __PREFIX__/html;
     ${suite.luaServer ?? ''}
-${cases.map((c) => c.lua).join('\n')}
-  }
-}
-`;
+${cases.map((c) => c.lua).join('\n')}`;
 }
 
 export function compatSuite(title: string, suite: CompatSuite, cases: readonly Case[]): void {
@@ -49,15 +28,11 @@ export function compatSuite(title: string, suite: CompatSuite, cases: readonly C
   if (lua.length === 0) return;
   const missing = nginxMissing();
   describe.skipIf(missing !== null)(`${title}: the Lua form on nginx + lua-nginx-module${missing ? ` (skipped: ${missing})` : ''}`, () => {
-    let n: NginxProcess;
-    let port: number;
-    beforeAll(async () => {
-      port = await freePort();
-      n = await startNginx(luaConf(port, suite, lua), port, suite.files);
-    });
+    let n: Nginx;
+    beforeAll(async () => { n = await startNginx(luaServer(suite, lua), suite.luaHttp ?? '', suite.files); });
     afterAll(async () => { await n?.stop(); });
     for (const c of lua) {
-      it(c.name, () => runCase(port, () => n.errorLog(), {
+      it(c.name, () => runCase(n.port, () => n.errorLog(), {
         ...c, requests: c.luaRequests ?? c.requests, errorLog: c.luaErrorLog ?? c.errorLog,
       }));
     }

@@ -1,15 +1,15 @@
-// Real nginx + lua-nginx-module for tests that check tresty's expectations against OpenResty's
-// behaviour: the Lua form of a case runs there with the same expected answers. Started in a
-// temp prefix on a free port, in the foreground (daemon off), killed at the end.
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+// Real nginx + lua-nginx-module for tests that compare tresty with what nginx answers: one
+// process (daemon off, master_process off) in a temp prefix on a free port.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort } from './server.js';
 
 const MODULE_DIRS = ['/usr/lib/nginx/modules', '/usr/share/nginx/modules', '/usr/lib64/nginx/modules'];
 
-function modules(): string | undefined {
+function moduleDir(): string | undefined {
   return MODULE_DIRS.find((d) => fs.existsSync(path.join(d, 'ngx_http_lua_module.so')) && fs.existsSync(path.join(d, 'ndk_http_module.so')));
 }
 
@@ -18,59 +18,81 @@ export function nginxMissing(): string | null {
   if (spawnSync('sh', ['-c', 'command -v nginx'], { stdio: 'ignore' }).status !== 0) {
     return 'nginx is not installed (Debian: apt-get install nginx libnginx-mod-http-lua)';
   }
-  if (!modules()) return `lua-nginx-module is not installed in ${MODULE_DIRS.join(' or ')} (Debian: apt-get install libnginx-mod-http-lua)`;
+  if (!moduleDir()) return `lua-nginx-module is not in ${MODULE_DIRS.join(' or ')} (Debian: apt-get install libnginx-mod-http-lua)`;
   return null;
 }
 
-export interface NginxProcess {
-  readonly prefix: string;
+export interface Nginx {
+  port: number;
+  prefix: string;
+  /** error.log text written since start. */
   errorLog(): string;
   stop(): Promise<void>;
 }
 
-function connectable(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect(port, '127.0.0.1');
-    s.once('connect', () => { s.destroy(); resolve(true); });
-    s.once('error', () => resolve(false));
-  });
-}
-
-/** Starts nginx with `conf` (a whole nginx.conf; `__PREFIX__` and `__MODULES__` are filled in). */
-export async function startNginx(conf: string, port: number, files: Record<string, string> = {}): Promise<NginxProcess> {
+/**
+ * Starts nginx with `server` as the body of its one server block (listen is added) and `http`
+ * at the http level; `files` (paths relative to the prefix) are written first, and `__PREFIX__`
+ * in `server` and `http` is the prefix.
+ */
+export async function startNginx(server: string, http = '', files: Record<string, string> = {}): Promise<Nginx> {
   const prefix = fs.mkdtempSync(path.join(os.tmpdir(), 'tresty-nginx-'));
-  // nginx's workers run as an unprivileged user when started as root: they must read the files.
-  fs.chmodSync(prefix, 0o755);
-  fs.mkdirSync(path.join(prefix, 'logs'));
   for (const [rel, text] of Object.entries(files)) {
     const p = path.join(prefix, rel);
-    fs.mkdirSync(path.dirname(p), { recursive: true, mode: 0o755 });
-    fs.writeFileSync(p, text, { mode: 0o644 });
+    fs.mkdirSync(path.dirname(p), { recursive: true });
+    fs.writeFileSync(p, text);
   }
-  const file = path.join(prefix, 'nginx.conf');
-  fs.writeFileSync(file, conf.replace(/__PREFIX__/g, prefix).replace(/__MODULES__/g, modules() ?? ''));
-  const log = path.join(prefix, 'logs', 'error.log');
-  const child: ChildProcess = spawn('nginx', ['-p', `${prefix}/`, '-c', file, '-e', log], { stdio: ['ignore', 'ignore', 'pipe'] });
+  server = server.replace(/__PREFIX__/g, prefix);
+  http = http.replace(/__PREFIX__/g, prefix);
+  const port = await freePort();
+  const mods = moduleDir();
+  const conf = `load_module ${mods}/ndk_http_module.so;
+load_module ${mods}/ngx_http_lua_module.so;
+daemon off;
+master_process off;
+worker_processes 1;
+pid ${prefix}/nginx.pid;
+error_log ${prefix}/error.log info;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path ${prefix}/body;
+  proxy_temp_path ${prefix}/proxy;
+  fastcgi_temp_path ${prefix}/fastcgi;
+  uwsgi_temp_path ${prefix}/uwsgi;
+  scgi_temp_path ${prefix}/scgi;
+  ${http}
+  server {
+    listen 127.0.0.1:${port};
+    ${server}
+  }
+}
+`;
+  fs.writeFileSync(path.join(prefix, 'nginx.conf'), conf);
+  const proc: ChildProcess = spawn('nginx', ['-p', `${prefix}/`, '-c', path.join(prefix, 'nginx.conf'), '-e', path.join(prefix, 'error.log')], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => { stderr += d; });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  proc.stderr?.on('data', (d) => { stderr += String(d); });
   const deadline = Date.now() + 10_000;
-  while (!(await connectable(port))) {
-    if (child.exitCode !== null || Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`nginx did not start: ${stderr}${fs.existsSync(log) ? fs.readFileSync(log, 'utf8') : ''}`);
-    }
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`nginx exited: ${stderr || fs.readFileSync(path.join(prefix, 'error.log'), 'utf8')}`);
+    const up = await new Promise<boolean>((resolve) => {
+      const s = net.connect(port, '127.0.0.1', () => { s.destroy(); resolve(true); });
+      s.on('error', () => resolve(false));
+    });
+    if (up) break;
+    if (Date.now() > deadline) { proc.kill('SIGKILL'); throw new Error(`nginx did not listen on ${port}: ${stderr}`); }
     await new Promise((r) => setTimeout(r, 50));
   }
   return {
+    port,
     prefix,
-    errorLog: () => { try { return fs.readFileSync(log, 'utf8'); } catch { return ''; } },
+    errorLog: () => { try { return fs.readFileSync(path.join(prefix, 'error.log'), 'utf8'); } catch { return ''; } },
     async stop() {
-      if (child.exitCode === null) {
-        child.kill('SIGQUIT');
-        const t = setTimeout(() => child.kill('SIGKILL'), 3000);
-        await exited;
-        clearTimeout(t);
+      if (proc.exitCode === null) {
+        const gone = new Promise((r) => proc.once('exit', r));
+        proc.kill('SIGTERM');
+        await Promise.race([gone, new Promise((r) => setTimeout(r, 3000))]);
+        if (proc.exitCode === null) proc.kill('SIGKILL');
       }
       fs.rmSync(prefix, { recursive: true, force: true });
     },
