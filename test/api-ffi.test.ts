@@ -1,8 +1,9 @@
 // ngx.ffi.NAME (ffi_plugin blocks, loaded at worker start) and ngx.load_ffi from handlers,
 // through the real server. Skipped when the native libraries are not built.
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { describe } from 'vitest';
+import { afterAll, describe } from 'vitest';
 import { phaseSuite, type Case } from './helpers/phases-harness.js';
 import { ROOT } from './helpers/server.js';
 
@@ -43,4 +44,20 @@ const cases: Case[] = [
     http: `ffi_library_path ${build};
     ffi_plugin echo { library echo_c; format string; }`,
   }, cases);
+});
+
+// A library only ffi_library_path knows (a copy under another name in a folder of its own).
+(built ? describe : describe.skip)('ngx.load_ffi and ffi_library_path', () => {
+  const dir = built ? fs.mkdtempSync(path.join(os.tmpdir(), 'tresty-ffi-path-')) : '';
+  if (built) fs.copyFileSync(path.join(build, 'libecho_c.so'), path.join(dir, 'libecho_elsewhere.so'));
+  afterAll(() => { if (dir) fs.rmSync(dir, { recursive: true, force: true }); });
+  phaseSuite('a bare name is found on ffi_library_path, as ffi_plugin finds it', {
+    http: `ffi_library_path ${dir};`,
+  }, [{
+    name: 'ngx.load_ffi("echo_elsewhere")',
+    conf: `location = /ffi-load-path {
+      content_by_js_block { ngx.say(await ngx.load_ffi("echo_elsewhere").call("by name")) }
+    }`,
+    requests: [{ path: '/ffi-load-path', status: 200, resBody: 'by name\n' }],
+  }]);
 });

@@ -54,7 +54,7 @@ const cases: Case[] = [
       { path: '/body-unread', method: 'POST', body: 'x=1', status: 500 },
       { path: '/body-set', resBody: 'v\n' },
     ],
-    errorLog: ['request body not read'],
+    errorLog: ['no request body found'],
   },
   {
     name: 'ngx.var built-ins',
@@ -95,13 +95,17 @@ const cases: Case[] = [
     errorLog: ['attempt to set ngx.header.HEADER after sending out response headers'],
   },
   {
-    name: 'phase guards: ngx.say in header_filter, ngx.sleep in body_filter, ngx.arg in content',
+    name: 'phase guards: ngx.arg in content; ngx.say in header_filter and ngx.sleep in body_filter abort the response',
     conf: `location = /guards {
       content_by_js_block { try { ngx.arg } catch (e) { ngx.say(e.message, " ", e.code) } }
-      header_filter_by_js_block { ngx.say("no") }
-      body_filter_by_js_block { ngx.sleep(0.1) }
-    }`,
-    requests: [{ path: '/guards', status: 200, resBody: 'API disabled in the context of content_by_js* TRESTY_ERR_API_DISABLED\n' }],
+    }
+    location = /guards-hf { content_by_js_block { ngx.say("x") } header_filter_by_js_block { ngx.say("no") } }
+    location = /guards-bf { content_by_js_block { ngx.say("x") } body_filter_by_js_block { ngx.sleep(0.1) } }`,
+    requests: [
+      { path: '/guards', status: 200, resBody: 'API disabled in the context of content_by_js* TRESTY_ERR_API_DISABLED\n' },
+      { path: '/guards-hf', aborted: true },
+      { path: '/guards-bf', aborted: true },
+    ],
     errorLog: ['API disabled in the context of header_filter_by_js*', 'API disabled in the context of body_filter_by_js*'],
   },
   {

@@ -96,7 +96,7 @@ const cases: Case[] = [
     conf: `location = /timer-set {
       content_by_js_block {
         globalThis.timerResult = "pending";
-        const ok = ngx.timer.at(0.05, function (premature, a, b) {
+        const [ok] = ngx.timer.at(0.05, function (premature, a, b) {
           globalThis.timerResult = [a, b, premature, this.worker.id()].join(":");
           try { this.say("x") } catch (e) { globalThis.timerResult += " / " + e.message }
         }, "a", 7);

@@ -4,7 +4,7 @@ import { decodeArgs, encodeArgs } from '../src/api/args.js';
 import { HeaderStore, headerName } from '../src/api/headers.js';
 import { cookieTime, httpTime } from '../src/api/time.js';
 import { argValue } from '../src/api/vars.js';
-import { normalizePath, parseTarget } from '../src/phases/uri.js';
+import { normalizePath, parseTarget } from '../src/request/uri.js';
 
 describe('uri', () => {
   const cases: Array<[string, string | null]> = [

@@ -95,7 +95,8 @@ const cases: Case[] = [
       body_filter_by_js_block { ngx.exit(500) }
       log_by_js_block { ngx.exit(500) }
     }`,
-    requests: [{ path: '/exit-bf', status: 200, resBody: 'body\n' }],
+    // OpenResty: the body filter's failure aborts the response; the log handler's is logged only.
+    requests: [{ path: '/exit-bf', aborted: true }],
     errorLog: ['API disabled in the context of body_filter_by_js*', 'API disabled in the context of log_by_js*'],
   },
   {
@@ -121,11 +122,11 @@ const cases: Case[] = [
     errorLog: ['rewrite or internal redirection cycle'],
   },
   {
-    name: 'ngx.redirect: 302 by default, 301 on request; relative Location made absolute',
+    name: 'ngx.redirect: 302 by default, 301 on request; a relative Location stays relative (OpenResty)',
     conf: `location = /redir { rewrite_by_js_block { ngx.redirect("/target") } }
     location = /redir301 { content_by_js_block { ngx.redirect("http://example.com/x", ngx.HTTP_MOVED_PERMANENTLY) } }`,
     requests: [
-      { path: '/redir', status: 302, resHeaders: { location: /^http:\/\/127\.0\.0\.1:\d+\/target$/ } },
+      { path: '/redir', status: 302, resHeaders: { location: '/target' } },
       { path: '/redir301', status: 301, resHeaders: { location: 'http://example.com/x' } },
     ],
   },
@@ -167,13 +168,13 @@ const cases: Case[] = [
     errorLog: ['Error: late'],
   },
   {
-    name: 'errors in header_filter and log handlers are logged; the response is intact',
+    name: 'an error in header_filter aborts the response (OpenResty); one in log_by_js is logged only',
     conf: `location = /filter-throw {
       content_by_js_block { ngx.say("intact") }
       header_filter_by_js_block { throw new Error("hf-broke") }
       log_by_js_block { throw new Error("log-broke") }
     }`,
-    requests: [{ path: '/filter-throw', status: 200, resBody: 'intact\n' }],
+    requests: [{ path: '/filter-throw', aborted: true }],
     errorLog: ['failed to run header_filter_by_js*', 'hf-broke', 'failed to run log_by_js*', 'log-broke'],
   },
   {

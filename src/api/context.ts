@@ -1,35 +1,9 @@
-// The contexts an ngx API may run in, one bit each, named once. Every phase-gated API checks
-// the request's current bit against its own mask (STYLE 5) and throws one error text.
+// Where each ngx API may run: a mask of context bits (src/request/context.ts) per API. Every
+// phase-gated API checks the request's current bit against its mask (STYLE 5).
 
-import { TrestyError } from '../errors.js';
+import { CTX } from '../request/context.js';
 
-export const CTX = {
-  init: 1 << 0,
-  init_worker: 1 << 1,
-  set: 1 << 2,
-  rewrite: 1 << 3,
-  access: 1 << 4,
-  content: 1 << 5,
-  header_filter: 1 << 6,
-  body_filter: 1 << 7,
-  log: 1 << 8,
-  timer: 1 << 9,
-} as const;
-export type ContextName = keyof typeof CTX;
-
-const NAMES = new Map<number, string>(
-  (Object.keys(CTX) as ContextName[]).map((k) => [CTX[k], k === 'timer' ? 'ngx.timer' : `${k}_by_js*`]),
-);
-
-/** The context's name as OpenResty prints it: `log_by_js*`, `ngx.timer`. */
-export function contextLabel(bit: number): string {
-  return NAMES.get(bit) ?? 'unknown';
-}
-
-/** OpenResty's text, with the phase's name. */
-export function apiDisabled(bit: number): TrestyError {
-  return new TrestyError('TRESTY_ERR_API_DISABLED', `API disabled in the context of ${contextLabel(bit)}`);
-}
+export { apiDisabled, contextLabel, CTX, type ContextName } from '../request/context.js';
 
 // Masks taken from lua-nginx-module's documented contexts (rewrite_by_lua* -> rewrite_by_js* ...).
 const C = CTX;
@@ -49,6 +23,7 @@ export const MASK = {
   worker: REQUEST | C.init_worker | C.timer,
   arg: C.set | C.body_filter,
   ffi: REQUEST | C.init_worker | C.timer,
+  thread: C.rewrite | C.access | C.content | C.timer,
   all: REQUEST | C.init | C.init_worker | C.timer,
 } as const;
 
@@ -74,6 +49,7 @@ export const API_CONTEXTS: Readonly<Record<string, number>> = {
   'ngx.req.get_body_data': MASK.bodyData, 'ngx.req.get_body_file': MASK.bodyData, 'ngx.req.get_post_args': MASK.postArgs,
   'ngx.location.capture': MASK.output, 'ngx.location.capture_multi': MASK.output,
   'ngx.worker.id': MASK.worker, 'ngx.worker.count': MASK.worker, 'ngx.worker.pid': MASK.worker, 'ngx.worker.exiting': MASK.worker,
+  'ngx.thread.spawn': MASK.thread, 'ngx.thread.wait': MASK.thread, 'ngx.thread.kill': MASK.thread,
   'ngx.timer.at': MASK.timer, 'ngx.timer.every': MASK.timer, 'ngx.timer.running_count': MASK.timer, 'ngx.timer.pending_count': MASK.timer,
   'ngx.now': MASK.time, 'ngx.time': MASK.time, 'ngx.today': MASK.time, 'ngx.update_time': MASK.time,
   'ngx.localtime': MASK.time, 'ngx.utctime': MASK.time,

@@ -4,7 +4,7 @@
 // answer is freed by the host.
 
 import type { CallOptions, FfiPlugin } from '../ffi/index.js';
-import type { Req } from '../phases/request.js';
+import type { Req } from '../request/req.js';
 
 export class RequestFfi {
   #signal: AbortSignal | undefined;

@@ -1,61 +1,9 @@
-// Response headers: case-insensitive names, multi-value arrays, null/undefined clears,
+// ngx.header over the request's header store (src/request/headers.ts): case-insensitive names,
 // `_` read as `-` (ngx.header.content_type) as OpenResty does by default.
 
-export type HeaderValue = string | string[];
+import { HeaderStore, type HeaderValue } from '../request/headers.js';
 
-export class HeaderStore {
-  /** lower-cased name -> [name as first given, value] */
-  private readonly m = new Map<string, [string, HeaderValue]>();
-
-  get(name: string): HeaderValue | undefined {
-    return this.m.get(name.toLowerCase())?.[1];
-  }
-
-  has(name: string): boolean {
-    return this.m.has(name.toLowerCase());
-  }
-
-  /** Sets (replaces) a header; null, undefined or an empty array removes it. */
-  set(name: string, value: unknown): void {
-    const key = name.toLowerCase();
-    if (value === undefined || value === null || (Array.isArray(value) && value.length === 0)) {
-      this.m.delete(key);
-      return;
-    }
-    const v: HeaderValue = Array.isArray(value) ? value.map(String) : String(value);
-    const known = this.m.get(key);
-    this.m.set(key, [known ? known[0] : name, v]);
-  }
-
-  /** Adds a value after the existing ones. */
-  add(name: string, value: string): void {
-    const prev = this.get(name);
-    this.set(name, prev === undefined ? value : [...(Array.isArray(prev) ? prev : [prev]), value]);
-  }
-
-  delete(name: string): void {
-    this.m.delete(name.toLowerCase());
-  }
-
-  keys(): IterableIterator<string> {
-    return this.m.keys();
-  }
-
-  /** Appends [name, value] pairs (repeated for arrays) for the exchange. */
-  appendTo(list: Array<readonly [string, string]>, skip?: string): void {
-    for (const [key, [name, v]] of this.m) {
-      if (key === skip) continue;
-      if (typeof v === 'string') list.push([name, v]);
-      else for (const x of v) list.push([name, x]);
-    }
-  }
-
-  toObject(): Record<string, HeaderValue> {
-    const o: Record<string, HeaderValue> = {};
-    for (const [, [name, v]] of this.m) o[name.toLowerCase()] = v;
-    return o;
-  }
-}
+export { HeaderStore, type HeaderValue };
 
 /** `content_type` -> `content-type` */
 export function headerName(prop: string): string {
@@ -76,7 +24,7 @@ export function headerProxy(store: () => HeaderStore | null, check: (write: bool
       return true;
     },
     deleteProperty(_t, prop) {
-      if (typeof prop === 'string' && check(true)) write().delete(headerName(prop));
+      if (typeof prop === 'string' && check(true)) write().set(headerName(prop), null);
       return true;
     },
     has(_t, prop) {

@@ -8,5 +8,5 @@ export type { ReqApi } from './req.js';
 export type { TimerApi, TimerCallback } from './timer.js';
 export type { HeaderValue } from './headers.js';
 export type { Args } from './args.js';
-export type { CaptureOptions, CaptureResult } from '../phases/subrequest.js';
+export type { CaptureOptions, CaptureResult } from './subrequest.js';
 export { API_CONTEXTS, CTX } from './context.js';

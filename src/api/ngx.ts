@@ -1,13 +1,15 @@
-// The `ngx` object handlers receive: one per request (or timer / init context), made of
-// prototype methods over the context, with ngx.var, ngx.header, ngx.req... built on first touch.
+// The `ngx` object handlers receive: one per handler run (a request phase, a timer, init), made
+// of prototype methods over that run's context, with ngx.var, ngx.header, ngx.req... built on
+// first touch.
 
 import { TrestyError } from '../errors.js';
-import { emit, headersOf, queueFlush } from '../phases/output.js';
-import { INTERRUPT } from '../phases/invoke.js';
-import { logReq } from '../phases/report.js';
-import type { BaseCtx, Req } from '../phases/request.js';
-import { NGX_LEVELS } from '../phases/logs.js';
-import { capture, captureMulti, type CaptureOptions, type CaptureResult } from '../phases/subrequest.js';
+import { type Call, currentCall, EXITED, LIVE } from '../request/call.js';
+import { apiDisabled } from '../request/context.js';
+import { emit, headersOf, queueFlush } from '../request/output.js';
+import { INTERRUPT } from '../request/interrupt.js';
+import { logReq } from '../request/report.js';
+import type { Req } from '../request/req.js';
+import { capture, captureMulti, type CaptureOptions, type CaptureResult } from './subrequest.js';
 import { CONSTANTS, type NgxConstants } from './constants.js';
 import { CTX, MASK } from './context.js';
 import { guard, guardReq } from './guard.js';
@@ -21,6 +23,10 @@ import { UTIL, type NgxUtil } from './util.js';
 import { RE, type NgxRe } from './re.js';
 import type { FfiPlugin, PluginOptions } from '../ffi/index.js';
 import { RequestFfi } from './ffi.js';
+import { killThread, type LightThread, startThread, type ThreadResult, waitThreads } from './thread.js';
+
+/** ngx.STDERR (0) .. ngx.DEBUG (8) as error_log levels; STDERR is written as `notice`. */
+const NGX_LEVELS = ['notice', 'emerg', 'alert', 'crit', 'error', 'warn', 'notice', 'info', 'debug'] as const;
 
 const REDIRECT_CODES = new Set([301, 302, 303, 307, 308]);
 const RESOLVED: Promise<true> = Promise.resolve(true);
@@ -43,22 +49,61 @@ export interface NgxLocation {
   capture(uri: string, options?: CaptureOptions): Promise<CaptureResult>;
   capture_multi(requests: ReadonlyArray<readonly [string, CaptureOptions?] | [string]>): Promise<CaptureResult[]>;
 }
+export interface NgxThread {
+  /** Runs `fn(...args)` now as a light thread; the handler waits for it before it ends. */
+  spawn(fn: (...args: any[]) => unknown, ...args: unknown[]): LightThread; // eslint-disable-line @typescript-eslint/no-explicit-any
+  /** Waits for the first of `threads` to end: [true, value], [false, error] or [null, 'already waited or killed']. */
+  wait(...threads: LightThread[]): Promise<ThreadResult | [null, string]>;
+  /** Stops waiting for `thread`: [true, null], or [null, 'already terminated' | 'already waited or killed']. */
+  kill(thread: LightThread): [true, null] | [null, string];
+}
+
+/** Lua's type names, for OpenResty's argument messages. */
+function typeName(v: unknown): string {
+  if (v === null || v === undefined) return 'nil';
+  return typeof v === 'object' ? 'table' : typeof v;
+}
+
+function badArg(n: number, fn: string, expected: string, v: unknown): TrestyError {
+  return new TrestyError('TRESTY_ERR_API_ARGS', `bad argument #${n} to '${fn}' (${expected} expected, got ${typeName(v)})`);
+}
+
+/** The bytes OpenResty refuses in a redirect URI (control characters), as `\xHH` in its message. */
+// eslint-disable-next-line no-control-regex
+const UNSAFE_URI = /[\x00-\x1f\x7f]/;
+
+function unsafeUri(uri: string): TrestyError | null {
+  const m = UNSAFE_URI.exec(uri);
+  if (m === null) return null;
+  const hex = (c: string): string => c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0');
+  // eslint-disable-next-line no-control-regex
+  const shown = uri.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${hex(c)}`);
+  return new TrestyError('TRESTY_ERR_API_ARGS', `unsafe byte "0x${hex(m[0]).toLowerCase()}" in redirect uri "${shown}"`);
+}
+
+/** The handler run behind an ngx object (for tresty's own modules, such as rack). */
+let callOfNgx: (n: Ngx) => Call;
 
 export interface Ngx extends NgxConstants, NgxUtil {
   /** ngx.re.match / find / gmatch / sub / gsub over JavaScript's RegExp. */
   readonly re: NgxRe;
 }
 export class Ngx {
-  readonly #c: BaseCtx;
+  readonly #c: Call;
   #var: Record<string, string | undefined> | undefined;
   #header: Record<string, HeaderValue | undefined> | undefined;
   #req: ReqApi | undefined;
   #worker: NgxWorker | undefined;
   #timer: TimerApi | undefined;
+  #thread: NgxThread | undefined;
   #location: NgxLocation | undefined;
   #ffi: RequestFfi | undefined;
 
-  constructor(c: BaseCtx) { this.#c = c; }
+  static {
+    callOfNgx = (n) => n.#c;
+  }
+
+  constructor(c: Call) { this.#c = c; }
 
   // --- output (rewrite, access, content) ---
   say(...args: unknown[]): true { emit(guardReq(this.#c, MASK.output), `${text(args)}\n`); return true; }
@@ -84,54 +129,71 @@ export class Ngx {
     return p === undefined ? RESOLVED : p.then(() => true as const);
   }
 
-  /** Leaves the handler: status >= 200 ends the request; ngx.OK ends only this phase. */
+  /**
+   * Leaves the handler (and its light threads) at once: status >= 200 ends the request,
+   * ngx.OK ends only this phase. Every later call through this ngx leaves again, so a `catch`
+   * cannot swallow it.
+   */
   exit(status: number): never {
     const c = guard(this.#c, MASK.exit);
-    if (typeof status !== 'number') throw new TrestyError('TRESTY_ERR_API_ARGS', 'ngx.exit: status must be a number');
-    if (c.req !== null && (c.phase & MASK.output) !== 0) c.req.exitCode = status;
-    throw INTERRUPT;
+    if (typeof status !== 'number' || !Number.isInteger(status)) throw badArg(1, 'exit', 'number', status);
+    if (status === CONSTANTS.AGAIN || status === CONSTANTS.DONE) {
+      throw new TrestyError('TRESTY_ERR_API_ARGS', "bad argument to 'ngx.exit': does not accept NGX_AGAIN or NGX_DONE");
+    }
+    if (c.req !== null && (c.phase & (MASK.output | CTX.header_filter)) !== 0) c.req.exitCode = status;
+    leave(c);
   }
 
   redirect(uri: string, status = 302): never {
-    const r = guardReq(this.#c, MASK.output);
+    const c = guard(this.#c, MASK.output);
+    const r = c.req!;
+    if (typeof uri !== 'string') throw badArg(1, 'redirect', 'string', uri);
     if (!REDIRECT_CODES.has(status)) {
       throw new TrestyError('TRESTY_ERR_API_ARGS', `only ngx.HTTP_MOVED_TEMPORARILY, ngx.HTTP_MOVED_PERMANENTLY, ngx.HTTP_PERMANENT_REDIRECT, ngx.HTTP_SEE_OTHER, and ngx.HTTP_TEMPORARY_REDIRECT are allowed`);
     }
+    const unsafe = unsafeUri(uri);
+    if (unsafe !== null) throw unsafe;
     if (r.headerSent) throw new TrestyError('TRESTY_ERR_HEADERS_SENT', 'attempt to call ngx.redirect after sending out the headers');
-    headersOf(r).set('Location', String(uri));
+    // As OpenResty: the URI is sent as given (a relative one stays relative).
+    headersOf(r).set('Location', uri);
     r.exitCode = status;
-    throw INTERRUPT;
+    leave(c);
   }
 
   /** Internal redirect to a URI or `@named` location; ngx.ctx starts empty there. */
   exec(uri: string, args?: string | Record<string, unknown>): never {
-    const r = guardReq(this.#c, MASK.output);
+    const c = guard(this.#c, MASK.output);
+    const r = c.req!;
     if (r.headerSent) throw new TrestyError('TRESTY_ERR_HEADERS_SENT', 'attempt to call ngx.exec after sending out response headers');
     if (typeof uri !== 'string' || uri === '') throw new TrestyError('TRESTY_ERR_API_ARGS', 'ngx.exec: uri must be a non-empty string');
     if (uri.startsWith('@') && args !== undefined) throw new TrestyError('TRESTY_ERR_API_ARGS', 'ngx.exec: args are not allowed with a named location');
     r.execUri = uri;
     r.execArgs = args === undefined ? null : typeof args === 'string' ? args : encodeArgs(args);
-    throw INTERRUPT;
+    leave(c);
   }
 
-  /** Calls `cb` if the client goes away before the response ends. */
-  on_abort(cb: () => void): true {
-    const r = guardReq(this.#c, MASK.output);
-    if (typeof cb !== 'function') throw new TrestyError('TRESTY_ERR_API_ARGS', 'ngx.on_abort: callback must be a function');
-    r.ex.onAbort(cb);
+  /** Runs `cb` (as a light thread of this handler) if the client goes away before the response ends. */
+  on_abort(cb: () => unknown): true {
+    const c = guard(this.#c, MASK.output);
+    if (typeof cb !== 'function') throw badArg(1, 'on_abort', 'function', cb);
+    c.req!.ex.onAbort(() => {
+      if (c.state === LIVE) startThread(c, cb, []);
+    });
     return true;
   }
 
   /** Resolves after `seconds` without blocking the worker. */
   sleep(seconds: number): Promise<void> {
     guard(this.#c, MASK.sleep);
-    return new Promise((res) => setTimeout(res, Math.max(0, seconds * 1000)));
+    if (typeof seconds !== 'number' || Number.isNaN(seconds)) throw badArg(1, 'sleep', 'number', seconds);
+    if (seconds < 0) throw new TrestyError('TRESTY_ERR_API_ARGS', `invalid sleep duration "${Math.round(seconds * 1000)}"`);
+    return new Promise((res) => setTimeout(res, seconds * 1000));
   }
 
   log(level: number, ...args: unknown[]): void {
     const c = guard(this.#c, MASK.all);
     const name = NGX_LEVELS[level];
-    if (name === undefined) throw new TrestyError('TRESTY_ERR_API_ARGS', `ngx.log: bad log level: ${level}`);
+    if (name === undefined) throw new TrestyError('TRESTY_ERR_API_ARGS', `bad log level: ${String(level)}`);
     if (!c.w.errorLog.enabled(name)) return;
     const msg = `[js] ${callerOf()}${text(args)}`;
     if (c.req !== null) logReq(c.req, name, msg);
@@ -152,11 +214,13 @@ export class Ngx {
 
   get status(): number {
     const r = guardReq(this.#c, MASK.request);
-    return r.status;
+    return r.errStatus || r.status;
   }
   set status(v: number) {
-    const r = guardReq(this.#c, MASK.request & ~CTX.log);
-    if (r.headerWritten || (r.headerSent && r.phase !== CTX.header_filter)) {
+    const c = guard(this.#c, MASK.request & ~CTX.log);
+    const r = c.req;
+    if (r === null) throw apiDisabled(c.phase);
+    if (r.headerWritten || (r.headerSent && c.phase !== CTX.header_filter)) {
       logReq(r, 'error', 'attempt to set ngx.status after sending out response headers');
       return;
     }
@@ -168,8 +232,9 @@ export class Ngx {
     return (this.#header ??= headerProxy(
       () => r.headers,
       (write) => {
-        guardReq(this.#c, write ? MASK.header & ~CTX.log : MASK.header);
-        if (write && (r.headerWritten || (r.headerSent && r.phase !== CTX.header_filter))) {
+        const c = guard(this.#c, write ? MASK.header & ~CTX.log : MASK.header);
+        if (c.req === null) throw apiDisabled(c.phase);
+        if (write && (r.headerWritten || (r.headerSent && c.phase !== CTX.header_filter))) {
           logReq(r, 'error', 'attempt to set ngx.header.HEADER after sending out response headers');
           return false;
         }
@@ -186,8 +251,8 @@ export class Ngx {
   }
 
   get req(): ReqApi {
-    const r = guardReq(this.#c, MASK.request);
-    return (this.#req ??= new ReqApi(r));
+    guardReq(this.#c, MASK.request);
+    return (this.#req ??= new ReqApi(this.#c));
   }
 
   /** set_by_js: the directive's arguments; body_filter_by_js: [, chunk, eof]. 1-based, as in Lua. */
@@ -201,6 +266,19 @@ export class Ngx {
     return (this.#location ??= {
       capture: (uri, options) => { guardReq(this.#c, MASK.output); return capture(r, uri, options); },
       capture_multi: (reqs) => { guardReq(this.#c, MASK.output); return captureMulti(r, reqs); },
+    });
+  }
+
+  get thread(): NgxThread {
+    guard(this.#c, MASK.thread);
+    return (this.#thread ??= {
+      spawn: (fn, ...args) => {
+        const c = guard(this.#c, MASK.thread);
+        if (typeof fn !== 'function') throw badArg(1, 'spawn', 'function', fn);
+        return startThread(c, fn, args);
+      },
+      wait: (...threads) => { guard(this.#c, MASK.thread); return waitThreads(threads); },
+      kill: (t) => { guard(this.#c, MASK.thread); return killThread(t); },
     });
   }
 
@@ -231,16 +309,18 @@ export class Ngx {
   // --- FFI (src/ffi) ---
   /** Loads a native runtime (once per worker) and returns its plugin: `await plugin.call(req)`. */
   load_ffi(lib: string, cfg?: string | null, opts?: PluginOptions): FfiPlugin {
-    const ffi = guard(this.#c, MASK.ffi).w.ffi;
+    const c = guard(this.#c, MASK.ffi);
+    const ffi = c.w.ffi;
     if (ffi === null) throw new TrestyError('TRESTY_ERR_FFI_UNAVAILABLE', 'ngx.load_ffi: the FFI module is not available in this build');
     const p = ffi.load(lib, cfg, opts);
-    const r = this.#c.req;
+    const r = c.req;
     return r ? (this.#ffi ??= new RequestFfi(r)).bind(p) : p;
   }
   /** The plugins of the conf's ffi_plugin blocks, by name; in a request, calls end with it. */
   get ffi(): Record<string, FfiPlugin> {
-    const plugins = guard(this.#c, MASK.ffi).w.ffi?.plugins ?? {};
-    const r = this.#c.req;
+    const c = guard(this.#c, MASK.ffi);
+    const plugins = c.w.ffi?.plugins ?? {};
+    const r = c.req;
     return r ? (this.#ffi ??= new RequestFfi(r)).plugins(plugins) : plugins;
   }
 
@@ -254,13 +334,73 @@ export class Ngx {
   }
 }
 
+/** ngx.exit / exec / redirect: the run is over; a light thread or abort callback ends it at once. */
+function leave(c: Call): never {
+  c.state = EXITED;
+  const wake = c.wake;
+  if (wake !== null) {
+    c.wake = null;
+    wake();
+  }
+  throw INTERRUPT;
+}
+
 Object.assign(Ngx.prototype, CONSTANTS, UTIL, { re: RE });
 
-/** The ngx object of a context, made on first use. */
-export function ngxOf(c: BaseCtx): Ngx {
-  const r = c.req;
-  if (r !== null) return (r.api ??= new Ngx(r));
-  return ((c as { api?: Ngx }).api ??= new Ngx(c));
+/**
+ * What tresty/rack finds the running request with. Keyed by global symbols, not imports, so a
+ * copy of tresty/rack from another install (an app's node_modules) works with this server.
+ */
+const RACK_HOLD = Symbol.for('tresty.holdRequest');
+const RACK_CURRENT = Symbol.for('tresty.currentNgx');
+Object.defineProperty(Ngx.prototype, RACK_HOLD, {
+  value<T>(this: Ngx, p: Promise<T>): Promise<T> { return holdRequest(this, p); },
+});
+(globalThis as Record<symbol, unknown>)[RACK_CURRENT] = (): Ngx | null => currentNgx();
+
+/** The ngx object of a handler run, made on first use. */
+export function ngxOf(c: Call): Ngx {
+  return (c.api ??= new Ngx(c)) as Ngx;
+}
+
+/** The ngx of the handler whose synchronous part is running now, or null. */
+export function currentNgx(): Ngx | null {
+  const c = currentCall;
+  return c === null ? null : ngxOf(c);
+}
+
+/** A promise that knows whether anyone waits on it (awaits or attaches a handler). */
+class Watched<T> extends Promise<T> {
+  watched = false;
+  static override get [Symbol.species](): PromiseConstructor { return Promise; }
+  override then<A = T, B = never>(ok?: ((v: T) => A | PromiseLike<A>) | null, no?: ((e: unknown) => B | PromiseLike<B>) | null): Promise<A | B> {
+    this.watched = true;
+    return super.then(ok, no);
+  }
+}
+
+/**
+ * Keeps the handler run of `ngx` (and so its request) open until `p` settles, and returns the
+ * promise to hand out instead of `p`: if it fails and nobody waited on that promise, the failure
+ * fails the run (500, logged with the handler). For tresty/rack's execute() and respond(), which
+ * a handler may forget to await.
+ */
+export function holdRequest<T>(ngx: unknown, p: Promise<T>): Promise<T> {
+  if (!(ngx instanceof Ngx)) return p;
+  const c = callOfNgx(ngx);
+  if (c.state !== LIVE) return p;
+  c.hold();
+  let out: Watched<T> | null = null;
+  out = new Watched<T>((resolve, reject) => {
+    Promise.prototype.then.call(p, (v: T) => { c.release(); resolve(v); }, (e: unknown) => {
+      if (!out!.watched && c.heldError === undefined) c.heldError = e;
+      c.release();
+      // Rejected for whoever waits; marked handled so an unwatched failure is only the run's.
+      Promise.prototype.catch.call(out!, () => {});
+      reject(e);
+    });
+  });
+  return out;
 }
 
 /** `file:line: ` of the handler line that called ngx.log (only when the line is written). */

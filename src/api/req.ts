@@ -1,27 +1,29 @@
 // ngx.req: the request as handlers read and change it.
 
 import { isTrestyError, TrestyError } from '../errors.js';
-import { logReq } from '../phases/report.js';
-import { INTERRUPT } from '../phases/invoke.js';
-import type { Req } from '../phases/request.js';
-import { parseTarget } from '../phases/uri.js';
+import { logReq } from '../request/report.js';
+import { INTERRUPT } from '../request/interrupt.js';
+import { type Call, EXITED } from '../request/call.js';
+import { apiDisabled } from '../request/context.js';
+import type { Req } from '../request/req.js';
+import { parseTarget } from '../request/uri.js';
 import { decodeArgs, encodeArgs, type Args } from './args.js';
 import { CTX, MASK } from './context.js';
-import { guardReq } from './guard.js';
+import { guard, guardReq } from './guard.js';
 
 type Headers = Record<string, string | string[]>;
 
 export class ReqApi {
-  readonly #r: Req;
-  constructor(r: Req) { this.#r = r; }
+  readonly #c: Call;
+  constructor(c: Call) { this.#c = c; }
 
-  #check(mask: number): Req { return guardReq(this.#r, mask); }
+  #check(mask: number): Req { return guardReq(this.#c, mask); }
 
   get_method(): string { return this.#check(MASK.request).method; }
   set_method(method: string): void { this.#check(MASK.requestWrite).method = String(method).toUpperCase(); }
   http_version(): number { return Number(this.#check(MASK.request).ex.httpVersion); }
   start_time(): number { return this.#check(MASK.request).startMs / 1000; }
-  is_internal(): boolean { const r = this.#check(MASK.request); return r.cycles > 0 || r.parent !== null; }
+  is_internal(): boolean { return this.#check(MASK.request).internal; }
 
   /** Lower-cased names; repeated headers as arrays. `raw` keeps the names as received. */
   get_headers(max = 100, raw = false): Headers {
@@ -74,22 +76,27 @@ export class ReqApi {
 
   /** Changes $uri; with `jump` (rewrite_by_js only) the location is looked up again. */
   set_uri(uri: string, jump = false): void {
-    const r = this.#check(MASK.requestWrite);
+    const c = guard(this.#c, MASK.requestWrite);
+    const r = c.req;
+    if (r === null) throw apiDisabled(c.phase);
     if (typeof uri !== 'string' || uri === '') throw new TrestyError('TRESTY_ERR_API_ARGS', 'ngx.req.set_uri: uri must be a non-empty string');
+    // As OpenResty: a jump is a rewrite_by_js thing; anywhere else the API is disabled.
+    if (jump && c.phase !== CTX.rewrite) throw apiDisabled(c.phase);
     const t = parseTarget(uri.replace(/\?/g, '%3F'));
     if (t === null) throw new TrestyError('TRESTY_ERR_API_ARGS', `ngx.req.set_uri: bad uri "${uri}"`);
     r.uri = t.uri;
     if (!jump) return;
-    if (r.phase !== CTX.rewrite) throw new TrestyError('TRESTY_ERR_API_ARGS', 'ngx.req.set_uri: jump is only allowed in rewrite_by_js*');
     r.execUri = t.uri;
     r.execArgs = r.args;
     r.jump = true;
+    c.state = EXITED;
     throw INTERRUPT;
   }
 
   /** Reads the whole body (bounded by client_max_body_size); a 413 ends the request if too large. */
   async read_body(): Promise<void> {
     const r = this.#check(MASK.output);
+    const c = this.#c;
     if (r.body !== undefined) return;
     const max = r.loc.clientMaxBodySize;
     const chunks: Buffer[] = [];
@@ -99,15 +106,15 @@ export class ReqApi {
     const it = r.ex.body[Symbol.asyncIterator]();
     try {
       for (;;) {
-        const { value: c, done } = await it.next();
+        const { value: b, done } = await it.next();
         if (done) break;
-        size += c.byteLength;
-        if (max > 0 && size > max) tooLarge(r, `client intended to send too large body: ${size}+ bytes`);
-        chunks.push(Buffer.from(c.buffer, c.byteOffset, c.byteLength));
+        size += b.byteLength;
+        if (max > 0 && size > max) tooLarge(c, r, `client intended to send too large body: ${size}+ bytes`);
+        chunks.push(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
       }
     } catch (e) {
       // The HTTP layer stops a chunked body past the limit with this code and leaves the 413 to us.
-      if (isTrestyError(e) && e.code === 'TRESTY_ERR_BODY_TOO_LARGE') tooLarge(r, e.message);
+      if (isTrestyError(e) && e.code === 'TRESTY_ERR_BODY_TOO_LARGE') tooLarge(c, r, e.message);
       throw e;
     }
     r.body = size === 0 ? null : chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
@@ -119,6 +126,7 @@ export class ReqApi {
    */
   body_stream(): AsyncIterable<Uint8Array> {
     const r = this.#check(MASK.output);
+    const c = this.#c;
     const known = r.body;
     if (known !== undefined) return (async function* () { if (known) yield known; })();
     r.body = null;
@@ -136,12 +144,12 @@ export class ReqApi {
             step = await src.next();
           } catch (e) {
             open = false;
-            if (isTrestyError(e) && e.code === 'TRESTY_ERR_BODY_TOO_LARGE') tooLarge(r, e.message);
+            if (isTrestyError(e) && e.code === 'TRESTY_ERR_BODY_TOO_LARGE') tooLarge(c, r, e.message);
             throw e;
           }
           if (step.done) { open = false; return; }
           size += step.value.byteLength;
-          if (max > 0 && size > max) { open = false; tooLarge(r, `client intended to send too large body: ${size}+ bytes`); }
+          if (max > 0 && size > max) { open = false; tooLarge(c, r, `client intended to send too large body: ${size}+ bytes`); }
           yield step.value;
         }
       } finally {
@@ -170,7 +178,7 @@ export class ReqApi {
 
   get_post_args(max = 100): Args {
     const r = this.#check(MASK.postArgs);
-    if (r.body === undefined) throw new TrestyError('TRESTY_ERR_API_ARGS', 'request body not read; call await ngx.req.read_body() first');
+    if (r.body === undefined) throw new TrestyError('TRESTY_ERR_API_ARGS', 'no request body found; maybe you should call await ngx.req.read_body() first');
     return decodeArgs(r.body ? r.body.toString('utf8') : '', max);
   }
 }
@@ -182,7 +190,8 @@ async function drain(src: AsyncIterator<Uint8Array>): Promise<void> {
 }
 
 /** A body past client_max_body_size: logged, and the request ends with 413. */
-function tooLarge(r: Req, msg: string): never {
+function tooLarge(c: Call, r: Req, msg: string): never {
+  c.state = EXITED;
   r.body = null;
   logReq(r, 'error', msg);
   r.exitCode = 413;

@@ -1,101 +1,45 @@
-// ngx.timer: callbacks run later, detached from the request that made them, in their own
-// `ngx.timer` context. On worker shutdown pending timers run at once with premature = true.
+// ngx.timer: the API over the worker's timer set (src/request/timers.ts). at/every return
+// [ok, err], Lua's two return values: [true, null], or [null, 'too many pending timers'] /
+// [null, 'process exiting'].
 
 import { TrestyError } from '../errors.js';
-import { INTERRUPT, isPromise } from '../phases/invoke.js';
-import { BareCtx, type BaseCtx } from '../phases/request.js';
-import type { WorkerState } from '../phases/worker.js';
-import { CTX, MASK } from './context.js';
+import type { Call } from '../request/call.js';
+import type { TimerCallback } from '../request/timers.js';
+import { MASK } from './context.js';
 import { guard } from './guard.js';
 
-/** `this` in a callback is the timer's own ngx object. */
-export type TimerCallback = (this: unknown, premature: boolean, ...args: any[]) => unknown; // eslint-disable-line @typescript-eslint/no-explicit-any
+export type { TimerCallback };
+
+export type TimerResult = [true, null] | [null, string];
 
 export interface TimerApi {
-  /** Runs `cb(premature, ...args)` after `delay` seconds; false when the worker is exiting. */
-  at(delay: number, cb: TimerCallback, ...args: unknown[]): boolean;
+  /** Runs `cb(premature, ...args)` after `delay` seconds, detached from the request. */
+  at(delay: number, cb: TimerCallback, ...args: unknown[]): TimerResult;
   /** Runs `cb(premature, ...args)` every `delay` seconds until the worker exits. */
-  every(delay: number, cb: TimerCallback, ...args: unknown[]): boolean;
+  every(delay: number, cb: TimerCallback, ...args: unknown[]): TimerResult;
   running_count(): number;
   pending_count(): number;
 }
 
-interface Timer {
-  readonly cb: TimerCallback;
-  readonly args: unknown[];
-  readonly every: boolean;
-  handle: NodeJS.Timeout | null;
+function check(fn: 'at' | 'every', delay: unknown, cb: unknown): void {
+  if (typeof delay !== 'number' || Number.isNaN(delay)) {
+    throw new TrestyError('TRESTY_ERR_API_ARGS', `bad argument #1 to '${fn}' (number expected, got ${delay === null || delay === undefined ? 'nil' : typeof delay})`);
+  }
+  if (typeof cb !== 'function') throw new TrestyError('TRESTY_ERR_API_ARGS', `bad argument #2 to '${fn}' (function expected)`);
+  if (fn === 'every' && delay <= 0) throw new TrestyError('TRESTY_ERR_API_ARGS', delay === 0 ? 'delay cannot be zero' : 'delay cannot be negative');
 }
 
-export class TimerSet {
-  running = 0;
-  private readonly pending = new Set<Timer>();
-  private readonly inflight = new Set<Promise<void>>();
-  w!: WorkerState;
-  /** The ngx object factory, given by the worker set-up (avoids an import cycle). */
-  ngxOf!: (c: BaseCtx) => unknown;
-
-  get pendingCount(): number { return this.pending.size; }
-
-  add(delay: number, cb: TimerCallback, args: unknown[], every: boolean): boolean {
-    if (typeof delay !== 'number' || !(delay >= 0)) throw new TrestyError('TRESTY_ERR_API_ARGS', 'ngx.timer: delay must be a number >= 0');
-    if (typeof cb !== 'function') throw new TrestyError('TRESTY_ERR_API_ARGS', 'ngx.timer: callback must be a function');
-    if (every && delay <= 0) throw new TrestyError('TRESTY_ERR_API_ARGS', 'ngx.timer.every: delay must be > 0');
-    if (this.w.exiting) return false;
-    const t: Timer = { cb, args, every, handle: null };
-    const ms = delay * 1000;
-    t.handle = every ? setInterval(() => this.fire(t, false), ms) : setTimeout(() => this.fire(t, false), ms);
-    t.handle.unref();
-    this.pending.add(t);
-    return true;
-  }
-
-  private fire(t: Timer, premature: boolean): void {
-    if (!t.every || premature) this.pending.delete(t);
-    const ctx = new BareCtx(CTX.timer, this.w);
-    this.running++;
-    const done = (): void => { this.running--; };
-    let v: unknown;
-    try {
-      v = t.cb.call(this.ngxOf(ctx), premature, ...t.args);
-    } catch (e) {
-      this.failed(e);
-      done();
-      return;
-    }
-    if (!isPromise(v)) { done(); return; }
-    const p: Promise<void> = v.then(() => undefined, (e: unknown) => this.failed(e))
-      .finally(() => { done(); this.inflight.delete(p); });
-    this.inflight.add(p);
-  }
-
-  private failed(e: unknown): void {
-    if (e === INTERRUPT) return;
-    this.w.errorLog.log('error', `timer callback failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
-  }
-
-  /** Fires every pending timer with premature = true and waits (bounded) for running ones. */
-  async shutdown(maxWaitMs = 5000): Promise<void> {
-    for (const t of [...this.pending]) {
-      if (t.handle) t.every ? clearInterval(t.handle) : clearTimeout(t.handle);
-      this.fire(t, true);
-    }
-    if (this.inflight.size === 0) return;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      Promise.allSettled([...this.inflight]),
-      new Promise<void>((res) => { timer = setTimeout(res, maxWaitMs); }),
-    ]);
-    clearTimeout(timer);
-  }
-}
-
-export function timerApi(c: BaseCtx): TimerApi {
-  const set = c.w.timers;
+export function timerApi(c: Call): TimerApi {
+  const add = (fn: 'at' | 'every', delay: number, cb: TimerCallback, args: unknown[]): TimerResult => {
+    const e = guard(c, MASK.timer);
+    check(fn, delay, cb);
+    const err = e.w.timers.add(delay, cb, args, fn === 'every');
+    return err === null ? [true, null] : [null, err];
+  };
   return {
-    at: (delay, cb, ...args) => { guard(c, MASK.timer); return set.add(delay, cb, args, false); },
-    every: (delay, cb, ...args) => { guard(c, MASK.timer); return set.add(delay, cb, args, true); },
-    running_count: () => { guard(c, MASK.timer); return set.running; },
-    pending_count: () => { guard(c, MASK.timer); return set.pendingCount; },
+    at: (delay, cb, ...args) => add('at', delay, cb, args),
+    every: (delay, cb, ...args) => add('every', delay, cb, args),
+    running_count: () => guard(c, MASK.timer).w.timers.running,
+    pending_count: () => guard(c, MASK.timer).w.timers.pendingCount,
   };
 }

@@ -3,7 +3,7 @@
 
 import os from 'node:os';
 import { TrestyError } from '../errors.js';
-import type { Req } from '../phases/request.js';
+import type { Req } from '../request/req.js';
 import { msec, timeIso, timeLocal } from './time.js';
 
 type Getter = (r: Req) => string | undefined;
@@ -74,6 +74,8 @@ export function getVar(r: Req, name: string): string | undefined {
   }
   const get = BUILTIN.get(name);
   if (get !== undefined) return get(r);
+  const c = name.charCodeAt(0);
+  if (c >= 48 && c <= 57) return r.captures?.[Number(name)] ?? (r.captures === null ? undefined : '');
   if (name.startsWith('arg_')) return argValue(r.args, name.slice(4));
   if (name.startsWith('http_')) return headerValue(r, name.slice(5).replace(/_/g, '-').toLowerCase());
   if (name.startsWith('cookie_')) return cookieValue(headerValue(r, 'cookie'), name.slice(7));
@@ -85,15 +87,22 @@ export function getVar(r: Req, name: string): string | undefined {
   return undefined;
 }
 
+/** Families of built-in variables, read-only as nginx's. */
+const READ_ONLY_PREFIX = /^(arg_|http_|cookie_|sent_http_)/;
+
 /** `ngx.var.NAME = v`: only `set`-declared variables and $args are writable. */
 export function setVar(r: Req, name: string, value: unknown): void {
   const s = value === undefined || value === null ? '' : String(value);
-  if (name === 'args' || name === 'query_string') { r.args = s; return; }
-  if (!r.server.declaredVariables.has(name)) {
-    throw new TrestyError('TRESTY_ERR_VAR_UNDECLARED',
-      `variable "${name}" not found for writing; maybe it is a built-in variable that is not changeable or you forgot to use "set $${name} '';" in the config file to define it first`);
+  if (name === 'args') { r.args = s; return; }
+  if (r.server.declaredVariables.has(name)) {
+    (r.vars ??= Object.create(null) as Record<string, string>)[name] = s;
+    return;
   }
-  (r.vars ??= Object.create(null) as Record<string, string>)[name] = s;
+  if (BUILTIN.has(name) || READ_ONLY_PREFIX.test(name)) {
+    throw new TrestyError('TRESTY_ERR_VAR_UNDECLARED', `variable "${name}" not changeable`);
+  }
+  throw new TrestyError('TRESTY_ERR_VAR_UNDECLARED',
+    `variable "${name}" not found for writing; maybe it is a built-in variable that is not changeable or you forgot to use "set $${name} '';" in the config file to define it first`);
 }
 
 /** `$arg_NAME`: the raw (undecoded) value of the first NAME= in the query string. */

@@ -2,7 +2,8 @@
 // the read-only types of types.ts.
 
 import type {
-  AccessLogSpec, ErrorLogSpec, FfiPluginConf, HandlerSpec, ListenSpec, PhaseName, RewriteOp, ServerName, SourceRef,
+  AccessLogSpec, ErrorLogSpec, ErrorPageSpec, FfiPluginConf, HandlerSpec, IfCondition, ListenSpec, PhaseName, RewriteOp,
+  ServerName, SourceRef, TryFilesSpec,
 } from './types.js';
 
 /** Settings a location inherits from its server and http blocks when it does not set them. */
@@ -14,8 +15,24 @@ export interface LocSettings {
   clientMaxBodySize?: number;
   keepaliveTimeout?: number;
   jsCodeCache?: boolean;
+  errorPages?: Map<number, ErrorPageSpec>;
   handlers: Partial<Record<PhaseName, HandlerSpec>>;
 }
+
+/**
+ * An `if` block while the conf is walked: its ops, and for a location-level `if` the settings it
+ * overrides (merged with its location's into a LocationConf by resolve.ts).
+ */
+export interface IfBuilder {
+  readonly op: 'if';
+  readonly cond: IfCondition;
+  readonly ops: BuilderOp[];
+  readonly loc: LocationBuilder | null;
+  readonly ref: SourceRef;
+}
+
+/** A rewrite op as built: an `if` still holds its builder. */
+export type BuilderOp = Exclude<RewriteOp, { op: 'if' }> | IfBuilder;
 
 export interface LocationBuilder {
   modifier: '' | '=' | '^~' | '~' | '~*' | '@';
@@ -23,8 +40,10 @@ export interface LocationBuilder {
   regex?: RegExp;
   ref: SourceRef;
   settings: LocSettings;
-  rewriteOps: RewriteOp[];
+  rewriteOps: BuilderOp[];
   locations: LocationBuilder[];
+  tryFiles?: TryFilesSpec;
+  internal?: boolean;
 }
 
 export interface ServerBuilder {
@@ -32,7 +51,7 @@ export interface ServerBuilder {
   listen: ListenSpec[];
   serverNames: ServerName[];
   settings: LocSettings;
-  rewriteOps: RewriteOp[];
+  rewriteOps: BuilderOp[];
   locations: LocationBuilder[];
   named: Map<string, LocationBuilder>;
   variables: Set<string>;
@@ -43,6 +62,10 @@ export interface HttpBuilder {
   servers: ServerBuilder[];
   logFormats: Map<string, string>;
   mimeTypes: Map<string, string>;
+  rewriteNoPostpone?: boolean;
+  accessNoPostpone?: boolean;
+  maxPendingTimers?: number;
+  maxRunningTimers?: number;
 }
 
 export interface FfiPluginBuilder {
@@ -71,7 +94,8 @@ export interface MainBuilder {
   ffiPlugins: Map<string, FfiPluginBuilder>;
 }
 
-export type BlockKind = 'main' | 'events' | 'http' | 'server' | 'location' | 'ffi_plugin' | 'types';
+/** `sif` / `lif`: an `if` block in a server / in a location (nginx's "server if", "location if"). */
+export type BlockKind = 'main' | 'events' | 'http' | 'server' | 'location' | 'sif' | 'lif' | 'ffi_plugin' | 'types';
 
 /** Where the walk stands: the innermost block and the builders that enclose it. */
 export interface BlockState {
@@ -83,8 +107,8 @@ export interface BlockState {
   readonly plugin?: FfiPluginBuilder;
   /** The LocSettings of the innermost http/server/location block. */
   readonly settings?: LocSettings;
-  /** The rewrite script of the innermost server/location block. */
-  readonly rewriteOps?: RewriteOp[];
+  /** The rewrite script of the innermost server/location/if block. */
+  readonly rewriteOps?: BuilderOp[];
   /** Directive names (or duplicate keys) already set in this block. */
   readonly seen: Set<string>;
 }

@@ -1,4 +1,4 @@
-// Core directives: process, events, http, server, location, rewrite-module ops, logs, static files.
+// Core directives: process, events, http, server, location, logs, static files.
 
 import os from 'node:os';
 import type { Directive } from './ast.js';
@@ -10,16 +10,10 @@ import { parseFlag, parseListenAddress, parseSize, parseTime } from './values.js
 
 const LEVELS: readonly LogLevel[] = ['debug', 'info', 'notice', 'warn', 'error', 'crit', 'alert', 'emerg'];
 const HSL = ['http', 'server', 'location'] as const;
-const SL = ['server', 'location'] as const;
 
 function settings(state: BlockState) {
   // The table only routes these directives to http/server/location, which all have settings.
   return state.settings!;
-}
-
-function varName(d: Directive, arg: string): string {
-  if (!arg.startsWith('$') || arg.length < 2) throw confError('TRESTY_ERR_CONF_VALUE', `invalid variable name "${arg}"`, d);
-  return arg.slice(1);
 }
 
 function parseServerName(d: Directive, name: string): ServerName {
@@ -154,29 +148,6 @@ export const coreDirectives: readonly DirectiveRow[] = [
     },
   },
   {
-    name: 'set', contexts: SL, args: [2, 2], multiple: true,
-    apply(d, s) {
-      const variable = varName(d, d.args[0]);
-      s.server!.variables.add(variable);
-      s.rewriteOps!.push({ op: 'set', variable, value: d.args[1], ref: { file: d.file, line: d.line } });
-    },
-  },
-  {
-    name: 'return', contexts: SL, args: [1, 2], multiple: true,
-    apply(d, s) {
-      const [a, b] = d.args;
-      const ref = { file: d.file, line: d.line };
-      if (d.args.length === 1 && !/^\d+$/.test(a)) {
-        if (!/^(https?:\/\/|\$scheme)/.test(a)) throw confError('TRESTY_ERR_CONF_VALUE', `invalid return code "${a}"`, d);
-        s.rewriteOps!.push({ op: 'return', code: 302, text: a, ref });
-        return;
-      }
-      const code = Number(a);
-      if (!/^\d+$/.test(a) || code > 999) throw confError('TRESTY_ERR_CONF_VALUE', `invalid return code "${a}"`, d);
-      s.rewriteOps!.push(b === undefined ? { op: 'return', code, ref } : { op: 'return', code, text: b, ref });
-    },
-  },
-  {
     name: 'log_format', contexts: ['http'], args: [2, 64], multiple: true,
     apply(d, s) {
       const [name, ...parts] = d.args;
@@ -189,7 +160,7 @@ export const coreDirectives: readonly DirectiveRow[] = [
     },
   },
   {
-    name: 'access_log', contexts: HSL, args: [1, 4], multiple: true,
+    name: 'access_log', contexts: [...HSL, 'lif'], args: [1, 4], multiple: true,
     apply(d, s, ctx) {
       const set = settings(s);
       set.accessLog ??= [];
@@ -205,7 +176,7 @@ export const coreDirectives: readonly DirectiveRow[] = [
       set.accessLog.push({ path: d.args[0] === 'stderr' ? 'stderr' : ctx.abs(d.args[0]), format });
     },
   },
-  { name: 'root', contexts: HSL, args: [1, 1], apply(d, s, ctx) { settings(s).root = ctx.abs(d.args[0]); } },
+  { name: 'root', contexts: [...HSL, 'lif'], args: [1, 1], apply(d, s, ctx) { settings(s).root = ctx.abs(d.args[0]); } },
   { name: 'index', contexts: HSL, args: [1, 32], apply(d, s) { settings(s).index = [...d.args]; } },
   { name: 'default_type', contexts: HSL, args: [1, 1], apply(d, s) { settings(s).defaultType = d.args[0]; } },
   {

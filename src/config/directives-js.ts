@@ -26,7 +26,8 @@ function setHandler(phase: PhaseName, d: Directive, s: BlockState, h: HandlerSpe
 }
 
 function phaseRows(phase: PhaseName): DirectiveRow[] {
-  const contexts = phase === 'init' || phase === 'init_worker' ? ['http'] as const : ['http', 'server', 'location'] as const;
+  // As lua-nginx-module: every request phase but set may also stand in a location's `if` block.
+  const contexts = phase === 'init' || phase === 'init_worker' ? ['http'] as const : ['http', 'server', 'location', 'lif'] as const;
   return [
     {
       name: `${phase}_by_js_block`, contexts, args: [0, 0], block: 'raw', dupKey: `${phase}_by_js`,
@@ -55,17 +56,34 @@ function pathList(args: readonly string[], ctx: ResolveContext): string[] {
 export const jsDirectives: readonly DirectiveRow[] = [
   ...(['init', 'init_worker', 'rewrite', 'access', 'content', 'header_filter', 'body_filter', 'log'] as const).flatMap(phaseRows),
   {
-    name: 'set_by_js_block', contexts: ['server', 'location'], args: [1, 32], block: 'raw', multiple: true,
+    name: 'set_by_js_block', contexts: ['server', 'sif', 'location', 'lif'], args: [1, 32], block: 'raw', multiple: true,
     apply(d, s, ctx) { setByJs(d, s, ctx, undefined, d.args.slice(1)); },
   },
   {
-    name: 'set_by_js_file', contexts: ['server', 'location'], args: [2, 32], multiple: true,
+    name: 'set_by_js_file', contexts: ['server', 'sif', 'location', 'lif'], args: [2, 32], multiple: true,
     apply(d, s, ctx) { setByJs(d, s, ctx, d.args[1], d.args.slice(2)); },
   },
   {
     name: 'js_package_path', contexts: ['http'], args: [1, 16],
     apply(d, s, ctx) { s.main.jsPackagePath.push(...pathList(d.args, ctx)); },
   },
+  ...(['rewrite', 'access'] as const).map((phase): DirectiveRow => ({
+    name: `${phase}_by_js_no_postpone`, contexts: ['http'], args: [1, 1],
+    apply(d, s) {
+      const f = parseFlag(d.args[0]);
+      if (f === null) throw flagError(d);
+      if (phase === 'rewrite') s.http!.rewriteNoPostpone = f;
+      else s.http!.accessNoPostpone = f;
+    },
+  })),
+  ...(['pending', 'running'] as const).map((kind): DirectiveRow => ({
+    name: `js_max_${kind}_timers`, contexts: ['http'], args: [1, 1],
+    apply(d, s) {
+      if (!/^\d+$/.test(d.args[0])) throw confError('TRESTY_ERR_CONF_VALUE', `invalid number "${d.args[0]}"`, d);
+      if (kind === 'pending') s.http!.maxPendingTimers = Number(d.args[0]);
+      else s.http!.maxRunningTimers = Number(d.args[0]);
+    },
+  })),
   {
     name: 'js_code_cache', contexts: ['http', 'server', 'location'], args: [1, 1],
     apply(d, s) {

@@ -154,7 +154,8 @@ class Parser {
       this.pos++;
     }
     const after = t[this.pos];
-    if (after !== undefined && !/[\s;{}]/.test(after)) this.fail(`unexpected "${after}"`);
+    // `)` may close an `if (...)` condition right after a quoted word, as nginx allows.
+    if (after !== undefined && !/[\s;{})]/.test(after)) this.fail(`unexpected "${after}"`);
     return out;
   }
 

@@ -3,15 +3,18 @@
 
 import path from 'node:path';
 import type { Directive } from './ast.js';
-import { type BlockState, type LocationBuilder, type LocSettings, type MainBuilder, newSettings, type ServerBuilder } from './builders.js';
+import {
+  type BlockState, type BuilderOp, type LocationBuilder, type LocSettings, type MainBuilder, newSettings, type ServerBuilder,
+} from './builders.js';
 import { coreDirectives } from './directives-core.js';
 import { ffiDirectives } from './directives-ffi.js';
 import { jsDirectives } from './directives-js.js';
+import { rewriteDirectives } from './directives-rewrite.js';
 import { confError, type DirectiveRow, type ResolveContext } from './table.js';
-import type { FfiPluginConf, HttpConf, LocationConf, MainConf, ServerConf } from './types.js';
+import type { FfiPluginConf, HttpConf, LocationConf, MainConf, RewriteOp, ServerConf } from './types.js';
 
 const TABLE: ReadonlyMap<string, DirectiveRow> = new Map(
-  [...coreDirectives, ...jsDirectives, ...ffiDirectives].map((r) => [r.name, r]),
+  [...coreDirectives, ...jsDirectives, ...ffiDirectives, ...rewriteDirectives].map((r) => [r.name, r]),
 );
 
 /** Every directive tresty knows, for docs and tests. */
@@ -61,6 +64,7 @@ const ROOT_DEFAULTS = (abs: (p: string) => string): Required<Omit<LocSettings, '
   clientMaxBodySize: 1024 * 1024,
   keepaliveTimeout: 75_000,
   jsCodeCache: true,
+  errorPages: new Map(),
 });
 
 type Merged = Required<Omit<LocSettings, 'handlers'>> & Pick<LocSettings, 'handlers'>;
@@ -74,6 +78,8 @@ function merge(parent: Merged, own: LocSettings): Merged {
     clientMaxBodySize: own.clientMaxBodySize ?? parent.clientMaxBodySize,
     keepaliveTimeout: own.keepaliveTimeout ?? parent.keepaliveTimeout,
     jsCodeCache: own.jsCodeCache ?? parent.jsCodeCache,
+    // A block with error_page directives of its own replaces the inherited set (nginx's merge).
+    errorPages: own.errorPages ?? parent.errorPages,
     handlers: { ...parent.handlers, ...own.handlers },
   };
 }
@@ -81,21 +87,32 @@ function merge(parent: Merged, own: LocSettings): Merged {
 function finishLocation(b: LocationBuilder, parent: Merged): LocationConf {
   const m = merge(parent, b.settings);
   return {
-    modifier: b.modifier, pattern: b.pattern, regex: b.regex, ref: b.ref, rewriteOps: b.rewriteOps,
+    modifier: b.modifier, pattern: b.pattern, regex: b.regex, ref: b.ref, rewriteOps: finishOps(b.rewriteOps, m),
     ...m,
+    tryFiles: b.tryFiles ?? null, internal: b.internal ?? false,
     locations: b.locations.map((l) => finishLocation(l, m)),
   };
 }
 
+/** A location `if` becomes a LocationConf over its location's merged settings (nginx's "location if"). */
+function finishOps(ops: readonly BuilderOp[], m: Merged): RewriteOp[] {
+  return ops.map((op): RewriteOp => (op.op !== 'if' ? op : {
+    op: 'if', cond: op.cond, ref: op.ref, ops: finishOps(op.ops, m),
+    loc: op.loc === null ? null : finishLocation(op.loc, m),
+  }));
+}
+
 function finishServer(b: ServerBuilder, parent: Merged): ServerConf {
   const m = merge(parent, b.settings);
-  const defaults: LocationConf = { modifier: '', pattern: '', ref: b.ref, rewriteOps: [], locations: [], ...m };
+  const defaults: LocationConf = {
+    modifier: '', pattern: '', ref: b.ref, rewriteOps: [], locations: [], ...m, tryFiles: null, internal: false,
+  };
   const listen = b.listen.length > 0 ? b.listen
     : [{ host: '', port: process.getuid?.() === 0 ? 80 : 8000, defaultServer: false, ref: b.ref }];
   return {
     ref: b.ref, listen,
     serverNames: b.serverNames.length > 0 ? b.serverNames : [{ kind: 'exact', value: '' }],
-    rewriteOps: b.rewriteOps, defaults, declaredVariables: b.variables,
+    rewriteOps: finishOps(b.rewriteOps, m), defaults, declaredVariables: b.variables,
     locations: b.locations.map((l) => finishLocation(l, m)),
     namedLocations: new Map([...b.named].map(([k, l]) => [k, finishLocation(l, m)])),
   };
@@ -123,7 +140,12 @@ function finish(main: MainBuilder, prefix: string, file: string, ctx: ResolveCon
     const logFormats = new Map(main.http.logFormats);
     logFormats.set('combined',
       '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"');
-    http = { servers, logFormats, mimeTypes: main.http.mimeTypes };
+    const h = main.http;
+    http = {
+      servers, logFormats, mimeTypes: h.mimeTypes,
+      rewriteNoPostpone: h.rewriteNoPostpone ?? false, accessNoPostpone: h.accessNoPostpone ?? false,
+      maxPendingTimers: h.maxPendingTimers ?? 1024, maxRunningTimers: h.maxRunningTimers ?? 256,
+    };
   }
   const ffiPlugins = new Map<string, FfiPluginConf>();
   for (const [name, p] of main.ffiPlugins) {

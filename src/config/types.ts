@@ -49,7 +49,40 @@ export interface ServerName {
 export type RewriteOp =
   | { readonly op: 'set'; readonly variable: string; readonly value: string; readonly ref: SourceRef }
   | { readonly op: 'set_by_js'; readonly handler: HandlerSpec }
-  | { readonly op: 'return'; readonly code: number; readonly text?: string; readonly ref: SourceRef };
+  | { readonly op: 'return'; readonly code: number; readonly text?: string; readonly ref: SourceRef }
+  | {
+    readonly op: 'rewrite'; readonly regex: RegExp; readonly replacement: string;
+    readonly flag: 'last' | 'break' | 'redirect' | 'permanent' | null; readonly ref: SourceRef;
+  }
+  | { readonly op: 'break'; readonly ref: SourceRef }
+  | {
+    readonly op: 'if'; readonly cond: IfCondition; readonly ops: readonly RewriteOp[];
+    /** A location-level `if`: the settings that apply when it matches (nginx's "location if"). */
+    readonly loc: LocationConf | null; readonly ref: SourceRef;
+  };
+
+/** The condition of `if (...)`; strings are templates with `$var`s. */
+export type IfCondition =
+  | { readonly kind: 'var'; readonly value: string }
+  | { readonly kind: 'eq'; readonly negate: boolean; readonly left: string; readonly right: string }
+  | { readonly kind: 'regex'; readonly negate: boolean; readonly left: string; readonly regex: RegExp }
+  | { readonly kind: 'file'; readonly negate: boolean; readonly test: 'f' | 'd' | 'e' | 'x'; readonly path: string };
+
+/** `error_page CODE ... [=[RESPONSE]] URI|@name|URL`. */
+export interface ErrorPageSpec {
+  /** A template: `/uri`, `@name` or an absolute URL (a redirect). */
+  readonly target: string;
+  /** -1: keep the error's status; 0 (`=`): the target's own; N (`=N`): N. */
+  readonly overwrite: number;
+}
+
+/** `try_files FILE ... URI|@name|=CODE`. */
+export interface TryFilesSpec {
+  /** Templates tried in order under `root`; one ending in `/` tests a directory. */
+  readonly files: readonly string[];
+  /** The last argument: `=CODE`, `@name` or a URI template. */
+  readonly fallback: string;
+}
 
 export type AccessLogSpec = { readonly path: string; readonly format: string } | 'off';
 
@@ -72,6 +105,12 @@ export interface LocationConf {
   readonly clientMaxBodySize: number; // bytes, 0 = unlimited
   readonly keepaliveTimeout: number; // ms
   readonly jsCodeCache: boolean;
+  /** error_page by status (inherited from outer blocks unless this one has its own). */
+  readonly errorPages: ReadonlyMap<number, ErrorPageSpec>;
+  /** try_files of this location (not inherited), or null. */
+  readonly tryFiles: TryFilesSpec | null;
+  /** `internal`: reachable only by internal redirects, rewrites and subrequests. */
+  readonly internal: boolean;
 }
 
 export interface ServerConf {
@@ -115,6 +154,13 @@ export interface HttpConf {
   readonly logFormats: ReadonlyMap<string, string>;
   /** From `types { ... }`: lower-cased extension → MIME type (empty when the conf has none). */
   readonly mimeTypes: ReadonlyMap<string, string>;
+  /** rewrite_by_js_no_postpone: rewrite_by_js runs before the rewrite-module ops, not after. */
+  readonly rewriteNoPostpone: boolean;
+  /** access_by_js_no_postpone (tresty has no other access-phase module: accepted, no effect). */
+  readonly accessNoPostpone: boolean;
+  /** js_max_pending_timers / js_max_running_timers (OpenResty's lua_max_*_timers). */
+  readonly maxPendingTimers: number;
+  readonly maxRunningTimers: number;
 }
 
 export interface MainConf {

@@ -2,7 +2,7 @@
 // ngx.exit(status >= 200) ends the request here; ngx.exit(ngx.OK) goes on to the next phase.
 
 import type { LocationConf } from '../config/types.js';
-import { CTX } from '../api/context.js';
+import { CTX } from '../request/context.js';
 import { handlerStep } from './invoke.js';
 import type { BuildCtx, PhaseModule, Step } from './phase.js';
 

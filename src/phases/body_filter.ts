@@ -1,10 +1,12 @@
-// The body filter: body_filter_by_js_* runs on every chunk with ngx.arg[1] = chunk and
-// ngx.arg[2] = eof; it may replace the chunk or set eof to cut the body. Errors are logged only.
+// The body filter: body_filter_by_js_* runs on every chunk (one per ngx.print/ngx.say, then an
+// empty one with eof) with ngx.arg[1] = chunk and ngx.arg[2] = eof; it may replace the chunk or
+// set eof to cut the body. An error aborts the response, as in OpenResty.
 
 import type { LocationConf } from '../config/types.js';
-import { CTX } from '../api/context.js';
-import { sideCall } from './invoke.js';
-import type { BodyStep, BuildCtx, PhaseModule } from './phase.js';
+import { CTX } from '../request/context.js';
+import type { BodyStep } from '../request/pipe.js';
+import { bodyFilterCall } from './invoke.js';
+import type { BuildCtx, PhaseModule } from './phase.js';
 
 export const bodyFilterPhase: PhaseModule<BodyStep> = {
   name: 'body_filter',
@@ -14,13 +16,11 @@ export const bodyFilterPhase: PhaseModule<BodyStep> = {
     if (!spec) return null;
     const h = await b.loader.load(spec, loc.jsCodeCache);
     return (r, arg) => {
-      const prev = r.phase;
       const prevArg = r.arg;
       r.arg = arg;
-      const p = sideCall(r, h, CTX.body_filter);
-      const restore = (): void => { r.phase = prev; r.arg = prevArg; };
-      if (p === undefined) { restore(); return undefined; }
-      return p.then(restore);
+      const rc = bodyFilterCall(r, h);
+      if (typeof rc === 'number') { r.arg = prevArg; return rc; }
+      return rc.then((v) => { r.arg = prevArg; return v; });
     };
   },
 };

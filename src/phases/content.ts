@@ -2,7 +2,7 @@
 // index), as nginx's default content handler.
 
 import type { LocationConf } from '../config/types.js';
-import { CTX } from '../api/context.js';
+import { CTX } from '../request/context.js';
 import { handlerStep } from './invoke.js';
 import type { BuildCtx, PhaseModule, Step } from './phase.js';
 import { staticStep } from './static.js';

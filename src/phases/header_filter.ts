@@ -1,24 +1,20 @@
 // The header filter: header_filter_by_js_* runs once, just before the status and headers are
-// handed to the client; it may change ngx.status and ngx.header. Errors are logged only.
+// handed to the client; it may change ngx.status and ngx.header. ngx.exit(status) there replaces
+// the answer (a page for an error status, an empty body for 2xx); an error aborts the response.
 
 import type { LocationConf } from '../config/types.js';
-import { CTX } from '../api/context.js';
-import { sideCall } from './invoke.js';
-import type { BuildCtx, PhaseModule, SideStep } from './phase.js';
+import { CTX } from '../request/context.js';
+import type { HeaderStep } from '../request/pipe.js';
+import { headerFilterCall } from './invoke.js';
+import type { BuildCtx, PhaseModule } from './phase.js';
 
-export const headerFilterPhase: PhaseModule<SideStep> = {
+export const headerFilterPhase: PhaseModule<HeaderStep> = {
   name: 'header_filter',
   bit: CTX.header_filter,
-  async build(loc: LocationConf, b: BuildCtx): Promise<SideStep | null> {
+  async build(loc: LocationConf, b: BuildCtx): Promise<HeaderStep | null> {
     const spec = loc.handlers.header_filter;
     if (!spec) return null;
     const h = await b.loader.load(spec, loc.jsCodeCache);
-    return (r) => {
-      // Filters run inside the content handler's flushes: give its context back afterwards.
-      const prev = r.phase;
-      const p = sideCall(r, h, CTX.header_filter);
-      if (p === undefined) { r.phase = prev; return undefined; }
-      return p.then(() => { r.phase = prev; });
-    };
+    return (r) => headerFilterCall(r, h);
   },
 };

@@ -8,24 +8,29 @@ import type { FfiPluginConf, MainConf, ServerConf } from '../config/types.js';
 import { ConfError, isTrestyError } from '../errors.js';
 import type { FfiPlugin } from '../ffi/index.js';
 import type { HttpExchange, RequestHandler } from '../http/types.js';
-import { TimerSet } from '../api/timer.js';
+import { TimerSet } from '../request/timers.js';
 import { ngxOf } from '../api/ngx.js';
+import { logReq } from '../request/report.js';
+import { Req } from '../request/req.js';
+import { parseTarget } from '../request/uri.js';
+import type { FfiHooks, WorkerState } from '../request/worker.js';
 import { conclude, start } from './run.js';
 import { initPhase } from './init.js';
 import { initWorkerPhase } from './init_worker.js';
 import { Loader } from './loader.js';
 import { openErrorLog } from './logs.js';
 import { buildAll } from './pipeline.js';
-import { logReq } from './report.js';
-import { Req } from './request.js';
-import { parseTarget } from './uri.js';
-import type { FfiHooks, WorkerState } from './worker.js';
 
-export type { WorkerState } from './worker.js';
+export type { WorkerState } from '../request/worker.js';
 
-function newWorkerState(conf: MainConf, id: number, count: number, freshImports = false): WorkerState {
+/** The worker's state plus what only the phase engine uses: the handler loader. */
+interface Worker extends WorkerState {
+  readonly loader: Loader;
+}
+
+function newWorkerState(conf: MainConf, id: number, count: number, freshImports = false): Worker {
   const timers = new TimerSet();
-  const w: WorkerState = {
+  const w: Worker = {
     conf, id, count, exiting: false, serial: 0,
     errorLog: openErrorLog(conf),
     loader: new Loader(conf, freshImports),
@@ -33,9 +38,12 @@ function newWorkerState(conf: MainConf, id: number, count: number, freshImports 
     serverOps: new Map(),
     timers,
     ffi: null,
+    run: start,
   };
   timers.w = w;
   timers.ngxOf = ngxOf;
+  timers.maxPending = conf.http?.maxPendingTimers ?? timers.maxPending;
+  timers.maxRunning = conf.http?.maxRunningTimers ?? timers.maxRunning;
   return w;
 }
 
@@ -65,8 +73,12 @@ async function wireFfi(w: WorkerState, conf: MainConf): Promise<FfiModule | null
       throw atPlugin(e, p);
     }
   }
+  // ngx.load_ffi searches ffi_library_path first, as ffi_plugin blocks do.
+  const { defaultSearchPath } = await import('../ffi/locate.js');
   const hooks: FfiHooks = {
-    load: (lib, cfg, opts) => mod.loadFfi(lib, cfg ?? null, opts ?? {}),
+    load: (lib, cfg, opts) => mod.loadFfi(lib, cfg ?? null, {
+      ...opts, searchPath: [...conf.ffiLibraryPath, ...(opts?.searchPath ?? defaultSearchPath())],
+    }),
     plugins,
   };
   w.ffi = hooks;

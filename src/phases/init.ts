@@ -2,15 +2,16 @@
 // a process's memory, once more in every worker before init_worker_by_js (so module state it
 // sets up exists where requests run). An error stops start-up.
 
-import { CTX } from '../api/context.js';
+import { CTX } from '../request/context.js';
 import { TrestyError } from '../errors.js';
 import type { MainConf } from '../config/types.js';
-import { call, INTERRUPT, isPromise } from './invoke.js';
+import { INTERRUPT, isPromise } from '../request/interrupt.js';
+import { call } from './invoke.js';
 import type { Loader } from './loader.js';
 import type { PhaseModule } from './phase.js';
-import { handlerFailure } from './report.js';
-import { BareCtx } from './request.js';
-import type { WorkerState } from './worker.js';
+import { handlerFailure } from '../request/report.js';
+import { Call } from '../request/call.js';
+import type { WorkerState } from '../request/worker.js';
 
 export const initPhase: Omit<PhaseModule<never>, 'build'> & { run(w: WorkerState, loader: Loader, conf: MainConf): Promise<void> } = {
   name: 'init',
@@ -20,7 +21,7 @@ export const initPhase: Omit<PhaseModule<never>, 'build'> & { run(w: WorkerState
     if (!spec) return;
     const h = await loader.load(spec);
     try {
-      const v = call(new BareCtx(CTX.init, w), h, CTX.init);
+      const v = call(new Call(CTX.init, w, null, h.label), h);
       if (isPromise(v)) await v;
     } catch (e) {
       if (e === INTERRUPT) return;

@@ -2,14 +2,15 @@
 // serves; timers started here live for the worker's lifetime. An error is logged, the worker
 // goes on (as OpenResty does).
 
-import { CTX } from '../api/context.js';
+import { CTX } from '../request/context.js';
 import type { MainConf } from '../config/types.js';
-import { call, INTERRUPT, isPromise } from './invoke.js';
+import { INTERRUPT, isPromise } from '../request/interrupt.js';
+import { call } from './invoke.js';
 import type { Loader } from './loader.js';
 import type { PhaseModule } from './phase.js';
-import { handlerFailure } from './report.js';
-import { BareCtx } from './request.js';
-import type { WorkerState } from './worker.js';
+import { handlerFailure } from '../request/report.js';
+import { Call } from '../request/call.js';
+import type { WorkerState } from '../request/worker.js';
 
 export const initWorkerPhase: Omit<PhaseModule<never>, 'build'> & { run(w: WorkerState, loader: Loader, conf: MainConf): Promise<void> } = {
   name: 'init_worker',
@@ -19,7 +20,7 @@ export const initWorkerPhase: Omit<PhaseModule<never>, 'build'> & { run(w: Worke
     if (!spec) return;
     const h = await loader.load(spec);
     try {
-      const v = call(new BareCtx(CTX.init_worker, w), h, CTX.init_worker);
+      const v = call(new Call(CTX.init_worker, w, null, h.label), h);
       if (isPromise(v)) await v;
     } catch (e) {
       if (e !== INTERRUPT) w.errorLog.log('error', handlerFailure(h, e));

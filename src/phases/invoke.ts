@@ -1,31 +1,35 @@
-// Calling a handler: set the request's context bit, call with its ngx object, and read what
-// happened (ngx.exit / ngx.exec / a throw) into a result code. A handler that returns no
-// promise stays on a synchronous path.
+// Calling a handler: each run gets its own Call (the context its ngx object checks), and what
+// happened (ngx.exit / ngx.exec / a throw) is read into a result code. A handler that returns no
+// promise and starts no light thread stays on a synchronous path.
 
 import { ngxOf } from '../api/ngx.js';
-import { CTX } from '../api/context.js';
-import { DECLINED, DONE, EXEC, ERROR, OK } from './codes.js';
+import { Call, EXITED, setCurrentCall } from '../request/call.js';
+import { DECLINED, DONE, EXEC, ERROR, OK } from '../request/codes.js';
+import { CTX } from '../request/context.js';
+import { INTERRUPT, isPromise } from '../request/interrupt.js';
+import { handlerFailure, logReq } from '../request/report.js';
+import { NO_EXIT, type Req } from '../request/req.js';
 import type { HandlerFn, LoadedHandler } from './loader.js';
-import { handlerFailure, logReq } from './report.js';
-import { NO_EXIT, type BaseCtx, type Req } from './request.js';
 
-/** Thrown by ngx.exit / ngx.exec / ngx.redirect to leave the handler at once; never an Error. */
-export const INTERRUPT: unique symbol = Symbol('tresty.interrupt');
-
-export function isPromise(v: unknown): v is Promise<unknown> {
-  return v instanceof Promise || (typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function');
-}
-
-/** Calls the handler in context `bit`; returns its value or promise, throws what it throws. */
-export function call(c: BaseCtx, h: LoadedHandler, bit: number): unknown {
-  c.phase = bit;
+/** Calls the handler in its call context; returns its value or promise, throws what it throws. */
+export function call(c: Call, h: LoadedHandler): unknown {
   const fn = h.fn;
-  if (fn !== null) return fn(ngxOf(c), h.require);
-  return h.load().then((f: HandlerFn) => {
-    c.phase = bit;
-    return f(ngxOf(c), h.require);
-  });
+  if (fn !== null) return callNow(c, fn, h);
+  return h.load().then((f: HandlerFn) => callNow(c, f, h));
 }
+
+function callNow(c: Call, fn: HandlerFn, h: LoadedHandler): unknown {
+  const prev = setCurrentCall(c);
+  try {
+    return fn(ngxOf(c), h.require);
+  } finally {
+    setCurrentCall(prev);
+  }
+}
+
+/** Not an error: the handler returned. */
+const RETURNED: unique symbol = Symbol('returned');
+type Outcome = typeof RETURNED | unknown;
 
 /** The result code after a rewrite/access/content handler returned or threw INTERRUPT. */
 function settle(r: Req): number {
@@ -36,10 +40,56 @@ function settle(r: Req): number {
   return c;
 }
 
-function failed(r: Req, h: LoadedHandler, e: unknown): number {
-  if (e === INTERRUPT) return settle(r);
-  logReq(r, 'error', handlerFailure(h, e));
-  return ERROR;
+/**
+ * Runs `h` for `r` in context `bit` and calls `done` with how it ended: it returned, it threw
+ * (INTERRUPT for an exit), or it exited from a light thread. The run is over once the handler
+ * and every light thread it spawned are done, unless it exits or fails first (OpenResty's
+ * entry thread). Returns done's value, or a promise of it when something had to wait.
+ */
+function run<T>(r: Req, h: LoadedHandler, bit: number, done: (c: Call, o: Outcome) => T): T | Promise<T> {
+  const c = new Call(bit, r.w, r, h.label);
+  const prev = r.phase;
+  const prevCall = r.call;
+  r.phase = bit;
+  r.call = c;
+  r.lastHandler = h.label;
+  const end = (o: Outcome): T => {
+    // An exit (even one a `catch` swallowed) ends the run the way the exit said.
+    const out = c.state === EXITED ? INTERRUPT : o === RETURNED && c.heldError !== undefined ? c.heldError : o;
+    c.end();
+    r.phase = prev;
+    if (r.call === c) r.call = prevCall;
+    return done(c, out);
+  };
+  let v: unknown;
+  try {
+    v = call(c, h);
+  } catch (e) {
+    return end(e);
+  }
+  if (!isPromise(v)) {
+    const idle = c.whenIdle();
+    if (idle === null) return end(RETURNED);
+    v = undefined;
+  }
+  return new Promise<T>((resolve) => {
+    let over = false;
+    const finish = (o: Outcome): void => {
+      if (over) return;
+      over = true;
+      resolve(end(o));
+    };
+    c.wake = () => finish(INTERRUPT);
+    // Held work may start more (a thread spawning one, a respond() after an execute()): once
+    // idle, look again after the promise reactions pending now have run.
+    const returned = (): void => {
+      const idle = c.whenIdle();
+      if (idle === null) finish(RETURNED);
+      else void idle.then(() => setImmediate(returned));
+    };
+    if (isPromise(v)) v.then(returned, finish);
+    else returned();
+  });
 }
 
 /**
@@ -49,36 +99,63 @@ function failed(r: Req, h: LoadedHandler, e: unknown): number {
  */
 export function handlerStep(h: LoadedHandler, bit: number): (r: Req) => number | Promise<number> {
   const ends = bit !== CTX.content;
-  const after = (r: Req): number => {
+  const done = (r: Req, o: Outcome): number => {
+    if (o !== RETURNED && o !== INTERRUPT) {
+      logReq(r, 'error', handlerFailure(h, o));
+      return ERROR;
+    }
     const rc = settle(r);
     return ends && (rc === OK || rc === DECLINED) && r.headerSent ? DONE : rc;
   };
-  return (r) => {
-    let v: unknown;
-    try {
-      v = call(r, h, bit);
-    } catch (e) {
-      return e === INTERRUPT ? after(r) : failed(r, h, e);
-    }
-    if (isPromise(v)) return v.then(() => after(r), (e: unknown) => (e === INTERRUPT ? after(r) : failed(r, h, e)));
-    return after(r);
+  return (r) => run(r, h, bit, (_c, o) => done(r, o));
+}
+
+/** The value a set_by_js handler returned, or the error it threw. */
+export function setCall(r: Req, h: LoadedHandler): { value: unknown } | { error: unknown } | Promise<{ value: unknown } | { error: unknown }> {
+  let value: unknown;
+  const c = new Call(CTX.set, r.w, r, h.label);
+  const prev = r.phase;
+  r.phase = CTX.set;
+  const end = (o: { value: unknown } | { error: unknown }): { value: unknown } | { error: unknown } => {
+    c.end();
+    r.phase = prev;
+    return o;
   };
+  try {
+    value = call(c, h);
+  } catch (e) {
+    return end({ error: e });
+  }
+  if (!isPromise(value)) return end({ value });
+  return value.then((v) => end({ value: v }), (e: unknown) => end({ error: e }));
 }
 
 /**
- * Filters and log handlers: an error is logged and the response goes on unchanged.
- * Returns a promise only when the handler returned one.
+ * header_filter: OK, the status of an ngx.exit there, or ERROR after a failure (logged: the
+ * response is then aborted, as OpenResty does).
  */
-export function sideCall(r: Req, h: LoadedHandler, bit: number): Promise<void> | undefined {
-  let v: unknown;
-  try {
-    v = call(r, h, bit);
-  } catch (e) {
-    if (e !== INTERRUPT) logReq(r, 'error', handlerFailure(h, e));
-    return undefined;
-  }
-  if (!isPromise(v)) return undefined;
-  return v.then(() => undefined, (e: unknown) => {
-    if (e !== INTERRUPT) logReq(r, 'error', handlerFailure(h, e));
+export function headerFilterCall(r: Req, h: LoadedHandler): number | Promise<number> {
+  return run(r, h, CTX.header_filter, (_c, o) => {
+    if (o === RETURNED) return OK;
+    if (o === INTERRUPT) return settle(r);
+    logReq(r, 'error', handlerFailure(h, o));
+    return ERROR;
   });
+}
+
+/** body_filter: OK, or ERROR after a failure (logged; the response is aborted). */
+export function bodyFilterCall(r: Req, h: LoadedHandler): number | Promise<number> {
+  return run(r, h, CTX.body_filter, (_c, o) => {
+    if (o === RETURNED || o === INTERRUPT) return OK;
+    logReq(r, 'error', handlerFailure(h, o));
+    return ERROR;
+  });
+}
+
+/** log_by_js: an error is logged only. */
+export function logCall(r: Req, h: LoadedHandler): Promise<void> | undefined {
+  const v = run(r, h, CTX.log, (_c, o) => {
+    if (o !== RETURNED && o !== INTERRUPT) logReq(r, 'error', handlerFailure(h, o));
+  });
+  return isPromise(v) ? v : undefined;
 }

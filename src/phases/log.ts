@@ -3,11 +3,11 @@
 
 import path from 'node:path';
 import type { LocationConf } from '../config/types.js';
-import { CTX } from '../api/context.js';
-import { sideCall } from './invoke.js';
+import { CTX } from '../request/context.js';
+import { logCall } from './invoke.js';
 import { openAccessLog, type LogWriter } from './logs.js';
 import type { BuildCtx, PhaseModule, SideStep } from './phase.js';
-import type { Req } from './request.js';
+import type { Req } from '../request/req.js';
 import { compileLogTemplate, type Template } from './template.js';
 
 const COMBINED = '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"';
@@ -27,7 +27,7 @@ export const logPhase: PhaseModule<SideStep> = {
     };
     if (h === null) return (r) => { writeLogs(r); return undefined; };
     return (r) => {
-      const p = sideCall(r, h, CTX.log);
+      const p = logCall(r, h);
       if (p === undefined) { writeLogs(r); return undefined; }
       return p.then(() => writeLogs(r));
     };

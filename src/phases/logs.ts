@@ -6,9 +6,6 @@ import { ErrorLog, openLogFile, type LogWriter } from '../log/index.js';
 export type { LogWriter };
 export { ErrorLog };
 
-/** ngx.STDERR (0) .. ngx.DEBUG (8) as error_log levels; STDERR is written as `notice`. */
-export const NGX_LEVELS = ['notice', 'emerg', 'alert', 'crit', 'error', 'warn', 'notice', 'info', 'debug'] as const;
-
 export function openErrorLog(conf: MainConf): ErrorLog {
   return new ErrorLog(conf.errorLog);
 }

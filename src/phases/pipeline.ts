@@ -1,70 +1,68 @@
 // The phase list, named once, and the flat pipeline each location gets at load (STYLE 2): the
-// steps it really has (set ops, rewrite, access, content) plus its filters and log step.
-// Phases with nothing to do are simply absent, so they cost nothing per request.
+// steps it really has in a fixed layout (rewrite-module script and rewrite_by_js in the order
+// rewrite_by_js_no_postpone says, access, try_files, content), plus its filters and log step.
+// Phases with nothing to do are null slots, so they cost a comparison per request.
 
-import type { LocationConf, MainConf, ServerConf } from '../config/types.js';
+import type { LocationConf, MainConf, RewriteOp, ServerConf } from '../config/types.js';
+import { SLOTS, type LocPipeline } from '../request/pipe.js';
 import { accessPhase } from './access.js';
 import { bodyFilterPhase } from './body_filter.js';
 import { contentPhase } from './content.js';
 import { headerFilterPhase } from './header_filter.js';
 import { logPhase } from './log.js';
-import type { BodyStep, BuildCtx, PhaseModule, SideStep, Step } from './phase.js';
+import type { BuildCtx, Step } from './phase.js';
 import { rewritePhase } from './rewrite.js';
-import { buildOps, setPhase } from './set.js';
+import { buildScript, scriptPhase } from './script.js';
+import { tryFilesPhase } from './try_files.js';
 
-export type { Step } from './phase.js';
-
-/** Request phases in order. access is skipped in subrequests, as nginx does. */
-const REQUEST_PHASES: ReadonlyArray<PhaseModule<Step>> = [setPhase, rewritePhase, accessPhase, contentPhase];
-
-export interface LocPipeline {
-  readonly loc: LocationConf;
-  readonly steps: readonly Step[];
-  /** The same without the access step (subrequests). */
-  readonly subSteps: readonly Step[];
-  readonly headerFilter: SideStep | null;
-  readonly bodyFilter: BodyStep | null;
-  readonly log: SideStep | null;
-}
+export type { LocPipeline, Step };
 
 export async function buildLocation(loc: LocationConf, b: BuildCtx): Promise<LocPipeline> {
-  const steps: Step[] = [];
-  const subSteps: Step[] = [];
-  for (const phase of REQUEST_PHASES) {
-    const s = await phase.build(loc, b);
-    if (s === null) continue;
-    steps.push(s);
-    if (phase !== accessPhase) subSteps.push(s);
-  }
+  const noPostpone = b.conf.http?.rewriteNoPostpone ?? false;
+  const script = await scriptPhase.build(loc, b);
+  const rewrite = await rewritePhase.build(loc, b);
+  const steps: Array<Step | null> = new Array<Step | null>(SLOTS).fill(null);
+  steps[0] = noPostpone ? rewrite : script;
+  steps[1] = noPostpone ? script : rewrite;
+  steps[2] = await accessPhase.build(loc, b);
+  steps[3] = await tryFilesPhase.build(loc, b);
+  steps[4] = await contentPhase.build(loc, b);
   return {
     loc,
     steps,
-    subSteps,
+    jsRewriteAt: noPostpone ? 0 : 1,
     headerFilter: await headerFilterPhase.build(loc, b),
     bodyFilter: await bodyFilterPhase.build(loc, b),
     log: await logPhase.build(loc, b),
   };
 }
 
-/** Every location of the conf (nested, named and each server's defaults), each built once. */
+/** Every location of the conf (nested, named, `if` blocks and each server's defaults), each built once. */
 export async function buildAll(conf: MainConf, b: BuildCtx): Promise<void> {
   const { pipes, serverOps } = b.w;
   const visit = async (loc: LocationConf): Promise<void> => {
     if (pipes.has(loc)) return;
     pipes.set(loc, await buildLocation(loc, b));
     for (const inner of loc.locations) await visit(inner);
+    for (const ifLoc of ifLocations(loc.rewriteOps)) await visit(ifLoc);
   };
   for (const server of conf.http?.servers ?? []) {
     await visit(server.defaults);
     for (const loc of server.locations) await visit(loc);
     for (const loc of server.namedLocations.values()) await visit(loc);
-    const ops = await buildOps(server.rewriteOps, b, server.defaults.jsCodeCache);
+    const ops = await buildScript(server.rewriteOps, b, server.defaults.jsCodeCache);
     if (ops !== null) serverOps.set(server, ops);
   }
 }
 
-export function pipeOf(b: { pipes: Map<LocationConf, LocPipeline> }, loc: LocationConf): LocPipeline {
-  return b.pipes.get(loc)!;
+function ifLocations(ops: readonly RewriteOp[]): LocationConf[] {
+  const out: LocationConf[] = [];
+  for (const op of ops) {
+    if (op.op !== 'if') continue;
+    if (op.loc !== null) out.push(op.loc);
+    out.push(...ifLocations(op.ops));
+  }
+  return out;
 }
 
 export type { ServerConf };

@@ -1,14 +1,17 @@
-// The per-request loop: server rewrite ops, location lookup, the location's flat steps, then
-// the response through the filters and the log phase. Result codes steer it (codes.ts); it
-// stays synchronous as long as no step returns a promise.
+// The per-request loop: server rewrite ops, location lookup, the location's steps, then the
+// response through the filters and the log phase. Result codes steer it (codes.ts); it stays
+// synchronous as long as no step returns a promise. Between the rewrite and access phases a URI
+// changed by `rewrite` sends the request back to find its location (nginx's post-rewrite phase).
 
 import { findLocation, findNamedLocation } from '../http/locations.js';
-import { CTX } from '../api/context.js';
-import { DECLINED, DONE, ERROR, EXEC, OK } from './codes.js';
-import { queueFlush, special } from './output.js';
-import { logReq } from './report.js';
-import { NO_EXIT, type Req } from './request.js';
-import { parseTarget } from './uri.js';
+import { DECLINED, DONE, ERROR, EXEC, OK } from '../request/codes.js';
+import { CTX } from '../request/context.js';
+import { fail, queueFlush, special } from '../request/output.js';
+import { ACCESS_SLOT, SLOTS } from '../request/pipe.js';
+import { logReq } from '../request/report.js';
+import { NO_EXIT, type Req } from '../request/req.js';
+import { parseTarget } from '../request/uri.js';
+import { errorPageFor } from './error_page.js';
 
 /** nginx's limit on internal redirects and location re-finds per request. */
 const MAX_CYCLES = 10;
@@ -21,21 +24,37 @@ export function start(r: Req): void {
   if (ops === undefined) return locate(r);
   r.phase = CTX.set;
   const rc = ops(r);
-  if (typeof rc === 'number') return rc === OK ? locate(r) : conclude(r, rc);
-  rc.then((v) => (v === OK ? locate(r) : conclude(r, v)), (e: unknown) => crash(r, e));
+  if (typeof rc === 'number') return afterServerOps(r, rc);
+  rc.then((v) => afterServerOps(r, v), (e: unknown) => crash(r, e));
+}
+
+function afterServerOps(r: Req, rc: number): void {
+  // A server-level rewrite only changes the URI the location is found with.
+  r.uriChanged = false;
+  if (rc === OK) locate(r);
+  else conclude(r, rc);
 }
 
 function locate(r: Req): void {
   const loc = findLocation(r.server, r.uri) ?? r.server.defaults;
   r.loc = loc;
   r.pipe = r.w.pipes.get(loc)!;
+  if (loc.internal && !r.internal) return conclude(r, 404);
   advance(r, 0);
 }
 
 function advance(r: Req, i: number): void {
-  const steps = r.parent === null ? r.pipe.steps : r.pipe.subSteps;
-  for (; i < steps.length; i++) {
-    const rc = steps[i](r);
+  for (; i < SLOTS; i++) {
+    if (i === ACCESS_SLOT) {
+      if (r.uriChanged) return postRewrite(r);
+      if (r.parent !== null) continue; // subrequests skip the access phase, as in nginx
+    }
+    const pipe = r.pipe;
+    const step = pipe.steps[i];
+    if (step === null) continue;
+    // rewrite_by_js after a `rewrite` that changed the URI: skipped, as OpenResty does.
+    if (i === pipe.jsRewriteAt && r.uriChanged) continue;
+    const rc = step(r);
     if (typeof rc !== 'number') {
       const at = i;
       rc.then((v) => (v === OK || v === DECLINED ? advance(r, at + 1) : conclude(r, v)), (e: unknown) => crash(r, e));
@@ -44,6 +63,16 @@ function advance(r: Req, i: number): void {
     if (rc !== OK && rc !== DECLINED) return conclude(r, rc);
   }
   finish(r);
+}
+
+/** nginx's post-rewrite: a URI changed by `rewrite` is looked up again (at most 10 times). */
+function postRewrite(r: Req): void {
+  r.uriChanged = false;
+  if (++r.cycles > MAX_CYCLES) {
+    logReq(r, 'error', `rewrite or internal redirection cycle while processing "${r.uri}"`);
+    return conclude(r, 500);
+  }
+  locate(r);
 }
 
 /** A step failed in a way it did not handle itself (a bug here, not in a handler). */
@@ -57,16 +86,16 @@ export function conclude(r: Req, rc: number): void {
   if (rc === OK || rc === DONE || rc === DECLINED) return finish(r);
   if (rc === EXEC) return internalRedirect(r);
   if (rc === ERROR) {
-    if (r.headerWritten) return cut(r);
-    special(r, 500);
-    return finish(r);
+    if (r.headerWritten || r.cut) return cut(r);
+    return error(r, 500);
   }
   // nginx's 444: close the connection without a response.
   if (rc === 444 && !r.headerWritten && r.parent === null) return cut(r);
   if (r.headerSent) {
     // OpenResty keeps the status already sent; the request just ends.
-    if (rc !== r.status && r.status !== 0 && rc >= 300) {
-      logReq(r, 'error', `attempt to set status ${rc} via ngx.exit after sending out the response status ${r.status}`);
+    const sent = r.status || 200;
+    if (rc !== sent && rc >= 300) {
+      logReq(r, 'error', `attempt to set status ${rc} via ngx.exit after sending out the response status ${sent}`);
     }
     return finish(r);
   }
@@ -75,15 +104,31 @@ export function conclude(r: Req, rc: number): void {
     r.headerSent = true;
     return finish(r);
   }
-  special(r, rc >= 100 ? rc : 500);
-  finish(r);
+  error(r, rc >= 100 ? rc : 500);
+}
+
+/** An error status: the location's error_page for it if there is one, else nginx's page. */
+function error(r: Req, status: number): void {
+  const target = r.errorPageUsed ? null : errorPageFor(r, status);
+  if (target === null) {
+    special(r, status);
+    return finish(r);
+  }
+  r.errorPageUsed = true;
+  if (target.redirect !== null) {
+    special(r, target.status);
+    return finish(r);
+  }
+  r.execUri = target.uri;
+  r.execArgs = null;
+  if (r.method !== 'HEAD') r.method = 'GET';
+  // The target answers with the error's status unless error_page said otherwise (nginx's err_status).
+  internalRedirect(r, target.status);
 }
 
 /** Ends the response abruptly so the client can tell it is incomplete. */
 function cut(r: Req): void {
-  r.eofSent = true;
-  r.out = null;
-  r.ex.destroy();
+  fail(r, null);
   ended(r);
 }
 
@@ -106,11 +151,12 @@ function ended(r: Req): void {
   if (p !== undefined) p.catch((e: unknown) => logReq(r, 'alert', `log phase failed: ${String(e)}`));
 }
 
-/** ngx.exec, an index file, a `set_uri(..., true)` jump: find the location again. */
-function internalRedirect(r: Req): void {
+/** ngx.exec, error_page, try_files, an index file, a `set_uri(..., true)` jump: find the location again. */
+function internalRedirect(r: Req, errStatus = 0): void {
   const target = r.execUri!;
   r.execUri = null;
   r.exitCode = NO_EXIT;
+  r.internal = true;
   if (++r.cycles > MAX_CYCLES) {
     logReq(r, 'error', `rewrite or internal redirection cycle while internally redirecting to "${target}"`);
     special(r, 500);
@@ -130,6 +176,7 @@ function internalRedirect(r: Req): void {
   r.ctx = undefined;
   r.headers = null;
   r.status = 0;
+  r.errStatus = errStatus;
   if (target.startsWith('@')) {
     const loc = findNamedLocation(r.server, target);
     if (loc === null) {

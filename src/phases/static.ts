@@ -5,12 +5,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { LocationConf } from '../config/types.js';
-import { DONE, EXEC, OK } from './codes.js';
+import { DONE, EXEC, OK } from '../request/codes.js';
 import { mimeType } from './mime.js';
-import { emit, headersOf, queueFlush } from './output.js';
+import { absoluteUrl, emit, headersOf, queueFlush } from '../request/output.js';
 import type { Step } from './phase.js';
-import { logReq } from './report.js';
-import type { Req } from './request.js';
+import { logReq } from '../request/report.js';
+import type { Req } from '../request/req.js';
 
 /** Files up to this size are read in one go and sent with one write. */
 const SMALL = 128 * 1024;
@@ -37,7 +37,7 @@ async function serve(r: Req, root: string, loc: LocationConf, typeOf: (file: str
     return openFailed(r, file, e);
   }
   if (st.isDirectory()) {
-    headersOf(r).set('Location', `${r.uri}/${r.args ? `?${r.args}` : ''}`);
+    headersOf(r).set('Location', absoluteUrl(r, `${r.uri}/${r.args ? `?${r.args}` : ''}`));
     return 301;
   }
   const h = headersOf(r);

@@ -2,7 +2,7 @@
 // function of the request.
 
 import { getVar } from '../api/vars.js';
-import type { Req } from './request.js';
+import type { Req } from '../request/req.js';
 
 export type Template = (r: Req) => string;
 
@@ -10,11 +10,12 @@ type Part = string | { name: string };
 
 function parse(text: string): Part[] {
   const parts: Part[] = [];
-  const re = /\$(?:\{([A-Za-z0-9_]+)\}|([A-Za-z0-9_]+))/g;
+  // `$1`..`$9` are one digit (regex captures: `$12` is capture 1 then "2"), as in nginx.
+  const re = /\$(?:\{([A-Za-z0-9_]+)\}|([0-9])|([A-Za-z_][A-Za-z0-9_]*))/g;
   let last = 0;
   for (let m = re.exec(text); m !== null; m = re.exec(text)) {
     if (m.index > last) parts.push(text.slice(last, m.index));
-    parts.push({ name: m[1] ?? m[2] });
+    parts.push({ name: m[1] ?? m[2] ?? m[3] });
     last = re.lastIndex;
   }
   if (last < text.length) parts.push(text.slice(last));

@@ -30,9 +30,20 @@ export interface Nginx {
   stop(): Promise<void>;
 }
 
-/** Starts nginx with `server` as the body of its one server block (listen is added). */
-export async function startNginx(server: string, http = ''): Promise<Nginx> {
+/**
+ * Starts nginx with `server` as the body of its one server block (listen is added) and `http`
+ * at the http level; `files` (paths relative to the prefix) are written first, and `__PREFIX__`
+ * in `server` and `http` is the prefix.
+ */
+export async function startNginx(server: string, http = '', files: Record<string, string> = {}): Promise<Nginx> {
   const prefix = fs.mkdtempSync(path.join(os.tmpdir(), 'tresty-nginx-'));
+  for (const [rel, text] of Object.entries(files)) {
+    const p = path.join(prefix, rel);
+    fs.mkdirSync(path.dirname(p), { recursive: true });
+    fs.writeFileSync(p, text);
+  }
+  server = server.replace(/__PREFIX__/g, prefix);
+  http = http.replace(/__PREFIX__/g, prefix);
   const port = await freePort();
   const mods = moduleDir();
   const conf = `load_module ${mods}/ndk_http_module.so;

@@ -30,6 +30,13 @@ export interface Case {
   noErrorLog?: Array<string | RegExp>;
   /** Runs only once (for cases whose state is meant to persist, such as counters). */
   once?: boolean;
+  /**
+   * The same case in Lua for nginx + lua-nginx-module (test/helpers/compat.ts runs it there with
+   * the same expectations, to keep them honest), with its own expectations where they differ.
+   */
+  lua?: string;
+  luaRequests?: Expect[];
+  luaErrorLog?: Array<string | RegExp>;
 }
 
 export interface Suite {
@@ -64,10 +71,10 @@ export function errorLogOf(t: TrestyProcess): string {
   try { return fs.readFileSync(path.join(t.prefix, 'logs', 'error.log'), 'utf8'); } catch { return ''; }
 }
 
-async function waitForLog(t: TrestyProcess, from: number, pats: Array<string | RegExp>): Promise<string> {
+async function waitForLog(log: () => string, from: number, pats: Array<string | RegExp>): Promise<string> {
   const deadline = Date.now() + 3000;
   for (;;) {
-    const text = errorLogOf(t).slice(from);
+    const text = log().slice(from);
     const missing = pats.filter((p) => (typeof p === 'string' ? !text.includes(p) : !p.test(text)));
     if (missing.length === 0 || Date.now() > deadline) return text;
     await new Promise((r) => setTimeout(r, 50));
@@ -98,31 +105,34 @@ export function phaseSuite(title: string, suite: Suite, cases: readonly Case[]):
     });
     afterAll(async () => { await t?.stop(); });
 
-    for (const c of cases) {
-      it(c.name, async () => {
-        for (let round = 0; round < (c.once ? 1 : 2); round++) {
-          const from = errorLogOf(t).length;
-          for (const e of c.requests) {
-            const sent = httpGet(port, e.path, { method: e.method, headers: e.headers, body: e.body });
-            if (e.aborted) {
-              await expect(sent, `${e.path} is cut`).rejects.toThrow(/aborted|socket hang up|ECONNRESET/);
-              continue;
-            }
-            check(await sent, e);
-          }
-          if (c.errorLog || c.noErrorLog) {
-            const text = await waitForLog(t, from, c.errorLog ?? []);
-            for (const p of c.errorLog ?? []) {
-              if (typeof p === 'string') expect(text, `round ${round + 1}: error.log`).toContain(p);
-              else expect(text, `round ${round + 1}: error.log`).toMatch(p);
-            }
-            for (const p of c.noErrorLog ?? []) {
-              if (typeof p === 'string') expect(text).not.toContain(p);
-              else expect(text).not.toMatch(p);
-            }
-          }
-        }
-      });
-    }
+    for (const c of cases) it(c.name, () => runCase(port, () => errorLogOf(t), c));
   });
+}
+
+/** Sends a case's requests (twice unless `once`) and checks the answers and the error log. */
+export async function runCase(
+  port: number, log: () => string, c: Pick<Case, 'requests' | 'errorLog' | 'noErrorLog' | 'once'>,
+): Promise<void> {
+  for (let round = 0; round < (c.once ? 1 : 2); round++) {
+    const from = log().length;
+    for (const e of c.requests) {
+      const sent = httpGet(port, e.path, { method: e.method, headers: e.headers, body: e.body });
+      if (e.aborted) {
+        await expect(sent, `${e.path} is cut`).rejects.toThrow(/aborted|socket hang up|ECONNRESET/);
+        continue;
+      }
+      check(await sent, e);
+    }
+    if (c.errorLog || c.noErrorLog) {
+      const text = await waitForLog(log, from, c.errorLog ?? []);
+      for (const p of c.errorLog ?? []) {
+        if (typeof p === 'string') expect(text, `round ${round + 1}: error.log`).toContain(p);
+        else expect(text, `round ${round + 1}: error.log`).toMatch(p);
+      }
+      for (const p of c.noErrorLog ?? []) {
+        if (typeof p === 'string') expect(text).not.toContain(p);
+        else expect(text).not.toMatch(p);
+      }
+    }
+  }
 }

@@ -2,11 +2,11 @@
 // logs, timers and counters. Nothing request-specific lives here.
 
 import type { LocationConf, MainConf, ServerConf } from '../config/types.js';
-import type { ErrorLog } from './logs.js';
-import type { Loader } from './loader.js';
-import type { LocPipeline, Step } from './pipeline.js';
-import type { TimerSet } from '../api/timer.js';
+import type { ErrorLog } from '../log/index.js';
 import type { FfiPlugin, PluginOptions } from '../ffi/index.js';
+import type { LocPipeline, Step } from './pipe.js';
+import type { Req } from './req.js';
+import type { TimerSet } from './timers.js';
 
 export interface WorkerState {
   readonly conf: MainConf;
@@ -16,13 +16,17 @@ export interface WorkerState {
   /** Request serial numbers for error log lines. */
   serial: number;
   readonly errorLog: ErrorLog;
-  readonly loader: Loader;
   readonly pipes: Map<LocationConf, LocPipeline>;
   /** Server-level rewrite ops, run before the location is found. */
   readonly serverOps: Map<ServerConf, Step>;
   readonly timers: TimerSet;
   /** Set by the FFI module when it is present (ngx.load_ffi, ngx.ffi). */
   ffi: FfiHooks | null;
+  /**
+   * Runs a request from the top (server ops, location, phases): the phase engine sets it, the
+   * API uses it for subrequests without knowing the engine.
+   */
+  run: (r: Req) => void;
 }
 
 export interface FfiHooks {

@@ -2,9 +2,17 @@
 // request: "...", host: "..."`; and the one for a handler that threw.
 
 import { fileURLToPath } from 'node:url';
-import type { LogLevel } from '../config/types.js';
-import type { LoadedHandler } from './loader.js';
-import type { Req } from './request.js';
+import type { HandlerSpec, LogLevel } from '../config/types.js';
+import type { Req } from './req.js';
+
+/** What an error line needs to know of a loaded handler. */
+export interface HandlerInfo {
+  /** `content_by_js` etc. */
+  readonly label: string;
+  /** The file a stack frame must name to be the handler's own (conf file or handler file). */
+  readonly file: string;
+  readonly spec: HandlerSpec;
+}
 
 export function logReq(r: Req, level: LogLevel, msg: string): void {
   const log = r.w.errorLog;
@@ -24,7 +32,7 @@ function context(r: Req): string {
 }
 
 /** `failed to run content_by_js*: nginx.conf:14: Error: boom` + the stack. */
-export function handlerFailure(h: Pick<LoadedHandler, 'label' | 'file' | 'spec'>, e: unknown): string {
+export function handlerFailure(h: HandlerInfo, e: unknown): string {
   const stack = e instanceof Error ? e.stack ?? String(e) : `${String(e)}`;
   // Not thrown from the handler's own file (e.g. a rack middleware in another module): where it was thrown.
   const at = frameIn(stack, h.file) ?? (h.spec.source === 'block' ? `${h.spec.ref.file}:${h.spec.codeLine ?? h.spec.ref.line}` : firstUserFrame(stack) ?? h.file);

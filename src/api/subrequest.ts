@@ -1,13 +1,14 @@
 // Subrequests (ngx.location.capture / capture_multi): a location's pipeline run inside the
 // worker on an in-memory exchange that captures status, headers and body. No network; the
-// subrequest has its own ngx.ctx and (by default) its own variables.
+// subrequest has its own ngx.ctx and (by default) its own variables. As in nginx, nesting stops
+// at 50 levels ("subrequests cycle"), and a request whose client went away starts no more.
 
 import type { HttpExchange } from '../http/types.js';
 import { TrestyError } from '../errors.js';
-import { encodeArgs } from '../api/args.js';
-import { Req } from './request.js';
-import { start } from './run.js';
-import { parseTarget } from './uri.js';
+import { logReq } from '../request/report.js';
+import { Req } from '../request/req.js';
+import { parseTarget } from '../request/uri.js';
+import { encodeArgs } from './args.js';
 
 export interface CaptureOptions {
   method?: string;
@@ -25,7 +26,9 @@ export interface CaptureOptions {
 
 export interface CaptureResult {
   status: number;
+  /** Names as the subrequest sent them, looked up case-insensitively; a repeated header is an array. */
   header: Record<string, string | string[]>;
+  /** The body; empty for an error status answered with nginx's page (then `truncated` is true). */
   body: string;
   truncated: boolean;
 }
@@ -38,13 +41,16 @@ class CaptureExchange implements HttpExchange {
   readonly remotePort: number;
   readonly localAddress: string;
   readonly localPort: number;
-  readonly aborted = false;
   headersSent = false;
   bytesSent = 0;
   status = 0;
   readonly header: Record<string, string | string[]> = {};
   private readonly chunks: Buffer[] = [];
   private truncated = false;
+  /** The subrequest, once made (its special responses mark the capture truncated). */
+  sub: Req | null = null;
+  /** The main request's exchange: a subrequest ends when its client goes away. */
+  private readonly client: HttpExchange;
 
   constructor(
     parent: Req,
@@ -55,6 +61,7 @@ class CaptureExchange implements HttpExchange {
     private readonly done: (ex: CaptureExchange) => void,
   ) {
     const p = parent.ex;
+    this.client = parent.main.ex;
     this.httpVersion = p.httpVersion;
     this.rawHeaders = p.rawHeaders;
     this.scheme = p.scheme;
@@ -64,20 +71,21 @@ class CaptureExchange implements HttpExchange {
     this.localPort = p.localPort;
   }
 
+  get aborted(): boolean { return this.client.aborted; }
+
   get body(): AsyncIterable<Uint8Array> {
     const data = this.bodyData;
     return (async function* () { if (data) yield data; })();
   }
 
-  onAbort(): void { /* an in-memory exchange never aborts */ }
+  onAbort(cb: () => void): void { this.client.onAbort(cb); }
 
   writeHead(status: number, headers: ReadonlyArray<readonly [string, string]>): void {
     this.status = status;
     this.headersSent = true;
     for (const [n, v] of headers) {
-      const k = n.toLowerCase();
-      const prev = this.header[k];
-      this.header[k] = prev === undefined ? v : [...(Array.isArray(prev) ? prev : [prev]), v];
+      const prev = this.header[n];
+      this.header[n] = prev === undefined ? v : [...(Array.isArray(prev) ? prev : [prev]), v];
     }
   }
 
@@ -99,8 +107,34 @@ class CaptureExchange implements HttpExchange {
   }
 
   result(): CaptureResult {
-    return { status: this.status, header: this.header, body: Buffer.concat(this.chunks).toString('utf8'), truncated: this.truncated };
+    return {
+      status: this.status,
+      header: caseless(this.header),
+      body: Buffer.concat(this.chunks).toString('utf8'),
+      truncated: this.truncated || this.sub?.truncated === true,
+    };
   }
+}
+
+/** The headers with their names as sent; `h['content-type']` finds `Content-Type`. */
+function caseless(h: Record<string, string | string[]>): Record<string, string | string[]> {
+  return new Proxy(h, {
+    get(t, k) {
+      if (typeof k !== 'string' || k in t) return t[k as string];
+      const want = k.toLowerCase();
+      for (const name of Object.keys(t)) if (name.toLowerCase() === want) return t[name];
+      return undefined;
+    },
+    has(t, k) {
+      if (typeof k !== 'string') return false;
+      const want = k.toLowerCase();
+      return Object.keys(t).some((name) => name.toLowerCase() === want);
+    },
+  });
+}
+
+function refuse(uri: string, why: string): Promise<never> {
+  return Promise.reject(new TrestyError('TRESTY_ERR_SUBREQUEST', `failed to issue subrequest "${uri}": ${why}`));
 }
 
 export function capture(parent: Req, uri: string, opts: CaptureOptions = {}): Promise<CaptureResult> {
@@ -109,6 +143,11 @@ export function capture(parent: Req, uri: string, opts: CaptureOptions = {}): Pr
   }
   const t = parseTarget(uri);
   if (t === null) return Promise.reject(new TrestyError('TRESTY_ERR_SUBREQUEST', `ngx.location.capture: bad uri "${uri}"`));
+  if (parent.subrequestsLeft <= 0) {
+    logReq(parent, 'error', `subrequests cycle while processing "${t.uri}"`);
+    return refuse(uri, 'subrequests cycle');
+  }
+  if (parent.main.ex.aborted) return refuse(uri, 'the client went away');
   const extra = opts.args === undefined ? '' : typeof opts.args === 'string' ? opts.args : encodeArgs(opts.args);
   const args = t.args && extra ? `${t.args}&${extra}` : t.args || extra;
   const method = (opts.method ?? 'GET').toUpperCase();
@@ -124,6 +163,7 @@ export function capture(parent: Req, uri: string, opts: CaptureOptions = {}): Pr
     const target = args ? `${t.uri}?${args}` : t.uri;
     const ex = new CaptureExchange(parent, method, target, headers, body, (e) => resolve(e.result()));
     const sub = new Req(parent.w, ex, parent.server, method, target, parent);
+    ex.sub = sub;
     sub.uri = t.uri;
     sub.args = args;
     sub.body = body ?? null;
@@ -134,7 +174,7 @@ export function capture(parent: Req, uri: string, opts: CaptureOptions = {}): Pr
       const v = (sub.vars ??= Object.create(null) as Record<string, string>);
       for (const [k, x] of Object.entries(opts.vars)) v[k] = x === undefined || x === null ? '' : String(x);
     }
-    start(sub);
+    parent.w.run(sub);
   });
 }
 

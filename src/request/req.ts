@@ -3,33 +3,19 @@
 
 import type { LocationConf, ServerConf } from '../config/types.js';
 import type { HttpExchange } from '../http/types.js';
-import type { HeaderStore } from '../api/headers.js';
-import type { Ngx } from '../api/ngx.js';
+import type { Call } from './call.js';
+import type { HeaderStore } from './headers.js';
+import type { LocPipeline } from './pipe.js';
 import type { WorkerState } from './worker.js';
-import type { LocPipeline } from './pipeline.js';
-
-/** What every API context has: a request, a timer, init or init_worker. */
-export interface BaseCtx {
-  phase: number;
-  readonly w: WorkerState;
-  ctx: Record<string, unknown> | undefined;
-  /** The request, or null outside one (timers, init, init_worker). */
-  readonly req: Req | null;
-}
-
-/** A context with no request: timers, init_worker, init. */
-export class BareCtx implements BaseCtx {
-  ctx: Record<string, unknown> | undefined = undefined;
-  readonly req = null;
-  api: Ngx | null = null;
-  constructor(public phase: number, readonly w: WorkerState) {}
-}
 
 /** No exit status recorded. */
 export const NO_EXIT = -1000;
 
-export class Req implements BaseCtx {
-  readonly req: Req = this;
+/** nginx's limit on nested subrequests (NGX_HTTP_MAX_SUBREQUESTS). */
+export const MAX_SUBREQUEST_DEPTH = 50;
+
+export class Req {
+  /** The context bit of the step running now (set, rewrite ... log). */
   phase = 0;
   ctx: Record<string, unknown> | undefined = undefined;
   /** Values of `set`-declared variables; null until one is written. */
@@ -45,12 +31,27 @@ export class Req implements BaseCtx {
   reqHeaders: Record<string, string | string[] | undefined> | null = null;
   /** Headers are sent as far as handlers can tell (first output or finalize). */
   headerSent = false;
-  /** Headers went through header_filter and were handed to the exchange. */
+  /** header_filter ran (the headers are final for the filter chain). */
+  headerFiltered = false;
+  /** Headers were handed to the exchange. */
   headerWritten = false;
-  /** A body filter set eof: later output is dropped. */
+  /** The body is complete (eof sent, or a body filter or header_filter ended it): later output is dropped. */
   eofSent = false;
+  /** The eof of the body went through the body filter (only the write is left). */
+  outEof = false;
+  /** The response was aborted (a filter failed, ngx.ERROR after the headers): nothing more is written. */
+  cut = false;
+  /** Output that went through the filters, waiting to be written. */
   out: Array<string | Uint8Array> | null = null;
   outLen = 0;
+  /** The answer has no body whatever the status (header_filter's ngx.exit(2xx)). */
+  headerOnly = false;
+  /** nginx's page for an error status, sent as one chunk with eof. */
+  page: string | null = null;
+  /** error_page's status for the response (nginx's err_status); 0: none. */
+  errStatus = 0;
+  /** An error_page was used (nginx's recursive_error_pages off). */
+  errorPageUsed = false;
   /** Queue of an output flush still running (async filters / back-pressure). */
   pending: Promise<void> | null = null;
   exitCode = NO_EXIT;
@@ -60,11 +61,24 @@ export class Req implements BaseCtx {
   jump = false;
   /** Internal redirects and location re-finds so far (nginx stops at 10). */
   cycles = 0;
+  /** Reached by an internal redirect, a rewrite or as a subrequest (nginx's r->internal). */
+  internal = false;
+  /** A `rewrite` changed the URI: the location is looked up again after the rewrite phase. */
+  uriChanged = false;
+  /** Captures of the last regex matched by `if` or `rewrite` ($1 .. $9). */
+  captures: ReadonlyArray<string | undefined> | null = null;
+  /** How many more levels of subrequests this request may start. */
+  readonly subrequestsLeft: number;
+  /** A subrequest whose response was a special one (its capture says truncated). */
+  truncated = false;
+  /** The handler run of the step running now (rewrite, access, content). */
+  call: Call | null = null;
+  /** The directive of the last handler run (`content_by_js`), for lines about what it left behind. */
+  lastHandler = '';
   /** undefined: not read yet; null: no body. */
   body: Buffer | null | undefined = undefined;
   /** ngx.arg for set_by_js and body_filter_by_js (1-based as in Lua). */
   arg: unknown[] | null = null;
-  api: Ngx | null = null;
   finished = false;
   readonly startMs: number;
   /** Connection-like serial number for error log lines (`*N`). */
@@ -82,6 +96,15 @@ export class Req implements BaseCtx {
     this.startMs = Date.now();
     // A subrequest's lines carry its main request's number, as nginx's do.
     this.serial = parent === null ? ++w.serial : parent.serial;
+    this.subrequestsLeft = parent === null ? MAX_SUBREQUEST_DEPTH : parent.subrequestsLeft - 1;
+    if (parent !== null) this.internal = true;
+  }
+
+  /** The main request (itself unless this is a subrequest). */
+  get main(): Req {
+    let r: Req = this;
+    while (r.parent !== null) r = r.parent;
+    return r;
   }
 
   /** Request headers as handlers see them. */

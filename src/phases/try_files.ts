@@ -1,0 +1,55 @@
+// try_files, between access and content as nginx's try_files phase: the first file (or `dir/`)
+// that exists under `root` becomes $uri and the location's content handler serves it; if none
+// does, the last argument decides: `=CODE` answers that status, `@name` or a URI is an internal
+// redirect.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import type { LocationConf } from '../config/types.js';
+import { CTX } from '../request/context.js';
+import { EXEC, OK } from '../request/codes.js';
+import type { Req } from '../request/req.js';
+import type { BuildCtx, PhaseModule, Step } from './phase.js';
+import { compileTemplate } from './template.js';
+
+export const tryFilesPhase: PhaseModule<Step> = {
+  name: 'try_files',
+  bit: CTX.content,
+  async build(loc: LocationConf, b: BuildCtx): Promise<Step | null> {
+    const spec = loc.tryFiles;
+    if (spec === null) return null;
+    const root = path.resolve(b.conf.prefix, loc.root);
+    const files = spec.files.map((f) => compileTemplate(f));
+    const last = spec.fallback;
+    const code = /^=\d+$/.test(last) ? Number(last.slice(1)) : null;
+    const fallback = compileTemplate(last);
+    return async (r) => {
+      for (const f of files) {
+        const name = f(r);
+        const dir = name.endsWith('/');
+        const uri = dir ? name.slice(0, -1) : name;
+        if (await exists(root + uri, dir)) {
+          r.uri = uri === '' ? '/' : uri;
+          return OK;
+        }
+      }
+      if (code !== null) return code;
+      return redirect(r, fallback(r));
+    };
+  },
+};
+
+async function exists(file: string, dir: boolean): Promise<boolean> {
+  try {
+    const st = await fs.promises.stat(file);
+    return dir ? st.isDirectory() : st.isFile();
+  } catch {
+    return false;
+  }
+}
+
+function redirect(r: Req, target: string): number {
+  r.execUri = target;
+  r.execArgs = null;
+  return EXEC;
+}

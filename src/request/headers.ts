@@ -1,0 +1,62 @@
+// Response headers as the request keeps them: case-insensitive names, multi-value arrays,
+// null/undefined clears. ngx.header (src/api) and the output queue both use this store.
+
+export type HeaderValue = string | string[];
+
+export class HeaderStore {
+  /** lower-cased name -> [name as first given, value] */
+  private readonly m = new Map<string, [string, HeaderValue]>();
+  /** Content-Length was cleared by a handler or filter: the response goes without one. */
+  lengthCleared = false;
+
+  get(name: string): HeaderValue | undefined {
+    return this.m.get(name.toLowerCase())?.[1];
+  }
+
+  has(name: string): boolean {
+    return this.m.has(name.toLowerCase());
+  }
+
+  /** Sets (replaces) a header; null, undefined or an empty array removes it. */
+  set(name: string, value: unknown): void {
+    const key = name.toLowerCase();
+    if (value === undefined || value === null || (Array.isArray(value) && value.length === 0)) {
+      this.m.delete(key);
+      if (key === 'content-length') this.lengthCleared = true;
+      return;
+    }
+    const v: HeaderValue = Array.isArray(value) ? value.map(String) : String(value);
+    if (key === 'content-length') this.lengthCleared = false;
+    const known = this.m.get(key);
+    this.m.set(key, [known ? known[0] : name, v]);
+  }
+
+  /** Adds a value after the existing ones. */
+  add(name: string, value: string): void {
+    const prev = this.get(name);
+    this.set(name, prev === undefined ? value : [...(Array.isArray(prev) ? prev : [prev]), value]);
+  }
+
+  delete(name: string): void {
+    this.m.delete(name.toLowerCase());
+  }
+
+  keys(): IterableIterator<string> {
+    return this.m.keys();
+  }
+
+  /** Appends [name, value] pairs (repeated for arrays) for the exchange. */
+  appendTo(list: Array<readonly [string, string]>, skip?: string): void {
+    for (const [key, [name, v]] of this.m) {
+      if (key === skip) continue;
+      if (typeof v === 'string') list.push([name, v]);
+      else for (const x of v) list.push([name, x]);
+    }
+  }
+
+  toObject(): Record<string, HeaderValue> {
+    const o: Record<string, HeaderValue> = {};
+    for (const [, [name, v]] of this.m) o[name.toLowerCase()] = v;
+    return o;
+  }
+}

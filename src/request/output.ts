@@ -1,0 +1,339 @@
+// The output side. Handlers' chunks go through the filter chain as OpenResty sends them: the
+// header filter once (at the first output or when the response ends), the body filter once per
+// ngx.print/ngx.say and once more with an empty chunk and eof. What passed the filters is
+// buffered and written to the exchange on flush, on eof or past AUTO_FLUSH bytes, so a response
+// produced in one go is one writeHead + end with an exact Content-Length. A location without
+// filters skips the chain entirely.
+
+import { STATUS_CODES } from 'node:http';
+import { StringDecoder } from 'node:string_decoder';
+import { ERROR, OK } from './codes.js';
+import { HeaderStore } from './headers.js';
+import { safeName, safeValue } from './header-bytes.js';
+import type { Req } from './req.js';
+import { logReq } from './report.js';
+
+/** Above this many buffered bytes, output is pushed without waiting for the handler to end. */
+const AUTO_FLUSH = 64 * 1024;
+
+type Chunk = string | Uint8Array;
+
+export function headersOf(r: Req): HeaderStore {
+  return (r.headers ??= new HeaderStore());
+}
+
+function filtered(r: Req): boolean {
+  const p = r.pipe;
+  return p.headerFilter !== null || p.bodyFilter !== null;
+}
+
+/** Runs `step` after the output work already queued (in order), or now when nothing is queued. */
+function chain(r: Req, step: () => Promise<void> | void): Promise<void> | void {
+  const prev = r.pending;
+  let q: Promise<void>;
+  if (prev === null) {
+    const p = step();
+    if (p === undefined) return;
+    q = p;
+  } else {
+    q = prev.then(step);
+  }
+  const tail: Promise<void> = q.then(() => { if (r.pending === tail) r.pending = null; }, (e: unknown) => {
+    if (r.pending === tail) r.pending = null;
+    fail(r, `output failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+  });
+  r.pending = tail;
+  return tail;
+}
+
+function push(r: Req, chunk: Chunk): void {
+  if (chunk.length === 0) return;
+  if (r.out === null) r.out = [chunk];
+  else r.out.push(chunk);
+  r.outLen += chunk.length;
+}
+
+/** ngx.say / ngx.print / static chunks. Marks the headers as sent, as OpenResty does. */
+export function emit(r: Req, chunk: Chunk): void {
+  r.headerSent = true;
+  if (r.eofSent || chunk.length === 0) return;
+  if (!filtered(r)) push(r, chunk);
+  else void chain(r, () => filterChunk(r, chunk, false));
+  if (r.outLen > AUTO_FLUSH) void queueFlush(r, false);
+}
+
+/**
+ * Pushes the output through the filters and to the exchange, in order with earlier pushes;
+ * with `eof` the response ends. Returns a promise only when something had to wait.
+ */
+export function queueFlush(r: Req, eof: boolean): Promise<void> | void {
+  return chain(r, () => flushNow(r, eof));
+}
+
+function flushNow(r: Req, eof: boolean): Promise<void> | void {
+  if (r.cut) return;
+  if (filtered(r)) {
+    if (!r.headerFiltered) {
+      const p = headerFilter(r);
+      if (p !== undefined) return p.then(() => flushFiltered(r, eof));
+    }
+    return flushFiltered(r, eof);
+  }
+  if (r.page !== null) { push(r, r.page); r.page = null; }
+  return writeOut(r, eof);
+}
+
+function flushFiltered(r: Req, eof: boolean): Promise<void> | void {
+  if (r.cut) return;
+  if (eof && !r.outEof) {
+    // The end of the body through the body filter: the page of a special response as one chunk
+    // with eof, else an empty chunk with eof (not for a response without a body, as nginx).
+    const page = r.page;
+    r.page = null;
+    const p = noBody(r) ? undefined : bodyFilter(r, page ?? '', true);
+    r.eofSent = true;
+    if (p !== undefined) return p.then(() => writeOut(r, true));
+  }
+  return writeOut(r, eof);
+}
+
+function filterChunk(r: Req, chunk: Chunk, eof: boolean): Promise<void> | void {
+  if (r.cut || r.eofSent && !eof) return;
+  if (!r.headerFiltered) {
+    const p = headerFilter(r);
+    // header_filter may have replaced the answer (ngx.exit there): the chunk is then dropped.
+    if (p !== undefined) return p.then(() => (r.eofSent && !eof ? undefined : bodyFilter(r, chunk, eof)));
+    if (r.eofSent && !eof) return;
+  }
+  return bodyFilter(r, chunk, eof);
+}
+
+/** header_filter_by_js, once; ngx.exit there replaces the answer (OpenResty's behaviour). */
+function headerFilter(r: Req): Promise<void> | void {
+  r.headerFiltered = true;
+  r.headerSent = true;
+  if (r.errStatus !== 0) r.status = r.errStatus;
+  if (r.status === 0) r.status = 200;
+  const hf = r.pipe.headerFilter;
+  if (hf === null) return;
+  const rc = hf(r);
+  if (typeof rc === 'number') return afterHeaderFilter(r, rc);
+  return rc.then((v) => afterHeaderFilter(r, v));
+}
+
+function afterHeaderFilter(r: Req, rc: number): void {
+  if (rc === OK) return;
+  if (rc === ERROR || rc < 0 || rc === 444) { fail(r, null); return; }
+  // The handler's output so far and to come is dropped; the filter's status answers, with
+  // nginx's page for an error status, else an empty body (`Content-Length: 0`, as nginx sends it).
+  special(r, rc);
+  r.eofSent = true;
+  if (rc < 300 || rc === 304) {
+    const h = headersOf(r);
+    r.headerOnly = true;
+    h.delete('content-type');
+    if (rc >= 200) h.set('Content-Length', '0');
+  }
+}
+
+function bodyFilter(r: Req, chunk: Chunk, eof: boolean): Promise<void> | void {
+  if (r.cut) return;
+  const bf = r.pipe.bodyFilter;
+  if (bf === null || noBody(r)) {
+    push(r, chunk);
+    if (eof) r.outEof = true;
+    return;
+  }
+  const arg: unknown[] = [undefined, typeof chunk === 'string' ? chunk : decode(r, chunk), eof];
+  const rc = bf(r, arg);
+  if (typeof rc === 'number') return afterBodyFilter(r, arg, eof, rc);
+  return rc.then((v) => afterBodyFilter(r, arg, eof, v));
+}
+
+function afterBodyFilter(r: Req, arg: unknown[], eof: boolean, rc: number): void {
+  if (r.cut) return;
+  if (rc !== OK) { fail(r, null); return; }
+  const c = arg[1];
+  push(r, c === undefined || c === null ? '' : c instanceof Uint8Array ? c : String(c));
+  if (eof || arg[2] === true) {
+    // A filter that sets eof ends the body here: later output is dropped.
+    r.outEof = true;
+    r.eofSent = true;
+  }
+}
+
+const decoders = new WeakMap<Req, StringDecoder>();
+function decode(r: Req, chunk: Uint8Array): string {
+  let d = decoders.get(r);
+  if (d === undefined) { d = new StringDecoder('utf8'); decoders.set(r, d); }
+  return d.write(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+}
+
+function noBody(r: Req): boolean {
+  const s = r.status;
+  return r.headerOnly || r.method === 'HEAD' || s === 204 || s === 304 || (s >= 100 && s < 200);
+}
+
+function take(r: Req): Chunk {
+  const out = r.out;
+  if (out === null) return '';
+  r.out = null;
+  r.outLen = 0;
+  if (out.length === 1) return out[0];
+  if (out.every((c) => typeof c === 'string')) return (out as string[]).join('');
+  return Buffer.concat(out.map((c) => (typeof c === 'string' ? Buffer.from(c) : c)));
+}
+
+function writeOut(r: Req, eof: boolean): Promise<void> | void {
+  if (r.cut) return;
+  const ex = r.ex;
+  let chunk = take(r);
+  const skipBody = noBody(r);
+  if (!r.headerWritten) {
+    r.headerSent = true;
+    if (r.errStatus !== 0) r.status = r.errStatus;
+    if (r.status === 0) r.status = 200;
+    try {
+      const list = headerList(r, eof ? byteLength(chunk) : -1);
+      ex.writeHead(r.status, list);
+      // node:http sends headers and a first string chunk as one UTF-8 string: header bytes
+      // above 0x7f (a UTF-8 value) would be encoded twice. Bytes go out as they are.
+      if (typeof chunk === 'string' && chunk.length > 0 && list.some(([n, v]) => HIGH.test(n) || HIGH.test(v))) chunk = Buffer.from(chunk);
+    } catch (e) {
+      headersFailed(r, e);
+      return;
+    }
+    r.headerWritten = true;
+  }
+  if (eof) {
+    if (skipBody || chunk.length === 0) ex.end();
+    else ex.end(chunk);
+    r.eofSent = true;
+    return;
+  }
+  if (skipBody || chunk.length === 0) return;
+  return ex.write(chunk);
+}
+
+/** The engine refused the headers: a 500 instead (nothing went out yet), logged with the reason. */
+function headersFailed(r: Req, e: unknown): void {
+  const by = r.lastHandler ? ` set by ${r.lastHandler}*` : '';
+  logReq(r, 'error', `failed to send the response headers${by}: ${e instanceof Error ? e.message : String(e)}`);
+  r.cut = true;
+  r.eofSent = true;
+  r.out = null;
+  const page = errorPage(500);
+  try {
+    r.ex.writeHead(500, [['Content-Type', 'text/html'], ['Content-Length', String(page.length)]]);
+    r.headerWritten = true;
+    r.ex.end(page);
+  } catch {
+    r.ex.destroy();
+  }
+}
+
+/** Ends the response abruptly so the client can tell it is incomplete; `msg` is logged. */
+export function fail(r: Req, msg: string | null): void {
+  if (msg !== null) logReq(r, 'error', msg);
+  if (r.cut) return;
+  r.cut = true;
+  r.eofSent = true;
+  r.out = null;
+  r.outLen = 0;
+  r.ex.destroy();
+}
+
+const HIGH = /[\x80-\xff]/;
+
+function byteLength(c: Chunk): number {
+  return typeof c === 'string' ? Buffer.byteLength(c) : c.byteLength;
+}
+
+/** Response headers as the exchange takes them; `len` >= 0 when the whole body is known. */
+function headerList(r: Req, len: number): Array<readonly [string, string]> {
+  const list: Array<readonly [string, string]> = [];
+  const h = r.headers;
+  // 204 and 304 carry no body: no default type, no length.
+  const bodyless = r.status === 204 || r.status === 304 || r.headerOnly;
+  // A subrequest's capture reports the headers the handler set, not a length tresty computed.
+  const addLength = len >= 0 && !bodyless && r.parent === null;
+  if (h === null) {
+    if (!bodyless) list.push(['Content-Type', r.loc.defaultType]);
+    if (addLength) list.push(['Content-Length', String(len)]);
+    return list;
+  }
+  if (!bodyless && !h.has('content-type')) list.push(['Content-Type', r.loc.defaultType]);
+  // The real length wins when the whole body is known; a HEAD keeps the one the handler set.
+  const keepLength = h.has('content-length') && (len < 0 ? r.pipe.bodyFilter === null : r.method === 'HEAD' || r.headerOnly);
+  h.appendTo(list, keepLength ? undefined : 'content-length');
+  // Content-Length cleared by a handler or header_filter is not sent (chunked instead).
+  if (!keepLength && addLength && !h.lengthCleared) list.push(['Content-Length', String(len)]);
+  for (let i = 0; i < list.length; i++) {
+    const [n, v] = list[i];
+    const sn = safeName(n);
+    const sv = safeValue(v);
+    if (sn !== n || sv !== v) list[i] = [sn, sv];
+  }
+  return list;
+}
+
+/** Where nginx's pages word a status differently from node's STATUS_CODES. */
+const NGINX_TITLES: Record<number, string> = {
+  405: 'Not Allowed', 408: 'Request Time-out', 413: 'Request Entity Too Large', 414: 'Request-URI Too Large',
+  416: 'Requested Range Not Satisfiable', 503: 'Service Temporarily Unavailable', 504: 'Gateway Time-out',
+};
+
+/** The statuses nginx has a page for (ngx_http_error_pages); others are answered with no body. */
+const PAGES = new Set([
+  301, 302, 303, 307, 308,
+  400, 401, 402, 403, 404, 405, 406, 408, 409, 410, 411, 412, 413, 414, 415, 416, 421, 429, 494, 495, 496, 497,
+  500, 501, 502, 503, 504, 505, 507,
+]);
+
+/** nginx's page for an error status, with `tresty` where nginx prints its name. */
+export function errorPage(status: number): string {
+  const title = `${status} ${NGINX_TITLES[status] ?? STATUS_CODES[status] ?? ''}`.trimEnd();
+  return `<html>\r\n<head><title>${title}</title></head>\r\n<body>\r\n<center><h1>${title}</h1></center>\r\n<hr><center>tresty</center>\r\n</body>\r\n</html>\r\n`;
+}
+
+/**
+ * Replaces any buffered output by nginx's page for `status` (a "special response"). A
+ * subrequest gets the status and headers only, and its capture says truncated (as OpenResty's).
+ */
+export function special(r: Req, status: number): void {
+  r.out = null;
+  r.outLen = 0;
+  r.page = null;
+  r.status = status;
+  const h = headersOf(r);
+  h.delete('content-length');
+  if (status >= 300 && status !== 304) {
+    if (r.parent !== null) {
+      r.truncated = true;
+    } else if (PAGES.has(status)) {
+      h.set('Content-Type', 'text/html');
+      r.page = errorPage(status);
+    } else {
+      r.headerOnly = true;
+      h.delete('content-type');
+      h.set('Content-Length', '0');
+    }
+  }
+  r.headerSent = true;
+}
+
+/**
+ * An absolute URL for a Location that starts with `/` (nginx's absolute_redirect): the Host
+ * header's name (else the server's address) and the port the request came in on, unless it is
+ * the scheme's default (port_in_redirect). A subrequest's Location stays as set.
+ */
+export function absoluteUrl(r: Req, loc: string): string {
+  if (!loc.startsWith('/') || r.parent !== null) return loc;
+  const ex = r.ex;
+  const h = r.inHeaders.host;
+  let host = typeof h === 'string' && h ? h : ex.localAddress;
+  const colon = host.startsWith('[') ? host.indexOf(':', host.indexOf(']')) : host.indexOf(':');
+  if (colon > 0) host = host.slice(0, colon);
+  const port = ex.localPort === (ex.scheme === 'https' ? 443 : 80) ? '' : `:${ex.localPort}`;
+  return `${ex.scheme}://${host}${port}${loc}`;
+}
