@@ -2,7 +2,7 @@
 // the read-only types of types.ts.
 
 import type {
-  AccessLogSpec, ErrorLogSpec, FfiPluginConf, HandlerSpec, ListenSpec, PhaseName, RewriteOp, ServerName, SourceRef,
+  AccessLogSpec, EngineSettings, ErrorLogSpec, FfiPluginConf, HandlerSpec, ListenSpec, PhaseName, RewriteOp, ServerName, SourceRef,
 } from './types.js';
 
 /** Settings a location inherits from its server and http blocks when it does not set them. */
@@ -14,6 +14,7 @@ export interface LocSettings {
   clientMaxBodySize?: number;
   keepaliveTimeout?: number;
   jsCodeCache?: boolean;
+  engine?: Partial<{ -readonly [K in keyof EngineSettings]: EngineSettings[K] }>;
   handlers: Partial<Record<PhaseName, HandlerSpec>>;
 }
 
@@ -43,6 +44,7 @@ export interface HttpBuilder {
   servers: ServerBuilder[];
   logFormats: Map<string, string>;
   mimeTypes: Map<string, string>;
+  engine?: 'native' | 'node';
 }
 
 export interface FfiPluginBuilder {

@@ -6,12 +6,13 @@ import type { Directive } from './ast.js';
 import { type BlockState, type LocationBuilder, type LocSettings, type MainBuilder, newSettings, type ServerBuilder } from './builders.js';
 import { coreDirectives } from './directives-core.js';
 import { ffiDirectives } from './directives-ffi.js';
+import { ENGINE_DEFAULTS, httpDirectives } from './directives-http.js';
 import { jsDirectives } from './directives-js.js';
 import { confError, type DirectiveRow, type ResolveContext } from './table.js';
-import type { FfiPluginConf, HttpConf, LocationConf, MainConf, ServerConf } from './types.js';
+import type { EngineSettings, FfiPluginConf, HttpConf, LocationConf, MainConf, ServerConf } from './types.js';
 
 const TABLE: ReadonlyMap<string, DirectiveRow> = new Map(
-  [...coreDirectives, ...jsDirectives, ...ffiDirectives].map((r) => [r.name, r]),
+  [...coreDirectives, ...jsDirectives, ...ffiDirectives, ...httpDirectives].map((r) => [r.name, r]),
 );
 
 /** Every directive tresty knows, for docs and tests. */
@@ -53,7 +54,7 @@ export function resolve(directives: readonly Directive[], prefix: string, file: 
   return deepFreeze(finish(main, prefix, file, ctx));
 }
 
-const ROOT_DEFAULTS = (abs: (p: string) => string): Required<Omit<LocSettings, 'handlers'>> => ({
+const ROOT_DEFAULTS = (abs: (p: string) => string): Omit<Merged, 'handlers'> => ({
   root: abs('html'),
   index: ['index.html'],
   defaultType: 'text/plain',
@@ -61,9 +62,10 @@ const ROOT_DEFAULTS = (abs: (p: string) => string): Required<Omit<LocSettings, '
   clientMaxBodySize: 1024 * 1024,
   keepaliveTimeout: 75_000,
   jsCodeCache: true,
+  engine: ENGINE_DEFAULTS,
 });
 
-type Merged = Required<Omit<LocSettings, 'handlers'>> & Pick<LocSettings, 'handlers'>;
+type Merged = Required<Omit<LocSettings, 'handlers' | 'engine'>> & Pick<LocSettings, 'handlers'> & { engine: EngineSettings };
 
 function merge(parent: Merged, own: LocSettings): Merged {
   return {
@@ -74,6 +76,7 @@ function merge(parent: Merged, own: LocSettings): Merged {
     clientMaxBodySize: own.clientMaxBodySize ?? parent.clientMaxBodySize,
     keepaliveTimeout: own.keepaliveTimeout ?? parent.keepaliveTimeout,
     jsCodeCache: own.jsCodeCache ?? parent.jsCodeCache,
+    engine: own.engine ? { ...parent.engine, ...own.engine } : parent.engine,
     handlers: { ...parent.handlers, ...own.handlers },
   };
 }
@@ -123,7 +126,7 @@ function finish(main: MainBuilder, prefix: string, file: string, ctx: ResolveCon
     const logFormats = new Map(main.http.logFormats);
     logFormats.set('combined',
       '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"');
-    http = { servers, logFormats, mimeTypes: main.http.mimeTypes };
+    http = { servers, logFormats, mimeTypes: main.http.mimeTypes, engine: main.http.engine };
   }
   const ffiPlugins = new Map<string, FfiPluginConf>();
   for (const [name, p] of main.ffiPlugins) {

@@ -53,6 +53,23 @@ export type RewriteOp =
 
 export type AccessLogSpec = { readonly path: string; readonly format: string } | 'off';
 
+/** The HTTP engine's connection settings (directives-http.ts), with nginx's defaults. */
+export interface EngineSettings {
+  readonly clientHeaderTimeout: number; // ms
+  readonly clientBodyTimeout: number; // ms
+  readonly sendTimeout: number; // ms
+  readonly keepaliveRequests: number;
+  readonly lingeringClose: 'on' | 'off' | 'always';
+  readonly lingeringTime: number; // ms
+  readonly lingeringTimeout: number; // ms
+  readonly resetTimedoutConnection: boolean;
+  readonly clientHeaderBufferSize: number; // bytes
+  readonly largeClientHeaderBuffers: { readonly number: number; readonly size: number };
+  readonly underscoresInHeaders: boolean;
+  readonly ignoreInvalidHeaders: boolean;
+  readonly sendfile: boolean;
+}
+
 export interface LocationConf {
   /** '' prefix, '=' exact, '^~' prefix without regex, '~' / '~*' regex, '@' named. */
   readonly modifier: '' | '=' | '^~' | '~' | '~*' | '@';
@@ -72,6 +89,7 @@ export interface LocationConf {
   readonly clientMaxBodySize: number; // bytes, 0 = unlimited
   readonly keepaliveTimeout: number; // ms
   readonly jsCodeCache: boolean;
+  readonly engine: EngineSettings;
 }
 
 export interface ServerConf {
@@ -115,6 +133,8 @@ export interface HttpConf {
   readonly logFormats: ReadonlyMap<string, string>;
   /** From `types { ... }`: lower-cased extension → MIME type (empty when the conf has none). */
   readonly mimeTypes: ReadonlyMap<string, string>;
+  /** `http_engine`: undefined = native when it was built, else node:http. */
+  readonly engine?: 'native' | 'node';
 }
 
 export interface MainConf {
