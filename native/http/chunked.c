@@ -40,6 +40,15 @@ static int hexval(uint8_t ch)
     return -1;
 }
 
+/* Extensions and trailers are skipped unread, as nginx does: to the next CR or LF. */
+static size_t line_end(const uint8_t *b, size_t p, size_t len)
+{
+    const void *e = memchr(b + p, '\r', len - p);
+    const void *f = memchr(b + p, '\n', e ? (size_t)((const uint8_t *)e - (b + p)) : len - p);
+    if (f) return (size_t)((const uint8_t *)f - b);
+    return e ? (size_t)((const uint8_t *)e - b) : len;
+}
+
 static int fail(tr_http_chunked *c, uint16_t status, const char *reason)
 {
     c->status = status;
@@ -99,16 +108,12 @@ int tr_http_chunked_decode(tr_http_chunked *c, char *buf, size_t len, size_t *co
             else if (ch == ';' || ch == ' ' || ch == '\t') c->state_ = C_EXT;
             else goto invalid;
             break;
-        case C_EXT: {
-            const uint8_t *e = b + p;
-            while (e < b + len && *e != '\r' && *e != '\n') e++;
-            p = (size_t)(e - b);
+        case C_EXT:
+            p = line_end(b, p, len);
             if (p == len) goto out;
-            p++;
-            if (*e == '\r') c->state_ = C_SIZE_LF;
+            if (b[p++] == '\r') c->state_ = C_SIZE_LF;
             else if (size_line_done(c)) goto refused;
             break;
-        }
         case C_SIZE_LF:
             if (ch != '\n') goto invalid;
             p++;
@@ -142,15 +147,11 @@ int tr_http_chunked_decode(tr_http_chunked *c, char *buf, size_t len, size_t *co
             else if (ch == '\n') c->state_ = C_DONE;
             else c->state_ = C_TRAILER_LINE;
             break;
-        case C_TRAILER_LINE: {
-            const uint8_t *e = b + p;
-            while (e < b + len && *e != '\r' && *e != '\n') e++;
-            p = (size_t)(e - b);
+        case C_TRAILER_LINE:
+            p = line_end(b, p, len);
             if (p == len) goto out;
-            p++;
-            c->state_ = *e == '\r' ? C_TRAILER_LF : C_TRAILER;
+            c->state_ = b[p++] == '\r' ? C_TRAILER_LF : C_TRAILER;
             break;
-        }
         case C_TRAILER_LF:
             if (ch != '\n') goto invalid;
             p++;

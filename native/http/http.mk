@@ -1,7 +1,8 @@
 # The HTTP/1.1 request parser (native/http/): a static library the engine links in, built with
 # the rest by `make -C native`. Its tests and fuzzers are built by the tests (test/http-parser*),
 # not at install.
-HTTP_OBJ := $(BUILD)/http/parse.o $(BUILD)/http/chunked.o
+HTTP_OBJ := $(BUILD)/http/parse.o $(BUILD)/http/chunked.o $(BUILD)/http/normalize.o
+HTTP_SRC := http/parse.c http/chunked.c http/normalize.c
 HTTP_TEST_SRC := http/test/test_http.c
 HTTP_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
@@ -17,10 +18,32 @@ $(BUILD)/libtresty_http.a: $(HTTP_OBJ)
 
 # Unit tests: once optimised as shipped, once under AddressSanitizer + UBSan.
 http-test: $(BUILD)/http/test_http $(BUILD)/http/test_http_asan
-$(BUILD)/http/test_http: $(HTTP_TEST_SRC) http/test/cases.h $(BUILD)/libtresty_http.a
+HTTP_TEST_H := http/test/cases.h http/test/harness.h
+$(BUILD)/http/test_http: $(HTTP_TEST_SRC) $(HTTP_TEST_H) $(BUILD)/libtresty_http.a
 	$(CC) $(CFLAGS) -Ihttp -Wno-missing-field-initializers -o $(TMP) $< $(BUILD)/libtresty_http.a && mv -f $(TMP) $@
-$(BUILD)/http/test_http_asan: $(HTTP_TEST_SRC) http/test/cases.h http/parse.c http/chunked.c http/parse.h
+$(BUILD)/http/test_http_asan: $(HTTP_TEST_SRC) $(HTTP_TEST_H) $(HTTP_SRC) http/parse.h
 	@mkdir -p $(@D)
-	$(CC) -std=c11 -Wall -Wextra -O1 -g $(HTTP_SAN) -Ihttp -Wno-missing-field-initializers -o $(TMP) $< http/parse.c http/chunked.c && mv -f $(TMP) $@
+	$(CC) -std=c11 -Wall -Wextra -O1 -g $(HTTP_SAN) -Ihttp -Wno-missing-field-initializers -o $(TMP) $< $(HTTP_SRC) && mv -f $(TMP) $@
 
 .PHONY: http http-test
+
+# Answers the shapes of test/fixtures/http-refusals.ts as a server on the parser would.
+http-test: $(BUILD)/http/check_shapes
+$(BUILD)/http/check_shapes: http/test/check_shapes.c $(HTTP_SRC) http/parse.h
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -Wall -Wextra -O1 -g $(HTTP_SAN) -Ihttp -o $(TMP) $< $(HTTP_SRC) && mv -f $(TMP) $@
+
+# Fuzzers, under AddressSanitizer + UBSan: a plain C random + mutation driver (any compiler),
+# and a libFuzzer harness (clang with libclang-rt).
+HTTP_FUZZ_H := http/test/fuzz_core.h http/test/harness.h http/parse.h
+http-fuzz: $(BUILD)/http/fuzz_driver
+$(BUILD)/http/fuzz_driver: http/test/fuzz_driver.c $(HTTP_FUZZ_H) $(HTTP_SRC)
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -Wall -Wextra -O1 -g $(HTTP_SAN) -Ihttp -o $(TMP) $< $(HTTP_SRC) && mv -f $(TMP) $@
+CLANG ?= clang
+http-libfuzzer: $(BUILD)/http/fuzz_libfuzzer
+$(BUILD)/http/fuzz_libfuzzer: http/test/fuzz_libfuzzer.c $(HTTP_FUZZ_H) $(HTTP_SRC)
+	@mkdir -p $(@D)
+	$(CLANG) -std=c11 -Wall -Wextra -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Ihttp -o $(TMP) $< $(HTTP_SRC) && mv -f $(TMP) $@
+
+.PHONY: http-fuzz http-libfuzzer

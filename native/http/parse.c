@@ -25,7 +25,7 @@ enum {
     S_PATH,
     S_QUERY,
     S_SP_VER,    /* spaces after the target */
-    S_H, S_HT, S_HTT, S_HTTP, S_HTTP_SLASH,
+    S_PROTO,     /* in "HTTP/" */
     S_MAJOR1, S_MAJOR, S_MINOR1, S_MINOR,
     S_SP_AFTER_VER,
     S_RL_LF,     /* after the request line's CR */
@@ -63,29 +63,47 @@ static const uint8_t name_ok[256] = {
 
 /* Classes of target bytes: 0 plain, else a byte the path scan must look at. */
 enum { U_PLAIN = 0, U_BAD, U_SP, U_SLASH, U_DOT, U_PCT, U_HASH, U_QUERY, U_CR, U_LF };
-static uint8_t uri_class[256];
-/* 1: a byte that ends or breaks a header value (CR, LF, NUL); everything else is value. */
-static uint8_t value_stop[256];
-static int tables_ready;
+#define P U_PLAIN
+#define B U_BAD /* nginx 1.22 refuses controls, DEL and spaces in the target */
+#define S U_SP
+#define L U_SLASH
+#define D U_DOT
+#define C U_PCT
+#define H U_HASH
+#define Q U_QUERY
+#define R U_CR
+#define N U_LF
+static const uint8_t uri_class[256] = {
+    B, B, B, B, B, B, B, B, B, B, N, B, B, R, B, B,
+    B, B, B, B, B, B, B, B, B, B, B, B, B, B, B, B,
+    S, P, P, H, P, C, P, P, P, P, P, P, P, P, D, L,
+    P, P, P, P, P, P, P, P, P, P, P, P, P, P, P, Q,
+    P, P, P, P, P, P, P, P, P, P, P, P, P, P, P, P,
+    P, P, P, P, P, P, P, P, P, P, P, P, P, P, P, P,
+    P, P, P, P, P, P, P, P, P, P, P, P, P, P, P, P,
+    P, P, P, P, P, P, P, P, P, P, P, P, P, P, P, B,
+    P, P, P, P, P, P, P, P, P, P, P, P, P, P, P, P,
+    P, P, P, P, P, P, P, P, P, P, P, P, P, P, P, P,
+    P, P, P, P, P, P, P, P, P, P, P, P, P, P, P, P,
+    P, P, P, P, P, P, P, P, P, P, P, P, P, P, P, P,
+    P, P, P, P, P, P, P, P, P, P, P, P, P, P, P, P,
+    P, P, P, P, P, P, P, P, P, P, P, P, P, P, P, P,
+    P, P, P, P, P, P, P, P, P, P, P, P, P, P, P, P,
+    P, P, P, P, P, P, P, P, P, P, P, P, P, P, P, P,
+};
+#undef P
+#undef B
+#undef S
+#undef L
+#undef D
+#undef C
+#undef H
+#undef Q
+#undef R
+#undef N
 
-static void init_tables(void)
-{
-    for (int c = 0; c < 256; c++) {
-        uint8_t k = U_PLAIN;
-        if (c <= 0x20 || c == 0x7f) k = U_BAD; /* nginx 1.22 refuses controls and spaces */
-        uri_class[c] = k;
-    }
-    uri_class[' '] = U_SP;
-    uri_class['/'] = U_SLASH;
-    uri_class['.'] = U_DOT;
-    uri_class['%'] = U_PCT;
-    uri_class['#'] = U_HASH;
-    uri_class['?'] = U_QUERY;
-    uri_class['\r'] = U_CR;
-    uri_class['\n'] = U_LF;
-    value_stop['\r'] = value_stop['\n'] = value_stop[0] = 1;
-    tables_ready = 1;
-}
+/* 1: a byte that ends or breaks a header value (NUL, LF, CR); everything else is value. */
+static const uint8_t value_stop[256] = {[0] = 1, ['\n'] = 1, ['\r'] = 1};
 
 void tr_http_limits_default(tr_http_limits *lim)
 {
@@ -93,7 +111,7 @@ void tr_http_limits_default(tr_http_limits *lim)
     lim->header_buffer = 1024;
     lim->large_buffers = 4;
     lim->large_buffer_size = 8192;
-    lim->max_headers = 100;
+    lim->max_headers = 1000;
     lim->underscores_in_headers = 0;
     lim->ignore_invalid_headers = 1;
 }
@@ -101,7 +119,6 @@ void tr_http_limits_default(tr_http_limits *lim)
 void tr_http_req_init(tr_http_req *req)
 {
     memset(req, 0, sizeof(*req));
-    if (!tables_ready) init_tables();
 }
 
 static inline uint8_t lower(uint8_t c)
@@ -212,30 +229,40 @@ static int refuse(tr_http_req *r, uint16_t status, const char *reason, uint32_t 
 }
 
 /*
- * nginx's header buffers: the head starts in a client_header_buffer_size buffer; when one is
- * full, the line being read moves to a new large buffer, which must be free (at most NUMBER)
- * and must receive less than SIZE bytes of the line. Bytes [start, end) of one line are in;
- * `partial`: the line is not complete, and nginx takes the next buffer as soon as one is full.
- * Returns 0, or -1 when nginx would refuse.
+ * nginx's header buffers. The head is read into a client_header_buffer_size buffer; when one is
+ * full and the head is not complete, nginx takes a large buffer (at most NUMBER of them) and
+ * moves the line being read into it, which must have received less than SIZE bytes so far
+ * (ngx_http_alloc_large_header_buffer). The parser scans no further than the current buffer's
+ * end (bufend_), so a bad byte past it is never seen before nginx would refuse the size.
+ * `start`: where the current line begins. Returns 0, or -1 when nginx would refuse.
  */
-static int fit_buffers(tr_http_req *r, const tr_http_limits *lim, uint32_t start, uint32_t end,
-                       int partial)
+static int next_buffer(tr_http_req *r, const tr_http_limits *lim, uint32_t start)
 {
-    while (partial ? end >= r->bufend_ : end > r->bufend_) {
-        if (start < r->bufend_ && r->bufend_ - start >= lim->large_buffer_size) return -1;
-        if (r->nbusy_ >= lim->large_buffers) return -1;
-        r->nbusy_++;
-        r->bufend_ = start + lim->large_buffer_size;
+    if (r->state_ == S_START) {
+        /* a buffer filled with empty lines is emptied and reused */
+        r->bufend_ += r->nbusy_ ? lim->large_buffer_size : lim->header_buffer;
+        return 0;
     }
+    if (start < r->bufend_ && r->bufend_ - start >= lim->large_buffer_size) return -1;
+    if (r->nbusy_ >= lim->large_buffers) return -1;
+    r->nbusy_++;
+    r->bufend_ = start + lim->large_buffer_size;
     return 0;
 }
 
-static int too_large(tr_http_req *r, int in_request_line, uint32_t line, uint32_t len)
+/* The request line is complete: the host of an absolute-form target must be valid. */
+static int request_line_done(tr_http_req *r, const uint8_t *b)
 {
-    if (in_request_line)
-        return refuse(r, 414, "client sent too long URI", line, len - line);
-    return refuse(r, TR_HTTP_HEADER_TOO_LARGE, "client sent too long header line", line,
-                  len - line);
+    if (!(r->flags & TR_HTTP_F_ABSOLUTE)) {
+        r->host.off = r->host.len = 0;
+        return 0;
+    }
+    int64_t hl = validate_host(b + r->host.off, r->host.len);
+    if (hl < 0)
+        return refuse(r, 400, "client sent invalid host in request line", r->host.off,
+                      r->host.len);
+    r->host.len = (uint32_t)hl;
+    return 0;
 }
 
 static int method_id(const uint8_t *m, uint32_t len)
@@ -387,19 +414,20 @@ int tr_http_parse_head(tr_http_req *r, const char *buf, size_t len, tr_http_head
 {
     const uint8_t *b = (const uint8_t *)buf;
     if (len > 0x7fffffff) len = 0x7fffffff;
-    uint32_t n = (uint32_t)len;
     uint32_t p = r->pos_;
     uint32_t line = r->line_;
-    uint32_t mark = r->mark_; /* shared slot: see each state */
+    uint32_t mark = r->mark_; /* state-specific: see each state */
+    uint32_t n;               /* scan end: the bytes given, or the nginx buffer's end */
     uint8_t c;
 
     if (r->state_ == S_DONE) return r->status ? TR_HTTP_REFUSE : (int)r->head_len;
-    if (r->bufend_ == 0) r->bufend_ = lim->header_buffer ? lim->header_buffer : lim->large_buffer_size;
+    if (r->bufend_ == 0) r->bufend_ = lim->header_buffer ? lim->header_buffer : 1;
 
 #define NEXT() do { if (++p >= n) goto again; c = b[p]; } while (0)
-#define AT_END() (p >= n)
 
-    if (p >= n) goto again_nochk;
+resume:
+    n = (uint32_t)len < r->bufend_ ? (uint32_t)len : r->bufend_;
+    if (p >= n) goto again;
     c = b[p];
     switch (r->state_) {
     case S_START: goto s_start;
@@ -416,11 +444,7 @@ int tr_http_parse_head(tr_http_req *r, const char *buf, size_t len, tr_http_head
     case S_PATH: goto s_path;
     case S_QUERY: goto s_query;
     case S_SP_VER: goto s_sp_ver;
-    case S_H: goto s_h;
-    case S_HT: goto s_ht;
-    case S_HTT: goto s_htt;
-    case S_HTTP: goto s_http;
-    case S_HTTP_SLASH: goto s_http_slash;
+    case S_PROTO: goto s_proto;
     case S_MAJOR1: goto s_major1;
     case S_MAJOR: goto s_major;
     case S_MINOR1: goto s_minor1;
@@ -444,11 +468,6 @@ int tr_http_parse_head(tr_http_req *r, const char *buf, size_t len, tr_http_head
 s_start:
     STATE(S_START)
     while (c == '\r' || c == '\n') NEXT();
-    /* nginx drops a buffer filled with empty lines: the request line starts a fresh one */
-    {
-        uint32_t first = lim->header_buffer ? lim->header_buffer : 1;
-        r->bufend_ = p - p % first + first;
-    }
     line = p;
     r->method.off = p;
     if (!((c >= 'A' && c <= 'Z') || c == '_' || c == '-'))
@@ -616,26 +635,15 @@ target_end:
 s_sp_ver:
     while (c == ' ') NEXT();
     if (c == '\r' || c == '\n') goto http09;
-    if (c != 'H') BAD_REQUEST();
-    STATE(S_H)
-    NEXT();
-s_h:
-    if (c != 'T') BAD_REQUEST();
-    STATE(S_HT)
-    NEXT();
-s_ht:
-    if (c != 'T') BAD_REQUEST();
-    STATE(S_HTT)
-    NEXT();
-s_htt:
-    if (c != 'P') BAD_REQUEST();
-    STATE(S_HTTP)
-    NEXT();
-s_http:
-    if (c != '/') BAD_REQUEST();
-    STATE(S_HTTP_SLASH)
-    NEXT();
-s_http_slash:
+    mark = 0;
+    STATE(S_PROTO)
+s_proto:
+    /* mark: how much of "HTTP/" matched so far */
+    while (mark < 5) {
+        if (c != (uint8_t)"HTTP/"[mark]) BAD_REQUEST();
+        mark++;
+        NEXT();
+    }
     STATE(S_MAJOR1)
 s_major1:
     if (c < '1' || c > '9') BAD_REQUEST();
@@ -644,10 +652,8 @@ s_major1:
     STATE(S_MAJOR)
     NEXT();
 s_major:
-    while (c >= '0' && c <= '9') {
-        /* any second digit makes the major version 10 or more */
-        return refuse(r, 505, "client sent invalid version", line, p + 1 - line);
-    }
+    /* a second digit makes the major version 10 or more */
+    if (c >= '0' && c <= '9') return refuse(r, 505, "client sent invalid version", line, p + 1 - line);
     if (c != '.') BAD_REQUEST();
     STATE(S_MINOR1)
     NEXT();
@@ -666,23 +672,14 @@ s_minor:
     STATE(S_SP_AFTER_VER)
 s_sp_after_ver:
     while (c == ' ') NEXT();
-    if (c == '\n') goto request_line_done;
+    if (c == '\n') goto rl_done;
     if (c != '\r') BAD_REQUEST();
     STATE(S_RL_LF)
     NEXT();
 s_rl_lf:
     if (c != '\n') BAD_REQUEST();
-request_line_done:
-    if ((p + 1 > r->bufend_ && fit_buffers(r, lim, line, p + 1, 0) != 0)) return too_large(r, 1, line, p + 1);
-    if (r->flags & TR_HTTP_F_ABSOLUTE) {
-        int64_t hl = validate_host(b + r->host.off, r->host.len);
-        if (hl < 0)
-            return refuse(r, 400, "client sent invalid host in request line", r->host.off,
-                          r->host.len);
-        r->host.len = (uint32_t)hl;
-    } else {
-        r->host.off = r->host.len = 0;
-    }
+rl_done:
+    if (request_line_done(r, b) != 0) return TR_HTTP_REFUSE;
     line = p + 1;
     STATE(S_HDR_START)
     NEXT();
@@ -700,16 +697,7 @@ http09:
 s_09_lf:
         if (c != '\n') BAD_REQUEST();
     }
-    if ((p + 1 > r->bufend_ && fit_buffers(r, lim, line, p + 1, 0) != 0)) return too_large(r, 1, line, p + 1);
-    if (r->flags & TR_HTTP_F_ABSOLUTE) {
-        int64_t hl = validate_host(b + r->host.off, r->host.len);
-        if (hl < 0)
-            return refuse(r, 400, "client sent invalid host in request line", r->host.off,
-                          r->host.len);
-        r->host.len = (uint32_t)hl;
-    } else {
-        r->host.off = r->host.len = 0;
-    }
+    if (request_line_done(r, b) != 0) return TR_HTTP_REFUSE;
     r->pos_ = p + 1;
     return head_done(r, b, hdrs, p + 1);
 
@@ -755,6 +743,16 @@ s_sp_value:
     r->vstart_ = p; /* value start */
     STATE(S_VALUE)
 s_value:
+    /* Values are most of a head: skip 8 bytes at a time while none is below 14 (NUL, CR and LF
+       are; a tab only sends that word to the byte loop). */
+    while (p + 8 <= n) {
+        uint64_t w;
+        memcpy(&w, b + p, 8);
+        if (((w - UINT64_C(0x0e0e0e0e0e0e0e0e)) & ~w & UINT64_C(0x8080808080808080)) != 0) break;
+        p += 8;
+    }
+    if (p >= n) goto again;
+    c = b[p];
     while (!value_stop[c]) NEXT();
     if (c == 0) HDR_INVALID();
 value_end:
@@ -770,7 +768,6 @@ s_hdr_lf:
         uint32_t name_end = line + (mark >> 1);
         uint32_t vs = r->vstart_, ve = r->vstop_;
         while (ve > vs && b[ve - 1] == ' ') ve--;
-        if ((p + 1 > r->bufend_ && fit_buffers(r, lim, line, p + 1, 0) != 0)) return too_large(r, 0, line, p + 1);
         if (header_done(r, b, hdrs, lim, line, name_end, vs, ve, r->vstop_, (int)(mark & 1)) != 0)
             return TR_HTTP_REFUSE;
     }
@@ -782,24 +779,25 @@ s_hdr_lf:
 s_end_lf:
     if (c != '\n') HDR_INVALID();
 end_of_head:
-    if ((p + 1 > r->bufend_ && fit_buffers(r, lim, line, p + 1, 0) != 0)) return too_large(r, 0, line, p + 1);
     r->pos_ = p + 1;
     return head_done(r, b, hdrs, p + 1);
 
 again:
+    if (p >= r->bufend_) {
+        /* nginx's buffer is full: it takes the next one before reading on */
+        if (next_buffer(r, lim, line) != 0) {
+            if (r->state_ < S_HDR_START)
+                return refuse(r, 414, "client sent too long URI", line, p - line);
+            return refuse(r, TR_HTTP_HEADER_TOO_LARGE, "client sent too long header line", line,
+                          p - line);
+        }
+        if (p < (uint32_t)len) goto resume;
+    }
     r->pos_ = p;
     r->line_ = line;
     r->mark_ = mark;
-again_nochk:
-    {
-        /* Refuse a line that can no longer fit as soon as its bytes show it. */
-        uint32_t st = r->state_;
-        if (st != S_START && n >= r->bufend_ && fit_buffers(r, lim, r->line_, n, 1) != 0)
-            return too_large(r, st < S_HDR_START, r->line_, n);
-    }
     return TR_HTTP_AGAIN;
 #undef NEXT
-#undef AT_END
 #undef STATE
 #undef BAD_REQUEST
 #undef HDR_INVALID

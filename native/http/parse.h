@@ -36,7 +36,7 @@
 /* Return codes (a complete head returns its length, > 0; the chunked decoder returns DONE). */
 #define TR_HTTP_DONE 0
 #define TR_HTTP_AGAIN (-1)  /* incomplete: call again with more bytes */
-#define TR_HTTP_REFUSE (-2) /* refused: see status, reason, err */
+#define TR_HTTP_REFUSE (-2) /* refused: see status, reason, err; nginx answers and closes */
 
 /* nginx's internal status for "Request Header Or Cookie Too Large": on the wire it is a 400
    with that page, and nginx's access log records 494. */
@@ -80,7 +80,9 @@ enum tr_http_header_id {
 #define TR_HTTP_F_UPGRADE (1u << 8)         /* an Upgrade header is present */
 #define TR_HTTP_F_CONN_UPGRADE (1u << 9)    /* Connection names the "upgrade" token */
 #define TR_HTTP_F_HOST (1u << 10)           /* a Host header is present */
-#define TR_HTTP_F_HTTP09 (1u << 11)         /* HTTP/0.9 simple request: no headers, no status line */
+#define TR_HTTP_F_HTTP09 (1u << 11)         /* HTTP/0.9 request ("GET /\r\n"): the head ends with the
+                                               request line; nginx answers a body without
+                                               status line, then closes */
 #define TR_HTTP_F_IGNORED (1u << 12)        /* headers with invalid names were dropped (nginx's
                                                ignore_invalid_headers on) */
 
@@ -102,7 +104,9 @@ typedef struct tr_http_limits {
     uint32_t header_buffer;      /* client_header_buffer_size (1024) */
     uint32_t large_buffers;      /* large_client_header_buffers NUMBER (4) */
     uint32_t large_buffer_size;  /* large_client_header_buffers SIZE (8192) */
-    uint32_t max_headers;        /* capacity of the caller's header array (0: no headers fit) */
+    uint32_t max_headers;        /* nginx's max_headers (1000 in Debian's 1.22.1): one header more is
+                                    refused (494), dropped invalid headers do not count; also the
+                                    capacity of the caller's header array */
     uint8_t underscores_in_headers; /* nginx's underscores_in_headers (off) */
     uint8_t ignore_invalid_headers; /* nginx's ignore_invalid_headers (on) */
 } tr_http_limits;
@@ -113,7 +117,9 @@ typedef struct tr_http_req {
     tr_http_slice method;
     tr_http_slice target;       /* the request target as sent */
     tr_http_slice path;         /* origin-form: target before '?'; absolute-form: from the '/'
-                                   after the authority (len 0 when there is none) */
+                                   after the authority (len 0 when there is none: nginx serves
+                                   "/"). With TR_HTTP_F_COMPLEX_URI, pass it through
+                                   tr_http_normalize_path before matching locations */
     tr_http_slice query;        /* after the '?' (with TR_HTTP_F_ARGS) */
     tr_http_slice host;         /* the host nginx uses: from an absolute-form target, else the
                                    Host header; without port or trailing dot, not lower-cased */
@@ -154,6 +160,17 @@ void tr_http_req_init(tr_http_req *req);
  */
 int tr_http_parse_head(tr_http_req *req, const char *buf, size_t len, tr_http_header *hdrs,
                        const tr_http_limits *lim);
+
+/*
+ * nginx's normalisation of a path the parser flagged TR_HTTP_F_COMPLEX_URI (req->path): %XX
+ * decoded, "." and ".." segments resolved, repeated slashes merged (merge_slashes, nginx's
+ * default on), the path cut at '#'; an empty path (absolute-form "http://h") becomes "/". `out`
+ * must hold max(len, 1) bytes: the result is never longer. Returns its length (>= 1), or
+ * TR_HTTP_REFUSE where nginx answers 400 "client sent invalid request" (TR_HTTP_BAD_URI): %00,
+ * a bad escape, ".." above the root.
+ */
+#define TR_HTTP_BAD_URI "client sent invalid request"
+int tr_http_normalize_path(const char *path, size_t len, char *out, int merge_slashes);
 
 /* ---- chunked request bodies ---- */
 

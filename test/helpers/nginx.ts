@@ -1,0 +1,89 @@
+// Real nginx + lua-nginx-module for tests that compare tresty with what nginx answers: one
+// process (daemon off, master_process off) in a temp prefix on a free port.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { freePort } from './server.js';
+
+const MODULE_DIRS = ['/usr/lib/nginx/modules', '/usr/share/nginx/modules', '/usr/lib64/nginx/modules'];
+
+function moduleDir(): string | undefined {
+  return MODULE_DIRS.find((d) => fs.existsSync(path.join(d, 'ngx_http_lua_module.so')) && fs.existsSync(path.join(d, 'ndk_http_module.so')));
+}
+
+/** Why nginx + lua cannot run here, or null when it can. */
+export function nginxMissing(): string | null {
+  if (spawnSync('sh', ['-c', 'command -v nginx'], { stdio: 'ignore' }).status !== 0) {
+    return 'nginx is not installed (Debian: apt-get install nginx libnginx-mod-http-lua)';
+  }
+  if (!moduleDir()) return `lua-nginx-module is not in ${MODULE_DIRS.join(' or ')} (Debian: apt-get install libnginx-mod-http-lua)`;
+  return null;
+}
+
+export interface Nginx {
+  port: number;
+  prefix: string;
+  /** error.log text written since start. */
+  errorLog(): string;
+  stop(): Promise<void>;
+}
+
+/** Starts nginx with `server` as the body of its one server block (listen is added). */
+export async function startNginx(server: string, http = ''): Promise<Nginx> {
+  const prefix = fs.mkdtempSync(path.join(os.tmpdir(), 'tresty-nginx-'));
+  const port = await freePort();
+  const mods = moduleDir();
+  const conf = `load_module ${mods}/ndk_http_module.so;
+load_module ${mods}/ngx_http_lua_module.so;
+daemon off;
+master_process off;
+worker_processes 1;
+pid ${prefix}/nginx.pid;
+error_log ${prefix}/error.log info;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path ${prefix}/body;
+  proxy_temp_path ${prefix}/proxy;
+  fastcgi_temp_path ${prefix}/fastcgi;
+  uwsgi_temp_path ${prefix}/uwsgi;
+  scgi_temp_path ${prefix}/scgi;
+  ${http}
+  server {
+    listen 127.0.0.1:${port};
+    ${server}
+  }
+}
+`;
+  fs.writeFileSync(path.join(prefix, 'nginx.conf'), conf);
+  const proc: ChildProcess = spawn('nginx', ['-p', `${prefix}/`, '-c', path.join(prefix, 'nginx.conf'), '-e', path.join(prefix, 'error.log')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  proc.stderr?.on('data', (d) => { stderr += String(d); });
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`nginx exited: ${stderr || fs.readFileSync(path.join(prefix, 'error.log'), 'utf8')}`);
+    const up = await new Promise<boolean>((resolve) => {
+      const s = net.connect(port, '127.0.0.1', () => { s.destroy(); resolve(true); });
+      s.on('error', () => resolve(false));
+    });
+    if (up) break;
+    if (Date.now() > deadline) { proc.kill('SIGKILL'); throw new Error(`nginx did not listen on ${port}: ${stderr}`); }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    port,
+    prefix,
+    errorLog: () => { try { return fs.readFileSync(path.join(prefix, 'error.log'), 'utf8'); } catch { return ''; } },
+    async stop() {
+      if (proc.exitCode === null) {
+        const gone = new Promise((r) => proc.once('exit', r));
+        proc.kill('SIGTERM');
+        await Promise.race([gone, new Promise((r) => setTimeout(r, 3000))]);
+        if (proc.exitCode === null) proc.kill('SIGKILL');
+      }
+      fs.rmSync(prefix, { recursive: true, force: true });
+    },
+  };
+}
