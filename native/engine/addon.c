@@ -276,7 +276,6 @@ static napi_value js_add_listener(napi_env env, napi_callback_info info)
     s.limits.large_buffer_size = v[10];
     s.limits.underscores_in_headers = (uint8_t)v[11];
     s.limits.ignore_invalid_headers = (uint8_t)v[12];
-    s.limits.max_headers = TE_MAX_HEADERS;
     if (te_add_listener(&E, (int)fd, index, &s, server == 0xffffffffu ? -1 : (int32_t)server) < 0) {
         napi_throw_error(env, "TRESTY_ERR_ENGINE", "addListener: cannot watch the listen socket");
         return NULL;
@@ -424,7 +423,7 @@ static napi_value js_stats(napi_env env, napi_callback_info info)
     for (uint32_t i = 0; i < E.nslots; i++) {
         te_conn *c = E.slots[i];
         if (!c) continue;
-        mem += sizeof *c + c->in_cap + c->out_cap + (c->head ? sizeof *c->head : 0);
+        mem += sizeof *c + c->in_cap + c->out_cap + (c->head ? sizeof *c->head + c->head->cap * sizeof(tr_http_header) : 0);
         if (c->state != TE_IDLE) active++;
     }
     mem += (uint64_t)E.slots_cap * (sizeof(te_conn *) + sizeof(uint32_t)) + (uint64_t)E.heap_len * 16;

@@ -53,6 +53,34 @@ static void ended(te_engine *e, te_conn *c)
     te_timer_clear(e, c);
 }
 
+/*
+ * A chunked body nginx refuses. 413 (past client_max_body_size): the handler's read fails and the
+ * pipeline answers 413, as for a Content-Length. 400 (a broken encoding): the engine answers 400
+ * itself when nothing of an answer went out yet, and JS learns that its client is gone.
+ */
+static void refused(te_engine *e, te_conn *c)
+{
+    char msg[160];
+    int n;
+    c->flags |= TE_C_CLOSE | TE_C_LINGER;
+    ended(e, c);
+    if (c->chunked.status == 413) {
+        n = snprintf(msg, sizeof msg, "client intended to send too large chunked body: %llu+%llu bytes",
+                     (unsigned long long)c->chunked.total, (unsigned long long)c->chunked.size);
+        te_rec_data(e, TE_IN_BODY_ERR, c, 413, msg, n > 0 ? (uint32_t)n : 0);
+        return;
+    }
+    const char *why = c->chunked.reason ? c->chunked.reason : "client sent invalid chunked body";
+    te_errlog(e, c, TE_LOG_INFO, "%s", why);
+    if (c->flags & TE_C_ANSWERED) {
+        te_conn_close(e, c, TE_WHY_ERROR);
+        return;
+    }
+    te_rec_close(e, c, TE_WHY_ERROR);
+    c->flags &= ~(TE_C_JS | TE_C_KEEPALIVE);
+    te_answer_page(e, c, 400, 1);
+}
+
 int te_body_feed(te_engine *e, te_conn *c)
 {
     while (c->body == TE_BODY_READ && !(c->flags & TE_C_PAUSED)) {
@@ -74,16 +102,7 @@ int te_body_feed(te_engine *e, te_conn *c)
             if (produced) te_rec_data(e, TE_IN_BODY, c, 0, p, (uint32_t)produced);
             c->pos += (uint32_t)used;
             if (rc == TR_HTTP_REFUSE) {
-                char msg[160];
-                int n = 0;
-                if (c->chunked.status == 413)
-                    n = snprintf(msg, sizeof msg, "client intended to send too large chunked body: %llu+%llu bytes",
-                                 (unsigned long long)c->chunked.total, (unsigned long long)c->chunked.size);
-                else
-                    n = snprintf(msg, sizeof msg, "%s", c->chunked.reason ? c->chunked.reason : "client sent invalid chunked body");
-                te_rec_data(e, TE_IN_BODY_ERR, c, c->chunked.status, msg, n > 0 ? (uint32_t)n : 0);
-                c->flags |= TE_C_CLOSE | TE_C_LINGER;
-                ended(e, c);
+                refused(e, c);
                 return 0;
             }
             if (rc == TR_HTTP_DONE) {

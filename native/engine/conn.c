@@ -269,7 +269,7 @@ void te_conn_finish(te_engine *e, te_conn *c)
         return;
     }
     c->flags &= ~(TE_C_END | TE_C_JS | TE_C_LOG | TE_C_CONTINUE | TE_C_CHUNKED | TE_C_PAUSED |
-                  TE_C_WANT_DRAIN | TE_C_SENDFILE | TE_C_LINGER);
+                  TE_C_WANT_DRAIN | TE_C_SENDFILE | TE_C_LINGER | TE_C_ANSWERED);
     c->body = TE_BODY_NONE;
     c->head_len = 0;
     c->status = 0;
@@ -315,8 +315,38 @@ static void refuse(te_engine *e, te_conn *c)
     te_errlog(e, c, TE_LOG_INFO, "%s %s", q->reason ? q->reason : "client sent invalid request", refusal_phase(q));
     c->flags &= ~TE_C_KEEPALIVE;
     c->flags |= TE_C_LINGER;
-    c->version = 1001;
+    c->version = (q->flags & TR_HTTP_F_HTTP09) ? 9 : 1001; /* an HTTP/0.9 request gets an HTTP/0.9 page */
     te_answer_page(e, c, q->status, 1);
+}
+
+/* The path as nginx matches locations: a path with "//", "/.", '%' or '#' is normalised first;
+   one nginx refuses ("..." above the root, a bad escape, %00) is answered 400 here. */
+static int normalize(te_engine *e, te_conn *c)
+{
+    const tr_http_req *q = &c->head->req;
+    e->path = c->in + c->req + q->path.off;
+    e->path_len = q->path.len;
+    if (!(q->flags & TR_HTTP_F_COMPLEX_URI)) return 0;
+    if (e->scratch_cap < q->path.len + 1) {
+        char *p = realloc(e->scratch, q->path.len + 1);
+        if (!p) {
+            te_conn_close(e, c, TE_WHY_ERROR);
+            return -1;
+        }
+        e->scratch = p;
+        e->scratch_cap = q->path.len + 1;
+    }
+    int n = tr_http_normalize_path(e->path, e->path_len, e->scratch, 1);
+    if (n < 0) {
+        te_errlog(e, c, TE_LOG_INFO, "%s while reading client request line", TR_HTTP_BAD_URI);
+        c->flags &= ~TE_C_KEEPALIVE;
+        c->flags |= TE_C_LINGER;
+        te_answer_page(e, c, 400, 1);
+        return -1;
+    }
+    e->path = e->scratch;
+    e->path_len = (uint32_t)n;
+    return 0;
 }
 
 static void dispatch(te_engine *e, te_conn *c, uint32_t head_len)
@@ -343,6 +373,7 @@ static void dispatch(te_engine *e, te_conn *c, uint32_t head_len)
     }
     if ((q->flags & TR_HTTP_F_EXPECT_CONTINUE) && c->body == TE_BODY_WAIT) c->flags |= TE_C_CONTINUE;
     te_timer_clear(e, c);
+    if (normalize(e, c) < 0) return;
     if (te_answer_native(e, c)) return;
     if (te_rec_req(e, c, TE_IN_REQ) < 0) {
         c->pos = c->req; /* no room in the inbox: dispatch again in the next round */
@@ -363,7 +394,23 @@ static void parse(te_engine *e, te_conn *c)
         return;
     }
     const te_settings *s = te_set(e, c);
-    int rc = tr_http_parse_head(&c->head->req, c->in + c->req, c->in_len - c->req, c->head->hdrs, &s->limits);
+    tr_http_limits lim = s->limits;
+    if (lim.max_headers > c->head->cap) lim.max_headers = c->head->cap;
+    int rc = tr_http_parse_head(&c->head->req, c->in + c->req, c->in_len - c->req, c->head->hdrs, &lim);
+    if (rc == TR_HTTP_REFUSE && c->head->req.status == TR_HTTP_HEADER_TOO_LARGE && c->head->req.nheaders == c->head->cap
+        && c->head->cap < s->limits.max_headers) {
+        /* out of header slots, not of nginx's limit: parse again with room for all */
+        te_head *h = realloc(c->head, sizeof *h + s->limits.max_headers * sizeof(tr_http_header));
+        if (!h) {
+            te_conn_close(e, c, TE_WHY_ERROR);
+            return;
+        }
+        c->head = h;
+        h->cap = s->limits.max_headers;
+        tr_http_req_init(&h->req);
+        lim.max_headers = h->cap;
+        rc = tr_http_parse_head(&h->req, c->in + c->req, c->in_len - c->req, h->hdrs, &lim);
+    }
     if (rc > 0) {
         dispatch(e, c, (uint32_t)rc);
     } else if (rc == TR_HTTP_REFUSE) {
@@ -381,11 +428,12 @@ static void start_head(te_engine *e, te_conn *c)
 {
     idle_del(e, c);
     if (!c->head) {
-        c->head = malloc(sizeof *c->head);
+        c->head = malloc(sizeof *c->head + TE_HEADERS_FIRST * sizeof(tr_http_header));
         if (!c->head) {
             te_conn_close(e, c, TE_WHY_ERROR);
             return;
         }
+        c->head->cap = TE_HEADERS_FIRST;
     }
     tr_http_req_init(&c->head->req);
     c->state = TE_HEAD;

@@ -16,7 +16,7 @@
 #include "parse.h"
 #include "layout.h"
 
-#define TE_MAX_HEADERS 100
+#define TE_HEADERS_FIRST 32 /* header slots of a head at first; grown to max_headers when needed */
 #define TE_MAX_LISTENERS 64
 #define TE_SLOT_BITS 24
 #define TE_SLOT_MASK ((1u << TE_SLOT_BITS) - 1)
@@ -57,6 +57,7 @@ enum te_timer { TE_T_NONE = 0, TE_T_HEADER, TE_T_BODY, TE_T_SEND, TE_T_KEEPALIVE
 #define TE_C_RESET (1u << 14)     /* close with a reset (reset_timedout_connection) */
 #define TE_C_IDLE_LIST (1u << 15) /* on the idle keep-alive list */
 #define TE_C_SENDFILE (1u << 16)  /* send the file range with sendfile (else pread + send) */
+#define TE_C_ANSWERED (1u << 17)  /* JS's answer started going out */
 
 /* Per listen socket: the settings of its default server (nginx applies them per connection
    until the request's server and location are known). */
@@ -76,10 +77,13 @@ typedef struct te_listener {
     te_settings set;
 } te_listener;
 
-/* The parser's state while a head is read: allocated per head, freed once it is dispatched. */
+/* The parser's state while a head is read, allocated with the input buffer and freed with it when
+   the connection goes idle. Most heads fit TE_HEADERS_FIRST header slots; a head with more is
+   parsed again with room for max_headers (nginx's limit). */
 typedef struct te_head {
     tr_http_req req;
-    tr_http_header hdrs[TE_MAX_HEADERS];
+    uint32_t cap;
+    tr_http_header hdrs[];
 } te_head;
 
 struct te_conn {
@@ -156,6 +160,11 @@ struct te_engine {
     int32_t *ctl;
 
     te_routes *routes;
+    /* The path of the request being dispatched: as received, or normalised (scratch) */
+    const char *path;
+    uint32_t path_len;
+    char *scratch;
+    uint32_t scratch_cap;
     void *host; /* addon.c's state */
 };
 

@@ -191,6 +191,7 @@ void te_flush_outbox(te_engine *e)
         uint8_t fl = (uint8_t)r[TE_REC_A];
         uint32_t len = r32(r, TE_SEND_LEN);
         if (TE_SEND_DATA + len > size) continue;
+        c->flags |= TE_C_ANSWERED;
         if (fl & TE_SEND_END) {
             c->flags |= TE_C_END;
             if (fl & TE_SEND_CLOSE) c->flags |= TE_C_CLOSE;

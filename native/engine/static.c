@@ -249,18 +249,19 @@ int te_answer_native(te_engine *e, te_conn *c)
     te_listener *li = &e->listeners[c->listener];
     if (li->server < 0 || !e->routes) return 0;
     const tr_http_req *q = &c->head->req;
-    /* only what JS would see the same way: a plain path, no body, not HTTP/0.9 */
-    if ((q->flags & (TR_HTTP_F_COMPLEX_URI | TR_HTTP_F_QUOTED_URI | TR_HTTP_F_CHUNKED)) || q->path.len == 0 || q->version == 9) return 0;
+    /* no body (client_max_body_size is JS's to check), not HTTP/0.9, a path (normalised) */
+    if ((q->flags & TR_HTTP_F_CHUNKED) || e->path_len == 0 || q->version == 9) return 0;
     if ((q->flags & TR_HTTP_F_CONTENT_LENGTH) && q->content_length > 0) return 0;
-    const char *path = c->in + c->req + q->path.off;
-    const te_loc *l = te_route_find(e->routes, (uint32_t)li->server, path, q->path.len);
+    const char *path = e->path;
+    uint32_t plen = e->path_len;
+    const te_loc *l = te_route_find(e->routes, (uint32_t)li->server, path, plen);
     if (!l || l->action == TE_ACT_JS) return 0;
     if (l->action == TE_ACT_RETURN && l->code == 444) return 0;
     c->loc = l->id;
     c->ka_ms = l->keepalive;
     if (c->ka_ms == 0) c->flags &= ~TE_C_KEEPALIVE;
     if (l->flags & TE_LF_LOG) c->flags |= TE_C_LOG;
-    int done = l->action == TE_ACT_RETURN ? do_return(e, c, l) : serve(e, c, l, path, q->path.len, 0);
+    int done = l->action == TE_ACT_RETURN ? do_return(e, c, l) : serve(e, c, l, path, plen, 0);
     if (!done) c->flags &= ~TE_C_LOG;
     return done;
 }

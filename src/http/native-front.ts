@@ -215,7 +215,10 @@ export class NativeFront {
       raw[2 * i + 1] = head.slice(u16[o + 2], u16[o + 2] + u16[o + 3]);
     }
     const bind = this.binds[listener]!;
-    const ex = new NativeExchange(this, id, head.slice(mOff, mOff + mLen), head.slice(tOff, tOff + tLen), versionText(version),
+    let url = head.slice(tOff, tOff + tLen);
+    const hash = url.indexOf('#');
+    if (hash >= 0) url = url.slice(0, hash); // a fragment is not part of the request (nginx drops it too)
+    const ex = new NativeExchange(this, id, head.slice(mOff, mOff + mLen), url, versionText(version),
       raw, remote, port, flags, bind, 0);
     const group = bind.byAddress.size === 0 ? bind.any! : groupFor(bind, ex.localAddress);
     const srv = group.single ? group.defaultServer : selectServer(group, ex.headers.host as string | undefined);
