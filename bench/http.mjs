@@ -214,6 +214,8 @@ function perCoreTables(pc, s) {
   const rows = pc.tests.flatMap((t) => t.rows.map((r) => ({
     test: t.test, server: r.label, rps: fmt.rate(r.rps), rounds: r.rounds.map((x) => `${Math.round(x / 1000)}k`).join('/'),
     p99: fmt.ms(r.p99Ms), errors: r.errors, cpu: cpu(r),
+    // CPU time a request cost the server (all its threads): steadier than req/s on a shared machine.
+    usPerReq: r.rps > 0 ? (1e6 * r.cpu.reduce((a, t) => a + t.share, 0) / r.rps).toFixed(1) : 'n/a',
   })));
   const ratioRows = pc.tests.flatMap((t) => t.ratios.map((q) => ({
     test: t.test, ratio: q.label, value: q.skipped ? 'skipped' : fmt.ratio(q.value ?? NaN),
@@ -229,6 +231,7 @@ function perCoreTables(pc, s) {
         { key: 'rounds', label: 'rounds', align: 'left' },
         { key: 'p99', label: 'p99 ms' },
         { key: 'errors', label: 'errors' },
+        { key: 'usPerReq', label: 'CPU µs/req' },
         { key: 'cpu', label: 'CPU per thread (cores)', align: 'left' },
       ],
       rows,

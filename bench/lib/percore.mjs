@@ -49,6 +49,12 @@ export async function wrkPinned(url, { connections = 50, seconds = 5, pids = [],
   };
 }
 
+/** `tresty: worker process` -> `worker`: the process titles tresty sets are long. */
+function short(name) {
+  const m = /^tresty: (\w+)/.exec(name);
+  return m ? m[1] : name.trim();
+}
+
 /** Sums cpuDelta rows of several runs per thread name (pids differ between servers, not runs). */
 export function sumCpu(runs) {
   const byThread = new Map();
@@ -57,7 +63,7 @@ export function sumCpu(runs) {
     seconds += run.seconds;
     for (const proc of run.cpu) {
       for (const t of proc.threads) {
-        const key = `${proc.comm}/${t.name}`;
+        const key = `${short(proc.comm)}/${short(t.name)}`;
         byThread.set(key, (byThread.get(key) ?? 0) + t.seconds);
       }
     }

@@ -140,12 +140,22 @@ static void free_request(te_conn *c)
     c->file_name = NULL;
 }
 
+/* A few released first-size input buffers and head states, so that a busy keep-alive connection
+   does not malloc and free them for every request (nginx frees its header buffer when a connection
+   goes idle, and so does the engine; the cache keeps that cheap). */
+#define CACHE_MAX 64
+static char *in_cache[CACHE_MAX];
+static te_head *head_cache[CACHE_MAX];
+static uint32_t nin_cache, nhead_cache;
+
 static void release_buffers(te_conn *c)
 {
-    free(c->in);
+    if (c->in && c->in_cap == IN_FIRST && nin_cache < CACHE_MAX) in_cache[nin_cache++] = c->in;
+    else free(c->in);
     c->in = NULL;
     c->in_cap = c->in_len = c->req = c->pos = 0;
-    free(c->head);
+    if (c->head && c->head->cap == TE_HEADERS_FIRST && nhead_cache < CACHE_MAX) head_cache[nhead_cache++] = c->head;
+    else free(c->head);
     c->head = NULL;
     if (c->out_off == c->out_len) {
         free(c->out);
@@ -165,6 +175,11 @@ int te_want_in(te_conn *c, uint32_t need)
         c->pos -= c->req;
         c->req = 0;
         if (c->in_cap - c->in_len >= need) return 0;
+    }
+    if (!c->in && need <= IN_FIRST && nin_cache > 0) {
+        c->in = in_cache[--nin_cache];
+        c->in_cap = IN_FIRST;
+        return 0;
     }
     uint32_t cap = c->in_cap ? c->in_cap : IN_FIRST;
     while (cap - c->in_len < need) cap *= 2;
@@ -427,6 +442,7 @@ static void parse(te_engine *e, te_conn *c)
 static void start_head(te_engine *e, te_conn *c)
 {
     idle_del(e, c);
+    if (!c->head && nhead_cache > 0) c->head = head_cache[--nhead_cache];
     if (!c->head) {
         c->head = malloc(sizeof *c->head + TE_HEADERS_FIRST * sizeof(tr_http_header));
         if (!c->head) {

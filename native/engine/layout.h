@@ -35,8 +35,9 @@ enum te_in_type {
     TE_IN_ERRLOG = 8    /* an error-log line about a connection: a = level (TE_LOG_*) */
 };
 
-/* TE_IN_REQ and TE_IN_LOG: the head as received, its slices relative to the head's first byte.
-   LOG records carry status (b), location id, body bytes sent and the request time. */
+/* TE_IN_REQ and TE_IN_LOG: the head as received, its slices relative to the head's first byte;
+   a = parse.h's method id. LOG records carry status (b), location id, body bytes sent and the
+   request time. */
 #define TE_REQ_LISTENER 12    /* u32: index of the listen socket (as given to addListener) */
 #define TE_REQ_FLAGS 16       /* u32: TR_HTTP_F_* of parse.h, TR_HTTP_F_KEEPALIVE as decided */
 #define TE_REQ_VERSION 20     /* u16: 1001 = HTTP/1.1, 1000, 9 = HTTP/0.9 */

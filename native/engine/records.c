@@ -38,6 +38,7 @@ int te_rec_req(te_engine *e, te_conn *c, uint8_t type)
     if (!r) return -1;
     uint32_t flags = q->flags & ~(uint32_t)TR_HTTP_F_KEEPALIVE;
     if (c->flags & TE_C_KEEPALIVE) flags |= TR_HTTP_F_KEEPALIVE;
+    r[TE_REC_A] = (char)q->method_id;
     w32(r, TE_REQ_LISTENER, e->listeners[c->listener].index);
     w32(r, TE_REQ_FLAGS, flags);
     w16(r, TE_REQ_VERSION, q->version);

@@ -13,6 +13,8 @@ const FIRST_WINS = new Set(['content-type', 'content-length', 'user-agent', 'ref
   'retry-after', 'etag', 'last-modified', 'server', 'age', 'expires']);
 
 const TOKEN = /^[\^_`a-zA-Z\-0-9!#$%&'*+.|~]+$/;
+/** Header names already checked (a server sends the same few again and again). */
+const GOOD_NAMES = new Set<string>();
 // eslint-disable-next-line no-control-regex
 const BAD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 
@@ -105,7 +107,7 @@ export class NativeExchange implements HttpExchange {
   /** keepalive_timeout of the request's location (ms), for the idle time after the answer. */
   keepaliveMs: number;
   private ended = false;
-  private head: string | null = null;
+  private pending: string | null = null;
   private chunked = false;
   private noBody = false;
   private keepAlive: boolean;
@@ -123,7 +125,9 @@ export class NativeExchange implements HttpExchange {
     readonly method: string,
     readonly url: string,
     readonly httpVersion: string,
-    readonly rawHeaders: string[],
+    /** The head as received (latin1) and its headers' [name off, len, value off, len] in it. */
+    private readonly head: string,
+    private readonly offs: number[],
     readonly remoteAddress: string,
     readonly remotePort: number,
     private readonly flags: number,
@@ -135,6 +139,17 @@ export class NativeExchange implements HttpExchange {
   }
 
   get scheme(): 'http' | 'https' { return 'http'; }
+
+  private raw: string[] | null = null;
+
+  get rawHeaders(): string[] {
+    if (this.raw !== null) return this.raw;
+    const o = this.offs;
+    const h = this.head;
+    const raw: string[] = new Array(o.length >>> 1);
+    for (let i = 0; i < o.length; i += 2) raw[i >>> 1] = h.slice(o[i]!, o[i]! + o[i + 1]!);
+    return (this.raw = raw);
+  }
 
   get headers(): Record<string, string | string[] | undefined> {
     if (this.hdrs !== null) return this.hdrs;
@@ -224,7 +239,7 @@ export class NativeExchange implements HttpExchange {
     this.noBody = this.method === 'HEAD' || status === 204 || status === 304 || (status >= 100 && status < 200);
     if (version === '0.9') {
       this.headersSent = true;
-      this.head = '';
+      this.pending = '';
       this.keepAlive = false;
       return;
     }
@@ -238,7 +253,10 @@ export class NativeExchange implements HttpExchange {
       const h = headers[i];
       const k = h[0];
       const v = h[1];
-      if (!TOKEN.test(k)) throw invalid('ERR_INVALID_HTTP_TOKEN', `Header name must be a valid HTTP token ["${k}"]`);
+      if (!GOOD_NAMES.has(k)) {
+        if (!TOKEN.test(k)) throw invalid('ERR_INVALID_HTTP_TOKEN', `Header name must be a valid HTTP token ["${k}"]`);
+        if (GOOD_NAMES.size < 1000) GOOD_NAMES.add(k);
+      }
       if (BAD_VALUE.test(v)) throw invalid('ERR_INVALID_CHAR', `Invalid character in header content ["${k}"]`);
       switch (k.length) {
         case 4: if (k.toLowerCase() === 'date') date = true; break;
@@ -268,7 +286,7 @@ export class NativeExchange implements HttpExchange {
     if (this.noBody) this.chunked = false;
     if (this.front.draining || this.keepaliveMs === 0) this.keepAlive = false;
     if (!connection) s += this.keepAlive ? 'Connection: keep-alive\r\n' : 'Connection: close\r\n';
-    this.head = `${s}\r\n`;
+    this.pending = `${s}\r\n`;
     this.headersSent = true;
   }
 
@@ -278,8 +296,8 @@ export class NativeExchange implements HttpExchange {
     const n = typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength;
     this.bytesSent += n;
     if (this.noBody || n === 0) return;
-    const head = this.head!;
-    this.head = '';
+    const head = this.pending!;
+    this.pending = '';
     const ob = this.front.outbox;
     if (this.chunked) ob.send(this.id, 0, this.keepaliveMs, head, `${n.toString(16)}\r\n`, chunk, '\r\n');
     else ob.send(this.id, 0, this.keepaliveMs, head, '', chunk, '');
@@ -300,8 +318,8 @@ export class NativeExchange implements HttpExchange {
     const body = chunk === undefined || this.noBody ? null : chunk;
     if (chunk !== undefined) this.bytesSent += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength;
     const flags = SEND_END | (this.keepAlive ? 0 : SEND_CLOSE);
-    const head = this.head ?? '';
-    this.head = '';
+    const head = this.pending ?? '';
+    this.pending = '';
     const ob = this.front.outbox;
     if (this.chunked) {
       const n = body === null ? 0 : typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;

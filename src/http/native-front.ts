@@ -25,6 +25,10 @@ const OUTBOX = 1 << 20;
 const IDLE_GRACE_MS = 1000;
 
 const align8 = (n: number): number => (n + 7) & ~7;
+/** A connection id is its slot in the engine (low 24 bits) and a generation (layout.h). */
+const SLOT_MASK = 0xffffff;
+/** parse.h's method ids (REQ records carry it in `a`): the common methods need no new string. */
+const METHODS = ['', 'GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH', 'TRACE', 'CONNECT'];
 
 
 /** What the front needs of the pipeline beyond `handle`: for the answers the engine writes itself. */
@@ -63,7 +67,8 @@ export class NativeFront {
   private readonly u16: Uint16Array;
   private readonly u32: Uint32Array;
   private readonly f64: Float64Array;
-  private readonly active = new Map<number, NativeExchange>();
+  /** The request in flight on each connection, by the connection's slot (id & SLOT_MASK). */
+  private readonly active: Array<NativeExchange | undefined> = [];
   private readonly clen = new WeakMap<NativeExchange, number>();
   private readonly fds: number[] = [];
   private readonly plan: NativePlan | null;
@@ -124,8 +129,14 @@ export class NativeFront {
     });
   }
 
+  private get(id: number): NativeExchange | undefined {
+    const ex = this.active[id & SLOT_MASK];
+    return ex !== undefined && ex.id === id ? ex : undefined;
+  }
+
   release(ex: NativeExchange): void {
-    if (this.active.get(ex.id) === ex) this.active.delete(ex.id);
+    const slot = ex.id & SLOT_MASK;
+    if (this.active[slot] === ex) this.active[slot] = undefined;
   }
 
   bodyLength(ex: NativeExchange): number {
@@ -145,7 +156,7 @@ export class NativeFront {
         switch (buf[p]) {
           case IN_REQ: this.request(p, id); break;
           case IN_BODY: {
-            const ex = this.active.get(id);
+            const ex = this.get(id);
             if (ex) {
               const n = u32[(p + DATA_LEN) >>> 2];
               const b = Buffer.allocUnsafe(n);
@@ -154,21 +165,21 @@ export class NativeFront {
             }
             break;
           }
-          case IN_BODY_END: this.active.get(id)?.bodyEnd(); break;
+          case IN_BODY_END: this.get(id)?.bodyEnd(); break;
           case IN_BODY_ERR: {
             const n = u32[(p + DATA_LEN) >>> 2];
-            this.active.get(id)?.bodyFailed(this.u16[(p + REC_B) >>> 1], buf.toString('latin1', p + DATA, p + DATA + n));
+            this.get(id)?.bodyFailed(this.u16[(p + REC_B) >>> 1], buf.toString('latin1', p + DATA, p + DATA + n));
             break;
           }
           case IN_CLOSE: {
-            const ex = this.active.get(id);
+            const ex = this.get(id);
             if (ex) {
-              this.active.delete(id);
+              this.release(ex);
               ex.gone();
             }
             break;
           }
-          case IN_DRAIN: this.active.get(id)?.drained(); break;
+          case IN_DRAIN: this.get(id)?.drained(); break;
           case IN_LOG: this.logged(p, id); break;
           case IN_ERRLOG: {
             const n = u32[(p + DATA_LEN) >>> 2];
@@ -208,18 +219,16 @@ export class NativeFront {
     const hq = q >>> 1;
     q += align8(nh * 8);
     const head = buf.toString('latin1', q, q + headLen);
-    const raw: string[] = new Array(nh * 2);
-    for (let i = 0; i < nh; i++) {
-      const o = hq + i * 4;
-      raw[2 * i] = head.slice(u16[o], u16[o] + u16[o + 1]);
-      raw[2 * i + 1] = head.slice(u16[o + 2], u16[o + 2] + u16[o + 3]);
-    }
+    // Header strings are made when a handler asks (most answers need none): keep their offsets.
+    const offs: number[] = new Array(nh * 4);
+    for (let i = 0; i < nh * 4; i++) offs[i] = u16[hq + i];
     const bind = this.binds[listener]!;
     let url = head.slice(tOff, tOff + tLen);
     const hash = url.indexOf('#');
     if (hash >= 0) url = url.slice(0, hash); // a fragment is not part of the request (nginx drops it too)
-    const ex = new NativeExchange(this, id, head.slice(mOff, mOff + mLen), url, versionText(version),
-      raw, remote, port, flags, bind, 0);
+    const mid = buf[p + REC_A];
+    const method = mid > 0 && mid < METHODS.length ? METHODS[mid]! : head.slice(mOff, mOff + mLen);
+    const ex = new NativeExchange(this, id, method, url, versionText(version), head, offs, remote, port, flags, bind, 0);
     const group = bind.byAddress.size === 0 ? bind.any! : groupFor(bind, ex.localAddress);
     const srv = group.single ? group.defaultServer : selectServer(group, ex.headers.host as string | undefined);
     ex.keepaliveMs = srv.defaults.keepaliveTimeout;
@@ -229,7 +238,7 @@ export class NativeFront {
 
   private request(p: number, id: number): void {
     const { ex, srv, clen } = this.exchange(p, id);
-    this.active.set(id, ex);
+    this.active[id & SLOT_MASK] = ex;
     if (ex.hasBody && !this.bodyAllowed(ex, srv, clen)) return;
     try {
       this.handle(ex, srv);
@@ -300,8 +309,8 @@ export class NativeFront {
   }
 
   closeNow(): void {
-    for (const ex of this.active.values()) ex.gone();
-    this.active.clear();
+    for (const ex of this.active) ex?.gone();
+    this.active.length = 0;
     this.native.shutdown();
   }
 }
