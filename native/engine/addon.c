@@ -245,16 +245,16 @@ static napi_value js_create(napi_env env, napi_callback_info info)
 
 /* settings: header, body, send, keepalive timeouts (ms), keepalive_requests, lingering_time,
    lingering_timeout (ms), reset_timedout (0/1), client_header_buffer_size, large buffers number,
-   large buffer size, underscores_in_headers, ignore_invalid_headers */
+   large buffer size, underscores_in_headers, ignore_invalid_headers, lingering_close always (0/1) */
 static napi_value js_add_listener(napi_env env, napi_callback_info info)
 {
     size_t argc = 4;
     napi_value a[4];
     CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
-    uint32_t fd, index, v[13], server;
+    uint32_t fd, index, v[14], server;
     napi_value item;
     if (argc < 4 || arg_u32(env, a[0], &fd) || arg_u32(env, a[1], &index)) goto bad;
-    for (uint32_t i = 0; i < 13; i++) {
+    for (uint32_t i = 0; i < 14; i++) {
         if (napi_get_element(env, a[2], i, &item) != napi_ok || arg_u32(env, item, &v[i])) goto bad;
     }
     double sd;
@@ -270,6 +270,7 @@ static napi_value js_add_listener(napi_env env, napi_callback_info info)
     s.lingering_time = v[5];
     s.lingering_timeout = v[6];
     s.reset_timedout = (uint8_t)v[7];
+    s.linger_always = (uint8_t)v[13];
     tr_http_limits_default(&s.limits);
     s.limits.header_buffer = v[8];
     s.limits.large_buffers = v[9];
@@ -283,7 +284,7 @@ static napi_value js_add_listener(napi_env env, napi_callback_info info)
     te_host_schedule(&E); /* connections may already wait in the queue */
     return NULL;
 bad:
-    napi_throw_type_error(env, "TRESTY_ERR_ENGINE", "addListener(fd, index, settings[13], server)");
+    napi_throw_type_error(env, "TRESTY_ERR_ENGINE", "addListener(fd, index, settings[14], server)");
     return NULL;
 }
 

@@ -271,7 +271,7 @@ void te_conn_finish(te_engine *e, te_conn *c)
     int unread = c->body == TE_BODY_WAIT || c->body == TE_BODY_READ;
     if (!keep) {
         c->flags &= ~TE_C_JS;
-        if (unread || c->in_len > c->pos || (c->flags & TE_C_LINGER)) linger(e, c);
+        if (unread || c->in_len > c->pos || (c->flags & TE_C_LINGER) || te_set(e, c)->linger_always) linger(e, c);
         else te_conn_close(e, c, TE_WHY_CLIENT);
         return;
     }

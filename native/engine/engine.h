@@ -66,6 +66,7 @@ typedef struct te_settings {
     uint32_t keepalive_requests;
     uint32_t lingering_time, lingering_timeout; /* ms */
     uint8_t reset_timedout;
+    uint8_t linger_always; /* lingering_close always */
     tr_http_limits limits;
 } te_settings;
 

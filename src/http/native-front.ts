@@ -325,6 +325,6 @@ function listenerSettings(bind: Bind): number[] {
     e.clientHeaderTimeout, e.clientBodyTimeout, e.sendTimeout, d.keepaliveTimeout, e.keepaliveRequests,
     linger, e.lingeringTimeout, e.resetTimedoutConnection ? 1 : 0, e.clientHeaderBufferSize,
     e.largeClientHeaderBuffers.number, e.largeClientHeaderBuffers.size, e.underscoresInHeaders ? 1 : 0,
-    e.ignoreInvalidHeaders ? 1 : 0,
+    e.ignoreInvalidHeaders ? 1 : 0, e.lingeringClose === 'always' ? 1 : 0,
   ];
 }
