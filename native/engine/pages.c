@@ -77,9 +77,16 @@ const char *te_date(void)
     return buf;
 }
 
+/* Last-Modified of static files: the files of a site share few mtimes, so the last one is kept. */
 void te_http_time(time_t t, char *buf, size_t cap)
 {
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(buf, cap, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    static time_t last = -1;
+    static char text[40];
+    if (t != last) {
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        strftime(text, sizeof text, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+        last = t;
+    }
+    snprintf(buf, cap, "%s", text);
 }

@@ -19,6 +19,23 @@
 #define SMALL_FILE (64 * 1024) /* read with the head and sent in one write */
 #define PATH_MAX_LEN 4096
 
+/* nginx's ETag: "mtime-size" in hex. */
+static void hex_etag(char *out, unsigned long long mtime, unsigned long long size)
+{
+    static const char hex[] = "0123456789abcdef";
+    char tmp[40];
+    int n = 0;
+    out[n++] = '"';
+    for (int pass = 0; pass < 2; pass++) {
+        unsigned long long v = pass ? size : mtime;
+        int k = 0;
+        do { tmp[k++] = hex[v & 15]; v >>= 4; } while (v);
+        while (k) out[n++] = tmp[--k];
+        out[n++] = pass ? '"' : '-';
+    }
+    out[n] = '\0';
+}
+
 static int is_redirect(uint32_t code)
 {
     return code == 301 || code == 302 || code == 303 || code == 307 || code == 308;
@@ -190,13 +207,18 @@ static int serve(te_engine *e, te_conn *c, const te_loc *l, const char *uri, uin
     }
     char mtime[64], etag[64], extra[256];
     te_http_time(st.st_mtim.tv_sec, mtime, sizeof mtime);
-    snprintf(etag, sizeof etag, "\"%llx-%llx\"", (unsigned long long)st.st_mtim.tv_sec, (unsigned long long)st.st_size);
+    hex_etag(etag, (unsigned long long)st.st_mtim.tv_sec, (unsigned long long)st.st_size);
     const char *h = c->in + c->req;
     const tr_http_header *inm = header_named(c, "if-none-match");
     const tr_http_header *ims = inm ? NULL : header_named(c, "if-modified-since");
     int not_modified = inm ? (inm->value.len == strlen(etag) && memcmp(h + inm->value.off, etag, inm->value.len) == 0)
                            : (ims && ims->value.len == strlen(mtime) && memcmp(h + ims->value.off, mtime, ims->value.len) == 0);
-    snprintf(extra, sizeof extra, "Last-Modified: %s\r\nETag: %s\r\n", mtime, etag);
+    size_t ml = strlen(mtime), el = strlen(etag);
+    memcpy(extra, "Last-Modified: ", 15);
+    memcpy(extra + 15, mtime, ml);
+    memcpy(extra + 15 + ml, "\r\nETag: ", 8);
+    memcpy(extra + 23 + ml, etag, el);
+    memcpy(extra + 23 + ml + el, "\r\n", 3);
     if (not_modified) {
         close(fd);
         c->status = 304;
