@@ -34,8 +34,10 @@ export class HttpFront {
     private readonly maxConnections = 0,
     /** The master's listen sockets (without them, node:cluster shares its own). */
     private readonly fds: readonly ListenFd[] = [],
+    /** The listen sockets this front serves (all of the conf's by default). */
+    binds: readonly Bind[] = planBinds(conf),
   ) {
-    for (const bind of planBinds(conf)) {
+    for (const bind of binds) {
       this.binds.push(bind);
       this.servers.push(this.createServer(bind));
     }
