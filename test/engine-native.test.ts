@@ -112,6 +112,15 @@ http {
     expect(logs('access.log')).toMatch(/"GET \/missing HTTP\/1\.1" 404 \d+ /);
   });
 
+  it('access-logs the requests it refuses, as nginx does (the 494 is logged as 400)', async () => {
+    const bad = await raw(port, ['GET /x HTTP/1.1\r\nHost: x\r\nbad header line\r\n\r\n']);
+    expect(statuses(bad.data)).toEqual([400]);
+    const dotdot = await raw(port, ['GET /../etc/passwd HTTP/1.1\r\nHost: x\r\n\r\n']);
+    expect(statuses(dotdot.data)).toEqual([400]);
+    await expect.poll(() => logs('access.log')).toMatch(/"GET \/x HTTP\/1\.1" 400 \d+ "-" "-"$/m);
+    expect(logs('access.log')).toMatch(/"GET \/\.\.\/etc\/passwd HTTP\/1\.1" 400 /);
+  });
+
   it('keeps the connection for the next request, also pipelined', async () => {
     const r = await raw(port, ['GET /ret HTTP/1.1\r\nHost: x\r\n\r\nGET /a.txt HTTP/1.1\r\nHost: x\r\n\r\nGET /missing HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n']);
     expect(statuses(r.data)).toEqual([200, 200, 404]);

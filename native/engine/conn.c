@@ -324,14 +324,45 @@ static const char *refusal_phase(const tr_http_req *q)
     return q->version ? "while reading client request headers" : "while reading client request line";
 }
 
+/*
+ * For the access log of a refused request (nginx logs them): the request line as received, cut
+ * into method and target at its first two spaces, no headers. The parser's slices are not valid
+ * after a refusal, so they are set here.
+ */
+static void refusal_for_log(te_conn *c)
+{
+    tr_http_req *q = &c->head->req;
+    const char *h = c->in + c->req;
+    uint32_t n = c->in_len - c->req, i = 0;
+    while (i < n && (h[i] == '\r' || h[i] == '\n')) i++; /* empty lines before the request */
+    uint32_t start = i;
+    while (i < n && h[i] != '\r' && h[i] != '\n' && i - start < 2048) i++;
+    uint32_t end = i;
+    uint32_t sp1 = start;
+    while (sp1 < end && h[sp1] != ' ') sp1++;
+    uint32_t t = sp1 < end ? sp1 + 1 : end, sp2 = t;
+    while (sp2 < end && h[sp2] != ' ') sp2++;
+    q->method.off = start;
+    q->method.len = sp1 - start;
+    q->target.off = t;
+    q->target.len = sp2 - t;
+    q->nheaders = 0;
+    q->flags &= ~(uint32_t)TR_HTTP_F_CONTENT_LENGTH;
+    c->head_len = end;
+    c->loc = TE_LOC_DEFAULT;
+    c->flags |= TE_C_LOG;
+}
+
 static void refuse(te_engine *e, te_conn *c)
 {
-    const tr_http_req *q = &c->head->req;
+    tr_http_req *q = &c->head->req;
     te_errlog(e, c, TE_LOG_INFO, "%s %s", q->reason ? q->reason : "client sent invalid request", refusal_phase(q));
     c->flags &= ~TE_C_KEEPALIVE;
     c->flags |= TE_C_LINGER;
     c->version = (q->flags & TR_HTTP_F_HTTP09) ? 9 : 1001; /* an HTTP/0.9 request gets an HTTP/0.9 page */
-    te_answer_page(e, c, q->status, 1);
+    int status = q->status;
+    refusal_for_log(c);
+    te_answer_page(e, c, status, 1);
 }
 
 /* The path as nginx matches locations: a path with "//", "/.", '%' or '#' is normalised first;
@@ -355,7 +386,8 @@ static int normalize(te_engine *e, te_conn *c)
     if (n < 0) {
         te_errlog(e, c, TE_LOG_INFO, "%s while reading client request line", TR_HTTP_BAD_URI);
         c->flags &= ~TE_C_KEEPALIVE;
-        c->flags |= TE_C_LINGER;
+        c->flags |= TE_C_LINGER | TE_C_LOG;
+        c->loc = TE_LOC_DEFAULT;
         te_answer_page(e, c, 400, 1);
         return -1;
     }

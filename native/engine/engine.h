@@ -16,6 +16,7 @@
 #include "parse.h"
 #include "layout.h"
 
+#define TE_LOC_DEFAULT 0xffffffffu /* LOG record: the default server's own settings (a refused request) */
 #define TE_HEADERS_FIRST 32 /* header slots of a head at first; grown to max_headers when needed */
 #define TE_MAX_LISTENERS 64
 #define TE_SLOT_BITS 24

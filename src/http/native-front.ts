@@ -27,6 +27,8 @@ const IDLE_GRACE_MS = 1000;
 const align8 = (n: number): number => (n + 7) & ~7;
 /** A connection id is its slot in the engine (low 24 bits) and a generation (layout.h). */
 const SLOT_MASK = 0xffffff;
+/** LOG records of refused requests name no location (layout.h TE_LOC_DEFAULT). */
+const LOC_DEFAULT = 0xffffffff;
 /** parse.h's method ids (REQ records carry it in `a`): the common methods need no new string. */
 const METHODS = ['', 'GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH', 'TRACE', 'CONNECT'];
 
@@ -278,8 +280,11 @@ export class NativeFront {
     const plan = this.plan;
     if (!this.hooks.logAnswer || !plan) return;
     const u32 = this.u32;
-    const server = plan.servers[plan.serverFor(this.binds[u32[(p + REQ_LISTENER) >>> 2]]!)];
-    const loc = plan.locations[u32[(p + REQ_LOC) >>> 2]];
+    const bind = this.binds[u32[(p + REQ_LISTENER) >>> 2]]!;
+    const locId = u32[(p + REQ_LOC) >>> 2];
+    // A refused request (LOC_DEFAULT) is logged with the listen socket's default server, as nginx does.
+    const server = locId === LOC_DEFAULT ? (bind.any ?? bind.byAddress.values().next().value!).defaultServer : plan.servers[plan.serverFor(bind)];
+    const loc = locId === LOC_DEFAULT ? server?.defaults : plan.locations[locId];
     if (!server || !loc) return;
     const { ex } = this.exchange(p, id);
     this.hooks.logAnswer({ ex, server, loc, status: this.u16[(p + REC_B) >>> 1], sent: u32[(p + REQ_SENT) >>> 2], msec: u32[(p + REQ_MSEC) >>> 2] });
