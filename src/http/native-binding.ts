@@ -34,8 +34,12 @@ export interface EngineBinding {
   setRoutes?(plan: Buffer): void;
 }
 
-/** Where the addon is: native/build/ of the package (dist/src/http -> the package root). */
-export const ENGINE_PATH = fileURLToPath(new URL('../../../native/build/tresty_engine.node', import.meta.url));
+/**
+ * Where the addon is: native/build/ of the package (dist/src/http -> the package root), unless
+ * TRESTY_ENGINE_PATH names another build (the sanitizer build of test/engine-fuzz.test.ts).
+ */
+export const ENGINE_PATH = process.env.TRESTY_ENGINE_PATH
+  ?? fileURLToPath(new URL('../../../native/build/tresty_engine.node', import.meta.url));
 
 let loaded: EngineBinding | null | undefined;
 let why = '';
