@@ -18,7 +18,7 @@ import { fetchOnce } from './lib/net.mjs';
 import { onCleanup, tempDir } from './lib/procs.mjs';
 import { progress } from './lib/progress.mjs';
 import { startNginx, startNodeCluster, startTresty } from './lib/servers.mjs';
-import { median, spread } from './lib/stats.mjs';
+import { ratiosOf, summarize } from './lib/rounds.mjs';
 import { commandLine, runSuite } from './lib/suite.mjs';
 import { CONNECTIONS as PERCORE_CONNECTIONS, runPerCore } from './lib/http-percore.mjs';
 import { STATIC_BODY, STATIC_FILE } from './lib/servers.mjs';
@@ -118,18 +118,8 @@ export async function runHttp(opts) {
           runs[c.id].push(await load(c, opts.httpS));
         }
       }
-      const rows = live.map((c) => ({
-        id: c.id, label: c.label,
-        rps: median(runs[c.id].map((x) => x.rps)),
-        rounds: runs[c.id].map((x) => Math.round(x.rps)),
-        p50Ms: median(runs[c.id].map((x) => x.p50Ms)),
-        p99Ms: median(runs[c.id].map((x) => x.p99Ms)),
-        errors: runs[c.id].reduce((a, x) => a + x.errors, 0),
-      }));
-      const ratios = t.ratios.map((q) => {
-        const per = runs[q.num] && runs[q.den] ? runs[q.num].map((x, i) => x.rps / runs[q.den][i].rps) : [];
-        return { label: q.label, key: q.key ?? null, value: per.length ? median(per) : null, rounds: per, spread: spread(per), skipped: per.length === 0 };
-      });
+      const rows = summarize(live, runs);
+      const ratios = ratiosOf(t.ratios, runs);
       const entry = { test: t.test, what: t.what, rows, ratios };
       for (const q of ratios) if (q.key) entry[q.key] = q.value;
       results.push(entry);
@@ -168,9 +158,6 @@ export function httpTables(sec) {
       rows.push({ test: t.test, server: r.label, rps: fmt.rate(r.rps), p50: fmt.ms(r.p50Ms), p99: fmt.ms(r.p99Ms), errors: r.errors });
     }
   }
-  const ratioRows = sec.tests.flatMap((t) => t.ratios.map((q) => ({ test: t.test, ratio: q.label, value: q.skipped ? 'skipped' : fmt.ratio(q.value ?? NaN),
-    spread: q.skipped || (q.rounds?.length ?? 0) < 2 ? '' : `±${fmt.pct(q.spread / 2)}`,
-  })));
   return [
     {
       title: `HTTP, ${s.tool} ${s.threads ? `-t${s.threads} ` : ''}-c${s.connections}, ${s.rounds} round(s) x ${s.secondsPerRun} s, ${s.workers} workers each`,
@@ -185,27 +172,38 @@ export function httpTables(sec) {
       rows,
       notes: sec.notes,
     },
-    {
-      title: 'HTTP ratios (req/s, median of per-round ratios)',
-      columns: [
-        { key: 'test', label: 'test', align: 'left' },
-        { key: 'ratio', label: 'ratio', align: 'left' },
-        { key: 'value', label: 'value' },
-        { key: 'spread', label: 'spread' },
-      ],
-      rows: ratioRows,
-    },
-    {
-      title: 'HTTP targets (issue 5)',
-      columns: [
-        { key: 'text', label: 'target', align: 'left' },
-        { key: 'measured', label: 'measured' },
-        { key: 'status', label: 'status', align: 'left' },
-      ],
-      rows: sec.targets.map((t) => ({ text: t.text, measured: fmt.ratio(t.ratio ?? NaN), status: t.status })),
-    },
+    ratioTable('HTTP ratios (req/s, median of per-round ratios)', sec.tests),
+    targetTable('HTTP targets (issue 5)', sec.targets),
     ...(sec.perCore ? perCoreTables(sec.perCore, s) : []),
   ];
+}
+
+function ratioTable(title, tests) {
+  return {
+    title,
+    columns: [
+      { key: 'test', label: 'test', align: 'left' },
+      { key: 'ratio', label: 'ratio', align: 'left' },
+      { key: 'value', label: 'value' },
+      { key: 'spread', label: 'spread' },
+    ],
+    rows: tests.flatMap((t) => t.ratios.map((q) => ({
+      test: t.test, ratio: q.label, value: q.skipped ? 'skipped' : fmt.ratio(q.value ?? NaN),
+      spread: q.skipped || (q.rounds?.length ?? 0) < 2 ? '' : `±${fmt.pct(q.spread / 2)}`,
+    }))),
+  };
+}
+
+function targetTable(title, targets) {
+  return {
+    title,
+    columns: [
+      { key: 'text', label: 'target', align: 'left' },
+      { key: 'measured', label: 'measured' },
+      { key: 'status', label: 'status', align: 'left' },
+    ],
+    rows: targets.map((t) => ({ text: t.text, measured: fmt.ratio(t.ratio ?? NaN), status: t.status })),
+  };
 }
 
 /** The per-core tables: req/s with the CPU of every thread, the ratios, issue 9's targets. */
@@ -216,10 +214,6 @@ function perCoreTables(pc, s) {
     p99: fmt.ms(r.p99Ms), errors: r.errors, cpu: cpu(r),
     // CPU time a request cost the server (all its threads): steadier than req/s on a shared machine.
     usPerReq: r.rps > 0 ? (1e6 * r.cpu.reduce((a, t) => a + t.share, 0) / r.rps).toFixed(1) : 'n/a',
-  })));
-  const ratioRows = pc.tests.flatMap((t) => t.ratios.map((q) => ({
-    test: t.test, ratio: q.label, value: q.skipped ? 'skipped' : fmt.ratio(q.value ?? NaN),
-    spread: q.skipped || (q.rounds?.length ?? 0) < 2 ? '' : `±${fmt.pct(q.spread / 2)}`,
   })));
   return [
     {
@@ -237,25 +231,8 @@ function perCoreTables(pc, s) {
       rows,
       notes: pc.nginxSkipped ? [`nginx + lua skipped: ${pc.nginxSkipped}`] : [],
     },
-    {
-      title: 'HTTP per core: ratios (req/s, median of per-round ratios)',
-      columns: [
-        { key: 'test', label: 'test', align: 'left' },
-        { key: 'ratio', label: 'ratio', align: 'left' },
-        { key: 'value', label: 'value' },
-        { key: 'spread', label: 'spread' },
-      ],
-      rows: ratioRows,
-    },
-    {
-      title: 'HTTP per-core targets (issue 9)',
-      columns: [
-        { key: 'text', label: 'target', align: 'left' },
-        { key: 'measured', label: 'measured' },
-        { key: 'status', label: 'status', align: 'left' },
-      ],
-      rows: pc.targets.map((t) => ({ text: t.text, measured: fmt.ratio(t.ratio ?? NaN), status: t.status })),
-    },
+    ratioTable('HTTP per core: ratios (req/s, median of per-round ratios)', pc.tests),
+    targetTable('HTTP per-core targets (issue 9)', pc.targets),
   ];
 }
 

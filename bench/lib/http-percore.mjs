@@ -4,7 +4,7 @@
 // per-round ratios. Every run also records the CPU of every thread of the server (/proc).
 import { STATIC_BODY, STATIC_FILE, startNginx, startNodeCluster, startTresty } from './servers.mjs';
 import { LOAD_CORE, SERVER_CORE, sumCpu, wrkPinned } from './percore.mjs';
-import { median, spread } from './stats.mjs';
+import { ratiosOf, summarize } from './rounds.mjs';
 import { fetchOnce } from './net.mjs';
 
 export const CONNECTIONS = 50;
@@ -85,19 +85,8 @@ export async function runPerCore(opts, prog) {
           runs[c.id].push(await load(c, opts.httpS));
         }
       }
-      const rows = live.map((c) => ({
-        id: c.id, label: c.label,
-        rps: median(runs[c.id].map((x) => x.rps)),
-        rounds: runs[c.id].map((x) => Math.round(x.rps)),
-        p50Ms: median(runs[c.id].map((x) => x.p50Ms)),
-        p99Ms: median(runs[c.id].map((x) => x.p99Ms)),
-        errors: runs[c.id].reduce((a, x) => a + x.errors, 0),
-        cpu: sumCpu(runs[c.id]),
-      }));
-      const ratios = t.ratios.map((q) => {
-        const per = runs[q.num]?.length && runs[q.den]?.length ? runs[q.num].map((x, i) => x.rps / runs[q.den][i].rps) : [];
-        return { label: q.label, num: q.num, den: q.den, value: per.length ? median(per) : null, rounds: per, spread: spread(per), skipped: per.length === 0 };
-      });
+      const rows = summarize(live, runs).map((row) => ({ ...row, cpu: sumCpu(runs[row.id]) }));
+      const ratios = ratiosOf(t.ratios, runs);
       results.push({ test: t.test, what: t.what, rows, ratios });
     }
   } finally {
