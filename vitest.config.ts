@@ -1,11 +1,22 @@
 import { defineConfig } from 'vitest/config';
 
+// The whole suite runs on the native HTTP engine (the default when it is built); a representative
+// part runs again as on a machine where it could not be built: node:http behind the same seam,
+// workers forked by node:cluster (TRESTY_NO_NATIVE_ENGINE=1).
+const ON_NODE_HTTP = [
+  'test/http.test.ts', 'test/api.test.ts', 'test/phases.test.ts', 'test/phases-output.test.ts', 'test/vhost.test.ts',
+  'test/rack-stream.test.ts', 'test/master.test.ts',
+];
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     // Integration tests start real servers; 2 cores do not gain from more parallel files.
     maxWorkers: 2,
+    projects: [
+      { extends: true, test: { name: 'native', include: ['test/**/*.test.ts'] } },
+      { extends: true, test: { name: 'node:http', include: ON_NODE_HTTP, env: { TRESTY_NO_NATIVE_ENGINE: '1' } } },
+    ],
   },
 });

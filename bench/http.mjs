@@ -1,9 +1,12 @@
 #!/usr/bin/env node
-// HTTP: tresty against bare node:http (node:cluster, same worker count) and nginx + lua-nginx-
-// module, all with worker_processes auto, keep-alive and the same closed-loop load:
+// HTTP: tresty (on its native engine, and on node:http) against bare node:http (node:cluster, same
+// worker count) and nginx + lua-nginx-module, all with worker_processes auto, keep-alive and the
+// same closed-loop load:
 //   hello   content_by_js_block { ngx.say("hello world") }
 //   chain   rewrite -> access -> content sharing ngx.ctx (the seeds' example, prints 79)
+//   static  a 1 KB file from root (tresty vs nginx)
 //   echo    POST /echo through an FFI plugin vs through the UDS echo server, inside tresty
+// then the same per core (lib/http-percore.mjs): one worker pinned to one core, wrk on the other.
 // Every server is started once; within a test the contenders take turns, round after round, and
 // each ratio is the median of its per-round ratios. Alone: node bench/http.mjs [--quick].
 import os from 'node:os';
@@ -15,8 +18,10 @@ import { fetchOnce } from './lib/net.mjs';
 import { onCleanup, tempDir } from './lib/procs.mjs';
 import { progress } from './lib/progress.mjs';
 import { startNginx, startNodeCluster, startTresty } from './lib/servers.mjs';
-import { median, spread } from './lib/stats.mjs';
+import { ratiosOf, summarize } from './lib/rounds.mjs';
 import { commandLine, runSuite } from './lib/suite.mjs';
+import { CONNECTIONS as PERCORE_CONNECTIONS, runPerCore } from './lib/http-percore.mjs';
+import { STATIC_BODY, STATIC_FILE } from './lib/servers.mjs';
 import { fmt } from './lib/table.mjs';
 import { checkHttp } from './lib/targets.mjs';
 import { startUdsEcho } from './lib/uds-server.mjs';
@@ -36,19 +41,27 @@ function plan(quick) {
   const peers = (test, p, expect, what) => ({
     test, what,
     contenders: [
-      { id: 'tresty', label: 'tresty', server: 'tresty', path: p, expect },
+      { id: 'tresty', label: 'tresty (native engine)', server: 'tresty', path: p, expect },
+      { id: 'tresty-node', label: 'tresty (node:http engine)', server: 'trestyNode', path: p, expect },
       { id: 'node', label: 'bare node:http cluster', server: 'node', path: p, expect },
       { id: 'nginx', label: 'nginx + lua', server: 'nginx', path: p, expect },
     ],
     ratios: [
       { label: 'tresty / bare node', num: 'tresty', den: 'node', key: 'vsNode' },
       { label: 'tresty / nginx+lua', num: 'tresty', den: 'nginx', key: 'vsNginx' },
+      { label: 'tresty native / node:http engine', num: 'tresty', den: 'tresty-node' },
       { label: 'bare node / nginx+lua', num: 'node', den: 'nginx' },
     ],
   });
+  const staticFile = {
+    ...peers('static', STATIC_FILE, STATIC_BODY, `GET ${STATIC_FILE}: a 1 KB file from root`),
+    ratios: [{ label: 'tresty / nginx', num: 'tresty', den: 'nginx' }, { label: 'tresty native / node:http engine', num: 'tresty', den: 'tresty-node' }],
+  };
+  staticFile.contenders = staticFile.contenders.filter((c) => c.id !== 'node');
   return [
     peers('hello', '/hello', 'hello world\n', 'GET /hello: ngx.say("hello world")'),
     peers('chain', '/chain', '79\n', 'GET /chain: rewrite -> access -> content sharing ngx.ctx'),
+    staticFile,
     echo(512),
     ...(quick ? [] : [echo(10240)]),
   ];
@@ -60,6 +73,7 @@ async function startAll(workers, prog) {
   onCleanup(() => { try { process.kill(uds.pid, 'SIGKILL'); } catch { /* gone */ } });
   const servers = { uds };
   servers.tresty = await startTresty({ udsSocket: uds.socketPath });
+  servers.trestyNode = await startTresty({ udsSocket: uds.socketPath, engine: 'node' });
   servers.node = await startNodeCluster({ workers });
   const nginx = await startNginx();
   if (nginx.skipped) prog.note(`nginx + lua skipped: ${nginx.skipped}`);
@@ -81,7 +95,8 @@ export async function runHttp(opts) {
   const workers = os.availableParallelism();
   const tests = plan(opts.quick);
   const warmS = 1; // wrk takes whole seconds
-  const steps = tests.reduce((n, t) => n + t.contenders.length * (1 + opts.rounds), 0);
+  // the auto-mode tests, then the per-core ones (3 tests, up to 4 contenders)
+  const steps = tests.reduce((n, t) => n + t.contenders.length * (1 + opts.rounds), 0) + 11 * (1 + opts.rounds);
   const prog = progress('http', steps);
   const { servers, nginxSkipped } = await startAll(workers, prog);
   const results = [];
@@ -103,26 +118,21 @@ export async function runHttp(opts) {
           runs[c.id].push(await load(c, opts.httpS));
         }
       }
-      const rows = live.map((c) => ({
-        id: c.id, label: c.label,
-        rps: median(runs[c.id].map((x) => x.rps)),
-        rounds: runs[c.id].map((x) => Math.round(x.rps)),
-        p50Ms: median(runs[c.id].map((x) => x.p50Ms)),
-        p99Ms: median(runs[c.id].map((x) => x.p99Ms)),
-        errors: runs[c.id].reduce((a, x) => a + x.errors, 0),
-      }));
-      const ratios = t.ratios.map((q) => {
-        const per = runs[q.num] && runs[q.den] ? runs[q.num].map((x, i) => x.rps / runs[q.den][i].rps) : [];
-        return { label: q.label, key: q.key ?? null, value: per.length ? median(per) : null, rounds: per, spread: spread(per), skipped: per.length === 0 };
-      });
+      const rows = summarize(live, runs);
+      const ratios = ratiosOf(t.ratios, runs);
       const entry = { test: t.test, what: t.what, rows, ratios };
       for (const q of ratios) if (q.key) entry[q.key] = q.value;
       results.push(entry);
     }
   } finally {
-    prog.end();
-    for (const s of ['tresty', 'node', 'nginx']) await servers[s]?.stop();
+    for (const s of ['tresty', 'trestyNode', 'node', 'nginx']) await servers[s]?.stop();
     await servers.uds.stop();
+  }
+  let perCore;
+  try {
+    perCore = await runPerCore(opts, prog);
+  } finally {
+    prog.end();
   }
   const notes = [];
   if (nginxSkipped) notes.push(`nginx + lua skipped: ${nginxSkipped}`);
@@ -135,6 +145,7 @@ export async function runHttp(opts) {
     nginxSkipped,
     tests: results,
     targets: checkHttp(results),
+    perCore,
     notes,
   };
 }
@@ -147,9 +158,6 @@ export function httpTables(sec) {
       rows.push({ test: t.test, server: r.label, rps: fmt.rate(r.rps), p50: fmt.ms(r.p50Ms), p99: fmt.ms(r.p99Ms), errors: r.errors });
     }
   }
-  const ratioRows = sec.tests.flatMap((t) => t.ratios.map((q) => ({ test: t.test, ratio: q.label, value: q.skipped ? 'skipped' : fmt.ratio(q.value ?? NaN),
-    spread: q.skipped || (q.rounds?.length ?? 0) < 2 ? '' : `±${fmt.pct(q.spread / 2)}`,
-  })));
   return [
     {
       title: `HTTP, ${s.tool} ${s.threads ? `-t${s.threads} ` : ''}-c${s.connections}, ${s.rounds} round(s) x ${s.secondsPerRun} s, ${s.workers} workers each`,
@@ -164,25 +172,67 @@ export function httpTables(sec) {
       rows,
       notes: sec.notes,
     },
+    ratioTable('HTTP ratios (req/s, median of per-round ratios)', sec.tests),
+    targetTable('HTTP targets (issue 5)', sec.targets),
+    ...(sec.perCore ? perCoreTables(sec.perCore, s) : []),
+  ];
+}
+
+function ratioTable(title, tests) {
+  return {
+    title,
+    columns: [
+      { key: 'test', label: 'test', align: 'left' },
+      { key: 'ratio', label: 'ratio', align: 'left' },
+      { key: 'value', label: 'value' },
+      { key: 'spread', label: 'spread' },
+    ],
+    rows: tests.flatMap((t) => t.ratios.map((q) => ({
+      test: t.test, ratio: q.label, value: q.skipped ? 'skipped' : fmt.ratio(q.value ?? NaN),
+      spread: q.skipped || (q.rounds?.length ?? 0) < 2 ? '' : `±${fmt.pct(q.spread / 2)}`,
+    }))),
+  };
+}
+
+function targetTable(title, targets) {
+  return {
+    title,
+    columns: [
+      { key: 'text', label: 'target', align: 'left' },
+      { key: 'measured', label: 'measured' },
+      { key: 'status', label: 'status', align: 'left' },
+    ],
+    rows: targets.map((t) => ({ text: t.text, measured: fmt.ratio(t.ratio ?? NaN), status: t.status })),
+  };
+}
+
+/** The per-core tables: req/s with the CPU of every thread, the ratios, issue 9's targets. */
+function perCoreTables(pc, s) {
+  const cpu = (r) => r.cpu.map((t) => `${t.name} ${t.share.toFixed(2)}`).join(', ');
+  const rows = pc.tests.flatMap((t) => t.rows.map((r) => ({
+    test: t.test, server: r.label, rps: fmt.rate(r.rps), rounds: r.rounds.map((x) => `${Math.round(x / 1000)}k`).join('/'),
+    p99: fmt.ms(r.p99Ms), errors: r.errors, cpu: cpu(r),
+    // CPU time a request cost the server (all its threads): steadier than req/s on a shared machine.
+    usPerReq: r.rps > 0 ? (1e6 * r.cpu.reduce((a, t) => a + t.share, 0) / r.rps).toFixed(1) : 'n/a',
+  })));
+  return [
     {
-      title: 'HTTP ratios (req/s, median of per-round ratios)',
+      title: `HTTP per core: 1 worker pinned to core ${pc.cores.server}, wrk -t1 -c${PERCORE_CONNECTIONS} pinned to core ${pc.cores.load}, ${s.rounds} round(s) x ${s.secondsPerRun} s`,
       columns: [
         { key: 'test', label: 'test', align: 'left' },
-        { key: 'ratio', label: 'ratio', align: 'left' },
-        { key: 'value', label: 'value' },
-        { key: 'spread', label: 'spread' },
+        { key: 'server', label: 'server', align: 'left' },
+        { key: 'rps', label: 'req/s' },
+        { key: 'rounds', label: 'rounds', align: 'left' },
+        { key: 'p99', label: 'p99 ms' },
+        { key: 'errors', label: 'errors' },
+        { key: 'usPerReq', label: 'CPU µs/req' },
+        { key: 'cpu', label: 'CPU per thread (cores)', align: 'left' },
       ],
-      rows: ratioRows,
+      rows,
+      notes: pc.nginxSkipped ? [`nginx + lua skipped: ${pc.nginxSkipped}`] : [],
     },
-    {
-      title: 'HTTP targets (issue 5)',
-      columns: [
-        { key: 'text', label: 'target', align: 'left' },
-        { key: 'measured', label: 'measured' },
-        { key: 'status', label: 'status', align: 'left' },
-      ],
-      rows: sec.targets.map((t) => ({ text: t.text, measured: fmt.ratio(t.ratio ?? NaN), status: t.status })),
-    },
+    ratioTable('HTTP per core: ratios (req/s, median of per-round ratios)', pc.tests),
+    targetTable('HTTP per-core targets (issue 9)', pc.targets),
   ];
 }
 

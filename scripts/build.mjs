@@ -33,7 +33,8 @@ run(process.execPath, [tsc, '-p', 'tsconfig.json'], 'TypeScript compile');
 
 if (!existsSync(path.join(root, 'native', 'Makefile'))) process.exit(0);
 if (!have('make') || !(have('cc') || have('gcc'))) {
-  console.warn('tresty build: make or a C compiler is missing; native FFI plugins are not built.');
+  console.warn('tresty build: make or a C compiler is missing; the native HTTP engine and the FFI plugins are not built');
+  console.warn('  (tresty serves HTTP on node:http meanwhile).');
   console.warn('  Install them (Debian: apt-get install build-essential) and run "npm run build".');
   process.exit(0);
 }

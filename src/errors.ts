@@ -27,6 +27,10 @@ export const ErrorCodes = {
   TRESTY_ERR_HEADERS_SENT: 'changing status or headers after they were sent',
   TRESTY_ERR_BODY_TOO_LARGE: 'a request body larger than client_max_body_size',
   TRESTY_ERR_SUBREQUEST: 'a subrequest that cannot be run',
+  // the native HTTP engine
+  TRESTY_ERR_ENGINE: 'the native HTTP engine is not built or cannot be used',
+  TRESTY_ERR_BODY_INVALID: 'a request body the engine refused (a bad chunked encoding)',
+  TRESTY_ERR_CLIENT_GONE: 'the client closed the connection before its request ended',
   // FFI
   TRESTY_ERR_FFI_UNAVAILABLE: 'the native host library was not built',
   TRESTY_ERR_FFI_NOT_FOUND: 'a plugin library not found on the search path',

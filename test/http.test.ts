@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, httpGet, startTresty, stopAll, type TrestyProcess } from './helpers/server.js';
+import { engineOf, freePort, httpGet, startTresty, stopAll, type TrestyProcess } from './helpers/server.js';
 
 let t: TrestyProcess;
 let port: number;
@@ -90,10 +90,12 @@ http {
 });
 
 describe('worker_connections', () => {
-  it('closes connections past the limit and logs [alert]', async () => {
+  // The native engine does what nginx does (issue 11, item 1): it closes the oldest idle keep-alive
+  // connection to make room, with a [warn]. node:http still refuses the new one with an [alert].
+  it('makes room by closing the oldest idle connection (native), or refuses the new one (node:http)', async () => {
     const { default: net } = await import('node:net');
     const p = await freePort();
-    const w = await startTresty(`worker_processes 1;\nevents { worker_connections 2; }\nhttp { server { listen 127.0.0.1:${p}; location / { return 200 "ok"; } } }\n`);
+    const w = await startTresty(`worker_processes 1;\nerror_log logs/error.log warn;\nevents { worker_connections 2; }\nhttp { server { listen 127.0.0.1:${p}; location / { return 200 "ok"; } } }\n`);
     const open = (): Promise<{ socket: import('node:net').Socket; answer: Promise<string> }> => new Promise((resolve) => {
       const socket = net.connect(p, '127.0.0.1');
       socket.on('error', () => { /* the refused one is reset */ });
@@ -105,15 +107,20 @@ describe('worker_connections', () => {
         }) });
       });
     });
+    const native = engineOf(w) === 'native';
     const conns = [await open(), await open()];
     expect(await conns[0]!.answer).toBe('HTTP/1.1 200 OK');
     expect(await conns[1]!.answer).toBe('HTTP/1.1 200 OK');
+    const firstClosed = new Promise((r) => conns[0]!.socket.once('close', () => r(true)));
     const third = await open();
-    expect(await third.answer).toBe('closed');
+    expect(await third.answer).toBe(native ? 'HTTP/1.1 200 OK' : 'closed');
+    if (native) expect(await firstClosed).toBe(true);
     for (const c of [...conns, third]) c.socket.destroy();
     await w.stop({ keepPrefix: true });
     try {
-      expect(w.errorLog()).toMatch(/\[alert\] \d+#0: 2 worker_connections are not enough/);
+      expect(w.errorLog()).toMatch(native
+        ? /\[warn\] \d+#0: 2 worker_connections are not enough, reusing connections/
+        : /\[alert\] \d+#0: 2 worker_connections are not enough/);
     } finally {
       fs.rmSync(w.prefix, { recursive: true, force: true });
     }

@@ -6,6 +6,9 @@ import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { freePort, httpGet, startTresty, stopAll, type TrestyProcess } from './helpers/server.js';
 
+/** How long new workers may take to be ready: a worker's start is seconds on a machine busy with other jobs. */
+const STARTUP_MS = 30_000;
+
 const conf = (port: number, text: string, extra = ''): string => `
 worker_processes 2;
 error_log logs/error.log info;
@@ -125,8 +128,8 @@ describe('master and workers', () => {
     const kaLoop = clientLoop(port, true);
     while ((await ask(port))[0] !== 'one');
     t.writeConf(conf(port, 'two'));
-    const reloaded = t.waitFor((e) => e.tresty === 'reloaded');
-    const oldGone = Promise.all(old.map((pid) => t.waitFor((e) => e.tresty === 'worker-exit' && e.pid === pid)));
+    const reloaded = t.waitFor((e) => e.tresty === 'reloaded', { timeoutMs: STARTUP_MS });
+    const oldGone = Promise.all(old.map((pid) => t.waitFor((e) => e.tresty === 'worker-exit' && e.pid === pid, { timeoutMs: STARTUP_MS })));
     const r = await t.cli(['-s', 'reload']);
     expect(r.code, r.stderr).toBe(0);
     await reloaded;
@@ -136,7 +139,7 @@ describe('master and workers', () => {
       expect(result.ok).toBeGreaterThan(0);
     }
     for (let i = 0; i < 6; i++) expect((await ask(port))[0]).toBe('two');
-  });
+  }, 3 * STARTUP_MS);
 
   it('a reload with a broken conf keeps the old workers serving', async () => {
     const port = await freePort();
@@ -230,11 +233,11 @@ describe('a worker that keeps dying at start', () => {
     const withInit = (p: string): string => conf(port, 'one').replace('http {',
       `http {\n  init_worker_by_js_block { if (require('node:fs').existsSync(${JSON.stringify(crash(p))})) process.exit(3); }`);
     t.writeConf(withInit(t.prefix));
-    const reloaded = t.waitFor((e) => e.tresty === 'reloaded');
+    const reloaded = t.waitFor((e) => e.tresty === 'reloaded', { timeoutMs: STARTUP_MS });
     expect((await t.cli(['-s', 'reload'])).code).toBe(0);
     const [victim, other] = (await reloaded).workers as number[];
     fs.writeFileSync(crash(t.prefix), '');
-    const gaveUp = t.waitFor((e) => e.tresty === 'worker-gave-up', { timeoutMs: 15_000 });
+    const gaveUp = t.waitFor((e) => e.tresty === 'worker-gave-up', { timeoutMs: 3 * STARTUP_MS });
     const since = Date.now();
     process.kill(victim!, 'SIGKILL');
     const g = await gaveUp;
@@ -249,10 +252,10 @@ describe('a worker that keeps dying at start', () => {
     expect(await ask(port)).toEqual(['one', other]);
     // Fixed: a reload starts a full set again.
     fs.rmSync(crash(t.prefix));
-    const back = t.waitFor((e) => e.tresty === 'reloaded');
+    const back = t.waitFor((e) => e.tresty === 'reloaded', { timeoutMs: STARTUP_MS });
     expect((await t.cli(['-s', 'reload'])).code).toBe(0);
     expect((await back).workers).toHaveLength(2);
-  });
+  }, 6 * STARTUP_MS);
 });
 
 describe('graceful stops finish in-flight requests', () => {
@@ -299,10 +302,10 @@ describe('graceful stops finish in-flight requests', () => {
     const req = slowRequest(port);
     await req.started;
     t.writeConf(slowConf(port, 'two'));
-    const reloaded = t.waitFor((e) => e.tresty === 'reloaded');
+    const reloaded = t.waitFor((e) => e.tresty === 'reloaded', { timeoutMs: STARTUP_MS });
     expect((await t.cli(['-s', 'reload'])).code).toBe(0);
     await reloaded;
     expect((await ask(port))[0]).toBe('two');
     expect(await req.done).toBe('started\none done\n');
-  });
+  }, 3 * STARTUP_MS);
 });

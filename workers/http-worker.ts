@@ -3,18 +3,16 @@
 // and stops gracefully (QUIT) or at once (TERM/INT) when told to.
 import { loadConf } from '../src/config/index.js';
 import { isTrestyError } from '../src/errors.js';
-import { HttpFront } from '../src/http/server.js';
-import type { RequestHandler } from '../src/http/types.js';
+import { createFront, type Front } from '../src/http/front.js';
 import { ErrorLog, reopenLogs } from '../src/log/index.js';
 import { isTrestyMessage, type MasterToWorker, type WorkerStart, type WorkerToMaster } from '../src/master/protocol.js';
-import { createWorkerPipeline } from '../src/phases/index.js';
+import { createWorkerPipeline, type WorkerPipeline } from '../src/phases/index.js';
 
-interface Pipeline { handle: RequestHandler; shutdown(): Promise<void> }
 
 process.title = 'tresty: worker process';
 const log = new ErrorLog();
-let front: HttpFront | null = null;
-let pipeline: Pipeline | null = null;
+let front: Front | null = null;
+let pipeline: WorkerPipeline | null = null;
 let stopping = false;
 
 function send(m: WorkerToMaster): void {
@@ -28,7 +26,7 @@ async function start(msg: WorkerStart): Promise<void> {
     pipeline = await createWorkerPipeline(conf, { id: msg.slot, count: msg.count });
     if (stopping) return;
     if (conf.http) {
-      front = new HttpFront(conf.http, pipeline.handle, log, conf.workerConnections);
+      front = createFront(msg.engine, conf.http, pipeline.handle, log, conf.workerConnections, msg.listenFds ?? [], pipeline);
       await front.listen();
     }
     send({ tresty: 'ready', addresses: front?.addresses() ?? [] });

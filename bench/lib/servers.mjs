@@ -3,19 +3,37 @@
 // (bench/servers/node-cluster.mjs) and nginx + lua-nginx-module (conf/bench/nginx-lua.conf).
 // Each resolves { name, url(path), stop() } or, for nginx when it cannot run here, { skipped }.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { freePort, waitForHttp } from './net.mjs';
+import { spawnPinned } from './percore.mjs';
 import { dropDir, spawnTracked, tempDir } from './procs.mjs';
 import { ROOT } from './tresty-dist.mjs';
 
 const CONF = path.join(ROOT, 'conf', 'bench');
 const MODULE_DIRS = ['/usr/lib/nginx/modules', '/usr/share/nginx/modules', '/usr/lib64/nginx/modules'];
 
-function fill(template, vars) {
+function fill(template, vars, workers) {
   let text = readFileSync(path.join(CONF, template), 'utf8');
   for (const [k, v] of Object.entries(vars)) text = text.replaceAll(`__${k}__`, v);
+  // Per core: one worker (the templates say `auto`).
+  if (workers) text = text.replace('worker_processes auto;', `worker_processes ${workers};`);
   return text;
+}
+
+/** The 1 KB file the static test asks for (/static/1k.txt), under dir/html. */
+export const STATIC_FILE = '/static/1k.txt';
+export const STATIC_BODY = `${'0123456789abcdef'.repeat(63)}0123456789abcd\n`; // 1,024 bytes
+function staticFiles(dir) {
+  mkdirSync(path.join(dir, 'html', 'static'), { recursive: true });
+  writeFileSync(path.join(dir, 'html', 'static', '1k.txt'), STATIC_BODY);
+  // nginx started as root serves as `nobody`: the temp prefix (0700) must be readable.
+  chmodSync(dir, 0o755);
+}
+
+/** spawnTracked, or pinned to a core (per-core mode: `core` set). */
+function spawnOn(core, cmd, args, opts) {
+  return core === undefined ? spawnTracked(cmd, args, opts) : spawnPinned(core, cmd, args, opts);
 }
 
 /** Retries once on a port someone else took between freePort() and listen. */
@@ -29,7 +47,7 @@ async function launch(name, start) {
     try {
       await waitForHttp(`${base}/hello`, { proc });
       return {
-        name, port,
+        name, port, pid: proc.child.pid,
         url: (p) => `${base}${p}`,
         async stop() {
           await proc.stop();
@@ -46,20 +64,26 @@ async function launch(name, start) {
   throw new Error(`${name} did not start: ${last.message}`);
 }
 
-export function startTresty({ udsSocket }) {
+/**
+ * tresty on conf/bench/tresty.conf. engine: 'node' adds `http_engine node;` (else the default,
+ * native when built); workers/core: per-core mode (N workers, the whole process tree on `core`).
+ */
+export function startTresty({ udsSocket, engine, workers, core } = {}) {
   const bin = path.join(ROOT, 'bin', 'tresty.js');
-  return launch('tresty', (port, dir) => {
+  return launch(engine === 'node' ? 'tresty-node' : 'tresty', (port, dir) => {
     mkdirSync(path.join(dir, 'logs'));
     mkdirSync(path.join(dir, 'conf'));
+    staticFiles(dir);
     const conf = path.join(dir, 'conf', 'tresty.conf');
-    writeFileSync(conf, fill('tresty.conf', { PORT: String(port), ROOT, UDS: udsSocket }));
-    return spawnTracked(process.execPath, [bin, '-p', dir, '-c', conf], { cwd: dir });
+    const vars = { PORT: String(port), ROOT, UDS: udsSocket ?? path.join(dir, 'no-uds.sock'), ENGINE: engine === 'node' ? 'http_engine node;' : '' };
+    writeFileSync(conf, fill('tresty.conf', vars, workers));
+    return spawnOn(core, process.execPath, [bin, '-p', dir, '-c', conf], { cwd: dir });
   });
 }
 
-export function startNodeCluster({ workers }) {
+export function startNodeCluster({ workers, core }) {
   const script = path.join(ROOT, 'bench', 'servers', 'node-cluster.mjs');
-  return launch('node-cluster', (port) => spawnTracked(process.execPath, [script], {
+  return launch('node-cluster', (port) => spawnOn(core, process.execPath, [script], {
     env: { ...process.env, PORT: String(port), WORKERS: String(workers) },
   }));
 }
@@ -77,12 +101,13 @@ function nginxModules() {
   return MODULE_DIRS.find((d) => existsSync(path.join(d, 'ngx_http_lua_module.so')) && existsSync(path.join(d, 'ndk_http_module.so')));
 }
 
-export async function startNginx() {
+export async function startNginx({ workers, core } = {}) {
   const why = nginxMissing();
   if (why) return { name: 'nginx+lua', skipped: why };
   return launch('nginx', (port, dir) => {
     const conf = path.join(dir, 'nginx.conf');
-    writeFileSync(conf, fill('nginx-lua.conf', { PORT: String(port), PREFIX: dir, MODULES: nginxModules() }));
-    return spawnTracked('nginx', ['-p', `${dir}/`, '-c', conf, '-e', path.join(dir, 'error.log')]);
+    staticFiles(dir);
+    writeFileSync(conf, fill('nginx-lua.conf', { PORT: String(port), PREFIX: dir, MODULES: nginxModules() }, workers));
+    return spawnOn(core, 'nginx', ['-p', `${dir}/`, '-c', conf, '-e', path.join(dir, 'error.log')]);
   });
 }

@@ -2,8 +2,8 @@
 // the read-only types of types.ts.
 
 import type {
-  AccessLogSpec, ErrorLogSpec, ErrorPageSpec, FfiPluginConf, HandlerSpec, IfCondition, ListenSpec, PhaseName, RewriteOp,
-  ServerName, SourceRef, TryFilesSpec,
+  AccessLogSpec, EngineSettings, ErrorLogSpec, ErrorPageSpec, FfiPluginConf, HandlerSpec, IfCondition, ListenSpec, PhaseName,
+  RewriteOp, ServerName, SourceRef, TryFilesSpec,
 } from './types.js';
 
 /** Settings a location inherits from its server and http blocks when it does not set them. */
@@ -16,6 +16,7 @@ export interface LocSettings {
   keepaliveTimeout?: number;
   jsCodeCache?: boolean;
   errorPages?: Map<number, ErrorPageSpec>;
+  engine?: Partial<{ -readonly [K in keyof EngineSettings]: EngineSettings[K] }>;
   handlers: Partial<Record<PhaseName, HandlerSpec>>;
 }
 
@@ -66,6 +67,7 @@ export interface HttpBuilder {
   accessNoPostpone?: boolean;
   maxPendingTimers?: number;
   maxRunningTimers?: number;
+  engine?: 'native' | 'node';
 }
 
 export interface FfiPluginBuilder {

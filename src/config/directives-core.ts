@@ -204,8 +204,8 @@ export const coreDirectives: readonly DirectiveRow[] = [
       settings(s).keepaliveTimeout = v;
     },
   },
-  // Accepted so common nginx confs load; node writes files through its own stream path.
-  ...['sendfile', 'tcp_nopush', 'tcp_nodelay'].map((name): DirectiveRow => ({
+  // Accepted so common nginx confs load (sendfile is in directives-http.ts).
+  ...['tcp_nopush', 'tcp_nodelay'].map((name): DirectiveRow => ({
     name, contexts: HSL, args: [1, 1], apply(d) { if (parseFlag(d.args[0]) === null) throw flagError(d); },
   })),
 ];

@@ -8,13 +8,14 @@ import {
 } from './builders.js';
 import { coreDirectives } from './directives-core.js';
 import { ffiDirectives } from './directives-ffi.js';
+import { ENGINE_DEFAULTS, httpDirectives } from './directives-http.js';
 import { jsDirectives } from './directives-js.js';
 import { rewriteDirectives } from './directives-rewrite.js';
 import { confError, type DirectiveRow, type ResolveContext } from './table.js';
-import type { FfiPluginConf, HttpConf, LocationConf, MainConf, RewriteOp, ServerConf } from './types.js';
+import type { EngineSettings, FfiPluginConf, HttpConf, LocationConf, MainConf, RewriteOp, ServerConf } from './types.js';
 
 const TABLE: ReadonlyMap<string, DirectiveRow> = new Map(
-  [...coreDirectives, ...jsDirectives, ...ffiDirectives, ...rewriteDirectives].map((r) => [r.name, r]),
+  [...coreDirectives, ...jsDirectives, ...ffiDirectives, ...rewriteDirectives, ...httpDirectives].map((r) => [r.name, r]),
 );
 
 /** Every directive tresty knows, for docs and tests. */
@@ -56,7 +57,7 @@ export function resolve(directives: readonly Directive[], prefix: string, file: 
   return deepFreeze(finish(main, prefix, file, ctx));
 }
 
-const ROOT_DEFAULTS = (abs: (p: string) => string): Required<Omit<LocSettings, 'handlers'>> => ({
+const ROOT_DEFAULTS = (abs: (p: string) => string): Omit<Merged, 'handlers'> => ({
   root: abs('html'),
   index: ['index.html'],
   defaultType: 'text/plain',
@@ -65,9 +66,10 @@ const ROOT_DEFAULTS = (abs: (p: string) => string): Required<Omit<LocSettings, '
   keepaliveTimeout: 75_000,
   jsCodeCache: true,
   errorPages: new Map(),
+  engine: ENGINE_DEFAULTS,
 });
 
-type Merged = Required<Omit<LocSettings, 'handlers'>> & Pick<LocSettings, 'handlers'>;
+type Merged = Required<Omit<LocSettings, 'handlers' | 'engine'>> & Pick<LocSettings, 'handlers'> & { engine: EngineSettings };
 
 function merge(parent: Merged, own: LocSettings): Merged {
   return {
@@ -80,6 +82,7 @@ function merge(parent: Merged, own: LocSettings): Merged {
     jsCodeCache: own.jsCodeCache ?? parent.jsCodeCache,
     // A block with error_page directives of its own replaces the inherited set (nginx's merge).
     errorPages: own.errorPages ?? parent.errorPages,
+    engine: own.engine ? { ...parent.engine, ...own.engine } : parent.engine,
     handlers: { ...parent.handlers, ...own.handlers },
   };
 }
@@ -142,7 +145,7 @@ function finish(main: MainBuilder, prefix: string, file: string, ctx: ResolveCon
       '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"');
     const h = main.http;
     http = {
-      servers, logFormats, mimeTypes: h.mimeTypes,
+      servers, logFormats, mimeTypes: h.mimeTypes, engine: h.engine,
       rewriteNoPostpone: h.rewriteNoPostpone ?? false, accessNoPostpone: h.accessNoPostpone ?? false,
       maxPendingTimers: h.maxPendingTimers ?? 1024, maxRunningTimers: h.maxRunningTimers ?? 256,
     };

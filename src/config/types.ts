@@ -86,6 +86,23 @@ export interface TryFilesSpec {
 
 export type AccessLogSpec = { readonly path: string; readonly format: string } | 'off';
 
+/** The HTTP engine's connection settings (directives-http.ts), with nginx's defaults. */
+export interface EngineSettings {
+  readonly clientHeaderTimeout: number; // ms
+  readonly clientBodyTimeout: number; // ms
+  readonly sendTimeout: number; // ms
+  readonly keepaliveRequests: number;
+  readonly lingeringClose: 'on' | 'off' | 'always';
+  readonly lingeringTime: number; // ms
+  readonly lingeringTimeout: number; // ms
+  readonly resetTimedoutConnection: boolean;
+  readonly clientHeaderBufferSize: number; // bytes
+  readonly largeClientHeaderBuffers: { readonly number: number; readonly size: number };
+  readonly underscoresInHeaders: boolean;
+  readonly ignoreInvalidHeaders: boolean;
+  readonly sendfile: boolean;
+}
+
 export interface LocationConf {
   /** '' prefix, '=' exact, '^~' prefix without regex, '~' / '~*' regex, '@' named. */
   readonly modifier: '' | '=' | '^~' | '~' | '~*' | '@';
@@ -111,6 +128,7 @@ export interface LocationConf {
   readonly tryFiles: TryFilesSpec | null;
   /** `internal`: reachable only by internal redirects, rewrites and subrequests. */
   readonly internal: boolean;
+  readonly engine: EngineSettings;
 }
 
 export interface ServerConf {
@@ -161,6 +179,8 @@ export interface HttpConf {
   /** js_max_pending_timers / js_max_running_timers (OpenResty's lua_max_*_timers). */
   readonly maxPendingTimers: number;
   readonly maxRunningTimers: number;
+  /** `http_engine`: undefined = native when it was built, else node:http. */
+  readonly engine?: 'native' | 'node';
 }
 
 export interface MainConf {

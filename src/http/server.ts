@@ -5,6 +5,7 @@ import http from 'node:http';
 import type { HttpConf, ServerConf } from '../config/types.js';
 import { TrestyError } from '../errors.js';
 import type { ErrorLog } from '../log/index.js';
+import { bindKey, bindName, type ListenFd } from './binds.js';
 import { NodeExchange } from './exchange.js';
 import { findLocation } from './locations.js';
 import type { RequestHandler } from './types.js';
@@ -18,10 +19,7 @@ const PAGE_500 = '<html>\r\n<head><title>500 Internal Server Error</title></head
 /** How long a draining worker keeps idle keep-alive connections open (see drain()). */
 const IDLE_GRACE_MS = 1000;
 
-export function bindName(b: { host: string; port: number }): string {
-  const host = b.host === '' ? '0.0.0.0' : b.host.includes(':') ? `[${b.host}]` : b.host;
-  return `${host}:${b.port}`;
-}
+export { bindName };
 
 export class HttpFront {
   private readonly servers: http.Server[] = [];
@@ -34,8 +32,12 @@ export class HttpFront {
     private readonly log: ErrorLog,
     /** worker_connections: the open connections this worker takes, over all its listen sockets. */
     private readonly maxConnections = 0,
+    /** The master's listen sockets (without them, node:cluster shares its own). */
+    private readonly fds: readonly ListenFd[] = [],
+    /** The listen sockets this front serves (all of the conf's by default). */
+    binds: readonly Bind[] = planBinds(conf),
   ) {
-    for (const bind of planBinds(conf)) {
+    for (const bind of binds) {
       this.binds.push(bind);
       this.servers.push(this.createServer(bind));
     }
@@ -117,7 +119,9 @@ export class HttpFront {
       };
       s.once('error', onError);
       const ipv6 = bind.host.includes(':');
-      s.listen({ port: bind.port, host: bind.host === '' ? '0.0.0.0' : bind.host, ipv6Only: ipv6 }, () => {
+      const given = this.fds.find((f) => f.key === bindKey(bind));
+      const opts = given ? { fd: given.fd } : { port: bind.port, host: bind.host === '' ? '0.0.0.0' : bind.host, ipv6Only: ipv6 };
+      s.listen(opts, () => {
         s.off('error', onError);
         s.on('error', (e) => this.log.error(`http server: ${(e as Error).message}`));
         resolve();

@@ -5,12 +5,16 @@ import cluster from 'node:cluster';
 import { fileURLToPath } from 'node:url';
 import { loadConf, type LoadedConf } from '../config/index.js';
 import type { MainConf } from '../config/types.js';
-import { isTrestyError } from '../errors.js';
+import { isTrestyError, TrestyError } from '../errors.js';
+import type { ListenFd } from '../http/binds.js';
+import { engineUnavailable, loadEngine } from '../http/native-binding.js';
 import { closeLogsExcept, ErrorLog, reopenLogs } from '../log/index.js';
 import { runInitPhase } from '../phases/index.js';
 import { removePidFile, writePidFile } from './pidfile.js';
+import { Listeners } from './listeners.js';
 import { WorkerPool } from './pool.js';
 import type { MasterEvent } from './protocol.js';
+import { childFds, forkWithCluster, forkWithSockets } from './spawn.js';
 
 export interface MasterOptions {
   readonly file: string;
@@ -43,6 +47,11 @@ class Master {
   private exiting = false;
   private reloading: Promise<void> | null = null;
   private reloadAgain = false;
+  /** With the engine's addon, the master owns the listen sockets; without it node:cluster does. */
+  private readonly native = loadEngine();
+  private readonly listeners = this.native ? new Listeners(this.native) : null;
+  private readonly poolFds = new WeakMap<WorkerPool, readonly ListenFd[]>();
+  private engine: 'native' | 'node' = 'node';
 
   constructor(private readonly opts: MasterOptions) {
     this.conf = opts.loaded.conf;
@@ -51,9 +60,48 @@ class Master {
     this.log = new ErrorLog(this.conf.errorLog, true);
   }
 
+  /** http_engine, or native when its addon was built; `http_engine native` without it is an error. */
+  private engineOf(conf: MainConf): 'native' | 'node' {
+    // TRESTY_HTTP_ENGINE changes the default (the tests run a part of the suite on node:http with it).
+    const env = process.env.TRESTY_HTTP_ENGINE;
+    const want = conf.http?.engine ?? (env === 'node' || env === 'native' ? env : undefined);
+    if (want === 'node') return 'node';
+    if (this.native) return 'native';
+    if (want === 'native') {
+      throw new TrestyError('TRESTY_ERR_ENGINE', `"http_engine native" is set, but the native engine cannot be used: ${engineUnavailable()}`);
+    }
+    return 'node';
+  }
+
   private newPool(conf: MainConf, snapshot: LoadedConf['snapshot']): WorkerPool {
     const { file, prefix, globals } = this.opts;
-    return new WorkerPool({ file, prefix, globals, snapshot }, conf.workerProcesses, this.log, report);
+    const engine = this.engineOf(conf);
+    const fds = this.listeners?.forConf(conf.http) ?? null;
+    const fork = fds ? () => forkWithSockets(WORKER_ENTRY, fds) : forkWithCluster;
+    const listenFds = fds ? childFds(fds) : undefined;
+    const pool = new WorkerPool({ file, prefix, globals, snapshot, engine, listenFds }, conf.workerProcesses, this.log, report, fork);
+    if (fds) this.poolFds.set(pool, fds);
+    this.engine = engine;
+    return pool;
+  }
+
+  /** Closes the listen sockets that neither the serving workers nor retiring ones use. */
+  private closeUnusedSockets(): void {
+    const inUse = [this.pool, ...this.retiring].flatMap((p) => (p ? [this.poolFds.get(p) ?? []] : []));
+    this.listeners?.keepOnly(inUse);
+  }
+
+  /** Says which engine serves: in the error log, and on stderr when it is the fallback. */
+  private announceEngine(): void {
+    if (this.engine === 'native') {
+      this.log.notice('http engine: native');
+    } else if (!this.native && this.conf.http) {
+      const why = `the native HTTP engine is not available (${engineUnavailable()}); serving with node:http`;
+      this.log.warn(why);
+      if (!process.env.TRESTY_DAEMON_CHILD) process.stderr.write(`tresty: [warn] ${why}\n`);
+    } else {
+      this.log.notice('http engine: node:http');
+    }
   }
 
   async start(): Promise<void> {
@@ -68,8 +116,9 @@ class Master {
 
     const run = async (): Promise<void> => {
       await runInitPhase(this.conf);
-      writePidFile(this.conf.pid);
+      // Sockets first (nginx opens them before the pid file): a port in use leaves no pid file.
       this.pool = this.newPool(this.conf, this.snapshot);
+      writePidFile(this.conf.pid);
       try {
         await this.pool.start();
       } catch (e) {
@@ -82,8 +131,9 @@ class Master {
     this.startup = p.catch(() => undefined);
     await p;
     this.started = true;
+    this.announceEngine();
     this.log.notice(`tresty ready, ${this.conf.workerProcesses} worker processes`);
-    report({ tresty: 'ready', pid: process.pid, workers: this.pool!.pids(), addresses: this.pool!.addresses });
+    report({ tresty: 'ready', pid: process.pid, workers: this.pool!.pids(), addresses: this.pool!.addresses, engine: this.engine });
     if (this.reloadAgain) {
       this.reloadAgain = false;
       this.requestReload();
@@ -145,11 +195,21 @@ class Master {
       report({ tresty: 'reload-failed', ...t });
       return;
     }
-    const fresh = this.newPool(next.conf, next.snapshot);
+    let fresh: WorkerPool;
+    try {
+      fresh = this.newPool(next.conf, next.snapshot);
+    } catch (e) {
+      log.configure(this.conf.errorLog);
+      const t = errText(e);
+      log.emerg(`reload failed, the old worker processes keep serving: ${t.message}`);
+      report({ tresty: 'reload-failed', code: 'TRESTY_ERR_RELOAD', message: t.message });
+      return;
+    }
     try {
       await fresh.start();
     } catch (e) {
       await fresh.stop();
+      this.closeUnusedSockets();
       log.configure(this.conf.errorLog);
       const t = errText(e);
       log.emerg(`reload failed, the old worker processes keep serving: ${t.message}`);
@@ -167,7 +227,10 @@ class Master {
     closeLogsExcept(new Set(log.paths()));
     // The new workers already listen on the shared sockets; the old ones finish what they have.
     this.retiring.add(old);
-    void old.quit().then(() => this.retiring.delete(old));
+    void old.quit().then(() => {
+      this.retiring.delete(old);
+      this.closeUnusedSockets();
+    });
     report({ tresty: 'reloaded', workers: fresh.pids() });
   }
 

@@ -1,7 +1,6 @@
 // One generation of workers, all started with the same conf. It starts them and waits for
 // every one to be ready; while running it replaces a worker that dies (with back-off when it
 // keeps dying at start); on reload or stop it retires them.
-import cluster, { type Worker } from 'node:cluster';
 import { TrestyError, type ErrorCode } from '../errors.js';
 import type { ErrorLog } from '../log/index.js';
 import { isTrestyMessage, type MasterEvent, type WorkerStart, type WorkerToMaster } from './protocol.js';
@@ -13,6 +12,16 @@ const MAX_QUICK_FAILS = 5;
 const FAST_STOP_KILL_MS = 3000;
 
 type StartConf = Omit<WorkerStart, 'tresty' | 'slot' | 'count'>;
+
+/** A worker process, however it was forked (spawn.ts): node:cluster or child_process.fork. */
+export interface Worker {
+  readonly process: { readonly pid?: number; kill(signal?: NodeJS.Signals): boolean };
+  send(m: unknown): void;
+  isConnected(): boolean;
+  on(ev: 'message', cb: (m: unknown) => void): void;
+  on(ev: 'error', cb: (e: Error) => void): void;
+  on(ev: 'exit', cb: (code: number | null, signal: string | null) => void): void;
+}
 
 interface Slot {
   worker: Worker | null;
@@ -34,6 +43,8 @@ export class WorkerPool {
     private readonly count: number,
     private readonly log: ErrorLog,
     private readonly report: (e: MasterEvent) => void,
+    /** Forks one worker process. */
+    private readonly fork: () => Worker,
   ) {
     this.slots = Array.from({ length: count }, () => ({ worker: null, startedAt: 0, quickFails: 0, gaveUp: false, respawnTimer: null }));
     this.exited = new Promise((r) => { this.resolveExited = r; });
@@ -58,7 +69,7 @@ export class WorkerPool {
   private spawn(slotIndex: number): void {
     const slot = this.slots[slotIndex]!;
     slot.respawnTimer = null;
-    const worker = cluster.fork();
+    const worker = this.fork();
     slot.worker = worker;
     slot.startedAt = Date.now();
     const pid = worker.process.pid ?? 0;

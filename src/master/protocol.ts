@@ -2,6 +2,7 @@
 // events the master reports to a parent that started it with an IPC channel (the test helper,
 // or the `daemon on` launcher waiting for start-up). Every message carries `tresty` as its tag.
 import type { ConfSnapshot } from '../config/index.js';
+import type { ListenFd } from '../http/binds.js';
 
 /** What a worker needs to resolve exactly the conf the master validated. */
 export interface WorkerStart {
@@ -13,6 +14,10 @@ export interface WorkerStart {
   /** nginx's worker id (ngx.worker.id()): 0..count-1, kept when a worker is replaced. */
   readonly slot: number;
   readonly count: number;
+  /** Which HTTP engine serves (the master decides once, and logs it). */
+  readonly engine: 'native' | 'node';
+  /** The master's listen sockets, as fds of the worker (absent: node:cluster shares them). */
+  readonly listenFds?: readonly ListenFd[];
 }
 
 export type MasterToWorker =
@@ -34,7 +39,7 @@ export type WorkerToMaster =
 
 /** Reported to the master's own parent, when it has an IPC channel. */
 export type MasterEvent =
-  | { readonly tresty: 'ready'; readonly pid: number; readonly workers: readonly number[]; readonly addresses: readonly string[] }
+  | { readonly tresty: 'ready'; readonly pid: number; readonly workers: readonly number[]; readonly addresses: readonly string[]; readonly engine: 'native' | 'node' }
   | { readonly tresty: 'start-failed'; readonly code: string; readonly message: string }
   | { readonly tresty: 'worker-exit'; readonly pid: number; readonly code: number | null; readonly signal: string | null }
   | { readonly tresty: 'worker-spawn'; readonly pid: number; readonly slot: number }

@@ -14,12 +14,15 @@ import { logReq } from '../request/report.js';
 import { Req } from '../request/req.js';
 import { parseTarget } from '../request/uri.js';
 import type { FfiHooks, WorkerState } from '../request/worker.js';
+import type { LoggedAnswer } from '../http/native-front.js';
+import { CTX } from '../request/context.js';
 import { conclude, start } from './run.js';
 import { initPhase } from './init.js';
 import { initWorkerPhase } from './init_worker.js';
 import { Loader } from './loader.js';
 import { openErrorLog } from './logs.js';
 import { buildAll } from './pipeline.js';
+import { TYPES } from './mime.js';
 
 export type { WorkerState } from '../request/worker.js';
 
@@ -48,6 +51,14 @@ function newWorkerState(conf: MainConf, id: number, count: number, freshImports 
 }
 
 type FfiModule = typeof import('../ffi/index.js');
+
+/** What a worker process gets: the request handler, the hooks of the native engine, shutdown. */
+export interface WorkerPipeline {
+  handle: RequestHandler;
+  logAnswer(a: LoggedAnswer): void;
+  builtinTypes: Readonly<Record<string, string>>;
+  shutdown(): Promise<void>;
+}
 
 /**
  * ngx.load_ffi / ngx.ffi.NAME come from src/ffi. Its plugins named in the conf are loaded at
@@ -88,7 +99,7 @@ async function wireFfi(w: WorkerState, conf: MainConf): Promise<FfiModule | null
 export async function createWorkerPipeline(
   conf: MainConf,
   worker: { id: number; count: number },
-): Promise<{ handle: RequestHandler; shutdown(): Promise<void> }> {
+): Promise<WorkerPipeline> {
   const w = newWorkerState(conf, worker.id, worker.count);
   const ffi = await wireFfi(w, conf);
   // init_by_js again here: the master's run cannot be inherited (no fork of memory in Node).
@@ -116,8 +127,28 @@ export async function createWorkerPipeline(
     }
   };
 
+  /** An answer the native engine wrote itself: the log phase (access log lines) runs for it. */
+  const logAnswer = (a: LoggedAnswer): void => {
+    const pipe = w.pipes.get(a.loc);
+    if (!pipe?.log) return;
+    const r = new Req(w, a.ex, a.server, a.ex.method, a.ex.url, null);
+    const t = parseTarget(a.ex.url);
+    r.uri = t?.uri ?? a.ex.url;
+    r.args = t?.args ?? '';
+    r.loc = a.loc;
+    r.pipe = pipe;
+    r.status = a.status;
+    (r as { startMs: number }).startMs = Date.now() - a.msec;
+    a.ex.bytesSent = a.sent;
+    r.phase = CTX.log;
+    const p = pipe.log(r);
+    if (p !== undefined) p.catch((e: unknown) => logReq(r, 'alert', `log phase failed: ${String(e)}`));
+  };
+
   return {
     handle,
+    logAnswer,
+    builtinTypes: TYPES,
     async shutdown() {
       w.exiting = true;
       await w.timers.shutdown();

@@ -1,5 +1,5 @@
 // A small MIME table (nginx's mime.types, the common part), by lower-cased extension.
-const TYPES: Record<string, string> = {
+export const TYPES: Readonly<Record<string, string>> = {
   html: 'text/html', htm: 'text/html', shtml: 'text/html', css: 'text/css', xml: 'text/xml',
   txt: 'text/plain', csv: 'text/csv', md: 'text/markdown',
   js: 'application/javascript', mjs: 'application/javascript', json: 'application/json',

@@ -187,6 +187,12 @@ export async function startTresty(conf: string, opts: StartOptions = {}): Promis
   return t;
 }
 
+/** The HTTP engine a started tresty serves with, as its master reported it when ready. */
+export function engineOf(t: TrestyProcess): 'native' | 'node' {
+  const ready = t.events.find((e) => e.tresty === 'ready');
+  return ready?.engine === 'native' ? 'native' : 'node';
+}
+
 /** Stops every tresty this file started (for afterAll/afterEach, even after a failure). */
 export async function stopAll(): Promise<void> {
   await Promise.all([...running].map((t) => t.stop()));

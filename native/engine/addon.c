@@ -1,0 +1,493 @@
+/*
+ * addon.c: the engine as a Node addon (tresty_engine.node), built with plain cc against Node's
+ * headers. libuv polls the engine's epoll fd; JS is called once per batch with
+ * napi_make_callback, which runs promise microtasks before it returns, so answers produced by
+ * awaited work in the batch go out in the same pass. One engine per process.
+ *
+ * JS API (src/http/native/binding.ts declares it):
+ *   listen(host, port, backlog) -> fd          closeFd(fd)
+ *   create(inbox, outbox, onBatch, maxConns)   addListener(fd, index, settings[], server)
+ *   flush()  bodyStart(id, limit)  bodyPause(id)  bodyResume(id)  cut(id)  pressure(id) -> bytes
+ *   localAddress(id) -> [addr, port] | null    stopAccepting()  closeIdle()  stats() -> {...}
+ *   setRoutes(buffer)  shutdown()
+ */
+#define NAPI_VERSION 8
+#include <errno.h>
+#include <node_api.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+#include <uv.h>
+#include "engine.h"
+#include "listen.h"
+#include "route.h"
+
+typedef struct host {
+    napi_env env;
+    napi_ref cb, inbox_ref, outbox_ref;
+    napi_async_context actx;
+    uv_loop_t *loop;
+    uv_poll_t poll;
+    uv_timer_t timer;
+    uv_idle_t idle;
+    uv_check_t check;
+    uint64_t armed;
+    int created, idle_on, delivered;
+} host;
+
+static te_engine E;
+static host H;
+
+#define CHECK(call)                                                                  \
+    do {                                                                             \
+        if ((call) != napi_ok) {                                                     \
+            napi_throw_error(env, "TRESTY_ERR_ENGINE", "engine: bad call: " #call); \
+            return NULL;                                                             \
+        }                                                                            \
+    } while (0)
+
+static napi_value num(napi_env env, double v)
+{
+    napi_value r;
+    napi_create_double(env, v, &r);
+    return r;
+}
+
+static int arg_u32(napi_env env, napi_value v, uint32_t *out)
+{
+    double d;
+    if (napi_get_value_double(env, v, &d) != napi_ok) return -1;
+    *out = d <= 0 ? 0 : d >= 4294967295.0 ? 4294967295u : (uint32_t)d;
+    return 0;
+}
+
+/* ---- the engine's calls into the host ---- */
+
+void te_host_deliver(te_engine *e)
+{
+    uint32_t len = e->inbox_len;
+    H.delivered = 1;
+    napi_env env = H.env;
+    napi_handle_scope scope;
+    napi_open_handle_scope(env, &scope);
+    napi_value cb, recv, argv[1], res;
+    napi_get_reference_value(env, H.cb, &cb);
+    napi_get_global(env, &recv);
+    napi_create_uint32(env, len, &argv[0]);
+    napi_status st = napi_make_callback(env, H.actx, recv, cb, 1, argv, &res);
+    if (st == napi_pending_exception) {
+        napi_value err;
+        napi_get_and_clear_last_exception(env, &err);
+        napi_fatal_exception(env, err); /* the worker's uncaughtException handler decides */
+    }
+    napi_close_handle_scope(env, scope);
+    /* Records JS caused while it ran (a DRAIN after a flush, say) wait for the next round. */
+    if (e->inbox_len > len) {
+        memmove(e->inbox, e->inbox + len, e->inbox_len - len);
+        e->inbox_len -= len;
+        te_host_schedule(e);
+    } else {
+        e->inbox_len = 0;
+    }
+}
+
+static void on_timer(uv_timer_t *t)
+{
+    (void)t;
+    H.armed = 0;
+    H.delivered = 0;
+    te_pass(&E);
+    /* JS ran in the timers phase: one more turn, or its immediates wait for the next event. */
+    if (H.delivered) te_host_schedule(&E);
+}
+
+void te_host_arm_timer(te_engine *e, uint64_t deadline)
+{
+    (void)e;
+    if (deadline == 0) {
+        if (H.armed) uv_timer_stop(&H.timer);
+        H.armed = 0;
+        return;
+    }
+    if (deadline == H.armed) return;
+    uint64_t now = uv_now(H.loop);
+    uv_timer_start(&H.timer, on_timer, deadline > now ? deadline - now : 0, 0);
+    H.armed = deadline;
+}
+
+/*
+ * One more loop turn: an idle handle runs a pass before the poll phase and, being active, keeps
+ * that poll from blocking, so the check phase right after runs Node's immediates (unref'd ones
+ * too, such as the log writers'); the check handle then stops both.
+ */
+static void on_idle(uv_idle_t *i)
+{
+    (void)i;
+    te_pass(&E);
+}
+
+static void on_check(uv_check_t *c)
+{
+    uv_check_stop(c);
+    uv_idle_stop(&H.idle);
+    H.idle_on = 0;
+}
+
+void te_host_schedule(te_engine *e)
+{
+    (void)e;
+    if (H.idle_on || !H.created) return;
+    H.idle_on = 1;
+    uv_idle_start(&H.idle, on_idle);
+    uv_check_start(&H.check, on_check);
+}
+
+uint64_t te_host_now(te_engine *e)
+{
+    (void)e;
+    return uv_now(H.loop);
+}
+
+static void on_poll(uv_poll_t *p, int status, int events)
+{
+    (void)p; (void)status; (void)events;
+    te_pass(&E);
+}
+
+/* ---- exports ---- */
+
+static napi_value js_listen(napi_env env, napi_callback_info info)
+{
+    size_t argc = 3;
+    napi_value a[3];
+    CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+    char host[128];
+    size_t hl;
+    uint32_t port, backlog;
+    if (napi_get_value_string_utf8(env, a[0], host, sizeof host, &hl) != napi_ok || arg_u32(env, a[1], &port) || arg_u32(env, a[2], &backlog)) {
+        napi_throw_type_error(env, "TRESTY_ERR_ENGINE", "listen(host, port, backlog)");
+        return NULL;
+    }
+    int err = 0;
+    int fd = te_listen(host, (int)port, (int)backlog, &err);
+    if (fd < 0) {
+        napi_value msg, code, e;
+        napi_create_string_utf8(env, strerror(err), NAPI_AUTO_LENGTH, &msg);
+        napi_create_string_utf8(env, err == EADDRINUSE ? "EADDRINUSE" : err == EACCES ? "EACCES" : err == EADDRNOTAVAIL ? "EADDRNOTAVAIL" : err == EINVAL ? "EINVAL" : "ELISTEN", NAPI_AUTO_LENGTH, &code);
+        napi_create_error(env, code, msg, &e);
+        napi_set_named_property(env, e, "errno", num(env, err));
+        napi_throw(env, e);
+        return NULL;
+    }
+    return num(env, fd);
+}
+
+static napi_value js_close_fd(napi_env env, napi_callback_info info)
+{
+    size_t argc = 1;
+    napi_value a[1];
+    uint32_t fd;
+    CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+    if (argc == 1 && !arg_u32(env, a[0], &fd) && fd > 2) close((int)fd);
+    return NULL;
+}
+
+static napi_value js_create(napi_env env, napi_callback_info info)
+{
+    size_t argc = 4;
+    napi_value a[4];
+    CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+    if (H.created) {
+        napi_throw_error(env, "TRESTY_ERR_ENGINE", "the engine is already created in this process");
+        return NULL;
+    }
+    void *in, *out;
+    size_t inl, outl;
+    uint32_t maxc = 0;
+    if (argc < 4 || napi_get_buffer_info(env, a[0], &in, &inl) != napi_ok || napi_get_buffer_info(env, a[1], &out, &outl) != napi_ok
+        || arg_u32(env, a[3], &maxc) || outl < TE_OUT_CTL + 4096 || inl < 65536) {
+        napi_throw_type_error(env, "TRESTY_ERR_ENGINE", "create(inbox, outbox, onBatch, workerConnections)");
+        return NULL;
+    }
+    memset(&E, 0, sizeof E);
+    E.epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (E.epfd < 0) {
+        napi_throw_error(env, "TRESTY_ERR_ENGINE", strerror(errno));
+        return NULL;
+    }
+    E.inbox = in;
+    E.inbox_cap = (uint32_t)inl;
+    E.outbox = out;
+    E.outbox_cap = (uint32_t)outl;
+    E.ctl = (int32_t *)out;
+    E.ctl[TE_CTL_USED] = TE_OUT_CTL;
+    E.max_conns = maxc;
+    E.host = &H;
+    H.env = env;
+    CHECK(napi_create_reference(env, a[0], 1, &H.inbox_ref));
+    CHECK(napi_create_reference(env, a[1], 1, &H.outbox_ref));
+    CHECK(napi_create_reference(env, a[2], 1, &H.cb));
+    napi_value name;
+    napi_create_string_utf8(env, "tresty.http", NAPI_AUTO_LENGTH, &name);
+    CHECK(napi_async_init(env, NULL, name, &H.actx));
+    CHECK(napi_get_uv_event_loop(env, &H.loop));
+    uv_poll_init(H.loop, &H.poll, E.epfd);
+    uv_poll_start(&H.poll, UV_READABLE, on_poll);
+    uv_timer_init(H.loop, &H.timer);
+    uv_unref((uv_handle_t *)&H.timer);
+    uv_idle_init(H.loop, &H.idle);
+    uv_check_init(H.loop, &H.check);
+    uv_unref((uv_handle_t *)&H.check);
+    H.created = 1;
+    return NULL;
+}
+
+/* settings: header, body, send, keepalive timeouts (ms), keepalive_requests, lingering_time,
+   lingering_timeout (ms), reset_timedout (0/1), client_header_buffer_size, large buffers number,
+   large buffer size, underscores_in_headers, ignore_invalid_headers, lingering_close always (0/1) */
+static napi_value js_add_listener(napi_env env, napi_callback_info info)
+{
+    size_t argc = 4;
+    napi_value a[4];
+    CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+    uint32_t fd, index, v[14], server;
+    napi_value item;
+    if (argc < 4 || arg_u32(env, a[0], &fd) || arg_u32(env, a[1], &index)) goto bad;
+    for (uint32_t i = 0; i < 14; i++) {
+        if (napi_get_element(env, a[2], i, &item) != napi_ok || arg_u32(env, item, &v[i])) goto bad;
+    }
+    double sd;
+    if (napi_get_value_double(env, a[3], &sd) != napi_ok) goto bad;
+    server = sd < 0 ? 0xffffffffu : (uint32_t)sd;
+    te_settings s;
+    memset(&s, 0, sizeof s);
+    s.header_timeout = v[0];
+    s.body_timeout = v[1];
+    s.send_timeout = v[2];
+    s.keepalive_timeout = v[3];
+    s.keepalive_requests = v[4];
+    s.lingering_time = v[5];
+    s.lingering_timeout = v[6];
+    s.reset_timedout = (uint8_t)v[7];
+    s.linger_always = (uint8_t)v[13];
+    tr_http_limits_default(&s.limits);
+    s.limits.header_buffer = v[8];
+    s.limits.large_buffers = v[9];
+    s.limits.large_buffer_size = v[10];
+    s.limits.underscores_in_headers = (uint8_t)v[11];
+    s.limits.ignore_invalid_headers = (uint8_t)v[12];
+    if (te_add_listener(&E, (int)fd, index, &s, server == 0xffffffffu ? -1 : (int32_t)server) < 0) {
+        napi_throw_error(env, "TRESTY_ERR_ENGINE", "addListener: cannot watch the listen socket");
+        return NULL;
+    }
+    te_host_schedule(&E); /* connections may already wait in the queue */
+    return NULL;
+bad:
+    napi_throw_type_error(env, "TRESTY_ERR_ENGINE", "addListener(fd, index, settings[14], server)");
+    return NULL;
+}
+
+static te_conn *conn_arg(napi_env env, napi_callback_info info, napi_value *rest, size_t nrest)
+{
+    size_t argc = 1 + nrest;
+    napi_value a[4];
+    if (napi_get_cb_info(env, info, &argc, a, NULL, NULL) != napi_ok || argc < 1) return NULL;
+    uint32_t id;
+    if (arg_u32(env, a[0], &id)) return NULL;
+    for (size_t i = 0; i < nrest; i++) rest[i] = a[1 + i];
+    return te_conn_get(&E, id);
+}
+
+/*
+ * Called from JS outside a pass (a timer, a plugin's answer), the engine also asks the loop for one
+ * more turn: Node runs unref'd immediates (the log writers' batches) only in a turn, and with the
+ * write done here, nothing else would wake a loop blocked in epoll_wait.
+ */
+static void outside_pass(void)
+{
+    if (E.in_pass) return;
+    te_host_arm_timer(&E, te_timers_next(&E));
+    te_host_schedule(&E);
+}
+
+static napi_value js_flush(napi_env env, napi_callback_info info)
+{
+    (void)env; (void)info;
+    if (!E.in_pass) E.now = te_host_now(&E);
+    te_flush_outbox(&E);
+    outside_pass();
+    return NULL;
+}
+
+static napi_value js_body_start(napi_env env, napi_callback_info info)
+{
+    napi_value rest[1];
+    te_conn *c = conn_arg(env, info, rest, 1);
+    double limit = 0;
+    if (c && napi_get_value_double(env, rest[0], &limit) == napi_ok) te_body_start(&E, c, limit > 0 ? (uint64_t)limit : 0);
+    return NULL;
+}
+
+static napi_value js_body_pause(napi_env env, napi_callback_info info)
+{
+    te_conn *c = conn_arg(env, info, NULL, 0);
+    if (c) c->flags |= TE_C_PAUSED;
+    return NULL;
+}
+
+static napi_value js_body_resume(napi_env env, napi_callback_info info)
+{
+    te_conn *c = conn_arg(env, info, NULL, 0);
+    if (c && (c->flags & TE_C_PAUSED)) {
+        c->flags &= ~TE_C_PAUSED;
+        te_pend(&E, c);
+    }
+    return NULL;
+}
+
+/* Ends the connection now (a handler's ngx.exit(444), an answer cut short). */
+static napi_value js_cut(napi_env env, napi_callback_info info)
+{
+    te_conn *c = conn_arg(env, info, NULL, 0);
+    if (c) {
+        c->flags &= ~TE_C_JS; /* JS asked: no CLOSE record back */
+        te_conn_close(&E, c, TE_WHY_STOP);
+        outside_pass();
+    }
+    return NULL;
+}
+
+static napi_value js_pressure(napi_env env, napi_callback_info info)
+{
+    te_conn *c = conn_arg(env, info, NULL, 0);
+    if (!c) return num(env, 0);
+    uint32_t q = te_queued(c);
+    if (q > TE_OUT_HIGH) c->flags |= TE_C_WANT_DRAIN;
+    return num(env, q > TE_OUT_HIGH ? q : 0);
+}
+
+/* [addr, port] of a socket's local end, or null. */
+static napi_value sock_address(napi_env env, int fd)
+{
+    char addr[64];
+    int port = fd >= 0 ? te_local_port(fd, addr, sizeof addr) : -1;
+    napi_value r, s;
+    if (port < 0) {
+        napi_get_null(env, &r);
+        return r;
+    }
+    napi_create_array_with_length(env, 2, &r);
+    napi_create_string_latin1(env, addr, NAPI_AUTO_LENGTH, &s);
+    napi_set_element(env, r, 0, s);
+    napi_set_element(env, r, 1, num(env, port));
+    return r;
+}
+
+static napi_value js_local_address(napi_env env, napi_callback_info info)
+{
+    te_conn *c = conn_arg(env, info, NULL, 0);
+    return sock_address(env, c ? c->fd : -1);
+}
+
+/* The address a listen socket is bound to (port 0 in the conf becomes a real one). */
+static napi_value js_fd_address(napi_env env, napi_callback_info info)
+{
+    size_t argc = 1;
+    napi_value a[1];
+    uint32_t fd;
+    if (napi_get_cb_info(env, info, &argc, a, NULL, NULL) != napi_ok || argc != 1 || arg_u32(env, a[0], &fd)) return sock_address(env, -1);
+    return sock_address(env, (int)fd);
+}
+
+static napi_value js_stop_accepting(napi_env env, napi_callback_info info)
+{
+    (void)env; (void)info;
+    te_stop_accepting(&E);
+    return NULL;
+}
+
+static napi_value js_close_idle(napi_env env, napi_callback_info info)
+{
+    (void)env; (void)info;
+    te_close_idle(&E);
+    return NULL;
+}
+
+static napi_value js_stats(napi_env env, napi_callback_info info)
+{
+    (void)info;
+    napi_value r;
+    napi_create_object(env, &r);
+    uint64_t mem = 0;
+    uint32_t active = 0;
+    for (uint32_t i = 0; i < E.nslots; i++) {
+        te_conn *c = E.slots[i];
+        if (!c) continue;
+        mem += sizeof *c + c->in_cap + c->out_cap + (c->head ? sizeof *c->head + c->head->cap * sizeof(tr_http_header) : 0);
+        if (c->state != TE_IDLE) active++;
+    }
+    mem += (uint64_t)E.slots_cap * (sizeof(te_conn *) + sizeof(uint32_t)) + (uint64_t)E.heap_len * 16;
+    napi_set_named_property(env, r, "connections", num(env, E.conns));
+    napi_set_named_property(env, r, "idle", num(env, E.nidle));
+    napi_set_named_property(env, r, "active", num(env, active));
+    napi_set_named_property(env, r, "memory", num(env, (double)mem));
+    napi_set_named_property(env, r, "connSize", num(env, sizeof(te_conn)));
+    return r;
+}
+
+/* The native routes (route.h), replacing any earlier ones. */
+static napi_value js_set_routes(napi_env env, napi_callback_info info)
+{
+    size_t argc = 1;
+    napi_value a[1];
+    void *p;
+    size_t n;
+    CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+    if (argc < 1 || napi_get_buffer_info(env, a[0], &p, &n) != napi_ok || n > 0xffffffffu) {
+        napi_throw_type_error(env, "TRESTY_ERR_ENGINE", "setRoutes(plan: Buffer)");
+        return NULL;
+    }
+    struct te_routes *r = te_routes_parse(p, (uint32_t)n);
+    if (!r) {
+        napi_throw_error(env, "TRESTY_ERR_ENGINE", "setRoutes: the plan is malformed");
+        return NULL;
+    }
+    te_routes_free(E.routes);
+    E.routes = r;
+    return NULL;
+}
+
+/* Fast stop: every connection closed now, the engine's handles stopped. */
+static napi_value js_shutdown(napi_env env, napi_callback_info info)
+{
+    (void)env; (void)info;
+    if (!H.created) return NULL;
+    te_stop_accepting(&E);
+    for (uint32_t i = 0; i < E.nslots; i++)
+        if (E.slots[i]) te_conn_close(&E, E.slots[i], TE_WHY_STOP);
+    uv_poll_stop(&H.poll);
+    uv_timer_stop(&H.timer);
+    uv_idle_stop(&H.idle);
+    uv_check_stop(&H.check);
+    return NULL;
+}
+
+
+NAPI_MODULE_INIT()
+{
+    const struct { const char *name; napi_callback fn; } fns[] = {
+        { "listen", js_listen }, { "closeFd", js_close_fd }, { "fdAddress", js_fd_address }, { "create", js_create },
+        { "addListener", js_add_listener }, { "flush", js_flush }, { "bodyStart", js_body_start },
+        { "bodyPause", js_body_pause }, { "bodyResume", js_body_resume }, { "cut", js_cut },
+        { "pressure", js_pressure }, { "localAddress", js_local_address },
+        { "stopAccepting", js_stop_accepting }, { "closeIdle", js_close_idle }, { "stats", js_stats },
+        { "shutdown", js_shutdown }, { "setRoutes", js_set_routes },
+    };
+    for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
+        napi_value f;
+        napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].fn, NULL, &f);
+        napi_set_named_property(env, exports, fns[i].name, f);
+    }
+    return exports;
+}

@@ -1,0 +1,90 @@
+/* answer.c: the answers the engine writes itself: error pages (refusals, and for the locations
+   it serves alone), then the native routes (route.c: return, static files). */
+#include <stdio.h>
+#include <string.h>
+#include "engine.h"
+#include "pages.h"
+
+/* Starts writing the queued answer; finishes the request when it all went at once. */
+void te_answer_go(te_engine *e, te_conn *c)
+{
+    c->state = TE_NATIVE;
+    c->flags |= TE_C_END;
+    int rc = te_write_out(e, c);
+    if (rc < 0) te_conn_close(e, c, TE_WHY_ERROR);
+    else if (rc == 1) te_conn_finish(e, c);
+}
+
+int te_is_head(te_conn *c)
+{
+    return c->head && c->head_len && c->head->req.method_id == TR_HTTP_M_HEAD;
+}
+
+/* Appends to a header buffer without printf (this runs for every answer the engine writes). */
+typedef struct hbuf { char *p; size_t n, cap; int bad; } hbuf;
+
+static void put(hbuf *b, const char *s, size_t n)
+{
+    if (b->bad || b->n + n > b->cap) { b->bad = 1; return; }
+    memcpy(b->p + b->n, s, n);
+    b->n += n;
+}
+
+static void puts_(hbuf *b, const char *s) { put(b, s, strlen(s)); }
+
+static void putnum(hbuf *b, unsigned long long v)
+{
+    char d[24];
+    int i = sizeof d;
+    do { d[--i] = (char)('0' + v % 10); v /= 10; } while (v);
+    put(b, d + i, sizeof d - (size_t)i);
+}
+
+/* Queues a status line and the common headers; `extra` ends with CRLF or is empty. */
+int te_answer_head(te_engine *e, te_conn *c, int status, const char *type, long long length, const char *extra)
+{
+    (void)e;
+    if (c->version == 9) return 0; /* HTTP/0.9: no status line, no headers */
+    char h[1024];
+    hbuf b = { h, 0, sizeof h, 0 };
+    int keep = (c->flags & TE_C_KEEPALIVE) && !(c->flags & TE_C_CLOSE);
+    int wire = status == 494 ? 400 : status;
+    puts_(&b, "HTTP/1.1 ");
+    putnum(&b, (unsigned)wire);
+    put(&b, " ", 1);
+    puts_(&b, te_reason(wire));
+    puts_(&b, "\r\nServer: tresty\r\nDate: ");
+    puts_(&b, te_date());
+    put(&b, "\r\n", 2);
+    if (type) {
+        puts_(&b, "Content-Type: ");
+        puts_(&b, type);
+        put(&b, "\r\n", 2);
+    }
+    if (length >= 0) {
+        puts_(&b, "Content-Length: ");
+        putnum(&b, (unsigned long long)length);
+        put(&b, "\r\n", 2);
+    }
+    if (extra) puts_(&b, extra);
+    puts_(&b, keep ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n");
+    if (b.bad) return -1;
+    if (te_queue(c, h, (uint32_t)b.n) < 0) return -1;
+    c->out_head += (uint32_t)b.n;
+    return 0;
+}
+
+void te_answer_page(te_engine *e, te_conn *c, int status, int close)
+{
+    char page[512];
+    int plen = te_page(status, page, sizeof page);
+    if (close) c->flags |= TE_C_CLOSE;
+    c->status = (uint16_t)status;
+    int body = status >= 300 && status != 304;
+    if (te_answer_head(e, c, status, body ? "text/html" : NULL, body ? plen : -1, NULL) < 0
+        || (body && !te_is_head(c) && te_queue(c, page, (uint32_t)plen) < 0)) {
+        te_conn_close(e, c, TE_WHY_ERROR);
+        return;
+    }
+    te_answer_go(e, c);
+}

@@ -1,0 +1,157 @@
+/*
+ * body.c: request bodies. The engine reads a body only once JS asks for it (read_body,
+ * body_stream: te_body_start), as nginx does, so an unread body holds no memory and the client is
+ * held back by TCP. Bytes go to JS as TE_IN_BODY records of at most TE_BODY_CHUNK bytes; JS can
+ * pause and resume. A body the answer did not read is dropped afterwards (te_body_discard), so the
+ * connection can serve its next request.
+ */
+#include <stdio.h>
+#include <string.h>
+#include "engine.h"
+
+static const char CONTINUE[] = "HTTP/1.1 100 Continue\r\n\r\n";
+
+void te_body_start(te_engine *e, te_conn *c, uint64_t limit)
+{
+    if (c->state != TE_JS || c->body != TE_BODY_WAIT) return;
+    c->body_limit = limit;
+    c->chunked.max_body = limit;
+    if ((c->flags & TE_C_CONTINUE) && c->in_len == c->pos) {
+        if (te_send(e, c, CONTINUE, sizeof CONTINUE - 1) < 0) {
+            te_conn_close(e, c, TE_WHY_ERROR);
+            return;
+        }
+    }
+    c->flags &= ~TE_C_CONTINUE;
+    c->body = TE_BODY_READ;
+    te_pend(e, c);
+}
+
+/* All buffered input consumed: keep only the head, wait for more within client_body_timeout. */
+static void wait_more(te_engine *e, te_conn *c)
+{
+    c->in_len = c->pos = c->req + c->head_len;
+    if (c->flags & TE_C_NOREAD) {
+        c->flags &= ~TE_C_NOREAD;
+        te_conn_interest(e, c);
+    }
+    te_timer_set(e, c, TE_T_BODY, te_set(e, c)->body_timeout);
+}
+
+/* Bytes of body the inbox can take now (0: hand the inbox to JS first). */
+static uint32_t room(te_engine *e)
+{
+    uint32_t used = e->inbox_len + TE_DATA + 8 + 8192;
+    if (used >= e->inbox_cap) return 0;
+    uint32_t r = e->inbox_cap - used;
+    return r > TE_BODY_CHUNK ? TE_BODY_CHUNK : r;
+}
+
+static void ended(te_engine *e, te_conn *c)
+{
+    c->body = TE_BODY_DONE;
+    te_timer_clear(e, c);
+}
+
+/*
+ * A chunked body nginx refuses. 413 (past client_max_body_size): the handler's read fails and the
+ * pipeline answers 413, as for a Content-Length. 400 (a broken encoding): the engine answers 400
+ * itself when nothing of an answer went out yet, and JS learns that its client is gone.
+ */
+static void refused(te_engine *e, te_conn *c)
+{
+    char msg[160];
+    int n;
+    c->flags |= TE_C_CLOSE | TE_C_LINGER;
+    ended(e, c);
+    if (c->chunked.status == 413) {
+        n = snprintf(msg, sizeof msg, "client intended to send too large chunked body: %llu+%llu bytes",
+                     (unsigned long long)c->chunked.total, (unsigned long long)c->chunked.size);
+        te_rec_data(e, TE_IN_BODY_ERR, c, 413, msg, n > 0 ? (uint32_t)n : 0);
+        return;
+    }
+    const char *why = c->chunked.reason ? c->chunked.reason : "client sent invalid chunked body";
+    te_errlog(e, c, TE_LOG_INFO, "%s", why);
+    if (c->flags & TE_C_ANSWERED) {
+        te_conn_close(e, c, TE_WHY_ERROR);
+        return;
+    }
+    te_rec_close(e, c, TE_WHY_ERROR);
+    c->flags &= ~(TE_C_JS | TE_C_KEEPALIVE);
+    te_answer_page(e, c, 400, 1);
+}
+
+int te_body_feed(te_engine *e, te_conn *c)
+{
+    while (c->body == TE_BODY_READ && !(c->flags & TE_C_PAUSED)) {
+        uint32_t avail = c->in_len - c->pos;
+        if (avail == 0) {
+            wait_more(e, c);
+            return 0;
+        }
+        uint32_t take = room(e);
+        if (take == 0) {
+            te_pend(e, c);
+            return 0;
+        }
+        if (take > avail) take = avail;
+        char *p = c->in + c->pos;
+        if (c->flags & TE_C_CHUNKED) {
+            size_t used = 0, produced = 0;
+            int rc = tr_http_chunked_decode(&c->chunked, p, take, &used, &produced);
+            if (produced) te_rec_data(e, TE_IN_BODY, c, 0, p, (uint32_t)produced);
+            c->pos += (uint32_t)used;
+            if (rc == TR_HTTP_REFUSE) {
+                refused(e, c);
+                return 0;
+            }
+            if (rc == TR_HTTP_DONE) {
+                te_rec(e, TE_IN_BODY_END, c, TE_REC_HDR, 0);
+                ended(e, c);
+                return 0;
+            }
+        } else {
+            if (take > c->body_left) take = (uint32_t)c->body_left;
+            te_rec_data(e, TE_IN_BODY, c, 0, p, take);
+            c->pos += take;
+            c->body_left -= take;
+            if (c->body_left == 0) {
+                te_rec(e, TE_IN_BODY_END, c, TE_REC_HDR, 0);
+                ended(e, c);
+                return 0;
+            }
+        }
+    }
+    return 0;
+}
+
+int te_body_discard(te_engine *e, te_conn *c)
+{
+    while (c->body == TE_BODY_DISCARD) {
+        uint32_t avail = c->in_len - c->pos;
+        if (avail == 0) {
+            wait_more(e, c);
+            return 0;
+        }
+        if (c->flags & TE_C_CHUNKED) {
+            size_t used = 0, produced = 0;
+            c->chunked.max_body = 0;
+            int rc = tr_http_chunked_decode(&c->chunked, c->in + c->pos, avail, &used, &produced);
+            c->pos += (uint32_t)used;
+            if (rc == TR_HTTP_REFUSE) {
+                te_conn_close(e, c, TE_WHY_CLIENT);
+                return -1;
+            }
+            if (rc == TR_HTTP_DONE) break;
+        } else {
+            uint32_t take = avail < c->body_left ? avail : (uint32_t)c->body_left;
+            c->pos += take;
+            c->body_left -= take;
+            if (c->body_left == 0) break;
+        }
+    }
+    if (c->body != TE_BODY_DISCARD) return 0;
+    ended(e, c);
+    te_conn_finish(e, c);
+    return 0;
+}

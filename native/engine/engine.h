@@ -1,0 +1,238 @@
+/*
+ * engine.h: the native HTTP engine of a worker (issue 9). One engine per process, driven by the
+ * worker's event loop (bench/README.md, "Engine thread layout"): libuv polls the engine's epoll fd
+ * and each readiness runs one pass (pass.c) that accepts, reads and parses everything ready,
+ * answers what needs no JS (answer.c), hands the rest to JS in one batch (layout.h), then writes
+ * the answers JS queued. No thread of its own, nothing spins.
+ *
+ * A connection serves one request at a time (nginx does too): a pipelined request waits in the
+ * input buffer until the answer before it is written.
+ */
+#ifndef TRESTY_ENGINE_H
+#define TRESTY_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "parse.h"
+#include "layout.h"
+
+#define TE_LOC_DEFAULT 0xffffffffu /* LOG record: the default server's own settings (a refused request) */
+#define TE_HEADERS_FIRST 32 /* header slots of a head at first; grown to max_headers when needed */
+#define TE_MAX_LISTENERS 64
+#define TE_SLOT_BITS 24
+#define TE_SLOT_MASK ((1u << TE_SLOT_BITS) - 1)
+#define TE_BODY_CHUNK (64 * 1024)   /* body bytes per inbox record */
+#define TE_OUT_HIGH (64 * 1024)     /* queued output above this: JS waits for TE_IN_DRAIN */
+
+typedef struct te_engine te_engine;
+typedef struct te_conn te_conn;
+typedef struct te_routes te_routes;
+
+enum te_state {
+    TE_FREE = 0,
+    TE_IDLE,   /* keep-alive: waiting for a request, no buffers held */
+    TE_HEAD,   /* reading a request head */
+    TE_JS,     /* a request is with JS (its body may be streaming) */
+    TE_NATIVE, /* the engine is sending its own answer (a file, a page) */
+    TE_LINGER  /* answer sent and write side shut: reading and dropping input, then close */
+};
+
+enum te_body { TE_BODY_NONE = 0, TE_BODY_WAIT, TE_BODY_READ, TE_BODY_DONE, TE_BODY_DISCARD };
+enum te_timer { TE_T_NONE = 0, TE_T_HEADER, TE_T_BODY, TE_T_SEND, TE_T_KEEPALIVE, TE_T_LINGER };
+
+/* te_conn.flags */
+#define TE_C_KEEPALIVE (1u << 0)  /* the current request may keep the connection open */
+#define TE_C_END (1u << 1)        /* the whole answer is queued: finish once it is written */
+#define TE_C_CLOSE (1u << 2)      /* close once the answer is written */
+#define TE_C_PAUSED (1u << 3)     /* JS paused the body */
+#define TE_C_WANT_DRAIN (1u << 4) /* JS waits for TE_IN_DRAIN */
+#define TE_C_PENDING (1u << 5)    /* on the pending list */
+#define TE_C_EPOLLOUT (1u << 6)   /* EPOLLOUT is in the interest set */
+#define TE_C_NOREAD (1u << 7)     /* EPOLLIN is out of the interest set (buffer full, EOF) */
+#define TE_C_CHUNKED (1u << 8)    /* the request body is chunked */
+#define TE_C_CONTINUE (1u << 9)   /* "100 Continue" is owed when the body is read */
+#define TE_C_JS (1u << 10)        /* JS holds a request of this connection: tell it on close */
+#define TE_C_EOF (1u << 11)       /* the client closed its side */
+#define TE_C_LOG (1u << 12)       /* the engine's own answer: report a LOG record when done */
+#define TE_C_LINGER (1u << 13)    /* close with a lingering close (input may still come) */
+#define TE_C_RESET (1u << 14)     /* close with a reset (reset_timedout_connection) */
+#define TE_C_IDLE_LIST (1u << 15) /* on the idle keep-alive list */
+#define TE_C_SENDFILE (1u << 16)  /* send the file range with sendfile (else pread + send) */
+#define TE_C_ANSWERED (1u << 17)  /* JS's answer started going out */
+
+/* Per listen socket: the settings of its default server (nginx applies them per connection
+   until the request's server and location are known). */
+typedef struct te_settings {
+    uint32_t header_timeout, body_timeout, send_timeout, keepalive_timeout; /* ms */
+    uint32_t keepalive_requests;
+    uint32_t lingering_time, lingering_timeout; /* ms */
+    uint8_t reset_timedout;
+    uint8_t linger_always; /* lingering_close always */
+    tr_http_limits limits;
+} te_settings;
+
+typedef struct te_listener {
+    int fd;
+    uint32_t index; /* as JS numbers its binds */
+    int32_t server; /* native routes: the server answering on it, -1 when JS decides */
+    uint8_t active;
+    te_settings set;
+} te_listener;
+
+/* The parser's state while a head is read, allocated with the input buffer and freed with it when
+   the connection goes idle. Most heads fit TE_HEADERS_FIRST header slots; a head with more is
+   parsed again with room for max_headers (nginx's limit). */
+typedef struct te_head {
+    tr_http_req req;
+    uint32_t cap;
+    tr_http_header hdrs[];
+} te_head;
+
+struct te_conn {
+    int fd;
+    uint32_t id;       /* slot | generation << TE_SLOT_BITS */
+    uint8_t state;     /* te_state */
+    uint8_t body;      /* te_body */
+    uint8_t timer;     /* te_timer */
+    uint8_t raddr_len;
+    uint16_t listener; /* index into te_engine.listeners */
+    uint16_t rport;
+    uint32_t flags;    /* TE_C_* */
+    uint32_t requests; /* requests begun on this connection */
+    uint32_t number;   /* connection number, for error log lines */
+
+    /* Input. The current request starts at req; the parser / body reader is at pos. */
+    char *in;
+    uint32_t in_cap, in_len, req, pos;
+    te_head *head;
+
+    /* The current request */
+    uint32_t head_len;
+    uint16_t version;
+    uint16_t status;    /* the engine's own answer */
+    uint32_t loc;       /* the engine's own answer: its location id */
+    uint32_t ka_ms;     /* keepalive_timeout after this answer (the location's) */
+    uint64_t body_left; /* Content-Length bytes not read yet */
+    uint64_t body_limit;
+    uint64_t sent;      /* the engine's own answer: body bytes written */
+    uint64_t t_start;   /* ms, when the request's first byte came */
+    uint64_t linger_end; /* lingering_time: when a lingering close gives up */
+    tr_http_chunked chunked;
+
+    /* Output: bytes [out_off, out_len) of out, then a file range */
+    char *out;
+    uint32_t out_cap, out_off, out_len;
+    uint32_t out_head; /* bytes of out that are the answer's head (not counted in sent) */
+    int file_fd;
+    uint64_t file_pos, file_end;
+    char *file_name;
+
+    /* Timers: a lazy min-heap (timer.c) */
+    uint64_t deadline; /* ms; 0 = none */
+    int32_t heap_idx;  /* -1 when not in the heap */
+
+    te_conn *idle_prev, *idle_next; /* keep-alive connections, oldest first */
+    char raddr[48];
+};
+
+struct te_engine {
+    int epfd;
+    te_listener listeners[TE_MAX_LISTENERS];
+    uint32_t nlisteners;
+    uint8_t accepting, draining, in_pass;
+
+    te_conn **slots;
+    uint32_t nslots, slots_cap;
+    uint32_t *free_slots;
+    uint32_t nfree;
+    uint32_t conns, max_conns, numbers;
+
+    te_conn *idle_head, *idle_tail;
+    uint32_t nidle;
+    uint32_t *pend;  /* ids of connections with work for the next pass */
+    uint32_t npend, pend_cap;
+
+    uint32_t heap_len; /* timer.c keeps the heap itself */
+    uint64_t now;
+
+    char *inbox;
+    uint32_t inbox_cap, inbox_len;
+    char *outbox;
+    uint32_t outbox_cap;
+    int32_t *ctl;
+
+    te_routes *routes;
+    /* The path of the request being dispatched: as received, or normalised (scratch) */
+    const char *path;
+    uint32_t path_len;
+    char *scratch;
+    uint32_t scratch_cap;
+    void *host; /* addon.c's state */
+};
+
+/* addon.c: hands the inbox to JS (returns when JS and its microtasks are done) */
+void te_host_deliver(te_engine *e);
+/* addon.c: the next deadline changed (0 = none) / pending work needs a pass */
+void te_host_arm_timer(te_engine *e, uint64_t deadline);
+void te_host_schedule(te_engine *e);
+uint64_t te_host_now(te_engine *e);
+
+/* pass.c */
+void te_pass(te_engine *e);
+void te_pend(te_engine *e, te_conn *c);
+int te_add_listener(te_engine *e, int fd, uint32_t index, const te_settings *set, int32_t server);
+void te_stop_accepting(te_engine *e);
+void te_close_idle(te_engine *e);
+
+/* conn.c */
+te_conn *te_conn_get(te_engine *e, uint32_t id);
+void te_conn_new(te_engine *e, int fd, uint16_t listener, const void *sa, uint32_t salen);
+void te_conn_event(te_engine *e, te_conn *c, uint32_t events);
+void te_conn_work(te_engine *e, te_conn *c);
+void te_conn_close(te_engine *e, te_conn *c, int why);
+void te_conn_timeout(te_engine *e, te_conn *c, int kind);
+void te_conn_finish(te_engine *e, te_conn *c);
+void te_conn_interest(te_engine *e, te_conn *c);
+int te_want_in(te_conn *c, uint32_t need);
+const te_settings *te_set(te_engine *e, te_conn *c);
+
+/* io.c */
+int te_send(te_engine *e, te_conn *c, const char *p, uint32_t n);
+int te_queue(te_conn *c, const char *p, uint32_t n);
+/* n bytes at the end of the output queue, to fill in place (NULL: out of memory) */
+char *te_reserve(te_conn *c, uint32_t n);
+int te_write_out(te_engine *e, te_conn *c);
+void te_flush_outbox(te_engine *e);
+uint32_t te_queued(te_conn *c);
+void te_conn_writable(te_engine *e, te_conn *c);
+
+/* body.c */
+void te_body_start(te_engine *e, te_conn *c, uint64_t limit);
+int te_body_feed(te_engine *e, te_conn *c);
+int te_body_discard(te_engine *e, te_conn *c);
+
+/* records.c */
+char *te_rec(te_engine *e, uint8_t type, te_conn *c, uint32_t fixed, uint32_t extra);
+int te_rec_req(te_engine *e, te_conn *c, uint8_t type);
+int te_rec_data(te_engine *e, uint8_t type, te_conn *c, uint16_t b, const char *p, uint32_t n);
+void te_errlog(te_engine *e, te_conn *c, int level, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void te_rec_close(te_engine *e, te_conn *c, int why);
+const struct te_str *te_server_name(te_engine *e, te_conn *c);
+
+/* timer.c */
+void te_timer_set(te_engine *e, te_conn *c, int kind, uint32_t ms);
+void te_timer_clear(te_engine *e, te_conn *c);
+void te_timer_remove(te_engine *e, te_conn *c);
+void te_timers_expire(te_engine *e);
+uint64_t te_timers_next(te_engine *e);
+
+/* answer.c: the engine's own answers */
+void te_answer_page(te_engine *e, te_conn *c, int status, int close);
+int te_answer_head(te_engine *e, te_conn *c, int status, const char *type, long long length, const char *extra);
+void te_answer_go(te_engine *e, te_conn *c);
+int te_is_head(te_conn *c);
+
+/* route.c: answers a request from the native routes when its location needs no JS (1), else 0 */
+int te_answer_native(te_engine *e, te_conn *c);
+
+#endif

@@ -1,0 +1,24 @@
+# The native HTTP engine (native/engine/): a Node addon, build/tresty_engine.node, compiled with
+# plain cc against Node's headers (NODE_INC, found by scripts/build.mjs), linked with the request
+# parser (native/http/). Without Node's headers it is not built and tresty runs on node:http.
+NODE_INC ?= $(firstword $(wildcard $(dir $(shell command -v node 2>/dev/null))../include/node /usr/include/node /usr/local/include/node))
+ENGINE_SRC := $(wildcard engine/*.c)
+ENGINE_HDR := $(wildcard engine/*.h) http/parse.h
+
+ifneq ($(NODE_INC),)
+all: engine
+engine: $(BUILD)/tresty_engine.node
+$(BUILD)/tresty_engine.node: $(ENGINE_SRC) $(ENGINE_HDR) $(BUILD)/libtresty_http.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -D_GNU_SOURCE -fvisibility=hidden -Ihttp -I$(NODE_INC) -shared -o $(TMP) $(ENGINE_SRC) $(BUILD)/libtresty_http.a && mv -f $(TMP) $@
+else
+engine:
+	@echo "tresty build: Node's headers not found (NODE_INC): the native HTTP engine is not built; tresty runs on node:http"
+endif
+# The same under AddressSanitizer + UBSan, for test/engine-fuzz.test.ts (not built at install).
+ENGINE_SAN := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer
+engine-asan: $(BUILD)/asan/tresty_engine.node
+$(BUILD)/asan/tresty_engine.node: $(ENGINE_SRC) $(ENGINE_HDR) http/parse.c http/chunked.c http/normalize.c
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -Wall -Wextra -fPIC $(ENGINE_SAN) -D_GNU_SOURCE -fvisibility=hidden -Ihttp -Iinclude -I$(NODE_INC) -shared -o $(TMP) $(ENGINE_SRC) http/parse.c http/chunked.c http/normalize.c && mv -f $(TMP) $@
+.PHONY: engine engine-asan

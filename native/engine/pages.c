@@ -1,0 +1,92 @@
+/* pages.c: nginx's status lines and error pages (with "tresty" where nginx prints its name),
+   and the Date header, for the answers the engine writes itself. */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include "pages.h"
+
+const char *te_reason(int status)
+{
+    switch (status) {
+    case 100: return "Continue";
+    case 101: return "Switching Protocols";
+    case 200: return "OK";
+    case 201: return "Created";
+    case 202: return "Accepted";
+    case 204: return "No Content";
+    case 206: return "Partial Content";
+    case 301: return "Moved Permanently";
+    case 302: return "Moved Temporarily";
+    case 303: return "See Other";
+    case 304: return "Not Modified";
+    case 307: return "Temporary Redirect";
+    case 308: return "Permanent Redirect";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 402: return "Payment Required";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Not Allowed";
+    case 406: return "Not Acceptable";
+    case 408: return "Request Time-out";
+    case 409: return "Conflict";
+    case 410: return "Gone";
+    case 411: return "Length Required";
+    case 412: return "Precondition Failed";
+    case 413: return "Request Entity Too Large";
+    case 414: return "Request-URI Too Large";
+    case 415: return "Unsupported Media Type";
+    case 416: return "Requested Range Not Satisfiable";
+    case 421: return "Misdirected Request";
+    case 429: return "Too Many Requests";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Temporarily Unavailable";
+    case 504: return "Gateway Time-out";
+    case 505: return "HTTP Version Not Supported";
+    case 507: return "Insufficient Storage";
+    default: return "";
+    }
+}
+
+int te_page(int status, char *buf, size_t cap)
+{
+    const char *tail = "<hr><center>tresty</center>\r\n</body>\r\n</html>\r\n";
+    if (status == 494)
+        return snprintf(buf, cap,
+                        "<html>\r\n<head><title>400 Request Header Or Cookie Too Large</title></head>\r\n<body>\r\n"
+                        "<center><h1>400 Bad Request</h1></center>\r\n<center>Request Header Or Cookie Too Large</center>\r\n%s",
+                        tail);
+    const char *r = te_reason(status);
+    return snprintf(buf, cap, "<html>\r\n<head><title>%d%s%s</title></head>\r\n<body>\r\n<center><h1>%d%s%s</h1></center>\r\n%s",
+                    status, *r ? " " : "", r, status, *r ? " " : "", r, tail);
+}
+
+const char *te_date(void)
+{
+    static char buf[40];
+    static time_t last = -1;
+    time_t now = time(NULL);
+    if (now != last) {
+        struct tm tm;
+        gmtime_r(&now, &tm);
+        strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+        last = now;
+    }
+    return buf;
+}
+
+/* Last-Modified of static files: the files of a site share few mtimes, so the last one is kept. */
+void te_http_time(time_t t, char *buf, size_t cap)
+{
+    static time_t last = -1;
+    static char text[40];
+    if (t != last) {
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        strftime(text, sizeof text, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+        last = t;
+    }
+    snprintf(buf, cap, "%s", text);
+}

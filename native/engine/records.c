@@ -1,0 +1,148 @@
+/* records.c: writing the inbox records of layout.h. A record that does not fit returns NULL / -1:
+   the caller leaves its work pending and the pass hands the full inbox to JS first. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include "engine.h"
+#include "route.h"
+
+static inline uint32_t align8(uint32_t n) { return (n + 7u) & ~7u; }
+static inline void w16(char *p, uint32_t off, uint16_t v) { memcpy(p + off, &v, 2); }
+static inline void w32(char *p, uint32_t off, uint32_t v) { memcpy(p + off, &v, 4); }
+
+/* Room kept for the small records JS must never miss (a connection closed, room to write). */
+#define RESERVE 8192
+
+char *te_rec(te_engine *e, uint8_t type, te_conn *c, uint32_t fixed, uint32_t extra)
+{
+    uint32_t size = align8(fixed + extra);
+    uint32_t cap = type == TE_IN_CLOSE || type == TE_IN_DRAIN ? e->inbox_cap : e->inbox_cap - RESERVE;
+    if (e->inbox_len + size > cap) return NULL;
+    char *r = e->inbox + e->inbox_len;
+    e->inbox_len += size;
+    r[TE_REC_TYPE] = (char)type;
+    r[TE_REC_A] = 0;
+    w16(r, TE_REC_B, 0);
+    w32(r, TE_REC_SIZE, size);
+    w32(r, TE_REC_CONN, c ? c->id : 0);
+    return r;
+}
+
+int te_rec_req(te_engine *e, te_conn *c, uint8_t type)
+{
+    const tr_http_req *q = &c->head->req;
+    uint32_t nh = q->nheaders;
+    uint32_t alen = align8(c->raddr_len);
+    uint32_t hlen = align8(nh * 8);
+    char *r = te_rec(e, type, c, TE_REQ_FIXED, alen + hlen + c->head_len);
+    if (!r) return -1;
+    uint32_t flags = q->flags & ~(uint32_t)TR_HTTP_F_KEEPALIVE;
+    if (c->flags & TE_C_KEEPALIVE) flags |= TR_HTTP_F_KEEPALIVE;
+    r[TE_REC_A] = (char)q->method_id;
+    w32(r, TE_REQ_LISTENER, e->listeners[c->listener].index);
+    w32(r, TE_REQ_FLAGS, flags);
+    w16(r, TE_REQ_VERSION, q->version);
+    w16(r, TE_REQ_NHEADERS, (uint16_t)nh);
+    double cl = (q->flags & TR_HTTP_F_CONTENT_LENGTH) ? (double)q->content_length : -1.0;
+    memcpy(r + TE_REQ_CLEN, &cl, 8);
+    w32(r, TE_REQ_HEAD_LEN, c->head_len);
+    w16(r, TE_REQ_METHOD, (uint16_t)q->method.off);
+    w16(r, TE_REQ_METHOD + 2, (uint16_t)q->method.len);
+    w32(r, TE_REQ_TARGET, q->target.off);
+    w32(r, TE_REQ_TARGET_LEN, q->target.len);
+    w16(r, TE_REQ_ADDR_LEN, c->raddr_len);
+    w16(r, TE_REQ_PORT, c->rport);
+    w32(r, TE_REQ_NUMBER, c->number);
+    if (type == TE_IN_LOG) {
+        w16(r, TE_REC_B, c->status == TR_HTTP_HEADER_TOO_LARGE ? 400 : c->status); /* nginx logs 494 as 400 */
+        w32(r, TE_REQ_LOC, c->loc);
+        w32(r, TE_REQ_SENT, (uint32_t)(c->sent > 0xffffffffu ? 0xffffffffu : c->sent));
+        uint64_t ms = e->now > c->t_start ? e->now - c->t_start : 0;
+        w32(r, TE_REQ_MSEC, (uint32_t)ms);
+    } else {
+        w32(r, TE_REQ_LOC, 0);
+        w32(r, TE_REQ_SENT, 0);
+        w32(r, TE_REQ_MSEC, 0);
+    }
+    char *p = r + TE_REQ_FIXED;
+    memcpy(p, c->raddr, c->raddr_len);
+    p += alen;
+    for (uint32_t i = 0; i < nh; i++) {
+        const tr_http_header *h = &c->head->hdrs[i];
+        w16(p, i * 8, (uint16_t)h->name.off);
+        w16(p, i * 8 + 2, (uint16_t)h->name.len);
+        w16(p, i * 8 + 4, (uint16_t)h->value.off);
+        w16(p, i * 8 + 6, (uint16_t)h->value.len);
+    }
+    p += hlen;
+    memcpy(p, c->in + c->req, c->head_len);
+    return 0;
+}
+
+int te_rec_data(te_engine *e, uint8_t type, te_conn *c, uint16_t b, const char *p, uint32_t n)
+{
+    char *r = te_rec(e, type, c, TE_DATA, n);
+    if (!r) return -1;
+    w16(r, TE_REC_B, b);
+    w32(r, TE_DATA_LEN, n);
+    if (n) memcpy(r + TE_DATA, p, n);
+    return 0;
+}
+
+void te_rec_close(te_engine *e, te_conn *c, int why)
+{
+    char *r = te_rec(e, TE_IN_CLOSE, c, TE_REC_HDR, 0);
+    if (r) r[TE_REC_A] = (char)why;
+    /* No room: JS learns it from the next write to this connection, which is refused. The inbox
+       holds thousands of these, so this is a last resort. */
+}
+
+/* The server a connection is served by, when the engine knows it (its listen socket has one). */
+const te_str *te_server_name(te_engine *e, te_conn *c)
+{
+    int32_t s = e->listeners[c->listener].server;
+    if (s < 0 || !e->routes || (uint32_t)s >= e->routes->nservers) return NULL;
+    return &e->routes->servers[s].name;
+}
+
+/* An error-log line: the message, then nginx's context (client, server, request, host) where known. */
+void te_errlog(te_engine *e, te_conn *c, int level, const char *fmt, ...)
+{
+    char buf[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (n < 0) return;
+    if ((size_t)n >= sizeof buf) n = sizeof buf - 1;
+    if (c) {
+        const te_str *name = te_server_name(e, c);
+        int m = name ? snprintf(buf + n, sizeof buf - n, ", client: %.*s, server: %.*s", (int)c->raddr_len, c->raddr, (int)name->n, name->p)
+                     : snprintf(buf + n, sizeof buf - n, ", client: %.*s", (int)c->raddr_len, c->raddr);
+        if (m > 0 && (size_t)(n + m) < sizeof buf) n += m;
+        if (c->head && c->head_len) {
+            const char *h = c->in + c->req;
+            const tr_http_req *q = &c->head->req;
+            /* the request line as nginx quotes it: method, target and version as received */
+            uint32_t end = q->target.off + q->target.len;
+            const char *nl = memchr(h + end, '\n', c->head_len > end ? c->head_len - end : 0);
+            uint32_t len = nl ? (uint32_t)(nl - h) : end;
+            if (len > 0 && h[len - 1] == '\r') len--;
+            m = snprintf(buf + n, sizeof buf - n, ", request: \"%.*s\"", (int)(len - q->method.off), h + q->method.off);
+            if (m > 0 && (size_t)(n + m) < sizeof buf) n += m;
+            for (uint32_t i = 0; i < q->nheaders; i++) {
+                const tr_http_header *x = &c->head->hdrs[i];
+                if (x->id != TR_HTTP_H_HOST) continue;
+                m = snprintf(buf + n, sizeof buf - n, ", host: \"%.*s\"", (int)x->value.len, h + x->value.off);
+                if (m > 0 && (size_t)(n + m) < sizeof buf) n += m;
+                break;
+            }
+        }
+    }
+    char *r = te_rec(e, TE_IN_ERRLOG, c, TE_ERR_TEXT, (uint32_t)n);
+    if (!r) return;
+    r[TE_REC_A] = (char)level;
+    w32(r, TE_DATA_LEN, (uint32_t)n);
+    w32(r, TE_ERR_NUMBER, c ? c->number : 0);
+    memcpy(r + TE_ERR_TEXT, buf, (size_t)n);
+}

@@ -1,0 +1,289 @@
+/*
+ * static.c: answering from the native routes (route.h) what src/phases answers the same way
+ * (static.ts and set.ts's `return`), so such requests never cross into JS: nginx's static module
+ * (index files by internal redirect, 301 for a directory, 403/404/405, HEAD, ETag and
+ * Last-Modified with If-None-Match / If-Modified-Since, types, default_type) and `return`.
+ * Anything it is not sure of goes to JS instead (return 0), before a byte is written.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "engine.h"
+#include "listen.h"
+#include "pages.h"
+#include "route.h"
+
+#define SMALL_FILE (64 * 1024) /* read with the head and sent in one write */
+#define PATH_MAX_LEN 4096
+
+/* nginx's ETag: "mtime-size" in hex. */
+static void hex_etag(char *out, unsigned long long mtime, unsigned long long size)
+{
+    static const char hex[] = "0123456789abcdef";
+    char tmp[40];
+    int n = 0;
+    out[n++] = '"';
+    for (int pass = 0; pass < 2; pass++) {
+        unsigned long long v = pass ? size : mtime;
+        int k = 0;
+        do { tmp[k++] = hex[v & 15]; v >>= 4; } while (v);
+        while (k) out[n++] = tmp[--k];
+        out[n++] = pass ? '"' : '-';
+    }
+    out[n] = '\0';
+}
+
+static int is_redirect(uint32_t code)
+{
+    return code == 301 || code == 302 || code == 303 || code == 307 || code == 308;
+}
+
+static const tr_http_header *header(te_conn *c, uint32_t id)
+{
+    for (uint32_t i = 0; i < c->head->req.nheaders; i++)
+        if (c->head->hdrs[i].id == id) return &c->head->hdrs[i];
+    return NULL;
+}
+
+static const tr_http_header *header_named(te_conn *c, const char *name)
+{
+    size_t n = strlen(name);
+    const char *h = c->in + c->req;
+    for (uint32_t i = 0; i < c->head->req.nheaders; i++) {
+        const tr_http_header *x = &c->head->hdrs[i];
+        if (x->name.len == n && strncasecmp(h + x->name.off, name, n) == 0) return x;
+    }
+    return NULL;
+}
+
+/* nginx's absolute_redirect: a Location starting with '/' gets http://host[:port] (the Host header
+   as sent, else the local address), as src/phases/output.ts does. */
+static int location_header(te_conn *c, const char *loc, uint32_t n, char *out, size_t cap)
+{
+    if (n == 0 || loc[0] != '/') return snprintf(out, cap, "Location: %.*s\r\n", (int)n, loc);
+    const tr_http_header *host = header(c, TR_HTTP_H_HOST);
+    const char *h = c->in + c->req;
+    if (host && host->value.len)
+        return snprintf(out, cap, "Location: http://%.*s%.*s\r\n", (int)host->value.len, h + host->value.off, (int)n, loc);
+    char addr[64];
+    int port = te_local_port(c->fd, addr, sizeof addr);
+    if (port == 80 || port < 0) return snprintf(out, cap, "Location: http://%s%.*s\r\n", addr, (int)n, loc);
+    return snprintf(out, cap, "Location: http://%s:%d%.*s\r\n", addr, port, (int)n, loc);
+}
+
+static void failed(te_engine *e, te_conn *c)
+{
+    te_conn_close(e, c, TE_WHY_ERROR);
+}
+
+static int page(te_engine *e, te_conn *c, int status, const char *extra)
+{
+    char body[512];
+    int n = te_page(status, body, sizeof body);
+    c->status = (uint16_t)status;
+    if (te_answer_head(e, c, status, "text/html", n, extra) < 0 || (!te_is_head(c) && te_queue(c, body, (uint32_t)n) < 0)) {
+        failed(e, c);
+        return 1;
+    }
+    te_answer_go(e, c);
+    return 1;
+}
+
+static int do_return(te_engine *e, te_conn *c, const te_loc *l)
+{
+    uint32_t code = l->code;
+    int text = (l->flags & TE_LF_HAS_TEXT) != 0;
+    char type[256];
+    snprintf(type, sizeof type, "%.*s", (int)l->default_type.n, l->default_type.p);
+    if (is_redirect(code) && text) {
+        char loc[PATH_MAX_LEN + 256];
+        int n = location_header(c, l->text.p, l->text.n, loc, sizeof loc);
+        if (n < 0 || (size_t)n >= sizeof loc) return 0;
+        return page(e, c, (int)code, loc);
+    }
+    c->status = (uint16_t)code;
+    if (text) {
+        if (te_answer_head(e, c, (int)code, type, l->text.n, NULL) < 0 || (!te_is_head(c) && te_queue(c, l->text.p, l->text.n) < 0)) {
+            failed(e, c);
+            return 1;
+        }
+    } else if (code >= 300 && code != 304) {
+        return page(e, c, (int)code, NULL);
+    } else if (code == 204 || code == 304 || code < 200) {
+        if (te_answer_head(e, c, (int)code, NULL, -1, NULL) < 0) {
+            failed(e, c);
+            return 1;
+        }
+    } else if (te_answer_head(e, c, (int)code, type, 0, NULL) < 0) {
+        failed(e, c);
+        return 1;
+    }
+    te_answer_go(e, c);
+    return 1;
+}
+
+/* A file that could not be opened: 403 for a permission error, else 404, with nginx's line. */
+static int open_failed(te_engine *e, te_conn *c, const char *file, int err)
+{
+    if (err == EACCES || err == EPERM) {
+        te_errlog(e, c, TE_LOG_ERROR, "open() \"%s\" failed (13: Permission denied)", file);
+        return page(e, c, 403, NULL);
+    }
+    te_errlog(e, c, TE_LOG_ERROR, "open() \"%s\" failed (2: No such file or directory)", file);
+    return page(e, c, 404, NULL);
+}
+
+static int serve(te_engine *e, te_conn *c, const te_loc *l, const char *uri, uint32_t ulen, int depth);
+
+static int route_again(te_engine *e, te_conn *c, const char *uri, uint32_t ulen, int depth)
+{
+    const te_loc *l = te_route_find(e->routes, (uint32_t)e->listeners[c->listener].server, uri, ulen);
+    if (!l || l->action == TE_ACT_JS || depth > 4) return 0;
+    c->loc = l->id;
+    c->ka_ms = l->keepalive;
+    if (c->ka_ms == 0) c->flags &= ~TE_C_KEEPALIVE;
+    if (l->flags & TE_LF_LOG) c->flags |= TE_C_LOG;
+    else c->flags &= ~TE_C_LOG;
+    if (l->action == TE_ACT_RETURN) return do_return(e, c, l);
+    return serve(e, c, l, uri, ulen, depth + 1);
+}
+
+static int serve(te_engine *e, te_conn *c, const te_loc *l, const char *uri, uint32_t ulen, int depth)
+{
+    uint32_t m = c->head->req.method_id;
+    if (m != TR_HTTP_M_GET && m != TR_HTTP_M_HEAD) return page(e, c, 405, NULL);
+    char file[PATH_MAX_LEN];
+    int n = snprintf(file, sizeof file, "%.*s%.*s", (int)l->root.n, l->root.p, (int)ulen, uri);
+    if (n < 0 || (size_t)n >= sizeof file) return 0;
+    struct stat st;
+    if (uri[ulen - 1] == '/') {
+        /* index files: the first that is a file is served by an internal redirect */
+        for (uint32_t i = 0; i < l->nindex; i++) {
+            char f[PATH_MAX_LEN];
+            int k = snprintf(f, sizeof f, "%s%.*s", file, (int)l->index[i].n, l->index[i].p);
+            if (k < 0 || (size_t)k >= sizeof f) return 0;
+            if (stat(f, &st) == 0 && S_ISREG(st.st_mode)) {
+                char u[PATH_MAX_LEN];
+                int un = snprintf(u, sizeof u, "%.*s%.*s", (int)ulen, uri, (int)l->index[i].n, l->index[i].p);
+                if (un < 0 || (size_t)un >= sizeof u) return 0;
+                return route_again(e, c, u, (uint32_t)un, depth);
+            }
+        }
+        if (stat(file, &st) == 0) {
+            if (S_ISDIR(st.st_mode)) {
+                te_errlog(e, c, TE_LOG_ERROR, "directory index of \"%s\" is forbidden", file);
+                return page(e, c, 403, NULL);
+            }
+            return page(e, c, 404, NULL);
+        }
+        return open_failed(e, c, file, errno);
+    }
+    int fd = open(file, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) return open_failed(e, c, file, errno);
+    if (fstat(fd, &st) < 0) {
+        int err = errno;
+        close(fd);
+        return open_failed(e, c, file, err);
+    }
+    if (S_ISDIR(st.st_mode)) {
+        close(fd);
+        const tr_http_req *q = &c->head->req;
+        char u[PATH_MAX_LEN + 8];
+        int un = (q->flags & TR_HTTP_F_ARGS)
+            ? snprintf(u, sizeof u, "%.*s/?%.*s", (int)ulen, uri, (int)q->query.len, c->in + c->req + q->query.off)
+            : snprintf(u, sizeof u, "%.*s/", (int)ulen, uri);
+        char loc[PATH_MAX_LEN + 300];
+        if (un < 0 || (size_t)un >= sizeof u) return 0;
+        int ln = location_header(c, u, (uint32_t)un, loc, sizeof loc);
+        if (ln < 0 || (size_t)ln >= sizeof loc) return 0;
+        return page(e, c, 301, loc);
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return 0;
+    }
+    char mtime[64], etag[64], extra[256];
+    te_http_time(st.st_mtim.tv_sec, mtime, sizeof mtime);
+    hex_etag(etag, (unsigned long long)st.st_mtim.tv_sec, (unsigned long long)st.st_size);
+    const char *h = c->in + c->req;
+    const tr_http_header *inm = header_named(c, "if-none-match");
+    const tr_http_header *ims = inm ? NULL : header_named(c, "if-modified-since");
+    int not_modified = inm ? (inm->value.len == strlen(etag) && memcmp(h + inm->value.off, etag, inm->value.len) == 0)
+                           : (ims && ims->value.len == strlen(mtime) && memcmp(h + ims->value.off, mtime, ims->value.len) == 0);
+    size_t ml = strlen(mtime), el = strlen(etag);
+    memcpy(extra, "Last-Modified: ", 15);
+    memcpy(extra + 15, mtime, ml);
+    memcpy(extra + 15 + ml, "\r\nETag: ", 8);
+    memcpy(extra + 23 + ml, etag, el);
+    memcpy(extra + 23 + ml + el, "\r\n", 3);
+    if (not_modified) {
+        close(fd);
+        c->status = 304;
+        if (te_answer_head(e, c, 304, NULL, -1, extra) < 0) {
+            failed(e, c);
+            return 1;
+        }
+        te_answer_go(e, c);
+        return 1;
+    }
+    char type[256];
+    const te_str *t = te_mime(e->routes, file, (uint32_t)n);
+    if (t) snprintf(type, sizeof type, "%.*s", (int)t->n, t->p);
+    else snprintf(type, sizeof type, "%.*s", (int)l->default_type.n, l->default_type.p);
+    c->status = 200;
+    if (te_answer_head(e, c, 200, type, (long long)st.st_size, extra) < 0) {
+        close(fd);
+        failed(e, c);
+        return 1;
+    }
+    if (te_is_head(c) || st.st_size == 0) {
+        close(fd);
+        te_answer_go(e, c);
+        return 1;
+    }
+    if (st.st_size <= SMALL_FILE) {
+        /* read now, sent with the head in one write */
+        char *buf = te_reserve(c, (uint32_t)st.st_size);
+        ssize_t r = buf ? pread(fd, buf, (size_t)st.st_size, 0) : -1;
+        close(fd);
+        if (r != st.st_size) {
+            if (buf) te_errlog(e, c, TE_LOG_ALERT, "pread() read only %lld of %lld from \"%s\"", (long long)r, (long long)st.st_size, file);
+            failed(e, c);
+            return 1;
+        }
+        te_answer_go(e, c);
+        return 1;
+    }
+    c->file_fd = fd;
+    c->file_pos = 0;
+    c->file_end = (uint64_t)st.st_size;
+    c->file_name = strdup(file);
+    if (l->flags & TE_LF_SENDFILE) c->flags |= TE_C_SENDFILE;
+    te_answer_go(e, c);
+    return 1;
+}
+
+int te_answer_native(te_engine *e, te_conn *c)
+{
+    te_listener *li = &e->listeners[c->listener];
+    if (li->server < 0 || !e->routes) return 0;
+    const tr_http_req *q = &c->head->req;
+    /* no body (client_max_body_size is JS's to check), not HTTP/0.9, a path (normalised) */
+    if ((q->flags & TR_HTTP_F_CHUNKED) || e->path_len == 0 || q->version == 9) return 0;
+    if ((q->flags & TR_HTTP_F_CONTENT_LENGTH) && q->content_length > 0) return 0;
+    const char *path = e->path;
+    uint32_t plen = e->path_len;
+    const te_loc *l = te_route_find(e->routes, (uint32_t)li->server, path, plen);
+    if (!l || l->action == TE_ACT_JS) return 0;
+    if (l->action == TE_ACT_RETURN && l->code == 444) return 0;
+    c->loc = l->id;
+    c->ka_ms = l->keepalive;
+    if (c->ka_ms == 0) c->flags &= ~TE_C_KEEPALIVE;
+    if (l->flags & TE_LF_LOG) c->flags |= TE_C_LOG;
+    int done = l->action == TE_ACT_RETURN ? do_return(e, c, l) : serve(e, c, l, path, plen, 0);
+    if (!done) c->flags &= ~TE_C_LOG;
+    return done;
+}

@@ -1,0 +1,72 @@
+// The native engine's addon (native/build/tresty_engine.node, built by `npm install` when a C
+// compiler and Node's headers are there). Loaded once per process; null when it is not built, so
+// tresty runs on node:http and says why.
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+export interface EngineStats {
+  connections: number;
+  idle: number;
+  active: number;
+  /** Bytes the engine holds for its connections (structs and buffers). */
+  memory: number;
+  connSize: number;
+}
+
+export interface EngineBinding {
+  listen(host: string, port: number, backlog: number): number;
+  closeFd(fd: number): void;
+  fdAddress(fd: number): [string, number] | null;
+  create(inbox: Buffer, outbox: Buffer, onBatch: (bytes: number) => void, workerConnections: number): void;
+  addListener(fd: number, index: number, settings: number[], server: number): void;
+  flush(): void;
+  bodyStart(id: number, limit: number): void;
+  bodyPause(id: number): void;
+  bodyResume(id: number): void;
+  cut(id: number): void;
+  pressure(id: number): number;
+  localAddress(id: number): [string, number] | null;
+  stopAccepting(): void;
+  closeIdle(): void;
+  stats(): EngineStats;
+  shutdown(): void;
+  setRoutes?(plan: Buffer): void;
+}
+
+/**
+ * Where the addon is: native/build/ of the package (dist/src/http -> the package root), unless
+ * TRESTY_ENGINE_PATH names another build (the sanitizer build of test/engine-fuzz.test.ts).
+ */
+export const ENGINE_PATH = process.env.TRESTY_ENGINE_PATH
+  ?? fileURLToPath(new URL('../../../native/build/tresty_engine.node', import.meta.url));
+
+let loaded: EngineBinding | null | undefined;
+let why = '';
+
+/**
+ * The addon, or null (then `engineUnavailable()` says why). TRESTY_NO_NATIVE_ENGINE=1 acts as a
+ * machine where it was not built (the tests of the fallback use it).
+ */
+export function loadEngine(): EngineBinding | null {
+  if (loaded !== undefined) return loaded;
+  if (process.env.TRESTY_NO_NATIVE_ENGINE === '1') {
+    why = 'TRESTY_NO_NATIVE_ENGINE=1 is set';
+    return (loaded = null);
+  }
+  if (!existsSync(ENGINE_PATH)) {
+    why = `${ENGINE_PATH} is not built (it needs a C compiler and Node's headers: run "npm run build")`;
+    return (loaded = null);
+  }
+  try {
+    loaded = createRequire(import.meta.url)(ENGINE_PATH) as EngineBinding;
+  } catch (e) {
+    why = `${ENGINE_PATH} does not load: ${(e as Error).message}`;
+    loaded = null;
+  }
+  return loaded;
+}
+
+export function engineUnavailable(): string {
+  return why;
+}

@@ -1,0 +1,352 @@
+// One request served by the native engine, as the pipeline sees every request (HttpExchange).
+// The head came parsed from the engine; the answer goes back as outbox records: the status line
+// and headers are sent with the first body bytes (one record for a whole small answer).
+import { TrestyError } from '../errors.js';
+import type { HttpExchange } from './types.js';
+import type { NativeFront } from './native-front.js';
+import { F_CHUNKED, F_CONTENT_LENGTH, F_KEEPALIVE, SEND_CLOSE, SEND_END } from './native-layout.js';
+import { reasonPhrase } from './native-pages.js';
+
+// node's rules for repeated request headers (IncomingMessage#headers): these keep the first value.
+const FIRST_WINS = new Set(['content-type', 'content-length', 'user-agent', 'referer', 'host', 'authorization',
+  'proxy-authorization', 'if-modified-since', 'if-unmodified-since', 'from', 'location', 'max-forwards',
+  'retry-after', 'etag', 'last-modified', 'server', 'age', 'expires']);
+
+const TOKEN = /^[\^_`a-zA-Z\-0-9!#$%&'*+.|~]+$/;
+/** Header names already checked (a server sends the same few again and again). */
+const GOOD_NAMES = new Set<string>();
+// eslint-disable-next-line no-control-regex
+const BAD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
+
+function invalid(code: string, message: string): TypeError {
+  const e = new TypeError(message) as TypeError & { code: string };
+  e.code = code;
+  return e;
+}
+
+/** A request body as the engine hands it over: pulled on demand, paused when JS falls behind. */
+class Body implements AsyncIterator<Uint8Array> {
+  private readonly chunks: Uint8Array[] = [];
+  private queued = 0;
+  private done = false;
+  private error: Error | null = null;
+  private waiter: { resolve(r: IteratorResult<Uint8Array>): void; reject(e: Error): void } | null = null;
+  private started = false;
+  private paused = false;
+
+  constructor(private readonly ex: NativeExchange) {}
+
+  next(): Promise<IteratorResult<Uint8Array>> {
+    if (!this.started) {
+      this.started = true;
+      this.ex.startBody();
+    }
+    const c = this.chunks.shift();
+    if (c !== undefined) {
+      this.queued -= c.byteLength;
+      if (this.paused && this.queued < 64 * 1024) {
+        this.paused = false;
+        this.ex.front.native.bodyResume(this.ex.id);
+      }
+      return Promise.resolve({ value: c, done: false });
+    }
+    if (this.error) return Promise.reject(this.error);
+    if (this.done) return Promise.resolve({ value: undefined, done: true });
+    return new Promise((resolve, reject) => { this.waiter = { resolve, reject }; });
+  }
+
+  /** Leaving early: the rest of the body is dropped by the engine after the answer. */
+  return(): Promise<IteratorResult<Uint8Array>> {
+    this.done = true;
+    this.chunks.length = 0;
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  push(b: Uint8Array): void {
+    if (this.done) return;
+    const w = this.waiter;
+    if (w) {
+      this.waiter = null;
+      w.resolve({ value: b, done: false });
+      return;
+    }
+    this.chunks.push(b);
+    this.queued += b.byteLength;
+    if (!this.paused && this.queued > 256 * 1024) {
+      this.paused = true;
+      this.ex.front.native.bodyPause(this.ex.id);
+    }
+  }
+
+  end(): void {
+    this.done = true;
+    const w = this.waiter;
+    if (w) {
+      this.waiter = null;
+      w.resolve({ value: undefined, done: true });
+    }
+  }
+
+  fail(e: Error): void {
+    if (this.error || (this.done && !this.waiter)) return;
+    this.error = e;
+    const w = this.waiter;
+    if (w) {
+      this.waiter = null;
+      w.reject(e);
+    }
+  }
+}
+
+export class NativeExchange implements HttpExchange {
+  bytesSent = 0;
+  aborted = false;
+  headersSent = false;
+  /** Bytes a chunked body may carry (client_max_body_size); 0 = no limit. */
+  bodyLimit = 0;
+  /** keepalive_timeout of the request's location (ms), for the idle time after the answer. */
+  keepaliveMs: number;
+  private ended = false;
+  private pending: string | null = null;
+  private chunked = false;
+  private noBody = false;
+  private keepAlive: boolean;
+  private abortCbs: Array<() => void> | null = null;
+  private bodyIt: Body | null = null;
+  private bodyTaken = false;
+  private hdrs: Record<string, string | string[] | undefined> | null = null;
+  private local: [string, number] | null = null;
+  private drainWaiters: Array<() => void> | null = null;
+  private unflushed = 0;
+
+  constructor(
+    readonly front: NativeFront,
+    readonly id: number,
+    readonly method: string,
+    readonly url: string,
+    readonly httpVersion: string,
+    /** The head as received (latin1) and its headers' [name off, len, value off, len] in it. */
+    private readonly head: string,
+    private readonly offs: number[],
+    readonly remoteAddress: string,
+    readonly remotePort: number,
+    private readonly flags: number,
+    private readonly bind: { host: string; port: number },
+    keepaliveMs: number,
+  ) {
+    this.keepAlive = (flags & F_KEEPALIVE) !== 0;
+    this.keepaliveMs = keepaliveMs;
+  }
+
+  get scheme(): 'http' | 'https' { return 'http'; }
+
+  private raw: string[] | null = null;
+
+  get rawHeaders(): string[] {
+    if (this.raw !== null) return this.raw;
+    const o = this.offs;
+    const h = this.head;
+    const raw: string[] = new Array(o.length >>> 1);
+    for (let i = 0; i < o.length; i += 2) raw[i >>> 1] = h.slice(o[i]!, o[i]! + o[i + 1]!);
+    return (this.raw = raw);
+  }
+
+  get headers(): Record<string, string | string[] | undefined> {
+    if (this.hdrs !== null) return this.hdrs;
+    const h: Record<string, string | string[] | undefined> = {};
+    const raw = this.rawHeaders;
+    for (let i = 0; i < raw.length; i += 2) {
+      const k = raw[i].toLowerCase();
+      const v = raw[i + 1];
+      const prev = h[k];
+      if (prev === undefined) h[k] = k === 'set-cookie' ? [v] : v;
+      else if (k === 'set-cookie') (prev as string[]).push(v);
+      else if (!FIRST_WINS.has(k)) h[k] = `${prev as string}${k === 'cookie' ? '; ' : ', '}${v}`;
+    }
+    return (this.hdrs = h);
+  }
+
+  private localPair(): [string, number] {
+    if (this.local) return this.local;
+    if (this.bind.host !== '') return (this.local = [this.bind.host, this.bind.port]);
+    return (this.local = this.front.native.localAddress(this.id) ?? ['0.0.0.0', this.bind.port]);
+  }
+
+  get localAddress(): string { return this.localPair()[0]; }
+  get localPort(): number { return this.localPair()[1]; }
+
+  /** A request with a body (Content-Length > 0 or chunked) that the engine has not dropped. */
+  get hasBody(): boolean {
+    return (this.flags & F_CHUNKED) !== 0 || ((this.flags & F_CONTENT_LENGTH) !== 0 && this.front.bodyLength(this) > 0);
+  }
+
+  get body(): AsyncIterable<Uint8Array> {
+    if (this.bodyTaken) throw new TrestyError('TRESTY_ERR_API_ARGS', 'the request body was already read');
+    this.bodyTaken = true;
+    if (!this.hasBody) return { [Symbol.asyncIterator]: () => ({ next: async () => ({ value: undefined, done: true }) }) };
+    const it = (this.bodyIt = new Body(this));
+    if (this.aborted) it.fail(gone());
+    return { [Symbol.asyncIterator]: () => it };
+  }
+
+  startBody(): void {
+    if (!this.aborted && !this.ended) this.front.native.bodyStart(this.id, this.bodyLimit);
+  }
+
+  // ---- from the engine ----
+
+  bodyData(b: Uint8Array): void { this.bodyIt?.push(b); }
+  bodyEnd(): void { this.bodyIt?.end(); }
+
+  bodyFailed(status: number, reason: string): void {
+    this.keepAlive = false; // the engine closes after the answer
+    const e = status === 413 ? new TrestyError('TRESTY_ERR_BODY_TOO_LARGE', reason)
+      : status === 408 ? new TrestyError('TRESTY_ERR_CLIENT_GONE', `${reason} (client_body_timeout)`)
+        : new TrestyError('TRESTY_ERR_BODY_INVALID', reason);
+    this.bodyIt?.fail(e);
+  }
+
+  /** The connection closed before the answer ended. */
+  gone(): void {
+    this.wakeWriters();
+    if (this.aborted || this.ended) return;
+    this.aborted = true;
+    this.bodyIt?.fail(gone());
+    this.ended = true;
+    const cbs = this.abortCbs;
+    this.abortCbs = null;
+    if (cbs) for (const cb of cbs) cb();
+  }
+
+  drained(): void { this.wakeWriters(); }
+
+  private wakeWriters(): void {
+    const w = this.drainWaiters;
+    this.drainWaiters = null;
+    if (w) for (const f of w) f();
+  }
+
+  onAbort(cb: () => void): void {
+    if (this.aborted) return;
+    (this.abortCbs ??= []).push(cb);
+  }
+
+  // ---- the answer ----
+
+  writeHead(status: number, headers: ReadonlyArray<readonly [string, string]>): void {
+    if (this.headersSent) throw invalid('ERR_HTTP_HEADERS_SENT', 'Cannot write headers after they are sent to the client');
+    const version = this.httpVersion;
+    this.noBody = this.method === 'HEAD' || status === 204 || status === 304 || (status >= 100 && status < 200);
+    if (version === '0.9') {
+      this.headersSent = true;
+      this.pending = '';
+      this.keepAlive = false;
+      return;
+    }
+    let s = '';
+    let server = false;
+    let date = false;
+    let length = false;
+    let te = false;
+    let connection = false;
+    for (let i = 0; i < headers.length; i++) {
+      const h = headers[i];
+      const k = h[0];
+      const v = h[1];
+      if (!GOOD_NAMES.has(k)) {
+        if (!TOKEN.test(k)) throw invalid('ERR_INVALID_HTTP_TOKEN', `Header name must be a valid HTTP token ["${k}"]`);
+        if (GOOD_NAMES.size < 1000) GOOD_NAMES.add(k);
+      }
+      if (BAD_VALUE.test(v)) throw invalid('ERR_INVALID_CHAR', `Invalid character in header content ["${k}"]`);
+      switch (k.length) {
+        case 4: if (k.toLowerCase() === 'date') date = true; break;
+        case 6: if (k.toLowerCase() === 'server') server = true; break;
+        case 10:
+          if (k.toLowerCase() === 'connection') {
+            connection = true;
+            if (/(^|,)\s*close\s*(,|$)/i.test(v)) this.keepAlive = false;
+          }
+          break;
+        case 14: if (k.toLowerCase() === 'content-length') length = true; break;
+        case 17: if (k.toLowerCase() === 'transfer-encoding') { te = true; if (/chunked\s*$/i.test(v)) this.chunked = true; } break;
+        default:
+      }
+      s += `${k}: ${v}\r\n`;
+    }
+    // nginx's order: Server and Date first.
+    s = `HTTP/1.1 ${status} ${reasonPhrase(status)}\r\n${server ? '' : 'Server: tresty\r\n'}${date ? '' : `Date: ${this.front.date()}\r\n`}${s}`;
+    if (!length && !te && !this.noBody) {
+      if (version === '1.1') {
+        s += 'Transfer-Encoding: chunked\r\n';
+        this.chunked = true;
+      } else {
+        this.keepAlive = false; // an HTTP/1.0 body without a length ends when the connection does
+      }
+    }
+    if (this.noBody) this.chunked = false;
+    if (this.front.draining || this.keepaliveMs === 0) this.keepAlive = false;
+    if (!connection) s += this.keepAlive ? 'Connection: keep-alive\r\n' : 'Connection: close\r\n';
+    this.pending = `${s}\r\n`;
+    this.headersSent = true;
+  }
+
+  write(chunk: Uint8Array | string): Promise<void> | void {
+    if (this.ended) return;
+    if (!this.headersSent) this.writeHead(200, []);
+    const n = typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength;
+    this.bytesSent += n;
+    if (this.noBody || n === 0) return;
+    const head = this.pending!;
+    this.pending = '';
+    const ob = this.front.outbox;
+    if (this.chunked) ob.send(this.id, 0, this.keepaliveMs, head, `${n.toString(16)}\r\n`, chunk, '\r\n');
+    else ob.send(this.id, 0, this.keepaliveMs, head, '', chunk, '');
+    this.unflushed += n;
+    if (this.unflushed < 64 * 1024) return;
+    // Much written without a pause: let the engine write it and see whether the client keeps up.
+    this.unflushed = 0;
+    ob.flush();
+    if (this.aborted || this.front.native.pressure(this.id) === 0) return;
+    return new Promise((resolve) => { (this.drainWaiters ??= []).push(resolve); });
+  }
+
+  end(chunk?: Uint8Array | string): void {
+    if (this.ended) return;
+    if (!this.headersSent) this.writeHead(200, chunk === undefined ? [['Content-Length', '0']] : []);
+    this.ended = true;
+    this.front.release(this);
+    const body = chunk === undefined || this.noBody ? null : chunk;
+    if (chunk !== undefined) this.bytesSent += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength;
+    const flags = SEND_END | (this.keepAlive ? 0 : SEND_CLOSE);
+    const head = this.pending ?? '';
+    this.pending = '';
+    const ob = this.front.outbox;
+    if (this.chunked) {
+      const n = body === null ? 0 : typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
+      if (n > 0) ob.send(this.id, flags, this.keepaliveMs, head, `${n.toString(16)}\r\n`, body, '\r\n0\r\n\r\n');
+      else ob.send(this.id, flags, this.keepaliveMs, head, '', null, '0\r\n\r\n');
+    } else {
+      ob.send(this.id, flags, this.keepaliveMs, head, '', body, '');
+    }
+  }
+
+  destroy(): void {
+    if (this.ended && this.aborted) return;
+    const wasEnded = this.ended;
+    this.ended = true;
+    this.front.release(this);
+    this.front.outbox.flush(); // what was queued before goes first, then the cut
+    this.front.native.cut(this.id);
+    if (!wasEnded) {
+      this.aborted = true;
+      this.bodyIt?.fail(gone());
+      const cbs = this.abortCbs;
+      this.abortCbs = null;
+      if (cbs) for (const cb of cbs) cb();
+    }
+  }
+}
+
+function gone(): TrestyError {
+  return new TrestyError('TRESTY_ERR_CLIENT_GONE', 'the client closed the connection');
+}

@@ -1,0 +1,335 @@
+// The HTTP front on the native engine: the engine accepts, reads, parses and writes; this file
+// turns its batches (layout.ts) into exchanges for the pipeline and routes the body, close and
+// drain events to them. One front per worker; it takes the listen sockets the master made.
+import type { HttpConf, LocationConf, ServerConf } from '../config/types.js';
+import { TrestyError } from '../errors.js';
+import type { ErrorLog } from '../log/index.js';
+import type { RequestHandler } from './types.js';
+import { bindKey, bindName, type ListenFd } from './binds.js';
+import { findLocation } from './locations.js';
+import { type Bind, groupFor, selectServer } from './vhost.js';
+import type { EngineBinding } from './native-binding.js';
+import { NativeExchange } from './native-exchange.js';
+import {
+  DATA, DATA_LEN, ERR_NUMBER, ERR_TEXT, IN_BODY, IN_BODY_END, IN_BODY_ERR, IN_CLOSE, IN_DRAIN, IN_ERRLOG, IN_LOG,
+  IN_REQ, LOG_LEVELS, REC_A, REC_B, REC_CONN, REC_SIZE, REQ_ADDR_LEN, REQ_CLEN, REQ_FIXED, REQ_FLAGS, REQ_HEAD_LEN,
+  REQ_LISTENER, REQ_LOC, REQ_METHOD, REQ_MSEC, REQ_NHEADERS, REQ_PORT, REQ_SENT, REQ_TARGET, REQ_TARGET_LEN, REQ_VERSION,
+} from './native-layout.js';
+import { Outbox } from './native-outbox.js';
+import { errorPage } from './native-pages.js';
+import { buildPlan, type NativePlan } from './native-plan.js';
+
+const INBOX = 1 << 20;
+const OUTBOX = 1 << 20;
+/** How long a draining worker keeps idle keep-alive connections (as the node front does). */
+const IDLE_GRACE_MS = 1000;
+
+const align8 = (n: number): number => (n + 7) & ~7;
+/** A connection id is its slot in the engine (low 24 bits) and a generation (layout.h). */
+const SLOT_MASK = 0xffffff;
+/** LOG records of refused requests name no location (layout.h TE_LOC_DEFAULT). */
+const LOC_DEFAULT = 0xffffffff;
+/** parse.h's method ids (REQ records carry it in `a`): the common methods need no new string. */
+const METHODS = ['', 'GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH', 'TRACE', 'CONNECT'];
+
+
+/** What the front needs of the pipeline beyond `handle`: for the answers the engine writes itself. */
+export interface NativeHooks {
+  /** An answer the engine wrote itself: write its access-log lines. */
+  logAnswer?(a: LoggedAnswer): void;
+  /** The MIME table static files use besides the conf's `types` (src/phases/mime.ts). */
+  builtinTypes?: Readonly<Record<string, string>>;
+}
+
+export interface LoggedAnswer {
+  readonly ex: NativeExchange;
+  readonly server: ServerConf;
+  readonly loc: LocationConf;
+  readonly status: number;
+  /** Body bytes sent. */
+  readonly sent: number;
+  /** Request time. */
+  readonly msec: number;
+}
+
+function versionText(v: number): string {
+  if (v === 1001) return '1.1';
+  if (v === 1000) return '1.0';
+  if (v === 9) return '0.9';
+  return `${Math.floor(v / 1000)}.${v % 1000}`;
+}
+
+let dateSec = -1;
+let dateText = '';
+
+export class NativeFront {
+  readonly outbox: Outbox;
+  draining = false;
+  private readonly inbox: Buffer;
+  private readonly u16: Uint16Array;
+  private readonly u32: Uint32Array;
+  private readonly f64: Float64Array;
+  /** The request in flight on each connection, by the connection's slot (id & SLOT_MASK). */
+  private readonly active: Array<NativeExchange | undefined> = [];
+  private readonly clen = new WeakMap<NativeExchange, number>();
+  private readonly fds: number[] = [];
+  private readonly plan: NativePlan | null;
+
+  constructor(
+    readonly native: EngineBinding,
+    private readonly conf: HttpConf,
+    readonly binds: readonly Bind[],
+    private readonly handle: RequestHandler,
+    private readonly log: ErrorLog,
+    private readonly workerConnections: number,
+    private readonly given: readonly ListenFd[],
+    private readonly hooks: NativeHooks = {},
+  ) {
+    this.inbox = Buffer.alloc(INBOX);
+    this.u16 = new Uint16Array(this.inbox.buffer, this.inbox.byteOffset, INBOX >>> 1);
+    this.u32 = new Uint32Array(this.inbox.buffer, this.inbox.byteOffset, INBOX >>> 2);
+    this.f64 = new Float64Array(this.inbox.buffer, this.inbox.byteOffset, INBOX >>> 3);
+    this.outbox = new Outbox(native, OUTBOX);
+    this.plan = hooks.builtinTypes ? buildPlan(conf, hooks.builtinTypes) : null;
+  }
+
+  date(): string {
+    const now = Date.now();
+    const s = Math.floor(now / 1000);
+    if (s !== dateSec) {
+      dateSec = s;
+      dateText = new Date(s * 1000).toUTCString();
+    }
+    return dateText;
+  }
+
+  /** Takes the master's sockets (or opens them), then starts the engine on them. */
+  async listen(): Promise<void> {
+    const { native } = this;
+    native.create(this.inbox, this.outbox.buf, this.onBatch, this.workerConnections);
+    if (this.plan) native.setRoutes!(this.plan.buf);
+    this.binds.forEach((bind, i) => {
+      const key = bindKey(bind);
+      let fd = this.given.find((g) => g.key === key)?.fd;
+      if (fd === undefined) {
+        try {
+          fd = native.listen(bind.host, bind.port, 511);
+        } catch (e) {
+          const err = e as Error & { code?: string };
+          throw new TrestyError('TRESTY_ERR_LISTEN', `bind() to ${bindName(bind)} failed (${err.code ?? 'error'}: ${err.message})`, { cause: e });
+        }
+      }
+      this.fds.push(fd);
+      native.addListener(fd, i, listenerSettings(bind), this.plan?.serverFor(bind) ?? -1);
+    });
+  }
+
+  addresses(): string[] {
+    return this.binds.map((b, i) => {
+      const a = this.native.fdAddress(this.fds[i]!);
+      return a ? bindName({ host: a[0], port: a[1] }) : bindName(b);
+    });
+  }
+
+  private get(id: number): NativeExchange | undefined {
+    const ex = this.active[id & SLOT_MASK];
+    return ex !== undefined && ex.id === id ? ex : undefined;
+  }
+
+  release(ex: NativeExchange): void {
+    const slot = ex.id & SLOT_MASK;
+    if (this.active[slot] === ex) this.active[slot] = undefined;
+  }
+
+  bodyLength(ex: NativeExchange): number {
+    return this.clen.get(ex) ?? 0;
+  }
+
+  private readonly onBatch = (bytes: number): void => {
+    const ob = this.outbox;
+    ob.inBatch = true;
+    try {
+      const buf = this.inbox;
+      const u32 = this.u32;
+      let p = 0;
+      while (p < bytes) {
+        const size = u32[(p + REC_SIZE) >>> 2];
+        const id = u32[(p + REC_CONN) >>> 2];
+        switch (buf[p]) {
+          case IN_REQ: this.request(p, id); break;
+          case IN_BODY: {
+            const ex = this.get(id);
+            if (ex) {
+              const n = u32[(p + DATA_LEN) >>> 2];
+              const b = Buffer.allocUnsafe(n);
+              buf.copy(b, 0, p + DATA, p + DATA + n);
+              ex.bodyData(b);
+            }
+            break;
+          }
+          case IN_BODY_END: this.get(id)?.bodyEnd(); break;
+          case IN_BODY_ERR: {
+            const n = u32[(p + DATA_LEN) >>> 2];
+            this.get(id)?.bodyFailed(this.u16[(p + REC_B) >>> 1], buf.toString('latin1', p + DATA, p + DATA + n));
+            break;
+          }
+          case IN_CLOSE: {
+            const ex = this.get(id);
+            if (ex) {
+              this.release(ex);
+              ex.gone();
+            }
+            break;
+          }
+          case IN_DRAIN: this.get(id)?.drained(); break;
+          case IN_LOG: this.logged(p, id); break;
+          case IN_ERRLOG: {
+            const n = u32[(p + DATA_LEN) >>> 2];
+            const num = u32[(p + ERR_NUMBER) >>> 2];
+            this.log.log(LOG_LEVELS[buf[p + REC_A]] || 'error', buf.toString('latin1', p + ERR_TEXT, p + ERR_TEXT + n), num || undefined);
+            break;
+          }
+          default:
+        }
+        p += size;
+      }
+    } finally {
+      ob.inBatch = false;
+    }
+  };
+
+  /** Builds the exchange of a REQ (or LOG) record. */
+  private exchange(p: number, id: number): { ex: NativeExchange; srv: ServerConf; bind: Bind; clen: number } {
+    const buf = this.inbox;
+    const u16 = this.u16;
+    const u32 = this.u32;
+    const listener = u32[(p + REQ_LISTENER) >>> 2];
+    const flags = u32[(p + REQ_FLAGS) >>> 2];
+    const version = u16[(p + REQ_VERSION) >>> 1];
+    const nh = u16[(p + REQ_NHEADERS) >>> 1];
+    const clen = this.f64[(p + REQ_CLEN) >>> 3];
+    const headLen = u32[(p + REQ_HEAD_LEN) >>> 2];
+    const mOff = u16[(p + REQ_METHOD) >>> 1];
+    const mLen = u16[(p + REQ_METHOD + 2) >>> 1];
+    const tOff = u32[(p + REQ_TARGET) >>> 2];
+    const tLen = u32[(p + REQ_TARGET_LEN) >>> 2];
+    const aLen = u16[(p + REQ_ADDR_LEN) >>> 1];
+    const port = u16[(p + REQ_PORT) >>> 1];
+    let q = p + REQ_FIXED;
+    const remote = buf.toString('latin1', q, q + aLen);
+    q += align8(aLen);
+    const hq = q >>> 1;
+    q += align8(nh * 8);
+    const head = buf.toString('latin1', q, q + headLen);
+    // Header strings are made when a handler asks (most answers need none): keep their offsets.
+    const offs: number[] = new Array(nh * 4);
+    for (let i = 0; i < nh * 4; i++) offs[i] = u16[hq + i];
+    const bind = this.binds[listener]!;
+    let url = head.slice(tOff, tOff + tLen);
+    const hash = url.indexOf('#');
+    if (hash >= 0) url = url.slice(0, hash); // a fragment is not part of the request (nginx drops it too)
+    const mid = buf[p + REC_A];
+    const method = mid > 0 && mid < METHODS.length ? METHODS[mid]! : head.slice(mOff, mOff + mLen);
+    const ex = new NativeExchange(this, id, method, url, versionText(version), head, offs, remote, port, flags, bind, 0);
+    const group = bind.byAddress.size === 0 ? bind.any! : groupFor(bind, ex.localAddress);
+    const srv = group.single ? group.defaultServer : selectServer(group, ex.headers.host as string | undefined);
+    ex.keepaliveMs = srv.defaults.keepaliveTimeout;
+    if (clen > 0) this.clen.set(ex, clen);
+    return { ex, srv, bind, clen };
+  }
+
+  private request(p: number, id: number): void {
+    const { ex, srv, clen } = this.exchange(p, id);
+    this.active[id & SLOT_MASK] = ex;
+    if (ex.hasBody && !this.bodyAllowed(ex, srv, clen)) return;
+    try {
+      this.handle(ex, srv);
+    } catch (e) {
+      this.log.error(`handler failed: ${(e as Error)?.stack ?? String(e)}`);
+      if (!ex.headersSent) {
+        const page = errorPage(500);
+        ex.writeHead(500, [['Content-Type', 'text/html'], ['Content-Length', String(page.length)], ['Connection', 'close']]);
+        ex.end(page);
+      } else {
+        ex.destroy();
+      }
+    }
+  }
+
+  /** client_max_body_size of the location the URI maps to: a Content-Length over it gets 413 now. */
+  private bodyAllowed(ex: NativeExchange, srv: ServerConf, clen: number): boolean {
+    const url = ex.url;
+    const q = url.indexOf('?');
+    let uri = q < 0 ? url : url.slice(0, q);
+    try { uri = decodeURIComponent(uri); } catch { /* the pipeline answers 400 for a bad URI */ }
+    const limit = (findLocation(srv, uri) ?? srv.defaults).clientMaxBodySize;
+    if (limit === 0) return true;
+    if (clen > limit) {
+      this.log.error(`client intended to send too large body: ${clen} bytes, client: ${ex.remoteAddress}, `
+        + `server: ${srv.serverNames[0]?.value ?? ''}, request: "${ex.method} ${url} HTTP/${ex.httpVersion}"`);
+      const page = errorPage(413);
+      ex.writeHead(413, [['Content-Type', 'text/html'], ['Content-Length', String(page.length)], ['Connection', 'close']]);
+      ex.end(page);
+      return false;
+    }
+    ex.bodyLimit = limit;
+    return true;
+  }
+
+  private logged(p: number, id: number): void {
+    const plan = this.plan;
+    if (!this.hooks.logAnswer || !plan) return;
+    const u32 = this.u32;
+    const bind = this.binds[u32[(p + REQ_LISTENER) >>> 2]]!;
+    const locId = u32[(p + REQ_LOC) >>> 2];
+    // A refused request (LOC_DEFAULT) is logged with the listen socket's default server, as nginx does.
+    const server = locId === LOC_DEFAULT ? (bind.any ?? bind.byAddress.values().next().value!).defaultServer : plan.servers[plan.serverFor(bind)];
+    const loc = locId === LOC_DEFAULT ? server?.defaults : plan.locations[locId];
+    if (!server || !loc) return;
+    const { ex } = this.exchange(p, id);
+    this.hooks.logAnswer({ ex, server, loc, status: this.u16[(p + REC_B) >>> 1], sent: u32[(p + REQ_SENT) >>> 2], msec: u32[(p + REQ_MSEC) >>> 2] });
+  }
+
+  /**
+   * Graceful stop: accept nothing new (the queue is the master's; other workers take it), let the
+   * requests in flight finish with `Connection: close`; idle keep-alive connections get
+   * IDLE_GRACE_MS to send one more request, then are closed. Resolves when none is left.
+   */
+  async drain(closed: () => Promise<void> = async () => {}): Promise<void> {
+    this.draining = true;
+    this.native.stopAccepting();
+    await closed();
+    const t0 = Date.now();
+    await new Promise<void>((resolve) => {
+      const check = (): void => {
+        if (Date.now() - t0 >= IDLE_GRACE_MS) this.native.closeIdle();
+        if (this.native.stats().connections === 0) {
+          clearInterval(timer);
+          resolve();
+        }
+      };
+      const timer = setInterval(check, 50);
+      check();
+    });
+  }
+
+  closeNow(): void {
+    for (const ex of this.active) ex?.gone();
+    this.active.length = 0;
+    this.native.shutdown();
+  }
+}
+
+/** The engine's settings for a listen socket: its default server's (layout of addListener). */
+function listenerSettings(bind: Bind): number[] {
+  const group = bind.any ?? bind.byAddress.values().next().value!;
+  const d = group.defaultServer.defaults;
+  const e = d.engine;
+  const linger = e.lingeringClose === 'off' ? 0 : e.lingeringTime;
+  return [
+    e.clientHeaderTimeout, e.clientBodyTimeout, e.sendTimeout, d.keepaliveTimeout, e.keepaliveRequests,
+    linger, e.lingeringTimeout, e.resetTimedoutConnection ? 1 : 0, e.clientHeaderBufferSize,
+    e.largeClientHeaderBuffers.number, e.largeClientHeaderBuffers.size, e.underscoresInHeaders ? 1 : 0,
+    e.ignoreInvalidHeaders ? 1 : 0, e.lingeringClose === 'always' ? 1 : 0,
+  ];
+}

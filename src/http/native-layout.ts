@@ -1,0 +1,66 @@
+// The records the native engine and JS exchange, named as in native/engine/layout.h (read it for
+// the picture). inbox: engine -> JS, one batch per call; outbox: a 64-byte control block, then
+// the records JS appends for the engine to write.
+
+export const REC_TYPE = 0;
+export const REC_A = 1;
+export const REC_B = 2;
+export const REC_SIZE = 4;
+export const REC_CONN = 8;
+export const REC_HDR = 12;
+
+export const IN_REQ = 1;
+export const IN_BODY = 2;
+export const IN_BODY_END = 3;
+export const IN_BODY_ERR = 4;
+export const IN_CLOSE = 5;
+export const IN_DRAIN = 6;
+export const IN_LOG = 7;
+export const IN_ERRLOG = 8;
+
+export const REQ_LISTENER = 12;
+export const REQ_FLAGS = 16;
+export const REQ_VERSION = 20;
+export const REQ_NHEADERS = 22;
+export const REQ_CLEN = 24;
+export const REQ_HEAD_LEN = 32;
+export const REQ_METHOD = 36;
+export const REQ_TARGET = 40;
+export const REQ_TARGET_LEN = 44;
+export const REQ_ADDR_LEN = 48;
+export const REQ_PORT = 50;
+export const REQ_NUMBER = 52;
+export const REQ_LOC = 56;
+export const REQ_SENT = 60;
+export const REQ_MSEC = 64;
+export const REQ_FIXED = 72;
+
+export const DATA_LEN = 12;
+export const DATA = 16;
+export const ERR_NUMBER = 16;
+export const ERR_TEXT = 24;
+
+/** TE_LOG_* levels of ERRLOG records, as error_log names them. */
+export const LOG_LEVELS = ['', 'alert', 'crit', 'error', 'warn', 'notice', 'info'] as const;
+
+export const WHY_CLIENT = 0;
+export const WHY_TIMEOUT = 1;
+export const WHY_ERROR = 2;
+export const WHY_STOP = 3;
+
+export const OUT_CTL = 64;
+export const CTL_USED = 0;
+export const OUT_SEND = 1;
+export const SEND_END = 1;
+export const SEND_CLOSE = 2;
+export const SEND_LEN = 12;
+export const SEND_KEEPALIVE = 16;
+export const SEND_DATA = 24;
+
+// parse.h's TR_HTTP_F_* flags, as REQ records carry them.
+export const F_ABSOLUTE = 1 << 0;
+export const F_KEEPALIVE = 1 << 4;
+export const F_CHUNKED = 1 << 5;
+export const F_CONTENT_LENGTH = 1 << 6;
+export const F_EXPECT_CONTINUE = 1 << 7;
+export const F_HTTP09 = 1 << 11;

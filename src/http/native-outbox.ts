@@ -1,0 +1,86 @@
+// JS's side of the outbox (layout.ts): answers are appended as SEND records and written by the
+// engine when the batch JS is running returns, or, for answers made later (after an await on a
+// timer or a plugin), by one flush per microtask turn, however many answers that turn made.
+import type { EngineBinding } from './native-binding.js';
+import { CTL_USED, OUT_CTL, OUT_SEND, REC_CONN, REC_SIZE, SEND_DATA, SEND_KEEPALIVE, SEND_LEN } from './native-layout.js';
+
+const align8 = (n: number): number => (n + 7) & ~7;
+
+export class Outbox {
+  readonly buf: Buffer;
+  private readonly u32: Uint32Array;
+  private readonly ctl: Int32Array;
+  private readonly cap: number;
+  private scheduled = false;
+  /** True while the engine's batch call runs: the engine writes when it returns. */
+  inBatch = false;
+
+  constructor(private readonly native: EngineBinding, size: number) {
+    this.buf = Buffer.alloc(size);
+    this.cap = size;
+    this.u32 = new Uint32Array(this.buf.buffer, this.buf.byteOffset, size >>> 2);
+    this.ctl = new Int32Array(this.buf.buffer, this.buf.byteOffset, OUT_CTL >>> 2);
+    this.ctl[CTL_USED] = OUT_CTL;
+  }
+
+  private readonly flushSoon = (): void => {
+    this.scheduled = false;
+    if (this.ctl[CTL_USED] > OUT_CTL) this.native.flush();
+  };
+
+  /** Writes what is queued now (before a wait for room, or when the outbox is full). */
+  flush(): void {
+    if (this.ctl[CTL_USED] > OUT_CTL) this.native.flush();
+  }
+
+  /**
+   * One piece of an answer: head and the framing strings are latin1 (the status line, headers, a
+   * chunk size), body is the payload. `flags`: SEND_END / SEND_CLOSE with the last piece.
+   */
+  send(id: number, flags: number, ka: number, head: string, pre: string, body: string | Uint8Array | null, post: string): void {
+    const bl = body === null ? 0 : typeof body === 'string' ? (body.length < 4096 ? body.length * 3 : Buffer.byteLength(body)) : body.byteLength;
+    const need = align8(SEND_DATA + head.length + pre.length + bl + post.length);
+    let pos = this.ctl[CTL_USED];
+    if (pos + need > this.cap) {
+      this.native.flush();
+      pos = OUT_CTL;
+      if (pos + need > this.cap) return this.sendLarge(id, flags, ka, head, pre, body!, post);
+    }
+    const buf = this.buf;
+    let p = pos + SEND_DATA;
+    if (head.length) p += buf.write(head, p, 'latin1');
+    if (pre.length) p += buf.write(pre, p, 'latin1');
+    if (body !== null) {
+      if (typeof body === 'string') p += buf.write(body, p, 'utf8');
+      else {
+        buf.set(body, p);
+        p += body.byteLength;
+      }
+    }
+    if (post.length) p += buf.write(post, p, 'latin1');
+    const size = align8(p - pos);
+    buf[pos] = OUT_SEND;
+    buf[pos + 1] = flags;
+    const u = this.u32;
+    u[(pos + REC_SIZE) >>> 2] = size;
+    u[(pos + REC_CONN) >>> 2] = id;
+    u[(pos + SEND_LEN) >>> 2] = p - pos - SEND_DATA;
+    u[(pos + SEND_KEEPALIVE) >>> 2] = ka;
+    this.ctl[CTL_USED] = pos + size;
+    if (!this.inBatch && !this.scheduled) {
+      this.scheduled = true;
+      queueMicrotask(this.flushSoon);
+    }
+  }
+
+  /** A piece larger than the outbox: written in slices, the flags on the last one. */
+  private sendLarge(id: number, flags: number, ka: number, head: string, pre: string, body: string | Uint8Array, post: string): void {
+    const bytes = typeof body === 'string' ? Buffer.from(body) : body;
+    this.send(id, 0, ka, head, pre, null, '');
+    const slice = this.cap - OUT_CTL - SEND_DATA - 8;
+    for (let off = 0; off < bytes.byteLength; off += slice) {
+      this.send(id, 0, ka, '', '', bytes.subarray(off, Math.min(off + slice, bytes.byteLength)), '');
+    }
+    this.send(id, flags, ka, '', '', null, post);
+  }
+}

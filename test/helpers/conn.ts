@@ -1,0 +1,52 @@
+// Raw connections for the engine's tests: send exact bytes, read what comes back until the server
+// closes (or a deadline), and tell a clean close from a reset.
+import net from 'node:net';
+
+export interface RawResult {
+  /** Everything received, latin1. */
+  data: string;
+  /** The server ended the connection (FIN or reset) before the deadline. */
+  closed: boolean;
+  /** The connection was reset. */
+  reset: boolean;
+  /** Milliseconds until the close (or the deadline). */
+  ms: number;
+}
+
+/** Opens a connection, writes `parts` (with `gapMs` between them), reads until close or `timeoutMs`. */
+export function raw(port: number, parts: Array<string | Buffer>, opts: { timeoutMs?: number; gapMs?: number; endAfter?: boolean } = {}): Promise<RawResult> {
+  return new Promise((resolve, reject) => {
+    const t0 = Date.now();
+    const s = net.connect(port, '127.0.0.1');
+    let data = '';
+    let reset = false;
+    let done = false;
+    const finish = (closed: boolean): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      s.destroy();
+      resolve({ data, closed, reset, ms: Date.now() - t0 });
+    };
+    const timer = setTimeout(() => finish(false), opts.timeoutMs ?? 5000);
+    s.setEncoding('latin1');
+    s.on('data', (d: string) => { data += d; });
+    s.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'ECONNRESET' || e.code === 'EPIPE') { reset = true; finish(true); } else if (!done) { done = true; reject(e); }
+    });
+    s.on('close', () => finish(true));
+    s.on('connect', async () => {
+      for (const p of parts) {
+        if (s.destroyed) return;
+        s.write(typeof p === 'string' ? Buffer.from(p, 'latin1') : p);
+        if (opts.gapMs) await new Promise((r) => setTimeout(r, opts.gapMs));
+      }
+      if (opts.endAfter) s.end();
+    });
+  });
+}
+
+/** The status codes of the answers in `data`, in order. */
+export function statuses(data: string): number[] {
+  return [...data.matchAll(/HTTP\/1\.[01] (\d{3})/g)].map((m) => Number(m[1]));
+}
