@@ -8,6 +8,7 @@ import type { RequestHandler } from '../src/http/types.js';
 import { ErrorLog, reopenLogs } from '../src/log/index.js';
 import { isTrestyMessage, type MasterToWorker, type WorkerStart, type WorkerToMaster } from '../src/master/protocol.js';
 import { createWorkerPipeline } from '../src/phases/index.js';
+import { attachZones } from '../src/shared/index.js';
 
 interface Pipeline { handle: RequestHandler; shutdown(): Promise<void> }
 
@@ -25,6 +26,7 @@ async function start(msg: WorkerStart): Promise<void> {
   try {
     const { conf } = loadConf({ file: msg.file, prefix: msg.prefix, globals: msg.globals, snapshot: msg.snapshot });
     log.configure(conf.errorLog);
+    attachZones(msg.shm ?? []);
     pipeline = await createWorkerPipeline(conf, { id: msg.slot, count: msg.count });
     if (stopping) return;
     if (conf.http) {

@@ -2,7 +2,8 @@
 // the read-only types of types.ts.
 
 import type {
-  AccessLogSpec, ErrorLogSpec, FfiPluginConf, HandlerSpec, ListenSpec, PhaseName, RewriteOp, ServerName, SourceRef,
+  AccessLogSpec, ErrorLogSpec, FfiPluginConf, HandlerSpec, ListenSpec, PhaseName, RewriteOp, ServerName, SharedDictConf,
+  SourceRef,
 } from './types.js';
 
 /** Settings a location inherits from its server and http blocks when it does not set them. */
@@ -69,6 +70,8 @@ export interface MainBuilder {
   jsPackagePath: string[];
   ffiLibraryPath: string[];
   ffiPlugins: Map<string, FfiPluginBuilder>;
+  /** js_shared_dict zones, in conf order (made on the first one). */
+  sharedDicts?: Map<string, SharedDictConf>;
 }
 
 export type BlockKind = 'main' | 'events' | 'http' | 'server' | 'location' | 'ffi_plugin' | 'types';

@@ -7,11 +7,12 @@ import { type BlockState, type LocationBuilder, type LocSettings, type MainBuild
 import { coreDirectives } from './directives-core.js';
 import { ffiDirectives } from './directives-ffi.js';
 import { jsDirectives } from './directives-js.js';
+import { sharedDirectives } from './directives-shared.js';
 import { confError, type DirectiveRow, type ResolveContext } from './table.js';
 import type { FfiPluginConf, HttpConf, LocationConf, MainConf, ServerConf } from './types.js';
 
 const TABLE: ReadonlyMap<string, DirectiveRow> = new Map(
-  [...coreDirectives, ...jsDirectives, ...ffiDirectives].map((r) => [r.name, r]),
+  [...coreDirectives, ...jsDirectives, ...ffiDirectives, ...sharedDirectives].map((r) => [r.name, r]),
 );
 
 /** Every directive tresty knows, for docs and tests. */
@@ -142,6 +143,7 @@ function finish(main: MainBuilder, prefix: string, file: string, ctx: ResolveCon
     http,
     init: main.init, initWorker: main.initWorker,
     jsPackagePath: main.jsPackagePath, ffiLibraryPath: main.ffiLibraryPath, ffiPlugins,
+    sharedDicts: main.sharedDicts ?? new Map(),
   };
 }
 

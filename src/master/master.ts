@@ -8,6 +8,7 @@ import type { MainConf } from '../config/types.js';
 import { isTrestyError } from '../errors.js';
 import { closeLogsExcept, ErrorLog, reopenLogs } from '../log/index.js';
 import { runInitPhase } from '../phases/index.js';
+import { ZoneKeeper, type ZonePlan, type ZoneSpec } from '../shared/index.js';
 import { removePidFile, writePidFile } from './pidfile.js';
 import { WorkerPool } from './pool.js';
 import type { MasterEvent } from './protocol.js';
@@ -43,6 +44,9 @@ class Master {
   private exiting = false;
   private reloading: Promise<void> | null = null;
   private reloadAgain = false;
+  /** js_shared_dict segments: made before the workers, kept across reloads, removed at exit. */
+  private readonly zones = new ZoneKeeper();
+  private shm: readonly ZoneSpec[] = [];
 
   constructor(private readonly opts: MasterOptions) {
     this.conf = opts.loaded.conf;
@@ -51,9 +55,9 @@ class Master {
     this.log = new ErrorLog(this.conf.errorLog, true);
   }
 
-  private newPool(conf: MainConf, snapshot: LoadedConf['snapshot']): WorkerPool {
+  private newPool(conf: MainConf, snapshot: LoadedConf['snapshot'], shm = this.shm): WorkerPool {
     const { file, prefix, globals } = this.opts;
-    return new WorkerPool({ file, prefix, globals, snapshot }, conf.workerProcesses, this.log, report);
+    return new WorkerPool({ file, prefix, globals, snapshot, shm }, conf.workerProcesses, this.log, report);
   }
 
   async start(): Promise<void> {
@@ -67,6 +71,9 @@ class Master {
     cluster.schedulingPolicy = process.env.TRESTY_SCHED === 'none' ? cluster.SCHED_NONE : cluster.SCHED_RR;
 
     const run = async (): Promise<void> => {
+      const zones = this.zones.prepare(this.conf.sharedDicts.values());
+      zones.commit();
+      this.shm = zones.specs;
       await runInitPhase(this.conf);
       writePidFile(this.conf.pid);
       this.pool = this.newPool(this.conf, this.snapshot);
@@ -134,22 +141,26 @@ class Master {
     const { log } = this;
     log.notice('reconfiguring');
     let next: LoadedConf;
+    let zones: ZonePlan | undefined;
     try {
       next = loadConf({ file: this.opts.file, prefix: this.opts.prefix, globals: this.opts.globals });
       log.configure(next.conf.errorLog);
+      zones = this.zones.prepare(next.conf.sharedDicts.values());
       await runInitPhase(next.conf);
     } catch (e) {
+      zones?.abort();
       log.configure(this.conf.errorLog);
       const t = errText(e);
       log.emerg(t.message);
       report({ tresty: 'reload-failed', ...t });
       return;
     }
-    const fresh = this.newPool(next.conf, next.snapshot);
+    const fresh = this.newPool(next.conf, next.snapshot, zones.specs);
     try {
       await fresh.start();
     } catch (e) {
       await fresh.stop();
+      zones.abort();
       log.configure(this.conf.errorLog);
       const t = errText(e);
       log.emerg(`reload failed, the old worker processes keep serving: ${t.message}`);
@@ -161,6 +172,8 @@ class Master {
       writePidFile(next.conf.pid);
       removePidFile(this.conf.pid);
     }
+    zones.commit();
+    this.shm = zones.specs;
     this.pool = fresh;
     this.conf = next.conf;
     this.snapshot = next.snapshot;

@@ -2,6 +2,7 @@
 // events the master reports to a parent that started it with an IPC channel (the test helper,
 // or the `daemon on` launcher waiting for start-up). Every message carries `tresty` as its tag.
 import type { ConfSnapshot } from '../config/index.js';
+import type { ZoneSpec } from '../shared/index.js';
 
 /** What a worker needs to resolve exactly the conf the master validated. */
 export interface WorkerStart {
@@ -13,6 +14,8 @@ export interface WorkerStart {
   /** nginx's worker id (ngx.worker.id()): 0..count-1, kept when a worker is replaced. */
   readonly slot: number;
   readonly count: number;
+  /** js_shared_dict zones to attach, by segment path (the master created them). */
+  readonly shm?: readonly ZoneSpec[];
 }
 
 export type MasterToWorker =
