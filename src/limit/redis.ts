@@ -4,7 +4,6 @@
 // failures reported once per interval. A Redis that is down makes calls fail at once (no queue
 // of commands waiting for a reconnect); the client reconnects in the background.
 import { createHash } from 'node:crypto';
-import { createClient } from '@redis/client';
 import { formatErrorLine } from '../log/index.js';
 import type { Resolved } from './options.js';
 
@@ -17,44 +16,66 @@ export function script(src: string): Script {
   return { src, sha: createHash('sha1').update(src).digest('hex') };
 }
 
-type Client = ReturnType<typeof createClient>;
+/** What tresty uses of a node-redis client. */
+interface Client {
+  readonly isReady: boolean;
+  sendCommand(args: string[]): Promise<unknown>;
+  close(): Promise<void>;
+}
 
 class Connection {
-  readonly client: Client;
-  private ready: Promise<unknown>;
+  client: Client | null = null;
+  private readonly ready: Promise<unknown>;
 
   constructor(readonly name: string, o: Resolved['redis']) {
-    const common = {
-      username: o.username,
-      password: o.password,
-      database: o.db,
-      // A command on a lost connection fails now instead of waiting for the reconnect.
-      disableOfflineQueue: true,
-      commandOptions: { timeout: o.timeout },
-    };
-    const socket = {
-      connectTimeout: o.timeout,
-      // Reconnect in the background, backing off to one try per 2 s while Redis is down.
-      reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 2000),
-    };
-    this.client = o.url
-      ? createClient({ url: o.url, socket, ...common })
-      : createClient({ socket: { ...socket, host: o.host ?? '127.0.0.1', port: o.port ?? 6379 }, ...common });
-    // The client reports every failed reconnect here; the limiters report failures themselves.
-    this.client.on('error', () => { /* counted per call */ });
-    this.ready = this.client.connect().catch(() => undefined);
+    // Loaded here, not at import: a worker with only local limiters never loads the client.
+    this.ready = import('@redis/client').then(({ createClient }) => {
+      const common = {
+        username: o.username,
+        password: o.password,
+        database: o.db,
+        // A command on a lost connection fails now instead of waiting for the reconnect.
+        disableOfflineQueue: true,
+      };
+      const socket = {
+        connectTimeout: o.timeout,
+        // Reconnect in the background, backing off to one try per 2 s while Redis is down.
+        reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 2000),
+      };
+      const c = o.url
+        ? createClient({ url: o.url, socket, ...common })
+        : createClient({ socket: { ...socket, host: o.host ?? '127.0.0.1', port: o.port ?? 6379 }, ...common });
+      // The client reports every failed reconnect here; the limiters report failures themselves.
+      c.on('error', () => { /* counted per call */ });
+      this.client = c as unknown as Client;
+      return c.connect();
+    }).catch(() => undefined);
   }
 
   /** Waits (bounded) for the first connection; later, a lost one fails calls at once. */
-  async whenReady(timeoutMs: number): Promise<void> {
-    if (this.client.isReady) return;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([this.ready, new Promise((r) => { timer = setTimeout(r, timeoutMs); })]);
-    clearTimeout(timer);
+  async whenReady(timeoutMs: number): Promise<Client> {
+    if (!this.client?.isReady) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([this.ready, new Promise((r) => { timer = setTimeout(r, timeoutMs); })]);
+      clearTimeout(timer);
+    }
+    if (!this.client) throw new Error('the Redis client is not loaded yet');
+    return this.client;
   }
 }
 
 const connections = new Map<string, Connection>();
+
+class TimeoutError extends Error {}
+
+/** The promise, or a TimeoutError after `ms` (a late answer is dropped by the client's queue). */
+function bounded<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new TimeoutError(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}
 
 /** Throttled reports of one Redis's failures: the first at once, then at most one per interval. */
 class FailureLog {
@@ -112,15 +133,15 @@ export class RedisStore {
   async run(s: Script, key: string, args: readonly (string | number)[], log?: (m: string) => void): Promise<unknown> {
     const out = this.o.log ?? log ?? stderrLog;
     const argv = args.map(String);
+    const ms = this.o.redis.timeout;
     try {
-      await this.conn.whenReady(this.o.redis.timeout);
-      const c = this.conn.client;
+      const c = await this.conn.whenReady(ms);
       let r: unknown;
       try {
-        r = await c.sendCommand(['EVALSHA', s.sha, '1', key, ...argv]);
+        r = await bounded(c.sendCommand(['EVALSHA', s.sha, '1', key, ...argv]), ms);
       } catch (e) {
         if (!/NOSCRIPT/.test((e as Error).message)) throw e;
-        r = await c.sendCommand(['EVAL', s.src, '1', key, ...argv]);
+        r = await bounded(c.sendCommand(['EVAL', s.src, '1', key, ...argv]), ms);
       }
       this.failures.success(out);
       return r;
@@ -135,5 +156,5 @@ export class RedisStore {
 export async function closeRedis(): Promise<void> {
   const all = [...connections.values()];
   connections.clear();
-  await Promise.all(all.map((c) => c.client.close().catch(() => undefined)));
+  await Promise.all(all.map((c) => c.client?.close().catch(() => undefined)));
 }
