@@ -4,7 +4,8 @@
 //   node bench/shdict-binding.mjs [--rounds 7] [--ops 200000]
 //
 // Candidates:
-//   napi          native/build/tresty_shdict.node: strings and numbers as N-API arguments
+//   napi          native/build/tresty_shdict.node: strings and numbers as N-API arguments, the
+//                 zone bound to each function (create() answers an object of functions)
 //   koffi-scratch libtresty_shdict.so through koffi: the key is written into a Buffer shared with
 //                 C (latin1Write), only (zone, length) cross the call, the value comes back there
 //   koffi-string  the same, but the key is a koffi `const char *` argument (koffi encodes it)
@@ -29,7 +30,7 @@ const seg = `/dev/shm/tresty-bench-binding-${process.pid}`;
 fs.rmSync(seg, { force: true });
 const S = new Float64Array(4);
 addon.setScratch(S);
-const id = addon.create(seg, 64 * 1024 * 1024, 'bench');
+const zone = addon.create(seg, 64 * 1024 * 1024, 'bench');
 process.on('exit', () => fs.rmSync(seg, { force: true }));
 
 const lib = koffi.load(path.join(build, 'libtresty_shdict.so'));
@@ -48,15 +49,15 @@ const f64 = new Float64Array(scratch.buffer, scratch.byteOffset, 1);
 
 const KEYS = Array.from({ length: 1000 }, (_, i) => `user:${i}:quota`);
 const VALUE = 'v'.repeat(16);
-for (const k of KEYS) addon.store(id, 0, k, VALUE, 0, 0);
+for (const k of KEYS) zone.set(k, VALUE);
 const map = new Map(KEYS.map((k) => [k, VALUE]));
 
 let sink = 0;
 const candidates = {
   napi: {
-    get: (k) => { const v = addon.get(id, k, false); if (S[0] !== 0) throw new Error('get'); return v; },
-    set: (k) => addon.store(id, 0, k, VALUE, 0, 0),
-    incr: (k) => addon.incr(id, k, 1, true, 0, 0),
+    get: (k) => { const v = zone.get(k, false); if (S[0] !== 0) throw new Error('get'); return v; },
+    set: (k) => { zone.set(k, VALUE); return S[0]; },
+    incr: (k) => zone.incrInit(k, 1, true, 0, 0),
   },
   'koffi-scratch': {
     get: (k) => {
@@ -121,4 +122,4 @@ for (const n of names) {
   console.log(`| ${n} | ${fmt(r.get)} | ${fmt(r.set)} | ${fmt(r.incr)} | ${(r.get / results.napi.get).toFixed(2)}x |`);
 }
 if (sink < 0) console.log(sink);
-addon.detach(id);
+zone.detach();

@@ -5,23 +5,23 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SHARED_DICT_MAX, SHARED_DICT_MIN } from '../src/config/directives-shared.js';
 import { SharedDict } from '../src/shared/dict.js';
-import { shdictAddon, type ShdictAddon } from '../src/shared/native.js';
+import { shdictAddon, type ShdictAddon, type ZoneApi } from '../src/shared/native.js';
 
 const SHM = process.env.TRESTY_SHM_DIR ?? '/dev/shm';
 const seg = path.join(SHM, `tresty-native-test-${process.pid}`);
 let n: ShdictAddon;
-let id: number;
+let z: ZoneApi;
 let d: SharedDict;
 
 beforeAll(() => {
   n = shdictAddon();
   fs.rmSync(seg, { force: true });
-  id = n.create(seg, 4 * 1024 * 1024, 'native');
-  d = new SharedDict('native', id, n);
+  z = n.create(seg, 4 * 1024 * 1024, 'native');
+  d = new SharedDict('native', z);
 });
 
 afterAll(() => {
-  n.detach(id);
+  z.detach();
   fs.rmSync(seg, { force: true });
 });
 
@@ -62,12 +62,20 @@ describe('the shdict binding', () => {
     expect(d.stats()).toMatchObject({ entries: 0, recoveries: 0, rollbacks: 0, resets: 0 });
   });
 
-  it('a segment attached twice in one process is one zone', () => {
-    const id2 = n.attach(seg);
-    const d2 = new SharedDict('native', id2, n);
+  it('a segment attached twice in one process is one zone; a detached one throws', () => {
+    const z2 = n.attach(seg);
+    const d2 = new SharedDict('native', z2);
     d.set('both', 1);
     expect(d2.get('both')).toEqual([1, null]);
-    n.detach(id2);
+    z2.detach();
     expect(d.get('both')).toEqual([1, null]);
+    expect(() => d2.get('both')).toThrow(expect.objectContaining({ code: 'TRESTY_ERR_SHDICT_ZONE', message: 'the zone was detached' }));
+  });
+
+  it('a successful store answers a shared, frozen result (no allocation)', () => {
+    const r = d.set('frozen', 1);
+    expect(r).toEqual([true, null, false]);
+    expect(Object.isFrozen(r)).toBe(true);
+    expect(d.set('frozen', 2)).toBe(r);
   });
 });

@@ -35,8 +35,17 @@ void shd_link_new(shd_zone *z, shd_entry *e);
 /* Removes an entry and frees its memory. A list's elements but the last go first, each as its
  * own step (so call it at a consistent point: it commits). */
 void shd_entry_free(shd_zone *z, shd_entry *e);
+/* After a dead owner's step was undone: relinks the LRU list from the hash table if it does not
+ * hold together (its writes are not logged). 1 if it was rebuilt. */
+int shd_lru_repair(shd_zone *z);
 /* lua-nginx-module's expire(n): n = 1 frees up to two expired entries at the LRU tail; n = 0
  * frees the tail entry by force, then up to two expired ones. Returns how many were freed. */
-int shd_expire_lru(shd_zone *z, int n);
+int shd_expire_lru_slow(shd_zone *z, int n);
+static inline int shd_expire_lru(shd_zone *z, int n) {
+  /* The usual case, at the start of every operation: a tail that never expires. */
+  uint32_t t = z->hdr->lru_tail;
+  if (n == 1 && (t == 0 || shd_e(z, t)->expires == 0)) return 0;
+  return shd_expire_lru_slow(z, n);
+}
 
 #endif

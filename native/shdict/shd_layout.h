@@ -18,9 +18,10 @@
  * the first 8 bytes of its payload.
  *
  * Crash safety: every write to shared state under the lock goes through the undo log in the
- * header (shd_tx.h). A process killed mid-operation leaves undo_n > 0; the next owner of the
- * robust mutex (EOWNERDEAD) restores the logged bytes newest first, which puts the zone back
- * as it was before the interrupted step, then checks the invariants (shd_check.c).
+ * header (shd_zone.h), except the LRU list's links. A process killed mid-operation leaves
+ * undo_n > 0; the next owner of the robust mutex (EOWNERDEAD) restores the logged bytes newest
+ * first, which puts the zone back as it was before the interrupted step, relinks the LRU list
+ * from the hash table if it does not hold together, then checks the invariants (shd_check.c).
  */
 #ifndef TRESTY_SHD_LAYOUT_H
 #define TRESTY_SHD_LAYOUT_H

@@ -14,6 +14,7 @@
 
 #include "shd_alloc.h"
 #include "shd_check.h"
+#include "shd_entry.h"
 #include "tresty_shdict.h"
 
 static __thread char last_error[256];
@@ -194,6 +195,7 @@ static void recover(shd_zone *z) {
   shd_hdr *h = z->hdr;
   h->recoveries++;
   if (shd_rollback(z)) h->rollbacks++;
+  shd_lru_repair(z);
   char msg[160];
   if (shd_check_locked(z, msg, sizeof msg) != 0) {
     fprintf(stderr, "tresty shdict: zone \"%s\" was inconsistent after a worker died holding its lock (%s); "
@@ -203,8 +205,29 @@ static void recover(shd_zone *z) {
   }
 }
 
+static inline void cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  __asm__ __volatile__("yield");
+#endif
+}
+
+/* Under contention a critical section lasts a few hundred nanoseconds: spin that long on the
+ * lock word (read-only, no cache-line ping-pong) before sleeping in the kernel, as nginx's
+ * shmtx does. Bounded, so a holder that was descheduled costs at most this much spinning. */
+#define SHD_SPINS 100
+
 int shd_lock(shd_zone *z) {
-  int rc = pthread_mutex_lock(&z->hdr->lock);
+  pthread_mutex_t *m = &z->hdr->lock;
+  int rc = pthread_mutex_trylock(m);
+  if (rc == EBUSY) {
+    for (int i = 0; i < SHD_SPINS; i++) {
+      cpu_relax();
+      if (__atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED) == 0 && (rc = pthread_mutex_trylock(m)) != EBUSY) break;
+    }
+    if (rc == EBUSY) rc = pthread_mutex_lock(m);
+  }
   z->now = 0;
   z->undo_bytes = 0;
   if (rc == 0) return 0;

@@ -33,7 +33,11 @@ static inline void tx_save(shd_zone *z, uint32_t off, uint32_t len) {
   shd_hdr *h = z->hdr;
   uint32_t n = h->undo_n;
   if (n >= SHD_UNDO_MAX || z->undo_bytes + len > SHD_UNDO_DATA) shd_undo_overflow();
-  memcpy(h->undo_data + z->undo_bytes, z->base + off, len);
+  uint8_t *dst = h->undo_data + z->undo_bytes;
+  const uint8_t *src = z->base + off;
+  if (len == 4) memcpy(dst, src, 4);
+  else if (len == 8) memcpy(dst, src, 8);
+  else memcpy(dst, src, len);
   h->undo[n].off = off;
   h->undo[n].len = len;
   z->undo_bytes += len;
@@ -77,19 +81,28 @@ static inline void tx_commit(shd_zone *z) {
   z->undo_bytes = 0;
 }
 
-/* The hash of a key: bucket from the low bits, the entry keeps the low 32 bits. */
+/* The hash of a key: bucket from the low bits, the entry keeps the low 32 bits. Words are read
+ * with overlapping loads, so no byte loop and no call for the tail. */
 static inline uint64_t shd_hash(const uint8_t *p, size_t n) {
   uint64_t h = 0x9E3779B97F4A7C15ull ^ ((uint64_t)n * 0xC2B2AE3D27D4EB4Full);
-  while (n >= 8) {
-    uint64_t v;
-    memcpy(&v, p, 8);
-    h = (h ^ v) * 0xFF51AFD7ED558CCDull;
-    h ^= h >> 32;
-    p += 8;
-    n -= 8;
+  uint64_t v;
+  if (n >= 8) {
+    const uint8_t *end = p + n - 8;
+    while (p < end) {
+      memcpy(&v, p, 8);
+      h = (h ^ v) * 0xFF51AFD7ED558CCDull;
+      h ^= h >> 32;
+      p += 8;
+    }
+    memcpy(&v, end, 8);
+  } else if (n >= 4) {
+    uint32_t a, b;
+    memcpy(&a, p, 4);
+    memcpy(&b, p + n - 4, 4);
+    v = ((uint64_t)a << 32) | b;
+  } else {
+    v = n == 0 ? 0 : ((uint64_t)p[0] << 16) | ((uint64_t)p[n >> 1] << 8) | p[n - 1];
   }
-  uint64_t v = 0;
-  memcpy(&v, p, n);
   h = (h ^ v) * 0xC4CEB9FE1A85EC53ull;
   h ^= h >> 29;
   h *= 0xFF51AFD7ED558CCDull;

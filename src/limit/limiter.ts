@@ -56,12 +56,17 @@ export abstract class Limiter<P extends Policy = 'local'> {
    * The access-phase answer for `key`: a request within the limit goes on (after its delay,
    * unless nodelay), one over it gets the configured status (with X-RateLimit-* and Retry-After
    * when `headers` is on). A Redis failing closed is answered 503, a store error 500 (logged).
+   * Returns a promise only when it must wait (Redis, a delay), so that a plain handler
+   * `(ngx) => lim.enforce(ngx, key)` costs no promise on the local policy's usual path.
    */
-  async enforce(ngx: Ngx, key: string | number): Promise<void> {
+  enforce(ngx: Ngx, key: string | number): void | Promise<void> {
     const k = String(key);
     const log: Logger = (m) => ngx.log(ngx.ERR, m);
-    const pending = this.decide(k, true, log);
-    const d = isPromise(pending) ? await pending : pending;
+    const d = this.decide(k, true, log);
+    return isPromise(d) ? d.then((x) => this.act(ngx, k, x, log)) : this.act(ngx, k, d, log);
+  }
+
+  private act(ngx: Ngx, key: string, d: Decision, log: Logger): void | Promise<void> {
     if (this.o.headers && !d.failed) {
       const h = ngx.header;
       h['X-RateLimit-Limit'] = String(d.limit);
@@ -74,7 +79,7 @@ export abstract class Limiter<P extends Policy = 'local'> {
       log(`tresty/limit: ${this.constructor.name} on "${this.dictName}" failed: ${d.err}`);
       return ngx.exit(500);
     }
-    this.admitted(ngx, k, d);
-    if (d.delay >= 0.001 && !this.o.nodelay) await ngx.sleep(d.delay);
+    this.admitted(ngx, key, d);
+    if (d.delay >= 0.001 && !this.o.nodelay) return ngx.sleep(d.delay);
   }
 }

@@ -5,7 +5,7 @@
 // TRESTY_ERR_API_ARGS; the errors it returns ("exists", "no memory" ...) are returned.
 
 import { TrestyError } from '../errors.js';
-import { OP, SCRATCH as S, ST, type ShdictAddon, type ZoneStats } from './native.js';
+import { OP, SCRATCH as S, ST, shdictAddon, type ZoneApi, type ZoneStats } from './native.js';
 
 export type ShdictValue = string | number | boolean;
 /** [ok, err, forcible] */
@@ -42,6 +42,10 @@ function numberArg(v: unknown, what: string): number {
   return n;
 }
 
+// The usual results, shared and frozen: a store that succeeds allocates nothing.
+const STORED: StoreResult = Object.freeze([true, null, false]) as StoreResult;
+const STORED_FORCIBLE: StoreResult = Object.freeze([true, null, true]) as StoreResult;
+
 /** Errors lua-resty-core finds before calling C: returned as [nil, err] (no forcible). */
 function argError(st: number): boolean {
   return st === ST.EMPTY_KEY || st === ST.KEY_TOO_LONG || st === ST.BAD_VALUE;
@@ -56,20 +60,19 @@ export class SharedDict {
   constructor(
     /** The zone's name (`js_shared_dict NAME`). */
     readonly name: string,
-    private readonly id: number,
-    private readonly n: ShdictAddon,
+    private readonly z: ZoneApi,
     private readonly replay = false,
   ) {}
 
   private err(st: number): string {
-    return this.n.errors[st] ?? `error ${st}`;
+    return shdictAddon().errors[st] ?? `error ${st}`;
   }
 
   /** [value, flags]: value null when the key is missing or expired; flags null when 0. */
   get(key: unknown): [ShdictValue | null, number | string | null] {
     const k = keyOf(key);
     if (k === null) return [null, NIL_KEY];
-    const v = this.n.get(this.id, k, false);
+    const v = this.z.get(k, false);
     const st = S[0];
     if (st !== ST.OK) return [null, this.err(st)];
     if (v === undefined) return [null, null];
@@ -81,7 +84,7 @@ export class SharedDict {
   get_stale(key: unknown): [ShdictValue | null, number | string | null, boolean | null] {
     const k = keyOf(key);
     if (k === null) return [null, NIL_KEY, null];
-    const v = this.n.get(this.id, k, true);
+    const v = this.z.get(k, true);
     const st = S[0];
     if (st !== ST.OK) return [null, this.err(st), null];
     if (v === undefined) return [null, null, null];
@@ -94,15 +97,32 @@ export class SharedDict {
     const k = keyOf(key);
     if (k === null) return [null, NIL_KEY, null];
     const f = flagsOf(flags);
-    if (this.replay) return [true, null, false];
-    const st = this.n.store(this.id, op, k, value, ms, f);
-    if (st === ST.OK) return [true, null, S[2] !== 0];
+    if (this.replay) return STORED;
+    let st: number;
+    if (op === OP.SET && ms === 0 && f === 0) {
+      this.z.set(k, value);
+      st = S[0];
+    } else {
+      st = this.z.store(op, k, value, ms, f);
+    }
+    if (st === ST.OK) return S[2] !== 0 ? STORED_FORCIBLE : STORED;
+    return this.storeFailed(st);
+  }
+
+  private storeFailed(st: number): StoreResult {
     if (argError(st)) return [null, this.err(st), null];
     return [false, this.err(st), S[2] !== 0];
   }
 
   /** Stores the value (null or undefined deletes), evicting least recently used entries when full (forcible). */
   set(key: unknown, value: unknown, exptime?: number, flags?: number): StoreResult {
+    if (typeof key === 'string' && exptime === undefined && flags === undefined && !this.replay) {
+      // The usual call, straight to the zone (every check below would pass).
+      this.z.set(key, value);
+      const st = S[0];
+      if (st === ST.OK) return S[2] !== 0 ? STORED_FORCIBLE : STORED;
+      return this.storeFailed(st);
+    }
     return this.store(OP.SET, key, value, exptime, flags);
   }
   /** Like set, but answers [false, "no memory"] rather than evict. */
@@ -129,6 +149,19 @@ export class SharedDict {
    * unless `init` is given: then it starts at init (expiring after init_ttl seconds, if given).
    */
   incr(key: unknown, value: unknown, init?: unknown, init_ttl?: unknown): [number | null, string | null, boolean | null] {
+    if (typeof key === 'string' && typeof value === 'number' && init_ttl === undefined && !this.replay) {
+      // The usual calls, straight to the zone.
+      if (init === undefined) {
+        const v = this.z.incr(key, value);
+        const st = S[0];
+        return st === ST.OK ? [v, null, null] : [null, this.err(st), null];
+      }
+      if (typeof init === 'number') {
+        const v = this.z.incrInit(key, value, true, init, 0);
+        const st = S[0];
+        return st === ST.OK ? [v, null, S[2] !== 0] : [null, this.err(st), null];
+      }
+    }
     const k = keyOf(key);
     if (k === null) return [null, NIL_KEY, null];
     const delta = numberArg(value, 'value');
@@ -142,14 +175,14 @@ export class SharedDict {
       ttl = Math.trunc(t * 1000);
     }
     if (this.replay) return [this.peekNumber(k, hasInit ? start : null), null, hasInit ? false : null];
-    const v = this.n.incr(this.id, k, delta, hasInit, start, ttl);
+    const v = hasInit ? this.z.incrInit(k, delta, true, start, ttl) : this.z.incr(k, delta);
     const st = S[0];
     if (st !== ST.OK) return [null, this.err(st), null];
     return [v, null, hasInit ? S[2] !== 0 : null];
   }
 
   private peekNumber(k: string, dflt: number | null): number | null {
-    const v = this.n.get(this.id, k, false);
+    const v = this.z.get(k, false);
     return typeof v === 'number' ? v : dflt;
   }
 
@@ -157,7 +190,7 @@ export class SharedDict {
     const k = keyOf(key);
     if (k === null) return [null, NIL_KEY];
     if (this.replay) return this.llen(k);
-    const st = this.n.push(this.id, left, k, value);
+    const st = this.z.push(left, k, value);
     if (st === ST.OK) return [S[1], null];
     return [st === ST.NO_MEMORY ? false : null, this.err(st)];
   }
@@ -174,7 +207,7 @@ export class SharedDict {
     const k = keyOf(key);
     if (k === null) return [null, NIL_KEY];
     if (this.replay) return [null, null];
-    const v = this.n.pop(this.id, left, k);
+    const v = this.z.pop(left, k);
     const st = S[0];
     if (st !== ST.OK) return [null, this.err(st)];
     return [v === undefined ? null : v, null];
@@ -191,7 +224,7 @@ export class SharedDict {
   llen(key: unknown): [number | null, string | null] {
     const k = keyOf(key);
     if (k === null) return [null, NIL_KEY];
-    const st = this.n.llen(this.id, k);
+    const st = this.z.llen(k);
     if (st !== ST.OK) return [null, this.err(st)];
     return [S[1], null];
   }
@@ -200,7 +233,7 @@ export class SharedDict {
   ttl(key: unknown): [number | null, string | null] {
     const k = keyOf(key);
     if (k === null) return [null, NIL_KEY];
-    const st = this.n.ttl(this.id, k);
+    const st = this.z.ttl(k);
     if (st !== ST.OK) return [null, this.err(st)];
     return [S[1] / 1000, null];
   }
@@ -212,35 +245,35 @@ export class SharedDict {
     const k = keyOf(key);
     if (k === null) return [null, NIL_KEY];
     if (this.replay) return [true, null];
-    const st = this.n.expire(this.id, k, ms);
+    const st = this.z.expire(k, ms);
     if (st !== ST.OK) return [null, this.err(st)];
     return [true, null];
   }
 
   /** Makes every entry expired (their memory is reclaimed as operations meet them, or by flush_expired). */
   flush_all(): void {
-    if (!this.replay) this.n.flushAll(this.id);
+    if (!this.replay) this.z.flushAll();
   }
 
   /** Frees expired entries (at most `max`, 0 = all); returns how many. */
   flush_expired(max = 0): number {
     if (this.replay) return 0;
-    return this.n.flushExpired(this.id, Math.max(0, Math.trunc(Number(max) || 0)));
+    return this.z.flushExpired(Math.max(0, Math.trunc(Number(max) || 0)));
   }
 
   /** The live keys, least recently used first: at most `max` (default 1024, 0 = all). */
   get_keys(max = 1024): string[] {
-    return this.n.keys(this.id, Math.max(0, Math.trunc(Number(max) || 0)));
+    return this.z.keys(Math.max(0, Math.trunc(Number(max) || 0)));
   }
 
   /** The zone's size in bytes. */
   capacity(): number {
-    return this.n.stats(this.id).capacity;
+    return this.z.stats().capacity;
   }
 
   /** Free bytes in the zone (in blocks of any size). */
   free_space(): number {
-    return this.n.stats(this.id).free;
+    return this.z.stats().free;
   }
 
   /**
@@ -249,7 +282,7 @@ export class SharedDict {
    */
   leaky(key: string, rate: number, burst: number, commit: boolean): [boolean, number, string | null] {
     if (this.replay) return [true, 0, null];
-    const st = this.n.leaky(this.id, key, rate, burst, commit);
+    const st = this.z.leaky(key, rate, burst, commit);
     if (st === ST.OK) return [true, S[1], null];
     if (st === ST.REJECTED) return [false, S[1], null];
     return [false, 0, st === ST.BAD_VALUE ? 'shdict abused by other users' : this.err(st)];
@@ -258,17 +291,17 @@ export class SharedDict {
   /** tresty/limit: takes one committed request back out of a leaky bucket. */
   leakyUncommit(key: string, rate: number): [true | null, string | null] {
     if (this.replay) return [true, null];
-    const st = this.n.leakyUncommit(this.id, key, rate);
+    const st = this.z.leakyUncommit(key, rate);
     return st === ST.OK ? [true, null] : [null, this.err(st)];
   }
 
   /** tresty's own: the zone's counters, including the robust lock's recoveries. */
   stats(): ZoneStats {
-    return this.n.stats(this.id);
+    return this.z.stats();
   }
 
   /** tresty's own: null when every invariant of the zone holds, else the first that does not. */
   check(): string | null {
-    return this.n.check(this.id);
+    return this.z.check();
   }
 }

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfError, isTrestyError, TrestyError } from '../errors.js';
-import { shdictAddon } from './native.js';
+import { shdictAddon, type ZoneApi } from './native.js';
 import { publish, type ZoneSpec } from './zones.js';
 
 /** What the conf asks for (src/config's SharedDictConf). */
@@ -18,7 +18,7 @@ export interface ZoneWanted {
   readonly ref: { readonly file: string; readonly line: number };
 }
 
-interface Zone { readonly spec: ZoneSpec; readonly id: number }
+interface Zone { readonly spec: ZoneSpec; readonly api: ZoneApi }
 
 /** A reload's zones: commit when its workers started, abort when they did not. */
 export interface ZonePlan {
@@ -108,7 +108,7 @@ export class ZoneKeeper {
       for (const z of created) this.remove(z);
       throw e;
     }
-    publish(idsOf(next));
+    publish(apisOf(next));
     let done = false;
     return {
       specs: [...next.values()].map((z) => z.spec),
@@ -122,7 +122,7 @@ export class ZoneKeeper {
         if (done) return;
         done = true;
         for (const z of created) this.remove(z);
-        publish(idsOf(this.zones));
+        publish(apisOf(this.zones));
       },
     };
   }
@@ -140,8 +140,8 @@ export class ZoneKeeper {
     try {
       const n = shdictAddon();
       fs.rmSync(file, { force: true });
-      const id = n.create(file, w.size, w.name);
-      return { spec: { name: w.name, path: file, size: w.size }, id };
+      const api = n.create(file, w.size, w.name);
+      return { spec: { name: w.name, path: file, size: w.size }, api };
     } catch (e) {
       const code = isTrestyError(e) ? e.code : 'TRESTY_ERR_SHDICT_ZONE';
       const msg = e instanceof TrestyError && code === 'TRESTY_ERR_SHDICT_UNAVAILABLE' ? e.message
@@ -151,13 +151,11 @@ export class ZoneKeeper {
   }
 
   private remove(z: Zone): void {
-    try {
-      shdictAddon().detach(z.id);
-    } catch { /* not mapped */ }
+    z.api.detach();
     fs.rmSync(z.spec.path, { force: true });
   }
 }
 
-function idsOf(zones: ReadonlyMap<string, Zone>): Map<string, number> {
-  return new Map([...zones].map(([name, z]) => [name, z.id]));
+function apisOf(zones: ReadonlyMap<string, Zone>): Map<string, ZoneApi> {
+  return new Map([...zones].map(([name, z]) => [name, z.api]));
 }

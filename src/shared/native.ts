@@ -20,26 +20,35 @@ export interface ZoneStats {
   resets: number;
 }
 
+/** One zone as this process mapped it: functions bound to it (native/shdict/shd_napi.c). */
+export interface ZoneApi {
+  get(key: string, stale: boolean): string | number | boolean | undefined;
+  /** store() with op SET, no exptime and no flags; the status is in SCRATCH[0]. */
+  set(key: string, value: unknown): void;
+  store(op: number, key: string, value: unknown, exptimeMs: number, flags: number): number;
+  /** incr without init. */
+  incr(key: string, delta: number): number;
+  incrInit(key: string, delta: number, hasInit: boolean, init: number, initTtlMs: number): number;
+  push(left: boolean, key: string, value: unknown): number;
+  pop(left: boolean, key: string): string | number | undefined;
+  llen(key: string): number;
+  ttl(key: string): number;
+  expire(key: string, exptimeMs: number): number;
+  flushAll(): number;
+  flushExpired(max: number): number;
+  keys(max: number): string[];
+  stats(): ZoneStats;
+  check(): string | null;
+  leaky(key: string, rate: number, burst: number, commit: boolean): number;
+  leakyUncommit(key: string, rate: number): number;
+  /** Unmaps the zone in this process; its functions throw from then on. */
+  detach(): void;
+}
+
 export interface ShdictAddon {
-  create(path: string, size: number, name: string): number;
-  attach(path: string): number;
-  detach(id: number): void;
+  create(path: string, size: number, name: string): ZoneApi;
+  attach(path: string): ZoneApi;
   setScratch(f: Float64Array): void;
-  get(id: number, key: string, stale: boolean): string | number | boolean | undefined;
-  store(id: number, op: number, key: string, value: unknown, exptimeMs: number, flags: number): number;
-  incr(id: number, key: string, delta: number, hasInit: boolean, init: number, initTtlMs: number): number;
-  push(id: number, left: boolean, key: string, value: unknown): number;
-  pop(id: number, left: boolean, key: string): string | number | undefined;
-  llen(id: number, key: string): number;
-  ttl(id: number, key: string): number;
-  expire(id: number, key: string, exptimeMs: number): number;
-  flushAll(id: number): number;
-  flushExpired(id: number, max: number): number;
-  keys(id: number, max: number): string[];
-  stats(id: number): ZoneStats;
-  check(id: number): string | null;
-  leaky(id: number, key: string, rate: number, burst: number, commit: boolean): number;
-  leakyUncommit(id: number, key: string, rate: number): number;
   /** Status code → lua-nginx-module's error text. */
   readonly errors: readonly string[];
   readonly limits: { readonly minSize: number; readonly maxSize: number };

@@ -4,7 +4,7 @@
 
 import { TrestyError } from '../errors.js';
 import { SharedDict } from './dict.js';
-import { shdictAddon } from './native.js';
+import { shdictAddon, type ZoneApi } from './native.js';
 
 /** A zone as the master hands it to a worker: attach by path, not by inherited descriptor. */
 export interface ZoneSpec {
@@ -19,18 +19,17 @@ const EMPTY: SharedDicts = Object.freeze(Object.create(null) as Record<string, S
 let dicts: SharedDicts = EMPTY;
 let replayDicts: SharedDicts = EMPTY;
 
-/** Makes these zones (name → zone id in this process) the process's ngx.shared. */
-export function publish(ids: ReadonlyMap<string, number>): void {
-  if (ids.size === 0) {
+/** Makes these zones (name → the zone as this process mapped it) the process's ngx.shared. */
+export function publish(zones: ReadonlyMap<string, ZoneApi>): void {
+  if (zones.size === 0) {
     dicts = replayDicts = EMPTY;
     return;
   }
-  const n = shdictAddon();
   const live = Object.create(null) as Record<string, SharedDict>;
   const replay = Object.create(null) as Record<string, SharedDict>;
-  for (const [name, id] of ids) {
-    live[name] = new SharedDict(name, id, n);
-    replay[name] = new SharedDict(name, id, n, true);
+  for (const [name, z] of zones) {
+    live[name] = new SharedDict(name, z);
+    replay[name] = new SharedDict(name, z, true);
   }
   dicts = Object.freeze(live);
   replayDicts = Object.freeze(replay);
@@ -46,16 +45,16 @@ export function sharedDicts(initReplay = false): SharedDicts {
 
 /** A worker maps the master's segments; an error names the zone (TRESTY_ERR_SHDICT_ZONE). */
 export function attachZones(specs: readonly ZoneSpec[]): void {
-  const ids = new Map<string, number>();
+  const zones = new Map<string, ZoneApi>();
   if (specs.length > 0) {
     const n = shdictAddon();
     for (const s of specs) {
       try {
-        ids.set(s.name, n.attach(s.path));
+        zones.set(s.name, n.attach(s.path));
       } catch (e) {
         throw new TrestyError('TRESTY_ERR_SHDICT_ZONE', `js_shared_dict "${s.name}": ${(e as Error).message}`, { cause: e });
       }
     }
   }
-  publish(ids);
+  publish(zones);
 }
