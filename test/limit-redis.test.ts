@@ -2,42 +2,13 @@
 // can tell) sharing one real redis-server enforce one limit together; a Redis that hangs is cut
 // off by the timeout; a Redis that is down gives the configured fail-open or fail-closed answer,
 // logged once per interval, not per request; limiting resumes when it is back.
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NO_REDIS, REDIS_BIN, RedisServer } from './helpers/redis.js';
 import { freePort, httpGet, startTresty, stopAll, type HttpResult, type TrestyProcess } from './helpers/server.js';
 
-const REDIS = spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' }).stdout.trim();
-
-let redisPort: number;
-let redis: ChildProcess | null = null;
+let redis: RedisServer;
 let a: { t: TrestyProcess; port: number };
 let b: { t: TrestyProcess; port: number };
-
-function startRedis(): Promise<void> {
-  const p = spawn(REDIS, ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  redis = p;
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`redis-server did not start: ${out}`)), 10_000);
-    p.stdout!.on('data', (d: Buffer) => {
-      out += d;
-      if (out.includes('Ready to accept connections')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    p.on('exit', (code) => reject(new Error(`redis-server exited (${code}): ${out}`)));
-  });
-}
-
-async function stopRedis(): Promise<void> {
-  const p = redis;
-  redis = null;
-  if (!p || p.exitCode !== null) return;
-  const gone = new Promise((r) => p.once('exit', r));
-  p.kill('SIGTERM');
-  await gone;
-}
 
 const conf = (port: number, name: string): string => `
 worker_processes 1;
@@ -68,7 +39,7 @@ export const req = limit_req.new('api', 0.01, 4, { ...common, nodelay: true });
 
 async function start(name: string, fail: 'open' | 'closed'): Promise<{ t: TrestyProcess; port: number }> {
   const port = await freePort();
-  const t = await startTresty(conf(port, name), { files: { 'conf/limits.mjs': limits(fail).replace('${PORT}', String(redisPort)) } });
+  const t = await startTresty(conf(port, name), { files: { 'conf/limits.mjs': limits(fail).replace('${PORT}', String(redis.port)) } });
   return { t, port };
 }
 
@@ -77,10 +48,10 @@ function both(n: number, path: string): Promise<HttpResult[]> {
   return Promise.all(Array.from({ length: n }, (_, i) => httpGet(i % 2 ? b.port : a.port, path)));
 }
 
-describe.skipIf(!REDIS)(`tresty/limit, redis policy${REDIS ? '' : ' (skipped: redis-server is not installed; .ci/run installs it)'}`, () => {
+describe.skipIf(!REDIS_BIN)(`tresty/limit, redis policy${NO_REDIS}`, () => {
   beforeAll(async () => {
-    redisPort = await freePort();
-    await startRedis();
+    redis = new RedisServer(await freePort());
+    await redis.start();
     a = await start('a', 'open');
     b = await start('b', 'closed');
     // Each worker connects to Redis on its first call, bounded by the 300 ms timeout: on a loaded
@@ -96,7 +67,7 @@ describe.skipIf(!REDIS)(`tresty/limit, redis policy${REDIS ? '' : ' (skipped: re
 
   afterAll(async () => {
     await stopAll();
-    await stopRedis();
+    await redis?.stop();
   });
 
   it('two instances share one limit_count exactly', async () => {
@@ -116,7 +87,7 @@ describe.skipIf(!REDIS)(`tresty/limit, redis policy${REDIS ? '' : ' (skipped: re
   });
 
   it('a Redis that stops answering is cut off by the timeout: open lets through, closed turns away', async () => {
-    redis!.kill('SIGSTOP');
+    redis.signal('SIGSTOP');
     try {
       const t0 = Date.now();
       const [ra, rb] = await Promise.all([httpGet(a.port, '/count?key=k2'), httpGet(b.port, '/count?key=k2')]);
@@ -125,7 +96,7 @@ describe.skipIf(!REDIS)(`tresty/limit, redis policy${REDIS ? '' : ' (skipped: re
       expect(ra.headers['x-ratelimit-limit']).toBeUndefined(); // nothing is known
       expect(rb.status).toBe(503);
     } finally {
-      redis!.kill('SIGCONT');
+      redis.signal('SIGCONT');
     }
     // Late answers to the timed-out calls do not confuse the next ones.
     const r = await httpGet(a.port, '/count?key=k3');
@@ -138,7 +109,7 @@ describe.skipIf(!REDIS)(`tresty/limit, redis policy${REDIS ? '' : ' (skipped: re
     const lines = (t: TrestyProcess): string[] => t.errorLog().split('\n').filter((l) => l.includes('tresty/limit: redis'));
     const seenA = lines(a.t).length;
     const seenB = lines(b.t).length;
-    await stopRedis();
+    await redis.stop();
     const ra = await Promise.all(Array.from({ length: 10 }, () => httpGet(a.port, '/count?key=k4')));
     const rb = await Promise.all(Array.from({ length: 10 }, () => httpGet(b.port, '/count?key=k4')));
     expect(ra.map((r) => r.status)).toEqual(Array(10).fill(200));
@@ -148,7 +119,7 @@ describe.skipIf(!REDIS)(`tresty/limit, redis policy${REDIS ? '' : ' (skipped: re
     await expect.poll(() => lines(b.t).slice(seenB).filter((l) => / failed: .*failing closed/.test(l)).length, { timeout: 5000 }).toBe(1);
     expect(lines(a.t).slice(seenA)).toHaveLength(1);
 
-    await startRedis();
+    await redis.start();
     // The client reconnects in the background (backing off to one try per 2 s).
     const deadline = Date.now() + 15_000;
     let r: HttpResult;

@@ -63,7 +63,11 @@ export const ST = {
 /** store() operations, as lua-nginx-module numbers them. */
 export const OP = { SET: 0, ADD: 1, REPLACE: 2, SAFE: 4 } as const;
 
-export const SCRATCH = new Float64Array(4);
+/**
+ * The scratch array the binding writes to. One per loaded addon, kept on its exports: were this
+ * module loaded twice (two paths to it), both copies must read where the addon writes.
+ */
+export let SCRATCH: Float64Array = new Float64Array(4);
 
 /** native/build/ of the tresty package this file belongs to (from dist/src/shared or src/shared). */
 function addonPath(): string {
@@ -95,6 +99,11 @@ export function shdictAddon(): ShdictAddon {
   } catch (e) {
     throw new TrestyError('TRESTY_ERR_SHDICT_UNAVAILABLE', `cannot load ${ADDON}: ${(e as Error).message}`, { cause: e });
   }
-  addon.setScratch(SCRATCH);
+  const shared = addon as ShdictAddon & { scratch?: Float64Array };
+  if (!shared.scratch) {
+    shared.scratch = SCRATCH;
+    addon.setScratch(SCRATCH);
+  }
+  SCRATCH = shared.scratch;
   return addon;
 }
