@@ -5,10 +5,11 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NO_REDIS, REDIS_BIN, RedisServer } from './helpers/redis.js';
 import { freePort, httpGet, ROOT, startTresty, type TrestyProcess } from './helpers/server.js';
+import { NO_SHDICT } from './helpers/shdict.js';
 
 const EXAMPLES = path.join(ROOT, 'conf', 'examples');
 
-describe.skipIf(!REDIS_BIN)(`conf/examples/gateway.conf${NO_REDIS}`, () => {
+describe.skipIf(!REDIS_BIN || Boolean(NO_SHDICT))(`conf/examples/gateway.conf${NO_REDIS}${NO_SHDICT}`, () => {
   let t: TrestyProcess;
   let port: number;
   let redis: RedisServer;

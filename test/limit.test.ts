@@ -3,6 +3,7 @@
 // headers, limit_req delays or rejects, limit_conn counts requests in flight until the log phase.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, httpGet, startTresty, stopAll, type HttpResult } from './helpers/server.js';
+import { NO_SHDICT } from './helpers/shdict.js';
 
 let port: number;
 
@@ -16,6 +17,7 @@ export const conn = limit_conn.new('limits', 1, 0, 0.5);
 `;
 
 beforeAll(async () => {
+  if (NO_SHDICT) return;
   port = await freePort();
   await startTresty(`
 worker_processes 2;
@@ -84,7 +86,7 @@ afterAll(async () => { await stopAll(); });
 
 const all = (n: number, path: string): Promise<HttpResult[]> => Promise.all(Array.from({ length: n }, () => httpGet(port, path)));
 
-describe('tresty/limit, local policy, 2 workers', () => {
+describe.skipIf(Boolean(NO_SHDICT))(`tresty/limit, local policy, 2 workers${NO_SHDICT}`, () => {
   it('limit_count is exact across the workers, with X-RateLimit-* and Retry-After', async () => {
     for (const run of ['a', 'b']) {
       const rs = await all(150, `/count?key=${run}`);

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { OPS_HANDLER, op } from './helpers/shdict.js';
+import { NO_SHDICT, OPS_HANDLER, op } from './helpers/shdict.js';
 import { freePort, makePrefix, runTresty, startTresty, stopAll, type TrestyProcess } from './helpers/server.js';
 
 afterEach(async () => { await stopAll(); });
@@ -44,7 +44,7 @@ async function reload(t: TrestyProcess, text: string): Promise<void> {
   expect(e.tresty, String(e.message)).toBe('reloaded');
 }
 
-describe('js_shared_dict over tresty\'s life', () => {
+describe.skipIf(Boolean(NO_SHDICT))(`js_shared_dict over tresty's life${NO_SHDICT}`, () => {
   it('init_by_js in the master fills the zone once; a respawned worker does not reset it', async () => {
     const port = await freePort();
     const t = await startTresty(conf(port, 'js_shared_dict cache 1m;', INIT), { files: { 'ops.mjs': OPS_HANDLER } });
@@ -154,7 +154,7 @@ describe('tresty -t and js_shared_dict', () => {
     }
   });
 
-  it('accepts a good one and creates nothing', async () => {
+  it.skipIf(Boolean(NO_SHDICT))(`accepts a good one and creates nothing${NO_SHDICT}`, async () => {
     const prefix = makePrefix('events {}\nhttp {\n  js_shared_dict a 1m;\n}\n');
     try {
       const before = fs.readdirSync(SHM).filter((f) => f.startsWith('tresty.')).length;

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SHARED_DICT_MAX, SHARED_DICT_MIN } from '../src/config/directives-shared.js';
 import { SharedDict } from '../src/shared/dict.js';
 import { shdictAddon, type ShdictAddon, type ZoneApi } from '../src/shared/native.js';
+import { NO_SHDICT } from './helpers/shdict.js';
 
 const SHM = process.env.TRESTY_SHM_DIR ?? '/dev/shm';
 const seg = path.join(SHM, `tresty-native-test-${process.pid}`);
@@ -14,6 +15,7 @@ let z: ZoneApi;
 let d: SharedDict;
 
 beforeAll(() => {
+  if (NO_SHDICT) return;
   n = shdictAddon();
   fs.rmSync(seg, { force: true });
   z = n.create(seg, 4 * 1024 * 1024, 'native');
@@ -21,11 +23,12 @@ beforeAll(() => {
 });
 
 afterAll(() => {
+  if (NO_SHDICT) return;
   z.detach();
   fs.rmSync(seg, { force: true });
 });
 
-describe('the shdict binding', () => {
+describe.skipIf(Boolean(NO_SHDICT))(`the shdict binding${NO_SHDICT}`, () => {
   it('has the bounds js_shared_dict checks', () => {
     expect(n.limits).toEqual({ minSize: SHARED_DICT_MIN, maxSize: SHARED_DICT_MAX });
   });

@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort, httpGet, ROOT, startTresty, stopAll } from './helpers/server.js';
+import { NO_SHDICT } from './helpers/shdict.js';
 
 afterAll(async () => { await stopAll(); });
 
@@ -37,7 +38,7 @@ describe('the zone survives processes killed holding its lock', () => {
     expect(s.rollbacks).toBeGreaterThan(0);
   }, 120_000);
 
-  it('tresty: a worker SIGKILLed in a tight write loop, again and again; the other goes on', async () => {
+  it.skipIf(Boolean(NO_SHDICT))(`tresty: a worker SIGKILLed in a tight write loop, again and again; the other goes on${NO_SHDICT}`, async () => {
     const port = await freePort();
     const t = await startTresty(`
 worker_processes 2;

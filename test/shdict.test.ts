@@ -3,13 +3,14 @@
 // module 0.10.23 running the same calls), memory pressure (LRU eviction, forcible, safe_*),
 // expiry with millisecond precision, and every phase, timers and init_worker_by_js.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OPS_HANDLER, op, runOps } from './helpers/shdict.js';
+import { NO_SHDICT, OPS_HANDLER, op, runOps } from './helpers/shdict.js';
 import { freePort, httpGet, startTresty, stopAll, type TrestyProcess } from './helpers/server.js';
 
 let t: TrestyProcess;
 let port: number;
 
 beforeAll(async () => {
+  if (NO_SHDICT) return;
   port = await freePort();
   t = await startTresty(`
 worker_processes 2;
@@ -145,7 +146,7 @@ const CASES: Record<string, Step[]> = {
   ],
 };
 
-describe('ngx.shared.DICT operations across 2 workers', () => {
+describe.skipIf(Boolean(NO_SHDICT))(`ngx.shared.DICT operations across 2 workers${NO_SHDICT}`, () => {
   for (const [name, steps] of Object.entries(CASES)) {
     it(name, async () => {
       for (const run of ['one', 'two']) {
@@ -195,7 +196,7 @@ describe('ngx.shared.DICT operations across 2 workers', () => {
   });
 });
 
-describe('memory pressure', () => {
+describe.skipIf(Boolean(NO_SHDICT))('memory pressure', () => {
   it('set evicts the least recently used entries and says forcible; safe_set and safe_add refuse', async () => {
     const ops: [string, string, unknown[]][] = [['tiny', 'flush_all', []], ['tiny', 'flush_expired', []], ['tiny', 'set', ['keep', 'k']]];
     for (let i = 0; i < 400; i++) {
@@ -232,7 +233,7 @@ describe('memory pressure', () => {
   });
 });
 
-describe('expiry', () => {
+describe.skipIf(Boolean(NO_SHDICT))('expiry', () => {
   it('a value expires after exptime, with millisecond precision; get_stale still sees it', async () => {
     const { out } = await runOps(port, [
       ['d', 'flush_all', []], ['d', 'flush_expired', []],
@@ -274,7 +275,7 @@ describe('expiry', () => {
   });
 });
 
-describe('every context', () => {
+describe.skipIf(Boolean(NO_SHDICT))('every context', () => {
   it('init_worker_by_js, set, rewrite, access, content, header_filter, body_filter, log and timers share the zone', async () => {
     for (let i = 0; i < 4; i++) expect((await httpGet(port, '/phases')).body).toBe('ok\n');
     const names = ['set', 'rewrite', 'access', 'content', 'header_filter', 'body_filter', 'log', 'timer'];

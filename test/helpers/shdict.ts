@@ -1,8 +1,14 @@
 // Drives ngx.shared through real requests: POST /ops with a JSON list of [dict, method, args]
 // runs them in one handler call and answers every result (or what it threw) with the pid of
 // the worker that ran them.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { expect } from 'vitest';
-import { httpGet } from './server.js';
+import { httpGet, ROOT } from './server.js';
+
+/** js_shared_dict needs the native addon; without it (no C compiler or Node headers) say so. */
+export const NO_SHDICT = existsSync(path.join(ROOT, 'native', 'build', 'tresty_shdict.node')) ? ''
+  : ' (skipped: native/build/tresty_shdict.node is not built: npm run build needs make, a C compiler and Node\'s headers)';
 
 /** A handler file (content_by_js_file) that runs the posted operations. */
 export const OPS_HANDLER = `
