@@ -28,6 +28,8 @@ http {
   js_shared_dict limits 1m;
   server {
     listen 127.0.0.1:${port};
+    # X-Pid on every answer (rejections too): which worker decided.
+    header_filter_by_js_block { ngx.header['X-Pid'] = String(ngx.worker.pid()); }
     location = /count {
       access_by_js_block { const { count } = await import('./limits.mjs'); await count.enforce(ngx, ngx.var.arg_key); }
       content_by_js_block { ngx.say(ngx.worker.pid()); }
@@ -94,7 +96,8 @@ describe.skipIf(Boolean(NO_SHDICT))(`tresty/limit, local policy, 2 workers${NO_S
       const over = rs.filter((r) => r.status === 429);
       expect(ok).toHaveLength(100);
       expect(over).toHaveLength(50);
-      expect(new Set(ok.map((r) => r.body)).size, 'both workers served').toBe(2);
+      expect(rs.every((r) => /^\d+$/.test(String(r.headers['x-pid'])))).toBe(true);
+      expect(new Set(rs.map((r) => r.headers['x-pid'])).size, 'both workers decided').toBe(2);
       // Every place of the window was given once: remaining 99 .. 0, each exactly once.
       expect(ok.map((r) => Number(r.headers['x-ratelimit-remaining'])).sort((x, y) => x - y)).toEqual(Array.from({ length: 100 }, (_, i) => i));
       for (const r of [...ok, ...over]) expect(r.headers['x-ratelimit-limit']).toBe('100');
@@ -110,7 +113,8 @@ describe.skipIf(Boolean(NO_SHDICT))(`tresty/limit, local policy, 2 workers${NO_S
     const rs = await all(30, '/req?key=r1');
     const ok = rs.filter((r) => r.status === 200);
     expect(ok).toHaveLength(11); // the first, and the burst of 10 (rate 0.01/s leaks nothing meanwhile)
-    expect(new Set(ok.map((r) => r.body)).size, 'both workers served').toBe(2);
+    expect(rs.every((r) => /^\d+$/.test(String(r.headers['x-pid'])))).toBe(true);
+    expect(new Set(rs.map((r) => r.headers['x-pid'])).size, 'both workers decided').toBe(2);
     const over = rs.filter((r) => r.status === 503);
     expect(over).toHaveLength(19);
     // (excess - burst) / rate = (11 - 10) / 0.01 s

@@ -102,7 +102,10 @@ int shd_check_locked(shd_zone *z, char *msg, size_t cap) {
   if (h->undo_n != 0) FAIL("a step is in progress (%u undo entries)", h->undo_n);
   w.nslots = (h->heap_end - h->heap_off) / SHD_ALIGN;
   w.state = calloc(w.nslots, 1);
-  if (w.state == NULL) FAIL("out of memory for the check");
+  if (w.state == NULL) {
+    snprintf(msg, cap, "out of memory for the check");
+    return 2;
+  }
 
   /* 1. The blocks tile the heap. */
   uint32_t prev_size = 0, nfree = 0, nused = 0;

@@ -4,7 +4,8 @@
 
 #include "shd_zone.h"
 
-/* 0 when every invariant holds, else 1 with the first violation in msg. The lock is held. */
+/* 0 when every invariant holds, 1 with the first violation in msg, 2 when the check could not
+ * run (no memory for its map of the heap). The lock is held. */
 int shd_check_locked(shd_zone *z, char *msg, size_t cap);
 
 #endif

@@ -104,7 +104,8 @@ TRESTY_SHD_EXPORT int tresty_shd_leaky(tresty_shd *z, const uint8_t *key, size_t
 /* Takes back one committed request (limit_req's uncommit). */
 TRESTY_SHD_EXPORT int tresty_shd_leaky_uncommit(tresty_shd *z, const uint8_t *key, size_t klen, double rate);
 
-/* Checks every invariant of the zone (under its lock); 1 and a message when one fails. */
+/* Checks every invariant of the zone (under its lock): 0, or 1 and the first that fails, or 2
+ * when the check could not run (no memory for it). */
 TRESTY_SHD_EXPORT int tresty_shd_check(tresty_shd *z, char *msg, size_t cap);
 
 #endif
