@@ -7,6 +7,7 @@ import { createFront, type Front } from '../src/http/front.js';
 import { ErrorLog, reopenLogs } from '../src/log/index.js';
 import { isTrestyMessage, type MasterToWorker, type WorkerStart, type WorkerToMaster } from '../src/master/protocol.js';
 import { createWorkerPipeline, type WorkerPipeline } from '../src/phases/index.js';
+import { attachZones } from '../src/shared/index.js';
 
 
 process.title = 'tresty: worker process';
@@ -23,6 +24,7 @@ async function start(msg: WorkerStart): Promise<void> {
   try {
     const { conf } = loadConf({ file: msg.file, prefix: msg.prefix, globals: msg.globals, snapshot: msg.snapshot });
     log.configure(conf.errorLog);
+    attachZones(msg.shm ?? []);
     pipeline = await createWorkerPipeline(conf, { id: msg.slot, count: msg.count });
     if (stopping) return;
     if (conf.http) {

@@ -54,4 +54,5 @@ export const API_CONTEXTS: Readonly<Record<string, number>> = {
   'ngx.now': MASK.time, 'ngx.time': MASK.time, 'ngx.today': MASK.time, 'ngx.update_time': MASK.time,
   'ngx.localtime': MASK.time, 'ngx.utctime': MASK.time,
   'ngx.load_ffi': MASK.ffi, 'ngx.ffi': MASK.ffi,
+  'ngx.shared': MASK.all,
 };

@@ -27,6 +27,7 @@ import { killThread, type LightThread, startThread, type ThreadResult, waitThrea
 
 /** ngx.STDERR (0) .. ngx.DEBUG (8) as error_log levels; STDERR is written as `notice`. */
 const NGX_LEVELS = ['notice', 'emerg', 'alert', 'crit', 'error', 'warn', 'notice', 'info', 'debug'] as const;
+import { sharedDicts, type SharedDicts } from '../shared/index.js';
 
 const REDIRECT_CODES = new Set([301, 302, 303, 307, 308]);
 const RESOLVED: Promise<true> = Promise.resolve(true);
@@ -323,6 +324,9 @@ export class Ngx {
     const r = c.req;
     return r ? (this.#ffi ??= new RequestFfi(r)).plugins(plugins) : plugins;
   }
+
+  /** ngx.shared.NAME: the js_shared_dict zones (src/shared); init_by_js's re-run in a worker only reads them. */
+  get shared(): SharedDicts { const c = guard(this.#c, MASK.all); return sharedDicts(c.phase === CTX.init && c.w.id >= 0); }
 
   /** True once the response headers are sent (or about to be, after the first output). */
   get headers_sent(): boolean { return guardReq(this.#c, MASK.request).headerSent; }

@@ -8,6 +8,7 @@ import { runMaster } from '../master/master.js';
 import { daemonize, isDaemonChild, reportToLauncher } from '../master/daemon.js';
 import { readPidFile } from '../master/pidfile.js';
 import { testHandlers } from '../phases/index.js';
+import { testZones } from '../shared/index.js';
 import { parseArgs, SIGNALS, USAGE, type CliArgs } from './args.js';
 
 const out = (s: string): void => void process.stderr.write(`${s}\n`);
@@ -80,6 +81,7 @@ async function main(): Promise<void> {
     loaded = load(args, prefix, file);
     // -t also compiles every handler, so that a syntax error in a JS block fails the test.
     if (args.test) await testHandlers(loaded.conf);
+    if (args.test) testZones(loaded.conf.sharedDicts.values());
   } catch (e) {
     if (args.test) {
       out(`tresty: [emerg] ${(e as Error).message}`);

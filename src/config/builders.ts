@@ -3,7 +3,7 @@
 
 import type {
   AccessLogSpec, EngineSettings, ErrorLogSpec, ErrorPageSpec, FfiPluginConf, HandlerSpec, IfCondition, ListenSpec, PhaseName,
-  RewriteOp, ServerName, SourceRef, TryFilesSpec,
+  RewriteOp, ServerName, SharedDictConf, SourceRef, TryFilesSpec,
 } from './types.js';
 
 /** Settings a location inherits from its server and http blocks when it does not set them. */
@@ -94,6 +94,8 @@ export interface MainBuilder {
   jsPackagePath: string[];
   ffiLibraryPath: string[];
   ffiPlugins: Map<string, FfiPluginBuilder>;
+  /** js_shared_dict zones, in conf order (made on the first one). */
+  sharedDicts?: Map<string, SharedDictConf>;
 }
 
 /** `sif` / `lif`: an `if` block in a server / in a location (nginx's "server if", "location if"). */

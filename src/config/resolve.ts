@@ -11,11 +11,12 @@ import { ffiDirectives } from './directives-ffi.js';
 import { ENGINE_DEFAULTS, httpDirectives } from './directives-http.js';
 import { jsDirectives } from './directives-js.js';
 import { rewriteDirectives } from './directives-rewrite.js';
+import { sharedDirectives } from './directives-shared.js';
 import { confError, type DirectiveRow, type ResolveContext } from './table.js';
 import type { EngineSettings, FfiPluginConf, HttpConf, LocationConf, MainConf, RewriteOp, ServerConf } from './types.js';
 
 const TABLE: ReadonlyMap<string, DirectiveRow> = new Map(
-  [...coreDirectives, ...jsDirectives, ...ffiDirectives, ...rewriteDirectives, ...httpDirectives].map((r) => [r.name, r]),
+  [...coreDirectives, ...jsDirectives, ...ffiDirectives, ...rewriteDirectives, ...httpDirectives, ...sharedDirectives].map((r) => [r.name, r]),
 );
 
 /** Every directive tresty knows, for docs and tests. */
@@ -167,6 +168,7 @@ function finish(main: MainBuilder, prefix: string, file: string, ctx: ResolveCon
     http,
     init: main.init, initWorker: main.initWorker,
     jsPackagePath: main.jsPackagePath, ffiLibraryPath: main.ffiLibraryPath, ffiPlugins,
+    sharedDicts: main.sharedDicts ?? new Map(),
   };
 }
 

@@ -159,6 +159,13 @@ export interface FfiPluginConf {
   readonly ref: SourceRef;
 }
 
+/** `js_shared_dict NAME SIZE;`: a zone of memory shared by the master and every worker. */
+export interface SharedDictConf {
+  readonly name: string;
+  readonly size: number; // bytes
+  readonly ref: SourceRef;
+}
+
 export type LogLevel = 'debug' | 'info' | 'notice' | 'warn' | 'error' | 'crit' | 'alert' | 'emerg';
 
 export interface ErrorLogSpec {
@@ -198,4 +205,5 @@ export interface MainConf {
   readonly jsPackagePath: readonly string[];
   readonly ffiLibraryPath: readonly string[];
   readonly ffiPlugins: ReadonlyMap<string, FfiPluginConf>;
+  readonly sharedDicts: ReadonlyMap<string, SharedDictConf>;
 }

@@ -10,6 +10,7 @@ import type { ListenFd } from '../http/binds.js';
 import { engineUnavailable, loadEngine } from '../http/native-binding.js';
 import { closeLogsExcept, ErrorLog, reopenLogs } from '../log/index.js';
 import { runInitPhase } from '../phases/index.js';
+import { ZoneKeeper, type ZonePlan, type ZoneSpec } from '../shared/index.js';
 import { removePidFile, writePidFile } from './pidfile.js';
 import { Listeners } from './listeners.js';
 import { WorkerPool } from './pool.js';
@@ -52,6 +53,9 @@ class Master {
   private readonly listeners = this.native ? new Listeners(this.native) : null;
   private readonly poolFds = new WeakMap<WorkerPool, readonly ListenFd[]>();
   private engine: 'native' | 'node' = 'node';
+  /** js_shared_dict segments: made before the workers, kept across reloads, removed at exit. */
+  private readonly zones = new ZoneKeeper();
+  private shm: readonly ZoneSpec[] = [];
 
   constructor(private readonly opts: MasterOptions) {
     this.conf = opts.loaded.conf;
@@ -73,13 +77,13 @@ class Master {
     return 'node';
   }
 
-  private newPool(conf: MainConf, snapshot: LoadedConf['snapshot']): WorkerPool {
+  private newPool(conf: MainConf, snapshot: LoadedConf['snapshot'], shm = this.shm): WorkerPool {
     const { file, prefix, globals } = this.opts;
     const engine = this.engineOf(conf);
     const fds = this.listeners?.forConf(conf.http) ?? null;
     const fork = fds ? () => forkWithSockets(WORKER_ENTRY, fds) : forkWithCluster;
     const listenFds = fds ? childFds(fds) : undefined;
-    const pool = new WorkerPool({ file, prefix, globals, snapshot, engine, listenFds }, conf.workerProcesses, this.log, report, fork);
+    const pool = new WorkerPool({ file, prefix, globals, snapshot, engine, listenFds, shm }, conf.workerProcesses, this.log, report, fork);
     if (fds) this.poolFds.set(pool, fds);
     this.engine = engine;
     return pool;
@@ -115,6 +119,9 @@ class Master {
     cluster.schedulingPolicy = process.env.TRESTY_SCHED === 'none' ? cluster.SCHED_NONE : cluster.SCHED_RR;
 
     const run = async (): Promise<void> => {
+      const zones = this.zones.prepare(this.conf.sharedDicts.values());
+      zones.commit();
+      this.shm = zones.specs;
       await runInitPhase(this.conf);
       // Sockets first (nginx opens them before the pid file): a port in use leaves no pid file.
       this.pool = this.newPool(this.conf, this.snapshot);
@@ -184,11 +191,14 @@ class Master {
     const { log } = this;
     log.notice('reconfiguring');
     let next: LoadedConf;
+    let zones: ZonePlan | undefined;
     try {
       next = loadConf({ file: this.opts.file, prefix: this.opts.prefix, globals: this.opts.globals });
       log.configure(next.conf.errorLog);
+      zones = this.zones.prepare(next.conf.sharedDicts.values());
       await runInitPhase(next.conf);
     } catch (e) {
+      zones?.abort();
       log.configure(this.conf.errorLog);
       const t = errText(e);
       log.emerg(t.message);
@@ -197,8 +207,9 @@ class Master {
     }
     let fresh: WorkerPool;
     try {
-      fresh = this.newPool(next.conf, next.snapshot);
+      fresh = this.newPool(next.conf, next.snapshot, zones.specs);
     } catch (e) {
+      zones.abort();
       log.configure(this.conf.errorLog);
       const t = errText(e);
       log.emerg(`reload failed, the old worker processes keep serving: ${t.message}`);
@@ -210,6 +221,7 @@ class Master {
     } catch (e) {
       await fresh.stop();
       this.closeUnusedSockets();
+      zones.abort();
       log.configure(this.conf.errorLog);
       const t = errText(e);
       log.emerg(`reload failed, the old worker processes keep serving: ${t.message}`);
@@ -221,6 +233,8 @@ class Master {
       writePidFile(next.conf.pid);
       removePidFile(this.conf.pid);
     }
+    zones.commit();
+    this.shm = zones.specs;
     this.pool = fresh;
     this.conf = next.conf;
     this.snapshot = next.snapshot;

@@ -3,6 +3,7 @@
 // or the `daemon on` launcher waiting for start-up). Every message carries `tresty` as its tag.
 import type { ConfSnapshot } from '../config/index.js';
 import type { ListenFd } from '../http/binds.js';
+import type { ZoneSpec } from '../shared/index.js';
 
 /** What a worker needs to resolve exactly the conf the master validated. */
 export interface WorkerStart {
@@ -18,6 +19,8 @@ export interface WorkerStart {
   readonly engine: 'native' | 'node';
   /** The master's listen sockets, as fds of the worker (absent: node:cluster shares them). */
   readonly listenFds?: readonly ListenFd[];
+  /** js_shared_dict zones to attach, by segment path (the master created them). */
+  readonly shm?: readonly ZoneSpec[];
 }
 
 export type MasterToWorker =
