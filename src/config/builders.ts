@@ -55,6 +55,8 @@ export interface FfiPluginBuilder {
   format?: FfiPluginConf['format'];
   maxQueue?: number;
   timeoutMs?: number;
+  pythonPath?: string[];
+  classPath?: string[];
 }
 
 export interface MainBuilder {

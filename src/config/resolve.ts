@@ -6,12 +6,13 @@ import type { Directive } from './ast.js';
 import { type BlockState, type LocationBuilder, type LocSettings, type MainBuilder, newSettings, type ServerBuilder } from './builders.js';
 import { coreDirectives } from './directives-core.js';
 import { ffiDirectives } from './directives-ffi.js';
+import { loaderDirectives } from './directives-loaders.js';
 import { jsDirectives } from './directives-js.js';
 import { confError, type DirectiveRow, type ResolveContext } from './table.js';
 import type { FfiPluginConf, HttpConf, LocationConf, MainConf, ServerConf } from './types.js';
 
 const TABLE: ReadonlyMap<string, DirectiveRow> = new Map(
-  [...coreDirectives, ...jsDirectives, ...ffiDirectives].map((r) => [r.name, r]),
+  [...coreDirectives, ...jsDirectives, ...ffiDirectives, ...loaderDirectives].map((r) => [r.name, r]),
 );
 
 /** Every directive tresty knows, for docs and tests. */
@@ -130,6 +131,7 @@ function finish(main: MainBuilder, prefix: string, file: string, ctx: ResolveCon
     ffiPlugins.set(name, {
       name, library: p.library ?? name, config: p.config ?? null, kind: p.kind ?? 'runtime', symbol: p.symbol,
       format: p.format ?? 'string', maxQueue: p.maxQueue ?? 65536, timeoutMs: p.timeoutMs ?? 60_000, ref: p.ref,
+      pythonPath: p.pythonPath, classPath: p.classPath,
     });
   }
   return {
