@@ -15,7 +15,7 @@ from .echo import C, ffi, options
 
 def answer(task, rc, text):
     data = text.encode()
-    rsp = ffi.cast("char *", C.malloc(len(data) + 1))
+    rsp = C.malloc(len(data) + 1)
     ffi.memmove(rsp, data, len(data))
     rsp[len(data)] = b"\0"
     C.ngx_http_lua_ffi_respond(task, rc, rsp, len(data))
