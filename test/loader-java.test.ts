@@ -79,6 +79,18 @@ const SOURCES: Record<string, string> = {
   'BadStatic.java': cls('BadStatic', `
     static final int X = Integer.parseInt("not a number");
     public static int init(String rest, long tq) { return 0; }`),
+  // Compiled Java code takes SIGSEGV for null checks; the JVM's handler must chain to Node's.
+  'Npe.java': cls('Npe', `
+    static int len(String s) { return s.length(); }
+    public static int init(String rest, long tq) {
+        int caught = 0;
+        for (int i = 0; i < 2_000_000; i++) {
+            try { len(i % 1000 == 0 ? null : "abc"); } catch (NullPointerException e) { caught++; }
+        }
+        final int n = caught;
+        Serve.start(tq, "npe", 1, req -> "caught " + n);
+        return 0;
+    }`),
   'Spin.java': cls('Spin', `
     static volatile boolean spinning, released;
     public static int init(String rest, long tq) {
@@ -121,6 +133,14 @@ http {
         ${LOAD_LOCATION}
         location = /echo { content_by_js_block { ngx.print(await ngx.ffi.echo_java.call(ngx.var.arg_m ?? '')) } }
         location = /js { content_by_js_block { ngx.say('js ', process.pid) } }
+        location = /wasm {
+            content_by_js_block {
+                // f(addr) loads from a 1-page memory: an address past it is a SIGSEGV that V8's trap handler turns into an error
+                const wasm = new Uint8Array([0,97,115,109,1,0,0,0,1,6,1,96,1,127,1,127,3,2,1,0,5,3,1,0,1,7,5,1,1,102,0,0,10,9,1,7,0,32,0,40,2,0,11]);
+                const { instance } = await WebAssembly.instantiate(wasm);
+                try { instance.exports.f(1 << 20); ngx.say('no trap'); } catch (e) { ngx.say(e.constructor.name, ': ', e.message); }
+            }
+        }
         location = /spin { content_by_js_block { ngx.say(await ngx.ffi.spin.call(ngx.var.arg_m)) } }
         location = /uncaught { content_by_js_block { ngx.load_ffi('ffi_java', 't.Throws,init', { classPath: [ngx.config.prefix() + 'classes'] }) } }
     }
@@ -211,6 +231,15 @@ public class FromEnv { public static int init(String rest, long tq) { t.Serve.st
     const info = () => load(port, { lib: 'ffi_java', cfg: 't.Info,init', classPath: [classes], req: '' });
     const last = await until(info, (r) => r.answers![0].endsWith(' hot=0'));
     expect(last.answers![0]).toMatch(/ hot=0$/);
+  });
+
+  it('the JVM and V8 share SIGSEGV: Java null checks and WebAssembly traps both work', async () => {
+    // The worker has had a JVM since it started (echo_java): a wasm trap still reaches V8's handler.
+    expect((await httpGet(port, '/wasm')).body).toBe('RuntimeError: memory access out of bounds\n');
+    expect(await load(port, { lib: 'ffi_java', cfg: 't.Npe,init', classPath: [classes], req: 'x', unload: true }))
+      .toEqual({ ok: true, answers: ['caught 2000'] });
+    expect((await httpGet(port, '/wasm')).body).toBe('RuntimeError: memory access out of bounds\n');
+    expect((await httpGet(port, '/echo?m=alive')).body).toBe('alive');
   });
 
   it('a class that computes holds up no other request of the worker', async () => {
