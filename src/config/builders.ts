@@ -80,6 +80,8 @@ export interface FfiPluginBuilder {
   format?: FfiPluginConf['format'];
   maxQueue?: number;
   timeoutMs?: number;
+  pythonPath?: string[];
+  classPath?: string[];
 }
 
 export interface MainBuilder {

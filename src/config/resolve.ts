@@ -9,6 +9,7 @@ import {
 import { coreDirectives } from './directives-core.js';
 import { ffiDirectives } from './directives-ffi.js';
 import { ENGINE_DEFAULTS, httpDirectives } from './directives-http.js';
+import { loaderDirectives } from './directives-loaders.js';
 import { jsDirectives } from './directives-js.js';
 import { rewriteDirectives } from './directives-rewrite.js';
 import { sharedDirectives } from './directives-shared.js';
@@ -16,7 +17,10 @@ import { confError, type DirectiveRow, type ResolveContext } from './table.js';
 import type { EngineSettings, FfiPluginConf, HttpConf, LocationConf, MainConf, RewriteOp, ServerConf } from './types.js';
 
 const TABLE: ReadonlyMap<string, DirectiveRow> = new Map(
-  [...coreDirectives, ...jsDirectives, ...ffiDirectives, ...rewriteDirectives, ...httpDirectives, ...sharedDirectives].map((r) => [r.name, r]),
+  [
+    ...coreDirectives, ...jsDirectives, ...ffiDirectives, ...rewriteDirectives, ...httpDirectives, ...sharedDirectives,
+    ...loaderDirectives,
+  ].map((r) => [r.name, r]),
 );
 
 /** Every directive tresty knows, for docs and tests. */
@@ -156,6 +160,7 @@ function finish(main: MainBuilder, prefix: string, file: string, ctx: ResolveCon
     ffiPlugins.set(name, {
       name, library: p.library ?? name, config: p.config ?? null, kind: p.kind ?? 'runtime', symbol: p.symbol,
       format: p.format ?? 'string', maxQueue: p.maxQueue ?? 65536, timeoutMs: p.timeoutMs ?? 60_000, ref: p.ref,
+      pythonPath: p.pythonPath, classPath: p.classPath,
     });
   }
   return {

@@ -156,6 +156,9 @@ export interface FfiPluginConf {
   readonly format: 'raw' | 'string' | 'json' | 'msgpack';
   readonly maxQueue: number;
   readonly timeoutMs: number;
+  /** python_path / class_path (absolute): handed to the Python / Java loader. */
+  readonly pythonPath?: readonly string[];
+  readonly classPath?: readonly string[];
   readonly ref: SourceRef;
 }
 

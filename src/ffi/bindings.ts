@@ -50,11 +50,13 @@ export interface PluginLibrary {
   readonly path: string;
   /** The address of an exported symbol; throws when the library does not export it. */
   symbol(name: string): Ptr;
+  /** A callable export, by its C prototype; throws when the library does not export it. */
+  func(proto: string): (...args: unknown[]) => unknown;
 }
 
 /** Load a runtime or function library (RTLD_LOCAL; its ABI imports come from the host). */
 export function openLibrary(path: string): PluginLibrary {
   const lib = koffi.load(path);
   keepLoaded.push(lib);
-  return { path, symbol: (name) => lib.symbol(name) as Ptr };
+  return { path, symbol: (name) => lib.symbol(name) as Ptr, func: (proto) => lib.func(proto) };
 }

@@ -4,6 +4,7 @@ import { TrestyError } from '../errors.js';
 import * as L from '../ring/layout.js';
 import { bindHost, type HostBindings, openLibrary, type PluginLibrary, type Ptr } from './bindings.js';
 import { Channel } from './channel.js';
+import { handLoaderPaths, type LoaderPaths, loaderError } from './loaders.js';
 import { findLibrary, hostLibraryPath, poolThreadPath } from './locate.js';
 import type { Core } from './plugin.js';
 import { startPool } from './pool.js';
@@ -20,7 +21,7 @@ export function getHost(): HostBindings {
 const retired: SharedArrayBuffer[] = [];
 const ALL = 0x7fffffff; // wake every poller (at unload)
 
-export interface CoreSpec {
+export interface CoreSpec extends LoaderPaths {
   lib: string;
   cfg: string | null;
   kind: 'runtime' | 'function';
@@ -108,14 +109,21 @@ export function openCore(spec: CoreSpec): Core {
     retired.push(sab);
   };
   const rc: [number] = [0];
+  try {
+    handLoaderPaths(lib, spec);
+  } catch (e) {
+    shutdown();
+    throw e;
+  }
   if (h.runtimeInit(tq, entry, spec.cfg, rc) !== 0) {
     shutdown();
     throw new TrestyError('TRESTY_ERR_FFI_INIT', `tresty host: ${h.lastError()}`);
   }
   if (rc[0] !== 0) {
     shutdown();
+    const detail = loaderError(lib); // a loader's traceback or stack trace
     throw new TrestyError('TRESTY_ERR_FFI_INIT', `libffi_init of ${path} returned ${rc[0]}` +
-      ` (config ${spec.cfg === null ? 'NULL' : JSON.stringify(spec.cfg)}): check the config and the runtime's log`);
+      ` (config ${spec.cfg === null ? 'NULL' : JSON.stringify(spec.cfg)}): ${detail || 'check the config and the runtime\'s log'}`);
   }
   return once({
     channel, path,

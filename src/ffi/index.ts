@@ -1,5 +1,6 @@
 // tresty's FFI: ngx.load_ffi (loadFfi), ngx.ffi.NAME (loadPluginsFromConf), worker shutdown
 // (unloadAll). Each process loads its own instance of each plugin: one queue per plugin.
+import path from 'node:path';
 import type { FfiPluginConf } from '../config/types.js';
 import { TrestyError } from '../errors.js';
 import { openCore } from './core.js';
@@ -13,12 +14,18 @@ export type { FormatName } from './formats.js';
 
 const DEFAULTS = { format: 'string', maxQueue: 65536, timeoutMs: 60_000 } as const; // as the conf's
 
-const cores = new Map<string, Core>(); // by (lib, cfg, kind, symbol): one queue per library instance
+const cores = new Map<string, Core>(); // by (lib, cfg, kind, symbol, loader paths): one queue per library instance
 const plugins = new Map<string, FfiPlugin>(); // by everything that shapes a handle
+
+function coreKey(lib: string, cfg: string | null, opts: PluginOptions): string {
+  const kind = opts.kind ?? 'runtime';
+  const paths = [opts.pythonPath ?? [], opts.classPath ?? []].map((l) => l.map((p) => path.resolve(p)));
+  return JSON.stringify([lib, cfg, kind, kind === 'function' ? opts.symbol ?? '' : '', ...paths]);
+}
 
 function coreFor(lib: string, cfg: string | null, opts: PluginOptions, extraPath: readonly string[]): Core {
   const kind = opts.kind ?? 'runtime';
-  const key = JSON.stringify([lib, cfg, kind, kind === 'function' ? opts.symbol ?? '' : '']);
+  const key = coreKey(lib, cfg, opts);
   let core = cores.get(key);
   if (!core) {
     const maxQueue = opts.maxQueue ?? DEFAULTS.maxQueue;
@@ -27,6 +34,7 @@ function coreFor(lib: string, cfg: string | null, opts: PluginOptions, extraPath
     }
     const opened = openCore({
       lib, cfg, kind, symbol: opts.symbol, maxQueue,
+      pythonPath: opts.pythonPath?.map((p) => path.resolve(p)), classPath: opts.classPath?.map((p) => path.resolve(p)),
       searchPath: [...extraPath, ...(opts.searchPath ?? defaultSearchPath())],
     });
     const unload = opened.unload;
@@ -47,7 +55,7 @@ function handle(name: string, lib: string, cfg: string | null, opts: PluginOptio
   const format = opts.format ?? DEFAULTS.format;
   const timeoutMs = opts.timeoutMs ?? DEFAULTS.timeoutMs;
   const kind = opts.kind ?? 'runtime';
-  const key = JSON.stringify([lib, cfg, kind, kind === 'function' ? opts.symbol ?? '' : '']) + JSON.stringify([name, format, timeoutMs]);
+  const key = coreKey(lib, cfg, opts) + JSON.stringify([name, format, timeoutMs]);
   let p = plugins.get(key);
   if (!p) {
     const f = getFormat(format);
@@ -75,6 +83,7 @@ export function loadPluginsFromConf(conf: {
   for (const [name, p] of conf.ffiPlugins) {
     out[name] = handle(name, p.library, p.config, {
       format: p.format, maxQueue: p.maxQueue, timeoutMs: p.timeoutMs, kind: p.kind, symbol: p.symbol,
+      pythonPath: p.pythonPath && [...p.pythonPath], classPath: p.classPath && [...p.classPath],
     }, conf.ffiLibraryPath);
   }
   return out;

@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TrestyError } from '../errors.js';
+import { loaderHint } from './loaders.js';
 
 let root: string | undefined;
 
@@ -65,5 +66,5 @@ export function findLibrary(lib: string, searchPath: readonly string[]): string 
   }
   throw new TrestyError('TRESTY_ERR_FFI_NOT_FOUND',
     `ffi library "${lib}" not found; searched: ${tried.length ? tried.join(', ') : '(empty search path)'}. ` +
-    'Build it into one of these directories or add its directory to ffi_library_path (or TRESTY_FFI_PATH)');
+    'Build it into one of these directories or add its directory to ffi_library_path (or TRESTY_FFI_PATH)' + loaderHint(lib));
 }

@@ -11,6 +11,10 @@ export interface PluginOptions {
   kind?: 'runtime' | 'function';
   symbol?: string;
   searchPath?: string[];
+  /** The Python loader (ffi_python3): directories put on sys.path before the module is imported. */
+  pythonPath?: string[];
+  /** The Java loader (ffi_java): directories and jars searched for the plugin's class. */
+  classPath?: string[];
 }
 
 export interface CallOptions {

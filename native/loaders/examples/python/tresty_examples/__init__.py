@@ -1,0 +1,1 @@
+"""tresty's example Python runtimes (docs/runtimes.md, "Python"): echo and digest."""
