@@ -157,7 +157,7 @@ export class Ngx {
     return r.status;
   }
   set status(v: number) {
-    const r = guardReq(this.#c, MASK.request & ~CTX.log);
+    const r = guardReq(this.#c, MASK.request & ~(CTX.log | CTX.balancer));
     if (r.headerWritten || (r.headerSent && r.phase !== CTX.header_filter)) {
       logReq(r, 'error', 'attempt to set ngx.status after sending out response headers');
       return;

@@ -4,6 +4,7 @@
 import type {
   AccessLogSpec, ErrorLogSpec, FfiPluginConf, HandlerSpec, ListenSpec, PhaseName, RewriteOp, ServerName, SourceRef,
 } from './types.js';
+import type { ProxySettings, SslSettings, UpstreamBuilder } from './builders-gateway.js';
 
 /** Settings a location inherits from its server and http blocks when it does not set them. */
 export interface LocSettings {
@@ -15,6 +16,9 @@ export interface LocSettings {
   keepaliveTimeout?: number;
   jsCodeCache?: boolean;
   handlers: Partial<Record<PhaseName, HandlerSpec>>;
+  // gateway (issue 14): merged by gateway-merge.ts
+  proxy?: ProxySettings;
+  ssl?: SslSettings;
 }
 
 export interface LocationBuilder {
@@ -43,6 +47,7 @@ export interface HttpBuilder {
   servers: ServerBuilder[];
   logFormats: Map<string, string>;
   mimeTypes: Map<string, string>;
+  upstreams?: Map<string, UpstreamBuilder>;
 }
 
 export interface FfiPluginBuilder {
@@ -71,7 +76,7 @@ export interface MainBuilder {
   ffiPlugins: Map<string, FfiPluginBuilder>;
 }
 
-export type BlockKind = 'main' | 'events' | 'http' | 'server' | 'location' | 'ffi_plugin' | 'types';
+export type BlockKind = 'main' | 'events' | 'http' | 'server' | 'location' | 'ffi_plugin' | 'types' | 'upstream';
 
 /** Where the walk stands: the innermost block and the builders that enclose it. */
 export interface BlockState {
@@ -81,6 +86,7 @@ export interface BlockState {
   readonly server?: ServerBuilder;
   readonly location?: LocationBuilder;
   readonly plugin?: FfiPluginBuilder;
+  readonly upstream?: UpstreamBuilder;
   /** The LocSettings of the innermost http/server/location block. */
   readonly settings?: LocSettings;
   /** The rewrite script of the innermost server/location block. */

@@ -7,12 +7,17 @@ import { type BlockState, type LocationBuilder, type LocSettings, type MainBuild
 import { coreDirectives } from './directives-core.js';
 import { ffiDirectives } from './directives-ffi.js';
 import { jsDirectives } from './directives-js.js';
+import { proxyDirectives } from './directives-proxy.js';
+import { sslDirectives } from './directives-ssl.js';
+import { upstreamDirectives } from './directives-upstream.js';
+import { mergeProxy, mergeSsl, proxyConf, sslConf, upstreamConf } from './gateway-merge.js';
 import { confError, type DirectiveRow, type ResolveContext } from './table.js';
 import type { FfiPluginConf, HttpConf, LocationConf, MainConf, ServerConf } from './types.js';
 
-const TABLE: ReadonlyMap<string, DirectiveRow> = new Map(
-  [...coreDirectives, ...jsDirectives, ...ffiDirectives].map((r) => [r.name, r]),
-);
+/** Rows by name; a name may have one row per context (`server` in http and in upstream). */
+const TABLE: ReadonlyMap<string, readonly DirectiveRow[]> = [
+  ...coreDirectives, ...jsDirectives, ...ffiDirectives, ...proxyDirectives, ...upstreamDirectives, ...sslDirectives,
+].reduce((m, r) => m.set(r.name, [...(m.get(r.name) ?? []), r]), new Map<string, DirectiveRow[]>());
 
 /** Every directive tresty knows, for docs and tests. */
 export function directiveNames(): string[] {
@@ -21,7 +26,8 @@ export function directiveNames(): string[] {
 
 function walk(directives: readonly Directive[], state: BlockState, ctx: ResolveContext): void {
   for (const d of directives) {
-    const row = TABLE.get(d.name);
+    const rows = TABLE.get(d.name);
+    const row = rows?.find((r) => r.contexts.includes(state.kind)) ?? rows?.[0];
     if (!row) throw confError('TRESTY_ERR_CONF_UNKNOWN_DIRECTIVE', `unknown directive "${d.name}"`, d);
     if (!row.contexts.includes(state.kind)) {
       throw confError('TRESTY_ERR_CONF_NOT_ALLOWED', `"${d.name}" directive is not allowed here`, d);
@@ -61,6 +67,8 @@ const ROOT_DEFAULTS = (abs: (p: string) => string): Required<Omit<LocSettings, '
   clientMaxBodySize: 1024 * 1024,
   keepaliveTimeout: 75_000,
   jsCodeCache: true,
+  proxy: {},
+  ssl: {},
 });
 
 type Merged = Required<Omit<LocSettings, 'handlers'>> & Pick<LocSettings, 'handlers'>;
@@ -75,6 +83,8 @@ function merge(parent: Merged, own: LocSettings): Merged {
     keepaliveTimeout: own.keepaliveTimeout ?? parent.keepaliveTimeout,
     jsCodeCache: own.jsCodeCache ?? parent.jsCodeCache,
     handlers: { ...parent.handlers, ...own.handlers },
+    proxy: mergeProxy(parent.proxy, own.proxy),
+    ssl: mergeSsl(parent.ssl, own.ssl),
   };
 }
 
@@ -83,19 +93,20 @@ function finishLocation(b: LocationBuilder, parent: Merged): LocationConf {
   return {
     modifier: b.modifier, pattern: b.pattern, regex: b.regex, ref: b.ref, rewriteOps: b.rewriteOps,
     ...m,
+    proxy: proxyConf(m.proxy),
     locations: b.locations.map((l) => finishLocation(l, m)),
   };
 }
 
 function finishServer(b: ServerBuilder, parent: Merged): ServerConf {
   const m = merge(parent, b.settings);
-  const defaults: LocationConf = { modifier: '', pattern: '', ref: b.ref, rewriteOps: [], locations: [], ...m };
+  const defaults: LocationConf = { modifier: '', pattern: '', ref: b.ref, rewriteOps: [], locations: [], ...m, proxy: proxyConf(m.proxy) };
   const listen = b.listen.length > 0 ? b.listen
     : [{ host: '', port: process.getuid?.() === 0 ? 80 : 8000, defaultServer: false, ref: b.ref }];
   return {
     ref: b.ref, listen,
     serverNames: b.serverNames.length > 0 ? b.serverNames : [{ kind: 'exact', value: '' }],
-    rewriteOps: b.rewriteOps, defaults, declaredVariables: b.variables,
+    rewriteOps: b.rewriteOps, defaults, declaredVariables: b.variables, ssl: sslConf(m.ssl),
     locations: b.locations.map((l) => finishLocation(l, m)),
     namedLocations: new Map([...b.named].map(([k, l]) => [k, finishLocation(l, m)])),
   };
@@ -123,7 +134,8 @@ function finish(main: MainBuilder, prefix: string, file: string, ctx: ResolveCon
     const logFormats = new Map(main.http.logFormats);
     logFormats.set('combined',
       '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"');
-    http = { servers, logFormats, mimeTypes: main.http.mimeTypes };
+    const upstreams = new Map([...main.http.upstreams ?? []].map(([k, u]) => [k, upstreamConf(u)]));
+    http = { servers, logFormats, mimeTypes: main.http.mimeTypes, upstreams };
   }
   const ffiPlugins = new Map<string, FfiPluginConf>();
   for (const [name, p] of main.ffiPlugins) {

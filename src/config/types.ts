@@ -1,6 +1,10 @@
 // The resolved configuration: what the conf file means once parsed, validated, merged
 // (inner blocks inherit from outer ones) and frozen. Every other module reads only this.
 
+import type { GatewayPhase, ProxyConf, SslConf, UpstreamConf } from './types-gateway.js';
+
+export type * from './types-gateway.js';
+
 export const PHASES = [
   'init', 'init_worker', 'set', 'rewrite', 'access', 'content', 'header_filter', 'body_filter', 'log',
 ] as const;
@@ -14,7 +18,7 @@ export interface SourceRef {
 
 /** One `<phase>_by_js_block { ... }` or `<phase>_by_js_file path;`. */
 export interface HandlerSpec {
-  readonly phase: PhaseName;
+  readonly phase: PhaseName | GatewayPhase;
   readonly source: 'block' | 'file';
   /** Inline JS/TS of a block. */
   readonly code?: string;
@@ -33,6 +37,9 @@ export interface ListenSpec {
   readonly port: number;
   readonly defaultServer: boolean;
   readonly ref: SourceRef;
+  // gateway (issue 14)
+  readonly ssl?: boolean;
+  readonly http2?: boolean;
 }
 
 export interface ServerName {
@@ -72,6 +79,8 @@ export interface LocationConf {
   readonly clientMaxBodySize: number; // bytes, 0 = unlimited
   readonly keepaliveTimeout: number; // ms
   readonly jsCodeCache: boolean;
+  /** proxy_* (gateway, issue 14). */
+  readonly proxy: ProxyConf;
 }
 
 export interface ServerConf {
@@ -86,6 +95,8 @@ export interface ServerConf {
   readonly defaults: LocationConf;
   /** Variables declared anywhere in this server by `set` or `set_by_js` (names without `$`). */
   readonly declaredVariables: ReadonlySet<string>;
+  /** ssl_* (gateway, issue 14): used when one of its listens has `ssl`. */
+  readonly ssl: SslConf;
 }
 
 export interface FfiPluginConf {
@@ -115,6 +126,8 @@ export interface HttpConf {
   readonly logFormats: ReadonlyMap<string, string>;
   /** From `types { ... }`: lower-cased extension → MIME type (empty when the conf has none). */
   readonly mimeTypes: ReadonlyMap<string, string>;
+  /** `upstream NAME { ... }` blocks (gateway, issue 14). */
+  readonly upstreams: ReadonlyMap<string, UpstreamConf>;
 }
 
 export interface MainConf {
