@@ -100,3 +100,13 @@ export function startRaw(onSocket: (s: net.Socket) => void): Promise<{ port: num
     });
   });
 }
+
+/** Waits (bounded) until `read()` matches `re`: log lines are written in batches. */
+export async function eventually(read: () => string, re: RegExp, timeoutMs = 5000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const text = read();
+    if (re.test(text) || Date.now() > deadline) return text;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
