@@ -9,8 +9,8 @@ export interface BalancerTry {
   moreTries: number;
   /** Why the previous try failed: ['failed' | 'next', status?], or null on the first try. */
   readonly lastFailure: readonly [string, number?] | null;
-  /** set_timeouts, in ms; null keeps the proxy_*_timeout values. */
-  timeouts: { connect: number; send: number; read: number } | null;
+  /** set_timeouts, in ms; null (or a null field) keeps the proxy_*_timeout values. */
+  timeouts: { connect: number | null; send: number | null; read: number | null } | null;
   /** proxy_next_upstream_tries (0 = no limit) and the tries counted so far, for set_more_tries. */
   readonly maxTries: number;
   readonly triesSoFar: number;

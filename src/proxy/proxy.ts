@@ -173,11 +173,18 @@ async function tries(r: Req, p: Plan, rt: UpstreamRt, scheme: 'http' | 'https', 
     if (balancer !== null) {
       const t: BalancerTry = {
         peer: null, moreTries: 0, lastFailure: s.lastFailure, timeouts: null,
-        maxTries: conf.nextUpstreamTries, triesSoFar: st.tries.length + s.tries - 1,
+        maxTries: conf.nextUpstreamTries, triesSoFar: st.tries.length + s.tries,
       };
       if (!await p.deps.balancer(r, balancer, t)) return 500;
       s.tries += t.moreTries;
-      if (t.timeouts) s.timeouts = t.timeouts;
+      if (t.timeouts) {
+        const o = t.timeouts;
+        s.timeouts = { connect: o.connect ?? s.timeouts.connect, send: o.send ?? s.timeouts.send, read: o.read ?? s.timeouts.read };
+      }
+      if (t.peer === null && rt.set.peers.length === 0) {
+        logReq(r, 'error', `balancer_by_js set no peer for upstream "${rt.name}" (tresty/balancer set_current_peer)`);
+        return 502;
+      }
       peer = t.peer ? adhocPeer(t.peer.host, t.peer.port) : choose(sel, rt.conf!.policy, rt.ring, Date.now());
     } else {
       peer = choose(sel, rt.conf?.policy ?? 'round_robin', rt.ring, Date.now());
