@@ -4,16 +4,18 @@
 import { loadConf } from '../src/config/index.js';
 import { isTrestyError } from '../src/errors.js';
 import { HttpFront } from '../src/http/server.js';
+import { hasTls, TlsFront } from '../src/http/tls-front.js';
 import type { RequestHandler } from '../src/http/types.js';
 import { ErrorLog, reopenLogs } from '../src/log/index.js';
 import { isTrestyMessage, type MasterToWorker, type WorkerStart, type WorkerToMaster } from '../src/master/protocol.js';
 import { createWorkerPipeline } from '../src/phases/index.js';
 
-interface Pipeline { handle: RequestHandler; shutdown(): Promise<void> }
+interface Pipeline { handle: RequestHandler; shutdown(): Promise<void>; certificate: import('../src/tls/contexts.js').CertHook | null }
 
 process.title = 'tresty: worker process';
 const log = new ErrorLog();
 let front: HttpFront | null = null;
+let tlsFront: TlsFront | null = null;
 let pipeline: Pipeline | null = null;
 let stopping = false;
 
@@ -29,9 +31,10 @@ async function start(msg: WorkerStart): Promise<void> {
     if (stopping) return;
     if (conf.http) {
       front = new HttpFront(conf.http, pipeline.handle, log, conf.workerConnections);
-      await front.listen();
+      if (hasTls(conf.http)) tlsFront = new TlsFront(conf.http, pipeline.handle, log, conf.workerConnections, pipeline.certificate);
+      await Promise.all([front.listen(), tlsFront?.listen()]);
     }
-    send({ tresty: 'ready', addresses: front?.addresses() ?? [] });
+    send({ tresty: 'ready', addresses: [...front?.addresses() ?? [], ...tlsFront?.addresses() ?? []] });
   } catch (e) {
     const code = isTrestyError(e) ? e.code : 'TRESTY_ERR_WORKER_START';
     const message = e instanceof Error ? e.message : String(e);
@@ -65,7 +68,7 @@ async function quit(): Promise<void> {
   stopping = true;
   log.notice('gracefully shutting down');
   try {
-    await front?.drain(masterStoppedHandingOff);
+    await Promise.all([front?.drain(masterStoppedHandingOff), tlsFront?.drain()]);
     await pipeline?.shutdown();
   } catch (e) {
     log.error(`shutdown: ${(e as Error).message}`);
@@ -77,6 +80,7 @@ async function quit(): Promise<void> {
 function stop(): void {
   stopping = true;
   front?.closeNow();
+  tlsFront?.closeNow();
   log.notice('exiting');
   exit(0);
 }

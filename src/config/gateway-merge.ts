@@ -45,7 +45,7 @@ const PROXY_SSL_DEFAULTS: ProxySslConf = {
   certificateKey: null,
 };
 
-const SSL_DEFAULTS: Omit<SslConf, 'certificates' | 'certificateHandler'> = {
+const SSL_DEFAULTS: Omit<SslConf, 'certificates' | 'certificateHandler' | 'ref'> = {
   protocols: ['TLSv1.2', 'TLSv1.3'],
   ciphers: 'HIGH:!aNULL:!MD5',
   preferServerCiphers: false,
@@ -100,6 +100,7 @@ export function sslConf(s: SslSettings | undefined): SslConf {
       sessionTickets: own.sessionTickets,
     }),
     certificates: certs.map((certificate, i) => ({ certificate, key: keys[i]! })),
+    ref: own.certRef ?? null,
     certificateHandler: own.certificateHandler ?? null,
   };
 }

@@ -129,6 +129,8 @@ export interface SslCertPair {
 
 export interface SslConf {
   readonly certificates: readonly SslCertPair[];
+  /** Where the certificates were given (for load errors), or null. */
+  readonly ref: SourceRef | null;
   readonly protocols: readonly string[];
   readonly ciphers: string;
   readonly preferServerCiphers: boolean;

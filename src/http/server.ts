@@ -36,6 +36,7 @@ export class HttpFront {
     private readonly maxConnections = 0,
   ) {
     for (const bind of planBinds(conf)) {
+      if (bind.ssl) continue; // served by TlsFront (tls-front.ts)
       this.binds.push(bind);
       this.servers.push(this.createServer(bind));
     }

@@ -20,6 +20,9 @@ import { initWorkerPhase } from './init_worker.js';
 import { Loader } from './loader.js';
 import { openErrorLog } from './logs.js';
 import { buildAll } from './pipeline.js';
+import { certificateHook } from './ssl_certificate.js';
+import type { CertHook } from '../tls/contexts.js';
+import { checkCertificates } from '../tls/contexts.js';
 
 export type { WorkerState } from '../request/worker.js';
 
@@ -82,12 +85,13 @@ async function wireFfi(w: WorkerState, conf: MainConf): Promise<FfiModule | null
 export async function createWorkerPipeline(
   conf: MainConf,
   worker: { id: number; count: number },
-): Promise<{ handle: RequestHandler; shutdown(): Promise<void> }> {
+): Promise<{ handle: RequestHandler; shutdown(): Promise<void>; certificate: CertHook | null }> {
   const w = newWorkerState(conf, worker.id, worker.count);
   const ffi = await wireFfi(w, conf);
   // init_by_js again here: the master's run cannot be inherited (no fork of memory in Node).
   await initPhase.run(w, w.loader, conf);
   await buildAll(conf, { conf, loader: w.loader, w });
+  const certificate = await certificateHook(conf, w.loader, w);
   await initWorkerPhase.run(w, w.loader, conf);
 
   const handle = (ex: HttpExchange, server: ServerConf): void => {
@@ -112,6 +116,7 @@ export async function createWorkerPipeline(
 
   return {
     handle,
+    certificate,
     async shutdown() {
       w.exiting = true;
       await w.timers.shutdown();
@@ -155,4 +160,6 @@ export async function testHandlers(conf: MainConf): Promise<void> {
   if (conf.init) await w.loader.load(conf.init);
   if (conf.initWorker) await w.loader.load(conf.initWorker);
   await buildAll(conf, { conf, loader: w.loader, w });
+  await certificateHook(conf, w.loader, w);
+  checkCertificates(conf.http?.servers ?? []);
 }
