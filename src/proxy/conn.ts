@@ -65,6 +65,9 @@ export class UpstreamConn implements ParserEvents {
   private complete = false;
   /** Body chunks the client side still holds: reading is paused while any is held. */
   private holds = 0;
+  /** The socket timeout now set (set again only when it changes: each call allocates a timer). */
+  private armed = -1;
+  private streaming = false;
   /** The whole request went out (a connection is reusable only then). */
   private requestDone = false;
 
@@ -92,21 +95,39 @@ export class UpstreamConn implements ParserEvents {
     this.readTimeout = readTimeout;
     this.sendTimeout = sendTimeout;
     this.phase = Phase.Sending;
+    this.streaming = false;
     this.parser.reset(headRequest);
-    this.socket.setTimeout(0);
+    // One inactivity limit for the exchange; with nginx's equal defaults (and keepalive_timeout
+    // 60s) the socket's timer is not touched at all from one request to the next.
+    this.arm(readTimeout);
     this.socket.ref();
+  }
+
+  /**
+   * The body now comes from the client as it arrives: the upstream may sit idle meanwhile (the
+   * client's own timeouts apply), so no timer runs unless a write waits (proxy_send_timeout).
+   */
+  streamingBody(): void {
+    this.streaming = true;
+    this.arm(0);
+  }
+
+  private arm(ms: number): void {
+    if (ms === this.armed) return;
+    this.armed = ms;
+    this.socket.setTimeout(ms);
   }
 
   /** Writes request bytes; a promise when the socket is full (proxy_send_timeout runs meanwhile). */
   write(data: string | Uint8Array): Promise<void> | void {
     const ok = typeof data === 'string' ? this.socket.write(data, 'latin1') : this.socket.write(data);
     if (ok || this.socket.destroyed) return;
-    if (this.phase === Phase.Sending) this.socket.setTimeout(this.sendTimeout);
+    if (this.phase === Phase.Sending) this.arm(this.sendTimeout);
     return new Promise((resolve) => {
       const done = (): void => {
         this.socket.off('drain', done);
         this.socket.off('close', done);
-        if (this.phase === Phase.Sending) this.socket.setTimeout(0);
+        if (this.phase === Phase.Sending) this.arm(this.streaming ? 0 : this.readTimeout);
         resolve();
       };
       this.socket.on('drain', done);
@@ -117,9 +138,10 @@ export class UpstreamConn implements ParserEvents {
   /** The whole request is written: from now on proxy_read_timeout runs between reads. */
   sent(): void {
     this.requestDone = true;
+    this.streaming = false;
     if (this.phase !== Phase.Sending) return;
     this.phase = Phase.Waiting;
-    this.socket.setTimeout(this.readTimeout);
+    this.arm(this.readTimeout);
   }
 
   /** The answer came whole and the connection may carry the next request. */
@@ -137,7 +159,7 @@ export class UpstreamConn implements ParserEvents {
   /** Parked in the pool: idle until `timeout`, then closed. */
   park(timeout: number): void {
     this.phase = Phase.Idle;
-    this.socket.setTimeout(timeout);
+    this.arm(timeout);
     this.socket.unref();
   }
 
@@ -156,11 +178,11 @@ export class UpstreamConn implements ParserEvents {
     // The client is slower than the upstream: stop reading (no read timeout while held back).
     if (this.holds++ === 0) {
       this.socket.pause();
-      this.socket.setTimeout(0);
+      this.arm(0);
     }
     void p.then(() => {
       if (--this.holds > 0 || this.socket.destroyed) return;
-      if (this.sink !== null) this.socket.setTimeout(this.readTimeout);
+      if (this.sink !== null) this.arm(this.readTimeout);
       this.socket.resume();
     });
   }
@@ -170,7 +192,6 @@ export class UpstreamConn implements ParserEvents {
     if (rest || !this.requestDone) this.spoiled = true;
     this.complete = true;
     this.phase = Phase.Idle;
-    this.socket.setTimeout(0);
     const sink = this.sink;
     this.sink = null;
     sink?.onEnd();

@@ -7,6 +7,9 @@ import type { ResponseHead } from './parser.js';
 
 export type Failure = { readonly kind: FailKind | 'client'; readonly message: string };
 
+/** Body bytes held before the proxy decides, beyond which reading pauses (back-pressure). */
+const HOLD_MAX = 64 * 1024;
+
 export interface BodyOut {
   chunk(c: Buffer): Promise<void> | void;
   end(): void;
@@ -20,6 +23,7 @@ export class Exchange implements Sink {
   headAt = 0;
   endAt = 0;
   private held: Buffer[] = [];
+  private heldBytes = 0;
   private ended = false;
   private out: BodyOut | null = null;
   private settle!: () => void;
@@ -47,7 +51,9 @@ export class Exchange implements Sink {
   onBody(c: Buffer): Promise<void> | void {
     if (this.out !== null) return this.out.chunk(c);
     this.held.push(c);
-    return this.gate;
+    this.heldBytes += c.length;
+    // A small answer is just held (pausing and resuming the socket costs two system calls).
+    return this.heldBytes > HOLD_MAX ? this.gate : undefined;
   }
 
   onEnd(): void {

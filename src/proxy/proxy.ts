@@ -335,6 +335,7 @@ async function send(conn: UpstreamConn, head: string, body: BodySource | null): 
   } else {
     const w = conn.write(head);
     if (w) await w;
+    if (body !== null && !body.replayable) conn.streamingBody();
     if (body !== null) await body.send(conn, body.length < 0);
   }
   conn.sent();
