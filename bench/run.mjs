@@ -6,6 +6,8 @@ import { commandLine, runSuite } from './lib/suite.mjs';
 import { ffiBench } from './ffi-vs-uds.mjs';
 import { httpBench } from './http.mjs';
 import { ringBench } from './lib/ring-runner.mjs';
+import { proxyBench } from './proxy.mjs';
+import { tlsBench } from './tls.mjs';
 
 const opts = benchArgs();
-process.exitCode = await runSuite(opts.only, opts, { ffi: ffiBench, http: httpBench, ring: ringBench }, commandLine('run'));
+process.exitCode = await runSuite(opts.only, opts, { ffi: ffiBench, http: httpBench, ring: ringBench, proxy: proxyBench, tls: tlsBench }, commandLine('run'));
