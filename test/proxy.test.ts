@@ -1,9 +1,14 @@
-// proxy_pass through the real server to real upstreams: nginx's URI rules, the headers sent and
-// the headers passed back, proxy_pass_request_headers/_body, and keep-alive reuse counted on
-// the upstream's side.
+// proxy_pass through the real server to real upstreams (small Node servers, and nginx): nginx's
+// URI rules, the headers sent and the headers passed back, proxy_pass_request_headers/_body, and
+// keep-alive reuse counted on the upstream's side.
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, httpGet, startTresty, stopAll, type TrestyProcess } from './helpers/server.js';
-import { echo, startUpstream, type Upstream } from './helpers/upstream.js';
+import { echo, eventually, startUpstream, type Upstream } from './helpers/upstream.js';
 
 let t: TrestyProcess;
 let port: number;
@@ -209,5 +214,75 @@ describe('keep-alive to the upstream', () => {
     for (let i = 0; i < 6; i++) await get(`/ka/s${i}`);
     expect(ka.connections - before).toBeLessThanOrEqual(6);
     expect(t.errorLog()).not.toMatch(/\[(error|alert)\]/);
+  });
+});
+
+// nginx as the upstream (installed here and in CI): byte-exact bodies, and keep-alive reuse seen
+// from nginx's own log ($connection and $connection_requests).
+const nginxMissing = spawnSync('sh', ['-c', 'command -v nginx'], { stdio: 'ignore' }).status !== 0;
+if (nginxMissing) console.warn('nginx upstream tests skipped: nginx is not installed (Debian: apt-get install nginx)');
+
+describe.skipIf(nginxMissing)('nginx as the upstream', () => {
+  let dir: string;
+  let nginx: ChildProcess;
+  let tport: number;
+  let t2: TrestyProcess;
+  const big = Buffer.alloc(100 * 1024);
+  for (let i = 0; i < big.length; i++) big[i] = (i * 7) % 251;
+
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tresty-nginx-up-'));
+    fs.mkdirSync(path.join(dir, 'www'));
+    fs.writeFileSync(path.join(dir, 'www', 'big.bin'), big);
+    fs.writeFileSync(path.join(dir, 'www', 'small.txt'), 'small file\n');
+    const nport = await freePort();
+    fs.writeFileSync(path.join(dir, 'nginx.conf'), `daemon off; master_process off; worker_processes 1;
+pid ${dir}/nginx.pid; error_log ${dir}/error.log;
+events {}
+http { log_format c '$connection $connection_requests $request_uri';
+  access_log ${dir}/access.log c;
+  server { listen 127.0.0.1:${nport}; root ${dir}/www; location / { } } }`);
+    nginx = spawn('nginx', ['-p', `${dir}/`, '-c', path.join(dir, 'nginx.conf'), '-e', path.join(dir, 'error.log')], { stdio: 'ignore' });
+    tport = await freePort();
+    t2 = await startTresty(`
+worker_processes 1;
+events {}
+http {
+  access_log off;
+  upstream ngx { server 127.0.0.1:${nport}; keepalive 4; }
+  server {
+    listen 127.0.0.1:${tport};
+    location / { proxy_http_version 1.1; proxy_set_header Connection ""; proxy_pass http://ngx; }
+  }
+}
+`);
+  });
+
+  afterAll(() => {
+    nginx?.kill('SIGKILL');
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('passes files byte for byte, with their length', async () => {
+    const body = await new Promise<Buffer>((resolve, reject) => {
+      http.get({ host: '127.0.0.1', port: tport, path: '/big.bin', agent: false }, (res) => {
+        expect(res.headers['content-length']).toBe(String(big.length));
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve(Buffer.concat(chunks)));
+      }).on('error', reject);
+    });
+    expect(body.equals(big)).toBe(true);
+    expect((await httpGet(tport, '/small.txt')).body).toBe('small file\n');
+  });
+
+  it('reuses one nginx connection for sequential requests (nginx\'s $connection_requests counts up)', async () => {
+    for (let i = 0; i < 8; i++) expect((await httpGet(tport, `/small.txt?n=${i}`)).status).toBe(200);
+    const file = path.join(dir, 'access.log');
+    const text = await eventually(() => (fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : ''), /small\.txt\?n=7/);
+    const lines = text.trim().split('\n').map((l) => l.split(' ')).filter((l) => l[2]?.startsWith('/small.txt?n='));
+    expect(lines).toHaveLength(8);
+    expect(new Set(lines.map((l) => l[0])).size).toBe(1);
+    expect(Number(lines.at(-1)![1]) - Number(lines[0]![1])).toBe(7);
   });
 });
