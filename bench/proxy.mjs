@@ -11,7 +11,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { benchArgs } from './lib/args.mjs';
 import { freePort, waitForHttp } from './lib/net.mjs';
-import { cores, cpuLine, have, pinned, wrkRun, writeConf } from './lib/pinned.mjs';
+import { cores, cpuLine, have, pinned, usPerRequest, wrkRun, writeConf } from './lib/pinned.mjs';
 import { dropDir, tempDir } from './lib/procs.mjs';
 import { progress } from './lib/progress.mjs';
 import { median, spread } from './lib/stats.mjs';
@@ -82,7 +82,7 @@ export async function runProxy(opts) {
   const { server: sCore, load: lCore } = cores();
   const seconds = opts.httpS;
   const rounds = opts.rounds;
-  const prog = progress('proxy', SIZES.length * 2 * (rounds + 1) + 2 * rounds);
+  const prog = progress('proxy', SIZES.length * 3 * (rounds + 1) + 2 * rounds);
   const dirs = ['upstream', 'nginx', 'tresty'].map((n) => tempDir(`proxy-${n}`));
   const up = await startUpstream(dirs[0], lCore);
   const proxies = { nginx: await startProxy('nginx', dirs[1], sCore, up.port), tresty: await startProxy('tresty', dirs[2], sCore, up.port) };
@@ -91,27 +91,36 @@ export async function runProxy(opts) {
   let client;
   try {
     for (const size of SIZES) {
-      const runs = { tresty: [], nginx: [] };
-      const load = (k) => wrkRun(proxies[k].url(size), {
-        core: lCore, seconds, connections: CONNECTIONS, watch: [proxies[k].proc.child.pid, up.proc.child.pid],
-      });
-      for (const k of ['tresty', 'nginx']) { prog.step(`${fmt.bytes(size)} ${k} warm-up`); await load(k); }
+      const runs = { tresty: [], nginx: [], local: [] };
+      const load = (k) => {
+        const p = proxies[k === 'local' ? 'tresty' : k];
+        return wrkRun(k === 'local' ? p.url(`local/${size}`) : p.url(size), {
+          core: lCore, seconds, connections: CONNECTIONS, watch: [p.proc.child.pid, up.proc.child.pid],
+        });
+      };
+      const order = ['tresty', 'nginx', 'local'];
+      for (const k of order) { prog.step(`${fmt.bytes(size)} ${k} warm-up`); await load(k); }
       for (let r = 0; r < rounds; r++) {
-        for (const k of r % 2 === 0 ? ['tresty', 'nginx'] : ['nginx', 'tresty']) {
+        for (const k of order.map((_, i) => order[(i + r) % order.length])) {
           prog.step(`${fmt.bytes(size)} ${k} round ${r + 1}/${rounds}`);
           runs[k].push(await load(k));
         }
       }
       const per = runs.tresty.map((x, i) => x.rps / runs.nginx[i].rps);
+      const us = (k) => runs[k].map((x) => usPerRequest(x, proxies[k === 'local' ? 'tresty' : k].proc.child.pid));
+      const perCpu = us('nginx').map((x, i) => x / us('tresty')[i]);
       const row = (k) => {
         const mid = runs[k][Math.floor(runs[k].length / 2)];
         return {
-          rps: median(runs[k].map((x) => x.rps)), p99Ms: median(runs[k].map((x) => x.p99Ms)),
+          rps: median(runs[k].map((x) => x.rps)), p99Ms: median(runs[k].map((x) => x.p99Ms)), usPerReq: median(us(k)),
           errors: runs[k].reduce((a, x) => a + x.errors, 0), rounds: runs[k].map((x) => Math.round(x.rps)),
-          cpu: cpuLine(mid.cpu, mid.wall, { ...names, [proxies[k].proc.child.pid]: k === 'tresty' ? 'tresty (taskset, master + worker)' : 'nginx proxy' }),
+          cpu: cpuLine(mid.cpu, mid.wall, { ...names, [proxies[k === 'local' ? 'tresty' : k].proc.child.pid]: k === 'nginx' ? 'nginx proxy' : 'tresty (taskset)' }),
         };
       };
-      tests.push({ size, tresty: row('tresty'), nginx: row('nginx'), ratio: median(per), spread: spread(per), perRound: per });
+      tests.push({
+        size, tresty: row('tresty'), nginx: row('nginx'), local: row('local'), ratio: median(per), spread: spread(per), perRound: per,
+        cpuRatio: median(perCpu), cpuSpread: spread(perCpu),
+      });
     }
     client = await clientRuns(up.port, sCore, seconds, rounds, prog);
   } finally {
@@ -143,19 +152,36 @@ export function proxyTables(sec) {
         { key: 'ratio', label: 'tresty / nginx' },
         { key: 'spread', label: 'spread' },
         { key: 'target', label: `target >= ${TARGET}x`, align: 'left' },
+        { key: 'us', label: 'CPU µs/req (tresty / nginx)' },
+        { key: 'cpuRatio', label: 'per-core by CPU' },
         { key: 'p99', label: 'p99 ms (tresty / nginx)' },
       ],
       rows: sec.tests.map((t) => ({
         size: fmt.bytes(t.size), tresty: fmt.rate(t.tresty.rps), nginx: fmt.rate(t.nginx.rps), ratio: fmt.ratio(t.ratio),
         spread: `±${fmt.pct(t.spread / 2)}`, target: t.ratio >= TARGET ? 'met' : 'MISSED',
+        us: `${t.tresty.usPerReq.toFixed(1)} / ${t.nginx.usPerReq.toFixed(1)}`, cpuRatio: `${fmt.ratio(t.cpuRatio)} ±${fmt.pct(t.cpuSpread / 2)}`,
         p99: `${fmt.ms(t.tresty.p99Ms)} / ${fmt.ms(t.nginx.p99Ms)}`,
       })),
-      notes: sec.notes,
+      notes: [...sec.notes, '"per-core by CPU" = nginx\'s CPU per request / tresty\'s (the proxy\'s processes only): the req/s ratio a saturated core would give, less distorted by other load on the machine.'],
+    },
+    {
+      title: 'Where tresty\'s time goes: the same answers made by tresty itself (content_by_js, no proxy) against proxied',
+      columns: [
+        { key: 'size', label: 'answer', align: 'left' },
+        { key: 'local', label: 'tresty local req/s' },
+        { key: 'usLocal', label: 'CPU µs/req local' },
+        { key: 'usProxy', label: 'CPU µs/req proxied' },
+        { key: 'cost', label: 'the proxy\'s share' },
+      ],
+      rows: sec.tests.map((t) => ({
+        size: fmt.bytes(t.size), local: fmt.rate(t.local.rps), usLocal: t.local.usPerReq.toFixed(1), usProxy: t.tresty.usPerReq.toFixed(1),
+        cost: fmt.pct((t.tresty.usPerReq - t.local.usPerReq) / t.tresty.usPerReq),
+      })),
     },
     {
       title: 'CPU during the median run of each (% of one core, by process and thread)',
       columns: [{ key: 'size', label: 'answer', align: 'left' }, { key: 'who', label: 'proxy', align: 'left' }, { key: 'cpu', label: 'CPU', align: 'left' }],
-      rows: sec.tests.flatMap((t) => ['tresty', 'nginx'].map((k) => ({ size: fmt.bytes(t.size), who: k, cpu: t[k].cpu }))),
+      rows: sec.tests.flatMap((t) => ['tresty', 'nginx', 'local'].map((k) => ({ size: fmt.bytes(t.size), who: k === 'local' ? 'tresty local' : k, cpu: t[k].cpu }))),
     },
     {
       title: `The upstream client alone (${s.connections} keep-alive lanes, 1 KB, one core): tresty's vs node:http Agent`,

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { benchArgs } from './lib/args.mjs';
 import { freePort } from './lib/net.mjs';
-import { cores, cpuLine, have, pinned, wrkRun, writeConf } from './lib/pinned.mjs';
+import { cores, cpuLine, have, pinned, usPerRequest, wrkRun, writeConf } from './lib/pinned.mjs';
 import { dropDir, tempDir } from './lib/procs.mjs';
 import { progress } from './lib/progress.mjs';
 import { median, spread } from './lib/stats.mjs';
@@ -92,14 +92,19 @@ export async function runTls(opts) {
             }
           }
           const per = runs.tresty.map((x, i) => x.rps / runs.nginx[i].rps);
+          const us = (k) => runs[k].map((x) => usPerRequest(x, servers[k].proc.child.pid));
+          const perCpu = us('nginx').map((x, i) => x / us('tresty')[i]);
           const row = (k) => {
             const mid = runs[k][Math.floor(runs[k].length / 2)];
             return {
-              rps: median(runs[k].map((x) => x.rps)), errors: runs[k].reduce((a, x) => a + x.errors, 0),
+              rps: median(runs[k].map((x) => x.rps)), errors: runs[k].reduce((a, x) => a + x.errors, 0), usPerReq: median(us(k)),
               rounds: runs[k].map((x) => Math.round(x.rps)), cpu: cpuLine(mid.cpu, mid.wall),
             };
           };
-          tests.push({ key, load, tresty: row('tresty'), nginx: row('nginx'), ratio: median(per), spread: spread(per), perRound: per });
+          tests.push({
+            key, load, tresty: row('tresty'), nginx: row('nginx'), ratio: median(per), spread: spread(per), perRound: per,
+            cpuRatio: median(perCpu), cpuSpread: spread(perCpu),
+          });
         }
       } finally {
         for (const s of Object.values(servers)) await s.proc.stop();
@@ -132,14 +137,17 @@ export function tlsTables(sec) {
         { key: 'nginx', label: 'nginx req/s' },
         { key: 'ratio', label: 'tresty / nginx' },
         { key: 'spread', label: 'spread' },
+        { key: 'us', label: 'CPU µs/req (tresty / nginx)' },
+        { key: 'cpuRatio', label: 'per-core by CPU' },
         { key: 'errors', label: 'errors' },
       ],
       rows: sec.tests.map((t) => ({
         key: t.key === 'rsa' ? 'RSA 2048' : 'ECDSA P-256', load: t.load === 'handshakes' ? 'new connection per request (handshakes/s)' : 'keep-alive hello',
         tresty: fmt.rate(t.tresty.rps), nginx: fmt.rate(t.nginx.rps), ratio: fmt.ratio(t.ratio), spread: `±${fmt.pct(t.spread / 2)}`,
+        us: `${t.tresty.usPerReq.toFixed(0)} / ${t.nginx.usPerReq.toFixed(0)}`, cpuRatio: `${fmt.ratio(t.cpuRatio)} ±${fmt.pct(t.cpuSpread / 2)}`,
         errors: `${t.tresty.errors} / ${t.nginx.errors}`,
       })),
-      notes: sec.notes,
+      notes: [...sec.notes, '"per-core by CPU" = nginx\'s CPU per request / tresty\'s (the server\'s processes, the master included): the req/s ratio a saturated core would give.'],
     },
     {
       title: 'CPU during the median run of each (% of one core, by process and thread)',

@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnTracked } from './procs.mjs';
-import { cpuDelta, snapshot } from './threads.mjs';
+import { cpuDelta, processTree, snapshot } from './threads.mjs';
 
 const WRK_SCRIPT = path.join(path.dirname(fileURLToPath(import.meta.url)), 'wrk-report.lua');
 
@@ -32,6 +32,7 @@ export function cores() {
 export async function wrkRun(url, { core, seconds, connections, headers = {}, watch = [] }) {
   const hdr = Object.entries(headers).flatMap(([k, v]) => ['-H', `${k}: ${v}`]);
   const before = snapshot(watch);
+  const trees = new Map(watch.map((pid) => [pid, new Set(processTree(pid))]));
   const t0 = Date.now();
   const p = pinned(core, 'wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '--timeout', '5s', ...hdr, '-s', WRK_SCRIPT, url]);
   await p.exited;
@@ -41,13 +42,26 @@ export async function wrkRun(url, { core, seconds, connections, headers = {}, wa
   if (!line) throw new Error(`wrk gave no report for ${url}:\n${p.output().trim()}`);
   const r = JSON.parse(line.slice(9));
   return {
+    requests: r.requests,
     rps: r.requests / (r.duration_us / 1e6),
     p50Ms: r.p50_us / 1000,
     p99Ms: r.p99_us / 1000,
     errors: r.connect + r.read + r.write + r.status + r.timeout,
     cpu,
+    trees,
     wall,
   };
+}
+
+/**
+ * CPU microseconds per request of the processes in `pids` (with their children) in one run: a
+ * cost that a busy machine distorts far less than req/s, since it counts only the CPU the server
+ * got, not the CPU it waited for.
+ */
+export function usPerRequest(run, root) {
+  const set = run.trees.get(root) ?? new Set([root]);
+  const secs = run.cpu.filter((r) => set.has(r.pid)).reduce((a, r) => a + r.total, 0);
+  return run.requests > 0 ? (secs * 1e6) / run.requests : NaN;
 }
 
 /** `name: 97% (main 90, libuv 7)` for every process of a run with more than 1% of a core. */
