@@ -229,7 +229,7 @@ describe('proxy, upstream and ssl directives', () => {
     expect(b!.proxy.pass).toMatchObject({ scheme: 'https', host: '::1', port: 8443, proxyHost: '[::1]:8443', uri: null });
     expect(b!.proxy.setHeaders).toEqual([['X-B', '2']]);
     expect(b!.proxy.nextUpstream).toBe(NEXT.error | NEXT.http_502 | NEXT.non_idempotent);
-    expect(cc!.proxy.pass).toMatchObject({ host: 'unix:/tmp/s.sock', uri: '/u/' });
+    expect(cc!.proxy.pass).toMatchObject({ host: 'unix:/tmp/s.sock', uri: '/u/', proxyHost: 'localhost' });
     expect(cc!.proxy.buffering).toBe(false);
     expect(d!.proxy.pass?.dynamic).toBe(true);
     expect(e!.proxy.pass).not.toBeNull();

@@ -7,7 +7,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, httpGet, startTresty, stopAll, type TrestyProcess } from './helpers/server.js';
+import { freePort, httpGet, runTresty, startTresty, stopAll, type TrestyProcess } from './helpers/server.js';
 import { echo, eventually, startUpstream, type Upstream } from './helpers/upstream.js';
 
 let t: TrestyProcess;
@@ -284,5 +284,59 @@ http {
     expect(lines).toHaveLength(8);
     expect(new Set(lines.map((l) => l[0])).size).toBe(1);
     expect(Number(lines.at(-1)![1]) - Number(lines[0]![1])).toBe(7);
+  });
+});
+
+describe('upstream addresses', () => {
+  let sockDir: string;
+  let unixUp: http.Server;
+  let tp: number;
+
+  beforeAll(async () => {
+    sockDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tresty-unix-up-'));
+    const sock = path.join(sockDir, 'up.sock');
+    unixUp = http.createServer((req, res) => res.end(`unix ${req.url} ${req.headers.host}`));
+    await new Promise<void>((r) => unixUp.listen(sock, () => r()));
+    tp = await freePort();
+    await startTresty(`
+worker_processes 1;
+events {}
+http {
+  access_log off;
+  upstream byname { server localhost:${up.port}; }
+  server {
+    listen 127.0.0.1:${tp};
+    location /unix/ { proxy_pass http://unix:${sock}:/u/; }
+    location /byname/ { proxy_pass http://byname; }
+  }
+}
+`);
+  });
+
+  afterAll(() => {
+    unixUp?.close();
+    if (sockDir) fs.rmSync(sockDir, { recursive: true, force: true });
+  });
+
+  it('proxies to a unix socket (with a URI part)', async () => {
+    const r = await httpGet(tp, '/unix/x');
+    expect(r.body).toBe('unix /u/x localhost'); // nginx's Host for a unix socket
+  });
+
+  it('resolves a host name in a server line when the worker starts', async () => {
+    const r = await httpGet(tp, '/byname/y');
+    expect(r.status).toBe(200);
+    expect((JSON.parse(r.body) as Echo).url).toBe('/byname/y');
+  });
+
+  it('tresty -t refuses a server whose host name does not resolve, naming the line', async () => {
+    const prefix = fs.mkdtempSync(path.join(os.tmpdir(), 'tresty-dns-'));
+    fs.mkdirSync(path.join(prefix, 'conf'));
+    fs.writeFileSync(path.join(prefix, 'conf', 'nginx.conf'),
+      'events {}\nhttp {\n  upstream u {\n    server no-such-host.invalid;\n  }\n  server { listen 127.0.0.1:1; location / { proxy_pass http://u; } }\n}\n');
+    const r = await runTresty(['-p', prefix, '-t']);
+    fs.rmSync(prefix, { recursive: true, force: true });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/host not found in upstream "no-such-host\.invalid" in .*nginx\.conf:4/);
   });
 });

@@ -60,7 +60,7 @@ export function parseProxyPass(d: Directive, loc: LocationBuilder | undefined): 
     host = colon < 0 ? rest : rest.slice(0, colon);
     uri = colon < 0 ? null : rest.slice(colon + 1) || null;
     port = 0;
-    authority = host;
+    authority = 'localhost'; // nginx's Host (and $proxy_host) for a unix socket
   } else {
     const slash = rest.indexOf('/');
     if (slash >= 0) {
