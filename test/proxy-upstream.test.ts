@@ -65,6 +65,7 @@ http {
   upstream s502c { server ${L(s502.port)}; server ${L(ok1.port)}; }
   upstream s502d { server ${L(s502.port)}; server ${L(ok1.port)}; }
   upstream hangonly { server ${L(hang.port)}; }
+  upstream resetpost { server ${L(reset.port)}; server ${L(ok1.port)}; }
   upstream allbad { server ${L(refused)}; server ${L(refused2)}; }
   upstream three { server ${L(refused)}; server ${L(refused2)}; server ${L(ok1.port)}; }
   upstream backup { server ${L(refused)} max_fails=1 fail_timeout=30s; server ${L(ok2.port)} backup; }
@@ -85,6 +86,11 @@ http {
     location /post/ { proxy_next_upstream error timeout http_502; proxy_pass http://s502c; }
     location /post-ni/ { proxy_next_upstream error timeout http_502 non_idempotent; proxy_pass http://s502d; }
     location /allbad/ { proxy_pass http://allbad; }
+    location /replay/ {
+      client_max_body_size 10m; client_body_buffer_size 1k;
+      proxy_next_upstream error timeout non_idempotent;
+      proxy_pass http://resetpost;
+    }
     location /tries2/ { proxy_next_upstream_tries 2; proxy_pass http://three; }
     location /tries0/ { proxy_pass http://three; }
     location /backup/ { proxy_pass http://backup; }
@@ -178,6 +184,15 @@ describe('proxy_next_upstream conditions and limits', () => {
       expect(ni.status).toBe(200);
       expect(JSON.parse(ni.body).bodyBytes).toBe(4);
     }
+  });
+
+  it('a buffered body is sent again to the next server (from its temp file past client_body_buffer_size)', async () => {
+    const body = 'b'.repeat(300 * 1024);
+    const r = await httpGet(port, '/replay/a', { method: 'POST', body });
+    expect(r.status).toBe(200);
+    expect(JSON.parse(r.body).bodyBytes).toBe(body.length);
+    expect((await logLine('/replay/a'))[3]).toBe('502, 200');
+    expect(fs.readdirSync(path.join(t.prefix, 'client_body_temp'))).toEqual([]); // unlinked when opened
   });
 
   it('proxy_next_upstream_tries limits the tries', async () => {
