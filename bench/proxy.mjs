@@ -6,7 +6,8 @@
 // the CPU of each process and thread, so the table says whether the proxy's core was the limit.
 // Then the upstream client alone: tresty's (node:net + its own parser) against node:http's
 // keep-alive Agent, on one core. Alone: node bench/proxy.mjs [--quick] [--rounds N].
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { benchArgs } from './lib/args.mjs';
@@ -17,7 +18,7 @@ import { progress } from './lib/progress.mjs';
 import { median, spread } from './lib/stats.mjs';
 import { commandLine, runSuite } from './lib/suite.mjs';
 import { fmt } from './lib/table.mjs';
-import { cpuDelta, snapshot } from './lib/threads.mjs';
+import { cpuDelta, processTree, snapshot } from './lib/threads.mjs';
 import { ROOT } from './lib/tresty-dist.mjs';
 
 const CONNECTIONS = 50;
@@ -33,23 +34,92 @@ function conf(name, dir, vars) {
 async function startUpstream(dir, core) {
   mkdirSync(path.join(dir, 'www'), { recursive: true });
   for (const n of SIZES) writeFileSync(path.join(dir, 'www', `${n}`), Buffer.alloc(n, 'x'));
+  // The memory run's download: a sparse file, served with sendfile.
+  writeFileSync(path.join(dir, 'www', 'big'), '');
+  truncateSync(path.join(dir, 'www', 'big'), BIG);
   const port = await freePort();
   const p = pinned(core, 'nginx', ['-p', `${dir}/`, '-c', conf('upstream', dir, { PORT: port }), '-e', path.join(dir, 'upstream-error.log')]);
   await waitForHttp(`http://127.0.0.1:${port}/1024`, { proc: p });
   return { port, proc: p };
 }
 
-async function startProxy(kind, dir, core, up) {
+async function startProxy(kind, dir, core, up, sink = 0) {
   const port = await freePort();
   let p;
   if (kind === 'nginx') {
     p = pinned(core, 'nginx', ['-p', `${dir}/`, '-c', conf('nginx', dir, { PORT: port, UP: up }), '-e', path.join(dir, 'nginx-error.log')]);
   } else {
     mkdirSync(path.join(dir, 'logs'), { recursive: true });
-    p = pinned(core, process.execPath, [path.join(ROOT, 'bin', 'tresty.js'), '-p', dir, '-c', conf('tresty', dir, { PORT: port, UP: up })], { cwd: dir });
+    p = pinned(core, process.execPath, [path.join(ROOT, 'bin', 'tresty.js'), '-p', dir, '-c', conf('tresty', dir, { PORT: port, UP: up, SINK: sink })], { cwd: dir });
   }
   await waitForHttp(`http://127.0.0.1:${port}/1024`, { proc: p, timeoutMs: 30_000 });
   return { kind, port, proc: p, url: (n) => `http://127.0.0.1:${port}/${n}` };
+}
+
+/** Bytes each way in the memory run (1 GB; 256 MB with --quick). */
+let BIG = 1024 ** 3;
+
+function rss(pid) {
+  try {
+    return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) * 1024;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * 1 GB down and 1 GB up through tresty's worker (the client and the sink in this process): the
+ * worker's resident memory before and its peak during each transfer, and the rate.
+ */
+async function memoryRuns(tresty, prog) {
+  const worker = processTree(tresty.proc.child.pid).at(-1);
+  const measure = async (what, transfer) => {
+    prog.step(`memory: ${what}`);
+    const base = rss(worker);
+    let peak = base;
+    const timer = setInterval(() => { peak = Math.max(peak, rss(worker)); }, 50);
+    const t0 = Date.now();
+    const bytes = await transfer();
+    clearInterval(timer);
+    const secs = (Date.now() - t0) / 1000;
+    return { what, bytes, base, peak: Math.max(peak, rss(worker)), mbps: bytes / secs / 1024 ** 2 };
+  };
+  const down = await measure('download', () => new Promise((resolve, reject) => {
+    http.get(tresty.url('big'), { agent: false }, (res) => {
+      let n = 0;
+      res.on('data', (c) => { n += c.length; });
+      res.on('end', () => resolve(n));
+    }).on('error', reject);
+  }));
+  const chunk = Buffer.alloc(256 * 1024, 'u');
+  const up = await measure('upload', () => new Promise((resolve, reject) => {
+    const req = http.request(tresty.url('sink/up'), { method: 'POST', agent: false, headers: { 'Content-Length': String(BIG) } }, (res) => {
+      let body = '';
+      res.on('data', (c) => { body += c; });
+      res.on('end', () => resolve(Number(body)));
+    });
+    req.on('error', reject);
+    let sent = 0;
+    const more = () => {
+      while (sent < BIG) {
+        sent += chunk.length;
+        if (!req.write(chunk)) { req.once('drain', more); return; }
+      }
+      req.end();
+    };
+    more();
+  }));
+  return [down, up];
+}
+
+/** A sink that reads an upload and answers its size. */
+function startSink() {
+  const s = http.createServer((req, res) => {
+    let n = 0;
+    req.on('data', (c) => { n += c.length; });
+    req.on('end', () => res.end(String(n)));
+  });
+  return new Promise((resolve) => s.listen(0, '127.0.0.1', () => resolve(s)));
 }
 
 /** tresty's upstream client against node:http's Agent, alone on the server's core. */
@@ -82,13 +152,19 @@ export async function runProxy(opts) {
   const { server: sCore, load: lCore } = cores();
   const seconds = opts.httpS;
   const rounds = opts.rounds;
-  const prog = progress('proxy', SIZES.length * 3 * (rounds + 1) + 2 * rounds);
+  if (opts.quick) BIG = 256 * 1024 ** 2;
+  const prog = progress('proxy', SIZES.length * 3 * (rounds + 1) + 2 * rounds + 2);
   const dirs = ['upstream', 'nginx', 'tresty'].map((n) => tempDir(`proxy-${n}`));
   const up = await startUpstream(dirs[0], lCore);
-  const proxies = { nginx: await startProxy('nginx', dirs[1], sCore, up.port), tresty: await startProxy('tresty', dirs[2], sCore, up.port) };
+  const sink = await startSink();
+  const proxies = {
+    nginx: await startProxy('nginx', dirs[1], sCore, up.port),
+    tresty: await startProxy('tresty', dirs[2], sCore, up.port, sink.address().port),
+  };
   const names = { [up.proc.child.pid]: 'upstream nginx' };
   const tests = [];
   let client;
+  let memory = [];
   try {
     for (const size of SIZES) {
       const runs = { tresty: [], nginx: [], local: [] };
@@ -123,10 +199,12 @@ export async function runProxy(opts) {
       });
     }
     client = await clientRuns(up.port, sCore, seconds, rounds, prog);
+    memory = await memoryRuns(proxies.tresty, prog);
   } finally {
     prog.end();
     for (const p of [proxies.tresty, proxies.nginx]) await p.proc.stop();
     await up.proc.stop();
+    sink.close();
     for (const d of dirs) dropDir(d);
   }
   return {
@@ -136,6 +214,7 @@ export async function runProxy(opts) {
     settings: { connections: CONNECTIONS, secondsPerRun: seconds, rounds, pinned: sCore !== null, serverCore: sCore, loadCore: lCore },
     tests,
     client,
+    memory,
     notes: sCore === null ? ['taskset is missing: nothing was pinned, the figures are not per core.'] : [],
   };
 }
@@ -191,7 +270,21 @@ export function proxyTables(sec) {
   ];
 }
 
-export const proxyBench = { title: 'Gateway proxy', run: runProxy, tables: proxyTables };
+function memoryTable(sec) {
+  const mb = (b) => `${(b / 1024 ** 2).toFixed(0)} MB`;
+  return {
+    title: 'Streaming through the proxy: the worker\'s resident memory while moving a large body (proxy_buffering on; uploads with proxy_request_buffering off)',
+    columns: [
+      { key: 'what', label: 'transfer', align: 'left' }, { key: 'bytes', label: 'bytes' }, { key: 'base', label: 'RSS before' },
+      { key: 'peak', label: 'RSS peak' }, { key: 'growth', label: 'growth' }, { key: 'rate', label: 'MB/s' },
+    ],
+    rows: (sec.memory ?? []).map((m) => ({
+      what: m.what, bytes: mb(m.bytes), base: mb(m.base), peak: mb(m.peak), growth: mb(m.peak - m.base), rate: m.mbps.toFixed(0),
+    })),
+  };
+}
+
+export const proxyBench = { title: 'Gateway proxy', run: runProxy, tables: (sec) => [...proxyTables(sec), memoryTable(sec)] };
 
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {
   process.exitCode = await runSuite(['proxy'], benchArgs(), { proxy: proxyBench }, commandLine('proxy'));
