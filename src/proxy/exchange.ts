@@ -30,7 +30,8 @@ export class Exchange implements Sink {
   /** Resolves once the head came or the try failed. */
   readonly ready: Promise<void>;
   private release: (() => void) | null = null;
-  private readonly gate: Promise<void>;
+  /** Made only when held bytes must hold the upstream back. */
+  private gate: Promise<void> | null = null;
 
   constructor(
     readonly conn: UpstreamConn,
@@ -38,7 +39,6 @@ export class Exchange implements Sink {
     private readonly finished: (conn: UpstreamConn) => void,
   ) {
     this.ready = new Promise((r) => { this.settle = r; });
-    this.gate = new Promise((r) => { this.release = r; });
   }
 
   // Sink
@@ -53,7 +53,8 @@ export class Exchange implements Sink {
     this.held.push(c);
     this.heldBytes += c.length;
     // A small answer is just held (pausing and resuming the socket costs two system calls).
-    return this.heldBytes > HOLD_MAX ? this.gate : undefined;
+    if (this.heldBytes <= HOLD_MAX) return undefined;
+    return (this.gate ??= new Promise((r) => { this.release = r; }));
   }
 
   onEnd(): void {
@@ -69,6 +70,16 @@ export class Exchange implements Sink {
     this.failure = { kind, message };
     this.settle();
     this.out?.fail(this.failure);
+  }
+
+  /** The whole answer came with its head (a small one): no body is pending. */
+  get whole(): boolean { return this.ended && this.failure === null; }
+
+  /** The held body of a whole answer, taken at once. */
+  takeHeld(): Buffer[] {
+    const h = this.held;
+    this.held = [];
+    return h;
   }
 
   /** The proxy keeps this answer: held bytes first, then the rest as it comes. */

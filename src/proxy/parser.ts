@@ -191,16 +191,15 @@ export class ResponseParser {
 
 /** Where the head ends: index of the blank line and of the first byte after it. */
 function findHeadEnd(b: Buffer, from: number): { at: number; next: number } | null {
-  const i = b.indexOf('\r\n\r\n', from, 'latin1');
-  if (i >= 0) {
-    // A bare `\n\n` earlier still ends the head (nginx accepts LF-only lines).
-    const j = b.indexOf('\n\n', from, 'latin1');
-    if (j >= 0 && j < i) return { at: j, next: j + 2 };
-    return { at: i, next: i + 4 };
-  }
-  const j = b.indexOf('\n\n', from, 'latin1');
+  const i = b.indexOf(CRLFCRLF, from);
+  if (i >= 0) return { at: i, next: i + 4 };
+  // LF-only lines (nginx accepts them from upstreams).
+  const j = b.indexOf(LFLF, from);
   return j < 0 ? null : { at: j, next: j + 2 };
 }
+
+const CRLFCRLF = Buffer.from('\r\n\r\n');
+const LFLF = Buffer.from('\n\n');
 
 /** The status line and headers, or the reason they are invalid. */
 export function parseHead(text: string): ResponseHead | string {

@@ -93,11 +93,13 @@ async function run(r: Req, p: Plan): Promise<number> {
     st.proxyPort = String(p.pass.port);
     uri = upstreamUri(r, p.pass);
   }
-  let body: BodySource | null;
-  try {
-    body = await requestBody(r, p);
-  } catch (e) {
-    return bodyFailed(r, e);
+  let body: BodySource | null = null;
+  if (hasBody(r, p)) {
+    try {
+      body = await requestBody(r, p);
+    } catch (e) {
+      return bodyFailed(r, e);
+    }
   }
   try {
     return await tries(r, p, rt!, scheme, uri, body);
@@ -106,14 +108,20 @@ async function run(r: Req, p: Plan): Promise<number> {
   }
 }
 
+/** Whether the request has a body to send (checked without waiting: most requests have none). */
+function hasBody(r: Req, p: Plan): boolean {
+  if (!p.conf.passRequestBody) return false;
+  if (r.body !== undefined) return r.body !== null;
+  const h = r.ex.headers;
+  return h['content-length'] !== undefined || h['transfer-encoding'] !== undefined;
+}
+
 /** The request body as it will be sent (null: none), by proxy_pass_request_body and _buffering. */
 async function requestBody(r: Req, p: Plan): Promise<BodySource | null> {
-  if (!p.conf.passRequestBody) return null;
   if (r.body !== undefined) return r.body === null ? null : new MemoryBody(r.body);
   const h = r.ex.headers;
   const cl = h['content-length'];
   const chunked = h['transfer-encoding'] !== undefined;
-  if (cl === undefined && !chunked) return null;
   const length = chunked ? -1 : Number(cl);
   if (length === 0) return new MemoryBody(Buffer.alloc(0));
   const limit = r.loc.clientMaxBodySize;
@@ -245,7 +253,8 @@ async function tries(r: Req, p: Plan, rt: UpstreamRt, scheme: 'http' | 'https', 
       releasePeer(rt, peer, false);
       return status;
     }
-    const rc = await stream(r, p, ex, aborted);
+    const streamed = stream(r, p, ex, aborted);
+    const rc = typeof streamed === 'number' ? streamed : await streamed;
     t.response = since(got.t0, ex.endAt || performance.now());
     t.bytesReceived = ex.conn.bytesIn;
     releasePeer(rt, peer, false);
@@ -309,11 +318,16 @@ async function attempt(
     aborted.current = ex;
     conn.begin(ex, method === 'HEAD', s.timeouts.read, s.timeouts.send);
     let clientError: unknown;
-    send(conn, head, body).catch((e: unknown) => {
-      clientError = e;
-      ex.onFail('client', 'client body failed');
-      conn!.abort();
-    });
+    const w = body === null ? conn.write(head) : undefined;
+    if (body === null && w === undefined) {
+      conn.sent(); // the common case: a head that fits the socket, no body
+    } else {
+      send(conn, head, body, w).catch((e: unknown) => {
+        clientError = e;
+        ex.onFail('client', 'client body failed');
+        conn!.abort();
+      });
+    }
     await ex.ready;
     t.bytesSent = Buffer.byteLength(head, 'latin1') + (body?.sent ?? 0);
     // A kept connection the server closed meanwhile: once more on a fresh one, if that is safe.
@@ -326,9 +340,14 @@ async function attempt(
   }
 }
 
-/** Writes the head (with a small body in the same write) and the body; then the read timeout runs. */
-async function send(conn: UpstreamConn, head: string, body: BodySource | null): Promise<void> {
-  if (body instanceof MemoryBody && body.length <= 16384) {
+/**
+ * Writes the head (with a small body in the same write) and the body; then the read timeout
+ * runs. `written`: the head went already and this is its wait for the socket to drain.
+ */
+async function send(conn: UpstreamConn, head: string, body: BodySource | null, written?: Promise<void> | void): Promise<void> {
+  if (body === null) {
+    await written;
+  } else if (body instanceof MemoryBody && body.length <= 16384) {
     body.sent = body.length;
     const w = conn.write(body.length === 0 ? head : Buffer.concat([Buffer.from(head, 'latin1'), body.data]));
     if (w) await w;
@@ -352,11 +371,16 @@ function finished(rt: UpstreamRt, c: UpstreamConn): void {
  * proxy_buffering on gathers up to proxy_buffers bytes per write; off (or `X-Accel-Buffering:
  * no`) passes each read on at once. Either way a slow client pauses the upstream.
  */
-function stream(r: Req, p: Plan, ex: Exchange, aborted: { now: boolean }): Promise<number> {
+function stream(r: Req, p: Plan, ex: Exchange, aborted: { now: boolean }): Promise<number> | number {
   const head = ex.head!;
   r.status = head.status;
   copyHeaders(r, head.raw, p.hide, p.redirect);
   r.headerSent = true;
+  if (ex.whole) {
+    // The whole answer came with its head: no waiting, no promise.
+    for (const c of ex.takeHeld()) emit(r, c);
+    return OK;
+  }
   const buffering = p.conf.buffering && !noBuffering(head.raw);
   const limit = p.conf.buffers;
   return new Promise<number>((resolve) => {
