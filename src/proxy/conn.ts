@@ -45,12 +45,6 @@ export function errnoText(e: NodeJS.ErrnoException): string {
 
 const enum Phase { Idle, Sending, Waiting, Reading }
 
-/**
- * Plain connections read into this one buffer (net's `onread`): no allocation and no stream
- * machinery per read. Reads are handled at once, and body bytes kept past a read are copied out.
- */
-const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
-
 export class UpstreamConn implements ParserEvents {
   /** Requests carried so far (keepalive_requests). */
   requests = 0;
@@ -77,9 +71,9 @@ export class UpstreamConn implements ParserEvents {
   /** The whole request went out (a connection is reusable only then). */
   private requestDone = false;
 
-  constructor(readonly socket: net.Socket, readonly key: string, maxHead: number, private readonly shared: boolean) {
+  constructor(readonly socket: net.Socket, readonly key: string, maxHead: number) {
     this.parser = new ResponseParser(this, maxHead);
-    if (!shared) socket.on('data', (b: Buffer) => this.onData(b));
+    socket.on('data', (b: Buffer) => this.onData(b));
     socket.on('end', () => this.onSocketEnd());
     socket.on('error', (e: NodeJS.ErrnoException) => this.onSocketError(e));
     socket.on('timeout', () => this.onTimeout());
@@ -179,7 +173,7 @@ export class UpstreamConn implements ParserEvents {
   onBody(chunk: Buffer): void {
     const sink = this.sink;
     if (sink === null) return;
-    const p = sink.onBody(this.shared ? Buffer.from(chunk) : chunk);
+    const p = sink.onBody(chunk);
     if (p === undefined) return;
     // The client is slower than the upstream: stop reading (no read timeout while held back).
     if (this.holds++ === 0) {
@@ -215,11 +209,6 @@ export class UpstreamConn implements ParserEvents {
   private onSocketEnd(): void {
     this.spoiled = true;
     if (this.sink !== null) this.parser.eof();
-  }
-
-  /** A read into the shared buffer (plain connections). */
-  read(n: number): void {
-    this.onData(READ_BUFFER.subarray(0, n));
   }
 
   private onData(b: Buffer): void {
@@ -265,9 +254,7 @@ export function connect(t: Target, timeoutMs: number, maxHead: number): Promise<
   return new Promise((resolve, reject) => {
     const unix = t.host.startsWith('unix:');
     const base: net.NetConnectOpts = unix ? { path: t.host.slice(5) } : { host: t.host, port: t.port };
-    let conn: UpstreamConn | null = null;
-    const s = t.tls ? tls.connect({ ...base, ...t.tls })
-      : net.connect({ ...base, onread: { buffer: READ_BUFFER, callback: (n: number) => { conn?.read(n); return true; } } });
+    const s = t.tls ? tls.connect({ ...base, ...t.tls }) : net.connect(base);
     if (!unix) s.setNoDelay(true);
     const timer = setTimeout(() => {
       s.destroy();
@@ -286,8 +273,7 @@ export function connect(t: Target, timeoutMs: number, maxHead: number): Promise<
     s.once(t.tls ? 'secureConnect' : 'connect', () => {
       clearTimeout(timer);
       s.off('error', failed);
-      conn = new UpstreamConn(s, t.key, maxHead, t.tls === null);
-      resolve(conn);
+      resolve(new UpstreamConn(s, t.key, maxHead));
     });
   });
 }
