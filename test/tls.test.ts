@@ -89,6 +89,7 @@ http {
   server {
     listen 127.0.0.1:${port} ssl http2;
     server_name dyn.test other.test;
+    ssl_protocols TLSv1.3;
     ssl_certificate ${file('b.crt')}; ssl_certificate_key ${file('b.key')};
     ssl_certificate_by_js_block {
       const { ssl } = await import('tresty/ssl');
@@ -176,6 +177,11 @@ describe.skipIf(missing !== null)('TLS listeners', () => {
     expect(await eventually(() => t.errorLog(), /handshake for other\.test/)).toMatch(/\[info\] .*\[js\] .*handshake for dyn\.test/);
   });
 
+  it('ssl_protocols applies per server: TLS 1.2 is refused where only TLSv1.3 is listed', async () => {
+    await expect(hello('other.test', '/who', { maxVersion: 'TLSv1.2' })).rejects.toThrow();
+    expect((await hello('a.test', '/who', { maxVersion: 'TLSv1.2' })).body).toBe('a https on HTTP/1.1');
+  });
+
   it('resumes sessions (tickets derived alike in every worker)', async () => {
     const first = await hello('a.test', '/who', { maxVersion: 'TLSv1.2' });
     expect(first.reused).toBe(false);
@@ -231,3 +237,52 @@ describe.skipIf(missing !== null)('TLS listeners', () => {
   });
 });
 
+
+describe.skipIf(missing !== null)('TLS session ids (ssl_session_cache, tickets off)', () => {
+  let p1: number;
+  let p2: number;
+
+  beforeAll(async () => {
+    p1 = await freePort();
+    p2 = await freePort();
+    await startTresty(`
+worker_processes 1;
+events {}
+http {
+  access_log off;
+  ssl_session_tickets off;
+  server {
+    listen 127.0.0.1:${p1} ssl;
+    ssl_certificate ${file('b.crt')}; ssl_certificate_key ${file('b.key')};
+    ssl_session_cache shared:SSL:1m;
+    location / { return 200 "cached"; }
+  }
+  server {
+    listen 127.0.0.1:${p2} ssl;
+    ssl_certificate ${file('b.crt')}; ssl_certificate_key ${file('b.key')};
+    location / { return 200 "uncached"; }
+  }
+}
+`);
+  });
+
+  /** Two TLS 1.2 handshakes, the second offering the first's session; true when it was resumed. */
+  async function resumed(p: number): Promise<boolean> {
+    const once = (session?: Buffer): Promise<{ reused: boolean; session?: Buffer }> => new Promise((resolve, reject) => {
+      const s = tls.connect({ host: '127.0.0.1', port: p, rejectUnauthorized: false, maxVersion: 'TLSv1.2', session }, () => {
+        const reused = s.isSessionReused();
+        const got = s.getSession();
+        s.end();
+        resolve({ reused, session: got });
+      });
+      s.on('error', reject);
+    });
+    const first = await once();
+    return (await once(first.session)).reused;
+  }
+
+  it('resumes a session by its id where ssl_session_cache is on, and not where it is off', async () => {
+    expect(await resumed(p1)).toBe(true);
+    expect(await resumed(p2)).toBe(false);
+  });
+});
