@@ -7,6 +7,9 @@ import { ffiBench } from './ffi-vs-uds.mjs';
 import { httpBench } from './http.mjs';
 import { ringBench } from './lib/ring-runner.mjs';
 import { pythonBench } from './ffi-python.mjs';
+import { proxyBench } from './proxy.mjs';
+import { tlsBench } from './tls.mjs';
 
 const opts = benchArgs();
-process.exitCode = await runSuite(opts.only, opts, { ffi: ffiBench, http: httpBench, ring: ringBench, python: pythonBench }, commandLine('run'));
+const benches = { ffi: ffiBench, http: httpBench, ring: ringBench, python: pythonBench, proxy: proxyBench, tls: tlsBench };
+process.exitCode = await runSuite(opts.only, opts, benches, commandLine('run'));

@@ -2,10 +2,10 @@
 // point takes the same flags (`npm run bench -- --quick --only ffi`).
 import { parseArgs } from 'node:util';
 
-export const BENCHES = ['ffi', 'http', 'ring', 'python'];
+export const BENCHES = ['ffi', 'http', 'ring', 'python', 'proxy', 'tls'];
 
 const HELP = `usage: npm run bench -- [options]   (or node bench/ffi-vs-uds.mjs [options], node bench/http.mjs [options])
-  --only LIST       ffi, http, ring, python (comma list or repeated); default: all
+  --only LIST       ffi, http, ring, python, proxy, tls (comma list or repeated); default: all
   --quick           a fast smoke run: short measurements, one round
   --payloads LIST   FFI/UDS payload sizes in bytes (default 512,4096,10240,102400)
   --formats LIST    FFI/UDS formats (default raw,msgpack)

@@ -8,23 +8,25 @@ export { apiDisabled, contextLabel, CTX, type ContextName } from '../request/con
 // Masks taken from lua-nginx-module's documented contexts (rewrite_by_lua* -> rewrite_by_js* ...).
 const C = CTX;
 const REQUEST = C.set | C.rewrite | C.access | C.content | C.header_filter | C.body_filter | C.log;
+/** balancer_by_js (a request's upstream try) and ssl_certificate_by_js (a handshake, no request). */
+const GW = C.balancer | C.ssl_certificate;
 export const MASK = {
   output: C.rewrite | C.access | C.content, // say, print, flush, eof, exec, redirect, capture, read_body
   exit: C.rewrite | C.access | C.content | C.header_filter | C.timer,
-  sleep: C.rewrite | C.access | C.content | C.timer,
-  request: REQUEST, // var, get_method, get_headers, get_uri_args, status, header (read)
-  requestWrite: REQUEST & ~C.log, // set_header, clear_header, set_uri_args, set_uri
+  sleep: C.rewrite | C.access | C.content | C.timer | GW,
+  request: REQUEST | C.balancer, // var, get_method, get_headers, get_uri_args, status, header (read)
+  requestWrite: REQUEST & ~C.log, // set_header, clear_header, set_uri_args, set_uri (not in balancer)
   bodyData: C.rewrite | C.access | C.content | C.log,
   postArgs: C.rewrite | C.access | C.content | C.body_filter | C.log,
   header: C.rewrite | C.access | C.content | C.header_filter | C.body_filter | C.log,
-  ctx: REQUEST | C.init_worker | C.timer,
-  time: REQUEST | C.init_worker | C.timer,
-  timer: REQUEST | C.init_worker | C.timer,
-  worker: REQUEST | C.init_worker | C.timer,
+  ctx: REQUEST | C.init_worker | C.timer | GW,
+  time: REQUEST | C.init_worker | C.timer | GW,
+  timer: REQUEST | C.init_worker | C.timer | GW,
+  worker: REQUEST | C.init_worker | C.timer | GW,
   arg: C.set | C.body_filter,
-  ffi: REQUEST | C.init_worker | C.timer,
+  ffi: REQUEST | C.init_worker | C.timer | GW,
   thread: C.rewrite | C.access | C.content | C.timer,
-  all: REQUEST | C.init | C.init_worker | C.timer,
+  all: REQUEST | C.init | C.init_worker | C.timer | GW,
 } as const;
 
 /**
@@ -36,7 +38,7 @@ export const API_CONTEXTS: Readonly<Record<string, number>> = {
   'ngx.exit': MASK.exit, 'ngx.redirect': MASK.output, 'ngx.exec': MASK.output,
   'ngx.sleep': MASK.sleep, 'ngx.log': MASK.all,
   'ngx.ctx': MASK.ctx, 'ngx.var': MASK.request, 'ngx.arg': MASK.arg,
-  'ngx.status (read)': MASK.request, 'ngx.status (write)': MASK.request & ~C.log,
+  'ngx.status (read)': MASK.request, 'ngx.status (write)': MASK.request & ~(C.log | C.balancer),
   'ngx.header (read)': MASK.header, 'ngx.header (write)': MASK.header & ~C.log,
   'ngx.headers_sent': MASK.request, 'ngx.resp.get_headers': MASK.header, 'ngx.is_subrequest': MASK.request,
   'ngx.req.get_method': MASK.request, 'ngx.req.http_version': MASK.request, 'ngx.req.start_time': MASK.request,

@@ -218,7 +218,7 @@ export class Ngx {
     return r.errStatus || r.status;
   }
   set status(v: number) {
-    const c = guard(this.#c, MASK.request & ~CTX.log);
+    const c = guard(this.#c, MASK.request & ~(CTX.log | CTX.balancer));
     const r = c.req;
     if (r === null) throw apiDisabled(c.phase);
     if (r.headerWritten || (r.headerSent && c.phase !== CTX.header_filter)) {

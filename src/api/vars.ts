@@ -4,6 +4,7 @@
 import os from 'node:os';
 import { TrestyError } from '../errors.js';
 import type { Req } from '../request/req.js';
+import { upstreamVar } from '../request/upstream.js';
 import { msec, timeIso, timeLocal } from './time.js';
 
 type Getter = (r: Req) => string | undefined;
@@ -82,6 +83,11 @@ export function getVar(r: Req, name: string): string | undefined {
   if (name.startsWith('sent_http_')) {
     const v = r.headers?.get(name.slice(10));
     return v === undefined ? undefined : typeof v === 'string' ? v : v.join(', ');
+  }
+  // Gateway (issue 14): $upstream_*, $proxy_host, $proxy_add_x_forwarded_for ...
+  if (name.startsWith('upstream_') || name.startsWith('proxy_')) {
+    const v = upstreamVar(r, name);
+    if (v !== undefined) return v;
   }
   if (r.server.declaredVariables.has(name)) return '';
   return undefined;

@@ -5,6 +5,7 @@ import type {
   AccessLogSpec, EngineSettings, ErrorLogSpec, ErrorPageSpec, FfiPluginConf, HandlerSpec, IfCondition, ListenSpec, PhaseName,
   RewriteOp, ServerName, SharedDictConf, SourceRef, TryFilesSpec,
 } from './types.js';
+import type { ProxySettings, SslSettings, UpstreamBuilder } from './builders-gateway.js';
 
 /** Settings a location inherits from its server and http blocks when it does not set them. */
 export interface LocSettings {
@@ -18,6 +19,9 @@ export interface LocSettings {
   errorPages?: Map<number, ErrorPageSpec>;
   engine?: Partial<{ -readonly [K in keyof EngineSettings]: EngineSettings[K] }>;
   handlers: Partial<Record<PhaseName, HandlerSpec>>;
+  // gateway (issue 14): merged by gateway-merge.ts
+  proxy?: ProxySettings;
+  ssl?: SslSettings;
 }
 
 /**
@@ -68,6 +72,7 @@ export interface HttpBuilder {
   maxPendingTimers?: number;
   maxRunningTimers?: number;
   engine?: 'native' | 'node';
+  upstreams?: Map<string, UpstreamBuilder>;
 }
 
 export interface FfiPluginBuilder {
@@ -101,7 +106,7 @@ export interface MainBuilder {
 }
 
 /** `sif` / `lif`: an `if` block in a server / in a location (nginx's "server if", "location if"). */
-export type BlockKind = 'main' | 'events' | 'http' | 'server' | 'location' | 'sif' | 'lif' | 'ffi_plugin' | 'types';
+export type BlockKind = 'main' | 'events' | 'http' | 'server' | 'location' | 'sif' | 'lif' | 'ffi_plugin' | 'types' | 'upstream';
 
 /** Where the walk stands: the innermost block and the builders that enclose it. */
 export interface BlockState {
@@ -111,6 +116,7 @@ export interface BlockState {
   readonly server?: ServerBuilder;
   readonly location?: LocationBuilder;
   readonly plugin?: FfiPluginBuilder;
+  readonly upstream?: UpstreamBuilder;
   /** The LocSettings of the innermost http/server/location block. */
   readonly settings?: LocSettings;
   /** The rewrite script of the innermost server/location/if block. */

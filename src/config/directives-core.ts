@@ -34,7 +34,7 @@ function parseServerName(d: Directive, name: string): ServerName {
   return { kind: 'exact', value: lower };
 }
 
-const LISTEN_FLAGS = /^(default_server|default|reuseport|bind|deferred|backlog=\d+)$/;
+const LISTEN_FLAGS = /^(default_server|default|reuseport|bind|deferred|backlog=\d+|ssl|http2)$/;
 
 export const coreDirectives: readonly DirectiveRow[] = [
   {
@@ -117,7 +117,12 @@ export const coreDirectives: readonly DirectiveRow[] = [
         if (!LISTEN_FLAGS.test(flag)) throw confError('TRESTY_ERR_CONF_VALUE', `invalid parameter "${flag}"`, d);
         if (flag === 'default_server' || flag === 'default') defaultServer = true;
       }
-      s.server!.listen.push({ ...addr, defaultServer, ref: { file: d.file, line: d.line } });
+      const flags = d.args.slice(1);
+      const tls = flags.includes('ssl') ? { ssl: true, http2: flags.includes('http2') } : {};
+      if (flags.includes('http2') && !flags.includes('ssl')) {
+        throw confError('TRESTY_ERR_CONF_VALUE', 'tresty serves "http2" on "ssl" listens only (h2 over TLS)', d);
+      }
+      s.server!.listen.push({ ...addr, defaultServer, ...tls, ref: { file: d.file, line: d.line } });
     },
   },
   {

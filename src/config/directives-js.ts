@@ -9,7 +9,7 @@ import { parseFlag } from './values.js';
 
 const HANDLER_EXT = /\.(js|mjs|cjs|ts|mts)$/;
 
-function handler(phase: PhaseName, d: Directive, ctx: ResolveContext, fileArg?: string): HandlerSpec {
+export function handler(phase: HandlerSpec['phase'], d: Directive, ctx: ResolveContext, fileArg?: string): HandlerSpec {
   const ref = { file: d.file, line: d.line };
   if (d.raw) return { phase, source: 'block', code: d.raw.code, codeLine: d.raw.line, ref };
   const p = fileArg!;

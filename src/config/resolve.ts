@@ -13,15 +13,18 @@ import { loaderDirectives } from './directives-loaders.js';
 import { jsDirectives } from './directives-js.js';
 import { rewriteDirectives } from './directives-rewrite.js';
 import { sharedDirectives } from './directives-shared.js';
+import { proxyDirectives } from './directives-proxy.js';
+import { sslDirectives } from './directives-ssl.js';
+import { upstreamDirectives } from './directives-upstream.js';
+import { mergeProxy, mergeSsl, proxyConf, sslConf, upstreamConf } from './gateway-merge.js';
 import { confError, type DirectiveRow, type ResolveContext } from './table.js';
 import type { EngineSettings, FfiPluginConf, HttpConf, LocationConf, MainConf, RewriteOp, ServerConf } from './types.js';
 
-const TABLE: ReadonlyMap<string, DirectiveRow> = new Map(
-  [
-    ...coreDirectives, ...jsDirectives, ...ffiDirectives, ...rewriteDirectives, ...httpDirectives, ...sharedDirectives,
-    ...loaderDirectives,
-  ].map((r) => [r.name, r]),
-);
+/** Rows by name; a name may have one row per context (`server` in http and in upstream). */
+const TABLE: ReadonlyMap<string, readonly DirectiveRow[]> = [
+  ...coreDirectives, ...jsDirectives, ...ffiDirectives, ...rewriteDirectives, ...httpDirectives, ...sharedDirectives,
+  ...loaderDirectives, ...proxyDirectives, ...upstreamDirectives, ...sslDirectives,
+].reduce((m, r) => m.set(r.name, [...(m.get(r.name) ?? []), r]), new Map<string, DirectiveRow[]>());
 
 /** Every directive tresty knows, for docs and tests. */
 export function directiveNames(): string[] {
@@ -30,7 +33,8 @@ export function directiveNames(): string[] {
 
 function walk(directives: readonly Directive[], state: BlockState, ctx: ResolveContext): void {
   for (const d of directives) {
-    const row = TABLE.get(d.name);
+    const rows = TABLE.get(d.name);
+    const row = rows?.find((r) => r.contexts.includes(state.kind)) ?? rows?.[0];
     if (!row) throw confError('TRESTY_ERR_CONF_UNKNOWN_DIRECTIVE', `unknown directive "${d.name}"`, d);
     if (!row.contexts.includes(state.kind)) {
       throw confError('TRESTY_ERR_CONF_NOT_ALLOWED', `"${d.name}" directive is not allowed here`, d);
@@ -72,6 +76,8 @@ const ROOT_DEFAULTS = (abs: (p: string) => string): Omit<Merged, 'handlers'> => 
   jsCodeCache: true,
   errorPages: new Map(),
   engine: ENGINE_DEFAULTS,
+  proxy: {},
+  ssl: {},
 });
 
 type Merged = Required<Omit<LocSettings, 'handlers' | 'engine'>> & Pick<LocSettings, 'handlers'> & { engine: EngineSettings };
@@ -89,6 +95,8 @@ function merge(parent: Merged, own: LocSettings): Merged {
     errorPages: own.errorPages ?? parent.errorPages,
     engine: own.engine ? { ...parent.engine, ...own.engine } : parent.engine,
     handlers: { ...parent.handlers, ...own.handlers },
+    proxy: mergeProxy(parent.proxy, own.proxy),
+    ssl: mergeSsl(parent.ssl, own.ssl),
   };
 }
 
@@ -98,6 +106,7 @@ function finishLocation(b: LocationBuilder, parent: Merged): LocationConf {
     modifier: b.modifier, pattern: b.pattern, regex: b.regex, ref: b.ref, rewriteOps: finishOps(b.rewriteOps, m),
     ...m,
     tryFiles: b.tryFiles ?? null, internal: b.internal ?? false,
+    proxy: proxyConf(m.proxy),
     locations: b.locations.map((l) => finishLocation(l, m)),
   };
 }
@@ -114,13 +123,14 @@ function finishServer(b: ServerBuilder, parent: Merged): ServerConf {
   const m = merge(parent, b.settings);
   const defaults: LocationConf = {
     modifier: '', pattern: '', ref: b.ref, rewriteOps: [], locations: [], ...m, tryFiles: null, internal: false,
+    proxy: proxyConf(m.proxy),
   };
   const listen = b.listen.length > 0 ? b.listen
     : [{ host: '', port: process.getuid?.() === 0 ? 80 : 8000, defaultServer: false, ref: b.ref }];
   return {
     ref: b.ref, listen,
     serverNames: b.serverNames.length > 0 ? b.serverNames : [{ kind: 'exact', value: '' }],
-    rewriteOps: finishOps(b.rewriteOps, m), defaults, declaredVariables: b.variables,
+    rewriteOps: finishOps(b.rewriteOps, m), defaults, declaredVariables: b.variables, ssl: sslConf(m.ssl),
     locations: b.locations.map((l) => finishLocation(l, m)),
     namedLocations: new Map([...b.named].map(([k, l]) => [k, finishLocation(l, m)])),
   };
@@ -149,8 +159,9 @@ function finish(main: MainBuilder, prefix: string, file: string, ctx: ResolveCon
     logFormats.set('combined',
       '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"');
     const h = main.http;
+    const upstreams = new Map([...h.upstreams ?? []].map(([k, u]) => [k, upstreamConf(u)]));
     http = {
-      servers, logFormats, mimeTypes: h.mimeTypes, engine: h.engine,
+      servers, logFormats, mimeTypes: h.mimeTypes, engine: h.engine, upstreams,
       rewriteNoPostpone: h.rewriteNoPostpone ?? false, accessNoPostpone: h.accessNoPostpone ?? false,
       maxPendingTimers: h.maxPendingTimers ?? 1024, maxRunningTimers: h.maxRunningTimers ?? 256,
     };

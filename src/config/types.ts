@@ -1,6 +1,10 @@
 // The resolved configuration: what the conf file means once parsed, validated, merged
 // (inner blocks inherit from outer ones) and frozen. Every other module reads only this.
 
+import type { GatewayPhase, ProxyConf, SslConf, UpstreamConf } from './types-gateway.js';
+
+export type * from './types-gateway.js';
+
 export const PHASES = [
   'init', 'init_worker', 'set', 'rewrite', 'access', 'content', 'header_filter', 'body_filter', 'log',
 ] as const;
@@ -14,7 +18,7 @@ export interface SourceRef {
 
 /** One `<phase>_by_js_block { ... }` or `<phase>_by_js_file path;`. */
 export interface HandlerSpec {
-  readonly phase: PhaseName;
+  readonly phase: PhaseName | GatewayPhase;
   readonly source: 'block' | 'file';
   /** Inline JS/TS of a block. */
   readonly code?: string;
@@ -33,6 +37,9 @@ export interface ListenSpec {
   readonly port: number;
   readonly defaultServer: boolean;
   readonly ref: SourceRef;
+  // gateway (issue 14)
+  readonly ssl?: boolean;
+  readonly http2?: boolean;
 }
 
 export interface ServerName {
@@ -129,6 +136,8 @@ export interface LocationConf {
   /** `internal`: reachable only by internal redirects, rewrites and subrequests. */
   readonly internal: boolean;
   readonly engine: EngineSettings;
+  /** proxy_* (gateway, issue 14). */
+  readonly proxy: ProxyConf;
 }
 
 export interface ServerConf {
@@ -143,6 +152,8 @@ export interface ServerConf {
   readonly defaults: LocationConf;
   /** Variables declared anywhere in this server by `set` or `set_by_js` (names without `$`). */
   readonly declaredVariables: ReadonlySet<string>;
+  /** ssl_* (gateway, issue 14): used when one of its listens has `ssl`. */
+  readonly ssl: SslConf;
 }
 
 export interface FfiPluginConf {
@@ -191,6 +202,8 @@ export interface HttpConf {
   readonly maxRunningTimers: number;
   /** `http_engine`: undefined = native when it was built, else node:http. */
   readonly engine?: 'native' | 'node';
+  /** `upstream NAME { ... }` blocks (gateway, issue 14). */
+  readonly upstreams: ReadonlyMap<string, UpstreamConf>;
 }
 
 export interface MainConf {

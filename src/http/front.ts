@@ -4,10 +4,12 @@
 import type { HttpConf } from '../config/types.js';
 import { TrestyError } from '../errors.js';
 import type { ErrorLog } from '../log/index.js';
+import type { CertHook } from '../tls/contexts.js';
 import type { ListenFd } from './binds.js';
 import { engineUnavailable, loadEngine } from './native-binding.js';
 import { NativeFront, type NativeHooks } from './native-front.js';
 import { HttpFront } from './server.js';
+import { TlsFront } from './tls-front.js';
 import type { RequestHandler } from './types.js';
 import { type Bind, planBinds } from './vhost.js';
 
@@ -26,8 +28,9 @@ export interface Front {
  * native engine cannot serve (TLS, say) would answer 'node' here, and the worker then runs both
  * fronts side by side, each on its own sockets.
  */
-export function engineForBind(_bind: Bind, engine: 'native' | 'node'): 'native' | 'node' {
-  return engine;
+export function engineForBind(bind: Bind, engine: 'native' | 'node'): 'native' | 'node' | 'tls' {
+  // TLS runs on Node's TLS stack (measured: bench/README.md, "TLS"), whichever engine serves plain HTTP.
+  return bind.ssl ? 'tls' : engine;
 }
 
 export function createFront(
@@ -37,7 +40,7 @@ export function createFront(
   log: ErrorLog,
   workerConnections: number,
   fds: readonly ListenFd[],
-  hooks: NativeHooks = {},
+  hooks: NativeHooks & { certificate?: CertHook | null } = {},
 ): Front {
   const binds = planBinds(http);
   const nativeBinds = binds.filter((b) => engineForBind(b, engine) === 'native');
@@ -49,6 +52,8 @@ export function createFront(
     fronts.push(new NativeFront(native, http, nativeBinds, handle, log, workerConnections, fds, hooks));
   }
   if (nodeBinds.length > 0) fronts.push(new HttpFront(http, handle, log, workerConnections, fds, nodeBinds));
+  const tlsBinds = binds.filter((b) => engineForBind(b, engine) === 'tls');
+  if (tlsBinds.length > 0) fronts.push(new TlsFront(http, handle, log, workerConnections, hooks.certificate ?? null, fds, tlsBinds));
   return fronts.length === 1 ? fronts[0]! : new BothFronts(fronts);
 }
 

@@ -24,6 +24,9 @@ export interface Bind {
   readonly any: VhostGroup | null;
   /** Servers listening on one address of this port, found by the socket's local address. */
   readonly byAddress: ReadonlyMap<string, VhostGroup>;
+  /** A `listen ... ssl` [http2] socket (gateway, issue 14): served by tls-front.ts. */
+  readonly ssl: boolean;
+  readonly http2: boolean;
 }
 
 const key = (host: string, port: number): string => `${host}|${port}`;
@@ -81,12 +84,18 @@ export function planBinds(http: HttpConf): Bind[] {
     if (isAny) {
       const byAddress = new Map<string, VhostGroup>();
       for (const o of built) if (o.port === g.port && o !== g && !(o.host === '' || o.host === '0.0.0.0')) byAddress.set(o.host, o);
-      binds.push({ host: '', port: g.port, any: g, byAddress });
+      binds.push({ host: '', port: g.port, any: g, byAddress, ...tlsOf(http, g.port) });
     } else if (!wildcardPorts.has(g.port)) {
-      binds.push({ host: g.host, port: g.port, any: null, byAddress: new Map([[g.host, g]]) });
+      binds.push({ host: g.host, port: g.port, any: null, byAddress: new Map([[g.host, g]]), ...tlsOf(http, g.port) });
     }
   }
   return binds;
+}
+
+/** A port is TLS (and HTTP/2) when any listen on it says so, as nginx merges listen options. */
+function tlsOf(http: HttpConf, port: number): { ssl: boolean; http2: boolean } {
+  const ls = http.servers.flatMap((s) => s.listen).filter((l) => l.port === port);
+  return { ssl: ls.some((l) => l.ssl === true), http2: ls.some((l) => l.http2 === true) };
 }
 
 /** The group a connection belongs to, by the address it was accepted on. */

@@ -23,6 +23,9 @@ import { Loader } from './loader.js';
 import { openErrorLog } from './logs.js';
 import { buildAll } from './pipeline.js';
 import { TYPES } from './mime.js';
+import { certificateHook } from './ssl_certificate.js';
+import type { CertHook } from '../tls/contexts.js';
+import { checkCertificates } from '../tls/contexts.js';
 
 export type { WorkerState } from '../request/worker.js';
 
@@ -58,6 +61,8 @@ export interface WorkerPipeline {
   logAnswer(a: LoggedAnswer): void;
   builtinTypes: Readonly<Record<string, string>>;
   shutdown(): Promise<void>;
+  /** ssl_certificate_by_js: picks a certificate per handshake (null without the directive). */
+  certificate: CertHook | null;
 }
 
 /**
@@ -105,6 +110,7 @@ export async function createWorkerPipeline(
   // init_by_js again here: the master's run cannot be inherited (no fork of memory in Node).
   await initPhase.run(w, w.loader, conf);
   await buildAll(conf, { conf, loader: w.loader, w });
+  const certificate = await certificateHook(conf, w.loader, w);
   await initWorkerPhase.run(w, w.loader, conf);
 
   const handle = (ex: HttpExchange, server: ServerConf): void => {
@@ -149,6 +155,7 @@ export async function createWorkerPipeline(
     handle,
     logAnswer,
     builtinTypes: TYPES,
+    certificate,
     async shutdown() {
       w.exiting = true;
       await w.timers.shutdown();
@@ -192,4 +199,6 @@ export async function testHandlers(conf: MainConf): Promise<void> {
   if (conf.init) await w.loader.load(conf.init);
   if (conf.initWorker) await w.loader.load(conf.initWorker);
   await buildAll(conf, { conf, loader: w.loader, w });
+  await certificateHook(conf, w.loader, w);
+  checkCertificates(conf.http?.servers ?? []);
 }

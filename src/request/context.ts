@@ -14,6 +14,9 @@ export const CTX = {
   body_filter: 1 << 7,
   log: 1 << 8,
   timer: 1 << 9,
+  // gateway (issue 14): per upstream try, per TLS handshake
+  balancer: 1 << 10,
+  ssl_certificate: 1 << 11,
 } as const;
 export type ContextName = keyof typeof CTX;
 

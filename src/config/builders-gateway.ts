@@ -1,0 +1,64 @@
+// Mutable state the gateway's directives fill while the conf is walked (proxy_*, ssl_*,
+// upstream blocks); gateway-merge.ts merges it top-down and turns it into types-gateway.ts.
+
+import type {
+  HandlerSpec, ProxyPass, ProxySslConf, RedirectRule, SourceRef, UpstreamConf, UpstreamServerConf,
+} from './types.js';
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** One level's own proxy_* settings; arrays replace the outer level's as a whole (nginx's rule). */
+export interface ProxySettings {
+  pass?: ProxyPass;
+  setHeaders?: Array<[string, string]>;
+  passRequestHeaders?: boolean;
+  passRequestBody?: boolean;
+  hideHeaders?: string[];
+  passHeaders?: string[];
+  httpVersion?: '1.0' | '1.1';
+  method?: string;
+  connectTimeout?: number;
+  sendTimeout?: number;
+  readTimeout?: number;
+  nextUpstream?: number;
+  nextUpstreamTries?: number;
+  nextUpstreamTimeout?: number;
+  buffering?: boolean;
+  requestBuffering?: boolean;
+  bufferSize?: number;
+  buffers?: number;
+  clientBodyBufferSize?: number;
+  interceptErrors?: boolean;
+  ignoreClientAbort?: boolean;
+  redirects?: RedirectRule[];
+  ssl?: Partial<Mutable<ProxySslConf>>;
+}
+
+export interface SslSettings {
+  certificates?: string[];
+  keys?: string[];
+  /** Where the first ssl_certificate / _key stood, for pairing errors. */
+  certRef?: SourceRef;
+  protocols?: string[];
+  ciphers?: string;
+  preferServerCiphers?: boolean;
+  ecdhCurve?: string;
+  sessionCache?: number;
+  sessionTimeout?: number;
+  sessionTickets?: boolean;
+  certificateHandler?: HandlerSpec;
+}
+
+export interface UpstreamBuilder {
+  name: string;
+  ref: SourceRef;
+  servers: UpstreamServerConf[];
+  policy?: UpstreamConf['policy'];
+  hashKey?: string;
+  consistent?: boolean;
+  keepalive?: number;
+  keepaliveTimeout?: number;
+  keepaliveRequests?: number;
+  keepaliveTime?: number;
+  balancer?: HandlerSpec;
+}

@@ -1,0 +1,143 @@
+// The gateway's part of the resolved conf (issue 14): proxying (proxy_*), upstream blocks and
+// TLS (ssl_*). Kept apart from types.ts so the core types stay readable; types.ts re-exports it.
+
+import type { HandlerSpec, SourceRef } from './types.js';
+
+/** Handler kinds that are not request phases: per upstream try, per TLS handshake. */
+export type GatewayPhase = 'balancer' | 'ssl_certificate';
+
+/** proxy_next_upstream conditions, one bit each (nginx's NGX_HTTP_UPSTREAM_FT_*). */
+export const NEXT = {
+  error: 1 << 0,
+  timeout: 1 << 1,
+  invalid_header: 1 << 2,
+  http_500: 1 << 3,
+  http_502: 1 << 4,
+  http_503: 1 << 5,
+  http_504: 1 << 6,
+  http_403: 1 << 7,
+  http_404: 1 << 8,
+  http_429: 1 << 9,
+  non_idempotent: 1 << 10,
+  off: 1 << 11,
+} as const;
+export type NextCondition = keyof typeof NEXT;
+
+/** The argument of proxy_pass, parsed at load. */
+export interface ProxyPass {
+  /** The argument as written. */
+  readonly url: string;
+  /** True when it holds variables: the URL is built per request. */
+  readonly dynamic: boolean;
+  readonly scheme: 'http' | 'https';
+  /** Static form: an upstream block's name or `host[:port]` (or `unix:/path`). */
+  readonly host: string;
+  readonly port: number;
+  /** $proxy_host: host[:port] as written, the port left out when it is the scheme's default. */
+  readonly proxyHost: string;
+  /** The URI part (`/x/` in `http://h/x/`), or null when the argument has none. */
+  readonly uri: string | null;
+  /** The location prefix a URI part replaces (nginx's rule); '' when it does not apply. */
+  readonly prefix: string;
+  readonly ref: SourceRef;
+}
+
+export interface ProxySslConf {
+  readonly verify: boolean;
+  readonly verifyDepth: number;
+  /** Absolute path of the trusted CA file, or null (the system's CAs). */
+  readonly trustedCertificate: string | null;
+  readonly serverName: boolean;
+  /** proxy_ssl_name: a template, null = $proxy_host. */
+  readonly name: string | null;
+  readonly protocols: readonly string[];
+  readonly ciphers: string;
+  readonly sessionReuse: boolean;
+  readonly certificate: string | null;
+  readonly certificateKey: string | null;
+}
+
+export type RedirectRule = 'default' | 'off' | { readonly from: string; readonly to: string };
+
+export interface ProxyConf {
+  /** This location's own proxy_pass (never inherited), or null. */
+  readonly pass: ProxyPass | null;
+  /** proxy_set_header pairs (value templates), as inherited: the innermost level that has any. */
+  readonly setHeaders: ReadonlyArray<readonly [string, string]>;
+  readonly passRequestHeaders: boolean;
+  readonly passRequestBody: boolean;
+  /** Lower-cased names. */
+  readonly hideHeaders: readonly string[];
+  readonly passHeaders: readonly string[];
+  readonly httpVersion: '1.0' | '1.1';
+  readonly method: string | null;
+  readonly connectTimeout: number; // ms
+  readonly sendTimeout: number;
+  readonly readTimeout: number;
+  /** NEXT bits. */
+  readonly nextUpstream: number;
+  readonly nextUpstreamTries: number; // 0 = no limit
+  readonly nextUpstreamTimeout: number; // ms, 0 = no limit
+  readonly buffering: boolean;
+  readonly requestBuffering: boolean;
+  readonly bufferSize: number; // the most a response head may take
+  readonly buffers: number; // bytes held before output is pushed (proxy_buffers N x SIZE)
+  readonly clientBodyBufferSize: number;
+  readonly interceptErrors: boolean;
+  readonly ignoreClientAbort: boolean;
+  readonly redirects: readonly RedirectRule[];
+  readonly ssl: ProxySslConf;
+}
+
+export interface UpstreamServerConf {
+  /** As written (`127.0.0.1:8080`, `backend.local`, `unix:/tmp/s.sock`). */
+  readonly name: string;
+  readonly host: string;
+  readonly port: number;
+  readonly weight: number;
+  readonly maxFails: number;
+  readonly failTimeout: number; // ms
+  readonly maxConns: number; // 0 = no limit
+  readonly backup: boolean;
+  readonly down: boolean;
+  readonly ref: SourceRef;
+}
+
+export interface UpstreamConf {
+  readonly name: string;
+  readonly ref: SourceRef;
+  /** Primary and backup servers, in conf order (a host name gives one entry per address). */
+  readonly servers: readonly UpstreamServerConf[];
+  readonly policy: 'round_robin' | 'least_conn' | 'hash' | 'ip_hash';
+  /** hash KEY: a template. */
+  readonly hashKey: string | null;
+  readonly consistent: boolean;
+  /** Idle connections each worker keeps to this upstream; 0 = none (Connection: close). */
+  readonly keepalive: number;
+  readonly keepaliveTimeout: number; // ms
+  readonly keepaliveRequests: number;
+  readonly keepaliveTime: number; // ms
+  readonly balancer: HandlerSpec | null;
+  /** An implicit upstream made from a `proxy_pass http://host:port` (nginx does the same). */
+  readonly implicit: boolean;
+}
+
+export interface SslCertPair {
+  readonly certificate: string; // absolute path
+  readonly key: string;
+}
+
+export interface SslConf {
+  readonly certificates: readonly SslCertPair[];
+  /** Where the certificates were given (for load errors), or null. */
+  readonly ref: SourceRef | null;
+  readonly protocols: readonly string[];
+  readonly ciphers: string;
+  readonly preferServerCiphers: boolean;
+  readonly ecdhCurve: string;
+  /** Session ids cached per worker: 0 = none. */
+  readonly sessionCache: number;
+  readonly sessionTimeout: number; // ms
+  readonly sessionTickets: boolean;
+  readonly certificateHandler: HandlerSpec | null;
+}

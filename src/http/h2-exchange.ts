@@ -1,0 +1,117 @@
+// One HTTP/2 stream as an HttpExchange, so the phases serve HTTP/2 exactly as HTTP/1: the
+// pseudo-headers become the method and target, `:authority` the Host, and headers HTTP/2 forbids
+// (Connection, Keep-Alive, Transfer-Encoding ...) are left out of the answer.
+import http2 from 'node:http2';
+import { TrestyError } from '../errors.js';
+import type { HttpExchange } from './types.js';
+
+/** Connection-specific headers, forbidden in HTTP/2 answers (RFC 9113, 8.2.2). */
+const FORBIDDEN = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade']);
+
+export class H2Exchange implements HttpExchange {
+  readonly method: string;
+  readonly url: string;
+  readonly httpVersion = '2.0';
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly rawHeaders: string[];
+  readonly scheme = 'https' as const;
+  bytesSent = 0;
+  headersSent = false;
+  /** Bytes a chunked body may carry (client_max_body_size); 0 = no limit. */
+  bodyLimit = 0;
+  private consumed = false;
+  private ended = false;
+
+  constructor(readonly stream: http2.ServerHttp2Stream, h: http2.IncomingHttpHeaders, raw: readonly string[]) {
+    this.method = String(h[':method'] ?? 'GET');
+    this.url = String(h[':path'] ?? '/');
+    const headers: Record<string, string | string[] | undefined> = {};
+    const rawOut: string[] = [];
+    for (let i = 0; i + 1 < raw.length; i += 2) {
+      const n = raw[i]!;
+      if (n.startsWith(':')) continue;
+      rawOut.push(n, raw[i + 1]!);
+    }
+    for (const [k, v] of Object.entries(h)) if (!k.startsWith(':')) headers[k] = v as string | string[];
+    const authority = h[':authority'];
+    if (headers.host === undefined && typeof authority === 'string') {
+      headers.host = authority;
+      rawOut.unshift('host', authority);
+    }
+    this.headers = headers;
+    this.rawHeaders = rawOut;
+  }
+
+  private get socket(): { remoteAddress?: string; remotePort?: number; localAddress?: string; localPort?: number } {
+    return this.stream.session?.socket ?? {};
+  }
+  get remoteAddress(): string { return unmapped(this.socket.remoteAddress); }
+  get remotePort(): number { return this.socket.remotePort ?? 0; }
+  get localAddress(): string { return unmapped(this.socket.localAddress); }
+  get localPort(): number { return this.socket.localPort ?? 0; }
+
+  get body(): AsyncIterable<Uint8Array> {
+    if (this.consumed) throw new TrestyError('TRESTY_ERR_API_ARGS', 'the request body was already read');
+    this.consumed = true;
+    const stream = this.stream;
+    const limit = this.bodyLimit;
+    return (async function* () {
+      let seen = 0;
+      for await (const c of stream as AsyncIterable<Buffer>) {
+        seen += c.byteLength;
+        if (limit > 0 && seen > limit) {
+          throw new TrestyError('TRESTY_ERR_BODY_TOO_LARGE', `client intended to send too large body: ${seen}+ bytes`);
+        }
+        yield c;
+      }
+    })();
+  }
+
+  get aborted(): boolean { return !this.ended && (this.stream.aborted || this.stream.destroyed); }
+
+  onAbort(cb: () => void): void {
+    this.stream.once('close', () => { if (!this.ended) cb(); });
+  }
+
+  writeHead(status: number, headers: ReadonlyArray<readonly [string, string]>): void {
+    const out: http2.OutgoingHttpHeaders = { ':status': status };
+    for (const [n, v] of headers) {
+      const k = n.toLowerCase();
+      if (FORBIDDEN.has(k)) continue;
+      const prev = out[k];
+      out[k] = prev === undefined ? v : [...(Array.isArray(prev) ? prev : [String(prev)]), v];
+    }
+    this.headersSent = true;
+    if (!this.stream.destroyed) this.stream.respond(out);
+  }
+
+  write(chunk: Uint8Array | string): Promise<void> | void {
+    this.bytesSent += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength;
+    if (this.stream.destroyed || this.stream.write(chunk)) return;
+    return new Promise((resolve) => {
+      const done = (): void => {
+        this.stream.off('drain', done);
+        this.stream.off('close', done);
+        resolve();
+      };
+      this.stream.on('drain', done);
+      this.stream.on('close', done);
+    });
+  }
+
+  end(chunk?: Uint8Array | string): void {
+    if (chunk !== undefined) this.bytesSent += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength;
+    this.ended = true;
+    if (!this.stream.destroyed) this.stream.end(chunk);
+  }
+
+  destroy(): void {
+    this.ended = true;
+    if (!this.stream.destroyed) this.stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+  }
+}
+
+function unmapped(addr: string | undefined): string {
+  if (addr === undefined) return '';
+  return addr.startsWith('::ffff:') ? addr.slice(7) : addr;
+}

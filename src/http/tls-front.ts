@@ -1,0 +1,281 @@
+// The TLS front: `listen ... ssl [http2]` sockets on Node's TLS stack. Before the handshake the
+// ClientHello is read for its SNI name, which picks the server block and so its certificates (all
+// its pairs: RSA and ECDSA) or its ssl_certificate_by_js, as nginx's certificate callback does.
+// ALPN then hands the connection to HTTP/2 (one H2Exchange per stream) or HTTP/1.1 (node:http on
+// the decrypted socket, as the plain front). Requests reach the pipeline as HttpExchanges with
+// scheme https, the server block chosen by Host / :authority.
+//
+// Node's own SNI switch (SNICallback) copies one certificate of the chosen context over the
+// default one, so a server with two pairs, or a default server with a pair of another key type,
+// would hand out the wrong certificate: hence the ClientHello is read here and the TLS socket is
+// made with the right context from the start (the bytes read are put back with unshift(); Node's
+// TLS socket feeds what its socket holds to the TLS engine first).
+import http from 'node:http';
+import http2 from 'node:http2';
+import net from 'node:net';
+import tls from 'node:tls';
+import type { HttpConf, ServerConf } from '../config/types.js';
+import { TrestyError } from '../errors.js';
+import type { ErrorLog } from '../log/index.js';
+import { readHello } from '../tls/client-hello.js';
+import { type CertHook, ContextCache, SessionCache } from '../tls/contexts.js';
+import { NodeExchange } from './exchange.js';
+import { H2Exchange } from './h2-exchange.js';
+import { findLocation } from './locations.js';
+import { bindKey, bindName, type ListenFd } from './binds.js';
+import type { HttpExchange, RequestHandler } from './types.js';
+import { type Bind, groupFor, planBinds, selectServer, type VhostGroup } from './vhost.js';
+
+const PAGE_413 = '<html>\r\n<head><title>413 Request Entity Too Large</title></head>\r\n<body>\r\n'
+  + '<center><h1>413 Request Entity Too Large</h1></center>\r\n<hr><center>tresty</center>\r\n</body>\r\n</html>\r\n';
+const PAGE_400 = '<html>\r\n<head><title>400 The plain HTTP request was sent to HTTPS port</title></head>\r\n<body>\r\n'
+  + '<center><h1>400 Bad Request</h1></center>\r\n<center>The plain HTTP request was sent to HTTPS port</center>\r\n'
+  + '<hr><center>tresty</center>\r\n</body>\r\n</html>\r\n';
+const IDLE_GRACE_MS = 1000;
+/** How long a client may take to send its ClientHello and finish the handshake (nginx: 60 s). */
+const HANDSHAKE_MS = 60_000;
+
+interface Entry {
+  readonly bind: Bind;
+  /** Accepts TCP connections; TLS starts once the ClientHello is read. */
+  readonly server: net.Server;
+  /** Carries the session cache events (newSession / resumeSession) for the TLS sockets. */
+  readonly sessions: tls.Server;
+  readonly alpn: string[];
+  readonly h1: http.Server;
+  readonly h2: http2.Http2Server | null;
+}
+
+/** True when the conf has a `listen ... ssl`. */
+export function hasTls(conf: HttpConf): boolean {
+  return conf.servers.some((s) => s.listen.some((l) => l.ssl === true));
+}
+
+export class TlsFront {
+  private readonly entries: Entry[] = [];
+  private readonly sockets = new Set<tls.TLSSocket>();
+  private readonly sessions = new Set<http2.ServerHttp2Session>();
+  private readonly contexts = new ContextCache();
+  private draining = false;
+  private connections = 0;
+  /** Called when the last TLS connection closes while draining. */
+  private onEmpty: (() => void) | null = null;
+
+  constructor(
+    conf: HttpConf,
+    private readonly handle: RequestHandler,
+    private readonly log: ErrorLog,
+    /** worker_connections, counted here apart from the plain front's connections. */
+    private readonly maxConnections: number,
+    private readonly certHook: CertHook | null,
+    /** The master's listen sockets (without them, node:cluster shares its own). */
+    private readonly fds: readonly ListenFd[] = [],
+    binds: readonly Bind[] = planBinds(conf).filter((b) => b.ssl),
+  ) {
+    for (const bind of binds) this.entries.push(this.create(bind));
+  }
+
+  private group(bind: Bind, localAddress?: string): VhostGroup {
+    return bind.byAddress.size === 0 ? bind.any! : groupFor(bind, localAddress);
+  }
+
+  private create(bind: Bind): Entry {
+    const dflt = this.group(bind).defaultServer;
+    const sessions = new tls.Server();
+    if (dflt.ssl.sessionCache > 0) new SessionCache(dflt.ssl.sessionCache, dflt.ssl.sessionTimeout).attach(sessions);
+    const h1 = http.createServer((req, res) => this.onRequest(bind, req, res));
+    h1.keepAliveTimeout = dflt.defaults.keepaliveTimeout;
+    if (h1.keepAliveTimeout >= h1.headersTimeout) h1.headersTimeout = h1.keepAliveTimeout + 1000;
+    let h2: http2.Http2Server | null = null;
+    if (bind.http2) {
+      h2 = http2.createServer();
+      h2.on('stream', (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, _flags: number, raw: string[]) => {
+        this.onStream(bind, stream, headers, raw);
+      });
+      h2.on('session', (s: http2.ServerHttp2Session) => {
+        this.sessions.add(s);
+        s.on('close', () => this.sessions.delete(s));
+        if (this.draining) s.close();
+      });
+    }
+    const entry: Entry = { bind, server: net.createServer({ pauseOnConnect: true }), sessions, alpn: bind.http2 ? ['h2', 'http/1.1'] : ['http/1.1'], h1, h2 };
+    entry.server.on('connection', (socket: net.Socket) => this.onConnection(entry, socket));
+    return entry;
+  }
+
+  private onConnection(e: Entry, raw: net.Socket): void {
+    if (this.maxConnections > 0 && this.connections >= this.maxConnections) {
+      this.log.alert(`${this.maxConnections} worker_connections are not enough`);
+      raw.destroy();
+      return;
+    }
+    this.connections++;
+    raw.once('close', () => { this.connections--; });
+    raw.on('error', () => { /* a reset before or during the handshake */ });
+    raw.setNoDelay(true);
+    void this.handshake(e, raw);
+  }
+
+  /** Reads the ClientHello, picks the context, and starts TLS on the socket with it. */
+  private async handshake(e: Entry, raw: net.Socket): Promise<void> {
+    const hello = await readHello(raw, HANDSHAKE_MS);
+    if (hello === null) { raw.destroy(); return; }
+    if (hello.notTls) {
+      raw.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: text/html\r\nContent-Length: ${PAGE_400.length}\r\nConnection: close\r\n\r\n${PAGE_400}`);
+      return;
+    }
+    let ctx: tls.SecureContext | undefined;
+    try {
+      ctx = await this.contextFor(e.bind, hello.serverName);
+    } catch (err) {
+      this.log.info(`SSL certificate selection failed (${(err as Error).message}) while SSL handshaking, client: ${raw.remoteAddress ?? ''}`);
+    }
+    if (ctx === undefined || raw.destroyed) { raw.destroy(); return; }
+    raw.unshift(hello.bytes);
+    const socket = new tls.TLSSocket(raw, {
+      isServer: true, server: e.sessions, secureContext: ctx, ALPNProtocols: e.alpn,
+    } as tls.TLSSocketOptions);
+    socket.setTimeout(HANDSHAKE_MS, () => socket.destroy());
+    socket.on('error', (err: Error & { code?: string }) => {
+      // After the handshake, errors are the HTTP layer's to see (a reset connection).
+      if (!this.sockets.has(socket)) {
+        this.log.info(`SSL_do_handshake() failed (${err.code ?? 'SSL'}: ${err.message}) while SSL handshaking, client: ${raw.remoteAddress ?? ''}`);
+      }
+    });
+    socket.once('secure', () => {
+      // As Node's TLS server does before 'secureConnection' (HTTP/2 waits for it otherwise).
+      (socket as { secureConnecting?: boolean }).secureConnecting = false;
+      socket.setTimeout(0);
+      this.sockets.add(socket);
+      socket.once('close', () => {
+        this.sockets.delete(socket);
+        if (this.sockets.size === 0) this.onEmpty?.();
+      });
+      if (e.h2 !== null && socket.alpnProtocol === 'h2') e.h2.emit('connection', socket);
+      else e.h1.emit('connection', socket);
+    });
+  }
+
+  /** The context of a handshake: the SNI server's, or what its ssl_certificate_by_js chose. */
+  private async contextFor(bind: Bind, name: string): Promise<tls.SecureContext | undefined> {
+    const group = this.group(bind);
+    const srv = name === '' ? group.defaultServer : selectServer(group, name);
+    if (srv.ssl.certificateHandler !== null && this.certHook !== null) {
+      const choice = await this.certHook(srv, name);
+      if (choice !== null) return this.contexts.choice(srv, choice);
+    }
+    return srv.ssl.certificates.length > 0 ? this.contexts.server(srv) : undefined;
+  }
+
+  private serverOf(bind: Bind, localAddress: string | undefined, host: string | string[] | undefined): ServerConf {
+    const group = this.group(bind, localAddress);
+    return group.single ? group.defaultServer : selectServer(group, typeof host === 'string' ? host : undefined);
+  }
+
+  private onRequest(bind: Bind, req: http.IncomingMessage, res: http.ServerResponse): void {
+    const srv = this.serverOf(bind, req.socket.localAddress, req.headers.host);
+    if (this.draining || srv.defaults.keepaliveTimeout === 0) res.shouldKeepAlive = false;
+    const ex = new NodeExchange(req, res);
+    const limit = this.limitFor(srv, ex, () => {
+      res.shouldKeepAlive = false;
+      res.writeHead(413, { 'Content-Type': 'text/html', 'Content-Length': PAGE_413.length, Connection: 'close' });
+      res.end(PAGE_413);
+    });
+    if (limit < 0) return;
+    ex.bodyLimit = limit;
+    this.run(ex, srv);
+  }
+
+  private onStream(bind: Bind, stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, raw: string[]): void {
+    stream.on('error', () => { /* a reset stream: the exchange sees it closed */ });
+    const ex = new H2Exchange(stream, headers, raw);
+    const srv = this.serverOf(bind, stream.session?.socket?.localAddress, ex.headers.host);
+    const limit = this.limitFor(srv, ex, () => {
+      ex.writeHead(413, [['Content-Type', 'text/html'], ['Content-Length', String(PAGE_413.length)]]);
+      ex.end(PAGE_413);
+    });
+    if (limit < 0) return;
+    ex.bodyLimit = limit;
+    this.run(ex, srv);
+  }
+
+  /**
+   * client_max_body_size of the location the URI maps to: a Content-Length over it is answered
+   * 413 before the body is read (-1); else the limit a chunked body is held to.
+   */
+  private limitFor(srv: ServerConf, ex: HttpExchange, refuse: () => void): number {
+    const q = ex.url.indexOf('?');
+    let uri = q < 0 ? ex.url : ex.url.slice(0, q);
+    try { uri = decodeURIComponent(uri); } catch { /* the pipeline answers 400 */ }
+    const limit = (findLocation(srv, uri) ?? srv.defaults).clientMaxBodySize;
+    const cl = ex.headers['content-length'];
+    if (limit > 0 && cl !== undefined && Number(cl) > limit) {
+      this.log.error(`client intended to send too large body: ${String(cl)} bytes, client: ${ex.remoteAddress}, request: "${ex.method} ${ex.url} HTTP/${ex.httpVersion}"`);
+      refuse();
+      return -1;
+    }
+    return limit;
+  }
+
+  private run(ex: HttpExchange, srv: ServerConf): void {
+    try {
+      this.handle(ex, srv);
+    } catch (e) {
+      this.log.error(`handler failed: ${(e as Error)?.stack ?? String(e)}`);
+      if (!ex.headersSent) ex.writeHead(500, [['Content-Length', '0']]);
+      ex.end();
+    }
+  }
+
+  /** Opens every TLS listen socket; rejects with TRESTY_ERR_LISTEN. */
+  async listen(): Promise<void> {
+    await Promise.all(this.entries.map((e) => new Promise<void>((resolve, reject) => {
+      const { bind, server } = e;
+      const onError = (err: NodeJS.ErrnoException): void => {
+        reject(new TrestyError('TRESTY_ERR_LISTEN', `bind() to ${bindName(bind)} failed (${err.code ?? 'error'}: ${err.message})`, { cause: err }));
+      };
+      server.once('error', onError);
+      const given = this.fds.find((f) => f.key === bindKey(bind));
+      const opts = given ? { fd: given.fd } : { port: bind.port, host: bind.host === '' ? '0.0.0.0' : bind.host, ipv6Only: bind.host.includes(':') };
+      server.listen(opts, () => {
+        server.off('error', onError);
+        server.on('error', (err) => this.log.error(`tls server: ${err.message}`));
+        resolve();
+      });
+    })));
+  }
+
+  addresses(): string[] {
+    return this.entries.map(({ server }) => {
+      const a = server.address();
+      return typeof a === 'object' && a ? bindName({ host: a.address, port: a.port }) : String(a);
+    });
+  }
+
+  /**
+   * Graceful stop: accept nothing new; HTTP/2 sessions get a GOAWAY and finish their streams;
+   * HTTP/1 answers close their connections, idle ones are closed after a grace period.
+   * Resolves when no TLS connection is left.
+   */
+  async drain(closed: () => Promise<void> = async () => {}): Promise<void> {
+    this.draining = true;
+    for (const { server } of this.entries) server.close();
+    for (const s of this.sessions) s.close();
+    await closed();
+    let timer: NodeJS.Timeout | undefined;
+    const grace = setTimeout(() => {
+      timer = setInterval(() => { for (const { h1 } of this.entries) h1.closeIdleConnections(); }, 50);
+    }, IDLE_GRACE_MS);
+    try {
+      if (this.sockets.size > 0) await new Promise<void>((r) => { this.onEmpty = r; });
+    } finally {
+      clearTimeout(grace);
+      clearInterval(timer);
+    }
+  }
+
+  closeNow(): void {
+    for (const { server } of this.entries) server.close();
+    for (const s of this.sockets) s.destroy();
+  }
+}

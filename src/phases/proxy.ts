@@ -1,0 +1,71 @@
+// The gateway's hook into the phase engine: a location with proxy_pass gets the proxy
+// (src/proxy) as its content step. This file gives the proxy what only the engine has: the
+// worker's upstreams, conf templates, and the way to run an upstream's balancer_by_js.
+
+import path from 'node:path';
+import type { LocationConf } from '../config/types.js';
+import { ngxOf } from '../api/ngx.js';
+import { balancerTries, type BalancerTry } from '../proxy/balancer-state.js';
+import { proxyStep } from '../proxy/proxy.js';
+import type { UpstreamRt } from '../proxy/upstreams.js';
+import { Upstreams } from '../proxy/upstreams.js';
+import { Call } from '../request/call.js';
+import { CTX } from '../request/context.js';
+import { INTERRUPT, isPromise } from '../request/interrupt.js';
+import { handlerFailure, logReq } from '../request/report.js';
+import type { Req } from '../request/req.js';
+import type { WorkerState } from '../request/worker.js';
+import { call } from './invoke.js';
+import type { LoadedHandler } from './loader.js';
+import type { BuildCtx, Step } from './phase.js';
+import { compileTemplate } from './template.js';
+
+const registries = new WeakMap<WorkerState, Promise<Upstreams>>();
+
+/** The worker's upstreams, built (and their host names resolved) once. */
+function upstreamsOf(b: BuildCtx): Promise<Upstreams> {
+  let u = registries.get(b.w);
+  if (u === undefined) {
+    const reg = new Upstreams(b.conf.http?.upstreams ?? new Map(), compileTemplate);
+    u = reg.init().then(() => reg);
+    registries.set(b.w, u);
+  }
+  return u;
+}
+
+/** The content step of a location with proxy_pass, or null when it has none. */
+export async function proxyContent(loc: LocationConf, b: BuildCtx): Promise<Step | null> {
+  if (loc.proxy.pass === null) return null;
+  const upstreams = await upstreamsOf(b);
+  const handlers = new Map<UpstreamRt, LoadedHandler>();
+  for (const u of b.conf.http?.upstreams.values() ?? []) {
+    if (u.balancer === null) continue;
+    const rt = upstreams.named(u.name)!;
+    handlers.set(rt, await b.loader.load(u.balancer));
+  }
+  return proxyStep(loc, {
+    compile: compileTemplate,
+    upstreams,
+    tempDir: path.join(b.conf.prefix, 'client_body_temp'),
+    balancer: (r, rt, t) => runBalancer(r, handlers.get(rt)!, t),
+  });
+}
+
+/** balancer_by_js for one try: the handler sets the peer through tresty/balancer. */
+async function runBalancer(r: Req, h: LoadedHandler, t: BalancerTry): Promise<boolean> {
+  const c = new Call(CTX.balancer, r.w, r, h.label);
+  const api = ngxOf(c);
+  balancerTries.set(api, t);
+  try {
+    const v = call(c, h);
+    if (isPromise(v)) await v;
+    return true;
+  } catch (e) {
+    if (e === INTERRUPT) return true;
+    logReq(r, 'error', handlerFailure(h, e));
+    return false;
+  } finally {
+    c.end();
+    balancerTries.delete(api);
+  }
+}

@@ -1,0 +1,51 @@
+// ssl_certificate_by_js_*: runs for a TLS handshake, before any request exists (context
+// `ssl_certificate_by_js*`), with the SNI name; it may pick the certificate through tresty/ssl
+// and may await (a certificate store). A throw, ngx.exit(ngx.ERROR) or clear_certs() without a
+// new pair fails the handshake, as in OpenResty.
+
+import type { MainConf, ServerConf } from '../config/types.js';
+import { ngxOf } from '../api/ngx.js';
+import { CTX } from '../request/context.js';
+import { INTERRUPT, isPromise } from '../request/interrupt.js';
+import { handlerFailure } from '../request/report.js';
+import { Call } from '../request/call.js';
+import type { WorkerState } from '../request/worker.js';
+import { certStates, type CertState } from '../tls/cert-state.js';
+import type { CertChoice, CertHook } from '../tls/contexts.js';
+import { call } from './invoke.js';
+import type { Loader, LoadedHandler } from './loader.js';
+
+/** Loads every server's ssl_certificate_by_js; the hook the TLS front calls, or null when none. */
+export async function certificateHook(conf: MainConf, loader: Loader, w: WorkerState): Promise<CertHook | null> {
+  const handlers = new Map<ServerConf, LoadedHandler>();
+  for (const s of conf.http?.servers ?? []) {
+    if (s.ssl.certificateHandler !== null) handlers.set(s, await loader.load(s.ssl.certificateHandler));
+  }
+  if (handlers.size === 0) return null;
+  return (server, name) => {
+    const h = handlers.get(server);
+    return h === undefined ? Promise.resolve(null) : run(w, h, name);
+  };
+}
+
+async function run(w: WorkerState, h: LoadedHandler, serverName: string): Promise<CertChoice | null> {
+  const c = new Call(CTX.ssl_certificate, w, null, h.label);
+  const state: CertState = { serverName, cert: null, key: null, cleared: false };
+  const api = ngxOf(c);
+  certStates.set(api, state);
+  try {
+    const v = call(c, h);
+    if (isPromise(v)) await v;
+  } catch (e) {
+    if (e !== INTERRUPT) {
+      w.errorLog.log('error', handlerFailure(h, e));
+      throw new Error('ssl_certificate_by_js failed');
+    }
+  } finally {
+    c.end();
+    certStates.delete(api);
+  }
+  if (state.cert !== null && state.key !== null) return { cert: state.cert, key: state.key };
+  if (state.cleared) throw new Error('ssl_certificate_by_js cleared the certificates and set none');
+  return null;
+}

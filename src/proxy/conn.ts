@@ -1,0 +1,279 @@
+// One connection to an upstream server (plain TCP, a unix socket or TLS), carrying one request at
+// a time: the request is written as it comes, the answer is parsed as it arrives and handed to
+// the current exchange (a Sink). Timeouts follow nginx: proxy_connect_timeout for the connect,
+// proxy_send_timeout while a write waits, proxy_read_timeout between reads once the request is
+// sent; none while the client holds the answer back (back-pressure pauses the socket).
+
+import net from 'node:net';
+import tls from 'node:tls';
+import { type ParserEvents, ResponseParser, type ResponseHead } from './parser.js';
+
+export type FailKind = 'error' | 'timeout' | 'invalid_header';
+
+/** Receives one answer. `body` may return a promise: reading pauses until it settles. */
+export interface Sink {
+  onHead(h: ResponseHead): void;
+  onBody(chunk: Buffer): Promise<void> | void;
+  onEnd(): void;
+  onFail(kind: FailKind, message: string): void;
+}
+
+export interface Target {
+  /** `host:port` (or the unix path), the pool's key for reuse. */
+  readonly key: string;
+  readonly host: string;
+  readonly port: number;
+  /** TLS options for https:// upstreams, else null. */
+  readonly tls: tls.ConnectionOptions | null;
+}
+
+/** A connect that failed, with nginx's wording. */
+export class ConnectFailure {
+  constructor(readonly kind: FailKind, readonly message: string) {}
+}
+
+export function errnoText(e: NodeJS.ErrnoException): string {
+  const code = e.code ?? 'EIO';
+  const n = typeof e.errno === 'number' ? Math.abs(e.errno) : 0;
+  const text: Record<string, string> = {
+    ECONNREFUSED: 'Connection refused', ECONNRESET: 'Connection reset by peer', ETIMEDOUT: 'Connection timed out',
+    EHOSTUNREACH: 'No route to host', ENETUNREACH: 'Network is unreachable', EPIPE: 'Broken pipe',
+    ENOENT: 'No such file or directory', ENOTFOUND: 'Host not found', EAI_AGAIN: 'Temporary failure in name resolution',
+  };
+  return `${n}: ${text[code] ?? e.message}`;
+}
+
+const enum Phase { Idle, Sending, Waiting, Reading }
+
+export class UpstreamConn implements ParserEvents {
+  /** Requests carried so far (keepalive_requests). */
+  requests = 0;
+  readonly born = Date.now();
+  /** The current exchange runs on a connection taken from the pool. */
+  reused = false;
+  /** Bytes read for the current answer ($upstream_bytes_received). */
+  bytesIn = 0;
+  /** Set when the connection must not be reused (bytes after an answer, a cut body ...). */
+  spoiled = false;
+  /** Called once when the socket closes (the pool forgets it). */
+  onClose: ((c: UpstreamConn) => void) | null = null;
+  private sink: Sink | null = null;
+  private readonly parser: ResponseParser;
+  private phase = Phase.Idle;
+  private readTimeout = 0;
+  private sendTimeout = 0;
+  private complete = false;
+  /** Body chunks the client side still holds: reading is paused while any is held. */
+  private holds = 0;
+  /** The socket timeout now set (set again only when it changes: each call allocates a timer). */
+  private armed = -1;
+  private streaming = false;
+  /** The whole request went out (a connection is reusable only then). */
+  private requestDone = false;
+
+  constructor(readonly socket: net.Socket, readonly key: string, maxHead: number) {
+    this.parser = new ResponseParser(this, maxHead);
+    socket.on('data', (b: Buffer) => this.onData(b));
+    socket.on('end', () => this.onSocketEnd());
+    socket.on('error', (e: NodeJS.ErrnoException) => this.onSocketError(e));
+    socket.on('timeout', () => this.onTimeout());
+    socket.on('close', () => {
+      this.onSocketEnd();
+      this.onClose?.(this);
+    });
+  }
+
+  get idle(): boolean { return this.sink === null; }
+
+  /** Starts an exchange: the answer goes to `sink`. */
+  begin(sink: Sink, headRequest: boolean, readTimeout: number, sendTimeout: number): void {
+    this.sink = sink;
+    this.complete = false;
+    this.requestDone = false;
+    this.bytesIn = 0;
+    this.requests++;
+    this.readTimeout = readTimeout;
+    this.sendTimeout = sendTimeout;
+    this.phase = Phase.Sending;
+    this.streaming = false;
+    this.parser.reset(headRequest);
+    // One inactivity limit for the exchange; with nginx's equal defaults (and keepalive_timeout
+    // 60s) the socket's timer is not touched at all from one request to the next.
+    this.arm(readTimeout);
+    this.socket.ref();
+  }
+
+  /**
+   * The body now comes from the client as it arrives: the upstream may sit idle meanwhile (the
+   * client's own timeouts apply), so no timer runs unless a write waits (proxy_send_timeout).
+   */
+  streamingBody(): void {
+    this.streaming = true;
+    this.arm(0);
+  }
+
+  private arm(ms: number): void {
+    if (ms === this.armed) return;
+    this.armed = ms;
+    this.socket.setTimeout(ms);
+  }
+
+  /** Writes request bytes; a promise when the socket is full (proxy_send_timeout runs meanwhile). */
+  write(data: string | Uint8Array): Promise<void> | void {
+    const ok = typeof data === 'string' ? this.socket.write(data, 'latin1') : this.socket.write(data);
+    if (ok || this.socket.destroyed) return;
+    if (this.phase === Phase.Sending) this.arm(this.sendTimeout);
+    return new Promise((resolve) => {
+      const done = (): void => {
+        this.socket.off('drain', done);
+        this.socket.off('close', done);
+        if (this.phase === Phase.Sending) this.arm(this.streaming ? 0 : this.readTimeout);
+        resolve();
+      };
+      this.socket.on('drain', done);
+      this.socket.on('close', done);
+    });
+  }
+
+  /** The whole request is written: from now on proxy_read_timeout runs between reads. */
+  sent(): void {
+    this.requestDone = true;
+    this.streaming = false;
+    if (this.phase !== Phase.Sending) return;
+    this.phase = Phase.Waiting;
+    this.arm(this.readTimeout);
+  }
+
+  /** The answer came whole and the connection may carry the next request. */
+  get reusable(): boolean {
+    return this.complete && !this.spoiled && this.phase === Phase.Idle && !this.socket.destroyed;
+  }
+
+  /** Ends the exchange early (the client went away, a retry): the connection is closed. */
+  abort(): void {
+    this.sink = null;
+    this.spoiled = true;
+    this.socket.destroy();
+  }
+
+  /** Parked in the pool: idle until `timeout`, then closed. */
+  park(timeout: number): void {
+    this.phase = Phase.Idle;
+    this.arm(timeout);
+    this.socket.unref();
+  }
+
+  // --- parser events, forwarded to the exchange ---
+  onHead(h: ResponseHead): void {
+    this.phase = Phase.Reading;
+    if (!h.keepAlive) this.spoiled = true;
+    this.sink?.onHead(h);
+  }
+
+  onBody(chunk: Buffer): void {
+    const sink = this.sink;
+    if (sink === null) return;
+    const p = sink.onBody(chunk);
+    if (p === undefined) return;
+    // The client is slower than the upstream: stop reading (no read timeout while held back).
+    if (this.holds++ === 0) {
+      this.socket.pause();
+      this.arm(0);
+    }
+    void p.then(() => {
+      if (--this.holds > 0 || this.socket.destroyed) return;
+      if (this.sink !== null) this.arm(this.readTimeout);
+      this.socket.resume();
+    });
+  }
+
+  onEnd(rest: boolean): void {
+    // Bytes after the answer, or an answer before the whole request went: do not reuse.
+    if (rest || !this.requestDone) this.spoiled = true;
+    this.complete = true;
+    this.phase = Phase.Idle;
+    const sink = this.sink;
+    this.sink = null;
+    sink?.onEnd();
+  }
+
+  onError(message: string): void {
+    this.spoiled = true;
+    const sink = this.sink;
+    this.sink = null;
+    this.socket.destroy();
+    sink?.onFail(message.includes('prematurely closed') ? 'error' : 'invalid_header', message);
+  }
+
+  /** The server closed its side: a close-delimited answer ends, any other is cut. */
+  private onSocketEnd(): void {
+    this.spoiled = true;
+    if (this.sink !== null) this.parser.eof();
+  }
+
+  private onData(b: Buffer): void {
+    if (this.sink === null) {
+      // Bytes on an idle connection: the server broke the protocol; do not reuse it.
+      this.spoiled = true;
+      this.socket.destroy();
+      return;
+    }
+    this.bytesIn += b.length;
+    this.parser.execute(b);
+  }
+
+  private onSocketError(e: NodeJS.ErrnoException): void {
+    this.spoiled = true;
+    const sink = this.sink;
+    if (sink === null) return;
+    this.sink = null;
+    const what = this.phase === Phase.Sending ? 'while sending request to upstream'
+      : this.phase === Phase.Waiting ? 'while reading response header from upstream' : 'while reading upstream';
+    const op = this.phase === Phase.Sending ? 'writev()' : 'recv()';
+    sink.onFail('error', `${op} failed (${errnoText(e)}) ${what}`);
+  }
+
+  private onTimeout(): void {
+    const sink = this.sink;
+    if (sink === null) {
+      // keepalive_timeout of an idle connection.
+      this.socket.destroy();
+      return;
+    }
+    this.sink = null;
+    this.spoiled = true;
+    this.socket.destroy();
+    const what = this.phase === Phase.Sending ? 'while sending request to upstream'
+      : this.phase === Phase.Waiting ? 'while reading response header from upstream' : 'while reading upstream';
+    sink.onFail('timeout', `upstream timed out (110: Connection timed out) ${what}`);
+  }
+}
+
+/** Opens a connection within `timeoutMs` (proxy_connect_timeout); rejects with a ConnectFailure. */
+export function connect(t: Target, timeoutMs: number, maxHead: number): Promise<UpstreamConn> {
+  return new Promise((resolve, reject) => {
+    const unix = t.host.startsWith('unix:');
+    const base: net.NetConnectOpts = unix ? { path: t.host.slice(5) } : { host: t.host, port: t.port };
+    const s = t.tls ? tls.connect({ ...base, ...t.tls }) : net.connect(base);
+    if (!unix) s.setNoDelay(true);
+    const timer = setTimeout(() => {
+      s.destroy();
+      reject(new ConnectFailure('timeout', 'upstream timed out (110: Connection timed out) while connecting to upstream'));
+    }, timeoutMs);
+    const failed = (e: NodeJS.ErrnoException): void => {
+      clearTimeout(timer);
+      s.destroy();
+      // System errors carry an errno; certificate checks do not.
+      const tlsError = t.tls !== null && typeof e.errno !== 'number';
+      reject(new ConnectFailure('error', tlsError
+        ? `upstream SSL certificate verify error: (${e.code ?? ''}: ${e.message}) while SSL handshaking to upstream`
+        : `connect() failed (${errnoText(e)}) while connecting to upstream`));
+    };
+    s.once('error', failed);
+    s.once(t.tls ? 'secureConnect' : 'connect', () => {
+      clearTimeout(timer);
+      s.off('error', failed);
+      resolve(new UpstreamConn(s, t.key, maxHead));
+    });
+  });
+}

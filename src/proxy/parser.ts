@@ -1,0 +1,244 @@
+// A resumable parser of HTTP/1.x responses from upstream servers (STYLE 16): feed it what each
+// read brings, it calls back with the head, body slices (views of the read buffers, never
+// copies) and the end. It refuses what nginx refuses from an upstream: a bad status line or
+// header, Content-Length with Transfer-Encoding, two different Content-Lengths, a bad chunk size,
+// a head larger than proxy_buffer_size. 1xx interim answers (100 Continue) are skipped.
+
+export interface ResponseHead {
+  status: number;
+  reason: string;
+  /** 0 for HTTP/1.0, 1 for HTTP/1.1. */
+  minor: number;
+  /** Header names and values as received: [name, value, name, value, ...]. */
+  raw: string[];
+  /** -1 when the answer has no Content-Length. */
+  contentLength: number;
+  chunked: boolean;
+  /** The connection may carry another request after this answer (by version and Connection). */
+  keepAlive: boolean;
+}
+
+export interface ParserEvents {
+  onHead(head: ResponseHead): void;
+  onBody(chunk: Buffer): void;
+  /** The answer is complete; `rest` holds bytes that came after it (the connection is unusable). */
+  onEnd(rest: boolean): void;
+  onError(message: string): void;
+}
+
+const enum S { Head, Length, ChunkSize, ChunkData, ChunkEnd, Trailer, Close, Done, Failed }
+
+const CR = 13;
+const LF = 10;
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+export class ResponseParser {
+  private state = S.Head;
+  private head: Buffer | null = null;
+  private left = 0;
+  private line = '';
+  /** No body whatever the headers say (HEAD requests, 204, 304). */
+  private noBody = false;
+
+  constructor(private readonly ev: ParserEvents, private readonly maxHead: number) {}
+
+  /** Before each request: HEAD answers carry no body. */
+  reset(headRequest: boolean): void {
+    this.state = S.Head;
+    this.head = null;
+    this.left = 0;
+    this.line = '';
+    this.noBody = headRequest;
+  }
+
+  get done(): boolean { return this.state === S.Done; }
+  /** The body runs until the connection closes (no length, not chunked). */
+  get untilClose(): boolean { return this.state === S.Close; }
+
+  execute(buf: Buffer): void {
+    let at = 0;
+    const n = buf.length;
+    while (at < n) {
+      switch (this.state) {
+        case S.Head: {
+          at = this.readHead(buf, at);
+          break;
+        }
+        case S.Length: {
+          const take = Math.min(this.left, n - at);
+          this.left -= take;
+          const chunk = at === 0 && take === n ? buf : buf.subarray(at, at + take);
+          at += take;
+          this.ev.onBody(chunk);
+          if (this.left === 0) this.finish(at < n);
+          break;
+        }
+        case S.ChunkSize:
+        case S.ChunkEnd:
+        case S.Trailer: {
+          const lf = buf.indexOf(LF, at);
+          const end = lf < 0 ? n : lf;
+          this.line += buf.toString('latin1', at, end);
+          at = lf < 0 ? n : lf + 1;
+          if (lf < 0) {
+            if (this.line.length > 4096) this.fail('upstream sent too long chunk line');
+            break;
+          }
+          const text = this.line.endsWith('\r') ? this.line.slice(0, -1) : this.line;
+          this.line = '';
+          this.chunkLine(text, at < n);
+          break;
+        }
+        case S.ChunkData: {
+          const take = Math.min(this.left, n - at);
+          this.left -= take;
+          this.ev.onBody(buf.subarray(at, at + take));
+          at += take;
+          if (this.left === 0) this.state = S.ChunkEnd;
+          break;
+        }
+        case S.Close:
+          this.ev.onBody(at === 0 ? buf : buf.subarray(at));
+          at = n;
+          break;
+        case S.Done: // bytes after the answer: finish() told the owner (rest = true)
+        case S.Failed:
+          return;
+      }
+    }
+  }
+
+  /** The connection closed: ends a close-delimited body, else the answer was cut. */
+  eof(): void {
+    if (this.state === S.Close) { this.finish(false); return; }
+    if (this.state === S.Done || this.state === S.Failed) return;
+    this.fail(this.state === S.Head && this.head === null
+      ? 'upstream prematurely closed connection while reading response header from upstream'
+      : 'upstream prematurely closed connection while reading upstream');
+  }
+
+  private fail(msg: string): void {
+    this.state = S.Failed;
+    this.ev.onError(msg);
+  }
+
+  private finish(rest: boolean): void {
+    this.state = S.Done;
+    this.ev.onEnd(rest);
+  }
+
+  private readHead(buf: Buffer, at: number): number {
+    let data = buf;
+    let from = at;
+    if (this.head !== null) {
+      data = Buffer.concat([this.head, buf.subarray(at)]);
+      from = 0;
+    }
+    const end = findHeadEnd(data, from);
+    if (end === null) {
+      if (data.length - from > this.maxHead) { this.fail('upstream sent too big header while reading response header from upstream'); return buf.length; }
+      this.head = this.head === null ? Buffer.from(buf.subarray(at)) : data;
+      return buf.length;
+    }
+    if (end.at - from > this.maxHead) { this.fail('upstream sent too big header while reading response header from upstream'); return buf.length; }
+    const consumed = this.head === null ? end.next : end.next - this.head.length + at;
+    this.head = null;
+    const text = data.toString('latin1', from, end.at);
+    const head = parseHead(text);
+    if (typeof head === 'string') { this.fail(head); return buf.length; }
+    if (head.status < 200 && head.status !== 101) {
+      // 100 Continue and other interim answers: the real one follows.
+      return consumed;
+    }
+    this.ev.onHead(head);
+    if (this.state === S.Failed) return buf.length;
+    if (this.noBody || head.status === 204 || head.status === 304 || head.status === 101) {
+      this.finish(consumed < buf.length);
+      return buf.length;
+    }
+    if (head.chunked) {
+      this.state = S.ChunkSize;
+    } else if (head.contentLength >= 0) {
+      this.left = head.contentLength;
+      if (this.left === 0) { this.finish(consumed < buf.length); return buf.length; }
+      this.state = S.Length;
+    } else {
+      head.keepAlive = false;
+      this.state = S.Close;
+    }
+    return consumed;
+  }
+
+  private chunkLine(text: string, more: boolean): void {
+    if (this.state === S.ChunkEnd) {
+      if (text !== '') { this.fail('upstream sent invalid chunked response'); return; }
+      this.state = S.ChunkSize;
+      return;
+    }
+    if (this.state === S.Trailer) {
+      if (text === '') this.finish(more);
+      return;
+    }
+    const semi = text.indexOf(';');
+    const hex = (semi < 0 ? text : text.slice(0, semi)).trim();
+    if (!/^[0-9a-fA-F]{1,15}$/.test(hex)) { this.fail('upstream sent invalid chunked response'); return; }
+    const size = parseInt(hex, 16);
+    if (size === 0) { this.state = S.Trailer; return; }
+    this.left = size;
+    this.state = S.ChunkData;
+  }
+}
+
+/** Where the head ends: index of the blank line and of the first byte after it. */
+function findHeadEnd(b: Buffer, from: number): { at: number; next: number } | null {
+  const i = b.indexOf(CRLFCRLF, from);
+  if (i >= 0) return { at: i, next: i + 4 };
+  // LF-only lines (nginx accepts them from upstreams).
+  const j = b.indexOf(LFLF, from);
+  return j < 0 ? null : { at: j, next: j + 2 };
+}
+
+const CRLFCRLF = Buffer.from('\r\n\r\n');
+const LFLF = Buffer.from('\n\n');
+
+/** The status line and headers, or the reason they are invalid. */
+export function parseHead(text: string): ResponseHead | string {
+  const lines = text.split('\n');
+  const first = lines[0].endsWith('\r') ? lines[0].slice(0, -1) : lines[0];
+  const m = /^HTTP\/1\.([01]) (\d{3})(?: (.*))?$/.exec(first);
+  if (!m) return 'upstream sent no valid HTTP/1.0 header while reading response header from upstream';
+  const head: ResponseHead = {
+    status: Number(m[2]), reason: m[3] ?? '', minor: Number(m[1]), raw: [],
+    contentLength: -1, chunked: false, keepAlive: m[1] === '1',
+  };
+  let te = false;
+  for (let i = 1; i < lines.length; i++) {
+    let l = lines[i];
+    if (l.charCodeAt(l.length - 1) === CR) l = l.slice(0, -1);
+    if (l === '') continue;
+    const colon = l.indexOf(':');
+    const name = colon > 0 ? l.slice(0, colon) : '';
+    if (!TOKEN.test(name)) return 'upstream sent invalid header while reading response header from upstream';
+    const value = l.slice(colon + 1).trim();
+    head.raw.push(name, value);
+    const c = name.length;
+    if (c === 14 && name.toLowerCase() === 'content-length') {
+      if (!/^\d+$/.test(value)) return 'upstream sent invalid "Content-Length" header while reading response header from upstream';
+      const len = Number(value);
+      if (head.contentLength >= 0 && head.contentLength !== len) return 'upstream sent duplicate header line: "Content-Length" while reading response header from upstream';
+      head.contentLength = len;
+    } else if (c === 17 && name.toLowerCase() === 'transfer-encoding') {
+      te = true;
+      head.chunked = /(^|,)\s*chunked\s*$/i.test(value);
+    } else if (c === 10 && name.toLowerCase() === 'connection') {
+      const v = value.toLowerCase();
+      if (v.includes('close')) head.keepAlive = false;
+      else if (v.includes('keep-alive')) head.keepAlive = true;
+    }
+  }
+  if (te && head.contentLength >= 0) {
+    return 'upstream sent "Content-Length" and "Transfer-Encoding" headers at the same time while reading response header from upstream';
+  }
+  if (te && !head.chunked) return 'upstream sent unknown "Transfer-Encoding" while reading response header from upstream';
+  return head;
+}

@@ -1,0 +1,414 @@
+// proxy_pass as the content step of a location. Rewrite and access have run; this step picks a
+// server (the upstream's policy, or its balancer_by_js), sends the request, and either keeps the
+// answer (its status and headers become the response, its body streams through header_filter
+// and body_filter with back-pressure) or moves to the next server as proxy_next_upstream allows.
+// Each try is recorded for the $upstream_* variables; failures are logged as nginx words them.
+
+import type { LocationConf, ProxyConf, ProxyPass } from '../config/types.js';
+import { NEXT } from '../config/types-gateway.js';
+import { ERROR, OK } from '../request/codes.js';
+import { emit, queueFlush } from '../request/output.js';
+import type { Step } from '../request/pipe.js';
+import { logReq } from '../request/report.js';
+import type { Req } from '../request/req.js';
+import { upstreamVarsOf, type UpstreamTry } from '../request/upstream.js';
+import type { BalancerTry } from './balancer-state.js';
+import { type BodySource, BodyTooLarge, bufferBody, MemoryBody, streamBody } from './body.js';
+import { ConnectFailure, connect, type Target, type UpstreamConn } from './conn.js';
+import { Exchange, type Failure } from './exchange.js';
+import { choose, Peer, release, Selection } from './peers.js';
+import { type Compile, type HeadPlan, planHead, requestHead, type Template, upstreamUri } from './request.js';
+import { copyHeaders, hiddenHeaders, type Redirect, redirectRule } from './response.js';
+import { dynamicTarget, keepSession, sslOptions, targetOf } from './target.js';
+import type { UpstreamRt, Upstreams } from './upstreams.js';
+
+export interface ProxyDeps {
+  readonly compile: Compile;
+  readonly upstreams: Upstreams;
+  /** Runs the upstream's balancer_by_js for one try; false when the handler failed. */
+  readonly balancer: (r: Req, rt: UpstreamRt, t: BalancerTry) => Promise<boolean>;
+  /** nginx's client_body_temp folder. */
+  readonly tempDir: string;
+}
+
+interface Plan {
+  readonly conf: ProxyConf;
+  readonly pass: ProxyPass;
+  readonly head: HeadPlan;
+  readonly hide: ReadonlySet<string>;
+  readonly redirect: Redirect | null;
+  readonly url: Template | null;
+  readonly rt: UpstreamRt | null;
+  readonly tls: import('node:tls').ConnectionOptions;
+  readonly sslName: Template | null;
+  readonly deps: ProxyDeps;
+}
+
+const STATUS_NEXT: Record<number, number> = {
+  500: NEXT.http_500, 502: NEXT.http_502, 503: NEXT.http_503, 504: NEXT.http_504,
+  403: NEXT.http_403, 404: NEXT.http_404, 429: NEXT.http_429,
+};
+const NON_IDEMPOTENT = new Set(['POST', 'LOCK', 'PATCH']);
+
+export async function proxyStep(loc: LocationConf, deps: ProxyDeps): Promise<Step> {
+  const conf = loc.proxy;
+  const pass = conf.pass!;
+  let rt: UpstreamRt | null = null;
+  if (!pass.dynamic) {
+    rt = (pass.port === (pass.scheme === 'https' ? 443 : 80) && !pass.proxyHost.includes(':') ? deps.upstreams.named(pass.host) : undefined)
+      ?? await deps.upstreams.fixed(pass.host, pass.port, pass.ref, pass.proxyHost);
+  }
+  const plan: Plan = {
+    conf, pass, deps, rt,
+    head: planHead(conf, deps.compile),
+    hide: hiddenHeaders(conf),
+    redirect: redirectRule(conf, pass),
+    url: pass.dynamic ? deps.compile(pass.url) : null,
+    tls: sslOptions(conf.ssl, pass.ref),
+    sslName: conf.ssl.name === null ? null : deps.compile(conf.ssl.name),
+  };
+  return (r) => run(r, plan);
+}
+
+/** Seconds since `t0` (performance.now()), for the $upstream_*_time variables. */
+const since = (t0: number, t: number): number => Math.max(0, (t - t0) / 1000);
+
+async function run(r: Req, p: Plan): Promise<number> {
+  const st = upstreamVarsOf(r);
+  let rt = p.rt;
+  let scheme = p.pass.scheme;
+  let uri: string;
+  if (p.url !== null) {
+    const d = dynamicTarget(p.url(r), p.deps.upstreams);
+    if (typeof d === 'string') {
+      logReq(r, 'error', d);
+      return 500;
+    }
+    ({ rt, scheme } = d);
+    st.proxyHost = d.proxyHost;
+    st.proxyPort = String(d.port);
+    uri = d.uri ?? upstreamUri(r, { ...p.pass, uri: null });
+  } else {
+    st.proxyHost = p.pass.proxyHost;
+    st.proxyPort = String(p.pass.port);
+    uri = upstreamUri(r, p.pass);
+  }
+  let body: BodySource | null = null;
+  if (hasBody(r, p)) {
+    try {
+      body = await requestBody(r, p);
+    } catch (e) {
+      return bodyFailed(r, e);
+    }
+  }
+  try {
+    return await tries(r, p, rt!, scheme, uri, body);
+  } finally {
+    body?.close();
+  }
+}
+
+/** Whether the request has a body to send (checked without waiting: most requests have none). */
+function hasBody(r: Req, p: Plan): boolean {
+  if (!p.conf.passRequestBody) return false;
+  if (r.body !== undefined) return r.body !== null;
+  const h = r.ex.headers;
+  return h['content-length'] !== undefined || h['transfer-encoding'] !== undefined;
+}
+
+/** The request body as it will be sent (null: none), by proxy_pass_request_body and _buffering. */
+async function requestBody(r: Req, p: Plan): Promise<BodySource | null> {
+  if (r.body !== undefined) return r.body === null ? null : new MemoryBody(r.body);
+  const h = r.ex.headers;
+  const cl = h['content-length'];
+  const chunked = h['transfer-encoding'] !== undefined;
+  const length = chunked ? -1 : Number(cl);
+  if (length === 0) return new MemoryBody(Buffer.alloc(0));
+  const limit = r.loc.clientMaxBodySize;
+  // A chunked body to an HTTP/1.0 upstream needs a length: it is read whole first.
+  if (p.conf.requestBuffering || (length < 0 && p.head.version === '1.0')) {
+    r.body = null; // the body is the proxy's now
+    const b = await bufferBody(r.ex.body, limit, p.conf.clientBodyBufferSize, p.deps.tempDir);
+    if (b instanceof MemoryBody) r.body = b.data;
+    return b;
+  }
+  r.body = null;
+  return streamBody(r.ex.body, limit, length);
+}
+
+function bodyFailed(r: Req, e: unknown): number {
+  if (e instanceof BodyTooLarge) {
+    logReq(r, 'error', `client intended to send too large body: ${e.size}+ bytes`);
+    return 413;
+  }
+  logReq(r, 'info', `client prematurely closed connection while reading client request body (${e instanceof Error ? e.message : String(e)})`);
+  return 499;
+}
+
+interface TryState {
+  tries: number;
+  readonly started: number;
+  lastFailure: [string, number?] | null;
+  timeouts: { connect: number; send: number; read: number };
+}
+
+async function tries(r: Req, p: Plan, rt: UpstreamRt, scheme: 'http' | 'https', uri: string, body: BodySource | null): Promise<number> {
+  const conf = p.conf;
+  const st = upstreamVarsOf(r);
+  const method = conf.method ?? r.method;
+  const head = requestHead(r, p.head, method, uri, body === null ? null : body.length >= 0 ? body.length : p.head.version === '1.1' ? -1 : null);
+  const sel = new Selection(rt.set, rt.hashKey === null ? (rt.conf?.policy === 'ip_hash' ? r.ex.remoteAddress : '') : rt.hashKey(r));
+  const balancer = rt.conf?.balancer ? rt : null;
+  const s: TryState = {
+    tries: Math.max(1, rt.set.count),
+    started: performance.now(),
+    lastFailure: null,
+    timeouts: { connect: conf.connectTimeout, send: conf.sendTimeout, read: conf.readTimeout },
+  };
+  if (conf.nextUpstreamTries > 0 && s.tries > conf.nextUpstreamTries) s.tries = conf.nextUpstreamTries;
+  const aborted = { now: false, current: null as Exchange | null };
+  if (!conf.ignoreClientAbort) {
+    r.ex.onAbort(() => {
+      aborted.now = true;
+      aborted.current?.onFail('client', 'client prematurely closed connection');
+      aborted.current?.discard();
+    });
+  }
+  const sslName = scheme === 'https' ? (p.sslName ? p.sslName(r) : st.proxyHost).replace(/:\d+$/, '') : '';
+
+  for (;;) {
+    let peer: Peer | null;
+    if (balancer !== null) {
+      const t: BalancerTry = {
+        peer: null, moreTries: 0, lastFailure: s.lastFailure, timeouts: null,
+        maxTries: conf.nextUpstreamTries, triesSoFar: st.tries.length + s.tries,
+      };
+      if (!await p.deps.balancer(r, balancer, t)) return 500;
+      s.tries += t.moreTries;
+      if (t.timeouts) {
+        const o = t.timeouts;
+        s.timeouts = { connect: o.connect ?? s.timeouts.connect, send: o.send ?? s.timeouts.send, read: o.read ?? s.timeouts.read };
+      }
+      if (t.peer === null && rt.set.peers.length === 0) {
+        logReq(r, 'error', `balancer_by_js set no peer for upstream "${rt.name}" (tresty/balancer set_current_peer)`);
+        return 502;
+      }
+      peer = t.peer ? adhocPeer(t.peer.host, t.peer.port) : choose(sel, rt.conf!.policy, rt.ring, Date.now());
+    } else {
+      peer = choose(sel, rt.conf?.policy ?? 'round_robin', rt.ring, Date.now());
+    }
+    if (peer === null) {
+      st.tries.push({ addr: rt.name, status: 502, connect: -1, header: -1, response: 0, bytesSent: 0, bytesReceived: 0 });
+      logReq(r, 'error', `no live upstreams while connecting to upstream, upstream: "${scheme}://${rt.name}${uri}"`);
+      return 502;
+    }
+    const t: UpstreamTry = { addr: peer.name, status: 0, connect: -1, header: -1, response: -1, bytesSent: 0, bytesReceived: 0 };
+    st.tries.push(t);
+    const target = targetOf(peer, scheme, p.tls, conf.ssl, sslName);
+    const got = await attempt(r, p, rt, target, head, method, body, t, s, aborted);
+    const where = `, upstream: "${scheme}://${peer.name}${uri}"`;
+    if (aborted.now) {
+      releasePeer(rt, peer, false);
+      got.ex?.discard();
+      return 499;
+    }
+    if (got.ex === null || got.ex.failure !== null) {
+      const f = got.ex?.failure ?? got.failure!;
+      if (f.kind === 'client') {
+        releasePeer(rt, peer, false);
+        return bodyFailed(r, got.clientError);
+      }
+      logReq(r, 'error', f.message + where);
+      t.status = f.kind === 'timeout' ? 504 : 502;
+      if (releasePeer(rt, peer, true)) logReq(r, 'warn', `upstream server temporarily disabled while ${f.message.replace(/^.* while /, '')}${where}`);
+      s.tries--;
+      s.lastFailure = ['failed', t.status];
+      let mask = NEXT[f.kind];
+      if (got.sent && NON_IDEMPOTENT.has(method)) mask |= NEXT.non_idempotent;
+      if (canRetry(conf, s, mask, got.sent, body, 0)) continue;
+      return t.status;
+    }
+    const ex = got.ex;
+    const status = ex.head!.status;
+    t.status = status;
+    st.headers = ex.head!.raw;
+    t.header = since(got.t0, ex.headAt);
+    const mask = STATUS_NEXT[status];
+    if (mask !== undefined && (conf.nextUpstream & mask) !== 0) {
+      const m = got.sent && NON_IDEMPOTENT.has(method) ? mask | NEXT.non_idempotent : mask;
+      if (canRetry(conf, s, m, got.sent, body, 1)) {
+        ex.discard();
+        t.response = since(got.t0, performance.now());
+        t.bytesReceived = ex.conn.bytesIn;
+        releasePeer(rt, peer, status !== 403 && status !== 404);
+        s.tries--;
+        s.lastFailure = ['next', status];
+        continue;
+      }
+    }
+    if (conf.interceptErrors && status >= 300) {
+      // No error_page on this branch yet: the status gets tresty's own page.
+      ex.discard();
+      t.response = since(got.t0, performance.now());
+      releasePeer(rt, peer, false);
+      return status;
+    }
+    const streamed = stream(r, p, ex, aborted);
+    const rc = typeof streamed === 'number' ? streamed : await streamed;
+    t.response = since(got.t0, ex.endAt || performance.now());
+    t.bytesReceived = ex.conn.bytesIn;
+    releasePeer(rt, peer, false);
+    return rc;
+  }
+}
+
+/** nginx's rule for another try: tries left, the condition listed, the body sendable, time left. */
+function canRetry(conf: ProxyConf, s: TryState, mask: number, sent: boolean, body: BodySource | null, keep: number): boolean {
+  if (s.tries <= keep) return false;
+  if ((conf.nextUpstream & mask) !== mask) return false;
+  if (sent && body !== null && !body.replayable) return false;
+  return !(conf.nextUpstreamTimeout > 0 && performance.now() - s.started >= conf.nextUpstreamTimeout);
+}
+
+function adhocPeer(host: string, port: number): Peer {
+  return new Peer(host.includes(':') && !host.startsWith('unix:') ? `[${host}]:${port}` : host.startsWith('unix:') ? host : `${host}:${port}`, host, port);
+}
+
+/** Ends a try for the peer's accounting; true when a failure took the peer out. */
+function releasePeer(rt: UpstreamRt, peer: Peer, failed: boolean): boolean {
+  if (!rt.set.peers.includes(peer) && !rt.set.backup?.peers.includes(peer)) return false; // a balancer's own peer
+  return release(rt.set, peer, failed, Date.now());
+}
+
+interface Attempt {
+  readonly ex: Exchange | null;
+  readonly failure: Failure | null;
+  /** Some of the request reached the upstream (nginx's request_sent). */
+  readonly sent: boolean;
+  readonly t0: number;
+  readonly clientError?: unknown;
+}
+
+/** Connects (or reuses a kept connection), sends the request, waits for the answer's head. */
+async function attempt(
+  r: Req, p: Plan, rt: UpstreamRt, target: Target, head: string, method: string, body: BodySource | null,
+  t: UpstreamTry, s: TryState, aborted: { now: boolean; current: Exchange | null },
+): Promise<Attempt> {
+  const t0 = performance.now();
+  for (let fresh = false; ; fresh = true) {
+    let conn = fresh ? null : rt.pool?.take(target.key) ?? null;
+    if (conn === null) {
+      try {
+        conn = await connect(target, s.timeouts.connect, p.conf.bufferSize);
+      } catch (e) {
+        if (!(e instanceof ConnectFailure)) throw e;
+        t.response = since(t0, performance.now());
+        return { ex: null, failure: e, sent: false, t0 };
+      }
+      if (target.tls) keepSession(target, conn.socket as import('node:tls').TLSSocket);
+      t.connect = since(t0, performance.now());
+    } else {
+      t.connect = 0;
+    }
+    if (aborted.now) {
+      conn.abort();
+      return { ex: null, failure: { kind: 'client', message: 'client prematurely closed connection' }, sent: false, t0 };
+    }
+    const ex = new Exchange(conn, (c) => finished(rt, c));
+    aborted.current = ex;
+    conn.begin(ex, method === 'HEAD', s.timeouts.read, s.timeouts.send);
+    let clientError: unknown;
+    const w = body === null ? conn.write(head) : undefined;
+    if (body === null && w === undefined) {
+      conn.sent(); // the common case: a head that fits the socket, no body
+    } else {
+      send(conn, head, body, w).catch((e: unknown) => {
+        clientError = e;
+        ex.onFail('client', 'client body failed');
+        conn!.abort();
+      });
+    }
+    await ex.ready;
+    t.bytesSent = Buffer.byteLength(head, 'latin1') + (body?.sent ?? 0);
+    // A kept connection the server closed meanwhile: once more on a fresh one, if that is safe.
+    if (conn.reused && ex.failure?.kind === 'error' && conn.bytesIn === 0 && !NON_IDEMPOTENT.has(method)
+      && (body === null || body.replayable) && !aborted.now) {
+      continue;
+    }
+    if (ex.failure !== null) t.response = since(t0, ex.endAt);
+    return { ex, failure: null, sent: true, t0, clientError };
+  }
+}
+
+/**
+ * Writes the head (with a small body in the same write) and the body; then the read timeout
+ * runs. `written`: the head went already and this is its wait for the socket to drain.
+ */
+async function send(conn: UpstreamConn, head: string, body: BodySource | null, written?: Promise<void> | void): Promise<void> {
+  if (body === null) {
+    await written;
+  } else if (body instanceof MemoryBody && body.length <= 16384) {
+    body.sent = body.length;
+    const w = conn.write(body.length === 0 ? head : Buffer.concat([Buffer.from(head, 'latin1'), body.data]));
+    if (w) await w;
+  } else {
+    const w = conn.write(head);
+    if (w) await w;
+    if (body !== null && !body.replayable) conn.streamingBody();
+    if (body !== null) await body.send(conn, body.length < 0);
+  }
+  conn.sent();
+}
+
+/** The answer is complete: its connection goes back to the pool when it may be reused. */
+function finished(rt: UpstreamRt, c: UpstreamConn): void {
+  if (rt.pool !== null && c.reusable) rt.pool.put(c);
+  else c.socket.destroy();
+}
+
+/**
+ * The kept answer becomes the response: status, headers, then the body through the filters.
+ * proxy_buffering on gathers up to proxy_buffers bytes per write; off (or `X-Accel-Buffering:
+ * no`) passes each read on at once. Either way a slow client pauses the upstream.
+ */
+function stream(r: Req, p: Plan, ex: Exchange, aborted: { now: boolean }): Promise<number> | number {
+  const head = ex.head!;
+  r.status = head.status;
+  copyHeaders(r, head.raw, p.hide, p.redirect);
+  r.headerSent = true;
+  if (ex.whole) {
+    // The whole answer came with its head: no waiting, no promise.
+    for (const c of ex.takeHeld()) emit(r, c);
+    return OK;
+  }
+  const buffering = p.conf.buffering && !noBuffering(head.raw);
+  const limit = p.conf.buffers;
+  return new Promise<number>((resolve) => {
+    void ex.pipe({
+      chunk(c) {
+        emit(r, c);
+        if (!buffering || r.outLen >= limit) {
+          const w = queueFlush(r, false);
+          if (w) return w;
+        }
+        return r.pending ?? undefined;
+      },
+      end() { resolve(OK); },
+      fail(f) {
+        if (aborted.now) { resolve(499); return; }
+        logReq(r, 'error', f.message);
+        // The status line went (or goes) out: the client sees a cut answer, as from nginx.
+        const w = queueFlush(r, false);
+        if (w) void w.then(() => resolve(ERROR), () => resolve(ERROR));
+        else resolve(ERROR);
+      },
+    });
+  });
+}
+
+function noBuffering(raw: readonly string[]): boolean {
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    if (raw[i]!.length === 17 && raw[i]!.toLowerCase() === 'x-accel-buffering') return raw[i + 1]!.toLowerCase() === 'no';
+  }
+  return false;
+}

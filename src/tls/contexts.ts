@@ -1,0 +1,138 @@
+// TLS settings of the servers, as Node's TLS stack (OpenSSL) takes them: one context per server
+// with all its certificate pairs (an RSA and an ECDSA pair side by side: OpenSSL picks the one
+// the client can use), protocols, ciphers, session timeout, and session ticket keys that every
+// worker derives alike (from the server's private key), so a ticket one worker issued is good in
+// all of them.
+
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import tls from 'node:tls';
+import type { ServerConf, SslConf } from '../config/types.js';
+import { ConfError } from '../errors.js';
+
+/** A certificate chosen per handshake by ssl_certificate_by_js. */
+export interface CertChoice {
+  readonly cert: string | Buffer;
+  readonly key: string | Buffer;
+}
+
+/** Runs a server's ssl_certificate_by_js for one handshake; null keeps the conf's certificates. */
+export type CertHook = (server: ServerConf, servername: string) => Promise<CertChoice | null>;
+
+const VERSIONS = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'] as const;
+type Version = (typeof VERSIONS)[number];
+
+function read(file: string, what: string, ssl: SslConf): Buffer {
+  try {
+    return fs.readFileSync(file);
+  } catch (e) {
+    const msg = `cannot load ${what} "${file}": ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`;
+    if (ssl.ref) throw new ConfError('TRESTY_ERR_CONF_OPEN', msg, ssl.ref.file, ssl.ref.line);
+    throw new ConfError('TRESTY_ERR_CONF_OPEN', msg, '(conf)', 0);
+  }
+}
+
+/** The options shared by every context of a server: protocols, ciphers, curves, sessions. */
+function baseOptions(ssl: SslConf): tls.SecureContextOptions {
+  const known = ssl.protocols.filter((p): p is Version => (VERSIONS as readonly string[]).includes(p))
+    .sort((a, b) => VERSIONS.indexOf(a) - VERSIONS.indexOf(b));
+  return {
+    ...(known.length > 0 ? { minVersion: known[0], maxVersion: known[known.length - 1] } : {}),
+    ciphers: ssl.ciphers,
+    honorCipherOrder: ssl.preferServerCiphers,
+    ecdhCurve: ssl.ecdhCurve,
+    sessionTimeout: Math.max(1, Math.round(ssl.sessionTimeout / 1000)),
+    sessionIdContext: 'tresty',
+    ...(ssl.sessionTickets ? {} : { secureOptions: crypto.constants.SSL_OP_NO_TICKET }),
+  };
+}
+
+/** The conf's certificate pairs of a server, read now (a missing file is a conf error). */
+export function serverOptions(ssl: SslConf): tls.SecureContextOptions {
+  const cert = ssl.certificates.map((p) => read(p.certificate, 'certificate', ssl));
+  const key = ssl.certificates.map((p) => read(p.key, 'certificate key', ssl));
+  const tickets = ticketKeys(ssl);
+  return { ...baseOptions(ssl), ...(cert.length > 0 ? { cert, key } : {}), ...(tickets ? { ticketKeys: tickets } : {}) };
+}
+
+/** Checks that every ssl server's certificates load and make a context (for `tresty -t`). */
+export function checkCertificates(servers: readonly ServerConf[]): void {
+  for (const s of servers) {
+    if (!s.listen.some((l) => l.ssl)) continue;
+    if (s.ssl.certificates.length === 0 && s.ssl.certificateHandler === null) {
+      throw new ConfError('TRESTY_ERR_CONF_VALUE', 'no "ssl_certificate" is defined for the "listen ... ssl" directive',
+        s.listen.find((l) => l.ssl)!.ref.file, s.listen.find((l) => l.ssl)!.ref.line);
+    }
+    try {
+      tls.createSecureContext(serverOptions(s.ssl));
+    } catch (e) {
+      if (e instanceof ConfError) throw e;
+      const ref = s.ssl.ref ?? s.ref;
+      throw new ConfError('TRESTY_ERR_CONF_VALUE', `cannot use the certificates: ${(e as Error).message}`, ref.file, ref.line);
+    }
+  }
+}
+
+/**
+ * Session ticket keys (48 bytes) derived from the first private key of the server: the same in
+ * every worker without the master handing anything over, and secret as long as the key is.
+ */
+function ticketKeys(ssl: SslConf): Buffer | undefined {
+  if (!ssl.sessionTickets || ssl.certificates.length === 0) return undefined;
+  const key = read(ssl.certificates[0]!.key, 'certificate key', ssl);
+  return Buffer.from(crypto.hkdfSync('sha256', key, 'tresty', 'tls session ticket keys', 48));
+}
+
+/** Contexts per server (built once) and per certificate a handler chose (kept, LRU). */
+export class ContextCache {
+  private readonly byServer = new Map<ServerConf, tls.SecureContext>();
+  private readonly chosen = new Map<string, tls.SecureContext>();
+
+  server(s: ServerConf): tls.SecureContext {
+    let c = this.byServer.get(s);
+    if (c === undefined) {
+      c = tls.createSecureContext(serverOptions(s.ssl));
+      this.byServer.set(s, c);
+    }
+    return c;
+  }
+
+  /** A context for a certificate ssl_certificate_by_js gave (building one costs ~1 ms: keep it). */
+  choice(s: ServerConf, choice: CertChoice): tls.SecureContext {
+    const id = crypto.createHash('sha1').update(choice.cert).update('\0').update(choice.key).digest('hex');
+    let c = this.chosen.get(id);
+    if (c !== undefined) {
+      this.chosen.delete(id);
+      this.chosen.set(id, c);
+      return c;
+    }
+    c = tls.createSecureContext({ ...baseOptions(s.ssl), cert: choice.cert, key: choice.key, ticketKeys: ticketKeys(s.ssl) });
+    if (this.chosen.size >= 1000) this.chosen.delete(this.chosen.keys().next().value!);
+    this.chosen.set(id, c);
+    return c;
+  }
+}
+
+/** ssl_session_cache: session ids kept per worker, oldest dropped first, for ssl_session_timeout. */
+export class SessionCache {
+  private readonly m = new Map<string, { data: Buffer; until: number }>();
+  constructor(private readonly max: number, private readonly timeout: number) {}
+
+  attach(server: import('node:events').EventEmitter): void {
+    server.on('newSession', (id: Buffer, data: Buffer, done: () => void) => {
+      if (this.m.size >= this.max) this.m.delete(this.m.keys().next().value!);
+      this.m.set(id.toString('hex'), { data, until: Date.now() + this.timeout });
+      done();
+    });
+    server.on('resumeSession', (id: Buffer, done: (err: Error | null, data: Buffer | null) => void) => {
+      const k = id.toString('hex');
+      const e = this.m.get(k);
+      if (e === undefined || e.until < Date.now()) {
+        this.m.delete(k);
+        done(null, null);
+        return;
+      }
+      done(null, e.data);
+    });
+  }
+}
