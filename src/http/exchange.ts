@@ -10,12 +10,14 @@ export class NodeExchange implements HttpExchange {
   private consumed = false;
   /** Bytes a chunked body may carry (client_max_body_size); 0 = no limit. */
   bodyLimit = 0;
+  /** An HTTP/0.9 request (given to node as HTTP/1.0, server.ts): the answer is its body only. */
+  http09 = false;
 
   constructor(readonly req: IncomingMessage, readonly res: ServerResponse) {}
 
   get method(): string { return this.req.method ?? 'GET'; }
   get url(): string { return this.req.url ?? '/'; }
-  get httpVersion(): string { return this.req.httpVersion; }
+  get httpVersion(): string { return this.http09 ? '0.9' : this.req.httpVersion; }
   get headers(): IncomingMessage['headers'] { return this.req.headers; }
   get rawHeaders(): string[] { return this.req.rawHeaders; }
   get scheme(): 'http' | 'https' { return 'encrypted' in this.req.socket ? 'https' : 'http'; }
@@ -27,7 +29,7 @@ export class NodeExchange implements HttpExchange {
   get body(): AsyncIterable<Uint8Array> {
     if (this.consumed) throw new TrestyError('TRESTY_ERR_API_ARGS', 'the request body was already read');
     this.consumed = true;
-    return this.bodyLimit > 0 ? limited(this.req, this.bodyLimit) : this.req;
+    return this.bodyLimit > 0 ? limited(this.req, this.res, this.bodyLimit) : this.req;
   }
 
   get aborted(): boolean {
@@ -51,6 +53,8 @@ export class NodeExchange implements HttpExchange {
       flat[2 * i + 1] = h[1];
     }
     this.res.writeHead(status, flat);
+    // Node sends its head with the first body bytes unless it counts it as sent already.
+    if (this.http09) (this.res as unknown as { _headerSent: boolean })._headerSent = true;
   }
 
   write(chunk: Uint8Array | string): Promise<void> | void {
@@ -85,9 +89,10 @@ function unmapped(addr: string | undefined): string {
 /**
  * A chunked body that stops with TRESTY_ERR_BODY_TOO_LARGE past `limit` bytes (the pipeline
  * answers 413). Pulled by hand: leaving a for-await over `req` would destroy the socket, and
- * the 413 could not be sent.
+ * the 413 could not be sent. The answer then closes the connection, as nginx does: the rest of
+ * the body is unread, and keeping the connection would wait for it (or read it as a request).
  */
-function limited(req: IncomingMessage, limit: number): AsyncIterable<Uint8Array> {
+function limited(req: IncomingMessage, res: ServerResponse, limit: number): AsyncIterable<Uint8Array> {
   return {
     [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
       const it = (req as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
@@ -98,6 +103,7 @@ function limited(req: IncomingMessage, limit: number): AsyncIterable<Uint8Array>
           if (r.done) return r;
           seen += r.value.byteLength;
           if (seen > limit) {
+            res.shouldKeepAlive = false;
             throw new TrestyError('TRESTY_ERR_BODY_TOO_LARGE', `client intended to send too large chunked body: ${seen}+ bytes`);
           }
           return r;

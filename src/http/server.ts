@@ -2,11 +2,13 @@
 // pipeline as an HttpExchange with its server block chosen. In a cluster worker, listen() asks
 // the master for the socket, so all workers share it.
 import http from 'node:http';
+import type { Socket } from 'node:net';
 import type { HttpConf, ServerConf } from '../config/types.js';
 import { TrestyError } from '../errors.js';
 import type { ErrorLog } from '../log/index.js';
 import { bindKey, bindName, type ListenFd } from './binds.js';
 import { NodeExchange } from './exchange.js';
+import { errorPage } from './native-pages.js';
 import { findLocation } from './locations.js';
 import type { RequestHandler } from './types.js';
 import { type Bind, groupFor, planBinds, selectServer } from './vhost.js';
@@ -44,24 +46,140 @@ export class HttpFront {
   }
 
   private connections = 0;
-  private readonly countConnection = (socket: import('node:net').Socket): void => {
-    if (this.connections >= this.maxConnections) {
+  /**
+   * Connections with no request in flight (new ones before their first request, keep-alive ones
+   * between requests), oldest first: a Set iterates in insertion order, and a connection that goes
+   * idle again is deleted and re-added, so it moves to the end.
+   */
+  private readonly idle = new Set<Socket>();
+  /** Connections this front closed to make room: already uncounted. */
+  private readonly evicted = new WeakSet<Socket>();
+
+  /** False when the connection was refused (worker_connections reached, nothing idle). */
+  private countConnection(socket: Socket): boolean {
+    if (this.connections >= this.maxConnections && !this.makeRoom()) {
       this.log.alert(`${this.maxConnections} worker_connections are not enough`);
       socket.destroy();
-      return;
+      return false;
     }
     this.connections++;
-    socket.once('close', () => { this.connections--; });
-  };
+    this.idle.add(socket);
+    socket.once('close', () => {
+      this.idle.delete(socket);
+      if (!this.evicted.has(socket)) this.connections--;
+    });
+    return true;
+  }
+
+  /**
+   * worker_connections reached: close the oldest idle connections, as nginx does
+   * (ngx_drain_connections: an eighth of the idle ones, at least 1, at most 32), so that idle
+   * keep-alive connections cannot lock new clients out. False when none is idle.
+   */
+  private makeRoom(): boolean {
+    if (this.idle.size === 0) return false;
+    this.log.warn(`${this.maxConnections} worker_connections are not enough, reusing connections`);
+    let n = Math.min(32, Math.max(1, this.idle.size >>> 3));
+    for (const s of this.idle) {
+      if (n-- === 0) break;
+      this.idle.delete(s);
+      this.evicted.add(s);
+      this.connections--;
+      s.destroy();
+    }
+    return true;
+  }
+
+  /** Requests in flight per connection (pipelined ones overlap). */
+  private readonly inFlight = new WeakMap<Socket, number>();
+
+  /** A request started on `socket`: not idle until every answer on it is sent. */
+  private busy(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const socket = req.socket;
+    this.idle.delete(socket);
+    this.inFlight.set(socket, (this.inFlight.get(socket) ?? 0) + 1);
+    res.once('close', () => {
+      const n = (this.inFlight.get(socket) ?? 1) - 1;
+      this.inFlight.set(socket, n);
+      if (n === 0 && !socket.destroyed && !this.evicted.has(socket)) this.idle.add(socket);
+    });
+  }
+
+  /** New connections whose first line is not read yet (see sniff). */
+  private readonly sniffing = new Set<Socket>();
+  /** Connections that sent an HTTP/0.9 request: answered with a body only, then closed. */
+  private readonly http09 = new WeakSet<Socket>();
+
+  /**
+   * A new connection: counted against worker_connections (node's own maxConnections makes the
+   * cluster master hand a refused connection back and forth between full workers, never closing
+   * it), then its first request line is looked at before node's HTTP parser takes the socket.
+   */
+  private connection(server: http.Server, socket: Socket, nodeConnection: (s: Socket) => void): void {
+    if (this.maxConnections > 0 && !this.countConnection(socket)) return;
+    this.sniff(server, socket, nodeConnection);
+  }
+
+  /**
+   * nginx answers an HTTP/0.9 request (`GET /\r\n`) at once; node's parser takes that line as a
+   * request line and waits for headers that never come. So the first line is read here: an
+   * HTTP/0.9 one is answered as nginx does, anything else goes to node with the bytes read so far.
+   * Most first packets hold the whole line, so this decides on the first read.
+   */
+  private sniff(server: http.Server, socket: Socket, nodeConnection: (s: Socket) => void): void {
+    let head: Buffer | null = null;
+    this.sniffing.add(socket);
+    const done = (): void => {
+      this.sniffing.delete(socket);
+      socket.setTimeout(0);
+      socket.off('data', onData);
+      socket.off('timeout', onStop);
+      socket.off('end', onStop);
+      socket.off('close', onClose);
+    };
+    const onData = (d: Buffer): void => {
+      head = head === null ? d : Buffer.concat([head, d]);
+      const kind = firstLine(head);
+      if (kind === 'wait') return;
+      done();
+      if (kind !== 'other') return this.answer09(server, socket, kind, nodeConnection);
+      nodeConnection.call(server, socket);
+      socket.emit('data', head);
+    };
+    // Silent, or gone before a whole line: closed without an answer, as a request-line timeout.
+    const onStop = (): void => { done(); socket.destroy(); };
+    const onClose = (): void => done();
+    socket.setTimeout(server.headersTimeout);
+    socket.on('timeout', onStop);
+    socket.on('end', onStop);
+    socket.on('close', onClose);
+    socket.on('data', onData);
+  }
+
+  /** An HTTP/0.9 request: GET gets the answer's body only (no status line), then the close. */
+  private answer09(server: http.Server, socket: Socket, req: { method: string; target: string }, nodeConnection: (s: Socket) => void): void {
+    if (req.method !== 'GET') {
+      this.log.info(`client sent invalid method in HTTP/0.9 request while reading client request line, client: `
+        + `${socket.remoteAddress ?? ''}, server: , request: "${req.method} ${req.target}"`);
+      socket.end(errorPage(400));
+      return;
+    }
+    this.http09.add(socket);
+    nodeConnection.call(server, socket);
+    // Given to node as HTTP/1.0 (no keep-alive); the exchange then leaves out the status line and headers.
+    socket.emit('data', Buffer.from(`GET ${req.target} HTTP/1.0\r\n\r\n`, 'latin1'));
+  }
 
   private createServer(bind: Bind): http.Server {
     const fixed = bind.byAddress.size === 0 ? bind.any : null;
     const server = http.createServer((req, res) => {
+      if (this.maxConnections > 0) this.busy(req, res);
       const group = fixed ?? groupFor(bind, req.socket.localAddress);
       const srv = group.single ? group.defaultServer : selectServer(group, req.headers.host);
       // While draining, every answer closes its connection so the client moves to a new worker.
       if (this.draining || srv.defaults.keepaliveTimeout === 0) res.shouldKeepAlive = false;
       const ex = new NodeExchange(req, res);
+      if (this.http09.has(req.socket)) ex.http09 = true;
       if ((req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined)
         && !this.bodyAllowed(ex, srv)) return;
       try {
@@ -79,9 +197,15 @@ export class HttpFront {
     // keepalive_timeout of the listen's default server, as nginx applies it per connection.
     const ka = (bind.any ?? bind.byAddress.values().next().value!).defaultServer.defaults.keepaliveTimeout;
     server.keepAliveTimeout = ka;
-    // worker_connections, counted here: node's own maxConnections makes the cluster master hand a
-    // refused connection back and forth between full workers (node 20), never closing it.
-    if (this.maxConnections > 0) server.on('connection', this.countConnection);
+    // Every new connection goes through connection() before node's HTTP code sees it.
+    const listeners = server.listeners('connection') as Array<(s: Socket) => void>;
+    if (listeners.length === 1) {
+      const nodeConnection = listeners[0]!;
+      server.removeListener('connection', nodeConnection);
+      server.on('connection', (socket: Socket) => this.connection(server, socket, nodeConnection));
+    } else if (this.maxConnections > 0) {
+      server.on('connection', (socket: Socket) => { this.countConnection(socket); });
+    }
     if (ka >= server.headersTimeout) server.headersTimeout = ka + 1000;
     return server;
   }
@@ -157,7 +281,10 @@ export class HttpFront {
     })));
     let timer: NodeJS.Timeout | undefined;
     const grace = setTimeout(() => {
-      timer = setInterval(() => { for (const s of this.servers) s.closeIdleConnections(); }, 50);
+      timer = setInterval(() => {
+        for (const s of this.servers) s.closeIdleConnections();
+        for (const s of this.sniffing) s.destroy();
+      }, 50);
     }, IDLE_GRACE_MS);
     try {
       await closed();
@@ -174,5 +301,24 @@ export class HttpFront {
       s.close();
       s.closeAllConnections();
     }
+    for (const s of this.sniffing) s.destroy();
   }
+}
+
+/** An HTTP/0.9 request line: a method, a target, no version. */
+const HTTP09 = /^([A-Za-z]+) +([^ \r\n]+) *\r?\n/;
+/** A request line with a version coming: method, target, and the start of a third word. */
+const VERSIONED = /^[A-Za-z]+ +[^ \r\n]+ +[^ \r\n]/;
+
+/** What the first bytes of a connection are: an HTTP/0.9 request, anything else, or not known yet. */
+function firstLine(head: Buffer): 'wait' | 'other' | { method: string; target: string } {
+  const nl = head.indexOf(10);
+  const text = head.toString('latin1', 0, nl < 0 ? Math.min(head.length, 64) : nl + 1);
+  if (nl >= 0) {
+    const m = HTTP09.exec(text);
+    return m ? { method: m[1]!, target: m[2]! } : 'other';
+  }
+  // Undecided only while the bytes can still become an HTTP/0.9 line; node judges the rest.
+  if (VERSIONED.test(text) || !/^[A-Za-z]+( +[^ \r\n]*)? *\r?$/.test(text) && !/^[A-Za-z]*$/.test(text)) return 'other';
+  return head.length > 8192 ? 'other' : 'wait';
 }
