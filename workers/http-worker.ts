@@ -25,6 +25,7 @@ async function start(msg: WorkerStart): Promise<void> {
     const { conf } = loadConf({ file: msg.file, prefix: msg.prefix, globals: msg.globals, snapshot: msg.snapshot });
     log.configure(conf.errorLog);
     attachZones(msg.shm ?? []);
+    clustered = msg.listenFds === undefined;
     pipeline = await createWorkerPipeline(conf, { id: msg.slot, count: msg.count });
     if (stopping) return;
     if (conf.http) {
@@ -40,6 +41,20 @@ async function start(msg: WorkerStart): Promise<void> {
     if (!process.connected) exit(2);
     process.send!({ tresty: 'fatal', code, message } satisfies WorkerToMaster, undefined, {}, () => exit(2));
   }
+}
+
+/** Forked by node:cluster (no master-owned sockets). */
+let clustered = false;
+let onReplaced: (() => void) | null = null;
+
+/** Resolves when the master says the replacement is ready, or after REPLACE_WAIT_MS anyway. */
+const REPLACE_WAIT_MS = 5000;
+function replacement(): Promise<void> {
+  if (!process.connected) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, REPLACE_WAIT_MS);
+    onReplaced = () => { clearTimeout(timer); resolve(); };
+  });
 }
 
 /** Resolves when the master answers `closing` (or cannot: then no hand-off can come either). */
@@ -74,6 +89,40 @@ async function quit(): Promise<void> {
   exit(0);
 }
 
+/** How long a worker that hit a fault (below) lets its in-flight requests run before it exits anyway. */
+const FAULT_DRAIN_MS = 10_000;
+
+/**
+ * An exception no request owns (thrown in a timer or an event emitter, a promise rejected with
+ * nobody to catch it): the worker's state may be broken, so it leaves, but without losing what
+ * it is doing. It tells the master (which starts a replacement at once), stops accepting, lets
+ * its in-flight requests finish for at most FAULT_DRAIN_MS, and exits with code 1.
+ */
+function fault(what: string, e: unknown): void {
+  log.alert(`worker process ${process.pid} ${what}: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+  if (stopping) return; // already leaving: logged only
+  stopping = true;
+  send({ tresty: 'failing' });
+  log.notice(`worker process ${process.pid} stops accepting and exits once its requests are done`);
+  const bound = setTimeout(() => {
+    log.alert(`worker process ${process.pid} still has requests after ${FAULT_DRAIN_MS} ms, exiting`);
+    exit(1);
+  }, FAULT_DRAIN_MS);
+  bound.unref();
+  void (async () => {
+    try {
+      // Under node:cluster the master closes a socket no worker listens on (new clients would be
+      // refused): the only worker keeps accepting until its replacement listens.
+      if (clustered) await replacement();
+      await front?.drain(masterStoppedHandingOff);
+      await pipeline?.shutdown();
+    } catch (err) {
+      log.error(`shutdown: ${(err as Error).message}`);
+    }
+    exit(1);
+  })();
+}
+
 function stop(): void {
   stopping = true;
   front?.closeNow();
@@ -95,6 +144,7 @@ process.on('message', (m: unknown) => {
     case 'stop': stop(); break;
     case 'reopen': reopenLogs(); break;
     case 'closed': onClosed?.(); break;
+    case 'replaced': onReplaced?.(); break;
   }
 });
 
@@ -109,10 +159,5 @@ process.on('disconnect', () => void quit());
 
 send({ tresty: 'hello' });
 
-process.on('uncaughtException', (e) => {
-  log.alert(`worker process ${process.pid} uncaught exception: ${e.stack ?? e.message}`);
-  exit(1);
-});
-process.on('unhandledRejection', (e) => {
-  log.error(`unhandled promise rejection: ${(e as Error)?.stack ?? String(e)}`);
-});
+process.on('uncaughtException', (e) => fault('uncaught exception', e));
+process.on('unhandledRejection', (e) => fault('unhandled promise rejection', e));

@@ -37,6 +37,10 @@ export class WorkerPool {
   private readonly exited: Promise<void>;
   private resolveExited!: () => void;
   private startWaiter: { resolve(): void; reject(e: Error): void; pending: number } | null = null;
+  /** Workers that left their slot after a fault and finish their requests (already replaced). */
+  private readonly leaving = new Set<Worker>();
+  /** The leaving worker each slot's next ready worker replaces (told `replaced` then). */
+  private readonly replaces = new Map<number, Worker>();
 
   constructor(
     private readonly conf: StartConf,
@@ -84,6 +88,9 @@ export class WorkerPool {
       } else if (msg.tresty === 'ready') {
         ready = true;
         if (this.addresses.length === 0) this.addresses = msg.addresses;
+        const old = this.replaces.get(slotIndex);
+        this.replaces.delete(slotIndex);
+        if (old?.isConnected()) old.send({ tresty: 'replaced' });
         this.report({ tresty: 'worker-ready', pid, slot: slotIndex });
         if (this.state === 'starting' && this.startWaiter && --this.startWaiter.pending === 0) {
           this.state = 'running';
@@ -94,10 +101,26 @@ export class WorkerPool {
         if (worker.isConnected()) worker.send({ tresty: 'closed' });
       } else if (msg.tresty === 'fatal') {
         this.failStart(new TrestyError(msg.code as ErrorCode, msg.message));
+      } else if (msg.tresty === 'failing') {
+        this.replaceFailing(slotIndex, worker, ready);
       }
     });
     worker.on('error', (e) => this.log.error(`worker process ${pid}: ${e.message}`));
     worker.on('exit', (code, signal) => this.onExit(slotIndex, worker, ready, code, signal));
+  }
+
+  /**
+   * A worker hit an exception no request owned and is finishing its requests before it exits:
+   * its slot gets a new worker now, so that the listen queue is served during the switch.
+   */
+  private replaceFailing(slotIndex: number, worker: Worker, wasReady: boolean): void {
+    const slot = this.slots[slotIndex]!;
+    if (this.state !== 'running' || slot.worker !== worker) return; // the exit decides
+    slot.worker = null;
+    this.leaving.add(worker);
+    this.replaces.set(slotIndex, worker);
+    this.log.notice(`worker process ${worker.process.pid ?? 0} is leaving after a fault, starting its replacement`);
+    this.respawn(slotIndex, !wasReady || Date.now() - slot.startedAt < QUICK_MS);
   }
 
   private failStart(e: Error): void {
@@ -113,7 +136,9 @@ export class WorkerPool {
     if (slot.worker === worker) slot.worker = null;
     this.report({ tresty: 'worker-exit', pid, code, signal });
     const how = signal ? `exited on signal ${signal}` : `exited with code ${code}`;
-    if (this.state === 'retiring') {
+    if (this.leaving.delete(worker)) {
+      this.log.alert(`worker process ${pid} ${how}`); // already replaced
+    } else if (this.state === 'retiring') {
       this.log.notice(`worker process ${pid} ${how}`);
     } else if (this.state === 'starting') {
       this.log.alert(`worker process ${pid} ${how}`);
@@ -122,7 +147,11 @@ export class WorkerPool {
       this.log.alert(`worker process ${pid} ${how}`);
       this.respawn(slotIndex, !wasReady || Date.now() - slot.startedAt < QUICK_MS);
     }
-    if (this.slots.every((s) => s.worker === null)) this.resolveExited();
+    this.checkExited();
+  }
+
+  private checkExited(): void {
+    if (this.slots.every((s) => s.worker === null) && this.leaving.size === 0) this.resolveExited();
   }
 
   private respawn(slotIndex: number, quick: boolean): void {
@@ -147,9 +176,14 @@ export class WorkerPool {
     }
   }
 
+  /** Every worker of the pool: the slots' and the leaving ones. */
+  private workers(): Worker[] {
+    return [...this.slots.flatMap((s) => (s.worker ? [s.worker] : [])), ...this.leaving];
+  }
+
   private send(m: { tresty: 'quit' | 'stop' | 'reopen' }): void {
-    for (const s of this.slots) {
-      if (s.worker?.isConnected()) s.worker.send(m);
+    for (const w of this.workers()) {
+      if (w.isConnected()) w.send(m);
     }
   }
 
@@ -162,7 +196,7 @@ export class WorkerPool {
     this.state = 'retiring';
     this.cancelRespawns();
     this.send({ tresty: 'quit' });
-    if (this.slots.every((s) => s.worker === null)) this.resolveExited();
+    this.checkExited();
     return this.exited;
   }
 
@@ -171,12 +205,12 @@ export class WorkerPool {
     this.state = 'retiring';
     this.cancelRespawns();
     this.send({ tresty: 'stop' });
-    for (const s of this.slots) {
-      if (s.worker && !s.worker.isConnected()) s.worker.process.kill('SIGTERM');
+    for (const w of this.workers()) {
+      if (!w.isConnected()) w.process.kill('SIGTERM');
     }
-    if (this.slots.every((s) => s.worker === null)) this.resolveExited();
+    this.checkExited();
     const timer = setTimeout(() => {
-      for (const s of this.slots) s.worker?.process.kill('SIGKILL');
+      for (const w of this.workers()) w.process.kill('SIGKILL');
     }, FAST_STOP_KILL_MS);
     return this.exited.finally(() => clearTimeout(timer));
   }

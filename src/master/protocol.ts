@@ -28,7 +28,8 @@ export type MasterToWorker =
   | { readonly tresty: 'quit' } // graceful: finish in-flight requests, then exit
   | { readonly tresty: 'stop' } // fast: drop connections, exit
   | { readonly tresty: 'reopen' } // USR1: reopen log files
-  | { readonly tresty: 'closed' }; // answer to `closing`: no connection hand-off to you is left in flight
+  | { readonly tresty: 'closed' } // answer to `closing`: no connection hand-off to you is left in flight
+  | { readonly tresty: 'replaced' }; // to a worker leaving after a fault: its replacement is ready
 
 export type WorkerToMaster =
   // Sent first, once the worker listens for messages: anything sent earlier would be lost
@@ -38,7 +39,10 @@ export type WorkerToMaster =
   | { readonly tresty: 'fatal'; readonly code: string; readonly message: string }
   // Sent right after closing the listen sockets. node:cluster's own `close` travels first on the
   // same channel, so the master's `closed` answer comes after every hand-off it had sent.
-  | { readonly tresty: 'closing' };
+  | { readonly tresty: 'closing' }
+  // An exception no request owned: the worker stops accepting, finishes its requests and exits;
+  // the master starts its replacement now rather than at the exit.
+  | { readonly tresty: 'failing' };
 
 /** Reported to the master's own parent, when it has an IPC channel. */
 export type MasterEvent =

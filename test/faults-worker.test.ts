@@ -1,0 +1,81 @@
+// An exception no request owns, inside a worker (issue 11, item 5), through the real server on
+// both engines: thrown in a timer, in an event emitter, or a promise rejected with nobody to catch
+// it. It is logged with its stack; the worker stops accepting, lets the requests in flight on it
+// finish, and exits; the master starts the replacement at once. No request is lost: those in
+// flight complete, and new ones during the switch are all answered (one worker: nobody else
+// could take them).
+import { afterEach, describe, expect, it } from 'vitest';
+import { ENGINES, titled } from './helpers/engines.js';
+import { freePort, httpGet, startTresty, stopAll, type TrestyProcess } from './helpers/server.js';
+
+const conf = (port: number): string => `
+worker_processes 1;
+error_log logs/error.log notice;
+http {
+  access_log off;
+  server {
+    listen 127.0.0.1:${port};
+    location = /slow { content_by_js_block { await ngx.sleep(1.5); ngx.say("slow done ", process.pid); } }
+    location = /timer { content_by_js_block { setTimeout(() => { throw new Error("kaboom in a timer"); }, 100); ngx.say("bye"); } }
+    location = /emitter { content_by_js_block {
+      const { EventEmitter } = require("node:events");
+      const e = new EventEmitter();
+      e.on("tick", () => { throw new Error("kaboom in an emitter"); });
+      setTimeout(() => e.emit("tick"), 100);
+      ngx.say("bye");
+    } }
+    location = /rejected { content_by_js_block {
+      setTimeout(() => { Promise.reject(new Error("kaboom in a promise")); }, 100);
+      ngx.say("bye");
+    } }
+    location / { content_by_js_block { ngx.say("pid ", process.pid); } }
+  }
+}
+`;
+
+const FAULTS = [
+  ['/timer', 'uncaught exception: Error: kaboom in a timer'],
+  ['/emitter', 'uncaught exception: Error: kaboom in an emitter'],
+  ['/rejected', 'unhandled promise rejection: Error: kaboom in a promise'],
+] as const;
+
+afterEach(async () => { await stopAll(); });
+
+for (const engine of ENGINES) {
+  describe.skipIf(engine.skip !== null)(titled(engine, 'a fault outside any request'), () => {
+    for (const [where, logged] of FAULTS) {
+      it(`${where}: logged with its stack, the worker replaced, no request lost`, async () => {
+        const port = await freePort();
+        const t: TrestyProcess = await startTresty(conf(port), { env: engine.env });
+        const [old] = (await t.waitFor((e) => e.tresty === 'ready', { past: true })).workers as number[];
+        const exited = t.waitFor((e) => e.tresty === 'worker-exit' && e.pid === old, { timeoutMs: 20_000 });
+        const replaced = t.waitFor((e) => e.tresty === 'worker-ready' && e.pid !== old, { timeoutMs: 20_000 });
+        // Requests in flight on the worker when the fault comes.
+        const slow = Array.from({ length: 4 }, () => httpGet(port, '/slow', { timeoutMs: 20_000 }));
+        await new Promise((r) => setTimeout(r, 200));
+        expect((await httpGet(port, where)).body).toBe('bye\n');
+        // New requests all through the switch, one every 50 ms.
+        const during: Array<Promise<{ status: number; body: string } | Error>> = [];
+        const until = Date.now() + 3000;
+        while (Date.now() < until) {
+          during.push(httpGet(port, '/', { timeoutMs: 20_000 }).catch((e: Error) => e));
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        for (const s of await Promise.all(slow)) {
+          expect(s.status).toBe(200);
+          expect(s.body).toBe(`slow done ${old}\n`);
+        }
+        const answers = await Promise.all(during);
+        expect(answers.filter((a) => a instanceof Error || a.status !== 200).map((a) => (a instanceof Error ? a.message : a.status))).toEqual([]);
+        const fresh = (await replaced).pid as number;
+        expect((await exited).code).toBe(1);
+        // The answers came from the old worker until it stopped accepting, then from the new one.
+        expect(answers.some((a) => !(a instanceof Error) && a.body === `pid ${fresh}\n`)).toBe(true);
+        const log = t.errorLog();
+        expect(log).toMatch(new RegExp(`\\[alert\\] \\d+#0: worker process ${old} ${logged.replace(/[()]/g, '\\$&')}\\n\\s+at `));
+        expect(log).toMatch(new RegExp(`\\[alert\\] \\d+#0: worker process ${old} exited with code 1`));
+        expect((await httpGet(port, '/')).body).toBe(`pid ${fresh}\n`);
+      }, 60_000);
+    }
+  });
+}
