@@ -19,6 +19,8 @@ export const ErrorCodes = {
   TRESTY_ERR_LOG_OPEN: 'a log file that cannot be opened',
   TRESTY_ERR_WORKER_START: 'a worker process that fails to start',
   TRESTY_ERR_RELOAD: 'a reload whose new workers failed to start (the old ones keep serving)',
+  TRESTY_ERR_WORKER_FAULT: 'an exception no request owned: the worker finishes its requests and is replaced',
+  TRESTY_ERR_WORKER_BLOCKED: 'an event loop blocked past worker_watchdog_timeout: the worker is killed and replaced',
   // request handling
   TRESTY_ERR_HANDLER: 'a handler threw while serving a request',
   TRESTY_ERR_API_DISABLED: 'an ngx API called in a phase where it is not allowed',

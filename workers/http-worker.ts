@@ -5,6 +5,7 @@ import { loadConf } from '../src/config/index.js';
 import { isTrestyError } from '../src/errors.js';
 import { createFront, type Front } from '../src/http/front.js';
 import { ErrorLog, reopenLogs } from '../src/log/index.js';
+import { startWatchdog } from '../src/master/watchdog.js';
 import { isTrestyMessage, type MasterToWorker, type WorkerStart, type WorkerToMaster } from '../src/master/protocol.js';
 import { createWorkerPipeline, type WorkerPipeline } from '../src/phases/index.js';
 import { attachZones } from '../src/shared/index.js';
@@ -32,6 +33,8 @@ async function start(msg: WorkerStart): Promise<void> {
       front = createFront(msg.engine, conf.http, pipeline.handle, log, conf.workerConnections, msg.listenFds ?? [], pipeline);
       await front.listen();
     }
+    // Watched from now on: loading and compiling at start may take long on a busy machine.
+    if (conf.workerWatchdogTimeout > 0) startWatchdog(conf.workerWatchdogTimeout, conf.errorLog);
     send({ tresty: 'ready', addresses: front?.addresses() ?? [] });
   } catch (e) {
     const code = isTrestyError(e) ? e.code : 'TRESTY_ERR_WORKER_START';
@@ -103,7 +106,7 @@ function fault(what: string, e: unknown): void {
   if (stopping) return; // already leaving: logged only
   stopping = true;
   send({ tresty: 'failing' });
-  log.notice(`worker process ${process.pid} stops accepting and exits once its requests are done`);
+  log.notice(`worker process ${process.pid} stops accepting and exits once its requests are done (TRESTY_ERR_WORKER_FAULT)`);
   const bound = setTimeout(() => {
     log.alert(`worker process ${process.pid} still has requests after ${FAULT_DRAIN_MS} ms, exiting`);
     exit(1);

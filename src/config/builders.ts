@@ -95,6 +95,7 @@ export interface MainBuilder {
   pid?: string;
   daemon?: boolean;
   workerConnections?: number;
+  workerWatchdogTimeout?: number;
   http?: HttpBuilder;
   init?: HandlerSpec;
   initWorker?: HandlerSpec;

@@ -80,6 +80,16 @@ export const coreDirectives: readonly DirectiveRow[] = [
       s.main.workerConnections = Number(d.args[0]);
     },
   },
+  {
+    // Beyond nginx (src/master/watchdog.ts): off, or how long an event loop may stay blocked.
+    name: 'worker_watchdog_timeout', contexts: ['main'], args: [1, 1],
+    apply(d, s) {
+      const v = d.args[0];
+      const ms = v === 'off' ? 0 : parseTime(v);
+      if (ms === null || (v !== 'off' && ms < 100)) throw invalidValue(d, v);
+      s.main.workerWatchdogTimeout = ms;
+    },
+  },
   // Accepted for nginx compatibility; libuv picks the event method and accepts in batches.
   { name: 'use', contexts: ['events'], args: [1, 1], apply() {} },
   { name: 'multi_accept', contexts: ['events'], args: [1, 1], apply(d) { if (parseFlag(d.args[0]) === null) throw flagError(d); } },

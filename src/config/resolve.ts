@@ -181,6 +181,7 @@ function finish(main: MainBuilder, prefix: string, file: string, ctx: ResolveCon
     pid: main.pid ?? ctx.abs('logs/tresty.pid'),
     daemon: main.daemon ?? false,
     workerConnections: main.workerConnections ?? 512,
+    workerWatchdogTimeout: main.workerWatchdogTimeout ?? 0,
     http,
     init: main.init, initWorker: main.initWorker,
     jsPackagePath: main.jsPackagePath, ffiLibraryPath: main.ffiLibraryPath, ffiPlugins,

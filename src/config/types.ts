@@ -215,6 +215,8 @@ export interface MainConf {
   readonly pid: string;
   readonly daemon: boolean;
   readonly workerConnections: number;
+  /** worker_watchdog_timeout in ms: a worker whose event loop is blocked longer is replaced; 0 = off. */
+  readonly workerWatchdogTimeout: number;
   readonly http: HttpConf | null;
   readonly init?: HandlerSpec;
   readonly initWorker?: HandlerSpec;

@@ -113,10 +113,13 @@ class Master {
     // Handlers first, as nginx does: a signal sent the moment we report ready must not find
     // the default action (which would kill the master).
     this.installSignals();
-    cluster.setupPrimary({ exec: WORKER_ENTRY, args: [] });
     // Round-robin in the master spreads keep-alive connections evenly over the workers;
-    // TRESTY_SCHED=none lets the kernel pick (measured: docs/cli.md).
-    cluster.schedulingPolicy = process.env.TRESTY_SCHED === 'none' ? cluster.SCHED_NONE : cluster.SCHED_RR;
+    // TRESTY_SCHED=none lets the kernel pick (measured: docs/cli.md). With worker_watchdog_timeout
+    // the workers accept themselves (SCHED_NONE), so that a stuck one is handed no connection.
+    // Set before setupPrimary, which freezes it.
+    const none = process.env.TRESTY_SCHED === 'none' || this.conf.workerWatchdogTimeout > 0;
+    cluster.schedulingPolicy = none ? cluster.SCHED_NONE : cluster.SCHED_RR;
+    cluster.setupPrimary({ exec: WORKER_ENTRY, args: [] });
 
     const run = async (): Promise<void> => {
       const zones = this.zones.prepare(this.conf.sharedDicts.values());

@@ -9,6 +9,7 @@ import { CTX } from '../request/context.js';
 import { INTERRUPT, isPromise } from '../request/interrupt.js';
 import { handlerFailure, logReq } from '../request/report.js';
 import { NO_EXIT, type Req } from '../request/req.js';
+import { entering, left } from '../request/watch.js';
 import type { HandlerFn, LoadedHandler } from './loader.js';
 
 /** Calls the handler in its call context; returns its value or promise, throws what it throws. */
@@ -20,9 +21,11 @@ export function call(c: Call, h: LoadedHandler): unknown {
 
 function callNow(c: Call, fn: HandlerFn, h: LoadedHandler): unknown {
   const prev = setCurrentCall(c);
+  const outer = entering(h, c.req?.loc ?? null);
   try {
     return fn(ngxOf(c), h.require);
   } finally {
+    left(outer);
     setCurrentCall(prev);
   }
 }
