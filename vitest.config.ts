@@ -5,7 +5,7 @@ import { defineConfig } from 'vitest/config';
 // workers forked by node:cluster (TRESTY_NO_NATIVE_ENGINE=1).
 const ON_NODE_HTTP = [
   'test/http.test.ts', 'test/api.test.ts', 'test/phases.test.ts', 'test/phases-output.test.ts', 'test/vhost.test.ts',
-  'test/rack-stream.test.ts', 'test/master.test.ts', 'test/faults-conns.test.ts', 'test/faults-worker.test.ts',
+  'test/rack-stream.test.ts', 'test/master.test.ts', 'test/faults-conns.test.ts', 'test/faults-worker.test.ts', 'test/faults-watchdog.test.ts',
 ];
 
 export default defineConfig({
