@@ -134,7 +134,6 @@ export class WorkerPool {
     const slot = this.slots[slotIndex]!;
     const pid = worker.process.pid ?? 0;
     if (slot.worker === worker) slot.worker = null;
-    this.report({ tresty: 'worker-exit', pid, code, signal });
     const how = signal ? `exited on signal ${signal}` : `exited with code ${code}`;
     if (this.leaving.delete(worker)) {
       this.log.alert(`worker process ${pid} ${how}`); // already replaced
@@ -147,6 +146,8 @@ export class WorkerPool {
       this.log.alert(`worker process ${pid} ${how}`);
       this.respawn(slotIndex, !wasReady || Date.now() - slot.startedAt < QUICK_MS);
     }
+    // After the log line: a tool that sees the event may read the log at once.
+    this.report({ tresty: 'worker-exit', pid, code, signal });
     this.checkExited();
   }
 
