@@ -10,7 +10,6 @@ const { shared, timeoutMs, errorLog } = workerData as WatchdogData;
 const slots = new Int32Array(shared);
 const names = new Map<number, string>();
 parentPort!.on('message', (m: { id: number; text: string }) => { names.set(m.id, m.text); });
-const log = new ErrorLog(errorLog, true);
 
 const name = (id: number): string => names.get(id) ?? `handler #${id}`;
 let beat = Atomics.load(slots, WATCH_BEAT);
@@ -30,7 +29,11 @@ setInterval(() => {
   const what = cur !== 0 ? `in ${name(cur)}`
     : last !== 0 ? `outside a handler's synchronous code (after an await, or in a callback); the last handler started was ${name(last)}`
       : 'outside any handler';
-  log.alert(`worker process ${process.pid} event loop blocked for ${now - since} ms ${what}; `
-    + `killing it (worker_watchdog_timeout ${timeoutMs}ms, TRESTY_ERR_WORKER_BLOCKED)`);
-  process.kill(process.pid, 'SIGKILL');
+  try {
+    // Opened now, not at start: the files may have been rotated (USR1) since.
+    new ErrorLog(errorLog, true).alert(`worker process ${process.pid} event loop blocked for ${now - since} ms ${what}; `
+      + `killing it (worker_watchdog_timeout ${timeoutMs}ms, TRESTY_ERR_WORKER_BLOCKED)`);
+  } finally {
+    process.kill(process.pid, 'SIGKILL');
+  }
 }, Math.max(10, Math.min(250, timeoutMs / 4)));
