@@ -14,7 +14,11 @@ void *ngx_http_lua_ffi_task_poll(void *tq);
 char *ngx_http_lua_ffi_get_req(void *task, int *len);
 void ngx_http_lua_ffi_respond(void *task, int rc, char *rsp, int rsp_len);
 
-static char mode[16];
+/* Per instance (two plugins may load this library with different modes: one copy of it). */
+struct inst {
+  void *tq;
+  char mode[16];
+};
 
 static char *copy(const char *req, int len) {
   char *rsp = malloc((size_t)len + 1);
@@ -23,7 +27,10 @@ static char *copy(const char *req, int len) {
   return rsp;
 }
 
-static void *loop(void *tq) {
+static void *loop(void *arg) {
+  struct inst *in = arg;
+  void *tq = in->tq;
+  const char *mode = in->mode;
   void *task;
   while ((task = ngx_http_lua_ffi_task_poll(tq))) {
     int len = 0;
@@ -47,13 +54,17 @@ static void *loop(void *tq) {
       ngx_http_lua_ffi_respond(task, 0, copy(req, len), len);
     }
   }
+  free(in);
   return NULL;
 }
 
 int libffi_init(char *cfg, void *tq) {
-  strncpy(mode, cfg ? cfg : "", sizeof mode - 1);
+  struct inst *in = calloc(1, sizeof *in);
+  if (!in) return 12;
+  in->tq = tq;
+  strncpy(in->mode, cfg ? cfg : "", sizeof in->mode - 1);
   pthread_t th;
-  if (pthread_create(&th, NULL, loop, tq) != 0) return 11;
+  if (pthread_create(&th, NULL, loop, in) != 0) return 11;
   pthread_detach(th);
   return 0;
 }
