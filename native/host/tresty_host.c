@@ -50,6 +50,7 @@ typedef struct tresty_tq {
   int64_t doubled;  /* second answers dropped */
   uint32_t max_rsp; /* answers over it are refused; 0: no cap */
   uint32_t spin_ns;
+  uint32_t yields;  /* TRESTY_FFI_SPIN_YIELDS: sched_yield rounds before the futex (measurements) */
   pthread_mutex_t lock; /* the task pool */
   tresty_task *free_head, *free_tail;
   uint32_t nfree;
@@ -132,6 +133,9 @@ EXPORT int tresty_tq_new(uint8_t *mem, uint32_t bytes, void **out_tq, int *out_f
   const char *spin = getenv("TRESTY_FFI_SPIN_NS");
   unsigned long ns = spin ? strtoul(spin, NULL, 10) : 0;
   q->spin_ns = ns > SPIN_MAX_NS ? SPIN_MAX_NS : (uint32_t)ns;
+  const char *yields = getenv("TRESTY_FFI_SPIN_YIELDS");
+  unsigned long y = yields ? strtoul(yields, NULL, 10) : 0;
+  q->yields = y > 1000 ? 1000 : (uint32_t)y;
   pthread_mutex_init(&q->lock, NULL);
   *out_tq = q;
   *out_fd = fds[0];
@@ -255,6 +259,10 @@ EXPORT void *ngx_http_lua_ffi_task_poll(void *tq) {
     tresty_task *t = take_task(q);
     if (t) return leave(q, t);
     if (q->spin_ns && (t = spin(q))) return leave(q, t);
+    for (uint32_t i = 0; i < q->yields && !closing(q); i++) {
+      sched_yield(); /* gives the core to whoever is runnable: spins only on an idle machine */
+      if ((t = take_task(q))) return leave(q, t);
+    }
     if (closing(q)) return leave(q, NULL);
     /* Eventcount: read the futex word, announce, re-check, then sleep on the old value; JS makes
        its wake system call only when it sees a sleeper. */
