@@ -89,7 +89,9 @@ describe('ffi function plugins on the event loop (blocking off)', () => {
       const got = (await raw.call(b)) as Uint8Array;
       expect([n, Buffer.compare(Buffer.from(got), b)]).toEqual([n, 0]);
     }
-    // answers are copies: a later call must not change an earlier answer
+    // a string sent to a raw plugin is taken as UTF-8 (docs/ffi.md, "Formats")
+    expect(Buffer.from((await raw.call('héllo')) as Uint8Array).toString()).toBe('héllo');
+        // answers are copies: a later call must not change an earlier answer
     const a = (await raw.call(Buffer.from('first'))) as Uint8Array;
     await raw.call(Buffer.from('other'));
     expect(Buffer.from(a).toString()).toBe('first');
