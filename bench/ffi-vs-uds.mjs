@@ -13,9 +13,23 @@ import { median, Samples, spread } from './lib/stats.mjs';
 import { fmt } from './lib/table.mjs';
 import { commandLine, runSuite } from './lib/suite.mjs';
 import { checkFfi } from './lib/targets.mjs';
+import { startHogs } from './lib/hog.mjs';
+import { cpuDelta, snapshot } from './lib/threads.mjs';
 
-function measure(side, req, inflight, durationMs) {
-  return drive(side.call, req, { inflight, durationMs });
+/** One run, with the CPU of every thread it cost: this process (event loop, the FFI runtime's
+    poller) and the UDS server's process. */
+async function measure(side, req, inflight, durationMs) {
+  const pids = [process.pid, ...(side.pids ?? [])];
+  const before = snapshot(pids, { tree: false }); // not the hogs, which are children too
+  const r = await drive(side.call, req, { inflight, durationMs });
+  r.cpu = { main: 0, poller: 0, server: 0, other: 0 };
+  for (const p of cpuDelta(before, snapshot(pids, { tree: false }))) {
+    for (const t of p.threads) {
+      const key = p.pid !== process.pid ? 'server' : /poll/.test(t.name) ? 'poller' : t.name === p.comm ? 'main' : 'other';
+      r.cpu[key] += t.seconds;
+    }
+  }
+  return r;
 }
 
 function summarize(runs) {
@@ -26,6 +40,9 @@ function summarize(runs) {
     calls: runs.reduce((a, r) => a + r.calls, 0),
     p50Us: pooled.percentile(50) * 1000,
     p99Us: pooled.percentile(99) * 1000,
+    // CPU per call (µs) summed over rounds, and the poller's / server's share of a core
+    cpuUs: (1e6 * runs.reduce((a, r) => a + r.cpu.main + r.cpu.poller + r.cpu.server + r.cpu.other, 0)) / runs.reduce((a, r) => a + r.calls, 0),
+    helperCore: runs.reduce((a, r) => a + r.cpu.poller + r.cpu.server, 0) / runs.reduce((a, r) => a + r.elapsedMs / 1000, 0),
   };
 }
 
@@ -36,6 +53,9 @@ export async function runFfiVsUds(opts) {
   const cells = [];
   const notes = [];
   let ffiError = null;
+  // --busy: a CPU hog per core for the whole run, the state of a server under load.
+  const hogs = opts.busy ? startHogs() : null;
+  try {
   for (const format of formats) {
     const fmtObj = await formatOf(format);
     const uds = await openUds(format);
@@ -81,16 +101,20 @@ export async function runFfiVsUds(opts) {
       await uds.close();
     }
   }
+  } finally {
+    await hogs?.stop();
+  }
   prog.end();
   if (ffiError) notes.push(`FFI side not measured: ${ffiError}`);
+  if (hogs) notes.push(`--busy: ${hogs.pids.length} CPU hogs (one per core) ran through every cell.`);
   return {
-    name: 'ffi',
-    title: 'FFI vs UDS: native echo, from a plain Node process',
+    name: opts.busy ? 'ffi-busy' : 'ffi',
+    title: `FFI vs UDS: native echo, from a plain Node process${opts.busy ? ', every core busy (a hog per core)' : ''}`,
     date: started,
-    settings: { formats, payloads, inflight: inflights, rounds, msPerRound: ffiMs, udsThreads: 1, ffiRuntime: 'libecho_c.so (threads=0)' },
+    settings: { formats, payloads, inflight: inflights, rounds, msPerRound: ffiMs, udsThreads: 1, ffiRuntime: 'libecho_c.so (threads=0)', busy: !!opts.busy },
     ffiError,
     cells,
-    targets: checkFfi(cells),
+    targets: checkFfi(cells, !!opts.busy),
     notes,
   };
 }
@@ -111,6 +135,10 @@ export function ffiTables(sec) {
     ratio: fmt.ratio(c.ratio),
     p50Ratio: c.ffi ? fmt.ratio(c.uds.p50Us / c.ffi.p50Us) : 'n/a',
     spread: c.ratioSpread === null || sec.settings.rounds < 2 ? '' : `±${fmt.pct(c.ratioSpread / 2)}`,
+    ffiCpu: c.ffi ? c.ffi.cpuUs.toFixed(1) : 'n/a',
+    udsCpu: c.uds.cpuUs.toFixed(1),
+    poller: c.ffi ? fmt.pct(c.ffi.helperCore) : 'n/a',
+    server: fmt.pct(c.uds.helperCore),
   }));
   return [
     {
@@ -128,15 +156,21 @@ export function ffiTables(sec) {
         { key: 'ratio', label: 'FFI/UDS' },
         { key: 'p50Ratio', label: 'UDS/FFI p50' },
         { key: 'spread', label: 'ratio spread' },
+        { key: 'ffiCpu', label: 'FFI CPU µs/call' },
+        { key: 'udsCpu', label: 'UDS CPU µs/call' },
+        { key: 'poller', label: 'FFI poller (core)' },
+        { key: 'server', label: 'UDS server (core)' },
       ],
       rows,
       notes: [
+        'CPU µs/call: every thread of this process (event loop, the runtime\'s poller, V8 helpers) plus, for UDS, the',
+        'server process, over the calls made. FFI poller / UDS server: the share of one core that thread or process used.',
         'FFI/UDS: calls/s ratio, the median of per-round ratios (the targets read this). UDS/FFI p50: how many times',
         'shorter the FFI median latency is; unlike calls/s it is not dragged down by a few long stalls on a busy machine.',
         ...sec.notes,
       ],
     },
-    targetTable('FFI vs UDS targets (issue 5)', sec.targets),
+    targetTable(sec.settings.busy ? 'FFI vs UDS targets, every core busy (issue 10)' : 'FFI vs UDS targets (issues 5, 10)', sec.targets),
   ];
 }
 
@@ -155,5 +189,6 @@ export function targetTable(title, targets) {
 export const ffiBench = { title: 'FFI vs UDS', run: runFfiVsUds, tables: ffiTables };
 
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {
-  process.exitCode = await runSuite(['ffi'], benchArgs(), { ffi: ffiBench }, commandLine('ffi-vs-uds'));
+  const args = benchArgs();
+  process.exitCode = await runSuite(['ffi'], args, { ffi: ffiBench }, commandLine('ffi-vs-uds'));
 }

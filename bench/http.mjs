@@ -23,20 +23,31 @@ import { commandLine, runSuite } from './lib/suite.mjs';
 import { CONNECTIONS as PERCORE_CONNECTIONS, runPerCore } from './lib/http-percore.mjs';
 import { STATIC_BODY, STATIC_FILE } from './lib/servers.mjs';
 import { fmt } from './lib/table.mjs';
-import { checkHttp } from './lib/targets.mjs';
+import { checkCeiling, checkEcho, checkHttp } from './lib/targets.mjs';
+import { cpuDelta, snapshot } from './lib/threads.mjs';
 import { startUdsEcho } from './lib/uds-server.mjs';
 
 const CONNECTIONS = 64;
 
 /** The tests: contenders (server, path, body) and the ratios to report, as numerator/denominator. */
-function plan(quick) {
+function plan(quick, only) {
   const echo = (bytes) => ({
     test: `echo ${fmt.bytes(bytes)}`, what: `POST /echo, ${fmt.bytes(bytes)} body, inside tresty handlers`,
     contenders: [
       { id: 'ffi', label: 'tresty /echo via FFI', server: 'tresty', path: '/echo-ffi', bodyBytes: bytes, expect: 'x'.repeat(bytes) },
       { id: 'uds', label: 'tresty /echo via UDS', server: 'tresty', path: '/echo-uds', bodyBytes: bytes, expect: 'x'.repeat(bytes) },
+      { id: 'fn', label: 'tresty /echo via FFI, zero hop', server: 'tresty', path: '/echo-fn', bodyBytes: bytes, expect: 'x'.repeat(bytes) },
+      { id: 'js', label: 'tresty /echo, no call', server: 'tresty', path: '/echo-js', bodyBytes: bytes, expect: 'x'.repeat(bytes) },
+      { id: 'hello', label: 'tresty GET /hello', server: 'tresty', path: '/hello', expect: 'hello world\n' },
     ],
-    ratios: [{ label: 'FFI / UDS', num: 'ffi', den: 'uds' }],
+    ratios: [
+      { label: 'FFI / UDS', num: 'ffi', den: 'uds' },
+      { label: 'FFI / hello', num: 'ffi', den: 'hello' },
+      { label: 'FFI / same echo with no call', num: 'ffi', den: 'js' },
+      { label: 'FFI zero hop / UDS', num: 'fn', den: 'uds' },
+      { label: 'FFI zero hop / hello', num: 'fn', den: 'hello' },
+      { label: 'no call / hello (the POST body alone)', num: 'js', den: 'hello' },
+    ],
   });
   const peers = (test, p, expect, what) => ({
     test, what,
@@ -58,13 +69,35 @@ function plan(quick) {
     ratios: [{ label: 'tresty / nginx', num: 'tresty', den: 'nginx' }, { label: 'tresty native / node:http engine', num: 'tresty', den: 'tresty-node' }],
   };
   staticFile.contenders = staticFile.contenders.filter((c) => c.id !== 'node');
-  return [
+  const all = [
     peers('hello', '/hello', 'hello world\n', 'GET /hello: ngx.say("hello world")'),
     peers('chain', '/chain', '79\n', 'GET /chain: rewrite -> access -> content sharing ngx.ctx'),
     staticFile,
     echo(512),
     ...(quick ? [] : [echo(10240)]),
   ];
+  return only ? all.filter((t) => only.includes(t.test.split(' ')[0])) : all;
+}
+
+// Threads that serve FFI calls inside the workers: runtime pollers and workers (echo_c-poll,
+// echo_c-w), function pool threads. Their CPU is what the issue 10 ceiling reads.
+const FFI_THREAD = /-poll$|-w$|ffi-pool/;
+
+/** Per thread name, CPU cores used over `seconds` (summed over the processes measured). */
+function threadShares(before, after, seconds) {
+  const by = new Map();
+  for (const p of cpuDelta(before, after)) {
+    for (const t of p.threads) {
+      const name = `${p.comm === t.name ? p.comm : `${p.comm}/${t.name}`}`;
+      by.set(name, (by.get(name) ?? 0) + t.seconds / seconds);
+    }
+  }
+  return [...by].map(([name, share]) => ({ name, share })).sort((a, b) => b.share - a.share);
+}
+
+/** The pids a contender's CPU is read from: the server's tree, plus the UDS echo server for tresty. */
+function measuredPids(servers, c) {
+  return [servers[c.server].pid, ...(c.server.startsWith('tresty') ? [servers.uds.pid] : [])];
 }
 
 async function startAll(workers, prog) {
@@ -93,19 +126,27 @@ export async function runHttp(opts) {
   const started = new Date().toISOString();
   const tool = pickLoad(opts.load);
   const workers = os.availableParallelism();
-  const tests = plan(opts.quick);
+  const tests = plan(opts.quick, opts.tests);
   const warmS = 1; // wrk takes whole seconds
   // the auto-mode tests, then the per-core ones (3 tests, up to 4 contenders)
-  const steps = tests.reduce((n, t) => n + t.contenders.length * (1 + opts.rounds), 0) + 11 * (1 + opts.rounds);
+  const steps = tests.reduce((n, t) => n + t.contenders.length * (1 + opts.rounds), 0) + (opts.tests ? 0 : 11 * (1 + opts.rounds));
   const prog = progress('http', steps);
   const { servers, nginxSkipped } = await startAll(workers, prog);
   const results = [];
+  let idle = null;
   try {
     for (const t of tests) {
       const live = t.contenders.filter((c) => servers[c.server]);
       for (const c of live) await verify(c, servers[c.server]);
       const runs = Object.fromEntries(live.map((c) => [c.id, []]));
-      const load = (c, seconds) => runLoad(servers[c.server].url(c.path), { tool, connections: CONNECTIONS, seconds, bodyBytes: c.bodyBytes ?? 0 });
+      const load = async (c, seconds) => {
+        const pids = measuredPids(servers, c);
+        const before = snapshot(pids);
+        const t0 = performance.now();
+        const r = await runLoad(servers[c.server].url(c.path), { tool, connections: CONNECTIONS, seconds, bodyBytes: c.bodyBytes ?? 0 });
+        r.cpu = threadShares(before, snapshot(pids), (performance.now() - t0) / 1000);
+        return r;
+      };
       for (const c of live) {
         prog.step(`${t.test}: ${c.label} warm-up`);
         await load(c, warmS);
@@ -119,18 +160,20 @@ export async function runHttp(opts) {
         }
       }
       const rows = summarize(live, runs);
+      for (const row of rows) row.cpu = meanShares(runs[row.id].map((x) => x.cpu));
       const ratios = ratiosOf(t.ratios, runs);
       const entry = { test: t.test, what: t.what, rows, ratios };
       for (const q of ratios) if (q.key) entry[q.key] = q.value;
       results.push(entry);
     }
+    idle = await idleShares(servers.tresty);
   } finally {
     for (const s of ['tresty', 'trestyNode', 'node', 'nginx']) await servers[s]?.stop();
     await servers.uds.stop();
   }
-  let perCore;
+  let perCore = null;
   try {
-    perCore = await runPerCore(opts, prog);
+    if (!opts.tests) perCore = await runPerCore(opts, prog);
   } finally {
     prog.end();
   }
@@ -145,9 +188,40 @@ export async function runHttp(opts) {
     nginxSkipped,
     tests: results,
     targets: checkHttp(results),
+    echoTargets: echoTargets(results, workers, idle),
+    idle,
     perCore,
     notes,
   };
+}
+
+/** Mean per-thread shares over rounds. */
+function meanShares(list) {
+  const by = new Map();
+  for (const l of list) for (const t of l ?? []) by.set(t.name, (by.get(t.name) ?? 0) + t.share / list.length);
+  return [...by].map(([name, share]) => ({ name, share })).sort((a, b) => b.share - a.share);
+}
+
+/** The tresty tree's threads over 2 s with no requests (pollers must sleep: 0%). */
+async function idleShares(server) {
+  await new Promise((r) => setTimeout(r, 500));
+  const before = snapshot([server.pid]);
+  const t0 = performance.now();
+  await new Promise((r) => setTimeout(r, 2000));
+  return threadShares(before, snapshot([server.pid]), (performance.now() - t0) / 1000);
+}
+
+const ffiShare = (cpu) => (cpu ?? []).filter((t) => FFI_THREAD.test(t.name)).reduce((a, t) => a + t.share, 0);
+
+/** Issue 10's targets: the ratios of each echo test, and the FFI threads' CPU, loaded and idle. */
+function echoTargets(tests, cores, idle) {
+  const out = checkEcho(tests);
+  for (const t of tests.filter((x) => x.test.startsWith('echo'))) {
+    const row = t.rows.find((r) => r.id === 'ffi');
+    out.push(checkCeiling(`${t.test}: pollers + pool threads < 3% of the machine under load`, ffiShare(row?.cpu) / cores, 0.03));
+  }
+  if (idle) out.push(checkCeiling('idle: pollers + pool threads at 0% (under one 10 ms tick in 2 s)', ffiShare(idle) / cores, 0.005));
+  return out;
 }
 
 export function httpTables(sec) {
@@ -155,7 +229,11 @@ export function httpTables(sec) {
   const rows = [];
   for (const t of sec.tests) {
     for (const r of t.rows) {
-      rows.push({ test: t.test, server: r.label, rps: fmt.rate(r.rps), p50: fmt.ms(r.p50Ms), p99: fmt.ms(r.p99Ms), errors: r.errors });
+      rows.push({
+        test: t.test, server: r.label, rps: fmt.rate(r.rps), rounds: (r.rounds ?? []).map((x) => `${Math.round(x / 100) / 10}k`).join('/'),
+        p50: fmt.ms(r.p50Ms), p99: fmt.ms(r.p99Ms), errors: r.errors,
+        cpu: (r.cpu ?? []).filter((x) => x.share >= 0.005).map((x) => `${x.name} ${x.share.toFixed(2)}`).join(', '),
+      });
     }
   }
   return [
@@ -165,15 +243,26 @@ export function httpTables(sec) {
         { key: 'test', label: 'test', align: 'left' },
         { key: 'server', label: 'server', align: 'left' },
         { key: 'rps', label: 'req/s' },
+        { key: 'rounds', label: 'rounds', align: 'left' },
         { key: 'p50', label: 'p50 ms' },
         { key: 'p99', label: 'p99 ms' },
         { key: 'errors', label: 'errors' },
+        { key: 'cpu', label: 'CPU per thread (cores; process/thread)', align: 'left' },
       ],
       rows,
-      notes: sec.notes,
+      notes: [...sec.notes, ...(sec.idle ? [`idle 2 s, tresty's threads: ${sec.idle.filter((x) => x.share >= 0.005).map((x) => `${x.name} ${x.share.toFixed(2)}`).join(', ') || 'all under 0.005 cores'}`] : [])],
     },
     ratioTable('HTTP ratios (req/s, median of per-round ratios)', sec.tests),
     targetTable('HTTP targets (issue 5)', sec.targets),
+    ...(sec.echoTargets?.length ? [{
+      title: 'HTTP /echo targets (issue 10)',
+      columns: [
+        { key: 'text', label: 'target', align: 'left' },
+        { key: 'measured', label: 'measured' },
+        { key: 'status', label: 'status', align: 'left' },
+      ],
+      rows: sec.echoTargets.map((t) => ({ text: t.text, measured: t.share !== undefined ? (t.share === null ? "n/a" : `${(100 * t.share).toFixed(1)}%`) : fmt.ratio(t.ratio ?? NaN), status: t.status })),
+    }] : []),
     ...(sec.perCore ? perCoreTables(sec.perCore, s) : []),
   ];
 }

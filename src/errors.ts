@@ -45,6 +45,8 @@ export const ErrorCodes = {
   TRESTY_ERR_FFI_ENCODE: 'a request that the plugin format cannot encode',
   TRESTY_ERR_FFI_DECODE: 'a response that the plugin format cannot decode',
   TRESTY_ERR_FFI_ABORTED: 'a call abandoned because its request went away',
+  TRESTY_ERR_FFI_RESPONSE_TOO_LARGE: 'an answer longer than the plugin max_response_size',
+  TRESTY_ERR_FFI_BAD_RESPONSE: 'an answer whose length runs past the memory the runtime allocated',
   // shared dictionaries (js_shared_dict)
   TRESTY_ERR_SHDICT_UNAVAILABLE: 'the native shared-dictionary addon was not built',
   TRESTY_ERR_SHDICT_ZONE: 'a js_shared_dict zone that cannot be created or attached',

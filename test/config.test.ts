@@ -171,6 +171,15 @@ describe('conf parser: valid confs', () => {
     expect(conf.ffiPlugins.get('echo')).toMatchObject({ library: 'echo_c', config: 'threads=2', format: 'msgpack', maxQueue: 100, timeoutMs: 2000, kind: 'runtime' });
     expect(conf.ffiPlugins.get('hash')).toMatchObject({ kind: 'function', symbol: 'sha256', library: path.join(prefix, 'lib/libhash.so'), config: null, format: 'string' });
   });
+
+  it('resolves max_response_size and blocking (issue 10, issue 11 item 7), with defaults', () => {
+    const { conf } = load(`http {
+      ffi_plugin echo { library echo_c; max_response_size 64k; }
+      ffi_plugin crc { kind function; symbol crc32; library crc; blocking off; }
+    }`);
+    expect(conf.ffiPlugins.get('echo')).toMatchObject({ maxResponseSize: 65536, blocking: true });
+    expect(conf.ffiPlugins.get('crc')).toMatchObject({ maxResponseSize: 16 * 1024 * 1024, blocking: false, kind: 'function' });
+  });
 });
 
 describe('conf parser: errors name the file and line', () => {
@@ -198,6 +207,8 @@ describe('conf parser: errors name the file and line', () => {
     ['bad regex', 'http { server {\n location ~ ( { }\n} }', 'TRESTY_ERR_CONF_VALUE', /invalid regex "\(": .* in .*:2$/],
     ['duplicate default server', 'http {\n server { listen 8080 default_server; }\n server { listen 8080 default_server; }\n}', 'TRESTY_ERR_CONF_DUPLICATE', /a duplicate default server for 0\.0\.0\.0:8080 in .*:3$/],
     ['bad ffi format', 'http { ffi_plugin x {\n format xml;\n} }', 'TRESTY_ERR_CONF_VALUE', /it must be one of raw, string, json, msgpack in .*:2$/],
+    ['bad max_response_size', 'http { ffi_plugin x {\n max_response_size 1x;\n} }', 'TRESTY_ERR_CONF_VALUE', /max_response_size.* in .*:2$/],
+    ['bad blocking', 'http { ffi_plugin x {\n blocking maybe;\n} }', 'TRESTY_ERR_CONF_VALUE', /blocking.* in .*:2$/],
     ['bad handler extension', 'http { server {\n content_by_js_file a.lua;\n} }', 'TRESTY_ERR_CONF_VALUE', /must end in \.js, \.mjs or \.ts in .*:2$/],
   ];
   for (const [what, conf, code, re] of cases) {

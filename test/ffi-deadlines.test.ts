@@ -42,6 +42,21 @@ describe('ffi deadlines', () => {
     expect((q as unknown as { items: unknown[] }).items.length).toBe(0);
   });
 
+  it('keeps memory at the live calls under steady load, when the queue never empties', () => {
+    // 64 calls always in flight, answered in order: the head moves on for ever, and the array
+    // must not keep a slot per call ever made (it did: a 60 s timeout meant ~10^6 slots).
+    const q = new DeadlineQueue<Expiring>(60_000, () => {}, () => {});
+    const inFlight: Expiring[] = [];
+    for (let i = 0; i < 200_000; i++) {
+      const c = item();
+      q.add(c, performance.now());
+      inFlight.push(c);
+      if (inFlight.length > 64) settle(inFlight.shift()!);
+    }
+    expect(q.size).toBe(64);
+    expect((q as unknown as { items: unknown[] }).items.length).toBeLessThan(4096);
+  });
+
   it('gives each timeout value its own queue, so a short override expires first', async () => {
     const expired: [number, number][] = [];
     const d = new Deadlines<Expiring & { id: number }>((c, ms) => {

@@ -63,3 +63,50 @@ describe('ffi function plugins', () => {
     expect(stdout.trim()).toBe('X y');
   });
 });
+
+// The zero-hop path: `blocking off` (blocking: false) calls the function on the event loop itself.
+describe('ffi function plugins on the event loop (blocking off)', () => {
+  beforeAll(ensureNative);
+  afterEach(unloadAll);
+  const inline = (symbol: string, format: 'raw' | 'string' = 'string') =>
+    loadFfi('tresty_test_fnlib', null, { searchPath, kind: 'function', symbol, format, blocking: false });
+
+  it('runs the function inside call(): no pool thread, no ring, no wake-up', async () => {
+    const p = inline('tresty_test_upper');
+    const info = () => (p as unknown as { debugInfo(): { calls: number; wakes: number; doorbells: number } }).debugInfo();
+    const before = info().calls;
+    const pending = p.call('abc');
+    expect(info().calls).toBe(before + 1); // already ran, before any await
+    expect(await pending).toBe('ABC');
+    expect(info()).toMatchObject({ wakes: 0, doorbells: 0 });
+    expect(p.inFlight).toBe(0);
+  });
+
+  it('carries empty, 64 KB-edge and 1 MB payloads, and rc != 0 as for the pool', async () => {
+    const raw = inline('tresty_test_echo', 'raw');
+    for (const n of [0, 1, 65535, 65536, 65537, 1024 * 1024]) {
+      const b = randomBytes(n);
+      const got = (await raw.call(b)) as Uint8Array;
+      expect([n, Buffer.compare(Buffer.from(got), b)]).toEqual([n, 0]);
+    }
+    // a string sent to a raw plugin is taken as UTF-8 (docs/ffi.md, "Formats")
+    expect(Buffer.from((await raw.call('héllo')) as Uint8Array).toString()).toBe('héllo');
+        // answers are copies: a later call must not change an earlier answer
+    const a = (await raw.call(Buffer.from('first'))) as Uint8Array;
+    await raw.call(Buffer.from('other'));
+    expect(Buffer.from(a).toString()).toBe('first');
+    await expect(inline('tresty_test_fail').call('x')).rejects.toMatchObject({
+      code: 'TRESTY_ERR_FFI_RUNTIME', rc: 4, runtimeMessage: "refused 'x'",
+    });
+  });
+
+  it('is refused for a runtime library (it has its own threads)', () => {
+    expect(() => loadFfi('tresty_test_echo', null, { searchPath, blocking: false })).toThrow(/blocking off is for kind function/);
+  });
+
+  it('refuses calls after unload', async () => {
+    const p = inline('tresty_test_upper');
+    await p.unload();
+    await expect(p.call('late')).rejects.toMatchObject({ code: 'TRESTY_ERR_FFI_UNLOADED' });
+  });
+});

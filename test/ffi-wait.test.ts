@@ -18,7 +18,9 @@ describe('ffi waiting', () => {
     const iv = setInterval(() => ticks++, 5);
     expect(await p.call('sleep:120')).toBe('sleep:120');
     clearInterval(iv);
-    expect(ticks).toBeGreaterThan(5);
+    // A blocked loop would give 0 (or 1, fired after it unblocked); a loaded machine may run a 5 ms
+    // interval far fewer than 24 times in 120 ms, so only "several" is asked.
+    expect(ticks).toBeGreaterThanOrEqual(3);
   });
 
   it('lets idle pollers sleep instead of spinning', async () => {

@@ -13,6 +13,8 @@ const HELP = `usage: npm run bench -- [options]   (or node bench/ffi-vs-uds.mjs 
   --duration S      seconds per HTTP load run (default 3; quick 1)
   --rounds N        alternating rounds per comparison (default 5; quick 1)
   --load NAME       wrk or autocannon (default: wrk when installed)
+  --busy            FFI/UDS with a CPU hog per core, started and stopped by the benchmark
+  --tests LIST      HTTP: only these tests (hello, chain, static, echo); skips the per-core part
   --out DIR         where results go (default bench/results; README tables only update there)
   -h, --help        this text`;
 
@@ -33,6 +35,8 @@ export function benchArgs(argv = process.argv.slice(2)) {
         duration: { type: 'string' },
         rounds: { type: 'string' },
         load: { type: 'string' },
+        busy: { type: 'boolean', default: false },
+        tests: { type: 'string' },
         out: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -72,6 +76,8 @@ export function benchArgs(argv = process.argv.slice(2)) {
     httpS: values.duration ? Math.max(1, Math.round(num(values.duration, 'duration'))) : quick ? 1 : 3, // whole seconds, as wrk takes
     rounds: values.rounds ? num(values.rounds, 'rounds') : quick ? 1 : 5,
     load: values.load,
+    busy: values.busy,
+    tests: list(values.tests) ?? null,
     out: values.out,
   });
 }

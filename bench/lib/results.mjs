@@ -8,7 +8,7 @@ import { ffiChart } from './svg.mjs';
 import { toMarkdown } from './table.mjs';
 import { FFI_TARGETS } from './targets.mjs';
 
-export const ORDER = ['ffi', 'http', 'ring', 'python', 'proxy', 'tls'];
+export const ORDER = ['ffi', 'ffi-busy', 'http', 'ring', 'python', 'proxy', 'tls'];
 export const CHART = 'ffi-vs-uds.svg';
 
 function writeAtomic(file, text) {

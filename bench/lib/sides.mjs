@@ -23,6 +23,7 @@ export async function openFfi(format) {
   });
   return {
     label: 'FFI',
+    pids: [],
     call: (req) => plugin.call(req),
     debugInfo: () => plugin.debugInfo?.(),
     close: () => plugin.unload(),
@@ -41,6 +42,7 @@ export async function openUds(format) {
   const client = await connectUds(server.socketPath, { codec: { encode: (v) => fmt.encode(v), decode: (b) => fmt.decode(b) } });
   return {
     label: 'UDS',
+    pids: [server.pid],
     call: (req) => client.call(req),
     async close() {
       await client.close();

@@ -3,8 +3,11 @@
 #include "tresty_host.h"
 #include "tresty_ring.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
+#include <pthread.h>
 #include <linux/futex.h>
 #include <sched.h>
 #include <stdarg.h>
@@ -15,41 +18,53 @@
 #include <unistd.h>
 
 #define EXPORT __attribute__((visibility("default")))
-/* Adaptive spin: how long a dry poller keeps polling before it sleeps on the futex. Waking it
-   costs JS a futex wake through koffi (~11% of the event loop at 64 calls in flight) and the
-   call a scheduler hand-off (most of the latency at 1 in flight); spinning burns a core. So
-   each poller learns its request gaps: one that comes while it spins, or soon after it fell
-   asleep, stretches the spin to twice the gap (at most SPIN_MAX_NS); a spin in vain halves it
-   (at least SPIN_MIN_NS, the old fixed ~200 polls). Idle: one last spin, then the futex: 0% CPU.
-   While answers wait on the completion ring JS has not drained them, and its next requests
-   usually follow the drain: the gap counts from then, so a long drain (64 msgpack answers,
-   ~100 us) does not put the poller to sleep. One poller per queue waits so, for at most
-   drain_wait_ns (learned the same way, at most SPIN_HARD_NS): a trickle of calls, or an event
-   loop blocked by user code, costs little spinning. */
-#define SPIN_MIN_NS 2000u
-#define SPIN_MAX_NS 100000u
-#define SPIN_HARD_NS 500000u
+
+/* Waiting: a poller that finds the ring empty sleeps on the futex at once (spin_ns = 0 by
+   default). bench/ffi-wait.mjs measured bounded spins of 5 and 50 us against none on idle,
+   half-loaded and saturated machines (bench/README.md, "Waiting"): a spin buys little once JS
+   batches its wakes (one per tick, only when a poller sleeps), and on a loaded machine every
+   spinning microsecond is taken from the workers. TRESTY_FFI_SPIN_NS sets a bounded spin
+   (at most SPIN_MAX_NS) for such measurements. */
+#define SPIN_MAX_NS 1000000u
 #define SPIN_CLOCK_EVERY 32 /* polls between clock reads */
+
+/* Answered tasks wait this many others before their memory is reused, so that a runtime's
+   second answer to one of them is recognised (and dropped) rather than read as another call's. */
+#define TASK_QUARANTINE 256
+#define TASK_LIVE 0x4c495645u /* "LIVE" */
+#define TASK_DONE 0x444f4e45u /* "DONE" */
+
+typedef struct tresty_task tresty_task;
 
 typedef struct tresty_tq {
   uint8_t *mem;
   uint32_t cap;
   tr_ring sub, cmp;
   int rfd, wfd;     /* doorbell pipe: JS reads rfd, completion producers write wfd */
-  int dead;         /* set by tresty_tq_detach */
+  int dead;         /* set by tresty_tq_detach: no more completions */
+  int closed;       /* set by tresty_tq_close: pollers no longer touch mem */
+  int polling;      /* threads inside task_poll / try_poll */
   int responding;   /* respond() calls past the dead check */
   int64_t live;     /* tasks taken and not yet answered */
   int64_t dropped;  /* responses freed because JS had gone */
-  int waiter;       /* 1 while a poller waits out JS's drain (see SPIN_HARD_NS) */
+  int64_t doubled;  /* second answers dropped */
+  uint32_t max_rsp; /* answers over it are refused; 0: no cap */
+  uint32_t spin_ns;
+  uint32_t yields;  /* TRESTY_FFI_SPIN_YIELDS: sched_yield rounds before the futex (measurements) */
+  pthread_mutex_t lock; /* the task pool */
+  tresty_task *free_head, *free_tail;
+  uint32_t nfree;
 } tresty_tq;
 
-typedef struct tresty_task {
-  tresty_tq *q;
+struct tresty_task {
+  uint32_t state;   /* TASK_LIVE, then TASK_DONE once answered */
   uint32_t id, len;
+  tresty_tq *q;
+  tresty_task *next; /* in the pool's FIFO */
   char *req;   /* points at heap or at data[] */
-  char *heap;  /* a large request, freed with the task */
-  char data[]; /* a small request, NUL-terminated */
-} tresty_task;
+  char *heap;  /* a large request, freed with the answer */
+  char data[TR_INLINE_MAX + 1]; /* a small request, NUL-terminated */
+};
 
 static __thread char err_buf[256];
 
@@ -62,6 +77,21 @@ static int fail(const char *fmt, ...) {
 }
 
 EXPORT const char *tresty_last_error(void) { return err_buf; }
+
+/* Libraries whose threads outlive JS stay mapped for good. When the process ends, koffi's
+   finalizers dlclose what JS loaded while a runtime's threads may still run its code (a poller
+   leaving task_poll, a pool joining its workers): unmapped code under a running thread is a
+   SIGSEGV at exit. RTLD_NODELETE on a second dlopen makes every later dlclose a no-op. */
+__attribute__((constructor)) static void pin_self(void) {
+  Dl_info info;
+  if (dladdr((void *)pin_self, &info) && info.dli_fname) dlopen(info.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
+}
+
+EXPORT int tresty_pin_library(const char *path) {
+  if (!path) return fail("tresty_pin_library: NULL path");
+  if (!dlopen(path, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE)) return fail("cannot pin %s: %s", path, dlerror());
+  return 0;
+}
 
 static long futex(uint32_t *addr, int op, uint32_t val) {
   return syscall(SYS_futex, addr, op, val, NULL, NULL, 0);
@@ -99,6 +129,14 @@ EXPORT int tresty_tq_new(uint8_t *mem, uint32_t bytes, void **out_tq, int *out_f
   q->cmp = (tr_ring){mem, TR_CMP_TAIL, TR_CMP_HEAD, TR_COMPLETION_OFFSET(cap), cap};
   q->rfd = fds[0];
   q->wfd = fds[1];
+  q->max_rsp = tr_load(mem, TR_MAX_RESPONSE);
+  const char *spin = getenv("TRESTY_FFI_SPIN_NS");
+  unsigned long ns = spin ? strtoul(spin, NULL, 10) : 0;
+  q->spin_ns = ns > SPIN_MAX_NS ? SPIN_MAX_NS : (uint32_t)ns;
+  const char *yields = getenv("TRESTY_FFI_SPIN_YIELDS");
+  unsigned long y = yields ? strtoul(yields, NULL, 10) : 0;
+  q->yields = y > 1000 ? 1000 : (uint32_t)y;
+  pthread_mutex_init(&q->lock, NULL);
   *out_tq = q;
   *out_fd = fds[0];
   return 0;
@@ -122,6 +160,33 @@ EXPORT int tresty_tq_wake(void *tq, int n) {
   return 0;
 }
 
+/* A task from the pool: the oldest answered one once TASK_QUARANTINE others wait behind it. */
+static tresty_task *task_alloc(tresty_tq *q) {
+  tresty_task *t = NULL;
+  pthread_mutex_lock(&q->lock);
+  if (q->nfree > TASK_QUARANTINE) {
+    t = q->free_head;
+    q->free_head = t->next;
+    if (!q->free_head) q->free_tail = NULL;
+    q->nfree--;
+  }
+  pthread_mutex_unlock(&q->lock);
+  if (!t && !(t = malloc(sizeof *t))) abort(); /* no way to report it to a runtime that only knows poll() */
+  return t;
+}
+
+static void task_recycle(tresty_tq *q, tresty_task *t) {
+  free(t->heap);
+  t->heap = NULL;
+  t->next = NULL;
+  pthread_mutex_lock(&q->lock);
+  if (q->free_tail) q->free_tail->next = t;
+  else q->free_head = t;
+  q->free_tail = t;
+  q->nfree++;
+  pthread_mutex_unlock(&q->lock);
+}
+
 /* Move one submitted request into a task the runtime owns until it responds. */
 static tresty_task *take_task(tresty_tq *q) {
   uint32_t pos;
@@ -133,9 +198,7 @@ static tresty_task *take_task(tresty_tq *q) {
   uint64_t ptr;
   memcpy(&ptr, s + TR_SLOT_PTR, 8);
   if (!ptr && len > TR_INLINE_MAX) len = TR_INLINE_MAX; /* a corrupt slot must not overread */
-  size_t inl = ptr ? 0 : len;
-  tresty_task *t = malloc(sizeof *t + inl + 1);
-  if (!t) abort(); /* no way to report it to a runtime that only knows poll() */
+  tresty_task *t = task_alloc(q);
   t->q = q;
   t->id = id;
   t->len = len;
@@ -143,12 +206,13 @@ static tresty_task *take_task(tresty_tq *q) {
   if (ptr) {
     t->req = t->heap;
   } else {
-    memcpy(t->data, s + TR_SLOT_DATA, inl);
-    t->data[inl] = 0;
+    memcpy(t->data, s + TR_SLOT_DATA, len);
+    t->data[len] = 0;
     t->req = t->data;
   }
   tr_release(&q->sub, s, pos);
   __atomic_add_fetch(&q->live, 1, __ATOMIC_SEQ_CST);
+  __atomic_store_n(&t->state, TASK_LIVE, __ATOMIC_RELEASE);
   return t;
 }
 
@@ -158,72 +222,54 @@ static uint64_t now_ns(void) {
   return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* Per poller thread: how long to spin once dry, and how long to wait out JS's drain. */
-static __thread uint32_t spin_ns = SPIN_MIN_NS, drain_wait_ns = SPIN_HARD_NS;
-
-/* Something came after seen_ns: budget twice that (below cap), never less than it had. */
-static void grow(uint32_t *budget, uint64_t seen_ns, uint32_t cap) {
-  if (seen_ns < cap && (uint32_t)seen_ns * 2 > *budget) *budget = (uint32_t)seen_ns * 2 < cap ? (uint32_t)seen_ns * 2 : cap;
+/* A poller inside the host: counted, so tresty_tq_close can wait until none touches mem. Returns 0
+   when the tq is closed (the caller must leave without touching mem). */
+static int enter(tresty_tq *q) {
+  __atomic_add_fetch(&q->polling, 1, __ATOMIC_SEQ_CST);
+  if (!__atomic_load_n(&q->closed, __ATOMIC_SEQ_CST)) return 1;
+  __atomic_sub_fetch(&q->polling, 1, __ATOMIC_SEQ_CST);
+  return 0;
 }
-static void halve(uint32_t *budget) { *budget = *budget / 2 > SPIN_MIN_NS ? *budget / 2 : SPIN_MIN_NS; }
+static void *leave(tresty_tq *q, tresty_task *t) {
+  __atomic_sub_fetch(&q->polling, 1, __ATOMIC_SEQ_CST);
+  return t;
+}
 
-/* Spin until a request comes (returned), the budget runs out, or the queue closes (*closed).
-   *undrained: it gave up while JS still had answers to drain. */
-static tresty_task *spin(tresty_tq *q, uint64_t start, uint64_t *dry, int *closed, int *undrained) {
-  int zero = 0, waited = 0;
-  int waiter = __atomic_compare_exchange_n(&q->waiter, &zero, 1, 0, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED);
-  tresty_task *t = NULL;
+static int closing(tresty_tq *q) {
+  return __atomic_load_n(&q->closed, __ATOMIC_SEQ_CST) ||
+         (tr_load(q->mem, TR_STATE) != TR_STATE_OPEN && tr_empty(&q->sub));
+}
+
+/* The optional bounded spin (TRESTY_FFI_SPIN_NS): a request, or NULL when the budget ran out. */
+static tresty_task *spin(tresty_tq *q) {
+  uint64_t start = now_ns();
+  tresty_task *t;
   for (uint32_t i = 1; !(t = take_task(q)); i++) {
-    if ((*closed = tr_load(q->mem, TR_STATE) != TR_STATE_OPEN && tr_empty(&q->sub))) break;
-    if (i % SPIN_CLOCK_EVERY == 0) {
-      uint64_t now = now_ns();
-      int draining = waiter && !tr_empty(&q->cmp);
-      if (draining && now - start < drain_wait_ns) {
-        *dry = now; /* JS has answers to drain: its next requests come after that */
-        waited = 1;
-      } else if (now - *dry >= spin_ns) {
-        *undrained = draining;
-        break;
-      }
-    }
+    if (closing(q)) return NULL;
+    if (i % SPIN_CLOCK_EVERY == 0 && now_ns() - start >= q->spin_ns) return NULL;
     cpu_relax();
   }
-  if (waiter) __atomic_store_n(&q->waiter, 0, __ATOMIC_SEQ_CST);
-  if (waited && t) grow(&drain_wait_ns, now_ns() - start, SPIN_HARD_NS);
-  else if (waited) halve(&drain_wait_ns); /* JS drained and sent nothing more */
   return t;
 }
 
 EXPORT void *ngx_http_lua_ffi_task_poll(void *tq) {
   tresty_tq *q = tq;
-  if (!q) return NULL;
-  tresty_task *t = take_task(q);
-  if (t) return t; /* busy: no clock read */
-  uint64_t dry = now_ns(); /* when the ring was last seen empty (and JS had drained) */
+  if (!q || !enter(q)) return NULL;
   for (;;) {
-    int closed = 0, undrained = 0;
-    uint64_t start = dry;
-    if ((t = spin(q, start, &dry, &closed, &undrained))) {
-      grow(&spin_ns, now_ns() - dry, SPIN_MAX_NS);
-      return t;
+    tresty_task *t = take_task(q);
+    if (t) return leave(q, t);
+    if (q->spin_ns && (t = spin(q))) return leave(q, t);
+    for (uint32_t i = 0; i < q->yields && !closing(q); i++) {
+      sched_yield(); /* gives the core to whoever is runnable: spins only on an idle machine */
+      if ((t = take_task(q))) return leave(q, t);
     }
-    if (closed) return NULL;
-    halve(&spin_ns); /* spun in vain */
-    /* Eventcount: read the futex word, announce, re-check, then sleep on the old value. */
+    if (closing(q)) return leave(q, NULL);
+    /* Eventcount: read the futex word, announce, re-check, then sleep on the old value; JS makes
+       its wake system call only when it sees a sleeper. */
     uint32_t v = tr_load(q->mem, TR_SUB_FUTEX);
     __atomic_add_fetch(tr_u32(q->mem, TR_SUB_SLEEPERS), 1, __ATOMIC_SEQ_CST);
-    if (tr_empty(&q->sub) && tr_load(q->mem, TR_STATE) == TR_STATE_OPEN)
-      futex(tr_u32(q->mem, TR_SUB_FUTEX), FUTEX_WAIT_PRIVATE, v);
+    if (tr_empty(&q->sub) && !closing(q)) futex(tr_u32(q->mem, TR_SUB_FUTEX), FUTEX_WAIT_PRIVATE, v);
     __atomic_sub_fetch(tr_u32(q->mem, TR_SUB_SLEEPERS), 1, __ATOMIC_SEQ_CST);
-    /* Woken (or the futex word moved): how soon the request came still teaches both budgets,
-       but one 1 ms later means JS slept, not that it was busy draining. */
-    if ((t = take_task(q))) {
-      uint64_t now = now_ns();
-      grow(&spin_ns, now - dry, SPIN_MAX_NS);
-      if (undrained) grow(&drain_wait_ns, now - start, SPIN_HARD_NS / 2);
-      return t;
-    }
-    dry = now_ns();
   }
 }
 
@@ -242,7 +288,7 @@ static void ring_doorbell(tresty_tq *q) {
 }
 
 /* Put a completion on the ring; JS admits at most CAP calls, so a free slot exists. */
-static int push_completion(tresty_tq *q, uint32_t id, int rc, char *rsp, uint32_t len) {
+static int push_completion(tresty_tq *q, uint32_t id, int rc, uint32_t flag, char *rsp, uint32_t len) {
   uint32_t pos;
   uint8_t *s;
   for (long spins = 0; !(s = tr_claim(&q->cmp, &pos)); spins++) {
@@ -253,6 +299,7 @@ static int push_completion(tresty_tq *q, uint32_t id, int rc, char *rsp, uint32_
   memcpy(s + TR_SLOT_ID, &id, 4);
   memcpy(s + TR_SLOT_RC, &rc32, 4);
   memcpy(s + TR_SLOT_LEN, &len, 4);
+  memcpy(s + TR_SLOT_FLAG, &flag, 4);
   uint64_t ptr = 0;
   if (len <= TR_INLINE_MAX) {
     if (len) memcpy(s + TR_SLOT_DATA, rsp, len);
@@ -265,6 +312,37 @@ static int push_completion(tresty_tq *q, uint32_t id, int rc, char *rsp, uint32_
   return 0;
 }
 
+/* The answer's real length, or a reason to refuse it (*flag, with a message in *rsp). A length
+   past the runtime's own malloc'ed block would make the host read beyond it (SIGSEGV). */
+static uint32_t check_answer(tresty_tq *q, char **rsp, int rsp_len, uint32_t *flag) {
+  *flag = TR_FLAG_OK;
+  if (!*rsp) return 0;
+  size_t have = malloc_usable_size(*rsp);
+  size_t len;
+  char msg[160];
+  if (rsp_len > 0) {
+    len = (size_t)rsp_len;
+    if (len > have) {
+      *flag = TR_FLAG_BAD_LENGTH;
+      snprintf(msg, sizeof msg, "the runtime answered rsp_len %d for a block of %zu bytes", rsp_len, have);
+    }
+  } else {
+    len = strnlen(*rsp, have);
+    if (len == have) {
+      *flag = TR_FLAG_BAD_LENGTH;
+      snprintf(msg, sizeof msg, "the runtime answered rsp_len 0 (a C string) with no NUL in its %zu-byte block", have);
+    }
+  }
+  if (!*flag && q->max_rsp && len > q->max_rsp) {
+    *flag = TR_FLAG_TOO_LARGE;
+    snprintf(msg, sizeof msg, "an answer of %zu bytes is over max_response_size %u", len, q->max_rsp);
+  }
+  if (!*flag) return (uint32_t)len;
+  free(*rsp);
+  *rsp = strdup(msg);
+  return *rsp ? (uint32_t)strlen(*rsp) : 0;
+}
+
 EXPORT void ngx_http_lua_ffi_respond(void *task, int rc, char *rsp, int rsp_len) {
   tresty_task *t = task;
   if (!t) {
@@ -272,19 +350,27 @@ EXPORT void ngx_http_lua_ffi_respond(void *task, int rc, char *rsp, int rsp_len)
     return;
   }
   tresty_tq *q = t->q;
-  uint32_t len = 0;
-  if (rsp) len = rsp_len > 0 ? (uint32_t)rsp_len : (uint32_t)strlen(rsp);
+  /* A second answer to one task: drop it (the first one stands), count it for JS to log. */
+  if (__atomic_exchange_n(&t->state, TASK_DONE, __ATOMIC_SEQ_CST) != TASK_LIVE) {
+    free(rsp);
+    __atomic_add_fetch(&q->doubled, 1, __ATOMIC_SEQ_CST);
+    __atomic_add_fetch(&q->responding, 1, __ATOMIC_SEQ_CST);
+    if (!__atomic_load_n(&q->dead, __ATOMIC_SEQ_CST)) __atomic_add_fetch(tr_u32(q->mem, TR_DOUBLE_ANSWERS), 1, __ATOMIC_SEQ_CST);
+    __atomic_sub_fetch(&q->responding, 1, __ATOMIC_SEQ_CST);
+    return;
+  }
+  uint32_t flag;
+  uint32_t len = check_answer(q, &rsp, rsp_len, &flag);
   __atomic_sub_fetch(&q->live, 1, __ATOMIC_SEQ_CST); /* first, so JS never sees an answer still counted */
   __atomic_add_fetch(&q->responding, 1, __ATOMIC_SEQ_CST);
-  if (__atomic_load_n(&q->dead, __ATOMIC_SEQ_CST) || push_completion(q, t->id, rc, rsp, len) != 0) {
+  if (__atomic_load_n(&q->dead, __ATOMIC_SEQ_CST) || push_completion(q, t->id, rc, flag, rsp, len) != 0) {
     free(rsp);
     __atomic_add_fetch(&q->dropped, 1, __ATOMIC_SEQ_CST);
   } else {
     ring_doorbell(q);
   }
   __atomic_sub_fetch(&q->responding, 1, __ATOMIC_SEQ_CST);
-  free(t->heap);
-  free(t);
+  task_recycle(q, t);
 }
 
 EXPORT int tresty_tq_detach(void *tq) {
@@ -297,10 +383,32 @@ EXPORT int tresty_tq_detach(void *tq) {
   return 0;
 }
 
+EXPORT int tresty_tq_close(void *tq, int wait_ms, int *out_left) {
+  tresty_tq *q = tq;
+  if (!q || !out_left) return fail("tresty_tq_close: NULL argument");
+  if (!__atomic_exchange_n(&q->closed, 1, __ATOMIC_SEQ_CST)) {
+    tr_store(q->mem, TR_STATE, TR_STATE_CLOSING);
+    tresty_tq_wake(q, 0x7fffffff);
+  }
+  uint64_t end = now_ns() + (uint64_t)(wait_ms > 0 ? wait_ms : 0) * 1000000u;
+  while (__atomic_load_n(&q->polling, __ATOMIC_SEQ_CST) != 0 && now_ns() < end) {
+    struct timespec ts = {0, 50000};
+    nanosleep(&ts, NULL);
+  }
+  tresty_tq_detach(q);
+  *out_left = __atomic_load_n(&q->polling, __ATOMIC_SEQ_CST);
+  return 0;
+}
+
 EXPORT int tresty_tq_free(void *tq) {
   tresty_tq *q = tq;
   if (!q) return 0;
   tresty_tq_detach(q);
+  for (tresty_task *t = q->free_head, *n; t; t = n) {
+    n = t->next;
+    free(t);
+  }
+  pthread_mutex_destroy(&q->lock);
   free(q);
   return 0;
 }
@@ -327,7 +435,11 @@ EXPORT int tresty_buf_free(void *buf) {
   return 0;
 }
 
-EXPORT void *tresty_task_try_poll(void *tq) { return tq ? take_task(tq) : NULL; }
+EXPORT void *tresty_task_try_poll(void *tq) {
+  tresty_tq *q = tq;
+  if (!q || !enter(q)) return NULL;
+  return leave(q, take_task(q));
+}
 
 EXPORT int tresty_fn_run(void *task, void *fn) {
   tresty_task *t = task;
@@ -336,6 +448,29 @@ EXPORT int tresty_fn_run(void *task, void *fn) {
   int rsp_len = 0;
   int rc = ((tresty_call_fn)fn)(t->req, (int)t->len, &rsp, &rsp_len);
   ngx_http_lua_ffi_respond(t, rc, rsp, rsp_len);
+  return 0;
+}
+
+EXPORT int tresty_fn_call(void *fn, uint8_t *req, uint32_t len, uint32_t max_rsp, uint8_t *out, uint32_t out_cap,
+                          int32_t *meta, void **out_big) {
+  if (!fn || !req || !meta || !out_big) return fail("tresty_fn_call: NULL argument");
+  /* req[len] is the caller's NUL: functions may treat a request as a C string. */
+  char *rsp = NULL;
+  int rsp_len = 0;
+  int rc = ((tresty_call_fn)fn)((const char *)req, (int)len, &rsp, &rsp_len);
+  tresty_tq q = {.max_rsp = max_rsp};
+  uint32_t flag;
+  uint32_t n = check_answer(&q, &rsp, rsp_len, &flag);
+  meta[0] = rc;
+  meta[1] = (int32_t)n;
+  meta[2] = (int32_t)flag;
+  *out_big = NULL;
+  if (n <= out_cap) {
+    if (n) memcpy(out, rsp, n);
+    free(rsp);
+  } else {
+    *out_big = rsp; /* JS copies it out with tresty_buf_take */
+  }
   return 0;
 }
 

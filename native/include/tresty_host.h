@@ -20,6 +20,8 @@ typedef int (*tresty_init_fn)(char *cfg, void *tq);
 typedef int (*tresty_call_fn)(const char *req, int len, char **rsp, int *rsp_len);
 
 const char *tresty_last_error(void);
+/* Keep a loaded library mapped until the process ends (its threads may outlive JS's handle). */
+int tresty_pin_library(const char *path);
 /* Attach to JS-initialised ring memory; *out_tq is the runtime's tq, *out_fd the doorbell. */
 int tresty_tq_new(uint8_t *mem, uint32_t bytes, void **out_tq, int *out_fd);
 /* Call a runtime's libffi_init with a private copy of cfg (NULL allowed), freed afterwards. */
@@ -30,6 +32,10 @@ int tresty_tq_wake(void *tq, int n);
 /* After JS unloaded: stop doorbells, wait for respond() calls in progress, close the pipe.
    Late responses are then freed. The tq itself stays valid (pollers may still call poll). */
 int tresty_tq_detach(void *tq);
+/* Ordered teardown before the ring memory can go (process exit): pollers return NULL from now
+   on without touching the memory; waits up to wait_ms for those inside the host to leave, then
+   detaches. *out_left: pollers still inside (0 when the memory may be freed safely). */
+int tresty_tq_close(void *tq, int wait_ms, int *out_left);
 /* Free the tq; only when no thread can touch it any more (function plugins). */
 int tresty_tq_free(void *tq);
 /* Requests that do not fit a slot: a heap copy whose ownership passes to the slot. */
@@ -41,6 +47,11 @@ int tresty_buf_free(void *buf);
    like ngx_http_lua_ffi_task_poll does (NULL: the ring is empty, not an error). */
 void *tresty_task_try_poll(void *tq);
 int tresty_fn_run(void *task, void *fn);
+/* Zero-hop function plugins: run fn on the calling thread (the event loop). req[len] must be 0.
+   meta[0] = rc, meta[1] = answer length, meta[2] = TR_FLAG_*; an answer up to out_cap is copied
+   to out, a longer one is left in *out_big (take it with tresty_buf_take). */
+int tresty_fn_call(void *fn, uint8_t *req, uint32_t len, uint32_t max_rsp, uint8_t *out, uint32_t out_cap,
+                   int32_t *meta, void **out_big);
 /* Counters for tests: tasks taken but not answered, responses freed after detach. */
 int tresty_tq_stats(void *tq, int64_t *out_live, int64_t *out_dropped);
 

@@ -7,14 +7,14 @@
  *   | header (cache lines) | submit slots [CAP]        | completion slots [CAP] |
  *
  *   header words (u32, each hot group on its own 64-byte line)
- *     TR_MAGIC TR_VERSION TR_CAPACITY TR_SLOT_BYTES TR_STATE
+ *     TR_MAGIC TR_VERSION TR_CAPACITY TR_SLOT_BYTES TR_STATE TR_MAX_RESPONSE
  *     TR_SUB_TAIL  | TR_SUB_HEAD | TR_SUB_FUTEX TR_SUB_SLEEPERS TR_POOL_ACTIVE
- *     TR_CMP_TAIL  | TR_CMP_HEAD | TR_JS_WAITING
+ *     TR_CMP_TAIL  | TR_CMP_HEAD | TR_JS_WAITING | TR_DOUBLE_ANSWERS
  *
  *   slot (TR_SLOT_SIZE = 1024: a 512 B request or answer, the common RPC size, fits inline;
  *   at the 1024-slot cap that is 2 MB per plugin instance)
  *     TR_SLOT_SEQ u32 | TR_SLOT_ID u32 | TR_SLOT_RC i32 | TR_SLOT_LEN u32 | TR_SLOT_PTR u64 |
- *     pad | TR_SLOT_DATA .. (TR_INLINE_MAX bytes)
+ *     TR_SLOT_FLAG u32 | pad | TR_SLOT_DATA .. (TR_INLINE_MAX bytes)
  *   A payload of len <= TR_INLINE_MAX lives in DATA and PTR is 0; a larger one is a malloc'ed
  *   buffer at PTR whose ownership moves with the slot.
  *
@@ -31,9 +31,10 @@
  *   so   0 <= TAIL - HEAD <= CAP  always.
  *
  * Waiting:
- *   - submit consumers (native pollers) spin briefly, then bump TR_SUB_SLEEPERS, re-check, and
- *     futex-wait on TR_SUB_FUTEX; JS bumps TR_SUB_FUTEX and calls tresty_tq_wake() only when
- *     TR_SUB_SLEEPERS != 0 after publishing (a C futex waiter cannot hear Atomics.notify).
+ *   - submit consumers (native pollers) that find the ring empty bump TR_SUB_SLEEPERS, re-check,
+ *     and futex-wait on TR_SUB_FUTEX (no spinning by default: bench/ffi-wait.mjs measured it);
+ *     JS bumps TR_SUB_FUTEX and calls tresty_tq_wake() once per batch of submits, and only when
+ *     TR_SUB_SLEEPERS != 0 (a C futex waiter cannot hear Atomics.notify).
  *   - function plugins: JS pool threads use the same words with Atomics.wait/notify, and count
  *     themselves in TR_POOL_ACTIVE (JS only) so an idle pool can stop and be restarted.
  *   - JS sets TR_JS_WAITING = 1 before it goes idle and re-checks; a completion producer that
@@ -46,7 +47,7 @@
 #include <string.h>
 
 #define TR_MAGIC_VALUE 0x54525931u /* "TRY1" */
-#define TR_VERSION_VALUE 1u
+#define TR_VERSION_VALUE 2u
 
 /* header: byte offsets */
 #define TR_MAGIC 0
@@ -54,6 +55,7 @@
 #define TR_CAPACITY 8
 #define TR_SLOT_BYTES 12
 #define TR_STATE 16
+#define TR_MAX_RESPONSE 20 /* written by JS before tresty_tq_new: answers over it are refused (0: no cap) */
 #define TR_SUB_TAIL 64
 #define TR_SUB_HEAD 128
 #define TR_SUB_FUTEX 192
@@ -62,11 +64,17 @@
 #define TR_CMP_TAIL 256
 #define TR_CMP_HEAD 320
 #define TR_JS_WAITING 384
+#define TR_DOUBLE_ANSWERS 448 /* respond() calls on a task already answered (dropped), for JS to log */
 #define TR_HEADER_BYTES 512
 
 /* TR_STATE values */
 #define TR_STATE_OPEN 0u
 #define TR_STATE_CLOSING 1u /* no more submits: pollers drain, then poll returns NULL */
+
+/* TR_SLOT_FLAG values: the answer was replaced by the host's message (inline, rc 0) */
+#define TR_FLAG_OK 0u
+#define TR_FLAG_TOO_LARGE 1u  /* longer than TR_MAX_RESPONSE */
+#define TR_FLAG_BAD_LENGTH 2u /* rsp_len beyond the runtime's malloc'ed block (or no NUL in it) */
 
 /* slot: byte offsets */
 #define TR_SLOT_SIZE 1024
@@ -75,6 +83,7 @@
 #define TR_SLOT_RC 8
 #define TR_SLOT_LEN 12
 #define TR_SLOT_PTR 16
+#define TR_SLOT_FLAG 24 /* completions: TR_FLAG_* (the host refused the runtime's answer) */
 #define TR_SLOT_DATA 32
 #define TR_INLINE_MAX (TR_SLOT_SIZE - TR_SLOT_DATA)
 

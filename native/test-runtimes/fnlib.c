@@ -27,3 +27,23 @@ int tresty_test_fail(const char *req, int len, char **rsp, int *rsp_len) {
   *rsp_len = 0; /* NUL-terminated */
   return 4;
 }
+
+/* Breaks the contract: says its answer is 64 MB long, in a 16-byte block. */
+int tresty_test_overlen(const char *req, int len, char **rsp, int *rsp_len) {
+  (void)req;
+  (void)len;
+  *rsp = calloc(1, 16);
+  *rsp_len = 64 << 20;
+  return 0;
+}
+
+/* A valid answer of N bytes, N from the request (a decimal number). */
+int tresty_test_big(const char *req, int len, char **rsp, int *rsp_len) {
+  (void)len;
+  size_t n = strtoul(req, NULL, 10);
+  *rsp = malloc(n + 1);
+  memset(*rsp, 'b', n);
+  (*rsp)[n] = 0;
+  *rsp_len = (int)n;
+  return 0;
+}

@@ -85,6 +85,8 @@ export interface FfiPluginBuilder {
   format?: FfiPluginConf['format'];
   maxQueue?: number;
   timeoutMs?: number;
+  maxResponseSize?: number;
+  blocking?: boolean;
   pythonPath?: string[];
   classPath?: string[];
 }

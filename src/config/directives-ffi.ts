@@ -2,7 +2,7 @@
 
 import { confError, type DirectiveRow, invalidValue } from './table.js';
 import { pathList } from './directives-js.js';
-import { parseTime } from './values.js';
+import { parseFlag, parseSize, parseTime } from './values.js';
 
 const FORMATS = ['raw', 'string', 'json', 'msgpack'] as const;
 
@@ -60,6 +60,23 @@ export const ffiDirectives: readonly DirectiveRow[] = [
       const v = parseTime(d.args[0]);
       if (v === null) throw invalidValue(d, d.args[0]);
       s.plugin!.timeoutMs = v;
+    },
+  },
+  {
+    name: 'max_response_size', contexts: ['ffi_plugin'], args: [1, 1],
+    apply(d, s) {
+      const v = parseSize(d.args[0]);
+      if (v === null || v < 1 || v > 0xffffffff) throw invalidValue(d, d.args[0]);
+      s.plugin!.maxResponseSize = v;
+    },
+  },
+  {
+    // off: a function library that never blocks, called on the event loop (no thread hand-off).
+    name: 'blocking', contexts: ['ffi_plugin'], args: [1, 1],
+    apply(d, s) {
+      const v = parseFlag(d.args[0]);
+      if (v === null) throw invalidValue(d, d.args[0]);
+      s.plugin!.blocking = v;
     },
   },
 ];

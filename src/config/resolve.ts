@@ -171,6 +171,7 @@ function finish(main: MainBuilder, prefix: string, file: string, ctx: ResolveCon
     ffiPlugins.set(name, {
       name, library: p.library ?? name, config: p.config ?? null, kind: p.kind ?? 'runtime', symbol: p.symbol,
       format: p.format ?? 'string', maxQueue: p.maxQueue ?? 65536, timeoutMs: p.timeoutMs ?? 60_000, ref: p.ref,
+      maxResponseSize: p.maxResponseSize ?? 16 * 1024 * 1024, blocking: p.blocking ?? true,
       pythonPath: p.pythonPath, classPath: p.classPath,
     });
   }

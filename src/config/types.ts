@@ -167,6 +167,10 @@ export interface FfiPluginConf {
   readonly format: 'raw' | 'string' | 'json' | 'msgpack';
   readonly maxQueue: number;
   readonly timeoutMs: number;
+  /** max_response_size: longer answers are refused with TRESTY_ERR_FFI_RESPONSE_TOO_LARGE. */
+  readonly maxResponseSize: number;
+  /** blocking off (function libraries): called on the event loop itself, no thread hand-off. */
+  readonly blocking: boolean;
   /** python_path / class_path (absolute): handed to the Python / Java loader. */
   readonly pythonPath?: readonly string[];
   readonly classPath?: readonly string[];

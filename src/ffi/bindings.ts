@@ -7,11 +7,15 @@ export type Ptr = bigint;
 export interface HostBindings {
   readonly path: string;
   lastError(): string;
+  pinLibrary(path: string): number;
   tqNew(mem: Uint8Array, bytes: number, outTq: [Ptr | null], outFd: [number]): number;
   runtimeInit(tq: Ptr, initFn: Ptr, cfg: string | null, outRc: [number]): number;
   tqWake(tq: Ptr, n: number): number;
   tqDetach(tq: Ptr): number;
   tqFree(tq: Ptr): number;
+  tqClose(tq: Ptr, waitMs: number, outLeft: [number]): number;
+  fnCall(fn: Ptr, req: Uint8Array, len: number, maxRsp: number, out: Uint8Array, outCap: number, meta: Int32Array,
+    outBig: [Ptr | null]): number;
   bufNew(data: Uint8Array, len: number, outBuf: [Ptr | null]): number;
   bufTake(buf: Ptr, out: Uint8Array, len: number): number;
   bufFree(buf: Ptr): number;
@@ -28,11 +32,14 @@ export function bindHost(path: string): HostBindings {
   return {
     path,
     lastError: f('const char *tresty_last_error(void)'),
+    pinLibrary: f('int tresty_pin_library(const char *path)'),
     tqNew: f('int tresty_tq_new(uint8_t *mem, uint32_t bytes, _Out_ void **out_tq, _Out_ int *out_fd)'),
     runtimeInit: f('int tresty_runtime_init(void *tq, void *init_fn, const char *cfg, _Out_ int *out_rc)'),
     tqWake: f('int tresty_tq_wake(void *tq, int n)'),
     tqDetach: f('int tresty_tq_detach(void *tq)'),
     tqFree: f('int tresty_tq_free(void *tq)'),
+    tqClose: f('int tresty_tq_close(void *tq, int wait_ms, _Out_ int *out_left)'),
+    fnCall: f('int tresty_fn_call(void *fn, uint8_t *req, uint32_t len, uint32_t max_rsp, uint8_t *out, uint32_t out_cap, int32_t *meta, _Out_ void **out_big)'),
     bufNew: f('int tresty_buf_new(const uint8_t *data, uint32_t len, _Out_ void **out_buf)'),
     bufTake: f('int tresty_buf_take(void *buf, _Out_ uint8_t *out, uint32_t len)'),
     bufFree: f('int tresty_buf_free(void *buf)'),

@@ -14,7 +14,15 @@ import * as L from '../ring/layout.js';
 import type { HostBindings, Ptr } from './bindings.js';
 import { aborted, type Call, type Reader, refusal } from './call.js';
 import { Deadlines } from './deadlines.js';
-import { allocBytes } from './formats.js';
+import { allocBytes, utf8Slice } from './formats.js';
+
+/** The host refused a runtime's answer (flag != FLAG_OK): its reason is the slot's text. */
+export function refused(label: string, flag: number, src: Uint8Array, start: number, end: number): TrestyError {
+  const why = utf8Slice(src, start, end);
+  return flag === L.FLAG_TOO_LARGE
+    ? new TrestyError('TRESTY_ERR_FFI_RESPONSE_TOO_LARGE', `ffi plugin ${label}: ${why}; raise max_response_size or send less`)
+    : new TrestyError('TRESTY_ERR_FFI_BAD_RESPONSE', `ffi plugin ${label}: ${why} (a runtime bug: the answer was dropped, not read)`);
+}
 
 const LOOK_BACKOFF = 16;
 
@@ -41,6 +49,7 @@ export class Channel {
   private readonly bell: net.Socket;
   /** How often each side had to be woken (a system call each): for benchmarks and tests. */
   readonly counters = { doorbells: 0, wakes: 0 };
+  private doubleAnswers = 0; // the host's count of second answers, as last seen
 
   constructor(
     readonly sab: SharedArrayBuffer,
@@ -51,6 +60,7 @@ export class Channel {
     private readonly maxQueue: number,
     private readonly label: string,
     private readonly onPublish: (() => void) | null = null,
+    private readonly warn: (msg: string) => void = () => {},
   ) {
     const cap = new Int32Array(sab)[L.CAPACITY >> 2]!;
     this.i32 = new Int32Array(sab);
@@ -196,6 +206,7 @@ export class Channel {
         const rc = i32[(off + L.SLOT_RC) >> 2]!;
         const len = i32[(off + L.SLOT_LEN) >> 2]! >>> 0;
         const c = this.calls[id];
+        const flag = i32[(off + L.SLOT_FLAG) >> 2]!;
         let src: Uint8Array = this.mem;
         let start = off + L.SLOT_DATA;
         if (len > L.INLINE_MAX) {
@@ -210,7 +221,10 @@ export class Channel {
         }
         let value: unknown;
         let failed = false;
-        if (c?.live) {
+        if (c?.live && flag !== L.FLAG_OK) {
+          value = refused(this.label, flag, src, start, start + len);
+          failed = true;
+        } else if (c?.live) {
           try { // decoded straight from the slot, before it is released for reuse
             value = c.read(rc, src, start, start + len, src === this.mem);
           } catch (e) {
@@ -229,6 +243,7 @@ export class Channel {
         }
       }
       i32[L.CMP_HEAD >> 2] = this.cmpHead; // informational: nobody else takes here
+      if (i32[L.DOUBLE_ANSWERS >> 2] !== this.doubleAnswers) this.noteDoubleAnswers();
       this.flush();
       if (this.freeIds.length === this.calls.length) break;
       Atomics.store(i32, L.JS_WAITING >> 2, 1);
@@ -236,6 +251,21 @@ export class Channel {
       Atomics.store(i32, L.JS_WAITING >> 2, 0);
     }
     this.checkIdle();
+  }
+
+  /** The runtime answered some task twice: the host dropped the second answers; say so once. */
+  private noteDoubleAnswers(): void {
+    const n = Atomics.load(this.i32, L.DOUBLE_ANSWERS >> 2);
+    if (this.doubleAnswers === 0) {
+      this.warn(`ffi plugin ${this.label}: the runtime answered a task twice; the second answer was dropped ` +
+        '(a runtime bug: each task must be answered exactly once; later ones are counted, not logged)');
+    }
+    this.doubleAnswers = n;
+  }
+
+  /** Second answers the host dropped so far (tests). */
+  get doubleAnswerCount(): number {
+    return Atomics.load(this.i32, L.DOUBLE_ANSWERS >> 2);
   }
 
   private cmpEmpty(): boolean {

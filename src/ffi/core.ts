@@ -4,6 +4,7 @@ import { TrestyError } from '../errors.js';
 import * as L from '../ring/layout.js';
 import { bindHost, type HostBindings, openLibrary, type PluginLibrary, type Ptr } from './bindings.js';
 import { Channel } from './channel.js';
+import { InlineChannel } from './inline.js';
 import { handLoaderPaths, type LoaderPaths, loaderError } from './loaders.js';
 import { findLibrary, hostLibraryPath, poolThreadPath } from './locate.js';
 import type { Core } from './plugin.js';
@@ -21,12 +22,44 @@ export function getHost(): HostBindings {
 const retired: SharedArrayBuffer[] = [];
 const ALL = 0x7fffffff; // wake every poller (at unload)
 
+// Runtime queues whose pollers may still be inside the host. When the process ends, V8 frees
+// every SharedArrayBuffer, ring memory included, while those threads may be reading it: so at
+// 'exit' (before that teardown) each queue is closed: its pollers leave task_poll, and any later
+// poll returns NULL without touching the memory.
+const openQueues = new Set<Ptr>();
+let exitHooked = false;
+const EXIT_WAIT_MS = 200; // per queue; pollers leave within microseconds unless descheduled
+
+function closeQueuesAtExit(): void {
+  const h = host;
+  if (!h) return;
+  const left: [number] = [0];
+  for (const tq of openQueues) h.tqClose(tq, EXIT_WAIT_MS, left);
+  openQueues.clear();
+}
+
+function trackQueue(tq: Ptr): void {
+  openQueues.add(tq);
+  if (!exitHooked) {
+    exitHooked = true;
+    process.on('exit', closeQueuesAtExit);
+  }
+}
+
+/** Where FFI warnings go (a worker sets its error log; stderr otherwise). */
+let warn: (msg: string) => void = (msg) => process.stderr.write(`tresty: [warn] ${msg}\n`);
+export function setFfiWarn(fn: (msg: string) => void): void {
+  warn = fn;
+}
+
 export interface CoreSpec extends LoaderPaths {
   lib: string;
   cfg: string | null;
   kind: 'runtime' | 'function';
   symbol?: string;
   maxQueue: number;
+  maxResponse: number;
+  blocking: boolean;
   searchPath: readonly string[];
 }
 
@@ -62,13 +95,22 @@ export function openCore(spec: CoreSpec): Core {
   const h = getHost();
   const path = findLibrary(spec.lib, spec.searchPath);
   const lib = open(path);
+  h.pinLibrary(path); // its threads may run its code until the process is gone (see the host)
   const entry = spec.kind === 'runtime'
     ? symbol(lib, 'libffi_init', 'a runtime exports int libffi_init(char *cfg, void *tq); ' +
       'for a library of plain C functions use kind function and name the symbol')
     : symbol(lib, spec.symbol ?? '', 'name the exported int fn(const char *req, int len, char **rsp, int *rsp_len) ' +
       'to call with the symbol option');
+  if (!spec.blocking && spec.kind !== 'function') {
+    throw new TrestyError('TRESTY_ERR_API_ARGS', `ffi library ${spec.lib}: blocking off is for kind function ` +
+      '(a runtime runs its own threads)');
+  }
+  if (spec.kind === 'function' && !spec.blocking) {
+    const channel = new InlineChannel(h, entry, spec.maxResponse, spec.lib);
+    return once({ channel, path, unload: () => channel.close() });
+  }
   if (spec.kind === 'function') poolThreadPath(); // fail before anything is allocated
-  const sab = L.createRingMemory(ringCapacity(spec.maxQueue));
+  const sab = L.createRingMemory(ringCapacity(spec.maxQueue), spec.maxResponse);
   const outTq: [Ptr | null] = [null];
   const outFd: [number] = [-1];
   if (h.tqNew(new Uint8Array(sab), sab.byteLength, outTq, outFd) !== 0 || !outTq[0]) {
@@ -85,7 +127,7 @@ export function openCore(spec: CoreSpec): Core {
     const failed = (e: Error) => channel.fail(new TrestyError('TRESTY_ERR_FFI_UNAVAILABLE',
       `ffi plugin ${label}: a pool thread failed (${e.message}); rebuild with "npm run build" and reload`));
     const pool = startPool({ sab, tq, fn: entry, hostPath: h.path }, failed);
-    const channel: Channel = new Channel(sab, tq, outFd[0], h, wake, spec.maxQueue, label, () => pool.kick());
+    const channel: Channel = new Channel(sab, tq, outFd[0], h, wake, spec.maxQueue, label, () => pool.kick(), warn);
     return once({
       channel, path,
       async unload() {
@@ -99,7 +141,8 @@ export function openCore(spec: CoreSpec): Core {
       },
     });
   }
-  const channel = new Channel(sab, tq, outFd[0], h, (n) => h.tqWake(tq, n), spec.maxQueue, label);
+  const channel = new Channel(sab, tq, outFd[0], h, (n) => h.tqWake(tq, n), spec.maxQueue, label, null, warn);
+  trackQueue(tq);
   const shutdown = () => {
     Atomics.store(i32, L.STATE >> 2, L.STATE_CLOSING); // pollers drain, then poll returns NULL
     h.tqWake(tq, ALL);

@@ -84,7 +84,8 @@ const formats: Record<FormatName, Format> = {
       if (v instanceof Uint8Array) return v;
       if (ArrayBuffer.isView(v)) return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
       if (v instanceof ArrayBuffer) return new Uint8Array(v);
-      throw bad('raw', `a ${typeof v} (pass a Uint8Array or Buffer)`);
+      if (typeof v === 'string') return Buffer.from(v, 'utf8'); // as docs/ffi.md says: taken as UTF-8
+      throw bad('raw', `a ${typeof v} (pass a Uint8Array, a Buffer or a string)`);
     },
     decode: (b) => b,
     read(src, start, end, shared) {

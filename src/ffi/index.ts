@@ -10,9 +10,10 @@ import { type Core, type FfiPlugin, Plugin, type PluginOptions } from './plugin.
 
 export type { CallOptions, FfiPlugin, PluginOptions } from './plugin.js';
 export { FfiRuntimeError } from './plugin.js';
+export { setFfiWarn } from './core.js';
 export type { FormatName } from './formats.js';
 
-const DEFAULTS = { format: 'string', maxQueue: 65536, timeoutMs: 60_000 } as const; // as the conf's
+const DEFAULTS = { format: 'string', maxQueue: 65536, timeoutMs: 60_000, maxResponseSize: 16 * 1024 * 1024 } as const; // as the conf's
 
 const cores = new Map<string, Core>(); // by (lib, cfg, kind, symbol, loader paths): one queue per library instance
 const plugins = new Map<string, FfiPlugin>(); // by everything that shapes a handle
@@ -20,7 +21,8 @@ const plugins = new Map<string, FfiPlugin>(); // by everything that shapes a han
 function coreKey(lib: string, cfg: string | null, opts: PluginOptions): string {
   const kind = opts.kind ?? 'runtime';
   const paths = [opts.pythonPath ?? [], opts.classPath ?? []].map((l) => l.map((p) => path.resolve(p)));
-  return JSON.stringify([lib, cfg, kind, kind === 'function' ? opts.symbol ?? '' : '', ...paths]);
+  return JSON.stringify([lib, cfg, kind, kind === 'function' ? opts.symbol ?? '' : '', opts.blocking ?? true,
+    opts.maxResponseSize ?? DEFAULTS.maxResponseSize, ...paths]);
 }
 
 function coreFor(lib: string, cfg: string | null, opts: PluginOptions, extraPath: readonly string[]): Core {
@@ -32,8 +34,12 @@ function coreFor(lib: string, cfg: string | null, opts: PluginOptions, extraPath
     if (!Number.isInteger(maxQueue) || maxQueue < 1) {
       throw new TrestyError('TRESTY_ERR_API_ARGS', `ffi maxQueue must be a positive integer, got ${maxQueue}`);
     }
+    const maxResponse = opts.maxResponseSize ?? DEFAULTS.maxResponseSize;
+    if (!Number.isInteger(maxResponse) || maxResponse < 1 || maxResponse > 0xffffffff) {
+      throw new TrestyError('TRESTY_ERR_API_ARGS', `ffi maxResponseSize must be a positive integer under 4 GiB, got ${maxResponse}`);
+    }
     const opened = openCore({
-      lib, cfg, kind, symbol: opts.symbol, maxQueue,
+      lib, cfg, kind, symbol: opts.symbol, maxQueue, maxResponse, blocking: opts.blocking ?? true,
       pythonPath: opts.pythonPath?.map((p) => path.resolve(p)), classPath: opts.classPath?.map((p) => path.resolve(p)),
       searchPath: [...extraPath, ...(opts.searchPath ?? defaultSearchPath())],
     });
@@ -83,6 +89,7 @@ export function loadPluginsFromConf(conf: {
   for (const [name, p] of conf.ffiPlugins) {
     out[name] = handle(name, p.library, p.config, {
       format: p.format, maxQueue: p.maxQueue, timeoutMs: p.timeoutMs, kind: p.kind, symbol: p.symbol,
+      maxResponseSize: p.maxResponseSize, blocking: p.blocking,
       pythonPath: p.pythonPath && [...p.pythonPath], classPath: p.classPath && [...p.classPath],
     }, conf.ffiLibraryPath);
   }

@@ -1,14 +1,17 @@
 // What a handler holds: a plugin = a core (library + rings + pollers) seen through a format.
 import { TrestyError } from '../errors.js';
 import type { Reader } from './call.js';
-import type { Channel } from './channel.js';
 import { type Format, utf8Slice } from './formats.js';
 
 export interface PluginOptions {
   format?: 'raw' | 'string' | 'json' | 'msgpack';
   maxQueue?: number;
   timeoutMs?: number;
+  /** Answers longer than this (bytes) reject with TRESTY_ERR_FFI_RESPONSE_TOO_LARGE (16 MB). */
+  maxResponseSize?: number;
   kind?: 'runtime' | 'function';
+  /** kind 'function' only; false: the function never blocks, call it on the event loop itself. */
+  blocking?: boolean;
   symbol?: string;
   searchPath?: string[];
   /** The Python loader (ffi_python3): directories put on sys.path before the module is imported. */
@@ -37,9 +40,18 @@ export class FfiRuntimeError extends TrestyError {
   }
 }
 
+/** How a core takes calls: the ring (Channel) or a direct call on the event loop (InlineChannel). */
+export interface CallChannel {
+  readonly inFlight: number;
+  readonly counters: { doorbells: number; wakes: number };
+  readonly doubleAnswerCount: number;
+  call(payload: Uint8Array, timeoutMs: number, signal: AbortSignal | undefined, read: Reader): Promise<unknown>;
+  nativeStats(): { live: number; dropped: number };
+}
+
 /** One loaded library with its rings; shared by every plugin handle on it. */
 export interface Core {
-  readonly channel: Channel;
+  readonly channel: CallChannel;
   readonly path: string;
   unload(): Promise<void>;
 }
@@ -77,7 +89,8 @@ export class Plugin implements FfiPlugin {
   }
 
   /** For tests and diagnostics: the library path and the host's counters. */
-  debugInfo(): { path: string; live: number; dropped: number; doorbells: number; wakes: number } {
-    return { path: this.core.path, ...this.core.channel.nativeStats(), ...this.core.channel.counters };
+  debugInfo(): { path: string; live: number; dropped: number; doorbells: number; wakes: number; doubleAnswers: number } {
+    const ch = this.core.channel;
+    return { path: this.core.path, ...ch.nativeStats(), ...ch.counters, doubleAnswers: ch.doubleAnswerCount };
   }
 }

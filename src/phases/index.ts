@@ -79,6 +79,7 @@ async function wireFfi(w: WorkerState, conf: MainConf): Promise<FfiModule | null
     w.ffi = { load: () => { throw err; }, plugins: {} };
     return null;
   }
+  mod.setFfiWarn((m) => w.errorLog.log('warn', m)); // a runtime that broke the ABI, logged once
   const plugins: Record<string, FfiPlugin> = {};
   for (const [name, p] of conf.ffiPlugins) {
     // One at a time, so a failure names the ffi_plugin block it comes from.

@@ -24,14 +24,14 @@
 //   and always 0 <= TAIL - HEAD <= CAP.
 //
 // Waiting (no system call while both sides are busy):
-//   submit:     pollers spin, then SUB_SLEEPERS++, re-check, futex-wait on SUB_FUTEX; JS bumps
-//               SUB_FUTEX and wakes them only when SUB_SLEEPERS != 0. Function plugins' pool
+//   submit:     a poller that finds the ring empty does SUB_SLEEPERS++, re-checks, futex-waits on
+//               SUB_FUTEX; JS bumps SUB_FUTEX and wakes them once per batch, only when SUB_SLEEPERS != 0. Function plugins' pool
 //               threads do the same with Atomics.wait/notify and count themselves in POOL_ACTIVE.
 //   completion: JS sets JS_WAITING = 1 before going idle and re-checks; the producer that swaps
 //               it 1 -> 0 writes one byte to the doorbell pipe.
 
 export const MAGIC_VALUE = 0x54525931; // "TRY1"
-export const VERSION_VALUE = 1;
+export const VERSION_VALUE = 2;
 
 /** Header fields: byte offsets. */
 export const MAGIC = 0;
@@ -39,6 +39,8 @@ export const VERSION = 4;
 export const CAPACITY = 8;
 export const SLOT_BYTES = 12;
 export const STATE = 16;
+/** Answers longer than this (bytes) are refused by the host with FLAG_TOO_LARGE; 0: no cap. */
+export const MAX_RESPONSE = 20;
 export const SUB_TAIL = 64;
 export const SUB_HEAD = 128;
 export const SUB_FUTEX = 192;
@@ -47,11 +49,18 @@ export const POOL_ACTIVE = 200;
 export const CMP_TAIL = 256;
 export const CMP_HEAD = 320;
 export const JS_WAITING = 384;
+/** respond() calls on a task already answered: dropped by the host, counted here for JS to log. */
+export const DOUBLE_ANSWERS = 448;
 export const HEADER_BYTES = 512;
 
 /** STATE values. */
 export const STATE_OPEN = 0;
 export const STATE_CLOSING = 1;
+
+/** SLOT_FLAG values. */
+export const FLAG_OK = 0;
+export const FLAG_TOO_LARGE = 1;
+export const FLAG_BAD_LENGTH = 2;
 
 /** Slot fields: byte offsets. */
 export const SLOT_SIZE = 1024;
@@ -60,6 +69,8 @@ export const SLOT_ID = 4;
 export const SLOT_RC = 8;
 export const SLOT_LEN = 12;
 export const SLOT_PTR = 16;
+/** Completions: FLAG_* (non-zero: the host refused the answer; DATA holds why). */
+export const SLOT_FLAG = 24;
 export const SLOT_DATA = 32;
 export const INLINE_MAX = SLOT_SIZE - SLOT_DATA;
 
@@ -79,7 +90,7 @@ export const submitPlace = (cap: number): RingPlace => ({ tail: SUB_TAIL, head: 
 export const completionPlace = (cap: number): RingPlace => ({ tail: CMP_TAIL, head: CMP_HEAD, slots: completionOffset(cap), capacity: cap });
 
 /** A fresh SharedArrayBuffer with both rings empty and the header written. */
-export function createRingMemory(capacity: number): SharedArrayBuffer {
+export function createRingMemory(capacity: number, maxResponse = 0): SharedArrayBuffer {
   if (!Number.isInteger(capacity) || capacity < 2 || (capacity & (capacity - 1)) !== 0 || capacity > 1 << 20) {
     throw new RangeError(`ring capacity must be a power of two in [2, 2^20], got ${capacity}`);
   }
@@ -90,6 +101,7 @@ export function createRingMemory(capacity: number): SharedArrayBuffer {
   }
   i32[CAPACITY >> 2] = capacity;
   i32[SLOT_BYTES >> 2] = SLOT_SIZE;
+  new Uint32Array(sab)[MAX_RESPONSE >> 2] = Math.min(maxResponse, 0xffffffff);
   i32[VERSION >> 2] = VERSION_VALUE;
   Atomics.store(i32, MAGIC >> 2, MAGIC_VALUE); // last: the header is complete once MAGIC is set
   return sab;

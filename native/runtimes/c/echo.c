@@ -28,3 +28,11 @@ int libffi_init(char *cfg, void *tq)
     int threads = (int)tr_cfg_int(cfg, "threads", 0, 0, 256);
     return tr_pool_start("echo_c", tq, threads, echo, NULL);
 }
+
+/* The same echo as a plain function, for `kind function; blocking off;` (the zero-hop path:
+   called on the event loop itself, no thread hand-off). bench/http.mjs's /echo-fn uses it. */
+__attribute__((visibility("default")))
+int echo_call(const char *req, int len, char **rsp, int *rsp_len)
+{
+    return echo(NULL, req, len, rsp, rsp_len);
+}

@@ -51,8 +51,9 @@ void *ngx_http_lua_ffi_task_poll(void *tq)
 char *ngx_http_lua_ffi_get_req(void *task, int *len)
 {
     struct task *t = task;
-    *len = t->len;
-    return t->req;
+    /* as the real host: len may be NULL (the request is NUL-terminated), task may be NULL */
+    if (len) *len = t ? t->len : 0;
+    return t ? t->req : NULL;
 }
 
 void ngx_http_lua_ffi_respond(void *task, int rc, char *rsp, int rsp_len)

@@ -1,0 +1,97 @@
+#!/usr/bin/env node
+// How a runtime's poller should wait for requests (issue 10): sleep on the futex at once, or spin
+// a bounded while first (TRESTY_FFI_SPIN_NS), or yield the core a few times first
+// (TRESTY_FFI_SPIN_YIELDS). Each candidate runs the echo_c
+// runtime (raw 512 B, 1 and 64 calls in flight) in a fresh process on an idle machine, with one
+// CPU hog (half loaded on 2 cores) and with a hog per core (saturated), and reports calls/s, the
+// CPU of the poller thread and of the whole process per call, and the poller's CPU while idle.
+// A spin is worth keeping only if it wins under every load. node bench/ffi-wait.mjs [--ms 1000]
+import { execFileSync } from 'node:child_process';
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import { pathToFileURL } from 'node:url';
+import { drive } from './lib/drive.mjs';
+import { startHogs } from './lib/hog.mjs';
+import { toText, toMarkdown, fmt } from './lib/table.mjs';
+import { cpuDelta, snapshot } from './lib/threads.mjs';
+import { importDist, NATIVE_BUILD } from './lib/tresty-dist.mjs';
+
+// [label, env]: the candidates.
+const SPINS = [
+  ['none', {}],
+  ['spin 5 µs', { TRESTY_FFI_SPIN_NS: '5000' }],
+  ['spin 50 µs', { TRESTY_FFI_SPIN_NS: '50000' }],
+  ['8 yields', { TRESTY_FFI_SPIN_YIELDS: '8' }],
+];
+const INFLIGHT = [1, 64];
+
+async function child(ms) {
+  const { loadFfi } = await importDist('src/ffi/index.js');
+  const p = loadFfi('echo_c', null, { format: 'raw', maxQueue: 4096, timeoutMs: 0, searchPath: [NATIVE_BUILD] });
+  const req = Buffer.alloc(512, 7);
+  await drive((r) => p.call(r), req, { inflight: 64, durationMs: 300 });
+  const out = {};
+  const cpu = (a, b) => {
+    const rows = cpuDelta(a, b).filter((r) => r.pid === process.pid);
+    const th = rows[0]?.threads ?? [];
+    return { total: rows[0]?.total ?? 0, poller: th.filter((t) => /poll/.test(t.name)).reduce((s, t) => s + t.seconds, 0) };
+  };
+  for (const inflight of INFLIGHT) {
+    const a = snapshot([process.pid], { tree: false });
+    const r = await drive((x) => p.call(x), req, { inflight, durationMs: ms });
+    const c = cpu(a, snapshot([process.pid], { tree: false }));
+    out[inflight] = { rate: r.rate, seconds: r.elapsedMs / 1000, ...c };
+  }
+  await new Promise((res) => setTimeout(res, 100));
+  const a = snapshot([process.pid], { tree: false });
+  await new Promise((res) => setTimeout(res, 1000));
+  out.idle = cpu(a, snapshot([process.pid], { tree: false }));
+  process.stdout.write(JSON.stringify(out));
+  await p.unload();
+}
+
+async function main() {
+  const { values } = parseArgs({ options: { ms: { type: 'string', default: '1000' }, child: { type: 'boolean', default: false }, md: { type: 'boolean', default: false } } });
+  const ms = Number(values.ms);
+  if (values.child) return child(ms);
+  const cores = os.availableParallelism();
+  const loads = [{ name: 'idle', hogs: 0 }, { name: `${Math.max(1, cores >> 1)} hog(s)`, hogs: Math.max(1, cores >> 1) }, { name: `${cores} hogs`, hogs: cores }];
+  const rows = [];
+  const load0 = os.loadavg()[0].toFixed(1);
+  for (const load of loads) {
+    const hogs = load.hogs ? startHogs({ count: load.hogs }) : null;
+    try {
+      for (const [label, env] of SPINS) {
+        const txt = execFileSync(process.execPath, [new URL(import.meta.url).pathname, '--child', '--ms', String(ms)], {
+          env: { ...process.env, TRESTY_FFI_SPIN_NS: '0', TRESTY_FFI_SPIN_YIELDS: '0', ...env }, encoding: 'utf8', timeout: 60_000,
+        });
+        const r = JSON.parse(txt);
+        for (const inflight of INFLIGHT) {
+          const x = r[inflight];
+          const calls = x.rate * x.seconds;
+          rows.push({
+            load: load.name, spin: label, inflight, rate: fmt.rate(x.rate),
+            pollerPct: `${Math.round((100 * x.poller) / x.seconds)}%`,
+            usPerCall: ((1e6 * x.total) / calls).toFixed(2),
+            idle: `${Math.round(100 * r.idle.poller)}%`,
+          });
+        }
+      }
+    } finally {
+      await hogs?.stop();
+    }
+  }
+  const table = {
+    title: `Poller waiting: echo_c raw 512 B, ${ms} ms per cell, ${cores} cores, load ${load0} at the start, ${os.loadavg()[0].toFixed(1)} at the end`,
+    columns: [
+      { key: 'load', label: 'machine', align: 'left' }, { key: 'spin', label: 'spin', align: 'left' }, { key: 'inflight', label: 'in flight' },
+      { key: 'rate', label: 'calls/s' }, { key: 'pollerPct', label: 'poller CPU' }, { key: 'usPerCall', label: 'process CPU µs/call' },
+      { key: 'idle', label: 'poller CPU idle' },
+    ],
+    rows,
+    notes: ['poller CPU: share of one core used by the echo_c-poll thread during the run; idle: the same over 1 s with no calls.'],
+  };
+  console.log(values.md ? toMarkdown(table) : toText(table));
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1]).href) await main();
