@@ -10,7 +10,10 @@ import { type ParserEvents, ResponseParser, type ResponseHead } from './parser.j
 
 export type FailKind = 'error' | 'timeout' | 'invalid_header';
 
-/** Receives one answer. `body` may return a promise: reading pauses until it settles. */
+/**
+ * Receives one answer. `body` may return a promise: reading pauses until it settles. Its chunk
+ * may be a view of the socket's read buffer (UpstreamConn.reusesReads): copy it to keep it.
+ */
 export interface Sink {
   onHead(h: ResponseHead): void;
   onBody(chunk: Buffer): Promise<void> | void;
@@ -71,9 +74,13 @@ export class UpstreamConn implements ParserEvents {
   /** The whole request went out (a connection is reusable only then). */
   private requestDone = false;
 
-  constructor(readonly socket: net.Socket, readonly key: string, maxHead: number) {
+  /**
+   * @param reusesReads the socket reads into one buffer of its own (connect() set it up, TLS
+   *   sockets do not): body chunks handed to the sink must be copied to be kept.
+   */
+  constructor(readonly socket: net.Socket, readonly key: string, maxHead: number, readonly reusesReads = false) {
     this.parser = new ResponseParser(this, maxHead);
-    socket.on('data', (b: Buffer) => this.onData(b));
+    if (!reusesReads) socket.on('data', (b: Buffer) => this.onData(b));
     socket.on('end', () => this.onSocketEnd());
     socket.on('error', (e: NodeJS.ErrnoException) => this.onSocketError(e));
     socket.on('timeout', () => this.onTimeout());
@@ -211,6 +218,11 @@ export class UpstreamConn implements ParserEvents {
     if (this.sink !== null) this.parser.eof();
   }
 
+  /** A read into the socket's own buffer: `n` bytes at its start. */
+  readonly onRead = (n: number, b: Buffer): void => {
+    this.onData(b.subarray(0, n));
+  };
+
   private onData(b: Buffer): void {
     if (this.sink === null) {
       // Bytes on an idle connection: the server broke the protocol; do not reuse it.
@@ -249,12 +261,23 @@ export class UpstreamConn implements ParserEvents {
   }
 }
 
+/*
+ * A plain upstream socket reads into a buffer of its own, reused for every read, instead of a
+ * fresh 64 KB buffer per read (node's default, shrunk afterwards): that allocation and the garbage
+ * it left were a large part of a proxied request's cost. So the body slices the parser hands on
+ * are valid only until the callback returns: whoever keeps one copies it (Exchange, stream()).
+ */
+const READ_BUFFER = 64 * 1024;
+
 /** Opens a connection within `timeoutMs` (proxy_connect_timeout); rejects with a ConnectFailure. */
 export function connect(t: Target, timeoutMs: number, maxHead: number): Promise<UpstreamConn> {
   return new Promise((resolve, reject) => {
     const unix = t.host.startsWith('unix:');
     const base: net.NetConnectOpts = unix ? { path: t.host.slice(5) } : { host: t.host, port: t.port };
-    const s = t.tls ? tls.connect({ ...base, ...t.tls }) : net.connect(base);
+    let conn: UpstreamConn | null = null;
+    // The read callback needs the connection, made once connected (reading starts after that).
+    const onread = { buffer: Buffer.allocUnsafe(READ_BUFFER), callback: (n: number, b: Uint8Array): void => conn?.onRead(n, b as Buffer) };
+    const s = t.tls ? tls.connect({ ...base, ...t.tls }) : net.connect({ ...base, onread } as unknown as net.NetConnectOpts);
     if (!unix) s.setNoDelay(true);
     const timer = setTimeout(() => {
       s.destroy();
@@ -273,7 +296,8 @@ export function connect(t: Target, timeoutMs: number, maxHead: number): Promise<
     s.once(t.tls ? 'secureConnect' : 'connect', () => {
       clearTimeout(timer);
       s.off('error', failed);
-      resolve(new UpstreamConn(s, t.key, maxHead));
+      conn = new UpstreamConn(s, t.key, maxHead, t.tls === null);
+      resolve(conn);
     });
   });
 }

@@ -11,7 +11,8 @@ export type Failure = { readonly kind: FailKind | 'client'; readonly message: st
 const HOLD_MAX = 64 * 1024;
 
 export interface BodyOut {
-  chunk(c: Buffer): Promise<void> | void;
+  /** `transient`: `c` is a view of the read buffer, valid only during the call. */
+  chunk(c: Buffer, transient: boolean): Promise<void> | void;
   end(): void;
   fail(f: Failure): void;
 }
@@ -49,8 +50,8 @@ export class Exchange implements Sink {
   }
 
   onBody(c: Buffer): Promise<void> | void {
-    if (this.out !== null) return this.out.chunk(c);
-    this.held.push(c);
+    if (this.out !== null) return this.out.chunk(c, this.conn.reusesReads);
+    this.held.push(this.conn.reusesReads ? Buffer.from(c) : c);
     this.heldBytes += c.length;
     // A small answer is just held (pausing and resuming the socket costs two system calls).
     if (this.heldBytes <= HOLD_MAX) return undefined;
@@ -85,7 +86,7 @@ export class Exchange implements Sink {
   /** The proxy keeps this answer: held bytes first, then the rest as it comes. */
   async pipe(out: BodyOut): Promise<void> {
     while (this.held.length > 0) {
-      const p = out.chunk(this.held.shift()!);
+      const p = out.chunk(this.held.shift()!, false);
       if (p) await p;
     }
     this.out = out;

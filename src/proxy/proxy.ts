@@ -383,11 +383,15 @@ function stream(r: Req, p: Plan, ex: Exchange, aborted: { now: boolean }): Promi
   }
   const buffering = p.conf.buffering && !noBuffering(head.raw);
   const limit = p.conf.buffers;
+  // Without filters, to an exchange that copies what it is given, a chunk written at once is
+  // not kept; a chunk gathered (proxy_buffering), queued behind a wait or filtered is.
+  const direct = r.pipe.headerFilter === null && r.pipe.bodyFilter === null && r.ex.copiesChunks === true;
   return new Promise<number>((resolve) => {
     void ex.pipe({
-      chunk(c) {
-        emit(r, c);
-        if (!buffering || r.outLen >= limit) {
+      chunk(c, transient) {
+        const now = !buffering || r.outLen + c.length >= limit;
+        emit(r, transient && !(now && direct && r.pending === null) ? Buffer.from(c) : c);
+        if (now) {
           const w = queueFlush(r, false);
           if (w) return w;
         }
