@@ -183,7 +183,14 @@ async function tries(r: Req, p: Plan, rt: UpstreamRt, scheme: 'http' | 'https', 
     if (conf.interceptErrors && h.status >= 300) return;
     const mask = STATUS_NEXT[h.status];
     if (mask !== undefined && (conf.nextUpstream & mask) !== 0) return;
-    ex.streamed = stream(r, p, ex, aborted);
+    // This runs inside the socket's read callback: a throw goes to the request, not the loop.
+    try {
+      ex.streamed = stream(r, p, ex, aborted);
+    } catch (e) {
+      const failed = Promise.reject(e);
+      failed.catch(() => undefined); // handled where tries() awaits it (or dropped with the try)
+      ex.streamed = failed;
+    }
   };
 
   for (;;) {
