@@ -102,9 +102,17 @@ beforeAll(async () => {
     if (req.url?.includes('timed')) { setTimeout(() => res.end('second;third'), 300); return; }
     release = () => { res.write('second;'); res.end('third'); };
   }, { name: 'trickle' });
+  // Two 12 KB pieces 150 ms apart (chunked, or with a Content-Length), each its own read: the
+  // first is gathered (proxy_buffering) while the second is read, so it must not share memory
+  // with the read that follows.
+  const halves = await startUpstream((req, res) => {
+    if (req.url?.includes('length')) res.setHeader('Content-Length', String(24 * 1024));
+    res.write(Buffer.alloc(12 * 1024, 'a'));
+    setTimeout(() => res.end(Buffer.alloc(12 * 1024, 'b')), 150);
+  }, { name: 'halves' });
   const a = await startUpstream((_q, res, seen) => { res.setHeader('X-Seen', seen.headers['x-from-rewrite'] ?? ''); res.end(`A:${seen.url}:${seen.bodyBytes}`); }, { name: 'a' });
   const b = await startUpstream((_q, res, seen) => res.end(`B:${seen.url}`), { name: 'b' });
-  ups.push(big, sink, trickle, a, b);
+  ups.push(big, sink, trickle, a, b, halves);
   port = await freePort();
   const L = (u: Upstream): string => `127.0.0.1:${u.port}`;
   t = await startTresty(`
@@ -122,6 +130,7 @@ http {
     location /small-limit/ { client_max_body_size 1k; proxy_pass http://${L(sink)}; }
     location /small-limit-stream/ { client_max_body_size 1k; proxy_request_buffering off; proxy_http_version 1.1; proxy_pass http://${L(sink)}; }
     location /trickle/on { proxy_pass http://${L(trickle)}; }
+    location /halves/ { proxy_pass http://${L(halves)}; }
     location /trickle/off { proxy_buffering off; proxy_pass http://${L(trickle)}; }
     location /trickle/accel { proxy_pass http://${L(trickle)}; }
     location /phases/ {
@@ -271,6 +280,15 @@ describe('proxy_buffering', () => {
     const r = await firstAndAll('/trickle/accel', () => release?.());
     expect(r.first).toBe('first;');
     expect(r.all).toBe('first;second;third');
+  });
+
+  it('on: pieces gathered across reads keep their bytes (chunked and with a length)', async () => {
+    for (const shape of ['chunked', 'length']) {
+      const r = await httpGet(port, `/halves/${shape}`);
+      expect(r.status).toBe(200);
+      expect(r.body.length, shape).toBe(24 * 1024);
+      expect(r.body === 'a'.repeat(12 * 1024) + 'b'.repeat(12 * 1024), shape).toBe(true);
+    }
   });
 
   it('on: small answers are gathered and sent in one piece, with their length', async () => {
