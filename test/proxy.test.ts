@@ -39,7 +39,8 @@ beforeAll(async () => {
     res.setHeader('X-Pad', 'pad');
     res.setHeader('X-Kept', 'kept');
     res.setHeader('Set-Cookie', ['a=1', 'b=2']);
-    res.setHeader('Location', `http://127.0.0.1:${hdr.port}/two/next`);
+    // A relative Location passes as it came (nginx makes absolute only what was absolute).
+    res.setHeader('Location', _req.url?.endsWith('/rel') ? '/two/next' : `http://127.0.0.1:${hdr.port}/two/next`);
     echo('hdr')(_req, res, seen);
   });
   port = await freePort();
@@ -186,6 +187,9 @@ describe('headers from the upstream', () => {
   it('proxy_redirect default maps the upstream URL back to the location; off leaves it', async () => {
     expect((await httpGet(port, '/back/x')).headers.location).toBe(`http://127.0.0.1:${port}/back/next`);
     expect((await httpGet(port, '/noredirect/x')).headers.location).toBe(`http://127.0.0.1:${hdr.port}/two/next`);
+    // Checked against nginx 1.22: a relative upstream Location is neither mapped nor made absolute.
+    expect((await httpGet(port, '/back/rel')).headers.location).toBe('/two/next');
+    expect((await httpGet(port, '/back/x', { headers: { host: 'example.com' } })).headers.location).toBe(`http://example.com:${port}/back/next`);
   });
 });
 

@@ -132,6 +132,9 @@ static void on_check(uv_check_t *c)
     uv_check_stop(c);
     uv_idle_stop(&H.idle);
     H.idle_on = 0;
+    /* Work JS left after this turn's pass (an I/O callback of the poll phase that asked for a
+       request body, say) found the idle handle on and relied on it: one more turn for it. */
+    if (E.npend && !E.in_pass) te_host_schedule(&E);
 }
 
 void te_host_schedule(te_engine *e)

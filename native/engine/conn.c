@@ -496,7 +496,9 @@ static ssize_t fill(te_conn *c, uint32_t limit, uint32_t chunk)
     if (c->in_len >= limit) return -2;
     uint32_t room = limit - c->in_len;
     uint32_t want = room < chunk ? room : chunk;
-    if (c->in_cap - c->in_len < want && (c->in_cap - c->in_len < 1024 || !c->in)) {
+    /* A head grows its buffer only when nearly full; a body read takes its whole chunk per read
+       (a 4 KB buffer kept from the head would hand a body to JS 4 KB per record). */
+    if (c->in_cap - c->in_len < want && (c->in_cap - c->in_len < 1024 || !c->in || chunk > IN_FIRST)) {
         if (te_want_in(c, want) < 0) return -1;
     }
     uint32_t n0 = c->in_cap - c->in_len;

@@ -99,6 +99,8 @@ class Body implements AsyncIterator<Uint8Array> {
 }
 
 export class NativeExchange implements HttpExchange {
+  /** Chunks are copied into the outbox by write() and end(). */
+  readonly copiesChunks = true;
   bytesSent = 0;
   aborted = false;
   headersSent = false;

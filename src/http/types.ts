@@ -34,6 +34,11 @@ export interface HttpExchange {
   destroy(): void;
   /** Bytes of body sent so far (for $body_bytes_sent). */
   readonly bytesSent: number;
+  /**
+   * write() and end() have copied a Uint8Array chunk when they return (the native engine's
+   * outbox), so its memory may be reused at once; otherwise the exchange may keep a reference.
+   */
+  readonly copiesChunks?: boolean;
 }
 
 /** What the worker's pipeline exposes to the HTTP layer: one call per request. */

@@ -10,7 +10,10 @@ import { type ParserEvents, ResponseParser, type ResponseHead } from './parser.j
 
 export type FailKind = 'error' | 'timeout' | 'invalid_header';
 
-/** Receives one answer. `body` may return a promise: reading pauses until it settles. */
+/**
+ * Receives one answer. `body` may return a promise: reading pauses until it settles. Its chunk
+ * may be a view of the socket's read buffer: UpstreamConn.keep() makes it valid to keep.
+ */
 export interface Sink {
   onHead(h: ResponseHead): void;
   onBody(chunk: Buffer): Promise<void> | void;
@@ -71,9 +74,13 @@ export class UpstreamConn implements ParserEvents {
   /** The whole request went out (a connection is reusable only then). */
   private requestDone = false;
 
-  constructor(readonly socket: net.Socket, readonly key: string, maxHead: number) {
+  /**
+   * @param reads the socket reads into a buffer of its own (connect() set it up; TLS sockets do
+   *   not): body chunks handed to the sink are valid only during the call unless kept (keep()).
+   */
+  constructor(readonly socket: net.Socket, readonly key: string, maxHead: number, private readonly reads: ReadBuffer | null = null) {
     this.parser = new ResponseParser(this, maxHead);
-    socket.on('data', (b: Buffer) => this.onData(b));
+    if (reads === null) socket.on('data', (b: Buffer) => this.onData(b));
     socket.on('end', () => this.onSocketEnd());
     socket.on('error', (e: NodeJS.ErrnoException) => this.onSocketError(e));
     socket.on('timeout', () => this.onTimeout());
@@ -211,6 +218,16 @@ export class UpstreamConn implements ParserEvents {
     if (this.sink !== null) this.parser.eof();
   }
 
+  /** `c` (a body chunk of the read being handled), made valid to keep. */
+  keep(c: Buffer): Buffer {
+    return this.reads === null ? c : this.reads.keep(c);
+  }
+
+  /** A read into the socket's own buffer: `n` bytes at its start. */
+  readonly onRead = (n: number, b: Buffer): void => {
+    this.onData(b.subarray(0, n));
+  };
+
   private onData(b: Buffer): void {
     if (this.sink === null) {
       // Bytes on an idle connection: the server broke the protocol; do not reuse it.
@@ -249,12 +266,45 @@ export class UpstreamConn implements ParserEvents {
   }
 }
 
+/*
+ * A plain upstream socket reads into a buffer of its own, reused for every read, instead of a
+ * fresh 64 KB buffer per read (node's default, shrunk afterwards): that allocation and the garbage
+ * it left were a large part of a proxied request's cost. So the body slices the parser hands on
+ * are valid only until the callback returns: whoever keeps one calls keep() (Exchange, stream()).
+ */
+const READ_BUFFER = 64 * 1024;
+/** Below this a kept slice is copied (from node's pool); above, the read buffer is given away. */
+const COPY_MAX = 8 * 1024;
+
+export class ReadBuffer {
+  private buf = Buffer.allocUnsafeSlow(READ_BUFFER);
+  private given = false;
+  /** node asks for the next read's buffer after each read (and once at the start). */
+  readonly next = (): Buffer => {
+    if (this.given) {
+      this.buf = Buffer.allocUnsafeSlow(READ_BUFFER);
+      this.given = false;
+    }
+    return this.buf;
+  };
+  /** A slice of the last read that stays valid: a copy, or the slice with the buffer given away. */
+  keep(c: Buffer): Buffer {
+    if (c.length <= COPY_MAX) return Buffer.from(c);
+    this.given = true;
+    return c;
+  }
+}
+
 /** Opens a connection within `timeoutMs` (proxy_connect_timeout); rejects with a ConnectFailure. */
 export function connect(t: Target, timeoutMs: number, maxHead: number): Promise<UpstreamConn> {
   return new Promise((resolve, reject) => {
     const unix = t.host.startsWith('unix:');
     const base: net.NetConnectOpts = unix ? { path: t.host.slice(5) } : { host: t.host, port: t.port };
-    const s = t.tls ? tls.connect({ ...base, ...t.tls }) : net.connect(base);
+    let conn: UpstreamConn | null = null;
+    // The read callback needs the connection, made once connected (reading starts after that).
+    const reads = t.tls ? null : new ReadBuffer();
+    const onread = { buffer: reads?.next, callback: (n: number, b: Uint8Array): void => conn?.onRead(n, b as Buffer) };
+    const s = t.tls ? tls.connect({ ...base, ...t.tls }) : net.connect({ ...base, onread } as unknown as net.NetConnectOpts);
     if (!unix) s.setNoDelay(true);
     const timer = setTimeout(() => {
       s.destroy();
@@ -273,7 +323,8 @@ export function connect(t: Target, timeoutMs: number, maxHead: number): Promise<
     s.once(t.tls ? 'secureConnect' : 'connect', () => {
       clearTimeout(timer);
       s.off('error', failed);
-      resolve(new UpstreamConn(s, t.key, maxHead));
+      conn = new UpstreamConn(s, t.key, maxHead, reads);
+      resolve(conn);
     });
   });
 }

@@ -11,7 +11,8 @@ export type Failure = { readonly kind: FailKind | 'client'; readonly message: st
 const HOLD_MAX = 64 * 1024;
 
 export interface BodyOut {
-  chunk(c: Buffer): Promise<void> | void;
+  /** `c` may be valid only during the call: `keep(c)` gives a chunk valid to keep. */
+  chunk(c: Buffer, keep: ((c: Buffer) => Buffer) | null): Promise<void> | void;
   end(): void;
   fail(f: Failure): void;
 }
@@ -23,6 +24,7 @@ export class Exchange implements Sink {
   headAt = 0;
   endAt = 0;
   private held: Buffer[] = [];
+  private readonly keep = (c: Buffer): Buffer => this.conn.keep(c);
   private heldBytes = 0;
   private ended = false;
   private out: BodyOut | null = null;
@@ -32,6 +34,13 @@ export class Exchange implements Sink {
   private release: (() => void) | null = null;
   /** Made only when held bytes must hold the upstream back. */
   private gate: Promise<void> | null = null;
+  /**
+   * Runs as the head arrives, before any body byte is handed on: the proxy may keep the answer
+   * right there (setting `streamed`), so its body goes to the client as it is read, never held.
+   */
+  onHeadNow: ((ex: Exchange) => void) | null = null;
+  /** The answer's streaming to the client, when onHeadNow kept it. */
+  streamed: Promise<number> | number | null = null;
 
   constructor(
     readonly conn: UpstreamConn,
@@ -46,11 +55,12 @@ export class Exchange implements Sink {
     this.head = h;
     this.headAt = performance.now();
     this.settle();
+    this.onHeadNow?.(this);
   }
 
   onBody(c: Buffer): Promise<void> | void {
-    if (this.out !== null) return this.out.chunk(c);
-    this.held.push(c);
+    if (this.out !== null) return this.out.chunk(c, this.keep);
+    this.held.push(this.conn.keep(c));
     this.heldBytes += c.length;
     // A small answer is just held (pausing and resuming the socket costs two system calls).
     if (this.heldBytes <= HOLD_MAX) return undefined;
@@ -85,7 +95,7 @@ export class Exchange implements Sink {
   /** The proxy keeps this answer: held bytes first, then the rest as it comes. */
   async pipe(out: BodyOut): Promise<void> {
     while (this.held.length > 0) {
-      const p = out.chunk(this.held.shift()!);
+      const p = out.chunk(this.held.shift()!, null);
       if (p) await p;
     }
     this.out = out;

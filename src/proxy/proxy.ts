@@ -175,6 +175,23 @@ async function tries(r: Req, p: Plan, rt: UpstreamRt, scheme: 'http' | 'https', 
     });
   }
   const sslName = scheme === 'https' ? (p.sslName ? p.sslName(r) : st.proxyHost).replace(/:\d+$/, '') : '';
+  // An answer no rule could refuse (its status is not in proxy_next_upstream, not intercepted)
+  // and not known to be small is kept as its head arrives: its body is not held meanwhile.
+  const keepNow = (ex: Exchange): void => {
+    const h = ex.head!;
+    if (aborted.now || (h.contentLength >= 0 && h.contentLength <= HOLD_SMALL)) return;
+    if (conf.interceptErrors && h.status >= 300) return;
+    const mask = STATUS_NEXT[h.status];
+    if (mask !== undefined && (conf.nextUpstream & mask) !== 0) return;
+    // This runs inside the socket's read callback: a throw goes to the request, not the loop.
+    try {
+      ex.streamed = stream(r, p, ex, aborted);
+    } catch (e) {
+      const failed = Promise.reject(e);
+      failed.catch(() => undefined); // handled where tries() awaits it (or dropped with the try)
+      ex.streamed = failed;
+    }
+  };
 
   for (;;) {
     let peer: Peer | null;
@@ -205,7 +222,7 @@ async function tries(r: Req, p: Plan, rt: UpstreamRt, scheme: 'http' | 'https', 
     const t: UpstreamTry = { addr: peer.name, status: 0, connect: -1, header: -1, response: -1, bytesSent: 0, bytesReceived: 0 };
     st.tries.push(t);
     const target = targetOf(peer, scheme, p.tls, conf.ssl, sslName);
-    const got = await attempt(r, p, rt, target, head, method, body, t, s, aborted);
+    const got = await attempt(r, p, rt, target, head, method, body, t, s, aborted, keepNow);
     const where = `, upstream: "${scheme}://${peer.name}${uri}"`;
     if (aborted.now) {
       releasePeer(rt, peer, false);
@@ -233,6 +250,7 @@ async function tries(r: Req, p: Plan, rt: UpstreamRt, scheme: 'http' | 'https', 
     t.status = status;
     st.headers = ex.head!.raw;
     t.header = since(got.t0, ex.headAt);
+    if (ex.streamed !== null) return finishStream(rt, peer, t, got.t0, ex, ex.streamed);
     const mask = STATUS_NEXT[status];
     if (mask !== undefined && (conf.nextUpstream & mask) !== 0) {
       const m = got.sent && NON_IDEMPOTENT.has(method) ? mask | NEXT.non_idempotent : mask;
@@ -253,13 +271,19 @@ async function tries(r: Req, p: Plan, rt: UpstreamRt, scheme: 'http' | 'https', 
       releasePeer(rt, peer, false);
       return status;
     }
-    const streamed = stream(r, p, ex, aborted);
-    const rc = typeof streamed === 'number' ? streamed : await streamed;
-    t.response = since(got.t0, ex.endAt || performance.now());
-    t.bytesReceived = ex.conn.bytesIn;
-    releasePeer(rt, peer, false);
-    return rc;
+    return finishStream(rt, peer, t, got.t0, ex, stream(r, p, ex, aborted));
   }
+}
+
+/** Small answers (by Content-Length) are held until the proxy decides: they come whole. */
+const HOLD_SMALL = 16 * 1024;
+
+async function finishStream(rt: UpstreamRt, peer: Peer, t: UpstreamTry, t0: number, ex: Exchange, streamed: Promise<number> | number): Promise<number> {
+  const rc = typeof streamed === 'number' ? streamed : await streamed;
+  t.response = since(t0, ex.endAt || performance.now());
+  t.bytesReceived = ex.conn.bytesIn;
+  releasePeer(rt, peer, false);
+  return rc;
 }
 
 /** nginx's rule for another try: tries left, the condition listed, the body sendable, time left. */
@@ -292,7 +316,7 @@ interface Attempt {
 /** Connects (or reuses a kept connection), sends the request, waits for the answer's head. */
 async function attempt(
   r: Req, p: Plan, rt: UpstreamRt, target: Target, head: string, method: string, body: BodySource | null,
-  t: UpstreamTry, s: TryState, aborted: { now: boolean; current: Exchange | null },
+  t: UpstreamTry, s: TryState, aborted: { now: boolean; current: Exchange | null }, keepNow: (ex: Exchange) => void,
 ): Promise<Attempt> {
   const t0 = performance.now();
   for (let fresh = false; ; fresh = true) {
@@ -315,6 +339,7 @@ async function attempt(
       return { ex: null, failure: { kind: 'client', message: 'client prematurely closed connection' }, sent: false, t0 };
     }
     const ex = new Exchange(conn, (c) => finished(rt, c));
+    ex.onHeadNow = keepNow;
     aborted.current = ex;
     conn.begin(ex, method === 'HEAD', s.timeouts.read, s.timeouts.send);
     let clientError: unknown;
@@ -383,11 +408,15 @@ function stream(r: Req, p: Plan, ex: Exchange, aborted: { now: boolean }): Promi
   }
   const buffering = p.conf.buffering && !noBuffering(head.raw);
   const limit = p.conf.buffers;
+  // Without filters, to an exchange that copies what it is given, a chunk written at once is
+  // not kept; a chunk gathered (proxy_buffering), queued behind a wait or filtered is.
+  const direct = r.pipe.headerFilter === null && r.pipe.bodyFilter === null && r.ex.copiesChunks === true;
   return new Promise<number>((resolve) => {
     void ex.pipe({
-      chunk(c) {
-        emit(r, c);
-        if (!buffering || r.outLen >= limit) {
+      chunk(c, keep) {
+        const now = !buffering || r.outLen + c.length >= limit;
+        emit(r, keep !== null && !(now && direct && r.pending === null) ? keep(c) : c);
+        if (now) {
           const w = queueFlush(r, false);
           if (w) return w;
         }

@@ -3,7 +3,7 @@
 // proxy_hide_header on top, and Location / Refresh rewritten by proxy_redirect.
 
 import type { ProxyConf, ProxyPass } from '../config/types.js';
-import { headersOf } from '../request/output.js';
+import { absoluteUrl, headersOf } from '../request/output.js';
 import type { Req } from '../request/req.js';
 
 const HOP = ['connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-connection'];
@@ -49,7 +49,13 @@ export function copyHeaders(r: Req, raw: readonly string[], hide: ReadonlySet<st
     const key = name.toLowerCase();
     if (hide.has(key)) continue;
     let value = raw[i + 1]!;
-    if (redirect !== null && (key === 'location' || key === 'refresh')) value = redirectValue(key, value, redirect);
+    if (redirect !== null && (key === 'location' || key === 'refresh')) {
+      const was = value;
+      value = redirectValue(key, value, redirect);
+      // nginx's header filter makes a Location absolute (absolute_redirect) only when the
+      // upstream's own value was absolute: a relative one from the upstream passes as it came.
+      if (key === 'location' && !was.startsWith('/') && value.startsWith('/')) value = absoluteUrl(r, value);
+    }
     if (seen?.has(key)) h.add(name, value);
     else {
       h.set(name, value);
