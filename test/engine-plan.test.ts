@@ -70,7 +70,7 @@ describe('the native plan', () => {
   it('a location with conf the engine does not know (another module\'s directive) goes to JS', () => {
     const { actions } = planOf('server { listen 127.0.0.1:1; location /a { } location /b { } }', (h) => ({
       ...h,
-      servers: h.servers.map((s) => ({ ...s, locations: s.locations.map((l) => (l.pattern === '/b' ? { ...l, tryFiles: ['$uri', '=404'] } : l)) })),
+      servers: h.servers.map((s) => ({ ...s, locations: s.locations.map((l) => (l.pattern === '/b' ? { ...l, tryFiles: { files: ['$uri'], fallback: '=404' } } : l)) })),
     }));
     expect(actions).toMatchObject({ '/a': 'static', '/b': 'js' });
   });
