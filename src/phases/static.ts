@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { LocationConf } from '../config/types.js';
 import { DONE, EXEC, OK } from '../request/codes.js';
 import { mimeType } from './mime.js';
-import { absoluteUrl, emit, headersOf, queueFlush } from '../request/output.js';
+import { absoluteUrl, emit, fail, headersOf, queueFlush } from '../request/output.js';
 import type { Step } from './phase.js';
 import { logReq } from '../request/report.js';
 import type { Req } from '../request/req.js';
@@ -59,13 +59,28 @@ async function serve(r: Req, root: string, loc: LocationConf, typeOf: (file: str
   if (r.method === 'HEAD' || st.size === 0) return OK;
   try {
     if (st.size <= SMALL) {
-      emit(r, await fs.promises.readFile(file));
+      const data = await fs.promises.readFile(file);
+      if (data.length < st.size) {
+        logReq(r, 'alert', `pread() read only ${data.length} of ${st.size} from "${file}" while sending response to client`);
+        fail(r, null);
+        return OK;
+      }
+      emit(r, data.length > st.size ? data.subarray(0, st.size) : data);
       return OK;
     }
-    for await (const chunk of fs.createReadStream(file, { highWaterMark: 64 * 1024 })) {
+    // The Content-Length promised the size at stat(): never more (a file that grew), and a file
+    // that shrank cuts the connection with nginx's alert (the client must see a short body, not
+    // take the next answer for the rest of this one).
+    let read = 0;
+    for await (const chunk of fs.createReadStream(file, { highWaterMark: 64 * 1024, end: st.size - 1 })) {
+      read += (chunk as Buffer).length;
       emit(r, chunk as Buffer);
       const p = queueFlush(r, false);
       if (p) await p;
+    }
+    if (read < st.size) {
+      logReq(r, 'alert', `pread() read only ${read} of ${st.size} from "${file}" while sending response to client`);
+      fail(r, null);
     }
   } catch (e) {
     logReq(r, 'error', `read() "${file}" failed (${(e as Error).message})`);
