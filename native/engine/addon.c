@@ -34,7 +34,6 @@ typedef struct host {
     uv_check_t check;
     uint64_t armed;
     int created, idle_on, delivered;
-    int idle_ran, again; /* the idle pass ran this turn; work was asked for after it */
 } host;
 
 static te_engine E;
@@ -120,43 +119,29 @@ void te_host_arm_timer(te_engine *e, uint64_t deadline)
 /*
  * One more loop turn: an idle handle runs a pass before the poll phase and, being active, keeps
  * that poll from blocking, so the check phase right after runs Node's immediates (unref'd ones
- * too, such as the log writers'); the check handle then stops both, once the idle pass has run
- * and nothing asked for another. Asked for after this turn's idle phase (JS answered from a poll
- * callback: a file read, a socket), the check keeps them for the next turn: stopped there, the
- * pass that should run the work (a pipelined request behind that answer) would wait for an event.
+ * too, such as the log writers'); the check handle then stops both.
  */
 static void on_idle(uv_idle_t *i)
 {
     (void)i;
-    H.idle_ran = 1;
-    H.again = 0;
     te_pass(&E);
 }
 
 static void on_check(uv_check_t *c)
 {
-    if (!H.idle_ran || H.again) {
-        H.idle_ran = 0;
-        H.again = 0;
-        return;
-    }
     uv_check_stop(c);
     uv_idle_stop(&H.idle);
     H.idle_on = 0;
-    H.idle_ran = 0;
+    /* Work JS left after this turn's pass (an I/O callback of the poll phase that asked for a
+       request body, say) found the idle handle on and relied on it: one more turn for it. */
+    if (E.npend && !E.in_pass) te_host_schedule(&E);
 }
 
 void te_host_schedule(te_engine *e)
 {
     (void)e;
-    if (!H.created) return;
-    if (H.idle_on) {
-        if (H.idle_ran) H.again = 1;
-        return;
-    }
+    if (H.idle_on || !H.created) return;
     H.idle_on = 1;
-    H.idle_ran = 0;
-    H.again = 0;
     uv_idle_start(&H.idle, on_idle);
     uv_check_start(&H.check, on_check);
 }

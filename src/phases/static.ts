@@ -5,15 +5,17 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { LocationConf } from '../config/types.js';
-import { DONE, EXEC, OK } from '../request/codes.js';
+import { DONE, ERROR, EXEC, OK } from '../request/codes.js';
 import { mimeType } from './mime.js';
-import { absoluteUrl, emit, fail, headersOf, queueFlush } from '../request/output.js';
+import { absoluteUrl, emit, headersOf, queueFlush } from '../request/output.js';
 import type { Step } from './phase.js';
 import { logReq } from '../request/report.js';
 import type { Req } from '../request/req.js';
 
 /** Files up to this size are read in one go and sent with one write. */
 const SMALL = 128 * 1024;
+/** Larger files are read and sent in pieces of this size. */
+const CHUNK = 64 * 1024;
 
 /** `types` are the conf's `types { ... }` (extension -> type); the built-in table fills gaps. */
 export function staticStep(loc: LocationConf, prefix: string, types?: ReadonlyMap<string, string>): Step {
@@ -57,33 +59,48 @@ async function serve(r: Req, root: string, loc: LocationConf, typeOf: (file: str
   h.set('Content-Length', String(st.size));
   r.headerSent = true;
   if (r.method === 'HEAD' || st.size === 0) return OK;
+  return send(r, file, st.size);
+}
+
+/**
+ * The file's `size` bytes, read at explicit offsets. A read that comes back short means the file
+ * shrank after its Content-Length went out: the answer cannot be completed, so the connection is
+ * closed (the client sees a body shorter than announced, never the next answer inside it) and
+ * nginx's [alert] is logged.
+ */
+async function send(r: Req, file: string, size: number): Promise<number> {
+  let fh: fs.promises.FileHandle;
   try {
-    if (st.size <= SMALL) {
-      const data = await fs.promises.readFile(file);
-      if (data.length < st.size) {
-        logReq(r, 'alert', `pread() read only ${data.length} of ${st.size} from "${file}" while sending response to client`);
-        fail(r, null);
-        return OK;
+    fh = await fs.promises.open(file, 'r');
+  } catch (e) {
+    logReq(r, 'error', `open() "${file}" failed (${(e as Error).message})`);
+    return ERROR;
+  }
+  try {
+    // A small file goes in one read and one write; a larger one in CHUNK pieces, flushed as they go.
+    const step = size <= SMALL ? size : CHUNK;
+    for (let pos = 0; pos < size;) {
+      const want = Math.min(step, size - pos);
+      const buf = Buffer.allocUnsafe(want);
+      const { bytesRead } = await fh.read(buf, 0, want, pos);
+      if (bytesRead < want) {
+        if (bytesRead > 0) emit(r, buf.subarray(0, bytesRead));
+        await queueFlush(r, false);
+        logReq(r, 'alert', `pread() read only ${bytesRead} of ${want} from "${file}" while sending response to client`);
+        return ERROR;
       }
-      emit(r, data.length > st.size ? data.subarray(0, st.size) : data);
-      return OK;
-    }
-    // The Content-Length promised the size at stat(): never more (a file that grew), and a file
-    // that shrank cuts the connection with nginx's alert (the client must see a short body, not
-    // take the next answer for the rest of this one).
-    let read = 0;
-    for await (const chunk of fs.createReadStream(file, { highWaterMark: 64 * 1024, end: st.size - 1 })) {
-      read += (chunk as Buffer).length;
-      emit(r, chunk as Buffer);
-      const p = queueFlush(r, false);
-      if (p) await p;
-    }
-    if (read < st.size) {
-      logReq(r, 'alert', `pread() read only ${read} of ${st.size} from "${file}" while sending response to client`);
-      fail(r, null);
+      emit(r, buf);
+      pos += want;
+      if (pos < size) {
+        const p = queueFlush(r, false);
+        if (p) await p;
+      }
     }
   } catch (e) {
-    logReq(r, 'error', `read() "${file}" failed (${(e as Error).message})`);
+    logReq(r, 'alert', `pread() "${file}" failed (${(e as Error).message}) while sending response to client`);
+    return ERROR;
+  } finally {
+    await fh.close();
   }
   return OK;
 }
