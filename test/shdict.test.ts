@@ -3,7 +3,7 @@
 // module 0.10.23 running the same calls), memory pressure (LRU eviction, forcible, safe_*),
 // expiry with millisecond precision, and every phase, timers and init_worker_by_js.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connsToEachWorker, NO_SHDICT, OPS_HANDLER, op, runOps } from './helpers/shdict.js';
+import { NO_SHDICT, OPS_HANDLER, op, opsConns, runOps } from './helpers/shdict.js';
 import { freePort, httpGet, startTresty, stopAll, type TrestyProcess } from './helpers/server.js';
 
 let t: TrestyProcess;
@@ -150,7 +150,7 @@ describe.skipIf(Boolean(NO_SHDICT))(`ngx.shared.DICT operations across 2 workers
   for (const [name, steps] of Object.entries(CASES)) {
     it(name, async () => {
       // The steps go to the two workers in turn, each on a connection kept on one of them.
-      const conns = await connsToEachWorker(port, 2);
+      const conns = await opsConns(port, 2);
       try {
         for (const run of ['one', 'two']) {
           const pids = new Set<number>();

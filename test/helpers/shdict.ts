@@ -2,9 +2,9 @@
 // runs them in one handler call and answers every result (or what it threw) with the pid of
 // the worker that ran them.
 import { existsSync } from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
 import { expect } from 'vitest';
+import { pinConns, type PinnedConn } from './pinned.js';
 import { httpGet, ROOT } from './server.js';
 
 /** js_shared_dict needs the native addon; without it (no C compiler or Node headers) say so. */
@@ -34,10 +34,10 @@ export default async (ngx) => {
 
 export type Op = [dict: string, method: string, args: unknown[]];
 
-/** Runs the operations in one request (on `conn`'s connection if given); returns their results and the worker's pid. */
-export async function runOps(port: number, ops: Op[], conn?: WorkerConn): Promise<{ pid: number; out: unknown[] }> {
-  const body = JSON.stringify(ops);
-  const r = conn ? await conn.post(body) : await httpGet(port, '/ops', { method: 'POST', body, headers: { 'content-type': 'application/json' } });
+/** Runs the operations in one request (on `conn` if given); returns their results and the worker's pid. */
+export async function runOps(port: number, ops: Op[], conn?: PinnedConn): Promise<{ pid: number; out: unknown[] }> {
+  const opts = { method: 'POST', body: JSON.stringify(ops), headers: { 'content-type': 'application/json' } };
+  const r = conn ? await conn.request('/ops', opts) : await httpGet(port, '/ops', opts);
   expect(r.status, r.body).toBe(200);
   return JSON.parse(r.body) as { pid: number; out: unknown[] };
 }
@@ -48,46 +48,10 @@ export async function op(port: number, dict: string, method: string, ...args: un
   return { pid, r: out[0] };
 }
 
-/** A keep-alive connection to /ops that stays on one worker. */
-export interface WorkerConn {
-  readonly pid: number;
-  post(body: string): Promise<{ status: number; body: string }>;
-  close(): void;
-}
-
-function postOn(port: number, agent: http.Agent, body: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path: '/ops', method: 'POST', agent, headers: { 'content-type': 'application/json' } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => { text += d; });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.setTimeout(10_000, () => req.destroy(new Error('no answer to POST /ops within 10000 ms')));
-    req.end(body);
+/** One keep-alive connection to /ops on each of `workers` workers (test/helpers/pinned.ts). */
+export function opsConns(port: number, workers: number): Promise<PinnedConn[]> {
+  return pinConns(port, {
+    workers, perWorker: 1,
+    probe: async (request) => (JSON.parse((await request('/ops', { method: 'POST', body: '[]' })).body) as { pid: number }).pid,
   });
-}
-
-/**
- * One keep-alive connection on each of `workers` workers. Which worker takes a new connection is
- * the kernel's race (the native engine, like nginx without accept_mutex, lets the first worker
- * awake accept it), so a test that needs both workers sends its steps on these in turn.
- */
-export async function connsToEachWorker(port: number, workers: number, timeoutMs = 15_000): Promise<WorkerConn[]> {
-  const byPid = new Map<number, WorkerConn>();
-  const deadline = Date.now() + timeoutMs;
-  while (byPid.size < workers) {
-    if (Date.now() > deadline) {
-      for (const c of byPid.values()) c.close();
-      throw new Error(`no connection reached ${workers} workers within ${timeoutMs} ms (pids ${[...byPid.keys()]})`);
-    }
-    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-    const r = await postOn(port, agent, '[]');
-    const pid = (JSON.parse(r.body) as { pid: number }).pid;
-    if (byPid.has(pid)) { agent.destroy(); continue; }
-    byPid.set(pid, { pid, post: (body) => postOn(port, agent, body), close: () => agent.destroy() });
-  }
-  return [...byPid.values()];
 }
