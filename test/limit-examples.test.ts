@@ -25,7 +25,9 @@ describe.skipIf(!REDIS_BIN || Boolean(NO_SHDICT))(`conf/examples/gateway.conf${N
     for (const f of fs.readdirSync(path.join(EXAMPLES, 'gateway'))) {
       files[`conf/examples/gateway/${f}`] = fs.readFileSync(path.join(EXAMPLES, 'gateway', f), 'utf8');
     }
-    t = await startTresty(conf, { files, env: { REDIS_HOST: '127.0.0.1', REDIS_PORT: String(redis.port) } });
+    // Two workers compiling the example's TypeScript on a loaded machine: more than the default 20 s
+    // to be ready is possible (the hook allows 60).
+    t = await startTresty(conf, { files, env: { REDIS_HOST: '127.0.0.1', REDIS_PORT: String(redis.port) }, timeoutMs: 50_000 });
   }, 60_000);
 
   afterAll(async () => {
