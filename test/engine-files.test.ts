@@ -54,17 +54,20 @@ http {
     listen 127.0.0.1:${port};
     location /plain/ { root html; }
     location /sf/ { root html; sendfile on; }
+    location /js/ { root html; log_by_js_block { } }
   }
 }
-`, { files: { 'html/plain/.keep': '', 'html/sf/.keep': '' } });
+`, { files: { 'html/plain/.keep': '', 'html/sf/.keep': '', 'html/js/.keep': '' } });
   });
   afterAll(async () => { await t?.stop(); });
 
   for (const [dir, line] of [
     ['plain', /\[alert\] \d+#0: \*\d+ pread\(\) read only \d+ of \d+ from ".*\/html\/plain\/big\.bin" while sending response to client, client: 127\.0\.0\.1/],
     ['sf', /\[alert\] \d+#0: \*\d+ sendfile\(\) reported that ".*\/html\/sf\/big\.bin" was truncated at \d+ while sending response to client, client: 127\.0\.0\.1/],
+    // A location with a JS handler: the pipeline serves the file.
+    ['js', /\[alert\] \d+#0: \*\d+ pread\(\) read only \d+ of \d+ from ".*\/html\/js\/big\.bin" while sending response to client, client: 127\.0\.0\.1/],
   ] as const) {
-    it(`closes the connection and logs the alert (${dir === 'sf' ? 'sendfile on' : 'sendfile off'})`, async () => {
+    it(`closes the connection and logs the alert (${dir === 'sf' ? 'sendfile on' : dir === 'js' ? 'served by JS' : 'sendfile off'})`, async () => {
       const file = path.join(t.prefix, 'html', dir, 'big.bin');
       fs.writeFileSync(file, '');
       fs.truncateSync(file, SIZE);

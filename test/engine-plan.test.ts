@@ -70,9 +70,22 @@ describe('the native plan', () => {
   it('a location with conf the engine does not know (another module\'s directive) goes to JS', () => {
     const { actions } = planOf('server { listen 127.0.0.1:1; location /a { } location /b { } }', (h) => ({
       ...h,
-      servers: h.servers.map((s) => ({ ...s, locations: s.locations.map((l) => (l.pattern === '/b' ? { ...l, tryFiles: ['$uri', '=404'] } : l)) })),
+      servers: h.servers.map((s) => ({ ...s, locations: s.locations.map((l) => (l.pattern === '/b' ? { ...l, tryFiles: { files: ['$uri'], fallback: '=404' } } : l)) })),
     }));
     expect(actions).toMatchObject({ '/a': 'static', '/b': 'js' });
+  });
+
+  it('the gateway\'s and the compat layer\'s conf: proxy_pass, error_page and internal go to JS; ssl_* and proxy_* settings alone do not', () => {
+    const { actions, servers } = planOf(`proxy_set_header X-A 1; proxy_read_timeout 5s; ssl_protocols TLSv1.3;
+      server { listen 127.0.0.1:1;
+        location /plain { }
+        location /up { proxy_pass http://127.0.0.1:9; }
+        location /up/static { }
+        location /err { error_page 404 /x; }
+        location /inner { internal; }
+      }`);
+    expect(actions).toMatchObject({ '/plain': 'static', '/up': 'js', '/up/static': 'static', '/err': 'js', '/inner': 'js' });
+    expect(servers).toEqual([0]);
   });
 
   it('a server with server-level rewrite ops, or sharing its socket with another, is left to JS', () => {

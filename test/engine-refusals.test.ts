@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpShapes, shapeBytes, type HttpShape } from './fixtures/http-refusals.js';
 import { ENGINE_BUILT } from './helpers/engine.js';
 import { sendRaw } from './helpers/raw-http.js';
-import { freePort, startTresty, type TrestyProcess } from './helpers/server.js';
+import { freePort, httpGet, startTresty, type TrestyProcess } from './helpers/server.js';
 
 // The server nginx ran for the table (NGINX_SERVER), in tresty's words.
 const conf = (port: number): string => `
@@ -26,6 +26,9 @@ describe.skipIf(!ENGINE_BUILT)(`tresty answers each shape as nginx${ENGINE_BUILT
   beforeAll(async () => {
     const port = await freePort();
     t = await startTresty(conf(port));
+    // sendRaw takes 250 ms of silence for "no answer": the worker's first JS answer (the handler
+    // compiled, modules loaded) can take longer than that on a loaded machine. One answer first.
+    expect((await httpGet(port, '/', { timeoutMs: 30_000 })).status).toBe(200);
     const queue = [...httpShapes];
     const worker = async (): Promise<void> => {
       for (let s: HttpShape | undefined; (s = queue.shift()); ) {

@@ -2,6 +2,7 @@
 // across the workers (one shared dict), enforce() answers with the configured status and
 // headers, limit_req delays or rejects, limit_conn counts requests in flight until the log phase.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pinConns } from './helpers/pinned.js';
 import { freePort, httpGet, startTresty, stopAll, type HttpResult } from './helpers/server.js';
 import { NO_SHDICT } from './helpers/shdict.js';
 
@@ -88,10 +89,23 @@ afterAll(async () => { await stopAll(); });
 
 const all = (n: number, path: string): Promise<HttpResult[]> => Promise.all(Array.from({ length: n }, () => httpGet(port, path)));
 
+/** `n` requests at once, half on each worker: each on its own connection, opened beforehand. */
+async function spread(n: number, path: string): Promise<HttpResult[]> {
+  const conns = await pinConns(port, {
+    workers: 2, perWorker: Math.ceil(n / 2),
+    probe: async (request) => Number((await request('/state?key=probe')).headers['x-pid']),
+  });
+  try {
+    return await Promise.all(conns.slice(0, n).map((c) => c.request(path)));
+  } finally {
+    for (const c of conns) c.close();
+  }
+}
+
 describe.skipIf(Boolean(NO_SHDICT))(`tresty/limit, local policy, 2 workers${NO_SHDICT}`, () => {
   it('limit_count is exact across the workers, with X-RateLimit-* and Retry-After', async () => {
     for (const run of ['a', 'b']) {
-      const rs = await all(150, `/count?key=${run}`);
+      const rs = await spread(150, `/count?key=${run}`);
       const ok = rs.filter((r) => r.status === 200);
       const over = rs.filter((r) => r.status === 429);
       expect(ok).toHaveLength(100);
@@ -110,7 +124,7 @@ describe.skipIf(Boolean(NO_SHDICT))(`tresty/limit, local policy, 2 workers${NO_S
   });
 
   it('limit_req with nodelay lets exactly rate + burst through at once, then 503', async () => {
-    const rs = await all(30, '/req?key=r1');
+    const rs = await spread(30, '/req?key=r1');
     const ok = rs.filter((r) => r.status === 200);
     expect(ok).toHaveLength(11); // the first, and the burst of 10 (rate 0.01/s leaks nothing meanwhile)
     expect(rs.every((r) => /^\d+$/.test(String(r.headers['x-pid'])))).toBe(true);

@@ -3,7 +3,7 @@
 // module 0.10.23 running the same calls), memory pressure (LRU eviction, forcible, safe_*),
 // expiry with millisecond precision, and every phase, timers and init_worker_by_js.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NO_SHDICT, OPS_HANDLER, op, runOps } from './helpers/shdict.js';
+import { NO_SHDICT, OPS_HANDLER, op, opsConns, runOps } from './helpers/shdict.js';
 import { freePort, httpGet, startTresty, stopAll, type TrestyProcess } from './helpers/server.js';
 
 let t: TrestyProcess;
@@ -48,8 +48,8 @@ type Step = [method: string, args: unknown[], expected: unknown];
 
 const NO_KEY = new Set(['flush_all', 'flush_expired', 'get_keys', 'capacity', 'free_space']);
 
-// Each case runs twice (STYLE 12) under a fresh key prefix; every step is its own request, so
-// consecutive steps land on both workers.
+// Each case runs twice (STYLE 12) under a fresh key prefix; every step is its own request, and
+// consecutive steps run on different workers.
 const CASES: Record<string, Step[]> = {
   'set and get, with flags and every value type': [
     ['get', ['s'], [null, null]],
@@ -149,15 +149,21 @@ const CASES: Record<string, Step[]> = {
 describe.skipIf(Boolean(NO_SHDICT))(`ngx.shared.DICT operations across 2 workers${NO_SHDICT}`, () => {
   for (const [name, steps] of Object.entries(CASES)) {
     it(name, async () => {
-      for (const run of ['one', 'two']) {
-        const pids = new Set<number>();
-        for (const [method, args, expected] of steps) {
-          const keyed = NO_KEY.has(method) || typeof args[0] !== 'string' || args[0] === '' ? args : [`${run}:${name}:${args[0]}`, ...args.slice(1)];
-          const { pid, r } = await op(port, 'd', method, ...keyed);
-          pids.add(pid);
-          expect(r, `${run}: ${method}(${JSON.stringify(args).slice(0, 60)})`).toEqual(expected);
+      // The steps go to the two workers in turn, each on a connection kept on one of them.
+      const conns = await opsConns(port, 2);
+      try {
+        for (const run of ['one', 'two']) {
+          const pids = new Set<number>();
+          for (const [i, [method, args, expected]] of steps.entries()) {
+            const keyed = NO_KEY.has(method) || typeof args[0] !== 'string' || args[0] === '' ? args : [`${run}:${name}:${args[0]}`, ...args.slice(1)];
+            const { pid, out } = await runOps(port, [['d', method, keyed]], conns[i % 2]);
+            pids.add(pid);
+            expect(out[0], `${run}: ${method}(${JSON.stringify(args).slice(0, 60)})`).toEqual(expected);
+          }
+          expect(pids.size, 'both workers took part').toBe(2);
         }
-        expect(pids.size, 'both workers took part').toBe(2);
+      } finally {
+        for (const c of conns) c.close();
       }
     });
   }

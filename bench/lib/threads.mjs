@@ -2,6 +2,10 @@
 // a result without the CPU it cost (poller threads, pool threads, workers, peers) hides where a
 // saturated machine spends its cores. snapshot() before and after a run; cpuDelta() gives, per
 // process and thread name, the CPU seconds used in between. Linux only; elsewhere it is empty.
+// The time comes from the thread's schedstat (nanoseconds the scheduler ran it) when the kernel
+// has it: utime+stime are sampled at each 10 ms tick, and a thread that works in short bursts on
+// a loaded machine can show 0 over a short run (a quick run's Python server did). stat's ticks are
+// the fallback, and stat still names the thread.
 import { readFileSync, readdirSync } from 'node:fs';
 
 const HZ = 100; // USER_HZ: the unit of utime/stime in /proc on Linux (sysconf(_SC_CLK_TCK))
@@ -30,7 +34,12 @@ function parseStat(text) {
   return { comm, ticks: Number(f[11]) + Number(f[12]) };
 }
 
-/** { pid: { comm, threads: { tid: { comm, ticks } } } } for the given pids (and their children if tree). */
+/** Nanoseconds on a CPU from a schedstat file (`run_ns wait_ns slices`), or null without one. */
+function runNs(file) {
+  try { return Number(readFileSync(file, 'utf8').split(' ')[0]); } catch { return null; }
+}
+
+/** { pid: { comm, threads: { tid: { comm, ticks, ns } } } } for the given pids (and their children if tree). */
 export function snapshot(pids, { tree = true } = {}) {
   const all = tree ? [...new Set(pids.flatMap(processTree))] : pids;
   const snap = {};
@@ -41,7 +50,9 @@ export function snapshot(pids, { tree = true } = {}) {
     try { comm = parseStat(readFileSync(`/proc/${pid}/stat`, 'utf8')).comm; } catch { continue; }
     const threads = {};
     for (const tid of tids) {
-      try { threads[tid] = parseStat(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8')); } catch { /* exited */ }
+      try {
+        threads[tid] = { ...parseStat(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8')), ns: runNs(`/proc/${pid}/task/${tid}/schedstat`) };
+      } catch { /* exited */ }
     }
     snap[pid] = { comm, threads };
   }
@@ -60,7 +71,10 @@ export function cpuDelta(before, after) {
     const byName = new Map();
     let total = 0;
     for (const [tid, t] of Object.entries(p.threads)) {
-      const s = (t.ticks - (b[tid]?.ticks ?? 0)) / HZ;
+      const was = b[tid];
+      const s = t.ns !== null && (was === undefined || was.ns !== null)
+        ? (t.ns - (was?.ns ?? 0)) / 1e9
+        : (t.ticks - (was?.ticks ?? 0)) / HZ;
       total += s;
       const e = byName.get(t.comm) ?? { name: t.comm, seconds: 0, count: 0 };
       e.seconds += s;

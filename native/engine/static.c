@@ -59,19 +59,28 @@ static const tr_http_header *header_named(te_conn *c, const char *name)
     return NULL;
 }
 
-/* nginx's absolute_redirect: a Location starting with '/' gets http://host[:port] (the Host header
-   as sent, else the local address), as src/phases/output.ts does. */
+/* nginx's absolute_redirect: a Location starting with '/' gets http://host[:port]: the Host
+   header's name without its port (else the local address), and the port the request came in on
+   unless it is 80 (port_in_redirect), as src/request/output.ts does. */
 static int location_header(te_conn *c, const char *loc, uint32_t n, char *out, size_t cap)
 {
     if (n == 0 || loc[0] != '/') return snprintf(out, cap, "Location: %.*s\r\n", (int)n, loc);
     const tr_http_header *host = header(c, TR_HTTP_H_HOST);
     const char *h = c->in + c->req;
-    if (host && host->value.len)
-        return snprintf(out, cap, "Location: http://%.*s%.*s\r\n", (int)host->value.len, h + host->value.off, (int)n, loc);
     char addr[64];
     int port = te_local_port(c->fd, addr, sizeof addr);
-    if (port == 80 || port < 0) return snprintf(out, cap, "Location: http://%s%.*s\r\n", addr, (int)n, loc);
-    return snprintf(out, cap, "Location: http://%s:%d%.*s\r\n", addr, port, (int)n, loc);
+    const char *name = addr;
+    int len = (int)strlen(addr);
+    if (host && host->value.len) {
+        name = h + host->value.off;
+        len = (int)host->value.len;
+        const char *close = name[0] == '[' ? memchr(name, ']', (size_t)len) : NULL;
+        const char *from = close ? close : name;
+        const char *colon = memchr(from, ':', (size_t)(len - (from - name)));
+        if (colon) len = (int)(colon - name);
+    }
+    if (port == 80 || port < 0) return snprintf(out, cap, "Location: http://%.*s%.*s\r\n", len, name, (int)n, loc);
+    return snprintf(out, cap, "Location: http://%.*s:%d%.*s\r\n", len, name, port, (int)n, loc);
 }
 
 static void failed(te_engine *e, te_conn *c)

@@ -237,6 +237,8 @@ export class NativeExchange implements HttpExchange {
 
   writeHead(status: number, headers: ReadonlyArray<readonly [string, string]>): void {
     if (this.headersSent) throw invalid('ERR_HTTP_HEADERS_SENT', 'Cannot write headers after they are sent to the client');
+    // node:http's rule (the pipeline turns the throw into a 500): a status line needs 3 digits.
+    if (!Number.isInteger(status) || status < 100 || status > 999) throw invalid('ERR_HTTP_INVALID_STATUS_CODE', `Invalid status code: ${status}`);
     const version = this.httpVersion;
     this.noBody = this.method === 'HEAD' || status === 204 || status === 304 || (status >= 100 && status < 200);
     if (version === '0.9') {

@@ -17,11 +17,13 @@ const LF_LOG = 1;
 const LF_SENDFILE = 2;
 const LF_HAS_TEXT = 4;
 
-/** Conf keys the engine understands; any other key with a value sends the location to JS. */
+/** Conf keys the engine understands; any other key with a value sends the location to JS.
+ *  `ssl` is the TLS front's (TLS sockets never reach the engine); `proxy` is checked apart: its
+ *  settings always hold defaults, and only a proxy_pass of the location's own needs JS. */
 const LOCATION_KEYS = new Set(['modifier', 'pattern', 'regex', 'ref', 'locations', 'rewriteOps', 'handlers', 'root', 'index',
-  'defaultType', 'accessLog', 'clientMaxBodySize', 'keepaliveTimeout', 'jsCodeCache', 'engine']);
+  'defaultType', 'accessLog', 'clientMaxBodySize', 'keepaliveTimeout', 'jsCodeCache', 'engine', 'ssl', 'proxy']);
 const SERVER_KEYS = new Set(['ref', 'listen', 'serverNames', 'rewriteOps', 'locations', 'namedLocations', 'defaults',
-  'declaredVariables']);
+  'declaredVariables', 'ssl']);
 
 function empty(v: unknown): boolean {
   if (v === undefined || v === null || v === false || v === '') return true;
@@ -37,7 +39,7 @@ function onlyKnown(o: object, known: ReadonlySet<string>): boolean {
 }
 
 function actionOf(loc: LocationConf): number {
-  if (Object.keys(loc.handlers).length > 0 || !onlyKnown(loc, LOCATION_KEYS)) return ACT_JS;
+  if (Object.keys(loc.handlers).length > 0 || !onlyKnown(loc, LOCATION_KEYS) || loc.proxy.pass !== null) return ACT_JS;
   const ops = loc.rewriteOps;
   if (ops.length === 0) return ACT_STATIC;
   const first = ops[0]!;

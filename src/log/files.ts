@@ -32,7 +32,10 @@ class FileWriter implements LogWriter {
     if (!this.scheduled) {
       this.scheduled = true;
       // One write(2) per turn however many requests ended in it, as cheap as nginx's buffer=.
-      setImmediate(this.flushSoon).unref();
+      // Not unref'd: an unref'd immediate does not stop the loop from blocking in poll, so a line
+      // logged from a timer, with no socket event after it (the native engine's sockets are not
+      // the loop's), would wait for the next request to be written.
+      setImmediate(this.flushSoon);
     }
   }
 

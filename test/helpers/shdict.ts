@@ -4,6 +4,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'vitest';
+import { pinConns, type PinnedConn } from './pinned.js';
 import { httpGet, ROOT } from './server.js';
 
 /** js_shared_dict needs the native addon; without it (no C compiler or Node headers) say so. */
@@ -33,9 +34,10 @@ export default async (ngx) => {
 
 export type Op = [dict: string, method: string, args: unknown[]];
 
-/** Runs the operations in one request; returns their results and the worker's pid. */
-export async function runOps(port: number, ops: Op[]): Promise<{ pid: number; out: unknown[] }> {
-  const r = await httpGet(port, '/ops', { method: 'POST', body: JSON.stringify(ops), headers: { 'content-type': 'application/json' } });
+/** Runs the operations in one request (on `conn` if given); returns their results and the worker's pid. */
+export async function runOps(port: number, ops: Op[], conn?: PinnedConn): Promise<{ pid: number; out: unknown[] }> {
+  const opts = { method: 'POST', body: JSON.stringify(ops), headers: { 'content-type': 'application/json' } };
+  const r = conn ? await conn.request('/ops', opts) : await httpGet(port, '/ops', opts);
   expect(r.status, r.body).toBe(200);
   return JSON.parse(r.body) as { pid: number; out: unknown[] };
 }
@@ -44,4 +46,12 @@ export async function runOps(port: number, ops: Op[]): Promise<{ pid: number; ou
 export async function op(port: number, dict: string, method: string, ...args: unknown[]): Promise<{ pid: number; r: unknown }> {
   const { pid, out } = await runOps(port, [[dict, method, args]]);
   return { pid, r: out[0] };
+}
+
+/** One keep-alive connection to /ops on each of `workers` workers (test/helpers/pinned.ts). */
+export function opsConns(port: number, workers: number): Promise<PinnedConn[]> {
+  return pinConns(port, {
+    workers, perWorker: 1,
+    probe: async (request) => (JSON.parse((await request('/ops', { method: 'POST', body: '[]' })).body) as { pid: number }).pid,
+  });
 }
