@@ -2,43 +2,14 @@
 // (the client sees a body shorter than its Content-Length, never the next answer inside it) and
 // nginx's [alert] is logged, with pread (sendfile off, nginx's default) and with sendfile.
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENGINE_BUILT } from './helpers/engine.js';
 import { freePort, startTresty, type TrestyProcess } from './helpers/server.js';
+import { SHRUNK, shrinkWhileSent } from './helpers/shrink.js';
 
 const SIZE = 200 * 1024 * 1024; // sparse: no disk used
-const SHRUNK = 20 * 1024 * 1024;
 
-/** Reads 2 MB of the answer, truncates the file, reads on: { bytes, length, closed }. */
-function shrinkWhileSent(port: number, urlPath: string, file: string): Promise<{ bytes: number; length: number; closed: boolean }> {
-  return new Promise((resolve, reject) => {
-    const s = net.connect(port, '127.0.0.1', () => s.write(`GET ${urlPath} HTTP/1.1\r\nHost: x\r\n\r\n`));
-    let head = '';
-    let length = -1;
-    let bytes = 0;
-    let shrunk = false;
-    const timer = setTimeout(() => { s.destroy(); resolve({ bytes, length, closed: false }); }, 20_000);
-    s.on('data', (d: Buffer) => {
-      if (length < 0) {
-        head += d.toString('latin1');
-        const end = head.indexOf('\r\n\r\n');
-        if (end < 0) return;
-        length = Number(/content-length: (\d+)/i.exec(head)![1]);
-        bytes = head.length - end - 4;
-      } else {
-        bytes += d.length;
-      }
-      if (!shrunk && bytes > 2 * 1024 * 1024) {
-        shrunk = true;
-        fs.truncateSync(file, SHRUNK);
-      }
-    });
-    s.on('error', reject);
-    s.on('close', () => { clearTimeout(timer); resolve({ bytes, length, closed: true }); });
-  });
-}
 
 describe.skipIf(!ENGINE_BUILT)(`a static file that shrinks while sent${ENGINE_BUILT ? '' : ' (skipped: the native engine is not built)'}`, () => {
   let t: TrestyProcess;
