@@ -3,11 +3,37 @@
 // (TRESTY_ERR_FFI_ABORTED) instead of holding the request until it answers; the runtime's late
 // answer is freed by the host.
 
-import type { CallOptions, FfiPlugin } from '../ffi/index.js';
+import type { AbortLike, CallOptions, FfiPlugin } from '../ffi/index.js';
 import type { Req } from '../request/req.js';
 
+/**
+ * A request's abort hook: what an AbortSignal does for a call, with a plain array of listeners
+ * (rarely more than one at a time). Not an AbortSignal: see AbortLike (ffi/call.ts) for its cost.
+ */
+class RequestAbort implements AbortLike {
+  aborted = false;
+  private fns: (() => void)[] = [];
+
+  addEventListener(_type: 'abort', fn: () => void): void {
+    this.fns.push(fn);
+  }
+
+  removeEventListener(_type: 'abort', fn: () => void): void {
+    const i = this.fns.indexOf(fn);
+    if (i >= 0) this.fns.splice(i, 1);
+  }
+
+  readonly abort = (): void => {
+    if (this.aborted) return;
+    this.aborted = true;
+    const fns = this.fns;
+    this.fns = [];
+    for (const fn of fns) fn();
+  };
+}
+
 export class RequestFfi {
-  #signal: AbortSignal | undefined;
+  #signal: RequestAbort | undefined;
   #bound: Record<string, FfiPlugin> | undefined;
   /** One wrapper per plugin per request: two load_ffi of one library give the same object. */
   readonly #wrappers = new Map<FfiPlugin, FfiPlugin>();
@@ -15,11 +41,11 @@ export class RequestFfi {
   constructor(private readonly r: Req) {}
 
   /** Made on the first call only: most requests never reach native code. */
-  signal(): AbortSignal {
+  signal(): AbortLike {
     if (this.#signal) return this.#signal;
-    const ac = new AbortController();
-    this.r.ex.onAbort(() => ac.abort());
-    return (this.#signal = ac.signal);
+    const a = new RequestAbort();
+    this.r.ex.onAbort(a.abort);
+    return (this.#signal = a);
   }
 
   bind(p: FfiPlugin): FfiPlugin {
