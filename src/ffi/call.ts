@@ -10,12 +10,24 @@ import type { Expiring } from './deadlines.js';
  */
 export type Reader = (rc: number, src: Uint8Array, start: number, end: number, shared: boolean) => unknown;
 
+/**
+ * What abandons a call: an AbortSignal, or a request's own hook (api/ffi.ts). Requests do not
+ * use an AbortSignal because, on Node 20, the first listener added to a fresh AbortSignal costs
+ * about 8 µs and leaves weak references every scavenge must process (bench/README.md, "where the
+ * time goes"): with one per request, the FFI rows spent a fifth of the worker's time in GC.
+ */
+export interface AbortLike {
+  readonly aborted: boolean;
+  addEventListener(type: 'abort', fn: () => void, opts?: { once?: boolean }): void;
+  removeEventListener(type: 'abort', fn: () => void): void;
+}
+
 export interface Call extends Expiring {
   payload: Uint8Array | null; // kept only while in the backlog
   read: Reader;
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
-  signal: AbortSignal | undefined;
+  signal: AbortLike | undefined;
   onAbort: (() => void) | undefined;
 }
 
@@ -24,7 +36,7 @@ export function aborted(label: string): TrestyError {
 }
 
 /** Why a call is refused at once (queue full, unloaded, ...), or null when it may go ahead. */
-export function refusal(label: string, closing: boolean, signal: AbortSignal | undefined, bytes: number,
+export function refusal(label: string, closing: boolean, signal: AbortLike | undefined, bytes: number,
   inFlight: number, maxQueue: number): TrestyError | null {
   if (closing) return new TrestyError('TRESTY_ERR_FFI_UNLOADED', `ffi plugin ${label} is unloaded`);
   if (signal?.aborted) return aborted(label);

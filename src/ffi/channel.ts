@@ -12,7 +12,7 @@ import net from 'node:net';
 import { TrestyError } from '../errors.js';
 import * as L from '../ring/layout.js';
 import type { HostBindings, Ptr } from './bindings.js';
-import { aborted, type Call, type Reader, refusal } from './call.js';
+import { type AbortLike, aborted, type Call, type Reader, refusal } from './call.js';
 import { Deadlines } from './deadlines.js';
 import { allocBytes, utf8Slice } from './formats.js';
 
@@ -93,7 +93,7 @@ export class Channel {
   }
 
   /** Submit payload; the promise settles with read()'s value (or its throw) or a TrestyError. */
-  call(payload: Uint8Array, timeoutMs: number, signal: AbortSignal | undefined, read: Reader): Promise<unknown> {
+  call(payload: Uint8Array, timeoutMs: number, signal: AbortLike | undefined, read: Reader): Promise<unknown> {
     const no = refusal(this.label, this.closing, signal, payload.length, this.inFlight, this.maxQueue);
     if (no) return Promise.reject(no);
     return new Promise<unknown>((resolve, reject) => {

@@ -45,6 +45,21 @@ export function allocBytes(n: number): Uint8Array {
   return u;
 }
 
+// Strings are encoded into one reused buffer (encodeTransient): Buffer.from(string) per call
+// takes a slice of Node's 8 KB pool, a new pool ArrayBuffer every few calls, and from 4 KB up a
+// new ArrayBuffer per call; their external memory made the worker's GC threads the busiest
+// ones of an /echo-ffi run (bench/README.md, "where the time goes").
+const ENC_MAX = 1 << 20; // larger strings get a buffer of their own (not kept)
+let enc = Buffer.allocUnsafeSlow(64 * 1024);
+function utf8Transient(v: string): Uint8Array {
+  const most = v.length * 3; // UTF-8 bytes per UTF-16 unit, at most
+  if (most > enc.length) {
+    if (most > ENC_MAX) return Buffer.from(v, 'utf8');
+    enc = Buffer.allocUnsafeSlow(Math.min(ENC_MAX, Math.max(most, enc.length * 2)));
+  }
+  return enc.subarray(0, enc.write(v, 0, 'utf8'));
+}
+
 const utf8 = new TextDecoder('utf-8');
 // copyBuffers: msgpack bin values are copied, never views of the bytes they were decoded from.
 const packr = new Packr({ useRecords: false, copyBuffers: true });
@@ -87,6 +102,9 @@ const formats: Record<FormatName, Format> = {
       if (typeof v === 'string') return Buffer.from(v, 'utf8'); // as docs/ffi.md says: taken as UTF-8
       throw bad('raw', `a ${typeof v} (pass a Uint8Array, a Buffer or a string)`);
     },
+    encodeTransient(v) {
+      return typeof v === 'string' ? utf8Transient(v) : formats.raw.encode(v);
+    },
     decode: (b) => b,
     read(src, start, end, shared) {
       if (!shared) return start === 0 && end === src.length ? src : src.subarray(start, end);
@@ -100,6 +118,10 @@ const formats: Record<FormatName, Format> = {
     encode(v) {
       if (typeof v !== 'string') throw bad('string', `a ${typeof v} (pass a string)`);
       return Buffer.from(v, 'utf8');
+    },
+    encodeTransient(v) {
+      if (typeof v !== 'string') throw bad('string', `a ${typeof v} (pass a string)`);
+      return utf8Transient(v);
     },
     decode: (b) => utf8.decode(b),
     read: (src, start, end) => utf8Slice(src, start, end),

@@ -9,6 +9,7 @@ import { defaultSearchPath } from './locate.js';
 import { type Core, type FfiPlugin, Plugin, type PluginOptions } from './plugin.js';
 
 export type { CallOptions, FfiPlugin, PluginOptions } from './plugin.js';
+export type { AbortLike } from './call.js';
 export { FfiRuntimeError } from './plugin.js';
 export { setFfiWarn } from './core.js';
 export type { FormatName } from './formats.js';

@@ -6,7 +6,7 @@
 import { TrestyError } from '../errors.js';
 import * as L from '../ring/layout.js';
 import type { HostBindings, Ptr } from './bindings.js';
-import { type Reader, refusal } from './call.js';
+import { type AbortLike, type Reader, refusal } from './call.js';
 import { refused } from './channel.js';
 import { allocBytes } from './formats.js';
 
@@ -32,7 +32,7 @@ export class InlineChannel {
     return 0;
   }
 
-  call(payload: Uint8Array, _timeoutMs: number, signal: AbortSignal | undefined, read: Reader): Promise<unknown> {
+  call(payload: Uint8Array, _timeoutMs: number, signal: AbortLike | undefined, read: Reader): Promise<unknown> {
     const no = refusal(this.label, this.closed, signal, payload.length, 0, 1);
     if (no) return Promise.reject(no);
     try {

@@ -1,6 +1,6 @@
 // What a handler holds: a plugin = a core (library + rings + pollers) seen through a format.
 import { TrestyError } from '../errors.js';
-import type { Reader } from './call.js';
+import type { AbortLike, Reader } from './call.js';
 import { type Format, utf8Slice } from './formats.js';
 
 export interface PluginOptions {
@@ -22,7 +22,8 @@ export interface PluginOptions {
 
 export interface CallOptions {
   timeoutMs?: number;
-  signal?: AbortSignal;
+  /** An AbortSignal, or anything with `aborted` and add/removeEventListener('abort'). */
+  signal?: AbortSignal | AbortLike;
 }
 
 export interface FfiPlugin {
@@ -45,7 +46,7 @@ export interface CallChannel {
   readonly inFlight: number;
   readonly counters: { doorbells: number; wakes: number };
   readonly doubleAnswerCount: number;
-  call(payload: Uint8Array, timeoutMs: number, signal: AbortSignal | undefined, read: Reader): Promise<unknown>;
+  call(payload: Uint8Array, timeoutMs: number, signal: AbortLike | undefined, read: Reader): Promise<unknown>;
   nativeStats(): { live: number; dropped: number };
 }
 
