@@ -4,7 +4,7 @@
 // more so on a loaded machine. A test that needs every worker to take part opens its connections
 // first, keeps those that reached a worker still short of its share, and sends on them.
 import http from 'node:http';
-import type { HttpResult } from './server.js';
+import { httpGet, type HttpResult } from './server.js';
 
 export interface RequestOpts { method?: string; headers?: Record<string, string>; body?: string; timeoutMs?: number }
 
@@ -13,22 +13,6 @@ export interface PinnedConn {
   readonly pid: number;
   request(urlPath: string, opts?: RequestOpts): Promise<HttpResult>;
   close(): void;
-}
-
-function requestOn(port: number, agent: http.Agent, urlPath: string, opts: RequestOpts = {}): Promise<HttpResult> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path: urlPath, method: opts.method ?? 'GET', headers: opts.headers, agent }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => { body += d; });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    const ms = opts.timeoutMs ?? 10_000;
-    req.setTimeout(ms, () => req.destroy(new Error(`no answer to ${opts.method ?? 'GET'} ${urlPath} within ${ms} ms`)));
-    req.end(opts.body);
-  });
 }
 
 /**
@@ -54,7 +38,7 @@ export async function pinConns(port: number, o: {
     // A few at a time: a burst spreads better than one connection after another.
     const batch = await Promise.all(Array.from({ length: 4 }, async () => {
       const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-      const request: PinnedConn['request'] = (p, opts) => requestOn(port, agent, p, opts);
+      const request: PinnedConn['request'] = (p, opts) => httpGet(port, p, { ...opts, agent });
       return { pid: await o.probe(request), request, close: () => agent.destroy() };
     }));
     for (const c of batch) {

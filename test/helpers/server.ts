@@ -200,12 +200,12 @@ export async function stopAll(): Promise<void> {
 
 export interface HttpResult { status: number; headers: http.IncomingHttpHeaders; body: string }
 
-/** One request on a fresh connection (no keep-alive, so each may land on any worker). */
-export function httpGet(port: number, urlPath = '/', opts: { host?: string; headers?: Record<string, string>; method?: string; body?: string; keepAlive?: boolean; timeoutMs?: number } = {}): Promise<HttpResult> {
+/** One request on a fresh connection (no keep-alive, so each may land on any worker), or on `agent`'s. */
+export function httpGet(port: number, urlPath = '/', opts: { host?: string; headers?: Record<string, string>; method?: string; body?: string; keepAlive?: boolean; timeoutMs?: number; agent?: http.Agent } = {}): Promise<HttpResult> {
   return new Promise((resolve, reject) => {
     const req = http.request({
       host: opts.host ?? '127.0.0.1', port, path: urlPath, method: opts.method ?? 'GET',
-      headers: opts.headers, agent: opts.keepAlive ? undefined : false,
+      headers: opts.headers, agent: opts.agent ?? (opts.keepAlive ? undefined : false),
     }, (res) => {
       let body = '';
       res.setEncoding('utf8');
