@@ -307,8 +307,8 @@ export class HttpFront {
 
 /** An HTTP/0.9 request line: a method, a target, no version. */
 const HTTP09 = /^([A-Za-z]+) +([^ \r\n]+) *\r?\n/;
-/** A request line with a version coming: method, target, and the start of a third word. */
-const VERSIONED = /^[A-Za-z]+ +[^ \r\n]+ +[^ \r\n]/;
+/** Bytes that can still become an HTTP/0.9 line: letters, then maybe spaces and a target, no third word. */
+const MAYBE09 = /^(?:[A-Za-z]+(?: +[^ \r\n]*)? *\r?)?$/;
 
 /** What the first bytes of a connection are: an HTTP/0.9 request, anything else, or not known yet. */
 function firstLine(head: Buffer): 'wait' | 'other' | { method: string; target: string } {
@@ -319,6 +319,6 @@ function firstLine(head: Buffer): 'wait' | 'other' | { method: string; target: s
     return m ? { method: m[1]!, target: m[2]! } : 'other';
   }
   // Undecided only while the bytes can still become an HTTP/0.9 line; node judges the rest.
-  if (VERSIONED.test(text) || !/^[A-Za-z]+( +[^ \r\n]*)? *\r?$/.test(text) && !/^[A-Za-z]*$/.test(text)) return 'other';
+  if (!MAYBE09.test(text)) return 'other';
   return head.length > 8192 ? 'other' : 'wait';
 }
