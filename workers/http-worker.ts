@@ -78,16 +78,21 @@ function masterStoppedHandingOff(): Promise<void> {
   });
 }
 
-async function quit(): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  log.notice('gracefully shutting down');
+/** Stops accepting, lets the requests in flight finish, then runs the pipeline's shutdown. */
+async function finish(): Promise<void> {
   try {
     await front?.drain(masterStoppedHandingOff);
     await pipeline?.shutdown();
   } catch (e) {
     log.error(`shutdown: ${(e as Error).message}`);
   }
+}
+
+async function quit(): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  log.notice('gracefully shutting down');
+  await finish();
   log.notice('exiting');
   exit(0);
 }
@@ -113,15 +118,10 @@ function fault(what: string, e: unknown): void {
   }, FAULT_DRAIN_MS);
   bound.unref();
   void (async () => {
-    try {
-      // Under node:cluster the master closes a socket no worker listens on (new clients would be
-      // refused): the only worker keeps accepting until its replacement listens.
-      if (clustered) await replacement();
-      await front?.drain(masterStoppedHandingOff);
-      await pipeline?.shutdown();
-    } catch (err) {
-      log.error(`shutdown: ${(err as Error).message}`);
-    }
+    // Under node:cluster the master closes a socket no worker listens on (new clients would be
+    // refused): the only worker keeps accepting until its replacement listens.
+    if (clustered) await replacement();
+    await finish();
     exit(1);
   })();
 }
