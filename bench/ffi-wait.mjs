@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// How a runtime's poller should wait for requests (issue 10): sleep on the futex at once, or spin
-// a bounded while first (TRESTY_FFI_SPIN_NS), or yield the core a few times first
-// (TRESTY_FFI_SPIN_YIELDS). Each candidate runs the echo_c
+// How a runtime's poller should wait for requests (issue 10): sleep on the futex at once, spin a
+// bounded while first only while a core is idle (TRESTY_FFI_GATED_SPIN_NS, the default), or spin
+// a bounded while whatever the load (TRESTY_FFI_SPIN_NS). Each candidate runs the echo_c
 // runtime (raw 512 B, 1 and 64 calls in flight) in a fresh process on an idle machine, with one
 // CPU hog (half loaded on 2 cores) and with a hog per core (saturated), and reports calls/s, the
 // CPU of the poller thread and of the whole process per call, and the poller's CPU while idle.
@@ -16,12 +16,13 @@ import { toText, toMarkdown, fmt } from './lib/table.mjs';
 import { cpuDelta, snapshot } from './lib/threads.mjs';
 import { importDist, NATIVE_BUILD } from './lib/tresty-dist.mjs';
 
-// [label, env]: the candidates.
+// [label, env]: the candidates. The gated spins run only while the machine has an idle core
+// (native/host/spin_gate.h); the ungated one always runs its budget.
 const SPINS = [
-  ['none', {}],
-  ['spin 5 µs', { TRESTY_FFI_SPIN_NS: '5000' }],
+  ['none', { TRESTY_FFI_GATED_SPIN_NS: '0' }],
+  ['gated 20 µs', { TRESTY_FFI_GATED_SPIN_NS: '20000' }],
+  ['gated 50 µs', { TRESTY_FFI_GATED_SPIN_NS: '50000' }],
   ['spin 50 µs', { TRESTY_FFI_SPIN_NS: '50000' }],
-  ['8 yields', { TRESTY_FFI_SPIN_YIELDS: '8' }],
 ];
 const INFLIGHT = [1, 64];
 
@@ -63,7 +64,7 @@ async function main() {
     try {
       for (const [label, env] of SPINS) {
         const txt = execFileSync(process.execPath, [new URL(import.meta.url).pathname, '--child', '--ms', String(ms)], {
-          env: { ...process.env, TRESTY_FFI_SPIN_NS: '0', TRESTY_FFI_SPIN_YIELDS: '0', ...env }, encoding: 'utf8', timeout: 60_000,
+          env: { ...process.env, TRESTY_FFI_SPIN_NS: '0', TRESTY_FFI_SPIN_YIELDS: '0', TRESTY_FFI_GATED_SPIN_NS: '0', ...env }, encoding: 'utf8', timeout: 60_000,
         });
         const r = JSON.parse(txt);
         for (const inflight of INFLIGHT) {
