@@ -5,7 +5,8 @@
 // runtime (raw 512 B, 1 and 64 calls in flight) in a fresh process on an idle machine, with one
 // CPU hog (half loaded on 2 cores) and with a hog per core (saturated), and reports calls/s, the
 // CPU of the poller thread and of the whole process per call, and the poller's CPU while idle.
-// A spin is worth keeping only if it wins under every load. node bench/ffi-wait.mjs [--ms 1000]
+// A spin is worth keeping only if it wins under every load.
+// node bench/ffi-wait.mjs [--ms 1000] [--rounds 3] [--md]
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
@@ -16,11 +17,13 @@ import { toText, toMarkdown, fmt } from './lib/table.mjs';
 import { cpuDelta, snapshot } from './lib/threads.mjs';
 import { importDist, NATIVE_BUILD } from './lib/tresty-dist.mjs';
 
-// [label, env]: the candidates. The gated spins run only while the machine has an idle core
-// (native/host/spin_gate.h); the ungated one always runs its budget.
+// [label, env]: the candidates. The gated spins run only while the runnable tasks leave a core
+// free (keep 1, the default; keep 0: while they are no more than the cores; native/host/
+// spin_gate.h); the ungated one always runs its budget.
 const SPINS = [
   ['none', { TRESTY_FFI_GATED_SPIN_NS: '0' }],
   ['gated 20 µs', { TRESTY_FFI_GATED_SPIN_NS: '20000' }],
+  ['gated 50 µs, keep 0', { TRESTY_FFI_GATED_SPIN_NS: '50000', TRESTY_FFI_GATE_KEEP: '0' }],
   ['gated 50 µs', { TRESTY_FFI_GATED_SPIN_NS: '50000' }],
   ['spin 50 µs', { TRESTY_FFI_SPIN_NS: '50000' }],
 ];
@@ -52,45 +55,53 @@ async function child(ms) {
 }
 
 async function main() {
-  const { values } = parseArgs({ options: { ms: { type: 'string', default: '1000' }, child: { type: 'boolean', default: false }, md: { type: 'boolean', default: false } } });
+  const { values } = parseArgs({ options: { ms: { type: 'string', default: '1000' }, rounds: { type: 'string', default: '1' }, child: { type: 'boolean', default: false }, md: { type: 'boolean', default: false } } });
   const ms = Number(values.ms);
+  const rounds = Math.max(1, Number(values.rounds));
   if (values.child) return child(ms);
   const cores = os.availableParallelism();
   const loads = [{ name: 'idle', hogs: 0 }, { name: `${Math.max(1, cores >> 1)} hog(s)`, hogs: Math.max(1, cores >> 1) }, { name: `${cores} hogs`, hogs: cores }];
   const rows = [];
   const load0 = os.loadavg()[0].toFixed(1);
+  const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
   for (const load of loads) {
     const hogs = load.hogs ? startHogs({ count: load.hogs }) : null;
     try {
-      for (const [label, env] of SPINS) {
-        const txt = execFileSync(process.execPath, [new URL(import.meta.url).pathname, '--child', '--ms', String(ms)], {
-          env: { ...process.env, TRESTY_FFI_SPIN_NS: '0', TRESTY_FFI_SPIN_YIELDS: '0', TRESTY_FFI_GATED_SPIN_NS: '0', ...env }, encoding: 'utf8', timeout: 60_000,
+      // Rounds alternate the candidates, so that drift on a shared machine hits each alike; each
+      // cell is the median over the rounds.
+      const got = SPINS.map(() => []);
+      for (let round = 0; round < rounds; round++) {
+        SPINS.forEach(([, env], i) => {
+          const txt = execFileSync(process.execPath, [new URL(import.meta.url).pathname, '--child', '--ms', String(ms)], {
+            env: { ...process.env, TRESTY_FFI_SPIN_NS: '0', TRESTY_FFI_SPIN_YIELDS: '0', TRESTY_FFI_GATED_SPIN_NS: '0', TRESTY_FFI_GATE_KEEP: '1', ...env }, encoding: 'utf8', timeout: 60_000,
+          });
+          got[i].push(JSON.parse(txt));
         });
-        const r = JSON.parse(txt);
+      }
+      SPINS.forEach(([label], i) => {
         for (const inflight of INFLIGHT) {
-          const x = r[inflight];
-          const calls = x.rate * x.seconds;
+          const xs = got[i].map((r) => r[inflight]);
           rows.push({
-            load: load.name, spin: label, inflight, rate: fmt.rate(x.rate),
-            pollerPct: `${Math.round((100 * x.poller) / x.seconds)}%`,
-            usPerCall: ((1e6 * x.total) / calls).toFixed(2),
-            idle: `${Math.round(100 * r.idle.poller)}%`,
+            load: load.name, spin: label, inflight, rate: fmt.rate(median(xs.map((x) => x.rate))),
+            pollerPct: `${Math.round(median(xs.map((x) => (100 * x.poller) / x.seconds)))}%`,
+            usPerCall: median(xs.map((x) => (1e6 * x.total) / (x.rate * x.seconds))).toFixed(2),
+            idle: `${Math.round(100 * Math.max(...got[i].map((r) => r.idle.poller)))}%`,
           });
         }
-      }
+      });
     } finally {
       await hogs?.stop();
     }
   }
   const table = {
-    title: `Poller waiting: echo_c raw 512 B, ${ms} ms per cell, ${cores} cores, load ${load0} at the start, ${os.loadavg()[0].toFixed(1)} at the end`,
+    title: `Poller waiting: echo_c raw 512 B, ${ms} ms per cell, median of ${rounds} round(s), ${cores} cores, load ${load0} at the start, ${os.loadavg()[0].toFixed(1)} at the end`,
     columns: [
       { key: 'load', label: 'machine', align: 'left' }, { key: 'spin', label: 'spin', align: 'left' }, { key: 'inflight', label: 'in flight' },
       { key: 'rate', label: 'calls/s' }, { key: 'pollerPct', label: 'poller CPU' }, { key: 'usPerCall', label: 'process CPU µs/call' },
       { key: 'idle', label: 'poller CPU idle' },
     ],
     rows,
-    notes: ['poller CPU: share of one core used by the echo_c-poll thread during the run; idle: the same over 1 s with no calls.'],
+    notes: ['poller CPU: share of one core used by the echo_c-poll thread during the run; idle: the most of it over 1 s with no calls, in any round.'],
   };
   console.log(values.md ? toMarkdown(table) : toText(table));
 }

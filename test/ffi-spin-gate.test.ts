@@ -13,7 +13,7 @@ import { ensureNative, testRuntimes } from './ffi-helpers.js';
 
 const searchPath = [testRuntimes];
 const BUDGET_NS = '1000000';
-const IDLE = '0.00 0.00 0.00 1/100 1\n';
+const IDLE = '0.00 0.00 0.00 0/100 1\n'; // 0 running: open on any machine
 const BUSY = '9.00 9.00 9.00 99/100 1\n';
 
 function tids(): number[] {

@@ -2,12 +2,15 @@
 
    A spin is free only while a core would otherwise idle: then it catches the next request without a
    futex round trip. When every core has work, each spinning microsecond is taken from a worker
-   (issue 10's first table). So a spin is allowed only while the runnable tasks of the whole machine,
-   the spinner included, are no more than its cores: /proc/loadavg's fourth field ("running/total",
-   the kernel's instantaneous nr_running, not an average). One read costs ~3 us, so the verdict is
-   shared by every thread of the process and re-read at most every GATE_EVERY_NS; a machine that
-   gets busy stops the spins within that time. Spinners count themselves, so at most about one
-   spinner per idle core runs. Measured in bench/ffi-wait.mjs (bench/README.md, "How pollers wait"). */
+   (issue 10's first table). The request a spinner waits for comes from another thread (the event
+   loop), which needs a core too, and may be asleep at the moment of the sample. So a spin is
+   allowed only while the runnable tasks of the whole machine, the spinner included, leave a core
+   free: fewer than the cores, by /proc/loadavg's fourth field ("running/total", the kernel's
+   instantaneous nr_running, not an average). On one core that never holds: spinning there only
+   delays the thread that would bring the work. One read costs ~3 us, so the verdict is shared by
+   every thread of the process and re-read at most every GATE_EVERY_NS; a machine that gets busy
+   stops the spins within that time. Measured in bench/ffi-wait.mjs (bench/README.md, "How pollers
+   wait"). */
 #ifndef TRESTY_SPIN_GATE_H
 #define TRESTY_SPIN_GATE_H
 
@@ -24,14 +27,15 @@
 static int gate_fd = -1;        /* /proc/loadavg, kept open; -1: unavailable (never spin) */
 static char gate_path[256];     /* what gate_fd reads */
 static pthread_mutex_t gate_lock = PTHREAD_MUTEX_INITIALIZER;
-static long gate_cores = 1;
+static long gate_allowed;        /* runnable tasks allowed: the cores less those kept free */
 static uint64_t gate_at;        /* CLOCK_MONOTONIC ns of the last sample */
 static int gate_verdict;        /* 1: a core is idle */
 static pthread_once_t gate_once = PTHREAD_ONCE_INIT;
 
 static void gate_init(void) {
   long n = sysconf(_SC_NPROCESSORS_ONLN);
-  gate_cores = n > 0 ? n : 1;
+  const char *keep = getenv("TRESTY_FFI_GATE_KEEP"); /* cores kept free, 1 unless set (measurements) */
+  gate_allowed = (n > 0 ? n : 1) - (keep && *keep ? atol(keep) : 1);
 }
 
 /* Where the gate reads the run queue: /proc/loadavg, or (TRESTY_FFI_GATE_FILE, for tests) a file
@@ -55,7 +59,8 @@ static void spin_gate_source(const char *path) {
   pthread_mutex_unlock(&gate_lock);
 }
 
-/* 1 when no more tasks are runnable than there are cores (the caller is one of them). */
+/* 1 when the runnable tasks (the caller is one of them) leave the cores kept free. A file that
+   says 0 running (tests) opens the gate on any machine. */
 static int gate_sample(void) {
   char buf[128];
   ssize_t n = pread(gate_fd, buf, sizeof buf - 1, 0);
@@ -67,8 +72,9 @@ static int gate_sample(void) {
     if (!p) return 0;
     p++;
   }
-  long running = strtol(p, NULL, 10);
-  return running > 0 && running <= gate_cores;
+  char *end;
+  long running = strtol(p, &end, 10);
+  return end != p && running <= gate_allowed;
 }
 
 /* The shared verdict, re-sampled by one thread when older than GATE_EVERY_NS. */
