@@ -21,7 +21,7 @@
 #define EXPORT __attribute__((visibility("default")))
 
 /* Waiting: a poller that finds the ring empty spins for up to GATED_SPIN_NS, but only while the
-   machine has an idle core (spin_gate.h), then sleeps on the futex. bench/ffi-wait.mjs measured
+   machine's runnable tasks leave a core free (spin_gate.h), then sleeps on the futex. bench/ffi-wait.mjs measured
    it against no spin and ungated spins on idle, half-loaded and saturated machines (bench/README.md,
    "How pollers wait"): an ungated spin takes the core a worker needs once the machine is busy; the
    gated one spins only where nobody else could run. TRESTY_FFI_GATED_SPIN_NS sets its budget (0: never
