@@ -6,7 +6,8 @@
 // CPU hog (half loaded on 2 cores) and with a hog per core (saturated), and reports calls/s, the
 // CPU of the poller thread and of the whole process per call, and the poller's CPU while idle.
 // A spin is worth keeping only if it wins under every load.
-// node bench/ffi-wait.mjs [--ms 1000] [--rounds 3] [--md]
+// --kind function measures a function plugin's pool threads instead of a runtime's poller.
+// node bench/ffi-wait.mjs [--ms 1000] [--rounds 3] [--kind runtime|function] [--md]
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
@@ -15,7 +16,10 @@ import { drive } from './lib/drive.mjs';
 import { startHogs } from './lib/hog.mjs';
 import { toText, toMarkdown, fmt } from './lib/table.mjs';
 import { cpuDelta, snapshot } from './lib/threads.mjs';
+import path from 'node:path';
 import { importDist, NATIVE_BUILD } from './lib/tresty-dist.mjs';
+
+const TEST_RUNTIMES = path.join(NATIVE_BUILD, 'test-runtimes');
 
 // [label, env]: the candidates. The gated spins run only while the runnable tasks leave a core
 // free (keep 1, the default; keep 0: while they are no more than the cores; native/host/
@@ -29,16 +33,28 @@ const SPINS = [
 ];
 const INFLIGHT = [1, 64];
 
-async function child(ms) {
+async function child(ms, kind) {
   const { loadFfi } = await importDist('src/ffi/index.js');
-  const p = loadFfi('echo_c', null, { format: 'raw', maxQueue: 4096, timeoutMs: 0, searchPath: [NATIVE_BUILD] });
+  const tidsNow = () => Object.keys(snapshot([process.pid], { tree: false })[process.pid]?.threads ?? {});
+  const born = new Set(tidsNow());
+  // runtime: echo_c's poller thread; function: the pool threads lent to a C echo function.
+  const p = kind === 'function'
+    ? loadFfi('tresty_test_fnlib', null, { format: 'raw', maxQueue: 4096, timeoutMs: 0, searchPath: [TEST_RUNTIMES], kind: 'function', symbol: 'tresty_test_echo' })
+    : loadFfi('echo_c', null, { format: 'raw', maxQueue: 4096, timeoutMs: 0, searchPath: [NATIVE_BUILD] });
   const req = Buffer.alloc(512, 7);
   await drive((r) => p.call(r), req, { inflight: 64, durationMs: 300 });
+  // The waiting threads are the ones the plugin started (pool threads are all named "node").
+  const waiters = new Set(tidsNow().filter((t) => !born.has(t)));
   const out = {};
   const cpu = (a, b) => {
     const rows = cpuDelta(a, b).filter((r) => r.pid === process.pid);
-    const th = rows[0]?.threads ?? [];
-    return { total: rows[0]?.total ?? 0, poller: th.filter((t) => /poll/.test(t.name)).reduce((s, t) => s + t.seconds, 0) };
+    let poller = 0;
+    for (const [tid, t] of Object.entries(b[process.pid]?.threads ?? {})) {
+      if (!waiters.has(tid)) continue;
+      const was = a[process.pid]?.threads[tid];
+      poller += t.ns !== null && was?.ns != null ? (t.ns - was.ns) / 1e9 : (t.ticks - (was?.ticks ?? 0)) / 100;
+    }
+    return { total: rows[0]?.total ?? 0, poller };
   };
   for (const inflight of INFLIGHT) {
     const a = snapshot([process.pid], { tree: false });
@@ -55,10 +71,11 @@ async function child(ms) {
 }
 
 async function main() {
-  const { values } = parseArgs({ options: { ms: { type: 'string', default: '1000' }, rounds: { type: 'string', default: '1' }, child: { type: 'boolean', default: false }, md: { type: 'boolean', default: false } } });
+  const { values } = parseArgs({ options: { ms: { type: 'string', default: '1000' }, rounds: { type: 'string', default: '1' }, kind: { type: 'string', default: 'runtime' }, child: { type: 'boolean', default: false }, md: { type: 'boolean', default: false } } });
   const ms = Number(values.ms);
   const rounds = Math.max(1, Number(values.rounds));
-  if (values.child) return child(ms);
+  const kind = values.kind === 'function' ? 'function' : 'runtime';
+  if (values.child) return child(ms, kind);
   const cores = os.availableParallelism();
   const loads = [{ name: 'idle', hogs: 0 }, { name: `${Math.max(1, cores >> 1)} hog(s)`, hogs: Math.max(1, cores >> 1) }, { name: `${cores} hogs`, hogs: cores }];
   const rows = [];
@@ -72,7 +89,7 @@ async function main() {
       const got = SPINS.map(() => []);
       for (let round = 0; round < rounds; round++) {
         SPINS.forEach(([, env], i) => {
-          const txt = execFileSync(process.execPath, [new URL(import.meta.url).pathname, '--child', '--ms', String(ms)], {
+          const txt = execFileSync(process.execPath, [new URL(import.meta.url).pathname, '--child', '--ms', String(ms), '--kind', kind], {
             env: { ...process.env, TRESTY_FFI_SPIN_NS: '0', TRESTY_FFI_SPIN_YIELDS: '0', TRESTY_FFI_GATED_SPIN_NS: '0', TRESTY_FFI_GATE_KEEP: '1', ...env }, encoding: 'utf8', timeout: 60_000,
           });
           got[i].push(JSON.parse(txt));
@@ -94,14 +111,14 @@ async function main() {
     }
   }
   const table = {
-    title: `Poller waiting: echo_c raw 512 B, ${ms} ms per cell, median of ${rounds} round(s), ${cores} cores, load ${load0} at the start, ${os.loadavg()[0].toFixed(1)} at the end`,
+    title: `${kind === 'function' ? 'Pool threads waiting: a C echo function (kind function)' : 'Poller waiting: echo_c'} raw 512 B, ${ms} ms per cell, median of ${rounds} round(s), ${cores} cores, load ${load0} at the start, ${os.loadavg()[0].toFixed(1)} at the end`,
     columns: [
       { key: 'load', label: 'machine', align: 'left' }, { key: 'spin', label: 'spin', align: 'left' }, { key: 'inflight', label: 'in flight' },
-      { key: 'rate', label: 'calls/s' }, { key: 'pollerPct', label: 'poller CPU' }, { key: 'usPerCall', label: 'process CPU µs/call' },
-      { key: 'idle', label: 'poller CPU idle' },
+      { key: 'rate', label: 'calls/s' }, { key: 'pollerPct', label: kind === 'function' ? 'pool CPU' : 'poller CPU' }, { key: 'usPerCall', label: 'process CPU µs/call' },
+      { key: 'idle', label: kind === 'function' ? 'pool CPU idle' : 'poller CPU idle' },
     ],
     rows,
-    notes: ['poller CPU: share of one core used by the echo_c-poll thread during the run; idle: the most of it over 1 s with no calls, in any round.'],
+    notes: ['poller / pool CPU: share of one core used by the threads the plugin started (echo_c-poll, or the pool threads) during the run; idle: the most of it over 1 s with no calls, in any round.'],
   };
   console.log(values.md ? toMarkdown(table) : toText(table));
 }

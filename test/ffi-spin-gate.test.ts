@@ -4,32 +4,17 @@
 // file in /proc/loadavg's format (TRESTY_FFI_GATE_FILE), so the machine looks idle or busy
 // whatever other jobs run; the last one makes it busy for real, a CPU hog per core.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type FfiPlugin, loadFfi, unloadAll } from '../src/ffi/index.js';
-import { ensureNative, testRuntimes } from './ffi-helpers.js';
+import { ensureNative, testRuntimes, threadCpuMs as cpuMs, threadIds as tids } from './ffi-helpers.js';
 
 const searchPath = [testRuntimes];
 const BUDGET_NS = '1000000';
 const IDLE = '0.00 0.00 0.00 0/100 1\n'; // 0 running: open on any machine
 const BUSY = '9.00 9.00 9.00 99/100 1\n';
-
-function tids(): number[] {
-  return readdirSync(`/proc/${process.pid}/task`).map(Number);
-}
-
-/** CPU ms used so far by each thread (schedstat: ns the scheduler ran it). */
-function cpuMs(ids: number[]): number {
-  let ns = 0;
-  for (const t of ids) {
-    try {
-      ns += Number(readFileSync(`/proc/${process.pid}/task/${t}/schedstat`, 'utf8').split(' ')[0]);
-    } catch { /* the thread ended */ }
-  }
-  return ns / 1e6;
-}
 
 /** Loads a plugin and returns it with the threads it started (its pollers or pool threads). */
 async function loadWithThreads(load: () => FfiPlugin): Promise<{ p: FfiPlugin; threads: number[] }> {
@@ -89,9 +74,10 @@ describe('ffi spin gate', () => {
       await new Promise((r) => setTimeout(r, 20)); // the gate re-reads it at most every 2 ms
       const busy = await shareUnderSparseCalls(p, threads, 300);
       // Idle: each call is followed by up to 1 ms of spinning (on a loaded machine the spinner
-      // gets only part of a core). Busy: only the calls' own work, a few µs each.
+      // gets only part of a core; forced open, 0.36-0.61 of a core at load 5). Busy: only the
+      // calls' own work, a few µs each (a pool thread's, tens of µs under load: 0.07 at load 9).
       expect(spinning).toBeGreaterThan(0.1);
-      expect(busy).toBeLessThan(0.05);
+      expect(busy).toBeLessThan(0.15);
       expect(busy * 3).toBeLessThan(spinning);
       writeFileSync(gate, IDLE);
       await new Promise((r) => setTimeout(r, 20));

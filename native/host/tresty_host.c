@@ -21,11 +21,12 @@
 #define EXPORT __attribute__((visibility("default")))
 
 /* Waiting: a poller that finds the ring empty spins for up to GATED_SPIN_NS, but only while the
-   machine's runnable tasks leave a core free (spin_gate.h), then sleeps on the futex. bench/ffi-wait.mjs measured
-   it against no spin and ungated spins on idle, half-loaded and saturated machines (bench/README.md,
-   "How pollers wait"): an ungated spin takes the core a worker needs once the machine is busy; the
-   gated one spins only where nobody else could run. TRESTY_FFI_GATED_SPIN_NS sets its budget (0: never
-   spin); TRESTY_FFI_SPIN_NS sets an ungated spin instead, for measurements (both at most SPIN_MAX_NS). */
+   machine's runnable tasks leave a core free (spin_gate.h), then sleeps on the futex.
+   bench/ffi-wait.mjs measured it against no spin and an ungated spin on idle, half-loaded and
+   saturated machines (bench/README.md, "How pollers wait"): an ungated spin takes the core a
+   worker needs once the machine is busy; the gated one spins only where nobody else would run.
+   TRESTY_FFI_GATED_SPIN_NS sets its budget (0: never spin); TRESTY_FFI_SPIN_NS sets an ungated
+   spin instead, for measurements (both at most SPIN_MAX_NS). */
 #define GATED_SPIN_NS 50000u
 #define SPIN_MAX_NS 1000000u
 #define SPIN_CLOCK_EVERY 32 /* polls between clock reads */
@@ -52,7 +53,7 @@ typedef struct tresty_tq {
   int64_t doubled;  /* second answers dropped */
   uint32_t max_rsp; /* answers over it are refused; 0: no cap */
   uint32_t spin_ns;  /* TRESTY_FFI_SPIN_NS: an ungated spin (measurements) */
-  uint32_t gated_ns; /* the spin allowed while a core is idle */
+  uint32_t gated_ns; /* TRESTY_FFI_GATED_SPIN_NS: the spin allowed while the gate is open */
   uint32_t yields;  /* TRESTY_FFI_SPIN_YIELDS: sched_yield rounds before the futex (measurements) */
   pthread_mutex_t lock; /* the task pool */
   tresty_task *free_head, *free_tail;
@@ -139,8 +140,7 @@ EXPORT int tresty_tq_new(uint8_t *mem, uint32_t bytes, void **out_tq, int *out_f
   q->rfd = fds[0];
   q->wfd = fds[1];
   q->max_rsp = tr_load(mem, TR_MAX_RESPONSE);
-  uint32_t ns = env_ns("TRESTY_FFI_SPIN_NS", 0);
-  q->spin_ns = ns > SPIN_MAX_NS ? SPIN_MAX_NS : (uint32_t)ns;
+  q->spin_ns = env_ns("TRESTY_FFI_SPIN_NS", 0);
   q->gated_ns = env_ns("TRESTY_FFI_GATED_SPIN_NS", GATED_SPIN_NS);
   spin_gate_source(getenv("TRESTY_FFI_GATE_FILE"));
   const char *yields = getenv("TRESTY_FFI_SPIN_YIELDS");
