@@ -203,8 +203,10 @@ const LFLF = Buffer.from('\n\n');
 
 /** The status line and headers, or the reason they are invalid. */
 export function parseHead(text: string): ResponseHead | string {
-  const lines = text.split('\n');
-  const first = lines[0].endsWith('\r') ? lines[0].slice(0, -1) : lines[0];
+  // Lines are found with indexOf, not split: no array and no copy of each line per answer.
+  let eol = text.indexOf('\n');
+  if (eol < 0) eol = text.length;
+  const first = text.slice(0, eol > 0 && text.charCodeAt(eol - 1) === CR ? eol - 1 : eol);
   const m = /^HTTP\/1\.([01]) (\d{3})(?: (.*))?$/.exec(first);
   if (!m) return 'upstream sent no valid HTTP/1.0 header while reading response header from upstream';
   const head: ResponseHead = {
@@ -212,14 +214,18 @@ export function parseHead(text: string): ResponseHead | string {
     contentLength: -1, chunked: false, keepAlive: m[1] === '1',
   };
   let te = false;
-  for (let i = 1; i < lines.length; i++) {
-    let l = lines[i];
-    if (l.charCodeAt(l.length - 1) === CR) l = l.slice(0, -1);
-    if (l === '') continue;
-    const colon = l.indexOf(':');
-    const name = colon > 0 ? l.slice(0, colon) : '';
+  for (let at = eol + 1; at < text.length;) {
+    let next = text.indexOf('\n', at);
+    if (next < 0) next = text.length;
+    let end = next;
+    if (end > at && text.charCodeAt(end - 1) === CR) end--;
+    const from = at;
+    at = next + 1;
+    if (end === from) continue;
+    const colon = text.indexOf(':', from);
+    const name = colon > from && colon < end ? text.slice(from, colon) : '';
     if (!TOKEN.test(name)) return 'upstream sent invalid header while reading response header from upstream';
-    const value = l.slice(colon + 1).trim();
+    const value = text.slice(colon + 1, end).trim();
     head.raw.push(name, value);
     const c = name.length;
     if (c === 14 && name.toLowerCase() === 'content-length') {
