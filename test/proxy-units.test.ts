@@ -76,6 +76,18 @@ describe('upstream response parser', () => {
     expect(parse([Buffer.from('HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 0\r\n\r\n')]).head?.keepAlive).toBe(true);
   });
 
+  it('reads LF-only lines, values with colons and spaces, and a header without a colon whose next line has one', () => {
+    const lf = parse([Buffer.from('HTTP/1.1 201 Made\nX-Time: 12:30:00  \nContent-Length: 2\n\nok')]);
+    expect(lf.error).toBeNull();
+    expect(lf.head).toMatchObject({ status: 201, reason: 'Made', raw: ['X-Time', '12:30:00', 'Content-Length', '2'] });
+    expect(lf.body).toBe('ok');
+    // The colon of the next line must not make "Broken" a name.
+    expect(parse([Buffer.from('HTTP/1.1 200 OK\r\nBroken\r\nX: 1\r\n\r\n')]).error).toMatch(/invalid header/);
+    expect(parse([Buffer.from('HTTP/1.1 200 OK\r\n: no name\r\n\r\n')]).error).toMatch(/invalid header/);
+    // A status line alone (no headers) and one without a reason.
+    expect(parse([Buffer.from('HTTP/1.1 204\r\n\r\n')]).head).toMatchObject({ status: 204, reason: '', raw: [] });
+  });
+
   it.each([
     ['a bad status line', 'HTTP/2 200 OK\r\n\r\n', /no valid HTTP\/1.0 header/],
     ['a header without a colon', 'HTTP/1.1 200 OK\r\nBroken\r\n\r\n', /invalid header/],
