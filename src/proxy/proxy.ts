@@ -357,7 +357,7 @@ async function attempt(
       conn.abort();
       return { ex: null, failure: { kind: 'client', message: 'client prematurely closed connection' }, sent: false, t0 };
     }
-    const ex = new Exchange(conn, (c) => finished(rt, c));
+    const ex = new Exchange(conn, finisher(rt));
     ex.onHeadNow = keepNow;
     aborted.current = ex;
     conn.begin(ex, method === 'HEAD', s.timeouts.read, s.timeouts.send);
@@ -408,6 +408,18 @@ async function send(conn: UpstreamConn, head: string, body: BodySource | null, w
 function finished(rt: UpstreamRt, c: UpstreamConn): void {
   if (rt.pool !== null && c.reusable) rt.pool.put(c);
   else c.socket.destroy();
+}
+
+const finishers = new WeakMap<UpstreamRt, (c: UpstreamConn) => void>();
+
+/** finished() for `rt` as one function per upstream, not one closure per try. */
+function finisher(rt: UpstreamRt): (c: UpstreamConn) => void {
+  let f = finishers.get(rt);
+  if (f === undefined) {
+    f = (c) => finished(rt, c);
+    finishers.set(rt, f);
+  }
+  return f;
 }
 
 /**
