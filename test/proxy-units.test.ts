@@ -4,10 +4,11 @@
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { loadConf } from '../src/config/index.js';
 import { NEXT } from '../src/config/types-gateway.js';
-import { ResponseParser, type ResponseHead } from '../src/proxy/parser.js';
+import { parseHead, ResponseParser, type ResponseHead } from '../src/proxy/parser.js';
 import { choose, Peer, PeerSet, release, Ring, Selection } from '../src/proxy/peers.js';
 
 interface Parsed { head: ResponseHead | null; body: string; ended: boolean; rest: boolean; error: string | null }
@@ -74,6 +75,40 @@ describe('upstream response parser', () => {
     expect(parse([Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nxEXTRA')]).rest).toBe(true);
     expect(parse([Buffer.from('HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')]).head?.keepAlive).toBe(false);
     expect(parse([Buffer.from('HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 0\r\n\r\n')]).head?.keepAlive).toBe(true);
+  });
+
+  it('reads LF-only lines, values with colons and spaces, and a header without a colon whose next line has one', () => {
+    const lf = parse([Buffer.from('HTTP/1.1 201 Made\nX-Time: 12:30:00  \nContent-Length: 2\n\nok')]);
+    expect(lf.error).toBeNull();
+    expect(lf.head).toMatchObject({ status: 201, reason: 'Made', raw: ['X-Time', '12:30:00', 'Content-Length', '2'] });
+    expect(lf.body).toBe('ok');
+    // The colon of the next line must not make "Broken" a name.
+    expect(parse([Buffer.from('HTTP/1.1 200 OK\r\nBroken\r\nX: 1\r\n\r\n')]).error).toMatch(/invalid header/);
+    expect(parse([Buffer.from('HTTP/1.1 200 OK\r\n: no name\r\n\r\n')]).error).toMatch(/invalid header/);
+    // A status line alone (no headers) and one without a reason.
+    expect(parse([Buffer.from('HTTP/1.1 204\r\n\r\n')]).head).toMatchObject({ status: 204, reason: '', raw: [] });
+  });
+
+  it('reads a status line and trims header values as the line pattern and String#trim did', () => {
+    // The reference: the regular expression and trim() the hand-written checks replaced.
+    const reference = (line: string, value: string): unknown => {
+      const m = /^HTTP\/1\.([01]) (\d{3})(?: (.*))?$/.exec(line);
+      return m ? { status: Number(m[2]), reason: m[3] ?? '', minor: Number(m[1]), value: value.trim() } : 'invalid';
+    };
+    const parsed = (line: string, value: string): unknown => {
+      const h = parseHead(`${line}\r\nX:${value}`);
+      return typeof h === 'string' ? (/no valid HTTP/.test(h) ? 'invalid' : h) : { status: h.status, reason: h.reason, minor: h.minor, value: h.raw[1] };
+    };
+    const piece = fc.constantFrom('HTTP/1.', 'HTTP/1.1 ', 'HTTP/1.0 ', 'HTTP/2 ', '0', '1', '2', '9', '200', ' ', '\r', '\t', '\xa0', 'OK', 'x', '\x85', '::');
+    const text = fc.array(piece, { maxLength: 8 }).map((a) => a.join(''));
+    fc.assert(fc.property(text, text, (line, value) => {
+      if (line.includes('\n') || value.includes('\n')) return;
+      expect(parsed(line, value)).toEqual(reference(line, value));
+    }), { numRuns: 3000 });
+    expect(parsed('HTTP/1.1 200', '')).toEqual({ status: 200, reason: '', minor: 1, value: '' });
+    expect(parsed('HTTP/1.0 404 Not Found', ' \t a b \xa0')).toEqual({ status: 404, reason: 'Not Found', minor: 0, value: 'a b' });
+    expect(parsed('HTTP/1.1 2000 OK', 'v')).toBe('invalid');
+    expect(parsed('HTTP/1.1 200 O\rK', 'v')).toBe('invalid');
   });
 
   it.each([

@@ -223,6 +223,9 @@ export class UpstreamConn implements ParserEvents {
     return this.reads === null ? c : this.reads.keep(c);
   }
 
+  /** keep() as a function to hand on: one per connection, not one per exchange. */
+  readonly keeper = (c: Buffer): Buffer => this.keep(c);
+
   /** A read into the socket's own buffer: `n` bytes at its start. */
   readonly onRead = (n: number, b: Buffer): void => {
     this.onData(b.subarray(0, n));

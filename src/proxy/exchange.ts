@@ -24,7 +24,6 @@ export class Exchange implements Sink {
   headAt = 0;
   endAt = 0;
   private held: Buffer[] = [];
-  private readonly keep = (c: Buffer): Buffer => this.conn.keep(c);
   private heldBytes = 0;
   private ended = false;
   private out: BodyOut | null = null;
@@ -59,7 +58,7 @@ export class Exchange implements Sink {
   }
 
   onBody(c: Buffer): Promise<void> | void {
-    if (this.out !== null) return this.out.chunk(c, this.keep);
+    if (this.out !== null) return this.out.chunk(c, this.conn.keeper);
     this.held.push(this.conn.keep(c));
     this.heldBytes += c.length;
     // A small answer is just held (pausing and resuming the socket costs two system calls).

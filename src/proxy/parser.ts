@@ -201,25 +201,62 @@ function findHeadEnd(b: Buffer, from: number): { at: number; next: number } | nu
 const CRLFCRLF = Buffer.from('\r\n\r\n');
 const LFLF = Buffer.from('\n\n');
 
+/**
+ * `HTTP/1.x NNN[ reason]` in text[0, end): the status, or -1 when the line is not one. Checked by
+ * hand: a regular expression's match array and captures were a share of every answer's garbage.
+ */
+function statusLine(text: string, end: number): number {
+  if (end < 12 || !text.startsWith('HTTP/1.')) return -1;
+  const minor = text.charCodeAt(7);
+  if ((minor !== 48 && minor !== 49) || text.charCodeAt(8) !== 32) return -1;
+  let status = 0;
+  for (let i = 9; i < 12; i++) {
+    const d = text.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    status = status * 10 + d;
+  }
+  if (end > 12 && text.charCodeAt(12) !== 32) return -1;
+  // The reason is any text but a CR (as the line's pattern had it: `.` does not match one).
+  const cr = end > 13 ? text.indexOf('\r', 13) : -1;
+  return cr >= 0 && cr < end ? -1 : status;
+}
+
+/** What String#trim removes, among the bytes of a latin1 head: TAB, LF, VT, FF, CR, SP, NBSP. */
+function isSpace(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13) || c === 160;
+}
+
 /** The status line and headers, or the reason they are invalid. */
 export function parseHead(text: string): ResponseHead | string {
-  const lines = text.split('\n');
-  const first = lines[0].endsWith('\r') ? lines[0].slice(0, -1) : lines[0];
-  const m = /^HTTP\/1\.([01]) (\d{3})(?: (.*))?$/.exec(first);
-  if (!m) return 'upstream sent no valid HTTP/1.0 header while reading response header from upstream';
+  // Lines are found with indexOf, not split: no array and no copy of each line per answer.
+  let eol = text.indexOf('\n');
+  if (eol < 0) eol = text.length;
+  const lineEnd = eol > 0 && text.charCodeAt(eol - 1) === CR ? eol - 1 : eol;
+  const status = statusLine(text, lineEnd);
+  if (status < 0) return 'upstream sent no valid HTTP/1.0 header while reading response header from upstream';
+  const minor = text.charCodeAt(7) - 48;
   const head: ResponseHead = {
-    status: Number(m[2]), reason: m[3] ?? '', minor: Number(m[1]), raw: [],
-    contentLength: -1, chunked: false, keepAlive: m[1] === '1',
+    status, reason: lineEnd > 13 ? text.slice(13, lineEnd) : '', minor, raw: [],
+    contentLength: -1, chunked: false, keepAlive: minor === 1,
   };
   let te = false;
-  for (let i = 1; i < lines.length; i++) {
-    let l = lines[i];
-    if (l.charCodeAt(l.length - 1) === CR) l = l.slice(0, -1);
-    if (l === '') continue;
-    const colon = l.indexOf(':');
-    const name = colon > 0 ? l.slice(0, colon) : '';
+  for (let at = eol + 1; at < text.length;) {
+    let next = text.indexOf('\n', at);
+    if (next < 0) next = text.length;
+    let end = next;
+    if (end > at && text.charCodeAt(end - 1) === CR) end--;
+    const from = at;
+    at = next + 1;
+    if (end === from) continue;
+    const colon = text.indexOf(':', from);
+    const name = colon > from && colon < end ? text.slice(from, colon) : '';
     if (!TOKEN.test(name)) return 'upstream sent invalid header while reading response header from upstream';
-    const value = l.slice(colon + 1).trim();
+    // Trimmed by hand (String#trim on the slice would make a second string per header).
+    let vs = colon + 1;
+    let ve = end;
+    while (vs < ve && isSpace(text.charCodeAt(vs))) vs++;
+    while (ve > vs && isSpace(text.charCodeAt(ve - 1))) ve--;
+    const value = text.slice(vs, ve);
     head.raw.push(name, value);
     const c = name.length;
     if (c === 14 && name.toLowerCase() === 'content-length') {

@@ -55,9 +55,19 @@ export class PeerSet {
 }
 
 /** What one request's tries have used so far. */
+/**
+ * The peers one request tried: a short array, not a Set (a request tries one peer, rarely a
+ * few; a Set per proxied request was a measurable share of its cost).
+ */
+class Tried {
+  private readonly list: Peer[] = [];
+  has(p: Peer): boolean { return this.list.includes(p); }
+  add(p: Peer): void { if (!this.list.includes(p)) this.list.push(p); }
+}
+
 export class Selection {
   set: PeerSet;
-  readonly tried = new Set<Peer>();
+  readonly tried = new Tried();
   /** hash / ip_hash: the running hash and the rehash count. */
   hash = 0;
   rehash = 0;

@@ -42,12 +42,15 @@ export class KeepalivePool {
     }
     if (this.idle.length >= l.max) this.idle.shift()!.socket.destroy();
     c.park(l.timeout);
-    c.onClose = (gone) => {
-      const i = this.idle.indexOf(gone);
-      if (i >= 0) this.idle.splice(i, 1);
-    };
+    c.onClose = this.forget;
     this.idle.push(c);
   }
+
+  /** An idle connection closed (by the server, or its keepalive_timeout): no longer kept. */
+  private readonly forget = (gone: UpstreamConn): void => {
+    const i = this.idle.indexOf(gone);
+    if (i >= 0) this.idle.splice(i, 1);
+  };
 
   /** Worker shutdown: close every idle connection. */
   close(): void {

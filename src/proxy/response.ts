@@ -42,6 +42,9 @@ export function redirectRule(conf: ProxyConf, pass: ProxyPass | null): Redirect 
 
 /** Copies the answer's headers to the response; the first of each name replaces a handler's. */
 export function copyHeaders(r: Req, raw: readonly string[], hide: ReadonlySet<string>, redirect: Redirect | null): void {
+  // With no header set before (the common case), a name already in the store came from this
+  // answer: no set of the names seen is needed to tell a repeat from a handler's header.
+  const fresh = r.headers === null || r.headers.size === 0;
   const h = headersOf(r);
   let seen: Set<string> | null = null;
   for (let i = 0; i + 1 < raw.length; i += 2) {
@@ -56,7 +59,10 @@ export function copyHeaders(r: Req, raw: readonly string[], hide: ReadonlySet<st
       // upstream's own value was absolute: a relative one from the upstream passes as it came.
       if (key === 'location' && !was.startsWith('/') && value.startsWith('/')) value = absoluteUrl(r, value);
     }
-    if (seen?.has(key)) h.add(name, value);
+    if (fresh) {
+      if (h.has(key)) h.add(name, value);
+      else h.set(name, value);
+    } else if (seen?.has(key)) h.add(name, value);
     else {
       h.set(name, value);
       (seen ??= new Set()).add(key);

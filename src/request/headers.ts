@@ -9,6 +9,8 @@ export class HeaderStore {
   /** Content-Length was cleared by a handler or filter: the response goes without one. */
   lengthCleared = false;
 
+  get size(): number { return this.m.size; }
+
   get(name: string): HeaderValue | undefined {
     return this.m.get(name.toLowerCase())?.[1];
   }
