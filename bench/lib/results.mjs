@@ -27,9 +27,37 @@ function load(file) {
   }
 }
 
-/** The Markdown for every section; chartPath is how the Markdown file refers to the SVG. */
-export function markdown(all, chartPath = CHART, level = 2) {
+/**
+ * The blocks of Markdown `text` that start with a heading of exactly `level` (`## Title`), by title.
+ * Runs with --out write their sections elsewhere, so the committed Markdown may hold sections that
+ * latest.json lacks; a later run keeps those blocks instead of dropping them.
+ */
+export function blocks(text, level) {
+  const mark = `${'#'.repeat(level)} `;
+  const out = new Map();
+  let title = null;
+  let lines = [];
+  const end = () => { if (title !== null) out.set(title, lines.join('\n').trimEnd()); };
+  for (const line of text.split('\n')) {
+    if (line.startsWith(mark)) {
+      end();
+      title = line.slice(mark.length).trim();
+      lines = [line];
+    } else if (title !== null) {
+      lines.push(line);
+    }
+  }
+  end();
+  return out;
+}
+
+/**
+ * The Markdown for every section; chartPath is how the Markdown file refers to the SVG. `kept`
+ * (from blocks()) are earlier sections to carry over when all.sections has none of that title.
+ */
+export function markdown(all, chartPath = CHART, level = 2, kept = new Map()) {
   const parts = [];
+  const titles = new Set(Object.values(all.sections).map((s) => s.title));
   for (const name of ORDER) {
     const sec = all.sections[name];
     if (!sec) continue;
@@ -40,6 +68,7 @@ export function markdown(all, chartPath = CHART, level = 2) {
     for (const t of sec.tables ?? []) parts.push(toMarkdown(t, level + 1), '');
     if (name === 'ffi' && sec.cells?.length) parts.push(`![FFI/UDS calls/s ratio per payload](${chartPath})`, '');
   }
+  for (const [title, text] of kept) if (!titles.has(title)) parts.push(text, '');
   return parts.join('\n');
 }
 
@@ -51,8 +80,9 @@ export function writeResults(dir, sections) {
   for (const s of sections) all.sections[s.name] = s;
   all.updated = new Date().toISOString();
   const files = { json: jsonFile, md: path.join(dir, 'latest.md'), svg: null };
+  const kept = existsSync(files.md) ? blocks(readFileSync(files.md, 'utf8'), 2) : new Map();
   writeAtomic(jsonFile, `${JSON.stringify(all, null, 2)}\n`);
-  writeAtomic(files.md, `# tresty benchmark results\n\nThe method is in [bench/README.md](../README.md).\n\n${markdown(all)}`);
+  writeAtomic(files.md, `# tresty benchmark results\n\nThe method is in [bench/README.md](../README.md).\n\n${markdown(all, CHART, 2, kept)}`);
   if (all.sections.ffi) {
     files.svg = path.join(dir, CHART);
     writeAtomic(files.svg, ffiChart(all.sections.ffi, FFI_TARGETS));
@@ -69,7 +99,7 @@ export function updateReadme(readme, all, chartPath) {
   const a = text.indexOf(start);
   const b = text.indexOf(end);
   if (a < 0 || b < a) return false;
-  const md = markdown(all, chartPath, 3);
+  const md = markdown(all, chartPath, 3, blocks(text.slice(a + start.length, b), 3));
   writeAtomic(readme, `${text.slice(0, a + start.length)}\n\n${md}\n${text.slice(b)}`);
   return true;
 }
