@@ -29,12 +29,18 @@ describe('ffi waiting', () => {
     expect(await rt.call('a')).toBe('a');
     expect(await fn.call('b')).toBe('b');
     await new Promise((r) => setTimeout(r, 50));
-    const before = process.cpuUsage();
-    const t0 = performance.now();
-    await new Promise((r) => setTimeout(r, 300));
-    const used = process.cpuUsage(before);
-    const share = (used.user + used.system) / 1000 / (performance.now() - t0);
-    expect(share).toBeLessThan(0.15); // 4 spinning pollers would be ~1.0 or more
+    // The quietest of a few 300 ms windows: the function plugin's pool threads may still be
+    // booting (module loading, compiling) when the first window opens on a loaded machine, and
+    // that settles; 4 spinning pollers would keep every window at ~1.0 or more.
+    let share = Infinity;
+    for (let i = 0; i < 5 && share >= 0.15; i++) {
+      const before = process.cpuUsage();
+      const t0 = performance.now();
+      await new Promise((r) => setTimeout(r, 300));
+      const used = process.cpuUsage(before);
+      share = Math.min(share, (used.user + used.system) / 1000 / (performance.now() - t0));
+    }
+    expect(share).toBeLessThan(0.15);
   });
 
   it('wakes each side once per batch under load, not once per call', async () => {
