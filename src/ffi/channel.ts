@@ -293,7 +293,14 @@ export class Channel {
       this.queued--;
       const p = c.payload!;
       c.payload = null;
-      if (!this.trySend(c, p) && c.live) this.abandon(c, new TrestyError('TRESTY_ERR_FFI_ENCODE', `ffi plugin ${this.label}: the ring refused a call`));
+      if (this.trySend(c, p) || !c.live) continue;
+      // The slot at the tail is still being copied out by a poller one lap behind (ids are free,
+      // the slot is not yet). That slot's call is in flight and its answer drains again: the
+      // call waits first in line until then, as it would for a free id.
+      c.payload = p;
+      this.backlog[--this.backlogHead] = c;
+      this.queued++;
+      break;
     }
     if (this.backlogHead === this.backlog.length) {
       this.backlog = [];
