@@ -1,11 +1,13 @@
 #!/usr/bin/env node
-// How a runtime's poller should wait for requests (issue 10): sleep on the futex at once, or spin
-// a bounded while first (TRESTY_FFI_SPIN_NS), or yield the core a few times first
-// (TRESTY_FFI_SPIN_YIELDS). Each candidate runs the echo_c
+// How a runtime's poller should wait for requests (issue 10): sleep on the futex at once, spin a
+// bounded while first only while a core is idle (TRESTY_FFI_GATED_SPIN_NS, the default), or spin
+// a bounded while whatever the load (TRESTY_FFI_SPIN_NS). Each candidate runs the echo_c
 // runtime (raw 512 B, 1 and 64 calls in flight) in a fresh process on an idle machine, with one
 // CPU hog (half loaded on 2 cores) and with a hog per core (saturated), and reports calls/s, the
 // CPU of the poller thread and of the whole process per call, and the poller's CPU while idle.
-// A spin is worth keeping only if it wins under every load. node bench/ffi-wait.mjs [--ms 1000]
+// A spin is worth keeping only if it wins under every load.
+// --kind function measures a function plugin's pool threads instead of a runtime's poller.
+// node bench/ffi-wait.mjs [--ms 1000] [--rounds 3] [--kind runtime|function] [--md]
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
@@ -14,27 +16,45 @@ import { drive } from './lib/drive.mjs';
 import { startHogs } from './lib/hog.mjs';
 import { toText, toMarkdown, fmt } from './lib/table.mjs';
 import { cpuDelta, snapshot } from './lib/threads.mjs';
+import path from 'node:path';
 import { importDist, NATIVE_BUILD } from './lib/tresty-dist.mjs';
 
-// [label, env]: the candidates.
+const TEST_RUNTIMES = path.join(NATIVE_BUILD, 'test-runtimes');
+
+// [label, env]: the candidates. The gated spins run only while the runnable tasks leave a core
+// free (keep 1, the default; keep 0: while they are no more than the cores; native/host/
+// spin_gate.h); the ungated one always runs its budget.
 const SPINS = [
-  ['none', {}],
-  ['spin 5 µs', { TRESTY_FFI_SPIN_NS: '5000' }],
+  ['none', { TRESTY_FFI_GATED_SPIN_NS: '0' }],
+  ['gated 20 µs', { TRESTY_FFI_GATED_SPIN_NS: '20000' }],
+  ['gated 50 µs, keep 0', { TRESTY_FFI_GATED_SPIN_NS: '50000', TRESTY_FFI_GATE_KEEP: '0' }],
+  ['gated 50 µs', { TRESTY_FFI_GATED_SPIN_NS: '50000' }],
   ['spin 50 µs', { TRESTY_FFI_SPIN_NS: '50000' }],
-  ['8 yields', { TRESTY_FFI_SPIN_YIELDS: '8' }],
 ];
 const INFLIGHT = [1, 64];
 
-async function child(ms) {
+async function child(ms, kind) {
   const { loadFfi } = await importDist('src/ffi/index.js');
-  const p = loadFfi('echo_c', null, { format: 'raw', maxQueue: 4096, timeoutMs: 0, searchPath: [NATIVE_BUILD] });
+  const tidsNow = () => Object.keys(snapshot([process.pid], { tree: false })[process.pid]?.threads ?? {});
+  const born = new Set(tidsNow());
+  // runtime: echo_c's poller thread; function: the pool threads lent to a C echo function.
+  const p = kind === 'function'
+    ? loadFfi('tresty_test_fnlib', null, { format: 'raw', maxQueue: 4096, timeoutMs: 0, searchPath: [TEST_RUNTIMES], kind: 'function', symbol: 'tresty_test_echo' })
+    : loadFfi('echo_c', null, { format: 'raw', maxQueue: 4096, timeoutMs: 0, searchPath: [NATIVE_BUILD] });
   const req = Buffer.alloc(512, 7);
   await drive((r) => p.call(r), req, { inflight: 64, durationMs: 300 });
+  // The waiting threads are the ones the plugin started (pool threads are all named "node").
+  const waiters = new Set(tidsNow().filter((t) => !born.has(t)));
   const out = {};
   const cpu = (a, b) => {
     const rows = cpuDelta(a, b).filter((r) => r.pid === process.pid);
-    const th = rows[0]?.threads ?? [];
-    return { total: rows[0]?.total ?? 0, poller: th.filter((t) => /poll/.test(t.name)).reduce((s, t) => s + t.seconds, 0) };
+    let poller = 0;
+    for (const [tid, t] of Object.entries(b[process.pid]?.threads ?? {})) {
+      if (!waiters.has(tid)) continue;
+      const was = a[process.pid]?.threads[tid];
+      poller += t.ns !== null && was?.ns != null ? (t.ns - was.ns) / 1e9 : (t.ticks - (was?.ticks ?? 0)) / 100;
+    }
+    return { total: rows[0]?.total ?? 0, poller };
   };
   for (const inflight of INFLIGHT) {
     const a = snapshot([process.pid], { tree: false });
@@ -51,45 +71,54 @@ async function child(ms) {
 }
 
 async function main() {
-  const { values } = parseArgs({ options: { ms: { type: 'string', default: '1000' }, child: { type: 'boolean', default: false }, md: { type: 'boolean', default: false } } });
+  const { values } = parseArgs({ options: { ms: { type: 'string', default: '1000' }, rounds: { type: 'string', default: '1' }, kind: { type: 'string', default: 'runtime' }, child: { type: 'boolean', default: false }, md: { type: 'boolean', default: false } } });
   const ms = Number(values.ms);
-  if (values.child) return child(ms);
+  const rounds = Math.max(1, Number(values.rounds));
+  const kind = values.kind === 'function' ? 'function' : 'runtime';
+  if (values.child) return child(ms, kind);
   const cores = os.availableParallelism();
   const loads = [{ name: 'idle', hogs: 0 }, { name: `${Math.max(1, cores >> 1)} hog(s)`, hogs: Math.max(1, cores >> 1) }, { name: `${cores} hogs`, hogs: cores }];
   const rows = [];
   const load0 = os.loadavg()[0].toFixed(1);
+  const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
   for (const load of loads) {
     const hogs = load.hogs ? startHogs({ count: load.hogs }) : null;
     try {
-      for (const [label, env] of SPINS) {
-        const txt = execFileSync(process.execPath, [new URL(import.meta.url).pathname, '--child', '--ms', String(ms)], {
-          env: { ...process.env, TRESTY_FFI_SPIN_NS: '0', TRESTY_FFI_SPIN_YIELDS: '0', ...env }, encoding: 'utf8', timeout: 60_000,
+      // Rounds alternate the candidates, so that drift on a shared machine hits each alike; each
+      // cell is the median over the rounds.
+      const got = SPINS.map(() => []);
+      for (let round = 0; round < rounds; round++) {
+        SPINS.forEach(([, env], i) => {
+          const txt = execFileSync(process.execPath, [new URL(import.meta.url).pathname, '--child', '--ms', String(ms), '--kind', kind], {
+            env: { ...process.env, TRESTY_FFI_SPIN_NS: '0', TRESTY_FFI_SPIN_YIELDS: '0', TRESTY_FFI_GATED_SPIN_NS: '0', TRESTY_FFI_GATE_KEEP: '1', ...env }, encoding: 'utf8', timeout: 60_000,
+          });
+          got[i].push(JSON.parse(txt));
         });
-        const r = JSON.parse(txt);
+      }
+      SPINS.forEach(([label], i) => {
         for (const inflight of INFLIGHT) {
-          const x = r[inflight];
-          const calls = x.rate * x.seconds;
+          const xs = got[i].map((r) => r[inflight]);
           rows.push({
-            load: load.name, spin: label, inflight, rate: fmt.rate(x.rate),
-            pollerPct: `${Math.round((100 * x.poller) / x.seconds)}%`,
-            usPerCall: ((1e6 * x.total) / calls).toFixed(2),
-            idle: `${Math.round(100 * r.idle.poller)}%`,
+            load: load.name, spin: label, inflight, rate: fmt.rate(median(xs.map((x) => x.rate))),
+            pollerPct: `${Math.round(median(xs.map((x) => (100 * x.poller) / x.seconds)))}%`,
+            usPerCall: median(xs.map((x) => (1e6 * x.total) / (x.rate * x.seconds))).toFixed(2),
+            idle: `${Math.round(100 * Math.max(...got[i].map((r) => r.idle.poller)))}%`,
           });
         }
-      }
+      });
     } finally {
       await hogs?.stop();
     }
   }
   const table = {
-    title: `Poller waiting: echo_c raw 512 B, ${ms} ms per cell, ${cores} cores, load ${load0} at the start, ${os.loadavg()[0].toFixed(1)} at the end`,
+    title: `${kind === 'function' ? 'Pool threads waiting: a C echo function (kind function)' : 'Poller waiting: echo_c'} raw 512 B, ${ms} ms per cell, median of ${rounds} round(s), ${cores} cores, load ${load0} at the start, ${os.loadavg()[0].toFixed(1)} at the end`,
     columns: [
       { key: 'load', label: 'machine', align: 'left' }, { key: 'spin', label: 'spin', align: 'left' }, { key: 'inflight', label: 'in flight' },
-      { key: 'rate', label: 'calls/s' }, { key: 'pollerPct', label: 'poller CPU' }, { key: 'usPerCall', label: 'process CPU µs/call' },
-      { key: 'idle', label: 'poller CPU idle' },
+      { key: 'rate', label: 'calls/s' }, { key: 'pollerPct', label: kind === 'function' ? 'pool CPU' : 'poller CPU' }, { key: 'usPerCall', label: 'process CPU µs/call' },
+      { key: 'idle', label: kind === 'function' ? 'pool CPU idle' : 'poller CPU idle' },
     ],
     rows,
-    notes: ['poller CPU: share of one core used by the echo_c-poll thread during the run; idle: the same over 1 s with no calls.'],
+    notes: ['poller / pool CPU: share of one core used by the threads the plugin started (echo_c-poll, or the pool threads) during the run; idle: the most of it over 1 s with no calls, in any round.'],
   };
   console.log(values.md ? toMarkdown(table) : toText(table));
 }

@@ -90,13 +90,16 @@ describe('ffi runtime plugins', () => {
 
   it('times out, then frees the late response safely', async () => {
     const p = loadFfi('tresty_test_slow', 't', { searchPath, timeoutMs: 30 });
-    const e = await rejection(p.call('sleep:150'));
+    // The answer comes 600 ms after the 30 ms timeout: a loaded machine that stalls the event loop
+    // past both finds the answer and the timer ready at once, and I/O runs first (150 ms was not
+    // enough under a full test run at load 10).
+    const e = await rejection(p.call('sleep:600'));
     expect(e.code).toBe('TRESTY_ERR_FFI_TIMEOUT');
     expect(p.inFlight).toBe(1); // the runtime still holds it
     await vi.waitFor(() => {
       expect(p.inFlight).toBe(0);
       expect(debug(p)).toMatchObject({ live: 0, dropped: 0 });
-    }, { timeout: 2000, interval: 10 });
+    }, { timeout: 4000, interval: 10 });
     expect(await p.call('after', { timeoutMs: 1000 })).toBe('after');
   });
 

@@ -8,7 +8,7 @@ import { CAPACITY, POOL_ACTIVE, STATE, STATE_OPEN, SUB_FUTEX, SUB_SLEEPERS, subm
 import { Ring } from '../src/ring/ring.js';
 
 let host: HostBindings | undefined;
-const SPIN_TRIES = 200;
+const CLOCK_EVERY = 16; // tries between clock reads while spinning
 const IDLE_MS = 500;
 
 export default function serve(task: PoolTask): number {
@@ -17,18 +17,31 @@ export default function serve(task: PoolTask): number {
   const ring = new Ring(task.sab, submitPlace(i32[CAPACITY >> 2]!));
   const open = () => Atomics.load(i32, STATE >> 2) === STATE_OPEN;
   let served = 0;
-  let spins = 0;
+  let spinUntil = -1; // performance.now() at which the current spin ends; -1: not spinning
+  let tries = 0;
   for (;;) {
     const t = h.taskTryPoll(task.tq);
     if (t) { // koffi gives NULL as null
       h.fnRun(t, task.fn);
       served++;
-      spins = 0;
+      spinUntil = -1;
       continue;
     }
-    // A short spin first: the next request often lands within microseconds (as native pollers do).
-    if (open() && spins++ < SPIN_TRIES) continue;
-    spins = 0;
+    // Spin only while the host says a core is idle (its gate, as for native pollers): the next
+    // request often lands within microseconds, but on a busy machine a spin takes a worker's core.
+    if (open()) {
+      if (spinUntil < 0) {
+        const ns = h.spinBudget(task.tq);
+        if (ns > 0) {
+          spinUntil = performance.now() + ns / 1e6;
+          tries = 0;
+          continue;
+        }
+      } else if (++tries % CLOCK_EVERY !== 0 || performance.now() < spinUntil) {
+        continue;
+      }
+    }
+    spinUntil = -1;
     const seen = Atomics.load(i32, SUB_FUTEX >> 2);
     Atomics.add(i32, SUB_SLEEPERS >> 2, 1);
     let woke = 'not-equal';

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "tresty_host.h"
 #include "tresty_ring.h"
+#include "spin_gate.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -19,12 +20,14 @@
 
 #define EXPORT __attribute__((visibility("default")))
 
-/* Waiting: a poller that finds the ring empty sleeps on the futex at once (spin_ns = 0 by
-   default). bench/ffi-wait.mjs measured bounded spins of 5 and 50 us against none on idle,
-   half-loaded and saturated machines (bench/README.md, "Waiting"): a spin buys little once JS
-   batches its wakes (one per tick, only when a poller sleeps), and on a loaded machine every
-   spinning microsecond is taken from the workers. TRESTY_FFI_SPIN_NS sets a bounded spin
-   (at most SPIN_MAX_NS) for such measurements. */
+/* Waiting: a poller that finds the ring empty spins for up to GATED_SPIN_NS, but only while the
+   machine's runnable tasks leave a core free (spin_gate.h), then sleeps on the futex.
+   bench/ffi-wait.mjs measured it against no spin and an ungated spin on idle, half-loaded and
+   saturated machines (bench/README.md, "How pollers wait"): an ungated spin takes the core a
+   worker needs once the machine is busy; the gated one spins only where nobody else would run.
+   TRESTY_FFI_GATED_SPIN_NS sets its budget (0: never spin); TRESTY_FFI_SPIN_NS sets an ungated
+   spin instead, for measurements (both at most SPIN_MAX_NS). */
+#define GATED_SPIN_NS 50000u
 #define SPIN_MAX_NS 1000000u
 #define SPIN_CLOCK_EVERY 32 /* polls between clock reads */
 
@@ -49,7 +52,8 @@ typedef struct tresty_tq {
   int64_t dropped;  /* responses freed because JS had gone */
   int64_t doubled;  /* second answers dropped */
   uint32_t max_rsp; /* answers over it are refused; 0: no cap */
-  uint32_t spin_ns;
+  uint32_t spin_ns;  /* TRESTY_FFI_SPIN_NS: an ungated spin (measurements) */
+  uint32_t gated_ns; /* TRESTY_FFI_GATED_SPIN_NS: the spin allowed while the gate is open */
   uint32_t yields;  /* TRESTY_FFI_SPIN_YIELDS: sched_yield rounds before the futex (measurements) */
   pthread_mutex_t lock; /* the task pool */
   tresty_task *free_head, *free_tail;
@@ -105,6 +109,12 @@ static inline void cpu_relax(void) {
 #endif
 }
 
+static uint32_t env_ns(const char *name, uint32_t dflt) {
+  const char *v = getenv(name);
+  unsigned long ns = v && *v ? strtoul(v, NULL, 10) : dflt;
+  return ns > SPIN_MAX_NS ? SPIN_MAX_NS : (uint32_t)ns;
+}
+
 EXPORT int tresty_tq_new(uint8_t *mem, uint32_t bytes, void **out_tq, int *out_fd) {
   if (!mem || !out_tq || !out_fd) return fail("tresty_tq_new: NULL argument");
   if (bytes < TR_HEADER_BYTES) return fail("ring memory too small (%u bytes)", bytes);
@@ -130,9 +140,9 @@ EXPORT int tresty_tq_new(uint8_t *mem, uint32_t bytes, void **out_tq, int *out_f
   q->rfd = fds[0];
   q->wfd = fds[1];
   q->max_rsp = tr_load(mem, TR_MAX_RESPONSE);
-  const char *spin = getenv("TRESTY_FFI_SPIN_NS");
-  unsigned long ns = spin ? strtoul(spin, NULL, 10) : 0;
-  q->spin_ns = ns > SPIN_MAX_NS ? SPIN_MAX_NS : (uint32_t)ns;
+  q->spin_ns = env_ns("TRESTY_FFI_SPIN_NS", 0);
+  q->gated_ns = env_ns("TRESTY_FFI_GATED_SPIN_NS", GATED_SPIN_NS);
+  spin_gate_source(getenv("TRESTY_FFI_GATE_FILE"));
   const char *yields = getenv("TRESTY_FFI_SPIN_YIELDS");
   unsigned long y = yields ? strtoul(yields, NULL, 10) : 0;
   q->yields = y > 1000 ? 1000 : (uint32_t)y;
@@ -240,16 +250,29 @@ static int closing(tresty_tq *q) {
          (tr_load(q->mem, TR_STATE) != TR_STATE_OPEN && tr_empty(&q->sub));
 }
 
-/* The optional bounded spin (TRESTY_FFI_SPIN_NS): a request, or NULL when the budget ran out. */
-static tresty_task *spin(tresty_tq *q) {
+/* A bounded spin of budget ns: a request, or NULL when the budget ran out (or, gated, when the
+   machine got busy). */
+static tresty_task *spin(tresty_tq *q, uint32_t budget, int gated) {
   uint64_t start = now_ns();
   tresty_task *t;
   for (uint32_t i = 1; !(t = take_task(q)); i++) {
     if (closing(q)) return NULL;
-    if (i % SPIN_CLOCK_EVERY == 0 && now_ns() - start >= q->spin_ns) return NULL;
+    if (i % SPIN_CLOCK_EVERY == 0) {
+      uint64_t now = now_ns();
+      if (now - start >= budget || (gated && !spin_gate_open(now))) return NULL;
+    }
     cpu_relax();
   }
   return t;
+}
+
+/* The spin budget a thread that found the ring empty may use now: 0 means sleep at once. Pool
+   threads (workers/ffi-pool-thread.ts) ask it too. */
+EXPORT uint32_t tresty_spin_budget(void *tq) {
+  tresty_tq *q = tq;
+  if (!q) return 0;
+  if (q->spin_ns) return q->spin_ns;
+  return q->gated_ns && spin_gate_open(now_ns()) ? q->gated_ns : 0;
 }
 
 EXPORT void *ngx_http_lua_ffi_task_poll(void *tq) {
@@ -258,7 +281,8 @@ EXPORT void *ngx_http_lua_ffi_task_poll(void *tq) {
   for (;;) {
     tresty_task *t = take_task(q);
     if (t) return leave(q, t);
-    if (q->spin_ns && (t = spin(q))) return leave(q, t);
+    uint32_t budget = tresty_spin_budget(q);
+    if (budget && (t = spin(q, budget, !q->spin_ns))) return leave(q, t);
     for (uint32_t i = 0; i < q->yields && !closing(q); i++) {
       sched_yield(); /* gives the core to whoever is runnable: spins only on an idle machine */
       if ((t = take_task(q))) return leave(q, t);

@@ -47,6 +47,9 @@ int tresty_buf_free(void *buf);
    like ngx_http_lua_ffi_task_poll does (NULL: the ring is empty, not an error). */
 void *tresty_task_try_poll(void *tq);
 int tresty_fn_run(void *task, void *fn);
+/* How long a thread that found tq's ring empty may spin before it sleeps, in ns: 0 unless a core
+   is idle (or TRESTY_FFI_SPIN_NS forces a spin). */
+uint32_t tresty_spin_budget(void *tq);
 /* Zero-hop function plugins: run fn on the calling thread (the event loop). req[len] must be 0.
    meta[0] = rc, meta[1] = answer length, meta[2] = TR_FLAG_*; an answer up to out_cap is copied
    to out, a longer one is left in *out_big (take it with tresty_buf_take). */

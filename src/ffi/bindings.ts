@@ -21,6 +21,7 @@ export interface HostBindings {
   bufFree(buf: Ptr): number;
   taskTryPoll(tq: Ptr): Ptr | null;
   fnRun(task: Ptr, fn: Ptr): number;
+  spinBudget(tq: Ptr): number;
   tqStats(tq: Ptr, outLive: [number | bigint], outDropped: [number | bigint]): number;
 }
 
@@ -45,6 +46,7 @@ export function bindHost(path: string): HostBindings {
     bufFree: f('int tresty_buf_free(void *buf)'),
     taskTryPoll: f('void *tresty_task_try_poll(void *tq)'),
     fnRun: f('int tresty_fn_run(void *task, void *fn)'),
+    spinBudget: f('uint32_t tresty_spin_budget(void *tq)'),
     tqStats: f('int tresty_tq_stats(void *tq, _Out_ int64_t *out_live, _Out_ int64_t *out_dropped)'),
   };
 }

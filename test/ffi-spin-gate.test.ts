@@ -1,0 +1,111 @@
+// The spin gate (native/host/spin_gate.h): pollers and pool threads spin before they sleep only
+// while the machine has an idle core. Measured through each thread's CPU in /proc, with a spin
+// budget of 1 ms so that a spin that should not happen is plain to see. The first tests read a
+// file in /proc/loadavg's format (TRESTY_FFI_GATE_FILE), so the machine looks idle or busy
+// whatever other jobs run; the last one makes it busy for real, a CPU hog per core.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type FfiPlugin, loadFfi, unloadAll } from '../src/ffi/index.js';
+import { ensureNative, testRuntimes, threadCpuMs as cpuMs, threadIds as tids } from './ffi-helpers.js';
+
+const searchPath = [testRuntimes];
+const BUDGET_NS = '1000000';
+const IDLE = '0.00 0.00 0.00 0/100 1\n'; // 0 running: open on any machine
+const BUSY = '9.00 9.00 9.00 99/100 1\n';
+
+/** Loads a plugin and returns it with the threads it started (its pollers or pool threads). */
+async function loadWithThreads(load: () => FfiPlugin): Promise<{ p: FfiPlugin; threads: number[] }> {
+  const before = new Set(tids());
+  const p = load();
+  expect(await p.call('warm')).toBe('warm');
+  const threads = tids().filter((t) => !before.has(t));
+  expect(threads.length).toBeGreaterThan(0);
+  return { p, threads };
+}
+
+/** The threads' CPU share of one core while calls come one at a time, ~1 ms apart, for `ms`. */
+async function shareUnderSparseCalls(p: FfiPlugin, threads: number[], ms: number): Promise<number> {
+  const c0 = cpuMs(threads);
+  const t0 = performance.now();
+  while (performance.now() - t0 < ms) {
+    expect(await p.call('x')).toBe('x');
+    await new Promise((r) => setTimeout(r, 1));
+  }
+  return (cpuMs(threads) - c0) / (performance.now() - t0);
+}
+
+describe('ffi spin gate', () => {
+  let dir: string;
+  let gate: string;
+  const saved = { ...process.env };
+  beforeAll(() => {
+    ensureNative();
+    dir = mkdtempSync(path.join(os.tmpdir(), 'tresty-gate-'));
+    gate = path.join(dir, 'loadavg');
+  });
+  afterEach(async () => {
+    await unloadAll();
+    for (const k of ['TRESTY_FFI_GATED_SPIN_NS', 'TRESTY_FFI_GATE_FILE', 'TRESTY_FFI_SPIN_NS']) {
+      if (saved[k] === undefined) delete process.env[k];
+      else process.env[k] = saved[k];
+    }
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  // The host reads these when a plugin's queue is made.
+  const useGateFile = (text: string) => {
+    writeFileSync(gate, text);
+    process.env.TRESTY_FFI_GATE_FILE = gate;
+    process.env.TRESTY_FFI_GATED_SPIN_NS = BUDGET_NS;
+    process.env.TRESTY_FFI_SPIN_NS = '0';
+  };
+
+  for (const kind of ['runtime', 'function'] as const) {
+    it(`${kind}: spins while a core is idle and stops within a few ms of the machine getting busy`, async () => {
+      useGateFile(IDLE);
+      const { p, threads } = await loadWithThreads(() => kind === 'runtime'
+        ? loadFfi('tresty_test_echo', 'threads=1', { searchPath })
+        : loadFfi('tresty_test_fnlib', null, { searchPath, kind: 'function', symbol: 'tresty_test_echo' }));
+      const spinning = await shareUnderSparseCalls(p, threads, 300);
+      writeFileSync(gate, BUSY); // in place: the host keeps the file open
+      await new Promise((r) => setTimeout(r, 20)); // the gate re-reads it at most every 2 ms
+      const busy = await shareUnderSparseCalls(p, threads, 300);
+      // Idle: each call is followed by up to 1 ms of spinning (on a loaded machine the spinner
+      // gets only part of a core; forced open, 0.36-0.61 of a core at load 5). Busy: only the
+      // calls' own work, a few µs each (a pool thread's, tens of µs under load: 0.07 at load 9).
+      expect(spinning).toBeGreaterThan(0.1);
+      expect(busy).toBeLessThan(0.15);
+      expect(busy * 3).toBeLessThan(spinning);
+      writeFileSync(gate, IDLE);
+      await new Promise((r) => setTimeout(r, 20));
+      const idleAgain = await shareUnderSparseCalls(p, threads, 300);
+      expect(idleAgain).toBeGreaterThan(0.1);
+    });
+  }
+
+  it('does not spin with a CPU hog per core, and an idle poller costs nothing', async () => {
+    process.env.TRESTY_FFI_GATED_SPIN_NS = BUDGET_NS;
+    process.env.TRESTY_FFI_SPIN_NS = '0';
+    delete process.env.TRESTY_FFI_GATE_FILE; // the real /proc/loadavg
+    const hogs: ChildProcess[] = [];
+    try {
+      const { p, threads } = await loadWithThreads(() => loadFfi('tresty_test_echo', 'threads=1', { searchPath }));
+      for (let i = 0; i < os.availableParallelism(); i++) {
+        hogs.push(spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }));
+      }
+      await new Promise((r) => setTimeout(r, 200)); // the hogs are running
+      // Hogs + the poller exceed the cores whenever the poller asks: a spin here would take up to
+      // 1 ms per call (a third of a core or more, even sharing it with the hogs).
+      const share = await shareUnderSparseCalls(p, threads, 400);
+      expect(share).toBeLessThan(0.05);
+      const c0 = cpuMs(threads);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(cpuMs(threads) - c0).toBeLessThan(1);
+    } finally {
+      for (const h of hogs) h.kill('SIGKILL');
+    }
+  });
+});
