@@ -5,7 +5,9 @@
 // event" shows up as a request taking seconds instead of well under one. Both ways an answer comes
 // back are exercised: the look after a submit (a quick runtime) and the doorbell pipe (an answer
 // from another thread 20 ms later, after which the channel backs off to doorbells for quick calls
-// too). Skipped when the native libraries are not built.
+// too). On the native engine the doorbell is read by the engine's own epoll (src/ffi/bell.ts), which
+// the test checks in /proc: the engine's epoll (the one libuv's epoll watches) holds the doorbell
+// pipe. Skipped when the native libraries are not built.
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -20,6 +22,28 @@ const built = fs.existsSync(slowLib) && fs.existsSync(path.join(build, 'libecho_
 // Far below the 30 s timers, far above a request on a loaded machine (a few ms): each request
 // must be answered within it.
 const BOUND_MS = 3000;
+
+/** A process's epoll fds and the fds each watches, from /proc/PID/fdinfo (tfd lines). */
+function epolls(pid: number): Map<number, number[]> {
+  const out = new Map<number, number[]>();
+  for (const fd of fs.readdirSync(`/proc/${pid}/fd`).map(Number)) {
+    let target = '';
+    try { target = fs.readlinkSync(`/proc/${pid}/fd/${fd}`); } catch { continue; }
+    if (target !== 'anon_inode:[eventpoll]') continue;
+    const info = fs.readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8');
+    out.set(fd, [...info.matchAll(/^tfd:\s+(\d+)/gm)].map((m) => Number(m[1])));
+  }
+  return out;
+}
+
+/** The fds that are pipes in a process. */
+function pipes(pid: number): Set<number> {
+  const out = new Set<number>();
+  for (const fd of fs.readdirSync(`/proc/${pid}/fd`).map(Number)) {
+    try { if (fs.readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith('pipe:')) out.add(fd); } catch { /* closed meanwhile */ }
+  }
+  return out;
+}
 
 /** Sequential requests over one connection; each resolves with its body and how long it took. */
 class KeepAlive {
@@ -118,6 +142,19 @@ http {
           }
         }
         expect(Math.min(...late)).toBeGreaterThanOrEqual(19); // the slow runtime really waited
+        if (engine.name === 'native') {
+          // The engine's epoll is the one another epoll (libuv's) watches; both plugins' doorbell
+          // pipes are on it, and on no other epoll.
+          const [worker] = [...t.workerPids];
+          const eps = epolls(worker!);
+          const watchedByOthers = new Set([...eps.values()].flat());
+          const engineEp = [...eps.keys()].filter((fd) => watchedByOthers.has(fd));
+          expect(engineEp).toHaveLength(1);
+          const p = pipes(worker!);
+          const onEngine = eps.get(engineEp[0]!)!.filter((fd) => p.has(fd));
+          expect(onEngine).toHaveLength(2);
+          for (const [ep, fds] of eps) if (ep !== engineEp[0]) for (const fd of onEngine) expect(fds).not.toContain(fd);
+        }
       } finally {
         c.close();
       }

@@ -3,6 +3,7 @@
 // and stops gracefully (QUIT) or at once (TERM/INT) when told to.
 import { loadConf } from '../src/config/index.js';
 import { isTrestyError } from '../src/errors.js';
+import { setBellWatcher } from '../src/ffi/bell.js';
 import { createFront, type Front } from '../src/http/front.js';
 import { ErrorLog, reopenLogs } from '../src/log/index.js';
 import { startWatchdog } from '../src/master/watchdog.js';
@@ -32,6 +33,9 @@ async function start(msg: WorkerStart): Promise<void> {
     if (conf.http) {
       front = createFront(msg.engine, conf.http, pipeline.handle, log, conf.workerConnections, msg.listenFds ?? [], pipeline);
       await front.listen();
+      // FFI completions wake the engine's epoll, not a socket of their own (src/ffi/bell.ts).
+      const watch = front.watchFd;
+      if (watch) setBellWatcher(process.env.TRESTY_FFI_BELL === 'socket' ? null : watch.bind(front));
     }
     // Watched from now on: loading and compiling at start may take long on a busy machine.
     if (conf.workerWatchdogTimeout > 0) startWatchdog(conf.workerWatchdogTimeout, conf.errorLog);

@@ -9,7 +9,7 @@
  *   create(inbox, outbox, onBatch, maxConns)   addListener(fd, index, settings[], server)
  *   flush()  bodyStart(id, limit)  bodyPause(id)  bodyResume(id)  cut(id)  pressure(id) -> bytes
  *   localAddress(id) -> [addr, port] | null    stopAccepting()  closeIdle()  stats() -> {...}
- *   setRoutes(buffer)  shutdown()
+ *   setRoutes(buffer)  shutdown()  watch(fd) -> bool  unwatch(fd)
  */
 #define NAPI_VERSION 8
 #include <errno.h>
@@ -476,6 +476,26 @@ static napi_value js_shutdown(napi_env env, napi_callback_info info)
     return NULL;
 }
 
+/* watch(fd) -> bool / unwatch(fd): an fd whose readiness JS learns as WAKE records (watch.c). */
+static napi_value js_watch(napi_env env, napi_callback_info info)
+{
+    size_t argc = 1;
+    napi_value a[1], r;
+    uint32_t fd;
+    if (napi_get_cb_info(env, info, &argc, a, NULL, NULL) != napi_ok || argc < 1 || arg_u32(env, a[0], &fd)) return NULL;
+    napi_get_boolean(env, H.created && te_watch(&E, (int)fd) == 0, &r);
+    return r;
+}
+
+static napi_value js_unwatch(napi_env env, napi_callback_info info)
+{
+    size_t argc = 1;
+    napi_value a[1];
+    uint32_t fd;
+    if (napi_get_cb_info(env, info, &argc, a, NULL, NULL) == napi_ok && argc == 1 && !arg_u32(env, a[0], &fd) && H.created)
+        te_unwatch(&E, (int)fd);
+    return NULL;
+}
 
 NAPI_MODULE_INIT()
 {
@@ -485,7 +505,8 @@ NAPI_MODULE_INIT()
         { "bodyPause", js_body_pause }, { "bodyResume", js_body_resume }, { "cut", js_cut },
         { "pressure", js_pressure }, { "localAddress", js_local_address },
         { "stopAccepting", js_stop_accepting }, { "closeIdle", js_close_idle }, { "stats", js_stats },
-        { "shutdown", js_shutdown }, { "setRoutes", js_set_routes },
+        { "shutdown", js_shutdown }, { "setRoutes", js_set_routes }, { "watch", js_watch },
+        { "unwatch", js_unwatch },
     };
     for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
         napi_value f;

@@ -260,7 +260,7 @@ static void linger_read(te_engine *e, te_conn *c)
 void te_conn_finish(te_engine *e, te_conn *c)
 {
     if (c->state == TE_NATIVE && (c->flags & TE_C_LOG)) {
-        if (te_rec_req(e, c, TE_IN_LOG) < 0) {
+        if (te_rec_req(e, c, TE_IN_LOG, 0) < 0) {
             te_pend(e, c); /* the inbox is full: report it in the next round */
             return;
         }
@@ -422,12 +422,14 @@ static void dispatch(te_engine *e, te_conn *c, uint32_t head_len)
     te_timer_clear(e, c);
     if (normalize(e, c) < 0) return;
     if (te_answer_native(e, c)) return;
-    if (te_rec_req(e, c, TE_IN_REQ) < 0) {
+    uint32_t body = te_body_eager(c);
+    if (te_rec_req(e, c, TE_IN_REQ, body) < 0) {
         c->pos = c->req; /* no room in the inbox: dispatch again in the next round */
         c->requests--;
         te_pend(e, c);
         return;
     }
+    if (body) te_body_taken(c, body);
     c->state = TE_JS;
     c->flags |= TE_C_JS;
 }

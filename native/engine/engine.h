@@ -22,6 +22,7 @@
 #define TE_SLOT_BITS 24
 #define TE_SLOT_MASK ((1u << TE_SLOT_BITS) - 1)
 #define TE_BODY_CHUNK (64 * 1024)   /* body bytes per inbox record */
+#define TE_BODY_EAGER (64 * 1024)   /* a Content-Length body up to this goes with its REQ record */
 #define TE_OUT_HIGH (64 * 1024)     /* queued output above this: JS waits for TE_IN_DRAIN */
 
 typedef struct te_engine te_engine;
@@ -211,13 +212,23 @@ void te_body_start(te_engine *e, te_conn *c, uint64_t limit);
 int te_body_feed(te_engine *e, te_conn *c);
 int te_body_discard(te_engine *e, te_conn *c);
 
+/* eager.c */
+uint32_t te_body_eager(te_conn *c);
+void te_body_taken(te_conn *c, uint32_t n);
+
 /* records.c */
 char *te_rec(te_engine *e, uint8_t type, te_conn *c, uint32_t fixed, uint32_t extra);
-int te_rec_req(te_engine *e, te_conn *c, uint8_t type);
+int te_rec_req(te_engine *e, te_conn *c, uint8_t type, uint32_t body);
 int te_rec_data(te_engine *e, uint8_t type, te_conn *c, uint16_t b, const char *p, uint32_t n);
 void te_errlog(te_engine *e, te_conn *c, int level, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 void te_rec_close(te_engine *e, te_conn *c, int why);
 const struct te_str *te_server_name(te_engine *e, te_conn *c);
+
+/* watch.c: fds besides connections on the engine's epoll (epoll data: TE_WATCH_TAG | fd) */
+#define TE_WATCH_TAG (1ull << 41)
+int te_watch(te_engine *e, int fd);
+int te_unwatch(te_engine *e, int fd);
+void te_watch_event(te_engine *e, int fd);
 
 /* timer.c */
 void te_timer_set(te_engine *e, te_conn *c, int kind, uint32_t ms);

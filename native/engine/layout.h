@@ -32,7 +32,8 @@ enum te_in_type {
     TE_IN_CLOSE = 5,    /* the connection of a JS request closed before its answer ended */
     TE_IN_DRAIN = 6,    /* queued output fell below the low-water mark (asked by pressure()) */
     TE_IN_LOG = 7,      /* a request the engine answered itself, for the access log */
-    TE_IN_ERRLOG = 8    /* an error-log line about a connection: a = level (TE_LOG_*) */
+    TE_IN_ERRLOG = 8,   /* an error-log line about a connection: a = level (TE_LOG_*) */
+    TE_IN_WAKE = 9      /* a watched fd (watch.c) was readable: conn = the fd */
 };
 
 /* TE_IN_REQ and TE_IN_LOG: the head as received, its slices relative to the head's first byte;
@@ -53,8 +54,12 @@ enum te_in_type {
 #define TE_REQ_LOC 56         /* u32: LOG: the location id the engine answered from */
 #define TE_REQ_SENT 60        /* u32: LOG: body bytes sent */
 #define TE_REQ_MSEC 64        /* u32: LOG: request time in ms */
+#define TE_REQ_BODY_LEN 68    /* u32: REQ: bytes of the whole body that follow the head bytes (a
+                                 small Content-Length body that came with the head; the engine
+                                 reads no more of it), 0 when JS must ask for the body */
 #define TE_REQ_FIXED 72       /* then: address text (padded to 8), nheaders x 4 u16 (name off,
-                                 name len, value off, value len; padded to 8), the head bytes */
+                                 name len, value off, value len; padded to 8), the head bytes,
+                                 the body bytes (TE_REQ_BODY_LEN) */
 
 /* TE_IN_BODY, TE_IN_BODY_ERR: u32 length, then the bytes */
 #define TE_DATA_LEN 12

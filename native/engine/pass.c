@@ -140,6 +140,10 @@ void te_pass(te_engine *e)
                 accept_on(e, (uint32_t)(d & 0xffff));
                 continue;
             }
+            if (d & TE_WATCH_TAG) {
+                te_watch_event(e, (int)(uint32_t)d);
+                continue;
+            }
             te_conn *c = te_conn_get(e, (uint32_t)d);
             if (c) te_conn_event(e, c, evs[i].events);
         }

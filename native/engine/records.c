@@ -16,7 +16,7 @@ static inline void w32(char *p, uint32_t off, uint32_t v) { memcpy(p + off, &v, 
 char *te_rec(te_engine *e, uint8_t type, te_conn *c, uint32_t fixed, uint32_t extra)
 {
     uint32_t size = align8(fixed + extra);
-    uint32_t cap = type == TE_IN_CLOSE || type == TE_IN_DRAIN ? e->inbox_cap : e->inbox_cap - RESERVE;
+    uint32_t cap = type == TE_IN_CLOSE || type == TE_IN_DRAIN || type == TE_IN_WAKE ? e->inbox_cap : e->inbox_cap - RESERVE;
     if (e->inbox_len + size > cap) return NULL;
     char *r = e->inbox + e->inbox_len;
     e->inbox_len += size;
@@ -28,13 +28,14 @@ char *te_rec(te_engine *e, uint8_t type, te_conn *c, uint32_t fixed, uint32_t ex
     return r;
 }
 
-int te_rec_req(te_engine *e, te_conn *c, uint8_t type)
+/* body: bytes of the body at c->pos to carry after the head (REQ only; te_body_eager). */
+int te_rec_req(te_engine *e, te_conn *c, uint8_t type, uint32_t body)
 {
     const tr_http_req *q = &c->head->req;
     uint32_t nh = q->nheaders;
     uint32_t alen = align8(c->raddr_len);
     uint32_t hlen = align8(nh * 8);
-    char *r = te_rec(e, type, c, TE_REQ_FIXED, alen + hlen + c->head_len);
+    char *r = te_rec(e, type, c, TE_REQ_FIXED, alen + hlen + c->head_len + body);
     if (!r) return -1;
     uint32_t flags = q->flags & ~(uint32_t)TR_HTTP_F_KEEPALIVE;
     if (c->flags & TE_C_KEEPALIVE) flags |= TR_HTTP_F_KEEPALIVE;
@@ -64,6 +65,7 @@ int te_rec_req(te_engine *e, te_conn *c, uint8_t type)
         w32(r, TE_REQ_SENT, 0);
         w32(r, TE_REQ_MSEC, 0);
     }
+    w32(r, TE_REQ_BODY_LEN, body);
     char *p = r + TE_REQ_FIXED;
     memcpy(p, c->raddr, c->raddr_len);
     p += alen;
@@ -76,6 +78,7 @@ int te_rec_req(te_engine *e, te_conn *c, uint8_t type)
     }
     p += hlen;
     memcpy(p, c->in + c->req, c->head_len);
+    if (body) memcpy(p + c->head_len, c->in + c->pos, body);
     return 0;
 }
 

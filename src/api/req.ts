@@ -99,6 +99,13 @@ export class ReqApi {
     const c = this.#c;
     if (r.body !== undefined) return;
     const max = r.loc.clientMaxBodySize;
+    // Came with the request (native engine, small bodies): no pulling, no awaiting.
+    const whole = r.ex.takeWholeBody?.();
+    if (whole) {
+      if (max > 0 && whole.length > max) tooLarge(c, r, `client intended to send too large body: ${whole.length}+ bytes`);
+      r.body = whole;
+      return;
+    }
     const chunks: Buffer[] = [];
     let size = 0;
     // Pulled by hand: leaving a for-await early would destroy the request and its socket,

@@ -1,16 +1,17 @@
 // The event-loop end of one plugin's rings: admits calls, writes them into submit slots (or a
 // JS backlog when all CAP slots are in flight), reads completions in batches when the doorbell
-// rings, and settles promises. It never blocks: waiting is the doorbell pipe's 'data' event.
-// The doorbell is a pipe read through a net.Socket rather than a koffi callback from the
-// runtime's thread: in our trial (koffi 3.3.4, Node 20) such a callback hung or crashed, and
-// koffi documents aborts at exit when a foreign thread still calls one (koffi issue #271).
+// rings, and settles promises. It never blocks: waiting is the doorbell pipe (bell.ts: read by
+// the native HTTP engine's epoll when the worker has one, else by a net.Socket), opened at the
+// first call. A pipe rather than a koffi callback from the runtime's thread: in our trial (koffi
+// 3.3.4, Node 20) such a callback hung or crashed, and koffi documents aborts at exit when a
+// foreign thread still calls one (koffi issue #271).
 //
 // The event loop is the only producer of the submit ring and the only consumer of the
 // completion ring, so it keeps their tail and head in fields and needs no compare-and-swap:
 // one atomic load and one atomic store per slot, each way.
-import net from 'node:net';
 import { TrestyError } from '../errors.js';
 import * as L from '../ring/layout.js';
+import { type Bell, closeBellFd, openBell, socketBell } from './bell.js';
 import type { HostBindings, Ptr } from './bindings.js';
 import { type AbortLike, aborted, type Call, type Reader, refusal } from './call.js';
 import { Deadlines } from './deadlines.js';
@@ -46,7 +47,7 @@ export class Channel {
   private toWake = 0; // requests published since the wake was scheduled
   private closing = false;
   private idle: (() => void) | undefined;
-  private readonly bell: net.Socket;
+  private bell: Bell | null = null; // opened at the first call
   /** How often each side had to be woken (a system call each): for benchmarks and tests. */
   readonly counters = { doorbells: 0, wakes: 0 };
   private doubleAnswers = 0; // the host's count of second answers, as last seen
@@ -54,7 +55,7 @@ export class Channel {
   constructor(
     readonly sab: SharedArrayBuffer,
     readonly tq: Ptr,
-    doorbellFd: number,
+    private readonly doorbellFd: number,
     private readonly host: HostBindings,
     private readonly wakePollers: (n: number) => void,
     private readonly maxQueue: number,
@@ -73,14 +74,24 @@ export class Channel {
     this.freeIds = Array.from({ length: cap }, (_, i) => cap - 1 - i);
     this.deadlines = new Deadlines<Call>((c, ms) => this.abandon(c, new TrestyError('TRESTY_ERR_FFI_TIMEOUT',
       `ffi plugin ${this.label}: no answer within ${ms} ms; raise timeout or check the runtime`)));
-    this.bell = new net.Socket({ fd: doorbellFd, readable: true, writable: false });
-    this.bell.on('data', () => {
-      this.counters.doorbells++;
-      if (this.lookSkip > 0) this.lookSkip--;
-      this.drain();
-    });
-    this.bell.on('error', () => {}); // only at close; completions are still read by drain()
-    this.bell.unref(); // ref'd only while calls are live, so an idle plugin never holds the process
+  }
+
+  private readonly ring = (): void => {
+    this.counters.doorbells++;
+    if (this.lookSkip > 0) this.lookSkip--;
+    this.drain();
+  };
+
+  /** The engine that read the doorbell stopped: a socket reads it from now on. */
+  private readonly detached = (): void => {
+    this.bell = socketBell(this.doorbellFd, this.ring);
+    if (this.live > 0) this.bell.ref();
+    this.drain();
+  };
+
+  /** Who reads the doorbell: the engine's epoll, a socket, or nobody yet (no call made). */
+  get bellKind(): 'engine' | 'socket' | 'none' {
+    return this.bell?.kind ?? 'none';
   }
 
   /** Calls not yet answered, including ones that timed out but the runtime still holds. */
@@ -105,7 +116,7 @@ export class Channel {
         c.onAbort = () => this.abandon(c, aborted(this.label));
         signal.addEventListener('abort', c.onAbort, { once: true });
       }
-      if (this.live++ === 0) this.bell.ref();
+      if (this.live++ === 0) (this.bell ??= openBell(this.doorbellFd, this.ring, this.detached)).ref();
       if (this.backlogHead === this.backlog.length && this.trySend(c, payload)) return;
       if (!c.live) return;
       // A copy (Buffer#slice would be a view): the encoder may reuse its bytes for the next call.
@@ -282,7 +293,14 @@ export class Channel {
       this.queued--;
       const p = c.payload!;
       c.payload = null;
-      if (!this.trySend(c, p) && c.live) this.abandon(c, new TrestyError('TRESTY_ERR_FFI_ENCODE', `ffi plugin ${this.label}: the ring refused a call`));
+      if (this.trySend(c, p) || !c.live) continue;
+      // The slot at the tail is still being copied out by a poller one lap behind (ids are free,
+      // the slot is not yet). That slot's call is in flight and its answer drains again: the
+      // call waits first in line until then, as it would for a free id.
+      c.payload = p;
+      this.backlog[--this.backlogHead] = c;
+      this.queued++;
+      break;
     }
     if (this.backlogHead === this.backlog.length) {
       this.backlog = [];
@@ -294,7 +312,7 @@ export class Channel {
     c.live = false;
     if (c.queue) c.queue.settled(c);
     if (c.onAbort) c.signal!.removeEventListener('abort', c.onAbort);
-    if (--this.live === 0) this.bell.unref();
+    if (--this.live === 0) this.bell?.unref();
   }
 
   private abandon(c: Call, err: TrestyError): void {
@@ -345,6 +363,11 @@ export class Channel {
 
   /** After close(): stop reading the doorbell. */
   destroy(): void {
-    this.bell.destroy();
+    if (this.bellClosed) return; // the fd number may belong to someone else by now
+    this.bellClosed = true;
+    if (this.bell) this.bell.destroy();
+    else closeBellFd(this.doorbellFd);
   }
+
+  private bellClosed = false;
 }

@@ -19,6 +19,7 @@ export class InlineChannel {
   private readonly big: [Ptr | null] = [null];
   private closed = false;
   readonly counters = { doorbells: 0, wakes: 0, calls: 0 };
+  readonly bellKind = 'none';
 
   constructor(
     private readonly host: HostBindings,

@@ -46,6 +46,8 @@ export interface CallChannel {
   readonly inFlight: number;
   readonly counters: { doorbells: number; wakes: number };
   readonly doubleAnswerCount: number;
+  /** Who reads the completion doorbell (bell.ts); 'none' for the zero-hop path, which has none. */
+  readonly bellKind: 'engine' | 'socket' | 'none';
   call(payload: Uint8Array, timeoutMs: number, signal: AbortLike | undefined, read: Reader): Promise<unknown>;
   nativeStats(): { live: number; dropped: number };
 }
@@ -90,8 +92,8 @@ export class Plugin implements FfiPlugin {
   }
 
   /** For tests and diagnostics: the library path and the host's counters. */
-  debugInfo(): { path: string; live: number; dropped: number; doorbells: number; wakes: number; doubleAnswers: number } {
+  debugInfo(): { path: string; live: number; dropped: number; doorbells: number; wakes: number; doubleAnswers: number; bell: string } {
     const ch = this.core.channel;
-    return { path: this.core.path, ...ch.nativeStats(), ...ch.counters, doubleAnswers: ch.doubleAnswerCount };
+    return { path: this.core.path, ...ch.nativeStats(), ...ch.counters, doubleAnswers: ch.doubleAnswerCount, bell: ch.bellKind };
   }
 }

@@ -21,6 +21,8 @@ export interface Front {
   drain(closed?: () => Promise<void>): Promise<void>;
   /** Fast stop: every connection dropped now. */
   closeNow(): void;
+  /** The native engine's NativeFront.watchFd, when this front has the engine. */
+  watchFd?: NativeFront['watchFd'];
 }
 
 /**
@@ -68,4 +70,8 @@ class BothFronts implements Front {
     await Promise.all(this.fronts.map((f) => f.drain(shared)));
   }
   closeNow(): void { for (const f of this.fronts) f.closeNow(); }
+  get watchFd(): NativeFront['watchFd'] | undefined {
+    const n = this.fronts.find((f): f is NativeFront => f instanceof NativeFront);
+    return n ? n.watchFd.bind(n) : undefined;
+  }
 }

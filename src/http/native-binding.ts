@@ -32,6 +32,9 @@ export interface EngineBinding {
   stats(): EngineStats;
   shutdown(): void;
   setRoutes?(plan: Buffer): void;
+  /** fd joins the engine's epoll; each readiness becomes an IN_WAKE record (false: it cannot). */
+  watch(fd: number): boolean;
+  unwatch(fd: number): void;
 }
 
 /**

@@ -116,6 +116,8 @@ export class NativeExchange implements HttpExchange {
   private abortCbs: Array<() => void> | null = null;
   private bodyIt: Body | null = null;
   private bodyTaken = false;
+  /** The whole body, when the engine sent it with the head (REQ_BODY_LEN). */
+  private whole: Buffer | null = null;
   private hdrs: Record<string, string | string[] | undefined> | null = null;
   private local: [string, number] | null = null;
   private drainWaiters: Array<() => void> | null = null;
@@ -186,9 +188,25 @@ export class NativeExchange implements HttpExchange {
     if (this.bodyTaken) throw new TrestyError('TRESTY_ERR_API_ARGS', 'the request body was already read');
     this.bodyTaken = true;
     if (!this.hasBody) return { [Symbol.asyncIterator]: () => ({ next: async () => ({ value: undefined, done: true }) }) };
+    const whole = this.whole;
+    if (whole !== null) {
+      this.whole = null;
+      return (async function* () { yield whole; })();
+    }
     const it = (this.bodyIt = new Body(this));
     if (this.aborted) it.fail(gone());
     return { [Symbol.asyncIterator]: () => it };
+  }
+
+  /** The engine delivered the whole body with the head (the front calls it before the handler). */
+  preread(b: Buffer): void { this.whole = b; }
+
+  takeWholeBody(): Buffer | null {
+    const b = this.whole;
+    if (b === null || this.bodyTaken) return null;
+    this.bodyTaken = true;
+    this.whole = null;
+    return b;
   }
 
   startBody(): void {

@@ -9,11 +9,12 @@ import { bindKey, bindName, type ListenFd } from './binds.js';
 import { findLocation } from './locations.js';
 import { type Bind, groupFor, selectServer } from './vhost.js';
 import type { EngineBinding } from './native-binding.js';
+import { closeSync } from 'node:fs';
 import { NativeExchange } from './native-exchange.js';
 import {
   DATA, DATA_LEN, ERR_NUMBER, ERR_TEXT, IN_BODY, IN_BODY_END, IN_BODY_ERR, IN_CLOSE, IN_DRAIN, IN_ERRLOG, IN_LOG,
-  IN_REQ, LOG_LEVELS, REC_A, REC_B, REC_CONN, REC_SIZE, REQ_ADDR_LEN, REQ_CLEN, REQ_FIXED, REQ_FLAGS, REQ_HEAD_LEN,
-  REQ_LISTENER, REQ_LOC, REQ_METHOD, REQ_MSEC, REQ_NHEADERS, REQ_PORT, REQ_SENT, REQ_TARGET, REQ_TARGET_LEN, REQ_VERSION,
+  IN_REQ, IN_WAKE, LOG_LEVELS, REC_A, REC_B, REC_CONN, REC_SIZE, REQ_ADDR_LEN, REQ_CLEN, REQ_FIXED, REQ_FLAGS, REQ_HEAD_LEN,
+  REQ_BODY_LEN, REQ_LISTENER, REQ_LOC, REQ_METHOD, REQ_MSEC, REQ_NHEADERS, REQ_PORT, REQ_SENT, REQ_TARGET, REQ_TARGET_LEN, REQ_VERSION,
 } from './native-layout.js';
 import { Outbox } from './native-outbox.js';
 import { errorPage } from './native-pages.js';
@@ -74,6 +75,8 @@ export class NativeFront {
   private readonly clen = new WeakMap<NativeExchange, number>();
   private readonly fds: number[] = [];
   private readonly plan: NativePlan | null;
+  /** Fds on the engine's epoll for others (FFI doorbells): what to run when each is readable. */
+  private readonly watched = new Map<number, { ring: () => void; detached: () => void }>();
 
   constructor(
     readonly native: EngineBinding,
@@ -183,6 +186,7 @@ export class NativeFront {
           }
           case IN_DRAIN: this.get(id)?.drained(); break;
           case IN_LOG: this.logged(p, id); break;
+          case IN_WAKE: this.watched.get(id)?.ring(); break;
           case IN_ERRLOG: {
             const n = u32[(p + DATA_LEN) >>> 2];
             const num = u32[(p + ERR_NUMBER) >>> 2];
@@ -235,6 +239,12 @@ export class NativeFront {
     const srv = group.single ? group.defaultServer : selectServer(group, ex.headers.host as string | undefined);
     ex.keepaliveMs = srv.defaults.keepaliveTimeout;
     if (clen > 0) this.clen.set(ex, clen);
+    const bodyLen = u32[(p + REQ_BODY_LEN) >>> 2];
+    if (bodyLen > 0) {
+      const b = Buffer.allocUnsafe(bodyLen);
+      buf.copy(b, 0, q + headLen, q + headLen + bodyLen);
+      ex.preread(b);
+    }
     return { ex, srv, bind, clen };
   }
 
@@ -313,7 +323,32 @@ export class NativeFront {
     });
   }
 
+  /**
+   * Reads fd in the engine's pass (an FFI plugin's doorbell, src/ffi/bell.ts): `ring` runs inside
+   * the batch, so what it settles is answered in the same flush. `detached` runs if the engine
+   * stops first. null when the engine cannot watch it.
+   */
+  watchFd(fd: number, ring: () => void, detached: () => void): { kind: 'engine'; ref(): void; unref(): void; destroy(): void } | null {
+    if (!this.native.watch(fd)) return null;
+    this.watched.set(fd, { ring, detached });
+    return {
+      kind: 'engine',
+      ref() {}, // the engine's own poll handle keeps the loop alive while it runs
+      unref() {},
+      destroy: () => {
+        if (this.watched.delete(fd)) this.native.unwatch(fd);
+        try { closeSync(fd); } catch { /* already closed */ }
+      },
+    };
+  }
+
   closeNow(): void {
+    const watched = [...this.watched];
+    this.watched.clear();
+    for (const [fd, w] of watched) {
+      this.native.unwatch(fd);
+      w.detached();
+    }
     for (const ex of this.active) ex?.gone();
     this.active.length = 0;
     this.native.shutdown();

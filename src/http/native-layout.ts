@@ -17,6 +17,8 @@ export const IN_CLOSE = 5;
 export const IN_DRAIN = 6;
 export const IN_LOG = 7;
 export const IN_ERRLOG = 8;
+/** A watched fd (EngineBinding.watch) was readable: conn = the fd. */
+export const IN_WAKE = 9;
 
 export const REQ_LISTENER = 12;
 export const REQ_FLAGS = 16;
@@ -33,6 +35,8 @@ export const REQ_NUMBER = 52;
 export const REQ_LOC = 56;
 export const REQ_SENT = 60;
 export const REQ_MSEC = 64;
+/** u32: bytes of the whole body after the head bytes (layout.h TE_REQ_BODY_LEN), 0 when JS must ask. */
+export const REQ_BODY_LEN = 68;
 export const REQ_FIXED = 72;
 
 export const DATA_LEN = 12;

@@ -20,6 +20,12 @@ export interface HttpExchange {
   readonly localPort: number;
   /** The request body, read lazily; consuming it twice is an error. */
   readonly body: AsyncIterable<Uint8Array>;
+  /**
+   * The whole body when it already came with the request (the native engine's small bodies),
+   * taken at once with no awaiting: the body then counts as read. null when it did not (read
+   * `body` then) or when it was taken already.
+   */
+  takeWholeBody?(): Buffer | null;
   /** True once the client went away before the response ended. */
   readonly aborted: boolean;
   onAbort(cb: () => void): void;

@@ -16,6 +16,7 @@ import { Listeners } from './listeners.js';
 import { WorkerPool } from './pool.js';
 import type { MasterEvent } from './protocol.js';
 import { childFds, forkWithCluster, forkWithSockets } from './spawn.js';
+import { workerExecArgv } from './worker-flags.js';
 
 export interface MasterOptions {
   readonly file: string;
@@ -119,7 +120,7 @@ class Master {
     // Set before setupPrimary, which freezes it.
     const none = process.env.TRESTY_SCHED === 'none' || this.conf.workerWatchdogTimeout > 0;
     cluster.schedulingPolicy = none ? cluster.SCHED_NONE : cluster.SCHED_RR;
-    cluster.setupPrimary({ exec: WORKER_ENTRY, args: [] });
+    cluster.setupPrimary({ exec: WORKER_ENTRY, args: [], execArgv: workerExecArgv() });
 
     const run = async (): Promise<void> => {
       const zones = this.zones.prepare(this.conf.sharedDicts.values());

@@ -6,6 +6,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import cluster from 'node:cluster';
 import type { ListenFd } from '../http/binds.js';
 import type { Worker } from './pool.js';
+import { workerExecArgv } from './worker-flags.js';
 
 /** fds 0-2 are inherited, 3 is the IPC channel; the listen sockets follow. */
 const FIRST_FD = 4;
@@ -27,7 +28,7 @@ export function childFds(fds: readonly ListenFd[]): ListenFd[] {
 export function forkWithSockets(entry: string, fds: readonly ListenFd[]): Worker {
   const child = fork(entry, [], {
     stdio: ['inherit', 'inherit', 'inherit', 'ipc', ...fds.map((l) => l.fd)],
-    execArgv: process.execArgv,
+    execArgv: workerExecArgv(),
   });
   return new ForkedWorker(child);
 }
