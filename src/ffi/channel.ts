@@ -48,6 +48,7 @@ export class Channel {
   private closing = false;
   private idle: (() => void) | undefined;
   private bell: Bell | null = null; // opened at the first call
+  private retry: NodeJS.Timeout | null = null; // flush again: the tail slot was still held
   /** How often each side had to be woken (a system call each): for benchmarks and tests. */
   readonly counters = { doorbells: 0, wakes: 0 };
   private doubleAnswers = 0; // the host's count of second answers, as last seen
@@ -119,6 +120,7 @@ export class Channel {
       if (this.live++ === 0) (this.bell ??= openBell(this.doorbellFd, this.ring, this.detached)).ref();
       if (this.backlogHead === this.backlog.length && this.trySend(c, payload)) return;
       if (!c.live) return;
+      if (this.freeIds.length > 0) this.retryFlush(); // ids free, the tail slot not yet
       // A copy (Buffer#slice would be a view): the encoder may reuse its bytes for the next call.
       c.payload = Uint8Array.prototype.slice.call(payload);
       this.backlog.push(c);
@@ -300,12 +302,26 @@ export class Channel {
       c.payload = p;
       this.backlog[--this.backlogHead] = c;
       this.queued++;
+      this.retryFlush();
       break;
     }
     if (this.backlogHead === this.backlog.length) {
       this.backlog = [];
       this.backlogHead = 0;
     }
+  }
+
+  /**
+   * Try the backlog again soon even if no answer comes: the taker holding the tail slot may be
+   * answering a call that never completes (a runtime that drops a task), and then no drain would
+   * ever send what waits behind it.
+   */
+  private retryFlush(): void {
+    if (this.retry) return;
+    this.retry = setTimeout(() => {
+      this.retry = null;
+      this.flush(); // closing too: close() waits for the calls in the backlog
+    }, 1);
   }
 
   private settle(c: Call): void {
@@ -363,6 +379,8 @@ export class Channel {
 
   /** After close(): stop reading the doorbell. */
   destroy(): void {
+    if (this.retry) clearTimeout(this.retry);
+    this.retry = null;
     if (this.bellClosed) return; // the fd number may belong to someone else by now
     this.bellClosed = true;
     if (this.bell) this.bell.destroy();
