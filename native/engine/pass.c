@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include "engine.h"
+#include "upstream.h"
 
 #define EVENTS 512
 #define LISTENER_TAG (1ull << 40)
@@ -138,6 +139,10 @@ void te_pass(te_engine *e)
             uint64_t d = evs[i].data.u64;
             if (d & LISTENER_TAG) {
                 accept_on(e, (uint32_t)(d & 0xffff));
+                continue;
+            }
+            if (d & TE_UP_TAG) {
+                te_up_event(e, (uint32_t)d, evs[i].events);
                 continue;
             }
             te_conn *c = te_conn_get(e, (uint32_t)d);

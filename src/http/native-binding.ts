@@ -32,6 +32,13 @@ export interface EngineBinding {
   stats(): EngineStats;
   shutdown(): void;
   setRoutes?(plan: Buffer): void;
+  /** Upstream sockets in the engine's epoll (native/engine/upstream.h): id, or -errno. */
+  upConnect(ip: string, port: number): number;
+  /** Bytes still queued after the write (0: all sent), -1 for an unknown id. */
+  upWrite(id: number, data: Uint8Array | string): number;
+  upPause(id: number, paused: boolean): void;
+  upClose(id: number): void;
+  upCount(): number;
 }
 
 /**

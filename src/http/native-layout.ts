@@ -18,6 +18,13 @@ export const IN_DRAIN = 6;
 export const IN_LOG = 7;
 export const IN_ERRLOG = 8;
 
+// Upstream sockets' records (native/engine/upstream.h); conn = the upstream socket's id.
+export const IN_UP_CONNECT = 16;
+export const IN_UP_DATA = 17;
+export const IN_UP_EOF = 18;
+export const IN_UP_ERROR = 19;
+export const IN_UP_DRAIN = 20;
+
 export const REQ_LISTENER = 12;
 export const REQ_FLAGS = 16;
 export const REQ_VERSION = 20;
