@@ -1,0 +1,101 @@
+// The proxy's upstream sockets in the native engine (issue 14): with the native front and a plain
+// http upstream, connections are the engine's (counted in the worker through the engine itself),
+// reused with keepalive, freed when a client leaves mid-answer; TRESTY_PROXY_TRANSPORT=net puts
+// them back on node:net. The failure and streaming tests (proxy-upstream, proxy-stream) run on
+// both transports (vitest.config.ts, project "proxy:net").
+import net from 'node:net';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT, engineOf, freePort, httpGet, startTresty, stopAll, type TrestyProcess } from './helpers/server.js';
+import { startUpstream, type Upstream } from './helpers/upstream.js';
+
+const PROBE = path.join(ROOT, 'dist', 'src', 'http', 'native-upstream.js');
+const onNet = process.env.TRESTY_PROXY_TRANSPORT === 'net';
+
+let t: TrestyProcess;
+let port: number;
+let ok: Upstream;
+let slow: Upstream;
+/** The upstream's sockets of the streaming answers, to see them closed. */
+const streams: Array<{ closed: boolean }> = [];
+const ups: Upstream[] = [];
+
+afterAll(async () => {
+  await stopAll();
+  await Promise.all(ups.map((u) => u.close()));
+});
+
+beforeAll(async () => {
+  ok = await startUpstream(undefined, { name: 'ok' });
+  // An answer that never ends: 64 KB every 20 ms until the proxy closes the connection.
+  slow = await startUpstream((req, res) => {
+    const s = { closed: false };
+    streams.push(s);
+    req.socket.on('close', () => { s.closed = true; });
+    res.setHeader('Content-Type', 'application/octet-stream');
+    const chunk = Buffer.alloc(64 * 1024, 'y');
+    const tick = setInterval(() => { if (!res.destroyed) res.write(chunk); }, 20);
+    res.on('close', () => clearInterval(tick));
+  }, { name: 'slow' });
+  ups.push(ok, slow);
+  port = await freePort();
+  t = await startTresty(`
+worker_processes 1;
+error_log logs/error.log info;
+events {}
+http {
+  access_log off;
+  upstream ka { server 127.0.0.1:${ok.port}; keepalive 4; }
+  server {
+    listen 127.0.0.1:${port};
+    location /ka/ { proxy_http_version 1.1; proxy_set_header Connection ""; proxy_pass http://ka; }
+    location /slow/ { proxy_pass http://127.0.0.1:${slow.port}; }
+    # The worker's count of upstream sockets open in the native engine.
+    location = /probe { content_by_js_block { const m = await import(${JSON.stringify(PROBE)}); ngx.print(String(m.engineSocketCount())); } }
+  }
+}
+`);
+});
+
+async function engineSockets(): Promise<number> {
+  const r = await httpGet(port, '/probe');
+  expect(r.status).toBe(200);
+  return Number(r.body);
+}
+
+describe('upstream connections through the native engine', () => {
+  it('keepalive reuses one connection, counted on the upstream and in the engine', async () => {
+    const before = ok.connections;
+    for (let i = 0; i < 5; i++) {
+      const r = await httpGet(port, `/ka/${i}`);
+      expect(r.status).toBe(200);
+      expect(JSON.parse(r.body).url).toBe(`/ka/${i}`);
+    }
+    expect(ok.connections - before).toBe(1);
+    expect(ok.requests).toBeGreaterThanOrEqual(5);
+    // the one kept idle in the pool is the engine's (none with node:net or the node:http front)
+    const native = engineOf(t) === 'native' && !onNet;
+    expect(await engineSockets()).toBe(native ? 1 : 0);
+  });
+
+  it('a client that leaves mid-answer frees the upstream connection', async () => {
+    const base = await engineSockets();
+    const n = streams.length;
+    const c = net.connect(port, '127.0.0.1');
+    c.write('GET /slow/x HTTP/1.1\r\nHost: a\r\n\r\n');
+    // wait for part of the answer, then go
+    await new Promise<void>((resolve) => {
+      let got = 0;
+      c.on('data', (b: Buffer) => {
+        got += b.length;
+        if (got > 256 * 1024) resolve();
+      });
+    });
+    expect(streams.length).toBe(n + 1);
+    c.destroy();
+    const deadline = Date.now() + 5000;
+    while (!streams[n]!.closed && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(streams[n]!.closed).toBe(true);
+    expect(await engineSockets()).toBe(base);
+  });
+});
