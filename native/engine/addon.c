@@ -78,7 +78,9 @@ void te_host_deliver(te_engine *e)
     napi_get_reference_value(env, H.cb, &cb);
     napi_get_global(env, &recv);
     napi_create_uint32(env, len, &argv[0]);
+    e->ctl[TE_CTL_BATCH] = 1;
     napi_status st = napi_make_callback(env, H.actx, recv, cb, 1, argv, &res);
+    e->ctl[TE_CTL_BATCH] = 0;
     if (st == napi_pending_exception) {
         napi_value err;
         napi_get_and_clear_last_exception(env, &err);

@@ -57,6 +57,8 @@ export const WHY_STOP = 3;
 
 export const OUT_CTL = 64;
 export const CTL_USED = 0;
+/** 1 while the engine's batch call runs, its microtasks included (the engine flushes after it). */
+export const CTL_BATCH = 1;
 export const OUT_SEND = 1;
 export const SEND_END = 1;
 export const SEND_CLOSE = 2;
