@@ -7,7 +7,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, engineOf, freePort, httpGet, startTresty, stopAll, type TrestyProcess } from './helpers/server.js';
-import { startUpstream, type Upstream } from './helpers/upstream.js';
+import { startRaw, startUpstream, type Upstream } from './helpers/upstream.js';
 
 const PROBE = path.join(ROOT, 'dist', 'src', 'http', 'native-upstream.js');
 const onNet = process.env.TRESTY_PROXY_TRANSPORT === 'net';
@@ -18,7 +18,9 @@ let ok: Upstream;
 let slow: Upstream;
 /** The upstream's sockets of the streaming answers, to see them closed. */
 const streams: Array<{ closed: boolean }> = [];
-const ups: Upstream[] = [];
+const ups: Array<{ close(): Promise<void> }> = [];
+/** The close-delimited answer's body. */
+const BIG = 32 * 1024 * 1024;
 
 afterAll(async () => {
   await stopAll();
@@ -37,7 +39,15 @@ beforeAll(async () => {
     const tick = setInterval(() => { if (!res.destroyed) res.write(chunk); }, 20);
     res.on('close', () => clearInterval(tick));
   }, { name: 'slow' });
-  ups.push(ok, slow);
+  // A close-delimited answer: the upstream writes it all and closes at once, so its end (EOF)
+  // arrives while the proxy has stopped reading for a client that does not read.
+  const closing = await startRaw((sock) => sock.once('data', () => {
+    sock.write('HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nConnection: close\r\n\r\n');
+    const chunk = Buffer.alloc(1024 * 1024, 'z');
+    for (let i = 0; i < BIG / chunk.length; i++) sock.write(chunk);
+    sock.end();
+  }));
+  ups.push(ok, slow, closing);
   port = await freePort();
   t = await startTresty(`
 worker_processes 1;
@@ -50,6 +60,7 @@ http {
     listen 127.0.0.1:${port};
     location /ka/ { proxy_http_version 1.1; proxy_set_header Connection ""; proxy_pass http://ka; }
     location /slow/ { proxy_pass http://127.0.0.1:${slow.port}; }
+    location /closing/ { proxy_pass http://127.0.0.1:${closing.port}; }
     # The worker's count of upstream sockets open in the native engine.
     location = /probe { content_by_js_block { const m = await import(${JSON.stringify(PROBE)}); ngx.print(String(m.engineSocketCount())); } }
   }
@@ -97,5 +108,36 @@ describe('upstream connections through the native engine', () => {
     while (!streams[n]!.closed && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     expect(streams[n]!.closed).toBe(true);
     expect(await engineSockets()).toBe(base);
+  });
+
+  it('an answer ended by the upstream closing, to a client that stops reading for a second, arrives whole', async () => {
+    const got = await new Promise<{ bytes: number; bad: boolean }>((resolve, reject) => {
+      const c = net.connect(port, '127.0.0.1');
+      // HTTP/1.0: the answer is close-delimited to the client too (no chunked framing to undo)
+      c.write('GET /closing/x HTTP/1.0\r\nHost: a\r\n\r\n');
+      let head = '';
+      let bytes = 0;
+      let bad = false;
+      let paused = false;
+      c.on('data', (b: Buffer) => {
+        if (!head.includes('\r\n\r\n')) {
+          head += b.toString('latin1');
+          const i = head.indexOf('\r\n\r\n');
+          if (i < 0) return;
+          b = Buffer.from(head.slice(i + 4), 'latin1');
+        }
+        bytes += b.length;
+        if (b.some((x) => x !== 0x7a)) bad = true;
+        if (!paused && bytes > 1024 * 1024) {
+          paused = true;
+          c.pause();
+          setTimeout(() => c.resume(), 1000);
+        }
+      });
+      c.on('end', () => resolve({ bytes, bad }));
+      c.on('error', reject);
+    });
+    expect(got.bad).toBe(false);
+    expect(got.bytes).toBe(BIG);
   });
 });
