@@ -3,7 +3,10 @@
 // reused with keepalive, freed when a client leaves mid-answer; TRESTY_PROXY_TRANSPORT=net puts
 // them back on node:net. The failure and streaming tests (proxy-upstream, proxy-stream) run on
 // both transports (vitest.config.ts, project "proxy:net").
+import fs from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, engineOf, freePort, httpGet, startTresty, stopAll, type TrestyProcess } from './helpers/server.js';
@@ -22,8 +25,12 @@ const ups: Array<{ close(): Promise<void> }> = [];
 /** The close-delimited answer's body. */
 const BIG = 32 * 1024 * 1024;
 
+const sockDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tresty-engsock-'));
+const SOCK = path.join(sockDir, 'up.sock');
+
 afterAll(async () => {
   await stopAll();
+  fs.rmSync(sockDir, { recursive: true, force: true });
   await Promise.all(ups.map((u) => u.close()));
 });
 
@@ -47,7 +54,9 @@ beforeAll(async () => {
     for (let i = 0; i < BIG / chunk.length; i++) sock.write(chunk);
     sock.end();
   }));
-  ups.push(ok, slow, closing);
+  const unixUp = http.createServer((req, res) => res.end(`unix ${req.url}`));
+  await new Promise<void>((resolve) => unixUp.listen(SOCK, resolve));
+  ups.push(ok, slow, closing, { close: () => new Promise<void>((resolve) => { unixUp.closeAllConnections(); unixUp.close(() => resolve()); }) });
   port = await freePort();
   t = await startTresty(`
 worker_processes 1;
@@ -56,10 +65,13 @@ events {}
 http {
   access_log off;
   upstream ka { server 127.0.0.1:${ok.port}; keepalive 4; }
+  upstream ux { server unix:${SOCK}; keepalive 4; }
   server {
     listen 127.0.0.1:${port};
     location /ka/ { proxy_http_version 1.1; proxy_set_header Connection ""; proxy_pass http://ka; }
     location /slow/ { proxy_pass http://127.0.0.1:${slow.port}; }
+    location /ux/ { proxy_http_version 1.1; proxy_set_header Connection ""; proxy_pass http://ux; }
+    location /ux-gone/ { proxy_pass http://unix:${sockDir}/gone.sock:/; }
     location /closing/ { proxy_pass http://127.0.0.1:${closing.port}; }
     # The worker's count of upstream sockets open in the native engine.
     location = /probe { content_by_js_block { const m = await import(${JSON.stringify(PROBE)}); ngx.print(String(m.engineSocketCount())); } }
@@ -139,5 +151,21 @@ describe('upstream connections through the native engine', () => {
     });
     expect(got.bad).toBe(false);
     expect(got.bytes).toBe(BIG);
+  });
+
+  it('a unix-socket upstream: kept alive (in the engine on the native front); a missing socket is a 502 with the errno', async () => {
+    const base = await engineSockets();
+    for (let i = 0; i < 3; i++) {
+      const r = await httpGet(port, `/ux/${i}`);
+      expect(r.status).toBe(200);
+      expect(r.body).toBe(`unix /ux/${i}`);
+    }
+    const native = engineOf(t) === 'native' && !onNet;
+    expect(await engineSockets()).toBe(base + (native ? 1 : 0));
+    const r = await httpGet(port, '/ux-gone/a');
+    expect(r.status).toBe(502);
+    const deadline = Date.now() + 5000;
+    while (!/2: No such file or directory\) while connecting to upstream/.test(t.errorLog()) && Date.now() < deadline) await new Promise((res) => setTimeout(res, 20));
+    expect(t.errorLog()).toMatch(/connect\(\) failed \(2: No such file or directory\) while connecting to upstream/);
   });
 });

@@ -10,7 +10,7 @@
  *   flush()  bodyStart(id, limit)  bodyPause(id)  bodyResume(id)  cut(id)  pressure(id) -> bytes
  *   localAddress(id) -> [addr, port] | null    stopAccepting()  closeIdle()  stats() -> {...}
  *   setRoutes(buffer)  shutdown()
- *   upConnect(ip, port) -> id | -errno   upWrite(id, bytes | latin1 string) -> bytes queued
+ *   upConnect(ip | /unix/path, port) -> id | -errno   upWrite(id, bytes | latin1 string) -> bytes queued
  *   upPause(id, paused)  upClose(id)  upCount() -> open upstream sockets     (upstream.h)
  */
 #define NAPI_VERSION 8
@@ -488,7 +488,7 @@ static napi_value js_up_connect(napi_env env, napi_callback_info info)
 {
     size_t argc = 2;
     napi_value a[2];
-    char ip[64];
+    char ip[128]; /* an address, or a unix socket's path (sun_path is 108 bytes) */
     size_t n;
     uint32_t port;
     if (napi_get_cb_info(env, info, &argc, a, NULL, NULL) != napi_ok || argc < 2 || napi_get_value_string_latin1(env, a[0], ip, sizeof ip, &n) != napi_ok

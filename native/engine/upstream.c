@@ -4,12 +4,14 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stddef.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 #include "upstream.h"
 
@@ -81,7 +83,14 @@ int64_t te_up_connect(te_engine *e, const char *ip, int port)
     socklen_t len;
     struct sockaddr_in *s4 = (struct sockaddr_in *)&sa;
     struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&sa;
-    if (inet_pton(AF_INET, ip, &s4->sin_addr) == 1) {
+    struct sockaddr_un *su = (struct sockaddr_un *)&sa;
+    if (ip[0] == '/') {
+        size_t n = strlen(ip);
+        if (n >= sizeof su->sun_path) return -ENAMETOOLONG;
+        su->sun_family = AF_UNIX;
+        memcpy(su->sun_path, ip, n + 1);
+        len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n + 1);
+    } else if (inet_pton(AF_INET, ip, &s4->sin_addr) == 1) {
         s4->sin_family = AF_INET;
         s4->sin_port = htons((uint16_t)port);
         len = sizeof *s4;
@@ -116,7 +125,7 @@ int64_t te_up_connect(te_engine *e, const char *ip, int port)
     if (u->fd < 0) err = errno;
     else {
         int one = 1;
-        setsockopt(u->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        if (sa.ss_family != AF_UNIX) setsockopt(u->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         if (connect(u->fd, (struct sockaddr *)&sa, len) < 0 && errno != EINPROGRESS) err = errno;
     }
     if (!err) {

@@ -22,7 +22,8 @@ enum te_up_in {
     TE_IN_UP_DRAIN = 20    /* everything queued was written */
 };
 
-/* -errno, or the new socket's id (the connect completes with a CONNECT or ERROR record) */
+/* To an IP and port, or a unix socket's path (starting with '/', port unused): -errno, or the
+   new socket's id (the connect completes with a CONNECT or ERROR record) */
 int64_t te_up_connect(te_engine *e, const char *ip, int port);
 /* Copies n bytes to the socket (now, or queued). Returns the bytes still queued, -1: unknown id. */
 int64_t te_up_write(te_engine *e, uint32_t id, const char *p, uint32_t n);

@@ -57,7 +57,7 @@ export class EngineSocket extends EventEmitter {
     super();
   }
 
-  /** A connect to ip:port (numeric): 'connect' or 'error' follows. */
+  /** A connect to ip:port (numeric), or to a unix socket's path: 'connect' or 'error' follows. */
   static connect(ip: string, port: number): EngineSocket {
     const b = native!;
     const id = b.upConnect(ip, port);

@@ -321,7 +321,7 @@ export class ReadBuffer implements Keeper {
 
 /** Opens a connection within `timeoutMs` (proxy_connect_timeout); rejects with a ConnectFailure. */
 export function connect(t: Target, timeoutMs: number, maxHead: number): Promise<UpstreamConn> {
-  if (t.tls === null && engineSocketsOn() && net.isIP(t.host) !== 0) return connectEngine(t, timeoutMs, maxHead);
+  if (t.tls === null && engineSocketsOn() && (net.isIP(t.host) !== 0 || t.host.startsWith('unix:/'))) return connectEngine(t, timeoutMs, maxHead);
   return new Promise((resolve, reject) => {
     const unix = t.host.startsWith('unix:');
     const base: net.NetConnectOpts = unix ? { path: t.host.slice(5) } : { host: t.host, port: t.port };
@@ -354,10 +354,10 @@ export function connect(t: Target, timeoutMs: number, maxHead: number): Promise<
   });
 }
 
-/** connect() on the native engine's sockets: plain http to a numeric address, the front native. */
+/** connect() on the native engine's sockets: plain http to a numeric address or a unix socket. */
 function connectEngine(t: Target, timeoutMs: number, maxHead: number): Promise<UpstreamConn> {
   return new Promise((resolve, reject) => {
-    const s = EngineSocket.connect(t.host, t.port);
+    const s = EngineSocket.connect(t.host.startsWith('unix:') ? t.host.slice(5) : t.host, t.port);
     const timer = setTimeout(() => {
       s.destroy();
       reject(new ConnectFailure('timeout', 'upstream timed out (110: Connection timed out) while connecting to upstream'));
