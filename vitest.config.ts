@@ -2,11 +2,14 @@ import { defineConfig } from 'vitest/config';
 
 // The whole suite runs on the native HTTP engine (the default when it is built); a representative
 // part runs again as on a machine where it could not be built: node:http behind the same seam,
-// workers forked by node:cluster (TRESTY_NO_NATIVE_ENGINE=1).
+// workers forked by node:cluster (TRESTY_NO_NATIVE_ENGINE=1). The proxy's tests run a third way,
+// their upstream sockets on node:net (TRESTY_PROXY_TRANSPORT=net) instead of the engine's.
 const ON_NODE_HTTP = [
   'test/http.test.ts', 'test/api.test.ts', 'test/phases.test.ts', 'test/phases-output.test.ts', 'test/vhost.test.ts',
   'test/rack-stream.test.ts', 'test/master.test.ts', 'test/faults-conns.test.ts', 'test/faults-worker.test.ts', 'test/faults-watchdog.test.ts',
 ];
+// The proxy's tests run again with its upstream sockets on node:net instead of the native engine's.
+const ON_NET_TRANSPORT = ['test/proxy*.test.ts', 'test/balancer.test.ts', 'test/tls.test.ts'];
 
 export default defineConfig({
   test: {
@@ -17,6 +20,7 @@ export default defineConfig({
     projects: [
       { extends: true, test: { name: 'native', include: ['test/**/*.test.ts'] } },
       { extends: true, test: { name: 'node:http', include: ON_NODE_HTTP, env: { TRESTY_NO_NATIVE_ENGINE: '1' } } },
+      { extends: true, test: { name: 'proxy:net', include: ON_NET_TRANSPORT, env: { TRESTY_PROXY_TRANSPORT: 'net' } } },
     ],
   },
 });

@@ -2,7 +2,9 @@
 // What a proxied 1 KB request costs in tresty's JavaScript alone, per core, before moving the
 // upstream transport into the native engine (bench/README.md, "Gateway: proxy and TLS"). The same
 // tresty worker, conf/bench/proxy-tresty.conf, four ways, in alternating rounds:
-//   proxied  to a real upstream (nginx serving the file, on the load generator's core)
+//   proxied  to a real upstream (nginx serving the file, on the load generator's core), the
+//            upstream socket in the native engine (TRESTY_PROXY_TRANSPORT unset, the default)
+//   net      the same over node:net sockets (TRESTY_PROXY_TRANSPORT=net)
 //   read     no upstream socket: fake-upstream.mjs answers from memory, one callback per answer
 //   batch    the same, the answer inside the engine's batch (what the native transport would give)
 //   local    tresty answers the bytes itself (content_by_js), no proxy at all
@@ -35,6 +37,7 @@ await waitForHttp(`http://127.0.0.1:${up}/1024`, { proc: upstream });
 
 const WAYS = [
   { name: 'proxied', path: '1024', env: {} },
+  { name: 'net', path: '1024', env: { TRESTY_PROXY_TRANSPORT: 'net' } },
   { name: 'read', path: '1024', env: { TRESTY_FAKE_UPSTREAM_MODE: 'read' } },
   { name: 'batch', path: '1024', env: { TRESTY_FAKE_UPSTREAM_MODE: 'batch' } },
   { name: 'local', path: 'local/1024', env: {} },

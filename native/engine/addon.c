@@ -10,6 +10,8 @@
  *   flush()  bodyStart(id, limit)  bodyPause(id)  bodyResume(id)  cut(id)  pressure(id) -> bytes
  *   localAddress(id) -> [addr, port] | null    stopAccepting()  closeIdle()  stats() -> {...}
  *   setRoutes(buffer)  shutdown()  watch(fd) -> bool  unwatch(fd)
+ *   upConnect(ip | /unix/path, port) -> id | -errno   upWrite(id, bytes | latin1 string) -> bytes queued
+ *   upPause(id, paused)  upClose(id)  upCount() -> open upstream sockets     (upstream.h)
  */
 #define NAPI_VERSION 8
 #include <errno.h>
@@ -22,6 +24,7 @@
 #include "engine.h"
 #include "listen.h"
 #include "route.h"
+#include "upstream.h"
 
 typedef struct host {
     napi_env env;
@@ -75,7 +78,9 @@ void te_host_deliver(te_engine *e)
     napi_get_reference_value(env, H.cb, &cb);
     napi_get_global(env, &recv);
     napi_create_uint32(env, len, &argv[0]);
+    e->ctl[TE_CTL_BATCH] = 1;
     napi_status st = napi_make_callback(env, H.actx, recv, cb, 1, argv, &res);
+    e->ctl[TE_CTL_BATCH] = 0;
     if (st == napi_pending_exception) {
         napi_value err;
         napi_get_and_clear_last_exception(env, &err);
@@ -467,6 +472,7 @@ static napi_value js_shutdown(napi_env env, napi_callback_info info)
     (void)env; (void)info;
     if (!H.created) return NULL;
     te_stop_accepting(&E);
+    te_up_close_all(&E);
     for (uint32_t i = 0; i < E.nslots; i++)
         if (E.slots[i]) te_conn_close(&E, E.slots[i], TE_WHY_STOP);
     uv_poll_stop(&H.poll);
@@ -497,6 +503,91 @@ static napi_value js_unwatch(napi_env env, napi_callback_info info)
     return NULL;
 }
 
+/* ---- upstream sockets (upstream.h) ---- */
+
+static napi_value js_up_connect(napi_env env, napi_callback_info info)
+{
+    size_t argc = 2;
+    napi_value a[2];
+    char ip[128]; /* an address, or a unix socket's path (sun_path is 108 bytes) */
+    size_t n;
+    uint32_t port;
+    if (napi_get_cb_info(env, info, &argc, a, NULL, NULL) != napi_ok || argc < 2 || napi_get_value_string_latin1(env, a[0], ip, sizeof ip, &n) != napi_ok
+        || arg_u32(env, a[1], &port) || port > 65535) {
+        napi_throw_type_error(env, "TRESTY_ERR_ENGINE", "upConnect(ip, port)");
+        return NULL;
+    }
+    if (!E.in_pass) E.now = te_host_now(&E);
+    return num(env, (double)te_up_connect(&E, ip, (int)port));
+}
+
+/* Strings are latin1 (request heads): copied through one scratch buffer, no JS Buffer made. */
+static char *wscratch;
+static size_t wscratch_cap;
+
+static napi_value js_up_write(napi_env env, napi_callback_info info)
+{
+    size_t argc = 2;
+    napi_value a[2];
+    uint32_t id;
+    if (napi_get_cb_info(env, info, &argc, a, NULL, NULL) != napi_ok || argc < 2 || arg_u32(env, a[0], &id)) goto bad;
+    napi_valuetype t;
+    napi_typeof(env, a[1], &t);
+    const char *p;
+    size_t n;
+    if (t == napi_string) {
+        if (napi_get_value_string_latin1(env, a[1], NULL, 0, &n) != napi_ok) goto bad;
+        if (n + 1 > wscratch_cap) {
+            size_t cap = n + 1 < 4096 ? 4096 : n + 1;
+            char *q = realloc(wscratch, cap);
+            if (!q) goto bad;
+            wscratch = q;
+            wscratch_cap = cap;
+        }
+        napi_get_value_string_latin1(env, a[1], wscratch, wscratch_cap, &n);
+        p = wscratch;
+    } else {
+        void *d;
+        napi_typedarray_type tt;
+        napi_value ab;
+        size_t off;
+        if (napi_get_typedarray_info(env, a[1], &tt, &n, &d, &ab, &off) != napi_ok || tt != napi_uint8_array) goto bad;
+        p = d;
+    }
+    if (n > 0xffffffffu) goto bad;
+    return num(env, (double)te_up_write(&E, id, p, (uint32_t)n));
+bad:
+    napi_throw_type_error(env, "TRESTY_ERR_ENGINE", "upWrite(id, data: Uint8Array | string)");
+    return NULL;
+}
+
+static napi_value js_up_pause(napi_env env, napi_callback_info info)
+{
+    size_t argc = 2;
+    napi_value a[2];
+    uint32_t id;
+    bool paused = false;
+    if (napi_get_cb_info(env, info, &argc, a, NULL, NULL) != napi_ok || argc < 2 || arg_u32(env, a[0], &id)) return NULL;
+    napi_get_value_bool(env, a[1], &paused);
+    te_up_pause(&E, id, paused);
+    return NULL;
+}
+
+static napi_value js_up_close(napi_env env, napi_callback_info info)
+{
+    size_t argc = 1;
+    napi_value a[1];
+    uint32_t id;
+    if (napi_get_cb_info(env, info, &argc, a, NULL, NULL) == napi_ok && argc == 1 && !arg_u32(env, a[0], &id)) te_up_close(&E, id);
+    return NULL;
+}
+
+static napi_value js_up_count(napi_env env, napi_callback_info info)
+{
+    (void)info;
+    return num(env, te_up_count());
+}
+
 NAPI_MODULE_INIT()
 {
     const struct { const char *name; napi_callback fn; } fns[] = {
@@ -507,6 +598,8 @@ NAPI_MODULE_INIT()
         { "stopAccepting", js_stop_accepting }, { "closeIdle", js_close_idle }, { "stats", js_stats },
         { "shutdown", js_shutdown }, { "setRoutes", js_set_routes }, { "watch", js_watch },
         { "unwatch", js_unwatch },
+        { "upConnect", js_up_connect }, { "upWrite", js_up_write }, { "upPause", js_up_pause }, { "upClose", js_up_close },
+        { "upCount", js_up_count },
     };
     for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
         napi_value f;

@@ -77,6 +77,8 @@ enum te_close_why { TE_WHY_CLIENT = 0, TE_WHY_TIMEOUT = 1, TE_WHY_ERROR = 2, TE_
 /* ---- outbox ---- */
 #define TE_OUT_CTL 64         /* bytes of the control block at the start of the outbox */
 #define TE_CTL_USED 0         /* i32 index: end of the last record (starts at TE_OUT_CTL) */
+#define TE_CTL_BATCH 1        /* i32 index: 1 while the batch call runs, its microtasks included:
+                                 what JS queues then goes out in the pass's own flush */
 
 enum te_out_type {
     TE_OUT_SEND = 1       /* bytes of the answer; a = TE_SEND_* flags */

@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include "engine.h"
+#include "upstream.h"
 
 #define EVENTS 512
 #define LISTENER_TAG (1ull << 40)
@@ -142,6 +143,10 @@ void te_pass(te_engine *e)
             }
             if (d & TE_WATCH_TAG) {
                 te_watch_event(e, (int)(uint32_t)d);
+                continue;
+            }
+            if (d & TE_UP_TAG) {
+                te_up_event(e, (uint32_t)d, evs[i].events);
                 continue;
             }
             te_conn *c = te_conn_get(e, (uint32_t)d);

@@ -35,6 +35,13 @@ export interface EngineBinding {
   /** fd joins the engine's epoll; each readiness becomes an IN_WAKE record (false: it cannot). */
   watch(fd: number): boolean;
   unwatch(fd: number): void;
+  /** Upstream sockets in the engine's epoll (native/engine/upstream.h): id, or -errno. */
+  upConnect(ip: string, port: number): number;
+  /** Bytes still queued after the write (0: all sent), -1 for an unknown id. */
+  upWrite(id: number, data: Uint8Array | string): number;
+  upPause(id: number, paused: boolean): void;
+  upClose(id: number): void;
+  upCount(): number;
 }
 
 /**

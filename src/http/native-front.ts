@@ -17,6 +17,7 @@ import {
   REQ_BODY_LEN, REQ_LISTENER, REQ_LOC, REQ_METHOD, REQ_MSEC, REQ_NHEADERS, REQ_PORT, REQ_SENT, REQ_TARGET, REQ_TARGET_LEN, REQ_VERSION,
 } from './native-layout.js';
 import { Outbox } from './native-outbox.js';
+import { enableEngineSockets, upstreamRecord } from './native-upstream.js';
 import { errorPage } from './native-pages.js';
 import { buildPlan, type NativePlan } from './native-plan.js';
 
@@ -110,6 +111,7 @@ export class NativeFront {
   async listen(): Promise<void> {
     const { native } = this;
     native.create(this.inbox, this.outbox.buf, this.onBatch, this.workerConnections);
+    enableEngineSockets(native);
     if (this.plan) native.setRoutes!(this.plan.buf);
     this.binds.forEach((bind, i) => {
       const key = bindKey(bind);
@@ -193,7 +195,7 @@ export class NativeFront {
             this.log.log(LOG_LEVELS[buf[p + REC_A]] || 'error', buf.toString('latin1', p + ERR_TEXT, p + ERR_TEXT + n), num || undefined);
             break;
           }
-          default:
+          default: upstreamRecord(buf[p]!, id, buf, u32, this.u16, p);
         }
         p += size;
       }

@@ -20,6 +20,13 @@ export const IN_ERRLOG = 8;
 /** A watched fd (EngineBinding.watch) was readable: conn = the fd. */
 export const IN_WAKE = 9;
 
+// Upstream sockets' records (native/engine/upstream.h); conn = the upstream socket's id.
+export const IN_UP_CONNECT = 16;
+export const IN_UP_DATA = 17;
+export const IN_UP_EOF = 18;
+export const IN_UP_ERROR = 19;
+export const IN_UP_DRAIN = 20;
+
 export const REQ_LISTENER = 12;
 export const REQ_FLAGS = 16;
 export const REQ_VERSION = 20;
@@ -54,6 +61,8 @@ export const WHY_STOP = 3;
 
 export const OUT_CTL = 64;
 export const CTL_USED = 0;
+/** 1 while the engine's batch call runs, its microtasks included (the engine flushes after it). */
+export const CTL_BATCH = 1;
 export const OUT_SEND = 1;
 export const SEND_END = 1;
 export const SEND_CLOSE = 2;

@@ -1,8 +1,9 @@
 // JS's side of the outbox (layout.ts): answers are appended as SEND records and written by the
-// engine when the batch JS is running returns, or, for answers made later (after an await on a
-// timer or a plugin), by one flush per microtask turn, however many answers that turn made.
+// engine when the batch JS is running returns (its microtasks included), or, for answers made
+// later (after an await on a timer or a plugin), by one flush per microtask turn, however many
+// answers that turn made.
 import type { EngineBinding } from './native-binding.js';
-import { CTL_USED, OUT_CTL, OUT_SEND, REC_CONN, REC_SIZE, SEND_DATA, SEND_KEEPALIVE, SEND_LEN } from './native-layout.js';
+import { CTL_BATCH, CTL_USED, OUT_CTL, OUT_SEND, REC_CONN, REC_SIZE, SEND_DATA, SEND_KEEPALIVE, SEND_LEN } from './native-layout.js';
 
 const align8 = (n: number): number => (n + 7) & ~7;
 
@@ -67,7 +68,9 @@ export class Outbox {
     u[(pos + SEND_LEN) >>> 2] = p - pos - SEND_DATA;
     u[(pos + SEND_KEEPALIVE) >>> 2] = ka;
     this.ctl[CTL_USED] = pos + size;
-    if (!this.inBatch && !this.scheduled) {
+    // An answer made in a microtask of the batch (after an await on the upstream's answer, say)
+    // goes out in the engine's flush after the batch, as one made synchronously does.
+    if (!this.inBatch && this.ctl[CTL_BATCH] === 0 && !this.scheduled) {
       this.scheduled = true;
       queueMicrotask(this.flushSoon);
     }

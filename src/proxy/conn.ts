@@ -6,6 +6,7 @@
 
 import net from 'node:net';
 import tls from 'node:tls';
+import { EngineSocket, engineSocketsOn } from '../http/native-upstream.js';
 import { type ParserEvents, ResponseParser, type ResponseHead } from './parser.js';
 
 export type FailKind = 'error' | 'timeout' | 'invalid_header';
@@ -46,6 +47,26 @@ export function errnoText(e: NodeJS.ErrnoException): string {
   return `${n}: ${text[code] ?? e.message}`;
 }
 
+/** What an upstream connection needs of its socket: a net.Socket, or the native engine's (EngineSocket). */
+export interface UpSocket {
+  readonly destroyed: boolean;
+  write(data: string | Uint8Array, encoding?: BufferEncoding): boolean;
+  destroy(): unknown;
+  pause(): unknown;
+  resume(): unknown;
+  setTimeout(ms: number): unknown;
+  ref(): unknown;
+  unref(): unknown;
+  on(event: string, fn: (...args: any[]) => void): unknown; // eslint-disable-line @typescript-eslint/no-explicit-any
+  off(event: string, fn: (...args: any[]) => void): unknown; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+/** What keeps a body chunk valid past its callback (ReadBuffer, or a copy for the engine's reads). */
+export interface Keeper { keep(c: Buffer): Buffer }
+
+/** The engine's reads are views of its inbox, reused by the next batch: a kept chunk is a copy. */
+const COPIES: Keeper = { keep: (c) => Buffer.from(c) };
+
 const enum Phase { Idle, Sending, Waiting, Reading }
 
 export class UpstreamConn implements ParserEvents {
@@ -78,7 +99,7 @@ export class UpstreamConn implements ParserEvents {
    * @param reads the socket reads into a buffer of its own (connect() set it up; TLS sockets do
    *   not): body chunks handed to the sink are valid only during the call unless kept (keep()).
    */
-  constructor(readonly socket: net.Socket, readonly key: string, maxHead: number, private readonly reads: ReadBuffer | null = null) {
+  constructor(readonly socket: UpSocket, readonly key: string, maxHead: number, private readonly reads: Keeper | null = null) {
     this.parser = new ResponseParser(this, maxHead);
     if (reads === null) socket.on('data', (b: Buffer) => this.onData(b));
     socket.on('end', () => this.onSocketEnd());
@@ -279,7 +300,7 @@ const READ_BUFFER = 64 * 1024;
 /** Below this a kept slice is copied (from node's pool); above, the read buffer is given away. */
 const COPY_MAX = 8 * 1024;
 
-export class ReadBuffer {
+export class ReadBuffer implements Keeper {
   private buf = Buffer.allocUnsafeSlow(READ_BUFFER);
   private given = false;
   /** node asks for the next read's buffer after each read (and once at the start). */
@@ -300,6 +321,7 @@ export class ReadBuffer {
 
 /** Opens a connection within `timeoutMs` (proxy_connect_timeout); rejects with a ConnectFailure. */
 export function connect(t: Target, timeoutMs: number, maxHead: number): Promise<UpstreamConn> {
+  if (t.tls === null && engineSocketsOn() && (net.isIP(t.host) !== 0 || t.host.startsWith('unix:/'))) return connectEngine(t, timeoutMs, maxHead);
   return new Promise((resolve, reject) => {
     const unix = t.host.startsWith('unix:');
     const base: net.NetConnectOpts = unix ? { path: t.host.slice(5) } : { host: t.host, port: t.port };
@@ -327,6 +349,30 @@ export function connect(t: Target, timeoutMs: number, maxHead: number): Promise<
       clearTimeout(timer);
       s.off('error', failed);
       conn = new UpstreamConn(s, t.key, maxHead, reads);
+      resolve(conn);
+    });
+  });
+}
+
+/** connect() on the native engine's sockets: plain http to a numeric address or a unix socket. */
+function connectEngine(t: Target, timeoutMs: number, maxHead: number): Promise<UpstreamConn> {
+  return new Promise((resolve, reject) => {
+    const s = EngineSocket.connect(t.host.startsWith('unix:') ? t.host.slice(5) : t.host, t.port);
+    const timer = setTimeout(() => {
+      s.destroy();
+      reject(new ConnectFailure('timeout', 'upstream timed out (110: Connection timed out) while connecting to upstream'));
+    }, timeoutMs);
+    const failed = (e: NodeJS.ErrnoException): void => {
+      clearTimeout(timer);
+      s.destroy();
+      reject(new ConnectFailure('error', `connect() failed (${errnoText(e)}) while connecting to upstream`));
+    };
+    s.once('error', failed);
+    s.once('connect', () => {
+      clearTimeout(timer);
+      s.off('error', failed);
+      const conn = new UpstreamConn(s, t.key, maxHead, COPIES);
+      s.ondata = (b) => conn.onRead(b.length, b);
       resolve(conn);
     });
   });
