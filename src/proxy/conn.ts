@@ -4,6 +4,7 @@
 // proxy_send_timeout while a write waits, proxy_read_timeout between reads once the request is
 // sent; none while the client holds the answer back (back-pressure pauses the socket).
 
+import type { EventEmitter } from 'node:events';
 import net from 'node:net';
 import tls from 'node:tls';
 import { EngineSocket, engineSocketsOn } from '../http/native-upstream.js';
@@ -331,26 +332,40 @@ export function connect(t: Target, timeoutMs: number, maxHead: number): Promise<
     const onread = { buffer: reads?.next, callback: (n: number, b: Uint8Array): void => conn?.onRead(n, b as Buffer) };
     const s = t.tls ? tls.connect({ ...base, ...t.tls }) : net.connect({ ...base, onread } as unknown as net.NetConnectOpts);
     if (!unix) s.setNoDelay(true);
-    const timer = setTimeout(() => {
-      s.destroy();
-      reject(new ConnectFailure('timeout', 'upstream timed out (110: Connection timed out) while connecting to upstream'));
-    }, timeoutMs);
-    const failed = (e: NodeJS.ErrnoException): void => {
-      clearTimeout(timer);
-      s.destroy();
+    settleConnect(s, t.tls ? 'secureConnect' : 'connect', timeoutMs, (e) => {
       // System errors carry an errno; certificate checks do not.
       const tlsError = t.tls !== null && typeof e.errno !== 'number';
-      reject(new ConnectFailure('error', tlsError
+      return tlsError
         ? `upstream SSL certificate verify error: (${e.code ?? ''}: ${e.message}) while SSL handshaking to upstream`
-        : `connect() failed (${errnoText(e)}) while connecting to upstream`));
-    };
-    s.once('error', failed);
-    s.once(t.tls ? 'secureConnect' : 'connect', () => {
-      clearTimeout(timer);
-      s.off('error', failed);
+        : `connect() failed (${errnoText(e)}) while connecting to upstream`;
+    }, () => {
       conn = new UpstreamConn(s, t.key, maxHead, reads);
-      resolve(conn);
-    });
+      return conn;
+    }, resolve, reject);
+  });
+}
+
+/**
+ * Settles a connect: resolve(made()) on `event`, or reject with a ConnectFailure on an error
+ * (worded by `failText`, nginx's line) or when `timeoutMs` (proxy_connect_timeout) passes first.
+ */
+function settleConnect(s: EventEmitter & { destroy(): unknown }, event: string, timeoutMs: number,
+  failText: (e: NodeJS.ErrnoException) => string, made: () => UpstreamConn,
+  resolve: (c: UpstreamConn) => void, reject: (f: ConnectFailure) => void): void {
+  const timer = setTimeout(() => {
+    s.destroy();
+    reject(new ConnectFailure('timeout', 'upstream timed out (110: Connection timed out) while connecting to upstream'));
+  }, timeoutMs);
+  const failed = (e: NodeJS.ErrnoException): void => {
+    clearTimeout(timer);
+    s.destroy();
+    reject(new ConnectFailure('error', failText(e)));
+  };
+  s.once('error', failed);
+  s.once(event, () => {
+    clearTimeout(timer);
+    s.off('error', failed);
+    resolve(made());
   });
 }
 
@@ -358,22 +373,10 @@ export function connect(t: Target, timeoutMs: number, maxHead: number): Promise<
 function connectEngine(t: Target, timeoutMs: number, maxHead: number): Promise<UpstreamConn> {
   return new Promise((resolve, reject) => {
     const s = EngineSocket.connect(t.host.startsWith('unix:') ? t.host.slice(5) : t.host, t.port);
-    const timer = setTimeout(() => {
-      s.destroy();
-      reject(new ConnectFailure('timeout', 'upstream timed out (110: Connection timed out) while connecting to upstream'));
-    }, timeoutMs);
-    const failed = (e: NodeJS.ErrnoException): void => {
-      clearTimeout(timer);
-      s.destroy();
-      reject(new ConnectFailure('error', `connect() failed (${errnoText(e)}) while connecting to upstream`));
-    };
-    s.once('error', failed);
-    s.once('connect', () => {
-      clearTimeout(timer);
-      s.off('error', failed);
+    settleConnect(s, 'connect', timeoutMs, (e) => `connect() failed (${errnoText(e)}) while connecting to upstream`, () => {
       const conn = new UpstreamConn(s, t.key, maxHead, COPIES);
       s.ondata = (b) => conn.onRead(b.length, b);
-      resolve(conn);
-    });
+      return conn;
+    }, resolve, reject);
   });
 }
