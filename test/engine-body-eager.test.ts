@@ -152,8 +152,9 @@ http {
       expect(r.closed).toBe(true);
     });
 
-    // node:http answers "100 Continue" itself as soon as the head is in (its checkContinue default).
-    it.skipIf(engine.name !== 'native')('still reads a chunked body only when the handler asks: "100 Continue" waits for it', async () => {
+    // Native engine only, not a skip: node:http answers "100 Continue" itself as soon as the head
+    // is in (its checkContinue default), so there the case does not exist.
+    if (engine.name === 'native') it('still reads a chunked body only when the handler asks: "100 Continue" waits for it', async () => {
       const s = net.connect(port, '127.0.0.1');
       let data = '';
       s.setEncoding('latin1');
