@@ -429,14 +429,14 @@ static napi_value js_stats(napi_env env, napi_callback_info info)
     napi_create_object(env, &r);
     uint64_t mem = 0;
     uint32_t active = 0;
-    for (uint32_t i = 0; i < E.nslots; i++) {
-        te_conn *c = E.slots[i];
+    for (uint32_t i = 0; i < E.conns.n; i++) {
+        te_conn *c = E.conns.items[i];
         if (!c) continue;
         mem += sizeof *c + c->in_cap + c->out_cap + (c->head ? sizeof *c->head + c->head->cap * sizeof(tr_http_header) : 0);
         if (c->state != TE_IDLE) active++;
     }
-    mem += (uint64_t)E.slots_cap * (sizeof(te_conn *) + sizeof(uint32_t)) + (uint64_t)E.heap_len * 16;
-    napi_set_named_property(env, r, "connections", num(env, E.conns));
+    mem += (uint64_t)E.conns.cap * (sizeof(void *) + sizeof(uint32_t)) + (uint64_t)E.heap_len * 16;
+    napi_set_named_property(env, r, "connections", num(env, E.conns.count));
     napi_set_named_property(env, r, "idle", num(env, E.nidle));
     napi_set_named_property(env, r, "active", num(env, active));
     napi_set_named_property(env, r, "memory", num(env, (double)mem));
@@ -473,8 +473,8 @@ static napi_value js_shutdown(napi_env env, napi_callback_info info)
     if (!H.created) return NULL;
     te_stop_accepting(&E);
     te_up_close_all(&E);
-    for (uint32_t i = 0; i < E.nslots; i++)
-        if (E.slots[i]) te_conn_close(&E, E.slots[i], TE_WHY_STOP);
+    for (uint32_t i = 0; i < E.conns.n; i++)
+        if (E.conns.items[i]) te_conn_close(&E, E.conns.items[i], TE_WHY_STOP);
     uv_poll_stop(&H.poll);
     uv_timer_stop(&H.timer);
     uv_idle_stop(&H.idle);

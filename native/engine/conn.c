@@ -21,9 +21,7 @@ const te_settings *te_set(te_engine *e, te_conn *c) { return &e->listeners[c->li
 
 te_conn *te_conn_get(te_engine *e, uint32_t id)
 {
-    uint32_t slot = id & TE_SLOT_MASK;
-    if (slot >= e->nslots) return NULL;
-    te_conn *c = e->slots[slot];
+    te_conn *c = te_table_at(&e->conns, id);
     return c && c->id == id ? c : NULL;
 }
 
@@ -61,50 +59,22 @@ static void idle_del(te_engine *e, te_conn *c)
     e->nidle--;
 }
 
-/* ---- slots ---- */
-
-static int slot_take(te_engine *e, te_conn *c)
-{
-    uint32_t slot;
-    if (e->nfree) {
-        slot = e->free_slots[--e->nfree];
-    } else {
-        if (e->nslots == e->slots_cap) {
-            uint32_t cap = e->slots_cap ? e->slots_cap * 2 : 1024;
-            if (cap > TE_SLOT_MASK) return -1;
-            te_conn **s = realloc(e->slots, cap * sizeof *s);
-            if (!s) return -1;
-            e->slots = s;
-            uint32_t *f = realloc(e->free_slots, cap * sizeof *f);
-            if (!f) return -1;
-            e->free_slots = f;
-            e->slots_cap = cap;
-        }
-        slot = e->nslots++;
-        e->slots[slot] = NULL;
-    }
-    static uint32_t gen;
-    gen = (gen + 1) & 0xff;
-    c->id = slot | (gen << TE_SLOT_BITS);
-    e->slots[slot] = c;
-    return 0;
-}
-
 void te_conn_new(te_engine *e, int fd, uint16_t listener, const void *sa, uint32_t salen)
 {
     te_conn *c = calloc(1, sizeof *c);
-    if (!c || slot_take(e, c) < 0) {
+    int64_t id = c ? te_table_put(&e->conns, c) : -1;
+    if (id < 0) {
         free(c);
         close(fd);
         return;
     }
+    c->id = (uint32_t)id;
     c->fd = fd;
     c->listener = listener;
     c->file_fd = -1;
     c->heap_idx = -1;
     c->state = TE_IDLE;
     c->number = ++e->numbers;
-    e->conns++;
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     const struct sockaddr *a = sa;
@@ -211,9 +181,7 @@ void te_conn_close(te_engine *e, te_conn *c, int why)
     free(c->in);
     free(c->head);
     free(c->out);
-    e->slots[c->id & TE_SLOT_MASK] = NULL;
-    e->free_slots[e->nfree++] = c->id & TE_SLOT_MASK;
-    e->conns--;
+    te_table_drop(&e->conns, c->id);
     c->state = TE_FREE;
     free(c);
 }

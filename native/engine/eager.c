@@ -16,7 +16,7 @@
    Called after the native routes declined it: a buffer moved by the read here is no harm then. */
 uint32_t te_body_eager(te_conn *c)
 {
-    /* TRESTY_BODY_EAGER=0: every body waits for JS to ask (for A/B benchmarks, bench/http-ab.mjs) */
+    /* TRESTY_BODY_EAGER=0: every body waits for JS to ask (for A/B benchmarks, bench/http-ab-env.mjs) */
     static int on = -1;
     if (on < 0) {
         const char *v = getenv("TRESTY_BODY_EAGER");

@@ -15,12 +15,11 @@
 #include <stdint.h>
 #include "parse.h"
 #include "layout.h"
+#include "table.h"
 
 #define TE_LOC_DEFAULT 0xffffffffu /* LOG record: the default server's own settings (a refused request) */
 #define TE_HEADERS_FIRST 32 /* header slots of a head at first; grown to max_headers when needed */
 #define TE_MAX_LISTENERS 64
-#define TE_SLOT_BITS 24
-#define TE_SLOT_MASK ((1u << TE_SLOT_BITS) - 1)
 #define TE_BODY_CHUNK (64 * 1024)   /* body bytes per inbox record */
 #define TE_BODY_EAGER (64 * 1024)   /* a Content-Length body up to this goes with its REQ record */
 #define TE_OUT_HIGH (64 * 1024)     /* queued output above this: JS waits for TE_IN_DRAIN */
@@ -142,11 +141,8 @@ struct te_engine {
     uint32_t nlisteners;
     uint8_t accepting, draining, in_pass;
 
-    te_conn **slots;
-    uint32_t nslots, slots_cap;
-    uint32_t *free_slots;
-    uint32_t nfree;
-    uint32_t conns, max_conns, numbers;
+    te_table conns;    /* client connections by id */
+    uint32_t max_conns, numbers;
 
     te_conn *idle_head, *idle_tail;
     uint32_t nidle;

@@ -96,7 +96,7 @@ static void accept_on(te_engine *e, uint32_t li)
             if (errno == EMFILE || errno == ENFILE) make_room(e);
             return; /* EAGAIN: another worker took it, or the queue is empty */
         }
-        if (e->max_conns && e->conns >= e->max_conns && !make_room(e)) {
+        if (e->max_conns && e->conns.count >= e->max_conns && !make_room(e)) {
             close(fd);
             continue;
         }

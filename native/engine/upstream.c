@@ -35,17 +35,15 @@ typedef struct te_up {
     uint32_t out_cap, out_off, out_len;
 } te_up;
 
-static te_up **slots;
-static uint32_t nslots, cap_slots, *free_slots, nfree, gen, count;
+static te_table ups; /* upstream sockets by id, apart from client connections */
 
 static te_up *get(uint32_t id)
 {
-    uint32_t s = id & TE_SLOT_MASK;
-    if (s >= nslots || !slots[s] || slots[s]->id != id) return NULL;
-    return slots[s];
+    te_up *u = te_table_at(&ups, id);
+    return u && u->id == id ? u : NULL;
 }
 
-uint32_t te_up_count(void) { return count; }
+uint32_t te_up_count(void) { return ups.count; }
 
 static void interest(te_engine *e, te_up *u)
 {
@@ -103,23 +101,12 @@ int64_t te_up_connect(te_engine *e, const char *ip, int port)
     }
     te_up *u = calloc(1, sizeof *u);
     if (!u) return -ENOMEM;
-    uint32_t slot;
-    if (nfree) {
-        slot = free_slots[--nfree];
-    } else {
-        if (nslots == cap_slots) {
-            uint32_t cap = cap_slots ? cap_slots * 2 : 256;
-            te_up **s = realloc(slots, cap * sizeof *s);
-            uint32_t *f = s ? realloc(free_slots, cap * sizeof *f) : NULL;
-            if (s) slots = s;
-            if (!f) { free(u); return -ENOMEM; }
-            free_slots = f;
-            cap_slots = cap;
-        }
-        slot = nslots++;
+    int64_t id = te_table_put(&ups, u);
+    if (id < 0) {
+        free(u);
+        return -ENOMEM;
     }
-    gen = (gen + 1) & 0xff;
-    u->id = slot | (gen << TE_SLOT_BITS);
+    u->id = (uint32_t)id;
     u->fd = socket(sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     int err = 0;
     if (u->fd < 0) err = errno;
@@ -136,12 +123,10 @@ int64_t te_up_connect(te_engine *e, const char *ip, int port)
     }
     if (err) {
         if (u->fd >= 0) close(u->fd);
+        te_table_drop(&ups, u->id);
         free(u);
-        free_slots[nfree++] = slot;
         return -err;
     }
-    slots[slot] = u;
-    count++;
     return u->id;
 }
 
@@ -197,22 +182,6 @@ static void flush(te_engine *e, te_up *u)
     }
 }
 
-static char *queue_more(te_up *u, uint32_t n)
-{
-    if ( u->state == UP_DEAD || reserve(u, n) < 0) return NULL;
-    char *p = u->out + u->out_len;
-    u->out_len += n;
-    return p;
-}
-
-static int64_t push(te_engine *e, te_up *u)
-{
-    flush(e, u);
-    int64_t q = u->out_len - u->out_off;
-    if (q) u->flags |= UP_WROTE;
-    return q;
-}
-
 int64_t te_up_write(te_engine *e, uint32_t id, const char *p, uint32_t n)
 {
     te_up *u = get(id);
@@ -232,13 +201,16 @@ int64_t te_up_write(te_engine *e, uint32_t id, const char *p, uint32_t n)
         if (n == 0) return 0;
     }
     if (u->state == UP_DEAD) return 0; /* its ERROR record is on the way */
-    char *q = queue_more(u, n);
-    if (!q) {
+    if (reserve(u, n) < 0) {
         fail(e, u, 2, ENOMEM);
         return 0;
     }
-    memcpy(q, p, n);
-    return push(e, u);
+    memcpy(u->out + u->out_len, p, n);
+    u->out_len += n;
+    flush(e, u);
+    int64_t q = u->out_len - u->out_off;
+    if (q) u->flags |= UP_WROTE;
+    return q;
 }
 
 void te_up_pause(te_engine *e, uint32_t id, int paused)
@@ -255,18 +227,15 @@ void te_up_close(te_engine *e, uint32_t id)
     if (!u) return;
     if (u->state != UP_DEAD && !(u->flags & UP_PARKED)) epoll_ctl(e->epfd, EPOLL_CTL_DEL, u->fd, NULL);
     close(u->fd);
-    uint32_t slot = id & TE_SLOT_MASK;
-    slots[slot] = NULL;
-    free_slots[nfree++] = slot;
+    te_table_drop(&ups, id);
     free(u->out);
     free(u);
-    count--;
 }
 
 void te_up_close_all(te_engine *e)
 {
-    for (uint32_t i = 0; i < nslots; i++)
-        if (slots[i]) te_up_close(e, slots[i]->id);
+    for (uint32_t i = 0; i < ups.n; i++)
+        if (ups.items[i]) te_up_close(e, ((te_up *)ups.items[i])->id);
 }
 
 static void on_read(te_engine *e, te_up *u)
