@@ -18,7 +18,7 @@ endif
 # The same under AddressSanitizer + UBSan, for test/engine-fuzz.test.ts (not built at install).
 ENGINE_SAN := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer
 engine-asan: $(BUILD)/asan/tresty_engine.node
-$(BUILD)/asan/tresty_engine.node: $(ENGINE_SRC) $(ENGINE_HDR) http/parse.c http/chunked.c http/normalize.c
+$(BUILD)/asan/tresty_engine.node: $(ENGINE_SRC) $(ENGINE_HDR) $(HTTP_SRC)
 	@mkdir -p $(@D)
-	$(CC) -std=c11 -Wall -Wextra -fPIC $(ENGINE_SAN) -D_GNU_SOURCE -fvisibility=hidden -Ihttp -Iinclude -I$(NODE_INC) -shared -o $(TMP) $(ENGINE_SRC) http/parse.c http/chunked.c http/normalize.c && mv -f $(TMP) $@
+	$(CC) -std=c11 -Wall -Wextra -fPIC $(ENGINE_SAN) -D_GNU_SOURCE -fvisibility=hidden -Ihttp -Iinclude -I$(NODE_INC) -shared -o $(TMP) $(ENGINE_SRC) $(HTTP_SRC) && mv -f $(TMP) $@
 .PHONY: engine engine-asan
