@@ -20,7 +20,7 @@ export interface ZoneStats {
   resets: number;
 }
 
-/** One zone as this process mapped it: functions bound to it (native/shdict/shd_napi.c). */
+/** One zone as this process mapped it: functions bound to it (native/shdict/shd_napi_*.c). */
 export interface ZoneApi {
   get(key: string, stale: boolean): string | number | boolean | undefined;
   /** store() with op SET, no exptime and no flags; the status is in SCRATCH[0]. */

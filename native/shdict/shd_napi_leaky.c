@@ -1,0 +1,30 @@
+/* The zone's Node binding: the leaky bucket of resty.limit.req (leaky, leakyUncommit), over
+ * shd_leaky.c. */
+#include "shd_napi.h"
+
+/* leaky(key, rate, burst, commit) -> status; scratch[1] = excess */
+napi_value js_leaky(napi_env env, napi_callback_info info) {
+  ZONE_ARGS(4);
+  KEY_ARG(key, argv[0]);
+  double rate = 0, burst = 0, excess = 0;
+  bool commit = false;
+  napi_get_value_double(env, argv[1], &rate);
+  napi_get_value_double(env, argv[2], &burst);
+  napi_get_value_bool(env, argv[3], &commit);
+  int rc = tresty_shd_leaky(z, (const uint8_t *)key.p, key.len, rate, burst, commit, &excess);
+  str_done(&key);
+  scratch[1] = excess;
+  return number(env, rc);
+}
+
+/* leakyUncommit(key, rate) -> status */
+napi_value js_leaky_uncommit(napi_env env, napi_callback_info info) {
+  ZONE_ARGS(2);
+  KEY_ARG(key, argv[0]);
+  double rate = 0;
+  napi_get_value_double(env, argv[1], &rate);
+  int rc = tresty_shd_leaky_uncommit(z, (const uint8_t *)key.p, key.len, rate);
+  str_done(&key);
+  return number(env, rc);
+}
+
