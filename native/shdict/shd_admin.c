@@ -5,10 +5,9 @@
 
 int tresty_shd_ttl(tresty_shd *z, const uint8_t *key, size_t klen, int64_t *ms) {
   *ms = 0;
-  int rc = shd_check_key(klen);
+  uint32_t hash;
+  int rc = shd_lock_key(z, key, klen, &hash);
   if (rc != TRESTY_SHD_OK) return rc;
-  uint32_t hash = (uint32_t)shd_hash(key, klen);
-  LOCK_OR_FAIL(z);
   shd_entry *e = shd_peek(z, key, klen, hash);
   if (e == NULL) rc = TRESTY_SHD_E_NOT_FOUND;
   else if (e->expires != 0) *ms = e->expires - shd_now(z);
@@ -17,10 +16,9 @@ int tresty_shd_ttl(tresty_shd *z, const uint8_t *key, size_t klen, int64_t *ms) 
 }
 
 int tresty_shd_expire(tresty_shd *z, const uint8_t *key, size_t klen, int64_t exptime_ms) {
-  int rc = shd_check_key(klen);
+  uint32_t hash;
+  int rc = shd_lock_key(z, key, klen, &hash);
   if (rc != TRESTY_SHD_OK) return rc;
-  uint32_t hash = (uint32_t)shd_hash(key, klen);
-  LOCK_OR_FAIL(z);
   shd_entry *e = shd_peek(z, key, klen, hash);
   if (e == NULL) rc = TRESTY_SHD_E_NOT_FOUND;
   else tx_wi64(z, &e->expires, shd_expires_at(z, exptime_ms));

@@ -68,10 +68,9 @@ done:
 }
 
 int tresty_shd_leaky_uncommit(tresty_shd *z, const uint8_t *key, size_t klen, double rate) {
-  int rc = shd_check_key(klen);
+  uint32_t hash;
+  int rc = shd_lock_key(z, key, klen, &hash);
   if (rc != TRESTY_SHD_OK) return rc;
-  uint32_t hash = (uint32_t)shd_hash(key, klen);
-  LOCK_OR_FAIL(z);
   shd_entry *e;
   if (shd_find(z, key, klen, hash, &e) != SHD_LIVE || e->vtype != SHD_TLEAKY) {
     rc = TRESTY_SHD_E_NOT_FOUND;

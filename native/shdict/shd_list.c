@@ -70,15 +70,10 @@ done:
 
 int tresty_shd_pop(tresty_shd *z, int left, const uint8_t *key, size_t klen, uint8_t *buf, size_t cap,
                    tresty_shd_result *out) {
-  out->type = SHD_TNIL;
-  out->stale = 0;
-  out->flags = 0;
-  out->len = 0;
-  out->str = NULL;
-  int rc = shd_check_key(klen);
+  shd_result_nil(out);
+  uint32_t hash;
+  int rc = shd_lock_key(z, key, klen, &hash);
   if (rc != TRESTY_SHD_OK) return rc;
-  uint32_t hash = (uint32_t)shd_hash(key, klen);
-  LOCK_OR_FAIL(z);
   shd_expire_lru(z, 1);
   shd_entry *e;
   if (shd_find(z, key, klen, hash, &e) != SHD_LIVE) goto done;
@@ -115,10 +110,9 @@ done:
 
 int tresty_shd_llen(tresty_shd *z, const uint8_t *key, size_t klen, uint32_t *out) {
   *out = 0;
-  int rc = shd_check_key(klen);
+  uint32_t hash;
+  int rc = shd_lock_key(z, key, klen, &hash);
   if (rc != TRESTY_SHD_OK) return rc;
-  uint32_t hash = (uint32_t)shd_hash(key, klen);
-  LOCK_OR_FAIL(z);
   shd_expire_lru(z, 1);
   shd_entry *e;
   if (shd_find(z, key, klen, hash, &e) == SHD_LIVE) {

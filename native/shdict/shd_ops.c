@@ -86,15 +86,10 @@ void shd_copy_out(const uint8_t *p, uint32_t len, uint8_t vtype, uint8_t *buf, s
 
 int tresty_shd_get(tresty_shd *z, const uint8_t *key, size_t klen, int stale, uint8_t *buf, size_t cap,
                    tresty_shd_result *out) {
-  out->type = SHD_TNIL;
-  out->stale = 0;
-  out->flags = 0;
-  out->len = 0;
-  out->str = NULL;
-  int rc = shd_check_key(klen);
+  shd_result_nil(out);
+  uint32_t hash;
+  int rc = shd_lock_key(z, key, klen, &hash);
   if (rc != TRESTY_SHD_OK) return rc;
-  uint32_t hash = (uint32_t)shd_hash(key, klen);
-  LOCK_OR_FAIL(z);
   if (!stale) shd_expire_lru(z, 1);
   shd_entry *e;
   int found = shd_find(z, key, klen, hash, &e);
@@ -166,10 +161,9 @@ done:
 int tresty_shd_incr(tresty_shd *z, const uint8_t *key, size_t klen, double delta, int has_init, double init,
                     int64_t init_ttl_ms, double *out, int *forcible) {
   *forcible = 0;
-  int rc = shd_check_key(klen);
+  uint32_t hash;
+  int rc = shd_lock_key(z, key, klen, &hash);
   if (rc != TRESTY_SHD_OK) return rc;
-  uint32_t hash = (uint32_t)shd_hash(key, klen);
-  LOCK_OR_FAIL(z);
   shd_expire_lru(z, 1);
   shd_entry *e;
   int found = shd_find(z, key, klen, hash, &e);

@@ -26,6 +26,24 @@ typedef struct {
 } shd_bytes;
 
 int shd_check_key(size_t klen);
+
+/* The start of an operation on one key: the key checked, its hash, the zone locked. Returns
+   TRESTY_SHD_OK with the lock held, else the status to return (the lock not taken). */
+static inline int shd_lock_key(shd_zone *z, const uint8_t *key, size_t klen, uint32_t *hash) {
+  int rc = shd_check_key(klen);
+  if (rc != TRESTY_SHD_OK) return rc;
+  *hash = (uint32_t)shd_hash(key, klen);
+  return shd_lock(z) != 0 ? TRESTY_SHD_E_LOCK : TRESTY_SHD_OK;
+}
+
+/* A result without a value: what a miss answers. */
+static inline void shd_result_nil(tresty_shd_result *out) {
+  out->type = SHD_TNIL;
+  out->stale = 0;
+  out->flags = 0;
+  out->len = 0;
+  out->str = NULL;
+}
 int shd_value_bytes(const tresty_shd_value *v, shd_bytes *out, int allow_bool);
 /* Allocates, forcing out least recently used entries if the operation allows it. */
 uint32_t shd_alloc_evicting(shd_zone *z, uint32_t size, int evict, int *forcible);
