@@ -209,22 +209,16 @@ class Master {
       report({ tresty: 'reload-failed', ...t });
       return;
     }
-    let fresh: WorkerPool;
+    let fresh: WorkerPool | undefined;
     try {
       fresh = this.newPool(next.conf, next.snapshot, zones.specs);
-    } catch (e) {
-      zones.abort();
-      log.configure(this.conf.errorLog);
-      const t = errText(e);
-      log.emerg(`reload failed, the old worker processes keep serving: ${t.message}`);
-      report({ tresty: 'reload-failed', code: 'TRESTY_ERR_RELOAD', message: t.message });
-      return;
-    }
-    try {
       await fresh.start();
     } catch (e) {
-      await fresh.stop();
-      this.closeUnusedSockets();
+      // A pool that was made but did not start is stopped, and the sockets only it opened closed.
+      if (fresh) {
+        await fresh.stop();
+        this.closeUnusedSockets();
+      }
       zones.abort();
       log.configure(this.conf.errorLog);
       const t = errText(e);
