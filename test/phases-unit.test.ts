@@ -69,6 +69,15 @@ describe('ngx.re', async () => {
     expect(RE.find('hello 1234', '\\d+')).toEqual([7, 10]);
     expect(RE.find('hello', '\\d')).toBeNull();
   });
+  it('find: the nth capture, and ctx.pos moving past each match', () => {
+    const ctx = { pos: 1 };
+    expect(RE.find('a12b345', '(\\d)(\\d+)', '', ctx, 2)).toEqual([3, 3]);
+    expect(ctx.pos).toBe(4);
+    expect(RE.find('a12b345', '(\\d)(\\d+)', '', ctx, 2)).toEqual([6, 7]);
+    expect(ctx.pos).toBe(8);
+    expect(RE.find('a12b345', '(\\d)(\\d+)', '', ctx, 2)).toBeNull();
+    expect(ctx.pos).toBe(8);
+  });
   it('gmatch iterates every match', () => {
     expect([...RE.gmatch('a1b22c333', '\\d+')].map((m) => m[0])).toEqual(['1', '22', '333']);
   });

@@ -45,24 +45,24 @@ function expand(template: string, c: Captures): string {
   });
 }
 
+/** The first match from `ctx.pos` (1-based; the start without it), which then moves past it. */
+function firstMatch(subject: string, regex: string, options: string | undefined, ctx: { pos?: number } | undefined): RegExpExecArray | null {
+  const re = compile(regex, options, true);
+  re.lastIndex = ctx?.pos ? ctx.pos - 1 : 0;
+  const m = re.exec(subject);
+  if (m && ctx) ctx.pos = m.index + m[0].length + 1;
+  return m;
+}
+
 export const RE = {
   /** The first match's captures, or null. `ctx.pos` (1-based) sets where to start and gets the end. */
   match(subject: string, regex: string, options?: string, ctx?: { pos?: number }): Captures | null {
-    const re = compile(regex, options, true);
-    re.lastIndex = ctx?.pos ? ctx.pos - 1 : 0;
-    const m = re.exec(subject);
-    if (!m) return null;
-    if (ctx) ctx.pos = m.index + m[0].length + 1;
-    return captures(m);
+    const m = firstMatch(subject, regex, options, ctx);
+    return m ? captures(m) : null;
   },
   /** [from, to] of the first match (1-based, inclusive), or null. */
   find(subject: string, regex: string, options?: string, ctx?: { pos?: number }, nth = 0): [number, number] | null {
-    const re = compile(regex, options, true);
-    re.lastIndex = ctx?.pos ? ctx.pos - 1 : 0;
-    const m = re.exec(subject);
-    if (!m) return null;
-    if (ctx) ctx.pos = m.index + m[0].length + 1;
-    const span = m.indices?.[nth];
+    const span = firstMatch(subject, regex, options, ctx)?.indices?.[nth];
     return span ? [span[0] + 1, span[1]] : null;
   },
   /** An iterator over every match's captures. */
