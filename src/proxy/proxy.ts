@@ -3,23 +3,22 @@
 // answer (its status and headers become the response, its body streams through header_filter
 // and body_filter with back-pressure) or moves to the next server as proxy_next_upstream allows.
 // Each try is recorded for the $upstream_* variables; failures are logged as nginx words them.
+// One try on the wire is attempt.ts's; the kept answer's way to the client is response.ts's.
 
 import type { LocationConf, ProxyConf, ProxyPass } from '../config/types.js';
 import { NEXT } from '../config/types-gateway.js';
-import { ERROR, OK } from '../request/codes.js';
-import { emit, queueFlush } from '../request/output.js';
 import type { Step } from '../request/pipe.js';
 import { logReq } from '../request/report.js';
 import type { Req } from '../request/req.js';
 import { upstreamVarsOf, type UpstreamTry } from '../request/upstream.js';
+import { attempt, NON_IDEMPOTENT, since, type Timeouts } from './attempt.js';
 import type { BalancerTry } from './balancer-state.js';
 import { type BodySource, BodyTooLarge, bufferBody, MemoryBody, streamBody } from './body.js';
-import { ConnectFailure, connect, type Target, type UpstreamConn } from './conn.js';
-import { Exchange, type Failure } from './exchange.js';
+import type { Exchange } from './exchange.js';
 import { choose, Peer, release, Selection } from './peers.js';
 import { type Compile, type HeadPlan, planHead, requestHead, type Template, upstreamUri } from './request.js';
-import { copyHeaders, hiddenHeaders, type Redirect, redirectRule } from './response.js';
-import { dynamicTarget, keepSession, sslOptions, targetOf } from './target.js';
+import { hiddenHeaders, type Redirect, redirectRule, streamAnswer } from './response.js';
+import { dynamicTarget, sslOptions, targetOf } from './target.js';
 import type { UpstreamRt, Upstreams } from './upstreams.js';
 
 export interface ProxyDeps {
@@ -48,7 +47,6 @@ const STATUS_NEXT: Record<number, number> = {
   500: NEXT.http_500, 502: NEXT.http_502, 503: NEXT.http_503, 504: NEXT.http_504,
   403: NEXT.http_403, 404: NEXT.http_404, 429: NEXT.http_429,
 };
-const NON_IDEMPOTENT = new Set(['POST', 'LOCK', 'PATCH']);
 
 export async function proxyStep(loc: LocationConf, deps: ProxyDeps): Promise<Step> {
   const conf = loc.proxy;
@@ -76,9 +74,6 @@ export async function proxyStep(loc: LocationConf, deps: ProxyDeps): Promise<Ste
     }
   };
 }
-
-/** Seconds since `t0` (performance.now()), for the $upstream_*_time variables. */
-const since = (t0: number, t: number): number => Math.max(0, (t - t0) / 1000);
 
 /**
  * Not async itself: a request without a body (most) goes straight to tries(), one promise less
@@ -163,7 +158,7 @@ interface TryState {
   tries: number;
   readonly started: number;
   lastFailure: [string, number?] | null;
-  timeouts: { connect: number; send: number; read: number };
+  timeouts: Timeouts;
 }
 
 async function tries(r: Req, p: Plan, rt: UpstreamRt, scheme: 'http' | 'https', uri: string, body: BodySource | null): Promise<number> {
@@ -199,7 +194,7 @@ async function tries(r: Req, p: Plan, rt: UpstreamRt, scheme: 'http' | 'https', 
     if (mask !== undefined && (conf.nextUpstream & mask) !== 0) return;
     // This runs inside the socket's read callback: a throw goes to the request, not the loop.
     try {
-      ex.streamed = stream(r, p, ex, aborted);
+      ex.streamed = streamAnswer(r, p, ex, aborted);
     } catch (e) {
       const failed = Promise.reject(e);
       failed.catch(() => undefined); // handled where tries() awaits it (or dropped with the try)
@@ -236,7 +231,7 @@ async function tries(r: Req, p: Plan, rt: UpstreamRt, scheme: 'http' | 'https', 
     const t: UpstreamTry = { addr: peer.name, status: 0, connect: -1, header: -1, response: -1, bytesSent: 0, bytesReceived: 0 };
     st.tries.push(t);
     const target = targetOf(peer, scheme, p.tls, conf.ssl, sslName);
-    const got = await attempt(r, p, rt, target, head, method, body, t, s, aborted, keepNow);
+    const got = await attempt(rt, target, head, method, body, conf.bufferSize, t, s.timeouts, aborted, keepNow);
     if (aborted.now) {
       releasePeer(rt, peer, false);
       got.ex?.discard();
@@ -285,7 +280,7 @@ async function tries(r: Req, p: Plan, rt: UpstreamRt, scheme: 'http' | 'https', 
       releasePeer(rt, peer, false);
       return status;
     }
-    return finishStream(rt, peer, t, got.t0, ex, stream(r, p, ex, aborted));
+    return finishStream(rt, peer, t, got.t0, ex, streamAnswer(r, p, ex, aborted));
   }
 }
 
@@ -321,154 +316,4 @@ function adhocPeer(host: string, port: number): Peer {
 function releasePeer(rt: UpstreamRt, peer: Peer, failed: boolean): boolean {
   if (!rt.set.peers.includes(peer) && !rt.set.backup?.peers.includes(peer)) return false; // a balancer's own peer
   return release(rt.set, peer, failed, Date.now());
-}
-
-interface Attempt {
-  readonly ex: Exchange | null;
-  readonly failure: Failure | null;
-  /** Some of the request reached the upstream (nginx's request_sent). */
-  readonly sent: boolean;
-  readonly t0: number;
-  readonly clientError?: unknown;
-}
-
-/** Connects (or reuses a kept connection), sends the request, waits for the answer's head. */
-async function attempt(
-  r: Req, p: Plan, rt: UpstreamRt, target: Target, head: string, method: string, body: BodySource | null,
-  t: UpstreamTry, s: TryState, aborted: { now: boolean; current: Exchange | null }, keepNow: (ex: Exchange) => void,
-): Promise<Attempt> {
-  const t0 = performance.now();
-  for (let fresh = false; ; fresh = true) {
-    let conn = fresh ? null : rt.pool?.take(target.key) ?? null;
-    if (conn === null) {
-      try {
-        conn = await connect(target, s.timeouts.connect, p.conf.bufferSize);
-      } catch (e) {
-        if (!(e instanceof ConnectFailure)) throw e;
-        t.response = since(t0, performance.now());
-        return { ex: null, failure: e, sent: false, t0 };
-      }
-      if (target.tls) keepSession(target, conn.socket as import('node:tls').TLSSocket);
-      t.connect = since(t0, performance.now());
-    } else {
-      t.connect = 0;
-    }
-    if (aborted.now) {
-      conn.abort();
-      return { ex: null, failure: { kind: 'client', message: 'client prematurely closed connection' }, sent: false, t0 };
-    }
-    const ex = new Exchange(conn, finisher(rt));
-    ex.onHeadNow = keepNow;
-    aborted.current = ex;
-    conn.begin(ex, method === 'HEAD', s.timeouts.read, s.timeouts.send);
-    let clientError: unknown;
-    const w = body === null ? conn.write(head) : undefined;
-    if (body === null && w === undefined) {
-      conn.sent(); // the common case: a head that fits the socket, no body
-    } else {
-      send(conn, head, body, w).catch((e: unknown) => {
-        clientError = e;
-        ex.onFail('client', 'client body failed');
-        conn!.abort();
-      });
-    }
-    await ex.ready;
-    t.bytesSent = Buffer.byteLength(head, 'latin1') + (body?.sent ?? 0);
-    // A kept connection the server closed meanwhile: once more on a fresh one, if that is safe.
-    if (conn.reused && ex.failure?.kind === 'error' && conn.bytesIn === 0 && !NON_IDEMPOTENT.has(method)
-      && (body === null || body.replayable) && !aborted.now) {
-      continue;
-    }
-    if (ex.failure !== null) t.response = since(t0, ex.endAt);
-    return { ex, failure: null, sent: true, t0, clientError };
-  }
-}
-
-/**
- * Writes the head (with a small body in the same write) and the body; then the read timeout
- * runs. `written`: the head went already and this is its wait for the socket to drain.
- */
-async function send(conn: UpstreamConn, head: string, body: BodySource | null, written?: Promise<void> | void): Promise<void> {
-  if (body === null) {
-    await written;
-  } else if (body instanceof MemoryBody && body.length <= 16384) {
-    body.sent = body.length;
-    const w = conn.write(body.length === 0 ? head : Buffer.concat([Buffer.from(head, 'latin1'), body.data]));
-    if (w) await w;
-  } else {
-    const w = conn.write(head);
-    if (w) await w;
-    if (body !== null && !body.replayable) conn.streamingBody();
-    if (body !== null) await body.send(conn, body.length < 0);
-  }
-  conn.sent();
-}
-
-/** The answer is complete: its connection goes back to the pool when it may be reused. */
-function finished(rt: UpstreamRt, c: UpstreamConn): void {
-  if (rt.pool !== null && c.reusable) rt.pool.put(c);
-  else c.socket.destroy();
-}
-
-const finishers = new WeakMap<UpstreamRt, (c: UpstreamConn) => void>();
-
-/** finished() for `rt` as one function per upstream, not one closure per try. */
-function finisher(rt: UpstreamRt): (c: UpstreamConn) => void {
-  let f = finishers.get(rt);
-  if (f === undefined) {
-    f = (c) => finished(rt, c);
-    finishers.set(rt, f);
-  }
-  return f;
-}
-
-/**
- * The kept answer becomes the response: status, headers, then the body through the filters.
- * proxy_buffering on gathers up to proxy_buffers bytes per write; off (or `X-Accel-Buffering:
- * no`) passes each read on at once. Either way a slow client pauses the upstream.
- */
-function stream(r: Req, p: Plan, ex: Exchange, aborted: { now: boolean }): Promise<number> | number {
-  const head = ex.head!;
-  r.status = head.status;
-  copyHeaders(r, head.raw, p.hide, p.redirect);
-  r.headerSent = true;
-  if (ex.whole) {
-    // The whole answer came with its head: no waiting, no promise.
-    for (const c of ex.takeHeld()) emit(r, c);
-    return OK;
-  }
-  const buffering = p.conf.buffering && !noBuffering(head.raw);
-  const limit = p.conf.buffers;
-  // Without filters, to an exchange that copies what it is given, a chunk written at once is
-  // not kept; a chunk gathered (proxy_buffering), queued behind a wait or filtered is.
-  const direct = r.pipe.headerFilter === null && r.pipe.bodyFilter === null && r.ex.copiesChunks === true;
-  return new Promise<number>((resolve) => {
-    void ex.pipe({
-      chunk(c, keep) {
-        const now = !buffering || r.outLen + c.length >= limit;
-        emit(r, keep !== null && !(now && direct && r.pending === null) ? keep(c) : c);
-        if (now) {
-          const w = queueFlush(r, false);
-          if (w) return w;
-        }
-        return r.pending ?? undefined;
-      },
-      end() { resolve(OK); },
-      fail(f) {
-        if (aborted.now) { resolve(499); return; }
-        logReq(r, 'error', f.message);
-        // The status line went (or goes) out: the client sees a cut answer, as from nginx.
-        const w = queueFlush(r, false);
-        if (w) void w.then(() => resolve(ERROR), () => resolve(ERROR));
-        else resolve(ERROR);
-      },
-    });
-  });
-}
-
-function noBuffering(raw: readonly string[]): boolean {
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    if (raw[i]!.length === 17 && raw[i]!.toLowerCase() === 'x-accel-buffering') return raw[i + 1]!.toLowerCase() === 'no';
-  }
-  return false;
 }

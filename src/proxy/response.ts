@@ -1,10 +1,21 @@
 // The upstream's answer as the client gets it: hop-by-hop headers dropped, the headers nginx
 // hides by default (Date, Server, X-Pad, X-Accel-*) hidden unless proxy_pass_header names them,
-// proxy_hide_header on top, and Location / Refresh rewritten by proxy_redirect.
+// proxy_hide_header on top, and Location / Refresh rewritten by proxy_redirect; then its body,
+// streamed through the filters (streamAnswer).
 
 import type { ProxyConf, ProxyPass } from '../config/types.js';
-import { absoluteUrl, headersOf } from '../request/output.js';
+import { ERROR, OK } from '../request/codes.js';
+import { absoluteUrl, emit, headersOf, queueFlush } from '../request/output.js';
+import { logReq } from '../request/report.js';
 import type { Req } from '../request/req.js';
+import type { Exchange } from './exchange.js';
+
+/** What streamAnswer needs of the proxy's plan for a location. */
+export interface AnswerPlan {
+  readonly conf: ProxyConf;
+  readonly hide: ReadonlySet<string>;
+  readonly redirect: Redirect | null;
+}
 
 const HOP = ['connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-connection'];
 const HIDDEN = ['date', 'server', 'x-pad', 'x-accel-expires', 'x-accel-redirect', 'x-accel-limit-rate', 'x-accel-buffering', 'x-accel-charset'];
@@ -75,4 +86,55 @@ function redirectValue(key: string, v: string, redirect: Redirect): string {
   // Refresh: `5; url=http://...`
   const m = /^(.*?url=)(.*)$/i.exec(v);
   return m ? m[1] + redirect(m[2]) : v;
+}
+
+/**
+ * The kept answer becomes the response: status, headers, then the body through the filters.
+ * proxy_buffering on gathers up to proxy_buffers bytes per write; off (or `X-Accel-Buffering:
+ * no`) passes each read on at once. Either way a slow client pauses the upstream.
+ */
+export function streamAnswer(r: Req, p: AnswerPlan, ex: Exchange, aborted: { now: boolean }): Promise<number> | number {
+  const head = ex.head!;
+  r.status = head.status;
+  copyHeaders(r, head.raw, p.hide, p.redirect);
+  r.headerSent = true;
+  if (ex.whole) {
+    // The whole answer came with its head: no waiting, no promise.
+    for (const c of ex.takeHeld()) emit(r, c);
+    return OK;
+  }
+  const buffering = p.conf.buffering && !noBuffering(head.raw);
+  const limit = p.conf.buffers;
+  // Without filters, to an exchange that copies what it is given, a chunk written at once is
+  // not kept; a chunk gathered (proxy_buffering), queued behind a wait or filtered is.
+  const direct = r.pipe.headerFilter === null && r.pipe.bodyFilter === null && r.ex.copiesChunks === true;
+  return new Promise<number>((resolve) => {
+    void ex.pipe({
+      chunk(c, keep) {
+        const now = !buffering || r.outLen + c.length >= limit;
+        emit(r, keep !== null && !(now && direct && r.pending === null) ? keep(c) : c);
+        if (now) {
+          const w = queueFlush(r, false);
+          if (w) return w;
+        }
+        return r.pending ?? undefined;
+      },
+      end() { resolve(OK); },
+      fail(f) {
+        if (aborted.now) { resolve(499); return; }
+        logReq(r, 'error', f.message);
+        // The status line went (or goes) out: the client sees a cut answer, as from nginx.
+        const w = queueFlush(r, false);
+        if (w) void w.then(() => resolve(ERROR), () => resolve(ERROR));
+        else resolve(ERROR);
+      },
+    });
+  });
+}
+
+function noBuffering(raw: readonly string[]): boolean {
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    if (raw[i]!.length === 17 && raw[i]!.toLowerCase() === 'x-accel-buffering') return raw[i + 1]!.toLowerCase() === 'no';
+  }
+  return false;
 }
