@@ -14,6 +14,7 @@ import { CONSTANTS, type NgxConstants } from './constants.js';
 import { CTX, MASK } from './context.js';
 import { guard, guardReq } from './guard.js';
 import { headerProxy, type HeaderValue } from './headers.js';
+import { holdCall } from './hold.js';
 import { ReqApi } from './req.js';
 import { cookieTime, httpTime, localtime, parseHttpTime, today, utctime } from './time.js';
 import { timerApi, type TimerApi } from './timer.js';
@@ -24,10 +25,10 @@ import { RE, type NgxRe } from './re.js';
 import type { FfiPlugin, PluginOptions } from '../ffi/index.js';
 import { RequestFfi } from './ffi.js';
 import { killThread, type LightThread, startThread, type ThreadResult, waitThreads } from './thread.js';
+import { sharedDicts, type SharedDicts } from '../shared/index.js';
 
 /** ngx.STDERR (0) .. ngx.DEBUG (8) as error_log levels; STDERR is written as `notice`. */
 const NGX_LEVELS = ['notice', 'emerg', 'alert', 'crit', 'error', 'warn', 'notice', 'info', 'debug'] as const;
-import { sharedDicts, type SharedDicts } from '../shared/index.js';
 
 const REDIRECT_CODES = new Set([301, 302, 303, 307, 308]);
 const RESOLVED: Promise<true> = Promise.resolve(true);
@@ -373,38 +374,12 @@ export function currentNgx(): Ngx | null {
   return c === null ? null : ngxOf(c);
 }
 
-/** A promise that knows whether anyone waits on it (awaits or attaches a handler). */
-class Watched<T> extends Promise<T> {
-  watched = false;
-  static override get [Symbol.species](): PromiseConstructor { return Promise; }
-  override then<A = T, B = never>(ok?: ((v: T) => A | PromiseLike<A>) | null, no?: ((e: unknown) => B | PromiseLike<B>) | null): Promise<A | B> {
-    this.watched = true;
-    return super.then(ok, no);
-  }
-}
-
 /**
- * Keeps the handler run of `ngx` (and so its request) open until `p` settles, and returns the
- * promise to hand out instead of `p`: if it fails and nobody waited on that promise, the failure
- * fails the run (500, logged with the handler). For tresty/rack's execute() and respond(), which
- * a handler may forget to await.
+ * Keeps the handler run of `ngx` (and so its request) open until `p` settles (holdCall, hold.ts).
+ * For tresty/rack's execute() and respond(), which a handler may forget to await.
  */
 export function holdRequest<T>(ngx: unknown, p: Promise<T>): Promise<T> {
-  if (!(ngx instanceof Ngx)) return p;
-  const c = callOfNgx(ngx);
-  if (c.state !== LIVE) return p;
-  c.hold();
-  let out: Watched<T> | null = null;
-  out = new Watched<T>((resolve, reject) => {
-    Promise.prototype.then.call(p, (v: T) => { c.release(); resolve(v); }, (e: unknown) => {
-      if (!out!.watched && c.heldError === undefined) c.heldError = e;
-      c.release();
-      // Rejected for whoever waits; marked handled so an unwatched failure is only the run's.
-      Promise.prototype.catch.call(out!, () => {});
-      reject(e);
-    });
-  });
-  return out;
+  return ngx instanceof Ngx ? holdCall(callOfNgx(ngx), p) : p;
 }
 
 /** `file:line: ` of the handler line that called ngx.log (only when the line is written). */
