@@ -93,11 +93,22 @@ static void destroy(struct pool *p)
     free(p);
 }
 
+/* Tells the workers to leave once the queue is empty, and waits for them. */
+static void stop_workers(struct pool *p)
+{
+    int i;
+
+    pthread_mutex_lock(&p->mu);
+    p->closing = 1;
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    for (i = 0; i < p->nworkers; i++) pthread_join(p->workers[i], NULL);
+}
+
 static void *poller_main(void *arg)
 {
     struct pool *p = arg;
     void *task;
-    int i;
 
     name_thread(p, "poll");
     while ((task = ngx_http_lua_ffi_task_poll(p->tq)) != NULL) {
@@ -116,11 +127,7 @@ static void *poller_main(void *arg)
     }
 
     /* Unloaded: let the workers finish what was handed to them, then leave. */
-    pthread_mutex_lock(&p->mu);
-    p->closing = 1;
-    pthread_cond_broadcast(&p->cv);
-    pthread_mutex_unlock(&p->mu);
-    for (i = 0; i < p->nworkers; i++) pthread_join(p->workers[i], NULL);
+    stop_workers(p);
     destroy(p);
     return NULL;
 }
@@ -148,11 +155,7 @@ int tr_pool_start(const char *name, void *tq, int nworkers, tr_handler h, void *
         p->nworkers++;
     }
     if (i < nworkers || (err = pthread_create(&poller, NULL, poller_main, p)) != 0) {
-        pthread_mutex_lock(&p->mu);
-        p->closing = 1;
-        pthread_cond_broadcast(&p->cv);
-        pthread_mutex_unlock(&p->mu);
-        for (i = 0; i < p->nworkers; i++) pthread_join(p->workers[i], NULL);
+        stop_workers(p);
         p->ctx = NULL;
         destroy(p);
         return err;
