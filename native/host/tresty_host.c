@@ -275,9 +275,28 @@ EXPORT uint32_t tresty_spin_budget(void *tq) {
   return q->gated_ns && spin_gate_open(now_ns()) ? q->gated_ns : 0;
 }
 
+/* A poller's scheduling policy, set once per thread at its first poll. Woken by JS's futex wake,
+   a SCHED_OTHER poller preempts the worker that woke it when they share a core: two context
+   switches in the middle of the worker's batch (perf: the worker preempted on return from the
+   wake). SCHED_BATCH has the same weight (no starvation under load) but never preempts on
+   wake-up; the poller runs on a free core or at the worker's next sleep, and takes whatever
+   piled up by then. Measured in bench/README.md (issue 10, "Pollers that do not preempt").
+   TRESTY_FFI_POLLER_SCHED: batch (the default), normal (SCHED_OTHER, as created), idle. */
+static void poller_policy(void) {
+  static __thread int done;
+  if (done) return;
+  done = 1;
+  const char *v = getenv("TRESTY_FFI_POLLER_SCHED");
+  int policy = !v || !*v || !strcmp(v, "batch") ? SCHED_BATCH : !strcmp(v, "idle") ? SCHED_IDLE : SCHED_OTHER;
+  if (policy == SCHED_OTHER) return;
+  struct sched_param sp = {0};
+  (void)sched_setscheduler(0, policy, &sp); /* 0: the calling thread; a refusal leaves it as it was */
+}
+
 EXPORT void *ngx_http_lua_ffi_task_poll(void *tq) {
   tresty_tq *q = tq;
   if (!q || !enter(q)) return NULL;
+  poller_policy();
   for (;;) {
     tresty_task *t = take_task(q);
     if (t) return leave(q, t);
