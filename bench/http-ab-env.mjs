@@ -8,8 +8,9 @@
 // request (sw/req, from schedstat) and the machine's idle share from /proc/stat:
 //   node bench/http-ab-env.mjs --env TRESTY_BODY_EAGER=0 [--paths /echo-js,/hello] [--bytes 512,10240]
 //                              [--rounds 3] [--duration 2]
-// Switches it was made for: TRESTY_BODY_EAGER=0 (every request body waits for JS to ask) and
-// TRESTY_FFI_BELL=socket (FFI doorbells read by a net.Socket, not by the engine's epoll).
+// Switches it was made for: TRESTY_BODY_EAGER=0 (every request body waits for JS to ask),
+// TRESTY_FFI_BELL=socket (FFI doorbells read by a net.Socket, not by the engine's epoll) and
+// TRESTY_FFI_POLLER_SCHED=batch (pollers that do not preempt the worker that woke them).
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
