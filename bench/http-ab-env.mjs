@@ -3,12 +3,15 @@
 // reads) change what a request costs? Two servers on conf/bench/tresty.conf (2 workers each), A as
 // the environment is, B with --env NAME=VALUE; they take turns round after round under the same
 // closed-loop load (wrk -t1 -c64), each ratio (B / A) the median of its per-round ratios, with the
-// CPU per request of each server's process tree (workers' main threads, V8 helpers, pollers) from
-// /proc/PID/task/*/stat:
+// CPU per request of each server's process tree from /proc/PID/task/*/stat (all of it, then the
+// workers' main threads and the pollers apart), the times those threads were put on a CPU per
+// request (sw/req, from schedstat) and the machine's idle share from /proc/stat:
 //   node bench/http-ab-env.mjs --env TRESTY_BODY_EAGER=0 [--paths /echo-js,/hello] [--bytes 512,10240]
 //                              [--rounds 3] [--duration 2]
-// Switches it was made for: TRESTY_BODY_EAGER=0 (every request body waits for JS to ask) and
-// TRESTY_FFI_BELL=socket (FFI doorbells read by a net.Socket, not by the engine's epoll).
+// Switches it was made for: TRESTY_BODY_EAGER=0 (every request body waits for JS to ask),
+// TRESTY_FFI_BELL=socket (FFI doorbells read by a net.Socket, not by the engine's epoll) and
+// TRESTY_FFI_POLLER_SCHED=batch (pollers that do not preempt the worker that woke them).
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -46,18 +49,43 @@ const b = await startTresty({ udsSocket: path.join(dir, 'echo.sock') });
 delete process.env[name];
 onCleanup(() => b.stop());
 
-/** One load run; req/s and the server tree's CPU (µs per request, and by thread name). */
+/** Idle and total jiffies of the whole machine, from /proc/stat's first line. */
+function machine() {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  return { idle: f[3] + f[4], total: f.reduce((x, y) => x + y, 0) };
+}
+
+/** One load run; req/s, the machine's idle share and the server tree's CPU (µs per request, and by thread name). */
 async function measure(s, p, bodyBytes) {
   const before = snapshot([s.pid]);
+  const m0 = machine();
   const r = await runLoad(s.url(p), { tool, connections: 64, seconds, threads: 1, bodyBytes });
+  const m1 = machine();
   const rows = cpuDelta(before, snapshot([s.pid]));
   const threads = new Map();
+  const slices = new Map();
   let total = 0;
   for (const row of rows) {
     total += row.total;
-    for (const t of row.threads) threads.set(t.name.trim(), (threads.get(t.name.trim()) ?? 0) + t.seconds);
+    for (const t of row.threads) {
+      threads.set(t.name.trim(), (threads.get(t.name.trim()) ?? 0) + t.seconds);
+      slices.set(t.name.trim(), (slices.get(t.name.trim()) ?? 0) + t.slices);
+    }
   }
-  return { rps: r.rps, errors: r.errors, usPerReq: (total * 1e6) / Math.max(1, r.requests), threads };
+  const per = (sec) => (sec * 1e6) / Math.max(1, r.requests);
+  let main = 0;
+  let poll = 0;
+  let sw = 0;
+  for (const [n, v] of threads) {
+    if (n === 'tresty: worker') main += v;
+    else if (/poll/.test(n)) poll += v;
+    if (n === 'tresty: worker' || /poll/.test(n)) sw += slices.get(n);
+  }
+  return {
+    rps: r.rps, errors: r.errors, usPerReq: per(total), mainUs: per(main), pollUs: per(poll), threads,
+    sw: sw / Math.max(1, r.requests),
+    idle: (m1.idle - m0.idle) / Math.max(1, m1.total - m0.total),
+  };
 }
 
 const out = [];
@@ -73,15 +101,16 @@ for (const bytes of values.bytes.split(',').map(Number)) {
     }
     const med = (k, f) => median(got[k].map(f));
     const ratios = got.a.map((x, i) => got.b[i].rps / x.rps);
-    // Cores over the run: the workers' main threads (comm "tresty: worker"), and everything else.
-    const cores = (k, main) => med(k, (x) => [...x.threads].filter(([n]) => (n === 'tresty: worker') === main).reduce((s, [, v]) => s + v, 0) / seconds);
+    // µs per request of the workers' main threads (comm "tresty: worker") and of the pollers.
+    const split = (k) => `${med(k, (x) => x.mainUs).toFixed(1)} / ${med(k, (x) => x.pollUs).toFixed(1)}`;
     out.push({
       path: p, body: body ? `${body} B` : '-',
       'A req/s': Math.round(med('a', (x) => x.rps)), 'B req/s': Math.round(med('b', (x) => x.rps)),
       'B / A': `${median(ratios).toFixed(2)}x (${Math.min(...ratios).toFixed(2)}..${Math.max(...ratios).toFixed(2)})`,
       'A µs CPU/req': med('a', (x) => x.usPerReq).toFixed(1), 'B µs CPU/req': med('b', (x) => x.usPerReq).toFixed(1),
-      'A main / other cores': `${cores('a', true).toFixed(2)} / ${cores('a', false).toFixed(2)}`,
-      'B main / other cores': `${cores('b', true).toFixed(2)} / ${cores('b', false).toFixed(2)}`,
+      'A main / poll µs': split('a'), 'B main / poll µs': split('b'),
+      'sw/req A / B': `${med('a', (x) => x.sw).toFixed(2)} / ${med('b', (x) => x.sw).toFixed(2)}`,
+      'idle A / B': `${(100 * med('a', (x) => x.idle)).toFixed(0)}% / ${(100 * med('b', (x) => x.idle)).toFixed(0)}%`,
       errors: got.a.concat(got.b).reduce((s, x) => s + x.errors, 0),
     });
   }

@@ -53,6 +53,23 @@ describe('ffi waiting', () => {
     expect(after.wakes - before.wakes).toBeLessThan(n / 10);
   });
 
+  it('counts its looks and the looks that found answers (debugInfo)', async () => {
+    const p = loadFfi('tresty_test_echo', null, { searchPath });
+    await p.call('warm');
+    const before = debug(p);
+    // Sequential calls: each submit schedules a look unless looks missed lately (then 16 doorbell
+    // rounds first), so 200 calls make at least 200 / 17 looks; a quick echo is often there by then.
+    for (let i = 0; i < 200; i++) expect(await p.call(String(i))).toBe(String(i));
+    const after = debug(p);
+    const looks = after.looks - before.looks;
+    const hits = after.lookHits - before.lookHits;
+    expect(looks).toBeGreaterThanOrEqual(11);
+    expect(hits).toBeGreaterThanOrEqual(1);
+    expect(hits).toBeLessThanOrEqual(looks);
+    // Every answer came by a look or after a doorbell.
+    expect(hits + (after.doorbells - before.doorbells)).toBeGreaterThanOrEqual(1);
+  });
+
   it('never loses an answer while switching between looks and doorbells', async () => {
     // Sequential calls are answered by a look after the tick; bursts make looks miss and fall
     // back to the doorbell for a while. A call armed the wrong way round would hang here.

@@ -5,6 +5,7 @@ import { loadConf } from '../src/config/index.js';
 import { isTrestyError } from '../src/errors.js';
 import { setBellWatcher } from '../src/ffi/bell.js';
 import { createFront, type Front } from '../src/http/front.js';
+import { engineUnavailable, loadEngine } from '../src/http/native-binding.js';
 import { ErrorLog, reopenLogs } from '../src/log/index.js';
 import { startWatchdog } from '../src/master/watchdog.js';
 import { isTrestyMessage, type MasterToWorker, type WorkerStart, type WorkerToMaster } from '../src/master/protocol.js';
@@ -30,6 +31,7 @@ async function start(msg: WorkerStart): Promise<void> {
     clustered = msg.listenFds === undefined;
     pipeline = await createWorkerPipeline(conf, { id: msg.slot, count: msg.count });
     if (stopping) return;
+    if (process.env.TRESTY_WORKER_CPU === 'auto') pinToCpu(msg.slot);
     if (conf.http) {
       front = createFront(msg.engine, conf.http, pipeline.handle, log, conf.workerConnections, msg.listenFds ?? [], pipeline);
       await front.listen();
@@ -48,6 +50,16 @@ async function start(msg: WorkerStart): Promise<void> {
     if (!process.connected) exit(2);
     process.send!({ tresty: 'fatal', code, message } satisfies WorkerToMaster, undefined, {}, () => exit(2));
   }
+}
+
+/**
+ * TRESTY_WORKER_CPU=auto, for measurements: this worker's threads, its FFI pollers included (they
+ * exist once the pipeline is built), on one CPU, the slot-th it may use. A hand-off to a poller is
+ * then a switch on one core instead of a wake-up of another (bench/README.md, issue 10).
+ */
+function pinToCpu(slot: number): void {
+  const r = loadEngine()?.pinThreads(slot);
+  if (r === undefined || r <= 0) log.warn(`TRESTY_WORKER_CPU=auto: threads not pinned (${r === undefined ? engineUnavailable() : `error ${-r}`})`);
 }
 
 /** Forked by node:cluster (no master-owned sockets). */

@@ -34,9 +34,12 @@ function parseStat(text) {
   return { comm, ticks: Number(f[11]) + Number(f[12]) };
 }
 
-/** Nanoseconds on a CPU from a schedstat file (`run_ns wait_ns slices`), or null without one. */
-function runNs(file) {
-  try { return Number(readFileSync(file, 'utf8').split(' ')[0]); } catch { return null; }
+/** Nanoseconds on a CPU and times put on one from a schedstat file (`run_ns wait_ns slices`), or nulls without one. */
+function schedstat(file) {
+  try {
+    const f = readFileSync(file, 'utf8').split(' ');
+    return { ns: Number(f[0]), slices: Number(f[2]) };
+  } catch { return { ns: null, slices: null }; }
 }
 
 /** { pid: { comm, threads: { tid: { comm, ticks, ns } } } } for the given pids (and their children if tree). */
@@ -51,7 +54,7 @@ export function snapshot(pids, { tree = true } = {}) {
     const threads = {};
     for (const tid of tids) {
       try {
-        threads[tid] = { ...parseStat(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8')), ns: runNs(`/proc/${pid}/task/${tid}/schedstat`) };
+        threads[tid] = { ...parseStat(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8')), ...schedstat(`/proc/${pid}/task/${tid}/schedstat`) };
       } catch { /* exited */ }
     }
     snap[pid] = { comm, threads };
@@ -62,7 +65,8 @@ export function snapshot(pids, { tree = true } = {}) {
 /**
  * CPU seconds per process and per thread name between two snapshots, threads of the same name in
  * one process summed (libuv's pool threads all say `node`, say). Threads born after `before`
- * count from zero. Returns [{ pid, comm, total, threads: [{ name, seconds, count }] }], busiest first.
+ * count from zero. Returns [{ pid, comm, total, threads: [{ name, seconds, count, slices }] }], busiest
+ * first (slices: times put on a CPU, from schedstat; 0 without it).
  */
 export function cpuDelta(before, after) {
   const rows = [];
@@ -76,8 +80,9 @@ export function cpuDelta(before, after) {
         ? (t.ns - (was?.ns ?? 0)) / 1e9
         : (t.ticks - (was?.ticks ?? 0)) / HZ;
       total += s;
-      const e = byName.get(t.comm) ?? { name: t.comm, seconds: 0, count: 0 };
+      const e = byName.get(t.comm) ?? { name: t.comm, seconds: 0, count: 0, slices: 0 };
       e.seconds += s;
+      e.slices += t.slices !== null ? t.slices - (was?.slices ?? 0) : 0;
       e.count++;
       byName.set(t.comm, e);
     }

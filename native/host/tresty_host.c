@@ -14,6 +14,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -275,9 +276,27 @@ EXPORT uint32_t tresty_spin_budget(void *tq) {
   return q->gated_ns && spin_gate_open(now_ns()) ? q->gated_ns : 0;
 }
 
+/* A poller's scheduling policy, set once per thread at its first poll, for measurements
+   (bench/README.md, issue 10, "Pollers that do not preempt"): TRESTY_FFI_POLLER_SCHED=batch
+   (SCHED_BATCH: same weight, but a woken poller never preempts the worker that woke it), idle
+   (SCHED_IDLE), nice:N (SCHED_OTHER at nice N; below 0 needs CAP_SYS_NICE); unset or normal
+   leaves the thread as created. A refusal leaves it as it was. */
+static void poller_policy(void) {
+  static __thread int done;
+  if (done) return;
+  done = 1;
+  const char *v = getenv("TRESTY_FFI_POLLER_SCHED");
+  if (!v || !*v) return;
+  struct sched_param sp = {0};
+  if (!strcmp(v, "batch")) (void)sched_setscheduler(0, SCHED_BATCH, &sp); /* 0: the calling thread */
+  else if (!strcmp(v, "idle")) (void)sched_setscheduler(0, SCHED_IDLE, &sp);
+  else if (!strncmp(v, "nice:", 5)) (void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), atoi(v + 5));
+}
+
 EXPORT void *ngx_http_lua_ffi_task_poll(void *tq) {
   tresty_tq *q = tq;
   if (!q || !enter(q)) return NULL;
+  poller_policy();
   for (;;) {
     tresty_task *t = take_task(q);
     if (t) return leave(q, t);

@@ -49,8 +49,11 @@ export class Channel {
   private idle: (() => void) | undefined;
   private bell: Bell | null = null; // opened at the first call
   private retry: NodeJS.Timeout | null = null; // flush again: the tail slot was still held
-  /** How often each side had to be woken (a system call each): for benchmarks and tests. */
-  readonly counters = { doorbells: 0, wakes: 0 };
+  /**
+   * How often each side had to be woken (a system call each), and how many looks after a submit
+   * ran and found answers (the rest fell back to doorbells): for benchmarks and tests.
+   */
+  readonly counters = { doorbells: 0, wakes: 0, looks: 0, lookHits: 0 };
   private doubleAnswers = 0; // the host's count of second answers, as last seen
 
   constructor(
@@ -193,7 +196,10 @@ export class Channel {
 
   private readonly look = (): void => {
     this.lookScheduled = false;
+    this.counters.looks++;
+    const free = this.freeIds.length;
     this.drain();
+    if (this.freeIds.length > free) this.counters.lookHits++;
     // Worth it when it found every answer (1 in flight: no doorbell per call). When answers
     // trickle in (large payloads, slow runtimes) looks cost a loop turn per answer where one
     // doorbell takes a batch: back off to doorbells for a while, then try again.

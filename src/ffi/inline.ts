@@ -18,7 +18,7 @@ export class InlineChannel {
   private readonly meta = new Int32Array(4);
   private readonly big: [Ptr | null] = [null];
   private closed = false;
-  readonly counters = { doorbells: 0, wakes: 0, calls: 0 };
+  readonly counters = { doorbells: 0, wakes: 0, looks: 0, lookHits: 0, calls: 0 };
   readonly bellKind = 'none';
 
   constructor(

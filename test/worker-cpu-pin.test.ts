@@ -1,0 +1,80 @@
+// TRESTY_WORKER_CPU=auto (a measurement switch): each worker puts all its threads, its FFI
+// pollers included, on one CPU, the slot-th of those it may use (native/engine/addon.c,
+// pinThreads; workers/http-worker.ts). Why: a hand-off to a poller on the worker's own core is a
+// context switch, not a wake-up of another core (bench/README.md, issue 10). Read where the kernel
+// keeps it: Cpus_allowed_list in /proc/PID/task/TID/status. Without the switch nothing is pinned.
+// Skipped when the native engine or the FFI libraries are not built.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { freePort, httpGet, ROOT, startTresty, stopAll, type TrestyProcess } from './helpers/server.js';
+
+const build = path.join(ROOT, 'native', 'build');
+const built = ['libecho_c.so', 'libtresty_host.so', 'tresty_engine.node'].every((f) => fs.existsSync(path.join(build, f)));
+
+/** CPUs in a list such as "0-2,5". */
+function cpus(list: string): number[] {
+  return list.trim().split(',').flatMap((r) => {
+    const [a, b] = r.split('-').map(Number);
+    return Array.from({ length: (b ?? a!) - a! + 1 }, (_, i) => a! + i);
+  });
+}
+
+/** Each thread of pid: its name and the CPUs it may run on. */
+function threads(pid: number): { comm: string; cpus: number[] }[] {
+  const out: { comm: string; cpus: number[] }[] = [];
+  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const st = fs.readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8');
+      out.push({ comm: /^Name:\t(.*)$/m.exec(st)![1]!, cpus: cpus(/^Cpus_allowed_list:\t(.*)$/m.exec(st)![1]!) });
+    } catch { /* exited */ }
+  }
+  return out;
+}
+
+async function start(env: Record<string, string>): Promise<{ t: TrestyProcess; port: number }> {
+  const port = await freePort();
+  const t = await startTresty(`worker_processes 2;
+events {}
+http {
+  ffi_library_path ${build};
+  ffi_plugin echo { library echo_c; format string; }
+  server {
+    listen 127.0.0.1:${port};
+    location = /echo {
+      content_by_js_block { await ngx.req.read_body(); ngx.print(await ngx.ffi.echo.call(ngx.req.get_body_data() ?? '')); }
+    }
+  }
+}`, { env });
+  // Both workers answer through their pollers (requests spread over them; a few each way suffice).
+  for (let i = 0; i < 8; i++) expect((await httpGet(port, '/echo', { method: 'POST', body: `p${i}` })).body).toBe(`p${i}`);
+  return { t, port };
+}
+
+const mine = cpus(/^Cpus_allowed_list:\t(.*)$/m.exec(fs.readFileSync('/proc/self/status', 'utf8'))![1]!);
+
+(built ? describe : describe.skip)(`TRESTY_WORKER_CPU=auto${built ? '' : ' (skipped: native/build not built)'}`, () => {
+  afterEach(stopAll);
+
+  it('puts every thread of each worker, its poller included, on a CPU of its own', async () => {
+    const { t } = await start({ TRESTY_WORKER_CPU: 'auto' });
+    const pins = [...t.workerPids].map((pid) => {
+      const ts = threads(pid);
+      expect(ts.some((x) => x.comm === 'echo_c-poll')).toBe(true);
+      const sets = new Set(ts.map((x) => x.cpus.join(',')));
+      expect([...sets]).toHaveLength(1); // all threads alike
+      const [one] = [...sets];
+      expect(one!.split(',')).toHaveLength(1); // one CPU
+      return Number(one);
+    });
+    for (const c of pins) expect(mine).toContain(c);
+    // Two workers, two slots: different CPUs whenever there are two to use.
+    if (mine.length >= 2 && os.availableParallelism() >= 2) expect(new Set(pins).size).toBe(2);
+  });
+
+  it('pins nothing without it', async () => {
+    const { t } = await start({ TRESTY_WORKER_CPU: '' });
+    for (const pid of t.workerPids) for (const x of threads(pid)) expect(x.cpus).toEqual(mine);
+  });
+});
