@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { dumpConf, loadConf } from '../src/config/index.js';
+import { maskCountWarning, workerCpus } from '../src/master/cpu-affinity.js';
 
 function prefixWith(files: Record<string, string>): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tresty-conf-'));
@@ -85,6 +86,23 @@ describe('conf parser: valid confs', () => {
   it('worker_processes auto is the number of available cores', () => {
     const { conf } = load('worker_processes auto;');
     expect(conf.workerProcesses).toBe(os.availableParallelism());
+  });
+
+  it('worker_cpu_affinity: masks are CPU numbers, rightmost digit CPU 0; auto with or without a mask', () => {
+    expect(load('worker_cpu_affinity 0101 1000;').conf.workerCpuAffinity).toEqual({ auto: false, masks: [[0, 2], [3]] });
+    expect(load('worker_cpu_affinity auto;').conf.workerCpuAffinity).toEqual({ auto: true, cpus: null });
+    expect(load('worker_cpu_affinity auto 1010;').conf.workerCpuAffinity).toEqual({ auto: true, cpus: [1, 3] });
+    expect(load('worker_processes 2;').conf.workerCpuAffinity).toBeNull();
+    // Which CPUs worker N gets: auto cycles over its mask or over the CPUs the process may use
+    // (a cpuset such as 4-5 is kept); masks are taken in turn, the last for the rest.
+    expect([0, 1, 2].map((n) => workerCpus({ auto: true, cpus: null }, n, [4, 5]))).toEqual([[4], [5], [4]]);
+    expect([0, 1, 2].map((n) => workerCpus({ auto: true, cpus: [1, 3] }, n, [0, 1, 2, 3]))).toEqual([[1], [3], [1]]);
+    expect(workerCpus({ auto: true, cpus: [] }, 0, [0, 1])).toBeNull();
+    const masks = { auto: false as const, masks: [[0], [1, 2]] };
+    expect([0, 1, 2].map((n) => workerCpus(masks, n, [0]))).toEqual([[0], [1, 2], [1, 2]]);
+    expect(maskCountWarning(masks, 3)).toMatch(/using last mask for remaining worker processes/);
+    expect(maskCountWarning(masks, 2)).toBeNull();
+    expect(maskCountWarning({ auto: false, masks: [[0]] }, 4)).toBeNull();
   });
 
   it('a location replaces an inherited handler and inherits the others', () => {
@@ -194,6 +212,9 @@ describe('conf parser: errors name the file and line', () => {
     ['bad size', 'http {\n client_max_body_size 12q;\n}', 'TRESTY_ERR_CONF_VALUE', /"client_max_body_size" directive invalid value "12q" in .*:2$/],
     ['bad flag', 'daemon maybe;', 'TRESTY_ERR_CONF_VALUE', /it must be "on" or "off" in .*:1$/],
     ['bad worker_processes', 'worker_processes lots;', 'TRESTY_ERR_CONF_VALUE', /invalid value "lots" in "worker_processes" directive in .*:1$/],
+    ['bad cpu mask', 'worker_processes 2;\nworker_cpu_affinity 01x;', 'TRESTY_ERR_CONF_VALUE', /invalid character "x" in "worker_cpu_affinity" in .*:2$/],
+    ['cpu mask too long', `worker_cpu_affinity ${'1'.repeat(1025)};`, 'TRESTY_ERR_CONF_VALUE', /"worker_cpu_affinity" supports up to 1024 CPUs only in .*:1$/],
+    ['auto with two masks', 'worker_cpu_affinity auto 01 10;', 'TRESTY_ERR_CONF_ARGS', /invalid number of arguments in "worker_cpu_affinity" directive in .*:1$/],
     ['bad return code', 'http { server {\n return abc;\n} }', 'TRESTY_ERR_CONF_VALUE', /invalid return code "abc" in .*:2$/],
     ['bad variable name', 'http { server {\n set foo 1;\n} }', 'TRESTY_ERR_CONF_VALUE', /invalid variable name "foo" in .*:2$/],
     ['missing semicolon', 'http {\n server {\n  listen 80\n }\n}', 'TRESTY_ERR_CONF_SYNTAX', /unexpected "}" in .*:4$/],

@@ -1,8 +1,8 @@
-// TRESTY_WORKER_CPU=auto (a measurement switch): each worker puts all its threads, its FFI
-// pollers included, on one CPU, the slot-th of those it may use (native/engine/addon.c,
-// pinThreads; workers/http-worker.ts). Why: a hand-off to a poller on the worker's own core is a
+// worker_cpu_affinity (and TRESTY_WORKER_CPU=auto, the same as `auto` for measurements): each
+// worker puts all its threads, its FFI pollers included, on the CPUs of its slot
+// (native/engine/cpu.c; src/master/cpu-affinity.ts; workers/http-worker.ts). Why: a hand-off to a poller on the worker's own core is a
 // context switch, not a wake-up of another core (bench/README.md, issue 10). Read where the kernel
-// keeps it: Cpus_allowed_list in /proc/PID/task/TID/status. Without the switch nothing is pinned.
+// keeps it: Cpus_allowed_list in /proc/PID/task/TID/status. Without either nothing is pinned.
 // Skipped when the native engine or the FFI libraries are not built.
 import fs from 'node:fs';
 import os from 'node:os';
@@ -33,9 +33,11 @@ function threads(pid: number): { comm: string; cpus: number[] }[] {
   return out;
 }
 
-async function start(env: Record<string, string>): Promise<{ t: TrestyProcess; port: number }> {
+async function start(env: Record<string, string>, main = '', workers = 2): Promise<{ t: TrestyProcess; port: number }> {
   const port = await freePort();
-  const t = await startTresty(`worker_processes 2;
+  const t = await startTresty(`worker_processes ${workers};
+${main}
+error_log logs/error.log notice;
 events {}
 http {
   ffi_library_path ${build};
@@ -47,9 +49,20 @@ http {
     }
   }
 }`, { env });
-  // Both workers answer through their pollers (requests spread over them; a few each way suffice).
-  for (let i = 0; i < 8; i++) expect((await httpGet(port, '/echo', { method: 'POST', body: `p${i}` })).body).toBe(`p${i}`);
+  // The workers answer through their pollers (requests spread over them; a few each way suffice).
+  for (let i = 0; i < 4 * workers; i++) expect((await httpGet(port, '/echo', { method: 'POST', body: `p${i}` })).body).toBe(`p${i}`);
   return { t, port };
+}
+
+/** Each worker's CPUs (every thread of a worker alike, or fail), as "0,2" strings, sorted. */
+function pins(t: TrestyProcess): string[] {
+  return [...t.workerPids].map((pid) => {
+    const ts = threads(pid);
+    expect(ts.some((x) => x.comm === 'echo_c-poll')).toBe(true);
+    const sets = new Set(ts.map((x) => x.cpus.join(',')));
+    expect([...sets]).toHaveLength(1);
+    return [...sets][0]!;
+  }).sort();
 }
 
 const mine = cpus(/^Cpus_allowed_list:\t(.*)$/m.exec(fs.readFileSync('/proc/self/status', 'utf8'))![1]!);
@@ -76,5 +89,36 @@ const mine = cpus(/^Cpus_allowed_list:\t(.*)$/m.exec(fs.readFileSync('/proc/self
   it('pins nothing without it', async () => {
     const { t } = await start({ TRESTY_WORKER_CPU: '' });
     for (const pid of t.workerPids) for (const x of threads(pid)) expect(x.cpus).toEqual(mine);
+  });
+});
+
+const two = mine.length >= 2 && mine.includes(0) && mine.includes(1);
+(built && two ? describe : describe.skip)(`worker_cpu_affinity${built ? (two ? '' : ' (skipped: CPUs 0 and 1 are not both usable here)') : ' (skipped: native/build not built)'}`, () => {
+  afterEach(stopAll);
+
+  it('auto: one CPU per worker, each its own, and a notice naming it', async () => {
+    const { t } = await start({}, 'worker_cpu_affinity auto;');
+    expect(pins(t)).toEqual(['0', '1']);
+    expect(t.errorLog()).toMatch(/\[notice\] .*sched_setaffinity\(\): using cpu #0/);
+    expect(t.errorLog()).toMatch(/\[notice\] .*sched_setaffinity\(\): using cpu #1/);
+  });
+
+  it('masks: each worker its own; a mask may hold several CPUs', async () => {
+    const { t } = await start({}, 'worker_cpu_affinity 01 11;');
+    expect(pins(t)).toEqual(['0', '0,1']);
+  });
+
+  it('fewer masks than workers: the last serves the rest, with nginx\'s warning', async () => {
+    const { t } = await start({}, 'worker_cpu_affinity 01 10;', 3);
+    expect(pins(t)).toEqual(['0', '1', '1']);
+    expect(t.errorLog()).toContain('[warn]');
+    expect(t.errorLog()).toContain('the number of "worker_processes" is not equal to the number of "worker_cpu_affinity" masks, using last mask for remaining worker processes');
+  });
+
+  it('a CPU the machine lacks: an alert, and the workers serve unbound', async () => {
+    const { t, port } = await start({}, `worker_cpu_affinity 1${'0'.repeat(1000)};`);
+    expect(t.errorLog()).toMatch(/\[alert\] .*sched_setaffinity\(\) failed \(22: Invalid argument\)/);
+    for (const pid of t.workerPids) for (const x of threads(pid)) expect(x.cpus).toEqual(mine);
+    expect((await httpGet(port, '/echo', { method: 'POST', body: 'still' })).body).toBe('still');
   });
 });

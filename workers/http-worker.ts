@@ -1,12 +1,15 @@
 // The HTTP worker process (forked by the master through node:cluster): resolves the conf the
 // master sent, builds the request pipeline, listens on the shared sockets, reports ready,
 // and stops gracefully (QUIT) or at once (TERM/INT) when told to.
+import { getSystemErrorMap } from 'node:util';
 import { loadConf } from '../src/config/index.js';
+import type { CpuAffinity } from '../src/config/types.js';
 import { isTrestyError } from '../src/errors.js';
 import { setBellWatcher } from '../src/ffi/bell.js';
 import { createFront, type Front } from '../src/http/front.js';
 import { engineUnavailable, loadEngine } from '../src/http/native-binding.js';
 import { ErrorLog, reopenLogs } from '../src/log/index.js';
+import { maskCountWarning, workerCpus } from '../src/master/cpu-affinity.js';
 import { startWatchdog } from '../src/master/watchdog.js';
 import { isTrestyMessage, type MasterToWorker, type WorkerStart, type WorkerToMaster } from '../src/master/protocol.js';
 import { createWorkerPipeline, type WorkerPipeline } from '../src/phases/index.js';
@@ -31,7 +34,8 @@ async function start(msg: WorkerStart): Promise<void> {
     clustered = msg.listenFds === undefined;
     pipeline = await createWorkerPipeline(conf, { id: msg.slot, count: msg.count });
     if (stopping) return;
-    if (process.env.TRESTY_WORKER_CPU === 'auto') pinToCpu(msg.slot);
+    const affinity = conf.workerCpuAffinity ?? (process.env.TRESTY_WORKER_CPU === 'auto' ? { auto: true as const, cpus: null } : null);
+    if (affinity) bindCpus(affinity, msg.slot, conf.workerProcesses);
     if (conf.http) {
       front = createFront(msg.engine, conf.http, pipeline.handle, log, conf.workerConnections, msg.listenFds ?? [], pipeline);
       await front.listen();
@@ -53,13 +57,29 @@ async function start(msg: WorkerStart): Promise<void> {
 }
 
 /**
- * TRESTY_WORKER_CPU=auto, for measurements: this worker's threads, its FFI pollers included (they
- * exist once the pipeline is built), on one CPU, the slot-th it may use. A hand-off to a poller is
- * then a switch on one core instead of a wake-up of another (bench/README.md, issue 10).
+ * worker_cpu_affinity (or TRESTY_WORKER_CPU=auto, the same as `auto` for measurements): every
+ * thread of this worker, its FFI pollers included (they exist once the pipeline is built), on the
+ * CPUs chosen for its slot. A failure is logged, as nginx does, and the worker runs unbound.
  */
-function pinToCpu(slot: number): void {
-  const r = loadEngine()?.pinThreads(slot);
-  if (r === undefined || r <= 0) log.warn(`TRESTY_WORKER_CPU=auto: threads not pinned (${r === undefined ? engineUnavailable() : `error ${-r}`})`);
+function bindCpus(affinity: CpuAffinity, slot: number, workers: number): void {
+  const engine = loadEngine();
+  if (!engine) {
+    log.alert(`worker_cpu_affinity: not applied, ${engineUnavailable()}`);
+    return;
+  }
+  const warning = slot === 0 ? maskCountWarning(affinity, workers) : null;
+  if (warning) log.warn(warning);
+  const cpus = workerCpus(affinity, slot, engine.allowedCpus());
+  if (!cpus) return;
+  for (const c of cpus) log.notice(`sched_setaffinity(): using cpu #${c}`);
+  const r = engine.pinThreads(cpus);
+  if (r < 0) log.alert(`sched_setaffinity() failed (${-r}: ${errnoMessage(r)})`);
+}
+
+/** strerror-like text for a negative errno (libuv's message, capitalized as C's). */
+function errnoMessage(errno: number): string {
+  const m = getSystemErrorMap().get(errno)?.[1] ?? 'Unknown error';
+  return m.charAt(0).toUpperCase() + m.slice(1);
 }
 
 /** Forked by node:cluster (no master-owned sockets). */

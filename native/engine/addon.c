@@ -9,15 +9,14 @@
  *   create(inbox, outbox, onBatch, maxConns)   addListener(fd, index, settings[], server)
  *   flush()  bodyStart(id, limit)  bodyPause(id)  bodyResume(id)  cut(id)  pressure(id) -> bytes
  *   localAddress(id) -> [addr, port] | null    stopAccepting()  closeIdle()  stats() -> {...}
- *   setRoutes(buffer)  shutdown()  watch(fd) -> bool  unwatch(fd)  pinThreads(n) -> threads | -errno
+ *   setRoutes(buffer)  shutdown()  watch(fd) -> bool  unwatch(fd)
+ *   pinThreads([cpu, ...]) -> threads | -errno   allowedCpus() -> [cpu, ...]   (cpu.c)
  *   upConnect(ip | /unix/path, port) -> id | -errno   upWrite(id, bytes | latin1 string) -> bytes queued
  *   upPause(id, paused)  upClose(id)  upCount() -> open upstream sockets     (upstream.h)
  */
 #define NAPI_VERSION 8
-#include <dirent.h>
 #include <errno.h>
 #include <node_api.h>
-#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -26,6 +25,7 @@
 #include "engine.h"
 #include "listen.h"
 #include "route.h"
+#include "cpu.h"
 #include "upstream.h"
 
 typedef struct host {
@@ -505,37 +505,6 @@ static napi_value js_unwatch(napi_env env, napi_callback_info info)
     return NULL;
 }
 
-/*
- * pinThreads(n) -> threads pinned, or -errno: every thread of this process onto one CPU, the n-th
- * (modulo) of those it may use; threads made later inherit it from their creator. For
- * TRESTY_WORKER_CPU=auto (workers/http-worker.ts): a worker's FFI pollers then share its core, so
- * a hand-off is a switch on one core rather than a wake-up of another (bench/README.md, issue 10).
- */
-static napi_value js_pin_threads(napi_env env, napi_callback_info info)
-{
-    size_t argc = 1;
-    napi_value a[1];
-    uint32_t n;
-    if (napi_get_cb_info(env, info, &argc, a, NULL, NULL) != napi_ok || argc < 1 || arg_u32(env, a[0], &n)) return NULL;
-    cpu_set_t allowed, one;
-    if (sched_getaffinity(0, sizeof allowed, &allowed) != 0) return num(env, -errno);
-    int count = CPU_COUNT(&allowed), want = count ? (int)(n % (uint32_t)count) : 0, cpu = -1;
-    for (int c = 0; c < CPU_SETSIZE && cpu < 0; c++)
-        if (CPU_ISSET(c, &allowed) && want-- == 0) cpu = c;
-    if (cpu < 0) return num(env, -EINVAL);
-    CPU_ZERO(&one);
-    CPU_SET(cpu, &one);
-    DIR *d = opendir("/proc/self/task");
-    if (!d) return num(env, -errno);
-    int pinned = 0;
-    for (struct dirent *t; (t = readdir(d));) {
-        pid_t tid = (pid_t)atoi(t->d_name);
-        if (tid > 0 && sched_setaffinity(tid, sizeof one, &one) == 0) pinned++;
-    }
-    closedir(d);
-    return num(env, pinned);
-}
-
 /* ---- upstream sockets (upstream.h) ---- */
 
 static napi_value js_up_connect(napi_env env, napi_callback_info info)
@@ -630,7 +599,7 @@ NAPI_MODULE_INIT()
         { "pressure", js_pressure }, { "localAddress", js_local_address },
         { "stopAccepting", js_stop_accepting }, { "closeIdle", js_close_idle }, { "stats", js_stats },
         { "shutdown", js_shutdown }, { "setRoutes", js_set_routes }, { "watch", js_watch },
-        { "unwatch", js_unwatch }, { "pinThreads", js_pin_threads },
+        { "unwatch", js_unwatch }, { "pinThreads", te_js_pin_threads }, { "allowedCpus", te_js_allowed_cpus },
         { "upConnect", js_up_connect }, { "upWrite", js_up_write }, { "upPause", js_up_pause }, { "upClose", js_up_close },
         { "upCount", js_up_count },
     };

@@ -2,7 +2,7 @@
 // the read-only types of types.ts.
 
 import type {
-  AccessLogSpec, EngineSettings, ErrorLogSpec, ErrorPageSpec, FfiPluginConf, HandlerSpec, IfCondition, ListenSpec, PhaseName,
+  AccessLogSpec, CpuAffinity, EngineSettings, ErrorLogSpec, ErrorPageSpec, FfiPluginConf, HandlerSpec, IfCondition, ListenSpec, PhaseName,
   RewriteOp, ServerName, SharedDictConf, SourceRef, TryFilesSpec,
 } from './types.js';
 import type { ProxySettings, SslSettings, UpstreamBuilder } from './builders-gateway.js';
@@ -98,6 +98,7 @@ export interface MainBuilder {
   daemon?: boolean;
   workerConnections?: number;
   workerWatchdogTimeout?: number;
+  workerCpuAffinity?: CpuAffinity;
   http?: HttpBuilder;
   init?: HandlerSpec;
   initWorker?: HandlerSpec;

@@ -34,6 +34,18 @@ function parseServerName(d: Directive, name: string): ServerName {
   return { kind: 'exact', value: lower };
 }
 
+const MAX_CPUS = 1024; // glibc's CPU_SETSIZE, as nginx on Linux
+
+/** The CPU numbers a worker_cpu_affinity mask sets ("0101": CPUs 0 and 2). */
+function cpuMask(d: Directive, mask: string): number[] {
+  if (mask.length > MAX_CPUS) throw confError('TRESTY_ERR_CONF_VALUE', `"${d.name}" supports up to ${MAX_CPUS} CPUs only`, d);
+  const bad = /[^01]/.exec(mask);
+  if (bad) throw confError('TRESTY_ERR_CONF_VALUE', `invalid character "${bad[0]}" in "${d.name}"`, d);
+  const cpus: number[] = [];
+  for (let i = mask.length - 1, cpu = 0; i >= 0; i--, cpu++) if (mask[i] === '1') cpus.push(cpu);
+  return cpus;
+}
+
 const LISTEN_FLAGS = /^(default_server|default|reuseport|bind|deferred|backlog=\d+|ssl|http2)$/;
 
 export const coreDirectives: readonly DirectiveRow[] = [
@@ -44,6 +56,16 @@ export const coreDirectives: readonly DirectiveRow[] = [
       if (v === 'auto') s.main.workerProcesses = os.availableParallelism();
       else if (/^[1-9]\d*$/.test(v)) s.main.workerProcesses = Number(v);
       else throw invalidValue(d, v);
+    },
+  },
+  {
+    // nginx's: `auto [mask]` or one mask per worker; a mask is binary, its rightmost digit CPU 0.
+    name: 'worker_cpu_affinity', contexts: ['main'], args: [1, MAX_CPUS],
+    apply(d, s) {
+      const auto = d.args[0] === 'auto';
+      if (auto && d.args.length > 2) throw confError('TRESTY_ERR_CONF_ARGS', `invalid number of arguments in "${d.name}" directive`, d);
+      const masks = d.args.slice(auto ? 1 : 0).map((m) => cpuMask(d, m));
+      s.main.workerCpuAffinity = auto ? { auto, cpus: masks[0] ?? null } : { auto, masks };
     },
   },
   {

@@ -183,6 +183,7 @@ function finish(main: MainBuilder, prefix: string, file: string, ctx: ResolveCon
     daemon: main.daemon ?? false,
     workerConnections: main.workerConnections ?? 512,
     workerWatchdogTimeout: main.workerWatchdogTimeout ?? 0,
+    workerCpuAffinity: main.workerCpuAffinity ?? null,
     http,
     init: main.init, initWorker: main.initWorker,
     jsPackagePath: main.jsPackagePath, ffiLibraryPath: main.ffiLibraryPath, ffiPlugins,

@@ -210,6 +210,15 @@ export interface HttpConf {
   readonly upstreams: ReadonlyMap<string, UpstreamConf>;
 }
 
+/**
+ * worker_cpu_affinity: `auto` binds worker N to the N-th CPU (cycling) of `cpus`, or of the CPUs
+ * the process may use when `cpus` is null; otherwise worker N gets `masks[N]`, the last mask
+ * serving every worker past the list (as nginx does). A mask is the CPU numbers set in it.
+ */
+export type CpuAffinity =
+  | { readonly auto: true; readonly cpus: readonly number[] | null }
+  | { readonly auto: false; readonly masks: readonly (readonly number[])[] };
+
 export interface MainConf {
   /** Absolute path of the main conf file and the prefix (-p). */
   readonly file: string;
@@ -221,6 +230,8 @@ export interface MainConf {
   readonly workerConnections: number;
   /** worker_watchdog_timeout in ms: a worker whose event loop is blocked longer is replaced; 0 = off. */
   readonly workerWatchdogTimeout: number;
+  /** worker_cpu_affinity, or null (workers float). */
+  readonly workerCpuAffinity: CpuAffinity | null;
   readonly http: HttpConf | null;
   readonly init?: HandlerSpec;
   readonly initWorker?: HandlerSpec;

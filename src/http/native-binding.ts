@@ -35,8 +35,10 @@ export interface EngineBinding {
   /** fd joins the engine's epoll; each readiness becomes an IN_WAKE record (false: it cannot). */
   watch(fd: number): boolean;
   unwatch(fd: number): void;
-  /** Every thread of the process onto the n-th CPU it may use (modulo): threads pinned, or -errno. */
-  pinThreads(n: number): number;
+  /** Every thread of the process onto these CPUs (worker_cpu_affinity): threads pinned, or -errno. */
+  pinThreads(cpus: readonly number[]): number;
+  /** The CPUs this process may run on, ascending. */
+  allowedCpus(): number[];
   /** Upstream sockets in the engine's epoll (native/engine/upstream.h): id, or -errno. */
   upConnect(ip: string, port: number): number;
   /** Bytes still queued after the write (0: all sent), -1 for an unknown id. */

@@ -1,0 +1,11 @@
+/* Which CPUs a worker runs on (worker_cpu_affinity): N-API functions registered by addon.c. */
+#ifndef TE_CPU_H
+#define TE_CPU_H
+#include <node_api.h>
+
+/* pinThreads([cpu, ...]) -> threads pinned, or -errno: every thread of the process onto those CPUs. */
+napi_value te_js_pin_threads(napi_env env, napi_callback_info info);
+/* allowedCpus() -> the CPU numbers this process may run on, ascending ([] when unknown). */
+napi_value te_js_allowed_cpus(napi_env env, napi_callback_info info);
+
+#endif
