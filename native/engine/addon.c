@@ -4,15 +4,15 @@
  * napi_make_callback, which runs promise microtasks before it returns, so answers produced by
  * awaited work in the batch go out in the same pass. One engine per process.
  *
- * JS API (src/http/native/binding.ts declares it):
- *   listen(host, port, backlog) -> fd          closeFd(fd)
+ * JS API (src/http/native-binding.ts declares it):
+ *   listen(host, port, backlog) -> fd  closeFd(fd)  fdAddress(fd)             (listen_napi.c)
  *   create(inbox, outbox, onBatch, maxConns)   addListener(fd, index, settings[], server)
  *   flush()  bodyStart(id, limit)  bodyPause(id)  bodyResume(id)  cut(id)  pressure(id) -> bytes
  *   localAddress(id) -> [addr, port] | null    stopAccepting()  closeIdle()  stats() -> {...}
  *   setRoutes(buffer)  shutdown()  watch(fd) -> bool  unwatch(fd)
  *   pinThreads([cpu, ...]) -> threads | -errno   allowedCpus() -> [cpu, ...]   (cpu.c)
  *   upConnect(ip | /unix/path, port) -> id | -errno   upWrite(id, bytes | latin1 string) -> bytes queued
- *   upPause(id, paused)  upClose(id)  upCount() -> open upstream sockets     (upstream.h)
+ *   upPause(id, paused)  upClose(id)  upCount() -> open upstream sockets     (upstream_napi.c)
  */
 #define NAPI_VERSION 8
 #include <errno.h>
@@ -25,6 +25,7 @@
 #include "engine.h"
 #include "listen.h"
 #include "route.h"
+#include "addon.h"
 #include "cpu.h"
 #include "upstream.h"
 
@@ -51,21 +52,6 @@ static host H;
             return NULL;                                                             \
         }                                                                            \
     } while (0)
-
-static napi_value num(napi_env env, double v)
-{
-    napi_value r;
-    napi_create_double(env, v, &r);
-    return r;
-}
-
-static int arg_u32(napi_env env, napi_value v, uint32_t *out)
-{
-    double d;
-    if (napi_get_value_double(env, v, &d) != napi_ok) return -1;
-    *out = d <= 0 ? 0 : d >= 4294967295.0 ? 4294967295u : (uint32_t)d;
-    return 0;
-}
 
 /* ---- the engine's calls into the host ---- */
 
@@ -167,42 +153,6 @@ static void on_poll(uv_poll_t *p, int status, int events)
 
 /* ---- exports ---- */
 
-static napi_value js_listen(napi_env env, napi_callback_info info)
-{
-    size_t argc = 3;
-    napi_value a[3];
-    CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
-    char host[128];
-    size_t hl;
-    uint32_t port, backlog;
-    if (napi_get_value_string_utf8(env, a[0], host, sizeof host, &hl) != napi_ok || arg_u32(env, a[1], &port) || arg_u32(env, a[2], &backlog)) {
-        napi_throw_type_error(env, "TRESTY_ERR_ENGINE", "listen(host, port, backlog)");
-        return NULL;
-    }
-    int err = 0;
-    int fd = te_listen(host, (int)port, (int)backlog, &err);
-    if (fd < 0) {
-        napi_value msg, code, e;
-        napi_create_string_utf8(env, strerror(err), NAPI_AUTO_LENGTH, &msg);
-        napi_create_string_utf8(env, err == EADDRINUSE ? "EADDRINUSE" : err == EACCES ? "EACCES" : err == EADDRNOTAVAIL ? "EADDRNOTAVAIL" : err == EINVAL ? "EINVAL" : "ELISTEN", NAPI_AUTO_LENGTH, &code);
-        napi_create_error(env, code, msg, &e);
-        napi_set_named_property(env, e, "errno", num(env, err));
-        napi_throw(env, e);
-        return NULL;
-    }
-    return num(env, fd);
-}
-
-static napi_value js_close_fd(napi_env env, napi_callback_info info)
-{
-    size_t argc = 1;
-    napi_value a[1];
-    uint32_t fd;
-    CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
-    if (argc == 1 && !arg_u32(env, a[0], &fd) && fd > 2) close((int)fd);
-    return NULL;
-}
-
 static napi_value js_create(napi_env env, napi_callback_info info)
 {
     size_t argc = 4;
@@ -216,7 +166,7 @@ static napi_value js_create(napi_env env, napi_callback_info info)
     size_t inl, outl;
     uint32_t maxc = 0;
     if (argc < 4 || napi_get_buffer_info(env, a[0], &in, &inl) != napi_ok || napi_get_buffer_info(env, a[1], &out, &outl) != napi_ok
-        || arg_u32(env, a[3], &maxc) || outl < TE_OUT_CTL + 4096 || inl < 65536) {
+        || te_arg_u32(env, a[3], &maxc) || outl < TE_OUT_CTL + 4096 || inl < 65536) {
         napi_throw_type_error(env, "TRESTY_ERR_ENGINE", "create(inbox, outbox, onBatch, workerConnections)");
         return NULL;
     }
@@ -263,9 +213,9 @@ static napi_value js_add_listener(napi_env env, napi_callback_info info)
     CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
     uint32_t fd, index, v[14], server;
     napi_value item;
-    if (argc < 4 || arg_u32(env, a[0], &fd) || arg_u32(env, a[1], &index)) goto bad;
+    if (argc < 4 || te_arg_u32(env, a[0], &fd) || te_arg_u32(env, a[1], &index)) goto bad;
     for (uint32_t i = 0; i < 14; i++) {
-        if (napi_get_element(env, a[2], i, &item) != napi_ok || arg_u32(env, item, &v[i])) goto bad;
+        if (napi_get_element(env, a[2], i, &item) != napi_ok || te_arg_u32(env, item, &v[i])) goto bad;
     }
     double sd;
     if (napi_get_value_double(env, a[3], &sd) != napi_ok) goto bad;
@@ -304,7 +254,7 @@ static te_conn *conn_arg(napi_env env, napi_callback_info info, napi_value *rest
     napi_value a[4];
     if (napi_get_cb_info(env, info, &argc, a, NULL, NULL) != napi_ok || argc < 1) return NULL;
     uint32_t id;
-    if (arg_u32(env, a[0], &id)) return NULL;
+    if (te_arg_u32(env, a[0], &id)) return NULL;
     for (size_t i = 0; i < nrest; i++) rest[i] = a[1 + i];
     return te_conn_get(&E, id);
 }
@@ -371,45 +321,20 @@ static napi_value js_cut(napi_env env, napi_callback_info info)
 static napi_value js_pressure(napi_env env, napi_callback_info info)
 {
     te_conn *c = conn_arg(env, info, NULL, 0);
-    if (!c) return num(env, 0);
+    if (!c) return te_num(env, 0);
     uint32_t q = te_queued(c);
     if (q > TE_OUT_HIGH) c->flags |= TE_C_WANT_DRAIN;
-    return num(env, q > TE_OUT_HIGH ? q : 0);
+    return te_num(env, q > TE_OUT_HIGH ? q : 0);
 }
 
 /* [addr, port] of a socket's local end, or null. */
-static napi_value sock_address(napi_env env, int fd)
-{
-    char addr[64];
-    int port = fd >= 0 ? te_local_port(fd, addr, sizeof addr) : -1;
-    napi_value r, s;
-    if (port < 0) {
-        napi_get_null(env, &r);
-        return r;
-    }
-    napi_create_array_with_length(env, 2, &r);
-    napi_create_string_latin1(env, addr, NAPI_AUTO_LENGTH, &s);
-    napi_set_element(env, r, 0, s);
-    napi_set_element(env, r, 1, num(env, port));
-    return r;
-}
-
 static napi_value js_local_address(napi_env env, napi_callback_info info)
 {
     te_conn *c = conn_arg(env, info, NULL, 0);
-    return sock_address(env, c ? c->fd : -1);
+    return te_sock_address(env, c ? c->fd : -1);
 }
 
 /* The address a listen socket is bound to (port 0 in the conf becomes a real one). */
-static napi_value js_fd_address(napi_env env, napi_callback_info info)
-{
-    size_t argc = 1;
-    napi_value a[1];
-    uint32_t fd;
-    if (napi_get_cb_info(env, info, &argc, a, NULL, NULL) != napi_ok || argc != 1 || arg_u32(env, a[0], &fd)) return sock_address(env, -1);
-    return sock_address(env, (int)fd);
-}
-
 static napi_value js_stop_accepting(napi_env env, napi_callback_info info)
 {
     (void)env; (void)info;
@@ -438,11 +363,11 @@ static napi_value js_stats(napi_env env, napi_callback_info info)
         if (c->state != TE_IDLE) active++;
     }
     mem += (uint64_t)E.conns.cap * (sizeof(void *) + sizeof(uint32_t)) + (uint64_t)E.heap_len * 16;
-    napi_set_named_property(env, r, "connections", num(env, E.conns.count));
-    napi_set_named_property(env, r, "idle", num(env, E.nidle));
-    napi_set_named_property(env, r, "active", num(env, active));
-    napi_set_named_property(env, r, "memory", num(env, (double)mem));
-    napi_set_named_property(env, r, "connSize", num(env, sizeof(te_conn)));
+    napi_set_named_property(env, r, "connections", te_num(env, E.conns.count));
+    napi_set_named_property(env, r, "idle", te_num(env, E.nidle));
+    napi_set_named_property(env, r, "active", te_num(env, active));
+    napi_set_named_property(env, r, "memory", te_num(env, (double)mem));
+    napi_set_named_property(env, r, "connSize", te_num(env, sizeof(te_conn)));
     return r;
 }
 
@@ -490,7 +415,7 @@ static napi_value js_watch(napi_env env, napi_callback_info info)
     size_t argc = 1;
     napi_value a[1], r;
     uint32_t fd;
-    if (napi_get_cb_info(env, info, &argc, a, NULL, NULL) != napi_ok || argc < 1 || arg_u32(env, a[0], &fd)) return NULL;
+    if (napi_get_cb_info(env, info, &argc, a, NULL, NULL) != napi_ok || argc < 1 || te_arg_u32(env, a[0], &fd)) return NULL;
     napi_get_boolean(env, H.created && te_watch(&E, (int)fd) == 0, &r);
     return r;
 }
@@ -500,108 +425,29 @@ static napi_value js_unwatch(napi_env env, napi_callback_info info)
     size_t argc = 1;
     napi_value a[1];
     uint32_t fd;
-    if (napi_get_cb_info(env, info, &argc, a, NULL, NULL) == napi_ok && argc == 1 && !arg_u32(env, a[0], &fd) && H.created)
+    if (napi_get_cb_info(env, info, &argc, a, NULL, NULL) == napi_ok && argc == 1 && !te_arg_u32(env, a[0], &fd) && H.created)
         te_unwatch(&E, (int)fd);
     return NULL;
 }
 
-/* ---- upstream sockets (upstream.h) ---- */
-
-static napi_value js_up_connect(napi_env env, napi_callback_info info)
+/* The engine, for the N-API functions of other files (upstream_napi.c). */
+te_engine *te_addon_engine(void)
 {
-    size_t argc = 2;
-    napi_value a[2];
-    char ip[128]; /* an address, or a unix socket's path (sun_path is 108 bytes) */
-    size_t n;
-    uint32_t port;
-    if (napi_get_cb_info(env, info, &argc, a, NULL, NULL) != napi_ok || argc < 2 || napi_get_value_string_latin1(env, a[0], ip, sizeof ip, &n) != napi_ok
-        || arg_u32(env, a[1], &port) || port > 65535) {
-        napi_throw_type_error(env, "TRESTY_ERR_ENGINE", "upConnect(ip, port)");
-        return NULL;
-    }
-    if (!E.in_pass) E.now = te_host_now(&E);
-    return num(env, (double)te_up_connect(&E, ip, (int)port));
-}
-
-/* Strings are latin1 (request heads): copied through one scratch buffer, no JS Buffer made. */
-static char *wscratch;
-static size_t wscratch_cap;
-
-static napi_value js_up_write(napi_env env, napi_callback_info info)
-{
-    size_t argc = 2;
-    napi_value a[2];
-    uint32_t id;
-    if (napi_get_cb_info(env, info, &argc, a, NULL, NULL) != napi_ok || argc < 2 || arg_u32(env, a[0], &id)) goto bad;
-    napi_valuetype t;
-    napi_typeof(env, a[1], &t);
-    const char *p;
-    size_t n;
-    if (t == napi_string) {
-        if (napi_get_value_string_latin1(env, a[1], NULL, 0, &n) != napi_ok) goto bad;
-        if (n + 1 > wscratch_cap) {
-            size_t cap = n + 1 < 4096 ? 4096 : n + 1;
-            char *q = realloc(wscratch, cap);
-            if (!q) goto bad;
-            wscratch = q;
-            wscratch_cap = cap;
-        }
-        napi_get_value_string_latin1(env, a[1], wscratch, wscratch_cap, &n);
-        p = wscratch;
-    } else {
-        void *d;
-        napi_typedarray_type tt;
-        napi_value ab;
-        size_t off;
-        if (napi_get_typedarray_info(env, a[1], &tt, &n, &d, &ab, &off) != napi_ok || tt != napi_uint8_array) goto bad;
-        p = d;
-    }
-    if (n > 0xffffffffu) goto bad;
-    return num(env, (double)te_up_write(&E, id, p, (uint32_t)n));
-bad:
-    napi_throw_type_error(env, "TRESTY_ERR_ENGINE", "upWrite(id, data: Uint8Array | string)");
-    return NULL;
-}
-
-static napi_value js_up_pause(napi_env env, napi_callback_info info)
-{
-    size_t argc = 2;
-    napi_value a[2];
-    uint32_t id;
-    bool paused = false;
-    if (napi_get_cb_info(env, info, &argc, a, NULL, NULL) != napi_ok || argc < 2 || arg_u32(env, a[0], &id)) return NULL;
-    napi_get_value_bool(env, a[1], &paused);
-    te_up_pause(&E, id, paused);
-    return NULL;
-}
-
-static napi_value js_up_close(napi_env env, napi_callback_info info)
-{
-    size_t argc = 1;
-    napi_value a[1];
-    uint32_t id;
-    if (napi_get_cb_info(env, info, &argc, a, NULL, NULL) == napi_ok && argc == 1 && !arg_u32(env, a[0], &id)) te_up_close(&E, id);
-    return NULL;
-}
-
-static napi_value js_up_count(napi_env env, napi_callback_info info)
-{
-    (void)info;
-    return num(env, te_up_count());
+    return &E;
 }
 
 NAPI_MODULE_INIT()
 {
     const struct { const char *name; napi_callback fn; } fns[] = {
-        { "listen", js_listen }, { "closeFd", js_close_fd }, { "fdAddress", js_fd_address }, { "create", js_create },
+        { "listen", te_js_listen }, { "closeFd", te_js_close_fd }, { "fdAddress", te_js_fd_address }, { "create", js_create },
         { "addListener", js_add_listener }, { "flush", js_flush }, { "bodyStart", js_body_start },
         { "bodyPause", js_body_pause }, { "bodyResume", js_body_resume }, { "cut", js_cut },
         { "pressure", js_pressure }, { "localAddress", js_local_address },
         { "stopAccepting", js_stop_accepting }, { "closeIdle", js_close_idle }, { "stats", js_stats },
         { "shutdown", js_shutdown }, { "setRoutes", js_set_routes }, { "watch", js_watch },
         { "unwatch", js_unwatch }, { "pinThreads", te_js_pin_threads }, { "allowedCpus", te_js_allowed_cpus },
-        { "upConnect", js_up_connect }, { "upWrite", js_up_write }, { "upPause", js_up_pause }, { "upClose", js_up_close },
-        { "upCount", js_up_count },
+        { "upConnect", te_js_up_connect }, { "upWrite", te_js_up_write }, { "upPause", te_js_up_pause },
+        { "upClose", te_js_up_close }, { "upCount", te_js_up_count },
     };
     for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
         napi_value f;

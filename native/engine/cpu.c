@@ -7,18 +7,12 @@
  */
 #define NAPI_VERSION 8
 #include "cpu.h"
+#include "addon.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <sched.h>
 #include <stdlib.h>
-
-static napi_value number(napi_env env, double v)
-{
-    napi_value r;
-    napi_create_double(env, v, &r);
-    return r;
-}
 
 napi_value te_js_pin_threads(napi_env env, napi_callback_info info)
 {
@@ -29,7 +23,7 @@ napi_value te_js_pin_threads(napi_env env, napi_callback_info info)
     if (napi_get_cb_info(env, info, &argc, a, NULL, NULL) != napi_ok || argc < 1
         || napi_is_array(env, a[0], &is_array) != napi_ok || !is_array
         || napi_get_array_length(env, a[0], &n) != napi_ok || n == 0)
-        return number(env, -EINVAL);
+        return te_num(env, -EINVAL);
     cpu_set_t set;
     CPU_ZERO(&set);
     for (uint32_t i = 0; i < n; i++) {
@@ -37,11 +31,11 @@ napi_value te_js_pin_threads(napi_env env, napi_callback_info info)
         uint32_t cpu;
         if (napi_get_element(env, a[0], i, &v) != napi_ok || napi_get_value_uint32(env, v, &cpu) != napi_ok
             || cpu >= CPU_SETSIZE)
-            return number(env, -EINVAL);
+            return te_num(env, -EINVAL);
         CPU_SET(cpu, &set);
     }
     DIR *d = opendir("/proc/self/task");
-    if (!d) return number(env, -errno);
+    if (!d) return te_num(env, -errno);
     int pinned = 0, err = 0;
     for (struct dirent *t; (t = readdir(d));) {
         pid_t tid = (pid_t)atoi(t->d_name);
@@ -50,7 +44,7 @@ napi_value te_js_pin_threads(napi_env env, napi_callback_info info)
         else if (errno != ESRCH) err = errno; /* ESRCH: the thread ended meanwhile */
     }
     closedir(d);
-    return number(env, err ? -err : pinned);
+    return te_num(env, err ? -err : pinned);
 }
 
 napi_value te_js_allowed_cpus(napi_env env, napi_callback_info info)
@@ -62,6 +56,6 @@ napi_value te_js_allowed_cpus(napi_env env, napi_callback_info info)
     if (sched_getaffinity(0, sizeof set, &set) != 0) return out;
     uint32_t k = 0;
     for (int c = 0; c < CPU_SETSIZE; c++)
-        if (CPU_ISSET(c, &set)) napi_set_element(env, out, k++, number(env, c));
+        if (CPU_ISSET(c, &set)) napi_set_element(env, out, k++, te_num(env, c));
     return out;
 }

@@ -1,0 +1,41 @@
+/* What addon.c shares with the files that hold more of the engine's N-API functions. */
+#ifndef TE_ADDON_H
+#define TE_ADDON_H
+#include <node_api.h>
+#include <stdint.h>
+#include "engine.h"
+
+/* The process's one engine. */
+te_engine *te_addon_engine(void);
+
+static inline napi_value te_num(napi_env env, double v)
+{
+    napi_value r;
+    napi_create_double(env, v, &r);
+    return r;
+}
+
+/* A JS number as u32, clamped to [0, 2^32 - 1]; -1 when it is not a number. */
+static inline int te_arg_u32(napi_env env, napi_value v, uint32_t *out)
+{
+    double d;
+    if (napi_get_value_double(env, v, &d) != napi_ok) return -1;
+    *out = d <= 0 ? 0 : d >= 4294967295.0 ? 4294967295u : (uint32_t)d;
+    return 0;
+}
+
+/* listen_napi.c */
+napi_value te_js_listen(napi_env env, napi_callback_info info);
+napi_value te_js_close_fd(napi_env env, napi_callback_info info);
+napi_value te_js_fd_address(napi_env env, napi_callback_info info);
+/* [addr, port] of a socket's local end, or null (fd < 0 or not a socket). */
+napi_value te_sock_address(napi_env env, int fd);
+
+/* upstream_napi.c */
+napi_value te_js_up_connect(napi_env env, napi_callback_info info);
+napi_value te_js_up_write(napi_env env, napi_callback_info info);
+napi_value te_js_up_pause(napi_env env, napi_callback_info info);
+napi_value te_js_up_close(napi_env env, napi_callback_info info);
+napi_value te_js_up_count(napi_env env, napi_callback_info info);
+
+#endif
