@@ -48,7 +48,7 @@ describe('ffi spin gate', () => {
   });
   afterEach(async () => {
     await unloadAll();
-    for (const k of ['TRESTY_FFI_GATED_SPIN_NS', 'TRESTY_FFI_GATE_FILE', 'TRESTY_FFI_SPIN_NS']) {
+    for (const k of ['TRESTY_FFI_GATED_SPIN_NS', 'TRESTY_FFI_GATE_FILE', 'TRESTY_FFI_GATE_CALLER_FILE', 'TRESTY_FFI_SPIN_NS']) {
       if (saved[k] === undefined) delete process.env[k];
       else process.env[k] = saved[k];
     }
@@ -62,6 +62,32 @@ describe('ffi spin gate', () => {
     process.env.TRESTY_FFI_GATED_SPIN_NS = BUDGET_NS;
     process.env.TRESTY_FFI_SPIN_NS = '0';
   };
+
+  // The caller (the event loop that made the plugin) has a core of its own while it runs, so the
+  // run queue may then hold it, the spinner and nothing else; while it sleeps, one core stays
+  // free for it. "cores running": open with the caller awake, shut with it asleep. (The rule
+  // before counted the caller as someone else and shut both.)
+  it('counts the caller as someone else only while it sleeps', async () => {
+    const caller = path.join(dir, 'caller-stat');
+    const cores = os.availableParallelism();
+    useGateFile(`1.00 1.00 1.00 ${cores}/100 1\n`);
+    writeFileSync(caller, '4242 (node (main)) R 1 4242 4242 0 -1\n');
+    process.env.TRESTY_FFI_GATE_CALLER_FILE = caller;
+    const { p, threads } = await loadWithThreads(() => loadFfi('tresty_test_echo', 'threads=1', { searchPath }));
+    const awake = await shareUnderSparseCalls(p, threads, 300);
+    writeFileSync(caller, '4242 (node (main)) S 1 4242 4242 0 -1\n');
+    await new Promise((r) => setTimeout(r, 20)); // re-read within 2 ms
+    const asleep = await shareUnderSparseCalls(p, threads, 300);
+    writeFileSync(gate, `1.00 1.00 1.00 ${cores + 1}/100 1\n`); // one more: shut even with the caller awake
+    writeFileSync(caller, '4242 (node (main)) R 1 4242 4242 0 -1\n');
+    await new Promise((r) => setTimeout(r, 20));
+    const crowded = await shareUnderSparseCalls(p, threads, 300);
+    expect(awake).toBeGreaterThan(0.1);
+    expect(asleep).toBeLessThan(0.15);
+    expect(asleep * 3).toBeLessThan(awake);
+    expect(crowded).toBeLessThan(0.15);
+    expect(crowded * 3).toBeLessThan(awake);
+  });
 
   for (const kind of ['runtime', 'function'] as const) {
     it(`${kind}: spins while a core is idle and stops within a few ms of the machine getting busy`, async () => {

@@ -55,6 +55,7 @@ typedef struct tresty_tq {
   uint32_t spin_ns;  /* TRESTY_FFI_SPIN_NS: an ungated spin (measurements) */
   uint32_t gated_ns; /* TRESTY_FFI_GATED_SPIN_NS: the spin allowed while the gate is open */
   uint32_t yields;  /* TRESTY_FFI_SPIN_YIELDS: sched_yield rounds before the futex (measurements) */
+  long js_tid;      /* the thread that made the queue: the event loop the spin gate keeps a core for */
   pthread_mutex_t lock; /* the task pool */
   tresty_task *free_head, *free_tail;
   uint32_t nfree;
@@ -142,7 +143,8 @@ EXPORT int tresty_tq_new(uint8_t *mem, uint32_t bytes, void **out_tq, int *out_f
   q->max_rsp = tr_load(mem, TR_MAX_RESPONSE);
   q->spin_ns = env_ns("TRESTY_FFI_SPIN_NS", 0);
   q->gated_ns = env_ns("TRESTY_FFI_GATED_SPIN_NS", GATED_SPIN_NS);
-  spin_gate_source(getenv("TRESTY_FFI_GATE_FILE"));
+  q->js_tid = (long)syscall(SYS_gettid); /* koffi calls on the JS thread */
+  spin_gate_source(getenv("TRESTY_FFI_GATE_FILE"), getenv("TRESTY_FFI_GATE_CALLER_FILE"));
   const char *yields = getenv("TRESTY_FFI_SPIN_YIELDS");
   unsigned long y = yields ? strtoul(yields, NULL, 10) : 0;
   q->yields = y > 1000 ? 1000 : (uint32_t)y;
@@ -250,6 +252,14 @@ static int closing(tresty_tq *q) {
          (tr_load(q->mem, TR_STATE) != TR_STATE_OPEN && tr_empty(&q->sub));
 }
 
+/* The gate's verdict for this queue's caller, published in the ring header for JS (TR_GATE_OPEN:
+   whether a bounded wait on the event loop's side would take a core from anyone). */
+static int gate_open(tresty_tq *q, uint64_t now) {
+  int v = spin_gate_open(now, q->js_tid);
+  if (tr_load(q->mem, TR_GATE_OPEN) != (uint32_t)v) tr_store(q->mem, TR_GATE_OPEN, (uint32_t)v);
+  return v;
+}
+
 /* A bounded spin of budget ns: a request, or NULL when the budget ran out (or, gated, when the
    machine got busy). */
 static tresty_task *spin(tresty_tq *q, uint32_t budget, int gated) {
@@ -259,7 +269,7 @@ static tresty_task *spin(tresty_tq *q, uint32_t budget, int gated) {
     if (closing(q)) return NULL;
     if (i % SPIN_CLOCK_EVERY == 0) {
       uint64_t now = now_ns();
-      if (now - start >= budget || (gated && !spin_gate_open(now))) return NULL;
+      if (now - start >= budget || (gated && !gate_open(q, now))) return NULL;
     }
     cpu_relax();
   }
@@ -272,7 +282,7 @@ EXPORT uint32_t tresty_spin_budget(void *tq) {
   tresty_tq *q = tq;
   if (!q) return 0;
   if (q->spin_ns) return q->spin_ns;
-  return q->gated_ns && spin_gate_open(now_ns()) ? q->gated_ns : 0;
+  return q->gated_ns && gate_open(q, now_ns()) ? q->gated_ns : 0;
 }
 
 EXPORT void *ngx_http_lua_ffi_task_poll(void *tq) {
