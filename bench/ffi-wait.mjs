@@ -24,11 +24,13 @@ const TEST_RUNTIMES = path.join(NATIVE_BUILD, 'test-runtimes');
 // [label, env]: the candidates. The gated spins run only while the other runnable tasks leave a
 // core for the spinner and one for the caller, the event loop (native/host/spin_gate.h: the caller
 // counts as another task only while it sleeps; `blind`: always, the rule before); the ungated one
-// always runs its budget.
+// always runs its budget. `JS wait`: while the gate is open, the event loop's look polls the
+// completion ring that long before it arms the doorbell (TRESTY_FFI_JS_WAIT_US, src/ffi/channel.ts).
 const SPINS = [
   ['none', { TRESTY_FFI_GATED_SPIN_NS: '0' }],
-  ['gated 50 µs, blind', { TRESTY_FFI_GATED_SPIN_NS: '50000', TRESTY_FFI_GATE_BLIND: '1' }],
-  ['gated 50 µs', { TRESTY_FFI_GATED_SPIN_NS: '50000' }],
+  ['gated 50 µs, blind', { TRESTY_FFI_GATED_SPIN_NS: '50000', TRESTY_FFI_GATE_BLIND: '1', TRESTY_FFI_JS_WAIT_US: '0' }],
+  ['gated 50 µs', { TRESTY_FFI_GATED_SPIN_NS: '50000', TRESTY_FFI_JS_WAIT_US: '0' }],
+  ['gated 50 µs, JS wait 10 µs', { TRESTY_FFI_GATED_SPIN_NS: '50000', TRESTY_FFI_JS_WAIT_US: '10' }],
   ['spin 50 µs', { TRESTY_FFI_SPIN_NS: '50000' }],
 ];
 const INFLIGHT = [1, 64];
@@ -90,7 +92,7 @@ async function main() {
       for (let round = 0; round < rounds; round++) {
         SPINS.forEach(([, env], i) => {
           const txt = execFileSync(process.execPath, [new URL(import.meta.url).pathname, '--child', '--ms', String(ms), '--kind', kind], {
-            env: { ...process.env, TRESTY_FFI_SPIN_NS: '0', TRESTY_FFI_SPIN_YIELDS: '0', TRESTY_FFI_GATED_SPIN_NS: '0', TRESTY_FFI_GATE_KEEP: '1', TRESTY_FFI_GATE_BLIND: '0', ...env }, encoding: 'utf8', timeout: 60_000,
+            env: { ...process.env, TRESTY_FFI_SPIN_NS: '0', TRESTY_FFI_SPIN_YIELDS: '0', TRESTY_FFI_GATED_SPIN_NS: '0', TRESTY_FFI_GATE_KEEP: '1', TRESTY_FFI_GATE_BLIND: '0', TRESTY_FFI_JS_WAIT_US: '10', ...env }, encoding: 'utf8', timeout: 60_000,
           });
           got[i].push(JSON.parse(txt));
         });

@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type FfiPlugin, loadFfi, unloadAll } from '../src/ffi/index.js';
+import type { Plugin } from '../src/ffi/plugin.js';
 import { ensureNative, testRuntimes, threadCpuMs as cpuMs, threadIds as tids } from './ffi-helpers.js';
 
 const searchPath = [testRuntimes];
@@ -48,7 +49,8 @@ describe('ffi spin gate', () => {
   });
   afterEach(async () => {
     await unloadAll();
-    for (const k of ['TRESTY_FFI_GATED_SPIN_NS', 'TRESTY_FFI_GATE_FILE', 'TRESTY_FFI_GATE_CALLER_FILE', 'TRESTY_FFI_SPIN_NS']) {
+    for (const k of ['TRESTY_FFI_GATED_SPIN_NS', 'TRESTY_FFI_GATE_FILE', 'TRESTY_FFI_GATE_CALLER_FILE', 'TRESTY_FFI_SPIN_NS',
+      'TRESTY_FFI_JS_WAIT_US']) {
       if (saved[k] === undefined) delete process.env[k];
       else process.env[k] = saved[k];
     }
@@ -88,6 +90,37 @@ describe('ffi spin gate', () => {
     expect(crowded).toBeLessThan(0.15);
     expect(crowded * 3).toBeLessThan(awake);
   });
+
+  // The event loop's short wait (src/ffi/channel.ts): with the gate open, the look after a call
+  // polls the completion ring for up to TRESTY_FFI_JS_WAIT_US before it arms the doorbell; shut,
+  // it arms it at once. A call answered after 30 ms shows it: a setImmediate queued after the
+  // call runs after the look, so it comes the whole wait later. The fastest of 5 tries, so that a loaded
+  // machine's preemptions do not count. Whether the wait catches answers is for bench/ffi-wait.mjs.
+  for (const open of [true, false]) {
+    it(`${open ? 'waits a bounded while' : 'does not wait'} on the event loop for an answer while the gate is ${open ? 'open' : 'shut'}`, async () => {
+      useGateFile(open ? IDLE : BUSY);
+      process.env.TRESTY_FFI_JS_WAIT_US = '1000';
+      let fastest = Infinity;
+      for (let i = 0; i < 5; i++) {
+        // A fresh plugin each time: a look that missed skips the next 16 (the host publishes the
+        // gate's verdict when the queue is made).
+        const p = loadFfi('tresty_test_slow', null, { searchPath }) as Plugin;
+        const t0 = performance.now();
+        const slow = p.call('sleep:30');
+        await new Promise((r) => setImmediate(r));
+        fastest = Math.min(fastest, performance.now() - t0);
+        expect(await slow).toBe('sleep:30');
+        expect(p.debugInfo().waited).toBe(0);
+        await p.unload();
+      }
+      if (open) {
+        expect(fastest).toBeGreaterThanOrEqual(0.95);
+        expect(fastest).toBeLessThan(20); // bounded: the loop went on long before the answer
+      } else {
+        expect(fastest).toBeLessThan(0.5);
+      }
+    });
+  }
 
   for (const kind of ['runtime', 'function'] as const) {
     it(`${kind}: spins while a core is idle and stops within a few ms of the machine getting busy`, async () => {

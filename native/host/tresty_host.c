@@ -116,6 +116,9 @@ static uint32_t env_ns(const char *name, uint32_t dflt) {
   return ns > SPIN_MAX_NS ? SPIN_MAX_NS : (uint32_t)ns;
 }
 
+static uint64_t now_ns(void);
+static int gate_open(tresty_tq *q, uint64_t now);
+
 EXPORT int tresty_tq_new(uint8_t *mem, uint32_t bytes, void **out_tq, int *out_fd) {
   if (!mem || !out_tq || !out_fd) return fail("tresty_tq_new: NULL argument");
   if (bytes < TR_HEADER_BYTES) return fail("ring memory too small (%u bytes)", bytes);
@@ -149,6 +152,7 @@ EXPORT int tresty_tq_new(uint8_t *mem, uint32_t bytes, void **out_tq, int *out_f
   unsigned long y = yields ? strtoul(yields, NULL, 10) : 0;
   q->yields = y > 1000 ? 1000 : (uint32_t)y;
   pthread_mutex_init(&q->lock, NULL);
+  if (q->gated_ns && !q->spin_ns) gate_open(q, now_ns()); /* JS reads the verdict from the first call on */
   *out_tq = q;
   *out_fd = fds[0];
   return 0;

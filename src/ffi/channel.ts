@@ -26,6 +26,13 @@ export function refused(label: string, flag: number, src: Uint8Array, start: num
 }
 
 const LOOK_BACKOFF = 16;
+/**
+ * How long a look may poll the completion ring for an answer not there yet (TRESTY_FFI_JS_WAIT_US,
+ * µs; 0: never), and only while the host's spin gate says a core is free: a spinning poller answers
+ * a quick call within a few µs, and waiting for it here costs less than the doorbell it saves (a
+ * pipe write, an epoll wake-up, a read). Measured in bench/ffi-wait.mjs (bench/README.md).
+ */
+const shortWaitMs = (): number => Math.min(Math.max(Number(process.env.TRESTY_FFI_JS_WAIT_US ?? 10) || 0, 0), 1000) / 1000;
 
 export class Channel {
   private readonly i32: Int32Array;
@@ -50,8 +57,9 @@ export class Channel {
   private bell: Bell | null = null; // opened at the first call
   private retry: NodeJS.Timeout | null = null; // flush again: the tail slot was still held
   /** How often each side had to be woken (a system call each): for benchmarks and tests. */
-  readonly counters = { doorbells: 0, wakes: 0 };
+  readonly counters = { doorbells: 0, wakes: 0, waited: 0 }; // waited: answers the short wait caught
   private doubleAnswers = 0; // the host's count of second answers, as last seen
+  private readonly shortWaitMs = shortWaitMs(); // read per plugin, so tests can set it
 
   constructor(
     readonly sab: SharedArrayBuffer,
@@ -193,12 +201,26 @@ export class Channel {
 
   private readonly look = (): void => {
     this.lookScheduled = false;
+    this.shortWait();
     this.drain();
     // Worth it when it found every answer (1 in flight: no doorbell per call). When answers
     // trickle in (large payloads, slow runtimes) looks cost a loop turn per answer where one
     // doorbell takes a batch: back off to doorbells for a while, then try again.
     if (this.freeIds.length !== this.calls.length) this.lookSkip = LOOK_BACKOFF;
   };
+
+  /**
+   * Before the look's drain arms the doorbell: with calls in flight, nothing answered yet and the
+   * host's gate open, poll the completion ring for up to shortWaitMs. The doorbell is not armed
+   * during it, so an answer that comes costs the poller no pipe write.
+   */
+  private shortWait(): void {
+    if (this.shortWaitMs === 0 || Atomics.load(this.i32, L.GATE_OPEN >> 2) !== 1) return;
+    if (this.freeIds.length === this.calls.length || !this.cmpEmpty()) return;
+    const end = performance.now() + this.shortWaitMs;
+    while (this.cmpEmpty()) if (performance.now() >= end) return;
+    this.counters.waited++;
+  }
 
   private readonly wake = (): void => {
     this.wakeScheduled = false;
