@@ -116,10 +116,31 @@ static uint32_t env_ns(const char *name, uint32_t dflt) {
   return ns > SPIN_MAX_NS ? SPIN_MAX_NS : (uint32_t)ns;
 }
 
+/* Large requests and answers pass through malloc'ed blocks of the process (the host's copy of a
+   request, the runtime's answer, the Uint8Array JS copies an answer into, freed only when V8
+   collects it). Below glibc's first mmap threshold (128 KB) they come from the heap, and with its
+   first trim threshold (128 KB) every collection that frees a few of them gives the top of the
+   heap back to the kernel, so the next ones fault in their pages again: 15 us to allocate a 100 KB
+   answer's buffer against 5 us once the heap is kept (bench/README.md, "raw 100 KB"). glibc
+   raises both thresholds by itself only after a block over them was mmap'ed and freed, which
+   answers under 128 KB never are; so they are set here, to values inside the range glibc's own
+   adjustment reaches (at most 32 MB and twice that on 64-bit). TRESTY_FFI_MALLOC_TUNE=0, or the
+   user's own MALLOC_*_THRESHOLD_: leave malloc alone. */
+#define MMAP_THRESHOLD (4u << 20)
+#define TRIM_THRESHOLD (64u << 20)
+static void tune_malloc(void) {
+  const char *v = getenv("TRESTY_FFI_MALLOC_TUNE");
+  if ((v && *v == '0') || getenv("MALLOC_MMAP_THRESHOLD_") || getenv("MALLOC_TRIM_THRESHOLD_")) return; /* the user's */
+  mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD);
+  mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD);
+}
+static pthread_once_t malloc_once = PTHREAD_ONCE_INIT;
+
 static uint64_t now_ns(void);
 static int gate_open(tresty_tq *q, uint64_t now);
 
 EXPORT int tresty_tq_new(uint8_t *mem, uint32_t bytes, void **out_tq, int *out_fd) {
+  pthread_once(&malloc_once, tune_malloc);
   if (!mem || !out_tq || !out_fd) return fail("tresty_tq_new: NULL argument");
   if (bytes < TR_HEADER_BYTES) return fail("ring memory too small (%u bytes)", bytes);
   if (tr_load(mem, TR_MAGIC) != TR_MAGIC_VALUE || tr_load(mem, TR_VERSION) != TR_VERSION_VALUE)
