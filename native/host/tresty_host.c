@@ -307,7 +307,9 @@ EXPORT uint32_t tresty_spin_budget(void *tq) {
   tresty_tq *q = tq;
   if (!q) return 0;
   if (q->spin_ns) return q->spin_ns;
-  return q->gated_ns && gate_open(q, now_ns()) ? q->gated_ns : 0;
+  if (!q->gated_ns || !gate_open(q, now_ns())) return 0;
+  __atomic_add_fetch(tr_u32(q->mem, TR_SPINS), 1, __ATOMIC_RELAXED); /* counted for tests */
+  return q->gated_ns;
 }
 
 EXPORT void *ngx_http_lua_ffi_task_poll(void *tq) {

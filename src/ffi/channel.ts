@@ -57,7 +57,8 @@ export class Channel {
   private bell: Bell | null = null; // opened at the first call
   private retry: NodeJS.Timeout | null = null; // flush again: the tail slot was still held
   /** How often each side had to be woken (a system call each): for benchmarks and tests. */
-  readonly counters = { doorbells: 0, wakes: 0, waited: 0 }; // waited: answers the short wait caught
+  // waits: short waits begun (the gate open, nothing answered yet); waited: the ones an answer ended
+  readonly counters = { doorbells: 0, wakes: 0, waits: 0, waited: 0 };
   private doubleAnswers = 0; // the host's count of second answers, as last seen
   private readonly shortWaitMs = shortWaitMs(); // read per plugin, so tests can set it
 
@@ -217,6 +218,7 @@ export class Channel {
   private shortWait(): void {
     if (this.shortWaitMs === 0 || Atomics.load(this.i32, L.GATE_OPEN >> 2) !== 1) return;
     if (this.freeIds.length === this.calls.length || !this.cmpEmpty()) return;
+    this.counters.waits++;
     const end = performance.now() + this.shortWaitMs;
     while (this.cmpEmpty()) if (performance.now() >= end) return;
     this.counters.waited++;
@@ -296,6 +298,11 @@ export class Channel {
         '(a runtime bug: each task must be answered exactly once; later ones are counted, not logged)');
     }
     this.doubleAnswers = n;
+  }
+
+  /** Spins the host's gate allowed on this ring so far (tests, benchmarks). */
+  get spinCount(): number {
+    return Atomics.load(this.i32, L.SPINS >> 2) >>> 0;
   }
 
   /** Second answers the host dropped so far (tests). */
