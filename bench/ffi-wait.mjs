@@ -60,9 +60,11 @@ async function child(ms, kind) {
   };
   for (const inflight of INFLIGHT) {
     const a = snapshot([process.pid], { tree: false });
+    const s0 = p.debugInfo().spins ?? 0;
     const r = await drive((x) => p.call(x), req, { inflight, durationMs: ms });
     const c = cpu(a, snapshot([process.pid], { tree: false }));
-    out[inflight] = { rate: r.rate, seconds: r.elapsedMs / 1000, p50: r.samples.percentile(50) * 1000, ...c };
+    const spins = (p.debugInfo().spins ?? 0) - s0;
+    out[inflight] = { rate: r.rate, seconds: r.elapsedMs / 1000, p50: r.samples.percentile(50) * 1000, spinsPerCall: spins / r.calls, ...c };
   }
   await new Promise((res) => setTimeout(res, 100));
   const a = snapshot([process.pid], { tree: false });
@@ -103,6 +105,7 @@ async function main() {
           rows.push({
             load: load.name, spin: label, inflight, rate: fmt.rate(median(xs.map((x) => x.rate))),
             p50: median(xs.map((x) => x.p50)).toFixed(1),
+            spins: median(xs.map((x) => x.spinsPerCall ?? 0)).toFixed(2),
             pollerPct: `${Math.round(median(xs.map((x) => (100 * x.poller) / x.seconds)))}%`,
             usPerCall: median(xs.map((x) => (1e6 * x.total) / (x.rate * x.seconds))).toFixed(2),
             idle: `${Math.round(100 * Math.max(...got[i].map((r) => r.idle.poller)))}%`,
@@ -117,11 +120,12 @@ async function main() {
     title: `${kind === 'function' ? 'Pool threads waiting: a C echo function (kind function)' : 'Poller waiting: echo_c'} raw 512 B, ${ms} ms per cell, median of ${rounds} round(s), ${cores} cores, load ${load0} at the start, ${os.loadavg()[0].toFixed(1)} at the end`,
     columns: [
       { key: 'load', label: 'machine', align: 'left' }, { key: 'spin', label: 'spin', align: 'left' }, { key: 'inflight', label: 'in flight' },
-      { key: 'rate', label: 'calls/s' }, { key: 'p50', label: 'p50 µs' }, { key: 'pollerPct', label: kind === 'function' ? 'pool CPU' : 'poller CPU' }, { key: 'usPerCall', label: 'process CPU µs/call' },
+      { key: 'rate', label: 'calls/s' }, { key: 'p50', label: 'p50 µs' }, { key: 'spins', label: 'spins/call' }, { key: 'pollerPct', label: kind === 'function' ? 'pool CPU' : 'poller CPU' }, { key: 'usPerCall', label: 'process CPU µs/call' },
       { key: 'idle', label: kind === 'function' ? 'pool CPU idle' : 'poller CPU idle' },
     ],
     rows,
-    notes: ['poller / pool CPU: share of one core used by the threads the plugin started (echo_c-poll, or the pool threads) during the run; idle: the most of it over 1 s with no calls, in any round.'],
+    notes: ['poller / pool CPU: share of one core used by the threads the plugin started (echo_c-poll, or the pool threads) during the run; idle: the most of it over 1 s with no calls, in any round.',
+      'spins/call: spins the gate allowed (the ring header\'s SPINS), per call: how often it was open (0 for none and the ungated spin).'],
   };
   console.log(values.md ? toMarkdown(table) : toText(table));
 }
