@@ -94,7 +94,7 @@ async function main() {
       for (let round = 0; round < rounds; round++) {
         SPINS.forEach(([, env], i) => {
           const txt = execFileSync(process.execPath, [new URL(import.meta.url).pathname, '--child', '--ms', String(ms), '--kind', kind], {
-            env: { ...process.env, TRESTY_FFI_SPIN_NS: '0', TRESTY_FFI_SPIN_YIELDS: '0', TRESTY_FFI_GATED_SPIN_NS: '0', TRESTY_FFI_GATE_KEEP: '1', TRESTY_FFI_GATE_BLIND: '0', TRESTY_FFI_JS_WAIT_US: '10', ...env }, encoding: 'utf8', timeout: 60_000,
+            env: { ...process.env, TRESTY_FFI_SPIN_NS: '0', TRESTY_FFI_SPIN_YIELDS: '0', TRESTY_FFI_GATED_SPIN_NS: '0', TRESTY_FFI_GATE_KEEP: '1', TRESTY_FFI_GATE_BLIND: '0', TRESTY_FFI_JS_WAIT_US: '0', ...env }, encoding: 'utf8', timeout: 60_000,
           });
           got[i].push(JSON.parse(txt));
         });

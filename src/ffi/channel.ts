@@ -28,11 +28,12 @@ export function refused(label: string, flag: number, src: Uint8Array, start: num
 const LOOK_BACKOFF = 16;
 /**
  * How long a look may poll the completion ring for an answer not there yet (TRESTY_FFI_JS_WAIT_US,
- * µs; 0: never), and only while the host's spin gate says a core is free: a spinning poller answers
- * a quick call within a few µs, and waiting for it here costs less than the doorbell it saves (a
- * pipe write, an epoll wake-up, a read). Measured in bench/ffi-wait.mjs (bench/README.md).
+ * µs; 0, the default: never), and only while the host's spin gate says a core is free. Measured in
+ * bench/ffi-wait.mjs on a quiet machine (bench/README.md): 10 µs gained nothing at 1 in flight
+ * (p50 6.2 against 4.7 µs, the poller's spin already has the answer by the look) and lost a
+ * quarter of the calls/s at 64 in flight, so it is off; kept as a switch for measurements.
  */
-const shortWaitMs = (): number => Math.min(Math.max(Number(process.env.TRESTY_FFI_JS_WAIT_US ?? 10) || 0, 0), 1000) / 1000;
+const shortWaitMs = (): number => Math.min(Math.max(Number(process.env.TRESTY_FFI_JS_WAIT_US ?? 0) || 0, 0), 1000) / 1000;
 
 export class Channel {
   private readonly i32: Int32Array;
