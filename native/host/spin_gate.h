@@ -124,22 +124,23 @@ static int caller_running(long tid) {
 
 /* 1 when the others leave a core for the spinner and one for the caller (see the top). A file
    that says 0 running (tests) opens the gate on any machine. */
-static int gate_sample(long tid) {
+static int gate_sample(long tid, int self) {
   long running = read_running();
   if (running < 0) return 0;
-  long others = running - 1 - (gate_blind ? 0 : caller_running(tid));
+  /* self: the caller samples (at queue creation): it is the one running task already taken off */
+  long others = running - 1 - (gate_blind || self ? 0 : caller_running(tid));
   return others + 1 + gate_keep <= gate_cores;
 }
 
 /* The shared verdict for a caller, re-sampled by one thread when older than GATE_EVERY_NS or
-   sampled for another caller. */
-static int spin_gate_open(uint64_t now, long tid) {
+   sampled for another caller. self: the asking thread is the caller itself, not a spinner. */
+static int spin_gate_open(uint64_t now, long tid, int self) {
   pthread_once(&gate_once, gate_init);
   if (gate_fd < 0) return 0;
   uint64_t at = __atomic_load_n(&gate_at, __ATOMIC_ACQUIRE);
   int fresh = at && now - at < GATE_EVERY_NS && __atomic_load_n(&gate_tid, __ATOMIC_RELAXED) == tid;
   if (fresh || pthread_mutex_trylock(&sample_lock) != 0) return __atomic_load_n(&gate_verdict, __ATOMIC_RELAXED);
-  int v = gate_sample(tid);
+  int v = gate_sample(tid, self);
   __atomic_store_n(&gate_verdict, v, __ATOMIC_RELAXED);
   __atomic_store_n(&gate_tid, tid, __ATOMIC_RELAXED);
   __atomic_store_n(&gate_at, now, __ATOMIC_RELEASE);

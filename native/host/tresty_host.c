@@ -137,7 +137,7 @@ static void tune_malloc(void) {
 static pthread_once_t malloc_once = PTHREAD_ONCE_INIT;
 
 static uint64_t now_ns(void);
-static int gate_open(tresty_tq *q, uint64_t now);
+static int gate_open(tresty_tq *q, uint64_t now, int self);
 
 EXPORT int tresty_tq_new(uint8_t *mem, uint32_t bytes, void **out_tq, int *out_fd) {
   pthread_once(&malloc_once, tune_malloc);
@@ -173,7 +173,7 @@ EXPORT int tresty_tq_new(uint8_t *mem, uint32_t bytes, void **out_tq, int *out_f
   unsigned long y = yields ? strtoul(yields, NULL, 10) : 0;
   q->yields = y > 1000 ? 1000 : (uint32_t)y;
   pthread_mutex_init(&q->lock, NULL);
-  if (q->gated_ns && !q->spin_ns) gate_open(q, now_ns()); /* JS reads the verdict from the first call on */
+  if (q->gated_ns && !q->spin_ns) gate_open(q, now_ns(), 1); /* JS reads the verdict from the first call on */
   *out_tq = q;
   *out_fd = fds[0];
   return 0;
@@ -278,9 +278,10 @@ static int closing(tresty_tq *q) {
 }
 
 /* The gate's verdict for this queue's caller, published in the ring header for JS (TR_GATE_OPEN:
-   whether a bounded wait on the event loop's side would take a core from anyone). */
-static int gate_open(tresty_tq *q, uint64_t now) {
-  int v = spin_gate_open(now, q->js_tid);
+   whether a bounded wait on the event loop's side would take a core from anyone). self: asked by
+   the caller (the JS thread), not by a spinner. */
+static int gate_open(tresty_tq *q, uint64_t now, int self) {
+  int v = spin_gate_open(now, q->js_tid, self);
   if (tr_load(q->mem, TR_GATE_OPEN) != (uint32_t)v) tr_store(q->mem, TR_GATE_OPEN, (uint32_t)v);
   return v;
 }
@@ -294,7 +295,7 @@ static tresty_task *spin(tresty_tq *q, uint32_t budget, int gated) {
     if (closing(q)) return NULL;
     if (i % SPIN_CLOCK_EVERY == 0) {
       uint64_t now = now_ns();
-      if (now - start >= budget || (gated && !gate_open(q, now))) return NULL;
+      if (now - start >= budget || (gated && !gate_open(q, now, 0))) return NULL;
     }
     cpu_relax();
   }
@@ -307,7 +308,7 @@ EXPORT uint32_t tresty_spin_budget(void *tq) {
   tresty_tq *q = tq;
   if (!q) return 0;
   if (q->spin_ns) return q->spin_ns;
-  if (!q->gated_ns || !gate_open(q, now_ns())) return 0;
+  if (!q->gated_ns || !gate_open(q, now_ns(), 0)) return 0;
   __atomic_add_fetch(tr_u32(q->mem, TR_SPINS), 1, __ATOMIC_RELAXED); /* counted for tests */
   return q->gated_ns;
 }
