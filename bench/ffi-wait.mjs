@@ -21,14 +21,16 @@ import { importDist, NATIVE_BUILD } from './lib/tresty-dist.mjs';
 
 const TEST_RUNTIMES = path.join(NATIVE_BUILD, 'test-runtimes');
 
-// [label, env]: the candidates. The gated spins run only while the runnable tasks leave a core
-// free (keep 1, the default; keep 0: while they are no more than the cores; native/host/
-// spin_gate.h); the ungated one always runs its budget.
+// [label, env]: the candidates. The gated spins run only while the other runnable tasks leave a
+// core for the spinner and one for the caller, the event loop (native/host/spin_gate.h: the caller
+// counts as another task only while it sleeps; `blind`: always, the rule before); the ungated one
+// always runs its budget. `JS wait`: while the gate is open, the event loop's look polls the
+// completion ring that long before it arms the doorbell (TRESTY_FFI_JS_WAIT_US, src/ffi/channel.ts).
 const SPINS = [
   ['none', { TRESTY_FFI_GATED_SPIN_NS: '0' }],
-  ['gated 20 µs', { TRESTY_FFI_GATED_SPIN_NS: '20000' }],
-  ['gated 50 µs, keep 0', { TRESTY_FFI_GATED_SPIN_NS: '50000', TRESTY_FFI_GATE_KEEP: '0' }],
-  ['gated 50 µs', { TRESTY_FFI_GATED_SPIN_NS: '50000' }],
+  ['gated 50 µs, blind', { TRESTY_FFI_GATED_SPIN_NS: '50000', TRESTY_FFI_GATE_BLIND: '1', TRESTY_FFI_JS_WAIT_US: '0' }],
+  ['gated 50 µs', { TRESTY_FFI_GATED_SPIN_NS: '50000', TRESTY_FFI_JS_WAIT_US: '0' }],
+  ['gated 50 µs, JS wait 10 µs', { TRESTY_FFI_GATED_SPIN_NS: '50000', TRESTY_FFI_JS_WAIT_US: '10' }],
   ['spin 50 µs', { TRESTY_FFI_SPIN_NS: '50000' }],
 ];
 const INFLIGHT = [1, 64];
@@ -58,9 +60,11 @@ async function child(ms, kind) {
   };
   for (const inflight of INFLIGHT) {
     const a = snapshot([process.pid], { tree: false });
+    const s0 = p.debugInfo().spins ?? 0;
     const r = await drive((x) => p.call(x), req, { inflight, durationMs: ms });
     const c = cpu(a, snapshot([process.pid], { tree: false }));
-    out[inflight] = { rate: r.rate, seconds: r.elapsedMs / 1000, ...c };
+    const spins = (p.debugInfo().spins ?? 0) - s0;
+    out[inflight] = { rate: r.rate, seconds: r.elapsedMs / 1000, p50: r.samples.percentile(50) * 1000, spinsPerCall: spins / r.calls, ...c };
   }
   await new Promise((res) => setTimeout(res, 100));
   const a = snapshot([process.pid], { tree: false });
@@ -90,7 +94,7 @@ async function main() {
       for (let round = 0; round < rounds; round++) {
         SPINS.forEach(([, env], i) => {
           const txt = execFileSync(process.execPath, [new URL(import.meta.url).pathname, '--child', '--ms', String(ms), '--kind', kind], {
-            env: { ...process.env, TRESTY_FFI_SPIN_NS: '0', TRESTY_FFI_SPIN_YIELDS: '0', TRESTY_FFI_GATED_SPIN_NS: '0', TRESTY_FFI_GATE_KEEP: '1', ...env }, encoding: 'utf8', timeout: 60_000,
+            env: { ...process.env, TRESTY_FFI_SPIN_NS: '0', TRESTY_FFI_SPIN_YIELDS: '0', TRESTY_FFI_GATED_SPIN_NS: '0', TRESTY_FFI_GATE_KEEP: '1', TRESTY_FFI_GATE_BLIND: '0', TRESTY_FFI_JS_WAIT_US: '0', ...env }, encoding: 'utf8', timeout: 60_000,
           });
           got[i].push(JSON.parse(txt));
         });
@@ -100,6 +104,8 @@ async function main() {
           const xs = got[i].map((r) => r[inflight]);
           rows.push({
             load: load.name, spin: label, inflight, rate: fmt.rate(median(xs.map((x) => x.rate))),
+            p50: median(xs.map((x) => x.p50)).toFixed(1),
+            spins: median(xs.map((x) => x.spinsPerCall ?? 0)).toFixed(2),
             pollerPct: `${Math.round(median(xs.map((x) => (100 * x.poller) / x.seconds)))}%`,
             usPerCall: median(xs.map((x) => (1e6 * x.total) / (x.rate * x.seconds))).toFixed(2),
             idle: `${Math.round(100 * Math.max(...got[i].map((r) => r.idle.poller)))}%`,
@@ -114,11 +120,12 @@ async function main() {
     title: `${kind === 'function' ? 'Pool threads waiting: a C echo function (kind function)' : 'Poller waiting: echo_c'} raw 512 B, ${ms} ms per cell, median of ${rounds} round(s), ${cores} cores, load ${load0} at the start, ${os.loadavg()[0].toFixed(1)} at the end`,
     columns: [
       { key: 'load', label: 'machine', align: 'left' }, { key: 'spin', label: 'spin', align: 'left' }, { key: 'inflight', label: 'in flight' },
-      { key: 'rate', label: 'calls/s' }, { key: 'pollerPct', label: kind === 'function' ? 'pool CPU' : 'poller CPU' }, { key: 'usPerCall', label: 'process CPU µs/call' },
+      { key: 'rate', label: 'calls/s' }, { key: 'p50', label: 'p50 µs' }, { key: 'spins', label: 'spins/call' }, { key: 'pollerPct', label: kind === 'function' ? 'pool CPU' : 'poller CPU' }, { key: 'usPerCall', label: 'process CPU µs/call' },
       { key: 'idle', label: kind === 'function' ? 'pool CPU idle' : 'poller CPU idle' },
     ],
     rows,
-    notes: ['poller / pool CPU: share of one core used by the threads the plugin started (echo_c-poll, or the pool threads) during the run; idle: the most of it over 1 s with no calls, in any round.'],
+    notes: ['poller / pool CPU: share of one core used by the threads the plugin started (echo_c-poll, or the pool threads) during the run; idle: the most of it over 1 s with no calls, in any round.',
+      'spins/call: spins the gate allowed (the ring header\'s SPINS), per call: how often it was open (0 for none and the ungated spin).'],
   };
   console.log(values.md ? toMarkdown(table) : toText(table));
 }

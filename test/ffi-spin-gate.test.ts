@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type FfiPlugin, loadFfi, unloadAll } from '../src/ffi/index.js';
+import type { Plugin } from '../src/ffi/plugin.js';
 import { ensureNative, testRuntimes, threadCpuMs as cpuMs, threadIds as tids } from './ffi-helpers.js';
 
 const searchPath = [testRuntimes];
@@ -48,7 +49,8 @@ describe('ffi spin gate', () => {
   });
   afterEach(async () => {
     await unloadAll();
-    for (const k of ['TRESTY_FFI_GATED_SPIN_NS', 'TRESTY_FFI_GATE_FILE', 'TRESTY_FFI_SPIN_NS']) {
+    for (const k of ['TRESTY_FFI_GATED_SPIN_NS', 'TRESTY_FFI_GATE_FILE', 'TRESTY_FFI_GATE_CALLER_FILE', 'TRESTY_FFI_SPIN_NS',
+      'TRESTY_FFI_JS_WAIT_US']) {
       if (saved[k] === undefined) delete process.env[k];
       else process.env[k] = saved[k];
     }
@@ -63,26 +65,102 @@ describe('ffi spin gate', () => {
     process.env.TRESTY_FFI_SPIN_NS = '0';
   };
 
+  // The caller (the event loop that made the plugin) has a core of its own while it runs, so the
+  // run queue may then hold it, the spinner and nothing else; while it sleeps, one core stays
+  // free for it. "cores running": open with the caller awake, shut with it asleep. (The rule
+  // before counted the caller as someone else and shut both.)
+  it('counts the caller as someone else only while it sleeps', async () => {
+    const caller = path.join(dir, 'caller-stat');
+    const cores = os.availableParallelism();
+    useGateFile(`1.00 1.00 1.00 ${cores}/100 1\n`);
+    writeFileSync(caller, '4242 (node (main)) R 1 4242 4242 0 -1\n');
+    process.env.TRESTY_FFI_GATE_CALLER_FILE = caller;
+    const { p, threads } = await loadWithThreads(() => loadFfi('tresty_test_echo', 'threads=1', { searchPath }));
+    const spins = () => (p as Plugin).debugInfo().spins!;
+    // Spins the gate allowed, counted by the host: CPU shares are not steady enough at load 9-11.
+    const during = async (): Promise<number> => {
+      await new Promise((r) => setTimeout(r, 20)); // the new files are read within 2 ms
+      const s0 = spins();
+      await shareUnderSparseCalls(p, threads, 200);
+      return spins() - s0;
+    };
+    const awake = await during();
+    writeFileSync(caller, '4242 (node (main)) S 1 4242 4242 0 -1\n');
+    const asleep = await during();
+    writeFileSync(gate, `1.00 1.00 1.00 ${cores + 1}/100 1\n`); // one more: shut even with the caller awake
+    writeFileSync(caller, '4242 (node (main)) R 1 4242 4242 0 -1\n');
+    const crowded = await during();
+    expect(awake).toBeGreaterThanOrEqual(20); // ~1 per call, calls ~1 ms apart
+    expect(asleep).toBe(0);
+    expect(crowded).toBe(0);
+  });
+
+  // The event loop's short wait (src/ffi/channel.ts): with the gate open, the look after a call
+  // polls the completion ring for up to TRESTY_FFI_JS_WAIT_US before it arms the doorbell; shut,
+  // it arms it at once. A call answered after 30 ms shows it: a setImmediate queued after the
+  // call runs after the look, so with the gate open it comes the whole wait later (the fastest
+  // of 5 tries, so that a loaded machine's preemptions do not count: the wait lasts at least that
+  // long by the wall clock). Shut, the channel's count of waits begun stays 0 (time would not
+  // tell: at load 9-11 the poller the call wakes may hold the loop's core for ms, and the
+  // process's CPU around one call varied 0.8-1.5 ms). Whether the wait catches answers is for
+  // bench/ffi-wait.mjs.
+  for (const open of [true, false]) {
+    it(`${open ? 'waits a bounded while' : 'does not wait'} on the event loop for an answer while the gate is ${open ? 'open' : 'shut'}`, async () => {
+      useGateFile(open ? IDLE : BUSY);
+      process.env.TRESTY_FFI_JS_WAIT_US = '1000';
+      let fastest = Infinity;
+      let waits = 0;
+      for (let i = 0; i < 5; i++) {
+        // A fresh plugin each time: a look that missed skips the next 16 (the host publishes the
+        // gate's verdict when the queue is made).
+        const p = loadFfi('tresty_test_slow', null, { searchPath }) as Plugin;
+        const t0 = performance.now();
+        const slow = p.call('sleep:30');
+        await new Promise((r) => setImmediate(r));
+        fastest = Math.min(fastest, performance.now() - t0);
+        expect(await slow).toBe('sleep:30');
+        const d = p.debugInfo();
+        waits += d.waits!;
+        expect(d.waited).toBe(0);
+        await p.unload();
+      }
+      if (open) {
+        expect(waits).toBe(5);
+        expect(fastest).toBeGreaterThanOrEqual(0.95);
+        expect(fastest).toBeLessThan(20); // bounded: the loop went on long before the answer
+      } else {
+        expect(waits).toBe(0);
+      }
+    });
+  }
+
   for (const kind of ['runtime', 'function'] as const) {
     it(`${kind}: spins while a core is idle and stops within a few ms of the machine getting busy`, async () => {
       useGateFile(IDLE);
       const { p, threads } = await loadWithThreads(() => kind === 'runtime'
         ? loadFfi('tresty_test_echo', 'threads=1', { searchPath })
         : loadFfi('tresty_test_fnlib', null, { searchPath, kind: 'function', symbol: 'tresty_test_echo' }));
-      const spinning = await shareUnderSparseCalls(p, threads, 300);
+      const spins = () => (p as Plugin).debugInfo().spins!;
+      // The gate's verdicts, counted by the host (SPINS in the ring header): after each answer the
+      // thread finds the ring empty and asks. Counts, not CPU shares: with the file saying idle
+      // on a machine at load 9-11, the spinner got 0.04-0.08 of a core, under the 0.1 asked before.
+      const s0 = spins();
+      await shareUnderSparseCalls(p, threads, 300);
+      const idle = spins() - s0;
       writeFileSync(gate, BUSY); // in place: the host keeps the file open
       await new Promise((r) => setTimeout(r, 20)); // the gate re-reads it at most every 2 ms
+      const s1 = spins();
       const busy = await shareUnderSparseCalls(p, threads, 300);
-      // Idle: each call is followed by up to 1 ms of spinning (on a loaded machine the spinner
-      // gets only part of a core; forced open, 0.36-0.61 of a core at load 5). Busy: only the
-      // calls' own work, a few µs each (a pool thread's, tens of µs under load: 0.07 at load 9).
-      expect(spinning).toBeGreaterThan(0.1);
+      expect(spins() - s1).toBe(0);
+      // Busy: only the calls' own work, a few µs each (a pool thread's, tens of µs under load:
+      // 0.07 at load 9); a 1 ms spin per call would be a third of a core or more.
       expect(busy).toBeLessThan(0.15);
-      expect(busy * 3).toBeLessThan(spinning);
       writeFileSync(gate, IDLE);
       await new Promise((r) => setTimeout(r, 20));
-      const idleAgain = await shareUnderSparseCalls(p, threads, 300);
-      expect(idleAgain).toBeGreaterThan(0.1);
+      const s2 = spins();
+      await shareUnderSparseCalls(p, threads, 300);
+      expect(idle).toBeGreaterThanOrEqual(20); // ~1 per call, calls ~1 ms apart
+      expect(spins() - s2).toBeGreaterThanOrEqual(20);
     });
   }
 

@@ -82,7 +82,7 @@ describe('ring', () => {
     for (const m of header.matchAll(/^#define (TR_\w+) (\S+)/gm)) defs.set(m[1]!, m[2]!);
     const plain = ['MAGIC', 'VERSION', 'CAPACITY', 'SLOT_BYTES', 'STATE', 'SUB_TAIL', 'SUB_HEAD', 'SUB_FUTEX',
       'SUB_SLEEPERS', 'POOL_ACTIVE', 'CMP_TAIL', 'CMP_HEAD', 'JS_WAITING', 'HEADER_BYTES', 'STATE_OPEN', 'STATE_CLOSING',
-      'SLOT_SEQ', 'SLOT_ID', 'SLOT_RC', 'SLOT_LEN', 'SLOT_PTR', 'SLOT_DATA', 'MAX_RESPONSE', 'DOUBLE_ANSWERS',
+      'SLOT_SEQ', 'SLOT_ID', 'SLOT_RC', 'SLOT_LEN', 'SLOT_PTR', 'SLOT_DATA', 'MAX_RESPONSE', 'DOUBLE_ANSWERS', 'GATE_OPEN', 'SPINS',
       'SLOT_FLAG', 'FLAG_OK', 'FLAG_TOO_LARGE', 'FLAG_BAD_LENGTH'] as const;
     for (const name of plain) expect([name, Number(defs.get(`TR_${name}`)?.replace(/u$/, ''))]).toEqual([name, L[name]]);
     expect(Number(defs.get('TR_SLOT_SIZE'))).toBe(L.SLOT_SIZE);

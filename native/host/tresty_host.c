@@ -56,6 +56,7 @@ typedef struct tresty_tq {
   uint32_t spin_ns;  /* TRESTY_FFI_SPIN_NS: an ungated spin (measurements) */
   uint32_t gated_ns; /* TRESTY_FFI_GATED_SPIN_NS: the spin allowed while the gate is open */
   uint32_t yields;  /* TRESTY_FFI_SPIN_YIELDS: sched_yield rounds before the futex (measurements) */
+  long js_tid;      /* the thread that made the queue: the event loop the spin gate keeps a core for */
   pthread_mutex_t lock; /* the task pool */
   tresty_task *free_head, *free_tail;
   uint32_t nfree;
@@ -116,7 +117,31 @@ static uint32_t env_ns(const char *name, uint32_t dflt) {
   return ns > SPIN_MAX_NS ? SPIN_MAX_NS : (uint32_t)ns;
 }
 
+/* Large requests and answers pass through malloc'ed blocks of the process (the host's copy of a
+   request, the runtime's answer, the Uint8Array JS copies an answer into, freed only when V8
+   collects it). Below glibc's first mmap threshold (128 KB) they come from the heap, and with its
+   first trim threshold (128 KB) every collection that frees a few of them gives the top of the
+   heap back to the kernel, so the next ones fault in their pages again: 15 us to allocate a 100 KB
+   answer's buffer against 5 us once the heap is kept (bench/README.md, "raw 100 KB"). glibc
+   raises both thresholds by itself only after a block over them was mmap'ed and freed, which
+   answers under 128 KB never are; so they are set here, to values inside the range glibc's own
+   adjustment reaches (at most 32 MB and twice that on 64-bit). TRESTY_FFI_MALLOC_TUNE=0, or the
+   user's own MALLOC_*_THRESHOLD_: leave malloc alone. */
+#define MMAP_THRESHOLD (4u << 20)
+#define TRIM_THRESHOLD (64u << 20)
+static void tune_malloc(void) {
+  const char *v = getenv("TRESTY_FFI_MALLOC_TUNE");
+  if ((v && *v == '0') || getenv("MALLOC_MMAP_THRESHOLD_") || getenv("MALLOC_TRIM_THRESHOLD_")) return; /* the user's */
+  mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD);
+  mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD);
+}
+static pthread_once_t malloc_once = PTHREAD_ONCE_INIT;
+
+static uint64_t now_ns(void);
+static int gate_open(tresty_tq *q, uint64_t now, int self);
+
 EXPORT int tresty_tq_new(uint8_t *mem, uint32_t bytes, void **out_tq, int *out_fd) {
+  pthread_once(&malloc_once, tune_malloc);
   if (!mem || !out_tq || !out_fd) return fail("tresty_tq_new: NULL argument");
   if (bytes < TR_HEADER_BYTES) return fail("ring memory too small (%u bytes)", bytes);
   if (tr_load(mem, TR_MAGIC) != TR_MAGIC_VALUE || tr_load(mem, TR_VERSION) != TR_VERSION_VALUE)
@@ -143,11 +168,13 @@ EXPORT int tresty_tq_new(uint8_t *mem, uint32_t bytes, void **out_tq, int *out_f
   q->max_rsp = tr_load(mem, TR_MAX_RESPONSE);
   q->spin_ns = env_ns("TRESTY_FFI_SPIN_NS", 0);
   q->gated_ns = env_ns("TRESTY_FFI_GATED_SPIN_NS", GATED_SPIN_NS);
-  spin_gate_source(getenv("TRESTY_FFI_GATE_FILE"));
+  q->js_tid = (long)syscall(SYS_gettid); /* koffi calls on the JS thread */
+  spin_gate_source(getenv("TRESTY_FFI_GATE_FILE"), getenv("TRESTY_FFI_GATE_CALLER_FILE"));
   const char *yields = getenv("TRESTY_FFI_SPIN_YIELDS");
   unsigned long y = yields ? strtoul(yields, NULL, 10) : 0;
   q->yields = y > 1000 ? 1000 : (uint32_t)y;
   pthread_mutex_init(&q->lock, NULL);
+  if (q->gated_ns && !q->spin_ns) gate_open(q, now_ns(), 1); /* JS reads the verdict from the first call on */
   *out_tq = q;
   *out_fd = fds[0];
   return 0;
@@ -251,6 +278,15 @@ static int closing(tresty_tq *q) {
          (tr_load(q->mem, TR_STATE) != TR_STATE_OPEN && tr_empty(&q->sub));
 }
 
+/* The gate's verdict for this queue's caller, published in the ring header for JS (TR_GATE_OPEN:
+   whether a bounded wait on the event loop's side would take a core from anyone). self: asked by
+   the caller (the JS thread), not by a spinner. */
+static int gate_open(tresty_tq *q, uint64_t now, int self) {
+  int v = spin_gate_open(now, q->js_tid, self);
+  if (tr_load(q->mem, TR_GATE_OPEN) != (uint32_t)v) tr_store(q->mem, TR_GATE_OPEN, (uint32_t)v);
+  return v;
+}
+
 /* A bounded spin of budget ns: a request, or NULL when the budget ran out (or, gated, when the
    machine got busy). */
 static tresty_task *spin(tresty_tq *q, uint32_t budget, int gated) {
@@ -260,7 +296,7 @@ static tresty_task *spin(tresty_tq *q, uint32_t budget, int gated) {
     if (closing(q)) return NULL;
     if (i % SPIN_CLOCK_EVERY == 0) {
       uint64_t now = now_ns();
-      if (now - start >= budget || (gated && !spin_gate_open(now))) return NULL;
+      if (now - start >= budget || (gated && !gate_open(q, now, 0))) return NULL;
     }
     cpu_relax();
   }
@@ -273,7 +309,9 @@ EXPORT uint32_t tresty_spin_budget(void *tq) {
   tresty_tq *q = tq;
   if (!q) return 0;
   if (q->spin_ns) return q->spin_ns;
-  return q->gated_ns && spin_gate_open(now_ns()) ? q->gated_ns : 0;
+  if (!q->gated_ns || !gate_open(q, now_ns(), 0)) return 0;
+  __atomic_add_fetch(tr_u32(q->mem, TR_SPINS), 1, __ATOMIC_RELAXED); /* counted for tests */
+  return q->gated_ns;
 }
 
 /* A poller's scheduling policy, set once per thread at its first poll, for measurements

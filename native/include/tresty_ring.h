@@ -9,7 +9,7 @@
  *   header words (u32, each hot group on its own 64-byte line)
  *     TR_MAGIC TR_VERSION TR_CAPACITY TR_SLOT_BYTES TR_STATE TR_MAX_RESPONSE
  *     TR_SUB_TAIL  | TR_SUB_HEAD | TR_SUB_FUTEX TR_SUB_SLEEPERS TR_POOL_ACTIVE
- *     TR_CMP_TAIL  | TR_CMP_HEAD | TR_JS_WAITING | TR_DOUBLE_ANSWERS
+ *     TR_CMP_TAIL  | TR_CMP_HEAD | TR_JS_WAITING | TR_DOUBLE_ANSWERS TR_GATE_OPEN TR_SPINS
  *
  *   slot (TR_SLOT_SIZE = 1024: a 512 B request or answer, the common RPC size, fits inline;
  *   at the 1024-slot cap that is 2 MB per plugin instance)
@@ -65,6 +65,8 @@
 #define TR_CMP_HEAD 320
 #define TR_JS_WAITING 384
 #define TR_DOUBLE_ANSWERS 448 /* respond() calls on a task already answered (dropped), for JS to log */
+#define TR_GATE_OPEN 452      /* the host's spin gate for this ring's caller: 1 while a core is free (JS reads) */
+#define TR_SPINS 456          /* spins the gate allowed (pollers and pool threads), for tests and benchmarks */
 #define TR_HEADER_BYTES 512
 
 /* TR_STATE values */

@@ -26,6 +26,14 @@ export function refused(label: string, flag: number, src: Uint8Array, start: num
 }
 
 const LOOK_BACKOFF = 16;
+/**
+ * How long a look may poll the completion ring for an answer not there yet (TRESTY_FFI_JS_WAIT_US,
+ * µs; 0, the default: never), and only while the host's spin gate says a core is free. Measured in
+ * bench/ffi-wait.mjs on a quiet machine (bench/README.md): 10 µs gained nothing at 1 in flight
+ * (p50 6.2 against 4.7 µs, the poller's spin already has the answer by the look) and lost a
+ * quarter of the calls/s at 64 in flight, so it is off; kept as a switch for measurements.
+ */
+const shortWaitMs = (): number => Math.min(Math.max(Number(process.env.TRESTY_FFI_JS_WAIT_US ?? 0) || 0, 0), 1000) / 1000;
 
 export class Channel {
   private readonly i32: Int32Array;
@@ -50,11 +58,13 @@ export class Channel {
   private bell: Bell | null = null; // opened at the first call
   private retry: NodeJS.Timeout | null = null; // flush again: the tail slot was still held
   /**
-   * How often each side had to be woken (a system call each), and how many looks after a submit
-   * ran and found answers (the rest fell back to doorbells): for benchmarks and tests.
+   * How often each side had to be woken (a system call each), how many looks after a submit ran
+   * and found answers (the rest fell back to doorbells), and short waits begun (the gate open,
+   * nothing answered yet) and ended by an answer: for benchmarks and tests.
    */
-  readonly counters = { doorbells: 0, wakes: 0, looks: 0, lookHits: 0 };
+  readonly counters = { doorbells: 0, wakes: 0, looks: 0, lookHits: 0, waits: 0, waited: 0 };
   private doubleAnswers = 0; // the host's count of second answers, as last seen
+  private readonly shortWaitMs = shortWaitMs(); // read per plugin, so tests can set it
 
   constructor(
     readonly sab: SharedArrayBuffer,
@@ -197,6 +207,7 @@ export class Channel {
   private readonly look = (): void => {
     this.lookScheduled = false;
     this.counters.looks++;
+    this.shortWait();
     const free = this.freeIds.length;
     this.drain();
     if (this.freeIds.length > free) this.counters.lookHits++;
@@ -205,6 +216,20 @@ export class Channel {
     // doorbell takes a batch: back off to doorbells for a while, then try again.
     if (this.freeIds.length !== this.calls.length) this.lookSkip = LOOK_BACKOFF;
   };
+
+  /**
+   * Before the look's drain arms the doorbell: with calls in flight, nothing answered yet and the
+   * host's gate open, poll the completion ring for up to shortWaitMs. The doorbell is not armed
+   * during it, so an answer that comes costs the poller no pipe write.
+   */
+  private shortWait(): void {
+    if (this.shortWaitMs === 0 || Atomics.load(this.i32, L.GATE_OPEN >> 2) !== 1) return;
+    if (this.freeIds.length === this.calls.length || !this.cmpEmpty()) return;
+    this.counters.waits++;
+    const end = performance.now() + this.shortWaitMs;
+    while (this.cmpEmpty()) if (performance.now() >= end) return;
+    this.counters.waited++;
+  }
 
   private readonly wake = (): void => {
     this.wakeScheduled = false;
@@ -280,6 +305,11 @@ export class Channel {
         '(a runtime bug: each task must be answered exactly once; later ones are counted, not logged)');
     }
     this.doubleAnswers = n;
+  }
+
+  /** Spins the host's gate allowed on this ring so far (tests, benchmarks). */
+  get spinCount(): number {
+    return Atomics.load(this.i32, L.SPINS >> 2) >>> 0;
   }
 
   /** Second answers the host dropped so far (tests). */

@@ -44,8 +44,10 @@ export class FfiRuntimeError extends TrestyError {
 /** How a core takes calls: the ring (Channel) or a direct call on the event loop (InlineChannel). */
 export interface CallChannel {
   readonly inFlight: number;
-  readonly counters: { doorbells: number; wakes: number; looks: number; lookHits: number };
+  readonly counters: { doorbells: number; wakes: number; looks: number; lookHits: number; waits?: number; waited?: number };
   readonly doubleAnswerCount: number;
+  /** Spins the host's gate allowed (rings only). */
+  readonly spinCount?: number;
   /** Who reads the completion doorbell (bell.ts); 'none' for the zero-hop path, which has none. */
   readonly bellKind: 'engine' | 'socket' | 'none';
   call(payload: Uint8Array, timeoutMs: number, signal: AbortLike | undefined, read: Reader): Promise<unknown>;
@@ -94,9 +96,9 @@ export class Plugin implements FfiPlugin {
   /** For tests and diagnostics: the library path and the host's counters. */
   debugInfo(): {
     path: string; live: number; dropped: number; doorbells: number; wakes: number; looks: number; lookHits: number;
-    doubleAnswers: number; bell: string;
+    waits?: number; waited?: number; spins?: number; doubleAnswers: number; bell: string;
   } {
     const ch = this.core.channel;
-    return { path: this.core.path, ...ch.nativeStats(), ...ch.counters, doubleAnswers: ch.doubleAnswerCount, bell: ch.bellKind };
+    return { path: this.core.path, ...ch.nativeStats(), ...ch.counters, spins: ch.spinCount, doubleAnswers: ch.doubleAnswerCount, bell: ch.bellKind };
   }
 }

@@ -51,6 +51,10 @@ export const CMP_HEAD = 320;
 export const JS_WAITING = 384;
 /** respond() calls on a task already answered: dropped by the host, counted here for JS to log. */
 export const DOUBLE_ANSWERS = 448;
+/** The host's spin gate for this ring's caller (1: a core is free for a short wait), written by the host. */
+export const GATE_OPEN = 452;
+/** Spins the host's gate allowed on this ring (pollers and pool threads): tests and benchmarks. */
+export const SPINS = 456;
 export const HEADER_BYTES = 512;
 
 /** STATE values. */
