@@ -189,6 +189,12 @@ void te_conn_work(te_engine *e, te_conn *c);
 void te_conn_close(te_engine *e, te_conn *c, int why);
 void te_conn_timeout(te_engine *e, te_conn *c, int kind);
 void te_conn_finish(te_engine *e, te_conn *c);
+/* head.c: parse what was read of a head; refuse it, or answer it natively, or hand it to JS. */
+void te_head_parse(te_engine *e, te_conn *c);
+/* The most a head may take with nginx's buffers (beyond it: 400, too large). */
+uint32_t te_head_max(const te_settings *s);
+/* "while reading client request line" or "... headers", for refusal log lines. */
+const char *te_refusal_phase(const tr_http_req *q);
 void te_conn_interest(te_engine *e, te_conn *c);
 int te_want_in(te_conn *c, uint32_t need);
 const te_settings *te_set(te_engine *e, te_conn *c);

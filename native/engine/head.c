@@ -1,0 +1,164 @@
+/*
+ * head.c: a request head, once read: parsed (native/http/), refused with nginx's page and log
+ * line, or normalised and handed on: answered by the engine itself or sent to JS as a REQ record.
+ * conn.c reads the bytes and calls te_head_parse.
+ */
+#include <stdlib.h>
+#include "engine.h"
+
+uint32_t te_head_max(const te_settings *s)
+{
+    return s->limits.header_buffer + s->limits.large_buffers * s->limits.large_buffer_size + 4096;
+}
+
+const char *te_refusal_phase(const tr_http_req *q)
+{
+    return q->version ? "while reading client request headers" : "while reading client request line";
+}
+
+/*
+ * For the access log of a refused request (nginx logs them): the request line as received, cut
+ * into method and target at its first two spaces, no headers. The parser's slices are not valid
+ * after a refusal, so they are set here.
+ */
+static void refusal_for_log(te_conn *c)
+{
+    tr_http_req *q = &c->head->req;
+    const char *h = c->in + c->req;
+    uint32_t n = c->in_len - c->req, i = 0;
+    while (i < n && (h[i] == '\r' || h[i] == '\n')) i++; /* empty lines before the request */
+    uint32_t start = i;
+    while (i < n && h[i] != '\r' && h[i] != '\n' && i - start < 2048) i++;
+    uint32_t end = i;
+    uint32_t sp1 = start;
+    while (sp1 < end && h[sp1] != ' ') sp1++;
+    uint32_t t = sp1 < end ? sp1 + 1 : end, sp2 = t;
+    while (sp2 < end && h[sp2] != ' ') sp2++;
+    q->method.off = start;
+    q->method.len = sp1 - start;
+    q->target.off = t;
+    q->target.len = sp2 - t;
+    q->nheaders = 0;
+    q->flags &= ~(uint32_t)TR_HTTP_F_CONTENT_LENGTH;
+    c->head_len = end;
+    c->loc = TE_LOC_DEFAULT;
+    c->flags |= TE_C_LOG;
+}
+
+static void refuse(te_engine *e, te_conn *c)
+{
+    tr_http_req *q = &c->head->req;
+    te_errlog(e, c, TE_LOG_INFO, "%s %s", q->reason ? q->reason : "client sent invalid request", te_refusal_phase(q));
+    c->flags &= ~TE_C_KEEPALIVE;
+    c->flags |= TE_C_LINGER;
+    c->version = (q->flags & TR_HTTP_F_HTTP09) ? 9 : 1001; /* an HTTP/0.9 request gets an HTTP/0.9 page */
+    int status = q->status;
+    refusal_for_log(c);
+    te_answer_page(e, c, status, 1);
+}
+
+/* The path as nginx matches locations: a path with "//", "/.", '%' or '#' is normalised first;
+   one nginx refuses ("..." above the root, a bad escape, %00) is answered 400 here. */
+static int normalize(te_engine *e, te_conn *c)
+{
+    const tr_http_req *q = &c->head->req;
+    e->path = c->in + c->req + q->path.off;
+    e->path_len = q->path.len;
+    if (!(q->flags & TR_HTTP_F_COMPLEX_URI)) return 0;
+    if (e->scratch_cap < q->path.len + 1) {
+        char *p = realloc(e->scratch, q->path.len + 1);
+        if (!p) {
+            te_conn_close(e, c, TE_WHY_ERROR);
+            return -1;
+        }
+        e->scratch = p;
+        e->scratch_cap = q->path.len + 1;
+    }
+    int n = tr_http_normalize_path(e->path, e->path_len, e->scratch, 1);
+    if (n < 0) {
+        te_errlog(e, c, TE_LOG_INFO, "%s while reading client request line", TR_HTTP_BAD_URI);
+        c->flags &= ~TE_C_KEEPALIVE;
+        c->flags |= TE_C_LINGER | TE_C_LOG;
+        c->loc = TE_LOC_DEFAULT;
+        te_answer_page(e, c, 400, 1);
+        return -1;
+    }
+    e->path = e->scratch;
+    e->path_len = (uint32_t)n;
+    return 0;
+}
+
+static void dispatch(te_engine *e, te_conn *c, uint32_t head_len)
+{
+    const te_settings *s = te_set(e, c);
+    tr_http_req *q = &c->head->req;
+    c->head_len = head_len;
+    c->version = q->version;
+    c->pos = c->req + head_len;
+    c->requests++;
+    int keep = (q->flags & TR_HTTP_F_KEEPALIVE) && !e->draining && c->requests < s->keepalive_requests && q->version != 9;
+    if (keep) c->flags |= TE_C_KEEPALIVE;
+    else c->flags &= ~TE_C_KEEPALIVE;
+    c->ka_ms = s->keepalive_timeout;
+    if (q->flags & TR_HTTP_F_CHUNKED) {
+        c->body = TE_BODY_WAIT;
+        c->flags |= TE_C_CHUNKED;
+        tr_http_chunked_init(&c->chunked, 0);
+    } else if ((q->flags & TR_HTTP_F_CONTENT_LENGTH) && q->content_length > 0) {
+        c->body = TE_BODY_WAIT;
+        c->body_left = q->content_length;
+    } else {
+        c->body = TE_BODY_NONE;
+    }
+    if ((q->flags & TR_HTTP_F_EXPECT_CONTINUE) && c->body == TE_BODY_WAIT) c->flags |= TE_C_CONTINUE;
+    te_timer_clear(e, c);
+    if (normalize(e, c) < 0) return;
+    if (te_answer_native(e, c)) return;
+    uint32_t body = te_body_eager(c);
+    if (te_rec_req(e, c, TE_IN_REQ, body) < 0) {
+        c->pos = c->req; /* no room in the inbox: dispatch again in the next round */
+        c->requests--;
+        te_pend(e, c);
+        return;
+    }
+    if (body) te_body_taken(c, body);
+    c->state = TE_JS;
+    c->flags |= TE_C_JS;
+}
+
+void te_head_parse(te_engine *e, te_conn *c)
+{
+    if (c->head_len) { /* parsed earlier, waiting for room in the inbox */
+        uint32_t n = c->head_len;
+        c->head_len = 0;
+        dispatch(e, c, n);
+        return;
+    }
+    const te_settings *s = te_set(e, c);
+    tr_http_limits lim = s->limits;
+    if (lim.max_headers > c->head->cap) lim.max_headers = c->head->cap;
+    int rc = tr_http_parse_head(&c->head->req, c->in + c->req, c->in_len - c->req, c->head->hdrs, &lim);
+    if (rc == TR_HTTP_REFUSE && c->head->req.status == TR_HTTP_HEADER_TOO_LARGE && c->head->req.nheaders == c->head->cap
+        && c->head->cap < s->limits.max_headers) {
+        /* out of header slots, not of nginx's limit: parse again with room for all */
+        te_head *h = realloc(c->head, sizeof *h + s->limits.max_headers * sizeof(tr_http_header));
+        if (!h) {
+            te_conn_close(e, c, TE_WHY_ERROR);
+            return;
+        }
+        c->head = h;
+        h->cap = s->limits.max_headers;
+        tr_http_req_init(&h->req);
+        lim.max_headers = h->cap;
+        rc = tr_http_parse_head(&h->req, c->in + c->req, c->in_len - c->req, h->hdrs, &lim);
+    }
+    if (rc > 0) {
+        dispatch(e, c, (uint32_t)rc);
+    } else if (rc == TR_HTTP_REFUSE) {
+        refuse(e, c);
+    } else if (c->in_len - c->req >= te_head_max(s)) {
+        c->head->req.status = TR_HTTP_HEADER_TOO_LARGE;
+        c->head->req.reason = "client sent too large request";
+        refuse(e, c);
+    }
+}
