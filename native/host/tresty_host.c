@@ -3,20 +3,16 @@
 #include "tresty_host.h"
 #include "tresty_ring.h"
 #include "spin_gate.h"
+#include "host_env.h"
 
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <malloc.h>
 #include <pthread.h>
-#include <linux/futex.h>
-#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/resource.h>
 #include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
 
 #define EXPORT __attribute__((visibility("default")))
@@ -99,45 +95,6 @@ EXPORT int tresty_pin_library(const char *path) {
   return 0;
 }
 
-static long futex(uint32_t *addr, int op, uint32_t val) {
-  return syscall(SYS_futex, addr, op, val, NULL, NULL, 0);
-}
-
-static inline void cpu_relax(void) {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#elif defined(__aarch64__)
-  __asm__ __volatile__("yield");
-#endif
-}
-
-static uint32_t env_ns(const char *name, uint32_t dflt) {
-  const char *v = getenv(name);
-  unsigned long ns = v && *v ? strtoul(v, NULL, 10) : dflt;
-  return ns > SPIN_MAX_NS ? SPIN_MAX_NS : (uint32_t)ns;
-}
-
-/* Large requests and answers pass through malloc'ed blocks of the process (the host's copy of a
-   request, the runtime's answer, the Uint8Array JS copies an answer into, freed only when V8
-   collects it). Below glibc's first mmap threshold (128 KB) they come from the heap, and with its
-   first trim threshold (128 KB) every collection that frees a few of them gives the top of the
-   heap back to the kernel, so the next ones fault in their pages again: 15 us to allocate a 100 KB
-   answer's buffer against 5 us once the heap is kept (bench/README.md, "raw 100 KB"). glibc
-   raises both thresholds by itself only after a block over them was mmap'ed and freed, which
-   answers under 128 KB never are; so they are set here, to values inside the range glibc's own
-   adjustment reaches (at most 32 MB and twice that on 64-bit). TRESTY_FFI_MALLOC_TUNE=0, or the
-   user's own MALLOC_*_THRESHOLD_: leave malloc alone. */
-#define MMAP_THRESHOLD (4u << 20)
-#define TRIM_THRESHOLD (64u << 20)
-static void tune_malloc(void) {
-  const char *v = getenv("TRESTY_FFI_MALLOC_TUNE");
-  if ((v && *v == '0') || getenv("MALLOC_MMAP_THRESHOLD_") || getenv("MALLOC_TRIM_THRESHOLD_")) return; /* the user's */
-  mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD);
-  mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD);
-}
-static pthread_once_t malloc_once = PTHREAD_ONCE_INIT;
-
-static uint64_t now_ns(void);
 static int gate_open(tresty_tq *q, uint64_t now, int self);
 
 EXPORT int tresty_tq_new(uint8_t *mem, uint32_t bytes, void **out_tq, int *out_fd) {
@@ -166,8 +123,8 @@ EXPORT int tresty_tq_new(uint8_t *mem, uint32_t bytes, void **out_tq, int *out_f
   q->rfd = fds[0];
   q->wfd = fds[1];
   q->max_rsp = tr_load(mem, TR_MAX_RESPONSE);
-  q->spin_ns = env_ns("TRESTY_FFI_SPIN_NS", 0);
-  q->gated_ns = env_ns("TRESTY_FFI_GATED_SPIN_NS", GATED_SPIN_NS);
+  q->spin_ns = env_ns("TRESTY_FFI_SPIN_NS", 0, SPIN_MAX_NS);
+  q->gated_ns = env_ns("TRESTY_FFI_GATED_SPIN_NS", GATED_SPIN_NS, SPIN_MAX_NS);
   q->js_tid = (long)syscall(SYS_gettid); /* koffi calls on the JS thread */
   spin_gate_source(getenv("TRESTY_FFI_GATE_FILE"), getenv("TRESTY_FFI_GATE_CALLER_FILE"));
   const char *yields = getenv("TRESTY_FFI_SPIN_YIELDS");
@@ -254,12 +211,6 @@ static tresty_task *take_task(tresty_tq *q) {
   return t;
 }
 
-static uint64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* A poller inside the host: counted, so tresty_tq_close can wait until none touches mem. Returns 0
    when the tq is closed (the caller must leave without touching mem). */
 static int enter(tresty_tq *q) {
@@ -312,23 +263,6 @@ EXPORT uint32_t tresty_spin_budget(void *tq) {
   if (!q->gated_ns || !gate_open(q, now_ns(), 0)) return 0;
   __atomic_add_fetch(tr_u32(q->mem, TR_SPINS), 1, __ATOMIC_RELAXED); /* counted for tests */
   return q->gated_ns;
-}
-
-/* A poller's scheduling policy, set once per thread at its first poll, for measurements
-   (bench/README.md, issue 10, "Pollers that do not preempt"): TRESTY_FFI_POLLER_SCHED=batch
-   (SCHED_BATCH: same weight, but a woken poller never preempts the worker that woke it), idle
-   (SCHED_IDLE), nice:N (SCHED_OTHER at nice N; below 0 needs CAP_SYS_NICE); unset or normal
-   leaves the thread as created. A refusal leaves it as it was. */
-static void poller_policy(void) {
-  static __thread int done;
-  if (done) return;
-  done = 1;
-  const char *v = getenv("TRESTY_FFI_POLLER_SCHED");
-  if (!v || !*v) return;
-  struct sched_param sp = {0};
-  if (!strcmp(v, "batch")) (void)sched_setscheduler(0, SCHED_BATCH, &sp); /* 0: the calling thread */
-  else if (!strcmp(v, "idle")) (void)sched_setscheduler(0, SCHED_IDLE, &sp);
-  else if (!strncmp(v, "nice:", 5)) (void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), atoi(v + 5));
 }
 
 EXPORT void *ngx_http_lua_ffi_task_poll(void *tq) {
