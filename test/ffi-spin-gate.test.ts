@@ -95,9 +95,10 @@ describe('ffi spin gate', () => {
     expect(crowded).toBe(0);
   });
 
-  // The event loop's short wait (src/ffi/channel.ts): with the gate open, the look after a call
-  // polls the completion ring for up to TRESTY_FFI_JS_WAIT_US before it arms the doorbell; shut,
-  // it arms it at once. A call answered after 30 ms shows it: a setImmediate queued after the
+  // The event loop's quick look (src/ffi/channel.ts): with the gate open, the look after a call
+  // runs in the tick's microtasks and polls the completion ring for up to TRESTY_FFI_JS_WAIT_US
+  // before it arms the doorbell; shut, the look waits for the loop's next turn and arms it at
+  // once. A call answered after 30 ms shows it: a setImmediate queued after the
   // call runs after the look, so with the gate open it comes the whole wait later (the fastest
   // of 5 tries, so that a loaded machine's preemptions do not count: the wait lasts at least that
   // long by the wall clock). Shut, the channel's count of waits begun stays 0 (time would not
@@ -133,6 +134,31 @@ describe('ffi spin gate', () => {
       }
     });
   }
+
+  // Quick looks answered at once chain a call, its answer and the next call inside one tick's
+  // microtasks; at most 64 a loop turn, so timers and I/O still run. Fails without the bound: the
+  // 5 ms timer never fires while calls keep coming.
+  it('quick looks leave the loop its turns', async () => {
+    useGateFile(IDLE);
+    delete process.env.TRESTY_FFI_JS_WAIT_US; // the default
+    await new Promise((r) => setTimeout(r, 20)); // the verdict of the test before is dropped within 2 ms
+    const p = loadFfi('tresty_test_echo', 'threads=1', { searchPath }) as Plugin;
+    // Until a quick look has caught an answer (the poller spinning): only then can calls chain.
+    for (let i = 0; i < 5000 && p.debugInfo().waited === 0 && p.debugInfo().lookHits < 32; i++) expect(await p.call('warm')).toBe('warm');
+    const hits = p.debugInfo().lookHits;
+    expect(hits).toBeGreaterThan(0);
+    let fired = false;
+    setTimeout(() => { fired = true; }, 5);
+    let calls = 0;
+    const t0 = performance.now();
+    while (!fired && performance.now() - t0 < 5000) {
+      expect(await p.call('q')).toBe('q');
+      calls++;
+    }
+    expect(fired).toBe(true);
+    expect(calls).toBeGreaterThan(0);
+    expect(p.debugInfo().lookHits).toBeGreaterThan(hits); // the calls were answered by looks
+  });
 
   for (const kind of ['runtime', 'function'] as const) {
     it(`${kind}: spins while a core is idle and stops within a few ms of the machine getting busy`, async () => {
@@ -176,9 +202,11 @@ describe('ffi spin gate', () => {
       }
       await new Promise((r) => setTimeout(r, 200)); // the hogs are running
       // Hogs + the poller exceed the cores whenever the poller asks: a spin here would take up to
-      // 1 ms per call (a third of a core or more, even sharing it with the hogs).
+      // 1 ms per call (a third of a core or more, even sharing it with the hogs). Without a spin,
+      // being woken per call costs the poller 2-7% of a core on this paravirtualized machine
+      // (measured 17:30 UTC with every spin off), hence the bound, as in the tests above.
       const share = await shareUnderSparseCalls(p, threads, 400);
-      expect(share).toBeLessThan(0.05);
+      expect(share).toBeLessThan(0.15);
       const c0 = cpuMs(threads);
       await new Promise((r) => setTimeout(r, 300));
       expect(cpuMs(threads) - c0).toBeLessThan(1);

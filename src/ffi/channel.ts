@@ -26,14 +26,18 @@ export function refused(label: string, flag: number, src: Uint8Array, start: num
 }
 
 const LOOK_BACKOFF = 16;
+const QUICK_PER_TURN = 64;
 /**
- * How long a look may poll the completion ring for an answer not there yet (TRESTY_FFI_JS_WAIT_US,
- * µs; 0, the default: never), and only while the host's spin gate says a core is free. Measured in
- * bench/ffi-wait.mjs on a quiet machine (bench/README.md): 10 µs gained nothing at 1 in flight
- * (p50 6.2 against 4.7 µs, the poller's spin already has the answer by the look) and lost a
- * quarter of the calls/s at 64 in flight, so it is off; kept as a switch for measurements.
+ * How long a quick look may poll the completion ring for an answer not there yet
+ * (TRESTY_FFI_JS_WAIT_US, µs, at most 1000; 0: no quick looks). Measured (bench/README.md, "Quick
+ * looks"): 20 µs took a plain process's raw 512 B call at 1 in flight from 100k to 286k calls/s,
+ * CPU per call 18.7 to 6.6 µs; through HTTP under load the gate is shut and nothing changes.
  */
-const shortWaitMs = (): number => Math.min(Math.max(Number(process.env.TRESTY_FFI_JS_WAIT_US ?? 0) || 0, 0), 1000) / 1000;
+const QUICK_US = 20;
+const quickMs = (): number => {
+  const v = process.env.TRESTY_FFI_JS_WAIT_US;
+  return Math.min(Math.max(v === undefined || v === '' ? QUICK_US : Number(v) || 0, 0), 1000) / 1000;
+};
 
 export class Channel {
   private readonly i32: Int32Array;
@@ -64,7 +68,9 @@ export class Channel {
    */
   readonly counters = { doorbells: 0, wakes: 0, looks: 0, lookHits: 0, waits: 0, waited: 0 };
   private doubleAnswers = 0; // the host's count of second answers, as last seen
-  private readonly shortWaitMs = shortWaitMs(); // read per plugin, so tests can set it
+  private readonly quickMs = quickMs(); // read per plugin, so tests can set it
+  private quickLeft = QUICK_PER_TURN;
+  private quickReset = false;
 
   constructor(
     readonly sab: SharedArrayBuffer,
@@ -188,7 +194,8 @@ export class Channel {
       // read) is needed. drain() then arms the doorbell for whatever is still in flight.
       if (!this.lookScheduled) {
         this.lookScheduled = true;
-        setImmediate(this.look);
+        if (this.quickMs > 0 && this.quickLeft > 0 && Atomics.load(i32, L.GATE_OPEN >> 2) === 1) this.scheduleQuick();
+        else setImmediate(this.look);
       }
     }
     if (this.onPublish) this.onPublish();
@@ -207,7 +214,6 @@ export class Channel {
   private readonly look = (): void => {
     this.lookScheduled = false;
     this.counters.looks++;
-    this.shortWait();
     const free = this.freeIds.length;
     this.drain();
     if (this.freeIds.length > free) this.counters.lookHits++;
@@ -218,20 +224,45 @@ export class Channel {
   };
 
   /**
-   * Before the look's drain arms the doorbell: with calls in flight, nothing answered yet and the
-   * host's gate open, poll the completion ring for up to shortWaitMs. The doorbell is not armed
-   * during it, so an answer that comes costs the poller no pipe write.
+   * A look in this tick's microtasks rather than after the loop's next poll: with the host's gate
+   * open (a core free, the poller spinning) the answer comes within a few µs, and waiting for it
+   * here (up to quickMs) saves the loop turn a look in setImmediate costs. With the gate shut (a
+   * busy machine) looks stay in setImmediate and nothing waits. At most QUICK_PER_TURN per loop turn,
+   * so a chain of quick answers cannot starve timers and I/O.
    */
-  private shortWait(): void {
-    if (this.shortWaitMs === 0 || Atomics.load(this.i32, L.GATE_OPEN >> 2) !== 1) return;
-    if (this.freeIds.length === this.calls.length || !this.cmpEmpty()) return;
-    this.counters.waits++;
-    const end = performance.now() + this.shortWaitMs;
-    while (this.cmpEmpty()) if (performance.now() >= end) return;
-    this.counters.waited++;
+  private scheduleQuick(): void {
+    this.quickLeft--;
+    queueMicrotask(this.quickLook);
+    if (!this.quickReset) {
+      this.quickReset = true;
+      setImmediate(this.resetQuick);
+    }
   }
 
+  private readonly resetQuick = (): void => {
+    this.quickReset = false;
+    this.quickLeft = QUICK_PER_TURN;
+  };
+
+  private readonly quickLook = (): void => {
+    this.lookScheduled = false;
+    this.counters.looks++;
+    if (this.wakeScheduled) this.wake(); // before waiting: the answer may need a sleeping poller
+    if (this.cmpEmpty()) {
+      // The doorbell is not armed meanwhile: an answer that comes costs the poller no pipe write.
+      this.counters.waits++;
+      const end = performance.now() + this.quickMs;
+      while (this.cmpEmpty() && performance.now() < end);
+      if (!this.cmpEmpty()) this.counters.waited++;
+    }
+    const free = this.freeIds.length;
+    this.drain();
+    if (this.freeIds.length > free) this.counters.lookHits++;
+    if (this.freeIds.length !== this.calls.length) this.lookSkip = LOOK_BACKOFF;
+  };
+
   private readonly wake = (): void => {
+    if (!this.wakeScheduled) return; // done early by a quick look
     this.wakeScheduled = false;
     this.counters.wakes++;
     this.wakePollers(this.toWake);
