@@ -7,12 +7,11 @@
 // worker's `echo_c-poll` thread, which must still answer. Skipped when the native libraries are not built.
 import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freePort, httpGet, ROOT, startTresty, stopAll } from './helpers/server.js';
+import { ffiEchoBuilt, startFfiEcho } from './helpers/ffi-echo.js';
+import { freePort, httpGet, stopAll } from './helpers/server.js';
 
-const build = path.join(ROOT, 'native', 'build');
-const built = fs.existsSync(path.join(build, 'libecho_c.so')) && fs.existsSync(path.join(build, 'libtresty_host.so'));
+const built = ffiEchoBuilt();
 
 /** Scheduling policy (stat field 41) and nice (field 19) of every thread of pid whose name is comm. */
 function policies(pid: number, comm: string): [number, number][] {
@@ -31,18 +30,7 @@ function policies(pid: number, comm: string): [number, number][] {
 
 async function pollerPolicy(env: Record<string, string>): Promise<[number, number][]> {
   const port = await freePort();
-  const t = await startTresty(`worker_processes 1;
-events {}
-http {
-  ffi_library_path ${build};
-  ffi_plugin echo { library echo_c; format string; }
-  server {
-    listen 127.0.0.1:${port};
-    location = /echo {
-      content_by_js_block { await ngx.req.read_body(); ngx.print(await ngx.ffi.echo.call(ngx.req.get_body_data() ?? '')); }
-    }
-  }
-}`, { env });
+  const t = await startFfiEcho(port, 'worker_processes 1;', env);
   const r = await httpGet(port, '/echo', { method: 'POST', body: 'ping' });
   expect(r.status).toBe(200);
   expect(r.body).toBe('ping');

@@ -6,12 +6,11 @@
 // Skipped when the native engine or the FFI libraries are not built.
 import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freePort, httpGet, ROOT, startTresty, stopAll, type TrestyProcess } from './helpers/server.js';
+import { ffiEchoBuilt, startFfiEcho } from './helpers/ffi-echo.js';
+import { freePort, httpGet, stopAll, type TrestyProcess } from './helpers/server.js';
 
-const build = path.join(ROOT, 'native', 'build');
-const built = ['libecho_c.so', 'libtresty_host.so', 'tresty_engine.node'].every((f) => fs.existsSync(path.join(build, f)));
+const built = ffiEchoBuilt('tresty_engine.node');
 
 /** CPUs in a list such as "0-2,5". */
 function cpus(list: string): number[] {
@@ -35,20 +34,7 @@ function threads(pid: number): { comm: string; cpus: number[] }[] {
 
 async function start(env: Record<string, string>, main = '', workers = 2): Promise<{ t: TrestyProcess; port: number }> {
   const port = await freePort();
-  const t = await startTresty(`worker_processes ${workers};
-${main}
-error_log logs/error.log notice;
-events {}
-http {
-  ffi_library_path ${build};
-  ffi_plugin echo { library echo_c; format string; }
-  server {
-    listen 127.0.0.1:${port};
-    location = /echo {
-      content_by_js_block { await ngx.req.read_body(); ngx.print(await ngx.ffi.echo.call(ngx.req.get_body_data() ?? '')); }
-    }
-  }
-}`, { env });
+  const t = await startFfiEcho(port, `worker_processes ${workers};\n${main}\nerror_log logs/error.log notice;`, env);
   // The workers answer through their pollers (requests spread over them; a few each way suffice).
   for (let i = 0; i < 4 * workers; i++) expect((await httpGet(port, '/echo', { method: 'POST', body: `p${i}` })).body).toBe(`p${i}`);
   return { t, port };

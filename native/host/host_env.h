@@ -16,16 +16,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tr_pause.h"
+
 static long futex(uint32_t *addr, int op, uint32_t val) {
   return syscall(SYS_futex, addr, op, val, NULL, NULL, 0);
-}
-
-static inline void cpu_relax(void) {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#elif defined(__aarch64__)
-  __asm__ __volatile__("yield");
-#endif
 }
 
 static uint64_t now_ns(void) {

@@ -249,7 +249,7 @@ static tresty_task *spin(tresty_tq *q, uint32_t budget, int gated) {
       uint64_t now = now_ns();
       if (now - start >= budget || (gated && !gate_open(q, now, 0))) return NULL;
     }
-    cpu_relax();
+    tr_cpu_relax();
   }
   return t;
 }

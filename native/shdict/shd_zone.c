@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "shd_alloc.h"
+#include "tr_pause.h"
 #include "shd_check.h"
 #include "shd_entry.h"
 #include "tresty_shdict.h"
@@ -206,14 +207,6 @@ static void recover(shd_zone *z) {
   }
 }
 
-static inline void cpu_relax(void) {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#elif defined(__aarch64__)
-  __asm__ __volatile__("yield");
-#endif
-}
-
 /* Under contention a critical section lasts a few hundred nanoseconds: spin that long on the
  * lock word (read-only, no cache-line ping-pong) before sleeping in the kernel, as nginx's
  * shmtx does. Bounded, so a holder that was descheduled costs at most this much spinning. */
@@ -224,7 +217,7 @@ int shd_lock(shd_zone *z) {
   int rc = pthread_mutex_trylock(m);
   if (rc == EBUSY) {
     for (int i = 0; i < SHD_SPINS; i++) {
-      cpu_relax();
+      tr_cpu_relax();
       if (__atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED) == 0 && (rc = pthread_mutex_trylock(m)) != EBUSY) break;
     }
     if (rc == EBUSY) rc = pthread_mutex_lock(m);
