@@ -140,13 +140,15 @@ describe('ffi spin gate', () => {
   // 5 ms timer never fires while calls keep coming.
   it('quick looks leave the loop its turns', async () => {
     useGateFile(IDLE);
-    delete process.env.TRESTY_FFI_JS_WAIT_US; // the default
+    // A budget long enough that a quick look catches its answer even when the poller waits for a
+    // core (a loaded machine): the chain this test needs.
+    process.env.TRESTY_FFI_JS_WAIT_US = '1000';
     await new Promise((r) => setTimeout(r, 20)); // the verdict of the test before is dropped within 2 ms
     const p = loadFfi('tresty_test_echo', 'threads=1', { searchPath }) as Plugin;
     // Until a quick look has caught an answer (the poller spinning): only then can calls chain.
-    for (let i = 0; i < 5000 && p.debugInfo().waited === 0 && p.debugInfo().lookHits < 32; i++) expect(await p.call('warm')).toBe('warm');
-    const hits = p.debugInfo().lookHits;
-    expect(hits).toBeGreaterThan(0);
+    for (let i = 0; i < 5000 && p.debugInfo().waited === 0; i++) expect(await p.call('warm')).toBe('warm');
+    const caught = p.debugInfo().waited!;
+    expect(caught).toBeGreaterThan(0);
     let fired = false;
     setTimeout(() => { fired = true; }, 5);
     let calls = 0;
@@ -157,7 +159,7 @@ describe('ffi spin gate', () => {
     }
     expect(fired).toBe(true);
     expect(calls).toBeGreaterThan(0);
-    expect(p.debugInfo().lookHits).toBeGreaterThan(hits); // the calls were answered by looks
+    expect(p.debugInfo().waited).toBeGreaterThan(caught); // quick looks answered calls meanwhile
   });
 
   for (const kind of ['runtime', 'function'] as const) {
