@@ -64,9 +64,9 @@ export class Channel {
   /**
    * How often each side had to be woken (a system call each), how many looks after a submit ran
    * and found answers (the rest fell back to doorbells), and short waits begun (the gate open,
-   * nothing answered yet) and ended by an answer: for benchmarks and tests.
+   * nothing answered yet) and ended by an answer, and quick looks run: for benchmarks and tests.
    */
-  readonly counters = { doorbells: 0, wakes: 0, looks: 0, lookHits: 0, waits: 0, waited: 0 };
+  readonly counters = { doorbells: 0, wakes: 0, looks: 0, lookHits: 0, quick: 0, waits: 0, waited: 0 };
   private doubleAnswers = 0; // the host's count of second answers, as last seen
   private readonly quickMs = quickMs(); // read per plugin, so tests can set it
   private quickLeft = QUICK_PER_TURN;
@@ -247,6 +247,7 @@ export class Channel {
   private readonly quickLook = (): void => {
     this.lookScheduled = false;
     this.counters.looks++;
+    this.counters.quick++;
     if (this.wakeScheduled) this.wake(); // before waiting: the answer may need a sleeping poller
     if (this.cmpEmpty()) {
       // The doorbell is not armed meanwhile: an answer that comes costs the poller no pipe write.

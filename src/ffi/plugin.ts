@@ -44,7 +44,7 @@ export class FfiRuntimeError extends TrestyError {
 /** How a core takes calls: the ring (Channel) or a direct call on the event loop (InlineChannel). */
 export interface CallChannel {
   readonly inFlight: number;
-  readonly counters: { doorbells: number; wakes: number; looks: number; lookHits: number; waits?: number; waited?: number };
+  readonly counters: { doorbells: number; wakes: number; looks: number; lookHits: number; quick?: number; waits?: number; waited?: number };
   readonly doubleAnswerCount: number;
   /** Spins the host's gate allowed (rings only). */
   readonly spinCount?: number;
@@ -96,7 +96,7 @@ export class Plugin implements FfiPlugin {
   /** For tests and diagnostics: the library path and the host's counters. */
   debugInfo(): {
     path: string; live: number; dropped: number; doorbells: number; wakes: number; looks: number; lookHits: number;
-    waits?: number; waited?: number; spins?: number; doubleAnswers: number; bell: string;
+    quick?: number; waits?: number; waited?: number; spins?: number; doubleAnswers: number; bell: string;
   } {
     const ch = this.core.channel;
     return { path: this.core.path, ...ch.nativeStats(), ...ch.counters, spins: ch.spinCount, doubleAnswers: ch.doubleAnswerCount, bell: ch.bellKind };
