@@ -11,7 +11,6 @@
 // Switches it was made for: TRESTY_BODY_EAGER=0 (every request body waits for JS to ask),
 // TRESTY_FFI_BELL=socket (FFI doorbells read by a net.Socket, not by the engine's epoll) and
 // TRESTY_FFI_POLLER_SCHED=batch (pollers that do not preempt the worker that woke them).
-import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -19,7 +18,7 @@ import { pickLoad, runLoad } from './lib/load.mjs';
 import { onCleanup, tempDir } from './lib/procs.mjs';
 import { startTresty } from './lib/servers.mjs';
 import { median } from './lib/stats.mjs';
-import { cpuDelta, snapshot } from './lib/threads.mjs';
+import { cpuDelta, machineJiffies, snapshot } from './lib/threads.mjs';
 import { startUdsEcho } from './lib/uds-server.mjs';
 
 const { values } = parseArgs({
@@ -49,18 +48,12 @@ const b = await startTresty({ udsSocket: path.join(dir, 'echo.sock') });
 delete process.env[name];
 onCleanup(() => b.stop());
 
-/** Idle and total jiffies of the whole machine, from /proc/stat's first line. */
-function machine() {
-  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-  return { idle: f[3] + f[4], total: f.reduce((x, y) => x + y, 0) };
-}
-
 /** One load run; req/s, the machine's idle share and the server tree's CPU (µs per request, and by thread name). */
 async function measure(s, p, bodyBytes) {
   const before = snapshot([s.pid]);
-  const m0 = machine();
+  const m0 = machineJiffies();
   const r = await runLoad(s.url(p), { tool, connections: 64, seconds, threads: 1, bodyBytes });
-  const m1 = machine();
+  const m1 = machineJiffies();
   const rows = cpuDelta(before, snapshot([s.pid]));
   const threads = new Map();
   const slices = new Map();

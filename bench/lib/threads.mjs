@@ -99,3 +99,9 @@ export function describeCpu(rows, seconds) {
     return `${r.comm} ${r.pid} ${r.total.toFixed(2)} s${pct} (${th.join(', ')})`;
   }).join('\n');
 }
+
+/** Idle and total jiffies of the whole machine, from /proc/stat's first line: idle share = Δidle / Δtotal. */
+export function machineJiffies() {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  return { idle: f[3] + f[4], total: f.reduce((x, y) => x + y, 0) };
+}

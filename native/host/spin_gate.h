@@ -11,8 +11,8 @@
 
    running is /proc/loadavg's fourth field (the kernel's instantaneous nr_running, the reader
    included), the caller's state the third field of /proc/self/task/TID/stat, read right after it.
-   Counting the caller only while it sleeps (the rule before) shut the gate in a quiet 1-in-flight
-   ping-pong, where the caller runs about half the time: there a spin is free. Any other runnable
+   Counting the caller as another task whether it ran or slept (the rule before) shut the gate in a
+   quiet 1-in-flight ping-pong, where the caller runs about half the time: there a spin is free. Any other runnable
    task on 2 cores (a hog, a second worker, another poller) shuts it, as before. On one core it
    never opens. Both reads cost ~5 us, so the verdict is shared by every thread of the process and
    re-read at most every GATE_EVERY_NS; a machine that gets busy stops the spins within that time.
@@ -80,7 +80,7 @@ static void spin_gate_source(const char *path, const char *caller) {
   pthread_mutex_unlock(&gate_lock);
 }
 
-/* The field after the first n spaces of what fd holds, parsed as a number (loadavg's running). */
+/* loadavg's fourth field, "running/total": the running count, or -1 when unreadable. */
 static long read_running(void) {
   char buf[128];
   ssize_t n = pread(gate_fd, buf, sizeof buf - 1, 0);

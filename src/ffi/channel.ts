@@ -213,6 +213,11 @@ export class Channel {
 
   private readonly look = (): void => {
     this.lookScheduled = false;
+    this.lookNow();
+  };
+
+  /** Drain what is answered, counted; back off when answers were still missing. */
+  private lookNow(): void {
     this.counters.looks++;
     const free = this.freeIds.length;
     this.drain();
@@ -221,7 +226,7 @@ export class Channel {
     // trickle in (large payloads, slow runtimes) looks cost a loop turn per answer where one
     // doorbell takes a batch: back off to doorbells for a while, then try again.
     if (this.freeIds.length !== this.calls.length) this.lookSkip = LOOK_BACKOFF;
-  };
+  }
 
   /**
    * A look in this tick's microtasks rather than after the loop's next poll: with the host's gate
@@ -246,7 +251,6 @@ export class Channel {
 
   private readonly quickLook = (): void => {
     this.lookScheduled = false;
-    this.counters.looks++;
     this.counters.quick++;
     if (this.wakeScheduled) this.wake(); // before waiting: the answer may need a sleeping poller
     if (this.cmpEmpty()) {
@@ -256,10 +260,7 @@ export class Channel {
       while (this.cmpEmpty() && performance.now() < end);
       if (!this.cmpEmpty()) this.counters.waited++;
     }
-    const free = this.freeIds.length;
-    this.drain();
-    if (this.freeIds.length > free) this.counters.lookHits++;
-    if (this.freeIds.length !== this.calls.length) this.lookSkip = LOOK_BACKOFF;
+    this.lookNow();
   };
 
   private readonly wake = (): void => {

@@ -41,10 +41,15 @@ export class FfiRuntimeError extends TrestyError {
   }
 }
 
+/** A channel's counts of wake-ups, doorbells and looks (rings only: quick looks and their waits). */
+export interface ChannelCounters {
+  doorbells: number; wakes: number; looks: number; lookHits: number; quick?: number; waits?: number; waited?: number;
+}
+
 /** How a core takes calls: the ring (Channel) or a direct call on the event loop (InlineChannel). */
 export interface CallChannel {
   readonly inFlight: number;
-  readonly counters: { doorbells: number; wakes: number; looks: number; lookHits: number; quick?: number; waits?: number; waited?: number };
+  readonly counters: ChannelCounters;
   readonly doubleAnswerCount: number;
   /** Spins the host's gate allowed (rings only). */
   readonly spinCount?: number;
@@ -94,10 +99,7 @@ export class Plugin implements FfiPlugin {
   }
 
   /** For tests and diagnostics: the library path and the host's counters. */
-  debugInfo(): {
-    path: string; live: number; dropped: number; doorbells: number; wakes: number; looks: number; lookHits: number;
-    quick?: number; waits?: number; waited?: number; spins?: number; doubleAnswers: number; bell: string;
-  } {
+  debugInfo(): ChannelCounters & { path: string; live: number; dropped: number; spins?: number; doubleAnswers: number; bell: string } {
     const ch = this.core.channel;
     return { path: this.core.path, ...ch.nativeStats(), ...ch.counters, spins: ch.spinCount, doubleAnswers: ch.doubleAnswerCount, bell: ch.bellKind };
   }
