@@ -126,7 +126,7 @@ static int caller_running(long tid) {
 }
 
 /* 1 when the others leave a core for the spinner and one for the caller (see the top). A file
-   that says 0 running (tests) opens the gate on any machine. */
+   that says 0 running (tests) opens the gate wherever the process may use two cores. */
 static int gate_sample(long tid, int self) {
   long mask = affinity_cpus(); /* re-read: worker_cpu_affinity pins after the plugins loaded */
   long cores = mask > 0 && mask < gate_cores ? mask : gate_cores;
