@@ -14,7 +14,7 @@ import { ensureNative, testRuntimes, threadCpuMs as cpuMs, threadIds as tids } f
 
 const searchPath = [testRuntimes];
 const BUDGET_NS = '1000000';
-const IDLE = '0.00 0.00 0.00 0/100 1\n'; // 0 running: open on any machine
+const IDLE = '0.00 0.00 0.00 0/100 1\n'; // 0 running: open wherever the process may use 2 cores
 const BUSY = '9.00 9.00 9.00 99/100 1\n';
 
 /** Loads a plugin and returns it with the threads it started (its pollers or pool threads). */
