@@ -44,7 +44,7 @@ static uint32_t env_ns(const char *name, uint32_t dflt, uint32_t max) {
    raises both thresholds by itself only after a block over them was mmap'ed and freed, which
    answers under 128 KB never are; so they are set here, to values inside the range glibc's own
    adjustment reaches (at most 32 MB and twice that on 64-bit). TRESTY_FFI_MALLOC_TUNE=0, or the
-   user's own MALLOC_*_THRESHOLD_: leave malloc alone. */
+   user's own MALLOC_*_THRESHOLD_: leave malloc alone. Run once, when the host is loaded. */
 #define MMAP_THRESHOLD (4u << 20)
 #define TRIM_THRESHOLD (64u << 20)
 static void tune_malloc(void) {
@@ -53,7 +53,6 @@ static void tune_malloc(void) {
   mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD);
   mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD);
 }
-static pthread_once_t malloc_once = PTHREAD_ONCE_INIT;
 
 /* A poller's scheduling policy, set once per thread at its first poll, for measurements
    (bench/README.md, issue 10, "Pollers that do not preempt"): TRESTY_FFI_POLLER_SCHED=batch

@@ -13,8 +13,10 @@
    included), the caller's state the third field of /proc/self/task/TID/stat, read right after it.
    Counting the caller as another task whether it ran or slept (the rule before) shut the gate in a
    quiet 1-in-flight ping-pong, where the caller runs about half the time: there a spin is free. Any other runnable
-   task on 2 cores (a hog, a second worker, another poller) shuts it, as before. On one core it
-   never opens. Both reads cost ~5 us, so the verdict is shared by every thread of the process and
+   task on 2 cores (a hog, a second worker, another poller) shuts it, as before. cores is what the
+   process may really use (cpu_limit.h: the smallest of the online CPUs, the affinity mask and a
+   cgroup CPU quota); with one such core (none beyond the caller's) the gate never opens, whatever
+   the run queue says. Both reads cost ~5 us, so the verdict is shared by every thread of the process and
    re-read at most every GATE_EVERY_NS; a machine that gets busy stops the spins within that time.
    Measured in bench/ffi-wait.mjs (bench/README.md, "How pollers wait"). */
 #ifndef TRESTY_SPIN_GATE_H
@@ -28,13 +30,15 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cpu_limit.h"
+
 #define GATE_EVERY_NS 2000000ull /* how stale the verdict may be */
 
 static int gate_fd = -1;        /* /proc/loadavg, kept open; -1: unavailable (never spin) */
 static char gate_path[256];     /* what gate_fd reads */
 static pthread_mutex_t gate_lock = PTHREAD_MUTEX_INITIALIZER;   /* swapping the sources */
 static pthread_mutex_t sample_lock = PTHREAD_MUTEX_INITIALIZER; /* one sampler at a time */
-static long gate_cores;         /* online CPUs */
+static long gate_cores;         /* online CPUs under the cgroup quota, or TRESTY_FFI_GATE_CORES (cpu_limit.h) */
 static long gate_keep;          /* cores kept for the caller: TRESTY_FFI_GATE_KEEP, 1 unless set */
 static int gate_blind;          /* TRESTY_FFI_GATE_BLIND=1: count the caller as another task always (the rule before, for measurements) */
 static uint64_t gate_at;        /* CLOCK_MONOTONIC ns of the last sample */
@@ -46,9 +50,8 @@ static char caller_path[256];   /* TRESTY_FFI_GATE_CALLER_FILE: a fixed stat fil
 static pthread_once_t gate_once = PTHREAD_ONCE_INIT;
 
 static void gate_init(void) {
-  long n = sysconf(_SC_NPROCESSORS_ONLN);
   const char *keep = getenv("TRESTY_FFI_GATE_KEEP"); /* measurements */
-  gate_cores = n > 0 ? n : 1;
+  gate_cores = cpu_limit_fixed();
   gate_keep = keep && *keep ? atol(keep) : 1;
   const char *blind = getenv("TRESTY_FFI_GATE_BLIND");
   gate_blind = blind && *blind == '1';
@@ -123,13 +126,16 @@ static int caller_running(long tid) {
 }
 
 /* 1 when the others leave a core for the spinner and one for the caller (see the top). A file
-   that says 0 running (tests) opens the gate on any machine. */
+   that says 0 running (tests) opens the gate wherever the process may use two cores. */
 static int gate_sample(long tid, int self) {
+  long mask = affinity_cpus(); /* re-read: worker_cpu_affinity pins after the plugins loaded */
+  long cores = mask > 0 && mask < gate_cores ? mask : gate_cores;
+  if (cores <= gate_keep) return 0; /* no core beyond the caller's: a spin always takes someone's */
   long running = read_running();
   if (running < 0) return 0;
   /* self: the caller samples (at queue creation): it is the one running task already taken off */
   long others = running - 1 - (gate_blind || self ? 0 : caller_running(tid));
-  return others + 1 + gate_keep <= gate_cores;
+  return others + 1 + gate_keep <= cores;
 }
 
 /* The shared verdict for a caller, re-sampled by one thread when older than GATE_EVERY_NS or

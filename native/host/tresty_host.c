@@ -89,6 +89,14 @@ __attribute__((constructor)) static void pin_self(void) {
   if (dladdr((void *)pin_self, &info) && info.dli_fname) dlopen(info.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
 }
 
+/* malloc's thresholds (host_env.h, tune_malloc) are set when this library is loaded, which is when
+   the process loads its first plugin of any kind (src/ffi/core.ts, getHost): a function plugin
+   called on the event loop (tresty_fn_call) makes no queue, and its large answers pass through
+   malloc as much as a runtime's do. */
+__attribute__((constructor)) static void host_loaded(void) {
+  tune_malloc();
+}
+
 EXPORT int tresty_pin_library(const char *path) {
   if (!path) return fail("tresty_pin_library: NULL path");
   if (!dlopen(path, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE)) return fail("cannot pin %s: %s", path, dlerror());
@@ -98,7 +106,6 @@ EXPORT int tresty_pin_library(const char *path) {
 static int gate_open(tresty_tq *q, uint64_t now, int self);
 
 EXPORT int tresty_tq_new(uint8_t *mem, uint32_t bytes, void **out_tq, int *out_fd) {
-  pthread_once(&malloc_once, tune_malloc);
   if (!mem || !out_tq || !out_fd) return fail("tresty_tq_new: NULL argument");
   if (bytes < TR_HEADER_BYTES) return fail("ring memory too small (%u bytes)", bytes);
   if (tr_load(mem, TR_MAGIC) != TR_MAGIC_VALUE || tr_load(mem, TR_VERSION) != TR_VERSION_VALUE)

@@ -19,7 +19,8 @@ export interface Bell {
 /**
  * An event loop's owner that can read doorbells itself. `ring` runs for each wake-up; `detached`
  * when the owner stops (the engine shut down) and the bell must be read some other way.
- * Returns null when it cannot watch the fd.
+ * Returns null when it cannot watch the fd, or no longer runs (a bell given to a stopped engine
+ * would never ring).
  */
 export type BellWatcher = (fd: number, ring: () => void, detached: () => void) => Bell | null;
 

@@ -78,6 +78,8 @@ export class NativeFront {
   private readonly plan: NativePlan | null;
   /** Fds on the engine's epoll for others (FFI doorbells): what to run when each is readable. */
   private readonly watched = new Map<number, { ring: () => void; detached: () => void }>();
+  /** closeNow ran: the engine's handles are stopped and it watches nothing more. */
+  private stopped = false;
 
   constructor(
     readonly native: EngineBinding,
@@ -328,10 +330,11 @@ export class NativeFront {
   /**
    * Reads fd in the engine's pass (an FFI plugin's doorbell, src/ffi/bell.ts): `ring` runs inside
    * the batch, so what it settles is answered in the same flush. `detached` runs if the engine
-   * stops first. null when the engine cannot watch it.
+   * stops first. null when the engine cannot watch it, or has stopped (closeNow): a plugin first
+   * called after that would wait on an epoll nobody polls.
    */
   watchFd(fd: number, ring: () => void, detached: () => void): { kind: 'engine'; ref(): void; unref(): void; destroy(): void } | null {
-    if (!this.native.watch(fd)) return null;
+    if (this.stopped || !this.native.watch(fd)) return null;
     this.watched.set(fd, { ring, detached });
     return {
       kind: 'engine',
@@ -345,6 +348,7 @@ export class NativeFront {
   }
 
   closeNow(): void {
+    this.stopped = true;
     const watched = [...this.watched];
     this.watched.clear();
     for (const [fd, w] of watched) {
