@@ -6,7 +6,7 @@
  *
  * JS API (src/http/native-binding.ts declares it):
  *   listen(host, port, backlog) -> fd  closeFd(fd)  fdAddress(fd)             (listen_napi.c)
- *   create(inbox, outbox, onBatch, maxConns)   addListener(fd, index, settings[], server)
+ *   create(inbox, outbox, onBatch, maxConns, multiAccept)   addListener(fd, index, settings[], server)
  *   flush()  bodyStart(id, limit)  bodyPause(id)  bodyResume(id)  cut(id)  pressure(id) -> bytes
  *   localAddress(id) -> [addr, port] | null    stopAccepting()  closeIdle()  stats() -> {...}
  *   setRoutes(buffer)  shutdown()  watch(fd) -> bool  unwatch(fd)
@@ -155,8 +155,8 @@ static void on_poll(uv_poll_t *p, int status, int events)
 
 static napi_value js_create(napi_env env, napi_callback_info info)
 {
-    size_t argc = 4;
-    napi_value a[4];
+    size_t argc = 5;
+    napi_value a[5];
     CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
     if (H.created) {
         napi_throw_error(env, "TRESTY_ERR_ENGINE", "the engine is already created in this process");
@@ -164,10 +164,10 @@ static napi_value js_create(napi_env env, napi_callback_info info)
     }
     void *in, *out;
     size_t inl, outl;
-    uint32_t maxc = 0;
+    uint32_t maxc = 0, multi = 0;
     if (argc < 4 || napi_get_buffer_info(env, a[0], &in, &inl) != napi_ok || napi_get_buffer_info(env, a[1], &out, &outl) != napi_ok
-        || te_arg_u32(env, a[3], &maxc) || outl < TE_OUT_CTL + 4096 || inl < 65536) {
-        napi_throw_type_error(env, "TRESTY_ERR_ENGINE", "create(inbox, outbox, onBatch, workerConnections)");
+        || te_arg_u32(env, a[3], &maxc) || (argc > 4 && te_arg_u32(env, a[4], &multi)) || outl < TE_OUT_CTL + 4096 || inl < 65536) {
+        napi_throw_type_error(env, "TRESTY_ERR_ENGINE", "create(inbox, outbox, onBatch, workerConnections, multiAccept)");
         return NULL;
     }
     memset(&E, 0, sizeof E);
@@ -183,6 +183,7 @@ static napi_value js_create(napi_env env, napi_callback_info info)
     E.ctl = (int32_t *)out;
     E.ctl[TE_CTL_USED] = TE_OUT_CTL;
     E.max_conns = maxc;
+    E.multi_accept = multi != 0;
     E.host = &H;
     H.env = env;
     CHECK(napi_create_reference(env, a[0], 1, &H.inbox_ref));
@@ -368,6 +369,7 @@ static napi_value js_stats(napi_env env, napi_callback_info info)
     napi_set_named_property(env, r, "active", te_num(env, active));
     napi_set_named_property(env, r, "memory", te_num(env, (double)mem));
     napi_set_named_property(env, r, "connSize", te_num(env, sizeof(te_conn)));
+    napi_set_named_property(env, r, "multiAccept", te_num(env, E.multi_accept));
     return r;
 }
 

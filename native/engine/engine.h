@@ -143,6 +143,7 @@ struct te_engine {
 
     te_table conns;    /* client connections by id */
     uint32_t max_conns, numbers;
+    uint8_t multi_accept; /* events { multi_accept }: 0 = one accept per listener event (nginx's default) */
 
     te_conn *idle_head, *idle_tail;
     uint32_t nidle;

@@ -14,6 +14,7 @@
 
 #define EVENTS 512
 #define LISTENER_TAG (1ull << 40)
+/* multi_accept on: the most taken per listener event, so one busy listener cannot starve the rest. */
 #define ACCEPTS_PER_EVENT 64
 
 void te_pend(te_engine *e, te_conn *c)
@@ -84,10 +85,14 @@ static int make_room(te_engine *e)
     return 1;
 }
 
+/* nginx's multi_accept: off takes one connection per readiness, and the level-triggered epoll
+   reports the rest in the next round; between rounds the other workers, woken by the same
+   readiness, take their share. On takes what is pending, up to the bound. */
 static void accept_on(te_engine *e, uint32_t li)
 {
     te_listener *l = &e->listeners[li];
-    for (int i = 0; i < ACCEPTS_PER_EVENT && l->active; i++) {
+    int most = e->multi_accept ? ACCEPTS_PER_EVENT : 1;
+    for (int i = 0; i < most && l->active; i++) {
         struct sockaddr_storage sa;
         socklen_t len = sizeof sa;
         int fd = accept4(l->fd, (struct sockaddr *)&sa, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);

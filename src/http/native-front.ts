@@ -1,7 +1,7 @@
 // The HTTP front on the native engine: the engine accepts, reads, parses and writes; this file
 // turns its batches (layout.ts) into exchanges for the pipeline and routes the body, close and
 // drain events to them. One front per worker; it takes the listen sockets the master made.
-import type { HttpConf, LocationConf, ServerConf } from '../config/types.js';
+import type { HttpConf, LocationConf, MainConf, ServerConf } from '../config/types.js';
 import { TrestyError } from '../errors.js';
 import type { ErrorLog } from '../log/index.js';
 import type { RequestHandler } from './types.js';
@@ -85,7 +85,7 @@ export class NativeFront {
     readonly binds: readonly Bind[],
     private readonly handle: RequestHandler,
     private readonly log: ErrorLog,
-    private readonly workerConnections: number,
+    private readonly events: Pick<MainConf, 'workerConnections' | 'multiAccept'>,
     private readonly given: readonly ListenFd[],
     private readonly hooks: NativeHooks = {},
   ) {
@@ -110,7 +110,7 @@ export class NativeFront {
   /** Takes the master's sockets (or opens them), then starts the engine on them. */
   async listen(): Promise<void> {
     const { native } = this;
-    native.create(this.inbox, this.outbox.buf, this.onBatch, this.workerConnections);
+    native.create(this.inbox, this.outbox.buf, this.onBatch, this.events.workerConnections, this.events.multiAccept ? 1 : 0);
     enableEngineSockets(native);
     if (this.plan) native.setRoutes!(this.plan.buf);
     this.binds.forEach((bind, i) => {
