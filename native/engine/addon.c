@@ -6,7 +6,7 @@
  *
  * JS API (src/http/native-binding.ts declares it):
  *   listen(host, port, backlog) -> fd  closeFd(fd)  fdAddress(fd)             (listen_napi.c)
- *   create(inbox, outbox, onBatch, maxConns, multiAccept)   addListener(fd, index, settings[], server)
+ *   create(inbox, outbox, onBatch, maxConns, multiAccept)   addListener(fd, index, settings[], server, name, address)
  *   flush()  bodyStart(id, limit)  bodyPause(id)  bodyResume(id)  cut(id)  pressure(id) -> bytes
  *   localAddress(id) -> [addr, port] | null    stopAccepting()  closeIdle()  stats() -> {...}
  *   setRoutes(buffer)  shutdown()  watch(fd) -> bool  unwatch(fd)
@@ -209,8 +209,10 @@ static napi_value js_create(napi_env env, napi_callback_info info)
    large buffer size, underscores_in_headers, ignore_invalid_headers, lingering_close always (0/1) */
 static napi_value js_add_listener(napi_env env, napi_callback_info info)
 {
-    size_t argc = 4;
-    napi_value a[4];
+    size_t argc = 6;
+    napi_value a[6];
+    char name[256] = "", addr[72] = "";
+    size_t len;
     CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
     uint32_t fd, index, v[14], server;
     napi_value item;
@@ -221,6 +223,9 @@ static napi_value js_add_listener(napi_env env, napi_callback_info info)
     double sd;
     if (napi_get_value_double(env, a[3], &sd) != napi_ok) goto bad;
     server = sd < 0 ? 0xffffffffu : (uint32_t)sd;
+    /* optional: the default server's name and the listen address, for error-log lines */
+    if (argc > 4 && napi_get_value_string_utf8(env, a[4], name, sizeof name, &len) != napi_ok) goto bad;
+    if (argc > 5 && napi_get_value_string_utf8(env, a[5], addr, sizeof addr, &len) != napi_ok) goto bad;
     te_settings s;
     memset(&s, 0, sizeof s);
     s.header_timeout = v[0];
@@ -238,14 +243,14 @@ static napi_value js_add_listener(napi_env env, napi_callback_info info)
     s.limits.large_buffer_size = v[10];
     s.limits.underscores_in_headers = (uint8_t)v[11];
     s.limits.ignore_invalid_headers = (uint8_t)v[12];
-    if (te_add_listener(&E, (int)fd, index, &s, server == 0xffffffffu ? -1 : (int32_t)server) < 0) {
+    if (te_add_listener(&E, (int)fd, index, &s, server == 0xffffffffu ? -1 : (int32_t)server, name, addr) < 0) {
         napi_throw_error(env, "TRESTY_ERR_ENGINE", "addListener: cannot watch the listen socket");
         return NULL;
     }
     te_host_schedule(&E); /* connections may already wait in the queue */
     return NULL;
 bad:
-    napi_throw_type_error(env, "TRESTY_ERR_ENGINE", "addListener(fd, index, settings[14], server)");
+    napi_throw_type_error(env, "TRESTY_ERR_ENGINE", "addListener(fd, index, settings[14], server, name, address)");
     return NULL;
 }
 

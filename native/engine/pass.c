@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -32,7 +33,15 @@ void te_pend(te_engine *e, te_conn *c)
     if (!e->in_pass) te_host_schedule(e);
 }
 
-int te_add_listener(te_engine *e, int fd, uint32_t index, const te_settings *set, int32_t server)
+static uint8_t copy_text(char *to, size_t cap, const char *from)
+{
+    size_t n = from ? strlen(from) : 0;
+    if (n > cap) n = cap;
+    if (n) memcpy(to, from, n);
+    return (uint8_t)n;
+}
+
+int te_add_listener(te_engine *e, int fd, uint32_t index, const te_settings *set, int32_t server, const char *name, const char *addr)
 {
     if (e->nlisteners == TE_MAX_LISTENERS) return -1;
     te_listener *l = &e->listeners[e->nlisteners];
@@ -41,6 +50,8 @@ int te_add_listener(te_engine *e, int fd, uint32_t index, const te_settings *set
     l->set = *set;
     l->server = server;
     l->active = 1;
+    l->name_len = copy_text(l->name, sizeof l->name, name);
+    l->addr_len = copy_text(l->addr, sizeof l->addr, addr);
     /* Not EPOLLEXCLUSIVE: this epoll fd is itself polled by libuv's, so the kernel could not tell
        a waiting worker from a busy one; every worker is woken and the first to accept wins. */
     struct epoll_event ev = { .events = EPOLLIN, .data.u64 = LISTENER_TAG | e->nlisteners };

@@ -22,7 +22,8 @@ export interface EngineBinding {
   fdAddress(fd: number): [string, number] | null;
   /** multiAccept: 1 takes every pending connection per listener readiness (up to 64), 0 one. */
   create(inbox: Buffer, outbox: Buffer, onBatch: (bytes: number) => void, workerConnections: number, multiAccept?: number): void;
-  addListener(fd: number, index: number, settings: number[], server: number): void;
+  /** name: the default server's first server_name, address: the listen address (both for error-log lines). */
+  addListener(fd: number, index: number, settings: number[], server: number, name?: string, address?: string): void;
   flush(): void;
   bodyStart(id: number, limit: number): void;
   bodyPause(id: number): void;

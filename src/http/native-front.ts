@@ -4,6 +4,7 @@
 import type { HttpConf, LocationConf, MainConf, ServerConf } from '../config/types.js';
 import { TrestyError } from '../errors.js';
 import type { ErrorLog } from '../log/index.js';
+import { frontContext } from './front-context.js';
 import type { RequestHandler } from './types.js';
 import { bindKey, bindName, type ListenFd } from './binds.js';
 import { findLocation } from './locations.js';
@@ -125,7 +126,9 @@ export class NativeFront {
         }
       }
       this.fds.push(fd);
-      native.addListener(fd, i, listenerSettings(bind), this.plan?.serverFor(bind) ?? -1);
+      // The names error-log lines give as `server:` (native/engine/records.c te_errlog).
+      const dflt = (bind.any ?? bind.byAddress.values().next().value!).defaultServer;
+      native.addListener(fd, i, listenerSettings(bind), this.plan?.serverFor(bind) ?? -1, dflt.serverNames[0]?.value ?? '', bindName(bind));
     });
   }
 
@@ -277,8 +280,7 @@ export class NativeFront {
     const limit = (findLocation(srv, uri) ?? srv.defaults).clientMaxBodySize;
     if (limit === 0) return true;
     if (clen > limit) {
-      this.log.error(`client intended to send too large body: ${clen} bytes, client: ${ex.remoteAddress}, `
-        + `server: ${srv.serverNames[0]?.value ?? ''}, request: "${ex.method} ${url} HTTP/${ex.httpVersion}"`);
+      this.log.error(`client intended to send too large body: ${clen} bytes${frontContext(ex, srv)}`);
       const page = errorPage(413);
       ex.writeHead(413, [['Content-Type', 'text/html'], ['Content-Length', String(page.length)], ['Connection', 'close']]);
       ex.end(page);

@@ -8,6 +8,7 @@ import { TrestyError } from '../errors.js';
 import type { ErrorLog } from '../log/index.js';
 import { bindKey, bindName, type ListenFd } from './binds.js';
 import { NodeExchange } from './exchange.js';
+import { frontContext } from './front-context.js';
 import { errorPage } from './native-pages.js';
 import { findLocation } from './locations.js';
 import type { RequestHandler } from './types.js';
@@ -223,8 +224,7 @@ export class HttpFront {
     if (limit === 0) return true;
     const cl = ex.req.headers['content-length'];
     if (cl !== undefined && Number(cl) > limit) {
-      this.log.error(`client intended to send too large body: ${cl} bytes, client: ${ex.remoteAddress}, `
-        + `request: "${ex.method} ${url} HTTP/${ex.httpVersion}"`);
+      this.log.error(`client intended to send too large body: ${cl} bytes${frontContext(ex, srv)}`);
       ex.res.shouldKeepAlive = false;
       ex.res.writeHead(413, { 'Content-Type': 'text/html', 'Content-Length': PAGE_413.length, Connection: 'close' });
       ex.res.end(PAGE_413);
