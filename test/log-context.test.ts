@@ -118,6 +118,12 @@ http {
       expect(text).toMatch(/client sent invalid method while reading client request line, client: 127\.0\.0\.1, server: first\.test, request: "BAD-ONE"\n/);
     });
 
+    it('an HTTP/0.9 request with another method than GET: the default server of the port', async () => {
+      await rawExchange(port2, 'POST /x\r\n');
+      const text = await eventually(() => t.errorLog(), /request: "POST \/x"/);
+      expect(text).toMatch(/client sent invalid method in HTTP\/0\.9 request while reading client request line, client: 127\.0\.0\.1, server: first\.test, request: "POST \/x"\n/);
+    });
+
     it.skipIf(e.name !== 'native')('no request begun (client_header_timeout): the server is the listen address', async () => {
       await rawExchange(port, '', 4000);
       const text = await eventually(() => t.errorLog(), /while waiting for request/);
@@ -134,11 +140,13 @@ describe.skipIf(missing !== null)(`error-log context on nginx + lua-nginx-module
 
   sharedChecks(() => ({ port: n.port, log: () => n.errorLog() }), true);
 
-  it('a bad request line; no request begun', async () => {
+  it('a bad request line; an HTTP/0.9 POST; no request begun', async () => {
     await rawExchange(n.port, 'GARBAGE\r\n\r\n');
+    await rawExchange(n.port, 'POST /x\r\n');
     await rawExchange(n.port, '', 4000);
     const text = await eventually(() => n.errorLog(), /while waiting for request/);
     expect(text).toMatch(/client sent invalid method while reading client request line, client: 127\.0\.0\.1, server: , request: "GARBAGE"\n/);
+    expect(text).toMatch(/client sent invalid method in HTTP\/0\.9 request while reading client request line, client: 127\.0\.0\.1, server: , request: "POST \/x"\n/);
     expect(text).toMatch(new RegExp(`while waiting for request, client: 127\\.0\\.0\\.1, server: ${esc(`127.0.0.1:${n.port}`)}\\n`));
   });
 });
