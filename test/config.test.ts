@@ -54,6 +54,9 @@ describe('conf parser: valid confs', () => {
     expect(conf.workerProcesses).toBe(2);
     expect(conf.errorLog).toEqual([{ path: path.join(prefix, 'logs/error.log'), level: 'warn' }]);
     expect(conf.workerConnections).toBe(1024);
+    expect(conf.multiAccept).toBe(false); // nginx's default
+    expect(load('events { multi_accept on; }').conf.multiAccept).toBe(true);
+    expect(errorOf('events { multi_accept yes; }').code).toBe('TRESTY_ERR_CONF_VALUE');
     const s = conf.http!.servers[0];
     expect(s.listen[0]).toMatchObject({ host: '127.0.0.1', port: 8080, defaultServer: true });
     expect(s.serverNames.map((n) => n.kind)).toEqual(['exact', 'wildcard_start', 'wildcard_end', 'regex']);

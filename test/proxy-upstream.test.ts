@@ -123,7 +123,7 @@ describe('failures move to the next server (proxy_next_upstream error timeout, t
     expect(addr).toMatch(/^127\.0\.0\.1:\d+, 127\.0\.0\.1:\d+$/);
     expect(ustatus).toBe('502, 200');
     expect(connect).toMatch(/^-, \d+\.\d{3}$/);
-    await logHas(/\[error\] .*connect\(\) failed \(111: Connection refused\) while connecting to upstream, upstream: "http:\/\/127\.0\.0\.1:\d+\/refuse\/a"/);
+    await logHas(/\[error\] .*connect\(\) failed \(111: Connection refused\) while connecting to upstream, client: 127\.0\.0\.1, server: [^,]*, request: "GET \/refuse\/a HTTP\/1\.1", upstream: "http:\/\/127\.0\.0\.1:\d+\/refuse\/a"/);
   });
 
   it('an upstream that resets the connection', async () => {
@@ -158,7 +158,7 @@ describe('failures move to the next server (proxy_next_upstream error timeout, t
     expect((await httpGet(port, '/allbad/b')).status).toBe(502);
     const line = await logLine('/allbad/b');
     expect(line[2]).toBe('allbad');
-    await logHas(/no live upstreams while connecting to upstream, upstream: "http:\/\/allbad\/allbad\/b"/);
+    await logHas(/no live upstreams while connecting to upstream, client: [^,]*, server: [^,]*, request: "[^"]*", upstream: "http:\/\/allbad\/allbad\/b"/);
   });
 });
 

@@ -37,7 +37,7 @@ async function start(msg: WorkerStart): Promise<void> {
     const affinity = conf.workerCpuAffinity ?? (process.env.TRESTY_WORKER_CPU === 'auto' ? { auto: true as const, cpus: null } : null);
     if (affinity) bindCpus(affinity, msg.slot, conf.workerProcesses);
     if (conf.http) {
-      front = createFront(msg.engine, conf.http, pipeline.handle, log, conf.workerConnections, msg.listenFds ?? [], pipeline);
+      front = createFront(msg.engine, conf.http, pipeline.handle, log, conf, msg.listenFds ?? [], pipeline);
       await front.listen();
       // FFI completions wake the engine's epoll, not a socket of their own (src/ffi/bell.ts).
       const watch = front.watchFd;

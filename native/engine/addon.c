@@ -6,7 +6,7 @@
  *
  * JS API (src/http/native-binding.ts declares it):
  *   listen(host, port, backlog) -> fd  closeFd(fd)  fdAddress(fd)             (listen_napi.c)
- *   create(inbox, outbox, onBatch, maxConns)   addListener(fd, index, settings[], server)
+ *   create(inbox, outbox, onBatch, maxConns, multiAccept)   addListener(fd, index, settings[], server, name, address)
  *   flush()  bodyStart(id, limit)  bodyPause(id)  bodyResume(id)  cut(id)  pressure(id) -> bytes
  *   localAddress(id) -> [addr, port] | null    stopAccepting()  closeIdle()  stats() -> {...}
  *   setRoutes(buffer)  shutdown()  watch(fd) -> bool  unwatch(fd)
@@ -155,8 +155,8 @@ static void on_poll(uv_poll_t *p, int status, int events)
 
 static napi_value js_create(napi_env env, napi_callback_info info)
 {
-    size_t argc = 4;
-    napi_value a[4];
+    size_t argc = 5;
+    napi_value a[5];
     CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
     if (H.created) {
         napi_throw_error(env, "TRESTY_ERR_ENGINE", "the engine is already created in this process");
@@ -164,10 +164,10 @@ static napi_value js_create(napi_env env, napi_callback_info info)
     }
     void *in, *out;
     size_t inl, outl;
-    uint32_t maxc = 0;
+    uint32_t maxc = 0, multi = 0;
     if (argc < 4 || napi_get_buffer_info(env, a[0], &in, &inl) != napi_ok || napi_get_buffer_info(env, a[1], &out, &outl) != napi_ok
-        || te_arg_u32(env, a[3], &maxc) || outl < TE_OUT_CTL + 4096 || inl < 65536) {
-        napi_throw_type_error(env, "TRESTY_ERR_ENGINE", "create(inbox, outbox, onBatch, workerConnections)");
+        || te_arg_u32(env, a[3], &maxc) || (argc > 4 && te_arg_u32(env, a[4], &multi)) || outl < TE_OUT_CTL + 4096 || inl < 65536) {
+        napi_throw_type_error(env, "TRESTY_ERR_ENGINE", "create(inbox, outbox, onBatch, workerConnections, multiAccept)");
         return NULL;
     }
     memset(&E, 0, sizeof E);
@@ -183,6 +183,7 @@ static napi_value js_create(napi_env env, napi_callback_info info)
     E.ctl = (int32_t *)out;
     E.ctl[TE_CTL_USED] = TE_OUT_CTL;
     E.max_conns = maxc;
+    E.multi_accept = multi != 0;
     E.host = &H;
     H.env = env;
     CHECK(napi_create_reference(env, a[0], 1, &H.inbox_ref));
@@ -208,8 +209,10 @@ static napi_value js_create(napi_env env, napi_callback_info info)
    large buffer size, underscores_in_headers, ignore_invalid_headers, lingering_close always (0/1) */
 static napi_value js_add_listener(napi_env env, napi_callback_info info)
 {
-    size_t argc = 4;
-    napi_value a[4];
+    size_t argc = 6;
+    napi_value a[6];
+    char name[256] = "", addr[72] = "";
+    size_t len;
     CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
     uint32_t fd, index, v[14], server;
     napi_value item;
@@ -220,6 +223,9 @@ static napi_value js_add_listener(napi_env env, napi_callback_info info)
     double sd;
     if (napi_get_value_double(env, a[3], &sd) != napi_ok) goto bad;
     server = sd < 0 ? 0xffffffffu : (uint32_t)sd;
+    /* optional: the default server's name and the listen address, for error-log lines */
+    if (argc > 4 && napi_get_value_string_utf8(env, a[4], name, sizeof name, &len) != napi_ok) goto bad;
+    if (argc > 5 && napi_get_value_string_utf8(env, a[5], addr, sizeof addr, &len) != napi_ok) goto bad;
     te_settings s;
     memset(&s, 0, sizeof s);
     s.header_timeout = v[0];
@@ -237,14 +243,14 @@ static napi_value js_add_listener(napi_env env, napi_callback_info info)
     s.limits.large_buffer_size = v[10];
     s.limits.underscores_in_headers = (uint8_t)v[11];
     s.limits.ignore_invalid_headers = (uint8_t)v[12];
-    if (te_add_listener(&E, (int)fd, index, &s, server == 0xffffffffu ? -1 : (int32_t)server) < 0) {
+    if (te_add_listener(&E, (int)fd, index, &s, server == 0xffffffffu ? -1 : (int32_t)server, name, addr) < 0) {
         napi_throw_error(env, "TRESTY_ERR_ENGINE", "addListener: cannot watch the listen socket");
         return NULL;
     }
     te_host_schedule(&E); /* connections may already wait in the queue */
     return NULL;
 bad:
-    napi_throw_type_error(env, "TRESTY_ERR_ENGINE", "addListener(fd, index, settings[14], server)");
+    napi_throw_type_error(env, "TRESTY_ERR_ENGINE", "addListener(fd, index, settings[14], server, name, address)");
     return NULL;
 }
 
@@ -368,6 +374,7 @@ static napi_value js_stats(napi_env env, napi_callback_info info)
     napi_set_named_property(env, r, "active", te_num(env, active));
     napi_set_named_property(env, r, "memory", te_num(env, (double)mem));
     napi_set_named_property(env, r, "connSize", te_num(env, sizeof(te_conn)));
+    napi_set_named_property(env, r, "multiAccept", te_num(env, E.multi_accept));
     return r;
 }
 

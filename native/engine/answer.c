@@ -50,6 +50,7 @@ int te_answer_head(te_engine *e, te_conn *c, int status, const char *type, long 
     int keep = (c->flags & TE_C_KEEPALIVE) && !(c->flags & TE_C_CLOSE);
     int wire = status == 494 ? 400 : status;
     puts_(&b, "HTTP/1.1 ");
+    if (wire < 100) puts_(&b, wire < 10 ? "00" : "0"); /* nginx prints three digits: "099 " */
     putnum(&b, (unsigned)wire);
     put(&b, " ", 1);
     puts_(&b, te_reason(wire));

@@ -77,6 +77,11 @@ typedef struct te_listener {
     int32_t server; /* native routes: the server answering on it, -1 when JS decides */
     uint8_t active;
     te_settings set;
+    /* For error-log lines: its default server's name (the `server:` of a line about a request
+       when the routes do not know the server) and its address (nginx's `server:` before a
+       request has begun, as "0.0.0.0:80"). */
+    uint8_t name_len, addr_len;
+    char name[255], addr[64];
 } te_listener;
 
 /* The parser's state while a head is read, allocated with the input buffer and freed with it when
@@ -143,6 +148,7 @@ struct te_engine {
 
     te_table conns;    /* client connections by id */
     uint32_t max_conns, numbers;
+    uint8_t multi_accept; /* events { multi_accept }: 0 = one accept per listener event (nginx's default) */
 
     te_conn *idle_head, *idle_tail;
     uint32_t nidle;
@@ -177,7 +183,7 @@ uint64_t te_host_now(te_engine *e);
 /* pass.c */
 void te_pass(te_engine *e);
 void te_pend(te_engine *e, te_conn *c);
-int te_add_listener(te_engine *e, int fd, uint32_t index, const te_settings *set, int32_t server);
+int te_add_listener(te_engine *e, int fd, uint32_t index, const te_settings *set, int32_t server, const char *name, const char *addr);
 void te_stop_accepting(te_engine *e);
 void te_close_idle(te_engine *e);
 

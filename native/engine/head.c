@@ -13,7 +13,8 @@ uint32_t te_head_max(const te_settings *s)
 
 const char *te_refusal_phase(const tr_http_req *q)
 {
-    return q->version ? "while reading client request headers" : "while reading client request line";
+    /* an HTTP/0.9 request has no headers: nginx is still reading its line */
+    return q->version && !(q->flags & TR_HTTP_F_HTTP09) ? "while reading client request headers" : "while reading client request line";
 }
 
 /*

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -14,6 +15,7 @@
 
 #define EVENTS 512
 #define LISTENER_TAG (1ull << 40)
+/* multi_accept on: the most taken per listener event, so one busy listener cannot starve the rest. */
 #define ACCEPTS_PER_EVENT 64
 
 void te_pend(te_engine *e, te_conn *c)
@@ -31,7 +33,15 @@ void te_pend(te_engine *e, te_conn *c)
     if (!e->in_pass) te_host_schedule(e);
 }
 
-int te_add_listener(te_engine *e, int fd, uint32_t index, const te_settings *set, int32_t server)
+static uint8_t copy_text(char *to, size_t cap, const char *from)
+{
+    size_t n = from ? strlen(from) : 0;
+    if (n > cap) n = cap;
+    if (n) memcpy(to, from, n);
+    return (uint8_t)n;
+}
+
+int te_add_listener(te_engine *e, int fd, uint32_t index, const te_settings *set, int32_t server, const char *name, const char *addr)
 {
     if (e->nlisteners == TE_MAX_LISTENERS) return -1;
     te_listener *l = &e->listeners[e->nlisteners];
@@ -40,6 +50,8 @@ int te_add_listener(te_engine *e, int fd, uint32_t index, const te_settings *set
     l->set = *set;
     l->server = server;
     l->active = 1;
+    l->name_len = copy_text(l->name, sizeof l->name, name);
+    l->addr_len = copy_text(l->addr, sizeof l->addr, addr);
     /* Not EPOLLEXCLUSIVE: this epoll fd is itself polled by libuv's, so the kernel could not tell
        a waiting worker from a busy one; every worker is woken and the first to accept wins. */
     struct epoll_event ev = { .events = EPOLLIN, .data.u64 = LISTENER_TAG | e->nlisteners };
@@ -84,10 +96,14 @@ static int make_room(te_engine *e)
     return 1;
 }
 
+/* nginx's multi_accept: off takes one connection per readiness, and the level-triggered epoll
+   reports the rest in the next round; between rounds the other workers, woken by the same
+   readiness, take their share. On takes what is pending, up to the bound. */
 static void accept_on(te_engine *e, uint32_t li)
 {
     te_listener *l = &e->listeners[li];
-    for (int i = 0; i < ACCEPTS_PER_EVENT && l->active; i++) {
+    int most = e->multi_accept ? ACCEPTS_PER_EVENT : 1;
+    for (int i = 0; i < most && l->active; i++) {
         struct sockaddr_storage sa;
         socklen_t len = sizeof sa;
         int fd = accept4(l->fd, (struct sockaddr *)&sa, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);

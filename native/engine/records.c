@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include "engine.h"
 #include "route.h"
 
@@ -108,10 +109,24 @@ const te_str *te_server_name(te_engine *e, te_conn *c)
     return &e->routes->servers[s].name;
 }
 
-/* An error-log line: the message, then nginx's context (client, server, request, host) where known. */
+#define ERRLOG_MAX 2048
+
+/* Appends to buf, n bytes used of ERRLOG_MAX; what does not fit is left out. */
+static int add(char *buf, int n, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int m = vsnprintf(buf + n, ERRLOG_MAX - (size_t)n, fmt, ap);
+    va_end(ap);
+    return m > 0 && (size_t)(n + m) < ERRLOG_MAX ? n + m : n;
+}
+
+/* An error-log line: the message, then nginx's context (ngx_http_log_error): `client:` and
+   `server:` always, then `request:` and `host:` where known. Before any byte of a request came,
+   nginx has no request and names the listen address as the server. */
 void te_errlog(te_engine *e, te_conn *c, int level, const char *fmt, ...)
 {
-    char buf[2048];
+    char buf[ERRLOG_MAX];
     va_list ap;
     va_start(ap, fmt);
     int n = vsnprintf(buf, sizeof buf, fmt, ap);
@@ -119,10 +134,13 @@ void te_errlog(te_engine *e, te_conn *c, int level, const char *fmt, ...)
     if (n < 0) return;
     if ((size_t)n >= sizeof buf) n = sizeof buf - 1;
     if (c) {
+        const te_listener *l = &e->listeners[c->listener];
         const te_str *name = te_server_name(e, c);
-        int m = name ? snprintf(buf + n, sizeof buf - n, ", client: %.*s, server: %.*s", (int)c->raddr_len, c->raddr, (int)name->n, name->p)
-                     : snprintf(buf + n, sizeof buf - n, ", client: %.*s", (int)c->raddr_len, c->raddr);
-        if (m > 0 && (size_t)(n + m) < sizeof buf) n += m;
+        int started = (c->head && c->head_len) || c->in_len > c->req;
+        n = add(buf, n, ", client: %.*s", (int)c->raddr_len, c->raddr);
+        if (!started) n = add(buf, n, ", server: %.*s", (int)l->addr_len, l->addr);
+        else if (name) n = add(buf, n, ", server: %.*s", (int)name->n, name->p);
+        else n = add(buf, n, ", server: %.*s", (int)l->name_len, l->name);
         if (c->head && c->head_len) {
             const char *h = c->in + c->req;
             const tr_http_req *q = &c->head->req;
@@ -131,15 +149,21 @@ void te_errlog(te_engine *e, te_conn *c, int level, const char *fmt, ...)
             const char *nl = memchr(h + end, '\n', c->head_len > end ? c->head_len - end : 0);
             uint32_t len = nl ? (uint32_t)(nl - h) : end;
             if (len > 0 && h[len - 1] == '\r') len--;
-            m = snprintf(buf + n, sizeof buf - n, ", request: \"%.*s\"", (int)(len - q->method.off), h + q->method.off);
-            if (m > 0 && (size_t)(n + m) < sizeof buf) n += m;
+            n = add(buf, n, ", request: \"%.*s\"", (int)(len - q->method.off), h + q->method.off);
+            const tr_http_header *host = NULL, *ref = NULL;
             for (uint32_t i = 0; i < q->nheaders; i++) {
                 const tr_http_header *x = &c->head->hdrs[i];
-                if (x->id != TR_HTTP_H_HOST) continue;
-                m = snprintf(buf + n, sizeof buf - n, ", host: \"%.*s\"", (int)x->value.len, h + x->value.off);
-                if (m > 0 && (size_t)(n + m) < sizeof buf) n += m;
-                break;
+                if (x->id == TR_HTTP_H_HOST && !host) host = x;
+                else if (!ref && x->name.len == 7 && strncasecmp(h + x->name.off, "referer", 7) == 0) ref = x;
             }
+            if (host) n = add(buf, n, ", host: \"%.*s\"", (int)host->value.len, h + host->value.off);
+            if (ref) n = add(buf, n, ", referrer: \"%.*s\"", (int)ref->value.len, h + ref->value.off);
+        } else if (started) {
+            /* nothing parsed yet (a bad or unfinished request line): what came, up to CR or LF */
+            const char *h = c->in + c->req;
+            uint32_t len = 0, have = c->in_len - c->req;
+            while (len < have && h[len] != '\r' && h[len] != '\n') len++;
+            if (len) n = add(buf, n, ", request: \"%.*s\"", (int)len, h);
         }
     }
     char *r = te_rec(e, TE_IN_ERRLOG, c, TE_ERR_TEXT, (uint32_t)n);

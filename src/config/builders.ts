@@ -97,6 +97,7 @@ export interface MainBuilder {
   pid?: string;
   daemon?: boolean;
   workerConnections?: number;
+  multiAccept?: boolean;
   workerWatchdogTimeout?: number;
   workerCpuAffinity?: CpuAffinity;
   http?: HttpBuilder;

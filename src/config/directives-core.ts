@@ -112,9 +112,17 @@ export const coreDirectives: readonly DirectiveRow[] = [
       s.main.workerWatchdogTimeout = ms;
     },
   },
-  // Accepted for nginx compatibility; libuv picks the event method and accepts in batches.
+  // Accepted for nginx compatibility; libuv picks the event method.
   { name: 'use', contexts: ['events'], args: [1, 1], apply() {} },
-  { name: 'multi_accept', contexts: ['events'], args: [1, 1], apply(d) { if (parseFlag(d.args[0]) === null) throw flagError(d); } },
+  {
+    // The native engine's accept loop (native/engine/pass.c); libuv (node:http) always takes all.
+    name: 'multi_accept', contexts: ['events'], args: [1, 1],
+    apply(d, s) {
+      const on = parseFlag(d.args[0]);
+      if (on === null) throw flagError(d);
+      s.main.multiAccept = on;
+    },
+  },
   {
     name: 'http', contexts: ['main'], args: [0, 0], block: 'block',
     apply(d, s, ctx) {

@@ -182,6 +182,7 @@ function finish(main: MainBuilder, prefix: string, file: string, ctx: ResolveCon
     pid: main.pid ?? ctx.abs('logs/tresty.pid'),
     daemon: main.daemon ?? false,
     workerConnections: main.workerConnections ?? 512,
+    multiAccept: main.multiAccept ?? false,
     workerWatchdogTimeout: main.workerWatchdogTimeout ?? 0,
     workerCpuAffinity: main.workerCpuAffinity ?? null,
     http,

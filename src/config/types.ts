@@ -228,6 +228,8 @@ export interface MainConf {
   readonly pid: string;
   readonly daemon: boolean;
   readonly workerConnections: number;
+  /** multi_accept: the native engine takes every pending connection per readiness (on), or one (off). */
+  readonly multiAccept: boolean;
   /** worker_watchdog_timeout in ms: a worker whose event loop is blocked longer is replaced; 0 = off. */
   readonly workerWatchdogTimeout: number;
   /** worker_cpu_affinity, or null (workers float). */

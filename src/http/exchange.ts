@@ -52,9 +52,28 @@ export class NodeExchange implements HttpExchange {
       flat[2 * i] = h[0];
       flat[2 * i + 1] = h[1];
     }
-    this.res.writeHead(status, flat);
+    if (status >= 1 && status < 100) this.writeLow(status, flat);
+    else this.res.writeHead(status, flat);
     // Node sends its head with the first body bytes unless it counts it as sent already.
     if (this.http09) (this.res as unknown as { _headerSent: boolean })._headerSent = true;
+  }
+
+  /**
+   * A status below 100: node refuses it (ERR_HTTP_INVALID_STATUS_CODE), nginx sends `HTTP/1.1 099 `
+   * with no reason and frames no body (no chunks; the connection is still kept). The head is
+   * made as a 200's, then its status line is replaced before node sends it.
+   */
+  private writeLow(status: number, flat: string[]): void {
+    const res = this.res as ServerResponse & { _header: string; _last: boolean; useChunkedEncodingByDefault: boolean };
+    const keep = res.shouldKeepAlive;
+    res.useChunkedEncodingByDefault = false;
+    res.writeHead(200, flat);
+    let head = res._header.replace(/^HTTP\/1\.1 200 OK\r\n/, `HTTP/1.1 ${String(status).padStart(3, '0')} \r\n`);
+    if (keep && res._last && !flat.some((v, i) => i % 2 === 0 && v.toLowerCase() === 'connection')) {
+      head = head.replace(/\r\nConnection: close\r\n/, '\r\nConnection: keep-alive\r\n');
+      res._last = false;
+    }
+    res._header = head;
   }
 
   write(chunk: Uint8Array | string): Promise<void> | void {
@@ -78,6 +97,17 @@ export class NodeExchange implements HttpExchange {
 
   destroy(): void {
     this.res.destroy();
+  }
+
+  abandon(): void {
+    const res = this.res as ServerResponse & { _headerSent: boolean; chunkedEncoding: boolean };
+    if (!res._headerSent) {
+      // A head node counts as sent but never writes (204 when none was made: no body framing).
+      if (!res.headersSent) res.writeHead(204);
+      res._headerSent = true;
+    }
+    res.chunkedEncoding = false; // no `0\r\n\r\n`
+    res.end();
   }
 }
 

@@ -1,7 +1,7 @@
 // The HTTP front of a worker: the native engine (native/engine, src/http/native) or node:http
 // (server.ts), behind one shape, so the worker and the pipeline do not care which serves. Both
 // take the master's listen sockets; the node front can also share node:cluster's.
-import type { HttpConf } from '../config/types.js';
+import type { HttpConf, MainConf } from '../config/types.js';
 import { TrestyError } from '../errors.js';
 import type { ErrorLog } from '../log/index.js';
 import type { CertHook } from '../tls/contexts.js';
@@ -40,10 +40,11 @@ export function createFront(
   http: HttpConf,
   handle: RequestHandler,
   log: ErrorLog,
-  workerConnections: number,
+  events: Pick<MainConf, 'workerConnections' | 'multiAccept'>,
   fds: readonly ListenFd[],
   hooks: NativeHooks & { certificate?: CertHook | null } = {},
 ): Front {
+  const { workerConnections } = events;
   const binds = planBinds(http);
   const nativeBinds = binds.filter((b) => engineForBind(b, engine) === 'native');
   const nodeBinds = binds.filter((b) => engineForBind(b, engine) === 'node');
@@ -51,7 +52,7 @@ export function createFront(
   if (nativeBinds.length > 0) {
     const native = loadEngine();
     if (!native) throw new TrestyError('TRESTY_ERR_ENGINE', `the native HTTP engine cannot be used: ${engineUnavailable()}`);
-    fronts.push(new NativeFront(native, http, nativeBinds, handle, log, workerConnections, fds, hooks));
+    fronts.push(new NativeFront(native, http, nativeBinds, handle, log, events, fds, hooks));
   }
   if (nodeBinds.length > 0) fronts.push(new HttpFront(http, handle, log, workerConnections, fds, nodeBinds));
   const tlsBinds = binds.filter((b) => engineForBind(b, engine) === 'tls');

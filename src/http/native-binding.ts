@@ -12,14 +12,18 @@ export interface EngineStats {
   /** Bytes the engine holds for its connections (structs and buffers). */
   memory: number;
   connSize: number;
+  /** events { multi_accept } as the engine was created with (1 on, 0 off). */
+  multiAccept: number;
 }
 
 export interface EngineBinding {
   listen(host: string, port: number, backlog: number): number;
   closeFd(fd: number): void;
   fdAddress(fd: number): [string, number] | null;
-  create(inbox: Buffer, outbox: Buffer, onBatch: (bytes: number) => void, workerConnections: number): void;
-  addListener(fd: number, index: number, settings: number[], server: number): void;
+  /** multiAccept: 1 takes every pending connection per listener readiness (up to 64), 0 one. */
+  create(inbox: Buffer, outbox: Buffer, onBatch: (bytes: number) => void, workerConnections: number, multiAccept?: number): void;
+  /** name: the default server's first server_name, address: the listen address (both for error-log lines). */
+  addListener(fd: number, index: number, settings: number[], server: number, name?: string, address?: string): void;
   flush(): void;
   bodyStart(id: number, limit: number): void;
   bodyPause(id: number): void;

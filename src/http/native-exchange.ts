@@ -255,10 +255,11 @@ export class NativeExchange implements HttpExchange {
 
   writeHead(status: number, headers: ReadonlyArray<readonly [string, string]>): void {
     if (this.headersSent) throw invalid('ERR_HTTP_HEADERS_SENT', 'Cannot write headers after they are sent to the client');
-    // node:http's rule (the pipeline turns the throw into a 500): a status line needs 3 digits.
-    if (!Number.isInteger(status) || status < 100 || status > 999) throw invalid('ERR_HTTP_INVALID_STATUS_CODE', `Invalid status code: ${status}`);
+    // Below 100 nginx still answers (`HTTP/1.1 099 `, no reason); above 999 there is no status line.
+    if (!Number.isInteger(status) || status < 1 || status > 999) throw invalid('ERR_HTTP_INVALID_STATUS_CODE', `Invalid status code: ${status}`);
     const version = this.httpVersion;
     this.noBody = this.method === 'HEAD' || status === 204 || status === 304 || (status >= 100 && status < 200);
+    const low = status < 100;
     if (version === '0.9') {
       this.headersSent = true;
       this.pending = '';
@@ -296,8 +297,11 @@ export class NativeExchange implements HttpExchange {
       s += `${k}: ${v}\r\n`;
     }
     // nginx's order: Server and Date first.
-    s = `HTTP/1.1 ${status} ${reasonPhrase(status)}\r\n${server ? '' : 'Server: tresty\r\n'}${date ? '' : `Date: ${this.front.date()}\r\n`}${s}`;
-    if (!length && !te && !this.noBody) {
+    const line = low ? `${String(status).padStart(3, '0')} ` : `${status} ${reasonPhrase(status)}`;
+    s = `HTTP/1.1 ${line}\r\n${server ? '' : 'Server: tresty\r\n'}${date ? '' : `Date: ${this.front.date()}\r\n`}${s}`;
+    // nginx's chunked filter leaves a status below 200 alone: a body of unknown length then goes
+    // out as it is, and the connection is still kept (as nginx 1.22 does).
+    if (!length && !te && !this.noBody && !low) {
       if (version === '1.1') {
         s += 'Transfer-Encoding: chunked\r\n';
         this.chunked = true;
@@ -350,6 +354,15 @@ export class NativeExchange implements HttpExchange {
     } else {
       ob.send(this.id, flags, this.keepaliveMs, head, '', body, '');
     }
+  }
+
+  abandon(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.front.release(this);
+    // A head not sent yet (it goes with the first body bytes) is dropped with the request.
+    this.pending = '';
+    this.front.outbox.send(this.id, SEND_END | (this.keepAlive ? 0 : SEND_CLOSE), this.keepaliveMs, '', '', null, '');
   }
 
   destroy(): void {

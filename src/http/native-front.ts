@@ -1,9 +1,10 @@
 // The HTTP front on the native engine: the engine accepts, reads, parses and writes; this file
 // turns its batches (layout.ts) into exchanges for the pipeline and routes the body, close and
 // drain events to them. One front per worker; it takes the listen sockets the master made.
-import type { HttpConf, LocationConf, ServerConf } from '../config/types.js';
+import type { HttpConf, LocationConf, MainConf, ServerConf } from '../config/types.js';
 import { TrestyError } from '../errors.js';
 import type { ErrorLog } from '../log/index.js';
+import { frontContext } from './front-context.js';
 import type { RequestHandler } from './types.js';
 import { bindKey, bindName, type ListenFd } from './binds.js';
 import { findLocation } from './locations.js';
@@ -87,7 +88,7 @@ export class NativeFront {
     readonly binds: readonly Bind[],
     private readonly handle: RequestHandler,
     private readonly log: ErrorLog,
-    private readonly workerConnections: number,
+    private readonly events: Pick<MainConf, 'workerConnections' | 'multiAccept'>,
     private readonly given: readonly ListenFd[],
     private readonly hooks: NativeHooks = {},
   ) {
@@ -112,7 +113,7 @@ export class NativeFront {
   /** Takes the master's sockets (or opens them), then starts the engine on them. */
   async listen(): Promise<void> {
     const { native } = this;
-    native.create(this.inbox, this.outbox.buf, this.onBatch, this.workerConnections);
+    native.create(this.inbox, this.outbox.buf, this.onBatch, this.events.workerConnections, this.events.multiAccept ? 1 : 0);
     enableEngineSockets(native);
     if (this.plan) native.setRoutes!(this.plan.buf);
     this.binds.forEach((bind, i) => {
@@ -127,7 +128,9 @@ export class NativeFront {
         }
       }
       this.fds.push(fd);
-      native.addListener(fd, i, listenerSettings(bind), this.plan?.serverFor(bind) ?? -1);
+      // The names error-log lines give as `server:` (native/engine/records.c te_errlog).
+      const dflt = (bind.any ?? bind.byAddress.values().next().value!).defaultServer;
+      native.addListener(fd, i, listenerSettings(bind), this.plan?.serverFor(bind) ?? -1, dflt.serverNames[0]?.value ?? '', bindName(bind));
     });
   }
 
@@ -279,8 +282,7 @@ export class NativeFront {
     const limit = (findLocation(srv, uri) ?? srv.defaults).clientMaxBodySize;
     if (limit === 0) return true;
     if (clen > limit) {
-      this.log.error(`client intended to send too large body: ${clen} bytes, client: ${ex.remoteAddress}, `
-        + `server: ${srv.serverNames[0]?.value ?? ''}, request: "${ex.method} ${url} HTTP/${ex.httpVersion}"`);
+      this.log.error(`client intended to send too large body: ${clen} bytes${frontContext(ex, srv)}`);
       const page = errorPage(413);
       ex.writeHead(413, [['Content-Type', 'text/html'], ['Content-Length', String(page.length)], ['Connection', 'close']]);
       ex.end(page);

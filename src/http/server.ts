@@ -5,9 +5,10 @@ import http from 'node:http';
 import type { Socket } from 'node:net';
 import type { HttpConf, ServerConf } from '../config/types.js';
 import { TrestyError } from '../errors.js';
-import type { ErrorLog } from '../log/index.js';
+import { type ErrorLog, requestContext } from '../log/index.js';
 import { bindKey, bindName, type ListenFd } from './binds.js';
 import { NodeExchange } from './exchange.js';
+import { frontContext } from './front-context.js';
 import { errorPage } from './native-pages.js';
 import { findLocation } from './locations.js';
 import type { RequestHandler } from './types.js';
@@ -109,6 +110,8 @@ export class HttpFront {
   private readonly sniffing = new Set<Socket>();
   /** Connections that sent an HTTP/0.9 request: answered with a body only, then closed. */
   private readonly http09 = new WeakSet<Socket>();
+  /** Each server's default server_name, for the error-log lines about a request before its Host is read. */
+  private readonly defaultNames = new WeakMap<http.Server, string>();
 
   /**
    * A new connection: counted against worker_connections (node's own maxConnections makes the
@@ -159,8 +162,9 @@ export class HttpFront {
   /** An HTTP/0.9 request: GET gets the answer's body only (no status line), then the close. */
   private answer09(server: http.Server, socket: Socket, req: { method: string; target: string }, nodeConnection: (s: Socket) => void): void {
     if (req.method !== 'GET') {
-      this.log.info(`client sent invalid method in HTTP/0.9 request while reading client request line, client: `
-        + `${socket.remoteAddress ?? ''}, server: , request: "${req.method} ${req.target}"`);
+      this.log.info(`client sent invalid method in HTTP/0.9 request while reading client request line${requestContext({
+        client: socket.remoteAddress ?? '', server: this.defaultNames.get(server) ?? '', request: `${req.method} ${req.target}`,
+      })}`);
       socket.end(errorPage(400));
       return;
     }
@@ -195,7 +199,9 @@ export class HttpFront {
       }
     });
     // keepalive_timeout of the listen's default server, as nginx applies it per connection.
-    const ka = (bind.any ?? bind.byAddress.values().next().value!).defaultServer.defaults.keepaliveTimeout;
+    const dflt = (bind.any ?? bind.byAddress.values().next().value!).defaultServer;
+    this.defaultNames.set(server, dflt.serverNames[0]?.value ?? '');
+    const ka = dflt.defaults.keepaliveTimeout;
     server.keepAliveTimeout = ka;
     // Every new connection goes through connection() before node's HTTP code sees it.
     const listeners = server.listeners('connection') as Array<(s: Socket) => void>;
@@ -223,8 +229,7 @@ export class HttpFront {
     if (limit === 0) return true;
     const cl = ex.req.headers['content-length'];
     if (cl !== undefined && Number(cl) > limit) {
-      this.log.error(`client intended to send too large body: ${cl} bytes, client: ${ex.remoteAddress}, `
-        + `request: "${ex.method} ${url} HTTP/${ex.httpVersion}"`);
+      this.log.error(`client intended to send too large body: ${cl} bytes${frontContext(ex, srv)}`);
       ex.res.shouldKeepAlive = false;
       ex.res.writeHead(413, { 'Content-Type': 'text/html', 'Content-Length': PAGE_413.length, Connection: 'close' });
       ex.res.end(PAGE_413);

@@ -20,6 +20,7 @@ import type { ErrorLog } from '../log/index.js';
 import { readHello } from '../tls/client-hello.js';
 import { type CertHook, ContextCache, SessionCache } from '../tls/contexts.js';
 import { NodeExchange } from './exchange.js';
+import { frontContext } from './front-context.js';
 import { H2Exchange } from './h2-exchange.js';
 import { findLocation } from './locations.js';
 import { bindKey, bindName, type ListenFd } from './binds.js';
@@ -210,7 +211,7 @@ export class TlsFront {
     const limit = (findLocation(srv, uri) ?? srv.defaults).clientMaxBodySize;
     const cl = ex.headers['content-length'];
     if (limit > 0 && cl !== undefined && Number(cl) > limit) {
-      this.log.error(`client intended to send too large body: ${String(cl)} bytes, client: ${ex.remoteAddress}, request: "${ex.method} ${ex.url} HTTP/${ex.httpVersion}"`);
+      this.log.error(`client intended to send too large body: ${String(cl)} bytes${frontContext(ex, srv)}`);
       refuse();
       return -1;
     }

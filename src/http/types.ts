@@ -38,6 +38,12 @@ export interface HttpExchange {
   end(chunk?: Uint8Array | string): void;
   /** Ends the response abruptly (the connection is closed), so the client can tell it is incomplete. */
   destroy(): void;
+  /**
+   * Ends the request with nothing more written: no head if none went out yet, no end of a chunked
+   * body; the connection waits for the next request. What nginx does after ngx.exit(N), 0 < N < 200.
+   * Absent: the exchange cannot, and destroy() is used instead.
+   */
+  abandon?(): void;
   /** Bytes of body sent so far (for $body_bytes_sent). */
   readonly bytesSent: number;
   /**

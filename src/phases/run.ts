@@ -91,6 +91,7 @@ export function conclude(r: Req, rc: number): void {
   }
   // nginx's 444: close the connection without a response.
   if (rc === 444 && !r.headerWritten && r.parent === null) return cut(r);
+  if (rc > 0 && rc < 200 && r.parent === null) return abandon(r);
   if (r.headerSent) {
     // OpenResty keeps the status already sent; the request just ends.
     const sent = r.status || 200;
@@ -124,6 +125,28 @@ function error(r: Req, status: number): void {
   if (r.method !== 'HEAD') r.method = 'GET';
   // The target answers with the error's status unless error_page said otherwise (nginx's err_status).
   internalRedirect(r, target.status);
+}
+
+/**
+ * ngx.exit(N) with 0 < N < 200: nginx finalizes the request with that code, which is neither a
+ * success nor an error to it, so nothing more goes out: output not flushed yet is dropped (the
+ * head too, if it had not gone), a chunked body gets no end, and the connection waits for the
+ * next request (observed on nginx 1.22 + lua-nginx-module; no error-log line).
+ */
+function abandon(r: Req): void {
+  r.out = null;
+  r.outLen = 0;
+  r.page = null;
+  r.eofSent = true;
+  if (!r.headerWritten) r.status = 0; // $status "000", as nginx logs it
+  const p = r.pending ?? undefined;
+  const end = (): void => {
+    if (r.ex.abandon) r.ex.abandon();
+    else r.ex.destroy();
+    ended(r);
+  };
+  if (p === undefined) return end();
+  p.then(end, end);
 }
 
 /** Ends the response abruptly so the client can tell it is incomplete. */

@@ -225,7 +225,7 @@ async function tries(r: Req, p: Plan, rt: UpstreamRt, scheme: 'http' | 'https', 
     }
     if (peer === null) {
       st.tries.push({ addr: rt.name, status: 502, connect: -1, header: -1, response: 0, bytesSent: 0, bytesReceived: 0 });
-      logReq(r, 'error', `no live upstreams while connecting to upstream, upstream: "${scheme}://${rt.name}${uri}"`);
+      logReq(r, 'error', 'no live upstreams while connecting to upstream', `${scheme}://${rt.name}${uri}`);
       return 502;
     }
     const t: UpstreamTry = { addr: peer.name, status: 0, connect: -1, header: -1, response: -1, bytesSent: 0, bytesReceived: 0 };
@@ -243,10 +243,10 @@ async function tries(r: Req, p: Plan, rt: UpstreamRt, scheme: 'http' | 'https', 
         releasePeer(rt, peer, false);
         return bodyFailed(r, got.clientError);
       }
-      const where = `, upstream: "${scheme}://${peer.name}${uri}"`;
-      logReq(r, 'error', f.message + where);
+      const where = `${scheme}://${peer.name}${uri}`;
+      logReq(r, 'error', f.message, where);
       t.status = f.kind === 'timeout' ? 504 : 502;
-      if (releasePeer(rt, peer, true)) logReq(r, 'warn', `upstream server temporarily disabled while ${f.message.replace(/^.* while /, '')}${where}`);
+      if (releasePeer(rt, peer, true)) logReq(r, 'warn', `upstream server temporarily disabled while ${f.message.replace(/^.* while /, '')}`, where);
       s.tries--;
       s.lastFailure = ['failed', t.status];
       let mask = NEXT[f.kind];

@@ -255,8 +255,11 @@ function headerList(r: Req, len: number): Array<readonly [string, string]> {
   const h = r.headers;
   // 204 and 304 carry no body: no default type, no length.
   const bodyless = r.status === 204 || r.status === 304 || r.headerOnly;
+  // Below 100, nginx frames nothing itself (no length, no chunks: the body ends with the
+  // connection) and sends only a length that was set.
+  const low = r.status < 100;
   // A subrequest's capture reports the headers the handler set, not a length tresty computed.
-  const addLength = len >= 0 && !bodyless && r.parent === null;
+  const addLength = len >= 0 && !bodyless && r.parent === null && !low;
   if (h === null) {
     if (!bodyless) list.push(['Content-Type', r.loc.defaultType]);
     if (addLength) list.push(['Content-Length', String(len)]);
@@ -264,7 +267,7 @@ function headerList(r: Req, len: number): Array<readonly [string, string]> {
   }
   if (!bodyless && !h.has('content-type')) list.push(['Content-Type', r.loc.defaultType]);
   // The real length wins when the whole body is known; a HEAD keeps the one the handler set.
-  const keepLength = h.has('content-length') && (len < 0 ? r.pipe.bodyFilter === null : r.method === 'HEAD' || r.headerOnly);
+  const keepLength = h.has('content-length') && (low || (len < 0 ? r.pipe.bodyFilter === null : r.method === 'HEAD' || r.headerOnly));
   h.appendTo(list, keepLength ? undefined : 'content-length');
   // Content-Length cleared by a handler or header_filter is not sent (chunked instead).
   if (!keepLength && addLength && !h.lengthCleared) list.push(['Content-Length', String(len)]);

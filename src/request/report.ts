@@ -1,8 +1,9 @@
 // Error log lines about a request, in nginx's shape: `*N message, client: ..., server: ...,
-// request: "...", host: "..."`; and the one for a handler that threw.
+// request: "...", host: "..."` (src/log/context.ts); and the one for a handler that threw.
 
 import { fileURLToPath } from 'node:url';
 import type { HandlerSpec, LogLevel } from '../config/types.js';
+import { requestContext } from '../log/index.js';
 import type { Req } from './req.js';
 
 /** What an error line needs to know of a loaded handler. */
@@ -14,20 +15,31 @@ export interface HandlerInfo {
   readonly spec: HandlerSpec;
 }
 
-export function logReq(r: Req, level: LogLevel, msg: string): void {
+/** `upstream` (`http://PEER/URI`) goes in the context's place for it, as nginx orders it. */
+export function logReq(r: Req, level: LogLevel, msg: string, upstream?: string): void {
   const log = r.w.errorLog;
   if (!log.enabled(level)) return;
-  log.log(level, `${msg}${context(r)}`, r.serial);
+  log.log(level, `${msg}${context(r, upstream)}`, r.serial);
 }
 
 /** `, client: ..., server: ..., request: "...", host: "..."`; never throws (a gone socket). */
-function context(r: Req): string {
+function context(r: Req, upstream: string | undefined): string {
+  // The main request's line as received, whatever a rewrite or ngx.req.set_method changed since.
+  const m = r.main;
+  const line = `${m.ex.method} ${m.requestUri} HTTP/${m.ex.httpVersion}`;
   try {
-    const host = r.inHeaders.host;
-    const name = r.server.serverNames[0]?.value ?? '';
-    return `, client: ${r.ex.remoteAddress}, server: ${name}, request: "${r.method} ${r.requestUri} HTTP/${r.ex.httpVersion}"${typeof host === 'string' ? `, host: "${host}"` : ''}`;
+    const h = m.inHeaders;
+    return requestContext({
+      client: m.ex.remoteAddress,
+      server: r.server.serverNames[0]?.value ?? '',
+      request: line,
+      subrequest: r.parent !== null ? r.uri : null,
+      upstream,
+      host: h.host,
+      referrer: h.referer,
+    });
   } catch {
-    return `, request: "${r.method} ${r.requestUri}"`;
+    return `, request: "${line}"`;
   }
 }
 
