@@ -8,13 +8,12 @@
 // answers all of them before the worker exits, on both engines. Skipped when native/ is not built.
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ENGINE_BUILT } from './helpers/engine.js';
 import { ENGINES, titled } from './helpers/engines.js';
-import { freePort, ROOT, startTresty, stopAll } from './helpers/server.js';
+import { freePort, ROOT, slowGet, startTresty, stopAll } from './helpers/server.js';
 
 const build = path.join(ROOT, 'native', 'build');
 const slowLib = path.join(build, 'test-runtimes', 'libtresty_test_slow.so');
@@ -36,22 +35,6 @@ const fixture = path.join(ROOT, 'test', 'fixtures', 'ffi-bell-detach.mjs');
     expect(out.doorbells).toBeGreaterThan(0); // answers came by the doorbell, not only by looks
   }, 30_000);
 });
-
-/** GET path; resolves `started` at the first chunk, `done` with the whole body. */
-function slowGet(port: number, p: string): { started: Promise<void>; done: Promise<string> } {
-  let onStart!: () => void;
-  const started = new Promise<void>((r) => { onStart = r; });
-  const done = new Promise<string>((resolve, reject) => {
-    http.get({ host: '127.0.0.1', port, path: p, agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => { body += d; onStart(); });
-      res.on('end', () => resolve(body));
-      res.on('error', reject);
-    }).on('error', reject);
-  });
-  return { started, done };
-}
 
 for (const engine of ENGINES) {
   (built && !engine.skip ? describe : describe.skip)(titled(engine, 'a graceful quit with FFI calls in flight'), () => {

@@ -1,10 +1,9 @@
 // The real master/worker cluster: bin/tresty.js with worker_processes 2 on free ports.
 import fs from 'node:fs';
-import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { freePort, httpGet, startTresty, stopAll, type TrestyProcess } from './helpers/server.js';
+import { freePort, httpGet, slowGet, startTresty, stopAll, type TrestyProcess } from './helpers/server.js';
 
 /** How long new workers may take to be ready: a worker's start is seconds on a machine busy with other jobs. */
 const STARTUP_MS = 30_000;
@@ -270,26 +269,10 @@ describe('graceful stops finish in-flight requests', () => {
     }
     location / {`);
 
-  /** Resolves `started` when the first chunk arrived, `done` with the whole body. */
-  function slowRequest(port: number): { started: Promise<void>; done: Promise<string> } {
-    let onStart!: () => void;
-    const started = new Promise<void>((r) => { onStart = r; });
-    const done = new Promise<string>((resolve, reject) => {
-      http.get({ host: '127.0.0.1', port, path: '/slow', agent: false }, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (d: string) => { body += d; onStart(); });
-        res.on('end', () => resolve(body));
-        res.on('error', reject);
-      }).on('error', reject);
-    });
-    return { started, done };
-  }
-
   it('-s quit waits for a request in flight', async () => {
     const port = await freePort();
     const t = await startTresty(slowConf(port, 'one'));
-    const req = slowRequest(port);
+    const req = slowGet(port, '/slow');
     await req.started;
     expect((await t.cli(['-s', 'quit'])).code).toBe(0);
     expect(await req.done).toBe('started\none done\n');
@@ -299,7 +282,7 @@ describe('graceful stops finish in-flight requests', () => {
   it('a reload lets the old worker finish its request', async () => {
     const port = await freePort();
     const t = await startTresty(slowConf(port, 'one'));
-    const req = slowRequest(port);
+    const req = slowGet(port, '/slow');
     await req.started;
     t.writeConf(slowConf(port, 'two'));
     const reloaded = t.waitFor((e) => e.tresty === 'reloaded', { timeoutMs: STARTUP_MS });

@@ -219,3 +219,20 @@ export function httpGet(port: number, urlPath = '/', opts: { host?: string; head
     req.end(opts.body);
   });
 }
+
+/** GET path on a connection of its own; resolves `started` at the first chunk of the body and
+ *  `done` with the whole body (a request whose answer is still being written when a test acts). */
+export function slowGet(port: number, urlPath: string): { started: Promise<void>; done: Promise<string> } {
+  let onStart!: () => void;
+  const started = new Promise<void>((r) => { onStart = r; });
+  const done = new Promise<string>((resolve, reject) => {
+    http.get({ host: '127.0.0.1', port, path: urlPath, agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => { body += d; onStart(); });
+      res.on('end', () => resolve(body));
+      res.on('error', reject);
+    }).on('error', reject);
+  });
+  return { started, done };
+}
