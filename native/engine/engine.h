@@ -71,6 +71,9 @@ typedef struct te_settings {
     tr_http_limits limits;
 } te_settings;
 
+/* A server's name as error-log lines print it (nginx caps a server_name far below 255). */
+typedef struct te_name { uint8_t n; char p[255]; } te_name;
+
 typedef struct te_listener {
     int fd;
     uint32_t index; /* as JS numbers its binds */
@@ -102,6 +105,8 @@ struct te_conn {
     uint8_t raddr_len;
     uint16_t listener; /* index into te_engine.listeners */
     uint16_t rport;
+    uint16_t sname;    /* 1 + index into te_engine.snames: the server JS chose by the request's
+                          Host (error-log `server:`), 0 until JS says (then: the listener's) */
     uint32_t flags;    /* TE_C_* */
     uint32_t requests; /* requests begun on this connection */
     uint32_t number;   /* connection number, for error log lines */
@@ -165,6 +170,9 @@ struct te_engine {
     int32_t *ctl;
 
     te_routes *routes;
+    /* The servers' first names, as JS numbers them for te_conn.sname (serverNames()) */
+    te_name *snames;
+    uint32_t nsnames;
     /* The path of the request being dispatched: as received, or normalised (scratch) */
     const char *path;
     uint32_t path_len;

@@ -138,7 +138,10 @@ void te_errlog(te_engine *e, te_conn *c, int level, const char *fmt, ...)
         const te_str *name = te_server_name(e, c);
         int started = (c->head && c->head_len) || c->in_len > c->req;
         n = add(buf, n, ", client: %.*s", (int)c->raddr_len, c->raddr);
+        const te_name *chosen = c->sname && c->sname <= e->nsnames && c->head && c->head_len ? &e->snames[c->sname - 1] : NULL;
         if (!started) n = add(buf, n, ", server: %.*s", (int)l->addr_len, l->addr);
+        /* after the head: the server its Host chose, as nginx once it has found it */
+        else if (chosen) n = add(buf, n, ", server: %.*s", (int)chosen->n, chosen->p);
         else if (name) n = add(buf, n, ", server: %.*s", (int)name->n, name->p);
         else n = add(buf, n, ", server: %.*s", (int)l->name_len, l->name);
         if (c->head && c->head_len) {

@@ -79,6 +79,9 @@ export class NativeFront {
   private readonly plan: NativePlan | null;
   /** Fds on the engine's epoll for others (FFI doorbells): what to run when each is readable. */
   private readonly watched = new Map<number, { ring: () => void; detached: () => void }>();
+  /** Each server's number in the engine's name table (serverOf), and each listener's default. */
+  private readonly serverIndex = new Map<ServerConf, number>();
+  private readonly listenerServer: ServerConf[] = [];
   /** closeNow ran: the engine's handles are stopped and it watches nothing more. */
   private stopped = false;
 
@@ -116,6 +119,10 @@ export class NativeFront {
     native.create(this.inbox, this.outbox.buf, this.onBatch, this.events.workerConnections, this.events.multiAccept ? 1 : 0);
     enableEngineSockets(native);
     if (this.plan) native.setRoutes!(this.plan.buf);
+    if (native.serverNames) {
+      this.conf.servers.forEach((s, i) => this.serverIndex.set(s, i));
+      native.serverNames(this.conf.servers.map((s) => s.serverNames[0]?.value ?? ''));
+    }
     this.binds.forEach((bind, i) => {
       const key = bindKey(bind);
       let fd = this.given.find((g) => g.key === key)?.fd;
@@ -130,6 +137,7 @@ export class NativeFront {
       this.fds.push(fd);
       // The names error-log lines give as `server:` (native/engine/records.c te_errlog).
       const dflt = (bind.any ?? bind.byAddress.values().next().value!).defaultServer;
+      this.listenerServer[i] = dflt;
       native.addListener(fd, i, listenerSettings(bind), this.plan?.serverFor(bind) ?? -1, dflt.serverNames[0]?.value ?? '', bindName(bind));
     });
   }
@@ -258,6 +266,11 @@ export class NativeFront {
   private request(p: number, id: number): void {
     const { ex, srv, clen } = this.exchange(p, id);
     this.active[id & SLOT_MASK] = ex;
+    // The Host chose another server than the listener's default: the engine's lines name it.
+    if (srv !== this.listenerServer[this.u32[(p + REQ_LISTENER) >>> 2]!]) {
+      const i = this.serverIndex.get(srv);
+      if (i !== undefined) this.native.serverOf!(id, i);
+    }
     if (ex.hasBody && !this.bodyAllowed(ex, srv, clen)) return;
     try {
       this.handle(ex, srv);
