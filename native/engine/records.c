@@ -121,6 +121,22 @@ static int add(char *buf, int n, const char *fmt, ...)
     return m > 0 && (size_t)(n + m) < ERRLOG_MAX ? n + m : n;
 }
 
+/* `host:` and `referrer:` of the headers parsed so far (the first of each, as nginx keeps). */
+static int add_host(char *buf, int n, const te_conn *c)
+{
+    const char *h = c->in + c->req;
+    const tr_http_req *q = &c->head->req;
+    const tr_http_header *host = NULL, *ref = NULL;
+    for (uint32_t i = 0; i < q->nheaders; i++) {
+        const tr_http_header *x = &c->head->hdrs[i];
+        if (x->id == TR_HTTP_H_HOST && !host) host = x;
+        else if (!ref && x->name.len == 7 && strncasecmp(h + x->name.off, "referer", 7) == 0) ref = x;
+    }
+    if (host) n = add(buf, n, ", host: \"%.*s\"", (int)host->value.len, h + host->value.off);
+    if (ref) n = add(buf, n, ", referrer: \"%.*s\"", (int)ref->value.len, h + ref->value.off);
+    return n;
+}
+
 /* An error-log line: the message, then nginx's context (ngx_http_log_error): `client:` and
    `server:` always, then `request:` and `host:` where known. Before any byte of a request came,
    nginx has no request and names the listen address as the server. */
@@ -153,20 +169,15 @@ void te_errlog(te_engine *e, te_conn *c, int level, const char *fmt, ...)
             uint32_t len = nl ? (uint32_t)(nl - h) : end;
             if (len > 0 && h[len - 1] == '\r') len--;
             n = add(buf, n, ", request: \"%.*s\"", (int)(len - q->method.off), h + q->method.off);
-            const tr_http_header *host = NULL, *ref = NULL;
-            for (uint32_t i = 0; i < q->nheaders; i++) {
-                const tr_http_header *x = &c->head->hdrs[i];
-                if (x->id == TR_HTTP_H_HOST && !host) host = x;
-                else if (!ref && x->name.len == 7 && strncasecmp(h + x->name.off, "referer", 7) == 0) ref = x;
-            }
-            if (host) n = add(buf, n, ", host: \"%.*s\"", (int)host->value.len, h + host->value.off);
-            if (ref) n = add(buf, n, ", referrer: \"%.*s\"", (int)ref->value.len, h + ref->value.off);
+            n = add_host(buf, n, c);
         } else if (started) {
-            /* nothing parsed yet (a bad or unfinished request line): what came, up to CR or LF */
+            /* the head not complete (a bad or unfinished request line, a refused header): what came
+               of the line, up to CR or LF, then the Host and Referer read before the refusal */
             const char *h = c->in + c->req;
             uint32_t len = 0, have = c->in_len - c->req;
             while (len < have && h[len] != '\r' && h[len] != '\n') len++;
             if (len) n = add(buf, n, ", request: \"%.*s\"", (int)len, h);
+            if (c->head) n = add_host(buf, n, c);
         }
     }
     char *r = te_rec(e, TE_IN_ERRLOG, c, TE_ERR_TEXT, (uint32_t)n);
