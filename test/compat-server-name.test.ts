@@ -31,8 +31,8 @@ function rawExchange(port: number, bytes: string, ms = 3000, then?: string): Pro
 
 interface Target { port: number; log: () => string }
 
-/** `node`: on node:http, whose parser refuses a bad chunk and a bad request line itself (the
- *  handler's read fails; no line about the request line), those two checks do not apply. */
+/** `node`: on node:http, whose parser refuses a bad chunk, a bad request line and a bad header
+ *  itself (the handler's read fails; no line about the head), those checks do not apply. */
 function checks(get: () => Target, node = false): void {
   it('a body over client_max_body_size of the second server (413)', async () => {
     const { port, log } = get();
@@ -55,6 +55,16 @@ function checks(get: () => Target, node = false): void {
     await rawExchange(port, 'POST /chunked1 HTTP/1.1\r\nHost: first.test\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n');
     const text = await eventually(log, /POST \/chunked1 /);
     expect(text).toMatch(/client sent invalid chunked body, client: 127\.0\.0\.1, server: first\.test, request: "POST \/chunked1 HTTP\/1\.1", host: "first\.test"\n/);
+  });
+
+  // nginx chooses the server as soon as it has the Host, so a refusal after it names that one.
+  it.skipIf(node)('a header refused after Host: the server that Host chose; before Host: the default', async () => {
+    const { port, log } = get();
+    await rawExchange(port, 'GET /bad1 HTTP/1.1\r\nHost: SECOND.test:80\r\nBad Header: x\r\n\r\n');
+    await rawExchange(port, 'GET /bad2 HTTP/1.1\r\nBad Header: x\r\nHost: second.test\r\n\r\n');
+    const text = await eventually(log, /GET \/bad2 /);
+    expect(text).toMatch(/client sent invalid header line: "Bad\\x20\.\.\." while reading client request headers, client: 127\.0\.0\.1, server: second\.test, request: "GET \/bad1 HTTP\/1\.1", host: "SECOND\.test:80"\n/);
+    expect(text).toMatch(/client sent invalid header line: "Bad\\x20\.\.\." while reading client request headers, client: 127\.0\.0\.1, server: first\.test, request: "GET \/bad2 HTTP\/1\.1"\n/);
   });
 
   it.skipIf(node)('the next request on the connection starts from the default server again', async () => {

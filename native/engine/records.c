@@ -149,17 +149,22 @@ void te_errlog(te_engine *e, te_conn *c, int level, const char *fmt, ...)
     va_end(ap);
     if (n < 0) return;
     if ((size_t)n >= sizeof buf) n = sizeof buf - 1;
+    int srv_off = -1, srv_len = -1;
+    const char *host = NULL;
+    uint32_t host_len = 0;
     if (c) {
         const te_listener *l = &e->listeners[c->listener];
         const te_str *name = te_server_name(e, c);
         int started = (c->head && c->head_len) || c->in_len > c->req;
         n = add(buf, n, ", client: %.*s", (int)c->raddr_len, c->raddr);
+        srv_off = n + 10; /* after ", server: " */
         const te_name *chosen = c->sname && c->sname <= e->nsnames && c->head && c->head_len ? &e->snames[c->sname - 1] : NULL;
         if (!started) n = add(buf, n, ", server: %.*s", (int)l->addr_len, l->addr);
         /* after the head: the server its Host chose, as nginx once it has found it */
         else if (chosen) n = add(buf, n, ", server: %.*s", (int)chosen->n, chosen->p);
         else if (name) n = add(buf, n, ", server: %.*s", (int)name->n, name->p);
         else n = add(buf, n, ", server: %.*s", (int)l->name_len, l->name);
+        srv_len = n - srv_off;
         if (c->head && c->head_len) {
             const char *h = c->in + c->req;
             const tr_http_req *q = &c->head->req;
@@ -177,13 +182,28 @@ void te_errlog(te_engine *e, te_conn *c, int level, const char *fmt, ...)
             uint32_t len = 0, have = c->in_len - c->req;
             while (len < have && h[len] != '\r' && h[len] != '\n') len++;
             if (len) n = add(buf, n, ", request: \"%.*s\"", (int)len, h);
-            if (c->head) n = add_host(buf, n, c);
+            if (c->head) {
+                n = add_host(buf, n, c);
+                /* nginx chose the server by the Host (or the absolute target) as soon as it had
+                   it: JS knows the server names, so it picks and puts in the name */
+                const tr_http_req *q = &c->head->req;
+                if (q->host.len && q->host.off + q->host.len <= have && srv_len >= 0 && !chosen && !name) {
+                    host = h + q->host.off;
+                    host_len = q->host.len;
+                }
+            }
         }
     }
-    char *r = te_rec(e, TE_IN_ERRLOG, c, TE_ERR_TEXT, (uint32_t)n);
+    if (host_len > 0xffff) host_len = 0;
+    char *r = te_rec(e, TE_IN_ERRLOG, c, TE_ERR_TEXT, (uint32_t)n + host_len);
     if (!r) return;
     r[TE_REC_A] = (char)level;
     w32(r, TE_DATA_LEN, (uint32_t)n);
     w32(r, TE_ERR_NUMBER, c ? c->number : 0);
+    w16(r, TE_ERR_LISTENER, host_len ? (uint16_t)(c->listener + 1) : 0);
+    w16(r, TE_ERR_SRV_OFF, host_len ? (uint16_t)srv_off : 0);
+    w16(r, TE_ERR_SRV_LEN, host_len ? (uint16_t)srv_len : 0);
+    w16(r, TE_ERR_HOST_LEN, (uint16_t)host_len);
     memcpy(r + TE_ERR_TEXT, buf, (size_t)n);
+    if (host_len) memcpy(r + TE_ERR_TEXT + n, host, host_len);
 }
