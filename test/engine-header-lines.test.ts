@@ -15,15 +15,15 @@ import { freePort, startTresty, type TrestyProcess } from './helpers/server.js';
 
 const TAIL = 'while reading client request headers, client: 127.0.0.1, server: ';
 
-/** Sends bytes and returns the error-log text written about them. */
-async function logged(port: number, log: () => string, bytes: Buffer): Promise<string> {
+/** Sends bytes and returns the error-log text written about them (`lines` lines of it). */
+async function logged(port: number, log: () => string, bytes: Buffer, status = 400, lines = 1): Promise<string> {
   const from = log().length;
   const a = await sendRaw(port, bytes);
-  expect(a.statuses[0]).toBe(400);
+  expect(a.statuses[0]).toBe(status);
   const deadline = Date.now() + 5000;
   while (Date.now() < deadline) {
     const text = log().slice(from);
-    if (/while reading client request headers[^\n]*\n/.test(text)) return text;
+    if (text.split('while reading client request headers').length > lines && text.endsWith('\n')) return text;
     await new Promise((r) => setTimeout(r, 20));
   }
   return log().slice(from);
@@ -59,6 +59,16 @@ function checks(get: () => { port: number; log: () => string }, server: string):
       expect(text).toContain(`${line.replace('SRV', server)}\n`);
     });
   }
+
+  // ignore_invalid_headers (on): the header is dropped, the request served, and a line logged
+  // for it at info, with the host: of a Host before it only.
+  it('headers dropped for their names: one info line each, host: when Host came before', async () => {
+    const { port, log } = get();
+    const text = await logged(port, log, latin1('GET /j HTTP/1.1\r\nX_Y: 1\r\nHost: h.test\r\nA\\B: 2  \r\nC.D:   \r\n\r\n'), 200, 3);
+    expect(text).toMatch(new RegExp(`\\[info\\] [^\\n]*client sent invalid header line: "X_Y: 1" ${TAIL}${server}, request: "GET /j HTTP/1\\.1"\\n`));
+    expect(text).toContain(`client sent invalid header line: "A\\B: 2" ${TAIL}${server}, request: "GET /j HTTP/1.1", host: "h.test"\n`);
+    expect(text).toContain(`client sent invalid header line: "C.D:   " ${TAIL}${server}, request: "GET /j HTTP/1.1", host: "h.test"\n`);
+  });
 }
 
 const ENGINE = { TRESTY_HTTP_ENGINE: 'native' };
@@ -85,6 +95,17 @@ http {
   // send Host: x first; a fold before any header has none).
   const shapes = httpShapes.filter((s) => s.close && s.log !== undefined
     && (/^client sent invalid header line: ".*\.\.\."$/.test(s.log) || /^client sent duplicate host header: /.test(s.log)));
+  // The headers nginx dropped and logged (ASCII names: the log is compared as text).
+  const dropped = httpShapes.filter((s) => !s.close && s.log !== undefined && !s.name.startsWith('limit-')
+    && /^client sent invalid header line: "[\x20-\x7e]*"$/.test(s.log));
+  it(`the recorded lines of headers nginx dropped (${dropped.length} shapes)`, async () => {
+    expect(dropped.length).toBeGreaterThan(2);
+    for (const s of dropped) {
+      const text = await logged(port, () => t.errorLog(), shapeBytes(s), 200);
+      expect(text, s.name).toContain(`${s.log} ${TAIL}, request: "GET / HTTP/1.1", host: "x"\n`);
+    }
+  });
+
   it(`the recorded lines of nginx (${shapes.length} shapes)`, async () => {
     expect(shapes.length).toBeGreaterThan(15);
     for (const s of shapes) {

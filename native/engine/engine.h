@@ -59,6 +59,8 @@ enum te_timer { TE_T_NONE = 0, TE_T_HEADER, TE_T_BODY, TE_T_SEND, TE_T_KEEPALIVE
 #define TE_C_IDLE_LIST (1u << 15) /* on the idle keep-alive list */
 #define TE_C_SENDFILE (1u << 16)  /* send the file range with sendfile (else pread + send) */
 #define TE_C_ANSWERED (1u << 17)  /* JS's answer started going out */
+#define TE_C_IGNORED_LOGGED (1u << 18) /* the dropped headers' lines are written (a head dispatched
+                                          again, the inbox full, logs them once) */
 
 /* Per listen socket: the settings of its default server (nginx applies them per connection
    until the request's server and location are known). */

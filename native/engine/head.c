@@ -127,10 +127,61 @@ static int normalize(te_engine *e, te_conn *c)
     return 0;
 }
 
+/* A byte nginx keeps in a header name: its lowcase table's letters, digits and '-'. */
+static int name_byte(unsigned char ch, int underscores)
+{
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-'
+           || (ch == '_' && underscores);
+}
+
+/*
+ * ignore_invalid_headers dropped headers (the parser says so with TR_HTTP_F_IGNORED): nginx logs
+ * each as it reads it, at info: `client sent invalid header line: "X_A: 1"` (the line to its
+ * value's end), with the host: (and server) of a Host that came before it. Rare, so the head is
+ * scanned again here rather than the parser keeping the lines.
+ */
+static void log_ignored(te_engine *e, te_conn *c, uint32_t head_len)
+{
+    tr_http_req *q = &c->head->req;
+    const char *h = c->in + c->req;
+    int underscores = te_set(e, c)->limits.underscores_in_headers;
+    const tr_http_slice host = q->host;
+    const uint32_t nh = q->nheaders;
+    uint32_t p = q->target.off;
+    while (p < head_len && h[p] != '\n') p++; /* the request line's end */
+    for (p++; p < head_len && h[p] != '\r' && h[p] != '\n';) {
+        uint32_t line = p, bad = 0;
+        while (p < head_len && h[p] != ':' && h[p] != '\r' && h[p] != '\n') bad |= !name_byte((unsigned char)h[p++], underscores);
+        uint32_t vstart = p;
+        if (p < head_len && h[p] == ':') for (vstart = ++p; vstart < head_len && h[vstart] == ' ';) vstart++;
+        uint32_t end = vstart;
+        while (end < head_len && h[end] != '\r' && h[end] != '\n') end++;
+        p = end;
+        while (p < head_len && h[p] != '\n') p++;
+        p++;
+        if (!bad) continue;
+        uint32_t ve = end;
+        while (ve > vstart && h[ve - 1] == ' ') ve--;
+        /* the context as nginx had it at this line: the headers before it only */
+        uint32_t before = 0;
+        while (before < nh && c->head->hdrs[before].name.off < line) before++;
+        int host_before = (q->flags & TR_HTTP_F_ABSOLUTE) || (host.len && host.off < line);
+        q->nheaders = before;
+        if (!host_before) q->host.len = 0;
+        te_errlog(e, c, TE_LOG_INFO, "client sent invalid header line: \"%.*s\" while reading client request headers", (int)(ve - line), h + line);
+        q->nheaders = nh;
+        q->host = host;
+    }
+}
+
 static void dispatch(te_engine *e, te_conn *c, uint32_t head_len)
 {
     const te_settings *s = te_set(e, c);
     tr_http_req *q = &c->head->req;
+    if ((q->flags & TR_HTTP_F_IGNORED) && !(c->flags & TE_C_IGNORED_LOGGED)) {
+        log_ignored(e, c, head_len);
+        c->flags |= TE_C_IGNORED_LOGGED;
+    }
     c->head_len = head_len;
     c->version = q->version;
     c->pos = c->req + head_len;
