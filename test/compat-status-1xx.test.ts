@@ -84,6 +84,16 @@ function checks(port: () => number): void {
     expect(rest).toMatch(OK_ANSWER);
   });
 
+  it('to HTTP/1.0: ngx.status = 150 (or 99) then output, and ngx.exit(ngx.OK), have a Content-Length', async () => {
+    for (const [path, body] of [['/s150', 't\n'], ['/s99', 't\n'], ['/s150ok', '']] as const) {
+      const { head, rest } = split(await pipelined(port(), `GET ${path} HTTP/1.0\r\nHost: t.test\r\n\r\n`));
+      expect(head, path).toMatch(new RegExp(`^HTTP/1\\.1 ${path === '/s99' ? '099' : '150'} \\r\\n`));
+      expect(head, path).toMatch(new RegExp(`\\r\\nContent-Length: ${body.length}\\r\\n`));
+      expect(head, path).toMatch(/\r\nConnection: close\r\n/);
+      expect(rest, path).toBe(body);
+    }
+  });
+
   it('HEAD to return 150 "t": Content-Length: 1 and no body', async () => {
     const { head, rest } = split(await pipelined(port(), get('/r150', 'HEAD')));
     expect(head).toMatch(/^HTTP\/1\.1 150 \r\n(?:[^\r]+\r\n)*Content-Length: 1\r\n/);
@@ -100,6 +110,7 @@ function locations(by: 'js' | 'lua'): string {
     location = /r199 { return 199 "abc"; }
     location = /r150e { return 150; }
     location = /s150 { content_by_${by}_block { ngx.status = 150${sep} ngx.header["X-A"] = "1"${sep} ngx.say("t") } }
+    location = /s99 { content_by_${by}_block { ngx.status = 99${sep} ngx.say("t") } }
     location = /s101 { content_by_${by}_block { ngx.status = 101${sep} ngx.say("t") } }
     location = /s150ok { content_by_${by}_block { ngx.status = 150${sep} ngx.exit(ngx.OK) } }`;
 }

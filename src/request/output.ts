@@ -257,10 +257,11 @@ function headerList(r: Req, len: number): Array<readonly [string, string]> {
   // 204 and 304 carry no body: no default type, no length.
   const bodyless = r.status === 204 || r.status === 304 || r.headerOnly;
   // Below 200, nginx frames nothing itself (no length, no chunks: the body ends with the
-  // connection) and sends only a length that was set.
+  // connection) and sends only a length that was set; but to HTTP/1.0, whose answers
+  // lua-nginx-module buffers whole, it sends the length as for any status.
   const low = r.status < 200;
   // A subrequest's capture reports the headers the handler set, not a length tresty computed.
-  const addLength = len >= 0 && !bodyless && r.parent === null && !low;
+  const addLength = len >= 0 && !bodyless && r.parent === null && (!low || r.ex.httpVersion === '1.0');
   if (h === null) {
     if (!bodyless) list.push(['Content-Type', r.loc.defaultType]);
     if (addLength) list.push(['Content-Length', String(len)]);
