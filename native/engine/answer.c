@@ -53,7 +53,7 @@ int te_answer_head(te_engine *e, te_conn *c, int status, const char *type, long 
     if (wire < 100) puts_(&b, wire < 10 ? "00" : "0"); /* nginx prints three digits: "099 " */
     putnum(&b, (unsigned)wire);
     put(&b, " ", 1);
-    puts_(&b, te_reason(wire));
+    puts_(&b, wire >= 100 && wire < 200 && wire != 101 ? "" : te_reason(wire)); /* nginx: "150 " */
     puts_(&b, "\r\nServer: tresty\r\nDate: ");
     puts_(&b, te_date());
     put(&b, "\r\n", 2);
@@ -68,7 +68,8 @@ int te_answer_head(te_engine *e, te_conn *c, int status, const char *type, long 
         put(&b, "\r\n", 2);
     }
     if (extra) puts_(&b, extra);
-    puts_(&b, keep ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n");
+    /* 101 says upgrade, whether or not the connection is kept (as nginx) */
+    puts_(&b, wire == 101 ? "Connection: upgrade\r\n\r\n" : keep ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n");
     if (b.bad) return -1;
     if (te_queue(c, h, (uint32_t)b.n) < 0) return -1;
     c->out_head += (uint32_t)b.n;

@@ -71,7 +71,7 @@ static void refused(te_engine *e, te_conn *c)
         return;
     }
     const char *why = c->chunked.reason ? c->chunked.reason : "client sent invalid chunked body";
-    te_errlog(e, c, TE_LOG_INFO, "%s", why);
+    te_errlog(e, c, TE_LOG_ERROR, "%s", why); /* nginx: NGX_LOG_ERR */
     if (c->flags & TE_C_ANSWERED) {
         te_conn_close(e, c, TE_WHY_ERROR);
         return;

@@ -247,9 +247,10 @@ void te_conn_finish(te_engine *e, te_conn *c)
         return;
     }
     c->flags &= ~(TE_C_END | TE_C_JS | TE_C_LOG | TE_C_CONTINUE | TE_C_CHUNKED | TE_C_PAUSED |
-                  TE_C_WANT_DRAIN | TE_C_SENDFILE | TE_C_LINGER | TE_C_ANSWERED);
+                  TE_C_WANT_DRAIN | TE_C_SENDFILE | TE_C_LINGER | TE_C_ANSWERED | TE_C_IGNORED_LOGGED);
     c->body = TE_BODY_NONE;
     c->head_len = 0;
+    c->sname = 0; /* the next request's server is the listener's until its Host is read */
     c->status = 0;
     c->sent = 0;
     c->out_head = 0;

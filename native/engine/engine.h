@@ -59,6 +59,8 @@ enum te_timer { TE_T_NONE = 0, TE_T_HEADER, TE_T_BODY, TE_T_SEND, TE_T_KEEPALIVE
 #define TE_C_IDLE_LIST (1u << 15) /* on the idle keep-alive list */
 #define TE_C_SENDFILE (1u << 16)  /* send the file range with sendfile (else pread + send) */
 #define TE_C_ANSWERED (1u << 17)  /* JS's answer started going out */
+#define TE_C_IGNORED_LOGGED (1u << 18) /* the dropped headers' lines are written (a head dispatched
+                                          again, the inbox full, logs them once) */
 
 /* Per listen socket: the settings of its default server (nginx applies them per connection
    until the request's server and location are known). */
@@ -70,6 +72,9 @@ typedef struct te_settings {
     uint8_t linger_always; /* lingering_close always */
     tr_http_limits limits;
 } te_settings;
+
+/* A server's name as error-log lines print it (nginx caps a server_name far below 255). */
+typedef struct te_name { uint8_t n; char p[255]; } te_name;
 
 typedef struct te_listener {
     int fd;
@@ -102,6 +107,8 @@ struct te_conn {
     uint8_t raddr_len;
     uint16_t listener; /* index into te_engine.listeners */
     uint16_t rport;
+    uint16_t sname;    /* 1 + index into te_engine.snames: the server JS chose by the request's
+                          Host (error-log `server:`), 0 until JS says (then: the listener's) */
     uint32_t flags;    /* TE_C_* */
     uint32_t requests; /* requests begun on this connection */
     uint32_t number;   /* connection number, for error log lines */
@@ -165,6 +172,9 @@ struct te_engine {
     int32_t *ctl;
 
     te_routes *routes;
+    /* The servers' first names, as JS numbers them for te_conn.sname (serverNames()) */
+    te_name *snames;
+    uint32_t nsnames;
     /* The path of the request being dispatched: as received, or normalised (scratch) */
     const char *path;
     uint32_t path_len;

@@ -3,7 +3,10 @@
  * line, or normalised and handed on: answered by the engine itself or sent to JS as a REQ record.
  * conn.c reads the bytes and calls te_head_parse.
  */
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <strings.h>
 #include "engine.h"
 
 uint32_t te_head_max(const te_settings *s)
@@ -46,10 +49,45 @@ static void refusal_for_log(te_conn *c)
     c->flags |= TE_C_LOG;
 }
 
+/* The header before hdrs[last] with the same name (a unique header sent twice), or NULL. */
+static const tr_http_header *earlier(const te_conn *c, uint32_t last)
+{
+    const char *h = c->in + c->req;
+    const tr_http_header *d = &c->head->hdrs[last];
+    for (uint32_t i = 0; i < last; i++) {
+        const tr_http_header *x = &c->head->hdrs[i];
+        if (x->name.len == d->name.len && strncasecmp(h + x->name.off, h + d->name.off, d->name.len) == 0) return x;
+    }
+    return NULL;
+}
+
+/* What nginx adds to some refusals' reason: the bad header line up to the byte it blames (that
+   byte in hex), or both lines of a header sent twice. "" when there is none. */
+static void detail(const te_conn *c, char *out, size_t cap)
+{
+    const tr_http_req *q = &c->head->req;
+    const char *h = c->in + c->req;
+    out[0] = 0;
+    if (!q->reason) return;
+    if (strcmp(q->reason, "client sent invalid header line") == 0) {
+        if (q->err.len == 0 || q->err.off + q->err.len > c->in_len - c->req) return;
+        snprintf(out, cap, ": \"%.*s\\x%02x...\"", (int)(q->err.len - 1), h + q->err.off,
+                 (unsigned)(unsigned char)h[q->err.off + q->err.len - 1]);
+    } else if ((strcmp(q->reason, "client sent duplicate host header") == 0
+                || strcmp(q->reason, "client sent duplicate header line") == 0) && q->nheaders >= 2) {
+        const tr_http_header *d = &c->head->hdrs[q->nheaders - 1], *p = earlier(c, q->nheaders - 1);
+        if (!p) return;
+        snprintf(out, cap, ": \"%.*s: %.*s\", previous value: \"%.*s: %.*s\"", (int)d->name.len, h + d->name.off,
+                 (int)d->value.len, h + d->value.off, (int)p->name.len, h + p->name.off, (int)p->value.len, h + p->value.off);
+    }
+}
+
 static void refuse(te_engine *e, te_conn *c)
 {
     tr_http_req *q = &c->head->req;
-    te_errlog(e, c, TE_LOG_INFO, "%s %s", q->reason ? q->reason : "client sent invalid request", te_refusal_phase(q));
+    char more[2048];
+    detail(c, more, sizeof more);
+    te_errlog(e, c, TE_LOG_INFO, "%s%s %s", q->reason ? q->reason : "client sent invalid request", more, te_refusal_phase(q));
     c->flags &= ~TE_C_KEEPALIVE;
     c->flags |= TE_C_LINGER;
     c->version = (q->flags & TR_HTTP_F_HTTP09) ? 9 : 1001; /* an HTTP/0.9 request gets an HTTP/0.9 page */
@@ -89,10 +127,61 @@ static int normalize(te_engine *e, te_conn *c)
     return 0;
 }
 
+/* A byte nginx keeps in a header name: its lowcase table's letters, digits and '-'. */
+static int name_byte(unsigned char ch, int underscores)
+{
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-'
+           || (ch == '_' && underscores);
+}
+
+/*
+ * ignore_invalid_headers dropped headers (the parser says so with TR_HTTP_F_IGNORED): nginx logs
+ * each as it reads it, at info: `client sent invalid header line: "X_A: 1"` (the line to its
+ * value's end), with the host: (and server) of a Host that came before it. Rare, so the head is
+ * scanned again here rather than the parser keeping the lines.
+ */
+static void log_ignored(te_engine *e, te_conn *c, uint32_t head_len)
+{
+    tr_http_req *q = &c->head->req;
+    const char *h = c->in + c->req;
+    int underscores = te_set(e, c)->limits.underscores_in_headers;
+    const tr_http_slice host = q->host;
+    const uint32_t nh = q->nheaders;
+    uint32_t p = q->target.off;
+    while (p < head_len && h[p] != '\n') p++; /* the request line's end */
+    for (p++; p < head_len && h[p] != '\r' && h[p] != '\n';) {
+        uint32_t line = p, bad = 0;
+        while (p < head_len && h[p] != ':' && h[p] != '\r' && h[p] != '\n') bad |= !name_byte((unsigned char)h[p++], underscores);
+        uint32_t vstart = p;
+        if (p < head_len && h[p] == ':') for (vstart = ++p; vstart < head_len && h[vstart] == ' ';) vstart++;
+        uint32_t end = vstart;
+        while (end < head_len && h[end] != '\r' && h[end] != '\n') end++;
+        p = end;
+        while (p < head_len && h[p] != '\n') p++;
+        p++;
+        if (!bad) continue;
+        uint32_t ve = end;
+        while (ve > vstart && h[ve - 1] == ' ') ve--;
+        /* the context as nginx had it at this line: the headers before it only */
+        uint32_t before = 0;
+        while (before < nh && c->head->hdrs[before].name.off < line) before++;
+        int host_before = (q->flags & TR_HTTP_F_ABSOLUTE) || (host.len && host.off < line);
+        q->nheaders = before;
+        if (!host_before) q->host.len = 0;
+        te_errlog(e, c, TE_LOG_INFO, "client sent invalid header line: \"%.*s\" while reading client request headers", (int)(ve - line), h + line);
+        q->nheaders = nh;
+        q->host = host;
+    }
+}
+
 static void dispatch(te_engine *e, te_conn *c, uint32_t head_len)
 {
     const te_settings *s = te_set(e, c);
     tr_http_req *q = &c->head->req;
+    if ((q->flags & TR_HTTP_F_IGNORED) && !(c->flags & TE_C_IGNORED_LOGGED)) {
+        log_ignored(e, c, head_len);
+        c->flags |= TE_C_IGNORED_LOGGED;
+    }
     c->head_len = head_len;
     c->version = q->version;
     c->pos = c->req + head_len;

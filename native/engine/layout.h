@@ -65,9 +65,16 @@ enum te_in_type {
 #define TE_DATA_LEN 12
 #define TE_DATA 16
 
-/* TE_IN_ERRLOG: u32 length, u32 connection number (0: none), the text */
+/* TE_IN_ERRLOG: u32 length, u32 connection number (0: none), the text. A line about a request
+   refused after its Host was read names the server that Host chooses, which only JS can tell:
+   then ERR_LISTENER is the listen socket's index + 1, [ERR_SRV_OFF, + ERR_SRV_LEN) of the text
+   is the default server's name to replace, and the host (ERR_HOST_LEN bytes) follows the text. */
 #define TE_ERR_NUMBER 16
-#define TE_ERR_TEXT 24
+#define TE_ERR_LISTENER 20   /* u16: 0, or the listen socket's index + 1 */
+#define TE_ERR_SRV_OFF 22    /* u16 */
+#define TE_ERR_SRV_LEN 24    /* u16 */
+#define TE_ERR_HOST_LEN 26   /* u16 */
+#define TE_ERR_TEXT 32
 
 enum te_log_level { TE_LOG_ALERT = 1, TE_LOG_CRIT = 2, TE_LOG_ERROR = 3, TE_LOG_WARN = 4, TE_LOG_NOTICE = 5, TE_LOG_INFO = 6 };
 

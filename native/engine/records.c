@@ -121,6 +121,22 @@ static int add(char *buf, int n, const char *fmt, ...)
     return m > 0 && (size_t)(n + m) < ERRLOG_MAX ? n + m : n;
 }
 
+/* `host:` and `referrer:` of the headers parsed so far (the first of each, as nginx keeps). */
+static int add_host(char *buf, int n, const te_conn *c)
+{
+    const char *h = c->in + c->req;
+    const tr_http_req *q = &c->head->req;
+    const tr_http_header *host = NULL, *ref = NULL;
+    for (uint32_t i = 0; i < q->nheaders; i++) {
+        const tr_http_header *x = &c->head->hdrs[i];
+        if (x->id == TR_HTTP_H_HOST && !host) host = x;
+        else if (!ref && x->name.len == 7 && strncasecmp(h + x->name.off, "referer", 7) == 0) ref = x;
+    }
+    if (host) n = add(buf, n, ", host: \"%.*s\"", (int)host->value.len, h + host->value.off);
+    if (ref) n = add(buf, n, ", referrer: \"%.*s\"", (int)ref->value.len, h + ref->value.off);
+    return n;
+}
+
 /* An error-log line: the message, then nginx's context (ngx_http_log_error): `client:` and
    `server:` always, then `request:` and `host:` where known. Before any byte of a request came,
    nginx has no request and names the listen address as the server. */
@@ -133,14 +149,22 @@ void te_errlog(te_engine *e, te_conn *c, int level, const char *fmt, ...)
     va_end(ap);
     if (n < 0) return;
     if ((size_t)n >= sizeof buf) n = sizeof buf - 1;
+    int srv_off = -1, srv_len = -1;
+    const char *host = NULL;
+    uint32_t host_len = 0;
     if (c) {
         const te_listener *l = &e->listeners[c->listener];
         const te_str *name = te_server_name(e, c);
         int started = (c->head && c->head_len) || c->in_len > c->req;
         n = add(buf, n, ", client: %.*s", (int)c->raddr_len, c->raddr);
+        srv_off = n + 10; /* after ", server: " */
+        const te_name *chosen = c->sname && c->sname <= e->nsnames && c->head && c->head_len ? &e->snames[c->sname - 1] : NULL;
         if (!started) n = add(buf, n, ", server: %.*s", (int)l->addr_len, l->addr);
+        /* after the head: the server its Host chose, as nginx once it has found it */
+        else if (chosen) n = add(buf, n, ", server: %.*s", (int)chosen->n, chosen->p);
         else if (name) n = add(buf, n, ", server: %.*s", (int)name->n, name->p);
         else n = add(buf, n, ", server: %.*s", (int)l->name_len, l->name);
+        srv_len = n - srv_off;
         if (c->head && c->head_len) {
             const char *h = c->in + c->req;
             const tr_http_req *q = &c->head->req;
@@ -150,26 +174,36 @@ void te_errlog(te_engine *e, te_conn *c, int level, const char *fmt, ...)
             uint32_t len = nl ? (uint32_t)(nl - h) : end;
             if (len > 0 && h[len - 1] == '\r') len--;
             n = add(buf, n, ", request: \"%.*s\"", (int)(len - q->method.off), h + q->method.off);
-            const tr_http_header *host = NULL, *ref = NULL;
-            for (uint32_t i = 0; i < q->nheaders; i++) {
-                const tr_http_header *x = &c->head->hdrs[i];
-                if (x->id == TR_HTTP_H_HOST && !host) host = x;
-                else if (!ref && x->name.len == 7 && strncasecmp(h + x->name.off, "referer", 7) == 0) ref = x;
-            }
-            if (host) n = add(buf, n, ", host: \"%.*s\"", (int)host->value.len, h + host->value.off);
-            if (ref) n = add(buf, n, ", referrer: \"%.*s\"", (int)ref->value.len, h + ref->value.off);
+            n = add_host(buf, n, c);
         } else if (started) {
-            /* nothing parsed yet (a bad or unfinished request line): what came, up to CR or LF */
+            /* the head not complete (a bad or unfinished request line, a refused header): what came
+               of the line, up to CR or LF, then the Host and Referer read before the refusal */
             const char *h = c->in + c->req;
             uint32_t len = 0, have = c->in_len - c->req;
             while (len < have && h[len] != '\r' && h[len] != '\n') len++;
             if (len) n = add(buf, n, ", request: \"%.*s\"", (int)len, h);
+            if (c->head) {
+                n = add_host(buf, n, c);
+                /* nginx chose the server by the Host (or the absolute target) as soon as it had
+                   it: JS knows the server names, so it picks and puts in the name */
+                const tr_http_req *q = &c->head->req;
+                if (q->host.len && q->host.off + q->host.len <= have && srv_len >= 0 && !chosen && !name) {
+                    host = h + q->host.off;
+                    host_len = q->host.len;
+                }
+            }
         }
     }
-    char *r = te_rec(e, TE_IN_ERRLOG, c, TE_ERR_TEXT, (uint32_t)n);
+    if (host_len > 0xffff) host_len = 0;
+    char *r = te_rec(e, TE_IN_ERRLOG, c, TE_ERR_TEXT, (uint32_t)n + host_len);
     if (!r) return;
     r[TE_REC_A] = (char)level;
     w32(r, TE_DATA_LEN, (uint32_t)n);
     w32(r, TE_ERR_NUMBER, c ? c->number : 0);
+    w16(r, TE_ERR_LISTENER, host_len ? (uint16_t)(c->listener + 1) : 0);
+    w16(r, TE_ERR_SRV_OFF, host_len ? (uint16_t)srv_off : 0);
+    w16(r, TE_ERR_SRV_LEN, host_len ? (uint16_t)srv_len : 0);
+    w16(r, TE_ERR_HOST_LEN, (uint16_t)host_len);
     memcpy(r + TE_ERR_TEXT, buf, (size_t)n);
+    if (host_len) memcpy(r + TE_ERR_TEXT + n, host, host_len);
 }

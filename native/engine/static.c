@@ -121,8 +121,8 @@ static int do_return(te_engine *e, te_conn *c, const te_loc *l)
         }
     } else if (code >= 300 && code != 304) {
         return page(e, c, (int)code, NULL);
-    } else if (code == 204 || code == 304 || (code >= 100 && code < 200)) {
-        /* below 100 nginx sends the default type and a zero length, as for a 2xx */
+    } else if (code == 204 || code == 304) {
+        /* below 200 nginx sends the default type and a zero length, as for a 2xx */
         if (te_answer_head(e, c, (int)code, NULL, -1, NULL) < 0) {
             failed(e, c);
             return 1;

@@ -338,6 +338,7 @@ s_09_lf:
     return trh_head_done(r, b, hdrs, p + 1);
 
     /* ---- header lines ---- */
+/* err: the line up to the byte nginx blames, that byte last (the error log prints it in hex) */
 #define HDR_INVALID() return refuse(r, 400, "client sent invalid header line", line, p + 1 - line)
 s_hdr_start:
     STATE(S_HDR_START)
@@ -398,7 +399,12 @@ value_end:
         NEXT();
 s_hdr_lf:
         while (c == '\r') NEXT(); /* nginx takes "\r\r\n" as a line end */
-        if (c != '\n') HDR_INVALID();
+        if (c != '\n') {
+            /* nginx blames where the value ended: its first trailing space, else the CR */
+            uint32_t ve = r->vstop_;
+            while (ve > r->vstart_ && b[ve - 1] == ' ') ve--;
+            return refuse(r, 400, "client sent invalid header line", line, ve + 1 - line);
+        }
     }
     {
         uint32_t name_end = line + (mark >> 1);
@@ -413,7 +419,7 @@ s_hdr_lf:
     goto s_hdr_start;
 
 s_end_lf:
-    if (c != '\n') HDR_INVALID();
+    if (c != '\n') return refuse(r, 400, "client sent invalid header line", line, 1); /* the CR */
 end_of_head:
     r->pos_ = p + 1;
     return trh_head_done(r, b, hdrs, p + 1);

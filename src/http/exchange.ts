@@ -52,27 +52,32 @@ export class NodeExchange implements HttpExchange {
       flat[2 * i] = h[0];
       flat[2 * i + 1] = h[1];
     }
-    if (status >= 1 && status < 100) this.writeLow(status, flat);
+    if (status >= 1 && status < 200) this.writeLow(status, flat);
     else this.res.writeHead(status, flat);
     // Node sends its head with the first body bytes unless it counts it as sent already.
     if (this.http09) (this.res as unknown as { _headerSent: boolean })._headerSent = true;
   }
 
   /**
-   * A status below 100: node refuses it (ERR_HTTP_INVALID_STATUS_CODE), nginx sends `HTTP/1.1 099 `
-   * with no reason and frames no body (no chunks; the connection is still kept). The head is
-   * made as a 200's, then its status line is replaced before node sends it.
+   * A status below 200: node refuses one below 100 (ERR_HTTP_INVALID_STATUS_CODE) and drops the
+   * body of a 1xx; nginx sends `HTTP/1.1 099 ` / `150 ` (no reason but 101's) with the body, framed
+   * by nothing but a length that was set (no chunks; the connection is still kept; 101 says
+   * `Connection: upgrade`). The head is made as a 200's, then its status line is replaced before
+   * node sends it.
    */
   private writeLow(status: number, flat: string[]): void {
     const res = this.res as ServerResponse & { _header: string; _last: boolean; useChunkedEncodingByDefault: boolean };
     const keep = res.shouldKeepAlive;
     res.useChunkedEncodingByDefault = false;
     res.writeHead(200, flat);
-    let head = res._header.replace(/^HTTP\/1\.1 200 OK\r\n/, `HTTP/1.1 ${String(status).padStart(3, '0')} \r\n`);
-    if (keep && res._last && !flat.some((v, i) => i % 2 === 0 && v.toLowerCase() === 'connection')) {
+    const line = status === 101 ? '101 Switching Protocols' : `${String(status).padStart(3, '0')} `;
+    let head = res._header.replace(/^HTTP\/1\.1 200 OK\r\n/, `HTTP/1.1 ${line}\r\n`);
+    const own = flat.some((v, i) => i % 2 === 0 && v.toLowerCase() === 'connection');
+    if (keep && res._last && !own) {
       head = head.replace(/\r\nConnection: close\r\n/, '\r\nConnection: keep-alive\r\n');
       res._last = false;
     }
+    if (status === 101 && !own) head = head.replace(/\r\nConnection: (?:close|keep-alive)\r\n/, '\r\nConnection: upgrade\r\n');
     res._header = head;
   }
 

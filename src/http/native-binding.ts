@@ -26,6 +26,10 @@ export interface EngineBinding {
   addListener(fd: number, index: number, settings: number[], server: number, name?: string, address?: string): void;
   flush(): void;
   bodyStart(id: number, limit: number): void;
+  /** The servers' first server_names, numbered for serverOf (error-log `server:`). */
+  serverNames?(names: string[]): void;
+  /** The request on connection id is served by server `index` of serverNames (its Host chose it). */
+  serverOf?(id: number, index: number): void;
   bodyPause(id: number): void;
   bodyResume(id: number): void;
   cut(id: number): void;

@@ -258,8 +258,9 @@ export class NativeExchange implements HttpExchange {
     // Below 100 nginx still answers (`HTTP/1.1 099 `, no reason); above 999 there is no status line.
     if (!Number.isInteger(status) || status < 1 || status > 999) throw invalid('ERR_HTTP_INVALID_STATUS_CODE', `Invalid status code: ${status}`);
     const version = this.httpVersion;
-    this.noBody = this.method === 'HEAD' || status === 204 || status === 304 || (status >= 100 && status < 200);
-    const low = status < 100;
+    // nginx sends the body of a 1xx answer as of any other (HTTP's rule that it has none is not its).
+    this.noBody = this.method === 'HEAD' || status === 204 || status === 304;
+    const low = status < 200;
     if (version === '0.9') {
       this.headersSent = true;
       this.pending = '';
@@ -297,7 +298,8 @@ export class NativeExchange implements HttpExchange {
       s += `${k}: ${v}\r\n`;
     }
     // nginx's order: Server and Date first.
-    const line = low ? `${String(status).padStart(3, '0')} ` : `${status} ${reasonPhrase(status)}`;
+    // nginx has no reason for 1xx but 101's, none below 100 either, and prints three digits.
+    const line = low && status !== 101 ? `${String(status).padStart(3, '0')} ` : `${status} ${reasonPhrase(status)}`;
     s = `HTTP/1.1 ${line}\r\n${server ? '' : 'Server: tresty\r\n'}${date ? '' : `Date: ${this.front.date()}\r\n`}${s}`;
     // nginx's chunked filter leaves a status below 200 alone: a body of unknown length then goes
     // out as it is, and the connection is still kept (as nginx 1.22 does).
@@ -311,7 +313,8 @@ export class NativeExchange implements HttpExchange {
     }
     if (this.noBody) this.chunked = false;
     if (this.front.draining || this.keepaliveMs === 0) this.keepAlive = false;
-    if (!connection) s += this.keepAlive ? 'Connection: keep-alive\r\n' : 'Connection: close\r\n';
+    // 101 says `upgrade` whatever comes next (nginx still serves the next request when kept).
+    if (!connection) s += status === 101 ? 'Connection: upgrade\r\n' : this.keepAlive ? 'Connection: keep-alive\r\n' : 'Connection: close\r\n';
     this.pending = `${s}\r\n`;
     this.headersSent = true;
   }

@@ -13,7 +13,7 @@ import type { EngineBinding } from './native-binding.js';
 import { closeSync } from 'node:fs';
 import { NativeExchange } from './native-exchange.js';
 import {
-  DATA, DATA_LEN, ERR_NUMBER, ERR_TEXT, IN_BODY, IN_BODY_END, IN_BODY_ERR, IN_CLOSE, IN_DRAIN, IN_ERRLOG, IN_LOG,
+  DATA, DATA_LEN, ERR_HOST_LEN, ERR_LISTENER, ERR_NUMBER, ERR_SRV_LEN, ERR_SRV_OFF, ERR_TEXT, IN_BODY, IN_BODY_END, IN_BODY_ERR, IN_CLOSE, IN_DRAIN, IN_ERRLOG, IN_LOG,
   IN_REQ, IN_WAKE, LOG_LEVELS, REC_A, REC_B, REC_CONN, REC_SIZE, REQ_ADDR_LEN, REQ_CLEN, REQ_FIXED, REQ_FLAGS, REQ_HEAD_LEN,
   REQ_BODY_LEN, REQ_LISTENER, REQ_LOC, REQ_METHOD, REQ_MSEC, REQ_NHEADERS, REQ_PORT, REQ_SENT, REQ_TARGET, REQ_TARGET_LEN, REQ_VERSION,
 } from './native-layout.js';
@@ -79,6 +79,9 @@ export class NativeFront {
   private readonly plan: NativePlan | null;
   /** Fds on the engine's epoll for others (FFI doorbells): what to run when each is readable. */
   private readonly watched = new Map<number, { ring: () => void; detached: () => void }>();
+  /** Each server's number in the engine's name table (serverOf), and each listener's default. */
+  private readonly serverIndex = new Map<ServerConf, number>();
+  private readonly listenerServer: ServerConf[] = [];
   /** closeNow ran: the engine's handles are stopped and it watches nothing more. */
   private stopped = false;
 
@@ -116,6 +119,10 @@ export class NativeFront {
     native.create(this.inbox, this.outbox.buf, this.onBatch, this.events.workerConnections, this.events.multiAccept ? 1 : 0);
     enableEngineSockets(native);
     if (this.plan) native.setRoutes!(this.plan.buf);
+    if (native.serverNames) {
+      this.conf.servers.forEach((s, i) => this.serverIndex.set(s, i));
+      native.serverNames(this.conf.servers.map((s) => s.serverNames[0]?.value ?? ''));
+    }
     this.binds.forEach((bind, i) => {
       const key = bindKey(bind);
       let fd = this.given.find((g) => g.key === key)?.fd;
@@ -130,6 +137,7 @@ export class NativeFront {
       this.fds.push(fd);
       // The names error-log lines give as `server:` (native/engine/records.c te_errlog).
       const dflt = (bind.any ?? bind.byAddress.values().next().value!).defaultServer;
+      this.listenerServer[i] = dflt;
       native.addListener(fd, i, listenerSettings(bind), this.plan?.serverFor(bind) ?? -1, dflt.serverNames[0]?.value ?? '', bindName(bind));
     });
   }
@@ -197,7 +205,10 @@ export class NativeFront {
           case IN_ERRLOG: {
             const n = u32[(p + DATA_LEN) >>> 2];
             const num = u32[(p + ERR_NUMBER) >>> 2];
-            this.log.log(LOG_LEVELS[buf[p + REC_A]] || 'error', buf.toString('latin1', p + ERR_TEXT, p + ERR_TEXT + n), num || undefined);
+            let text = buf.toString('latin1', p + ERR_TEXT, p + ERR_TEXT + n);
+            const listener = this.u16[(p + ERR_LISTENER) >>> 1]!;
+            if (listener > 0) text = this.namedServer(text, listener - 1, p);
+            this.log.log(LOG_LEVELS[buf[p + REC_A]] || 'error', text, num || undefined);
             break;
           }
           default: upstreamRecord(buf[p]!, id, buf, u32, this.u16, p);
@@ -208,6 +219,23 @@ export class NativeFront {
       ob.inBatch = false;
     }
   };
+
+  /**
+   * An engine line about a request refused after its Host was read: nginx had chosen the server
+   * by that Host already, so its name replaces the default server's the engine put in.
+   */
+  private namedServer(text: string, listener: number, p: number): string {
+    const bind = this.binds[listener];
+    if (!bind) return text;
+    const u16 = this.u16;
+    const off = u16[(p + ERR_SRV_OFF) >>> 1]!;
+    const len = u16[(p + ERR_SRV_LEN) >>> 1]!;
+    const hostAt = p + ERR_TEXT + text.length;
+    const host = this.inbox.toString('latin1', hostAt, hostAt + u16[(p + ERR_HOST_LEN) >>> 1]!);
+    // The listener's group, as its default name was taken (listen()).
+    const srv = selectServer(bind.any ?? bind.byAddress.values().next().value!, host);
+    return `${text.slice(0, off)}${srv.serverNames[0]?.value ?? ''}${text.slice(off + len)}`;
+  }
 
   /** Builds the exchange of a REQ (or LOG) record. */
   private exchange(p: number, id: number): { ex: NativeExchange; srv: ServerConf; bind: Bind; clen: number } {
@@ -258,6 +286,11 @@ export class NativeFront {
   private request(p: number, id: number): void {
     const { ex, srv, clen } = this.exchange(p, id);
     this.active[id & SLOT_MASK] = ex;
+    // The Host chose another server than the listener's default: the engine's lines name it.
+    if (srv !== this.listenerServer[this.u32[(p + REQ_LISTENER) >>> 2]!]) {
+      const i = this.serverIndex.get(srv);
+      if (i !== undefined) this.native.serverOf!(id, i);
+    }
     if (ex.hasBody && !this.bodyAllowed(ex, srv, clen)) return;
     try {
       this.handle(ex, srv);

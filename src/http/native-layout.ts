@@ -49,7 +49,11 @@ export const REQ_FIXED = 72;
 export const DATA_LEN = 12;
 export const DATA = 16;
 export const ERR_NUMBER = 16;
-export const ERR_TEXT = 24;
+export const ERR_LISTENER = 20;
+export const ERR_SRV_OFF = 22;
+export const ERR_SRV_LEN = 24;
+export const ERR_HOST_LEN = 26;
+export const ERR_TEXT = 32;
 
 /** TE_LOG_* levels of ERRLOG records, as error_log names them. */
 export const LOG_LEVELS = ['', 'alert', 'crit', 'error', 'warn', 'notice', 'info'] as const;

@@ -115,8 +115,8 @@ export function returnOp(r: Req, code: number, text: string | undefined): number
     headersOf(r).set('Location', absoluteUrl(r, text));
     return code;
   }
-  // Below 100 a length is sent only when set (output.ts headerList): `return` sets it, as nginx's does.
-  if (code < 100) headersOf(r).set('Content-Length', String(text === undefined ? 0 : Buffer.byteLength(text)));
+  // Below 200 a length is sent only when set (output.ts headerList): `return` sets it, as nginx's does.
+  if (code < 200) headersOf(r).set('Content-Length', String(text === undefined ? 0 : Buffer.byteLength(text)));
   if (text !== undefined) {
     r.status = code;
     emit(r, text);

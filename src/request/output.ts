@@ -171,7 +171,8 @@ function decode(r: Req, chunk: Uint8Array): string {
 
 function noBody(r: Req): boolean {
   const s = r.status;
-  return r.headerOnly || r.method === 'HEAD' || s === 204 || s === 304 || (s >= 100 && s < 200);
+  // A 1xx has a body on nginx: only HEAD, 204 and 304 go without.
+  return r.headerOnly || r.method === 'HEAD' || s === 204 || s === 304;
 }
 
 function take(r: Req): Chunk {
@@ -255,11 +256,12 @@ function headerList(r: Req, len: number): Array<readonly [string, string]> {
   const h = r.headers;
   // 204 and 304 carry no body: no default type, no length.
   const bodyless = r.status === 204 || r.status === 304 || r.headerOnly;
-  // Below 100, nginx frames nothing itself (no length, no chunks: the body ends with the
-  // connection) and sends only a length that was set.
-  const low = r.status < 100;
+  // Below 200, nginx frames nothing itself (no length, no chunks: the body ends with the
+  // connection) and sends only a length that was set; but to HTTP/1.0, whose answers
+  // lua-nginx-module buffers whole, it sends the length as for any status.
+  const low = r.status < 200;
   // A subrequest's capture reports the headers the handler set, not a length tresty computed.
-  const addLength = len >= 0 && !bodyless && r.parent === null && !low;
+  const addLength = len >= 0 && !bodyless && r.parent === null && (!low || r.ex.httpVersion === '1.0');
   if (h === null) {
     if (!bodyless) list.push(['Content-Type', r.loc.defaultType]);
     if (addLength) list.push(['Content-Length', String(len)]);

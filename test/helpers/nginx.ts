@@ -32,8 +32,8 @@ export interface Nginx {
 
 /**
  * Starts nginx with `server` as the body of its one server block (listen is added) and `http`
- * at the http level; `files` (paths relative to the prefix) are written first, and `__PREFIX__`
- * in `server` and `http` is the prefix.
+ * at the http level; `files` (paths relative to the prefix) are written first, `__PREFIX__`
+ * in `server` and `http` is the prefix and `__PORT__` the port (for more servers on it).
  */
 export async function startNginx(server: string, http = '', files: Record<string, string> = {}): Promise<Nginx> {
   const prefix = fs.mkdtempSync(path.join(os.tmpdir(), 'tresty-nginx-'));
@@ -42,9 +42,9 @@ export async function startNginx(server: string, http = '', files: Record<string
     fs.mkdirSync(path.dirname(p), { recursive: true });
     fs.writeFileSync(p, text);
   }
-  server = server.replace(/__PREFIX__/g, prefix);
-  http = http.replace(/__PREFIX__/g, prefix);
   const port = await freePort();
+  server = server.replace(/__PREFIX__/g, prefix).replace(/__PORT__/g, String(port));
+  http = http.replace(/__PREFIX__/g, prefix).replace(/__PORT__/g, String(port));
   const mods = moduleDir();
   const conf = `load_module ${mods}/ndk_http_module.so;
 load_module ${mods}/ngx_http_lua_module.so;
