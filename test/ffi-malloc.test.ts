@@ -1,7 +1,7 @@
 // The host keeps the malloc heap of a process that uses FFI (native/host/host_env.h, tune_malloc,
 // run when the host is loaded with the first plugin of any kind): a block of up to 4 MB comes
 // from the heap instead of its own mmap, so large requests and answers reuse warm pages instead
-// of faulting in fresh ones. Seen from outside: after a plugin is loaded and called, a 1 MB malloc
+// of faulting in fresh ones. Seen from outside: after a plugin is loaded and called, a 3 MB malloc
 // lies inside the brk heap; with TRESTY_FFI_MALLOC_TUNE=0, or the user's own
 // MALLOC_MMAP_THRESHOLD_, glibc's first threshold (128 KB) maps it on its own. For a runtime (the
 // ring), a function on the pool, and a function called on the event loop (`blocking off`, the
@@ -28,7 +28,10 @@ const script = (load: string) => `const { loadFfi } = await import(${JSON.string
   const libc = koffi.load('libc.so.6');
   const malloc = libc.func('void *malloc(size_t)'), free = libc.func('void free(void *)');
   const sbrk = libc.func('void *sbrk(intptr_t)');
-  const b = BigInt(malloc(1 << 20)), brk = BigInt(sbrk(0));
+  // 3 MB: under the host's 4 MB threshold, and above what the process frees early on. glibc raises
+  // its own threshold to the size of a mapped block freed, so with a smaller block a pool thread's
+  // start-up could put it in the heap without the host's tuning (seen once under load).
+  const b = BigInt(malloc(3 << 20)), brk = BigInt(sbrk(0));
   console.log(b < brk && brk - b < (1n << 30n) ? 'heap' : 'mmap');
   free(b);
   await p.unload();`;
