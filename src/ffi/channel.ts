@@ -16,6 +16,7 @@ import type { HostBindings, Ptr } from './bindings.js';
 import { type AbortLike, aborted, type Call, type Reader, refusal } from './call.js';
 import { Deadlines } from './deadlines.js';
 import { allocBytes, utf8Slice } from './formats.js';
+import { LookBackoff } from './look-backoff.js';
 
 /** The host refused a runtime's answer (flag != FLAG_OK): its reason is the slot's text. */
 export function refused(label: string, flag: number, src: Uint8Array, start: number, end: number): TrestyError {
@@ -56,6 +57,7 @@ export class Channel {
   private wakeScheduled = false;
   private lookScheduled = false;
   private lookSkip = 0; // doorbell rounds left before looking again
+  private readonly quickBackoff = new LookBackoff(LOOK_BACKOFF);
   private toWake = 0; // requests published since the wake was scheduled
   private closing = false;
   private idle: (() => void) | undefined;
@@ -213,19 +215,20 @@ export class Channel {
 
   private readonly look = (): void => {
     this.lookScheduled = false;
-    this.lookNow();
+    if (!this.lookNow()) this.lookSkip = LOOK_BACKOFF;
   };
 
-  /** Drain what is answered, counted; back off when answers were still missing. */
-  private lookNow(): void {
+  /**
+   * Drain what is answered, counted. True when it found every answer (1 in flight: no doorbell
+   * per call). When answers trickle in (large payloads, slow runtimes) looks cost a loop turn per
+   * answer where one doorbell takes a batch: the caller backs off to doorbells for a while.
+   */
+  private lookNow(): boolean {
     this.counters.looks++;
     const free = this.freeIds.length;
     this.drain();
     if (this.freeIds.length > free) this.counters.lookHits++;
-    // Worth it when it found every answer (1 in flight: no doorbell per call). When answers
-    // trickle in (large payloads, slow runtimes) looks cost a loop turn per answer where one
-    // doorbell takes a batch: back off to doorbells for a while, then try again.
-    if (this.freeIds.length !== this.calls.length) this.lookSkip = LOOK_BACKOFF;
+    return this.freeIds.length === this.calls.length;
   }
 
   /**
@@ -260,7 +263,8 @@ export class Channel {
       while (this.cmpEmpty() && performance.now() < end);
       if (!this.cmpEmpty()) this.counters.waited++;
     }
-    this.lookNow();
+    const skip = this.quickBackoff.after(this.lookNow());
+    if (skip > 0) this.lookSkip = skip;
   };
 
   private readonly wake = (): void => {
