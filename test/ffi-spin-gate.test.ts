@@ -172,7 +172,6 @@ describe('ffi spin gate', () => {
     expect(longest).toBeLessThanOrEqual(66); // 64 quick looks, and a doorbell's or look's answer
   });
 
-
   for (const kind of ['runtime', 'function'] as const) {
     it(`${kind}: spins while a core is idle and stops within a few ms of the machine getting busy`, async () => {
       useGateFile(IDLE);
