@@ -295,39 +295,6 @@ static napi_value js_body_start(napi_env env, napi_callback_info info)
     return NULL;
 }
 
-/* serverNames([name, ...]): the servers' first server_names, numbered for serverOf(). */
-static napi_value js_server_names(napi_env env, napi_callback_info info)
-{
-    size_t argc = 1;
-    napi_value a[1], item;
-    uint32_t n = 0;
-    if (napi_get_cb_info(env, info, &argc, a, NULL, NULL) != napi_ok || argc < 1 || napi_get_array_length(env, a[0], &n) != napi_ok || n > 0xfffe)
-    {
-        napi_throw_type_error(env, "TRESTY_ERR_ENGINE", "serverNames(names)");
-        return NULL;
-    }
-    te_name *names = calloc(n ? n : 1, sizeof *names);
-    if (!names) {
-        napi_throw_error(env, "TRESTY_ERR_ENGINE", "serverNames: out of memory");
-        return NULL;
-    }
-    for (uint32_t i = 0; i < n; i++) {
-        char tmp[256];
-        size_t len = 0;
-        if (napi_get_element(env, a[0], i, &item) != napi_ok || napi_get_value_string_utf8(env, item, tmp, sizeof tmp, &len) != napi_ok) {
-            free(names);
-            napi_throw_type_error(env, "TRESTY_ERR_ENGINE", "serverNames: names must be strings");
-            return NULL;
-        }
-        names[i].n = (uint8_t)(len > 255 ? 255 : len);
-        memcpy(names[i].p, tmp, names[i].n);
-    }
-    free(E.snames);
-    E.snames = names;
-    E.nsnames = n;
-    return NULL;
-}
-
 /* serverOf(id, index): the request on this connection is served by server `index` (its Host chose
    it), so the engine's error-log lines about it name that server. */
 static napi_value js_server_of(napi_env env, napi_callback_info info)
@@ -492,7 +459,7 @@ NAPI_MODULE_INIT()
     const struct { const char *name; napi_callback fn; } fns[] = {
         { "listen", te_js_listen }, { "closeFd", te_js_close_fd }, { "fdAddress", te_js_fd_address }, { "create", js_create },
         { "addListener", js_add_listener }, { "flush", js_flush }, { "bodyStart", js_body_start },
-        { "serverNames", js_server_names }, { "serverOf", js_server_of },
+        { "serverNames", te_js_server_names }, { "serverOf", js_server_of },
         { "bodyPause", js_body_pause }, { "bodyResume", js_body_resume }, { "cut", js_cut },
         { "pressure", js_pressure }, { "localAddress", js_local_address },
         { "stopAccepting", js_stop_accepting }, { "closeIdle", js_close_idle }, { "stats", js_stats },

@@ -31,6 +31,9 @@ napi_value te_js_fd_address(napi_env env, napi_callback_info info);
 /* [addr, port] of a socket's local end, or null (fd < 0 or not a socket). */
 napi_value te_sock_address(napi_env env, int fd);
 
+/* names_napi.c */
+napi_value te_js_server_names(napi_env env, napi_callback_info info);
+
 /* upstream_napi.c */
 napi_value te_js_up_connect(napi_env env, napi_callback_info info);
 napi_value te_js_up_write(napi_env env, napi_callback_info info);
