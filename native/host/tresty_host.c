@@ -4,18 +4,17 @@
 #include "tresty_ring.h"
 #include "spin_gate.h"
 #include "host_env.h"
+#include "host_err.h"
 
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#define EXPORT __attribute__((visibility("default")))
 
 /* Waiting: a poller that finds the ring empty spins for up to GATED_SPIN_NS, but only while the
    machine's runnable tasks leave a core free (spin_gate.h), then sleeps on the futex.
@@ -68,17 +67,6 @@ struct tresty_task {
   char data[TR_INLINE_MAX + 1]; /* a small request, NUL-terminated */
 };
 
-static __thread char err_buf[256];
-
-static int fail(const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(err_buf, sizeof err_buf, fmt, ap);
-  va_end(ap);
-  return -1;
-}
-
-EXPORT const char *tresty_last_error(void) { return err_buf; }
 
 /* Libraries whose threads outlive JS stay mapped for good. When the process ends, koffi's
    finalizers dlclose what JS loaded while a runtime's threads may still run its code (a poller
@@ -435,27 +423,6 @@ EXPORT int tresty_tq_free(void *tq) {
   return 0;
 }
 
-EXPORT int tresty_buf_new(const uint8_t *data, uint32_t len, void **out_buf) {
-  if (!out_buf || (len && !data)) return fail("tresty_buf_new: NULL argument");
-  char *p = malloc((size_t)len + 1);
-  if (!p) return fail("out of memory for a %u-byte request", len);
-  if (len) memcpy(p, data, len);
-  p[len] = 0; /* runtimes may treat a request as a C string */
-  *out_buf = p;
-  return 0;
-}
-
-EXPORT int tresty_buf_take(void *buf, uint8_t *out, uint32_t len) {
-  if (!buf) return fail("tresty_buf_take: NULL buffer");
-  if (len) memcpy(out, buf, len);
-  free(buf);
-  return 0;
-}
-
-EXPORT int tresty_buf_free(void *buf) {
-  free(buf);
-  return 0;
-}
 
 EXPORT void *tresty_task_try_poll(void *tq) {
   tresty_tq *q = tq;
