@@ -3,11 +3,12 @@
 import type { ServerConf } from '../config/types.js';
 import { requestContext } from '../log/index.js';
 import type { HttpExchange } from './types.js';
+import { serverName } from './vhost.js';
 
 export function frontContext(ex: Pick<HttpExchange, 'remoteAddress' | 'method' | 'url' | 'httpVersion' | 'headers'>, srv: ServerConf): string {
   return requestContext({
     client: ex.remoteAddress,
-    server: srv.serverNames[0]?.value ?? '',
+    server: serverName(srv),
     request: `${ex.method} ${ex.url} HTTP/${ex.httpVersion}`,
     host: ex.headers.host,
     referrer: ex.headers.referer,

@@ -8,7 +8,7 @@ import { frontContext } from './front-context.js';
 import type { RequestHandler } from './types.js';
 import { bindKey, bindName, type ListenFd } from './binds.js';
 import { findLocation } from './locations.js';
-import { type Bind, groupFor, selectServer } from './vhost.js';
+import { type Bind, firstGroup, groupFor, selectServer, serverName } from './vhost.js';
 import type { EngineBinding } from './native-binding.js';
 import { closeSync } from 'node:fs';
 import { NativeExchange } from './native-exchange.js';
@@ -121,7 +121,7 @@ export class NativeFront {
     if (this.plan) native.setRoutes!(this.plan.buf);
     if (native.serverNames) {
       this.conf.servers.forEach((s, i) => this.serverIndex.set(s, i));
-      native.serverNames(this.conf.servers.map((s) => s.serverNames[0]?.value ?? ''));
+      native.serverNames(this.conf.servers.map(serverName));
     }
     this.binds.forEach((bind, i) => {
       const key = bindKey(bind);
@@ -136,9 +136,9 @@ export class NativeFront {
       }
       this.fds.push(fd);
       // The names error-log lines give as `server:` (native/engine/records.c te_errlog).
-      const dflt = (bind.any ?? bind.byAddress.values().next().value!).defaultServer;
+      const dflt = firstGroup(bind).defaultServer;
       this.listenerServer[i] = dflt;
-      native.addListener(fd, i, listenerSettings(bind), this.plan?.serverFor(bind) ?? -1, dflt.serverNames[0]?.value ?? '', bindName(bind));
+      native.addListener(fd, i, listenerSettings(bind), this.plan?.serverFor(bind) ?? -1, serverName(dflt), bindName(bind));
     });
   }
 
@@ -233,8 +233,8 @@ export class NativeFront {
     const hostAt = p + ERR_TEXT + text.length;
     const host = this.inbox.toString('latin1', hostAt, hostAt + u16[(p + ERR_HOST_LEN) >>> 1]!);
     // The listener's group, as its default name was taken (listen()).
-    const srv = selectServer(bind.any ?? bind.byAddress.values().next().value!, host);
-    return `${text.slice(0, off)}${srv.serverNames[0]?.value ?? ''}${text.slice(off + len)}`;
+    const srv = selectServer(firstGroup(bind), host);
+    return `${text.slice(0, off)}${serverName(srv)}${text.slice(off + len)}`;
   }
 
   /** Builds the exchange of a REQ (or LOG) record. */
@@ -332,7 +332,7 @@ export class NativeFront {
     const bind = this.binds[u32[(p + REQ_LISTENER) >>> 2]]!;
     const locId = u32[(p + REQ_LOC) >>> 2];
     // A refused request (LOC_DEFAULT) is logged with the listen socket's default server, as nginx does.
-    const server = locId === LOC_DEFAULT ? (bind.any ?? bind.byAddress.values().next().value!).defaultServer : plan.servers[plan.serverFor(bind)];
+    const server = locId === LOC_DEFAULT ? firstGroup(bind).defaultServer : plan.servers[plan.serverFor(bind)];
     const loc = locId === LOC_DEFAULT ? server?.defaults : plan.locations[locId];
     if (!server || !loc) return;
     const { ex } = this.exchange(p, id);
@@ -398,7 +398,7 @@ export class NativeFront {
 
 /** The engine's settings for a listen socket: its default server's (layout of addListener). */
 function listenerSettings(bind: Bind): number[] {
-  const group = bind.any ?? bind.byAddress.values().next().value!;
+  const group = firstGroup(bind);
   const d = group.defaultServer.defaults;
   const e = d.engine;
   const linger = e.lingeringClose === 'off' ? 0 : e.lingeringTime;

@@ -5,7 +5,7 @@
 // its server must have no server-level rewrite ops and be alone on its listen socket.
 import path from 'node:path';
 import type { HttpConf, LocationConf, ServerConf } from '../config/types.js';
-import type { Bind } from './vhost.js';
+import { type Bind, serverName } from './vhost.js';
 
 const ACT_JS = 0;
 const ACT_STATIC = 1;
@@ -129,7 +129,7 @@ export function buildPlan(http: HttpConf, builtinTypes: Readonly<Record<string, 
   for (const s of servers) {
     w.u32(ids.get(s.defaults)!);
     writeChildren(w, s.locations, ids);
-    w.str(s.serverNames[0]?.value ?? '');
+    w.str(serverName(s));
   }
   const index = new Map(servers.map((s, i) => [s, i]));
   return {

@@ -12,7 +12,7 @@ import { frontContext } from './front-context.js';
 import { errorPage } from './native-pages.js';
 import { findLocation } from './locations.js';
 import type { RequestHandler } from './types.js';
-import { type Bind, groupFor, planBinds, selectServer } from './vhost.js';
+import { type Bind, firstGroup, groupFor, planBinds, selectServer, serverName } from './vhost.js';
 
 const PAGE_413 = '<html>\r\n<head><title>413 Request Entity Too Large</title></head>\r\n<body>\r\n'
   + '<center><h1>413 Request Entity Too Large</h1></center>\r\n<hr><center>tresty</center>\r\n</body>\r\n</html>\r\n';
@@ -199,8 +199,8 @@ export class HttpFront {
       }
     });
     // keepalive_timeout of the listen's default server, as nginx applies it per connection.
-    const dflt = (bind.any ?? bind.byAddress.values().next().value!).defaultServer;
-    this.defaultNames.set(server, dflt.serverNames[0]?.value ?? '');
+    const dflt = firstGroup(bind).defaultServer;
+    this.defaultNames.set(server, serverName(dflt));
     const ka = dflt.defaults.keepaliveTimeout;
     server.keepAliveTimeout = ka;
     // Every new connection goes through connection() before node's HTTP code sees it.

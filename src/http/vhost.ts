@@ -98,11 +98,21 @@ function tlsOf(http: HttpConf, port: number): { ssl: boolean; http2: boolean } {
   return { ssl: ls.some((l) => l.ssl === true), http2: ls.some((l) => l.http2 === true) };
 }
 
+/** A listener's group before any address is known: its wildcard group, else its first. */
+export function firstGroup(bind: Bind): VhostGroup {
+  return bind.any ?? bind.byAddress.values().next().value!;
+}
+
+/** A server's first server_name, '' when it has none (the `server:` of nginx's log lines). */
+export function serverName(s: ServerConf): string {
+  return s.serverNames[0]?.value ?? '';
+}
+
 /** The group a connection belongs to, by the address it was accepted on. */
 export function groupFor(bind: Bind, localAddress: string | undefined): VhostGroup {
   if (bind.byAddress.size === 0) return bind.any!;
   const addr = localAddress?.startsWith('::ffff:') ? localAddress.slice(7) : localAddress ?? '';
-  return bind.byAddress.get(addr) ?? bind.any ?? bind.byAddress.values().next().value!;
+  return bind.byAddress.get(addr) ?? firstGroup(bind);
 }
 
 /** Lower-cased host name of a Host header: no port, no trailing dot. */
