@@ -1,14 +1,28 @@
 // One call's record while it is in flight, how its answer is turned into a value, and why a
 // call may be refused before it is made.
 import { TrestyError } from '../errors.js';
+import type { Ptr } from './bindings.js';
 import type { Expiring } from './deadlines.js';
+import { allocBytes, scratchBytes } from './formats.js';
 
 /**
  * Turns an answer into the call's value, or throws (rc != 0, undecodable). src[start, end) is
  * the ring's shared memory when shared is true: it is reused once this returns, so the reader
  * must copy what it keeps. Running it before the slot is released saves a copy per answer.
  */
-export type Reader = (rc: number, src: Uint8Array, start: number, end: number, shared: boolean) => unknown;
+export type Reader = ((rc: number, src: Uint8Array, start: number, end: number, shared: boolean) => unknown) & {
+  /** The value is the answer's bytes themselves (format raw): a large answer is copied straight into
+      bytes of its own rather than into a reused scratch (takeLarge). */
+  readonly keepsBytes: boolean;
+};
+
+/** A large answer out of the host's heap (freeing its block), and whether those bytes are reused. */
+export function takeLarge(bufTake: (ptr: Ptr, out: Uint8Array, len: number) => number, ptr: Ptr, len: number,
+  read: Reader): { src: Uint8Array; shared: boolean } {
+  const src = read.keepsBytes ? allocBytes(len) : scratchBytes(len);
+  bufTake(ptr, src, len);
+  return { src, shared: !read.keepsBytes };
+}
 
 /**
  * What abandons a call: an AbortSignal, or a request's own hook (api/ffi.ts). Requests do not

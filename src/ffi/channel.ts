@@ -13,9 +13,9 @@ import { TrestyError } from '../errors.js';
 import * as L from '../ring/layout.js';
 import { type Bell, closeBellFd, openBell, socketBell } from './bell.js';
 import type { HostBindings, Ptr } from './bindings.js';
-import { type AbortLike, aborted, type Call, type Reader, refusal } from './call.js';
+import { type AbortLike, aborted, type Call, type Reader, refusal, takeLarge } from './call.js';
 import { Deadlines } from './deadlines.js';
-import { allocBytes, utf8Slice } from './formats.js';
+import { utf8Slice } from './formats.js';
 import { LookBackoff } from './look-backoff.js';
 
 /** The host refused a runtime's answer (flag != FLAG_OK): its reason is the slot's text. */
@@ -290,12 +290,12 @@ export class Channel {
         const flag = i32[(off + L.SLOT_FLAG) >> 2]!;
         let src: Uint8Array = this.mem;
         let start = off + L.SLOT_DATA;
+        let shared = true;
         if (len > L.INLINE_MAX) {
           const ptr = this.u64[(off + L.SLOT_PTR) >> 3]!;
           if (c?.live) {
-            src = allocBytes(len);
+            ({ src, shared } = takeLarge(this.host.bufTake, ptr, len, c.read));
             start = 0;
-            this.host.bufTake(ptr, src, len);
           } else {
             this.host.bufFree(ptr); // a late answer to a call that timed out or was aborted
           }
@@ -307,7 +307,7 @@ export class Channel {
           failed = true;
         } else if (c?.live) {
           try { // decoded straight from the slot, before it is released for reuse
-            value = c.read(rc, src, start, start + len, src === this.mem);
+            value = c.read(rc, src, start, start + len, shared);
           } catch (e) {
             value = e;
             failed = true;

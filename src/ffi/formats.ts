@@ -26,23 +26,54 @@ export function utf8Slice(b: Uint8Array, start: number, end: number): string {
 }
 const copyBytes = Buffer.prototype.copy as (this: Uint8Array, t: Uint8Array, ts: number, s: number, e: number) => number;
 
-// raw answers are plain Uint8Arrays (as documented) carved from shared 64 KB slabs, as
+// raw answers are plain Uint8Arrays (as documented) carved from shared slabs, as
 // Buffer.allocUnsafe does: one ArrayBuffer per answer (what slice() gives) costs ~4x the copy.
-const SLAB = 64 * 1024;
-let slab = new ArrayBuffer(SLAB);
-let slabUsed = 0;
-
-/** n uninitialised bytes (a plain Uint8Array); small ones from the current slab. */
-export function allocBytes(n: number): Uint8Array {
-  // Large: not zero-filled first (new Uint8Array(n) is), since the answer is copied over it.
-  if (n > SLAB >> 3) return new Uint8Array(Buffer.allocUnsafeSlow(n).buffer, 0, n);
-  if (slabUsed + n > SLAB) {
-    slab = new ArrayBuffer(SLAB);
-    slabUsed = 0;
+// Two sizes: up to 8 KB from 64 KB slabs; up to 128 KB from 1 MB slabs, where a fresh
+// ArrayBuffer per answer was most of an answer's cost (10 KB: 5.1-5.4 µs against 1.8 µs carved,
+// bench/README.md "Large answers"). 1 MB stays under the host's 4 MB mmap threshold: a slab that
+// malloc maps afresh faults in every page (350 µs a 100 KB answer, measured with 4 MB slabs).
+class Slabs {
+  private slab: ArrayBuffer;
+  private used = 0;
+  constructor(private readonly size: number) {
+    this.slab = fresh(size);
   }
-  const u = new Uint8Array(slab, slabUsed, n);
-  slabUsed = (slabUsed + n + 7) & ~7;
-  return u;
+  carve(n: number): Uint8Array {
+    if (this.used + n > this.size) {
+      this.slab = fresh(this.size);
+      this.used = 0;
+    }
+    const u = new Uint8Array(this.slab, this.used, n);
+    this.used = (this.used + n + 7) & ~7;
+    return u;
+  }
+}
+/** An uninitialised ArrayBuffer of exactly n bytes (new ArrayBuffer zero-fills it). */
+function fresh(n: number): ArrayBuffer {
+  return Buffer.allocUnsafeSlow(n).buffer as ArrayBuffer;
+}
+const small = new Slabs(64 * 1024);
+const medium = new Slabs(1024 * 1024);
+
+/** n uninitialised bytes (a plain Uint8Array): up to 128 KB carved from a shared slab. */
+export function allocBytes(n: number): Uint8Array {
+  if (n <= 8 * 1024) return small.carve(n);
+  if (n <= 128 * 1024) return medium.carve(n);
+  return new Uint8Array(fresh(n), 0, n);
+}
+
+// Large answers that are decoded at once (string, json, msgpack) are copied out of the host's
+// heap into this reused array, not into a fresh one: its allocation cost more than the copy.
+// Kept up to 1 MB; a larger answer gets an array of its own that is dropped after decoding.
+const SCRATCH_KEEP = 1024 * 1024;
+let answerScratch = new Uint8Array(64 * 1024);
+
+/** Bytes for an answer decoded before the next call's: valid until then only. */
+export function scratchBytes(n: number): Uint8Array {
+  if (n <= answerScratch.length) return answerScratch;
+  if (n > SCRATCH_KEEP) return new Uint8Array(fresh(n), 0, n);
+  answerScratch = new Uint8Array(fresh(Math.min(SCRATCH_KEEP, Math.max(n, answerScratch.length * 2))));
+  return answerScratch;
 }
 
 // Strings are encoded into one reused buffer (encodeTransient): Buffer.from(string) per call
@@ -160,8 +191,9 @@ const formats: Record<FormatName, Format> = {
       }
     },
     decode: (b) => unpackAt(b, 0, b.byteLength),
-    read(src, start, end, shared) {
-      if (!shared) return unpackAt(src, start, end);
+    read(src, start, end) {
+      // Only shared memory is copied first: msgpackr copies what it keeps (copyBuffers).
+      if (!(src.buffer instanceof SharedArrayBuffer)) return unpackAt(src, start, end);
       const n = end - start;
       if (n > scratch.length) scratch = new Uint8Array(n);
       copyBytes.call(src, scratch, 0, start, end);

@@ -6,9 +6,8 @@
 import { TrestyError } from '../errors.js';
 import * as L from '../ring/layout.js';
 import type { HostBindings, Ptr } from './bindings.js';
-import { type AbortLike, type Reader, refusal } from './call.js';
+import { type AbortLike, type Reader, refusal, takeLarge } from './call.js';
 import { refused } from './channel.js';
-import { allocBytes } from './formats.js';
 
 const OUT_CAP = 64 * 1024; // answers up to this are copied into a reused buffer, larger ones taken
 
@@ -56,14 +55,13 @@ export class InlineChannel {
     this.counters.calls++;
     const [rc, n, flag] = this.meta as unknown as [number, number, number];
     let src: Uint8Array = this.out;
+    let shared = true; // out is reused by the next call, so the reader copies what it keeps (as from a slot)
     if (this.big[0]) {
-      src = allocBytes(n);
-      h.bufTake(this.big[0], src, n);
+      ({ src, shared } = takeLarge(h.bufTake, this.big[0], n, read));
       this.big[0] = null;
     }
     if (flag !== L.FLAG_OK) throw refused(this.label, flag, src, 0, n);
-    // shared: out is reused by the next call, so the reader copies what it keeps (as from a slot).
-    return read(rc, src, 0, n, src === this.out);
+    return read(rc, src, 0, n, shared);
   }
 
   nativeStats(): { live: number; dropped: number } {

@@ -72,7 +72,14 @@ export class Plugin implements FfiPlugin {
     private readonly core: Core,
     private readonly format: Format,
     private readonly timeoutMs: number,
-  ) {}
+  ) {
+    this.read = Object.assign((rc: number, src: Uint8Array, start: number, end: number, shared: boolean) => {
+      if (rc !== 0) throw new FfiRuntimeError(this.name, rc, utf8Slice(src, start, end));
+      return this.format.read(src, start, end, shared);
+    }, { keepsBytes: format.name === 'raw' });
+  }
+
+  private readonly read: Reader;
 
   get inFlight(): number {
     return this.core.channel.inFlight;
@@ -89,10 +96,6 @@ export class Plugin implements FfiPlugin {
     return this.core.channel.call(bytes, opts?.timeoutMs ?? this.timeoutMs, opts?.signal, this.read);
   }
 
-  private readonly read: Reader = (rc, src, start, end, shared) => {
-    if (rc !== 0) throw new FfiRuntimeError(this.name, rc, utf8Slice(src, start, end));
-    return this.format.read(src, start, end, shared);
-  };
 
   unload(): Promise<void> {
     return this.core.unload();
