@@ -39,6 +39,9 @@ function plan(quick, only) {
       { id: 'fn', label: 'tresty /echo via FFI, zero hop', server: 'tresty', path: '/echo-fn', bodyBytes: bytes, expect: 'x'.repeat(bytes) },
       { id: 'js', label: 'tresty /echo, no call', server: 'tresty', path: '/echo-js', bodyBytes: bytes, expect: 'x'.repeat(bytes) },
       { id: 'hello', label: 'tresty GET /hello', server: 'tresty', path: '/hello', expect: 'hello world\n' },
+      // OpenResty's own price for a POST body: the ceiling "FFI / hello" is measured against.
+      { id: 'nginx-js', label: 'nginx + lua /echo, no call', server: 'nginx', path: '/echo-js', bodyBytes: bytes, expect: 'x'.repeat(bytes) },
+      { id: 'nginx-hello', label: 'nginx + lua GET /hello', server: 'nginx', path: '/hello', expect: 'hello world\n' },
     ],
     ratios: [
       { label: 'FFI / UDS', num: 'ffi', den: 'uds' },
@@ -47,6 +50,7 @@ function plan(quick, only) {
       { label: 'FFI zero hop / UDS', num: 'fn', den: 'uds' },
       { label: 'FFI zero hop / hello', num: 'fn', den: 'hello' },
       { label: 'no call / hello (the POST body alone)', num: 'js', den: 'hello' },
+      { label: 'nginx + lua: no call / hello (its POST body alone)', num: 'nginx-js', den: 'nginx-hello' },
     ],
   });
   const peers = (test, p, expect, what) => ({
