@@ -354,12 +354,16 @@ static void readable(te_engine *e, te_conn *c)
     }
     if (n <= 0) {
         if (c->state == TE_HEAD && c->in_len == c->req) {
-            te_conn_close(e, c, TE_WHY_CLIENT); /* closed between requests */
+            /* closed between requests; nginx logs it for a connection that never sent one */
+            if (n == 0 && c->requests == 0) te_errlog(e, c, TE_LOG_INFO, "client closed connection while waiting for request");
+            te_conn_close(e, c, TE_WHY_CLIENT);
             return;
         }
         c->flags |= TE_C_EOF;
         if (c->state == TE_HEAD && n == 0)
             te_errlog(e, c, TE_LOG_INFO, "client prematurely closed connection %s", te_refusal_phase(&c->head->req));
+        else if (n == 0 && c->body == TE_BODY_READ) /* nginx: no phase in the middle of a body */
+            te_errlog(e, c, TE_LOG_INFO, "client prematurely closed connection");
         te_conn_close(e, c, n == 0 ? TE_WHY_CLIENT : TE_WHY_ERROR);
         return;
     }

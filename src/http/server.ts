@@ -11,6 +11,7 @@ import { NodeExchange } from './exchange.js';
 import { frontContext } from './front-context.js';
 import { errorPage } from './native-pages.js';
 import { findLocation } from './locations.js';
+import { duplicateHeader, headRefusal, refusalAnswer, refusalPage, unknownTransferEncoding } from './node-refusal.js';
 import type { RequestHandler } from './types.js';
 import { type Bind, firstGroup, groupFor, planBinds, selectServer, serverName } from './vhost.js';
 
@@ -118,9 +119,9 @@ export class HttpFront {
    * cluster master hand a refused connection back and forth between full workers, never closing
    * it), then its first request line is looked at before node's HTTP parser takes the socket.
    */
-  private connection(server: http.Server, socket: Socket, nodeConnection: (s: Socket) => void): void {
+  private connection(server: http.Server, bind: Bind, socket: Socket, nodeConnection: (s: Socket) => void): void {
     if (this.maxConnections > 0 && !this.countConnection(socket)) return;
-    this.sniff(server, socket, nodeConnection);
+    this.sniff(server, bind, socket, nodeConnection);
   }
 
   /**
@@ -129,15 +130,15 @@ export class HttpFront {
    * HTTP/0.9 one is answered as nginx does, anything else goes to node with the bytes read so far.
    * Most first packets hold the whole line, so this decides on the first read.
    */
-  private sniff(server: http.Server, socket: Socket, nodeConnection: (s: Socket) => void): void {
+  private sniff(server: http.Server, bind: Bind, socket: Socket, nodeConnection: (s: Socket) => void): void {
     let head: Buffer | null = null;
     this.sniffing.add(socket);
     const done = (): void => {
       this.sniffing.delete(socket);
       socket.setTimeout(0);
       socket.off('data', onData);
-      socket.off('timeout', onStop);
-      socket.off('end', onStop);
+      socket.off('timeout', onTimeout);
+      socket.off('end', onEnd);
       socket.off('close', onClose);
     };
     const onData = (d: Buffer): void => {
@@ -147,16 +148,119 @@ export class HttpFront {
       done();
       if (kind !== 'other') return this.answer09(server, socket, kind, nodeConnection);
       nodeConnection.call(server, socket);
+      this.firstBytes.set(socket, head!);
       socket.emit('data', head);
     };
     // Silent, or gone before a whole line: closed without an answer, as a request-line timeout.
     const onStop = (): void => { done(); socket.destroy(); };
+    const onTimeout = (): void => {
+      this.beforeLine(bind, socket, head, 'client timed out (110: Connection timed out)');
+      onStop();
+    };
+    const onEnd = (): void => {
+      this.beforeLine(bind, socket, head, null);
+      onStop();
+    };
     const onClose = (): void => done();
-    socket.setTimeout(server.headersTimeout);
-    socket.on('timeout', onStop);
-    socket.on('end', onStop);
+    socket.setTimeout(groupFor(bind, socket.localAddress).defaultServer.defaults.engine.clientHeaderTimeout);
+    socket.on('timeout', onTimeout);
+    socket.on('end', onEnd);
     socket.on('close', onClose);
     socket.on('data', onData);
+  }
+
+  /**
+   * client_header_timeout (`why`), or the client's close (`why` null), before a whole first line:
+   * nginx's info line. Nothing came: no request begun, the listen address is the server.
+   */
+  private beforeLine(bind: Bind, socket: Socket, head: Buffer | null, why: string | null): void {
+    const client = unmapped(socket.remoteAddress);
+    const text = head === null ? '' : head.toString('latin1').replace(/^[\r\n]+/, '');
+    if (text === '') {
+      this.log.info(`${why ?? 'client closed connection'} while waiting for request, client: ${client}, server: ${bindName(bind)}`);
+      return;
+    }
+    this.log.info(`${why ?? 'client prematurely closed connection'} while reading client request line${requestContext({
+      client, server: serverName(groupFor(bind, socket.localAddress).defaultServer), request: text.replace(/[\r\n][^]*$/, ''),
+    })}`);
+  }
+
+  /** A new connection's first bytes, until its first request is dispatched: node reports a close
+   *  in the middle of a head with no bytes, and nginx's line names what came. */
+  private readonly firstBytes = new WeakMap<Socket, Buffer>();
+  /** Connections node's parser refused once (it may report the same bytes again). */
+  private readonly refusedSockets = new WeakSet<Socket>();
+
+  /**
+   * node's parser refused the bytes (its `clientError`): nginx's log line and answer. Before the
+   * request is dispatched (a bad line or header): the reason node:refusal.ts reads from the bytes,
+   * at info, and nginx's page for its status. In a request's body (a bad chunk, a
+   * Transfer-Encoding llhttp refuses after the head): that request's line and server, and the
+   * answer through its response when none was sent yet. The connection is closed either way.
+   */
+  private refused(bind: Bind, err: ParserError, socket: Socket): void {
+    if (this.refusedSockets.has(socket)) return;
+    this.refusedSockets.add(socket);
+    const code = err.code ?? '';
+    const client = unmapped(socket.remoteAddress);
+    const group = groupFor(bind, socket.localAddress);
+    if (!code.startsWith('HPE_')) {
+      // headersTimeout (node's own clock): nginx's client_header_timeout line, no answer.
+      if (code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+        this.log.info(`client timed out (110: Connection timed out) while reading client request headers${requestContext({
+          client, server: serverName(group.defaultServer), request: null,
+        })}`);
+      }
+      socket.destroy();
+      return;
+    }
+    const res = (socket as Socket & { _httpMessage?: http.ServerResponse | null })._httpMessage ?? null;
+    const req = res?.req;
+    if (res && req && !req.complete) {
+      const srv = group.single ? group.defaultServer : selectServer(group, req.headers.host);
+      const ctx = frontContext({
+        remoteAddress: client, method: req.method ?? '', url: req.url ?? '', httpVersion: req.httpVersion, headers: req.headers,
+      }, srv);
+      const te = code === 'HPE_INVALID_TRANSFER_ENCODING';
+      if (code === 'HPE_INVALID_EOF_STATE') {
+        // Gone in the middle of the body: nginx logs it and answers nothing.
+        this.log.info(`client prematurely closed connection${ctx}`);
+        socket.destroy();
+        return;
+      }
+      const tes = te ? teLines(req.rawHeaders) : [];
+      const status = te && tes.length === 1 ? 501 : 400;
+      if (tes.length > 1) this.log.info(`${duplicateHeader(tes[1]!, tes[0]!)} while reading client request headers${ctx}`);
+      else if (te) this.log.info(`${unknownTransferEncoding(tes[0]?.replace(/^[^:]*: /, '') ?? '')} while reading client request headers${ctx}`);
+      else this.log.error(`client sent invalid chunked body${ctx}`); // nginx: NGX_LOG_ERR, no phase
+      if (res.headersSent) { socket.destroy(); return; }
+      const page = refusalPage(status);
+      res.shouldKeepAlive = false;
+      res.writeHead(status, { 'Content-Type': 'text/html', 'Content-Length': Buffer.byteLength(page), Connection: 'close' });
+      res.end(page);
+      return;
+    }
+    let packet = err.rawPacket ?? Buffer.alloc(0);
+    let at = err.bytesParsed ?? 0;
+    if (code === 'HPE_INVALID_EOF_STATE' && packet.length === 0) {
+      packet = this.firstBytes.get(socket) ?? packet;
+      at = packet.length;
+    }
+    const r = headRefusal(code, packet, at);
+    const srv = r.host !== undefined && !group.single ? selectServer(group, r.host) : group.defaultServer;
+    this.log.info(`${r.reason} ${r.phase}${requestContext({ client, server: serverName(srv), request: r.request, host: r.host })}`);
+    if (r.status === 0) { socket.destroy(); return; }
+    let sent = false;
+    const send = (): void => {
+      if (sent) return;
+      sent = true;
+      socket.end(refusalAnswer(r.status, refusalPage(r.status), new Date().toUTCString()));
+      // nginx's lingering close, at most lingering_time: the client reads the answer, then it is gone.
+      socket.setTimeout(5000, () => socket.destroy());
+    };
+    // A pipelined request's answer still being written goes first.
+    if (res && !res.writableFinished) res.once('finish', send).once('close', send);
+    else send();
   }
 
   /** An HTTP/0.9 request: GET gets the answer's body only (no status line), then the close. */
@@ -178,6 +282,7 @@ export class HttpFront {
     const fixed = bind.byAddress.size === 0 ? bind.any : null;
     const server = http.createServer((req, res) => {
       if (this.maxConnections > 0) this.busy(req, res);
+      this.firstBytes.delete(req.socket);
       const group = fixed ?? groupFor(bind, req.socket.localAddress);
       const srv = group.single ? group.defaultServer : selectServer(group, req.headers.host);
       // While draining, every answer closes its connection so the client moves to a new worker.
@@ -208,11 +313,12 @@ export class HttpFront {
     if (listeners.length === 1) {
       const nodeConnection = listeners[0]!;
       server.removeListener('connection', nodeConnection);
-      server.on('connection', (socket: Socket) => this.connection(server, socket, nodeConnection));
+      server.on('connection', (socket: Socket) => this.connection(server, bind, socket, nodeConnection));
     } else if (this.maxConnections > 0) {
       server.on('connection', (socket: Socket) => { this.countConnection(socket); });
     }
     if (ka >= server.headersTimeout) server.headersTimeout = ka + 1000;
+    server.on('clientError', (err: ParserError, socket: Socket) => this.refused(bind, err, socket));
     return server;
   }
 
@@ -308,6 +414,21 @@ export class HttpFront {
     }
     for (const s of this.sniffing) s.destroy();
   }
+}
+
+/** node's parser error: llhttp's code, where it stopped, the bytes it was parsing. */
+type ParserError = NodeJS.ErrnoException & { bytesParsed?: number; rawPacket?: Buffer };
+
+/** The request's Transfer-Encoding header lines, `Name: value`. */
+function teLines(raw: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) if (raw[i]!.toLowerCase() === 'transfer-encoding') out.push(`${raw[i]}: ${raw[i + 1]}`);
+  return out;
+}
+
+function unmapped(addr: string | undefined): string {
+  if (addr === undefined) return '';
+  return addr.startsWith('::ffff:') ? addr.slice(7) : addr;
 }
 
 /** An HTTP/0.9 request line: a method, a target, no version. */
