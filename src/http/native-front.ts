@@ -3,7 +3,7 @@
 // drain events to them. One front per worker; it takes the listen sockets the master made.
 import type { HttpConf, LocationConf, MainConf, ServerConf } from '../config/types.js';
 import { TrestyError } from '../errors.js';
-import type { ErrorLog } from '../log/index.js';
+import { type ErrorLog, utf8Bytes } from '../log/index.js';
 import { frontContext } from './front-context.js';
 import type { RequestHandler } from './types.js';
 import { bindKey, bindName, type ListenFd } from './binds.js';
@@ -208,7 +208,7 @@ export class NativeFront {
             let text = buf.toString('latin1', p + ERR_TEXT, p + ERR_TEXT + n);
             const listener = this.u16[(p + ERR_LISTENER) >>> 1]!;
             if (listener > 0) text = this.namedServer(text, listener - 1, p);
-            this.log.log(LOG_LEVELS[buf[p + REC_A]] || 'error', text, num || undefined);
+            this.log.bytes(LOG_LEVELS[buf[p + REC_A]] || 'error', text, num || undefined);
             break;
           }
           default: upstreamRecord(buf[p]!, id, buf, u32, this.u16, p);
@@ -234,7 +234,7 @@ export class NativeFront {
     const host = this.inbox.toString('latin1', hostAt, hostAt + u16[(p + ERR_HOST_LEN) >>> 1]!);
     // The listener's group, as its default name was taken (listen()).
     const srv = selectServer(firstGroup(bind), host);
-    return `${text.slice(0, off)}${serverName(srv)}${text.slice(off + len)}`;
+    return `${text.slice(0, off)}${utf8Bytes(serverName(srv))}${text.slice(off + len)}`;
   }
 
   /** Builds the exchange of a REQ (or LOG) record. */
@@ -315,7 +315,7 @@ export class NativeFront {
     const limit = (findLocation(srv, uri) ?? srv.defaults).clientMaxBodySize;
     if (limit === 0) return true;
     if (clen > limit) {
-      this.log.error(`client intended to send too large body: ${clen} bytes${frontContext(ex, srv)}`);
+      this.log.bytes('error', `client intended to send too large body: ${clen} bytes${frontContext(ex, srv)}`);
       const page = errorPage(413);
       ex.writeHead(413, [['Content-Type', 'text/html'], ['Content-Length', String(page.length)], ['Connection', 'close']]);
       ex.end(page);

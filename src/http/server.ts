@@ -180,7 +180,7 @@ export class HttpFront {
       this.log.info(`${why ?? 'client closed connection'} while waiting for request, client: ${client}, server: ${bindName(bind)}`);
       return;
     }
-    this.log.info(`${why ?? 'client prematurely closed connection'} while reading client request line${requestContext({
+    this.log.bytes('info', `${why ?? 'client prematurely closed connection'} while reading client request line${requestContext({
       client, server: serverName(groupFor(bind, socket.localAddress).defaultServer), request: text.replace(/[\r\n][^]*$/, ''),
     })}`);
   }
@@ -207,7 +207,7 @@ export class HttpFront {
     if (!code.startsWith('HPE_')) {
       // headersTimeout (node's own clock): nginx's client_header_timeout line, no answer.
       if (code === 'ERR_HTTP_REQUEST_TIMEOUT') {
-        this.log.info(`client timed out (110: Connection timed out) while reading client request headers${requestContext({
+        this.log.bytes('info', `client timed out (110: Connection timed out) while reading client request headers${requestContext({
           client, server: serverName(group.defaultServer), request: null,
         })}`);
       }
@@ -224,15 +224,15 @@ export class HttpFront {
       const te = code === 'HPE_INVALID_TRANSFER_ENCODING';
       if (code === 'HPE_INVALID_EOF_STATE') {
         // Gone in the middle of the body: nginx logs it and answers nothing.
-        this.log.info(`client prematurely closed connection${ctx}`);
+        this.log.bytes('info', `client prematurely closed connection${ctx}`);
         socket.destroy();
         return;
       }
       const tes = te ? teLines(req.rawHeaders) : [];
       const status = te && tes.length === 1 ? 501 : 400;
-      if (tes.length > 1) this.log.info(`${duplicateHeader(tes[1]!, tes[0]!)} while reading client request headers${ctx}`);
-      else if (te) this.log.info(`${unknownTransferEncoding(tes[0]?.replace(/^[^:]*: /, '') ?? '')} while reading client request headers${ctx}`);
-      else this.log.error(`client sent invalid chunked body${ctx}`); // nginx: NGX_LOG_ERR, no phase
+      if (tes.length > 1) this.log.bytes('info', `${duplicateHeader(tes[1]!, tes[0]!)} while reading client request headers${ctx}`);
+      else if (te) this.log.bytes('info', `${unknownTransferEncoding(tes[0]?.replace(/^[^:]*: /, '') ?? '')} while reading client request headers${ctx}`);
+      else this.log.bytes('error', `client sent invalid chunked body${ctx}`); // nginx: NGX_LOG_ERR, no phase
       if (res.headersSent) { socket.destroy(); return; }
       const page = refusalPage(status);
       res.shouldKeepAlive = false;
@@ -248,7 +248,7 @@ export class HttpFront {
     }
     const r = headRefusal(code, packet, at);
     const srv = r.host !== undefined && !group.single ? selectServer(group, r.host) : group.defaultServer;
-    this.log.info(`${r.reason} ${r.phase}${requestContext({ client, server: serverName(srv), request: r.request, host: r.host })}`);
+    this.log.bytes('info', `${r.reason} ${r.phase}${requestContext({ client, server: serverName(srv), request: r.request, host: r.host })}`);
     if (r.status === 0) { socket.destroy(); return; }
     let sent = false;
     const send = (): void => {
@@ -266,7 +266,7 @@ export class HttpFront {
   /** An HTTP/0.9 request: GET gets the answer's body only (no status line), then the close. */
   private answer09(server: http.Server, socket: Socket, req: { method: string; target: string }, nodeConnection: (s: Socket) => void): void {
     if (req.method !== 'GET') {
-      this.log.info(`client sent invalid method in HTTP/0.9 request while reading client request line${requestContext({
+      this.log.bytes('info', `client sent invalid method in HTTP/0.9 request while reading client request line${requestContext({
         client: socket.remoteAddress ?? '', server: this.defaultNames.get(server) ?? '', request: `${req.method} ${req.target}`,
       })}`);
       socket.end(errorPage(400));
@@ -335,7 +335,7 @@ export class HttpFront {
     if (limit === 0) return true;
     const cl = ex.req.headers['content-length'];
     if (cl !== undefined && Number(cl) > limit) {
-      this.log.error(`client intended to send too large body: ${cl} bytes${frontContext(ex, srv)}`);
+      this.log.bytes('error', `client intended to send too large body: ${cl} bytes${frontContext(ex, srv)}`);
       ex.res.shouldKeepAlive = false;
       ex.res.writeHead(413, { 'Content-Type': 'text/html', 'Content-Length': PAGE_413.length, Connection: 'close' });
       ex.res.end(PAGE_413);

@@ -19,7 +19,7 @@ export interface HandlerInfo {
 export function logReq(r: Req, level: LogLevel, msg: string, upstream?: string): void {
   const log = r.w.errorLog;
   if (!log.enabled(level)) return;
-  log.log(level, `${msg}${context(r, upstream)}`, r.serial);
+  log.log(level, msg, r.serial, context(r, upstream));
 }
 
 /** `, client: ..., server: ..., request: "...", host: "..."`; never throws (a gone socket). */
