@@ -3,6 +3,7 @@
 // Kept lean: it runs for every request, so fields are read lazily from req/res.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { TrestyError } from '../errors.js';
+import { reasonPhrase } from './native-pages.js';
 import type { HttpExchange } from './types.js';
 
 export class NodeExchange implements HttpExchange {
@@ -53,7 +54,8 @@ export class NodeExchange implements HttpExchange {
       flat[2 * i + 1] = h[1];
     }
     if (status >= 1 && status < 200) this.writeLow(status, flat);
-    else this.res.writeHead(status, flat);
+    // nginx's reason, none for a status it has no text for (node would say `unknown` or its own).
+    else this.res.writeHead(status, reasonPhrase(status), flat);
     // Node sends its head with the first body bytes unless it counts it as sent already.
     if (this.http09) (this.res as unknown as { _headerSent: boolean })._headerSent = true;
   }
