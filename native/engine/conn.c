@@ -71,6 +71,7 @@ void te_conn_new(te_engine *e, int fd, uint16_t listener, const void *sa, uint32
     c->id = (uint32_t)id;
     c->fd = fd;
     c->listener = listener;
+    if (e->listeners[listener].naddrs) c->dname = te_addr_name(&e->listeners[listener], fd);
     c->file_fd = -1;
     c->heap_idx = -1;
     c->state = TE_IDLE;

@@ -162,6 +162,8 @@ void te_errlog(te_engine *e, te_conn *c, int level, const char *fmt, ...)
         if (!started) n = add(buf, n, ", server: %.*s", (int)l->addr_len, l->addr);
         /* after the head: the server its Host chose, as nginx once it has found it */
         else if (chosen) n = add(buf, n, ", server: %.*s", (int)chosen->n, chosen->p);
+        /* before it: the default server of the address the connection came in on */
+        else if (c->dname && c->dname <= e->nsnames) n = add(buf, n, ", server: %.*s", (int)e->snames[c->dname - 1].n, e->snames[c->dname - 1].p);
         else if (name) n = add(buf, n, ", server: %.*s", (int)name->n, name->p);
         else n = add(buf, n, ", server: %.*s", (int)l->name_len, l->name);
         srv_len = n - srv_off;
@@ -204,6 +206,7 @@ void te_errlog(te_engine *e, te_conn *c, int level, const char *fmt, ...)
     w16(r, TE_ERR_SRV_OFF, host_len ? (uint16_t)srv_off : 0);
     w16(r, TE_ERR_SRV_LEN, host_len ? (uint16_t)srv_len : 0);
     w16(r, TE_ERR_HOST_LEN, (uint16_t)host_len);
+    w16(r, TE_ERR_DNAME, host_len ? c->dname : 0);
     memcpy(r + TE_ERR_TEXT, buf, (size_t)n);
     if (host_len) memcpy(r + TE_ERR_TEXT + n, host, host_len);
 }

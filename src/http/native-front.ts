@@ -13,7 +13,7 @@ import type { EngineBinding } from './native-binding.js';
 import { closeSync } from 'node:fs';
 import { NativeExchange } from './native-exchange.js';
 import {
-  DATA, DATA_LEN, ERR_HOST_LEN, ERR_LISTENER, ERR_NUMBER, ERR_SRV_LEN, ERR_SRV_OFF, ERR_TEXT, IN_BODY, IN_BODY_END, IN_BODY_ERR, IN_CLOSE, IN_DRAIN, IN_ERRLOG, IN_LOG,
+  DATA, DATA_LEN, ERR_DNAME, ERR_HOST_LEN, ERR_LISTENER, ERR_NUMBER, ERR_SRV_LEN, ERR_SRV_OFF, ERR_TEXT, IN_BODY, IN_BODY_END, IN_BODY_ERR, IN_CLOSE, IN_DRAIN, IN_ERRLOG, IN_LOG,
   IN_REQ, IN_WAKE, LOG_LEVELS, REC_A, REC_B, REC_CONN, REC_SIZE, REQ_ADDR_LEN, REQ_CLEN, REQ_FIXED, REQ_FLAGS, REQ_HEAD_LEN,
   REQ_BODY_LEN, REQ_LISTENER, REQ_LOC, REQ_METHOD, REQ_MSEC, REQ_NHEADERS, REQ_PORT, REQ_SENT, REQ_TARGET, REQ_TARGET_LEN, REQ_VERSION,
 } from './native-layout.js';
@@ -139,6 +139,11 @@ export class NativeFront {
       const dflt = firstGroup(bind).defaultServer;
       this.listenerServer[i] = dflt;
       native.addListener(fd, i, listenerSettings(bind), this.plan?.serverFor(bind) ?? -1, serverName(dflt), bindName(bind));
+      // `listen P` next to `listen 127.0.0.1:P`: nginx names the address's default server.
+      if (bind.any !== null && bind.byAddress.size > 0 && native.addressNames) {
+        native.addressNames(i, [...bind.byAddress].map(([host, g]): [string, number] => [host, this.serverIndex.get(g.defaultServer) ?? -1])
+          .filter(([, s]) => s >= 0));
+      }
     });
   }
 
@@ -232,8 +237,11 @@ export class NativeFront {
     const len = u16[(p + ERR_SRV_LEN) >>> 1]!;
     const hostAt = p + ERR_TEXT + text.length;
     const host = this.inbox.toString('latin1', hostAt, hostAt + u16[(p + ERR_HOST_LEN) >>> 1]!);
-    // The listener's group, as its default name was taken (listen()).
-    const srv = selectServer(firstGroup(bind), host);
+    // The group of the address the connection came in on (addressNames), else the listener's.
+    const dname = u16[(p + ERR_DNAME) >>> 1]!;
+    const dflt = dname > 0 ? this.conf.servers[dname - 1] : undefined;
+    const group = (dflt && [...bind.byAddress.values()].find((g) => g.defaultServer === dflt)) || firstGroup(bind);
+    const srv = selectServer(group, host);
     return `${text.slice(0, off)}${utf8Bytes(serverName(srv))}${text.slice(off + len)}`;
   }
 
@@ -331,11 +339,12 @@ export class NativeFront {
     const u32 = this.u32;
     const bind = this.binds[u32[(p + REQ_LISTENER) >>> 2]]!;
     const locId = u32[(p + REQ_LOC) >>> 2];
-    // A refused request (LOC_DEFAULT) is logged with the listen socket's default server, as nginx does.
-    const server = locId === LOC_DEFAULT ? firstGroup(bind).defaultServer : plan.servers[plan.serverFor(bind)];
+    const { ex } = this.exchange(p, id);
+    // A refused request (LOC_DEFAULT) is logged with the default server of the address it came
+    // in on, as nginx does.
+    const server = locId === LOC_DEFAULT ? groupFor(bind, ex.localAddress).defaultServer : plan.servers[plan.serverFor(bind)];
     const loc = locId === LOC_DEFAULT ? server?.defaults : plan.locations[locId];
     if (!server || !loc) return;
-    const { ex } = this.exchange(p, id);
     this.hooks.logAnswer({ ex, server, loc, status: this.u16[(p + REC_B) >>> 1], sent: u32[(p + REQ_SENT) >>> 2], msec: u32[(p + REQ_MSEC) >>> 2] });
   }
 

@@ -111,8 +111,6 @@ export class HttpFront {
   private readonly sniffing = new Set<Socket>();
   /** Connections that sent an HTTP/0.9 request: answered with a body only, then closed. */
   private readonly http09 = new WeakSet<Socket>();
-  /** Each server's default server_name, for the error-log lines about a request before its Host is read. */
-  private readonly defaultNames = new WeakMap<http.Server, string>();
 
   /**
    * A new connection: counted against worker_connections (node's own maxConnections makes the
@@ -146,7 +144,7 @@ export class HttpFront {
       const kind = firstLine(head);
       if (kind === 'wait') return;
       done();
-      if (kind !== 'other') return this.answer09(server, socket, kind, nodeConnection);
+      if (kind !== 'other') return this.answer09(server, bind, socket, kind, nodeConnection);
       nodeConnection.call(server, socket);
       this.firstBytes.set(socket, head!);
       socket.emit('data', head);
@@ -264,10 +262,10 @@ export class HttpFront {
   }
 
   /** An HTTP/0.9 request: GET gets the answer's body only (no status line), then the close. */
-  private answer09(server: http.Server, socket: Socket, req: { method: string; target: string }, nodeConnection: (s: Socket) => void): void {
+  private answer09(server: http.Server, bind: Bind, socket: Socket, req: { method: string; target: string }, nodeConnection: (s: Socket) => void): void {
     if (req.method !== 'GET') {
       this.log.bytes('info', `client sent invalid method in HTTP/0.9 request while reading client request line${requestContext({
-        client: socket.remoteAddress ?? '', server: this.defaultNames.get(server) ?? '', request: `${req.method} ${req.target}`,
+        client: unmapped(socket.remoteAddress), server: serverName(groupFor(bind, socket.localAddress).defaultServer), request: `${req.method} ${req.target}`,
       })}`);
       socket.end(errorPage(400));
       return;
@@ -305,7 +303,6 @@ export class HttpFront {
     });
     // keepalive_timeout of the listen's default server, as nginx applies it per connection.
     const dflt = firstGroup(bind).defaultServer;
-    this.defaultNames.set(server, serverName(dflt));
     const ka = dflt.defaults.keepaliveTimeout;
     server.keepAliveTimeout = ka;
     // Every new connection goes through connection() before node's HTTP code sees it.
