@@ -5,7 +5,7 @@ import type { HttpConf, LocationConf, MainConf, ServerConf } from '../config/typ
 import { TrestyError } from '../errors.js';
 import { type ErrorLog, utf8Bytes } from '../log/index.js';
 import { frontContext } from './front-context.js';
-import type { RequestHandler } from './types.js';
+import type { HttpExchange, RequestHandler } from './types.js';
 import { bindKey, bindName, type ListenFd } from './binds.js';
 import { findLocation } from './locations.js';
 import { type Bind, firstGroup, groupFor, selectServer, serverName } from './vhost.js';
@@ -45,7 +45,8 @@ export interface NativeHooks {
 }
 
 export interface LoggedAnswer {
-  readonly ex: NativeExchange;
+  /** The engine's exchange, or node:http's refused request (server.ts). */
+  readonly ex: HttpExchange & { bytesSent: number };
   readonly server: ServerConf;
   readonly loc: LocationConf;
   readonly status: number;

@@ -12,6 +12,8 @@ import { frontContext } from './front-context.js';
 import { errorPage } from './native-pages.js';
 import { findLocation } from './locations.js';
 import { duplicateHeader, headRefusal, refusalAnswer, refusalPage, unknownTransferEncoding } from './node-refusal.js';
+import type { LoggedAnswer } from './native-front.js';
+import { RefusedExchange } from './refused-exchange.js';
 import type { RequestHandler } from './types.js';
 import { type Bind, firstGroup, groupFor, planBinds, selectServer, serverName } from './vhost.js';
 
@@ -40,6 +42,8 @@ export class HttpFront {
     private readonly fds: readonly ListenFd[] = [],
     /** The listen sockets this front serves (all of the conf's by default). */
     binds: readonly Bind[] = planBinds(conf),
+    /** The access log of a request node's parser refused (the pipeline never sees it). */
+    private readonly logAnswer?: (a: LoggedAnswer) => void,
   ) {
     for (const bind of binds) {
       this.binds.push(bind);
@@ -247,12 +251,19 @@ export class HttpFront {
     const r = headRefusal(code, packet, at);
     const srv = r.host !== undefined && !group.single ? selectServer(group, r.host) : group.defaultServer;
     this.log.bytes('info', `${r.reason} ${r.phase}${requestContext({ client, server: serverName(srv), request: r.request, host: r.host })}`);
+    const page = r.status === 0 ? '' : refusalPage(r.status);
+    // nginx logs the refused request: its line as received, 400 (494 too), the page's bytes.
+    if (this.logAnswer) {
+      const ex = new RefusedExchange(r.request, r.host === undefined ? {} : { host: r.host }, client, socket.remotePort ?? 0,
+        unmapped(socket.localAddress), socket.localPort ?? 0);
+      this.logAnswer({ ex, server: srv, loc: srv.defaults, status: r.status === 0 ? 400 : r.status === 494 ? 400 : r.status, sent: Buffer.byteLength(page), msec: 0 });
+    }
     if (r.status === 0) { socket.destroy(); return; }
     let sent = false;
     const send = (): void => {
       if (sent) return;
       sent = true;
-      socket.end(refusalAnswer(r.status, refusalPage(r.status), new Date().toUTCString()));
+      socket.end(refusalAnswer(r.status, page, new Date().toUTCString()));
       // nginx's lingering close, at most lingering_time: the client reads the answer, then it is gone.
       socket.setTimeout(5000, () => socket.destroy());
     };
