@@ -14,7 +14,15 @@ export class NodeExchange implements HttpExchange {
   /** An HTTP/0.9 request (given to node as HTTP/1.0, server.ts): the answer is its body only. */
   http09 = false;
 
-  constructor(readonly req: IncomingMessage, readonly res: ServerResponse) {}
+  /** Read once at the start: node forgets a socket's peer once it is destroyed, and the access
+   *  log of a request whose connection was cut (444, a client gone) still names the client. */
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+
+  constructor(readonly req: IncomingMessage, readonly res: ServerResponse) {
+    this.remoteAddress = unmapped(req.socket.remoteAddress);
+    this.remotePort = req.socket.remotePort ?? 0;
+  }
 
   get method(): string { return this.req.method ?? 'GET'; }
   get url(): string { return this.req.url ?? '/'; }
@@ -22,8 +30,6 @@ export class NodeExchange implements HttpExchange {
   get headers(): IncomingMessage['headers'] { return this.req.headers; }
   get rawHeaders(): string[] { return this.req.rawHeaders; }
   get scheme(): 'http' | 'https' { return 'encrypted' in this.req.socket ? 'https' : 'http'; }
-  get remoteAddress(): string { return unmapped(this.req.socket.remoteAddress); }
-  get remotePort(): number { return this.req.socket.remotePort ?? 0; }
   get localAddress(): string { return unmapped(this.req.socket.localAddress); }
   get localPort(): number { return this.req.socket.localPort ?? 0; }
 
