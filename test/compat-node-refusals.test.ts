@@ -11,6 +11,7 @@
 //      client prematurely closed connection while reading client request headers, client: ...,
 //          request: "GET /h HTTP/1.1", host: "h"
 //      client prematurely closed connection, client: ..., request: "POST /b HTTP/1.1", host: "h"
+//      client 127.0.0.1 closed keepalive connection           (no context)
 // Shapes left out are the ones node's parser judges otherwise than nginx (it takes `X@A: 1`, which
 // nginx ignores and logs; it refuses `/é`, which nginx takes; `Content-Length\r\n` with no colon is
 // a bad header line to node, a bad Content-Length to nginx): node's status differs there, and the
@@ -122,6 +123,14 @@ function closeChecks(get: () => Target): void {
     await sendThenClose(port, '');
     const text = await eventually(() => log().slice(mark), /while waiting for request/);
     expect(text).toMatch(new RegExp(`\\[info\\] [^\\n]*client closed connection while waiting for request, client: 127\\.0\\.0\\.1, server: ${esc(`127.0.0.1:${port}`)}\\n`));
+  });
+
+  it('closed between requests of a keep-alive connection: nginx\'s line, no context', async () => {
+    const { port, log } = get();
+    const mark = log().length;
+    await sendThenClose(port, 'GET /ka HTTP/1.1\r\nHost: h\r\n\r\n');
+    const text = await eventually(() => log().slice(mark), /closed keepalive connection/);
+    expect(text).toMatch(/\[info\] \d+#\d+: (?:\*\d+ )?client 127\.0\.0\.1 closed keepalive connection\n/);
   });
 
   it('closed in the request line: what came of it', async () => {

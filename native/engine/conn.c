@@ -355,8 +355,9 @@ static void readable(te_engine *e, te_conn *c)
     }
     if (n <= 0) {
         if (c->state == TE_HEAD && c->in_len == c->req) {
-            /* closed between requests; nginx logs it for a connection that never sent one */
+            /* closed between requests: nginx logs it, for a keep-alive one with no context */
             if (n == 0 && c->requests == 0) te_errlog(e, c, TE_LOG_INFO, "client closed connection while waiting for request");
+            else if (n == 0) te_errlog_bare(e, c, TE_LOG_INFO, "client %s closed keepalive connection", c->raddr);
             te_conn_close(e, c, TE_WHY_CLIENT);
             return;
         }

@@ -248,6 +248,7 @@ char *te_rec(te_engine *e, uint8_t type, te_conn *c, uint32_t fixed, uint32_t ex
 int te_rec_req(te_engine *e, te_conn *c, uint8_t type, uint32_t body);
 int te_rec_data(te_engine *e, uint8_t type, te_conn *c, uint16_t b, const char *p, uint32_t n);
 void te_errlog(te_engine *e, te_conn *c, int level, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void te_errlog_bare(te_engine *e, te_conn *c, int level, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* The default server (1 + index into snames) of the local address of fd, on listener l; 0: none. */
 uint16_t te_addr_name(const te_listener *l, int fd);
 void te_rec_close(te_engine *e, te_conn *c, int why);

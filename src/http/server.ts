@@ -123,6 +123,12 @@ export class HttpFront {
    */
   private connection(server: http.Server, bind: Bind, socket: Socket, nodeConnection: (s: Socket) => void): void {
     if (this.maxConnections > 0 && !this.countConnection(socket)) return;
+    socket.once('end', () => {
+      // nginx's line for a client that closes between requests, with no context.
+      if (this.served.has(socket) && !(socket as Socket & { _httpMessage?: unknown })._httpMessage) {
+        this.log.info(`client ${unmapped(socket.remoteAddress)} closed keepalive connection`);
+      }
+    });
     this.sniff(server, bind, socket, nodeConnection);
   }
 
@@ -190,6 +196,8 @@ export class HttpFront {
   /** A new connection's first bytes, until its first request is dispatched: node reports a close
    *  in the middle of a head with no bytes, and nginx's line names what came. */
   private readonly firstBytes = new WeakMap<Socket, Buffer>();
+  /** Connections that had a request: a close between requests is a keep-alive one's. */
+  private readonly served = new WeakSet<Socket>();
   /** Connections node's parser refused once (it may report the same bytes again). */
   private readonly refusedSockets = new WeakSet<Socket>();
 
@@ -291,7 +299,7 @@ export class HttpFront {
     const fixed = bind.byAddress.size === 0 ? bind.any : null;
     const server = http.createServer((req, res) => {
       if (this.maxConnections > 0) this.busy(req, res);
-      this.firstBytes.delete(req.socket);
+      if (this.firstBytes.delete(req.socket)) this.served.add(req.socket);
       const group = fixed ?? groupFor(bind, req.socket.localAddress);
       const srv = group.single ? group.defaultServer : selectServer(group, req.headers.host);
       // While draining, every answer closes its connection so the client moves to a new worker.
