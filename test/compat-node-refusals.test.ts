@@ -16,7 +16,9 @@
 // nginx ignores and logs; it refuses `/é`, which nginx takes; `Content-Length\r\n` with no colon is
 // a bad header line to node, a bad Content-Length to nginx): node's status differs there, and the
 // line logged is the closest nginx has for what node refused.
+import fs from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpShapes, shapeBytes } from './fixtures/http-refusals.js';
 import { ENGINES, titled } from './helpers/engines.js';
@@ -120,9 +122,27 @@ function sendThenClose(port: number, bytes: string, after?: RegExp): Promise<voi
   });
 }
 
-interface Target { port: number; log: () => string }
+const FORMAT = "log_format st '$request_uri $status';";
+
+function readOr(file: string): string {
+  try { return fs.readFileSync(file, 'latin1'); } catch { return ''; }
+}
+
+interface Target { port: number; log: () => string; access: () => string }
 
 function closeChecks(get: () => Target): void {
+  // nginx ends the request with 400 and logs nothing more: no handler failure (tresty logged
+  // `failed to run content_by_js*: ... aborted` / `the client closed the connection` and 500).
+  it('a body broken off or garbled while the handler reads it: 400, no handler failure', async () => {
+    const { port, log, access } = get();
+    await sendThenClose(port, 'POST /gone HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\nhel');
+    await sendThenClose(port, 'POST /garbled HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n');
+    const a = await eventually(access, /\/garbled 400\n/);
+    expect(a).toContain('/gone 400\n');
+    expect(a).toContain('/garbled 400\n');
+    expect(log()).not.toMatch(/failed to run/);
+  });
+
   it('closed before any byte: the listen address is the server', async () => {
     const { port, log } = get();
     const mark = log().length;
@@ -174,7 +194,8 @@ for (const e of ENGINES) {
 error_log logs/error.log info;
 events {}
 http {
-  access_log off;
+  ${FORMAT}
+  access_log logs/access.log st;
   server {
     listen 127.0.0.1:${port};
     location / { content_by_js_block { await ngx.req.read_body(); ngx.say("ok"); } }
@@ -183,14 +204,17 @@ http {
 `, { env: e.env });
     });
     afterAll(async () => { await t?.stop(); });
-    closeChecks(() => ({ port, log: () => t.errorLog() }));
+    closeChecks(() => ({ port, log: () => t.errorLog(), access: () => readOr(path.join(t.prefix, 'logs/access.log')) }));
   });
 }
 
 const missing = nginxMissing();
 describe.skipIf(missing !== null)(`a client that closes in the middle of a request, on nginx + lua-nginx-module${missing ? ` (skipped: ${missing})` : ''}`, () => {
   let n: Nginx;
-  beforeAll(async () => { n = await startNginx('location / { content_by_lua_block { ngx.req.read_body() ngx.say("ok") } }'); });
+  beforeAll(async () => {
+    n = await startNginx(`access_log __PREFIX__/access.log st;
+    location / { content_by_lua_block { ngx.req.read_body() ngx.say("ok") } }`, FORMAT);
+  });
   afterAll(async () => { await n?.stop(); });
-  closeChecks(() => ({ port: n.port, log: () => n.errorLog() }));
+  closeChecks(() => ({ port: n.port, log: () => n.errorLog(), access: () => readOr(path.join(n.prefix, 'access.log')) }));
 });

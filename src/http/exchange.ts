@@ -52,6 +52,9 @@ export class NodeExchange implements HttpExchange {
   get headersSent(): boolean { return this.res.headersSent; }
 
   writeHead(status: number, headers: ReadonlyArray<readonly [string, string]>): void {
+    // The front answered already (a body node's parser refused: front-refusals.ts); the
+    // pipeline's answer for it goes nowhere.
+    if (this.res.headersSent) return;
     // node takes a flat [name, value, ...] list and keeps repeated names and their case.
     const flat: string[] = new Array(headers.length * 2);
     for (let i = 0; i < headers.length; i++) {
@@ -90,6 +93,7 @@ export class NodeExchange implements HttpExchange {
   }
 
   write(chunk: Uint8Array | string): Promise<void> | void {
+    if (this.res.writableEnded) return; // answered by the front (see writeHead)
     this.bytesSent += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength;
     if (this.res.write(chunk)) return;
     return new Promise((resolve) => {
@@ -104,7 +108,9 @@ export class NodeExchange implements HttpExchange {
   }
 
   end(chunk?: Uint8Array | string): void {
-    if (chunk !== undefined) this.bytesSent += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength;
+    if (this.res.writableEnded) return; // answered by the front (see writeHead)
+    // A client gone: nothing goes out ($body_bytes_sent 0, as nginx's).
+    if (chunk !== undefined && !this.req.socket.destroyed) this.bytesSent += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength;
     this.res.end(chunk);
   }
 

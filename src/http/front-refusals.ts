@@ -3,6 +3,7 @@
 // out or closes before a whole first line, one that closes a keep-alive connection between requests.
 import type http from 'node:http';
 import type { Socket } from 'node:net';
+import { TrestyError } from '../errors.js';
 import { type ErrorLog, requestContext } from '../log/index.js';
 import { bindName } from './binds.js';
 import { frontContext } from './front-context.js';
@@ -98,11 +99,17 @@ export class FrontRefusals {
       if (tes.length > 1) this.log.bytes('info', `${duplicateHeader(tes[1]!, tes[0]!)} while reading client request headers${ctx}`);
       else if (te) this.log.bytes('info', `${unknownTransferEncoding(tes[0]?.replace(/^[^:]*: /, '') ?? '')} while reading client request headers${ctx}`);
       else this.log.bytes('error', `client sent invalid chunked body${ctx}`); // nginx: NGX_LOG_ERR, no phase
-      if (res.headersSent) { socket.destroy(); return; }
+      // A handler reading the body learns it failed, once the answer went out (node does not
+      // abort the request itself after its parser's error: the handler would wait forever).
+      const fail = (): void => {
+        req.destroy(new TrestyError('TRESTY_ERR_BODY_INVALID', te ? 'client sent an unknown Transfer-Encoding' : 'client sent invalid chunked body'));
+      };
+      if (res.headersSent) { fail(); socket.destroy(); return; }
       const page = refusalPage(status);
       res.shouldKeepAlive = false;
       res.writeHead(status, { 'Content-Type': 'text/html', 'Content-Length': Buffer.byteLength(page), Connection: 'close' });
       res.end(page);
+      res.once('close', fail);
       return;
     }
     let packet = err.rawPacket ?? Buffer.alloc(0);
