@@ -151,6 +151,13 @@ function closeChecks(get: () => Target): void {
     expect(text).toMatch(new RegExp(`\\[info\\] [^\\n]*client closed connection while waiting for request, client: 127\\.0\\.0\\.1, server: ${esc(`127.0.0.1:${port}`)}\\n`));
   });
 
+  it('a Transfer-Encoding nginx does not know: 501, its value in the line', async () => {
+    const { port, log } = get();
+    await sendThenClose(port, 'POST /te HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: identity\r\n\r\n', /\r\n\r\n/);
+    const text = await eventually(log, /unknown "Transfer-Encoding"/);
+    expect(text).toMatch(/\[info\] [^\n]*client sent unknown "Transfer-Encoding": "identity" while reading client request headers, client: 127\.0\.0\.1, server: , request: "POST \/te HTTP\/1\.1", host: "h"\n/);
+  });
+
   it('closed between requests of a keep-alive connection: nginx\'s line, no context', async () => {
     const { port, log } = get();
     const mark = log().length;
