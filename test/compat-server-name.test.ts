@@ -3,11 +3,10 @@
 // default. nginx 1.22 + lua-nginx-module, observed:
 //   *13 client sent invalid chunked body, client: 127.0.0.1, server: second.test,
 //       request: "POST /y HTTP/1.1", host: "second.test"
-// Checked on both engines (the chunked body and the early close are the native engine's own
-// lines) and on nginx itself with the same expectations.
+// Checked on both engines and on nginx itself with the same expectations.
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ENGINES, nativeOnly, titled } from './helpers/engines.js';
+import { ENGINES, titled } from './helpers/engines.js';
 import { nginxMissing, startNginx, type Nginx } from './helpers/nginx.js';
 import { freePort, startTresty, type TrestyProcess } from './helpers/server.js';
 import { eventually } from './helpers/upstream.js';
@@ -31,9 +30,9 @@ function rawExchange(port: number, bytes: string, ms = 3000, then?: string): Pro
 
 interface Target { port: number; log: () => string }
 
-/** `node`: on node:http, whose parser refuses a bad chunk, a bad request line and a bad header
- *  itself (the handler's read fails; no line about the head), those checks do not apply. */
-function checks(get: () => Target, node = false): void {
+/** The same checks on both engines (node:http's parser refusals are logged from its
+ *  `clientError`, src/http/server.ts) and on nginx. */
+function checks(get: () => Target): void {
   it('a body over client_max_body_size of the second server (413)', async () => {
     const { port, log } = get();
     const r = await rawExchange(port, `POST /big HTTP/1.1\r\nHost: second.test\r\nContent-Length: 40\r\nConnection: close\r\n\r\n${'a'.repeat(40)}`);
@@ -42,7 +41,7 @@ function checks(get: () => Target, node = false): void {
     expect(text).toMatch(/client intended to send too large body: 40 bytes, client: 127\.0\.0\.1, server: second\.test, request: "POST \/big HTTP\/1\.1", host: "second\.test"\n/);
   });
 
-  it.skipIf(node)(nativeOnly(node, 'an invalid chunked body sent to the second server'), async () => {
+  it('an invalid chunked body sent to the second server', async () => {
     const { port, log } = get();
     const r = await rawExchange(port, 'POST /chunked HTTP/1.1\r\nHost: second.test\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n');
     expect(r).toMatch(/^HTTP\/1\.1 400 /);
@@ -50,7 +49,7 @@ function checks(get: () => Target, node = false): void {
     expect(text).toMatch(/\[error\] [^\n]*client sent invalid chunked body, client: 127\.0\.0\.1, server: second\.test, request: "POST \/chunked HTTP\/1\.1", host: "second\.test"\n/);
   });
 
-  it.skipIf(node)(nativeOnly(node, 'the default server is still named when Host picks it'), async () => {
+  it('the default server is still named when Host picks it', async () => {
     const { port, log } = get();
     await rawExchange(port, 'POST /chunked1 HTTP/1.1\r\nHost: first.test\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n');
     const text = await eventually(log, /POST \/chunked1 /);
@@ -58,7 +57,7 @@ function checks(get: () => Target, node = false): void {
   });
 
   // nginx chooses the server as soon as it has the Host, so a refusal after it names that one.
-  it.skipIf(node)(nativeOnly(node, 'a header refused after Host: the server that Host chose; before Host: the default'), async () => {
+  it('a header refused after Host: the server that Host chose; before Host: the default', async () => {
     const { port, log } = get();
     await rawExchange(port, 'GET /bad1 HTTP/1.1\r\nHost: SECOND.test:80\r\nBad Header: x\r\n\r\n');
     await rawExchange(port, 'GET /bad2 HTTP/1.1\r\nBad Header: x\r\nHost: second.test\r\n\r\n');
@@ -67,7 +66,7 @@ function checks(get: () => Target, node = false): void {
     expect(text).toMatch(/client sent invalid header line: "Bad\\x20\.\.\." while reading client request headers, client: 127\.0\.0\.1, server: first\.test, request: "GET \/bad2 HTTP\/1\.1"\n/);
   });
 
-  it.skipIf(node)(nativeOnly(node, 'the next request on the connection starts from the default server again'), async () => {
+  it('the next request on the connection starts from the default server again', async () => {
     const { port, log } = get();
     // second.test answers the first request; the second one, on the same connection, is first.test's.
     const r = await rawExchange(port, 'GET /ok HTTP/1.1\r\nHost: second.test\r\n\r\n', 3000,
@@ -110,7 +109,7 @@ http {
 `, { env: e.env });
     });
     afterAll(async () => { await t?.stop(); });
-    checks(() => ({ port, log: () => t.errorLog() }), e.name === 'node:http');
+    checks(() => ({ port, log: () => t.errorLog() }));
   });
 }
 

@@ -5,7 +5,7 @@
 // checked on nginx + lua-nginx-module where their Lua form exists.
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ENGINES, nativeOnly, titled } from './helpers/engines.js';
+import { ENGINES, titled } from './helpers/engines.js';
 import { nginxMissing, startNginx, type Nginx } from './helpers/nginx.js';
 import { freePort, httpGet, startTresty, type TrestyProcess } from './helpers/server.js';
 import { eventually } from './helpers/upstream.js';
@@ -109,7 +109,7 @@ http {
 
     sharedChecks(() => ({ port, log: () => t.errorLog() }), false);
 
-    it.skipIf(e.name !== 'native')(nativeOnly(e.name !== 'native', 'a bad request line: the server and what came of the line'), async () => {
+    it('a bad request line: the server and what came of the line', async () => {
       await rawExchange(port, 'GARBAGE\r\n\r\n');
       await rawExchange(port2, 'BAD-ONE\r\n\r\n');
       const text = await eventually(() => t.errorLog(), /request: "BAD-ONE"/);
@@ -124,7 +124,7 @@ http {
       expect(text).toMatch(/client sent invalid method in HTTP\/0\.9 request while reading client request line, client: 127\.0\.0\.1, server: first\.test, request: "POST \/x"\n/);
     });
 
-    it.skipIf(e.name !== 'native')(nativeOnly(e.name !== 'native', 'no request begun (client_header_timeout): the server is the listen address'), async () => {
+    it('no request begun (client_header_timeout): the server is the listen address', async () => {
       await rawExchange(port, '', 4000);
       const text = await eventually(() => t.errorLog(), /while waiting for request/);
       expect(text).toMatch(new RegExp(`client timed out \\(110: Connection timed out\\) while waiting for request, client: 127\\.0\\.0\\.1, server: ${esc(`127.0.0.1:${port}`)}\\n`));

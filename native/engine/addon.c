@@ -10,6 +10,7 @@
  *   flush()  bodyStart(id, limit)  bodyPause(id)  bodyResume(id)  cut(id)  pressure(id) -> bytes
  *   localAddress(id) -> [addr, port] | null    stopAccepting()  closeIdle()  stats() -> {...}
  *   setRoutes(buffer)  shutdown()  watch(fd) -> bool  unwatch(fd)
+ *   serverNames([name, ...])  addressNames(index, [[address, server], ...])      (names_napi.c)
  *   pinThreads([cpu, ...]) -> threads | -errno   allowedCpus() -> [cpu, ...]   (cpu.c)
  *   upConnect(ip | /unix/path, port) -> id | -errno   upWrite(id, bytes | latin1 string) -> bytes queued
  *   upPause(id, paused)  upClose(id)  upCount() -> open upstream sockets     (upstream_napi.c)
@@ -459,7 +460,7 @@ NAPI_MODULE_INIT()
     const struct { const char *name; napi_callback fn; } fns[] = {
         { "listen", te_js_listen }, { "closeFd", te_js_close_fd }, { "fdAddress", te_js_fd_address }, { "create", js_create },
         { "addListener", js_add_listener }, { "flush", js_flush }, { "bodyStart", js_body_start },
-        { "serverNames", te_js_server_names }, { "serverOf", js_server_of },
+        { "serverNames", te_js_server_names }, { "addressNames", te_js_address_names }, { "serverOf", js_server_of },
         { "bodyPause", js_body_pause }, { "bodyResume", js_body_resume }, { "cut", js_cut },
         { "pressure", js_pressure }, { "localAddress", js_local_address },
         { "stopAccepting", js_stop_accepting }, { "closeIdle", js_close_idle }, { "stats", js_stats },

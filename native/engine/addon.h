@@ -33,6 +33,7 @@ napi_value te_sock_address(napi_env env, int fd);
 
 /* names_napi.c */
 napi_value te_js_server_names(napi_env env, napi_callback_info info);
+napi_value te_js_address_names(napi_env env, napi_callback_info info);
 
 /* upstream_napi.c */
 napi_value te_js_up_connect(napi_env env, napi_callback_info info);

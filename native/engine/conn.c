@@ -71,6 +71,7 @@ void te_conn_new(te_engine *e, int fd, uint16_t listener, const void *sa, uint32
     c->id = (uint32_t)id;
     c->fd = fd;
     c->listener = listener;
+    if (e->listeners[listener].naddrs) c->dname = te_addr_name(&e->listeners[listener], fd);
     c->file_fd = -1;
     c->heap_idx = -1;
     c->state = TE_IDLE;
@@ -354,12 +355,17 @@ static void readable(te_engine *e, te_conn *c)
     }
     if (n <= 0) {
         if (c->state == TE_HEAD && c->in_len == c->req) {
-            te_conn_close(e, c, TE_WHY_CLIENT); /* closed between requests */
+            /* closed between requests: nginx logs it, for a keep-alive one with no context */
+            if (n == 0 && c->requests == 0) te_errlog(e, c, TE_LOG_INFO, "client closed connection while waiting for request");
+            else if (n == 0) te_errlog_bare(e, c, TE_LOG_INFO, "client %s closed keepalive connection", c->raddr);
+            te_conn_close(e, c, TE_WHY_CLIENT);
             return;
         }
         c->flags |= TE_C_EOF;
         if (c->state == TE_HEAD && n == 0)
             te_errlog(e, c, TE_LOG_INFO, "client prematurely closed connection %s", te_refusal_phase(&c->head->req));
+        else if (n == 0 && c->body == TE_BODY_READ) /* nginx: no phase in the middle of a body */
+            te_errlog(e, c, TE_LOG_INFO, "client prematurely closed connection");
         te_conn_close(e, c, n == 0 ? TE_WHY_CLIENT : TE_WHY_ERROR);
         return;
     }

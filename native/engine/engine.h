@@ -76,6 +76,11 @@ typedef struct te_settings {
 /* A server's name as error-log lines print it (nginx caps a server_name far below 255). */
 typedef struct te_name { uint8_t n; char p[255]; } te_name;
 
+/* A local address of a wildcard listen socket that other server blocks listen on by address
+   (`listen 127.0.0.1:80` next to `listen 80`): its default server (1 + index into snames). */
+typedef struct te_laddr { uint8_t fam; uint8_t a[16]; uint16_t sname; } te_laddr;
+#define TE_LISTENER_ADDRS 16
+
 typedef struct te_listener {
     int fd;
     uint32_t index; /* as JS numbers its binds */
@@ -87,6 +92,8 @@ typedef struct te_listener {
        request has begun, as "0.0.0.0:80"). */
     uint8_t name_len, addr_len;
     char name[255], addr[64];
+    uint8_t naddrs;
+    te_laddr addrs[TE_LISTENER_ADDRS];
 } te_listener;
 
 /* The parser's state while a head is read, allocated with the input buffer and freed with it when
@@ -109,6 +116,8 @@ struct te_conn {
     uint16_t rport;
     uint16_t sname;    /* 1 + index into te_engine.snames: the server JS chose by the request's
                           Host (error-log `server:`), 0 until JS says (then: the listener's) */
+    uint16_t dname;    /* 1 + index into te_engine.snames: the default server of the address the
+                          connection came in on (te_laddr), 0: the listener's */
     uint32_t flags;    /* TE_C_* */
     uint32_t requests; /* requests begun on this connection */
     uint32_t number;   /* connection number, for error log lines */
@@ -239,6 +248,9 @@ char *te_rec(te_engine *e, uint8_t type, te_conn *c, uint32_t fixed, uint32_t ex
 int te_rec_req(te_engine *e, te_conn *c, uint8_t type, uint32_t body);
 int te_rec_data(te_engine *e, uint8_t type, te_conn *c, uint16_t b, const char *p, uint32_t n);
 void te_errlog(te_engine *e, te_conn *c, int level, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void te_errlog_bare(te_engine *e, te_conn *c, int level, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* The default server (1 + index into snames) of the local address of fd, on listener l; 0: none. */
+uint16_t te_addr_name(const te_listener *l, int fd);
 void te_rec_close(te_engine *e, te_conn *c, int why);
 const struct te_str *te_server_name(te_engine *e, te_conn *c);
 

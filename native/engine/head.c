@@ -73,6 +73,10 @@ static void detail(const te_conn *c, char *out, size_t cap)
         if (q->err.len == 0 || q->err.off + q->err.len > c->in_len - c->req) return;
         snprintf(out, cap, ": \"%.*s\\x%02x...\"", (int)(q->err.len - 1), h + q->err.off,
                  (unsigned)(unsigned char)h[q->err.off + q->err.len - 1]);
+    } else if (strcmp(q->reason, "client sent unknown \"Transfer-Encoding\"") == 0) {
+        /* nginx adds the value: `client sent unknown "Transfer-Encoding": "identity"` */
+        if (q->err.off + q->err.len > c->in_len - c->req) return;
+        snprintf(out, cap, ": \"%.*s\"", (int)q->err.len, h + q->err.off);
     } else if ((strcmp(q->reason, "client sent duplicate host header") == 0
                 || strcmp(q->reason, "client sent duplicate header line") == 0) && q->nheaders >= 2) {
         const tr_http_header *d = &c->head->hdrs[q->nheaders - 1], *p = earlier(c, q->nheaders - 1);

@@ -74,6 +74,7 @@ enum te_in_type {
 #define TE_ERR_SRV_OFF 22    /* u16 */
 #define TE_ERR_SRV_LEN 24    /* u16 */
 #define TE_ERR_HOST_LEN 26   /* u16 */
+#define TE_ERR_DNAME 28      /* u16: 0, or 1 + the index of the default server of the connection's address */
 #define TE_ERR_TEXT 32
 
 enum te_log_level { TE_LOG_ALERT = 1, TE_LOG_CRIT = 2, TE_LOG_ERROR = 3, TE_LOG_WARN = 4, TE_LOG_NOTICE = 5, TE_LOG_INFO = 6 };

@@ -50,6 +50,13 @@ const char *te_reason(int status)
     }
 }
 
+int te_has_page(int status)
+{
+    return status == 301 || status == 302 || status == 303 || status == 307 || status == 308
+           || (status >= 400 && status <= 416 && status != 407) || status == 421 || status == 429
+           || (status >= 494 && status <= 497) || (status >= 500 && status <= 505) || status == 507;
+}
+
 int te_page(int status, char *buf, size_t cap)
 {
     const char *tail = "<hr><center>tresty</center>\r\n</body>\r\n</html>\r\n";

@@ -140,19 +140,16 @@ static int add_host(char *buf, int n, const te_conn *c)
 /* An error-log line: the message, then nginx's context (ngx_http_log_error): `client:` and
    `server:` always, then `request:` and `host:` where known. Before any byte of a request came,
    nginx has no request and names the listen address as the server. */
-void te_errlog(te_engine *e, te_conn *c, int level, const char *fmt, ...)
+static void errlog_v(te_engine *e, te_conn *c, int level, int ctx, const char *fmt, va_list ap)
 {
     char buf[ERRLOG_MAX];
-    va_list ap;
-    va_start(ap, fmt);
     int n = vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
     if (n < 0) return;
     if ((size_t)n >= sizeof buf) n = sizeof buf - 1;
     int srv_off = -1, srv_len = -1;
     const char *host = NULL;
     uint32_t host_len = 0;
-    if (c) {
+    if (c && ctx) {
         const te_listener *l = &e->listeners[c->listener];
         const te_str *name = te_server_name(e, c);
         int started = (c->head && c->head_len) || c->in_len > c->req;
@@ -162,6 +159,8 @@ void te_errlog(te_engine *e, te_conn *c, int level, const char *fmt, ...)
         if (!started) n = add(buf, n, ", server: %.*s", (int)l->addr_len, l->addr);
         /* after the head: the server its Host chose, as nginx once it has found it */
         else if (chosen) n = add(buf, n, ", server: %.*s", (int)chosen->n, chosen->p);
+        /* before it: the default server of the address the connection came in on */
+        else if (c->dname && c->dname <= e->nsnames) n = add(buf, n, ", server: %.*s", (int)e->snames[c->dname - 1].n, e->snames[c->dname - 1].p);
         else if (name) n = add(buf, n, ", server: %.*s", (int)name->n, name->p);
         else n = add(buf, n, ", server: %.*s", (int)l->name_len, l->name);
         srv_len = n - srv_off;
@@ -204,6 +203,24 @@ void te_errlog(te_engine *e, te_conn *c, int level, const char *fmt, ...)
     w16(r, TE_ERR_SRV_OFF, host_len ? (uint16_t)srv_off : 0);
     w16(r, TE_ERR_SRV_LEN, host_len ? (uint16_t)srv_len : 0);
     w16(r, TE_ERR_HOST_LEN, (uint16_t)host_len);
+    w16(r, TE_ERR_DNAME, host_len ? c->dname : 0);
     memcpy(r + TE_ERR_TEXT, buf, (size_t)n);
     if (host_len) memcpy(r + TE_ERR_TEXT + n, host, host_len);
+}
+
+void te_errlog(te_engine *e, te_conn *c, int level, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    errlog_v(e, c, level, 1, fmt, ap);
+    va_end(ap);
+}
+
+/* A line about the connection with its number but no context (nginx's keep-alive lines). */
+void te_errlog_bare(te_engine *e, te_conn *c, int level, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    errlog_v(e, c, level, 0, fmt, ap);
+    va_end(ap);
 }

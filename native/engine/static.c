@@ -119,8 +119,14 @@ static int do_return(te_engine *e, te_conn *c, const te_loc *l)
             failed(e, c);
             return 1;
         }
-    } else if (code >= 300 && code != 304) {
+    } else if ((code >= 400 || is_redirect(code)) && te_has_page((int)code)) {
         return page(e, c, (int)code, NULL);
+    } else if (code >= 400) {
+        /* nginx has no page for it (420, 509, 599...): no body, no type */
+        if (te_answer_head(e, c, (int)code, NULL, 0, NULL) < 0) {
+            failed(e, c);
+            return 1;
+        }
     } else if (code == 204 || code == 304) {
         /* below 200 nginx sends the default type and a zero length, as for a 2xx */
         if (te_answer_head(e, c, (int)code, NULL, -1, NULL) < 0) {
@@ -288,7 +294,8 @@ int te_answer_native(te_engine *e, te_conn *c)
     uint32_t plen = e->path_len;
     const te_loc *l = te_route_find(e->routes, (uint32_t)li->server, path, plen);
     if (!l || l->action == TE_ACT_JS) return 0;
-    if (l->action == TE_ACT_RETURN && l->code == 444) return 0;
+    /* 444, 408, 499: nginx closes without an answer; JS does it (phases/run.ts) */
+    if (l->action == TE_ACT_RETURN && (l->code == 444 || l->code == 408 || l->code == 499)) return 0;
     c->loc = l->id;
     c->ka_ms = l->keepalive;
     if (c->ka_ms == 0) c->flags &= ~TE_C_KEEPALIVE;

@@ -122,6 +122,7 @@ export class ReqApi {
     } catch (e) {
       // The HTTP layer stops a chunked body past the limit with this code and leaves the 413 to us.
       if (isTrestyError(e) && e.code === 'TRESTY_ERR_BODY_TOO_LARGE') tooLarge(c, r, e.message);
+      clientBroke(c, r, e);
       throw e;
     }
     r.body = size === 0 ? null : chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
@@ -152,6 +153,7 @@ export class ReqApi {
           } catch (e) {
             open = false;
             if (isTrestyError(e) && e.code === 'TRESTY_ERR_BODY_TOO_LARGE') tooLarge(c, r, e.message);
+            clientBroke(c, r, e);
             throw e;
           }
           if (step.done) { open = false; return; }
@@ -197,6 +199,21 @@ async function drain(src: AsyncIterator<Uint8Array>): Promise<void> {
 }
 
 /** A body past client_max_body_size: logged, and the request ends with 413. */
+/**
+ * The client broke its body off (closed, timed out) or garbled it (a bad chunk): the front has
+ * logged nginx's line (client prematurely closed connection, client sent invalid chunked body)
+ * and answers or closes. The request ends as nginx's does, with 400 (408 on client_body_timeout:
+ * closed), and no handler failure is logged.
+ */
+function clientBroke(c: Call, r: Req, e: unknown): void {
+  const code = isTrestyError(e) ? e.code : (e as { code?: unknown } | null)?.code;
+  if (code !== 'TRESTY_ERR_BODY_INVALID' && code !== 'TRESTY_ERR_CLIENT_GONE' && code !== 'ECONNRESET') return;
+  c.state = EXITED;
+  r.body = null;
+  r.exitCode = /client_body_timeout/.test((e as Error).message) ? 408 : 400;
+  throw INTERRUPT;
+}
+
 function tooLarge(c: Call, r: Req, msg: string): never {
   c.state = EXITED;
   r.body = null;

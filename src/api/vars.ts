@@ -38,7 +38,8 @@ const BUILTIN = new Map<string, Getter>([
   ['is_args', (r) => (r.args ? '?' : '')],
   ['request_uri', (r) => r.requestUri],
   ['request_method', (r) => r.method],
-  ['request', (r) => `${r.method} ${r.requestUri} HTTP/${r.ex.httpVersion}`],
+  // The line as received where the front kept it (nginx's request_line: a refused one too).
+  ['request', (r) => r.main.ex.requestLine ?? `${r.method} ${r.requestUri} HTTP/${r.ex.httpVersion}`],
   ['server_protocol', (r) => `HTTP/${r.ex.httpVersion}`],
   ['scheme', (r) => r.ex.scheme],
   ['https', (r) => (r.ex.scheme === 'https' ? 'on' : '')],

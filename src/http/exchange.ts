@@ -3,6 +3,7 @@
 // Kept lean: it runs for every request, so fields are read lazily from req/res.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { TrestyError } from '../errors.js';
+import { reasonPhrase } from './native-pages.js';
 import type { HttpExchange } from './types.js';
 
 export class NodeExchange implements HttpExchange {
@@ -13,7 +14,15 @@ export class NodeExchange implements HttpExchange {
   /** An HTTP/0.9 request (given to node as HTTP/1.0, server.ts): the answer is its body only. */
   http09 = false;
 
-  constructor(readonly req: IncomingMessage, readonly res: ServerResponse) {}
+  /** Read once at the start: node forgets a socket's peer once it is destroyed, and the access
+   *  log of a request whose connection was cut (444, a client gone) still names the client. */
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+
+  constructor(readonly req: IncomingMessage, readonly res: ServerResponse) {
+    this.remoteAddress = unmapped(req.socket.remoteAddress);
+    this.remotePort = req.socket.remotePort ?? 0;
+  }
 
   get method(): string { return this.req.method ?? 'GET'; }
   get url(): string { return this.req.url ?? '/'; }
@@ -21,8 +30,6 @@ export class NodeExchange implements HttpExchange {
   get headers(): IncomingMessage['headers'] { return this.req.headers; }
   get rawHeaders(): string[] { return this.req.rawHeaders; }
   get scheme(): 'http' | 'https' { return 'encrypted' in this.req.socket ? 'https' : 'http'; }
-  get remoteAddress(): string { return unmapped(this.req.socket.remoteAddress); }
-  get remotePort(): number { return this.req.socket.remotePort ?? 0; }
   get localAddress(): string { return unmapped(this.req.socket.localAddress); }
   get localPort(): number { return this.req.socket.localPort ?? 0; }
 
@@ -45,6 +52,9 @@ export class NodeExchange implements HttpExchange {
   get headersSent(): boolean { return this.res.headersSent; }
 
   writeHead(status: number, headers: ReadonlyArray<readonly [string, string]>): void {
+    // The front answered already (a body node's parser refused: front-refusals.ts); the
+    // pipeline's answer for it goes nowhere.
+    if (this.res.headersSent) return;
     // node takes a flat [name, value, ...] list and keeps repeated names and their case.
     const flat: string[] = new Array(headers.length * 2);
     for (let i = 0; i < headers.length; i++) {
@@ -53,7 +63,8 @@ export class NodeExchange implements HttpExchange {
       flat[2 * i + 1] = h[1];
     }
     if (status >= 1 && status < 200) this.writeLow(status, flat);
-    else this.res.writeHead(status, flat);
+    // nginx's reason, none for a status it has no text for (node would say `unknown` or its own).
+    else this.res.writeHead(status, reasonPhrase(status), flat);
     // Node sends its head with the first body bytes unless it counts it as sent already.
     if (this.http09) (this.res as unknown as { _headerSent: boolean })._headerSent = true;
   }
@@ -82,6 +93,7 @@ export class NodeExchange implements HttpExchange {
   }
 
   write(chunk: Uint8Array | string): Promise<void> | void {
+    if (this.res.writableEnded) return; // answered by the front (see writeHead)
     this.bytesSent += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength;
     if (this.res.write(chunk)) return;
     return new Promise((resolve) => {
@@ -96,7 +108,9 @@ export class NodeExchange implements HttpExchange {
   }
 
   end(chunk?: Uint8Array | string): void {
-    if (chunk !== undefined) this.bytesSent += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength;
+    if (this.res.writableEnded) return; // answered by the front (see writeHead)
+    // A client gone: nothing goes out ($body_bytes_sent 0, as nginx's).
+    if (chunk !== undefined && !this.req.socket.destroyed) this.bytesSent += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength;
     this.res.end(chunk);
   }
 

@@ -54,7 +54,7 @@ export function createFront(
     if (!native) throw new TrestyError('TRESTY_ERR_ENGINE', `the native HTTP engine cannot be used: ${engineUnavailable()}`);
     fronts.push(new NativeFront(native, http, nativeBinds, handle, log, events, fds, hooks));
   }
-  if (nodeBinds.length > 0) fronts.push(new HttpFront(http, handle, log, workerConnections, fds, nodeBinds));
+  if (nodeBinds.length > 0) fronts.push(new HttpFront(http, handle, log, workerConnections, fds, nodeBinds, hooks.logAnswer?.bind(hooks)));
   const tlsBinds = binds.filter((b) => engineForBind(b, engine) === 'tls');
   if (tlsBinds.length > 0) fronts.push(new TlsFront(http, handle, log, workerConnections, hooks.certificate ?? null, fds, tlsBinds));
   return fronts.length === 1 ? fronts[0]! : new BothFronts(fronts);

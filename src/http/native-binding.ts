@@ -28,6 +28,9 @@ export interface EngineBinding {
   bodyStart(id: number, limit: number): void;
   /** The servers' first server_names, numbered for serverOf (error-log `server:`). */
   serverNames?(names: string[]): void;
+  /** On the wildcard listener JS numbers `index`: the default server (an index of serverNames) of
+   *  each address other servers listen on by address, named before a request's Host is read. */
+  addressNames?(index: number, pairs: Array<[string, number]>): void;
   /** The request on connection id is served by server `index` of serverNames (its Host chose it). */
   serverOf?(id: number, index: number): void;
   bodyPause(id: number): void;

@@ -144,6 +144,15 @@ export class NativeExchange implements HttpExchange {
 
   get scheme(): 'http' | 'https' { return 'http'; }
 
+  get requestLine(): string {
+    const h = this.head;
+    let s = 0;
+    while (h.charCodeAt(s) === 13 || h.charCodeAt(s) === 10) s++; // empty lines before the request
+    let e = s;
+    while (e < h.length && h.charCodeAt(e) !== 13 && h.charCodeAt(e) !== 10) e++;
+    return h.slice(s, e);
+  }
+
   private raw: string[] | null = null;
 
   get rawHeaders(): string[] {

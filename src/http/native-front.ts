@@ -3,9 +3,9 @@
 // drain events to them. One front per worker; it takes the listen sockets the master made.
 import type { HttpConf, LocationConf, MainConf, ServerConf } from '../config/types.js';
 import { TrestyError } from '../errors.js';
-import type { ErrorLog } from '../log/index.js';
+import { type ErrorLog, utf8Bytes } from '../log/index.js';
 import { frontContext } from './front-context.js';
-import type { RequestHandler } from './types.js';
+import type { HttpExchange, RequestHandler } from './types.js';
 import { bindKey, bindName, type ListenFd } from './binds.js';
 import { findLocation } from './locations.js';
 import { type Bind, firstGroup, groupFor, selectServer, serverName } from './vhost.js';
@@ -13,7 +13,7 @@ import type { EngineBinding } from './native-binding.js';
 import { closeSync } from 'node:fs';
 import { NativeExchange } from './native-exchange.js';
 import {
-  DATA, DATA_LEN, ERR_HOST_LEN, ERR_LISTENER, ERR_NUMBER, ERR_SRV_LEN, ERR_SRV_OFF, ERR_TEXT, IN_BODY, IN_BODY_END, IN_BODY_ERR, IN_CLOSE, IN_DRAIN, IN_ERRLOG, IN_LOG,
+  DATA, DATA_LEN, ERR_DNAME, ERR_HOST_LEN, ERR_LISTENER, ERR_NUMBER, ERR_SRV_LEN, ERR_SRV_OFF, ERR_TEXT, IN_BODY, IN_BODY_END, IN_BODY_ERR, IN_CLOSE, IN_DRAIN, IN_ERRLOG, IN_LOG,
   IN_REQ, IN_WAKE, LOG_LEVELS, REC_A, REC_B, REC_CONN, REC_SIZE, REQ_ADDR_LEN, REQ_CLEN, REQ_FIXED, REQ_FLAGS, REQ_HEAD_LEN,
   REQ_BODY_LEN, REQ_LISTENER, REQ_LOC, REQ_METHOD, REQ_MSEC, REQ_NHEADERS, REQ_PORT, REQ_SENT, REQ_TARGET, REQ_TARGET_LEN, REQ_VERSION,
 } from './native-layout.js';
@@ -45,7 +45,8 @@ export interface NativeHooks {
 }
 
 export interface LoggedAnswer {
-  readonly ex: NativeExchange;
+  /** The engine's exchange, or node:http's refused request (server.ts). */
+  readonly ex: HttpExchange & { bytesSent: number };
   readonly server: ServerConf;
   readonly loc: LocationConf;
   readonly status: number;
@@ -139,6 +140,11 @@ export class NativeFront {
       const dflt = firstGroup(bind).defaultServer;
       this.listenerServer[i] = dflt;
       native.addListener(fd, i, listenerSettings(bind), this.plan?.serverFor(bind) ?? -1, serverName(dflt), bindName(bind));
+      // `listen P` next to `listen 127.0.0.1:P`: nginx names the address's default server.
+      if (bind.any !== null && bind.byAddress.size > 0 && native.addressNames) {
+        native.addressNames(i, [...bind.byAddress].map(([host, g]): [string, number] => [host, this.serverIndex.get(g.defaultServer) ?? -1])
+          .filter(([, s]) => s >= 0));
+      }
     });
   }
 
@@ -208,7 +214,7 @@ export class NativeFront {
             let text = buf.toString('latin1', p + ERR_TEXT, p + ERR_TEXT + n);
             const listener = this.u16[(p + ERR_LISTENER) >>> 1]!;
             if (listener > 0) text = this.namedServer(text, listener - 1, p);
-            this.log.log(LOG_LEVELS[buf[p + REC_A]] || 'error', text, num || undefined);
+            this.log.bytes(LOG_LEVELS[buf[p + REC_A]] || 'error', text, num || undefined);
             break;
           }
           default: upstreamRecord(buf[p]!, id, buf, u32, this.u16, p);
@@ -232,9 +238,12 @@ export class NativeFront {
     const len = u16[(p + ERR_SRV_LEN) >>> 1]!;
     const hostAt = p + ERR_TEXT + text.length;
     const host = this.inbox.toString('latin1', hostAt, hostAt + u16[(p + ERR_HOST_LEN) >>> 1]!);
-    // The listener's group, as its default name was taken (listen()).
-    const srv = selectServer(firstGroup(bind), host);
-    return `${text.slice(0, off)}${serverName(srv)}${text.slice(off + len)}`;
+    // The group of the address the connection came in on (addressNames), else the listener's.
+    const dname = u16[(p + ERR_DNAME) >>> 1]!;
+    const dflt = dname > 0 ? this.conf.servers[dname - 1] : undefined;
+    const group = (dflt && [...bind.byAddress.values()].find((g) => g.defaultServer === dflt)) || firstGroup(bind);
+    const srv = selectServer(group, host);
+    return `${text.slice(0, off)}${utf8Bytes(serverName(srv))}${text.slice(off + len)}`;
   }
 
   /** Builds the exchange of a REQ (or LOG) record. */
@@ -315,7 +324,7 @@ export class NativeFront {
     const limit = (findLocation(srv, uri) ?? srv.defaults).clientMaxBodySize;
     if (limit === 0) return true;
     if (clen > limit) {
-      this.log.error(`client intended to send too large body: ${clen} bytes${frontContext(ex, srv)}`);
+      this.log.bytes('error', `client intended to send too large body: ${clen} bytes${frontContext(ex, srv)}`);
       const page = errorPage(413);
       ex.writeHead(413, [['Content-Type', 'text/html'], ['Content-Length', String(page.length)], ['Connection', 'close']]);
       ex.end(page);
@@ -331,11 +340,12 @@ export class NativeFront {
     const u32 = this.u32;
     const bind = this.binds[u32[(p + REQ_LISTENER) >>> 2]]!;
     const locId = u32[(p + REQ_LOC) >>> 2];
-    // A refused request (LOC_DEFAULT) is logged with the listen socket's default server, as nginx does.
-    const server = locId === LOC_DEFAULT ? firstGroup(bind).defaultServer : plan.servers[plan.serverFor(bind)];
+    const { ex } = this.exchange(p, id);
+    // A refused request (LOC_DEFAULT) is logged with the default server of the address it came
+    // in on, as nginx does.
+    const server = locId === LOC_DEFAULT ? groupFor(bind, ex.localAddress).defaultServer : plan.servers[plan.serverFor(bind)];
     const loc = locId === LOC_DEFAULT ? server?.defaults : plan.locations[locId];
     if (!server || !loc) return;
-    const { ex } = this.exchange(p, id);
     this.hooks.logAnswer({ ex, server, loc, status: this.u16[(p + REC_B) >>> 1], sent: u32[(p + REQ_SENT) >>> 2], msec: u32[(p + REQ_MSEC) >>> 2] });
   }
 

@@ -53,6 +53,7 @@ export const ERR_LISTENER = 20;
 export const ERR_SRV_OFF = 22;
 export const ERR_SRV_LEN = 24;
 export const ERR_HOST_LEN = 26;
+export const ERR_DNAME = 28;
 export const ERR_TEXT = 32;
 
 /** TE_LOG_* levels of ERRLOG records, as error_log names them. */

@@ -9,8 +9,10 @@ import { type ErrorLog, requestContext } from '../log/index.js';
 import { bindKey, bindName, type ListenFd } from './binds.js';
 import { NodeExchange } from './exchange.js';
 import { frontContext } from './front-context.js';
+import { FrontRefusals, unmapped } from './front-refusals.js';
 import { errorPage } from './native-pages.js';
 import { findLocation } from './locations.js';
+import type { LoggedAnswer } from './native-front.js';
 import type { RequestHandler } from './types.js';
 import { type Bind, firstGroup, groupFor, planBinds, selectServer, serverName } from './vhost.js';
 
@@ -26,6 +28,8 @@ export { bindName };
 
 export class HttpFront {
   private readonly servers: http.Server[] = [];
+  /** nginx's lines and answers where node's own code has none (front-refusals.ts). */
+  private readonly refusals: FrontRefusals;
   private readonly binds: Bind[] = [];
   private draining = false;
 
@@ -39,7 +43,10 @@ export class HttpFront {
     private readonly fds: readonly ListenFd[] = [],
     /** The listen sockets this front serves (all of the conf's by default). */
     binds: readonly Bind[] = planBinds(conf),
+    /** The access log of a request node's parser refused (the pipeline never sees it). */
+    logAnswer?: (a: LoggedAnswer) => void,
   ) {
+    this.refusals = new FrontRefusals(log, logAnswer);
     for (const bind of binds) {
       this.binds.push(bind);
       this.servers.push(this.createServer(bind));
@@ -110,17 +117,16 @@ export class HttpFront {
   private readonly sniffing = new Set<Socket>();
   /** Connections that sent an HTTP/0.9 request: answered with a body only, then closed. */
   private readonly http09 = new WeakSet<Socket>();
-  /** Each server's default server_name, for the error-log lines about a request before its Host is read. */
-  private readonly defaultNames = new WeakMap<http.Server, string>();
 
   /**
    * A new connection: counted against worker_connections (node's own maxConnections makes the
    * cluster master hand a refused connection back and forth between full workers, never closing
    * it), then its first request line is looked at before node's HTTP parser takes the socket.
    */
-  private connection(server: http.Server, socket: Socket, nodeConnection: (s: Socket) => void): void {
+  private connection(server: http.Server, bind: Bind, socket: Socket, nodeConnection: (s: Socket) => void): void {
     if (this.maxConnections > 0 && !this.countConnection(socket)) return;
-    this.sniff(server, socket, nodeConnection);
+    this.refusals.watch(socket);
+    this.sniff(server, bind, socket, nodeConnection);
   }
 
   /**
@@ -129,15 +135,15 @@ export class HttpFront {
    * HTTP/0.9 one is answered as nginx does, anything else goes to node with the bytes read so far.
    * Most first packets hold the whole line, so this decides on the first read.
    */
-  private sniff(server: http.Server, socket: Socket, nodeConnection: (s: Socket) => void): void {
+  private sniff(server: http.Server, bind: Bind, socket: Socket, nodeConnection: (s: Socket) => void): void {
     let head: Buffer | null = null;
     this.sniffing.add(socket);
     const done = (): void => {
       this.sniffing.delete(socket);
       socket.setTimeout(0);
       socket.off('data', onData);
-      socket.off('timeout', onStop);
-      socket.off('end', onStop);
+      socket.off('timeout', onTimeout);
+      socket.off('end', onEnd);
       socket.off('close', onClose);
     };
     const onData = (d: Buffer): void => {
@@ -145,25 +151,34 @@ export class HttpFront {
       const kind = firstLine(head);
       if (kind === 'wait') return;
       done();
-      if (kind !== 'other') return this.answer09(server, socket, kind, nodeConnection);
+      if (kind !== 'other') return this.answer09(server, bind, socket, kind, nodeConnection);
       nodeConnection.call(server, socket);
+      this.refusals.firstBytes.set(socket, head!);
       socket.emit('data', head);
     };
     // Silent, or gone before a whole line: closed without an answer, as a request-line timeout.
     const onStop = (): void => { done(); socket.destroy(); };
+    const onTimeout = (): void => {
+      this.refusals.beforeLine(bind, socket, head, 'client timed out (110: Connection timed out)');
+      onStop();
+    };
+    const onEnd = (): void => {
+      this.refusals.beforeLine(bind, socket, head, null);
+      onStop();
+    };
     const onClose = (): void => done();
-    socket.setTimeout(server.headersTimeout);
-    socket.on('timeout', onStop);
-    socket.on('end', onStop);
+    socket.setTimeout(groupFor(bind, socket.localAddress).defaultServer.defaults.engine.clientHeaderTimeout);
+    socket.on('timeout', onTimeout);
+    socket.on('end', onEnd);
     socket.on('close', onClose);
     socket.on('data', onData);
   }
 
   /** An HTTP/0.9 request: GET gets the answer's body only (no status line), then the close. */
-  private answer09(server: http.Server, socket: Socket, req: { method: string; target: string }, nodeConnection: (s: Socket) => void): void {
+  private answer09(server: http.Server, bind: Bind, socket: Socket, req: { method: string; target: string }, nodeConnection: (s: Socket) => void): void {
     if (req.method !== 'GET') {
-      this.log.info(`client sent invalid method in HTTP/0.9 request while reading client request line${requestContext({
-        client: socket.remoteAddress ?? '', server: this.defaultNames.get(server) ?? '', request: `${req.method} ${req.target}`,
+      this.log.bytes('info', `client sent invalid method in HTTP/0.9 request while reading client request line${requestContext({
+        client: unmapped(socket.remoteAddress), server: serverName(groupFor(bind, socket.localAddress).defaultServer), request: `${req.method} ${req.target}`,
       })}`);
       socket.end(errorPage(400));
       return;
@@ -178,6 +193,7 @@ export class HttpFront {
     const fixed = bind.byAddress.size === 0 ? bind.any : null;
     const server = http.createServer((req, res) => {
       if (this.maxConnections > 0) this.busy(req, res);
+      this.refusals.dispatched(req.socket);
       const group = fixed ?? groupFor(bind, req.socket.localAddress);
       const srv = group.single ? group.defaultServer : selectServer(group, req.headers.host);
       // While draining, every answer closes its connection so the client moves to a new worker.
@@ -200,7 +216,6 @@ export class HttpFront {
     });
     // keepalive_timeout of the listen's default server, as nginx applies it per connection.
     const dflt = firstGroup(bind).defaultServer;
-    this.defaultNames.set(server, serverName(dflt));
     const ka = dflt.defaults.keepaliveTimeout;
     server.keepAliveTimeout = ka;
     // Every new connection goes through connection() before node's HTTP code sees it.
@@ -208,11 +223,12 @@ export class HttpFront {
     if (listeners.length === 1) {
       const nodeConnection = listeners[0]!;
       server.removeListener('connection', nodeConnection);
-      server.on('connection', (socket: Socket) => this.connection(server, socket, nodeConnection));
+      server.on('connection', (socket: Socket) => this.connection(server, bind, socket, nodeConnection));
     } else if (this.maxConnections > 0) {
       server.on('connection', (socket: Socket) => { this.countConnection(socket); });
     }
     if (ka >= server.headersTimeout) server.headersTimeout = ka + 1000;
+    server.on('clientError', (err: Error, socket: Socket) => this.refusals.refused(bind, err, socket));
     return server;
   }
 
@@ -229,7 +245,7 @@ export class HttpFront {
     if (limit === 0) return true;
     const cl = ex.req.headers['content-length'];
     if (cl !== undefined && Number(cl) > limit) {
-      this.log.error(`client intended to send too large body: ${cl} bytes${frontContext(ex, srv)}`);
+      this.log.bytes('error', `client intended to send too large body: ${cl} bytes${frontContext(ex, srv)}`);
       ex.res.shouldKeepAlive = false;
       ex.res.writeHead(413, { 'Content-Type': 'text/html', 'Content-Length': PAGE_413.length, Connection: 'close' });
       ex.res.end(PAGE_413);

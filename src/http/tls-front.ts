@@ -211,7 +211,7 @@ export class TlsFront {
     const limit = (findLocation(srv, uri) ?? srv.defaults).clientMaxBodySize;
     const cl = ex.headers['content-length'];
     if (limit > 0 && cl !== undefined && Number(cl) > limit) {
-      this.log.error(`client intended to send too large body: ${String(cl)} bytes${frontContext(ex, srv)}`);
+      this.log.bytes('error', `client intended to send too large body: ${String(cl)} bytes${frontContext(ex, srv)}`);
       refuse();
       return -1;
     }

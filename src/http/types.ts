@@ -9,6 +9,9 @@ export interface HttpExchange {
   /** The request target as received (`/a/b?x=1`). */
   readonly url: string;
   readonly httpVersion: string; // '1.1'
+  /** The request line as received (up to its CR or LF), when the front kept its bytes: nginx's
+   *  $request, also for a line it refused. */
+  readonly requestLine?: string;
   /** Lower-cased header names; repeated headers as arrays (node's shape). */
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
   /** Header names and values as received, in order: [name, value, name, value, ...]. */

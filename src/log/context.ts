@@ -17,16 +17,31 @@ export interface RequestContext {
   readonly referrer?: string | string[] | undefined;
 }
 
+/**
+ * The context as bytes, one char per byte (ErrorLog.log's `bytes`): the request line, host and
+ * referrer are the client's bytes as read (latin1) and stay so, as nginx writes them unescaped;
+ * the server name (from the conf) is its UTF-8 bytes.
+ */
 export function requestContext(c: RequestContext): string {
-  let s = `, client: ${c.client}, server: ${c.server}`;
+  let s = `, client: ${c.client}, server: ${utf8Bytes(c.server)}`;
   if (c.request !== null && c.request !== '') s += `, request: "${c.request}"`;
-  if (c.subrequest) s += `, subrequest: "${c.subrequest}"`;
-  if (c.upstream) s += `, upstream: "${c.upstream}"`;
+  if (c.subrequest) s += `, subrequest: "${wide(c.subrequest)}"`;
+  if (c.upstream) s += `, upstream: "${wide(c.upstream)}"`;
   const host = first(c.host);
   if (host !== undefined) s += `, host: "${host}"`;
   const ref = first(c.referrer);
   if (ref !== undefined) s += `, referrer: "${ref}"`;
   return s;
+}
+
+/** `s` (text) as its UTF-8 bytes, one char per byte. */
+export function utf8Bytes(s: string): string {
+  return /[^\x00-\x7f]/.test(s) ? Buffer.from(s, 'utf8').toString('latin1') : s;
+}
+
+/** A URI made in JS may hold text beyond bytes: those as UTF-8; one of bytes stays as it is. */
+function wide(s: string): string {
+  return /[^\x00-\xff]/.test(s) ? utf8Bytes(s) : s;
 }
 
 function first(v: string | string[] | undefined): string | undefined {

@@ -30,6 +30,9 @@ export function formatErrorLine(level: LogLevel, message: string, connection?: n
 
 interface Target { writer: LogWriter; max: number }
 
+/** A char that is a byte above ASCII: written as that byte, not as UTF-8. */
+const HIGH = /[\x80-\xff]/;
+
 export class ErrorLog {
   private targets: Target[] = [];
   /** The least severe level any target takes: a cheap early exit for debug lines. */
@@ -58,10 +61,21 @@ export class ErrorLog {
     return rank[level] <= this.max;
   }
 
-  log(level: LogLevel, message: string, connection?: number): void {
+  /**
+   * `bytes`: the rest of the line as a client sent it, one char per byte (the request line, a
+   * header, nginx's context): written byte for byte as nginx does, where `message` (the words of
+   * tresty or of a handler) is written as UTF-8.
+   */
+  log(level: LogLevel, message: string, connection?: number, bytes?: string): void {
     const r = rank[level];
     if (r > this.max) return;
-    const line = formatErrorLine(level, message, connection);
+    let line: string | Buffer;
+    if (bytes === undefined || !HIGH.test(bytes)) {
+      line = formatErrorLine(level, bytes === undefined ? message : message + bytes, connection);
+    } else {
+      const head = formatErrorLine(level, message, connection);
+      line = Buffer.concat([Buffer.from(head.slice(0, -1)), Buffer.from(`${bytes}\n`, 'latin1')]);
+    }
     for (const t of this.targets) {
       if (r > t.max) continue;
       t.writer.write(line);
@@ -73,6 +87,9 @@ export class ErrorLog {
   flush(): void {
     for (const t of this.targets) t.writer.flush();
   }
+
+  /** A line wholly made of bytes as received (see log()). */
+  bytes(level: LogLevel, text: string, connection?: number): void { this.log(level, '', connection, text); }
 
   emerg(m: string): void { this.log('emerg', m); }
   alert(m: string): void { this.log('alert', m); }

@@ -6,8 +6,9 @@ import { TrestyError } from '../errors.js';
 
 export interface LogWriter {
   readonly path: string;
-  /** Appends one line; `line` must already end with "\n". Written at the end of this turn. */
-  write(line: string): void;
+  /** Appends one line; `line` must already end with "\n". Written at the end of this turn. A
+   *  string is written as UTF-8; a Buffer as it is (a line with bytes a client sent). */
+  write(line: string | Buffer): void;
   /** Writes what is buffered now, synchronously (before exit, before a reopen). */
   flush(): void;
   /** Closes and opens the path again: the next lines go to a new file if the old one was moved. */
@@ -16,7 +17,9 @@ export interface LogWriter {
 
 class FileWriter implements LogWriter {
   private fd: number;
-  private pending: string[] = [];
+  private pending: Array<string | Buffer> = [];
+  /** A Buffer is pending: the batch is joined as bytes. */
+  private binary = false;
   private scheduled = false;
   private readonly flushSoon = (): void => {
     this.scheduled = false;
@@ -27,8 +30,9 @@ class FileWriter implements LogWriter {
     this.fd = this.path === 'stderr' ? 2 : openAppend(this.path);
   }
 
-  write(line: string): void {
+  write(line: string | Buffer): void {
     this.pending.push(line);
+    if (typeof line !== 'string') this.binary = true;
     if (!this.scheduled) {
       this.scheduled = true;
       // One write(2) per turn however many requests ended in it, as cheap as nginx's buffer=.
@@ -41,11 +45,15 @@ class FileWriter implements LogWriter {
 
   flush(): void {
     if (this.pending.length === 0) return;
-    const data = this.pending.length === 1 ? this.pending[0]! : this.pending.join('');
+    const data = this.pending.length === 1 ? this.pending[0]!
+      : this.binary ? Buffer.concat(this.pending.map((l) => (typeof l === 'string' ? Buffer.from(l) : l)))
+        : this.pending.join('');
     this.pending = [];
+    this.binary = false;
     try {
       if (this.fd < 0) this.fd = openAppend(this.path); // written to after close(): open again
-      fs.writeSync(this.fd, data);
+      if (typeof data === 'string') fs.writeSync(this.fd, data);
+      else fs.writeSync(this.fd, data);
     } catch {
       // A full disk or a closed stderr must not take the server down; nginx drops the line too.
     }

@@ -89,8 +89,13 @@ export function conclude(r: Req, rc: number): void {
     if (r.headerWritten || r.cut) return cut(r);
     return error(r, 500);
   }
-  // nginx's 444: close the connection without a response.
-  if (rc === 444 && !r.headerWritten && r.parent === null) return cut(r);
+  // nginx's 444, and 408 / 499 (ngx_http_finalize_request terminates the request for those):
+  // close the connection without a response.
+  // $status is that code (the access log says 444 / 408 / 499, as nginx's).
+  if ((rc === 444 || rc === 408 || rc === 499) && !r.headerWritten && r.parent === null) {
+    r.status = rc;
+    return cut(r);
+  }
   if (rc > 0 && rc < 200 && r.parent === null) return abandon(r);
   if (r.headerSent) {
     // OpenResty keeps the status already sent; the request just ends.

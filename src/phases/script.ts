@@ -122,7 +122,8 @@ export function returnOp(r: Req, code: number, text: string | undefined): number
     emit(r, text);
     return DONE;
   }
-  if (code >= 300) return code;
+  // nginx: a 3xx that is no redirect (300, 305, 306...) is sent as a 2xx, an empty text/plain body.
+  if (code >= 400 || code === 304 || REDIRECTS.has(code)) return code;
   r.status = code;
   r.headerSent = true;
   return DONE;

@@ -19,14 +19,14 @@ export interface HandlerInfo {
 export function logReq(r: Req, level: LogLevel, msg: string, upstream?: string): void {
   const log = r.w.errorLog;
   if (!log.enabled(level)) return;
-  log.log(level, `${msg}${context(r, upstream)}`, r.serial);
+  log.log(level, msg, r.serial, context(r, upstream));
 }
 
 /** `, client: ..., server: ..., request: "...", host: "..."`; never throws (a gone socket). */
 function context(r: Req, upstream: string | undefined): string {
   // The main request's line as received, whatever a rewrite or ngx.req.set_method changed since.
   const m = r.main;
-  const line = `${m.ex.method} ${m.requestUri} HTTP/${m.ex.httpVersion}`;
+  const line = m.ex.requestLine ?? `${m.ex.method} ${m.requestUri} HTTP/${m.ex.httpVersion}`;
   try {
     const h = m.inHeaders;
     return requestContext({

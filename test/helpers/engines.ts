@@ -18,9 +18,3 @@ export const ENGINES: readonly EngineCase[] = [
 export function titled(e: EngineCase, label: string): string {
   return `${label} (${e.name})${e.skip ? ` (skipped: ${e.skip})` : ''}`;
 }
-
-/** A check of an error-log line the native engine writes for a refusal that node:http's own
- *  parser makes silently: its title says why it is skipped on node:http. */
-export function nativeOnly(onNode: boolean, label: string): string {
-  return onNode ? `${label} (skipped on node:http: node's parser refuses it itself and logs nothing)` : label;
-}

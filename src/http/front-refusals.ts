@@ -1,0 +1,160 @@
+// What node:http's front logs and answers where nginx would and node's own code would not: a
+// request its parser refused (its `clientError`, read back by node-refusal.ts), a client that times
+// out or closes before a whole first line, one that closes a keep-alive connection between requests.
+import type http from 'node:http';
+import type { Socket } from 'node:net';
+import { TrestyError } from '../errors.js';
+import { type ErrorLog, requestContext } from '../log/index.js';
+import { bindName } from './binds.js';
+import { frontContext } from './front-context.js';
+import type { LoggedAnswer } from './native-front.js';
+import { duplicateHeader, headRefusal, refusalAnswer, refusalPage, unknownTransferEncoding } from './node-refusal.js';
+import { RefusedExchange } from './refused-exchange.js';
+import { type Bind, groupFor, selectServer, serverName } from './vhost.js';
+
+export class FrontRefusals {
+  constructor(
+    private readonly log: ErrorLog,
+    /** The access log of a request node's parser refused (the pipeline never sees it). */
+    private readonly logAnswer?: (a: LoggedAnswer) => void,
+  ) {}
+
+  /** A request was dispatched on `socket`: its first bytes are no longer needed. */
+  dispatched(socket: Socket): void {
+    if (this.firstBytes.delete(socket)) this.served.add(socket);
+  }
+
+  /** A new connection: nginx's line when its client closes it between requests, with no context. */
+  watch(socket: Socket): void {
+    socket.once('end', () => {
+      if (this.served.has(socket) && !(socket as Socket & { _httpMessage?: unknown })._httpMessage) {
+        this.log.info(`client ${unmapped(socket.remoteAddress)} closed keepalive connection`);
+      }
+    });
+  }
+
+  /**
+   * client_header_timeout (`why`), or the client's close (`why` null), before a whole first line:
+   * nginx's info line. Nothing came: no request begun, the listen address is the server.
+   */
+  beforeLine(bind: Bind, socket: Socket, head: Buffer | null, why: string | null): void {
+    const client = unmapped(socket.remoteAddress);
+    const text = head === null ? '' : head.toString('latin1').replace(/^[\r\n]+/, '');
+    if (text === '') {
+      this.log.info(`${why ?? 'client closed connection'} while waiting for request, client: ${client}, server: ${bindName(bind)}`);
+      return;
+    }
+    this.log.bytes('info', `${why ?? 'client prematurely closed connection'} while reading client request line${requestContext({
+      client, server: serverName(groupFor(bind, socket.localAddress).defaultServer), request: text.replace(/[\r\n][^]*$/, ''),
+    })}`);
+  }
+
+  /** A new connection's first bytes, until its first request is dispatched: node reports a close
+   *  in the middle of a head with no bytes, and nginx's line names what came. */
+  readonly firstBytes = new WeakMap<Socket, Buffer>();
+  /** Connections that had a request: a close between requests is a keep-alive one's. */
+  private readonly served = new WeakSet<Socket>();
+  /** Connections node's parser refused once (it may report the same bytes again). */
+  private readonly refusedSockets = new WeakSet<Socket>();
+
+  /**
+   * node's parser refused the bytes (its `clientError`): nginx's log line and answer. Before the
+   * request is dispatched (a bad line or header): the reason node-refusal.ts reads from the bytes,
+   * at info, and nginx's page for its status. In a request's body (a bad chunk, a
+   * Transfer-Encoding llhttp refuses after the head): that request's line and server, and the
+   * answer through its response when none was sent yet. The connection is closed either way.
+   */
+  refused(bind: Bind, err: ParserError, socket: Socket): void {
+    if (this.refusedSockets.has(socket)) return;
+    this.refusedSockets.add(socket);
+    const code = err.code ?? '';
+    const client = unmapped(socket.remoteAddress);
+    const group = groupFor(bind, socket.localAddress);
+    if (!code.startsWith('HPE_')) {
+      // headersTimeout (node's own clock): nginx's client_header_timeout line, no answer.
+      if (code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+        this.log.bytes('info', `client timed out (110: Connection timed out) while reading client request headers${requestContext({
+          client, server: serverName(group.defaultServer), request: null,
+        })}`);
+      }
+      socket.destroy();
+      return;
+    }
+    const res = (socket as Socket & { _httpMessage?: http.ServerResponse | null })._httpMessage ?? null;
+    const req = res?.req;
+    if (res && req && !req.complete) {
+      const srv = group.single ? group.defaultServer : selectServer(group, req.headers.host);
+      const ctx = frontContext({
+        remoteAddress: client, method: req.method ?? '', url: req.url ?? '', httpVersion: req.httpVersion, headers: req.headers,
+      }, srv);
+      const te = code === 'HPE_INVALID_TRANSFER_ENCODING';
+      if (code === 'HPE_INVALID_EOF_STATE') {
+        // Gone in the middle of the body: nginx logs it and answers nothing.
+        this.log.bytes('info', `client prematurely closed connection${ctx}`);
+        socket.destroy();
+        return;
+      }
+      const tes = te ? teLines(req.rawHeaders) : [];
+      const status = te && tes.length === 1 ? 501 : 400;
+      if (tes.length > 1) this.log.bytes('info', `${duplicateHeader(tes[1]!, tes[0]!)} while reading client request headers${ctx}`);
+      else if (te) this.log.bytes('info', `${unknownTransferEncoding(tes[0]?.replace(/^[^:]*: /, '') ?? '')} while reading client request headers${ctx}`);
+      else this.log.bytes('error', `client sent invalid chunked body${ctx}`); // nginx: NGX_LOG_ERR, no phase
+      // A handler reading the body learns it failed, once the answer went out (node does not
+      // abort the request itself after its parser's error: the handler would wait forever).
+      const fail = (): void => {
+        req.destroy(new TrestyError('TRESTY_ERR_BODY_INVALID', te ? 'client sent an unknown Transfer-Encoding' : 'client sent invalid chunked body'));
+      };
+      if (res.headersSent) { fail(); socket.destroy(); return; }
+      const page = refusalPage(status);
+      res.shouldKeepAlive = false;
+      res.writeHead(status, { 'Content-Type': 'text/html', 'Content-Length': Buffer.byteLength(page), Connection: 'close' });
+      res.end(page);
+      res.once('close', fail);
+      return;
+    }
+    let packet = err.rawPacket ?? Buffer.alloc(0);
+    let at = err.bytesParsed ?? 0;
+    if (code === 'HPE_INVALID_EOF_STATE' && packet.length === 0) {
+      packet = this.firstBytes.get(socket) ?? packet;
+      at = packet.length;
+    }
+    const r = headRefusal(code, packet, at);
+    const srv = r.host !== undefined && !group.single ? selectServer(group, r.host) : group.defaultServer;
+    this.log.bytes('info', `${r.reason} ${r.phase}${requestContext({ client, server: serverName(srv), request: r.request, host: r.host })}`);
+    const page = r.status === 0 ? '' : refusalPage(r.status);
+    // nginx logs the refused request: its line as received, 400 (494 too), the page's bytes.
+    if (this.logAnswer) {
+      const ex = new RefusedExchange(r.request, r.host === undefined ? {} : { host: r.host }, client, socket.remotePort ?? 0,
+        unmapped(socket.localAddress), socket.localPort ?? 0);
+      this.logAnswer({ ex, server: srv, loc: srv.defaults, status: r.status === 0 ? 400 : r.status === 494 ? 400 : r.status, sent: Buffer.byteLength(page), msec: 0 });
+    }
+    if (r.status === 0) { socket.destroy(); return; }
+    let sent = false;
+    const send = (): void => {
+      if (sent) return;
+      sent = true;
+      socket.end(refusalAnswer(r.status, page, new Date().toUTCString()));
+      // nginx's lingering close, at most lingering_time: the client reads the answer, then it is gone.
+      socket.setTimeout(5000, () => socket.destroy());
+    };
+    // A pipelined request's answer still being written goes first.
+    if (res && !res.writableFinished) res.once('finish', send).once('close', send);
+    else send();
+  }
+}
+
+/** node's parser error: llhttp's code, where it stopped, the bytes it was parsing. */
+type ParserError = NodeJS.ErrnoException & { bytesParsed?: number; rawPacket?: Buffer };
+
+/** The request's Transfer-Encoding header lines, `Name: value`. */
+function teLines(raw: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) if (raw[i]!.toLowerCase() === 'transfer-encoding') out.push(`${raw[i]}: ${raw[i + 1]}`);
+  return out;
+}
+
+export function unmapped(addr: string | undefined): string {
+  if (addr === undefined) return '';
+  return addr.startsWith('::ffff:') ? addr.slice(7) : addr;
+}
+
