@@ -48,7 +48,7 @@ int te_answer_head(te_engine *e, te_conn *c, int status, const char *type, long 
     char h[1024];
     hbuf b = { h, 0, sizeof h, 0 };
     int keep = (c->flags & TE_C_KEEPALIVE) && !(c->flags & TE_C_CLOSE);
-    int wire = status == 494 ? 400 : status;
+    int wire = te_wire_status(status);
     puts_(&b, "HTTP/1.1 ");
     if (wire < 100) puts_(&b, wire < 10 ? "00" : "0"); /* nginx prints three digits: "099 " */
     putnum(&b, (unsigned)wire);

@@ -54,17 +54,37 @@ int te_has_page(int status)
 {
     return status == 301 || status == 302 || status == 303 || status == 307 || status == 308
            || (status >= 400 && status <= 416 && status != 407) || status == 421 || status == 429
-           || (status >= 494 && status <= 497) || (status >= 500 && status <= 505) || status == 507;
+           || (status >= 494 && status <= 498) || (status >= 500 && status <= 505) || status == 507;
+}
+
+/* nginx's own 49x codes, sent as 400 with a page that says why (observed on nginx 1.22) */
+static const char *own_line(int status)
+{
+    switch (status) {
+    case 494: return "Request Header Or Cookie Too Large";
+    case 495: return "The SSL certificate error";
+    case 496: return "No required SSL certificate was sent";
+    case 497: return "The plain HTTP request was sent to HTTPS port";
+    default: return NULL;
+    }
+}
+
+int te_wire_status(int status)
+{
+    return own_line(status) ? 400 : status;
 }
 
 int te_page(int status, char *buf, size_t cap)
 {
     const char *tail = "<hr><center>tresty</center>\r\n</body>\r\n</html>\r\n";
-    if (status == 494)
+    const char *own = own_line(status);
+    if (own)
         return snprintf(buf, cap,
-                        "<html>\r\n<head><title>400 Request Header Or Cookie Too Large</title></head>\r\n<body>\r\n"
-                        "<center><h1>400 Bad Request</h1></center>\r\n<center>Request Header Or Cookie Too Large</center>\r\n%s",
-                        tail);
+                        "<html>\r\n<head><title>400 %s</title></head>\r\n<body>\r\n"
+                        "<center><h1>400 Bad Request</h1></center>\r\n<center>%s</center>\r\n%s",
+                        own, own, tail);
+    /* 498 keeps its status line but nginx's table has the 404 page in its slot */
+    if (status == 498) status = 404;
     const char *r = te_reason(status);
     return snprintf(buf, cap, "<html>\r\n<head><title>%d%s%s</title></head>\r\n<body>\r\n<center><h1>%d%s%s</h1></center>\r\n%s",
                     status, *r ? " " : "", r, status, *r ? " " : "", r, tail);

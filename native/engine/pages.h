@@ -4,8 +4,10 @@
 #include <stddef.h>
 #include <time.h>
 const char *te_reason(int status);
-/* nginx's page for status (494: the "Request Header Or Cookie Too Large" 400); returns its length */
+/* nginx's page for status (494-497: a 400 page that says why; 498: the 404 page); returns its length */
 int te_page(int status, char *buf, size_t cap);
+/* the status a status line carries: 494-497 go out as 400, as nginx sends them */
+int te_wire_status(int status);
 /* whether nginx has a page for status (ngx_http_error_pages); others go out with no body */
 int te_has_page(int status);
 /* Date header value for now, cached per second */

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 #include "engine.h"
+#include "pages.h"
 #include "route.h"
 
 static inline uint32_t align8(uint32_t n) { return (n + 7u) & ~7u; }
@@ -56,7 +57,7 @@ int te_rec_req(te_engine *e, te_conn *c, uint8_t type, uint32_t body)
     w16(r, TE_REQ_PORT, c->rport);
     w32(r, TE_REQ_NUMBER, c->number);
     if (type == TE_IN_LOG) {
-        w16(r, TE_REC_B, c->status == TR_HTTP_HEADER_TOO_LARGE ? 400 : c->status); /* nginx logs 494 as 400 */
+        w16(r, TE_REC_B, (uint16_t)te_wire_status(c->status)); /* nginx logs 494-497 as 400 */
         w32(r, TE_REQ_LOC, c->loc);
         w32(r, TE_REQ_SENT, (uint32_t)(c->sent > 0xffffffffu ? 0xffffffffu : c->sent));
         uint64_t ms = e->now > c->t_start ? e->now - c->t_start : 0;

@@ -22,7 +22,40 @@ export function reasonPhrase(status: number): string {
   return NGINX[status] ?? '';
 }
 
+/** nginx's own 49x codes: sent as `400 Bad Request` with a page that says why (nginx 1.22). */
+const OWN: Record<number, string> = {
+  494: 'Request Header Or Cookie Too Large',
+  495: 'The SSL certificate error',
+  496: 'No required SSL certificate was sent',
+  497: 'The plain HTTP request was sent to HTTPS port',
+};
+
+/** The status a status line (and $status) carries: 494-497 go out as 400, as nginx sends them. */
+export function wireStatus(status: number): number {
+  return OWN[status] === undefined ? status : 400;
+}
+
+/** The statuses nginx has a page for (ngx_http_error_pages); others are answered with no body. */
+const PAGES = new Set([
+  301, 302, 303, 307, 308,
+  400, 401, 402, 403, 404, 405, 406, 408, 409, 410, 411, 412, 413, 414, 415, 416, 421, 429, 494, 495, 496, 497, 498,
+  500, 501, 502, 503, 504, 505, 507,
+]);
+
+export function hasPage(status: number): boolean {
+  return PAGES.has(status);
+}
+
+/** nginx's page for `status` (494-497: the 400 page that says why; 498: the 404 page). */
 export function errorPage(status: number): string {
-  const title = `${status} ${reasonPhrase(status)}`.trimEnd();
-  return `<html>\r\n<head><title>${title}</title></head>\r\n<body>\r\n<center><h1>${title}</h1></center>\r\n<hr><center>tresty</center>\r\n</body>\r\n</html>\r\n`;
+  const tail = '<hr><center>tresty</center>\r\n</body>\r\n</html>\r\n';
+  const own = OWN[status];
+  if (own !== undefined) {
+    return `<html>\r\n<head><title>400 ${own}</title></head>\r\n<body>\r\n`
+      + `<center><h1>400 Bad Request</h1></center>\r\n<center>${own}</center>\r\n${tail}`;
+  }
+  // 498 keeps its status line, but nginx's table has the 404 page in its slot.
+  const shown = status === 498 ? 404 : status;
+  const title = `${shown} ${reasonPhrase(shown)}`.trimEnd();
+  return `<html>\r\n<head><title>${title}</title></head>\r\n<body>\r\n<center><h1>${title}</h1></center>\r\n${tail}`;
 }

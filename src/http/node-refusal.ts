@@ -5,6 +5,7 @@
 // The native engine's parser (native/http/) words these the same; node's parser refuses some
 // requests nginx takes and takes some nginx refuses, so the wording is the closest nginx has
 // for what node saw.
+import { errorPage, reasonPhrase, wireStatus } from './native-pages.js';
 
 /** A head (request line or headers) node refused. */
 export interface HeadRefusal {
@@ -157,22 +158,13 @@ function lf(b: Buffer, i: number): number {
 
 /** The status line nginx sends for a refusal's status (494 is sent as 400). */
 export function refusalAnswer(status: number, page: string, date: string): string {
-  const line = status === 494 ? '400 Bad Request' : `${status} ${REASONS[status] ?? ''}`;
+  const wire = wireStatus(status);
+  const line = `${wire} ${reasonPhrase(wire)}`;
   return `HTTP/1.1 ${line}\r\nServer: tresty\r\nDate: ${date}\r\nContent-Type: text/html\r\n`
     + `Content-Length: ${Buffer.byteLength(page)}\r\nConnection: close\r\n\r\n${page}`;
 }
 
-const REASONS: Record<number, string> = {
-  400: 'Bad Request', 414: 'Request-URI Too Large', 501: 'Not Implemented', 505: 'HTTP Version Not Supported',
-};
-
 /** nginx's page for a refusal (494: its own title and line). */
 export function refusalPage(status: number): string {
-  const tail = '<hr><center>tresty</center>\r\n</body>\r\n</html>\r\n';
-  if (status === 494) {
-    return '<html>\r\n<head><title>400 Request Header Or Cookie Too Large</title></head>\r\n<body>\r\n'
-      + `<center><h1>400 Bad Request</h1></center>\r\n<center>Request Header Or Cookie Too Large</center>\r\n${tail}`;
-  }
-  const title = `${status} ${REASONS[status] ?? ''}`.trimEnd();
-  return `<html>\r\n<head><title>${title}</title></head>\r\n<body>\r\n<center><h1>${title}</h1></center>\r\n${tail}`;
+  return errorPage(status);
 }

@@ -5,8 +5,8 @@
 // produced in one go is one writeHead + end with an exact Content-Length. A location without
 // filters skips the chain entirely.
 
-import { STATUS_CODES } from 'node:http';
 import { StringDecoder } from 'node:string_decoder';
+import { errorPage, hasPage, wireStatus } from '../http/native-pages.js';
 import { ERROR, OK } from './codes.js';
 import { HeaderStore } from './headers.js';
 import { safeName, safeValue } from './header-bytes.js';
@@ -282,25 +282,6 @@ function headerList(r: Req, len: number): Array<readonly [string, string]> {
   return list;
 }
 
-/** Where nginx's pages word a status differently from node's STATUS_CODES. */
-const NGINX_TITLES: Record<number, string> = {
-  405: 'Not Allowed', 408: 'Request Time-out', 413: 'Request Entity Too Large', 414: 'Request-URI Too Large',
-  416: 'Requested Range Not Satisfiable', 503: 'Service Temporarily Unavailable', 504: 'Gateway Time-out',
-};
-
-/** The statuses nginx has a page for (ngx_http_error_pages); others are answered with no body. */
-const PAGES = new Set([
-  301, 302, 303, 307, 308,
-  400, 401, 402, 403, 404, 405, 406, 408, 409, 410, 411, 412, 413, 414, 415, 416, 421, 429, 494, 495, 496, 497,
-  500, 501, 502, 503, 504, 505, 507,
-]);
-
-/** nginx's page for an error status, with `tresty` where nginx prints its name. */
-export function errorPage(status: number): string {
-  const title = `${status} ${NGINX_TITLES[status] ?? STATUS_CODES[status] ?? ''}`.trimEnd();
-  return `<html>\r\n<head><title>${title}</title></head>\r\n<body>\r\n<center><h1>${title}</h1></center>\r\n<hr><center>tresty</center>\r\n</body>\r\n</html>\r\n`;
-}
-
 /**
  * Replaces any buffered output by nginx's page for `status` (a "special response"). A
  * subrequest gets the status and headers only, and its capture says truncated (as OpenResty's).
@@ -309,13 +290,14 @@ export function special(r: Req, status: number): void {
   r.out = null;
   r.outLen = 0;
   r.page = null;
-  r.status = status;
+  // 494-497 go out (and are logged) as 400 with their own page, as nginx's err_status.
+  r.status = wireStatus(status);
   const h = headersOf(r);
   h.delete('content-length');
   if (status >= 300 && status !== 304) {
     if (r.parent !== null) {
       r.truncated = true;
-    } else if (PAGES.has(status)) {
+    } else if (hasPage(status)) {
       h.set('Content-Type', 'text/html');
       r.page = errorPage(status);
     } else {

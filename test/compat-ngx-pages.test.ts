@@ -1,0 +1,118 @@
+// nginx's own statuses, `return 304` and the Server header, on both engines and on nginx with the
+// same expectations. nginx 1.22 + lua-nginx-module, observed (Date and Server left out):
+// `return 494..497` (and ngx.exit) answer `HTTP/1.1 400 Bad Request` with a page that says why,
+// e.g. `<head><title>400 The SSL certificate error</title></head>` ... `<center><h1>400 Bad
+// Request</h1></center>\r\n<center>The SSL certificate error</center>`, and log $status 400;
+// `return 498` answers `HTTP/1.1 498 ` with the 404 page and logs 498.
+// tresty's native engine had the 494 page only (and not from ngx.exit); node:http had none.
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ENGINES, titled } from './helpers/engines.js';
+import { nginxMissing, startNginx, type Nginx } from './helpers/nginx.js';
+import { freePort, startTresty, type TrestyProcess } from './helpers/server.js';
+
+/** The whole answer's bytes (the connection is closed after it). */
+function raw(port: number, path: string): Promise<string> {
+  return new Promise((resolve) => {
+    let got = '';
+    const s = net.connect(port, '127.0.0.1', () => s.write(`GET ${path} HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n`));
+    s.setEncoding('latin1');
+    s.on('data', (d: string) => { got += d; });
+    const done = (): void => {
+      clearTimeout(t);
+      s.destroy();
+      resolve(got);
+    };
+    const t = setTimeout(done, 3000);
+    s.on('close', done);
+    s.on('error', done);
+  });
+}
+
+/** The answer without Date and Server, and with the server's name in pages as `NAME`. */
+function plain(answer: string): string {
+  return answer.replace(/^(?:Date|Server): [^\r]*\r\n/gm, '').replace(/<hr><center>[^<]*<\/center>/, '<hr><center>NAME</center>')
+    .replace(/^Content-Length: \d+\r\n/m, (l) => (answer.includes('<hr><center>') ? 'Content-Length: N\r\n' : l));
+}
+
+const TAIL = '<hr><center>NAME</center>\r\n</body>\r\n</html>\r\n';
+function own(why: string): string {
+  return 'HTTP/1.1 400 Bad Request\r\nContent-Type: text/html\r\nContent-Length: N\r\nConnection: close\r\n\r\n'
+    + `<html>\r\n<head><title>400 ${why}</title></head>\r\n<body>\r\n<center><h1>400 Bad Request</h1></center>\r\n<center>${why}</center>\r\n${TAIL}`;
+}
+
+const PAGES: Record<number, string> = {
+  494: own('Request Header Or Cookie Too Large'),
+  495: own('The SSL certificate error'),
+  496: own('No required SSL certificate was sent'),
+  497: own('The plain HTTP request was sent to HTTPS port'),
+  498: 'HTTP/1.1 498 \r\nContent-Type: text/html\r\nContent-Length: N\r\nConnection: close\r\n\r\n'
+    + `<html>\r\n<head><title>404 Not Found</title></head>\r\n<body>\r\n<center><h1>404 Not Found</h1></center>\r\n${TAIL}`,
+};
+
+interface Target { port: number; access: string }
+
+function checks(get: () => Target): void {
+  for (const code of [494, 495, 496, 497, 498]) {
+    it(`return ${code}; and ngx.exit(${code}): nginx's status line and page`, async () => {
+      expect(plain(await raw(get().port, `/r${code}`))).toBe(PAGES[code]);
+      expect(plain(await raw(get().port, `/e${code}`))).toBe(PAGES[code]);
+    });
+  }
+
+  it('the access log has 400 for 494-497 and 498 for 498 ($status)', async () => {
+    const { port, access } = get();
+    for (const c of [494, 497, 498]) await raw(port, `/l${c}`);
+    let text = '';
+    for (let i = 0; i < 250 && !/\/l498 /.test(text); i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      text = fs.existsSync(access) ? fs.readFileSync(access, 'latin1') : '';
+    }
+    for (const l of ['/l494 400', '/l497 400', '/l498 498']) expect(text).toContain(`${l}\n`);
+  });
+}
+
+const FORMAT = "log_format st '$request_uri $status';";
+
+function locations(lua: boolean): string {
+  const by = lua ? 'lua' : 'js';
+  const codes = [494, 495, 496, 497, 498];
+  return [
+    ...codes.map((c) => `location = /r${c} { access_log off; return ${c}; }`),
+    ...codes.map((c) => `location = /e${c} { access_log off; content_by_${by}_block { ngx.exit(${c}) } }`),
+    ...codes.map((c) => `location = /l${c} { return ${c}; }`),
+  ].join('\n    ');
+}
+
+for (const e of ENGINES) {
+  describe.skipIf(e.skip !== null)(titled(e, "nginx's own statuses, return 304, the Server header"), () => {
+    let t: TrestyProcess;
+    let port: number;
+    beforeAll(async () => {
+      port = await freePort();
+      t = await startTresty(`worker_processes 1;
+events {}
+http {
+  ${FORMAT}
+  access_log logs/access.log st;
+  server {
+    listen 127.0.0.1:${port};
+    ${locations(false)}
+  }
+}
+`, { env: e.env });
+    });
+    afterAll(async () => { await t?.stop(); });
+    checks(() => ({ port, access: path.join(t.prefix, 'logs/access.log') }));
+  });
+}
+
+const missing = nginxMissing();
+describe.skipIf(missing !== null)(`nginx's own statuses, return 304, the Server header, on nginx + lua-nginx-module${missing ? ` (skipped: ${missing})` : ''}`, () => {
+  let n: Nginx;
+  beforeAll(async () => { n = await startNginx(`access_log __PREFIX__/access.log st;\n    ${locations(true)}`, FORMAT); });
+  afterAll(async () => { await n?.stop(); });
+  checks(() => ({ port: n.port, access: path.join(n.prefix, 'access.log') }));
+});
