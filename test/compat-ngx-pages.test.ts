@@ -5,6 +5,10 @@
 // Request</h1></center>\r\n<center>The SSL certificate error</center>`, and log $status 400;
 // `return 498` answers `HTTP/1.1 498 ` with the 404 page and logs 498.
 // tresty's native engine had the 494 page only (and not from ngx.exit); node:http had none.
+// `return 304;` sends `Content-Type: text/plain` (default_type) and `Content-Length: 0`, `return
+// 304 "abc";` `Content-Length: 3` and no body, ngx.exit(304) `Content-Length: 0` and no type,
+// `ngx.status = 304; ngx.say()` neither, `return 204;` and ngx.exit(204) neither; tresty sent
+// neither for all of them, and the native engine sent `return 304 "abc"`'s text as a body.
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -13,11 +17,12 @@ import { ENGINES, titled } from './helpers/engines.js';
 import { nginxMissing, startNginx, type Nginx } from './helpers/nginx.js';
 import { freePort, startTresty, type TrestyProcess } from './helpers/server.js';
 
-/** The whole answer's bytes (the connection is closed after it). */
-function raw(port: number, path: string): Promise<string> {
+/** The whole answer's bytes (the connection is closed after it); `before` go first on it, kept alive. */
+function raw(port: number, path: string, before: string[] = []): Promise<string> {
   return new Promise((resolve) => {
     let got = '';
-    const s = net.connect(port, '127.0.0.1', () => s.write(`GET ${path} HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n`));
+    const ahead = before.map((p) => `GET ${p} HTTP/1.1\r\nHost: h\r\n\r\n`).join('');
+    const s = net.connect(port, '127.0.0.1', () => s.write(`${ahead}GET ${path} HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n`));
     s.setEncoding('latin1');
     s.on('data', (d: string) => { got += d; });
     const done = (): void => {
@@ -62,6 +67,25 @@ function checks(get: () => Target): void {
     });
   }
 
+  it('return 304; sends the default type and a zero length', async () => {
+    expect(plain(await raw(get().port, '/r304'))).toBe('HTTP/1.1 304 Not Modified\r\nContent-Type: text/plain\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+  });
+
+  it('return 304 "abc"; sends the text\'s length and no body; the connection goes on', async () => {
+    // node:http adds `Keep-Alive: timeout=N` to a kept connection (nginx does not): not this test's concern.
+    const two = plain(await raw(get().port, '/r204', ['/rt304'])).replace(/^Keep-Alive: [^\r]*\r\n/m, '');
+    expect(two).toBe('HTTP/1.1 304 Not Modified\r\nContent-Type: text/plain\r\nContent-Length: 3\r\nConnection: keep-alive\r\n\r\n'
+      + 'HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n');
+  });
+
+  it('ngx.exit(304): a zero length, no type; ngx.status = 304 with output, ngx.exit(204), return 204: neither', async () => {
+    const { port } = get();
+    expect(plain(await raw(port, '/e304'))).toBe('HTTP/1.1 304 Not Modified\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+    expect(plain(await raw(port, '/s304'))).toBe('HTTP/1.1 304 Not Modified\r\nConnection: close\r\n\r\n');
+    expect(plain(await raw(port, '/e204'))).toBe('HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n');
+    expect(plain(await raw(port, '/r204'))).toBe('HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n');
+  });
+
   it('the access log has 400 for 494-497 and 498 for 498 ($status)', async () => {
     const { port, access } = get();
     for (const c of [494, 497, 498]) await raw(port, `/l${c}`);
@@ -83,6 +107,12 @@ function locations(lua: boolean): string {
     ...codes.map((c) => `location = /r${c} { access_log off; return ${c}; }`),
     ...codes.map((c) => `location = /e${c} { access_log off; content_by_${by}_block { ngx.exit(${c}) } }`),
     ...codes.map((c) => `location = /l${c} { return ${c}; }`),
+    'location = /r304 { return 304; }',
+    'location = /rt304 { return 304 "abc"; }',
+    'location = /r204 { return 204; }',
+    `location = /e304 { content_by_${by}_block { ngx.exit(304) } }`,
+    `location = /e204 { content_by_${by}_block { ngx.exit(204) } }`,
+    `location = /s304 { content_by_${by}_block { ngx.status = 304${lua ? ' ' : '; '}ngx.say("x") } }`,
   ].join('\n    ');
 }
 

@@ -114,7 +114,13 @@ static int do_return(te_engine *e, te_conn *c, const te_loc *l)
         return page(e, c, (int)code, loc);
     }
     c->status = (uint16_t)code;
-    if (text) {
+    if (code == 304) {
+        /* nginx sends the default type and the text's length (0 without one), never a body */
+        if (te_answer_head(e, c, 304, type, text ? l->text.n : 0, NULL) < 0) {
+            failed(e, c);
+            return 1;
+        }
+    } else if (text) {
         if (te_answer_head(e, c, (int)code, type, l->text.n, NULL) < 0 || (!te_is_head(c) && te_queue(c, l->text.p, l->text.n) < 0)) {
             failed(e, c);
             return 1;
@@ -127,8 +133,8 @@ static int do_return(te_engine *e, te_conn *c, const te_loc *l)
             failed(e, c);
             return 1;
         }
-    } else if (code == 204 || code == 304) {
-        /* below 200 nginx sends the default type and a zero length, as for a 2xx */
+    } else if (code == 204) {
+        /* no type, no length */
         if (te_answer_head(e, c, (int)code, NULL, -1, NULL) < 0) {
             failed(e, c);
             return 1;

@@ -115,6 +115,16 @@ export function returnOp(r: Req, code: number, text: string | undefined): number
     headersOf(r).set('Location', absoluteUrl(r, text));
     return code;
   }
+  // nginx: 304 sends the default type and the text's length (0 without one), never a body.
+  if (code === 304) {
+    const h = headersOf(r);
+    h.set('Content-Type', r.loc.defaultType);
+    h.set('Content-Length', String(text === undefined ? 0 : Buffer.byteLength(text)));
+    r.status = code;
+    r.headerOnly = true;
+    r.headerSent = true;
+    return DONE;
+  }
   // Below 200 a length is sent only when set (output.ts headerList): `return` sets it, as nginx's does.
   if (code < 200) headersOf(r).set('Content-Length', String(text === undefined ? 0 : Buffer.byteLength(text)));
   if (text !== undefined) {
@@ -123,7 +133,7 @@ export function returnOp(r: Req, code: number, text: string | undefined): number
     return DONE;
   }
   // nginx: a 3xx that is no redirect (300, 305, 306...) is sent as a 2xx, an empty text/plain body.
-  if (code >= 400 || code === 304 || REDIRECTS.has(code)) return code;
+  if (code >= 400 || REDIRECTS.has(code)) return code;
   r.status = code;
   r.headerSent = true;
   return DONE;

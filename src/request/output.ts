@@ -294,9 +294,9 @@ export function special(r: Req, status: number): void {
   r.status = wireStatus(status);
   const h = headersOf(r);
   h.delete('content-length');
-  if (status >= 300 && status !== 304) {
+  if (status >= 300) {
     if (r.parent !== null) {
-      r.truncated = true;
+      if (status !== 304) r.truncated = true;
     } else if (hasPage(status)) {
       h.set('Content-Type', 'text/html');
       r.page = errorPage(status);
