@@ -9,6 +9,8 @@
 // 304 "abc";` `Content-Length: 3` and no body, ngx.exit(304) `Content-Length: 0` and no type,
 // `ngx.status = 304; ngx.say()` neither, `return 204;` and ngx.exit(204) neither; tresty sent
 // neither for all of them, and the native engine sent `return 304 "abc"`'s text as a body.
+// Every answer starts `Server: nginx/1.22.1\r\nDate: ...` (tresty: `Server: tresty`); a handler's
+// own Server replaces it. node:http sent no Server and its Date last.
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -86,6 +88,22 @@ function checks(get: () => Target): void {
     expect(plain(await raw(port, '/r204'))).toBe('HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n');
   });
 
+  it('Server, then Date, right after the status line: return, a page, a handler\'s output', async () => {
+    const { port } = get();
+    const lead = /^HTTP\/1\.1 \d{3} [^\r]*\r\nServer: (?:tresty|nginx\/[\d.]+)\r\nDate: \w{3}, \d\d \w{3} \d{4} \d\d:\d\d:\d\d GMT\r\n/;
+    for (const p of ['/r200', '/r304', '/nowhere', '/r495', '/say']) {
+      const got = await raw(port, p);
+      expect(got, p).toMatch(lead);
+      expect(got.match(/^Server:/gim), p).toHaveLength(1);
+    }
+  });
+
+  it("a handler's own Server replaces tresty's", async () => {
+    const got = await raw(get().port, '/own');
+    expect(got).toMatch(/^HTTP\/1\.1 200 OK\r\nDate: [^\r]+\r\n/);
+    expect(got.match(/^Server: [^\r]*/gim)).toEqual(['Server: mine']);
+  });
+
   it('the access log has 400 for 494-497 and 498 for 498 ($status)', async () => {
     const { port, access } = get();
     for (const c of [494, 497, 498]) await raw(port, `/l${c}`);
@@ -108,6 +126,9 @@ function locations(lua: boolean): string {
     ...codes.map((c) => `location = /e${c} { access_log off; content_by_${by}_block { ngx.exit(${c}) } }`),
     ...codes.map((c) => `location = /l${c} { return ${c}; }`),
     'location = /r304 { return 304; }',
+    'location = /r200 { return 200; }',
+    `location = /say { content_by_${by}_block { ngx.say("x") } }`,
+    `location = /own { content_by_${by}_block { ngx.header["Server"] = "mine"${lua ? ' ' : '; '}ngx.say("x") } }`,
     'location = /rt304 { return 304 "abc"; }',
     'location = /r204 { return 204; }',
     `location = /e304 { content_by_${by}_block { ngx.exit(304) } }`,

@@ -4,6 +4,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { TrestyError } from '../errors.js';
 import { reasonPhrase } from './native-pages.js';
+import { withLead } from './node-head.js';
 import type { HttpExchange } from './types.js';
 
 export class NodeExchange implements HttpExchange {
@@ -56,12 +57,13 @@ export class NodeExchange implements HttpExchange {
     // pipeline's answer for it goes nowhere.
     if (this.res.headersSent) return;
     // node takes a flat [name, value, ...] list and keeps repeated names and their case.
-    const flat: string[] = new Array(headers.length * 2);
+    let flat: string[] = new Array(headers.length * 2);
     for (let i = 0; i < headers.length; i++) {
       const h = headers[i]!;
       flat[2 * i] = h[0];
       flat[2 * i + 1] = h[1];
     }
+    flat = withLead(this.res, flat);
     if (status >= 1 && status < 200) this.writeLow(status, flat);
     // nginx's reason, none for a status it has no text for (node would say `unknown` or its own).
     else this.res.writeHead(status, reasonPhrase(status), flat);

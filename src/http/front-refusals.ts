@@ -9,6 +9,7 @@ import { bindName } from './binds.js';
 import { frontContext } from './front-context.js';
 import type { LoggedAnswer } from './native-front.js';
 import { duplicateHeader, headRefusal, refusalAnswer, refusalPage, unknownTransferEncoding } from './node-refusal.js';
+import { withLead } from './node-head.js';
 import { RefusedExchange } from './refused-exchange.js';
 import { type Bind, groupFor, selectServer, serverName } from './vhost.js';
 
@@ -107,7 +108,7 @@ export class FrontRefusals {
       if (res.headersSent) { fail(); socket.destroy(); return; }
       const page = refusalPage(status);
       res.shouldKeepAlive = false;
-      res.writeHead(status, { 'Content-Type': 'text/html', 'Content-Length': Buffer.byteLength(page), Connection: 'close' });
+      res.writeHead(status, withLead(res, ['Content-Type', 'text/html', 'Content-Length', String(Buffer.byteLength(page)), 'Connection', 'close']));
       res.end(page);
       res.once('close', fail);
       return;

@@ -11,6 +11,7 @@ import { NodeExchange } from './exchange.js';
 import { frontContext } from './front-context.js';
 import { FrontRefusals, unmapped } from './front-refusals.js';
 import { errorPage } from './native-pages.js';
+import { withLead } from './node-head.js';
 import { findLocation } from './locations.js';
 import type { LoggedAnswer } from './native-front.js';
 import type { RequestHandler } from './types.js';
@@ -207,7 +208,7 @@ export class HttpFront {
       } catch (e) {
         this.log.error(`handler failed: ${(e as Error)?.stack ?? String(e)}`);
         if (!res.headersSent) {
-          res.writeHead(500, { 'Content-Type': 'text/html', 'Content-Length': PAGE_500.length });
+          res.writeHead(500, withLead(res, ['Content-Type', 'text/html', 'Content-Length', String(PAGE_500.length)]));
           res.end(PAGE_500);
         } else {
           res.destroy();
@@ -247,7 +248,7 @@ export class HttpFront {
     if (cl !== undefined && Number(cl) > limit) {
       this.log.bytes('error', `client intended to send too large body: ${cl} bytes${frontContext(ex, srv)}`);
       ex.res.shouldKeepAlive = false;
-      ex.res.writeHead(413, { 'Content-Type': 'text/html', 'Content-Length': PAGE_413.length, Connection: 'close' });
+      ex.res.writeHead(413, withLead(ex.res, ['Content-Type', 'text/html', 'Content-Length', String(PAGE_413.length), 'Connection', 'close']));
       ex.res.end(PAGE_413);
       return false;
     }

@@ -20,6 +20,7 @@ import type { ErrorLog } from '../log/index.js';
 import { readHello } from '../tls/client-hello.js';
 import { type CertHook, ContextCache, SessionCache } from '../tls/contexts.js';
 import { NodeExchange } from './exchange.js';
+import { withLead } from './node-head.js';
 import { frontContext } from './front-context.js';
 import { H2Exchange } from './h2-exchange.js';
 import { findLocation } from './locations.js';
@@ -179,7 +180,7 @@ export class TlsFront {
     const ex = new NodeExchange(req, res);
     const limit = this.limitFor(srv, ex, () => {
       res.shouldKeepAlive = false;
-      res.writeHead(413, { 'Content-Type': 'text/html', 'Content-Length': PAGE_413.length, Connection: 'close' });
+      res.writeHead(413, withLead(res, ['Content-Type', 'text/html', 'Content-Length', String(PAGE_413.length), 'Connection', 'close']));
       res.end(PAGE_413);
     });
     if (limit < 0) return;

@@ -1,0 +1,36 @@
+// The Server and Date headers node:http's answers carry: first, as nginx (and the native
+// engine, native-exchange.ts) sends them, and node's own Date (which it puts last) turned off.
+import type { ServerResponse } from 'node:http';
+
+let dateSec = -1;
+let dateText = '';
+
+/** The Date header's value for now, made once a second. */
+export function httpDate(): string {
+  const s = Math.floor(Date.now() / 1000);
+  if (s !== dateSec) {
+    dateSec = s;
+    dateText = new Date(s * 1000).toUTCString();
+  }
+  return dateText;
+}
+
+/**
+ * `flat` ([name, value, ...]) with `Server: tresty` and the Date in front, each unless the
+ * answer sets it itself (a handler's own Server replaces tresty's, as nginx's does).
+ */
+export function withLead(res: ServerResponse, flat: string[]): string[] {
+  res.sendDate = false;
+  let server = false;
+  let date = false;
+  for (let i = 0; i < flat.length; i += 2) {
+    const n = flat[i]!;
+    if (n.length === 6 && n.toLowerCase() === 'server') server = true;
+    else if (n.length === 4 && n.toLowerCase() === 'date') date = true;
+  }
+  if (server && date) return flat;
+  const lead: string[] = [];
+  if (!server) lead.push('Server', 'tresty');
+  if (!date) lead.push('Date', httpDate());
+  return lead.concat(flat);
+}
