@@ -190,6 +190,14 @@ describe.skipIf(missing !== null)('TLS listeners', () => {
     expect(reused).toBe(4);
   });
 
+  it('sends `server: tresty` and a date on HTTP/2 and on HTTP/1.1 over TLS, as nginx its name', () => {
+    for (const v of ['--http2', '--http1.1']) {
+      const h = curl([v, '--cacert', file('a-both.crt'), '-D', '-', '-o', '/dev/null', `https://a.test:${port}/who`]).out;
+      expect(h.match(/^server: .*$/gim), v).toEqual([expect.stringMatching(/^server: tresty\r?$/i)]);
+      expect(h, v).toMatch(/^date: \w{3}, \d\d \w{3} \d{4} [\d:]{8} GMT\r?$/im);
+    }
+  });
+
   it('speaks HTTP/2 to `curl --http2`, and HTTP/1.1 on the same port', () => {
     const h2 = curl(['--http2', '--cacert', file('a-both.crt'), '-w', ' %{http_version}', `https://a.test:${port}/who`]);
     expect(h2.out).toBe('a https on HTTP/2.0 2');

@@ -74,10 +74,13 @@ export class H2Exchange implements HttpExchange {
   }
 
   writeHead(status: number, headers: ReadonlyArray<readonly [string, string]>): void {
-    const out: http2.OutgoingHttpHeaders = { ':status': status };
+    // nginx's order: server first (node adds the date); a handler's own server replaces it.
+    const out: http2.OutgoingHttpHeaders = { ':status': status, server: 'tresty' };
+    let ownServer = false;
     for (const [n, v] of headers) {
       const k = n.toLowerCase();
       if (FORBIDDEN.has(k)) continue;
+      if (k === 'server' && !ownServer) { ownServer = true; out.server = v; continue; }
       const prev = out[k];
       out[k] = prev === undefined ? v : [...(Array.isArray(prev) ? prev : [String(prev)]), v];
     }
