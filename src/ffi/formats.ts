@@ -97,9 +97,8 @@ const packr = new Packr({ useRecords: false, copyBuffers: true });
 
 // msgpackr decodes a SharedArrayBuffer view ~10x slower than a plain one (6.5 against 0.6 µs
 // for a 512 B record: its native string extractor refuses shared memory), so shared bytes are
-// first copied into this reused plain array. A Uint8Array, not a Buffer, so bin values decode
-// to Uint8Arrays as before.
-let scratch = new Uint8Array(64 * 1024);
+// first copied into the reused plain array of scratchBytes. A Uint8Array, not a Buffer, so bin
+// values decode to Uint8Arrays as before.
 const EMPTY = new Uint8Array(0);
 
 function unpackAt(src: Uint8Array, start: number, end: number): unknown {
@@ -195,9 +194,9 @@ const formats: Record<FormatName, Format> = {
       // Only shared memory is copied first: msgpackr copies what it keeps (copyBuffers).
       if (!(src.buffer instanceof SharedArrayBuffer)) return unpackAt(src, start, end);
       const n = end - start;
-      if (n > scratch.length) scratch = new Uint8Array(n);
-      copyBytes.call(src, scratch, 0, start, end);
-      return unpackAt(scratch, 0, n);
+      const plain = scratchBytes(n);
+      copyBytes.call(src, plain, 0, start, end);
+      return unpackAt(plain, 0, n);
     },
   },
 };

@@ -8,7 +8,8 @@ import { type ErrorLog, requestContext } from '../log/index.js';
 import { bindName } from './binds.js';
 import { frontContext } from './front-context.js';
 import type { LoggedAnswer } from './native-front.js';
-import { duplicateHeader, headRefusal, refusalAnswer, refusalPage, unknownTransferEncoding } from './node-refusal.js';
+import { errorPage, wireStatus } from './native-pages.js';
+import { duplicateHeader, headRefusal, refusalAnswer, unknownTransferEncoding } from './node-refusal.js';
 import { withLead } from './node-head.js';
 import { RefusedExchange } from './refused-exchange.js';
 import { type Bind, groupFor, selectServer, serverName } from './vhost.js';
@@ -106,7 +107,7 @@ export class FrontRefusals {
         req.destroy(new TrestyError('TRESTY_ERR_BODY_INVALID', te ? 'client sent an unknown Transfer-Encoding' : 'client sent invalid chunked body'));
       };
       if (res.headersSent) { fail(); socket.destroy(); return; }
-      const page = refusalPage(status);
+      const page = errorPage(status);
       res.shouldKeepAlive = false;
       res.writeHead(status, withLead(res, ['Content-Type', 'text/html', 'Content-Length', String(Buffer.byteLength(page)), 'Connection', 'close']));
       res.end(page);
@@ -122,19 +123,19 @@ export class FrontRefusals {
     const r = headRefusal(code, packet, at);
     const srv = r.host !== undefined && !group.single ? selectServer(group, r.host) : group.defaultServer;
     this.log.bytes('info', `${r.reason} ${r.phase}${requestContext({ client, server: serverName(srv), request: r.request, host: r.host })}`);
-    const page = r.status === 0 ? '' : refusalPage(r.status);
+    const page = r.status === 0 ? '' : errorPage(r.status);
     // nginx logs the refused request: its line as received, 400 (494 too), the page's bytes.
     if (this.logAnswer) {
       const ex = new RefusedExchange(r.request, r.host === undefined ? {} : { host: r.host }, client, socket.remotePort ?? 0,
         unmapped(socket.localAddress), socket.localPort ?? 0);
-      this.logAnswer({ ex, server: srv, loc: srv.defaults, status: r.status === 0 ? 400 : r.status === 494 ? 400 : r.status, sent: Buffer.byteLength(page), msec: 0 });
+      this.logAnswer({ ex, server: srv, loc: srv.defaults, status: r.status === 0 ? 400 : wireStatus(r.status), sent: Buffer.byteLength(page), msec: 0 });
     }
     if (r.status === 0) { socket.destroy(); return; }
     let sent = false;
     const send = (): void => {
       if (sent) return;
       sent = true;
-      socket.end(refusalAnswer(r.status, page, new Date().toUTCString()));
+      socket.end(refusalAnswer(r.status, page));
       // nginx's lingering close, at most lingering_time: the client reads the answer, then it is gone.
       socket.setTimeout(5000, () => socket.destroy());
     };

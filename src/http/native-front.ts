@@ -63,9 +63,6 @@ function versionText(v: number): string {
   return `${Math.floor(v / 1000)}.${v % 1000}`;
 }
 
-let dateSec = -1;
-let dateText = '';
-
 export class NativeFront {
   readonly outbox: Outbox;
   draining = false;
@@ -102,16 +99,6 @@ export class NativeFront {
     this.f64 = new Float64Array(this.inbox.buffer, this.inbox.byteOffset, INBOX >>> 3);
     this.outbox = new Outbox(native, OUTBOX);
     this.plan = hooks.builtinTypes ? buildPlan(conf, hooks.builtinTypes) : null;
-  }
-
-  date(): string {
-    const now = Date.now();
-    const s = Math.floor(now / 1000);
-    if (s !== dateSec) {
-      dateSec = s;
-      dateText = new Date(s * 1000).toUTCString();
-    }
-    return dateText;
   }
 
   /** Takes the master's sockets (or opens them), then starts the engine on them. */

@@ -1,19 +1,7 @@
 // The Server and Date headers node:http's answers carry: first, as nginx (and the native
 // engine, native-exchange.ts) sends them, and node's own Date (which it puts last) turned off.
 import type { ServerResponse } from 'node:http';
-
-let dateSec = -1;
-let dateText = '';
-
-/** The Date header's value for now, made once a second. */
-export function httpDate(): string {
-  const s = Math.floor(Date.now() / 1000);
-  if (s !== dateSec) {
-    dateSec = s;
-    dateText = new Date(s * 1000).toUTCString();
-  }
-  return dateText;
-}
+import { httpDate } from './http-date.js';
 
 /**
  * `flat` ([name, value, ...]) with `Server: tresty` and the Date in front, each unless the

@@ -5,7 +5,8 @@
 // The native engine's parser (native/http/) words these the same; node's parser refuses some
 // requests nginx takes and takes some nginx refuses, so the wording is the closest nginx has
 // for what node saw.
-import { errorPage, reasonPhrase, wireStatus } from './native-pages.js';
+import { httpDate } from './http-date.js';
+import { reasonPhrase, wireStatus } from './native-pages.js';
 
 /** A head (request line or headers) node refused. */
 export interface HeadRefusal {
@@ -157,14 +158,10 @@ function lf(b: Buffer, i: number): number {
 }
 
 /** The status line nginx sends for a refusal's status (494 is sent as 400). */
-export function refusalAnswer(status: number, page: string, date: string): string {
+export function refusalAnswer(status: number, page: string): string {
   const wire = wireStatus(status);
   const line = `${wire} ${reasonPhrase(wire)}`;
-  return `HTTP/1.1 ${line}\r\nServer: tresty\r\nDate: ${date}\r\nContent-Type: text/html\r\n`
+  return `HTTP/1.1 ${line}\r\nServer: tresty\r\nDate: ${httpDate()}\r\nContent-Type: text/html\r\n`
     + `Content-Length: ${Buffer.byteLength(page)}\r\nConnection: close\r\n\r\n${page}`;
 }
 
-/** nginx's page for a refusal (494: its own title and line). */
-export function refusalPage(status: number): string {
-  return errorPage(status);
-}

@@ -17,10 +17,8 @@ import type { LoggedAnswer } from './native-front.js';
 import type { RequestHandler } from './types.js';
 import { type Bind, firstGroup, groupFor, planBinds, selectServer, serverName } from './vhost.js';
 
-const PAGE_413 = '<html>\r\n<head><title>413 Request Entity Too Large</title></head>\r\n<body>\r\n'
-  + '<center><h1>413 Request Entity Too Large</h1></center>\r\n<hr><center>tresty</center>\r\n</body>\r\n</html>\r\n';
-const PAGE_500 = '<html>\r\n<head><title>500 Internal Server Error</title></head>\r\n<body>\r\n'
-  + '<center><h1>500 Internal Server Error</h1></center>\r\n<hr><center>tresty</center>\r\n</body>\r\n</html>\r\n';
+const PAGE_413 = errorPage(413);
+const PAGE_500 = errorPage(500);
 
 /** How long a draining worker keeps idle keep-alive connections open (see drain()). */
 const IDLE_GRACE_MS = 1000;

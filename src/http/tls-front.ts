@@ -24,15 +24,13 @@ import { withLead } from './node-head.js';
 import { frontContext } from './front-context.js';
 import { H2Exchange } from './h2-exchange.js';
 import { findLocation } from './locations.js';
+import { errorPage } from './native-pages.js';
 import { bindKey, bindName, type ListenFd } from './binds.js';
 import type { HttpExchange, RequestHandler } from './types.js';
 import { type Bind, groupFor, planBinds, selectServer, type VhostGroup } from './vhost.js';
 
-const PAGE_413 = '<html>\r\n<head><title>413 Request Entity Too Large</title></head>\r\n<body>\r\n'
-  + '<center><h1>413 Request Entity Too Large</h1></center>\r\n<hr><center>tresty</center>\r\n</body>\r\n</html>\r\n';
-const PAGE_400 = '<html>\r\n<head><title>400 The plain HTTP request was sent to HTTPS port</title></head>\r\n<body>\r\n'
-  + '<center><h1>400 Bad Request</h1></center>\r\n<center>The plain HTTP request was sent to HTTPS port</center>\r\n'
-  + '<hr><center>tresty</center>\r\n</body>\r\n</html>\r\n';
+const PAGE_413 = errorPage(413);
+const PAGE_400 = errorPage(497); // nginx's page for a plain HTTP request to an HTTPS port
 const IDLE_GRACE_MS = 1000;
 /** How long a client may take to send its ClientHello and finish the handshake (nginx: 60 s). */
 const HANDSHAKE_MS = 60_000;
