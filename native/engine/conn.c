@@ -362,8 +362,8 @@ static void readable(te_engine *e, te_conn *c)
             return;
         }
         c->flags |= TE_C_EOF;
-        if (c->state == TE_HEAD && n == 0)
-            te_errlog(e, c, TE_LOG_INFO, "client prematurely closed connection %s", te_refusal_phase(&c->head->req));
+        if (c->state == TE_HEAD)
+            te_head_gone(e, c, n == 0 ? "client prematurely closed connection" : NULL, 400);
         else if (n == 0 && c->body == TE_BODY_READ) /* nginx: no phase in the middle of a body */
             te_errlog(e, c, TE_LOG_INFO, "client prematurely closed connection");
         te_conn_close(e, c, n == 0 ? TE_WHY_CLIENT : TE_WHY_ERROR);
@@ -406,6 +406,8 @@ void te_conn_timeout(te_engine *e, te_conn *c, int kind)
     case TE_T_HEADER:
         if (c->state == TE_IDLE)
             te_errlog(e, c, TE_LOG_INFO, "client timed out (110: Connection timed out) while waiting for request");
+        else if (c->in_len > c->req)
+            te_head_gone(e, c, "client timed out (110: Connection timed out)", 408);
         else
             te_errlog(e, c, TE_LOG_INFO, "client timed out (110: Connection timed out) %s", te_refusal_phase(&c->head->req));
         break;

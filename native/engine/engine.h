@@ -216,6 +216,7 @@ void te_conn_timeout(te_engine *e, te_conn *c, int kind);
 void te_conn_finish(te_engine *e, te_conn *c);
 /* head.c: parse what was read of a head; refuse it, or answer it natively, or hand it to JS. */
 void te_head_parse(te_engine *e, te_conn *c);
+void te_head_gone(te_engine *e, te_conn *c, const char *why, int status);
 /* The most a head may take with nginx's buffers (beyond it: 400, too large). */
 uint32_t te_head_max(const te_settings *s);
 /* "while reading client request line" or "... headers", for refusal log lines. */

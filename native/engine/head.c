@@ -49,6 +49,47 @@ static void refusal_for_log(te_conn *c)
     c->flags |= TE_C_LOG;
 }
 
+/*
+ * A client that closed, broke off or timed out in the middle of a head: nginx ends that request
+ * with `status` (400, 408 for client_header_timeout) and logs it in the access log with nothing
+ * sent. Its $request is what came of the line; once the line is complete, $request_uri and the
+ * headers read so far are known too (a line still incomplete has none: nginx logs "-"). `why`:
+ * nginx's info line before the phase, or NULL for none. The caller closes the connection.
+ */
+void te_head_gone(te_engine *e, te_conn *c, const char *why, int status)
+{
+    tr_http_req *q = &c->head->req;
+    const char *h = c->in + c->req;
+    uint32_t n = c->in_len - c->req, i = 0;
+    while (i < n && (h[i] == '\r' || h[i] == '\n')) i++;
+    const char *lf = i < n ? memchr(h + i, '\n', n - i) : NULL;
+    /* nginx reads the headers once the line ended, not once its version came */
+    if (why) te_errlog(e, c, TE_LOG_INFO, "%s while reading client request %s", why, lf ? "headers" : "line");
+    if (lf && q->version) {
+        /* the line was parsed: its slices and the complete header lines hold */
+        const char *last = h + n;
+        while (last > lf + 1 && last[-1] != '\n') last--;
+        c->head_len = (uint32_t)(last - h);
+    } else {
+        uint32_t sp = i;
+        while (sp < n && h[sp] != ' ' && h[sp] != '\r' && h[sp] != '\n') sp++;
+        q->method.off = i;
+        q->method.len = sp - i;
+        q->method_id = 0;
+        q->target.off = sp;
+        q->target.len = 0;
+        q->nheaders = 0;
+        q->version = 0;
+        c->head_len = n;
+    }
+    q->flags &= ~(uint32_t)TR_HTTP_F_CONTENT_LENGTH;
+    c->loc = TE_LOC_DEFAULT;
+    c->status = (uint16_t)status;
+    c->sent = 0;
+    /* no room in the inbox: the line is lost, the connection is gone either way */
+    (void)te_rec_req(e, c, TE_IN_LOG, 0);
+}
+
 /* The header before hdrs[last] with the same name (a unique header sent twice), or NULL. */
 static const tr_http_header *earlier(const te_conn *c, uint32_t last)
 {

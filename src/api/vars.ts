@@ -31,12 +31,13 @@ function headerValue(r: Req, name: string): string | undefined {
 }
 
 const BUILTIN = new Map<string, Getter>([
-  ['uri', (r) => r.uri],
+  // Empty only for a request whose line never ended (a client gone in it): nginx logs "-".
+  ['uri', (r) => r.uri || undefined],
   ['document_uri', (r) => r.uri],
   ['args', (r) => r.args],
   ['query_string', (r) => r.args],
   ['is_args', (r) => (r.args ? '?' : '')],
-  ['request_uri', (r) => r.requestUri],
+  ['request_uri', (r) => r.requestUri || undefined],
   ['request_method', (r) => r.method],
   // The line as received where the front kept it (nginx's request_line: a refused one too).
   ['request', (r) => r.main.ex.requestLine ?? `${r.method} ${r.requestUri} HTTP/${r.ex.httpVersion}`],

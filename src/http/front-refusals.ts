@@ -3,6 +3,7 @@
 // out or closes before a whole first line, one that closes a keep-alive connection between requests.
 import type http from 'node:http';
 import type { Socket } from 'node:net';
+import type { ServerConf } from '../config/types.js';
 import { TrestyError } from '../errors.js';
 import { type ErrorLog, requestContext } from '../log/index.js';
 import { bindName } from './binds.js';
@@ -46,9 +47,20 @@ export class FrontRefusals {
       this.log.info(`${why ?? 'client closed connection'} while waiting for request, client: ${client}, server: ${bindName(bind)}`);
       return;
     }
+    const srv = groupFor(bind, socket.localAddress).defaultServer;
+    const line = text.replace(/[\r\n][^]*$/, '');
     this.log.bytes('info', `${why ?? 'client prematurely closed connection'} while reading client request line${requestContext({
-      client, server: serverName(groupFor(bind, socket.localAddress).defaultServer), request: text.replace(/[\r\n][^]*$/, ''),
+      client, server: serverName(srv), request: line,
     })}`);
+    // nginx ends the request it began with 400 (408 for the timeout) and logs it, nothing sent.
+    this.logGone(socket, srv, line, {}, why === null ? 400 : 408, false);
+  }
+
+  private logGone(socket: Socket, srv: ServerConf, line: string, headers: Record<string, string>, status: number, lineEnded: boolean, sent = 0): void {
+    if (!this.logAnswer) return;
+    const ex = new RefusedExchange(line, headers, unmapped(socket.remoteAddress), socket.remotePort ?? 0,
+      unmapped(socket.localAddress), socket.localPort ?? 0, lineEnded);
+    this.logAnswer({ ex, server: srv, loc: srv.defaults, status, sent, msec: 0 });
   }
 
   /** A new connection's first bytes, until its first request is dispatched: node reports a close
@@ -125,11 +137,9 @@ export class FrontRefusals {
     this.log.bytes('info', `${r.reason} ${r.phase}${requestContext({ client, server: serverName(srv), request: r.request, host: r.host })}`);
     const page = r.status === 0 ? '' : errorPage(r.status);
     // nginx logs the refused request: its line as received, 400 (494 too), the page's bytes.
-    if (this.logAnswer) {
-      const ex = new RefusedExchange(r.request, r.host === undefined ? {} : { host: r.host }, client, socket.remotePort ?? 0,
-        unmapped(socket.localAddress), socket.localPort ?? 0);
-      this.logAnswer({ ex, server: srv, loc: srv.defaults, status: r.status === 0 ? 400 : wireStatus(r.status), sent: Buffer.byteLength(page), msec: 0 });
-    }
+    // A client gone in the line (status 0 then) has no URI yet.
+    const lineEnded = r.status !== 0 || r.phase !== 'while reading client request line';
+    this.logGone(socket, srv, r.request, r.host === undefined ? {} : { host: r.host }, r.status === 0 ? 400 : wireStatus(r.status), lineEnded, Buffer.byteLength(page));
     if (r.status === 0) { socket.destroy(); return; }
     let sent = false;
     const send = (): void => {

@@ -18,11 +18,13 @@ export class RefusedExchange implements HttpExchange {
     readonly remotePort: number,
     readonly localAddress: string,
     readonly localPort: number,
+    /** false: the client went before the line ended; nginx has no URI then ($request_uri "-"). */
+    private readonly lineEnded = true,
   ) {}
 
   // nginx's parts of the line, cut at its first two spaces (its log of a refused line).
   get method(): string { return this.requestLine.split(' ', 1)[0] ?? ''; }
-  get url(): string { return this.requestLine.split(' ')[1] ?? ''; }
+  get url(): string { return this.lineEnded ? this.requestLine.split(' ')[1] ?? '' : ''; }
   get httpVersion(): string { return /HTTP\/(\d\.\d)$/.exec(this.requestLine)?.[1] ?? '1.0'; }
 
   get body(): AsyncIterable<Uint8Array> { return (async function* () { /* no body */ })(); }
