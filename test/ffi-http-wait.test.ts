@@ -55,10 +55,26 @@ class KeepAlive {
       this.buf += d;
       const end = this.buf.indexOf('\r\n\r\n');
       if (end < 0) return;
-      const len = Number(/content-length: *(\d+)/i.exec(this.buf.slice(0, end))?.[1] ?? 0);
-      if (this.buf.length < end + 4 + len) return;
-      const body = this.buf.slice(end + 4, end + 4 + len);
-      this.buf = this.buf.slice(end + 4 + len);
+      const head = this.buf.slice(0, end);
+      let body: string;
+      if (/transfer-encoding: *chunked/i.test(head)) {
+        // A handler's answer is chunked, as nginx frames lua-nginx-module's output.
+        const last = this.buf.indexOf('\r\n0\r\n\r\n', end + 2);
+        if (last < 0) return;
+        body = '';
+        for (let at = end + 4; at < last + 2;) {
+          const eol = this.buf.indexOf('\r\n', at);
+          const n = parseInt(this.buf.slice(at, eol), 16);
+          body += this.buf.slice(eol + 2, eol + 2 + n);
+          at = eol + 2 + n + 2;
+        }
+        this.buf = this.buf.slice(last + 7);
+      } else {
+        const len = Number(/content-length: *(\d+)/i.exec(head)?.[1] ?? 0);
+        if (this.buf.length < end + 4 + len) return;
+        body = this.buf.slice(end + 4, end + 4 + len);
+        this.buf = this.buf.slice(end + 4 + len);
+      }
       const w = this.waiter;
       this.waiter = null;
       w?.(body);

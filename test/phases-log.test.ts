@@ -60,7 +60,10 @@ describe('log phase', () => {
     const r = await httpGet(port, '/head', { method: 'HEAD' });
     expect(r.status).toBe(200);
     expect(r.headers['x-h']).toBe('1');
-    expect(r.headers['content-length']).toBe('17');
+    // nginx + lua-nginx-module sends neither a length nor chunks to HEAD for a handler's output
+    // (observed: `HEAD` of `ngx.say("x")` answers `Content-Type` and `Connection` only).
+    expect(r.headers['content-length']).toBeUndefined();
+    expect(r.headers['transfer-encoding']).toBeUndefined();
     expect(r.body).toBe('');
   });
 });

@@ -108,10 +108,16 @@ export class Ngx {
   constructor(c: Call) { this.#c = c; }
 
   // --- output (rewrite, access, content) ---
-  say(...args: unknown[]): true { emit(guardReq(this.#c, MASK.output), `${text(args)}\n`); return true; }
+  say(...args: unknown[]): true {
+    const r = guardReq(this.#c, MASK.output);
+    r.lengthless = true;
+    emit(r, `${text(args)}\n`);
+    return true;
+  }
   /** Like say without the newline; a single Uint8Array is sent as bytes. */
   print(...args: unknown[]): true {
     const r = guardReq(this.#c, MASK.output);
+    r.lengthless = true;
     const a = args[0];
     emit(r, args.length === 1 && a instanceof Uint8Array ? a : text(args));
     return true;
@@ -120,6 +126,7 @@ export class Ngx {
   flush(_wait?: boolean): Promise<true> {
     const r = guardReq(this.#c, MASK.output);
     r.headerSent = true;
+    r.lengthless = true;
     const p = queueFlush(r, false);
     return p === undefined ? RESOLVED : p.then(() => true as const);
   }
@@ -127,6 +134,7 @@ export class Ngx {
   eof(): Promise<true> {
     const r = guardReq(this.#c, MASK.output);
     r.headerSent = true;
+    r.lengthless = true;
     const p = queueFlush(r, true);
     return p === undefined ? RESOLVED : p.then(() => true as const);
   }

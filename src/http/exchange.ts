@@ -64,11 +64,25 @@ export class NodeExchange implements HttpExchange {
       flat[2 * i + 1] = h[1];
     }
     flat = withLead(this.res, flat);
+    if (status >= 200 && this.chunks(status, flat)) flat.push('Transfer-Encoding', 'chunked');
     if (status >= 1 && status < 200) this.writeLow(status, flat);
     // nginx's reason, none for a status it has no text for (node would say `unknown` or its own).
     else this.res.writeHead(status, reasonPhrase(status), flat);
     // Node sends its head with the first body bytes unless it counts it as sent already.
     if (this.http09) (this.res as unknown as { _headerSent: boolean })._headerSent = true;
+  }
+
+  /**
+   * node would frame the body in chunks: then its Transfer-Encoding goes before Connection, where
+   * nginx puts it (node's own comes last, after Connection).
+   */
+  private chunks(status: number, flat: readonly string[]): boolean {
+    if (!this.res.useChunkedEncodingByDefault || this.http09 || status === 204 || status === 304 || this.req.method === 'HEAD') return false;
+    for (let i = 0; i < flat.length; i += 2) {
+      const n = flat[i]!.toLowerCase();
+      if (n === 'content-length' || n === 'transfer-encoding') return false;
+    }
+    return true;
   }
 
   /**

@@ -110,7 +110,13 @@ export function handlerStep(h: LoadedHandler, bit: number): (r: Req) => number |
     const rc = settle(r);
     return ends && (rc === OK || rc === DECLINED) && r.headerSent ? DONE : rc;
   };
-  return (r) => run(r, h, bit, (_c, o) => done(r, o));
+  if (ends) return (r) => run(r, h, bit, (_c, o) => done(r, o));
+  // content_by_js: whatever it answers (even nothing, or ngx.exit(2xx)) goes out as
+  // lua-nginx-module's output does, with no length of its own (output.ts headerList).
+  return (r) => {
+    r.lengthless = true;
+    return run(r, h, bit, (_c, o) => done(r, o));
+  };
 }
 
 /** The value a set_by_js handler returned, or the error it threw. */

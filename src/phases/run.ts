@@ -203,6 +203,7 @@ function internalRedirect(r: Req, errStatus = 0): void {
   // A redirect starts a new ctx and drops headers set so far, as nginx does.
   r.ctx = undefined;
   r.headers = null;
+  r.lengthless = false;
   r.status = 0;
   r.errStatus = errStatus;
   if (target.startsWith('@')) {

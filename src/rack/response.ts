@@ -46,6 +46,10 @@ export async function send(ngx: RackNgx, res: RackResponse): Promise<void> {
   const body: RackBody | null | undefined = res.body;
   if (body === undefined || body === null) return;
   if (typeof body === 'string' || body instanceof Uint8Array) {
+    // A whole body has its length (as docs/rack.md says; ngx.print alone would go chunked).
+    if (header['Content-Length'] === undefined || header['Content-Length'] === null) {
+      header['Content-Length'] = String(typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength);
+    }
     if (body.length > 0) ngx.print(body);
     return;
   }

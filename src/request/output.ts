@@ -2,8 +2,9 @@
 // header filter once (at the first output or when the response ends), the body filter once per
 // ngx.print/ngx.say and once more with an empty chunk and eof. What passed the filters is
 // buffered and written to the exchange on flush, on eof or past AUTO_FLUSH bytes, so a response
-// produced in one go is one writeHead + end with an exact Content-Length. A location without
-// filters skips the chain entirely.
+// produced in one go is one writeHead + end: with an exact Content-Length for `return`, static
+// files and pages; chunked on HTTP/1.1 for a JS handler's output, as nginx frames
+// lua-nginx-module's (Req.lengthless). A location without filters skips the chain entirely.
 
 import { StringDecoder } from 'node:string_decoder';
 import { errorPage, hasPage, wireStatus } from '../http/native-pages.js';
@@ -188,24 +189,33 @@ function take(r: Req): Chunk {
 function writeOut(r: Req, eof: boolean): Promise<void> | void {
   if (r.cut) return;
   const ex = r.ex;
-  let chunk = take(r);
+  // A JS handler's chunks go out one write each, as nginx frames each ngx.say / ngx.print as
+  // its own chunk ($body_bytes_sent counts the framing); one write is one syscall still.
+  const each = r.lengthless && r.out !== null && r.out.length > 1 && ex.httpVersion !== '1.0' ? r.out : null;
+  if (each !== null) { r.out = null; r.outLen = 0; }
+  let chunk = each === null ? take(r) : each.pop()!;
   const skipBody = noBody(r);
   if (!r.headerWritten) {
     r.headerSent = true;
     if (r.errStatus !== 0) r.status = r.errStatus;
     if (r.status === 0) r.status = 200;
     try {
-      const list = headerList(r, eof ? byteLength(chunk) : -1);
+      const len = !eof ? -1 : each === null ? byteLength(chunk) : each.reduce((n, c) => n + byteLength(c), byteLength(chunk));
+      const list = headerList(r, len);
       ex.writeHead(r.status, list);
       // node:http sends headers and a first string chunk as one UTF-8 string: header bytes
       // above 0x7f (a UTF-8 value) would be encoded twice. Bytes go out as they are.
-      if (typeof chunk === 'string' && chunk.length > 0 && list.some(([n, v]) => HIGH.test(n) || HIGH.test(v))) chunk = Buffer.from(chunk);
+      if (list.some(([n, v]) => HIGH.test(n) || HIGH.test(v))) {
+        if (typeof chunk === 'string' && chunk.length > 0) chunk = Buffer.from(chunk);
+        if (each !== null && typeof each[0] === 'string') each[0] = Buffer.from(each[0]);
+      }
     } catch (e) {
       headersFailed(r, e);
       return;
     }
     r.headerWritten = true;
   }
+  if (each !== null && !skipBody) for (const c of each) void ex.write(c);
   if (eof) {
     if (skipBody || chunk.length === 0) ex.end();
     else ex.end(chunk);
@@ -260,8 +270,11 @@ function headerList(r: Req, len: number): Array<readonly [string, string]> {
   // connection) and sends only a length that was set; but to HTTP/1.0, whose answers
   // lua-nginx-module buffers whole, it sends the length as for any status.
   const low = r.status < 200;
+  // A JS handler's answer has no length on HTTP/1.1 (chunked, as lua-nginx-module's, whether
+  // it ended before any flush or not) unless the handler set one; HTTP/1.0 gets it (buffered).
+  const lengthless = r.lengthless && r.ex.httpVersion !== '1.0' && !(h?.has('content-length') ?? false);
   // A subrequest's capture reports the headers the handler set, not a length tresty computed.
-  const addLength = len >= 0 && !bodyless && r.parent === null && (!low || r.ex.httpVersion === '1.0');
+  const addLength = len >= 0 && !bodyless && r.parent === null && !lengthless && (!low || r.ex.httpVersion === '1.0');
   if (h === null) {
     if (!bodyless) list.push(['Content-Type', r.loc.defaultType]);
     if (addLength) list.push(['Content-Length', String(len)]);
@@ -292,6 +305,7 @@ export function special(r: Req, status: number): void {
   r.page = null;
   // 494-497 go out (and are logged) as 400 with their own page, as nginx's err_status.
   r.status = wireStatus(status);
+  r.lengthless = false; // nginx's own answer, with its length
   const h = headersOf(r);
   h.delete('content-length');
   if (status >= 300) {

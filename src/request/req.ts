@@ -46,6 +46,9 @@ export class Req {
   outLen = 0;
   /** The answer has no body whatever the status (header_filter's ngx.exit(2xx)). */
   headerOnly = false;
+  /** The answer is a JS handler's (content_by_js, or ngx.say/print/flush/eof): lua-nginx-module
+   *  sends it without a length of its own, so nginx frames it chunked on HTTP/1.1. */
+  lengthless = false;
   /** nginx's page for an error status, sent as one chunk with eof. */
   page: string | null = null;
   /** error_page's status for the response (nginx's err_status); 0: none. */
