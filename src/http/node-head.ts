@@ -9,6 +9,9 @@ import { httpDate } from './http-date.js';
  */
 export function withLead(res: ServerResponse, flat: string[]): string[] {
   res.sendDate = false;
+  // No `Keep-Alive: timeout=N` (nginx sends `Connection: keep-alive` only). node reads the
+  // response's copy for the header alone; the socket's idle timeout is the server's.
+  (res as ServerResponse & { _keepAliveTimeout: number })._keepAliveTimeout = 0;
   let server = false;
   let date = false;
   for (let i = 0; i < flat.length; i += 2) {
