@@ -47,12 +47,12 @@ const NODE_MATCHES = [
   'chunked-cr-without-lf', 'chunked-last-chunk-cr-cr',
 ];
 
-/** The line the table recorded: whole, or cut (ends in `...` outside a quoted detail). The
- *  front's lines have no `*N` (it does not number connections; see docs/errors.md). */
+/** The line the table recorded: whole, or cut (ends in `...` outside a quoted detail), after the
+ *  connection's number (`*N`), as nginx writes it. */
 function expected(log: string): RegExp {
   const cut = log.endsWith('...') && !log.endsWith('..."');
-  if (cut) return new RegExp(`\\] \\d+#\\d+: (?:\\*\\d+ )?${esc(log.slice(0, -3))}`);
-  return new RegExp(`\\] \\d+#\\d+: (?:\\*\\d+ )?${esc(log)}(?: while reading client request (?:line|headers))?, client: 127\\.0\\.0\\.1, server: `);
+  if (cut) return new RegExp(`\\] \\d+#\\d+: \\*\\d+ ${esc(log.slice(0, -3))}`);
+  return new RegExp(`\\] \\d+#\\d+: \\*\\d+ ${esc(log)}(?: while reading client request (?:line|headers))?, client: 127\\.0\\.0\\.1, server: `);
 }
 
 describe('node:http refuses the table\'s shapes with nginx\'s status and error-log line', () => {
@@ -164,7 +164,7 @@ function closeChecks(get: () => Target): void {
     // Closed once the answer came: a close while the request is served is not a keep-alive one's.
     await sendThenClose(port, 'GET /ka HTTP/1.1\r\nHost: h\r\n\r\n', /ok\n/);
     const text = await eventually(() => log().slice(mark), /closed keepalive connection/);
-    expect(text).toMatch(/\[info\] \d+#\d+: (?:\*\d+ )?client 127\.0\.0\.1 closed keepalive connection\n/);
+    expect(text).toMatch(/\[info\] \d+#\d+: \*\d+ client 127\.0\.0\.1 closed keepalive connection\n/);
   });
 
   it('closed in the request line: what came of it', async () => {

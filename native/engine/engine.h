@@ -253,6 +253,8 @@ void te_errlog_bare(te_engine *e, te_conn *c, int level, const char *fmt, ...) _
 /* The default server (1 + index into snames) of the local address of fd, on listener l; 0: none. */
 uint16_t te_addr_name(const te_listener *l, int fd);
 void te_rec_close(te_engine *e, te_conn *c, int why);
+/* The same with the body bytes of the answer the engine sends instead of JS's (REC_B). */
+void te_rec_close_sent(te_engine *e, te_conn *c, int why, uint16_t sent);
 const struct te_str *te_server_name(te_engine *e, te_conn *c);
 
 /* watch.c: fds besides connections on the engine's epoll (epoll data: TE_WATCH_TAG | fd) */

@@ -94,6 +94,14 @@ int te_rec_data(te_engine *e, uint8_t type, te_conn *c, uint16_t b, const char *
     return 0;
 }
 
+void te_rec_close_sent(te_engine *e, te_conn *c, int why, uint16_t sent)
+{
+    char *r = te_rec(e, TE_IN_CLOSE, c, TE_REC_HDR, 0);
+    if (!r) return;
+    r[TE_REC_A] = (char)why;
+    w16(r, TE_REC_B, sent);
+}
+
 void te_rec_close(te_engine *e, te_conn *c, int why)
 {
     char *r = te_rec(e, TE_IN_CLOSE, c, TE_REC_HDR, 0);

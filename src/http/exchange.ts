@@ -7,6 +7,10 @@ import { reasonPhrase } from './native-pages.js';
 import { withLead } from './node-head.js';
 import type { HttpExchange } from './types.js';
 
+/** Body bytes of the page the front answered a request with itself (a bad chunk: front-refusals.ts),
+ *  for the pipeline's $body_bytes_sent of that request. */
+export const answeredByFront = new WeakMap<ServerResponse, number>();
+
 export class NodeExchange implements HttpExchange {
   bytesSent = 0;
   private consumed = false;
@@ -14,6 +18,8 @@ export class NodeExchange implements HttpExchange {
   bodyLimit = 0;
   /** An HTTP/0.9 request (given to node as HTTP/1.0, server.ts): the answer is its body only. */
   http09 = false;
+  /** The connection's number in this worker (`*N`, server.ts). */
+  connection: number | undefined = undefined;
 
   /** Read once at the start: node forgets a socket's peer once it is destroyed, and the access
    *  log of a request whose connection was cut (444, a client gone) still names the client. */
@@ -55,7 +61,10 @@ export class NodeExchange implements HttpExchange {
   writeHead(status: number, headers: ReadonlyArray<readonly [string, string]>): void {
     // The front answered already (a body node's parser refused: front-refusals.ts); the
     // pipeline's answer for it goes nowhere.
-    if (this.res.headersSent) return;
+    if (this.res.headersSent) {
+      this.bytesSent = answeredByFront.get(this.res) ?? this.bytesSent;
+      return;
+    }
     // node takes a flat [name, value, ...] list and keeps repeated names and their case.
     let flat: string[] = new Array(headers.length * 2);
     for (let i = 0; i < headers.length; i++) {

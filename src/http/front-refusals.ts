@@ -7,6 +7,7 @@ import type { ServerConf } from '../config/types.js';
 import { TrestyError } from '../errors.js';
 import { type ErrorLog, requestContext } from '../log/index.js';
 import { bindName } from './binds.js';
+import { answeredByFront, type NodeExchange } from './exchange.js';
 import { frontContext } from './front-context.js';
 import type { LoggedAnswer } from './native-front.js';
 import { errorPage, wireStatus } from './native-pages.js';
@@ -27,11 +28,20 @@ export class FrontRefusals {
     if (this.firstBytes.delete(socket)) this.served.add(socket);
   }
 
-  /** A new connection: nginx's line when its client closes it between requests, with no context. */
+  /** Connections numbered so far in this worker (nginx's `*N`: one more per connection). */
+  private count = 0;
+  private readonly numbers = new WeakMap<Socket, number>();
+
+  /** The connection's number for error-log lines (`*N`), undefined for one not watched. */
+  numberOf(socket: Socket): number | undefined { return this.numbers.get(socket); }
+
+  /** A new connection: numbered; nginx's line when its client closes it between requests, with
+   *  no context. */
   watch(socket: Socket): void {
+    this.numbers.set(socket, ++this.count);
     socket.once('end', () => {
       if (this.served.has(socket) && !(socket as Socket & { _httpMessage?: unknown })._httpMessage) {
-        this.log.info(`client ${unmapped(socket.remoteAddress)} closed keepalive connection`);
+        this.log.log('info', `client ${unmapped(socket.remoteAddress)} closed keepalive connection`, this.numbers.get(socket));
       }
     });
   }
@@ -44,14 +54,14 @@ export class FrontRefusals {
     const client = unmapped(socket.remoteAddress);
     const text = head === null ? '' : head.toString('latin1').replace(/^[\r\n]+/, '');
     if (text === '') {
-      this.log.info(`${why ?? 'client closed connection'} while waiting for request, client: ${client}, server: ${bindName(bind)}`);
+      this.log.log('info', `${why ?? 'client closed connection'} while waiting for request, client: ${client}, server: ${bindName(bind)}`, this.numbers.get(socket));
       return;
     }
     const srv = groupFor(bind, socket.localAddress).defaultServer;
     const line = text.replace(/[\r\n][^]*$/, '');
     this.log.bytes('info', `${why ?? 'client prematurely closed connection'} while reading client request line${requestContext({
       client, server: serverName(srv), request: line,
-    })}`);
+    })}`, this.numbers.get(socket));
     // nginx ends the request it began with 400 (408 for the timeout) and logs it, nothing sent.
     this.logGone(socket, srv, line, {}, why === null ? 400 : 408, false);
   }
@@ -72,6 +82,28 @@ export class FrontRefusals {
   private readonly refusedSockets = new WeakSet<Socket>();
 
   /**
+   * A request whose one Transfer-Encoding is not `chunked` (nginx compares the whole value:
+   * `gzip, chunked`, which node's parser takes, is refused too): nginx's 501, its info line and
+   * access-log line, then the close. True when refused; node's own later error for the same
+   * bytes is then ignored.
+   */
+  refuseTransferEncoding(ex: NodeExchange, srv: ServerConf): boolean {
+    const tes = teLines(ex.req.rawHeaders);
+    if (tes.length !== 1) return false;
+    const value = tes[0]!.replace(/^[^:]*: /, '');
+    if (/^chunked$/i.test(value)) return false;
+    const socket = ex.req.socket;
+    this.refusedSockets.add(socket);
+    this.log.bytes('info', `${unknownTransferEncoding(value)} while reading client request headers${frontContext(ex, srv)}`, this.numbers.get(socket));
+    const page = errorPage(501);
+    ex.res.shouldKeepAlive = false;
+    ex.writeHead(501, [['Content-Type', 'text/html'], ['Content-Length', String(Buffer.byteLength(page))], ['Connection', 'close']]);
+    ex.end(page);
+    this.logAnswer?.({ ex, server: srv, loc: srv.defaults, status: 501, sent: ex.bytesSent, msec: 0 });
+    return true;
+  }
+
+  /**
    * node's parser refused the bytes (its `clientError`): nginx's log line and answer. Before the
    * request is dispatched (a bad line or header): the reason node-refusal.ts reads from the bytes,
    * at info, and nginx's page for its status. In a request's body (a bad chunk, a
@@ -82,6 +114,7 @@ export class FrontRefusals {
     if (this.refusedSockets.has(socket)) return;
     this.refusedSockets.add(socket);
     const code = err.code ?? '';
+    const n = this.numbers.get(socket);
     const client = unmapped(socket.remoteAddress);
     const group = groupFor(bind, socket.localAddress);
     if (!code.startsWith('HPE_')) {
@@ -89,7 +122,7 @@ export class FrontRefusals {
       if (code === 'ERR_HTTP_REQUEST_TIMEOUT') {
         this.log.bytes('info', `client timed out (110: Connection timed out) while reading client request headers${requestContext({
           client, server: serverName(group.defaultServer), request: null,
-        })}`);
+        })}`, n);
       }
       socket.destroy();
       return;
@@ -104,15 +137,15 @@ export class FrontRefusals {
       const te = code === 'HPE_INVALID_TRANSFER_ENCODING';
       if (code === 'HPE_INVALID_EOF_STATE') {
         // Gone in the middle of the body: nginx logs it and answers nothing.
-        this.log.bytes('info', `client prematurely closed connection${ctx}`);
+        this.log.bytes('info', `client prematurely closed connection${ctx}`, n);
         socket.destroy();
         return;
       }
       const tes = te ? teLines(req.rawHeaders) : [];
       const status = te && tes.length === 1 ? 501 : 400;
-      if (tes.length > 1) this.log.bytes('info', `${duplicateHeader(tes[1]!, tes[0]!)} while reading client request headers${ctx}`);
-      else if (te) this.log.bytes('info', `${unknownTransferEncoding(tes[0]?.replace(/^[^:]*: /, '') ?? '')} while reading client request headers${ctx}`);
-      else this.log.bytes('error', `client sent invalid chunked body${ctx}`); // nginx: NGX_LOG_ERR, no phase
+      if (tes.length > 1) this.log.bytes('info', `${duplicateHeader(tes[1]!, tes[0]!)} while reading client request headers${ctx}`, n);
+      else if (te) this.log.bytes('info', `${unknownTransferEncoding(tes[0]?.replace(/^[^:]*: /, '') ?? '')} while reading client request headers${ctx}`, n);
+      else this.log.bytes('error', `client sent invalid chunked body${ctx}`, n); // nginx: NGX_LOG_ERR, no phase
       // A handler reading the body learns it failed, once the answer went out (node does not
       // abort the request itself after its parser's error: the handler would wait forever).
       const fail = (): void => {
@@ -123,6 +156,7 @@ export class FrontRefusals {
       res.shouldKeepAlive = false;
       res.writeHead(status, withLead(res, ['Content-Type', 'text/html', 'Content-Length', String(Buffer.byteLength(page)), 'Connection', 'close']));
       res.end(page);
+      answeredByFront.set(res, Buffer.byteLength(page)); // nginx's $body_bytes_sent is the page's
       res.once('close', fail);
       return;
     }
@@ -134,7 +168,7 @@ export class FrontRefusals {
     }
     const r = headRefusal(code, packet, at);
     const srv = r.host !== undefined && !group.single ? selectServer(group, r.host) : group.defaultServer;
-    this.log.bytes('info', `${r.reason} ${r.phase}${requestContext({ client, server: serverName(srv), request: r.request, host: r.host })}`);
+    this.log.bytes('info', `${r.reason} ${r.phase}${requestContext({ client, server: serverName(srv), request: r.request, host: r.host })}`, n);
     const page = r.status === 0 ? '' : errorPage(r.status);
     // nginx logs the refused request: its line as received, 400 (494 too), the page's bytes.
     // A client gone in the line (status 0 then) has no URI yet.

@@ -103,6 +103,8 @@ export class NativeExchange implements HttpExchange {
   /** Chunks are copied into the outbox by write() and end(). */
   readonly copiesChunks = true;
   bytesSent = 0;
+  /** The engine's connection number (`*N`), as its own lines carry it. */
+  connection: number | undefined = undefined;
   aborted = false;
   headersSent = false;
   /** Bytes a chunked body may carry (client_max_body_size); 0 = no limit. */
@@ -236,8 +238,10 @@ export class NativeExchange implements HttpExchange {
     this.bodyIt?.fail(e);
   }
 
-  /** The connection closed before the answer ended. */
-  gone(): void {
+  /** The connection closed before the answer ended; `sent`: body bytes of the page the engine
+   *  answered with in JS's place (a bad chunk's 400), for $body_bytes_sent. */
+  gone(sent = 0): void {
+    if (sent > 0) this.bytesSent = sent;
     this.wakeWriters();
     if (this.aborted || this.ended) return;
     this.aborted = true;

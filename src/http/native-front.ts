@@ -15,7 +15,7 @@ import { NativeExchange } from './native-exchange.js';
 import {
   DATA, DATA_LEN, ERR_DNAME, ERR_HOST_LEN, ERR_LISTENER, ERR_NUMBER, ERR_SRV_LEN, ERR_SRV_OFF, ERR_TEXT, IN_BODY, IN_BODY_END, IN_BODY_ERR, IN_CLOSE, IN_DRAIN, IN_ERRLOG, IN_LOG,
   IN_REQ, IN_WAKE, LOG_LEVELS, REC_A, REC_B, REC_CONN, REC_SIZE, REQ_ADDR_LEN, REQ_CLEN, REQ_FIXED, REQ_FLAGS, REQ_HEAD_LEN,
-  REQ_BODY_LEN, REQ_LISTENER, REQ_LOC, REQ_METHOD, REQ_MSEC, REQ_NHEADERS, REQ_PORT, REQ_SENT, REQ_TARGET, REQ_TARGET_LEN, REQ_VERSION,
+  REQ_BODY_LEN, REQ_LISTENER, REQ_LOC, REQ_METHOD, REQ_MSEC, REQ_NHEADERS, REQ_NUMBER, REQ_PORT, REQ_SENT, REQ_TARGET, REQ_TARGET_LEN, REQ_VERSION,
 } from './native-layout.js';
 import { Outbox } from './native-outbox.js';
 import { enableEngineSockets, upstreamRecord } from './native-upstream.js';
@@ -188,7 +188,7 @@ export class NativeFront {
             const ex = this.get(id);
             if (ex) {
               this.release(ex);
-              ex.gone();
+              ex.gone(this.u16[(p + REC_B) >>> 1]!);
             }
             break;
           }
@@ -266,6 +266,7 @@ export class NativeFront {
     const mid = buf[p + REC_A];
     const method = mid > 0 && mid < METHODS.length ? METHODS[mid]! : head.slice(mOff, mOff + mLen);
     const ex = new NativeExchange(this, id, method, url, versionText(version), head, offs, remote, port, flags, bind, 0);
+    ex.connection = u32[(p + REQ_NUMBER) >>> 2];
     const group = bind.byAddress.size === 0 ? bind.any! : groupFor(bind, ex.localAddress);
     const srv = group.single ? group.defaultServer : selectServer(group, ex.headers.host as string | undefined);
     ex.keepaliveMs = srv.defaults.keepaliveTimeout;

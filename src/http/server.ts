@@ -178,7 +178,7 @@ export class HttpFront {
     if (req.method !== 'GET') {
       this.log.bytes('info', `client sent invalid method in HTTP/0.9 request while reading client request line${requestContext({
         client: unmapped(socket.remoteAddress), server: serverName(groupFor(bind, socket.localAddress).defaultServer), request: `${req.method} ${req.target}`,
-      })}`);
+      })}`, this.refusals.numberOf(socket));
       socket.end(errorPage(400));
       return;
     }
@@ -199,6 +199,8 @@ export class HttpFront {
       if (this.draining || srv.defaults.keepaliveTimeout === 0) res.shouldKeepAlive = false;
       const ex = new NodeExchange(req, res);
       if (this.http09.has(req.socket)) ex.http09 = true;
+      ex.connection = this.refusals.numberOf(req.socket);
+      if (req.headers['transfer-encoding'] !== undefined && this.refusals.refuseTransferEncoding(ex, srv)) return;
       if ((req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined)
         && !this.bodyAllowed(ex, srv)) return;
       try {
@@ -244,7 +246,7 @@ export class HttpFront {
     if (limit === 0) return true;
     const cl = ex.req.headers['content-length'];
     if (cl !== undefined && Number(cl) > limit) {
-      this.log.bytes('error', `client intended to send too large body: ${cl} bytes${frontContext(ex, srv)}`);
+      this.log.bytes('error', `client intended to send too large body: ${cl} bytes${frontContext(ex, srv)}`, ex.connection);
       ex.res.shouldKeepAlive = false;
       ex.res.writeHead(413, withLead(ex.res, ['Content-Type', 'text/html', 'Content-Length', String(PAGE_413.length), 'Connection', 'close']));
       ex.res.end(PAGE_413);

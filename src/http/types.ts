@@ -49,6 +49,9 @@ export interface HttpExchange {
   abandon?(): void;
   /** Bytes of body sent so far (for $body_bytes_sent). */
   readonly bytesSent: number;
+  /** nginx's connection number (`*N` in error-log lines): per worker, one more per connection.
+   *  Undefined where the front does not number its connections. */
+  readonly connection?: number;
   /**
    * write() and end() have copied a Uint8Array chunk when they return (the native engine's
    * outbox), so its memory may be reused at once; otherwise the exchange may keep a reference.

@@ -98,7 +98,8 @@ export class Req {
   ) {
     this.startMs = Date.now();
     // A subrequest's lines carry its main request's number, as nginx's do.
-    this.serial = parent === null ? ++w.serial : parent.serial;
+    // The connection's number where the front has one (nginx's lines name the connection).
+    this.serial = parent !== null ? parent.serial : ex.connection ?? ++w.serial;
     this.subrequestsLeft = parent === null ? MAX_SUBREQUEST_DEPTH : parent.subrequestsLeft - 1;
     if (parent !== null) this.internal = true;
   }
