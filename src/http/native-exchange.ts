@@ -318,7 +318,7 @@ export class NativeExchange implements HttpExchange {
     // nginx's chunked filter leaves a status below 200 alone: a body of unknown length then goes
     // out as it is, and the connection is still kept (as nginx 1.22 does).
     if (!length && !te && !this.noBody && !low) {
-      if (version === '1.1') {
+      if (version !== '1.0' && version !== '0.9') { // HTTP/1.2 too, as nginx (http_version >= 1.1)
         s += 'Transfer-Encoding: chunked\r\n';
         this.chunked = true;
       } else {
