@@ -75,7 +75,8 @@ async function burst(multiAccept: string | null, env: Record<string, string>): P
     expect((await held).body).toBe('held\n');
     const texts = await Promise.all(answers);
     return texts.map((text) => {
-      const m = /\r\n\r\n(\d+)\n$/.exec(text);
+      // A handler's answer is chunked, as nginx frames lua-nginx-module's output.
+      const m = /\r\n\r\n[0-9a-f]+\r\n(\d+)\n\r\n0\r\n\r\n$/.exec(text);
       if (!m) throw new Error(`unexpected answer: ${JSON.stringify(text)}`);
       return Number(m[1]);
     });
