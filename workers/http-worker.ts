@@ -86,8 +86,12 @@ function errnoMessage(errno: number): string {
 let clustered = false;
 let onReplaced: (() => void) | null = null;
 
-/** Resolves when the master says the replacement is ready, or after REPLACE_WAIT_MS anyway. */
-const REPLACE_WAIT_MS = 5000;
+/**
+ * Resolves when the master says the replacement is ready, or after REPLACE_WAIT_MS anyway (a
+ * replacement that never comes up). Well past a start-up on a loaded machine: with 5 s the old
+ * worker stopped listening first at load 15, and the master refused connections meanwhile.
+ */
+const REPLACE_WAIT_MS = 30_000;
 function replacement(): Promise<void> {
   if (!process.connected) return Promise.resolve();
   return new Promise((resolve) => {
@@ -148,15 +152,16 @@ function fault(what: string, e: unknown): void {
   stopping = true;
   send({ tresty: 'failing' });
   log.notice(`worker process ${process.pid} stops accepting and exits once its requests are done (TRESTY_ERR_WORKER_FAULT)`);
-  const bound = setTimeout(() => {
-    log.alert(`worker process ${process.pid} still has requests after ${FAULT_DRAIN_MS} ms, exiting`);
-    exit(1);
-  }, FAULT_DRAIN_MS);
-  bound.unref();
   void (async () => {
     // Under node:cluster the master closes a socket no worker listens on (new clients would be
     // refused): the only worker keeps accepting until its replacement listens.
     if (clustered) await replacement();
+    // The bound counts from when it stops accepting: the wait above is not its requests' time.
+    const bound = setTimeout(() => {
+      log.alert(`worker process ${process.pid} still has requests after ${FAULT_DRAIN_MS} ms, exiting`);
+      exit(1);
+    }, FAULT_DRAIN_MS);
+    bound.unref();
     await finish();
     exit(1);
   })();

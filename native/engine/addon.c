@@ -41,6 +41,7 @@ typedef struct host {
     uv_check_t check;
     uint64_t armed;
     int created, idle_on, delivered;
+    int owed; /* a pass was asked for (te_host_schedule) that the idle handle has not run yet */
 } host;
 
 static te_engine E;
@@ -114,27 +115,34 @@ void te_host_arm_timer(te_engine *e, uint64_t deadline)
  * One more loop turn: an idle handle runs a pass before the poll phase and, being active, keeps
  * that poll from blocking, so the check phase right after runs Node's immediates (unref'd ones
  * too, such as the log writers'); the check handle then stops both.
+ *
+ * The check handle stops them only once the pass asked for has run. A turn asked for in the poll
+ * phase (an I/O callback: a file read done, then an upWrite whose send() failed and queued an
+ * ERROR record) comes after this turn's idle phase: stopping the handles at this turn's check
+ * dropped it, and the record waited for the next epoll event, which never came for a socket
+ * already out of the epoll set: its request got no answer.
  */
 static void on_idle(uv_idle_t *i)
 {
     (void)i;
+    H.owed = 0;
     te_pass(&E);
 }
 
 static void on_check(uv_check_t *c)
 {
+    if (H.owed) return; /* asked for after this turn's idle phase: the next turn runs it */
     uv_check_stop(c);
     uv_idle_stop(&H.idle);
     H.idle_on = 0;
-    /* Work JS left after this turn's pass (an I/O callback of the poll phase that asked for a
-       request body, say) found the idle handle on and relied on it: one more turn for it. */
-    if (E.npend && !E.in_pass) te_host_schedule(&E);
 }
 
 void te_host_schedule(te_engine *e)
 {
     (void)e;
-    if (H.idle_on || !H.created) return;
+    if (!H.created) return;
+    H.owed = 1;
+    if (H.idle_on) return;
     H.idle_on = 1;
     uv_idle_start(&H.idle, on_idle);
     uv_check_start(&H.check, on_check);
