@@ -2,11 +2,12 @@
 // line server this file starts (it also counts the connections it accepts and sees closed, so
 // pooling is checked from the peer's side), and a real redis-server spoken to in RESP by a
 // small client written with ngx.socket in the conf.
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NO_REDIS, REDIS_BIN, RedisServer } from './helpers/redis.js';
 import { freePort, httpGet, startTresty, stopAll, type TrestyProcess } from './helpers/server.js';
@@ -364,6 +365,22 @@ http {
         ngx.say(JSON.stringify(out));
       }
     }
+    location = /tls {
+      content_by_js_block {
+        const sock = ngx.socket.tcp();
+        sock.settimeout(3000);
+        const port = ngx.var.arg_untrusted ? ${'${TLS2}'} : ${'${TLS1}'};
+        { const [ok, err] = await sock.connect('127.0.0.1', port, { pool: 'tls-' + ngx.var.arg_pool });
+          if (!ok) { ngx.say('connect failed: ', err); return; } }
+        const [sess, err] = await sock.sslhandshake(null, ngx.var.arg_name ?? null, ngx.var.arg_verify === '1');
+        if (!sess) { ngx.say('handshake: ', err); return; }
+        await sock.send('ECHO secure\\n');
+        const [line] = await sock.receive();
+        const [again] = await sock.sslhandshake(false);
+        ngx.say(line, ' ', sess.constructor.name, ' ', again, ' reused=', sock.getreusedtimes()[0]);
+        sock.setkeepalive();
+      }
+    }
     location = /redis {
       content_by_js_block {
         const { command } = await import('./resp.mjs');
@@ -404,6 +421,26 @@ export async function command(sock, ...args) {
 
 let redis: RedisServer | null = null;
 
+const OPENSSL = spawnSync('sh', ['-c', 'command -v openssl'], { encoding: 'utf8' }).stdout.trim();
+const NO_OPENSSL = OPENSSL ? '' : ' (skipped: the openssl CLI, which makes the test certificates, is not installed)';
+const certDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tresty-sock-certs-'));
+const tlsServers: tls.Server[] = [];
+
+/** A TLS line peer (ECHO only) with a self-signed certificate for localhost; resolves its port. */
+async function tlsPeer(name: string): Promise<number> {
+  if (!OPENSSL) return 1;
+  const f = (ext: string): string => path.join(certDir, `${name}.${ext}`);
+  execFileSync(OPENSSL, ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
+    '-keyout', f('key'), '-out', f('crt'), '-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost'], { stdio: 'ignore' });
+  const srv = tls.createServer({ key: fs.readFileSync(f('key')), cert: fs.readFileSync(f('crt')) }, (s) => {
+    s.on('error', () => {});
+    s.on('data', (d) => { for (const l of d.toString().split('\n')) if (l.startsWith('ECHO ')) s.write(`${l.slice(5)}\r\n`); });
+  });
+  tlsServers.push(srv);
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  return (srv.address() as net.AddressInfo).port;
+}
+
 /** Node always accepts; python3 can hold a listen socket with a backlog of 0 that never does. */
 const PYTHON = spawnSync('sh', ['-c', 'command -v python3'], { encoding: 'utf8' }).stdout.trim();
 let fullListener: ChildProcess | null = null;
@@ -438,11 +475,16 @@ beforeAll(async () => {
     await redis.start();
   }
   const full = await fullPort();
+  const tls1 = await tlsPeer('trusted');
+  const tls2 = await tlsPeer('untrusted');
   port = await freePort();
   const text = conf().replaceAll('PEER', String(peerPort)).replaceAll('${DEAD}', String(deadPort))
     .replaceAll('${UNIX}', unixPath).replaceAll('${REDIS}', String(redisPort))
-    .replaceAll('${FULL}', String(full));
-  t = await startTresty(text, { files: { 'conf/resp.mjs': RESP } });
+    .replaceAll('${FULL}', String(full))
+    .replaceAll('${TLS1}', String(tls1)).replaceAll('${TLS2}', String(tls2));
+  // The trusted peer's certificate is a CA the workers know, as a system CA would be.
+  const env: Record<string, string> = OPENSSL ? { NODE_EXTRA_CA_CERTS: path.join(certDir, 'trusted.crt') } : {};
+  t = await startTresty(text, { files: { 'conf/resp.mjs': RESP }, env });
 }, 60_000);
 
 afterAll(async () => {
@@ -452,6 +494,7 @@ afterAll(async () => {
   unixServer?.close();
   for (const f of fillers) f.destroy();
   fullListener?.kill();
+  for (const x of tlsServers) x.close();
 });
 
 const body = async (p: string): Promise<string> => {
@@ -642,6 +685,23 @@ describe('ngx.socket.tcp: phases and ownership', () => {
     await peer.until(() => peer.closed > closed);
     const out = await json('/use-leaked') as string[];
     expect(out).toEqual(['TRESTY_ERR_API_BAD_REQUEST: bad request', 'TRESTY_ERR_API_BAD_REQUEST: bad request']);
+  });
+});
+
+describe.skipIf(!OPENSSL)(`ngx.socket.tcp: sslhandshake${NO_OPENSSL}`, () => {
+  it('verifies the chain and the name; a pooled TLS connection comes back in TLS', async () => {
+    expect(await body('/tls?verify=1&name=localhost&pool=a')).toBe('secure SslSession true reused=0');
+    expect(await body('/tls?verify=1&name=localhost&pool=a')).toBe('secure SslSession true reused=1');
+  });
+
+  it('without a name only the chain is verified', async () => {
+    expect(await body('/tls?verify=1&pool=b')).toBe('secure SslSession true reused=0');
+  });
+
+  it('a wrong name or an unknown issuer fails the handshake when verifying, as OpenResty says it', async () => {
+    expect(await body('/tls?verify=1&name=other.example&pool=c')).toBe('handshake: certificate host mismatch');
+    expect(await body('/tls?verify=1&name=localhost&untrusted=1&pool=d')).toBe('handshake: 18: self-signed certificate');
+    expect(await body('/tls?name=localhost&untrusted=1&pool=e')).toBe('secure SslSession true reused=0');
   });
 });
 

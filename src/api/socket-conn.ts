@@ -3,6 +3,7 @@
 // the worker's pool (socket-pool.ts), which is why it is a class of its own.
 
 import net from 'node:net';
+import tls from 'node:tls';
 import { getSystemErrorMap } from 'node:util';
 import { ByteQueue } from './socket-buffer.js';
 
@@ -41,6 +42,10 @@ export class Conn {
   onIdleEvent: (() => void) | null = null;
   /** Called once when the socket is gone (the pool counts its connections). */
   onGone: (() => void) | null = null;
+  /** TLS is on (sslhandshake succeeded): a pooled one comes back ready. */
+  tls = false;
+  /** The latest TLS session ticket the server sent, for sslhandshake's reused_session. */
+  session: SslSession | null = null;
   #wake: (() => void) | null = null;
 
   constructor(readonly s: net.Socket, readonly key: string) {
@@ -61,6 +66,12 @@ export class Conn {
       this.onGone = null;
       g?.();
     });
+  }
+
+  /** Removes this object's listeners: the socket is handed to a TLS wrapper. */
+  detach(): void {
+    for (const ev of ['data', 'end', 'error', 'close']) this.s.removeAllListeners(ev);
+    this.s.on('error', () => {}); // the TLS socket reports it
   }
 
   /** The peer will send nothing more (or cannot). */
@@ -117,6 +128,67 @@ export function openConn(target: Target, key: string, ms: number): Promise<Conn 
       clearTimeout(t);
       s.removeListener('error', onErr);
       resolve(new Conn(s, key));
+    });
+  });
+}
+
+/** What sslhandshake returns: pass it back as reused_session to resume the TLS session. */
+export class SslSession {
+  /** @internal */ data: Buffer | null = null;
+}
+
+/** OpenSSL's numbers for the verify errors Node names, for OpenResty's "18: self-signed certificate". */
+const VERIFY_CODES: Record<string, number> = {
+  UNABLE_TO_GET_ISSUER_CERT: 2, CERT_NOT_YET_VALID: 9, CERT_HAS_EXPIRED: 10, DEPTH_ZERO_SELF_SIGNED_CERT: 18,
+  SELF_SIGNED_CERT_IN_CHAIN: 19, UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 20, UNABLE_TO_VERIFY_LEAF_SIGNATURE: 21,
+};
+
+function tlsErrText(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  if (err.code === 'ERR_TLS_CERT_ALTNAME_INVALID') return 'certificate host mismatch';
+  const n = err.code !== undefined ? VERIFY_CODES[err.code] : undefined;
+  if (n !== undefined) return `${n}: ${err.message}`;
+  if (typeof err.errno === 'number' || err.code === 'ECONNRESET') return errText(e);
+  return 'handshake failed';
+}
+
+export interface TlsOptions { servername?: string; verify: boolean; session?: Buffer }
+
+/**
+ * Runs a TLS handshake over `c`'s socket; resolves the Conn that reads and writes through TLS
+ * (it takes over `c`'s place in the pool's count) or OpenResty's error text.
+ */
+export function upgradeTls(c: Conn, o: TlsOptions, ms: number): Promise<Conn | string> {
+  c.detach();
+  return new Promise((resolve) => {
+    const ts = tls.connect({
+      socket: c.s,
+      servername: o.servername !== undefined && net.isIP(o.servername) === 0 ? o.servername : undefined,
+      rejectUnauthorized: o.verify,
+      session: o.session,
+      // Without a server name OpenResty verifies the chain only, not a host name.
+      ...(o.servername === undefined ? { checkServerIdentity: () => undefined } : { checkServerIdentity: (_h: string, cert: tls.PeerCertificate) => tls.checkServerIdentity(o.servername!, cert) }),
+    });
+    const sess = new SslSession();
+    ts.on('session', (b: Buffer) => { sess.data = b; });
+    const onErr = (e: unknown): void => {
+      clearTimeout(t);
+      ts.destroy();
+      c.s.destroy();
+      resolve(tlsErrText(e));
+    };
+    const t = setTimeout(() => { ts.removeListener('error', onErr); ts.on('error', () => {}); ts.destroy(); c.s.destroy(); resolve('timeout'); }, ms);
+    ts.once('error', onErr);
+    ts.once('secureConnect', () => {
+      clearTimeout(t);
+      ts.removeListener('error', onErr);
+      const n = new Conn(ts, c.key);
+      n.reused = c.reused;
+      n.tls = true;
+      n.session = sess;
+      n.onGone = c.onGone;
+      c.onGone = null;
+      resolve(n);
     });
   });
 }

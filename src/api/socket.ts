@@ -13,7 +13,7 @@ import { apiDisabled } from '../request/context.js';
 import type { Req } from '../request/req.js';
 import { MASK } from './context.js';
 import { guard } from './guard.js';
-import { Conn, openConn, type Target } from './socket-conn.js';
+import { Conn, openConn, SslSession, type Target, upgradeTls } from './socket-conn.js';
 import { DEFAULT_KEEPALIVE_MS, DEFAULT_POOL_SIZE, ensurePool, putIdle, queueFor, takeIdle, track } from './socket-pool.js';
 import { ReceiveUntil, type ReadResult, type Data, type UntilIterator } from './socket-until.js';
 
@@ -174,6 +174,42 @@ export class TcpSocket {
       return [true, null];
     } finally {
       this.#connecting = false;
+    }
+  }
+
+  /**
+   * sslhandshake(reused_session?, server_name?, ssl_verify?): TLS over the connected socket.
+   * [session, null] (pass the session back to resume it; `true` when reused_session is false)
+   * or [null, err]. A connection already in TLS (one the pool gave back) answers at once.
+   */
+  async sslhandshake(reused?: SslSession | boolean | null, serverName?: string | null, verify?: boolean | null): Promise<[SslSession | true, null] | [null, string]> {
+    this.check();
+    if (reused !== undefined && reused !== null && typeof reused !== 'boolean' && !(reused instanceof SslSession)) throw argErr(`bad argument #1 to 'sslhandshake' (session expected, got ${typeName(reused)})`);
+    if (serverName !== undefined && serverName !== null && typeof serverName !== 'string') throw argErr(`bad argument #2 to 'sslhandshake' (string expected, got ${typeName(serverName)})`);
+    if (verify !== undefined && verify !== null && typeof verify !== 'boolean') throw argErr(`bad argument #3 to 'sslhandshake' (boolean expected, got ${typeName(verify)})`);
+    const c = this.#conn;
+    if (c === null || c.ended) return [null, 'closed'];
+    const answer = (n: Conn): [SslSession | true, null] => [reused === false ? true : (n.session ??= new SslSession()), null];
+    if (c.tls) return answer(c);
+    if (this.reading) return [null, 'socket busy reading'];
+    if (this.#writing) return [null, 'socket busy writing'];
+    if (c.q.length > 0) { this.lose(); return [null, 'unread data in buffer']; }
+    this.#writing = true;
+    try {
+      const got = await upgradeTls(c, {
+        servername: serverName ?? undefined,
+        verify: verify === true,
+        session: reused instanceof SslSession ? reused.data ?? undefined : undefined,
+      }, this.#connectMs || DEFAULT_TIMEOUT_MS);
+      if (this.#conn !== c || this.#dead) {
+        if (typeof got !== 'string') got.destroy();
+        return [null, 'closed'];
+      }
+      if (typeof got === 'string') { this.#conn = null; return [null, got]; }
+      this.#conn = got;
+      return answer(got);
+    } finally {
+      this.#writing = false;
     }
   }
 
