@@ -3,6 +3,7 @@
 // pooling is checked from the peer's side), and a real redis-server spoken to in RESP by a
 // small client written with ngx.socket in the conf.
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import dgram from 'node:dgram';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -80,6 +81,7 @@ let unixPath: string;
 let unixServer: net.Server;
 let t: TrestyProcess;
 let port: number;
+let certPort: number;
 
 /** A handler body that connects to the peer as `sock`, or says why not and returns. */
 const CONNECT = (opts = '') => `
@@ -381,6 +383,17 @@ http {
         sock.setkeepalive();
       }
     }
+    location = /udp {
+      content_by_js_block {
+        const u = ngx.socket.udp();
+        u.settimeout(Number(ngx.var.arg_ms ?? 3000));
+        const port = ngx.var.arg_dead ? ${'${DEAD}'} : ${'${UDP}'};
+        const r1 = await u.setpeername(ngx.var.arg_host ?? '127.0.0.1', port);
+        const r2 = await u.send(['ping ', ngx.var.arg_t ?? 'x']);
+        const r3 = await u.receive();
+        ngx.say(JSON.stringify([r1, r2, r3, u.close(), u.close()]));
+      }
+    }
     location = /redis {
       content_by_js_block {
         const { command } = await import('./resp.mjs');
@@ -395,7 +408,24 @@ http {
       }
     }
   }
+  ${'${CERTSERVER}'}
 }`;
+
+/** A TLS server whose ssl_certificate_by_js talks to the peer through a cosocket. */
+const certServer = (tlsPort: number, dir: string): string => `
+  server {
+    listen 127.0.0.1:${tlsPort} ssl;
+    ssl_certificate ${dir}/trusted.crt; ssl_certificate_key ${dir}/trusted.key;
+    ssl_certificate_by_js_block {
+      const [s, err] = await ngx.socket.connect('127.0.0.1', ${peerPort});
+      if (!s) { ngx.log(ngx.ERR, 'cert-sock failed: ', err); return; }
+      s.settimeout(3000);
+      await s.send('ECHO from handshake\\n');
+      ngx.log(ngx.ERR, 'cert-sock: ', (await s.receive())[0]);
+      s.setkeepalive();
+    }
+    location / { return 200 "tls ok"; }
+  }`;
 
 /** A RESP client on ngx.socket: what lua-resty-redis does, in a few lines. */
 const RESP = `
@@ -420,6 +450,12 @@ export async function command(sock, ...args) {
 }`;
 
 let redis: RedisServer | null = null;
+
+/** A UDP peer: answers `pong:MSG`, or nothing when MSG says silent. */
+const udpPeer = dgram.createSocket('udp4');
+udpPeer.on('message', (m, from) => {
+  if (!m.toString().includes('silent')) udpPeer.send(`pong:${m.toString()}`, from.port, from.address);
+});
 
 const OPENSSL = spawnSync('sh', ['-c', 'command -v openssl'], { encoding: 'utf8' }).stdout.trim();
 const NO_OPENSSL = OPENSSL ? '' : ' (skipped: the openssl CLI, which makes the test certificates, is not installed)';
@@ -475,13 +511,16 @@ beforeAll(async () => {
     await redis.start();
   }
   const full = await fullPort();
+  await new Promise<void>((r) => udpPeer.bind(0, '127.0.0.1', r));
+  const udp = udpPeer.address().port;
   const tls1 = await tlsPeer('trusted');
   const tls2 = await tlsPeer('untrusted');
   port = await freePort();
+  certPort = await freePort();
   const text = conf().replaceAll('PEER', String(peerPort)).replaceAll('${DEAD}', String(deadPort))
     .replaceAll('${UNIX}', unixPath).replaceAll('${REDIS}', String(redisPort))
     .replaceAll('${FULL}', String(full))
-    .replaceAll('${TLS1}', String(tls1)).replaceAll('${TLS2}', String(tls2));
+    .replaceAll('${CERTSERVER}', OPENSSL ? certServer(certPort, certDir) : '').replaceAll('${UDP}', String(udp)).replaceAll('${TLS1}', String(tls1)).replaceAll('${TLS2}', String(tls2));
   // The trusted peer's certificate is a CA the workers know, as a system CA would be.
   const env: Record<string, string> = OPENSSL ? { NODE_EXTRA_CA_CERTS: path.join(certDir, 'trusted.crt') } : {};
   t = await startTresty(text, { files: { 'conf/resp.mjs': RESP }, env });
@@ -495,6 +534,7 @@ afterAll(async () => {
   for (const f of fillers) f.destroy();
   fullListener?.kill();
   for (const x of tlsServers) x.close();
+  udpPeer.close();
 });
 
 const body = async (p: string): Promise<string> => {
@@ -688,6 +728,24 @@ describe('ngx.socket.tcp: phases and ownership', () => {
   });
 });
 
+describe('ngx.socket.udp', () => {
+  it('setpeername, send, receive, close', async () => {
+    expect(await json('/udp?t=hello')).toEqual([[true, null], [true, null], ['pong:ping hello', null], [true, null], [null, 'closed']]);
+  });
+
+  it('host names are resolved', async () => {
+    expect(await json('/udp?host=localhost')).toEqual([[true, null], [true, null], ['pong:ping x', null], [true, null], [null, 'closed']]);
+  });
+
+  it('a peer that never answers gives "timeout"', async () => {
+    expect(await json('/udp?t=silent&ms=200')).toEqual([[true, null], [true, null], [null, 'timeout'], [true, null], [null, 'closed']]);
+  });
+
+  it('a port nobody listens on: the ICMP refusal is reported', async () => {
+    expect(await json('/udp?dead=1&ms=2000')).toEqual([[true, null], [true, null], [null, 'connection refused'], [true, null], [null, 'closed']]);
+  });
+});
+
 describe.skipIf(!OPENSSL)(`ngx.socket.tcp: sslhandshake${NO_OPENSSL}`, () => {
   it('verifies the chain and the name; a pooled TLS connection comes back in TLS', async () => {
     expect(await body('/tls?verify=1&name=localhost&pool=a')).toBe('secure SslSession true reused=0');
@@ -702,6 +760,22 @@ describe.skipIf(!OPENSSL)(`ngx.socket.tcp: sslhandshake${NO_OPENSSL}`, () => {
     expect(await body('/tls?verify=1&name=other.example&pool=c')).toBe('handshake: certificate host mismatch');
     expect(await body('/tls?verify=1&name=localhost&untrusted=1&pool=d')).toBe('handshake: 18: self-signed certificate');
     expect(await body('/tls?name=localhost&untrusted=1&pool=e')).toBe('secure SslSession true reused=0');
+  });
+});
+
+describe.skipIf(!OPENSSL)(`ngx.socket.tcp in ssl_certificate_by_js${NO_OPENSSL}`, () => {
+  it('a handshake handler may use cosockets', async () => {
+    const got = await new Promise<string>((resolve, reject) => {
+      const s = tls.connect({ host: '127.0.0.1', port: certPort, servername: 'localhost', rejectUnauthorized: false }, () => {
+        s.end('GET / HTTP/1.0\r\nHost: localhost\r\n\r\n');
+      });
+      let out = '';
+      s.on('data', (d) => { out += d; });
+      s.on('end', () => resolve(out));
+      s.on('error', reject);
+    });
+    expect(got).toContain('tls ok');
+    expect(t.errorLog()).toContain('cert-sock: from handshake');
   });
 });
 

@@ -58,5 +58,5 @@ export const API_CONTEXTS: Readonly<Record<string, number>> = {
   'ngx.localtime': MASK.time, 'ngx.utctime': MASK.time,
   'ngx.load_ffi': MASK.ffi, 'ngx.ffi': MASK.ffi,
   'ngx.shared': MASK.all,
-  'ngx.socket.tcp': MASK.socket, 'ngx.socket.connect': MASK.socket,
+  'ngx.socket.tcp': MASK.socket, 'ngx.socket.connect': MASK.socket, 'ngx.socket.udp': MASK.socket,
 };

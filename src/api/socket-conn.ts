@@ -22,6 +22,7 @@ export function errText(e: unknown, host = ''): string {
   if (err.code === 'ENOTFOUND') return `${host} could not be resolved (3: Host not found)`;
   if (err.code === 'EAI_AGAIN') return `${host} could not be resolved (2: Server failure)`;
   if (err.code === 'ETIMEDOUT') return 'timeout';
+  if (err.code === 'ERR_STREAM_DESTROYED' || err.code === 'ERR_STREAM_WRITE_AFTER_END') return 'closed';
   if (typeof err.errno === 'number') {
     const m = (errMap ??= getSystemErrorMap()).get(err.errno);
     if (m !== undefined) return m[1];

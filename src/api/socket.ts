@@ -8,13 +8,13 @@
 // not pooled, when that ends, and using it from anywhere else throws "bad request".
 
 import { TrestyError } from '../errors.js';
-import { activeTimer, type Call, currentCall } from '../request/call.js';
-import { apiDisabled } from '../request/context.js';
-import type { Req } from '../request/req.js';
+import type { Call } from '../request/call.js';
 import { MASK } from './context.js';
 import { guard } from './guard.js';
 import { Conn, openConn, SslSession, type Target, upgradeTls } from './socket-conn.js';
 import { DEFAULT_KEEPALIVE_MS, DEFAULT_POOL_SIZE, ensurePool, putIdle, queueFor, takeIdle, track } from './socket-pool.js';
+import { SocketOwner } from './socket-owner.js';
+import { UdpSocket } from './socket-udp.js';
 import { ReceiveUntil, type ReadResult, type Data, type UntilIterator } from './socket-until.js';
 
 /** lua_socket_connect_timeout / send_timeout / read_timeout's default (tresty has no such directives). */
@@ -36,10 +36,6 @@ function typeName(v: unknown): string {
 
 function argErr(msg: string): TrestyError { return new TrestyError('TRESTY_ERR_API_ARGS', msg); }
 
-function badRequest(): TrestyError {
-  return new TrestyError('TRESTY_ERR_API_BAD_REQUEST', 'bad request');
-}
-
 function timeoutArg(fn: string, v: unknown, n = 1): number {
   if (typeof v !== 'number' || Number.isNaN(v)) throw argErr(`bad argument #${n} to '${fn}' (number expected, got ${typeName(v)})`);
   if (v < 0 || v > 0x7fffffff) throw argErr('bad timeout value');
@@ -55,15 +51,10 @@ function chunks(v: unknown, out: Buffer[], depth = 0): void {
   else throw argErr(`bad argument #1 to 'send' (string, number, boolean, Uint8Array, or array expected, got ${typeName(v)})`);
 }
 
-/** Who a socket belongs to: a request, or a request-less run (timer, ssl_certificate). */
-interface Owner { req: Req | null; call: Call }
-
 export class TcpSocket {
-  readonly #owner: Owner;
+  readonly #owner: SocketOwner;
   readonly #binary: boolean;
   #conn: Conn | null = null;
-  /** The request or run that made it is over: every use throws "bad request". */
-  #dead = false;
   #connecting = false;
   #writing = false;
   /** @internal */ reading = false;
@@ -72,38 +63,14 @@ export class TcpSocket {
   #sendMs = 0;
   #readMs = 0;
 
-  /** @internal */
-  constructor(owner: Owner, opts?: TcpOptions) {
-    this.#owner = owner;
+  /** @internal `call`: the context it is made in (see SocketOwner). */
+  constructor(call: Call, opts?: TcpOptions) {
+    this.#owner = new SocketOwner(call, () => this.lose());
     this.#binary = opts?.binary === true;
-    const kill = (): void => this.#kill();
-    const list = owner.req !== null ? (owner.req.cleanups ??= []) : (owner.call.cleanups ??= []);
-    list.push(kill);
   }
 
-  #kill(): void {
-    this.#dead = true;
-    this.#conn?.destroy();
-    this.#conn = null;
-  }
-
-  /**
-   * Throws unless the caller may use this socket now: the owner is still running, the code
-   * running is the owner's (when that can be known: a handler's synchronous part or a timer
-   * callback's), and the owner's phase allows cosockets.
-   * @internal
-   */
-  check(): void {
-    if (this.#dead) throw badRequest();
-    const o = this.#owner;
-    const cur = activeTimer ?? currentCall;
-    if (o.req !== null) {
-      if (cur !== null && cur.req !== o.req) throw badRequest();
-      if ((o.req.phase & MASK.socket) === 0) throw apiDisabled(o.req.phase);
-    } else if (cur !== null && cur !== o.call) {
-      throw badRequest();
-    }
-  }
+  /** @internal Throws unless the running code may use this socket now (SocketOwner.check). */
+  check(): void { this.#owner.check(); }
 
   /** @internal */ get conn(): Conn | null { return this.#conn; }
   /** @internal */ get readMs(): number { return this.#readMs || DEFAULT_TIMEOUT_MS; }
@@ -169,7 +136,7 @@ export class TcpSocket {
         c = got;
         track(c);
       }
-      if (this.#dead) { c.destroy(); return [null, 'closed']; }
+      if (this.#owner.dead) { c.destroy(); return [null, 'closed']; }
       this.#conn = c;
       return [true, null];
     } finally {
@@ -201,7 +168,7 @@ export class TcpSocket {
         verify: verify === true,
         session: reused instanceof SslSession ? reused.data ?? undefined : undefined,
       }, this.#connectMs || DEFAULT_TIMEOUT_MS);
-      if (this.#conn !== c || this.#dead) {
+      if (this.#conn !== c || this.#owner.dead) {
         if (typeof got !== 'string') got.destroy();
         return [null, 'closed'];
       }
@@ -386,6 +353,8 @@ async function readLoop(sock: TcpSocket, step: (c: Conn) => Buffer | null): Prom
 export interface NgxSocket {
   /** A new TCP / unix-socket cosocket of the running request (or timer). */
   tcp(opts?: TcpOptions): TcpSocket;
+  /** A new UDP cosocket (socket-udp.ts). */
+  udp(opts?: TcpOptions): UdpSocket;
   /** tcp() and connect() in one: [socket, null] or [null, err]. */
   connect(host: string, port?: number | ConnectOptions, opts?: ConnectOptions): Promise<[TcpSocket, null] | [null, string]>;
 }
@@ -394,10 +363,15 @@ export function socketApi(c: Call): NgxSocket {
   const make = (opts?: TcpOptions): TcpSocket => {
     const e = guard(c, MASK.socket);
     if (opts !== undefined && (typeof opts !== 'object' || opts === null)) throw argErr(`bad argument #1 to 'tcp' (table expected, got ${typeName(opts)})`);
-    return new TcpSocket({ req: e.req, call: e }, opts);
+    return new TcpSocket(e, opts);
   };
   return {
     tcp: make,
+    udp: (opts) => {
+      const e = guard(c, MASK.socket);
+      if (opts !== undefined && (typeof opts !== 'object' || opts === null)) throw argErr(`bad argument #1 to 'udp' (table expected, got ${typeName(opts)})`);
+      return new UdpSocket(e, opts);
+    },
     connect: async (host, port, opts) => {
       const s = make();
       const [ok, err] = await s.connect(host, port, opts);
