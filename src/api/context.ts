@@ -26,6 +26,7 @@ export const MASK = {
   arg: C.set | C.body_filter,
   ffi: REQUEST | C.init_worker | C.timer | GW,
   thread: C.rewrite | C.access | C.content | C.timer,
+  socket: C.rewrite | C.access | C.content | C.timer | C.ssl_certificate, // ngx.socket.tcp and its methods
   all: REQUEST | C.init | C.init_worker | C.timer | GW,
 } as const;
 
@@ -57,4 +58,5 @@ export const API_CONTEXTS: Readonly<Record<string, number>> = {
   'ngx.localtime': MASK.time, 'ngx.utctime': MASK.time,
   'ngx.load_ffi': MASK.ffi, 'ngx.ffi': MASK.ffi,
   'ngx.shared': MASK.all,
+  'ngx.socket.tcp': MASK.socket, 'ngx.socket.connect': MASK.socket, 'ngx.socket.udp': MASK.socket,
 };

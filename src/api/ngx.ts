@@ -26,6 +26,7 @@ import type { FfiPlugin, PluginOptions } from '../ffi/index.js';
 import { RequestFfi } from './ffi.js';
 import { killThread, type LightThread, startThread, type ThreadResult, waitThreads } from './thread.js';
 import { sharedDicts, type SharedDicts } from '../shared/index.js';
+import { socketApi, type NgxSocket } from './socket.js';
 
 /** ngx.STDERR (0) .. ngx.DEBUG (8) as error_log levels; STDERR is written as `notice`. */
 const NGX_LEVELS = ['notice', 'emerg', 'alert', 'crit', 'error', 'warn', 'notice', 'info', 'debug'] as const;
@@ -100,6 +101,7 @@ export class Ngx {
   #thread: NgxThread | undefined;
   #location: NgxLocation | undefined;
   #ffi: RequestFfi | undefined;
+  #socket: NgxSocket | undefined;
 
   static {
     callOfNgx = (n) => n.#c;
@@ -303,6 +305,11 @@ export class Ngx {
   get timer(): TimerApi {
     guard(this.#c, MASK.timer);
     return (this.#timer ??= timerApi(this.#c));
+  }
+
+  /** ngx.socket.tcp() / ngx.socket.connect(): cosockets (socket.ts); each call checks its phase. */
+  get socket(): NgxSocket {
+    return (this.#socket ??= socketApi(this.#c));
   }
 
   // --- time ---

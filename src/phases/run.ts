@@ -4,6 +4,7 @@
 // changed by `rewrite` sends the request back to find its location (nginx's post-rewrite phase).
 
 import { findLocation, findNamedLocation } from '../http/locations.js';
+import { runCleanups } from '../request/call.js';
 import { DECLINED, DONE, ERROR, EXEC, OK } from '../request/codes.js';
 import { CTX } from '../request/context.js';
 import { fail, queueFlush, special } from '../request/output.js';
@@ -170,6 +171,10 @@ function finish(r: Req): void {
 function ended(r: Req): void {
   if (r.finished) return;
   r.finished = true;
+  // Cosockets the request left open are closed, not pooled (OpenResty's request cleanup).
+  const fns = r.cleanups;
+  r.cleanups = null;
+  runCleanups(fns);
   // Subrequests have no log phase (nginx logs the main request only).
   if (r.parent !== null) return;
   const log = r.pipe.log;

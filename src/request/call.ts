@@ -27,6 +27,8 @@ export class Call {
   /** The timer context a detached call runs in, made on first use. */
   detached: Call | null = null;
   #ctx: Record<string, unknown> | undefined = undefined;
+  /** Work to undo when the run ends (cosockets a timer left open); null until something registers. */
+  cleanups: Array<() => void> | null = null;
 
   /** `label`: the handler's directive (`content_by_js`), for error lines. */
   constructor(readonly phase: number, readonly w: WorkerState, readonly req: Req | null, readonly label = '') {}
@@ -61,6 +63,8 @@ export class Call {
   end(): void {
     if (this.state === LIVE) this.state = ENDED;
     this.wake = null;
+    runCleanups(this.cleanups);
+    this.cleanups = null;
   }
 }
 
@@ -86,4 +90,12 @@ export function setActiveTimer(c: Call | null): Call | null {
   const prev = activeTimer;
   activeTimer = c;
   return prev;
+}
+
+/** Runs end-of-life hooks; one that throws does not stop the others (they only close things). */
+export function runCleanups(fns: Array<() => void> | null): void {
+  if (fns === null) return;
+  for (const f of fns) {
+    try { f(); } catch { /* closing a socket that is already gone */ }
+  }
 }

@@ -83,6 +83,8 @@ export class Req {
   /** ngx.arg for set_by_js and body_filter_by_js (1-based as in Lua). */
   arg: unknown[] | null = null;
   finished = false;
+  /** Work to undo when the request ends (cosockets it left open); null until something registers. */
+  cleanups: Array<() => void> | null = null;
   readonly startMs: number;
   /** Connection-like serial number for error log lines (`*N`). */
   readonly serial: number;

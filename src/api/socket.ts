@@ -1,0 +1,381 @@
+// ngx.socket.tcp: OpenResty's cosocket over node:net. Lua's multiple returns are arrays
+// ([data, err, partial]), its yields promises. A network failure is a value (OpenResty's error
+// text: "timeout", "closed", "connection refused"), never a throw; bad arguments and misuse
+// (another request's socket, a phase where cosockets are disabled) throw, as they raise Lua
+// errors in OpenResty.
+//
+// A socket belongs to the request (or timer / ssl_certificate run) that made it: it is closed,
+// not pooled, when that ends, and using it from anywhere else throws "bad request".
+
+import { TrestyError } from '../errors.js';
+import type { Call } from '../request/call.js';
+import { MASK } from './context.js';
+import { guard } from './guard.js';
+import { Conn, openConn, SslSession, type Target, upgradeTls } from './socket-conn.js';
+import { DEFAULT_KEEPALIVE_MS, DEFAULT_POOL_SIZE, ensurePool, putIdle, queueFor, takeIdle, track } from './socket-pool.js';
+import { SocketOwner } from './socket-owner.js';
+import { UdpSocket } from './socket-udp.js';
+import { ReceiveUntil, type ReadResult, type Data, type UntilIterator } from './socket-until.js';
+
+/** lua_socket_connect_timeout / send_timeout / read_timeout's default (tresty has no such directives). */
+export const DEFAULT_TIMEOUT_MS = 60_000;
+
+export type OkResult = [true, null] | [null, string];
+export type { Data, ReadResult, UntilIterator };
+
+export interface ConnectOptions { pool?: string; pool_size?: number; backlog?: number }
+export interface TcpOptions {
+  /** Receive methods return Uint8Array (Buffer) instead of UTF-8 strings. */
+  binary?: boolean;
+}
+
+function typeName(v: unknown): string {
+  if (v === null || v === undefined) return 'nil';
+  return typeof v === 'object' ? 'table' : typeof v;
+}
+
+function argErr(msg: string): TrestyError { return new TrestyError('TRESTY_ERR_API_ARGS', msg); }
+
+function timeoutArg(fn: string, v: unknown, n = 1): number {
+  if (typeof v !== 'number' || Number.isNaN(v)) throw argErr(`bad argument #${n} to '${fn}' (number expected, got ${typeName(v)})`);
+  if (v < 0 || v > 0x7fffffff) throw argErr('bad timeout value');
+  return v;
+}
+
+/** send's argument as the list of byte chunks it stands for (arrays nest, as Lua tables do). */
+function chunks(v: unknown, out: Buffer[], depth = 0): void {
+  if (typeof v === 'string') out.push(Buffer.from(v, 'utf8'));
+  else if (v instanceof Uint8Array) out.push(Buffer.from(v.buffer, v.byteOffset, v.byteLength));
+  else if (typeof v === 'number' || typeof v === 'boolean') out.push(Buffer.from(String(v)));
+  else if (Array.isArray(v) && depth < 100) for (const x of v) chunks(x, out, depth + 1);
+  else throw argErr(`bad argument #1 to 'send' (string, number, boolean, Uint8Array, or array expected, got ${typeName(v)})`);
+}
+
+export class TcpSocket {
+  readonly #owner: SocketOwner;
+  readonly #binary: boolean;
+  #conn: Conn | null = null;
+  #connecting = false;
+  #writing = false;
+  /** @internal */ reading = false;
+  // 0: the default (OpenResty's settimeout(0) also means "the conf's value").
+  #connectMs = 0;
+  #sendMs = 0;
+  #readMs = 0;
+
+  /** @internal `call`: the context it is made in (see SocketOwner). */
+  constructor(call: Call, opts?: TcpOptions) {
+    this.#owner = new SocketOwner(call, () => this.lose());
+    this.#binary = opts?.binary === true;
+  }
+
+  /** @internal Throws unless the running code may use this socket now (SocketOwner.check). */
+  check(): void { this.#owner.check(); }
+
+  /** @internal */ get conn(): Conn | null { return this.#conn; }
+  /** @internal */ get readMs(): number { return this.#readMs || DEFAULT_TIMEOUT_MS; }
+
+  /** @internal A receive saw the connection fail: OpenResty closes it. */
+  lose(): void {
+    this.#conn?.destroy();
+    this.#conn = null;
+  }
+
+  /** @internal */
+  out(b: Buffer): Data { return this.#binary ? b : b.toString('utf8'); }
+
+  /**
+   * connect(host, port, opts?) or connect('unix:/path', opts?). A connection of the same pool
+   * idle in the worker's pool is reused; a connected socket closes its connection first.
+   */
+  async connect(host: string, port?: number | ConnectOptions, opts?: ConnectOptions): Promise<OkResult> {
+    this.check();
+    if (typeof host !== 'string') throw argErr(`bad argument #1 to 'connect' (string expected, got ${typeName(host)})`);
+    let target: Target;
+    let key: string;
+    if (host.startsWith('unix:')) {
+      if (typeof port === 'object' && port !== null) opts = port;
+      else if (port !== undefined) throw argErr(`bad argument #2 to 'connect' (table expected, got ${typeName(port)})`);
+      const path = host.slice(5);
+      if (path === '') throw argErr('bad argument #1 to \'connect\' (empty unix socket path)');
+      target = { path };
+      key = host;
+    } else {
+      if (typeof port !== 'number' || !Number.isInteger(port)) throw argErr(`bad argument #2 to 'connect' (number expected, got ${typeName(port)})`);
+      if (port < 0 || port > 65535) throw argErr(`bad port number: ${port}`);
+      target = { host, port };
+      key = `${host}:${port}`;
+    }
+    if (opts !== undefined && (typeof opts !== 'object' || opts === null)) throw argErr(`bad argument #3 to 'connect' (table expected, got ${typeName(opts)})`);
+    const size = opts?.pool_size;
+    if (size !== undefined && (typeof size !== 'number' || !Number.isInteger(size) || size <= 0)) throw argErr(`bad "pool_size" option value: ${String(size)}`);
+    const backlog = opts?.backlog;
+    if (backlog !== undefined && (typeof backlog !== 'number' || !Number.isInteger(backlog) || backlog < 0)) throw argErr(`bad "backlog" option value: ${String(backlog)}`);
+    if (opts?.pool !== undefined) {
+      if (typeof opts.pool !== 'string') throw argErr(`bad "pool" option type: ${typeName(opts.pool)}`);
+      key = opts.pool;
+    }
+    if (this.#connecting) return [null, 'socket busy connecting'];
+    this.#conn?.destroy();
+    this.#conn = null;
+    if (size !== undefined || backlog !== undefined) ensurePool(key, size ?? DEFAULT_POOL_SIZE);
+
+    const ms = this.#connectMs || DEFAULT_TIMEOUT_MS;
+    this.#connecting = true;
+    try {
+      let c = takeIdle(key);
+      if (c === null && backlog !== undefined) {
+        const turn = queueFor(key, backlog, ms);
+        if (typeof turn === 'string') return [null, turn];
+        if (turn !== null && !(await turn)) return [null, 'timeout'];
+        c = takeIdle(key);
+      }
+      if (c === null) {
+        const got = await openConn(target, key, ms);
+        if (typeof got === 'string') return [null, got];
+        c = got;
+        track(c);
+      }
+      if (this.#owner.dead) { c.destroy(); return [null, 'closed']; }
+      this.#conn = c;
+      return [true, null];
+    } finally {
+      this.#connecting = false;
+    }
+  }
+
+  /**
+   * sslhandshake(reused_session?, server_name?, ssl_verify?): TLS over the connected socket.
+   * [session, null] (pass the session back to resume it; `true` when reused_session is false)
+   * or [null, err]. A connection already in TLS (one the pool gave back) answers at once.
+   */
+  async sslhandshake(reused?: SslSession | boolean | null, serverName?: string | null, verify?: boolean | null): Promise<[SslSession | true, null] | [null, string]> {
+    this.check();
+    if (reused !== undefined && reused !== null && typeof reused !== 'boolean' && !(reused instanceof SslSession)) throw argErr(`bad argument #1 to 'sslhandshake' (session expected, got ${typeName(reused)})`);
+    if (serverName !== undefined && serverName !== null && typeof serverName !== 'string') throw argErr(`bad argument #2 to 'sslhandshake' (string expected, got ${typeName(serverName)})`);
+    if (verify !== undefined && verify !== null && typeof verify !== 'boolean') throw argErr(`bad argument #3 to 'sslhandshake' (boolean expected, got ${typeName(verify)})`);
+    const c = this.#conn;
+    if (c === null || c.ended) return [null, 'closed'];
+    const answer = (n: Conn): [SslSession | true, null] => [reused === false ? true : (n.session ??= new SslSession()), null];
+    if (c.tls) return answer(c);
+    if (this.reading) return [null, 'socket busy reading'];
+    if (this.#writing) return [null, 'socket busy writing'];
+    if (c.q.length > 0) { this.lose(); return [null, 'unread data in buffer']; }
+    this.#writing = true;
+    try {
+      const got = await upgradeTls(c, {
+        servername: serverName ?? undefined,
+        verify: verify === true,
+        session: reused instanceof SslSession ? reused.data ?? undefined : undefined,
+      }, this.#connectMs || DEFAULT_TIMEOUT_MS);
+      if (this.#conn !== c || this.#owner.dead) {
+        if (typeof got !== 'string') got.destroy();
+        return [null, 'closed'];
+      }
+      if (typeof got === 'string') { this.#conn = null; return [null, got]; }
+      this.#conn = got;
+      return answer(got);
+    } finally {
+      this.#writing = false;
+    }
+  }
+
+  /** Sends `data` (string, Uint8Array, or a nested array of those): [bytes, null] or [null, err]. */
+  async send(data: unknown): Promise<[number, null] | [null, string]> {
+    this.check();
+    const parts: Buffer[] = [];
+    chunks(data, parts);
+    const c = this.#conn;
+    if (c === null || c.closed) return [null, 'closed'];
+    if (this.#writing) return [null, 'socket busy writing'];
+    const buf = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+    if (buf.length === 0) return [0, null];
+    this.#writing = true;
+    try {
+      const err = await c.write(buf, this.#sendMs || DEFAULT_TIMEOUT_MS);
+      if (err !== null) {
+        if (this.#conn === c) this.#conn = null;
+        return [null, err];
+      }
+      return [buf.length, null];
+    } finally {
+      this.#writing = false;
+    }
+  }
+
+  /**
+   * receive('*l') (the default: a line, without its LF and every CR), receive('*a') (all until
+   * the peer closes), receive(n) (exactly n bytes): [data, null, null] or [null, err, partial].
+   */
+  receive(pattern?: string | number): Promise<ReadResult> {
+    this.check();
+    let size = -1;
+    let mode: 'l' | 'a' | 'n';
+    if (pattern === undefined || pattern === '*l' || pattern === 'l') mode = 'l';
+    else if (pattern === '*a' || pattern === 'a') mode = 'a';
+    else {
+      const n = typeof pattern === 'number' ? pattern : typeof pattern === 'string' && /^\s*\d+\s*$/.test(pattern) ? Number(pattern) : NaN;
+      if (!Number.isInteger(n) || n < 0) {
+        throw argErr(typeof pattern === 'string' ? `bad pattern argument: ${pattern}` : `bad argument #1 to 'receive' (string or number expected, got ${typeName(pattern)})`);
+      }
+      mode = 'n';
+      size = n;
+    }
+    if (mode === 'n' && size === 0 && this.#conn !== null) return Promise.resolve([this.out(Buffer.alloc(0)), null, null]);
+    return readLoop(this, (c) => {
+      if (mode === 'n') return c.q.length >= size ? c.q.take(size) : null;
+      if (mode === 'a') return c.eof ? c.q.takeAll() : null;
+      const i = c.q.indexOf(0x0a);
+      if (i < 0) return null;
+      const line = c.q.take(i + 1).subarray(0, i);
+      return line.includes(0x0d) ? Buffer.from(line.filter((b) => b !== 0x0d)) : line;
+    });
+  }
+
+  /** Whatever has arrived, at most `max` bytes, waiting for some if none: [data, null] or [null, err]. */
+  async receiveany(max: number): Promise<[Data, null] | [null, string]> {
+    this.check();
+    if (typeof max !== 'number' || !Number.isInteger(max) || max <= 0) throw argErr(`bad argument #1 to 'receiveany' (bad max argument)`);
+    const [data, err] = await readLoop(this, (c) => (c.q.length > 0 ? c.q.take(Math.min(max, c.q.length)) : null));
+    return data !== null ? [data, null] : [null, err!];
+  }
+
+  /**
+   * An iterator reading up to `pattern`: `await it()` gives the data before it (with it when
+   * `inclusive`); `await it(size)` gives at most `size` bytes per call and [null, null, null]
+   * once the pattern was passed (the next call starts over).
+   */
+  receiveuntil(pattern: string | Uint8Array, opts?: { inclusive?: boolean }): UntilIterator {
+    this.check();
+    if (typeof pattern !== 'string' && !(pattern instanceof Uint8Array)) throw argErr(`bad argument #1 to 'receiveuntil' (string expected, got ${typeName(pattern)})`);
+    const pat = typeof pattern === 'string' ? Buffer.from(pattern, 'utf8') : Buffer.from(pattern);
+    if (pat.length === 0) throw argErr('pattern is empty');
+    if (opts !== undefined && (typeof opts !== 'object' || opts === null)) throw argErr(`bad argument #2 to 'receiveuntil' (table expected, got ${typeName(opts)})`);
+    if (opts?.inclusive !== undefined && typeof opts.inclusive !== 'boolean') throw argErr(`bad "inclusive" option value type: ${typeName(opts.inclusive)}`);
+    const u = new ReceiveUntil(pat, opts?.inclusive === true);
+    return (size?: number) => {
+      this.check();
+      if (size !== undefined && (typeof size !== 'number' || !Number.isInteger(size) || size <= 0)) throw argErr(`bad argument #1 to iterator (positive integer expected, got ${String(size)})`);
+      if (u.passed) { u.passed = false; return Promise.resolve([null, null, null]); }
+      return readLoop(this, (c) => u.step(c.q, size));
+    };
+  }
+
+  /** Closes the connection: [true, null], or [null, 'closed'] when there is none. */
+  close(): OkResult {
+    this.check();
+    const c = this.#conn;
+    if (c === null || c.closed) { this.#conn = null; return [null, 'closed']; }
+    this.#conn = null;
+    c.destroy();
+    return [true, null];
+  }
+
+  /** Sets the connect, send and read timeouts at once, in ms (0: back to the 60 s default). */
+  settimeout(ms: number): void {
+    this.check();
+    const t = timeoutArg('settimeout', ms);
+    this.#connectMs = this.#sendMs = this.#readMs = t;
+  }
+
+  settimeouts(connectMs: number, sendMs: number, readMs: number): void {
+    this.check();
+    this.#connectMs = timeoutArg('settimeouts', connectMs, 1);
+    this.#sendMs = timeoutArg('settimeouts', sendMs, 2);
+    this.#readMs = timeoutArg('settimeouts', readMs, 3);
+  }
+
+  /** 'keepalive' and 'tcp-nodelay' (booleans); other options are not supported. */
+  setoption(name: string, value: unknown): OkResult {
+    this.check();
+    const c = this.#conn;
+    if (c === null) return [null, 'closed'];
+    if (name === 'keepalive') c.s.setKeepAlive(Boolean(value));
+    else if (name === 'tcp-nodelay') c.s.setNoDelay(Boolean(value));
+    else return [null, `unsupported option: ${String(name)}`];
+    return [true, null];
+  }
+
+  /**
+   * Puts the connection in the worker's pool for `timeoutMs` (default 60 s; 0: no limit), in a
+   * pool of `size` (default 30; fixed when the pool is made). The socket is closed afterwards.
+   */
+  setkeepalive(timeoutMs?: number, size?: number): OkResult {
+    this.check();
+    const ms = timeoutMs === undefined || timeoutMs === null ? DEFAULT_KEEPALIVE_MS : timeoutArg('setkeepalive', timeoutMs, 1);
+    if (size !== undefined && size !== null && (typeof size !== 'number' || !Number.isInteger(size) || size <= 0)) throw argErr(`bad argument #2 to 'setkeepalive' (pool size must be a positive integer, got ${String(size)})`);
+    const c = this.#conn;
+    if (c === null || c.closed) { this.#conn = null; return [null, 'closed']; }
+    if (this.reading) return [null, 'socket busy reading'];
+    if (this.#writing) return [null, 'socket busy writing'];
+    if (c.ended) { this.lose(); return [null, 'invalid connection']; }
+    if (c.q.length > 0) { this.lose(); return [null, 'unread data in buffer']; }
+    this.#conn = null;
+    putIdle(c, ms, size ?? DEFAULT_POOL_SIZE);
+    return [true, null];
+  }
+
+  /** How many times the pool handed out this connection before: [n, null], or [null, 'closed']. */
+  getreusedtimes(): [number, null] | [null, string] {
+    this.check();
+    const c = this.#conn;
+    return c === null ? [null, 'closed'] : [c.reused, null];
+  }
+}
+
+/**
+ * The read loop every receive shares: `step` takes what it needs from the buffer or returns
+ * null to wait for more. The read timeout counts from the last data received, as nginx's.
+ */
+async function readLoop(sock: TcpSocket, step: (c: Conn) => Buffer | null): Promise<ReadResult> {
+  const c = sock.conn;
+  if (c === null) return [null, 'closed', null];
+  if (sock.reading) return [null, 'socket busy reading', null];
+  sock.reading = true;
+  try {
+    for (;;) {
+      const got = step(c);
+      if (got !== null) return [sock.out(got), null, null];
+      if (c.ended) {
+        const err = c.error ?? 'closed';
+        const partial = sock.out(c.q.takeAll());
+        if (sock.conn === c) sock.lose();
+        return [null, err, partial];
+      }
+      if (!(await c.wait(sock.readMs))) return [null, 'timeout', sock.out(c.q.takeAll())];
+      if (sock.conn !== c) return [null, 'closed', sock.out(Buffer.alloc(0))];
+    }
+  } finally {
+    sock.reading = false;
+  }
+}
+
+export interface NgxSocket {
+  /** A new TCP / unix-socket cosocket of the running request (or timer). */
+  tcp(opts?: TcpOptions): TcpSocket;
+  /** A new UDP cosocket (socket-udp.ts). */
+  udp(opts?: TcpOptions): UdpSocket;
+  /** tcp() and connect() in one: [socket, null] or [null, err]. */
+  connect(host: string, port?: number | ConnectOptions, opts?: ConnectOptions): Promise<[TcpSocket, null] | [null, string]>;
+}
+
+export function socketApi(c: Call): NgxSocket {
+  const make = (opts?: TcpOptions): TcpSocket => {
+    const e = guard(c, MASK.socket);
+    if (opts !== undefined && (typeof opts !== 'object' || opts === null)) throw argErr(`bad argument #1 to 'tcp' (table expected, got ${typeName(opts)})`);
+    return new TcpSocket(e, opts);
+  };
+  return {
+    tcp: make,
+    udp: (opts) => {
+      const e = guard(c, MASK.socket);
+      if (opts !== undefined && (typeof opts !== 'object' || opts === null)) throw argErr(`bad argument #1 to 'udp' (table expected, got ${typeName(opts)})`);
+      return new UdpSocket(e, opts);
+    },
+    connect: async (host, port, opts) => {
+      const s = make();
+      const [ok, err] = await s.connect(host, port, opts);
+      return ok ? [s, null] : [null, err!];
+    },
+  };
+}
