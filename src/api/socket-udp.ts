@@ -6,8 +6,8 @@
 import dgram from 'node:dgram';
 import { lookup } from 'node:dns/promises';
 import net from 'node:net';
-import { TrestyError } from '../errors.js';
 import type { Call } from '../request/call.js';
+import { argErr, sendChunks, timeoutArg, typeName } from './socket-args.js';
 import { errText } from './socket-conn.js';
 import { SocketOwner } from './socket-owner.js';
 import type { Data } from './socket-until.js';
@@ -18,21 +18,6 @@ const DEFAULT_READ_MS = 60_000;
 const MAX_DATAGRAM = 8192;
 /** Datagrams kept for a later receive; older ones are dropped first. */
 const QUEUE_MAX = 64;
-
-function typeName(v: unknown): string {
-  if (v === null || v === undefined) return 'nil';
-  return typeof v === 'object' ? 'table' : typeof v;
-}
-
-function argErr(msg: string): TrestyError { return new TrestyError('TRESTY_ERR_API_ARGS', msg); }
-
-function datagram(v: unknown, out: Buffer[], depth = 0): void {
-  if (typeof v === 'string') out.push(Buffer.from(v, 'utf8'));
-  else if (v instanceof Uint8Array) out.push(Buffer.from(v.buffer, v.byteOffset, v.byteLength));
-  else if (typeof v === 'number' || typeof v === 'boolean') out.push(Buffer.from(String(v)));
-  else if (Array.isArray(v) && depth < 100) for (const x of v) datagram(x, out, depth + 1);
-  else throw argErr(`bad argument #1 to 'send' (string, number, boolean, Uint8Array, or array expected, got ${typeName(v)})`);
-}
 
 export class UdpSocket {
   readonly #owner: SocketOwner;
@@ -105,7 +90,7 @@ export class UdpSocket {
   send(data: unknown): Promise<[true, null] | [null, string]> {
     this.#owner.check();
     const parts: Buffer[] = [];
-    datagram(data, parts);
+    sendChunks(data, parts);
     const s = this.#s;
     if (s === null) return Promise.resolve([null, 'closed']);
     return new Promise((resolve) => {
@@ -154,8 +139,6 @@ export class UdpSocket {
   /** The receive timeout in ms (0: the 60 s default). */
   settimeout(ms: number): void {
     this.#owner.check();
-    if (typeof ms !== 'number' || Number.isNaN(ms)) throw argErr(`bad argument #1 to 'settimeout' (number expected, got ${typeName(ms)})`);
-    if (ms < 0 || ms > 0x7fffffff) throw argErr('bad timeout value');
-    this.#readMs = ms;
+    this.#readMs = timeoutArg('settimeout', ms);
   }
 }

@@ -7,12 +7,12 @@
 // A socket belongs to the request (or timer / ssl_certificate run) that made it: it is closed,
 // not pooled, when that ends, and using it from anywhere else throws "bad request".
 
-import { TrestyError } from '../errors.js';
 import type { Call } from '../request/call.js';
 import { MASK } from './context.js';
 import { guard } from './guard.js';
 import { Conn, openConn, SslSession, type Target, upgradeTls } from './socket-conn.js';
 import { DEFAULT_KEEPALIVE_MS, DEFAULT_POOL_SIZE, ensurePool, putIdle, queueFor, takeIdle, track } from './socket-pool.js';
+import { argErr, sendChunks, timeoutArg, typeName } from './socket-args.js';
 import { SocketOwner } from './socket-owner.js';
 import { UdpSocket } from './socket-udp.js';
 import { ReceiveUntil, type ReadResult, type Data, type UntilIterator } from './socket-until.js';
@@ -27,28 +27,6 @@ export interface ConnectOptions { pool?: string; pool_size?: number; backlog?: n
 export interface TcpOptions {
   /** Receive methods return Uint8Array (Buffer) instead of UTF-8 strings. */
   binary?: boolean;
-}
-
-function typeName(v: unknown): string {
-  if (v === null || v === undefined) return 'nil';
-  return typeof v === 'object' ? 'table' : typeof v;
-}
-
-function argErr(msg: string): TrestyError { return new TrestyError('TRESTY_ERR_API_ARGS', msg); }
-
-function timeoutArg(fn: string, v: unknown, n = 1): number {
-  if (typeof v !== 'number' || Number.isNaN(v)) throw argErr(`bad argument #${n} to '${fn}' (number expected, got ${typeName(v)})`);
-  if (v < 0 || v > 0x7fffffff) throw argErr('bad timeout value');
-  return v;
-}
-
-/** send's argument as the list of byte chunks it stands for (arrays nest, as Lua tables do). */
-function chunks(v: unknown, out: Buffer[], depth = 0): void {
-  if (typeof v === 'string') out.push(Buffer.from(v, 'utf8'));
-  else if (v instanceof Uint8Array) out.push(Buffer.from(v.buffer, v.byteOffset, v.byteLength));
-  else if (typeof v === 'number' || typeof v === 'boolean') out.push(Buffer.from(String(v)));
-  else if (Array.isArray(v) && depth < 100) for (const x of v) chunks(x, out, depth + 1);
-  else throw argErr(`bad argument #1 to 'send' (string, number, boolean, Uint8Array, or array expected, got ${typeName(v)})`);
 }
 
 export class TcpSocket {
@@ -184,7 +162,7 @@ export class TcpSocket {
   async send(data: unknown): Promise<[number, null] | [null, string]> {
     this.check();
     const parts: Buffer[] = [];
-    chunks(data, parts);
+    sendChunks(data, parts);
     const c = this.#conn;
     if (c === null || c.closed) return [null, 'closed'];
     if (this.#writing) return [null, 'socket busy writing'];

@@ -1,0 +1,27 @@
+// Argument checks shared by the TCP and UDP cosockets: Lua's type names in the messages, and
+// send's argument flattened to bytes, so both raise what OpenResty raises.
+import { TrestyError } from '../errors.js';
+
+/** A value's type as Lua would name it in "bad argument" messages. */
+export function typeName(v: unknown): string {
+  if (v === null || v === undefined) return 'nil';
+  return typeof v === 'object' ? 'table' : typeof v;
+}
+
+export function argErr(msg: string): TrestyError { return new TrestyError('TRESTY_ERR_API_ARGS', msg); }
+
+/** A timeout in ms, checked as OpenResty's settimeout checks it. */
+export function timeoutArg(fn: string, v: unknown, n = 1): number {
+  if (typeof v !== 'number' || Number.isNaN(v)) throw argErr(`bad argument #${n} to '${fn}' (number expected, got ${typeName(v)})`);
+  if (v < 0 || v > 0x7fffffff) throw argErr('bad timeout value');
+  return v;
+}
+
+/** send's argument as the list of byte chunks it stands for (arrays nest, as Lua tables do). */
+export function sendChunks(v: unknown, out: Buffer[], depth = 0): void {
+  if (typeof v === 'string') out.push(Buffer.from(v, 'utf8'));
+  else if (v instanceof Uint8Array) out.push(Buffer.from(v.buffer, v.byteOffset, v.byteLength));
+  else if (typeof v === 'number' || typeof v === 'boolean') out.push(Buffer.from(String(v)));
+  else if (Array.isArray(v) && depth < 100) for (const x of v) sendChunks(x, out, depth + 1);
+  else throw argErr(`bad argument #1 to 'send' (string, number, boolean, Uint8Array, or array expected, got ${typeName(v)})`);
+}
