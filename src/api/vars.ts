@@ -30,13 +30,24 @@ function headerValue(r: Req, name: string): string | undefined {
   return typeof v === 'string' ? v : v.join(name === 'cookie' ? '; ' : ', ');
 }
 
+/**
+ * $args: not found (nil in ngx.var, `-` in the access log) for a request that came with no query
+ * (`/a`, `/a?`), as nginx's; empty but found once a query that came was dropped (`rewrite ^ /t?`
+ * gives nginx's `args=` in ngx.say). Req keeps a string only, so the received target tells.
+ */
+function argsOf(r: Req): string | undefined {
+  if (r.args) return r.args;
+  const u = r.ex.url;
+  const q = u.indexOf('?');
+  return q >= 0 && q < u.length - 1 ? '' : undefined;
+}
+
 const BUILTIN = new Map<string, Getter>([
   // Empty only for a request whose line never ended (a client gone in it): nginx logs "-".
   ['uri', (r) => r.uri || undefined],
   ['document_uri', (r) => r.uri],
-  // No query (`/a`, `/a?`): not found, as nginx's (nil in ngx.var, `-` in the access log).
-  ['args', (r) => r.args || undefined],
-  ['query_string', (r) => r.args || undefined],
+  ['args', argsOf],
+  ['query_string', argsOf],
   ['is_args', (r) => (r.args ? '?' : '')],
   ['request_uri', (r) => r.requestUri || undefined],
   ['request_method', (r) => r.method],
