@@ -254,6 +254,7 @@ void te_conn_finish(te_engine *e, te_conn *c)
     c->sname = 0; /* the next request's server is the listener's until its Host is read */
     c->status = 0;
     c->sent = 0;
+    c->head_sent = 0;
     c->out_head = 0;
     uint32_t left = c->in_len - c->pos;
     if (left > 0) {

@@ -136,6 +136,7 @@ struct te_conn {
     uint64_t body_left; /* Content-Length bytes not read yet */
     uint64_t body_limit;
     uint64_t sent;      /* the engine's own answer: body bytes written */
+    uint64_t head_sent; /* the engine's own answer: head bytes written ($bytes_sent counts them) */
     uint64_t t_start;   /* ms, when the request's first byte came */
     uint64_t linger_end; /* lingering_time: when a lingering close gives up */
     tr_http_chunked chunked;

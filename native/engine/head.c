@@ -86,6 +86,7 @@ void te_head_gone(te_engine *e, te_conn *c, const char *why, int status)
     c->loc = TE_LOC_DEFAULT;
     c->status = (uint16_t)status;
     c->sent = 0;
+    c->head_sent = 0;
     /* no room in the inbox: the line is lost, the connection is gone either way */
     (void)te_rec_req(e, c, TE_IN_LOG, 0);
 }

@@ -58,6 +58,7 @@ static void wrote(te_engine *e, te_conn *c, uint64_t n)
 {
     uint64_t h = n < c->out_head ? n : c->out_head;
     c->out_head -= (uint32_t)h;
+    c->head_sent += h;
     c->sent += n - h;
     if (c->timer == TE_T_SEND) te_timer_set(e, c, TE_T_SEND, te_set(e, c)->send_timeout);
 }

@@ -57,7 +57,8 @@ enum te_in_type {
 #define TE_REQ_BODY_LEN 68    /* u32: REQ: bytes of the whole body that follow the head bytes (a
                                  small Content-Length body that came with the head; the engine
                                  reads no more of it), 0 when JS must ask for the body */
-#define TE_REQ_FIXED 72       /* then: address text (padded to 8), nheaders x 4 u16 (name off,
+#define TE_REQ_HEAD_SENT 72   /* u32: LOG: head bytes sent (status line to blank line) */
+#define TE_REQ_FIXED 80       /* then: address text (padded to 8), nheaders x 4 u16 (name off,
                                  name len, value off, value len; padded to 8), the head bytes,
                                  the body bytes (TE_REQ_BODY_LEN) */
 

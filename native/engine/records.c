@@ -60,11 +60,13 @@ int te_rec_req(te_engine *e, te_conn *c, uint8_t type, uint32_t body)
         w16(r, TE_REC_B, (uint16_t)te_wire_status(c->status)); /* nginx logs 494-497 as 400 */
         w32(r, TE_REQ_LOC, c->loc);
         w32(r, TE_REQ_SENT, (uint32_t)(c->sent > 0xffffffffu ? 0xffffffffu : c->sent));
+        w32(r, TE_REQ_HEAD_SENT, (uint32_t)(c->head_sent > 0xffffffffu ? 0xffffffffu : c->head_sent));
         uint64_t ms = e->now > c->t_start ? e->now - c->t_start : 0;
         w32(r, TE_REQ_MSEC, (uint32_t)ms);
     } else {
         w32(r, TE_REQ_LOC, 0);
         w32(r, TE_REQ_SENT, 0);
+        w32(r, TE_REQ_HEAD_SENT, 0);
         w32(r, TE_REQ_MSEC, 0);
     }
     w32(r, TE_REQ_BODY_LEN, body);

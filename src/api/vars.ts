@@ -30,12 +30,24 @@ function headerValue(r: Req, name: string): string | undefined {
   return typeof v === 'string' ? v : v.join(name === 'cookie' ? '; ' : ', ');
 }
 
+/**
+ * $args: not found (nil in ngx.var, `-` in the access log) for a request that came with no query
+ * (`/a`, `/a?`), as nginx's; empty but found once a query that came was dropped (`rewrite ^ /t?`
+ * gives nginx's `args=` in ngx.say). Req keeps a string only, so the received target tells.
+ */
+function argsOf(r: Req): string | undefined {
+  if (r.args) return r.args;
+  const u = r.ex.url;
+  const q = u.indexOf('?');
+  return q >= 0 && q < u.length - 1 ? '' : undefined;
+}
+
 const BUILTIN = new Map<string, Getter>([
   // Empty only for a request whose line never ended (a client gone in it): nginx logs "-".
   ['uri', (r) => r.uri || undefined],
   ['document_uri', (r) => r.uri],
-  ['args', (r) => r.args],
-  ['query_string', (r) => r.args],
+  ['args', argsOf],
+  ['query_string', argsOf],
   ['is_args', (r) => (r.args ? '?' : '')],
   ['request_uri', (r) => r.requestUri || undefined],
   ['request_method', (r) => r.method],
@@ -55,7 +67,9 @@ const BUILTIN = new Map<string, Getter>([
   ['status', (r) => String(r.status).padStart(3, '0')], // nginx's %03ui: "000" before a status, "099"
   ['request_time', (r) => ((Date.now() - r.startMs) / 1000).toFixed(3)],
   ['body_bytes_sent', (r) => String(r.ex.bytesSent)],
-  ['bytes_sent', (r) => String(r.ex.bytesSent)],
+  // The head as sent too, status line to blank line (nginx counts every byte it wrote).
+  ['bytes_sent', (r) => String((r.ex.headBytes ?? 0) + r.ex.bytesSent)],
+  ['request_length', (r) => (r.main.ex.requestLength === undefined ? undefined : String(r.main.ex.requestLength))],
   ['time_local', () => timeLocal()],
   ['time_iso8601', () => timeIso()],
   ['msec', () => msec()],

@@ -14,6 +14,8 @@ export const answeredByFront = new WeakMap<ServerResponse, number>();
 export class NodeExchange implements HttpExchange {
   bytesSent = 0;
   private consumed = false;
+  /** Body bytes handed to the handler, for $request_length. */
+  private bodyRead = 0;
   /** Bytes a chunked body may carry (client_max_body_size); 0 = no limit. */
   bodyLimit = 0;
   /** An HTTP/0.9 request (given to node as HTTP/1.0, server.ts): the answer is its body only. */
@@ -43,7 +45,29 @@ export class NodeExchange implements HttpExchange {
   get body(): AsyncIterable<Uint8Array> {
     if (this.consumed) throw new TrestyError('TRESTY_ERR_API_ARGS', 'the request body was already read');
     this.consumed = true;
-    return this.bodyLimit > 0 ? limited(this.req, this.res, this.bodyLimit) : this.req;
+    return counted(this.req, this.res, this.bodyLimit, (n) => { this.bodyRead += n; });
+  }
+
+  /** Bytes of the head node made (`_header`, latin1: one byte a char), for $bytes_sent; 0 before
+   *  it is made and for HTTP/0.9 (no head goes out). */
+  get headBytes(): number {
+    if (this.http09) return 0;
+    const h = (this.res as unknown as { _header?: string | null })._header;
+    return typeof h === 'string' ? h.length : 0;
+  }
+
+  /**
+   * nginx's $request_length: the head and the body bytes read (an unread body is not counted,
+   * as nginx's). node keeps no bytes of the head: it is rebuilt from the line and the raw headers
+   * as `name: value` lines with CRLF, so a head sent with other spacing or bare LFs counts the
+   * bytes it would have had in that form, and a chunked body counts its data, not its framing.
+   */
+  get requestLength(): number {
+    const raw = this.req.rawHeaders;
+    let n = Buffer.byteLength(`${this.method} ${this.req.url ?? ''} HTTP/${this.req.httpVersion}\r\n\r\n`, 'latin1');
+    if (this.http09) n -= 11; // `GET /x` and one line end: no version, no headers
+    for (let i = 0; i < raw.length; i += 2) n += Buffer.byteLength(raw[i]!, 'latin1') + Buffer.byteLength(raw[i + 1]!, 'latin1') + 4;
+    return n + this.bodyRead;
   }
 
   get aborted(): boolean {
@@ -119,7 +143,7 @@ export class NodeExchange implements HttpExchange {
 
   write(chunk: Uint8Array | string): Promise<void> | void {
     if (this.res.writableEnded) return; // answered by the front (see writeHead)
-    this.bytesSent += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength;
+    this.bytesSent += framed(this.res, typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength);
     if (this.res.write(chunk)) return;
     return new Promise((resolve) => {
       const done = (): void => {
@@ -135,7 +159,10 @@ export class NodeExchange implements HttpExchange {
   end(chunk?: Uint8Array | string): void {
     if (this.res.writableEnded) return; // answered by the front (see writeHead)
     // A client gone: nothing goes out ($body_bytes_sent 0, as nginx's).
-    if (chunk !== undefined && !this.req.socket.destroyed) this.bytesSent += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength;
+    if (!this.req.socket.destroyed) {
+      if (chunk !== undefined) this.bytesSent += framed(this.res, typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength);
+      if (this.res.chunkedEncoding) this.bytesSent += 5; // the last chunk, `0\r\n\r\n`
+    }
     this.res.end(chunk);
   }
 
@@ -155,18 +182,24 @@ export class NodeExchange implements HttpExchange {
   }
 }
 
+/** Bytes a body chunk of `n` bytes takes on the wire: with its framing when node sends chunks
+ *  (nginx's $body_bytes_sent counts it). */
+function framed(res: ServerResponse, n: number): number {
+  return res.chunkedEncoding && n > 0 ? n + n.toString(16).length + 4 : n;
+}
+
 function unmapped(addr: string | undefined): string {
   if (addr === undefined) return '';
   return addr.startsWith('::ffff:') ? addr.slice(7) : addr;
 }
 
 /**
- * A chunked body that stops with TRESTY_ERR_BODY_TOO_LARGE past `limit` bytes (the pipeline
- * answers 413). Pulled by hand: leaving a for-await over `req` would destroy the socket, and
+ * The body, its bytes counted as they are read ($request_length); with a `limit` (> 0), a chunked
+ * body stops with TRESTY_ERR_BODY_TOO_LARGE past it (the pipeline answers 413). Pulled by hand: leaving a for-await over `req` would destroy the socket, and
  * the 413 could not be sent. The answer then closes the connection, as nginx does: the rest of
  * the body is unread, and keeping the connection would wait for it (or read it as a request).
  */
-function limited(req: IncomingMessage, res: ServerResponse, limit: number): AsyncIterable<Uint8Array> {
+function counted(req: IncomingMessage, res: ServerResponse, limit: number, read: (n: number) => void): AsyncIterable<Uint8Array> {
   return {
     [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
       const it = (req as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
@@ -176,7 +209,8 @@ function limited(req: IncomingMessage, res: ServerResponse, limit: number): Asyn
           const r = await it.next();
           if (r.done) return r;
           seen += r.value.byteLength;
-          if (seen > limit) {
+          read(r.value.byteLength);
+          if (limit > 0 && seen > limit) {
             res.shouldKeepAlive = false;
             throw new TrestyError('TRESTY_ERR_BODY_TOO_LARGE', `client intended to send too large chunked body: ${seen}+ bytes`);
           }

@@ -103,6 +103,11 @@ export class NativeExchange implements HttpExchange {
   /** Chunks are copied into the outbox by write() and end(). */
   readonly copiesChunks = true;
   bytesSent = 0;
+  /** Bytes of the head as it goes out (latin1, one byte a char), for $bytes_sent. */
+  headBytes = 0;
+  /** Bytes of the body handed to the handler, for $request_length: nginx counts a body once it
+   *  reads it (an unread one is not counted). */
+  private bodyRead = 0;
   /** The engine's connection number (`*N`), as its own lines carry it. */
   connection: number | undefined = undefined;
   aborted = false;
@@ -146,6 +151,10 @@ export class NativeExchange implements HttpExchange {
   }
 
   get scheme(): 'http' | 'https' { return 'http'; }
+
+  /** nginx's $request_length: the head as received (its blank line too) and the body bytes read.
+   *  A chunked body counts its data only: the engine keeps its framing to itself. */
+  get requestLength(): number { return this.head.length + this.bodyRead; }
 
   get requestLine(): string {
     const h = this.head;
@@ -203,6 +212,7 @@ export class NativeExchange implements HttpExchange {
     const whole = this.whole;
     if (whole !== null) {
       this.whole = null;
+      this.bodyRead += whole.length;
       return (async function* () { yield whole; })();
     }
     const it = (this.bodyIt = new Body(this));
@@ -218,6 +228,7 @@ export class NativeExchange implements HttpExchange {
     if (b === null || this.bodyTaken) return null;
     this.bodyTaken = true;
     this.whole = null;
+    this.bodyRead += b.length;
     return b;
   }
 
@@ -227,7 +238,11 @@ export class NativeExchange implements HttpExchange {
 
   // ---- from the engine ----
 
-  bodyData(b: Uint8Array): void { this.bodyIt?.push(b); }
+  bodyData(b: Uint8Array): void {
+    if (this.bodyIt === null) return;
+    this.bodyRead += b.byteLength;
+    this.bodyIt.push(b);
+  }
   bodyEnd(): void { this.bodyIt?.end(); }
 
   bodyFailed(status: number, reason: string): void {
@@ -330,6 +345,7 @@ export class NativeExchange implements HttpExchange {
     // 101 says `upgrade` whatever comes next (nginx still serves the next request when kept).
     if (!connection) s += status === 101 ? 'Connection: upgrade\r\n' : this.keepAlive ? 'Connection: keep-alive\r\n' : 'Connection: close\r\n';
     this.pending = `${s}\r\n`;
+    this.headBytes = this.pending.length;
     this.headersSent = true;
   }
 
@@ -342,8 +358,11 @@ export class NativeExchange implements HttpExchange {
     const head = this.pending!;
     this.pending = '';
     const ob = this.front.outbox;
-    if (this.chunked) ob.send(this.id, 0, this.keepaliveMs, head, `${n.toString(16)}\r\n`, chunk, '\r\n');
-    else ob.send(this.id, 0, this.keepaliveMs, head, '', chunk, '');
+    if (this.chunked) {
+      const pre = `${n.toString(16)}\r\n`;
+      this.bytesSent += pre.length + 2; // nginx's $body_bytes_sent counts the chunk's framing
+      ob.send(this.id, 0, this.keepaliveMs, head, pre, chunk, '\r\n');
+    } else ob.send(this.id, 0, this.keepaliveMs, head, '', chunk, '');
     this.unflushed += n;
     if (this.unflushed < 64 * 1024) return;
     // Much written without a pause: let the engine write it and see whether the client keeps up.
@@ -366,7 +385,10 @@ export class NativeExchange implements HttpExchange {
     const ob = this.front.outbox;
     if (this.chunked) {
       const n = body === null ? 0 : typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
-      if (n > 0) ob.send(this.id, flags, this.keepaliveMs, head, `${n.toString(16)}\r\n`, body, '\r\n0\r\n\r\n');
+      // The framing counts in $body_bytes_sent, as nginx's; a client gone gets none of it.
+      const pre = n > 0 ? `${n.toString(16)}\r\n` : '';
+      if (!this.aborted) this.bytesSent += n > 0 ? pre.length + 7 : 5;
+      if (n > 0) ob.send(this.id, flags, this.keepaliveMs, head, pre, body, '\r\n0\r\n\r\n');
       else ob.send(this.id, flags, this.keepaliveMs, head, '', null, '0\r\n\r\n');
     } else {
       ob.send(this.id, flags, this.keepaliveMs, head, '', body, '');

@@ -14,7 +14,7 @@ import { closeSync } from 'node:fs';
 import { NativeExchange } from './native-exchange.js';
 import {
   DATA, DATA_LEN, ERR_DNAME, ERR_HOST_LEN, ERR_LISTENER, ERR_NUMBER, ERR_SRV_LEN, ERR_SRV_OFF, ERR_TEXT, IN_BODY, IN_BODY_END, IN_BODY_ERR, IN_CLOSE, IN_DRAIN, IN_ERRLOG, IN_LOG,
-  IN_REQ, IN_WAKE, LOG_LEVELS, REC_A, REC_B, REC_CONN, REC_SIZE, REQ_ADDR_LEN, REQ_CLEN, REQ_FIXED, REQ_FLAGS, REQ_HEAD_LEN,
+  IN_REQ, IN_WAKE, LOG_LEVELS, REC_A, REC_B, REC_CONN, REC_SIZE, REQ_ADDR_LEN, REQ_CLEN, REQ_FIXED, REQ_FLAGS, REQ_HEAD_LEN, REQ_HEAD_SENT,
   REQ_BODY_LEN, REQ_LISTENER, REQ_LOC, REQ_METHOD, REQ_MSEC, REQ_NHEADERS, REQ_NUMBER, REQ_PORT, REQ_SENT, REQ_TARGET, REQ_TARGET_LEN, REQ_VERSION,
 } from './native-layout.js';
 import { Outbox } from './native-outbox.js';
@@ -334,6 +334,7 @@ export class NativeFront {
     const server = locId === LOC_DEFAULT ? groupFor(bind, ex.localAddress).defaultServer : plan.servers[plan.serverFor(bind)];
     const loc = locId === LOC_DEFAULT ? server?.defaults : plan.locations[locId];
     if (!server || !loc) return;
+    ex.headBytes = u32[(p + REQ_HEAD_SENT) >>> 2];
     this.hooks.logAnswer({ ex, server, loc, status: this.u16[(p + REC_B) >>> 1], sent: u32[(p + REQ_SENT) >>> 2], msec: u32[(p + REQ_MSEC) >>> 2] });
   }
 

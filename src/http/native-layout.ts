@@ -44,7 +44,9 @@ export const REQ_SENT = 60;
 export const REQ_MSEC = 64;
 /** u32: bytes of the whole body after the head bytes (layout.h TE_REQ_BODY_LEN), 0 when JS must ask. */
 export const REQ_BODY_LEN = 68;
-export const REQ_FIXED = 72;
+/** u32: LOG: head bytes sent (layout.h TE_REQ_HEAD_SENT), for $bytes_sent. */
+export const REQ_HEAD_SENT = 72;
+export const REQ_FIXED = 80;
 
 export const DATA_LEN = 12;
 export const DATA = 16;

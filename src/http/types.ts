@@ -49,6 +49,12 @@ export interface HttpExchange {
   abandon?(): void;
   /** Bytes of body sent so far (for $body_bytes_sent). */
   readonly bytesSent: number;
+  /** Bytes of the response head as sent, status line to blank line ($bytes_sent adds them to the
+   *  body's, as nginx counts); 0 before the head is made or where the exchange does not know. */
+  readonly headBytes?: number;
+  /** nginx's $request_length: bytes of the request line, the headers and the body as received;
+   *  undefined where the exchange does not know them. */
+  readonly requestLength?: number;
   /** nginx's connection number (`*N` in error-log lines): per worker, one more per connection.
    *  Undefined where the front does not number its connections. */
   readonly connection?: number;
