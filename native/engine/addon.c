@@ -85,7 +85,10 @@ void te_host_deliver(te_engine *e)
     } else {
         e->inbox_len = 0;
         /* records kept aside while the inbox was full: the next batch */
-        if (e->over_len && te_rec_spill(e) >= 0 && e->inbox_len) te_host_schedule(e);
+        if (e->over_len) {
+            te_rec_spill(e);
+            te_host_schedule(e);
+        }
     }
 }
 

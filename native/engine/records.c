@@ -73,7 +73,6 @@ char *te_rec_must(te_engine *e, uint8_t type, te_conn *c, uint32_t fixed, uint32
         r = e->inbox + e->inbox_len;
         e->inbox_len += size;
     } else if (!must || !(r = aside(e, size))) {
-
         return NULL;
     }
     r[TE_REC_TYPE] = (char)type;
