@@ -42,6 +42,7 @@ static void wait_more(te_engine *e, te_conn *c)
 /* Bytes of body the inbox can take now (0: hand the inbox to JS first). */
 static uint32_t room(te_engine *e)
 {
+    if (!te_rec_spill(e)) return 0; /* records waiting aside go first */
     uint32_t used = e->inbox_len + TE_DATA + 8 + 8192;
     if (used >= e->inbox_cap) return 0;
     uint32_t r = e->inbox_cap - used;

@@ -177,6 +177,10 @@ struct te_engine {
 
     char *inbox;
     uint32_t inbox_cap, inbox_len;
+    /* Records JS must get that did not fit in the inbox, oldest first (records.c): they go in
+       before any newer record, so none is lost and the order holds. */
+    char *over;
+    uint32_t over_len, over_cap;
     char *outbox;
     uint32_t outbox_cap;
     int32_t *ctl;
@@ -247,6 +251,12 @@ void te_body_taken(te_conn *c, uint32_t n);
 
 /* records.c */
 char *te_rec(te_engine *e, uint8_t type, te_conn *c, uint32_t fixed, uint32_t extra);
+/* Moves the records kept aside into the inbox as room allows; 1 when none is left aside (only
+   then may a producer that retries later, like an upstream read, write to the inbox itself). */
+int te_rec_spill(te_engine *e);
+/* te_rec with the choice made by the caller: must = 1 never refuses (the record waits aside) */
+char *te_rec_must(te_engine *e, uint8_t type, te_conn *c, uint32_t fixed, uint32_t extra, int must);
+void te_rec_log_last(te_engine *e, te_conn *c);
 int te_rec_req(te_engine *e, te_conn *c, uint8_t type, uint32_t body);
 int te_rec_data(te_engine *e, uint8_t type, te_conn *c, uint16_t b, const char *p, uint32_t n);
 void te_errlog(te_engine *e, te_conn *c, int level, const char *fmt, ...) __attribute__((format(printf, 4, 5)));

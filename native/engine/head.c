@@ -87,8 +87,7 @@ void te_head_gone(te_engine *e, te_conn *c, const char *why, int status)
     c->status = (uint16_t)status;
     c->sent = 0;
     c->head_sent = 0;
-    /* no room in the inbox: the line is lost, the connection is gone either way */
-    (void)te_rec_req(e, c, TE_IN_LOG, 0);
+    te_rec_log_last(e, c); /* the connection is gone either way: nobody would try again */
 }
 
 /* The header before hdrs[last] with the same name (a unique header sent twice), or NULL. */
@@ -251,6 +250,9 @@ static void dispatch(te_engine *e, te_conn *c, uint32_t head_len)
     if (normalize(e, c) < 0) return;
     if (te_answer_native(e, c)) return;
     uint32_t body = te_body_eager(c);
+    /* a REQ that could never fit would be dispatched again forever: a body that big is read later
+       (only a small test inbox, TRESTY_ENGINE_INBOX, is that small) */
+    if (body > e->inbox_cap / 4) body = 0;
     if (te_rec_req(e, c, TE_IN_REQ, body) < 0) {
         c->pos = c->req; /* no room in the inbox: dispatch again in the next round */
         c->requests--;

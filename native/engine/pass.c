@@ -139,6 +139,7 @@ static void run_pending(te_engine *e)
 
 static void deliver(te_engine *e)
 {
+    te_rec_spill(e);
     if (e->inbox_len > 0) te_host_deliver(e);
     te_flush_outbox(e);
 }

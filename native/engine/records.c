@@ -1,7 +1,9 @@
-/* records.c: writing the inbox records of layout.h. A record that does not fit returns NULL / -1:
-   the caller leaves its work pending and the pass hands the full inbox to JS first. */
+/* records.c: writing the inbox records of layout.h. A record that does not fit and that its
+   producer makes again later (retried()) returns NULL / -1: the caller leaves its work pending and
+   the pass hands the full inbox to JS first. Any other record waits aside until the inbox has room. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include "engine.h"
@@ -15,13 +17,64 @@ static inline void w32(char *p, uint32_t off, uint32_t v) { memcpy(p + off, &v, 
 /* Room kept for the small records JS must never miss (a connection closed, room to write). */
 #define RESERVE 8192
 
+/* Records whose producer tries again when refused: a REQ (head.c dispatches again), the LOG of an
+   answer (conn.c finishes again), BODY bytes (body.c asks for room first). Any other record is
+   the only word JS gets of its event (a body's end, an upstream's error): it is never refused. */
+static int retried(uint8_t type) { return type == TE_IN_REQ || type == TE_IN_LOG || type == TE_IN_BODY; }
+
+int te_rec_spill(te_engine *e)
+{
+    uint32_t off = 0;
+    while (off < e->over_len) {
+        uint32_t size;
+        memcpy(&size, e->over + off + TE_REC_SIZE, 4);
+        if (e->inbox_len + size > e->inbox_cap) break;
+        memcpy(e->inbox + e->inbox_len, e->over + off, size);
+        e->inbox_len += size;
+        off += size;
+    }
+    if (off) {
+        memmove(e->over, e->over + off, e->over_len - off);
+        e->over_len -= off;
+    }
+    return e->over_len == 0;
+}
+
+/* The inbox is JS's buffer and cannot grow: a record that must not be lost waits in a heap buffer
+   of the engine's own, handed over by te_rec_spill when JS took the batch (addon.c, pass.c). */
+static char *aside(te_engine *e, uint32_t size)
+{
+    if (e->over_len + size > e->over_cap) {
+        uint32_t cap = e->over_cap ? e->over_cap : 4096;
+        while (cap < e->over_len + size) cap *= 2;
+        char *p = realloc(e->over, cap);
+        if (!p) return NULL; /* out of memory: the one case a record is lost */
+        e->over = p;
+        e->over_cap = cap;
+    }
+    char *r = e->over + e->over_len;
+    e->over_len += size;
+    if (!e->in_pass) te_host_schedule(e);
+    return r;
+}
+
 char *te_rec(te_engine *e, uint8_t type, te_conn *c, uint32_t fixed, uint32_t extra)
+{
+    return te_rec_must(e, type, c, fixed, extra, !retried(type));
+}
+
+char *te_rec_must(te_engine *e, uint8_t type, te_conn *c, uint32_t fixed, uint32_t extra, int must)
 {
     uint32_t size = align8(fixed + extra);
     uint32_t cap = type == TE_IN_CLOSE || type == TE_IN_DRAIN || type == TE_IN_WAKE ? e->inbox_cap : e->inbox_cap - RESERVE;
-    if (e->inbox_len + size > cap) return NULL;
-    char *r = e->inbox + e->inbox_len;
-    e->inbox_len += size;
+    char *r;
+    /* while older records wait aside, a newer one goes behind them, or waits itself */
+    if (te_rec_spill(e) && e->inbox_len + size <= cap) {
+        r = e->inbox + e->inbox_len;
+        e->inbox_len += size;
+    } else if (!must || !(r = aside(e, size))) {
+        return NULL;
+    }
     r[TE_REC_TYPE] = (char)type;
     r[TE_REC_A] = 0;
     w16(r, TE_REC_B, 0);
@@ -31,13 +84,20 @@ char *te_rec(te_engine *e, uint8_t type, te_conn *c, uint32_t fixed, uint32_t ex
 }
 
 /* body: bytes of the body at c->pos to carry after the head (REQ only; te_body_eager). */
-int te_rec_req(te_engine *e, te_conn *c, uint8_t type, uint32_t body)
+static int req(te_engine *e, te_conn *c, uint8_t type, uint32_t body, int must);
+
+int te_rec_req(te_engine *e, te_conn *c, uint8_t type, uint32_t body) { return req(e, c, type, body, 0); }
+
+/* The LOG of a connection that is going away: nobody would produce it again. */
+void te_rec_log_last(te_engine *e, te_conn *c) { (void)req(e, c, TE_IN_LOG, 0, 1); }
+
+static int req(te_engine *e, te_conn *c, uint8_t type, uint32_t body, int must)
 {
     const tr_http_req *q = &c->head->req;
     uint32_t nh = q->nheaders;
     uint32_t alen = align8(c->raddr_len);
     uint32_t hlen = align8(nh * 8);
-    char *r = te_rec(e, type, c, TE_REQ_FIXED, alen + hlen + c->head_len + body);
+    char *r = te_rec_must(e, type, c, TE_REQ_FIXED, alen + hlen + c->head_len + body, must);
     if (!r) return -1;
     uint32_t flags = q->flags & ~(uint32_t)TR_HTTP_F_KEEPALIVE;
     if (c->flags & TE_C_KEEPALIVE) flags |= TR_HTTP_F_KEEPALIVE;
@@ -108,8 +168,6 @@ void te_rec_close(te_engine *e, te_conn *c, int why)
 {
     char *r = te_rec(e, TE_IN_CLOSE, c, TE_REC_HDR, 0);
     if (r) r[TE_REC_A] = (char)why;
-    /* No room: JS learns it from the next write to this connection, which is refused. The inbox
-       holds thousands of these, so this is a last resort. */
 }
 
 /* The server a connection is served by, when the engine knows it (its listen socket has one). */
