@@ -250,12 +250,12 @@ uint32_t te_body_eager(te_conn *c);
 void te_body_taken(te_conn *c, uint32_t n);
 
 /* records.c */
+/* NULL (inbox full) only for a record its producer makes again (REQ, LOG, BODY); any other waits aside. */
 char *te_rec(te_engine *e, uint8_t type, te_conn *c, uint32_t fixed, uint32_t extra);
 /* Moves the records kept aside into the inbox as room allows; 1 when none is left aside (only
    then may a producer that retries later, like an upstream read, write to the inbox itself). */
 int te_rec_spill(te_engine *e);
-/* te_rec with the choice made by the caller: must = 1 never refuses (the record waits aside) */
-char *te_rec_must(te_engine *e, uint8_t type, te_conn *c, uint32_t fixed, uint32_t extra, int must);
+/* The LOG of a connection going away, never refused (nobody would make it again). */
 void te_rec_log_last(te_engine *e, te_conn *c);
 int te_rec_req(te_engine *e, te_conn *c, uint8_t type, uint32_t body);
 int te_rec_data(te_engine *e, uint8_t type, te_conn *c, uint16_t b, const char *p, uint32_t n);

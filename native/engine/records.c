@@ -58,12 +58,8 @@ static char *aside(te_engine *e, uint32_t size)
     return r;
 }
 
-char *te_rec(te_engine *e, uint8_t type, te_conn *c, uint32_t fixed, uint32_t extra)
-{
-    return te_rec_must(e, type, c, fixed, extra, !retried(type));
-}
-
-char *te_rec_must(te_engine *e, uint8_t type, te_conn *c, uint32_t fixed, uint32_t extra, int must)
+/* must: the record waits aside rather than being refused when the inbox is full. */
+static char *rec_must(te_engine *e, uint8_t type, te_conn *c, uint32_t fixed, uint32_t extra, int must)
 {
     uint32_t size = align8(fixed + extra);
     uint32_t cap = type == TE_IN_CLOSE || type == TE_IN_DRAIN || type == TE_IN_WAKE ? e->inbox_cap : e->inbox_cap - RESERVE;
@@ -83,6 +79,11 @@ char *te_rec_must(te_engine *e, uint8_t type, te_conn *c, uint32_t fixed, uint32
     return r;
 }
 
+char *te_rec(te_engine *e, uint8_t type, te_conn *c, uint32_t fixed, uint32_t extra)
+{
+    return rec_must(e, type, c, fixed, extra, !retried(type));
+}
+
 /* body: bytes of the body at c->pos to carry after the head (REQ only; te_body_eager). */
 static int req(te_engine *e, te_conn *c, uint8_t type, uint32_t body, int must);
 
@@ -97,7 +98,7 @@ static int req(te_engine *e, te_conn *c, uint8_t type, uint32_t body, int must)
     uint32_t nh = q->nheaders;
     uint32_t alen = align8(c->raddr_len);
     uint32_t hlen = align8(nh * 8);
-    char *r = te_rec_must(e, type, c, TE_REQ_FIXED, alen + hlen + c->head_len + body, must);
+    char *r = rec_must(e, type, c, TE_REQ_FIXED, alen + hlen + c->head_len + body, must);
     if (!r) return -1;
     uint32_t flags = q->flags & ~(uint32_t)TR_HTTP_F_KEEPALIVE;
     if (c->flags & TE_C_KEEPALIVE) flags |= TR_HTTP_F_KEEPALIVE;
@@ -164,11 +165,7 @@ void te_rec_close_sent(te_engine *e, te_conn *c, int why, uint16_t sent)
     w16(r, TE_REC_B, sent);
 }
 
-void te_rec_close(te_engine *e, te_conn *c, int why)
-{
-    char *r = te_rec(e, TE_IN_CLOSE, c, TE_REC_HDR, 0);
-    if (r) r[TE_REC_A] = (char)why;
-}
+void te_rec_close(te_engine *e, te_conn *c, int why) { te_rec_close_sent(e, c, why, 0); }
 
 /* The server a connection is served by, when the engine knows it (its listen socket has one). */
 const te_str *te_server_name(te_engine *e, te_conn *c)

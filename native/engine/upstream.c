@@ -63,7 +63,7 @@ static void interest(te_engine *e, te_up *u)
    keeps it aside when the inbox is full); a lost one left its proxied request without an answer. */
 static void rec(te_engine *e, te_up *u, uint8_t type, uint8_t a, uint16_t b)
 {
-    char *r = te_rec_must(e, type, NULL, TE_REC_HDR, 4, 1);
+    char *r = te_rec(e, type, NULL, TE_REC_HDR, 4);
     if (!r) return; /* out of memory */
     r[TE_REC_A] = (char)a;
     memcpy(r + TE_REC_B, &b, 2);
