@@ -29,6 +29,7 @@ export const ErrorCodes = {
   TRESTY_ERR_VAR_UNDECLARED: 'writing an ngx.var variable that was never declared',
   TRESTY_ERR_HEADERS_SENT: 'changing status or headers after they were sent',
   TRESTY_ERR_BODY_TOO_LARGE: 'a request body larger than client_max_body_size',
+  TRESTY_ERR_BODY_FILE: 'a request body temp file (client_body_temp_path) or set_body_file file that cannot be used',
   TRESTY_ERR_SUBREQUEST: 'a subrequest that cannot be run',
   // the native HTTP engine
   TRESTY_ERR_ENGINE: 'the native HTTP engine is not built or cannot be used',

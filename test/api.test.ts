@@ -48,7 +48,7 @@ const cases: Case[] = [
       }
     }
     location = /body-unread { content_by_js_block { ngx.req.get_post_args() } }
-    location = /body-set { content_by_js_block { ngx.req.set_body_data("k=v"); ngx.say(ngx.req.get_post_args().k) } }`,
+    location = /body-set { content_by_js_block { await ngx.req.read_body(); ngx.req.set_body_data("k=v"); ngx.say(ngx.req.get_post_args().k) } }`,
     requests: [
       { path: '/body', method: 'POST', body: 'a=1&b=two', headers: { 'content-type': 'application/x-www-form-urlencoded' }, resBody: 'a=1&b=two {"a":"1","b":"two"}\n' },
       { path: '/body-unread', method: 'POST', body: 'x=1', status: 500 },

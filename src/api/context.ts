@@ -48,6 +48,7 @@ export const API_CONTEXTS: Readonly<Record<string, number>> = {
   'ngx.req.set_method': MASK.requestWrite, 'ngx.req.set_header': MASK.requestWrite, 'ngx.req.clear_header': MASK.requestWrite,
   'ngx.req.set_uri_args': MASK.requestWrite, 'ngx.req.set_uri': MASK.requestWrite,
   'ngx.req.read_body': MASK.output, 'ngx.req.body_stream': MASK.output, 'ngx.req.discard_body': MASK.output, 'ngx.req.set_body_data': MASK.output,
+  'ngx.req.set_body_file': MASK.output, 'ngx.req.init_body': MASK.output, 'ngx.req.append_body': MASK.output, 'ngx.req.finish_body': MASK.output,
   'ngx.on_abort': MASK.output,
   'ngx.req.get_body_data': MASK.bodyData, 'ngx.req.get_body_file': MASK.bodyData, 'ngx.req.get_post_args': MASK.postArgs,
   'ngx.location.capture': MASK.output, 'ngx.location.capture_multi': MASK.output,

@@ -5,11 +5,13 @@ import { logReq } from '../request/report.js';
 import { INTERRUPT } from '../request/interrupt.js';
 import { type Call, EXITED } from '../request/call.js';
 import { apiDisabled } from '../request/context.js';
-import type { Req } from '../request/req.js';
+import type { BodyFile, Req } from '../request/req.js';
 import { parseTarget } from '../request/uri.js';
 import { decodeArgs, encodeArgs, type Args } from './args.js';
 import { CTX, MASK } from './context.js';
 import { guard, guardReq } from './guard.js';
+import { appendBody, bodyText, finishBody, initBody, setBodyData, setBodyFile } from './req-body.js';
+import { appendBodyFile, closeBodyFile, openBodyFile } from './req-body-file.js';
 
 type Headers = Record<string, string | string[]>;
 
@@ -101,12 +103,16 @@ export class ReqApi {
     const max = r.loc.clientMaxBodySize;
     // Came with the request (native engine, small bodies): no pulling, no awaiting.
     const whole = r.ex.takeWholeBody?.();
+    // Past client_body_buffer_size (or with client_body_in_file_only) the body goes to a file.
+    const inMemory = r.loc.proxy.clientBodyInFileOnly === 'off' ? r.loc.proxy.clientBodyBufferSize : -1;
     if (whole) {
       if (max > 0 && whole.length > max) tooLarge(c, r, `client intended to send too large body: ${whole.length}+ bytes`);
-      r.body = whole;
+      if (whole.length <= inMemory) r.body = whole;
+      else inFile(r, spooled(r, [whole]));
       return;
     }
     const chunks: Buffer[] = [];
+    let file: BodyFile | null = null;
     let size = 0;
     // Pulled by hand: leaving a for-await early would destroy the request and its socket,
     // and the 413 could not be sent.
@@ -117,14 +123,20 @@ export class ReqApi {
         if (done) break;
         size += b.byteLength;
         if (max > 0 && size > max) tooLarge(c, r, `client intended to send too large body: ${size}+ bytes`);
-        chunks.push(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+        if (file !== null) appendBodyFile(file, b);
+        else {
+          chunks.push(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+          if (size > inMemory) file = spooled(r, chunks.splice(0));
+        }
       }
     } catch (e) {
+      if (file !== null) closeBodyFile(file);
       // The HTTP layer stops a chunked body past the limit with this code and leaves the 413 to us.
       if (isTrestyError(e) && e.code === 'TRESTY_ERR_BODY_TOO_LARGE') tooLarge(c, r, e.message);
       clientBroke(c, r, e);
       throw e;
     }
+    if (file !== null) return inFile(r, file);
     r.body = size === 0 ? null : chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
   }
 
@@ -171,25 +183,46 @@ export class ReqApi {
 
   discard_body(): void { this.#check(MASK.output); }
 
-  /** Replaces the request body (as read_body would have read it). */
-  set_body_data(data: string | Uint8Array): void {
-    const r = this.#check(MASK.output);
-    r.body = typeof data === 'string' ? Buffer.from(data) : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  }
+  /** Replaces the request body (after read_body, as in OpenResty); Content-Length follows. */
+  set_body_data(data: string | Uint8Array): void { setBodyData(this.#check(MASK.output), data); }
 
-  /** The body read by read_body(), or null. */
-  get_body_data(): string | null {
-    const r = this.#check(MASK.bodyData);
-    return r.body ? r.body.toString('utf8') : null;
-  }
+  /** The body becomes this file's content; with `autoClean` the file is removed at the request's end. */
+  set_body_file(file: string, autoClean = false): void { setBodyFile(this.#check(MASK.output), file, autoClean); }
 
-  get_body_file(): null { this.#check(MASK.bodyData); return null; }
+  /** Starts a new, empty body (after read_body); past `bufferSize` (client_body_buffer_size) it goes to a file. */
+  init_body(bufferSize?: number): void { initBody(this.#check(MASK.output), bufferSize); }
+
+  append_body(data: string | Uint8Array): void { appendBody(this.#check(MASK.output), data); }
+
+  /** Ends the built body: Content-Length becomes its length. */
+  finish_body(): void { finishBody(this.#check(MASK.output)); }
+
+  /** The body read by read_body() (or set or built), or null: none, empty, or in a file. */
+  get_body_data(): string | null { return bodyText(this.#check(MASK.bodyData)); }
+
+  /** The file the body is in (past client_body_buffer_size, or set_body_file's), or null. */
+  get_body_file(): string | null { return this.#check(MASK.bodyData).bodyFile?.path ?? null; }
 
   get_post_args(max = 100): Args {
     const r = this.#check(MASK.postArgs);
     if (r.body === undefined) throw new TrestyError('TRESTY_ERR_API_ARGS', 'no request body found; maybe you should call await ngx.req.read_body() first');
-    return decodeArgs(r.body ? r.body.toString('utf8') : '', max);
+    if (r.bodyFile !== null) throw new TrestyError('TRESTY_ERR_API_ARGS', 'request body in temp file not supported');
+    return decodeArgs(bodyText(r) ?? '', max);
   }
+}
+
+/** The body read so far goes to a temp file; the rest follows it there. */
+function spooled(r: Req, chunks: Buffer[]): BodyFile {
+  const f = openBodyFile(r, null);
+  for (const b of chunks) appendBodyFile(f, b);
+  return f;
+}
+
+/** The body is read, and it is in `f`. */
+function inFile(r: Req, f: BodyFile): void {
+  closeBodyFile(f);
+  r.body = null;
+  r.bodyFile = f;
 }
 
 async function drain(src: AsyncIterator<Uint8Array>): Promise<void> {

@@ -6,7 +6,7 @@
 import type { HttpExchange } from '../http/types.js';
 import { TrestyError } from '../errors.js';
 import { logReq } from '../request/report.js';
-import { Req } from '../request/req.js';
+import { type BodyFile, Req } from '../request/req.js';
 import { parseTarget } from '../request/uri.js';
 import { encodeArgs } from './args.js';
 
@@ -152,10 +152,16 @@ export function capture(parent: Req, uri: string, opts: CaptureOptions = {}): Pr
   const args = t.args && extra ? `${t.args}&${extra}` : t.args || extra;
   const method = (opts.method ?? 'GET').toUpperCase();
   let body: Buffer | null = null;
+  let bodyFile: BodyFile | null = null;
   if (opts.body !== undefined) body = typeof opts.body === 'string' ? Buffer.from(opts.body) : Buffer.from(opts.body);
-  else if ((opts.always_forward_body || method === 'POST' || method === 'PUT') && parent.body) body = parent.body;
+  else if (opts.always_forward_body || method === 'POST' || method === 'PUT') {
+    // A body in a file is shared as nginx shares it: the subrequest's get_body_file names it.
+    if (parent.bodyFile !== null) bodyFile = parent.bodyFile;
+    else if (parent.body) body = parent.body;
+  }
   const headers: Record<string, string | string[] | undefined> = { ...parent.inHeaders };
   if (body) headers['content-length'] = String(body.length);
+  else if (bodyFile) headers['content-length'] = String(bodyFile.size);
   else delete headers['content-length'];
   delete headers['transfer-encoding'];
 
@@ -167,6 +173,7 @@ export function capture(parent: Req, uri: string, opts: CaptureOptions = {}): Pr
     sub.uri = t.uri;
     sub.args = args;
     sub.body = body ?? null;
+    sub.bodyFile = bodyFile;
     if (opts.ctx) sub.ctx = opts.ctx;
     if (opts.share_all_vars) sub.vars = (parent.vars ??= Object.create(null) as Record<string, string>);
     else if (opts.copy_all_vars && parent.vars) sub.vars = Object.assign(Object.create(null) as Record<string, string>, parent.vars);

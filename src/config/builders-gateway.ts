@@ -28,6 +28,8 @@ export interface ProxySettings {
   bufferSize?: number;
   buffers?: number;
   clientBodyBufferSize?: number;
+  clientBodyTempPath?: string | null;
+  clientBodyInFileOnly?: 'off' | 'on' | 'clean';
   interceptErrors?: boolean;
   ignoreClientAbort?: boolean;
   redirects?: RedirectRule[];

@@ -143,6 +143,13 @@ export const proxyDirectives: readonly DirectiveRow[] = [
   row('proxy_next_upstream_timeout', 'nextUpstreamTimeout', (d) => time(d)),
   row('proxy_buffer_size', 'bufferSize', (d) => size(d)),
   row('client_body_buffer_size', 'clientBodyBufferSize', (d) => size(d)),
+  // nginx's optional `level1 [level2 [level3]]` subfolders are accepted and not used: one folder.
+  { name: 'client_body_temp_path', contexts: HSL, args: [1, 4], apply(d, s, ctx) { proxy(s).clientBodyTempPath = ctx.abs(d.args[0]); } },
+  row('client_body_in_file_only', 'clientBodyInFileOnly', (d) => {
+    const v = d.args[0];
+    if (v !== 'on' && v !== 'off' && v !== 'clean') throw invalidValue(d, v);
+    return v;
+  }),
   row('proxy_method', 'method', (d) => d.args[0].toUpperCase()),
   row('proxy_next_upstream_tries', 'nextUpstreamTries', (d) => {
     if (!/^\d+$/.test(d.args[0])) throw invalidValue(d, d.args[0]);

@@ -27,6 +27,8 @@ const PROXY_DEFAULTS: Omit<ProxyConf, 'pass' | 'ssl'> = {
   bufferSize: 4096,
   buffers: 8 * 4096,
   clientBodyBufferSize: 8192,
+  clientBodyTempPath: null,
+  clientBodyInFileOnly: 'off',
   interceptErrors: false,
   ignoreClientAbort: false,
   redirects: ['default'],

@@ -83,6 +83,10 @@ export interface ProxyConf {
   readonly bufferSize: number; // the most a response head may take
   readonly buffers: number; // bytes held before output is pushed (proxy_buffers N x SIZE)
   readonly clientBodyBufferSize: number;
+  /** client_body_temp_path: where bodies past the buffer go (null: <prefix>/client_body_temp). */
+  readonly clientBodyTempPath: string | null;
+  /** client_body_in_file_only: every read body goes to a file; `on` keeps it after the request. */
+  readonly clientBodyInFileOnly: 'off' | 'on' | 'clean';
   readonly interceptErrors: boolean;
   readonly ignoreClientAbort: boolean;
   readonly redirects: readonly RedirectRule[];

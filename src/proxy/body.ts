@@ -6,7 +6,7 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { isTrestyError } from '../errors.js';
+import { isTrestyError, TrestyError } from '../errors.js';
 import type { UpstreamConn } from './conn.js';
 
 /** The body grew past client_max_body_size (the proxy answers 413). */
@@ -129,6 +129,15 @@ export async function bufferBody(src: AsyncIterable<Uint8Array>, limit: number, 
   }
   if (fh !== null) return new FileBody(fh, size);
   return new MemoryBody(chunks.length === 1 ? Buffer.from(chunks[0]!.buffer, chunks[0]!.byteOffset, chunks[0]!.byteLength) : Buffer.concat(chunks));
+}
+
+/** The body of a file the request keeps (the request removes it when it ends, not the proxy). */
+export async function fileBody(file: string, size: number): Promise<BodySource> {
+  try {
+    return new FileBody(await fs.promises.open(file, 'r'), size);
+  } catch (e) {
+    throw new TrestyError('TRESTY_ERR_BODY_FILE', `open() "${file}" failed (${(e as Error).message})`);
+  }
 }
 
 /** nginx's client_body_temp: the file is unlinked once open, so nothing is left behind. */

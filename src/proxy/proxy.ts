@@ -5,6 +5,7 @@
 // Each try is recorded for the $upstream_* variables; failures are logged as nginx words them.
 // One try on the wire is attempt.ts's; the kept answer's way to the client is response.ts's.
 
+import { isTrestyError } from '../errors.js';
 import type { LocationConf, ProxyConf, ProxyPass } from '../config/types.js';
 import { NEXT } from '../config/types-gateway.js';
 import type { Step } from '../request/pipe.js';
@@ -13,7 +14,7 @@ import type { Req } from '../request/req.js';
 import { upstreamVarsOf, type UpstreamTry } from '../request/upstream.js';
 import { attempt, NON_IDEMPOTENT, since, type Timeouts } from './attempt.js';
 import type { BalancerTry } from './balancer-state.js';
-import { type BodySource, BodyTooLarge, bufferBody, MemoryBody, streamBody } from './body.js';
+import { type BodySource, BodyTooLarge, bufferBody, fileBody, MemoryBody, streamBody } from './body.js';
 import type { Exchange } from './exchange.js';
 import { choose, Peer, release, Selection } from './peers.js';
 import { type Compile, type HeadPlan, planHead, requestHead, type Template, upstreamUri } from './request.js';
@@ -120,6 +121,7 @@ async function withBody(r: Req, p: Plan, rt: UpstreamRt, scheme: 'http' | 'https
 /** Whether the request has a body to send (checked without waiting: most requests have none). */
 function hasBody(r: Req, p: Plan): boolean {
   if (!p.conf.passRequestBody) return false;
+  if (r.bodyFile !== null) return true;
   if (r.body !== undefined) return r.body !== null;
   const h = r.ex.headers;
   return h['content-length'] !== undefined || h['transfer-encoding'] !== undefined;
@@ -127,6 +129,8 @@ function hasBody(r: Req, p: Plan): boolean {
 
 /** The request body as it will be sent (null: none), by proxy_pass_request_body and _buffering. */
 async function requestBody(r: Req, p: Plan): Promise<BodySource | null> {
+  // A body in a file (read past client_body_buffer_size, built by init_body, set_body_file).
+  if (r.bodyFile !== null) return fileBody(r.bodyFile.path, r.bodyFile.size);
   if (r.body !== undefined) return r.body === null ? null : new MemoryBody(r.body);
   const h = r.ex.headers;
   const cl = h['content-length'];
@@ -137,7 +141,7 @@ async function requestBody(r: Req, p: Plan): Promise<BodySource | null> {
   // A chunked body to an HTTP/1.0 upstream needs a length: it is read whole first.
   if (p.conf.requestBuffering || (length < 0 && p.head.version === '1.0')) {
     r.body = null; // the body is the proxy's now
-    const b = await bufferBody(r.ex.body, limit, p.conf.clientBodyBufferSize, p.deps.tempDir);
+    const b = await bufferBody(r.ex.body, limit, p.conf.clientBodyBufferSize, p.conf.clientBodyTempPath ?? p.deps.tempDir);
     if (b instanceof MemoryBody) r.body = b.data;
     return b;
   }
@@ -149,6 +153,10 @@ function bodyFailed(r: Req, e: unknown): number {
   if (e instanceof BodyTooLarge) {
     logReq(r, 'error', `client intended to send too large body: ${e.size}+ bytes`);
     return 413;
+  }
+  if (isTrestyError(e) && e.code === 'TRESTY_ERR_BODY_FILE') {
+    logReq(r, 'error', e.message);
+    return 500;
   }
   logReq(r, 'info', `client prematurely closed connection while reading client request body (${e instanceof Error ? e.message : String(e)})`);
   return 499;

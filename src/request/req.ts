@@ -14,6 +14,22 @@ export const NO_EXIT = -1000;
 /** nginx's limit on nested subrequests (NGX_HTTP_MAX_SUBREQUESTS). */
 export const MAX_SUBREQUEST_DEPTH = 50;
 
+/** A request body kept in a file (nginx's request_body->temp_file, or ngx.req.set_body_file's). */
+export interface BodyFile {
+  readonly path: string;
+  size: number;
+  /** Open for appends while ngx.req.append_body may still write to it; -1 otherwise. */
+  fd: number;
+}
+
+/** A body ngx.req.init_body started: in `buf` up to `limit` bytes, then in `file`. */
+export interface BodyBuild {
+  buf: Buffer;
+  size: number;
+  readonly limit: number;
+  file: BodyFile | null;
+}
+
 export class Req {
   /** The context bit of the step running now (set, rewrite ... log). */
   phase = 0;
@@ -78,8 +94,12 @@ export class Req {
   call: Call | null = null;
   /** The directive of the last handler run (`content_by_js`), for lines about what it left behind. */
   lastHandler = '';
-  /** undefined: not read yet; null: no body. */
+  /** undefined: not read yet; null: no body (or the body is in bodyFile). */
   body: Buffer | null | undefined = undefined;
+  /** The body is in this file (ngx.req.get_body_file); then `body` is null. */
+  bodyFile: BodyFile | null = null;
+  /** The body ngx.req.init_body started (kept after finish_body: nginx still appends to it). */
+  bodyBuild: BodyBuild | null = null;
   /** ngx.arg for set_by_js and body_filter_by_js (1-based as in Lua). */
   arg: unknown[] | null = null;
   finished = false;
