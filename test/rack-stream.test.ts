@@ -130,7 +130,8 @@ location = /early { client_max_body_size 0; content_by_js_file js/early.mjs; }
 location = /after-early { content_by_js_file js/early.mjs; }
 location = /broken { content_by_js_file js/broken.mjs; }
 location = /upload { client_max_body_size 0; content_by_js_file js/upload.mjs; }
-location = /upload-buffered { client_max_body_size 0; content_by_js_file js/upload-buffered.mjs; }
+location = /upload-buffered { client_max_body_size 0; client_body_buffer_size 64m; content_by_js_file js/upload-buffered.mjs; }
+location = /upload-file { client_max_body_size 0; content_by_js_file js/upload-buffered.mjs; }
 `;
 
 interface Streamed { status: number; headers: http.IncomingHttpHeaders; body: string }
@@ -238,12 +239,19 @@ describe('rack streaming', () => {
     expect(p.chunks).toBeGreaterThan(50);
     expect(report(`streamed 50 MB in ${p.chunks} chunks`, p)).toBeLessThan(40);
 
-    // Control: the same body read whole, measured the same way, shows up in full.
+    // Control: the same body read whole in memory (client_body_buffer_size 64m: else it would be
+    // in a temp file, as nginx keeps it), measured the same way, shows up in full.
     const buffered = await postBytes(port, '/upload-buffered', size);
     const b = JSON.parse(buffered.body) as { rss0: number; peak: number; length: number };
     expect(b.length).toBe(size);
     expect(report('buffered 50 MB (await req.body), after GC', b)).toBeGreaterThan(45);
   }, 60_000);
+
+  it('await req.body of a body past client_body_buffer_size (kept in a temp file) is the whole body', async () => {
+    const a = await postBytes(port, '/upload-file', 3 * MB);
+    expect(a.status).toBe(200);
+    expect((JSON.parse(a.body) as { length: number }).length).toBe(3 * MB);
+  });
 
   it('a middleware that stops reading the body early answers, and the rest is discarded', async () => {
     // One connection: the 5 MB upload, then a second request behind it. The second is answered

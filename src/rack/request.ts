@@ -2,6 +2,7 @@
 // middlewares (rack never writes it back to nginx's request). Headers, args and the body are
 // made on first access, so a middleware that never looks at them costs nothing for them.
 
+import fs from 'node:fs';
 import { decodeArgs, type Args } from '../api/args.js';
 import { TrestyError } from '../errors.js';
 import { asRackHeaders, rackHeaders } from './headers.js';
@@ -81,7 +82,11 @@ export class Request implements RackRequest {
       // Through ngx.req so that get_body_data(), $request_body and subrequests see it too.
       const req = this.#ngx.req;
       await req.read_body();
-      return req.get_body_data() ?? '';
+      const data = req.get_body_data();
+      if (data !== null) return data;
+      // Past client_body_buffer_size nginx (and tresty) keep the body in a temp file.
+      const file = req.get_body_file?.() ?? null;
+      return file === null ? '' : fs.promises.readFile(file, 'utf8');
     }
     if (typeof src === 'string') return src;
     if (src instanceof Uint8Array) return Buffer.from(src.buffer, src.byteOffset, src.byteLength).toString('utf8');

@@ -15,6 +15,8 @@ export interface RackNgx {
     get_uri_args(max?: number): Args;
     read_body(): Promise<void>;
     get_body_data(): string | null;
+    /** The temp file of a body past client_body_buffer_size (optional for stand-ins). */
+    get_body_file?(): string | null;
     body_stream(): AsyncIterable<Uint8Array>;
   };
   readonly var: Record<string, string | undefined>;
