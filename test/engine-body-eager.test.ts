@@ -71,6 +71,9 @@ http {
   server {
     listen 127.0.0.1:${port};
     location = /sum {
+      # Bodies here stay in memory for get_body_data(): past client_body_buffer_size (8k by
+      # default) nginx, and tresty, keep them in a temp file and get_body_data() is nil.
+      client_body_buffer_size 1m;
       content_by_js_block {
         await ngx.req.read_body();
         const b = ngx.req.get_body_data() ?? '';

@@ -17,6 +17,7 @@ void te_body_start(te_engine *e, te_conn *c, uint64_t limit)
     if (c->state != TE_JS || c->body != TE_BODY_WAIT) return;
     c->body_limit = limit;
     c->chunked.max_body = limit;
+    c->body_framing = 0;
     if ((c->flags & TE_C_CONTINUE) && c->in_len == c->pos) {
         if (te_send(e, c, CONTINUE, sizeof CONTINUE - 1) < 0) {
             te_conn_close(e, c, TE_WHY_ERROR);
@@ -47,6 +48,14 @@ static uint32_t room(te_engine *e)
     if (used >= e->inbox_cap) return 0;
     uint32_t r = e->inbox_cap - used;
     return r > TE_BODY_CHUNK ? TE_BODY_CHUNK : r;
+}
+
+/* The body is complete; a chunked one's framing goes with it, for $request_length. */
+static void body_end(te_engine *e, te_conn *c)
+{
+    char *r = te_rec(e, TE_IN_BODY_END, c, TE_REC_HDR + 4, 0);
+    uint32_t n = (uint32_t)(c->body_framing > 0xffffffffu ? 0xffffffffu : c->body_framing);
+    if (r) memcpy(r + TE_BODY_END_FRAMING, &n, 4);
 }
 
 static void ended(te_engine *e, te_conn *c)
@@ -106,12 +115,13 @@ int te_body_feed(te_engine *e, te_conn *c)
             int rc = tr_http_chunked_decode(&c->chunked, p, take, &used, &produced);
             if (produced) te_rec_data(e, TE_IN_BODY, c, 0, p, (uint32_t)produced);
             c->pos += (uint32_t)used;
+            c->body_framing += used - produced;
             if (rc == TR_HTTP_REFUSE) {
                 refused(e, c);
                 return 0;
             }
             if (rc == TR_HTTP_DONE) {
-                te_rec(e, TE_IN_BODY_END, c, TE_REC_HDR, 0);
+                body_end(e, c);
                 ended(e, c);
                 return 0;
             }
@@ -121,7 +131,7 @@ int te_body_feed(te_engine *e, te_conn *c)
             c->pos += take;
             c->body_left -= take;
             if (c->body_left == 0) {
-                te_rec(e, TE_IN_BODY_END, c, TE_REC_HDR, 0);
+                body_end(e, c);
                 ended(e, c);
                 return 0;
             }

@@ -140,6 +140,7 @@ struct te_conn {
     uint64_t t_start;   /* ms, when the request's first byte came */
     uint64_t linger_end; /* lingering_time: when a lingering close gives up */
     tr_http_chunked chunked;
+    uint64_t body_framing; /* chunked framing bytes read so far (TE_BODY_END_FRAMING) */
 
     /* Output: bytes [out_off, out_len) of out, then a file range */
     char *out;

@@ -62,6 +62,10 @@ enum te_in_type {
                                  name len, value off, value len; padded to 8), the head bytes,
                                  the body bytes (TE_REQ_BODY_LEN) */
 
+/* TE_IN_BODY_END: u32 bytes of a chunked body's framing (size lines, extensions, CRLFs, the
+   last chunk, trailers), which JS never sees: nginx's $request_length counts them */
+#define TE_BODY_END_FRAMING 12
+
 /* TE_IN_BODY, TE_IN_BODY_ERR: u32 length, then the bytes */
 #define TE_DATA_LEN 12
 #define TE_DATA 16

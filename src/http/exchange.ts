@@ -11,11 +11,18 @@ import type { HttpExchange } from './types.js';
  *  for the pipeline's $body_bytes_sent of that request. */
 export const answeredByFront = new WeakMap<ServerResponse, number>();
 
+/** On a connection: its bytes read when its last answer ended (where the next request starts,
+ *  for a client that waits for each answer). */
+const ANSWERED_AT = Symbol('tresty.answeredAt');
+type Marked = { [ANSWERED_AT]?: number };
+
 export class NodeExchange implements HttpExchange {
   bytesSent = 0;
   private consumed = false;
   /** Body bytes handed to the handler, for $request_length. */
   private bodyRead = 0;
+  /** A chunked body read to its end: the request's bytes as received (-1: not known). */
+  private rawLength = -1;
   /** Bytes a chunked body may carry (client_max_body_size); 0 = no limit. */
   bodyLimit = 0;
   /** An HTTP/0.9 request (given to node as HTTP/1.0, server.ts): the answer is its body only. */
@@ -45,7 +52,20 @@ export class NodeExchange implements HttpExchange {
   get body(): AsyncIterable<Uint8Array> {
     if (this.consumed) throw new TrestyError('TRESTY_ERR_API_ARGS', 'the request body was already read');
     this.consumed = true;
-    return counted(this.req, this.res, this.bodyLimit, (n) => { this.bodyRead += n; });
+    return counted(this.req, this.res, this.bodyLimit, (n) => { this.bodyRead += n; }, () => this.bodyDone());
+  }
+
+  /**
+   * A chunked body ended: node keeps none of its framing, which nginx's $request_length counts.
+   * The connection's bytes read since its last answer ended are this request's, head and body as
+   * received, for a client that waits for each answer (one that pipelined more requests behind
+   * this one would have them counted too). Over TLS the socket counts other bytes: the data alone.
+   */
+  private bodyDone(): void {
+    const socket = this.req.socket;
+    if (this.req.headers['transfer-encoding'] === undefined || 'encrypted' in socket || this.http09) return;
+    const n = socket.bytesRead - ((socket as Marked)[ANSWERED_AT] ?? 0);
+    if (n > 0) this.rawLength = n;
   }
 
   /** Bytes of the head node made (`_header`, latin1: one byte a char), for $bytes_sent; 0 before
@@ -63,6 +83,7 @@ export class NodeExchange implements HttpExchange {
    * bytes it would have had in that form, and a chunked body counts its data, not its framing.
    */
   get requestLength(): number {
+    if (this.rawLength >= 0) return this.rawLength;
     const raw = this.req.rawHeaders;
     let n = Buffer.byteLength(`${this.method} ${this.req.url ?? ''} HTTP/${this.req.httpVersion}\r\n\r\n`, 'latin1');
     if (this.http09) n -= 11; // `GET /x` and one line end: no version, no headers
@@ -162,6 +183,7 @@ export class NodeExchange implements HttpExchange {
     if (!this.req.socket.destroyed) {
       if (chunk !== undefined) this.bytesSent += framed(this.res, typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength);
       if (this.res.chunkedEncoding) this.bytesSent += 5; // the last chunk, `0\r\n\r\n`
+      (this.req.socket as Marked)[ANSWERED_AT] = this.req.socket.bytesRead;
     }
     this.res.end(chunk);
   }
@@ -199,7 +221,7 @@ function unmapped(addr: string | undefined): string {
  * the 413 could not be sent. The answer then closes the connection, as nginx does: the rest of
  * the body is unread, and keeping the connection would wait for it (or read it as a request).
  */
-function counted(req: IncomingMessage, res: ServerResponse, limit: number, read: (n: number) => void): AsyncIterable<Uint8Array> {
+function counted(req: IncomingMessage, res: ServerResponse, limit: number, read: (n: number) => void, done: () => void): AsyncIterable<Uint8Array> {
   return {
     [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
       const it = (req as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
@@ -207,7 +229,7 @@ function counted(req: IncomingMessage, res: ServerResponse, limit: number, read:
       return {
         async next(): Promise<IteratorResult<Uint8Array>> {
           const r = await it.next();
-          if (r.done) return r;
+          if (r.done) { done(); return r; }
           seen += r.value.byteLength;
           read(r.value.byteLength);
           if (limit > 0 && seen > limit) {

@@ -152,8 +152,8 @@ export class NativeExchange implements HttpExchange {
 
   get scheme(): 'http' | 'https' { return 'http'; }
 
-  /** nginx's $request_length: the head as received (its blank line too) and the body bytes read.
-   *  A chunked body counts its data only: the engine keeps its framing to itself. */
+  /** nginx's $request_length: the head as received (its blank line too) and the body bytes read,
+   *  a chunked body's framing too (the engine counts it: bodyEnd). */
   get requestLength(): number { return this.head.length + this.bodyRead; }
 
   get requestLine(): string {
@@ -243,7 +243,12 @@ export class NativeExchange implements HttpExchange {
     this.bodyRead += b.byteLength;
     this.bodyIt.push(b);
   }
-  bodyEnd(): void { this.bodyIt?.end(); }
+  /** `framing`: bytes of a chunked body's framing, which nginx's $request_length counts. */
+  bodyEnd(framing: number): void {
+    if (this.bodyIt === null) return;
+    this.bodyRead += framing;
+    this.bodyIt.end();
+  }
 
   bodyFailed(status: number, reason: string): void {
     this.keepAlive = false; // the engine closes after the answer

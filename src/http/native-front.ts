@@ -13,7 +13,7 @@ import type { EngineBinding } from './native-binding.js';
 import { closeSync } from 'node:fs';
 import { NativeExchange } from './native-exchange.js';
 import {
-  DATA, DATA_LEN, ERR_DNAME, ERR_HOST_LEN, ERR_LISTENER, ERR_NUMBER, ERR_SRV_LEN, ERR_SRV_OFF, ERR_TEXT, IN_BODY, IN_BODY_END, IN_BODY_ERR, IN_CLOSE, IN_DRAIN, IN_ERRLOG, IN_LOG,
+  BODY_END_FRAMING, DATA, DATA_LEN, ERR_DNAME, ERR_HOST_LEN, ERR_LISTENER, ERR_NUMBER, ERR_SRV_LEN, ERR_SRV_OFF, ERR_TEXT, IN_BODY, IN_BODY_END, IN_BODY_ERR, IN_CLOSE, IN_DRAIN, IN_ERRLOG, IN_LOG,
   IN_REQ, IN_WAKE, LOG_LEVELS, REC_A, REC_B, REC_CONN, REC_SIZE, REQ_ADDR_LEN, REQ_CLEN, REQ_FIXED, REQ_FLAGS, REQ_HEAD_LEN, REQ_HEAD_SENT,
   REQ_BODY_LEN, REQ_LISTENER, REQ_LOC, REQ_METHOD, REQ_MSEC, REQ_NHEADERS, REQ_NUMBER, REQ_PORT, REQ_SENT, REQ_TARGET, REQ_TARGET_LEN, REQ_VERSION,
 } from './native-layout.js';
@@ -178,7 +178,7 @@ export class NativeFront {
             }
             break;
           }
-          case IN_BODY_END: this.get(id)?.bodyEnd(); break;
+          case IN_BODY_END: this.get(id)?.bodyEnd(u32[(p + BODY_END_FRAMING) >>> 2]!); break;
           case IN_BODY_ERR: {
             const n = u32[(p + DATA_LEN) >>> 2];
             this.get(id)?.bodyFailed(this.u16[(p + REC_B) >>> 1], buf.toString('latin1', p + DATA, p + DATA + n));

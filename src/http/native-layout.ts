@@ -27,6 +27,9 @@ export const IN_UP_EOF = 18;
 export const IN_UP_ERROR = 19;
 export const IN_UP_DRAIN = 20;
 
+/** IN_BODY_END: u32 bytes of a chunked body's framing ($request_length counts them). */
+export const BODY_END_FRAMING = 12;
+
 export const REQ_LISTENER = 12;
 export const REQ_FLAGS = 16;
 export const REQ_VERSION = 20;
