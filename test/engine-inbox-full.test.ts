@@ -41,7 +41,9 @@ http {
     client_max_body_size 0;
     location /ok/ { proxy_pass http://127.0.0.1:${ok.port}; }
     location /reset/ { proxy_pass http://127.0.0.1:${reset.port}; }
-    location /body { content_by_js_block { await ngx.req.read_body(); const b = ngx.req.get_body_data(); ngx.print("len=" + (b ? b.length : 0) + ";"); } }
+    # In memory for get_body_data(): past client_body_buffer_size (8k by default) nginx, and
+    # tresty, keep a body in a temp file and get_body_data() is nil.
+    location /body { client_body_buffer_size 1m; content_by_js_block { await ngx.req.read_body(); const b = ngx.req.get_body_data(); ngx.print("len=" + (b ? b.length : 0) + ";"); } }
     location /hi { content_by_js_block { ngx.print("hi" + ngx.var.arg_i + ";"); } }
   }
 }

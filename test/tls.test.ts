@@ -68,7 +68,12 @@ http {
     ssl_certificate ${file('a-rsa.crt')}; ssl_certificate_key ${file('a-rsa.key')};
     ssl_certificate ${file('a-ec.crt')}; ssl_certificate_key ${file('a-ec.key')};
     location = /who { return 200 "a $scheme $https $server_protocol"; }
-    location = /post { content_by_js_block { await ngx.req.read_body(); ngx.say('got ', ngx.req.get_body_data().length, ' over ', ngx.var.server_protocol); } }
+    location = /post { content_by_js_block {
+      await ngx.req.read_body();
+      // 100000 bytes are past client_body_buffer_size (8k): in a temp file, as nginx keeps them.
+      const f = ngx.req.get_body_file();
+      ngx.say('got ', f ? require('fs').statSync(f).size : -1, ' over ', ngx.var.server_protocol);
+    } }
     location /up/ { proxy_pass https://127.0.0.1:${up}/; }
     location /up-verify/ {
       proxy_ssl_verify on; proxy_ssl_trusted_certificate ${file('up.crt')};

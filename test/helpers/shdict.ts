@@ -13,9 +13,12 @@ export const NO_SHDICT = existsSync(path.join(ROOT, 'native', 'build', 'tresty_s
 
 /** A handler file (content_by_js_file) that runs the posted operations. */
 export const OPS_HANDLER = `
+import fs from 'node:fs';
 export default async (ngx) => {
   await ngx.req.read_body();
-  const ops = JSON.parse(ngx.req.get_body_data() ?? '[]');
+  // A list past client_body_buffer_size (8k) is in a temp file, as nginx keeps it.
+  const file = ngx.req.get_body_file();
+  const ops = JSON.parse(ngx.req.get_body_data() ?? (file ? fs.readFileSync(file, 'utf8') : '[]'));
   const out = [];
   for (const [dict, method, args] of ops) {
     if (method === 'sleep') { await ngx.sleep(args[0]); out.push(null); continue; }
