@@ -11,8 +11,9 @@
 //     under client_body_temp_path: get_body_data nil, get_body_file its path, $request_body
 //     empty; init_body(5) keeps "hello" in memory, "hello!" goes to the file. A read body past
 //     client_body_buffer_size goes to a file too (chunked or not); client_body_in_file_only puts
-//     every body there. The files are removed when the request ends; set_body_file(f, true)
-//     removes f then.
+//     every body there. The files are removed when the request ends (with
+//     client_body_in_file_only on too: nginx keeps its own request body files then, but
+//     lua-nginx-module's read_body removes them); set_body_file(f, true) removes f then.
 //   - proxy_pass sends the new body with its Content-Length (no Transfer-Encoding, even when the
 //     request was chunked); a POST capture gets it, and its get_body_file names the parent's file.
 import fs from 'node:fs';
@@ -140,6 +141,13 @@ function checks(get: () => Target): void {
     expect((await send(get().port, '/file-only', 'tiny')).body).toMatch(/^data=nil file=\S+ content=tiny\n$/);
   });
 
+  it('client_body_in_file_only on: a body read_body put in a file is removed at the end all the same', async () => {
+    const a = await send(get().port, '/file-keep', 'kept');
+    const m = /^file=(\S+) content=kept\n$/.exec(a.body);
+    expect(a.body).toMatch(/^file=\S+ content=kept\n$/);
+    expect(await gone(m![1]!)).toBe(true);
+  });
+
   it('proxy_pass sends the built body with its Content-Length (in memory, in a file, from a chunked request)', async () => {
     expect((await send(get().port, '/proxy', 'orig')).body).toBe('len=9 te=nil data=new body!\n');
     expect((await send(get().port, '/proxy-file', 'orig')).body).toBe('len=16 te=nil data=new body in file\n');
@@ -222,6 +230,8 @@ function locations(lua: boolean, scratch: string, port: number): string {
       'ngx.req.init_body(5)', 'ngx.req.append_body("hello!")', 'ngx.req.finish_body()', say('ngx.req.get_body_data(), " ", ngx.req.get_body_file() && "file"')])),
     L('/big', 'client_body_buffer_size 16;', j([read, 'local f = ngx.req.get_body_file()', say(`"data=", ngx.req.get_body_data(), " file=", f, " rb=", ngx.var.request_body, " content=", f and #io.open(f):read("*a")`)]),
       j([read, 'const f = ngx.req.get_body_file()', say(`"data=", ngx.req.get_body_data(), " file=", f, " rb=", ngx.var.request_body ?? null, " content=", f && require("fs").readFileSync(f, "utf8").length`)])),
+    L('/file-keep', 'client_body_in_file_only on;', j([read, 'local f = ngx.req.get_body_file()', say(`"file=", f, " content=", ${content('f')}`)]),
+      j([read, 'const f = ngx.req.get_body_file()', say(`"file=", f, " content=", ${content('f')}`)])),
     L('/file-only', 'client_body_in_file_only clean;', j([read, 'local f = ngx.req.get_body_file()', say(`"data=", ngx.req.get_body_data(), " file=", f, " content=", ${content('f')}`)]),
       j([read, 'const f = ngx.req.get_body_file()', say(`"data=", ngx.req.get_body_data(), " file=", f, " content=", ${content('f')}`)])),
     R('/proxy', j([read, 'ngx.req.init_body()', 'ngx.req.append_body("new body!")', 'ngx.req.finish_body()']), j([read, 'ngx.req.init_body()', 'ngx.req.append_body("new body!")', 'ngx.req.finish_body()']), echo),
@@ -257,12 +267,29 @@ http {
   server {
     listen 127.0.0.1:${port};
     ${locations(false, scratch, port)}
+    location = /bytes { content_by_js_block { await ngx.req.read_body(); ngx.req.init_body(); ngx.req.append_body(new Uint8Array([104, 105])); ngx.req.append_body(Buffer.from('!')); ngx.req.append_body(7); ngx.req.finish_body(); ngx.say(ngx.req.get_body_data(), " ", ngx.req.get_headers()["content-length"] === "4" ? 3 : -1) } }
+    location = /append-null { content_by_js_block { await ngx.req.read_body(); ngx.req.init_body(); ngx.req.append_body(null) } }
+    location = /temp-path { client_body_temp_path ${scratch}/tmp 1 2; content_by_js_block { await ngx.req.read_body(); ngx.req.init_body(0); ngx.req.append_body("x"); ngx.req.finish_body(); ngx.say(require("path").dirname(ngx.req.get_body_file())) } }
   }
 }
 `, { env: e.env });
     });
     afterAll(async () => { await t?.stop(); fs.rmSync(scratch, { recursive: true, force: true }); });
     checks(() => ({ port, scratch, errorLog: () => fs.readFileSync(path.join(t.prefix, 'logs/error.log'), 'utf8') }));
+
+    // JavaScript only: bytes, and what Lua's argument checks become.
+    it('append_body takes bytes (Uint8Array, Buffer) and numbers; null is refused as Lua refuses nil', async () => {
+      expect((await send(port, '/bytes', 'orig')).body).toBe('hi!7 3\n');
+      expect((await send(port, '/append-null', 'orig')).status).toBe(500);
+      const tag = "bad argument #1 to 'append_body' (string expected, got null)";
+      for (let i = 0; i < 100 && !fs.readFileSync(path.join(t.prefix, 'logs/error.log'), 'utf8').includes(tag); i++) await new Promise((r) => setTimeout(r, 20));
+      expect(fs.readFileSync(path.join(t.prefix, 'logs/error.log'), 'utf8')).toContain(tag);
+    });
+
+    it('the temp files of bodies go under client_body_temp_path', async () => {
+      const a = await send(port, '/temp-path', 'orig');
+      expect(a.body).toBe(`${path.join(scratch, 'tmp')}\n`);
+    });
   });
 }
 

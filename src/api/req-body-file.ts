@@ -1,6 +1,6 @@
 // Request bodies in temp files, as nginx keeps a body past client_body_buffer_size: a file under
 // client_body_temp_path named by a 10-digit number (nginx's names), removed when the request ends
-// unless client_body_in_file_only is `on`. Writes are synchronous, as nginx's are: they go to
+// (with client_body_in_file_only on too: OpenResty's read_body removes it). Writes are synchronous, as nginx's are: they go to
 // the page cache, and ngx.req.append_body (synchronous in OpenResty too) cannot wait.
 
 import fs from 'node:fs';
@@ -35,10 +35,10 @@ export function openBodyFile(r: Req, first: Uint8Array | null): BodyFile {
   // nginx says so at warn level, on the request's line.
   logReq(r, 'warn', `a client request body is buffered to a temporary file ${file}`);
   const bf: BodyFile = { path: file, size: 0, fd };
-  const keep = r.loc.proxy.clientBodyInFileOnly === 'on';
+  // Even with client_body_in_file_only on: lua-nginx-module's read_body removes its file too.
   (r.cleanups ??= []).push(() => {
     closeBodyFile(bf);
-    if (!keep) fs.rm(file, { force: true }, () => undefined);
+    fs.rm(file, { force: true }, () => undefined);
   });
   if (first !== null && first.byteLength > 0) appendBodyFile(bf, first);
   return bf;

@@ -85,7 +85,7 @@ export interface ProxyConf {
   readonly clientBodyBufferSize: number;
   /** client_body_temp_path: where bodies past the buffer go (null: <prefix>/client_body_temp). */
   readonly clientBodyTempPath: string | null;
-  /** client_body_in_file_only: every read body goes to a file; `on` keeps it after the request. */
+  /** client_body_in_file_only: every body read_body reads goes to a file (removed at the end, `on` too, as OpenResty's). */
   readonly clientBodyInFileOnly: 'off' | 'on' | 'clean';
   readonly interceptErrors: boolean;
   readonly ignoreClientAbort: boolean;
