@@ -26,6 +26,7 @@ export const ErrorCodes = {
   TRESTY_ERR_API_DISABLED: 'an ngx API called in a phase where it is not allowed',
   TRESTY_ERR_API_ARGS: 'an ngx API called with invalid arguments',
   TRESTY_ERR_API_BAD_REQUEST: 'a cosocket used outside the request (or timer) that created it',
+  TRESTY_ERR_API_UNSUPPORTED: 'an ngx API used where OpenResty does not support it either (ngx.req.socket over HTTP/2 or in a subrequest)',
   TRESTY_ERR_VAR_UNDECLARED: 'writing an ngx.var variable that was never declared',
   TRESTY_ERR_HEADERS_SENT: 'changing status or headers after they were sent',
   TRESTY_ERR_BODY_TOO_LARGE: 'a request body larger than client_max_body_size',

@@ -16,6 +16,8 @@
 //     lua-nginx-module's read_body removes them); set_body_file(f, true) removes f then.
 //   - proxy_pass sends the new body with its Content-Length (no Transfer-Encoding, even when the
 //     request was chunked); a POST capture gets it, and its get_body_file names the parent's file.
+//   - with ngx.req.socket() (called first) a rewrite handler filters the body into a new one;
+//     ngx.req.socket() after init_body: nil, "request body already exists".
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -156,6 +158,12 @@ function checks(get: () => Target): void {
     expect((await send(get().port, '/big-proxy', BIG)).body).toBe(`len=3000 te=nil data=${BIG}\n`);
   });
 
+  it('an input filter: ngx.req.socket() reads the body, init_body/append_body rebuild it, proxy_pass sends it', async () => {
+    expect((await send(get().port, '/filter', 'abcdefghij')).body).toBe('len=10 te=nil data=ABCDEFGHIJ\n');
+    // init_body first: the body exists, the socket is refused.
+    expect((await send(get().port, '/filter-late', 'abc')).body).toBe('nil request body already exists\n');
+  });
+
   it('a POST capture gets the built body; a body in a file is shared with it', async () => {
     expect((await send(get().port, '/cap', 'orig')).body).toBe('len=8 data=captured file=nil\n');
     expect((await send(get().port, '/cap-file', 'orig')).body).toBe('len=13 data=nil file=yes content=captured-file\n');
@@ -237,6 +245,12 @@ function locations(lua: boolean, scratch: string, port: number): string {
     R('/proxy', j([read, 'ngx.req.init_body()', 'ngx.req.append_body("new body!")', 'ngx.req.finish_body()']), j([read, 'ngx.req.init_body()', 'ngx.req.append_body("new body!")', 'ngx.req.finish_body()']), echo),
     R('/proxy-file', j([read, 'ngx.req.init_body(4)', 'ngx.req.append_body("new body in file")', 'ngx.req.finish_body()']), j([read, 'ngx.req.init_body(4)', 'ngx.req.append_body("new body in file")', 'ngx.req.finish_body()']), echo),
     R('/big-proxy', read, read, `client_body_buffer_size 16; ${echo}`),
+    R('/filter',
+      'local s = ngx.req.socket() ngx.req.init_body(4) while true do local d, e, part = s:receive(3) if d then ngx.req.append_body(d:upper()) else if part and #part > 0 then ngx.req.append_body(part:upper()) end break end end ngx.req.finish_body()',
+      'const [s] = ngx.req.socket(); ngx.req.init_body(4); for (;;) { const [d, e, part] = await s.receive(3); if (d !== null) { ngx.req.append_body(d.toUpperCase()); continue; } if (part) ngx.req.append_body(part.toUpperCase()); break; } ngx.req.finish_body()',
+      echo),
+    L('/filter-late', '', 'ngx.req.read_body() ngx.req.init_body() local s, err = ngx.req.socket() ngx.say(tostring(s), " ", err)',
+      'await ngx.req.read_body(); ngx.req.init_body(); const [s, err] = ngx.req.socket(); ngx.say(s ?? "nil", " ", err)'),
     L('/cap', '', j([read, 'ngx.req.init_body()', 'ngx.req.append_body("captured")', 'ngx.req.finish_body()', 'local r = ngx.location.capture("/echo-file-or-data", {method = ngx.HTTP_POST})', 'ngx.print(r.body)']),
       j([read, 'ngx.req.init_body()', 'ngx.req.append_body("captured")', 'ngx.req.finish_body()', 'const r = await ngx.location.capture("/echo-file-or-data", {method: ngx.HTTP_POST})', 'ngx.print(r.body)'])),
     L('/echo-file-or-data', '', j([read, say('"len=", ngx.var.http_content_length, " data=", ngx.req.get_body_data(), " file=", ngx.req.get_body_file()')]),

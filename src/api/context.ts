@@ -47,7 +47,7 @@ export const API_CONTEXTS: Readonly<Record<string, number>> = {
   'ngx.req.get_uri_args': MASK.request,
   'ngx.req.set_method': MASK.requestWrite, 'ngx.req.set_header': MASK.requestWrite, 'ngx.req.clear_header': MASK.requestWrite,
   'ngx.req.set_uri_args': MASK.requestWrite, 'ngx.req.set_uri': MASK.requestWrite,
-  'ngx.req.read_body': MASK.output, 'ngx.req.body_stream': MASK.output, 'ngx.req.discard_body': MASK.output, 'ngx.req.set_body_data': MASK.output,
+  'ngx.req.read_body': MASK.output, 'ngx.req.body_stream': MASK.output, 'ngx.req.socket': MASK.output, 'ngx.req.discard_body': MASK.output, 'ngx.req.set_body_data': MASK.output,
   'ngx.req.set_body_file': MASK.output, 'ngx.req.init_body': MASK.output, 'ngx.req.append_body': MASK.output, 'ngx.req.finish_body': MASK.output,
   'ngx.on_abort': MASK.output,
   'ngx.req.get_body_data': MASK.bodyData, 'ngx.req.get_body_file': MASK.bodyData, 'ngx.req.get_post_args': MASK.postArgs,
@@ -59,5 +59,5 @@ export const API_CONTEXTS: Readonly<Record<string, number>> = {
   'ngx.localtime': MASK.time, 'ngx.utctime': MASK.time,
   'ngx.load_ffi': MASK.ffi, 'ngx.ffi': MASK.ffi,
   'ngx.shared': MASK.all,
-  'ngx.socket.tcp': MASK.socket, 'ngx.socket.connect': MASK.socket, 'ngx.socket.udp': MASK.socket,
+  'ngx.socket.tcp': MASK.socket, 'ngx.socket.stream': MASK.socket, 'ngx.socket.connect': MASK.socket, 'ngx.socket.udp': MASK.socket,
 };

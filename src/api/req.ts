@@ -12,6 +12,7 @@ import { CTX, MASK } from './context.js';
 import { guard, guardReq } from './guard.js';
 import { appendBody, bodyText, finishBody, initBody, setBodyData, setBodyFile } from './req-body.js';
 import { appendBodyFile, closeBodyFile, openBodyFile } from './req-body-file.js';
+import { openReqSocket, type ReqSocketResult } from './req-socket.js';
 
 type Headers = Record<string, string | string[]>;
 
@@ -179,6 +180,14 @@ export class ReqApi {
         if (open) void drain(src);
       }
     })();
+  }
+
+  /**
+   * A read-only cosocket over the request body as it arrives (req-socket.ts): [sock, null], or
+   * [null, reason] (no body, already read, chunked). `opts.binary`: receive bytes, not strings.
+   */
+  socket(raw?: boolean | { binary?: boolean }, opts?: { binary?: boolean }): ReqSocketResult {
+    return openReqSocket(guard(this.#c, MASK.output), raw, opts);
   }
 
   discard_body(): void { this.#check(MASK.output); }

@@ -331,6 +331,8 @@ async function readLoop(sock: TcpSocket, step: (c: Conn) => Buffer | null): Prom
 export interface NgxSocket {
   /** A new TCP / unix-socket cosocket of the running request (or timer). */
   tcp(opts?: TcpOptions): TcpSocket;
+  /** OpenResty's alias of tcp(): the same function. */
+  stream(opts?: TcpOptions): TcpSocket;
   /** A new UDP cosocket (socket-udp.ts). */
   udp(opts?: TcpOptions): UdpSocket;
   /** tcp() and connect() in one: [socket, null] or [null, err]. */
@@ -345,6 +347,7 @@ export function socketApi(c: Call): NgxSocket {
   };
   return {
     tcp: make,
+    stream: make,
     udp: (opts) => {
       const e = guard(c, MASK.socket);
       if (opts !== undefined && (typeof opts !== 'object' || opts === null)) throw argErr(`bad argument #1 to 'udp' (table expected, got ${typeName(opts)})`);
