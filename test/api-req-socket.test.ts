@@ -350,7 +350,9 @@ http {
   server {
     listen 127.0.0.1:${port};
     location = /measure { content_by_js_block { ${MEASURE} } }
-    location = /whole { content_by_js_block { ${WHOLE} } }
+    # The control reads the body whole in memory: past client_body_buffer_size (8k by default)
+    # nginx, and tresty, keep it in a temp file instead.
+    location = /whole { client_body_buffer_size 64m; content_by_js_block { ${WHOLE} } }
     ${locations(false)}
   }
 }
