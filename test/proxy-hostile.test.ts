@@ -1,0 +1,95 @@
+// Regression tests for what the hostile-upstream fuzz (engine-upstream-fuzz.test.ts) found, each
+// case alone and deterministic: an upstream that breaks its answer after the head was kept.
+import net from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, startTresty, stopAll, type TrestyProcess } from './helpers/server.js';
+import { eventually, startRaw } from './helpers/upstream.js';
+
+let t: TrestyProcess;
+let port: number;
+const ups: Array<{ close(): Promise<void> }> = [];
+let second: { connections: number };
+
+afterAll(async () => {
+  await stopAll();
+  await Promise.all(ups.map((u) => u.close()));
+});
+
+/** Sends `req`, reads until the connection closes; `ms`: how long that took. */
+function exchange(req: string | Buffer, timeoutMs = 8000): Promise<{ text: string; ms: number; timedOut: boolean }> {
+  return new Promise((resolve) => {
+    const t0 = Date.now();
+    const s = net.connect(port, '127.0.0.1');
+    const got: Buffer[] = [];
+    let timedOut = false;
+    const timer = setTimeout(() => { timedOut = true; s.destroy(); }, timeoutMs);
+    s.on('error', () => { /* a reset after a cut answer */ });
+    s.on('data', (b: Buffer) => got.push(b));
+    s.on('close', () => { clearTimeout(timer); resolve({ text: Buffer.concat(got).toString('latin1'), ms: Date.now() - t0, timedOut }); });
+    s.write(req);
+  });
+}
+
+beforeAll(async () => {
+  // A chunked answer whose framing breaks after its first chunk.
+  const badChunk = await startRaw((s) => s.once('data', () => {
+    s.end('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nzz\r\n');
+  }));
+  const good = await startRaw((s) => s.once('data', () => s.end('HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nsecond')));
+  second = good;
+  // Half of a 100 KB answer at once, after the request's head (not its body), then nothing.
+  const silent = await startRaw((s) => {
+    let head = '';
+    const onData = (b: Buffer): void => {
+      head += b.toString('latin1');
+      if (!head.includes('\r\n\r\n')) return;
+      s.off('data', onData);
+      s.on('data', () => { /* the body: read, never answered */ });
+      s.write(`HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n${'s'.repeat(50_000)}`);
+    };
+    s.on('data', onData);
+  });
+  ups.push(badChunk, good, silent);
+  port = await freePort();
+  t = await startTresty(`
+worker_processes 1;
+error_log logs/error.log info;
+events {}
+http {
+  access_log off;
+  proxy_read_timeout 1s;
+  upstream badthengood { server 127.0.0.1:${badChunk.port}; server 127.0.0.1:${good.port}; }
+  server {
+    listen 127.0.0.1:${port};
+    location /bad/ { proxy_pass http://127.0.0.1:${badChunk.port}; }
+    location /bad-nb/ { proxy_buffering off; proxy_pass http://127.0.0.1:${badChunk.port}; }
+    location /next/ { proxy_next_upstream error timeout invalid_header; proxy_pass http://badthengood; }
+    location /silent/ { proxy_http_version 1.1; proxy_request_buffering off; proxy_pass http://127.0.0.1:${silent.port}; }
+  }
+}
+`);
+});
+
+describe('an upstream that breaks its answer after the head', () => {
+  it('bad chunk framing after the first chunk: the client sees the response cut, never a finished one', async () => {
+    for (const loc of ['/bad/', '/bad-nb/']) {
+      const r = await exchange(`GET ${loc}x HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n`);
+      expect(r.timedOut).toBe(false);
+      // nginx 1.22.1 here: the head (or nothing) and a close, no last chunk.
+      expect(r.text).not.toMatch(/\r\n0\r\n\r\n$/);
+      expect(r.text).not.toMatch(/^HTTP\/1\.1 502/);
+    }
+    await eventually(() => t.errorLog(), /upstream sent invalid chunked response/);
+    expect(t.errorLog()).toMatch(/upstream sent invalid chunked response/);
+  });
+
+  it('once its head went to the client, a broken answer is not followed by the next server\'s', async () => {
+    // Round robin: the first request's first try is on the breaking server.
+    const before = second.connections;
+    const r = await exchange('GET /next/x HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
+    expect(r.timedOut).toBe(false);
+    expect(r.text).not.toContain('second');
+    expect(r.text).not.toMatch(/\r\n0\r\n\r\n$/);
+    expect(second.connections).toBe(before);
+  });
+});
