@@ -1,5 +1,6 @@
 // Regression tests for what the hostile-upstream fuzz (engine-upstream-fuzz.test.ts) found, each
-// case alone and deterministic: an upstream that breaks its answer after the head was kept.
+// case alone and deterministic: an upstream that breaks its answer after the head was kept, and
+// one that falls silent mid-answer while the request body still streams to it.
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, startTresty, stopAll, type TrestyProcess } from './helpers/server.js';
@@ -91,5 +92,34 @@ describe('an upstream that breaks its answer after the head', () => {
     expect(r.text).not.toContain('second');
     expect(r.text).not.toMatch(/\r\n0\r\n\r\n$/);
     expect(second.connections).toBe(before);
+  });
+});
+
+describe('an upstream that answers before the request body is sent', () => {
+  it('and then falls silent: proxy_read_timeout ends the answer, though the body came after its head', async () => {
+    // The body streams (proxy_request_buffering off): its end is sent only once the answer's
+    // head is here, so the whole request went out after the head came.
+    const r = await new Promise<{ text: string; timedOut: boolean }>((resolve) => {
+      const s = net.connect(port, '127.0.0.1');
+      let text = '';
+      let rest = false;
+      let timedOut = false;
+      const timer = setTimeout(() => { timedOut = true; s.destroy(); }, 8000);
+      s.on('error', () => { /* a reset after a cut answer */ });
+      s.on('data', (b: Buffer) => {
+        text += b.toString('latin1');
+        if (!rest && text.includes('\r\n\r\n')) {
+          rest = true;
+          s.write(`5\r\nworld\r\n0\r\n\r\n`);
+        }
+      });
+      s.on('close', () => { clearTimeout(timer); resolve({ text, timedOut }); });
+      s.write('POST /silent/x HTTP/1.1\r\nHost: a\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n');
+    });
+    expect(r.timedOut).toBe(false);
+    expect(r.text).toMatch(/^HTTP\/1\.1 200/);
+    expect(r.text.length).toBeLessThan(100_000);
+    await eventually(() => t.errorLog(), /upstream timed out \(110: Connection timed out\) while reading upstream/);
+    expect(t.errorLog()).toMatch(/upstream timed out \(110: Connection timed out\) while reading upstream/);
   });
 });
