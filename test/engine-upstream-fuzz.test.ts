@@ -2,7 +2,8 @@
 // AddressSanitizer + UBSan, against a hostile upstream (helpers/hostile-upstream.ts): thousands of
 // seeded cases (helpers/upstream-cases.ts) of bad status lines, 0.9-like answers, 1xx first, huge
 // and many headers, conflicting framing, bad chunks, trailers, short and long bodies, answers
-// split and slow, closed or reset at every stage, sent before the request body; through
+// split and slow, closed or reset at every stage, sent before the request body, connections
+// refused; through
 // proxy_pass with buffering on and off, request bodies (buffered and streamed), keepalive and
 // proxy_next_upstream over two servers. Each client gets what nginx would give (the upstream's
 // answer, 502, 504, or a cut body); the worker stays up and serves afterwards, no upstream
@@ -63,6 +64,7 @@ describe.skipIf(asanMissing !== null)(`the proxy against hostile upstreams, engi
     buildAsanEngine();
     up = await startHostileUpstream();
     const [a, b] = up.ports;
+    const gone = await freePort();
     port = await freePort();
     t = await startTresty(`
 worker_processes 1;
@@ -81,6 +83,7 @@ http {
     location /nrb/ { proxy_request_buffering off; proxy_pass http://127.0.0.1:${a}; }
     location /ka/ { proxy_http_version 1.1; proxy_set_header Connection ""; proxy_pass http://fz; }
     location /kanb/ { proxy_http_version 1.1; proxy_set_header Connection ""; proxy_buffering off; proxy_request_buffering off; proxy_pass http://fz; }
+    location /gone/ { proxy_pass http://127.0.0.1:${gone}; }
     location /two/ { proxy_http_version 1.1; proxy_set_header Connection ""; proxy_next_upstream error timeout invalid_header; proxy_pass http://two; }
     location = /probe { content_by_js_block { const m = await import(${JSON.stringify(PROBE)}); ngx.print(String(m.engineSocketCount())); } }
     location = /ok { return 200 "ok\\n"; }

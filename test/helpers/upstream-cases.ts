@@ -245,6 +245,12 @@ export function makeCase(r: Rand, id: number): Case {
     id, loc, req, expect, label: `${label}${waitBody ? '' : ' (answered before the body)'}`, scripts: [{ steps, waitBody }], ...client,
   });
 
+  if (!two && r() < 0.02) {
+    // A server nothing listens on: the connect is refused.
+    const c = mk([{ kind: 'hang' }], { t: 'status', statuses: [502] }, 'connect refused');
+    c.loc = '/gone/';
+    return c;
+  }
   if (two) {
     // The first server fails before a head: the next one's answer is the client's.
     const first = failBeforeHead(r);
