@@ -111,7 +111,7 @@ http {
       while (next < cases.length) {
         const c = cases[next++]!;
         const { data, timedOut } = await exchange(port, c);
-        const got = parseAnswer(data);
+        const got = parseAnswer(data, c.req === 'head');
         kinds.set(`${c.expect.t} -> ${got.status}`, (kinds.get(`${c.expect.t} -> ${got.status}`) ?? 0) + 1);
         if (process.env.UPFUZZ_SHOW && got.status < 0) console.log(`case ${c.id} ${c.req} ${c.loc} ${c.label}: empty close`);
         let why = timedOut ? 'no answer and no close in 10 s' : mismatch(c.expect, got);

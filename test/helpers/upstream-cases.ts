@@ -63,18 +63,23 @@ export function mismatch(e: Expect, got: Got): string | null {
   }
 }
 
-/** Parses what a client read until the connection closed (one answer: it sent Connection: close). */
-export function parseAnswer(b: Buffer): Got {
+/**
+ * Parses what a client read until the connection closed (one answer: it sent Connection: close).
+ * `head`: it was a HEAD request. Its answer, a 204's and a 304's have no body whatever their
+ * headers say: a byte after their head is garbage.
+ */
+export function parseAnswer(b: Buffer, head = false): Got {
   const none: Got = { status: -1, body: Buffer.alloc(0), complete: false, garbage: false, bytes: b.length };
   if (b.length === 0) return none;
   const end = b.indexOf('\r\n\r\n');
   const m = /^HTTP\/1\.[01] (\d{3})/.exec(b.toString('latin1', 0, Math.min(b.length, 20)));
   if (!m) return { ...none, garbage: true };
   if (end < 0) return { ...none, status: Number(m[1]) };
-  const head = b.toString('latin1', 0, end);
   const status = Number(m[1]);
   let rest = b.subarray(end + 4);
-  if (/\r\ntransfer-encoding: *chunked/i.test(head)) {
+  if (head || status === 204 || status === 304) return { status, body: rest, complete: true, garbage: rest.length > 0, bytes: b.length };
+  const text = b.toString('latin1', 0, end);
+  if (/\r\ntransfer-encoding: *chunked/i.test(text)) {
     const parts: Buffer[] = [];
     for (;;) {
       const lf = rest.indexOf('\r\n');
@@ -88,7 +93,7 @@ export function parseAnswer(b: Buffer): Got {
       rest = rest.subarray(lf + 4 + size);
     }
   }
-  const cl = /\r\ncontent-length: *(\d+)/i.exec(head);
+  const cl = /\r\ncontent-length: *(\d+)/i.exec(text);
   if (cl) {
     const n = Number(cl[1]);
     return { status, body: rest.subarray(0, n), complete: rest.length >= n, garbage: rest.length > n, bytes: b.length };
@@ -98,7 +103,7 @@ export function parseAnswer(b: Buffer): Got {
 }
 
 /** How the client sends its request. */
-export type ReqKind = 'get' | 'small' | 'large' | 'chunked' | 'huge';
+export type ReqKind = 'get' | 'head' | 'small' | 'large' | 'chunked' | 'huge';
 
 export interface Case {
   id: number;
@@ -125,7 +130,7 @@ interface Answer {
   label: string;
 }
 
-const STATUSES = [200, 200, 200, 200, 201, 404, 500];
+const STATUSES = [200, 200, 200, 200, 200, 200, 201, 404, 500, 204, 304];
 const SIZES = [0, 1, 17, 300, 3000, 20_000, 70_000, 70_000, 600_000];
 
 function bodyOf(r: Rand, n: number): Buffer {
@@ -263,6 +268,12 @@ export function makeCase(r: Rand, id: number): Case {
   const k = r();
   if (k < 0.3) {
     const a = validAnswer(r);
+    if (req === 'get' && r() < 0.2) {
+      // HEAD: the upstream sends the body anyway (as many do); the client must get none of it.
+      const c = mk([writeStep(r, a.bytes), ...(a.framing === 'close' ? [{ kind: 'end' } as Step] : [])], { t: 'exact', status: a.status, body: Buffer.alloc(0) }, `HEAD, valid ${a.label} with its body`);
+      c.req = 'head';
+      return c;
+    }
     return mk([writeStep(r, a.bytes), ...(a.framing === 'close' ? [{ kind: 'end' } as Step] : [])], { t: 'exact', status: a.status, body: a.body }, `valid ${a.label}`);
   }
   if (k < 0.45) {
@@ -347,8 +358,8 @@ export function makeCase(r: Rand, id: number): Case {
 
 /** The request a client sends for case `c` (always Connection: close: one answer per connection). */
 export function requestBytes(c: Case): Buffer {
-  const start = `${c.req === 'get' ? 'GET' : 'POST'} ${c.loc}c/${c.id} HTTP/1.1\r\nHost: fz\r\nConnection: close\r\n`;
-  if (c.req === 'get') return Buffer.from(`${start}\r\n`);
+  const start = `${c.req === 'get' ? 'GET' : c.req === 'head' ? 'HEAD' : 'POST'} ${c.loc}c/${c.id} HTTP/1.1\r\nHost: fz\r\nConnection: close\r\n`;
+  if (c.req === 'get' || c.req === 'head') return Buffer.from(`${start}\r\n`);
   if (c.req === 'small') return Buffer.from(`${start}Content-Length: 5\r\n\r\nhello`);
   if (c.req === 'huge') return Buffer.concat([Buffer.from(`${start}Content-Length: 3000000\r\n\r\n`), Buffer.alloc(3_000_000, 'H')]);
   if (c.req === 'large') return Buffer.concat([Buffer.from(`${start}Content-Length: 200000\r\n\r\n`), Buffer.alloc(200_000, 'L')]);
