@@ -1,6 +1,7 @@
-// Regression tests for what the hostile-upstream fuzz (engine-upstream-fuzz.test.ts) found, each
-// case alone and deterministic: an upstream that breaks its answer after the head was kept, and
-// one that falls silent mid-answer while the request body still streams to it.
+// Regression tests for what the hostile-upstream fuzz (engine-upstream-fuzz.test.ts) and its
+// review found, each case alone and deterministic: an upstream that breaks its answer after the
+// head was kept, one that falls silent mid-answer while the request body still streams to it, and
+// one that answers 101 Switching Protocols unasked.
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, startTresty, stopAll, type TrestyProcess } from './helpers/server.js';
@@ -50,7 +51,16 @@ beforeAll(async () => {
     };
     s.on('data', onData);
   });
-  ups.push(badChunk, good, silent);
+  // Answers /first with 101 Switching Protocols (not asked for), anything else with its connection's number.
+  let conns = 0;
+  const switching = await startRaw((s) => {
+    const me = ++conns;
+    s.on('data', (b: Buffer) => {
+      if (b.toString('latin1').includes(' /sw/first ')) s.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: foo\r\nConnection: upgrade\r\n\r\n');
+      else s.write(`HTTP/1.1 200 OK\r\nContent-Length: ${`conn ${me}`.length}\r\n\r\nconn ${me}`);
+    });
+  });
+  ups.push(badChunk, good, silent, switching);
   port = await freePort();
   t = await startTresty(`
 worker_processes 1;
@@ -59,12 +69,14 @@ events {}
 http {
   access_log off;
   proxy_read_timeout 1s;
+  upstream sw { server 127.0.0.1:${switching.port}; keepalive 4; }
   upstream badthengood { server 127.0.0.1:${badChunk.port}; server 127.0.0.1:${good.port}; }
   server {
     listen 127.0.0.1:${port};
     location /bad/ { proxy_pass http://127.0.0.1:${badChunk.port}; }
     location /bad-nb/ { proxy_buffering off; proxy_pass http://127.0.0.1:${badChunk.port}; }
     location /next/ { proxy_next_upstream error timeout invalid_header; proxy_pass http://badthengood; }
+    location /sw/ { proxy_http_version 1.1; proxy_set_header Connection ""; proxy_pass http://sw; }
     location /silent/ { proxy_http_version 1.1; proxy_request_buffering off; proxy_pass http://127.0.0.1:${silent.port}; }
   }
 }
@@ -121,5 +133,15 @@ describe('an upstream that answers before the request body is sent', () => {
     expect(r.text.length).toBeLessThan(100_000);
     await eventually(() => t.errorLog(), /upstream timed out \(110: Connection timed out\) while reading upstream/);
     expect(t.errorLog()).toMatch(/upstream timed out \(110: Connection timed out\) while reading upstream/);
+  });
+});
+
+describe('an upstream that switches protocols unasked', () => {
+  it('its connection is never pooled: the next request goes on a new one (as nginx 1.22.1)', async () => {
+    const first = await exchange('GET /sw/first HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
+    expect(first.timedOut).toBe(false);
+    expect(first.text).toMatch(/^HTTP\/1\.1 101 /);
+    const second = await exchange('GET /sw/second HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
+    expect(second.text).toMatch(/^HTTP\/1\.1 200 [^]*\r\n\r\nconn 2$/);
   });
 });

@@ -150,6 +150,9 @@ export class ResponseParser {
       // 100 Continue and other interim answers: the real one follows.
       return consumed;
     }
+    // After 101 the upstream speaks another protocol on the connection: never pooled (nginx's
+    // keepalive = 0), even when the client did not ask for the switch.
+    if (head.status === 101) head.keepAlive = false;
     this.ev.onHead(head);
     if (this.state === S.Failed) return buf.length;
     if (this.noBody || head.status === 204 || head.status === 304 || head.status === 101) {
