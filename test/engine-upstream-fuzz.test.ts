@@ -104,7 +104,7 @@ http {
       up.scripts.set(id, c.scripts);
       if (ONLY.size === 0 || ONLY.has(id)) cases.push(c);
     }
-    const failures: string[] = [];
+    const failures: Array<{ id: number; raced: boolean; text: string }> = [];
     let next = 0;
     const kinds = new Map<string, number>();
     const runner = async (): Promise<void> => {
@@ -114,14 +114,20 @@ http {
         const got = parseAnswer(data, c.req === 'head');
         kinds.set(`${c.expect.t} -> ${got.status}`, (kinds.get(`${c.expect.t} -> ${got.status}`) ?? 0) + 1);
         if (process.env.UPFUZZ_SHOW && got.status < 0) console.log(`case ${c.id} ${c.req} ${c.loc} ${c.label}: empty close`);
-        let why = timedOut ? 'no answer and no close in 10 s' : mismatch(c.expect, got);
-        if (why !== null && (got.status === 502 || got.status === 504) && up.raced.has(c.id)) why = null;
-        if (why !== null) failures.push(`case ${c.id} (${c.req} ${c.loc}, ${c.label}): ${why}`);
+        const why = timedOut ? 'no answer and no close in 10 s' : mismatch(c.expect, got);
+        if (why !== null) failures.push({ id: c.id, raced: got.status === 502 || got.status === 504, text: `case ${c.id} (${c.req} ${c.loc}, ${c.label}): ${why}` });
       }
     };
     await Promise.all(Array.from({ length: PARALLEL }, runner));
     console.log(`upstream fuzz, seed ${SEED}: ${cases.length} cases, ${up.accepted()} upstream connections;`, Object.fromEntries([...kinds].sort()));
-    expect(failures.slice(0, 20)).toEqual([]);
+    // A request on a connection the upstream had closed after a whole answer (up.raced) may get
+    // 502 / 504; a deaf upstream reads such a request only when it listens again (3 s later).
+    if (failures.some((f) => f.raced)) await new Promise((res) => setTimeout(res, 3500));
+    const failed = failures.filter((f) => !(f.raced && up.raced.has(f.id)));
+    // What the worker logged about the first failures (their URIs end with /c/<id>).
+    const log = failed.length === 0 ? [] : t.errorLog().split('\n');
+    for (const f of failed.slice(0, 5)) console.log(`case ${f.id}:`, log.filter((l) => l.includes(`/c/${f.id} `) || l.includes(`/c/${f.id}"`)));
+    expect(failed.slice(0, 20).map((f) => f.text)).toEqual([]);
 
     // The worker answers, through the proxy too.
     expect((await httpGet(port, '/ok')).body).toBe('ok\n');
