@@ -1,7 +1,7 @@
 // Regression tests for what the hostile-upstream fuzz (engine-upstream-fuzz.test.ts) and its
 // review found, each case alone and deterministic: an upstream that breaks its answer after the
-// head was kept, one that falls silent mid-answer while the request body still streams to it, and
-// one that answers 101 Switching Protocols unasked.
+// head was kept, one that falls silent mid-answer while the request body still streams to it, one
+// that answers 101 Switching Protocols unasked, and one whose Content-Length overflows a number.
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, startTresty, stopAll, type TrestyProcess } from './helpers/server.js';
@@ -60,7 +60,9 @@ beforeAll(async () => {
       else s.write(`HTTP/1.1 200 OK\r\nContent-Length: ${`conn ${me}`.length}\r\n\r\nconn ${me}`);
     });
   });
-  ups.push(badChunk, good, silent, switching);
+  // A length no number holds exactly (30 digits).
+  const hugeLength = await startRaw((s) => s.once('data', () => s.end('HTTP/1.1 200 OK\r\nContent-Length: 1000000000000000000000000000000\r\n\r\nhello')));
+  ups.push(badChunk, good, silent, switching, hugeLength);
   port = await freePort();
   t = await startTresty(`
 worker_processes 1;
@@ -76,6 +78,7 @@ http {
     location /bad/ { proxy_pass http://127.0.0.1:${badChunk.port}; }
     location /bad-nb/ { proxy_buffering off; proxy_pass http://127.0.0.1:${badChunk.port}; }
     location /next/ { proxy_next_upstream error timeout invalid_header; proxy_pass http://badthengood; }
+    location /huge-length/ { proxy_pass http://127.0.0.1:${hugeLength.port}; }
     location /sw/ { proxy_http_version 1.1; proxy_set_header Connection ""; proxy_pass http://sw; }
     location /silent/ { proxy_http_version 1.1; proxy_request_buffering off; proxy_pass http://127.0.0.1:${silent.port}; }
   }
@@ -143,5 +146,16 @@ describe('an upstream that switches protocols unasked', () => {
     expect(first.text).toMatch(/^HTTP\/1\.1 101 /);
     const second = await exchange('GET /sw/second HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
     expect(second.text).toMatch(/^HTTP\/1\.1 200 [^]*\r\n\r\nconn 2$/);
+  });
+});
+
+describe('an upstream that sends a length past what a number holds exactly', () => {
+  it('is refused as an invalid Content-Length (502), never passed on to the client', async () => {
+    const r = await exchange('GET /huge-length/x HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
+    expect(r.timedOut).toBe(false);
+    expect(r.text).toMatch(/^HTTP\/1\.1 502 /);
+    expect(r.text).not.toContain('1000000000000000000000000000000');
+    await eventually(() => t.errorLog(), /upstream sent invalid "Content-Length" header/);
+    expect(t.errorLog()).toMatch(/upstream sent invalid "Content-Length" header while reading response header from upstream/);
   });
 });

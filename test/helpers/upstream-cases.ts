@@ -205,6 +205,7 @@ const REFUSED_HEADS = [
   'HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nhello',
   'HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\nhello',
   'HTTP/1.1 200 OK\r\nContent-Length: 1x\r\n\r\nhello',
+  'HTTP/1.1 200 OK\r\nContent-Length: 1000000000000000000000000000000\r\n\r\nhello',
   'HTTP/1.1 200 OK\r\nBad Header: x\r\nContent-Length: 0\r\n\r\n',
   'HTTP/1.1 200 OK\r\n: empty-name\r\nContent-Length: 0\r\n\r\n',
   'HTTP/1.1 200 OK\r\nNoColon\r\nContent-Length: 0\r\n\r\n',
