@@ -1,7 +1,8 @@
 // Regression tests for what the hostile-upstream fuzz (engine-upstream-fuzz.test.ts) and its
 // review found, each case alone and deterministic: an upstream that breaks its answer after the
 // head was kept, one that falls silent mid-answer while the request body still streams to it, one
-// that answers 101 Switching Protocols unasked, and one whose Content-Length overflows a number.
+// that answers 101 Switching Protocols unasked, one whose Content-Length overflows a number, and
+// one with a NUL or a lone CR in a header.
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, startTresty, stopAll, type TrestyProcess } from './helpers/server.js';
@@ -62,7 +63,12 @@ beforeAll(async () => {
   });
   // A length no number holds exactly (30 digits).
   const hugeLength = await startRaw((s) => s.once('data', () => s.end('HTTP/1.1 200 OK\r\nContent-Length: 1000000000000000000000000000000\r\n\r\nhello')));
-  ups.push(badChunk, good, silent, switching, hugeLength);
+  // A header value with a NUL (/nul) or a lone CR (/cr) in it.
+  const badByte = await startRaw((s) => s.once('data', (b: Buffer) => {
+    const h = b.toString('latin1').includes(' /bad-byte/nul ') ? 'X-Nul: a\x00b' : 'X-Cr: a\rb';
+    s.end(Buffer.from(`HTTP/1.1 200 OK\r\n${h}\r\nContent-Length: 5\r\n\r\nhello`, 'latin1'));
+  }));
+  ups.push(badChunk, good, silent, switching, hugeLength, badByte);
   port = await freePort();
   t = await startTresty(`
 worker_processes 1;
@@ -79,6 +85,7 @@ http {
     location /bad-nb/ { proxy_buffering off; proxy_pass http://127.0.0.1:${badChunk.port}; }
     location /next/ { proxy_next_upstream error timeout invalid_header; proxy_pass http://badthengood; }
     location /huge-length/ { proxy_pass http://127.0.0.1:${hugeLength.port}; }
+    location /bad-byte/ { proxy_pass http://127.0.0.1:${badByte.port}; }
     location /sw/ { proxy_http_version 1.1; proxy_set_header Connection ""; proxy_pass http://sw; }
     location /silent/ { proxy_http_version 1.1; proxy_request_buffering off; proxy_pass http://127.0.0.1:${silent.port}; }
   }
@@ -157,5 +164,18 @@ describe('an upstream that sends a length past what a number holds exactly', () 
     expect(r.text).not.toContain('1000000000000000000000000000000');
     await eventually(() => t.errorLog(), /upstream sent invalid "Content-Length" header/);
     expect(t.errorLog()).toMatch(/upstream sent invalid "Content-Length" header while reading response header from upstream/);
+  });
+});
+
+describe('an upstream that sends a NUL or a lone CR in a header', () => {
+  it('is refused as an invalid header (502), as nginx 1.22.1 does, not passed on escaped', async () => {
+    for (const what of ['nul', 'cr']) {
+      const r = await exchange(`GET /bad-byte/${what} HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n`);
+      expect(r.timedOut).toBe(false);
+      expect(r.text).toMatch(/^HTTP\/1\.1 502 /);
+      expect(r.text).not.toMatch(/X-(Nul|Cr)/);
+    }
+    await eventually(() => t.errorLog(), /upstream sent invalid header while reading response header from upstream/);
+    expect(t.errorLog()).toMatch(/upstream sent invalid header while reading response header from upstream/);
   });
 });

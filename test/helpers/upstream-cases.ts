@@ -195,9 +195,10 @@ function writeStep(r: Rand, data: Buffer, split = true): Step {
 }
 
 /**
- * Heads tresty's parser refuses (502). nginx 1.22.1 refuses only the bad name; it passes the
- * rest on (the last Content-Length, chunked over Content-Length, an unknown coding or a length
- * of -1 read to the close, a line without a colon as an empty header): measured, 2026-12-02.
+ * Heads tresty's parser refuses (502). nginx 1.22.1 refuses only the bad name, the NUL and the
+ * lone CR; it passes the rest on (the last Content-Length, chunked over Content-Length, an
+ * unknown coding or a length of -1 read to the close, a line without a colon as an empty header):
+ * measured, 2026-12-02.
  */
 const REFUSED_HEADS = [
   'HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello',
@@ -209,6 +210,8 @@ const REFUSED_HEADS = [
   'HTTP/1.1 200 OK\r\nBad Header: x\r\nContent-Length: 0\r\n\r\n',
   'HTTP/1.1 200 OK\r\n: empty-name\r\nContent-Length: 0\r\n\r\n',
   'HTTP/1.1 200 OK\r\nNoColon\r\nContent-Length: 0\r\n\r\n',
+  'HTTP/1.1 200 OK\r\nX-Nul: a\x00b\r\nContent-Length: 0\r\n\r\n',
+  'HTTP/1.1 200 OK\r\nX-Cr: a\rb\r\nContent-Length: 0\r\n\r\n',
   `HTTP/1.1 200 OK\r\nX-Huge: ${'h'.repeat(6000)}\r\nContent-Length: 0\r\n\r\n`,
 ];
 
