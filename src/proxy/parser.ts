@@ -224,7 +224,7 @@ function statusLine(text: string, end: number): number {
   return cr >= 0 && cr < end ? -1 : status;
 }
 
-const BAD_BYTE = /\0|\r(?!\n)/;
+const BAD_BYTE = /\0|\r(?![\r\n]|$)/;
 
 /** What String#trim removes, among the bytes of a latin1 head: TAB, LF, VT, FF, CR, SP, NBSP. */
 function isSpace(c: number): boolean {
@@ -239,8 +239,10 @@ export function parseHead(text: string): ResponseHead | string {
   const lineEnd = eol > 0 && text.charCodeAt(eol - 1) === CR ? eol - 1 : eol;
   const status = statusLine(text, lineEnd);
   if (status < 0) return 'upstream sent no valid HTTP/1.0 header while reading response header from upstream';
-  // A NUL or a CR not ending its line, anywhere in the head: nginx refuses the header (502), it
-  // is never passed on (escaped) to the client. One scan of the head, no match array.
+  // A NUL, or a CR followed by a byte other than CR / LF, anywhere in the head: nginx refuses the
+  // header (502; CRs before a line's LF it takes), it is never passed on (escaped) to the client.
+  // One scan of the head, no match array. (The text ends before the blank line: a CR last is one
+  // before the head's final CRLF.)
   if (BAD_BYTE.test(text)) return 'upstream sent invalid header while reading response header from upstream';
   const minor = text.charCodeAt(7) - 48;
   const head: ResponseHead = {
