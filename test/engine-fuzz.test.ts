@@ -2,21 +2,11 @@
 // connections with random bytes, valid requests mutated at random bytes, split at random points,
 // pipelined, and cut early, against static files, return, bodies read and streamed answers. The
 // worker must stay up, answer afterwards, and the sanitizers must report nothing.
-import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
-import fs from 'node:fs';
 import net from 'node:net';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ENGINE_BUILT } from './helpers/engine.js';
-import { make, nativeDir } from './helpers/native-http.js';
+import { asanEnv, asanMissing as why, buildAsanEngine, SANITIZER_REPORT } from './helpers/asan.js';
 import { freePort, httpGet, startTresty, type TrestyProcess } from './helpers/server.js';
-
-const lib = (name: string): string => spawnSync('gcc', [`-print-file-name=${name}`], { encoding: 'utf8' }).stdout.trim();
-const asan = ENGINE_BUILT ? lib('libasan.so') : '';
-const ubsan = ENGINE_BUILT ? lib('libubsan.so') : '';
-const why = !ENGINE_BUILT ? 'the native engine is not built'
-  : !asan.startsWith('/') || !fs.existsSync(asan) || !fs.existsSync(ubsan) ? 'gcc\'s libasan / libubsan are not installed' : null;
 
 const REQUESTS = [
   'GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n', 'GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n', 'GET /d HTTP/1.1\r\nHost: x\r\n\r\n',
@@ -54,7 +44,7 @@ describe.skipIf(why !== null)(`the native engine under ASan + UBSan${why ? ` (sk
   let t: TrestyProcess;
   let port: number;
   beforeAll(async () => {
-    make(['engine-asan']);
+    buildAsanEngine();
     port = await freePort();
     t = await startTresty(`
 worker_processes 1;
@@ -72,12 +62,7 @@ http {
 }
 `, {
       files: { 'html/a.txt': 'hi\n', 'html/big.bin': 'b'.repeat(200_000), 'html/d/.keep': '' },
-      env: {
-        TRESTY_ENGINE_PATH: path.join(nativeDir, 'build', 'asan', 'tresty_engine.node'),
-        LD_PRELOAD: `${asan}:${ubsan}`,
-        ASAN_OPTIONS: 'detect_leaks=0:halt_on_error=1',
-        UBSAN_OPTIONS: 'halt_on_error=1:print_stacktrace=1',
-      },
+      env: asanEnv(),
       timeoutMs: 60_000,
     });
   }, 180_000);
@@ -103,7 +88,7 @@ http {
       await Promise.all(jobs);
     }
     expect((await httpGet(port, '/a.txt')).body).toBe('hi\n');
-    expect(t.stderr).not.toMatch(/AddressSanitizer|runtime error|LeakSanitizer/);
+    expect(t.stderr).not.toMatch(SANITIZER_REPORT);
     expect(t.events.filter((e) => e.tresty === 'worker-exit')).toEqual([]);
   }, 180_000);
 });

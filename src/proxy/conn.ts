@@ -195,6 +195,9 @@ export class UpstreamConn implements ParserEvents {
   // --- parser events, forwarded to the exchange ---
   onHead(h: ResponseHead): void {
     this.phase = Phase.Reading;
+    // The answer came while the client's body still streams (no timer then): from now on the
+    // upstream's reads are timed, as nginx times reading an answer, or a silent one hangs.
+    if (this.streaming && this.holds === 0) this.arm(this.readTimeout);
     if (!h.keepAlive) this.spoiled = true;
     this.sink?.onHead(h);
   }

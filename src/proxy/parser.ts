@@ -150,6 +150,9 @@ export class ResponseParser {
       // 100 Continue and other interim answers: the real one follows.
       return consumed;
     }
+    // After 101 the upstream speaks another protocol on the connection: never pooled (nginx's
+    // keepalive = 0), even when the client did not ask for the switch.
+    if (head.status === 101) head.keepAlive = false;
     this.ev.onHead(head);
     if (this.state === S.Failed) return buf.length;
     if (this.noBody || head.status === 204 || head.status === 304 || head.status === 101) {
@@ -221,6 +224,8 @@ function statusLine(text: string, end: number): number {
   return cr >= 0 && cr < end ? -1 : status;
 }
 
+const BAD_BYTE = /\0|\r(?![\r\n]|$)/;
+
 /** What String#trim removes, among the bytes of a latin1 head: TAB, LF, VT, FF, CR, SP, NBSP. */
 function isSpace(c: number): boolean {
   return c === 32 || (c >= 9 && c <= 13) || c === 160;
@@ -234,6 +239,11 @@ export function parseHead(text: string): ResponseHead | string {
   const lineEnd = eol > 0 && text.charCodeAt(eol - 1) === CR ? eol - 1 : eol;
   const status = statusLine(text, lineEnd);
   if (status < 0) return 'upstream sent no valid HTTP/1.0 header while reading response header from upstream';
+  // A NUL, or a CR followed by a byte other than CR / LF, anywhere in the head: nginx refuses the
+  // header (502; CRs before a line's LF it takes), it is never passed on (escaped) to the client.
+  // One scan of the head, no match array. (The text ends before the blank line: a CR last is one
+  // before the head's final CRLF.)
+  if (BAD_BYTE.test(text)) return 'upstream sent invalid header while reading response header from upstream';
   const minor = text.charCodeAt(7) - 48;
   const head: ResponseHead = {
     status, reason: lineEnd > 13 ? text.slice(13, lineEnd) : '', minor, raw: [],
@@ -260,8 +270,10 @@ export function parseHead(text: string): ResponseHead | string {
     head.raw.push(name, value);
     const c = name.length;
     if (c === 14 && name.toLowerCase() === 'content-length') {
-      if (!/^\d+$/.test(value)) return 'upstream sent invalid "Content-Length" header while reading response header from upstream';
-      const len = Number(value);
+      const len = /^\d+$/.test(value) ? Number(value) : -1;
+      // Past 2^53 a length is not exact in a number: as invalid as a sign or a letter (nginx 1.22
+      // reads a length past 2^63 as none at all and the body to the close; refused here).
+      if (!(len >= 0 && len <= Number.MAX_SAFE_INTEGER)) return 'upstream sent invalid "Content-Length" header while reading response header from upstream';
       if (head.contentLength >= 0 && head.contentLength !== len) return 'upstream sent duplicate header line: "Content-Length" while reading response header from upstream';
       head.contentLength = len;
     } else if (c === 17 && name.toLowerCase() === 'transfer-encoding') {

@@ -245,6 +245,12 @@ async function tries(r: Req, p: Plan, rt: UpstreamRt, scheme: 'http' | 'https', 
       got.ex?.discard();
       return 499;
     }
+    // An answer kept as its head came is the client's from then on: a failure later in its body
+    // cuts that response (as nginx does once the header went); it is no 502 and no next try.
+    if (got.ex !== null && got.ex.streamed !== null) {
+      st.headers = got.ex.head!.raw;
+      return kept(rt, peer, t, got.t0, got.ex, got.ex.streamed);
+    }
     if (got.ex === null || got.ex.failure !== null) {
       const f = got.ex?.failure ?? got.failure!;
       if (f.kind === 'client') {
@@ -267,7 +273,6 @@ async function tries(r: Req, p: Plan, rt: UpstreamRt, scheme: 'http' | 'https', 
     t.status = status;
     st.headers = ex.head!.raw;
     t.header = since(got.t0, ex.headAt);
-    if (ex.streamed !== null) return finishStream(rt, peer, t, got.t0, ex, ex.streamed);
     const mask = STATUS_NEXT[status];
     if (mask !== undefined && (conf.nextUpstream & mask) !== 0) {
       const m = got.sent && NON_IDEMPOTENT.has(method) ? mask | NEXT.non_idempotent : mask;
@@ -290,6 +295,13 @@ async function tries(r: Req, p: Plan, rt: UpstreamRt, scheme: 'http' | 'https', 
     }
     return finishStream(rt, peer, t, got.t0, ex, streamAnswer(r, p, ex, aborted));
   }
+}
+
+/** An answer kept as its head came (Exchange.streamed): its try ends with the stream. */
+function kept(rt: UpstreamRt, peer: Peer, t: UpstreamTry, t0: number, ex: Exchange, streamed: Promise<number> | number): Promise<number> | number {
+  t.status = ex.head!.status;
+  t.header = since(t0, ex.headAt);
+  return finishStream(rt, peer, t, t0, ex, streamed);
 }
 
 /** Small answers (by Content-Length) are held until the proxy decides: they come whole. */
