@@ -12,7 +12,7 @@ import type { Call } from '../request/call.js';
 import { argErr, timeoutArg, typeName } from './socket-args.js';
 import { ByteQueue } from './socket-buffer.js';
 import { SocketOwner } from './socket-owner.js';
-import { ReceiveUntil, type Data, type ReadResult, type UntilIterator } from './socket-until.js';
+import { untilFrom, untilSize, type Data, type ReadResult, type UntilIterator } from './socket-until.js';
 
 /** lua_socket_read_timeout's default. */
 const DEFAULT_READ_MS = 60_000;
@@ -112,15 +112,10 @@ export class ReqSocket {
    */
   receiveuntil(pattern: string | Uint8Array, opts?: { inclusive?: boolean }): UntilIterator {
     this.#usable();
-    if (typeof pattern !== 'string' && !(pattern instanceof Uint8Array)) throw argErr(`bad argument #1 to 'receiveuntil' (string expected, got ${typeName(pattern)})`);
-    const pat = typeof pattern === 'string' ? Buffer.from(pattern, 'utf8') : Buffer.from(pattern);
-    if (pat.length === 0) throw argErr('pattern is empty');
-    if (opts !== undefined && (typeof opts !== 'object' || opts === null)) throw argErr(`bad argument #2 to 'receiveuntil' (table expected, got ${typeName(opts)})`);
-    if (opts?.inclusive !== undefined && typeof opts.inclusive !== 'boolean') throw argErr(`bad "inclusive" option value type: ${typeName(opts.inclusive)}`);
-    const u = new ReceiveUntil(pat, opts?.inclusive === true);
+    const u = untilFrom(pattern, opts);
     return (size?: number) => {
       if (!this.#usable()) return Promise.resolve([null, 'closed', null]);
-      if (size !== undefined && (typeof size !== 'number' || !Number.isInteger(size) || size <= 0)) throw argErr(`bad argument #1 to iterator (positive integer expected, got ${String(size)})`);
+      untilSize(size);
       if (u.passed) { u.passed = false; return Promise.resolve([null, null, null]); }
       return this.#read(() => u.step(this.#q, size));
     };

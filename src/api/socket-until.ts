@@ -2,6 +2,7 @@
 // The pattern may arrive split over any number of packets; the buffer is searched as a whole
 // each time more arrives.
 
+import { argErr, typeName } from './socket-args.js';
 import type { ByteQueue } from './socket-buffer.js';
 
 export type Data = string | Uint8Array;
@@ -31,4 +32,21 @@ export class ReceiveUntil {
     const safe = q.length - (pat.length - 1);
     return safe >= size ? q.take(size) : null;
   }
+}
+
+/** receiveuntil's arguments checked as OpenResty checks them (TCP and request sockets alike). */
+export function untilFrom(pattern: unknown, opts: unknown): ReceiveUntil {
+  if (typeof pattern !== 'string' && !(pattern instanceof Uint8Array)) throw argErr(`bad argument #1 to 'receiveuntil' (string expected, got ${typeName(pattern)})`);
+  const pat = typeof pattern === 'string' ? Buffer.from(pattern, 'utf8') : Buffer.from(pattern);
+  if (pat.length === 0) throw argErr('pattern is empty');
+  if (opts !== undefined && (typeof opts !== 'object' || opts === null)) throw argErr(`bad argument #2 to 'receiveuntil' (table expected, got ${typeName(opts)})`);
+  const inclusive = (opts as { inclusive?: unknown } | undefined)?.inclusive;
+  if (inclusive !== undefined && typeof inclusive !== 'boolean') throw argErr(`bad "inclusive" option value type: ${typeName(inclusive)}`);
+  return new ReceiveUntil(pat, inclusive === true);
+}
+
+/** The iterator's size argument: undefined (up to the pattern) or a positive integer. */
+export function untilSize(size: unknown): number | undefined {
+  if (size !== undefined && (typeof size !== 'number' || !Number.isInteger(size) || size <= 0)) throw argErr(`bad argument #1 to iterator (positive integer expected, got ${String(size)})`);
+  return size;
 }

@@ -15,7 +15,7 @@ import { DEFAULT_KEEPALIVE_MS, DEFAULT_POOL_SIZE, ensurePool, putIdle, queueFor,
 import { argErr, sendChunks, timeoutArg, typeName } from './socket-args.js';
 import { SocketOwner } from './socket-owner.js';
 import { UdpSocket } from './socket-udp.js';
-import { ReceiveUntil, type ReadResult, type Data, type UntilIterator } from './socket-until.js';
+import { untilFrom, untilSize, type ReadResult, type Data, type UntilIterator } from './socket-until.js';
 
 /** lua_socket_connect_timeout / send_timeout / read_timeout's default (tresty has no such directives). */
 export const DEFAULT_TIMEOUT_MS = 60_000;
@@ -225,15 +225,10 @@ export class TcpSocket {
    */
   receiveuntil(pattern: string | Uint8Array, opts?: { inclusive?: boolean }): UntilIterator {
     this.check();
-    if (typeof pattern !== 'string' && !(pattern instanceof Uint8Array)) throw argErr(`bad argument #1 to 'receiveuntil' (string expected, got ${typeName(pattern)})`);
-    const pat = typeof pattern === 'string' ? Buffer.from(pattern, 'utf8') : Buffer.from(pattern);
-    if (pat.length === 0) throw argErr('pattern is empty');
-    if (opts !== undefined && (typeof opts !== 'object' || opts === null)) throw argErr(`bad argument #2 to 'receiveuntil' (table expected, got ${typeName(opts)})`);
-    if (opts?.inclusive !== undefined && typeof opts.inclusive !== 'boolean') throw argErr(`bad "inclusive" option value type: ${typeName(opts.inclusive)}`);
-    const u = new ReceiveUntil(pat, opts?.inclusive === true);
+    const u = untilFrom(pattern, opts);
     return (size?: number) => {
       this.check();
-      if (size !== undefined && (typeof size !== 'number' || !Number.isInteger(size) || size <= 0)) throw argErr(`bad argument #1 to iterator (positive integer expected, got ${String(size)})`);
+      untilSize(size);
       if (u.passed) { u.passed = false; return Promise.resolve([null, null, null]); }
       return readLoop(this, (c) => u.step(c.q, size));
     };
