@@ -84,6 +84,8 @@ http {
     location /bad/ { proxy_pass http://127.0.0.1:${badChunk.port}; }
     location /bad-nb/ { proxy_buffering off; proxy_pass http://127.0.0.1:${badChunk.port}; }
     location /next/ { proxy_next_upstream error timeout invalid_header; proxy_pass http://badthengood; }
+    location /plain/ { proxy_pass http://127.0.0.1:${good.port}; }
+    location /plain-js/ { header_filter_by_js_block { ngx.header['X-Seen'] = 'yes'; } proxy_pass http://127.0.0.1:${good.port}; }
     location /huge-length/ { proxy_pass http://127.0.0.1:${hugeLength.port}; }
     location /bad-byte/ { proxy_pass http://127.0.0.1:${badByte.port}; }
     location /sw/ { proxy_http_version 1.1; proxy_set_header Connection ""; proxy_pass http://sw; }
@@ -91,6 +93,17 @@ http {
   }
 }
 `);
+});
+
+describe('an upstream answer without a Content-Type', () => {
+  it('gets none added (nginx 1.22.1 adds no default_type to a proxied answer), with or without a header filter', async () => {
+    for (const loc of ['/plain/', '/plain-js/']) {
+      const r = await exchange(`GET ${loc}x HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n`);
+      expect(r.text).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+      expect(r.text).toMatch(/\r\n\r\nsecond$/);
+      expect(r.text.toLowerCase()).not.toContain('content-type');
+    }
+  });
 });
 
 describe('an upstream that breaks its answer after the head', () => {

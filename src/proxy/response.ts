@@ -96,6 +96,7 @@ function redirectValue(key: string, v: string, redirect: Redirect): string {
 export function streamAnswer(r: Req, p: AnswerPlan, ex: Exchange, aborted: { now: boolean }): Promise<number> | number {
   const head = ex.head!;
   r.status = head.status;
+  r.proxied = true;
   copyHeaders(r, head.raw, p.hide, p.redirect);
   r.headerSent = true;
   if (ex.whole) {

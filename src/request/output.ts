@@ -276,11 +276,11 @@ function headerList(r: Req, len: number): Array<readonly [string, string]> {
   // A subrequest's capture reports the headers the handler set, not a length tresty computed.
   const addLength = len >= 0 && !bodyless && r.parent === null && !lengthless && (!low || r.ex.httpVersion === '1.0');
   if (h === null) {
-    if (!bodyless) list.push(['Content-Type', r.loc.defaultType]);
+    if (!bodyless && !r.proxied) list.push(['Content-Type', r.loc.defaultType]);
     if (addLength) list.push(['Content-Length', String(len)]);
     return list;
   }
-  if (!bodyless && !h.has('content-type')) list.push(['Content-Type', r.loc.defaultType]);
+  if (!bodyless && !r.proxied && !h.has('content-type')) list.push(['Content-Type', r.loc.defaultType]);
   // The real length wins when the whole body is known; a HEAD keeps the one the handler set.
   const keepLength = h.has('content-length') && (low || (len < 0 ? r.pipe.bodyFilter === null : r.method === 'HEAD' || r.headerOnly));
   h.appendTo(list, keepLength ? undefined : 'content-length');

@@ -65,6 +65,8 @@ export class Req {
   /** The answer is a JS handler's (content_by_js, or ngx.say/print/flush/eof): lua-nginx-module
    *  sends it without a length of its own, so nginx frames it chunked on HTTP/1.1. */
   lengthless = false;
+  /** The head is an upstream's (proxy_pass): nginx adds no default_type to it. */
+  proxied = false;
   /** nginx's page for an error status, sent as one chunk with eof. */
   page: string | null = null;
   /** error_page's status for the response (nginx's err_status); 0: none. */
