@@ -414,6 +414,10 @@ export class NativeExchange implements HttpExchange {
     const wasEnded = this.ended;
     this.ended = true;
     this.front.release(this);
+    // A head kept for the first body bytes goes out before the cut, as nginx has sent it by then
+    // (a proxied answer that breaks before its body: the client sees its head, then the close).
+    if (!wasEnded && this.pending) this.front.outbox.send(this.id, 0, this.keepaliveMs, this.pending, '', null, '');
+    this.pending = '';
     this.front.outbox.flush(); // what was queued before goes first, then the cut
     this.front.native.cut(this.id);
     if (!wasEnded) {
