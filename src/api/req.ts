@@ -113,8 +113,6 @@ export class ReqApi {
       else inFile(r, spooled(r, [whole]));
       return;
     }
-    const chunked = r.ex.headers['transfer-encoding'] !== undefined;
-    const length = chunked ? 0 : Number(r.ex.headers['content-length'] ?? 0);
     const chunks: Buffer[] = [];
     let file: BodyFile | null = null;
     let size = 0;
@@ -130,7 +128,7 @@ export class ReqApi {
         if (file !== null) appendBodyFile(file, b);
         else {
           chunks.push(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
-          if (size > inMemory && !keptInMemory(r, chunked ? size : length, inMemory, headLen)) file = spooled(r, chunks.splice(0));
+          if (size > inMemory && !keptInMemory(r, size, inMemory, headLen)) file = spooled(r, chunks.splice(0));
         }
       }
     } catch (e) {
@@ -240,10 +238,12 @@ function spooled(r: Req, chunks: Buffer[]): BodyFile {
  */
 function keptInMemory(r: Req, len: number, buffer: number, headLen: number): boolean {
   if (buffer < 0) return false; // client_body_in_file_only
-  const preread = Math.min(len, Math.max(0, r.loc.engine.clientHeaderBufferSize - headLen));
-  const rest = len - preread;
-  if (rest === 0) return true;
-  return r.ex.headers['transfer-encoding'] === undefined ? rest < buffer + (buffer >> 2) : rest <= buffer;
+  const preread = Math.max(0, r.loc.engine.clientHeaderBufferSize - headLen);
+  if (len - preread <= buffer) return true; // no header object built for the common case
+  if (r.ex.headers['transfer-encoding'] !== undefined) return false;
+  // A known length is judged whole, also while a streamed body has come only in part.
+  const total = Number(r.ex.headers['content-length'] ?? len);
+  return total - preread < buffer + (buffer >> 2);
 }
 
 function inFile(r: Req, f: BodyFile): void {
