@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENGINES, titled } from './helpers/engines.js';
 import { nginxMissing, startNginx, type Nginx } from './helpers/nginx.js';
 import { freePort, startTresty, type TrestyProcess } from './helpers/server.js';
+import { lineFor } from './helpers/upstream.js';
 
 /** Sends each request once the previous answer is complete (a client that waits); resolves at close. */
 function converse(port: number, requests: string[]): Promise<string> {
@@ -31,15 +32,6 @@ function converse(port: number, requests: string[]): Promise<string> {
     s.on('close', done);
     s.on('error', done);
   });
-}
-
-async function lineFor(read: () => string, tag: string): Promise<string> {
-  const end = Date.now() + 5000;
-  for (;;) {
-    const line = read().split('\n').find((l) => l.startsWith(`${tag} `));
-    if (line !== undefined || Date.now() > end) return line ?? '';
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 const head = (p: string, close = true): string =>

@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENGINES, titled } from './helpers/engines.js';
 import { nginxMissing, startNginx, type Nginx } from './helpers/nginx.js';
 import { freePort, startTresty, type TrestyProcess } from './helpers/server.js';
+import { lineFor } from './helpers/upstream.js';
 
 /** Sends the bytes, resolves with the whole answer once the server closes (or after 5 s). */
 function exchange(port: number, bytes: string): Promise<string> {
@@ -28,15 +29,6 @@ function exchange(port: number, bytes: string): Promise<string> {
     s.on('close', done);
     s.on('error', done);
   });
-}
-
-async function lineFor(read: () => string, tag: string): Promise<string> {
-  const end = Date.now() + 5000;
-  for (;;) {
-    const line = read().split('\n').find((l) => l.startsWith(`${tag} `));
-    if (line !== undefined || Date.now() > end) return line ?? '';
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 interface Target { port: number; access: () => string }

@@ -29,6 +29,13 @@ function setLength(r: Req, n: number): void {
   (r.reqHeaders ??= { ...r.ex.headers })['content-length'] = String(n);
 }
 
+/** A body piece as bytes: a string or number as UTF-8, bytes as a view (no copy). */
+function bodyBytes(fn: string, data: unknown): Buffer {
+  if (typeof data === 'string' || typeof data === 'number') return Buffer.from(String(data));
+  if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  throw new TrestyError('TRESTY_ERR_API_ARGS', `bad argument #1 to '${fn}' (string expected, got ${data === null ? 'null' : typeof data})`);
+}
+
 export function initBody(r: Req, size: unknown): void {
   notRead(r);
   let limit = r.loc.proxy.clientBodyBufferSize;
@@ -49,10 +56,7 @@ function built(r: Req): BodyBuild {
 
 export function appendBody(r: Req, data: unknown): void {
   const b = built(r);
-  let bytes: Uint8Array;
-  if (typeof data === 'string' || typeof data === 'number') bytes = Buffer.from(String(data));
-  else if (ArrayBuffer.isView(data)) bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  else throw new TrestyError('TRESTY_ERR_API_ARGS', `bad argument #1 to 'append_body' (string expected, got ${data === null ? 'null' : typeof data})`);
+  const bytes = bodyBytes('append_body', data);
   const n = bytes.byteLength;
   if (n === 0) return;
   if (b.file === null && b.size + n <= b.limit) {
@@ -85,10 +89,7 @@ export function finishBody(r: Req): void {
 
 export function setBodyData(r: Req, data: unknown): void {
   notRead(r);
-  let bytes: Buffer;
-  if (typeof data === 'string' || typeof data === 'number') bytes = Buffer.from(String(data));
-  else if (ArrayBuffer.isView(data)) bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  else throw new TrestyError('TRESTY_ERR_API_ARGS', `bad argument #1 to 'set_body_data' (string expected, got ${data === null ? 'null' : typeof data})`);
+  const bytes = bodyBytes('set_body_data', data);
   dropBody(r);
   r.body = bytes.length === 0 ? null : bytes;
   setLength(r, bytes.length);

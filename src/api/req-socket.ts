@@ -9,7 +9,7 @@
 
 import { TrestyError } from '../errors.js';
 import type { Call } from '../request/call.js';
-import { argErr, timeoutArg, typeName } from './socket-args.js';
+import { argErr, receiveanyMax, receivePattern, timeoutArg, typeName } from './socket-args.js';
 import { ByteQueue } from './socket-buffer.js';
 import { SocketOwner } from './socket-owner.js';
 import { untilFrom, untilSize, type Data, type ReadResult, type UntilIterator } from './socket-until.js';
@@ -76,21 +76,11 @@ export class ReqSocket {
   receive(pattern?: string | number): Promise<ReadResult> {
     if (!this.#usable()) return Promise.resolve([null, 'closed', null]);
     const q = this.#q;
-    if (pattern === undefined || pattern === '*l' || pattern === 'l') {
-      return this.#read(() => {
-        const i = q.indexOf(0x0a);
-        if (i < 0) return null;
-        const line = q.take(i + 1).subarray(0, i);
-        return line.includes(0x0d) ? Buffer.from(line.filter((b) => b !== 0x0d)) : line;
-      });
-    }
-    if (pattern === '*a' || pattern === 'a') return this.#read(() => (this.#eof ? q.takeAll() : null));
-    const n = typeof pattern === 'number' ? pattern : typeof pattern === 'string' && /^\s*\d+\s*$/.test(pattern) ? Number(pattern) : NaN;
-    if (!Number.isInteger(n) || n < 0) {
-      throw argErr(typeof pattern === 'string' ? `bad pattern argument: ${pattern}` : `bad argument #1 to 'receive' (string or number expected, got ${typeName(pattern)})`);
-    }
-    if (n === 0 && !this.#closed) return Promise.resolve([this.#out(Buffer.alloc(0)), null, null]);
-    return this.#read(() => (q.length >= n ? q.take(n) : null));
+    const mode = receivePattern(pattern);
+    if (mode === 'l') return this.#read(() => q.takeLine());
+    if (mode === 'a') return this.#read(() => (this.#eof ? q.takeAll() : null));
+    if (mode === 0 && !this.#closed) return Promise.resolve([this.#out(Buffer.alloc(0)), null, null]);
+    return this.#read(() => (q.length >= mode ? q.take(mode) : null));
   }
 
   /**
@@ -99,7 +89,7 @@ export class ReqSocket {
    */
   async receiveany(max: number): Promise<[Data, null] | [null, string, Data | null]> {
     if (!this.#usable()) return [null, 'closed', null];
-    if (typeof max !== 'number' || !Number.isInteger(max) || max <= 0) throw argErr(`bad argument #1 to 'receiveany' (bad max argument)`);
+    receiveanyMax(max);
     const q = this.#q;
     const [data, err, partial] = await this.#read(() => (q.length > 0 ? q.take(Math.min(max, q.length)) : null));
     return data !== null ? [data, null] : [null, err!, partial];

@@ -110,7 +110,7 @@ export class ReqApi {
     if (whole) {
       if (max > 0 && whole.length > max) tooLarge(c, r, `client intended to send too large body: ${whole.length}+ bytes`);
       if (keptInMemory(r, whole.length, inMemory, headLen)) r.body = whole;
-      else inFile(r, spooled(r, [whole]));
+      else inFile(r, openBodyFile(r, whole));
       return;
     }
     const chunks: Buffer[] = [];
@@ -228,7 +228,6 @@ function spooled(r: Req, chunks: Buffer[]): BodyFile {
   return f;
 }
 
-/** The body is read, and it is in `f`. */
 /**
  * nginx's rule for a body that came with its head, observed on nginx 1.22 (client_body_buffer_size
  * 4k: a 6,000-byte Content-Length body in memory, 7,000 in a file; chunked 5,000 in memory, 5,119 in
@@ -246,6 +245,7 @@ function keptInMemory(r: Req, len: number, buffer: number, headLen: number): boo
   return total - preread < buffer + (buffer >> 2);
 }
 
+/** The body is read, and it is in `f`. */
 function inFile(r: Req, f: BodyFile): void {
   closeBodyFile(f);
   r.body = null;

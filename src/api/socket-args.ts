@@ -25,3 +25,20 @@ export function sendChunks(v: unknown, out: Buffer[], depth = 0): void {
   else if (Array.isArray(v) && depth < 100) for (const x of v) sendChunks(x, out, depth + 1);
   else throw argErr(`bad argument #1 to 'send' (string, number, boolean, Uint8Array, or array expected, got ${typeName(v)})`);
 }
+
+/** receive's pattern: 'l' (a line: the default, '*l'), 'a' (all, '*a'), or a byte count. */
+export function receivePattern(pattern: unknown): 'l' | 'a' | number {
+  if (pattern === undefined || pattern === '*l' || pattern === 'l') return 'l';
+  if (pattern === '*a' || pattern === 'a') return 'a';
+  const n = typeof pattern === 'number' ? pattern : typeof pattern === 'string' && /^\s*\d+\s*$/.test(pattern) ? Number(pattern) : NaN;
+  if (!Number.isInteger(n) || n < 0) {
+    throw argErr(typeof pattern === 'string' ? `bad pattern argument: ${pattern}` : `bad argument #1 to 'receive' (string or number expected, got ${typeName(pattern)})`);
+  }
+  return n;
+}
+
+/** receiveany's max, checked as OpenResty checks it. */
+export function receiveanyMax(max: unknown): number {
+  if (typeof max !== 'number' || !Number.isInteger(max) || max <= 0) throw argErr(`bad argument #1 to 'receiveany' (bad max argument)`);
+  return max;
+}

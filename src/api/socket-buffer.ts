@@ -49,4 +49,12 @@ export class ByteQueue {
   skip(n: number): void { this.take(n); }
 
   takeAll(): Buffer { return this.take(this.length); }
+
+  /** receive('*l'): a whole line without its LF and without any CR, or null while none is here. */
+  takeLine(): Buffer | null {
+    const i = this.indexOf(0x0a);
+    if (i < 0) return null;
+    const line = this.take(i + 1).subarray(0, i);
+    return line.includes(0x0d) ? Buffer.from(line.filter((b) => b !== 0x0d)) : line;
+  }
 }

@@ -12,7 +12,7 @@ import { MASK } from './context.js';
 import { guard } from './guard.js';
 import { Conn, openConn, SslSession, type Target, upgradeTls } from './socket-conn.js';
 import { DEFAULT_KEEPALIVE_MS, DEFAULT_POOL_SIZE, ensurePool, putIdle, queueFor, takeIdle, track } from './socket-pool.js';
-import { argErr, sendChunks, timeoutArg, typeName } from './socket-args.js';
+import { argErr, receiveanyMax, receivePattern, sendChunks, timeoutArg, typeName } from './socket-args.js';
 import { SocketOwner } from './socket-owner.js';
 import { UdpSocket } from './socket-udp.js';
 import { untilFrom, untilSize, type ReadResult, type Data, type UntilIterator } from './socket-until.js';
@@ -187,33 +187,19 @@ export class TcpSocket {
    */
   receive(pattern?: string | number): Promise<ReadResult> {
     this.check();
-    let size = -1;
-    let mode: 'l' | 'a' | 'n';
-    if (pattern === undefined || pattern === '*l' || pattern === 'l') mode = 'l';
-    else if (pattern === '*a' || pattern === 'a') mode = 'a';
-    else {
-      const n = typeof pattern === 'number' ? pattern : typeof pattern === 'string' && /^\s*\d+\s*$/.test(pattern) ? Number(pattern) : NaN;
-      if (!Number.isInteger(n) || n < 0) {
-        throw argErr(typeof pattern === 'string' ? `bad pattern argument: ${pattern}` : `bad argument #1 to 'receive' (string or number expected, got ${typeName(pattern)})`);
-      }
-      mode = 'n';
-      size = n;
-    }
-    if (mode === 'n' && size === 0 && this.#conn !== null) return Promise.resolve([this.out(Buffer.alloc(0)), null, null]);
+    const mode = receivePattern(pattern);
+    if (mode === 0 && this.#conn !== null) return Promise.resolve([this.out(Buffer.alloc(0)), null, null]);
     return readLoop(this, (c) => {
-      if (mode === 'n') return c.q.length >= size ? c.q.take(size) : null;
+      if (mode === 'l') return c.q.takeLine();
       if (mode === 'a') return c.eof ? c.q.takeAll() : null;
-      const i = c.q.indexOf(0x0a);
-      if (i < 0) return null;
-      const line = c.q.take(i + 1).subarray(0, i);
-      return line.includes(0x0d) ? Buffer.from(line.filter((b) => b !== 0x0d)) : line;
+      return c.q.length >= mode ? c.q.take(mode) : null;
     });
   }
 
   /** Whatever has arrived, at most `max` bytes, waiting for some if none: [data, null] or [null, err]. */
   async receiveany(max: number): Promise<[Data, null] | [null, string]> {
     this.check();
-    if (typeof max !== 'number' || !Number.isInteger(max) || max <= 0) throw argErr(`bad argument #1 to 'receiveany' (bad max argument)`);
+    receiveanyMax(max);
     const [data, err] = await readLoop(this, (c) => (c.q.length > 0 ? c.q.take(Math.min(max, c.q.length)) : null));
     return data !== null ? [data, null] : [null, err!];
   }

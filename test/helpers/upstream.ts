@@ -110,3 +110,13 @@ export async function eventually(read: () => string, re: RegExp, timeoutMs = 500
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+/** Waits (bounded, 5 s) for the log line that starts with `tag` and a space; '' if none came. */
+export async function lineFor(read: () => string, tag: string): Promise<string> {
+  const end = Date.now() + 5000;
+  for (;;) {
+    const line = read().split('\n').find((l) => l.startsWith(`${tag} `));
+    if (line !== undefined || Date.now() > end) return line ?? '';
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
