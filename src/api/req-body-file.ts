@@ -36,9 +36,9 @@ export function openBodyFile(r: Req, first: Uint8Array | null): BodyFile {
   logReq(r, 'warn', `a client request body is buffered to a temporary file ${file}`);
   const bf: BodyFile = { path: file, size: 0, fd };
   // Even with client_body_in_file_only on: lua-nginx-module's read_body removes its file too.
-  (r.cleanups ??= []).push(() => {
+  (r.bodyCleanups ??= []).push(() => {
     closeBodyFile(bf);
-    fs.rm(file, { force: true }, () => undefined);
+    removeBodyFile(file);
   });
   if (first !== null && first.byteLength > 0) appendBodyFile(bf, first);
   return bf;
@@ -52,6 +52,11 @@ export function appendBodyFile(bf: BodyFile, data: Uint8Array): void {
     throw new TrestyError('TRESTY_ERR_BODY_FILE', `write() "${bf.path}" failed (${(e as Error).message})`);
   }
   bf.size += data.byteLength;
+}
+
+/** Unlinked at once, as nginx's pool cleanup does: once the request is over the file is gone. */
+export function removeBodyFile(file: string): void {
+  try { fs.unlinkSync(file); } catch { /* already gone */ }
 }
 
 export function closeBodyFile(bf: BodyFile): void {

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import { TrestyError } from '../errors.js';
 import type { BodyBuild, Req } from '../request/req.js';
-import { appendBodyFile, closeBodyFile, openBodyFile } from './req-body-file.js';
+import { appendBodyFile, closeBodyFile, openBodyFile, removeBodyFile } from './req-body-file.js';
 
 /** Memory first taken for a built body; it doubles up to the build's limit. */
 const FIRST_BUF = 4096;
@@ -45,7 +45,7 @@ export function initBody(r: Req, size: unknown): void {
     limit = n;
   }
   dropBody(r);
-  r.bodyBuild = { buf: Buffer.allocUnsafe(Math.min(limit, FIRST_BUF)), size: 0, limit, file: null };
+  r.bodyBuild = { buf: Buffer.allocUnsafe(Math.min(limit, FIRST_BUF)), size: 0, limit, file: null, sealed: false };
 }
 
 function built(r: Req): BodyBuild {
@@ -58,7 +58,9 @@ export function appendBody(r: Req, data: unknown): void {
   const b = built(r);
   const bytes = bodyBytes('append_body', data);
   const n = bytes.byteLength;
-  if (n === 0) return;
+  // nginx 1.22 + lua-nginx-module: after finish_body saved a body that is in a file, appends
+  // reach neither the file nor get_body_data (no error); init_body starts over.
+  if (n === 0 || b.sealed) return;
   if (b.file === null && b.size + n <= b.limit) {
     if (b.size + n > b.buf.length) {
       const grown = Buffer.allocUnsafe(Math.min(b.limit, Math.max(b.buf.length * 2, b.size + n)));
@@ -84,6 +86,7 @@ export function appendBody(r: Req, data: unknown): void {
 export function finishBody(r: Req): void {
   const b = built(r);
   if (b.size === 0) r.body = null;
+  if (b.file !== null) b.sealed = true;
   setLength(r, b.size);
 }
 
@@ -106,7 +109,7 @@ export function setBodyFile(r: Req, file: unknown, autoClean: unknown): void {
   }
   dropBody(r);
   r.bodyFile = { path: file, size: st.size, fd: -1 };
-  if (autoClean === true) (r.cleanups ??= []).push(() => fs.rm(file, { force: true }, () => undefined));
+  if (autoClean === true) (r.bodyCleanups ??= []).push(() => removeBodyFile(file));
   setLength(r, st.size);
 }
 

@@ -176,12 +176,22 @@ function ended(r: Req): void {
   r.cleanups = null;
   runCleanups(fns);
   // Subrequests have no log phase (nginx logs the main request only).
-  if (r.parent !== null) return;
-  const log = r.pipe.log;
-  if (log === null) return;
+  const log = r.parent === null ? r.pipe.log : null;
+  if (log === null) return removeBodyFiles(r);
   r.phase = CTX.log;
   const p = log(r);
-  if (p !== undefined) p.catch((e: unknown) => logReq(r, 'alert', `log phase failed: ${String(e)}`));
+  if (p === undefined) return removeBodyFiles(r);
+  p.then(() => removeBodyFiles(r), (e: unknown) => {
+    logReq(r, 'alert', `log phase failed: ${String(e)}`);
+    removeBodyFiles(r);
+  });
+}
+
+/** Body temp files go after the log phase: nginx's log_by_lua can still read get_body_file(). */
+function removeBodyFiles(r: Req): void {
+  const fns = r.bodyCleanups;
+  r.bodyCleanups = null;
+  runCleanups(fns);
 }
 
 /** ngx.exec, error_page, try_files, an index file, a `set_uri(..., true)` jump: find the location again. */

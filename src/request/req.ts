@@ -28,6 +28,8 @@ export interface BodyBuild {
   size: number;
   readonly limit: number;
   file: BodyFile | null;
+  /** finish_body ran while the body was in the file: later appends are lost, as on nginx. */
+  sealed: boolean;
 }
 
 export class Req {
@@ -107,6 +109,8 @@ export class Req {
   finished = false;
   /** Work to undo when the request ends (cosockets it left open); null until something registers. */
   cleanups: Array<() => void> | null = null;
+  /** Body temp files to remove: after the log phase, as nginx's request pool cleanup does. */
+  bodyCleanups: Array<() => void> | null = null;
   readonly startMs: number;
   /** Connection-like serial number for error log lines (`*N`). */
   readonly serial: number;
