@@ -16,8 +16,11 @@ function tempDir(r: Req): string {
   return r.loc.proxy.clientBodyTempPath ?? path.join(r.w.conf.prefix, 'client_body_temp');
 }
 
-/** Opens a new temp file for `r`'s body; `first` is written to it. Removed at the request's end. */
-export function openBodyFile(r: Req, first: Uint8Array | null): BodyFile {
+/**
+ * Opens a new temp file for `r`'s body; `first` is written to it. Removed at the request's end
+ * unless `keep` (nginx's own body reading with client_body_in_file_only on keeps it).
+ */
+export function openBodyFile(r: Req, first: Uint8Array | null, keep = false): BodyFile {
   const dir = tempDir(r);
   let fd = -1;
   let file = '';
@@ -32,13 +35,14 @@ export function openBodyFile(r: Req, first: Uint8Array | null): BodyFile {
       throw new TrestyError('TRESTY_ERR_BODY_FILE', `open() "${file}" failed (${(e as Error).message})`);
     }
   }
-  // nginx says so at warn level, on the request's line.
-  logReq(r, 'warn', `a client request body is buffered to a temporary file ${file}`);
+  // nginx says so on the request's line: at notice level when client_body_in_file_only asked
+  // for the file, else at warn (observed on nginx 1.22).
+  logReq(r, r.loc.proxy.clientBodyInFileOnly === 'off' ? 'warn' : 'notice', `a client request body is buffered to a temporary file ${file}`);
   const bf: BodyFile = { path: file, size: 0, fd };
   // Even with client_body_in_file_only on: lua-nginx-module's read_body removes its file too.
   (r.bodyCleanups ??= []).push(() => {
     closeBodyFile(bf);
-    removeBodyFile(file);
+    if (!keep) removeBodyFile(file);
   });
   if (first !== null && first.byteLength > 0) appendBodyFile(bf, first);
   return bf;

@@ -80,6 +80,7 @@ const BUILTIN = new Map<string, Getter>([
   ['realpath_root', (r) => r.loc.root],
   ['request_filename', (r) => r.loc.root + r.uri],
   ['request_body', (r) => (r.body ? r.body.toString('utf8') : undefined)],
+  ['request_body_file', (r) => r.bodyFile?.path],
 ]);
 
 /** Value of `$name`, or undefined when the variable is not found or has no value. */

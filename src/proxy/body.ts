@@ -131,6 +131,16 @@ export async function bufferBody(src: AsyncIterable<Uint8Array>, limit: number, 
   return new MemoryBody(chunks.length === 1 ? Buffer.from(chunks[0]!.buffer, chunks[0]!.byteOffset, chunks[0]!.byteLength) : Buffer.concat(chunks));
 }
 
+/** Reads the whole body into `write` (client_body_in_file_only: the request's own file); its size. */
+export async function drainBody(src: AsyncIterable<Uint8Array>, limit: number, write: (c: Uint8Array) => void): Promise<number> {
+  let size = 0;
+  for await (const c of counted(src, limit)) {
+    size += c.byteLength;
+    write(c);
+  }
+  return size;
+}
+
 /** The body of a file the request keeps (the request removes it when it ends, not the proxy). */
 export async function fileBody(file: string, size: number): Promise<BodySource> {
   try {

@@ -5,6 +5,7 @@
 // Each try is recorded for the $upstream_* variables; failures are logged as nginx words them.
 // One try on the wire is attempt.ts's; the kept answer's way to the client is response.ts's.
 
+import { appendBodyFile, closeBodyFile, openBodyFile } from '../api/req-body-file.js';
 import { isTrestyError } from '../errors.js';
 import type { LocationConf, ProxyConf, ProxyPass } from '../config/types.js';
 import { NEXT } from '../config/types-gateway.js';
@@ -14,7 +15,7 @@ import type { Req } from '../request/req.js';
 import { upstreamVarsOf, type UpstreamTry } from '../request/upstream.js';
 import { attempt, NON_IDEMPOTENT, since, type Timeouts } from './attempt.js';
 import type { BalancerTry } from './balancer-state.js';
-import { type BodySource, BodyTooLarge, bufferBody, fileBody, MemoryBody, streamBody } from './body.js';
+import { type BodySource, BodyTooLarge, bufferBody, drainBody, fileBody, MemoryBody, streamBody } from './body.js';
 import type { Exchange } from './exchange.js';
 import { choose, Peer, release, Selection } from './peers.js';
 import { type Compile, type HeadPlan, planHead, requestHead, type Template, upstreamUri } from './request.js';
@@ -140,6 +141,7 @@ async function requestBody(r: Req, p: Plan): Promise<BodySource | null> {
   const limit = r.loc.clientMaxBodySize;
   // A chunked body to an HTTP/1.0 upstream needs a length: it is read whole first.
   if (p.conf.requestBuffering || (length < 0 && p.head.version === '1.0')) {
+    if (p.conf.clientBodyInFileOnly !== 'off') return spoolBody(r, limit, p.conf.clientBodyInFileOnly === 'on');
     r.body = null; // the body is the proxy's now
     const b = await bufferBody(r.ex.body, limit, p.conf.clientBodyBufferSize, p.conf.clientBodyTempPath ?? p.deps.tempDir);
     if (b instanceof MemoryBody) r.body = b.data;
@@ -147,6 +149,23 @@ async function requestBody(r: Req, p: Plan): Promise<BodySource | null> {
   }
   r.body = null;
   return streamBody(r.ex.body, limit, length);
+}
+
+/**
+ * client_body_in_file_only with the body unread: nginx's own reading puts it in a named temp file
+ * under client_body_temp_path (its notice line, $request_body_file, get_body_file), kept after the
+ * request with `on`, removed after the log phase with `clean` (observed on nginx 1.22).
+ */
+async function spoolBody(r: Req, limit: number, keep: boolean): Promise<BodySource> {
+  const f = openBodyFile(r, null, keep);
+  r.body = null;
+  r.bodyFile = f;
+  try {
+    await drainBody(r.ex.body, limit, (c) => appendBodyFile(f, c));
+  } finally {
+    closeBodyFile(f);
+  }
+  return fileBody(f.path, f.size);
 }
 
 function bodyFailed(r: Req, e: unknown): number {
