@@ -5,6 +5,8 @@
 // one with a NUL or a lone CR in a header.
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ENGINES, titled } from './helpers/engines.js';
+import { nginxMissing, startNginx } from './helpers/nginx.js';
 import { freePort, startTresty, stopAll, type TrestyProcess } from './helpers/server.js';
 import { eventually, startRaw } from './helpers/upstream.js';
 
@@ -19,10 +21,10 @@ afterAll(async () => {
 });
 
 /** Sends `req`, reads until the connection closes; `ms`: how long that took. */
-function exchange(req: string | Buffer, timeoutMs = 8000): Promise<{ text: string; ms: number; timedOut: boolean }> {
+function exchange(req: string | Buffer, timeoutMs = 8000, to = port): Promise<{ text: string; ms: number; timedOut: boolean }> {
   return new Promise((resolve) => {
     const t0 = Date.now();
-    const s = net.connect(port, '127.0.0.1');
+    const s = net.connect(to, '127.0.0.1');
     const got: Buffer[] = [];
     let timedOut = false;
     const timer = setTimeout(() => { timedOut = true; s.destroy(); }, timeoutMs);
@@ -191,4 +193,65 @@ describe('an upstream that sends a NUL or a lone CR in a header', () => {
     await eventually(() => t.errorLog(), /upstream sent invalid header while reading response header from upstream/);
     expect(t.errorLog()).toMatch(/upstream sent invalid header while reading response header from upstream/);
   });
+});
+
+/**
+ * An upstream that sends its head, pauses, then breaks before any body byte (closes short of its
+ * Content-Length; a bad first chunk): nginx 1.22.1 has sent the head by then (proxy_buffering on
+ * with a Content-Length, or off), so the client sees the head, no body, then the close. Both
+ * engines hold a head for the first body bytes; the cut sends it first.
+ */
+const PAUSED = (mode: 'length' | 'chunk'): ((s: net.Socket) => void) => (s) => s.once('data', () => {
+  s.write(mode === 'length' ? 'HTTP/1.1 200 OK\r\nContent-Length: 100000\r\nX-Up: 1\r\n\r\n' : 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-Up: 1\r\n\r\n');
+  setTimeout(() => (mode === 'length' ? s.end() : s.end('zz\r\n')), 300);
+});
+
+async function pausedLocations(): Promise<string> {
+  const len = await startRaw(PAUSED('length'));
+  const chunk = await startRaw(PAUSED('chunk'));
+  ups.push(len, chunk);
+  return `location /len/ { proxy_pass http://127.0.0.1:${len.port}; }
+    location /len-nb/ { proxy_buffering off; proxy_pass http://127.0.0.1:${len.port}; }
+    location /chunk-nb/ { proxy_buffering off; proxy_pass http://127.0.0.1:${chunk.port}; }`;
+}
+
+function pausedChecks(to: () => number): void {
+  it('an upstream that breaks after a pause behind its head: the client gets the head, no body, then the close', async () => {
+    for (const loc of ['/len/', '/len-nb/', '/chunk-nb/']) {
+      const r = await exchange(`GET ${loc}x HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n`, 8000, to());
+      expect(r.timedOut, loc).toBe(false);
+      expect(r.text, loc).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+      expect(r.text, loc).toMatch(/\r\nX-Up: 1\r\n/);
+      expect(r.text.endsWith('\r\n\r\n'), loc).toBe(true);
+    }
+  });
+}
+
+for (const e of ENGINES) {
+  describe.skipIf(e.skip !== null)(titled(e, 'a cut answer whose head was held for its body'), () => {
+    let p = 0;
+    beforeAll(async () => {
+      p = await freePort();
+      await startTresty(`worker_processes 1;
+error_log logs/error.log info;
+events {}
+http {
+  access_log off;
+  server {
+    listen 127.0.0.1:${p};
+    ${await pausedLocations()}
+  }
+}
+`, { env: e.env });
+    });
+    pausedChecks(() => p);
+  });
+}
+
+const missing = nginxMissing();
+describe.skipIf(missing !== null)(`a cut answer whose head was held for its body, on nginx${missing ? ` (skipped: ${missing})` : ''}`, () => {
+  let n: Awaited<ReturnType<typeof startNginx>>;
+  beforeAll(async () => { n = await startNginx(await pausedLocations()); });
+  afterAll(async () => { await n?.stop(); });
+  pausedChecks(() => n.port);
 });

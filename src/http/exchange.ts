@@ -189,7 +189,12 @@ export class NodeExchange implements HttpExchange {
   }
 
   destroy(): void {
-    this.res.destroy();
+    const res = this.res as ServerResponse & { _headerSent: boolean };
+    // A head node keeps for the first body bytes goes out before the cut, as on the native
+    // engine (nginx has sent it when the upstream paused after it): the client sees the head,
+    // then the close. The bytes are handed to the socket before it is destroyed.
+    if (res.headersSent && !res._headerSent && !res.writableEnded && !this.req.socket.destroyed) res.flushHeaders();
+    res.destroy();
   }
 
   abandon(): void {
