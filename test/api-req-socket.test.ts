@@ -109,6 +109,11 @@ const HANDLERS: Record<string, Handler> = {
     lua: `local s = ngx.req.socket() ${LF} local r = f(s:receive(10)) local r2 = f(s:receive(1)) ngx.log(ngx.ERR, "gone result [", r, " ", r2, "]") ngx.say("x")`,
     js: `const [s] = ngx.req.socket(); ${F} const r = f(await s.receive(10)); const r2 = f(await s.receive(1)); ngx.log(ngx.ERR, 'gone result [', r, ' ', r2, ']'); ngx.say('x');`,
   },
+  // The client sends part of the body and closes before the handler's first receive.
+  gone_early: {
+    lua: `local s = ngx.req.socket() ngx.sleep(0.5) ${LF} local r = f(s:receive(10)) local r2 = f(s:receive(1)) ngx.log(ngx.ERR, "early result [", r, " ", r2, "]") ngx.say("x")`,
+    js: `const [s] = ngx.req.socket(); await ngx.sleep(0.5); ${F} const r = f(await s.receive(10)); const r2 = f(await s.receive(1)); ngx.log(ngx.ERR, 'early result [', r, ' ', r2, ']'); ngx.say('x');`,
+  },
   partial: {
     lua: 'local s = ngx.req.socket() local d = s:receive(2) ngx.say("got ", d)',
     js: "const [s] = ngx.req.socket(); const [d] = await s.receive(2); ngx.say('got ', d);",
@@ -242,10 +247,15 @@ function checks(get: () => Target): void {
   });
 
   it('the client going away mid-body: "client aborted" with the partial data, then "closed"', async () => {
-    // The close comes once the handler waits for more (the native engine drops bytes it still
-    // holds when the client closes: docs/api.md).
+    // The close comes once the handler waits for more.
     await raw(get().port, ['POST /gone HTTP/1.1\r\nHost: h\r\nContent-Length: 20\r\n\r\nabc'], { timeoutMs: 1500, gapMs: 1000, endAfter: true });
     expect(await logged(get(), /gone result \[(.*?)\]/)).toBe('nil|client aborted|abc nil|closed|nil');
+  });
+
+  it('the client sent part of the body and closed before the first receive: all it sent is the partial data', async () => {
+    // Bytes with the head and bytes after it; the close comes while the handler sleeps.
+    await raw(get().port, ['POST /gone_early HTTP/1.1\r\nHost: h\r\nContent-Length: 20\r\n\r\nabc', 'de'], { timeoutMs: 1500, gapMs: 50, endAfter: true });
+    expect(await logged(get(), /early result \[(.*?)\]/)).toBe('nil|client aborted|abcde nil|closed|nil');
   });
 
   it('keep-alive after the body was read whole, and after only part of it was (the rest is discarded)', async () => {

@@ -362,6 +362,14 @@ static void readable(te_engine *e, te_conn *c)
             te_conn_close(e, c, TE_WHY_CLIENT);
             return;
         }
+        /* The client closed while JS holds the request and has not asked for the body yet: the
+           bytes it sent before the close stay for that read (nginx reads them before it sees
+           the close); te_body_feed reports the close after them. Reading stops meanwhile. */
+        if (n == 0 && c->state == TE_JS && c->body == TE_BODY_WAIT && c->in_len > c->pos && !(c->flags & TE_C_EOF)) {
+            c->flags |= TE_C_EOF | TE_C_NOREAD;
+            te_conn_interest(e, c);
+            return;
+        }
         c->flags |= TE_C_EOF;
         if (c->state == TE_HEAD)
             te_head_gone(e, c, n == 0 ? "client prematurely closed connection" : NULL, 400);

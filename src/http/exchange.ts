@@ -231,9 +231,28 @@ function counted(req: IncomingMessage, res: ServerResponse, limit: number, read:
     [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
       const it = (req as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
       let seen = 0;
+      // Bytes node had buffered when the client closed, and the error that follows them.
+      let left: Buffer[] | null = null;
+      let gone: unknown = null;
+      const pull = async (): Promise<IteratorResult<Buffer>> => {
+        if (left === null) {
+          try {
+            return await it.next();
+          } catch (e) {
+            // node destroys a request whose client closed mid-body, with what came before the
+            // close still buffered and not handed over: it goes first, as nginx reads it.
+            // (readableBuffer: the Readable's own list, untyped in @types/node.)
+            left = req.readableLength > 0 ? [...(req as unknown as { readableBuffer: Iterable<Buffer> }).readableBuffer] : [];
+            gone = e;
+          }
+        }
+        const c = left.shift();
+        if (c === undefined) throw gone;
+        return { value: c, done: false };
+      };
       return {
         async next(): Promise<IteratorResult<Uint8Array>> {
-          const r = await it.next();
+          const r = await pull();
           if (r.done) { done(); return r; }
           seen += r.value.byteLength;
           read(r.value.byteLength);
