@@ -6,13 +6,16 @@
 //     init_body(-1): `bad size argument: -1`; set_body_file of a missing file: `stat() "..." failed`.
 //   - the built body is visible to get_body_data before finish_body; Content-Length (get_headers,
 //     the proxied request, a capture) becomes its length at finish_body; an empty one is nil with
-//     Content-Length 0; init_body twice starts over; append_body after finish_body still appends.
+//     Content-Length 0; init_body twice starts over; append_body after finish_body still appends
+//     to a body in memory, but once finish_body ran with the body in a file the appends are lost
+//     (no error; the file unchanged; nginx's next finish_body counts them in Content-Length).
 //   - past init_body's size (client_body_buffer_size by default, 8k) the body is in a temp file
 //     under client_body_temp_path: get_body_data nil, get_body_file its path, $request_body
 //     empty; init_body(5) keeps "hello" in memory, "hello!" goes to the file. A read body past
 //     client_body_buffer_size goes to a file too (chunked or not); client_body_in_file_only puts
-//     every body there. The files are removed when the request ends (with
-//     client_body_in_file_only on too: nginx keeps its own request body files then, but
+//     every body there. The files are removed when the request ends, after the log phase
+//     (log_by_lua reads get_body_file()) (with client_body_in_file_only on too: nginx keeps its
+//     own request body files then, as when proxy_pass reads an unread body, but
 //     lua-nginx-module's read_body removes them); set_body_file(f, true) removes f then.
 //   - proxy_pass sends the new body with its Content-Length (no Transfer-Encoding, even when the
 //     request was chunked); a POST capture gets it, and its get_body_file names the parent's file.

@@ -102,7 +102,7 @@ export class Req {
   body: Buffer | null | undefined = undefined;
   /** The body is in this file (ngx.req.get_body_file); then `body` is null. */
   bodyFile: BodyFile | null = null;
-  /** The body ngx.req.init_body started (kept after finish_body: nginx still appends to it). */
+  /** The body ngx.req.init_body started (kept after finish_body: nginx still appends to one in memory). */
   bodyBuild: BodyBuild | null = null;
   /** ngx.arg for set_by_js and body_filter_by_js (1-based as in Lua). */
   arg: unknown[] | null = null;
