@@ -134,10 +134,6 @@ const HANDLERS: Record<string, Handler> = {
     lua: `local s = ngx.req.socket() s:receive(5) ${LF} ngx.timer.at(0.2, function() local r = f(s:receive(1)) s:settimeout(5) ngx.log(ngx.ERR, "later [", r, "]") end) ngx.say("ok")`,
     js: `const [s] = ngx.req.socket(); await s.receive(5); ${F} ngx.timer.at(0.2, async () => { const r = f(await s.receive(1)); s.settimeout(5); ngx.log(ngx.ERR, 'later [', r, ']'); }); ngx.say('ok');`,
   },
-  raw: {
-    lua: 'local s, err = ngx.req.socket(true) ngx.say(tostring(s), " ", tostring(err))',
-    js: "const [s, err] = ngx.req.socket(true); ngx.say(s ?? 'nil', ' ', err ?? 'nil');",
-  },
   badarg: {
     lua: 'local ok, e = pcall(ngx.req.socket, "x") ngx.say(tostring(e))',
     js: "try { ngx.req.socket('x'); } catch (e) { ngx.say(e.message); }",
@@ -398,8 +394,8 @@ http {
       expect(bodies(r.data)).toEqual(['true nil nil request body already exists\n', 'hello\n']);
     });
 
-    it('raw sockets are not provided: [null, reason]; bad arguments throw', async () => {
-      expect(await said(port, 'raw')).toBe('nil raw request socket not provided\n');
+    // ngx.req.socket(true) is provided now: api-req-socket-raw.test.ts.
+    it('bad arguments throw', async () => {
       expect(await said(port, 'badarg')).toBe("bad argument #1 to 'socket' (boolean expected, got string)\n");
     });
   });

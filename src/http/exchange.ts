@@ -5,7 +5,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { TrestyError } from '../errors.js';
 import { reasonPhrase } from './native-pages.js';
 import { withLead } from './node-head.js';
-import type { HttpExchange } from './types.js';
+import { takeNodeSocket } from './node-raw.js';
+import type { HttpExchange, RawStream } from './types.js';
 
 /** Body bytes of the page the front answered a request with itself (a bad chunk: front-refusals.ts),
  *  for the pipeline's $body_bytes_sent of that request. */
@@ -190,6 +191,17 @@ export class NodeExchange implements HttpExchange {
 
   destroy(): void {
     this.res.destroy();
+  }
+
+  /** ngx.req.socket(true): node-raw.ts. A head made and not sent yet (send_headers + flush) goes first. */
+  takeRaw(): RawStream {
+    const res = this.res as ServerResponse & { _header?: string | null; _headerSent?: boolean };
+    const head = !this.http09 && typeof res._header === 'string' && !res._headerSent ? res._header : null;
+    if (head !== null) {
+      this.req.socket.write(head, 'latin1');
+      res._headerSent = true;
+    }
+    return takeNodeSocket(this.req, this.res, (n) => { this.bytesSent += n; });
   }
 
   abandon(): void {
