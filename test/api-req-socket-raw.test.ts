@@ -107,6 +107,10 @@ const HANDLERS: Record<string, Handler> = {
     lua: 'local res = ngx.location.capture("/sub") ngx.print(res.body)',
     js: "const res = await ngx.location.capture('/sub'); ngx.print(res.body);",
   },
+  big: {
+    lua: 'ngx.print(string.rep("a", 32000000)) local s, err = ngx.req.socket(true) ngx.log(ngx.ERR, "big [", tostring(s), " ", tostring(err), "]")',
+    js: "ngx.print('a'.repeat(32000000)); const [s, err] = ngx.req.socket(true); ngx.log(ngx.ERR, 'big [', s ?? 'nil', ' ', err ?? 'nil', ']');",
+  },
   hello: { lua: 'ngx.say("hello")', js: "ngx.say('hello');" },
 };
 
@@ -189,6 +193,14 @@ function checks(get: () => Target): void {
     const c = await raw(get().port, ['POST /chunked HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n', '5\r\nhello\r\n0\r\n\r\n'], { gapMs: 200, timeoutMs: 5000 });
     expect(afterHead(c.data)).toBe('[5\r\nhello]');
   });
+
+  it('output handed on and not written yet: "pending data to write", and the answer goes as usual', async () => {
+    const r = await raw(get().port, ['GET /big HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n'], { timeoutMs: 20_000 });
+    expect(await logged(get(), /big \[(.*?)\]/)).toBe('nil pending data to write');
+    expect(r.data).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(r.data.endsWith('0\r\n\r\n')).toBe(true);
+    expect(r.data.length).toBeGreaterThan(32_000_000);
+  }, 30_000);
 
   it('a body read first: the raw socket reads what follows it; the body stays', async () => {
     const head = 'POST /readbody HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhello';
