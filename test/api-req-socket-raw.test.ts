@@ -111,6 +111,10 @@ const HANDLERS: Record<string, Handler> = {
     lua: 'ngx.print(string.rep("a", 32000000)) local s, err = ngx.req.socket(true) ngx.log(ngx.ERR, "big [", tostring(s), " ", tostring(err), "]")',
     js: "ngx.print('a'.repeat(32000000)); const [s, err] = ngx.req.socket(true); ngx.log(ngx.ERR, 'big [', s ?? 'nil', ' ', err ?? 'nil', ']');",
   },
+  output: {
+    lua: 'local s = ngx.req.socket(true) s:send("HTTP/1.1 200 OK\\r\\n\\r\\n") ngx.say("after") ngx.flush(true) ngx.eof() s:send("end")',
+    js: "const [s] = ngx.req.socket(true); await s.send('HTTP/1.1 200 OK\\r\\n\\r\\n'); ngx.say('after'); await ngx.flush(true); await ngx.eof(); await s.send('end');",
+  },
   hello: { lua: 'ngx.say("hello")', js: "ngx.say('hello');" },
 };
 
@@ -244,6 +248,12 @@ function checks(get: () => Target): void {
   it('full duplex: a light thread reads while the handler writes', async () => {
     const r = await raw(get().port, [GET('duplex'), 'ab', 'cd', 'ef'], { gapMs: 120, timeoutMs: 5000 });
     expect(afterHead(r.data)).toBe('w1w2w3|ab/nil,cd/nil,ef/nil');
+  });
+
+  it('ngx.say, ngx.flush and ngx.eof after it send nothing', async () => {
+    const r = await raw(get().port, [GET('output')], { timeoutMs: 5000 });
+    expect(r.data).toBe('HTTP/1.1 200 OK\r\n\r\nend');
+    expect(r.closed).toBe(true);
   });
 
   it('a status set but no head sent: none goes out', async () => {
