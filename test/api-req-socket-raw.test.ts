@@ -194,6 +194,8 @@ function checks(get: () => Target): void {
     const head = 'POST /body HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\n';
     const r = await raw(get().port, [head + 'he', 'lloMORE'], { gapMs: 200, timeoutMs: 5000 });
     expect(r.data).toBe('HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n[helloMORE|nil|nil]\n');
+    const one = await raw(get().port, [head + 'helloMORE'], { timeoutMs: 5000 });
+    expect(one.data).toBe('HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n[helloMORE|nil|nil]\n');
     const c = await raw(get().port, ['POST /chunked HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n', '5\r\nhello\r\n0\r\n\r\n'], { gapMs: 200, timeoutMs: 5000 });
     expect(afterHead(c.data)).toBe('[5\r\nhello]');
   });

@@ -28,6 +28,9 @@ export class NodeExchange implements HttpExchange {
   bodyLimit = 0;
   /** An HTTP/0.9 request (given to node as HTTP/1.0, server.ts): the answer is its body only. */
   http09 = false;
+  /** The connection's first packet, for its first request (server.ts): a raw request socket
+   *  takes what node's parser read past the request in it (node-raw.ts). */
+  firstPacket: Buffer | undefined = undefined;
   /** The connection's number in this worker (`*N`, server.ts). */
   connection: number | undefined = undefined;
 
@@ -201,7 +204,7 @@ export class NodeExchange implements HttpExchange {
       this.req.socket.write(head, 'latin1');
       res._headerSent = true;
     }
-    return takeNodeSocket(this.req, this.res, (n) => { this.bytesSent += n; });
+    return takeNodeSocket(this.req, this.res, this.http09 ? undefined : this.firstPacket, (n) => { this.bytesSent += n; });
   }
 
   abandon(): void {

@@ -24,9 +24,14 @@ export class FrontRefusals {
     private readonly logAnswer?: (a: LoggedAnswer) => void,
   ) {}
 
-  /** A request was dispatched on `socket`: its first bytes are no longer needed. */
-  dispatched(socket: Socket): void {
-    if (this.firstBytes.delete(socket)) this.served.add(socket);
+  /** A request was dispatched on `socket`: its first bytes are no longer needed here; returned
+   *  for the connection's first request (a raw request socket reads what node parsed past it). */
+  dispatched(socket: Socket): Buffer | undefined {
+    const first = this.firstBytes.get(socket);
+    if (first === undefined) return undefined;
+    this.firstBytes.delete(socket);
+    this.served.add(socket);
+    return first;
   }
 
   /** Connections numbered so far in this worker (nginx's `*N`: one more per connection). */

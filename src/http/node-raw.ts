@@ -2,8 +2,9 @@
 // does itself for an 'upgrade' request (its server's listeners off the socket, the parser
 // unhooked), so the bytes that come next are the handler's. Body bytes node had parsed already
 // come first. The parser is let go only once the packet it is parsing is done (the handler may
-// run inside it): bytes of that packet beyond the request's body went into node's parser and are
-// not seen (a websocket client waits for the 101 before it sends: docs/api.md).
+// run inside it): bytes of that packet beyond the request's body went into node's parser. They
+// are taken back from the connection's first packet for its first request with a Content-Length
+// (or no) body, when no other packet was read; otherwise they are not seen (docs/api.md).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { RawStream } from './types.js';
@@ -20,8 +21,24 @@ export const rawSockets = new WeakSet<Socket>();
 
 type Parser = { _consumed?: boolean; unconsume?(): void; remove?(): void; incoming?: unknown; onIncoming?: unknown; socket?: unknown };
 
+/**
+ * The bytes of the connection's first packet `first` past `req` (its head and the body in it),
+ * which node's parser took; null when they cannot be told (another packet was read, a chunked
+ * body, blank lines before the request line).
+ */
+function pastRequest(req: IncomingMessage, socket: Socket, first: Buffer): Buffer | null {
+  if (socket.bytesRead !== first.length || first[0] === 13 || first[0] === 10) return null;
+  if (req.headers['transfer-encoding'] !== undefined) return null;
+  const end = first.indexOf('\r\n\r\n');
+  if (end < 0) return null;
+  const head = end + 4;
+  const length = Number(req.headers['content-length'] ?? 0);
+  if (!Number.isSafeInteger(length) || length < 0) return null;
+  return first.subarray(Math.min(first.length, head + length));
+}
+
 /** Takes `req`'s socket; `sent` counts the bytes written. */
-export function takeNodeSocket(req: IncomingMessage, res: ServerResponse, sent: (n: number) => void): RawStream {
+export function takeNodeSocket(req: IncomingMessage, res: ServerResponse, first: Buffer | undefined, sent: (n: number) => void): RawStream {
   const socket = req.socket as Socket & { parser?: Parser | null; _httpMessage?: unknown };
   rawSockets.add(socket);
   const parser = socket.parser ?? null;
@@ -60,6 +77,8 @@ export function takeNodeSocket(req: IncomingMessage, res: ServerResponse, sent: 
     }
     // What node parsed of the body already, not read by the handler.
     for (let b = req.read() as Buffer | null; b !== null; b = req.read() as Buffer | null) deliver(b);
+    const rest = first === undefined ? null : pastRequest(req, socket, first);
+    if (rest !== null && rest.length > 0) deliver(rest);
     socket.on('data', (b: Buffer) => deliver(b));
     socket.on('end', () => deliver(null));
     socket.on('close', () => { gone = true; deliver(null); });
