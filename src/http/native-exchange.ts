@@ -56,6 +56,9 @@ class Body implements AsyncIterator<Uint8Array> {
     return new Promise((resolve, reject) => { this.waiter = { resolve, reject }; });
   }
 
+  /** The engine sends without being asked (a raw socket: bodyRaw instead of bodyStart). */
+  unasked(): void { this.started = true; }
+
   /** Leaving early: the rest of the body is dropped by the engine after the answer. */
   return(): Promise<IteratorResult<Uint8Array>> {
     this.done = true;
@@ -308,7 +311,7 @@ export class NativeExchange implements HttpExchange {
       this.bodyTaken = true;
       if (whole !== null) it.push(whole);
     }
-    (it as unknown as { started: boolean }).started = true;
+    it.unasked();
     if (this.aborted) it.fail(gone());
     else native.bodyRaw?.(this.id);
     const body = it;
