@@ -7,7 +7,7 @@
  * JS API (src/http/native-binding.ts declares it):
  *   listen(host, port, backlog) -> fd  closeFd(fd)  fdAddress(fd)             (listen_napi.c)
  *   create(inbox, outbox, onBatch, maxConns, multiAccept)   addListener(fd, index, settings[], server, name, address)
- *   flush()  bodyStart(id, limit)  bodyPause(id)  bodyResume(id)  cut(id)  pressure(id) -> bytes
+ *   flush()  bodyStart(id, limit)  bodyRaw(id)  bodyPause(id)  bodyResume(id)  cut(id)  pressure(id) -> bytes
  *   localAddress(id) -> [addr, port] | null    stopAccepting()  closeIdle()  stats() -> {...}
  *   setRoutes(buffer)  shutdown()  watch(fd) -> bool  unwatch(fd)
  *   serverNames([name, ...])  addressNames(index, [[address, server], ...])      (names_napi.c)
@@ -328,6 +328,17 @@ static napi_value js_server_of(napi_env env, napi_callback_info info)
     return NULL;
 }
 
+/* bodyRaw(id): ngx.req.socket(true) took the connection (body.c te_body_raw). */
+static napi_value js_body_raw(napi_env env, napi_callback_info info)
+{
+    te_conn *c = conn_arg(env, info, NULL, 0);
+    if (c) {
+        te_body_raw(&E, c);
+        outside_pass();
+    }
+    return NULL;
+}
+
 static napi_value js_body_pause(napi_env env, napi_callback_info info)
 {
     te_conn *c = conn_arg(env, info, NULL, 0);
@@ -482,7 +493,7 @@ NAPI_MODULE_INIT()
         { "listen", te_js_listen }, { "closeFd", te_js_close_fd }, { "fdAddress", te_js_fd_address }, { "create", js_create },
         { "addListener", js_add_listener }, { "flush", js_flush }, { "bodyStart", js_body_start },
         { "serverNames", te_js_server_names }, { "addressNames", te_js_address_names }, { "serverOf", js_server_of },
-        { "bodyPause", js_body_pause }, { "bodyResume", js_body_resume }, { "cut", js_cut },
+        { "bodyPause", js_body_pause }, { "bodyRaw", js_body_raw }, { "bodyResume", js_body_resume }, { "cut", js_cut },
         { "pressure", js_pressure }, { "localAddress", js_local_address },
         { "stopAccepting", js_stop_accepting }, { "closeIdle", js_close_idle }, { "stats", js_stats },
         { "shutdown", js_shutdown }, { "setRoutes", js_set_routes }, { "watch", js_watch },

@@ -95,8 +95,55 @@ static void refused(te_engine *e, te_conn *c)
     te_answer_page(e, c, 400, 1);
 }
 
+/*
+ * ngx.req.socket(true): from here on the connection's bytes are JS's as they come, an unread body
+ * and whatever follows it alike: no HTTP parsing, no length, no client_max_body_size, no
+ * client_body_timeout (the socket's own timeouts are JS's). The answer's end closes the
+ * connection with a lingering close, as nginx's raw request socket does (no keep-alive).
+ */
+void te_body_raw(te_engine *e, te_conn *c)
+{
+    if (c->state != TE_JS || c->body == TE_BODY_RAW) return;
+    c->flags &= ~(TE_C_CHUNKED | TE_C_CONTINUE | TE_C_KEEPALIVE);
+    c->flags |= TE_C_LINGER;
+    c->body_left = 0;
+    c->body = TE_BODY_RAW;
+    if (c->timer == TE_T_BODY) te_timer_clear(e, c);
+    te_pend(e, c);
+}
+
+/* The raw bytes to JS, as the inbox has room; at the client's EOF (readable()) and once all is
+   handed over, one BODY_END: reads then say "closed" while the answer can still be sent. */
+static int raw_feed(te_engine *e, te_conn *c)
+{
+    while (!(c->flags & TE_C_PAUSED)) {
+        uint32_t avail = c->in_len - c->pos;
+        if (avail == 0) {
+            c->in_len = c->pos = c->req + c->head_len;
+            if (c->flags & TE_C_EOF) {
+                body_end(e, c);
+                c->body = TE_BODY_DONE;
+            } else if (c->flags & TE_C_NOREAD) {
+                c->flags &= ~TE_C_NOREAD;
+                te_conn_interest(e, c);
+            }
+            return 0;
+        }
+        uint32_t take = room(e);
+        if (take == 0) {
+            te_pend(e, c);
+            return 0;
+        }
+        if (take > avail) take = avail;
+        te_rec_data(e, TE_IN_BODY, c, 0, c->in + c->pos, take);
+        c->pos += take;
+    }
+    return 0;
+}
+
 int te_body_feed(te_engine *e, te_conn *c)
 {
+    if (c->body == TE_BODY_RAW) return raw_feed(e, c);
     while (c->body == TE_BODY_READ && !(c->flags & TE_C_PAUSED)) {
         uint32_t avail = c->in_len - c->pos;
         if (avail == 0 && (c->flags & TE_C_EOF)) {

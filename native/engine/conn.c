@@ -340,7 +340,7 @@ static void readable(te_engine *e, te_conn *c)
     uint32_t limit, chunk = IN_FIRST;
     if (c->state == TE_HEAD) {
         limit = c->req + te_head_max(s);
-    } else if (c->body == TE_BODY_READ || c->body == TE_BODY_DISCARD) {
+    } else if (c->body == TE_BODY_READ || c->body == TE_BODY_DISCARD || c->body == TE_BODY_RAW) {
         limit = c->pos + IN_BODY;
         chunk = IN_BODY;
     } else {
@@ -352,6 +352,13 @@ static void readable(te_engine *e, te_conn *c)
             c->flags |= TE_C_NOREAD; /* full: stop reading until the request ends */
             te_conn_interest(e, c);
         }
+        return;
+    }
+    if (n == 0 && c->body == TE_BODY_RAW) {
+        /* the client closed its side of a raw socket: JS reads "closed" and may still send */
+        c->flags |= TE_C_EOF | TE_C_NOREAD;
+        te_conn_interest(e, c);
+        te_body_feed(e, c);
         return;
     }
     if (n <= 0) {
@@ -379,7 +386,7 @@ static void readable(te_engine *e, te_conn *c)
         return;
     }
     if (c->state == TE_HEAD) te_head_parse(e, c);
-    else if (c->body == TE_BODY_READ) te_body_feed(e, c);
+    else if (c->body == TE_BODY_READ || c->body == TE_BODY_RAW) te_body_feed(e, c);
     else if (c->body == TE_BODY_DISCARD) te_body_discard(e, c);
 }
 
@@ -400,7 +407,7 @@ void te_conn_work(te_engine *e, te_conn *c)
         if (c->in_len > c->req) te_head_parse(e, c);
     } else if (c->state == TE_NATIVE && (c->flags & TE_C_END) && te_queued(c) == 0) {
         te_conn_finish(e, c);
-    } else if (c->body == TE_BODY_READ) {
+    } else if (c->body == TE_BODY_READ || c->body == TE_BODY_RAW) {
         te_body_feed(e, c);
     } else if (c->body == TE_BODY_DISCARD) {
         te_body_discard(e, c);

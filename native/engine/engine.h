@@ -37,7 +37,8 @@ enum te_state {
     TE_LINGER  /* answer sent and write side shut: reading and dropping input, then close */
 };
 
-enum te_body { TE_BODY_NONE = 0, TE_BODY_WAIT, TE_BODY_READ, TE_BODY_DONE, TE_BODY_DISCARD };
+/* TE_BODY_RAW: ngx.req.socket(true) took the connection: its bytes go to JS as they come (body.c) */
+enum te_body { TE_BODY_NONE = 0, TE_BODY_WAIT, TE_BODY_READ, TE_BODY_DONE, TE_BODY_DISCARD, TE_BODY_RAW };
 enum te_timer { TE_T_NONE = 0, TE_T_HEADER, TE_T_BODY, TE_T_SEND, TE_T_KEEPALIVE, TE_T_LINGER };
 
 /* te_conn.flags */
@@ -245,6 +246,7 @@ void te_conn_writable(te_engine *e, te_conn *c);
 void te_body_start(te_engine *e, te_conn *c, uint64_t limit);
 int te_body_feed(te_engine *e, te_conn *c);
 int te_body_discard(te_engine *e, te_conn *c);
+void te_body_raw(te_engine *e, te_conn *c);
 
 /* eager.c */
 uint32_t te_body_eager(te_conn *c);

@@ -35,7 +35,7 @@ export const MASK = {
  * step). The guards use the same MASK entries.
  */
 export const API_CONTEXTS: Readonly<Record<string, number>> = {
-  'ngx.say': MASK.output, 'ngx.print': MASK.output, 'ngx.flush': MASK.output, 'ngx.eof': MASK.output,
+  'ngx.say': MASK.output, 'ngx.print': MASK.output, 'ngx.flush': MASK.output, 'ngx.send_headers': MASK.output, 'ngx.eof': MASK.output,
   'ngx.exit': MASK.exit, 'ngx.redirect': MASK.output, 'ngx.exec': MASK.output,
   'ngx.sleep': MASK.sleep, 'ngx.log': MASK.all,
   'ngx.ctx': MASK.ctx, 'ngx.var': MASK.request, 'ngx.arg': MASK.arg,

@@ -132,6 +132,18 @@ export class Ngx {
     const p = queueFlush(r, false);
     return p === undefined ? RESOLVED : p.then(() => true as const);
   }
+  /**
+   * Sends the response head now (status and headers as set so far), as nginx does: held back
+   * until the first body bytes or a flush; a second call does nothing. true, as Lua's 1.
+   */
+  send_headers(): true {
+    const r = guardReq(this.#c, MASK.output);
+    if (r.headerSent) return true;
+    r.headerSent = true;
+    r.lengthless = true;
+    void queueFlush(r, false);
+    return true;
+  }
   /** Ends the response body now; the handler may go on (e.g. to do work after replying). */
   eof(): Promise<true> {
     const r = guardReq(this.#c, MASK.output);

@@ -9,6 +9,7 @@
 
 import { TrestyError } from '../errors.js';
 import type { Call } from '../request/call.js';
+import { openRawSocket, type RawReqSocket } from './req-socket-raw.js';
 import { argErr, receiveanyMax, receivePattern, timeoutArg, typeName } from './socket-args.js';
 import { ByteQueue } from './socket-buffer.js';
 import { SocketOwner } from './socket-owner.js';
@@ -183,7 +184,7 @@ async function discard(src: AsyncIterator<Uint8Array>, pending: Promise<Pulled> 
 }
 
 /** What ngx.req.socket() returns: the socket, or nginx's reason there is none. */
-export type ReqSocketResult = [ReqSocket, null] | [null, string];
+export type ReqSocketResult = [ReqSocket, null] | [RawReqSocket, null] | [null, string];
 
 /**
  * ngx.req.socket(raw?, opts?) for request `call` (rewrite, access, content: its caller checked).
@@ -197,7 +198,7 @@ export function openReqSocket(call: Call, raw?: unknown, opts?: unknown): ReqSoc
   if (r.parent !== null) throw new TrestyError('TRESTY_ERR_API_UNSUPPORTED', 'attempt to read the request body in a subrequest');
   // nginx raises this one, before looking at the body.
   if (r.ex.httpVersion === '2.0') throw new TrestyError('TRESTY_ERR_API_UNSUPPORTED', 'http v2 not supported yet');
-  if (raw === true) return [null, 'raw request socket not provided'];
+  if (raw === true) return openRawSocket(call, opts as ReqSocketOptions | undefined);
   const h = r.ex.headers;
   const te = h['transfer-encoding'];
   if (te !== undefined && /chunked/i.test(String(te))) return [null, 'chunked request bodies not supported yet'];

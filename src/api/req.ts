@@ -12,7 +12,8 @@ import { CTX, MASK } from './context.js';
 import { guard, guardReq } from './guard.js';
 import { appendBody, bodyText, finishBody, initBody, setBodyData, setBodyFile } from './req-body.js';
 import { appendBodyFile, closeBodyFile, openBodyFile } from './req-body-file.js';
-import { openReqSocket, type ReqSocketResult } from './req-socket.js';
+import { openReqSocket, type ReqSocket, type ReqSocketResult } from './req-socket.js';
+import type { RawSocketResult } from './req-socket-raw.js';
 
 type Headers = Record<string, string | string[]>;
 
@@ -186,8 +187,11 @@ export class ReqApi {
   /**
    * A read-only cosocket over the request body as it arrives (req-socket.ts): [sock, null], or
    * [null, reason] (no body, already read, chunked). `opts.binary`: receive bytes, not strings.
+   * socket(true): the connection itself, both ways (req-socket-raw.ts).
    */
-  socket(raw?: boolean | { binary?: boolean }, opts?: { binary?: boolean }): ReqSocketResult {
+  socket(raw: true, opts?: { binary?: boolean }): RawSocketResult;
+  socket(raw?: false | null | { binary?: boolean }, opts?: { binary?: boolean }): [ReqSocket, null] | [null, string];
+  socket(raw?: boolean | null | { binary?: boolean }, opts?: { binary?: boolean }): ReqSocketResult {
     return openReqSocket(guard(this.#c, MASK.output), raw, opts);
   }
 

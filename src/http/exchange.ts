@@ -5,7 +5,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { TrestyError } from '../errors.js';
 import { reasonPhrase } from './native-pages.js';
 import { withLead } from './node-head.js';
-import type { HttpExchange } from './types.js';
+import { takeNodeSocket } from './node-raw.js';
+import type { HttpExchange, RawStream } from './types.js';
 
 /** Body bytes of the page the front answered a request with itself (a bad chunk: front-refusals.ts),
  *  for the pipeline's $body_bytes_sent of that request. */
@@ -27,6 +28,9 @@ export class NodeExchange implements HttpExchange {
   bodyLimit = 0;
   /** An HTTP/0.9 request (given to node as HTTP/1.0, server.ts): the answer is its body only. */
   http09 = false;
+  /** The connection's first packet, for its first request (server.ts): a raw request socket
+   *  takes what node's parser read past the request in it (node-raw.ts). */
+  firstPacket: Buffer | undefined = undefined;
   /** The connection's number in this worker (`*N`, server.ts). */
   connection: number | undefined = undefined;
 
@@ -195,6 +199,17 @@ export class NodeExchange implements HttpExchange {
     // then the close. The bytes are handed to the socket before it is destroyed.
     if (res.headersSent && !res._headerSent && !res.writableEnded && !this.req.socket.destroyed) res.flushHeaders();
     res.destroy();
+  }
+
+  /** ngx.req.socket(true): node-raw.ts. A head made and not sent yet (send_headers + flush) goes first. */
+  takeRaw(): RawStream {
+    const res = this.res as ServerResponse & { _header?: string | null; _headerSent?: boolean };
+    const head = !this.http09 && typeof res._header === 'string' && !res._headerSent ? res._header : null;
+    if (head !== null) {
+      this.req.socket.write(head, 'latin1');
+      res._headerSent = true;
+    }
+    return takeNodeSocket(this.req, this.res, this.http09 ? undefined : this.firstPacket, (n) => { this.bytesSent += n; });
   }
 
   abandon(): void {

@@ -1,6 +1,7 @@
 // What node:http's front logs and answers where nginx would and node's own code would not: a
 // request its parser refused (its `clientError`, read back by node-refusal.ts), a client that times
 // out or closes before a whole first line, one that closes a keep-alive connection between requests.
+import { rawSockets } from './node-raw.js';
 import type http from 'node:http';
 import type { Socket } from 'node:net';
 import type { ServerConf } from '../config/types.js';
@@ -23,9 +24,14 @@ export class FrontRefusals {
     private readonly logAnswer?: (a: LoggedAnswer) => void,
   ) {}
 
-  /** A request was dispatched on `socket`: its first bytes are no longer needed. */
-  dispatched(socket: Socket): void {
-    if (this.firstBytes.delete(socket)) this.served.add(socket);
+  /** A request was dispatched on `socket`: its first bytes are no longer needed here; returned
+   *  for the connection's first request (a raw request socket reads what node parsed past it). */
+  dispatched(socket: Socket): Buffer | undefined {
+    const first = this.firstBytes.get(socket);
+    if (first === undefined) return undefined;
+    this.firstBytes.delete(socket);
+    this.served.add(socket);
+    return first;
   }
 
   /** Connections numbered so far in this worker (nginx's `*N`: one more per connection). */
@@ -111,7 +117,8 @@ export class FrontRefusals {
    * answer through its response when none was sent yet. The connection is closed either way.
    */
   refused(bind: Bind, err: ParserError, socket: Socket): void {
-    if (this.refusedSockets.has(socket)) return;
+    // A raw request socket's: bytes its last packet had after the request are not a request.
+    if (this.refusedSockets.has(socket) || rawSockets.has(socket)) return;
     this.refusedSockets.add(socket);
     const code = err.code ?? '';
     const n = this.numbers.get(socket);

@@ -33,6 +33,9 @@ export interface EngineBinding {
   addressNames?(index: number, pairs: Array<[string, number]>): void;
   /** The request on connection id is served by server `index` of serverNames (its Host chose it). */
   serverOf?(id: number, index: number): void;
+  /** ngx.req.socket(true): the connection's bytes go to JS as they come, as body records (no
+   *  HTTP parsing, length or limit), BODY_END at the client's EOF; no keep-alive after. */
+  bodyRaw?(id: number): void;
   bodyPause(id: number): void;
   bodyResume(id: number): void;
   cut(id: number): void;

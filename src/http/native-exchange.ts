@@ -2,7 +2,7 @@
 // The head came parsed from the engine; the answer goes back as outbox records: the status line
 // and headers are sent with the first body bytes (one record for a whole small answer).
 import { TrestyError } from '../errors.js';
-import type { HttpExchange } from './types.js';
+import type { HttpExchange, RawStream } from './types.js';
 import type { NativeFront } from './native-front.js';
 import { F_CHUNKED, F_CONTENT_LENGTH, F_KEEPALIVE, SEND_CLOSE, SEND_END } from './native-layout.js';
 import { httpDate } from './http-date.js';
@@ -55,6 +55,9 @@ class Body implements AsyncIterator<Uint8Array> {
     if (this.done) return Promise.resolve({ value: undefined, done: true });
     return new Promise((resolve, reject) => { this.waiter = { resolve, reject }; });
   }
+
+  /** The engine sends without being asked (a raw socket: bodyRaw instead of bodyStart). */
+  unasked(): void { this.started = true; }
 
   /** Leaving early: the rest of the body is dropped by the engine after the answer. */
   return(): Promise<IteratorResult<Uint8Array>> {
@@ -240,13 +243,14 @@ export class NativeExchange implements HttpExchange {
 
   bodyData(b: Uint8Array): void {
     if (this.bodyIt === null) return;
-    this.bodyRead += b.byteLength;
+    // A raw socket's bytes are not the request's ($request_length counts head and body only).
+    if (!this.rawMode) this.bodyRead += b.byteLength;
     this.bodyIt.push(b);
   }
   /** `framing`: bytes of a chunked body's framing, which nginx's $request_length counts. */
   bodyEnd(framing: number): void {
     if (this.bodyIt === null) return;
-    this.bodyRead += framing;
+    if (!this.rawMode) this.bodyRead += framing;
     this.bodyIt.end();
   }
 
@@ -283,6 +287,64 @@ export class NativeExchange implements HttpExchange {
   onAbort(cb: () => void): void {
     if (this.aborted) return;
     (this.abortCbs ??= []).push(cb);
+  }
+
+  // ---- the raw connection (ngx.req.socket(true)) ----
+
+  /** The connection was taken raw: no framing of ours any more. */
+  private rawMode = false;
+
+  takeRaw(): RawStream {
+    this.rawMode = true;
+    this.keepAlive = false;
+    this.headersSent = true;
+    this.chunked = false;
+    this.noBody = false;
+    const native = this.front.native;
+    // Bytes go on where the request's reading stopped: an iterator already made keeps its place,
+    // a body the engine sent with the head (not taken yet) comes first.
+    let it = this.bodyIt;
+    if (it === null) {
+      it = this.bodyIt = new Body(this);
+      const whole = this.bodyTaken ? null : this.whole;
+      this.whole = null;
+      this.bodyTaken = true;
+      if (whole !== null) it.push(whole);
+    }
+    it.unasked();
+    if (this.aborted) it.fail(gone());
+    else native.bodyRaw?.(this.id);
+    const body = it;
+    const self = this;
+    // A head made but kept for the first body bytes (ngx.send_headers + flush) goes now.
+    if (this.pending) this.front.outbox.send(this.id, 0, this.keepaliveMs, this.pending, '', null, '');
+    this.pending = '';
+    return {
+      read: async () => {
+        try {
+          const r = await body.next();
+          return r.done ? null : r.value;
+        } catch { return null; }
+      },
+      write: (b) => this.rawWrite(b),
+      close: () => this.end(),
+      get gone() { return self.aborted || self.ended; },
+    };
+  }
+
+  /** Raw bytes out: resolves to false once the connection is gone. */
+  private rawWrite(b: Uint8Array): Promise<boolean> | boolean {
+    if (this.ended) return false;
+    this.bytesSent += b.byteLength;
+    const ob = this.front.outbox;
+    ob.send(this.id, 0, this.keepaliveMs, '', '', b, '');
+    this.unflushed += b.byteLength;
+    if (this.unflushed < 64 * 1024) return true;
+    this.unflushed = 0;
+    ob.flush();
+    if (this.aborted) return false;
+    if (this.front.native.pressure(this.id) === 0) return true;
+    return new Promise((resolve) => { (this.drainWaiters ??= []).push(() => resolve(!this.aborted)); });
   }
 
   // ---- the answer ----

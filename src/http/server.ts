@@ -192,12 +192,13 @@ export class HttpFront {
     const fixed = bind.byAddress.size === 0 ? bind.any : null;
     const server = http.createServer((req, res) => {
       if (this.maxConnections > 0) this.busy(req, res);
-      this.refusals.dispatched(req.socket);
+      const first = this.refusals.dispatched(req.socket);
       const group = fixed ?? groupFor(bind, req.socket.localAddress);
       const srv = group.single ? group.defaultServer : selectServer(group, req.headers.host);
       // While draining, every answer closes its connection so the client moves to a new worker.
       if (this.draining || srv.defaults.keepaliveTimeout === 0) res.shouldKeepAlive = false;
       const ex = new NodeExchange(req, res);
+      if (first !== undefined) ex.firstPacket = first;
       if (this.http09.has(req.socket)) ex.http09 = true;
       ex.connection = this.refusals.numberOf(req.socket);
       if (req.headers['transfer-encoding'] !== undefined && this.refusals.refuseTransferEncoding(ex, srv)) return;

@@ -63,6 +63,28 @@ export interface HttpExchange {
    * outbox), so its memory may be reused at once; otherwise the exchange may keep a reference.
    */
   readonly copiesChunks?: boolean;
+  /**
+   * Takes the connection for ngx.req.socket(true): a head made but not sent yet goes out first;
+   * from then on the exchange frames nothing, its bytes count in bytesSent, and the request ends
+   * with the stream's close(). Absent: the front cannot give its connection away.
+   */
+  takeRaw?(): RawStream;
+}
+
+/**
+ * The connection of a request, taken whole by ngx.req.socket(true): bytes both ways with no HTTP
+ * framing (websockets). Reads pull what the client sent after the request's head as it comes
+ * (an unread body first); writes go out as they are.
+ */
+export interface RawStream {
+  /** The next bytes from the client; null once it closed its side (or the stream was closed). */
+  read(): Promise<Uint8Array | null>;
+  /** Resolves when more may be written (back-pressure); to false if the connection is gone. */
+  write(b: Uint8Array): Promise<boolean> | boolean;
+  /** Ends the connection once what was written has gone (no keep-alive after a raw socket). */
+  close(): void;
+  /** The connection failed or was closed. */
+  readonly gone: boolean;
 }
 
 /** What the worker's pipeline exposes to the HTTP layer: one call per request. */

@@ -84,6 +84,9 @@ function crash(r: Req, e: unknown): void {
 
 /** Acts on a step's result: finish, special response, internal redirect. */
 export function conclude(r: Req, rc: number): void {
+  // A raw request socket's request ends with its handler, whatever it returned or threw (nginx
+  // closes the connection; a throw was logged by the step).
+  if (r.raw !== null) return finish(r);
   if (rc === OK || rc === DONE || rc === DECLINED) return finish(r);
   if (rc === EXEC) return internalRedirect(r);
   if (rc === ERROR) {
@@ -163,6 +166,10 @@ function cut(r: Req): void {
 
 /** Sends what is left (eof), then runs the log phase. */
 function finish(r: Req): void {
+  if (r.raw !== null) {
+    r.raw.close();
+    return ended(r);
+  }
   const p = queueFlush(r, true);
   if (p === undefined) return ended(r);
   p.then(() => ended(r), (e: unknown) => { logReq(r, 'alert', `output failed: ${String(e)}`); ended(r); });

@@ -68,6 +68,8 @@ export function emit(r: Req, chunk: Chunk): void {
  * with `eof` the response ends. Returns a promise only when something had to wait.
  */
 export function queueFlush(r: Req, eof: boolean): Promise<void> | void {
+  // ngx.req.socket(true) took the connection: nothing of ours goes out any more.
+  if (r.raw !== null) return;
   return chain(r, () => flushNow(r, eof));
 }
 

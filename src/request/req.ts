@@ -2,7 +2,7 @@
 // output not yet sent. Fields are plain and filled lazily so a simple request allocates little.
 
 import type { LocationConf, ServerConf } from '../config/types.js';
-import type { HttpExchange } from '../http/types.js';
+import type { HttpExchange, RawStream } from '../http/types.js';
 import type { Call } from './call.js';
 import type { HeaderStore } from './headers.js';
 import type { LocPipeline } from './pipe.js';
@@ -107,6 +107,8 @@ export class Req {
   /** ngx.arg for set_by_js and body_filter_by_js (1-based as in Lua). */
   arg: unknown[] | null = null;
   finished = false;
+  /** ngx.req.socket(true) took the connection: the request ends by closing it, no output of ours. */
+  raw: RawStream | null = null;
   /** Work to undo when the request ends (cosockets it left open); null until something registers. */
   cleanups: Array<() => void> | null = null;
   /** Body temp files to remove: after the log phase, as nginx's request pool cleanup does. */
