@@ -14,7 +14,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
-const DIR = path.join(os.tmpdir(), 'tresty-test-ports');
+// Per user: a stale reservation of another user's could not be taken over.
+const DIR = path.join(os.tmpdir(), `tresty-test-ports-${os.userInfo().uid}`);
 const LOWEST = 1024; // the first port that needs no privilege
 const TRIES = 500;
 
