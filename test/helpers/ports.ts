@@ -49,20 +49,45 @@ function alive(pid: number): boolean {
 /** Reserves `port` for this process: true when its file is now ours. */
 function reserve(port: number): boolean {
   const file = path.join(DIR, String(port));
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      fs.writeFileSync(file, String(process.pid), { flag: 'wx' });
-      return true;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    }
-    const owner = Number(fs.readFileSync(file, 'utf8').trim() || NaN);
-    // An owner that is alive (this process included: a port is handed out once) keeps it; an empty
-    // file is one being written right now. A dead owner's servers are gone with it.
-    if (Number.isNaN(owner) || alive(owner)) return false;
+  if (create(file)) return true;
+  if (!stale(file)) return false;
+  // A dead owner's: taken over under a lock of its own, so that of two processes finding it stale
+  // only one removes it (without it, the second could remove the first's new reservation; seen in
+  // a full run, where the test below found the files its own earlier run had left). A process
+  // dying holding this lock leaves one port unused, no more.
+  const lock = `${file}.takeover`;
+  if (!create(lock)) return false;
+  try {
+    if (!stale(file)) return false; // taken over by another process meanwhile
     fs.rmSync(file, { force: true });
+    return create(file);
+  } finally {
+    fs.rmSync(lock, { force: true });
   }
-  return false;
+}
+
+/** Creates `file` holding this process's pid; false if it exists. */
+function create(file: string): boolean {
+  try {
+    fs.writeFileSync(file, String(process.pid), { flag: 'wx' });
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  }
+}
+
+/** The reservation's owner is gone. An owner that is alive (this process included: a port is handed
+ *  out once) keeps it; an empty file is one being written right now, a missing one was just freed. */
+function stale(file: string): boolean {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8').trim();
+  } catch {
+    return false;
+  }
+  const owner = Number(text || NaN);
+  return !Number.isNaN(owner) && !alive(owner);
 }
 
 function bindable(port: number): Promise<boolean> {
