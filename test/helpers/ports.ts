@@ -3,12 +3,12 @@
 // listen(0) on the machine draws from too (the kernel gives bind(0) the odd ports of that range,
 // connect() the even ones): between the close and the server's bind, an upstream of the same
 // test, another test file or another suite on the machine could take it, and the server failed
-// with EADDRINUSE (seen in test/tls.test.ts under load; two listen(0)s in a row got the same port
-// 5 times in 20,000 here). So the ports come from outside that range, where neither bind(0) nor
-// connect() ever goes, and each is reserved by a file in a directory shared by every test process
-// (created with O_EXCL, holding the owner's pid), so that two processes never hand out the same
-// port; a reservation whose owner is gone is taken over. Each port is also bound once here, to skip
-// one that something outside this scheme listens on.
+// with EADDRINUSE (reported from test/tls.test.ts under load; two listen(0)s in a row got the
+// same port 5 times in 20,000 here). So the ports come from outside that range, where neither
+// bind(0) nor connect() ever goes, and each is reserved by a file in a directory shared by the
+// user's test processes (created with O_EXCL, holding the owner's pid), so that two processes
+// never hand out the same port; a reservation whose owner is gone is taken over. Each port is
+// also bound once here, to skip one that something outside this scheme listens on.
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
