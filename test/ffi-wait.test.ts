@@ -33,12 +33,17 @@ describe('ffi waiting', () => {
     // the test runner's and V8's threads alone can take a fifth of a core over 300 ms.
     const mine = threadIds().filter((t) => !before.has(t));
     expect(mine.length).toBeGreaterThanOrEqual(4);
-    await new Promise((r) => setTimeout(r, 200)); // the pool's other threads finish booting Node
-    const c0 = threadCpuMs(mine);
-    const t0 = performance.now();
-    await new Promise((r) => setTimeout(r, 300));
-    const share = (threadCpuMs(mine) - c0) / (performance.now() - t0);
-    expect(share).toBeLessThan(0.1); // 4 spinning pollers would be ~1.0 or more
+    // The pool's other threads boot Node meanwhile, which took over 200 ms in a full run with a CPU
+    // hog per core (0.23 of a core in the window after). So windows of 300 ms until one is quiet,
+    // up to 10: 4 spinning pollers would take ~1.0 or more in every one of them.
+    let share = Infinity;
+    for (let i = 0; i < 10 && share >= 0.1; i++) {
+      const c0 = threadCpuMs(mine);
+      const t0 = performance.now();
+      await new Promise((r) => setTimeout(r, 300));
+      share = Math.min(share, (threadCpuMs(mine) - c0) / (performance.now() - t0));
+    }
+    expect(share).toBeLessThan(0.1);
   });
 
   it('wakes each side once per batch under load, not once per call', async () => {

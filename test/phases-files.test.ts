@@ -174,7 +174,7 @@ describe('handler files: changes and failures', () => {
       .rejects.toThrow(/content_by_js_file ".*bad\.ts" failed to load.*bad\.ts:2/);
     const conf3 = confFor(p, { http: 'init_by_js_block { throw new Error("init-broke") }' }, []);
     await expect(startTresty(conf3)).rejects.toThrow(/failed to run init_by_js\*: .*nginx\.conf:\d+: Error: init-broke/);
-  });
+  }, 120_000); // four starts in turn: at load 12 they took over the default 30 s together
 });
 
 describe('handler files: tresty -t', () => {

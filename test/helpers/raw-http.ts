@@ -18,6 +18,12 @@ export interface RawAnswer {
 export interface RawOptions {
   /** Quiet time that ends the answer when the connection stays open (ms). */
   quietMs?: number;
+  /** Responses expected (default 1): until that many came, silence is a server still busy, not an
+   *  end, for up to answerMs. On a loaded machine a first answer took over 250 ms; the follow-up
+   *  request was then sent early and the late answer counted as the follow-up's. */
+  answers?: number;
+  /** How long to wait for the expected responses before the quiet time may end the answer (ms). */
+  answerMs?: number;
   /** Time a follow-up request may take to be answered (ms). */
   followUpMs?: number;
   /** The host to name in the follow-up request. */
@@ -87,6 +93,8 @@ export function splitResponses(data: string, closed: boolean): { statuses: numbe
 export function sendRaw(port: number, bytes: Buffer, opts: RawOptions = {}): Promise<RawAnswer> {
   const quietMs = opts.quietMs ?? 250;
   const followUpMs = opts.followUpMs ?? 2000;
+  const answers = opts.answers ?? 1;
+  let answerBy = Infinity; // set once the bytes are sent
   return new Promise((resolve, reject) => {
     const sock = net.connect(port, '127.0.0.1');
     let data = '';
@@ -109,6 +117,7 @@ export function sendRaw(port: number, bytes: Buffer, opts: RawOptions = {}): Pro
         timer = setTimeout(() => {
           const r = splitResponses(data, false);
           if (r.pending) return settle();
+          if (r.statuses.length < answers && Date.now() < answerBy) return settle();
           phase = 'followup';
           baseline = data.length;
           sock.write(`GET /__alive HTTP/1.1\r\nHost: ${opts.host ?? 'localhost'}\r\n\r\n`);
@@ -120,7 +129,11 @@ export function sendRaw(port: number, bytes: Buffer, opts: RawOptions = {}): Pro
       }
     };
     sock.setNoDelay(true);
-    sock.on('connect', () => { sock.write(bytes); settle(); });
+    sock.on('connect', () => {
+      sock.write(bytes);
+      answerBy = Date.now() + (opts.answerMs ?? 10_000);
+      settle();
+    });
     sock.on('data', (d) => { data += d.toString('latin1'); settle(); });
     sock.on('error', (e: NodeJS.ErrnoException) => {
       if (e.code === 'ECONNREFUSED') { phase = 'done'; clearTimeout(timer); reject(e); return; }

@@ -1,5 +1,5 @@
 // Start the real `bin/tresty.js` in a temporary prefix and talk to it. Shared by every
-// integration test: free ports, a prefix with a conf (and any other files), waiting on the
+// integration test: free ports (ports.ts), a prefix with a conf (and any other files), waiting on the
 // master's events (never on sleeps), plain HTTP requests, and a cleanup that always kills.
 //
 //   const port = await freePort();
@@ -9,29 +9,17 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+export { freePort } from './ports.js'; // a port for a server started later (ports.ts says why not listen(0))
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const BIN = path.join(ROOT, 'bin', 'tresty.js');
 
 /** An event the master reports over IPC (src/master/protocol.ts MasterEvent). */
 export interface MasterEvent { tresty: string; receivedAt?: number; [k: string]: unknown }
-
-/** A port that was free a moment ago (bound on 127.0.0.1 then released). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.unref();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** A fresh prefix: conf/nginx.conf with `conf`, logs/, and `files` (paths relative to the prefix). */
 export function makePrefix(conf: string, files: Record<string, string> = {}): string {
