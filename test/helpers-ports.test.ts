@@ -40,17 +40,27 @@ describe('test helper: freePort', () => {
     fs.writeFileSync(path.join(dir, 'ports.mjs'), js);
     // Both start from the same port (the random start fixed): without the shared reservations
     // they would hand out the same 100 ports.
+    // Each process stays alive, holding its reservations, until `together` processes have picked
+    // theirs: under load one could otherwise finish and exit before the other starts, and then the
+    // other rightly takes its stale ports over.
     const script = `const m = await import(${JSON.stringify(path.join(dir, 'ports.mjs'))});
+      const fs = await import('node:fs');
       Math.random = () => 0.5;
       const out = [];
       for (let i = 0; i < 100; i++) out.push(await m.freePort());
+      const [barrier, together] = [process.env.BARRIER, Number(process.env.TOGETHER)];
+      fs.writeFileSync(barrier + '/' + process.pid, '');
+      while (fs.readdirSync(barrier).length < together) await new Promise((r) => setTimeout(r, 10));
       console.log(JSON.stringify(out));`;
-    const run = () => promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { timeout: 30_000 })
+    const run = (barrier: string, together: number) => promisify(execFile)(process.execPath, ['--input-type=module', '-e', script],
+      { timeout: 30_000, env: { ...process.env, BARRIER: barrier, TOGETHER: String(together) } })
       .then(({ stdout }) => JSON.parse(stdout) as number[]);
+    const barrier = (name: string) => fs.mkdirSync(path.join(dir, name), { recursive: true }) ?? path.join(dir, name);
     // A first one alone, gone when the two start: they find its 100 reservations stale and race
     // to take them over.
-    const first = await run();
-    const [a, b] = await Promise.all([run(), run()]);
+    const first = await run(barrier('first'), 1);
+    const both = barrier('both');
+    const [a, b] = await Promise.all([run(both, 2), run(both, 2)]);
     expect([...a, ...b].filter((p) => first.includes(p)).length).toBeGreaterThan(50); // they did take them over
     expect(new Set(a).size).toBe(100);
     expect(new Set(b).size).toBe(100);

@@ -10,13 +10,8 @@
 
 import type { RawStream } from '../http/types.js';
 import type { Call } from '../request/call.js';
-import { receiveanyMax, receivePattern, sendChunks, timeoutArg } from './socket-args.js';
-import { ByteQueue } from './socket-buffer.js';
-import { SocketOwner } from './socket-owner.js';
-import { untilFrom, untilSize, type Data, type ReadResult, type UntilIterator } from './socket-until.js';
-
-/** lua_socket_read_timeout's and lua_socket_send_timeout's default. */
-const DEFAULT_MS = 60_000;
+import { DEFAULT_SOCKET_MS, QueueReader } from './req-socket-reader.js';
+import { sendChunks, timeoutArg } from './socket-args.js';
 
 export interface RawSocketOptions {
   /** Receive methods return Uint8Array (Buffer) instead of UTF-8 strings (websocket frames). */
@@ -25,70 +20,19 @@ export interface RawSocketOptions {
 
 type Pulled = { b: Uint8Array } | { end: true };
 
-export class RawReqSocket {
-  readonly #owner: SocketOwner;
-  readonly #binary: boolean;
+export class RawReqSocket extends QueueReader {
   readonly #raw: RawStream;
   /** The read in flight: a receive that timed out leaves it for the next one. */
   #pending: Promise<Pulled> | null = null;
-  readonly #q = new ByteQueue();
-  /** The client closed its side, or the request ended: every read now gives "closed". */
-  #eof = false;
-  #closed = false;
-  #reading = false;
   #writing = false;
-  #readMs = 0;
   #sendMs = 0;
+  /** receive('*a') reads until the client closes, then the socket is closed. */
+  protected override readonly allCloses = true;
 
   /** @internal `raw`: the connection the exchange gave away (HttpExchange.takeRaw). */
   constructor(call: Call, raw: RawStream, opts?: RawSocketOptions) {
-    this.#owner = new SocketOwner(call, () => { this.#closed = true; this.#q.takeAll(); });
+    super(call, opts?.binary === true);
     this.#raw = raw;
-    this.#binary = opts?.binary === true;
-  }
-
-  /** Throws unless the running code may use it; false once its request ended ("closed" then). */
-  #usable(): boolean {
-    if (this.#owner.dead) return false;
-    this.#owner.check();
-    return true;
-  }
-
-  #out(b: Buffer): Data { return this.#binary ? b : b.toString('utf8'); }
-
-  /**
-   * receive('*l') (the default: a line, without its LF and every CR), receive('*a') (all until
-   * the client closes), receive(n) (exactly n bytes): [data, null, null] or [null, err, partial].
-   */
-  receive(pattern?: string | number): Promise<ReadResult> {
-    if (!this.#usable()) return Promise.resolve([null, 'closed', null]);
-    const q = this.#q;
-    const mode = receivePattern(pattern);
-    if (mode === 'l') return this.#read(() => q.takeLine());
-    if (mode === 'a') return this.#read(() => (this.#eof ? q.takeAll() : null), true);
-    if (mode === 0 && !this.#closed) return Promise.resolve([this.#out(Buffer.alloc(0)), null, null]);
-    return this.#read(() => (q.length >= mode ? q.take(mode) : null));
-  }
-
-  /** What has arrived, at most `max` bytes, waiting for some if none: [data, null] or [null, err, partial]. */
-  async receiveany(max: number): Promise<[Data, null] | [null, string, Data | null]> {
-    if (!this.#usable()) return [null, 'closed', null];
-    receiveanyMax(max);
-    const q = this.#q;
-    const [data, err, partial] = await this.#read(() => (q.length > 0 ? q.take(Math.min(max, q.length)) : null));
-    return data !== null ? [data, null] : [null, err!, partial];
-  }
-
-  /** An iterator reading up to `pattern`, as the request socket's (req-socket.ts). */
-  receiveuntil(pattern: string | Uint8Array, opts?: { inclusive?: boolean }): UntilIterator {
-    this.#usable();
-    const u = untilFrom(pattern, opts);
-    return (size?: number) => {
-      if (!this.#usable()) return Promise.resolve([null, 'closed', null]);
-      untilSize(size);
-      if (u.passed) { u.passed = false; return Promise.resolve([null, null, null]); }
-      return this.#read(() => u.step(this.#q, size));
-    };
   }
 
   /**
@@ -96,7 +40,7 @@ export class RawReqSocket {
    * or [null, err] ("closed", "timeout", "socket busy writing").
    */
   async send(data: unknown): Promise<[number, null] | [null, string]> {
-    if (!this.#usable()) return [null, 'closed'];
+    if (!this.usable()) return [null, 'closed'];
     const parts: Buffer[] = [];
     sendChunks(data, parts);
     if (this.#raw.gone) return [null, 'closed'];
@@ -109,10 +53,10 @@ export class RawReqSocket {
     this.#writing = true;
     let timer: NodeJS.Timeout | undefined;
     try {
-      const late = new Promise<'timeout'>((resolve) => { timer = setTimeout(resolve, this.#sendMs || DEFAULT_MS, 'timeout'); });
+      const late = new Promise<'timeout'>((resolve) => { timer = setTimeout(resolve, this.#sendMs || DEFAULT_SOCKET_MS, 'timeout'); });
       const ok = await Promise.race([w, late]);
       if (ok === 'timeout') return [null, 'timeout'];
-      return ok && !this.#owner.dead ? [buf.length, null] : [null, 'closed'];
+      return ok && !this.owner.dead ? [buf.length, null] : [null, 'closed'];
     } finally {
       clearTimeout(timer);
       this.#writing = false;
@@ -121,58 +65,28 @@ export class RawReqSocket {
 
   /** The read and send timeout in ms (0: back to the 60 s default). */
   settimeout(ms: number): void {
-    if (!this.#usable()) return;
-    this.#readMs = this.#sendMs = timeoutArg('settimeout', ms);
+    if (!this.usable()) return;
+    this.readMs = this.#sendMs = timeoutArg('settimeout', ms);
   }
 
   /** Connect (unused here), send and read timeouts in ms. */
   settimeouts(connectMs: number, sendMs: number, readMs: number): void {
-    if (!this.#usable()) return;
-    timeoutArg('settimeouts', connectMs, 1);
-    this.#sendMs = timeoutArg('settimeouts', sendMs, 2);
-    this.#readMs = timeoutArg('settimeouts', readMs, 3);
+    if (!this.usable()) return;
+    this.#sendMs = this.timeouts(connectMs, sendMs, readMs);
   }
 
-  /**
-   * The loop every receive shares: `step` takes what it needs or returns null to wait for more.
-   * `all`: '*a', which ends in the data rather than "closed" at the client's close.
-   */
-  async #read(step: () => Buffer | null, all = false): Promise<ReadResult> {
-    if (this.#closed) return [null, 'closed', null];
-    if (this.#reading) return [null, 'socket busy reading', null];
-    this.#reading = true;
-    try {
-      for (;;) {
-        const got = step();
-        if (got !== null) {
-          if (all) this.#closed = true;
-          return [this.#out(got), null, null];
-        }
-        if (this.#eof) {
-          this.#closed = true;
-          return [null, 'closed', this.#out(this.#q.takeAll())];
-        }
-        const timedOut = await this.#pull();
-        if (this.#owner.dead) return [null, 'closed', null];
-        if (timedOut) return [null, 'timeout', this.#out(this.#q.takeAll())];
-      }
-    } finally {
-      this.#reading = false;
-    }
-  }
-
-  /** Waits for the next bytes (or the client's close): true when the read timeout came first. */
-  async #pull(): Promise<boolean> {
+  /** Waits for the next bytes (or the client's close): 'timeout' when the read timeout came first. */
+  protected async pull(): Promise<string | null> {
     const p = (this.#pending ??= this.#raw.read().then((b): Pulled => (b === null ? { end: true } : { b })));
     let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<null>((resolve) => { timer = setTimeout(resolve, this.#readMs || DEFAULT_MS, null); });
+    const late = new Promise<null>((resolve) => { timer = setTimeout(resolve, this.readMs || DEFAULT_SOCKET_MS, null); });
     const got = await Promise.race([p, late]);
     clearTimeout(timer);
-    if (got === null) return true;
+    if (got === null) return 'timeout';
     this.#pending = null;
-    if ('end' in got) this.#eof = true;
-    else this.#q.push(Buffer.from(got.b.buffer, got.b.byteOffset, got.b.byteLength));
-    return false;
+    if ('end' in got) this.eof = true;
+    else this.q.push(Buffer.from(got.b.buffer, got.b.byteOffset, got.b.byteLength));
+    return null;
   }
 }
 

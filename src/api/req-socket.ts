@@ -10,13 +10,8 @@
 import { TrestyError } from '../errors.js';
 import type { Call } from '../request/call.js';
 import { openRawSocket, type RawReqSocket } from './req-socket-raw.js';
-import { argErr, receiveanyMax, receivePattern, timeoutArg, typeName } from './socket-args.js';
-import { ByteQueue } from './socket-buffer.js';
-import { SocketOwner } from './socket-owner.js';
-import { untilFrom, untilSize, type Data, type ReadResult, type UntilIterator } from './socket-until.js';
-
-/** lua_socket_read_timeout's default. */
-const DEFAULT_READ_MS = 60_000;
+import { DEFAULT_SOCKET_MS, QueueReader } from './req-socket-reader.js';
+import { argErr, timeoutArg, typeName } from './socket-args.js';
 
 export interface ReqSocketOptions {
   /** Receive methods return Uint8Array (Buffer) instead of UTF-8 strings (uploads of files). */
@@ -26,151 +21,54 @@ export interface ReqSocketOptions {
 /** One pull from the body: a piece, its end, or the failure's text (never a rejection). */
 type Pulled = { b: Uint8Array } | { end: true } | { err: string };
 
-export class ReqSocket {
-  readonly #owner: SocketOwner;
-  readonly #binary: boolean;
+export class ReqSocket extends QueueReader {
   readonly #body: AsyncIterable<Uint8Array>;
   #src: AsyncIterator<Uint8Array> | null = null;
   /** The pull in flight: a receive that timed out leaves it for the next one. */
   #pending: Promise<Pulled> | null = null;
-  readonly #q = new ByteQueue();
-  /** The whole body has arrived (what is left is in #q). */
-  #eof = false;
-  /** A read reached the end or failed: nginx's read_closed, every read now gives "closed". */
-  #closed = false;
-  #reading = false;
-  #readMs = 0;
 
   /** @internal `call`: the request's run; `body`: its body, not read yet. */
   constructor(call: Call, body: AsyncIterable<Uint8Array>, opts?: ReqSocketOptions) {
-    this.#owner = new SocketOwner(call, () => this.#ended());
+    super(call, opts?.binary === true);
     this.#body = body;
-    this.#binary = opts?.binary === true;
   }
 
-  /** @internal The request ended: the socket is closed, and an unread rest is discarded. */
-  #ended(): void {
-    this.#closed = true;
-    this.#q.takeAll();
+  /** @internal An unread rest is discarded. */
+  protected override ended(): void {
     // Read on to the end so a keep-alive connection can serve its next request, as nginx discards
     // an unread body (node:http would stall on a half-read body; the native engine drops it itself).
-    if (this.#src !== null && !this.#eof) void discard(this.#src, this.#pending);
+    if (this.#src !== null && !this.eof) void discard(this.#src, this.#pending);
     this.#pending = null;
-  }
-
-  /**
-   * Throws unless the running code may use the socket (its request, a phase with cosockets).
-   * False once its request ended: nginx then answers "closed" rather than raising.
-   */
-  #usable(): boolean {
-    if (this.#owner.dead) return false;
-    this.#owner.check();
-    return true;
-  }
-
-  #out(b: Buffer): Data { return this.#binary ? b : b.toString('utf8'); }
-
-  /**
-   * receive('*l') (the default: a line, without its LF and every CR), receive('*a') (the rest of
-   * the body), receive(n) (exactly n bytes): [data, null, null] or [null, err, partial].
-   */
-  receive(pattern?: string | number): Promise<ReadResult> {
-    if (!this.#usable()) return Promise.resolve([null, 'closed', null]);
-    const q = this.#q;
-    const mode = receivePattern(pattern);
-    if (mode === 'l') return this.#read(() => q.takeLine());
-    if (mode === 'a') return this.#read(() => (this.#eof ? q.takeAll() : null));
-    if (mode === 0 && !this.#closed) return Promise.resolve([this.#out(Buffer.alloc(0)), null, null]);
-    return this.#read(() => (q.length >= mode ? q.take(mode) : null));
-  }
-
-  /**
-   * What has arrived, at most `max` bytes, waiting for some if none: [data, null] or
-   * [null, err, partial] (nginx gives "" as a third value at the body's end).
-   */
-  async receiveany(max: number): Promise<[Data, null] | [null, string, Data | null]> {
-    if (!this.#usable()) return [null, 'closed', null];
-    receiveanyMax(max);
-    const q = this.#q;
-    const [data, err, partial] = await this.#read(() => (q.length > 0 ? q.take(Math.min(max, q.length)) : null));
-    return data !== null ? [data, null] : [null, err!, partial];
-  }
-
-  /**
-   * An iterator reading up to `pattern` (a multipart boundary): `await it()` gives the data before
-   * it (with it when `inclusive`); `await it(size)` at most `size` bytes per call and
-   * [null, null, null] once the pattern was passed.
-   */
-  receiveuntil(pattern: string | Uint8Array, opts?: { inclusive?: boolean }): UntilIterator {
-    this.#usable();
-    const u = untilFrom(pattern, opts);
-    return (size?: number) => {
-      if (!this.#usable()) return Promise.resolve([null, 'closed', null]);
-      untilSize(size);
-      if (u.passed) { u.passed = false; return Promise.resolve([null, null, null]); }
-      return this.#read(() => u.step(this.#q, size));
-    };
   }
 
   /** The read timeout in ms (0: back to the 60 s default); the request socket only reads. */
   settimeout(ms: number): void {
-    if (!this.#usable()) return;
-    this.#readMs = timeoutArg('settimeout', ms);
+    if (!this.usable()) return;
+    this.readMs = timeoutArg('settimeout', ms);
   }
 
   /** connect and send timeouts are checked and ignored: the request socket only reads. */
   settimeouts(connectMs: number, sendMs: number, readMs: number): void {
-    if (!this.#usable()) return;
-    timeoutArg('settimeouts', connectMs, 1);
-    timeoutArg('settimeouts', sendMs, 2);
-    this.#readMs = timeoutArg('settimeouts', readMs, 3);
-  }
-
-  /**
-   * The loop every receive shares: `step` takes what it needs from the buffer or returns null to
-   * wait for more. The timeout counts from the last piece received, as nginx's.
-   */
-  async #read(step: () => Buffer | null): Promise<ReadResult> {
-    if (this.#closed) return [null, 'closed', null];
-    if (this.#reading) return [null, 'socket busy reading', null];
-    this.#reading = true;
-    try {
-      for (;;) {
-        const got = step();
-        if (got !== null) return [this.#out(got), null, null];
-        if (this.#eof) {
-          this.#closed = true;
-          return [null, 'closed', this.#out(this.#q.takeAll())];
-        }
-        const err = await this.#pull();
-        if (this.#owner.dead) return [null, 'closed', null];
-        if (err === 'timeout') return [null, 'timeout', this.#out(this.#q.takeAll())];
-        if (err !== null) {
-          this.#closed = true;
-          return [null, err, this.#out(this.#q.takeAll())];
-        }
-      }
-    } finally {
-      this.#reading = false;
-    }
+    if (!this.usable()) return;
+    this.timeouts(connectMs, sendMs, readMs);
   }
 
   /** Waits for the next piece of the body: null once it (or the end) is in, else the error text. */
-  async #pull(): Promise<string | null> {
+  protected async pull(): Promise<string | null> {
     const src = (this.#src ??= this.#body[Symbol.asyncIterator]());
     const p = (this.#pending ??= src.next().then(
       (r): Pulled => (r.done ? { end: true } : { b: r.value }),
       (e: unknown): Pulled => ({ err: /client_body_timeout/.test(String((e as Error)?.message)) ? 'timeout' : 'client aborted' }),
     ));
     let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<null>((resolve) => { timer = setTimeout(resolve, this.#readMs || DEFAULT_READ_MS, null); });
+    const late = new Promise<null>((resolve) => { timer = setTimeout(resolve, this.readMs || DEFAULT_SOCKET_MS, null); });
     const got = await Promise.race([p, late]);
     clearTimeout(timer);
     if (got === null) return 'timeout';
     this.#pending = null;
     if ('err' in got) return got.err;
-    if ('end' in got) this.#eof = true;
-    else this.#q.push(Buffer.from(got.b.buffer, got.b.byteOffset, got.b.byteLength));
+    if ('end' in got) this.eof = true;
+    else this.q.push(Buffer.from(got.b.buffer, got.b.byteOffset, got.b.byteLength));
     return null;
   }
 }

@@ -38,9 +38,13 @@ export function makePrefix(conf: string, files: Record<string, string> = {}): st
 export interface CliResult { code: number | null; stdout: string; stderr: string }
 
 /** Runs `tresty ARGS` to completion (for -t, -T, -s, -v ...). */
-export function runTresty(args: string[], opts: { cwd?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+export function runTresty(
+  args: string[],
+  opts: { cwd?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const env = opts.env ? { ...process.env, ...opts.env } : undefined;
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: opts.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => { stdout += d; });
