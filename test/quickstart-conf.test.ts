@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, startTresty, type TrestyProcess } from './helpers/server.js';
+import { Client } from './helpers/ws-client.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const built = fs.existsSync(path.join(root, 'native/build/libecho_c.so')) && fs.existsSync(path.join(root, 'native/build/libsha256_c.so'));
@@ -41,5 +42,22 @@ describe.skipIf(!built)(`conf/nginx.conf as shipped${built ? '' : ' (skipped: na
     const body = 'z'.repeat(200 * 1024);
     expect(await post('/echo', body)).toBe(body);
     expect((await post('/sha256', body)).trim()).toBe(crypto.createHash('sha256').update(body).digest('hex'));
+  });
+
+  it('/ws echoes websocket frames, answers a ping and closes on a close', async () => {
+    const { c, key } = await Client.open(port, '/ws');
+    expect(c.head).toMatch(/^HTTP\/1\.1 101 /);
+    const accept = crypto.createHash('sha1').update(key + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11').digest('base64');
+    expect(c.head).toContain(`Sec-WebSocket-Accept: ${accept}`);
+    c.send(true, 0x1, 'hello websocket');
+    expect(await c.text()).toBe('1:hello websocket');
+    c.send(true, 0x2, Buffer.from([0, 1, 2, 255]));
+    const f = await c.frame();
+    expect([f?.op, f?.data.toString('hex')]).toEqual([0x2, '000102ff']);
+    c.send(true, 0x9, 'p');
+    expect(await c.text()).toBe('10:p');
+    c.send(true, 0x8, Buffer.from([0x03, 0xe8]));
+    expect(await c.text()).toBe(`8:${Buffer.from([0x03, 0xe8]).toString('latin1')}bye`);
+    expect(await c.ended()).toBe(true);
   });
 });
