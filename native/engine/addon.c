@@ -7,8 +7,9 @@
  * JS API (src/http/native-binding.ts declares it):
  *   listen(host, port, backlog) -> fd  closeFd(fd)  fdAddress(fd)             (listen_napi.c)
  *   create(inbox, outbox, onBatch, maxConns, multiAccept)   addListener(fd, index, settings[], server, name, address)
- *   flush()  bodyStart(id, limit)  bodyRaw(id)  bodyPause(id)  bodyResume(id)  cut(id)  pressure(id) -> bytes
- *   localAddress(id) -> [addr, port] | null    stopAccepting()  closeIdle()  stats() -> {...}
+ *   flush()  stopAccepting()  closeIdle()  stats() -> {...}
+ *   bodyStart(id, limit)  bodyRaw(id)  bodyPause(id)  bodyResume(id)  cut(id)  pressure(id) -> bytes
+ *   localAddress(id) -> [addr, port] | null  serverOf(id, index)              (conn_napi.c)
  *   setRoutes(buffer)  shutdown()  watch(fd) -> bool  unwatch(fd)
  *   serverNames([name, ...])  addressNames(index, [[address, server], ...])      (names_napi.c)
  *   pinThreads([cpu, ...]) -> threads | -errno   allowedCpus() -> [cpu, ...]   (cpu.c)
@@ -276,23 +277,12 @@ bad:
     return NULL;
 }
 
-static te_conn *conn_arg(napi_env env, napi_callback_info info, napi_value *rest, size_t nrest)
-{
-    size_t argc = 1 + nrest;
-    napi_value a[4];
-    if (napi_get_cb_info(env, info, &argc, a, NULL, NULL) != napi_ok || argc < 1) return NULL;
-    uint32_t id;
-    if (te_arg_u32(env, a[0], &id)) return NULL;
-    for (size_t i = 0; i < nrest; i++) rest[i] = a[1 + i];
-    return te_conn_get(&E, id);
-}
-
 /*
  * Called from JS outside a pass (a timer, a plugin's answer), the engine also asks the loop for one
  * more turn: Node runs unref'd immediates (the log writers' batches) only in a turn, and with the
  * write done here, nothing else would wake a loop blocked in epoll_wait.
  */
-static void outside_pass(void)
+void te_addon_outside_pass(void)
 {
     if (E.in_pass) return;
     te_host_arm_timer(&E, te_timers_next(&E));
@@ -304,85 +294,10 @@ static napi_value js_flush(napi_env env, napi_callback_info info)
     (void)env; (void)info;
     if (!E.in_pass) E.now = te_host_now(&E);
     te_flush_outbox(&E);
-    outside_pass();
+    te_addon_outside_pass();
     return NULL;
 }
 
-static napi_value js_body_start(napi_env env, napi_callback_info info)
-{
-    napi_value rest[1];
-    te_conn *c = conn_arg(env, info, rest, 1);
-    double limit = 0;
-    if (c && napi_get_value_double(env, rest[0], &limit) == napi_ok) te_body_start(&E, c, limit > 0 ? (uint64_t)limit : 0);
-    return NULL;
-}
-
-/* serverOf(id, index): the request on this connection is served by server `index` (its Host chose
-   it), so the engine's error-log lines about it name that server. */
-static napi_value js_server_of(napi_env env, napi_callback_info info)
-{
-    napi_value rest[1];
-    te_conn *c = conn_arg(env, info, rest, 1);
-    uint32_t i;
-    if (c && !te_arg_u32(env, rest[0], &i) && i < E.nsnames) c->sname = (uint16_t)(i + 1);
-    return NULL;
-}
-
-/* bodyRaw(id): ngx.req.socket(true) took the connection (body.c te_body_raw). */
-static napi_value js_body_raw(napi_env env, napi_callback_info info)
-{
-    te_conn *c = conn_arg(env, info, NULL, 0);
-    if (c) {
-        te_body_raw(&E, c);
-        outside_pass();
-    }
-    return NULL;
-}
-
-static napi_value js_body_pause(napi_env env, napi_callback_info info)
-{
-    te_conn *c = conn_arg(env, info, NULL, 0);
-    if (c) c->flags |= TE_C_PAUSED;
-    return NULL;
-}
-
-static napi_value js_body_resume(napi_env env, napi_callback_info info)
-{
-    te_conn *c = conn_arg(env, info, NULL, 0);
-    if (c && (c->flags & TE_C_PAUSED)) {
-        c->flags &= ~TE_C_PAUSED;
-        te_pend(&E, c);
-    }
-    return NULL;
-}
-
-/* Ends the connection now (a handler's ngx.exit(444), an answer cut short). */
-static napi_value js_cut(napi_env env, napi_callback_info info)
-{
-    te_conn *c = conn_arg(env, info, NULL, 0);
-    if (c) {
-        c->flags &= ~TE_C_JS; /* JS asked: no CLOSE record back */
-        te_conn_close(&E, c, TE_WHY_STOP);
-        outside_pass();
-    }
-    return NULL;
-}
-
-static napi_value js_pressure(napi_env env, napi_callback_info info)
-{
-    te_conn *c = conn_arg(env, info, NULL, 0);
-    if (!c) return te_num(env, 0);
-    uint32_t q = te_queued(c);
-    if (q > TE_OUT_HIGH) c->flags |= TE_C_WANT_DRAIN;
-    return te_num(env, q > TE_OUT_HIGH ? q : 0);
-}
-
-/* [addr, port] of a socket's local end, or null. */
-static napi_value js_local_address(napi_env env, napi_callback_info info)
-{
-    te_conn *c = conn_arg(env, info, NULL, 0);
-    return te_sock_address(env, c ? c->fd : -1);
-}
 
 /* The address a listen socket is bound to (port 0 in the conf becomes a real one). */
 static napi_value js_stop_accepting(napi_env env, napi_callback_info info)
@@ -491,10 +406,10 @@ NAPI_MODULE_INIT()
 {
     const struct { const char *name; napi_callback fn; } fns[] = {
         { "listen", te_js_listen }, { "closeFd", te_js_close_fd }, { "fdAddress", te_js_fd_address }, { "create", js_create },
-        { "addListener", js_add_listener }, { "flush", js_flush }, { "bodyStart", js_body_start },
-        { "serverNames", te_js_server_names }, { "addressNames", te_js_address_names }, { "serverOf", js_server_of },
-        { "bodyPause", js_body_pause }, { "bodyRaw", js_body_raw }, { "bodyResume", js_body_resume }, { "cut", js_cut },
-        { "pressure", js_pressure }, { "localAddress", js_local_address },
+        { "addListener", js_add_listener }, { "flush", js_flush }, { "bodyStart", te_js_body_start },
+        { "serverNames", te_js_server_names }, { "addressNames", te_js_address_names }, { "serverOf", te_js_server_of },
+        { "bodyPause", te_js_body_pause }, { "bodyRaw", te_js_body_raw }, { "bodyResume", te_js_body_resume }, { "cut", te_js_cut },
+        { "pressure", te_js_pressure }, { "localAddress", te_js_local_address },
         { "stopAccepting", js_stop_accepting }, { "closeIdle", js_close_idle }, { "stats", js_stats },
         { "shutdown", js_shutdown }, { "setRoutes", js_set_routes }, { "watch", js_watch },
         { "unwatch", js_unwatch }, { "pinThreads", te_js_pin_threads }, { "allowedCpus", te_js_allowed_cpus },

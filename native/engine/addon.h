@@ -7,6 +7,8 @@
 
 /* The process's one engine. */
 te_engine *te_addon_engine(void);
+/* Called from JS outside a pass: ask the loop for a turn, so what was just queued goes out. */
+void te_addon_outside_pass(void);
 
 static inline napi_value te_num(napi_env env, double v)
 {
@@ -34,6 +36,16 @@ napi_value te_sock_address(napi_env env, int fd);
 /* names_napi.c */
 napi_value te_js_server_names(napi_env env, napi_callback_info info);
 napi_value te_js_address_names(napi_env env, napi_callback_info info);
+
+/* conn_napi.c */
+napi_value te_js_body_start(napi_env env, napi_callback_info info);
+napi_value te_js_server_of(napi_env env, napi_callback_info info);
+napi_value te_js_body_raw(napi_env env, napi_callback_info info);
+napi_value te_js_body_pause(napi_env env, napi_callback_info info);
+napi_value te_js_body_resume(napi_env env, napi_callback_info info);
+napi_value te_js_cut(napi_env env, napi_callback_info info);
+napi_value te_js_pressure(napi_env env, napi_callback_info info);
+napi_value te_js_local_address(napi_env env, napi_callback_info info);
 
 /* upstream_napi.c */
 napi_value te_js_up_connect(napi_env env, napi_callback_info info);

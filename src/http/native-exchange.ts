@@ -336,15 +336,22 @@ export class NativeExchange implements HttpExchange {
   private rawWrite(b: Uint8Array): Promise<boolean> | boolean {
     if (this.ended) return false;
     this.bytesSent += b.byteLength;
-    const ob = this.front.outbox;
-    ob.send(this.id, 0, this.keepaliveMs, '', '', b, '');
-    this.unflushed += b.byteLength;
-    if (this.unflushed < 64 * 1024) return true;
+    this.front.outbox.send(this.id, 0, this.keepaliveMs, '', '', b, '');
+    const p = this.paced(b.byteLength);
+    return p === undefined ? !this.aborted : p.then(() => !this.aborted);
+  }
+
+  /**
+   * After `n` bytes queued: past 64 KB written without a pause, lets the engine write them and,
+   * when the client does not keep up, waits for its drain.
+   */
+  private paced(n: number): Promise<void> | undefined {
+    this.unflushed += n;
+    if (this.unflushed < 64 * 1024) return;
     this.unflushed = 0;
-    ob.flush();
-    if (this.aborted) return false;
-    if (this.front.native.pressure(this.id) === 0) return true;
-    return new Promise((resolve) => { (this.drainWaiters ??= []).push(() => resolve(!this.aborted)); });
+    this.front.outbox.flush();
+    if (this.aborted || this.front.native.pressure(this.id) === 0) return;
+    return new Promise((resolve) => { (this.drainWaiters ??= []).push(resolve); });
   }
 
   // ---- the answer ----
@@ -430,13 +437,7 @@ export class NativeExchange implements HttpExchange {
       this.bytesSent += pre.length + 2; // nginx's $body_bytes_sent counts the chunk's framing
       ob.send(this.id, 0, this.keepaliveMs, head, pre, chunk, '\r\n');
     } else ob.send(this.id, 0, this.keepaliveMs, head, '', chunk, '');
-    this.unflushed += n;
-    if (this.unflushed < 64 * 1024) return;
-    // Much written without a pause: let the engine write it and see whether the client keeps up.
-    this.unflushed = 0;
-    ob.flush();
-    if (this.aborted || this.front.native.pressure(this.id) === 0) return;
-    return new Promise((resolve) => { (this.drainWaiters ??= []).push(resolve); });
+    return this.paced(n);
   }
 
   end(chunk?: Uint8Array | string): void {
