@@ -5,6 +5,7 @@ import os from 'node:os';
 import { TrestyError } from '../errors.js';
 import type { Req } from '../request/req.js';
 import { upstreamVar } from '../request/upstream.js';
+import { mapValue } from './map.js';
 import { msec, timeIso, timeLocal } from './time.js';
 
 type Getter = (r: Req) => string | undefined;
@@ -92,6 +93,17 @@ export function getVar(r: Req, name: string): string | undefined {
   }
   const get = BUILTIN.get(name);
   if (get !== undefined) return get(r);
+  const http = r.w.conf.http;
+  if (http !== null && http.maps.size > 0) {
+    const m = http.maps.get(name);
+    if (m !== undefined) {
+      const v = mapValue(r, m, getVar);
+      // Cached for the request as nginx caches a variable; a volatile map is read afresh each time.
+      if (!m.volatile) (r.vars ??= Object.create(null) as Record<string, string>)[name] = v;
+      return v;
+    }
+    if (http.mapCaptures.has(name)) return '';
+  }
   const c = name.charCodeAt(0);
   if (c >= 48 && c <= 57) return r.captures?.[Number(name)] ?? (r.captures === null ? undefined : '');
   if (name.startsWith('arg_')) return argValue(r.args, name.slice(4));
@@ -117,7 +129,7 @@ const READ_ONLY_PREFIX = /^(arg_|http_|cookie_|sent_http_)/;
 export function setVar(r: Req, name: string, value: unknown): void {
   const s = value === undefined || value === null ? '' : String(value);
   if (name === 'args') { r.args = s; return; }
-  if (r.server.declaredVariables.has(name)) {
+  if (r.server.declaredVariables.has(name) || r.w.conf.http?.maps.has(name)) {
     (r.vars ??= Object.create(null) as Record<string, string>)[name] = s;
     return;
   }

@@ -6,6 +6,7 @@ import type {
   RewriteOp, ServerName, SharedDictConf, SourceRef, TryFilesSpec,
 } from './types.js';
 import type { ProxySettings, SslSettings, UpstreamBuilder } from './builders-gateway.js';
+import type { MapConf } from './types-access.js';
 
 /** Settings a location inherits from its server and http blocks when it does not set them. */
 export interface LocSettings {
@@ -73,6 +74,9 @@ export interface HttpBuilder {
   maxRunningTimers?: number;
   engine?: 'native' | 'node';
   upstreams?: Map<string, UpstreamBuilder>;
+  // access modules (directives-map.ts ...)
+  maps?: Map<string, MapConf>;
+  mapCaptures?: Set<string>;
 }
 
 export interface FfiPluginBuilder {

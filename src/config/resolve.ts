@@ -10,6 +10,7 @@ import { coreDirectives } from './directives-core.js';
 import { ffiDirectives } from './directives-ffi.js';
 import { ENGINE_DEFAULTS, httpDirectives } from './directives-http.js';
 import { loaderDirectives } from './directives-loaders.js';
+import { mapDirectives } from './directives-map.js';
 import { jsDirectives } from './directives-js.js';
 import { rewriteDirectives } from './directives-rewrite.js';
 import { sharedDirectives } from './directives-shared.js';
@@ -24,6 +25,7 @@ import type { EngineSettings, FfiPluginConf, HttpConf, LocationConf, MainConf, R
 const TABLE: ReadonlyMap<string, readonly DirectiveRow[]> = [
   ...coreDirectives, ...jsDirectives, ...ffiDirectives, ...rewriteDirectives, ...httpDirectives, ...sharedDirectives,
   ...loaderDirectives, ...proxyDirectives, ...upstreamDirectives, ...sslDirectives,
+  ...mapDirectives,
 ].reduce((m, r) => m.set(r.name, [...(m.get(r.name) ?? []), r]), new Map<string, DirectiveRow[]>());
 
 /** Every directive tresty knows, for docs and tests. */
@@ -164,6 +166,7 @@ function finish(main: MainBuilder, prefix: string, file: string, ctx: ResolveCon
       servers, logFormats, mimeTypes: h.mimeTypes, engine: h.engine, upstreams,
       rewriteNoPostpone: h.rewriteNoPostpone ?? false, accessNoPostpone: h.accessNoPostpone ?? false,
       maxPendingTimers: h.maxPendingTimers ?? 1024, maxRunningTimers: h.maxRunningTimers ?? 256,
+      maps: h.maps ?? new Map(), mapCaptures: h.mapCaptures ?? new Set(),
     };
   }
   const ffiPlugins = new Map<string, FfiPluginConf>();

@@ -4,6 +4,8 @@
 import type { GatewayPhase, ProxyConf, SslConf, UpstreamConf } from './types-gateway.js';
 
 export type * from './types-gateway.js';
+export type * from './types-access.js';
+import type { MapConf } from './types-access.js';
 
 export const PHASES = [
   'init', 'init_worker', 'set', 'rewrite', 'access', 'content', 'header_filter', 'body_filter', 'log',
@@ -208,6 +210,9 @@ export interface HttpConf {
   readonly engine?: 'native' | 'node';
   /** `upstream NAME { ... }` blocks (gateway, issue 14). */
   readonly upstreams: ReadonlyMap<string, UpstreamConf>;
+  /** `map` variables by name, and the named captures of their regexes (variables too). */
+  readonly maps: ReadonlyMap<string, MapConf>;
+  readonly mapCaptures: ReadonlySet<string>;
 }
 
 /**
