@@ -44,3 +44,31 @@ describe('map in the conf', () => {
     expect(errorOf(server('map $a $b { x 1; }')).code).toBe('TRESTY_ERR_CONF_NOT_ALLOWED');
   });
 });
+
+describe('allow/deny, satisfy and realip in the conf', () => {
+  it('parses addresses, CIDRs (keeping the network part), IPv6, unix: and all; inherits as nginx', () => {
+    const conf = load(server(`allow 10.1.2.3/8; deny 2001:db8::/32; allow unix:; deny all;
+      location /a { } location /b { allow 127.0.0.1; satisfy any; }`, 'set_real_ip_from 192.168.0.0/16; real_ip_recursive on;'));
+    const [a, b] = conf.http!.servers[0].locations;
+    expect(a.accessRules.map((r) => [r.deny, r.kind, [...r.addr].join('.')])).toEqual([
+      [false, 'v4', '10.0.0.0'], [true, 'v6', '32.1.13.184.0.0.0.0.0.0.0.0.0.0.0.0'], [false, 'unix', ''], [true, 'all', ''],
+    ]);
+    expect(b.accessRules).toHaveLength(1);
+    expect(b.satisfyAny).toBe(true);
+    expect(a.satisfyAny).toBe(false);
+    expect(a.realIp).toMatchObject({ header: 'x-real-ip', recursive: true });
+    expect(a.realIp!.from).toHaveLength(1);
+    const plain = load(server('location /a { }'));
+    expect(plain.http!.servers[0].locations[0]).toMatchObject({ accessRules: [], satisfyAny: false, realIp: null });
+  });
+
+  it('refuses what nginx refuses, naming file:line', () => {
+    expect(errorOf(server('allow 300.1.1.1;'))).toMatchObject({ code: 'TRESTY_ERR_CONF_VALUE', message: expect.stringMatching(/invalid parameter "300.1.1.1" in .*nginx.conf:3/) });
+    expect(errorOf(server('deny 10.0.0.0/33;')).message).toMatch(/invalid parameter "10.0.0.0\/33"/);
+    expect(errorOf(server('deny;')).code).toBe('TRESTY_ERR_CONF_ARGS');
+    expect(errorOf(server('satisfy some;')).message).toMatch(/it must be "all" or "any"/);
+    expect(errorOf(server('set_real_ip_from nohost;')).message).toMatch(/invalid parameter "nohost"/);
+    expect(errorOf(server('real_ip_recursive yes;')).message).toMatch(/it must be "on" or "off"/);
+    expect(errorOf(server('real_ip_header proxy_protocol;')).message).toMatch(/not supported/);
+  });
+});

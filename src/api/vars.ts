@@ -62,8 +62,10 @@ const BUILTIN = new Map<string, Getter>([
   ['server_name', serverName],
   ['server_addr', (r) => r.ex.localAddress],
   ['server_port', (r) => String(r.ex.localPort)],
-  ['remote_addr', (r) => r.ex.remoteAddress],
-  ['remote_port', (r) => String(r.ex.remotePort)],
+  ['remote_addr', (r) => r.remoteAddr],
+  ['remote_port', (r) => (r.main.realAddr !== null ? r.main.realPort : String(r.ex.remotePort))],
+  ['realip_remote_addr', (r) => r.ex.remoteAddress],
+  ['realip_remote_port', (r) => String(r.ex.remotePort)],
   ['remote_user', () => undefined],
   ['status', (r) => String(r.status).padStart(3, '0')], // nginx's %03ui: "000" before a status, "099"
   ['request_time', (r) => ((Date.now() - r.startMs) / 1000).toFixed(3)],

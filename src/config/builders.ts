@@ -7,6 +7,7 @@ import type {
 } from './types.js';
 import type { ProxySettings, SslSettings, UpstreamBuilder } from './builders-gateway.js';
 import type { MapConf } from './types-access.js';
+import type { AccessSettings } from './access-merge.js';
 
 /** Settings a location inherits from its server and http blocks when it does not set them. */
 export interface LocSettings {
@@ -23,6 +24,8 @@ export interface LocSettings {
   // gateway (issue 14): merged by gateway-merge.ts
   proxy?: ProxySettings;
   ssl?: SslSettings;
+  // access modules: merged by access-merge.ts
+  access?: AccessSettings;
 }
 
 /**

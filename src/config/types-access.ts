@@ -21,3 +21,33 @@ export interface MapConf {
   /** volatile: evaluated on every read, not once per request. */
   readonly volatile: boolean;
 }
+
+/** `allow` / `deny`: an address as bytes (4 or 16) under a mask, `unix:` or `all`. */
+export interface AccessRule {
+  readonly deny: boolean;
+  readonly kind: 'v4' | 'v6' | 'unix' | 'all';
+  readonly addr: Uint8Array;
+  readonly mask: Uint8Array;
+  readonly ref: { readonly file: string; readonly line: number };
+}
+
+/** `set_real_ip_from` / `real_ip_header` / `real_ip_recursive`, merged as nginx does. */
+export interface RealIpConf {
+  /** Trusted sources (allow rules, deny unused). */
+  readonly from: readonly AccessRule[];
+  /** Lower-cased header name, or 'proxy_protocol'. */
+  readonly header: string;
+  readonly recursive: boolean;
+}
+
+/**
+ * The access modules' settings on a location. Every key is EMPTY (null, [], false) when its
+ * directives are not used, so the native engine's plan keeps the location (native-plan.ts).
+ */
+export interface AccessConf {
+  /** allow/deny, first match wins; [] = none (a level with its own replaces its parent's). */
+  readonly accessRules: readonly AccessRule[];
+  /** `satisfy any`. */
+  readonly satisfyAny: boolean;
+  readonly realIp: RealIpConf | null;
+}
