@@ -72,3 +72,33 @@ describe('allow/deny, satisfy and realip in the conf', () => {
     expect(errorOf(server('real_ip_header proxy_protocol;')).message).toMatch(/not supported/);
   });
 });
+
+describe('limit_req / limit_conn in the conf', () => {
+  it('reads zones (each its own js_shared_dict zone), rules, statuses, levels and dry runs; inherits as nginx', () => {
+    const conf = load(server(`limit_req zone=one burst=5 nodelay; limit_req_status 429;
+      location /a { } location /b { limit_req zone=one delay=2; limit_conn c 10; limit_conn_log_level warn; limit_conn_dry_run on; }`,
+    'limit_req_zone $binary_remote_addr zone=one:1m rate=30r/m; limit_conn_zone $host zone=c:64k;'));
+    expect(conf.http!.limitZones.get('one')).toMatchObject({ kind: 'req', dict: 'limit_req:one', rate: 500 });
+    expect(conf.sharedDicts.get('limit_req:one')).toMatchObject({ size: 1024 * 1024 });
+    expect(conf.sharedDicts.get('limit_conn:c')).toMatchObject({ size: 64 * 1024 });
+    const [a, b] = conf.http!.servers[0].locations;
+    expect(a.limits).toMatchObject({ req: [{ zone: 'one', burst: 5000, delay: Infinity }], reqStatus: 429, conn: [] });
+    expect(b.limits).toMatchObject({ req: [{ zone: 'one', burst: 0, delay: 2000 }], reqStatus: 429, conn: [{ zone: 'c', conn: 10 }], connLogLevel: 'warn', connDryRun: true });
+    expect(load(server('location /a { }')).http!.servers[0].locations[0].limits).toBeNull();
+  });
+
+  it('refuses what nginx refuses, naming file:line', () => {
+    const z = 'limit_req_zone $a zone=one:64k rate=1r/s;';
+    expect(errorOf(server('', 'limit_req_zone $a zone=one:64k rate=1r/h;')).message).toMatch(/invalid rate "rate=1r\/h"/);
+    expect(errorOf(server('', 'limit_req_zone $a zone=one:64k rate=1r/s sync;')).code).toBe('TRESTY_ERR_CONF_ARGS');
+    expect(errorOf(server('', 'limit_req_zone $a zone=one:4k rate=1r/s;')).message).toMatch(/zone "one" is too small/);
+    expect(errorOf(server('', 'limit_req_zone $a rate=1r/s x=1;')).message).toMatch(/invalid parameter "x=1"/);
+    expect(errorOf(server('limit_req zone=nope;', z))).toMatchObject({ code: 'TRESTY_ERR_CONF_VALUE', message: expect.stringMatching(/unknown limit_req_zone "nope" in .*nginx.conf:3/) });
+    expect(errorOf(server('limit_req burst=3;', z)).message).toMatch(/"limit_req" must have "zone" parameter/);
+    expect(errorOf(server('limit_req zone=one burst=x;', z)).message).toMatch(/invalid burst value "burst=x"/);
+    expect(errorOf(server('limit_req_status 302;', z)).message).toMatch(/value must be between 400 and 599/);
+    expect(errorOf(server('limit_req_log_level crit;', z)).message).toMatch(/invalid value "crit"/);
+    expect(errorOf(server('limit_conn c 0;', 'limit_conn_zone $a zone=c:64k;')).message).toMatch(/invalid number of connections "0"/);
+    expect(errorOf(server('limit_conn one 1;', z)).message).toMatch(/unknown limit_conn_zone "one"/);
+  });
+});

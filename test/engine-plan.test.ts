@@ -105,7 +105,9 @@ describe('the native plan', () => {
       location /deny { deny all; }
       location /any { satisfy any; }
       location /real { set_real_ip_from 10.0.0.0/8; }
-    }`);
-    expect(used.actions).toMatchObject({ '/open': 'static', '/deny': 'js', '/any': 'js', '/real': 'js' });
+      location /lr { limit_req zone=z; }
+      location /lrs { limit_req_status 429; }
+    }`.replace('server {', 'limit_req_zone $uri zone=z:64k rate=1r/s; server {'));
+    expect(used.actions).toMatchObject({ '/open': 'static', '/deny': 'js', '/any': 'js', '/real': 'js', '/lr': 'js', '/lrs': 'static' });
   });
 });

@@ -5,6 +5,7 @@ import os from 'node:os';
 import { TrestyError } from '../errors.js';
 import type { Req } from '../request/req.js';
 import { upstreamVar } from '../request/upstream.js';
+import { addrBytes } from '../config/addr.js';
 import { mapValue } from './map.js';
 import { msec, timeIso, timeLocal } from './time.js';
 
@@ -63,9 +64,13 @@ const BUILTIN = new Map<string, Getter>([
   ['server_addr', (r) => r.ex.localAddress],
   ['server_port', (r) => String(r.ex.localPort)],
   ['remote_addr', (r) => r.remoteAddr],
+  // The address's 4 or 16 bytes, one char per byte (limit_req_zone's usual key).
+  ['binary_remote_addr', (r) => { const b = addrBytes(r.remoteAddr); return b === null ? '' : Buffer.from(b).toString('latin1'); }],
   ['remote_port', (r) => (r.main.realAddr !== null ? r.main.realPort : String(r.ex.remotePort))],
   ['realip_remote_addr', (r) => r.ex.remoteAddress],
   ['realip_remote_port', (r) => String(r.ex.remotePort)],
+  ['limit_req_status', (r) => r.main.limitReqStatus || undefined],
+  ['limit_conn_status', (r) => r.main.limitConnStatus || undefined],
   ['remote_user', () => undefined],
   ['status', (r) => String(r.status).padStart(3, '0')], // nginx's %03ui: "000" before a status, "099"
   ['request_time', (r) => ((Date.now() - r.startMs) / 1000).toFixed(3)],

@@ -1,7 +1,7 @@
 // How the access modules' settings (types-access.ts) inherit: a level that sets one replaces
 // its parent's, as nginx's merge does for allow/deny, satisfy and real_ip.
 
-import type { AccessConf, AccessRule } from './types-access.js';
+import type { AccessConf, AccessRule, LimitConnRule, LimitLogLevel, LimitReqRule } from './types-access.js';
 
 /** What a block sets while the conf is walked (undefined: inherit). */
 export interface AccessSettings {
@@ -10,22 +10,30 @@ export interface AccessSettings {
   realFrom?: AccessRule[];
   realHeader?: string;
   realRecursive?: boolean;
+  limitReq?: LimitReqRule[];
+  limitReqStatus?: number;
+  limitReqLogLevel?: LimitLogLevel;
+  limitReqDryRun?: boolean;
+  limitConn?: LimitConnRule[];
+  limitConnStatus?: number;
+  limitConnLogLevel?: LimitLogLevel;
+  limitConnDryRun?: boolean;
 }
 
 export type MergedAccess = Required<AccessSettings>;
 
 export const ACCESS_DEFAULTS: MergedAccess = {
   accessRules: [], satisfyAny: false, realFrom: [], realHeader: 'x-real-ip', realRecursive: false,
+  limitReq: [], limitReqStatus: 503, limitReqLogLevel: 'error', limitReqDryRun: false,
+  limitConn: [], limitConnStatus: 503, limitConnLogLevel: 'error', limitConnDryRun: false,
 };
 
 export function mergeAccess(parent: MergedAccess, own: AccessSettings): MergedAccess {
-  return {
-    accessRules: own.accessRules ?? parent.accessRules,
-    satisfyAny: own.satisfyAny ?? parent.satisfyAny,
-    realFrom: own.realFrom ?? parent.realFrom,
-    realHeader: own.realHeader ?? parent.realHeader,
-    realRecursive: own.realRecursive ?? parent.realRecursive,
-  };
+  const out = { ...parent };
+  for (const k of Object.keys(own) as (keyof AccessSettings)[]) {
+    if (own[k] !== undefined) (out as Record<string, unknown>)[k] = own[k];
+  }
+  return out;
 }
 
 /** The frozen shape: real_ip only where set_real_ip_from is (nothing to do without it). */
@@ -33,5 +41,9 @@ export function accessConf(m: MergedAccess): AccessConf {
   return {
     accessRules: m.accessRules, satisfyAny: m.satisfyAny,
     realIp: m.realFrom.length === 0 ? null : { from: m.realFrom, header: m.realHeader, recursive: m.realRecursive },
+    limits: m.limitReq.length === 0 && m.limitConn.length === 0 ? null : {
+      req: m.limitReq, reqStatus: m.limitReqStatus, reqLogLevel: m.limitReqLogLevel, reqDryRun: m.limitReqDryRun,
+      conn: m.limitConn, connStatus: m.limitConnStatus, connLogLevel: m.limitConnLogLevel, connDryRun: m.limitConnDryRun,
+    },
   };
 }

@@ -6,7 +6,7 @@ import type {
   RewriteOp, ServerName, SharedDictConf, SourceRef, TryFilesSpec,
 } from './types.js';
 import type { ProxySettings, SslSettings, UpstreamBuilder } from './builders-gateway.js';
-import type { MapConf } from './types-access.js';
+import type { LimitZoneConf, MapConf } from './types-access.js';
 import type { AccessSettings } from './access-merge.js';
 
 /** Settings a location inherits from its server and http blocks when it does not set them. */
@@ -80,6 +80,8 @@ export interface HttpBuilder {
   // access modules (directives-map.ts ...)
   maps?: Map<string, MapConf>;
   mapCaptures?: Set<string>;
+  limitZones?: Map<string, LimitZoneConf>;
+  limitUses?: { kind: 'req' | 'conn'; zone: string; ref: SourceRef }[];
 }
 
 export interface FfiPluginBuilder {

@@ -13,6 +13,7 @@ import { ENGINE_DEFAULTS, httpDirectives } from './directives-http.js';
 import { loaderDirectives } from './directives-loaders.js';
 import { mapDirectives } from './directives-map.js';
 import { accessDirectives } from './directives-access.js';
+import { checkLimitZones, limitDirectives } from './directives-limit.js';
 import { jsDirectives } from './directives-js.js';
 import { rewriteDirectives } from './directives-rewrite.js';
 import { sharedDirectives } from './directives-shared.js';
@@ -27,7 +28,7 @@ import type { EngineSettings, FfiPluginConf, HttpConf, LocationConf, MainConf, R
 const TABLE: ReadonlyMap<string, readonly DirectiveRow[]> = [
   ...coreDirectives, ...jsDirectives, ...ffiDirectives, ...rewriteDirectives, ...httpDirectives, ...sharedDirectives,
   ...loaderDirectives, ...proxyDirectives, ...upstreamDirectives, ...sslDirectives,
-  ...mapDirectives, ...accessDirectives,
+  ...mapDirectives, ...accessDirectives, ...limitDirectives,
 ].reduce((m, r) => m.set(r.name, [...(m.get(r.name) ?? []), r]), new Map<string, DirectiveRow[]>());
 
 /** Every directive tresty knows, for docs and tests. */
@@ -168,12 +169,13 @@ function finish(main: MainBuilder, prefix: string, file: string, ctx: ResolveCon
     logFormats.set('combined',
       '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"');
     const h = main.http;
+    checkLimitZones(h);
     const upstreams = new Map([...h.upstreams ?? []].map(([k, u]) => [k, upstreamConf(u)]));
     http = {
       servers, logFormats, mimeTypes: h.mimeTypes, engine: h.engine, upstreams,
       rewriteNoPostpone: h.rewriteNoPostpone ?? false, accessNoPostpone: h.accessNoPostpone ?? false,
       maxPendingTimers: h.maxPendingTimers ?? 1024, maxRunningTimers: h.maxRunningTimers ?? 256,
-      maps: h.maps ?? new Map(), mapCaptures: h.mapCaptures ?? new Set(),
+      maps: h.maps ?? new Map(), mapCaptures: h.mapCaptures ?? new Set(), limitZones: h.limitZones ?? new Map(),
     };
   }
   const ffiPlugins = new Map<string, FfiPluginConf>();

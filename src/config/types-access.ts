@@ -50,4 +50,47 @@ export interface AccessConf {
   /** `satisfy any`. */
   readonly satisfyAny: boolean;
   readonly realIp: RealIpConf | null;
+  /** limit_req / limit_conn; null where none applies. */
+  readonly limits: LimitsConf | null;
+}
+
+/** `limit_req_zone` / `limit_conn_zone` (http): a key and a js_shared_dict zone of its own. */
+export interface LimitZoneConf {
+  readonly kind: 'req' | 'conn';
+  readonly name: string;
+  /** The js_shared_dict zone holding its records (`limit_req:NAME`, `limit_conn:NAME`). */
+  readonly dict: string;
+  readonly key: TemplateParts;
+  /** limit_req: requests per second in thousandths (nginx's rate * 1000). */
+  readonly rate: number;
+  readonly ref: { readonly file: string; readonly line: number };
+}
+
+export interface LimitReqRule {
+  readonly zone: string;
+  /** In thousandths of a request, as nginx keeps excess. */
+  readonly burst: number;
+  /** Excess let through undelayed, in thousandths (Infinity: nodelay). */
+  readonly delay: number;
+  readonly ref: { readonly file: string; readonly line: number };
+}
+
+export interface LimitConnRule {
+  readonly zone: string;
+  readonly conn: number;
+  readonly ref: { readonly file: string; readonly line: number };
+}
+
+export type LimitLogLevel = 'info' | 'notice' | 'warn' | 'error';
+
+/** limit_req / limit_conn of a location, with their status, log level and dry run. */
+export interface LimitsConf {
+  readonly req: readonly LimitReqRule[];
+  readonly reqStatus: number;
+  readonly reqLogLevel: LimitLogLevel;
+  readonly reqDryRun: boolean;
+  readonly conn: readonly LimitConnRule[];
+  readonly connStatus: number;
+  readonly connLogLevel: LimitLogLevel;
+  readonly connDryRun: boolean;
 }

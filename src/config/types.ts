@@ -5,7 +5,7 @@ import type { GatewayPhase, ProxyConf, SslConf, UpstreamConf } from './types-gat
 
 export type * from './types-gateway.js';
 export type * from './types-access.js';
-import type { AccessConf, MapConf } from './types-access.js';
+import type { AccessConf, LimitZoneConf, MapConf } from './types-access.js';
 
 export const PHASES = [
   'init', 'init_worker', 'set', 'rewrite', 'access', 'content', 'header_filter', 'body_filter', 'log',
@@ -213,6 +213,8 @@ export interface HttpConf {
   /** `map` variables by name, and the named captures of their regexes (variables too). */
   readonly maps: ReadonlyMap<string, MapConf>;
   readonly mapCaptures: ReadonlySet<string>;
+  /** limit_req_zone / limit_conn_zone by name. */
+  readonly limitZones: ReadonlyMap<string, LimitZoneConf>;
 }
 
 /**

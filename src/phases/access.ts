@@ -1,8 +1,9 @@
-// The access phase, with nginx's preaccess before it: realip (location settings), then the
-// access handlers in nginx's order: allow/deny, then access_by_js_* (lua-nginx-module's access
-// handler runs last, or first with access_by_js_no_postpone). `satisfy all` stops at the first that refuses; `satisfy any` lets the
-// request on at the first that allows, and otherwise answers the refusal (401 before 403).
-// ngx.exit(status >= 200) ends the request here; ngx.exit(ngx.OK) goes on to the next phase.
+// The access phase, with nginx's preaccess before it: realip (location settings), limit_req and
+// limit_conn (limits.ts); then the access handlers in nginx's order: allow/deny, then
+// access_by_js_* (lua's access handler runs last; first with access_by_js_no_postpone).
+// `satisfy all` stops at the first that refuses; `satisfy any` lets the request on at the first
+// that allows, and otherwise answers the refusal (401 before 403). ngx.exit(status >= 200) ends
+// the request here; ngx.exit(ngx.OK) goes on to the next phase.
 
 import type { LocationConf } from '../config/types.js';
 import { DECLINED, OK } from '../request/codes.js';
@@ -12,6 +13,7 @@ import { logReq } from '../request/report.js';
 import type { Req } from '../request/req.js';
 import { checkRules } from './access-rules.js';
 import { handlerStep } from './invoke.js';
+import { limitsStep } from './limits.js';
 import type { BuildCtx, PhaseModule, Step } from './phase.js';
 import { applyRealIp } from './realip.js';
 
@@ -73,11 +75,16 @@ export const accessPhase: PhaseModule<Step> = {
       else hs.push(js);
     }
     const real = loc.realIp;
-    if (hs.length === 0 && real === null) return null;
-    if (hs.length === 1 && real === null && !any) return hs[0];
+    const limits = loc.limits !== null && b.conf.http ? limitsStep(loc.limits, b.conf.http) : null;
+    if (hs.length === 0 && real === null && limits === null) return null;
+    if (hs.length === 1 && real === null && limits === null && !any) return hs[0];
+    const access = (r: Req): number | Promise<number> => runAll(r, hs, any, 0, 0);
     return (r) => {
       if (real !== null) applyRealIp(r, real);
-      return runAll(r, hs, any, 0, 0);
+      if (limits === null) return access(r);
+      const rc = limits(r);
+      if (isPromise(rc)) return rc.then((v) => (v === DECLINED ? access(r) : v));
+      return rc === DECLINED ? access(r) : rc;
     };
   },
 };

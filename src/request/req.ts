@@ -91,6 +91,9 @@ export class Req {
   /** The client's address and port the realip module set ($remote_addr); null: the socket's. */
   realAddr: string | null = null;
   realPort = '';
+  /** $limit_req_status / $limit_conn_status (main request); '' until a limit ran. */
+  limitReqStatus = '';
+  limitConnStatus = '';
   /** Captures of the last regex matched by `if` or `rewrite` ($1 .. $9). */
   captures: ReadonlyArray<string | undefined> | null = null;
   /** How many more levels of subrequests this request may start. */
