@@ -17,9 +17,11 @@ events {}
 http {
   limit_req_zone $binary_remote_addr zone=one:64k rate=1r/m;
   limit_conn_zone $arg_k zone=c:64k;
+  limit_req_zone $arg_k zone=sec:64k rate=1r/s;
   server {
     listen 127.0.0.1:${port};
     location = /r { limit_req zone=one burst=4 nodelay; content_by_js_block { ngx.say(ngx.worker.pid()) } }
+    location = /d { limit_req zone=sec burst=5; content_by_js_block { ngx.say(ngx.var.limit_req_status) } }
     location = /c { limit_conn c 3; content_by_js_block { await ngx.sleep(1.5); ngx.say(ngx.worker.pid()) } }
   }
 }
@@ -31,6 +33,17 @@ http {
       const res = await Promise.all(Array.from({ length: 30 }, () => httpGet(port, '/r')));
       expect(res.filter((r) => r.status === 200)).toHaveLength(5);
       expect(res.filter((r) => r.status === 503)).toHaveLength(25);
+    });
+
+    it('limit_req without nodelay delays a request over the rate until the bucket drains to it', async () => {
+      const first = await httpGet(port, '/d?k=z');
+      const t0 = Date.now();
+      const second = await httpGet(port, '/d?k=z');
+      const waited = Date.now() - t0;
+      expect([first.body, second.body]).toEqual(['PASSED\n', 'DELAYED\n']);
+      // 1r/s: the second waits out what is left of the first's second (minus the time between them).
+      expect(waited).toBeGreaterThan(300);
+      expect(t.errorLog()).toMatch(/\[warn\] .*delaying request, excess: 0\.\d{3}, by zone "sec"/);
     });
 
     it('limit_conn lets exactly N of 12 simultaneous requests in, and gives the places back', async () => {
