@@ -102,3 +102,20 @@ describe('limit_req / limit_conn in the conf', () => {
     expect(errorOf(server('limit_conn one 1;', z)).message).toMatch(/unknown limit_conn_zone "one"/);
   });
 });
+
+describe('auth_basic in the conf', () => {
+  it('merges realm and file apart (off, a file next to the main conf); none without a user file', () => {
+    const conf = load(server(`auth_basic_user_file pw/htpasswd;
+      location /a { auth_basic "R"; } location /b { auth_basic off; } location /c { }`));
+    const [a, b, c] = conf.http!.servers[0].locations;
+    expect(a.authBasic).toMatchObject({ realm: ['R'], file: ['pw/htpasswd'] });
+    expect(a.authBasic!.confDir).toMatch(/conf$/);
+    expect(b.authBasic).toBeNull();
+    expect(c.authBasic).toBeNull();
+  });
+
+  it('refuses a wrong argument count', () => {
+    expect(errorOf(server('auth_basic;')).code).toBe('TRESTY_ERR_CONF_ARGS');
+    expect(errorOf(server('auth_basic_user_file a b;')).code).toBe('TRESTY_ERR_CONF_ARGS');
+  });
+});

@@ -107,7 +107,9 @@ describe('the native plan', () => {
       location /real { set_real_ip_from 10.0.0.0/8; }
       location /lr { limit_req zone=z; }
       location /lrs { limit_req_status 429; }
+      location /auth { auth_basic "x"; auth_basic_user_file pw; }
+      location /authoff { auth_basic off; }
     }`.replace('server {', 'limit_req_zone $uri zone=z:64k rate=1r/s; server {'));
-    expect(used.actions).toMatchObject({ '/open': 'static', '/deny': 'js', '/any': 'js', '/real': 'js', '/lr': 'js', '/lrs': 'static' });
+    expect(used.actions).toMatchObject({ '/open': 'static', '/deny': 'js', '/any': 'js', '/real': 'js', '/lr': 'js', '/lrs': 'static', '/auth': 'js', '/authoff': 'static' });
   });
 });

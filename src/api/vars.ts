@@ -44,6 +44,16 @@ function argsOf(r: Req): string | undefined {
   return q >= 0 && q < u.length - 1 ? '' : undefined;
 }
 
+/** $remote_user: the user of a Basic Authorization header (checked or not, as nginx's). */
+function remoteUser(r: Req): string | undefined {
+  const h = r.inHeaders.authorization;
+  const v = typeof h === 'string' ? h : h?.[0];
+  if (v === undefined || v.length < 6 || v.slice(0, 6).toLowerCase() !== 'basic ') return undefined;
+  const raw = Buffer.from(v.slice(6).trim(), 'base64').toString('latin1');
+  const colon = raw.indexOf(':');
+  return colon < 0 ? undefined : raw.slice(0, colon);
+}
+
 const BUILTIN = new Map<string, Getter>([
   // Empty only for a request whose line never ended (a client gone in it): nginx logs "-".
   ['uri', (r) => r.uri || undefined],
@@ -71,7 +81,7 @@ const BUILTIN = new Map<string, Getter>([
   ['realip_remote_port', (r) => String(r.ex.remotePort)],
   ['limit_req_status', (r) => r.main.limitReqStatus || undefined],
   ['limit_conn_status', (r) => r.main.limitConnStatus || undefined],
-  ['remote_user', () => undefined],
+  ['remote_user', remoteUser],
   ['status', (r) => String(r.status).padStart(3, '0')], // nginx's %03ui: "000" before a status, "099"
   ['request_time', (r) => ((Date.now() - r.startMs) / 1000).toFixed(3)],
   ['body_bytes_sent', (r) => String(r.ex.bytesSent)],

@@ -72,3 +72,19 @@ export const accessDirectives: readonly DirectiveRow[] = [
     },
   },
 ];
+
+/** auth_basic (ngx_http_auth_basic_module): phases/auth-basic.ts checks the user file. */
+export const authDirectives: readonly DirectiveRow[] = [
+  {
+    name: 'auth_basic', contexts: [...HSL, 'limit_except'] as DirectiveRow['contexts'], args: [1, 1],
+    apply(d, s) { access(s).authBasic = d.args[0] === 'off' ? false : d.args[0]; },
+  },
+  {
+    name: 'auth_basic_user_file', contexts: [...HSL, 'limit_except'] as DirectiveRow['contexts'], args: [1, 1],
+    apply(d, s, ctx) {
+      const a = access(s);
+      a.authBasicUserFile = d.args[0];
+      a.authConfDir = ctx.confDir ?? ctx.prefix;
+    },
+  },
+];

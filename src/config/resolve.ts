@@ -12,7 +12,7 @@ import { ffiDirectives } from './directives-ffi.js';
 import { ENGINE_DEFAULTS, httpDirectives } from './directives-http.js';
 import { loaderDirectives } from './directives-loaders.js';
 import { mapDirectives } from './directives-map.js';
-import { accessDirectives } from './directives-access.js';
+import { accessDirectives, authDirectives } from './directives-access.js';
 import { checkLimitZones, limitDirectives } from './directives-limit.js';
 import { jsDirectives } from './directives-js.js';
 import { rewriteDirectives } from './directives-rewrite.js';
@@ -28,7 +28,7 @@ import type { EngineSettings, FfiPluginConf, HttpConf, LocationConf, MainConf, R
 const TABLE: ReadonlyMap<string, readonly DirectiveRow[]> = [
   ...coreDirectives, ...jsDirectives, ...ffiDirectives, ...rewriteDirectives, ...httpDirectives, ...sharedDirectives,
   ...loaderDirectives, ...proxyDirectives, ...upstreamDirectives, ...sslDirectives,
-  ...mapDirectives, ...accessDirectives, ...limitDirectives,
+  ...mapDirectives, ...accessDirectives, ...authDirectives, ...limitDirectives,
 ].reduce((m, r) => m.set(r.name, [...(m.get(r.name) ?? []), r]), new Map<string, DirectiveRow[]>());
 
 /** Every directive tresty knows, for docs and tests. */
@@ -65,6 +65,7 @@ export function resolve(directives: readonly Directive[], prefix: string, file: 
   const ctx: ResolveContext = {
     prefix,
     abs: (p) => path.resolve(prefix, p),
+    confDir: path.dirname(path.resolve(prefix, file)),
     walk: (ds, state) => walk(ds, state, ctx),
   };
   walk(directives, { kind: 'main', main, seen: new Set() }, ctx);

@@ -50,6 +50,8 @@ export interface AccessConf {
   /** `satisfy any`. */
   readonly satisfyAny: boolean;
   readonly realIp: RealIpConf | null;
+  /** auth_basic with its user file; null where off (or no auth_basic_user_file). */
+  readonly authBasic: AuthBasicConf | null;
   /** limit_req / limit_conn; null where none applies. */
   readonly limits: LimitsConf | null;
 }
@@ -93,4 +95,12 @@ export interface LimitsConf {
   readonly connStatus: number;
   readonly connLogLevel: LimitLogLevel;
   readonly connDryRun: boolean;
+}
+
+/** `auth_basic REALM` and `auth_basic_user_file FILE` (both may hold variables). */
+export interface AuthBasicConf {
+  readonly realm: TemplateParts;
+  readonly file: TemplateParts;
+  /** Where a relative file (after variables) is found: the main conf file's folder. */
+  readonly confDir: string;
 }

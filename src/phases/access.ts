@@ -1,5 +1,5 @@
 // The access phase, with nginx's preaccess before it: realip (location settings), limit_req and
-// limit_conn (limits.ts); then the access handlers in nginx's order: allow/deny, then
+// limit_conn (limits.ts); then the access handlers in nginx's order: allow/deny, auth_basic, then
 // access_by_js_* (lua's access handler runs last; first with access_by_js_no_postpone).
 // `satisfy all` stops at the first that refuses; `satisfy any` lets the request on at the first
 // that allows, and otherwise answers the refusal (401 before 403). ngx.exit(status >= 200) ends
@@ -12,6 +12,7 @@ import { isPromise } from '../request/interrupt.js';
 import { logReq } from '../request/report.js';
 import type { Req } from '../request/req.js';
 import { checkRules } from './access-rules.js';
+import { authBasic } from './auth-basic.js';
 import { handlerStep } from './invoke.js';
 import { limitsStep } from './limits.js';
 import type { BuildCtx, PhaseModule, Step } from './phase.js';
@@ -69,6 +70,8 @@ export const accessPhase: PhaseModule<Step> = {
         return rc;
       });
     }
+    const auth = loc.authBasic;
+    if (auth !== null) hs.push((r) => authBasic(r, auth));
     // access_by_js_no_postpone: the JS handler runs first, before allow/deny (as lua's does).
     if (js !== null) {
       if (b.conf.http?.accessNoPostpone) hs.unshift(js);
