@@ -7,8 +7,8 @@ import { phaseSuite, type Case } from './helpers/phases-harness.js';
 
 /** The same location in both forms: `JS{...}` becomes a *_by_js_block or a *_by_lua_block. */
 function both(name: string, conf: string, rest: Omit<Case, 'name' | 'conf' | 'lua'>): Case {
-  const js = conf.replace(/(access|content)_by_X_block/g, '$1_by_js_block');
-  const lua = conf.replace(/(access|content)_by_X_block/g, '$1_by_lua_block').replace(/===/g, '==');
+  const js = conf.replace(/(access|content|rewrite)_by_X_block/g, '$1_by_js_block');
+  const lua = conf.replace(/(access|content|rewrite)_by_X_block/g, '$1_by_lua_block').replace(/===/g, '==');
   return { name, conf: js, lua, ...rest };
 }
 
@@ -112,3 +112,45 @@ compatSuite('access_by_js_no_postpone', { http: 'access_by_js_no_postpone on;', 
     errorLog: ['np ran', 'access forbidden by rule'],
   }),
 ]);
+
+// limit_except: the methods it names (GET brings HEAD) keep the location's settings; the others
+// get the block's (allow/deny, auth_basic), which inherit from the location.
+const htpasswd = 'u:{PLAIN}p\n';
+const auth = { authorization: `Basic ${Buffer.from('u:p').toString('base64')}` };
+const leCases: Case[] = [
+  both('limit_except GET { deny all; }: GET and HEAD go on, POST and PUT are refused', `
+    location = /le1 { limit_except GET { deny all; } ${say('le1')} }`, {
+    requests: [
+      { path: '/le1', status: 200, resBody: 'le1\n' },
+      { path: '/le1', method: 'HEAD', status: 200 },
+      { path: '/le1', method: 'POST', body: 'x', status: 403 },
+      { path: '/le1', method: 'PUT', body: 'x', status: 403 },
+    ],
+    errorLog: ['access forbidden by rule, client: 127.0.0.1, server: localhost, request: "POST /le1 HTTP/1.1"'],
+  }),
+  both('the block inherits from the location and replaces what it sets; auth_basic in it', `
+    location = /le2 { deny all; limit_except GET POST { allow all; } ${say('le2')} }
+    location = /le3 { limit_except GET { auth_basic "w"; auth_basic_user_file htpasswd; } ${say('le3')} }`, {
+    requests: [
+      { path: '/le2', status: 403 },
+      // nginx serves a method limit_except lets through with the block's conf, which has no
+      // content handler of its own: the static module answers (405 for DELETE).
+      { path: '/le2', method: 'DELETE', status: 405 },
+      { path: '/le3', status: 200, resBody: 'le3\n' },
+      { path: '/le3', method: 'POST', body: 'x', status: 401, resHeaders: { 'www-authenticate': 'Basic realm="w"' } },
+      { path: '/le3', method: 'DELETE', headers: auth, status: 405 },
+    ],
+  }),
+  both('for the other methods the location\'s rewrite-module ops do not run either; rewrite_by_js does', `
+    location = /le4 { limit_except GET { allow all; } set $x 1; return 200 "ret $x"; }
+    location = /le5 { limit_except GET { allow all; } rewrite_by_X_block { ngx.say("rw ", ngx.req.get_method()) } }`, {
+    requests: [
+      { path: '/le4', status: 200, resBody: 'ret 1' },
+      { path: '/le4', method: 'DELETE', status: 405 },
+      { path: '/le5', method: 'POST', body: 'x', status: 200, resBody: 'rw POST\n' },
+    ],
+  }),
+];
+const leFiles = { 'conf/htpasswd': htpasswd, htpasswd };
+compatSuite('limit_except', { files: leFiles }, leCases);
+phaseSuite('limit_except on node:http', { http: 'http_engine node;', files: leFiles }, leCases);

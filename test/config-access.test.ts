@@ -119,3 +119,21 @@ describe('auth_basic in the conf', () => {
     expect(errorOf(server('auth_basic_user_file a b;')).code).toBe('TRESTY_ERR_CONF_ARGS');
   });
 });
+
+describe('limit_except in the conf', () => {
+  it('names methods (GET brings HEAD) and gives the others the block\'s access settings over the location\'s', () => {
+    const conf = load(server('location /a { deny 10.0.0.1; satisfy any; limit_except get POST { allow 10.0.0.0/8; deny all; } } location /b { }'));
+    const [a, b] = conf.http!.servers[0].locations;
+    expect([...a.limitExcept!.methods].sort()).toEqual(['GET', 'HEAD', 'POST']);
+    expect(a.limitExcept!.access.accessRules).toHaveLength(2);
+    expect(a.limitExcept!.access.satisfyAny).toBe(true);
+    expect(a.accessRules).toHaveLength(1);
+    expect(b.limitExcept).toBeNull();
+  });
+
+  it('refuses an unknown method, other directives inside, and limit_except outside a location', () => {
+    expect(errorOf(server('location /a { limit_except FETCH { deny all; } }')).message).toMatch(/invalid method "FETCH"/);
+    expect(errorOf(server('location /a { limit_except GET { root /x; } }')).code).toBe('TRESTY_ERR_CONF_NOT_ALLOWED');
+    expect(errorOf(server('limit_except GET { deny all; }')).code).toBe('TRESTY_ERR_CONF_NOT_ALLOWED');
+  });
+});

@@ -109,7 +109,8 @@ describe('the native plan', () => {
       location /lrs { limit_req_status 429; }
       location /auth { auth_basic "x"; auth_basic_user_file pw; }
       location /authoff { auth_basic off; }
+      location /le { limit_except GET { deny all; } }
     }`.replace('server {', 'limit_req_zone $uri zone=z:64k rate=1r/s; server {'));
-    expect(used.actions).toMatchObject({ '/open': 'static', '/deny': 'js', '/any': 'js', '/real': 'js', '/lr': 'js', '/lrs': 'static', '/auth': 'js', '/authoff': 'static' });
+    expect(used.actions).toMatchObject({ '/open': 'static', '/deny': 'js', '/any': 'js', '/real': 'js', '/lr': 'js', '/lrs': 'static', '/auth': 'js', '/authoff': 'static', '/le': 'js' });
   });
 });

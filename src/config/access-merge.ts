@@ -43,8 +43,10 @@ export function mergeAccess(parent: MergedAccess, own: AccessSettings): MergedAc
 }
 
 /** The frozen shape: real_ip only where set_real_ip_from is (nothing to do without it). */
-export function accessConf(m: MergedAccess): AccessConf {
+export function accessConf(m: MergedAccess, limitExcept?: { methods: string[]; own: AccessSettings }): AccessConf {
   return {
+    limitExcept: limitExcept === undefined ? null
+      : { methods: limitExcept.methods, access: accessConf(mergeAccess(m, limitExcept.own)) },
     accessRules: m.accessRules, satisfyAny: m.satisfyAny,
     realIp: m.realFrom.length === 0 ? null : { from: m.realFrom, header: m.realHeader, recursive: m.realRecursive },
     authBasic: m.authBasic === false || m.authBasicUserFile === '' ? null

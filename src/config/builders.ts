@@ -53,6 +53,8 @@ export interface LocationBuilder {
   locations: LocationBuilder[];
   tryFiles?: TryFilesSpec;
   internal?: boolean;
+  /** `limit_except METHOD ... { ... }`: the methods let through and the block's access settings. */
+  limitExcept?: { methods: string[]; settings: LocSettings };
 }
 
 export interface ServerBuilder {
@@ -120,7 +122,8 @@ export interface MainBuilder {
 }
 
 /** `sif` / `lif`: an `if` block in a server / in a location (nginx's "server if", "location if"). */
-export type BlockKind = 'main' | 'events' | 'http' | 'server' | 'location' | 'sif' | 'lif' | 'ffi_plugin' | 'types' | 'upstream';
+export type BlockKind = 'main' | 'events' | 'http' | 'server' | 'location' | 'sif' | 'lif' | 'ffi_plugin' | 'types' | 'upstream'
+  | 'limit_except';
 
 /** Where the walk stands: the innermost block and the builders that enclose it. */
 export interface BlockState {

@@ -5,7 +5,7 @@
 import type { Directive } from './ast.js';
 import type { AccessSettings } from './access-merge.js';
 import { parseCidr } from './addr.js';
-import type { BlockState } from './builders.js';
+import { type BlockState, newSettings } from './builders.js';
 import { confError, type DirectiveRow, flagError } from './table.js';
 import type { AccessRule } from './types-access.js';
 import { parseFlag } from './values.js';
@@ -85,6 +85,28 @@ export const authDirectives: readonly DirectiveRow[] = [
       const a = access(s);
       a.authBasicUserFile = d.args[0];
       a.authConfDir = ctx.confDir ?? ctx.prefix;
+    },
+  },
+];
+
+/** The methods limit_except may name (nginx's list). */
+const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'MKCOL', 'COPY', 'MOVE', 'OPTIONS', 'PROPFIND', 'PROPPATCH', 'LOCK', 'UNLOCK', 'PATCH']);
+
+/** `limit_except METHOD ... { allow/deny/auth_basic ... }`: the block applies to the other methods. */
+export const limitExceptDirectives: readonly DirectiveRow[] = [
+  {
+    name: 'limit_except', contexts: ['location'], args: [1, 16], block: 'block',
+    apply(d, s, ctx) {
+      const methods = new Set<string>();
+      for (const a of d.args) {
+        const m = a.toUpperCase();
+        if (!METHODS.has(m)) throw confError('TRESTY_ERR_CONF_VALUE', `invalid method "${a}"`, d);
+        methods.add(m);
+        if (m === 'GET') methods.add('HEAD');
+      }
+      const settings = newSettings();
+      s.location!.limitExcept = { methods: [...methods], settings };
+      ctx.walk(d.block!, { kind: 'limit_except', main: s.main, http: s.http, server: s.server, location: s.location, settings, seen: new Set() });
     },
   },
 ];

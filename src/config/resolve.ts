@@ -12,7 +12,7 @@ import { ffiDirectives } from './directives-ffi.js';
 import { ENGINE_DEFAULTS, httpDirectives } from './directives-http.js';
 import { loaderDirectives } from './directives-loaders.js';
 import { mapDirectives } from './directives-map.js';
-import { accessDirectives, authDirectives } from './directives-access.js';
+import { accessDirectives, authDirectives, limitExceptDirectives } from './directives-access.js';
 import { checkLimitZones, limitDirectives } from './directives-limit.js';
 import { jsDirectives } from './directives-js.js';
 import { rewriteDirectives } from './directives-rewrite.js';
@@ -28,7 +28,7 @@ import type { EngineSettings, FfiPluginConf, HttpConf, LocationConf, MainConf, R
 const TABLE: ReadonlyMap<string, readonly DirectiveRow[]> = [
   ...coreDirectives, ...jsDirectives, ...ffiDirectives, ...rewriteDirectives, ...httpDirectives, ...sharedDirectives,
   ...loaderDirectives, ...proxyDirectives, ...upstreamDirectives, ...sslDirectives,
-  ...mapDirectives, ...accessDirectives, ...authDirectives, ...limitDirectives,
+  ...mapDirectives, ...accessDirectives, ...authDirectives, ...limitExceptDirectives, ...limitDirectives,
 ].reduce((m, r) => m.set(r.name, [...(m.get(r.name) ?? []), r]), new Map<string, DirectiveRow[]>());
 
 /** Every directive tresty knows, for docs and tests. */
@@ -114,7 +114,7 @@ function finishLocation(b: LocationBuilder, parent: Merged): LocationConf {
   const { access, ...rest } = m;
   return {
     modifier: b.modifier, pattern: b.pattern, regex: b.regex, ref: b.ref, rewriteOps: finishOps(b.rewriteOps, m),
-    ...rest, ...accessConf(access),
+    ...rest, ...accessConf(access, b.limitExcept && { methods: b.limitExcept.methods, own: b.limitExcept.settings.access ?? {} }),
     tryFiles: b.tryFiles ?? null, internal: b.internal ?? false,
     proxy: proxyConf(m.proxy),
     locations: b.locations.map((l) => finishLocation(l, m)),

@@ -54,6 +54,13 @@ export interface AccessConf {
   readonly authBasic: AuthBasicConf | null;
   /** limit_req / limit_conn; null where none applies. */
   readonly limits: LimitsConf | null;
+  /** `limit_except`: methods it lets through (GET brings HEAD) and the access settings of the others. */
+  readonly limitExcept: LimitExceptConf | null;
+}
+
+export interface LimitExceptConf {
+  readonly methods: readonly string[];
+  readonly access: Omit<AccessConf, 'limitExcept'>;
 }
 
 /** `limit_req_zone` / `limit_conn_zone` (http): a key and a js_shared_dict zone of its own. */

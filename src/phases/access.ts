@@ -54,34 +54,52 @@ function finish(r: Req, code: number): number {
   return code === 0 ? OK : code;
 }
 
+type AccessPart = Pick<LocationConf, 'accessRules' | 'satisfyAny' | 'authBasic'>;
+
+/** The access handlers of `a` in nginx's order, as one step (null: nothing to run). */
+function accessStep(a: AccessPart, js: Step | null, jsFirst: boolean): Step | null {
+  const hs: Step[] = [];
+  const any = a.satisfyAny;
+  const rules = a.accessRules;
+  if (rules.length > 0) {
+    hs.push((r) => {
+      const rc = checkRules(r, rules);
+      if (rc === 403 && !any) logReq(r, 'error', FORBIDDEN);
+      return rc;
+    });
+  }
+  const auth = a.authBasic;
+  if (auth !== null) hs.push((r) => authBasic(r, auth));
+  // access_by_js_no_postpone: the JS handler runs first, before allow/deny (as lua's does).
+  if (js !== null) {
+    if (jsFirst) hs.unshift(js);
+    else hs.push(js);
+  }
+  if (hs.length === 0) return null;
+  if (hs.length === 1 && !any) return hs[0];
+  return (r) => runAll(r, hs, any, 0, 0);
+}
+
 export const accessPhase: PhaseModule<Step> = {
   name: 'access',
   bit: CTX.access,
   async build(loc: LocationConf, b: BuildCtx): Promise<Step | null> {
     const spec = loc.handlers.access;
     const js = spec ? handlerStep(await b.loader.load(spec, loc.jsCodeCache), CTX.access) : null;
-    const hs: Step[] = [];
-    const any = loc.satisfyAny;
-    const rules = loc.accessRules;
-    if (rules.length > 0) {
-      hs.push((r) => {
-        const rc = checkRules(r, rules);
-        if (rc === 403 && !any) logReq(r, 'error', FORBIDDEN);
-        return rc;
-      });
-    }
-    const auth = loc.authBasic;
-    if (auth !== null) hs.push((r) => authBasic(r, auth));
-    // access_by_js_no_postpone: the JS handler runs first, before allow/deny (as lua's does).
-    if (js !== null) {
-      if (b.conf.http?.accessNoPostpone) hs.unshift(js);
-      else hs.push(js);
-    }
+    const jsFirst = b.conf.http?.accessNoPostpone ?? false;
+    const own = accessStep(loc, js, jsFirst);
+    // limit_except: a method it does not name gets the block's settings (nginx's limit_except conf).
+    const le = loc.limitExcept;
+    const other = le === null ? null : accessStep(le.access, js, jsFirst);
+    const methods = le === null ? null : new Set(le.methods);
     const real = loc.realIp;
     const limits = loc.limits !== null && b.conf.http ? limitsStep(loc.limits, b.conf.http) : null;
-    if (hs.length === 0 && real === null && limits === null) return null;
-    if (hs.length === 1 && real === null && limits === null && !any) return hs[0];
-    const access = (r: Req): number | Promise<number> => runAll(r, hs, any, 0, 0);
+    if (own === null && other === null && real === null && limits === null) return null;
+    if (methods === null && real === null && limits === null) return own;
+    const access = (r: Req): number | Promise<number> => {
+      const step = methods !== null && !methods.has(r.method) ? other : own;
+      return step === null ? DECLINED : step(r);
+    };
     return (r) => {
       if (real !== null) applyRealIp(r, real);
       if (limits === null) return access(r);
