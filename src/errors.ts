@@ -32,6 +32,7 @@ export const ErrorCodes = {
   TRESTY_ERR_BODY_TOO_LARGE: 'a request body larger than client_max_body_size',
   TRESTY_ERR_BODY_FILE: 'a request body temp file (client_body_temp_path) or set_body_file file that cannot be used',
   TRESTY_ERR_SUBREQUEST: 'a subrequest that cannot be run',
+  TRESTY_ERR_AUTH_SCHEME: 'an auth_basic_user_file password hash in a crypt(3) scheme tresty cannot check',
   // the native HTTP engine
   TRESTY_ERR_ENGINE: 'the native HTTP engine is not built or cannot be used',
   TRESTY_ERR_BODY_INVALID: 'a request body the engine refused (a bad chunked encoding)',

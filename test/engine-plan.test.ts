@@ -92,4 +92,25 @@ describe('the native plan', () => {
     expect(planOf('server { listen 127.0.0.1:1; set $x 1; location / { } }').servers).toEqual([-1]);
     expect(planOf('server { listen 127.0.0.1:1; server_name a; } server { listen 127.0.0.1:1; server_name b; }').servers).toEqual([-1]);
   });
+  it('the access modules: a conf using none, or only map and the accepted map_hash_*, stays native; allow/deny, satisfy and realip go to JS where they apply', () => {
+    const none = planOf('server { listen 127.0.0.1:1; location /a { } location = /r { return 200 "x"; } }');
+    expect(none.actions).toMatchObject({ '(server)': 'static', '/a': 'static', '/r': 'return' });
+    expect(none.servers).toEqual([0]);
+    const accepted = planOf(`map_hash_max_size 4096; map_hash_bucket_size 128; map $uri $m { default 1; }
+      server { listen 127.0.0.1:1; location /a { } }`);
+    expect(accepted.actions).toMatchObject({ '(server)': 'static', '/a': 'static' });
+    expect(accepted.servers).toEqual([0]);
+    const used = planOf(`server { listen 127.0.0.1:1;
+      location /open { }
+      location /deny { deny all; }
+      location /any { satisfy any; }
+      location /real { set_real_ip_from 10.0.0.0/8; }
+      location /lr { limit_req zone=z; }
+      location /lrs { limit_req_status 429; }
+      location /auth { auth_basic "x"; auth_basic_user_file pw; }
+      location /authoff { auth_basic off; }
+      location /le { limit_except GET { deny all; } }
+    }`.replace('server {', 'limit_req_zone $uri zone=z:64k rate=1r/s; server {'));
+    expect(used.actions).toMatchObject({ '/open': 'static', '/deny': 'js', '/any': 'js', '/real': 'js', '/lr': 'js', '/lrs': 'static', '/auth': 'js', '/authoff': 'static', '/le': 'js' });
+  });
 });

@@ -5,6 +5,8 @@ import os from 'node:os';
 import { TrestyError } from '../errors.js';
 import type { Req } from '../request/req.js';
 import { upstreamVar } from '../request/upstream.js';
+import { addrBytes } from '../config/addr.js';
+import { mapValue } from './map.js';
 import { msec, timeIso, timeLocal } from './time.js';
 
 type Getter = (r: Req) => string | undefined;
@@ -42,6 +44,16 @@ function argsOf(r: Req): string | undefined {
   return q >= 0 && q < u.length - 1 ? '' : undefined;
 }
 
+/** $remote_user: the user of a Basic Authorization header (checked or not, as nginx's). */
+function remoteUser(r: Req): string | undefined {
+  const h = r.inHeaders.authorization;
+  const v = typeof h === 'string' ? h : h?.[0];
+  if (v === undefined || v.length < 6 || v.slice(0, 6).toLowerCase() !== 'basic ') return undefined;
+  const raw = Buffer.from(v.slice(6).trim(), 'base64').toString('latin1');
+  const colon = raw.indexOf(':');
+  return colon < 0 ? undefined : raw.slice(0, colon);
+}
+
 const BUILTIN = new Map<string, Getter>([
   // Empty only for a request whose line never ended (a client gone in it): nginx logs "-".
   ['uri', (r) => r.uri || undefined],
@@ -61,9 +73,15 @@ const BUILTIN = new Map<string, Getter>([
   ['server_name', serverName],
   ['server_addr', (r) => r.ex.localAddress],
   ['server_port', (r) => String(r.ex.localPort)],
-  ['remote_addr', (r) => r.ex.remoteAddress],
-  ['remote_port', (r) => String(r.ex.remotePort)],
-  ['remote_user', () => undefined],
+  ['remote_addr', (r) => r.remoteAddr],
+  // The address's 4 or 16 bytes, one char per byte (limit_req_zone's usual key).
+  ['binary_remote_addr', (r) => { const b = addrBytes(r.remoteAddr); return b === null ? '' : Buffer.from(b).toString('latin1'); }],
+  ['remote_port', (r) => (r.main.realAddr !== null ? r.main.realPort : String(r.ex.remotePort))],
+  ['realip_remote_addr', (r) => r.ex.remoteAddress],
+  ['realip_remote_port', (r) => String(r.ex.remotePort)],
+  ['limit_req_status', (r) => r.main.limitReqStatus || undefined],
+  ['limit_conn_status', (r) => r.main.limitConnStatus || undefined],
+  ['remote_user', remoteUser],
   ['status', (r) => String(r.status).padStart(3, '0')], // nginx's %03ui: "000" before a status, "099"
   ['request_time', (r) => ((Date.now() - r.startMs) / 1000).toFixed(3)],
   ['body_bytes_sent', (r) => String(r.ex.bytesSent)],
@@ -92,6 +110,17 @@ export function getVar(r: Req, name: string): string | undefined {
   }
   const get = BUILTIN.get(name);
   if (get !== undefined) return get(r);
+  const http = r.w.conf.http;
+  if (http !== null && http.maps.size > 0) {
+    const m = http.maps.get(name);
+    if (m !== undefined) {
+      const v = mapValue(r, m, getVar);
+      // Cached for the request as nginx caches a variable; a volatile map is read afresh each time.
+      if (!m.volatile) (r.vars ??= Object.create(null) as Record<string, string>)[name] = v;
+      return v;
+    }
+    if (http.mapCaptures.has(name)) return '';
+  }
   const c = name.charCodeAt(0);
   if (c >= 48 && c <= 57) return r.captures?.[Number(name)] ?? (r.captures === null ? undefined : '');
   if (name.startsWith('arg_')) return argValue(r.args, name.slice(4));
@@ -117,7 +146,7 @@ const READ_ONLY_PREFIX = /^(arg_|http_|cookie_|sent_http_)/;
 export function setVar(r: Req, name: string, value: unknown): void {
   const s = value === undefined || value === null ? '' : String(value);
   if (name === 'args') { r.args = s; return; }
-  if (r.server.declaredVariables.has(name)) {
+  if (r.server.declaredVariables.has(name) || r.w.conf.http?.maps.has(name)) {
     (r.vars ??= Object.create(null) as Record<string, string>)[name] = s;
     return;
   }

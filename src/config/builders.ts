@@ -6,6 +6,8 @@ import type {
   RewriteOp, ServerName, SharedDictConf, SourceRef, TryFilesSpec,
 } from './types.js';
 import type { ProxySettings, SslSettings, UpstreamBuilder } from './builders-gateway.js';
+import type { LimitZoneConf, MapConf } from './types-access.js';
+import type { AccessSettings } from './access-merge.js';
 
 /** Settings a location inherits from its server and http blocks when it does not set them. */
 export interface LocSettings {
@@ -22,6 +24,8 @@ export interface LocSettings {
   // gateway (issue 14): merged by gateway-merge.ts
   proxy?: ProxySettings;
   ssl?: SslSettings;
+  // access modules: merged by access-merge.ts
+  access?: AccessSettings;
 }
 
 /**
@@ -49,6 +53,8 @@ export interface LocationBuilder {
   locations: LocationBuilder[];
   tryFiles?: TryFilesSpec;
   internal?: boolean;
+  /** `limit_except METHOD ... { ... }`: the methods let through and the block's access settings. */
+  limitExcept?: { methods: string[]; settings: LocSettings };
 }
 
 export interface ServerBuilder {
@@ -73,6 +79,11 @@ export interface HttpBuilder {
   maxRunningTimers?: number;
   engine?: 'native' | 'node';
   upstreams?: Map<string, UpstreamBuilder>;
+  // access modules (directives-map.ts ...)
+  maps?: Map<string, MapConf>;
+  mapCaptures?: Set<string>;
+  limitZones?: Map<string, LimitZoneConf>;
+  limitUses?: { kind: 'req' | 'conn'; zone: string; ref: SourceRef }[];
 }
 
 export interface FfiPluginBuilder {
@@ -111,7 +122,8 @@ export interface MainBuilder {
 }
 
 /** `sif` / `lif`: an `if` block in a server / in a location (nginx's "server if", "location if"). */
-export type BlockKind = 'main' | 'events' | 'http' | 'server' | 'location' | 'sif' | 'lif' | 'ffi_plugin' | 'types' | 'upstream';
+export type BlockKind = 'main' | 'events' | 'http' | 'server' | 'location' | 'sif' | 'lif' | 'ffi_plugin' | 'types' | 'upstream'
+  | 'limit_except';
 
 /** Where the walk stands: the innermost block and the builders that enclose it. */
 export interface BlockState {

@@ -2,6 +2,7 @@
 // and freezes the result (STYLE 8: validate once at the boundary, then freeze).
 
 import path from 'node:path';
+import { ACCESS_DEFAULTS, accessConf, type MergedAccess, mergeAccess } from './access-merge.js';
 import type { Directive } from './ast.js';
 import {
   type BlockState, type BuilderOp, type LocationBuilder, type LocSettings, type MainBuilder, newSettings, type ServerBuilder,
@@ -10,6 +11,9 @@ import { coreDirectives } from './directives-core.js';
 import { ffiDirectives } from './directives-ffi.js';
 import { ENGINE_DEFAULTS, httpDirectives } from './directives-http.js';
 import { loaderDirectives } from './directives-loaders.js';
+import { mapDirectives } from './directives-map.js';
+import { accessDirectives, authDirectives, limitExceptDirectives } from './directives-access.js';
+import { checkLimitZones, limitDirectives } from './directives-limit.js';
 import { jsDirectives } from './directives-js.js';
 import { rewriteDirectives } from './directives-rewrite.js';
 import { sharedDirectives } from './directives-shared.js';
@@ -24,6 +28,7 @@ import type { EngineSettings, FfiPluginConf, HttpConf, LocationConf, MainConf, R
 const TABLE: ReadonlyMap<string, readonly DirectiveRow[]> = [
   ...coreDirectives, ...jsDirectives, ...ffiDirectives, ...rewriteDirectives, ...httpDirectives, ...sharedDirectives,
   ...loaderDirectives, ...proxyDirectives, ...upstreamDirectives, ...sslDirectives,
+  ...mapDirectives, ...accessDirectives, ...authDirectives, ...limitExceptDirectives, ...limitDirectives,
 ].reduce((m, r) => m.set(r.name, [...(m.get(r.name) ?? []), r]), new Map<string, DirectiveRow[]>());
 
 /** Every directive tresty knows, for docs and tests. */
@@ -60,6 +65,7 @@ export function resolve(directives: readonly Directive[], prefix: string, file: 
   const ctx: ResolveContext = {
     prefix,
     abs: (p) => path.resolve(prefix, p),
+    confDir: path.dirname(path.resolve(prefix, file)),
     walk: (ds, state) => walk(ds, state, ctx),
   };
   walk(directives, { kind: 'main', main, seen: new Set() }, ctx);
@@ -78,9 +84,11 @@ const ROOT_DEFAULTS = (abs: (p: string) => string): Omit<Merged, 'handlers'> => 
   engine: ENGINE_DEFAULTS,
   proxy: {},
   ssl: {},
+  access: ACCESS_DEFAULTS,
 });
 
-type Merged = Required<Omit<LocSettings, 'handlers' | 'engine'>> & Pick<LocSettings, 'handlers'> & { engine: EngineSettings };
+type Merged = Required<Omit<LocSettings, 'handlers' | 'engine' | 'access'>> & Pick<LocSettings, 'handlers'> & { engine: EngineSettings }
+  & { access: MergedAccess };
 
 function merge(parent: Merged, own: LocSettings): Merged {
   return {
@@ -97,14 +105,16 @@ function merge(parent: Merged, own: LocSettings): Merged {
     handlers: { ...parent.handlers, ...own.handlers },
     proxy: mergeProxy(parent.proxy, own.proxy),
     ssl: mergeSsl(parent.ssl, own.ssl),
+    access: own.access ? mergeAccess(parent.access, own.access) : parent.access,
   };
 }
 
 function finishLocation(b: LocationBuilder, parent: Merged): LocationConf {
   const m = merge(parent, b.settings);
+  const { access, ...rest } = m;
   return {
     modifier: b.modifier, pattern: b.pattern, regex: b.regex, ref: b.ref, rewriteOps: finishOps(b.rewriteOps, m),
-    ...m,
+    ...rest, ...accessConf(access, b.limitExcept && { methods: b.limitExcept.methods, own: b.limitExcept.settings.access ?? {} }),
     tryFiles: b.tryFiles ?? null, internal: b.internal ?? false,
     proxy: proxyConf(m.proxy),
     locations: b.locations.map((l) => finishLocation(l, m)),
@@ -121,8 +131,9 @@ function finishOps(ops: readonly BuilderOp[], m: Merged): RewriteOp[] {
 
 function finishServer(b: ServerBuilder, parent: Merged): ServerConf {
   const m = merge(parent, b.settings);
+  const { access, ...rest } = m;
   const defaults: LocationConf = {
-    modifier: '', pattern: '', ref: b.ref, rewriteOps: [], locations: [], ...m, tryFiles: null, internal: false,
+    modifier: '', pattern: '', ref: b.ref, rewriteOps: [], locations: [], ...rest, ...accessConf(access), tryFiles: null, internal: false,
     proxy: proxyConf(m.proxy),
   };
   const listen = b.listen.length > 0 ? b.listen
@@ -159,11 +170,13 @@ function finish(main: MainBuilder, prefix: string, file: string, ctx: ResolveCon
     logFormats.set('combined',
       '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"');
     const h = main.http;
+    checkLimitZones(h);
     const upstreams = new Map([...h.upstreams ?? []].map(([k, u]) => [k, upstreamConf(u)]));
     http = {
       servers, logFormats, mimeTypes: h.mimeTypes, engine: h.engine, upstreams,
       rewriteNoPostpone: h.rewriteNoPostpone ?? false, accessNoPostpone: h.accessNoPostpone ?? false,
       maxPendingTimers: h.maxPendingTimers ?? 1024, maxRunningTimers: h.maxRunningTimers ?? 256,
+      maps: h.maps ?? new Map(), mapCaptures: h.mapCaptures ?? new Set(), limitZones: h.limitZones ?? new Map(),
     };
   }
   const ffiPlugins = new Map<string, FfiPluginConf>();
@@ -193,7 +206,7 @@ function finish(main: MainBuilder, prefix: string, file: string, ctx: ResolveCon
 }
 
 function deepFreeze<T>(o: T): T {
-  if (o === null || typeof o !== 'object' || Object.isFrozen(o) || o instanceof RegExp) return o;
+  if (o === null || typeof o !== 'object' || Object.isFrozen(o) || o instanceof RegExp || ArrayBuffer.isView(o)) return o;
   if (o instanceof Map || o instanceof Set) {
     for (const v of o.values()) deepFreeze(v);
     return o;

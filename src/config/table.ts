@@ -9,6 +9,8 @@ export interface ResolveContext {
   readonly prefix: string;
   /** Resolves a path relative to the prefix (-p), as nginx does for root, logs and pid. */
   abs(p: string): string;
+  /** The main conf file's folder (nginx's conf prefix: auth_basic_user_file is relative to it). */
+  readonly confDir?: string;
   /** Walks a child block with a new state. */
   walk(directives: readonly Directive[], state: BlockState): void;
 }

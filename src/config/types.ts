@@ -4,6 +4,8 @@
 import type { GatewayPhase, ProxyConf, SslConf, UpstreamConf } from './types-gateway.js';
 
 export type * from './types-gateway.js';
+export type * from './types-access.js';
+import type { AccessConf, LimitZoneConf, MapConf } from './types-access.js';
 
 export const PHASES = [
   'init', 'init_worker', 'set', 'rewrite', 'access', 'content', 'header_filter', 'body_filter', 'log',
@@ -110,7 +112,7 @@ export interface EngineSettings {
   readonly sendfile: boolean;
 }
 
-export interface LocationConf {
+export interface LocationConf extends AccessConf {
   /** '' prefix, '=' exact, '^~' prefix without regex, '~' / '~*' regex, '@' named. */
   readonly modifier: '' | '=' | '^~' | '~' | '~*' | '@';
   readonly pattern: string;
@@ -199,7 +201,7 @@ export interface HttpConf {
   readonly mimeTypes: ReadonlyMap<string, string>;
   /** rewrite_by_js_no_postpone: rewrite_by_js runs before the rewrite-module ops, not after. */
   readonly rewriteNoPostpone: boolean;
-  /** access_by_js_no_postpone (tresty has no other access-phase module: accepted, no effect). */
+  /** access_by_js_no_postpone: access_by_js runs before allow/deny, not after. */
   readonly accessNoPostpone: boolean;
   /** js_max_pending_timers / js_max_running_timers (OpenResty's lua_max_*_timers). */
   readonly maxPendingTimers: number;
@@ -208,6 +210,11 @@ export interface HttpConf {
   readonly engine?: 'native' | 'node';
   /** `upstream NAME { ... }` blocks (gateway, issue 14). */
   readonly upstreams: ReadonlyMap<string, UpstreamConf>;
+  /** `map` variables by name, and the named captures of their regexes (variables too). */
+  readonly maps: ReadonlyMap<string, MapConf>;
+  readonly mapCaptures: ReadonlySet<string>;
+  /** limit_req_zone / limit_conn_zone by name. */
+  readonly limitZones: ReadonlyMap<string, LimitZoneConf>;
 }
 
 /**

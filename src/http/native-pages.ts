@@ -56,6 +56,7 @@ export function errorPage(status: number): string {
   }
   // 498 keeps its status line, but nginx's table has the 404 page in its slot.
   const shown = status === 498 ? 404 : status;
-  const title = `${shown} ${reasonPhrase(shown)}`.trimEnd();
+  // nginx's 401 page says "Authorization Required" where its status line says "Unauthorized".
+  const title = `${shown} ${shown === 401 ? 'Authorization Required' : reasonPhrase(shown)}`.trimEnd();
   return `<html>\r\n<head><title>${title}</title></head>\r\n<body>\r\n<center><h1>${title}</h1></center>\r\n${tail}`;
 }

@@ -9,6 +9,7 @@ import { accessPhase } from './access.js';
 import { bodyFilterPhase } from './body_filter.js';
 import { contentPhase } from './content.js';
 import { headerFilterPhase } from './header_filter.js';
+import { applyLimitExcept } from './limit-except.js';
 import { logPhase } from './log.js';
 import type { BuildCtx, Step } from './phase.js';
 import { rewritePhase } from './rewrite.js';
@@ -27,6 +28,7 @@ export async function buildLocation(loc: LocationConf, b: BuildCtx): Promise<Loc
   steps[2] = await accessPhase.build(loc, b);
   steps[3] = await tryFilesPhase.build(loc, b);
   steps[4] = await contentPhase.build(loc, b);
+  applyLimitExcept(loc, steps, noPostpone ? 1 : 0, b);
   return {
     loc,
     steps,

@@ -13,6 +13,7 @@ import { logReq } from '../request/report.js';
 import { NO_EXIT, type Req } from '../request/req.js';
 import { parseTarget } from '../request/uri.js';
 import { errorPageFor } from './error_page.js';
+import { applyRealIp } from './realip.js';
 
 /** nginx's limit on internal redirects and location re-finds per request. */
 const MAX_CYCLES = 10;
@@ -21,6 +22,8 @@ const MAX_CYCLES = 10;
 export function start(r: Req): void {
   r.loc = r.server.defaults;
   r.pipe = r.w.pipes.get(r.loc)!;
+  // realip with the server's settings, before anything reads $remote_addr (nginx's post-read).
+  if (r.loc.realIp !== null) applyRealIp(r, r.loc.realIp);
   const ops = r.w.serverOps.get(r.server);
   if (ops === undefined) return locate(r);
   r.phase = CTX.set;

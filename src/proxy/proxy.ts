@@ -193,7 +193,7 @@ async function tries(r: Req, p: Plan, rt: UpstreamRt, scheme: 'http' | 'https', 
   const st = upstreamVarsOf(r);
   const method = conf.method ?? r.method;
   const head = requestHead(r, p.head, method, uri, body === null ? null : body.length >= 0 ? body.length : p.head.version === '1.1' ? -1 : null);
-  const sel = new Selection(rt.set, rt.hashKey === null ? (rt.conf?.policy === 'ip_hash' ? r.ex.remoteAddress : '') : rt.hashKey(r));
+  const sel = new Selection(rt.set, rt.hashKey === null ? (rt.conf?.policy === 'ip_hash' ? r.remoteAddr : '') : rt.hashKey(r));
   const balancer = rt.conf?.balancer ? rt : null;
   const s: TryState = {
     tries: Math.max(1, rt.set.count),

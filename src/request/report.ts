@@ -30,7 +30,7 @@ function context(r: Req, upstream: string | undefined): string {
   try {
     const h = m.inHeaders;
     return requestContext({
-      client: m.ex.remoteAddress,
+      client: m.remoteAddr,
       server: r.server.serverNames[0]?.value ?? '',
       request: line,
       subrequest: r.parent !== null ? r.uri : null,

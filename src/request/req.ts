@@ -88,6 +88,12 @@ export class Req {
   internal = false;
   /** A `rewrite` changed the URI: the location is looked up again after the rewrite phase. */
   uriChanged = false;
+  /** The client's address and port the realip module set ($remote_addr); null: the socket's. */
+  realAddr: string | null = null;
+  realPort = '';
+  /** $limit_req_status / $limit_conn_status (main request); '' until a limit ran. */
+  limitReqStatus = '';
+  limitConnStatus = '';
   /** Captures of the last regex matched by `if` or `rewrite` ($1 .. $9). */
   captures: ReadonlyArray<string | undefined> | null = null;
   /** How many more levels of subrequests this request may start. */
@@ -139,6 +145,12 @@ export class Req {
     let r: Req = this;
     while (r.parent !== null) r = r.parent;
     return r;
+  }
+
+  /** $remote_addr: the realip module's address when it set one, else the socket's. */
+  get remoteAddr(): string {
+    const m = this.main;
+    return m.realAddr ?? m.ex.remoteAddress;
   }
 
   /** Request headers as handlers see them. */

@@ -51,7 +51,7 @@ export function upstreamVar(r: Req, name: string): string | undefined {
   if (name === 'proxy_add_x_forwarded_for') {
     const xff = r.inHeaders['x-forwarded-for'];
     const prev = Array.isArray(xff) ? xff.join(', ') : xff;
-    return prev ? `${prev}, ${r.ex.remoteAddress}` : r.ex.remoteAddress;
+    return prev ? `${prev}, ${r.remoteAddr}` : r.remoteAddr;
   }
   const v = states.get(r);
   if (v === undefined) return undefined;
