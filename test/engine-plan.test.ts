@@ -88,6 +88,17 @@ describe('the native plan', () => {
     expect(servers).toEqual([0]);
   });
 
+  it('nginx\'s tuning directives accepted with no effect (directives-tuning.ts) keep the native route', () => {
+    const { actions, servers } = planOf(`types_hash_max_size 2048; server_names_hash_bucket_size 64; open_file_cache max=10;
+      output_buffers 2 32k; postpone_output 1460; aio threads; msie_padding on;
+      server { listen 127.0.0.1:1;
+        location /plain { }
+        location /tuned { open_file_cache off; directio 4m; proxy_headers_hash_max_size 512; msie_refresh on; }
+      }`);
+    expect(actions).toMatchObject({ '(server)': 'static', '/plain': 'static', '/tuned': 'static' });
+    expect(servers).toEqual([0]);
+  });
+
   it('a server with server-level rewrite ops, or sharing its socket with another, is left to JS', () => {
     expect(planOf('server { listen 127.0.0.1:1; set $x 1; location / { } }').servers).toEqual([-1]);
     expect(planOf('server { listen 127.0.0.1:1; server_name a; } server { listen 127.0.0.1:1; server_name b; }').servers).toEqual([-1]);

@@ -1,6 +1,7 @@
 // The HTTP worker process (forked by the master through node:cluster): resolves the conf the
 // master sent, builds the request pipeline, listens on the shared sockets, reports ready,
 // and stops gracefully (QUIT) or at once (TERM/INT) when told to.
+import os from 'node:os';
 import { getSystemErrorMap } from 'node:util';
 import { loadConf } from '../src/config/index.js';
 import type { CpuAffinity } from '../src/config/types.js';
@@ -36,6 +37,7 @@ async function start(msg: WorkerStart): Promise<void> {
     if (stopping) return;
     const affinity = conf.workerCpuAffinity ?? (process.env.TRESTY_WORKER_CPU === 'auto' ? { auto: true as const, cpus: null } : null);
     if (affinity) bindCpus(affinity, msg.slot, conf.workerProcesses);
+    if (conf.workerPriority !== 0) setPriority(conf.workerPriority);
     if (conf.http) {
       front = createFront(msg.engine, conf.http, pipeline.handle, log, conf, msg.listenFds ?? [], pipeline);
       await front.listen();
@@ -74,6 +76,16 @@ function bindCpus(affinity: CpuAffinity, slot: number, workers: number): void {
   for (const c of cpus) log.notice(`sched_setaffinity(): using cpu #${c}`);
   const r = engine.pinThreads(cpus);
   if (r < 0) log.alert(`sched_setaffinity() failed (${-r}: ${errnoMessage(r)})`);
+}
+
+/** worker_priority: as nginx, a failure (raising priority without root) is an alert, not fatal. */
+function setPriority(n: number): void {
+  try {
+    os.setPriority(n);
+  } catch (e) {
+    const errno = (e as { info?: { errno?: number } }).info?.errno ?? 0;
+    log.alert(`setpriority(${n}) failed (${-errno}: ${errnoMessage(errno)})`);
+  }
 }
 
 /** strerror-like text for a negative errno (libuv's message, capitalized as C's). */

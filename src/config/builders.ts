@@ -100,6 +100,7 @@ export interface MainBuilder {
   multiAccept?: boolean;
   workerWatchdogTimeout?: number;
   workerCpuAffinity?: CpuAffinity;
+  workerPriority?: number;
   http?: HttpBuilder;
   init?: HandlerSpec;
   initWorker?: HandlerSpec;

@@ -16,7 +16,9 @@ import { sharedDirectives } from './directives-shared.js';
 import { proxyDirectives } from './directives-proxy.js';
 import { sslDirectives } from './directives-ssl.js';
 import { upstreamDirectives } from './directives-upstream.js';
+import { tuningDirectives } from './directives-tuning.js';
 import { mergeProxy, mergeSsl, proxyConf, sslConf, upstreamConf } from './gateway-merge.js';
+import { unknownDirective } from './lua-hints.js';
 import { confError, type DirectiveRow, type ResolveContext } from './table.js';
 import type { EngineSettings, FfiPluginConf, HttpConf, LocationConf, MainConf, RewriteOp, ServerConf } from './types.js';
 
@@ -24,6 +26,7 @@ import type { EngineSettings, FfiPluginConf, HttpConf, LocationConf, MainConf, R
 const TABLE: ReadonlyMap<string, readonly DirectiveRow[]> = [
   ...coreDirectives, ...jsDirectives, ...ffiDirectives, ...rewriteDirectives, ...httpDirectives, ...sharedDirectives,
   ...loaderDirectives, ...proxyDirectives, ...upstreamDirectives, ...sslDirectives,
+  ...tuningDirectives,
 ].reduce((m, r) => m.set(r.name, [...(m.get(r.name) ?? []), r]), new Map<string, DirectiveRow[]>());
 
 /** Every directive tresty knows, for docs and tests. */
@@ -35,7 +38,7 @@ function walk(directives: readonly Directive[], state: BlockState, ctx: ResolveC
   for (const d of directives) {
     const rows = TABLE.get(d.name);
     const row = rows?.find((r) => r.contexts.includes(state.kind)) ?? rows?.[0];
-    if (!row) throw confError('TRESTY_ERR_CONF_UNKNOWN_DIRECTIVE', `unknown directive "${d.name}"`, d);
+    if (!row) throw unknownDirective(d, (n) => TABLE.has(n));
     if (!row.contexts.includes(state.kind)) {
       throw confError('TRESTY_ERR_CONF_NOT_ALLOWED', `"${d.name}" directive is not allowed here`, d);
     }
@@ -185,6 +188,7 @@ function finish(main: MainBuilder, prefix: string, file: string, ctx: ResolveCon
     multiAccept: main.multiAccept ?? false,
     workerWatchdogTimeout: main.workerWatchdogTimeout ?? 0,
     workerCpuAffinity: main.workerCpuAffinity ?? null,
+    workerPriority: main.workerPriority ?? 0,
     http,
     init: main.init, initWorker: main.initWorker,
     jsPackagePath: main.jsPackagePath, ffiLibraryPath: main.ffiLibraryPath, ffiPlugins,

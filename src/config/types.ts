@@ -234,6 +234,8 @@ export interface MainConf {
   readonly workerWatchdogTimeout: number;
   /** worker_cpu_affinity, or null (workers float). */
   readonly workerCpuAffinity: CpuAffinity | null;
+  /** worker_priority: the workers' nice value (0 = unchanged). */
+  readonly workerPriority: number;
   readonly http: HttpConf | null;
   readonly init?: HandlerSpec;
   readonly initWorker?: HandlerSpec;
