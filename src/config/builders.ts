@@ -73,6 +73,8 @@ export interface HttpBuilder {
   maxRunningTimers?: number;
   engine?: 'native' | 'node';
   upstreams?: Map<string, UpstreamBuilder>;
+  /** Every server_tokens value in the conf (directives-std.ts). */
+  serverTokens?: string[];
 }
 
 export interface FfiPluginBuilder {

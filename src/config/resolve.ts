@@ -17,6 +17,7 @@ import { proxyDirectives } from './directives-proxy.js';
 import { sslDirectives } from './directives-ssl.js';
 import { upstreamDirectives } from './directives-upstream.js';
 import { tuningDirectives } from './directives-tuning.js';
+import { stdDirectives } from './directives-std.js';
 import { mergeProxy, mergeSsl, proxyConf, sslConf, upstreamConf } from './gateway-merge.js';
 import { unknownDirective } from './lua-hints.js';
 import { confError, type DirectiveRow, type ResolveContext } from './table.js';
@@ -26,7 +27,7 @@ import type { EngineSettings, FfiPluginConf, HttpConf, LocationConf, MainConf, R
 const TABLE: ReadonlyMap<string, readonly DirectiveRow[]> = [
   ...coreDirectives, ...jsDirectives, ...ffiDirectives, ...rewriteDirectives, ...httpDirectives, ...sharedDirectives,
   ...loaderDirectives, ...proxyDirectives, ...upstreamDirectives, ...sslDirectives,
-  ...tuningDirectives,
+  ...tuningDirectives, ...stdDirectives,
 ].reduce((m, r) => m.set(r.name, [...(m.get(r.name) ?? []), r]), new Map<string, DirectiveRow[]>());
 
 /** Every directive tresty knows, for docs and tests. */
@@ -167,6 +168,7 @@ function finish(main: MainBuilder, prefix: string, file: string, ctx: ResolveCon
       servers, logFormats, mimeTypes: h.mimeTypes, engine: h.engine, upstreams,
       rewriteNoPostpone: h.rewriteNoPostpone ?? false, accessNoPostpone: h.accessNoPostpone ?? false,
       maxPendingTimers: h.maxPendingTimers ?? 1024, maxRunningTimers: h.maxRunningTimers ?? 256,
+      serverTokens: (h.serverTokens ?? []).length > 0 && !h.serverTokens!.includes('off'),
     };
   }
   const ffiPlugins = new Map<string, FfiPluginConf>();

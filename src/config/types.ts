@@ -208,6 +208,8 @@ export interface HttpConf {
   readonly engine?: 'native' | 'node';
   /** `upstream NAME { ... }` blocks (gateway, issue 14). */
   readonly upstreams: ReadonlyMap<string, UpstreamConf>;
+  /** server_tokens: the version in Server and error pages (on/build somewhere, off nowhere). */
+  readonly serverTokens: boolean;
 }
 
 /**
