@@ -11,6 +11,7 @@ import { createFront, type Front } from '../src/http/front.js';
 import { engineUnavailable, loadEngine } from '../src/http/native-binding.js';
 import { ErrorLog, reopenLogs } from '../src/log/index.js';
 import { maskCountWarning, workerCpus } from '../src/master/cpu-affinity.js';
+import { dropPrivileges } from '../src/master/privileges.js';
 import { startWatchdog } from '../src/master/watchdog.js';
 import { isTrestyMessage, type MasterToWorker, type WorkerStart, type WorkerToMaster } from '../src/master/protocol.js';
 import { createWorkerPipeline, type WorkerPipeline } from '../src/phases/index.js';
@@ -31,6 +32,8 @@ async function start(msg: WorkerStart): Promise<void> {
   try {
     const { conf } = loadConf({ file: msg.file, prefix: msg.prefix, globals: msg.globals, snapshot: msg.snapshot });
     log.configure(conf.errorLog);
+    for (const [k, v] of conf.env) process.env[k] = v;
+    if (conf.workerRlimitNofile > 0) setNofile(conf.workerRlimitNofile);
     attachZones(msg.shm ?? []);
     clustered = msg.listenFds === undefined;
     pipeline = await createWorkerPipeline(conf, { id: msg.slot, count: msg.count });
@@ -45,6 +48,8 @@ async function start(msg: WorkerStart): Promise<void> {
       const watch = front.watchFd;
       if (watch) setBellWatcher(process.env.TRESTY_FFI_BELL === 'socket' ? null : watch.bind(front));
     }
+    // Listening (the master's sockets are ours already) and logs open: now the `user`.
+    dropPrivileges(conf);
     // Watched from now on: loading and compiling at start may take long on a busy machine.
     if (conf.workerWatchdogTimeout > 0) startWatchdog(conf.workerWatchdogTimeout, conf.errorLog);
     send({ tresty: 'ready', addresses: front?.addresses() ?? [] });
@@ -76,6 +81,17 @@ function bindCpus(affinity: CpuAffinity, slot: number, workers: number): void {
   for (const c of cpus) log.notice(`sched_setaffinity(): using cpu #${c}`);
   const r = engine.pinThreads(cpus);
   if (r < 0) log.alert(`sched_setaffinity() failed (${-r}: ${errnoMessage(r)})`);
+}
+
+/** worker_rlimit_nofile: raised through the engine addon (Node has no setrlimit). */
+function setNofile(n: number): void {
+  const engine = loadEngine();
+  if (!engine) {
+    log.warn(`worker_rlimit_nofile: not applied, ${engineUnavailable()}`);
+    return;
+  }
+  const r = engine.setNofile(n);
+  if (r < 0) log.alert(`setrlimit(RLIMIT_NOFILE, ${n}) failed (${-r}: ${errnoMessage(r)})`);
 }
 
 /** worker_priority: as nginx, a failure (raising priority without root) is an alert, not fatal. */

@@ -3,7 +3,7 @@
 
 import type {
   AccessLogSpec, CpuAffinity, EngineSettings, ErrorLogSpec, ErrorPageSpec, FfiPluginConf, HandlerSpec, IfCondition, ListenSpec, PhaseName,
-  RewriteOp, ServerName, SharedDictConf, SourceRef, TryFilesSpec,
+  RewriteOp, ServerName, SharedDictConf, SourceRef, TryFilesSpec, WorkerUser,
 } from './types.js';
 import type { ProxySettings, SslSettings, UpstreamBuilder } from './builders-gateway.js';
 
@@ -103,6 +103,11 @@ export interface MainBuilder {
   workerWatchdogTimeout?: number;
   workerCpuAffinity?: CpuAffinity;
   workerPriority?: number;
+  user?: WorkerUser;
+  userWarning?: string;
+  workerRlimitNofile?: number;
+  env?: Map<string, string>;
+  workerShutdownTimeout?: number;
   http?: HttpBuilder;
   init?: HandlerSpec;
   initWorker?: HandlerSpec;

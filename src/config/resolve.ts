@@ -18,6 +18,7 @@ import { sslDirectives } from './directives-ssl.js';
 import { upstreamDirectives } from './directives-upstream.js';
 import { tuningDirectives } from './directives-tuning.js';
 import { stdDirectives } from './directives-std.js';
+import { processDirectives } from './directives-process.js';
 import { mergeProxy, mergeSsl, proxyConf, sslConf, upstreamConf } from './gateway-merge.js';
 import { unknownDirective } from './lua-hints.js';
 import { confError, type DirectiveRow, type ResolveContext } from './table.js';
@@ -27,7 +28,7 @@ import type { EngineSettings, FfiPluginConf, HttpConf, LocationConf, MainConf, R
 const TABLE: ReadonlyMap<string, readonly DirectiveRow[]> = [
   ...coreDirectives, ...jsDirectives, ...ffiDirectives, ...rewriteDirectives, ...httpDirectives, ...sharedDirectives,
   ...loaderDirectives, ...proxyDirectives, ...upstreamDirectives, ...sslDirectives,
-  ...tuningDirectives, ...stdDirectives,
+  ...tuningDirectives, ...stdDirectives, ...processDirectives,
 ].reduce((m, r) => m.set(r.name, [...(m.get(r.name) ?? []), r]), new Map<string, DirectiveRow[]>());
 
 /** Every directive tresty knows, for docs and tests. */
@@ -191,6 +192,9 @@ function finish(main: MainBuilder, prefix: string, file: string, ctx: ResolveCon
     workerWatchdogTimeout: main.workerWatchdogTimeout ?? 0,
     workerCpuAffinity: main.workerCpuAffinity ?? null,
     workerPriority: main.workerPriority ?? 0,
+    user: main.user ?? null, userWarning: main.userWarning ?? null,
+    workerRlimitNofile: main.workerRlimitNofile ?? 0, env: main.env ?? new Map(),
+    workerShutdownTimeout: main.workerShutdownTimeout ?? 0,
     http,
     init: main.init, initWorker: main.initWorker,
     jsPackagePath: main.jsPackagePath, ffiLibraryPath: main.ffiLibraryPath, ffiPlugins,

@@ -221,6 +221,13 @@ export type CpuAffinity =
   | { readonly auto: true; readonly cpus: readonly number[] | null }
   | { readonly auto: false; readonly masks: readonly (readonly number[])[] };
 
+export interface WorkerUser {
+  readonly user: string;
+  readonly group: string;
+  readonly uid: number;
+  readonly gid: number;
+}
+
 export interface MainConf {
   /** Absolute path of the main conf file and the prefix (-p). */
   readonly file: string;
@@ -238,6 +245,16 @@ export interface MainConf {
   readonly workerCpuAffinity: CpuAffinity | null;
   /** worker_priority: the workers' nice value (0 = unchanged). */
   readonly workerPriority: number;
+  /** `user`: whom the workers run as (only when the master runs as root; else null). */
+  readonly user: WorkerUser | null;
+  /** The `[warn]` nginx gives for a `user` a non-root master ignores, or null. */
+  readonly userWarning: string | null;
+  /** worker_rlimit_nofile (0 = unchanged). */
+  readonly workerRlimitNofile: number;
+  /** `env NAME=VALUE`: variables set in the workers. */
+  readonly env: ReadonlyMap<string, string>;
+  /** worker_shutdown_timeout in ms (0 = none: a graceful stop waits for every connection). */
+  readonly workerShutdownTimeout: number;
   readonly http: HttpConf | null;
   readonly init?: HandlerSpec;
   readonly initWorker?: HandlerSpec;
