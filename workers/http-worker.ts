@@ -23,6 +23,8 @@ const log = new ErrorLog();
 let front: Front | null = null;
 let pipeline: WorkerPipeline | null = null;
 let stopping = false;
+/** worker_shutdown_timeout of the conf this worker serves (ms, 0 = none). */
+let shutdownTimeout = 0;
 
 function send(m: WorkerToMaster): void {
   if (process.connected) process.send!(m);
@@ -32,6 +34,7 @@ async function start(msg: WorkerStart): Promise<void> {
   try {
     const { conf } = loadConf({ file: msg.file, prefix: msg.prefix, globals: msg.globals, snapshot: msg.snapshot });
     log.configure(conf.errorLog);
+    shutdownTimeout = conf.workerShutdownTimeout;
     for (const [k, v] of conf.env) process.env[k] = v;
     if (conf.workerRlimitNofile > 0) setNofile(conf.workerRlimitNofile);
     attachZones(msg.shm ?? []);
@@ -160,6 +163,21 @@ async function quit(): Promise<void> {
   if (stopping) return;
   stopping = true;
   log.notice('gracefully shutting down');
+  // A long poll or a websocket can see it and finish (nginx's ngx_exiting).
+  pipeline?.beginExit();
+  const limit = shutdownTimeout;
+  if (limit > 0) {
+    // worker_shutdown_timeout: what is still open then (raw sockets, websockets, long requests)
+    // is cut, as nginx closes its connections; without it, the worker waits for them all.
+    setTimeout(() => {
+      log.notice(`worker_shutdown_timeout ${limit}ms expired, closing the connections left`);
+      front?.closeNow();
+      // The timers' and plugins' shutdown gets a moment, not a say in whether the worker exits.
+      const bye = (): void => { log.notice('exiting'); exit(0); };
+      setTimeout(bye, 2000).unref();
+      void (pipeline?.shutdown() ?? Promise.resolve()).catch(() => {}).finally(bye);
+    }, limit).unref();
+  }
   await finish();
   log.notice('exiting');
   exit(0);

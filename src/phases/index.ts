@@ -60,6 +60,8 @@ export interface WorkerPipeline {
   handle: RequestHandler;
   logAnswer(a: LoggedAnswer): void;
   builtinTypes: Readonly<Record<string, string>>;
+  /** A graceful stop has begun: ngx.worker.exiting() is true from now on (nginx's ngx_exiting). */
+  beginExit(): void;
   shutdown(): Promise<void>;
   /** ssl_certificate_by_js: picks a certificate per handshake (null without the directive). */
   certificate: CertHook | null;
@@ -157,6 +159,9 @@ export async function createWorkerPipeline(
     logAnswer,
     builtinTypes: TYPES,
     certificate,
+    beginExit() {
+      w.exiting = true;
+    },
     async shutdown() {
       w.exiting = true;
       await w.timers.shutdown();
