@@ -36,7 +36,7 @@ http {
   open_file_cache max=1000 inactive=20s; open_file_cache_valid 30s; open_file_cache_min_uses 2;
   open_file_cache_errors on;
   output_buffers 2 32k; postpone_output 1460; aio threads; directio 4m; directio_alignment 512;
-  msie_padding on; msie_refresh off; tcp_nodelay on;
+  msie_padding on; msie_refresh off; tcp_nodelay on; keepalive_disable msie6 safari;
   server {
     listen 127.0.0.1:1;
     location / { open_file_cache off; aio on; directio off; types_hash_max_size 1024; }
@@ -78,6 +78,10 @@ describe('tuning directives accepted with no effect', () => {
     ['http { server { variables_hash_max_size 64; } }', 'TRESTY_ERR_CONF_NOT_ALLOWED', /is not allowed here/],
     ['http { server { if ($uri) { aio on; } } }', 'TRESTY_ERR_CONF_NOT_ALLOWED', /"aio" directive is not allowed here/],
     ['http { postpone_output 1; postpone_output 2; }', 'TRESTY_ERR_CONF_DUPLICATE', /"postpone_output" directive is duplicate/],
+    ['http { keepalive_disable foo; }', 'TRESTY_ERR_CONF_VALUE', /"keepalive_disable" directive invalid value "foo"/],
+    ['http { absolute_redirect yes; }', 'TRESTY_ERR_CONF_VALUE', /it must be "on" or "off"/],
+    ['http { server { location / { merge_slashes off; } } }', 'TRESTY_ERR_CONF_NOT_ALLOWED', /"merge_slashes" directive is not allowed here/],
+    ['http { server { if ($uri) { uninitialized_variable_warn off; } } }', 'TRESTY_ERR_CONF_NOT_ALLOWED', /is not allowed here/],
   ])('%s is refused', (conf, code, message) => {
     const e = errorOf(conf);
     expect(e.code).toBe(code);

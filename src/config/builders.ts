@@ -3,7 +3,7 @@
 
 import type {
   AccessLogSpec, CpuAffinity, EngineSettings, ErrorLogSpec, ErrorPageSpec, FfiPluginConf, HandlerSpec, IfCondition, ListenSpec, PhaseName,
-  RewriteOp, ServerName, SharedDictConf, SourceRef, TryFilesSpec, WorkerUser,
+  RewriteOp, ServerName, SharedDictConf, SourceRef, TryFilesSpec, WorkerUser, StdFlags,
 } from './types.js';
 import type { ProxySettings, SslSettings, UpstreamBuilder } from './builders-gateway.js';
 
@@ -22,6 +22,8 @@ export interface LocSettings {
   // gateway (issue 14): merged by gateway-merge.ts
   proxy?: ProxySettings;
   ssl?: SslSettings;
+  /** nginx's flags as written (false too, to override an outer block); see StdFlags. */
+  std?: Partial<Record<keyof StdFlags, boolean>>;
 }
 
 /**

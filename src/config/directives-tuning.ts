@@ -101,6 +101,13 @@ export const tuningDirectives: readonly DirectiveRow[] = [
     apply(d) { if (d.args[0] !== 'off' && parseSize(d.args[0]) === null) invalid(d, 'value'); },
   },
   size('directio_alignment', HSL),
+  {
+    // nginx's workarounds for MSIE 6 (POST) and old Safari; tresty keeps every browser alive.
+    name: 'keepalive_disable', contexts: HSL, args: [1, 2],
+    apply(d) {
+      for (const v of d.args) if (v !== 'none' && v !== 'msie6' && v !== 'safari') invalid(d, 'value');
+    },
+  },
   flag('msie_padding', HSL),
   flag('msie_refresh', HSL),
 ];

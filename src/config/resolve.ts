@@ -21,6 +21,7 @@ import { stdDirectives } from './directives-std.js';
 import { processDirectives } from './directives-process.js';
 import { mergeProxy, mergeSsl, proxyConf, sslConf, upstreamConf } from './gateway-merge.js';
 import { unknownDirective } from './lua-hints.js';
+import { stdFlags } from './directives-std.js';
 import { confError, type DirectiveRow, type ResolveContext } from './table.js';
 import type { EngineSettings, FfiPluginConf, HttpConf, LocationConf, MainConf, RewriteOp, ServerConf } from './types.js';
 
@@ -83,6 +84,7 @@ const ROOT_DEFAULTS = (abs: (p: string) => string): Omit<Merged, 'handlers'> => 
   engine: ENGINE_DEFAULTS,
   proxy: {},
   ssl: {},
+  std: {},
 });
 
 type Merged = Required<Omit<LocSettings, 'handlers' | 'engine'>> & Pick<LocSettings, 'handlers'> & { engine: EngineSettings };
@@ -102,6 +104,7 @@ function merge(parent: Merged, own: LocSettings): Merged {
     handlers: { ...parent.handlers, ...own.handlers },
     proxy: mergeProxy(parent.proxy, own.proxy),
     ssl: mergeSsl(parent.ssl, own.ssl),
+    std: own.std ? { ...parent.std, ...own.std } : parent.std,
   };
 }
 
@@ -111,7 +114,7 @@ function finishLocation(b: LocationBuilder, parent: Merged): LocationConf {
     modifier: b.modifier, pattern: b.pattern, regex: b.regex, ref: b.ref, rewriteOps: finishOps(b.rewriteOps, m),
     ...m,
     tryFiles: b.tryFiles ?? null, internal: b.internal ?? false,
-    proxy: proxyConf(m.proxy),
+    proxy: proxyConf(m.proxy), std: stdFlags(m.std),
     locations: b.locations.map((l) => finishLocation(l, m)),
   };
 }
@@ -128,7 +131,7 @@ function finishServer(b: ServerBuilder, parent: Merged): ServerConf {
   const m = merge(parent, b.settings);
   const defaults: LocationConf = {
     modifier: '', pattern: '', ref: b.ref, rewriteOps: [], locations: [], ...m, tryFiles: null, internal: false,
-    proxy: proxyConf(m.proxy),
+    proxy: proxyConf(m.proxy), std: stdFlags(m.std),
   };
   const listen = b.listen.length > 0 ? b.listen
     : [{ host: '', port: process.getuid?.() === 0 ? 80 : 8000, defaultServer: false, ref: b.ref }];

@@ -110,6 +110,21 @@ export interface EngineSettings {
   readonly sendfile: boolean;
 }
 
+/**
+ * nginx's http flags where the conf departs from nginx's default (directives-std.ts); a key is
+ * present only then, so a location using none of them stays on the native engine's fast path.
+ */
+export interface StdFlags {
+  readonly relativeRedirect?: true; // absolute_redirect off
+  readonly serverNameInRedirect?: true; // server_name_in_redirect on
+  readonly noPortInRedirect?: true; // port_in_redirect off
+  readonly noLogNotFound?: true; // log_not_found off
+  readonly noChunked?: true; // chunked_transfer_encoding off
+  readonly noMergeSlashes?: true; // merge_slashes off (http, server)
+  readonly noUninitializedWarn?: true; // uninitialized_variable_warn off
+  readonly logSubrequest?: true; // log_subrequest on
+}
+
 export interface LocationConf {
   /** '' prefix, '=' exact, '^~' prefix without regex, '~' / '~*' regex, '@' named. */
   readonly modifier: '' | '=' | '^~' | '~' | '~*' | '@';
@@ -138,6 +153,8 @@ export interface LocationConf {
   readonly engine: EngineSettings;
   /** proxy_* (gateway, issue 14). */
   readonly proxy: ProxyConf;
+  /** nginx's flags set away from their defaults (absolute_redirect off, ...). */
+  readonly std: StdFlags;
 }
 
 export interface ServerConf {

@@ -123,6 +123,8 @@ export class NativeExchange implements HttpExchange {
   private ended = false;
   private pending: string | null = null;
   private chunked = false;
+  /** chunked_transfer_encoding off: a body without a length ends with the connection. */
+  private unchunked = false;
   private noBody = false;
   private keepAlive: boolean;
   private abortCbs: Array<() => void> | null = null;
@@ -357,6 +359,10 @@ export class NativeExchange implements HttpExchange {
 
   // ---- the answer ----
 
+  noChunking(): void {
+    this.unchunked = true;
+  }
+
   writeHead(status: number, headers: ReadonlyArray<readonly [string, string]>): void {
     if (this.headersSent) throw invalid('ERR_HTTP_HEADERS_SENT', 'Cannot write headers after they are sent to the client');
     // Below 100 nginx still answers (`HTTP/1.1 099 `, no reason); above 999 there is no status line.
@@ -408,7 +414,7 @@ export class NativeExchange implements HttpExchange {
     // nginx's chunked filter leaves a status below 200 alone: a body of unknown length then goes
     // out as it is, and the connection is still kept (as nginx 1.22 does).
     if (!length && !te && !this.noBody && !low) {
-      if (version !== '1.0' && version !== '0.9') { // HTTP/1.2 too, as nginx (http_version >= 1.1)
+      if (version !== '1.0' && version !== '0.9' && !this.unchunked) { // HTTP/1.2 too, as nginx (http_version >= 1.1)
         s += 'Transfer-Encoding: chunked\r\n';
         this.chunked = true;
       } else {

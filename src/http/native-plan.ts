@@ -94,7 +94,8 @@ export function buildPlan(http: HttpConf, builtinTypes: Readonly<Record<string, 
     }
     return i;
   };
-  const servers = http.servers.filter((s) => s.rewriteOps.length === 0 && onlyKnown(s, SERVER_KEYS));
+  // merge_slashes off: the engine merges slashes as it routes, so such a server is JS's.
+  const servers = http.servers.filter((s) => s.rewriteOps.length === 0 && onlyKnown(s, SERVER_KEYS) && !s.defaults.std.noMergeSlashes);
   for (const s of servers) {
     id(s.defaults);
     for (const l of s.locations) id(l);

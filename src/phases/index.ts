@@ -118,7 +118,7 @@ export async function createWorkerPipeline(
 
   const handle = (ex: HttpExchange, server: ServerConf): void => {
     const r = new Req(w, ex, server, ex.method, ex.url, null);
-    const t = parseTarget(ex.url);
+    const t = parseTarget(ex.url, server.defaults.std.noMergeSlashes !== true);
     try {
       if (t === null) {
         r.loc = server.defaults;
