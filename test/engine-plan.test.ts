@@ -100,7 +100,7 @@ describe('the native plan', () => {
   });
 
   it('nginx\'s http flags: at their defaults (or written as the default) native; away from them, JS', () => {
-    const { actions, servers } = planOf(`server_tokens on; absolute_redirect on; log_not_found on;
+    const { actions, servers } = planOf(`server_tokens on; absolute_redirect on; log_not_found on; resolver 127.0.0.1 valid=5s; resolver_timeout 5s;
       server { listen 127.0.0.1:1;
         location /plain { port_in_redirect on; chunked_transfer_encoding on; }
         location /rel { absolute_redirect off; }

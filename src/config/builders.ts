@@ -3,7 +3,7 @@
 
 import type {
   AccessLogSpec, CpuAffinity, EngineSettings, ErrorLogSpec, ErrorPageSpec, FfiPluginConf, HandlerSpec, IfCondition, ListenSpec, PhaseName,
-  RewriteOp, ServerName, SharedDictConf, SourceRef, TryFilesSpec, WorkerUser, StdFlags,
+  RewriteOp, ServerName, SharedDictConf, SourceRef, TryFilesSpec, WorkerUser, StdFlags, ResolverConf,
 } from './types.js';
 import type { ProxySettings, SslSettings, UpstreamBuilder } from './builders-gateway.js';
 
@@ -24,6 +24,8 @@ export interface LocSettings {
   ssl?: SslSettings;
   /** nginx's flags as written (false too, to override an outer block); see StdFlags. */
   std?: Partial<Record<keyof StdFlags, boolean>>;
+  resolver?: ResolverConf | null;
+  resolverTimeout?: number;
 }
 
 /**

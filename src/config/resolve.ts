@@ -85,6 +85,7 @@ const ROOT_DEFAULTS = (abs: (p: string) => string): Omit<Merged, 'handlers'> => 
   proxy: {},
   ssl: {},
   std: {},
+  resolver: null, resolverTimeout: 30_000,
 });
 
 type Merged = Required<Omit<LocSettings, 'handlers' | 'engine'>> & Pick<LocSettings, 'handlers'> & { engine: EngineSettings };
@@ -105,6 +106,7 @@ function merge(parent: Merged, own: LocSettings): Merged {
     proxy: mergeProxy(parent.proxy, own.proxy),
     ssl: mergeSsl(parent.ssl, own.ssl),
     std: own.std ? { ...parent.std, ...own.std } : parent.std,
+    resolver: own.resolver ?? parent.resolver, resolverTimeout: own.resolverTimeout ?? parent.resolverTimeout,
   };
 }
 

@@ -125,6 +125,16 @@ export interface StdFlags {
   readonly logSubrequest?: true; // log_subrequest on
 }
 
+/** `resolver ADDR ... [valid=T] [ipv4=on|off] [ipv6=on|off]`. */
+export interface ResolverConf {
+  /** `ip` or `ip:port` / `[ip6]:port`, as node:dns setServers takes them. */
+  readonly servers: readonly string[];
+  /** valid=: how long an answer is kept (ms), or null for its TTL. */
+  readonly validMs: number | null;
+  readonly ipv4: boolean;
+  readonly ipv6: boolean;
+}
+
 export interface LocationConf {
   /** '' prefix, '=' exact, '^~' prefix without regex, '~' / '~*' regex, '@' named. */
   readonly modifier: '' | '=' | '^~' | '~' | '~*' | '@';
@@ -155,6 +165,9 @@ export interface LocationConf {
   readonly proxy: ProxyConf;
   /** nginx's flags set away from their defaults (absolute_redirect off, ...). */
   readonly std: StdFlags;
+  /** `resolver` (null: the system's lookup) and resolver_timeout (ms). */
+  readonly resolver: ResolverConf | null;
+  readonly resolverTimeout: number;
 }
 
 export interface ServerConf {

@@ -21,7 +21,9 @@ const LF_HAS_TEXT = 4;
  *  `ssl` is the TLS front's (TLS sockets never reach the engine); `proxy` is checked apart: its
  *  settings always hold defaults, and only a proxy_pass of the location's own needs JS. */
 const LOCATION_KEYS = new Set(['modifier', 'pattern', 'regex', 'ref', 'locations', 'rewriteOps', 'handlers', 'root', 'index',
-  'defaultType', 'accessLog', 'clientMaxBodySize', 'keepaliveTimeout', 'jsCodeCache', 'engine', 'ssl', 'proxy']);
+  'defaultType', 'accessLog', 'clientMaxBodySize', 'keepaliveTimeout', 'jsCodeCache', 'engine', 'ssl', 'proxy',
+  // The engine never looks a name up: only JS (cosockets, proxy_pass) uses the resolver.
+  'resolver', 'resolverTimeout']);
 const SERVER_KEYS = new Set(['ref', 'listen', 'serverNames', 'rewriteOps', 'locations', 'namedLocations', 'defaults',
   'declaredVariables', 'ssl']);
 
