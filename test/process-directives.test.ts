@@ -78,6 +78,16 @@ http {
     }, 60_000);
   }
 
+  it('worker_rlimit_nofile without the engine addon: a [warn], and the worker serves', async () => {
+    const port = await freePort();
+    const t = await startTresty(`worker_processes 1; worker_rlimit_nofile 4000; error_log logs/error.log warn;
+http { access_log off; server { listen 127.0.0.1:${port}; location = /ok { return 200 "ok"; } } }`, { env: { TRESTY_NO_NATIVE_ENGINE: '1' } });
+    expect((await httpGet(port, '/ok')).body).toBe('ok');
+    expect(t.errorLog()).toMatch(/\[warn\] .*worker_rlimit_nofile: not applied, TRESTY_NO_NATIVE_ENGINE=1 is set/);
+    expect(fs.readFileSync(`/proc/${workers(t)[0]}/limits`, 'utf8')).not.toMatch(/^Max open files\s+4000\s/m);
+    await t.stop();
+  }, 60_000);
+
   it.skipIf(!ROOT_USER)('user: an unknown user or group is a conf error, as nginx\'s getpwnam()/getgrnam() failures', async () => {
     const dir = fs.mkdtempSync('/tmp/tresty-user-');
     fs.writeFileSync(path.join(dir, 'a.conf'), 'user no_such_user_x;\n');
