@@ -69,6 +69,19 @@ describe('worker_shutdown_timeout', () => {
       await t.stop();
     }, 60_000);
 
+    it.skipIf(e.skip)(titled(e, '-s quit with an open websocket: the master is gone soon after TIME'), async () => {
+      const port = await freePort();
+      const t = await startTresty(conf(port, 'worker_shutdown_timeout 1s;'), { env: e.env });
+      const { c } = await Client.open(port, '/ws');
+      expect(await ask(c, 'x')).toBe('x');
+      const t0 = Date.now();
+      expect((await t.cli(['-s', 'quit'])).code).toBe(0);
+      expect(await c.frame()).toBeNull();
+      await t.exited;
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(900);
+      expect(Date.now() - t0).toBeLessThan(15_000);
+    }, 60_000);
+
     it.skipIf(e.skip)(titled(e, 'without it, the old worker keeps a websocket open past a reload until the client leaves'), async () => {
       const port = await freePort();
       const t = await startTresty(conf(port, ''), { env: e.env });
