@@ -88,6 +88,30 @@ describe('the native plan', () => {
     expect(servers).toEqual([0]);
   });
 
+  it('nginx\'s tuning directives accepted with no effect (directives-tuning.ts) keep the native route', () => {
+    const { actions, servers } = planOf(`types_hash_max_size 2048; server_names_hash_bucket_size 64; open_file_cache max=10;
+      output_buffers 2 32k; postpone_output 1460; aio threads; msie_padding on;
+      server { listen 127.0.0.1:1;
+        location /plain { }
+        location /tuned { open_file_cache off; directio 4m; proxy_headers_hash_max_size 512; msie_refresh on; }
+      }`);
+    expect(actions).toMatchObject({ '(server)': 'static', '/plain': 'static', '/tuned': 'static' });
+    expect(servers).toEqual([0]);
+  });
+
+  it('nginx\'s http flags: at their defaults (or written as the default) native; away from them, JS', () => {
+    const { actions, servers } = planOf(`server_tokens on; absolute_redirect on; log_not_found on; resolver 127.0.0.1 valid=5s; resolver_timeout 5s;
+      server { listen 127.0.0.1:1;
+        location /plain { port_in_redirect on; chunked_transfer_encoding on; }
+        location /rel { absolute_redirect off; }
+        location /quiet { log_not_found off; }
+        location /back { log_not_found off; location /back/on { log_not_found on; } }
+      }`);
+    expect(actions).toMatchObject({ '(server)': 'static', '/plain': 'static', '/rel': 'js', '/quiet': 'js', '/back': 'js', '/back/on': 'static' });
+    expect(servers).toEqual([0]);
+    expect(planOf('merge_slashes off; server { listen 127.0.0.1:1; location / { } }').servers).toEqual([-1]);
+  });
+
   it('a server with server-level rewrite ops, or sharing its socket with another, is left to JS', () => {
     expect(planOf('server { listen 127.0.0.1:1; set $x 1; location / { } }').servers).toEqual([-1]);
     expect(planOf('server { listen 127.0.0.1:1; server_name a; } server { listen 127.0.0.1:1; server_name b; }').servers).toEqual([-1]);

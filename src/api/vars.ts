@@ -4,6 +4,8 @@
 import os from 'node:os';
 import { TrestyError } from '../errors.js';
 import type { Req } from '../request/req.js';
+import { logReq } from '../request/report.js';
+import type { LocationConf } from '../config/types.js';
 import { upstreamVar } from '../request/upstream.js';
 import { addrBytes } from '../config/addr.js';
 import { mapValue } from './map.js';
@@ -135,8 +137,23 @@ export function getVar(r: Req, name: string): string | undefined {
     const v = upstreamVar(r, name);
     if (v !== undefined) return v;
   }
-  if (r.server.declaredVariables.has(name)) return '';
+  if (r.server.declaredVariables.has(name)) {
+    uninitialized(r, name);
+    return '';
+  }
   return undefined;
+}
+
+/**
+ * A `set` variable read before any `set` gave it a value: nginx's warning (uninitialized_variable_warn,
+ * on by default), once per variable and request, as nginx then keeps the empty value.
+ */
+function uninitialized(r: Req, name: string): void {
+  if (((r.loc as LocationConf | undefined) ?? r.server.defaults).std.noUninitializedWarn) return;
+  const seen = (r.uninitialized ??= new Set());
+  if (seen.has(name)) return;
+  seen.add(name);
+  logReq(r, 'warn', `using uninitialized "${name}" variable`);
 }
 
 /** Families of built-in variables, read-only as nginx's. */

@@ -3,7 +3,7 @@
 
 import type {
   AccessLogSpec, CpuAffinity, EngineSettings, ErrorLogSpec, ErrorPageSpec, FfiPluginConf, HandlerSpec, IfCondition, ListenSpec, PhaseName,
-  RewriteOp, ServerName, SharedDictConf, SourceRef, TryFilesSpec,
+  RewriteOp, ServerName, SharedDictConf, SourceRef, TryFilesSpec, WorkerUser, StdFlags, ResolverConf,
 } from './types.js';
 import type { ProxySettings, SslSettings, UpstreamBuilder } from './builders-gateway.js';
 import type { LimitZoneConf, MapConf } from './types-access.js';
@@ -26,6 +26,10 @@ export interface LocSettings {
   ssl?: SslSettings;
   // access modules: merged by access-merge.ts
   access?: AccessSettings;
+  /** nginx's flags as written (false too, to override an outer block); see StdFlags. */
+  std?: Partial<Record<keyof StdFlags, boolean>>;
+  resolver?: ResolverConf | null;
+  resolverTimeout?: number;
 }
 
 /**
@@ -84,6 +88,8 @@ export interface HttpBuilder {
   mapCaptures?: Set<string>;
   limitZones?: Map<string, LimitZoneConf>;
   limitUses?: { kind: 'req' | 'conn'; zone: string; ref: SourceRef }[];
+  /** Every server_tokens value in the conf (directives-std.ts). */
+  serverTokens?: string[];
 }
 
 export interface FfiPluginBuilder {
@@ -111,6 +117,12 @@ export interface MainBuilder {
   multiAccept?: boolean;
   workerWatchdogTimeout?: number;
   workerCpuAffinity?: CpuAffinity;
+  workerPriority?: number;
+  user?: WorkerUser;
+  userWarning?: string;
+  workerRlimitNofile?: number;
+  env?: Map<string, string>;
+  workerShutdownTimeout?: number;
   http?: HttpBuilder;
   init?: HandlerSpec;
   initWorker?: HandlerSpec;

@@ -20,7 +20,12 @@ import { sharedDirectives } from './directives-shared.js';
 import { proxyDirectives } from './directives-proxy.js';
 import { sslDirectives } from './directives-ssl.js';
 import { upstreamDirectives } from './directives-upstream.js';
+import { tuningDirectives } from './directives-tuning.js';
+import { stdDirectives } from './directives-std.js';
+import { processDirectives } from './directives-process.js';
 import { mergeProxy, mergeSsl, proxyConf, sslConf, upstreamConf } from './gateway-merge.js';
+import { unknownDirective } from './lua-hints.js';
+import { stdFlags } from './directives-std.js';
 import { confError, type DirectiveRow, type ResolveContext } from './table.js';
 import type { EngineSettings, FfiPluginConf, HttpConf, LocationConf, MainConf, RewriteOp, ServerConf } from './types.js';
 
@@ -29,6 +34,7 @@ const TABLE: ReadonlyMap<string, readonly DirectiveRow[]> = [
   ...coreDirectives, ...jsDirectives, ...ffiDirectives, ...rewriteDirectives, ...httpDirectives, ...sharedDirectives,
   ...loaderDirectives, ...proxyDirectives, ...upstreamDirectives, ...sslDirectives,
   ...mapDirectives, ...accessDirectives, ...authDirectives, ...limitExceptDirectives, ...limitDirectives,
+  ...tuningDirectives, ...stdDirectives, ...processDirectives,
 ].reduce((m, r) => m.set(r.name, [...(m.get(r.name) ?? []), r]), new Map<string, DirectiveRow[]>());
 
 /** Every directive tresty knows, for docs and tests. */
@@ -40,7 +46,7 @@ function walk(directives: readonly Directive[], state: BlockState, ctx: ResolveC
   for (const d of directives) {
     const rows = TABLE.get(d.name);
     const row = rows?.find((r) => r.contexts.includes(state.kind)) ?? rows?.[0];
-    if (!row) throw confError('TRESTY_ERR_CONF_UNKNOWN_DIRECTIVE', `unknown directive "${d.name}"`, d);
+    if (!row) throw unknownDirective(d, (n) => TABLE.has(n));
     if (!row.contexts.includes(state.kind)) {
       throw confError('TRESTY_ERR_CONF_NOT_ALLOWED', `"${d.name}" directive is not allowed here`, d);
     }
@@ -85,6 +91,8 @@ const ROOT_DEFAULTS = (abs: (p: string) => string): Omit<Merged, 'handlers'> => 
   proxy: {},
   ssl: {},
   access: ACCESS_DEFAULTS,
+  std: {},
+  resolver: null, resolverTimeout: 30_000,
 });
 
 type Merged = Required<Omit<LocSettings, 'handlers' | 'engine' | 'access'>> & Pick<LocSettings, 'handlers'> & { engine: EngineSettings }
@@ -106,6 +114,8 @@ function merge(parent: Merged, own: LocSettings): Merged {
     proxy: mergeProxy(parent.proxy, own.proxy),
     ssl: mergeSsl(parent.ssl, own.ssl),
     access: own.access ? mergeAccess(parent.access, own.access) : parent.access,
+    std: own.std ? { ...parent.std, ...own.std } : parent.std,
+    resolver: own.resolver ?? parent.resolver, resolverTimeout: own.resolverTimeout ?? parent.resolverTimeout,
   };
 }
 
@@ -116,7 +126,7 @@ function finishLocation(b: LocationBuilder, parent: Merged): LocationConf {
     modifier: b.modifier, pattern: b.pattern, regex: b.regex, ref: b.ref, rewriteOps: finishOps(b.rewriteOps, m),
     ...rest, ...accessConf(access, b.limitExcept && { methods: b.limitExcept.methods, own: b.limitExcept.settings.access ?? {} }),
     tryFiles: b.tryFiles ?? null, internal: b.internal ?? false,
-    proxy: proxyConf(m.proxy),
+    proxy: proxyConf(m.proxy), std: stdFlags(m.std),
     locations: b.locations.map((l) => finishLocation(l, m)),
   };
 }
@@ -134,7 +144,7 @@ function finishServer(b: ServerBuilder, parent: Merged): ServerConf {
   const { access, ...rest } = m;
   const defaults: LocationConf = {
     modifier: '', pattern: '', ref: b.ref, rewriteOps: [], locations: [], ...rest, ...accessConf(access), tryFiles: null, internal: false,
-    proxy: proxyConf(m.proxy),
+    proxy: proxyConf(m.proxy), std: stdFlags(m.std),
   };
   const listen = b.listen.length > 0 ? b.listen
     : [{ host: '', port: process.getuid?.() === 0 ? 80 : 8000, defaultServer: false, ref: b.ref }];
@@ -177,6 +187,7 @@ function finish(main: MainBuilder, prefix: string, file: string, ctx: ResolveCon
       rewriteNoPostpone: h.rewriteNoPostpone ?? false, accessNoPostpone: h.accessNoPostpone ?? false,
       maxPendingTimers: h.maxPendingTimers ?? 1024, maxRunningTimers: h.maxRunningTimers ?? 256,
       maps: h.maps ?? new Map(), mapCaptures: h.mapCaptures ?? new Set(), limitZones: h.limitZones ?? new Map(),
+      serverTokens: (h.serverTokens ?? []).length > 0 && !h.serverTokens!.includes('off'),
     };
   }
   const ffiPlugins = new Map<string, FfiPluginConf>();
@@ -198,6 +209,10 @@ function finish(main: MainBuilder, prefix: string, file: string, ctx: ResolveCon
     multiAccept: main.multiAccept ?? false,
     workerWatchdogTimeout: main.workerWatchdogTimeout ?? 0,
     workerCpuAffinity: main.workerCpuAffinity ?? null,
+    workerPriority: main.workerPriority ?? 0,
+    user: main.user ?? null, userWarning: main.userWarning ?? null,
+    workerRlimitNofile: main.workerRlimitNofile ?? 0, env: main.env ?? new Map(),
+    workerShutdownTimeout: main.workerShutdownTimeout ?? 0,
     http,
     init: main.init, initWorker: main.initWorker,
     jsPackagePath: main.jsPackagePath, ffiLibraryPath: main.ffiLibraryPath, ffiPlugins,

@@ -21,7 +21,9 @@ const LF_HAS_TEXT = 4;
  *  `ssl` is the TLS front's (TLS sockets never reach the engine); `proxy` is checked apart: its
  *  settings always hold defaults, and only a proxy_pass of the location's own needs JS. */
 const LOCATION_KEYS = new Set(['modifier', 'pattern', 'regex', 'ref', 'locations', 'rewriteOps', 'handlers', 'root', 'index',
-  'defaultType', 'accessLog', 'clientMaxBodySize', 'keepaliveTimeout', 'jsCodeCache', 'engine', 'ssl', 'proxy']);
+  'defaultType', 'accessLog', 'clientMaxBodySize', 'keepaliveTimeout', 'jsCodeCache', 'engine', 'ssl', 'proxy',
+  // The engine never looks a name up: only JS (cosockets, proxy_pass) uses the resolver.
+  'resolver', 'resolverTimeout']);
 const SERVER_KEYS = new Set(['ref', 'listen', 'serverNames', 'rewriteOps', 'locations', 'namedLocations', 'defaults',
   'declaredVariables', 'ssl']);
 
@@ -94,7 +96,8 @@ export function buildPlan(http: HttpConf, builtinTypes: Readonly<Record<string, 
     }
     return i;
   };
-  const servers = http.servers.filter((s) => s.rewriteOps.length === 0 && onlyKnown(s, SERVER_KEYS));
+  // merge_slashes off: the engine merges slashes as it routes, so such a server is JS's.
+  const servers = http.servers.filter((s) => s.rewriteOps.length === 0 && onlyKnown(s, SERVER_KEYS) && !s.defaults.std.noMergeSlashes);
   for (const s of servers) {
     id(s.defaults);
     for (const l of s.locations) id(l);

@@ -133,6 +133,6 @@ function openFailed(r: Req, file: string, e: unknown): number {
     logReq(r, 'error', `open() "${file}" failed (13: Permission denied)`);
     return 403;
   }
-  logReq(r, 'error', `open() "${file}" failed (2: No such file or directory)`);
+  if (!r.loc.std.noLogNotFound) logReq(r, 'error', `open() "${file}" failed (2: No such file or directory)`);
   return 404;
 }

@@ -8,6 +8,8 @@
 
 import { StringDecoder } from 'node:string_decoder';
 import { errorPage, hasPage, wireStatus } from '../http/native-pages.js';
+import { serverName } from '../http/vhost.js';
+import type { LocationConf } from '../config/types.js';
 import { ERROR, OK } from './codes.js';
 import { HeaderStore } from './headers.js';
 import { safeName, safeValue } from './header-bytes.js';
@@ -204,6 +206,7 @@ function writeOut(r: Req, eof: boolean): Promise<void> | void {
     try {
       const len = !eof ? -1 : each === null ? byteLength(chunk) : each.reduce((n, c) => n + byteLength(c), byteLength(chunk));
       const list = headerList(r, len);
+      if ((r.loc as LocationConf | undefined)?.std.noChunked) ex.noChunking?.();
       ex.writeHead(r.status, list);
       // node:http sends headers and a first string chunk as one UTF-8 string: header bytes
       // above 0x7f (a UTF-8 value) would be encoded twice. Bytes go out as they are.
@@ -331,12 +334,16 @@ export function special(r: Req, status: number): void {
  * the scheme's default (port_in_redirect). A subrequest's Location stays as set.
  */
 export function absoluteUrl(r: Req, loc: string): string {
-  if (!loc.startsWith('/') || r.parent !== null) return loc;
+  // Server-level rewrite ops run before a location is chosen: the server's own flags then.
+  const std = ((r.loc as LocationConf | undefined) ?? r.server.defaults).std;
+  if (!loc.startsWith('/') || r.parent !== null || std.relativeRedirect) return loc;
   const ex = r.ex;
   const h = r.inHeaders.host;
-  let host = typeof h === 'string' && h ? h : ex.localAddress;
+  // server_name_in_redirect on: the server's first name (nginx's primary), when it has one.
+  const own = std.serverNameInRedirect ? serverName(r.server) : '';
+  let host = own || (typeof h === 'string' && h ? h : ex.localAddress);
   const colon = host.startsWith('[') ? host.indexOf(':', host.indexOf(']')) : host.indexOf(':');
-  if (colon > 0) host = host.slice(0, colon);
-  const port = ex.localPort === (ex.scheme === 'https' ? 443 : 80) ? '' : `:${ex.localPort}`;
+  if (colon > 0 && !own) host = host.slice(0, colon);
+  const port = std.noPortInRedirect || ex.localPort === (ex.scheme === 'https' ? 443 : 80) ? '' : `:${ex.localPort}`;
   return `${ex.scheme}://${host}${port}${loc}`;
 }

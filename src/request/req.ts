@@ -96,6 +96,8 @@ export class Req {
   limitConnStatus = '';
   /** Captures of the last regex matched by `if` or `rewrite` ($1 .. $9). */
   captures: ReadonlyArray<string | undefined> | null = null;
+  /** `set` variables already warned about as uninitialized (api/vars.ts). */
+  uninitialized: Set<string> | null = null;
   /** How many more levels of subrequests this request may start. */
   readonly subrequestsLeft: number;
   /** A subrequest whose response was a special one (its capture says truncated). */
