@@ -62,6 +62,22 @@ describe('the native plan', () => {
     expect(servers).toEqual([0]);
   });
 
+  it('add_header, expires and more_* send a location to JS (the engine does not apply them); a conf without them keeps the native routes', () => {
+    const { actions } = planOf(`server { listen 127.0.0.1:1;
+      location /plain/ { root html; }
+      location = /ret { return 200 "ok"; }
+      location /add/ { add_header X-A a; }
+      location /exp/ { expires 1h; location /exp/off/ { expires off; } }
+      location /more/ { more_set_headers "X-A: a"; }
+      location /in/ { more_set_input_headers "X-A: a"; }
+    }
+    server { listen 127.0.0.1:2; add_header X-S s; location /inherits/ { } location /own/ { add_header X-O o; } }`);
+    expect(actions).toMatchObject({
+      '/plain/': 'static', '/ret': 'return', '/add/': 'js', '/exp/': 'js', '/exp/off/': 'static', '/more/': 'js', '/in/': 'js',
+      '/inherits/': 'js', '/own/': 'js',
+    });
+  });
+
   it('a handler inherited from an outer block sends the location to JS', () => {
     const { actions } = planOf(`content_by_js_block { ngx.say(1); } server { listen 127.0.0.1:1; location /a { } }`);
     expect(actions['/a']).toBe('js');

@@ -6,6 +6,7 @@ import type {
   RewriteOp, ServerName, SharedDictConf, SourceRef, TryFilesSpec,
 } from './types.js';
 import type { ProxySettings, SslSettings, UpstreamBuilder } from './builders-gateway.js';
+import type { HeaderSettings } from './headers-merge.js';
 
 /** Settings a location inherits from its server and http blocks when it does not set them. */
 export interface LocSettings {
@@ -22,6 +23,8 @@ export interface LocSettings {
   // gateway (issue 14): merged by gateway-merge.ts
   proxy?: ProxySettings;
   ssl?: SslSettings;
+  /** add_header, expires, more_*: merged by headers-merge.ts */
+  headers?: HeaderSettings;
 }
 
 /**

@@ -8,6 +8,8 @@ import {
 } from './builders.js';
 import { coreDirectives } from './directives-core.js';
 import { ffiDirectives } from './directives-ffi.js';
+import { headerDirectives } from './directives-headers.js';
+import { headersConf, mergeHeaders } from './headers-merge.js';
 import { ENGINE_DEFAULTS, httpDirectives } from './directives-http.js';
 import { loaderDirectives } from './directives-loaders.js';
 import { jsDirectives } from './directives-js.js';
@@ -24,6 +26,7 @@ import type { EngineSettings, FfiPluginConf, HttpConf, LocationConf, MainConf, R
 const TABLE: ReadonlyMap<string, readonly DirectiveRow[]> = [
   ...coreDirectives, ...jsDirectives, ...ffiDirectives, ...rewriteDirectives, ...httpDirectives, ...sharedDirectives,
   ...loaderDirectives, ...proxyDirectives, ...upstreamDirectives, ...sslDirectives,
+  ...headerDirectives,
 ].reduce((m, r) => m.set(r.name, [...(m.get(r.name) ?? []), r]), new Map<string, DirectiveRow[]>());
 
 /** Every directive tresty knows, for docs and tests. */
@@ -78,6 +81,7 @@ const ROOT_DEFAULTS = (abs: (p: string) => string): Omit<Merged, 'handlers'> => 
   engine: ENGINE_DEFAULTS,
   proxy: {},
   ssl: {},
+  headers: {},
 });
 
 type Merged = Required<Omit<LocSettings, 'handlers' | 'engine'>> & Pick<LocSettings, 'handlers'> & { engine: EngineSettings };
@@ -97,6 +101,7 @@ function merge(parent: Merged, own: LocSettings): Merged {
     handlers: { ...parent.handlers, ...own.handlers },
     proxy: mergeProxy(parent.proxy, own.proxy),
     ssl: mergeSsl(parent.ssl, own.ssl),
+    headers: mergeHeaders(parent.headers, own.headers),
   };
 }
 
@@ -106,7 +111,7 @@ function finishLocation(b: LocationBuilder, parent: Merged): LocationConf {
     modifier: b.modifier, pattern: b.pattern, regex: b.regex, ref: b.ref, rewriteOps: finishOps(b.rewriteOps, m),
     ...m,
     tryFiles: b.tryFiles ?? null, internal: b.internal ?? false,
-    proxy: proxyConf(m.proxy),
+    proxy: proxyConf(m.proxy), headers: headersConf(m.headers),
     locations: b.locations.map((l) => finishLocation(l, m)),
   };
 }
@@ -123,7 +128,7 @@ function finishServer(b: ServerBuilder, parent: Merged): ServerConf {
   const m = merge(parent, b.settings);
   const defaults: LocationConf = {
     modifier: '', pattern: '', ref: b.ref, rewriteOps: [], locations: [], ...m, tryFiles: null, internal: false,
-    proxy: proxyConf(m.proxy),
+    proxy: proxyConf(m.proxy), headers: headersConf(m.headers),
   };
   const listen = b.listen.length > 0 ? b.listen
     : [{ host: '', port: process.getuid?.() === 0 ? 80 : 8000, defaultServer: false, ref: b.ref }];

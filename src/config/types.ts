@@ -2,8 +2,10 @@
 // (inner blocks inherit from outer ones) and frozen. Every other module reads only this.
 
 import type { GatewayPhase, ProxyConf, SslConf, UpstreamConf } from './types-gateway.js';
+import type { HeadersConf } from './types-headers.js';
 
 export type * from './types-gateway.js';
+export type * from './types-headers.js';
 
 export const PHASES = [
   'init', 'init_worker', 'set', 'rewrite', 'access', 'content', 'header_filter', 'body_filter', 'log',
@@ -138,6 +140,8 @@ export interface LocationConf {
   readonly engine: EngineSettings;
   /** proxy_* (gateway, issue 14). */
   readonly proxy: ProxyConf;
+  /** add_header, expires, more_* (config/directives-headers.ts); {} when none applies. */
+  readonly headers: HeadersConf;
 }
 
 export interface ServerConf {

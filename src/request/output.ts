@@ -117,6 +117,7 @@ function headerFilter(r: Req): Promise<void> | void {
   r.headerSent = true;
   if (r.errStatus !== 0) r.status = r.errStatus;
   if (r.status === 0) r.status = 200;
+  r.pipe.outHeaders?.before?.(r);
   const hf = r.pipe.headerFilter;
   if (hf === null) return;
   const rc = hf(r);
@@ -201,6 +202,11 @@ function writeOut(r: Req, eof: boolean): Promise<void> | void {
     r.headerSent = true;
     if (r.errStatus !== 0) r.status = r.errStatus;
     if (r.status === 0) r.status = 200;
+    const oh = r.pipe.outHeaders;
+    if (oh !== null) {
+      if (!r.headerFiltered) oh.before?.(r);
+      oh.after?.(r);
+    }
     try {
       const len = !eof ? -1 : each === null ? byteLength(chunk) : each.reduce((n, c) => n + byteLength(c), byteLength(chunk));
       const list = headerList(r, len);
@@ -290,6 +296,8 @@ function headerList(r: Req, len: number): Array<readonly [string, string]> {
   if (!keepLength && addLength && !h.lengthCleared) list.push(['Content-Length', String(len)]);
   for (let i = 0; i < list.length; i++) {
     const [n, v] = list[i];
+    // A Content-Type cleared by more_clear_headers is sent as none (no default type either).
+    if (v === '' && n.length === 12 && n.toLowerCase() === 'content-type') { list.splice(i--, 1); continue; }
     const sn = safeName(n);
     const sv = safeValue(v);
     if (sn !== n || sv !== v) list[i] = [sn, sv];

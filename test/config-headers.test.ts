@@ -1,0 +1,88 @@
+// The response-header directives' conf: nginx's (and headers-more's) syntax checks and messages,
+// with file:line, and how add_header / expires / more_* lists are inherited.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConf } from '../src/config/index.js';
+import type { LocationConf } from '../src/config/types.js';
+
+function load(conf: string) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'tresty-hdr-'));
+  try {
+    writeFileSync(path.join(dir, 'nginx.conf'), conf);
+    return loadConf({ file: 'nginx.conf', prefix: dir }).conf;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function errorOf(conf: string): { code: string; message: string } {
+  try {
+    load(conf);
+  } catch (e) {
+    return e as { code: string; message: string };
+  }
+  throw new Error('expected a conf error');
+}
+
+const inLocation = (d: string): string => `http {\n server {\n  location / {\n   ${d}\n  }\n }\n}`;
+
+describe('response-header directives: conf errors as nginx 1.22 / headers-more 0.34 word them', () => {
+  const cases: Array<[string, string, RegExp]> = [
+    ['expires 1x;', 'TRESTY_ERR_CONF_VALUE', /^"expires" directive invalid value in .*nginx\.conf:4$/],
+    ['expires 500ms;', 'TRESTY_ERR_CONF_VALUE', /^"expires" directive invalid value in .*:4$/],
+    ['expires foo 1h;', 'TRESTY_ERR_CONF_VALUE', /^"expires" directive invalid value in .*:4$/],
+    ['expires modified @1h;', 'TRESTY_ERR_CONF_VALUE', /daily time cannot be used with "modified" parameter in .*:4$/],
+    ['expires @25h;', 'TRESTY_ERR_CONF_VALUE', /daily time value must be less than 24 hours in .*:4$/],
+    ['expires 1h; expires 2h;', 'TRESTY_ERR_CONF_DUPLICATE', /"expires" directive is duplicate in .*:4$/],
+    ['expires $v;', 'TRESTY_ERR_CONF_UNSUPPORTED', /"expires" with variables is not supported by tresty in .*:4$/],
+    ['add_header X a b;', 'TRESTY_ERR_CONF_VALUE', /^invalid parameter "b" in .*:4$/],
+    ['add_header X;', 'TRESTY_ERR_CONF_ARGS', /invalid number of arguments in "add_header" directive in .*:4$/],
+    ['more_set_headers -s abc "X: y";', 'TRESTY_ERR_CONF_VALUE', /more_set_headers: invalid digit "a" found in the status code list "abc" in .*:4$/],
+    ['more_set_headers -s;', 'TRESTY_ERR_CONF_VALUE', /more_set_headers: option -s takes an argument\. in .*:4$/],
+    ['more_clear_headers;', 'TRESTY_ERR_CONF_ARGS', /invalid number of arguments in "more_clear_headers" directive in .*:4$/],
+    ['more_clear_input_headers -r X;', 'TRESTY_ERR_CONF_VALUE', /more_clear_input_headers: invalid option name: "-r" in .*:4$/],
+  ];
+  for (const [d, code, msg] of cases) {
+    it(d, () => {
+      const e = errorOf(inLocation(d));
+      expect(e.code).toBe(code);
+      expect(e.message).toMatch(msg);
+    });
+  }
+});
+
+describe('response-header directives: inheritance', () => {
+  const conf = load(`http {
+    add_header X-Http h; expires 1h; more_set_headers "X-M: http";
+    server {
+      location /a { }
+      location /b { add_header X-B b always; expires off; }
+      location /c { more_clear_headers X-M; location /c/d { } }
+      location /e { if ($arg_x) { add_header X-If i; } }
+    }
+  }`);
+  const loc = (p: string): LocationConf => {
+    const all = conf.http!.servers[0].locations;
+    return all.find((l) => l.pattern === p) ?? all.flatMap((l) => l.locations).find((l) => l.pattern === p)!;
+  };
+  it('a block inherits each list only when it has none of its own; expires off stops expires', () => {
+    expect(loc('/a').headers.add?.map((a) => a.name)).toEqual(['X-Http']);
+    expect(loc('/a').headers.expires).toEqual({ kind: 'after', seconds: 3600, modified: false });
+    expect(loc('/b').headers.add).toEqual([expect.objectContaining({ name: 'X-B', value: 'b', always: true })]);
+    expect(loc('/b').headers.expires).toBeUndefined();
+    expect(loc('/c').headers.moreOutput).toEqual([{ statuses: [], types: [], headers: [{ name: 'X-M', value: '', prefix: false }] }]);
+    expect(loc('/c/d').headers.moreOutput).toEqual(loc('/c').headers.moreOutput);
+    expect(loc('/b').headers.moreOutput?.[0].headers[0]).toEqual({ name: 'X-M', value: 'http', prefix: false });
+  });
+  it('a location if with add_header of its own replaces its location\'s list', () => {
+    const op = loc('/e').rewriteOps[0];
+    expect(op.op === 'if' && op.loc?.headers.add?.map((a) => a.name)).toEqual(['X-If']);
+  });
+  it('a conf without these directives has empty header settings (the native plan relies on it)', () => {
+    const c = load('http { server { location / { } } }');
+    expect(c.http!.servers[0].locations[0].headers).toEqual({});
+    expect(c.http!.servers[0].defaults.headers).toEqual({});
+  });
+});
