@@ -86,3 +86,31 @@ describe('response-header directives: inheritance', () => {
     expect(c.http!.servers[0].defaults.headers).toEqual({});
   });
 });
+
+describe('static-file directives: etag, if_modified_since, alias', () => {
+  const cases: Array<[string, string, RegExp]> = [
+    ['etag maybe;', 'TRESTY_ERR_CONF_VALUE', /it must be "on" or "off" in .*:4$/],
+    ['if_modified_since later;', 'TRESTY_ERR_CONF_VALUE', /invalid value "later" in "if_modified_since" directive, it must be "off", "exact" or "before" in .*:4$/],
+    ['root /a; alias /b;', 'TRESTY_ERR_CONF_DUPLICATE', /"alias" directive is duplicate in .*:4$/],
+    ['alias /b; root /a;', 'TRESTY_ERR_CONF_DUPLICATE', /"root" directive is duplicate in .*:4$/],
+  ];
+  for (const [d, code, msg] of cases) {
+    it(d, () => {
+      const e = errorOf(inLocation(d));
+      expect(e.code).toBe(code);
+      expect(e.message).toMatch(msg);
+    });
+  }
+  it('alias is not allowed at server level; settings inherit, a nested root drops an inherited alias', () => {
+    expect(errorOf('http { server { alias /x/; } }').code).toBe('TRESTY_ERR_CONF_NOT_ALLOWED');
+    const conf = load(`http { etag off; server {
+      location /a/ { alias /srv/a/; location /a/b/ { } location /a/c/ { root /srv/c; } }
+      location /d/ { etag on; if_modified_since before; }
+    } }`);
+    const a = conf.http!.servers[0].locations[0];
+    expect(a.files).toEqual({ noEtag: true, alias: { path: '/srv/a/', strip: 3, regex: null } });
+    expect(a.locations[0].files.alias?.path).toBe('/srv/a/');
+    expect(a.locations[1].files.alias).toBeUndefined();
+    expect(conf.http!.servers[0].locations[1].files).toEqual({ ims: 'before' });
+  });
+});

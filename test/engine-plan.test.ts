@@ -62,7 +62,7 @@ describe('the native plan', () => {
     expect(servers).toEqual([0]);
   });
 
-  it('add_header, expires and more_* send a location to JS (the engine does not apply them); a conf without them keeps the native routes', () => {
+  it('add_header, expires, more_*, alias, etag off and if_modified_since off|before send a location to JS (the engine does not apply them); a conf without them, or with their defaults, keeps the native routes', () => {
     const { actions } = planOf(`server { listen 127.0.0.1:1;
       location /plain/ { root html; }
       location = /ret { return 200 "ok"; }
@@ -70,11 +70,15 @@ describe('the native plan', () => {
       location /exp/ { expires 1h; location /exp/off/ { expires off; } }
       location /more/ { more_set_headers "X-A: a"; }
       location /in/ { more_set_input_headers "X-A: a"; }
+      location /alias/ { alias /srv/; }
+      location /noetag/ { etag off; }
+      location /ims/ { if_modified_since before; }
+      location /etagon/ { etag on; if_modified_since exact; }
     }
     server { listen 127.0.0.1:2; add_header X-S s; location /inherits/ { } location /own/ { add_header X-O o; } }`);
     expect(actions).toMatchObject({
       '/plain/': 'static', '/ret': 'return', '/add/': 'js', '/exp/': 'js', '/exp/off/': 'static', '/more/': 'js', '/in/': 'js',
-      '/inherits/': 'js', '/own/': 'js',
+      '/inherits/': 'js', '/own/': 'js', '/alias/': 'js', '/noetag/': 'js', '/ims/': 'js', '/etagon/': 'static',
     });
   });
 

@@ -2,7 +2,8 @@
  * static.c: answering from the native routes (route.h) what src/phases answers the same way
  * (static.ts and set.ts's `return`), so such requests never cross into JS: nginx's static module
  * (index files by internal redirect, 301 for a directory, 403/404/405, HEAD, ETag and
- * Last-Modified with If-None-Match / If-Modified-Since, types, default_type) and `return`.
+ * Last-Modified with a plain If-None-Match / If-Modified-Since, Accept-Ranges, types,
+ * default_type) and `return`. Ranges and the rarer preconditions are JS's (static-cond.ts).
  * Anything it is not sure of goes to JS instead (return 0), before a byte is written.
  */
 #include <errno.h>
@@ -232,9 +233,24 @@ static int serve(te_engine *e, te_conn *c, const te_loc *l, const char *uri, uin
     hex_etag(etag, (unsigned long long)st.st_mtim.tv_sec, (unsigned long long)st.st_size);
     const char *h = c->in + c->req;
     const tr_http_header *inm = header_named(c, "if-none-match");
-    const tr_http_header *ims = inm ? NULL : header_named(c, "if-modified-since");
-    int not_modified = inm ? (inm->value.len == strlen(etag) && memcmp(h + inm->value.off, etag, inm->value.len) == 0)
-                           : (ims && ims->value.len == strlen(mtime) && memcmp(h + ims->value.off, mtime, ims->value.len) == 0);
+    const tr_http_header *ims = header_named(c, "if-modified-since");
+    /* The common conditional GET (our own ETag, or our own Last-Modified text) is answered here;
+       ranges, If-Match / If-Unmodified-Since, both validators at once, tag lists, weak tags and
+       dates written otherwise go to JS, which runs nginx's filters whole (phases/static-cond.ts). */
+    int to_js = header_named(c, "range") || header_named(c, "if-match") || header_named(c, "if-unmodified-since") || (inm && ims);
+    int not_modified = 0;
+    if (!to_js && inm) {
+        const char *v = h + inm->value.off;
+        not_modified = inm->value.len == strlen(etag) && memcmp(v, etag, inm->value.len) == 0;
+        if (!not_modified && (memchr(v, ',', inm->value.len) || memchr(v, '*', inm->value.len) || (inm->value.len > 2 && v[0] == 'W' && v[1] == '/'))) to_js = 1;
+    } else if (!to_js && ims) {
+        not_modified = ims->value.len == strlen(mtime) && memcmp(h + ims->value.off, mtime, ims->value.len) == 0;
+        if (!not_modified) to_js = 1;
+    }
+    if (to_js) {
+        close(fd);
+        return 0;
+    }
     size_t ml = strlen(mtime), el = strlen(etag);
     memcpy(extra, "Last-Modified: ", 15);
     memcpy(extra + 15, mtime, ml);
@@ -256,6 +272,8 @@ static int serve(te_engine *e, te_conn *c, const te_loc *l, const char *uri, uin
     if (t) snprintf(type, sizeof type, "%.*s", (int)t->n, t->p);
     else snprintf(type, sizeof type, "%.*s", (int)l->default_type.n, l->default_type.p);
     c->status = 200;
+    /* nginx's range filter announces ranges on a whole static file (not on a 304) */
+    memcpy(extra + 25 + ml + el, "Accept-Ranges: bytes\r\n", 23);
     if (te_answer_head(e, c, 200, type, (long long)st.st_size, extra) < 0) {
         close(fd);
         failed(e, c);

@@ -78,7 +78,12 @@ const BUILTIN = new Map<string, Getter>([
   ['content_length', (r) => headerValue(r, 'content-length')],
   ['document_root', (r) => r.loc.root],
   ['realpath_root', (r) => r.loc.root],
-  ['request_filename', (r) => r.loc.root + r.uri],
+  // With a constant `alias` in a prefix location, the alias in place of the matched part (nginx's
+  // map_uri_to_path); an alias with variables or in a regex location is the static module's only.
+  ['request_filename', (r) => {
+    const a = r.loc.files.alias;
+    return a === undefined || a.regex !== null || a.path.includes('$') ? r.loc.root + r.uri : a.path + r.uri.slice(a.strip);
+  }],
   ['request_body', (r) => (r.body ? r.body.toString('utf8') : undefined)],
   ['request_body_file', (r) => r.bodyFile?.path],
 ]);

@@ -7,6 +7,7 @@ import type {
 } from './types.js';
 import type { ProxySettings, SslSettings, UpstreamBuilder } from './builders-gateway.js';
 import type { HeaderSettings } from './headers-merge.js';
+import type { FilesSettings } from './directives-static.js';
 
 /** Settings a location inherits from its server and http blocks when it does not set them. */
 export interface LocSettings {
@@ -25,6 +26,8 @@ export interface LocSettings {
   ssl?: SslSettings;
   /** add_header, expires, more_*: merged by headers-merge.ts */
   headers?: HeaderSettings;
+  /** etag, if_modified_since, alias: merged by directives-static.ts */
+  files?: FilesSettings;
 }
 
 /**

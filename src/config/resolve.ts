@@ -10,6 +10,7 @@ import { coreDirectives } from './directives-core.js';
 import { ffiDirectives } from './directives-ffi.js';
 import { headerDirectives } from './directives-headers.js';
 import { headersConf, mergeHeaders } from './headers-merge.js';
+import { mergeFiles, staticDirectives } from './directives-static.js';
 import { ENGINE_DEFAULTS, httpDirectives } from './directives-http.js';
 import { loaderDirectives } from './directives-loaders.js';
 import { jsDirectives } from './directives-js.js';
@@ -20,13 +21,13 @@ import { sslDirectives } from './directives-ssl.js';
 import { upstreamDirectives } from './directives-upstream.js';
 import { mergeProxy, mergeSsl, proxyConf, sslConf, upstreamConf } from './gateway-merge.js';
 import { confError, type DirectiveRow, type ResolveContext } from './table.js';
-import type { EngineSettings, FfiPluginConf, HttpConf, LocationConf, MainConf, RewriteOp, ServerConf } from './types.js';
+import type { EngineSettings, FfiPluginConf, FilesConf, HttpConf, LocationConf, MainConf, RewriteOp, ServerConf } from './types.js';
 
 /** Rows by name; a name may have one row per context (`server` in http and in upstream). */
 const TABLE: ReadonlyMap<string, readonly DirectiveRow[]> = [
   ...coreDirectives, ...jsDirectives, ...ffiDirectives, ...rewriteDirectives, ...httpDirectives, ...sharedDirectives,
   ...loaderDirectives, ...proxyDirectives, ...upstreamDirectives, ...sslDirectives,
-  ...headerDirectives,
+  ...headerDirectives, ...staticDirectives,
 ].reduce((m, r) => m.set(r.name, [...(m.get(r.name) ?? []), r]), new Map<string, DirectiveRow[]>());
 
 /** Every directive tresty knows, for docs and tests. */
@@ -82,9 +83,11 @@ const ROOT_DEFAULTS = (abs: (p: string) => string): Omit<Merged, 'handlers'> => 
   proxy: {},
   ssl: {},
   headers: {},
+  files: {},
 });
 
-type Merged = Required<Omit<LocSettings, 'handlers' | 'engine'>> & Pick<LocSettings, 'handlers'> & { engine: EngineSettings };
+type Merged = Required<Omit<LocSettings, 'handlers' | 'engine' | 'files'>> & Pick<LocSettings, 'handlers'> & { engine: EngineSettings }
+  & { files: FilesConf };
 
 function merge(parent: Merged, own: LocSettings): Merged {
   return {
@@ -102,6 +105,7 @@ function merge(parent: Merged, own: LocSettings): Merged {
     proxy: mergeProxy(parent.proxy, own.proxy),
     ssl: mergeSsl(parent.ssl, own.ssl),
     headers: mergeHeaders(parent.headers, own.headers),
+    files: mergeFiles(parent.files, own.files, own.root !== undefined),
   };
 }
 

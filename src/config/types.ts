@@ -3,9 +3,11 @@
 
 import type { GatewayPhase, ProxyConf, SslConf, UpstreamConf } from './types-gateway.js';
 import type { HeadersConf } from './types-headers.js';
+import type { FilesConf } from './types-static.js';
 
 export type * from './types-gateway.js';
 export type * from './types-headers.js';
+export type * from './types-static.js';
 
 export const PHASES = [
   'init', 'init_worker', 'set', 'rewrite', 'access', 'content', 'header_filter', 'body_filter', 'log',
@@ -142,6 +144,8 @@ export interface LocationConf {
   readonly proxy: ProxyConf;
   /** add_header, expires, more_* (config/directives-headers.ts); {} when none applies. */
   readonly headers: HeadersConf;
+  /** etag, if_modified_since, alias (config/directives-static.ts); {} when all are nginx's defaults. */
+  readonly files: FilesConf;
 }
 
 export interface ServerConf {

@@ -67,7 +67,7 @@ function addStep(adds: readonly AddHeaderSpec[], expires: ExpiresSpec | null): (
   return (r) => {
     // nginx's headers filter leaves subrequests alone.
     if (r.parent !== null) return;
-    const listed = ADD_STATUSES.has(r.status);
+    const listed = ADD_STATUSES.has(r.headersStatus || r.status);
     const h = headersOf(r);
     if (expires !== null && listed) setExpires(h, expires);
     for (const { a, key, value } of list) {

@@ -44,6 +44,9 @@ export class Req {
   loc!: LocationConf;
   pipe!: LocPipeline;
   status = 0;
+  /** The status add_header and expires see when a later filter changed it (nginx's range filter
+   *  turns a static 200 into a 416 after the headers filter ran); 0: `status`. */
+  headersStatus = 0;
   headers: HeaderStore | null = null;
   /** Request headers changed by ngx.req.set_header (a copy of the exchange's). */
   reqHeaders: Record<string, string | string[] | undefined> | null = null;
