@@ -7,6 +7,8 @@ import { type Case, phaseSuite } from './helpers/phases-harness.js';
 
 const files = {
   'html/h/static/a.txt': 'file-a\n',
+  'html/h/static/p.html': '<p>x</p>\n',
+  'html/h/static/d.json': '{}\n',
   'html/h/404.html': 'custom404\n',
 };
 
@@ -97,6 +99,40 @@ const cases: Case[] = [
   },
 ];
 
+const charsetCases: Case[] = [
+  both({
+    name: 'charset: appended to the types of charset_types (text/html always); error pages; a type with a charset keeps it; off',
+    conf: `location /cs/ { charset utf-8; alias html/h/static/; }
+    location /cs2/ { charset utf-8; charset_types application/json; alias html/h/static/; }
+    location = /cs/r { charset utf-8; return 200 "x"; }
+    location = /cs/404 { charset utf-8; return 404; }
+    location = /cs/off { charset off; return 200 "x"; }
+    location = /cs/src { charset utf-8; source_charset UTF-8; override_charset on; return 200 "x"; }`,
+    requests: [
+      { path: '/cs/a.txt', status: 200, resHeaders: { 'Content-Type': 'text/plain; charset=utf-8' } },
+      { path: '/cs/p.html', status: 200, resHeaders: { 'Content-Type': 'text/html; charset=utf-8' } },
+      { path: '/cs2/a.txt', status: 200, resHeaders: { 'Content-Type': 'text/plain' } },
+      { path: '/cs2/p.html', status: 200, resHeaders: { 'Content-Type': 'text/html; charset=utf-8' } },
+      { path: '/cs2/d.json', status: 200, resHeaders: { 'Content-Type': 'application/json; charset=utf-8' } },
+      { path: '/cs/r', status: 200, resHeaders: { 'Content-Type': 'text/plain; charset=utf-8' } },
+      { path: '/cs/404', status: 404, resHeaders: { 'Content-Type': 'text/html; charset=utf-8' } },
+      { path: '/cs/off', status: 200, resHeaders: { 'Content-Type': 'text/plain' } },
+      { path: '/cs/src', status: 200, resHeaders: { 'Content-Type': 'text/plain; charset=utf-8' } },
+    ],
+  }, plain),
+  {
+    name: 'charset comes after header_filter_by_js and more_set_headers (they see the type without it); a handler\'s own charset stays',
+    conf: `location = /cs/js { charset utf-8; more_set_headers "X-T: $sent_http_content_type"; header_filter_by_js_block { ngx.header["X-CT"] = ngx.header.content_type } content_by_js_block { ngx.header.content_type = "text/html"; ngx.say("x") } }
+    location = /cs/own { charset utf-8; content_by_js_block { ngx.header.content_type = "text/html; charset=latin1"; ngx.say("x") } }`,
+    lua: `location = /cs/js { charset utf-8; more_set_headers "X-T: $sent_http_content_type"; header_filter_by_lua_block { ngx.header["X-CT"] = ngx.header.content_type } content_by_lua_block { ngx.header.content_type = "text/html"; ngx.say("x") } }
+    location = /cs/own { charset utf-8; content_by_lua_block { ngx.header.content_type = "text/html; charset=latin1"; ngx.say("x") } }`,
+    requests: [
+      { path: '/cs/js', status: 200, resHeaders: { 'Content-Type': 'text/html; charset=utf-8', 'X-CT': 'text/html', 'X-T': 'text/html' } },
+      { path: '/cs/own', status: 200, resHeaders: { 'Content-Type': 'text/html; charset=latin1' } },
+    ],
+  },
+];
+
 const moreCases: Case[] = [
   both({
     name: 'more_set_headers sets Server and others; more_clear_headers runs before add_header (its headers stay)',
@@ -138,7 +174,10 @@ const server = 'add_header X-Srv "srv $uri";';
 const moreMissing = headersMoreMissing();
 compatSuite('response headers (add_header, expires)', { server, luaServer: server, files }, cases);
 phaseSuite('response headers (add_header, expires) on node:http', { server, files, http: 'http_engine node;' }, cases);
+const http = 'types { text/html html; text/plain txt; application/json json; }';
+compatSuite('charset', { server, luaServer: server, files, http, luaHttp: http }, charsetCases.filter((c) => !c.conf.includes('more_set')));
+phaseSuite('charset on node:http', { server, files, http: `${http} http_engine node;` }, charsetCases);
 // The more_* cases on nginx need headers-more; without it they run on tresty only.
-if (moreMissing === null) compatSuite('headers-more (more_*)', { server, luaServer: server, files }, moreCases);
-else phaseSuite(`headers-more (more_*) (nginx half skipped: ${moreMissing})`, { server, files }, moreCases);
+if (moreMissing === null) compatSuite('headers-more (more_*)', { server, luaServer: server, files, http, luaHttp: http }, [...moreCases, ...charsetCases.filter((c) => c.conf.includes('more_set'))]);
+else phaseSuite(`headers-more (more_*) (nginx half skipped: ${moreMissing})`, { server, files, http }, [...moreCases, ...charsetCases.filter((c) => c.conf.includes('more_set'))]);
 phaseSuite('headers-more (more_*) on node:http', { server, files, http: 'http_engine node;' }, moreCases);

@@ -42,6 +42,8 @@ describe('response-header directives: conf errors as nginx 1.22 / headers-more 0
     ['more_set_headers -s abc "X: y";', 'TRESTY_ERR_CONF_VALUE', /more_set_headers: invalid digit "a" found in the status code list "abc" in .*:4$/],
     ['more_set_headers -s;', 'TRESTY_ERR_CONF_VALUE', /more_set_headers: option -s takes an argument\. in .*:4$/],
     ['more_clear_headers;', 'TRESTY_ERR_CONF_ARGS', /invalid number of arguments in "more_clear_headers" directive in .*:4$/],
+    ['charset utf-8; source_charset koi8-r;', 'TRESTY_ERR_CONF_UNSUPPORTED', /tresty does not recode: "source_charset koi8-r" differs from "charset utf-8" in .*:4$/],
+    ['override_charset yes;', 'TRESTY_ERR_CONF_VALUE', /it must be "on" or "off" in .*:4$/],
     ['more_clear_input_headers -r X;', 'TRESTY_ERR_CONF_VALUE', /more_clear_input_headers: invalid option name: "-r" in .*:4$/],
   ];
   for (const [d, code, msg] of cases) {
@@ -79,6 +81,13 @@ describe('response-header directives: inheritance', () => {
   it('a location if with add_header of its own replaces its location\'s list', () => {
     const op = loc('/e').rewriteOps[0];
     expect(op.op === 'if' && op.loc?.headers.add?.map((a) => a.name)).toEqual(['X-If']);
+  });
+  it('charset_types replaces the default list but keeps text/html; * is any type', () => {
+    const c = load('http { charset utf-8; server { location /a { charset_types application/json; } location /b { charset_types *; } location /c { } } }');
+    const [a, b, cc] = c.http!.servers[0].locations;
+    expect(a.headers.charset).toEqual({ name: 'utf-8', types: ['text/html', 'application/json'] });
+    expect(b.headers.charset?.types).toEqual(['*']);
+    expect(cc.headers.charset?.types).toContain('text/plain');
   });
   it('a conf without these directives has empty header settings (the native plan relies on it)', () => {
     const c = load('http { server { location / { } } }');

@@ -103,7 +103,8 @@ export function getVar(r: Req, name: string): string | undefined {
   if (name.startsWith('http_')) return headerValue(r, name.slice(5).replace(/_/g, '-').toLowerCase());
   if (name.startsWith('cookie_')) return cookieValue(headerValue(r, 'cookie'), name.slice(7));
   if (name.startsWith('sent_http_')) {
-    const v = r.headers?.get(name.slice(10));
+    // $sent_http_content_type names Content-Type: underscores are dashes, as in $http_*.
+    const v = r.headers?.get(name.slice(10).replace(/_/g, '-'));
     return v === undefined ? undefined : typeof v === 'string' ? v : v.join(', ');
   }
   // Gateway (issue 14): $upstream_*, $proxy_host, $proxy_add_x_forwarded_for ...

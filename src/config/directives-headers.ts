@@ -5,11 +5,12 @@
 import type { Directive } from './ast.js';
 import type { BlockState } from './builders.js';
 import type { HeaderSettings } from './headers-merge.js';
-import { confError, type DirectiveRow } from './table.js';
+import { confError, type DirectiveRow, flagError } from './table.js';
 import type { ExpiresSpec, MoreHeader } from './types-headers.js';
-import { parseTime } from './values.js';
+import { parseFlag, parseTime } from './values.js';
 
 const HSLI = ['http', 'server', 'location', 'lif'] as const;
+const HSL = ['http', 'server', 'location'] as const;
 
 function hs(s: BlockState): HeaderSettings {
   return (s.settings!.headers ??= {});
@@ -103,6 +104,24 @@ export const headerDirectives: readonly DirectiveRow[] = [
   {
     name: 'expires', contexts: HSLI, args: [1, 2],
     apply(d, s) { hs(s).expires = parseExpires(d); },
+  },
+  {
+    name: 'charset', contexts: HSLI, args: [1, 1],
+    apply(d, s) { hs(s).charset = d.args[0]; },
+  },
+  {
+    name: 'source_charset', contexts: HSLI, args: [1, 1],
+    apply(d, s) { hs(s).sourceCharset = { name: d.args[0], ref: { file: d.file, line: d.line } }; },
+  },
+  {
+    name: 'charset_types', contexts: HSL, args: [1, 64],
+    apply(d, s) { hs(s).charsetTypes = d.args.map((t) => t.toLowerCase()); },
+  },
+  {
+    // Accepted with no effect: it picks recoding of a proxied answer's charset, and tresty does
+    // not recode (nginx without a charset_map between the two keeps the answer's charset too).
+    name: 'override_charset', contexts: HSLI, args: [1, 1],
+    apply(d) { if (parseFlag(d.args[0]) === null) throw flagError(d); },
   },
   ...(['more_set_headers', 'more_clear_headers'] as const).map((name): DirectiveRow => ({
     name, contexts: HSLI, args: [1, 64], multiple: true,

@@ -1,5 +1,5 @@
 // What the response-header directives resolve to: add_header and expires (nginx's headers
-// module) and headers-more's more_* directives. HeadersConf holds only what a block really
+// module), headers-more's more_* directives and charset (nginx's charset module, no recoding). HeadersConf holds only what a block really
 // uses, so a location without them keeps an empty object (the native engine's plan needs that).
 
 import type { SourceRef } from './types.js';
@@ -47,4 +47,6 @@ export interface HeadersConf {
   readonly expires?: ExpiresSpec;
   readonly moreOutput?: readonly MoreOutputOp[];
   readonly moreInput?: readonly MoreInputOp[];
+  /** `charset NAME` (not off): appended to the Content-Type of `types` ('*': any type). */
+  readonly charset?: { readonly name: string; readonly types: readonly string[] };
 }

@@ -20,15 +20,17 @@ type Compiled = { readonly h: MoreHeader; readonly value: Template };
 const compile = (hs: readonly MoreHeader[]): Compiled[] => hs.map((h) => ({ h, value: compileTemplate(h.value) }));
 
 export function buildOutHeaders(loc: LocationConf): OutHeaders | null {
-  const { add, expires, moreOutput } = loc.headers;
+  const { add, expires, moreOutput, charset } = loc.headers;
   const before = moreOutput ? moreStep(moreOutput) : null;
-  const after = add || expires ? addStep(add ?? [], expires ?? null) : null;
+  const adds = add || expires ? addStep(add ?? [], expires ?? null) : null;
+  const cs = charset ? charsetStep(charset.name, charset.types) : null;
+  const after = adds && cs ? (r: Req) => { adds(r); cs(r); } : adds ?? cs;
   return before || after ? { before, after } : null;
 }
 
 /** The response's type without parameters, as -t compares it ('' when it has none). */
-function typeOf(r: Req, h: HeaderStore): string {
-  const v = h.get('content-type');
+function typeOf(r: Req, h: HeaderStore, given?: string): string {
+  const v = given ?? h.get('content-type');
   const t = v === undefined ? (r.status === 204 || r.status === 304 ? '' : r.loc.defaultType) : Array.isArray(v) ? v[0] : v;
   const semi = t.indexOf(';');
   return (semi < 0 ? t : t.slice(0, semi)).trim().toLowerCase();
@@ -85,6 +87,25 @@ function addStep(adds: readonly AddHeaderSpec[], expires: ExpiresSpec | null): (
       }
       h.add(a.name, v);
     }
+  };
+}
+
+/** nginx's charset filter (after the headers filter): `; charset=NAME` on a Content-Type of the
+ *  listed types that has no charset yet; no recoding. */
+function charsetStep(name: string, types: readonly string[]): (r: Req) => void {
+  const any = types.includes('*');
+  return (r) => {
+    const h = headersOf(r);
+    const v = h.get('content-type');
+    let t = Array.isArray(v) ? v[0] : v;
+    if (t === undefined) {
+      // The default type headerList would add, so it gets the charset too.
+      if (r.proxied || r.status === 204 || r.status === 304 || r.headerOnly) return;
+      t = r.loc.defaultType;
+    }
+    if (t === '' || /;\s*charset\s*=/i.test(t)) return;
+    if (!any && !types.includes(typeOf(r, h, t))) return;
+    h.set('Content-Type', `${t}; charset=${name}`);
   };
 }
 
