@@ -96,6 +96,38 @@ describe('response-header directives: inheritance', () => {
   });
 });
 
+describe('gzip directives', () => {
+  const cases: Array<[string, RegExp]> = [
+    ['gzip maybe;', /it must be "on" or "off" in .*:4$/],
+    ['gzip_comp_level 10;', /"gzip_comp_level" directive the value must be in 1 to 9 range in .*:4$/],
+    ['gzip_comp_level x;', /"gzip_comp_level" directive invalid number in .*:4$/],
+    ['gzip_min_length 1q;', /"gzip_min_length" directive invalid value in .*:4$/],
+    ['gzip_proxied sometimes;', /invalid value "sometimes" in "gzip_proxied" directive in .*:4$/],
+    ['gzip_http_version 2.0;', /invalid value "2.0" in "gzip_http_version" directive, it must be "1.0" or "1.1" in .*:4$/],
+    ['gzip_disable "(";', /invalid regex "\(" in "gzip_disable" directive/],
+    ['gzip_buffers 0 8k;', /invalid value "0 8k" in "gzip_buffers" directive in .*:4$/],
+    ['gzip_static sometimes;', /invalid value "sometimes" in "gzip_static" directive, it must be "on", "off" or "always" in .*:4$/],
+  ];
+  for (const [d, msg] of cases) {
+    it(d, () => {
+      const e = errorOf(inLocation(d));
+      expect(e.code).toBe('TRESTY_ERR_CONF_VALUE');
+      expect(e.message).toMatch(msg);
+    });
+  }
+  it('nginx\'s defaults; settings inherit; gzip off leaves no filter; gzip_static alone works', () => {
+    const c = load(`http { gzip_comp_level 5; gzip_buffers 16 8k; server {
+      location /a { gzip on; } location /b { gzip on; gzip_types text/css *; gzip_disable msie6 "^curl"; gzip_proxied any; }
+      location /c { gzip_vary on; } location /d { gzip_static on; } } }`);
+    const [a, b, cc, d] = c.http!.servers[0].locations;
+    expect(a.gzip).toEqual({ filter: { types: ['text/html'], minLength: 20, level: 5, vary: false, proxied: ['off'], httpVersion: '1.1', disableMsie6: false, disable: [] } });
+    expect(b.gzip.filter).toMatchObject({ types: ['*'], disableMsie6: true, proxied: ['any'] });
+    expect(b.gzip.filter?.disable[0].flags).toBe('i');
+    expect(cc.gzip).toEqual({});
+    expect(d.gzip).toEqual({ static: { mode: 'on', rules: expect.objectContaining({ vary: false, proxied: ['off'] }) } });
+  });
+});
+
 describe('static-file directives: etag, if_modified_since, alias', () => {
   const cases: Array<[string, string, RegExp]> = [
     ['etag maybe;', 'TRESTY_ERR_CONF_VALUE', /it must be "on" or "off" in .*:4$/],

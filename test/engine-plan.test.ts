@@ -74,11 +74,14 @@ describe('the native plan', () => {
       location /noetag/ { etag off; }
       location /ims/ { if_modified_since before; }
       location /etagon/ { etag on; if_modified_since exact; }
+      location /gzip/ { gzip on; }
+      location /gzoff/ { gzip off; gzip_types text/css; gzip_vary on; gzip_comp_level 5; gzip_buffers 4 8k; charset off; override_charset off; }
     }
     server { listen 127.0.0.1:2; add_header X-S s; location /inherits/ { } location /own/ { add_header X-O o; } }`);
     expect(actions).toMatchObject({
       '/plain/': 'static', '/ret': 'return', '/add/': 'js', '/exp/': 'js', '/exp/off/': 'static', '/more/': 'js', '/in/': 'js',
       '/inherits/': 'js', '/own/': 'js', '/alias/': 'js', '/noetag/': 'js', '/ims/': 'js', '/etagon/': 'static',
+      '/gzip/': 'js', '/gzoff/': 'static',
     });
   });
 

@@ -8,6 +8,7 @@ import type {
 import type { ProxySettings, SslSettings, UpstreamBuilder } from './builders-gateway.js';
 import type { HeaderSettings } from './headers-merge.js';
 import type { FilesSettings } from './directives-static.js';
+import type { GzipSettings } from './directives-gzip.js';
 
 /** Settings a location inherits from its server and http blocks when it does not set them. */
 export interface LocSettings {
@@ -28,6 +29,8 @@ export interface LocSettings {
   headers?: HeaderSettings;
   /** etag, if_modified_since, alias: merged by directives-static.ts */
   files?: FilesSettings;
+  /** gzip_*: merged by directives-gzip.ts */
+  gzip?: GzipSettings;
 }
 
 /**

@@ -11,6 +11,7 @@ import { ffiDirectives } from './directives-ffi.js';
 import { headerDirectives } from './directives-headers.js';
 import { headersConf, mergeHeaders } from './headers-merge.js';
 import { mergeFiles, staticDirectives } from './directives-static.js';
+import { gzipConf, gzipDirectives, mergeGzip } from './directives-gzip.js';
 import { ENGINE_DEFAULTS, httpDirectives } from './directives-http.js';
 import { loaderDirectives } from './directives-loaders.js';
 import { jsDirectives } from './directives-js.js';
@@ -27,7 +28,7 @@ import type { EngineSettings, FfiPluginConf, FilesConf, HttpConf, LocationConf, 
 const TABLE: ReadonlyMap<string, readonly DirectiveRow[]> = [
   ...coreDirectives, ...jsDirectives, ...ffiDirectives, ...rewriteDirectives, ...httpDirectives, ...sharedDirectives,
   ...loaderDirectives, ...proxyDirectives, ...upstreamDirectives, ...sslDirectives,
-  ...headerDirectives, ...staticDirectives,
+  ...headerDirectives, ...staticDirectives, ...gzipDirectives,
 ].reduce((m, r) => m.set(r.name, [...(m.get(r.name) ?? []), r]), new Map<string, DirectiveRow[]>());
 
 /** Every directive tresty knows, for docs and tests. */
@@ -84,6 +85,7 @@ const ROOT_DEFAULTS = (abs: (p: string) => string): Omit<Merged, 'handlers'> => 
   ssl: {},
   headers: {},
   files: {},
+  gzip: {},
 });
 
 type Merged = Required<Omit<LocSettings, 'handlers' | 'engine' | 'files'>> & Pick<LocSettings, 'handlers'> & { engine: EngineSettings }
@@ -106,6 +108,7 @@ function merge(parent: Merged, own: LocSettings): Merged {
     ssl: mergeSsl(parent.ssl, own.ssl),
     headers: mergeHeaders(parent.headers, own.headers),
     files: mergeFiles(parent.files, own.files, own.root !== undefined),
+    gzip: mergeGzip(parent.gzip, own.gzip),
   };
 }
 
@@ -115,7 +118,7 @@ function finishLocation(b: LocationBuilder, parent: Merged): LocationConf {
     modifier: b.modifier, pattern: b.pattern, regex: b.regex, ref: b.ref, rewriteOps: finishOps(b.rewriteOps, m),
     ...m,
     tryFiles: b.tryFiles ?? null, internal: b.internal ?? false,
-    proxy: proxyConf(m.proxy), headers: headersConf(m.headers),
+    proxy: proxyConf(m.proxy), headers: headersConf(m.headers), gzip: gzipConf(m.gzip),
     locations: b.locations.map((l) => finishLocation(l, m)),
   };
 }
@@ -132,7 +135,7 @@ function finishServer(b: ServerBuilder, parent: Merged): ServerConf {
   const m = merge(parent, b.settings);
   const defaults: LocationConf = {
     modifier: '', pattern: '', ref: b.ref, rewriteOps: [], locations: [], ...m, tryFiles: null, internal: false,
-    proxy: proxyConf(m.proxy), headers: headersConf(m.headers),
+    proxy: proxyConf(m.proxy), headers: headersConf(m.headers), gzip: gzipConf(m.gzip),
   };
   const listen = b.listen.length > 0 ? b.listen
     : [{ host: '', port: process.getuid?.() === 0 ? 80 : 8000, defaultServer: false, ref: b.ref }];

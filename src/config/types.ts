@@ -4,10 +4,12 @@
 import type { GatewayPhase, ProxyConf, SslConf, UpstreamConf } from './types-gateway.js';
 import type { HeadersConf } from './types-headers.js';
 import type { FilesConf } from './types-static.js';
+import type { GzipConf } from './types-gzip.js';
 
 export type * from './types-gateway.js';
 export type * from './types-headers.js';
 export type * from './types-static.js';
+export type * from './types-gzip.js';
 
 export const PHASES = [
   'init', 'init_worker', 'set', 'rewrite', 'access', 'content', 'header_filter', 'body_filter', 'log',
@@ -146,6 +148,8 @@ export interface LocationConf {
   readonly headers: HeadersConf;
   /** etag, if_modified_since, alias (config/directives-static.ts); {} when all are nginx's defaults. */
   readonly files: FilesConf;
+  /** gzip, gzip_static (config/directives-gzip.ts); {} when neither applies. */
+  readonly gzip: GzipConf;
 }
 
 export interface ServerConf {

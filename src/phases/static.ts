@@ -4,13 +4,14 @@
 // (static-cond.ts), `etag`, `if_modified_since`, default_type and a small MIME table.
 
 import fs from 'node:fs';
-import type { LocationConf } from '../config/types.js';
+import type { GzipStaticConf, LocationConf } from '../config/types.js';
 import { DONE, ERROR, EXEC, OK } from '../request/codes.js';
 import { mimeType } from './mime.js';
 import { absoluteUrl, emit, headersOf, queueFlush } from '../request/output.js';
 import type { Step } from './phase.js';
 import { type PathMapper, pathMapper } from './file-path.js';
 import { multipart, preconditions, rangesOf, type Validators } from './static-cond.js';
+import { gzipAccepted, gzipWould } from '../request/gzip.js';
 import { logReq } from '../request/report.js';
 import type { Req } from '../request/req.js';
 
@@ -34,9 +35,10 @@ async function serve(r: Req, map: PathMapper, loc: LocationConf, typeOf: (file: 
   if (r.method !== 'GET' && r.method !== 'HEAD') return 405;
   const file = map(r, r.uri);
   if (r.uri.endsWith('/')) return index(r, file, loc);
+  const gz = loc.gzip.static === undefined ? null : await gzipStatic(r, loc.gzip.static, file);
   let st: fs.Stats;
   try {
-    st = await fs.promises.stat(file);
+    st = gz ?? await fs.promises.stat(file);
   } catch (e) {
     return openFailed(r, file, e);
   }
@@ -52,6 +54,7 @@ async function serve(r: Req, map: PathMapper, loc: LocationConf, typeOf: (file: 
   const pre = main ? preconditions(r, v, loc.files.ims ?? 'exact') : 0;
   if (pre === 412) return 412;
   if (!h.has('content-type')) h.set('Content-Type', typeOf(file) ?? loc.defaultType);
+  if (gz !== null) h.set('Content-Encoding', 'gzip');
   h.set('Last-Modified', new Date(sec * 1000).toUTCString());
   if (v.etag !== null) h.set('ETag', v.etag);
   if (pre === 304) {
@@ -60,7 +63,9 @@ async function serve(r: Req, map: PathMapper, loc: LocationConf, typeOf: (file: 
     r.headerSent = true;
     return DONE;
   }
-  const ranges = main ? rangesOf(r, st.size, v) : null;
+  // A file that goes out gzipped goes whole: nginx's range filter runs after gzip dropped the length.
+  // FILE.gz of gzip_static goes whole too, without Accept-Ranges (observed on nginx 1.22).
+  const ranges = main && gz === null && !gzipWould(r, loc.gzip.filter, h, st.size) ? rangesOf(r, st.size, v) : null;
   if (ranges === 416) {
     h.delete('last-modified');
     h.delete('etag');
@@ -73,16 +78,16 @@ async function serve(r: Req, map: PathMapper, loc: LocationConf, typeOf: (file: 
   if (ranges === null) {
     r.status = 200;
     h.set('Content-Length', String(st.size));
-    h.set('Accept-Ranges', 'bytes');
+    if (gz === null) h.set('Accept-Ranges', 'bytes');
     if (head || st.size === 0) return OK;
-    return send(r, file, 0, st.size);
+    return send(r, gz !== null ? `${file}.gz` : file, 0, st.size);
   }
   r.status = 206;
   if (ranges.length === 1) {
     const [start, end] = ranges[0];
     h.set('Content-Range', `bytes ${start}-${end - 1}/${st.size}`);
     h.set('Content-Length', String(end - start));
-    return head ? OK : send(r, file, start, end);
+    return head ? OK : send(r, gz !== null ? `${file}.gz` : file, start, end);
   }
   const type = h.get('content-type');
   const mp = multipart(ranges, st.size, Array.isArray(type) ? type[0] : type);
@@ -91,7 +96,7 @@ async function serve(r: Req, map: PathMapper, loc: LocationConf, typeOf: (file: 
   if (head) return OK;
   for (let k = 0; k < ranges.length; k++) {
     emit(r, mp.heads[k]);
-    const rc = await send(r, file, ranges[k][0], ranges[k][1]);
+    const rc = await send(r, gz !== null ? `${file}.gz` : file, ranges[k][0], ranges[k][1]);
     if (rc !== OK) return rc;
   }
   emit(r, mp.tail);
@@ -140,6 +145,25 @@ async function send(r: Req, file: string, from: number, to: number): Promise<num
     await fh.close();
   }
   return OK;
+}
+
+/**
+ * gzip_static: FILE.gz, when it exists and the client takes gzip (`on`) or always, is served in
+ * FILE's place with Content-Encoding: gzip (its own length, time and ETag; FILE's type). With
+ * gzip_vary, `on` says Vary whenever FILE.gz exists. Returns the .gz file's stats, or null.
+ */
+async function gzipStatic(r: Req, gs: GzipStaticConf, file: string): Promise<fs.Stats | null> {
+  const ok = gs.mode === 'always' || gzipAccepted(r, gs.rules, headersOf(r));
+  if (!ok && !gs.rules.vary) return null;
+  let st: fs.Stats;
+  try {
+    st = await fs.promises.stat(`${file}.gz`);
+  } catch {
+    return null;
+  }
+  if (!st.isFile()) return null;
+  if (gs.mode === 'on' && gs.rules.vary) headersOf(r).add('Vary', 'Accept-Encoding');
+  return ok ? st : null;
 }
 
 async function index(r: Req, dir: string, loc: LocationConf): Promise<number> {

@@ -11,6 +11,7 @@ import { errorPage, hasPage, wireStatus } from '../http/native-pages.js';
 import { ERROR, OK } from './codes.js';
 import { HeaderStore } from './headers.js';
 import { safeName, safeValue } from './header-bytes.js';
+import { gzipHeader } from './gzip.js';
 import type { Req } from './req.js';
 import { logReq } from './report.js';
 
@@ -207,8 +208,16 @@ function writeOut(r: Req, eof: boolean): Promise<void> | void {
       if (!r.headerFiltered) oh.before?.(r);
       oh.after?.(r);
     }
+    let len = !eof ? -1 : each === null ? byteLength(chunk) : each.reduce((n, c) => n + byteLength(c), byteLength(chunk));
+    const gz = r.loc.gzip.filter;
+    if (gz !== undefined && r.parent === null) {
+      const h = headersOf(r);
+      const cl = h.get('content-length');
+      // The length nginx would know: one set, or tresty's exact one (not for a JS handler's answer).
+      r.gzip = gzipHeader(r, gz, h, cl !== undefined ? Number(cl) : r.lengthless ? -1 : len);
+      if (r.gzip !== null) len = -1;
+    }
     try {
-      const len = !eof ? -1 : each === null ? byteLength(chunk) : each.reduce((n, c) => n + byteLength(c), byteLength(chunk));
       const list = headerList(r, len);
       ex.writeHead(r.status, list);
       // node:http sends headers and a first string chunk as one UTF-8 string: header bytes
@@ -223,6 +232,7 @@ function writeOut(r: Req, eof: boolean): Promise<void> | void {
     }
     r.headerWritten = true;
   }
+  if (r.gzip !== null && !skipBody) return gzipOut(r, each, chunk, eof);
   if (each !== null && !skipBody) for (const c of each) void ex.write(c);
   if (eof) {
     if (skipBody || chunk.length === 0) ex.end();
@@ -232,6 +242,21 @@ function writeOut(r: Req, eof: boolean): Promise<void> | void {
   }
   if (skipBody || chunk.length === 0) return;
   return ex.write(chunk);
+}
+
+/** The body through the gzip stream: each flush's chunks in one push, what zlib gives out written. */
+function gzipOut(r: Req, each: Chunk[] | null, chunk: Chunk, eof: boolean): Promise<void> | void {
+  const parts = each === null ? [chunk] : [...each, chunk];
+  const data = parts.length === 1 ? parts[0] : Buffer.concat(parts.map((c) => (typeof c === 'string' ? Buffer.from(c) : c)));
+  if (!eof && data.length === 0) return;
+  if (eof) r.eofSent = true;
+  const ex = r.ex;
+  return r.gzip!.push(data, eof).then((out) => {
+    if (r.cut) return;
+    if (!eof) return out.length > 0 ? ex.write(out) : undefined;
+    if (out.length > 0) ex.end(out);
+    else ex.end();
+  });
 }
 
 /** The engine refused the headers: a 500 instead (nothing went out yet), logged with the reason. */
