@@ -33,7 +33,7 @@ function planOf(http: string, change: (h: HttpConf) => HttpConf = (h) => h): { a
       for (let k = u32(); k > 0; k--) u32();
       str();
       for (let k = u32(); k > 0; k--) str();
-      str(); u32(); u32(); str(); u32();
+      str(); u32(); u32(); str(); u32(); str(); str();
       actions[pattern || '(server)'] = act;
     }
     return { actions, servers: planBinds(conf.http).map((bd) => plan.serverFor(bd)) };
@@ -62,11 +62,13 @@ describe('the native plan', () => {
     expect(servers).toEqual([0]);
   });
 
-  it('add_header, expires, more_*, alias, etag off and if_modified_since off|before send a location to JS (the engine does not apply them); a conf without them, or with their defaults, keeps the native routes', () => {
+  it('constant add_headers stay native (the engine writes them); expires, more_*, add_header with variables, alias, etag off, if_modified_since off|before and gzip send a location to JS; their defaults keep the native routes', () => {
     const { actions } = planOf(`server { listen 127.0.0.1:1;
       location /plain/ { root html; }
       location = /ret { return 200 "ok"; }
-      location /add/ { add_header X-A a; }
+      location /add/ { add_header X-A a; add_header X-B b always; }
+      location /addvar/ { add_header X-A $uri; }
+      location /addlm/ { add_header Last-Modified x; }
       location /exp/ { expires 1h; location /exp/off/ { expires off; } }
       location /more/ { more_set_headers "X-A: a"; }
       location /in/ { more_set_input_headers "X-A: a"; }
@@ -79,8 +81,8 @@ describe('the native plan', () => {
     }
     server { listen 127.0.0.1:2; add_header X-S s; location /inherits/ { } location /own/ { add_header X-O o; } }`);
     expect(actions).toMatchObject({
-      '/plain/': 'static', '/ret': 'return', '/add/': 'js', '/exp/': 'js', '/exp/off/': 'static', '/more/': 'js', '/in/': 'js',
-      '/inherits/': 'js', '/own/': 'js', '/alias/': 'js', '/noetag/': 'js', '/ims/': 'js', '/etagon/': 'static',
+      '/plain/': 'static', '/ret': 'return', '/add/': 'static', '/addvar/': 'js', '/addlm/': 'js', '/exp/': 'js', '/exp/off/': 'static', '/more/': 'js', '/in/': 'js',
+      '/inherits/': 'static', '/own/': 'static', '/alias/': 'js', '/noetag/': 'js', '/ims/': 'js', '/etagon/': 'static',
       '/gzip/': 'js', '/gzoff/': 'static',
     });
   });

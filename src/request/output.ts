@@ -215,7 +215,11 @@ function writeOut(r: Req, eof: boolean): Promise<void> | void {
       const cl = h.get('content-length');
       // The length nginx would know: one set, or tresty's exact one (not for a JS handler's answer).
       r.gzip = gzipHeader(r, gz, h, cl !== undefined ? Number(cl) : r.lengthless ? -1 : len);
-      if (r.gzip !== null) len = -1;
+      if (r.gzip !== null) {
+        len = -1;
+        // A HEAD (or a bodiless answer) says gzip but has nothing to compress.
+        if (skipBody) { r.gzip.destroy(); r.gzip = null; }
+      }
     }
     try {
       const list = headerList(r, len);
