@@ -41,6 +41,14 @@ const cases: Case[] = [
       { path: '/h/500', status: 500, resBody: 'oops', resHeaders: { 'X-A': undefined, 'X-B': 'b 500' } },
     ],
   }, plain),
+  both({
+    name: 'a location if with add_header of its own: its list replaces the location\'s when it matches',
+    conf: `location = /h/if { add_header X-Out out; if ($arg_a) { add_header X-In in; } return 200 "x"; }`,
+    requests: [
+      { path: '/h/if?a=1', status: 200, resHeaders: { 'X-In': 'in', 'X-Out': undefined } },
+      { path: '/h/if', status: 200, resHeaders: { 'X-In': undefined, 'X-Out': 'out' } },
+    ],
+  }, plain),
   {
     name: 'add_header on a content handler\'s answer, with variables; repeated names all go out',
     conf: `location = /h/js { add_header X-Arg "a=$arg_a"; add_header X-D 1; add_header X-D 2; content_by_js_block { ngx.say("hi") } }`,

@@ -156,7 +156,7 @@ for (const engine of ['native', 'node']) {
     beforeAll(async () => {
       port = await freePort();
       t = await startTresty(`worker_processes 1; error_log logs/error.log info; events {}
-        http { http_engine ${engine}; server { listen 127.0.0.1:${port}; location /s/ { } } }`, { files });
+        http { http_engine ${engine}; server { listen 127.0.0.1:${port}; location /s/ { add_header X-S s; add_header X-A a always; } } }`, { files });
     });
     afterAll(async () => { await t?.stop(); });
     it('304 for the ETag (alone, in a list, weak) and the exact Last-Modified (also in RFC 850 form); 200 otherwise', async () => {
@@ -165,6 +165,12 @@ for (const engine of ['native', 'node']) {
       const lm = String(first.headers['last-modified']);
       const rfc850 = new Date(lm).toUTCString().replace(/^(\w+), (\d\d) (\w+) \d\d(\d\d)/, (_m, d: string, dd: string, mon: string, yy: string) => `${({ Sun: 'Sunday', Mon: 'Monday', Tue: 'Tuesday', Wed: 'Wednesday', Thu: 'Thursday', Fri: 'Friday', Sat: 'Saturday' } as Record<string, string>)[d]}, ${dd}-${mon}-${yy}`);
       const status = async (headers: Record<string, string>): Promise<number> => (await httpGet(port, '/s/b.txt', { headers })).status;
+      // The constant add_headers (written by the native engine there) on a 304, a 200 and a 404.
+      const nm = await httpGet(port, '/s/b.txt', { headers: { 'If-None-Match': etag } });
+      expect([nm.status, nm.headers['x-s'], nm.headers['x-a']]).toEqual([304, 's', 'a']);
+      expect([first.headers['x-s'], first.headers['x-a']]).toEqual(['s', 'a']);
+      const nf = await httpGet(port, '/s/none.txt');
+      expect([nf.status, nf.headers['x-s'], nf.headers['x-a']]).toEqual([404, undefined, 'a']);
       expect(await status({ 'If-None-Match': etag })).toBe(304);
       expect(await status({ 'If-None-Match': `"x", ${etag}` })).toBe(304);
       expect(await status({ 'If-None-Match': `W/${etag}` })).toBe(304);
