@@ -13,7 +13,7 @@ const files = {
 };
 
 /** A case whose JS and Lua forms differ only in the handler language. */
-function both(c: Omit<Case, 'lua'> & { js?: Record<string, string> }, luaOf: (conf: string) => string): Case {
+function both(c: Omit<Case, 'lua'>, luaOf: (conf: string) => string): Case {
   return { ...c, lua: luaOf(c.conf) };
 }
 const plain = (conf: string): string => conf;
