@@ -33,7 +33,7 @@ function planOf(http: string, change: (h: HttpConf) => HttpConf = (h) => h): { a
       for (let k = u32(); k > 0; k--) u32();
       str();
       for (let k = u32(); k > 0; k--) str();
-      str(); u32(); u32(); str(); u32();
+      str(); u32(); u32(); str(); u32(); str(); str();
       actions[pattern || '(server)'] = act;
     }
     return { actions, servers: planBinds(conf.http).map((bd) => plan.serverFor(bd)) };
@@ -60,6 +60,31 @@ describe('the native plan', () => {
       '/content': 'js', '/logjs': 'js', '/filter': 'js', '/outer/': 'static', '/outer/js': 'js',
     });
     expect(servers).toEqual([0]);
+  });
+
+  it('constant add_headers stay native (the engine writes them); expires, more_*, add_header with variables, alias, etag off, if_modified_since off|before and gzip send a location to JS; their defaults keep the native routes', () => {
+    const { actions } = planOf(`server { listen 127.0.0.1:1;
+      location /plain/ { root html; }
+      location = /ret { return 200 "ok"; }
+      location /add/ { add_header X-A a; add_header X-B b always; }
+      location /addvar/ { add_header X-A $uri; }
+      location /addlm/ { add_header Last-Modified x; }
+      location /exp/ { expires 1h; location /exp/off/ { expires off; } }
+      location /more/ { more_set_headers "X-A: a"; }
+      location /in/ { more_set_input_headers "X-A: a"; }
+      location /alias/ { alias /srv/; }
+      location /noetag/ { etag off; }
+      location /ims/ { if_modified_since before; }
+      location /etagon/ { etag on; if_modified_since exact; }
+      location /gzip/ { gzip on; }
+      location /gzoff/ { gzip off; gzip_types text/css; gzip_vary on; gzip_comp_level 5; gzip_buffers 4 8k; charset off; override_charset off; }
+    }
+    server { listen 127.0.0.1:2; add_header X-S s; location /inherits/ { } location /own/ { add_header X-O o; } }`);
+    expect(actions).toMatchObject({
+      '/plain/': 'static', '/ret': 'return', '/add/': 'static', '/addvar/': 'js', '/addlm/': 'js', '/exp/': 'js', '/exp/off/': 'static', '/more/': 'js', '/in/': 'js',
+      '/inherits/': 'static', '/own/': 'static', '/alias/': 'js', '/noetag/': 'js', '/ims/': 'js', '/etagon/': 'static',
+      '/gzip/': 'js', '/gzoff/': 'static',
+    });
   });
 
   it('a handler inherited from an outer block sends the location to JS', () => {

@@ -98,7 +98,12 @@ const BUILTIN = new Map<string, Getter>([
   ['content_length', (r) => headerValue(r, 'content-length')],
   ['document_root', (r) => r.loc.root],
   ['realpath_root', (r) => r.loc.root],
-  ['request_filename', (r) => r.loc.root + r.uri],
+  // With a constant `alias` in a prefix location, the alias in place of the matched part (nginx's
+  // map_uri_to_path); an alias with variables or in a regex location is the static module's only.
+  ['request_filename', (r) => {
+    const a = r.loc.files.alias;
+    return a === undefined || a.regex !== null || a.path.includes('$') ? r.loc.root + r.uri : a.path + r.uri.slice(a.strip);
+  }],
   ['request_body', (r) => (r.body ? r.body.toString('utf8') : undefined)],
   ['request_body_file', (r) => r.bodyFile?.path],
 ]);
@@ -129,7 +134,8 @@ export function getVar(r: Req, name: string): string | undefined {
   if (name.startsWith('http_')) return headerValue(r, name.slice(5).replace(/_/g, '-').toLowerCase());
   if (name.startsWith('cookie_')) return cookieValue(headerValue(r, 'cookie'), name.slice(7));
   if (name.startsWith('sent_http_')) {
-    const v = r.headers?.get(name.slice(10));
+    // $sent_http_content_type names Content-Type: underscores are dashes, as in $http_*.
+    const v = r.headers?.get(name.slice(10).replace(/_/g, '-'));
     return v === undefined ? undefined : typeof v === 'string' ? v : v.join(', ');
   }
   // Gateway (issue 14): $upstream_*, $proxy_host, $proxy_add_x_forwarded_for ...

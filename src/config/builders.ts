@@ -8,6 +8,9 @@ import type {
 import type { ProxySettings, SslSettings, UpstreamBuilder } from './builders-gateway.js';
 import type { LimitZoneConf, MapConf } from './types-access.js';
 import type { AccessSettings } from './access-merge.js';
+import type { HeaderSettings } from './headers-merge.js';
+import type { FilesSettings } from './directives-static.js';
+import type { GzipSettings } from './directives-gzip.js';
 
 /** Settings a location inherits from its server and http blocks when it does not set them. */
 export interface LocSettings {
@@ -30,6 +33,12 @@ export interface LocSettings {
   std?: Partial<Record<keyof StdFlags, boolean>>;
   resolver?: ResolverConf | null;
   resolverTimeout?: number;
+  /** add_header, expires, more_*: merged by headers-merge.ts */
+  headers?: HeaderSettings;
+  /** etag, if_modified_since, alias: merged by directives-static.ts */
+  files?: FilesSettings;
+  /** gzip_*: merged by directives-gzip.ts */
+  gzip?: GzipSettings;
 }
 
 /**

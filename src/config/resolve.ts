@@ -9,6 +9,10 @@ import {
 } from './builders.js';
 import { coreDirectives } from './directives-core.js';
 import { ffiDirectives } from './directives-ffi.js';
+import { headerDirectives } from './directives-headers.js';
+import { headersConf, mergeHeaders } from './headers-merge.js';
+import { mergeFiles, staticDirectives } from './directives-static.js';
+import { gzipConf, gzipDirectives, mergeGzip } from './directives-gzip.js';
 import { ENGINE_DEFAULTS, httpDirectives } from './directives-http.js';
 import { loaderDirectives } from './directives-loaders.js';
 import { mapDirectives } from './directives-map.js';
@@ -27,7 +31,7 @@ import { mergeProxy, mergeSsl, proxyConf, sslConf, upstreamConf } from './gatewa
 import { unknownDirective } from './lua-hints.js';
 import { stdFlags } from './directives-std.js';
 import { confError, type DirectiveRow, type ResolveContext } from './table.js';
-import type { EngineSettings, FfiPluginConf, HttpConf, LocationConf, MainConf, RewriteOp, ServerConf } from './types.js';
+import type { EngineSettings, FfiPluginConf, FilesConf, HttpConf, LocationConf, MainConf, RewriteOp, ServerConf } from './types.js';
 
 /** Rows by name; a name may have one row per context (`server` in http and in upstream). */
 const TABLE: ReadonlyMap<string, readonly DirectiveRow[]> = [
@@ -35,6 +39,7 @@ const TABLE: ReadonlyMap<string, readonly DirectiveRow[]> = [
   ...loaderDirectives, ...proxyDirectives, ...upstreamDirectives, ...sslDirectives,
   ...mapDirectives, ...accessDirectives, ...authDirectives, ...limitExceptDirectives, ...limitDirectives,
   ...tuningDirectives, ...stdDirectives, ...processDirectives,
+  ...headerDirectives, ...staticDirectives, ...gzipDirectives,
 ].reduce((m, r) => m.set(r.name, [...(m.get(r.name) ?? []), r]), new Map<string, DirectiveRow[]>());
 
 /** Every directive tresty knows, for docs and tests. */
@@ -93,10 +98,13 @@ const ROOT_DEFAULTS = (abs: (p: string) => string): Omit<Merged, 'handlers'> => 
   access: ACCESS_DEFAULTS,
   std: {},
   resolver: null, resolverTimeout: 30_000,
+  headers: {},
+  files: {},
+  gzip: {},
 });
 
-type Merged = Required<Omit<LocSettings, 'handlers' | 'engine' | 'access'>> & Pick<LocSettings, 'handlers'> & { engine: EngineSettings }
-  & { access: MergedAccess };
+type Merged = Required<Omit<LocSettings, 'handlers' | 'engine' | 'access' | 'files'>> & Pick<LocSettings, 'handlers'> & { engine: EngineSettings }
+  & { access: MergedAccess; files: FilesConf };
 
 function merge(parent: Merged, own: LocSettings): Merged {
   return {
@@ -116,6 +124,9 @@ function merge(parent: Merged, own: LocSettings): Merged {
     access: own.access ? mergeAccess(parent.access, own.access) : parent.access,
     std: own.std ? { ...parent.std, ...own.std } : parent.std,
     resolver: own.resolver ?? parent.resolver, resolverTimeout: own.resolverTimeout ?? parent.resolverTimeout,
+    headers: mergeHeaders(parent.headers, own.headers),
+    files: mergeFiles(parent.files, own.files, own.root !== undefined),
+    gzip: mergeGzip(parent.gzip, own.gzip),
   };
 }
 
@@ -126,7 +137,7 @@ function finishLocation(b: LocationBuilder, parent: Merged): LocationConf {
     modifier: b.modifier, pattern: b.pattern, regex: b.regex, ref: b.ref, rewriteOps: finishOps(b.rewriteOps, m),
     ...rest, ...accessConf(access, b.limitExcept && { methods: b.limitExcept.methods, own: b.limitExcept.settings.access ?? {} }),
     tryFiles: b.tryFiles ?? null, internal: b.internal ?? false,
-    proxy: proxyConf(m.proxy), std: stdFlags(m.std),
+    proxy: proxyConf(m.proxy), std: stdFlags(m.std), headers: headersConf(m.headers), gzip: gzipConf(m.gzip),
     locations: b.locations.map((l) => finishLocation(l, m)),
   };
 }
@@ -144,7 +155,7 @@ function finishServer(b: ServerBuilder, parent: Merged): ServerConf {
   const { access, ...rest } = m;
   const defaults: LocationConf = {
     modifier: '', pattern: '', ref: b.ref, rewriteOps: [], locations: [], ...rest, ...accessConf(access), tryFiles: null, internal: false,
-    proxy: proxyConf(m.proxy), std: stdFlags(m.std),
+    proxy: proxyConf(m.proxy), std: stdFlags(m.std), headers: headersConf(m.headers), gzip: gzipConf(m.gzip),
   };
   const listen = b.listen.length > 0 ? b.listen
     : [{ host: '', port: process.getuid?.() === 0 ? 80 : 8000, defaultServer: false, ref: b.ref }];

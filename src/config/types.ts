@@ -2,10 +2,16 @@
 // (inner blocks inherit from outer ones) and frozen. Every other module reads only this.
 
 import type { GatewayPhase, ProxyConf, SslConf, UpstreamConf } from './types-gateway.js';
+import type { HeadersConf } from './types-headers.js';
+import type { FilesConf } from './types-static.js';
+import type { GzipConf } from './types-gzip.js';
 
 export type * from './types-gateway.js';
 export type * from './types-access.js';
 import type { AccessConf, LimitZoneConf, MapConf } from './types-access.js';
+export type * from './types-headers.js';
+export type * from './types-static.js';
+export type * from './types-gzip.js';
 
 export const PHASES = [
   'init', 'init_worker', 'set', 'rewrite', 'access', 'content', 'header_filter', 'body_filter', 'log',
@@ -170,6 +176,12 @@ export interface LocationConf extends AccessConf {
   /** `resolver` (null: the system's lookup) and resolver_timeout (ms). */
   readonly resolver: ResolverConf | null;
   readonly resolverTimeout: number;
+  /** add_header, expires, more_* (config/directives-headers.ts); {} when none applies. */
+  readonly headers: HeadersConf;
+  /** etag, if_modified_since, alias (config/directives-static.ts); {} when all are nginx's defaults. */
+  readonly files: FilesConf;
+  /** gzip, gzip_static (config/directives-gzip.ts); {} when neither applies. */
+  readonly gzip: GzipConf;
 }
 
 export interface ServerConf {

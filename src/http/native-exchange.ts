@@ -394,7 +394,12 @@ export class NativeExchange implements HttpExchange {
       if (BAD_VALUE.test(v)) throw invalid('ERR_INVALID_CHAR', `Invalid character in header content ["${k}"]`);
       switch (k.length) {
         case 4: if (k.toLowerCase() === 'date') date = true; break;
-        case 6: if (k.toLowerCase() === 'server') server = true; break;
+        case 6:
+          if (k.toLowerCase() === 'server') {
+            server = true;
+            if (v === '') continue; // cleared (more_clear_headers Server): no Server line at all
+          }
+          break;
         case 10:
           if (k.toLowerCase() === 'connection') {
             connection = true;

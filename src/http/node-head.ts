@@ -17,7 +17,11 @@ export function withLead(res: ServerResponse, flat: string[]): string[] {
   let date = false;
   for (let i = 0; i < flat.length; i += 2) {
     const n = flat[i]!;
-    if (n.length === 6 && n.toLowerCase() === 'server') server = true;
+    if (n.length === 6 && n.toLowerCase() === 'server') {
+      server = true;
+      // Cleared (more_clear_headers Server): no Server line at all.
+      if (flat[i + 1] === '') { flat = flat.slice(0, i).concat(flat.slice(i + 2)); i -= 2; }
+    }
     else if (n.length === 4 && n.toLowerCase() === 'date') date = true;
   }
   if (server && date) return flat;

@@ -13,6 +13,7 @@ import type { LocationConf } from '../config/types.js';
 import { ERROR, OK } from './codes.js';
 import { HeaderStore } from './headers.js';
 import { safeName, safeValue } from './header-bytes.js';
+import { gzipHeader } from './gzip.js';
 import type { Req } from './req.js';
 import { logReq } from './report.js';
 
@@ -119,6 +120,7 @@ function headerFilter(r: Req): Promise<void> | void {
   r.headerSent = true;
   if (r.errStatus !== 0) r.status = r.errStatus;
   if (r.status === 0) r.status = 200;
+  r.pipe.outHeaders?.before?.(r);
   const hf = r.pipe.headerFilter;
   if (hf === null) return;
   const rc = hf(r);
@@ -203,8 +205,25 @@ function writeOut(r: Req, eof: boolean): Promise<void> | void {
     r.headerSent = true;
     if (r.errStatus !== 0) r.status = r.errStatus;
     if (r.status === 0) r.status = 200;
+    const oh = r.pipe.outHeaders;
+    if (oh !== null) {
+      if (!r.headerFiltered) oh.before?.(r);
+      oh.after?.(r);
+    }
+    let len = !eof ? -1 : each === null ? byteLength(chunk) : each.reduce((n, c) => n + byteLength(c), byteLength(chunk));
+    const gz = r.loc.gzip.filter;
+    if (gz !== undefined && r.parent === null) {
+      const h = headersOf(r);
+      const cl = h.get('content-length');
+      // The length nginx would know: one set, or tresty's exact one (not for a JS handler's answer).
+      r.gzip = gzipHeader(r, gz, h, cl !== undefined ? Number(cl) : r.lengthless ? -1 : len);
+      if (r.gzip !== null) {
+        len = -1;
+        // A HEAD (or a bodiless answer) says gzip but has nothing to compress.
+        if (skipBody) { r.gzip.destroy(); r.gzip = null; }
+      }
+    }
     try {
-      const len = !eof ? -1 : each === null ? byteLength(chunk) : each.reduce((n, c) => n + byteLength(c), byteLength(chunk));
       const list = headerList(r, len);
       if ((r.loc as LocationConf | undefined)?.std.noChunked) ex.noChunking?.();
       ex.writeHead(r.status, list);
@@ -220,6 +239,7 @@ function writeOut(r: Req, eof: boolean): Promise<void> | void {
     }
     r.headerWritten = true;
   }
+  if (r.gzip !== null && !skipBody) return gzipOut(r, each, chunk, eof);
   if (each !== null && !skipBody) for (const c of each) void ex.write(c);
   if (eof) {
     if (skipBody || chunk.length === 0) ex.end();
@@ -229,6 +249,21 @@ function writeOut(r: Req, eof: boolean): Promise<void> | void {
   }
   if (skipBody || chunk.length === 0) return;
   return ex.write(chunk);
+}
+
+/** The body through the gzip stream: each flush's chunks in one push, what zlib gives out written. */
+function gzipOut(r: Req, each: Chunk[] | null, chunk: Chunk, eof: boolean): Promise<void> | void {
+  const parts = each === null ? [chunk] : [...each, chunk];
+  const data = parts.length === 1 ? parts[0] : Buffer.concat(parts.map((c) => (typeof c === 'string' ? Buffer.from(c) : c)));
+  if (!eof && data.length === 0) return;
+  if (eof) r.eofSent = true;
+  const ex = r.ex;
+  return r.gzip!.push(data, eof).then((out) => {
+    if (r.cut) return;
+    if (!eof) return out.length > 0 ? ex.write(out) : undefined;
+    if (out.length > 0) ex.end(out);
+    else ex.end();
+  });
 }
 
 /** The engine refused the headers: a 500 instead (nothing went out yet), logged with the reason. */
@@ -293,6 +328,8 @@ function headerList(r: Req, len: number): Array<readonly [string, string]> {
   if (!keepLength && addLength && !h.lengthCleared) list.push(['Content-Length', String(len)]);
   for (let i = 0; i < list.length; i++) {
     const [n, v] = list[i];
+    // A Content-Type cleared by more_clear_headers is sent as none (no default type either).
+    if (v === '' && n.length === 12 && n.toLowerCase() === 'content-type') { list.splice(i--, 1); continue; }
     const sn = safeName(n);
     const sv = safeValue(v);
     if (sn !== n || sv !== v) list[i] = [sn, sv];
