@@ -1,7 +1,7 @@
 // How the access modules' settings (types-access.ts) inherit: a level that sets one replaces
 // its parent's, as nginx's merge does for allow/deny, satisfy and real_ip.
 
-import { templateParts } from './directives-map.js';
+import { templateParts } from './template-parts.js';
 import type { AccessConf, AccessRule, LimitConnRule, LimitLogLevel, LimitReqRule } from './types-access.js';
 
 /** What a block sets while the conf is walked (undefined: inherit). */

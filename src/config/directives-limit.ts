@@ -5,7 +5,7 @@
 import type { Directive } from './ast.js';
 import type { AccessSettings } from './access-merge.js';
 import type { BlockState, HttpBuilder } from './builders.js';
-import { templateParts } from './directives-map.js';
+import { templateParts } from './template-parts.js';
 import { confError, type DirectiveRow, flagError } from './table.js';
 import type { LimitLogLevel, LimitZoneConf } from './types-access.js';
 import { parseFlag, parseSize } from './values.js';

@@ -4,22 +4,9 @@
 
 import type { Directive } from './ast.js';
 import { confError, type DirectiveRow } from './table.js';
-import type { MapConf, TemplatePart, TemplateParts } from './types-access.js';
+import type { MapConf, TemplateParts } from './types-access.js';
+import { templateParts } from './template-parts.js';
 import { parseSize } from './values.js';
-
-/** `$name`, `${name}`, `$1`: the same split as phases/template.ts, done once at load. */
-export function templateParts(text: string): TemplateParts {
-  const parts: TemplatePart[] = [];
-  const re = /\$(?:\{([A-Za-z0-9_]+)\}|([0-9])|([A-Za-z_][A-Za-z0-9_]*))/g;
-  let last = 0;
-  for (let m = re.exec(text); m !== null; m = re.exec(text)) {
-    if (m.index > last) parts.push(text.slice(last, m.index));
-    parts.push({ name: m[1] ?? m[2] ?? m[3] });
-    last = re.lastIndex;
-  }
-  if (last < text.length) parts.push(text.slice(last));
-  return parts;
-}
 
 function regexOf(d: Directive, src: string, caseless: boolean): RegExp {
   try {

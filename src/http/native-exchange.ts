@@ -8,6 +8,7 @@ import { F_CHUNKED, F_CONTENT_LENGTH, F_KEEPALIVE, SEND_CLOSE, SEND_END } from '
 import { httpDate } from './http-date.js';
 import { reasonPhrase } from './native-pages.js';
 import { software } from './software.js';
+import { Body } from './native-body.js';
 
 // node's rules for repeated request headers (IncomingMessage#headers): these keep the first value.
 const FIRST_WINS = new Set(['content-type', 'content-length', 'user-agent', 'referer', 'host', 'authorization',
@@ -24,83 +25,6 @@ function invalid(code: string, message: string): TypeError {
   const e = new TypeError(message) as TypeError & { code: string };
   e.code = code;
   return e;
-}
-
-/** A request body as the engine hands it over: pulled on demand, paused when JS falls behind. */
-class Body implements AsyncIterator<Uint8Array> {
-  private readonly chunks: Uint8Array[] = [];
-  private queued = 0;
-  private done = false;
-  private error: Error | null = null;
-  private waiter: { resolve(r: IteratorResult<Uint8Array>): void; reject(e: Error): void } | null = null;
-  private started = false;
-  private paused = false;
-
-  constructor(private readonly ex: NativeExchange) {}
-
-  next(): Promise<IteratorResult<Uint8Array>> {
-    if (!this.started) {
-      this.started = true;
-      this.ex.startBody();
-    }
-    const c = this.chunks.shift();
-    if (c !== undefined) {
-      this.queued -= c.byteLength;
-      if (this.paused && this.queued < 64 * 1024) {
-        this.paused = false;
-        this.ex.front.native.bodyResume(this.ex.id);
-      }
-      return Promise.resolve({ value: c, done: false });
-    }
-    if (this.error) return Promise.reject(this.error);
-    if (this.done) return Promise.resolve({ value: undefined, done: true });
-    return new Promise((resolve, reject) => { this.waiter = { resolve, reject }; });
-  }
-
-  /** The engine sends without being asked (a raw socket: bodyRaw instead of bodyStart). */
-  unasked(): void { this.started = true; }
-
-  /** Leaving early: the rest of the body is dropped by the engine after the answer. */
-  return(): Promise<IteratorResult<Uint8Array>> {
-    this.done = true;
-    this.chunks.length = 0;
-    return Promise.resolve({ value: undefined, done: true });
-  }
-
-  push(b: Uint8Array): void {
-    if (this.done) return;
-    const w = this.waiter;
-    if (w) {
-      this.waiter = null;
-      w.resolve({ value: b, done: false });
-      return;
-    }
-    this.chunks.push(b);
-    this.queued += b.byteLength;
-    if (!this.paused && this.queued > 256 * 1024) {
-      this.paused = true;
-      this.ex.front.native.bodyPause(this.ex.id);
-    }
-  }
-
-  end(): void {
-    this.done = true;
-    const w = this.waiter;
-    if (w) {
-      this.waiter = null;
-      w.resolve({ value: undefined, done: true });
-    }
-  }
-
-  fail(e: Error): void {
-    if (this.error || (this.done && !this.waiter)) return;
-    this.error = e;
-    const w = this.waiter;
-    if (w) {
-      this.waiter = null;
-      w.reject(e);
-    }
-  }
 }
 
 export class NativeExchange implements HttpExchange {

@@ -2,25 +2,10 @@
 // function of the request.
 
 import { getVar } from '../api/vars.js';
+import { templateParts as parse } from '../config/template-parts.js';
 import type { Req } from '../request/req.js';
 
 export type Template = (r: Req) => string;
-
-type Part = string | { name: string };
-
-function parse(text: string): Part[] {
-  const parts: Part[] = [];
-  // `$1`..`$9` are one digit (regex captures: `$12` is capture 1 then "2"), as in nginx.
-  const re = /\$(?:\{([A-Za-z0-9_]+)\}|([0-9])|([A-Za-z_][A-Za-z0-9_]*))/g;
-  let last = 0;
-  for (let m = re.exec(text); m !== null; m = re.exec(text)) {
-    if (m.index > last) parts.push(text.slice(last, m.index));
-    parts.push({ name: m[1] ?? m[2] ?? m[3] });
-    last = re.lastIndex;
-  }
-  if (last < text.length) parts.push(text.slice(last));
-  return parts;
-}
 
 /** A template; a variable with no value gives `''`. */
 export function compileTemplate(text: string): Template {
