@@ -8,6 +8,7 @@ import type {
 import type { ProxySettings, SslSettings, UpstreamBuilder } from './builders-gateway.js';
 import type { LimitZoneConf, MapConf } from './types-access.js';
 import type { AccessSettings } from './access-merge.js';
+import type { OutputSettings } from './types-output.js';
 
 /** Settings a location inherits from its server and http blocks when it does not set them. */
 export interface LocSettings {
@@ -26,6 +27,8 @@ export interface LocSettings {
   ssl?: SslSettings;
   // access modules: merged by access-merge.ts
   access?: AccessSettings;
+  // limit_rate, recursive_error_pages (directives-conf2.ts)
+  output?: OutputSettings;
 }
 
 /**

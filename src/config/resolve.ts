@@ -20,6 +20,8 @@ import { sharedDirectives } from './directives-shared.js';
 import { proxyDirectives } from './directives-proxy.js';
 import { sslDirectives } from './directives-ssl.js';
 import { upstreamDirectives } from './directives-upstream.js';
+import { conf2Directives } from './directives-conf2.js';
+import { outputConf } from './types-output.js';
 import { mergeProxy, mergeSsl, proxyConf, sslConf, upstreamConf } from './gateway-merge.js';
 import { confError, type DirectiveRow, type ResolveContext } from './table.js';
 import type { EngineSettings, FfiPluginConf, HttpConf, LocationConf, MainConf, RewriteOp, ServerConf } from './types.js';
@@ -29,6 +31,7 @@ const TABLE: ReadonlyMap<string, readonly DirectiveRow[]> = [
   ...coreDirectives, ...jsDirectives, ...ffiDirectives, ...rewriteDirectives, ...httpDirectives, ...sharedDirectives,
   ...loaderDirectives, ...proxyDirectives, ...upstreamDirectives, ...sslDirectives,
   ...mapDirectives, ...accessDirectives, ...authDirectives, ...limitExceptDirectives, ...limitDirectives,
+  ...conf2Directives,
 ].reduce((m, r) => m.set(r.name, [...(m.get(r.name) ?? []), r]), new Map<string, DirectiveRow[]>());
 
 /** Every directive tresty knows, for docs and tests. */
@@ -85,6 +88,7 @@ const ROOT_DEFAULTS = (abs: (p: string) => string): Omit<Merged, 'handlers'> => 
   proxy: {},
   ssl: {},
   access: ACCESS_DEFAULTS,
+  output: {},
 });
 
 type Merged = Required<Omit<LocSettings, 'handlers' | 'engine' | 'access'>> & Pick<LocSettings, 'handlers'> & { engine: EngineSettings }
@@ -106,6 +110,7 @@ function merge(parent: Merged, own: LocSettings): Merged {
     proxy: mergeProxy(parent.proxy, own.proxy),
     ssl: mergeSsl(parent.ssl, own.ssl),
     access: own.access ? mergeAccess(parent.access, own.access) : parent.access,
+    output: own.output ? { ...parent.output, ...own.output } : parent.output,
   };
 }
 
@@ -116,7 +121,7 @@ function finishLocation(b: LocationBuilder, parent: Merged): LocationConf {
     modifier: b.modifier, pattern: b.pattern, regex: b.regex, ref: b.ref, rewriteOps: finishOps(b.rewriteOps, m),
     ...rest, ...accessConf(access, b.limitExcept && { methods: b.limitExcept.methods, own: b.limitExcept.settings.access ?? {} }),
     tryFiles: b.tryFiles ?? null, internal: b.internal ?? false,
-    proxy: proxyConf(m.proxy),
+    proxy: proxyConf(m.proxy), output: outputConf(m.output),
     locations: b.locations.map((l) => finishLocation(l, m)),
   };
 }
@@ -134,7 +139,7 @@ function finishServer(b: ServerBuilder, parent: Merged): ServerConf {
   const { access, ...rest } = m;
   const defaults: LocationConf = {
     modifier: '', pattern: '', ref: b.ref, rewriteOps: [], locations: [], ...rest, ...accessConf(access), tryFiles: null, internal: false,
-    proxy: proxyConf(m.proxy),
+    proxy: proxyConf(m.proxy), output: outputConf(m.output),
   };
   const listen = b.listen.length > 0 ? b.listen
     : [{ host: '', port: process.getuid?.() === 0 ? 80 : 8000, defaultServer: false, ref: b.ref }];

@@ -6,6 +6,7 @@ import type { GatewayPhase, ProxyConf, SslConf, UpstreamConf } from './types-gat
 export type * from './types-gateway.js';
 export type * from './types-access.js';
 import type { AccessConf, LimitZoneConf, MapConf } from './types-access.js';
+import type { OutputConf } from './types-output.js';
 
 export const PHASES = [
   'init', 'init_worker', 'set', 'rewrite', 'access', 'content', 'header_filter', 'body_filter', 'log',
@@ -140,6 +141,8 @@ export interface LocationConf extends AccessConf {
   readonly engine: EngineSettings;
   /** proxy_* (gateway, issue 14). */
   readonly proxy: ProxyConf;
+  /** limit_rate, limit_rate_after, recursive_error_pages: empty when none differs from nginx's default. */
+  readonly output: OutputConf;
 }
 
 export interface ServerConf {

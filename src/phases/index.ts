@@ -17,6 +17,9 @@ import type { FfiHooks, WorkerState } from '../request/worker.js';
 import type { LoggedAnswer } from '../http/native-front.js';
 import { CTX } from '../request/context.js';
 import { conclude, start } from './run.js';
+import { useTemplateEval } from '../request/limit-rate.js';
+import { evalParts } from '../api/map.js';
+import { getVar } from '../api/vars.js';
 import { initPhase } from './init.js';
 import { initWorkerPhase } from './init_worker.js';
 import { Loader } from './loader.js';
@@ -26,6 +29,9 @@ import { TYPES } from './mime.js';
 import { certificateHook } from './ssl_certificate.js';
 import type { CertHook } from '../tls/contexts.js';
 import { checkCertificates } from '../tls/contexts.js';
+
+// limit_rate $var is evaluated in request/ (the output layer), which cannot import api/'s variables.
+useTemplateEval((r, parts) => evalParts(r, parts, getVar));
 
 export type { WorkerState } from '../request/worker.js';
 

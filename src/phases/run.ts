@@ -127,7 +127,9 @@ function error(r: Req, status: number): void {
     special(r, status);
     return finish(r);
   }
-  r.errorPageUsed = true;
+  // nginx's recursive_error_pages: the location where this error happened decides whether the
+  // error page's own errors may use error_page again (the cycle limit still bounds them).
+  r.errorPageUsed = r.loc.output.recursiveErrorPages !== true;
   if (target.redirect !== null) {
     special(r, target.status);
     return finish(r);

@@ -13,6 +13,7 @@ import { HeaderStore } from './headers.js';
 import { safeName, safeValue } from './header-bytes.js';
 import type { Req } from './req.js';
 import { logReq } from './report.js';
+import { paced, pacedWrite } from './limit-rate.js';
 
 /** Above this many buffered bytes, output is pushed without waiting for the handler to end. */
 const AUTO_FLUSH = 64 * 1024;
@@ -217,15 +218,21 @@ function writeOut(r: Req, eof: boolean): Promise<void> | void {
     }
     r.headerWritten = true;
   }
-  if (each !== null && !skipBody) for (const c of each) void ex.write(c);
+  // limit_rate: the body queues behind a pacer (request/limit-rate.ts) instead of going at once.
+  const pace = !skipBody && paced(r);
+  if (each !== null && !skipBody) for (const c of each) void (pace ? pacedWrite(r, ex, c, false) : ex.write(c));
   if (eof) {
+    if (pace) {
+      r.eofSent = true;
+      return pacedWrite(r, ex, chunk, true);
+    }
     if (skipBody || chunk.length === 0) ex.end();
     else ex.end(chunk);
     r.eofSent = true;
     return;
   }
   if (skipBody || chunk.length === 0) return;
-  return ex.write(chunk);
+  return pace ? pacedWrite(r, ex, chunk, false) : ex.write(chunk);
 }
 
 /** The engine refused the headers: a 500 instead (nothing went out yet), logged with the reason. */

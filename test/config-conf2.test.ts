@@ -1,0 +1,64 @@
+// limit_rate, recursive_error_pages and the accepted-no-effect directives of the second wave, as the conf loader reads them: what they resolve to, and nginx
+// 1.22's messages (checked with nginx -t) for the mistakes, ending `in FILE:LINE`.
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConf } from '../src/config/index.js';
+
+function load(conf: string) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'tresty-conf-'));
+  mkdirSync(path.join(dir, 'conf'));
+  writeFileSync(path.join(dir, 'conf/nginx.conf'), conf);
+  return loadConf({ file: 'conf/nginx.conf', prefix: dir }).conf;
+}
+
+const server = (body: string, http = ''): string => `events {} http { ${http}\nserver { listen 127.0.0.1:8080;\n${body}\n} }`;
+
+function errorOf(conf: string): { code: string; message: string } {
+  try { load(conf); } catch (e) { return e as { code: string; message: string }; }
+  throw new Error('expected a conf error');
+}
+
+describe('limit_rate and recursive_error_pages', () => {
+  it('inherit as nginx merges them, in location if too; a constant 0 is no limit', () => {
+    const c = load(server(`limit_rate_after 1k;
+      location /a { }
+      location /b { limit_rate 0; recursive_error_pages off; }
+      location /c { limit_rate $arg_r; if ($arg_x) { limit_rate 1m; } }`, 'limit_rate 10k; recursive_error_pages on;'));
+    const [a, b, cc] = c.http!.servers[0]!.locations;
+    expect(a!.output).toEqual({ limitRate: ['10k'], limitRateAfter: 1024, recursiveErrorPages: true });
+    expect(b!.output).toEqual({ limitRateAfter: 1024 });
+    expect(cc!.output.limitRate).toEqual([{ name: 'arg_r' }]);
+    const ifOp = cc!.rewriteOps.find((o) => o.op === 'if') as { loc: { output: unknown } };
+    expect(ifOp.loc.output).toMatchObject({ limitRate: ['1m'] });
+  });
+
+  it('a location using none of them has an empty output conf', () => {
+    expect(load(server('location /a { }')).http!.servers[0]!.locations[0]!.output).toEqual({});
+  });
+
+  it('bad values and contexts are errors naming file:line', () => {
+    expect(errorOf(server('limit_rate 10q;'))).toMatchObject({ code: 'TRESTY_ERR_CONF_VALUE', message: expect.stringMatching(/"limit_rate" directive invalid value in .*nginx\.conf:3/) });
+    expect(errorOf(server('limit_rate_after x;')).code).toBe('TRESTY_ERR_CONF_VALUE');
+    expect(errorOf(server('recursive_error_pages yes;')).message).toMatch(/it must be "on" or "off"/);
+    expect(errorOf(server('location / { if ($a) { recursive_error_pages on; } }')).message).toMatch(/"recursive_error_pages" directive is not allowed here/);
+  });
+});
+
+describe('accepted with no effect', () => {
+  it('loads nginx\'s forms', () => {
+    expect(() => load(server(`ssl_buffer_size 16k;
+      location / { open_log_file_cache off; client_body_in_single_buffer on; sendfile_max_chunk 0; proxy_socket_keepalive off; proxy_temp_file_write_size 16k; }`,
+    'open_log_file_cache max=1000 inactive=20s valid=1m min_uses=2;'))).not.toThrow();
+  });
+
+  it('checks their syntax as nginx -t does', () => {
+    expect(errorOf(server('', 'open_log_file_cache inactive=20s;')).message).toMatch(/"open_log_file_cache" must have "max" parameter in .*:1/);
+    expect(errorOf(server('', 'open_log_file_cache max=10 foo=1;')).message).toMatch(/invalid "open_log_file_cache" parameter "foo=1"/);
+    expect(errorOf(server('location / { ssl_buffer_size 4k; }')).message).toMatch(/"ssl_buffer_size" directive is not allowed here/);
+    expect(errorOf(server('sendfile_max_chunk 1z;')).code).toBe('TRESTY_ERR_CONF_VALUE');
+    expect(errorOf(server('client_body_in_single_buffer 1;')).message).toMatch(/it must be "on" or "off"/);
+  });
+});
+
