@@ -10,6 +10,7 @@ export const ErrorCodes = {
   TRESTY_ERR_CONF_ARGS: 'a directive with the wrong number of arguments',
   TRESTY_ERR_CONF_DUPLICATE: 'a directive given twice where only one is allowed',
   TRESTY_ERR_CONF_VALUE: 'a directive argument with an invalid value',
+  TRESTY_ERR_CONF_UNSUPPORTED: 'a directive form nginx accepts that tresty does not implement',
   TRESTY_ERR_CONF_OPEN: 'a conf or included file that cannot be read',
   TRESTY_ERR_CONF_HANDLER: 'a handler file or block that fails to load or compile',
   // process control

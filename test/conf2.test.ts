@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENGINES, titled } from './helpers/engines.js';
 import { type Nginx, nginxMissing, startNginx } from './helpers/nginx.js';
-import { freePort, httpGet, startTresty, type TrestyProcess } from './helpers/server.js';
+import { freePort, httpGet, makePrefix, runTresty, startTresty, type TrestyProcess } from './helpers/server.js';
 
 const BIG = 'y'.repeat(40 * 1024);
 const files = { 'html/index.html': 'home\n', 'html/slow/big.txt': BIG };
@@ -97,4 +97,13 @@ describe.skipIf(missing !== null)(`the same on nginx + lua-nginx-module${missing
   });
   afterAll(async () => { await n?.stop(); });
   suite(() => ({ port: n.port }));
+});
+
+describe('a module tresty does not have', () => {
+  it('tresty -t names the directive, the module, the tresty way and file:line; the off forms pass', async () => {
+    const p = makePrefix(`events {}\nhttp {\n  server {\n    listen 127.0.0.1:1;\n    autoindex off;\n    location ~ \\.php$ {\n      fastcgi_pass unix:/run/php/php-fpm.sock;\n    }\n  }\n}\n`);
+    const r = await runTresty(['-p', p, '-t']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/"fastcgi_pass" directive: tresty does not have nginx's fastcgi module; .*proxy_pass.* in .*conf\/nginx\.conf:7/);
+  });
 });

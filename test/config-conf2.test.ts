@@ -1,10 +1,12 @@
-// limit_rate, recursive_error_pages and the accepted-no-effect directives of the second wave, as the conf loader reads them: what they resolve to, and nginx
+// limit_rate, recursive_error_pages, the accepted-no-effect directives of the second wave and the
+// modules tresty does not have, as the conf loader reads them: what they resolve to, and nginx
 // 1.22's messages (checked with nginx -t) for the mistakes, ending `in FILE:LINE`.
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConf } from '../src/config/index.js';
+import { unsupportedModules } from '../src/config/directives-unsupported.js';
 
 function load(conf: string) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tresty-conf-'));
@@ -62,3 +64,22 @@ describe('accepted with no effect', () => {
   });
 });
 
+describe('modules tresty does not have', () => {
+  it('each directive is a TRESTY_ERR_CONF_UNSUPPORTED naming the module, the way to do it in tresty, and file:line', () => {
+    const e = errorOf(server('location ~ \\.php$ {\n  include_none_here_x 1;\n}').replace('include_none_here_x 1;', 'fastcgi_pass unix:/run/php.sock;'));
+    expect(e.code).toBe('TRESTY_ERR_CONF_UNSUPPORTED');
+    expect(e.message).toMatch(/"fastcgi_pass" directive: tresty does not have nginx's fastcgi module; .*proxy_pass.* in .*nginx\.conf:4/);
+    for (const m of unsupportedModules) {
+      for (const n of [m.names[0]!, m.names[m.names.length - 1]!]) {
+        expect(errorOf(server(`location / { ${n} x; }`))).toMatchObject({ code: 'TRESTY_ERR_CONF_UNSUPPORTED', message: expect.stringContaining(`tresty does not have nginx's ${m.module} module`) });
+      }
+    }
+    expect(errorOf(server('location = /s { stub_status; }')).message).toMatch(/stub_status.*js_shared_dict/);
+    expect(errorOf(server('location = /g { empty_gif; }')).message).toMatch(/43-byte GIF/);
+    expect(errorOf(server('autoindex on;')).code).toBe('TRESTY_ERR_CONF_UNSUPPORTED');
+  });
+
+  it('their off forms (nginx\'s defaults) are accepted', () => {
+    expect(() => load(server('location / { autoindex off; ssi off; mirror off; proxy_cache off; proxy_store off; }'))).not.toThrow();
+  });
+});

@@ -124,6 +124,9 @@ export function conclude(r: Req, rc: number): void {
 function error(r: Req, status: number): void {
   const target = r.errorPageUsed ? null : errorPageFor(r, status);
   if (target === null) {
+    // The new error answers with its own status, not an earlier error page's (nginx sets
+    // err_status to each error; seen with an error page that itself fails, on nginx 1.22).
+    r.errStatus = 0;
     special(r, status);
     return finish(r);
   }
