@@ -51,7 +51,7 @@ describe('limit_rate and recursive_error_pages', () => {
 describe('accepted with no effect', () => {
   it('loads nginx\'s forms', () => {
     expect(() => load(server(`ssl_buffer_size 16k;
-      location / { open_log_file_cache off; client_body_in_single_buffer on; sendfile_max_chunk 0; proxy_socket_keepalive off; proxy_temp_file_write_size 16k; }`,
+      ssl_stapling off; ssl_stapling_verify on; location / { proxy_temp_path /var/cache/p 1 2; open_log_file_cache off; client_body_in_single_buffer on; sendfile_max_chunk 0; proxy_socket_keepalive off; proxy_temp_file_write_size 16k; }`,
     'open_log_file_cache max=1000 inactive=20s valid=1m min_uses=2;'))).not.toThrow();
   });
 
@@ -61,6 +61,9 @@ describe('accepted with no effect', () => {
     expect(errorOf(server('location / { ssl_buffer_size 4k; }')).message).toMatch(/"ssl_buffer_size" directive is not allowed here/);
     expect(errorOf(server('sendfile_max_chunk 1z;')).code).toBe('TRESTY_ERR_CONF_VALUE');
     expect(errorOf(server('client_body_in_single_buffer 1;')).message).toMatch(/it must be "on" or "off"/);
+    expect(errorOf(server('proxy_temp_path /tmp/p 3;')).message).toMatch(/"proxy_temp_path" directive invalid value in .*:3/);
+    expect(errorOf(server('ssl_stapling yes;')).message).toMatch(/it must be "on" or "off"/);
+    expect(errorOf(server('location / { ssl_dhparam dh.pem; }')).message).toMatch(/"ssl_dhparam" directive is not allowed here/);
   });
 });
 

@@ -49,6 +49,10 @@ export interface SslSettings {
   sessionTimeout?: number;
   sessionTickets?: boolean;
   certificateHandler?: HandlerSpec;
+  // directives-conf2.ts
+  dhparam?: string;
+  dhparamRef?: SourceRef;
+  stapling?: boolean;
 }
 
 export interface UpstreamBuilder {

@@ -72,4 +72,22 @@ export const conf2Directives: readonly DirectiveRow[] = [
   sizeRow('ssl_buffer_size', ['http', 'server']),
   flagRow('proxy_socket_keepalive', HSL),
   sizeRow('proxy_temp_file_write_size', HSL),
+  {
+    // `proxy_temp_path PATH [L1 [L2 [L3]]]`: tresty's proxy keeps no temp files for answers.
+    name: 'proxy_temp_path', contexts: HSL, args: [1, 4],
+    apply(d) { for (const l of d.args.slice(1)) if (!/^[12]$/.test(l)) invalid(d); },
+  },
+  {
+    name: 'ssl_dhparam', contexts: ['http', 'server'], args: [1, 1],
+    apply(d, s, ctx) { const x = (s.settings!.ssl ??= {}); x.dhparam = ctx.abs(d.args[0]); x.dhparamRef = { file: d.file, line: d.line }; },
+  },
+  {
+    name: 'ssl_stapling', contexts: ['http', 'server'], args: [1, 1],
+    apply(d, s) {
+      const v = parseFlag(d.args[0]);
+      if (v === null) throw flagError(d);
+      (s.settings!.ssl ??= {}).stapling = v;
+    },
+  },
+  flagRow('ssl_stapling_verify', ['http', 'server']),
 ];

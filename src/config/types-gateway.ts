@@ -144,4 +144,8 @@ export interface SslConf {
   readonly sessionTimeout: number; // ms
   readonly sessionTickets: boolean;
   readonly certificateHandler: HandlerSpec | null;
+  /** ssl_dhparam: absolute path of the DH parameters (PEM) for DHE ciphers, or null. */
+  readonly dhparam: string | null;
+  /** ssl_stapling on: tresty warns at start that it does not staple (nginx warns when it cannot). */
+  readonly stapling: boolean;
 }

@@ -8,6 +8,7 @@
 
 import type { TemplateParts } from '../config/types-access.js';
 import type { HttpExchange } from '../http/types.js';
+import { logReq } from './report.js';
 import type { Req } from './req.js';
 
 type Chunk = Uint8Array | string;
@@ -48,7 +49,8 @@ const pacers = new WeakMap<Req, Pacer>();
 
 /** True when this request's body must be paced (a rate is set, or a queue is still going). */
 export function paced(r: Req): boolean {
-  return pacers.has(r.main) || rateOf(r) > 0;
+  // A subrequest's output goes to its parent's buffer, not the connection: nginx does not limit it.
+  return r.parent === null && (pacers.has(r) || rateOf(r) > 0);
 }
 
 /** Queues a body chunk (and with eof the end) behind earlier ones, paced at the request's rate. */
@@ -58,7 +60,12 @@ export function pacedWrite(r: Req, ex: HttpExchange, chunk: Chunk, eof: boolean)
   if (p === undefined) { p = { sent: 0, tail: Promise.resolve() }; pacers.set(m, p); }
   const pacer = p;
   const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-  pacer.tail = pacer.tail.then(() => send(r, ex, pacer, buf, eof));
+  pacer.tail = pacer.tail.then(() => send(r, ex, pacer, buf, eof)).catch((e: unknown) => {
+    // The exchange refused a write (a connection gone mid-body): cut, as the output layer's fail().
+    logReq(r, 'error', `paced write failed: ${e instanceof Error ? e.message : String(e)}`);
+    r.cut = true;
+    ex.destroy();
+  });
   return pacer.tail;
 }
 
