@@ -48,6 +48,25 @@ describe('limit_rate and recursive_error_pages', () => {
   });
 });
 
+describe('proxy_cookie_domain and proxy_cookie_path', () => {
+  it('read in order, inherited, and dropped by off', () => {
+    const c = load(server(`proxy_cookie_domain .Backend.local example.com; proxy_cookie_domain ~^(a)b$ $1; proxy_cookie_path ~*^/APP /;
+      location /a { }
+      location /b { proxy_cookie_domain off; }`));
+    const [a, b] = c.http!.servers[0]!.locations;
+    expect(a!.proxy.cookieDomains.map((r) => [r.from, r.regex?.flags ?? null, r.to])).toEqual([['Backend.local', null, 'example.com'], ['~^(a)b$', 'i', '$1']]);
+    expect(a!.proxy.cookiePaths[0]!.regex!.source).toBe('^\\/APP');
+    expect(a!.proxy.cookiePaths[0]!.regex!.flags).toBe('i');
+    expect(b!.proxy.cookieDomains).toEqual([]);
+    expect(b!.proxy.cookiePaths.length).toBe(1);
+  });
+
+  it('bad forms are errors naming file:line', () => {
+    expect(errorOf(server('proxy_cookie_path /a;'))).toMatchObject({ code: 'TRESTY_ERR_CONF_ARGS', message: expect.stringMatching(/invalid number of arguments in "proxy_cookie_path" directive in .*:3/) });
+    expect(errorOf(server('proxy_cookie_domain ~*x y;')).message).toMatch(/invalid regex "\*x" in "proxy_cookie_domain"/);
+  });
+});
+
 describe('accepted with no effect', () => {
   it('loads nginx\'s forms', () => {
     expect(() => load(server(`ssl_buffer_size 16k;

@@ -91,3 +91,36 @@ export const conf2Directives: readonly DirectiveRow[] = [
   },
   flagRow('ssl_stapling_verify', ['http', 'server']),
 ];
+
+/** `proxy_cookie_domain|path off | FROM TO`: several apply in order; `off` drops inherited ones. */
+function cookieRow(name: string, key: 'cookieDomains' | 'cookiePaths'): DirectiveRow {
+  return {
+    name, contexts: HSL, args: [1, 2], multiple: true,
+    apply(d, s) {
+      const p = (s.settings!.proxy ??= {});
+      if (d.args.length === 1) {
+        if (d.args[0] !== 'off') throw confError('TRESTY_ERR_CONF_ARGS', `invalid number of arguments in "${d.name}" directive`, d);
+        p[key] = [];
+        return;
+      }
+      let [from] = d.args;
+      const to = d.args[1];
+      let regex: RegExp | null = null;
+      if (from.startsWith('~')) {
+        // nginx 1.22: a domain regex (`~`) is always caseless and knows no `~*`; a path's `~*` is.
+        const ci = key === 'cookieDomains' || from.startsWith('~*');
+        const src = from.slice(key === 'cookiePaths' && ci ? 2 : 1);
+        try { regex = new RegExp(src, ci ? 'i' : ''); } catch { throw confError('TRESTY_ERR_CONF_VALUE', `invalid regex "${src}" in "${d.name}"`, d); }
+      } else if (key === 'cookieDomains' && from.startsWith('.')) {
+        // nginx compares domains without their leading dot, on both sides.
+        from = from.slice(1);
+      }
+      (p[key] ??= []).push({ from, regex, to });
+    },
+  };
+}
+
+export const cookieDirectives: readonly DirectiveRow[] = [
+  cookieRow('proxy_cookie_domain', 'cookieDomains'),
+  cookieRow('proxy_cookie_path', 'cookiePaths'),
+];

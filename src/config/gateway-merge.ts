@@ -32,6 +32,8 @@ const PROXY_DEFAULTS: Omit<ProxyConf, 'pass' | 'ssl'> = {
   interceptErrors: false,
   ignoreClientAbort: false,
   redirects: ['default'],
+  cookieDomains: [],
+  cookiePaths: [],
 };
 
 const PROXY_SSL_DEFAULTS: ProxySslConf = {

@@ -20,7 +20,7 @@ import { sharedDirectives } from './directives-shared.js';
 import { proxyDirectives } from './directives-proxy.js';
 import { sslDirectives } from './directives-ssl.js';
 import { upstreamDirectives } from './directives-upstream.js';
-import { conf2Directives } from './directives-conf2.js';
+import { conf2Directives, cookieDirectives } from './directives-conf2.js';
 import { unsupportedDirectives } from './directives-unsupported.js';
 import { outputConf } from './types-output.js';
 import { mergeProxy, mergeSsl, proxyConf, sslConf, upstreamConf } from './gateway-merge.js';
@@ -32,7 +32,7 @@ const TABLE: ReadonlyMap<string, readonly DirectiveRow[]> = [
   ...coreDirectives, ...jsDirectives, ...ffiDirectives, ...rewriteDirectives, ...httpDirectives, ...sharedDirectives,
   ...loaderDirectives, ...proxyDirectives, ...upstreamDirectives, ...sslDirectives,
   ...mapDirectives, ...accessDirectives, ...authDirectives, ...limitExceptDirectives, ...limitDirectives,
-  ...conf2Directives, ...unsupportedDirectives,
+  ...conf2Directives, ...cookieDirectives, ...unsupportedDirectives,
 ].reduce((m, r) => m.set(r.name, [...(m.get(r.name) ?? []), r]), new Map<string, DirectiveRow[]>());
 
 /** Every directive tresty knows, for docs and tests. */
