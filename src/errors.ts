@@ -19,6 +19,7 @@ export const ErrorCodes = {
   TRESTY_ERR_LISTEN: 'a listen socket that cannot be opened',
   TRESTY_ERR_LOG_OPEN: 'a log file that cannot be opened',
   TRESTY_ERR_WORKER_START: 'a worker process that fails to start',
+  TRESTY_ERR_WORKER_USER: 'a worker that cannot switch to the `user` directive\'s user and group',
   TRESTY_ERR_RELOAD: 'a reload whose new workers failed to start (the old ones keep serving)',
   TRESTY_ERR_WORKER_FAULT: 'an exception no request owned: the worker finishes its requests and is replaced',
   TRESTY_ERR_WORKER_BLOCKED: 'an event loop blocked past worker_watchdog_timeout: the worker is killed and replaced',

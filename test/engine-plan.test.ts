@@ -33,7 +33,7 @@ function planOf(http: string, change: (h: HttpConf) => HttpConf = (h) => h): { a
       for (let k = u32(); k > 0; k--) u32();
       str();
       for (let k = u32(); k > 0; k--) str();
-      str(); u32(); u32(); str(); u32();
+      str(); u32(); u32(); str(); u32(); str(); str();
       actions[pattern || '(server)'] = act;
     }
     return { actions, servers: planBinds(conf.http).map((bd) => plan.serverFor(bd)) };
@@ -62,6 +62,31 @@ describe('the native plan', () => {
     expect(servers).toEqual([0]);
   });
 
+  it('constant add_headers stay native (the engine writes them); expires, more_*, add_header with variables, alias, etag off, if_modified_since off|before and gzip send a location to JS; their defaults keep the native routes', () => {
+    const { actions } = planOf(`server { listen 127.0.0.1:1;
+      location /plain/ { root html; }
+      location = /ret { return 200 "ok"; }
+      location /add/ { add_header X-A a; add_header X-B b always; }
+      location /addvar/ { add_header X-A $uri; }
+      location /addlm/ { add_header Last-Modified x; }
+      location /exp/ { expires 1h; location /exp/off/ { expires off; } }
+      location /more/ { more_set_headers "X-A: a"; }
+      location /in/ { more_set_input_headers "X-A: a"; }
+      location /alias/ { alias /srv/; }
+      location /noetag/ { etag off; }
+      location /ims/ { if_modified_since before; }
+      location /etagon/ { etag on; if_modified_since exact; }
+      location /gzip/ { gzip on; }
+      location /gzoff/ { gzip off; gzip_types text/css; gzip_vary on; gzip_comp_level 5; gzip_buffers 4 8k; charset off; override_charset off; }
+    }
+    server { listen 127.0.0.1:2; add_header X-S s; location /inherits/ { } location /own/ { add_header X-O o; } }`);
+    expect(actions).toMatchObject({
+      '/plain/': 'static', '/ret': 'return', '/add/': 'static', '/addvar/': 'js', '/addlm/': 'js', '/exp/': 'js', '/exp/off/': 'static', '/more/': 'js', '/in/': 'js',
+      '/inherits/': 'static', '/own/': 'static', '/alias/': 'js', '/noetag/': 'js', '/ims/': 'js', '/etagon/': 'static',
+      '/gzip/': 'js', '/gzoff/': 'static',
+    });
+  });
+
   it('a handler inherited from an outer block sends the location to JS', () => {
     const { actions } = planOf(`content_by_js_block { ngx.say(1); } server { listen 127.0.0.1:1; location /a { } }`);
     expect(actions['/a']).toBe('js');
@@ -86,6 +111,30 @@ describe('the native plan', () => {
       }`);
     expect(actions).toMatchObject({ '/plain': 'static', '/up': 'js', '/up/static': 'static', '/err': 'js', '/inner': 'js' });
     expect(servers).toEqual([0]);
+  });
+
+  it('nginx\'s tuning directives accepted with no effect (directives-tuning.ts) keep the native route', () => {
+    const { actions, servers } = planOf(`types_hash_max_size 2048; server_names_hash_bucket_size 64; open_file_cache max=10;
+      output_buffers 2 32k; postpone_output 1460; aio threads; msie_padding on;
+      server { listen 127.0.0.1:1;
+        location /plain { }
+        location /tuned { open_file_cache off; directio 4m; proxy_headers_hash_max_size 512; msie_refresh on; }
+      }`);
+    expect(actions).toMatchObject({ '(server)': 'static', '/plain': 'static', '/tuned': 'static' });
+    expect(servers).toEqual([0]);
+  });
+
+  it('nginx\'s http flags: at their defaults (or written as the default) native; away from them, JS', () => {
+    const { actions, servers } = planOf(`server_tokens on; absolute_redirect on; log_not_found on; resolver 127.0.0.1 valid=5s; resolver_timeout 5s;
+      server { listen 127.0.0.1:1;
+        location /plain { port_in_redirect on; chunked_transfer_encoding on; }
+        location /rel { absolute_redirect off; }
+        location /quiet { log_not_found off; }
+        location /back { log_not_found off; location /back/on { log_not_found on; } }
+      }`);
+    expect(actions).toMatchObject({ '(server)': 'static', '/plain': 'static', '/rel': 'js', '/quiet': 'js', '/back': 'js', '/back/on': 'static' });
+    expect(servers).toEqual([0]);
+    expect(planOf('merge_slashes off; server { listen 127.0.0.1:1; location / { } }').servers).toEqual([-1]);
   });
 
   it('a server with server-level rewrite ops, or sharing its socket with another, is left to JS', () => {

@@ -1,6 +1,7 @@
 // The HTTP worker process (forked by the master through node:cluster): resolves the conf the
 // master sent, builds the request pipeline, listens on the shared sockets, reports ready,
 // and stops gracefully (QUIT) or at once (TERM/INT) when told to.
+import os from 'node:os';
 import { getSystemErrorMap } from 'node:util';
 import { loadConf } from '../src/config/index.js';
 import type { CpuAffinity } from '../src/config/types.js';
@@ -10,6 +11,7 @@ import { createFront, type Front } from '../src/http/front.js';
 import { engineUnavailable, loadEngine } from '../src/http/native-binding.js';
 import { ErrorLog, reopenLogs } from '../src/log/index.js';
 import { maskCountWarning, workerCpus } from '../src/master/cpu-affinity.js';
+import { dropPrivileges } from '../src/master/privileges.js';
 import { startWatchdog } from '../src/master/watchdog.js';
 import { isTrestyMessage, type MasterToWorker, type WorkerStart, type WorkerToMaster } from '../src/master/protocol.js';
 import { createWorkerPipeline, type WorkerPipeline } from '../src/phases/index.js';
@@ -21,6 +23,8 @@ const log = new ErrorLog();
 let front: Front | null = null;
 let pipeline: WorkerPipeline | null = null;
 let stopping = false;
+/** worker_shutdown_timeout of the conf this worker serves (ms, 0 = none). */
+let shutdownTimeout = 0;
 
 function send(m: WorkerToMaster): void {
   if (process.connected) process.send!(m);
@@ -30,12 +34,16 @@ async function start(msg: WorkerStart): Promise<void> {
   try {
     const { conf } = loadConf({ file: msg.file, prefix: msg.prefix, globals: msg.globals, snapshot: msg.snapshot });
     log.configure(conf.errorLog);
+    shutdownTimeout = conf.workerShutdownTimeout;
+    for (const [k, v] of conf.env) process.env[k] = v;
+    if (conf.workerRlimitNofile > 0) setNofile(conf.workerRlimitNofile);
     attachZones(msg.shm ?? []);
     clustered = msg.listenFds === undefined;
     pipeline = await createWorkerPipeline(conf, { id: msg.slot, count: msg.count });
     if (stopping) return;
     const affinity = conf.workerCpuAffinity ?? (process.env.TRESTY_WORKER_CPU === 'auto' ? { auto: true as const, cpus: null } : null);
     if (affinity) bindCpus(affinity, msg.slot, conf.workerProcesses);
+    if (conf.workerPriority !== 0) setPriority(conf.workerPriority);
     if (conf.http) {
       front = createFront(msg.engine, conf.http, pipeline.handle, log, conf, msg.listenFds ?? [], pipeline);
       await front.listen();
@@ -43,6 +51,8 @@ async function start(msg: WorkerStart): Promise<void> {
       const watch = front.watchFd;
       if (watch) setBellWatcher(process.env.TRESTY_FFI_BELL === 'socket' ? null : watch.bind(front));
     }
+    // Listening (the master's sockets are ours already) and logs open: now the `user`.
+    dropPrivileges(conf);
     // Watched from now on: loading and compiling at start may take long on a busy machine.
     if (conf.workerWatchdogTimeout > 0) startWatchdog(conf.workerWatchdogTimeout, conf.errorLog);
     send({ tresty: 'ready', addresses: front?.addresses() ?? [] });
@@ -74,6 +84,27 @@ function bindCpus(affinity: CpuAffinity, slot: number, workers: number): void {
   for (const c of cpus) log.notice(`sched_setaffinity(): using cpu #${c}`);
   const r = engine.pinThreads(cpus);
   if (r < 0) log.alert(`sched_setaffinity() failed (${-r}: ${errnoMessage(r)})`);
+}
+
+/** worker_rlimit_nofile: raised through the engine addon (Node has no setrlimit). */
+function setNofile(n: number): void {
+  const engine = loadEngine();
+  if (!engine) {
+    log.warn(`worker_rlimit_nofile: not applied, ${engineUnavailable()}`);
+    return;
+  }
+  const r = engine.setNofile(n);
+  if (r < 0) log.alert(`setrlimit(RLIMIT_NOFILE, ${n}) failed (${-r}: ${errnoMessage(r)})`);
+}
+
+/** worker_priority: as nginx, a failure (raising priority without root) is an alert, not fatal. */
+function setPriority(n: number): void {
+  try {
+    os.setPriority(n);
+  } catch (e) {
+    const errno = (e as { info?: { errno?: number } }).info?.errno ?? 0;
+    log.alert(`setpriority(${n}) failed (${-errno}: ${errnoMessage(errno)})`);
+  }
 }
 
 /** strerror-like text for a negative errno (libuv's message, capitalized as C's). */
@@ -132,6 +163,21 @@ async function quit(): Promise<void> {
   if (stopping) return;
   stopping = true;
   log.notice('gracefully shutting down');
+  // A long poll or a websocket can see it and finish (nginx's ngx_exiting).
+  pipeline?.beginExit();
+  const limit = shutdownTimeout;
+  if (limit > 0) {
+    // worker_shutdown_timeout: what is still open then (raw sockets, websockets, long requests)
+    // is cut, as nginx closes its connections; without it, the worker waits for them all.
+    setTimeout(() => {
+      log.notice(`worker_shutdown_timeout ${limit}ms expired, closing the connections left`);
+      front?.closeNow();
+      // The timers' and plugins' shutdown gets a moment, not a say in whether the worker exits.
+      const bye = (): void => { log.notice('exiting'); exit(0); };
+      setTimeout(bye, 2000).unref();
+      void (pipeline?.shutdown() ?? Promise.resolve()).catch(() => {}).finally(bye);
+    }, limit).unref();
+  }
   await finish();
   log.notice('exiting');
   exit(0);

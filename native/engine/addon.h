@@ -36,6 +36,10 @@ napi_value te_sock_address(napi_env env, int fd);
 /* names_napi.c */
 napi_value te_js_server_names(napi_env env, napi_callback_info info);
 napi_value te_js_address_names(napi_env env, napi_callback_info info);
+napi_value te_js_set_software(napi_env env, napi_callback_info info);
+
+/* rlimit_napi.c */
+napi_value te_js_set_nofile(napi_env env, napi_callback_info info);
 
 /* conn_napi.c */
 napi_value te_js_body_start(napi_env env, napi_callback_info info);

@@ -54,7 +54,9 @@ int te_answer_head(te_engine *e, te_conn *c, int status, const char *type, long 
     putnum(&b, (unsigned)wire);
     put(&b, " ", 1);
     puts_(&b, wire >= 100 && wire < 200 && wire != 101 ? "" : te_reason(wire)); /* nginx: "150 " */
-    puts_(&b, "\r\nServer: tresty\r\nDate: ");
+    puts_(&b, "\r\nServer: ");
+    puts_(&b, te_software());
+    puts_(&b, "\r\nDate: ");
     puts_(&b, te_date());
     put(&b, "\r\n", 2);
     if (type) {

@@ -3,7 +3,8 @@
  * numbers them, so that serverOf(id, index) can make the engine's own error-log lines name the
  * server a request's Host chose, as nginx's do. addressNames(index, [[address, server], ...]):
  * the default server of each address other server blocks listen on next to a wildcard listen
- * socket, which nginx names before the Host is read.
+ * socket, which nginx names before the Host is read. setSoftware(name): server_tokens' name for
+ * the Server header and the error pages the engine writes.
  */
 #define NAPI_VERSION 8
 #include <arpa/inet.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include "addon.h"
+#include "pages.h"
 
 /* serverNames([name, ...]): the servers' first server_names, numbered for serverOf(). */
 napi_value te_js_server_names(napi_env env, napi_callback_info info)
@@ -101,4 +103,19 @@ uint16_t te_addr_name(const te_listener *l, int fd)
         if ((a4 && d->fam == AF_INET && memcmp(d->a, a4, 4) == 0) || (a6 && d->fam == AF_INET6 && memcmp(d->a, a6, 16) == 0)) return d->sname;
     }
     return 0;
+}
+
+/* setSoftware(name): "tresty" or "tresty/VERSION", called before the engine answers. */
+napi_value te_js_set_software(napi_env env, napi_callback_info info)
+{
+    size_t argc = 1, len = 0;
+    napi_value a[1];
+    char tmp[64];
+    if (napi_get_cb_info(env, info, &argc, a, NULL, NULL) != napi_ok || argc < 1
+        || napi_get_value_string_utf8(env, a[0], tmp, sizeof tmp, &len) != napi_ok) {
+        napi_throw_type_error(env, "TRESTY_ERR_ENGINE", "setSoftware(name)");
+        return NULL;
+    }
+    te_set_software(tmp, len);
+    return NULL;
 }

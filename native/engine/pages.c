@@ -74,9 +74,25 @@ int te_wire_status(int status)
     return own_line(status) ? 400 : status;
 }
 
+/* server_tokens: set once by JS at start (setSoftware), before the engine answers anything */
+static char software[64] = "tresty";
+
+const char *te_software(void)
+{
+    return software;
+}
+
+void te_set_software(const char *name, size_t len)
+{
+    if (len >= sizeof software) len = sizeof software - 1;
+    memcpy(software, name, len);
+    software[len] = 0;
+}
+
 int te_page(int status, char *buf, size_t cap)
 {
-    const char *tail = "<hr><center>tresty</center>\r\n</body>\r\n</html>\r\n";
+    char tail[128];
+    snprintf(tail, sizeof tail, "<hr><center>%s</center>\r\n</body>\r\n</html>\r\n", software);
     const char *own = own_line(status);
     if (own)
         return snprintf(buf, cap,

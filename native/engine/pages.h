@@ -4,6 +4,9 @@
 #include <stddef.h>
 #include <time.h>
 const char *te_reason(int status);
+/* The name in the Server header and error pages: "tresty", or "tresty/VERSION" (server_tokens on) */
+const char *te_software(void);
+void te_set_software(const char *name, size_t len);
 /* nginx's page for status (494-497: a 400 page that says why; 498: the 404 page); returns its length */
 int te_page(int status, char *buf, size_t cap);
 /* the status a status line carries: 494-497 go out as 400, as nginx sends them */

@@ -89,6 +89,8 @@ struct te_routes *te_routes_parse(const char *plan, uint32_t len)
         l->code = u32(&r);
         l->text = str(&r);
         l->keepalive = u32(&r);
+        l->hdr_listed = str(&r);
+        l->hdr_always = str(&r);
         for (uint32_t k = 0; k < l->nchildren && !r.bad; k++)
             if (l->children[k] >= t->nlocs) goto bad;
     }

@@ -11,7 +11,8 @@
  *     u32 kind (TE_K_*), u32 action (TE_ACT_*), str pattern, u32 has_regex_children,
  *     u32 nchildren, nchildren x u32 child id (prefixes longest first),
  *     str root, u32 nindex, nindex x str, str default_type, u32 flags (TE_LF_*),
- *     u32 return code, str return text, u32 keepalive_timeout ms
+ *     u32 return code, str return text, u32 keepalive_timeout ms,
+ *     str add_header lines for nginx's status list, str add_header lines `always` ("Name: v\r\n"...)
  *   u32 nservers, then per server: u32 defaults id, u32 has_regex, u32 ntop, ntop x u32 id, str name
  */
 #ifndef TRESTY_ENGINE_ROUTE_H
@@ -28,7 +29,7 @@ typedef struct te_str { const char *p; uint32_t n; } te_str;
 
 typedef struct te_loc {
     uint32_t id, kind, action, has_regex, nchildren, nindex, flags, code, keepalive;
-    te_str pattern, root, default_type, text;
+    te_str pattern, root, default_type, text, hdr_listed, hdr_always;
     const uint32_t *children;
     te_str *index;
 } te_loc;

@@ -2,7 +2,8 @@
  * static.c: answering from the native routes (route.h) what src/phases answers the same way
  * (static.ts and set.ts's `return`), so such requests never cross into JS: nginx's static module
  * (index files by internal redirect, 301 for a directory, 403/404/405, HEAD, ETag and
- * Last-Modified with If-None-Match / If-Modified-Since, types, default_type) and `return`.
+ * Last-Modified with a plain If-None-Match / If-Modified-Since, Accept-Ranges, types,
+ * default_type) and `return`. Ranges and the rarer preconditions are JS's (static-cond.ts).
  * Anything it is not sure of goes to JS instead (return 0), before a byte is written.
  */
 #include <errno.h>
@@ -88,12 +89,27 @@ static void failed(te_engine *e, te_conn *c)
     te_conn_close(e, c, TE_WHY_ERROR);
 }
 
-static int page(te_engine *e, te_conn *c, int status, const char *extra)
+/* add_header's constant headers of the location (native-plan.ts): those without `always` only on
+   nginx's list of statuses. They follow the answer's own (Location, Last-Modified, ETag) and come
+   before `tail` (Accept-Ranges), as nginx's headers filter puts them. */
+static int head(te_engine *e, te_conn *c, const te_loc *l, int status, const char *type, long long len, const char *extra, const char *tail)
+{
+    if (l->hdr_listed.n == 0 && l->hdr_always.n == 0 && !tail) return te_answer_head(e, c, status, type, len, extra);
+    int listed = status == 200 || status == 201 || status == 204 || status == 206 || status == 301 || status == 302
+                 || status == 303 || status == 304 || status == 307 || status == 308;
+    char all[PATH_MAX_LEN + 1024];
+    int n = snprintf(all, sizeof all, "%s%.*s%.*s%s", extra ? extra : "", listed ? (int)l->hdr_listed.n : 0, l->hdr_listed.p,
+                     (int)l->hdr_always.n, l->hdr_always.p, tail ? tail : "");
+    if (n < 0 || (size_t)n >= sizeof all) return -1;
+    return te_answer_head(e, c, status, type, len, all);
+}
+
+static int page(te_engine *e, te_conn *c, const te_loc *l, int status, const char *extra)
 {
     char body[512];
     int n = te_page(status, body, sizeof body);
     c->status = (uint16_t)status;
-    if (te_answer_head(e, c, status, "text/html", n, extra) < 0 || (!te_is_head(c) && te_queue(c, body, (uint32_t)n) < 0)) {
+    if (head(e, c, l, status, "text/html", n, extra, NULL) < 0 || (!te_is_head(c) && te_queue(c, body, (uint32_t)n) < 0)) {
         failed(e, c);
         return 1;
     }
@@ -111,35 +127,35 @@ static int do_return(te_engine *e, te_conn *c, const te_loc *l)
         char loc[PATH_MAX_LEN + 256];
         int n = location_header(c, l->text.p, l->text.n, loc, sizeof loc);
         if (n < 0 || (size_t)n >= sizeof loc) return 0;
-        return page(e, c, (int)code, loc);
+        return page(e, c, l, (int)code, loc);
     }
     c->status = (uint16_t)code;
     if (code == 304) {
         /* nginx sends the default type and the text's length (0 without one), never a body */
-        if (te_answer_head(e, c, 304, type, text ? l->text.n : 0, NULL) < 0) {
+        if (head(e, c, l, 304, type, text ? l->text.n : 0, NULL, NULL) < 0) {
             failed(e, c);
             return 1;
         }
     } else if (text) {
-        if (te_answer_head(e, c, (int)code, type, l->text.n, NULL) < 0 || (!te_is_head(c) && te_queue(c, l->text.p, l->text.n) < 0)) {
+        if (head(e, c, l, (int)code, type, l->text.n, NULL, NULL) < 0 || (!te_is_head(c) && te_queue(c, l->text.p, l->text.n) < 0)) {
             failed(e, c);
             return 1;
         }
     } else if ((code >= 400 || is_redirect(code)) && te_has_page((int)code)) {
-        return page(e, c, (int)code, NULL);
+        return page(e, c, l, (int)code, NULL);
     } else if (code >= 400) {
         /* nginx has no page for it (420, 509, 599...): no body, no type */
-        if (te_answer_head(e, c, (int)code, NULL, 0, NULL) < 0) {
+        if (head(e, c, l, (int)code, NULL, 0, NULL, NULL) < 0) {
             failed(e, c);
             return 1;
         }
     } else if (code == 204) {
         /* no type, no length */
-        if (te_answer_head(e, c, (int)code, NULL, -1, NULL) < 0) {
+        if (head(e, c, l, (int)code, NULL, -1, NULL, NULL) < 0) {
             failed(e, c);
             return 1;
         }
-    } else if (te_answer_head(e, c, (int)code, type, 0, NULL) < 0) {
+    } else if (head(e, c, l, (int)code, type, 0, NULL, NULL) < 0) {
         failed(e, c);
         return 1;
     }
@@ -148,14 +164,14 @@ static int do_return(te_engine *e, te_conn *c, const te_loc *l)
 }
 
 /* A file that could not be opened: 403 for a permission error, else 404, with nginx's line. */
-static int open_failed(te_engine *e, te_conn *c, const char *file, int err)
+static int open_failed(te_engine *e, te_conn *c, const te_loc *l, const char *file, int err)
 {
     if (err == EACCES || err == EPERM) {
         te_errlog(e, c, TE_LOG_ERROR, "open() \"%s\" failed (13: Permission denied)", file);
-        return page(e, c, 403, NULL);
+        return page(e, c, l, 403, NULL);
     }
     te_errlog(e, c, TE_LOG_ERROR, "open() \"%s\" failed (2: No such file or directory)", file);
-    return page(e, c, 404, NULL);
+    return page(e, c, l, 404, NULL);
 }
 
 static int serve(te_engine *e, te_conn *c, const te_loc *l, const char *uri, uint32_t ulen, int depth);
@@ -176,7 +192,7 @@ static int route_again(te_engine *e, te_conn *c, const char *uri, uint32_t ulen,
 static int serve(te_engine *e, te_conn *c, const te_loc *l, const char *uri, uint32_t ulen, int depth)
 {
     uint32_t m = c->head->req.method_id;
-    if (m != TR_HTTP_M_GET && m != TR_HTTP_M_HEAD) return page(e, c, 405, NULL);
+    if (m != TR_HTTP_M_GET && m != TR_HTTP_M_HEAD) return page(e, c, l, 405, NULL);
     char file[PATH_MAX_LEN];
     int n = snprintf(file, sizeof file, "%.*s%.*s", (int)l->root.n, l->root.p, (int)ulen, uri);
     if (n < 0 || (size_t)n >= sizeof file) return 0;
@@ -197,18 +213,18 @@ static int serve(te_engine *e, te_conn *c, const te_loc *l, const char *uri, uin
         if (stat(file, &st) == 0) {
             if (S_ISDIR(st.st_mode)) {
                 te_errlog(e, c, TE_LOG_ERROR, "directory index of \"%s\" is forbidden", file);
-                return page(e, c, 403, NULL);
+                return page(e, c, l, 403, NULL);
             }
-            return page(e, c, 404, NULL);
+            return page(e, c, l, 404, NULL);
         }
-        return open_failed(e, c, file, errno);
+        return open_failed(e, c, l, file, errno);
     }
     int fd = open(file, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0) return open_failed(e, c, file, errno);
+    if (fd < 0) return open_failed(e, c, l, file, errno);
     if (fstat(fd, &st) < 0) {
         int err = errno;
         close(fd);
-        return open_failed(e, c, file, err);
+        return open_failed(e, c, l, file, err);
     }
     if (S_ISDIR(st.st_mode)) {
         close(fd);
@@ -221,7 +237,7 @@ static int serve(te_engine *e, te_conn *c, const te_loc *l, const char *uri, uin
         if (un < 0 || (size_t)un >= sizeof u) return 0;
         int ln = location_header(c, u, (uint32_t)un, loc, sizeof loc);
         if (ln < 0 || (size_t)ln >= sizeof loc) return 0;
-        return page(e, c, 301, loc);
+        return page(e, c, l, 301, loc);
     }
     if (!S_ISREG(st.st_mode)) {
         close(fd);
@@ -232,9 +248,24 @@ static int serve(te_engine *e, te_conn *c, const te_loc *l, const char *uri, uin
     hex_etag(etag, (unsigned long long)st.st_mtim.tv_sec, (unsigned long long)st.st_size);
     const char *h = c->in + c->req;
     const tr_http_header *inm = header_named(c, "if-none-match");
-    const tr_http_header *ims = inm ? NULL : header_named(c, "if-modified-since");
-    int not_modified = inm ? (inm->value.len == strlen(etag) && memcmp(h + inm->value.off, etag, inm->value.len) == 0)
-                           : (ims && ims->value.len == strlen(mtime) && memcmp(h + ims->value.off, mtime, ims->value.len) == 0);
+    const tr_http_header *ims = header_named(c, "if-modified-since");
+    /* The common conditional GET (our own ETag, or our own Last-Modified text) is answered here;
+       ranges, If-Match / If-Unmodified-Since, both validators at once, tag lists, weak tags and
+       dates written otherwise go to JS, which runs nginx's filters whole (phases/static-cond.ts). */
+    int to_js = header_named(c, "range") || header_named(c, "if-match") || header_named(c, "if-unmodified-since") || (inm && ims);
+    int not_modified = 0;
+    if (!to_js && inm) {
+        const char *v = h + inm->value.off;
+        not_modified = inm->value.len == strlen(etag) && memcmp(v, etag, inm->value.len) == 0;
+        if (!not_modified && (memchr(v, ',', inm->value.len) || memchr(v, '*', inm->value.len) || (inm->value.len > 2 && v[0] == 'W' && v[1] == '/'))) to_js = 1;
+    } else if (!to_js && ims) {
+        not_modified = ims->value.len == strlen(mtime) && memcmp(h + ims->value.off, mtime, ims->value.len) == 0;
+        if (!not_modified) to_js = 1;
+    }
+    if (to_js) {
+        close(fd);
+        return 0;
+    }
     size_t ml = strlen(mtime), el = strlen(etag);
     memcpy(extra, "Last-Modified: ", 15);
     memcpy(extra + 15, mtime, ml);
@@ -244,7 +275,7 @@ static int serve(te_engine *e, te_conn *c, const te_loc *l, const char *uri, uin
     if (not_modified) {
         close(fd);
         c->status = 304;
-        if (te_answer_head(e, c, 304, NULL, -1, extra) < 0) {
+        if (head(e, c, l, 304, NULL, -1, extra, NULL) < 0) {
             failed(e, c);
             return 1;
         }
@@ -256,7 +287,8 @@ static int serve(te_engine *e, te_conn *c, const te_loc *l, const char *uri, uin
     if (t) snprintf(type, sizeof type, "%.*s", (int)t->n, t->p);
     else snprintf(type, sizeof type, "%.*s", (int)l->default_type.n, l->default_type.p);
     c->status = 200;
-    if (te_answer_head(e, c, 200, type, (long long)st.st_size, extra) < 0) {
+    /* nginx's range filter announces ranges on a whole static file (not on a 304) */
+    if (head(e, c, l, 200, type, (long long)st.st_size, extra, "Accept-Ranges: bytes\r\n") < 0) {
         close(fd);
         failed(e, c);
         return 1;

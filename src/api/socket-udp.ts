@@ -11,6 +11,7 @@ import { argErr, sendChunks, timeoutArg, typeName } from './socket-args.js';
 import { errText } from './socket-conn.js';
 import { SocketOwner } from './socket-owner.js';
 import type { Data } from './socket-until.js';
+import { resolveHost } from '../request/resolver.js';
 
 /** lua_socket_read_timeout's default (ms). */
 const DEFAULT_READ_MS = 60_000;
@@ -58,7 +59,13 @@ export class UdpSocket {
     if (port < 0 || port > 65535) throw argErr(`bad port number: ${port}`);
     this.#drop();
     let address = host;
-    if (net.isIP(host) === 0) {
+    const r = this.#owner.req;
+    if (net.isIP(host) === 0 && r?.loc?.resolver) {
+      const a = await resolveHost(r.loc.resolver, r.loc.resolverTimeout, host);
+      if (typeof a !== 'string') return [null, a.error];
+      address = a;
+      if (this.#owner.dead) return [null, 'closed'];
+    } else if (net.isIP(host) === 0) {
       try {
         address = (await lookup(host)).address;
       } catch (e) {

@@ -8,6 +8,8 @@
 // not pooled, when that ends, and using it from anywhere else throws "bad request".
 
 import type { Call } from '../request/call.js';
+import type { Req } from '../request/req.js';
+import { resolveHost } from '../request/resolver.js';
 import { MASK } from './context.js';
 import { guard } from './guard.js';
 import { Conn, openConn, SslSession, type Target, upgradeTls } from './socket-conn.js';
@@ -109,7 +111,9 @@ export class TcpSocket {
         c = takeIdle(key);
       }
       if (c === null) {
-        const got = await openConn(target, key, ms);
+        const dest = await viaResolver(target, this.#owner.req);
+        if (typeof dest === 'string') return [null, dest];
+        const got = await openConn(dest, key, ms);
         if (typeof got === 'string') return [null, got];
         c = got;
         track(c);
@@ -340,4 +344,12 @@ export function socketApi(c: Call): NgxSocket {
       return ok ? [s, null] : [null, err!];
     },
   };
+}
+
+/** A host name looked up through the request's `resolver`, when its location has one. */
+async function viaResolver(target: Target, r: Req | null): Promise<Target | string> {
+  const res = r?.loc?.resolver;
+  if (!('host' in target) || !res) return target;
+  const a = await resolveHost(res, r!.loc.resolverTimeout, target.host);
+  return typeof a === 'string' ? { host: a, port: target.port } : a.error;
 }

@@ -4,9 +4,10 @@
 import os from 'node:os';
 import { TrestyError } from '../errors.js';
 import type { Req } from '../request/req.js';
+import { logReq } from '../request/report.js';
+import type { LocationConf } from '../config/types.js';
 import { upstreamVar } from '../request/upstream.js';
 import { parseRate } from '../request/limit-rate.js';
-import { logReq } from '../request/report.js';
 import { addrBytes } from '../config/addr.js';
 import { mapValue } from './map.js';
 import { msec, timeIso, timeLocal } from './time.js';
@@ -100,7 +101,12 @@ const BUILTIN = new Map<string, Getter>([
   ['content_length', (r) => headerValue(r, 'content-length')],
   ['document_root', (r) => r.loc.root],
   ['realpath_root', (r) => r.loc.root],
-  ['request_filename', (r) => r.loc.root + r.uri],
+  // With a constant `alias` in a prefix location, the alias in place of the matched part (nginx's
+  // map_uri_to_path); an alias with variables or in a regex location is the static module's only.
+  ['request_filename', (r) => {
+    const a = r.loc.files.alias;
+    return a === undefined || a.regex !== null || a.path.includes('$') ? r.loc.root + r.uri : a.path + r.uri.slice(a.strip);
+  }],
   ['request_body', (r) => (r.body ? r.body.toString('utf8') : undefined)],
   ['request_body_file', (r) => r.bodyFile?.path],
 ]);
@@ -131,7 +137,8 @@ export function getVar(r: Req, name: string): string | undefined {
   if (name.startsWith('http_')) return headerValue(r, name.slice(5).replace(/_/g, '-').toLowerCase());
   if (name.startsWith('cookie_')) return cookieValue(headerValue(r, 'cookie'), name.slice(7));
   if (name.startsWith('sent_http_')) {
-    const v = r.headers?.get(name.slice(10));
+    // $sent_http_content_type names Content-Type: underscores are dashes, as in $http_*.
+    const v = r.headers?.get(name.slice(10).replace(/_/g, '-'));
     return v === undefined ? undefined : typeof v === 'string' ? v : v.join(', ');
   }
   // Gateway (issue 14): $upstream_*, $proxy_host, $proxy_add_x_forwarded_for ...
@@ -139,8 +146,23 @@ export function getVar(r: Req, name: string): string | undefined {
     const v = upstreamVar(r, name);
     if (v !== undefined) return v;
   }
-  if (r.server.declaredVariables.has(name)) return '';
+  if (r.server.declaredVariables.has(name)) {
+    uninitialized(r, name);
+    return '';
+  }
   return undefined;
+}
+
+/**
+ * A `set` variable read before any `set` gave it a value: nginx's warning (uninitialized_variable_warn,
+ * on by default), once per variable and request, as nginx then keeps the empty value.
+ */
+function uninitialized(r: Req, name: string): void {
+  if (((r.loc as LocationConf | undefined) ?? r.server.defaults).std.noUninitializedWarn) return;
+  const seen = (r.uninitialized ??= new Set());
+  if (seen.has(name)) return;
+  seen.add(name);
+  logReq(r, 'warn', `using uninitialized "${name}" variable`);
 }
 
 /** Families of built-in variables, read-only as nginx's. */

@@ -3,12 +3,15 @@
 
 import type {
   AccessLogSpec, CpuAffinity, EngineSettings, ErrorLogSpec, ErrorPageSpec, FfiPluginConf, HandlerSpec, IfCondition, ListenSpec, PhaseName,
-  RewriteOp, ServerName, SharedDictConf, SourceRef, TryFilesSpec,
+  RewriteOp, ServerName, SharedDictConf, SourceRef, TryFilesSpec, WorkerUser, StdFlags, ResolverConf,
 } from './types.js';
 import type { ProxySettings, SslSettings, UpstreamBuilder } from './builders-gateway.js';
 import type { LimitZoneConf, MapConf } from './types-access.js';
 import type { AccessSettings } from './access-merge.js';
 import type { OutputSettings } from './types-output.js';
+import type { HeaderSettings } from './headers-merge.js';
+import type { FilesSettings } from './directives-static.js';
+import type { GzipSettings } from './directives-gzip.js';
 
 /** Settings a location inherits from its server and http blocks when it does not set them. */
 export interface LocSettings {
@@ -29,6 +32,16 @@ export interface LocSettings {
   access?: AccessSettings;
   // limit_rate, recursive_error_pages (directives-conf2.ts)
   output?: OutputSettings;
+  /** nginx's flags as written (false too, to override an outer block); see StdFlags. */
+  std?: Partial<Record<keyof StdFlags, boolean>>;
+  resolver?: ResolverConf | null;
+  resolverTimeout?: number;
+  /** add_header, expires, more_*: merged by headers-merge.ts */
+  headers?: HeaderSettings;
+  /** etag, if_modified_since, alias: merged by directives-static.ts */
+  files?: FilesSettings;
+  /** gzip_*: merged by directives-gzip.ts */
+  gzip?: GzipSettings;
 }
 
 /**
@@ -87,6 +100,8 @@ export interface HttpBuilder {
   mapCaptures?: Set<string>;
   limitZones?: Map<string, LimitZoneConf>;
   limitUses?: { kind: 'req' | 'conn'; zone: string; ref: SourceRef }[];
+  /** Every server_tokens value in the conf (directives-std.ts). */
+  serverTokens?: string[];
 }
 
 export interface FfiPluginBuilder {
@@ -114,6 +129,12 @@ export interface MainBuilder {
   multiAccept?: boolean;
   workerWatchdogTimeout?: number;
   workerCpuAffinity?: CpuAffinity;
+  workerPriority?: number;
+  user?: WorkerUser;
+  userWarning?: string;
+  workerRlimitNofile?: number;
+  env?: Map<string, string>;
+  workerShutdownTimeout?: number;
   http?: HttpBuilder;
   init?: HandlerSpec;
   initWorker?: HandlerSpec;

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { ConfError } from '../errors.js';
 import { type Directive, isRawBlockDirective } from './ast.js';
 import { scanJsBlock } from './js-block.js';
+import { scanLuaBlock } from './lua-block.js';
 import { type ConfSource, hasGlobMagic } from './source.js';
 
 interface Token {
@@ -75,7 +76,13 @@ class Parser {
           break;
         }
         if (t.value === '{') {
-          if (isRawBlockDirective(name)) {
+          if (name.endsWith('_by_lua_block')) {
+            // Kept as a raw block so the resolver names the tresty equivalent (lua-hints.ts).
+            const close = scanLuaBlock(this.text, this.pos);
+            if (close < 0) this.fail('unexpected end of file, expecting "}"');
+            this.advanceTo(close + 1);
+            out.push({ name, args, file: this.file, line: first.line, raw: { code: '', line: t.line } });
+          } else if (isRawBlockDirective(name)) {
             const close = scanJsBlock(this.text, this.pos, this.file, t.line);
             const code = this.text.slice(this.pos, close);
             this.advanceTo(close + 1);

@@ -9,6 +9,10 @@ import {
 } from './builders.js';
 import { coreDirectives } from './directives-core.js';
 import { ffiDirectives } from './directives-ffi.js';
+import { headerDirectives } from './directives-headers.js';
+import { headersConf, mergeHeaders } from './headers-merge.js';
+import { mergeFiles, staticDirectives } from './directives-static.js';
+import { gzipConf, gzipDirectives, mergeGzip } from './directives-gzip.js';
 import { ENGINE_DEFAULTS, httpDirectives } from './directives-http.js';
 import { loaderDirectives } from './directives-loaders.js';
 import { mapDirectives } from './directives-map.js';
@@ -23,15 +27,22 @@ import { upstreamDirectives } from './directives-upstream.js';
 import { conf2Directives, cookieDirectives } from './directives-conf2.js';
 import { unsupportedDirectives } from './directives-unsupported.js';
 import { outputConf } from './types-output.js';
+import { tuningDirectives } from './directives-tuning.js';
+import { stdDirectives } from './directives-std.js';
+import { processDirectives } from './directives-process.js';
 import { mergeProxy, mergeSsl, proxyConf, sslConf, upstreamConf } from './gateway-merge.js';
+import { unknownDirective } from './lua-hints.js';
+import { stdFlags } from './directives-std.js';
 import { confError, type DirectiveRow, type ResolveContext } from './table.js';
-import type { EngineSettings, FfiPluginConf, HttpConf, LocationConf, MainConf, RewriteOp, ServerConf } from './types.js';
+import type { EngineSettings, FfiPluginConf, FilesConf, HttpConf, LocationConf, MainConf, RewriteOp, ServerConf } from './types.js';
 
 /** Rows by name; a name may have one row per context (`server` in http and in upstream). */
 const TABLE: ReadonlyMap<string, readonly DirectiveRow[]> = [
   ...coreDirectives, ...jsDirectives, ...ffiDirectives, ...rewriteDirectives, ...httpDirectives, ...sharedDirectives,
   ...loaderDirectives, ...proxyDirectives, ...upstreamDirectives, ...sslDirectives,
   ...mapDirectives, ...accessDirectives, ...authDirectives, ...limitExceptDirectives, ...limitDirectives,
+  ...tuningDirectives, ...stdDirectives, ...processDirectives,
+  ...headerDirectives, ...staticDirectives, ...gzipDirectives,
   ...conf2Directives, ...cookieDirectives, ...unsupportedDirectives,
 ].reduce((m, r) => m.set(r.name, [...(m.get(r.name) ?? []), r]), new Map<string, DirectiveRow[]>());
 
@@ -44,7 +55,7 @@ function walk(directives: readonly Directive[], state: BlockState, ctx: ResolveC
   for (const d of directives) {
     const rows = TABLE.get(d.name);
     const row = rows?.find((r) => r.contexts.includes(state.kind)) ?? rows?.[0];
-    if (!row) throw confError('TRESTY_ERR_CONF_UNKNOWN_DIRECTIVE', `unknown directive "${d.name}"`, d);
+    if (!row) throw unknownDirective(d, (n) => TABLE.has(n));
     if (!row.contexts.includes(state.kind)) {
       throw confError('TRESTY_ERR_CONF_NOT_ALLOWED', `"${d.name}" directive is not allowed here`, d);
     }
@@ -90,10 +101,15 @@ const ROOT_DEFAULTS = (abs: (p: string) => string): Omit<Merged, 'handlers'> => 
   ssl: {},
   access: ACCESS_DEFAULTS,
   output: {},
+  std: {},
+  resolver: null, resolverTimeout: 30_000,
+  headers: {},
+  files: {},
+  gzip: {},
 });
 
-type Merged = Required<Omit<LocSettings, 'handlers' | 'engine' | 'access'>> & Pick<LocSettings, 'handlers'> & { engine: EngineSettings }
-  & { access: MergedAccess };
+type Merged = Required<Omit<LocSettings, 'handlers' | 'engine' | 'access' | 'files'>> & Pick<LocSettings, 'handlers'> & { engine: EngineSettings }
+  & { access: MergedAccess; files: FilesConf };
 
 function merge(parent: Merged, own: LocSettings): Merged {
   return {
@@ -112,6 +128,11 @@ function merge(parent: Merged, own: LocSettings): Merged {
     ssl: mergeSsl(parent.ssl, own.ssl),
     access: own.access ? mergeAccess(parent.access, own.access) : parent.access,
     output: own.output ? { ...parent.output, ...own.output } : parent.output,
+    std: own.std ? { ...parent.std, ...own.std } : parent.std,
+    resolver: own.resolver ?? parent.resolver, resolverTimeout: own.resolverTimeout ?? parent.resolverTimeout,
+    headers: mergeHeaders(parent.headers, own.headers),
+    files: mergeFiles(parent.files, own.files, own.root !== undefined),
+    gzip: mergeGzip(parent.gzip, own.gzip),
   };
 }
 
@@ -122,7 +143,8 @@ function finishLocation(b: LocationBuilder, parent: Merged): LocationConf {
     modifier: b.modifier, pattern: b.pattern, regex: b.regex, ref: b.ref, rewriteOps: finishOps(b.rewriteOps, m),
     ...rest, ...accessConf(access, b.limitExcept && { methods: b.limitExcept.methods, own: b.limitExcept.settings.access ?? {} }),
     tryFiles: b.tryFiles ?? null, internal: b.internal ?? false,
-    proxy: proxyConf(m.proxy), output: outputConf(m.output),
+    proxy: proxyConf(m.proxy), std: stdFlags(m.std), headers: headersConf(m.headers), gzip: gzipConf(m.gzip),
+    output: outputConf(m.output),
     locations: b.locations.map((l) => finishLocation(l, m)),
   };
 }
@@ -140,7 +162,8 @@ function finishServer(b: ServerBuilder, parent: Merged): ServerConf {
   const { access, ...rest } = m;
   const defaults: LocationConf = {
     modifier: '', pattern: '', ref: b.ref, rewriteOps: [], locations: [], ...rest, ...accessConf(access), tryFiles: null, internal: false,
-    proxy: proxyConf(m.proxy), output: outputConf(m.output),
+    proxy: proxyConf(m.proxy), std: stdFlags(m.std), headers: headersConf(m.headers), gzip: gzipConf(m.gzip),
+    output: outputConf(m.output),
   };
   const listen = b.listen.length > 0 ? b.listen
     : [{ host: '', port: process.getuid?.() === 0 ? 80 : 8000, defaultServer: false, ref: b.ref }];
@@ -183,6 +206,7 @@ function finish(main: MainBuilder, prefix: string, file: string, ctx: ResolveCon
       rewriteNoPostpone: h.rewriteNoPostpone ?? false, accessNoPostpone: h.accessNoPostpone ?? false,
       maxPendingTimers: h.maxPendingTimers ?? 1024, maxRunningTimers: h.maxRunningTimers ?? 256,
       maps: h.maps ?? new Map(), mapCaptures: h.mapCaptures ?? new Set(), limitZones: h.limitZones ?? new Map(),
+      serverTokens: (h.serverTokens ?? []).length > 0 && !h.serverTokens!.includes('off'),
     };
   }
   const ffiPlugins = new Map<string, FfiPluginConf>();
@@ -204,6 +228,10 @@ function finish(main: MainBuilder, prefix: string, file: string, ctx: ResolveCon
     multiAccept: main.multiAccept ?? false,
     workerWatchdogTimeout: main.workerWatchdogTimeout ?? 0,
     workerCpuAffinity: main.workerCpuAffinity ?? null,
+    workerPriority: main.workerPriority ?? 0,
+    user: main.user ?? null, userWarning: main.userWarning ?? null,
+    workerRlimitNofile: main.workerRlimitNofile ?? 0, env: main.env ?? new Map(),
+    workerShutdownTimeout: main.workerShutdownTimeout ?? 0,
     http,
     init: main.init, initWorker: main.initWorker,
     jsPackagePath: main.jsPackagePath, ffiLibraryPath: main.ffiLibraryPath, ffiPlugins,

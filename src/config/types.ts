@@ -2,11 +2,17 @@
 // (inner blocks inherit from outer ones) and frozen. Every other module reads only this.
 
 import type { GatewayPhase, ProxyConf, SslConf, UpstreamConf } from './types-gateway.js';
+import type { HeadersConf } from './types-headers.js';
+import type { FilesConf } from './types-static.js';
+import type { GzipConf } from './types-gzip.js';
 
 export type * from './types-gateway.js';
 export type * from './types-access.js';
 import type { AccessConf, LimitZoneConf, MapConf } from './types-access.js';
 import type { OutputConf } from './types-output.js';
+export type * from './types-headers.js';
+export type * from './types-static.js';
+export type * from './types-gzip.js';
 
 export const PHASES = [
   'init', 'init_worker', 'set', 'rewrite', 'access', 'content', 'header_filter', 'body_filter', 'log',
@@ -113,6 +119,31 @@ export interface EngineSettings {
   readonly sendfile: boolean;
 }
 
+/**
+ * nginx's http flags where the conf departs from nginx's default (directives-std.ts); a key is
+ * present only then, so a location using none of them stays on the native engine's fast path.
+ */
+export interface StdFlags {
+  readonly relativeRedirect?: true; // absolute_redirect off
+  readonly serverNameInRedirect?: true; // server_name_in_redirect on
+  readonly noPortInRedirect?: true; // port_in_redirect off
+  readonly noLogNotFound?: true; // log_not_found off
+  readonly noChunked?: true; // chunked_transfer_encoding off
+  readonly noMergeSlashes?: true; // merge_slashes off (http, server)
+  readonly noUninitializedWarn?: true; // uninitialized_variable_warn off
+  readonly logSubrequest?: true; // log_subrequest on
+}
+
+/** `resolver ADDR ... [valid=T] [ipv4=on|off] [ipv6=on|off]`. */
+export interface ResolverConf {
+  /** `ip` or `ip:port` / `[ip6]:port`, as node:dns setServers takes them. */
+  readonly servers: readonly string[];
+  /** valid=: how long an answer is kept (ms), or null for its TTL. */
+  readonly validMs: number | null;
+  readonly ipv4: boolean;
+  readonly ipv6: boolean;
+}
+
 export interface LocationConf extends AccessConf {
   /** '' prefix, '=' exact, '^~' prefix without regex, '~' / '~*' regex, '@' named. */
   readonly modifier: '' | '=' | '^~' | '~' | '~*' | '@';
@@ -143,6 +174,17 @@ export interface LocationConf extends AccessConf {
   readonly proxy: ProxyConf;
   /** limit_rate, limit_rate_after, recursive_error_pages: empty when none differs from nginx's default. */
   readonly output: OutputConf;
+  /** nginx's flags set away from their defaults (absolute_redirect off, ...). */
+  readonly std: StdFlags;
+  /** `resolver` (null: the system's lookup) and resolver_timeout (ms). */
+  readonly resolver: ResolverConf | null;
+  readonly resolverTimeout: number;
+  /** add_header, expires, more_* (config/directives-headers.ts); {} when none applies. */
+  readonly headers: HeadersConf;
+  /** etag, if_modified_since, alias (config/directives-static.ts); {} when all are nginx's defaults. */
+  readonly files: FilesConf;
+  /** gzip, gzip_static (config/directives-gzip.ts); {} when neither applies. */
+  readonly gzip: GzipConf;
 }
 
 export interface ServerConf {
@@ -218,6 +260,8 @@ export interface HttpConf {
   readonly mapCaptures: ReadonlySet<string>;
   /** limit_req_zone / limit_conn_zone by name. */
   readonly limitZones: ReadonlyMap<string, LimitZoneConf>;
+  /** server_tokens: the version in Server and error pages (on/build somewhere, off nowhere). */
+  readonly serverTokens: boolean;
 }
 
 /**
@@ -228,6 +272,13 @@ export interface HttpConf {
 export type CpuAffinity =
   | { readonly auto: true; readonly cpus: readonly number[] | null }
   | { readonly auto: false; readonly masks: readonly (readonly number[])[] };
+
+export interface WorkerUser {
+  readonly user: string;
+  readonly group: string;
+  readonly uid: number;
+  readonly gid: number;
+}
 
 export interface MainConf {
   /** Absolute path of the main conf file and the prefix (-p). */
@@ -244,6 +295,18 @@ export interface MainConf {
   readonly workerWatchdogTimeout: number;
   /** worker_cpu_affinity, or null (workers float). */
   readonly workerCpuAffinity: CpuAffinity | null;
+  /** worker_priority: the workers' nice value (0 = unchanged). */
+  readonly workerPriority: number;
+  /** `user`: whom the workers run as (only when the master runs as root; else null). */
+  readonly user: WorkerUser | null;
+  /** The `[warn]` nginx gives for a `user` a non-root master ignores, or null. */
+  readonly userWarning: string | null;
+  /** worker_rlimit_nofile (0 = unchanged). */
+  readonly workerRlimitNofile: number;
+  /** `env NAME=VALUE`: variables set in the workers. */
+  readonly env: ReadonlyMap<string, string>;
+  /** worker_shutdown_timeout in ms (0 = none: a graceful stop waits for every connection). */
+  readonly workerShutdownTimeout: number;
   readonly http: HttpConf | null;
   readonly init?: HandlerSpec;
   readonly initWorker?: HandlerSpec;

@@ -130,6 +130,11 @@ export class NodeExchange implements HttpExchange {
     if (this.http09) (this.res as unknown as { _headerSent: boolean })._headerSent = true;
   }
 
+  noChunking(): void {
+    // node then sends `Connection: close` for a body without a length and closes after it.
+    this.res.useChunkedEncodingByDefault = false;
+  }
+
   /**
    * node would frame the body in chunks: then its Transfer-Encoding goes before Connection, where
    * nginx puts it (node's own comes last, after Connection).

@@ -4,6 +4,7 @@
 import http2 from 'node:http2';
 import { TrestyError } from '../errors.js';
 import type { HttpExchange } from './types.js';
+import { software } from './software.js';
 
 /** Connection-specific headers, forbidden in HTTP/2 answers (RFC 9113, 8.2.2). */
 const FORBIDDEN = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade']);
@@ -75,7 +76,7 @@ export class H2Exchange implements HttpExchange {
 
   writeHead(status: number, headers: ReadonlyArray<readonly [string, string]>): void {
     // nginx's order: server first (node adds the date); a handler's own server replaces it.
-    const out: http2.OutgoingHttpHeaders = { ':status': status, server: 'tresty' };
+    const out: http2.OutgoingHttpHeaders = { ':status': status, server: software() };
     let ownServer = false;
     for (const [n, v] of headers) {
       const k = n.toLowerCase();

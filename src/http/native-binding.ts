@@ -53,6 +53,10 @@ export interface EngineBinding {
   pinThreads(cpus: readonly number[]): number;
   /** The CPUs this process may run on, ascending. */
   allowedCpus(): number[];
+  /** server_tokens' name for the engine's Server header and pages (src/http/software.ts). */
+  setSoftware(name: string): void;
+  /** worker_rlimit_nofile: setrlimit(RLIMIT_NOFILE, n, n); 0 or -errno. */
+  setNofile(n: number): number;
   /** Upstream sockets in the engine's epoll (native/engine/upstream.h): id, or -errno. */
   upConnect(ip: string, port: number): number;
   /** Bytes still queued after the write (0: all sent), -1 for an unknown id. */

@@ -7,6 +7,7 @@ import type { NativeFront } from './native-front.js';
 import { F_CHUNKED, F_CONTENT_LENGTH, F_KEEPALIVE, SEND_CLOSE, SEND_END } from './native-layout.js';
 import { httpDate } from './http-date.js';
 import { reasonPhrase } from './native-pages.js';
+import { software } from './software.js';
 
 // node's rules for repeated request headers (IncomingMessage#headers): these keep the first value.
 const FIRST_WINS = new Set(['content-type', 'content-length', 'user-agent', 'referer', 'host', 'authorization',
@@ -122,6 +123,8 @@ export class NativeExchange implements HttpExchange {
   private ended = false;
   private pending: string | null = null;
   private chunked = false;
+  /** chunked_transfer_encoding off: a body without a length ends with the connection. */
+  private unchunked = false;
   private noBody = false;
   private keepAlive: boolean;
   private abortCbs: Array<() => void> | null = null;
@@ -356,6 +359,10 @@ export class NativeExchange implements HttpExchange {
 
   // ---- the answer ----
 
+  noChunking(): void {
+    this.unchunked = true;
+  }
+
   writeHead(status: number, headers: ReadonlyArray<readonly [string, string]>): void {
     if (this.headersSent) throw invalid('ERR_HTTP_HEADERS_SENT', 'Cannot write headers after they are sent to the client');
     // Below 100 nginx still answers (`HTTP/1.1 099 `, no reason); above 999 there is no status line.
@@ -387,7 +394,12 @@ export class NativeExchange implements HttpExchange {
       if (BAD_VALUE.test(v)) throw invalid('ERR_INVALID_CHAR', `Invalid character in header content ["${k}"]`);
       switch (k.length) {
         case 4: if (k.toLowerCase() === 'date') date = true; break;
-        case 6: if (k.toLowerCase() === 'server') server = true; break;
+        case 6:
+          if (k.toLowerCase() === 'server') {
+            server = true;
+            if (v === '') continue; // cleared (more_clear_headers Server): no Server line at all
+          }
+          break;
         case 10:
           if (k.toLowerCase() === 'connection') {
             connection = true;
@@ -403,11 +415,11 @@ export class NativeExchange implements HttpExchange {
     // nginx's order: Server and Date first.
     // nginx has no reason for 1xx but 101's, none below 100 either, and prints three digits.
     const line = low && status !== 101 ? `${String(status).padStart(3, '0')} ` : `${status} ${reasonPhrase(status)}`;
-    s = `HTTP/1.1 ${line}\r\n${server ? '' : 'Server: tresty\r\n'}${date ? '' : `Date: ${httpDate()}\r\n`}${s}`;
+    s = `HTTP/1.1 ${line}\r\n${server ? '' : `Server: ${software()}\r\n`}${date ? '' : `Date: ${httpDate()}\r\n`}${s}`;
     // nginx's chunked filter leaves a status below 200 alone: a body of unknown length then goes
     // out as it is, and the connection is still kept (as nginx 1.22 does).
     if (!length && !te && !this.noBody && !low) {
-      if (version !== '1.0' && version !== '0.9') { // HTTP/1.2 too, as nginx (http_version >= 1.1)
+      if (version !== '1.0' && version !== '0.9' && !this.unchunked) { // HTTP/1.2 too, as nginx (http_version >= 1.1)
         s += 'Transfer-Encoding: chunked\r\n';
         this.chunked = true;
       } else {

@@ -2,6 +2,8 @@
 // nginx prints its name: the reason both fronts put in a status line, the native front's pages.
 // nginx has a reason for these statuses only; for any other it sends none: `HTTP/1.1 599 `
 // (observed on nginx 1.22 for 203, 226, 299, 306, 420, 509, 599, 999...).
+import { software } from './software.js';
+
 const NGINX: Record<number, string> = {
   101: 'Switching Protocols',
   200: 'OK', 201: 'Created', 202: 'Accepted', 204: 'No Content', 206: 'Partial Content',
@@ -48,7 +50,7 @@ export function hasPage(status: number): boolean {
 
 /** nginx's page for `status` (494-497: the 400 page that says why; 498: the 404 page). */
 export function errorPage(status: number): string {
-  const tail = '<hr><center>tresty</center>\r\n</body>\r\n</html>\r\n';
+  const tail = `<hr><center>${software()}</center>\r\n</body>\r\n</html>\r\n`;
   const own = OWN[status];
   if (own !== undefined) {
     return `<html>\r\n<head><title>400 ${own}</title></head>\r\n<body>\r\n`

@@ -21,7 +21,9 @@ const LF_HAS_TEXT = 4;
  *  `ssl` is the TLS front's (TLS sockets never reach the engine); `proxy` is checked apart: its
  *  settings always hold defaults, and only a proxy_pass of the location's own needs JS. */
 const LOCATION_KEYS = new Set(['modifier', 'pattern', 'regex', 'ref', 'locations', 'rewriteOps', 'handlers', 'root', 'index',
-  'defaultType', 'accessLog', 'clientMaxBodySize', 'keepaliveTimeout', 'jsCodeCache', 'engine', 'ssl', 'proxy']);
+  'defaultType', 'accessLog', 'clientMaxBodySize', 'keepaliveTimeout', 'jsCodeCache', 'engine', 'ssl', 'proxy', 'headers',
+  // The engine never looks a name up: only JS (cosockets, proxy_pass) uses the resolver.
+  'resolver', 'resolverTimeout']);
 const SERVER_KEYS = new Set(['ref', 'listen', 'serverNames', 'rewriteOps', 'locations', 'namedLocations', 'defaults',
   'declaredVariables', 'ssl']);
 
@@ -38,8 +40,29 @@ function onlyKnown(o: object, known: ReadonlySet<string>): boolean {
   return true;
 }
 
+/** add_header lines the engine writes itself ([listed, always]), or null when the location's
+ *  header directives need JS: anything but add_header, a variable, a header nginx treats apart
+ *  (Last-Modified and ETag replace the answer's own), bytes that cannot go in a head, or too many. */
+function nativeHeaders(loc: LocationConf): [string, string] | null {
+  const { add, ...rest } = loc.headers;
+  if (Object.keys(rest).length > 0) return null;
+  let listed = '';
+  let always = '';
+  for (const a of add ?? []) {
+    const key = a.name.toLowerCase();
+    if (a.value.includes('$') || key === 'last-modified' || key === 'etag' || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(a.name)
+      || /[\x00-\x08\x0a-\x1f\x7f]/.test(a.value)) return null;
+    if (a.value === '') continue;
+    const line = `${a.name}: ${a.value}\r\n`;
+    if (a.always) always += line;
+    else listed += line;
+  }
+  return Buffer.byteLength(listed + always) > 512 ? null : [listed, always];
+}
+
 function actionOf(loc: LocationConf): number {
   if (Object.keys(loc.handlers).length > 0 || !onlyKnown(loc, LOCATION_KEYS) || loc.proxy.pass !== null) return ACT_JS;
+  if (nativeHeaders(loc) === null) return ACT_JS;
   const ops = loc.rewriteOps;
   if (ops.length === 0) return ACT_STATIC;
   const first = ops[0]!;
@@ -94,7 +117,8 @@ export function buildPlan(http: HttpConf, builtinTypes: Readonly<Record<string, 
     }
     return i;
   };
-  const servers = http.servers.filter((s) => s.rewriteOps.length === 0 && onlyKnown(s, SERVER_KEYS));
+  // merge_slashes off: the engine merges slashes as it routes, so such a server is JS's.
+  const servers = http.servers.filter((s) => s.rewriteOps.length === 0 && onlyKnown(s, SERVER_KEYS) && !s.defaults.std.noMergeSlashes);
   for (const s of servers) {
     id(s.defaults);
     for (const l of s.locations) id(l);
@@ -124,6 +148,9 @@ export function buildPlan(http: HttpConf, builtinTypes: Readonly<Record<string, 
     w.u32(ret?.op === 'return' ? ret.code : 0);
     w.str(text ?? '');
     w.u32(l.keepaliveTimeout);
+    const [listed, always] = nativeHeaders(l) ?? ['', ''];
+    w.str(listed);
+    w.str(always);
   }
   w.u32(servers.length);
   for (const s of servers) {

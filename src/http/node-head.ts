@@ -2,9 +2,10 @@
 // engine, native-exchange.ts) sends them, and node's own Date (which it puts last) turned off.
 import type { ServerResponse } from 'node:http';
 import { httpDate } from './http-date.js';
+import { software } from './software.js';
 
 /**
- * `flat` ([name, value, ...]) with `Server: tresty` and the Date in front, each unless the
+ * `flat` ([name, value, ...]) with `Server: tresty` (server_tokens, software.ts) and the Date in front, each unless the
  * answer sets it itself (a handler's own Server replaces tresty's, as nginx's does).
  */
 export function withLead(res: ServerResponse, flat: string[]): string[] {
@@ -16,12 +17,16 @@ export function withLead(res: ServerResponse, flat: string[]): string[] {
   let date = false;
   for (let i = 0; i < flat.length; i += 2) {
     const n = flat[i]!;
-    if (n.length === 6 && n.toLowerCase() === 'server') server = true;
+    if (n.length === 6 && n.toLowerCase() === 'server') {
+      server = true;
+      // Cleared (more_clear_headers Server): no Server line at all.
+      if (flat[i + 1] === '') { flat = flat.slice(0, i).concat(flat.slice(i + 2)); i -= 2; }
+    }
     else if (n.length === 4 && n.toLowerCase() === 'date') date = true;
   }
   if (server && date) return flat;
   const lead: string[] = [];
-  if (!server) lead.push('Server', 'tresty');
+  if (!server) lead.push('Server', software());
   if (!date) lead.push('Date', httpDate());
   return lead.concat(flat);
 }

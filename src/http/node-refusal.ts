@@ -7,6 +7,7 @@
 // for what node saw.
 import { httpDate } from './http-date.js';
 import { reasonPhrase, wireStatus } from './native-pages.js';
+import { software } from './software.js';
 
 /** A head (request line or headers) node refused. */
 export interface HeadRefusal {
@@ -161,7 +162,7 @@ function lf(b: Buffer, i: number): number {
 export function refusalAnswer(status: number, page: string): string {
   const wire = wireStatus(status);
   const line = `${wire} ${reasonPhrase(wire)}`;
-  return `HTTP/1.1 ${line}\r\nServer: tresty\r\nDate: ${httpDate()}\r\nContent-Type: text/html\r\n`
+  return `HTTP/1.1 ${line}\r\nServer: ${software()}\r\nDate: ${httpDate()}\r\nContent-Type: text/html\r\n`
     + `Content-Length: ${Buffer.byteLength(page)}\r\nConnection: close\r\n\r\n${page}`;
 }
 

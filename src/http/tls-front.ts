@@ -29,8 +29,6 @@ import { bindKey, bindName, type ListenFd } from './binds.js';
 import type { HttpExchange, RequestHandler } from './types.js';
 import { type Bind, groupFor, planBinds, selectServer, type VhostGroup } from './vhost.js';
 
-const PAGE_413 = errorPage(413);
-const PAGE_400 = errorPage(497); // nginx's page for a plain HTTP request to an HTTPS port
 const IDLE_GRACE_MS = 1000;
 /** How long a client may take to send its ClientHello and finish the handshake (nginx: 60 s). */
 const HANDSHAKE_MS = 60_000;
@@ -121,7 +119,7 @@ export class TlsFront {
     const hello = await readHello(raw, HANDSHAKE_MS);
     if (hello === null) { raw.destroy(); return; }
     if (hello.notTls) {
-      raw.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: text/html\r\nContent-Length: ${PAGE_400.length}\r\nConnection: close\r\n\r\n${PAGE_400}`);
+      raw.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: text/html\r\nContent-Length: ${errorPage(497).length}\r\nConnection: close\r\n\r\n${errorPage(497)}`);
       return;
     }
     let ctx: tls.SecureContext | undefined;
@@ -178,8 +176,8 @@ export class TlsFront {
     const ex = new NodeExchange(req, res);
     const limit = this.limitFor(srv, ex, () => {
       res.shouldKeepAlive = false;
-      res.writeHead(413, withLead(res, ['Content-Type', 'text/html', 'Content-Length', String(PAGE_413.length), 'Connection', 'close']));
-      res.end(PAGE_413);
+      res.writeHead(413, withLead(res, ['Content-Type', 'text/html', 'Content-Length', String(errorPage(413).length), 'Connection', 'close']));
+      res.end(errorPage(413));
     });
     if (limit < 0) return;
     ex.bodyLimit = limit;
@@ -191,8 +189,8 @@ export class TlsFront {
     const ex = new H2Exchange(stream, headers, raw);
     const srv = this.serverOf(bind, stream.session?.socket?.localAddress, ex.headers.host);
     const limit = this.limitFor(srv, ex, () => {
-      ex.writeHead(413, [['Content-Type', 'text/html'], ['Content-Length', String(PAGE_413.length)]]);
-      ex.end(PAGE_413);
+      ex.writeHead(413, [['Content-Type', 'text/html'], ['Content-Length', String(errorPage(413).length)]]);
+      ex.end(errorPage(413));
     });
     if (limit < 0) return;
     ex.bodyLimit = limit;

@@ -47,6 +47,9 @@ export interface HttpExchange {
    * Absent: the exchange cannot, and destroy() is used instead.
    */
   abandon?(): void;
+  /** chunked_transfer_encoding off, called before writeHead: a body of unknown length goes out
+   *  unframed and the connection closes after it (nginx). Absent where there are no chunks (h2). */
+  noChunking?(): void;
   /** Bytes of body sent so far (for $body_bytes_sent). */
   readonly bytesSent: number;
   /** Bytes of the response head as sent, status line to blank line ($bytes_sent adds them to the

@@ -4,6 +4,7 @@
 import cluster from 'node:cluster';
 import { fileURLToPath } from 'node:url';
 import { loadConf, type LoadedConf } from '../config/index.js';
+import { handOverFiles } from './privileges.js';
 import type { MainConf } from '../config/types.js';
 import { isTrestyError, TrestyError } from '../errors.js';
 import type { ListenFd } from '../http/binds.js';
@@ -63,6 +64,7 @@ class Master {
     this.snapshot = opts.loaded.snapshot;
     // Synchronous lines: few of them, and a tool that sees an event may read the log at once.
     this.log = new ErrorLog(this.conf.errorLog, true);
+    if (this.conf.userWarning) this.log.warn(this.conf.userWarning);
   }
 
   /** http_engine, or native when its addon was built; `http_engine native` without it is an error. */
@@ -127,6 +129,7 @@ class Master {
       zones.commit();
       this.shm = zones.specs;
       await runInitPhase(this.conf);
+      handOverFiles(this.conf, this.log);
       // Sockets first (nginx opens them before the pid file): a port in use leaves no pid file.
       this.pool = this.newPool(this.conf, this.snapshot);
       writePidFile(this.conf.pid);
@@ -161,6 +164,7 @@ class Master {
     process.on('SIGINT', () => void this.shutdown(false));
     process.on('SIGUSR1', () => {
       this.log.notice('signal 10 (SIGUSR1) received, reopening logs');
+      handOverFiles(this.conf, this.log);
       reopenLogs();
       this.pool?.reopen();
       for (const p of this.retiring) p.reopen();
@@ -201,6 +205,7 @@ class Master {
       log.configure(next.conf.errorLog);
       zones = this.zones.prepare(next.conf.sharedDicts.values());
       await runInitPhase(next.conf);
+      handOverFiles(next.conf, log);
     } catch (e) {
       zones?.abort();
       log.configure(this.conf.errorLog);

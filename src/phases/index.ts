@@ -66,6 +66,8 @@ export interface WorkerPipeline {
   handle: RequestHandler;
   logAnswer(a: LoggedAnswer): void;
   builtinTypes: Readonly<Record<string, string>>;
+  /** A graceful stop has begun: ngx.worker.exiting() is true from now on (nginx's ngx_exiting). */
+  beginExit(): void;
   shutdown(): Promise<void>;
   /** ssl_certificate_by_js: picks a certificate per handshake (null without the directive). */
   certificate: CertHook | null;
@@ -123,7 +125,7 @@ export async function createWorkerPipeline(
 
   const handle = (ex: HttpExchange, server: ServerConf): void => {
     const r = new Req(w, ex, server, ex.method, ex.url, null);
-    const t = parseTarget(ex.url);
+    const t = parseTarget(ex.url, server.defaults.std.noMergeSlashes !== true);
     try {
       if (t === null) {
         r.loc = server.defaults;
@@ -164,6 +166,9 @@ export async function createWorkerPipeline(
     logAnswer,
     builtinTypes: TYPES,
     certificate,
+    beginExit() {
+      w.exiting = true;
+    },
     async shutdown() {
       w.exiting = true;
       await w.timers.shutdown();

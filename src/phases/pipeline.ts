@@ -10,6 +10,8 @@ import { bodyFilterPhase } from './body_filter.js';
 import { contentPhase } from './content.js';
 import { headerFilterPhase } from './header_filter.js';
 import { applyLimitExcept } from './limit-except.js';
+import { buildOutHeaders, inputHeadersStep } from './headers.js';
+import { DECLINED, OK } from '../request/codes.js';
 import { logPhase } from './log.js';
 import type { BuildCtx, Step } from './phase.js';
 import { rewritePhase } from './rewrite.js';
@@ -23,8 +25,10 @@ export async function buildLocation(loc: LocationConf, b: BuildCtx): Promise<Loc
   const script = await scriptPhase.build(loc, b);
   const rewrite = await rewritePhase.build(loc, b);
   const steps: Array<Step | null> = new Array<Step | null>(SLOTS).fill(null);
-  steps[0] = noPostpone ? rewrite : script;
-  steps[1] = noPostpone ? script : rewrite;
+  // more_*_input_headers run after the rewrite-module script (they see its `set`s), before rewrite_by_js.
+  const scriptThenInput = then(script, inputHeadersStep(loc));
+  steps[0] = noPostpone ? rewrite : scriptThenInput;
+  steps[1] = noPostpone ? scriptThenInput : rewrite;
   steps[2] = await accessPhase.build(loc, b);
   steps[3] = await tryFilesPhase.build(loc, b);
   steps[4] = await contentPhase.build(loc, b);
@@ -35,7 +39,18 @@ export async function buildLocation(loc: LocationConf, b: BuildCtx): Promise<Loc
     jsRewriteAt: noPostpone ? 0 : 1,
     headerFilter: await headerFilterPhase.build(loc, b),
     bodyFilter: await bodyFilterPhase.build(loc, b),
+    outHeaders: buildOutHeaders(loc),
     log: await logPhase.build(loc, b),
+  };
+}
+
+/** `a`, then `b` when `a` goes on (OK or DECLINED). */
+function then(a: Step | null, b: Step | null): Step | null {
+  if (a === null || b === null) return a ?? b;
+  const goOn = (rc: number, r: Parameters<Step>[0]): number | Promise<number> => (rc === OK || rc === DECLINED ? b(r) : rc);
+  return (r) => {
+    const rc = a(r);
+    return typeof rc === 'number' ? goOn(rc, r) : rc.then((v) => goOn(v, r));
   };
 }
 

@@ -190,8 +190,8 @@ function ended(r: Req): void {
   const fns = r.cleanups;
   r.cleanups = null;
   runCleanups(fns);
-  // Subrequests have no log phase (nginx logs the main request only).
-  const log = r.parent === null ? r.pipe.log : null;
+  // Subrequests have no log phase unless log_subrequest is on (nginx's ngx_http_log_request).
+  const log = r.parent === null || r.loc.std.logSubrequest ? r.pipe.log : null;
   if (log === null) return removeBodyFiles(r);
   r.phase = CTX.log;
   const p = log(r);

@@ -1,14 +1,17 @@
-// nginx's static module as the default content handler: root + URI, the `index` files for a
-// URI ending in `/` (an internal redirect, as nginx does), 404/403/301/405 like nginx, HEAD,
-// conditional GETs, default_type and a small MIME table. No byte ranges (no Accept-Ranges).
+// nginx's static module as the default content handler: root + URI (or alias), the `index` files
+// for a URI ending in `/` (an internal redirect, as nginx does), 404/403/301/405 like nginx, HEAD,
+// conditional GETs (412/304) and byte ranges (206, multipart for several, 416) as nginx's filters
+// (static-cond.ts), `etag`, `if_modified_since`, default_type and a small MIME table.
 
 import fs from 'node:fs';
-import path from 'node:path';
-import type { LocationConf } from '../config/types.js';
+import type { GzipStaticConf, LocationConf } from '../config/types.js';
 import { DONE, ERROR, EXEC, OK } from '../request/codes.js';
 import { mimeType } from './mime.js';
 import { absoluteUrl, emit, headersOf, queueFlush } from '../request/output.js';
 import type { Step } from './phase.js';
+import { type PathMapper, pathMapper } from './file-path.js';
+import { multipart, preconditions, rangesOf, type Validators } from './static-cond.js';
+import { gzipAccepted, gzipWould } from '../request/gzip.js';
 import { logReq } from '../request/report.js';
 import type { Req } from '../request/req.js';
 
@@ -19,22 +22,23 @@ const CHUNK = 64 * 1024;
 
 /** `types` are the conf's `types { ... }` (extension -> type); the built-in table fills gaps. */
 export function staticStep(loc: LocationConf, prefix: string, types?: ReadonlyMap<string, string>): Step {
-  const root = path.resolve(prefix, loc.root);
+  const map = pathMapper(loc, prefix);
   const typeOf = (file: string): string | undefined => {
     const dot = file.lastIndexOf('.');
     const conf = types && dot > file.lastIndexOf('/') ? types.get(file.slice(dot + 1).toLowerCase()) : undefined;
     return conf ?? mimeType(file);
   };
-  return (r) => serve(r, root, loc, typeOf);
+  return (r) => serve(r, map, loc, typeOf);
 }
 
-async function serve(r: Req, root: string, loc: LocationConf, typeOf: (file: string) => string | undefined): Promise<number> {
+async function serve(r: Req, map: PathMapper, loc: LocationConf, typeOf: (file: string) => string | undefined): Promise<number> {
   if (r.method !== 'GET' && r.method !== 'HEAD') return 405;
-  const file = root + r.uri;
+  const file = map(r, r.uri);
   if (r.uri.endsWith('/')) return index(r, file, loc);
+  const gz = loc.gzip.static === undefined ? null : await gzipStatic(r, loc.gzip.static, file);
   let st: fs.Stats;
   try {
-    st = await fs.promises.stat(file);
+    st = gz ?? await fs.promises.stat(file);
   } catch (e) {
     return openFailed(r, file, e);
   }
@@ -43,32 +47,70 @@ async function serve(r: Req, root: string, loc: LocationConf, typeOf: (file: str
     return 301;
   }
   const h = headersOf(r);
-  const mtime = new Date(Math.floor(st.mtimeMs / 1000) * 1000).toUTCString();
-  const etag = `"${Math.floor(st.mtimeMs / 1000).toString(16)}-${st.size.toString(16)}"`;
+  const sec = Math.floor(st.mtimeMs / 1000);
+  const v: Validators = { mtime: sec, etag: loc.files.noEtag ? null : `"${sec.toString(16)}-${st.size.toString(16)}"` };
+  // nginx's not-modified and range filters leave subrequests alone.
+  const main = r.parent === null;
+  const pre = main ? preconditions(r, v, loc.files.ims ?? 'exact') : 0;
+  if (pre === 412) return 412;
   if (!h.has('content-type')) h.set('Content-Type', typeOf(file) ?? loc.defaultType);
-  h.set('Last-Modified', mtime);
-  h.set('ETag', etag);
-  const inH = r.inHeaders;
-  if (inH['if-none-match'] === etag || (inH['if-none-match'] === undefined && inH['if-modified-since'] === mtime)) {
+  if (gz !== null) h.set('Content-Encoding', 'gzip');
+  h.set('Last-Modified', new Date(sec * 1000).toUTCString());
+  if (v.etag !== null) h.set('ETag', v.etag);
+  if (pre === 304) {
     r.status = 304;
     h.delete('content-type');
     r.headerSent = true;
     return DONE;
   }
-  r.status = 200;
-  h.set('Content-Length', String(st.size));
+  // A file that goes out gzipped goes whole: nginx's range filter runs after gzip dropped the length.
+  // FILE.gz of gzip_static goes whole too, without Accept-Ranges (observed on nginx 1.22).
+  const ranges = main && gz === null && !gzipWould(r, loc.gzip.filter, h, st.size) ? rangesOf(r, st.size, v) : null;
+  if (ranges === 416) {
+    h.delete('last-modified');
+    h.delete('etag');
+    h.set('Content-Range', `bytes */${st.size}`);
+    r.headersStatus = 200;
+    return 416;
+  }
   r.headerSent = true;
-  if (r.method === 'HEAD' || st.size === 0) return OK;
-  return send(r, file, st.size);
+  const head = r.method === 'HEAD';
+  if (ranges === null) {
+    r.status = 200;
+    h.set('Content-Length', String(st.size));
+    if (gz === null) h.set('Accept-Ranges', 'bytes');
+    if (head || st.size === 0) return OK;
+    return send(r, gz !== null ? `${file}.gz` : file, 0, st.size);
+  }
+  r.status = 206;
+  if (ranges.length === 1) {
+    const [start, end] = ranges[0];
+    h.set('Content-Range', `bytes ${start}-${end - 1}/${st.size}`);
+    h.set('Content-Length', String(end - start));
+    return head ? OK : send(r, gz !== null ? `${file}.gz` : file, start, end);
+  }
+  const type = h.get('content-type');
+  const mp = multipart(ranges, st.size, Array.isArray(type) ? type[0] : type);
+  h.set('Content-Type', mp.type);
+  h.set('Content-Length', String(mp.length));
+  if (head) return OK;
+  for (let k = 0; k < ranges.length; k++) {
+    emit(r, mp.heads[k]);
+    const rc = await send(r, gz !== null ? `${file}.gz` : file, ranges[k][0], ranges[k][1]);
+    if (rc !== OK) return rc;
+  }
+  emit(r, mp.tail);
+  return OK;
 }
 
 /**
- * The file's `size` bytes, read at explicit offsets. A read that comes back short means the file
+ * The file's bytes [from, to), read at explicit offsets. A read that comes back short means the file
  * shrank after its Content-Length went out: the answer cannot be completed, so the connection is
  * closed (the client sees a body shorter than announced, never the next answer inside it) and
  * nginx's [alert] is logged.
  */
-async function send(r: Req, file: string, size: number): Promise<number> {
+async function send(r: Req, file: string, from: number, to: number): Promise<number> {
+  const size = to - from;
   let fh: fs.promises.FileHandle;
   try {
     fh = await fs.promises.open(file, 'r');
@@ -82,7 +124,7 @@ async function send(r: Req, file: string, size: number): Promise<number> {
     for (let pos = 0; pos < size;) {
       const want = Math.min(step, size - pos);
       const buf = Buffer.allocUnsafe(want);
-      const { bytesRead } = await fh.read(buf, 0, want, pos);
+      const { bytesRead } = await fh.read(buf, 0, want, from + pos);
       if (bytesRead < want) {
         if (bytesRead > 0) emit(r, buf.subarray(0, bytesRead));
         await queueFlush(r, false);
@@ -103,6 +145,25 @@ async function send(r: Req, file: string, size: number): Promise<number> {
     await fh.close();
   }
   return OK;
+}
+
+/**
+ * gzip_static: FILE.gz, when it exists and the client takes gzip (`on`) or always, is served in
+ * FILE's place with Content-Encoding: gzip (its own length, time and ETag; FILE's type). With
+ * gzip_vary, `on` says Vary whenever FILE.gz exists. Returns the .gz file's stats, or null.
+ */
+async function gzipStatic(r: Req, gs: GzipStaticConf, file: string): Promise<fs.Stats | null> {
+  const ok = gs.mode === 'always' || gzipAccepted(r, gs.rules, headersOf(r));
+  if (!ok && !gs.rules.vary) return null;
+  let st: fs.Stats;
+  try {
+    st = await fs.promises.stat(`${file}.gz`);
+  } catch {
+    return null;
+  }
+  if (!st.isFile()) return null;
+  if (gs.mode === 'on' && gs.rules.vary) headersOf(r).add('Vary', 'Accept-Encoding');
+  return ok ? st : null;
 }
 
 async function index(r: Req, dir: string, loc: LocationConf): Promise<number> {
@@ -133,6 +194,6 @@ function openFailed(r: Req, file: string, e: unknown): number {
     logReq(r, 'error', `open() "${file}" failed (13: Permission denied)`);
     return 403;
   }
-  logReq(r, 'error', `open() "${file}" failed (2: No such file or directory)`);
+  if (!r.loc.std.noLogNotFound) logReq(r, 'error', `open() "${file}" failed (2: No such file or directory)`);
   return 404;
 }

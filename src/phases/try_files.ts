@@ -1,16 +1,16 @@
 // try_files, between access and content as nginx's try_files phase: the first file (or `dir/`)
-// that exists under `root` becomes $uri and the location's content handler serves it; if none
+// that exists under `root` (or `alias`) becomes $uri and the location's content handler serves it; if none
 // does, the last argument decides: `=CODE` answers that status, `@name` or a URI is an internal
 // redirect.
 
 import fs from 'node:fs';
-import path from 'node:path';
 import type { LocationConf } from '../config/types.js';
 import { CTX } from '../request/context.js';
 import { EXEC, OK } from '../request/codes.js';
 import type { Req } from '../request/req.js';
 import type { BuildCtx, PhaseModule, Step } from './phase.js';
 import { compileTemplate } from './template.js';
+import { pathMapper } from './file-path.js';
 
 export const tryFilesPhase: PhaseModule<Step> = {
   name: 'try_files',
@@ -18,7 +18,7 @@ export const tryFilesPhase: PhaseModule<Step> = {
   async build(loc: LocationConf, b: BuildCtx): Promise<Step | null> {
     const spec = loc.tryFiles;
     if (spec === null) return null;
-    const root = path.resolve(b.conf.prefix, loc.root);
+    const map = pathMapper(loc, b.conf.prefix);
     const files = spec.files.map((f) => compileTemplate(f));
     const last = spec.fallback;
     const code = /^=\d+$/.test(last) ? Number(last.slice(1)) : null;
@@ -28,7 +28,7 @@ export const tryFilesPhase: PhaseModule<Step> = {
         const name = f(r);
         const dir = name.endsWith('/');
         const uri = dir ? name.slice(0, -1) : name;
-        if (await exists(root + uri, dir)) {
+        if (await exists(map(r, uri), dir)) {
           r.uri = uri === '' ? '/' : uri;
           return OK;
         }

@@ -5,6 +5,7 @@
 // Each try is recorded for the $upstream_* variables; failures are logged as nginx words them.
 // One try on the wire is attempt.ts's; the kept answer's way to the client is response.ts's.
 
+import net from 'node:net';
 import { appendBodyFile, closeBodyFile, openBodyFile } from '../api/req-body-file.js';
 import { isTrestyError } from '../errors.js';
 import type { LocationConf, ProxyConf, ProxyPass } from '../config/types.js';
@@ -23,6 +24,7 @@ import { hiddenHeaders, type Redirect, redirectRule, streamAnswer } from './resp
 import { type CookieRewrite, cookieRewrite } from './cookies.js';
 import { dynamicTarget, sslOptions, targetOf } from './target.js';
 import type { UpstreamRt, Upstreams } from './upstreams.js';
+import { resolveHost } from '../request/resolver.js';
 
 export interface ProxyDeps {
   readonly compile: Compile;
@@ -260,7 +262,18 @@ async function tries(r: Req, p: Plan, rt: UpstreamRt, scheme: 'http' | 'https', 
     }
     const t: UpstreamTry = { addr: peer.name, status: 0, connect: -1, header: -1, response: -1, bytesSent: 0, bytesReceived: 0 };
     st.tries.push(t);
-    const target = targetOf(peer, scheme, p.tls, conf.ssl, sslName);
+    let target = targetOf(peer, scheme, p.tls, conf.ssl, sslName);
+    // A name in a proxy_pass with variables: through the `resolver` when the location has one.
+    if (r.loc.resolver && !target.host.startsWith('unix:') && net.isIP(target.host) === 0) {
+      const a = await resolveHost(r.loc.resolver, r.loc.resolverTimeout, target.host);
+      if (typeof a !== 'string') {
+        logReq(r, 'error', a.error);
+        st.tries.pop();
+        releasePeer(rt, peer, false);
+        return 502;
+      }
+      target = { ...target, host: a };
+    }
     const got = await attempt(rt, target, head, method, body, conf.bufferSize, t, s.timeouts, aborted, keepNow);
     if (aborted.now) {
       releasePeer(rt, peer, false);

@@ -8,9 +8,12 @@
 
 import { StringDecoder } from 'node:string_decoder';
 import { errorPage, hasPage, wireStatus } from '../http/native-pages.js';
+import { serverName } from '../http/vhost.js';
+import type { LocationConf } from '../config/types.js';
 import { ERROR, OK } from './codes.js';
 import { HeaderStore } from './headers.js';
 import { safeName, safeValue } from './header-bytes.js';
+import { gzipHeader } from './gzip.js';
 import type { Req } from './req.js';
 import { logReq } from './report.js';
 import { paced, pacedWrite } from './limit-rate.js';
@@ -118,6 +121,7 @@ function headerFilter(r: Req): Promise<void> | void {
   r.headerSent = true;
   if (r.errStatus !== 0) r.status = r.errStatus;
   if (r.status === 0) r.status = 200;
+  r.pipe.outHeaders?.before?.(r);
   const hf = r.pipe.headerFilter;
   if (hf === null) return;
   const rc = hf(r);
@@ -202,9 +206,27 @@ function writeOut(r: Req, eof: boolean): Promise<void> | void {
     r.headerSent = true;
     if (r.errStatus !== 0) r.status = r.errStatus;
     if (r.status === 0) r.status = 200;
+    const oh = r.pipe.outHeaders;
+    if (oh !== null) {
+      if (!r.headerFiltered) oh.before?.(r);
+      oh.after?.(r);
+    }
+    let len = !eof ? -1 : each === null ? byteLength(chunk) : each.reduce((n, c) => n + byteLength(c), byteLength(chunk));
+    const gz = r.loc.gzip.filter;
+    if (gz !== undefined && r.parent === null) {
+      const h = headersOf(r);
+      const cl = h.get('content-length');
+      // The length nginx would know: one set, or tresty's exact one (not for a JS handler's answer).
+      r.gzip = gzipHeader(r, gz, h, cl !== undefined ? Number(cl) : r.lengthless ? -1 : len);
+      if (r.gzip !== null) {
+        len = -1;
+        // A HEAD (or a bodiless answer) says gzip but has nothing to compress.
+        if (skipBody) { r.gzip.destroy(); r.gzip = null; }
+      }
+    }
     try {
-      const len = !eof ? -1 : each === null ? byteLength(chunk) : each.reduce((n, c) => n + byteLength(c), byteLength(chunk));
       const list = headerList(r, len);
+      if ((r.loc as LocationConf | undefined)?.std.noChunked) ex.noChunking?.();
       ex.writeHead(r.status, list);
       // node:http sends headers and a first string chunk as one UTF-8 string: header bytes
       // above 0x7f (a UTF-8 value) would be encoded twice. Bytes go out as they are.
@@ -220,6 +242,7 @@ function writeOut(r: Req, eof: boolean): Promise<void> | void {
   }
   // limit_rate: the body queues behind a pacer (request/limit-rate.ts) instead of going at once.
   const pace = !skipBody && paced(r);
+  if (r.gzip !== null && !skipBody) return gzipOut(r, each, chunk, eof, pace);
   if (each !== null && !skipBody) for (const c of each) void (pace ? pacedWrite(r, ex, c, false) : ex.write(c));
   if (eof) {
     if (pace) {
@@ -233,6 +256,23 @@ function writeOut(r: Req, eof: boolean): Promise<void> | void {
   }
   if (skipBody || chunk.length === 0) return;
   return pace ? pacedWrite(r, ex, chunk, false) : ex.write(chunk);
+}
+
+/** The body through the gzip stream: each flush's chunks in one push, what zlib gives out written. */
+function gzipOut(r: Req, each: Chunk[] | null, chunk: Chunk, eof: boolean, pace: boolean): Promise<void> | void {
+  const parts = each === null ? [chunk] : [...each, chunk];
+  const data = parts.length === 1 ? parts[0] : Buffer.concat(parts.map((c) => (typeof c === 'string' ? Buffer.from(c) : c)));
+  if (!eof && data.length === 0) return;
+  if (eof) r.eofSent = true;
+  const ex = r.ex;
+  return r.gzip!.push(data, eof).then((out) => {
+    if (r.cut) return;
+    // limit_rate counts the bytes sent, compressed ones (as nginx's write filter after gzip).
+    if (pace) return out.length > 0 || eof ? pacedWrite(r, ex, out, eof) : undefined;
+    if (!eof) return out.length > 0 ? ex.write(out) : undefined;
+    if (out.length > 0) ex.end(out);
+    else ex.end();
+  });
 }
 
 /** The engine refused the headers: a 500 instead (nothing went out yet), logged with the reason. */
@@ -297,6 +337,8 @@ function headerList(r: Req, len: number): Array<readonly [string, string]> {
   if (!keepLength && addLength && !h.lengthCleared) list.push(['Content-Length', String(len)]);
   for (let i = 0; i < list.length; i++) {
     const [n, v] = list[i];
+    // A Content-Type cleared by more_clear_headers is sent as none (no default type either).
+    if (v === '' && n.length === 12 && n.toLowerCase() === 'content-type') { list.splice(i--, 1); continue; }
     const sn = safeName(n);
     const sv = safeValue(v);
     if (sn !== n || sv !== v) list[i] = [sn, sv];
@@ -338,12 +380,16 @@ export function special(r: Req, status: number): void {
  * the scheme's default (port_in_redirect). A subrequest's Location stays as set.
  */
 export function absoluteUrl(r: Req, loc: string): string {
-  if (!loc.startsWith('/') || r.parent !== null) return loc;
+  // Server-level rewrite ops run before a location is chosen: the server's own flags then.
+  const std = ((r.loc as LocationConf | undefined) ?? r.server.defaults).std;
+  if (!loc.startsWith('/') || r.parent !== null || std.relativeRedirect) return loc;
   const ex = r.ex;
   const h = r.inHeaders.host;
-  let host = typeof h === 'string' && h ? h : ex.localAddress;
+  // server_name_in_redirect on: the server's first name (nginx's primary), when it has one.
+  const own = std.serverNameInRedirect ? serverName(r.server) : '';
+  let host = own || (typeof h === 'string' && h ? h : ex.localAddress);
   const colon = host.startsWith('[') ? host.indexOf(':', host.indexOf(']')) : host.indexOf(':');
-  if (colon > 0) host = host.slice(0, colon);
-  const port = ex.localPort === (ex.scheme === 'https' ? 443 : 80) ? '' : `:${ex.localPort}`;
+  if (colon > 0 && !own) host = host.slice(0, colon);
+  const port = std.noPortInRedirect || ex.localPort === (ex.scheme === 'https' ? 443 : 80) ? '' : `:${ex.localPort}`;
   return `${ex.scheme}://${host}${port}${loc}`;
 }

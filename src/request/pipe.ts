@@ -13,6 +13,12 @@ export type HeaderStep = (r: Req) => number | Promise<number>;
 /** body_filter: `arg` is ngx.arg ([, chunk, eof]) and may be changed in place; OK or ERROR. */
 export type BodyStep = (r: Req, arg: unknown[]) => number | Promise<number>;
 
+/** The response-header directives (phases/headers.ts): `before` header_filter_by_js, `after` it. */
+export interface OutHeaders {
+  readonly before: ((r: Req) => void) | null;
+  readonly after: ((r: Req) => void) | null;
+}
+
 /** Where each step of the request phases stands in LocPipeline.steps (a fixed layout). */
 export const SLOTS = 5;
 /** The rewrite phase has two slots: the rewrite-module script and rewrite_by_js, in either order. */
@@ -32,5 +38,7 @@ export interface LocPipeline {
   readonly jsRewriteAt: number;
   readonly headerFilter: HeaderStep | null;
   readonly bodyFilter: BodyStep | null;
+  /** add_header, expires, more_set_headers: null when the location has none. */
+  readonly outHeaders: OutHeaders | null;
   readonly log: SideStep | null;
 }

@@ -1,6 +1,7 @@
 // The state one request owns: its URI, variables, ngx.ctx, response status/headers and the
 // output not yet sent. Fields are plain and filled lazily so a simple request allocates little.
 
+import type { GzipStream } from './gzip.js';
 import type { LocationConf, ServerConf } from '../config/types.js';
 import type { HttpExchange, RawStream } from '../http/types.js';
 import type { Call } from './call.js';
@@ -44,6 +45,11 @@ export class Req {
   loc!: LocationConf;
   pipe!: LocPipeline;
   status = 0;
+  /** The status add_header and expires see when a later filter changed it (nginx's range filter
+   *  turns a static 200 into a 416 after the headers filter ran); 0: `status`. */
+  headersStatus = 0;
+  /** The gzip stream the body goes through (request/gzip.ts), or null. */
+  gzip: GzipStream | null = null;
   headers: HeaderStore | null = null;
   /** Request headers changed by ngx.req.set_header (a copy of the exchange's). */
   reqHeaders: Record<string, string | string[] | undefined> | null = null;
@@ -100,6 +106,8 @@ export class Req {
   limitRateAfter = -1;
   /** Captures of the last regex matched by `if` or `rewrite` ($1 .. $9). */
   captures: ReadonlyArray<string | undefined> | null = null;
+  /** `set` variables already warned about as uninitialized (api/vars.ts). */
+  uninitialized: Set<string> | null = null;
   /** How many more levels of subrequests this request may start. */
   readonly subrequestsLeft: number;
   /** A subrequest whose response was a special one (its capture says truncated). */

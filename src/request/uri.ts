@@ -4,15 +4,16 @@
 export interface Target { uri: string; args: string }
 
 /** null when the path is not valid (400). */
-export function parseTarget(url: string): Target | null {
+export function parseTarget(url: string, mergeSlashes = true): Target | null {
   const q = url.indexOf('?');
   const raw = q < 0 ? url : url.slice(0, q);
   const args = q < 0 ? '' : url.slice(q + 1);
-  const uri = normalizePath(raw);
+  const uri = normalizePath(raw, mergeSlashes);
   return uri === null ? null : { uri, args };
 }
 
-export function normalizePath(raw: string): string | null {
+/** `mergeSlashes` false (merge_slashes off): `//` stays, as nginx's. */
+export function normalizePath(raw: string, mergeSlashes = true): string | null {
   if (!raw.startsWith('/')) {
     // An absolute-form target (`http://host/path`).
     const m = /^[a-z][a-z0-9+.-]*:\/\/[^/]*(\/.*)?$/i.exec(raw);
@@ -20,7 +21,7 @@ export function normalizePath(raw: string): string | null {
     raw = m[1] ?? '/';
   }
   // Fast path: nothing to decode or resolve.
-  if (raw.indexOf('%') < 0 && raw.indexOf('/.') < 0 && raw.indexOf('//') < 0) return raw;
+  if (raw.indexOf('%') < 0 && raw.indexOf('/.') < 0 && (raw.indexOf('//') < 0 || !mergeSlashes)) return raw;
   let p = raw;
   if (p.indexOf('%') >= 0) {
     try { p = decodeURIComponent(p); } catch { return null; }
@@ -29,7 +30,7 @@ export function normalizePath(raw: string): string | null {
   const parts = p.split('/');
   for (let i = 1; i < parts.length; i++) {
     const s = parts[i];
-    if (s === '' && i < parts.length - 1) continue;
+    if (s === '' && i < parts.length - 1 && mergeSlashes) continue;
     if (s === '.') { if (i === parts.length - 1) out.push(''); continue; }
     if (s === '..') {
       if (out.length === 0) return null;

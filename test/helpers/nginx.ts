@@ -22,6 +22,13 @@ export function nginxMissing(): string | null {
   return null;
 }
 
+/** Why headers-more (more_set_headers ...) cannot run on nginx here, or null when it can. */
+export function headersMoreMissing(): string | null {
+  const dir = moduleDir();
+  if (dir && fs.existsSync(path.join(dir, 'ngx_http_headers_more_filter_module.so'))) return null;
+  return 'headers-more is not installed (Debian: apt-get install libnginx-mod-http-headers-more-filter)';
+}
+
 export interface Nginx {
   port: number;
   prefix: string;
@@ -48,6 +55,7 @@ export async function startNginx(server: string, http = '', files: Record<string
   const mods = moduleDir();
   const conf = `load_module ${mods}/ndk_http_module.so;
 load_module ${mods}/ngx_http_lua_module.so;
+${headersMoreMissing() === null ? `load_module ${mods}/ngx_http_headers_more_filter_module.so;` : ''}
 daemon off;
 master_process off;
 worker_processes 1;

@@ -1,0 +1,137 @@
+// nginx's gzip and gzip_static directives with nginx 1.22's defaults and messages. The filter's
+// settings only matter where `gzip on` applies; gzip_static works with gzip off too.
+
+import type { BlockState } from './builders.js';
+import { confError, type DirectiveRow, flagError } from './table.js';
+import type { GzipConf, GzipFilter, GzipProxied } from './types-gzip.js';
+import { parseFlag, parseSize } from './values.js';
+
+export interface GzipSettings {
+  enable?: boolean;
+  types?: string[];
+  minLength?: number;
+  level?: number;
+  vary?: boolean;
+  proxied?: GzipProxied[];
+  httpVersion?: '1.0' | '1.1';
+  disable?: { msie6: boolean; res: RegExp[] };
+  static?: 'on' | 'off' | 'always';
+}
+
+const HSL = ['http', 'server', 'location'] as const;
+const PROXIED = new Set<GzipProxied>(['off', 'expired', 'no-cache', 'no-store', 'private', 'no_last_modified', 'no_etag', 'auth', 'any']);
+
+function gs(s: BlockState): GzipSettings {
+  return (s.settings!.gzip ??= {});
+}
+
+function flag(name: string, key: 'enable' | 'vary', contexts: DirectiveRow['contexts']): DirectiveRow {
+  return {
+    name, contexts, args: [1, 1],
+    apply(d, s) {
+      const v = parseFlag(d.args[0]);
+      if (v === null) throw flagError(d);
+      gs(s)[key] = v;
+    },
+  };
+}
+
+export const gzipDirectives: readonly DirectiveRow[] = [
+  flag('gzip', 'enable', [...HSL, 'lif']),
+  flag('gzip_vary', 'vary', HSL),
+  {
+    name: 'gzip_types', contexts: HSL, args: [1, 64],
+    apply(d, s) { gs(s).types = d.args.map((t) => t.toLowerCase()); },
+  },
+  {
+    name: 'gzip_min_length', contexts: HSL, args: [1, 1],
+    apply(d, s) {
+      const v = parseSize(d.args[0]);
+      if (v === null) throw confError('TRESTY_ERR_CONF_VALUE', `"gzip_min_length" directive invalid value`, d);
+      gs(s).minLength = v;
+    },
+  },
+  {
+    name: 'gzip_comp_level', contexts: HSL, args: [1, 1],
+    apply(d, s) {
+      const v = /^\d+$/.test(d.args[0]) ? Number(d.args[0]) : NaN;
+      if (Number.isNaN(v)) throw confError('TRESTY_ERR_CONF_VALUE', `"gzip_comp_level" directive invalid number`, d);
+      if (v < 1 || v > 9) throw confError('TRESTY_ERR_CONF_VALUE', `"gzip_comp_level" directive the value must be in 1 to 9 range`, d);
+      gs(s).level = v;
+    },
+  },
+  {
+    name: 'gzip_proxied', contexts: HSL, args: [1, 9],
+    apply(d, s) {
+      for (const a of d.args) {
+        if (!PROXIED.has(a as GzipProxied)) throw confError('TRESTY_ERR_CONF_VALUE', `invalid value "${a}" in "gzip_proxied" directive`, d);
+      }
+      gs(s).proxied = d.args as GzipProxied[];
+    },
+  },
+  {
+    name: 'gzip_http_version', contexts: HSL, args: [1, 1],
+    apply(d, s) {
+      const v = d.args[0];
+      if (v !== '1.0' && v !== '1.1') throw confError('TRESTY_ERR_CONF_VALUE', `invalid value "${v}" in "gzip_http_version" directive, it must be "1.0" or "1.1"`, d);
+      gs(s).httpVersion = v;
+    },
+  },
+  {
+    name: 'gzip_disable', contexts: HSL, args: [1, 64],
+    apply(d, s) {
+      const res: RegExp[] = [];
+      let msie6 = false;
+      for (const a of d.args) {
+        if (a === 'msie6') { msie6 = true; continue; }
+        // nginx compiles these case-insensitively (PCRE, NGX_REGEX_CASELESS).
+        try { res.push(new RegExp(a, 'i')); } catch (e) {
+          throw confError('TRESTY_ERR_CONF_VALUE', `invalid regex "${a}" in "gzip_disable" directive: ${(e as Error).message}`, d);
+        }
+      }
+      gs(s).disable = { msie6, res };
+    },
+  },
+  {
+    // Accepted: tresty's zlib stream sizes its own buffers (nginx's number and size of them).
+    name: 'gzip_buffers', contexts: HSL, args: [2, 2],
+    apply(d) {
+      if (!/^\d+$/.test(d.args[0]) || Number(d.args[0]) === 0 || !parseSize(d.args[1])) {
+        throw confError('TRESTY_ERR_CONF_VALUE', `invalid value "${d.args.join(' ')}" in "gzip_buffers" directive`, d);
+      }
+    },
+  },
+  {
+    name: 'gzip_static', contexts: HSL, args: [1, 1],
+    apply(d, s) {
+      const v = d.args[0];
+      if (v !== 'on' && v !== 'off' && v !== 'always') {
+        throw confError('TRESTY_ERR_CONF_VALUE', `invalid value "${v}" in "gzip_static" directive, it must be "on", "off" or "always"`, d);
+      }
+      gs(s).static = v;
+    },
+  },
+];
+
+export function mergeGzip(parent: GzipSettings | undefined, own: GzipSettings | undefined): GzipSettings {
+  return { ...parent, ...own };
+}
+
+/** nginx's defaults for what a block did not set; only what applies is present. */
+export function gzipConf(s: GzipSettings): GzipConf {
+  const out: { -readonly [K in keyof GzipConf]: GzipConf[K] } = {};
+  const types = s.types ?? ['text/html'];
+  const rules = (): GzipFilter => ({
+    types: types.includes('*') ? ['*'] : [...new Set(['text/html', ...types])],
+    minLength: s.minLength ?? 20,
+    level: s.level ?? 1,
+    vary: s.vary ?? false,
+    proxied: s.proxied ?? ['off'],
+    httpVersion: s.httpVersion ?? '1.1',
+    disableMsie6: s.disable?.msie6 ?? false,
+    disable: s.disable?.res ?? [],
+  });
+  if (s.enable) out.filter = rules();
+  if (s.static === 'on' || s.static === 'always') out.static = { mode: s.static, rules: rules() };
+  return out;
+}

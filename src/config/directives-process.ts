@@ -1,0 +1,53 @@
+// nginx's process directives: user, worker_rlimit_nofile, env, worker_shutdown_timeout. The
+// worker applies them (workers/http-worker.ts, src/master/privileges.ts).
+
+import { lookupId } from './accounts.js';
+import { confError, type DirectiveRow, invalidValue } from './table.js';
+import { parseTime } from './values.js';
+
+export const processDirectives: readonly DirectiveRow[] = [
+  {
+    // As nginx: only a master running as root switches its workers' user; otherwise a warning.
+    // Without GROUP, the group of the user's name (nginx's rule: `user nobody;` needs a group
+    // "nobody", which Debian lacks; write `user nobody nogroup;` there).
+    name: 'user', contexts: ['main'], args: [1, 2],
+    apply(d, s) {
+      const [user, group = user] = d.args;
+      if (process.getuid?.() !== 0) {
+        s.main.userWarning = `the "user" directive makes sense only if the master process runs with super-user privileges, ignored in ${d.file}:${d.line}`;
+        return;
+      }
+      const uid = lookupId('passwd', user);
+      if (uid === null) throw confError('TRESTY_ERR_CONF_VALUE', `getpwnam("${user}") failed`, d);
+      const gid = lookupId('group', group);
+      if (gid === null) throw confError('TRESTY_ERR_CONF_VALUE', `getgrnam("${group}") failed`, d);
+      s.main.user = { user, group, uid, gid };
+    },
+  },
+  {
+    name: 'worker_rlimit_nofile', contexts: ['main'], args: [1, 1],
+    apply(d, s) {
+      if (!/^\d+$/.test(d.args[0])) throw confError('TRESTY_ERR_CONF_VALUE', `"${d.name}" directive invalid number "${d.args[0]}"`, d);
+      s.main.workerRlimitNofile = Number(d.args[0]);
+    },
+  },
+  {
+    // `env NAME` keeps a variable (tresty keeps the whole environment, docs/directives.md says
+    // why); `env NAME=VALUE` sets one in the workers.
+    name: 'env', contexts: ['main'], args: [1, 1], multiple: true,
+    apply(d, s) {
+      const v = d.args[0];
+      const eq = v.indexOf('=');
+      if (eq === 0 || v === '') throw invalidValue(d, v);
+      if (eq > 0) (s.main.env ??= new Map()).set(v.slice(0, eq), v.slice(eq + 1));
+    },
+  },
+  {
+    name: 'worker_shutdown_timeout', contexts: ['main'], args: [1, 1],
+    apply(d, s) {
+      const ms = parseTime(d.args[0]);
+      if (ms === null) throw confError('TRESTY_ERR_CONF_VALUE', `"${d.name}" directive invalid value "${d.args[0]}"`, d);
+      s.main.workerShutdownTimeout = ms;
+    },
+  },
+];

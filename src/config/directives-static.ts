@@ -1,0 +1,62 @@
+// The static-file directives beyond root/index: etag, if_modified_since and alias, with nginx
+// 1.22's syntax and messages. `alias` shares `root`'s duplicate key, so a block with both gets
+// nginx's "is duplicate" error whichever comes second.
+
+import type { BlockState } from './builders.js';
+import { confError, type DirectiveRow, flagError } from './table.js';
+import type { AliasSpec, FilesConf } from './types-static.js';
+import { parseFlag } from './values.js';
+
+export type FilesSettings = { -readonly [K in keyof FilesConf]?: FilesConf[K] | null };
+
+const HSL = ['http', 'server', 'location'] as const;
+
+function fs(s: BlockState): FilesSettings {
+  return (s.settings!.files ??= {});
+}
+
+export const staticDirectives: readonly DirectiveRow[] = [
+  {
+    name: 'etag', contexts: HSL, args: [1, 1],
+    apply(d, s) {
+      const v = parseFlag(d.args[0]);
+      if (v === null) throw flagError(d);
+      fs(s).noEtag = v ? null : true;
+    },
+  },
+  {
+    name: 'if_modified_since', contexts: HSL, args: [1, 1],
+    apply(d, s) {
+      const v = d.args[0];
+      if (v !== 'off' && v !== 'exact' && v !== 'before') {
+        throw confError('TRESTY_ERR_CONF_VALUE', `invalid value "${v}" in "if_modified_since" directive, it must be "off", "exact" or "before"`, d);
+      }
+      fs(s).ims = v === 'exact' ? null : v;
+    },
+  },
+  {
+    name: 'alias', contexts: ['location'], args: [1, 1], dupKey: 'root',
+    apply(d, s, ctx) {
+      const loc = s.location!;
+      if (loc.modifier === '@') throw confError('TRESTY_ERR_CONF_NOT_ALLOWED', `"alias" directive cannot be used inside the named location`, d);
+      const regex = loc.modifier === '~' || loc.modifier === '~*' ? loc.regex ?? null : null;
+      // Relative to the prefix, as root; the trailing `/` matters (it is joined to the URI's rest).
+      const p = d.args[0].startsWith('$') ? d.args[0] : ctx.abs(d.args[0]) + (d.args[0].endsWith('/') && d.args[0] !== '/' ? '/' : '');
+      const alias: AliasSpec = { path: p, strip: loc.pattern.length, regex };
+      fs(s).alias = alias;
+    },
+  },
+];
+
+/**
+ * Merges down the blocks: each setting is the block's own (null = back to nginx's default), else
+ * the parent's; a block with its own `root` drops an inherited `alias`, as nginx's merge does.
+ */
+export function mergeFiles(parent: FilesConf | undefined, own: FilesSettings | undefined, ownRoot: boolean): FilesConf {
+  const out: FilesConf = {};
+  for (const k of ['noEtag', 'ims', 'alias'] as const) {
+    const v = own && k in own ? own[k] : k === 'alias' && ownRoot ? undefined : parent?.[k];
+    if (v !== undefined && v !== null) (out as Record<string, unknown>)[k] = v;
+  }
+  return out;
+}

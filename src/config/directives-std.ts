@@ -1,0 +1,96 @@
+// nginx's standard http directives tresty applies beyond the core set: server_tokens, and the
+// on/off flags of StdFlags (redirects, log_not_found, chunked_transfer_encoding, merge_slashes),
+// resolver and resolver_timeout.
+
+import net from 'node:net';
+import type { Directive } from './ast.js';
+import type { BlockState } from './builders.js';
+import { confError, type DirectiveRow, flagError } from './table.js';
+import type { StdFlags } from './types.js';
+import { parseFlag, parsePort, parseTime } from './values.js';
+
+const HSL = ['http', 'server', 'location'] as const;
+
+/** A flag whose `on`/`off` (as `departs`) is the departure from nginx's default. */
+function flag(name: string, key: keyof StdFlags, departs: boolean, contexts: DirectiveRow['contexts'] = HSL): DirectiveRow {
+  return {
+    name, contexts, args: [1, 1],
+    apply(d, s: BlockState) {
+      const v = parseFlag(d.args[0]);
+      if (v === null) throw flagError(d);
+      (s.settings!.std ??= {})[key] = v === departs;
+    },
+  };
+}
+
+/** The merged flags with the ones back at nginx's default dropped (an empty object for none). */
+export function stdFlags(m: Partial<Record<keyof StdFlags, boolean>>): StdFlags {
+  const out: Record<string, true> = {};
+  for (const [k, v] of Object.entries(m)) if (v) out[k] = true;
+  return out as StdFlags;
+}
+
+/** A resolver address as node:dns takes it: `ip`, `ip:port`, `[ip6]:port` (53 by default). */
+function dnsServer(d: Directive, a: string): string {
+  const v6 = /^\[([^\]]+)\](?::(\d+))?$/.exec(a);
+  const [host, port] = v6 ? [v6[1]!, v6[2]] : a.includes(':') && net.isIPv6(a) ? [a, undefined] : [a.split(':')[0]!, a.split(':')[1]];
+  if (net.isIP(host) === 0) throw confError('TRESTY_ERR_CONF_VALUE', `invalid resolver address "${a}": tresty takes IP addresses here`, d);
+  if (port !== undefined && parsePort(port) === null) throw confError('TRESTY_ERR_CONF_VALUE', `invalid port in resolver "${a}"`, d);
+  const p = port ?? '53';
+  return net.isIPv6(host) ? `[${host}]:${p}` : `${host}:${p}`;
+}
+
+export const stdDirectives: readonly DirectiveRow[] = [
+  {
+    name: 'resolver', contexts: HSL, args: [1, 16],
+    apply(d, s) {
+      const servers: string[] = [];
+      let validMs: number | null = null;
+      let ipv4 = true;
+      let ipv6 = true;
+      for (const a of d.args) {
+        const m = /^(valid|ipv4|ipv6)=(.*)$/.exec(a);
+        if (!m) { servers.push(dnsServer(d, a)); continue; }
+        if (m[1] === 'valid') {
+          validMs = parseTime(m[2]!);
+          if (validMs === null) throw confError('TRESTY_ERR_CONF_VALUE', `invalid parameter: ${a}`, d);
+        } else {
+          const f = parseFlag(m[2]!);
+          if (f === null) throw confError('TRESTY_ERR_CONF_VALUE', `invalid parameter: ${a}`, d);
+          if (m[1] === 'ipv4') ipv4 = f; else ipv6 = f;
+        }
+      }
+      if (!ipv4 && !ipv6) throw confError('TRESTY_ERR_CONF_VALUE', '"ipv4" and "ipv6" cannot both be "off"', d);
+      if (servers.length === 0) throw confError('TRESTY_ERR_CONF_ARGS', `invalid number of arguments in "${d.name}" directive`, d);
+      s.settings!.resolver = { servers, validMs, ipv4, ipv6 };
+    },
+  },
+  {
+    name: 'resolver_timeout', contexts: HSL, args: [1, 1],
+    apply(d, s) {
+      const ms = parseTime(d.args[0]);
+      if (ms === null || ms === 0) throw confError('TRESTY_ERR_CONF_VALUE', `"${d.name}" directive invalid value "${d.args[0]}"`, d);
+      s.settings!.resolverTimeout = ms;
+    },
+  },
+  flag('absolute_redirect', 'relativeRedirect', false),
+  flag('server_name_in_redirect', 'serverNameInRedirect', true),
+  flag('port_in_redirect', 'noPortInRedirect', false),
+  flag('log_not_found', 'noLogNotFound', false),
+  flag('chunked_transfer_encoding', 'noChunked', false),
+  flag('merge_slashes', 'noMergeSlashes', false, ['http', 'server']),
+  flag('log_subrequest', 'logSubrequest', true),
+  flag('uninitialized_variable_warn', 'noUninitializedWarn', false, [...HSL, 'lif']),
+  {
+    // One value per worker (src/http/software.ts): `on` anywhere without an `off` anywhere turns
+    // the version on, so a block that hides it is never overruled by one that shows it.
+    name: 'server_tokens', contexts: ['http', 'server', 'location'], args: [1, 1],
+    apply(d, s) {
+      const v = d.args[0];
+      if (v !== 'on' && v !== 'off' && v !== 'build') {
+        throw confError('TRESTY_ERR_CONF_VALUE', `invalid value "${v}" in "${d.name}" directive, it must be "on", "off" or "build"`, d);
+      }
+      (s.http!.serverTokens ??= []).push(v);
+    },
+  },
+];

@@ -1,0 +1,113 @@
+// nginx's tuning directives that have nothing to tune in tresty (hash table sizes, file caches,
+// output buffering, the accept mutex, ...). Real confs carry them, so they are accepted with
+// nginx's own syntax checks (a bad value is still a conf error naming file:line) and change
+// nothing; docs/directives.md says why for each. worker_priority is applied (os.setPriority).
+
+import type { Directive } from './ast.js';
+import { confError, type DirectiveRow, flagError } from './table.js';
+import { parseFlag, parseSize, parseTime } from './values.js';
+
+const HSL = ['http', 'server', 'location'] as const;
+
+function flag(name: string, contexts: DirectiveRow['contexts']): DirectiveRow {
+  return { name, contexts, args: [1, 1], apply(d) { if (parseFlag(d.args[0]) === null) throw flagError(d); } };
+}
+
+function invalid(d: Directive, what: 'value' | 'number'): never {
+  throw confError('TRESTY_ERR_CONF_VALUE', `"${d.name}" directive invalid ${what} "${d.args.join(' ')}"`, d);
+}
+
+/** nginx's size slot: `64`, `8k`, `1m`. */
+function size(name: string, contexts: DirectiveRow['contexts']): DirectiveRow {
+  return { name, contexts, args: [1, 1], apply(d) { if (parseSize(d.args[0]) === null) invalid(d, 'value'); } };
+}
+
+/** nginx's num slot: a plain non-negative integer. */
+function num(name: string, contexts: DirectiveRow['contexts']): DirectiveRow {
+  return { name, contexts, args: [1, 1], apply(d) { if (!/^\d+$/.test(d.args[0])) invalid(d, 'number'); } };
+}
+
+function time(name: string, contexts: DirectiveRow['contexts']): DirectiveRow {
+  return { name, contexts, args: [1, 1], apply(d) { if (parseTime(d.args[0]) === null) invalid(d, 'value'); } };
+}
+
+function param(d: Directive, p: string): never {
+  throw confError('TRESTY_ERR_CONF_VALUE', `invalid "${d.name}" parameter "${p}"`, d);
+}
+
+export const tuningDirectives: readonly DirectiveRow[] = [
+  flag('pcre_jit', ['main']),
+  { name: 'lock_file', contexts: ['main'], args: [1, 1], apply() {} },
+  time('timer_resolution', ['main']),
+  flag('accept_mutex', ['events']),
+  time('accept_mutex_delay', ['events']),
+  {
+    // `thread_pool NAME threads=N [max_queue=N]`: nginx's pools for aio threads; tresty has none.
+    name: 'thread_pool', contexts: ['main'], args: [2, 3], multiple: true,
+    apply(d) {
+      for (const p of d.args.slice(1)) {
+        const m = /^(threads|max_queue)=(\d+)$/.exec(p);
+        if (!m) param(d, p);
+        if (m[1] === 'threads' && Number(m[2]) === 0) throw confError('TRESTY_ERR_CONF_VALUE', `invalid threads value "${p}"`, d);
+      }
+      if (!d.args.slice(1).some((p) => p.startsWith('threads='))) {
+        throw confError('TRESTY_ERR_CONF_VALUE', `"${d.name}" must have "threads" parameter`, d);
+      }
+    },
+  },
+  {
+    // A number, as nginx's (no range check: setpriority(2) clamps to -20..19 itself). Applied
+    // by each worker at start (workers/http-worker.ts).
+    name: 'worker_priority', contexts: ['main'], args: [1, 1],
+    apply(d, s) {
+      if (!/^[-+]?\d+$/.test(d.args[0])) invalid(d, 'number');
+      s.main.workerPriority = Math.max(-20, Math.min(19, Number(d.args[0])));
+    },
+  },
+  num('types_hash_max_size', HSL),
+  size('types_hash_bucket_size', HSL),
+  num('server_names_hash_max_size', ['http']),
+  size('server_names_hash_bucket_size', ['http']),
+  num('variables_hash_max_size', ['http']),
+  size('variables_hash_bucket_size', ['http']),
+  num('proxy_headers_hash_max_size', HSL),
+  size('proxy_headers_hash_bucket_size', HSL),
+  {
+    name: 'open_file_cache', contexts: HSL, args: [1, 2],
+    apply(d) {
+      if (d.args[0] === 'off' && d.args.length === 1) return;
+      let max = false;
+      for (const p of d.args) {
+        if (/^max=[1-9]\d*$/.test(p)) max = true;
+        else if (!(p.startsWith('inactive=') && parseTime(p.slice(9)) !== null)) param(d, p);
+      }
+      if (!max) throw confError('TRESTY_ERR_CONF_VALUE', '"open_file_cache" must have the "max" parameter', d);
+    },
+  },
+  time('open_file_cache_valid', HSL),
+  num('open_file_cache_min_uses', HSL),
+  flag('open_file_cache_errors', HSL),
+  {
+    name: 'output_buffers', contexts: HSL, args: [2, 2],
+    apply(d) { if (!/^[1-9]\d*$/.test(d.args[0]) || !parseSize(d.args[1])) invalid(d, 'value'); },
+  },
+  size('postpone_output', HSL),
+  {
+    name: 'aio', contexts: HSL, args: [1, 1],
+    apply(d) { if (!/^(on|off|threads(=\S+)?)$/.test(d.args[0])) invalid(d, 'value'); },
+  },
+  {
+    name: 'directio', contexts: HSL, args: [1, 1],
+    apply(d) { if (d.args[0] !== 'off' && parseSize(d.args[0]) === null) invalid(d, 'value'); },
+  },
+  size('directio_alignment', HSL),
+  {
+    // nginx's workarounds for MSIE 6 (POST) and old Safari; tresty keeps every browser alive.
+    name: 'keepalive_disable', contexts: HSL, args: [1, 2],
+    apply(d) {
+      for (const v of d.args) if (v !== 'none' && v !== 'msie6' && v !== 'safari') invalid(d, 'value');
+    },
+  },
+  flag('msie_padding', HSL),
+  flag('msie_refresh', HSL),
+];

@@ -1,0 +1,21 @@
+// What the static-file directives resolve to (config/directives-static.ts). Only settings that
+// differ from nginx's defaults are present, so a plain `root` location keeps `{}` (the native
+// engine's plan sends a location with any of them to JS).
+
+/** `alias PATH`: in a prefix location the part of the URI its pattern matched is replaced by
+ *  PATH; in a regex location PATH (with its captures) is the whole file name. */
+export interface AliasSpec {
+  readonly path: string;
+  /** Length of the declaring location's pattern (what is cut from the URI). */
+  readonly strip: number;
+  /** Declared in a regex location: `path` is a template, the URI is not appended. */
+  readonly regex: RegExp | null;
+}
+
+export interface FilesConf {
+  /** `etag off`. */
+  readonly noEtag?: true;
+  /** `if_modified_since off | before` (`exact`, the default, is absent). */
+  readonly ims?: 'off' | 'before';
+  readonly alias?: AliasSpec;
+}

@@ -1,0 +1,32 @@
+// server_tokens: the name tresty gives itself in the Server header and at the foot of its error
+// pages, on every engine. `off` (tresty's default) says "tresty"; `on`/`build` add the version,
+// as nginx's "nginx/1.22.1". One value per worker, set at start before anything is answered.
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+let name = 'tresty';
+
+/** "tresty" or "tresty/VERSION". */
+export function software(): string {
+  return name;
+}
+
+export function setServerTokens(on: boolean): void {
+  name = on ? `tresty/${packageVersion()}` : 'tresty';
+}
+
+/** The version in tresty's package.json (from dist/src/http or src/http). */
+function packageVersion(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const pj = path.join(dir, 'package.json');
+    if (existsSync(pj)) {
+      const p = JSON.parse(readFileSync(pj, 'utf8')) as { name?: string; version?: string };
+      if (p.name === 'tresty') return p.version ?? 'unknown';
+    }
+    const up = path.dirname(dir);
+    if (up === dir) return 'unknown';
+    dir = up;
+  }
+}

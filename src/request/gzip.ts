@@ -1,0 +1,143 @@
+// The gzip filter (nginx's ngx_http_gzip_filter_module with ngx_http_gzip_ok): which answers are
+// compressed, decided once when the head goes out (after add_header and charset, so
+// header_filter_by_js does not see Content-Encoding and body_filter_by_js sees the plain body,
+// as on nginx), and a zlib stream the body goes through flush by flush, never whole in memory.
+
+import zlib from 'node:zlib';
+import type { GzipFilter } from '../config/types.js';
+import type { HeaderStore } from './headers.js';
+import type { Req } from './req.js';
+
+const STATUSES = new Set([200, 403, 404]);
+
+function one(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/** The response's type without parameters, '' when it has none. */
+function typeOf(h: HeaderStore): string {
+  const t = one(h.get('content-type') as string | string[] | undefined) ?? '';
+  const semi = t.indexOf(';');
+  return (semi < 0 ? t : t.slice(0, semi)).trim().toLowerCase();
+}
+
+/** Accept-Encoding names gzip with a q other than 0 (ngx_http_gzip_accept_encoding). */
+function acceptsGzip(ae: string): boolean {
+  for (const item of ae.split(',')) {
+    const [name, ...params] = item.split(';');
+    if (name.trim().toLowerCase() !== 'gzip') continue;
+    const q = params.map((p) => p.trim()).find((p) => p.toLowerCase().startsWith('q='));
+    return q === undefined || Number(q.slice(2)) !== 0;
+  }
+  return false;
+}
+
+function msie6(ua: string): boolean {
+  return /MSIE [4-6]\./.test(ua) && !ua.includes('SV1');
+}
+
+/** ngx_http_gzip_ok: the client, its HTTP version and (through a proxy) gzip_proxied allow it. */
+export function gzipAccepted(r: Req, g: GzipFilter, h: HeaderStore): boolean {
+  return gzipOk(r, g, h);
+}
+
+function gzipOk(r: Req, g: GzipFilter, h: HeaderStore): boolean {
+  if (r.parent !== null) return false;
+  const inH = r.inHeaders;
+  const ae = one(inH['accept-encoding']);
+  if (ae === undefined || !acceptsGzip(ae)) return false;
+  const ua = one(inH['user-agent']) ?? '';
+  if (g.disableMsie6 && msie6(ua)) return false;
+  if (g.httpVersion === '1.1' && r.ex.httpVersion === '1.0') return false;
+  if (inH.via !== undefined && !proxiedOk(r, g, h)) return false;
+  return !g.disable.some((re) => re.test(ua));
+}
+
+function proxiedOk(r: Req, g: GzipFilter, h: HeaderStore): boolean {
+  const p = g.proxied;
+  if (p.includes('off')) return false;
+  if (p.includes('any')) return true;
+  if (r.inHeaders.authorization !== undefined && p.includes('auth')) return true;
+  const expires = one(h.get('expires') as string | string[] | undefined);
+  if (expires !== undefined) {
+    if (!p.includes('expired')) return false;
+    const t = Date.parse(expires);
+    return !Number.isNaN(t) && t <= Date.now();
+  }
+  const cc = h.get('cache-control');
+  if (cc !== undefined) {
+    const v = (Array.isArray(cc) ? cc.join(',') : cc).toLowerCase();
+    return (p.includes('no-cache') && v.includes('no-cache')) || (p.includes('no-store') && v.includes('no-store'))
+      || (p.includes('private') && v.includes('private'));
+  }
+  // What is left only refuses (observed on nginx 1.22: `gzip_proxied expired` or `auth` alone
+  // compresses an answer with neither Expires nor Cache-Control).
+  if (p.includes('no_last_modified') && h.has('last-modified')) return false;
+  return !(p.includes('no_etag') && h.has('etag'));
+}
+
+/** Whether gzip's first tests pass (status, encoding, length, type): it then says Vary. */
+function considered(r: Req, g: GzipFilter, h: HeaderStore, length: number, status = r.status): boolean {
+  if (!STATUSES.has(status) || r.headerOnly) return false;
+  const ce = h.get('content-encoding');
+  if (ce !== undefined && String(ce) !== '') return false;
+  if (length >= 0 && length < g.minLength) return false;
+  const type = typeOf(h) || (r.proxied ? '' : r.loc.defaultType.toLowerCase());
+  return g.types.includes('*') ? type !== '' : g.types.includes(type);
+}
+
+/** For the static module: would this file go out compressed? (Then ranges do not apply, as nginx's.) */
+export function gzipWould(r: Req, g: GzipFilter | undefined, h: HeaderStore, length: number): boolean {
+  return g !== undefined && considered(r, g, h, length, 200) && gzipOk(r, g, h);
+}
+
+/**
+ * The gzip header filter: on an answer it compresses, Content-Encoding: gzip, no Content-Length,
+ * no Accept-Ranges and a weak ETag; `Vary: Accept-Encoding` with gzip_vary on any answer it
+ * considered. Returns the stream for the body, or null.
+ */
+export function gzipHeader(r: Req, g: GzipFilter, h: HeaderStore, length: number): GzipStream | null {
+  if (!considered(r, g, h, length)) return null;
+  if (g.vary) h.add('Vary', 'Accept-Encoding');
+  if (!gzipOk(r, g, h)) return null;
+  h.set('Content-Encoding', 'gzip');
+  h.set('Content-Length', null);
+  h.delete('accept-ranges');
+  const etag = one(h.get('etag') as string | string[] | undefined);
+  if (etag !== undefined) h.set('ETag', etag.startsWith('"') ? `W/${etag}` : etag.startsWith('W/') ? etag : null);
+  return new GzipStream(g.level);
+}
+
+/** A gzip stream fed flush by flush: each push gives back what zlib produced for it. */
+export class GzipStream {
+  private readonly z: zlib.Gzip;
+  private out: Buffer[] = [];
+  private err: Error | null = null;
+
+  constructor(level: number) {
+    this.z = zlib.createGzip({ level });
+    this.z.on('data', (b: Buffer) => { this.out.push(b); });
+    this.z.on('error', (e: Error) => { this.err = e; });
+  }
+
+  /** Compresses `chunk` and flushes (Z_SYNC_FLUSH, as nginx on a flush); `eof` ends the stream. */
+  push(chunk: string | Uint8Array, eof: boolean): Promise<Buffer> {
+    return new Promise((resolve, reject) => {
+      const take = (): void => {
+        if (this.err !== null) { reject(this.err); return; }
+        const b = this.out.length === 1 ? this.out[0] : Buffer.concat(this.out);
+        this.out = [];
+        resolve(b);
+      };
+      if (chunk.length > 0) this.z.write(chunk);
+      if (eof) {
+        this.z.once('end', take);
+        this.z.end();
+      } else {
+        this.z.flush(zlib.constants.Z_SYNC_FLUSH, take);
+      }
+    });
+  }
+
+  destroy(): void { this.z.destroy(); }
+}

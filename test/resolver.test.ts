@@ -1,0 +1,117 @@
+// `resolver`: cosockets (TCP and UDP) and proxy_pass with variables look names up through the DNS
+// servers the conf names, not the system's. A small DNS server written here answers one name
+// (svc.tresty.test -> 127.0.0.1) and refuses the rest; the system resolver knows neither.
+import dgram from 'node:dgram';
+import net from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, httpGet, startTresty, stopAll } from './helpers/server.js';
+
+const NAME = 'svc.tresty.test';
+let dns: dgram.Socket;
+let dnsPort = 0;
+let asked = 0;
+let tcp: net.Server;
+let tcpPort = 0;
+
+/** One DNS answer: an A record for NAME, no data for its AAAA, NXDOMAIN for any other name. */
+function answer(q: Buffer): Buffer {
+  let o = 12;
+  const labels: string[] = [];
+  while (q[o]! > 0) { labels.push(q.toString('latin1', o + 1, o + 1 + q[o]!)); o += q[o]! + 1; }
+  const qEnd = o + 5;
+  const type = q.readUInt16BE(o + 1);
+  const known = labels.join('.').toLowerCase() === NAME;
+  const head = Buffer.alloc(12);
+  q.copy(head, 0, 0, 2);
+  head.writeUInt16BE(known ? 0x8180 : 0x8183, 2);
+  head.writeUInt16BE(1, 4);
+  const a = known && type === 1;
+  head.writeUInt16BE(a ? 1 : 0, 6);
+  const rr = Buffer.from([0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 127, 0, 0, 1]);
+  return Buffer.concat([head, q.subarray(12, qEnd), a ? rr : Buffer.alloc(0)]);
+}
+
+beforeAll(async () => {
+  dns = dgram.createSocket('udp4');
+  dns.on('message', (m, from) => { asked++; dns.send(answer(m), from.port, from.address); });
+  await new Promise<void>((r) => dns.bind(0, '127.0.0.1', r));
+  dnsPort = dns.address().port;
+  tcp = net.createServer((s) => s.end('hello from svc\n'));
+  await new Promise<void>((r) => tcp.listen(0, '127.0.0.1', r));
+  tcpPort = (tcp.address() as net.AddressInfo).port;
+});
+
+afterAll(async () => {
+  await stopAll();
+  dns.close();
+  tcp.close();
+});
+
+describe('resolver', () => {
+  it('cosockets and proxy_pass with variables resolve through it; an unknown name is OpenResty\'s error', async () => {
+    const port = await freePort();
+    const t = await startTresty(`worker_processes 1; error_log logs/error.log;
+http {
+  access_log off;
+  resolver 127.0.0.1:${dnsPort} valid=30s ipv6=off;
+  resolver_timeout 5s;
+  server {
+    listen 127.0.0.1:${port};
+    location = /tcp {
+      content_by_js_block {
+        const s = ngx.socket.tcp();
+        const [ok, err] = await s.connect(ngx.var.arg_host, ${tcpPort});
+        if (!ok) { ngx.say("failed: ", err); return; }
+        const [line] = await s.receive();
+        ngx.say(line);
+      }
+    }
+    location = /udp {
+      content_by_js_block {
+        const u = ngx.socket.udp();
+        const [ok, err] = await u.setpeername(ngx.var.arg_host, 9);
+        ngx.say(ok ? "ok" : "failed: " + err);
+      }
+    }
+    location = /back { return 200 "upstream"; }
+    location = /proxy { set $h ${NAME}; proxy_pass http://$h:${port}/back; }
+    location = /proxy-bad { set $h nowhere.tresty.test; proxy_pass http://$h:${port}/back; }
+  }
+}`);
+    expect((await httpGet(port, `/tcp?host=${NAME}`)).body).toBe('hello from svc\n');
+    const before = asked;
+    expect((await httpGet(port, `/tcp?host=${NAME.toUpperCase()}`)).body).toBe('hello from svc\n');
+    expect(asked).toBe(before); // valid=30s: the answer is kept
+    expect((await httpGet(port, '/tcp?host=nowhere.tresty.test')).body).toBe('failed: nowhere.tresty.test could not be resolved (3: Host not found)\n');
+    expect((await httpGet(port, `/udp?host=${NAME}`)).body).toBe('ok\n');
+    expect((await httpGet(port, '/udp?host=nowhere.tresty.test')).body).toBe('failed: nowhere.tresty.test could not be resolved (3: Host not found)\n');
+    expect((await httpGet(port, '/proxy')).body).toBe('upstream');
+    expect((await httpGet(port, '/proxy-bad')).status).toBe(502);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(t.errorLog()).toMatch(/\[error\] .*nowhere\.tresty\.test could not be resolved \(3: Host not found\)/);
+    await t.stop();
+  }, 60_000);
+
+  it('a server that does not answer gives the timeout error after resolver_timeout', async () => {
+    const silent = dgram.createSocket('udp4');
+    await new Promise<void>((r) => silent.bind(0, '127.0.0.1', r));
+    const port = await freePort();
+    const t = await startTresty(`worker_processes 1; http { access_log off; resolver 127.0.0.1:${silent.address().port}; resolver_timeout 500ms;
+  server { listen 127.0.0.1:${port}; location = /tcp { content_by_js_block {
+    const s = ngx.socket.tcp(); const t0 = Date.now(); const [ok, err] = await s.connect("${NAME}", 1); ngx.say(err, " ", Date.now() - t0 < 3000) } } } }`);
+    expect((await httpGet(port, '/tcp')).body).toBe(`${NAME} could not be resolved (110: Operation timed out) true\n`);
+    await t.stop();
+    silent.close();
+  }, 60_000);
+
+  it('bad resolver arguments are conf errors', async () => {
+    for (const [conf, re] of [
+      ['resolver dns.example;', /invalid resolver address "dns.example": tresty takes IP addresses here/],
+      ['resolver 127.0.0.1 ipv4=off ipv6=off;', /"ipv4" and "ipv6" cannot both be "off"/],
+      ['resolver 127.0.0.1 valid=soon;', /invalid parameter: valid=soon/],
+      ['resolver_timeout 0;', /"resolver_timeout" directive invalid value "0"/],
+    ] as const) {
+      await expect(startTresty(`http { ${conf} server { listen 127.0.0.1:${await freePort()}; } }`)).rejects.toThrow(re);
+    }
+  });
+});
