@@ -21,6 +21,10 @@ const server = (x: 'js' | 'lua', prefix: string): string => `
     location = /var {
       content_by_${x}_block { ngx.var.limit_rate = 20480; ngx.print(${x === 'js' ? '"z".repeat(40960)' : 'string.rep("z", 40960)'}) }
     }
+    location = /rv {
+      limit_rate 8k;
+      content_by_${x}_block { ngx.say(ngx.var.limit_rate); ngx.var.limit_rate = "4k"; ngx.say(ngx.var.limit_rate); ngx.var.limit_rate = "bad"; ngx.say(ngx.var.limit_rate) }
+    }
     location = /e1 { recursive_error_pages on; error_page 404 /e2; return 404; }
     location = /n1 { error_page 404 /e2; return 404; }
     location = /e2 { error_page 403 /e3; return 403; }
@@ -48,6 +52,11 @@ function suite(t: () => Target): void {
     const r = await httpGet(t().port, '/var', { timeoutMs: 20_000 });
     expect(r.body).toBe('z'.repeat(40960));
     expect(Date.now() - t0).toBeGreaterThanOrEqual(500);
+  });
+
+  it('$limit_rate reads the request\'s rate and takes a size from ngx.var; a bad one changes nothing', async () => {
+    const r = await httpGet(t().port, '/rv');
+    expect(r.body).toBe('0\n4096\n4096\n');
   });
 
   it('recursive_error_pages on lets the error page\'s own error use error_page; off does not', async () => {
