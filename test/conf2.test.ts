@@ -12,12 +12,14 @@ const BIG = 'y'.repeat(40 * 1024);
 const files = { 'html/index.html': 'home\n', 'html/slow/big.txt': BIG };
 
 /** The server's body; X is js or lua, and the handlers' code differs by language. */
-const server = (x: 'js' | 'lua', prefix: string): string => `
+const server = (x: 'js' | 'lua', prefix: string, port: string): string => `
     server_name localhost;
     root ${prefix}html;
     ssl_buffer_size 4k;
     location / { sendfile_max_chunk 512k; client_body_in_single_buffer on; open_log_file_cache off; }
     location /slow/ { limit_rate 20k; }
+    location /raw/ { alias ${prefix}html/slow/; }
+    location = /proxied { limit_rate 20k; proxy_pass http://127.0.0.1:${port}/raw/big.txt; }
     location = /var {
       content_by_${x}_block { ngx.var.limit_rate = 20480; ngx.print(${x === 'js' ? '"z".repeat(40960)' : 'string.rep("z", 40960)'}) }
     }
@@ -45,6 +47,13 @@ function suite(t: () => Target): void {
     expect(r.body).toBe(BIG);
     expect(ms).toBeGreaterThanOrEqual(500);
     expect(otherMs).toBeLessThan(ms);
+  });
+
+  it('limit_rate paces a proxied answer too, byte for byte', async () => {
+    const t0 = Date.now();
+    const r = await httpGet(t().port, '/proxied', { timeoutMs: 20_000 });
+    expect(r.body).toBe(BIG);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(500);
   });
 
   it('ngx.var.limit_rate set by a handler paces its answer', async () => {
@@ -87,7 +96,7 @@ http {
   open_log_file_cache max=10 inactive=20s min_uses=1 valid=1m;
   server {
     listen 127.0.0.1:${port};
-${server('js', '')}
+${server('js', '', String(port))}
   }
 }
 `;
@@ -102,7 +111,7 @@ const missing = nginxMissing();
 describe.skipIf(missing !== null)(`the same on nginx + lua-nginx-module${missing ? ` (skipped: ${missing})` : ''}`, () => {
   let n: Nginx;
   beforeAll(async () => {
-    n = await startNginx(server('lua', '__PREFIX__/'), 'open_log_file_cache max=10 inactive=20s min_uses=1 valid=1m;', files);
+    n = await startNginx(server('lua', '__PREFIX__/', '__PORT__'), 'open_log_file_cache max=10 inactive=20s min_uses=1 valid=1m;', files);
   });
   afterAll(async () => { await n?.stop(); });
   suite(() => ({ port: n.port }));

@@ -59,7 +59,9 @@ export function pacedWrite(r: Req, ex: HttpExchange, chunk: Chunk, eof: boolean)
   let p = pacers.get(m);
   if (p === undefined) { p = { sent: 0, tail: Promise.resolve() }; pacers.set(m, p); }
   const pacer = p;
-  const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+  // Copied: the chunk waits here past the call, and a caller writing to an exchange that copies
+  // (copiesChunks: the proxy's read buffers) may reuse its memory as soon as write() returns.
+  const buf = typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk);
   pacer.tail = pacer.tail.then(() => send(r, ex, pacer, buf, eof)).catch((e: unknown) => {
     // The exchange refused a write (a connection gone mid-body): cut, as the output layer's fail().
     logReq(r, 'error', `paced write failed: ${e instanceof Error ? e.message : String(e)}`);
@@ -93,7 +95,6 @@ async function send(r: Req, ex: HttpExchange, p: Pacer, buf: Uint8Array, eof: bo
     const piece = off === 0 && n === buf.length ? buf : buf.subarray(off, off + n);
     off += n;
     p.sent += n;
-    // The exchange may keep a reference to the chunk; subarray shares memory the caller gave away.
     if (eof && off === buf.length) { ex.end(piece); return; }
     const w = ex.write(piece);
     if (w !== undefined) await w;
