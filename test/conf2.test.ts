@@ -3,6 +3,8 @@
 // limit_rate (conf and ngx.var.limit_rate) paces the body (a lower bound on the time, never a
 // throughput) while other requests are served; recursive_error_pages; the accepted-no-effect
 // directives load and change nothing.
+import fs from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENGINES, titled } from './helpers/engines.js';
 import { type Nginx, nginxMissing, startNginx } from './helpers/nginx.js';
@@ -33,7 +35,7 @@ const server = (x: 'js' | 'lua', prefix: string, port: string): string => `
     location = /e3 { return 200 "e3\\n"; }
     location = /p { proxy_socket_keepalive on; proxy_temp_file_write_size 16k; return 200 "p\\n"; }`;
 
-interface Target { port: number }
+interface Target { port: number; errorLog: () => string }
 
 function suite(t: () => Target): void {
   it('limit_rate 20k: a 40 KB static file takes at least 0.5 s, and another request is served meanwhile', async () => {
@@ -66,6 +68,7 @@ function suite(t: () => Target): void {
   it('$limit_rate reads the request\'s rate and takes a size from ngx.var; a bad one changes nothing', async () => {
     const r = await httpGet(t().port, '/rv');
     expect(r.body).toBe('0\n4096\n4096\n');
+    await expect.poll(() => t().errorLog()).toMatch(/\[error\] .*invalid \$limit_rate "bad", client: 127\.0\.0\.1/);
   });
 
   it('recursive_error_pages on lets the error page\'s own error use error_page; off does not', async () => {
@@ -103,7 +106,7 @@ ${server('js', '', String(port))}
       tr = await startTresty(conf, { env: e.env, files });
     });
     afterAll(async () => { await tr?.stop(); });
-    suite(() => ({ port }));
+    suite(() => ({ port, errorLog: () => { try { return fs.readFileSync(path.join(tr.prefix, 'logs/error.log'), 'utf8'); } catch { return ''; } } }));
   });
 }
 
@@ -114,7 +117,7 @@ describe.skipIf(missing !== null)(`the same on nginx + lua-nginx-module${missing
     n = await startNginx(server('lua', '__PREFIX__/', '__PORT__'), 'open_log_file_cache max=10 inactive=20s min_uses=1 valid=1m;', files);
   });
   afterAll(async () => { await n?.stop(); });
-  suite(() => ({ port: n.port }));
+  suite(() => ({ port: n.port, errorLog: () => n.errorLog() }));
 });
 
 describe('a module tresty does not have', () => {

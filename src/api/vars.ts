@@ -175,7 +175,7 @@ export function setVar(r: Req, name: string, value: unknown): void {
   if (name === 'limit_rate') {
     // nginx's set handler: a bad size is logged and changes nothing.
     const n = parseRate(s);
-    if (n === null) logReq(r, 'error', `invalid size "${s}"`);
+    if (n === null) logReq(r, 'error', `invalid $limit_rate "${s}"`);
     else r.main.limitRate = n;
     return;
   }
