@@ -162,4 +162,21 @@ describe('the native plan', () => {
     }`.replace('server {', 'limit_req_zone $uri zone=z:64k rate=1r/s; server {'));
     expect(used.actions).toMatchObject({ '/open': 'static', '/deny': 'js', '/any': 'js', '/real': 'js', '/lr': 'js', '/lrs': 'static', '/auth': 'js', '/authoff': 'static', '/le': 'js' });
   });
+
+  it('conf2: accepted-no-effect directives and limit_rate 0 / recursive_error_pages off stay native; limit_rate, limit_rate_after and recursive_error_pages on go to JS', () => {
+    const accepted = planOf(`open_log_file_cache max=10 inactive=20s; sendfile_max_chunk 512k; client_body_in_single_buffer on;
+      proxy_socket_keepalive on; proxy_temp_file_write_size 16k; autoindex off; ssi off; proxy_cache off; limit_rate 0;
+      recursive_error_pages off; proxy_cookie_path /a/ /; proxy_cookie_domain ~x y;
+      server { listen 127.0.0.1:1; ssl_buffer_size 4k; location /a { mirror off; } }`);
+    expect(accepted.actions).toMatchObject({ '(server)': 'static', '/a': 'static' });
+    expect(accepted.servers).toEqual([0]);
+    const used = planOf(`server { listen 127.0.0.1:1;
+      location /open { }
+      location /lr { limit_rate 10k; }
+      location /lrv { limit_rate $arg_r; }
+      location /lra { limit_rate_after 1m; }
+      location /rec { recursive_error_pages on; }
+    }`);
+    expect(used.actions).toMatchObject({ '/open': 'static', '/lr': 'js', '/lrv': 'js', '/lra': 'js', '/rec': 'js' });
+  });
 });

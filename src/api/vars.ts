@@ -7,6 +7,7 @@ import type { Req } from '../request/req.js';
 import { logReq } from '../request/report.js';
 import type { LocationConf } from '../config/types.js';
 import { upstreamVar } from '../request/upstream.js';
+import { parseRate } from '../request/limit-rate.js';
 import { addrBytes } from '../config/addr.js';
 import { mapValue } from './map.js';
 import { msec, timeIso, timeLocal } from './time.js';
@@ -83,6 +84,8 @@ const BUILTIN = new Map<string, Getter>([
   ['realip_remote_port', (r) => String(r.ex.remotePort)],
   ['limit_req_status', (r) => r.main.limitReqStatus || undefined],
   ['limit_conn_status', (r) => r.main.limitConnStatus || undefined],
+  // 0 until the first write decides the location's (nginx's r->limit_rate), or what a handler set.
+  ['limit_rate', (r) => String(Math.max(r.main.limitRate, 0))],
   ['remote_user', remoteUser],
   ['status', (r) => String(r.status).padStart(3, '0')], // nginx's %03ui: "000" before a status, "099"
   ['request_time', (r) => ((Date.now() - r.startMs) / 1000).toFixed(3)],
@@ -169,6 +172,13 @@ const READ_ONLY_PREFIX = /^(arg_|http_|cookie_|sent_http_)/;
 export function setVar(r: Req, name: string, value: unknown): void {
   const s = value === undefined || value === null ? '' : String(value);
   if (name === 'args') { r.args = s; return; }
+  if (name === 'limit_rate') {
+    // nginx's set handler: a bad size is logged and changes nothing.
+    const n = parseRate(s);
+    if (n === null) logReq(r, 'error', `invalid $limit_rate "${s}"`);
+    else r.main.limitRate = n;
+    return;
+  }
   if (r.server.declaredVariables.has(name) || r.w.conf.http?.maps.has(name)) {
     (r.vars ??= Object.create(null) as Record<string, string>)[name] = s;
     return;

@@ -4,6 +4,7 @@
 import type {
   HandlerSpec, ProxyPass, ProxySslConf, RedirectRule, SourceRef, UpstreamConf, UpstreamServerConf,
 } from './types.js';
+import type { CookieRule } from './types-gateway.js';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -33,6 +34,8 @@ export interface ProxySettings {
   interceptErrors?: boolean;
   ignoreClientAbort?: boolean;
   redirects?: RedirectRule[];
+  cookieDomains?: CookieRule[];
+  cookiePaths?: CookieRule[];
   ssl?: Partial<Mutable<ProxySslConf>>;
 }
 
@@ -49,6 +52,10 @@ export interface SslSettings {
   sessionTimeout?: number;
   sessionTickets?: boolean;
   certificateHandler?: HandlerSpec;
+  // directives-conf2.ts
+  dhparam?: string;
+  dhparamRef?: SourceRef;
+  stapling?: boolean;
 }
 
 export interface UpstreamBuilder {

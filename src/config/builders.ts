@@ -8,6 +8,7 @@ import type {
 import type { ProxySettings, SslSettings, UpstreamBuilder } from './builders-gateway.js';
 import type { LimitZoneConf, MapConf } from './types-access.js';
 import type { AccessSettings } from './access-merge.js';
+import type { OutputSettings } from './types-output.js';
 import type { HeaderSettings } from './headers-merge.js';
 import type { FilesSettings } from './directives-static.js';
 import type { GzipSettings } from './directives-gzip.js';
@@ -29,6 +30,8 @@ export interface LocSettings {
   ssl?: SslSettings;
   // access modules: merged by access-merge.ts
   access?: AccessSettings;
+  // limit_rate, recursive_error_pages (directives-conf2.ts)
+  output?: OutputSettings;
   /** nginx's flags as written (false too, to override an outer block); see StdFlags. */
   std?: Partial<Record<keyof StdFlags, boolean>>;
   resolver?: ResolverConf | null;

@@ -32,6 +32,8 @@ const PROXY_DEFAULTS: Omit<ProxyConf, 'pass' | 'ssl'> = {
   interceptErrors: false,
   ignoreClientAbort: false,
   redirects: ['default'],
+  cookieDomains: [],
+  cookiePaths: [],
 };
 
 const PROXY_SSL_DEFAULTS: ProxySslConf = {
@@ -55,6 +57,8 @@ const SSL_DEFAULTS: Omit<SslConf, 'certificates' | 'certificateHandler' | 'ref'>
   sessionCache: 0,
   sessionTimeout: 300_000,
   sessionTickets: true,
+  dhparam: null,
+  stapling: false,
 };
 
 /** An inner level's proxy settings over its parent's; `pass` belongs to the level alone. */
@@ -99,10 +103,10 @@ export function sslConf(s: SslSettings | undefined): SslConf {
     ...definedOnly({
       protocols: own.protocols, ciphers: own.ciphers, preferServerCiphers: own.preferServerCiphers,
       ecdhCurve: own.ecdhCurve, sessionCache: own.sessionCache, sessionTimeout: own.sessionTimeout,
-      sessionTickets: own.sessionTickets,
+      sessionTickets: own.sessionTickets, dhparam: own.dhparam, stapling: own.stapling,
     }),
     certificates: certs.map((certificate, i) => ({ certificate, key: keys[i]! })),
-    ref: own.certRef ?? null,
+    ref: own.certRef ?? own.dhparamRef ?? null,
     certificateHandler: own.certificateHandler ?? null,
   };
 }

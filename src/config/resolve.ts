@@ -24,6 +24,9 @@ import { sharedDirectives } from './directives-shared.js';
 import { proxyDirectives } from './directives-proxy.js';
 import { sslDirectives } from './directives-ssl.js';
 import { upstreamDirectives } from './directives-upstream.js';
+import { conf2Directives, cookieDirectives } from './directives-conf2.js';
+import { unsupportedDirectives } from './directives-unsupported.js';
+import { outputConf } from './types-output.js';
 import { tuningDirectives } from './directives-tuning.js';
 import { stdDirectives } from './directives-std.js';
 import { processDirectives } from './directives-process.js';
@@ -40,6 +43,7 @@ const TABLE: ReadonlyMap<string, readonly DirectiveRow[]> = [
   ...mapDirectives, ...accessDirectives, ...authDirectives, ...limitExceptDirectives, ...limitDirectives,
   ...tuningDirectives, ...stdDirectives, ...processDirectives,
   ...headerDirectives, ...staticDirectives, ...gzipDirectives,
+  ...conf2Directives, ...cookieDirectives, ...unsupportedDirectives,
 ].reduce((m, r) => m.set(r.name, [...(m.get(r.name) ?? []), r]), new Map<string, DirectiveRow[]>());
 
 /** Every directive tresty knows, for docs and tests. */
@@ -96,6 +100,7 @@ const ROOT_DEFAULTS = (abs: (p: string) => string): Omit<Merged, 'handlers'> => 
   proxy: {},
   ssl: {},
   access: ACCESS_DEFAULTS,
+  output: {},
   std: {},
   resolver: null, resolverTimeout: 30_000,
   headers: {},
@@ -122,6 +127,7 @@ function merge(parent: Merged, own: LocSettings): Merged {
     proxy: mergeProxy(parent.proxy, own.proxy),
     ssl: mergeSsl(parent.ssl, own.ssl),
     access: own.access ? mergeAccess(parent.access, own.access) : parent.access,
+    output: own.output ? { ...parent.output, ...own.output } : parent.output,
     std: own.std ? { ...parent.std, ...own.std } : parent.std,
     resolver: own.resolver ?? parent.resolver, resolverTimeout: own.resolverTimeout ?? parent.resolverTimeout,
     headers: mergeHeaders(parent.headers, own.headers),
@@ -138,6 +144,7 @@ function finishLocation(b: LocationBuilder, parent: Merged): LocationConf {
     ...rest, ...accessConf(access, b.limitExcept && { methods: b.limitExcept.methods, own: b.limitExcept.settings.access ?? {} }),
     tryFiles: b.tryFiles ?? null, internal: b.internal ?? false,
     proxy: proxyConf(m.proxy), std: stdFlags(m.std), headers: headersConf(m.headers), gzip: gzipConf(m.gzip),
+    output: outputConf(m.output),
     locations: b.locations.map((l) => finishLocation(l, m)),
   };
 }
@@ -156,6 +163,7 @@ function finishServer(b: ServerBuilder, parent: Merged): ServerConf {
   const defaults: LocationConf = {
     modifier: '', pattern: '', ref: b.ref, rewriteOps: [], locations: [], ...rest, ...accessConf(access), tryFiles: null, internal: false,
     proxy: proxyConf(m.proxy), std: stdFlags(m.std), headers: headersConf(m.headers), gzip: gzipConf(m.gzip),
+    output: outputConf(m.output),
   };
   const listen = b.listen.length > 0 ? b.listen
     : [{ host: '', port: process.getuid?.() === 0 ? 80 : 8000, defaultServer: false, ref: b.ref }];

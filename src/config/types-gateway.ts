@@ -57,6 +57,13 @@ export interface ProxySslConf {
   readonly certificateKey: string | null;
 }
 
+/** `proxy_cookie_domain|path FROM TO`: FROM a string, or a regex (`~`, `~*`) with captures for TO. */
+export interface CookieRule {
+  readonly from: string;
+  readonly regex: RegExp | null;
+  readonly to: string;
+}
+
 export type RedirectRule = 'default' | 'off' | { readonly from: string; readonly to: string };
 
 export interface ProxyConf {
@@ -90,6 +97,9 @@ export interface ProxyConf {
   readonly interceptErrors: boolean;
   readonly ignoreClientAbort: boolean;
   readonly redirects: readonly RedirectRule[];
+  /** proxy_cookie_domain / proxy_cookie_path rules, first match wins; empty: off. */
+  readonly cookieDomains: readonly CookieRule[];
+  readonly cookiePaths: readonly CookieRule[];
   readonly ssl: ProxySslConf;
 }
 
@@ -144,4 +154,8 @@ export interface SslConf {
   readonly sessionTimeout: number; // ms
   readonly sessionTickets: boolean;
   readonly certificateHandler: HandlerSpec | null;
+  /** ssl_dhparam: absolute path of the DH parameters (PEM) for DHE ciphers, or null. */
+  readonly dhparam: string | null;
+  /** ssl_stapling on: tresty warns at start that it does not staple (nginx warns when it cannot). */
+  readonly stapling: boolean;
 }

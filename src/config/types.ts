@@ -9,6 +9,7 @@ import type { GzipConf } from './types-gzip.js';
 export type * from './types-gateway.js';
 export type * from './types-access.js';
 import type { AccessConf, LimitZoneConf, MapConf } from './types-access.js';
+import type { OutputConf } from './types-output.js';
 export type * from './types-headers.js';
 export type * from './types-static.js';
 export type * from './types-gzip.js';
@@ -171,6 +172,8 @@ export interface LocationConf extends AccessConf {
   readonly engine: EngineSettings;
   /** proxy_* (gateway, issue 14). */
   readonly proxy: ProxyConf;
+  /** limit_rate, limit_rate_after, recursive_error_pages: empty when none differs from nginx's default. */
+  readonly output: OutputConf;
   /** nginx's flags set away from their defaults (absolute_redirect off, ...). */
   readonly std: StdFlags;
   /** `resolver` (null: the system's lookup) and resolver_timeout (ms). */

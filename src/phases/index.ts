@@ -17,6 +17,9 @@ import type { FfiHooks, WorkerState } from '../request/worker.js';
 import type { LoggedAnswer } from '../http/native-front.js';
 import { CTX } from '../request/context.js';
 import { conclude, start } from './run.js';
+import { useTemplateEval } from '../request/limit-rate.js';
+import { evalParts } from '../api/map.js';
+import { getVar } from '../api/vars.js';
 import { initPhase } from './init.js';
 import { initWorkerPhase } from './init_worker.js';
 import { Loader } from './loader.js';
@@ -26,6 +29,9 @@ import { TYPES } from './mime.js';
 import { certificateHook } from './ssl_certificate.js';
 import type { CertHook } from '../tls/contexts.js';
 import { checkCertificates } from '../tls/contexts.js';
+
+// limit_rate $var is evaluated in request/ (the output layer), which cannot import api/'s variables.
+useTemplateEval((r, parts) => evalParts(r, parts, getVar));
 
 export type { WorkerState } from '../request/worker.js';
 
@@ -109,6 +115,7 @@ export async function createWorkerPipeline(
   worker: { id: number; count: number },
 ): Promise<WorkerPipeline> {
   const w = newWorkerState(conf, worker.id, worker.count);
+  if (worker.id === 0) warnStapling(w, conf);
   const ffi = await wireFfi(w, conf);
   // init_by_js again here: the master's run cannot be inherited (no fork of memory in Node).
   await initPhase.run(w, w.loader, conf);
@@ -207,4 +214,15 @@ export async function testHandlers(conf: MainConf): Promise<void> {
   await buildAll(conf, { conf, loader: w.loader, w });
   await certificateHook(conf, w.loader, w);
   checkCertificates(conf.http?.servers ?? []);
+}
+
+/** ssl_stapling on: nginx warns and goes on when it cannot staple; tresty never does (no OCSP
+ *  fetching), so it says so once (the first worker) per certificate, as nginx's `[warn]`. */
+function warnStapling(w: Worker, conf: MainConf): void {
+  for (const s of conf.http?.servers ?? []) {
+    if (!s.ssl.stapling || !s.listen.some((l) => l.ssl)) continue;
+    for (const c of s.ssl.certificates) {
+      w.errorLog.log('warn', `"ssl_stapling" ignored, tresty does not fetch OCSP responses for certificate "${c.certificate}"`);
+    }
+  }
 }

@@ -124,10 +124,15 @@ export function conclude(r: Req, rc: number): void {
 function error(r: Req, status: number): void {
   const target = r.errorPageUsed ? null : errorPageFor(r, status);
   if (target === null) {
+    // The new error answers with its own status, not an earlier error page's (nginx sets
+    // err_status to each error; seen with an error page that itself fails, on nginx 1.22).
+    r.errStatus = 0;
     special(r, status);
     return finish(r);
   }
-  r.errorPageUsed = true;
+  // nginx's recursive_error_pages: the location where this error happened decides whether the
+  // error page's own errors may use error_page again (the cycle limit still bounds them).
+  r.errorPageUsed = r.loc.output.recursiveErrorPages !== true;
   if (target.redirect !== null) {
     special(r, target.status);
     return finish(r);

@@ -21,6 +21,7 @@ import type { Exchange } from './exchange.js';
 import { choose, Peer, release, Selection } from './peers.js';
 import { type Compile, type HeadPlan, planHead, requestHead, type Template, upstreamUri } from './request.js';
 import { hiddenHeaders, type Redirect, redirectRule, streamAnswer } from './response.js';
+import { type CookieRewrite, cookieRewrite } from './cookies.js';
 import { dynamicTarget, sslOptions, targetOf } from './target.js';
 import type { UpstreamRt, Upstreams } from './upstreams.js';
 import { resolveHost } from '../request/resolver.js';
@@ -40,6 +41,7 @@ interface Plan {
   readonly head: HeadPlan;
   readonly hide: ReadonlySet<string>;
   readonly redirect: Redirect | null;
+  readonly cookie: CookieRewrite | null;
   readonly url: Template | null;
   readonly rt: UpstreamRt | null;
   readonly tls: import('node:tls').ConnectionOptions;
@@ -65,6 +67,7 @@ export async function proxyStep(loc: LocationConf, deps: ProxyDeps): Promise<Ste
     head: planHead(conf, deps.compile),
     hide: hiddenHeaders(conf),
     redirect: redirectRule(conf, pass),
+    cookie: cookieRewrite(conf, deps.compile),
     url: pass.dynamic ? deps.compile(pass.url) : null,
     tls: sslOptions(conf.ssl, pass.ref),
     sslName: conf.ssl.name === null ? null : deps.compile(conf.ssl.name),

@@ -9,12 +9,14 @@ import { absoluteUrl, emit, headersOf, queueFlush } from '../request/output.js';
 import { logReq } from '../request/report.js';
 import type { Req } from '../request/req.js';
 import type { Exchange } from './exchange.js';
+import type { CookieRewrite } from './cookies.js';
 
 /** What streamAnswer needs of the proxy's plan for a location. */
 export interface AnswerPlan {
   readonly conf: ProxyConf;
   readonly hide: ReadonlySet<string>;
   readonly redirect: Redirect | null;
+  readonly cookie: CookieRewrite | null;
 }
 
 const HOP = ['connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-connection'];
@@ -52,7 +54,8 @@ export function redirectRule(conf: ProxyConf, pass: ProxyPass | null): Redirect 
 }
 
 /** Copies the answer's headers to the response; the first of each name replaces a handler's. */
-export function copyHeaders(r: Req, raw: readonly string[], hide: ReadonlySet<string>, redirect: Redirect | null): void {
+export function copyHeaders(r: Req, raw: readonly string[], hide: ReadonlySet<string>, redirect: Redirect | null,
+  cookie: CookieRewrite | null = null): void {
   // With no header set before (the common case), a name already in the store came from this
   // answer: no set of the names seen is needed to tell a repeat from a handler's header.
   const fresh = r.headers === null || r.headers.size === 0;
@@ -70,6 +73,7 @@ export function copyHeaders(r: Req, raw: readonly string[], hide: ReadonlySet<st
       // upstream's own value was absolute: a relative one from the upstream passes as it came.
       if (key === 'location' && !was.startsWith('/') && value.startsWith('/')) value = absoluteUrl(r, value);
     }
+    if (cookie !== null && key === 'set-cookie') value = cookie(r, value);
     if (fresh) {
       if (h.has(key)) h.add(name, value);
       else h.set(name, value);
@@ -97,7 +101,7 @@ export function streamAnswer(r: Req, p: AnswerPlan, ex: Exchange, aborted: { now
   const head = ex.head!;
   r.status = head.status;
   r.proxied = true;
-  copyHeaders(r, head.raw, p.hide, p.redirect);
+  copyHeaders(r, head.raw, p.hide, p.redirect, p.cookie);
   r.headerSent = true;
   if (ex.whole) {
     // The whole answer came with its head: no waiting, no promise.

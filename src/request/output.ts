@@ -16,6 +16,7 @@ import { safeName, safeValue } from './header-bytes.js';
 import { gzipHeader } from './gzip.js';
 import type { Req } from './req.js';
 import { logReq } from './report.js';
+import { paced, pacedWrite } from './limit-rate.js';
 
 /** Above this many buffered bytes, output is pushed without waiting for the handler to end. */
 const AUTO_FLUSH = 64 * 1024;
@@ -239,20 +240,26 @@ function writeOut(r: Req, eof: boolean): Promise<void> | void {
     }
     r.headerWritten = true;
   }
-  if (r.gzip !== null && !skipBody) return gzipOut(r, each, chunk, eof);
-  if (each !== null && !skipBody) for (const c of each) void ex.write(c);
+  // limit_rate: the body queues behind a pacer (request/limit-rate.ts) instead of going at once.
+  const pace = !skipBody && paced(r);
+  if (r.gzip !== null && !skipBody) return gzipOut(r, each, chunk, eof, pace);
+  if (each !== null && !skipBody) for (const c of each) void (pace ? pacedWrite(r, ex, c, false) : ex.write(c));
   if (eof) {
+    if (pace) {
+      r.eofSent = true;
+      return pacedWrite(r, ex, chunk, true);
+    }
     if (skipBody || chunk.length === 0) ex.end();
     else ex.end(chunk);
     r.eofSent = true;
     return;
   }
   if (skipBody || chunk.length === 0) return;
-  return ex.write(chunk);
+  return pace ? pacedWrite(r, ex, chunk, false) : ex.write(chunk);
 }
 
 /** The body through the gzip stream: each flush's chunks in one push, what zlib gives out written. */
-function gzipOut(r: Req, each: Chunk[] | null, chunk: Chunk, eof: boolean): Promise<void> | void {
+function gzipOut(r: Req, each: Chunk[] | null, chunk: Chunk, eof: boolean, pace: boolean): Promise<void> | void {
   const parts = each === null ? [chunk] : [...each, chunk];
   const data = parts.length === 1 ? parts[0] : Buffer.concat(parts.map((c) => (typeof c === 'string' ? Buffer.from(c) : c)));
   if (!eof && data.length === 0) return;
@@ -260,6 +267,8 @@ function gzipOut(r: Req, each: Chunk[] | null, chunk: Chunk, eof: boolean): Prom
   const ex = r.ex;
   return r.gzip!.push(data, eof).then((out) => {
     if (r.cut) return;
+    // limit_rate counts the bytes sent, compressed ones (as nginx's write filter after gzip).
+    if (pace) return out.length > 0 || eof ? pacedWrite(r, ex, out, eof) : undefined;
     if (!eof) return out.length > 0 ? ex.write(out) : undefined;
     if (out.length > 0) ex.end(out);
     else ex.end();

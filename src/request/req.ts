@@ -100,6 +100,10 @@ export class Req {
   /** $limit_req_status / $limit_conn_status (main request); '' until a limit ran. */
   limitReqStatus = '';
   limitConnStatus = '';
+  /** limit_rate in bytes a second (main request); -1: the location's, evaluated at the first write;
+   *  0: none. ngx.var.limit_rate sets it. limitRateAfter: -1 the location's. */
+  limitRate = -1;
+  limitRateAfter = -1;
   /** Captures of the last regex matched by `if` or `rewrite` ($1 .. $9). */
   captures: ReadonlyArray<string | undefined> | null = null;
   /** `set` variables already warned about as uninitialized (api/vars.ts). */

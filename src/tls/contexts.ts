@@ -44,6 +44,7 @@ function baseOptions(ssl: SslConf): tls.SecureContextOptions {
     sessionTimeout: Math.max(1, Math.round(ssl.sessionTimeout / 1000)),
     sessionIdContext: 'tresty',
     ...(ssl.sessionTickets ? {} : { secureOptions: crypto.constants.SSL_OP_NO_TICKET }),
+    ...(ssl.dhparam !== null ? { dhparam: read(ssl.dhparam, 'DH parameters', ssl) } : {}),
   };
 }
 

@@ -1,0 +1,107 @@
+// limit_rate, recursive_error_pages, the accepted-no-effect directives of the second wave and the
+// modules tresty does not have, as the conf loader reads them: what they resolve to, and nginx
+// 1.22's messages (checked with nginx -t) for the mistakes, ending `in FILE:LINE`.
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConf } from '../src/config/index.js';
+import { unsupportedModules } from '../src/config/directives-unsupported.js';
+
+function load(conf: string) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'tresty-conf-'));
+  mkdirSync(path.join(dir, 'conf'));
+  writeFileSync(path.join(dir, 'conf/nginx.conf'), conf);
+  return loadConf({ file: 'conf/nginx.conf', prefix: dir }).conf;
+}
+
+const server = (body: string, http = ''): string => `events {} http { ${http}\nserver { listen 127.0.0.1:8080;\n${body}\n} }`;
+
+function errorOf(conf: string): { code: string; message: string } {
+  try { load(conf); } catch (e) { return e as { code: string; message: string }; }
+  throw new Error('expected a conf error');
+}
+
+describe('limit_rate and recursive_error_pages', () => {
+  it('inherit as nginx merges them, in location if too; a constant 0 is no limit', () => {
+    const c = load(server(`limit_rate_after 1k;
+      location /a { }
+      location /b { limit_rate 0; recursive_error_pages off; }
+      location /c { limit_rate $arg_r; if ($arg_x) { limit_rate 1m; } }`, 'limit_rate 10k; recursive_error_pages on;'));
+    const [a, b, cc] = c.http!.servers[0]!.locations;
+    expect(a!.output).toEqual({ limitRate: ['10k'], limitRateAfter: 1024, recursiveErrorPages: true });
+    expect(b!.output).toEqual({ limitRateAfter: 1024 });
+    expect(cc!.output.limitRate).toEqual([{ name: 'arg_r' }]);
+    const ifOp = cc!.rewriteOps.find((o) => o.op === 'if') as { loc: { output: unknown } };
+    expect(ifOp.loc.output).toMatchObject({ limitRate: ['1m'] });
+  });
+
+  it('a location using none of them has an empty output conf', () => {
+    expect(load(server('location /a { }')).http!.servers[0]!.locations[0]!.output).toEqual({});
+  });
+
+  it('bad values and contexts are errors naming file:line', () => {
+    expect(errorOf(server('limit_rate 10q;'))).toMatchObject({ code: 'TRESTY_ERR_CONF_VALUE', message: expect.stringMatching(/"limit_rate" directive invalid value in .*nginx\.conf:3/) });
+    expect(errorOf(server('limit_rate_after x;')).code).toBe('TRESTY_ERR_CONF_VALUE');
+    expect(errorOf(server('recursive_error_pages yes;')).message).toMatch(/it must be "on" or "off"/);
+    expect(errorOf(server('location / { if ($a) { recursive_error_pages on; } }')).message).toMatch(/"recursive_error_pages" directive is not allowed here/);
+  });
+});
+
+describe('proxy_cookie_domain and proxy_cookie_path', () => {
+  it('read in order, inherited, and dropped by off', () => {
+    const c = load(server(`proxy_cookie_domain .Backend.local example.com; proxy_cookie_domain ~^(a)b$ $1; proxy_cookie_path ~*^/APP /;
+      location /a { }
+      location /b { proxy_cookie_domain off; }`));
+    const [a, b] = c.http!.servers[0]!.locations;
+    expect(a!.proxy.cookieDomains.map((r) => [r.from, r.regex?.flags ?? null, r.to])).toEqual([['Backend.local', null, 'example.com'], ['~^(a)b$', 'i', '$1']]);
+    expect(a!.proxy.cookiePaths[0]!.regex!.source).toBe('^\\/APP');
+    expect(a!.proxy.cookiePaths[0]!.regex!.flags).toBe('i');
+    expect(b!.proxy.cookieDomains).toEqual([]);
+    expect(b!.proxy.cookiePaths.length).toBe(1);
+  });
+
+  it('bad forms are errors naming file:line', () => {
+    expect(errorOf(server('proxy_cookie_path /a;'))).toMatchObject({ code: 'TRESTY_ERR_CONF_ARGS', message: expect.stringMatching(/invalid number of arguments in "proxy_cookie_path" directive in .*:3/) });
+    expect(errorOf(server('proxy_cookie_domain ~*x y;')).message).toMatch(/invalid regex "\*x" in "proxy_cookie_domain"/);
+  });
+});
+
+describe('accepted with no effect', () => {
+  it('loads nginx\'s forms', () => {
+    expect(() => load(server(`ssl_buffer_size 16k;
+      ssl_stapling off; ssl_stapling_verify on; location / { proxy_temp_path /var/cache/p 1 2; open_log_file_cache off; client_body_in_single_buffer on; sendfile_max_chunk 0; proxy_socket_keepalive off; proxy_temp_file_write_size 16k; }`,
+    'open_log_file_cache max=1000 inactive=20s valid=1m min_uses=2;'))).not.toThrow();
+  });
+
+  it('checks their syntax as nginx -t does', () => {
+    expect(errorOf(server('', 'open_log_file_cache inactive=20s;')).message).toMatch(/"open_log_file_cache" must have "max" parameter in .*:1/);
+    expect(errorOf(server('', 'open_log_file_cache max=10 foo=1;')).message).toMatch(/invalid "open_log_file_cache" parameter "foo=1"/);
+    expect(errorOf(server('location / { ssl_buffer_size 4k; }')).message).toMatch(/"ssl_buffer_size" directive is not allowed here/);
+    expect(errorOf(server('sendfile_max_chunk 1z;')).code).toBe('TRESTY_ERR_CONF_VALUE');
+    expect(errorOf(server('client_body_in_single_buffer 1;')).message).toMatch(/it must be "on" or "off"/);
+    expect(errorOf(server('proxy_temp_path /tmp/p 3;')).message).toMatch(/"proxy_temp_path" directive invalid value in .*:3/);
+    expect(errorOf(server('ssl_stapling yes;')).message).toMatch(/it must be "on" or "off"/);
+    expect(errorOf(server('location / { ssl_dhparam dh.pem; }')).message).toMatch(/"ssl_dhparam" directive is not allowed here/);
+  });
+});
+
+describe('modules tresty does not have', () => {
+  it('each directive is a TRESTY_ERR_CONF_UNSUPPORTED naming the module, the way to do it in tresty, and file:line', () => {
+    const e = errorOf(server('location ~ \\.php$ {\n  include_none_here_x 1;\n}').replace('include_none_here_x 1;', 'fastcgi_pass unix:/run/php.sock;'));
+    expect(e.code).toBe('TRESTY_ERR_CONF_UNSUPPORTED');
+    expect(e.message).toMatch(/"fastcgi_pass" directive: tresty does not have nginx's fastcgi module; .*proxy_pass.* in .*nginx\.conf:4/);
+    for (const m of unsupportedModules) {
+      for (const n of [m.names[0]!, m.names[m.names.length - 1]!]) {
+        expect(errorOf(server(`location / { ${n} x; }`))).toMatchObject({ code: 'TRESTY_ERR_CONF_UNSUPPORTED', message: expect.stringContaining(`tresty does not have nginx's ${m.module} module`) });
+      }
+    }
+    expect(errorOf(server('location = /s { stub_status; }')).message).toMatch(/stub_status.*js_shared_dict/);
+    expect(errorOf(server('location = /g { empty_gif; }')).message).toMatch(/43-byte GIF/);
+    expect(errorOf(server('autoindex on;')).code).toBe('TRESTY_ERR_CONF_UNSUPPORTED');
+  });
+
+  it('their off forms (nginx\'s defaults) are accepted', () => {
+    expect(() => load(server('location / { autoindex off; ssi off; mirror off; proxy_cache off; proxy_store off; }'))).not.toThrow();
+  });
+});
