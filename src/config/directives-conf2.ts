@@ -5,7 +5,7 @@
 
 import type { Directive } from './ast.js';
 import type { BlockState } from './builders.js';
-import { templateParts } from './directives-map.js';
+import { templateParts } from './template-parts.js';
 import { confError, type DirectiveRow, flagError } from './table.js';
 import type { OutputSettings } from './types-output.js';
 import { parseFlag, parseSize, parseTime } from './values.js';
