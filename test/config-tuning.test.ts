@@ -23,6 +23,8 @@ function errorOf(conf: string): { code: string; message: string } {
 }
 
 const FULL = `pcre_jit on;
+load_module modules/ngx_http_headers_more_filter_module.so;
+load_module modules/ndk_http_module.so;
 lock_file logs/nginx.lock;
 timer_resolution 100ms;
 thread_pool default threads=32 max_queue=65536;
@@ -49,6 +51,11 @@ describe('tuning directives accepted with no effect', () => {
     const conf = load(FULL);
     expect(conf.http!.servers).toHaveLength(1);
     expect(conf.workerPriority).toBe(0);
+  });
+
+  it('load_module is a main-context directive with one argument, as nginx has it', () => {
+    expect(errorOf('events {}\nhttp { load_module x.so; }\n').message).toMatch(/"load_module" directive is not allowed here in .*nginx\.conf:2/);
+    expect(errorOf('load_module;\nevents {}\n').message).toMatch(/invalid number of arguments in "load_module" directive/);
   });
 
   it('worker_priority keeps its number (clamped to what setpriority takes)', () => {

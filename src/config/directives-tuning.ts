@@ -37,6 +37,9 @@ function param(d: Directive, p: string): never {
 
 export const tuningDirectives: readonly DirectiveRow[] = [
   flag('pcre_jit', ['main']),
+  // Debian's nginx.conf loads its dynamic modules (modules-enabled/*.conf). tresty's modules are
+  // built in, and a directive of a module it lacks is refused where it is used.
+  { name: 'load_module', contexts: ['main'], args: [1, 1], multiple: true, apply() {} },
   { name: 'lock_file', contexts: ['main'], args: [1, 1], apply() {} },
   time('timer_resolution', ['main']),
   flag('accept_mutex', ['events']),
