@@ -1,25 +1,12 @@
 // The access-module directives (map, allow/deny, real_ip, limit_req/limit_conn, auth_basic,
 // limit_except) as the conf loader reads them: what they resolve to, and nginx's messages
 // (ending `in FILE:LINE`) for the mistakes users make.
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadConf } from '../src/config/index.js';
+import { confErrorOf, loadConfText, serverConf } from './helpers/conf-load.js';
 
-function load(conf: string) {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'tresty-conf-'));
-  mkdirSync(path.join(dir, 'conf'));
-  writeFileSync(path.join(dir, 'conf/nginx.conf'), conf);
-  return loadConf({ file: 'conf/nginx.conf', prefix: dir }).conf;
-}
-
-const server = (body: string, http = ''): string => `events {} http { ${http}\nserver { listen 127.0.0.1:8080;\n${body}\n} }`;
-
-function errorOf(conf: string): { code: string; message: string } {
-  try { load(conf); } catch (e) { return e as { code: string; message: string }; }
-  throw new Error('expected a conf error');
-}
+const load = (conf: string) => loadConfText(conf, { inConf: true });
+const errorOf = (conf: string) => confErrorOf(conf, { inConf: true });
+const server = serverConf;
 
 describe('map in the conf', () => {
   it('reads exact keys (lower-cased), regexes, wildcards and flags; map_hash_* are accepted', () => {

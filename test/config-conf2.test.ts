@@ -1,26 +1,13 @@
 // limit_rate, recursive_error_pages, the accepted-no-effect directives of the second wave and the
 // modules tresty does not have, as the conf loader reads them: what they resolve to, and nginx
 // 1.22's messages (checked with nginx -t) for the mistakes, ending `in FILE:LINE`.
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadConf } from '../src/config/index.js';
+import { confErrorOf, loadConfText, serverConf } from './helpers/conf-load.js';
 import { unsupportedModules } from '../src/config/directives-unsupported.js';
 
-function load(conf: string) {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'tresty-conf-'));
-  mkdirSync(path.join(dir, 'conf'));
-  writeFileSync(path.join(dir, 'conf/nginx.conf'), conf);
-  return loadConf({ file: 'conf/nginx.conf', prefix: dir }).conf;
-}
-
-const server = (body: string, http = ''): string => `events {} http { ${http}\nserver { listen 127.0.0.1:8080;\n${body}\n} }`;
-
-function errorOf(conf: string): { code: string; message: string } {
-  try { load(conf); } catch (e) { return e as { code: string; message: string }; }
-  throw new Error('expected a conf error');
-}
+const load = (conf: string) => loadConfText(conf, { inConf: true });
+const errorOf = (conf: string) => confErrorOf(conf, { inConf: true });
+const server = serverConf;
 
 describe('limit_rate and recursive_error_pages', () => {
   it('inherit as nginx merges them, in location if too; a constant 0 is no limit', () => {

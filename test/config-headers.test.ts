@@ -1,30 +1,11 @@
 // The response-header directives' conf: nginx's (and headers-more's) syntax checks and messages,
 // with file:line, and how add_header / expires / more_* lists are inherited.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadConf } from '../src/config/index.js';
+import { confErrorOf, loadConfText } from './helpers/conf-load.js';
 import type { LocationConf } from '../src/config/types.js';
 
-function load(conf: string) {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'tresty-hdr-'));
-  try {
-    writeFileSync(path.join(dir, 'nginx.conf'), conf);
-    return loadConf({ file: 'nginx.conf', prefix: dir }).conf;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-function errorOf(conf: string): { code: string; message: string } {
-  try {
-    load(conf);
-  } catch (e) {
-    return e as { code: string; message: string };
-  }
-  throw new Error('expected a conf error');
-}
+const load = (conf: string) => loadConfText(conf);
+const errorOf = (conf: string) => confErrorOf(conf);
 
 const inLocation = (d: string): string => `http {\n server {\n  location / {\n   ${d}\n  }\n }\n}`;
 

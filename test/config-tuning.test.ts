@@ -1,26 +1,11 @@
 // nginx's tuning directives that tresty accepts with no effect (src/config/directives-tuning.ts):
 // a real conf full of them loads; a bad value is still a conf error naming file:line, with the
 // same verdict as nginx 1.22 (`nginx -t`). Unknown Lua directives name their tresty equivalent.
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadConf } from '../src/config/index.js';
+import { confErrorOf, loadConfText } from './helpers/conf-load.js';
 
-function load(conf: string) {
-  const prefix = mkdtempSync(path.join(os.tmpdir(), 'tresty-tuning-'));
-  writeFileSync(path.join(prefix, 'nginx.conf'), conf);
-  return loadConf({ file: 'nginx.conf', prefix }).conf;
-}
-
-function errorOf(conf: string): { code: string; message: string } {
-  try {
-    load(conf);
-  } catch (e) {
-    return e as { code: string; message: string };
-  }
-  throw new Error('expected a conf error');
-}
+const load = (conf: string) => loadConfText(conf);
+const errorOf = (conf: string) => confErrorOf(conf);
 
 const FULL = `pcre_jit on;
 load_module modules/ngx_http_headers_more_filter_module.so;
