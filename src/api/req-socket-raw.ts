@@ -10,7 +10,7 @@
 
 import type { RawStream } from '../http/types.js';
 import type { Call } from '../request/call.js';
-import { DEFAULT_SOCKET_MS, QueueReader } from './req-socket-reader.js';
+import { DEFAULT_SOCKET_MS, type Pulled, QueueReader } from './req-socket-reader.js';
 import { sendChunks, timeoutArg } from './socket-args.js';
 
 export interface RawSocketOptions {
@@ -18,12 +18,8 @@ export interface RawSocketOptions {
   binary?: boolean;
 }
 
-type Pulled = { b: Uint8Array } | { end: true };
-
 export class RawReqSocket extends QueueReader {
   readonly #raw: RawStream;
-  /** The read in flight: a receive that timed out leaves it for the next one. */
-  #pending: Promise<Pulled> | null = null;
   #writing = false;
   #sendMs = 0;
   /** receive('*a') reads until the client closes, then the socket is closed. */
@@ -75,18 +71,9 @@ export class RawReqSocket extends QueueReader {
     this.#sendMs = this.timeouts(connectMs, sendMs, readMs);
   }
 
-  /** Waits for the next bytes (or the client's close): 'timeout' when the read timeout came first. */
-  protected async pull(): Promise<string | null> {
-    const p = (this.#pending ??= this.#raw.read().then((b): Pulled => (b === null ? { end: true } : { b })));
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<null>((resolve) => { timer = setTimeout(resolve, this.readMs || DEFAULT_SOCKET_MS, null); });
-    const got = await Promise.race([p, late]);
-    clearTimeout(timer);
-    if (got === null) return 'timeout';
-    this.#pending = null;
-    if ('end' in got) this.eof = true;
-    else this.q.push(Buffer.from(got.b.buffer, got.b.byteOffset, got.b.byteLength));
-    return null;
+  /** The connection's next bytes, or its end at the client's close. */
+  protected next(): Promise<Pulled> {
+    return this.#raw.read().then((b): Pulled => (b === null ? { end: true } : { b }));
   }
 }
 

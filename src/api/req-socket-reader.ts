@@ -1,6 +1,7 @@
 // The receive side both request sockets share (ngx.req.socket() over the body, ngx.req.socket(true)
 // over the connection): receive, receiveany, receiveuntil and their common read loop over a byte
-// queue. Each socket says how the next bytes come (pull) and what a read means once its request ended.
+// queue, and the wait for the next piece under the read timeout. Each socket says where its pieces come
+// from (next) and what it lets go once its request ended.
 
 import type { Call } from '../request/call.js';
 import { receiveanyMax, receivePattern, timeoutArg } from './socket-args.js';
@@ -10,6 +11,9 @@ import { untilFrom, untilSize, type Data, type ReadResult, type UntilIterator } 
 
 /** lua_socket_read_timeout's and lua_socket_send_timeout's default. */
 export const DEFAULT_SOCKET_MS = 60_000;
+
+/** One piece from a socket's source: bytes, its end, or the failure's text (never a rejection). */
+export type Pulled = { b: Uint8Array } | { end: true } | { err: string };
 
 export abstract class QueueReader {
   protected readonly owner: SocketOwner;
@@ -36,11 +40,29 @@ export abstract class QueueReader {
   /** The request ended (the socket is closed by then): what else the socket lets go. */
   protected ended(): void {}
 
+  /** The source's next piece, in flight: a receive that timed out leaves it for the next one. */
+  protected pending: Promise<Pulled> | null = null;
+
+  /** Asks the source for its next piece (never rejects: a failure is `{ err }`). */
+  protected abstract next(): Promise<Pulled>;
+
   /**
    * Waits for the next bytes, pushed onto q (or eof set): null once they are in, else the error
    * text ('timeout' leaves the socket usable; any other closes it).
    */
-  protected abstract pull(): Promise<string | null>;
+  protected async pull(): Promise<string | null> {
+    const p = (this.pending ??= this.next());
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<null>((resolve) => { timer = setTimeout(resolve, this.readMs || DEFAULT_SOCKET_MS, null); });
+    const got = await Promise.race([p, late]);
+    clearTimeout(timer);
+    if (got === null) return 'timeout';
+    this.pending = null;
+    if ('err' in got) return got.err;
+    if ('end' in got) this.eof = true;
+    else this.q.push(Buffer.from(got.b.buffer, got.b.byteOffset, got.b.byteLength));
+    return null;
+  }
 
   /** receive('*a') ends the socket's reads (the raw socket's, at the client's close). */
   protected readonly allCloses: boolean = false;

@@ -10,7 +10,7 @@
 import { TrestyError } from '../errors.js';
 import type { Call } from '../request/call.js';
 import { openRawSocket, type RawReqSocket } from './req-socket-raw.js';
-import { DEFAULT_SOCKET_MS, QueueReader } from './req-socket-reader.js';
+import { type Pulled, QueueReader } from './req-socket-reader.js';
 import { argErr, timeoutArg, typeName } from './socket-args.js';
 
 export interface ReqSocketOptions {
@@ -18,14 +18,9 @@ export interface ReqSocketOptions {
   binary?: boolean;
 }
 
-/** One pull from the body: a piece, its end, or the failure's text (never a rejection). */
-type Pulled = { b: Uint8Array } | { end: true } | { err: string };
-
 export class ReqSocket extends QueueReader {
   readonly #body: AsyncIterable<Uint8Array>;
   #src: AsyncIterator<Uint8Array> | null = null;
-  /** The pull in flight: a receive that timed out leaves it for the next one. */
-  #pending: Promise<Pulled> | null = null;
 
   /** @internal `call`: the request's run; `body`: its body, not read yet. */
   constructor(call: Call, body: AsyncIterable<Uint8Array>, opts?: ReqSocketOptions) {
@@ -37,8 +32,8 @@ export class ReqSocket extends QueueReader {
   protected override ended(): void {
     // Read on to the end so a keep-alive connection can serve its next request, as nginx discards
     // an unread body (node:http would stall on a half-read body; the native engine drops it itself).
-    if (this.#src !== null && !this.eof) void discard(this.#src, this.#pending);
-    this.#pending = null;
+    if (this.#src !== null && !this.eof) void discard(this.#src, this.pending);
+    this.pending = null;
   }
 
   /** The read timeout in ms (0: back to the 60 s default); the request socket only reads. */
@@ -53,23 +48,13 @@ export class ReqSocket extends QueueReader {
     this.timeouts(connectMs, sendMs, readMs);
   }
 
-  /** Waits for the next piece of the body: null once it (or the end) is in, else the error text. */
-  protected async pull(): Promise<string | null> {
+  /** The body's next piece; its timeout (client_body_timeout) reads as the socket's 'timeout'. */
+  protected next(): Promise<Pulled> {
     const src = (this.#src ??= this.#body[Symbol.asyncIterator]());
-    const p = (this.#pending ??= src.next().then(
+    return src.next().then(
       (r): Pulled => (r.done ? { end: true } : { b: r.value }),
       (e: unknown): Pulled => ({ err: /client_body_timeout/.test(String((e as Error)?.message)) ? 'timeout' : 'client aborted' }),
-    ));
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<null>((resolve) => { timer = setTimeout(resolve, this.readMs || DEFAULT_SOCKET_MS, null); });
-    const got = await Promise.race([p, late]);
-    clearTimeout(timer);
-    if (got === null) return 'timeout';
-    this.#pending = null;
-    if ('err' in got) return got.err;
-    if ('end' in got) this.eof = true;
-    else this.q.push(Buffer.from(got.b.buffer, got.b.byteOffset, got.b.byteLength));
-    return null;
+    );
   }
 }
 
