@@ -34,6 +34,10 @@ function planOf(http: string, change: (h: HttpConf) => HttpConf = (h) => h): { a
       str();
       for (let k = u32(); k > 0; k--) str();
       str(); u32(); u32(); str(); u32(); str(); str();
+      // the filters (native-plan-extras.ts): gzip, charset, expires, try_files
+      u32(); u32(); str(); str(); str(); u32(); u32();
+      for (let k = u32(); k > 0; k--) u32();
+      u32(); str();
       actions[pattern || '(server)'] = act;
     }
     return { actions, servers: planBinds(conf.http).map((bd) => plan.serverFor(bd)) };
@@ -62,7 +66,7 @@ describe('the native plan', () => {
     expect(servers).toEqual([0]);
   });
 
-  it('constant add_headers stay native (the engine writes them); expires, more_*, add_header with variables, alias, etag off, if_modified_since off|before and gzip send a location to JS; their defaults keep the native routes', () => {
+  it('constant add_headers, expires, etag off, if_modified_since off|before and gzip stay native (the engine applies them); more_*, add_header with variables and alias send a location to JS; their defaults keep the native routes', () => {
     const { actions } = planOf(`server { listen 127.0.0.1:1;
       location /plain/ { root html; }
       location = /ret { return 200 "ok"; }
@@ -81,9 +85,9 @@ describe('the native plan', () => {
     }
     server { listen 127.0.0.1:2; add_header X-S s; location /inherits/ { } location /own/ { add_header X-O o; } }`);
     expect(actions).toMatchObject({
-      '/plain/': 'static', '/ret': 'return', '/add/': 'static', '/addvar/': 'js', '/addlm/': 'js', '/exp/': 'js', '/exp/off/': 'static', '/more/': 'js', '/in/': 'js',
-      '/inherits/': 'static', '/own/': 'static', '/alias/': 'js', '/noetag/': 'js', '/ims/': 'js', '/etagon/': 'static',
-      '/gzip/': 'js', '/gzoff/': 'static',
+      '/plain/': 'static', '/ret': 'return', '/add/': 'static', '/addvar/': 'js', '/addlm/': 'js', '/exp/': 'static', '/exp/off/': 'static', '/more/': 'js', '/in/': 'js',
+      '/inherits/': 'static', '/own/': 'static', '/alias/': 'js', '/noetag/': 'static', '/ims/': 'static', '/etagon/': 'static',
+      '/gzip/': 'static', '/gzoff/': 'static',
     });
   });
 
@@ -95,7 +99,7 @@ describe('the native plan', () => {
   it('a location with conf the engine does not know (another module\'s directive) goes to JS', () => {
     const { actions } = planOf('server { listen 127.0.0.1:1; location /a { } location /b { } }', (h) => ({
       ...h,
-      servers: h.servers.map((s) => ({ ...s, locations: s.locations.map((l) => (l.pattern === '/b' ? { ...l, tryFiles: { files: ['$uri'], fallback: '=404' } } : l)) })),
+      servers: h.servers.map((s) => ({ ...s, locations: s.locations.map((l) => (l.pattern === '/b' ? { ...l, someModule: { on: true } } : l)) })),
     }));
     expect(actions).toMatchObject({ '/a': 'static', '/b': 'js' });
   });
@@ -178,5 +182,46 @@ describe('the native plan', () => {
       location /rec { recursive_error_pages on; }
     }`);
     expect(used.actions).toMatchObject({ '/open': 'static', '/lr': 'js', '/lrv': 'js', '/lra': 'js', '/rec': 'js' });
+  });
+});
+
+// Debian's stock nginx.conf (gzip on at http level) with sites-enabled/default's server, plus the
+// charset, expires and security headers such a site adds: every location stays on the engine.
+describe('a Debian-like nginx.conf', () => {
+  const debian = `sendfile on; tcp_nopush on; types_hash_max_size 2048; default_type application/octet-stream;
+    gzip on; charset utf-8;
+    server { listen 127.0.0.1:1 default_server; root /var/www/html; index index.html index.htm index.nginx-debian.html; server_name _;
+      add_header X-Frame-Options SAMEORIGIN; add_header X-Content-Type-Options nosniff;
+      location / { try_files $uri $uri/ =404; }
+      location /static/ { expires 1h; }
+      location /app/ { try_files $uri /index.html; }
+      location = /health { return 200 "ok"; }
+    }`;
+
+  it('keeps the server, `/` (try_files), the expires location, the SPA fallback and the return native', () => {
+    const { actions, servers } = planOf(debian);
+    expect(actions).toEqual({ '(server)': 'static', '/': 'static', '/static/': 'static', '/app/': 'static', '/health': 'return' });
+    expect(servers).toEqual([0]);
+  });
+
+  it('the rarer shapes of these directives still go to JS', () => {
+    const { actions } = planOf(`server { listen 127.0.0.1:1;
+      location /gd/ { gzip on; gzip_disable "curl/"; }
+      location /gm/ { gzip on; gzip_disable msie6; gzip_proxied any; gzip_http_version 1.0; gzip_vary on; }
+      location /gs/ { gzip_static on; }
+      location /cv/ { charset $arg_cs; }
+      location /em/ { expires modified 1h; }
+      location /ed/ { expires @15h; }
+      location /te/ { expires epoch; }
+      location /tm/ { expires max; }
+      location /tv/ { try_files $uri $uri.html =404; }
+      location /tn/ { try_files $uri @named; }
+      location /tq/ { try_files $uri /index.php?$args; }
+      location /tc/ { try_files $uri $uri/ =403; }
+    }`);
+    expect(actions).toMatchObject({
+      '/gd/': 'js', '/gm/': 'static', '/gs/': 'js', '/cv/': 'js', '/em/': 'js', '/ed/': 'js', '/te/': 'static', '/tm/': 'static',
+      '/tv/': 'js', '/tn/': 'js', '/tq/': 'js', '/tc/': 'static',
+    });
   });
 });

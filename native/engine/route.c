@@ -91,6 +91,17 @@ struct te_routes *te_routes_parse(const char *plan, uint32_t len)
         l->keepalive = u32(&r);
         l->hdr_listed = str(&r);
         l->hdr_always = str(&r);
+        l->gz_flags = u32(&r);
+        l->gz_min = u32(&r);
+        l->gz_types = str(&r);
+        l->charset = str(&r);
+        l->charset_types = str(&r);
+        l->expires = u32(&r);
+        l->expires_sec = (int32_t)u32(&r);
+        l->ntry = u32(&r);
+        l->try_args = ids(&r, l->ntry);
+        l->try_code = u32(&r);
+        l->try_uri = str(&r);
         for (uint32_t k = 0; k < l->nchildren && !r.bad; k++)
             if (l->children[k] >= t->nlocs) goto bad;
     }

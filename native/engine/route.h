@@ -12,7 +12,11 @@
  *     u32 nchildren, nchildren x u32 child id (prefixes longest first),
  *     str root, u32 nindex, nindex x str, str default_type, u32 flags (TE_LF_*),
  *     u32 return code, str return text, u32 keepalive_timeout ms,
- *     str add_header lines for nginx's status list, str add_header lines `always` ("Name: v\r\n"...)
+ *     str add_header lines for nginx's status list, str add_header lines `always` ("Name: v\r\n"...),
+ *     then the filters (src/http/native-plan-extras.ts): u32 gzip flags (TE_GZ_*), u32 gzip_min_length,
+ *     str gzip_types ("type\n"...), str charset, str charset_types ("type\n"...), u32 expires
+ *     (TE_EXP_*), i32 its seconds, u32 ntry, ntry x u32 (0 `$uri`, 1 `$uri/`), u32 try_files
+ *     `=CODE` (0: none), str its URI fallback
  *   u32 nservers, then per server: u32 defaults id, u32 has_regex, u32 ntop, ntop x u32 id, str name
  */
 #ifndef TRESTY_ENGINE_ROUTE_H
@@ -24,12 +28,25 @@ enum te_action { TE_ACT_JS = 0, TE_ACT_STATIC = 1, TE_ACT_RETURN = 2 };
 #define TE_LF_LOG 1      /* access_log is on: report a LOG record */
 #define TE_LF_SENDFILE 2 /* sendfile on */
 #define TE_LF_HAS_TEXT 4 /* return has a text (a body, or the Location of a redirect) */
+#define TE_LF_NOETAG 8     /* etag off */
+#define TE_LF_IMS_OFF 16   /* if_modified_since off */
+#define TE_LF_IMS_BEFORE 32 /* if_modified_since before */
+#define TE_GZ_ON 1          /* gzip on */
+#define TE_GZ_VARY 2        /* gzip_vary on */
+#define TE_GZ_V10 4         /* gzip_http_version 1.0 */
+#define TE_GZ_MSIE6 8       /* gzip_disable msie6 */
+#define TE_GZ_PROXIED_OFF 16 /* gzip_proxied off: a request with Via is never compressed */
+enum te_expires { TE_EXP_NONE = 0, TE_EXP_EPOCH = 1, TE_EXP_MAX = 2, TE_EXP_AFTER = 3 };
 
 typedef struct te_str { const char *p; uint32_t n; } te_str;
 
 typedef struct te_loc {
     uint32_t id, kind, action, has_regex, nchildren, nindex, flags, code, keepalive;
     te_str pattern, root, default_type, text, hdr_listed, hdr_always;
+    uint32_t gz_flags, gz_min, expires, ntry, try_code;
+    int32_t expires_sec;
+    te_str gz_types, charset, charset_types, try_uri;
+    const uint32_t *try_args;
     const uint32_t *children;
     te_str *index;
 } te_loc;

@@ -13,9 +13,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "engine.h"
+#include "filters.h"
 #include "listen.h"
 #include "pages.h"
 #include "route.h"
+#include "tryfiles.h"
 
 #define SMALL_FILE (64 * 1024) /* read with the head and sent in one write */
 #define PATH_MAX_LEN 4096
@@ -90,24 +92,39 @@ static void failed(te_engine *e, te_conn *c)
 }
 
 /* add_header's constant headers of the location (native-plan.ts): those without `always` only on
-   nginx's list of statuses. They follow the answer's own (Location, Last-Modified, ETag) and come
-   before `tail` (Accept-Ranges), as nginx's headers filter puts them. */
+   nginx's list of statuses. They follow the answer's own (Location, Last-Modified, ETag) and
+   expires' two, and come before `tail` (Accept-Ranges), as nginx's headers filter puts them;
+   gzip_vary's line comes last. charset's `; charset=X` goes on the type (filters.c). */
 static int head(te_engine *e, te_conn *c, const te_loc *l, int status, const char *type, long long len, const char *extra, const char *tail)
 {
-    if (l->hdr_listed.n == 0 && l->hdr_always.n == 0 && !tail) return te_answer_head(e, c, status, type, len, extra);
+    if (l->hdr_listed.n == 0 && l->hdr_always.n == 0 && !tail && l->charset.n == 0 && l->expires == TE_EXP_NONE && l->gz_flags == 0)
+        return te_answer_head(e, c, status, type, len, extra);
     int listed = status == 200 || status == 201 || status == 204 || status == 206 || status == 301 || status == 302
                  || status == 303 || status == 304 || status == 307 || status == 308;
+    char ctype[512], exp[256] = "", vary[64] = "";
+    const char *t = te_charset_type(l, type, ctype, sizeof ctype);
+    if (listed && te_expires_lines(l, exp, sizeof exp) < 0) return -1;
+    if (te_vary_line(l, status, type, len, vary, sizeof vary) < 0) return -1;
     char all[PATH_MAX_LEN + 1024];
-    int n = snprintf(all, sizeof all, "%s%.*s%.*s%s", extra ? extra : "", listed ? (int)l->hdr_listed.n : 0, l->hdr_listed.p,
-                     (int)l->hdr_always.n, l->hdr_always.p, tail ? tail : "");
+    int n = snprintf(all, sizeof all, "%s%s%.*s%.*s%s%s", extra ? extra : "", exp, listed ? (int)l->hdr_listed.n : 0, l->hdr_listed.p,
+                     (int)l->hdr_always.n, l->hdr_always.p, tail ? tail : "", vary);
     if (n < 0 || (size_t)n >= sizeof all) return -1;
-    return te_answer_head(e, c, status, type, len, all);
+    return te_answer_head(e, c, status, t, len, all);
+}
+
+/* Whether gzip could compress an error page of this status: then JS answers (and logs) it. */
+static int page_to_js(te_conn *c, const te_loc *l, int status)
+{
+    if (l->gz_flags == 0) return 0;
+    char body[512];
+    return te_gzip_to_js(c, l, status, "text/html", te_page(status, body, sizeof body));
 }
 
 static int page(te_engine *e, te_conn *c, const te_loc *l, int status, const char *extra)
 {
     char body[512];
     int n = te_page(status, body, sizeof body);
+    if (l->gz_flags && te_gzip_to_js(c, l, status, "text/html", n)) return 0;
     c->status = (uint16_t)status;
     if (head(e, c, l, status, "text/html", n, extra, NULL) < 0 || (!te_is_head(c) && te_queue(c, body, (uint32_t)n) < 0)) {
         failed(e, c);
@@ -137,6 +154,7 @@ static int do_return(te_engine *e, te_conn *c, const te_loc *l)
             return 1;
         }
     } else if (text) {
+        if (l->gz_flags && te_gzip_to_js(c, l, (int)code, type, l->text.n)) return 0;
         if (head(e, c, l, (int)code, type, l->text.n, NULL, NULL) < 0 || (!te_is_head(c) && te_queue(c, l->text.p, l->text.n) < 0)) {
             failed(e, c);
             return 1;
@@ -166,6 +184,7 @@ static int do_return(te_engine *e, te_conn *c, const te_loc *l)
 /* A file that could not be opened: 403 for a permission error, else 404, with nginx's line. */
 static int open_failed(te_engine *e, te_conn *c, const te_loc *l, const char *file, int err)
 {
+    if (page_to_js(c, l, err == EACCES || err == EPERM ? 403 : 404)) return 0;
     if (err == EACCES || err == EPERM) {
         te_errlog(e, c, TE_LOG_ERROR, "open() \"%s\" failed (13: Permission denied)", file);
         return page(e, c, l, 403, NULL);
@@ -191,6 +210,18 @@ static int route_again(te_engine *e, te_conn *c, const char *uri, uint32_t ulen,
 
 static int serve(te_engine *e, te_conn *c, const te_loc *l, const char *uri, uint32_t ulen, int depth)
 {
+    if (depth >= 0 && l->ntry) {
+        /* try_files runs before the static module; depth < 0: this URI is try_files' own */
+        char u[PATH_MAX_LEN];
+        uint32_t un = 0;
+        switch (te_try_files(l, uri, ulen, u, sizeof u, &un)) {
+        case TE_TRY_FOUND: return serve(e, c, l, uri, ulen, -1 - depth);
+        case TE_TRY_CODE: return te_has_page((int)l->try_code) && l->try_code >= 400 ? page(e, c, l, (int)l->try_code, NULL) : 0;
+        case TE_TRY_REDIRECT: return route_again(e, c, u, un, depth);
+        default: return 0;
+        }
+    }
+    if (depth < 0) depth = -1 - depth;
     uint32_t m = c->head->req.method_id;
     if (m != TR_HTTP_M_GET && m != TR_HTTP_M_HEAD) return page(e, c, l, 405, NULL);
     char file[PATH_MAX_LEN];
@@ -212,6 +243,7 @@ static int serve(te_engine *e, te_conn *c, const te_loc *l, const char *uri, uin
         }
         if (stat(file, &st) == 0) {
             if (S_ISDIR(st.st_mode)) {
+                if (page_to_js(c, l, 403)) return 0;
                 te_errlog(e, c, TE_LOG_ERROR, "directory index of \"%s\" is forbidden", file);
                 return page(e, c, l, 403, NULL);
             }
@@ -253,6 +285,8 @@ static int serve(te_engine *e, te_conn *c, const te_loc *l, const char *uri, uin
        ranges, If-Match / If-Unmodified-Since, both validators at once, tag lists, weak tags and
        dates written otherwise go to JS, which runs nginx's filters whole (phases/static-cond.ts). */
     int to_js = header_named(c, "range") || header_named(c, "if-match") || header_named(c, "if-unmodified-since") || (inm && ims);
+    /* etag off, if_modified_since off | before: only an unconditional request is the engine's */
+    if ((l->flags & (TE_LF_NOETAG | TE_LF_IMS_OFF | TE_LF_IMS_BEFORE)) && (inm || ims)) to_js = 1;
     int not_modified = 0;
     if (!to_js && inm) {
         const char *v = h + inm->value.off;
@@ -272,6 +306,7 @@ static int serve(te_engine *e, te_conn *c, const te_loc *l, const char *uri, uin
     memcpy(extra + 15 + ml, "\r\nETag: ", 8);
     memcpy(extra + 23 + ml, etag, el);
     memcpy(extra + 23 + ml + el, "\r\n", 3);
+    if (l->flags & TE_LF_NOETAG) memcpy(extra + 15 + ml, "\r\n", 3);
     if (not_modified) {
         close(fd);
         c->status = 304;
@@ -286,6 +321,10 @@ static int serve(te_engine *e, te_conn *c, const te_loc *l, const char *uri, uin
     const te_str *t = te_mime(e->routes, file, (uint32_t)n);
     if (t) snprintf(type, sizeof type, "%.*s", (int)t->n, t->p);
     else snprintf(type, sizeof type, "%.*s", (int)l->default_type.n, l->default_type.p);
+    if (l->gz_flags && te_gzip_to_js(c, l, 200, type, (long long)st.st_size)) {
+        close(fd);
+        return 0;
+    }
     c->status = 200;
     /* nginx's range filter announces ranges on a whole static file (not on a 304) */
     if (head(e, c, l, 200, type, (long long)st.st_size, extra, "Accept-Ranges: bytes\r\n") < 0) {

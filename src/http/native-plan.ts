@@ -5,6 +5,7 @@
 // its server must have no server-level rewrite ops and be alone on its listen socket.
 import path from 'node:path';
 import type { HttpConf, LocationConf, ServerConf } from '../config/types.js';
+import { extraFlags, extrasNative, writeExtras } from './native-plan-extras.js';
 import { type Bind, serverName } from './vhost.js';
 
 const ACT_JS = 0;
@@ -23,7 +24,9 @@ const LF_HAS_TEXT = 4;
 const LOCATION_KEYS = new Set(['modifier', 'pattern', 'regex', 'ref', 'locations', 'rewriteOps', 'handlers', 'root', 'index',
   'defaultType', 'accessLog', 'clientMaxBodySize', 'keepaliveTimeout', 'jsCodeCache', 'engine', 'ssl', 'proxy', 'headers',
   // The engine never looks a name up: only JS (cosockets, proxy_pass) uses the resolver.
-  'resolver', 'resolverTimeout']);
+  'resolver', 'resolverTimeout',
+  // What native-plan-extras.ts checks.
+  'gzip', 'files', 'tryFiles']);
 const SERVER_KEYS = new Set(['ref', 'listen', 'serverNames', 'rewriteOps', 'locations', 'namedLocations', 'defaults',
   'declaredVariables', 'ssl']);
 
@@ -44,7 +47,8 @@ function onlyKnown(o: object, known: ReadonlySet<string>): boolean {
  *  header directives need JS: anything but add_header, a variable, a header nginx treats apart
  *  (Last-Modified and ETag replace the answer's own), bytes that cannot go in a head, or too many. */
 function nativeHeaders(loc: LocationConf): [string, string] | null {
-  const { add, ...rest } = loc.headers;
+  // charset and expires: native-plan-extras.ts.
+  const { add, charset: _c, expires: _e, ...rest } = loc.headers;
   if (Object.keys(rest).length > 0) return null;
   let listed = '';
   let always = '';
@@ -62,7 +66,7 @@ function nativeHeaders(loc: LocationConf): [string, string] | null {
 
 function actionOf(loc: LocationConf): number {
   if (Object.keys(loc.handlers).length > 0 || !onlyKnown(loc, LOCATION_KEYS) || loc.proxy.pass !== null) return ACT_JS;
-  if (nativeHeaders(loc) === null) return ACT_JS;
+  if (nativeHeaders(loc) === null || !extrasNative(loc)) return ACT_JS;
   const ops = loc.rewriteOps;
   if (ops.length === 0) return ACT_STATIC;
   const first = ops[0]!;
@@ -144,13 +148,14 @@ export function buildPlan(http: HttpConf, builtinTypes: Readonly<Record<string, 
     const logOn = l.accessLog.length > 0 && !l.accessLog.includes('off');
     const ret = l.rewriteOps[0];
     const text = ret?.op === 'return' ? ret.text : undefined;
-    w.u32((logOn ? LF_LOG : 0) | (l.engine.sendfile ? LF_SENDFILE : 0) | (text !== undefined ? LF_HAS_TEXT : 0));
+    w.u32((logOn ? LF_LOG : 0) | (l.engine.sendfile ? LF_SENDFILE : 0) | (text !== undefined ? LF_HAS_TEXT : 0) | extraFlags(l));
     w.u32(ret?.op === 'return' ? ret.code : 0);
     w.str(text ?? '');
     w.u32(l.keepaliveTimeout);
     const [listed, always] = nativeHeaders(l) ?? ['', ''];
     w.str(listed);
     w.str(always);
+    writeExtras(w, l);
   }
   w.u32(servers.length);
   for (const s of servers) {

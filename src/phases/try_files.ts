@@ -19,15 +19,15 @@ export const tryFilesPhase: PhaseModule<Step> = {
     const spec = loc.tryFiles;
     if (spec === null) return null;
     const map = pathMapper(loc, b.conf.prefix);
-    const files = spec.files.map((f) => compileTemplate(f));
+    // A directory test is an argument written with a trailing slash (not one whose value ends in
+    // one: `$uri` of "/sub/" is a file test, as nginx's); the slash is dropped from the name.
+    const files = spec.files.map((f) => ({ dir: f.endsWith('/'), name: compileTemplate(f.endsWith('/') ? f.slice(0, -1) : f) }));
     const last = spec.fallback;
     const code = /^=\d+$/.test(last) ? Number(last.slice(1)) : null;
     const fallback = compileTemplate(last);
     return async (r) => {
-      for (const f of files) {
-        const name = f(r);
-        const dir = name.endsWith('/');
-        const uri = dir ? name.slice(0, -1) : name;
+      for (const { dir, name } of files) {
+        const uri = name(r);
         if (await exists(map(r, uri), dir)) {
           r.uri = uri === '' ? '/' : uri;
           return OK;

@@ -1,0 +1,73 @@
+// The filters of a stock nginx.conf the native engine applies itself (native/engine/filters.c,
+// tryfiles.c): gzip's per-request decision (the engine answers when gzip would not compress and
+// hands the request to JS when it would), charset, expires, etag off, if_modified_since and the
+// common try_files shapes. Anything rarer in these keys keeps the location on JS.
+import type { LocationConf } from '../config/types.js';
+
+/** Words and strings of the plan, as native-plan.ts's writer puts them. */
+export interface PlanWriter { u32(v: number): void; str(s: string): void }
+
+export const LF_NOETAG = 8;
+export const LF_IMS_OFF = 16;
+export const LF_IMS_BEFORE = 32;
+
+const GZ_ON = 1;
+const GZ_VARY = 2;
+const GZ_V10 = 4;
+const GZ_MSIE6 = 8;
+const GZ_PROXIED_OFF = 16;
+
+const EXP_EPOCH = 1;
+const EXP_MAX = 2;
+const EXP_AFTER = 3;
+
+/** try_files arguments the engine tests: `$uri` (a file) and `$uri/` (a directory). */
+const TRY_ARGS: Readonly<Record<string, number>> = { $uri: 0, '$uri/': 1 };
+
+/** Whether these keys of the location leave it to the engine (the keys are in LOCATION_KEYS). */
+export function extrasNative(loc: LocationConf): boolean {
+  const { filter, static: gzStatic } = loc.gzip;
+  // gzip_disable's regexes are JS's to run; gzip_static is JS's.
+  if (gzStatic !== undefined || (filter !== undefined && filter.disable.length > 0)) return false;
+  const { charset, expires } = loc.headers;
+  if (charset !== undefined && (charset.name.includes('$') || /[\x00-\x1f\x7f;]/.test(charset.name))) return false;
+  if (expires !== undefined && (expires.kind === 'daily' || (expires.kind === 'after' && expires.modified))) return false;
+  if (loc.files.alias !== undefined) return false;
+  const t = loc.tryFiles;
+  if (t !== null) {
+    if (!t.files.every((f) => f in TRY_ARGS)) return false;
+    if (!/^=\d+$/.test(t.fallback) && !/^\/[^$?#\s]*$/.test(t.fallback)) return false;
+  }
+  return true;
+}
+
+/** The location's extras in the plan (route.h: after the add_header lines). */
+export function writeExtras(w: PlanWriter, loc: LocationConf): void {
+  const g = loc.gzip.filter;
+  if (g === undefined) {
+    w.u32(0); w.u32(0); w.str('');
+  } else {
+    w.u32(GZ_ON | (g.vary ? GZ_VARY : 0) | (g.httpVersion === '1.0' ? GZ_V10 : 0) | (g.disableMsie6 ? GZ_MSIE6 : 0)
+      | (g.proxied.includes('off') ? GZ_PROXIED_OFF : 0));
+    w.u32(Math.min(g.minLength, 0xffffffff));
+    w.str(g.types.map((t) => `${t}\n`).join(''));
+  }
+  const cs = loc.headers.charset;
+  w.str(cs?.name ?? '');
+  w.str(cs ? cs.types.map((t) => `${t}\n`).join('') : '');
+  const e = loc.headers.expires;
+  w.u32(e === undefined ? 0 : e.kind === 'epoch' ? EXP_EPOCH : e.kind === 'max' ? EXP_MAX : EXP_AFTER);
+  w.u32(e !== undefined && e.kind === 'after' ? e.seconds | 0 : 0);
+  const t = loc.tryFiles;
+  w.u32(t?.files.length ?? 0);
+  for (const f of t?.files ?? []) w.u32(TRY_ARGS[f]!);
+  const code = t && /^=\d+$/.test(t.fallback) ? Number(t.fallback.slice(1)) : 0;
+  w.u32(code);
+  w.str(t && code === 0 ? t.fallback : '');
+}
+
+/** etag off and if_modified_since off | before, as flags of the location. */
+export function extraFlags(loc: LocationConf): number {
+  const f = loc.files;
+  return (f.noEtag ? LF_NOETAG : 0) | (f.ims === 'off' ? LF_IMS_OFF : 0) | (f.ims === 'before' ? LF_IMS_BEFORE : 0);
+}
