@@ -35,7 +35,8 @@ const server = `charset utf-8; index index.html;
     location /imsoff/ { if_modified_since off; }
     location = /ret { return 200 "${TEXT.trim()}"; }
     location = /short { return 200 "short"; }
-    location = /moved { return 302 /elsewhere; }`;
+    location = /moved { return 302 /elsewhere; }
+    location = /moved307 { return 307 /elsewhere; }`;
 
 interface Raw { status: number; headers: http.IncomingHttpHeaders; body: Buffer }
 
@@ -78,7 +79,7 @@ const cases: Case[] = [
   { name: 'a type in neither gzip_types nor charset_types: as it is', path: '/d.json', headers: GZ, resHeaders: { Vary: undefined, 'Content-Type': 'application/json' } },
   { name: '/ through try_files $uri/ and index', path: '/', body: files['html/index.html'], resHeaders: { 'Content-Type': HTML, Vary: 'Accept-Encoding', 'X-Frame-Options': 'SAMEORIGIN' } },
   { name: '/ with Accept-Encoding: gzip: compressed', path: '/', headers: GZ, gzip: true, body: files['html/index.html'] },
-  { name: 'a directory without its slash: try_files $uri/, then 301', path: '/sub', status: 301, resHeaders: { Location: /\/sub\/$/, 'X-Frame-Options': 'SAMEORIGIN' } },
+  { name: 'a directory without its slash: try_files $uri/, then 301', path: '/sub', status: 301, resHeaders: { Location: /\/sub\/$/, 'Content-Type': 'text/html', 'X-Frame-Options': 'SAMEORIGIN' } },
   { name: 'a directory: its index', path: '/sub/', body: '<p>sub</p>\n', resHeaders: { 'Content-Type': HTML } },
   { name: 'a directory without an index: 403', path: '/noindex/', status: 403, body: /403 Forbidden/, resHeaders: { 'Content-Type': HTML, 'X-Frame-Options': undefined } },
   { name: 'no such file: try_files =404, the page with charset and Vary', path: '/missing.txt', status: 404, body: /404 Not Found/,
@@ -96,7 +97,9 @@ const cases: Case[] = [
   { name: 'return with a text: charset on the default type, Vary', path: '/ret', body: TEXT.trim(), resHeaders: { 'Content-Type': PLAIN, Vary: 'Accept-Encoding' } },
   { name: 'return with a text and Accept-Encoding: gzip: compressed', path: '/ret', headers: GZ, gzip: true, body: TEXT.trim() },
   { name: 'return with a short text: plain', path: '/short', headers: GZ, body: 'short', resHeaders: { Vary: undefined } },
-  { name: 'a redirect', path: '/moved', status: 302, resHeaders: { Location: /\/elsewhere$/, 'X-Frame-Options': 'SAMEORIGIN' } },
+  // nginx's charset leaves a 301's and a 302's type alone, not a 303's, 307's or 308's.
+  { name: 'a 302: no charset', path: '/moved', status: 302, resHeaders: { Location: /\/elsewhere$/, 'Content-Type': 'text/html', 'X-Frame-Options': 'SAMEORIGIN' } },
+  { name: 'a 307: charset', path: '/moved307', status: 307, resHeaders: { Location: /\/elsewhere$/, 'Content-Type': HTML } },
 ];
 
 async function check(port: number, dir: string, c: Case): Promise<void> {

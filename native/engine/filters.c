@@ -116,9 +116,9 @@ int te_vary_line(const te_loc *l, int status, const char *type, long long len, c
     return snprintf(out, cap, "Vary: Accept-Encoding\r\n");
 }
 
-const char *te_charset_type(const te_loc *l, const char *type, char *out, size_t cap)
+const char *te_charset_type(const te_loc *l, int status, const char *type, char *out, size_t cap)
 {
-    if (!type || l->charset.n == 0 || type[0] == '\0' || strcasestr(type, "charset=")) return type;
+    if (!type || l->charset.n == 0 || status == 301 || status == 302 || type[0] == '\0' || strcasestr(type, "charset=")) return type;
     if (!listed(l->charset_types, type)) return type;
     int n = snprintf(out, cap, "%s; charset=%.*s", type, (int)l->charset.n, l->charset.p);
     return n > 0 && (size_t)n < cap ? out : type;

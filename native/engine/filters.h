@@ -9,8 +9,8 @@
    (the caller has written nothing yet). `type` may be NULL. */
 int te_gzip_to_js(te_conn *c, const te_loc *l, int status, const char *type, long long len);
 /* The Content-Type the answer goes out with: `type` with charset's `; charset=X` when it applies
-   (written to out), else `type` itself. */
-const char *te_charset_type(const te_loc *l, const char *type, char *out, size_t cap);
+   (written to out), else `type` itself. A 301 or 302 keeps its type (nginx 1.22, observed). */
+const char *te_charset_type(const te_loc *l, int status, const char *type, char *out, size_t cap);
 /* Expires and Cache-Control for a status of add_header's list, as header lines; bytes written or -1. */
 int te_expires_lines(const te_loc *l, char *out, size_t cap);
 /* `Vary: Accept-Encoding` when gzip considered the answer and gzip_vary is on; bytes or -1. */

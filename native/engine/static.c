@@ -102,7 +102,7 @@ static int head(te_engine *e, te_conn *c, const te_loc *l, int status, const cha
     int listed = status == 200 || status == 201 || status == 204 || status == 206 || status == 301 || status == 302
                  || status == 303 || status == 304 || status == 307 || status == 308;
     char ctype[512], exp[256] = "", vary[64] = "";
-    const char *t = te_charset_type(l, type, ctype, sizeof ctype);
+    const char *t = te_charset_type(l, status, type, ctype, sizeof ctype);
     if (listed && te_expires_lines(l, exp, sizeof exp) < 0) return -1;
     if (te_vary_line(l, status, type, len, vary, sizeof vary) < 0) return -1;
     char all[PATH_MAX_LEN + 1024];

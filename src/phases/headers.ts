@@ -95,6 +95,9 @@ function addStep(adds: readonly AddHeaderSpec[], expires: ExpiresSpec | null): (
 function charsetStep(name: string, types: readonly string[]): (r: Req) => void {
   const any = types.includes('*');
   return (r) => {
+    // nginx leaves a 301's and a 302's type alone (observed on 1.22; 303, 307, 308 get it).
+    const status = r.headersStatus || r.status;
+    if (status === 301 || status === 302) return;
     const h = headersOf(r);
     const v = h.get('content-type');
     let t = Array.isArray(v) ? v[0] : v;
