@@ -20,15 +20,16 @@ export function pickLoad(requested) {
 }
 
 /**
- * One load run against url. opts: { tool, connections, seconds, threads, bodyBytes }.
- * With bodyBytes > 0 each request is a POST of that many 'x' bytes.
+ * One load run against url. opts: { tool, connections, seconds, threads, bodyBytes, headers }.
+ * With bodyBytes > 0 each request is a POST of that many 'x' bytes; headers: wrk only.
  */
 export function runLoad(url, opts) {
   return opts.tool === 'wrk' ? runWrk(url, opts) : runAutocannon(url, opts);
 }
 
-async function runWrk(url, { connections, seconds, threads = 1, bodyBytes = 0 }) {
-  const p = spawnTracked('wrk', [`-t${threads}`, `-c${connections}`, `-d${seconds}s`, '--timeout', '5s', '-s', WRK_SCRIPT, url], {
+async function runWrk(url, { connections, seconds, threads = 1, bodyBytes = 0, headers = {} }) {
+  const h = Object.entries(headers).flatMap(([k, v]) => ['-H', `${k}: ${v}`]);
+  const p = spawnTracked('wrk', [`-t${threads}`, `-c${connections}`, `-d${seconds}s`, '--timeout', '5s', ...h, '-s', WRK_SCRIPT, url], {
     env: { ...process.env, WRK_BODY_BYTES: String(bodyBytes) },
   });
   await p.exited;
