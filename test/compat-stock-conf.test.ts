@@ -7,6 +7,7 @@ import http from 'node:http';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { raw } from './helpers/conn.js';
 import { type Nginx, nginxMissing, startNginx } from './helpers/nginx.js';
 import { freePort, startTresty, type TrestyProcess } from './helpers/server.js';
 
@@ -118,6 +119,40 @@ async function check(port: number, dir: string, c: Case): Promise<void> {
   }
 }
 
+/** Compressed and plain answers in turn on one kept connection (the chunks' framing holds). */
+async function keptConnection(port: number): Promise<void> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const sockets = new Set<unknown>();
+  const get = (p: string, headers: Record<string, string>): Promise<Raw> => new Promise((resolve, reject) => {
+    http.get({ host: '127.0.0.1', port, path: p, headers, agent }, (res) => {
+      sockets.add(res.socket);
+      const parts: Buffer[] = [];
+      res.on('data', (d: Buffer) => parts.push(d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(parts) }));
+    }).on('error', reject);
+  });
+  try {
+    for (const [p, gz] of [['/', true], ['/a.txt', true], ['/a.txt', false], ['/missing.txt', true], ['/ret', true]] as const) {
+      const r = await get(p, gz ? GZ : {});
+      expect(r.headers['content-encoding'], p).toBe(gz ? 'gzip' : undefined);
+      const body = (gz ? zlib.gunzipSync(r.body) : r.body).toString();
+      if (p === '/missing.txt') expect(body, p).toMatch(/404 Not Found/);
+      else expect(body, p).toBe(p === '/' ? files['html/index.html'] : p === '/ret' ? TEXT.trim() : TEXT);
+    }
+    expect(sockets.size).toBe(1);
+  } finally {
+    agent.destroy();
+  }
+}
+
+/** gzip_http_version 1.1 (the default): an HTTP/1.0 request gets the file plain. */
+async function http10(port: number): Promise<void> {
+  const r = await raw(port, ['GET /a.txt HTTP/1.0\r\nHost: localhost\r\nAccept-Encoding: gzip\r\n\r\n']);
+  expect(r.data).toMatch(/^HTTP\/1\.1 200 /);
+  expect(r.data).not.toMatch(/Content-Encoding/i);
+  expect(r.data.endsWith(TEXT)).toBe(true);
+}
+
 const TYPES = 'types { text/plain txt; text/css css; application/json json; text/html html; }';
 
 for (const engine of ['native', 'node']) {
@@ -132,6 +167,8 @@ http { http_engine ${engine}; ${TYPES} default_type text/plain;
     });
     afterAll(async () => { await t?.stop(); });
     for (const c of cases) it(c.name, () => check(port, t.prefix, c));
+    it('compressed and plain answers on one kept connection', () => keptConnection(port));
+    it('HTTP/1.0 with Accept-Encoding: gzip: plain (gzip_http_version 1.1)', () => http10(port));
   });
 }
 
@@ -143,4 +180,6 @@ describe.skipIf(missing !== null)(`a stock conf's filters: the same cases on ngi
   });
   afterAll(async () => { await n?.stop(); });
   for (const c of cases) it(c.name, () => check(n.port, n.prefix, c));
+  it('compressed and plain answers on one kept connection', () => keptConnection(n.port));
+  it('HTTP/1.0 with Accept-Encoding: gzip: plain (gzip_http_version 1.1)', () => http10(n.port));
 });

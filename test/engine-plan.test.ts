@@ -35,7 +35,7 @@ function planOf(http: string, change: (h: HttpConf) => HttpConf = (h) => h): { a
       for (let k = u32(); k > 0; k--) str();
       str(); u32(); u32(); str(); u32(); str(); str();
       // the filters (native-plan-extras.ts): gzip, charset, expires, try_files
-      u32(); u32(); str(); str(); str(); u32(); u32();
+      u32(); u32(); u32(); str(); str(); str(); u32(); u32();
       for (let k = u32(); k > 0; k--) u32();
       u32(); str();
       actions[pattern || '(server)'] = act;

@@ -1,6 +1,6 @@
 /* filters.c: what a stock nginx.conf's output filters do to an answer the engine writes itself,
-   as src/request/gzip.ts and src/phases/headers.ts do it in JS: gzip's tests (the engine never
-   compresses: when gzip would, JS answers), charset's `; charset=X`, expires' two headers. */
+   as src/request/gzip.ts and src/phases/headers.ts do it in JS: gzip's tests (gzip.c compresses),
+   charset's `; charset=X`, expires' two headers. */
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -91,8 +91,8 @@ static int msie6(const char *ua, uint32_t n)
     return 0;
 }
 
-/* ngx_http_gzip_ok for this client: 0 when gzip never compresses for it; 1 when it may (a Via
-   with gzip_proxied other than off is JS's to weigh against the answer's headers). */
+/* ngx_http_gzip_ok for this client: 0 when gzip never compresses for it; 1 when it does; 2 when
+   it may (a Via with gzip_proxied other than off is JS's to weigh against the answer's headers). */
 static int client_ok(te_conn *c, const te_loc *l)
 {
     const char *h = c->in + c->req;
@@ -101,13 +101,18 @@ static int client_ok(te_conn *c, const te_loc *l)
     if (!(l->gz_flags & TE_GZ_V10) && c->head->req.version < 1001) return 0;
     const tr_http_header *ua = header_named(c, "user-agent");
     if ((l->gz_flags & TE_GZ_MSIE6) && ua && msie6(h + ua->value.off, ua->value.len)) return 0;
-    if (header_named(c, "via") && (l->gz_flags & TE_GZ_PROXIED_OFF)) return 0;
+    if (header_named(c, "via")) return (l->gz_flags & TE_GZ_PROXIED_OFF) ? 0 : 2;
     return 1;
 }
 
-int te_gzip_to_js(te_conn *c, const te_loc *l, int status, const char *type, long long len)
+int te_gzip_decide(te_conn *c, const te_loc *l, int status, const char *type, long long len)
 {
-    return considered(l, status, type, len) && client_ok(c, l);
+    if (!considered(l, status, type, len)) return TE_GZ_NO;
+    int ok = client_ok(c, l);
+    if (ok == 0) return TE_GZ_NO;
+    /* the engine frames a compressed answer with chunks: a GET of HTTP/1.1, with a known client */
+    if (ok == 2 || c->head->req.method_id != TR_HTTP_M_GET || c->head->req.version < 1001) return TE_GZ_JS;
+    return TE_GZ_HERE;
 }
 
 int te_vary_line(const te_loc *l, int status, const char *type, long long len, char *out, size_t cap)

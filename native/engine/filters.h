@@ -5,9 +5,11 @@
 #include "engine.h"
 #include "route.h"
 
-/* 1 when gzip could compress this answer for this client: only JS compresses, so JS answers it
-   (the caller has written nothing yet). `type` may be NULL. */
-int te_gzip_to_js(te_conn *c, const te_loc *l, int status, const char *type, long long len);
+/* What gzip does to an answer (`type` may be NULL, `len` -1 when unknown): TE_GZ_NO leaves it
+   alone; TE_GZ_HERE: the engine compresses it (a GET of HTTP/1.1); TE_GZ_JS: only JS can (a HEAD,
+   HTTP/1.0, a Via that gzip_proxied weighs against the answer), before anything is written. */
+enum te_gz_decision { TE_GZ_NO = 0, TE_GZ_HERE = 1, TE_GZ_JS = 2 };
+int te_gzip_decide(te_conn *c, const te_loc *l, int status, const char *type, long long len);
 /* The Content-Type the answer goes out with: `type` with charset's `; charset=X` when it applies
    (written to out), else `type` itself. A 301 or 302 keeps its type (nginx 1.22, observed). */
 const char *te_charset_type(const te_loc *l, int status, const char *type, char *out, size_t cap);

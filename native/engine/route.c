@@ -93,6 +93,8 @@ struct te_routes *te_routes_parse(const char *plan, uint32_t len)
         l->hdr_always = str(&r);
         l->gz_flags = u32(&r);
         l->gz_min = u32(&r);
+        l->gz_level = u32(&r);
+        if (l->gz_level > 9) goto bad;
         l->gz_types = str(&r);
         l->charset = str(&r);
         l->charset_types = str(&r);

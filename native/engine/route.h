@@ -14,7 +14,7 @@
  *     u32 return code, str return text, u32 keepalive_timeout ms,
  *     str add_header lines for nginx's status list, str add_header lines `always` ("Name: v\r\n"...),
  *     then the filters (src/http/native-plan-extras.ts): u32 gzip flags (TE_GZ_*), u32 gzip_min_length,
- *     str gzip_types ("type\n"...), str charset, str charset_types ("type\n"...), u32 expires
+ *     u32 gzip_comp_level, str gzip_types ("type\n"...), str charset, str charset_types ("type\n"...), u32 expires
  *     (TE_EXP_*), i32 its seconds, u32 ntry, ntry x u32 (0 `$uri`, 1 `$uri/`), u32 try_files
  *     `=CODE` (0: none), str its URI fallback
  *   u32 nservers, then per server: u32 defaults id, u32 has_regex, u32 ntop, ntop x u32 id, str name
@@ -43,7 +43,7 @@ typedef struct te_str { const char *p; uint32_t n; } te_str;
 typedef struct te_loc {
     uint32_t id, kind, action, has_regex, nchildren, nindex, flags, code, keepalive;
     te_str pattern, root, default_type, text, hdr_listed, hdr_always;
-    uint32_t gz_flags, gz_min, expires, ntry, try_code;
+    uint32_t gz_flags, gz_min, gz_level, expires, ntry, try_code;
     int32_t expires_sec;
     te_str gz_types, charset, charset_types, try_uri;
     const uint32_t *try_args;

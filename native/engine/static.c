@@ -9,11 +9,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "engine.h"
 #include "filters.h"
+#include "gzip.h"
 #include "listen.h"
 #include "pages.h"
 #include "route.h"
@@ -112,19 +114,46 @@ static int head(te_engine *e, te_conn *c, const te_loc *l, int status, const cha
     return te_answer_head(e, c, status, t, len, all);
 }
 
-/* Whether gzip could compress an error page of this status: then JS answers (and logs) it. */
+/* Whether gzip would compress an error page of this status where only JS can: then JS answers
+   (and logs) it. */
 static int page_to_js(te_conn *c, const te_loc *l, int status)
 {
     if (l->gz_flags == 0) return 0;
     char body[512];
-    return te_gzip_to_js(c, l, status, "text/html", te_page(status, body, sizeof body));
+    return te_gzip_decide(c, l, status, "text/html", te_page(status, body, sizeof body)) == TE_GZ_JS;
+}
+
+/* An answer gzip compresses here (te_gzip_decide: TE_GZ_HERE): Content-Encoding, no length, the
+   body as one chunk; `own` are the answer's own lines (Last-Modified, the ETag made weak). 0 when
+   zlib failed: JS answers, nothing is written. */
+static int send_gzip(te_engine *e, te_conn *c, const te_loc *l, int status, const char *type, const char *own, const char *body, size_t n)
+{
+    size_t zn;
+    const char *z = te_gzip(body, n, (int)l->gz_level, &zn);
+    if (!z) return 0;
+    char extra[512];
+    int k = snprintf(extra, sizeof extra, "%sContent-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n", own ? own : "");
+    if (k < 0 || (size_t)k >= sizeof extra) return 0;
+    char size[24];
+    int sn = snprintf(size, sizeof size, "%zx\r\n", zn);
+    c->status = (uint16_t)status;
+    /* length -1: gzip_vary's test sees an answer of unknown length, as nginx's after gzip */
+    if (head(e, c, l, status, type, -1, extra, NULL) < 0 || te_queue(c, size, (uint32_t)sn) < 0 || te_queue(c, z, (uint32_t)zn) < 0
+        || te_queue(c, "\r\n0\r\n\r\n", 7) < 0) {
+        failed(e, c);
+        return 1;
+    }
+    te_answer_go(e, c);
+    return 1;
 }
 
 static int page(te_engine *e, te_conn *c, const te_loc *l, int status, const char *extra)
 {
     char body[512];
     int n = te_page(status, body, sizeof body);
-    if (l->gz_flags && te_gzip_to_js(c, l, status, "text/html", n)) return 0;
+    int gz = l->gz_flags ? te_gzip_decide(c, l, status, "text/html", n) : TE_GZ_NO;
+    if (gz == TE_GZ_JS) return 0;
+    if (gz == TE_GZ_HERE) return send_gzip(e, c, l, status, "text/html", extra, body, (size_t)n);
     c->status = (uint16_t)status;
     if (head(e, c, l, status, "text/html", n, extra, NULL) < 0 || (!te_is_head(c) && te_queue(c, body, (uint32_t)n) < 0)) {
         failed(e, c);
@@ -154,7 +183,9 @@ static int do_return(te_engine *e, te_conn *c, const te_loc *l)
             return 1;
         }
     } else if (text) {
-        if (l->gz_flags && te_gzip_to_js(c, l, (int)code, type, l->text.n)) return 0;
+        int gz = l->gz_flags ? te_gzip_decide(c, l, (int)code, type, l->text.n) : TE_GZ_NO;
+        if (gz == TE_GZ_JS) return 0;
+        if (gz == TE_GZ_HERE) return send_gzip(e, c, l, (int)code, type, NULL, l->text.p, l->text.n);
         if (head(e, c, l, (int)code, type, l->text.n, NULL, NULL) < 0 || (!te_is_head(c) && te_queue(c, l->text.p, l->text.n) < 0)) {
             failed(e, c);
             return 1;
@@ -191,6 +222,27 @@ static int open_failed(te_engine *e, te_conn *c, const te_loc *l, const char *fi
     }
     te_errlog(e, c, TE_LOG_ERROR, "open() \"%s\" failed (2: No such file or directory)", file);
     return page(e, c, l, 404, NULL);
+}
+
+/* A small file gzip compresses: read whole, sent compressed, its ETag made weak (nginx's gzip). */
+static int send_gzip_file(te_engine *e, te_conn *c, const te_loc *l, int fd, const char *file, const char *type, const char *mtime,
+                          const char *etag, off_t size)
+{
+    char *buf = malloc(size > 0 ? (size_t)size : 1);
+    if (!buf) return 0;
+    ssize_t r = pread(fd, buf, (size_t)size, 0);
+    if (r != size) {
+        te_errlog(e, c, TE_LOG_ALERT, "pread() read only %lld of %lld from \"%s\"", (long long)r, (long long)size, file);
+        free(buf);
+        failed(e, c);
+        return 1;
+    }
+    char own[256];
+    if (l->flags & TE_LF_NOETAG) snprintf(own, sizeof own, "Last-Modified: %s\r\n", mtime);
+    else snprintf(own, sizeof own, "Last-Modified: %s\r\nETag: W/%s\r\n", mtime, etag);
+    int done = send_gzip(e, c, l, 200, type, own, buf, (size_t)size);
+    free(buf);
+    return done;
 }
 
 static int serve(te_engine *e, te_conn *c, const te_loc *l, const char *uri, uint32_t ulen, int depth);
@@ -321,9 +373,11 @@ static int serve(te_engine *e, te_conn *c, const te_loc *l, const char *uri, uin
     const te_str *t = te_mime(e->routes, file, (uint32_t)n);
     if (t) snprintf(type, sizeof type, "%.*s", (int)t->n, t->p);
     else snprintf(type, sizeof type, "%.*s", (int)l->default_type.n, l->default_type.p);
-    if (l->gz_flags && te_gzip_to_js(c, l, 200, type, (long long)st.st_size)) {
+    int gz = l->gz_flags ? te_gzip_decide(c, l, 200, type, (long long)st.st_size) : TE_GZ_NO;
+    if (gz != TE_GZ_NO) {
+        int done = gz == TE_GZ_HERE && st.st_size <= SMALL_FILE ? send_gzip_file(e, c, l, fd, file, type, mtime, etag, st.st_size) : 0;
         close(fd);
-        return 0;
+        return done;
     }
     c->status = 200;
     /* nginx's range filter announces ranges on a whole static file (not on a 304) */

@@ -1,6 +1,6 @@
 // The filters of a stock nginx.conf the native engine applies itself (native/engine/filters.c,
-// tryfiles.c): gzip's per-request decision (the engine answers when gzip would not compress and
-// hands the request to JS when it would), charset, expires, etag off, if_modified_since and the
+// gzip.c, tryfiles.c): gzip (the engine compresses a small GET answer itself and hands the rest
+// it would compress to JS), charset, expires, etag off, if_modified_since and the
 // common try_files shapes. Anything rarer in these keys keeps the location on JS.
 import type { LocationConf } from '../config/types.js';
 
@@ -45,11 +45,12 @@ export function extrasNative(loc: LocationConf): boolean {
 export function writeExtras(w: PlanWriter, loc: LocationConf): void {
   const g = loc.gzip.filter;
   if (g === undefined) {
-    w.u32(0); w.u32(0); w.str('');
+    w.u32(0); w.u32(0); w.u32(0); w.str('');
   } else {
     w.u32(GZ_ON | (g.vary ? GZ_VARY : 0) | (g.httpVersion === '1.0' ? GZ_V10 : 0) | (g.disableMsie6 ? GZ_MSIE6 : 0)
       | (g.proxied.includes('off') ? GZ_PROXIED_OFF : 0));
     w.u32(Math.min(g.minLength, 0xffffffff));
+    w.u32(g.level);
     w.str(g.types.map((t) => `${t}\n`).join(''));
   }
   const cs = loc.headers.charset;
