@@ -1,6 +1,7 @@
 // The native engine under AddressSanitizer + UBSan (native/build/asan/, built here): thousands of
 // connections with random bytes, valid requests mutated at random bytes, split at random points,
-// pipelined, and cut early, against static files, return, bodies read and streamed answers. The
+// pipelined, and cut early, against static files (with gzip, charset, expires and try_files),
+// return, bodies read and streamed answers. The
 // worker must stay up, answer afterwards, and the sanitizers must report nothing.
 import crypto from 'node:crypto';
 import net from 'node:net';
@@ -15,6 +16,9 @@ const REQUESTS = [
   'GET /%2e%2e/x HTTP/1.1\r\nHost: x\r\n\r\n', 'GET /a//b/../a.txt HTTP/1.1\r\nHost: x\r\n\r\n', 'GET /\r\n',
   'POST /read HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\nabc',
   'POST /read HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n',
+  // the stock-conf filters: gzip decided (and done) in C, charset, expires, try_files
+  'GET /gz/t.txt HTTP/1.1\r\nHost: x\r\nAccept-Encoding: br, gzip;q=0.5\r\n\r\n', 'GET /gz/nope HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n\r\n',
+  'GET /gz/ HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip;q=0\r\nUser-Agent: MSIE 6.0; SV1\r\n\r\n', 'GET /gz/t.txt HTTP/1.0\r\nAccept-Encoding: gzip\r\n\r\n',
 ];
 
 /** Sends `bytes` in pieces, then half-closes (or cuts the connection early); resolves on close. */
@@ -57,11 +61,12 @@ http {
     location / { root html; }
     location = /r { return 302 /x; }
     location = /read { client_max_body_size 100k; content_by_js_block { await ngx.req.read_body(); ngx.say((ngx.req.get_body_data() ?? '').length); } }
+    location /gz/ { gzip on; gzip_types text/plain; gzip_vary on; gzip_disable msie6; charset utf-8; expires 1h; try_files $uri $uri/ /gz/t.txt; }
     location = /stream { content_by_js_block { for (let i = 0; i < 20; i++) { ngx.print("chunk " + i + "\\n"); await ngx.flush(true); } } }
   }
 }
 `, {
-      files: { 'html/a.txt': 'hi\n', 'html/big.bin': 'b'.repeat(200_000), 'html/d/.keep': '' },
+      files: { 'html/a.txt': 'hi\n', 'html/big.bin': 'b'.repeat(200_000), 'html/d/.keep': '', 'html/gz/t.txt': 'compress me, '.repeat(30) },
       env: asanEnv(),
       timeoutMs: 60_000,
     });
