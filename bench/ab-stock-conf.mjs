@@ -4,16 +4,13 @@
 // keeps of such a conf. Before this engine knew gzip/charset/expires/try_files, every location
 // of it went to JS.
 //   node bench/ab-stock-conf.mjs --a /path/to/previous/checkout [--b .] [--rounds 6] [--seconds 3]
-// Each build runs one worker pinned to CPU 0 (taskset when there), wrk unpinned; the builds take
-// turns round after round and each ratio (b / a) is the median of its per-round ratios.
-import { spawn, spawnSync } from 'node:child_process';
+// As bench/lib/ab.mjs runs two builds: one worker each on CPU 0, wrk unpinned, turns by round.
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { haveWrk, runLoad } from './lib/load.mjs';
-import { median } from './lib/stats.mjs';
+import { abRows, startBuild, taskset } from './lib/ab.mjs';
+import { haveWrk } from './lib/load.mjs';
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => { const i = args.indexOf(`--${name}`); return i >= 0 ? args[i + 1] : dflt; };
@@ -34,7 +31,7 @@ const PATHS = [
   ['1 KB .txt', '/1k.txt', {}, 'static file, charset (text/plain is not in gzip_types)'],
   ['1 KB .txt, AE gzip', '/1k.txt', GZ, 'a browser: gzip on, but not for this type'],
   ['/ (index)', '/', {}, 'try_files $uri $uri/ =404, then index.html'],
-  ['/ AE gzip', '/', GZ, 'gzip compresses index.html: JS in both builds'],
+  ['/ AE gzip', '/', GZ, 'gzip compresses index.html: JS in a, the engine in b'],
   ['/static/1k.css', '/static/1k.css', {}, 'expires 1h'],
   ['/missing 404', '/missing', {}, 'try_files =404'],
 ];
@@ -61,51 +58,19 @@ http {
 }
 `;
 
-const taskset = spawnSync('sh', ['-c', 'command -v taskset'], { stdio: 'ignore' }).status === 0 && os.cpus().length > 1;
-
-function freePort() {
-  return new Promise((resolve) => { const s = net.createServer(); s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); }); });
-}
-
-async function start(dir) {
-  const port = await freePort();
-  const prefix = fs.mkdtempSync(path.join(os.tmpdir(), 'ab-stock-'));
-  for (const d of ['conf', 'logs', 'html/static']) fs.mkdirSync(path.join(prefix, d), { recursive: true });
+function setup(prefix, port) {
+  fs.mkdirSync(path.join(prefix, 'html', 'static'), { recursive: true });
   fs.writeFileSync(path.join(prefix, 'conf', 'nginx.conf'), CONF(port));
   const kb = 'x'.repeat(1023) + '\n';
   fs.writeFileSync(path.join(prefix, 'html', '1k.txt'), kb);
   fs.writeFileSync(path.join(prefix, 'html', 'static', '1k.css'), kb);
   fs.writeFileSync(path.join(prefix, 'html', 'index.html'), `<html><body>${'welcome '.repeat(80)}</body></html>\n`);
-  const cmd = [process.execPath, path.join(dir, 'bin', 'tresty.js'), '-p', prefix, '-c', 'conf/nginx.conf'];
-  const child = taskset ? spawn('taskset', ['-c', '0', ...cmd], { stdio: 'ignore' }) : spawn(cmd[0], cmd.slice(1), { stdio: 'ignore' });
-  for (let i = 0; i < 400; i++) {
-    const ok = await new Promise((res) => { const s = net.connect(port, '127.0.0.1', () => { s.destroy(); res(true); }); s.on('error', () => res(false)); });
-    if (ok) break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return { port, stop: () => { child.kill('SIGTERM'); fs.rmSync(prefix, { recursive: true, force: true }); } };
 }
 
-const a = await start(A);
-const b = await start(B);
+const a = await startBuild(A, setup);
+const b = await startBuild(B, setup);
 try {
-  const rows = [];
-  for (const [name, p, headers, what] of PATHS) {
-    const ratios = [];
-    const rps = { a: [], b: [] };
-    for (let r = 0; r < ROUNDS; r++) {
-      // Alternate which goes first, so drift in the machine's load falls on both sides.
-      const order = r % 2 === 0 ? [['a', a], ['b', b]] : [['b', b], ['a', a]];
-      const got = {};
-      for (const [k, s] of order) {
-        const res = await runLoad(`http://127.0.0.1:${s.port}${p}`, { tool: 'wrk', connections: 32, seconds: SECONDS, threads: 1, headers });
-        got[k] = res.rps;
-        rps[k].push(res.rps);
-      }
-      ratios.push(got.b / got.a);
-    }
-    rows.push({ path: name, 'a req/s': Math.round(median(rps.a)), 'b req/s': Math.round(median(rps.b)), 'b / a (median)': median(ratios).toFixed(2), 'min..max': `${Math.min(...ratios).toFixed(2)}..${Math.max(...ratios).toFixed(2)}`, what });
-  }
+  const rows = await abRows(a, b, PATHS.map(([name, p, headers, what]) => ({ name, path: p, headers, what })), { tool: 'wrk', rounds: ROUNDS, seconds: SECONDS });
   console.log(`${new Date().toISOString()}\na = ${A}\nb = ${B}\nwrk, ${ROUNDS} rounds x ${SECONDS} s, 32 connections, one worker${taskset ? ' on CPU 0' : ''}, load ${os.loadavg()[0].toFixed(1)}`);
   console.table(rows);
 } finally {

@@ -10,6 +10,7 @@ import path from 'node:path';
 import http from 'node:http';
 import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectHeaders, fetchRaw } from './helpers/fetch-raw.js';
 import { type Nginx, nginxMissing, startNginx } from './helpers/nginx.js';
 import { freePort, startTresty, type TrestyProcess } from './helpers/server.js';
 
@@ -45,22 +46,6 @@ const jsServer = `${common}
 const luaServer = `${common}
     location = /g/js { gzip on; header_filter_by_lua_block { ngx.header["X-CE"] = ngx.header["Content-Encoding"] or "nil" } body_filter_by_lua_block { if ngx.arg[1] then ngx.arg[1] = string.upper(ngx.arg[1]) end } content_by_lua_block { ngx.header.content_type = "text/html"; ngx.print("${TEXT}") } }
     location = /g/enc { gzip on; content_by_lua_block { ngx.header["Content-Encoding"] = "br"; ngx.header.content_type = "text/html"; ngx.print("${TEXT}") } }`;
-
-interface Raw { status: number; headers: http.IncomingHttpHeaders; body: Buffer }
-
-function fetchRaw(port: number, path: string, headers: Record<string, string> = {}, method = 'GET'): Promise<Raw> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path, method, headers, agent: false }, (res) => {
-      const parts: Buffer[] = [];
-      res.on('data', (d: Buffer) => parts.push(d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(parts) }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.setTimeout(10_000, () => req.destroy(new Error(`no answer to ${path}`)));
-    req.end();
-  });
-}
 
 const GZ = { 'Accept-Encoding': 'gzip' };
 
@@ -117,12 +102,7 @@ async function check(port: number, c: GzCase): Promise<void> {
   const body = c.gzip ? zlib.gunzipSync(res.body).toString() : res.body.toString();
   if (typeof c.body === 'string') expect(body, `${c.path} body`).toBe(c.body);
   else if (c.body) expect(body, `${c.path} body`).toMatch(c.body);
-  for (const [k, v] of Object.entries(c.resHeaders ?? {})) {
-    const got = res.headers[k.toLowerCase()];
-    if (v === undefined) expect(got, `${c.path} ${k}`).toBeUndefined();
-    else if (typeof v === 'string') expect(got, `${c.path} ${k}`).toBe(v);
-    else expect(String(got), `${c.path} ${k}`).toMatch(v);
-  }
+  expectHeaders(res, c.resHeaders ?? {}, c.path);
 }
 
 function trestyConf(port: number, engine: string, extra = ''): string {

@@ -8,6 +8,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { raw } from './helpers/conn.js';
+import { expectHeaders, fetchRaw, type Raw } from './helpers/fetch-raw.js';
 import { type Nginx, nginxMissing, startNginx } from './helpers/nginx.js';
 import { freePort, startTresty, type TrestyProcess } from './helpers/server.js';
 
@@ -38,22 +39,6 @@ const server = `charset utf-8; index index.html;
     location = /short { return 200 "short"; }
     location = /moved { return 302 /elsewhere; }
     location = /moved307 { return 307 /elsewhere; }`;
-
-interface Raw { status: number; headers: http.IncomingHttpHeaders; body: Buffer }
-
-function fetchRaw(port: number, p: string, headers: Record<string, string> = {}, method = 'GET'): Promise<Raw> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path: p, method, headers, agent: false }, (res) => {
-      const parts: Buffer[] = [];
-      res.on('data', (d: Buffer) => parts.push(d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(parts) }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.setTimeout(10_000, () => req.destroy(new Error(`no answer to ${p}`)));
-    req.end();
-  });
-}
 
 const GZ = { 'Accept-Encoding': 'gzip' };
 const HTML = 'text/html; charset=utf-8';
@@ -111,12 +96,7 @@ async function check(port: number, dir: string, c: Case): Promise<void> {
   const body = c.gzip ? zlib.gunzipSync(res.body).toString() : res.body.toString();
   if (typeof c.body === 'string') expect(body, `${c.path} body`).toBe(c.body);
   else if (c.body) expect(body, `${c.path} body`).toMatch(c.body);
-  for (const [k, v] of Object.entries(c.resHeaders ?? {})) {
-    const got = res.headers[k.toLowerCase()];
-    if (v === undefined) expect(got, `${c.path} ${k}`).toBeUndefined();
-    else if (typeof v === 'string') expect(got, `${c.path} ${k}`).toBe(v);
-    else expect(String(got), `${c.path} ${k}`).toMatch(v);
-  }
+  expectHeaders(res, c.resHeaders ?? {}, c.path);
 }
 
 /** Compressed and plain answers in turn on one kept connection (the chunks' framing holds). */

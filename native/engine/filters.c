@@ -8,7 +8,7 @@
 #include "filters.h"
 #include "pages.h"
 
-static const tr_http_header *header_named(te_conn *c, const char *name)
+const tr_http_header *te_req_header(te_conn *c, const char *name)
 {
     size_t n = strlen(name);
     const char *h = c->in + c->req;
@@ -96,12 +96,12 @@ static int msie6(const char *ua, uint32_t n)
 static int client_ok(te_conn *c, const te_loc *l)
 {
     const char *h = c->in + c->req;
-    const tr_http_header *ae = header_named(c, "accept-encoding");
+    const tr_http_header *ae = te_req_header(c, "accept-encoding");
     if (!ae || !accepts_gzip(h + ae->value.off, ae->value.len)) return 0;
     if (!(l->gz_flags & TE_GZ_V10) && c->head->req.version < 1001) return 0;
-    const tr_http_header *ua = header_named(c, "user-agent");
+    const tr_http_header *ua = te_req_header(c, "user-agent");
     if ((l->gz_flags & TE_GZ_MSIE6) && ua && msie6(h + ua->value.off, ua->value.len)) return 0;
-    if (header_named(c, "via")) return (l->gz_flags & TE_GZ_PROXIED_OFF) ? 0 : 2;
+    if (te_req_header(c, "via")) return (l->gz_flags & TE_GZ_PROXIED_OFF) ? 0 : 2;
     return 1;
 }
 

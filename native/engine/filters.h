@@ -5,6 +5,8 @@
 #include "engine.h"
 #include "route.h"
 
+/* The request's first header of this (lower-case) name, or NULL. */
+const tr_http_header *te_req_header(te_conn *c, const char *name);
 /* What gzip does to an answer (`type` may be NULL, `len` -1 when unknown): TE_GZ_NO leaves it
    alone; TE_GZ_HERE: the engine compresses it (a GET of HTTP/1.1); TE_GZ_JS: only JS can (a HEAD,
    HTTP/1.0, a Via that gzip_proxied weighs against the answer), before anything is written. */

@@ -53,17 +53,6 @@ static const tr_http_header *header(te_conn *c, uint32_t id)
     return NULL;
 }
 
-static const tr_http_header *header_named(te_conn *c, const char *name)
-{
-    size_t n = strlen(name);
-    const char *h = c->in + c->req;
-    for (uint32_t i = 0; i < c->head->req.nheaders; i++) {
-        const tr_http_header *x = &c->head->hdrs[i];
-        if (x->name.len == n && strncasecmp(h + x->name.off, name, n) == 0) return x;
-    }
-    return NULL;
-}
-
 /* nginx's absolute_redirect: a Location starting with '/' gets http://host[:port]: the Host
    header's name without its port (else the local address), and the port the request came in on
    unless it is 80 (port_in_redirect), as src/request/output.ts does. */
@@ -331,12 +320,12 @@ static int serve(te_engine *e, te_conn *c, const te_loc *l, const char *uri, uin
     te_http_time(st.st_mtim.tv_sec, mtime, sizeof mtime);
     hex_etag(etag, (unsigned long long)st.st_mtim.tv_sec, (unsigned long long)st.st_size);
     const char *h = c->in + c->req;
-    const tr_http_header *inm = header_named(c, "if-none-match");
-    const tr_http_header *ims = header_named(c, "if-modified-since");
+    const tr_http_header *inm = te_req_header(c, "if-none-match");
+    const tr_http_header *ims = te_req_header(c, "if-modified-since");
     /* The common conditional GET (our own ETag, or our own Last-Modified text) is answered here;
        ranges, If-Match / If-Unmodified-Since, both validators at once, tag lists, weak tags and
        dates written otherwise go to JS, which runs nginx's filters whole (phases/static-cond.ts). */
-    int to_js = header_named(c, "range") || header_named(c, "if-match") || header_named(c, "if-unmodified-since") || (inm && ims);
+    int to_js = te_req_header(c, "range") || te_req_header(c, "if-match") || te_req_header(c, "if-unmodified-since") || (inm && ims);
     /* etag off, if_modified_since off | before: only an unconditional request is the engine's */
     if ((l->flags & (TE_LF_NOETAG | TE_LF_IMS_OFF | TE_LF_IMS_BEFORE)) && (inm || ims)) to_js = 1;
     int not_modified = 0;
