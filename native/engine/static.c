@@ -191,8 +191,10 @@ static int route_again(te_engine *e, te_conn *c, const char *uri, uint32_t ulen,
 
 static int serve(te_engine *e, te_conn *c, const te_loc *l, const char *uri, uint32_t ulen, int depth)
 {
+    /* nginx's: a POST is looked up as a GET (404, 403, 301, the index redirect) and refused
+       only on a file found; other methods are refused at once */
     uint32_t m = c->head->req.method_id;
-    if (m != TR_HTTP_M_GET && m != TR_HTTP_M_HEAD) return page(e, c, l, 405, NULL);
+    if (m != TR_HTTP_M_GET && m != TR_HTTP_M_HEAD && m != TR_HTTP_M_POST) return page(e, c, l, 405, NULL);
     char file[PATH_MAX_LEN];
     int n = snprintf(file, sizeof file, "%.*s%.*s", (int)l->root.n, l->root.p, (int)ulen, uri);
     if (n < 0 || (size_t)n >= sizeof file) return 0;
@@ -242,6 +244,10 @@ static int serve(te_engine *e, te_conn *c, const te_loc *l, const char *uri, uin
     if (!S_ISREG(st.st_mode)) {
         close(fd);
         return 0;
+    }
+    if (m == TR_HTTP_M_POST) {
+        close(fd);
+        return page(e, c, l, 405, NULL);
     }
     char mtime[64], etag[64], extra[256];
     te_http_time(st.st_mtim.tv_sec, mtime, sizeof mtime);
