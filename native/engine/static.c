@@ -129,6 +129,9 @@ static int do_return(te_engine *e, te_conn *c, const te_loc *l)
         if (n < 0 || (size_t)n >= sizeof loc) return 0;
         return page(e, c, l, (int)code, loc);
     }
+    /* nginx's not-modified filter applies to a 200 too (`If-None-Match: *` is a 304, If-Match /
+       If-Unmodified-Since a 412): such a request goes to JS, which runs it (request/not-modified.ts) */
+    if (code == 200 && (header_named(c, "if-none-match") || header_named(c, "if-match") || header_named(c, "if-unmodified-since"))) return 0;
     c->status = (uint16_t)code;
     if (code == 304) {
         /* nginx sends the default type and the text's length (0 without one), never a body */

@@ -17,6 +17,7 @@ import { gzipHeader } from './gzip.js';
 import type { Req } from './req.js';
 import { logReq } from './report.js';
 import { paced, pacedWrite } from './limit-rate.js';
+import { answerPreconditions } from './not-modified.js';
 
 /** Above this many buffered bytes, output is pushed without waiting for the handler to end. */
 const AUTO_FLUSH = 64 * 1024;
@@ -198,20 +199,36 @@ function writeOut(r: Req, eof: boolean): Promise<void> | void {
   const ex = r.ex;
   // A JS handler's chunks go out one write each, as nginx frames each ngx.say / ngx.print as
   // its own chunk ($body_bytes_sent counts the framing); one write is one syscall still.
-  const each = r.lengthless && r.out !== null && r.out.length > 1 && ex.httpVersion !== '1.0' ? r.out : null;
+  let each = r.lengthless && r.out !== null && r.out.length > 1 && ex.httpVersion !== '1.0' ? r.out : null;
   if (each !== null) { r.out = null; r.outLen = 0; }
   let chunk = each === null ? take(r) : each.pop()!;
-  const skipBody = noBody(r);
+  let skipBody = noBody(r);
   if (!r.headerWritten) {
+    let pageLen = -1;
     r.headerSent = true;
     if (r.errStatus !== 0) r.status = r.errStatus;
     if (r.status === 0) r.status = 200;
     const oh = r.pipe.outHeaders;
-    if (oh !== null) {
-      if (!r.headerFiltered) oh.before?.(r);
-      oh.after?.(r);
+    if (oh !== null && !r.headerFiltered) oh.before?.(r);
+    const nm = answerPreconditions(r);
+    if (nm === 304) {
+      notModified(r);
+      skipBody = true;
+    } else if (nm === 412) {
+      // nginx's page in place of the answer, with its length; what the handler writes later is dropped.
+      special(r, 412);
+      const h = headersOf(r);
+      h.delete('last-modified');
+      h.delete('etag');
+      r.eofSent = true;
+      chunk = r.page ?? '';
+      r.page = null;
+      each = null;
+      pageLen = byteLength(chunk);
+      skipBody = noBody(r);
     }
-    let len = !eof ? -1 : each === null ? byteLength(chunk) : each.reduce((n, c) => n + byteLength(c), byteLength(chunk));
+    oh?.after?.(r);
+    let len = pageLen >= 0 ? pageLen : !eof ? -1 : each === null ? byteLength(chunk) : each.reduce((n, c) => n + byteLength(c), byteLength(chunk));
     const gz = r.loc.gzip.filter;
     if (gz !== undefined && r.parent === null) {
       const h = headersOf(r);
@@ -256,6 +273,13 @@ function writeOut(r: Req, eof: boolean): Promise<void> | void {
   }
   if (skipBody || chunk.length === 0) return;
   return pace ? pacedWrite(r, ex, chunk, false) : ex.write(chunk);
+}
+
+/** The answer becomes a 304 (nginx's not-modified filter): no body, type, length or encoding. */
+function notModified(r: Req): void {
+  r.status = 304;
+  const h = headersOf(r);
+  for (const k of ['content-type', 'content-length', 'accept-ranges', 'content-encoding']) h.delete(k);
 }
 
 /** The body through the gzip stream: each flush's chunks in one push, what zlib gives out written. */
