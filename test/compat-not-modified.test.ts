@@ -1,7 +1,8 @@
 // nginx's not-modified filter on a handler's own 200 (content_by_js / content_by_lua setting
 // Last-Modified and ETag, ngx.exit(200)) and on `return 200` (the native engine's too): If-Modified-Since (exact, `before`,
 // `off`), If-None-Match (the tag, `*`), If-Match / If-Unmodified-Since (412); not on another
-// status; a proxied answer's validators do not count; add_header's Last-Modified comes after the filter. Observed on nginx 1.22 + lua; the
+// status; a proxied answer's validators do not count, nor those header_filter / more_set_headers
+// set (the filter runs first: they see the 304); add_header's Last-Modified comes after the filter. Observed on nginx 1.22 + lua; the
 // Lua form runs there, the JS form on the native engine and on node:http.
 import { compatSuite } from './helpers/compat.js';
 import { phaseSuite, type Case } from './helpers/phases-harness.js';
@@ -89,6 +90,21 @@ const cases: Case[] = [
       { path: '/ret2', headers: { 'If-None-Match': '*' }, status: 304, resBody: '' },
       { path: '/ret2', headers: { 'If-Unmodified-Since': LATER }, status: 412 },
       { path: '/ret2', headers: { 'If-Modified-Since': LM }, status: 200, resBody: 'y\n' },
+    ],
+  },
+  {
+    name: 'the filter comes first: header_filter, more_set_headers and add_header see the 304; validators they set do not count',
+    conf: `location = /hf { header_filter_by_js_block { ngx.header["X-Seen"] = ngx.status; } content_by_js_block { ngx.header["ETag"] = '"e"'; ngx.say("x"); } }
+    location = /hf2 { header_filter_by_js_block { ngx.header["ETag"] = '"h"'; } return 200 "x\\n"; }
+    location = /more { more_set_headers 'X-More: $status' 'ETag: "m"'; add_header X-Add $status; content_by_js_block { ngx.header["Last-Modified"] = ngx.http_time(1500000000); ngx.say("x"); } }`,
+    lua: `location = /hf { header_filter_by_lua_block { ngx.header["X-Seen"] = ngx.status } content_by_lua_block { ngx.header["ETag"] = '"e"' ngx.say("x") } }
+    location = /hf2 { header_filter_by_lua_block { ngx.header["ETag"] = '"h"' } return 200 "x\\n"; }
+    location = /more { more_set_headers 'X-More: $status' 'ETag: "m"'; add_header X-Add $status; content_by_lua_block { ngx.header["Last-Modified"] = ngx.http_time(1500000000) ngx.say("x") } }`,
+    requests: [
+      { path: '/hf', headers: { 'If-None-Match': '"e"' }, status: 304, resHeaders: { 'X-Seen': '304' } },
+      { path: '/hf2', headers: { 'If-None-Match': '"h"' }, status: 200, resHeaders: { ETag: '"h"' } },
+      { path: '/more', headers: { 'If-Modified-Since': LM }, status: 304, resHeaders: { 'X-More': '304', 'X-Add': '304' } },
+      { path: '/more', headers: { 'If-None-Match': '"m"' }, status: 200, resHeaders: { 'X-More': '200', ETag: '"m"' } },
     ],
   },
   {

@@ -62,8 +62,8 @@ function modifiedSince(since: string, mtime: number, mode: 'off' | 'exact' | 'be
 
 /**
  * The filter on an answer about to be written: 304 or 412 for a main request's 200 whose request
- * carries a condition, else 0. Called after header_filter_by_js and more_set_headers, before
- * add_header / expires (nginx's filter order), so only the former's Last-Modified / ETag count.
+ * carries a condition, else 0. Called before header_filter_by_js, more_set_headers and add_header
+ * (nginx's order): only the handler's own Last-Modified / ETag count.
  */
 export function answerPreconditions(r: Req): 0 | 304 | 412 {
   if (r.status !== 200 || r.parent !== null) return 0;

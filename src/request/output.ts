@@ -122,6 +122,7 @@ function headerFilter(r: Req): Promise<void> | void {
   r.headerSent = true;
   if (r.errStatus !== 0) r.status = r.errStatus;
   if (r.status === 0) r.status = 200;
+  conditional(r);
   r.pipe.outHeaders?.before?.(r);
   const hf = r.pipe.headerFilter;
   if (hf === null) return;
@@ -209,25 +210,20 @@ function writeOut(r: Req, eof: boolean): Promise<void> | void {
     if (r.errStatus !== 0) r.status = r.errStatus;
     if (r.status === 0) r.status = 200;
     const oh = r.pipe.outHeaders;
-    if (oh !== null && !r.headerFiltered) oh.before?.(r);
-    const nm = answerPreconditions(r);
-    if (nm === 304) {
-      notModified(r);
-      skipBody = true;
-    } else if (nm === 412) {
-      // nginx's page in place of the answer, with its length; what the handler writes later is dropped.
-      special(r, 412);
-      const h = headersOf(r);
-      h.delete('last-modified');
-      h.delete('etag');
-      r.eofSent = true;
-      chunk = r.page ?? '';
-      r.page = null;
-      each = null;
-      pageLen = byteLength(chunk);
+    if (!r.headerFiltered && conditional(r)) {
       skipBody = noBody(r);
+      if (r.page !== null) {
+        // The 412 page in place of what the handler wrote, with its length.
+        chunk = r.page;
+        r.page = null;
+        each = null;
+        pageLen = byteLength(chunk);
+      }
     }
-    oh?.after?.(r);
+    if (oh !== null) {
+      if (!r.headerFiltered) oh.before?.(r);
+      oh.after?.(r);
+    }
     let len = pageLen >= 0 ? pageLen : !eof ? -1 : each === null ? byteLength(chunk) : each.reduce((n, c) => n + byteLength(c), byteLength(chunk));
     const gz = r.loc.gzip.filter;
     if (gz !== undefined && r.parent === null) {
@@ -275,11 +271,26 @@ function writeOut(r: Req, eof: boolean): Promise<void> | void {
   return pace ? pacedWrite(r, ex, chunk, false) : ex.write(chunk);
 }
 
-/** The answer becomes a 304 (nginx's not-modified filter): no body, type, length or encoding. */
-function notModified(r: Req): void {
-  r.status = 304;
+/**
+ * nginx's not-modified filter, first in its header filter chain (header_filter_by_lua,
+ * more_set_headers and add_header all see the 304; validators they set do not count, as
+ * observed on nginx 1.22). True when the answer became a 304 (no body, type, length, encoding)
+ * or nginx's 412 page (r.page; what the handler writes later is dropped).
+ */
+function conditional(r: Req): boolean {
+  const nm = answerPreconditions(r);
+  if (nm === 0) return false;
   const h = headersOf(r);
-  for (const k of ['content-type', 'content-length', 'accept-ranges', 'content-encoding']) h.delete(k);
+  if (nm === 304) {
+    r.status = 304;
+    for (const k of ['content-type', 'content-length', 'accept-ranges', 'content-encoding']) h.delete(k);
+    return true;
+  }
+  special(r, 412);
+  h.delete('last-modified');
+  h.delete('etag');
+  r.eofSent = true;
+  return true;
 }
 
 /** The body through the gzip stream: each flush's chunks in one push, what zlib gives out written. */
