@@ -24,6 +24,7 @@ enum te_action { TE_ACT_JS = 0, TE_ACT_STATIC = 1, TE_ACT_RETURN = 2 };
 #define TE_LF_LOG 1      /* access_log is on: report a LOG record */
 #define TE_LF_SENDFILE 2 /* sendfile on */
 #define TE_LF_HAS_TEXT 4 /* return has a text (a body, or the Location of a redirect) */
+#define TE_LF_TOKENS 8   /* server_tokens on: the Server header and pages name the version */
 
 typedef struct te_str { const char *p; uint32_t n; } te_str;
 

@@ -94,20 +94,21 @@ static void failed(te_engine *e, te_conn *c)
    before `tail` (Accept-Ranges), as nginx's headers filter puts them. */
 static int head(te_engine *e, te_conn *c, const te_loc *l, int status, const char *type, long long len, const char *extra, const char *tail)
 {
-    if (l->hdr_listed.n == 0 && l->hdr_always.n == 0 && !tail) return te_answer_head(e, c, status, type, len, extra);
+    const char *name = te_software_for(l->flags & TE_LF_TOKENS);
+    if (l->hdr_listed.n == 0 && l->hdr_always.n == 0 && !tail) return te_answer_head(e, c, status, name, type, len, extra);
     int listed = status == 200 || status == 201 || status == 204 || status == 206 || status == 301 || status == 302
                  || status == 303 || status == 304 || status == 307 || status == 308;
     char all[PATH_MAX_LEN + 1024];
     int n = snprintf(all, sizeof all, "%s%.*s%.*s%s", extra ? extra : "", listed ? (int)l->hdr_listed.n : 0, l->hdr_listed.p,
                      (int)l->hdr_always.n, l->hdr_always.p, tail ? tail : "");
     if (n < 0 || (size_t)n >= sizeof all) return -1;
-    return te_answer_head(e, c, status, type, len, all);
+    return te_answer_head(e, c, status, name, type, len, all);
 }
 
 static int page(te_engine *e, te_conn *c, const te_loc *l, int status, const char *extra)
 {
     char body[512];
-    int n = te_page(status, body, sizeof body);
+    int n = te_page(status, te_software_for(l->flags & TE_LF_TOKENS), body, sizeof body);
     c->status = (uint16_t)status;
     if (head(e, c, l, status, "text/html", n, extra, NULL) < 0 || (!te_is_head(c) && te_queue(c, body, (uint32_t)n) < 0)) {
         failed(e, c);

@@ -9,6 +9,8 @@
 import { StringDecoder } from 'node:string_decoder';
 import { errorPage, hasPage, wireStatus } from '../http/native-pages.js';
 import { serverName } from '../http/vhost.js';
+import { httpDate } from '../http/http-date.js';
+import { software, softwareFor } from '../http/software.js';
 import type { LocationConf } from '../config/types.js';
 import { ERROR, OK } from './codes.js';
 import { HeaderStore } from './headers.js';
@@ -359,6 +361,9 @@ function headerList(r: Req, len: number): Array<readonly [string, string]> {
   const lengthless = r.lengthless && r.ex.httpVersion !== '1.0' && !(h?.has('content-length') ?? false);
   // A subrequest's capture reports the headers the handler set, not a length tresty computed.
   const addLength = len >= 0 && !bodyless && r.parent === null && !lengthless && (!low || r.ex.httpVersion === '1.0');
+  const own = ownName(r);
+  // Server and Date first, as the exchanges put theirs (which they then leave out).
+  if (own !== undefined && !(h?.has('server') ?? false)) list.push(['Server', own], ['Date', httpDate()]);
   if (h === null) {
     if (!bodyless && !r.proxied) list.push(['Content-Type', r.loc.defaultType]);
     if (addLength) list.push(['Content-Length', String(len)]);
@@ -381,6 +386,13 @@ function headerList(r: Req, len: number): Array<readonly [string, string]> {
   return list;
 }
 
+/** The name server_tokens gives this answer's location, when it is not the worker's (software.ts). */
+function ownName(r: Req): string | undefined {
+  const std = ((r.loc as LocationConf | undefined) ?? r.server.defaults).std;
+  const on = std.serverTokens === true;
+  return on === r.w.conf.http!.serverTokens ? undefined : softwareFor(on);
+}
+
 /**
  * Replaces any buffered output by nginx's page for `status` (a "special response"). A
  * subrequest gets the status and headers only, and its capture says truncated (as OpenResty's).
@@ -399,7 +411,7 @@ export function special(r: Req, status: number): void {
       if (status !== 304) r.truncated = true;
     } else if (hasPage(status)) {
       h.set('Content-Type', 'text/html');
-      r.page = errorPage(status);
+      r.page = errorPage(status, ownName(r) ?? software());
     } else {
       r.headerOnly = true;
       h.delete('content-type');
