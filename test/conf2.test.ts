@@ -25,6 +25,7 @@ const server = (x: 'js' | 'lua', prefix: string, port: string): string => `
     location /raw/ { alias ${prefix}html/slow/; }
     location /r1k/ { alias ${prefix}html/slow/; limit_rate 1000; }
     location /r1ka/ { alias ${prefix}html/slow/; limit_rate 1000; limit_rate_after 800; }
+    location /r1s/ { alias ${prefix}html/slow/; set $limit_rate 1000; }
     location = /proxied { limit_rate 20k; proxy_pass http://127.0.0.1:${port}/raw/big.txt; }
     location = /var {
       content_by_${x}_block { ngx.var.limit_rate = 20480; ngx.print(${x === 'js' ? '"z".repeat(40960)' : 'string.rep("z", 40960)'}) }
@@ -59,7 +60,8 @@ function suite(t: () => Target): void {
     // The head (~200 bytes) and the body pass 1000: the rest waits for the next second, as on
     // nginx 1.22 (observed; 700 bytes go at once there). limit_rate_after 800 with 1800 bytes:
     // the head counts there too.
-    for (const [p, body] of [['/r1k/k08.txt', K08], ['/r1ka/k18.txt', K18]]) {
+    // `set $limit_rate` sets the request's rate, as ngx.var does.
+    for (const [p, body] of [['/r1k/k08.txt', K08], ['/r1ka/k18.txt', K18], ['/r1s/k08.txt', K08]]) {
       const t0 = Date.now();
       expect((await httpGet(t().port, p, { timeoutMs: 20_000 })).body, p).toBe(body);
       expect(Date.now() - t0, p).toBeGreaterThanOrEqual(500);
