@@ -44,7 +44,7 @@ http {
 
 describe('server_tokens', () => {
   for (const e of ENGINES) {
-    it.skipIf(e.skip)(titled(e, 'off by default; on and build add the version; a location's off is its own'), async () => {
+    it.skipIf(e.skip)(titled(e, 'off by default; on and build add the version; a location off keeps it out of its own answers'), async () => {
       const dflt = await answers('', e.env);
       expect(dflt.name).toBe('tresty');
       expect(dflt.js).toBe('tresty');
