@@ -7,7 +7,7 @@ import type { Req } from '../request/req.js';
 import { logReq } from '../request/report.js';
 import type { LocationConf } from '../config/types.js';
 import { upstreamVar } from '../request/upstream.js';
-import { parseRate } from '../request/limit-rate.js';
+import { setLimitRate } from '../request/limit-rate.js';
 import { addrBytes } from '../config/addr.js';
 import { mapValue } from './map.js';
 import { msec, timeIso, timeLocal } from './time.js';
@@ -179,13 +179,7 @@ const READ_ONLY_PREFIX = /^(arg_|http_|cookie_|sent_http_)/;
 export function setVar(r: Req, name: string, value: unknown): void {
   const s = value === undefined || value === null ? '' : String(value);
   if (name === 'args') { r.args = s; return; }
-  if (name === 'limit_rate') {
-    // nginx's set handler: a bad size is logged and changes nothing.
-    const n = parseRate(s);
-    if (n === null) logReq(r, 'error', `invalid $limit_rate "${s}"`);
-    else r.main.limitRate = n;
-    return;
-  }
+  if (name === 'limit_rate') { setLimitRate(r, s); return; }
   if (r.server.declaredVariables.has(name) || r.w.conf.http?.maps.has(name)) {
     (r.vars ??= Object.create(null) as Record<string, string>)[name] = s;
     return;

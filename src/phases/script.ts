@@ -11,7 +11,7 @@ import { DONE, ERROR, OK } from '../request/codes.js';
 import { INTERRUPT } from '../request/interrupt.js';
 import { absoluteUrl, emit, headersOf } from '../request/output.js';
 import { handlerFailure, logReq } from '../request/report.js';
-import { parseRate } from '../request/limit-rate.js';
+import { setLimitRate } from '../request/limit-rate.js';
 import type { Req } from '../request/req.js';
 import { isPromise } from '../request/interrupt.js';
 import { setCall } from './invoke.js';
@@ -108,12 +108,7 @@ function sequence(steps: Step[]): Step {
  *  built-ins (the conf refuses the others): set, they change the request's query and rate. */
 function assign(r: Req, name: string, value: string): void {
   if (name === 'args') { r.args = value; return; }
-  if (name === 'limit_rate') {
-    const n = parseRate(value);
-    if (n === null) logReq(r, 'error', `invalid $limit_rate "${value}"`);
-    else r.main.limitRate = n;
-    return;
-  }
+  if (name === 'limit_rate') { setLimitRate(r, value); return; }
   (r.vars ??= Object.create(null) as Record<string, string>)[name] = value;
 }
 

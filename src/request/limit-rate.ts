@@ -29,6 +29,13 @@ export function parseRate(s: string): number | null {
   return Number(m[1]) * ({ '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 } as Record<string, number>)[m[2].toLowerCase()];
 }
 
+/** `$limit_rate` set (by `set` or ngx.var): nginx's set handler; a bad size is logged and changes nothing. */
+export function setLimitRate(r: Req, value: string): void {
+  const n = parseRate(value);
+  if (n === null) logReq(r, 'error', `invalid $limit_rate "${value}"`);
+  else r.main.limitRate = n;
+}
+
 /** The request's rate: ngx.var.limit_rate's if a handler set it, else the location's (evaluated
  *  once, at the first write, as nginx 1.22's write filter does). 0: no limit. */
 export function rateOf(r: Req): number {
