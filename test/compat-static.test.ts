@@ -1,7 +1,7 @@
 // Static files as nginx 1.22 serves them: preconditions (412 / 304 with if_modified_since),
 // byte ranges (206, multipart, 416, If-Range), Accept-Ranges, `etag off` and `alias` (prefix and
-// regex locations, with index files, try_files and the directory redirect). The same cases run on
-// the native engine, on node:http and on real nginx.
+// regex locations, with index files, try_files and the directory redirect), POST and other
+// methods on static files. The same cases run on the native engine, on node:http and on nginx.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compatSuite } from './helpers/compat.js';
 import { type Case, phaseSuite } from './helpers/phases-harness.js';
@@ -138,6 +138,24 @@ const cases: Case[] = [
       { path: '/tf/zz', status: 404 },
       { path: '/tf2/a.txt', status: 200, resBody: 'IMG\n' },
       { path: '/tf2/zz', status: 200, resBody: 'fb /tf-fallback' },
+    ],
+  },
+  {
+    name: 'POST is looked up as GET (404, 403, 301, the index redirect) and refused on a file; other methods at once',
+    conf: `location /m/ { alias data/img/; }
+    location /mtf/ { alias data/img/; try_files $uri =404; }`,
+    requests: [
+      { path: '/s/b.txt', method: 'POST', body: 'a=1', status: 405, resBody: /405 Not Allowed/ },
+      { path: '/s/none.txt', method: 'POST', body: 'a=1', status: 404 },
+      { path: '/s/', method: 'POST', status: 403 },
+      { path: '/m/sub', method: 'POST', status: 301 },
+      { path: '/m/sub/', method: 'POST', status: 405 },
+      { path: '/s/none.txt', method: 'PUT', body: 'a=1', status: 405 },
+      { path: '/s/', method: 'DELETE', status: 405 },
+      { path: '/m/sub/', method: 'OPTIONS', status: 405 },
+      { path: '/mtf/zz', method: 'PUT', status: 404 },
+      { path: '/mtf/a.txt', method: 'POST', status: 405 },
+      { path: '/s/b.txt', status: 200, resBody: 'hello world\n' },
     ],
   },
 ];

@@ -141,6 +141,16 @@ describe('the native plan', () => {
     expect(planOf('merge_slashes off; server { listen 127.0.0.1:1; location / { } }').servers).toEqual([-1]);
   });
 
+  it('server_tokens on or off, per location, keeps the native route (a location flag); with another flag, JS', () => {
+    const { actions } = planOf(`server_tokens on;
+      server { listen 127.0.0.1:1;
+        location /off { server_tokens off; }
+        location = /r { server_tokens build; return 200 "x"; }
+        location /both { log_not_found off; }
+      }`);
+    expect(actions).toMatchObject({ '(server)': 'static', '/off': 'static', '/r': 'return', '/both': 'js' });
+  });
+
   it('a server with server-level rewrite ops, or sharing its socket with another, is left to JS', () => {
     expect(planOf('server { listen 127.0.0.1:1; set $x 1; location / { } }').servers).toEqual([-1]);
     expect(planOf('server { listen 127.0.0.1:1; server_name a; } server { listen 127.0.0.1:1; server_name b; }').servers).toEqual([-1]);

@@ -40,8 +40,9 @@ static void putnum(hbuf *b, unsigned long long v)
     put(b, d + i, sizeof d - (size_t)i);
 }
 
-/* Queues a status line and the common headers; `extra` ends with CRLF or is empty. */
-int te_answer_head(te_engine *e, te_conn *c, int status, const char *type, long long length, const char *extra)
+/* Queues a status line and the common headers; `extra` ends with CRLF or is empty; `name` is the
+   Server header's (NULL: the worker's, te_software). */
+int te_answer_head(te_engine *e, te_conn *c, int status, const char *name, const char *type, long long length, const char *extra)
 {
     (void)e;
     if (c->version == 9) return 0; /* HTTP/0.9: no status line, no headers */
@@ -55,7 +56,7 @@ int te_answer_head(te_engine *e, te_conn *c, int status, const char *type, long 
     put(&b, " ", 1);
     puts_(&b, wire >= 100 && wire < 200 && wire != 101 ? "" : te_reason(wire)); /* nginx: "150 " */
     puts_(&b, "\r\nServer: ");
-    puts_(&b, te_software());
+    puts_(&b, name ? name : te_software());
     puts_(&b, "\r\nDate: ");
     puts_(&b, te_date());
     put(&b, "\r\n", 2);
@@ -81,11 +82,11 @@ int te_answer_head(te_engine *e, te_conn *c, int status, const char *type, long 
 void te_answer_page(te_engine *e, te_conn *c, int status, int close)
 {
     char page[512];
-    int plen = te_page(status, page, sizeof page);
+    int plen = te_page(status, NULL, page, sizeof page);
     if (close) c->flags |= TE_C_CLOSE;
     c->status = (uint16_t)status;
     int body = status >= 300 && status != 304;
-    if (te_answer_head(e, c, status, body ? "text/html" : NULL, body ? plen : -1, NULL) < 0
+    if (te_answer_head(e, c, status, NULL, body ? "text/html" : NULL, body ? plen : -1, NULL) < 0
         || (body && !te_is_head(c) && te_queue(c, page, (uint32_t)plen) < 0)) {
         te_conn_close(e, c, TE_WHY_ERROR);
         return;

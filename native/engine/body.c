@@ -90,7 +90,7 @@ static void refused(te_engine *e, te_conn *c)
     /* JS logs the request: with the page's bytes the engine sends in its place, as nginx's
        $body_bytes_sent counts them */
     char page[512];
-    te_rec_close_sent(e, c, TE_WHY_ERROR, (uint16_t)(te_is_head(c) ? 0 : te_page(400, page, sizeof page)));
+    te_rec_close_sent(e, c, TE_WHY_ERROR, (uint16_t)(te_is_head(c) ? 0 : te_page(400, NULL, page, sizeof page)));
     c->flags &= ~(TE_C_JS | TE_C_KEEPALIVE);
     te_answer_page(e, c, 400, 1);
 }

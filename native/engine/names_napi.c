@@ -105,17 +105,19 @@ uint16_t te_addr_name(const te_listener *l, int fd)
     return 0;
 }
 
-/* setSoftware(name): "tresty" or "tresty/VERSION", called before the engine answers. */
+/* setSoftware(name, full): the worker's name ("tresty" or "tresty/VERSION") and the one with the
+   version (a location with server_tokens on), called before the engine answers. */
 napi_value te_js_set_software(napi_env env, napi_callback_info info)
 {
-    size_t argc = 1, len = 0;
-    napi_value a[1];
-    char tmp[64];
-    if (napi_get_cb_info(env, info, &argc, a, NULL, NULL) != napi_ok || argc < 1
-        || napi_get_value_string_utf8(env, a[0], tmp, sizeof tmp, &len) != napi_ok) {
-        napi_throw_type_error(env, "TRESTY_ERR_ENGINE", "setSoftware(name)");
+    size_t argc = 2, len = 0, flen = 0;
+    napi_value a[2];
+    char tmp[64], full[64];
+    if (napi_get_cb_info(env, info, &argc, a, NULL, NULL) != napi_ok || argc < 2
+        || napi_get_value_string_utf8(env, a[0], tmp, sizeof tmp, &len) != napi_ok
+        || napi_get_value_string_utf8(env, a[1], full, sizeof full, &flen) != napi_ok) {
+        napi_throw_type_error(env, "TRESTY_ERR_ENGINE", "setSoftware(name, full)");
         return NULL;
     }
-    te_set_software(tmp, len);
+    te_set_software(tmp, len, full, flen);
     return NULL;
 }

@@ -74,25 +74,38 @@ int te_wire_status(int status)
     return own_line(status) ? 400 : status;
 }
 
-/* server_tokens: set once by JS at start (setSoftware), before the engine answers anything */
+/* server_tokens: set once by JS at start (setSoftware), before the engine answers anything: the
+   worker's name (the http level's) and the one with the version (a location's `on`) */
 static char software[64] = "tresty";
+static char software_full[64] = "tresty";
 
 const char *te_software(void)
 {
     return software;
 }
 
-void te_set_software(const char *name, size_t len)
+const char *te_software_for(int on)
 {
-    if (len >= sizeof software) len = sizeof software - 1;
-    memcpy(software, name, len);
-    software[len] = 0;
+    return on ? software_full : "tresty";
 }
 
-int te_page(int status, char *buf, size_t cap)
+static void keep(char *dst, size_t cap, const char *name, size_t len)
+{
+    if (len >= cap) len = cap - 1;
+    memcpy(dst, name, len);
+    dst[len] = 0;
+}
+
+void te_set_software(const char *name, size_t len, const char *full, size_t flen)
+{
+    keep(software, sizeof software, name, len);
+    keep(software_full, sizeof software_full, full, flen);
+}
+
+int te_page(int status, const char *name, char *buf, size_t cap)
 {
     char tail[128];
-    snprintf(tail, sizeof tail, "<hr><center>%s</center>\r\n</body>\r\n</html>\r\n", software);
+    snprintf(tail, sizeof tail, "<hr><center>%s</center>\r\n</body>\r\n</html>\r\n", name ? name : software);
     const char *own = own_line(status);
     if (own)
         return snprintf(buf, cap,

@@ -88,8 +88,9 @@ static void failed(te_engine *e, te_conn *c)
    gzip_vary's line comes last. charset's `; charset=X` goes on the type (filters.c). */
 static int head(te_engine *e, te_conn *c, const te_loc *l, int status, const char *type, long long len, const char *extra, const char *tail)
 {
+    const char *name = te_software_for(l->flags & TE_LF_TOKENS);
     if (l->hdr_listed.n == 0 && l->hdr_always.n == 0 && !tail && l->charset.n == 0 && l->expires == TE_EXP_NONE && l->gz_flags == 0)
-        return te_answer_head(e, c, status, type, len, extra);
+        return te_answer_head(e, c, status, name, type, len, extra);
     int listed = status == 200 || status == 201 || status == 204 || status == 206 || status == 301 || status == 302
                  || status == 303 || status == 304 || status == 307 || status == 308;
     char ctype[512], exp[256] = "", vary[64] = "";
@@ -100,7 +101,7 @@ static int head(te_engine *e, te_conn *c, const te_loc *l, int status, const cha
     int n = snprintf(all, sizeof all, "%s%s%.*s%.*s%s%s", extra ? extra : "", exp, listed ? (int)l->hdr_listed.n : 0, l->hdr_listed.p,
                      (int)l->hdr_always.n, l->hdr_always.p, tail ? tail : "", vary);
     if (n < 0 || (size_t)n >= sizeof all) return -1;
-    return te_answer_head(e, c, status, t, len, all);
+    return te_answer_head(e, c, status, name, t, len, all);
 }
 
 /* Whether gzip would compress an error page of this status where only JS can: then JS answers
@@ -109,7 +110,7 @@ static int page_to_js(te_conn *c, const te_loc *l, int status)
 {
     if (l->gz_flags == 0) return 0;
     char body[512];
-    return te_gzip_decide(c, l, status, "text/html", te_page(status, body, sizeof body)) == TE_GZ_JS;
+    return te_gzip_decide(c, l, status, "text/html", te_page(status, te_software_for(l->flags & TE_LF_TOKENS), body, sizeof body)) == TE_GZ_JS;
 }
 
 /* An answer gzip compresses here (te_gzip_decide: TE_GZ_HERE): Content-Encoding, no length, the
@@ -139,7 +140,7 @@ static int send_gzip(te_engine *e, te_conn *c, const te_loc *l, int status, cons
 static int page(te_engine *e, te_conn *c, const te_loc *l, int status, const char *extra)
 {
     char body[512];
-    int n = te_page(status, body, sizeof body);
+    int n = te_page(status, te_software_for(l->flags & TE_LF_TOKENS), body, sizeof body);
     int gz = l->gz_flags ? te_gzip_decide(c, l, status, "text/html", n) : TE_GZ_NO;
     if (gz == TE_GZ_JS) return 0;
     if (gz == TE_GZ_HERE) return send_gzip(e, c, l, status, "text/html", extra, body, (size_t)n);
@@ -164,6 +165,9 @@ static int do_return(te_engine *e, te_conn *c, const te_loc *l)
         if (n < 0 || (size_t)n >= sizeof loc) return 0;
         return page(e, c, l, (int)code, loc);
     }
+    /* nginx's not-modified filter applies to a 200 too (`If-None-Match: *` is a 304, If-Match /
+       If-Unmodified-Since a 412): such a request goes to JS, which runs it (request/not-modified.ts) */
+    if (code == 200 && (te_req_header(c, "if-none-match") || te_req_header(c, "if-match") || te_req_header(c, "if-unmodified-since"))) return 0;
     c->status = (uint16_t)code;
     if (code == 304) {
         /* nginx sends the default type and the text's length (0 without one), never a body */
@@ -263,8 +267,10 @@ static int serve(te_engine *e, te_conn *c, const te_loc *l, const char *uri, uin
         }
     }
     if (depth < 0) depth = -1 - depth;
+    /* nginx's: a POST is looked up as a GET (404, 403, 301, the index redirect) and refused
+       only on a file found; other methods are refused at once */
     uint32_t m = c->head->req.method_id;
-    if (m != TR_HTTP_M_GET && m != TR_HTTP_M_HEAD) return page(e, c, l, 405, NULL);
+    if (m != TR_HTTP_M_GET && m != TR_HTTP_M_HEAD && m != TR_HTTP_M_POST) return page(e, c, l, 405, NULL);
     char file[PATH_MAX_LEN];
     int n = snprintf(file, sizeof file, "%.*s%.*s", (int)l->root.n, l->root.p, (int)ulen, uri);
     if (n < 0 || (size_t)n >= sizeof file) return 0;
@@ -315,6 +321,10 @@ static int serve(te_engine *e, te_conn *c, const te_loc *l, const char *uri, uin
     if (!S_ISREG(st.st_mode)) {
         close(fd);
         return 0;
+    }
+    if (m == TR_HTTP_M_POST) {
+        close(fd);
+        return page(e, c, l, 405, NULL);
     }
     char mtime[64], etag[64], extra[256];
     te_http_time(st.st_mtim.tv_sec, mtime, sizeof mtime);

@@ -7,7 +7,7 @@ import type { Req } from '../request/req.js';
 import { logReq } from '../request/report.js';
 import type { LocationConf } from '../config/types.js';
 import { upstreamVar } from '../request/upstream.js';
-import { parseRate } from '../request/limit-rate.js';
+import { setLimitRate } from '../request/limit-rate.js';
 import { addrBytes } from '../config/addr.js';
 import { mapValue } from './map.js';
 import { msec, timeIso, timeLocal } from './time.js';
@@ -111,6 +111,11 @@ const BUILTIN = new Map<string, Getter>([
   ['request_body_file', (r) => r.bodyFile?.path],
 ]);
 
+/** The names BUILTIN computes (test/var-names.test.ts holds config/var-names.ts to them). */
+export function builtinVarNames(): string[] {
+  return [...BUILTIN.keys()];
+}
+
 /** Value of `$name`, or undefined when the variable is not found or has no value. */
 export function getVar(r: Req, name: string): string | undefined {
   const vars = r.vars;
@@ -118,19 +123,21 @@ export function getVar(r: Req, name: string): string | undefined {
     const v = vars[name];
     if (v !== undefined) return v;
   }
+  const http = r.w.conf.http;
+  const maps = http !== null && http.maps.size > 0 ? http.maps : null;
+  // A map before the built-ins: the conf allows one only onto a changeable built-in ($args,
+  // $limit_rate), and nginx's map then replaces that variable's getter.
+  const m = maps?.get(name);
+  if (m !== undefined) {
+    const v = mapValue(r, m, getVar);
+    // Cached for the request as nginx caches a variable; a volatile map is read afresh each time,
+    // and so is one onto $args / $limit_rate (nginx's are not cacheable).
+    if (!m.volatile && !BUILTIN.has(name)) (r.vars ??= Object.create(null) as Record<string, string>)[name] = v;
+    return v;
+  }
   const get = BUILTIN.get(name);
   if (get !== undefined) return get(r);
-  const http = r.w.conf.http;
-  if (http !== null && http.maps.size > 0) {
-    const m = http.maps.get(name);
-    if (m !== undefined) {
-      const v = mapValue(r, m, getVar);
-      // Cached for the request as nginx caches a variable; a volatile map is read afresh each time.
-      if (!m.volatile) (r.vars ??= Object.create(null) as Record<string, string>)[name] = v;
-      return v;
-    }
-    if (http.mapCaptures.has(name)) return '';
-  }
+  if (maps !== null && http!.mapCaptures.has(name)) return '';
   const c = name.charCodeAt(0);
   if (c >= 48 && c <= 57) return r.captures?.[Number(name)] ?? (r.captures === null ? undefined : '');
   if (name.startsWith('arg_')) return argValue(r.args, name.slice(4));
@@ -172,13 +179,7 @@ const READ_ONLY_PREFIX = /^(arg_|http_|cookie_|sent_http_)/;
 export function setVar(r: Req, name: string, value: unknown): void {
   const s = value === undefined || value === null ? '' : String(value);
   if (name === 'args') { r.args = s; return; }
-  if (name === 'limit_rate') {
-    // nginx's set handler: a bad size is logged and changes nothing.
-    const n = parseRate(s);
-    if (n === null) logReq(r, 'error', `invalid $limit_rate "${s}"`);
-    else r.main.limitRate = n;
-    return;
-  }
+  if (name === 'limit_rate') { setLimitRate(r, s); return; }
   if (r.server.declaredVariables.has(name) || r.w.conf.http?.maps.has(name)) {
     (r.vars ??= Object.create(null) as Record<string, string>)[name] = s;
     return;

@@ -100,8 +100,8 @@ export interface HttpBuilder {
   mapCaptures?: Set<string>;
   limitZones?: Map<string, LimitZoneConf>;
   limitUses?: { kind: 'req' | 'conn'; zone: string; ref: SourceRef }[];
-  /** Every server_tokens value in the conf (directives-std.ts). */
-  serverTokens?: string[];
+  /** The http level's server_tokens (directives-std.ts). */
+  serverTokens?: boolean;
 }
 
 export interface FfiPluginBuilder {

@@ -7,6 +7,7 @@ import { confError, type DirectiveRow } from './table.js';
 import type { MapConf, TemplateParts } from './types-access.js';
 import { templateParts } from './template-parts.js';
 import { parseSize } from './values.js';
+import { isFixedVar } from './var-names.js';
 
 function regexOf(d: Directive, src: string, caseless: boolean): RegExp {
   try {
@@ -20,6 +21,7 @@ function regexOf(d: Directive, src: string, caseless: boolean): RegExp {
 export function buildMap(d: Directive, captures: Set<string>): MapConf {
   const [src, dst] = d.args;
   if (!dst.startsWith('$') || dst.length < 2) throw confError('TRESTY_ERR_CONF_VALUE', `invalid variable name "${dst}"`, d);
+  if (isFixedVar(dst.slice(1))) throw confError('TRESTY_ERR_CONF_DUPLICATE', `the duplicate "${dst.slice(1)}" variable`, d);
   const exact = new Map<string, TemplateParts>();
   const startWild: { suffix: string; value: TemplateParts }[] = [];
   const endWild: { prefix: string; value: TemplateParts }[] = [];

@@ -6,6 +6,7 @@
 import type { Directive } from './ast.js';
 import { type BlockState, type IfBuilder, type LocationBuilder, newSettings } from './builders.js';
 import { confError, type DirectiveRow, invalidValue } from './table.js';
+import { isFixedVar } from './var-names.js';
 import type { IfCondition } from './types.js';
 
 const SL = ['server', 'location'] as const;
@@ -14,7 +15,10 @@ const SCRIPT = ['server', 'sif', 'location', 'lif'] as const;
 
 function varName(d: Directive, arg: string): string {
   if (!arg.startsWith('$') || arg.length < 2) throw confError('TRESTY_ERR_CONF_VALUE', `invalid variable name "${arg}"`, d);
-  return arg.slice(1);
+  const name = arg.slice(1);
+  // nginx adds a `set` variable as changeable: a built-in that is not refuses at load.
+  if (isFixedVar(name)) throw confError('TRESTY_ERR_CONF_DUPLICATE', `the duplicate "${name}" variable`, d);
+  return name;
 }
 
 /** A conf regex (PCRE's `(?P<name>` written the JS way); `null` flags = case-sensitive. */

@@ -82,15 +82,16 @@ export const stdDirectives: readonly DirectiveRow[] = [
   flag('log_subrequest', 'logSubrequest', true),
   flag('uninitialized_variable_warn', 'noUninitializedWarn', false, [...HSL, 'lif']),
   {
-    // One value per worker (src/http/software.ts): `on` anywhere without an `off` anywhere turns
-    // the version on, so a block that hides it is never overruled by one that shows it.
+    // Per location, inherited (nginx's): std.serverTokens; the http level's also names tresty
+    // in the answers no location decides (src/http/software.ts).
     name: 'server_tokens', contexts: ['http', 'server', 'location'], args: [1, 1],
     apply(d, s) {
       const v = d.args[0];
       if (v !== 'on' && v !== 'off' && v !== 'build') {
         throw confError('TRESTY_ERR_CONF_VALUE', `invalid value "${v}" in "${d.name}" directive, it must be "on", "off" or "build"`, d);
       }
-      (s.http!.serverTokens ??= []).push(v);
+      (s.settings!.std ??= {}).serverTokens = v !== 'off';
+      if (s.kind === 'http') s.http!.serverTokens = v !== 'off';
     },
   },
 ];

@@ -206,7 +206,7 @@ function finish(main: MainBuilder, prefix: string, file: string, ctx: ResolveCon
       rewriteNoPostpone: h.rewriteNoPostpone ?? false, accessNoPostpone: h.accessNoPostpone ?? false,
       maxPendingTimers: h.maxPendingTimers ?? 1024, maxRunningTimers: h.maxRunningTimers ?? 256,
       maps: h.maps ?? new Map(), mapCaptures: h.mapCaptures ?? new Set(), limitZones: h.limitZones ?? new Map(),
-      serverTokens: (h.serverTokens ?? []).length > 0 && !h.serverTokens!.includes('off'),
+      serverTokens: h.serverTokens ?? false,
     };
   }
   const ffiPlugins = new Map<string, FfiPluginConf>();

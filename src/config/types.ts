@@ -132,6 +132,7 @@ export interface StdFlags {
   readonly noMergeSlashes?: true; // merge_slashes off (http, server)
   readonly noUninitializedWarn?: true; // uninitialized_variable_warn off
   readonly logSubrequest?: true; // log_subrequest on
+  readonly serverTokens?: true; // server_tokens on | build (tresty's default is off)
 }
 
 /** `resolver ADDR ... [valid=T] [ipv4=on|off] [ipv6=on|off]`. */
@@ -260,7 +261,8 @@ export interface HttpConf {
   readonly mapCaptures: ReadonlySet<string>;
   /** limit_req_zone / limit_conn_zone by name. */
   readonly limitZones: ReadonlyMap<string, LimitZoneConf>;
-  /** server_tokens: the version in Server and error pages (on/build somewhere, off nowhere). */
+  /** server_tokens at the http level: the version for answers no server or location decides
+   *  (refusals before the request is read); a location's own is its std.serverTokens. */
   readonly serverTokens: boolean;
 }
 

@@ -12,7 +12,7 @@ import { HttpFront } from './server.js';
 import { TlsFront } from './tls-front.js';
 import type { RequestHandler } from './types.js';
 import { type Bind, planBinds } from './vhost.js';
-import { setServerTokens, software } from './software.js';
+import { setServerTokens, software, softwareFor } from './software.js';
 
 export interface Front {
   /** Starts serving on every listen socket of the conf. */
@@ -54,7 +54,7 @@ export function createFront(
   if (nativeBinds.length > 0) {
     const native = loadEngine();
     if (!native) throw new TrestyError('TRESTY_ERR_ENGINE', `the native HTTP engine cannot be used: ${engineUnavailable()}`);
-    native.setSoftware(software());
+    native.setSoftware(software(), softwareFor(true));
     fronts.push(new NativeFront(native, http, nativeBinds, handle, log, events, fds, hooks));
   }
   if (nodeBinds.length > 0) fronts.push(new HttpFront(http, handle, log, workerConnections, fds, nodeBinds, hooks.logAnswer?.bind(hooks)));

@@ -54,7 +54,7 @@ export interface EngineBinding {
   /** The CPUs this process may run on, ascending. */
   allowedCpus(): number[];
   /** server_tokens' name for the engine's Server header and pages (src/http/software.ts). */
-  setSoftware(name: string): void;
+  setSoftware(name: string, full: string): void;
   /** worker_rlimit_nofile: setrlimit(RLIMIT_NOFILE, n, n); 0 or -errno. */
   setNofile(n: number): number;
   /** Upstream sockets in the engine's epoll (native/engine/upstream.h): id, or -errno. */

@@ -48,9 +48,9 @@ export function hasPage(status: number): boolean {
   return PAGES.has(status);
 }
 
-/** nginx's page for `status` (494-497: the 400 page that says why; 498: the 404 page). */
-export function errorPage(status: number): string {
-  const tail = `<hr><center>${software()}</center>\r\n</body>\r\n</html>\r\n`;
+/** nginx's page for `status` (494-497: the 400 page that says why; 498: the 404 page), signed `name`. */
+export function errorPage(status: number, name = software()): string {
+  const tail = `<hr><center>${name}</center>\r\n</body>\r\n</html>\r\n`;
   const own = OWN[status];
   if (own !== undefined) {
     return `<html>\r\n<head><title>400 ${own}</title></head>\r\n<body>\r\n`

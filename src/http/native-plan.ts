@@ -17,6 +17,8 @@ const K_NOREGEX = 2;
 const LF_LOG = 1;
 const LF_SENDFILE = 2;
 const LF_HAS_TEXT = 4;
+/** server_tokens on: the engine names itself with the version here. */
+const LF_TOKENS = 64;
 
 /** Conf keys the engine understands; any other key with a value sends the location to JS.
  *  `ssl` is the TLS front's (TLS sockets never reach the engine); `proxy` is checked apart: its
@@ -26,7 +28,9 @@ const LOCATION_KEYS = new Set(['modifier', 'pattern', 'regex', 'ref', 'locations
   // The engine never looks a name up: only JS (cosockets, proxy_pass) uses the resolver.
   'resolver', 'resolverTimeout',
   // What native-plan-extras.ts checks.
-  'gzip', 'files', 'tryFiles']);
+  'gzip', 'files', 'tryFiles',
+  // Of the std flags only server_tokens (LF_TOKENS); actionOf sends the others to JS.
+  'std']);
 const SERVER_KEYS = new Set(['ref', 'listen', 'serverNames', 'rewriteOps', 'locations', 'namedLocations', 'defaults',
   'declaredVariables', 'ssl']);
 
@@ -67,6 +71,7 @@ function nativeHeaders(loc: LocationConf): [string, string] | null {
 function actionOf(loc: LocationConf): number {
   if (Object.keys(loc.handlers).length > 0 || !onlyKnown(loc, LOCATION_KEYS) || loc.proxy.pass !== null) return ACT_JS;
   if (nativeHeaders(loc) === null || !extrasNative(loc)) return ACT_JS;
+  for (const k of Object.keys(loc.std)) if (k !== 'serverTokens') return ACT_JS;
   const ops = loc.rewriteOps;
   if (ops.length === 0) return ACT_STATIC;
   const first = ops[0]!;
@@ -148,7 +153,8 @@ export function buildPlan(http: HttpConf, builtinTypes: Readonly<Record<string, 
     const logOn = l.accessLog.length > 0 && !l.accessLog.includes('off');
     const ret = l.rewriteOps[0];
     const text = ret?.op === 'return' ? ret.text : undefined;
-    w.u32((logOn ? LF_LOG : 0) | (l.engine.sendfile ? LF_SENDFILE : 0) | (text !== undefined ? LF_HAS_TEXT : 0) | extraFlags(l));
+    w.u32((logOn ? LF_LOG : 0) | (l.engine.sendfile ? LF_SENDFILE : 0) | (text !== undefined ? LF_HAS_TEXT : 0) | extraFlags(l)
+      | (l.std.serverTokens ? LF_TOKENS : 0));
     w.u32(ret?.op === 'return' ? ret.code : 0);
     w.str(text ?? '');
     w.u32(l.keepaliveTimeout);

@@ -11,6 +11,7 @@ import { DONE, ERROR, OK } from '../request/codes.js';
 import { INTERRUPT } from '../request/interrupt.js';
 import { absoluteUrl, emit, headersOf } from '../request/output.js';
 import { handlerFailure, logReq } from '../request/report.js';
+import { setLimitRate } from '../request/limit-rate.js';
 import type { Req } from '../request/req.js';
 import { isPromise } from '../request/interrupt.js';
 import { setCall } from './invoke.js';
@@ -103,9 +104,11 @@ function sequence(steps: Step[]): Step {
   return (r) => next(r, 0);
 }
 
-/** `set` declares its variable: no check is needed. */
+/** `set` declares its variable: no check is needed. $args and $limit_rate are nginx's changeable
+ *  built-ins (the conf refuses the others): set, they change the request's query and rate. */
 function assign(r: Req, name: string, value: string): void {
-  if (name === 'args' || name === 'query_string') { r.args = value; return; }
+  if (name === 'args') { r.args = value; return; }
+  if (name === 'limit_rate') { setLimitRate(r, value); return; }
   (r.vars ??= Object.create(null) as Record<string, string>)[name] = value;
 }
 

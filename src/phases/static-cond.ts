@@ -1,62 +1,9 @@
-// nginx's not-modified and range filters for static files: If-Unmodified-Since / If-Match (412),
-// If-Modified-Since / If-None-Match (304, with if_modified_since exact|before|off), then Range
-// with If-Range (206 for one or several ranges, 416), in the order and with the parsing rules of
-// ngx_http_not_modified_filter_module and ngx_http_range_filter_module (nginx 1.22).
+// nginx's range filter for static files (the not-modified checks before it are
+// request/not-modified.ts): Range with If-Range (206 for one or several ranges, 416), with the
+// parsing rules of ngx_http_range_filter_module (nginx 1.22).
 
+import { httpTime, one, type Validators } from '../request/not-modified.js';
 import type { Req } from '../request/req.js';
-
-export interface Validators {
-  /** Last-Modified in seconds. */
-  readonly mtime: number;
-  /** The ETag sent, or null (`etag off`). */
-  readonly etag: string | null;
-}
-
-function one(v: string | string[] | undefined): string | undefined {
-  return Array.isArray(v) ? v[0] : v;
-}
-
-/** An HTTP date in seconds, or -1 (as ngx_parse_http_time). */
-function httpTime(s: string): number {
-  const t = Date.parse(s);
-  return Number.isNaN(t) ? -1 : Math.floor(t / 1000);
-}
-
-/** ngx_http_test_if_match: `*`, or a list of entity tags one of which is ours (`weak`: W/ ignored). */
-function etagMatches(header: string, etag: string | null, weak: boolean): boolean {
-  // `*` first: it matches even without an ETag (observed on nginx 1.22 with `etag off`).
-  if (header.trim() === '*') return true;
-  if (etag === null) return false;
-  const ours = weak && etag.startsWith('W/') ? etag.slice(2) : etag;
-  for (let tag of header.split(',')) {
-    tag = tag.trim();
-    if (weak && tag.startsWith('W/')) tag = tag.slice(2);
-    if (tag === ours) return true;
-  }
-  return false;
-}
-
-/** 412, 304, or 0 to serve the file. */
-export function preconditions(r: Req, v: Validators, ims: 'off' | 'exact' | 'before'): 0 | 304 | 412 {
-  const h = r.inHeaders;
-  const ius = one(h['if-unmodified-since']);
-  if (ius !== undefined && !(httpTime(ius) >= v.mtime)) return 412;
-  const im = one(h['if-match']);
-  if (im !== undefined && !etagMatches(im, v.etag, false)) return 412;
-  const since = one(h['if-modified-since']);
-  const inm = one(h['if-none-match']);
-  if (since === undefined && inm === undefined) return 0;
-  if (since !== undefined && modifiedSince(since, v.mtime, ims)) return 0;
-  if (inm !== undefined && !etagMatches(inm, v.etag, true)) return 0;
-  return 304;
-}
-
-function modifiedSince(since: string, mtime: number, mode: 'off' | 'exact' | 'before'): boolean {
-  if (mode === 'off') return true;
-  const t = httpTime(since);
-  if (t === mtime) return false;
-  return mode === 'exact' || t < mtime;
-}
 
 /** null: the whole file (with Accept-Ranges); 416; or [start, end) pairs. */
 export type Ranges = null | 416 | Array<readonly [number, number]>;

@@ -10,7 +10,8 @@ import { mimeType } from './mime.js';
 import { absoluteUrl, emit, headersOf, queueFlush } from '../request/output.js';
 import type { Step } from './phase.js';
 import { type PathMapper, pathMapper } from './file-path.js';
-import { multipart, preconditions, rangesOf, type Validators } from './static-cond.js';
+import { multipart, rangesOf } from './static-cond.js';
+import { preconditions, type Validators } from '../request/not-modified.js';
 import { gzipAccepted, gzipWould } from '../request/gzip.js';
 import { logReq } from '../request/report.js';
 import type { Req } from '../request/req.js';
@@ -32,10 +33,13 @@ export function staticStep(loc: LocationConf, prefix: string, types?: ReadonlyMa
 }
 
 async function serve(r: Req, map: PathMapper, loc: LocationConf, typeOf: (file: string) => string | undefined): Promise<number> {
-  if (r.method !== 'GET' && r.method !== 'HEAD') return 405;
+  // nginx's: a POST looks the file up as a GET does (404, 403, the 301 and the index redirect
+  // first) and is refused only on a file it found; other methods are refused at once.
+  const post = r.method === 'POST';
+  if (r.method !== 'GET' && r.method !== 'HEAD' && !post) return 405;
   const file = map(r, r.uri);
   if (r.uri.endsWith('/')) return index(r, file, loc);
-  const gz = loc.gzip.static === undefined ? null : await gzipStatic(r, loc.gzip.static, file);
+  const gz = loc.gzip.static === undefined || post ? null : await gzipStatic(r, loc.gzip.static, file);
   let st: fs.Stats;
   try {
     st = gz ?? await fs.promises.stat(file);
@@ -46,6 +50,7 @@ async function serve(r: Req, map: PathMapper, loc: LocationConf, typeOf: (file: 
     headersOf(r).set('Location', absoluteUrl(r, `${r.uri}/${r.args ? `?${r.args}` : ''}`));
     return 301;
   }
+  if (post) return 405;
   const h = headersOf(r);
   const sec = Math.floor(st.mtimeMs / 1000);
   const v: Validators = { mtime: sec, etag: loc.files.noEtag ? null : `"${sec.toString(16)}-${st.size.toString(16)}"` };

@@ -1,7 +1,7 @@
 // limit_rate / limit_rate_after and $limit_rate: the answer's body goes out at most RATE bytes a
-// second, counted from the request's start as nginx's write filter counts them
-// (allowed = RATE * (elapsed + 1) - (sent - AFTER): the first second's worth goes at once),
-// with a timer for the rest. Per request; a keep-alive connection's next request starts afresh.
+// second, counted from the request's start as nginx's write filter counts them: with the head
+// and the chunk framing (c->sent), allowed = RATE * (whole seconds + 1) - (sent - AFTER), so the
+// first second's worth goes at once, and after each write a wait of what it took at the rate. Per request; a keep-alive connection's next request starts afresh.
 // Writes queue behind each other so the body keeps its order; the returned promise is the
 // back-pressure the output layer already waits on, and the request ends (log phase) once the
 // last byte went.
@@ -29,6 +29,13 @@ export function parseRate(s: string): number | null {
   return Number(m[1]) * ({ '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 } as Record<string, number>)[m[2].toLowerCase()];
 }
 
+/** `$limit_rate` set (by `set` or ngx.var): nginx's set handler; a bad size is logged and changes nothing. */
+export function setLimitRate(r: Req, value: string): void {
+  const n = parseRate(value);
+  if (n === null) logReq(r, 'error', `invalid $limit_rate "${value}"`);
+  else r.main.limitRate = n;
+}
+
 /** The request's rate: ngx.var.limit_rate's if a handler set it, else the location's (evaluated
  *  once, at the first write, as nginx 1.22's write filter does). 0: no limit. */
 export function rateOf(r: Req): number {
@@ -41,7 +48,10 @@ export function rateOf(r: Req): number {
 }
 
 interface Pacer {
-  sent: number;
+  /** Bytes of the connection (head, body, framing) the delays already paid for. */
+  paid: number;
+  /** No write before this time (ms): the delay owed for the bytes last written. */
+  readyAt: number;
   tail: Promise<void>;
 }
 
@@ -57,7 +67,7 @@ export function paced(r: Req): boolean {
 export function pacedWrite(r: Req, ex: HttpExchange, chunk: Chunk, eof: boolean): Promise<void> {
   const m = r.main;
   let p = pacers.get(m);
-  if (p === undefined) { p = { sent: 0, tail: Promise.resolve() }; pacers.set(m, p); }
+  if (p === undefined) { p = { paid: 0, readyAt: 0, tail: Promise.resolve() }; pacers.set(m, p); }
   const pacer = p;
   // Copied: the chunk waits here past the call, and a caller writing to an exchange that copies
   // (copiesChunks: the proxy's read buffers) may reuse its memory as soon as write() returns.
@@ -75,6 +85,11 @@ function sleep(ms: number): Promise<void> {
   return new Promise((res) => setTimeout(res, ms));
 }
 
+/** What went to the connection so far, as nginx's c->sent: the head and the framed body. */
+function sentBytes(ex: HttpExchange): number {
+  return (ex.headBytes ?? 0) + ex.bytesSent;
+}
+
 async function send(r: Req, ex: HttpExchange, p: Pacer, buf: Uint8Array, eof: boolean): Promise<void> {
   let off = 0;
   while (off < buf.length) {
@@ -83,21 +98,40 @@ async function send(r: Req, ex: HttpExchange, p: Pacer, buf: Uint8Array, eof: bo
     const rate = r.main.limitRate;
     let n = buf.length - off;
     if (rate > 0) {
+      const now = Date.now();
+      if (now < p.readyAt) {
+        await sleep(p.readyAt - now);
+        continue;
+      }
       const after = r.main.limitRateAfter >= 0 ? r.main.limitRateAfter : r.loc.output.limitRateAfter ?? 0;
-      const elapsed = (Date.now() - r.main.startMs) / 1000;
-      const allowed = Math.floor(rate * (elapsed + 1) - (p.sent - after));
+      // nginx's write filter: whole seconds since the request's start, bytes as the connection sent them.
+      const secs = Math.floor(now / 1000) - Math.floor(r.main.startMs / 1000);
+      const allowed = Math.floor(rate * (secs + 1) - (sentBytes(ex) - after));
       if (allowed <= 0) {
-        await sleep(Math.ceil((-allowed * 1000) / rate) + 1);
+        await sleep(Math.floor((-allowed * 1000) / rate) + 1);
         continue;
       }
       n = Math.min(n, allowed);
     }
     const piece = off === 0 && n === buf.length ? buf : buf.subarray(off, off + n);
     off += n;
-    p.sent += n;
-    if (eof && off === buf.length) { ex.end(piece); return; }
+    const last = eof && off === buf.length;
+    if (last) {
+      ex.end(piece);
+      return;
+    }
     const w = ex.write(piece);
+    if (rate > 0) owe(r, ex, p, rate);
     if (w !== undefined) await w;
   }
   if (eof && !(r.cut || ex.aborted)) ex.end();
+}
+
+/** After a write, nginx waits what its bytes take at the rate (those past limit_rate_after). */
+function owe(r: Req, ex: HttpExchange, p: Pacer, rate: number): void {
+  const after = r.main.limitRateAfter >= 0 ? r.main.limitRateAfter : r.loc.output.limitRateAfter ?? 0;
+  const sent = sentBytes(ex);
+  const ms = Math.floor(((Math.max(sent - after, 0) - Math.max(p.paid - after, 0)) * 1000) / rate);
+  p.paid = sent;
+  if (ms > 0) p.readyAt = Date.now() + ms;
 }

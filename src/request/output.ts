@@ -9,6 +9,8 @@
 import { StringDecoder } from 'node:string_decoder';
 import { errorPage, hasPage, wireStatus } from '../http/native-pages.js';
 import { serverName } from '../http/vhost.js';
+import { httpDate } from '../http/http-date.js';
+import { software, softwareFor } from '../http/software.js';
 import type { LocationConf } from '../config/types.js';
 import { ERROR, OK } from './codes.js';
 import { HeaderStore } from './headers.js';
@@ -17,6 +19,7 @@ import { gzipHeader } from './gzip.js';
 import type { Req } from './req.js';
 import { logReq } from './report.js';
 import { paced, pacedWrite } from './limit-rate.js';
+import { answerPreconditions } from './not-modified.js';
 
 /** Above this many buffered bytes, output is pushed without waiting for the handler to end. */
 const AUTO_FLUSH = 64 * 1024;
@@ -121,6 +124,7 @@ function headerFilter(r: Req): Promise<void> | void {
   r.headerSent = true;
   if (r.errStatus !== 0) r.status = r.errStatus;
   if (r.status === 0) r.status = 200;
+  conditional(r);
   r.pipe.outHeaders?.before?.(r);
   const hf = r.pipe.headerFilter;
   if (hf === null) return;
@@ -198,20 +202,31 @@ function writeOut(r: Req, eof: boolean): Promise<void> | void {
   const ex = r.ex;
   // A JS handler's chunks go out one write each, as nginx frames each ngx.say / ngx.print as
   // its own chunk ($body_bytes_sent counts the framing); one write is one syscall still.
-  const each = r.lengthless && r.out !== null && r.out.length > 1 && ex.httpVersion !== '1.0' ? r.out : null;
+  let each = r.lengthless && r.out !== null && r.out.length > 1 && ex.httpVersion !== '1.0' ? r.out : null;
   if (each !== null) { r.out = null; r.outLen = 0; }
   let chunk = each === null ? take(r) : each.pop()!;
-  const skipBody = noBody(r);
+  let skipBody = noBody(r);
   if (!r.headerWritten) {
+    let pageLen = -1;
     r.headerSent = true;
     if (r.errStatus !== 0) r.status = r.errStatus;
     if (r.status === 0) r.status = 200;
     const oh = r.pipe.outHeaders;
+    if (!r.headerFiltered && conditional(r)) {
+      skipBody = noBody(r);
+      if (r.page !== null) {
+        // The 412 page in place of what the handler wrote, with its length.
+        chunk = r.page;
+        r.page = null;
+        each = null;
+        pageLen = byteLength(chunk);
+      }
+    }
     if (oh !== null) {
       if (!r.headerFiltered) oh.before?.(r);
       oh.after?.(r);
     }
-    let len = !eof ? -1 : each === null ? byteLength(chunk) : each.reduce((n, c) => n + byteLength(c), byteLength(chunk));
+    let len = pageLen >= 0 ? pageLen : !eof ? -1 : each === null ? byteLength(chunk) : each.reduce((n, c) => n + byteLength(c), byteLength(chunk));
     const gz = r.loc.gzip.filter;
     if (gz !== undefined && r.parent === null) {
       const h = headersOf(r);
@@ -256,6 +271,28 @@ function writeOut(r: Req, eof: boolean): Promise<void> | void {
   }
   if (skipBody || chunk.length === 0) return;
   return pace ? pacedWrite(r, ex, chunk, false) : ex.write(chunk);
+}
+
+/**
+ * nginx's not-modified filter, first in its header filter chain (header_filter_by_lua,
+ * more_set_headers and add_header all see the 304; validators they set do not count, as
+ * observed on nginx 1.22). True when the answer became a 304 (no body, type, length, encoding)
+ * or nginx's 412 page (r.page; what the handler writes later is dropped).
+ */
+function conditional(r: Req): boolean {
+  const nm = answerPreconditions(r);
+  if (nm === 0) return false;
+  const h = headersOf(r);
+  if (nm === 304) {
+    r.status = 304;
+    for (const k of ['content-type', 'content-length', 'accept-ranges', 'content-encoding']) h.delete(k);
+    return true;
+  }
+  special(r, 412);
+  h.delete('last-modified');
+  h.delete('etag');
+  r.eofSent = true;
+  return true;
 }
 
 /** The body through the gzip stream: each flush's chunks in one push, what zlib gives out written. */
@@ -324,6 +361,9 @@ function headerList(r: Req, len: number): Array<readonly [string, string]> {
   const lengthless = r.lengthless && r.ex.httpVersion !== '1.0' && !(h?.has('content-length') ?? false);
   // A subrequest's capture reports the headers the handler set, not a length tresty computed.
   const addLength = len >= 0 && !bodyless && r.parent === null && !lengthless && (!low || r.ex.httpVersion === '1.0');
+  const own = ownName(r);
+  // Server and Date first, as the exchanges put theirs (which they then leave out).
+  if (own !== undefined && !(h?.has('server') ?? false)) list.push(['Server', own], ['Date', httpDate()]);
   if (h === null) {
     if (!bodyless && !r.proxied) list.push(['Content-Type', r.loc.defaultType]);
     if (addLength) list.push(['Content-Length', String(len)]);
@@ -346,6 +386,13 @@ function headerList(r: Req, len: number): Array<readonly [string, string]> {
   return list;
 }
 
+/** The name server_tokens gives this answer's location, when it is not the worker's (software.ts). */
+function ownName(r: Req): string | undefined {
+  const std = ((r.loc as LocationConf | undefined) ?? r.server.defaults).std;
+  const on = std.serverTokens === true;
+  return on === r.w.conf.http!.serverTokens ? undefined : softwareFor(on);
+}
+
 /**
  * Replaces any buffered output by nginx's page for `status` (a "special response"). A
  * subrequest gets the status and headers only, and its capture says truncated (as OpenResty's).
@@ -364,7 +411,7 @@ export function special(r: Req, status: number): void {
       if (status !== 304) r.truncated = true;
     } else if (hasPage(status)) {
       h.set('Content-Type', 'text/html');
-      r.page = errorPage(status);
+      r.page = errorPage(status, ownName(r) ?? software());
     } else {
       r.headerOnly = true;
       h.delete('content-type');

@@ -37,23 +37,10 @@ export interface Nginx {
   stop(): Promise<void>;
 }
 
-/**
- * Starts nginx with `server` as the body of its one server block (listen is added) and `http`
- * at the http level; `files` (paths relative to the prefix) are written first, `__PREFIX__`
- * in `server` and `http` is the prefix and `__PORT__` the port (for more servers on it).
- */
-export async function startNginx(server: string, http = '', files: Record<string, string> = {}): Promise<Nginx> {
-  const prefix = fs.mkdtempSync(path.join(os.tmpdir(), 'tresty-nginx-'));
-  for (const [rel, text] of Object.entries(files)) {
-    const p = path.join(prefix, rel);
-    fs.mkdirSync(path.dirname(p), { recursive: true });
-    fs.writeFileSync(p, text);
-  }
-  const port = await freePort();
-  server = server.replace(/__PREFIX__/g, prefix).replace(/__PORT__/g, String(port));
-  http = http.replace(/__PREFIX__/g, prefix).replace(/__PORT__/g, String(port));
+/** nginx.conf: the modules, logs and temp paths in `prefix`, one server on `port`. */
+function confOf(prefix: string, port: number, server: string, http: string): string {
   const mods = moduleDir();
-  const conf = `load_module ${mods}/ndk_http_module.so;
+  return `load_module ${mods}/ndk_http_module.so;
 load_module ${mods}/ngx_http_lua_module.so;
 ${headersMoreMissing() === null ? `load_module ${mods}/ngx_http_headers_more_filter_module.so;` : ''}
 daemon off;
@@ -76,6 +63,24 @@ http {
   }
 }
 `;
+}
+
+/**
+ * Starts nginx with `server` as the body of its one server block (listen is added) and `http`
+ * at the http level; `files` (paths relative to the prefix) are written first, `__PREFIX__`
+ * in `server` and `http` is the prefix and `__PORT__` the port (for more servers on it).
+ */
+export async function startNginx(server: string, http = '', files: Record<string, string> = {}): Promise<Nginx> {
+  const prefix = fs.mkdtempSync(path.join(os.tmpdir(), 'tresty-nginx-'));
+  for (const [rel, text] of Object.entries(files)) {
+    const p = path.join(prefix, rel);
+    fs.mkdirSync(path.dirname(p), { recursive: true });
+    fs.writeFileSync(p, text);
+  }
+  const port = await freePort();
+  server = server.replace(/__PREFIX__/g, prefix).replace(/__PORT__/g, String(port));
+  http = http.replace(/__PREFIX__/g, prefix).replace(/__PORT__/g, String(port));
+  const conf = confOf(prefix, port, server, http);
   fs.writeFileSync(path.join(prefix, 'nginx.conf'), conf);
   const proc: ChildProcess = spawn('nginx', ['-p', `${prefix}/`, '-c', path.join(prefix, 'nginx.conf'), '-e', path.join(prefix, 'error.log')], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
@@ -105,4 +110,21 @@ http {
       fs.rmSync(prefix, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * `nginx -t` on the conf startNginx would write: null when nginx accepts it, else its first
+ * emerg line with the prefix shown as `PREFIX` (a refusal's file:line reads `PREFIX/nginx.conf:N`).
+ */
+export function nginxConfError(server: string, http = ''): string | null {
+  const prefix = fs.mkdtempSync(path.join(os.tmpdir(), 'tresty-nginx-t-'));
+  try {
+    fs.writeFileSync(path.join(prefix, 'nginx.conf'), confOf(prefix, 1, server, http));
+    const t = spawnSync('nginx', ['-t', '-p', `${prefix}/`, '-c', path.join(prefix, 'nginx.conf'), '-e', path.join(prefix, 'error.log')], { encoding: 'utf8' });
+    if (t.status === 0) return null;
+    const line = t.stderr.split('\n').find((l) => l.includes('[emerg]')) ?? t.stderr;
+    return line.split(prefix).join('PREFIX');
+  } finally {
+    fs.rmSync(prefix, { recursive: true, force: true });
+  }
 }
