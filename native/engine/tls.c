@@ -196,8 +196,11 @@ static void plain_request(te_conn *c)
     int plen = te_page(497, page, sizeof page);
     int hlen = snprintf(head, sizeof head, "HTTP/1.1 400 Bad Request\r\nServer: %s\r\nDate: %s\r\nContent-Type: text/html\r\n"
                         "Content-Length: %d\r\nConnection: close\r\n\r\n", te_software(), te_date(), plen);
+    char drop[4096]; /* the request's unread bytes would make the close a reset, lost answer and all */
+    for (int i = 0; i < 16 && recv(c->fd, drop, sizeof drop, 0) > 0; i++) {}
     if (hlen > 0 && hlen < (int)sizeof head && send(c->fd, head, (size_t)hlen, MSG_NOSIGNAL) == hlen)
         (void)!send(c->fd, page, (size_t)plen, MSG_NOSIGNAL);
+    shutdown(c->fd, SHUT_WR);
 }
 
 static void want_out(te_engine *e, te_conn *c, int on)

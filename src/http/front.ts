@@ -5,7 +5,7 @@ import type { HttpConf, MainConf } from '../config/types.js';
 import { TrestyError } from '../errors.js';
 import type { ErrorLog } from '../log/index.js';
 import type { CertHook } from '../tls/contexts.js';
-import type { ListenFd } from './binds.js';
+import { bindName, type ListenFd } from './binds.js';
 import { engineUnavailable, loadEngine } from './native-binding.js';
 import { NativeFront, type NativeHooks } from './native-front.js';
 import { engineTakesTls } from './native-tls.js';
@@ -62,6 +62,8 @@ export function createFront(
   if (nodeBinds.length > 0) fronts.push(new HttpFront(http, handle, log, workerConnections, fds, nodeBinds, hooks.logAnswer?.bind(hooks)));
   const tlsBinds = binds.filter((b) => engineForBind(b, engine) === 'tls');
   if (tlsBinds.length > 0 && engine === 'native' && loadEngine()?.tlsBuilt?.() === false) noTlsNotice(log);
+  // Which stack does TLS where (an A/B with TRESTY_TLS_ENGINE=node can check it in the log).
+  for (const b of binds.filter((x) => x.ssl)) log.info(`TLS on ${bindName(b)}: ${engineForBind(b, engine) === 'native' ? 'native engine' : 'node:tls'}`);
   if (tlsBinds.length > 0) fronts.push(new TlsFront(http, handle, log, workerConnections, hooks.certificate ?? null, fds, tlsBinds));
   return fronts.length === 1 ? fronts[0]! : new BothFronts(fronts);
 }
