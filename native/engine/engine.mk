@@ -8,7 +8,7 @@ ENGINE_HDR := $(wildcard engine/*.h) http/parse.h
 # no libssl is linked, the SSL_* symbols resolve to the node binary's OpenSSL at load. Without
 # headers the engine has no TLS and tresty keeps TLS listens on node:tls.
 TLS_INC := $(firstword $(wildcard /usr/include/openssl/ssl.h $(NODE_INC)/openssl/ssl.h))
-ENGINE_TLS := $(if $(TLS_INC),-I$(patsubst %/openssl/ssl.h,%,$(TLS_INC)) -DOPENSSL_API_COMPAT=30000,-DTE_NO_TLS)
+ENGINE_TLS := $(if $(TLS_INC),$(if $(filter /usr/include/%,$(TLS_INC)),,-I$(patsubst %/openssl/ssl.h,%,$(TLS_INC))) -DOPENSSL_API_COMPAT=30000,-DTE_NO_TLS)
 
 ifneq ($(NODE_INC),)
 all: engine
