@@ -246,37 +246,33 @@ int te_tls_handshake(te_engine *e, te_conn *c)
 
 int te_tls_pending(te_conn *c) { return c->ssl && SSL_pending(c->ssl) > 0; }
 
-ssize_t te_tls_recv(te_conn *c, char *p, size_t n)
+/* What an SSL_read / SSL_write gave, as recv / send say it: WANT_* is EAGAIN; a failure marks the
+   session dead (no close_notify after it) with `fail` as errno unless the socket gave one. */
+static ssize_t io_result(te_conn *c, int r, int reading, int fail)
 {
-    ERR_clear_error();
-    int r = SSL_read(c->ssl, p, n > 0x7fffffff ? 0x7fffffff : (int)n);
     if (r > 0) return r;
     int err = SSL_get_error(c->ssl, r);
     if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
         errno = EAGAIN;
         return -1;
     }
-    if (err == SSL_ERROR_ZERO_RETURN) return 0; /* close_notify, or a bare EOF (IGNORE_UNEXPECTED_EOF) */
+    if (reading && err == SSL_ERROR_ZERO_RETURN) return 0; /* close_notify, or a bare EOF (IGNORE_UNEXPECTED_EOF) */
     c->flags |= TE_C_TLS_DEAD;
     ERR_clear_error();
-    if (err != SSL_ERROR_SYSCALL || errno == 0 || errno == EAGAIN) errno = ECONNRESET;
+    if (err != SSL_ERROR_SYSCALL || errno == 0 || errno == EAGAIN) errno = fail;
     return -1;
+}
+
+ssize_t te_tls_recv(te_conn *c, char *p, size_t n)
+{
+    ERR_clear_error();
+    return io_result(c, SSL_read(c->ssl, p, n > 0x7fffffff ? 0x7fffffff : (int)n), 1, ECONNRESET);
 }
 
 ssize_t te_tls_send(te_conn *c, const char *p, size_t n)
 {
     ERR_clear_error();
-    int r = SSL_write(c->ssl, p, n > 0x7fffffff ? 0x7fffffff : (int)n);
-    if (r > 0) return r;
-    int err = SSL_get_error(c->ssl, r);
-    if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
-        errno = EAGAIN;
-        return -1;
-    }
-    c->flags |= TE_C_TLS_DEAD;
-    ERR_clear_error();
-    if (err != SSL_ERROR_SYSCALL || errno == 0 || errno == EAGAIN) errno = EPIPE;
-    return -1;
+    return io_result(c, SSL_write(c->ssl, p, n > 0x7fffffff ? 0x7fffffff : (int)n), 0, EPIPE);
 }
 
 void te_tls_notify(te_conn *c)
