@@ -294,6 +294,7 @@ void te_conn_finish(te_engine *e, te_conn *c)
     }
     te_timer_set(e, c, TE_T_KEEPALIVE, c->ka_ms);
     idle_add(e, c);
+    if (c->ssl && te_tls_pending(c)) te_pend(e, c); /* the next request is decrypted already */
 }
 
 /* ---- reading ---- */
@@ -428,7 +429,8 @@ void te_conn_event(te_engine *e, te_conn *c, uint32_t events)
 /* Work left from an earlier round: a pipelined head, a dispatch or body that waited for room. */
 void te_conn_work(te_engine *e, te_conn *c)
 {
-    if (c->flags & TE_C_TLS_MORE) {
+    /* TLS: input OpenSSL holds (left by an earlier read) is read first, as the socket would be */
+    if (c->ssl && ((c->flags & TE_C_TLS_MORE) || te_tls_pending(c))) {
         c->flags &= ~TE_C_TLS_MORE;
         if (!(c->flags & TE_C_NOREAD) && c->state != TE_LINGER) {
             uint32_t id = c->id;
