@@ -10,6 +10,8 @@ const ON_NODE_HTTP = [
 ];
 // The proxy's tests run again with its upstream sockets on node:net instead of the native engine's.
 const ON_NET_TRANSPORT = ['test/proxy*.test.ts', 'test/balancer.test.ts', 'test/tls.test.ts'];
+// TLS listens the native engine takes run again on node:tls (test/tls-engine.test.ts does both itself).
+const ON_NODE_TLS = ['test/tls.test.ts', 'test/tls-dhparam.test.ts'];
 
 export default defineConfig({
   test: {
@@ -21,6 +23,7 @@ export default defineConfig({
       { extends: true, test: { name: 'native', include: ['test/**/*.test.ts'] } },
       { extends: true, test: { name: 'node:http', include: ON_NODE_HTTP, env: { TRESTY_NO_NATIVE_ENGINE: '1' } } },
       { extends: true, test: { name: 'proxy:net', include: ON_NET_TRANSPORT, env: { TRESTY_PROXY_TRANSPORT: 'net' } } },
+      { extends: true, test: { name: 'tls:node', include: ON_NODE_TLS, env: { TRESTY_TLS_ENGINE: 'node' } } },
     ],
   },
 });

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// TLS per core: tresty (Node's TLS stack: OpenSSL under node:tls) against nginx (OpenSSL in C)
-// on the same certificate, one server on one core and wrk on the other. Two loads:
+// TLS per core: tresty with TLS in its native engine (OpenSSL in C, Node's copy), tresty on
+// node:tls (TRESTY_TLS_ENGINE=node) and nginx on the same certificate, one server on one core and
+// wrk on the other. Two loads:
 //   handshakes   every request on a new connection (`Connection: close`, no session reuse):
 //                a full TLS 1.3 handshake per request, so req/s = handshakes/s
 //   hello        keep-alive requests for `return 200 "hello world"` over TLS
@@ -24,6 +25,9 @@ import { ROOT } from './lib/tresty-dist.mjs';
 const CONNECTIONS = 50;
 const KEYS = { rsa: ['-newkey', 'rsa:2048'], ecdsa: ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1'] };
 const LOADS = { handshakes: { Connection: 'close' }, hello: {} };
+/** The servers compared; 'tresty-node' is tresty with TLS on node:tls. */
+const SERVERS = ['tresty', 'tresty-node', 'nginx'];
+const TRESTYS = ['tresty', 'tresty-node'];
 
 function makeCert(dir, kind) {
   const cert = path.join(dir, `${kind}.crt`);
@@ -51,14 +55,15 @@ async function waitTls(port, proc, timeoutMs = 30_000) {
 async function start(kind, dir, core, pair) {
   const port = await freePort();
   const vars = { DIR: dir, PORT: port, CERT: pair.cert, KEY: pair.key };
-  const text = readFileSync(path.join(ROOT, 'conf', 'bench', `tls-${kind}.conf`), 'utf8');
+  const text = readFileSync(path.join(ROOT, 'conf', 'bench', `tls-${kind === 'nginx' ? 'nginx' : 'tresty'}.conf`), 'utf8');
   const conf = writeConf(path.join(dir, `${kind}.conf`), text, vars);
   let p;
   if (kind === 'nginx') {
     p = pinned(core, 'nginx', ['-p', `${dir}/`, '-c', conf, '-e', path.join(dir, 'nginx-error.log')]);
   } else {
     mkdirSync(path.join(dir, 'logs'), { recursive: true });
-    p = pinned(core, process.execPath, [path.join(ROOT, 'bin', 'tresty.js'), '-p', dir, '-c', conf], { cwd: dir });
+    const env = kind === 'tresty-node' ? { ...process.env, TRESTY_TLS_ENGINE: 'node' } : process.env;
+    p = pinned(core, process.execPath, [path.join(ROOT, 'bin', 'tresty.js'), '-p', dir, '-c', conf], { cwd: dir, env });
   }
   await waitTls(port, p);
   return { kind, port, proc: p };
@@ -70,30 +75,29 @@ export async function runTls(opts) {
     if (!have(tool)) throw new Error(`${tool} is not installed (Debian: apt-get install ${tool})`);
   }
   const { server: sCore, load: lCore } = cores();
-  const prog = progress('tls', Object.keys(KEYS).length * Object.keys(LOADS).length * 2 * (opts.rounds + 1));
+  const prog = progress('tls', Object.keys(KEYS).length * Object.keys(LOADS).length * SERVERS.length * (opts.rounds + 1));
   const certDir = tempDir('tls-certs');
   const tests = [];
   try {
     for (const key of Object.keys(KEYS)) {
       const pair = makeCert(certDir, key);
-      const dirs = { tresty: tempDir('tls-tresty'), nginx: tempDir('tls-nginx') };
-      const servers = { tresty: await start('tresty', dirs.tresty, sCore, pair), nginx: await start('nginx', dirs.nginx, sCore, pair) };
+      const dirs = Object.fromEntries(SERVERS.map((k) => [k, tempDir(`tls-${k}`)]));
+      const servers = {};
+      for (const k of SERVERS) servers[k] = await start(k, dirs[k], sCore, pair);
       try {
         for (const [load, headers] of Object.entries(LOADS)) {
-          const runs = { tresty: [], nginx: [] };
+          const runs = Object.fromEntries(SERVERS.map((k) => [k, []]));
           const go = (k) => wrkRun(`https://127.0.0.1:${servers[k].port}/hello`, {
             core: lCore, seconds: opts.httpS, connections: CONNECTIONS, headers, watch: [servers[k].proc.child.pid],
           });
-          for (const k of ['tresty', 'nginx']) { prog.step(`${key} ${load} ${k} warm-up`); await go(k); }
+          for (const k of SERVERS) { prog.step(`${key} ${load} ${k} warm-up`); await go(k); }
           for (let r = 0; r < opts.rounds; r++) {
-            for (const k of r % 2 === 0 ? ['tresty', 'nginx'] : ['nginx', 'tresty']) {
+            for (const k of r % 2 === 0 ? SERVERS : [...SERVERS].reverse()) {
               prog.step(`${key} ${load} ${k} round ${r + 1}/${opts.rounds}`);
               runs[k].push(await go(k));
             }
           }
-          const per = runs.tresty.map((x, i) => x.rps / runs.nginx[i].rps);
           const us = (k) => runs[k].map((x) => usPerRequest(x, servers[k].proc.child.pid));
-          const perCpu = us('nginx').map((x, i) => x / us('tresty')[i]);
           const row = (k) => {
             const mid = runs[k][Math.floor(runs[k].length / 2)];
             return {
@@ -101,10 +105,14 @@ export async function runTls(opts) {
               rounds: runs[k].map((x) => Math.round(x.rps)), cpu: cpuLine(mid.cpu, mid.wall),
             };
           };
-          tests.push({
-            key, load, tresty: row('tresty'), nginx: row('nginx'), ratio: median(per), spread: spread(per), perRound: per,
-            cpuRatio: median(perCpu), cpuSpread: spread(perCpu),
-          });
+          for (const k of TRESTYS) {
+            const per = runs[k].map((x, i) => x.rps / runs.nginx[i].rps);
+            const perCpu = us('nginx').map((x, i) => x / us(k)[i]);
+            tests.push({
+              key, load, server: k, tresty: row(k), nginx: row('nginx'), ratio: median(per), spread: spread(per), perRound: per,
+              cpuRatio: median(perCpu), cpuSpread: spread(perCpu),
+            });
+          }
         }
       } finally {
         for (const s of Object.values(servers)) await s.proc.stop();
@@ -117,7 +125,7 @@ export async function runTls(opts) {
   }
   return {
     name: 'tls',
-    title: 'TLS: tresty (node:tls) vs nginx, same certificate, per core',
+    title: 'TLS: tresty (native engine, and node:tls) vs nginx, same certificate, per core',
     date: started,
     settings: { connections: CONNECTIONS, secondsPerRun: opts.httpS, rounds: opts.rounds, serverCore: sCore, loadCore: lCore },
     tests,
@@ -133,6 +141,7 @@ export function tlsTables(sec) {
       columns: [
         { key: 'key', label: 'certificate', align: 'left' },
         { key: 'load', label: 'load', align: 'left' },
+        { key: 'server', label: 'tresty TLS', align: 'left' },
         { key: 'tresty', label: 'tresty req/s' },
         { key: 'nginx', label: 'nginx req/s' },
         { key: 'ratio', label: 'tresty / nginx' },
@@ -143,6 +152,7 @@ export function tlsTables(sec) {
       ],
       rows: sec.tests.map((t) => ({
         key: t.key === 'rsa' ? 'RSA 2048' : 'ECDSA P-256', load: t.load === 'handshakes' ? 'new connection per request (handshakes/s)' : 'keep-alive hello',
+        server: t.server === 'tresty-node' ? 'node:tls' : 'native engine',
         tresty: fmt.rate(t.tresty.rps), nginx: fmt.rate(t.nginx.rps), ratio: fmt.ratio(t.ratio), spread: `±${fmt.pct(t.spread / 2)}`,
         us: `${t.tresty.usPerReq.toFixed(0)} / ${t.nginx.usPerReq.toFixed(0)}`, cpuRatio: `${fmt.ratio(t.cpuRatio)} ±${fmt.pct(t.cpuSpread / 2)}`,
         errors: `${t.tresty.errors} / ${t.nginx.errors}`,
@@ -152,7 +162,9 @@ export function tlsTables(sec) {
     {
       title: 'CPU during the median run of each (% of one core, by process and thread)',
       columns: [{ key: 'what', label: 'run', align: 'left' }, { key: 'cpu', label: 'CPU', align: 'left' }],
-      rows: sec.tests.flatMap((t) => ['tresty', 'nginx'].map((k) => ({ what: `${t.key} ${t.load} ${k}`, cpu: t[k].cpu }))),
+      rows: sec.tests.flatMap((t) => (t.server === 'tresty-node' ? ['tresty', 'nginx'] : ['tresty']).map((k) => ({
+        what: `${t.key} ${t.load} ${k === 'nginx' ? 'nginx' : t.server ?? 'tresty'}`, cpu: t[k].cpu,
+      }))),
     },
   ];
 }

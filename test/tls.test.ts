@@ -2,7 +2,9 @@
 // and an ECDSA pair in one server (each client gets the one it can use), SNI choosing between
 // two server blocks and their certificates, $scheme/$https in handlers, HTTP/2 through
 // `curl --http2` next to HTTP/1.1 on one port, ssl_certificate_by_js choosing a certificate per
-// handshake, session resumption, and https:// upstreams with proxy_ssl_verify.
+// handshake, session resumption, and https:// upstreams with proxy_ssl_verify. The HTTP/1.1 cases
+// go to a second listen without http2 (port1), which the native engine serves unless
+// TRESTY_TLS_ENGINE=node (vitest's tls:node project runs this file that way too).
 import { execFileSync, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -31,6 +33,7 @@ function makeCert(name: string, cn: string, kind: 'rsa' | 'ec'): void {
 
 let t: TrestyProcess;
 let port: number;
+let port1: number;
 let upstream: https.Server;
 let upstreamSni: string | undefined;
 
@@ -55,6 +58,7 @@ beforeAll(async () => {
   await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', () => r()));
   const up = (upstream.address() as { port: number }).port;
   port = await freePort();
+  port1 = await freePort();
   t = await startTresty(`
 worker_processes 2;
 error_log logs/error.log info;
@@ -64,6 +68,7 @@ http {
   ssl_session_cache shared:SSL:1m;
   server {
     listen 127.0.0.1:${port} ssl http2 default_server;
+    listen 127.0.0.1:${port1} ssl default_server;
     server_name a.test;
     ssl_certificate ${file('a-rsa.crt')}; ssl_certificate_key ${file('a-rsa.key')};
     ssl_certificate ${file('a-ec.crt')}; ssl_certificate_key ${file('a-ec.key')};
@@ -87,6 +92,7 @@ http {
   }
   server {
     listen 127.0.0.1:${port} ssl http2;
+    listen 127.0.0.1:${port1} ssl;
     server_name b.test;
     ssl_certificate ${file('b.crt')}; ssl_certificate_key ${file('b.key')};
     location = /who { return 200 "b $scheme $https"; }
@@ -114,11 +120,11 @@ http {
 interface Hello { cn: string; body: string; reused: boolean; session?: Buffer; alpn: string | false }
 
 /** One HTTP/1.1 request over TLS; `opts` reach tls.connect (servername, sigalgs, session ...). */
-function hello(servername: string, urlPath: string, opts: tls.ConnectionOptions = {}): Promise<Hello> {
+function hello(servername: string, urlPath: string, opts: tls.ConnectionOptions = {}, p = port1): Promise<Hello> {
   return new Promise((resolve, reject) => {
     let cn = '';
     let reused = false;
-    const s = tls.connect({ host: '127.0.0.1', port, servername, rejectUnauthorized: false, ALPNProtocols: ['http/1.1'], ...opts }, () => {
+    const s = tls.connect({ host: '127.0.0.1', port: p, servername, rejectUnauthorized: false, ALPNProtocols: ['http/1.1'], ...opts }, () => {
       // Read what the handshake gave while the socket is open.
       cn = String(s.getPeerCertificate().subject?.CN ?? '');
       reused = s.isSessionReused();
@@ -155,7 +161,7 @@ describe.skipIf(missing !== null)('TLS listeners', () => {
     const ecCert = new crypto.X509Certificate(fs.readFileSync(file('a-ec.crt')));
     const rsaCert = new crypto.X509Certificate(fs.readFileSync(file('a-rsa.crt')));
     const peer = (o: tls.ConnectionOptions): Promise<string> => new Promise((resolve, reject) => {
-      const s = tls.connect({ host: '127.0.0.1', port, servername: 'a.test', rejectUnauthorized: false, maxVersion: 'TLSv1.2', ...o }, () => {
+      const s = tls.connect({ host: '127.0.0.1', port: port1, servername: 'a.test', rejectUnauthorized: false, maxVersion: 'TLSv1.2', ...o }, () => {
         resolve(s.getPeerX509Certificate()!.fingerprint256);
         s.end();
       });
@@ -174,16 +180,16 @@ describe.skipIf(missing !== null)('TLS listeners', () => {
   });
 
   it('ssl_certificate_by_js chooses a certificate per handshake', async () => {
-    const d = await hello('dyn.test', '/who');
+    const d = await hello('dyn.test', '/who', {}, port);
     expect(d.cn).toBe('dyn.test');
     expect(d.body).toBe('dyn on');
-    const o = await hello('other.test', '/who');
+    const o = await hello('other.test', '/who', {}, port);
     expect(o.cn).toBe('b.test'); // the handler left the conf's certificate
     expect(await eventually(() => t.errorLog(), /handshake for other\.test/)).toMatch(/\[info\] .*\[js\] .*handshake for dyn\.test/);
   });
 
   it('ssl_protocols applies per server: TLS 1.2 is refused where only TLSv1.3 is listed', async () => {
-    await expect(hello('other.test', '/who', { maxVersion: 'TLSv1.2' })).rejects.toThrow();
+    await expect(hello('other.test', '/who', { maxVersion: 'TLSv1.2' }, port)).rejects.toThrow();
     expect((await hello('a.test', '/who', { maxVersion: 'TLSv1.2' })).body).toBe('a https on HTTP/1.1');
   });
 

@@ -51,6 +51,12 @@ napi_value te_js_cut(napi_env env, napi_callback_info info);
 napi_value te_js_pressure(napi_env env, napi_callback_info info);
 napi_value te_js_local_address(napi_env env, napi_callback_info info);
 
+/* tls_napi.c */
+napi_value te_js_tls_built(napi_env env, napi_callback_info info);
+napi_value te_js_tls_context(napi_env env, napi_callback_info info);
+napi_value te_js_tls_listener(napi_env env, napi_callback_info info);
+napi_value te_js_tls_sni(napi_env env, napi_callback_info info);
+
 /* upstream_napi.c */
 napi_value te_js_up_connect(napi_env env, napi_callback_info info);
 napi_value te_js_up_write(napi_env env, napi_callback_info info);

@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include "engine.h"
+#include "tls.h"
 
 #define IN_FIRST 4096
 #define IN_BODY (64 * 1024)
@@ -31,6 +32,11 @@ void te_conn_interest(te_engine *e, te_conn *c)
     if (!(c->flags & TE_C_NOREAD)) ev.events |= EPOLLIN;
     if (c->flags & TE_C_EPOLLOUT) ev.events |= EPOLLOUT;
     epoll_ctl(e->epfd, EPOLL_CTL_MOD, c->fd, &ev);
+    /* Input OpenSSL already decrypted makes the socket no more readable: read it next round. */
+    if (c->ssl && !(c->flags & TE_C_NOREAD) && te_tls_pending(c)) {
+        c->flags |= TE_C_TLS_MORE;
+        te_pend(e, c);
+    }
 }
 
 /* ---- the idle list: keep-alive connections and fresh ones waiting for a request, oldest first
@@ -97,6 +103,11 @@ void te_conn_new(te_engine *e, int fd, uint16_t listener, const void *sa, uint32
         te_conn_close(e, c, TE_WHY_ERROR);
         return;
     }
+    if (te_tls_is(e, c) && te_tls_accept(e, c) < 0) {
+        te_conn_close(e, c, TE_WHY_ERROR);
+        return;
+    }
+    /* nginx times a handshake with client_header_timeout too */
     te_timer_set(e, c, TE_T_HEADER, te_set(e, c)->header_timeout);
     idle_add(e, c);
 }
@@ -172,6 +183,7 @@ void te_conn_close(te_engine *e, te_conn *c, int why)
         struct linger l = { 1, 0 };
         setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
     }
+    te_tls_end(c, why == TE_WHY_CLIENT && !(c->flags & (TE_C_RESET | TE_C_EOF)));
     close(c->fd);
     free_request(c);
     free(c->in);
@@ -191,6 +203,7 @@ static void linger(te_engine *e, te_conn *c)
         te_conn_close(e, c, TE_WHY_CLIENT);
         return;
     }
+    te_tls_notify(c);
     shutdown(c->fd, SHUT_WR);
     c->state = TE_LINGER;
     c->flags &= ~(TE_C_NOREAD | TE_C_JS);
@@ -281,6 +294,7 @@ void te_conn_finish(te_engine *e, te_conn *c)
     }
     te_timer_set(e, c, TE_T_KEEPALIVE, c->ka_ms);
     idle_add(e, c);
+    if (c->ssl && te_tls_pending(c)) te_pend(e, c); /* the next request is decrypted already */
 }
 
 /* ---- reading ---- */
@@ -305,7 +319,7 @@ static void start_head(te_engine *e, te_conn *c)
 
 /* Reads what the socket has into the input buffer, letting it hold at most `limit` bytes.
    Returns the bytes read, 0 at EOF, -1 on error, -2 when nothing was read (no data or no room). */
-static ssize_t fill(te_conn *c, uint32_t limit, uint32_t chunk)
+static ssize_t fill(te_engine *e, te_conn *c, uint32_t limit, uint32_t chunk)
 {
     if (c->in_len >= limit) return -2;
     uint32_t room = limit - c->in_len;
@@ -317,9 +331,13 @@ static ssize_t fill(te_conn *c, uint32_t limit, uint32_t chunk)
     }
     uint32_t n0 = c->in_cap - c->in_len;
     if (n0 > room) n0 = room;
-    ssize_t n = recv(c->fd, c->in + c->in_len, n0, 0);
+    ssize_t n = te_io_recv(c, c->in + c->in_len, n0);
     if (n > 0) {
         c->in_len += (uint32_t)n;
+        if (c->ssl && te_tls_pending(c)) {
+            c->flags |= TE_C_TLS_MORE;
+            te_pend(e, c);
+        }
         return n;
     }
     if (n == 0) return 0;
@@ -346,7 +364,7 @@ static void readable(te_engine *e, te_conn *c)
     } else {
         limit = c->in_cap; /* nobody reads now: keep what fits (a pipelined request), notice EOF */
     }
-    ssize_t n = fill(c, limit, chunk);
+    ssize_t n = fill(e, c, limit, chunk);
     if (n == -2) {
         if (c->in_len >= limit && !(c->flags & TE_C_NOREAD)) {
             c->flags |= TE_C_NOREAD; /* full: stop reading until the request ends */
@@ -393,6 +411,14 @@ static void readable(te_engine *e, te_conn *c)
 void te_conn_event(te_engine *e, te_conn *c, uint32_t events)
 {
     uint32_t id = c->id;
+    if (c->flags & TE_C_TLS_HS) {
+        int r = te_tls_handshake(e, c);
+        if (r < 0) te_conn_close(e, c, TE_WHY_CLIENT);
+        if (r <= 0) return;
+        /* the request's records stay in the socket (no read-ahead) and wake it again */
+        if (!te_tls_pending(c)) return;
+        events = EPOLLIN;
+    }
     if (events & EPOLLOUT) {
         te_conn_writable(e, c);
         if (te_conn_get(e, id) != c) return;
@@ -403,6 +429,15 @@ void te_conn_event(te_engine *e, te_conn *c, uint32_t events)
 /* Work left from an earlier round: a pipelined head, a dispatch or body that waited for room. */
 void te_conn_work(te_engine *e, te_conn *c)
 {
+    /* TLS: input OpenSSL holds (left by an earlier read) is read first, as the socket would be */
+    if (c->ssl && ((c->flags & TE_C_TLS_MORE) || te_tls_pending(c))) {
+        c->flags &= ~TE_C_TLS_MORE;
+        if (!(c->flags & TE_C_NOREAD) && c->state != TE_LINGER) {
+            uint32_t id = c->id;
+            readable(e, c);
+            if (te_conn_get(e, id) != c) return;
+        }
+    }
     if (c->state == TE_HEAD) {
         if (c->in_len > c->req) te_head_parse(e, c);
     } else if (c->state == TE_NATIVE && (c->flags & TE_C_END) && te_queued(c) == 0) {
@@ -420,7 +455,9 @@ void te_conn_timeout(te_engine *e, te_conn *c, int kind)
     if (s->reset_timedout && kind != TE_T_KEEPALIVE && kind != TE_T_LINGER) c->flags |= TE_C_RESET;
     switch (kind) {
     case TE_T_HEADER:
-        if (c->state == TE_IDLE)
+        if (c->flags & TE_C_TLS_HS)
+            te_errlog(e, c, TE_LOG_INFO, "client timed out (110: Connection timed out) while SSL handshaking");
+        else if (c->state == TE_IDLE)
             te_errlog(e, c, TE_LOG_INFO, "client timed out (110: Connection timed out) while waiting for request");
         else if (c->in_len > c->req)
             te_head_gone(e, c, "client timed out (110: Connection timed out)", 408);

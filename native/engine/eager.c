@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <sys/socket.h>
 #include "engine.h"
+#include "tls.h"
 
 /* The body bytes to deliver with the request being dispatched (0: JS asks for the body later).
    Called after the native routes declined it: a buffer moved by the read here is no harm then. */
@@ -31,7 +32,7 @@ uint32_t te_body_eager(te_conn *c)
     /* The rest was usually sent with the head and sits in the socket: one read, no waiting. An
        EOF or error is left for the event that reports it; partial bytes stay for body.c. */
     if (te_want_in(c, need - have) < 0) return 0;
-    ssize_t n = recv(c->fd, c->in + c->in_len, c->in_cap - c->in_len, 0);
+    ssize_t n = te_io_recv(c, c->in + c->in_len, c->in_cap - c->in_len); /* TLS: what OpenSSL can decrypt now */
     if (n <= 0) return 0;
     c->in_len += (uint32_t)n;
     return c->in_len - c->pos >= need ? need : 0;

@@ -62,6 +62,10 @@ enum te_timer { TE_T_NONE = 0, TE_T_HEADER, TE_T_BODY, TE_T_SEND, TE_T_KEEPALIVE
 #define TE_C_ANSWERED (1u << 17)  /* JS's answer started going out */
 #define TE_C_IGNORED_LOGGED (1u << 18) /* the dropped headers' lines are written (a head dispatched
                                           again, the inbox full, logs them once) */
+#define TE_C_TLS_HS (1u << 19)    /* TLS: the handshake is not done (tls.c) */
+#define TE_C_TLS_MORE (1u << 20)  /* TLS: OpenSSL holds decrypted input: read it in the next round */
+#define TE_C_TLS_DEAD (1u << 21)  /* TLS: the session failed: no close_notify */
+#define TE_C_TLS_NOTIFIED (1u << 22) /* TLS: close_notify sent */
 
 /* Per listen socket: the settings of its default server (nginx applies them per connection
    until the request's server and location are known). */
@@ -156,6 +160,7 @@ struct te_conn {
     int32_t heap_idx;  /* -1 when not in the heap */
 
     te_conn *idle_prev, *idle_next; /* keep-alive connections, oldest first */
+    void *ssl; /* the TLS session (tls.c), NULL on a plain connection */
     char raddr[48];
 };
 

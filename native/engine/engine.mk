@@ -4,13 +4,18 @@
 NODE_INC ?= $(firstword $(wildcard $(dir $(shell command -v node 2>/dev/null))../include/node /usr/include/node /usr/local/include/node))
 ENGINE_SRC := $(wildcard engine/*.c)
 ENGINE_HDR := $(wildcard engine/*.h) http/parse.h
+# TLS (engine/tls.c): OpenSSL 3's headers (libssl-dev's, else the copy Node ships next to its own);
+# no libssl is linked, the SSL_* symbols resolve to the node binary's OpenSSL at load. Without
+# headers the engine has no TLS and tresty keeps TLS listens on node:tls.
+TLS_INC := $(firstword $(wildcard /usr/include/openssl/ssl.h $(NODE_INC)/openssl/ssl.h))
+ENGINE_TLS := $(if $(TLS_INC),$(if $(filter /usr/include/%,$(TLS_INC)),,-I$(patsubst %/openssl/ssl.h,%,$(TLS_INC))) -DOPENSSL_API_COMPAT=30000,-DTE_NO_TLS)
 
 ifneq ($(NODE_INC),)
 all: engine
 engine: $(BUILD)/tresty_engine.node
 $(BUILD)/tresty_engine.node: $(ENGINE_SRC) $(ENGINE_HDR) $(BUILD)/libtresty_http.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -D_GNU_SOURCE -fvisibility=hidden -Ihttp -I$(NODE_INC) -shared -o $(TMP) $(ENGINE_SRC) $(BUILD)/libtresty_http.a && mv -f $(TMP) $@
+	$(CC) $(CFLAGS) -D_GNU_SOURCE -fvisibility=hidden -Ihttp $(ENGINE_TLS) -I$(NODE_INC) -shared -o $(TMP) $(ENGINE_SRC) $(BUILD)/libtresty_http.a && mv -f $(TMP) $@
 else
 engine:
 	@echo "tresty build: Node's headers not found (NODE_INC): the native HTTP engine is not built; tresty runs on node:http"
@@ -20,5 +25,5 @@ ENGINE_SAN := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer
 engine-asan: $(BUILD)/asan/tresty_engine.node
 $(BUILD)/asan/tresty_engine.node: $(ENGINE_SRC) $(ENGINE_HDR) $(HTTP_SRC)
 	@mkdir -p $(@D)
-	$(CC) -std=c11 -Wall -Wextra -fPIC $(ENGINE_SAN) -D_GNU_SOURCE -fvisibility=hidden -Ihttp -Iinclude -I$(NODE_INC) -shared -o $(TMP) $(ENGINE_SRC) $(HTTP_SRC) && mv -f $(TMP) $@
+	$(CC) -std=c11 -Wall -Wextra -fPIC $(ENGINE_SAN) -D_GNU_SOURCE -fvisibility=hidden -Ihttp -Iinclude $(ENGINE_TLS) -I$(NODE_INC) -shared -o $(TMP) $(ENGINE_SRC) $(HTTP_SRC) && mv -f $(TMP) $@
 .PHONY: engine engine-asan

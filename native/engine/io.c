@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include "engine.h"
+#include "tls.h"
 
 #define FILE_CHUNK (64 * 1024)
 
@@ -81,7 +82,7 @@ int te_write_out(te_engine *e, te_conn *c)
 {
     for (;;) {
         if (c->out_off < c->out_len) {
-            ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
+            ssize_t n = te_io_send(c, c->out + c->out_off, c->out_len - c->out_off);
             if (n < 0) {
                 if (errno == EAGAIN || errno == EINTR) break;
                 return -1;
@@ -93,7 +94,7 @@ int te_write_out(te_engine *e, te_conn *c)
         }
         if (c->file_fd < 0 || c->file_pos >= c->file_end) break;
         uint64_t want = c->file_end - c->file_pos;
-        if (c->flags & TE_C_SENDFILE) {
+        if ((c->flags & TE_C_SENDFILE) && !c->ssl) { /* TLS: pread, then SSL_write */
             off_t off = (off_t)c->file_pos;
             ssize_t n = sendfile(c->fd, c->file_fd, &off, want > (1u << 20) ? (1u << 20) : (size_t)want);
             if (n < 0) {
@@ -136,7 +137,7 @@ int te_write_out(te_engine *e, te_conn *c)
 int te_send(te_engine *e, te_conn *c, const char *p, uint32_t n)
 {
     if (te_queued(c) == 0 && n > 0) {
-        ssize_t w = send(c->fd, p, n, MSG_NOSIGNAL);
+        ssize_t w = te_io_send(c, p, n);
         if (w < 0) {
             if (errno != EAGAIN && errno != EINTR) return -1;
             w = 0;

@@ -53,7 +53,7 @@ static const tr_http_header *header(te_conn *c, uint32_t id)
     return NULL;
 }
 
-/* nginx's absolute_redirect: a Location starting with '/' gets http://host[:port]: the Host
+/* nginx's absolute_redirect: a Location starting with '/' gets http[s]://host[:port]: the Host
    header's name without its port (else the local address), and the port the request came in on
    unless it is 80 (port_in_redirect), as src/request/output.ts does. */
 static int location_header(te_conn *c, const char *loc, uint32_t n, char *out, size_t cap)
@@ -73,8 +73,9 @@ static int location_header(te_conn *c, const char *loc, uint32_t n, char *out, s
         const char *colon = memchr(from, ':', (size_t)(len - (from - name)));
         if (colon) len = (int)(colon - name);
     }
-    if (port == 80 || port < 0) return snprintf(out, cap, "Location: http://%.*s%.*s\r\n", len, name, (int)n, loc);
-    return snprintf(out, cap, "Location: http://%.*s:%d%.*s\r\n", len, name, port, (int)n, loc);
+    const char *scheme = c->ssl ? "https" : "http"; /* a TLS connection: https, 443 left out */
+    if (port == (c->ssl ? 443 : 80) || port < 0) return snprintf(out, cap, "Location: %s://%.*s%.*s\r\n", scheme, len, name, (int)n, loc);
+    return snprintf(out, cap, "Location: %s://%.*s:%d%.*s\r\n", scheme, len, name, port, (int)n, loc);
 }
 
 static void failed(te_engine *e, te_conn *c)

@@ -5,9 +5,10 @@ import type { HttpConf, MainConf } from '../config/types.js';
 import { TrestyError } from '../errors.js';
 import type { ErrorLog } from '../log/index.js';
 import type { CertHook } from '../tls/contexts.js';
-import type { ListenFd } from './binds.js';
+import { bindName, type ListenFd } from './binds.js';
 import { engineUnavailable, loadEngine } from './native-binding.js';
 import { NativeFront, type NativeHooks } from './native-front.js';
+import { engineTakesTls } from './native-tls.js';
 import { HttpFront } from './server.js';
 import { TlsFront } from './tls-front.js';
 import type { RequestHandler } from './types.js';
@@ -27,13 +28,14 @@ export interface Front {
 }
 
 /**
- * The engine of one listen socket. Today every socket takes the worker's engine; a socket the
- * native engine cannot serve (TLS, say) would answer 'node' here, and the worker then runs both
- * fronts side by side, each on its own sockets.
+ * The engine of one listen socket: the worker's for plain HTTP. A TLS socket goes to the native
+ * engine when it serves plain HTTP and can take it (native-tls.ts: HTTP/1.1, no
+ * ssl_certificate_by_js, not TRESTY_TLS_ENGINE=node), else to node:tls ('tls'); the worker then
+ * runs both fronts side by side, each on its own sockets.
  */
 export function engineForBind(bind: Bind, engine: 'native' | 'node'): 'native' | 'node' | 'tls' {
-  // TLS runs on Node's TLS stack (measured: bench/README.md, "TLS"), whichever engine serves plain HTTP.
-  return bind.ssl ? 'tls' : engine;
+  if (!bind.ssl) return engine;
+  return engine === 'native' && engineTakesTls(bind, loadEngine()) ? 'native' : 'tls';
 }
 
 export function createFront(
@@ -59,8 +61,19 @@ export function createFront(
   }
   if (nodeBinds.length > 0) fronts.push(new HttpFront(http, handle, log, workerConnections, fds, nodeBinds, hooks.logAnswer?.bind(hooks)));
   const tlsBinds = binds.filter((b) => engineForBind(b, engine) === 'tls');
+  if (tlsBinds.length > 0 && engine === 'native' && loadEngine()?.tlsBuilt?.() === false) noTlsNotice(log);
+  // Which stack does TLS where (an A/B with TRESTY_TLS_ENGINE=node can check it in the log).
+  for (const b of binds.filter((x) => x.ssl)) log.info(`TLS on ${bindName(b)}: ${engineForBind(b, engine) === 'native' ? 'native engine' : 'node:tls'}`);
   if (tlsBinds.length > 0) fronts.push(new TlsFront(http, handle, log, workerConnections, hooks.certificate ?? null, fds, tlsBinds));
   return fronts.length === 1 ? fronts[0]! : new BothFronts(fronts);
+}
+
+let noticed = false;
+/** Once per process: the engine was built without OpenSSL's headers, so TLS stays on node:tls. */
+function noTlsNotice(log: ErrorLog): void {
+  if (noticed) return;
+  noticed = true;
+  log.notice('the native engine was built without OpenSSL\'s headers (libssl-dev): TLS listens run on node:tls');
 }
 
 /** Two fronts in one worker, each on its own listen sockets. */

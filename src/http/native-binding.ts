@@ -64,6 +64,16 @@ export interface EngineBinding {
   upPause(id: number, paused: boolean): void;
   upClose(id: number): void;
   upCount(): number;
+  /** Whether the addon was built with OpenSSL's headers (native/engine/tls.c). */
+  tlsBuilt?(): boolean;
+  /** Server `server`'s TLS context: PEM pairs, [minVersion, maxVersion, preferServerCiphers,
+   *  sessionCache, sessionTimeoutS, tickets], ciphers, curve, DH PEM, 80 ticket key bytes. */
+  tlsContext?(server: number, certs: Buffer[], keys: Buffer[], options: number[], ciphers: string, curve: string,
+    dh: Buffer | null, ticketKeys: Buffer | null): void;
+  /** The listener JS numbers `index` is TLS; `server`: its default server's context. */
+  tlsListener?(index: number, server: number): void;
+  /** The server index (serverNames') of an SNI name on listener `index`, -1: the default's. */
+  tlsSni?(choose: (index: number, dname: number, name: string) => number): void;
 }
 
 /**

@@ -73,14 +73,14 @@ export class NativeExchange implements HttpExchange {
     readonly remoteAddress: string,
     readonly remotePort: number,
     private readonly flags: number,
-    private readonly bind: { host: string; port: number },
+    private readonly bind: { host: string; port: number; ssl?: boolean },
     keepaliveMs: number,
   ) {
     this.keepAlive = (flags & F_KEEPALIVE) !== 0;
     this.keepaliveMs = keepaliveMs;
   }
 
-  get scheme(): 'http' | 'https' { return 'http'; }
+  get scheme(): 'http' | 'https' { return this.bind.ssl === true ? 'https' : 'http'; }
 
   /** nginx's $request_length: the head as received (its blank line too) and the body bytes read,
    *  a chunked body's framing too (the engine counts it: bodyEnd). */

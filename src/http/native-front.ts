@@ -21,6 +21,7 @@ import { Outbox } from './native-outbox.js';
 import { enableEngineSockets, upstreamRecord } from './native-upstream.js';
 import { errorPage } from './native-pages.js';
 import { buildPlan, type NativePlan } from './native-plan.js';
+import { setupEngineTls } from './native-tls.js';
 
 const INBOX = 1 << 20;
 const OUTBOX = 1 << 20;
@@ -133,6 +134,10 @@ export class NativeFront {
           .filter(([, s]) => s >= 0));
       }
     });
+    if (this.binds.some((b) => b.ssl)) {
+      if (this.serverIndex.size === 0) this.conf.servers.forEach((s, i) => this.serverIndex.set(s, i));
+      setupEngineTls(native, this.conf, this.binds, this.serverIndex);
+    }
   }
 
   addresses(): string[] {

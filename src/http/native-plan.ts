@@ -21,8 +21,9 @@ const LF_HAS_TEXT = 4;
 const LF_TOKENS = 64;
 
 /** Conf keys the engine understands; any other key with a value sends the location to JS.
- *  `ssl` is the TLS front's (TLS sockets never reach the engine); `proxy` is checked apart: its
- *  settings always hold defaults, and only a proxy_pass of the location's own needs JS. */
+ *  `ssl` acts at the handshake (the engine's TLS contexts, or node:tls), never on an answer;
+ *  `proxy` is checked apart: its settings always hold defaults, and only a proxy_pass of the
+ *  location's own needs JS. */
 const LOCATION_KEYS = new Set(['modifier', 'pattern', 'regex', 'ref', 'locations', 'rewriteOps', 'handlers', 'root', 'index',
   'defaultType', 'accessLog', 'clientMaxBodySize', 'keepaliveTimeout', 'jsCodeCache', 'engine', 'ssl', 'proxy', 'headers',
   // The engine never looks a name up: only JS (cosockets, proxy_pass) uses the resolver.

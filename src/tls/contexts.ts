@@ -78,10 +78,36 @@ export function checkCertificates(servers: readonly ServerConf[]): void {
  * Session ticket keys (48 bytes) derived from the first private key of the server: the same in
  * every worker without the master handing anything over, and secret as long as the key is.
  */
-function ticketKeys(ssl: SslConf): Buffer | undefined {
+function ticketKeys(ssl: SslConf, bytes = 48): Buffer | undefined {
   if (!ssl.sessionTickets || ssl.certificates.length === 0) return undefined;
   const key = read(ssl.certificates[0]!.key, 'certificate key', ssl);
-  return Buffer.from(crypto.hkdfSync('sha256', key, 'tresty', 'tls session ticket keys', 48));
+  return Buffer.from(crypto.hkdfSync('sha256', key, 'tresty', 'tls session ticket keys', bytes));
+}
+
+/** What the native engine's context of a server needs (native/engine/tls_napi.c tlsContext). */
+export interface EngineTls {
+  readonly certs: Buffer[];
+  readonly keys: Buffer[];
+  /** [minVersion, maxVersion, preferServerCiphers, sessionCache, sessionTimeoutS, tickets] */
+  readonly options: number[];
+  readonly dh: Buffer | null;
+  /** 80 bytes, the same in every worker */
+  readonly ticketKeys: Buffer | null;
+}
+
+/** A server's TLS settings for the engine, its files read as for node:tls (same errors). */
+export function engineTls(ssl: SslConf): EngineTls {
+  const known = ssl.protocols.filter((p): p is Version => (VERSIONS as readonly string[]).includes(p))
+    .map((p) => 0x301 + VERSIONS.indexOf(p)).sort((a, b) => a - b);
+  return {
+    certs: ssl.certificates.map((p) => read(p.certificate, 'certificate', ssl)),
+    keys: ssl.certificates.map((p) => read(p.key, 'certificate key', ssl)),
+    options: [known[0] ?? 0, known[known.length - 1] ?? 0, ssl.preferServerCiphers ? 1 : 0, ssl.sessionCache,
+      Math.max(1, Math.round(ssl.sessionTimeout / 1000)), ssl.sessionTickets ? 1 : 0],
+    dh: ssl.dhparam !== null ? read(ssl.dhparam, 'DH parameters', ssl) : null,
+    // OpenSSL's own ticket keys: 16 bytes of name, 32 of HMAC, 32 of AES (Node's callback takes 48).
+    ticketKeys: ticketKeys(ssl, 80) ?? null,
+  };
 }
 
 /** Contexts per server (built once) and per certificate a handler chose (kept, LRU). */

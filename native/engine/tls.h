@@ -1,0 +1,63 @@
+/*
+ * tls.h: TLS in the engine (tls.c). OpenSSL's headers at build time, Node's own OpenSSL at run
+ * time: the addon links no libssl, its SSL_* symbols resolve to the ones the node binary exports,
+ * so the process has one OpenSSL. Built with -DTE_NO_TLS when the headers are missing: then no
+ * listener is TLS here and tresty keeps TLS on node:tls.
+ *
+ * One SSL_CTX per server block (by JS's server index); a TLS listener starts each handshake on
+ * its default server's context and the SNI name moves it to the chosen server's (JS chooses, as
+ * for Host). Reads and writes of every connection go through te_io_recv / te_io_send.
+ */
+#ifndef TRESTY_ENGINE_TLS_H
+#define TRESTY_ENGINE_TLS_H
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include "engine.h"
+
+/* A server's TLS settings (tlsContext's options, in order). */
+typedef struct te_tls_opts {
+    int min_version, max_version; /* 0x0301..0x0304, 0 = OpenSSL's */
+    int prefer_server, cache, timeout_s, tickets;
+    const char *ciphers, *curve;  /* curve "auto" or "": OpenSSL's list */
+    const char *dh; size_t dh_len;   /* PEM or NULL */
+    const char *ticket_keys;         /* 80 bytes (name, HMAC, AES) or NULL */
+} te_tls_opts;
+
+/* Chooses the server of an SNI name: its index, or -1 (keep the default's context). */
+typedef int (*te_tls_sni_fn)(uint32_t listener, uint32_t dname, const char *name, size_t len);
+
+int te_tls_built(void);
+/* Makes server `server`'s context. 0, or -1 with a message in err. */
+int te_tls_context(uint32_t server, const char *const *certs, const size_t *cert_lens, const char *const *keys,
+                   const size_t *key_lens, uint32_t npairs, const te_tls_opts *o, char *err, size_t cap);
+/* Listener index `listener` (its place in te_engine.listeners) is TLS; `server`: its default. */
+int te_tls_listener(uint32_t listener, uint32_t server);
+void te_tls_set_sni(te_tls_sni_fn fn);
+
+/* conn.c's hooks */
+int te_tls_is(te_engine *e, te_conn *c);
+int te_tls_accept(te_engine *e, te_conn *c);
+/* 1: done; 0: waiting for the socket; -1: failed (logged; the caller closes) */
+int te_tls_handshake(te_engine *e, te_conn *c);
+/* 1 when OpenSSL holds read bytes the socket's readiness will not announce */
+int te_tls_pending(te_conn *c);
+/* close_notify (when `notify` and the session is sound), then frees the session */
+void te_tls_end(te_conn *c, int notify);
+/* close_notify only (a lingering close: the session stays until the socket closes) */
+void te_tls_notify(te_conn *c);
+
+ssize_t te_tls_recv(te_conn *c, char *p, size_t n);
+ssize_t te_tls_send(te_conn *c, const char *p, size_t n);
+
+/* recv / send, or their TLS versions on a TLS connection (same return and errno contract) */
+static inline ssize_t te_io_recv(te_conn *c, char *p, size_t n)
+{
+    return c->ssl ? te_tls_recv(c, p, n) : recv(c->fd, p, n, 0);
+}
+static inline ssize_t te_io_send(te_conn *c, const char *p, size_t n)
+{
+    return c->ssl ? te_tls_send(c, p, n) : send(c->fd, p, n, MSG_NOSIGNAL);
+}
+#endif

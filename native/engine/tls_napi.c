@@ -1,0 +1,147 @@
+/*
+ * The TLS N-API functions, registered by addon.c (tls.c does the work):
+ *   tlsBuilt() -> bool      whether the engine was built with OpenSSL's headers
+ *   tlsContext(server, [certPem, ...], [keyPem, ...], [min, max, prefer, cache, timeoutS, tickets],
+ *              ciphers, curve, dhPem | null, ticketKeys (80 bytes) | null)   throws with OpenSSL's reason
+ *   tlsListener(index, server)   the listener JS numbers `index` is TLS, `server` its default
+ *   tlsSni(fn)   fn(index, dname, name) -> server | -1: the server of an SNI name (as for Host)
+ */
+#define NAPI_VERSION 8
+#include <node_api.h>
+#include <stdlib.h>
+#include <string.h>
+#include "addon.h"
+#include "tls.h"
+
+#define MAX_PAIRS 8
+
+static napi_env sni_env;
+static napi_ref sni_ref;
+
+static napi_value fail(napi_env env, const char *msg)
+{
+    napi_throw_error(env, "TRESTY_ERR_ENGINE", msg);
+    return NULL;
+}
+
+napi_value te_js_tls_built(napi_env env, napi_callback_info info)
+{
+    (void)info;
+    napi_value r;
+    napi_get_boolean(env, te_tls_built(), &r);
+    return r;
+}
+
+/* The bytes of a Buffer (NULL for null / undefined). */
+static int bytes(napi_env env, napi_value v, const char **p, size_t *n)
+{
+    napi_valuetype t;
+    napi_typeof(env, v, &t);
+    *p = NULL;
+    *n = 0;
+    if (t == napi_null || t == napi_undefined) return 0;
+    void *d;
+    if (napi_get_buffer_info(env, v, &d, n) != napi_ok) return -1;
+    *p = d;
+    return 0;
+}
+
+static int pems(napi_env env, napi_value arr, const char **p, size_t *n, uint32_t *count)
+{
+    if (napi_get_array_length(env, arr, count) != napi_ok || *count > MAX_PAIRS) return -1;
+    for (uint32_t i = 0; i < *count; i++) {
+        napi_value v;
+        if (napi_get_element(env, arr, i, &v) != napi_ok || bytes(env, v, &p[i], &n[i]) < 0 || !p[i]) return -1;
+    }
+    return 0;
+}
+
+napi_value te_js_tls_context(napi_env env, napi_callback_info info)
+{
+    size_t argc = 8;
+    napi_value a[8];
+    uint32_t server, nc = 0, nk = 0, nopt = 0, v[6] = { 0 };
+    const char *certs[MAX_PAIRS], *keys[MAX_PAIRS], *tk = NULL;
+    size_t clen[MAX_PAIRS], klen[MAX_PAIRS], tkn = 0;
+    char ciphers[1024], curve[256], err[512];
+    size_t sl;
+    te_tls_opts o;
+    memset(&o, 0, sizeof o);
+    if (napi_get_cb_info(env, info, &argc, a, NULL, NULL) != napi_ok || argc < 8 || te_arg_u32(env, a[0], &server) ||
+        pems(env, a[1], certs, clen, &nc) || pems(env, a[2], keys, klen, &nk) || nc != nk ||
+        napi_get_array_length(env, a[3], &nopt) != napi_ok || nopt != 6 ||
+        napi_get_value_string_utf8(env, a[4], ciphers, sizeof ciphers, &sl) != napi_ok ||
+        napi_get_value_string_utf8(env, a[5], curve, sizeof curve, &sl) != napi_ok ||
+        bytes(env, a[6], &o.dh, &o.dh_len) || bytes(env, a[7], &tk, &tkn) || (tk && tkn != 80))
+        return fail(env, "tlsContext(server, certs, keys, options, ciphers, curve, dh, ticketKeys)");
+    for (uint32_t i = 0; i < 6; i++) {
+        napi_value x;
+        if (napi_get_element(env, a[3], i, &x) != napi_ok || te_arg_u32(env, x, &v[i])) return fail(env, "tlsContext: bad options");
+    }
+    o.min_version = (int)v[0];
+    o.max_version = (int)v[1];
+    o.prefer_server = (int)v[2];
+    o.cache = (int)v[3];
+    o.timeout_s = (int)v[4];
+    o.tickets = (int)v[5];
+    o.ciphers = ciphers;
+    o.curve = curve;
+    o.ticket_keys = tk;
+    if (te_tls_context(server, certs, clen, keys, klen, nc, &o, err, sizeof err) < 0) return fail(env, err);
+    return NULL;
+}
+
+napi_value te_js_tls_listener(napi_env env, napi_callback_info info)
+{
+    size_t argc = 2;
+    napi_value a[2];
+    uint32_t index, server;
+    if (napi_get_cb_info(env, info, &argc, a, NULL, NULL) != napi_ok || argc < 2 || te_arg_u32(env, a[0], &index) || te_arg_u32(env, a[1], &server))
+        return fail(env, "tlsListener(index, server)");
+    te_engine *e = te_addon_engine();
+    for (uint32_t i = 0; i < e->nlisteners; i++) {
+        if (e->listeners[i].index == index) {
+            if (te_tls_listener(i, server) < 0) return fail(env, "tlsListener: the server has no TLS context");
+            return NULL;
+        }
+    }
+    return fail(env, "tlsListener: no such listener");
+}
+
+/* Called inside a handshake (the engine's pass, on the JS thread): asks JS for the server. */
+static int choose(uint32_t listener, uint32_t dname, const char *name, size_t len)
+{
+    if (!sni_ref) return -1;
+    napi_env env = sni_env;
+    te_engine *e = te_addon_engine();
+    napi_handle_scope scope;
+    if (napi_open_handle_scope(env, &scope) != napi_ok) return -1;
+    napi_value fn, recv, argv[3], res;
+    int32_t srv = -1;
+    napi_get_reference_value(env, sni_ref, &fn);
+    napi_get_undefined(env, &recv);
+    argv[0] = te_num(env, listener < e->nlisteners ? e->listeners[listener].index : 0);
+    argv[1] = te_num(env, dname);
+    napi_create_string_latin1(env, name, len, &argv[2]);
+    if (napi_call_function(env, recv, fn, 3, argv, &res) == napi_ok) napi_get_value_int32(env, res, &srv);
+    else {
+        napi_value ex;
+        napi_get_and_clear_last_exception(env, &ex); /* a bad name keeps the default server */
+    }
+    napi_close_handle_scope(env, scope);
+    return srv;
+}
+
+napi_value te_js_tls_sni(napi_env env, napi_callback_info info)
+{
+    size_t argc = 1;
+    napi_value a[1];
+    napi_valuetype t;
+    if (napi_get_cb_info(env, info, &argc, a, NULL, NULL) != napi_ok || argc < 1 || napi_typeof(env, a[0], &t) != napi_ok || t != napi_function)
+        return fail(env, "tlsSni(fn)");
+    if (sni_ref) napi_delete_reference(env, sni_ref);
+    napi_create_reference(env, a[0], 1, &sni_ref);
+    sni_env = env;
+    te_tls_set_sni(choose);
+    return NULL;
+}
