@@ -416,7 +416,7 @@ NAPI_MODULE_INIT()
         { "unwatch", js_unwatch }, { "pinThreads", te_js_pin_threads }, { "allowedCpus", te_js_allowed_cpus },
         { "upConnect", te_js_up_connect }, { "upWrite", te_js_up_write }, { "upPause", te_js_up_pause },
         { "upClose", te_js_up_close }, { "upCount", te_js_up_count },
-        { "setSoftware", te_js_set_software }, { "setNofile", te_js_set_nofile },
+        { "setSoftware", te_js_set_software }, { "setNofile", te_js_set_nofile }, { "statusAttach", te_js_status_attach },
     };
     for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
         napi_value f;

@@ -7,11 +7,13 @@ import { confError, type DirectiveRow, flagError } from './table.js';
 import type { AliasSpec, FilesConf } from './types-static.js';
 import { parseFlag } from './values.js';
 
+const FILES_KEYS = ['noEtag', 'ims', 'alias', 'autoindex', 'autoindexFormat', 'autoindexRounded', 'autoindexLocaltime', 'stubStatus'] as const;
+
 export type FilesSettings = { -readonly [K in keyof FilesConf]?: FilesConf[K] | null };
 
 const HSL = ['http', 'server', 'location'] as const;
 
-function fs(s: BlockState): FilesSettings {
+export function fs(s: BlockState): FilesSettings {
   return (s.settings!.files ??= {});
 }
 
@@ -54,8 +56,8 @@ export const staticDirectives: readonly DirectiveRow[] = [
  */
 export function mergeFiles(parent: FilesConf | undefined, own: FilesSettings | undefined, ownRoot: boolean): FilesConf {
   const out: FilesConf = {};
-  for (const k of ['noEtag', 'ims', 'alias'] as const) {
-    const v = own && k in own ? own[k] : k === 'alias' && ownRoot ? undefined : parent?.[k];
+  for (const k of FILES_KEYS) {
+    const v = own && k in own ? own[k] : (k === 'alias' && ownRoot) || k === 'stubStatus' ? undefined : parent?.[k];
     if (v !== undefined && v !== null) (out as Record<string, unknown>)[k] = v;
   }
   return out;

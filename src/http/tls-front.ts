@@ -10,6 +10,7 @@
 // would hand out the wrong certificate: hence the ClientHello is read here and the TLS socket is
 // made with the right context from the start (the bytes read are put back with unshift(); Node's
 // TLS socket feeds what its socket holds to the TLS engine first).
+import { countConnection, countRequest } from '../status/counters.js';
 import http from 'node:http';
 import http2 from 'node:http2';
 import net from 'node:net';
@@ -108,6 +109,7 @@ export class TlsFront {
       return;
     }
     this.connections++;
+    countConnection(raw);
     raw.once('close', () => { this.connections--; });
     raw.on('error', () => { /* a reset before or during the handshake */ });
     raw.setNoDelay(true);
@@ -171,6 +173,7 @@ export class TlsFront {
   }
 
   private onRequest(bind: Bind, req: http.IncomingMessage, res: http.ServerResponse): void {
+    countRequest(res);
     const srv = this.serverOf(bind, req.socket.localAddress, req.headers.host);
     if (this.draining || srv.defaults.keepaliveTimeout === 0) res.shouldKeepAlive = false;
     const ex = new NodeExchange(req, res);
@@ -186,6 +189,7 @@ export class TlsFront {
 
   private onStream(bind: Bind, stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, raw: string[]): void {
     stream.on('error', () => { /* a reset stream: the exchange sees it closed */ });
+    countRequest(stream);
     const ex = new H2Exchange(stream, headers, raw);
     const srv = this.serverOf(bind, stream.session?.socket?.localAddress, ex.headers.host);
     const limit = this.limitFor(srv, ex, () => {
