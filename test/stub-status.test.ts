@@ -2,7 +2,9 @@
 // Waiting, a half-sent head is Reading (native engine; node:http parses a head whole before
 // tresty sees it, so there it waits), the status request itself is Writing, `requests` grows,
 // and the counts survive a reload (the master makes the shared page once, as nginx does).
+import fs from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENGINES, titled } from './helpers/engines.js';
 import { freePort, httpGet, startTresty, type TrestyProcess } from './helpers/server.js';
@@ -64,7 +66,8 @@ for (const e of ENGINES) {
     beforeAll(async () => {
       port = await freePort();
       t = await startTresty(`worker_processes 2; error_log logs/error.log info; events {}
-        http { access_log off; server { listen 127.0.0.1:${port};
+        http { log_format st '$request_uri $connections_active $connections_writing'; access_log logs/st.log st;
+          server { listen 127.0.0.1:${port};
           location = /status { stub_status; }
           location = /pid { return 200 "pid=$pid\\n"; }
           location = /vars { return 200 "$connections_active $connections_reading $connections_writing $connections_waiting\\n"; }
@@ -110,6 +113,18 @@ for (const e of ENGINES) {
       const s2 = await status(port);
       expect(s2.requests).toBe(s1.requests + 4);
       expect(s2.accepted).toBe(s1.accepted + 4);
+    });
+
+    it('the variables work in log_format', async () => {
+      await httpGet(port, '/pid?logged');
+      const end = Date.now() + 5000;
+      let text = '';
+      while (!/\/pid\?logged \d+ \d+\n/.test(text) && Date.now() < end) {
+        text = fs.existsSync(path.join(t.prefix, 'logs/st.log')) ? fs.readFileSync(path.join(t.prefix, 'logs/st.log'), 'utf8') : '';
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      // Numbers, not `-` (the counts themselves depend on when the log line is made).
+      expect(text).toMatch(/^\/pid\?logged \d+ \d+$/m);
     });
 
     it('the counts survive a reload (nginx keeps them in shared memory)', async () => {
