@@ -2,53 +2,31 @@
 // nginx 1.22's syntax and messages. Both land in the location's `files` settings (absent when at
 // nginx's default), so a location that uses neither keeps its native route.
 
-import { fs } from './directives-static.js';
-import { confError, type DirectiveRow, flagError } from './table.js';
-import { parseFlag } from './values.js';
+import { filesOf } from './directives-static.js';
+import { confError, type DirectiveRow, onOffRow } from './table.js';
 
 const HSL = ['http', 'server', 'location'] as const;
 
 const FORMATS = new Set(['html', 'xml', 'json', 'jsonp']);
 
 export const autoindexDirectives: readonly DirectiveRow[] = [
-  {
-    name: 'autoindex', contexts: HSL, args: [1, 1],
-    apply(d, s) {
-      const v = parseFlag(d.args[0]);
-      if (v === null) throw flagError(d);
-      fs(s).autoindex = v ? true : null;
-    },
-  },
-  {
-    name: 'autoindex_exact_size', contexts: HSL, args: [1, 1],
-    apply(d, s) {
-      const v = parseFlag(d.args[0]);
-      if (v === null) throw flagError(d);
-      fs(s).autoindexRounded = v ? null : true;
-    },
-  },
-  {
-    name: 'autoindex_localtime', contexts: HSL, args: [1, 1],
-    apply(d, s) {
-      const v = parseFlag(d.args[0]);
-      if (v === null) throw flagError(d);
-      fs(s).autoindexLocaltime = v ? true : null;
-    },
-  },
+  onOffRow('autoindex', HSL, (on, s) => { filesOf(s).autoindex = on ? true : null; }),
+  onOffRow('autoindex_exact_size', HSL, (on, s) => { filesOf(s).autoindexRounded = on ? null : true; }),
+  onOffRow('autoindex_localtime', HSL, (on, s) => { filesOf(s).autoindexLocaltime = on ? true : null; }),
   {
     name: 'autoindex_format', contexts: HSL, args: [1, 1],
     apply(d, s) {
       const v = d.args[0];
       // nginx's own text for this one names no directive.
       if (!FORMATS.has(v)) throw confError('TRESTY_ERR_CONF_VALUE', `invalid value "${v}"`, d);
-      fs(s).autoindexFormat = v === 'html' ? null : v as 'xml' | 'json' | 'jsonp';
+      filesOf(s).autoindexFormat = v === 'html' ? null : v as 'xml' | 'json' | 'jsonp';
     },
   },
   {
     // `stub_status;`, or the old `stub_status on;`: nginx 1.22 ignores the argument (`off` too).
     name: 'stub_status', contexts: ['server', 'location'], args: [0, 1],
     apply(_d, s) {
-      fs(s).stubStatus = true;
+      filesOf(s).stubStatus = true;
     },
   },
 ];
