@@ -10,7 +10,6 @@
 // would hand out the wrong certificate: hence the ClientHello is read here and the TLS socket is
 // made with the right context from the start (the bytes read are put back with unshift(); Node's
 // TLS socket feeds what its socket holds to the TLS engine first).
-import { countConnection, countRequest } from '../status/counters.js';
 import http from 'node:http';
 import http2 from 'node:http2';
 import net from 'node:net';
@@ -29,6 +28,7 @@ import { errorPage } from './native-pages.js';
 import { bindKey, bindName, type ListenFd } from './binds.js';
 import type { HttpExchange, RequestHandler } from './types.js';
 import { type Bind, groupFor, planBinds, selectServer, type VhostGroup } from './vhost.js';
+import { countConnection, countRequest } from '../status/counters.js';
 
 const IDLE_GRACE_MS = 1000;
 /** How long a client may take to send its ClientHello and finish the handshake (nginx: 60 s). */
