@@ -56,6 +56,8 @@ export const ErrorCodes = {
   // shared dictionaries (js_shared_dict)
   TRESTY_ERR_SHDICT_UNAVAILABLE: 'the native shared-dictionary addon was not built',
   TRESTY_ERR_SHDICT_ZONE: 'a js_shared_dict zone that cannot be created or attached',
+  // stub_status
+  TRESTY_ERR_STATUS_SHM: 'the stub_status counters\' shared page cannot be created or mapped',
   // rack
   TRESTY_ERR_RACK_NO_RESPONSE: 'a middleware that returned no response',
 } as const;

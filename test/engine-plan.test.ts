@@ -91,6 +91,22 @@ describe('the native plan', () => {
     });
   });
 
+  it('autoindex on (inherited too) and stub_status go to JS; autoindex off and a server with neither stay native; stub_status is not inherited', () => {
+    const { actions } = planOf(`server { listen 127.0.0.1:1;
+      location /plain/ { }
+      location /aioff/ { autoindex off; autoindex_exact_size on; autoindex_localtime off; autoindex_format html; }
+      location /ai/ { autoindex on; location /ai/in/ { } location /ai/off/ { autoindex off; } }
+      location /aij/ { autoindex on; autoindex_format json; autoindex_exact_size off; autoindex_localtime on; }
+      location = /st { stub_status; }
+      location /st2/ { stub_status on; location /st2/in/ { } }
+    }
+    server { listen 127.0.0.1:2; autoindex on; location /srv/ { } }`);
+    expect(actions).toMatchObject({
+      '/plain/': 'static', '/aioff/': 'static', '/ai/': 'js', '/ai/in/': 'js', '/ai/off/': 'static', '/aij/': 'js',
+      '/st': 'js', '/st2/': 'js', '/st2/in/': 'static', '/srv/': 'js',
+    });
+  });
+
   it('a handler inherited from an outer block sends the location to JS', () => {
     const { actions } = planOf(`content_by_js_block { ngx.say(1); } server { listen 127.0.0.1:1; location /a { } }`);
     expect(actions['/a']).toBe('js');

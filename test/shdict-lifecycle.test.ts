@@ -14,9 +14,13 @@ afterEach(async () => { await stopAll(); });
 
 const SHM = process.env.TRESTY_SHM_DIR ?? '/dev/shm';
 
+/** The master's zone segments; its stub_status page (`.0.status`, every master has one) apart. */
 function segments(masterPid: number): string[] {
-  return fs.readdirSync(SHM).filter((f) => f.startsWith(`tresty.${masterPid}.`)).sort();
+  return fs.readdirSync(SHM).filter((f) => f.startsWith(`tresty.${masterPid}.`) && f !== statusPage(masterPid)).sort();
 }
+
+const statusPage = (masterPid: number): string => `tresty.${masterPid}.0.status`;
+const hasStatusPage = (masterPid: number): boolean => fs.existsSync(path.join(SHM, statusPage(masterPid)));
 
 const conf = (port: number, zones: string, init = ''): string => `
 worker_processes 2;
@@ -94,8 +98,10 @@ describe.skipIf(Boolean(NO_SHDICT))(`js_shared_dict over tresty's life${NO_SHDIC
     const t = await startTresty(conf(port, 'js_shared_dict a 64k; js_shared_dict b 64k;'), { files: { 'ops.mjs': OPS_HANDLER } });
     const pid = t.pid;
     expect(segments(pid)).toHaveLength(2);
+    expect(hasStatusPage(pid)).toBe(true);
     await t.stop();
     expect(segments(pid)).toEqual([]);
+    expect(hasStatusPage(pid)).toBe(false);
 
     const port2 = await freePort();
     const k = await startTresty(conf(port2, 'js_shared_dict a 64k;'), { files: { 'ops.mjs': OPS_HANDLER } });
@@ -105,10 +111,12 @@ describe.skipIf(Boolean(NO_SHDICT))(`js_shared_dict over tresty's life${NO_SHDIC
     await k.exited;
     await k.stop(); // its workers
     expect(segments(killed)).toHaveLength(1); // nobody cleaned up
+    expect(hasStatusPage(killed)).toBe(true);
 
     const port3 = await freePort();
     const n = await startTresty(conf(port3, 'js_shared_dict a 64k;'), { files: { 'ops.mjs': OPS_HANDLER } });
     expect(segments(killed)).toEqual([]);
+    expect(hasStatusPage(killed)).toBe(false);
     expect(segments(n.pid)).toHaveLength(1);
   }, 90_000);
 

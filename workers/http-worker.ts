@@ -16,6 +16,7 @@ import { startWatchdog } from '../src/master/watchdog.js';
 import { isTrestyMessage, type MasterToWorker, type WorkerStart, type WorkerToMaster } from '../src/master/protocol.js';
 import { createWorkerPipeline, type WorkerPipeline } from '../src/phases/index.js';
 import { attachZones } from '../src/shared/index.js';
+import { attachStatus } from '../src/status/counters.js';
 
 
 process.title = 'tresty: worker process';
@@ -38,6 +39,7 @@ async function start(msg: WorkerStart): Promise<void> {
     for (const [k, v] of conf.env) process.env[k] = v;
     if (conf.workerRlimitNofile > 0) setNofile(conf.workerRlimitNofile);
     attachZones(msg.shm ?? []);
+    attachStatus(msg.status, loadEngine());
     clustered = msg.listenFds === undefined;
     pipeline = await createWorkerPipeline(conf, { id: msg.slot, count: msg.count });
     if (stopping) return;

@@ -417,7 +417,7 @@ NAPI_MODULE_INIT()
         { "unwatch", js_unwatch }, { "pinThreads", te_js_pin_threads }, { "allowedCpus", te_js_allowed_cpus },
         { "upConnect", te_js_up_connect }, { "upWrite", te_js_up_write }, { "upPause", te_js_up_pause },
         { "upClose", te_js_up_close }, { "upCount", te_js_up_count },
-        { "setSoftware", te_js_set_software }, { "setNofile", te_js_set_nofile },
+        { "setSoftware", te_js_set_software }, { "setNofile", te_js_set_nofile }, { "statusAttach", te_js_status_attach },
         { "tlsBuilt", te_js_tls_built }, { "tlsContext", te_js_tls_context }, { "tlsListener", te_js_tls_listener },
         { "tlsSni", te_js_tls_sni },
     };

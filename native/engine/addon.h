@@ -38,6 +38,9 @@ napi_value te_js_server_names(napi_env env, napi_callback_info info);
 napi_value te_js_address_names(napi_env env, napi_callback_info info);
 napi_value te_js_set_software(napi_env env, napi_callback_info info);
 
+/* stat_napi.c */
+napi_value te_js_status_attach(napi_env env, napi_callback_info info);
+
 /* rlimit_napi.c */
 napi_value te_js_set_nofile(napi_env env, napi_callback_info info);
 

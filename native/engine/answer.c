@@ -9,6 +9,7 @@
 void te_answer_go(te_engine *e, te_conn *c)
 {
     c->state = TE_NATIVE;
+    te_stat_to(&c->ss, TE_SS_WRITING);
     c->flags |= TE_C_END;
     int rc = te_write_out(e, c);
     if (rc < 0) te_conn_close(e, c, TE_WHY_ERROR);

@@ -69,11 +69,14 @@ void te_conn_new(te_engine *e, int fd, uint16_t listener, const void *sa, uint32
 {
     te_conn *c = calloc(1, sizeof *c);
     int64_t id = c ? te_table_put(&e->conns, c) : -1;
+    te_stat_add(TE_ST_ACCEPTED, 1);
     if (id < 0) {
         free(c);
         close(fd);
         return;
     }
+    te_stat_add(TE_ST_HANDLED, 1);
+    te_stat_add(TE_ST_ACTIVE, 1);
     c->id = (uint32_t)id;
     c->fd = fd;
     c->listener = listener;
@@ -185,6 +188,8 @@ void te_conn_close(te_engine *e, te_conn *c, int why)
     }
     te_tls_end(c, why == TE_WHY_CLIENT && !(c->flags & (TE_C_RESET | TE_C_EOF)));
     close(c->fd);
+    te_stat_to(&c->ss, TE_SS_WAITING);
+    te_stat_add(TE_ST_ACTIVE, -1);
     free_request(c);
     free(c->in);
     free(c->head);
@@ -205,6 +210,7 @@ static void linger(te_engine *e, te_conn *c)
     }
     te_tls_notify(c);
     shutdown(c->fd, SHUT_WR);
+    te_stat_to(&c->ss, TE_SS_WAITING);
     c->state = TE_LINGER;
     c->flags &= ~(TE_C_NOREAD | TE_C_JS);
     te_conn_interest(e, c);
@@ -276,6 +282,8 @@ void te_conn_finish(te_engine *e, te_conn *c)
         c->in_len = left;
         c->req = c->pos = 0;
         c->state = TE_HEAD;
+        te_stat_add(TE_ST_REQUESTS, 1);
+        te_stat_to(&c->ss, TE_SS_READING);
         c->t_start = e->now;
         tr_http_req_init(&c->head->req);
         te_timer_set(e, c, TE_T_HEADER, te_set(e, c)->header_timeout);
@@ -287,6 +295,7 @@ void te_conn_finish(te_engine *e, te_conn *c)
         return;
     }
     c->state = TE_IDLE;
+    te_stat_to(&c->ss, TE_SS_WAITING);
     release_buffers(c);
     if (c->flags & TE_C_NOREAD) {
         c->flags &= ~TE_C_NOREAD;
@@ -313,6 +322,8 @@ static void start_head(te_engine *e, te_conn *c)
     }
     tr_http_req_init(&c->head->req);
     c->state = TE_HEAD;
+    te_stat_add(TE_ST_REQUESTS, 1);
+    te_stat_to(&c->ss, TE_SS_READING);
     c->t_start = e->now;
     if (c->timer == TE_T_KEEPALIVE) te_timer_set(e, c, TE_T_HEADER, te_set(e, c)->header_timeout);
 }

@@ -16,6 +16,7 @@
 #include "parse.h"
 #include "layout.h"
 #include "table.h"
+#include "stat.h"
 
 #define TE_LOC_DEFAULT 0xffffffffu /* LOG record: the default server's own settings (a refused request) */
 #define TE_HEADERS_FIRST 32 /* header slots of a head at first; grown to max_headers when needed */
@@ -117,6 +118,7 @@ struct te_conn {
     uint8_t body;      /* te_body */
     uint8_t timer;     /* te_timer */
     uint8_t raddr_len;
+    uint8_t ss;        /* stat.h TE_SS_*: what stub_status counts it as */
     uint16_t listener; /* index into te_engine.listeners */
     uint16_t rport;
     uint16_t sname;    /* 1 + index into te_engine.snames: the server JS chose by the request's

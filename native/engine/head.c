@@ -231,6 +231,7 @@ static void dispatch(te_engine *e, te_conn *c, uint32_t head_len)
     c->version = q->version;
     c->pos = c->req + head_len;
     c->requests++;
+    te_stat_to(&c->ss, TE_SS_WRITING);
     int keep = (q->flags & TR_HTTP_F_KEEPALIVE) && !e->draining && c->requests < s->keepalive_requests && q->version != 9;
     if (keep) c->flags |= TE_C_KEEPALIVE;
     else c->flags &= ~TE_C_KEEPALIVE;

@@ -11,6 +11,7 @@ import { setLimitRate } from '../request/limit-rate.js';
 import { addrBytes } from '../config/addr.js';
 import { mapValue } from './map.js';
 import { msec, timeIso, timeLocal } from './time.js';
+import { statusCounts } from '../status/counters.js';
 
 type Getter = (r: Req) => string | undefined;
 
@@ -97,6 +98,11 @@ const BUILTIN = new Map<string, Getter>([
   ['time_iso8601', () => timeIso()],
   ['msec', () => msec()],
   ['pid', () => String(process.pid)],
+  // stub_status's counters, across all workers (src/status/counters.ts).
+  ['connections_active', () => String(statusCounts().active)],
+  ['connections_reading', () => String(statusCounts().reading)],
+  ['connections_writing', () => String(statusCounts().writing)],
+  ['connections_waiting', () => String(statusCounts().waiting)],
   ['content_type', (r) => headerValue(r, 'content-type')],
   ['content_length', (r) => headerValue(r, 'content-length')],
   ['document_root', (r) => r.loc.root],

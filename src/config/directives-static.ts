@@ -3,27 +3,22 @@
 // nginx's "is duplicate" error whichever comes second.
 
 import type { BlockState } from './builders.js';
-import { confError, type DirectiveRow, flagError } from './table.js';
+import { confError, type DirectiveRow, onOffRow } from './table.js';
 import type { AliasSpec, FilesConf } from './types-static.js';
-import { parseFlag } from './values.js';
+
+const FILES_KEYS = ['noEtag', 'ims', 'alias', 'autoindex', 'autoindexFormat', 'autoindexRounded', 'autoindexLocaltime', 'stubStatus'] as const;
 
 export type FilesSettings = { -readonly [K in keyof FilesConf]?: FilesConf[K] | null };
 
 const HSL = ['http', 'server', 'location'] as const;
 
-function fs(s: BlockState): FilesSettings {
+/** The block's files settings (etag ... autoindex, stub_status), made on first use. */
+export function filesOf(s: BlockState): FilesSettings {
   return (s.settings!.files ??= {});
 }
 
 export const staticDirectives: readonly DirectiveRow[] = [
-  {
-    name: 'etag', contexts: HSL, args: [1, 1],
-    apply(d, s) {
-      const v = parseFlag(d.args[0]);
-      if (v === null) throw flagError(d);
-      fs(s).noEtag = v ? null : true;
-    },
-  },
+  onOffRow('etag', HSL, (on, s) => { filesOf(s).noEtag = on ? null : true; }),
   {
     name: 'if_modified_since', contexts: HSL, args: [1, 1],
     apply(d, s) {
@@ -31,7 +26,7 @@ export const staticDirectives: readonly DirectiveRow[] = [
       if (v !== 'off' && v !== 'exact' && v !== 'before') {
         throw confError('TRESTY_ERR_CONF_VALUE', `invalid value "${v}" in "if_modified_since" directive, it must be "off", "exact" or "before"`, d);
       }
-      fs(s).ims = v === 'exact' ? null : v;
+      filesOf(s).ims = v === 'exact' ? null : v;
     },
   },
   {
@@ -43,7 +38,7 @@ export const staticDirectives: readonly DirectiveRow[] = [
       // Relative to the prefix, as root; the trailing `/` matters (it is joined to the URI's rest).
       const p = d.args[0].startsWith('$') ? d.args[0] : ctx.abs(d.args[0]) + (d.args[0].endsWith('/') && d.args[0] !== '/' ? '/' : '');
       const alias: AliasSpec = { path: p, strip: loc.pattern.length, regex };
-      fs(s).alias = alias;
+      filesOf(s).alias = alias;
     },
   },
 ];
@@ -54,8 +49,8 @@ export const staticDirectives: readonly DirectiveRow[] = [
  */
 export function mergeFiles(parent: FilesConf | undefined, own: FilesSettings | undefined, ownRoot: boolean): FilesConf {
   const out: FilesConf = {};
-  for (const k of ['noEtag', 'ims', 'alias'] as const) {
-    const v = own && k in own ? own[k] : k === 'alias' && ownRoot ? undefined : parent?.[k];
+  for (const k of FILES_KEYS) {
+    const v = own && k in own ? own[k] : (k === 'alias' && ownRoot) || k === 'stubStatus' ? undefined : parent?.[k];
     if (v !== undefined && v !== null) (out as Record<string, unknown>)[k] = v;
   }
   return out;

@@ -51,16 +51,12 @@ const MODULES: readonly Module[] = [
     hint: 'assemble the page in a content_by_js handler (ngx.location.capture for the parts)' },
   { module: 'sub_filter', names: ['sub_filter', 'sub_filter_once', 'sub_filter_types', 'sub_filter_last_modified'],
     hint: 'rewrite the body in a body_filter_by_js handler (ngx.arg[1])' },
-  { module: 'autoindex', names: ['autoindex', 'autoindex_exact_size', 'autoindex_format', 'autoindex_localtime'],
-    hint: 'list the folder from a content_by_js handler (node:fs readdir)' },
-  { module: 'stub_status', names: ['stub_status'],
-    hint: 'count requests in a js_shared_dict from a log_by_js handler and answer them from content_by_js' },
   { module: 'empty_gif', names: ['empty_gif'],
     hint: 'send the 43-byte GIF from a content_by_js handler' },
 ];
 
-/** `ssi off;`, `autoindex off;`, `mirror off;`, `proxy_cache off;`: nginx's defaults, nothing asked. */
-const OFF_OK = new Set(['ssi', 'autoindex', 'mirror', 'proxy_cache', 'proxy_store']);
+/** `ssi off;`, `mirror off;`, `proxy_cache off;`: nginx's defaults, nothing asked. */
+const OFF_OK = new Set(['ssi', 'mirror', 'proxy_cache', 'proxy_store']);
 
 const ALL = ['main', 'events', 'http', 'server', 'location', 'sif', 'lif', 'upstream', 'limit_except'] as const;
 

@@ -12,6 +12,7 @@ import { ffiDirectives } from './directives-ffi.js';
 import { headerDirectives } from './directives-headers.js';
 import { headersConf, mergeHeaders } from './headers-merge.js';
 import { mergeFiles, staticDirectives } from './directives-static.js';
+import { autoindexDirectives } from './directives-autoindex.js';
 import { gzipConf, gzipDirectives, mergeGzip } from './directives-gzip.js';
 import { ENGINE_DEFAULTS, httpDirectives } from './directives-http.js';
 import { loaderDirectives } from './directives-loaders.js';
@@ -42,7 +43,7 @@ const TABLE: ReadonlyMap<string, readonly DirectiveRow[]> = [
   ...loaderDirectives, ...proxyDirectives, ...upstreamDirectives, ...sslDirectives,
   ...mapDirectives, ...accessDirectives, ...authDirectives, ...limitExceptDirectives, ...limitDirectives,
   ...tuningDirectives, ...stdDirectives, ...processDirectives,
-  ...headerDirectives, ...staticDirectives, ...gzipDirectives,
+  ...headerDirectives, ...staticDirectives, ...autoindexDirectives, ...gzipDirectives,
   ...conf2Directives, ...cookieDirectives, ...unsupportedDirectives,
 ].reduce((m, r) => m.set(r.name, [...(m.get(r.name) ?? []), r]), new Map<string, DirectiveRow[]>());
 

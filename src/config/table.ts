@@ -41,3 +41,14 @@ export function flagError(d: Directive): ConfError {
   return confError('TRESTY_ERR_CONF_VALUE',
     `invalid value "${d.args[0]}" in "${d.name}" directive, it must be "on" or "off"`, d);
 }
+
+/** A one-argument `on | off` directive: nginx's message for anything else, else `set(on)`. */
+export function onOffRow(name: string, contexts: readonly BlockKind[], set: (on: boolean, s: BlockState) => void): DirectiveRow {
+  return {
+    name, contexts, args: [1, 1],
+    apply(d, s) {
+      if (d.args[0] !== 'on' && d.args[0] !== 'off') throw flagError(d);
+      set(d.args[0] === 'on', s);
+    },
+  };
+}

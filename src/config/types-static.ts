@@ -18,4 +18,12 @@ export interface FilesConf {
   /** `if_modified_since off | before` (`exact`, the default, is absent). */
   readonly ims?: 'off' | 'before';
   readonly alias?: AliasSpec;
+  /** `autoindex on` and its settings away from nginx's defaults (config/directives-autoindex.ts). */
+  readonly autoindex?: true;
+  readonly autoindexFormat?: 'xml' | 'json' | 'jsonp';
+  /** `autoindex_exact_size off`. */
+  readonly autoindexRounded?: true;
+  readonly autoindexLocaltime?: true;
+  /** `stub_status` in this very block (a content handler: not inherited, as in nginx). */
+  readonly stubStatus?: true;
 }

@@ -57,6 +57,8 @@ export interface EngineBinding {
   setSoftware(name: string, full: string): void;
   /** worker_rlimit_nofile: setrlimit(RLIMIT_NOFILE, n, n); 0 or -errno. */
   setNofile(n: number): number;
+  /** Maps the master's stub_status page (native/engine/stat_napi.c): the engine counts there. */
+  statusAttach?(path: string): ArrayBuffer;
   /** Upstream sockets in the engine's epoll (native/engine/upstream.h): id, or -errno. */
   upConnect(ip: string, port: number): number;
   /** Bytes still queued after the write (0: all sent), -1 for an unknown id. */

@@ -14,6 +14,7 @@ import { errorPage } from './native-pages.js';
 import { withLead } from './node-head.js';
 import { findLocation } from './locations.js';
 import type { LoggedAnswer } from './native-front.js';
+import { countConnection, countRequest } from '../status/counters.js';
 import type { RequestHandler } from './types.js';
 import { type Bind, firstGroup, groupFor, planBinds, selectServer, serverName } from './vhost.js';
 
@@ -191,6 +192,7 @@ export class HttpFront {
   private createServer(bind: Bind): http.Server {
     const fixed = bind.byAddress.size === 0 ? bind.any : null;
     const server = http.createServer((req, res) => {
+      countRequest(res);
       if (this.maxConnections > 0) this.busy(req, res);
       const first = this.refusals.dispatched(req.socket);
       const group = fixed ?? groupFor(bind, req.socket.localAddress);
@@ -229,6 +231,7 @@ export class HttpFront {
     } else if (this.maxConnections > 0) {
       server.on('connection', (socket: Socket) => { this.countConnection(socket); });
     }
+    server.on('connection', countConnection);
     if (ka >= server.headersTimeout) server.headersTimeout = ka + 1000;
     server.on('clientError', (err: Error, socket: Socket) => this.refusals.refused(bind, err, socket));
     return server;

@@ -28,6 +28,7 @@ import { errorPage } from './native-pages.js';
 import { bindKey, bindName, type ListenFd } from './binds.js';
 import type { HttpExchange, RequestHandler } from './types.js';
 import { type Bind, groupFor, planBinds, selectServer, type VhostGroup } from './vhost.js';
+import { countConnection, countRequest } from '../status/counters.js';
 
 const IDLE_GRACE_MS = 1000;
 /** How long a client may take to send its ClientHello and finish the handshake (nginx: 60 s). */
@@ -108,6 +109,7 @@ export class TlsFront {
       return;
     }
     this.connections++;
+    countConnection(raw);
     raw.once('close', () => { this.connections--; });
     raw.on('error', () => { /* a reset before or during the handshake */ });
     raw.setNoDelay(true);
@@ -171,6 +173,7 @@ export class TlsFront {
   }
 
   private onRequest(bind: Bind, req: http.IncomingMessage, res: http.ServerResponse): void {
+    countRequest(res);
     const srv = this.serverOf(bind, req.socket.localAddress, req.headers.host);
     if (this.draining || srv.defaults.keepaliveTimeout === 0) res.shouldKeepAlive = false;
     const ex = new NodeExchange(req, res);
@@ -186,6 +189,7 @@ export class TlsFront {
 
   private onStream(bind: Bind, stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, raw: string[]): void {
     stream.on('error', () => { /* a reset stream: the exchange sees it closed */ });
+    countRequest(stream);
     const ex = new H2Exchange(stream, headers, raw);
     const srv = this.serverOf(bind, stream.session?.socket?.localAddress, ex.headers.host);
     const limit = this.limitFor(srv, ex, () => {

@@ -12,6 +12,7 @@ import { engineUnavailable, loadEngine } from '../http/native-binding.js';
 import { closeLogsExcept, ErrorLog, reopenLogs } from '../log/index.js';
 import { runInitPhase } from '../phases/index.js';
 import { ZoneKeeper, type ZonePlan, type ZoneSpec } from '../shared/index.js';
+import { createStatusPage } from '../status/counters.js';
 import { removePidFile, writePidFile } from './pidfile.js';
 import { Listeners } from './listeners.js';
 import { WorkerPool } from './pool.js';
@@ -58,6 +59,8 @@ class Master {
   /** js_shared_dict segments: made before the workers, kept across reloads, removed at exit. */
   private readonly zones = new ZoneKeeper();
   private shm: readonly ZoneSpec[] = [];
+  /** stub_status's counters: made once, so they span reloads as nginx's do. */
+  private status: string | undefined;
 
   constructor(private readonly opts: MasterOptions) {
     this.conf = opts.loaded.conf;
@@ -86,7 +89,7 @@ class Master {
     const fds = this.listeners?.forConf(conf.http) ?? null;
     const fork = fds ? () => forkWithSockets(WORKER_ENTRY, fds) : forkWithCluster;
     const listenFds = fds ? childFds(fds) : undefined;
-    const pool = new WorkerPool({ file, prefix, globals, snapshot, engine, listenFds, shm }, conf.workerProcesses, this.log, report, fork);
+    const pool = new WorkerPool({ file, prefix, globals, snapshot, engine, listenFds, shm, status: this.status }, conf.workerProcesses, this.log, report, fork);
     if (fds) this.poolFds.set(pool, fds);
     this.engine = engine;
     return pool;
@@ -125,6 +128,7 @@ class Master {
     cluster.setupPrimary({ exec: WORKER_ENTRY, args: [], execArgv: workerExecArgv() });
 
     const run = async (): Promise<void> => {
+      this.status = createStatusPage();
       const zones = this.zones.prepare(this.conf.sharedDicts.values());
       zones.commit();
       this.shm = zones.specs;

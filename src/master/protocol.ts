@@ -21,6 +21,8 @@ export interface WorkerStart {
   readonly listenFds?: readonly ListenFd[];
   /** js_shared_dict zones to attach, by segment path (the master created them). */
   readonly shm?: readonly ZoneSpec[];
+  /** The stub_status counters' page (src/status/counters.ts), made once by the master. */
+  readonly status?: string;
 }
 
 export type MasterToWorker =

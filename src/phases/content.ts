@@ -1,5 +1,5 @@
 // The content phase: content_by_js_* for the location, else the static file module (root +
-// index), as nginx's default content handler.
+// index, autoindex), as nginx's default content handler; stub_status where the location asks.
 
 import type { LocationConf } from '../config/types.js';
 import { CTX } from '../request/context.js';
@@ -7,6 +7,7 @@ import { handlerStep } from './invoke.js';
 import type { BuildCtx, PhaseModule, Step } from './phase.js';
 import { proxyContent } from './proxy.js';
 import { staticStep } from './static.js';
+import { stubStatusStep } from './stub-status.js';
 
 export const contentPhase: PhaseModule<Step> = {
   name: 'content',
@@ -16,6 +17,7 @@ export const contentPhase: PhaseModule<Step> = {
     const proxied = await proxyContent(loc, b);
     if (proxied !== null) return proxied;
     const spec = loc.handlers.content;
+    if (!spec && loc.files.stubStatus) return stubStatusStep();
     if (!spec) return staticStep(loc, b.conf.prefix, b.conf.http?.mimeTypes);
     return handlerStep(await b.loader.load(spec, loc.jsCodeCache), CTX.content);
   },

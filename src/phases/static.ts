@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import type { GzipStaticConf, LocationConf } from '../config/types.js';
 import { DONE, ERROR, EXEC, OK } from '../request/codes.js';
 import { mimeType } from './mime.js';
+import { autoindex } from './autoindex.js';
 import { absoluteUrl, emit, headersOf, queueFlush } from '../request/output.js';
 import type { Step } from './phase.js';
 import { type PathMapper, pathMapper } from './file-path.js';
@@ -184,6 +185,7 @@ async function index(r: Req, dir: string, loc: LocationConf): Promise<number> {
   }
   try {
     if ((await fs.promises.stat(dir)).isDirectory()) {
+      if (loc.files.autoindex) return autoindex(r, dir, loc);
       logReq(r, 'error', `directory index of "${dir}" is forbidden`);
       return 403;
     }
