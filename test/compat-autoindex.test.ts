@@ -82,11 +82,13 @@ const cases: Case[] = [
     ],
   },
   {
-    name: 'jsonp: ?callback= wraps it; none is plain json; a bad or too long name is a 400',
+    name: 'jsonp: ?callback= (any case) wraps it; none is plain json; a bad or too long name is a 400',
     conf: 'location /aip/ { alias html/ai/; autoindex on; autoindex_format jsonp; }',
     requests: [
       { path: '/aip/?callback=cb.x_1', status: 200, resBody: new RegExp(`^${esc('/* callback */\r\ncb.x_1(')}${JSON_BODY}${esc(');')}$`), resHeaders: { 'Content-Type': 'application/javascript' } },
       { path: '/aip/', status: 200, resBody: new RegExp(`^${JSON_BODY}$`), resHeaders: { 'Content-Type': 'application/json' } },
+      // the argument's name without case, as nginx's ngx_http_arg
+      { path: '/aip/?x=1&CallBack=cb2', status: 200, resBody: new RegExp(`^${esc('/* callback */\r\ncb2(')}${JSON_BODY}${esc(');')}$`) },
       { path: `/aip/?callback=${'a'.repeat(128)}`, status: 200 },
       { path: `/aip/?callback=${'a'.repeat(129)}`, status: 400 },
       { path: '/aip/?callback=a-b', status: 400 },

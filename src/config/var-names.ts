@@ -11,6 +11,8 @@ export const BUILTIN_VAR_NAMES: readonly string[] = [
   'status', 'request_time', 'body_bytes_sent', 'bytes_sent', 'request_length', 'time_local',
   'time_iso8601', 'msec', 'pid', 'content_type', 'content_length', 'document_root', 'realpath_root',
   'request_filename', 'request_body', 'request_body_file',
+  // stub_status's (status/counters.ts)
+  'connections_active', 'connections_reading', 'connections_writing', 'connections_waiting',
 ];
 
 /** The gateway's own (request/upstream.ts), read-only in nginx too. */

@@ -15,7 +15,8 @@ const CALLBACK_MAX = 128;
 
 /** The raw `callback` argument, as nginx's ngx_http_arg finds it (not unescaped). */
 function callbackOf(args: string): string {
-  for (const part of args.split('&')) if (part.startsWith('callback=')) return part.slice(9);
+  // nginx compares the argument's name without case (`?CallBack=x` works there)
+  for (const part of args.split('&')) if (part.slice(0, 9).toLowerCase() === 'callback=') return part.slice(9);
   return '';
 }
 
