@@ -14,7 +14,7 @@ const VERSION = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'ut
 
 afterAll(stopAll);
 
-async function answers(tokens: string, engineEnv: Record<string, string>, hidden = ''): Promise<{ name: string; page: string; js: string; jsPage: string; bad: string; hidden: string; hiddenPage: string }> {
+async function answers(tokens: string, engineEnv: Record<string, string>, hidden = ''): Promise<{ name: string; page: string; js: string; jsPage: string; bad: string; hidden: string; hiddenPage: string; file: string }> {
   const port = await freePort();
   const t = await startTresty(`worker_processes 1; error_log logs/error.log;
 http {
@@ -33,12 +33,15 @@ http {
   const jsPage = await httpGet(port, '/js404');
   const bad = await sendRaw(port, latin1('GET / HTTP/1.1\r\nHost: a\r\nBad Header\r\n\r\n'));
   const hid = await httpGet(port, '/hidden/none');
+  // a static file's Server and ETag: server_tokens' plan flag must not read as another (etag off)
+  const f = await httpGet(port, '/static/a.txt');
   expect(page.status).toBe(404);
   expect(js.body).toBe('js\n');
   await t.stop();
   return {
     name: String(page.headers.server), page: page.body, js: String(js.headers.server), jsPage: String(jsPage.headers.server) + jsPage.body,
     bad: bad.raw, hidden: String(hid.headers.server), hiddenPage: hid.body,
+    file: `${String(f.headers.server)} ${String(f.headers.etag)}`,
   };
 }
 
@@ -48,6 +51,7 @@ describe('server_tokens', () => {
       const dflt = await answers('', e.env);
       expect(dflt.name).toBe('tresty');
       expect(dflt.js).toBe('tresty');
+      expect(dflt.file).toMatch(/^tresty "[0-9a-f]+-[0-9a-f]+"$/);
       expect(dflt.page).toContain('<hr><center>tresty</center>');
       expect(dflt.jsPage).toMatch(/^tresty<html>[\s\S]*<hr><center>tresty<\/center>/);
       expect(dflt.bad).toMatch(/\r\nServer: tresty\r\n[\s\S]*<center>tresty<\/center>/);
@@ -55,6 +59,7 @@ describe('server_tokens', () => {
       const on = await answers('server_tokens on;', e.env);
       expect(on.name).toBe(`tresty/${VERSION}`);
       expect(on.js).toBe(`tresty/${VERSION}`);
+      expect(on.file).toMatch(new RegExp(`^tresty/${VERSION.replace(/\./g, '\\.')} "[0-9a-f]+-[0-9a-f]+"$`));
       expect(on.page).toContain(`<hr><center>tresty/${VERSION}</center>`);
       expect(on.jsPage).toMatch(new RegExp(`^tresty/${VERSION}<html>[\\s\\S]*<hr><center>tresty/${VERSION}</center>`));
       expect(on.bad).toMatch(new RegExp(`\\r\\nServer: tresty/${VERSION}\\r\\n[\\s\\S]*<center>tresty/${VERSION}</center>`));
