@@ -31,13 +31,13 @@ enum te_action { TE_ACT_JS = 0, TE_ACT_STATIC = 1, TE_ACT_RETURN = 2 };
 #define TE_LF_NOETAG 8     /* etag off */
 #define TE_LF_IMS_OFF 16   /* if_modified_since off */
 #define TE_LF_IMS_BEFORE 32 /* if_modified_since before */
+#define TE_LF_TOKENS 64     /* server_tokens on: the Server header and pages name the version */
 #define TE_GZ_ON 1          /* gzip on */
 #define TE_GZ_VARY 2        /* gzip_vary on */
 #define TE_GZ_V10 4         /* gzip_http_version 1.0 */
 #define TE_GZ_MSIE6 8       /* gzip_disable msie6 */
 #define TE_GZ_PROXIED_OFF 16 /* gzip_proxied off: a request with Via is never compressed */
 enum te_expires { TE_EXP_NONE = 0, TE_EXP_EPOCH = 1, TE_EXP_MAX = 2, TE_EXP_AFTER = 3 };
-#define TE_LF_TOKENS 64  /* server_tokens on: the Server header and pages name the version */
 
 typedef struct te_str { const char *p; uint32_t n; } te_str;
 

@@ -83,13 +83,19 @@ static void failed(te_engine *e, te_conn *c)
     te_conn_close(e, c, TE_WHY_ERROR);
 }
 
+/* The Server header's and the pages' name for this location (server_tokens). */
+static const char *loc_name(const te_loc *l)
+{
+    return te_software_for(l->flags & TE_LF_TOKENS);
+}
+
 /* add_header's constant headers of the location (native-plan.ts): those without `always` only on
    nginx's list of statuses. They follow the answer's own (Location, Last-Modified, ETag) and
    expires' two, and come before `tail` (Accept-Ranges), as nginx's headers filter puts them;
    gzip_vary's line comes last. charset's `; charset=X` goes on the type (filters.c). */
 static int head(te_engine *e, te_conn *c, const te_loc *l, int status, const char *type, long long len, const char *extra, const char *tail)
 {
-    const char *name = te_software_for(l->flags & TE_LF_TOKENS);
+    const char *name = loc_name(l);
     if (l->hdr_listed.n == 0 && l->hdr_always.n == 0 && !tail && l->charset.n == 0 && l->expires == TE_EXP_NONE && l->gz_flags == 0)
         return te_answer_head(e, c, status, name, type, len, extra);
     int listed = status == 200 || status == 201 || status == 204 || status == 206 || status == 301 || status == 302
@@ -111,7 +117,7 @@ static int page_to_js(te_conn *c, const te_loc *l, int status)
 {
     if (l->gz_flags == 0) return 0;
     char body[512];
-    return te_gzip_decide(c, l, status, "text/html", te_page(status, te_software_for(l->flags & TE_LF_TOKENS), body, sizeof body)) == TE_GZ_JS;
+    return te_gzip_decide(c, l, status, "text/html", te_page(status, loc_name(l), body, sizeof body)) == TE_GZ_JS;
 }
 
 /* An answer gzip compresses here (te_gzip_decide: TE_GZ_HERE): Content-Encoding, no length, the
@@ -141,7 +147,7 @@ static int send_gzip(te_engine *e, te_conn *c, const te_loc *l, int status, cons
 static int page(te_engine *e, te_conn *c, const te_loc *l, int status, const char *extra)
 {
     char body[512];
-    int n = te_page(status, te_software_for(l->flags & TE_LF_TOKENS), body, sizeof body);
+    int n = te_page(status, loc_name(l), body, sizeof body);
     int gz = l->gz_flags ? te_gzip_decide(c, l, status, "text/html", n) : TE_GZ_NO;
     if (gz == TE_GZ_JS) return 0;
     if (gz == TE_GZ_HERE) return send_gzip(e, c, l, status, "text/html", extra, body, (size_t)n);

@@ -3,13 +3,11 @@
 // it would compress to JS), charset, expires, etag off, if_modified_since and the
 // common try_files shapes. Anything rarer in these keys keeps the location on JS.
 import type { LocationConf } from '../config/types.js';
+import { LF } from './native-flags.js';
 
 /** Words and strings of the plan, as native-plan.ts's writer puts them. */
 export interface PlanWriter { u32(v: number): void; str(s: string): void }
 
-export const LF_NOETAG = 8;
-export const LF_IMS_OFF = 16;
-export const LF_IMS_BEFORE = 32;
 
 const GZ_ON = 1;
 const GZ_VARY = 2;
@@ -71,5 +69,5 @@ export function writeExtras(w: PlanWriter, loc: LocationConf): void {
 /** etag off and if_modified_since off | before, as flags of the location. */
 export function extraFlags(loc: LocationConf): number {
   const f = loc.files;
-  return (f.noEtag ? LF_NOETAG : 0) | (f.ims === 'off' ? LF_IMS_OFF : 0) | (f.ims === 'before' ? LF_IMS_BEFORE : 0);
+  return (f.noEtag ? LF.NOETAG : 0) | (f.ims === 'off' ? LF.IMS_OFF : 0) | (f.ims === 'before' ? LF.IMS_BEFORE : 0);
 }

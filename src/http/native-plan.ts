@@ -5,6 +5,7 @@
 // its server must have no server-level rewrite ops and be alone on its listen socket.
 import path from 'node:path';
 import type { HttpConf, LocationConf, ServerConf } from '../config/types.js';
+import { LF } from './native-flags.js';
 import { extraFlags, extrasNative, writeExtras } from './native-plan-extras.js';
 import { type Bind, serverName } from './vhost.js';
 
@@ -14,11 +15,6 @@ const ACT_RETURN = 2;
 const K_PREFIX = 0;
 const K_EXACT = 1;
 const K_NOREGEX = 2;
-const LF_LOG = 1;
-const LF_SENDFILE = 2;
-const LF_HAS_TEXT = 4;
-/** server_tokens on: the engine names itself with the version here. */
-const LF_TOKENS = 64;
 
 /** Conf keys the engine understands; any other key with a value sends the location to JS.
  *  `ssl` acts at the handshake (the engine's TLS contexts, or node:tls), never on an answer;
@@ -30,7 +26,7 @@ const LOCATION_KEYS = new Set(['modifier', 'pattern', 'regex', 'ref', 'locations
   'resolver', 'resolverTimeout',
   // What native-plan-extras.ts checks.
   'gzip', 'files', 'tryFiles',
-  // Of the std flags only server_tokens (LF_TOKENS); actionOf sends the others to JS.
+  // Of the std flags only server_tokens (LF.TOKENS); actionOf sends the others to JS.
   'std']);
 const SERVER_KEYS = new Set(['ref', 'listen', 'serverNames', 'rewriteOps', 'locations', 'namedLocations', 'defaults',
   'declaredVariables', 'ssl']);
@@ -154,8 +150,8 @@ export function buildPlan(http: HttpConf, builtinTypes: Readonly<Record<string, 
     const logOn = l.accessLog.length > 0 && !l.accessLog.includes('off');
     const ret = l.rewriteOps[0];
     const text = ret?.op === 'return' ? ret.text : undefined;
-    w.u32((logOn ? LF_LOG : 0) | (l.engine.sendfile ? LF_SENDFILE : 0) | (text !== undefined ? LF_HAS_TEXT : 0) | extraFlags(l)
-      | (l.std.serverTokens ? LF_TOKENS : 0));
+    w.u32((logOn ? LF.LOG : 0) | (l.engine.sendfile ? LF.SENDFILE : 0) | (text !== undefined ? LF.HAS_TEXT : 0) | extraFlags(l)
+      | (l.std.serverTokens ? LF.TOKENS : 0));
     w.u32(ret?.op === 'return' ? ret.code : 0);
     w.str(text ?? '');
     w.u32(l.keepaliveTimeout);
