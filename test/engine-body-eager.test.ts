@@ -107,6 +107,22 @@ http {
       content_by_js_block { await ngx.req.read_body(); ngx.print('read'); }
     }
     location = /hello { content_by_js_block { ngx.print('hello'); } }
+    # read_body() answers a body already there without an async frame: still a promise, and a
+    # call where it is not allowed still rejects rather than throwing.
+    location = /twice {
+      content_by_js_block {
+        const first = ngx.req.read_body();
+        await first;
+        const again = ngx.req.read_body();
+        await again;
+        ngx.print((first instanceof Promise) + ' ' + (again instanceof Promise) + ' ' + ngx.req.get_body_data());
+      }
+      header_filter_by_js_block {
+        let s;
+        try { const p = ngx.req.read_body(); s = p instanceof Promise ? 'promise' : 'value'; p.catch(() => {}); } catch { s = 'threw'; }
+        ngx.header['X-Read'] = s;
+      }
+    }
   }
 }`, { env: engine.env });
     });
@@ -147,6 +163,16 @@ http {
       ], { timeoutMs: 10_000 });
       expect(statuses(r.data)).toEqual([200, 200, 200, 200, 200]);
       expect(bodies(r.data)).toEqual([`10000 ${hash(a)}`, 'ignored', `512 ${hash(b)}`, 'hello', '0 0']);
+    });
+
+    it('read_body() gives a promise whether the body is there or not, and rejects where it is not allowed', async () => {
+      for (const n of [5, 100_000]) {
+        const b = body(n, 9);
+        const r = await raw(port, [post('/twice', b, 'Connection: close\r\n')], { timeoutMs: 10_000 });
+        expect(statuses(r.data), `${n} bytes`).toEqual([200]);
+        expect(r.data, `${n} bytes`).toMatch(/\r\nX-Read: promise\r\n/i);
+        expect(bodies(r.data), `${n} bytes`).toEqual([n < 8192 ? `true true ${b}` : 'true true null']);
+      }
     });
 
     it('answers 413 to a small body over client_max_body_size and serves nothing after it', async () => {

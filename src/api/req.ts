@@ -97,50 +97,27 @@ export class ReqApi {
     throw INTERRUPT;
   }
 
-  /** Reads the whole body (bounded by client_max_body_size); a 413 ends the request if too large. */
-  async read_body(): Promise<void> {
-    const r = this.#check(MASK.output);
-    const c = this.#c;
-    if (r.body !== undefined) return;
-    const max = r.loc.clientMaxBodySize;
-    const headLen = r.ex.requestLength ?? 0; // nothing of the body is read yet
-    // Came with the request (native engine, small bodies): no pulling, no awaiting.
-    const whole = r.ex.takeWholeBody?.();
-    // Past client_body_buffer_size (or with client_body_in_file_only) the body goes to a file.
-    const inMemory = r.loc.proxy.clientBodyInFileOnly === 'off' ? r.loc.proxy.clientBodyBufferSize : -1;
-    if (whole) {
-      if (max > 0 && whole.length > max) tooLarge(c, r, `client intended to send too large body: ${whole.length}+ bytes`);
-      if (keptInMemory(r, whole.length, inMemory, headLen)) r.body = whole;
-      else inFile(r, openBodyFile(r, whole));
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let file: BodyFile | null = null;
-    let size = 0;
-    // Pulled by hand: leaving a for-await early would destroy the request and its socket,
-    // and the 413 could not be sent.
-    const it = r.ex.body[Symbol.asyncIterator]();
+  /**
+   * Reads the whole body (bounded by client_max_body_size); a 413 ends the request if too large.
+   * Not async: a body already read, or one that came with the head, answers with one shared
+   * settled promise (no async frame or promise made per request); errors still reject.
+   */
+  read_body(): Promise<void> {
     try {
-      for (;;) {
-        const { value: b, done } = await it.next();
-        if (done) break;
-        size += b.byteLength;
-        if (max > 0 && size > max) tooLarge(c, r, `client intended to send too large body: ${size}+ bytes`);
-        if (file !== null) appendBodyFile(file, b);
-        else {
-          chunks.push(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
-          if (size > inMemory && !keptInMemory(r, size, inMemory, headLen)) file = spooled(r, chunks.splice(0));
-        }
-      }
+      const r = this.#check(MASK.output);
+      if (r.body !== undefined) return READ;
+      const headLen = r.ex.requestLength ?? 0; // nothing of the body is read yet
+      // Came with the request (native engine, small bodies): no pulling, no awaiting.
+      const whole = r.ex.takeWholeBody?.();
+      if (!whole) return readStreamed(this.#c, r, headLen);
+      const max = r.loc.clientMaxBodySize;
+      if (max > 0 && whole.length > max) tooLarge(this.#c, r, `client intended to send too large body: ${whole.length}+ bytes`);
+      if (keptInMemory(r, whole.length, inMemoryLimit(r), headLen)) r.body = whole;
+      else inFile(r, openBodyFile(r, whole));
+      return READ;
     } catch (e) {
-      if (file !== null) closeBodyFile(file);
-      // The HTTP layer stops a chunked body past the limit with this code and leaves the 413 to us.
-      if (isTrestyError(e) && e.code === 'TRESTY_ERR_BODY_TOO_LARGE') tooLarge(c, r, e.message);
-      clientBroke(c, r, e);
-      throw e;
+      return Promise.reject(e);
     }
-    if (file !== null) return inFile(r, file);
-    r.body = size === 0 ? null : chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
   }
 
   /**
@@ -223,6 +200,46 @@ export class ReqApi {
     if (r.bodyFile !== null) throw new TrestyError('TRESTY_ERR_API_ARGS', 'request body in temp file not supported');
     return decodeArgs(bodyText(r) ?? '', max);
   }
+}
+
+const READ: Promise<void> = Promise.resolve();
+
+/** Past client_body_buffer_size (or with client_body_in_file_only: -1) the body goes to a file. */
+function inMemoryLimit(r: Req): number {
+  return r.loc.proxy.clientBodyInFileOnly === 'off' ? r.loc.proxy.clientBodyBufferSize : -1;
+}
+
+/** read_body for a body still to come from the client: pulled chunk by chunk. */
+async function readStreamed(c: Call, r: Req, headLen: number): Promise<void> {
+  const max = r.loc.clientMaxBodySize;
+  const inMemory = inMemoryLimit(r);
+  const chunks: Buffer[] = [];
+  let file: BodyFile | null = null;
+  let size = 0;
+  // Pulled by hand: leaving a for-await early would destroy the request and its socket,
+  // and the 413 could not be sent.
+  const it = r.ex.body[Symbol.asyncIterator]();
+  try {
+    for (;;) {
+      const { value: b, done } = await it.next();
+      if (done) break;
+      size += b.byteLength;
+      if (max > 0 && size > max) tooLarge(c, r, `client intended to send too large body: ${size}+ bytes`);
+      if (file !== null) appendBodyFile(file, b);
+      else {
+        chunks.push(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+        if (size > inMemory && !keptInMemory(r, size, inMemory, headLen)) file = spooled(r, chunks.splice(0));
+      }
+    }
+  } catch (e) {
+    if (file !== null) closeBodyFile(file);
+    // The HTTP layer stops a chunked body past the limit with this code and leaves the 413 to us.
+    if (isTrestyError(e) && e.code === 'TRESTY_ERR_BODY_TOO_LARGE') tooLarge(c, r, e.message);
+    clientBroke(c, r, e);
+    throw e;
+  }
+  if (file !== null) return inFile(r, file);
+  r.body = size === 0 ? null : chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
 }
 
 /** The body read so far goes to a temp file; the rest follows it there. */
