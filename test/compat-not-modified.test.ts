@@ -40,6 +40,9 @@ const cases: Case[] = [
       { path: '/lm', headers: { 'If-Unmodified-Since': PAST }, status: 412, resBody: /412 Precondition Failed/ },
       { path: '/lm', headers: { 'If-Unmodified-Since': LATER }, status: 200, resBody: 'body\n' },
       { path: '/lm', status: 200, resBody: 'body\n' },
+      // Names in any case, after other headers (the native engine looks for If-* on the raw head).
+      { path: '/lm', headers: { 'X-A': '1', 'iF-nONE-mATCH': '*' }, status: 304 },
+      { path: '/lm', headers: { 'X-A': '1', 'if-modified-since': LM }, status: 304 },
     ],
   },
   {

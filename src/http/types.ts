@@ -29,6 +29,11 @@ export interface HttpExchange {
    * `body` then) or when it was taken already.
    */
   takeWholeBody?(): Buffer | null;
+  /**
+   * False when no request header's name starts with "If-" (checked on the head as received,
+   * without building `headers`); undefined when the exchange cannot tell cheaply.
+   */
+  readonly conditional?: boolean;
   /** True once the client went away before the response ended. */
   readonly aborted: boolean;
   onAbort(cb: () => void): void;

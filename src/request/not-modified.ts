@@ -67,6 +67,7 @@ function modifiedSince(since: string, mtime: number, mode: 'off' | 'exact' | 'be
  */
 export function answerPreconditions(r: Req): 0 | 304 | 412 {
   if (r.status !== 200 || r.parent !== null) return 0;
+  if (r.reqHeaders === null && r.ex.conditional === false) return 0; // no If-* header came
   const h = r.inHeaders;
   if (h['if-modified-since'] === undefined && h['if-none-match'] === undefined
     && h['if-match'] === undefined && h['if-unmodified-since'] === undefined) return 0;
