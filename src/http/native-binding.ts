@@ -76,6 +76,8 @@ export interface EngineBinding {
   tlsListener?(index: number, server: number): void;
   /** The server index (serverNames') of an SNI name on listener `index`, -1: the default's. */
   tlsSni?(choose: (index: number, dname: number, name: string) => number): void;
+  /** One gzip member of `bytes` at `level` (1..9), made with a deflate stream the JS thread keeps. */
+  gzip?(bytes: Uint8Array, level: number): Buffer;
 }
 
 /**

@@ -1,0 +1,62 @@
+#!/usr/bin/env node
+// Two builds of tresty side by side on a JS handler's answer through `gzip on` (the JS gzip
+// filter: content_by_js and proxied answers): a 700-byte and a 20 KB page with Accept-Encoding
+// gzip, the 700-byte page plain for reference, and a body flushed in two parts (the stream path).
+//   node bench/ab-gzip.mjs --a /path/to/previous/checkout [--b .] [--rounds 6] [--seconds 3]
+// As bench/lib/ab.mjs runs two builds: one worker each on CPU 0, wrk unpinned, turns by round.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { abRows, startBuild, taskset } from './lib/ab.mjs';
+import { haveWrk } from './lib/load.mjs';
+
+const args = process.argv.slice(2);
+const opt = (name, dflt) => { const i = args.indexOf(`--${name}`); return i >= 0 ? args[i + 1] : dflt; };
+const here = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const B = path.resolve(opt('b', here));
+const ROUNDS = Number(opt('rounds', 6));
+const SECONDS = Number(opt('seconds', 3));
+if (!opt('a') || args.includes('--help')) {
+  console.error('usage: node bench/ab-gzip.mjs --a OTHER_CHECKOUT [--b CHECKOUT] [--rounds N] [--seconds S]  (needs wrk)');
+  process.exit(opt('a') ? 0 : 2);
+}
+const A = path.resolve(opt('a'));
+if (!haveWrk()) { console.error('ab-gzip: wrk is not installed'); process.exit(2); }
+
+const GZ = { 'Accept-Encoding': 'gzip, deflate' };
+// [name, path, request headers, what it exercises]
+const PATHS = [
+  ['700 B, AE gzip', '/p700', GZ, 'ngx.say of a 700-byte page, compressed'],
+  ['20 KB, AE gzip', '/p20k', GZ, 'ngx.say of a 20 KB page, compressed'],
+  ['700 B, plain', '/p700', {}, 'the same page without Accept-Encoding'],
+  ['streamed, AE gzip', '/stream', GZ, 'two ngx.print with ngx.flush between: the stream path'],
+];
+
+const CONF = (port) => `worker_processes 1;
+events {}
+http {
+  access_log off;
+  default_type text/html;
+  gzip on;
+  server {
+    listen 127.0.0.1:${port};
+    location = /p700 { content_by_js_block { ngx.say("<p>" + "hello world ".repeat(58) + "</p>") } }
+    location = /p20k { content_by_js_block { ngx.say("<p>the quick brown fox jumps over the lazy dog</p>\\n".repeat(400)) } }
+    location = /stream { content_by_js_block { ngx.print("<p>" + "first part ".repeat(32)); ngx.flush(); ngx.say("second part ".repeat(32) + "</p>") } }
+  }
+}
+`;
+
+const setup = (prefix, port) => fs.writeFileSync(path.join(prefix, 'conf', 'nginx.conf'), CONF(port));
+
+const a = await startBuild(A, setup);
+const b = await startBuild(B, setup);
+try {
+  const rows = await abRows(a, b, PATHS.map(([name, p, headers, what]) => ({ name, path: p, headers, what })), { tool: 'wrk', rounds: ROUNDS, seconds: SECONDS });
+  console.log(`${new Date().toISOString()}\na = ${A}\nb = ${B}\nwrk, ${ROUNDS} rounds x ${SECONDS} s, 32 connections, one worker${taskset ? ' on CPU 0' : ''}, load ${os.loadavg()[0].toFixed(1)}`);
+  console.table(rows);
+} finally {
+  a.stop();
+  b.stop();
+}
