@@ -125,10 +125,21 @@ static int page_to_js(te_conn *c, const te_loc *l, int status)
    zlib failed: JS answers, nothing is written. */
 static int send_gzip(te_engine *e, te_conn *c, const te_loc *l, int status, const char *type, const char *own, const char *body, size_t n)
 {
+    char extra[512];
+    if (te_is_head(c)) {
+        /* nothing to compress: the head says gzip, with neither length nor chunks (as nginx's) */
+        int k = snprintf(extra, sizeof extra, "%sContent-Encoding: gzip\r\n", own ? own : "");
+        c->status = (uint16_t)status;
+        if (k < 0 || (size_t)k >= sizeof extra || head(e, c, l, status, type, -1, extra, NULL) < 0) {
+            failed(e, c);
+            return 1;
+        }
+        te_answer_go(e, c);
+        return 1;
+    }
     size_t zn;
     const char *z = te_gzip(body, n, (int)l->gz_level, &zn);
     if (!z) return 0;
-    char extra[512];
     int k = snprintf(extra, sizeof extra, "%sContent-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n", own ? own : "");
     if (k < 0 || (size_t)k >= sizeof extra) return 0;
     char size[24];
@@ -228,9 +239,10 @@ static int open_failed(te_engine *e, te_conn *c, const te_loc *l, const char *fi
 static int send_gzip_file(te_engine *e, te_conn *c, const te_loc *l, int fd, const char *file, const char *type, const char *mtime,
                           const char *etag, off_t size)
 {
+    if (te_is_head(c)) size = 0; /* a HEAD's head only: the file is not read, whatever its size */
     char *buf = malloc(size > 0 ? (size_t)size : 1);
     if (!buf) return 0;
-    ssize_t r = pread(fd, buf, (size_t)size, 0);
+    ssize_t r = size > 0 ? pread(fd, buf, (size_t)size, 0) : 0;
     if (r != size) {
         te_errlog(e, c, TE_LOG_ALERT, "pread() read only %lld of %lld from \"%s\"", (long long)r, (long long)size, file);
         free(buf);
@@ -381,7 +393,7 @@ static int serve(te_engine *e, te_conn *c, const te_loc *l, const char *uri, uin
     else snprintf(type, sizeof type, "%.*s", (int)l->default_type.n, l->default_type.p);
     int gz = l->gz_flags ? te_gzip_decide(c, l, 200, type, (long long)st.st_size) : TE_GZ_NO;
     if (gz != TE_GZ_NO) {
-        int done = gz == TE_GZ_HERE && st.st_size <= SMALL_FILE ? send_gzip_file(e, c, l, fd, file, type, mtime, etag, st.st_size) : 0;
+        int done = gz == TE_GZ_HERE && (st.st_size <= SMALL_FILE || te_is_head(c)) ? send_gzip_file(e, c, l, fd, file, type, mtime, etag, st.st_size) : 0;
         close(fd);
         return done;
     }

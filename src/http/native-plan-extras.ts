@@ -1,6 +1,6 @@
 // The filters of a stock nginx.conf the native engine applies itself (native/engine/filters.c,
-// gzip.c, tryfiles.c): gzip (the engine compresses a small GET answer itself and hands the rest
-// it would compress to JS), charset, expires, etag off, if_modified_since and the
+// gzip.c, tryfiles.c): gzip (the engine compresses a small GET answer itself, answers a HEAD of
+// one with its head, and hands the rest it would compress to JS), charset, expires, etag off, if_modified_since and the
 // common try_files shapes. Anything rarer in these keys keeps the location on JS.
 import type { LocationConf } from '../config/types.js';
 import { LF } from './native-flags.js';

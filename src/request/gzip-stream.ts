@@ -1,17 +1,22 @@
-// The gzip filter's compressor (request/gzip.ts decides what it compresses). A body whose end
-// comes with its first bytes (ngx.say then the handler's end, a proxied answer read whole) is
-// compressed in one synchronous call: by the engine addon's deflate stream kept for the JS
-// thread (native/engine/gzip_napi.c), else by zlib.gzipSync with a window and hash sized to it, as
-// nginx sizes them to a known length. A zlib stream per request with the full 32 KB window costs
-// its ~256 KB of zeroed state (most of a 700-byte answer's time, measured with perf) and a
-// thread-pool round trip per flush. A body that is flushed before its end goes through one stream, flush by flush.
+// The gzip filter's compressor (request/gzip.ts decides what it compresses), synchronous where the
+// engine addon is built (native/engine/gzip_napi.c): a whole body (its end comes with its first
+// bytes: ngx.say then the handler's end) by one deflate stream the worker resets per answer, a body
+// flushed in parts by a stream from a pool, each flush a Z_SYNC_FLUSH as nginx's. A zlib stream per
+// request costs its ~256 KB of zeroed state (most of a 700-byte answer's time, measured with perf)
+// and a thread-pool round trip per flush. Without the addon: zlib.gzipSync with a window and hash
+// sized to the body, as nginx sizes them to a known length, and a zlib stream for parts.
 
 import zlib from 'node:zlib';
-import { loadEngine } from '../http/native-binding.js';
+import { type GzipHandle, loadEngine } from '../http/native-binding.js';
 
 /** nginx's defaults before it sizes them down to a known length: a 32 KB window, memLevel 8. */
 const MAX_WBITS = 15;
 const MAX_MEM = 8;
+
+const addon = loadEngine();
+const whole = addon?.gzip;
+const open = addon?.gzipOpen;
+const more = addon?.gzipPush;
 
 /** The smallest window that still covers `n` bytes, with the hash shrunk along (as nginx). */
 export function sizedFor(n: number): { windowBits: number; memLevel: number } {
@@ -25,11 +30,11 @@ export function sizedFor(n: number): { windowBits: number; memLevel: number } {
   return { windowBits, memLevel };
 }
 
-const native = loadEngine()?.gzip;
+const bytes = (c: string | Uint8Array): Uint8Array => (typeof c === 'string' ? Buffer.from(c) : c);
 
-/** `data` as one gzip member, now: by the engine's addon when built, else by zlib. */
+/** `data` as one gzip member, now. */
 export function gzipWhole(data: string | Uint8Array, level: number): Buffer {
-  if (native !== undefined) return native(typeof data === 'string' ? Buffer.from(data) : data, level);
+  if (whole !== undefined) return whole(bytes(data), level);
   const n = typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;
   // Output in one buffer for most answers (zlib's worst case is a little over the input).
   const chunkSize = Math.max(64, Math.min(n + 64, 64 * 1024));
@@ -38,25 +43,40 @@ export function gzipWhole(data: string | Uint8Array, level: number): Buffer {
 
 /** A gzip body fed flush by flush: each push gives back what zlib produced for it. */
 export class GzipStream {
+  private h: GzipHandle | null = null;
   private z: zlib.Gzip | null = null;
   private out: Buffer[] = [];
   private err: Error | null = null;
 
-  /** `chunkSize`: gzip_buffers' size, the stream's output chunk (zlib's default without it). */
+  /** `chunkSize`: gzip_buffers' size, the zlib stream's output chunk (without the addon). */
   constructor(private readonly level: number, private readonly chunkSize?: number) {}
 
   /**
    * Compresses `chunk` and flushes (Z_SYNC_FLUSH, as nginx on a flush); `eof` ends the stream.
-   * A whole body (eof on the first push) is compressed at once and given back as it is.
+   * Synchronous (a Buffer) with the addon or for a whole body; a promise from a zlib stream.
    */
   push(chunk: string | Uint8Array, eof: boolean): Promise<Buffer> | Buffer {
-    if (this.z === null && eof) {
-      try {
-        return gzipWhole(chunk, this.level);
-      } catch (e) {
-        return Promise.reject(e);
+    try {
+      if (this.h === null && this.z === null && eof) return gzipWhole(chunk, this.level);
+      if (open !== undefined && more !== undefined && this.z === null) {
+        this.h ??= open(this.level);
+        const out = more(this.h, bytes(chunk), eof);
+        if (eof) this.h = null;
+        return out;
       }
+    } catch (e) {
+      return Promise.reject(e);
     }
+    return this.streamPush(chunk, eof);
+  }
+
+  /** Ends early (the answer turned out bodiless, or was cut): the addon's stream is collected. */
+  destroy(): void {
+    this.h = null;
+    this.z?.destroy();
+  }
+
+  private streamPush(chunk: string | Uint8Array, eof: boolean): Promise<Buffer> {
     const z = this.stream();
     return new Promise((resolve, reject) => {
       const take = (): void => {
@@ -74,8 +94,6 @@ export class GzipStream {
       }
     });
   }
-
-  destroy(): void { this.z?.destroy(); }
 
   private stream(): zlib.Gzip {
     if (this.z !== null) return this.z;
