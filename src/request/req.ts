@@ -75,6 +75,8 @@ export class Req {
   lengthless = false;
   /** ngx.send_headers sent the head: on a HEAD, gzip then still considers the answer (below). */
   headCalled = false;
+  /** `Vary: Accept-Encoding` was added by gzip_static: the gzip filter does not add another. */
+  gzipVary = false;
   /** The head is an upstream's (proxy_pass): nginx adds no default_type to it. */
   proxied = false;
   /** nginx's page for an error status, sent as one chunk with eof. */
