@@ -69,6 +69,8 @@ const cases: GzCase[] = [
   { name: 'gzip;q=0 refuses it', path: '/g/t.txt', headers: { 'Accept-Encoding': 'gzip;q=0' }, gzip: false, body: TEXT },
   { name: 'a list with GZIP in capitals', path: '/g/t.txt', headers: { 'Accept-Encoding': 'deflate, GZIP;q=0.5' }, gzip: true, body: TEXT },
   { name: 'HEAD says gzip, with no length', path: '/g/t.txt', method: 'HEAD', headers: GZ, gzip: false, body: '', resHeaders: { 'Content-Encoding': 'gzip', 'Content-Length': undefined } },
+  { name: 'a file over 64 KB: compressed too', path: '/g/70k.txt', headers: GZ, gzip: true, body: files['html/g/70k.txt'],
+    resHeaders: { 'Content-Length': undefined, ETag: /^W\/"/, Vary: 'Accept-Encoding', 'Transfer-Encoding': 'chunked' } },
   { name: 'HEAD of a file over 64 KB: the same head', path: '/g/70k.txt', method: 'HEAD', headers: GZ, gzip: false, body: '',
     resHeaders: { 'Content-Encoding': 'gzip', 'Content-Length': undefined, 'Transfer-Encoding': undefined, ETag: /^W\/"/, Vary: 'Accept-Encoding' } },
   { name: 'HEAD of a return text: gzip, no length', path: '/g/ret', method: 'HEAD', headers: GZ, gzip: false, body: '',

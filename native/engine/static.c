@@ -22,6 +22,9 @@
 #include "tryfiles.h"
 
 #define SMALL_FILE (64 * 1024) /* read with the head and sent in one write */
+/* gzip compresses a file up to this whole, in one deflate on the engine's thread (~2 ms at level
+   1); a bigger one goes to JS's filter, whose stream does it flush by flush */
+#define GZIP_WHOLE_MAX (256 * 1024)
 #define PATH_MAX_LEN 4096
 
 /* nginx's ETag: "mtime-size" in hex. */
@@ -243,7 +246,8 @@ static int open_failed(te_engine *e, te_conn *c, const te_loc *l, const char *fi
     return page(e, c, l, 404, NULL);
 }
 
-/* A small file gzip compresses: read whole, sent compressed, its ETag made weak (nginx's gzip). */
+/* A file gzip compresses (up to GZIP_WHOLE_MAX): read whole, sent compressed, its ETag made weak
+   (nginx's gzip). */
 static int send_gzip_file(te_engine *e, te_conn *c, const te_loc *l, int fd, const char *file, const char *type, const char *mtime,
                           const char *etag, off_t size)
 {
@@ -411,7 +415,7 @@ opened:;
     int gz = (l->gz_flags & TE_GZ_ON) && gzs != TE_GZS_GZ ? te_gzip_decide(c, l, 200, type, (long long)st.st_size) : TE_GZ_NO;
     if (gz != TE_GZ_NO) {
         /* gzip_static's Vary with the filter's: JS says it once */
-        int done = gz == TE_GZ_HERE && !svary && (st.st_size <= SMALL_FILE || te_is_head(c))
+        int done = gz == TE_GZ_HERE && !svary && (st.st_size <= GZIP_WHOLE_MAX || te_is_head(c))
                        ? send_gzip_file(e, c, l, fd, file, type, mtime, etag, st.st_size) : 0;
         close(fd);
         return done;
