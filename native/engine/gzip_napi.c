@@ -12,20 +12,31 @@
 #include "addon.h"
 #include "gzip.h"
 
-static te_gz js_gz;
+/* Per JS thread (a worker_thread loading the addon gets its own): a handle is used and collected
+   on the thread that made it. */
+static _Thread_local te_gz js_gz;
 
 /* Streams given back, kept for the next bodies (a few: each holds ~256 KB). */
 #define POOL_MAX 16
-static te_gz *pool[POOL_MAX];
-static int pooled;
+static _Thread_local te_gz *pool[POOL_MAX];
+static _Thread_local int pooled;
+
+/* A big body's output buffer is not kept idle. */
+#define KEEP_OUT (256 * 1024)
+static void trim(te_gz *g)
+{
+    if (g->out_cap <= KEEP_OUT) return;
+    free(g->out);
+    g->out = NULL;
+    g->out_cap = 0;
+}
 
 typedef struct { te_gz *g; } slot;
 
 static void give_back(te_gz *g)
 {
     if (pooled < POOL_MAX) {
-        /* a big flush's output buffer is not kept idle */
-        if (g->out_cap > 64 * 1024) { free(g->out); g->out = NULL; g->out_cap = 0; }
+        trim(g);
         pool[pooled++] = g;
         return;
     }
@@ -68,8 +79,9 @@ napi_value te_js_gzip(napi_env env, napi_callback_info info)
         napi_throw_error(env, "TRESTY_ERR_ENGINE", "gzip: zlib could not compress the body");
         return NULL;
     }
-    if (napi_create_buffer_copy(env, zn, z, NULL, &out) != napi_ok) return NULL;
-    return out;
+    napi_status st = napi_create_buffer_copy(env, zn, z, NULL, &out);
+    trim(&js_gz);
+    return st == napi_ok ? out : NULL;
 }
 
 napi_value te_js_gzip_open(napi_env env, napi_callback_info info)
