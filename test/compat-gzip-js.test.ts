@@ -27,12 +27,14 @@ function locations(h: (code: string) => string, flush: string, etag: string, len
     location = /z/etag { ${h(`${etag}; ngx.print(body(700))`)} }
     location = /z/sent { ${h('ngx.send_headers(); ngx.print(body(700))')} }
     location = /z/length { ${h(`${len}; ngx.print(body(700))`)} }
+    location /idx/ { autoindex on; }
     location = /z/level { gzip_comp_level 9; gzip_buffers 4 1k; ${h(`ngx.print(body(20000)); ${flush}; ngx.print(body(20000))`)} }`;
 }
 const jsServer = locations(js, 'ngx.flush()', 'ngx.header.ETag = \'"v1"\'', 'ngx.header["Content-Length"] = "700"');
 const luaServer = locations(lua, 'ngx.flush(true)', 'ngx.header.ETag = \'"v1"\'', 'ngx.header["Content-Length"] = "700"');
 
 const GZ = { 'Accept-Encoding': 'gzip' };
+const FILES = { 'html/idx/a.txt': 'a file to list\n' };
 const COMPRESSED = { 'Content-Encoding': 'gzip', 'Content-Length': undefined, 'Transfer-Encoding': 'chunked', Vary: 'Accept-Encoding' };
 
 function gunzipped(res: Raw, label: string): string {
@@ -76,6 +78,10 @@ function cases(port: () => number): void {
     expectHeaders(res, { 'Content-Encoding': 'gzip', Vary: 'Accept-Encoding', 'Content-Length': undefined }, 'HEAD /z/sent');
     expect(res.body.length).toBe(0);
   });
+  it('HEAD of an autoindex page (its head goes out alone): gzip and Vary', async () => {
+    const res = await fetchRaw(port(), '/idx/', GZ, 'HEAD');
+    expectHeaders(res, { 'Content-Encoding': 'gzip', Vary: 'Accept-Encoding', 'Content-Length': undefined }, 'HEAD /idx/');
+  });
   it('without Accept-Encoding: plain, with Vary', async () => {
     const res = await fetchRaw(port(), '/z/700');
     expectHeaders(res, { 'Content-Encoding': undefined, Vary: 'Accept-Encoding' }, '/z/700');
@@ -116,7 +122,7 @@ for (const [engine, env] of engines) {
     beforeAll(async () => {
       port = await freePort();
       t = await startTresty(`worker_processes 1; error_log logs/error.log info; events {}
-http { http_engine ${engine}; server { listen 127.0.0.1:${port}; ${jsServer} } }`, { env });
+http { http_engine ${engine}; server { listen 127.0.0.1:${port}; root html; ${jsServer} } }`, { env, files: FILES });
     });
     afterAll(async () => { await t?.stop(); });
     cases(() => port);
@@ -126,7 +132,7 @@ http { http_engine ${engine}; server { listen 127.0.0.1:${port}; ${jsServer} } }
 const missing = nginxMissing();
 describe.skipIf(missing !== null)(`a handler's answer through gzip: the same cases on nginx${missing ? ` (skipped: ${missing})` : ''}`, () => {
   let n: Nginx;
-  beforeAll(async () => { n = await startNginx(luaServer); });
+  beforeAll(async () => { n = await startNginx(`root __PREFIX__/html; ${luaServer}`, '', FILES); });
   afterAll(async () => { await n?.stop(); });
   cases(() => n.port);
 });

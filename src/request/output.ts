@@ -230,7 +230,7 @@ function writeOut(r: Req, eof: boolean): Promise<void> | void {
     const gz = r.loc.gzip.filter;
     // A HEAD whose head a handler's output sends is header-only before nginx's filters run
     // (lua-nginx-module's doing): no gzip, no Vary; after ngx.send_headers it is not (observed).
-    if (gz !== undefined && r.parent === null && !(r.method === 'HEAD' && r.lengthless && !r.headCalled)) {
+    if (gz !== undefined && r.parent === null && !(r.method === 'HEAD' && r.lengthless && !r.headAlone)) {
       const h = headersOf(r);
       const cl = h.get('content-length');
       // The length nginx would know: one set, or tresty's exact one (not for a JS handler's answer).

@@ -73,8 +73,9 @@ export class Req {
   /** The answer is a JS handler's (content_by_js, or ngx.say/print/flush/eof): lua-nginx-module
    *  sends it without a length of its own, so nginx frames it chunked on HTTP/1.1. */
   lengthless = false;
-  /** ngx.send_headers sent the head: on a HEAD, gzip then still considers the answer (below). */
-  headCalled = false;
+  /** The head went out by itself (ngx.send_headers, autoindex), not with a handler's output: on
+   *  a HEAD, gzip then still considers the answer (output.ts). */
+  headAlone = false;
   /** `Vary: Accept-Encoding` was added by gzip_static: the gzip filter does not add another. */
   gzipVary = false;
   /** The head is an upstream's (proxy_pass): nginx adds no default_type to it. */
