@@ -16,7 +16,7 @@ export interface GzipFilter {
   readonly httpVersion: '1.0' | '1.1';
   readonly disableMsie6: boolean;
   readonly disable: readonly RegExp[];
-  /** gzip_buffers' size: a streamed body's output chunk; undefined is zlib's own (16 KB). */
+  /** gzip_buffers' size: the zlib stream's output chunk (without the engine addon); undefined is zlib's 16 KB. */
   readonly bufferSize?: number;
 }
 
