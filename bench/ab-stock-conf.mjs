@@ -6,24 +6,8 @@
 //   node bench/ab-stock-conf.mjs --a /path/to/previous/checkout [--b .] [--rounds 6] [--seconds 3]
 // As bench/lib/ab.mjs runs two builds: one worker each on CPU 0, wrk unpinned, turns by round.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { abRows, startBuild, taskset } from './lib/ab.mjs';
-import { haveWrk } from './lib/load.mjs';
-
-const args = process.argv.slice(2);
-const opt = (name, dflt) => { const i = args.indexOf(`--${name}`); return i >= 0 ? args[i + 1] : dflt; };
-const here = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const B = path.resolve(opt('b', here));
-const ROUNDS = Number(opt('rounds', 6));
-const SECONDS = Number(opt('seconds', 3));
-if (!opt('a') || args.includes('--help')) {
-  console.error('usage: node bench/ab-stock-conf.mjs --a OTHER_CHECKOUT [--b CHECKOUT] [--rounds N] [--seconds S]  (needs wrk)');
-  process.exit(opt('a') ? 0 : 2);
-}
-const A = path.resolve(opt('a'));
-if (!haveWrk()) { console.error('ab-stock-conf: wrk is not installed (it sends Accept-Encoding)'); process.exit(2); }
+import { abWrkMain } from './lib/ab.mjs';
 
 const GZ = { 'Accept-Encoding': 'gzip, deflate' };
 // [name, path, request headers, what it exercises]
@@ -67,13 +51,4 @@ function setup(prefix, port) {
   fs.writeFileSync(path.join(prefix, 'html', 'index.html'), `<html><body>${'welcome '.repeat(80)}</body></html>\n`);
 }
 
-const a = await startBuild(A, setup);
-const b = await startBuild(B, setup);
-try {
-  const rows = await abRows(a, b, PATHS.map(([name, p, headers, what]) => ({ name, path: p, headers, what })), { tool: 'wrk', rounds: ROUNDS, seconds: SECONDS });
-  console.log(`${new Date().toISOString()}\na = ${A}\nb = ${B}\nwrk, ${ROUNDS} rounds x ${SECONDS} s, 32 connections, one worker${taskset ? ' on CPU 0' : ''}, load ${os.loadavg()[0].toFixed(1)}`);
-  console.table(rows);
-} finally {
-  a.stop();
-  b.stop();
-}
+await abWrkMain('ab-stock-conf.mjs', PATHS, setup);

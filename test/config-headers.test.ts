@@ -101,7 +101,7 @@ describe('gzip directives', () => {
       location /a { gzip on; } location /b { gzip on; gzip_types text/css *; gzip_disable msie6 "^curl"; gzip_proxied any; }
       location /c { gzip_vary on; } location /d { gzip_static on; } } }`);
     const [a, b, cc, d] = c.http!.servers[0].locations;
-    expect(a.gzip).toEqual({ filter: { types: ['text/html'], minLength: 20, level: 5, vary: false, proxied: ['off'], httpVersion: '1.1', disableMsie6: false, disable: [] } });
+    expect(a.gzip).toEqual({ filter: { types: ['text/html'], minLength: 20, level: 5, vary: false, proxied: ['off'], httpVersion: '1.1', disableMsie6: false, disable: [], bufferSize: 8192 } });
     expect(b.gzip.filter).toMatchObject({ types: ['*'], disableMsie6: true, proxied: ['any'] });
     expect(b.gzip.filter?.disable[0].flags).toBe('i');
     expect(cc.gzip).toEqual({});

@@ -66,7 +66,7 @@ describe('the native plan', () => {
     expect(servers).toEqual([0]);
   });
 
-  it('constant add_headers, expires, etag off, if_modified_since off|before and gzip stay native (the engine applies them); more_*, add_header with variables and alias send a location to JS; their defaults keep the native routes', () => {
+  it('constant add_headers, expires, etag off, if_modified_since off|before, gzip and gzip_static stay native (the engine applies them); more_*, add_header with variables and alias send a location to JS; their defaults keep the native routes', () => {
     const { actions } = planOf(`server { listen 127.0.0.1:1;
       location /plain/ { root html; }
       location = /ret { return 200 "ok"; }
@@ -82,12 +82,16 @@ describe('the native plan', () => {
       location /etagon/ { etag on; if_modified_since exact; }
       location /gzip/ { gzip on; }
       location /gzoff/ { gzip off; gzip_types text/css; gzip_vary on; gzip_comp_level 5; gzip_buffers 4 8k; charset off; override_charset off; }
+      location /gzs/ { gzip_static on; gzip_vary on; }
+      location /gzsa/ { gzip_static always; gzip on; }
+      location /gzsoff/ { gzip_static off; }
+      location /gzsdis/ { gzip_static on; gzip_disable "curl/"; }
     }
     server { listen 127.0.0.1:2; add_header X-S s; location /inherits/ { } location /own/ { add_header X-O o; } }`);
     expect(actions).toMatchObject({
       '/plain/': 'static', '/ret': 'return', '/add/': 'static', '/addvar/': 'js', '/addlm/': 'js', '/exp/': 'static', '/exp/off/': 'static', '/more/': 'js', '/in/': 'js',
       '/inherits/': 'static', '/own/': 'static', '/alias/': 'js', '/noetag/': 'static', '/ims/': 'static', '/etagon/': 'static',
-      '/gzip/': 'static', '/gzoff/': 'static',
+      '/gzip/': 'static', '/gzoff/': 'static', '/gzs/': 'static', '/gzsa/': 'static', '/gzsoff/': 'static', '/gzsdis/': 'js',
     });
   });
 
@@ -234,7 +238,7 @@ describe('a Debian-like nginx.conf', () => {
     const { actions } = planOf(`server { listen 127.0.0.1:1;
       location /gd/ { gzip on; gzip_disable "curl/"; }
       location /gm/ { gzip on; gzip_disable msie6; gzip_proxied any; gzip_http_version 1.0; gzip_vary on; }
-      location /gs/ { gzip_static on; }
+      location /gs/ { gzip_static on; gzip_disable "MSIE [1-5]\\."; }
       location /cv/ { charset $arg_cs; }
       location /em/ { expires modified 1h; }
       location /ed/ { expires @15h; }

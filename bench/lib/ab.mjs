@@ -1,4 +1,4 @@
-// Two builds of tresty side by side (bench/ab-tresty.mjs, bench/ab-stock-conf.mjs): each runs
+// Two builds of tresty side by side (bench/ab-tresty.mjs, bench/ab-stock-conf.mjs, bench/ab-gzip.mjs): each runs
 // one worker pinned to CPU 0 (taskset when there), the load generator unpinned; the builds take
 // turns round after round and each ratio (b / a) is the median of its per-round ratios.
 import { spawn, spawnSync } from 'node:child_process';
@@ -56,4 +56,35 @@ export async function abRows(a, b, targets, { tool, rounds, seconds }) {
     rows.push({ path: name, 'a req/s': Math.round(median(rps.a)), 'b req/s': Math.round(median(rps.b)), 'b / a (median)': median(ratios).toFixed(3), 'min..max': `${Math.min(...ratios).toFixed(2)}..${Math.max(...ratios).toFixed(2)}`, ...more });
   }
   return rows;
+}
+
+/**
+ * A wrk A/B script's whole run (ab-stock-conf.mjs, ab-gzip.mjs): `--a OTHER_CHECKOUT [--b
+ * CHECKOUT] [--rounds N] [--seconds S]` from argv, both builds set up by setup(prefix, port), one
+ * row per [name, path, request headers, what], printed with the time, the builds and the load.
+ */
+export async function abWrkMain(script, paths, setup) {
+  const { haveWrk } = await import('./load.mjs');
+  const args = process.argv.slice(2);
+  const opt = (name, dflt) => { const i = args.indexOf(`--${name}`); return i >= 0 ? args[i + 1] : dflt; };
+  const here = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
+  if (!opt('a') || args.includes('--help')) {
+    console.error(`usage: node bench/${script} --a OTHER_CHECKOUT [--b CHECKOUT] [--rounds N] [--seconds S]  (needs wrk)`);
+    process.exit(opt('a') ? 0 : 2);
+  }
+  if (!haveWrk()) { console.error(`${script}: wrk is not installed`); process.exit(2); }
+  const A = path.resolve(opt('a'));
+  const B = path.resolve(opt('b', here));
+  const rounds = Number(opt('rounds', 6));
+  const seconds = Number(opt('seconds', 3));
+  const a = await startBuild(A, setup);
+  const b = await startBuild(B, setup);
+  try {
+    const rows = await abRows(a, b, paths.map(([name, p, headers, what]) => ({ name, path: p, headers, what })), { tool: 'wrk', rounds, seconds });
+    console.log(`${new Date().toISOString()}\na = ${A}\nb = ${B}\nwrk, ${rounds} rounds x ${seconds} s, 32 connections, one worker${taskset ? ' on CPU 0' : ''}, load ${os.loadavg()[0].toFixed(1)}`);
+    console.table(rows);
+  } finally {
+    a.stop();
+    b.stop();
+  }
 }

@@ -419,7 +419,8 @@ NAPI_MODULE_INIT()
         { "upClose", te_js_up_close }, { "upCount", te_js_up_count },
         { "setSoftware", te_js_set_software }, { "setNofile", te_js_set_nofile }, { "statusAttach", te_js_status_attach },
         { "tlsBuilt", te_js_tls_built }, { "tlsContext", te_js_tls_context }, { "tlsListener", te_js_tls_listener },
-        { "tlsSni", te_js_tls_sni },
+        { "tlsSni", te_js_tls_sni }, { "gzip", te_js_gzip },
+        { "gzipOpen", te_js_gzip_open }, { "gzipPush", te_js_gzip_push },
     };
     for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
         napi_value f;

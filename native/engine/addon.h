@@ -26,6 +26,11 @@ static inline int te_arg_u32(napi_env env, napi_value v, uint32_t *out)
     return 0;
 }
 
+/* gzip_napi.c */
+napi_value te_js_gzip(napi_env env, napi_callback_info info);
+napi_value te_js_gzip_open(napi_env env, napi_callback_info info);
+napi_value te_js_gzip_push(napi_env env, napi_callback_info info);
+
 /* listen_napi.c */
 napi_value te_js_listen(napi_env env, napi_callback_info info);
 napi_value te_js_close_fd(napi_env env, napi_callback_info info);

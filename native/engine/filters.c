@@ -91,9 +91,7 @@ static int msie6(const char *ua, uint32_t n)
     return 0;
 }
 
-/* ngx_http_gzip_ok for this client: 0 when gzip never compresses for it; 1 when it does; 2 when
-   it may (a Via with gzip_proxied other than off is JS's to weigh against the answer's headers). */
-static int client_ok(te_conn *c, const te_loc *l)
+int te_gzip_client(te_conn *c, const te_loc *l)
 {
     const char *h = c->in + c->req;
     const tr_http_header *ae = te_req_header(c, "accept-encoding");
@@ -108,10 +106,12 @@ static int client_ok(te_conn *c, const te_loc *l)
 int te_gzip_decide(te_conn *c, const te_loc *l, int status, const char *type, long long len)
 {
     if (!considered(l, status, type, len)) return TE_GZ_NO;
-    int ok = client_ok(c, l);
+    int ok = te_gzip_client(c, l);
     if (ok == 0) return TE_GZ_NO;
-    /* the engine frames a compressed answer with chunks: a GET of HTTP/1.1, with a known client */
-    if (ok == 2 || c->head->req.method_id != TR_HTTP_M_GET || c->head->req.version < 1001) return TE_GZ_JS;
+    /* the engine frames a compressed answer with chunks: a GET of HTTP/1.1, with a known client;
+       a HEAD's head says gzip without a length (static.c's send_gzip) */
+    uint32_t m = c->head->req.method_id;
+    if (ok == 2 || (m != TR_HTTP_M_GET && m != TR_HTTP_M_HEAD) || c->head->req.version < 1001) return TE_GZ_JS;
     return TE_GZ_HERE;
 }
 

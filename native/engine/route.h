@@ -37,6 +37,8 @@ enum te_action { TE_ACT_JS = 0, TE_ACT_STATIC = 1, TE_ACT_RETURN = 2 };
 #define TE_GZ_V10 4         /* gzip_http_version 1.0 */
 #define TE_GZ_MSIE6 8       /* gzip_disable msie6 */
 #define TE_GZ_PROXIED_OFF 16 /* gzip_proxied off: a request with Via is never compressed */
+#define TE_GZ_STATIC 32     /* gzip_static on (or always) */
+#define TE_GZ_STATIC_ALWAYS 64 /* gzip_static always */
 enum te_expires { TE_EXP_NONE = 0, TE_EXP_EPOCH = 1, TE_EXP_MAX = 2, TE_EXP_AFTER = 3 };
 
 typedef struct te_str { const char *p; uint32_t n; } te_str;

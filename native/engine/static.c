@@ -22,6 +22,9 @@
 #include "tryfiles.h"
 
 #define SMALL_FILE (64 * 1024) /* read with the head and sent in one write */
+/* gzip compresses a file up to this whole, in one deflate on the engine's thread (~2 ms at level
+   1); a bigger one goes to JS's filter, whose stream does it flush by flush */
+#define GZIP_WHOLE_MAX (256 * 1024)
 #define PATH_MAX_LEN 4096
 
 /* nginx's ETag: "mtime-size" in hex. */
@@ -92,8 +95,10 @@ static const char *loc_name(const te_loc *l)
 /* add_header's constant headers of the location (native-plan.ts): those without `always` only on
    nginx's list of statuses. They follow the answer's own (Location, Last-Modified, ETag) and
    expires' two, and come before `tail` (Accept-Ranges), as nginx's headers filter puts them;
-   gzip_vary's line comes last. charset's `; charset=X` goes on the type (filters.c). */
-static int head(te_engine *e, te_conn *c, const te_loc *l, int status, const char *type, long long len, const char *extra, const char *tail)
+   gzip_vary's line comes last (`vary`: 1 always, 0 never, -1 as the gzip filter considers the
+   answer). charset's `; charset=X` goes on the type (filters.c). */
+static int head_v(te_engine *e, te_conn *c, const te_loc *l, int status, const char *type, long long len, const char *extra, const char *tail,
+                  int vary_on)
 {
     const char *name = loc_name(l);
     if (l->hdr_listed.n == 0 && l->hdr_always.n == 0 && !tail && l->charset.n == 0 && l->expires == TE_EXP_NONE && l->gz_flags == 0)
@@ -103,12 +108,18 @@ static int head(te_engine *e, te_conn *c, const te_loc *l, int status, const cha
     char ctype[512], exp[256] = "", vary[64] = "";
     const char *t = te_charset_type(l, status, type, ctype, sizeof ctype);
     if (listed && te_expires_lines(l, exp, sizeof exp) < 0) return -1;
-    if (te_vary_line(l, status, type, len, vary, sizeof vary) < 0) return -1;
+    if (vary_on > 0) snprintf(vary, sizeof vary, "Vary: Accept-Encoding\r\n");
+    else if (vary_on < 0 && te_vary_line(l, status, type, len, vary, sizeof vary) < 0) return -1;
     char all[PATH_MAX_LEN + 1024];
     int n = snprintf(all, sizeof all, "%s%s%.*s%.*s%s%s", extra ? extra : "", exp, listed ? (int)l->hdr_listed.n : 0, l->hdr_listed.p,
                      (int)l->hdr_always.n, l->hdr_always.p, tail ? tail : "", vary);
     if (n < 0 || (size_t)n >= sizeof all) return -1;
     return te_answer_head(e, c, status, name, t, len, all);
+}
+
+static int head(te_engine *e, te_conn *c, const te_loc *l, int status, const char *type, long long len, const char *extra, const char *tail)
+{
+    return head_v(e, c, l, status, type, len, extra, tail, -1);
 }
 
 /* Whether gzip would compress an error page of this status where only JS can: then JS answers
@@ -125,10 +136,21 @@ static int page_to_js(te_conn *c, const te_loc *l, int status)
    zlib failed: JS answers, nothing is written. */
 static int send_gzip(te_engine *e, te_conn *c, const te_loc *l, int status, const char *type, const char *own, const char *body, size_t n)
 {
+    char extra[512];
+    if (te_is_head(c)) {
+        /* nothing to compress: the head says gzip, with neither length nor chunks (as nginx's) */
+        int k = snprintf(extra, sizeof extra, "%sContent-Encoding: gzip\r\n", own ? own : "");
+        c->status = (uint16_t)status;
+        if (k < 0 || (size_t)k >= sizeof extra || head(e, c, l, status, type, -1, extra, NULL) < 0) {
+            failed(e, c);
+            return 1;
+        }
+        te_answer_go(e, c);
+        return 1;
+    }
     size_t zn;
     const char *z = te_gzip(body, n, (int)l->gz_level, &zn);
     if (!z) return 0;
-    char extra[512];
     int k = snprintf(extra, sizeof extra, "%sContent-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n", own ? own : "");
     if (k < 0 || (size_t)k >= sizeof extra) return 0;
     char size[24];
@@ -224,13 +246,15 @@ static int open_failed(te_engine *e, te_conn *c, const te_loc *l, const char *fi
     return page(e, c, l, 404, NULL);
 }
 
-/* A small file gzip compresses: read whole, sent compressed, its ETag made weak (nginx's gzip). */
+/* A file gzip compresses (up to GZIP_WHOLE_MAX): read whole, sent compressed, its ETag made weak
+   (nginx's gzip). */
 static int send_gzip_file(te_engine *e, te_conn *c, const te_loc *l, int fd, const char *file, const char *type, const char *mtime,
                           const char *etag, off_t size)
 {
+    if (te_is_head(c)) size = 0; /* a HEAD's head only: the file is not read, whatever its size */
     char *buf = malloc(size > 0 ? (size_t)size : 1);
     if (!buf) return 0;
-    ssize_t r = pread(fd, buf, (size_t)size, 0);
+    ssize_t r = size > 0 ? pread(fd, buf, (size_t)size, 0) : 0;
     if (r != size) {
         te_errlog(e, c, TE_LOG_ALERT, "pread() read only %lld of %lld from \"%s\"", (long long)r, (long long)size, file);
         free(buf);
@@ -305,7 +329,13 @@ static int serve(te_engine *e, te_conn *c, const te_loc *l, const char *uri, uin
         }
         return open_failed(e, c, l, file, errno);
     }
-    int fd = open(file, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    /* gzip_static: FILE.gz in FILE's place (its own length, time and ETag; FILE's type) */
+    char gzpath[PATH_MAX_LEN + 4];
+    int gzs = TE_GZS_PLAIN, svary = 0, fd = -1;
+    if ((l->gz_flags & TE_GZ_STATIC) && m != TR_HTTP_M_POST) gzs = te_gzip_static(c, l, file, gzpath, sizeof gzpath, &fd, &st, &svary);
+    if (gzs == TE_GZS_JS) return 0;
+    if (gzs == TE_GZS_GZ) goto opened;
+    fd = open(file, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) return open_failed(e, c, l, file, errno);
     if (fstat(fd, &st) < 0) {
         int err = errno;
@@ -333,6 +363,8 @@ static int serve(te_engine *e, te_conn *c, const te_loc *l, const char *uri, uin
         close(fd);
         return page(e, c, l, 405, NULL);
     }
+opened:;
+    const char *path = gzs == TE_GZS_GZ ? gzpath : file;
     char mtime[64], etag[64], extra[256];
     te_http_time(st.st_mtim.tv_sec, mtime, sizeof mtime);
     hex_etag(etag, (unsigned long long)st.st_mtim.tv_sec, (unsigned long long)st.st_size);
@@ -368,7 +400,7 @@ static int serve(te_engine *e, te_conn *c, const te_loc *l, const char *uri, uin
     if (not_modified) {
         close(fd);
         c->status = 304;
-        if (head(e, c, l, 304, NULL, -1, extra, NULL) < 0) {
+        if (head_v(e, c, l, 304, NULL, -1, extra, NULL, svary ? 1 : -1) < 0) {
             failed(e, c);
             return 1;
         }
@@ -379,15 +411,21 @@ static int serve(te_engine *e, te_conn *c, const te_loc *l, const char *uri, uin
     const te_str *t = te_mime(e->routes, file, (uint32_t)n);
     if (t) snprintf(type, sizeof type, "%.*s", (int)t->n, t->p);
     else snprintf(type, sizeof type, "%.*s", (int)l->default_type.n, l->default_type.p);
-    int gz = l->gz_flags ? te_gzip_decide(c, l, 200, type, (long long)st.st_size) : TE_GZ_NO;
+    /* the gzip filter leaves FILE.gz alone (it has an encoding) */
+    int gz = (l->gz_flags & TE_GZ_ON) && gzs != TE_GZS_GZ ? te_gzip_decide(c, l, 200, type, (long long)st.st_size) : TE_GZ_NO;
     if (gz != TE_GZ_NO) {
-        int done = gz == TE_GZ_HERE && st.st_size <= SMALL_FILE ? send_gzip_file(e, c, l, fd, file, type, mtime, etag, st.st_size) : 0;
+        /* gzip_static's Vary with the filter's: JS says it once */
+        int done = gz == TE_GZ_HERE && !svary && (st.st_size <= GZIP_WHOLE_MAX || te_is_head(c))
+                       ? send_gzip_file(e, c, l, fd, file, type, mtime, etag, st.st_size) : 0;
         close(fd);
         return done;
     }
     c->status = 200;
-    /* nginx's range filter announces ranges on a whole static file (not on a 304) */
-    if (head(e, c, l, 200, type, (long long)st.st_size, extra, "Accept-Ranges: bytes\r\n") < 0) {
+    if (gzs == TE_GZS_GZ) strcat(extra, "Content-Encoding: gzip\r\n");
+    /* nginx's range filter announces ranges on a whole static file (not on a 304, not on FILE.gz);
+       gzip_static's Vary, or the filter's when it considers the file */
+    if (head_v(e, c, l, 200, type, (long long)st.st_size, extra, gzs == TE_GZS_GZ ? NULL : "Accept-Ranges: bytes\r\n",
+               svary ? 1 : gzs == TE_GZS_GZ ? 0 : -1) < 0) {
         close(fd);
         failed(e, c);
         return 1;
@@ -403,7 +441,7 @@ static int serve(te_engine *e, te_conn *c, const te_loc *l, const char *uri, uin
         ssize_t r = buf ? pread(fd, buf, (size_t)st.st_size, 0) : -1;
         close(fd);
         if (r != st.st_size) {
-            if (buf) te_errlog(e, c, TE_LOG_ALERT, "pread() read only %lld of %lld from \"%s\"", (long long)r, (long long)st.st_size, file);
+            if (buf) te_errlog(e, c, TE_LOG_ALERT, "pread() read only %lld of %lld from \"%s\"", (long long)r, (long long)st.st_size, path);
             failed(e, c);
             return 1;
         }
@@ -413,7 +451,7 @@ static int serve(te_engine *e, te_conn *c, const te_loc *l, const char *uri, uin
     c->file_fd = fd;
     c->file_pos = 0;
     c->file_end = (uint64_t)st.st_size;
-    c->file_name = strdup(file);
+    c->file_name = strdup(path);
     if (l->flags & TE_LF_SENDFILE) c->flags |= TE_C_SENDFILE;
     te_answer_go(e, c);
     return 1;

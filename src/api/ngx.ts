@@ -141,6 +141,7 @@ export class Ngx {
     if (r.headerSent) return true;
     r.headerSent = true;
     r.lengthless = true;
+    r.headAlone = true;
     void queueFlush(r, false);
     return true;
   }

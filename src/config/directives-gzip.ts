@@ -16,6 +16,7 @@ export interface GzipSettings {
   httpVersion?: '1.0' | '1.1';
   disable?: { msie6: boolean; res: RegExp[] };
   static?: 'on' | 'off' | 'always';
+  bufferSize?: number;
 }
 
 const HSL = ['http', 'server', 'location'] as const;
@@ -93,12 +94,15 @@ export const gzipDirectives: readonly DirectiveRow[] = [
     },
   },
   {
-    // Accepted: tresty's zlib stream sizes its own buffers (nginx's number and size of them).
+    // The size is a streamed body's zlib output chunk; the number has no counterpart (a flush's
+    // output is written whole, nginx's busy-buffer limit is not tresty's).
     name: 'gzip_buffers', contexts: HSL, args: [2, 2],
-    apply(d) {
-      if (!/^\d+$/.test(d.args[0]) || Number(d.args[0]) === 0 || !parseSize(d.args[1])) {
+    apply(d, s) {
+      const size = parseSize(d.args[1]);
+      if (!/^\d+$/.test(d.args[0]) || Number(d.args[0]) === 0 || !size) {
         throw confError('TRESTY_ERR_CONF_VALUE', `invalid value "${d.args.join(' ')}" in "gzip_buffers" directive`, d);
       }
+      gs(s).bufferSize = size;
     },
   },
   {
@@ -130,6 +134,7 @@ export function gzipConf(s: GzipSettings): GzipConf {
     httpVersion: s.httpVersion ?? '1.1',
     disableMsie6: s.disable?.msie6 ?? false,
     disable: s.disable?.res ?? [],
+    ...(s.bufferSize !== undefined ? { bufferSize: s.bufferSize } : {}),
   });
   if (s.enable) out.filter = rules();
   if (s.static === 'on' || s.static === 'always') out.static = { mode: s.static, rules: rules() };

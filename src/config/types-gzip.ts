@@ -16,6 +16,8 @@ export interface GzipFilter {
   readonly httpVersion: '1.0' | '1.1';
   readonly disableMsie6: boolean;
   readonly disable: readonly RegExp[];
+  /** gzip_buffers' size: the zlib stream's output chunk (without the engine addon); undefined is zlib's 16 KB. */
+  readonly bufferSize?: number;
 }
 
 /** gzip_static on | always, with the client rules it shares with the filter (gzip_vary,

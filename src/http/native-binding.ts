@@ -16,6 +16,9 @@ export interface EngineStats {
   multiAccept: number;
 }
 
+/** A stream of the addon's gzipOpen (given back to its pool at the end, or when collected). */
+export type GzipHandle = { readonly __gzip: unique symbol };
+
 export interface EngineBinding {
   listen(host: string, port: number, backlog: number): number;
   closeFd(fd: number): void;
@@ -76,6 +79,11 @@ export interface EngineBinding {
   tlsListener?(index: number, server: number): void;
   /** The server index (serverNames') of an SNI name on listener `index`, -1: the default's. */
   tlsSni?(choose: (index: number, dname: number, name: string) => number): void;
+  /** One gzip member of `bytes` at `level` (1..9), made with a deflate stream the JS thread keeps. */
+  gzip?(bytes: Uint8Array, level: number): Buffer;
+  /** A gzip member made push by push (each a sync flush, the last with `end`), by a pooled stream. */
+  gzipOpen?(level: number): GzipHandle;
+  gzipPush?(handle: GzipHandle, bytes: Uint8Array, end: boolean): Buffer;
 }
 
 /**

@@ -1,6 +1,6 @@
 // The filters of a stock nginx.conf the native engine applies itself (native/engine/filters.c,
-// gzip.c, tryfiles.c): gzip (the engine compresses a small GET answer itself and hands the rest
-// it would compress to JS), charset, expires, etag off, if_modified_since and the
+// gzip.c, tryfiles.c): gzip (the engine compresses a small GET answer itself, answers a HEAD of
+// one with its head, and hands the rest it would compress to JS), charset, expires, etag off, if_modified_since and the
 // common try_files shapes. Anything rarer in these keys keeps the location on JS.
 import type { LocationConf } from '../config/types.js';
 import { LF } from './native-flags.js';
@@ -14,6 +14,8 @@ const GZ_VARY = 2;
 const GZ_V10 = 4;
 const GZ_MSIE6 = 8;
 const GZ_PROXIED_OFF = 16;
+const GZ_STATIC = 32;
+const GZ_STATIC_ALWAYS = 64;
 
 const EXP_EPOCH = 1;
 const EXP_MAX = 2;
@@ -25,8 +27,8 @@ const TRY_ARGS: Readonly<Record<string, number>> = { $uri: 0, '$uri/': 1 };
 /** Whether these keys of the location leave it to the engine (the keys are in LOCATION_KEYS). */
 export function extrasNative(loc: LocationConf): boolean {
   const { filter, static: gzStatic } = loc.gzip;
-  // gzip_disable's regexes are JS's to run; gzip_static is JS's.
-  if (gzStatic !== undefined || (filter !== undefined && filter.disable.length > 0)) return false;
+  // gzip_disable's regexes are JS's to run (gzip_static shares the filter's client rules).
+  if ((filter ?? gzStatic?.rules)?.disable.length) return false;
   const { charset, expires } = loc.headers;
   if (charset !== undefined && (charset.name.includes('$') || /[\x00-\x1f\x7f;]/.test(charset.name))) return false;
   if (expires !== undefined && (expires.kind === 'daily' || (expires.kind === 'after' && expires.modified))) return false;
@@ -42,16 +44,19 @@ export function extrasNative(loc: LocationConf): boolean {
 
 /** The location's extras in the plan (route.h: after the add_header lines). */
 export function writeExtras(w: PlanWriter, loc: LocationConf): void {
-  const g = loc.gzip.filter;
-  if (g === undefined) {
-    w.u32(0); w.u32(0); w.u32(0); w.str('');
+  const { filter: g, static: gs } = loc.gzip;
+  // The client rules are the same settings for both (gzip_vary, gzip_http_version, ...).
+  const rules = g ?? gs?.rules;
+  if (rules === undefined) {
+    w.u32(0);
   } else {
-    w.u32(GZ_ON | (g.vary ? GZ_VARY : 0) | (g.httpVersion === '1.0' ? GZ_V10 : 0) | (g.disableMsie6 ? GZ_MSIE6 : 0)
-      | (g.proxied.includes('off') ? GZ_PROXIED_OFF : 0));
-    w.u32(Math.min(g.minLength, 0xffffffff));
-    w.u32(g.level);
-    w.str(g.types.map((t) => `${t}\n`).join(''));
+    w.u32((g !== undefined ? GZ_ON : 0) | (gs !== undefined ? GZ_STATIC : 0) | (gs?.mode === 'always' ? GZ_STATIC_ALWAYS : 0)
+      | (rules.vary ? GZ_VARY : 0) | (rules.httpVersion === '1.0' ? GZ_V10 : 0) | (rules.disableMsie6 ? GZ_MSIE6 : 0)
+      | (rules.proxied.includes('off') ? GZ_PROXIED_OFF : 0));
   }
+  w.u32(g === undefined ? 0 : Math.min(g.minLength, 0xffffffff));
+  w.u32(g?.level ?? 0);
+  w.str(g === undefined ? '' : g.types.map((t) => `${t}\n`).join(''));
   const cs = loc.headers.charset;
   w.str(cs?.name ?? '');
   w.str(cs ? cs.types.map((t) => `${t}\n`).join('') : '');

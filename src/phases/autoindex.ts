@@ -98,6 +98,7 @@ export async function autoindex(r: Req, dir: string, loc: LocationConf): Promise
   r.status = 200;
   // No length, as nginx's (it writes the head before it reads the folder): chunked on HTTP/1.1.
   r.lengthless = true;
+  r.headAlone = true;
   r.headerSent = true;
   if (r.method === 'HEAD') return OK;
   emit(r, Buffer.from(body, 'latin1'));

@@ -167,9 +167,13 @@ async function gzipStatic(r: Req, gs: GzipStaticConf, file: string): Promise<fs.
   } catch {
     return null;
   }
-  if (!st.isFile()) return null;
-  if (gs.mode === 'on' && gs.rules.vary) headersOf(r).add('Vary', 'Accept-Encoding');
-  return ok ? st : null;
+  // Vary once FILE.gz is there, even as a directory (observed on nginx 1.22); the gzip filter
+  // then says it no more (nginx's one r->gzip_vary).
+  if (gs.mode === 'on' && gs.rules.vary) {
+    headersOf(r).add('Vary', 'Accept-Encoding');
+    r.gzipVary = true;
+  }
+  return ok && st.isFile() ? st : null;
 }
 
 async function index(r: Req, dir: string, loc: LocationConf): Promise<number> {

@@ -1,11 +1,11 @@
 // The gzip filter (nginx's ngx_http_gzip_filter_module with ngx_http_gzip_ok): which answers are
 // compressed, decided once when the head goes out (after add_header and charset, so
 // header_filter_by_js does not see Content-Encoding and body_filter_by_js sees the plain body,
-// as on nginx), and a zlib stream the body goes through flush by flush, never whole in memory.
+// as on nginx); the body then goes through request/gzip-stream.ts.
 
-import zlib from 'node:zlib';
 import type { GzipFilter } from '../config/types.js';
 import type { HeaderStore } from './headers.js';
+import { GzipStream } from './gzip-stream.js';
 import type { Req } from './req.js';
 
 const STATUSES = new Set([200, 403, 404]);
@@ -98,46 +98,12 @@ export function gzipWould(r: Req, g: GzipFilter | undefined, h: HeaderStore, len
  */
 export function gzipHeader(r: Req, g: GzipFilter, h: HeaderStore, length: number): GzipStream | null {
   if (!considered(r, g, h, length)) return null;
-  if (g.vary) h.add('Vary', 'Accept-Encoding');
+  if (g.vary && !r.gzipVary) h.add('Vary', 'Accept-Encoding');
   if (!gzipOk(r, g, h)) return null;
   h.set('Content-Encoding', 'gzip');
   h.set('Content-Length', null);
   h.delete('accept-ranges');
   const etag = one(h.get('etag') as string | string[] | undefined);
   if (etag !== undefined) h.set('ETag', etag.startsWith('"') ? `W/${etag}` : etag.startsWith('W/') ? etag : null);
-  return new GzipStream(g.level);
-}
-
-/** A gzip stream fed flush by flush: each push gives back what zlib produced for it. */
-export class GzipStream {
-  private readonly z: zlib.Gzip;
-  private out: Buffer[] = [];
-  private err: Error | null = null;
-
-  constructor(level: number) {
-    this.z = zlib.createGzip({ level });
-    this.z.on('data', (b: Buffer) => { this.out.push(b); });
-    this.z.on('error', (e: Error) => { this.err = e; });
-  }
-
-  /** Compresses `chunk` and flushes (Z_SYNC_FLUSH, as nginx on a flush); `eof` ends the stream. */
-  push(chunk: string | Uint8Array, eof: boolean): Promise<Buffer> {
-    return new Promise((resolve, reject) => {
-      const take = (): void => {
-        if (this.err !== null) { reject(this.err); return; }
-        const b = this.out.length === 1 ? this.out[0] : Buffer.concat(this.out);
-        this.out = [];
-        resolve(b);
-      };
-      if (chunk.length > 0) this.z.write(chunk);
-      if (eof) {
-        this.z.once('end', take);
-        this.z.end();
-      } else {
-        this.z.flush(zlib.constants.Z_SYNC_FLUSH, take);
-      }
-    });
-  }
-
-  destroy(): void { this.z.destroy(); }
+  return new GzipStream(g.level, g.bufferSize);
 }

@@ -228,7 +228,9 @@ function writeOut(r: Req, eof: boolean): Promise<void> | void {
     }
     let len = pageLen >= 0 ? pageLen : !eof ? -1 : each === null ? byteLength(chunk) : each.reduce((n, c) => n + byteLength(c), byteLength(chunk));
     const gz = r.loc.gzip.filter;
-    if (gz !== undefined && r.parent === null) {
+    // A HEAD whose head a handler's output sends is header-only before nginx's filters run
+    // (lua-nginx-module's doing): no gzip, no Vary; after ngx.send_headers it is not (observed).
+    if (gz !== undefined && r.parent === null && !(r.method === 'HEAD' && r.lengthless && !r.headAlone)) {
       const h = headersOf(r);
       const cl = h.get('content-length');
       // The length nginx would know: one set, or tresty's exact one (not for a JS handler's answer).
@@ -302,14 +304,17 @@ function gzipOut(r: Req, each: Chunk[] | null, chunk: Chunk, eof: boolean, pace:
   if (!eof && data.length === 0) return;
   if (eof) r.eofSent = true;
   const ex = r.ex;
-  return r.gzip!.push(data, eof).then((out) => {
+  const send = (out: Buffer): Promise<void> | void => {
     if (r.cut) return;
     // limit_rate counts the bytes sent, compressed ones (as nginx's write filter after gzip).
     if (pace) return out.length > 0 || eof ? pacedWrite(r, ex, out, eof) : undefined;
     if (!eof) return out.length > 0 ? ex.write(out) : undefined;
     if (out.length > 0) ex.end(out);
     else ex.end();
-  });
+  };
+  // A whole body comes back compressed at once: it goes out in this turn, head and all.
+  const z = r.gzip!.push(data, eof);
+  return Buffer.isBuffer(z) ? send(z) : z.then(send);
 }
 
 /** The engine refused the headers: a 500 instead (nothing went out yet), logged with the reason. */

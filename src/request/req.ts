@@ -1,7 +1,7 @@
 // The state one request owns: its URI, variables, ngx.ctx, response status/headers and the
 // output not yet sent. Fields are plain and filled lazily so a simple request allocates little.
 
-import type { GzipStream } from './gzip.js';
+import type { GzipStream } from './gzip-stream.js';
 import type { LocationConf, ServerConf } from '../config/types.js';
 import type { HttpExchange, RawStream } from '../http/types.js';
 import type { Call } from './call.js';
@@ -73,6 +73,11 @@ export class Req {
   /** The answer is a JS handler's (content_by_js, or ngx.say/print/flush/eof): lua-nginx-module
    *  sends it without a length of its own, so nginx frames it chunked on HTTP/1.1. */
   lengthless = false;
+  /** The head went out by itself (ngx.send_headers, autoindex), not with a handler's output: on
+   *  a HEAD, gzip then still considers the answer (output.ts). */
+  headAlone = false;
+  /** `Vary: Accept-Encoding` was added by gzip_static: the gzip filter does not add another. */
+  gzipVary = false;
   /** The head is an upstream's (proxy_pass): nginx adds no default_type to it. */
   proxied = false;
   /** nginx's page for an error status, sent as one chunk with eof. */
