@@ -67,6 +67,7 @@ static int on_servername(SSL *s, int *alert, void *arg)
     if (x && x != SSL_get_SSL_CTX(s)) {
         SSL_set_SSL_CTX(s, x);
         SSL_set_options(s, SSL_CTX_get_options(x));
+        te_tls_verify_switch(s, x);
     }
     return SSL_TLSEXT_ERR_OK;
 }
@@ -153,6 +154,10 @@ int te_tls_context(uint32_t server, const char *const *certs, const size_t *cert
     for (uint32_t i = 0; ok && i < npairs; i++) ok = use_pair(ctx, certs[i], cert_lens[i], keys[i], key_lens[i]) == 0;
     if (!ok) {
         ssl_error(err, cap);
+        SSL_CTX_free(ctx);
+        return -1;
+    }
+    if (te_tls_verify(ctx, o->verify, err, cap) < 0) {
         SSL_CTX_free(ctx);
         return -1;
     }

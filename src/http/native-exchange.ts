@@ -9,6 +9,7 @@ import { httpDate } from './http-date.js';
 import { reasonPhrase } from './native-pages.js';
 import { software } from './software.js';
 import { Body } from './native-body.js';
+import { parseEngineTls, type TlsInfo } from '../tls/info.js';
 
 // node's rules for repeated request headers (IncomingMessage#headers): these keep the first value.
 const FIRST_WINS = new Set(['content-type', 'content-length', 'user-agent', 'referer', 'host', 'authorization',
@@ -81,6 +82,20 @@ export class NativeExchange implements HttpExchange {
   }
 
   get scheme(): 'http' | 'https' { return this.bind.ssl === true ? 'https' : 'http'; }
+
+  /** The TLS session, asked of the engine once (undefined: not yet). */
+  private tls: TlsInfo | null | undefined = undefined;
+
+  tlsInfo(): TlsInfo | null {
+    if (this.tls === undefined) {
+      const b = this.bind.ssl === true ? this.front.native.tlsInfo?.(this.id) ?? null : null;
+      this.tls = b === null ? null : parseEngineTls(b);
+    }
+    return this.tls;
+  }
+
+  /** A LOG record's session (its connection may be closed by now). */
+  loggedTls(b: Buffer): void { this.tls = parseEngineTls(b); }
 
   /** nginx's $request_length: the head as received (its blank line too) and the body bytes read,
    *  a chunked body's framing too (the engine counts it: bodyEnd). */

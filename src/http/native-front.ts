@@ -239,7 +239,7 @@ export class NativeFront {
   }
 
   /** Builds the exchange of a REQ (or LOG) record. */
-  private exchange(p: number, id: number): { ex: NativeExchange; srv: ServerConf; bind: Bind; clen: number } {
+  private exchange(p: number, id: number, log = false): { ex: NativeExchange; srv: ServerConf; bind: Bind; clen: number } {
     const buf = this.inbox;
     const u16 = this.u16;
     const u32 = this.u32;
@@ -280,7 +280,9 @@ export class NativeFront {
     if (bodyLen > 0) {
       const b = Buffer.allocUnsafe(bodyLen);
       buf.copy(b, 0, q + headLen, q + headLen + bodyLen);
-      ex.preread(b);
+      // a LOG's bytes after the head are its TLS session (records.c), a REQ's its body's first
+      if (log) ex.loggedTls(b);
+      else ex.preread(b);
     }
     return { ex, srv, bind, clen };
   }
@@ -333,7 +335,7 @@ export class NativeFront {
     const u32 = this.u32;
     const bind = this.binds[u32[(p + REQ_LISTENER) >>> 2]]!;
     const locId = u32[(p + REQ_LOC) >>> 2];
-    const { ex } = this.exchange(p, id);
+    const { ex } = this.exchange(p, id, true);
     // A refused request (LOC_DEFAULT) is logged with the default server of the address it came
     // in on, as nginx does.
     const server = locId === LOC_DEFAULT ? groupFor(bind, ex.localAddress).defaultServer : plan.servers[plan.serverFor(bind)];

@@ -18,6 +18,7 @@ import type { HttpConf, ServerConf } from '../config/types.js';
 import { TrestyError } from '../errors.js';
 import type { ErrorLog } from '../log/index.js';
 import { readHello } from '../tls/client-hello.js';
+import { markVerify } from '../tls/verify.js';
 import { type CertHook, ContextCache, SessionCache } from '../tls/contexts.js';
 import { NodeExchange } from './exchange.js';
 import { withLead } from './node-head.js';
@@ -125,16 +126,21 @@ export class TlsFront {
       return;
     }
     let ctx: tls.SecureContext | undefined;
+    const srv = this.serverFor(e.bind, hello.serverName);
     try {
-      ctx = await this.contextFor(e.bind, hello.serverName);
+      ctx = await this.contextFor(srv, hello.serverName);
     } catch (err) {
       this.log.info(`SSL certificate selection failed (${(err as Error).message}) while SSL handshaking, client: ${raw.remoteAddress ?? ''}`);
     }
     if (ctx === undefined || raw.destroyed) { raw.destroy(); return; }
     raw.unshift(hello.bytes);
+    // ssl_verify_client: ask for a certificate, take any (the request is refused instead, as nginx)
+    const verify = srv.ssl.verifyClient;
     const socket = new tls.TLSSocket(raw, {
       isServer: true, server: e.sessions, secureContext: ctx, ALPNProtocols: e.alpn,
+      ...(verify !== null ? { requestCert: true, rejectUnauthorized: false } : {}),
     } as tls.TLSSocketOptions);
+    markVerify(socket, verify);
     socket.setTimeout(HANDSHAKE_MS, () => socket.destroy());
     socket.on('error', (err: Error & { code?: string }) => {
       // After the handshake, errors are the HTTP layer's to see (a reset connection).
@@ -156,10 +162,14 @@ export class TlsFront {
     });
   }
 
-  /** The context of a handshake: the SNI server's, or what its ssl_certificate_by_js chose. */
-  private async contextFor(bind: Bind, name: string): Promise<tls.SecureContext | undefined> {
+  /** The server of a handshake: the SNI name's, else the default. */
+  private serverFor(bind: Bind, name: string): ServerConf {
     const group = this.group(bind);
-    const srv = name === '' ? group.defaultServer : selectServer(group, name);
+    return name === '' ? group.defaultServer : selectServer(group, name);
+  }
+
+  /** The context of a handshake: its server's, or what its ssl_certificate_by_js chose. */
+  private async contextFor(srv: ServerConf, name: string): Promise<tls.SecureContext | undefined> {
     if (srv.ssl.certificateHandler !== null && this.certHook !== null) {
       const choice = await this.certHook(srv, name);
       if (choice !== null) return this.contexts.choice(srv, choice);

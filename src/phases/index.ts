@@ -134,6 +134,14 @@ export async function createWorkerPipeline(
       }
       r.uri = t.uri;
       r.args = t.args;
+      const refused = ex.tlsRefusal?.() ?? null;
+      if (refused !== null) {
+        // ssl_verify_client on node:tls, checked where nginx does: before the server's rewrites
+        r.loc = server.defaults;
+        r.pipe = w.pipes.get(r.loc)!;
+        logReq(r, 'info', `${refused.reason} while reading client request headers`);
+        return conclude(r, refused.status);
+      }
       start(r);
     } catch (e) {
       // Only a bug of the pipeline itself gets here: handler errors are caught per step.

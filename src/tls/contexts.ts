@@ -22,12 +22,12 @@ export type CertHook = (server: ServerConf, servername: string) => Promise<CertC
 const VERSIONS = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'] as const;
 type Version = (typeof VERSIONS)[number];
 
-function read(file: string, what: string, ssl: SslConf): Buffer {
+function read(file: string, what: string, ssl: SslConf, ref = ssl.ref): Buffer {
   try {
     return fs.readFileSync(file);
   } catch (e) {
     const msg = `cannot load ${what} "${file}": ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`;
-    if (ssl.ref) throw new ConfError('TRESTY_ERR_CONF_OPEN', msg, ssl.ref.file, ssl.ref.line);
+    if (ref) throw new ConfError('TRESTY_ERR_CONF_OPEN', msg, ref.file, ref.line);
     throw new ConfError('TRESTY_ERR_CONF_OPEN', msg, '(conf)', 0);
   }
 }
@@ -48,12 +48,37 @@ function baseOptions(ssl: SslConf): tls.SecureContextOptions {
   };
 }
 
+/** ssl_verify_client's files, read now: [CA, trusted, CRL] (null where not set or verify is off). */
+function verifyFiles(ssl: SslConf): [Buffer | null, Buffer | null, Buffer | null] {
+  if (ssl.verifyClient === null) return [null, null, null];
+  const ref = ssl.verifyRef ?? ssl.ref;
+  const r = (f: string | null, what: string, marker: RegExp): Buffer | null => {
+    if (f === null) return null;
+    const b = read(f, what, ssl, ref);
+    // OpenSSL would take a file without one as an empty list (node:tls does): nginx refuses it
+    if (!marker.test(b.toString('latin1')) && ref) {
+      throw new ConfError('TRESTY_ERR_CONF_VALUE', `cannot use the ${what} "${f}": no certificate or crl found`, ref.file, ref.line);
+    }
+    return b;
+  };
+  const cert = /-----BEGIN (TRUSTED )?CERTIFICATE-----/;
+  return [r(ssl.clientCertificate, 'ssl_client_certificate', cert), r(ssl.trustedCertificate, 'ssl_trusted_certificate', cert),
+    r(ssl.crl, 'ssl_crl', /-----BEGIN X509 CRL-----/)];
+}
+
 /** The conf's certificate pairs of a server, read now (a missing file is a conf error). */
 export function serverOptions(ssl: SslConf): tls.SecureContextOptions {
   const cert = ssl.certificates.map((p) => read(p.certificate, 'certificate', ssl));
   const key = ssl.certificates.map((p) => read(p.key, 'certificate key', ssl));
   const tickets = ticketKeys(ssl);
-  return { ...baseOptions(ssl), ...(cert.length > 0 ? { cert, key } : {}), ...(tickets ? { ticketKeys: tickets } : {}) };
+  // node:tls names every CA it trusts to the client: ssl_trusted_certificate's too (nginx names
+  // only ssl_client_certificate's); and it has no verify depth (docs/directives.md says so).
+  const [ca, trusted, crl] = verifyFiles(ssl);
+  const cas = [ca, trusted].filter((b): b is Buffer => b !== null);
+  return {
+    ...baseOptions(ssl), ...(cert.length > 0 ? { cert, key } : {}), ...(tickets ? { ticketKeys: tickets } : {}),
+    ...(cas.length > 0 ? { ca: cas } : {}), ...(crl ? { crl } : {}),
+  };
 }
 
 /** Checks that every ssl server's certificates load and make a context (for `tresty -t`). */
@@ -93,7 +118,11 @@ export interface EngineTls {
   readonly dh: Buffer | null;
   /** 80 bytes, the same in every worker */
   readonly ticketKeys: Buffer | null;
+  /** [mode, depth, CA, trusted, CRL] for ssl_verify_client, or null */
+  readonly verify: [number, number, Buffer | null, Buffer | null, Buffer | null] | null;
 }
+
+const VERIFY_MODES = { on: 1, optional: 2, optional_no_ca: 3 } as const;
 
 /** A server's TLS settings for the engine, its files read as for node:tls (same errors). */
 export function engineTls(ssl: SslConf): EngineTls {
@@ -107,6 +136,7 @@ export function engineTls(ssl: SslConf): EngineTls {
     dh: ssl.dhparam !== null ? read(ssl.dhparam, 'DH parameters', ssl) : null,
     // OpenSSL's own ticket keys: 16 bytes of name, 32 of HMAC, 32 of AES (Node's callback takes 48).
     ticketKeys: ticketKeys(ssl, 80) ?? null,
+    verify: ssl.verifyClient === null ? null : [VERIFY_MODES[ssl.verifyClient], ssl.verifyDepth ?? 1, ...verifyFiles(ssl)],
   };
 }
 

@@ -1,0 +1,52 @@
+// ssl_verify_client on node:tls: the mode of the server whose context did the handshake is put
+// on its socket, and each request is checked against the session's verdict as nginx does (the
+// engine's check is native/engine/tls_verify.c te_tls_refusal): a bad certificate is 495, a
+// missing one under `on` 496 (both answered 400 with their own page).
+import type net from 'node:net';
+import type tls from 'node:tls';
+import type { SslVerifyClient } from '../config/types.js';
+import { verifyError } from './info.js';
+
+const MODE = Symbol('tresty.verifyClient');
+
+/** Marks a TLS socket made with a context that asked for a client certificate. */
+export function markVerify(socket: tls.TLSSocket, mode: SslVerifyClient | null): void {
+  if (mode !== null) (socket as unknown as Record<symbol, SslVerifyClient>)[MODE] = mode;
+}
+
+/** OpenSSL's numbers of the verify errors Node names (nginx's log line gives the number). */
+const NUMBERS: Readonly<Record<string, number>> = {
+  UNABLE_TO_GET_ISSUER_CERT: 2, UNABLE_TO_GET_CRL: 3, CERT_SIGNATURE_FAILURE: 7, CERT_NOT_YET_VALID: 9,
+  CERT_HAS_EXPIRED: 10, CRL_NOT_YET_VALID: 11, CRL_HAS_EXPIRED: 12, DEPTH_ZERO_SELF_SIGNED_CERT: 18,
+  SELF_SIGNED_CERT_IN_CHAIN: 19, UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 20, UNABLE_TO_VERIFY_LEAF_SIGNATURE: 21,
+  CERT_CHAIN_TOO_LONG: 22, CERT_REVOKED: 23, INVALID_CA: 24, INVALID_PURPOSE: 26, CERT_UNTRUSTED: 27, CERT_REJECTED: 28,
+};
+
+/** What optional_no_ca lets through: a CA it does not know (nginx's list). */
+const NO_CA = new Set(['DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE']);
+
+export interface CertRefusal {
+  readonly status: 495 | 496;
+  /** The error-log line's reason (nginx's words). */
+  readonly reason: string;
+}
+
+/** The refusal a request on this socket gets for its client certificate, or null. */
+export function certRefusal(socket: net.Socket | undefined): CertRefusal | null {
+  const mode = socket ? (socket as unknown as Record<symbol, SslVerifyClient | undefined>)[MODE] : undefined;
+  if (mode === undefined) return null;
+  const s = socket as tls.TLSSocket;
+  const peer = s.getPeerCertificate();
+  const has = peer !== null && peer.raw !== undefined;
+  // Node reports a missing certificate as an error too: only a sent one has a verdict.
+  const bad = has ? verifyError(s) : null;
+  if (bad !== null) {
+    const code = String(bad.code ?? '');
+    if (mode !== 'optional_no_ca' || !NO_CA.has(code)) {
+      return { status: 495, reason: `client SSL certificate verify error: (${NUMBERS[code] ?? 0}:${bad.message})` };
+    }
+  }
+  if (mode === 'on' && !has) return { status: 496, reason: 'client sent no required SSL certificate' };
+  return null;
+}
