@@ -7,6 +7,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import https from 'node:https';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
@@ -52,7 +53,7 @@ function servers(p: { opt: number; on: number; noCa: number; plain: number }): s
   const common = `ssl_certificate ${file('s.crt')}; ssl_certificate_key ${file('s.key')}; ssl_protocols TLSv1.2 TLSv1.3;
     ssl_client_certificate ${file('ca.crt')};`;
   return `
-  server { listen 127.0.0.1:${p.opt} ssl; ${common} ssl_verify_client optional;
+  server { listen 127.0.0.1:${p.opt} ssl; ${common} ssl_verify_client optional; access_log logs/opt.log;
     location / { return 200 "${VARS} id=$ssl_session_id cu=$ssl_curve\\n"; }
     location = /cert { return 200 "[$ssl_client_raw_cert]|[$ssl_client_cert]|[$ssl_client_escaped_cert]"; } }
   server { listen 127.0.0.1:${p.on} ssl; ${common} ssl_verify_client on; location / { return 200 "v=$ssl_client_verify\\n"; } }
@@ -85,11 +86,14 @@ beforeAll(() => {
 afterAll(() => { fs.rmSync(dir, { recursive: true, force: true }); });
 
 /** The expectations both tresty and nginx meet; `errorLog` reads the server's error log. */
-function shared(name: string, up: () => Promise<{ ports: { opt: number; on: number; noCa: number; plain: number }; errorLog: () => string }>): void {
+type Up = { ports: { opt: number; on: number; noCa: number; plain: number }; errorLog: () => string; prefix: string };
+
+function shared(name: string, up: () => Promise<Up>): void {
   describe(name, () => {
     let ports = { opt: 0, on: 0, noCa: 0, plain: 0 };
     let errorLog: () => string = () => '';
-    beforeAll(async () => { ({ ports, errorLog } = await up()); });
+    let prefix = '';
+    beforeAll(async () => { ({ ports, errorLog, prefix } = await up()); });
 
     it('without a client certificate: the session variables, client verify NONE and no client_* value', async () => {
       const r = await get(ports.opt, '/');
@@ -143,6 +147,23 @@ function shared(name: string, up: () => Promise<{ ports: { opt: number; on: numb
       expect((await get(ports.opt, '/', { session })).body).toMatch(/ r=r /);
     });
 
+    it('plain HTTP on the TLS port: nginx\'s 400 page, an [info] line and an access-log line', async () => {
+      const raw = await new Promise<string>((resolve) => {
+        const c = net.connect(ports.opt, '127.0.0.1', () => c.write('GET /plain HTTP/1.1\r\nHost: x\r\n\r\n'));
+        let d = '';
+        c.on('data', (x: Buffer) => { d += x.toString('latin1'); });
+        c.on('close', () => resolve(d));
+        c.on('error', () => resolve(d));
+      });
+      expect(raw).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+      expect(raw).toMatch(/\r\nConnection: close\r\n/i);
+      expect(raw).toContain('<center>The plain HTTP request was sent to HTTPS port</center>');
+      const re = /\[info\] .*client sent plain HTTP request to HTTPS port while reading client request headers, client: 127\.0\.0\.1, server: .*request: "GET \/plain HTTP\/1\.1"/;
+      expect(await eventually(errorLog, re)).toMatch(re);
+      const access = (): string => { try { return fs.readFileSync(path.join(prefix, 'logs/opt.log'), 'utf8'); } catch { return ''; } };
+      expect(await eventually(access, /plain/)).toMatch(/"GET \/plain HTTP\/1\.1" 400 \d+ /);
+    });
+
     it('over plain HTTP every $ssl_* is empty', async () => {
       expect((await httpGet(ports.plain, '/')).body).toBe('p=[] v=[] s=[]\n');
     });
@@ -172,7 +193,7 @@ http {
     access_log logs/tls.log tls; root ${file('html')}; }
 }
 `);
-    return { ports, errorLog: () => fs.readFileSync(path.join(t.prefix, 'logs/error.log'), 'utf8') };
+    return { ports, errorLog: () => fs.readFileSync(path.join(t.prefix, 'logs/error.log'), 'utf8'), prefix: t.prefix };
   });
 
   it('$ssl_* in the access log of a static file the engine sent itself, the connection closed after it', async () => {
@@ -194,8 +215,8 @@ describe.skipIf(missing !== null || noNginx !== null)(`the same on nginx${noNgin
   afterAll(async () => { await n?.stop(); });
   shared('nginx 1.22', async () => {
     const ports = { opt: await freePort(), on: await freePort(), noCa: await freePort(), plain: await freePort() };
-    n = await startNginx('location / { return 200; }', servers(ports));
-    return { ports, errorLog: () => n.errorLog() };
+    n = await startNginx('location / { return 200; }', servers(ports), { 'logs/.keep': '' });
+    return { ports, errorLog: () => n.errorLog(), prefix: n.prefix };
   });
 });
 

@@ -143,11 +143,13 @@ static void refuse(te_engine *e, te_conn *c)
 }
 
 /* ssl_verify_client's verdict on the session, checked for each request as nginx does: a bad or
-   missing client certificate is nginx's 400 page that says so (495 / 496 in the log's terms). */
+   missing client certificate is nginx's 400 page that says so (495 / 496 in the log's terms);
+   plain HTTP on a TLS port is 497 (the request read first, so it is logged as nginx logs it). */
 static int refuse_cert(te_engine *e, te_conn *c)
 {
     char why[256];
-    int status = te_tls_refusal(c, why, sizeof why);
+    int status = (c->flags & TE_C_TLS_PLAIN) ? 497 : te_tls_refusal(c, why, sizeof why);
+    if (status == 497) snprintf(why, sizeof why, "client sent plain HTTP request to HTTPS port");
     if (!status) return 0;
     te_errlog(e, c, TE_LOG_INFO, "%s while reading client request headers", why);
     c->flags &= ~TE_C_KEEPALIVE;
@@ -264,7 +266,7 @@ static void dispatch(te_engine *e, te_conn *c, uint32_t head_len)
     }
     if ((q->flags & TR_HTTP_F_EXPECT_CONTINUE) && c->body == TE_BODY_WAIT) c->flags |= TE_C_CONTINUE;
     te_timer_clear(e, c);
-    if (c->ssl && refuse_cert(e, c)) return;
+    if ((c->ssl || (c->flags & TE_C_TLS_PLAIN)) && refuse_cert(e, c)) return;
     if (normalize(e, c) < 0) return;
     if (te_answer_native(e, c)) return;
     uint32_t body = te_body_eager(c);

@@ -18,7 +18,7 @@ import type { HttpConf, ServerConf } from '../config/types.js';
 import { TrestyError } from '../errors.js';
 import type { ErrorLog } from '../log/index.js';
 import { readHello } from '../tls/client-hello.js';
-import { markVerify } from '../tls/verify.js';
+import { isPlain, markPlain, markVerify } from '../tls/verify.js';
 import { type CertHook, ContextCache, SessionCache } from '../tls/contexts.js';
 import { NodeExchange } from './exchange.js';
 import { withLead } from './node-head.js';
@@ -122,13 +122,20 @@ export class TlsFront {
     const hello = await readHello(raw, HANDSHAKE_MS);
     if (hello === null) { raw.destroy(); return; }
     if (hello.notTls) {
-      raw.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: text/html\r\nContent-Length: ${errorPage(497).length}\r\nConnection: close\r\n\r\n${errorPage(497)}`);
+      // read as HTTP: the pipeline answers its request 497 and logs it (tls/verify.ts)
+      markPlain(raw);
+      raw.unshift(hello.bytes);
+      e.h1.emit('connection', raw);
+      raw.resume();
       return;
     }
     let ctx: tls.SecureContext | undefined;
-    const srv = this.serverFor(e.bind, hello.serverName);
+    const dflt = this.group(e.bind).defaultServer;
+    let srv = this.serverFor(e.bind, hello.serverName);
+    // a server with no certificate of its own is served with the default's (nginx 1.22, the engine)
+    if (srv.ssl.certificates.length === 0 && srv.ssl.certificateHandler === null) srv = dflt;
     try {
-      ctx = await this.contextFor(srv, hello.serverName);
+      ctx = await this.contextFor(srv, hello.serverName, dflt);
     } catch (err) {
       this.log.info(`SSL certificate selection failed (${(err as Error).message}) while SSL handshaking, client: ${raw.remoteAddress ?? ''}`);
     }
@@ -169,12 +176,12 @@ export class TlsFront {
   }
 
   /** The context of a handshake: its server's, or what its ssl_certificate_by_js chose. */
-  private async contextFor(srv: ServerConf, name: string): Promise<tls.SecureContext | undefined> {
+  private async contextFor(srv: ServerConf, name: string, dflt: ServerConf): Promise<tls.SecureContext | undefined> {
     if (srv.ssl.certificateHandler !== null && this.certHook !== null) {
       const choice = await this.certHook(srv, name);
-      if (choice !== null) return this.contexts.choice(srv, choice);
+      if (choice !== null) return this.contexts.choice(srv, choice, dflt);
     }
-    return srv.ssl.certificates.length > 0 ? this.contexts.server(srv) : undefined;
+    return srv.ssl.certificates.length > 0 ? this.contexts.server(srv, dflt) : undefined;
   }
 
   private serverOf(bind: Bind, localAddress: string | undefined, host: string | string[] | undefined): ServerConf {
@@ -185,7 +192,7 @@ export class TlsFront {
   private onRequest(bind: Bind, req: http.IncomingMessage, res: http.ServerResponse): void {
     countRequest(res);
     const srv = this.serverOf(bind, req.socket.localAddress, req.headers.host);
-    if (this.draining || srv.defaults.keepaliveTimeout === 0) res.shouldKeepAlive = false;
+    if (this.draining || srv.defaults.keepaliveTimeout === 0 || isPlain(req.socket)) res.shouldKeepAlive = false;
     const ex = new NodeExchange(req, res);
     const limit = this.limitFor(srv, ex, () => {
       res.shouldKeepAlive = false;

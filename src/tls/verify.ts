@@ -1,13 +1,24 @@
 // ssl_verify_client on node:tls: the mode of the server whose context did the handshake is put
 // on its socket, and each request is checked against the session's verdict as nginx does (the
 // engine's check is native/engine/tls_verify.c te_tls_refusal): a bad certificate is 495, a
-// missing one under `on` 496 (both answered 400 with their own page).
+// missing one under `on` 496 (both answered 400 with their own page). Plain HTTP on a TLS port
+// is read as HTTP and its request refused the same way (497), so it is logged as nginx logs it.
 import type net from 'node:net';
 import type tls from 'node:tls';
 import type { SslVerifyClient } from '../config/types.js';
 import { verifyError } from './info.js';
 
 const MODE = Symbol('tresty.verifyClient');
+const PLAIN = Symbol('tresty.plainOnTls');
+
+/** Marks a socket of a TLS port on which plain HTTP came: its request is answered 497. */
+export function markPlain(socket: net.Socket): void {
+  (socket as unknown as Record<symbol, boolean>)[PLAIN] = true;
+}
+
+export function isPlain(socket: net.Socket | undefined): boolean {
+  return socket !== undefined && (socket as unknown as Record<symbol, boolean | undefined>)[PLAIN] === true;
+}
 
 /** Marks a TLS socket made with a context that asked for a client certificate. */
 export function markVerify(socket: tls.TLSSocket, mode: SslVerifyClient | null): void {
@@ -27,13 +38,14 @@ const NO_CA = new Set(['DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN
   'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE']);
 
 export interface CertRefusal {
-  readonly status: 495 | 496;
+  readonly status: 495 | 496 | 497;
   /** The error-log line's reason (nginx's words). */
   readonly reason: string;
 }
 
 /** The refusal a request on this socket gets for its client certificate, or null. */
 export function certRefusal(socket: net.Socket | undefined): CertRefusal | null {
+  if (isPlain(socket)) return { status: 497, reason: 'client sent plain HTTP request to HTTPS port' };
   const mode = socket ? (socket as unknown as Record<symbol, SslVerifyClient | undefined>)[MODE] : undefined;
   if (mode === undefined) return null;
   const s = socket as tls.TLSSocket;
