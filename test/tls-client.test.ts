@@ -48,8 +48,14 @@ const VARS = 'p=$ssl_protocol c=$ssl_cipher sn=$ssl_server_name r=$ssl_session_r
   + 's=$ssl_client_s_dn i=$ssl_client_i_dn ser=$ssl_client_serial f=$ssl_client_fingerprint '
   + 'vs=$ssl_client_v_start ve=$ssl_client_v_end vr=$ssl_client_v_remain';
 
-/** The servers, the same text for tresty and nginx: optional, on, optional_no_ca, and plain. */
-function servers(p: { opt: number; on: number; noCa: number; plain: number }): string {
+interface Ports { opt: number; on: number; noCa: number; plain: number; depth: number; crl: number }
+const newPorts = async (): Promise<Ports> => ({
+  opt: await freePort(), on: await freePort(), noCa: await freePort(), plain: await freePort(), depth: await freePort(), crl: await freePort(),
+});
+
+/** The servers, the same text for tresty and nginx: optional, on, optional_no_ca, plain, a chain
+ *  one intermediate CA deep with ssl_verify_depth 0, and a CRL that revokes the client's. */
+function servers(p: Ports): string {
   const common = `ssl_certificate ${file('s.crt')}; ssl_certificate_key ${file('s.key')}; ssl_protocols TLSv1.2 TLSv1.3;
     ssl_client_certificate ${file('ca.crt')};`;
   return `
@@ -60,6 +66,10 @@ function servers(p: { opt: number; on: number; noCa: number; plain: number }): s
   server { listen 127.0.0.1:${p.noCa} ssl; ${common} ssl_verify_client optional_no_ca;
     location / { return 200 "v=$ssl_client_verify s=$ssl_client_s_dn\\n"; } }
   server { listen 127.0.0.1:${p.plain}; location / { return 200 "p=[$ssl_protocol] v=[$ssl_client_verify] s=[$ssl_client_s_dn]\\n"; } }
+  server { listen 127.0.0.1:${p.depth} ssl; ${common.replace(file('ca.crt'), file('chain.crt'))} ssl_verify_client optional_no_ca;
+    ssl_verify_depth 0; location / { return 200 "v=$ssl_client_verify\\n"; } }
+  server { listen 127.0.0.1:${p.crl} ssl; ${common} ssl_verify_client optional_no_ca; ssl_crl ${file('ca.crl')};
+    location / { return 200 "v=$ssl_client_verify\\n"; } }
 `;
 }
 
@@ -76,6 +86,19 @@ beforeAll(() => {
   openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', file('c.key'), '-out', file('c.csr'), '-subj', '/C=US/O=Client Org/CN=client one');
   openssl('x509', '-req', '-in', file('c.csr'), '-CA', file('ca.crt'), '-CAkey', file('ca.key'), '-CAcreateserial', '-out', file('c.crt'), '-days', '10');
   openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', file('o.key'), '-out', file('o.crt'), '-days', '30', '-subj', '/CN=other self');
+  // an intermediate CA and a client it signed; a CRL of the root that revokes c.crt
+  fs.writeFileSync(file('ext.cnf'), '[v3_ca]\nbasicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n');
+  openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', file('i.key'), '-out', file('i.csr'), '-subj', '/CN=tresty intermediate');
+  openssl('x509', '-req', '-in', file('i.csr'), '-CA', file('ca.crt'), '-CAkey', file('ca.key'), '-CAcreateserial', '-out', file('i.crt'),
+    '-days', '10', '-extfile', file('ext.cnf'), '-extensions', 'v3_ca');
+  openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', file('d.key'), '-out', file('d.csr'), '-subj', '/CN=deep client');
+  openssl('x509', '-req', '-in', file('d.csr'), '-CA', file('i.crt'), '-CAkey', file('i.key'), '-CAcreateserial', '-out', file('d.crt'), '-days', '10');
+  fs.writeFileSync(file('chain.crt'), fs.readFileSync(file('ca.crt'), 'latin1') + fs.readFileSync(file('i.crt'), 'latin1'));
+  fs.writeFileSync(file('index.txt'), '');
+  fs.writeFileSync(file('crlnumber'), '1000\n');
+  fs.writeFileSync(file('crl.cnf'), `[ca]\ndefault_ca=x\n[x]\ndatabase=${file('index.txt')}\ncrlnumber=${file('crlnumber')}\ndefault_md=sha256\ndefault_crl_days=10\n`);
+  openssl('ca', '-config', file('crl.cnf'), '-keyfile', file('ca.key'), '-cert', file('ca.crt'), '-revoke', file('c.crt'));
+  openssl('ca', '-config', file('crl.cnf'), '-keyfile', file('ca.key'), '-cert', file('ca.crt'), '-gencrl', '-out', file('ca.crl'));
   const x = new crypto.X509Certificate(fs.readFileSync(file('c.crt')));
   serial = openssl('x509', '-in', file('c.crt'), '-noout', '-serial').trim().replace(/^serial=/, '');
   fingerprint = openssl('x509', '-in', file('c.crt'), '-noout', '-fingerprint', '-sha1').trim().replace(/^.*=/, '').replace(/:/g, '').toLowerCase();
@@ -86,11 +109,12 @@ beforeAll(() => {
 afterAll(() => { fs.rmSync(dir, { recursive: true, force: true }); });
 
 /** The expectations both tresty and nginx meet; `errorLog` reads the server's error log. */
-type Up = { ports: { opt: number; on: number; noCa: number; plain: number }; errorLog: () => string; prefix: string };
+type Up = { ports: Ports; errorLog: () => string; prefix: string };
 
-function shared(name: string, up: () => Promise<Up>): void {
+/** `depthLimit`: ssl_verify_depth is applied (node:tls has no such limit: docs/directives.md). */
+function shared(name: string, up: () => Promise<Up>, depthLimit = true): void {
   describe(name, () => {
-    let ports = { opt: 0, on: 0, noCa: 0, plain: 0 };
+    let ports: Ports = { opt: 0, on: 0, noCa: 0, plain: 0, depth: 0, crl: 0 };
     let errorLog: () => string = () => '';
     let prefix = '';
     beforeAll(async () => { ({ ports, errorLog, prefix } = await up()); });
@@ -164,6 +188,22 @@ function shared(name: string, up: () => Promise<Up>): void {
       expect(await eventually(access, /plain/)).toMatch(/"GET \/plain HTTP\/1\.1" 400 \d+ /);
     });
 
+    it('ssl_verify_depth 0: a chain through an intermediate CA fails (even under optional_no_ca); one CA deep passes', async () => {
+      const deep = await get(ports.depth, '/', ssl('d'));
+      if (!depthLimit) { expect(deep.body).toBe('v=SUCCESS\n'); return; }
+      expect(deep.status).toBe(400);
+      const re = /client SSL certificate verify error: \(2:unable to get issuer certificate\)/;
+      expect(await eventually(errorLog, re)).toMatch(re);
+      expect((await get(ports.depth, '/', ssl('c'))).body).toBe('v=SUCCESS\n');
+    });
+
+    it('ssl_crl: a revoked certificate is refused with its reason; the CRL is asked for every CA of the chain', async () => {
+      expect((await get(ports.crl, '/', ssl('c'))).status).toBe(400);
+      const re = /client SSL certificate verify error: \(23:certificate revoked\)/;
+      expect(await eventually(errorLog, re)).toMatch(re);
+      expect((await get(ports.crl, '/', ssl('d'))).body).toBe('v=FAILED:unable to verify the first certificate\n');
+    });
+
     it('over plain HTTP every $ssl_* is empty', async () => {
       expect((await httpGet(ports.plain, '/')).body).toBe('p=[] v=[] s=[]\n');
     });
@@ -172,12 +212,12 @@ function shared(name: string, up: () => Promise<Up>): void {
 
 describe.skipIf(missing !== null)(`ssl_verify_client and $ssl_*${missing ? ` (skipped: ${missing})` : ''}`, () => {
   let t: TrestyProcess;
-  const ports = { opt: 0, on: 0, noCa: 0, plain: 0 };
+  let ports: Ports;
   let logged = 0;
   afterAll(async () => { await t?.stop(); });
 
   shared(`on tresty (${onNodeTls ? 'node:tls' : "the engine's TLS"})`, async () => {
-    for (const k of Object.keys(ports) as (keyof typeof ports)[]) ports[k] = await freePort();
+    ports = await newPorts();
     logged = await freePort();
     fs.mkdirSync(file('html'), { recursive: true });
     fs.writeFileSync(file('html/f.txt'), 'file\n');
@@ -194,7 +234,7 @@ http {
 }
 `);
     return { ports, errorLog: () => fs.readFileSync(path.join(t.prefix, 'logs/error.log'), 'utf8'), prefix: t.prefix };
-  });
+  }, !onNodeTls);
 
   it('$ssl_* in the access log of a static file the engine sent itself, the connection closed after it', async () => {
     expect((await get(logged, '/f.txt', { ...ssl('c'), headers: { connection: 'close' } } as tls.ConnectionOptions)).body).toBe('file\n');
@@ -214,7 +254,7 @@ describe.skipIf(missing !== null || noNginx !== null)(`the same on nginx${noNgin
   let n: Nginx;
   afterAll(async () => { await n?.stop(); });
   shared('nginx 1.22', async () => {
-    const ports = { opt: await freePort(), on: await freePort(), noCa: await freePort(), plain: await freePort() };
+    const ports = await newPorts();
     n = await startNginx('location / { return 200; }', servers(ports), { 'logs/.keep': '' });
     return { ports, errorLog: () => n.errorLog(), prefix: n.prefix };
   });

@@ -89,7 +89,7 @@ void te_tls_verify_switch(SSL *s, SSL_CTX *x)
 static int no_ca(long rc)
 {
     return rc == X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT || rc == X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN
-           || rc == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT || rc == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY
+           || rc == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY || rc == X509_V_ERR_CERT_UNTRUSTED
            || rc == X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE;
 }
 
