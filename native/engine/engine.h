@@ -139,6 +139,7 @@ struct te_conn {
     uint32_t head_len;
     uint16_t version;
     uint16_t status;    /* the engine's own answer */
+    uint16_t refused;   /* 495-497: the request JS answers refused (tls_verify.c te_tls_refusals_js) */
     uint32_t loc;       /* the engine's own answer: its location id */
     uint32_t ka_ms;     /* keepalive_timeout after this answer (the location's) */
     uint64_t body_left; /* Content-Length bytes not read yet */

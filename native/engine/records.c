@@ -131,6 +131,7 @@ static int req(te_engine *e, te_conn *c, uint8_t type, uint32_t body, int must)
         uint64_t ms = e->now > c->t_start ? e->now - c->t_start : 0;
         w32(r, TE_REQ_MSEC, (uint32_t)ms);
     } else {
+        w16(r, TE_REC_B, c->refused); /* 495-497: JS answers it refused (head.c) */
         w32(r, TE_REQ_LOC, 0);
         w32(r, TE_REQ_SENT, 0);
         w32(r, TE_REQ_HEAD_SENT, 0);

@@ -68,11 +68,15 @@ void te_tls_verify_switch(struct ssl_st *s, struct ssl_ctx_st *x);
    reason), else 0 */
 int te_tls_refusal(te_conn *c, char *why, size_t cap);
 /* The session's $ssl_* material into buf: protocol, cipher, SNI name, reused (r / .), session id,
-   curve, client verify, each ending in '\n', then the client certificate's DER; 0 when not TLS. */
+   curve, client verify, the verify result's number, each ending in '\n', then the client
+   certificate's DER; 0 when not TLS. */
 uint32_t te_tls_info(te_conn *c, char *buf, uint32_t cap);
-/* Set (tlsLogInfo) when an access log reads $ssl_*: LOG records then carry te_tls_info's bytes
+/* Set (tlsFlags) when an access log reads $ssl_*: LOG records then carry te_tls_info's bytes
    where a REQ's carry body bytes. */
 extern int te_tls_log_info;
+/* Set (tlsFlags) when an error_page takes 495-497: such a refusal goes to JS as a REQ whose
+   REC_B says the status (te_conn.refused), for the error page to answer it. */
+extern int te_tls_refusals_js;
 
 ssize_t te_tls_recv(te_conn *c, char *p, size_t n);
 ssize_t te_tls_send(te_conn *c, const char *p, size_t n);

@@ -8,7 +8,8 @@
  *   (tlsContext's 9th argument: null, or [mode, depth, caPem | null, trustedPem | null, crlPem | null]
  *   for ssl_verify_client, mode 1 on, 2 optional, 3 optional_no_ca)
  *   tlsInfo(id) -> Buffer | null   the session's $ssl_* material (tls_verify.c te_tls_info)
- *   tlsLogInfo(on)   LOG records carry it too (an access log reads $ssl_*)
+ *   tlsFlags(logInfo, refusalsToJs)   LOG records carry it too (an access log reads $ssl_*); 495-497
+ *   go to JS (an error_page takes them)
  */
 #define NAPI_VERSION 8
 #include <node_api.h>
@@ -193,13 +194,15 @@ napi_value te_js_tls_info(napi_env env, napi_callback_info info)
     return r;
 }
 
-napi_value te_js_tls_log_info(napi_env env, napi_callback_info info)
+napi_value te_js_tls_flags(napi_env env, napi_callback_info info)
 {
-    size_t argc = 1;
-    napi_value a[1];
-    bool on = false;
-    if (napi_get_cb_info(env, info, &argc, a, NULL, NULL) != napi_ok || argc < 1 || napi_get_value_bool(env, a[0], &on) != napi_ok)
-        return fail(env, "tlsLogInfo(on)");
-    te_tls_log_info = on;
+    size_t argc = 2;
+    napi_value a[2];
+    bool log = false, refusals = false;
+    if (napi_get_cb_info(env, info, &argc, a, NULL, NULL) != napi_ok || argc < 2 || napi_get_value_bool(env, a[0], &log) != napi_ok
+        || napi_get_value_bool(env, a[1], &refusals) != napi_ok)
+        return fail(env, "tlsFlags(logInfo, refusalsToJs)");
+    te_tls_log_info = log;
+    te_tls_refusals_js = refusals;
     return NULL;
 }

@@ -8,7 +8,7 @@
 #include <string.h>
 #include "tls.h"
 
-int te_tls_log_info;
+int te_tls_log_info, te_tls_refusals_js;
 
 #ifdef TE_NO_TLS
 int te_tls_refusal(te_conn *c, char *why, size_t cap) { (void)c; (void)why; (void)cap; return 0; }
@@ -128,7 +128,7 @@ uint32_t te_tls_info(te_conn *c, char *buf, uint32_t cap)
 {
     SSL *s = c->ssl;
     if (!s || (c->flags & TE_C_TLS_HS)) return 0;
-    char sid[2 * SSL_MAX_SSL_SESSION_ID_LENGTH + 1] = "", curve[16] = "", verify[160] = "NONE";
+    char sid[2 * SSL_MAX_SSL_SESSION_ID_LENGTH + 1] = "", curve[16] = "", verify[160] = "NONE", rcs[24] = "0";
     SSL_SESSION *ss = SSL_get_session(s);
     unsigned idlen = 0;
     const unsigned char *id = ss ? SSL_SESSION_get_id(ss, &idlen) : NULL;
@@ -140,13 +140,14 @@ uint32_t te_tls_info(te_conn *c, char *buf, uint32_t cap)
     X509 *peer = SSL_get1_peer_certificate(s);
     if (peer) {
         long rc = SSL_get_verify_result(s);
+        snprintf(rcs, sizeof rcs, "%ld", rc);
         if (rc == X509_V_OK) snprintf(verify, sizeof verify, "SUCCESS");
         else snprintf(verify, sizeof verify, "FAILED:%s", X509_verify_cert_error_string(rc));
     }
     uint32_t n = 0;
-    const char *v[7] = { SSL_get_version(s), SSL_get_cipher_name(s), SSL_get_servername(s, TLSEXT_NAMETYPE_host_name),
-                         SSL_session_reused(s) ? "r" : ".", sid, curve, verify };
-    for (int i = 0; i < 7 && (i == 0 || n > 0); i++) n = field(buf, cap, n, v[i]);
+    const char *v[8] = { SSL_get_version(s), SSL_get_cipher_name(s), SSL_get_servername(s, TLSEXT_NAMETYPE_host_name),
+                         SSL_session_reused(s) ? "r" : ".", sid, curve, verify, rcs };
+    for (int i = 0; i < 8 && (i == 0 || n > 0); i++) n = field(buf, cap, n, v[i]);
     if (n > 0 && peer) {
         int dlen = i2d_X509(peer, NULL);
         unsigned char *p = (unsigned char *)buf + n;

@@ -79,8 +79,9 @@ export interface EngineBinding {
   tlsSni?(choose: (index: number, dname: number, name: string) => number): void;
   /** A connection's TLS session for $ssl_* (tls/info.ts parseEngineTls), null when not TLS. */
   tlsInfo?(id: number): Buffer | null;
-  /** LOG records carry the session too (an access log format reads $ssl_*). */
-  tlsLogInfo?(on: boolean): void;
+  /** LOG records carry the session too (an access log format reads $ssl_*); requests refused
+   *  495-497 go to JS, their status in the REQ (an error_page takes them). */
+  tlsFlags?(logInfo: boolean, refusalsToJs: boolean): void;
 }
 
 /**

@@ -272,6 +272,7 @@ export class NativeFront {
     const method = mid > 0 && mid < METHODS.length ? METHODS[mid]! : head.slice(mOff, mOff + mLen);
     const ex = new NativeExchange(this, id, method, url, versionText(version), head, offs, remote, port, flags, bind, 0);
     ex.connection = u32[(p + REQ_NUMBER) >>> 2];
+    if (!log) ex.refused = u16[(p + REC_B) >>> 1] as NativeExchange['refused'];
     const group = bind.byAddress.size === 0 ? bind.any! : groupFor(bind, ex.localAddress);
     const srv = group.single ? group.defaultServer : selectServer(group, ex.headers.host as string | undefined);
     ex.keepaliveMs = srv.defaults.keepaliveTimeout;

@@ -51,7 +51,7 @@ export function setupEngineTls(native: EngineBinding, conf: HttpConf, binds: rea
     }
     native.tlsListener!(i, index.get(firstGroup(bind).defaultServer)!);
   });
-  native.tlsLogInfo?.(logsReadTls(conf));
+  native.tlsFlags?.(logsReadTls(conf), conf.servers.some((sv) => [495, 496, 497].some((c) => sv.defaults.errorPages.has(c))));
   native.tlsSni!((i, dname, name) => {
     const bind = binds[i];
     if (!bind) return -1;

@@ -18,7 +18,7 @@ import type { HttpConf, ServerConf } from '../config/types.js';
 import { TrestyError } from '../errors.js';
 import type { ErrorLog } from '../log/index.js';
 import { readHello } from '../tls/client-hello.js';
-import { isPlain, markPlain, markVerify } from '../tls/verify.js';
+import { certRefusal, markPlain, markVerify } from '../tls/verify.js';
 import { type CertHook, ContextCache, SessionCache } from '../tls/contexts.js';
 import { NodeExchange } from './exchange.js';
 import { withLead } from './node-head.js';
@@ -192,7 +192,8 @@ export class TlsFront {
   private onRequest(bind: Bind, req: http.IncomingMessage, res: http.ServerResponse): void {
     countRequest(res);
     const srv = this.serverOf(bind, req.socket.localAddress, req.headers.host);
-    if (this.draining || srv.defaults.keepaliveTimeout === 0 || isPlain(req.socket)) res.shouldKeepAlive = false;
+    // a request refused for its TLS (plain HTTP, a client certificate) closes, as nginx's 400s do
+    if (this.draining || srv.defaults.keepaliveTimeout === 0 || certRefusal(req.socket) !== null) res.shouldKeepAlive = false;
     const ex = new NodeExchange(req, res);
     const limit = this.limitFor(srv, ex, () => {
       res.shouldKeepAlive = false;

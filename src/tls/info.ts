@@ -15,15 +15,17 @@ export interface TlsInfo {
   readonly curve: string;
   /** $ssl_client_verify: SUCCESS, FAILED:reason or NONE. */
   readonly verify: string;
+  /** OpenSSL's number of the verify result (0: good, or no certificate). */
+  readonly verifyCode: number;
   /** The client certificate (DER), or null. */
   readonly cert: Buffer | null;
 }
 
-/** te_tls_info's bytes: seven '\n'-ended text fields, then the certificate's DER. */
+/** te_tls_info's bytes: eight '\n'-ended text fields, then the certificate's DER. */
 export function parseEngineTls(b: Buffer): TlsInfo | null {
   const f: string[] = [];
   let p = 0;
-  while (f.length < 7) {
+  while (f.length < 8) {
     const nl = b.indexOf(10, p);
     if (nl < 0) return null;
     f.push(b.toString('latin1', p, nl));
@@ -31,6 +33,7 @@ export function parseEngineTls(b: Buffer): TlsInfo | null {
   }
   return {
     protocol: f[0]!, cipher: f[1]!, serverName: f[2]!, reused: f[3] === 'r', sessionId: f[4]!, curve: f[5]!, verify: f[6]!,
+    verifyCode: Number(f[7]) || 0,
     cert: p < b.length ? Buffer.from(b.subarray(p)) : null,
   };
 }
@@ -65,6 +68,14 @@ export function sessionIdOf(session: Buffer | undefined): string {
   return id && session[p] === 0x04 ? session.toString('hex', id[0], id[1]) : '';
 }
 
+/** OpenSSL's numbers of the verify errors Node names by code (nginx's log line gives the number). */
+const NUMBERS: Readonly<Record<string, number>> = {
+  UNABLE_TO_GET_ISSUER_CERT: 2, UNABLE_TO_GET_CRL: 3, CERT_SIGNATURE_FAILURE: 7, CERT_NOT_YET_VALID: 9,
+  CERT_HAS_EXPIRED: 10, CRL_NOT_YET_VALID: 11, CRL_HAS_EXPIRED: 12, DEPTH_ZERO_SELF_SIGNED_CERT: 18,
+  SELF_SIGNED_CERT_IN_CHAIN: 19, UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 20, UNABLE_TO_VERIFY_LEAF_SIGNATURE: 21,
+  CERT_CHAIN_TOO_LONG: 22, CERT_REVOKED: 23, INVALID_CA: 24, INVALID_PURPOSE: 26, CERT_UNTRUSTED: 27, CERT_REJECTED: 28,
+};
+
 /**
  * The chain's verdict: null when good, else OpenSSL's code name (`code`) and words (`message`).
  * Asked of the handle: `authorized` is set by tls.Server's own connection handler only, and the
@@ -90,9 +101,11 @@ function readTls(s: tls.TLSSocket): TlsInfo {
   const peer = s.getPeerCertificate();
   const cert = peer && peer.raw ? peer.raw : null;
   let verify = 'NONE';
+  let verifyCode = 0;
   if (cert !== null) {
     const bad = verifyError(s);
     verify = bad === null ? 'SUCCESS' : `FAILED:${bad.message}`;
+    verifyCode = bad === null ? 0 : NUMBERS[String(bad.code)] ?? 0;
   }
   return {
     protocol: s.getProtocol() ?? '',
@@ -102,6 +115,7 @@ function readTls(s: tls.TLSSocket): TlsInfo {
     sessionId: sessionIdOf(s.getSession()),
     curve: '',
     verify,
+    verifyCode,
     cert,
   };
 }

@@ -6,7 +6,7 @@
 import type net from 'node:net';
 import type tls from 'node:tls';
 import type { SslVerifyClient } from '../config/types.js';
-import { verifyError } from './info.js';
+import { socketTls, type TlsInfo, verifyError } from './info.js';
 
 const MODE = Symbol('tresty.verifyClient');
 const PLAIN = Symbol('tresty.plainOnTls');
@@ -25,14 +25,6 @@ export function markVerify(socket: tls.TLSSocket, mode: SslVerifyClient | null):
   if (mode !== null) (socket as unknown as Record<symbol, SslVerifyClient>)[MODE] = mode;
 }
 
-/** OpenSSL's numbers of the verify errors Node names (nginx's log line gives the number). */
-const NUMBERS: Readonly<Record<string, number>> = {
-  UNABLE_TO_GET_ISSUER_CERT: 2, UNABLE_TO_GET_CRL: 3, CERT_SIGNATURE_FAILURE: 7, CERT_NOT_YET_VALID: 9,
-  CERT_HAS_EXPIRED: 10, CRL_NOT_YET_VALID: 11, CRL_HAS_EXPIRED: 12, DEPTH_ZERO_SELF_SIGNED_CERT: 18,
-  SELF_SIGNED_CERT_IN_CHAIN: 19, UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 20, UNABLE_TO_VERIFY_LEAF_SIGNATURE: 21,
-  CERT_CHAIN_TOO_LONG: 22, CERT_REVOKED: 23, INVALID_CA: 24, INVALID_PURPOSE: 26, CERT_UNTRUSTED: 27, CERT_REJECTED: 28,
-};
-
 /** What optional_no_ca lets through: a CA it does not know (nginx's list). */
 const NO_CA = new Set(['DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
   'CERT_UNTRUSTED', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE']);
@@ -44,8 +36,15 @@ export interface CertRefusal {
 }
 
 /** The refusal a request on this socket gets for its client certificate, or null. */
+/** A refusal as nginx's error-log line words it (495's reason from the session's verdict). */
+export function refusalOf(status: 495 | 496 | 497, t: TlsInfo | null): CertRefusal {
+  if (status === 497) return { status, reason: 'client sent plain HTTP request to HTTPS port' };
+  if (status === 496) return { status, reason: 'client sent no required SSL certificate' };
+  return { status, reason: `client SSL certificate verify error: (${t?.verifyCode ?? 0}:${t?.verify.replace(/^FAILED:/, '') ?? ''})` };
+}
+
 export function certRefusal(socket: net.Socket | undefined): CertRefusal | null {
-  if (isPlain(socket)) return { status: 497, reason: 'client sent plain HTTP request to HTTPS port' };
+  if (isPlain(socket)) return refusalOf(497, null);
   const mode = socket ? (socket as unknown as Record<symbol, SslVerifyClient | undefined>)[MODE] : undefined;
   if (mode === undefined) return null;
   const s = socket as tls.TLSSocket;
@@ -53,12 +52,7 @@ export function certRefusal(socket: net.Socket | undefined): CertRefusal | null 
   const has = peer !== null && peer.raw !== undefined;
   // Node reports a missing certificate as an error too: only a sent one has a verdict.
   const bad = has ? verifyError(s) : null;
-  if (bad !== null) {
-    const code = String(bad.code ?? '');
-    if (mode !== 'optional_no_ca' || !NO_CA.has(code)) {
-      return { status: 495, reason: `client SSL certificate verify error: (${NUMBERS[code] ?? 0}:${bad.message})` };
-    }
-  }
-  if (mode === 'on' && !has) return { status: 496, reason: 'client sent no required SSL certificate' };
+  if (bad !== null && (mode !== 'optional_no_ca' || !NO_CA.has(String(bad.code)))) return refusalOf(495, socketTls(s));
+  if (mode === 'on' && !has) return refusalOf(496, null);
   return null;
 }
