@@ -6,6 +6,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import http2 from 'node:http2';
 import https from 'node:https';
 import net from 'node:net';
 import os from 'node:os';
@@ -214,11 +215,13 @@ describe.skipIf(missing !== null)(`ssl_verify_client and $ssl_*${missing ? ` (sk
   let t: TrestyProcess;
   let ports: Ports;
   let logged = 0;
+  let h2 = 0;
   afterAll(async () => { await t?.stop(); });
 
   shared(`on tresty (${onNodeTls ? 'node:tls' : "the engine's TLS"})`, async () => {
     ports = await newPorts();
     logged = await freePort();
+    h2 = await freePort();
     fs.mkdirSync(file('html'), { recursive: true });
     fs.writeFileSync(file('html/f.txt'), 'file\n');
     t = await startTresty(`worker_processes 1;
@@ -231,6 +234,8 @@ http {
   server { listen 127.0.0.1:${logged} ssl; ssl_certificate ${file('s.crt')}; ssl_certificate_key ${file('s.key')};
     ssl_verify_client optional; ssl_client_certificate ${file('ca.crt')};
     access_log logs/tls.log tls; root ${file('html')}; }
+  server { listen 127.0.0.1:${h2} ssl http2; ssl_certificate ${file('s.crt')}; ssl_certificate_key ${file('s.key')};
+    ssl_verify_client on; ssl_client_certificate ${file('ca.crt')}; location / { return 200 "v=$ssl_client_verify s=$ssl_client_s_dn\\n"; } }
 }
 `);
     return { ports, errorLog: () => fs.readFileSync(path.join(t.prefix, 'logs/error.log'), 'utf8'), prefix: t.prefix };
@@ -242,6 +247,23 @@ http {
     const log = (): string => { try { return fs.readFileSync(path.join(t.prefix, 'logs/tls.log'), 'utf8'); } catch { return ''; } };
     expect((await eventually(log, /NONE/)).trim().split('\n'))
       .toEqual(['200 TLSv1.2 localhost SUCCESS CN=client one,O=Client Org,C=US', '200 TLSv1.2 localhost NONE -']);
+  });
+
+  it('over HTTP/2 (node:tls): the client certificate checked and read the same', async () => {
+    const h2get = (withCert: boolean): Promise<[number, string]> => new Promise((resolve, reject) => {
+      const c = http2.connect(`https://127.0.0.1:${h2}`, { rejectUnauthorized: false, servername: 'localhost', ...(withCert ? ssl('c') : {}) });
+      c.on('error', reject);
+      const st = c.request({ ':path': '/' });
+      let body = '';
+      let status = 0;
+      st.on('response', (h) => { status = Number(h[':status']); });
+      st.on('data', (d: Buffer) => { body += d; });
+      st.on('end', () => { c.close(); resolve([status, body]); });
+    });
+    const [status, page] = await h2get(false);
+    expect(status).toBe(400);
+    expect(page).toContain('No required SSL certificate was sent');
+    expect(await h2get(true)).toEqual([200, 'v=SUCCESS s=CN=client one,O=Client Org,C=US\n']);
   });
 
   it('$ssl_curve: the group on the engine; node:tls tells a server none (docs/directives.md)', async () => {
