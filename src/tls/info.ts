@@ -54,7 +54,7 @@ function der(b: Buffer, p: number): [number, number] | null {
 }
 
 /** The session id inside an SSL_SESSION's DER (version, ssl version, cipher, then the id). */
-export function sessionIdOf(session: Buffer | undefined): string {
+function sessionIdOf(session: Buffer | undefined): string {
   if (!session) return '';
   const seq = der(session, 0);
   if (!seq) return '';

@@ -72,7 +72,3 @@ export function sslVar(name: string, t: TlsInfo | null): string | undefined {
   if (get === undefined || t === null) return undefined;
   return get(t) || undefined;
 }
-
-export function isSslVar(name: string): boolean {
-  return GETTERS.has(name);
-}

@@ -16,7 +16,7 @@ export function markPlain(socket: net.Socket): void {
   (socket as unknown as Record<symbol, boolean>)[PLAIN] = true;
 }
 
-export function isPlain(socket: net.Socket | undefined): boolean {
+function isPlain(socket: net.Socket | undefined): boolean {
   return socket !== undefined && (socket as unknown as Record<symbol, boolean | undefined>)[PLAIN] === true;
 }
 
