@@ -137,6 +137,13 @@ describe('the native plan', () => {
     expect(servers).toEqual([0]);
   });
 
+  it('client certificates (ssl_verify_client, its CA files and depth) keep the native route: the engine checks them', () => {
+    const { actions, servers } = planOf(`ssl_verify_client optional; ssl_client_certificate /x/ca.pem; ssl_verify_depth 2;
+      server { listen 127.0.0.1:1; ssl_trusted_certificate /x/t.pem; ssl_crl /x/crl.pem; location /plain { } }`);
+    expect(actions).toMatchObject({ '/plain': 'static' });
+    expect(servers).toEqual([0]);
+  });
+
   it('nginx\'s tuning directives accepted with no effect (directives-tuning.ts) keep the native route', () => {
     const { actions, servers } = planOf(`types_hash_max_size 2048; server_names_hash_bucket_size 64; open_file_cache max=10;
       output_buffers 2 32k; postpone_output 1460; aio threads; msie_padding on;

@@ -16,7 +16,7 @@
  *   setSoftware(name) (names_napi.c)   setNofile(n) -> 0 | -errno   (rlimit_napi.c)
  *   upConnect(ip | /unix/path, port) -> id | -errno   upWrite(id, bytes | latin1 string) -> bytes queued
  *   upPause(id, paused)  upClose(id)  upCount() -> open upstream sockets     (upstream_napi.c)
- *   tlsBuilt()  tlsContext(...)  tlsListener(index, server)  tlsSni(fn)        (tls_napi.c)
+ *   tlsBuilt()  tlsContext(...)  tlsListener(index, server)  tlsSni(fn)  tlsInfo(id)  tlsFlags(log, refusals)   (tls_napi.c)
  */
 #define NAPI_VERSION 8
 #include <errno.h>
@@ -421,6 +421,7 @@ NAPI_MODULE_INIT()
         { "tlsBuilt", te_js_tls_built }, { "tlsContext", te_js_tls_context }, { "tlsListener", te_js_tls_listener },
         { "tlsSni", te_js_tls_sni }, { "gzip", te_js_gzip },
         { "gzipOpen", te_js_gzip_open }, { "gzipPush", te_js_gzip_push },
+        { "tlsInfo", te_js_tls_info }, { "tlsFlags", te_js_tls_flags },
     };
     for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
         napi_value f;

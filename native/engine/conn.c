@@ -426,8 +426,9 @@ void te_conn_event(te_engine *e, te_conn *c, uint32_t events)
         int r = te_tls_handshake(e, c);
         if (r < 0) te_conn_close(e, c, TE_WHY_CLIENT);
         if (r <= 0) return;
-        /* the request's records stay in the socket (no read-ahead) and wake it again */
-        if (!te_tls_pending(c)) return;
+        /* the request's records stay in the socket (no read-ahead) and wake it again; plain
+           HTTP's bytes (TE_C_TLS_PLAIN) are there already: read them now */
+        if (c->ssl && !te_tls_pending(c)) return;
         events = EPOLLIN;
     }
     if (events & EPOLLOUT) {

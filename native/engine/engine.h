@@ -67,6 +67,7 @@ enum te_timer { TE_T_NONE = 0, TE_T_HEADER, TE_T_BODY, TE_T_SEND, TE_T_KEEPALIVE
 #define TE_C_TLS_MORE (1u << 20)  /* TLS: OpenSSL holds decrypted input: read it in the next round */
 #define TE_C_TLS_DEAD (1u << 21)  /* TLS: the session failed: no close_notify */
 #define TE_C_TLS_NOTIFIED (1u << 22) /* TLS: close_notify sent */
+#define TE_C_TLS_PLAIN (1u << 23) /* plain HTTP came to a TLS port: answered 497 once its head is read */
 
 /* Per listen socket: the settings of its default server (nginx applies them per connection
    until the request's server and location are known). */
@@ -138,6 +139,7 @@ struct te_conn {
     uint32_t head_len;
     uint16_t version;
     uint16_t status;    /* the engine's own answer */
+    uint16_t refused;   /* 495-497: the request JS answers refused (tls_verify.c te_tls_refusals_js) */
     uint32_t loc;       /* the engine's own answer: its location id */
     uint32_t ka_ms;     /* keepalive_timeout after this answer (the location's) */
     uint64_t body_left; /* Content-Length bytes not read yet */

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 #include "engine.h"
+#include "tls.h"
 
 uint32_t te_head_max(const te_settings *s)
 {
@@ -141,6 +142,29 @@ static void refuse(te_engine *e, te_conn *c)
     te_answer_page(e, c, status, 1);
 }
 
+/* ssl_verify_client's verdict on the session, checked for each request as nginx does: a bad or
+   missing client certificate is nginx's 400 page that says so (495 / 496 in the log's terms);
+   plain HTTP on a TLS port is 497 (the request read first, so it is logged as nginx logs it). */
+static int refuse_cert(te_engine *e, te_conn *c)
+{
+    char why[256];
+    int status = (c->flags & TE_C_TLS_PLAIN) ? 497 : te_tls_refusal(c, why, sizeof why);
+    if (status == 497) snprintf(why, sizeof why, "client sent plain HTTP request to HTTPS port");
+    if (!status) return 0;
+    if (te_tls_refusals_js) {
+        /* an error_page may take it: JS answers (phases/index.ts), logging the same line */
+        c->refused = (uint16_t)status;
+        c->flags &= ~TE_C_KEEPALIVE;
+        return 0;
+    }
+    te_errlog(e, c, TE_LOG_INFO, "%s while reading client request headers", why);
+    c->flags &= ~TE_C_KEEPALIVE;
+    c->flags |= TE_C_LINGER | TE_C_LOG;
+    c->loc = TE_LOC_DEFAULT;
+    te_answer_page(e, c, status, 1);
+    return 1;
+}
+
 /* The path as nginx matches locations: a path with "//", "/.", '%' or '#' is normalised first;
    one nginx refuses ("..." above the root, a bad escape, %00) is answered 400 here. */
 static int normalize(te_engine *e, te_conn *c)
@@ -248,8 +272,10 @@ static void dispatch(te_engine *e, te_conn *c, uint32_t head_len)
     }
     if ((q->flags & TR_HTTP_F_EXPECT_CONTINUE) && c->body == TE_BODY_WAIT) c->flags |= TE_C_CONTINUE;
     te_timer_clear(e, c);
+    c->refused = 0;
+    if ((c->ssl || (c->flags & TE_C_TLS_PLAIN)) && refuse_cert(e, c)) return;
     if (normalize(e, c) < 0) return;
-    if (te_answer_native(e, c)) return;
+    if (!c->refused && te_answer_native(e, c)) return;
     uint32_t body = te_body_eager(c);
     /* a REQ that could never fit would be dispatched again forever: a body that big is read later
        (only a small test inbox, TRESTY_ENGINE_INBOX, is that small) */

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 #include "engine.h"
+#include "tls.h"
 #include "pages.h"
 #include "route.h"
 
@@ -98,7 +99,12 @@ static int req(te_engine *e, te_conn *c, uint8_t type, uint32_t body, int must)
     uint32_t nh = q->nheaders;
     uint32_t alen = align8(c->raddr_len);
     uint32_t hlen = align8(nh * 8);
-    char *r = rec_must(e, type, c, TE_REQ_FIXED, alen + hlen + c->head_len + body, must);
+    /* a LOG's TLS session for the $ssl_* of the access log, where it asks for them: the
+       connection may be gone when JS writes the line */
+    char tls[8192];
+    uint32_t tlen = type == TE_IN_LOG && c->ssl && te_tls_log_info ? te_tls_info(c, tls, sizeof tls) : 0;
+    if (tlen) body = 0;
+    char *r = rec_must(e, type, c, TE_REQ_FIXED, alen + hlen + c->head_len + body + tlen, must);
     if (!r) return -1;
     uint32_t flags = q->flags & ~(uint32_t)TR_HTTP_F_KEEPALIVE;
     if (c->flags & TE_C_KEEPALIVE) flags |= TR_HTTP_F_KEEPALIVE;
@@ -125,12 +131,13 @@ static int req(te_engine *e, te_conn *c, uint8_t type, uint32_t body, int must)
         uint64_t ms = e->now > c->t_start ? e->now - c->t_start : 0;
         w32(r, TE_REQ_MSEC, (uint32_t)ms);
     } else {
+        w16(r, TE_REC_B, c->refused); /* 495-497: JS answers it refused (head.c) */
         w32(r, TE_REQ_LOC, 0);
         w32(r, TE_REQ_SENT, 0);
         w32(r, TE_REQ_HEAD_SENT, 0);
         w32(r, TE_REQ_MSEC, 0);
     }
-    w32(r, TE_REQ_BODY_LEN, body);
+    w32(r, TE_REQ_BODY_LEN, body + tlen);
     char *p = r + TE_REQ_FIXED;
     memcpy(p, c->raddr, c->raddr_len);
     p += alen;
@@ -144,6 +151,7 @@ static int req(te_engine *e, te_conn *c, uint8_t type, uint32_t body, int must)
     p += hlen;
     memcpy(p, c->in + c->req, c->head_len);
     if (body) memcpy(p + c->head_len, c->in + c->pos, body);
+    if (tlen) memcpy(p + c->head_len, tls, tlen);
     return 0;
 }
 

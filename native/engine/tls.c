@@ -67,6 +67,7 @@ static int on_servername(SSL *s, int *alert, void *arg)
     if (x && x != SSL_get_SSL_CTX(s)) {
         SSL_set_SSL_CTX(s, x);
         SSL_set_options(s, SSL_CTX_get_options(x));
+        te_tls_verify_switch(s, x);
     }
     return SSL_TLSEXT_ERR_OK;
 }
@@ -156,6 +157,10 @@ int te_tls_context(uint32_t server, const char *const *certs, const size_t *cert
         SSL_CTX_free(ctx);
         return -1;
     }
+    if (te_tls_verify(ctx, o->verify, err, cap) < 0) {
+        SSL_CTX_free(ctx);
+        return -1;
+    }
     SSL_CTX_free(ctxs[server]);
     ctxs[server] = ctx;
     return 0;
@@ -189,20 +194,6 @@ int te_tls_accept(te_engine *e, te_conn *c)
     return 0;
 }
 
-/* Plain HTTP on a TLS port: nginx's 400 page that says so, then close. */
-static void plain_request(te_conn *c)
-{
-    char page[512], head[256];
-    int plen = te_page(497, NULL, page, sizeof page);
-    int hlen = snprintf(head, sizeof head, "HTTP/1.1 400 Bad Request\r\nServer: %s\r\nDate: %s\r\nContent-Type: text/html\r\n"
-                        "Content-Length: %d\r\nConnection: close\r\n\r\n", te_software(), te_date(), plen);
-    char drop[4096]; /* the request's unread bytes would make the close a reset, lost answer and all */
-    for (int i = 0; i < 16 && recv(c->fd, drop, sizeof drop, 0) > 0; i++) {}
-    if (hlen > 0 && hlen < (int)sizeof head && send(c->fd, head, (size_t)hlen, MSG_NOSIGNAL) == hlen)
-        (void)!send(c->fd, page, (size_t)plen, MSG_NOSIGNAL);
-    shutdown(c->fd, SHUT_WR);
-}
-
 static void want_out(te_engine *e, te_conn *c, int on)
 {
     if (!!(c->flags & TE_C_EPOLLOUT) == on) return;
@@ -211,9 +202,26 @@ static void want_out(te_engine *e, te_conn *c, int on)
     te_conn_interest(e, c);
 }
 
+/* The first byte not a TLS record's (nginx peeks at it too): the connection goes on as plain
+   HTTP, so its request is read, answered with nginx's 497 page and logged (head.c). */
+static int plain(te_conn *c)
+{
+    unsigned char b;
+    if (recv(c->fd, &b, 1, MSG_PEEK) != 1 || b == 0x16 || b == 0x80) return 0;
+    SSL_free(c->ssl);
+    c->ssl = NULL;
+    c->flags &= ~TE_C_TLS_HS;
+    c->flags |= TE_C_TLS_PLAIN;
+    return 1;
+}
+
 int te_tls_handshake(te_engine *e, te_conn *c)
 {
     SSL *s = c->ssl;
+    if (SSL_get_rbio(s) && BIO_number_read(SSL_get_rbio(s)) == 0 && plain(c)) {
+        want_out(e, c, 0);
+        return 1;
+    }
     ERR_clear_error();
     int r = SSL_do_handshake(s);
     if (r == 1) {
@@ -228,11 +236,6 @@ int te_tls_handshake(te_engine *e, te_conn *c)
     }
     c->flags |= TE_C_TLS_DEAD;
     unsigned long first = ERR_peek_error();
-    if (ERR_GET_LIB(first) == ERR_LIB_SSL && ERR_GET_REASON(first) == SSL_R_HTTP_REQUEST) {
-        ERR_clear_error();
-        plain_request(c);
-        return -1;
-    }
     if (first == 0 && (err == SSL_ERROR_SYSCALL || err == SSL_ERROR_ZERO_RETURN)) {
         if (errno == 0 || err == SSL_ERROR_ZERO_RETURN) te_errlog(e, c, TE_LOG_INFO, "peer closed connection in SSL handshake while SSL handshaking");
         else te_errlog(e, c, TE_LOG_INFO, "SSL_do_handshake() failed (%d: %s) while SSL handshaking", errno, strerror(errno));

@@ -16,6 +16,15 @@
 #include <sys/types.h>
 #include "engine.h"
 
+/* ssl_verify_client and the PEM files it verifies with (tls_verify.c); mode OFF asks for nothing */
+enum { TE_VERIFY_OFF = 0, TE_VERIFY_ON = 1, TE_VERIFY_OPTIONAL = 2, TE_VERIFY_OPTIONAL_NO_CA = 3 };
+typedef struct te_tls_verify_opts {
+    int mode, depth;
+    const char *ca; size_t ca_len;           /* ssl_client_certificate: trusted and named to the client */
+    const char *trusted; size_t trusted_len; /* ssl_trusted_certificate: trusted only */
+    const char *crl; size_t crl_len;         /* ssl_crl */
+} te_tls_verify_opts;
+
 /* A server's TLS settings (tlsContext's options, in order). */
 typedef struct te_tls_opts {
     int min_version, max_version; /* 0x0301..0x0304, 0 = OpenSSL's */
@@ -23,6 +32,7 @@ typedef struct te_tls_opts {
     const char *ciphers, *curve;  /* curve "auto" or "": OpenSSL's list */
     const char *dh; size_t dh_len;   /* PEM or NULL */
     const char *ticket_keys;         /* 80 bytes (name, HMAC, AES) or NULL */
+    const te_tls_verify_opts *verify; /* NULL: no client certificates */
 } te_tls_opts;
 
 /* Chooses the server of an SNI name: its index, or -1 (keep the default's context). */
@@ -47,6 +57,26 @@ int te_tls_pending(te_conn *c);
 void te_tls_end(te_conn *c, int notify);
 /* close_notify only (a lingering close: the session stays until the socket closes) */
 void te_tls_notify(te_conn *c);
+
+/* tls_verify.c: client certificates on a context (0, or -1 and a message) and, on the SNI switch,
+   the chosen context's verify settings onto the session */
+struct ssl_ctx_st;
+struct ssl_st;
+int te_tls_verify(struct ssl_ctx_st *ctx, const te_tls_verify_opts *v, char *err, size_t cap);
+void te_tls_verify_switch(struct ssl_st *s, struct ssl_ctx_st *x);
+/* 495 / 496 when the request must be refused for its client certificate (`why`: the log line's
+   reason), else 0 */
+int te_tls_refusal(te_conn *c, char *why, size_t cap);
+/* The session's $ssl_* material into buf: protocol, cipher, SNI name, reused (r / .), session id,
+   curve, client verify, the verify result's number, each ending in '\n', then the client
+   certificate's DER; 0 when not TLS. */
+uint32_t te_tls_info(te_conn *c, char *buf, uint32_t cap);
+/* Set (tlsFlags) when an access log reads $ssl_*: LOG records then carry te_tls_info's bytes
+   where a REQ's carry body bytes. */
+extern int te_tls_log_info;
+/* Set (tlsFlags) when an error_page takes 495-497: such a refusal goes to JS as a REQ whose
+   REC_B says the status (te_conn.refused), for the error page to answer it. */
+extern int te_tls_refusals_js;
 
 ssize_t te_tls_recv(te_conn *c, char *p, size_t n);
 ssize_t te_tls_send(te_conn *c, const char *p, size_t n);

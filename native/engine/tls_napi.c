@@ -5,6 +5,11 @@
  *              ciphers, curve, dhPem | null, ticketKeys (80 bytes) | null)   throws with OpenSSL's reason
  *   tlsListener(index, server)   the listener JS numbers `index` is TLS, `server` its default
  *   tlsSni(fn)   fn(index, dname, name) -> server | -1: the server of an SNI name (as for Host)
+ *   (tlsContext's 9th argument: null, or [mode, depth, caPem | null, trustedPem | null, crlPem | null]
+ *   for ssl_verify_client, mode 1 on, 2 optional, 3 optional_no_ca)
+ *   tlsInfo(id) -> Buffer | null   the session's $ssl_* material (tls_verify.c te_tls_info)
+ *   tlsFlags(logInfo, refusalsToJs)   LOG records carry it too (an access log reads $ssl_*); 495-497
+ *   go to JS (an error_page takes them)
  */
 #define NAPI_VERSION 8
 #include <node_api.h>
@@ -56,10 +61,32 @@ static int pems(napi_env env, napi_value arr, const char **p, size_t *n, uint32_
     return 0;
 }
 
+/* tlsContext's verify argument into v; 0 when it is null (no client certificates). */
+static int verify_arg(napi_env env, napi_value arg, te_tls_verify_opts *v, int *has)
+{
+    napi_valuetype t;
+    *has = 0;
+    if (napi_typeof(env, arg, &t) != napi_ok) return -1;
+    if (t == napi_null || t == napi_undefined) return 0;
+    napi_value x[5];
+    uint32_t n = 0, mode, depth;
+    if (napi_get_array_length(env, arg, &n) != napi_ok || n != 5) return -1;
+    for (uint32_t i = 0; i < 5; i++) if (napi_get_element(env, arg, i, &x[i]) != napi_ok) return -1;
+    if (te_arg_u32(env, x[0], &mode) || te_arg_u32(env, x[1], &depth) || mode > 3 || bytes(env, x[2], &v->ca, &v->ca_len)
+        || bytes(env, x[3], &v->trusted, &v->trusted_len) || bytes(env, x[4], &v->crl, &v->crl_len)) return -1;
+    v->mode = (int)mode;
+    v->depth = (int)depth;
+    *has = 1;
+    return 0;
+}
+
 napi_value te_js_tls_context(napi_env env, napi_callback_info info)
 {
-    size_t argc = 8;
-    napi_value a[8];
+    size_t argc = 9;
+    napi_value a[9];
+    te_tls_verify_opts vo;
+    int has_verify = 0;
+    memset(&vo, 0, sizeof vo);
     uint32_t server, nc = 0, nk = 0, nopt = 0, v[6] = { 0 };
     const char *certs[MAX_PAIRS], *keys[MAX_PAIRS], *tk = NULL;
     size_t clen[MAX_PAIRS], klen[MAX_PAIRS], tkn = 0;
@@ -72,8 +99,9 @@ napi_value te_js_tls_context(napi_env env, napi_callback_info info)
         napi_get_array_length(env, a[3], &nopt) != napi_ok || nopt != 6 ||
         napi_get_value_string_utf8(env, a[4], ciphers, sizeof ciphers, &sl) != napi_ok ||
         napi_get_value_string_utf8(env, a[5], curve, sizeof curve, &sl) != napi_ok ||
-        bytes(env, a[6], &o.dh, &o.dh_len) || bytes(env, a[7], &tk, &tkn) || (tk && tkn != 80))
-        return fail(env, "tlsContext(server, certs, keys, options, ciphers, curve, dh, ticketKeys)");
+        bytes(env, a[6], &o.dh, &o.dh_len) || bytes(env, a[7], &tk, &tkn) || (tk && tkn != 80) ||
+        (argc > 8 && verify_arg(env, a[8], &vo, &has_verify)))
+        return fail(env, "tlsContext(server, certs, keys, options, ciphers, curve, dh, ticketKeys, verify)");
     for (uint32_t i = 0; i < 6; i++) {
         napi_value x;
         if (napi_get_element(env, a[3], i, &x) != napi_ok || te_arg_u32(env, x, &v[i])) return fail(env, "tlsContext: bad options");
@@ -87,6 +115,7 @@ napi_value te_js_tls_context(napi_env env, napi_callback_info info)
     o.ciphers = ciphers;
     o.curve = curve;
     o.ticket_keys = tk;
+    o.verify = has_verify ? &vo : NULL;
     if (te_tls_context(server, certs, clen, keys, klen, nc, &o, err, sizeof err) < 0) return fail(env, err);
     return NULL;
 }
@@ -143,5 +172,37 @@ napi_value te_js_tls_sni(napi_env env, napi_callback_info info)
     napi_create_reference(env, a[0], 1, &sni_ref);
     sni_env = env;
     te_tls_set_sni(choose);
+    return NULL;
+}
+
+napi_value te_js_tls_info(napi_env env, napi_callback_info info)
+{
+    size_t argc = 1;
+    napi_value a[1], r;
+    uint32_t id;
+    if (napi_get_cb_info(env, info, &argc, a, NULL, NULL) != napi_ok || argc < 1 || te_arg_u32(env, a[0], &id))
+        return fail(env, "tlsInfo(id)");
+    te_conn *c = te_conn_get(te_addon_engine(), id);
+    char buf[8192];
+    uint32_t n = c ? te_tls_info(c, buf, sizeof buf) : 0;
+    if (n == 0) {
+        napi_get_null(env, &r);
+        return r;
+    }
+    void *d;
+    if (napi_create_buffer_copy(env, n, buf, &d, &r) != napi_ok) return NULL;
+    return r;
+}
+
+napi_value te_js_tls_flags(napi_env env, napi_callback_info info)
+{
+    size_t argc = 2;
+    napi_value a[2];
+    bool log = false, refusals = false;
+    if (napi_get_cb_info(env, info, &argc, a, NULL, NULL) != napi_ok || argc < 2 || napi_get_value_bool(env, a[0], &log) != napi_ok
+        || napi_get_value_bool(env, a[1], &refusals) != napi_ok)
+        return fail(env, "tlsFlags(logInfo, refusalsToJs)");
+    te_tls_log_info = log;
+    te_tls_refusals_js = refusals;
     return NULL;
 }

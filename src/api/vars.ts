@@ -12,6 +12,7 @@ import { addrBytes } from '../config/addr.js';
 import { mapValue } from './map.js';
 import { msec, timeIso, timeLocal } from './time.js';
 import { statusCounts } from '../status/counters.js';
+import { sslVar, sslVarNames } from '../tls/vars.js';
 
 type Getter = (r: Req) => string | undefined;
 
@@ -115,6 +116,8 @@ const BUILTIN = new Map<string, Getter>([
   }],
   ['request_body', (r) => (r.body ? r.body.toString('utf8') : undefined)],
   ['request_body_file', (r) => r.bodyFile?.path],
+  // $ssl_*: the connection's TLS session (tls/vars.ts), of either TLS path
+  ...sslVarNames().map((n): [string, Getter] => [n, (r) => sslVar(n, r.main.ex.tlsInfo?.() ?? null)]),
 ]);
 
 /** The names BUILTIN computes (test/var-names.test.ts holds config/var-names.ts to them). */

@@ -4,7 +4,7 @@
 import type {
   HandlerSpec, ProxyPass, ProxySslConf, RedirectRule, SourceRef, UpstreamConf, UpstreamServerConf,
 } from './types.js';
-import type { CookieRule } from './types-gateway.js';
+import type { CookieRule, SslVerifyClient } from './types-gateway.js';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -56,6 +56,15 @@ export interface SslSettings {
   dhparam?: string;
   dhparamRef?: SourceRef;
   stapling?: boolean;
+  // directives-ssl-verify.ts
+  verifyClient?: SslVerifyClient | null;
+  /** Where ssl_verify_client stood, and where its files were named (for errors about them). */
+  verifyRef?: SourceRef;
+  verifyFileRef?: SourceRef;
+  clientCertificate?: string;
+  trustedCertificate?: string;
+  verifyDepth?: number;
+  crl?: string;
 }
 
 export interface UpstreamBuilder {

@@ -49,7 +49,7 @@ const PROXY_SSL_DEFAULTS: ProxySslConf = {
   certificateKey: null,
 };
 
-const SSL_DEFAULTS: Omit<SslConf, 'certificates' | 'certificateHandler' | 'ref'> = {
+const SSL_DEFAULTS: Omit<SslConf, 'certificates' | 'certificateHandler' | 'ref' | 'verifyRef'> = {
   protocols: ['TLSv1.2', 'TLSv1.3'],
   ciphers: 'HIGH:!aNULL:!MD5',
   preferServerCiphers: false,
@@ -59,6 +59,11 @@ const SSL_DEFAULTS: Omit<SslConf, 'certificates' | 'certificateHandler' | 'ref'>
   sessionTickets: true,
   dhparam: null,
   stapling: false,
+  verifyClient: null,
+  clientCertificate: null,
+  trustedCertificate: null,
+  verifyDepth: null,
+  crl: null,
 };
 
 /** An inner level's proxy settings over its parent's; `pass` belongs to the level alone. */
@@ -98,13 +103,20 @@ export function sslConf(s: SslSettings | undefined): SslConf {
     throw confError('TRESTY_ERR_CONF_VALUE',
       `each "ssl_certificate" needs its "ssl_certificate_key" (${certs.length} certificates, ${keys.length} keys)`, own.certRef);
   }
+  if (own.verifyClient && own.verifyClient !== 'optional_no_ca' && !own.clientCertificate && own.verifyRef) {
+    // nginx 1.22 asks for it even with ssl_trusted_certificate (its CAs are not named to clients)
+    throw confError('TRESTY_ERR_CONF_VALUE', 'no ssl_client_certificate for ssl_verify_client', own.verifyRef);
+  }
   return {
     ...SSL_DEFAULTS,
     ...definedOnly({
       protocols: own.protocols, ciphers: own.ciphers, preferServerCiphers: own.preferServerCiphers,
       ecdhCurve: own.ecdhCurve, sessionCache: own.sessionCache, sessionTimeout: own.sessionTimeout,
       sessionTickets: own.sessionTickets, dhparam: own.dhparam, stapling: own.stapling,
+      verifyClient: own.verifyClient, clientCertificate: own.clientCertificate,
+      trustedCertificate: own.trustedCertificate, verifyDepth: own.verifyDepth, crl: own.crl,
     }),
+    verifyRef: own.verifyFileRef ?? own.verifyRef ?? null,
     certificates: certs.map((certificate, i) => ({ certificate, key: keys[i]! })),
     ref: own.certRef ?? own.dhparamRef ?? null,
     certificateHandler: own.certificateHandler ?? null,

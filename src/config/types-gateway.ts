@@ -158,4 +158,19 @@ export interface SslConf {
   readonly dhparam: string | null;
   /** ssl_stapling on: tresty warns at start that it does not staple (nginx warns when it cannot). */
   readonly stapling: boolean;
+  /** ssl_verify_client: null = off (no certificate asked for). */
+  readonly verifyClient: SslVerifyClient | null;
+  /** Where ssl_verify_client stood (file errors), or null. */
+  readonly verifyRef: SourceRef | null;
+  /** ssl_client_certificate: CAs to verify with, also named to the client; absolute path or null. */
+  readonly clientCertificate: string | null;
+  /** ssl_trusted_certificate: CAs to verify with, not named to the client; absolute path or null. */
+  readonly trustedCertificate: string | null;
+  /** ssl_verify_depth: null = nginx's 1. */
+  readonly verifyDepth: number | null;
+  /** ssl_crl: revocation lists (PEM), absolute path or null. */
+  readonly crl: string | null;
 }
+
+/** ssl_verify_client's asking modes (off is null). */
+export type SslVerifyClient = 'on' | 'optional' | 'optional_no_ca';

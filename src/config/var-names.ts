@@ -13,6 +13,11 @@ export const BUILTIN_VAR_NAMES: readonly string[] = [
   'request_filename', 'request_body', 'request_body_file',
   // stub_status's (status/counters.ts)
   'connections_active', 'connections_reading', 'connections_writing', 'connections_waiting',
+  // the TLS session's (tls/vars.ts)
+  'ssl_protocol', 'ssl_cipher', 'ssl_server_name', 'ssl_session_reused', 'ssl_session_id', 'ssl_curve',
+  'ssl_client_verify', 'ssl_client_s_dn', 'ssl_client_i_dn', 'ssl_client_serial', 'ssl_client_fingerprint',
+  'ssl_client_raw_cert', 'ssl_client_cert', 'ssl_client_escaped_cert', 'ssl_client_v_start', 'ssl_client_v_end',
+  'ssl_client_v_remain',
 ];
 
 /** The gateway's own (request/upstream.ts), read-only in nginx too. */

@@ -3,6 +3,8 @@
 // Kept lean: it runs for every request, so fields are read lazily from req/res.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { TrestyError } from '../errors.js';
+import { socketTls, type TlsInfo } from '../tls/info.js';
+import { type CertRefusal, certRefusal } from '../tls/verify.js';
 import { reasonPhrase } from './native-pages.js';
 import { withLead } from './node-head.js';
 import { takeNodeSocket } from './node-raw.js';
@@ -50,6 +52,8 @@ export class NodeExchange implements HttpExchange {
   get headers(): IncomingMessage['headers'] { return this.req.headers; }
   get rawHeaders(): string[] { return this.req.rawHeaders; }
   get scheme(): 'http' | 'https' { return 'encrypted' in this.req.socket ? 'https' : 'http'; }
+  tlsInfo(): TlsInfo | null { return socketTls(this.req.socket); }
+  tlsRefusal(): CertRefusal | null { return certRefusal(this.req.socket); }
   get localAddress(): string { return unmapped(this.req.socket.localAddress); }
   get localPort(): number { return this.req.socket.localPort ?? 0; }
 

@@ -3,6 +3,8 @@
 // (Connection, Keep-Alive, Transfer-Encoding ...) are left out of the answer.
 import http2 from 'node:http2';
 import { TrestyError } from '../errors.js';
+import { socketTls, type TlsInfo } from '../tls/info.js';
+import { type CertRefusal, certRefusal } from '../tls/verify.js';
 import type { HttpExchange } from './types.js';
 import { software } from './software.js';
 
@@ -16,6 +18,8 @@ export class H2Exchange implements HttpExchange {
   readonly headers: Record<string, string | string[] | undefined>;
   readonly rawHeaders: string[];
   readonly scheme = 'https' as const;
+  tlsInfo(): TlsInfo | null { return socketTls(this.stream.session?.socket); }
+  tlsRefusal(): CertRefusal | null { return certRefusal(this.stream.session?.socket); }
   bytesSent = 0;
   headersSent = false;
   /** Bytes a chunked body may carry (client_max_body_size); 0 = no limit. */

@@ -72,9 +72,10 @@ export interface EngineBinding {
   /** Whether the addon was built with OpenSSL's headers (native/engine/tls.c). */
   tlsBuilt?(): boolean;
   /** Server `server`'s TLS context: PEM pairs, [minVersion, maxVersion, preferServerCiphers,
-   *  sessionCache, sessionTimeoutS, tickets], ciphers, curve, DH PEM, 80 ticket key bytes. */
+   *  sessionCache, sessionTimeoutS, tickets], ciphers, curve, DH PEM, 80 ticket key bytes, and
+   *  ssl_verify_client's [mode (1 on, 2 optional, 3 optional_no_ca), depth, CA, trusted, CRL PEMs]. */
   tlsContext?(server: number, certs: Buffer[], keys: Buffer[], options: number[], ciphers: string, curve: string,
-    dh: Buffer | null, ticketKeys: Buffer | null): void;
+    dh: Buffer | null, ticketKeys: Buffer | null, verify?: [number, number, Buffer | null, Buffer | null, Buffer | null] | null): void;
   /** The listener JS numbers `index` is TLS; `server`: its default server's context. */
   tlsListener?(index: number, server: number): void;
   /** The server index (serverNames') of an SNI name on listener `index`, -1: the default's. */
@@ -84,6 +85,11 @@ export interface EngineBinding {
   /** A gzip member made push by push (each a sync flush, the last with `end`), by a pooled stream. */
   gzipOpen?(level: number): GzipHandle;
   gzipPush?(handle: GzipHandle, bytes: Uint8Array, end: boolean): Buffer;
+  /** A connection's TLS session for $ssl_* (tls/info.ts parseEngineTls), null when not TLS. */
+  tlsInfo?(id: number): Buffer | null;
+  /** LOG records carry the session too (an access log format reads $ssl_*); requests refused
+   *  495-497 go to JS, their status in the REQ (an error_page takes them). */
+  tlsFlags?(logInfo: boolean, refusalsToJs: boolean): void;
 }
 
 /**

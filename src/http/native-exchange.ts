@@ -9,6 +9,8 @@ import { httpDate } from './http-date.js';
 import { reasonPhrase } from './native-pages.js';
 import { software } from './software.js';
 import { Body } from './native-body.js';
+import { parseEngineTls, type TlsInfo } from '../tls/info.js';
+import { type CertRefusal, refusalOf } from '../tls/verify.js';
 
 // node's rules for repeated request headers (IncomingMessage#headers): these keep the first value.
 const FIRST_WINS = new Set(['content-type', 'content-length', 'user-agent', 'referer', 'host', 'authorization',
@@ -84,6 +86,25 @@ export class NativeExchange implements HttpExchange {
   }
 
   get scheme(): 'http' | 'https' { return this.bind.ssl === true ? 'https' : 'http'; }
+
+  /** The TLS session, asked of the engine once (undefined: not yet). */
+  private tls: TlsInfo | null | undefined = undefined;
+
+  tlsInfo(): TlsInfo | null {
+    if (this.tls === undefined) {
+      const b = this.bind.ssl === true ? this.front.native.tlsInfo?.(this.id) ?? null : null;
+      this.tls = b === null ? null : parseEngineTls(b);
+    }
+    return this.tls;
+  }
+
+  /** A LOG record's session (its connection may be closed by now). */
+  loggedTls(b: Buffer): void { this.tls = parseEngineTls(b); }
+
+  /** 495-497 when the engine left this refused request to JS (an error_page may take it). */
+  refused: 0 | 495 | 496 | 497 = 0;
+
+  tlsRefusal(): CertRefusal | null { return this.refused === 0 ? null : refusalOf(this.refused, this.tlsInfo()); }
 
   /** nginx's $request_length: the head as received (its blank line too) and the body bytes read,
    *  a chunked body's framing too (the engine counts it: bodyEnd). */

@@ -234,7 +234,7 @@ export class NativeFront {
   }
 
   /** Builds the exchange of a REQ (or LOG) record. */
-  private exchange(p: number, id: number): { ex: NativeExchange; srv: ServerConf; bind: Bind; clen: number } {
+  private exchange(p: number, id: number, log = false): { ex: NativeExchange; srv: ServerConf; bind: Bind; clen: number } {
     const buf = this.inbox;
     const u16 = this.u16;
     const u32 = this.u32;
@@ -267,6 +267,7 @@ export class NativeFront {
     const method = mid > 0 && mid < METHODS.length ? METHODS[mid]! : head.slice(mOff, mOff + mLen);
     const ex = new NativeExchange(this, id, method, url, versionText(version), head, offs, remote, port, flags, bind, 0);
     ex.connection = u32[(p + REQ_NUMBER) >>> 2];
+    if (!log) ex.refused = u16[(p + REC_B) >>> 1] as NativeExchange['refused'];
     const group = bind.byAddress.size === 0 ? bind.any! : groupFor(bind, ex.localAddress);
     const srv = group.single ? group.defaultServer : selectServer(group, ex.headers.host as string | undefined);
     ex.keepaliveMs = srv.defaults.keepaliveTimeout;
@@ -275,7 +276,9 @@ export class NativeFront {
     if (bodyLen > 0) {
       const b = Buffer.allocUnsafe(bodyLen);
       buf.copy(b, 0, q + headLen, q + headLen + bodyLen);
-      ex.preread(b);
+      // a LOG's bytes after the head are its TLS session (records.c), a REQ's its body's first
+      if (log) ex.loggedTls(b);
+      else ex.preread(b);
     }
     return { ex, srv, bind, clen };
   }
@@ -329,7 +332,7 @@ export class NativeFront {
     const u32 = this.u32;
     const bind = this.binds[u32[(p + REQ_LISTENER) >>> 2]]!;
     const locId = u32[(p + REQ_LOC) >>> 2];
-    const { ex } = this.exchange(p, id);
+    const { ex } = this.exchange(p, id, true);
     // A refused request (LOC_DEFAULT) is logged with the default server of the address it came
     // in on, as nginx does.
     const server = locId === LOC_DEFAULT ? groupFor(bind, ex.localAddress).defaultServer : plan.servers[plan.serverFor(bind)];

@@ -14,6 +14,13 @@ function serversOf(bind: Bind): ServerConf[] {
   return [...all];
 }
 
+/** Whether a log format (or a map one may read) names an $ssl_* variable: then the engine's LOG
+ *  records carry the session, as the connection may be gone when the line is written. */
+function logsReadTls(conf: HttpConf): boolean {
+  const text = JSON.stringify([[...conf.logFormats.values()], [...conf.maps.values()].map((m) => m.source)]);
+  return text.includes('ssl_');
+}
+
 /** Whether the engine may serve this TLS bind (the addon has TLS; no http2 or certificate handler). */
 export function engineTakesTls(bind: Bind, native: EngineBinding | null): boolean {
   if (process.env.TRESTY_TLS_ENGINE === 'node' || !native?.tlsBuilt?.()) return false;
@@ -33,14 +40,18 @@ export function setupEngineTls(native: EngineBinding, conf: HttpConf, binds: rea
       made.add(s);
       const t = engineTls(s.ssl);
       try {
-        native.tlsContext!(index.get(s)!, t.certs, t.keys, t.options, s.ssl.ciphers, s.ssl.ecdhCurve, t.dh, t.ticketKeys);
+        native.tlsContext!(index.get(s)!, t.certs, t.keys, t.options, s.ssl.ciphers, s.ssl.ecdhCurve, t.dh, t.ticketKeys, t.verify);
       } catch (e) {
-        const ref = s.ssl.ref ?? s.ref;
+        const msg = (e as Error).message;
+        // a CA / CRL file without what it should hold names its own line
+        const ref = (msg.startsWith('cannot use the ssl_') ? s.ssl.verifyRef : null) ?? s.ssl.ref ?? s.ref;
+        if (ref !== s.ssl.ref) throw new ConfError('TRESTY_ERR_CONF_VALUE', msg, ref.file, ref.line);
         throw new ConfError('TRESTY_ERR_CONF_VALUE', `cannot use the certificates: ${(e as Error).message}`, ref.file, ref.line);
       }
     }
     native.tlsListener!(i, index.get(firstGroup(bind).defaultServer)!);
   });
+  native.tlsFlags?.(logsReadTls(conf), conf.servers.some((sv) => [495, 496, 497].some((c) => sv.defaults.errorPages.has(c))));
   native.tlsSni!((i, dname, name) => {
     const bind = binds[i];
     if (!bind) return -1;

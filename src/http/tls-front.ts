@@ -18,6 +18,7 @@ import type { HttpConf, ServerConf } from '../config/types.js';
 import { TrestyError } from '../errors.js';
 import type { ErrorLog } from '../log/index.js';
 import { readHello } from '../tls/client-hello.js';
+import { certRefusal, markPlain, markVerify } from '../tls/verify.js';
 import { type CertHook, ContextCache, SessionCache } from '../tls/contexts.js';
 import { NodeExchange } from './exchange.js';
 import { withLead } from './node-head.js';
@@ -121,20 +122,32 @@ export class TlsFront {
     const hello = await readHello(raw, HANDSHAKE_MS);
     if (hello === null) { raw.destroy(); return; }
     if (hello.notTls) {
-      raw.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: text/html\r\nContent-Length: ${errorPage(497).length}\r\nConnection: close\r\n\r\n${errorPage(497)}`);
+      // read as HTTP: the pipeline answers its request 497 and logs it (tls/verify.ts)
+      markPlain(raw);
+      raw.unshift(hello.bytes);
+      e.h1.emit('connection', raw);
+      raw.resume();
       return;
     }
     let ctx: tls.SecureContext | undefined;
+    const dflt = this.group(e.bind).defaultServer;
+    let srv = this.serverFor(e.bind, hello.serverName);
+    // a server with no certificate of its own is served with the default's (nginx 1.22, the engine)
+    if (srv.ssl.certificates.length === 0 && srv.ssl.certificateHandler === null) srv = dflt;
     try {
-      ctx = await this.contextFor(e.bind, hello.serverName);
+      ctx = await this.contextFor(srv, hello.serverName, dflt);
     } catch (err) {
       this.log.info(`SSL certificate selection failed (${(err as Error).message}) while SSL handshaking, client: ${raw.remoteAddress ?? ''}`);
     }
     if (ctx === undefined || raw.destroyed) { raw.destroy(); return; }
     raw.unshift(hello.bytes);
+    // ssl_verify_client: ask for a certificate, take any (the request is refused instead, as nginx)
+    const verify = srv.ssl.verifyClient;
     const socket = new tls.TLSSocket(raw, {
       isServer: true, server: e.sessions, secureContext: ctx, ALPNProtocols: e.alpn,
+      ...(verify !== null ? { requestCert: true, rejectUnauthorized: false } : {}),
     } as tls.TLSSocketOptions);
+    markVerify(socket, verify);
     socket.setTimeout(HANDSHAKE_MS, () => socket.destroy());
     socket.on('error', (err: Error & { code?: string }) => {
       // After the handshake, errors are the HTTP layer's to see (a reset connection).
@@ -156,15 +169,19 @@ export class TlsFront {
     });
   }
 
-  /** The context of a handshake: the SNI server's, or what its ssl_certificate_by_js chose. */
-  private async contextFor(bind: Bind, name: string): Promise<tls.SecureContext | undefined> {
+  /** The server of a handshake: the SNI name's, else the default. */
+  private serverFor(bind: Bind, name: string): ServerConf {
     const group = this.group(bind);
-    const srv = name === '' ? group.defaultServer : selectServer(group, name);
+    return name === '' ? group.defaultServer : selectServer(group, name);
+  }
+
+  /** The context of a handshake: its server's, or what its ssl_certificate_by_js chose. */
+  private async contextFor(srv: ServerConf, name: string, dflt: ServerConf): Promise<tls.SecureContext | undefined> {
     if (srv.ssl.certificateHandler !== null && this.certHook !== null) {
       const choice = await this.certHook(srv, name);
-      if (choice !== null) return this.contexts.choice(srv, choice);
+      if (choice !== null) return this.contexts.choice(srv, choice, dflt);
     }
-    return srv.ssl.certificates.length > 0 ? this.contexts.server(srv) : undefined;
+    return srv.ssl.certificates.length > 0 ? this.contexts.server(srv, dflt) : undefined;
   }
 
   private serverOf(bind: Bind, localAddress: string | undefined, host: string | string[] | undefined): ServerConf {
@@ -175,7 +192,8 @@ export class TlsFront {
   private onRequest(bind: Bind, req: http.IncomingMessage, res: http.ServerResponse): void {
     countRequest(res);
     const srv = this.serverOf(bind, req.socket.localAddress, req.headers.host);
-    if (this.draining || srv.defaults.keepaliveTimeout === 0) res.shouldKeepAlive = false;
+    // a request refused for its TLS (plain HTTP, a client certificate) closes, as nginx's 400s do
+    if (this.draining || srv.defaults.keepaliveTimeout === 0 || certRefusal(req.socket) !== null) res.shouldKeepAlive = false;
     const ex = new NodeExchange(req, res);
     const limit = this.limitFor(srv, ex, () => {
       res.shouldKeepAlive = false;

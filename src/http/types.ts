@@ -3,6 +3,8 @@
 // can replace node:http later without touching them.
 
 import type { ServerConf } from '../config/types.js';
+import type { TlsInfo } from '../tls/info.js';
+import type { CertRefusal } from '../tls/verify.js';
 
 export interface HttpExchange {
   readonly method: string;
@@ -17,6 +19,10 @@ export interface HttpExchange {
   /** Header names and values as received, in order: [name, value, name, value, ...]. */
   readonly rawHeaders: readonly string[];
   readonly scheme: 'http' | 'https';
+  /** The TLS session ($ssl_* variables), null over plain HTTP. */
+  tlsInfo?(): TlsInfo | null;
+  /** node:tls: ssl_verify_client's refusal of this request (the engine refuses it itself). */
+  tlsRefusal?(): CertRefusal | null;
   readonly remoteAddress: string;
   readonly remotePort: number;
   readonly localAddress: string;

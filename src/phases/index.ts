@@ -15,6 +15,7 @@ import { Req } from '../request/req.js';
 import { parseTarget } from '../request/uri.js';
 import type { FfiHooks, WorkerState } from '../request/worker.js';
 import type { LoggedAnswer } from '../http/native-front.js';
+import { planBinds } from '../http/vhost.js';
 import { CTX } from '../request/context.js';
 import { conclude, start } from './run.js';
 import { useTemplateEval } from '../request/limit-rate.js';
@@ -134,6 +135,14 @@ export async function createWorkerPipeline(
       }
       r.uri = t.uri;
       r.args = t.args;
+      const refused = ex.tlsRefusal?.() ?? null;
+      if (refused !== null) {
+        // ssl_verify_client on node:tls, checked where nginx does: before the server's rewrites
+        r.loc = server.defaults;
+        r.pipe = w.pipes.get(r.loc)!;
+        logReq(r, 'info', `${refused.reason} while reading client request headers`);
+        return conclude(r, refused.status);
+      }
       start(r);
     } catch (e) {
       // Only a bug of the pipeline itself gets here: handler errors are caught per step.
@@ -213,7 +222,9 @@ export async function testHandlers(conf: MainConf): Promise<void> {
   if (conf.initWorker) await w.loader.load(conf.initWorker);
   await buildAll(conf, { conf, loader: w.loader, w });
   await certificateHook(conf, w.loader, w);
-  checkCertificates(conf.http?.servers ?? []);
+  const tlsDefaults = new Set(conf.http ? planBinds(conf.http).filter((b) => b.ssl)
+    .flatMap((b) => [...(b.any ? [b.any] : []), ...b.byAddress.values()].map((g) => g.defaultServer)) : []);
+  checkCertificates(conf.http?.servers ?? [], tlsDefaults);
 }
 
 /** ssl_stapling on: nginx warns and goes on when it cannot staple; tresty never does (no OCSP

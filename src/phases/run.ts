@@ -4,6 +4,7 @@
 // changed by `rewrite` sends the request back to find its location (nginx's post-rewrite phase).
 
 import { findLocation, findNamedLocation } from '../http/locations.js';
+import { wireStatus } from '../http/native-pages.js';
 import { runCleanups } from '../request/call.js';
 import { DECLINED, DONE, ERROR, EXEC, OK } from '../request/codes.js';
 import { CTX } from '../request/context.js';
@@ -235,7 +236,8 @@ function internalRedirect(r: Req, errStatus = 0): void {
   r.headers = null;
   r.lengthless = false;
   r.status = 0;
-  r.errStatus = errStatus;
+  // 494-497 go out (and are logged) as 400, as nginx's err_status for them
+  r.errStatus = wireStatus(errStatus);
   if (target.startsWith('@')) {
     const loc = findNamedLocation(r.server, target);
     if (loc === null) {

@@ -22,22 +22,27 @@ export type CertHook = (server: ServerConf, servername: string) => Promise<CertC
 const VERSIONS = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'] as const;
 type Version = (typeof VERSIONS)[number];
 
-function read(file: string, what: string, ssl: SslConf): Buffer {
+function read(file: string, what: string, ssl: SslConf, ref = ssl.ref): Buffer {
   try {
     return fs.readFileSync(file);
   } catch (e) {
     const msg = `cannot load ${what} "${file}": ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`;
-    if (ssl.ref) throw new ConfError('TRESTY_ERR_CONF_OPEN', msg, ssl.ref.file, ssl.ref.line);
+    if (ref) throw new ConfError('TRESTY_ERR_CONF_OPEN', msg, ref.file, ref.line);
     throw new ConfError('TRESTY_ERR_CONF_OPEN', msg, '(conf)', 0);
   }
 }
 
-/** The options shared by every context of a server: protocols, ciphers, curves, sessions. */
-function baseOptions(ssl: SslConf): tls.SecureContextOptions {
+/** ssl_protocols as node:tls's range, lowest to highest listed. */
+function versions(ssl: SslConf): tls.SecureContextOptions {
   const known = ssl.protocols.filter((p): p is Version => (VERSIONS as readonly string[]).includes(p))
     .sort((a, b) => VERSIONS.indexOf(a) - VERSIONS.indexOf(b));
+  return known.length > 0 ? { minVersion: known[0], maxVersion: known[known.length - 1] } : {};
+}
+
+/** The options shared by every context of a server: protocols, ciphers, curves, sessions. */
+function baseOptions(ssl: SslConf): tls.SecureContextOptions {
   return {
-    ...(known.length > 0 ? { minVersion: known[0], maxVersion: known[known.length - 1] } : {}),
+    ...versions(ssl),
     ciphers: ssl.ciphers,
     honorCipherOrder: ssl.preferServerCiphers,
     ecdhCurve: ssl.ecdhCurve,
@@ -45,7 +50,34 @@ function baseOptions(ssl: SslConf): tls.SecureContextOptions {
     sessionIdContext: 'tresty',
     ...(ssl.sessionTickets ? {} : { secureOptions: crypto.constants.SSL_OP_NO_TICKET }),
     ...(ssl.dhparam !== null ? { dhparam: read(ssl.dhparam, 'DH parameters', ssl) } : {}),
+    ...verifyOptions(ssl),
   };
+}
+
+/** ssl_verify_client's CAs and CRL. node:tls names every CA it trusts to the client,
+ *  ssl_trusted_certificate's too (nginx only ssl_client_certificate's), and has no verify depth. */
+function verifyOptions(ssl: SslConf): tls.SecureContextOptions {
+  const [ca, trusted, crl] = verifyFiles(ssl);
+  const cas = [ca, trusted].filter((b): b is Buffer => b !== null);
+  return { ...(cas.length > 0 ? { ca: cas } : {}), ...(crl ? { crl } : {}) };
+}
+
+/** ssl_verify_client's files, read now: [CA, trusted, CRL] (null where not set or verify is off). */
+function verifyFiles(ssl: SslConf): [Buffer | null, Buffer | null, Buffer | null] {
+  if (ssl.verifyClient === null) return [null, null, null];
+  const ref = ssl.verifyRef ?? ssl.ref;
+  const r = (f: string | null, what: string, marker: RegExp): Buffer | null => {
+    if (f === null) return null;
+    const b = read(f, what, ssl, ref);
+    // OpenSSL would take a file without one as an empty list (node:tls does): nginx refuses it
+    if (!marker.test(b.toString('latin1')) && ref) {
+      throw new ConfError('TRESTY_ERR_CONF_VALUE', `cannot use the ${what} "${f}": no certificate or crl found`, ref.file, ref.line);
+    }
+    return b;
+  };
+  const cert = /-----BEGIN (TRUSTED )?CERTIFICATE-----/;
+  return [r(ssl.clientCertificate, 'ssl_client_certificate', cert), r(ssl.trustedCertificate, 'ssl_trusted_certificate', cert),
+    r(ssl.crl, 'ssl_crl', /-----BEGIN X509 CRL-----/)];
 }
 
 /** The conf's certificate pairs of a server, read now (a missing file is a conf error). */
@@ -56,13 +88,18 @@ export function serverOptions(ssl: SslConf): tls.SecureContextOptions {
   return { ...baseOptions(ssl), ...(cert.length > 0 ? { cert, key } : {}), ...(tickets ? { ticketKeys: tickets } : {}) };
 }
 
-/** Checks that every ssl server's certificates load and make a context (for `tresty -t`). */
-export function checkCertificates(servers: readonly ServerConf[]): void {
+/**
+ * Checks that every ssl server's certificates load and make a context (for `tresty -t`). As
+ * nginx 1.22, only the default server of a TLS address must have a certificate: another one
+ * without any is served with the default's (`defaults`: those default servers).
+ */
+export function checkCertificates(servers: readonly ServerConf[], defaults: ReadonlySet<ServerConf>): void {
   for (const s of servers) {
-    if (!s.listen.some((l) => l.ssl)) continue;
+    if (!s.listen.some((l) => l.ssl) && !defaults.has(s)) continue;
     if (s.ssl.certificates.length === 0 && s.ssl.certificateHandler === null) {
-      throw new ConfError('TRESTY_ERR_CONF_VALUE', 'no "ssl_certificate" is defined for the "listen ... ssl" directive',
-        s.listen.find((l) => l.ssl)!.ref.file, s.listen.find((l) => l.ssl)!.ref.line);
+      if (!defaults.has(s)) continue;
+      const l = s.listen.find((x) => x.ssl) ?? s.listen[0]!;
+      throw new ConfError('TRESTY_ERR_CONF_VALUE', 'no "ssl_certificate" is defined for the "listen ... ssl" directive', l.ref.file, l.ref.line);
     }
     try {
       tls.createSecureContext(serverOptions(s.ssl));
@@ -93,7 +130,11 @@ export interface EngineTls {
   readonly dh: Buffer | null;
   /** 80 bytes, the same in every worker */
   readonly ticketKeys: Buffer | null;
+  /** [mode, depth, CA, trusted, CRL] for ssl_verify_client, or null */
+  readonly verify: [number, number, Buffer | null, Buffer | null, Buffer | null] | null;
 }
+
+const VERIFY_MODES = { on: 1, optional: 2, optional_no_ca: 3 } as const;
 
 /** A server's TLS settings for the engine, its files read as for node:tls (same errors). */
 export function engineTls(ssl: SslConf): EngineTls {
@@ -107,33 +148,39 @@ export function engineTls(ssl: SslConf): EngineTls {
     dh: ssl.dhparam !== null ? read(ssl.dhparam, 'DH parameters', ssl) : null,
     // OpenSSL's own ticket keys: 16 bytes of name, 32 of HMAC, 32 of AES (Node's callback takes 48).
     ticketKeys: ticketKeys(ssl, 80) ?? null,
+    verify: ssl.verifyClient === null ? null : [VERIFY_MODES[ssl.verifyClient], ssl.verifyDepth ?? 1, ...verifyFiles(ssl)],
   };
 }
 
 /** Contexts per server (built once) and per certificate a handler chose (kept, LRU). */
 export class ContextCache {
-  private readonly byServer = new Map<ServerConf, tls.SecureContext>();
+  private readonly byServer = new Map<ServerConf, Map<ServerConf, tls.SecureContext>>();
   private readonly chosen = new Map<string, tls.SecureContext>();
 
-  server(s: ServerConf): tls.SecureContext {
-    let c = this.byServer.get(s);
+  /** `s`'s context with the protocol range of `dflt`, the address's default server: as on nginx
+   *  and the engine, the SNI switch keeps the default's protocols (its ciphers are the server's). */
+  server(s: ServerConf, dflt: ServerConf = s): tls.SecureContext {
+    let byDefault = this.byServer.get(s);
+    if (byDefault === undefined) this.byServer.set(s, (byDefault = new Map()));
+    let c = byDefault.get(dflt);
     if (c === undefined) {
-      c = tls.createSecureContext(serverOptions(s.ssl));
-      this.byServer.set(s, c);
+      c = tls.createSecureContext({ ...serverOptions(s.ssl), ...versions(dflt.ssl) });
+      byDefault.set(dflt, c);
     }
     return c;
   }
 
   /** A context for a certificate ssl_certificate_by_js gave (building one costs ~1 ms: keep it). */
-  choice(s: ServerConf, choice: CertChoice): tls.SecureContext {
-    const id = crypto.createHash('sha1').update(choice.cert).update('\0').update(choice.key).digest('hex');
+  choice(s: ServerConf, choice: CertChoice, dflt: ServerConf = s): tls.SecureContext {
+    const id = crypto.createHash('sha1').update(choice.cert).update('\0').update(choice.key).update('\0')
+      .update(dflt.ssl.protocols.join(' ')).digest('hex');
     let c = this.chosen.get(id);
     if (c !== undefined) {
       this.chosen.delete(id);
       this.chosen.set(id, c);
       return c;
     }
-    c = tls.createSecureContext({ ...baseOptions(s.ssl), cert: choice.cert, key: choice.key, ticketKeys: ticketKeys(s.ssl) });
+    c = tls.createSecureContext({ ...baseOptions(s.ssl), ...versions(dflt.ssl), cert: choice.cert, key: choice.key, ticketKeys: ticketKeys(s.ssl) });
     if (this.chosen.size >= 1000) this.chosen.delete(this.chosen.keys().next().value!);
     this.chosen.set(id, c);
     return c;
