@@ -63,7 +63,7 @@ export async function sweep(z: CacheZoneConf, now = Date.now()): Promise<void> {
 /** Sweeps every zone now and then; the timer never keeps the worker alive. */
 export function startSweeper(zones: readonly CacheZoneConf[]): void {
   for (const z of zones) {
-    const every = Math.min(10_000, Math.max(1000, z.inactive / 2));
+    const every = Math.min(5000, Math.max(1000, z.inactive / 2));
     let busy = false;
     const t = setInterval(() => {
       if (busy) return;
