@@ -39,7 +39,7 @@ const MODULES: readonly Module[] = [
   { module: 'mirror', names: ['mirror', 'mirror_request_body'],
     hint: 'send the copy from a log_by_js or content_by_js handler (ngx.timer.at with ngx.socket.tcp)' },
   {
-    module: 'proxy cache',
+    module: 'proxy_store, or proxy cache purge and background update',
     // proxy_cache and its settings are directives-cache.ts's; these parts are not built.
     names: ['proxy_cache_background_update', 'proxy_cache_convert_head', 'proxy_cache_max_range_offset',
       'proxy_cache_purge', 'proxy_store', 'proxy_store_access'],
