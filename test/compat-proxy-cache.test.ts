@@ -26,6 +26,7 @@ const locations = (): string => [
   loc('/reval/', 'proxy_cache_valid 200 1s; proxy_cache_revalidate on;'),
   loc('/min/', 'proxy_cache_valid 200 10s; proxy_cache_min_uses 2;'),
   loc('/key/', 'proxy_cache_valid 200 10s; proxy_cache_key $uri;'),
+  loc('/nb/', 'proxy_cache_valid 200 10s; proxy_buffering off;'),
 ].join('\n');
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -87,6 +88,18 @@ function suite(port: () => number, tag: string): void {
     // ... and a value of "0" is no bypass.
     expect(await seq(`${p}?bypass=0`, 2)).toEqual(['200 MISS 4', '200 HIT 4']);
     expect(await seq(`/${tag}/ns?nostore=1`, 2)).toEqual(['200 MISS 1', '200 MISS 2']);
+  });
+
+  it('a HEAD goes upstream as GET: the GET after it is a HIT with the whole body', async () => {
+    const h = await httpGet(port(), `/${tag}/head`, { method: 'HEAD' });
+    expect([h.status, h.headers['x-cache'], h.body]).toEqual([200, 'MISS', '']);
+    const g = await get(`/${tag}/head`);
+    expect([g.cache, g.body]).toEqual(['HIT', `/${tag}/head 1\n`]);
+  });
+
+  it('an answer not buffered is not stored: proxy_buffering off, X-Accel-Buffering: no', async () => {
+    expect(await seq(`/nb/${tag}/a`)).toEqual(['200 MISS 1', '200 MISS 2']);
+    expect(await seq(`/${tag}/xab?h-X-Accel-Buffering=no`)).toEqual(['200 MISS 1', '200 MISS 2']);
   });
 
   it('proxy_cache_key $uri: the query makes no new entry', async () => {

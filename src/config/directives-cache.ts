@@ -146,6 +146,14 @@ export const cacheDirectives: readonly DirectiveRow[] = [
   { name: 'proxy_cache_lock', contexts: HSL, args: [1, 1], apply(d, s) { proxy(s).cacheLock = flag(d); } },
   { name: 'proxy_cache_lock_timeout', contexts: HSL, args: [1, 1], apply(d, s) { proxy(s).cacheLockTimeout = time(d, d.args[0]); } },
   { name: 'proxy_cache_lock_age', contexts: HSL, args: [1, 1], apply(d, s) { proxy(s).cacheLockAge = time(d, d.args[0]); } },
+  {
+    // Always on in tresty (nginx's default); `off` is not built.
+    name: 'proxy_cache_convert_head', contexts: HSL, args: [1, 1],
+    apply(d) {
+      if (flag(d)) return;
+      throw confError('TRESTY_ERR_CONF_UNSUPPORTED', '"proxy_cache_convert_head off" is not supported by tresty: a HEAD goes upstream as GET', d);
+    },
+  },
   { name: 'proxy_cache_revalidate', contexts: HSL, args: [1, 1], apply(d, s) { proxy(s).cacheRevalidate = flag(d); } },
   {
     name: 'proxy_ignore_headers', contexts: HSL, args: [1, 8],

@@ -41,7 +41,7 @@ const MODULES: readonly Module[] = [
   {
     module: 'proxy_store, or proxy cache purge and background update',
     // proxy_cache and its settings are directives-cache.ts's; these parts are not built.
-    names: ['proxy_cache_background_update', 'proxy_cache_convert_head', 'proxy_cache_max_range_offset',
+    names: ['proxy_cache_background_update', 'proxy_cache_max_range_offset',
       'proxy_cache_purge', 'proxy_store', 'proxy_store_access'],
     hint: 'use proxy_cache without it, or cache answers in a js_shared_dict from access_by_js and body_filter_by_js handlers',
   },

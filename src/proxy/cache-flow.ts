@@ -7,6 +7,7 @@ import type { Entry, EntryMeta } from '../cache/entry.js';
 import { freshUntil, headerOf, varyNames } from '../cache/policy.js';
 import type { CacheZone, EntryWriter } from '../cache/zone.js';
 import type { ProxyCacheConf } from '../config/types-cache.js';
+import type { ProxyConf } from '../config/types-gateway.js';
 import { isTrestyError } from '../errors.js';
 import { logReq } from '../request/report.js';
 import type { Req } from '../request/req.js';
@@ -17,7 +18,7 @@ import { serveEntry, storedHeaders } from './cache-serve.js';
 import type { AnswerPlan, BodyTap } from './response.js';
 
 export interface CachePlan {
-  readonly conf: ProxyCacheConf;
+  readonly conf: ProxyConf;
   readonly zone: CacheZone;
   readonly key: Template;
   readonly bypass: readonly Template[];
@@ -40,7 +41,7 @@ interface Fill {
 
 const fills = new WeakMap<Req, Fill>();
 
-export function cachePlan(conf: ProxyCacheConf, zone: CacheZone, compile: Compile): CachePlan {
+export function cachePlan(conf: ProxyConf, zone: CacheZone, compile: Compile): CachePlan {
   return { conf, zone, key: compile(conf.cacheKey), bypass: conf.cacheBypass.map(compile), noCache: conf.noCache.map(compile) };
 }
 
@@ -176,6 +177,8 @@ export function cacheTap(r: Req, head: ResponseHead): BodyTap | null {
   if (f === undefined || !f.store) return null;
   const now = Date.now();
   const conf = f.plan.conf;
+  // An answer not buffered (proxy_buffering off, X-Accel-Buffering: no) is not stored (nginx's rule).
+  if (!conf.buffering || (!conf.ignoreHeaders.includes('x-accel-buffering') && headerOf(head.raw, 'x-accel-buffering')?.toLowerCase() === 'no')) return null;
   const valid = freshUntil(conf, head.status, head.raw, now);
   if (valid === 0) return null;
   const vary = varyNames(conf, head.raw);

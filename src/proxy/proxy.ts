@@ -213,7 +213,9 @@ async function tries(r: Req, p: Plan, rt: UpstreamRt, scheme: 'http' | 'https', 
   extra: string): Promise<number> {
   const conf = p.conf;
   const st = upstreamVarsOf(r);
-  const method = conf.method ?? r.method;
+  // With proxy_cache a HEAD goes upstream as GET, so its answer can be stored whole (nginx's
+  // proxy_cache_convert_head); the client still gets no body.
+  const method = conf.method ?? (p.cache !== null && r.method === 'HEAD' ? 'GET' : r.method);
   let head = requestHead(r, p.head, method, uri, body === null ? null : body.length >= 0 ? body.length : p.head.version === '1.1' ? -1 : null);
   if (extra !== '') head = head.slice(0, -2) + extra + '\r\n'; // a revalidation's conditions
   const sel = new Selection(rt.set, rt.hashKey === null ? (rt.conf?.policy === 'ip_hash' ? r.remoteAddr : '') : rt.hashKey(r));
