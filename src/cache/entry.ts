@@ -8,7 +8,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 const MAGIC = 0x31435254; // "TRC1"
-/** The first read of a lookup: small entries come whole in it. */
+/** Entries up to this size are read whole at once; a bigger one's rest streams. */
+const WHOLE_MAX = 1024 * 1024;
+/** The first read of a bigger entry, and the chunk size of its rest. */
 const FIRST_READ = 64 * 1024;
 
 export interface EntryMeta {
@@ -80,7 +82,7 @@ export function readEntry(file: string): Entry | null {
   }
   try {
     const st = fs.fstatSync(fd);
-    const buf = Buffer.allocUnsafe(Math.min(st.size, FIRST_READ));
+    const buf = Buffer.allocUnsafe(st.size <= WHOLE_MAX ? st.size : FIRST_READ);
     const n = fs.readSync(fd, buf, 0, buf.length, 0);
     if (n < 8 || buf.readUInt32LE(0) !== MAGIC) return null;
     const len = buf.readUInt32LE(4);

@@ -13,12 +13,18 @@ import { encodeHeader, type Entry, entryPath, type EntryMeta, hashOf, readEntry,
 const LOCK_POLL = 20;
 /** Requests counted for proxy_cache_min_uses before the counts start again. */
 const MAX_COUNTED = 10_000;
+/** Whole entries a worker keeps in memory per zone (bytes), each checked by a stat per HIT. */
+const MEMO_BYTES = 32 * 1024 * 1024;
+const MEMO_ENTRY_MAX = 1024 * 1024;
 
 let serial = 0;
 
 export class CacheZone {
   private readonly counts = new Map<string, number>();
   private readonly local = new Map<string, { done: Promise<void>; release: () => void }>();
+  /** Recently read whole entries, least recently used first. */
+  private readonly memo = new Map<string, Entry>();
+  private memoBytes = 0;
 
   constructor(readonly conf: CacheZoneConf) {}
 
@@ -26,17 +32,45 @@ export class CacheZone {
     return entryPath(this.conf.path, this.conf.levels, hashOf(key));
   }
 
+  /**
+   * The entry at `file`, or null. A whole entry read before is taken from memory when a stat
+   * shows the very same file (a new entry is a new file, renamed in: another inode).
+   */
   lookup(file: string): Entry | null {
-    const e = readEntry(file);
+    let st: fs.Stats | undefined;
+    try {
+      st = fs.statSync(file, { throwIfNoEntry: false });
+    } catch {
+      st = undefined;
+    }
+    const old = this.memo.get(file);
+    if (old !== undefined) {
+      this.memo.delete(file);
+      this.memoBytes -= old.head.length;
+    }
+    if (st === undefined) return null;
+    const e = old !== undefined && old.ino === st.ino && old.mtime === st.mtimeMs && old.bodyAt + old.bodySize === st.size ? old : readEntry(file);
     if (e === null) return null;
+    this.remember(file, e);
     // Marks the entry as read for the sweeper's `inactive` (at most a few times per period).
     const now = Date.now();
-    if (now - e.atime > Math.min(this.conf.inactive / 4, 60_000)) {
+    if (now - st.atimeMs > Math.min(this.conf.inactive / 4, 60_000)) {
       try {
         fs.utimesSync(file, now / 1000, e.mtime / 1000);
       } catch { /* swept meanwhile */ }
     }
     return e;
+  }
+
+  private remember(file: string, e: Entry): void {
+    if (e.head.length !== e.bodySize || e.bodySize > MEMO_ENTRY_MAX) return;
+    this.memo.set(file, e);
+    this.memoBytes += e.head.length;
+    for (const [f, x] of this.memo) {
+      if (this.memoBytes <= MEMO_BYTES) break;
+      this.memo.delete(f);
+      this.memoBytes -= x.head.length;
+    }
   }
 
   /** proxy_cache_min_uses: this request's count for the key (in this worker). */
