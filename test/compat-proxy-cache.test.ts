@@ -22,6 +22,8 @@ const locations = (): string => [
   loc('/short/', 'proxy_cache_valid 200 1s;'),
   loc('/codes/', 'proxy_cache_valid 200 10s; proxy_cache_valid 404 10s;'),
   loc('/lock/', 'proxy_cache_valid 200 10s; proxy_cache_lock on;'),
+  loc('/lockx/', 'proxy_cache_valid 200 1s; proxy_cache_lock on;'),
+  loc('/upd/', 'proxy_cache_valid 200 1s; proxy_cache_use_stale updating;'),
   loc('/stale/', 'proxy_cache_valid 200 1s; proxy_cache_use_stale error timeout http_500;'),
   loc('/reval/', 'proxy_cache_valid 200 1s; proxy_cache_revalidate on;'),
   loc('/min/', 'proxy_cache_valid 200 10s; proxy_cache_min_uses 2;'),
@@ -127,6 +129,27 @@ function suite(port: () => number, tag: string): void {
     expect([a.cache, b.cache].sort()).toEqual(['HIT', 'MISS']);
     expect(up.count(`/lock/${tag}/l`)).toBe(1);
     expect(b.body).toBe(a.body);
+  });
+
+  it('proxy_cache_lock does not hold requests for an expired entry: both go upstream (EXPIRED)', async () => {
+    const p = `/lockx/${tag}/l?delay=300`;
+    await get(p);
+    await sleep(2100);
+    const [a, b] = await Promise.all([get(p), get(p)]);
+    expect([a.cache, b.cache]).toEqual(['EXPIRED', 'EXPIRED']);
+    expect(up.count(`/lockx/${tag}/l`)).toBe(3);
+  });
+
+  it('proxy_cache_use_stale updating: while one request refreshes an expired entry, another gets it (UPDATING)', async () => {
+    const p = `/upd/${tag}/u?delay=400`;
+    await get(p);
+    await sleep(2100);
+    const first = get(p);
+    await sleep(100);
+    const b = await get(p);
+    const a = await first;
+    expect([a.cache, a.count, b.cache, b.count]).toEqual(['EXPIRED', '2', 'UPDATING', '1']);
+    expect((await get(p)).cache).toBe('HIT');
   });
 
   it('proxy_cache_use_stale: a dropped connection or a 500 gets the expired entry (STALE)', async () => {

@@ -107,6 +107,8 @@ export class CacheZone {
    */
   async lock(file: string, timeout: number, age: number): Promise<'mine' | 'ready' | 'timeout'> {
     const until = Date.now() + timeout;
+    // An expired entry may be there already: `ready` is a new file in its place.
+    const before = inodeOf(file);
     for (;;) {
       const l = this.local.get(file);
       if (l === undefined) {
@@ -123,7 +125,8 @@ export class CacheZone {
         const t = setTimeout(r, Math.min(LOCK_POLL, left));
         void l?.done.then(() => { clearTimeout(t); r(); });
       });
-      if (fs.existsSync(file)) return 'ready';
+      const now = inodeOf(file);
+      if (now !== 0 && now !== before) return 'ready';
     }
   }
 
@@ -204,6 +207,14 @@ export class EntryWriter {
       this.fd = -1;
     }
     try { fs.unlinkSync(this.tmp); } catch { /* never made */ }
+  }
+}
+
+function inodeOf(file: string): number {
+  try {
+    return fs.statSync(file, { throwIfNoEntry: false })?.ino ?? 0;
+  } catch {
+    return 0;
   }
 }
 

@@ -83,7 +83,8 @@ async function locked(r: Req, c: CachePlan, a: AnswerPlan, upstream: Upstream, f
   const st = upstreamVarsOf(r);
   const updating = stale !== null && conf.cacheUseStale.includes('updating');
   let mine = false;
-  if (conf.cacheLock || updating) {
+  // The lock guards a new entry only: an expired one is refreshed by whoever asks (nginx 1.22).
+  if ((conf.cacheLock && stale === null) || updating) {
     // With `updating`, a request finding another one filling serves the stale entry at once.
     const got = await c.zone.lock(file, updating ? 0 : conf.cacheLockTimeout, conf.cacheLockAge);
     if (got === 'mine') mine = true;
