@@ -108,6 +108,14 @@ describe('proxy_cache with two workers', () => {
     expect(b.headers['content-length']).toBe('200000');
   });
 
+  it('an entry past 1 MB streams its rest from the file on a HIT', async () => {
+    const a = await httpGet(port, '/w/huge?len=1500000');
+    const b = await httpGet(port, '/w/huge?len=1500000');
+    expect([a.headers['x-cache'], b.headers['x-cache']]).toEqual(['MISS', 'HIT']);
+    expect(b.body.length).toBe(1500000);
+    expect(b.body).toBe(a.body);
+  });
+
   it('a HEAD is answered from the entry without a body', async () => {
     await httpGet(port, '/w/head');
     const h = await httpGet(port, '/w/head', { method: 'HEAD' });

@@ -64,6 +64,8 @@ export function upstreamVar(r: Req, name: string): string | undefined {
   }
   const v = states.get(r);
   if (v === undefined) return undefined;
+  // No try at all (a cache HIT, a target that failed before connecting): `-` in logs, as nginx.
+  if (v.tries.length === 0 && name.startsWith('upstream_') && name !== 'upstream_cache_status') return undefined;
   switch (name) {
     case 'proxy_host': return v.proxyHost;
     case 'proxy_port': return v.proxyPort;
