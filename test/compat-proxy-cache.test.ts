@@ -109,7 +109,7 @@ function suite(port: () => number, tag: string): void {
     expect((await get(`/key/${tag}/k?a=2`)).cache).toBe('HIT');
   });
 
-  it('Vary: another value of the header is another entry', async () => {
+  it('Vary: another value of the header is another entry, kept beside the first', async () => {
     const p = `/${tag}/vary?h-Vary=Accept-Language`;
     const en = { 'Accept-Language': 'en' };
     const fr = { 'Accept-Language': 'fr' };
@@ -117,6 +117,10 @@ function suite(port: () => number, tag: string): void {
     expect((await get(p, en)).cache).toBe('HIT');
     expect((await get(p, fr)).cache).toBe('MISS');
     expect((await get(p, fr)).cache).toBe('HIT');
+    // Both variants are kept side by side.
+    const back = await get(p, en);
+    expect([back.cache, back.count]).toEqual(['HIT', '1']);
+    expect(up.count(`/${tag}/vary`)).toBe(2);
   });
 
   it('proxy_cache_min_uses 2: stored on the second request', async () => {

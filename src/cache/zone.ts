@@ -86,8 +86,8 @@ export class CacheZone {
   }
 
   /** A writer for a new entry at `file`; throws TRESTY_ERR_CACHE_IO when the folder is unusable. */
-  writer(file: string, meta: EntryMeta): EntryWriter {
-    return new EntryWriter(file, meta);
+  writer(file: string, meta: EntryMeta, variant: string | null = null): EntryWriter {
+    return new EntryWriter(file, meta, variant);
   }
 
   /** A revalidated entry with its new header (a new file renamed in place, as a writer does). */
@@ -166,7 +166,8 @@ export class EntryWriter {
   private readonly tmp: string;
   private size = 0;
 
-  constructor(readonly file: string, meta: EntryMeta) {
+  /** `variant`: a second name of the entry (a Vary answer's own file), linked to the same file. */
+  constructor(readonly file: string, meta: EntryMeta, private readonly variant: string | null = null) {
     this.tmp = `${file}.${process.pid}.${++serial}.tmp`;
     try {
       fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -194,6 +195,12 @@ export class EntryWriter {
     try {
       fs.closeSync(this.fd);
       this.fd = -1;
+      if (this.variant !== null) {
+        const t2 = `${this.variant}.${process.pid}.${++serial}.tmp`;
+        fs.mkdirSync(path.dirname(this.variant), { recursive: true });
+        fs.linkSync(this.tmp, t2);
+        fs.renameSync(t2, this.variant);
+      }
       fs.renameSync(this.tmp, this.file);
     } catch (e) {
       this.abort();

@@ -52,6 +52,15 @@ function varyMatches(r: Req, m: EntryMeta): boolean {
   return true;
 }
 
+/**
+ * Where the variant of an answer with Vary for this request lives: a file of its own, named by
+ * the key and the request's values of the Vary headers (nginx's secondary key), so variants
+ * stand side by side. The key's own file holds the variant stored last, which names the headers.
+ */
+function variantFile(c: CachePlan, key: string, names: readonly string[], r: Req): string {
+  return c.zone.file(`${key}\n${names.map((n) => `${n}: ${reqHeader(r, n)}`).join('\n')}`);
+}
+
 function reqHeader(r: Req, name: string): string {
   const v = r.inHeaders[name];
   return v === undefined ? '' : Array.isArray(v) ? v.join(', ') : v;
@@ -68,7 +77,8 @@ export function cached(r: Req, c: CachePlan, a: AnswerPlan, upstream: Upstream):
     st.cacheStatus = 'BYPASS';
     return fill(r, { plan: c, file, key, store, stale: null, revalidating: false }, upstream);
   }
-  const e = c.zone.lookup(file);
+  let e = c.zone.lookup(file);
+  if (e !== null && e.meta.key === key && !varyMatches(r, e.meta)) e = c.zone.lookup(variantFile(c, key, e.meta.vary, r));
   const usable = e !== null && e.meta.key === key && varyMatches(r, e.meta) ? e : null;
   if (usable !== null && Date.now() < usable.meta.valid) {
     st.cacheStatus = 'HIT';
@@ -92,7 +102,8 @@ async function locked(r: Req, c: CachePlan, a: AnswerPlan, upstream: Upstream, f
       st.cacheStatus = 'UPDATING';
       return serveEntry(r, a, stale);
     } else if (got === 'ready') {
-      const e = c.zone.lookup(file);
+      let e = c.zone.lookup(file);
+      if (e !== null && e.meta.key === key && !varyMatches(r, e.meta)) e = c.zone.lookup(variantFile(c, key, e.meta.vary, r));
       if (e !== null && e.meta.key === key && Date.now() < e.meta.valid && varyMatches(r, e.meta)) {
         st.cacheStatus = 'HIT';
         return serveEntry(r, a, e);
@@ -132,7 +143,9 @@ async function fill(r: Req, f: Fill, upstream: Upstream, a?: AnswerPlan): Promis
   if (f.revalidating && status === 304 && last !== undefined && last.header >= 0) {
     refresh(r, f, st.headers ?? []);
     st.cacheStatus = 'REVALIDATED';
-    return serveEntry(r, a, f.stale);
+    // The refreshed entry is a new file: a body past the first read is read from that one.
+    const now = f.plan.zone.lookup(f.file);
+    return serveEntry(r, a, now !== null && now.meta.key === f.key ? now : f.stale);
   }
   if (staleFor(f.plan.conf, status, last !== undefined && last.header >= 0)) {
     st.cacheStatus = 'STALE';
@@ -190,7 +203,7 @@ export function cacheTap(r: Req, head: ResponseHead): BodyTap | null {
   };
   let w: EntryWriter | null;
   try {
-    w = f.plan.zone.writer(f.file, meta);
+    w = f.plan.zone.writer(f.file, meta, vary.length > 0 ? variantFile(f.plan, f.key, vary, r) : null);
   } catch (e) {
     // An unusable cache folder: logged, and the answer goes to the client uncached.
     logReq(r, 'crit', isTrestyError(e) ? e.message : String(e));
