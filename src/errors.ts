@@ -12,6 +12,7 @@ export const ErrorCodes = {
   TRESTY_ERR_CONF_VALUE: 'a directive argument with an invalid value',
   TRESTY_ERR_CONF_UNSUPPORTED: 'a directive form nginx accepts that tresty does not implement',
   TRESTY_ERR_CONF_OPEN: 'a conf or included file that cannot be read',
+  TRESTY_ERR_CONF_CACHE: 'a bad proxy_cache_path (its levels, keys_zone, a duplicate zone or folder) or a proxy_cache naming no zone',
   TRESTY_ERR_CONF_HANDLER: 'a handler file or block that fails to load or compile',
   // process control
   TRESTY_ERR_CLI_USAGE: 'a command line tresty does not understand',
@@ -34,6 +35,7 @@ export const ErrorCodes = {
   TRESTY_ERR_BODY_TOO_LARGE: 'a request body larger than client_max_body_size',
   TRESTY_ERR_BODY_FILE: 'a request body temp file (client_body_temp_path) or set_body_file file that cannot be used',
   TRESTY_ERR_SUBREQUEST: 'a subrequest that cannot be run',
+  TRESTY_ERR_CACHE_IO: 'a proxy_cache folder or entry that cannot be written or read: logged, the request is served uncached',
   TRESTY_ERR_AUTH_SCHEME: 'an auth_basic_user_file password hash in a crypt(3) scheme tresty cannot check',
   // the native HTTP engine
   TRESTY_ERR_ENGINE: 'the native HTTP engine is not built or cannot be used',

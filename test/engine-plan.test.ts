@@ -144,6 +144,17 @@ describe('the native plan', () => {
     expect(servers).toEqual([0]);
   });
 
+  it('proxy_cache settings inherited by a location without proxy_pass keep its native route; the proxied one is JS', () => {
+    const { actions, servers } = planOf(`proxy_cache_path /tmp/tresty-plan-cache levels=1:2 keys_zone=c:1m;
+      proxy_cache c; proxy_cache_valid 200 1m; proxy_cache_key $uri; proxy_cache_lock on; proxy_cache_use_stale error;
+      server { listen 127.0.0.1:1;
+        location /plain { proxy_cache_bypass $arg_x; proxy_no_cache $arg_y; }
+        location /up { proxy_pass http://127.0.0.1:9; }
+      }`);
+    expect(actions).toMatchObject({ '(server)': 'static', '/plain': 'static', '/up': 'js' });
+    expect(servers).toEqual([0]);
+  });
+
   it('nginx\'s tuning directives accepted with no effect (directives-tuning.ts) keep the native route', () => {
     const { actions, servers } = planOf(`types_hash_max_size 2048; server_names_hash_bucket_size 64; open_file_cache max=10;
       output_buffers 2 32k; postpone_output 1460; aio threads; msie_padding on;

@@ -5,11 +5,12 @@ import type {
   HandlerSpec, ProxyPass, ProxySslConf, RedirectRule, SourceRef, UpstreamConf, UpstreamServerConf,
 } from './types.js';
 import type { CookieRule, SslVerifyClient } from './types-gateway.js';
+import type { ProxyCacheConf } from './types-cache.js';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** One level's own proxy_* settings; arrays replace the outer level's as a whole (nginx's rule). */
-export interface ProxySettings {
+export interface ProxySettings extends Partial<Mutable<ProxyCacheConf>> {
   pass?: ProxyPass;
   setHeaders?: Array<[string, string]>;
   passRequestHeaders?: boolean;

@@ -102,6 +102,9 @@ export interface HttpBuilder {
   limitUses?: { kind: 'req' | 'conn'; zone: string; ref: SourceRef }[];
   /** The http level's server_tokens (directives-std.ts). */
   serverTokens?: boolean;
+  /** proxy_cache_path zones, and each proxy_cache naming one (checked at the end). */
+  cacheZones?: Map<string, import('./types-cache.js').CacheZoneConf>;
+  cacheUses?: { zone: string; ref: SourceRef }[];
 }
 
 export interface FfiPluginBuilder {

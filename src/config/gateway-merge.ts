@@ -4,11 +4,13 @@
 
 import type { ProxySettings, SslSettings, UpstreamBuilder } from './builders-gateway.js';
 import { confError } from './table.js';
+import { PROXY_CACHE_DEFAULTS } from './types-cache.js';
 import {
   NEXT, type ProxyConf, type ProxySslConf, type SslConf, type UpstreamConf,
 } from './types-gateway.js';
 
 const PROXY_DEFAULTS: Omit<ProxyConf, 'pass' | 'ssl'> = {
+  ...PROXY_CACHE_DEFAULTS,
   setHeaders: [],
   passRequestHeaders: true,
   passRequestBody: true,

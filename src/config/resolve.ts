@@ -19,6 +19,7 @@ import { loaderDirectives } from './directives-loaders.js';
 import { mapDirectives } from './directives-map.js';
 import { accessDirectives, authDirectives, limitExceptDirectives } from './directives-access.js';
 import { checkLimitZones, limitDirectives } from './directives-limit.js';
+import { cacheDirectives, checkCacheZones } from './directives-cache.js';
 import { jsDirectives } from './directives-js.js';
 import { rewriteDirectives } from './directives-rewrite.js';
 import { sharedDirectives } from './directives-shared.js';
@@ -42,7 +43,7 @@ import type { EngineSettings, FfiPluginConf, FilesConf, HttpConf, LocationConf, 
 const TABLE: ReadonlyMap<string, readonly DirectiveRow[]> = [
   ...coreDirectives, ...jsDirectives, ...ffiDirectives, ...rewriteDirectives, ...httpDirectives, ...sharedDirectives,
   ...loaderDirectives, ...proxyDirectives, ...upstreamDirectives, ...sslDirectives, ...sslVerifyDirectives,
-  ...mapDirectives, ...accessDirectives, ...authDirectives, ...limitExceptDirectives, ...limitDirectives,
+  ...mapDirectives, ...accessDirectives, ...authDirectives, ...limitExceptDirectives, ...limitDirectives, ...cacheDirectives,
   ...tuningDirectives, ...stdDirectives, ...processDirectives,
   ...headerDirectives, ...staticDirectives, ...autoindexDirectives, ...gzipDirectives,
   ...conf2Directives, ...cookieDirectives, ...unsupportedDirectives,
@@ -202,13 +203,14 @@ function finish(main: MainBuilder, prefix: string, file: string, ctx: ResolveCon
       '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"');
     const h = main.http;
     checkLimitZones(h);
+    checkCacheZones(h);
     const upstreams = new Map([...h.upstreams ?? []].map(([k, u]) => [k, upstreamConf(u)]));
     http = {
       servers, logFormats, mimeTypes: h.mimeTypes, engine: h.engine, upstreams,
       rewriteNoPostpone: h.rewriteNoPostpone ?? false, accessNoPostpone: h.accessNoPostpone ?? false,
       maxPendingTimers: h.maxPendingTimers ?? 1024, maxRunningTimers: h.maxRunningTimers ?? 256,
       maps: h.maps ?? new Map(), mapCaptures: h.mapCaptures ?? new Set(), limitZones: h.limitZones ?? new Map(),
-      serverTokens: h.serverTokens ?? false,
+      serverTokens: h.serverTokens ?? false, cacheZones: h.cacheZones ?? new Map(),
     };
   }
   const ffiPlugins = new Map<string, FfiPluginConf>();

@@ -2,6 +2,7 @@
 // TLS (ssl_*). Kept apart from types.ts so the core types stay readable; types.ts re-exports it.
 
 import type { HandlerSpec, SourceRef } from './types.js';
+import type { ProxyCacheConf } from './types-cache.js';
 
 /** Handler kinds that are not request phases: per upstream try, per TLS handshake. */
 export type GatewayPhase = 'balancer' | 'ssl_certificate';
@@ -66,7 +67,8 @@ export interface CookieRule {
 
 export type RedirectRule = 'default' | 'off' | { readonly from: string; readonly to: string };
 
-export interface ProxyConf {
+/** proxy_cache_* settings: types-cache.ts. */
+export interface ProxyConf extends ProxyCacheConf {
   /** This location's own proxy_pass (never inherited), or null. */
   readonly pass: ProxyPass | null;
   /** proxy_set_header pairs (value templates), as inherited: the innermost level that has any. */

@@ -7,6 +7,7 @@ import type { FilesConf } from './types-static.js';
 import type { GzipConf } from './types-gzip.js';
 
 export type * from './types-gateway.js';
+export type * from './types-cache.js';
 export type * from './types-access.js';
 import type { AccessConf, LimitZoneConf, MapConf } from './types-access.js';
 import type { OutputConf } from './types-output.js';
@@ -264,6 +265,8 @@ export interface HttpConf {
   /** server_tokens at the http level: the version for answers no server or location decides
    *  (refusals before the request is read); a location's own is its std.serverTokens. */
   readonly serverTokens: boolean;
+  /** proxy_cache_path zones by name (types-cache.ts). */
+  readonly cacheZones: ReadonlyMap<string, import('./types-cache.js').CacheZoneConf>;
 }
 
 /**

@@ -19,6 +19,8 @@ import { call } from './invoke.js';
 import type { LoadedHandler } from './loader.js';
 import type { BuildCtx, Step } from './phase.js';
 import { compileTemplate } from './template.js';
+import { CacheZone } from '../cache/zone.js';
+import { startSweeper } from '../cache/sweeper.js';
 
 const registries = new WeakMap<WorkerState, Promise<Upstreams>>();
 
@@ -31,6 +33,20 @@ function upstreamsOf(b: BuildCtx): Promise<Upstreams> {
     registries.set(b.w, u);
   }
   return u;
+}
+
+const cacheZones = new WeakMap<WorkerState, Map<string, CacheZone>>();
+
+/** The worker's proxy_cache_path zones; worker 0 sweeps them (nginx's cache manager). */
+function cacheZonesOf(b: BuildCtx): Map<string, CacheZone> {
+  let z = cacheZones.get(b.w);
+  if (z === undefined) {
+    const confs = [...b.conf.http?.cacheZones.values() ?? []];
+    z = new Map(confs.map((c) => [c.name, new CacheZone(c)]));
+    cacheZones.set(b.w, z);
+    if (b.w.id === 0 && confs.length > 0) startSweeper(confs);
+  }
+  return z;
 }
 
 /** The content step of a location with proxy_pass, or null when it has none. */
@@ -48,6 +64,7 @@ export async function proxyContent(loc: LocationConf, b: BuildCtx): Promise<Step
     upstreams,
     tempDir: path.join(b.conf.prefix, 'client_body_temp'),
     balancer: (r, rt, t) => runBalancer(r, handlers.get(rt)!, t),
+    cacheZone: (name) => cacheZonesOf(b).get(name)!,
   });
 }
 

@@ -25,6 +25,8 @@ import { type CookieRewrite, cookieRewrite } from './cookies.js';
 import { dynamicTarget, sslOptions, targetOf } from './target.js';
 import type { UpstreamRt, Upstreams } from './upstreams.js';
 import { resolveHost } from '../request/resolver.js';
+import type { CacheZone } from '../cache/zone.js';
+import { cached, type CachePlan, cachePlan, cacheRefuses, cacheTap } from './cache-flow.js';
 
 export interface ProxyDeps {
   readonly compile: Compile;
@@ -33,6 +35,8 @@ export interface ProxyDeps {
   readonly balancer: (r: Req, rt: UpstreamRt, t: BalancerTry) => Promise<boolean>;
   /** nginx's client_body_temp folder. */
   readonly tempDir: string;
+  /** The worker's proxy_cache_path zone of that name (the conf checked it exists). */
+  readonly cacheZone?: (name: string) => CacheZone;
 }
 
 interface Plan {
@@ -47,6 +51,10 @@ interface Plan {
   readonly tls: import('node:tls').ConnectionOptions;
   readonly sslName: Template | null;
   readonly deps: ProxyDeps;
+  readonly cache: CachePlan | null;
+  readonly tap: typeof cacheTap | null;
+  /** An answer the cache replaces (cache-flow.ts's cacheRefuses), null without proxy_cache. */
+  readonly refuse: typeof cacheRefuses | null;
 }
 
 const STATUS_NEXT: Record<number, number> = {
@@ -71,6 +79,9 @@ export async function proxyStep(loc: LocationConf, deps: ProxyDeps): Promise<Ste
     url: pass.dynamic ? deps.compile(pass.url) : null,
     tls: sslOptions(conf.ssl, pass.ref),
     sslName: conf.ssl.name === null ? null : deps.compile(conf.ssl.name),
+    cache: conf.cache !== null && deps.cacheZone ? cachePlan(conf, deps.cacheZone(conf.cache), deps.compile) : null,
+    tap: conf.cache !== null ? cacheTap : null,
+    refuse: conf.cache !== null ? cacheRefuses : null,
   };
   return (r) => {
     // run() is not async: a throw in it still reaches the phase runner as a rejection (a 500).
@@ -106,11 +117,16 @@ function run(r: Req, p: Plan): Promise<number> | number {
     st.proxyPort = String(p.pass.port);
     uri = upstreamUri(r, p.pass);
   }
-  if (!hasBody(r, p)) return tries(r, p, rt!, scheme, uri, null);
-  return withBody(r, p, rt!, scheme, uri);
+  if (p.cache !== null) return cached(r, p.cache, p, (extra) => upstream(r, p, rt!, scheme, uri, extra));
+  return upstream(r, p, rt!, scheme, uri, '');
 }
 
-async function withBody(r: Req, p: Plan, rt: UpstreamRt, scheme: 'http' | 'https', uri: string): Promise<number> {
+function upstream(r: Req, p: Plan, rt: UpstreamRt, scheme: 'http' | 'https', uri: string, extra: string): Promise<number> | number {
+  if (!hasBody(r, p)) return tries(r, p, rt, scheme, uri, null, extra);
+  return withBody(r, p, rt, scheme, uri, extra);
+}
+
+async function withBody(r: Req, p: Plan, rt: UpstreamRt, scheme: 'http' | 'https', uri: string, extra: string): Promise<number> {
   let body: BodySource | null;
   try {
     body = await requestBody(r, p);
@@ -118,7 +134,7 @@ async function withBody(r: Req, p: Plan, rt: UpstreamRt, scheme: 'http' | 'https
     return bodyFailed(r, e);
   }
   try {
-    return await tries(r, p, rt, scheme, uri, body);
+    return await tries(r, p, rt, scheme, uri, body, extra);
   } finally {
     body?.close();
   }
@@ -193,11 +209,15 @@ interface TryState {
   timeouts: Timeouts;
 }
 
-async function tries(r: Req, p: Plan, rt: UpstreamRt, scheme: 'http' | 'https', uri: string, body: BodySource | null): Promise<number> {
+async function tries(r: Req, p: Plan, rt: UpstreamRt, scheme: 'http' | 'https', uri: string, body: BodySource | null,
+  extra: string): Promise<number> {
   const conf = p.conf;
   const st = upstreamVarsOf(r);
-  const method = conf.method ?? r.method;
-  const head = requestHead(r, p.head, method, uri, body === null ? null : body.length >= 0 ? body.length : p.head.version === '1.1' ? -1 : null);
+  // With proxy_cache a HEAD goes upstream as GET, so its answer can be stored whole (nginx's
+  // proxy_cache_convert_head); the client still gets no body.
+  const method = conf.method ?? (p.cache !== null && r.method === 'HEAD' ? 'GET' : r.method);
+  let head = requestHead(r, p.head, method, uri, body === null ? null : body.length >= 0 ? body.length : p.head.version === '1.1' ? -1 : null);
+  if (extra !== '') head = head.slice(0, -2) + extra + '\r\n'; // a revalidation's conditions
   const sel = new Selection(rt.set, rt.hashKey === null ? (rt.conf?.policy === 'ip_hash' ? r.remoteAddr : '') : rt.hashKey(r));
   const balancer = rt.conf?.balancer ? rt : null;
   const s: TryState = {
@@ -222,6 +242,7 @@ async function tries(r: Req, p: Plan, rt: UpstreamRt, scheme: 'http' | 'https', 
     const h = ex.head!;
     if (aborted.now || (h.contentLength >= 0 && h.contentLength <= HOLD_SMALL)) return;
     if (conf.interceptErrors && h.status >= 300) return;
+    if (p.refuse !== null && p.refuse(r, h.status)) return;
     const mask = STATUS_NEXT[h.status];
     if (mask !== undefined && (conf.nextUpstream & mask) !== 0) return;
     // This runs inside the socket's read callback: a throw goes to the request, not the loop.
@@ -323,6 +344,13 @@ async function tries(r: Req, p: Plan, rt: UpstreamRt, scheme: 'http' | 'https', 
     }
     if (conf.interceptErrors && status >= 300) {
       // No error_page on this branch yet: the status gets tresty's own page.
+      ex.discard();
+      t.response = since(got.t0, performance.now());
+      releasePeer(rt, peer, false);
+      return status;
+    }
+    if (p.refuse !== null && p.refuse(r, status)) {
+      // The cache answers instead (a stale entry, or a revalidated one).
       ex.discard();
       t.response = since(got.t0, performance.now());
       releasePeer(rt, peer, false);

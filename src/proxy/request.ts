@@ -13,6 +13,8 @@ export type Compile = (text: string) => Template;
 /** Client headers never passed as they are: the proxy sets or drops them itself. */
 const OWN = ['host', 'connection', 'content-length', 'transfer-encoding', 'te', 'keep-alive', 'expect', 'upgrade'];
 
+const CACHE_SKIP = ['if-modified-since', 'if-unmodified-since', 'if-none-match', 'if-match', 'range', 'if-range'];
+
 export interface HeadPlan {
   readonly version: string;
   /** [name, value] with constant values, or [name, template]. */
@@ -32,10 +34,13 @@ export function planHead(conf: ProxyConf, compile: Compile): HeadPlan {
   for (const [n, v] of conf.setHeaders) add(n, v);
   if (!named.has('host')) add('Host', '$proxy_host');
   if (!named.has('connection')) add('Connection', 'close');
+  // With proxy_cache, nginx's defaults drop the client's conditions and ranges: what is stored
+  // is the whole answer, whatever one client asked.
+  const cacheSkip = conf.cache !== null ? CACHE_SKIP.filter((n) => !named.has(n)) : [];
   return {
     version: conf.httpVersion,
     set,
-    skip: new Set([...OWN, ...named]),
+    skip: new Set([...OWN, ...named, ...cacheSkip]),
     passClient: conf.passRequestHeaders,
   };
 }

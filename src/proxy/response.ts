@@ -10,6 +10,7 @@ import { logReq } from '../request/report.js';
 import type { Req } from '../request/req.js';
 import type { Exchange } from './exchange.js';
 import type { CookieRewrite } from './cookies.js';
+import type { ResponseHead } from './parser.js';
 
 /** What streamAnswer needs of the proxy's plan for a location. */
 export interface AnswerPlan {
@@ -17,6 +18,15 @@ export interface AnswerPlan {
   readonly hide: ReadonlySet<string>;
   readonly redirect: Redirect | null;
   readonly cookie: CookieRewrite | null;
+  /** proxy_cache's copy of the answer (cache-flow.ts), or null when the location has no cache. */
+  readonly tap?: ((r: Req, head: ResponseHead) => BodyTap | null) | null;
+}
+
+/** Where a copy of the answer's body goes as it streams (a new cache entry). */
+export interface BodyTap {
+  chunk(c: Buffer): void;
+  end(): void;
+  fail(): void;
 }
 
 const HOP = ['connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-connection'];
@@ -103,9 +113,14 @@ export function streamAnswer(r: Req, p: AnswerPlan, ex: Exchange, aborted: { now
   r.proxied = true;
   copyHeaders(r, head.raw, p.hide, p.redirect, p.cookie);
   r.headerSent = true;
+  const tap = p.tap ? p.tap(r, head) : null;
   if (ex.whole) {
     // The whole answer came with its head: no waiting, no promise.
-    for (const c of ex.takeHeld()) emit(r, c);
+    for (const c of ex.takeHeld()) {
+      tap?.chunk(c);
+      emit(r, c);
+    }
+    tap?.end();
     return OK;
   }
   const buffering = p.conf.buffering && !noBuffering(head.raw);
@@ -116,6 +131,7 @@ export function streamAnswer(r: Req, p: AnswerPlan, ex: Exchange, aborted: { now
   return new Promise<number>((resolve) => {
     void ex.pipe({
       chunk(c, keep) {
+        tap?.chunk(c);
         const now = !buffering || r.outLen + c.length >= limit;
         emit(r, keep !== null && !(now && direct && r.pending === null) ? keep(c) : c);
         if (now) {
@@ -124,8 +140,12 @@ export function streamAnswer(r: Req, p: AnswerPlan, ex: Exchange, aborted: { now
         }
         return r.pending ?? undefined;
       },
-      end() { resolve(OK); },
+      end() {
+        tap?.end();
+        resolve(OK);
+      },
       fail(f) {
+        tap?.fail();
         if (aborted.now) { resolve(499); return; }
         logReq(r, 'error', f.message);
         // The status line went (or goes) out: the client sees a cut answer, as from nginx.

@@ -5,6 +5,7 @@
 // Last-Modified / ETag it carries when the filter chain reaches it (answerPreconditions).
 
 import type { Req } from './req.js';
+import { cacheableAnswer } from './upstream.js';
 
 export interface Validators {
   /** Last-Modified in seconds, or -1 when the answer has none. */
@@ -73,7 +74,7 @@ export function answerPreconditions(r: Req): 0 | 304 | 412 {
     && h['if-match'] === undefined && h['if-unmodified-since'] === undefined) return 0;
   // A proxied answer's Last-Modified and ETag do not count (nginx takes them only for
   // proxy_cache): If-Match / If-Unmodified-Since then fail, as observed on nginx 1.22.
-  const out = r.proxied ? null : r.headers;
+  const out = r.proxied && !cacheableAnswer(r) ? null : r.headers;
   const lm = one(out?.get('last-modified'));
   const etag = one(out?.get('etag'));
   const v: Validators = { mtime: lm === undefined ? -1 : httpTime(lm), etag: etag ?? null };

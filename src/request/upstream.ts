@@ -25,14 +25,23 @@ export interface UpstreamVars {
   headers: readonly string[] | null;
   proxyHost: string;
   proxyPort: string;
+  /** $upstream_cache_status (MISS, HIT, ...), '' when proxy_cache was not asked. */
+  cacheStatus: string;
+  /** The answer is a stored one or being stored (nginx's u->cacheable): its validators count for 304s. */
+  cacheable: boolean;
 }
 
 const states = new WeakMap<Req, UpstreamVars>();
 
+/** Whether the response is a proxy_cache entry (stored or being stored). */
+export function cacheableAnswer(r: Req): boolean {
+  return states.get(r)?.cacheable === true;
+}
+
 export function upstreamVarsOf(r: Req): UpstreamVars {
   let v = states.get(r);
   if (v === undefined) {
-    v = { tries: [], headers: null, proxyHost: '', proxyPort: '' };
+    v = { tries: [], headers: null, proxyHost: '', proxyPort: '', cacheStatus: '', cacheable: false };
     states.set(r, v);
   }
   return v;
@@ -55,9 +64,12 @@ export function upstreamVar(r: Req, name: string): string | undefined {
   }
   const v = states.get(r);
   if (v === undefined) return undefined;
+  // No try at all (a cache HIT, a target that failed before connecting): `-` in logs, as nginx.
+  if (v.tries.length === 0 && name.startsWith('upstream_') && name !== 'upstream_cache_status') return undefined;
   switch (name) {
     case 'proxy_host': return v.proxyHost;
     case 'proxy_port': return v.proxyPort;
+    case 'upstream_cache_status': return v.cacheStatus === '' ? undefined : v.cacheStatus;
     case 'upstream_addr': return list(v, (t) => t.addr);
     case 'upstream_status': return list(v, (t) => (t.status > 0 ? String(t.status) : '-'));
     case 'upstream_connect_time': return list(v, (t) => secs(t.connect));
