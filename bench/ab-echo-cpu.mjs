@@ -8,18 +8,17 @@
 //   node bench/ab-echo-cpu.mjs --a OTHER_CHECKOUT [--b .] [--paths /hello,/echo-js] [--bytes 512] [--rounds 5] [--seconds 2]
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { argsOrUsage } from './lib/usage.mjs';
 import { LOAD_CORE, SERVER_CORE, wrkPinned } from './lib/percore.mjs';
 import { median } from './lib/stats.mjs';
 
 const here = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const { values } = parseArgs({
-  options: {
+const USAGE = 'usage: node bench/ab-echo-cpu.mjs --a OTHER_CHECKOUT [--b CHECKOUT] [--paths P,..] [--bytes N] [--rounds N] [--seconds S]';
+const values = argsOrUsage(USAGE, {
     a: { type: 'string' }, b: { type: 'string', default: here }, paths: { type: 'string', default: '/hello,/echo-js' },
     bytes: { type: 'string', default: '512' }, rounds: { type: 'string', default: '5' }, seconds: { type: 'string', default: '2' },
-  },
-});
-if (!values.a) { console.error('usage: node bench/ab-echo-cpu.mjs --a OTHER_CHECKOUT [--b CHECKOUT] [--paths P,..] [--bytes N] [--rounds N] [--seconds S]'); process.exit(2); }
+  });
+if (!values.a) { console.error(USAGE); process.exit(2); }
 const start = async (root) => (await import(path.join(path.resolve(root), 'bench/lib/servers.mjs'))).startTresty({ workers: 1, core: SERVER_CORE });
 const A = await start(values.a);
 const B = await start(values.b);

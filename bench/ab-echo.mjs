@@ -6,18 +6,17 @@
 //   node bench/ab-echo.mjs --a OTHER_CHECKOUT [--b .] [--paths /echo-js,/hello] [--bytes 512] [--rounds 5] [--seconds 3]
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { argsOrUsage } from './lib/usage.mjs';
 import { pickLoad, runLoad } from './lib/load.mjs';
 import { median } from './lib/stats.mjs';
 
 const here = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const { values } = parseArgs({
-  options: {
+const USAGE = 'usage: node bench/ab-echo.mjs --a OTHER_CHECKOUT [--b CHECKOUT] [--paths P,..] [--bytes N] [--rounds N] [--seconds S]';
+const values = argsOrUsage(USAGE, {
     a: { type: 'string' }, b: { type: 'string', default: here }, paths: { type: 'string', default: '/echo-js,/hello' },
     bytes: { type: 'string', default: '512' }, rounds: { type: 'string', default: '5' }, seconds: { type: 'string', default: '3' },
-  },
-});
-if (!values.a) { console.error('usage: node bench/ab-echo.mjs --a OTHER_CHECKOUT [--b CHECKOUT] [--paths P,..] [--bytes N] [--rounds N] [--seconds S]'); process.exit(2); }
+  });
+if (!values.a) { console.error(USAGE); process.exit(2); }
 const servers = async (root) => (await import(path.join(path.resolve(root), 'bench/lib/servers.mjs'))).startTresty({ workers: 2 });
 const A = await servers(values.a);
 const B = await servers(values.b);

@@ -13,7 +13,7 @@
 // TRESTY_FFI_POLLER_SCHED=batch (pollers that do not preempt the worker that woke them).
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { argsOrUsage } from './lib/usage.mjs';
 import { pickLoad, runLoad } from './lib/load.mjs';
 import { onCleanup, tempDir } from './lib/procs.mjs';
 import { startTresty } from './lib/servers.mjs';
@@ -21,15 +21,14 @@ import { median } from './lib/stats.mjs';
 import { cpuDelta, machineJiffies, snapshot } from './lib/threads.mjs';
 import { startUdsEcho } from './lib/uds-server.mjs';
 
-const { values } = parseArgs({
-  options: {
+const USAGE = 'usage: node bench/http-ab-env.mjs --env NAME=VALUE [--paths P,..] [--bytes N,..] [--rounds N] [--duration S] [--load wrk|autocannon]';
+const values = argsOrUsage(USAGE, {
     env: { type: 'string' }, paths: { type: 'string', default: '/echo-js,/echo-ffi,/hello' },
     bytes: { type: 'string', default: '512,10240' }, rounds: { type: 'string', default: '3' },
     duration: { type: 'string', default: '2' }, load: { type: 'string' },
-  },
-});
+  });
 if (!values.env || !values.env.includes('=')) {
-  console.error('usage: node bench/http-ab-env.mjs --env NAME=VALUE [--paths P,..] [--bytes N,..] [--rounds N] [--duration S]');
+  console.error(USAGE);
   process.exit(2);
 }
 const [name, value] = [values.env.slice(0, values.env.indexOf('=')), values.env.slice(values.env.indexOf('=') + 1)];

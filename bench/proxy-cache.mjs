@@ -6,7 +6,7 @@
 //   node bench/proxy-cache.mjs [--seconds S] [--rounds N]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { argsOrUsage } from './lib/usage.mjs';
 import { freePort, waitForHttp } from './lib/net.mjs';
 import { cores, have, pinned, usPerRequest, wrkRun, writeConf } from './lib/pinned.mjs';
 import { dropDir, tempDir } from './lib/procs.mjs';
@@ -55,7 +55,8 @@ async function start(kind, dir, core, vars, probe) {
 }
 
 async function main() {
-  const { values } = parseArgs({ options: { seconds: { type: 'string', default: '5' }, rounds: { type: 'string', default: '3' } } });
+  const values = argsOrUsage('usage: node bench/proxy-cache.mjs [--seconds S] [--rounds N]  (needs nginx and wrk)',
+    { seconds: { type: 'string', default: '5' }, rounds: { type: 'string', default: '3' } });
   const seconds = Number(values.seconds);
   const rounds = Number(values.rounds);
   if (!have('nginx') || !have('wrk')) throw new Error('needs nginx (upstream and peer) and wrk');
