@@ -60,7 +60,6 @@ async function serve(r: Req, map: PathMapper, loc: LocationConf, typeOf: (file: 
   const pre = main ? preconditions(r, v, loc.files.ims ?? 'exact') : 0;
   if (pre === 412) return 412;
   if (!h.has('content-type')) h.set('Content-Type', typeOf(file) ?? loc.defaultType);
-  if (gz !== null) h.set('Content-Encoding', 'gzip');
   h.set('Last-Modified', new Date(sec * 1000).toUTCString());
   if (v.etag !== null) h.set('ETag', v.etag);
   if (pre === 304) {
@@ -69,6 +68,8 @@ async function serve(r: Req, map: PathMapper, loc: LocationConf, typeOf: (file: 
     r.headerSent = true;
     return DONE;
   }
+  // Not on a 304: nginx 1.22's 304 for a gzip_static file carries Vary but no Content-Encoding.
+  if (gz !== null) h.set('Content-Encoding', 'gzip');
   // A file that goes out gzipped goes whole: nginx's range filter runs after gzip dropped the length.
   // FILE.gz of gzip_static goes whole too, without Accept-Ranges (observed on nginx 1.22).
   const ranges = main && gz === null && !gzipWould(r, loc.gzip.filter, h, st.size) ? rangesOf(r, st.size, v) : null;
