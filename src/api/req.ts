@@ -279,7 +279,6 @@ async function drain(src: AsyncIterator<Uint8Array>): Promise<void> {
   } catch { /* the client went away or passed the limit: nothing more to read */ }
 }
 
-/** A body past client_max_body_size: logged, and the request ends with 413. */
 /**
  * The client broke its body off (closed, timed out) or garbled it (a bad chunk): the front has
  * logged nginx's line (client prematurely closed connection, client sent invalid chunked body)
@@ -295,6 +294,7 @@ function clientBroke(c: Call, r: Req, e: unknown): void {
   throw INTERRUPT;
 }
 
+/** A body past client_max_body_size: logged, and the request ends with 413. */
 function tooLarge(c: Call, r: Req, msg: string): never {
   c.state = EXITED;
   r.body = null;

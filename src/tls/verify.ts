@@ -35,7 +35,6 @@ export interface CertRefusal {
   readonly reason: string;
 }
 
-/** The refusal a request on this socket gets for its client certificate, or null. */
 /** A refusal as nginx's error-log line words it (495's reason from the session's verdict). */
 export function refusalOf(status: 495 | 496 | 497, t: TlsInfo | null): CertRefusal {
   if (status === 497) return { status, reason: 'client sent plain HTTP request to HTTPS port' };
@@ -43,6 +42,7 @@ export function refusalOf(status: 495 | 496 | 497, t: TlsInfo | null): CertRefus
   return { status, reason: `client SSL certificate verify error: (${t?.verifyCode ?? 0}:${t?.verify.replace(/^FAILED:/, '') ?? ''})` };
 }
 
+/** The refusal a request on this socket gets for its client certificate, or null. */
 export function certRefusal(socket: net.Socket | undefined): CertRefusal | null {
   if (isPlain(socket)) return refusalOf(497, null);
   const mode = socket ? (socket as unknown as Record<symbol, SslVerifyClient | undefined>)[MODE] : undefined;
