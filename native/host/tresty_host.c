@@ -5,6 +5,7 @@
 #include "spin_gate.h"
 #include "host_env.h"
 #include "host_err.h"
+#include "host_answer.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -79,7 +80,7 @@ __attribute__((constructor)) static void pin_self(void) {
 
 /* malloc's thresholds (host_env.h, tune_malloc) are set when this library is loaded, which is when
    the process loads its first plugin of any kind (src/ffi/core.ts, getHost): a function plugin
-   called on the event loop (tresty_fn_call) makes no queue, and its large answers pass through
+   called on the event loop (tresty_fn_invoke) makes no queue, and its large answers pass through
    malloc as much as a runtime's do. */
 __attribute__((constructor)) static void host_loaded(void) {
   tune_malloc();
@@ -322,37 +323,6 @@ static int push_completion(tresty_tq *q, uint32_t id, int rc, uint32_t flag, cha
   return 0;
 }
 
-/* The answer's real length, or a reason to refuse it (*flag, with a message in *rsp). A length
-   past the runtime's own malloc'ed block would make the host read beyond it (SIGSEGV). */
-static uint32_t check_answer(tresty_tq *q, char **rsp, int rsp_len, uint32_t *flag) {
-  *flag = TR_FLAG_OK;
-  if (!*rsp) return 0;
-  size_t have = malloc_usable_size(*rsp);
-  size_t len;
-  char msg[160];
-  if (rsp_len > 0) {
-    len = (size_t)rsp_len;
-    if (len > have) {
-      *flag = TR_FLAG_BAD_LENGTH;
-      snprintf(msg, sizeof msg, "the runtime answered rsp_len %d for a block of %zu bytes", rsp_len, have);
-    }
-  } else {
-    len = strnlen(*rsp, have);
-    if (len == have) {
-      *flag = TR_FLAG_BAD_LENGTH;
-      snprintf(msg, sizeof msg, "the runtime answered rsp_len 0 (a C string) with no NUL in its %zu-byte block", have);
-    }
-  }
-  if (!*flag && q->max_rsp && len > q->max_rsp) {
-    *flag = TR_FLAG_TOO_LARGE;
-    snprintf(msg, sizeof msg, "an answer of %zu bytes is over max_response_size %u", len, q->max_rsp);
-  }
-  if (!*flag) return (uint32_t)len;
-  free(*rsp);
-  *rsp = strdup(msg);
-  return *rsp ? (uint32_t)strlen(*rsp) : 0;
-}
-
 EXPORT void ngx_http_lua_ffi_respond(void *task, int rc, char *rsp, int rsp_len) {
   tresty_task *t = task;
   if (!t) {
@@ -370,7 +340,7 @@ EXPORT void ngx_http_lua_ffi_respond(void *task, int rc, char *rsp, int rsp_len)
     return;
   }
   uint32_t flag;
-  uint32_t len = check_answer(q, &rsp, rsp_len, &flag);
+  uint32_t len = check_answer(q->max_rsp, &rsp, rsp_len, &flag);
   __atomic_sub_fetch(&q->live, 1, __ATOMIC_SEQ_CST); /* first, so JS never sees an answer still counted */
   __atomic_add_fetch(&q->responding, 1, __ATOMIC_SEQ_CST);
   if (__atomic_load_n(&q->dead, __ATOMIC_SEQ_CST) || push_completion(q, t->id, rc, flag, rsp, len) != 0) {
@@ -437,29 +407,6 @@ EXPORT int tresty_fn_run(void *task, void *fn) {
   int rsp_len = 0;
   int rc = ((tresty_call_fn)fn)(t->req, (int)t->len, &rsp, &rsp_len);
   ngx_http_lua_ffi_respond(t, rc, rsp, rsp_len);
-  return 0;
-}
-
-EXPORT int tresty_fn_call(void *fn, uint8_t *req, uint32_t len, uint32_t max_rsp, uint8_t *out, uint32_t out_cap,
-                          int32_t *meta, void **out_big) {
-  if (!fn || !req || !meta || !out_big) return fail("tresty_fn_call: NULL argument");
-  /* req[len] is the caller's NUL: functions may treat a request as a C string. */
-  char *rsp = NULL;
-  int rsp_len = 0;
-  int rc = ((tresty_call_fn)fn)((const char *)req, (int)len, &rsp, &rsp_len);
-  tresty_tq q = {.max_rsp = max_rsp};
-  uint32_t flag;
-  uint32_t n = check_answer(&q, &rsp, rsp_len, &flag);
-  meta[0] = rc;
-  meta[1] = (int32_t)n;
-  meta[2] = (int32_t)flag;
-  *out_big = NULL;
-  if (n <= out_cap) {
-    if (n) memcpy(out, rsp, n);
-    free(rsp);
-  } else {
-    *out_big = rsp; /* JS copies it out with tresty_buf_take */
-  }
   return 0;
 }
 

@@ -50,11 +50,16 @@ int tresty_fn_run(void *task, void *fn);
 /* How long a thread that found tq's ring empty may spin before it sleeps, in ns: 0 unless a core
    is idle (or TRESTY_FFI_SPIN_NS forces a spin). */
 uint32_t tresty_spin_budget(void *tq);
-/* Zero-hop function plugins: run fn on the calling thread (the event loop). req[len] must be 0.
-   meta[0] = rc, meta[1] = answer length, meta[2] = TR_FLAG_*; an answer up to out_cap is copied
-   to out, a longer one is left in *out_big (take it with tresty_buf_take). */
-int tresty_fn_call(void *fn, uint8_t *req, uint32_t len, uint32_t max_rsp, uint8_t *out, uint32_t out_cap,
-                   int32_t *meta, void **out_big);
+/* Zero-hop function plugins: fn bound once to JS's buffers (req of req_cap bytes, out of out_cap,
+   meta of 8 int32), then run on the calling thread (the event loop) by tresty_fn_invoke(bound,
+   len), which puts the NUL at req[len]. After a call meta[0] = rc, meta[1] = answer length,
+   meta[2] = TR_FLAG_*, bytes 16..23 of meta = a pointer: NULL when the answer (up to out_cap) was
+   copied to out, else the answer's block (take it with tresty_buf_take). bind: NULL on failure. */
+void *tresty_fn_bind(void *fn, uint8_t *req, uint32_t req_cap, uint8_t *out, uint32_t out_cap, uint32_t max_rsp,
+                     int32_t *meta);
+int tresty_fn_rebind_req(void *bound, uint8_t *req, uint32_t req_cap);
+int tresty_fn_invoke(void *bound, uint32_t len);
+int tresty_fn_unbind(void *bound);
 /* Counters for tests: tasks taken but not answered, responses freed after detach. */
 int tresty_tq_stats(void *tq, int64_t *out_live, int64_t *out_dropped);
 

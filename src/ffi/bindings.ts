@@ -14,8 +14,10 @@ export interface HostBindings {
   tqDetach(tq: Ptr): number;
   tqFree(tq: Ptr): number;
   tqClose(tq: Ptr, waitMs: number, outLeft: [number]): number;
-  fnCall(fn: Ptr, req: Uint8Array, len: number, maxRsp: number, out: Uint8Array, outCap: number, meta: Int32Array,
-    outBig: [Ptr | null]): number;
+  fnBind(fn: Ptr, req: Uint8Array, reqCap: number, out: Uint8Array, outCap: number, maxRsp: number, meta: Int32Array): Ptr | null;
+  fnRebindReq(bound: Ptr, req: Uint8Array, reqCap: number): number;
+  fnInvoke(bound: Ptr, len: number): number;
+  fnUnbind(bound: Ptr): number;
   bufNew(data: Uint8Array, len: number, outBuf: [Ptr | null]): number;
   bufTake(buf: Ptr, out: Uint8Array, len: number): number;
   bufFree(buf: Ptr): number;
@@ -40,7 +42,10 @@ export function bindHost(path: string): HostBindings {
     tqDetach: f('int tresty_tq_detach(void *tq)'),
     tqFree: f('int tresty_tq_free(void *tq)'),
     tqClose: f('int tresty_tq_close(void *tq, int wait_ms, _Out_ int *out_left)'),
-    fnCall: f('int tresty_fn_call(void *fn, uint8_t *req, uint32_t len, uint32_t max_rsp, uint8_t *out, uint32_t out_cap, int32_t *meta, _Out_ void **out_big)'),
+    fnBind: f('void *tresty_fn_bind(void *fn, uint8_t *req, uint32_t req_cap, uint8_t *out, uint32_t out_cap, uint32_t max_rsp, int32_t *meta)'),
+    fnRebindReq: f('int tresty_fn_rebind_req(void *bound, uint8_t *req, uint32_t req_cap)'),
+    fnInvoke: f('int tresty_fn_invoke(void *bound, uint32_t len)'),
+    fnUnbind: f('int tresty_fn_unbind(void *bound)'),
     bufNew: f('int tresty_buf_new(const uint8_t *data, uint32_t len, _Out_ void **out_buf)'),
     bufTake: f('int tresty_buf_take(void *buf, _Out_ uint8_t *out, uint32_t len)'),
     bufFree: f('int tresty_buf_free(void *buf)'),

@@ -11,21 +11,30 @@ import { refused } from './channel.js';
 
 const OUT_CAP = 64 * 1024; // answers up to this are copied into a reused buffer, larger ones taken
 
+/** Bytes whose memory never moves (an ArrayBuffer's backing store is off V8's heap): C keeps its address. */
+const pinned = (n: number): ArrayBuffer => new ArrayBuffer(n);
+
 export class InlineChannel {
-  private req = new Uint8Array(4096); // the request with its NUL (functions may read a C string)
-  private readonly out = new Uint8Array(OUT_CAP);
-  private readonly meta = new Int32Array(4);
-  private readonly big: [Ptr | null] = [null];
+  private req = new Uint8Array(pinned(4096)); // the request; the host puts the NUL after it
+  private readonly out = new Uint8Array(pinned(OUT_CAP));
+  private readonly metaBuf = pinned(32);
+  private readonly meta = new Int32Array(this.metaBuf); // rc, length, flag, -, the large answer's pointer
+  private readonly bigPtr = new BigUint64Array(this.metaBuf, 16, 1);
+  private bound: Ptr | null;
   private closed = false;
   readonly counters = { doorbells: 0, wakes: 0, looks: 0, lookHits: 0, calls: 0 };
   readonly bellKind = 'none';
 
   constructor(
     private readonly host: HostBindings,
-    private readonly fn: Ptr,
-    private readonly maxResponse: number,
+    fn: Ptr,
+    maxResponse: number,
     private readonly label: string,
-  ) {}
+  ) {
+    // Bound once: a call then passes koffi two numbers, not four buffers and an out-pointer.
+    this.bound = host.fnBind(fn, this.req, this.req.length, this.out, OUT_CAP, maxResponse, this.meta);
+    if (!this.bound) throw new TrestyError('TRESTY_ERR_FFI_UNAVAILABLE', `tresty host: ${host.lastError()}`);
+  }
 
   /** Nothing waits: a call is over when call() returns. */
   get inFlight(): number {
@@ -44,22 +53,23 @@ export class InlineChannel {
 
   private run(payload: Uint8Array, read: Reader): unknown {
     const len = payload.length;
-    if (len + 1 > this.req.length) this.req = new Uint8Array(Math.max(len + 1, this.req.length * 2));
-    const req = this.req;
-    req.set(payload, 0);
-    req[len] = 0;
     const h = this.host;
-    if (h.fnCall(this.fn, req, len, this.maxResponse, this.out, OUT_CAP, this.meta, this.big) !== 0) {
-      throw new TrestyError('TRESTY_ERR_FFI_RUNTIME', `ffi plugin ${this.label}: ${h.lastError()}`);
+    const bound = this.bound!;
+    if (len + 1 > this.req.length) {
+      const req = new Uint8Array(pinned(Math.max(len + 1, this.req.length * 2)));
+      if (h.fnRebindReq(bound, req, req.length) !== 0) throw new TrestyError('TRESTY_ERR_FFI_RUNTIME', `ffi plugin ${this.label}: ${h.lastError()}`);
+      this.req = req;
     }
+    this.req.set(payload, 0);
+    if (h.fnInvoke(bound, len) !== 0) throw new TrestyError('TRESTY_ERR_FFI_RUNTIME', `ffi plugin ${this.label}: ${h.lastError()}`);
     this.counters.calls++;
-    const [rc, n, flag] = this.meta as unknown as [number, number, number];
+    const meta = this.meta;
+    const rc = meta[0]!;
+    const n = meta[1]!;
+    const flag = meta[2]!;
     let src: Uint8Array = this.out;
     let shared = true; // out is reused by the next call, so the reader copies what it keeps (as from a slot)
-    if (this.big[0]) {
-      ({ src, shared } = takeLarge(h.bufTake, this.big[0], n, read));
-      this.big[0] = null;
-    }
+    if (meta[4] !== 0 || meta[5] !== 0) ({ src, shared } = takeLarge(h.bufTake, this.bigPtr[0]!, n, read));
     if (flag !== L.FLAG_OK) throw refused(this.label, flag, src, 0, n);
     return read(rc, src, 0, n, shared);
   }
@@ -74,6 +84,8 @@ export class InlineChannel {
 
   close(): Promise<void> {
     this.closed = true;
+    if (this.bound) this.host.fnUnbind(this.bound);
+    this.bound = null;
     return Promise.resolve();
   }
 }
