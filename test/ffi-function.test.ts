@@ -100,6 +100,20 @@ describe('ffi function plugins on the event loop (blocking off)', () => {
     });
   });
 
+  it('writes a string request straight into its buffer: UTF-8, grown as needed, NUL after each', async () => {
+    const p = inline('tresty_test_echo');
+    for (const n of [1, 1365, 1366, 5000, 40000, 3]) { // 3 bytes a unit: 1366 and up outgrow the first 4 KB
+      const s = '€éa'.repeat(n).slice(0, n);
+      expect(await p.call(s)).toBe(s);
+    }
+    // tresty_test_big reads its request as a C string: a short one after a long one must end at
+    // its own NUL; a 100 KB answer comes as a heap block, the next small one from the buffer again.
+    const big = inline('tresty_test_big');
+    expect(((await big.call('100000')) as string).length).toBe(100000);
+    expect(await big.call('5')).toBe('bbbbb');
+    await expect(inline('tresty_test_upper').call(42)).rejects.toMatchObject({ code: 'TRESTY_ERR_FFI_ENCODE' });
+  });
+
   it('is refused for a runtime library (it has its own threads)', () => {
     expect(() => loadFfi('tresty_test_echo', null, { searchPath, blocking: false })).toThrow(/blocking off is for kind function/);
   });

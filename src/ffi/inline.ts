@@ -8,6 +8,11 @@ import * as L from '../ring/layout.js';
 import type { HostBindings, Ptr } from './bindings.js';
 import { type AbortLike, type Reader, refusal, takeLarge } from './call.js';
 import { refused } from './channel.js';
+import type { Format } from './formats.js';
+
+// Buffer's own utf8Write (what Buffer#write calls after its checks) on any Uint8Array: a string
+// request is encoded straight into the bound request buffer, with no transient bytes to copy.
+const utf8Write = (Buffer.prototype as unknown as { utf8Write(this: Uint8Array, s: string, at: number): number }).utf8Write;
 
 const OUT_CAP = 64 * 1024; // answers up to this are copied into a reused buffer, larger ones taken
 
@@ -45,23 +50,52 @@ export class InlineChannel {
     const no = refusal(this.label, this.closed, signal, payload.length, 0, 1);
     if (no) return Promise.reject(no);
     try {
-      return Promise.resolve(this.run(payload, read));
+      this.room(payload.length);
+      this.req.set(payload, 0);
+      return Promise.resolve(this.run(payload.length, read));
     } catch (e) {
       return Promise.reject(e);
     }
   }
 
-  private run(payload: Uint8Array, read: Reader): unknown {
-    const len = payload.length;
-    const h = this.host;
-    const bound = this.bound!;
-    if (len + 1 > this.req.length) {
-      const req = new Uint8Array(pinned(Math.max(len + 1, this.req.length * 2)));
-      if (h.fnRebindReq(bound, req, req.length) !== 0) throw new TrestyError('TRESTY_ERR_FFI_RUNTIME', `ffi plugin ${this.label}: ${h.lastError()}`);
-      this.req = req;
+  /**
+   * call(format.encode(v)) without the encode's bytes when v is a string for a string or raw
+   * plugin (utf-8, written where the function reads it); other values take the format's way.
+   */
+  callValue(v: unknown, format: Format, signal: AbortLike | undefined, read: Reader): Promise<unknown> {
+    if (typeof v !== 'string' || (format.name !== 'string' && format.name !== 'raw') || v.length > 0x2aaaaaaa) {
+      let bytes: Uint8Array;
+      try {
+        bytes = format.encodeTransient ? format.encodeTransient(v) : format.encode(v);
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      return this.call(bytes, 0, signal, read);
     }
-    this.req.set(payload, 0);
-    if (h.fnInvoke(bound, len) !== 0) throw new TrestyError('TRESTY_ERR_FFI_RUNTIME', `ffi plugin ${this.label}: ${h.lastError()}`);
+    const no = refusal(this.label, this.closed, signal, 0, 0, 1);
+    if (no) return Promise.reject(no);
+    try {
+      this.room(v.length * 3); // UTF-8 bytes per UTF-16 unit, at most
+      return Promise.resolve(this.run(utf8Write.call(this.req, v, 0), read));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /** A request buffer with room for n bytes and the NUL the host puts after them. */
+  private room(n: number): void {
+    if (n + 1 <= this.req.length) return;
+    const req = new Uint8Array(pinned(Math.max(n + 1, this.req.length * 2)));
+    if (this.host.fnRebindReq(this.bound!, req, req.length) !== 0) {
+      throw new TrestyError('TRESTY_ERR_FFI_RUNTIME', `ffi plugin ${this.label}: ${this.host.lastError()}`);
+    }
+    this.req = req;
+  }
+
+  /** Runs the function on req[0, len) and reads its answer. */
+  private run(len: number, read: Reader): unknown {
+    const h = this.host;
+    if (h.fnInvoke(this.bound!, len) !== 0) throw new TrestyError('TRESTY_ERR_FFI_RUNTIME', `ffi plugin ${this.label}: ${h.lastError()}`);
     this.counters.calls++;
     const meta = this.meta;
     const rc = meta[0]!;

@@ -56,6 +56,8 @@ export interface CallChannel {
   /** Who reads the completion doorbell (bell.ts); 'none' for the zero-hop path, which has none. */
   readonly bellKind: 'engine' | 'socket' | 'none';
   call(payload: Uint8Array, timeoutMs: number, signal: AbortLike | undefined, read: Reader): Promise<unknown>;
+  /** call() of a value the channel encodes itself (the zero-hop path: a string straight into its buffer). */
+  callValue?(v: unknown, format: Format, signal: AbortLike | undefined, read: Reader): Promise<unknown>;
   nativeStats(): { live: number; dropped: number };
 }
 
@@ -86,6 +88,8 @@ export class Plugin implements FfiPlugin {
   }
 
   call(req: unknown, opts?: CallOptions): Promise<unknown> {
+    const ch = this.core.channel;
+    if (ch.callValue) return ch.callValue(req, this.format, opts?.signal, this.read); // zero hop: no transient bytes
     let bytes: Uint8Array;
     try {
       bytes = this.format.encodeTransient ? this.format.encodeTransient(req) : this.format.encode(req);
@@ -93,7 +97,7 @@ export class Plugin implements FfiPlugin {
       return Promise.reject(e);
     }
     // One promise per call: the channel settles it with read()'s value (no .then(decode)).
-    return this.core.channel.call(bytes, opts?.timeoutMs ?? this.timeoutMs, opts?.signal, this.read);
+    return ch.call(bytes, opts?.timeoutMs ?? this.timeoutMs, opts?.signal, this.read);
   }
 
 
