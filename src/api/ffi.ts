@@ -46,9 +46,14 @@ class RequestPlugin implements FfiPlugin {
 
   call(req: unknown, opts?: CallOptions): Promise<unknown> {
     if (opts?.signal) return this.p.call(req, opts);
-    const signal = this.owner.signal();
+    // A zero-hop call is over before its request could go away: it needs the request's hook only
+    // if the hook exists already (and may have fired), not a new one registered with the exchange.
+    const signal = this.p.zeroHop ? this.owner.signalIfMade() : this.owner.signal();
+    if (!signal) return this.p.call(req, opts);
     return this.p.call(req, opts ? { ...opts, signal } : { signal });
   }
+
+  get zeroHop(): boolean { return this.p.zeroHop === true; }
 
   unload(): Promise<void> { return this.p.unload(); }
 }
@@ -67,6 +72,10 @@ export class RequestFfi {
     const a = new RequestAbort();
     this.r.ex.onAbort(a.abort);
     return (this.#signal = a);
+  }
+
+  signalIfMade(): AbortLike | undefined {
+    return this.#signal;
   }
 
   bind(p: FfiPlugin): FfiPlugin {

@@ -31,6 +31,8 @@ export interface FfiPlugin {
   call(req: unknown, opts?: CallOptions): Promise<unknown>;
   unload(): Promise<void>;
   readonly inFlight: number;
+  /** True when a call runs inside call() itself (`kind function; blocking off`): nothing stays in flight. */
+  readonly zeroHop?: boolean;
 }
 
 /** A runtime's rc != 0 answer: `rc` and the runtime's own message travel with the error. */
@@ -56,7 +58,7 @@ export interface CallChannel {
   /** Who reads the completion doorbell (bell.ts); 'none' for the zero-hop path, which has none. */
   readonly bellKind: 'engine' | 'socket' | 'none';
   call(payload: Uint8Array, timeoutMs: number, signal: AbortLike | undefined, read: Reader): Promise<unknown>;
-  /** call() of a value the channel encodes itself (the zero-hop path: a string straight into its buffer). */
+  /** call() of a value the channel encodes itself: the zero-hop path alone has it (Plugin.zeroHop). */
   callValue?(v: unknown, format: Format, signal: AbortLike | undefined, read: Reader): Promise<unknown>;
   nativeStats(): { live: number; dropped: number };
 }
@@ -85,6 +87,10 @@ export class Plugin implements FfiPlugin {
 
   get inFlight(): number {
     return this.core.channel.inFlight;
+  }
+
+  get zeroHop(): boolean {
+    return this.core.channel.callValue !== undefined;
   }
 
   call(req: unknown, opts?: CallOptions): Promise<unknown> {
