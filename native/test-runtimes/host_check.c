@@ -1,5 +1,6 @@
 /* host_check: drives libtresty_host.so from C the way src/ffi/channel.ts does from JS, so the
-   host can run under valgrind: requests of every size, late answers after detach, no leaks.
+   host can run under valgrind: requests of every size, late answers after detach, the zero-hop
+   binding (tresty_fn_bind/invoke), no leaks.
    usage: host_check DIR   (DIR holds libtresty_host.so and test-runtimes/) */
 #define _GNU_SOURCE
 #include "tresty_host.h"
@@ -9,6 +10,7 @@
 #include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -158,6 +160,36 @@ int main(int argc, char **argv) {
     tr_release(&cmp, s, pos);
   }
   tresty_tq_free(tq);
+
+  /* zero hop: a bound function, small answers into out, a 1 MB one as a heap block, a C string */
+  char fnlib[4096];
+  snprintf(fnlib, sizeof fnlib, "%s/test-runtimes/libtresty_test_fnlib.so", argv[1]);
+  void *fl = dlopen(fnlib, RTLD_NOW | RTLD_LOCAL);
+  CHECK(fl);
+  static uint8_t req[2 * 1024 * 1024], out[64 * 1024];
+  int32_t meta[8];
+  void *b = tresty_fn_bind(dlsym(fl, "tresty_test_echo"), req, 16, out, sizeof out, 0, meta);
+  CHECK(b && tresty_fn_invoke(b, 16) == -1); /* no room for the NUL */
+  CHECK(tresty_fn_rebind_req(b, req, sizeof req) == 0);
+  for (uint32_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+    memcpy(req, big, sizes[k]);
+    CHECK(tresty_fn_invoke(b, sizes[k]) == 0 && req[sizes[k]] == 0);
+    void *heap;
+    memcpy(&heap, &meta[4], sizeof heap);
+    CHECK(meta[0] == 0 && (uint32_t)meta[1] == sizes[k] && meta[2] == TR_FLAG_OK);
+    if (sizes[k] > sizeof out) {
+      char *got = malloc(sizes[k]);
+      CHECK(heap && tresty_buf_take(heap, (uint8_t *)got, sizes[k]) == 0 && memcmp(got, big, sizes[k]) == 0);
+      free(got);
+    } else {
+      CHECK(!heap && memcmp(out, big, sizes[k]) == 0);
+    }
+  }
+  tresty_fn_unbind(b);
+  b = tresty_fn_bind(dlsym(fl, "tresty_test_overlen"), req, sizeof req, out, sizeof out, 0, meta);
+  CHECK(b && tresty_fn_invoke(b, 0) == 0 && meta[2] == TR_FLAG_BAD_LENGTH);
+  tresty_fn_unbind(b);
+  dlclose(fl);
   free(big);
   free(mem);
   WAIT_FOR(threads_alive() == 1); /* the runtimes' pollers are gone before main returns */
