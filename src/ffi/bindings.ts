@@ -1,5 +1,7 @@
 // Every koffi binding tresty makes, in one place. The prototype strings match
-// native/include/tresty_host.h one for one; koffi 3 gives pointers as bigint (or null).
+// native/include/tresty_host.h one for one; koffi 3 gives pointers as bigint (or null). On the
+// per-call paths out-parameters are typed arrays, not _Out_ arrays: koffi's _Out_ marshalling
+// cost ~0.25-0.5 µs a call (bench/README.md, "The cost of a call inside a worker").
 import koffi from 'koffi';
 
 export type Ptr = bigint;
@@ -18,7 +20,7 @@ export interface HostBindings {
   fnRebindReq(bound: Ptr, req: Uint8Array, reqCap: number): number;
   fnInvoke(bound: Ptr, len: number): number;
   fnUnbind(bound: Ptr): number;
-  bufNew(data: Uint8Array, len: number, outBuf: [Ptr | null]): number;
+  bufNew(data: Uint8Array, len: number, outBuf: BigUint64Array): number;
   bufTake(buf: Ptr, out: Uint8Array, len: number): number;
   bufFree(buf: Ptr): number;
   taskTryPoll(tq: Ptr): Ptr | null;
@@ -46,8 +48,8 @@ export function bindHost(path: string): HostBindings {
     fnRebindReq: f('int tresty_fn_rebind_req(void *bound, uint8_t *req, uint32_t req_cap)'),
     fnInvoke: f('int tresty_fn_invoke(void *bound, uint32_t len)'),
     fnUnbind: f('int tresty_fn_unbind(void *bound)'),
-    bufNew: f('int tresty_buf_new(const uint8_t *data, uint32_t len, _Out_ void **out_buf)'),
-    bufTake: f('int tresty_buf_take(void *buf, _Out_ uint8_t *out, uint32_t len)'),
+    bufNew: f('int tresty_buf_new(const uint8_t *data, uint32_t len, void **out_buf)'), // out_buf: a BigUint64Array(1)
+    bufTake: f('int tresty_buf_take(void *buf, uint8_t *out, uint32_t len)'),
     bufFree: f('int tresty_buf_free(void *buf)'),
     taskTryPoll: f('void *tresty_task_try_poll(void *tq)'),
     fnRun: f('int tresty_fn_run(void *task, void *fn)'),

@@ -43,6 +43,8 @@ const quickMs = (): number => {
 export class Channel {
   private readonly i32: Int32Array;
   private readonly u64: BigUint64Array;
+  /** Where tresty_buf_new puts a large request's pointer: a typed array, not koffi's _Out_ array (~0.5 µs less a call). */
+  private readonly bufOut = new BigUint64Array(new ArrayBuffer(8));
   private readonly mem: Buffer; // the whole ring memory, for copies and decoding in place
   private readonly mask: number;
   private subTail = 0; // next submit position (this thread alone produces)
@@ -170,11 +172,12 @@ export class Channel {
     const len = payload.length;
     if (len > L.INLINE_MAX) {
       // A large payload goes to the host's heap first, so a failure leaves no slot claimed.
-      const out: [Ptr | null] = [null];
-      if (this.host.bufNew(payload, len, out) !== 0 || !out[0]) {
+      const out = this.bufOut;
+      out[0] = 0n;
+      if (this.host.bufNew(payload, len, out) !== 0 || out[0] === 0n) {
         throw new TrestyError('TRESTY_ERR_FFI_ENCODE', `ffi plugin ${this.label}: ${this.host.lastError()}`);
       }
-      this.u64[(off + L.SLOT_PTR) >> 3] = out[0];
+      this.u64[(off + L.SLOT_PTR) >> 3] = out[0]!;
     } else {
       i32[(off + L.SLOT_PTR) >> 2] = 0; // two int stores: a BigInt 0n store costs more
       i32[(off + L.SLOT_PTR + 4) >> 2] = 0;
