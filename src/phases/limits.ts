@@ -40,13 +40,12 @@ function limitConn(r: Req, lc: LimitsConf, zones: HttpConf['limitZones']): numbe
     if (key === '' || Buffer.byteLength(key) > 255) continue;
     const d = dictOf(z);
     if (d === null) continue;
-    const [n, err] = d.incr(key, 1, 0);
-    if (n === null) {
+    const [ok, , err] = d.connTake(key, rule.conn);
+    if (err !== null) {
       logReq(r, 'error', `limit_conn zone "${z.name}": ${err}`);
       continue;
     }
-    if (n > rule.conn) {
-      d.incr(key, -1);
+    if (!ok) {
       if (lc.connDryRun) {
         logReq(r, lc.connLogLevel, `limiting connections, dry run, by zone "${z.name}"`);
         m.limitConnStatus = 'REJECTED_DRY_RUN';
