@@ -103,7 +103,9 @@ function limitReq(r: Req, lc: LimitsConf, zones: HttpConf['limitZones']): number
       }
     }
   }
-  for (let i = 0; i < hits.length - 1; i++) hits[i].d.leaky(hits[i].key, hits[i].z.rate, hits[i].burst, true);
+  // nginx's account step for the other zones: counted whatever their level is now (another
+  // worker may have filled them since the check), never refused there.
+  for (let i = 0; i < hits.length - 1; i++) hits[i].d.leaky(hits[i].key, hits[i].z.rate, Infinity, true);
   if (worst === null || wait < 1) {
     m.limitReqStatus = 'PASSED';
     return DECLINED;
