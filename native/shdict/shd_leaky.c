@@ -118,21 +118,8 @@ int tresty_shd_conn_take(tresty_shd *z, const uint8_t *key, size_t klen, double 
     rc = TRESTY_SHD_E_REJECTED;
     goto done;
   }
-  if (found == SHD_EXPIRED) {
-    shd_entry_free(z, e);
-    tx_commit(z);
-  }
   int forcible = 0;
-  uint32_t off = shd_alloc_evicting(z, shd_entry_size((uint32_t)klen, sizeof(double)), 1, &forcible);
-  if (off == 0) {
-    rc = TRESTY_SHD_E_NO_MEMORY;
-    goto done;
-  }
-  e = shd_new_entry(z, off, key, klen, hash, SHD_TNUMBER, sizeof(double));
-  shd_link_new(z, e);
-  e->uflags = 0;
-  e->expires = 0;
-  memcpy(shd_val(e), count, sizeof(double));
+  rc = shd_put_number(z, found, e, key, klen, hash, 1, 0, &forcible);
 done:
   shd_unlock(z);
   return rc;
