@@ -11,7 +11,7 @@ import { planBinds } from '../src/http/vhost.js';
 
 const ACT = ['js', 'static', 'return'];
 
-function planOf(http: string, change: (h: HttpConf) => HttpConf = (h) => h): { actions: Record<string, string>; servers: number[] } {
+function planOf(http: string, change: (h: HttpConf) => HttpConf = (h) => h): { actions: Record<string, string>; maxBodies: Record<string, number>; servers: number[] } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tresty-plan-'));
   try {
     fs.writeFileSync(path.join(dir, 'nginx.conf'), `http { ${http} }`);
@@ -24,6 +24,7 @@ function planOf(http: string, change: (h: HttpConf) => HttpConf = (h) => h): { a
     const str = (): string => { const n = u32(); const s = b.toString('utf8', o, o + n); o += (n + 3) & ~3; return s; };
     for (let i = u32(); i > 0; i--) { str(); str(); }
     const actions: Record<string, string> = {};
+    const maxBodies: Record<string, number> = {};
     const n = u32();
     for (let i = 0; i < n; i++) {
       u32();
@@ -38,9 +39,11 @@ function planOf(http: string, change: (h: HttpConf) => HttpConf = (h) => h): { a
       u32(); u32(); u32(); str(); str(); str(); u32(); u32();
       for (let k = u32(); k > 0; k--) u32();
       u32(); str();
+      const maxBody = u32(); // client_max_body_size: a body within it may get a native answer
       actions[pattern || '(server)'] = act;
+      maxBodies[pattern || '(server)'] = maxBody;
     }
-    return { actions, servers: planBinds(conf.http).map((bd) => plan.serverFor(bd)) };
+    return { actions, maxBodies, servers: planBinds(conf.http).map((bd) => plan.serverFor(bd)) };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -64,6 +67,17 @@ describe('the native plan', () => {
       '/content': 'js', '/logjs': 'js', '/filter': 'js', '/outer/': 'static', '/outer/js': 'js',
     });
     expect(servers).toEqual([0]);
+  });
+
+  it('client_max_body_size keeps the native route and goes in the plan (the engine answers a body within it, else JS says 413)', () => {
+    const { actions, maxBodies } = planOf(`client_max_body_size 2k; server { listen 127.0.0.1:1;
+      location /small/ { client_max_body_size 1k; }
+      location /none/ { client_max_body_size 0; }
+      location /huge/ { client_max_body_size 10g; }
+      location /default/ { }
+    }`);
+    expect(actions).toEqual({ '(server)': 'static', '/small/': 'static', '/none/': 'static', '/huge/': 'static', '/default/': 'static' });
+    expect(maxBodies).toEqual({ '(server)': 2048, '/small/': 1024, '/none/': 0, '/huge/': 0xffffffff, '/default/': 2048 });
   });
 
   it('constant add_headers, expires, etag off, if_modified_since off|before, gzip and gzip_static stay native (the engine applies them); more_*, add_header with variables and alias send a location to JS; their defaults keep the native routes', () => {

@@ -263,6 +263,8 @@ void te_conn_finish(te_engine *e, te_conn *c)
            connection (te_body_discard calls back here). */
         c->body = TE_BODY_DISCARD;
         c->flags &= ~TE_C_JS;
+        /* a native answer's END would make te_conn_work finish it again, body bytes unread */
+        if (c->state == TE_NATIVE) c->flags &= ~TE_C_END;
         te_pend(e, c);
         return;
     }

@@ -104,6 +104,7 @@ struct te_routes *te_routes_parse(const char *plan, uint32_t len)
         l->try_args = ids(&r, l->ntry);
         l->try_code = u32(&r);
         l->try_uri = str(&r);
+        l->max_body = u32(&r);
         for (uint32_t k = 0; k < l->nchildren && !r.bad; k++)
             if (l->children[k] >= t->nlocs) goto bad;
     }

@@ -48,6 +48,7 @@ typedef struct te_loc {
     te_str pattern, root, default_type, text, hdr_listed, hdr_always;
     uint32_t gz_flags, gz_min, gz_level, expires, ntry, try_code;
     int32_t expires_sec;
+    uint32_t max_body; /* client_max_body_size, capped at 4G-1; 0: no limit */
     te_str gz_types, charset, charset_types, try_uri;
     const uint32_t *try_args;
     const uint32_t *children;

@@ -462,13 +462,17 @@ int te_answer_native(te_engine *e, te_conn *c)
     te_listener *li = &e->listeners[c->listener];
     if (li->server < 0 || !e->routes) return 0;
     const tr_http_req *q = &c->head->req;
-    /* no body (client_max_body_size is JS's to check), not HTTP/0.9, a path (normalised) */
+    /* not chunked, not HTTP/0.9, a path (normalised) */
     if ((q->flags & TR_HTTP_F_CHUNKED) || e->path_len == 0 || q->version == 9) return 0;
-    if ((q->flags & TR_HTTP_F_CONTENT_LENGTH) && q->content_length > 0) return 0;
     const char *path = e->path;
     uint32_t plen = e->path_len;
     const te_loc *l = te_route_find(e->routes, (uint32_t)li->server, path, plen);
     if (!l || l->action == TE_ACT_JS) return 0;
+    /* A body with its length within client_max_body_size (else JS's 413) and no 100-continue
+       to answer: the answer goes without reading it and te_conn_finish drops it, as nginx's
+       static module and `return` discard a body (a POST to a file: 405, keep-alive kept). */
+    if ((q->flags & TR_HTTP_F_CONTENT_LENGTH) && q->content_length > 0
+        && ((c->flags & TE_C_CONTINUE) || (l->max_body && q->content_length > l->max_body))) return 0;
     /* 444, 408, 499: nginx closes without an answer; JS does it (phases/run.ts) */
     if (l->action == TE_ACT_RETURN && (l->code == 444 || l->code == 408 || l->code == 499)) return 0;
     c->loc = l->id;

@@ -1,4 +1,5 @@
-/* tresty/limit's leaky bucket (lua-resty-limit-traffic's limit.req, made atomic in the zone). */
+/* tresty/limit's atomic steps: the leaky bucket (lua-resty-limit-traffic's limit.req, made atomic
+ * in the zone) and limit_conn's check-and-take of a place. */
 #include <math.h>
 
 #include "shd_ops.h"
@@ -82,6 +83,43 @@ int tresty_shd_leaky_uncommit(tresty_shd *z, const uint8_t *key, size_t klen, do
   tx_save(z, shd_off(z, shd_val(e)), sizeof rec);
   memcpy(shd_val(e), &rec, sizeof rec);
   if (rate > 0) tx_wi64(z, &e->expires, (int64_t)rec.last + (int64_t)ceil((rec.excess + 1000) * 1000 / rate) + 1);
+done:
+  shd_unlock(z);
+  return rc;
+}
+
+/* One check and one write under the lock, as nginx's limit_conn: an increment undone after the
+ * fact would, for a moment, count a refused request and refuse another one that fits. */
+int tresty_shd_conn_take(tresty_shd *z, const uint8_t *key, size_t klen, double max, double *count) {
+  *count = 0;
+  uint32_t hash;
+  int rc = shd_lock_key(z, key, klen, &hash);
+  if (rc != TRESTY_SHD_OK) return rc;
+  shd_expire_lru(z, 1);
+  shd_entry *e;
+  int found = shd_find(z, key, klen, hash, &e);
+  if (found == SHD_LIVE) {
+    if (e->vtype != SHD_TNUMBER || e->vlen != sizeof(double)) {
+      rc = TRESTY_SHD_E_NOT_A_NUMBER;
+      goto done;
+    }
+    double *p = (double *)shd_val(e);
+    *count = *p + 1;
+    if (*count > max) {
+      rc = TRESTY_SHD_E_REJECTED;
+      goto done;
+    }
+    tx_save(z, shd_off(z, p), sizeof(double));
+    *p = *count;
+    goto done;
+  }
+  *count = 1;
+  if (1 > max) {
+    rc = TRESTY_SHD_E_REJECTED;
+    goto done;
+  }
+  int forcible = 0;
+  rc = shd_put_number(z, found, e, key, klen, hash, 1, 0, &forcible);
 done:
   shd_unlock(z);
   return rc;

@@ -144,7 +144,7 @@ static napi_value zone_object(napi_env env, tresty_shd *z) {
     FN("get", js_get), FN("set", js_set), FN("store", js_store), FN("incr", js_incr1), FN("incrInit", js_incr),
     FN("push", js_push), FN("pop", js_pop), FN("llen", js_llen), FN("ttl", js_ttl), FN("expire", js_expire),
     FN("flushAll", js_flush_all), FN("flushExpired", js_flush_expired), FN("keys", js_keys), FN("stats", js_stats),
-    FN("check", js_check), FN("leaky", js_leaky), FN("leakyUncommit", js_leaky_uncommit), FN("detach", js_detach),
+    FN("check", js_check), FN("leaky", js_leaky), FN("leakyUncommit", js_leaky_uncommit), FN("connTake", js_conn_take), FN("detach", js_detach),
   };
   size_t n = sizeof fns / sizeof fns[0];
   for (size_t i = 0; i < n; i++) fns[i].data = r;

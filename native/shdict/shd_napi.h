@@ -135,6 +135,7 @@ napi_value js_stats(napi_env env, napi_callback_info info);
 napi_value js_check(napi_env env, napi_callback_info info);
 napi_value js_leaky(napi_env env, napi_callback_info info);
 napi_value js_leaky_uncommit(napi_env env, napi_callback_info info);
+napi_value js_conn_take(napi_env env, napi_callback_info info);
 
 #pragma GCC visibility pop
 

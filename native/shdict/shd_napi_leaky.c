@@ -1,5 +1,5 @@
-/* The zone's Node binding: the leaky bucket of resty.limit.req (leaky, leakyUncommit), over
- * shd_leaky.c. */
+/* The zone's Node binding: the leaky bucket of resty.limit.req (leaky, leakyUncommit) and
+ * limit_conn's place (connTake), over shd_leaky.c. */
 #include "shd_napi.h"
 
 /* leaky(key, rate, burst, commit) -> status; scratch[1] = excess */
@@ -28,3 +28,15 @@ napi_value js_leaky_uncommit(napi_env env, napi_callback_info info) {
   return number(env, rc);
 }
 
+
+/* connTake(key, max) -> status; scratch[1] = the count with this request */
+napi_value js_conn_take(napi_env env, napi_callback_info info) {
+  ZONE_ARGS(2);
+  KEY_ARG(key, argv[0]);
+  double max = 0, count = 0;
+  napi_get_value_double(env, argv[1], &max);
+  int rc = tresty_shd_conn_take(z, (const uint8_t *)key.p, key.len, max, &count);
+  str_done(&key);
+  scratch[1] = count;
+  return number(env, rc);
+}

@@ -185,6 +185,15 @@ int tresty_shd_incr(tresty_shd *z, const uint8_t *key, size_t klen, double delta
     goto done;
   }
   num = delta + init;
+  rc = shd_put_number(z, found, e, key, klen, hash, num, shd_expires_at(z, init_ttl_ms), forcible);
+  if (rc == TRESTY_SHD_OK) *out = num;
+done:
+  shd_unlock(z);
+  return rc;
+}
+
+int shd_put_number(shd_zone *z, int found, shd_entry *e, const uint8_t *key, size_t klen, uint32_t hash,
+                   double num, int64_t expires, int *forcible) {
   if (found == SHD_EXPIRED && e->vlen == sizeof(double) && e->vtype != SHD_TLIST) {
     tx_save(z, shd_off(z, e), (uint32_t)sizeof(shd_entry));
     tx_save(z, shd_off(z, shd_val(e)), sizeof(double));
@@ -194,19 +203,13 @@ int tresty_shd_incr(tresty_shd *z, const uint8_t *key, size_t klen, double delta
       tx_commit(z);
     }
     uint32_t off = shd_alloc_evicting(z, shd_entry_size((uint32_t)klen, sizeof(double)), 1, forcible);
-    if (off == 0) {
-      rc = TRESTY_SHD_E_NO_MEMORY;
-      goto done;
-    }
+    if (off == 0) return TRESTY_SHD_E_NO_MEMORY;
     e = shd_new_entry(z, off, key, klen, hash, SHD_TNUMBER, sizeof(double));
     shd_link_new(z, e);
   }
   e->uflags = 0;
-  e->expires = shd_expires_at(z, init_ttl_ms);
+  e->expires = expires;
   e->vtype = SHD_TNUMBER;
   memcpy(shd_val(e), &num, sizeof num);
-  *out = num;
-done:
-  shd_unlock(z);
-  return rc;
+  return TRESTY_SHD_OK;
 }

@@ -50,6 +50,10 @@ uint32_t shd_alloc_evicting(shd_zone *z, uint32_t size, int evict, int *forcible
 shd_entry *shd_new_entry(shd_zone *z, uint32_t off, const uint8_t *key, size_t klen, uint32_t hash,
                          uint8_t vtype, uint32_t vlen);
 int64_t shd_expires_at(shd_zone *z, int64_t ttl_ms);
+/* Stores the number `num` for a key with no live entry (`found` SHD_NONE, or SHD_EXPIRED with its
+ * entry `e`), reusing the expired entry's room when it fits. Under the lock. */
+int shd_put_number(shd_zone *z, int found, shd_entry *e, const uint8_t *key, size_t klen, uint32_t hash,
+                   double num, int64_t expires, int *forcible);
 void shd_copy_out(const uint8_t *p, uint32_t len, uint8_t vtype, uint8_t *buf, size_t cap,
                   tresty_shd_result *out);
 

@@ -103,6 +103,10 @@ TRESTY_SHD_EXPORT int tresty_shd_leaky(tresty_shd *z, const uint8_t *key, size_t
                                        int commit, double *excess);
 /* Takes back one committed request (limit_req's uncommit). */
 TRESTY_SHD_EXPORT int tresty_shd_leaky_uncommit(tresty_shd *z, const uint8_t *key, size_t klen, double rate);
+/* limit_conn's place: the key's count (a number, absent = 0) plus one when that stays within
+ * `max`, checked and written under one lock; else TRESTY_SHD_E_REJECTED, the count left as it
+ * was. `count` receives the count with this request (also when refused). */
+TRESTY_SHD_EXPORT int tresty_shd_conn_take(tresty_shd *z, const uint8_t *key, size_t klen, double max, double *count);
 
 /* Checks every invariant of the zone (under its lock): 0, or 1 and the first that fails, or 2
  * when the check could not run (no memory for it). */

@@ -1,6 +1,6 @@
 // nginx's limit_req and limit_conn modules. A zone is a js_shared_dict zone of its own
 // (`limit_req:NAME`), so the limits are exact across workers with the same atomic steps
-// tresty/limit uses (native/shdict: the leaky bucket, incr). Per request: phases/limits.ts.
+// tresty/limit uses (native/shdict: the leaky bucket, limit_conn's check-and-take). Per request: phases/limits.ts.
 
 import type { Directive } from './ast.js';
 import type { AccessSettings } from './access-merge.js';

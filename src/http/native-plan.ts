@@ -159,6 +159,8 @@ export function buildPlan(http: HttpConf, builtinTypes: Readonly<Record<string, 
     w.str(listed);
     w.str(always);
     writeExtras(w, l);
+    // client_max_body_size: a body with a length within it may get a native answer (0: no limit).
+    w.u32(Math.min(l.clientMaxBodySize, 0xffffffff));
   }
   w.u32(servers.length);
   for (const s of servers) {

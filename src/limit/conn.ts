@@ -71,13 +71,10 @@ export class LimitConn<P extends Policy = 'local'> extends Limiter<P> {
     const top = this.max + this.burst;
     if (d) {
       if (commit) {
-        const [n, err] = d.incr(key, 1, 0);
-        if (n === null) return { ...this.decision(false, 0, false), err };
-        if (n > top) {
-          d.incr(key, -1);
-          return this.decision(false, n, false);
-        }
-        return this.decision(true, n, true);
+        // One locked check-and-take: a refused request never counts, even for a moment.
+        const [ok, n, err] = d.connTake(key, top);
+        if (err !== null) return { ...this.decision(false, 0, false), err };
+        return this.decision(ok, n, ok);
       }
       const [v] = d.get(key);
       const n = (typeof v === 'number' ? v : 0) + 1;

@@ -40,13 +40,12 @@ function limitConn(r: Req, lc: LimitsConf, zones: HttpConf['limitZones']): numbe
     if (key === '' || Buffer.byteLength(key) > 255) continue;
     const d = dictOf(z);
     if (d === null) continue;
-    const [n, err] = d.incr(key, 1, 0);
-    if (n === null) {
+    const [ok, , err] = d.connTake(key, rule.conn);
+    if (err !== null) {
       logReq(r, 'error', `limit_conn zone "${z.name}": ${err}`);
       continue;
     }
-    if (n > rule.conn) {
-      d.incr(key, -1);
+    if (!ok) {
       if (lc.connDryRun) {
         logReq(r, lc.connLogLevel, `limiting connections, dry run, by zone "${z.name}"`);
         m.limitConnStatus = 'REJECTED_DRY_RUN';
@@ -104,7 +103,9 @@ function limitReq(r: Req, lc: LimitsConf, zones: HttpConf['limitZones']): number
       }
     }
   }
-  for (let i = 0; i < hits.length - 1; i++) hits[i].d.leaky(hits[i].key, hits[i].z.rate, hits[i].burst, true);
+  // nginx's account step for the other zones: counted whatever their level is now (another
+  // worker may have filled them since the check), never refused there.
+  for (let i = 0; i < hits.length - 1; i++) hits[i].d.leaky(hits[i].key, hits[i].z.rate, Infinity, true);
   if (worst === null || wait < 1) {
     m.limitReqStatus = 'PASSED';
     return DECLINED;

@@ -8,7 +8,7 @@ import { wireStatus } from '../http/native-pages.js';
 import { runCleanups } from '../request/call.js';
 import { DECLINED, DONE, ERROR, EXEC, OK } from '../request/codes.js';
 import { CTX } from '../request/context.js';
-import { fail, queueFlush, special } from '../request/output.js';
+import { dropValidators, fail, queueFlush, special } from '../request/output.js';
 import { ACCESS_SLOT, SLOTS } from '../request/pipe.js';
 import { logReq } from '../request/report.js';
 import { NO_EXIT, type Req } from '../request/req.js';
@@ -114,6 +114,8 @@ export function conclude(r: Req, rc: number): void {
     return finish(r);
   }
   if (rc >= 200 && rc < 300) {
+    // 204 is a special response to nginx: the handler's validators go (observed with lua).
+    if (rc === 204 && r.parent === null) dropValidators(r);
     r.status = rc;
     r.headerSent = true;
     return finish(r);

@@ -291,8 +291,6 @@ function conditional(r: Req): boolean {
     return true;
   }
   special(r, 412);
-  h.delete('last-modified');
-  h.delete('etag');
   r.eofSent = true;
   return true;
 }
@@ -412,6 +410,7 @@ export function special(r: Req, status: number): void {
   const h = headersOf(r);
   h.delete('content-length');
   if (status >= 300) {
+    dropValidators(r);
     if (r.parent !== null) {
       if (status !== 304) r.truncated = true;
     } else if (hasPage(status)) {
@@ -424,6 +423,19 @@ export function special(r: Req, status: number): void {
     }
   }
   r.headerSent = true;
+}
+
+/**
+ * nginx's special response (an error page, a redirect, 304, 204 by ngx.exit) drops the
+ * validators and Accept-Ranges a handler set: they described a body that is not sent (observed on
+ * nginx 1.22 + lua; other headers stay). Filters after it (add_header, header_filter) may add them.
+ */
+export function dropValidators(r: Req): void {
+  const h = r.headers;
+  if (h === null) return;
+  h.delete('etag');
+  h.delete('last-modified');
+  h.delete('accept-ranges');
 }
 
 /**

@@ -295,6 +295,18 @@ export class SharedDict {
     return st === ST.OK ? [true, null] : [null, this.err(st)];
   }
 
+  /**
+   * limit_conn's place for `key`, checked and taken under the zone's lock (nginx's order: no
+   * refused request is ever counted): [taken, the count with this request, err].
+   */
+  connTake(key: string, max: number): [boolean, number, string | null] {
+    if (this.replay) return [true, 0, null];
+    const st = this.z.connTake(key, max);
+    if (st === ST.OK) return [true, S[1], null];
+    if (st === ST.REJECTED) return [false, S[1], null];
+    return [false, 0, this.err(st)];
+  }
+
   /** tresty's own: the zone's counters, including the robust lock's recoveries. */
   stats(): ZoneStats {
     return this.z.stats();

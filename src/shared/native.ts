@@ -41,6 +41,8 @@ export interface ZoneApi {
   check(): string | null;
   leaky(key: string, rate: number, burst: number, commit: boolean): number;
   leakyUncommit(key: string, rate: number): number;
+  /** limit_conn's check-and-take; the count with this request in SCRATCH[1]. */
+  connTake(key: string, max: number): number;
   /** Unmaps the zone in this process; its functions throw from then on. */
   detach(): void;
 }
