@@ -7,7 +7,7 @@
  * JS API (src/http/native-binding.ts declares it):
  *   listen(host, port, backlog) -> fd  closeFd(fd)  fdAddress(fd)             (listen_napi.c)
  *   create(inbox, outbox, onBatch, maxConns, multiAccept)   addListener(fd, index, settings[], server, name, address)
- *   flush()  stopAccepting()  closeIdle()  stats() -> {...}
+ *   flush()  flushLater()  stopAccepting()  closeIdle()  stats() -> {...}
  *   bodyStart(id, limit)  bodyRaw(id)  bodyPause(id)  bodyResume(id)  cut(id)  pressure(id) -> bytes
  *   localAddress(id) -> [addr, port] | null  serverOf(id, index)              (conn_napi.c)
  *   setRoutes(buffer)  shutdown()  watch(fd) -> bool  unwatch(fd)
@@ -300,6 +300,18 @@ static napi_value js_flush(napi_env env, napi_callback_info info)
     return NULL;
 }
 
+/*
+ * flushLater(): an answer queued outside a pass (a handler that went on after a timer, a socket's
+ * read, an immediate) is written by the pass of the next loop turn, with every answer made until
+ * then: one flush per turn instead of one per callback (each its own microtask drain), which cost
+ * a handler's suspension a few µs a request (bench/README.md, "A handler's suspension").
+ */
+static napi_value js_flush_later(napi_env env, napi_callback_info info)
+{
+    (void)env; (void)info;
+    te_host_schedule(&E);
+    return NULL;
+}
 
 /* The address a listen socket is bound to (port 0 in the conf becomes a real one). */
 static napi_value js_stop_accepting(napi_env env, napi_callback_info info)
@@ -408,7 +420,7 @@ NAPI_MODULE_INIT()
 {
     const struct { const char *name; napi_callback fn; } fns[] = {
         { "listen", te_js_listen }, { "closeFd", te_js_close_fd }, { "fdAddress", te_js_fd_address }, { "create", js_create },
-        { "addListener", js_add_listener }, { "flush", js_flush }, { "bodyStart", te_js_body_start },
+        { "addListener", js_add_listener }, { "flush", js_flush }, { "flushLater", js_flush_later }, { "bodyStart", te_js_body_start },
         { "serverNames", te_js_server_names }, { "addressNames", te_js_address_names }, { "serverOf", te_js_server_of },
         { "bodyPause", te_js_body_pause }, { "bodyRaw", te_js_body_raw }, { "bodyResume", te_js_body_resume }, { "cut", te_js_cut },
         { "pressure", te_js_pressure }, { "localAddress", te_js_local_address },

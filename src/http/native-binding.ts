@@ -28,6 +28,8 @@ export interface EngineBinding {
   /** name: the default server's first server_name, address: the listen address (both for error-log lines). */
   addListener(fd: number, index: number, settings: number[], server: number, name?: string, address?: string): void;
   flush(): void;
+  /** Asks for a pass in the next loop turn; it writes what the outbox holds by then. */
+  flushLater(): void;
   bodyStart(id: number, limit: number): void;
   /** The servers' first server_names, numbered for serverOf (error-log `server:`). */
   serverNames?(names: string[]): void;

@@ -1,7 +1,7 @@
 // JS's side of the outbox (layout.ts): answers are appended as SEND records and written by the
 // engine when the batch JS is running returns (its microtasks included), or, for answers made
-// later (after an await on a timer or a plugin), by one flush per microtask turn, however many
-// answers that turn made.
+// later (after an await on a timer, a socket or an immediate), by the engine's pass in the next
+// loop turn, however many callbacks of this turn made answers.
 import type { EngineBinding } from './native-binding.js';
 import { CTL_BATCH, CTL_USED, OUT_CTL, OUT_SEND, REC_CONN, REC_SIZE, SEND_DATA, SEND_KEEPALIVE, SEND_LEN } from './native-layout.js';
 
@@ -12,7 +12,6 @@ export class Outbox {
   private readonly u32: Uint32Array;
   private readonly ctl: Int32Array;
   private readonly cap: number;
-  private scheduled = false;
   /** True while the engine's batch call runs: the engine writes when it returns. */
   inBatch = false;
 
@@ -23,11 +22,6 @@ export class Outbox {
     this.ctl = new Int32Array(this.buf.buffer, this.buf.byteOffset, OUT_CTL >>> 2);
     this.ctl[CTL_USED] = OUT_CTL;
   }
-
-  private readonly flushSoon = (): void => {
-    this.scheduled = false;
-    if (this.ctl[CTL_USED] > OUT_CTL) this.native.flush();
-  };
 
   /** Writes what is queued now (before a wait for room, or when the outbox is full). */
   flush(): void {
@@ -69,11 +63,11 @@ export class Outbox {
     u[(pos + SEND_KEEPALIVE) >>> 2] = ka;
     this.ctl[CTL_USED] = pos + size;
     // An answer made in a microtask of the batch (after an await on the upstream's answer, say)
-    // goes out in the engine's flush after the batch, as one made synchronously does.
-    if (!this.inBatch && this.ctl[CTL_BATCH] === 0 && !this.scheduled) {
-      this.scheduled = true;
-      queueMicrotask(this.flushSoon);
-    }
+    // goes out in the engine's flush after the batch, as one made synchronously does. The first
+    // one made outside a batch asks for the next turn's pass, which writes all made by then: a
+    // flush per callback (setImmediate's run each in its own microtask drain) cost a handler that
+    // resumed in a later turn ~4 µs a request (bench/README.md, "A handler's suspension").
+    if (pos === OUT_CTL && !this.inBatch && this.ctl[CTL_BATCH] === 0) this.native.flushLater();
   }
 
   /** A piece larger than the outbox: written in slices, the flags on the last one. */
