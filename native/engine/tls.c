@@ -36,6 +36,7 @@ ssize_t te_tls_send(te_conn *c, const char *p, size_t n) { (void)c; (void)p; (vo
 #include "pages.h"
 
 static SSL_CTX **ctxs;  /* by server index */
+static uint8_t *rejects; /* by server index: ssl_reject_handshake */
 static uint32_t nctxs;
 static uint32_t lsrv[TE_MAX_LISTENERS]; /* 1 + the listener's default server; 0: plain */
 static te_tls_sni_fn sni;
@@ -58,11 +59,19 @@ static void ssl_error(char *buf, size_t cap)
    servername callback does the same). */
 static int on_servername(SSL *s, int *alert, void *arg)
 {
-    (void)alert; (void)arg;
+    (void)arg;
     const char *name = SSL_get_servername(s, TLSEXT_NAMETYPE_host_name);
     te_conn *c = SSL_get_app_data(s);
-    if (!name || !c || !sni) return SSL_TLSEXT_ERR_OK;
-    int srv = sni(c->listener, c->dname, name, strlen(name));
+    if (!c) return SSL_TLSEXT_ERR_OK;
+    /* no name: the server the handshake started on (te_tls_accept's) decides alone */
+    uint32_t first = c->dname && ctx_of(c->dname - 1u) ? c->dname - 1u : lsrv[c->listener] - 1u;
+    int srv = name && sni ? sni(c->listener, c->dname, name, strlen(name)) : -1;
+    if ((srv == TE_TLS_REJECT) || (!name && first < nctxs && rejects[first])) {
+        /* ssl_reject_handshake: nginx's alert; te_tls_handshake logs it */
+        c->flags |= TE_C_TLS_REJECTED;
+        *alert = SSL_AD_UNRECOGNIZED_NAME;
+        return SSL_TLSEXT_ERR_ALERT_FATAL;
+    }
     SSL_CTX *x = srv >= 0 ? ctx_of((uint32_t)srv) : NULL;
     if (x && x != SSL_get_SSL_CTX(s)) {
         SSL_set_SSL_CTX(s, x);
@@ -146,6 +155,10 @@ int te_tls_context(uint32_t server, const char *const *certs, const size_t *cert
         if (!p) return snprintf(err, cap, "out of memory"), -1;
         memset(p + nctxs, 0, (server + 1 - nctxs) * sizeof *p);
         ctxs = p;
+        uint8_t *r = realloc(rejects, server + 1);
+        if (!r) return snprintf(err, cap, "out of memory"), -1;
+        memset(r + nctxs, 0, server + 1 - nctxs);
+        rejects = r;
         nctxs = server + 1;
     }
     ERR_clear_error();
@@ -163,6 +176,7 @@ int te_tls_context(uint32_t server, const char *const *certs, const size_t *cert
     }
     SSL_CTX_free(ctxs[server]);
     ctxs[server] = ctx;
+    rejects[server] = (uint8_t)!!o->reject;
     return 0;
 }
 
@@ -235,6 +249,11 @@ int te_tls_handshake(te_engine *e, te_conn *c)
         return 0;
     }
     c->flags |= TE_C_TLS_DEAD;
+    if (c->flags & TE_C_TLS_REJECTED) {
+        ERR_clear_error();
+        te_errlog(e, c, TE_LOG_INFO, "handshake rejected while SSL handshaking");
+        return -1;
+    }
     unsigned long first = ERR_peek_error();
     if (first == 0 && (err == SSL_ERROR_SYSCALL || err == SSL_ERROR_ZERO_RETURN)) {
         if (errno == 0 || err == SSL_ERROR_ZERO_RETURN) te_errlog(e, c, TE_LOG_INFO, "peer closed connection in SSL handshake while SSL handshaking");

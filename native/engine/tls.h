@@ -29,13 +29,16 @@ typedef struct te_tls_verify_opts {
 typedef struct te_tls_opts {
     int min_version, max_version; /* 0x0301..0x0304, 0 = OpenSSL's */
     int prefer_server, cache, timeout_s, tickets;
+    int reject;                   /* ssl_reject_handshake on (the context may have no certificate) */
     const char *ciphers, *curve;  /* curve "auto" or "": OpenSSL's list */
     const char *dh; size_t dh_len;   /* PEM or NULL */
     const char *ticket_keys;         /* 80 bytes (name, HMAC, AES) or NULL */
     const te_tls_verify_opts *verify; /* NULL: no client certificates */
 } te_tls_opts;
 
-/* Chooses the server of an SNI name: its index, or -1 (keep the default's context). */
+/* Chooses the server of an SNI name: its index, -1 (keep the default's context), or
+   TE_TLS_REJECT (the server has ssl_reject_handshake on: the handshake is refused). */
+#define TE_TLS_REJECT (-2)
 typedef int (*te_tls_sni_fn)(uint32_t listener, uint32_t dname, const char *name, size_t len);
 
 int te_tls_built(void);

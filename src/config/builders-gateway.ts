@@ -66,6 +66,8 @@ export interface SslSettings {
   trustedCertificate?: string;
   verifyDepth?: number;
   crl?: string;
+  // directives-ssl-reject.ts
+  rejectHandshake?: boolean;
 }
 
 export interface UpstreamBuilder {

@@ -172,6 +172,8 @@ export interface SslConf {
   readonly verifyDepth: number | null;
   /** ssl_crl: revocation lists (PEM), absolute path or null. */
   readonly crl: string | null;
+  /** ssl_reject_handshake on: handshakes this server would take are refused; null = off. */
+  readonly rejectHandshake: true | null;
 }
 
 /** ssl_verify_client's asking modes (off is null). */

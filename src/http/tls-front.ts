@@ -34,6 +34,8 @@ import { countConnection, countRequest } from '../status/counters.js';
 const IDLE_GRACE_MS = 1000;
 /** How long a client may take to send its ClientHello and finish the handshake (nginx: 60 s). */
 const HANDSHAKE_MS = 60_000;
+/** A TLS alert record: fatal (2), unrecognized_name (112). */
+const UNRECOGNIZED_NAME = Buffer.from([0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x70]);
 
 interface Entry {
   readonly bind: Bind;
@@ -132,6 +134,12 @@ export class TlsFront {
     let ctx: tls.SecureContext | undefined;
     const dflt = this.group(e.bind).defaultServer;
     let srv = this.serverFor(e.bind, hello.serverName);
+    if (srv.ssl.rejectHandshake) {
+      // ssl_reject_handshake: nginx's fatal unrecognized_name alert, in a plain TLS 1.2 record
+      this.log.info(`handshake rejected while SSL handshaking, client: ${raw.remoteAddress ?? ''}`);
+      raw.end(UNRECOGNIZED_NAME);
+      return;
+    }
     // a server with no certificate of its own is served with the default's (nginx 1.22, the engine)
     if (srv.ssl.certificates.length === 0 && srv.ssl.certificateHandler === null) srv = dflt;
     try {

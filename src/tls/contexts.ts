@@ -90,14 +90,15 @@ export function serverOptions(ssl: SslConf): tls.SecureContextOptions {
 
 /**
  * Checks that every ssl server's certificates load and make a context (for `tresty -t`). As
- * nginx 1.22, only the default server of a TLS address must have a certificate: another one
- * without any is served with the default's (`defaults`: those default servers).
+ * nginx 1.22, only the default server of a TLS address must have a certificate (unless it rejects
+ * handshakes): another one without any is served with the default's (`defaults`: those servers).
  */
 export function checkCertificates(servers: readonly ServerConf[], defaults: ReadonlySet<ServerConf>): void {
   for (const s of servers) {
     if (!s.listen.some((l) => l.ssl) && !defaults.has(s)) continue;
     if (s.ssl.certificates.length === 0 && s.ssl.certificateHandler === null) {
-      if (!defaults.has(s)) continue;
+      // a server that refuses every handshake (ssl_reject_handshake) needs none, as on nginx
+      if (!defaults.has(s) || s.ssl.rejectHandshake) continue;
       const l = s.listen.find((x) => x.ssl) ?? s.listen[0]!;
       throw new ConfError('TRESTY_ERR_CONF_VALUE', 'no "ssl_certificate" is defined for the "listen ... ssl" directive', l.ref.file, l.ref.line);
     }
@@ -125,7 +126,7 @@ function ticketKeys(ssl: SslConf, bytes = 48): Buffer | undefined {
 export interface EngineTls {
   readonly certs: Buffer[];
   readonly keys: Buffer[];
-  /** [minVersion, maxVersion, preferServerCiphers, sessionCache, sessionTimeoutS, tickets] */
+  /** [minVersion, maxVersion, preferServerCiphers, sessionCache, sessionTimeoutS, tickets, rejectHandshake] */
   readonly options: number[];
   readonly dh: Buffer | null;
   /** 80 bytes, the same in every worker */
@@ -144,7 +145,7 @@ export function engineTls(ssl: SslConf): EngineTls {
     certs: ssl.certificates.map((p) => read(p.certificate, 'certificate', ssl)),
     keys: ssl.certificates.map((p) => read(p.key, 'certificate key', ssl)),
     options: [known[0] ?? 0, known[known.length - 1] ?? 0, ssl.preferServerCiphers ? 1 : 0, ssl.sessionCache,
-      Math.max(1, Math.round(ssl.sessionTimeout / 1000)), ssl.sessionTickets ? 1 : 0],
+      Math.max(1, Math.round(ssl.sessionTimeout / 1000)), ssl.sessionTickets ? 1 : 0, ssl.rejectHandshake ? 1 : 0],
     dh: ssl.dhparam !== null ? read(ssl.dhparam, 'DH parameters', ssl) : null,
     // OpenSSL's own ticket keys: 16 bytes of name, 32 of HMAC, 32 of AES (Node's callback takes 48).
     ticketKeys: ticketKeys(ssl, 80) ?? null,
