@@ -18,7 +18,7 @@ import type { HttpConf, ServerConf } from '../config/types.js';
 import { TrestyError } from '../errors.js';
 import type { ErrorLog } from '../log/index.js';
 import { readHello } from '../tls/client-hello.js';
-import { certRefusal, markPlain, markVerify } from '../tls/verify.js';
+import { certRefusal, markNegotiated, markPlain, negotiatedName } from '../tls/verify.js';
 import { type CertHook, ContextCache, SessionCache } from '../tls/contexts.js';
 import { NodeExchange } from './exchange.js';
 import { withLead } from './node-head.js';
@@ -28,7 +28,7 @@ import { findLocation } from './locations.js';
 import { errorPage } from './native-pages.js';
 import { bindKey, bindName, type ListenFd } from './binds.js';
 import type { HttpExchange, RequestHandler } from './types.js';
-import { type Bind, groupFor, planBinds, selectServer, type VhostGroup } from './vhost.js';
+import { type Bind, groupFor, misdirected, namedServer, planBinds, selectServer, type VhostGroup } from './vhost.js';
 import { countConnection, countRequest } from '../status/counters.js';
 
 const IDLE_GRACE_MS = 1000;
@@ -155,7 +155,8 @@ export class TlsFront {
       isServer: true, server: e.sessions, secureContext: ctx, ALPNProtocols: e.alpn,
       ...(verify !== null ? { requestCert: true, rejectUnauthorized: false } : {}),
     } as tls.TLSSocketOptions);
-    markVerify(socket, verify);
+    // the name a server matched: a request's Host naming another may be refused (421)
+    if (namedServer(this.group(e.bind, raw.localAddress), hello.serverName) !== null) markNegotiated(socket, hello.serverName);
     socket.setTimeout(HANDSHAKE_MS, () => socket.destroy());
     socket.on('error', (err: Error & { code?: string }) => {
       // After the handshake, errors are the HTTP layer's to see (a reset connection).
@@ -201,7 +202,9 @@ export class TlsFront {
     countRequest(res);
     const srv = this.serverOf(bind, req.socket.localAddress, req.headers.host);
     // a request refused for its TLS (plain HTTP, a client certificate) closes, as nginx's 400s do
-    if (this.draining || srv.defaults.keepaliveTimeout === 0 || certRefusal(req.socket) !== null) res.shouldKeepAlive = false;
+    if (this.draining || srv.defaults.keepaliveTimeout === 0 || certRefusal(req.socket, srv.ssl.verifyClient, misdirected(negotiatedName(req.socket), req.headers.host)) !== null) {
+      res.shouldKeepAlive = false;
+    }
     const ex = new NodeExchange(req, res);
     const limit = this.limitFor(srv, ex, () => {
       res.shouldKeepAlive = false;

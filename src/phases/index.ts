@@ -135,9 +135,9 @@ export async function createWorkerPipeline(
       }
       r.uri = t.uri;
       r.args = t.args;
-      const refused = ex.tlsRefusal?.() ?? null;
+      const refused = ex.tlsRefusal?.(server) ?? null;
       if (refused !== null) {
-        // ssl_verify_client on node:tls, checked where nginx does: before the server's rewrites
+        // ssl_verify_client against the Host's server, checked where nginx does: before its rewrites
         r.loc = server.defaults;
         r.pipe = w.pipes.get(r.loc)!;
         logReq(r, 'info', `${refused.reason} while reading client request headers`);
