@@ -71,7 +71,8 @@ void te_tls_verify_switch(struct ssl_st *s, struct ssl_ctx_st *x);
    reason), else 0 */
 int te_tls_refusal(te_conn *c, char *why, size_t cap);
 /* The session's $ssl_* material into buf: protocol, cipher, SNI name, reused (r / .), session id,
-   curve, client verify, the verify result's number, each ending in '\n', then the client
+   curve, client verify, the verify result's number, the client's offered ciphers and curves
+   ($ssl_ciphers, $ssl_curves), each ending in '\n', then the client
    certificate's DER; 0 when not TLS. */
 uint32_t te_tls_info(te_conn *c, char *buf, uint32_t cap);
 /* Set (tlsFlags) when an access log reads $ssl_*: LOG records then carry te_tls_info's bytes

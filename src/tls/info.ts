@@ -19,13 +19,16 @@ export interface TlsInfo {
   readonly verifyCode: number;
   /** The client certificate (DER), or null. */
   readonly cert: Buffer | null;
+  /** $ssl_ciphers, $ssl_curves: what the ClientHello offered, nginx's format ('' when unknown). */
+  readonly ciphers: string;
+  readonly curves: string;
 }
 
-/** te_tls_info's bytes: eight '\n'-ended text fields, then the certificate's DER. */
+/** te_tls_info's bytes: ten '\n'-ended text fields, then the certificate's DER. */
 export function parseEngineTls(b: Buffer): TlsInfo | null {
   const f: string[] = [];
   let p = 0;
-  while (f.length < 8) {
+  while (f.length < 10) {
     const nl = b.indexOf(10, p);
     if (nl < 0) return null;
     f.push(b.toString('latin1', p, nl));
@@ -33,7 +36,7 @@ export function parseEngineTls(b: Buffer): TlsInfo | null {
   }
   return {
     protocol: f[0]!, cipher: f[1]!, serverName: f[2]!, reused: f[3] === 'r', sessionId: f[4]!, curve: f[5]!, verify: f[6]!,
-    verifyCode: Number(f[7]) || 0,
+    verifyCode: Number(f[7]) || 0, ciphers: f[8]!, curves: f[9]!,
     cert: p < b.length ? Buffer.from(b.subarray(p)) : null,
   };
 }
@@ -87,6 +90,12 @@ export function verifyError(s: tls.TLSSocket): (Error & { code?: string }) | nul
 }
 
 const bySocket = new WeakMap<object, TlsInfo>();
+const offered = new WeakMap<object, { ciphers: string; curves: string }>();
+
+/** What the ClientHello of a node:tls socket offered (tls-front.ts read it before the handshake). */
+export function markOffered(s: tls.TLSSocket, hello: { ciphers: string; curves: string }): void {
+  offered.set(s, { ciphers: hello.ciphers, curves: hello.curves });
+}
 
 /** A node:tls socket's session as te_tls_info gives the engine's (read once per connection);
  *  null for a plain socket. */
@@ -117,5 +126,7 @@ function readTls(s: tls.TLSSocket): TlsInfo {
     verify,
     verifyCode,
     cert,
+    ciphers: offered.get(s)?.ciphers ?? '',
+    curves: offered.get(s)?.curves ?? '',
   };
 }
