@@ -18,7 +18,7 @@ import type { HttpConf, ServerConf } from '../config/types.js';
 import { TrestyError } from '../errors.js';
 import type { ErrorLog } from '../log/index.js';
 import { readHello } from '../tls/client-hello.js';
-import { markOffered } from '../tls/info.js';
+import { markHandshake } from '../tls/info.js';
 import { certRefusal, markNegotiated, markPlain, negotiatedName } from '../tls/verify.js';
 import { type CertHook, ContextCache, SessionCache } from '../tls/contexts.js';
 import { NodeExchange } from './exchange.js';
@@ -156,7 +156,7 @@ export class TlsFront {
       isServer: true, server: e.sessions, secureContext: ctx, ALPNProtocols: e.alpn,
       ...(verify !== null ? { requestCert: true, rejectUnauthorized: false } : {}),
     } as tls.TLSSocketOptions);
-    markOffered(socket, hello);
+    markHandshake(socket, hello, verify !== null ? srv.ssl.verifyDepth ?? 1 : null);
     // the name a server matched: a request's Host naming another may be refused (421)
     if (namedServer(this.group(e.bind, raw.localAddress), hello.serverName) !== null) markNegotiated(socket, hello.serverName);
     socket.setTimeout(HANDSHAKE_MS, () => socket.destroy());

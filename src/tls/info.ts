@@ -90,11 +90,24 @@ export function verifyError(s: tls.TLSSocket): (Error & { code?: string }) | nul
 }
 
 const bySocket = new WeakMap<object, TlsInfo>();
-const offered = new WeakMap<object, { ciphers: string; curves: string }>();
+interface Handshake { ciphers: string; curves: string; depth: number | null }
+const handshakes = new WeakMap<object, Handshake>();
 
-/** What the ClientHello of a node:tls socket offered (tls-front.ts read it before the handshake). */
-export function markOffered(s: tls.TLSSocket, hello: { ciphers: string; curves: string }): void {
-  offered.set(s, { ciphers: hello.ciphers, curves: hello.curves });
+/** What tls-front.ts knows of a node:tls socket's handshake: what its ClientHello offered (read
+ *  before the handshake), and the ssl_verify_depth of the server that asked for a certificate. */
+export function markHandshake(s: tls.TLSSocket, hello: { ciphers: string; curves: string }, depth: number | null): void {
+  handshakes.set(s, { ciphers: hello.ciphers, curves: hello.curves, depth });
+}
+
+/** Certificates in the chain node:tls saw (the leaf, those the client sent, the trusted ones
+ *  it completed it with), up to the self-signed root. */
+function chainLength(s: tls.TLSSocket): number {
+  const seen = new Set<string>();
+  for (let c: tls.DetailedPeerCertificate | undefined = s.getPeerCertificate(true); c?.raw !== undefined; c = c.issuerCertificate) {
+    if (seen.has(c.fingerprint256)) break;
+    seen.add(c.fingerprint256);
+  }
+  return seen.size;
 }
 
 /** A node:tls socket's session as te_tls_info gives the engine's (read once per connection);
@@ -111,10 +124,17 @@ function readTls(s: tls.TLSSocket): TlsInfo {
   const cert = peer && peer.raw ? peer.raw : null;
   let verify = 'NONE';
   let verifyCode = 0;
+  const hs = handshakes.get(s);
   if (cert !== null) {
     const bad = verifyError(s);
     verify = bad === null ? 'SUCCESS' : `FAILED:${bad.message}`;
     verifyCode = bad === null ? 0 : NUMBERS[String(bad.code)] ?? 0;
+    // ssl_verify_depth N: node:tls has no limit; OpenSSL's (the engine's, nginx's) stops building
+    // the chain after N CAs below the root, which it reports as a missing issuer
+    if (bad === null && hs?.depth != null && chainLength(s) > hs.depth + 2) {
+      verify = 'FAILED:unable to get issuer certificate';
+      verifyCode = 2;
+    }
   }
   return {
     protocol: s.getProtocol() ?? '',
@@ -126,7 +146,7 @@ function readTls(s: tls.TLSSocket): TlsInfo {
     verify,
     verifyCode,
     cert,
-    ciphers: offered.get(s)?.ciphers ?? '',
-    curves: offered.get(s)?.curves ?? '',
+    ciphers: hs?.ciphers ?? '',
+    curves: hs?.curves ?? '',
   };
 }
