@@ -20,7 +20,7 @@ import type { ErrorLog } from '../log/index.js';
 import { readHello } from '../tls/client-hello.js';
 import { markHandshake } from '../tls/info.js';
 import { certRefusal, markNegotiated, markPlain, negotiatedName } from '../tls/verify.js';
-import { type CertHook, ContextCache, SessionCache } from '../tls/contexts.js';
+import { type CertHook, ContextCache, SessionCache, trustedAnchors } from '../tls/contexts.js';
 import { NodeExchange } from './exchange.js';
 import { withLead } from './node-head.js';
 import { frontContext } from './front-context.js';
@@ -156,7 +156,7 @@ export class TlsFront {
       isServer: true, server: e.sessions, secureContext: ctx, ALPNProtocols: e.alpn,
       ...(verify !== null ? { requestCert: true, rejectUnauthorized: false } : {}),
     } as tls.TLSSocketOptions);
-    markHandshake(socket, hello, verify !== null ? srv.ssl.verifyDepth ?? 1 : null);
+    markHandshake(socket, hello, verify !== null ? srv.ssl.verifyDepth ?? 1 : null, verify !== null ? trustedAnchors(srv.ssl) : null);
     // the name a server matched: a request's Host naming another may be refused (421)
     if (namedServer(this.group(e.bind, raw.localAddress), hello.serverName) !== null) markNegotiated(socket, hello.serverName);
     socket.setTimeout(HANDSHAKE_MS, () => socket.destroy());

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import tls from 'node:tls';
 import type { ServerConf, SslConf } from '../config/types.js';
 import { ConfError } from '../errors.js';
+import { pemCertificates } from './trusted-chain.js';
 
 /** A certificate chosen per handshake by ssl_certificate_by_js. */
 export interface CertChoice {
@@ -54,12 +55,28 @@ function baseOptions(ssl: SslConf): tls.SecureContextOptions {
   };
 }
 
-/** ssl_verify_client's CAs and CRL. node:tls names every CA it trusts to the client,
- *  ssl_trusted_certificate's too (nginx only ssl_client_certificate's), and has no verify depth. */
+/** ssl_verify_client's CAs and CRL. Only ssl_client_certificate's CAs are given to node:tls (it
+ *  names every CA it trusts to the client): a chain to ssl_trusted_certificate's is checked after
+ *  the handshake (trusted-chain.ts); with ssl_crl they are given too, for the revocation check. */
 function verifyOptions(ssl: SslConf): tls.SecureContextOptions {
   const [ca, trusted, crl] = verifyFiles(ssl);
-  const cas = [ca, trusted].filter((b): b is Buffer => b !== null);
-  return { ...(cas.length > 0 ? { ca: cas } : {}), ...(crl ? { crl } : {}) };
+  const cas = [ca, crl ? trusted : null].filter((b): b is Buffer => b !== null);
+  // an empty list, not none: without `ca` Node would trust its bundled public roots
+  return { ...(ssl.verifyClient !== null ? { ca: cas } : {}), ...(crl ? { crl } : {}) };
+}
+
+const anchorsOf = new WeakMap<SslConf, crypto.X509Certificate[] | null>();
+
+/** The CAs a node:tls client chain may end in beyond Node's own (ssl_trusted_certificate's, and
+ *  ssl_client_certificate's above them), or null when Node was given them all. */
+export function trustedAnchors(ssl: SslConf): crypto.X509Certificate[] | null {
+  let a = anchorsOf.get(ssl);
+  if (a === undefined) {
+    const [ca, trusted, crl] = verifyFiles(ssl);
+    a = trusted === null || crl !== null ? null : pemCertificates(`${ca?.toString('latin1') ?? ''}\n${trusted.toString('latin1')}`);
+    anchorsOf.set(ssl, a);
+  }
+  return a;
 }
 
 /** ssl_verify_client's files, read now: [CA, trusted, CRL] (null where not set or verify is off). */

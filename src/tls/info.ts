@@ -1,7 +1,9 @@
 // What a request may read of its TLS session (nginx's $ssl_* variables), gathered alike from the
 // native engine's sessions (native/engine/tls_verify.c te_tls_info's bytes) and from node:tls
 // sockets. tls/vars.ts turns it into the variables' values.
+import type crypto from 'node:crypto';
 import type tls from 'node:tls';
+import { trustedChainLength } from './trusted-chain.js';
 
 export interface TlsInfo {
   readonly protocol: string;
@@ -89,14 +91,18 @@ export function verifyError(s: tls.TLSSocket): (Error & { code?: string }) | nul
   return h?.verifyError?.() ?? null;
 }
 
+/** Node's verdicts for a chain whose root it was not given. */
+const UNKNOWN_ISSUER = new Set(['UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE']);
+
 const bySocket = new WeakMap<object, TlsInfo>();
-interface Handshake { ciphers: string; curves: string; depth: number | null }
+interface Handshake { ciphers: string; curves: string; depth: number | null; anchors: readonly crypto.X509Certificate[] | null }
 const handshakes = new WeakMap<object, Handshake>();
 
 /** What tls-front.ts knows of a node:tls socket's handshake: what its ClientHello offered (read
  *  before the handshake), and the ssl_verify_depth of the server that asked for a certificate. */
-export function markHandshake(s: tls.TLSSocket, hello: { ciphers: string; curves: string }, depth: number | null): void {
-  handshakes.set(s, { ciphers: hello.ciphers, curves: hello.curves, depth });
+export function markHandshake(s: tls.TLSSocket, hello: { ciphers: string; curves: string }, depth: number | null,
+  anchors: readonly crypto.X509Certificate[] | null = null): void {
+  handshakes.set(s, { ciphers: hello.ciphers, curves: hello.curves, depth, anchors });
 }
 
 /** Certificates in the chain node:tls saw (the leaf, those the client sent, the trusted ones
@@ -126,12 +132,18 @@ function readTls(s: tls.TLSSocket): TlsInfo {
   let verifyCode = 0;
   const hs = handshakes.get(s);
   if (cert !== null) {
-    const bad = verifyError(s);
+    let bad = verifyError(s);
+    let length = bad === null ? chainLength(s) : 0;
+    // an issuer Node does not know may be one of ssl_trusted_certificate's (trusted-chain.ts)
+    if (bad !== null && UNKNOWN_ISSUER.has(String(bad.code)) && hs?.anchors) {
+      length = trustedChainLength(s, hs.anchors);
+      if (length > 0) bad = null;
+    }
     verify = bad === null ? 'SUCCESS' : `FAILED:${bad.message}`;
     verifyCode = bad === null ? 0 : NUMBERS[String(bad.code)] ?? 0;
     // ssl_verify_depth N: node:tls has no limit; OpenSSL's (the engine's, nginx's) stops building
     // the chain after N CAs below the root, which it reports as a missing issuer
-    if (bad === null && hs?.depth != null && chainLength(s) > hs.depth + 2) {
+    if (bad === null && hs?.depth != null && length > hs.depth + 2) {
       verify = 'FAILED:unable to get issuer certificate';
       verifyCode = 2;
     }
