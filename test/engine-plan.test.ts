@@ -144,8 +144,8 @@ describe('the native plan', () => {
     expect(servers).toEqual([0]);
   });
 
-  it('ssl_reject_handshake acts at the handshake only: the native route stays', () => {
-    const { actions, servers } = planOf(`ssl_reject_handshake on;
+  it('ssl_reject_handshake and ssl_stapling_file act at the handshake only: the native route stays', () => {
+    const { actions, servers } = planOf(`ssl_reject_handshake on; ssl_stapling on; ssl_stapling_file /x/ocsp.der;
       server { listen 127.0.0.1:1; ssl_reject_handshake off; location /plain { } }`);
     expect(actions).toMatchObject({ '/plain': 'static' });
     expect(servers).toEqual([0]);

@@ -34,6 +34,7 @@ typedef struct te_tls_opts {
     const char *dh; size_t dh_len;   /* PEM or NULL */
     const char *ticket_keys;         /* 80 bytes (name, HMAC, AES) or NULL */
     const te_tls_verify_opts *verify; /* NULL: no client certificates */
+    const char *ocsp; size_t ocsp_len; /* ssl_stapling_file's DER response to staple, or NULL */
 } te_tls_opts;
 
 /* Chooses the server of an SNI name: its index, -1 (keep the default's context), or

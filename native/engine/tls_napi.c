@@ -7,7 +7,8 @@
  *   tlsSni(fn)   fn(index, dname, name) -> server | -1 | -2: the server of an SNI name (as for Host),
  *                -2 when that server has ssl_reject_handshake on
  *   (tlsContext's 9th argument: null, or [mode, depth, caPem | null, trustedPem | null, crlPem | null]
- *   for ssl_verify_client, mode 1 on, 2 optional, 3 optional_no_ca)
+ *   for ssl_verify_client, mode 1 on, 2 optional, 3 optional_no_ca; its 10th: null, or the DER
+ *   OCSP response ssl_stapling_file gave)
  *   tlsInfo(id) -> Buffer | null   the session's $ssl_* material (tls_verify.c te_tls_info)
  *   tlsFlags(logInfo, refusalsToJs)   LOG records carry it too (an access log reads $ssl_*); 495-497
  *   go to JS (an error_page takes them)
@@ -83,8 +84,8 @@ static int verify_arg(napi_env env, napi_value arg, te_tls_verify_opts *v, int *
 
 napi_value te_js_tls_context(napi_env env, napi_callback_info info)
 {
-    size_t argc = 9;
-    napi_value a[9];
+    size_t argc = 10;
+    napi_value a[10];
     te_tls_verify_opts vo;
     int has_verify = 0;
     memset(&vo, 0, sizeof vo);
@@ -101,7 +102,7 @@ napi_value te_js_tls_context(napi_env env, napi_callback_info info)
         napi_get_value_string_utf8(env, a[4], ciphers, sizeof ciphers, &sl) != napi_ok ||
         napi_get_value_string_utf8(env, a[5], curve, sizeof curve, &sl) != napi_ok ||
         bytes(env, a[6], &o.dh, &o.dh_len) || bytes(env, a[7], &tk, &tkn) || (tk && tkn != 80) ||
-        (argc > 8 && verify_arg(env, a[8], &vo, &has_verify)))
+        (argc > 8 && verify_arg(env, a[8], &vo, &has_verify)) || (argc > 9 && bytes(env, a[9], &o.ocsp, &o.ocsp_len)))
         return fail(env, "tlsContext(server, certs, keys, options, ciphers, curve, dh, ticketKeys, verify)");
     for (uint32_t i = 0; i < nopt; i++) {
         napi_value x;

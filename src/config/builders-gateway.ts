@@ -68,6 +68,9 @@ export interface SslSettings {
   crl?: string;
   // directives-ssl-reject.ts
   rejectHandshake?: boolean;
+  // directives-ssl-stapling.ts
+  staplingFile?: string;
+  staplingRef?: SourceRef;
 }
 
 export interface UpstreamBuilder {

@@ -67,6 +67,7 @@ const SSL_DEFAULTS: Omit<SslConf, 'certificates' | 'certificateHandler' | 'ref' 
   verifyDepth: null,
   crl: null,
   rejectHandshake: null,
+  staplingFile: null,
 };
 
 /** An inner level's proxy settings over its parent's; `pass` belongs to the level alone. */
@@ -124,6 +125,7 @@ export function sslConf(s: SslSettings | undefined): SslConf {
     ref: own.certRef ?? own.dhparamRef ?? null,
     certificateHandler: own.certificateHandler ?? null,
     rejectHandshake: own.rejectHandshake === true ? true : null,
+    staplingFile: own.staplingFile && own.staplingRef ? { path: own.staplingFile, ref: own.staplingRef } : null,
   };
 }
 

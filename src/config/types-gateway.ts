@@ -174,6 +174,8 @@ export interface SslConf {
   readonly crl: string | null;
   /** ssl_reject_handshake on: handshakes this server would take are refused; null = off. */
   readonly rejectHandshake: true | null;
+  /** ssl_stapling_file: the DER OCSP response to staple (absolute path), and where it was named. */
+  readonly staplingFile: { readonly path: string; readonly ref: SourceRef } | null;
 }
 
 /** ssl_verify_client's asking modes (off is null). */

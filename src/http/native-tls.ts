@@ -44,7 +44,7 @@ export function setupEngineTls(native: EngineBinding, conf: HttpConf, binds: rea
       made.add(s);
       const t = engineTls(s.ssl);
       try {
-        native.tlsContext!(index.get(s)!, t.certs, t.keys, t.options, s.ssl.ciphers, s.ssl.ecdhCurve, t.dh, t.ticketKeys, t.verify);
+        native.tlsContext!(index.get(s)!, t.certs, t.keys, t.options, s.ssl.ciphers, s.ssl.ecdhCurve, t.dh, t.ticketKeys, t.verify, t.ocsp);
       } catch (e) {
         const msg = (e as Error).message;
         // a CA / CRL file without what it should hold names its own line

@@ -231,7 +231,8 @@ export async function testHandlers(conf: MainConf): Promise<void> {
  *  fetching), so it says so once (the first worker) per certificate, as nginx's `[warn]`. */
 function warnStapling(w: Worker, conf: MainConf): void {
   for (const s of conf.http?.servers ?? []) {
-    if (!s.ssl.stapling || !s.listen.some((l) => l.ssl)) continue;
+    // with ssl_stapling_file the engine's TLS staples that response (docs: node:tls does not)
+    if (!s.ssl.stapling || s.ssl.staplingFile !== null || !s.listen.some((l) => l.ssl)) continue;
     for (const c of s.ssl.certificates) {
       w.errorLog.log('warn', `"ssl_stapling" ignored, tresty does not fetch OCSP responses for certificate "${c.certificate}"`);
     }

@@ -150,6 +150,8 @@ export interface EngineTls {
   readonly ticketKeys: Buffer | null;
   /** [mode, depth, CA, trusted, CRL] for ssl_verify_client, or null */
   readonly verify: [number, number, Buffer | null, Buffer | null, Buffer | null] | null;
+  /** ssl_stapling on with ssl_stapling_file: the DER OCSP response to staple, or null */
+  readonly ocsp: Buffer | null;
 }
 
 const VERIFY_MODES = { on: 1, optional: 2, optional_no_ca: 3 } as const;
@@ -167,6 +169,7 @@ export function engineTls(ssl: SslConf): EngineTls {
     // OpenSSL's own ticket keys: 16 bytes of name, 32 of HMAC, 32 of AES (Node's callback takes 48).
     ticketKeys: ticketKeys(ssl, 80) ?? null,
     verify: ssl.verifyClient === null ? null : [VERIFY_MODES[ssl.verifyClient], ssl.verifyDepth ?? 1, ...verifyFiles(ssl)],
+    ocsp: ssl.stapling && ssl.staplingFile ? read(ssl.staplingFile.path, 'OCSP response', ssl, ssl.staplingFile.ref) : null,
   };
 }
 
