@@ -2,26 +2,18 @@
 // (observed; the same expectations run on nginx where it is installed): OpenSSL's names ':'-joined
 // in the client's order, the renegotiation SCSV included. On the engine's TLS and (vitest's
 // tls:node project) on node:tls, which reads them from the ClientHello before the handshake.
-import { execFileSync, spawnSync } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import tls from 'node:tls';
+import type tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nginxMissing, startNginx, type Nginx } from './helpers/nginx.js';
 import { freePort, startTresty, type TrestyProcess } from './helpers/server.js';
+import { bodyOf, opensslMissing as missing, tlsAsk, tlsFiles } from './helpers/tls-files.js';
 
-const missing = spawnSync('sh', ['-c', 'command -v openssl'], { stdio: 'ignore' }).status === 0 ? null : 'openssl is not installed';
 const noNginx = nginxMissing();
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tresty-tls-offered-'));
-const file = (n: string): string => path.join(dir, n);
+const files = tlsFiles('tls-offered');
+const file = files.file;
 
-beforeAll(() => {
-  if (missing) return;
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', file('a.key'), '-out', file('a.crt'),
-    '-days', '2', '-subj', '/CN=a.test'], { stdio: 'ignore' });
-});
-afterAll(() => { fs.rmSync(dir, { recursive: true, force: true }); });
+beforeAll(() => { if (!missing) files.selfSigned('a', 'a.test'); });
+afterAll(() => { files.remove(); });
 
 const servers = (port: number, plain: number): string => `
   server { listen 127.0.0.1:${port} ssl; ssl_certificate ${file('a.crt')}; ssl_certificate_key ${file('a.key')};
@@ -29,18 +21,7 @@ const servers = (port: number, plain: number): string => `
   server { listen 127.0.0.1:${plain}; location / { return 200 "c=[$ssl_ciphers] cu=[$ssl_curves]\\n"; } }
 `;
 
-function get(port: number, opts: tls.ConnectionOptions): Promise<string> {
-  return new Promise((resolve) => {
-    const s = tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false, ...opts }, () => {
-      s.write('GET / HTTP/1.0\r\n\r\n');
-    });
-    let got = '';
-    s.setEncoding('latin1');
-    s.on('data', (d: string) => { got += d; });
-    s.on('end', () => resolve(got.slice(got.indexOf('\r\n\r\n') + 4)));
-    s.on('error', (e) => resolve(`error: ${e.message}`));
-  });
-}
+const get = async (port: number, opts: tls.ConnectionOptions): Promise<string> => bodyOf(await tlsAsk(port, opts));
 
 function shared(name: string, up: () => Promise<{ port: number; plain: number }>): void {
   describe(name, () => {

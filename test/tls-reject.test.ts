@@ -4,27 +4,18 @@
 // A name no server has, or no name at all, gets a fatal unrecognized_name alert and the info line
 // "handshake rejected while SSL handshaking"; a named server (even one without a certificate,
 // served with the default's) is untouched, and so is the Host header's later choice.
-import { execFileSync, spawnSync } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nginxMissing, startNginx, type Nginx } from './helpers/nginx.js';
 import { freePort, makePrefix, runTresty, startTresty, type TrestyProcess } from './helpers/server.js';
+import { bodyOf, opensslMissing as missing, tlsAsk, tlsFiles } from './helpers/tls-files.js';
 import { eventually } from './helpers/upstream.js';
 
-const missing = spawnSync('sh', ['-c', 'command -v openssl'], { stdio: 'ignore' }).status === 0 ? null : 'openssl is not installed';
 const noNginx = nginxMissing();
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tresty-tls-reject-'));
-const file = (n: string): string => path.join(dir, n);
+const files = tlsFiles('tls-reject');
+const file = files.file;
 
-beforeAll(() => {
-  if (missing) return;
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', file('a.key'), '-out', file('a.crt'),
-    '-days', '2', '-subj', '/CN=a.test'], { stdio: 'ignore' });
-});
-afterAll(() => { fs.rmSync(dir, { recursive: true, force: true }); });
+beforeAll(() => { if (!missing) files.selfSigned('a', 'a.test'); });
+afterAll(() => { files.remove(); });
 
 const pair = (): string => `ssl_certificate ${file('a.crt')}; ssl_certificate_key ${file('a.key')};`;
 
@@ -37,17 +28,8 @@ const servers = (bare: number, own: number): string => `
 `;
 
 /** A handshake (`name` as SNI, '' for none), then GET / with `host`: the body, or the error's code. */
-function shake(port: number, name: string, host = name): Promise<string> {
-  return new Promise((resolve) => {
-    const s = tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false, ...(name ? { servername: name } : {}) }, () => {
-      let body = '';
-      s.write(`GET / HTTP/1.0\r\nHost: ${host}\r\n\r\n`);
-      s.setEncoding('latin1');
-      s.on('data', (d: string) => { body += d; });
-      s.on('end', () => resolve(body.slice(body.indexOf('\r\n\r\n') + 4)));
-    });
-    s.on('error', (e: Error & { code?: string }) => resolve(`error: ${e.code ?? e.message}`));
-  });
+async function shake(port: number, name: string, host = name): Promise<string> {
+  return bodyOf(await tlsAsk(port, name ? { servername: name } : {}, `GET / HTTP/1.0\r\nHost: ${host}\r\n\r\n`));
 }
 
 const REJECTED = 'error: ERR_SSL_TLSV1_UNRECOGNIZED_NAME';

@@ -3,32 +3,27 @@
 // byte for byte, to a handshake that asks for one (status_request), and to no other; with
 // ssl_stapling off nothing is. A file that cannot be read fails the start naming its line.
 // node:tls does not staple (docs/directives-gateway.md), so this file runs on the engine only.
-import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nginxMissing, startNginx, type Nginx } from './helpers/nginx.js';
 import { freePort, makePrefix, runTresty, startTresty, type TrestyProcess } from './helpers/server.js';
+import { opensslMissing as missing, tlsFiles } from './helpers/tls-files.js';
 
-const missing = spawnSync('sh', ['-c', 'command -v openssl'], { stdio: 'ignore' }).status === 0 ? null : 'openssl is not installed';
 const noNginx = nginxMissing();
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tresty-tls-stapling-'));
-const file = (n: string): string => path.join(dir, n);
-const openssl = (...args: string[]): void => { execFileSync('openssl', args, { stdio: 'ignore' }); };
+const files = tlsFiles('tls-stapling');
+const file = files.file;
 
 beforeAll(() => {
   if (missing) return;
-  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', file('ca.key'), '-out', file('ca.crt'), '-days', '2', '-subj', '/CN=ca');
-  openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', file('s.key'), '-out', file('s.csr'), '-subj', '/CN=localhost');
-  openssl('x509', '-req', '-in', file('s.csr'), '-CA', file('ca.crt'), '-CAkey', file('ca.key'), '-CAcreateserial', '-out', file('s.crt'), '-days', '2');
+  files.selfSigned('ca', 'ca');
+  files.signed('s', 'localhost', 'ca');
   fs.writeFileSync(file('index.txt'), '');
-  openssl('ocsp', '-issuer', file('ca.crt'), '-cert', file('s.crt'), '-reqout', file('req.der'), '-no_nonce');
-  openssl('ocsp', '-index', file('index.txt'), '-rsigner', file('ca.crt'), '-rkey', file('ca.key'), '-CA', file('ca.crt'),
+  files.openssl('ocsp', '-issuer', file('ca.crt'), '-cert', file('s.crt'), '-reqout', file('req.der'), '-no_nonce');
+  files.openssl('ocsp', '-index', file('index.txt'), '-rsigner', file('ca.crt'), '-rkey', file('ca.key'), '-CA', file('ca.crt'),
     '-reqin', file('req.der'), '-respout', file('resp.der'), '-ndays', '1');
 });
-afterAll(() => { fs.rmSync(dir, { recursive: true, force: true }); });
+afterAll(() => { files.remove(); });
 
 const servers = (on: number, off: number): string => {
   const pair = `ssl_certificate ${file('s.crt')}; ssl_certificate_key ${file('s.key')}; ssl_stapling_file ${file('resp.der')};`;
@@ -43,7 +38,7 @@ function stapled(port: number, ask = true): Promise<Buffer | null | string> {
   return new Promise((resolve) => {
     let got: Buffer | null = null;
     // the event may come after the handshake's callback (TLS 1.3): read it once the socket closed
-    const s = tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false, requestOCSP: ask }, () => { s.end(); });
+    const s = tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false, requestOCSP: ask } as tls.ConnectionOptions, () => { s.end(); });
     s.on('close', () => resolve(got));
     s.on('OCSPResponse', (r: Buffer) => { got = r; });
     s.on('error', (e) => resolve(`error: ${e.message}`));

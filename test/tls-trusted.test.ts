@@ -2,37 +2,27 @@
 // same expectations run on nginx where it is installed), on the engine's TLS and (vitest's
 // tls:node project) on node:tls: both files' CAs verify client certificates, but only
 // ssl_client_certificate's are named to the client in the certificate request.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nginxMissing, startNginx, type Nginx } from './helpers/nginx.js';
 import { freePort, startTresty, type TrestyProcess } from './helpers/server.js';
+import { bodyOf, opensslMissing as missing, tlsAsk, tlsFiles } from './helpers/tls-files.js';
 
-const missing = spawnSync('sh', ['-c', 'command -v openssl'], { stdio: 'ignore' }).status === 0 ? null : 'openssl is not installed';
 const noNginx = nginxMissing();
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tresty-tls-trusted-'));
-const file = (n: string): string => path.join(dir, n);
-const openssl = (...args: string[]): string => execFileSync('openssl', args, { encoding: 'latin1', stdio: ['ignore', 'pipe', 'ignore'] });
-
-/** A root CA `name` and a client certificate `client` it signed. */
-function caAndClient(name: string, cn: string, client: string): void {
-  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', file(`${name}.key`), '-out', file(`${name}.crt`), '-days', '2', '-subj', `/CN=${cn}`);
-  openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', file(`${client}.key`), '-out', file(`${client}.csr`), '-subj', `/CN=${client} client`);
-  openssl('x509', '-req', '-in', file(`${client}.csr`), '-CA', file(`${name}.crt`), '-CAkey', file(`${name}.key`), '-CAcreateserial',
-    '-out', file(`${client}.crt`), '-days', '2');
-}
+const files = tlsFiles('tls-trusted');
+const file = files.file;
 
 beforeAll(() => {
   if (missing) return;
-  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', file('s.key'), '-out', file('s.crt'), '-days', '2', '-subj', '/CN=localhost');
-  caAndClient('named', 'named ca', 'n');
-  caAndClient('trusted', 'trusted only ca', 't');
-  caAndClient('other', 'other ca', 'o');
+  files.selfSigned('s', 'localhost');
+  // a root CA and a client certificate it signed, for each of: named, trusted only, unknown
+  for (const [ca, cn, client] of [['named', 'named ca', 'n'], ['trusted', 'trusted only ca', 't'], ['other', 'other ca', 'o']] as const) {
+    files.selfSigned(ca, cn);
+    files.signed(client, `${client} client`, ca);
+  }
 });
-afterAll(() => { fs.rmSync(dir, { recursive: true, force: true }); });
+afterAll(() => { files.remove(); });
 
 const servers = (port: number): string => `
   server { listen 127.0.0.1:${port} ssl; ssl_certificate ${file('s.crt')}; ssl_certificate_key ${file('s.key')};
@@ -41,16 +31,8 @@ const servers = (port: number): string => `
     location / { return 200 "v=$ssl_client_verify s=$ssl_client_s_dn\\n"; } }
 `;
 
-function get(port: number, client: string): Promise<string> {
-  return new Promise((resolve) => {
-    const s = tls.connect({ host: '127.0.0.1', port, servername: 'localhost', rejectUnauthorized: false,
-      cert: fs.readFileSync(file(`${client}.crt`)), key: fs.readFileSync(file(`${client}.key`)) }, () => { s.write('GET / HTTP/1.0\r\n\r\n'); });
-    let got = '';
-    s.setEncoding('latin1');
-    s.on('data', (d: string) => { got += d; });
-    s.on('end', () => resolve(got.slice(got.indexOf('\r\n\r\n') + 4)));
-    s.on('error', (e) => resolve(`error: ${e.message}`));
-  });
+async function get(port: number, client: string): Promise<string> {
+  return bodyOf(await tlsAsk(port, { servername: 'localhost', cert: fs.readFileSync(file(`${client}.crt`)), key: fs.readFileSync(file(`${client}.key`)) }));
 }
 
 /** The CA names the certificate request named, as openssl s_client prints them. */

@@ -5,30 +5,24 @@
 // request is then checked against the server its Host chose: 400 "No required SSL certificate
 // was sent" when that one says `on` and none came, and 421 when the SNI name matched a server,
 // the Host (none: '') names another and the Host's server verifies clients.
-import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nginxMissing, startNginx, type Nginx } from './helpers/nginx.js';
 import { freePort, startTresty, type TrestyProcess } from './helpers/server.js';
+import { bodyOf, opensslMissing as missing, tlsAsk, tlsFiles } from './helpers/tls-files.js';
 import { eventually } from './helpers/upstream.js';
 
-const missing = spawnSync('sh', ['-c', 'command -v openssl'], { stdio: 'ignore' }).status === 0 ? null : 'openssl is not installed';
 const noNginx = nginxMissing();
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tresty-tls-verify-host-'));
-const file = (n: string): string => path.join(dir, n);
-const openssl = (...args: string[]): void => { execFileSync('openssl', args, { stdio: 'ignore' }); };
+const files = tlsFiles('tls-verify-host');
+const file = files.file;
 
 beforeAll(() => {
   if (missing) return;
-  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', file('a.key'), '-out', file('a.crt'), '-days', '2', '-subj', '/CN=a.test');
-  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', file('ca.key'), '-out', file('ca.crt'), '-days', '2', '-subj', '/CN=ca');
-  openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', file('c.key'), '-out', file('c.csr'), '-subj', '/CN=client');
-  openssl('x509', '-req', '-in', file('c.csr'), '-CA', file('ca.crt'), '-CAkey', file('ca.key'), '-CAcreateserial', '-out', file('c.crt'), '-days', '2');
+  files.selfSigned('a', 'a.test');
+  files.selfSigned('ca', 'ca');
+  files.signed('c', 'client', 'ca');
 });
-afterAll(() => { fs.rmSync(dir, { recursive: true, force: true }); });
+afterAll(() => { files.remove(); });
 
 interface Ports { b: number; a: number }
 
@@ -48,23 +42,14 @@ const servers = (p: Ports): string => {
 /** One request on a new connection: SNI `sni`, Host `host` (null: an HTTP/1.0 request without
  *  one), the client certificate when `cert`. "STATUS body" (a page's title for its body), or the
  *  error. */
-function ask(port: number, sni: string, host: string | null, cert = false): Promise<string> {
-  return new Promise((resolve) => {
-    const s = tls.connect({ host: '127.0.0.1', port, servername: sni, rejectUnauthorized: false,
-      ...(cert ? { cert: fs.readFileSync(file('c.crt')), key: fs.readFileSync(file('c.key')) } : {}) }, () => {
-      s.write(host === null ? 'GET / HTTP/1.0\r\n\r\n' : `GET / HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
-    });
-    let got = '';
-    s.setEncoding('latin1');
-    s.on('data', (d: string) => { got += d; });
-    s.on('end', () => {
-      const status = /^HTTP\/1\.[01] (\d+)/.exec(got)?.[1] ?? '?';
-      const body = got.slice(got.indexOf('\r\n\r\n') + 4);
-      const title = /<title>(.*)<\/title>/.exec(body)?.[1];
-      resolve(`${status} ${title ?? body.trim()}${/\r\nConnection: close\r\n/i.test(got) ? '' : ' (kept open)'}`);
-    });
-    s.on('error', (e) => resolve(`error: ${e.message}`));
-  });
+async function ask(port: number, sni: string, host: string | null, cert = false): Promise<string> {
+  const got = await tlsAsk(port, { servername: sni, ...(cert ? { cert: fs.readFileSync(file('c.crt')), key: fs.readFileSync(file('c.key')) } : {}) },
+    host === null ? 'GET / HTTP/1.0\r\n\r\n' : `GET / HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
+  if (got.startsWith('error: ')) return got;
+  const status = /^HTTP\/1\.[01] (\d+)/.exec(got)?.[1] ?? '?';
+  const body = bodyOf(got);
+  const title = /<title>(.*)<\/title>/.exec(body)?.[1];
+  return `${status} ${title ?? body.trim()}${/\r\nConnection: close\r\n/i.test(got) ? '' : ' (kept open)'}`;
 }
 
 function shared(name: string, up: () => Promise<{ ports: Ports; errorLog: () => string }>): void {
