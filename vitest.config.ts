@@ -11,7 +11,9 @@ const ON_NODE_HTTP = [
 // The proxy's tests run again with its upstream sockets on node:net instead of the native engine's.
 const ON_NET_TRANSPORT = ['test/proxy*.test.ts', 'test/balancer.test.ts', 'test/tls.test.ts'];
 // TLS listens the native engine takes run again on node:tls (test/tls-engine.test.ts does both itself).
-const ON_NODE_TLS = ['test/tls.test.ts', 'test/tls-dhparam.test.ts', 'test/tls-client.test.ts', 'test/tls-sni.test.ts', 'test/tls-client-pages.test.ts'];
+const ON_NODE_TLS = ['test/tls.test.ts', 'test/tls-dhparam.test.ts', 'test/tls-client.test.ts', 'test/tls-sni.test.ts', 'test/tls-client-pages.test.ts',
+  'test/tls-reject.test.ts', 'test/tls-verify-host.test.ts', 'test/tls-offered.test.ts',
+  'test/tls-trusted.test.ts'];
 
 export default defineConfig({
   test: {

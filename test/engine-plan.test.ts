@@ -158,6 +158,13 @@ describe('the native plan', () => {
     expect(servers).toEqual([0]);
   });
 
+  it('ssl_reject_handshake and ssl_stapling_file act at the handshake only: the native route stays', () => {
+    const { actions, servers } = planOf(`ssl_reject_handshake on; ssl_stapling on; ssl_stapling_file /x/ocsp.der;
+      server { listen 127.0.0.1:1; ssl_reject_handshake off; location /plain { } }`);
+    expect(actions).toMatchObject({ '/plain': 'static' });
+    expect(servers).toEqual([0]);
+  });
+
   it('proxy_cache settings inherited by a location without proxy_pass keep its native route; the proxied one is JS', () => {
     const { actions, servers } = planOf(`proxy_cache_path /tmp/tresty-plan-cache levels=1:2 keys_zone=c:1m;
       proxy_cache c; proxy_cache_valid 200 1m; proxy_cache_key $uri; proxy_cache_lock on; proxy_cache_use_stale error;

@@ -112,8 +112,7 @@ afterAll(() => { fs.rmSync(dir, { recursive: true, force: true }); });
 /** The expectations both tresty and nginx meet; `errorLog` reads the server's error log. */
 type Up = { ports: Ports; errorLog: () => string; prefix: string };
 
-/** `depthLimit`: ssl_verify_depth is applied (node:tls has no such limit: docs/directives.md). */
-function shared(name: string, up: () => Promise<Up>, depthLimit = true): void {
+function shared(name: string, up: () => Promise<Up>): void {
   describe(name, () => {
     let ports: Ports = { opt: 0, on: 0, noCa: 0, plain: 0, depth: 0, crl: 0 };
     let errorLog: () => string = () => '';
@@ -191,7 +190,6 @@ function shared(name: string, up: () => Promise<Up>, depthLimit = true): void {
 
     it('ssl_verify_depth 0: a chain through an intermediate CA fails (even under optional_no_ca); one CA deep passes', async () => {
       const deep = await get(ports.depth, '/', ssl('d'));
-      if (!depthLimit) { expect(deep.body).toBe('v=SUCCESS\n'); return; }
       expect(deep.status).toBe(400);
       const re = /client SSL certificate verify error: \(2:unable to get issuer certificate\)/;
       expect(await eventually(errorLog, re)).toMatch(re);
@@ -239,7 +237,7 @@ http {
 }
 `);
     return { ports, errorLog: () => fs.readFileSync(path.join(t.prefix, 'logs/error.log'), 'utf8'), prefix: t.prefix };
-  }, !onNodeTls);
+  });
 
   it('$ssl_* in the access log of a static file the engine sent itself, the connection closed after it', async () => {
     expect((await get(logged, '/f.txt', { ...ssl('c'), headers: { connection: 'close' } } as tls.ConnectionOptions)).body).toBe('file\n');

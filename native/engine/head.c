@@ -148,7 +148,9 @@ static void refuse(te_engine *e, te_conn *c)
 static int refuse_cert(te_engine *e, te_conn *c)
 {
     char why[256];
-    int status = (c->flags & TE_C_TLS_PLAIN) ? 497 : te_tls_refusal(c, why, sizeof why);
+    /* several servers on the listener: JS checks against the one the Host chose (nginx's way) */
+    int one = e->listeners[c->listener].server >= 0;
+    int status = (c->flags & TE_C_TLS_PLAIN) ? 497 : one ? te_tls_refusal(c, why, sizeof why) : 0;
     if (status == 497) snprintf(why, sizeof why, "client sent plain HTTP request to HTTPS port");
     if (!status) return 0;
     if (te_tls_refusals_js) {

@@ -36,6 +36,8 @@ ssize_t te_tls_send(te_conn *c, const char *p, size_t n) { (void)c; (void)p; (vo
 #include "pages.h"
 
 static SSL_CTX **ctxs;  /* by server index */
+static uint8_t *rejects; /* by server index: ssl_reject_handshake */
+typedef struct te_staple { unsigned char *der; size_t len; } te_staple; /* ssl_stapling_file's response */
 static uint32_t nctxs;
 static uint32_t lsrv[TE_MAX_LISTENERS]; /* 1 + the listener's default server; 0: plain */
 static te_tls_sni_fn sni;
@@ -58,11 +60,19 @@ static void ssl_error(char *buf, size_t cap)
    servername callback does the same). */
 static int on_servername(SSL *s, int *alert, void *arg)
 {
-    (void)alert; (void)arg;
+    (void)arg;
     const char *name = SSL_get_servername(s, TLSEXT_NAMETYPE_host_name);
     te_conn *c = SSL_get_app_data(s);
-    if (!name || !c || !sni) return SSL_TLSEXT_ERR_OK;
-    int srv = sni(c->listener, c->dname, name, strlen(name));
+    if (!c) return SSL_TLSEXT_ERR_OK;
+    /* no name: the server the handshake started on (te_tls_accept's) decides alone */
+    uint32_t first = c->dname && ctx_of(c->dname - 1u) ? c->dname - 1u : lsrv[c->listener] - 1u;
+    int srv = name && sni ? sni(c->listener, c->dname, name, strlen(name)) : -1;
+    if ((srv == TE_TLS_REJECT) || (!name && first < nctxs && rejects[first])) {
+        /* ssl_reject_handshake: nginx's alert; te_tls_handshake logs it */
+        c->flags |= TE_C_TLS_REJECTED;
+        *alert = SSL_AD_UNRECOGNIZED_NAME;
+        return SSL_TLSEXT_ERR_ALERT_FATAL;
+    }
     SSL_CTX *x = srv >= 0 ? ctx_of((uint32_t)srv) : NULL;
     if (x && x != SSL_get_SSL_CTX(s)) {
         SSL_set_SSL_CTX(s, x);
@@ -137,6 +147,39 @@ static int settings(SSL_CTX *ctx, const te_tls_opts *o)
     return 0;
 }
 
+/* ssl_stapling_file: the response goes to every handshake that asks for one (status_request);
+   OpenSSL frees what it is given, so each gets a copy. */
+static int on_status(SSL *s, void *arg)
+{
+    const te_staple *st = arg;
+    if (!st || !st->der) return SSL_TLSEXT_ERR_NOACK;
+    unsigned char *copy = OPENSSL_malloc(st->len);
+    if (!copy) return SSL_TLSEXT_ERR_NOACK;
+    memcpy(copy, st->der, st->len);
+    if (SSL_set_tlsext_status_ocsp_resp(s, copy, (long)st->len) != 1) {
+        OPENSSL_free(copy);
+        return SSL_TLSEXT_ERR_NOACK;
+    }
+    return SSL_TLSEXT_ERR_OK;
+}
+
+static int staple(SSL_CTX *ctx, const te_tls_opts *o, char *err, size_t cap)
+{
+    if (!o->ocsp || !o->ocsp_len) return 0;
+    /* the context's for good (contexts are made once per worker; a replaced one's sessions may
+       still read it) */
+    te_staple *st = malloc(sizeof *st);
+    if (!st || !(st->der = malloc(o->ocsp_len))) {
+        free(st);
+        return snprintf(err, cap, "out of memory"), -1;
+    }
+    memcpy(st->der, o->ocsp, o->ocsp_len);
+    st->len = o->ocsp_len;
+    SSL_CTX_set_tlsext_status_cb(ctx, on_status);
+    SSL_CTX_set_tlsext_status_arg(ctx, st);
+    return 0;
+}
+
 int te_tls_context(uint32_t server, const char *const *certs, const size_t *cert_lens, const char *const *keys,
                    const size_t *key_lens, uint32_t npairs, const te_tls_opts *o, char *err, size_t cap)
 {
@@ -146,6 +189,10 @@ int te_tls_context(uint32_t server, const char *const *certs, const size_t *cert
         if (!p) return snprintf(err, cap, "out of memory"), -1;
         memset(p + nctxs, 0, (server + 1 - nctxs) * sizeof *p);
         ctxs = p;
+        uint8_t *r = realloc(rejects, server + 1);
+        if (!r) return snprintf(err, cap, "out of memory"), -1;
+        memset(r + nctxs, 0, server + 1 - nctxs);
+        rejects = r;
         nctxs = server + 1;
     }
     ERR_clear_error();
@@ -161,8 +208,13 @@ int te_tls_context(uint32_t server, const char *const *certs, const size_t *cert
         SSL_CTX_free(ctx);
         return -1;
     }
+    if (staple(ctx, o, err, cap) < 0) {
+        SSL_CTX_free(ctx);
+        return -1;
+    }
     SSL_CTX_free(ctxs[server]);
     ctxs[server] = ctx;
+    rejects[server] = (uint8_t)!!o->reject;
     return 0;
 }
 
@@ -235,6 +287,11 @@ int te_tls_handshake(te_engine *e, te_conn *c)
         return 0;
     }
     c->flags |= TE_C_TLS_DEAD;
+    if (c->flags & TE_C_TLS_REJECTED) {
+        ERR_clear_error();
+        te_errlog(e, c, TE_LOG_INFO, "handshake rejected while SSL handshaking");
+        return -1;
+    }
     unsigned long first = ERR_peek_error();
     if (first == 0 && (err == SSL_ERROR_SYSCALL || err == SSL_ERROR_ZERO_RETURN)) {
         if (errno == 0 || err == SSL_ERROR_ZERO_RETURN) te_errlog(e, c, TE_LOG_INFO, "peer closed connection in SSL handshake while SSL handshaking");

@@ -29,13 +29,17 @@ typedef struct te_tls_verify_opts {
 typedef struct te_tls_opts {
     int min_version, max_version; /* 0x0301..0x0304, 0 = OpenSSL's */
     int prefer_server, cache, timeout_s, tickets;
+    int reject;                   /* ssl_reject_handshake on (the context may have no certificate) */
     const char *ciphers, *curve;  /* curve "auto" or "": OpenSSL's list */
     const char *dh; size_t dh_len;   /* PEM or NULL */
     const char *ticket_keys;         /* 80 bytes (name, HMAC, AES) or NULL */
     const te_tls_verify_opts *verify; /* NULL: no client certificates */
+    const char *ocsp; size_t ocsp_len; /* ssl_stapling_file's DER response to staple, or NULL */
 } te_tls_opts;
 
-/* Chooses the server of an SNI name: its index, or -1 (keep the default's context). */
+/* Chooses the server of an SNI name: its index, -1 (keep the default's context), or
+   TE_TLS_REJECT (the server has ssl_reject_handshake on: the handshake is refused). */
+#define TE_TLS_REJECT (-2)
 typedef int (*te_tls_sni_fn)(uint32_t listener, uint32_t dname, const char *name, size_t len);
 
 int te_tls_built(void);
@@ -68,7 +72,8 @@ void te_tls_verify_switch(struct ssl_st *s, struct ssl_ctx_st *x);
    reason), else 0 */
 int te_tls_refusal(te_conn *c, char *why, size_t cap);
 /* The session's $ssl_* material into buf: protocol, cipher, SNI name, reused (r / .), session id,
-   curve, client verify, the verify result's number, each ending in '\n', then the client
+   curve, client verify, the verify result's number, the client's offered ciphers and curves
+   ($ssl_ciphers, $ssl_curves), each ending in '\n', then the client
    certificate's DER; 0 when not TLS. */
 uint32_t te_tls_info(te_conn *c, char *buf, uint32_t cap);
 /* Set (tlsFlags) when an access log reads $ssl_*: LOG records then carry te_tls_info's bytes

@@ -1,12 +1,14 @@
 /*
  * The TLS N-API functions, registered by addon.c (tls.c does the work):
  *   tlsBuilt() -> bool      whether the engine was built with OpenSSL's headers
- *   tlsContext(server, [certPem, ...], [keyPem, ...], [min, max, prefer, cache, timeoutS, tickets],
+ *   tlsContext(server, [certPem, ...], [keyPem, ...], [min, max, prefer, cache, timeoutS, tickets, reject?],
  *              ciphers, curve, dhPem | null, ticketKeys (80 bytes) | null)   throws with OpenSSL's reason
  *   tlsListener(index, server)   the listener JS numbers `index` is TLS, `server` its default
- *   tlsSni(fn)   fn(index, dname, name) -> server | -1: the server of an SNI name (as for Host)
+ *   tlsSni(fn)   fn(index, dname, name) -> server | -1 | -2: the server of an SNI name (as for Host),
+ *                -2 when that server has ssl_reject_handshake on
  *   (tlsContext's 9th argument: null, or [mode, depth, caPem | null, trustedPem | null, crlPem | null]
- *   for ssl_verify_client, mode 1 on, 2 optional, 3 optional_no_ca)
+ *   for ssl_verify_client, mode 1 on, 2 optional, 3 optional_no_ca; its 10th: null, or the DER
+ *   OCSP response ssl_stapling_file gave)
  *   tlsInfo(id) -> Buffer | null   the session's $ssl_* material (tls_verify.c te_tls_info)
  *   tlsFlags(logInfo, refusalsToJs)   LOG records carry it too (an access log reads $ssl_*); 495-497
  *   go to JS (an error_page takes them)
@@ -82,12 +84,12 @@ static int verify_arg(napi_env env, napi_value arg, te_tls_verify_opts *v, int *
 
 napi_value te_js_tls_context(napi_env env, napi_callback_info info)
 {
-    size_t argc = 9;
-    napi_value a[9];
+    size_t argc = 10;
+    napi_value a[10];
     te_tls_verify_opts vo;
     int has_verify = 0;
     memset(&vo, 0, sizeof vo);
-    uint32_t server, nc = 0, nk = 0, nopt = 0, v[6] = { 0 };
+    uint32_t server, nc = 0, nk = 0, nopt = 0, v[7] = { 0 };
     const char *certs[MAX_PAIRS], *keys[MAX_PAIRS], *tk = NULL;
     size_t clen[MAX_PAIRS], klen[MAX_PAIRS], tkn = 0;
     char ciphers[1024], curve[256], err[512];
@@ -96,13 +98,13 @@ napi_value te_js_tls_context(napi_env env, napi_callback_info info)
     memset(&o, 0, sizeof o);
     if (napi_get_cb_info(env, info, &argc, a, NULL, NULL) != napi_ok || argc < 8 || te_arg_u32(env, a[0], &server) ||
         pems(env, a[1], certs, clen, &nc) || pems(env, a[2], keys, klen, &nk) || nc != nk ||
-        napi_get_array_length(env, a[3], &nopt) != napi_ok || nopt != 6 ||
+        napi_get_array_length(env, a[3], &nopt) != napi_ok || nopt < 6 || nopt > 7 ||
         napi_get_value_string_utf8(env, a[4], ciphers, sizeof ciphers, &sl) != napi_ok ||
         napi_get_value_string_utf8(env, a[5], curve, sizeof curve, &sl) != napi_ok ||
         bytes(env, a[6], &o.dh, &o.dh_len) || bytes(env, a[7], &tk, &tkn) || (tk && tkn != 80) ||
-        (argc > 8 && verify_arg(env, a[8], &vo, &has_verify)))
+        (argc > 8 && verify_arg(env, a[8], &vo, &has_verify)) || (argc > 9 && bytes(env, a[9], &o.ocsp, &o.ocsp_len)))
         return fail(env, "tlsContext(server, certs, keys, options, ciphers, curve, dh, ticketKeys, verify)");
-    for (uint32_t i = 0; i < 6; i++) {
+    for (uint32_t i = 0; i < nopt; i++) {
         napi_value x;
         if (napi_get_element(env, a[3], i, &x) != napi_ok || te_arg_u32(env, x, &v[i])) return fail(env, "tlsContext: bad options");
     }
@@ -112,6 +114,7 @@ napi_value te_js_tls_context(napi_env env, napi_callback_info info)
     o.cache = (int)v[3];
     o.timeout_s = (int)v[4];
     o.tickets = (int)v[5];
+    o.reject = (int)v[6];
     o.ciphers = ciphers;
     o.curve = curve;
     o.ticket_keys = tk;

@@ -124,6 +124,47 @@ static uint32_t field(char *buf, uint32_t cap, uint32_t n, const char *v)
     return n + (uint32_t)len + 1;
 }
 
+/* $ssl_ciphers: the ClientHello's cipher suites, OpenSSL's names, "0x...." for the ones it does not
+   know; whole entries only, up to cap. */
+static void offered_ciphers(SSL *s, char *out, size_t cap)
+{
+    const unsigned char *raw = NULL;
+    size_t n = SSL_get0_raw_cipherlist(s, &raw) / 2, len = 0;
+    out[0] = '\0';
+    for (size_t i = 0; raw && i < n; i++) {
+        const SSL_CIPHER *ci = SSL_CIPHER_find(s, raw + 2 * i);
+        char hex[8];
+        const char *name = ci ? SSL_CIPHER_get_name(ci) : NULL;
+        if (!name) snprintf(hex, sizeof hex, "0x%02x%02x", raw[2 * i], raw[2 * i + 1]);
+        int w = snprintf(out + len, cap - len, "%s%s", len ? ":" : "", name ? name : hex);
+        if (w < 0 || (size_t)w >= cap - len) {
+            out[len] = '\0';
+            break;
+        }
+        len += (size_t)w;
+    }
+}
+
+/* $ssl_curves: the client's supported groups, OpenSSL's short names or "0x...." */
+static void offered_curves(SSL *s, char *out, size_t cap)
+{
+    int ids[64];
+    int n = (int)SSL_get1_curves(s, NULL);
+    size_t len = 0;
+    out[0] = '\0';
+    if (n <= 0 || n > 64 || SSL_get1_curves(s, ids) != n) return;
+    for (int i = 0; i < n; i++) {
+        const char *name = (ids[i] & TLSEXT_nid_unknown) ? NULL : OBJ_nid2sn(ids[i]);
+        int w = name ? snprintf(out + len, cap - len, "%s%s", len ? ":" : "", name)
+                     : snprintf(out + len, cap - len, "%s0x%04x", len ? ":" : "", ids[i] & 0xffff);
+        if (w < 0 || (size_t)w >= cap - len) {
+            out[len] = '\0';
+            break;
+        }
+        len += (size_t)w;
+    }
+}
+
 uint32_t te_tls_info(te_conn *c, char *buf, uint32_t cap)
 {
     SSL *s = c->ssl;
@@ -144,10 +185,13 @@ uint32_t te_tls_info(te_conn *c, char *buf, uint32_t cap)
         if (rc == X509_V_OK) snprintf(verify, sizeof verify, "SUCCESS");
         else snprintf(verify, sizeof verify, "FAILED:%s", X509_verify_cert_error_string(rc));
     }
+    char ciphers[3072], curves[512];
+    offered_ciphers(s, ciphers, sizeof ciphers);
+    offered_curves(s, curves, sizeof curves);
     uint32_t n = 0;
-    const char *v[8] = { SSL_get_version(s), SSL_get_cipher_name(s), SSL_get_servername(s, TLSEXT_NAMETYPE_host_name),
-                         SSL_session_reused(s) ? "r" : ".", sid, curve, verify, rcs };
-    for (int i = 0; i < 8 && (i == 0 || n > 0); i++) n = field(buf, cap, n, v[i]);
+    const char *v[10] = { SSL_get_version(s), SSL_get_cipher_name(s), SSL_get_servername(s, TLSEXT_NAMETYPE_host_name),
+                          SSL_session_reused(s) ? "r" : ".", sid, curve, verify, rcs, ciphers, curves };
+    for (int i = 0; i < 10 && (i == 0 || n > 0); i++) n = field(buf, cap, n, v[i]);
     if (n > 0 && peer) {
         int dlen = i2d_X509(peer, NULL);
         unsigned char *p = (unsigned char *)buf + n;

@@ -66,6 +66,11 @@ export interface SslSettings {
   trustedCertificate?: string;
   verifyDepth?: number;
   crl?: string;
+  // directives-ssl-reject.ts
+  rejectHandshake?: boolean;
+  // directives-ssl-stapling.ts
+  staplingFile?: string;
+  staplingRef?: SourceRef;
 }
 
 export interface UpstreamBuilder {

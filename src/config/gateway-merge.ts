@@ -66,6 +66,8 @@ const SSL_DEFAULTS: Omit<SslConf, 'certificates' | 'certificateHandler' | 'ref' 
   trustedCertificate: null,
   verifyDepth: null,
   crl: null,
+  rejectHandshake: null,
+  staplingFile: null,
 };
 
 /** An inner level's proxy settings over its parent's; `pass` belongs to the level alone. */
@@ -122,6 +124,8 @@ export function sslConf(s: SslSettings | undefined): SslConf {
     certificates: certs.map((certificate, i) => ({ certificate, key: keys[i]! })),
     ref: own.certRef ?? own.dhparamRef ?? null,
     certificateHandler: own.certificateHandler ?? null,
+    rejectHandshake: own.rejectHandshake === true ? true : null,
+    staplingFile: own.staplingFile && own.staplingRef ? { path: own.staplingFile, ref: own.staplingRef } : null,
   };
 }
 

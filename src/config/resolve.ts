@@ -26,6 +26,8 @@ import { sharedDirectives } from './directives-shared.js';
 import { proxyDirectives } from './directives-proxy.js';
 import { sslDirectives } from './directives-ssl.js';
 import { sslVerifyDirectives } from './directives-ssl-verify.js';
+import { sslRejectDirectives } from './directives-ssl-reject.js';
+import { sslStaplingDirectives } from './directives-ssl-stapling.js';
 import { upstreamDirectives } from './directives-upstream.js';
 import { conf2Directives, cookieDirectives } from './directives-conf2.js';
 import { unsupportedDirectives } from './directives-unsupported.js';
@@ -42,7 +44,7 @@ import type { EngineSettings, FfiPluginConf, FilesConf, HttpConf, LocationConf, 
 /** Rows by name; a name may have one row per context (`server` in http and in upstream). */
 const TABLE: ReadonlyMap<string, readonly DirectiveRow[]> = [
   ...coreDirectives, ...jsDirectives, ...ffiDirectives, ...rewriteDirectives, ...httpDirectives, ...sharedDirectives,
-  ...loaderDirectives, ...proxyDirectives, ...upstreamDirectives, ...sslDirectives, ...sslVerifyDirectives,
+  ...loaderDirectives, ...proxyDirectives, ...upstreamDirectives, ...sslDirectives, ...sslVerifyDirectives, ...sslRejectDirectives, ...sslStaplingDirectives,
   ...mapDirectives, ...accessDirectives, ...authDirectives, ...limitExceptDirectives, ...limitDirectives, ...cacheDirectives,
   ...tuningDirectives, ...stdDirectives, ...processDirectives,
   ...headerDirectives, ...staticDirectives, ...autoindexDirectives, ...gzipDirectives,

@@ -172,6 +172,10 @@ export interface SslConf {
   readonly verifyDepth: number | null;
   /** ssl_crl: revocation lists (PEM), absolute path or null. */
   readonly crl: string | null;
+  /** ssl_reject_handshake on: handshakes this server would take are refused; null = off. */
+  readonly rejectHandshake: true | null;
+  /** ssl_stapling_file: the DER OCSP response to staple (absolute path), and where it was named. */
+  readonly staplingFile: { readonly path: string; readonly ref: SourceRef } | null;
 }
 
 /** ssl_verify_client's asking modes (off is null). */

@@ -17,7 +17,7 @@ export const BUILTIN_VAR_NAMES: readonly string[] = [
   'ssl_protocol', 'ssl_cipher', 'ssl_server_name', 'ssl_session_reused', 'ssl_session_id', 'ssl_curve',
   'ssl_client_verify', 'ssl_client_s_dn', 'ssl_client_i_dn', 'ssl_client_serial', 'ssl_client_fingerprint',
   'ssl_client_raw_cert', 'ssl_client_cert', 'ssl_client_escaped_cert', 'ssl_client_v_start', 'ssl_client_v_end',
-  'ssl_client_v_remain',
+  'ssl_client_v_remain', 'ssl_ciphers', 'ssl_curves',
 ];
 
 /** The gateway's own (request/upstream.ts), read-only in nginx too. */

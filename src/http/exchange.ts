@@ -1,10 +1,12 @@
 // The one adapter between node:http and the HttpExchange seam. The pipeline sees only
 // HttpExchange, so replacing node:http later means rewriting this file and server.ts.
 // Kept lean: it runs for every request, so fields are read lazily from req/res.
+import type { ServerConf } from '../config/types.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { TrestyError } from '../errors.js';
 import { socketTls, type TlsInfo } from '../tls/info.js';
-import { type CertRefusal, certRefusal } from '../tls/verify.js';
+import { type CertRefusal, certRefusal, negotiatedName } from '../tls/verify.js';
+import { misdirected } from './vhost.js';
 import { reasonPhrase } from './native-pages.js';
 import { withLead } from './node-head.js';
 import { takeNodeSocket } from './node-raw.js';
@@ -53,7 +55,9 @@ export class NodeExchange implements HttpExchange {
   get rawHeaders(): string[] { return this.req.rawHeaders; }
   get scheme(): 'http' | 'https' { return 'encrypted' in this.req.socket ? 'https' : 'http'; }
   tlsInfo(): TlsInfo | null { return socketTls(this.req.socket); }
-  tlsRefusal(): CertRefusal | null { return certRefusal(this.req.socket); }
+  tlsRefusal(server: ServerConf): CertRefusal | null {
+    return certRefusal(this.req.socket, server.ssl.verifyClient, misdirected(negotiatedName(this.req.socket), this.headers.host));
+  }
   get localAddress(): string { return unmapped(this.req.socket.localAddress); }
   get localPort(): number { return this.req.socket.localPort ?? 0; }
 

@@ -1,10 +1,12 @@
 // One HTTP/2 stream as an HttpExchange, so the phases serve HTTP/2 exactly as HTTP/1: the
 // pseudo-headers become the method and target, `:authority` the Host, and headers HTTP/2 forbids
 // (Connection, Keep-Alive, Transfer-Encoding ...) are left out of the answer.
+import type { ServerConf } from '../config/types.js';
 import http2 from 'node:http2';
 import { TrestyError } from '../errors.js';
 import { socketTls, type TlsInfo } from '../tls/info.js';
-import { type CertRefusal, certRefusal } from '../tls/verify.js';
+import { type CertRefusal, certRefusal, negotiatedName } from '../tls/verify.js';
+import { misdirected } from './vhost.js';
 import type { HttpExchange } from './types.js';
 import { software } from './software.js';
 
@@ -19,7 +21,10 @@ export class H2Exchange implements HttpExchange {
   readonly rawHeaders: string[];
   readonly scheme = 'https' as const;
   tlsInfo(): TlsInfo | null { return socketTls(this.stream.session?.socket); }
-  tlsRefusal(): CertRefusal | null { return certRefusal(this.stream.session?.socket); }
+  tlsRefusal(server: ServerConf): CertRefusal | null {
+    const socket = this.stream.session?.socket;
+    return certRefusal(socket, server.ssl.verifyClient, misdirected(negotiatedName(socket), this.headers.host));
+  }
   bytesSent = 0;
   headersSent = false;
   /** Bytes a chunked body may carry (client_max_body_size); 0 = no limit. */

@@ -75,9 +75,11 @@ export interface EngineBinding {
   tlsBuilt?(): boolean;
   /** Server `server`'s TLS context: PEM pairs, [minVersion, maxVersion, preferServerCiphers,
    *  sessionCache, sessionTimeoutS, tickets], ciphers, curve, DH PEM, 80 ticket key bytes, and
-   *  ssl_verify_client's [mode (1 on, 2 optional, 3 optional_no_ca), depth, CA, trusted, CRL PEMs]. */
+   *  ssl_verify_client's [mode (1 on, 2 optional, 3 optional_no_ca), depth, CA, trusted, CRL PEMs],
+   *  and the DER OCSP response to staple. */
   tlsContext?(server: number, certs: Buffer[], keys: Buffer[], options: number[], ciphers: string, curve: string,
-    dh: Buffer | null, ticketKeys: Buffer | null, verify?: [number, number, Buffer | null, Buffer | null, Buffer | null] | null): void;
+    dh: Buffer | null, ticketKeys: Buffer | null, verify?: [number, number, Buffer | null, Buffer | null, Buffer | null] | null,
+    ocsp?: Buffer | null): void;
   /** The listener JS numbers `index` is TLS; `server`: its default server's context. */
   tlsListener?(index: number, server: number): void;
   /** The server index (serverNames') of an SNI name on listener `index`, -1: the default's. */

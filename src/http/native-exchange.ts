@@ -1,6 +1,8 @@
 // One request served by the native engine, as the pipeline sees every request (HttpExchange).
 // The head came parsed from the engine; the answer goes back as outbox records: the status line
 // and headers are sent with the first body bytes (one record for a whole small answer).
+import type { ServerConf } from '../config/types.js';
+import { misdirected, namedServer, type VhostGroup } from './vhost.js';
 import { TrestyError } from '../errors.js';
 import type { HttpExchange, RawStream } from './types.js';
 import type { NativeFront } from './native-front.js';
@@ -10,7 +12,7 @@ import { reasonPhrase } from './native-pages.js';
 import { software } from './software.js';
 import { Body } from './native-body.js';
 import { parseEngineTls, type TlsInfo } from '../tls/info.js';
-import { type CertRefusal, refusalOf } from '../tls/verify.js';
+import { type CertRefusal, refusalOf, requestRefusal } from '../tls/verify.js';
 
 // node's rules for repeated request headers (IncomingMessage#headers): these keep the first value.
 const FIRST_WINS = new Set(['content-type', 'content-length', 'user-agent', 'referer', 'host', 'authorization',
@@ -104,7 +106,21 @@ export class NativeExchange implements HttpExchange {
   /** 495-497 when the engine left this refused request to JS (an error_page may take it). */
   refused: 0 | 495 | 496 | 497 = 0;
 
-  tlsRefusal(): CertRefusal | null { return this.refused === 0 ? null : refusalOf(this.refused, this.tlsInfo()); }
+  /** The servers of the address the connection came in on (set by the front). */
+  group: VhostGroup | null = null;
+
+  /** The engine's refusal, else nginx's checks against the Host's server (the engine checks a
+   *  listener with one server itself; for several, only JS knows the Host's server). */
+  tlsRefusal(server: ServerConf): CertRefusal | null {
+    if (this.refused !== 0) return refusalOf(this.refused, this.tlsInfo());
+    if (server.ssl.verifyClient === null) return null;
+    const t = this.tlsInfo();
+    const sni = t?.serverName.toLowerCase() ?? '';
+    const negotiated = sni !== '' && this.group !== null && namedServer(this.group, sni) !== null ? sni : '';
+    const r = requestRefusal(server.ssl.verifyClient, t, misdirected(negotiated, this.headers.host));
+    if (r !== null) this.keepAlive = false; // as nginx: a refused request closes its connection
+    return r;
+  }
 
   /** nginx's $request_length: the head as received (its blank line too) and the body bytes read,
    *  a chunked body's framing too (the engine counts it: bodyEnd). */

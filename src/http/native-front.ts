@@ -270,6 +270,7 @@ export class NativeFront {
     if (!log) ex.refused = u16[(p + REC_B) >>> 1] as NativeExchange['refused'];
     const group = bind.byAddress.size === 0 ? bind.any! : groupFor(bind, ex.localAddress);
     const srv = group.single ? group.defaultServer : selectServer(group, ex.headers.host as string | undefined);
+    ex.group = group;
     ex.keepaliveMs = srv.defaults.keepaliveTimeout;
     if (clen > 0) ex.contentLength = clen;
     const bodyLen = u32[(p + REQ_BODY_LEN) >>> 2];

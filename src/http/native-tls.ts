@@ -7,6 +7,9 @@ import { engineTls } from '../tls/contexts.js';
 import type { EngineBinding } from './native-binding.js';
 import { type Bind, firstGroup, selectServer } from './vhost.js';
 
+/** tlsSni's answer for a server with ssl_reject_handshake on (tls.h TE_TLS_REJECT). */
+const REJECT = -2;
+
 /** The servers of a bind, every group's. */
 function serversOf(bind: Bind): ServerConf[] {
   const all = new Set<ServerConf>(bind.any?.servers ?? []);
@@ -36,11 +39,12 @@ export function setupEngineTls(native: EngineBinding, conf: HttpConf, binds: rea
   binds.forEach((bind, i) => {
     if (!bind.ssl) return;
     for (const s of serversOf(bind)) {
-      if (made.has(s) || s.ssl.certificates.length === 0) continue;
+      // a server that rejects handshakes gets a context without certificates (nginx's too)
+      if (made.has(s) || (s.ssl.certificates.length === 0 && !s.ssl.rejectHandshake)) continue;
       made.add(s);
       const t = engineTls(s.ssl);
       try {
-        native.tlsContext!(index.get(s)!, t.certs, t.keys, t.options, s.ssl.ciphers, s.ssl.ecdhCurve, t.dh, t.ticketKeys, t.verify);
+        native.tlsContext!(index.get(s)!, t.certs, t.keys, t.options, s.ssl.ciphers, s.ssl.ecdhCurve, t.dh, t.ticketKeys, t.verify, t.ocsp);
       } catch (e) {
         const msg = (e as Error).message;
         // a CA / CRL file without what it should hold names its own line
@@ -57,6 +61,7 @@ export function setupEngineTls(native: EngineBinding, conf: HttpConf, binds: rea
     if (!bind) return -1;
     const dflt = dname > 0 ? conf.servers[dname - 1] : undefined;
     const group = (dflt && [...bind.byAddress.values()].find((g) => g.defaultServer === dflt)) || firstGroup(bind);
-    return index.get(selectServer(group, name)) ?? -1;
+    const s = selectServer(group, name);
+    return s.ssl.rejectHandshake ? REJECT : index.get(s) ?? -1;
   });
 }

@@ -18,8 +18,9 @@ import type { HttpConf, ServerConf } from '../config/types.js';
 import { TrestyError } from '../errors.js';
 import type { ErrorLog } from '../log/index.js';
 import { readHello } from '../tls/client-hello.js';
-import { certRefusal, markPlain, markVerify } from '../tls/verify.js';
-import { type CertHook, ContextCache, SessionCache } from '../tls/contexts.js';
+import { markHandshake } from '../tls/info.js';
+import { certRefusal, markNegotiated, markPlain, negotiatedName } from '../tls/verify.js';
+import { type CertHook, ContextCache, SessionCache, trustedAnchors } from '../tls/contexts.js';
 import { NodeExchange } from './exchange.js';
 import { withLead } from './node-head.js';
 import { frontContext } from './front-context.js';
@@ -28,12 +29,14 @@ import { findLocation } from './locations.js';
 import { errorPage } from './native-pages.js';
 import { bindKey, bindName, type ListenFd } from './binds.js';
 import type { HttpExchange, RequestHandler } from './types.js';
-import { type Bind, groupFor, planBinds, selectServer, type VhostGroup } from './vhost.js';
+import { type Bind, groupFor, misdirected, namedServer, planBinds, selectServer, type VhostGroup } from './vhost.js';
 import { countConnection, countRequest } from '../status/counters.js';
 
 const IDLE_GRACE_MS = 1000;
 /** How long a client may take to send its ClientHello and finish the handshake (nginx: 60 s). */
 const HANDSHAKE_MS = 60_000;
+/** A TLS alert record: fatal (2), unrecognized_name (112). */
+const UNRECOGNIZED_NAME = Buffer.from([0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x70]);
 
 interface Entry {
   readonly bind: Bind;
@@ -132,6 +135,12 @@ export class TlsFront {
     let ctx: tls.SecureContext | undefined;
     const dflt = this.group(e.bind).defaultServer;
     let srv = this.serverFor(e.bind, hello.serverName);
+    if (srv.ssl.rejectHandshake) {
+      // ssl_reject_handshake: nginx's fatal unrecognized_name alert, in a plain TLS 1.2 record
+      this.log.info(`handshake rejected while SSL handshaking, client: ${raw.remoteAddress ?? ''}`);
+      raw.end(UNRECOGNIZED_NAME);
+      return;
+    }
     // a server with no certificate of its own is served with the default's (nginx 1.22, the engine)
     if (srv.ssl.certificates.length === 0 && srv.ssl.certificateHandler === null) srv = dflt;
     try {
@@ -147,7 +156,9 @@ export class TlsFront {
       isServer: true, server: e.sessions, secureContext: ctx, ALPNProtocols: e.alpn,
       ...(verify !== null ? { requestCert: true, rejectUnauthorized: false } : {}),
     } as tls.TLSSocketOptions);
-    markVerify(socket, verify);
+    markHandshake(socket, hello, verify !== null ? srv.ssl.verifyDepth ?? 1 : null, verify !== null ? trustedAnchors(srv.ssl) : null);
+    // the name a server matched: a request's Host naming another may be refused (421)
+    if (namedServer(this.group(e.bind, raw.localAddress), hello.serverName) !== null) markNegotiated(socket, hello.serverName);
     socket.setTimeout(HANDSHAKE_MS, () => socket.destroy());
     socket.on('error', (err: Error & { code?: string }) => {
       // After the handshake, errors are the HTTP layer's to see (a reset connection).
@@ -193,7 +204,9 @@ export class TlsFront {
     countRequest(res);
     const srv = this.serverOf(bind, req.socket.localAddress, req.headers.host);
     // a request refused for its TLS (plain HTTP, a client certificate) closes, as nginx's 400s do
-    if (this.draining || srv.defaults.keepaliveTimeout === 0 || certRefusal(req.socket) !== null) res.shouldKeepAlive = false;
+    if (this.draining || srv.defaults.keepaliveTimeout === 0 || certRefusal(req.socket, srv.ssl.verifyClient, misdirected(negotiatedName(req.socket), req.headers.host)) !== null) {
+      res.shouldKeepAlive = false;
+    }
     const ex = new NodeExchange(req, res);
     const limit = this.limitFor(srv, ex, () => {
       res.shouldKeepAlive = false;

@@ -22,7 +22,7 @@ export interface HttpExchange {
   /** The TLS session ($ssl_* variables), null over plain HTTP. */
   tlsInfo?(): TlsInfo | null;
   /** node:tls: ssl_verify_client's refusal of this request (the engine refuses it itself). */
-  tlsRefusal?(): CertRefusal | null;
+  tlsRefusal?(server: ServerConf): CertRefusal | null;
   readonly remoteAddress: string;
   readonly remotePort: number;
   readonly localAddress: string;

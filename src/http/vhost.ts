@@ -131,10 +131,16 @@ export function normalizeHost(host: string): string {
 
 export function selectServer(group: VhostGroup, hostHeader: string | undefined): ServerConf {
   if (group.single) return group.defaultServer;
-  const host = hostHeader === undefined ? '' : normalizeHost(hostHeader);
+  return namedServer(group, hostHeader === undefined ? '' : normalizeHost(hostHeader)) ?? group.defaultServer;
+}
+
+/** The server whose server_name matches `host` (normalised), or null (then: the default). A
+ *  lone server on an address matches no name (nginx keeps no names for it). */
+export function namedServer(group: VhostGroup, host: string): ServerConf | null {
+  if (group.single) return null;
   const exact = group.exact.get(host);
   if (exact) return exact;
-  if (host === '') return group.defaultServer;
+  if (host === '') return null;
   for (const w of group.wildStart) {
     if (host.endsWith(w.suffix) && host.length > w.suffix.length) return w.server;
   }
@@ -142,5 +148,11 @@ export function selectServer(group: VhostGroup, hostHeader: string | undefined):
     if (host.startsWith(w.prefix) && host.length > w.prefix.length) return w.server;
   }
   for (const r of group.regex) if (r.re.test(host)) return r.server;
-  return group.defaultServer;
+  return null;
+}
+
+/** nginx's 421 case: the handshake's SNI name matched a server (`negotiated`, else '') and the
+ *  request's Host (none: '') is another name. */
+export function misdirected(negotiated: string, hostHeader: string | string[] | undefined): boolean {
+  return negotiated !== '' && normalizeHost(typeof hostHeader === 'string' ? hostHeader : '') !== negotiated;
 }

@@ -135,9 +135,9 @@ export async function createWorkerPipeline(
       }
       r.uri = t.uri;
       r.args = t.args;
-      const refused = ex.tlsRefusal?.() ?? null;
+      const refused = ex.tlsRefusal?.(server) ?? null;
       if (refused !== null) {
-        // ssl_verify_client on node:tls, checked where nginx does: before the server's rewrites
+        // ssl_verify_client against the Host's server, checked where nginx does: before its rewrites
         r.loc = server.defaults;
         r.pipe = w.pipes.get(r.loc)!;
         logReq(r, 'info', `${refused.reason} while reading client request headers`);
@@ -231,7 +231,8 @@ export async function testHandlers(conf: MainConf): Promise<void> {
  *  fetching), so it says so once (the first worker) per certificate, as nginx's `[warn]`. */
 function warnStapling(w: Worker, conf: MainConf): void {
   for (const s of conf.http?.servers ?? []) {
-    if (!s.ssl.stapling || !s.listen.some((l) => l.ssl)) continue;
+    // with ssl_stapling_file the engine's TLS staples that response (docs: node:tls does not)
+    if (!s.ssl.stapling || s.ssl.staplingFile !== null || !s.listen.some((l) => l.ssl)) continue;
     for (const c of s.ssl.certificates) {
       w.errorLog.log('warn', `"ssl_stapling" ignored, tresty does not fetch OCSP responses for certificate "${c.certificate}"`);
     }

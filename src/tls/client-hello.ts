@@ -1,6 +1,8 @@
 // The start of a TLS connection, read before the handshake so the server block and its
 // certificates are chosen first (as nginx's certificate callback does): the ClientHello's
-// server_name (SNI). Only the first record is looked at; anything malformed reads as "no name".
+// server_name (SNI), and what it offers ($ssl_ciphers, $ssl_curves). Only the first record is
+// looked at; anything malformed reads as "no name", nothing offered.
+import { cipherName } from './cipher-names.js';
 
 export interface Hello {
   /** Every byte read so far (handed to the TLS engine afterwards). */
@@ -9,6 +11,9 @@ export interface Hello {
   readonly serverName: string;
   /** The first byte was not a TLS handshake record (plain HTTP to an ssl port?). */
   readonly notTls: boolean;
+  /** $ssl_ciphers and $ssl_curves as nginx gives them ('' when unknown). */
+  readonly ciphers: string;
+  readonly curves: string;
 }
 
 /** Bytes needed for the first record, or 0 when `b` already holds it (or never will). */
@@ -19,14 +24,31 @@ function missing(b: Buffer): number {
   return Math.max(0, 5 + len - b.length);
 }
 
-/** The server_name of a ClientHello record, or ''. */
-export function serverNameOf(b: Buffer): string {
+/** OpenSSL's short names of the named groups (TLS ids) it knows; others print as 0x.... */
+const GROUPS: ReadonlyMap<number, string> = new Map([
+  [21, 'secp224r1'], [22, 'secp256k1'], [23, 'prime256v1'], [24, 'secp384r1'], [25, 'secp521r1'], [26, 'brainpoolP256r1'],
+  [27, 'brainpoolP384r1'], [28, 'brainpoolP512r1'], [29, 'X25519'], [30, 'X448'], [256, 'ffdhe2048'], [257, 'ffdhe3072'],
+  [258, 'ffdhe4096'], [259, 'ffdhe6144'], [260, 'ffdhe8192'],
+]);
+
+/** `n` two-byte ids from `p`, each named by `name`, ':'-joined (nginx's format). */
+function ids(b: Buffer, p: number, n: number, name: (id: number) => string): string {
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) out.push(name(b.readUInt16BE(p + 2 * i)));
+  return out.join(':');
+}
+
+/** The server_name, cipher suites and supported groups of a ClientHello record. */
+export function parseHello(b: Buffer): { serverName: string; ciphers: string; curves: string } {
+  const got = { serverName: '', ciphers: '', curves: '' };
   try {
-    if (b[0] !== 0x16 || b[5] !== 0x01) return '';
+    if (b[0] !== 0x16 || b[5] !== 0x01) return got;
     const end = Math.min(b.length, 5 + b.readUInt16BE(3));
     let p = 5 + 4 + 2 + 32; // handshake header, client_version, random
     p += 1 + b[p]!; // session id
-    p += 2 + b.readUInt16BE(p); // cipher suites
+    const suites = b.readUInt16BE(p);
+    if (p + 2 + suites <= end) got.ciphers = ids(b, p + 2, suites >> 1, cipherName);
+    p += 2 + suites;
     p += 1 + b[p]!; // compression methods
     const extEnd = Math.min(end, p + 2 + b.readUInt16BE(p));
     p += 2;
@@ -36,15 +58,22 @@ export function serverNameOf(b: Buffer): string {
       p += 4;
       if (type === 0 && p + 5 <= extEnd && b[p + 2] === 0) {
         const n = b.readUInt16BE(p + 3);
-        if (p + 5 + n > extEnd) return '';
-        return b.toString('latin1', p + 5, p + 5 + n).toLowerCase();
+        if (p + 5 + n <= extEnd) got.serverName = b.toString('latin1', p + 5, p + 5 + n).toLowerCase();
+      } else if (type === 10 && p + 2 <= extEnd) {
+        const n = b.readUInt16BE(p);
+        if (p + 2 + n <= extEnd) got.curves = ids(b, p + 2, n >> 1, (id) => GROUPS.get(id) ?? `0x${id.toString(16).padStart(4, '0')}`);
       }
       p += len;
     }
   } catch {
-    // A short or odd hello: no name.
+    // A short or odd hello: what was read so far.
   }
-  return '';
+  return got;
+}
+
+/** The server_name of a ClientHello record, or ''. */
+export function serverNameOf(b: Buffer): string {
+  return parseHello(b).serverName;
 }
 
 /**
@@ -64,7 +93,7 @@ export function readHello(socket: import('node:net').Socket, timeoutMs: number):
     const onData = (d: Buffer): void => {
       buf = buf.length === 0 ? d : Buffer.concat([buf, d]);
       if (missing(buf) > 0 && buf.length < 16 * 1024 + 5) return;
-      done({ bytes: buf, serverName: serverNameOf(buf), notTls: buf[0] !== 0x16 });
+      done({ bytes: buf, ...parseHello(buf), notTls: buf[0] !== 0x16 });
     };
     const onGone = (): void => done(null);
     const timer = setTimeout(onGone, timeoutMs);

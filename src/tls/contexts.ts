@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import tls from 'node:tls';
 import type { ServerConf, SslConf } from '../config/types.js';
 import { ConfError } from '../errors.js';
+import { pemCertificates } from './trusted-chain.js';
 
 /** A certificate chosen per handshake by ssl_certificate_by_js. */
 export interface CertChoice {
@@ -54,12 +55,28 @@ function baseOptions(ssl: SslConf): tls.SecureContextOptions {
   };
 }
 
-/** ssl_verify_client's CAs and CRL. node:tls names every CA it trusts to the client,
- *  ssl_trusted_certificate's too (nginx only ssl_client_certificate's), and has no verify depth. */
+/** ssl_verify_client's CAs and CRL. Only ssl_client_certificate's CAs are given to node:tls (it
+ *  names every CA it trusts to the client): a chain to ssl_trusted_certificate's is checked after
+ *  the handshake (trusted-chain.ts); with ssl_crl they are given too, for the revocation check. */
 function verifyOptions(ssl: SslConf): tls.SecureContextOptions {
   const [ca, trusted, crl] = verifyFiles(ssl);
-  const cas = [ca, trusted].filter((b): b is Buffer => b !== null);
-  return { ...(cas.length > 0 ? { ca: cas } : {}), ...(crl ? { crl } : {}) };
+  const cas = [ca, crl ? trusted : null].filter((b): b is Buffer => b !== null);
+  // an empty list, not none: without `ca` Node would trust its bundled public roots
+  return { ...(ssl.verifyClient !== null ? { ca: cas } : {}), ...(crl ? { crl } : {}) };
+}
+
+const anchorsOf = new WeakMap<SslConf, crypto.X509Certificate[] | null>();
+
+/** The CAs a node:tls client chain may end in beyond Node's own (ssl_trusted_certificate's, and
+ *  ssl_client_certificate's above them), or null when Node was given them all. */
+export function trustedAnchors(ssl: SslConf): crypto.X509Certificate[] | null {
+  let a = anchorsOf.get(ssl);
+  if (a === undefined) {
+    const [ca, trusted, crl] = verifyFiles(ssl);
+    a = trusted === null || crl !== null ? null : pemCertificates(`${ca?.toString('latin1') ?? ''}\n${trusted.toString('latin1')}`);
+    anchorsOf.set(ssl, a);
+  }
+  return a;
 }
 
 /** ssl_verify_client's files, read now: [CA, trusted, CRL] (null where not set or verify is off). */
@@ -90,14 +107,15 @@ export function serverOptions(ssl: SslConf): tls.SecureContextOptions {
 
 /**
  * Checks that every ssl server's certificates load and make a context (for `tresty -t`). As
- * nginx 1.22, only the default server of a TLS address must have a certificate: another one
- * without any is served with the default's (`defaults`: those default servers).
+ * nginx 1.22, only the default server of a TLS address must have a certificate (unless it rejects
+ * handshakes): another one without any is served with the default's (`defaults`: those servers).
  */
 export function checkCertificates(servers: readonly ServerConf[], defaults: ReadonlySet<ServerConf>): void {
   for (const s of servers) {
     if (!s.listen.some((l) => l.ssl) && !defaults.has(s)) continue;
     if (s.ssl.certificates.length === 0 && s.ssl.certificateHandler === null) {
-      if (!defaults.has(s)) continue;
+      // a server that refuses every handshake (ssl_reject_handshake) needs none, as on nginx
+      if (!defaults.has(s) || s.ssl.rejectHandshake) continue;
       const l = s.listen.find((x) => x.ssl) ?? s.listen[0]!;
       throw new ConfError('TRESTY_ERR_CONF_VALUE', 'no "ssl_certificate" is defined for the "listen ... ssl" directive', l.ref.file, l.ref.line);
     }
@@ -125,13 +143,15 @@ function ticketKeys(ssl: SslConf, bytes = 48): Buffer | undefined {
 export interface EngineTls {
   readonly certs: Buffer[];
   readonly keys: Buffer[];
-  /** [minVersion, maxVersion, preferServerCiphers, sessionCache, sessionTimeoutS, tickets] */
+  /** [minVersion, maxVersion, preferServerCiphers, sessionCache, sessionTimeoutS, tickets, rejectHandshake] */
   readonly options: number[];
   readonly dh: Buffer | null;
   /** 80 bytes, the same in every worker */
   readonly ticketKeys: Buffer | null;
   /** [mode, depth, CA, trusted, CRL] for ssl_verify_client, or null */
   readonly verify: [number, number, Buffer | null, Buffer | null, Buffer | null] | null;
+  /** ssl_stapling on with ssl_stapling_file: the DER OCSP response to staple, or null */
+  readonly ocsp: Buffer | null;
 }
 
 const VERIFY_MODES = { on: 1, optional: 2, optional_no_ca: 3 } as const;
@@ -144,11 +164,12 @@ export function engineTls(ssl: SslConf): EngineTls {
     certs: ssl.certificates.map((p) => read(p.certificate, 'certificate', ssl)),
     keys: ssl.certificates.map((p) => read(p.key, 'certificate key', ssl)),
     options: [known[0] ?? 0, known[known.length - 1] ?? 0, ssl.preferServerCiphers ? 1 : 0, ssl.sessionCache,
-      Math.max(1, Math.round(ssl.sessionTimeout / 1000)), ssl.sessionTickets ? 1 : 0],
+      Math.max(1, Math.round(ssl.sessionTimeout / 1000)), ssl.sessionTickets ? 1 : 0, ssl.rejectHandshake ? 1 : 0],
     dh: ssl.dhparam !== null ? read(ssl.dhparam, 'DH parameters', ssl) : null,
     // OpenSSL's own ticket keys: 16 bytes of name, 32 of HMAC, 32 of AES (Node's callback takes 48).
     ticketKeys: ticketKeys(ssl, 80) ?? null,
     verify: ssl.verifyClient === null ? null : [VERIFY_MODES[ssl.verifyClient], ssl.verifyDepth ?? 1, ...verifyFiles(ssl)],
+    ocsp: ssl.stapling && ssl.staplingFile ? read(ssl.staplingFile.path, 'OCSP response', ssl, ssl.staplingFile.ref) : null,
   };
 }
 

@@ -1,7 +1,9 @@
 // What a request may read of its TLS session (nginx's $ssl_* variables), gathered alike from the
 // native engine's sessions (native/engine/tls_verify.c te_tls_info's bytes) and from node:tls
 // sockets. tls/vars.ts turns it into the variables' values.
+import type crypto from 'node:crypto';
 import type tls from 'node:tls';
+import { trustedChainLength } from './trusted-chain.js';
 
 export interface TlsInfo {
   readonly protocol: string;
@@ -19,13 +21,16 @@ export interface TlsInfo {
   readonly verifyCode: number;
   /** The client certificate (DER), or null. */
   readonly cert: Buffer | null;
+  /** $ssl_ciphers, $ssl_curves: what the ClientHello offered, nginx's format ('' when unknown). */
+  readonly ciphers: string;
+  readonly curves: string;
 }
 
-/** te_tls_info's bytes: eight '\n'-ended text fields, then the certificate's DER. */
+/** te_tls_info's bytes: ten '\n'-ended text fields, then the certificate's DER. */
 export function parseEngineTls(b: Buffer): TlsInfo | null {
   const f: string[] = [];
   let p = 0;
-  while (f.length < 8) {
+  while (f.length < 10) {
     const nl = b.indexOf(10, p);
     if (nl < 0) return null;
     f.push(b.toString('latin1', p, nl));
@@ -33,7 +38,7 @@ export function parseEngineTls(b: Buffer): TlsInfo | null {
   }
   return {
     protocol: f[0]!, cipher: f[1]!, serverName: f[2]!, reused: f[3] === 'r', sessionId: f[4]!, curve: f[5]!, verify: f[6]!,
-    verifyCode: Number(f[7]) || 0,
+    verifyCode: Number(f[7]) || 0, ciphers: f[8]!, curves: f[9]!,
     cert: p < b.length ? Buffer.from(b.subarray(p)) : null,
   };
 }
@@ -86,7 +91,30 @@ export function verifyError(s: tls.TLSSocket): (Error & { code?: string }) | nul
   return h?.verifyError?.() ?? null;
 }
 
+/** Node's verdicts for a chain whose root it was not given. */
+const UNKNOWN_ISSUER = new Set(['UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE']);
+
 const bySocket = new WeakMap<object, TlsInfo>();
+interface Handshake { ciphers: string; curves: string; depth: number | null; anchors: readonly crypto.X509Certificate[] | null }
+const handshakes = new WeakMap<object, Handshake>();
+
+/** What tls-front.ts knows of a node:tls socket's handshake: what its ClientHello offered (read
+ *  before the handshake), and the ssl_verify_depth of the server that asked for a certificate. */
+export function markHandshake(s: tls.TLSSocket, hello: { ciphers: string; curves: string }, depth: number | null,
+  anchors: readonly crypto.X509Certificate[] | null = null): void {
+  handshakes.set(s, { ciphers: hello.ciphers, curves: hello.curves, depth, anchors });
+}
+
+/** Certificates in the chain node:tls saw (the leaf, those the client sent, the trusted ones
+ *  it completed it with), up to the self-signed root. */
+function chainLength(s: tls.TLSSocket): number {
+  const seen = new Set<string>();
+  for (let c: tls.DetailedPeerCertificate | undefined = s.getPeerCertificate(true); c?.raw !== undefined; c = c.issuerCertificate) {
+    if (seen.has(c.fingerprint256)) break;
+    seen.add(c.fingerprint256);
+  }
+  return seen.size;
+}
 
 /** A node:tls socket's session as te_tls_info gives the engine's (read once per connection);
  *  null for a plain socket. */
@@ -102,10 +130,23 @@ function readTls(s: tls.TLSSocket): TlsInfo {
   const cert = peer && peer.raw ? peer.raw : null;
   let verify = 'NONE';
   let verifyCode = 0;
+  const hs = handshakes.get(s);
   if (cert !== null) {
-    const bad = verifyError(s);
+    let bad = verifyError(s);
+    let length = bad === null ? chainLength(s) : 0;
+    // an issuer Node does not know may be one of ssl_trusted_certificate's (trusted-chain.ts)
+    if (bad !== null && UNKNOWN_ISSUER.has(String(bad.code)) && hs?.anchors) {
+      length = trustedChainLength(s, hs.anchors);
+      if (length > 0) bad = null;
+    }
     verify = bad === null ? 'SUCCESS' : `FAILED:${bad.message}`;
     verifyCode = bad === null ? 0 : NUMBERS[String(bad.code)] ?? 0;
+    // ssl_verify_depth N: node:tls has no limit; OpenSSL's (the engine's, nginx's) stops building
+    // the chain after N CAs below the root, which it reports as a missing issuer
+    if (bad === null && hs?.depth != null && length > hs.depth + 2) {
+      verify = 'FAILED:unable to get issuer certificate';
+      verifyCode = 2;
+    }
   }
   return {
     protocol: s.getProtocol() ?? '',
@@ -117,5 +158,7 @@ function readTls(s: tls.TLSSocket): TlsInfo {
     verify,
     verifyCode,
     cert,
+    ciphers: hs?.ciphers ?? '',
+    curves: hs?.curves ?? '',
   };
 }

@@ -1,14 +1,15 @@
-// ssl_verify_client on node:tls: the mode of the server whose context did the handshake is put
-// on its socket, and each request is checked against the session's verdict as nginx does (the
-// engine's check is native/engine/tls_verify.c te_tls_refusal): a bad certificate is 495, a
-// missing one under `on` 496 (both answered 400 with their own page). Plain HTTP on a TLS port
-// is read as HTTP and its request refused the same way (497), so it is logged as nginx logs it.
+// ssl_verify_client, checked per request as nginx does, against the server the Host header chose
+// (the handshake asked for a certificate as the SNI name's server said): a bad certificate is
+// 495, a missing one under `on` 496 (both answered 400 with their own page), and a Host other
+// than the SNI name a server matched is 421 when the Host's server verifies clients. The engine
+// checks a listener with one server itself (native/engine/tls_verify.c te_tls_refusal). Plain
+// HTTP on a TLS port is read as HTTP and its request refused the same way (497).
 import type net from 'node:net';
 import type tls from 'node:tls';
 import type { SslVerifyClient } from '../config/types.js';
-import { socketTls, type TlsInfo, verifyError } from './info.js';
+import { socketTls, type TlsInfo } from './info.js';
 
-const MODE = Symbol('tresty.verifyClient');
+const SNI = Symbol('tresty.negotiatedName');
 const PLAIN = Symbol('tresty.plainOnTls');
 
 /** Marks a socket of a TLS port on which plain HTTP came: its request is answered 497. */
@@ -20,17 +21,21 @@ function isPlain(socket: net.Socket | undefined): boolean {
   return socket !== undefined && (socket as unknown as Record<symbol, boolean | undefined>)[PLAIN] === true;
 }
 
-/** Marks a TLS socket made with a context that asked for a client certificate. */
-export function markVerify(socket: tls.TLSSocket, mode: SslVerifyClient | null): void {
-  if (mode !== null) (socket as unknown as Record<symbol, SslVerifyClient>)[MODE] = mode;
+/** Marks a TLS socket whose SNI name chose a server by its name (not as the default). */
+export function markNegotiated(socket: tls.TLSSocket, name: string): void {
+  (socket as unknown as Record<symbol, string>)[SNI] = name;
+}
+
+/** The SNI name a server matched at the handshake of this socket, or ''. */
+export function negotiatedName(socket: net.Socket | undefined): string {
+  return socket === undefined ? '' : (socket as unknown as Record<symbol, string | undefined>)[SNI] ?? '';
 }
 
 /** What optional_no_ca lets through: a CA it does not know (nginx's list). */
-const NO_CA = new Set(['DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'CERT_UNTRUSTED', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE']);
+const NO_CA = new Set([18, 19, 20, 21, 27]);
 
 export interface CertRefusal {
-  readonly status: 495 | 496 | 497;
+  readonly status: 421 | 495 | 496 | 497;
   /** The error-log line's reason (nginx's words). */
   readonly reason: string;
 }
@@ -42,17 +47,21 @@ export function refusalOf(status: 495 | 496 | 497, t: TlsInfo | null): CertRefus
   return { status, reason: `client SSL certificate verify error: (${t?.verifyCode ?? 0}:${t?.verify.replace(/^FAILED:/, '') ?? ''})` };
 }
 
-/** The refusal a request on this socket gets for its client certificate, or null. */
-export function certRefusal(socket: net.Socket | undefined): CertRefusal | null {
-  if (isPlain(socket)) return refusalOf(497, null);
-  const mode = socket ? (socket as unknown as Record<symbol, SslVerifyClient | undefined>)[MODE] : undefined;
-  if (mode === undefined) return null;
-  const s = socket as tls.TLSSocket;
-  const peer = s.getPeerCertificate();
-  const has = peer !== null && peer.raw !== undefined;
-  // Node reports a missing certificate as an error too: only a sent one has a verdict.
-  const bad = has ? verifyError(s) : null;
-  if (bad !== null && (mode !== 'optional_no_ca' || !NO_CA.has(String(bad.code)))) return refusalOf(495, socketTls(s));
-  if (mode === 'on' && !has) return refusalOf(496, null);
+/**
+ * nginx's checks of a request on a TLS session `t` whose Host chose a server verifying with
+ * `mode`; `misdirected`: the Host is not the name the handshake's server matched.
+ */
+export function requestRefusal(mode: SslVerifyClient | null, t: TlsInfo | null, misdirected: boolean): CertRefusal | null {
+  if (mode === null || t === null) return null;
+  if (misdirected) return { status: 421, reason: 'client attempted to request the server name different from the one that was negotiated' };
+  if (t.cert !== null && t.verify !== 'SUCCESS' && (mode !== 'optional_no_ca' || !NO_CA.has(t.verifyCode))) return refusalOf(495, t);
+  if (mode === 'on' && t.cert === null) return refusalOf(496, t);
   return null;
+}
+
+/** The refusal a request on this node:tls socket gets (`mode`: its Host server's), or null. */
+export function certRefusal(socket: net.Socket | undefined, mode: SslVerifyClient | null, misdirected: boolean): CertRefusal | null {
+  if (isPlain(socket)) return refusalOf(497, null);
+  if (mode === null || socket === undefined || !('encrypted' in socket)) return null;
+  return requestRefusal(mode, socketTls(socket), misdirected);
 }
