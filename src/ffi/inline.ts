@@ -8,7 +8,6 @@ import * as L from '../ring/layout.js';
 import type { HostBindings, Ptr } from './bindings.js';
 import { type AbortLike, type Reader, refusal, takeLarge } from './call.js';
 import { refused } from './channel.js';
-import type { Format } from './formats.js';
 
 // Buffer's own utf8Write (what Buffer#write calls after its checks) on any Uint8Array: a string
 // request is encoded straight into the bound request buffer, with no transient bytes to copy.
@@ -59,19 +58,10 @@ export class InlineChannel {
   }
 
   /**
-   * call(format.encode(v)) without the encode's bytes when v is a string for a string or raw
-   * plugin (utf-8, written where the function reads it); other values take the format's way.
+   * call() of a string as UTF-8, written straight where the function reads it (no encoded bytes to
+   * copy): Plugin.call takes this way for a string to a string or raw plugin.
    */
-  callValue(v: unknown, format: Format, signal: AbortLike | undefined, read: Reader): Promise<unknown> {
-    if (typeof v !== 'string' || (format.name !== 'string' && format.name !== 'raw') || v.length > 0x2aaaaaaa) {
-      let bytes: Uint8Array;
-      try {
-        bytes = format.encodeTransient ? format.encodeTransient(v) : format.encode(v);
-      } catch (e) {
-        return Promise.reject(e);
-      }
-      return this.call(bytes, 0, signal, read);
-    }
+  callString(v: string, signal: AbortLike | undefined, read: Reader): Promise<unknown> {
     const no = refusal(this.label, this.closed, signal, 0, 0, 1);
     if (no) return Promise.reject(no);
     try {

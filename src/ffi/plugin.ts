@@ -58,8 +58,8 @@ export interface CallChannel {
   /** Who reads the completion doorbell (bell.ts); 'none' for the zero-hop path, which has none. */
   readonly bellKind: 'engine' | 'socket' | 'none';
   call(payload: Uint8Array, timeoutMs: number, signal: AbortLike | undefined, read: Reader): Promise<unknown>;
-  /** call() of a value the channel encodes itself: the zero-hop path alone has it (Plugin.zeroHop). */
-  callValue?(v: unknown, format: Format, signal: AbortLike | undefined, read: Reader): Promise<unknown>;
+  /** call() of a string the channel writes as UTF-8 itself: the zero-hop path alone has it (Plugin.zeroHop). */
+  callString?(v: string, signal: AbortLike | undefined, read: Reader): Promise<unknown>;
   nativeStats(): { live: number; dropped: number };
 }
 
@@ -81,21 +81,28 @@ export class Plugin implements FfiPlugin {
       if (rc !== 0) throw new FfiRuntimeError(this.name, rc, utf8Slice(src, start, end));
       return this.format.read(src, start, end, shared);
     }, { keepsBytes: format.name === 'raw' });
+    this.textual = format.name === 'string' || format.name === 'raw';
   }
 
   private readonly read: Reader;
+  /** string and raw encode a string as its UTF-8 bytes, which the zero-hop path writes itself. */
+  private readonly textual: boolean;
 
   get inFlight(): number {
     return this.core.channel.inFlight;
   }
 
   get zeroHop(): boolean {
-    return this.core.channel.callValue !== undefined;
+    return this.core.channel.callString !== undefined;
   }
 
   call(req: unknown, opts?: CallOptions): Promise<unknown> {
     const ch = this.core.channel;
-    if (ch.callValue) return ch.callValue(req, this.format, opts?.signal, this.read); // zero hop: no transient bytes
+    // Zero hop: a string for a string or raw plugin goes in as UTF-8 with no transient bytes
+    // (up to a length whose UTF-8 surely fits a buffer).
+    if (ch.callString && typeof req === 'string' && this.textual && req.length <= 0x2aaaaaaa) {
+      return ch.callString(req, opts?.signal, this.read);
+    }
     let bytes: Uint8Array;
     try {
       bytes = this.format.encodeTransient ? this.format.encodeTransient(req) : this.format.encode(req);
