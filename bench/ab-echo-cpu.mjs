@@ -28,9 +28,10 @@ const bytes = Number(values.bytes);
 async function run(s, p) {
   const r = await wrkPinned(s.url(p), { connections: 64, seconds: Number(values.seconds), pids: [s.pid], bodyBytes: p === '/hello' ? 0 : bytes });
   let main = 0;
-  for (const proc of r.cpu) for (const t of proc.threads) if (/^tresty: worker/.test(t.name)) main += t.seconds;
+  let user = 0;
+  for (const proc of r.cpu) for (const t of proc.threads) if (/^tresty: worker/.test(t.name)) { main += t.seconds; user += t.user; }
   const requests = r.rps * r.seconds;
-  return { rps: r.rps, us: (main * 1e6) / requests };
+  return { rps: r.rps, us: (main * 1e6) / requests, user: (user * 1e6) / requests };
 }
 
 const rows = [];
@@ -39,18 +40,22 @@ try {
     for (const s of [A, B]) await run(s, p); // warm-up: the first requests find JS cold
     const got = { a: [], b: [] };
     const ratios = [];
+    const userRatios = [];
     for (let i = 0; i < Number(values.rounds); i++) {
       const order = i % 2 === 0 ? ['a', 'b'] : ['b', 'a'];
       const round = {};
       for (const k of order) round[k] = await run(k === 'a' ? A : B, p);
       for (const k of order) got[k].push(round[k]);
       ratios.push(round.b.us / round.a.us);
+      userRatios.push(round.b.user / round.a.user);
     }
     const m = (k, f) => median(got[k].map(f));
     rows.push({
       path: p, body: p === '/hello' ? '' : `${bytes} B`,
       'A µs/req': m('a', (x) => x.us).toFixed(2), 'B µs/req': m('b', (x) => x.us).toFixed(2),
       'B / A CPU': `${median(ratios).toFixed(3)} (${Math.min(...ratios).toFixed(2)}..${Math.max(...ratios).toFixed(2)})`,
+      'A user µs': m('a', (x) => x.user).toFixed(2), 'B user µs': m('b', (x) => x.user).toFixed(2),
+      'B / A user': `${median(userRatios).toFixed(3)} (${Math.min(...userRatios).toFixed(2)}..${Math.max(...userRatios).toFixed(2)})`,
       'A req/s': Math.round(m('a', (x) => x.rps)), 'B req/s': Math.round(m('b', (x) => x.rps)),
     });
   }
@@ -58,6 +63,6 @@ try {
   await A.stop();
   await B.stop();
 }
-console.log(`A: ${path.resolve(values.a)}; B: ${path.resolve(values.b)}; 1 worker on core ${SERVER_CORE}, wrk -t1 -c64 on core ${LOAD_CORE}, ${values.rounds} rounds x ${values.seconds} s; µs/req: the worker's main thread`);
+console.log(`A: ${path.resolve(values.a)}; B: ${path.resolve(values.b)}; 1 worker on core ${SERVER_CORE}, wrk -t1 -c64 on core ${LOAD_CORE}, ${values.rounds} rounds x ${values.seconds} s; µs/req: the worker's main thread (user: its user space alone, 10 ms ticks)`);
 console.table(rows);
 process.exit(0);

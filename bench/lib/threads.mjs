@@ -31,7 +31,7 @@ function parseStat(text) {
   const comm = text.slice(text.indexOf('(') + 1, close);
   const f = text.slice(close + 2).split(' ');
   // fields after comm: state(0) ... utime(11) stime(12)
-  return { comm, ticks: Number(f[11]) + Number(f[12]) };
+  return { comm, ticks: Number(f[11]) + Number(f[12]), user: Number(f[11]) };
 }
 
 /** Nanoseconds on a CPU and times put on one from a schedstat file (`run_ns wait_ns slices`), or nulls without one. */
@@ -65,8 +65,8 @@ export function snapshot(pids, { tree = true } = {}) {
 /**
  * CPU seconds per process and per thread name between two snapshots, threads of the same name in
  * one process summed (libuv's pool threads all say `node`, say). Threads born after `before`
- * count from zero. Returns [{ pid, comm, total, threads: [{ name, seconds, count, slices }] }], busiest
- * first (slices: times put on a CPU, from schedstat; 0 without it).
+ * count from zero. Returns [{ pid, comm, total, threads: [{ name, seconds, count, slices, user }] }], busiest
+ * first (slices: times put on a CPU, from schedstat; 0 without it; user: seconds in user space).
  */
 export function cpuDelta(before, after) {
   const rows = [];
@@ -80,8 +80,10 @@ export function cpuDelta(before, after) {
         ? (t.ns - (was?.ns ?? 0)) / 1e9
         : (t.ticks - (was?.ticks ?? 0)) / HZ;
       total += s;
-      const e = byName.get(t.comm) ?? { name: t.comm, seconds: 0, count: 0, slices: 0 };
+      const e = byName.get(t.comm) ?? { name: t.comm, seconds: 0, count: 0, slices: 0, user: 0 };
       e.seconds += s;
+      // user space alone (10 ms ticks): what a change to JS moves, without the kernel's TCP work
+      e.user += (t.user - (was?.user ?? 0)) / HZ;
       e.slices += t.slices !== null ? t.slices - (was?.slices ?? 0) : 0;
       e.count++;
       byName.set(t.comm, e);
