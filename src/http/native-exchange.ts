@@ -7,9 +7,7 @@ import { TrestyError } from '../errors.js';
 import type { HttpExchange, RawStream } from './types.js';
 import type { NativeFront } from './native-front.js';
 import { F_CHUNKED, F_CONTENT_LENGTH, F_KEEPALIVE, SEND_CLOSE, SEND_END } from './native-layout.js';
-import { httpDate } from './http-date.js';
-import { reasonPhrase } from './native-pages.js';
-import { software } from './software.js';
+import { chunkSize, headStart } from './native-head.js';
 import { Body } from './native-body.js';
 import { parseEngineTls, type TlsInfo } from '../tls/info.js';
 import { type CertRefusal, refusalOf, requestRefusal } from '../tls/verify.js';
@@ -24,6 +22,8 @@ const TOKEN = /^[\^_`a-zA-Z\-0-9!#$%&'*+.|~]+$/;
 const GOOD_NAMES = new Set<string>();
 // eslint-disable-next-line no-control-regex
 const BAD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
+/** Bad (BAD_VALUE) or above 0x7f. */
+const NOT_ASCII = /[^\t\x20-\x7e]/;
 
 function invalid(code: string, message: string): TypeError {
   const e = new TypeError(message) as TypeError & { code: string };
@@ -34,6 +34,7 @@ function invalid(code: string, message: string): TypeError {
 export class NativeExchange implements HttpExchange {
   /** Chunks are copied into the outbox by write() and end(). */
   readonly copiesChunks = true;
+  readonly headAsBytes = true;
   bytesSent = 0;
   /** Bytes of the head as it goes out (latin1, one byte a char), for $bytes_sent. */
   headBytes = 0;
@@ -67,6 +68,8 @@ export class NativeExchange implements HttpExchange {
   private local: [string, number] | null = null;
   private drainWaiters: Array<() => void> | null = null;
   private unflushed = 0;
+  /** No header byte above 0x7f: the head may go out in one UTF-8 write with a string body (put). */
+  private asciiHead = true;
 
   constructor(
     readonly front: NativeFront,
@@ -367,7 +370,10 @@ export class NativeExchange implements HttpExchange {
         if (!TOKEN.test(k)) throw invalid('ERR_INVALID_HTTP_TOKEN', `Header name must be a valid HTTP token ["${k}"]`);
         if (GOOD_NAMES.size < 1000) GOOD_NAMES.add(k);
       }
-      if (BAD_VALUE.test(v)) throw invalid('ERR_INVALID_CHAR', `Invalid character in header content ["${k}"]`);
+      if (NOT_ASCII.test(v)) {
+        if (BAD_VALUE.test(v)) throw invalid('ERR_INVALID_CHAR', `Invalid character in header content ["${k}"]`);
+        this.asciiHead = false;
+      }
       switch (k.length) {
         case 4: if (k.toLowerCase() === 'date') date = true; break;
         case 6:
@@ -388,10 +394,7 @@ export class NativeExchange implements HttpExchange {
       }
       s += `${k}: ${v}\r\n`;
     }
-    // nginx's order: Server and Date first.
-    // nginx has no reason for 1xx but 101's, none below 100 either, and prints three digits.
-    const line = low && status !== 101 ? `${String(status).padStart(3, '0')} ` : `${status} ${reasonPhrase(status)}`;
-    s = `HTTP/1.1 ${line}\r\n${server ? '' : `Server: ${software()}\r\n`}${date ? '' : `Date: ${httpDate()}\r\n`}${s}`;
+    s = headStart(status, server, date) + s;
     // nginx's chunked filter leaves a status below 200 alone: a body of unknown length then goes
     // out as it is, and the connection is still kept (as nginx 1.22 does).
     if (!length && !te && !this.noBody && !low) {
@@ -419,12 +422,11 @@ export class NativeExchange implements HttpExchange {
     if (this.noBody || n === 0) return;
     const head = this.pending!;
     this.pending = '';
-    const ob = this.front.outbox;
     if (this.chunked) {
-      const pre = `${n.toString(16)}\r\n`;
+      const pre = chunkSize(n);
       this.bytesSent += pre.length + 2; // nginx's $body_bytes_sent counts the chunk's framing
-      ob.send(this.id, 0, this.keepaliveMs, head, pre, chunk, '\r\n');
-    } else ob.send(this.id, 0, this.keepaliveMs, head, '', chunk, '');
+      this.put(0, head, pre, chunk, '\r\n');
+    } else this.put(0, head, '', chunk, '');
     return this.paced(n);
   }
 
@@ -438,17 +440,24 @@ export class NativeExchange implements HttpExchange {
     const flags = SEND_END | (this.keepAlive ? 0 : SEND_CLOSE);
     const head = this.pending ?? '';
     this.pending = '';
-    const ob = this.front.outbox;
     if (this.chunked) {
       const n = body === null ? 0 : typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
       // The framing counts in $body_bytes_sent, as nginx's; a client gone gets none of it.
-      const pre = n > 0 ? `${n.toString(16)}\r\n` : '';
+      const pre = n > 0 ? chunkSize(n) : '';
       if (!this.aborted) this.bytesSent += n > 0 ? pre.length + 7 : 5;
-      if (n > 0) ob.send(this.id, flags, this.keepaliveMs, head, pre, body, '\r\n0\r\n\r\n');
-      else ob.send(this.id, flags, this.keepaliveMs, head, '', null, '0\r\n\r\n');
+      if (n > 0) this.put(flags, head, pre, body, '\r\n0\r\n\r\n');
+      else this.front.outbox.send(this.id, flags, this.keepaliveMs, `${head}0\r\n\r\n`, '', null, '');
     } else {
-      ob.send(this.id, flags, this.keepaliveMs, head, '', body, '');
+      this.put(flags, head, '', body, '');
     }
+  }
+
+  /** A piece of the answer in as few Buffer writes (calls into C++) as it can: a string body with
+   *  an ASCII head and framing as one UTF-8 string, else head and chunk size as one latin1. */
+  private put(flags: number, head: string, pre: string, body: string | Uint8Array | null, post: string): void {
+    const ob = this.front.outbox;
+    if (typeof body === 'string' && this.asciiHead) ob.send(this.id, flags, this.keepaliveMs, '', '', `${head}${pre}${body}${post}`, '');
+    else ob.send(this.id, flags, this.keepaliveMs, pre === '' ? head : `${head}${pre}`, '', body, post);
   }
 
   abandon(): void {

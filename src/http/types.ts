@@ -78,6 +78,11 @@ export interface HttpExchange {
    */
   readonly copiesChunks?: boolean;
   /**
+   * writeHead's names and values go out as their bytes (latin1) and the body apart from them
+   * (the native engine): a value above 0x7f then needs no string chunk turned into bytes first.
+   */
+  readonly headAsBytes?: boolean;
+  /**
    * Takes the connection for ngx.req.socket(true): a head made but not sent yet goes out first;
    * from then on the exchange frames nothing, its bytes count in bytesSent, and the request ends
    * with the stream's close(). Absent: the front cannot give its connection away.

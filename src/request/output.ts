@@ -247,7 +247,7 @@ function writeOut(r: Req, eof: boolean): Promise<void> | void {
       ex.writeHead(r.status, list);
       // node:http sends headers and a first string chunk as one UTF-8 string: header bytes
       // above 0x7f (a UTF-8 value) would be encoded twice. Bytes go out as they are.
-      if (list.some(([n, v]) => HIGH.test(n) || HIGH.test(v))) {
+      if (ex.headAsBytes !== true && list.some(([n, v]) => HIGH.test(n) || HIGH.test(v))) {
         if (typeof chunk === 'string' && chunk.length > 0) chunk = Buffer.from(chunk);
         if (each !== null && typeof each[0] === 'string') each[0] = Buffer.from(each[0]);
       }
