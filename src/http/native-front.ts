@@ -18,6 +18,7 @@ import {
   REQ_BODY_LEN, REQ_LISTENER, REQ_LOC, REQ_METHOD, REQ_MSEC, REQ_NHEADERS, REQ_NUMBER, REQ_PORT, REQ_SENT, REQ_TARGET, REQ_TARGET_LEN, REQ_VERSION,
 } from './native-layout.js';
 import { Outbox } from './native-outbox.js';
+import { batchBegins, batchEnds } from './clock.js';
 import { enableEngineSockets, upstreamRecord } from './native-upstream.js';
 import { errorPage } from './native-pages.js';
 import { buildPlan, type NativePlan } from './native-plan.js';
@@ -159,6 +160,7 @@ export class NativeFront {
   private readonly onBatch = (bytes: number): void => {
     const ob = this.outbox;
     ob.inBatch = true;
+    batchBegins();
     try {
       const buf = this.inbox;
       const u32 = this.u32;
@@ -210,6 +212,7 @@ export class NativeFront {
       }
     } finally {
       ob.inBatch = false;
+      batchEnds();
     }
   };
 
@@ -251,7 +254,7 @@ export class NativeFront {
     const aLen = u16[(p + REQ_ADDR_LEN) >>> 1];
     const port = u16[(p + REQ_PORT) >>> 1];
     let q = p + REQ_FIXED;
-    const remote = buf.toString('latin1', q, q + aLen);
+    const remote = this.remoteText(q, aLen);
     q += align8(aLen);
     const hq = q >>> 1;
     q += align8(nh * 8);
@@ -282,6 +285,21 @@ export class NativeFront {
       else ex.preread(b);
     }
     return { ex, srv, bind, clen };
+  }
+
+  /** The last client address made a string: the next request's is most often the same (a keep-
+   *  alive connection's, a busy client's), and comparing its bytes costs less than a new string. */
+  private lastRemote = '';
+
+  private remoteText(q: number, n: number): string {
+    const last = this.lastRemote;
+    const buf = this.inbox;
+    if (last.length === n) {
+      let i = 0;
+      while (i < n && buf[q + i] === last.charCodeAt(i)) i++;
+      if (i === n) return last;
+    }
+    return (this.lastRemote = buf.toString('latin1', q, q + n));
   }
 
   private request(p: number, id: number): void {

@@ -8,6 +8,7 @@ import type { Call } from './call.js';
 import type { HeaderStore } from './headers.js';
 import type { LocPipeline } from './pipe.js';
 import type { WorkerState } from './worker.js';
+import { nowMs } from '../http/clock.js';
 
 /** No exit status recorded. */
 export const NO_EXIT = -1000;
@@ -149,7 +150,7 @@ export class Req {
     readonly requestUri: string,
     readonly parent: Req | null,
   ) {
-    this.startMs = Date.now();
+    this.startMs = nowMs();
     // A subrequest's lines carry its main request's number, as nginx's do.
     // The connection's number where the front has one (nginx's lines name the connection).
     this.serial = parent !== null ? parent.serial : ex.connection ?? ++w.serial;
