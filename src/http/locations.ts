@@ -17,9 +17,19 @@ interface Level {
 // Built once per list of locations (the conf is frozen, so the arrays are stable keys).
 const levels = new WeakMap<readonly LocationConf[], Level>();
 
+/** The level found last: a server's top level is asked for on every request, and a WeakMap
+ *  lookup each time showed in a small request's profile. */
+let lastList: readonly LocationConf[] | null = null;
+let lastLevel: Level | null = null;
+
 function levelOf(list: readonly LocationConf[]): Level {
+  if (list === lastList) return lastLevel!;
   let lv = levels.get(list);
-  if (lv) return lv;
+  if (lv) {
+    lastList = list;
+    lastLevel = lv;
+    return lv;
+  }
   lv = { exact: new Map(), prefixes: [], regexes: [] };
   for (const loc of list) {
     switch (loc.modifier) {

@@ -182,8 +182,8 @@ export class NativeExchange implements HttpExchange {
     return (this.local = this.front.native.localAddress(this.id) ?? ['0.0.0.0', this.bind.port]);
   }
 
-  get localAddress(): string { return this.localPair()[0]; }
-  get localPort(): number { return this.localPair()[1]; }
+  get localAddress(): string { return this.bind.host !== '' ? this.bind.host : this.localPair()[0]; }
+  get localPort(): number { return this.bind.host !== '' ? this.bind.port : this.localPair()[1]; }
 
   /** A request with a body (Content-Length > 0 or chunked) that the engine has not dropped. */
   get hasBody(): boolean {

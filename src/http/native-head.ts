@@ -13,8 +13,8 @@ function statusLine(status: number): string {
 
 let date = '';
 let name = '';
-/** Status -> its first lines with Server and Date, for `date` and `name`. */
-const starts = new Map<number, string>();
+/** Status (1-999) -> its first lines with Server and Date, for `date` and `name`; '' not made yet. */
+const starts: string[] = new Array<string>(1000).fill('');
 
 /** The status line, then Server and Date unless the answer has its own (nginx's order). */
 export function headStart(status: number, ownServer: boolean, ownDate: boolean): string {
@@ -24,15 +24,12 @@ export function headStart(status: number, ownServer: boolean, ownDate: boolean):
   const d = httpDate();
   const n = software();
   if (d !== date || n !== name) {
-    starts.clear();
+    starts.fill('');
     date = d;
     name = n;
   }
-  let s = starts.get(status);
-  if (s === undefined) {
-    s = `HTTP/1.1 ${statusLine(status)}\r\nServer: ${n}\r\nDate: ${d}\r\n`;
-    starts.set(status, s);
-  }
+  let s = starts[status]!;
+  if (s === '') starts[status] = s = `HTTP/1.1 ${statusLine(status)}\r\nServer: ${n}\r\nDate: ${d}\r\n`;
   return s;
 }
 

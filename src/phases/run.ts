@@ -22,10 +22,12 @@ const MAX_CYCLES = 10;
 /** Runs a request from the top: server-level ops, then its location. */
 export function start(r: Req): void {
   r.loc = r.server.defaults;
+  const ops = r.w.serverOps.get(r.server);
+  // Nothing at the server level: locate() sets the pipe (one lookup a request less).
+  if (ops === undefined && r.loc.realIp === null) return locate(r);
   r.pipe = r.w.pipes.get(r.loc)!;
   // realip with the server's settings, before anything reads $remote_addr (nginx's post-read).
   if (r.loc.realIp !== null) applyRealIp(r, r.loc.realIp);
-  const ops = r.w.serverOps.get(r.server);
   if (ops === undefined) return locate(r);
   r.phase = CTX.set;
   const rc = ops(r);

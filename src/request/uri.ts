@@ -21,7 +21,7 @@ export function normalizePath(raw: string, mergeSlashes = true): string | null {
     raw = m[1] ?? '/';
   }
   // Fast path: nothing to decode or resolve.
-  if (raw.indexOf('%') < 0 && raw.indexOf('/.') < 0 && (raw.indexOf('//') < 0 || !mergeSlashes)) return raw;
+  if (plain(raw, mergeSlashes)) return raw;
   let p = raw;
   if (p.indexOf('%') >= 0) {
     try { p = decodeURIComponent(p); } catch { return null; }
@@ -41,4 +41,18 @@ export function normalizePath(raw: string, mergeSlashes = true): string | null {
     out.push(s);
   }
   return `/${out.join('/')}`;
+}
+
+/** No `%`, `/.` or (merging) `//` in `raw`: one pass over it (three indexOf calls cost more). */
+function plain(raw: string, mergeSlashes: boolean): boolean {
+  const n = raw.length;
+  for (let i = 0; i < n; i++) {
+    const c = raw.charCodeAt(i);
+    if (c === 37) return false; // %
+    if (c === 47 && i + 1 < n) {
+      const d = raw.charCodeAt(i + 1);
+      if (d === 46 || (d === 47 && mergeSlashes)) return false; // /. or //
+    }
+  }
+  return true;
 }
