@@ -104,13 +104,26 @@ export function scratchBytes(n: number): Uint8Array {
 // ones of an /echo-ffi run (bench/README.md, "where the time goes").
 const ENC_MAX = 1 << 20; // larger strings get a buffer of their own (not kept)
 let enc = Buffer.allocUnsafeSlow(64 * 1024);
-function utf8Transient(v: string): Uint8Array {
+export function utf8Transient(v: string): Uint8Array {
   const most = v.length * 3; // UTF-8 bytes per UTF-16 unit, at most
   if (most > enc.length) {
     if (most > ENC_MAX) return Buffer.from(v, 'utf8');
     enc = Buffer.allocUnsafeSlow(Math.min(ENC_MAX, Math.max(most, enc.length * 2)));
   }
   return enc.subarray(0, enc.write(v, 0, 'utf8'));
+}
+
+const bufferWrite = Buffer.prototype.utf8Write as (this: Uint8Array, s: string, off: number, max: number) => number;
+/**
+ * v as UTF-8 into dst at off when it fits in room bytes: the bytes written, or -1 (the bytes at
+ * dst are then garbage). The same bytes as utf8Transient's (lone surrogates become U+FFFD).
+ */
+export function utf8Into(dst: Uint8Array, v: string, off: number, room: number): number {
+  if (v.length > room) return -1;
+  const n = bufferWrite.call(dst, v, off, room);
+  // A write cut short stops with under 4 bytes of room left (no character takes more), so a
+  // shorter one is surely all of v; only near the end is the full length counted.
+  return n <= room - 4 || Buffer.byteLength(v, 'utf8') === n ? n : -1;
 }
 
 const utf8 = new TextDecoder('utf-8');
