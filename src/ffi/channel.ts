@@ -9,6 +9,7 @@
 // The event loop is the only producer of the submit ring and the only consumer of the
 // completion ring, so it keeps their tail and head in fields and needs no compare-and-swap:
 // one atomic load and one atomic store per slot, each way.
+import { performance } from 'node:perf_hooks';
 import { TrestyError } from '../errors.js';
 import * as L from '../ring/layout.js';
 import { type Bell, closeBellFd, openBell, socketBell } from './bell.js';
@@ -18,7 +19,6 @@ import { Deadlines } from './deadlines.js';
 import { utf8Slice } from './formats.js';
 import { LookBackoff } from './look-backoff.js';
 import { writeSlot } from './slot-write.js';
-import { performance } from 'node:perf_hooks';
 
 /** The host refused a runtime's answer (flag != FLAG_OK): its reason is the slot's text. */
 export function refused(label: string, flag: number, src: Uint8Array, start: number, end: number): TrestyError {

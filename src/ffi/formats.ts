@@ -29,7 +29,8 @@ export function utf8Slice(b: Uint8Array, start: number, end: number): string {
 // cheapest copy there is (V8 copies shared memory word by word either way), but making that view
 // cost as much as the copy: Buffer#copy makes one per call (and validates its arguments). So the
 // last view made at each 1 KB slot offset is kept, with the memory it views, and an answer of the
-// same length at the same place (answers of one size, the common case) reuses it.
+// same length at the same place (answers of one size, the common case) reuses it. (A kept view
+// keeps its memory alive: an unloaded plugin's ring until another answer lands at that offset.)
 const SLOT_VIEWS = 4096;
 const viewOf: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(SLOT_VIEWS).fill(undefined);
 const viewSrc: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(SLOT_VIEWS).fill(undefined);
