@@ -9,34 +9,25 @@
 // each thread's schedstat (bench/lib/threads.mjs): the event loop's ("loop"), the runtime's poller
 // ("poll") and the whole process's ("proc": V8's helper threads too). --timeout is the plugin's
 // per-call timeout (default 60000, the plugin default, as a handler's calls have; 0: none).
-import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
+import { abMain, loadavg as load } from './lib/ab-checkouts.mjs';
 import { median } from './lib/stats.mjs';
 import { cpuDelta, snapshot } from './lib/threads.mjs';
 
-const args = process.argv.slice(2);
-const opt = (name, dflt) => { const i = args.indexOf(`--${name}`); return i >= 0 ? args[i + 1] : dflt; };
+await abMain(import.meta.url,
+  'usage: node bench/ffi-ab.mjs --a OTHER_CHECKOUT [--b CHECKOUT] [--rounds N] [--seconds S] [--cases BYTES:FORMAT:INFLIGHT,...] [--timeout MS]',
+  { seconds: '3', timeout: '60000' },
+  (root, spec, opt) => child(root, spec, Number(opt('seconds', 3)), Number(opt('timeout', 60000))),
+  ({ A, B, opt, run }) => {
+    const rounds = Number(opt('rounds', 3)), seconds = opt('seconds', '3'), timeout = opt('timeout', '60000');
+    const cases = opt('cases', '10240:raw:64,10240:string:64,10240:msgpack:64,102400:raw:1,102400:string:1').split(',');
+    table(A, B, cases, rounds, `${rounds} rounds of ${seconds} s, timeout ${timeout} ms`, run);
+  });
 
-if (opt('child')) {
-  await child(path.resolve(opt('child')), opt('case'), Number(opt('seconds', 3)), Number(opt('timeout', 60000)));
-} else {
-  const here = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-  if (!opt('a')) {
-    console.error('usage: node bench/ffi-ab.mjs --a OTHER_CHECKOUT [--b CHECKOUT] [--rounds N] [--seconds S] [--cases BYTES:FORMAT:INFLIGHT,...]');
-    process.exit(2);
-  }
-  const A = path.resolve(opt('a')), B = path.resolve(opt('b', here));
-  const rounds = Number(opt('rounds', 3)), seconds = opt('seconds', '3'), timeout = opt('timeout', '60000');
-  const cases = opt('cases', '10240:raw:64,10240:string:64,10240:msgpack:64,102400:raw:1,102400:string:1').split(',');
-  const run = (dir, c) => {
-    const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', dir, '--case', c, '--seconds', seconds, '--timeout', timeout], { encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`${dir} ${c}: ${r.stderr || r.stdout}`);
-    return JSON.parse(r.stdout);
-  };
-  const load = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
-  console.log(`a = ${A}\nb = ${B}\n${new Date().toISOString()}, ${rounds} rounds of ${seconds} s, timeout ${timeout} ms, load ${load()}\n`);
+/** Both builds, case after case, round after round: the table. */
+function table(A, B, cases, rounds, what, run) {
+  console.log(`a = ${A}\nb = ${B}\n${new Date().toISOString()}, ${what}, load ${load()}\n`);
   console.log('| case (bytes:format:in flight) | a calls/s | b calls/s | b / a (spread) | loop µs/call a / b | poll µs/call a / b | proc µs/call a / b (b / a) |');
   console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const c of cases) {

@@ -9,31 +9,20 @@
 //        [--cases raw:512:64,msgpack:512:64,string:512:64] [--timeout 60000]
 // The checkouts (their dist/ and native/build) take turns, one process per run; per case it prints
 // the median and the lowest event-loop µs per call of each, and the median of the per-round ratios.
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
+import { abMain, loadavg as load } from './lib/ab-checkouts.mjs';
 import { median } from './lib/stats.mjs';
 
-const args = process.argv.slice(2);
-const opt = (name, dflt) => { const i = args.indexOf(`--${name}`); return i >= 0 ? args[i + 1] : dflt; };
-const load = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+const USAGE = 'usage: node bench/ring-js.mjs --a OTHER_CHECKOUT [--b CHECKOUT] [--rounds N] [--ms MS] [--cases FORMAT:BYTES:INFLIGHT,...] [--timeout MS]';
+await abMain(import.meta.url, USAGE, { ms: '1000', timeout: '60000' },
+  (root, spec, opt) => child(root, spec, Number(opt('ms', 1000)), Number(opt('timeout', 60000))),
+  ({ A, B, opt, run }) => parent(A, B, opt, run));
 
-if (opt('child')) {
-  await child(path.resolve(opt('child')), opt('case'), Number(opt('ms', 1000)), Number(opt('timeout', 60000)));
-} else {
-  const here = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-  if (!opt('a')) {
-    console.error('usage: node bench/ring-js.mjs --a OTHER_CHECKOUT [--b CHECKOUT] [--rounds N] [--ms MS] [--cases FORMAT:BYTES:INFLIGHT,...] [--timeout MS]');
-    process.exit(2);
-  }
-  const A = path.resolve(opt('a')), B = path.resolve(opt('b', here));
+/** Both checkouts, case after case, round after round: the table. */
+function parent(A, B, opt, run) {
   const rounds = Number(opt('rounds', 8)), ms = opt('ms', '1000'), timeout = opt('timeout', '60000');
-  const run = (dir, c) => {
-    const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', dir, '--case', c, '--ms', ms, '--timeout', timeout], { encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`${dir} ${c}: ${r.stderr || r.stdout}`);
-    return JSON.parse(r.stdout);
-  };
   console.log(`a = ${A}\nb = ${B}\n${new Date().toISOString()}, ${rounds} rounds of ${ms} ms, timeout ${timeout} ms, load ${load()}\n`);
   console.log('| case (format:bytes:in flight) | a µs/call median (lowest) | b µs/call median (lowest) | b / a (range) | a calls/s | b calls/s |');
   console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
