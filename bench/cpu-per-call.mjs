@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { drive, makeRequest } from './lib/drive.mjs';
 import { formatOf, openFfi, openUds } from './lib/sides.mjs';
+import { cpuDelta, snapshot } from './lib/threads.mjs';
 
 const [side = 'ffi', format = 'raw', size = '512', inflight = '1', ms = '2000'] = process.argv.slice(2);
 if (!['ffi', 'uds'].includes(side)) {
@@ -25,16 +26,25 @@ const s = side === 'ffi' ? await openFfi(format) : await openUds(format);
 const req = makeRequest(format, Number(size), await formatOf(format));
 const opts = { inflight: Number(inflight), durationMs: Number(ms) };
 await drive(s.call, req, { ...opts, durationMs: 300 });
+const pids = [process.pid, ...(s.pids ?? [])];
 const before = s.debugInfo?.();
+const t0 = snapshot(pids, { tree: false });
 const c0 = mainThreadCpu();
 const r = await drive(s.call, req, opts);
 const cpu = mainThreadCpu() - c0;
+const threads = cpuDelta(t0, snapshot(pids, { tree: false }));
 const after = s.debugInfo?.();
 const per1k = (k) => (((after[k] - before[k]) / r.calls) * 1000).toFixed(1);
+// Every thread's CPU per call (schedstat), the poller's and the UDS server's included: which side
+// is busy tells which one bounds calls/s.
+const perThread = threads.flatMap((p) => p.threads.filter((t) => t.seconds > 0.001 * (r.elapsedMs / 1000))
+  .map((t) => `${p.pid === process.pid ? '' : 'server '}${t.name} ${((t.seconds * 1e6) / r.calls).toFixed(2)} µs (${Math.round((100 * t.seconds) / (r.elapsedMs / 1000))}%)`));
 console.log([
   `${side} ${format} ${size} B x${inflight}: ${Math.round(r.rate).toLocaleString('en-US')} calls/s`,
   `p50 ${(r.samples.percentile(50) * 1000).toFixed(1)} µs, p99 ${(r.samples.percentile(99) * 1000).toFixed(1)} µs`,
   `event loop busy ${((100 * cpu) / (r.elapsedMs / 1000)).toFixed(0)}%, ${((cpu * 1e6) / r.calls).toFixed(2)} µs of its CPU per call`,
-  ...(after ? [`per 1,000 calls: ${per1k('doorbells')} doorbells, ${per1k('wakes')} poller wakes`] : []),
+  ...(after ? [`per 1,000 calls: ${per1k('doorbells')} doorbells, ${per1k('wakes')} poller wakes, ${per1k('looks')} looks ` +
+    `(${per1k('lookHits')} hits), ${per1k('quick')} quick, ${per1k('waits')} waits (${per1k('waited')} answered), ${per1k('spins')} spins`] : []),
+  `per thread, CPU per call: ${perThread.join(', ')}`,
 ].join('; '));
 await s.close();

@@ -1,7 +1,7 @@
 // Call timeouts share one timer per timeout value (src/ffi/deadlines.ts): expiry order, calls
 // settled early, memory that follows live calls, and per-call overrides in their own queue.
 import { describe, expect, it } from 'vitest';
-import { DeadlineQueue, Deadlines, type Expiring } from '../src/ffi/deadlines.js';
+import { DeadlineQueue, Deadlines, type Expiring, turnClock } from '../src/ffi/deadlines.js';
 
 const item = (): Expiring & { id: number } => ({ deadline: 0, live: true, queue: null, id: 0 });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -84,5 +84,29 @@ describe('ffi deadlines', () => {
     await sleep(30);
     expect(expired).toEqual([]);
     settle(c);
+  });
+
+  it('reads the clock once per run of microtasks, and afresh in the next', async () => {
+    const a = turnClock();
+    const spin = performance.now() + 5;
+    while (performance.now() < spin);
+    expect(turnClock()).toBe(a); // the same run: the calls of one batch share one clock read
+    await Promise.resolve();
+    expect(turnClock() - a).toBeGreaterThanOrEqual(5);
+  });
+
+  it('times a call from its own turn, not from an earlier call\'s', async () => {
+    const expired: number[] = [];
+    const d = new Deadlines<Expiring & { id: number }>((c) => {
+      c.live = false;
+      expired.push(c.id);
+    });
+    d.add({ ...item(), id: 1 }, 200);
+    await sleep(100);
+    d.add({ ...item(), id: 2 }, 200); // due ~100 ms after the first
+    await sleep(130);
+    expect(expired).toEqual([1]);
+    await sleep(150);
+    expect(expired).toEqual([1, 2]);
   });
 });

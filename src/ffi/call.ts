@@ -37,7 +37,7 @@ export interface AbortLike {
 }
 
 export interface Call extends Expiring {
-  payload: Uint8Array | null; // kept only while in the backlog
+  payload: Uint8Array | string | null; // kept only while in the backlog
   read: Reader;
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;

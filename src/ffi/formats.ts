@@ -24,7 +24,30 @@ export function utf8Slice(b: Uint8Array, start: number, end: number): string {
   if (end - start >= 3 && b[start] === 0xef && b[start + 1] === 0xbb && b[start + 2] === 0xbf) start += 3;
   return bufferSlice.call(b, start, end);
 }
-const copyBytes = Buffer.prototype.copy as (this: Uint8Array, t: Uint8Array, ts: number, s: number, e: number) => number;
+
+// Copies out of the ring's shared memory. TypedArray#set from a view of exactly the answer is the
+// cheapest copy there is (V8 copies shared memory word by word either way), but making that view
+// cost as much as the copy: Buffer#copy makes one per call (and validates its arguments). So the
+// last view made at each 1 KB slot offset is kept, with the memory it views, and an answer of the
+// same length at the same place (answers of one size, the common case) reuses it. (A kept view
+// keeps its memory alive: an unloaded plugin's ring until another answer lands at that offset.)
+const SLOT_VIEWS = 4096;
+const viewOf: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(SLOT_VIEWS).fill(undefined);
+const viewSrc: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(SLOT_VIEWS).fill(undefined);
+const viewAt = new Float64Array(SLOT_VIEWS);
+
+/** src[start, end) copied to out at 0 (out holds at least end - start bytes). */
+export function copyOut(src: Uint8Array, start: number, end: number, out: Uint8Array): void {
+  const k = (start >>> 10) & (SLOT_VIEWS - 1);
+  let v = viewOf[k];
+  if (v === undefined || viewSrc[k] !== src || viewAt[k] !== start || v.length !== end - start) {
+    v = new Uint8Array(src.buffer, src.byteOffset + start, end - start);
+    viewOf[k] = v;
+    viewSrc[k] = src;
+    viewAt[k] = start;
+  }
+  out.set(v);
+}
 
 // raw answers are plain Uint8Arrays (as documented) carved from shared slabs, as
 // Buffer.allocUnsafe does: one ArrayBuffer per answer (what slice() gives) costs ~4x the copy.
@@ -82,13 +105,26 @@ export function scratchBytes(n: number): Uint8Array {
 // ones of an /echo-ffi run (bench/README.md, "where the time goes").
 const ENC_MAX = 1 << 20; // larger strings get a buffer of their own (not kept)
 let enc = Buffer.allocUnsafeSlow(64 * 1024);
-function utf8Transient(v: string): Uint8Array {
+export function utf8Transient(v: string): Uint8Array {
   const most = v.length * 3; // UTF-8 bytes per UTF-16 unit, at most
   if (most > enc.length) {
     if (most > ENC_MAX) return Buffer.from(v, 'utf8');
     enc = Buffer.allocUnsafeSlow(Math.min(ENC_MAX, Math.max(most, enc.length * 2)));
   }
   return enc.subarray(0, enc.write(v, 0, 'utf8'));
+}
+
+const bufferWrite = Buffer.prototype.utf8Write as (this: Uint8Array, s: string, off: number, max: number) => number;
+/**
+ * v as UTF-8 into dst at off when it fits in room bytes: the bytes written, or -1 (the bytes at
+ * dst are then garbage). The same bytes as utf8Transient's (lone surrogates become U+FFFD).
+ */
+export function utf8Into(dst: Uint8Array, v: string, off: number, room: number): number {
+  if (v.length > room) return -1;
+  const n = bufferWrite.call(dst, v, off, room);
+  // A write cut short stops with under 4 bytes of room left (no character takes more), so a
+  // shorter one is surely all of v; only near the end is the full length counted.
+  return n <= room - 4 || Buffer.byteLength(v, 'utf8') === n ? n : -1;
 }
 
 const utf8 = new TextDecoder('utf-8');
@@ -139,7 +175,7 @@ const formats: Record<FormatName, Format> = {
     read(src, start, end, shared) {
       if (!shared) return start === 0 && end === src.length ? src : src.subarray(start, end);
       const out = allocBytes(end - start);
-      copyBytes.call(src, out, 0, start, end);
+      copyOut(src, start, end, out);
       return out;
     },
   },
@@ -195,7 +231,7 @@ const formats: Record<FormatName, Format> = {
       if (!(src.buffer instanceof SharedArrayBuffer)) return unpackAt(src, start, end);
       const n = end - start;
       const plain = scratchBytes(n);
-      copyBytes.call(src, plain, 0, start, end);
+      copyOut(src, start, end, plain);
       return unpackAt(plain, 0, n);
     },
   },

@@ -1,5 +1,6 @@
 // What a handler holds: a plugin = a core (library + rings + pollers) seen through a format.
 import { TrestyError } from '../errors.js';
+import { INLINE_MAX } from '../ring/layout.js';
 import type { AbortLike, Reader } from './call.js';
 import { type Format, utf8Slice } from './formats.js';
 
@@ -60,6 +61,8 @@ export interface CallChannel {
   call(payload: Uint8Array, timeoutMs: number, signal: AbortLike | undefined, read: Reader): Promise<unknown>;
   /** call() of a string the channel writes as UTF-8 itself: the zero-hop path alone has it (Plugin.zeroHop). */
   callString?(v: string, signal: AbortLike | undefined, read: Reader): Promise<unknown>;
+  /** call() of a short string the ring writes as UTF-8 straight into its slot (rings only). */
+  callText?(v: string, timeoutMs: number, signal: AbortLike | undefined, read: Reader): Promise<unknown>;
   nativeStats(): { live: number; dropped: number };
 }
 
@@ -100,8 +103,10 @@ export class Plugin implements FfiPlugin {
     const ch = this.core.channel;
     // Zero hop: a string for a string or raw plugin goes in as UTF-8 with no transient bytes
     // (up to a length whose UTF-8 surely fits a buffer).
-    if (ch.callString && typeof req === 'string' && this.textual && req.length <= 0x2aaaaaaa) {
-      return ch.callString(req, opts?.signal, this.read);
+    if (typeof req === 'string' && this.textual) {
+      if (ch.callString && req.length <= 0x2aaaaaaa) return ch.callString(req, opts?.signal, this.read);
+      // The ring: a string that may fit a slot is written into it as UTF-8, with no transient bytes.
+      if (ch.callText && req.length <= INLINE_MAX) return ch.callText(req, opts?.timeoutMs ?? this.timeoutMs, opts?.signal, this.read);
     }
     let bytes: Uint8Array;
     try {
