@@ -12,6 +12,10 @@
  *   tlsInfo(id) -> Buffer | null   the session's $ssl_* material (tls_verify.c te_tls_info)
  *   tlsFlags(logInfo, refusalsToJs)   LOG records carry it too (an access log reads $ssl_*); 495-497
  *   go to JS (an error_page takes them)
+ *   tlsCertHook(fn)   fn(id, server, name): a handshake on a server whose options' 8th is 1 waits
+ *                     for its ssl_certificate_by_js (tls_cert.c); fn must not answer before it returns
+ *   tlsCertDone(id, certPem | null, keyPem | null, why | null) -> bool   the answer: a pair, none,
+ *                     or a failure's reason; false when that handshake is gone
  */
 #define NAPI_VERSION 8
 #include <node_api.h>
@@ -89,7 +93,7 @@ napi_value te_js_tls_context(napi_env env, napi_callback_info info)
     te_tls_verify_opts vo;
     int has_verify = 0;
     memset(&vo, 0, sizeof vo);
-    uint32_t server, nc = 0, nk = 0, nopt = 0, v[7] = { 0 };
+    uint32_t server, nc = 0, nk = 0, nopt = 0, v[8] = { 0 };
     const char *certs[MAX_PAIRS], *keys[MAX_PAIRS], *tk = NULL;
     size_t clen[MAX_PAIRS], klen[MAX_PAIRS], tkn = 0;
     char ciphers[1024], curve[256], err[512];
@@ -98,7 +102,7 @@ napi_value te_js_tls_context(napi_env env, napi_callback_info info)
     memset(&o, 0, sizeof o);
     if (napi_get_cb_info(env, info, &argc, a, NULL, NULL) != napi_ok || argc < 8 || te_arg_u32(env, a[0], &server) ||
         pems(env, a[1], certs, clen, &nc) || pems(env, a[2], keys, klen, &nk) || nc != nk ||
-        napi_get_array_length(env, a[3], &nopt) != napi_ok || nopt < 6 || nopt > 7 ||
+        napi_get_array_length(env, a[3], &nopt) != napi_ok || nopt < 6 || nopt > 8 ||
         napi_get_value_string_utf8(env, a[4], ciphers, sizeof ciphers, &sl) != napi_ok ||
         napi_get_value_string_utf8(env, a[5], curve, sizeof curve, &sl) != napi_ok ||
         bytes(env, a[6], &o.dh, &o.dh_len) || bytes(env, a[7], &tk, &tkn) || (tk && tkn != 80) ||
@@ -115,6 +119,7 @@ napi_value te_js_tls_context(napi_env env, napi_callback_info info)
     o.timeout_s = (int)v[4];
     o.tickets = (int)v[5];
     o.reject = (int)v[6];
+    o.cert_js = (int)v[7];
     o.ciphers = ciphers;
     o.curve = curve;
     o.ticket_keys = tk;
@@ -208,4 +213,61 @@ napi_value te_js_tls_flags(napi_env env, napi_callback_info info)
     te_tls_log_info = log;
     te_tls_refusals_js = refusals;
     return NULL;
+}
+
+static napi_env cert_env;
+static napi_ref cert_ref;
+
+/* Called inside a handshake (the engine's pass): tells JS which certificate is wanted. */
+static int ask_cert(uint32_t id, uint32_t server, const char *name, size_t len)
+{
+    if (!cert_ref) return -1;
+    napi_env env = cert_env;
+    napi_handle_scope scope;
+    if (napi_open_handle_scope(env, &scope) != napi_ok) return -1;
+    napi_value fn, recv, argv[3], res;
+    napi_get_reference_value(env, cert_ref, &fn);
+    napi_get_undefined(env, &recv);
+    argv[0] = te_num(env, id);
+    argv[1] = te_num(env, server);
+    napi_create_string_latin1(env, name, len, &argv[2]);
+    int ok = napi_call_function(env, recv, fn, 3, argv, &res) == napi_ok;
+    if (!ok) {
+        napi_value ex;
+        napi_get_and_clear_last_exception(env, &ex); /* the handshake fails instead */
+    }
+    napi_close_handle_scope(env, scope);
+    return ok ? 0 : -1;
+}
+
+napi_value te_js_tls_cert_hook(napi_env env, napi_callback_info info)
+{
+    size_t argc = 1;
+    napi_value a[1];
+    napi_valuetype t;
+    if (napi_get_cb_info(env, info, &argc, a, NULL, NULL) != napi_ok || argc < 1 || napi_typeof(env, a[0], &t) != napi_ok || t != napi_function)
+        return fail(env, "tlsCertHook(fn)");
+    if (cert_ref) napi_delete_reference(env, cert_ref);
+    napi_create_reference(env, a[0], 1, &cert_ref);
+    cert_env = env;
+    te_tls_set_cert(ask_cert);
+    return NULL;
+}
+
+napi_value te_js_tls_cert_done(napi_env env, napi_callback_info info)
+{
+    size_t argc = 4;
+    napi_value a[4], r;
+    uint32_t id;
+    const char *cert, *key;
+    size_t clen, klen, wl = 0;
+    char why[256];
+    napi_valuetype t = napi_null;
+    if (napi_get_cb_info(env, info, &argc, a, NULL, NULL) != napi_ok || argc < 4 || te_arg_u32(env, a[0], &id) ||
+        bytes(env, a[1], &cert, &clen) || bytes(env, a[2], &key, &klen) || napi_typeof(env, a[3], &t) != napi_ok ||
+        (t == napi_string && napi_get_value_string_utf8(env, a[3], why, sizeof why, &wl) != napi_ok))
+        return fail(env, "tlsCertDone(id, cert, key, why)");
+    int ok = te_tls_cert_done(te_addon_engine(), id, cert, clen, key, klen, t == napi_string ? why : NULL) == 0;
+    napi_get_boolean(env, ok, &r);
+    return r;
 }

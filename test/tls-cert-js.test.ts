@@ -1,0 +1,172 @@
+// ssl_certificate_by_js on an HTTP/1.1 TLS listen, which the native engine serves (its handshake
+// waits for the handler: native/engine/tls_cert.c), and the same expectations on node:tls
+// (TRESTY_TLS_ENGINE=node): two SNI names get the two certificates the handler chose, a name it
+// leaves keeps the conf's, a handler that awaits, a throw and clear_certs() without a pair fail
+// the handshake with their log lines, a client gone while the handler waits harms nothing, many
+// handshakes at once each get their own certificate, and the handshake stays bounded by
+// client_header_timeout.
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import tls from 'node:tls';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, startTresty, stopAll, type TrestyProcess } from './helpers/server.js';
+import { eventually } from './helpers/upstream.js';
+
+const missing = spawnSync('sh', ['-c', 'command -v openssl'], { stdio: 'ignore' }).status === 0 ? null : 'openssl';
+if (missing) console.warn('tls-cert-js tests skipped: openssl is not installed (Debian: apt-get install openssl)');
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tresty-cert-js-'));
+const file = (n: string): string => path.join(dir, n);
+
+function makeCert(name: string, cn: string, kind: 'rsa' | 'ec'): void {
+  const key = kind === 'rsa' ? ['-newkey', 'rsa:2048'] : ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1'];
+  execFileSync('openssl', ['req', '-x509', ...key, '-nodes', '-keyout', file(`${name}.key`), '-out', file(`${name}.crt`),
+    '-days', '2', '-subj', `/CN=${cn}`, '-addext', `subjectAltName=DNS:${cn}`], { stdio: 'ignore' });
+}
+
+beforeAll(() => {
+  if (missing) return;
+  makeCert('conf', 'conf.test', 'ec');
+  makeCert('one', 'one.test', 'ec');
+  makeCert('two', 'two.test', 'rsa');
+});
+
+afterAll(async () => {
+  await stopAll();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+interface Hello { cn: string; body: string; error?: string }
+
+/** One HTTP/1.1 request over TLS with SNI `name`: the certificate's CN and the body, or the error. */
+function hello(port: number, name: string): Promise<Hello> {
+  return new Promise((resolve) => {
+    let cn = '';
+    let data = '';
+    const s = tls.connect({ host: '127.0.0.1', port, servername: name, rejectUnauthorized: false }, () => {
+      cn = String(s.getPeerCertificate().subject?.CN ?? '');
+      s.write(`GET /who HTTP/1.1\r\nHost: ${name}\r\nConnection: close\r\n\r\n`);
+    });
+    s.setTimeout(10_000, () => s.destroy(new Error('timed out')));
+    s.on('data', (d: Buffer) => { data += d; });
+    s.on('error', (e) => resolve({ cn, body: '', error: e.message }));
+    s.on('close', () => resolve({ cn, body: data.slice(data.indexOf('\r\n\r\n') + 4) }));
+  });
+}
+
+const conf = (port: number): string => `
+worker_processes 1;
+error_log logs/error.log info;
+events {}
+http {
+  access_log off;
+  server {
+    listen 127.0.0.1:${port} ssl;
+    server_name conf.test;
+    client_header_timeout 1s;
+    ssl_certificate ${file('conf.crt')}; ssl_certificate_key ${file('conf.key')};
+    ssl_certificate_by_js_block {
+      const { ssl } = await import('tresty/ssl');
+      const fs = require('node:fs');
+      const name = ssl.server_name(ngx) ?? '';
+      const pick = (n) => {
+        ssl.clear_certs(ngx);
+        ssl.set_cert(ngx, fs.readFileSync('${dir}/' + n + '.crt', 'utf8'));
+        ssl.set_priv_key(ngx, fs.readFileSync('${dir}/' + n + '.key'));
+      };
+      const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+      if (name.startsWith('one')) pick('one');
+      else if (name.startsWith('two')) pick('two');
+      else if (name === 'slow.test') { await sleep(300); pick('two'); }
+      else if (name === 'throw.test') throw new Error('no certificate for you');
+      else if (name === 'cleared.test') ssl.clear_certs(ngx);
+      else if (name === 'gone.test') { await sleep(400); ngx.log(ngx.INFO, 'gone.test handler done'); pick('one'); }
+      else if (name === 'stuck.test') { await sleep(2500); pick('one'); }
+    }
+    location = /who { return 200 "hi $ssl_server_name"; }
+  }
+}
+`;
+
+describe.skipIf(missing !== null).each(['native', 'node'] as const)('ssl_certificate_by_js on the %s front', (front) => {
+  let t: TrestyProcess;
+  let port: number;
+  beforeAll(async () => {
+    port = await freePort();
+    t = await startTresty(conf(port), { env: front === 'node' ? { TRESTY_TLS_ENGINE: 'node' } : {} });
+  });
+
+  it(`is served by the ${front === 'native' ? 'native engine' : 'node:tls'}`, async () => {
+    expect(await eventually(() => t.errorLog(), /TLS on 127\.0\.0\.1:\d+: /)).toContain(`TLS on 127.0.0.1:${port}: ${front === 'native' ? 'native engine' : 'node:tls'}`);
+  });
+
+  it('gives two SNI names the two certificates the handler chose; another name keeps the conf\'s', async () => {
+    expect(await hello(port, 'one.test')).toEqual({ cn: 'one.test', body: 'hi one.test' });
+    expect(await hello(port, 'two.test')).toEqual({ cn: 'two.test', body: 'hi two.test' });
+    expect(await hello(port, 'other.test')).toEqual({ cn: 'conf.test', body: 'hi other.test' });
+  });
+
+  it('waits for a handler that awaits', async () => {
+    const t0 = Date.now();
+    expect(await hello(port, 'slow.test')).toEqual({ cn: 'two.test', body: 'hi slow.test' });
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(250);
+  });
+
+  it('fails the handshake on a throw, with the handler\'s line and the handshake\'s', async () => {
+    const r = await hello(port, 'throw.test');
+    expect(r.error).toBeDefined();
+    expect(r.body).toBe('');
+    const log = await eventually(() => t.errorLog(), /SSL certificate selection failed/);
+    expect(log).toMatch(/\[error\] .*no certificate for you/);
+    expect(log).toMatch(/\[info\] .*SSL certificate selection failed \(ssl_certificate_by_js failed\) while SSL handshaking, client: 127\.0\.0\.1/);
+    expect((await hello(port, 'one.test')).cn).toBe('one.test'); // the worker goes on
+  });
+
+  it('fails the handshake when clear_certs() gets no new pair', async () => {
+    expect((await hello(port, 'cleared.test')).error).toBeDefined();
+    expect(await eventually(() => t.errorLog(), /cleared the certificates/)).toMatch(
+      /\[info\] .*SSL certificate selection failed \(ssl_certificate_by_js cleared the certificates and set none\) while SSL handshaking/);
+  });
+
+  it('harms nothing when the client goes away while the handler waits', async () => {
+    const s = tls.connect({ host: '127.0.0.1', port, servername: 'gone.test', rejectUnauthorized: false });
+    s.on('error', () => { /* destroyed on purpose */ });
+    await new Promise((r) => setTimeout(r, 150));
+    s.destroy();
+    await eventually(() => t.errorLog(), /gone\.test handler done/);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(await hello(port, 'two.test')).toEqual({ cn: 'two.test', body: 'hi two.test' });
+    expect(t.errorLog()).not.toMatch(/\[(alert|crit|emerg)\]/);
+  });
+
+  it('keeps many concurrent handshakes apart', async () => {
+    const names = Array.from({ length: 60 }, (_, i) => (i % 3 === 0 ? `one${i}.test` : i % 3 === 1 ? `two${i}.test` : 'slow.test'));
+    const got = await Promise.all(names.map((n) => hello(port, n)));
+    got.forEach((g, i) => {
+      const n = names[i]!;
+      expect(g, n).toEqual({ cn: n.startsWith('one') ? 'one.test' : 'two.test', body: `hi ${n}` });
+    });
+  });
+
+  it.runIf(front === 'native')('times a handshake waiting for its handler out with client_header_timeout', async () => {
+    const t0 = Date.now();
+    const r = await hello(port, 'stuck.test');
+    expect(r.error).toBeDefined();
+    expect(Date.now() - t0).toBeLessThan(2400);
+    expect(await eventually(() => t.errorLog(), /timed out .* while SSL handshaking/)).toMatch(
+      /\[info\] .*client timed out \(110: Connection timed out\) while SSL handshaking/);
+  });
+
+  it.runIf(front === 'native')('closes a handshake whose client closed while its handler waits, with nginx\'s line', async () => {
+    const raw = net.connect(port, '127.0.0.1');
+    const s = tls.connect({ socket: raw, servername: 'gone.test', rejectUnauthorized: false });
+    s.on('error', () => { /* closed on purpose */ });
+    await new Promise((r) => setTimeout(r, 150));
+    raw.end();
+    expect(await eventually(() => t.errorLog(), /peer closed connection in SSL handshake/)).toMatch(
+      /\[info\] .*peer closed connection in SSL handshake while SSL handshaking, client: 127\.0\.0\.1/);
+  });
+});
