@@ -3,8 +3,9 @@
 // (TRESTY_TLS_ENGINE=node): two SNI names get the two certificates the handler chose, a name it
 // leaves keeps the conf's, a handler that awaits, a throw and clear_certs() without a pair fail
 // the handshake with their log lines, a client gone while the handler waits harms nothing, many
-// handshakes at once each get their own certificate, and the handshake stays bounded by
-// client_header_timeout.
+// handshakes at once each get their own certificate, a pair OpenSSL cannot use fails, and on the
+// engine the handshake stays bounded by client_header_timeout and a chosen certificate gets no
+// ssl_stapling_file response (the conf's certificate's).
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -32,6 +33,12 @@ beforeAll(() => {
   makeCert('conf', 'conf.test', 'ec');
   makeCert('one', 'one.test', 'ec');
   makeCert('two', 'two.test', 'rsa');
+  // an OCSP response for conf.crt (self-signed: its own issuer), for ssl_stapling_file
+  fs.writeFileSync(file('index.txt'), '');
+  const ocsp = (...a: string[]): void => { execFileSync('openssl', ['ocsp', ...a], { stdio: 'ignore' }); };
+  ocsp('-issuer', file('conf.crt'), '-cert', file('conf.crt'), '-reqout', file('req.der'), '-no_nonce');
+  ocsp('-index', file('index.txt'), '-rsigner', file('conf.crt'), '-rkey', file('conf.key'), '-CA', file('conf.crt'),
+    '-reqin', file('req.der'), '-respout', file('resp.der'), '-ndays', '1');
 });
 
 afterAll(async () => {
@@ -54,6 +61,17 @@ function hello(port: number, name: string): Promise<Hello> {
     s.on('data', (d: Buffer) => { data += d; });
     s.on('error', (e) => resolve({ cn, body: '', error: e.message }));
     s.on('close', () => resolve({ cn, body: data.slice(data.indexOf('\r\n\r\n') + 4) }));
+  });
+}
+
+/** The OCSP response stapled to a handshake with SNI `name` (null: none). */
+function stapled(port: number, name: string): Promise<Buffer | null | string> {
+  return new Promise((resolve) => {
+    let got: Buffer | null = null;
+    const s = tls.connect({ host: '127.0.0.1', port, servername: name, rejectUnauthorized: false, requestOCSP: true } as tls.ConnectionOptions, () => { s.end(); });
+    s.on('close', () => resolve(got));
+    s.on('OCSPResponse', (r: Buffer) => { got = r; });
+    s.on('error', (e) => resolve(`error: ${e.message}`));
   });
 }
 
@@ -83,6 +101,7 @@ http {
       else if (name === 'slow.test') { await sleep(300); pick('two'); }
       else if (name === 'throw.test') throw new Error('no certificate for you');
       else if (name === 'cleared.test') ssl.clear_certs(ngx);
+      else if (name === 'mismatch.test') { pick('one'); ssl.set_priv_key(ngx, fs.readFileSync('${dir}/two.key')); }
       else if (name === 'gone.test') { await sleep(400); ngx.log(ngx.INFO, 'gone.test handler done'); pick('one'); }
       else if (name === 'stuck.test') { await sleep(2500); pick('one'); }
     }
@@ -131,6 +150,14 @@ describe.skipIf(missing !== null).each(['native', 'node'] as const)('ssl_certifi
       /\[info\] .*SSL certificate selection failed \(ssl_certificate_by_js cleared the certificates and set none\) while SSL handshaking/);
   });
 
+  it('fails the handshake when the pair cannot be used (a key not the certificate\'s)', async () => {
+    expect((await hello(port, 'mismatch.test')).error).toBeDefined();
+    // node:tls takes such a pair and fails later, in OpenSSL's own words (`no suitable signature algorithm`)
+    if (front === 'node') return;
+    expect(await eventually(() => t.errorLog(), /SSL certificate selection failed \((?!ssl_cert)/)).toMatch(
+      /\[info\] .*SSL certificate selection failed \(.*(mismatch|private key).*\) while SSL handshaking/);
+  });
+
   it('harms nothing when the client goes away while the handler waits', async () => {
     const s = tls.connect({ host: '127.0.0.1', port, servername: 'gone.test', rejectUnauthorized: false });
     s.on('error', () => { /* destroyed on purpose */ });
@@ -158,6 +185,28 @@ describe.skipIf(missing !== null).each(['native', 'node'] as const)('ssl_certifi
     expect(Date.now() - t0).toBeLessThan(2400);
     expect(await eventually(() => t.errorLog(), /timed out .* while SSL handshaking/)).toMatch(
       /\[info\] .*client timed out \(110: Connection timed out\) while SSL handshaking/);
+  });
+
+  it.runIf(front === 'native')('staples ssl_stapling_file\'s response to the conf\'s certificate only, not to one JS chose', async () => {
+    const st = await freePort();
+    const conf = `worker_processes 1;\nevents {}\nhttp {\n  access_log off;\n  server {\n    listen 127.0.0.1:${st} ssl;
+    ssl_certificate ${file('conf.crt')}; ssl_certificate_key ${file('conf.key')};
+    ssl_stapling on; ssl_stapling_file ${file('resp.der')};
+    ssl_certificate_by_js_block {
+      const { ssl } = await import('tresty/ssl');
+      if (ssl.server_name(ngx) !== 'one.test') return;
+      ssl.clear_certs(ngx);
+      ssl.set_cert(ngx, require('node:fs').readFileSync('${file('one.crt')}'));
+      ssl.set_priv_key(ngx, require('node:fs').readFileSync('${file('one.key')}'));
+    }
+    location / { return 200 "ok"; }\n  }\n}\n`;
+    const s2 = await startTresty(conf);
+    try {
+      expect(await stapled(st, 'conf.test')).toEqual(fs.readFileSync(file('resp.der')));
+      expect(await stapled(st, 'one.test')).toBeNull();
+    } finally {
+      await s2.stop();
+    }
   });
 
   it.runIf(front === 'native')('closes a handshake whose client closed while its handler waits, with nginx\'s line', async () => {

@@ -147,12 +147,13 @@ static int settings(SSL_CTX *ctx, const te_tls_opts *o)
     return 0;
 }
 
-/* ssl_stapling_file: the response goes to every handshake that asks for one (status_request);
+/* ssl_stapling_file: the response goes to every handshake that asks for one (status_request),
+   unless ssl_certificate_by_js chose another certificate (nginx staples per conf certificate);
    OpenSSL frees what it is given, so each gets a copy. */
 static int on_status(SSL *s, void *arg)
 {
     const te_staple *st = arg;
-    if (!st || !st->der) return SSL_TLSEXT_ERR_NOACK;
+    if (!st || !st->der || te_tls_cert_chosen(s)) return SSL_TLSEXT_ERR_NOACK;
     unsigned char *copy = OPENSSL_malloc(st->len);
     if (!copy) return SSL_TLSEXT_ERR_NOACK;
     memcpy(copy, st->der, st->len);

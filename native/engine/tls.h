@@ -62,6 +62,8 @@ int te_tls_cert_done(te_engine *e, uint32_t id, const char *cert, size_t clen, c
 int te_tls_cert_on(struct ssl_ctx_st *ctx, uint32_t server);
 /* the session waits for JS's answer / JS failed it (the reason), else NULL */
 int te_tls_cert_waiting(struct ssl_st *s);
+/* JS's pair replaced the context's (ssl_stapling_file's response is not this certificate's) */
+int te_tls_cert_chosen(struct ssl_st *s);
 const char *te_tls_cert_failed(struct ssl_st *s);
 
 /* conn.c's hooks */

@@ -39,6 +39,7 @@ enum { CERT_WAIT = 1, CERT_DONE, CERT_FAIL };
 /* A session's handler state: in its ex_data, freed with the session. */
 typedef struct te_cert_state {
     int state;
+    int chosen;    /* a pair from JS replaced the context's */
     char why[256]; /* CERT_FAIL: the log line's reason */
 } te_cert_state;
 
@@ -88,6 +89,12 @@ int te_tls_cert_waiting(SSL *s)
 {
     te_cert_state *st = state_of(s);
     return st && st->state == CERT_WAIT;
+}
+
+int te_tls_cert_chosen(SSL *s)
+{
+    te_cert_state *st = state_of(s);
+    return st && st->chosen;
 }
 
 const char *te_tls_cert_failed(SSL *s)
@@ -222,6 +229,7 @@ int te_tls_cert_done(te_engine *e, uint32_t id, const char *cert, size_t clen, c
     } else if (cert && key) {
         const te_pair *p = pair_for(cert, clen, key, klen, st->why, sizeof st->why);
         if (!p || use(c->ssl, p, st->why, sizeof st->why) < 0) st->state = CERT_FAIL;
+        st->chosen = 1;
     }
     ERR_clear_error();
     /* wake it: the socket is writable, so the next pass takes the handshake up again */
