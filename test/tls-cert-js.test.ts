@@ -6,44 +6,40 @@
 // handshakes at once each get their own certificate, a pair OpenSSL cannot use fails, and on the
 // engine the handshake stays bounded by client_header_timeout and a chosen certificate gets no
 // ssl_stapling_file response (the conf's certificate's).
-import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, startTresty, stopAll, type TrestyProcess } from './helpers/server.js';
+import { opensslMissing as missing, tlsFiles } from './helpers/tls-files.js';
 import { eventually } from './helpers/upstream.js';
 
-const missing = spawnSync('sh', ['-c', 'command -v openssl'], { stdio: 'ignore' }).status === 0 ? null : 'openssl';
-if (missing) console.warn('tls-cert-js tests skipped: openssl is not installed (Debian: apt-get install openssl)');
+const files = tlsFiles('cert-js');
+const file = files.file;
+const dir = path.dirname(file('x'));
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tresty-cert-js-'));
-const file = (n: string): string => path.join(dir, n);
-
-function makeCert(name: string, cn: string, kind: 'rsa' | 'ec'): void {
-  const key = kind === 'rsa' ? ['-newkey', 'rsa:2048'] : ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1'];
-  execFileSync('openssl', ['req', '-x509', ...key, '-nodes', '-keyout', file(`${name}.key`), '-out', file(`${name}.crt`),
-    '-days', '2', '-subj', `/CN=${cn}`, '-addext', `subjectAltName=DNS:${cn}`], { stdio: 'ignore' });
+/** NAME.key and a self-signed ECDSA P-256 NAME.crt for CN `cn` (tlsFiles' are RSA). */
+function ecCert(name: string, cn: string): void {
+  files.openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', file(`${name}.key`),
+    '-out', file(`${name}.crt`), '-days', '2', '-subj', `/CN=${cn}`);
 }
 
 beforeAll(() => {
   if (missing) return;
-  makeCert('conf', 'conf.test', 'ec');
-  makeCert('one', 'one.test', 'ec');
-  makeCert('two', 'two.test', 'rsa');
+  ecCert('conf', 'conf.test');
+  ecCert('one', 'one.test');
+  files.selfSigned('two', 'two.test');
   // an OCSP response for conf.crt (self-signed: its own issuer), for ssl_stapling_file
   fs.writeFileSync(file('index.txt'), '');
-  const ocsp = (...a: string[]): void => { execFileSync('openssl', ['ocsp', ...a], { stdio: 'ignore' }); };
-  ocsp('-issuer', file('conf.crt'), '-cert', file('conf.crt'), '-reqout', file('req.der'), '-no_nonce');
-  ocsp('-index', file('index.txt'), '-rsigner', file('conf.crt'), '-rkey', file('conf.key'), '-CA', file('conf.crt'),
+  files.openssl('ocsp', '-issuer', file('conf.crt'), '-cert', file('conf.crt'), '-reqout', file('req.der'), '-no_nonce');
+  files.openssl('ocsp', '-index', file('index.txt'), '-rsigner', file('conf.crt'), '-rkey', file('conf.key'), '-CA', file('conf.crt'),
     '-reqin', file('req.der'), '-respout', file('resp.der'), '-ndays', '1');
 });
 
 afterAll(async () => {
   await stopAll();
-  fs.rmSync(dir, { recursive: true, force: true });
+  files.remove();
 });
 
 interface Hello { cn: string; body: string; error?: string }

@@ -26,8 +26,8 @@
 
 #define MAX_PAIRS 8
 
-static napi_env sni_env;
-static napi_ref sni_ref;
+static napi_env sni_env, cert_env;
+static napi_ref sni_ref, cert_ref; /* tlsSni's and tlsCertHook's functions */
 
 static napi_value fail(napi_env env, const char *msg)
 {
@@ -145,40 +145,55 @@ napi_value te_js_tls_listener(napi_env env, napi_callback_info info)
     return fail(env, "tlsListener: no such listener");
 }
 
-/* Called inside a handshake (the engine's pass, on the JS thread): asks JS for the server. */
-static int choose(uint32_t listener, uint32_t dname, const char *name, size_t len)
+/* Calls JS's fn(a, b, name) inside a handshake (the engine's pass, on the JS thread); 0 when it
+   returned (its int32 answer in *out, when it gave one), -1 when it threw (cleared). */
+static int call_js(napi_env env, napi_ref ref, uint32_t a, uint32_t b, const char *name, size_t len, int32_t *out)
 {
-    if (!sni_ref) return -1;
-    napi_env env = sni_env;
-    te_engine *e = te_addon_engine();
     napi_handle_scope scope;
     if (napi_open_handle_scope(env, &scope) != napi_ok) return -1;
     napi_value fn, recv, argv[3], res;
-    int32_t srv = -1;
-    napi_get_reference_value(env, sni_ref, &fn);
+    napi_get_reference_value(env, ref, &fn);
     napi_get_undefined(env, &recv);
-    argv[0] = te_num(env, listener < e->nlisteners ? e->listeners[listener].index : 0);
-    argv[1] = te_num(env, dname);
+    argv[0] = te_num(env, a);
+    argv[1] = te_num(env, b);
     napi_create_string_latin1(env, name, len, &argv[2]);
-    if (napi_call_function(env, recv, fn, 3, argv, &res) == napi_ok) napi_get_value_int32(env, res, &srv);
-    else {
+    int ok = napi_call_function(env, recv, fn, 3, argv, &res) == napi_ok;
+    if (ok && out) napi_get_value_int32(env, res, out);
+    if (!ok) {
         napi_value ex;
-        napi_get_and_clear_last_exception(env, &ex); /* a bad name keeps the default server */
+        napi_get_and_clear_last_exception(env, &ex);
     }
     napi_close_handle_scope(env, scope);
+    return ok ? 0 : -1;
+}
+
+/* Asks JS for the server of an SNI name (a bad name keeps the default server). */
+static int choose(uint32_t listener, uint32_t dname, const char *name, size_t len)
+{
+    if (!sni_ref) return -1;
+    te_engine *e = te_addon_engine();
+    int32_t srv = -1;
+    call_js(sni_env, sni_ref, listener < e->nlisteners ? e->listeners[listener].index : 0, dname, name, len, &srv);
     return srv;
 }
 
-napi_value te_js_tls_sni(napi_env env, napi_callback_info info)
+/* Keeps the function argument of tlsSni / tlsCertHook (replacing the one kept before). */
+static int keep_fn(napi_env env, napi_callback_info info, napi_ref *ref, napi_env *at)
 {
     size_t argc = 1;
     napi_value a[1];
     napi_valuetype t;
     if (napi_get_cb_info(env, info, &argc, a, NULL, NULL) != napi_ok || argc < 1 || napi_typeof(env, a[0], &t) != napi_ok || t != napi_function)
-        return fail(env, "tlsSni(fn)");
-    if (sni_ref) napi_delete_reference(env, sni_ref);
-    napi_create_reference(env, a[0], 1, &sni_ref);
-    sni_env = env;
+        return -1;
+    if (*ref) napi_delete_reference(env, *ref);
+    napi_create_reference(env, a[0], 1, ref);
+    *at = env;
+    return 0;
+}
+
+napi_value te_js_tls_sni(napi_env env, napi_callback_info info)
+{
+    if (keep_fn(env, info, &sni_ref, &sni_env) < 0) return fail(env, "tlsSni(fn)");
     te_tls_set_sni(choose);
     return NULL;
 }
@@ -215,41 +230,16 @@ napi_value te_js_tls_flags(napi_env env, napi_callback_info info)
     return NULL;
 }
 
-static napi_env cert_env;
-static napi_ref cert_ref;
 
-/* Called inside a handshake (the engine's pass): tells JS which certificate is wanted. */
+/* Tells JS which certificate a handshake wants (a throw fails the handshake instead). */
 static int ask_cert(uint32_t id, uint32_t server, const char *name, size_t len)
 {
-    if (!cert_ref) return -1;
-    napi_env env = cert_env;
-    napi_handle_scope scope;
-    if (napi_open_handle_scope(env, &scope) != napi_ok) return -1;
-    napi_value fn, recv, argv[3], res;
-    napi_get_reference_value(env, cert_ref, &fn);
-    napi_get_undefined(env, &recv);
-    argv[0] = te_num(env, id);
-    argv[1] = te_num(env, server);
-    napi_create_string_latin1(env, name, len, &argv[2]);
-    int ok = napi_call_function(env, recv, fn, 3, argv, &res) == napi_ok;
-    if (!ok) {
-        napi_value ex;
-        napi_get_and_clear_last_exception(env, &ex); /* the handshake fails instead */
-    }
-    napi_close_handle_scope(env, scope);
-    return ok ? 0 : -1;
+    return cert_ref ? call_js(cert_env, cert_ref, id, server, name, len, NULL) : -1;
 }
 
 napi_value te_js_tls_cert_hook(napi_env env, napi_callback_info info)
 {
-    size_t argc = 1;
-    napi_value a[1];
-    napi_valuetype t;
-    if (napi_get_cb_info(env, info, &argc, a, NULL, NULL) != napi_ok || argc < 1 || napi_typeof(env, a[0], &t) != napi_ok || t != napi_function)
-        return fail(env, "tlsCertHook(fn)");
-    if (cert_ref) napi_delete_reference(env, cert_ref);
-    napi_create_reference(env, a[0], 1, &cert_ref);
-    cert_env = env;
+    if (keep_fn(env, info, &cert_ref, &cert_env) < 0) return fail(env, "tlsCertHook(fn)");
     te_tls_set_cert(ask_cert);
     return NULL;
 }
