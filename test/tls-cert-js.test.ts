@@ -97,6 +97,14 @@ http {
       else if (name === 'slow.test') { await sleep(300); pick('two'); }
       else if (name === 'throw.test') throw new Error('no certificate for you');
       else if (name === 'cleared.test') ssl.clear_certs(ngx);
+      else if (name === 'der.test') {
+        const [cert] = ssl.cert_pem_to_der(fs.readFileSync('${dir}/two.crt', 'utf8') + fs.readFileSync('${dir}/one.crt', 'utf8'));
+        const [key] = ssl.priv_key_pem_to_der(fs.readFileSync('${dir}/two.key'));
+        ssl.clear_certs(ngx);
+        ngx.log(ngx.INFO, 'der: ', JSON.stringify([ssl.set_der_cert(ngx, cert), ssl.set_der_priv_key(ngx, key), ssl.set_der_cert(ngx, Buffer.from('junk')),
+          ssl.cert_pem_to_der('no pem'), ssl.priv_key_pem_to_der('no pem')]));
+        ssl.set_der_cert(ngx, cert);
+      }
       else if (name === 'mismatch.test') { pick('one'); ssl.set_priv_key(ngx, fs.readFileSync('${dir}/two.key')); }
       else if (name === 'gone.test') { await sleep(400); ngx.log(ngx.INFO, 'gone.test handler done'); pick('one'); }
       else if (name === 'stuck.test') { await sleep(2500); pick('one'); }
@@ -128,6 +136,19 @@ describe.skipIf(missing !== null).each(['native', 'node'] as const)('ssl_certifi
     const t0 = Date.now();
     expect(await hello(port, 'slow.test')).toEqual({ cn: 'two.test', body: 'hi slow.test' });
     expect(Date.now() - t0).toBeGreaterThanOrEqual(250);
+  });
+
+  it('takes a DER chain and key (set_der_cert, set_der_priv_key, made by cert_pem_to_der, priv_key_pem_to_der)', async () => {
+    const r = await new Promise<{ subject: string }>((resolve, reject) => {
+      const s = tls.connect({ host: '127.0.0.1', port, servername: 'der.test', rejectUnauthorized: false }, () => {
+        resolve({ subject: s.getPeerX509Certificate()?.subject ?? '' });
+        s.end();
+      });
+      s.on('error', reject);
+    });
+    expect(r.subject).toBe('CN=two.test');
+    expect(await eventually(() => t.errorLog(), /der: /)).toContain(
+      'der: [[true],[true],[null,"d2i_X509() failed"],[null,"PEM_read_bio_X509_AUX() failed"],[null,"PEM_read_bio_PrivateKey() failed"]]');
   });
 
   it('fails the handshake on a throw, with the handler\'s line and the handshake\'s', async () => {
