@@ -30,6 +30,9 @@ beforeAll(() => {
   ecCert('conf', 'conf.test');
   ecCert('one', 'one.test');
   files.selfSigned('two', 'two.test');
+  files.selfSigned('ca', 'Chain CA');
+  files.signed('leaf', 'chain.test', 'ca');
+  fs.writeFileSync(file('leaf-chain.crt'), fs.readFileSync(file('leaf.crt'), 'utf8') + fs.readFileSync(file('ca.crt'), 'utf8'));
   // an OCSP response for conf.crt (self-signed: its own issuer), for ssl_stapling_file
   fs.writeFileSync(file('index.txt'), '');
   files.openssl('ocsp', '-issuer', file('conf.crt'), '-cert', file('conf.crt'), '-reqout', file('req.der'), '-no_nonce');
@@ -97,6 +100,11 @@ http {
       else if (name === 'slow.test') { await sleep(300); pick('two'); }
       else if (name === 'throw.test') throw new Error('no certificate for you');
       else if (name === 'cleared.test') ssl.clear_certs(ngx);
+      else if (name === 'chain.test') {
+        ssl.clear_certs(ngx);
+        ssl.set_cert(ngx, fs.readFileSync('${dir}/leaf-chain.crt'));
+        ssl.set_priv_key(ngx, fs.readFileSync('${dir}/leaf.key'));
+      }
       else if (name === 'der.test') {
         const [cert] = ssl.cert_pem_to_der(fs.readFileSync('${dir}/two.crt', 'utf8') + fs.readFileSync('${dir}/one.crt', 'utf8'));
         const [key] = ssl.priv_key_pem_to_der(fs.readFileSync('${dir}/two.key'));
@@ -136,6 +144,15 @@ describe.skipIf(missing !== null).each(['native', 'node'] as const)('ssl_certifi
     const t0 = Date.now();
     expect(await hello(port, 'slow.test')).toEqual({ cn: 'two.test', body: 'hi slow.test' });
     expect(Date.now() - t0).toBeGreaterThanOrEqual(250);
+  });
+
+  it('sends the chain of a PEM set_cert gave, after its certificate', () => {
+    // what the server sent, as `openssl s_client -showcerts` prints it (a client's own CA list
+    // would fill in a missing chain)
+    const sent = (name: string): string[] => [...files.openssl('s_client', '-connect', `127.0.0.1:${port}`, '-servername', name, '-showcerts')
+      .matchAll(/^ *\d s:.*CN ?= ?([^,\n]+)/gm)].map((m) => m[1]!.trim());
+    expect(sent('chain.test')).toEqual(['chain.test', 'Chain CA']);
+    expect(sent('two.test')).toEqual(['two.test']);
   });
 
   it('takes a DER chain and key (set_der_cert, set_der_priv_key, made by cert_pem_to_der, priv_key_pem_to_der)', async () => {
