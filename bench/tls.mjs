@@ -5,9 +5,11 @@
 //   handshakes   every request on a new connection (`Connection: close`, no session reuse):
 //                a full TLS 1.3 handshake per request, so req/s = handshakes/s
 //   hello        keep-alive requests for `return 200 "hello world"` over TLS
+//   cert-js      handshakes again, the certificate chosen on each by ssl_certificate_by_js (nginx:
+//                ssl_certificate_by_lua) from an in-memory store (conf/bench/tls-*-certjs.conf)
 // for an RSA 2048 and an ECDSA P-256 certificate made at run time with the openssl CLI. Servers
 // take turns round after round; each ratio is the median of per-round ratios; the CPU of every
-// process and thread is reported. Alone: node bench/tls.mjs [--quick] [--rounds N].
+// process and thread is reported. Alone: node bench/tls.mjs [--quick] [--rounds N] [--tests LIST].
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -15,6 +17,7 @@ import { pathToFileURL } from 'node:url';
 import { benchArgs } from './lib/args.mjs';
 import { freePort } from './lib/net.mjs';
 import { cores, cpuLine, have, pinned, usPerRequest, wrkRun, writeConf } from './lib/pinned.mjs';
+import { nginxModules } from './lib/servers.mjs';
 import { dropDir, tempDir } from './lib/procs.mjs';
 import { progress } from './lib/progress.mjs';
 import { median, spread } from './lib/stats.mjs';
@@ -24,15 +27,17 @@ import { ROOT } from './lib/tresty-dist.mjs';
 
 const CONNECTIONS = 50;
 const KEYS = { rsa: ['-newkey', 'rsa:2048'], ecdsa: ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1'] };
-const LOADS = { handshakes: { Connection: 'close' }, hello: {} };
+const LOADS = { handshakes: { Connection: 'close' }, hello: {}, 'cert-js': { Connection: 'close' } };
+/** The confs each load runs on: cert-js's servers choose the certificate in a handler. */
+const CONF_OF = { handshakes: '', hello: '', 'cert-js': '-certjs' };
 /** The servers compared; 'tresty-node' is tresty with TLS on node:tls. */
 const SERVERS = ['tresty', 'tresty-node', 'nginx'];
 const TRESTYS = ['tresty', 'tresty-node'];
 
-function makeCert(dir, kind) {
-  const cert = path.join(dir, `${kind}.crt`);
-  const key = path.join(dir, `${kind}.key`);
-  execFileSync('openssl', ['req', '-x509', ...KEYS[kind], '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=bench.test'], { stdio: 'ignore' });
+function makeCert(dir, kind, name = kind) {
+  const cert = path.join(dir, `${name}.crt`);
+  const key = path.join(dir, `${name}.key`);
+  execFileSync('openssl', ['req', '-x509', ...KEYS[kind], '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', `/CN=${name === kind ? 'bench.test' : 'other.test'}`], { stdio: 'ignore' });
   return { cert, key };
 }
 
@@ -52,10 +57,10 @@ async function waitTls(port, proc, timeoutMs = 30_000) {
   }
 }
 
-async function start(kind, dir, core, pair) {
+async function start(kind, dir, core, pair, variant) {
   const port = await freePort();
-  const vars = { DIR: dir, PORT: port, CERT: pair.cert, KEY: pair.key };
-  const text = readFileSync(path.join(ROOT, 'conf', 'bench', `tls-${kind === 'nginx' ? 'nginx' : 'tresty'}.conf`), 'utf8');
+  const vars = { DIR: dir, PORT: port, CERT: pair.cert, KEY: pair.key, OCERT: pair.other.cert, OKEY: pair.other.key, MODULES: nginxModules() ?? '' };
+  const text = readFileSync(path.join(ROOT, 'conf', 'bench', `tls-${kind === 'nginx' ? 'nginx' : 'tresty'}${variant}.conf`), 'utf8');
   const conf = writeConf(path.join(dir, `${kind}.conf`), text, vars);
   let p;
   if (kind === 'nginx') {
@@ -75,17 +80,18 @@ export async function runTls(opts) {
     if (!have(tool)) throw new Error(`${tool} is not installed (Debian: apt-get install ${tool})`);
   }
   const { server: sCore, load: lCore } = cores();
-  const prog = progress('tls', Object.keys(KEYS).length * Object.keys(LOADS).length * SERVERS.length * (opts.rounds + 1));
+  const loads = Object.keys(LOADS).filter((l) => !opts.tests || opts.tests.includes(l));
+  const prog = progress('tls', Object.keys(KEYS).length * loads.length * SERVERS.length * (opts.rounds + 1));
   const certDir = tempDir('tls-certs');
   const tests = [];
   try {
-    for (const key of Object.keys(KEYS)) {
-      const pair = makeCert(certDir, key);
+    for (const [key, variant] of Object.keys(KEYS).flatMap((k) => [...new Set(loads.map((l) => CONF_OF[l]))].map((v) => [k, v]))) {
+      const pair = { ...makeCert(certDir, key), other: makeCert(certDir, 'ecdsa', `other-${key}`) };
       const dirs = Object.fromEntries(SERVERS.map((k) => [k, tempDir(`tls-${k}`)]));
       const servers = {};
-      for (const k of SERVERS) servers[k] = await start(k, dirs[k], sCore, pair);
+      for (const k of SERVERS) servers[k] = await start(k, dirs[k], sCore, pair, variant);
       try {
-        for (const [load, headers] of Object.entries(LOADS)) {
+        for (const [load, headers] of Object.entries(LOADS).filter(([l]) => loads.includes(l) && CONF_OF[l] === variant)) {
           const runs = Object.fromEntries(SERVERS.map((k) => [k, []]));
           const go = (k) => wrkRun(`https://127.0.0.1:${servers[k].port}/hello`, {
             core: lCore, seconds: opts.httpS, connections: CONNECTIONS, headers, watch: [servers[k].proc.child.pid],
@@ -151,7 +157,8 @@ export function tlsTables(sec) {
         { key: 'errors', label: 'errors' },
       ],
       rows: sec.tests.map((t) => ({
-        key: t.key === 'rsa' ? 'RSA 2048' : 'ECDSA P-256', load: t.load === 'handshakes' ? 'new connection per request (handshakes/s)' : 'keep-alive hello',
+        key: t.key === 'rsa' ? 'RSA 2048' : 'ECDSA P-256',
+        load: { handshakes: 'new connection per request (handshakes/s)', hello: 'keep-alive hello', 'cert-js': 'handshakes/s, certificate chosen by JS (nginx: Lua)' }[t.load],
         server: t.server === 'tresty-node' ? 'node:tls' : 'native engine',
         tresty: fmt.rate(t.tresty.rps), nginx: fmt.rate(t.nginx.rps), ratio: fmt.ratio(t.ratio), spread: `±${fmt.pct(t.spread / 2)}`,
         us: `${t.tresty.usPerReq.toFixed(0)} / ${t.nginx.usPerReq.toFixed(0)}`, cpuRatio: `${fmt.ratio(t.cpuRatio)} ±${fmt.pct(t.cpuSpread / 2)}`,

@@ -99,6 +99,7 @@ http {
   }
   server {
     listen 127.0.0.1:${port} ssl http2;
+    listen 127.0.0.1:${port1} ssl;
     server_name dyn.test other.test;
     ssl_protocols TLSv1.3;
     ssl_certificate ${file('b.crt')}; ssl_certificate_key ${file('b.key')};
@@ -179,11 +180,12 @@ describe.skipIf(missing !== null)('TLS listeners', () => {
     expect(none.cn).toBe('a.test'); // the default server
   });
 
-  it('ssl_certificate_by_js chooses a certificate per handshake', async () => {
-    const d = await hello('dyn.test', '/who', {}, port);
+  // port: node:tls (http2); port1: the native engine, unless TRESTY_TLS_ENGINE=node
+  it.each([['http2', () => port], ['HTTP/1.1', () => port1]] as const)('ssl_certificate_by_js chooses a certificate per handshake (listen with %s)', async (_, p) => {
+    const d = await hello('dyn.test', '/who', {}, p());
     expect(d.cn).toBe('dyn.test');
     expect(d.body).toBe('dyn on');
-    const o = await hello('other.test', '/who', {}, port);
+    const o = await hello('other.test', '/who', {}, p());
     expect(o.cn).toBe('b.test'); // the handler left the conf's certificate
     expect(await eventually(() => t.errorLog(), /handshake for other\.test/)).toMatch(/\[info\] .*\[js\] .*handshake for dyn\.test/);
   });

@@ -14,7 +14,8 @@ const HELP = `usage: npm run bench -- [options]   (or node bench/ffi-vs-uds.mjs 
   --rounds N        alternating rounds per comparison (default 5; quick 1)
   --load NAME       wrk or autocannon (default: wrk when installed)
   --busy            FFI/UDS with a CPU hog per core, started and stopped by the benchmark
-  --tests LIST      HTTP: only these tests (hello, chain, static, echo); skips the per-core part
+  --tests LIST      HTTP: only these tests (hello, chain, static, echo); skips the per-core part;
+                    TLS: only these loads (handshakes, hello, cert-js)
   --out DIR         where results go (default bench/results; README tables only update there)
   -h, --help        this text`;
 

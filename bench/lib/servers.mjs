@@ -97,7 +97,7 @@ export function nginxMissing() {
   return null;
 }
 
-function nginxModules() {
+export function nginxModules() {
   return MODULE_DIRS.find((d) => existsSync(path.join(d, 'ngx_http_lua_module.so')) && existsSync(path.join(d, 'ndk_http_module.so')));
 }
 

@@ -17,6 +17,7 @@
  *   upConnect(ip | /unix/path, port) -> id | -errno   upWrite(id, bytes | latin1 string) -> bytes queued
  *   upPause(id, paused)  upClose(id)  upCount() -> open upstream sockets     (upstream_napi.c)
  *   tlsBuilt()  tlsContext(...)  tlsListener(index, server)  tlsSni(fn)  tlsInfo(id)  tlsFlags(log, refusals)   (tls_napi.c)
+ *   tlsCertHook(fn)  tlsCertDone(id, cert, key, why)   (tls_napi.c: ssl_certificate_by_js)
  */
 #define NAPI_VERSION 8
 #include <errno.h>
@@ -434,6 +435,7 @@ NAPI_MODULE_INIT()
         { "tlsSni", te_js_tls_sni }, { "gzip", te_js_gzip },
         { "gzipOpen", te_js_gzip_open }, { "gzipPush", te_js_gzip_push },
         { "tlsInfo", te_js_tls_info }, { "tlsFlags", te_js_tls_flags },
+        { "tlsCertHook", te_js_tls_cert_hook }, { "tlsCertDone", te_js_tls_cert_done },
     };
     for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
         napi_value f;

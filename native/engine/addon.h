@@ -66,6 +66,8 @@ napi_value te_js_tls_listener(napi_env env, napi_callback_info info);
 napi_value te_js_tls_sni(napi_env env, napi_callback_info info);
 napi_value te_js_tls_info(napi_env env, napi_callback_info info);
 napi_value te_js_tls_flags(napi_env env, napi_callback_info info);
+napi_value te_js_tls_cert_hook(napi_env env, napi_callback_info info);
+napi_value te_js_tls_cert_done(napi_env env, napi_callback_info info);
 
 /* upstream_napi.c */
 napi_value te_js_up_connect(napi_env env, napi_callback_info info);

@@ -147,12 +147,13 @@ static int settings(SSL_CTX *ctx, const te_tls_opts *o)
     return 0;
 }
 
-/* ssl_stapling_file: the response goes to every handshake that asks for one (status_request);
+/* ssl_stapling_file: the response goes to every handshake that asks for one (status_request),
+   unless ssl_certificate_by_js chose another certificate (nginx staples per conf certificate);
    OpenSSL frees what it is given, so each gets a copy. */
 static int on_status(SSL *s, void *arg)
 {
     const te_staple *st = arg;
-    if (!st || !st->der) return SSL_TLSEXT_ERR_NOACK;
+    if (!st || !st->der || te_tls_cert_chosen(s)) return SSL_TLSEXT_ERR_NOACK;
     unsigned char *copy = OPENSSL_malloc(st->len);
     if (!copy) return SSL_TLSEXT_ERR_NOACK;
     memcpy(copy, st->der, st->len);
@@ -212,6 +213,10 @@ int te_tls_context(uint32_t server, const char *const *certs, const size_t *cert
         SSL_CTX_free(ctx);
         return -1;
     }
+    if (o->cert_js && te_tls_cert_on(ctx, server) < 0) {
+        SSL_CTX_free(ctx);
+        return snprintf(err, cap, "out of memory"), -1;
+    }
     SSL_CTX_free(ctxs[server]);
     ctxs[server] = ctx;
     rejects[server] = (uint8_t)!!o->reject;
@@ -267,9 +272,32 @@ static int plain(te_conn *c)
     return 1;
 }
 
+/* Waiting for ssl_certificate_by_js: OpenSSL is not asked again until JS answers (tls_cert.c
+   wakes the connection), but a client that closed meanwhile is closed now. */
+static int cert_wait(te_engine *e, te_conn *c)
+{
+    unsigned char b;
+    ssize_t n = recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+        want_out(e, c, 0);
+        return 0;
+    }
+    if (n > 0) { /* more from the client before our answer: it waits in the socket */
+        c->flags |= TE_C_NOREAD;
+        c->flags &= ~TE_C_EPOLLOUT;
+        te_conn_interest(e, c);
+        return 0;
+    }
+    c->flags |= TE_C_TLS_DEAD;
+    if (n == 0) te_errlog(e, c, TE_LOG_INFO, "peer closed connection in SSL handshake while SSL handshaking");
+    else te_errlog(e, c, TE_LOG_INFO, "SSL_do_handshake() failed (%d: %s) while SSL handshaking", errno, strerror(errno));
+    return -1;
+}
+
 int te_tls_handshake(te_engine *e, te_conn *c)
 {
     SSL *s = c->ssl;
+    if (te_tls_cert_waiting(s)) return cert_wait(e, c);
     if (SSL_get_rbio(s) && BIO_number_read(SSL_get_rbio(s)) == 0 && plain(c)) {
         want_out(e, c, 0);
         return 1;
@@ -282,11 +310,17 @@ int te_tls_handshake(te_engine *e, te_conn *c)
         return 1;
     }
     int err = SSL_get_error(s, r);
-    if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
+    if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE || err == SSL_ERROR_WANT_X509_LOOKUP) {
         want_out(e, c, err == SSL_ERROR_WANT_WRITE);
         return 0;
     }
     c->flags |= TE_C_TLS_DEAD;
+    const char *failed = te_tls_cert_failed(s);
+    if (failed) { /* as node:tls's front logs it */
+        ERR_clear_error();
+        te_errlog(e, c, TE_LOG_INFO, "SSL certificate selection failed (%s) while SSL handshaking", failed);
+        return -1;
+    }
     if (c->flags & TE_C_TLS_REJECTED) {
         ERR_clear_error();
         te_errlog(e, c, TE_LOG_INFO, "handshake rejected while SSL handshaking");

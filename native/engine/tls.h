@@ -35,6 +35,7 @@ typedef struct te_tls_opts {
     const char *ticket_keys;         /* 80 bytes (name, HMAC, AES) or NULL */
     const te_tls_verify_opts *verify; /* NULL: no client certificates */
     const char *ocsp; size_t ocsp_len; /* ssl_stapling_file's DER response to staple, or NULL */
+    int cert_js;                  /* the server has ssl_certificate_by_js (tls_cert.c) */
 } te_tls_opts;
 
 /* Chooses the server of an SNI name: its index, -1 (keep the default's context), or
@@ -50,6 +51,21 @@ int te_tls_context(uint32_t server, const char *const *certs, const size_t *cert
 int te_tls_listener(uint32_t listener, uint32_t server);
 void te_tls_set_sni(te_tls_sni_fn fn);
 
+struct ssl_ctx_st;
+struct ssl_st;
+/* tls_cert.c: ssl_certificate_by_js. The hook asks JS for a handshake's certificate (0, or -1
+   when it could not); JS answers with te_tls_cert_done: a PEM pair, none (cert NULL: the
+   context's stay) or a failure (`why`, the log line's reason). -1: no such handshake waits. */
+typedef int (*te_tls_cert_fn)(uint32_t id, uint32_t server, const char *name, size_t len);
+void te_tls_set_cert(te_tls_cert_fn fn);
+int te_tls_cert_done(te_engine *e, uint32_t id, const char *cert, size_t clen, const char *key, size_t klen, const char *why);
+int te_tls_cert_on(struct ssl_ctx_st *ctx, uint32_t server);
+/* the session waits for JS's answer / JS failed it (the reason), else NULL */
+int te_tls_cert_waiting(struct ssl_st *s);
+/* JS's pair replaced the context's (ssl_stapling_file's response is not this certificate's) */
+int te_tls_cert_chosen(struct ssl_st *s);
+const char *te_tls_cert_failed(struct ssl_st *s);
+
 /* conn.c's hooks */
 int te_tls_is(te_engine *e, te_conn *c);
 int te_tls_accept(te_engine *e, te_conn *c);
@@ -64,8 +80,6 @@ void te_tls_notify(te_conn *c);
 
 /* tls_verify.c: client certificates on a context (0, or -1 and a message) and, on the SNI switch,
    the chosen context's verify settings onto the session */
-struct ssl_ctx_st;
-struct ssl_st;
 int te_tls_verify(struct ssl_ctx_st *ctx, const te_tls_verify_opts *v, char *err, size_t cap);
 void te_tls_verify_switch(struct ssl_st *s, struct ssl_ctx_st *x);
 /* 495 / 496 when the request must be refused for its client certificate (`why`: the log line's

@@ -12,6 +12,10 @@
  *   tlsInfo(id) -> Buffer | null   the session's $ssl_* material (tls_verify.c te_tls_info)
  *   tlsFlags(logInfo, refusalsToJs)   LOG records carry it too (an access log reads $ssl_*); 495-497
  *   go to JS (an error_page takes them)
+ *   tlsCertHook(fn)   fn(id, server, name): a handshake on a server whose options' 8th is 1 waits
+ *                     for its ssl_certificate_by_js (tls_cert.c); fn must not answer before it returns
+ *   tlsCertDone(id, certPem | null, keyPem | null, why | null) -> bool   the answer: a pair, none,
+ *                     or a failure's reason; false when that handshake is gone
  */
 #define NAPI_VERSION 8
 #include <node_api.h>
@@ -22,8 +26,8 @@
 
 #define MAX_PAIRS 8
 
-static napi_env sni_env;
-static napi_ref sni_ref;
+static napi_env sni_env, cert_env;
+static napi_ref sni_ref, cert_ref; /* tlsSni's and tlsCertHook's functions */
 
 static napi_value fail(napi_env env, const char *msg)
 {
@@ -89,7 +93,7 @@ napi_value te_js_tls_context(napi_env env, napi_callback_info info)
     te_tls_verify_opts vo;
     int has_verify = 0;
     memset(&vo, 0, sizeof vo);
-    uint32_t server, nc = 0, nk = 0, nopt = 0, v[7] = { 0 };
+    uint32_t server, nc = 0, nk = 0, nopt = 0, v[8] = { 0 };
     const char *certs[MAX_PAIRS], *keys[MAX_PAIRS], *tk = NULL;
     size_t clen[MAX_PAIRS], klen[MAX_PAIRS], tkn = 0;
     char ciphers[1024], curve[256], err[512];
@@ -98,7 +102,7 @@ napi_value te_js_tls_context(napi_env env, napi_callback_info info)
     memset(&o, 0, sizeof o);
     if (napi_get_cb_info(env, info, &argc, a, NULL, NULL) != napi_ok || argc < 8 || te_arg_u32(env, a[0], &server) ||
         pems(env, a[1], certs, clen, &nc) || pems(env, a[2], keys, klen, &nk) || nc != nk ||
-        napi_get_array_length(env, a[3], &nopt) != napi_ok || nopt < 6 || nopt > 7 ||
+        napi_get_array_length(env, a[3], &nopt) != napi_ok || nopt < 6 || nopt > 8 ||
         napi_get_value_string_utf8(env, a[4], ciphers, sizeof ciphers, &sl) != napi_ok ||
         napi_get_value_string_utf8(env, a[5], curve, sizeof curve, &sl) != napi_ok ||
         bytes(env, a[6], &o.dh, &o.dh_len) || bytes(env, a[7], &tk, &tkn) || (tk && tkn != 80) ||
@@ -115,6 +119,7 @@ napi_value te_js_tls_context(napi_env env, napi_callback_info info)
     o.timeout_s = (int)v[4];
     o.tickets = (int)v[5];
     o.reject = (int)v[6];
+    o.cert_js = (int)v[7];
     o.ciphers = ciphers;
     o.curve = curve;
     o.ticket_keys = tk;
@@ -140,40 +145,55 @@ napi_value te_js_tls_listener(napi_env env, napi_callback_info info)
     return fail(env, "tlsListener: no such listener");
 }
 
-/* Called inside a handshake (the engine's pass, on the JS thread): asks JS for the server. */
-static int choose(uint32_t listener, uint32_t dname, const char *name, size_t len)
+/* Calls JS's fn(a, b, name) inside a handshake (the engine's pass, on the JS thread); 0 when it
+   returned (its int32 answer in *out, when it gave one), -1 when it threw (cleared). */
+static int call_js(napi_env env, napi_ref ref, uint32_t a, uint32_t b, const char *name, size_t len, int32_t *out)
 {
-    if (!sni_ref) return -1;
-    napi_env env = sni_env;
-    te_engine *e = te_addon_engine();
     napi_handle_scope scope;
     if (napi_open_handle_scope(env, &scope) != napi_ok) return -1;
     napi_value fn, recv, argv[3], res;
-    int32_t srv = -1;
-    napi_get_reference_value(env, sni_ref, &fn);
+    napi_get_reference_value(env, ref, &fn);
     napi_get_undefined(env, &recv);
-    argv[0] = te_num(env, listener < e->nlisteners ? e->listeners[listener].index : 0);
-    argv[1] = te_num(env, dname);
+    argv[0] = te_num(env, a);
+    argv[1] = te_num(env, b);
     napi_create_string_latin1(env, name, len, &argv[2]);
-    if (napi_call_function(env, recv, fn, 3, argv, &res) == napi_ok) napi_get_value_int32(env, res, &srv);
-    else {
+    int ok = napi_call_function(env, recv, fn, 3, argv, &res) == napi_ok;
+    if (ok && out) napi_get_value_int32(env, res, out);
+    if (!ok) {
         napi_value ex;
-        napi_get_and_clear_last_exception(env, &ex); /* a bad name keeps the default server */
+        napi_get_and_clear_last_exception(env, &ex);
     }
     napi_close_handle_scope(env, scope);
+    return ok ? 0 : -1;
+}
+
+/* Asks JS for the server of an SNI name (a bad name keeps the default server). */
+static int choose(uint32_t listener, uint32_t dname, const char *name, size_t len)
+{
+    if (!sni_ref) return -1;
+    te_engine *e = te_addon_engine();
+    int32_t srv = -1;
+    call_js(sni_env, sni_ref, listener < e->nlisteners ? e->listeners[listener].index : 0, dname, name, len, &srv);
     return srv;
 }
 
-napi_value te_js_tls_sni(napi_env env, napi_callback_info info)
+/* Keeps the function argument of tlsSni / tlsCertHook (replacing the one kept before). */
+static int keep_fn(napi_env env, napi_callback_info info, napi_ref *ref, napi_env *at)
 {
     size_t argc = 1;
     napi_value a[1];
     napi_valuetype t;
     if (napi_get_cb_info(env, info, &argc, a, NULL, NULL) != napi_ok || argc < 1 || napi_typeof(env, a[0], &t) != napi_ok || t != napi_function)
-        return fail(env, "tlsSni(fn)");
-    if (sni_ref) napi_delete_reference(env, sni_ref);
-    napi_create_reference(env, a[0], 1, &sni_ref);
-    sni_env = env;
+        return -1;
+    if (*ref) napi_delete_reference(env, *ref);
+    napi_create_reference(env, a[0], 1, ref);
+    *at = env;
+    return 0;
+}
+
+napi_value te_js_tls_sni(napi_env env, napi_callback_info info)
+{
+    if (keep_fn(env, info, &sni_ref, &sni_env) < 0) return fail(env, "tlsSni(fn)");
     te_tls_set_sni(choose);
     return NULL;
 }
@@ -208,4 +228,36 @@ napi_value te_js_tls_flags(napi_env env, napi_callback_info info)
     te_tls_log_info = log;
     te_tls_refusals_js = refusals;
     return NULL;
+}
+
+
+/* Tells JS which certificate a handshake wants (a throw fails the handshake instead). */
+static int ask_cert(uint32_t id, uint32_t server, const char *name, size_t len)
+{
+    return cert_ref ? call_js(cert_env, cert_ref, id, server, name, len, NULL) : -1;
+}
+
+napi_value te_js_tls_cert_hook(napi_env env, napi_callback_info info)
+{
+    if (keep_fn(env, info, &cert_ref, &cert_env) < 0) return fail(env, "tlsCertHook(fn)");
+    te_tls_set_cert(ask_cert);
+    return NULL;
+}
+
+napi_value te_js_tls_cert_done(napi_env env, napi_callback_info info)
+{
+    size_t argc = 4;
+    napi_value a[4], r;
+    uint32_t id;
+    const char *cert, *key;
+    size_t clen, klen, wl = 0;
+    char why[256];
+    napi_valuetype t = napi_null;
+    if (napi_get_cb_info(env, info, &argc, a, NULL, NULL) != napi_ok || argc < 4 || te_arg_u32(env, a[0], &id) ||
+        bytes(env, a[1], &cert, &clen) || bytes(env, a[2], &key, &klen) || napi_typeof(env, a[3], &t) != napi_ok ||
+        (t == napi_string && napi_get_value_string_utf8(env, a[3], why, sizeof why, &wl) != napi_ok))
+        return fail(env, "tlsCertDone(id, cert, key, why)");
+    int ok = te_tls_cert_done(te_addon_engine(), id, cert, clen, key, klen, t == napi_string ? why : NULL) == 0;
+    napi_get_boolean(env, ok, &r);
+    return r;
 }

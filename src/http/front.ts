@@ -29,8 +29,8 @@ export interface Front {
 
 /**
  * The engine of one listen socket: the worker's for plain HTTP. A TLS socket goes to the native
- * engine when it serves plain HTTP and can take it (native-tls.ts: HTTP/1.1, no
- * ssl_certificate_by_js, not TRESTY_TLS_ENGINE=node), else to node:tls ('tls'); the worker then
+ * engine when it serves plain HTTP and can take it (native-tls.ts: HTTP/1.1, not
+ * TRESTY_TLS_ENGINE=node), else to node:tls ('tls'); the worker then
  * runs both fronts side by side, each on its own sockets.
  */
 export function engineForBind(bind: Bind, engine: 'native' | 'node'): 'native' | 'node' | 'tls' {

@@ -94,6 +94,12 @@ export interface EngineBinding {
   /** LOG records carry the session too (an access log format reads $ssl_*); requests refused
    *  495-497 go to JS, their status in the REQ (an error_page takes them). */
   tlsFlags?(logInfo: boolean, refusalsToJs: boolean): void;
+  /** ssl_certificate_by_js: `ask` is called inside a handshake (which then waits) on a server
+   *  whose tlsContext options end in 1; it must not answer before it returns. */
+  tlsCertHook?(ask: (id: number, server: number, name: string) => void): void;
+  /** The handshake's answer: a PEM pair, none (the context's certificates), or a failure's reason;
+   *  false when that handshake is gone. */
+  tlsCertDone?(id: number, cert: Buffer | null, key: Buffer | null, why: string | null): boolean;
 }
 
 /**

@@ -23,6 +23,7 @@ import { enableEngineSockets, upstreamRecord } from './native-upstream.js';
 import { errorPage } from './native-pages.js';
 import { buildPlan, type NativePlan } from './native-plan.js';
 import { setupEngineTls } from './native-tls.js';
+import type { CertHook } from '../tls/contexts.js';
 
 const INBOX = 1 << 20;
 const OUTBOX = 1 << 20;
@@ -44,6 +45,8 @@ export interface NativeHooks {
   logAnswer?(a: LoggedAnswer): void;
   /** The MIME table static files use besides the conf's `types` (src/phases/mime.ts). */
   builtinTypes?: Readonly<Record<string, string>>;
+  /** ssl_certificate_by_js's runner (src/phases/ssl_certificate.ts), null when no server has one. */
+  certificate?: CertHook | null;
 }
 
 export interface LoggedAnswer {
@@ -136,7 +139,7 @@ export class NativeFront {
     });
     if (this.binds.some((b) => b.ssl)) {
       if (this.serverIndex.size === 0) this.conf.servers.forEach((s, i) => this.serverIndex.set(s, i));
-      setupEngineTls(native, this.conf, this.binds, this.serverIndex);
+      setupEngineTls(native, this.conf, this.binds, this.serverIndex, this.hooks.certificate ?? null);
     }
   }
 

@@ -1,9 +1,10 @@
 // TLS listens on the native engine (native/engine/tls.c): which ones it takes, and their
-// contexts. A listen with http2, or a server on it with ssl_certificate_by_js, stays on node:tls
-// (tls-front.ts); TRESTY_TLS_ENGINE=node keeps every TLS listen there.
+// contexts. A listen with http2 stays on node:tls (tls-front.ts); TRESTY_TLS_ENGINE=node keeps
+// every TLS listen there. ssl_certificate_by_js runs here too (native/engine/tls_cert.c): the
+// engine suspends the handshake and asks; the handler's choice goes back to it.
 import type { HttpConf, ServerConf } from '../config/types.js';
 import { ConfError } from '../errors.js';
-import { engineTls } from '../tls/contexts.js';
+import { type CertChoice, type CertHook, engineTls } from '../tls/contexts.js';
 import type { EngineBinding } from './native-binding.js';
 import { type Bind, firstGroup, selectServer } from './vhost.js';
 
@@ -24,27 +25,60 @@ function logsReadTls(conf: HttpConf): boolean {
   return text.includes('ssl_');
 }
 
-/** Whether the engine may serve this TLS bind (the addon has TLS; no http2 or certificate handler). */
+/** Whether the engine may serve this TLS bind (the addon has TLS, and ssl_certificate_by_js
+ *  when a server there has one; no http2). */
 export function engineTakesTls(bind: Bind, native: EngineBinding | null): boolean {
   if (process.env.TRESTY_TLS_ENGINE === 'node' || !native?.tlsBuilt?.()) return false;
-  return !bind.http2 && serversOf(bind).every((s) => s.ssl.certificateHandler === null);
+  if (!native.tlsCertHook && serversOf(bind).some((s) => s.ssl.certificateHandler !== null)) return false;
+  return !bind.http2;
+}
+
+const pem = (v: string | Buffer): Buffer => (typeof v === 'string' ? Buffer.from(v) : v);
+
+/**
+ * Runs ssl_certificate_by_js for the handshakes the engine suspends. The engine asks in the
+ * middle of its pass, inside OpenSSL: the handlers start from an immediate (their awaits then
+ * run as any callback's), and each answer goes back by connection id (a handshake gone meanwhile
+ * just drops it). A failure's reason is the log line's, as on node:tls.
+ */
+function runCertificates(native: EngineBinding, servers: readonly ServerConf[], hook: CertHook): void {
+  let asked: Array<[number, number, string]> = [];
+  const answer = (id: number, c: CertChoice | null): void => { native.tlsCertDone!(id, c && pem(c.cert), c && pem(c.key), null); };
+  const start = (): void => {
+    const batch = asked;
+    asked = [];
+    for (const [id, server, name] of batch) {
+      const s = servers[server];
+      if (s === undefined) { native.tlsCertDone!(id, null, null, 'no such server'); continue; }
+      hook(s, name).then((c) => answer(id, c), (e: unknown) => { native.tlsCertDone!(id, null, null, (e as Error).message); });
+    }
+  };
+  native.tlsCertHook!((id, server, name) => {
+    if (asked.length === 0) setImmediate(start);
+    asked.push([id, server, name]);
+  });
 }
 
 /**
  * Gives the engine a context per server on the TLS binds, marks those listeners TLS and lets it
  * ask for the server of an SNI name (chosen as for Host, in the group of the connection's address).
  */
-export function setupEngineTls(native: EngineBinding, conf: HttpConf, binds: readonly Bind[], index: ReadonlyMap<ServerConf, number>): void {
+export function setupEngineTls(native: EngineBinding, conf: HttpConf, binds: readonly Bind[], index: ReadonlyMap<ServerConf, number>,
+  certHook: CertHook | null = null): void {
   const made = new Set<ServerConf>();
+  const byIndex: ServerConf[] = [];
+  for (const [s, i] of index) byIndex[i] = s;
+  if (certHook !== null && native.tlsCertHook) runCertificates(native, byIndex, certHook);
   binds.forEach((bind, i) => {
     if (!bind.ssl) return;
     for (const s of serversOf(bind)) {
       // a server that rejects handshakes gets a context without certificates (nginx's too)
-      if (made.has(s) || (s.ssl.certificates.length === 0 && !s.ssl.rejectHandshake)) continue;
+      const byJs = certHook !== null && s.ssl.certificateHandler !== null;
+      if (made.has(s) || (s.ssl.certificates.length === 0 && !s.ssl.rejectHandshake && !byJs)) continue;
       made.add(s);
       const t = engineTls(s.ssl);
       try {
-        native.tlsContext!(index.get(s)!, t.certs, t.keys, t.options, s.ssl.ciphers, s.ssl.ecdhCurve, t.dh, t.ticketKeys, t.verify, t.ocsp);
+        native.tlsContext!(index.get(s)!, t.certs, t.keys, [...t.options, byJs ? 1 : 0], s.ssl.ciphers, s.ssl.ecdhCurve, t.dh, t.ticketKeys, t.verify, t.ocsp);
       } catch (e) {
         const msg = (e as Error).message;
         // a CA / CRL file without what it should hold names its own line
