@@ -6,7 +6,8 @@ import { misdirected, namedServer, type VhostGroup } from './vhost.js';
 import { TrestyError } from '../errors.js';
 import type { HttpExchange, RawStream } from './types.js';
 import type { NativeFront } from './native-front.js';
-import { F_CHUNKED, F_CONTENT_LENGTH, F_KEEPALIVE, SEND_CLOSE, SEND_END } from './native-layout.js';
+import { F_CHUNKED, F_CONTENT_LENGTH, F_EXPECT_CONTINUE, F_KEEPALIVE, SEND_CLOSE, SEND_CONTINUE, SEND_END } from './native-layout.js';
+import { closesConnection } from './native-pages.js';
 import { httpDate } from './http-date.js';
 import { reasonPhrase } from './native-pages.js';
 import { software } from './software.js';
@@ -120,6 +121,15 @@ export class NativeExchange implements HttpExchange {
     const r = requestRefusal(server.ssl.verifyClient, t, misdirected(negotiated, this.headers.host));
     if (r !== null) this.keepAlive = false; // as nginx: a refused request closes its connection
     return r;
+  }
+
+  /** SEND_CONTINUE with the head's sends: the engine answers an Expect: 100-continue first. */
+  private cont = 0;
+  private specialAnswer = false;
+
+  special(status: number): void {
+    this.specialAnswer = true;
+    if (closesConnection(status)) this.keepAlive = false;
   }
 
   /** nginx's $request_length: the head as received (its blank line too) and the body bytes read,
@@ -406,6 +416,8 @@ export class NativeExchange implements HttpExchange {
     if (this.front.draining || this.keepaliveMs === 0) this.keepAlive = false;
     // 101 says `upgrade` whatever comes next (nginx still serves the next request when kept).
     if (!connection) s += status === 101 ? 'Connection: upgrade\r\n' : this.keepAlive ? 'Connection: keep-alive\r\n' : 'Connection: close\r\n';
+    // nginx's discard of an unread body answers Expect: 100-continue first; a special response's does not.
+    if ((this.flags & F_EXPECT_CONTINUE) !== 0 && !this.specialAnswer) this.cont = SEND_CONTINUE;
     this.pending = `${s}\r\n`;
     this.headBytes = this.pending.length;
     this.headersSent = true;
@@ -423,8 +435,8 @@ export class NativeExchange implements HttpExchange {
     if (this.chunked) {
       const pre = `${n.toString(16)}\r\n`;
       this.bytesSent += pre.length + 2; // nginx's $body_bytes_sent counts the chunk's framing
-      ob.send(this.id, 0, this.keepaliveMs, head, pre, chunk, '\r\n');
-    } else ob.send(this.id, 0, this.keepaliveMs, head, '', chunk, '');
+      ob.send(this.id, this.cont, this.keepaliveMs, head, pre, chunk, '\r\n');
+    } else ob.send(this.id, this.cont, this.keepaliveMs, head, '', chunk, '');
     return this.paced(n);
   }
 
@@ -435,7 +447,7 @@ export class NativeExchange implements HttpExchange {
     this.front.release(this);
     const body = chunk === undefined || this.noBody ? null : chunk;
     if (chunk !== undefined) this.bytesSent += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength;
-    const flags = SEND_END | (this.keepAlive ? 0 : SEND_CLOSE);
+    const flags = SEND_END | (this.keepAlive ? 0 : SEND_CLOSE) | this.cont;
     const head = this.pending ?? '';
     this.pending = '';
     const ob = this.front.outbox;
@@ -467,7 +479,7 @@ export class NativeExchange implements HttpExchange {
     this.front.release(this);
     // A head kept for the first body bytes goes out before the cut, as nginx has sent it by then
     // (a proxied answer that breaks before its body: the client sees its head, then the close).
-    if (!wasEnded && this.pending) this.front.outbox.send(this.id, 0, this.keepaliveMs, this.pending, '', null, '');
+    if (!wasEnded && this.pending) this.front.outbox.send(this.id, this.cont, this.keepaliveMs, this.pending, '', null, '');
     this.pending = '';
     this.front.outbox.flush(); // what was queued before goes first, then the cut
     this.front.native.cut(this.id);

@@ -7,10 +7,10 @@ import type { HttpConf, ServerConf } from '../config/types.js';
 import { TrestyError } from '../errors.js';
 import { type ErrorLog, requestContext } from '../log/index.js';
 import { bindKey, bindName, type ListenFd } from './binds.js';
-import { NodeExchange } from './exchange.js';
+import { closing, NodeExchange } from './exchange.js';
 import { frontContext } from './front-context.js';
 import { FrontRefusals, unmapped } from './front-refusals.js';
-import { errorPage } from './native-pages.js';
+import { errorPage, reasonPhrase } from './native-pages.js';
 import { withLead } from './node-head.js';
 import { findLocation } from './locations.js';
 import type { LoggedAnswer } from './native-front.js';
@@ -20,6 +20,8 @@ import { type Bind, firstGroup, groupFor, planBinds, selectServer, serverName } 
 
 const PAGE_413 = errorPage(413);
 const PAGE_500 = errorPage(500);
+/** Requests that wait for `100 Continue` (node's checkContinue). */
+const continuing = new WeakSet<http.IncomingMessage>();
 
 /** How long a draining worker keeps idle keep-alive connections open (see drain()). */
 const IDLE_GRACE_MS = 1000;
@@ -192,32 +194,61 @@ export class HttpFront {
   private createServer(bind: Bind): http.Server {
     const fixed = bind.byAddress.size === 0 ? bind.any : null;
     const server = http.createServer((req, res) => {
-      countRequest(res);
-      if (this.maxConnections > 0) this.busy(req, res);
-      const first = this.refusals.dispatched(req.socket);
-      const group = fixed ?? groupFor(bind, req.socket.localAddress);
-      const srv = group.single ? group.defaultServer : selectServer(group, req.headers.host);
-      // While draining, every answer closes its connection so the client moves to a new worker.
-      if (this.draining || srv.defaults.keepaliveTimeout === 0) res.shouldKeepAlive = false;
-      const ex = new NodeExchange(req, res);
-      if (first !== undefined) ex.firstPacket = first;
-      if (this.http09.has(req.socket)) ex.http09 = true;
-      ex.connection = this.refusals.numberOf(req.socket);
-      if (req.headers['transfer-encoding'] !== undefined && this.refusals.refuseTransferEncoding(ex, srv)) return;
-      if ((req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined)
-        && !this.bodyAllowed(ex, srv)) return;
-      try {
-        this.handle(ex, srv);
-      } catch (e) {
-        this.log.error(`handler failed: ${(e as Error)?.stack ?? String(e)}`);
-        if (!res.headersSent) {
-          res.writeHead(500, withLead(res, ['Content-Type', 'text/html', 'Content-Length', String(PAGE_500.length)]));
-          res.end(PAGE_500);
-        } else {
-          res.destroy();
-        }
-      }
+      // node parses pipelined requests at once; nginx reads one once the answer before it went,
+      // and none after an answer that closes the connection (a special response's).
+      const prev = this.answering.get(req.socket);
+      this.answering.set(req.socket, res);
+      if (closing.has(req.socket)) return;
+      if (prev === undefined || prev.writableFinished || prev.destroyed) return this.request(bind, fixed, req, res);
+      let once = false;
+      const go = (): void => {
+        if (once) return;
+        once = true;
+        if (!closing.has(req.socket) && !req.socket.destroyed) this.request(bind, fixed, req, res);
+      };
+      prev.once('finish', go).once('close', go);
     });
+    this.tune(server, bind);
+    return server;
+  }
+
+  /** The answer in progress on each connection (the last request node handed over). */
+  private readonly answering = new WeakMap<Socket, http.ServerResponse>();
+
+  /** A request node parsed, its turn come: the server chosen, the pipeline runs it. */
+  private request(bind: Bind, fixed: Bind['any'], req: http.IncomingMessage, res: http.ServerResponse): void {
+    countRequest(res);
+    if (this.maxConnections > 0) this.busy(req, res);
+    const first = this.refusals.dispatched(req.socket);
+    const group = fixed ?? groupFor(bind, req.socket.localAddress);
+    const srv = group.single ? group.defaultServer : selectServer(group, req.headers.host);
+    // While draining, every answer closes its connection so the client moves to a new worker.
+    if (this.draining || srv.defaults.keepaliveTimeout === 0) res.shouldKeepAlive = false;
+    const ex = new NodeExchange(req, res);
+    if (first !== undefined) ex.firstPacket = first;
+    if (this.http09.has(req.socket)) ex.http09 = true;
+    ex.connection = this.refusals.numberOf(req.socket);
+    ex.settings = srv.defaults.engine;
+    if (continuing.has(req)) ex.expectContinue = true;
+    if (req.headers['transfer-encoding'] !== undefined && this.refusals.refuseTransferEncoding(ex, srv)) return;
+    if ((req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined)
+      && !this.bodyAllowed(ex, srv)) return;
+    try {
+      this.handle(ex, srv);
+    } catch (e) {
+      this.log.error(`handler failed: ${(e as Error)?.stack ?? String(e)}`);
+      if (!res.headersSent) {
+        ex.special(500); // nginx's 500 page closes the connection
+        res.writeHead(500, withLead(res, ['Content-Type', 'text/html', 'Content-Length', String(PAGE_500.length)]));
+        res.end(PAGE_500);
+      } else {
+        res.destroy();
+      }
+    }
+  }
+
+  /** keepalive_timeout, the connection hook (connection()) and the parser's refusals. */
+  private tune(server: http.Server, bind: Bind): void {
     // keepalive_timeout of the listen's default server, as nginx applies it per connection.
     const dflt = firstGroup(bind).defaultServer;
     const ka = dflt.defaults.keepaliveTimeout;
@@ -233,8 +264,13 @@ export class HttpFront {
     }
     server.on('connection', countConnection);
     if (ka >= server.headersTimeout) server.headersTimeout = ka + 1000;
+    // node would send `100 Continue` before the request is even looked at: the exchange sends it
+    // when the body is read, or before an answer that is not a special response (nginx's way).
+    server.on('checkContinue', (req: http.IncomingMessage, res: http.ServerResponse) => {
+      continuing.add(req);
+      server.emit('request', req, res);
+    });
     server.on('clientError', (err: Error, socket: Socket) => this.refusals.refused(bind, err, socket));
-    return server;
   }
 
   /**
@@ -251,8 +287,8 @@ export class HttpFront {
     const cl = ex.req.headers['content-length'];
     if (cl !== undefined && Number(cl) > limit) {
       this.log.bytes('error', `client intended to send too large body: ${cl} bytes${frontContext(ex, srv)}`, ex.connection);
-      ex.res.shouldKeepAlive = false;
-      ex.res.writeHead(413, withLead(ex.res, ['Content-Type', 'text/html', 'Content-Length', String(PAGE_413.length), 'Connection', 'close']));
+      ex.special(413);
+      ex.res.writeHead(413, reasonPhrase(413), withLead(ex.res, ['Content-Type', 'text/html', 'Content-Length', String(PAGE_413.length), 'Connection', 'close']));
       ex.res.end(PAGE_413);
       return false;
     }
