@@ -5,11 +5,9 @@
 // closes after it, HTTP/1.0 and HEAD alike (ngx_http_special_response_handler turns keep-alive off);
 // a 404 / 502 page, or a 500 the handler writes a body for, keeps it. An Expect: 100-continue gets
 // `100 Continue` before an answer that drops the body, none before a special response.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { raw, statuses } from './helpers/conn.js';
-import { ENGINES, titled } from './helpers/engines.js';
-import { nginxMissing, startNginx, type Nginx } from './helpers/nginx.js';
-import { freePort, startTresty, type TrestyProcess } from './helpers/server.js';
+import { onEnginesAndNginx } from './helpers/three-servers.js';
 
 const locations = (js: boolean): string => {
   const block = js ? 'content_by_js_block' : 'content_by_lua_block';
@@ -123,32 +121,4 @@ function checks(port: () => number): void {
   });
 }
 
-for (const e of ENGINES) {
-  describe.skipIf(e.skip !== null)(titled(e, 'the connection after a special response'), () => {
-    let t: TrestyProcess;
-    let port: number;
-    beforeAll(async () => {
-      port = await freePort();
-      t = await startTresty(`worker_processes 1;
-events {}
-http {
-  access_log off;
-  server {
-    listen 127.0.0.1:${port};
-    ${locations(true)}
-  }
-}
-`, { env: e.env });
-    });
-    afterAll(async () => { await t?.stop(); });
-    checks(() => port);
-  });
-}
-
-const missing = nginxMissing();
-describe.skipIf(missing !== null)(`the connection after a special response, on nginx + lua-nginx-module${missing ? ` (skipped: ${missing})` : ''}`, () => {
-  let n: Nginx;
-  beforeAll(async () => { n = await startNginx(locations(false)); });
-  afterAll(async () => { await n?.stop(); });
-  checks(() => n.port);
-});
+onEnginesAndNginx('the connection after a special response', locations, checks);
