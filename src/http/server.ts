@@ -7,7 +7,8 @@ import type { HttpConf, ServerConf } from '../config/types.js';
 import { TrestyError } from '../errors.js';
 import { type ErrorLog, requestContext } from '../log/index.js';
 import { bindKey, bindName, type ListenFd } from './binds.js';
-import { closing, NodeExchange } from './exchange.js';
+import { NodeExchange } from './exchange.js';
+import { expectsContinue, holdContinue, inTurn } from './node-turns.js';
 import { frontContext } from './front-context.js';
 import { FrontRefusals, unmapped } from './front-refusals.js';
 import { errorPage, reasonPhrase } from './native-pages.js';
@@ -20,8 +21,6 @@ import { type Bind, firstGroup, groupFor, planBinds, selectServer, serverName } 
 
 const PAGE_413 = errorPage(413);
 const PAGE_500 = errorPage(500);
-/** Requests that wait for `100 Continue` (node's checkContinue). */
-const continuing = new WeakSet<http.IncomingMessage>();
 
 /** How long a draining worker keeps idle keep-alive connections open (see drain()). */
 const IDLE_GRACE_MS = 1000;
@@ -193,27 +192,10 @@ export class HttpFront {
 
   private createServer(bind: Bind): http.Server {
     const fixed = bind.byAddress.size === 0 ? bind.any : null;
-    const server = http.createServer((req, res) => {
-      // node parses pipelined requests at once; nginx reads one once the answer before it went,
-      // and none after an answer that closes the connection (a special response's).
-      const prev = this.answering.get(req.socket);
-      this.answering.set(req.socket, res);
-      if (closing.has(req.socket)) return;
-      if (prev === undefined || prev.writableFinished || prev.destroyed) return this.request(bind, fixed, req, res);
-      let once = false;
-      const go = (): void => {
-        if (once) return;
-        once = true;
-        if (!closing.has(req.socket) && !req.socket.destroyed) this.request(bind, fixed, req, res);
-      };
-      prev.once('finish', go).once('close', go);
-    });
+    const server = http.createServer((req, res) => inTurn(req, res, () => this.request(bind, fixed, req, res)));
     this.tune(server, bind);
     return server;
   }
-
-  /** The answer in progress on each connection (the last request node handed over). */
-  private readonly answering = new WeakMap<Socket, http.ServerResponse>();
 
   /** A request node parsed, its turn come: the server chosen, the pipeline runs it. */
   private request(bind: Bind, fixed: Bind['any'], req: http.IncomingMessage, res: http.ServerResponse): void {
@@ -229,7 +211,7 @@ export class HttpFront {
     if (this.http09.has(req.socket)) ex.http09 = true;
     ex.connection = this.refusals.numberOf(req.socket);
     ex.settings = srv.defaults.engine;
-    if (continuing.has(req)) ex.expectContinue = true;
+    ex.expectContinue = expectsContinue(req);
     if (req.headers['transfer-encoding'] !== undefined && this.refusals.refuseTransferEncoding(ex, srv)) return;
     if ((req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined)
       && !this.bodyAllowed(ex, srv)) return;
@@ -264,12 +246,7 @@ export class HttpFront {
     }
     server.on('connection', countConnection);
     if (ka >= server.headersTimeout) server.headersTimeout = ka + 1000;
-    // node would send `100 Continue` before the request is even looked at: the exchange sends it
-    // when the body is read, or before an answer that is not a special response (nginx's way).
-    server.on('checkContinue', (req: http.IncomingMessage, res: http.ServerResponse) => {
-      continuing.add(req);
-      server.emit('request', req, res);
-    });
+    holdContinue(server);
     server.on('clientError', (err: Error, socket: Socket) => this.refusals.refused(bind, err, socket));
   }
 
