@@ -35,25 +35,6 @@ const cases: Case[] = [
     ],
     errorLog: [/\[error\] .*limiting requests, excess: [23]\.\d{3} by zone "slow", client: 127\.0\.0\.1, server: localhost, request: "GET \/nd\?k=a HTTP\/1\.1"/],
   }),
-  // nginx keeps the excess in whole thousandths: each ~85 ms gap at 1r/m (16 thousandths a second)
-  // drains 1 (16 * ms / 1000 rounded down, the same for any gap of 63-124 ms), not 1.36: the fifth
-  // request's excess is 3.996 whatever the load adds to the gaps (fractions would say 3.995 here).
-  both('limit_req counts in whole thousandths of a request, as nginx: what drained is rounded down', `
-    location = /frac { limit_req zone=slow burst=3 nodelay; content_by_X_block { ngx.say(ngx.var.limit_req_status) } }
-    location = /nap { content_by_X_block { await ngx.sleep(0.085); ngx.say("z"); } }`, {
-    requests: [
-      { path: '/frac?k=w', resBody: 'PASSED\n' },
-      { path: '/nap', resBody: 'z\n' },
-      { path: '/frac?k=w', resBody: 'PASSED\n' },
-      { path: '/nap', resBody: 'z\n' },
-      { path: '/frac?k=w', resBody: 'PASSED\n' },
-      { path: '/nap', resBody: 'z\n' },
-      { path: '/frac?k=w', resBody: 'PASSED\n' },
-      { path: '/nap', resBody: 'z\n' },
-      { path: '/frac?k=w', status: 503 },
-    ],
-    errorLog: [/\[error\] .*limiting requests, excess: 3\.996 by zone "slow"/],
-  }),
   both('limit_req_status and limit_req_log_level; two limits in one location', `
     location = /st { limit_req zone=slow burst=1 nodelay; limit_req zone=other burst=5 nodelay; limit_req_status 429; limit_req_log_level warn; content_by_X_block { ngx.say("ok") } }`, {
     requests: [
