@@ -57,7 +57,7 @@ describe('proxy_cookie_domain and proxy_cookie_path', () => {
 describe('accepted with no effect', () => {
   it('loads nginx\'s forms', () => {
     expect(() => load(server(`ssl_buffer_size 16k;
-      ssl_stapling off; ssl_stapling_verify on; location / { proxy_temp_path /var/cache/p 1 2; open_log_file_cache off; client_body_in_single_buffer on; sendfile_max_chunk 0; proxy_socket_keepalive off; proxy_temp_file_write_size 16k; }`,
+      ssl_stapling off; ssl_stapling_verify on; ssl_stapling_responder http://ocsp.example.com/; location / { proxy_temp_path /var/cache/p 1 2; open_log_file_cache off; client_body_in_single_buffer on; sendfile_max_chunk 0; proxy_socket_keepalive off; proxy_temp_file_write_size 16k; }`,
     'open_log_file_cache max=1000 inactive=20s valid=1m min_uses=2;'))).not.toThrow();
   });
 
@@ -70,6 +70,11 @@ describe('accepted with no effect', () => {
     expect(errorOf(server('proxy_temp_path /tmp/p 3;')).message).toMatch(/"proxy_temp_path" directive invalid value in .*:3/);
     expect(errorOf(server('ssl_stapling yes;')).message).toMatch(/it must be "on" or "off"/);
     expect(errorOf(server('location / { ssl_dhparam dh.pem; }')).message).toMatch(/"ssl_dhparam" directive is not allowed here/);
+    // nginx 1.22 -t: the URL is not looked at (only when stapling is set up, as a warning)
+    expect(() => load(server('ssl_stapling_responder ocsp.example.com;', 'ssl_stapling_responder ftp://x/;'))).not.toThrow();
+    expect(errorOf(server('ssl_stapling_responder http://x/; ssl_stapling_responder http://y/;')).message).toMatch(/"ssl_stapling_responder" directive is duplicate/);
+    expect(errorOf(server('ssl_stapling_responder;')).message).toMatch(/invalid number of arguments in "ssl_stapling_responder" directive/);
+    expect(errorOf(server('location / { ssl_stapling_responder http://x/; }')).message).toMatch(/"ssl_stapling_responder" directive is not allowed here/);
   });
 });
 

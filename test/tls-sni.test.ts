@@ -38,12 +38,13 @@ const servers = (port: number): string => `
 
 interface Shake { cn: string; protocol: string; cipher: string; body: string }
 
-/** A handshake with `name` as SNI, then GET /: the certificate's CN, protocol, cipher and body. */
-function shake(port: number, name: string, opts: tls.ConnectionOptions = {}): Promise<Shake | string> {
+/** A handshake with `name` as SNI, then GET / (Host: `host`, none when null): the certificate's
+ *  CN, protocol, cipher and body. */
+function shake(port: number, name: string, opts: tls.ConnectionOptions = {}, host: string | null = name): Promise<Shake | string> {
   return new Promise((resolve) => {
     const s = tls.connect({ host: '127.0.0.1', port, servername: name, rejectUnauthorized: false, ...opts }, () => {
       const got = { cn: String(s.getPeerCertificate().subject?.CN), protocol: s.getProtocol() ?? '', cipher: s.getCipher().name, body: '' };
-      s.write(`GET / HTTP/1.0\r\nHost: ${name}\r\n\r\n`);
+      s.write(`GET / HTTP/1.0\r\n${host === null ? '' : `Host: ${host}\r\n`}\r\n`);
       s.setEncoding('latin1');
       s.on('data', (d: string) => { got.body += d; });
       s.on('end', () => { got.body = got.body.slice(got.body.indexOf('\r\n\r\n') + 4); resolve(got); });
@@ -66,6 +67,13 @@ function shared(name: string, up: () => Promise<number>): void {
       expect(await shake(port, 'only12.test', { maxVersion: 'TLSv1.2' })).toMatchObject({ protocol: 'TLSv1.2', cipher: 'ECDHE-RSA-AES128-GCM-SHA256' });
       expect(await shake(port, 'only12.test', { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-RSA-AES256-GCM-SHA384' })).toMatch(/^error: /);
       expect(await shake(port, 'a.test', { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-RSA-AES256-GCM-SHA384' })).toMatchObject({ body: 'a\n' });
+    });
+
+    // nginx 1.22 (observed): with no Host, ngx_http_set_virtual_server finds no name and, SNI
+    // negotiated, takes the address's default server; the SNI server's certificate stays.
+    it('HTTP/1.0 without Host: the default server answers, whatever server the SNI named', async () => {
+      expect(await shake(port, 'only12.test', {}, null)).toMatchObject({ cn: 'only12.test', body: 'a\n' });
+      expect(await shake(port, 'nocert.test', {}, null)).toMatchObject({ cn: 'a.test', body: 'a\n' });
     });
   });
 }

@@ -80,11 +80,22 @@ int te_answer_head(te_engine *e, te_conn *c, int status, const char *name, const
     return 0;
 }
 
+/* nginx's special response for these turns keep-alive off (ngx_http_special_response_handler):
+   the page says `Connection: close` and the connection closes after it, lingering when input is
+   left (te_conn_finish). A body of the handler's own with such a status keeps it. */
+int te_page_closes(int status)
+{
+    switch (status) {
+    case 400: case 413: case 414: case 495: case 496: case 497: case 500: case 501: return 1;
+    default: return 0;
+    }
+}
+
 void te_answer_page(te_engine *e, te_conn *c, int status, int close)
 {
     char page[512];
     int plen = te_page(status, NULL, page, sizeof page);
-    if (close) c->flags |= TE_C_CLOSE;
+    if (close || te_page_closes(status)) c->flags |= TE_C_CLOSE;
     c->status = (uint16_t)status;
     int body = status >= 300 && status != 304;
     if (te_answer_head(e, c, status, NULL, body ? "text/html" : NULL, body ? plen : -1, NULL) < 0

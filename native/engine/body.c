@@ -12,19 +12,27 @@
 
 static const char CONTINUE[] = "HTTP/1.1 100 Continue\r\n\r\n";
 
+/* "100 Continue", once, to a client that waits for it before its body (none of it came yet): when
+   the body is read, or before an answer that is not a special response (nginx discards the body
+   then, and its discard answers the Expect). */
+int te_body_continue(te_engine *e, te_conn *c)
+{
+    if (!(c->flags & TE_C_CONTINUE)) return 0;
+    c->flags &= ~TE_C_CONTINUE;
+    if (c->in_len != c->pos) return 0;
+    return te_send(e, c, CONTINUE, sizeof CONTINUE - 1) < 0 ? -1 : 0;
+}
+
 void te_body_start(te_engine *e, te_conn *c, uint64_t limit)
 {
     if (c->state != TE_JS || c->body != TE_BODY_WAIT) return;
     c->body_limit = limit;
     c->chunked.max_body = limit;
     c->body_framing = 0;
-    if ((c->flags & TE_C_CONTINUE) && c->in_len == c->pos) {
-        if (te_send(e, c, CONTINUE, sizeof CONTINUE - 1) < 0) {
-            te_conn_close(e, c, TE_WHY_ERROR);
-            return;
-        }
+    if (te_body_continue(e, c) < 0) {
+        te_conn_close(e, c, TE_WHY_ERROR);
+        return;
     }
-    c->flags &= ~TE_C_CONTINUE;
     c->body = TE_BODY_READ;
     te_pend(e, c);
 }

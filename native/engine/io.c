@@ -199,7 +199,7 @@ void te_flush_outbox(te_engine *e)
             if (fl & TE_SEND_CLOSE) c->flags |= TE_C_CLOSE;
             c->ka_ms = r32(r, TE_SEND_KEEPALIVE);
         }
-        int rc = te_send(e, c, r + TE_SEND_DATA, len);
+        int rc = (fl & TE_SEND_CONTINUE) && te_body_continue(e, c) < 0 ? -1 : te_send(e, c, r + TE_SEND_DATA, len);
         if (rc < 0) {
             te_conn_close(e, c, TE_WHY_ERROR);
             continue;

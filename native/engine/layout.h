@@ -99,6 +99,7 @@ enum te_out_type {
 };
 #define TE_SEND_END 1         /* the answer is complete */
 #define TE_SEND_CLOSE 2       /* close the connection after it */
+#define TE_SEND_CONTINUE 4    /* "100 Continue" first to a client still waiting for it (not a special response) */
 #define TE_SEND_LEN 12        /* u32 bytes */
 #define TE_SEND_KEEPALIVE 16  /* u32 keepalive_timeout (ms) for the idle time after it, with END */
 #define TE_SEND_DATA 24

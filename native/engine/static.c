@@ -172,6 +172,7 @@ static int page(te_engine *e, te_conn *c, const te_loc *l, int status, const cha
     int n = te_page(status, loc_name(l), body, sizeof body);
     int gz = l->gz_flags ? te_gzip_decide(c, l, status, "text/html", n) : TE_GZ_NO;
     if (gz == TE_GZ_JS) return 0;
+    if (te_page_closes(status)) c->flags |= TE_C_CLOSE;
     if (gz == TE_GZ_HERE) return send_gzip(e, c, l, status, "text/html", extra, body, (size_t)n);
     c->status = (uint16_t)status;
     if (head(e, c, l, status, "text/html", n, extra, NULL) < 0 || (!te_is_head(c) && te_queue(c, body, (uint32_t)n) < 0)) {

@@ -9,8 +9,8 @@ typedef struct {
   double last;   /* ms */
 } leaky_rec;
 
-int tresty_shd_leaky(tresty_shd *z, const uint8_t *key, size_t klen, double rate, double burst, int commit,
-                     double *excess_out) {
+static int leaky(tresty_shd *z, const uint8_t *key, size_t klen, double rate, double burst, int commit, int whole,
+                 double *excess_out) {
   *excess_out = 0;
   int rc = shd_check_key(klen);
   if (rc != TRESTY_SHD_OK) return rc;
@@ -29,7 +29,8 @@ int tresty_shd_leaky(tresty_shd *z, const uint8_t *key, size_t klen, double rate
     }
     leaky_rec rec;
     memcpy(&rec, shd_val(e), sizeof rec);
-    excess = fmax(rec.excess - rate * fabs(now - rec.last) / 1000 + 1000, 0);
+    double drained = rate * fabs(now - rec.last) / 1000;
+    excess = fmax(rec.excess - (whole ? floor(drained) : drained) + 1000, 0);
     if (excess > burst) {
       *excess_out = excess;
       rc = TRESTY_SHD_E_REJECTED;
@@ -66,6 +67,18 @@ int tresty_shd_leaky(tresty_shd *z, const uint8_t *key, size_t klen, double rate
 done:
   shd_unlock(z);
   return rc;
+}
+
+int tresty_shd_leaky(tresty_shd *z, const uint8_t *key, size_t klen, double rate, double burst, int commit,
+                     double *excess_out) {
+  return leaky(z, key, klen, rate, burst, commit, 0, excess_out);
+}
+
+/* nginx's limit_req keeps the excess as an integer: a fraction of a thousandth drained is not,
+   which decides a request at the edge of `burst` or `delay` as nginx does. */
+int tresty_shd_leaky_whole(tresty_shd *z, const uint8_t *key, size_t klen, double rate, double burst, int commit,
+                           double *excess_out) {
+  return leaky(z, key, klen, rate, burst, commit, 1, excess_out);
 }
 
 int tresty_shd_leaky_uncommit(tresty_shd *z, const uint8_t *key, size_t klen, double rate) {

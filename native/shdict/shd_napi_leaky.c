@@ -2,16 +2,19 @@
  * limit_conn's place (connTake), over shd_leaky.c. */
 #include "shd_napi.h"
 
-/* leaky(key, rate, burst, commit) -> status; scratch[1] = excess */
+/* leaky(key, rate, burst, commit, whole?) -> status; scratch[1] = excess. whole: limit_req's
+   count in whole thousandths (tresty_shd_leaky_whole). */
 napi_value js_leaky(napi_env env, napi_callback_info info) {
-  ZONE_ARGS(4);
+  ZONE_ARGS(5);
   KEY_ARG(key, argv[0]);
   double rate = 0, burst = 0, excess = 0;
   bool commit = false;
   napi_get_value_double(env, argv[1], &rate);
   napi_get_value_double(env, argv[2], &burst);
   napi_get_value_bool(env, argv[3], &commit);
-  int rc = tresty_shd_leaky(z, (const uint8_t *)key.p, key.len, rate, burst, commit, &excess);
+  bool whole = false;
+  if (argc >= 5) napi_get_value_bool(env, argv[4], &whole);
+  int rc = (whole ? tresty_shd_leaky_whole : tresty_shd_leaky)(z, (const uint8_t *)key.p, key.len, rate, burst, commit, &excess);
   str_done(&key);
   scratch[1] = excess;
   return number(env, rc);

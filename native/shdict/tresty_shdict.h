@@ -101,6 +101,10 @@ TRESTY_SHD_EXPORT int tresty_shd_stats(tresty_shd *z, tresty_shd_info *out);
  * this request (thousandths). TRESTY_SHD_E_REJECTED when it would exceed the burst. */
 TRESTY_SHD_EXPORT int tresty_shd_leaky(tresty_shd *z, const uint8_t *key, size_t klen, double rate, double burst,
                                        int commit, double *excess);
+/* The same as nginx's limit_req counts: in whole thousandths (what drained since the last request,
+ * rate * ms / 1000, rounded down, as nginx's integer arithmetic); `rate` a whole number. */
+TRESTY_SHD_EXPORT int tresty_shd_leaky_whole(tresty_shd *z, const uint8_t *key, size_t klen, double rate, double burst,
+                                             int commit, double *excess);
 /* Takes back one committed request (limit_req's uncommit). */
 TRESTY_SHD_EXPORT int tresty_shd_leaky_uncommit(tresty_shd *z, const uint8_t *key, size_t klen, double rate);
 /* limit_conn's place: the key's count (a number, absent = 0) plus one when that stays within

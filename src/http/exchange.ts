@@ -1,20 +1,25 @@
 // The one adapter between node:http and the HttpExchange seam. The pipeline sees only
 // HttpExchange, so replacing node:http later means rewriting this file and server.ts.
 // Kept lean: it runs for every request, so fields are read lazily from req/res.
-import type { ServerConf } from '../config/types.js';
+import type { EngineSettings, ServerConf } from '../config/types.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { TrestyError } from '../errors.js';
 import { socketTls, type TlsInfo } from '../tls/info.js';
 import { type CertRefusal, certRefusal, negotiatedName } from '../tls/verify.js';
 import { misdirected } from './vhost.js';
-import { reasonPhrase } from './native-pages.js';
+import { closesConnection, reasonPhrase } from './native-pages.js';
 import { withLead } from './node-head.js';
+import { lingerAfterAnswer } from './node-linger.js';
 import { takeNodeSocket } from './node-raw.js';
 import type { HttpExchange, RawStream } from './types.js';
 
 /** Body bytes of the page the front answered a request with itself (a bad chunk: front-refusals.ts),
  *  for the pipeline's $body_bytes_sent of that request. */
 export const answeredByFront = new WeakMap<ServerResponse, number>();
+
+/** Connections whose answer closes them (noKeepalive): a request pipelined behind it is not
+ *  served (server.ts), as nginx does not read it. */
+export const closing = new WeakSet<object>();
 
 /** On a connection: its bytes read when its last answer ended (where the next request starts,
  *  for a client that waits for each answer). */
@@ -64,6 +69,7 @@ export class NodeExchange implements HttpExchange {
   get body(): AsyncIterable<Uint8Array> {
     if (this.consumed) throw new TrestyError('TRESTY_ERR_API_ARGS', 'the request body was already read');
     this.consumed = true;
+    this.continued();
     return counted(this.req, this.res, this.bodyLimit, (n) => { this.bodyRead += n; }, () => this.bodyDone());
   }
 
@@ -129,6 +135,11 @@ export class NodeExchange implements HttpExchange {
       flat[2 * i] = h[0];
       flat[2 * i + 1] = h[1];
     }
+    // nginx's discard of an unread body answers Expect: 100-continue first; a special response's does not.
+    if (!this.specialAnswer) this.continued();
+    // node closes after an answer that did not say `100 Continue`; nginx keeps the connection
+    // (and reads the body if it comes, to drop it).
+    else if (this.expectContinue) (this.res as unknown as { _expect_continue: boolean })._expect_continue = false;
     flat = withLead(this.res, flat);
     if (status >= 200 && this.chunks(status, flat)) flat.push('Transfer-Encoding', 'chunked');
     if (status >= 1 && status < 200) this.writeLow(status, flat);
@@ -136,6 +147,28 @@ export class NodeExchange implements HttpExchange {
     else this.res.writeHead(status, reasonPhrase(status), flat);
     // Node sends its head with the first body bytes unless it counts it as sent already.
     if (this.http09) (this.res as unknown as { _headerSent: boolean })._headerSent = true;
+  }
+
+  /** The connection's settings (server.ts): lingering_close and its times, for special(). */
+  settings: EngineSettings | null = null;
+  /** The client waits for `100 Continue` before its body (node's checkContinue, server.ts). */
+  expectContinue = false;
+  private specialAnswer = false;
+
+  /** `100 Continue` once, if the client waits for it (as nginx's test_expect). */
+  private continued(): void {
+    if (!this.expectContinue) return;
+    this.expectContinue = false;
+    if (!this.res.headersSent && !this.req.socket.destroyed) this.res.writeContinue();
+  }
+
+  special(status: number): void {
+    this.specialAnswer = true;
+    if (!closesConnection(status)) return;
+    this.res.shouldKeepAlive = false;
+    if (closing.has(this.req.socket)) return;
+    closing.add(this.req.socket);
+    if (this.settings !== null) lingerAfterAnswer(this.req.socket, this.settings);
   }
 
   noChunking(): void {

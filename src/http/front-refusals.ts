@@ -8,7 +8,7 @@ import type { ServerConf } from '../config/types.js';
 import { TrestyError } from '../errors.js';
 import { type ErrorLog, requestContext } from '../log/index.js';
 import { bindName } from './binds.js';
-import { answeredByFront, type NodeExchange } from './exchange.js';
+import { answeredByFront, closing, type NodeExchange } from './exchange.js';
 import { frontContext } from './front-context.js';
 import type { LoggedAnswer } from './native-front.js';
 import { errorPage, wireStatus } from './native-pages.js';
@@ -118,7 +118,8 @@ export class FrontRefusals {
    */
   refused(bind: Bind, err: ParserError, socket: Socket): void {
     // A raw request socket's: bytes its last packet had after the request are not a request.
-    if (this.refusedSockets.has(socket) || rawSockets.has(socket)) return;
+    // One whose answer closed it: what the client still sends is dropped (lingering close).
+    if (this.refusedSockets.has(socket) || rawSockets.has(socket) || closing.has(socket)) return;
     this.refusedSockets.add(socket);
     const code = err.code ?? '';
     const n = this.numbers.get(socket);

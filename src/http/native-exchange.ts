@@ -6,30 +6,13 @@ import { misdirected, namedServer, type VhostGroup } from './vhost.js';
 import { TrestyError } from '../errors.js';
 import type { HttpExchange, RawStream } from './types.js';
 import type { NativeFront } from './native-front.js';
-import { F_CHUNKED, F_CONTENT_LENGTH, F_KEEPALIVE, SEND_CLOSE, SEND_END } from './native-layout.js';
+import { F_CHUNKED, F_CONTENT_LENGTH, F_EXPECT_CONTINUE, F_KEEPALIVE, SEND_CLOSE, SEND_CONTINUE, SEND_END } from './native-layout.js';
 import { chunkSize, headStart } from './native-head.js';
+import { closesConnection } from './native-pages.js';
+import { BAD_VALUE, FIRST_WINS, GOOD_NAMES, invalid, NOT_ASCII, TOKEN } from './native-head-rules.js';
 import { Body } from './native-body.js';
 import { parseEngineTls, type TlsInfo } from '../tls/info.js';
 import { type CertRefusal, refusalOf, requestRefusal } from '../tls/verify.js';
-
-// node's rules for repeated request headers (IncomingMessage#headers): these keep the first value.
-const FIRST_WINS = new Set(['content-type', 'content-length', 'user-agent', 'referer', 'host', 'authorization',
-  'proxy-authorization', 'if-modified-since', 'if-unmodified-since', 'from', 'location', 'max-forwards',
-  'retry-after', 'etag', 'last-modified', 'server', 'age', 'expires']);
-
-const TOKEN = /^[\^_`a-zA-Z\-0-9!#$%&'*+.|~]+$/;
-/** Header names already checked (a server sends the same few again and again). */
-const GOOD_NAMES = new Set<string>();
-// eslint-disable-next-line no-control-regex
-const BAD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
-/** Bad (BAD_VALUE) or above 0x7f. */
-const NOT_ASCII = /[^\t\x20-\x7e]/;
-
-function invalid(code: string, message: string): TypeError {
-  const e = new TypeError(message) as TypeError & { code: string };
-  e.code = code;
-  return e;
-}
 
 export class NativeExchange implements HttpExchange {
   /** Chunks are copied into the outbox by write() and end(). */
@@ -123,6 +106,15 @@ export class NativeExchange implements HttpExchange {
     const r = requestRefusal(server.ssl.verifyClient, t, misdirected(negotiated, this.headers.host));
     if (r !== null) this.keepAlive = false; // as nginx: a refused request closes its connection
     return r;
+  }
+
+  /** SEND_CONTINUE with the head's sends: the engine answers an Expect: 100-continue first. */
+  private cont = 0;
+  private specialAnswer = false;
+
+  special(status: number): void {
+    this.specialAnswer = true;
+    if (closesConnection(status)) this.keepAlive = false;
   }
 
   /** nginx's $request_length: the head as received (its blank line too) and the body bytes read,
@@ -409,6 +401,8 @@ export class NativeExchange implements HttpExchange {
     if (this.front.draining || this.keepaliveMs === 0) this.keepAlive = false;
     // 101 says `upgrade` whatever comes next (nginx still serves the next request when kept).
     if (!connection) s += status === 101 ? 'Connection: upgrade\r\n' : this.keepAlive ? 'Connection: keep-alive\r\n' : 'Connection: close\r\n';
+    // nginx's discard of an unread body answers Expect: 100-continue first; a special response's does not.
+    if ((this.flags & F_EXPECT_CONTINUE) !== 0 && !this.specialAnswer) this.cont = SEND_CONTINUE;
     this.pending = `${s}\r\n`;
     this.headBytes = this.pending.length;
     this.headersSent = true;
@@ -425,8 +419,8 @@ export class NativeExchange implements HttpExchange {
     if (this.chunked) {
       const pre = chunkSize(n);
       this.bytesSent += pre.length + 2; // nginx's $body_bytes_sent counts the chunk's framing
-      this.put(0, head, pre, chunk, '\r\n');
-    } else this.put(0, head, '', chunk, '');
+      this.put(this.cont, head, pre, chunk, '\r\n');
+    } else this.put(this.cont, head, '', chunk, '');
     return this.paced(n);
   }
 
@@ -437,7 +431,7 @@ export class NativeExchange implements HttpExchange {
     this.front.release(this);
     const body = chunk === undefined || this.noBody ? null : chunk;
     if (chunk !== undefined) this.bytesSent += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength;
-    const flags = SEND_END | (this.keepAlive ? 0 : SEND_CLOSE);
+    const flags = SEND_END | (this.keepAlive ? 0 : SEND_CLOSE) | this.cont;
     const head = this.pending ?? '';
     this.pending = '';
     if (this.chunked) {
@@ -476,7 +470,7 @@ export class NativeExchange implements HttpExchange {
     this.front.release(this);
     // A head kept for the first body bytes goes out before the cut, as nginx has sent it by then
     // (a proxied answer that breaks before its body: the client sees its head, then the close).
-    if (!wasEnded && this.pending) this.front.outbox.send(this.id, 0, this.keepaliveMs, this.pending, '', null, '');
+    if (!wasEnded && this.pending) this.front.outbox.send(this.id, this.cont, this.keepaliveMs, this.pending, '', null, '');
     this.pending = '';
     this.front.outbox.flush(); // what was queued before goes first, then the cut
     this.front.native.cut(this.id);

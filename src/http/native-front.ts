@@ -340,6 +340,7 @@ export class NativeFront {
     if (clen > limit) {
       this.log.bytes('error', `client intended to send too large body: ${clen} bytes${frontContext(ex, srv)}`);
       const page = errorPage(413);
+      ex.special(413);
       ex.writeHead(413, [['Content-Type', 'text/html'], ['Content-Length', String(page.length)], ['Connection', 'close']]);
       ex.end(page);
       return false;

@@ -76,6 +76,7 @@ export const CTL_BATCH = 1;
 export const OUT_SEND = 1;
 export const SEND_END = 1;
 export const SEND_CLOSE = 2;
+export const SEND_CONTINUE = 4;
 export const SEND_LEN = 12;
 export const SEND_KEEPALIVE = 16;
 export const SEND_DATA = 24;

@@ -37,6 +37,14 @@ export function wireStatus(status: number): number {
   return OWN[status] === undefined ? status : 400;
 }
 
+/** The special responses after which nginx closes the connection (ngx_http_special_response_handler
+ *  turns keep-alive off for them, error_page or not); a handler's own body with one keeps it. */
+const CLOSING = new Set([400, 413, 414, 495, 496, 497, 500, 501]);
+
+export function closesConnection(status: number): boolean {
+  return CLOSING.has(status);
+}
+
 /** The statuses nginx has a page for (ngx_http_error_pages); others are answered with no body. */
 const PAGES = new Set([
   301, 302, 303, 307, 308,

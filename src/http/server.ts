@@ -8,9 +8,10 @@ import { TrestyError } from '../errors.js';
 import { type ErrorLog, requestContext } from '../log/index.js';
 import { bindKey, bindName, type ListenFd } from './binds.js';
 import { NodeExchange } from './exchange.js';
+import { expectsContinue, holdContinue, inTurn } from './node-turns.js';
 import { frontContext } from './front-context.js';
 import { FrontRefusals, unmapped } from './front-refusals.js';
-import { errorPage } from './native-pages.js';
+import { errorPage, reasonPhrase } from './native-pages.js';
 import { withLead } from './node-head.js';
 import { findLocation } from './locations.js';
 import type { LoggedAnswer } from './native-front.js';
@@ -191,33 +192,45 @@ export class HttpFront {
 
   private createServer(bind: Bind): http.Server {
     const fixed = bind.byAddress.size === 0 ? bind.any : null;
-    const server = http.createServer((req, res) => {
-      countRequest(res);
-      if (this.maxConnections > 0) this.busy(req, res);
-      const first = this.refusals.dispatched(req.socket);
-      const group = fixed ?? groupFor(bind, req.socket.localAddress);
-      const srv = group.single ? group.defaultServer : selectServer(group, req.headers.host);
-      // While draining, every answer closes its connection so the client moves to a new worker.
-      if (this.draining || srv.defaults.keepaliveTimeout === 0) res.shouldKeepAlive = false;
-      const ex = new NodeExchange(req, res);
-      if (first !== undefined) ex.firstPacket = first;
-      if (this.http09.has(req.socket)) ex.http09 = true;
-      ex.connection = this.refusals.numberOf(req.socket);
-      if (req.headers['transfer-encoding'] !== undefined && this.refusals.refuseTransferEncoding(ex, srv)) return;
-      if ((req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined)
-        && !this.bodyAllowed(ex, srv)) return;
-      try {
-        this.handle(ex, srv);
-      } catch (e) {
-        this.log.error(`handler failed: ${(e as Error)?.stack ?? String(e)}`);
-        if (!res.headersSent) {
-          res.writeHead(500, withLead(res, ['Content-Type', 'text/html', 'Content-Length', String(PAGE_500.length)]));
-          res.end(PAGE_500);
-        } else {
-          res.destroy();
-        }
+    const server = http.createServer((req, res) => inTurn(req, res, () => this.request(bind, fixed, req, res)));
+    this.tune(server, bind);
+    return server;
+  }
+
+  /** A request node parsed, its turn come: the server chosen, the pipeline runs it. */
+  private request(bind: Bind, fixed: Bind['any'], req: http.IncomingMessage, res: http.ServerResponse): void {
+    countRequest(res);
+    if (this.maxConnections > 0) this.busy(req, res);
+    const first = this.refusals.dispatched(req.socket);
+    const group = fixed ?? groupFor(bind, req.socket.localAddress);
+    const srv = group.single ? group.defaultServer : selectServer(group, req.headers.host);
+    // While draining, every answer closes its connection so the client moves to a new worker.
+    if (this.draining || srv.defaults.keepaliveTimeout === 0) res.shouldKeepAlive = false;
+    const ex = new NodeExchange(req, res);
+    if (first !== undefined) ex.firstPacket = first;
+    if (this.http09.has(req.socket)) ex.http09 = true;
+    ex.connection = this.refusals.numberOf(req.socket);
+    ex.settings = srv.defaults.engine;
+    ex.expectContinue = expectsContinue(req);
+    if (req.headers['transfer-encoding'] !== undefined && this.refusals.refuseTransferEncoding(ex, srv)) return;
+    if ((req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined)
+      && !this.bodyAllowed(ex, srv)) return;
+    try {
+      this.handle(ex, srv);
+    } catch (e) {
+      this.log.error(`handler failed: ${(e as Error)?.stack ?? String(e)}`);
+      if (!res.headersSent) {
+        ex.special(500); // nginx's 500 page closes the connection
+        res.writeHead(500, withLead(res, ['Content-Type', 'text/html', 'Content-Length', String(PAGE_500.length)]));
+        res.end(PAGE_500);
+      } else {
+        res.destroy();
       }
-    });
+    }
+  }
+
+  /** keepalive_timeout, the connection hook (connection()) and the parser's refusals. */
+  private tune(server: http.Server, bind: Bind): void {
     // keepalive_timeout of the listen's default server, as nginx applies it per connection.
     const dflt = firstGroup(bind).defaultServer;
     const ka = dflt.defaults.keepaliveTimeout;
@@ -233,8 +246,8 @@ export class HttpFront {
     }
     server.on('connection', countConnection);
     if (ka >= server.headersTimeout) server.headersTimeout = ka + 1000;
+    holdContinue(server);
     server.on('clientError', (err: Error, socket: Socket) => this.refusals.refused(bind, err, socket));
-    return server;
   }
 
   /**
@@ -251,8 +264,8 @@ export class HttpFront {
     const cl = ex.req.headers['content-length'];
     if (cl !== undefined && Number(cl) > limit) {
       this.log.bytes('error', `client intended to send too large body: ${cl} bytes${frontContext(ex, srv)}`, ex.connection);
-      ex.res.shouldKeepAlive = false;
-      ex.res.writeHead(413, withLead(ex.res, ['Content-Type', 'text/html', 'Content-Length', String(PAGE_413.length), 'Connection', 'close']));
+      ex.special(413);
+      ex.res.writeHead(413, reasonPhrase(413), withLead(ex.res, ['Content-Type', 'text/html', 'Content-Length', String(PAGE_413.length), 'Connection', 'close']));
       ex.res.end(PAGE_413);
       return false;
     }

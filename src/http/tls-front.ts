@@ -26,7 +26,8 @@ import { withLead } from './node-head.js';
 import { frontContext } from './front-context.js';
 import { H2Exchange } from './h2-exchange.js';
 import { findLocation } from './locations.js';
-import { errorPage } from './native-pages.js';
+import { errorPage, reasonPhrase } from './native-pages.js';
+import { expectsContinue, holdContinue, inTurn } from './node-turns.js';
 import { bindKey, bindName, type ListenFd } from './binds.js';
 import type { HttpExchange, RequestHandler } from './types.js';
 import { type Bind, groupFor, misdirected, namedServer, planBinds, selectServer, type VhostGroup } from './vhost.js';
@@ -86,7 +87,8 @@ export class TlsFront {
     const dflt = this.group(bind).defaultServer;
     const sessions = new tls.Server();
     if (dflt.ssl.sessionCache > 0) new SessionCache(dflt.ssl.sessionCache, dflt.ssl.sessionTimeout).attach(sessions);
-    const h1 = http.createServer((req, res) => this.onRequest(bind, req, res));
+    const h1 = http.createServer((req, res) => inTurn(req, res, () => this.onRequest(bind, req, res)));
+    holdContinue(h1);
     h1.keepAliveTimeout = dflt.defaults.keepaliveTimeout;
     if (h1.keepAliveTimeout >= h1.headersTimeout) h1.headersTimeout = h1.keepAliveTimeout + 1000;
     let h2: http2.Http2Server | null = null;
@@ -208,9 +210,11 @@ export class TlsFront {
       res.shouldKeepAlive = false;
     }
     const ex = new NodeExchange(req, res);
+    ex.settings = srv.defaults.engine;
+    ex.expectContinue = expectsContinue(req);
     const limit = this.limitFor(srv, ex, () => {
-      res.shouldKeepAlive = false;
-      res.writeHead(413, withLead(res, ['Content-Type', 'text/html', 'Content-Length', String(errorPage(413).length), 'Connection', 'close']));
+      ex.special(413);
+      res.writeHead(413, reasonPhrase(413), withLead(res, ['Content-Type', 'text/html', 'Content-Length', String(errorPage(413).length), 'Connection', 'close']));
       res.end(errorPage(413));
     });
     if (limit < 0) return;

@@ -58,6 +58,14 @@ export interface HttpExchange {
    * Absent: the exchange cannot, and destroy() is used instead.
    */
   abandon?(): void;
+  /**
+   * Called before writeHead: the answer is nginx's special response for `status` (its error page,
+   * or error_page's answer for it). No `100 Continue` goes before it (any other answer to an
+   * Expect: 100-continue gets one first, as nginx's body discard sends it); for 400, 413, 414,
+   * 495-497, 500 and 501 the answer closes the connection (`Connection: close`) and a request
+   * pipelined behind it is not read. Absent where neither applies (h2).
+   */
+  special?(status: number): void;
   /** chunked_transfer_encoding off, called before writeHead: a body of unknown length goes out
    *  unframed and the connection closes after it (nginx). Absent where there are no chunks (h2). */
   noChunking?(): void;

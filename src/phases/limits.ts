@@ -80,7 +80,7 @@ function limitReq(r: Req, lc: LimitsConf, zones: HttpConf['limitZones']): number
   let worst: { z: LimitZoneConf; excess: number } | null = null;
   for (let i = 0; i < hits.length; i++) {
     const h = hits[i];
-    const [ok, excess, err] = h.d.leaky(h.key, h.z.rate, h.burst, i === hits.length - 1);
+    const [ok, excess, err] = h.d.leaky(h.key, h.z.rate, h.burst, i === hits.length - 1, true);
     if (err !== null) {
       logReq(r, 'error', `limit_req zone "${h.z.name}": ${err}`);
       continue;
@@ -96,7 +96,8 @@ function limitReq(r: Req, lc: LimitsConf, zones: HttpConf['limitZones']): number
       return lc.reqStatus;
     }
     if (excess > h.delay) {
-      const ms = ((excess - h.delay) * 1000) / h.z.rate;
+      // nginx's integer ms: (excess - delay) * 1000 / rate, rounded down
+      const ms = Math.floor(((excess - h.delay) * 1000) / h.z.rate);
       if (ms >= wait) {
         wait = ms;
         worst = { z: h.z, excess };
@@ -105,8 +106,8 @@ function limitReq(r: Req, lc: LimitsConf, zones: HttpConf['limitZones']): number
   }
   // nginx's account step for the other zones: counted whatever their level is now (another
   // worker may have filled them since the check), never refused there.
-  for (let i = 0; i < hits.length - 1; i++) hits[i].d.leaky(hits[i].key, hits[i].z.rate, Infinity, true);
-  if (worst === null || wait < 1) {
+  for (let i = 0; i < hits.length - 1; i++) hits[i].d.leaky(hits[i].key, hits[i].z.rate, Infinity, true, true);
+  if (worst === null || wait === 0) {
     m.limitReqStatus = 'PASSED';
     return DECLINED;
   }
@@ -117,7 +118,7 @@ function limitReq(r: Req, lc: LimitsConf, zones: HttpConf['limitZones']): number
     return DECLINED;
   }
   m.limitReqStatus = 'DELAYED';
-  return new Promise((resolve) => setTimeout(() => resolve(DECLINED), Math.floor(wait)));
+  return new Promise((resolve) => setTimeout(() => resolve(DECLINED), wait));
 }
 
 /** The preaccess step of a location with limits: limit_req, then limit_conn (nginx's order). */

@@ -8,7 +8,7 @@ import { wireStatus } from '../http/native-pages.js';
 import { runCleanups } from '../request/call.js';
 import { DECLINED, DONE, ERROR, EXEC, OK } from '../request/codes.js';
 import { CTX } from '../request/context.js';
-import { dropValidators, fail, queueFlush, special } from '../request/output.js';
+import { specialAnswer, dropValidators, fail, queueFlush, special } from '../request/output.js';
 import { ACCESS_SLOT, SLOTS } from '../request/pipe.js';
 import { logReq } from '../request/report.js';
 import { NO_EXIT, type Req } from '../request/req.js';
@@ -127,6 +127,8 @@ export function conclude(r: Req, rc: number): void {
 
 /** An error status: the location's error_page for it if there is one, else nginx's page. */
 function error(r: Req, status: number): void {
+  // nginx turns keep-alive off before it looks for an error_page: the page closes too.
+  specialAnswer(r, status);
   const target = r.errorPageUsed ? null : errorPageFor(r, status);
   if (target === null) {
     // The new error answers with its own status, not an earlier error page's (nginx sets

@@ -323,6 +323,7 @@ function headersFailed(r: Req, e: unknown): void {
   r.eofSent = true;
   r.out = null;
   const page = errorPage(500);
+  specialAnswer(r, 500);
   try {
     r.ex.writeHead(500, [['Content-Type', 'text/html'], ['Content-Length', String(page.length)]]);
     r.headerWritten = true;
@@ -401,6 +402,7 @@ function ownName(r: Req): string | undefined {
  * subrequest gets the status and headers only, and its capture says truncated (as OpenResty's).
  */
 export function special(r: Req, status: number): void {
+  specialAnswer(r, status);
   r.out = null;
   r.outLen = 0;
   r.page = null;
@@ -423,6 +425,11 @@ export function special(r: Req, status: number): void {
     }
   }
   r.headerSent = true;
+}
+
+/** The exchange learns the answer is a special response (ex.special); a subrequest's is not the connection's. */
+export function specialAnswer(r: Req, status: number): void {
+  if (r.parent === null) r.ex.special?.(status);
 }
 
 /**

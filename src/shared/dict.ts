@@ -279,10 +279,11 @@ export class SharedDict {
   /**
    * tresty/limit's leaky bucket (lua-resty-limit-traffic's limit.req, atomic under the zone's
    * lock): [accepted, excess in thousandths of a request, err]. rate and burst in thousandths.
+   * `whole`: in whole thousandths, as nginx's limit_req counts (the drain rounded down).
    */
-  leaky(key: string, rate: number, burst: number, commit: boolean): [boolean, number, string | null] {
+  leaky(key: string, rate: number, burst: number, commit: boolean, whole = false): [boolean, number, string | null] {
     if (this.replay) return [true, 0, null];
-    const st = this.z.leaky(key, rate, burst, commit);
+    const st = this.z.leaky(key, rate, burst, commit, whole);
     if (st === ST.OK) return [true, S[1], null];
     if (st === ST.REJECTED) return [false, S[1], null];
     return [false, 0, st === ST.BAD_VALUE ? 'shdict abused by other users' : this.err(st)];

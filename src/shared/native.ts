@@ -39,7 +39,7 @@ export interface ZoneApi {
   keys(max: number): string[];
   stats(): ZoneStats;
   check(): string | null;
-  leaky(key: string, rate: number, burst: number, commit: boolean): number;
+  leaky(key: string, rate: number, burst: number, commit: boolean, whole?: boolean): number;
   leakyUncommit(key: string, rate: number): number;
   /** limit_conn's check-and-take; the count with this request in SCRATCH[1]. */
   connTake(key: string, max: number): number;
