@@ -230,7 +230,6 @@ napi_value te_js_tls_flags(napi_env env, napi_callback_info info)
     return NULL;
 }
 
-
 /* Tells JS which certificate a handshake wants (a throw fails the handshake instead). */
 static int ask_cert(uint32_t id, uint32_t server, const char *name, size_t len)
 {

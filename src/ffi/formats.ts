@@ -114,14 +114,16 @@ export function utf8Transient(v: string): Uint8Array {
   return enc.subarray(0, enc.write(v, 0, 'utf8'));
 }
 
-const bufferWrite = Buffer.prototype.utf8Write as (this: Uint8Array, s: string, off: number, max: number) => number;
+/** Buffer's own utf8Write (what Buffer#write calls after its checks) on any Uint8Array: strings
+ *  go straight where a slot or a bound buffer holds them, with no transient bytes to copy. */
+export const utf8Write = Buffer.prototype.utf8Write as (this: Uint8Array, s: string, off: number, max?: number) => number;
 /**
  * v as UTF-8 into dst at off when it fits in room bytes: the bytes written, or -1 (the bytes at
  * dst are then garbage). The same bytes as utf8Transient's (lone surrogates become U+FFFD).
  */
 export function utf8Into(dst: Uint8Array, v: string, off: number, room: number): number {
   if (v.length > room) return -1;
-  const n = bufferWrite.call(dst, v, off, room);
+  const n = utf8Write.call(dst, v, off, room);
   // A write cut short stops with under 4 bytes of room left (no character takes more), so a
   // shorter one is surely all of v; only near the end is the full length counted.
   return n <= room - 4 || Buffer.byteLength(v, 'utf8') === n ? n : -1;

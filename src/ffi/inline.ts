@@ -8,10 +8,7 @@ import * as L from '../ring/layout.js';
 import type { HostBindings, Ptr } from './bindings.js';
 import { type AbortLike, type Reader, refusal, takeLarge } from './call.js';
 import { refused } from './channel.js';
-
-// Buffer's own utf8Write (what Buffer#write calls after its checks) on any Uint8Array: a string
-// request is encoded straight into the bound request buffer, with no transient bytes to copy.
-const utf8Write = (Buffer.prototype as unknown as { utf8Write(this: Uint8Array, s: string, at: number): number }).utf8Write;
+import { utf8Write } from './formats.js';
 
 const OUT_CAP = 64 * 1024; // answers up to this are copied into a reused buffer, larger ones taken
 
