@@ -94,8 +94,9 @@ async function main() {
       }
       for (const c of cases) {
         const pid = servers[c.split(' ')[0]].proc.child.pid;
+        const us = runs[c].map((x) => usPerRequest(x, pid));
         rows.push({
-          size, case: c, rps: median(runs[c].map((x) => x.rps)), usPerReq: median(runs[c].map((x) => usPerRequest(x, pid))),
+          size, case: c, rps: median(runs[c].map((x) => x.rps)), usPerReq: median(us), usMin: Math.min(...us), usMax: Math.max(...us),
           errors: runs[c].reduce((a, x) => a + x.errors, 0),
         });
       }
@@ -106,8 +107,10 @@ async function main() {
   }
   if (other !== null) console.log(`A: ${other}; tresty: ${ROOT}`);
   console.log(`proxy_cache per core (${started}; load average ${loadStart} -> ${loadavg()}; wrk -t1 -c${CONNECTIONS}, ${rounds} round(s) x ${seconds} s; server on core ${sCore ?? '-'}, wrk and upstream on core ${lCore ?? '-'})`);
-  console.log('| answer | case | req/s | CPU µs/req | errors |\n| --- | --- | --- | --- | --- |');
-  for (const r of rows) console.log(`| ${r.size / 1024} KB | ${r.case} | ${Math.round(r.rps)} | ${r.usPerReq.toFixed(1)} | ${r.errors} |`);
+  console.log('| answer | case | req/s | CPU µs/req | spread (min-max) | errors |\n| --- | --- | --- | --- | --- | --- |');
+  for (const r of rows) {
+    console.log(`| ${r.size / 1024} KB | ${r.case} | ${Math.round(r.rps)} | ${r.usPerReq.toFixed(1)} | ${r.usMin.toFixed(1)}-${r.usMax.toFixed(1)} | ${r.errors} |`);
+  }
 }
 
 await main();
