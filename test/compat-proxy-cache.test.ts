@@ -29,6 +29,7 @@ const locations = (): string => [
   loc('/min/', 'proxy_cache_valid 200 10s; proxy_cache_min_uses 2;'),
   loc('/key/', 'proxy_cache_valid 200 10s; proxy_cache_key $uri;'),
   loc('/nb/', 'proxy_cache_valid 200 10s; proxy_buffering off;'),
+  loc('/bph/', 'proxy_cache_valid 200 10s; proxy_cache_bypass $http_x_bypass;'),
 ].join('\n');
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -90,6 +91,16 @@ function suite(port: () => number, tag: string): void {
     // ... and a value of "0" is no bypass.
     expect(await seq(`${p}?bypass=0`, 2)).toEqual(['200 MISS 4', '200 HIT 4']);
     expect(await seq(`/${tag}/ns?nostore=1`, 2)).toEqual(['200 MISS 1', '200 MISS 2']);
+  });
+
+  it('proxy_cache_bypass under the same key: the new answer replaces the entry the next HIT serves', async () => {
+    const p = `/bph/${tag}/b`;
+    expect(await seq(p, 2)).toEqual(['200 MISS 1', '200 HIT 1']);
+    const b = await get(p, { 'X-Bypass': '1' });
+    expect([b.cache, b.count]).toEqual(['BYPASS', '2']);
+    // At once, though the worker keeps the entry it served in memory.
+    const h = await get(p);
+    expect([h.cache, h.count, h.body]).toEqual(['HIT', '2', `/bph/${tag}/b 2\n`]);
   });
 
   it('a HEAD goes upstream as GET: the GET after it is a HIT with the whole body', async () => {

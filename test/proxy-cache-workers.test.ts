@@ -1,6 +1,6 @@
 // proxy_cache as a whole server lives with it: entries shared by two workers (a HIT in one for
 // what the other stored, one upstream request for concurrent misses across workers), kept over a
-// restart, swept by `inactive` and max_size, an unwritable folder served uncached, a big entry
+// restart, swept by `inactive` and max_size, a file removed under them, an unwritable folder served uncached, a big entry
 // streamed back whole, and conf errors naming file:line.
 import fs from 'node:fs';
 import os from 'node:os';
@@ -114,6 +114,18 @@ describe('proxy_cache with two workers', () => {
     expect([a.headers['x-cache'], b.headers['x-cache']]).toEqual(['MISS', 'HIT']);
     expect(b.body.length).toBe(1500000);
     expect(b.body).toBe(a.body);
+  });
+
+  it('an entry file removed under the workers: a MISS once the worker looks again (at most 1 s)', async () => {
+    // nginx opens the file on each HIT, so its next request is a MISS; a worker serves a fresh
+    // entry it keeps in memory for up to 1 s before it looks at the file again.
+    await httpGet(port, '/w/rm');
+    expect((await httpGet(port, '/w/rm')).headers['x-cache']).toBe('HIT');
+    const before = up.count('/w/rm');
+    for (const f of files(cache())) if (!f.endsWith('.lock')) fs.rmSync(f, { force: true });
+    await new Promise((r) => setTimeout(r, 1100));
+    const r = await httpGet(port, '/w/rm');
+    expect([r.headers['x-cache'], up.count('/w/rm')]).toEqual(['MISS', before + 1]);
   });
 
   it('a HEAD is answered from the entry without a body', async () => {

@@ -38,15 +38,20 @@ async function walk(dir: string, depth: number, out: Found[], now: number): Prom
   }
 }
 
+/** Told each entry file a sweep removes (this worker's kept copy goes with it). */
+export type Removed = (zone: string, file: string) => void;
+
 /** One pass over a zone's folder. */
-export async function sweep(z: CacheZoneConf, now = Date.now()): Promise<void> {
+export async function sweep(z: CacheZoneConf, now = Date.now(), removed: Removed = () => undefined): Promise<void> {
   const found: Found[] = [];
   await walk(z.path, z.levels.length, found, now);
   let total = 0;
   const kept: Found[] = [];
   for (const f of found) {
-    if (now - f.atime >= z.inactive) await fs.promises.rm(f.file, { force: true });
-    else {
+    if (now - f.atime >= z.inactive) {
+      await fs.promises.rm(f.file, { force: true });
+      removed(z.name, f.file);
+    } else {
       kept.push(f);
       total += f.size;
     }
@@ -56,19 +61,20 @@ export async function sweep(z: CacheZoneConf, now = Date.now()): Promise<void> {
   for (const f of kept) {
     if (total <= z.maxSize) break;
     await fs.promises.rm(f.file, { force: true });
+    removed(z.name, f.file);
     total -= f.size;
   }
 }
 
 /** Sweeps every zone now and then; the timer never keeps the worker alive. */
-export function startSweeper(zones: readonly CacheZoneConf[]): void {
+export function startSweeper(zones: readonly CacheZoneConf[], removed?: Removed): void {
   for (const z of zones) {
     const every = Math.min(5000, Math.max(1000, z.inactive / 2));
     let busy = false;
     const t = setInterval(() => {
       if (busy) return;
       busy = true;
-      sweep(z).catch(() => undefined).finally(() => { busy = false; });
+      sweep(z, Date.now(), removed).catch(() => undefined).finally(() => { busy = false; });
     }, every);
     t.unref();
   }

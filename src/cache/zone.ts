@@ -13,9 +13,17 @@ import { encodeHeader, type Entry, entryPath, type EntryMeta, hashOf, readEntry,
 const LOCK_POLL = 20;
 /** Requests counted for proxy_cache_min_uses before the counts start again. */
 const MAX_COUNTED = 10_000;
-/** Whole entries a worker keeps in memory per zone (bytes), each checked by a stat per HIT. */
+/** Whole entries a worker keeps in memory per zone (bytes), each checked by a stat now and then. */
 const MEMO_BYTES = 32 * 1024 * 1024;
 const MEMO_ENTRY_MAX = 1024 * 1024;
+/**
+ * How long (ms) a fresh entry kept in memory is served without a stat of its file. The stat was
+ * half of a 1 KB HIT's JS (bench/README.md, proxy_cache). What this worker writes, refreshes or
+ * sweeps drops its copy at once; another worker's new file or removal is seen within this time.
+ */
+const STAT_EVERY = 1000;
+/** Keys whose file names (md5 and path) a zone keeps; the map starts again past this. */
+const NAMES_MAX = 10_000;
 
 let serial = 0;
 
@@ -25,18 +33,47 @@ export class CacheZone {
   /** Recently read whole entries, least recently used first. */
   private readonly memo = new Map<string, Entry>();
   private memoBytes = 0;
+  /** When (epoch ms) a stat last showed the kept entry of a file to be the file's. */
+  private readonly checked = new Map<string, number>();
+  private readonly names = new Map<string, string>();
 
   constructor(readonly conf: CacheZoneConf) {}
 
   file(key: string): string {
-    return entryPath(this.conf.path, this.conf.levels, hashOf(key));
+    let f = this.names.get(key);
+    if (f === undefined) {
+      if (this.names.size >= NAMES_MAX) this.names.clear();
+      f = entryPath(this.conf.path, this.conf.levels, hashOf(key));
+      this.names.set(key, f);
+    }
+    return f;
   }
 
   /**
    * The entry at `file`, or null. A whole entry read before is taken from memory when a stat
-   * shows the very same file (a new entry is a new file, renamed in: another inode).
+   * shows the very same file (a new entry is a new file, renamed in: another inode); a fresh one
+   * checked less than STAT_EVERY ago is taken without the stat.
    */
   lookup(file: string): Entry | null {
+    const kept = this.memo.get(file);
+    if (kept !== undefined) {
+      const now = Date.now();
+      // Also well within `inactive`, so the access times the sweeper reads stay current.
+      if (now < kept.meta.valid && now - (this.checked.get(file) ?? 0) < Math.min(STAT_EVERY, this.conf.inactive / 4)) return kept;
+    }
+    return this.statLookup(file);
+  }
+
+  /** This worker replaced or removed the file: its kept entry goes. */
+  drop(file: string): void {
+    const old = this.memo.get(file);
+    if (old === undefined) return;
+    this.memo.delete(file);
+    this.checked.delete(file);
+    this.memoBytes -= old.head.length;
+  }
+
+  private statLookup(file: string): Entry | null {
     let st: fs.Stats | undefined;
     try {
       st = fs.statSync(file, { throwIfNoEntry: false });
@@ -44,10 +81,7 @@ export class CacheZone {
       st = undefined;
     }
     const old = this.memo.get(file);
-    if (old !== undefined) {
-      this.memo.delete(file);
-      this.memoBytes -= old.head.length;
-    }
+    if (old !== undefined) this.drop(file);
     if (st === undefined) return null;
     const e = old !== undefined && old.ino === st.ino && old.mtime === st.mtimeMs && old.bodyAt + old.bodySize === st.size ? old : readEntry(file);
     if (e === null) return null;
@@ -65,11 +99,11 @@ export class CacheZone {
   private remember(file: string, e: Entry): void {
     if (e.head.length !== e.bodySize || e.bodySize > MEMO_ENTRY_MAX) return;
     this.memo.set(file, e);
+    this.checked.set(file, Date.now());
     this.memoBytes += e.head.length;
-    for (const [f, x] of this.memo) {
+    for (const f of this.memo.keys()) {
       if (this.memoBytes <= MEMO_BYTES) break;
-      this.memo.delete(f);
-      this.memoBytes -= x.head.length;
+      this.drop(f);
     }
   }
 
@@ -87,12 +121,13 @@ export class CacheZone {
 
   /** A writer for a new entry at `file`; throws TRESTY_ERR_CACHE_IO when the folder is unusable. */
   writer(file: string, meta: EntryMeta, variant: string | null = null): EntryWriter {
-    return new EntryWriter(file, meta, variant);
+    return new EntryWriter(file, meta, variant, (f) => this.drop(f));
   }
 
   /** A revalidated entry with its new header (a new file renamed in place, as a writer does). */
   refresh(e: Entry, meta: EntryMeta): void {
     const tmp = `${e.path}.${process.pid}.${++serial}.tmp`;
+    this.drop(e.path);
     try {
       refreshEntry(e, meta, tmp);
     } catch (err) {
@@ -166,8 +201,12 @@ export class EntryWriter {
   private readonly tmp: string;
   private size = 0;
 
-  /** `variant`: a second name of the entry (a Vary answer's own file), linked to the same file. */
-  constructor(readonly file: string, meta: EntryMeta, private readonly variant: string | null = null) {
+  /**
+   * `variant`: a second name of the entry (a Vary answer's own file), linked to the same file;
+   * `replaced`: told each name the commit puts a new file at.
+   */
+  constructor(readonly file: string, meta: EntryMeta, private readonly variant: string | null = null,
+    private readonly replaced: (file: string) => void = () => undefined) {
     this.tmp = `${file}.${process.pid}.${++serial}.tmp`;
     try {
       fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -200,8 +239,10 @@ export class EntryWriter {
         fs.mkdirSync(path.dirname(this.variant), { recursive: true });
         fs.linkSync(this.tmp, t2);
         fs.renameSync(t2, this.variant);
+        this.replaced(this.variant);
       }
       fs.renameSync(this.tmp, this.file);
+      this.replaced(this.file);
     } catch (e) {
       this.abort();
       throw ioError('rename', this.tmp, e);

@@ -42,9 +42,10 @@ function cacheZonesOf(b: BuildCtx): Map<string, CacheZone> {
   let z = cacheZones.get(b.w);
   if (z === undefined) {
     const confs = [...b.conf.http?.cacheZones.values() ?? []];
-    z = new Map(confs.map((c) => [c.name, new CacheZone(c)]));
-    cacheZones.set(b.w, z);
-    if (b.w.id === 0 && confs.length > 0) startSweeper(confs);
+    const zones = new Map(confs.map((c) => [c.name, new CacheZone(c)]));
+    cacheZones.set(b.w, zones);
+    if (b.w.id === 0 && confs.length > 0) startSweeper(confs, (name, file) => zones.get(name)?.drop(file));
+    z = zones;
   }
   return z;
 }
