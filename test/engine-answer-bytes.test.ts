@@ -28,6 +28,27 @@ const cases: Case[] = [
     conf: `location = /later { content_by_js_block { ngx.header["X-L"] = "\\u00e9"; ngx.print("a\\u00e9"); await ngx.flush(true); ngx.print("\\u2603") } }`,
     requests: [{ path: '/later', status: 200, resBody: 'a\u00e9\u2603', resHeaders: { 'x-l': '\u00e9' } }],
   },
+  {
+    // Long string bodies go apart from the head (put), and the outbox reserves a string's UTF-8
+    // bound, measuring it exactly only when the bound does not fit (Outbox.send).
+    name: 'long string bodies around the join limit, wide characters, both heads, chunked and with a length',
+    conf: `location = /long { content_by_js_block { const n = Number(ngx.var.arg_n); if (ngx.var.arg_l) ngx.header["X-L"] = "\u00e9"; const s = "a\u00e9\u2603".repeat(n); if (ngx.var.arg_len) ngx.header["Content-Length"] = Buffer.byteLength(s); ngx.print(s) } }`,
+    requests: [
+      { path: '/long?n=682', status: 200, resBody: 'a\u00e9\u2603'.repeat(682) },
+      { path: '/long?n=683', status: 200, resBody: 'a\u00e9\u2603'.repeat(683) },
+      { path: '/long?n=4000', status: 200, resBody: 'a\u00e9\u2603'.repeat(4000), resHeaders: { 'transfer-encoding': 'chunked' } },
+      { path: '/long?n=4000&l=1', status: 200, resBody: 'a\u00e9\u2603'.repeat(4000), resHeaders: { 'x-l': '\u00e9' } },
+      { path: '/long?n=4000&len=1', status: 200, resBody: 'a\u00e9\u2603'.repeat(4000), resHeaders: { 'content-length': String(4000 * 6) } },
+    ],
+  },
+  {
+    name: 'strings whose UTF-8 bound is past the outbox (1 MB): exact length when it fits, slices when not',
+    conf: `location = /huge { content_by_js_block { ngx.print(ngx.var.arg_c === "w" ? "\u2603".repeat(400000) : "x".repeat(350000)) } }`,
+    requests: [
+      { path: '/huge?c=x', status: 200, resBody: 'x'.repeat(350000) },
+      { path: '/huge?c=w', status: 200, resBody: '\u2603'.repeat(400000) },
+    ],
+  },
 ];
 
 phaseSuite('answer bytes on the native engine', {}, cases);

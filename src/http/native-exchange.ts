@@ -447,10 +447,11 @@ export class NativeExchange implements HttpExchange {
   }
 
   /** A piece of the answer in as few Buffer writes (calls into C++) as it can: a string body with
-   *  an ASCII head and framing as one UTF-8 string, else head and chunk size as one latin1. */
+   *  an ASCII head and framing as one UTF-8 string, else head and chunk size as one latin1. Not
+   *  a long body: joined, it is copied once more (V8 flattens the joined string; 2.5 µs at 10 KB). */
   private put(flags: number, head: string, pre: string, body: string | Uint8Array | null, post: string): void {
     const ob = this.front.outbox;
-    if (typeof body === 'string' && this.asciiHead) ob.send(this.id, flags, this.keepaliveMs, '', '', `${head}${pre}${body}${post}`, '');
+    if (typeof body === 'string' && this.asciiHead && body.length < 2048) ob.send(this.id, flags, this.keepaliveMs, '', '', `${head}${pre}${body}${post}`, '');
     else ob.send(this.id, flags, this.keepaliveMs, pre === '' ? head : `${head}${pre}`, '', body, post);
   }
 

@@ -7,7 +7,7 @@ import { type ErrorLog, utf8Bytes } from '../log/index.js';
 import { frontContext } from './front-context.js';
 import type { HttpExchange, RequestHandler } from './types.js';
 import { bindKey, bindName, type ListenFd } from './binds.js';
-import { findLocation } from './locations.js';
+import { bodyLimit } from './body-limit.js';
 import { type Bind, firstGroup, groupFor, selectServer, serverName } from './vhost.js';
 import type { EngineBinding } from './native-binding.js';
 import { closeSync } from 'node:fs';
@@ -330,12 +330,7 @@ export class NativeFront {
 
   /** client_max_body_size of the location the URI maps to: a Content-Length over it gets 413 now. */
   private bodyAllowed(ex: NativeExchange, srv: ServerConf, clen: number): boolean {
-    const url = ex.url;
-    const q = url.indexOf('?');
-    let uri = q < 0 ? url : url.slice(0, q);
-    // No '%': nothing to decode (decodeURIComponent was a visible part of a POST's cost).
-    if (uri.includes('%')) try { uri = decodeURIComponent(uri); } catch { /* the pipeline answers 400 for a bad URI */ }
-    const limit = (findLocation(srv, uri) ?? srv.defaults).clientMaxBodySize;
+    const limit = bodyLimit(srv, ex.url);
     if (limit === 0) return true;
     if (clen > limit) {
       this.log.bytes('error', `client intended to send too large body: ${clen} bytes${frontContext(ex, srv)}`);

@@ -33,9 +33,15 @@ export class Outbox {
    * chunk size), body is the payload. `flags`: SEND_END / SEND_CLOSE with the last piece.
    */
   send(id: number, flags: number, ka: number, head: string, pre: string, body: string | Uint8Array | null, post: string): void {
-    const bl = body === null ? 0 : typeof body === 'string' ? (body.length < 4096 ? body.length * 3 : Buffer.byteLength(body)) : body.byteLength;
-    const need = align8(SEND_DATA + head.length + pre.length + bl + post.length);
+    // A string's room is its bound (3 UTF-8 bytes per UTF-16 unit at most); its exact length, one
+    // more pass over it, only when the bound does not fit (a 10 KB answer paid ~0.5 µs for it).
+    let bl = body === null ? 0 : typeof body === 'string' ? body.length * 3 : body.byteLength;
+    let need = align8(SEND_DATA + head.length + pre.length + bl + post.length);
     let pos = this.ctl[CTL_USED];
+    if (pos + need > this.cap && typeof body === 'string') {
+      bl = Buffer.byteLength(body);
+      need = align8(SEND_DATA + head.length + pre.length + bl + post.length);
+    }
     if (pos + need > this.cap) {
       this.native.flush();
       pos = OUT_CTL;
