@@ -30,6 +30,7 @@ export class NativeExchange implements HttpExchange {
   headersSent = false;
   /** Bytes a chunked body may carry (client_max_body_size); 0 = no limit. */
   bodyLimit = 0;
+  bodyTooLarge = false;
   /** The request's Content-Length (0: none). A field, not a WeakMap of the front's: a WeakMap set
    *  per request cost ~4% of a POST's worker CPU in ephemeron barriers and scavenges (perf). */
   contentLength = 0;

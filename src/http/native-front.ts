@@ -313,7 +313,7 @@ export class NativeFront {
       const i = this.serverIndex.get(srv);
       if (i !== undefined) this.native.serverOf!(id, i);
     }
-    if (ex.hasBody && !this.bodyAllowed(ex, srv, clen)) return;
+    if (ex.hasBody) this.bodyLimit(ex, srv, clen);
     try {
       this.handle(ex, srv);
     } catch (e) {
@@ -328,25 +328,21 @@ export class NativeFront {
     }
   }
 
-  /** client_max_body_size of the location the URI maps to: a Content-Length over it gets 413 now. */
-  private bodyAllowed(ex: NativeExchange, srv: ServerConf, clen: number): boolean {
+  /** client_max_body_size of the location the URI maps to: a Content-Length over it is logged and
+   *  left to the pipeline's 413 (with error_page). */
+  private bodyLimit(ex: NativeExchange, srv: ServerConf, clen: number): void {
     const url = ex.url;
     const q = url.indexOf('?');
     let uri = q < 0 ? url : url.slice(0, q);
     // No '%': nothing to decode (decodeURIComponent was a visible part of a POST's cost).
     if (uri.includes('%')) try { uri = decodeURIComponent(uri); } catch { /* the pipeline answers 400 for a bad URI */ }
     const limit = (findLocation(srv, uri) ?? srv.defaults).clientMaxBodySize;
-    if (limit === 0) return true;
+    if (limit === 0) return;
     if (clen > limit) {
       this.log.bytes('error', `client intended to send too large body: ${clen} bytes${frontContext(ex, srv)}`);
-      const page = errorPage(413);
-      ex.special(413);
-      ex.writeHead(413, [['Content-Type', 'text/html'], ['Content-Length', String(page.length)], ['Connection', 'close']]);
-      ex.end(page);
-      return false;
+      ex.bodyTooLarge = true;
     }
     ex.bodyLimit = limit;
-    return true;
   }
 
   private logged(p: number, id: number): void {

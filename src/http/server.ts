@@ -11,7 +11,7 @@ import { NodeExchange } from './exchange.js';
 import { expectsContinue, holdContinue, inTurn } from './node-turns.js';
 import { frontContext } from './front-context.js';
 import { FrontRefusals, unmapped } from './front-refusals.js';
-import { errorPage, reasonPhrase } from './native-pages.js';
+import { errorPage } from './native-pages.js';
 import { withLead } from './node-head.js';
 import { findLocation } from './locations.js';
 import type { LoggedAnswer } from './native-front.js';
@@ -19,7 +19,6 @@ import { countConnection, countRequest } from '../status/counters.js';
 import type { RequestHandler } from './types.js';
 import { type Bind, firstGroup, groupFor, planBinds, selectServer, serverName } from './vhost.js';
 
-const PAGE_413 = errorPage(413);
 const PAGE_500 = errorPage(500);
 
 /** How long a draining worker keeps idle keep-alive connections open (see drain()). */
@@ -213,8 +212,7 @@ export class HttpFront {
     ex.settings = srv.defaults.engine;
     ex.expectContinue = expectsContinue(req);
     if (req.headers['transfer-encoding'] !== undefined && this.refusals.refuseTransferEncoding(ex, srv)) return;
-    if ((req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined)
-      && !this.bodyAllowed(ex, srv)) return;
+    if (req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined) this.bodyLimit(ex, srv);
     try {
       this.handle(ex, srv);
     } catch (e) {
@@ -251,26 +249,22 @@ export class HttpFront {
   }
 
   /**
-   * client_max_body_size of the location the URI maps to: a Content-Length over it is answered
-   * 413 before the body is read; a chunked body is cut when it grows past it.
+   * client_max_body_size of the location the URI maps to: a Content-Length over it is logged and
+   * left to the pipeline's 413 (with error_page); a chunked body is cut when it grows past it.
    */
-  private bodyAllowed(ex: NodeExchange, srv: ServerConf): boolean {
+  private bodyLimit(ex: NodeExchange, srv: ServerConf): void {
     const url = ex.req.url ?? '/';
     const q = url.indexOf('?');
     let uri = q < 0 ? url : url.slice(0, q);
     try { uri = decodeURIComponent(uri); } catch { /* the pipeline answers 400 for a bad URI */ }
     const limit = (findLocation(srv, uri) ?? srv.defaults).clientMaxBodySize;
-    if (limit === 0) return true;
+    if (limit === 0) return;
     const cl = ex.req.headers['content-length'];
     if (cl !== undefined && Number(cl) > limit) {
       this.log.bytes('error', `client intended to send too large body: ${cl} bytes${frontContext(ex, srv)}`, ex.connection);
-      ex.special(413);
-      ex.res.writeHead(413, reasonPhrase(413), withLead(ex.res, ['Content-Type', 'text/html', 'Content-Length', String(PAGE_413.length), 'Connection', 'close']));
-      ex.res.end(PAGE_413);
-      return false;
+      ex.bodyTooLarge = true;
     }
     ex.bodyLimit = limit;
-    return true;
   }
 
   /** Opens every listen socket; rejects with TRESTY_ERR_LISTEN (nginx's bind() message). */

@@ -22,11 +22,9 @@ import { markHandshake } from '../tls/info.js';
 import { certRefusal, markNegotiated, markPlain, negotiatedName } from '../tls/verify.js';
 import { type CertHook, ContextCache, SessionCache, trustedAnchors } from '../tls/contexts.js';
 import { NodeExchange } from './exchange.js';
-import { withLead } from './node-head.js';
 import { frontContext } from './front-context.js';
 import { H2Exchange } from './h2-exchange.js';
 import { findLocation } from './locations.js';
-import { errorPage, reasonPhrase } from './native-pages.js';
 import { expectsContinue, holdContinue, inTurn } from './node-turns.js';
 import { bindKey, bindName, type ListenFd } from './binds.js';
 import type { HttpExchange, RequestHandler } from './types.js';
@@ -212,13 +210,7 @@ export class TlsFront {
     const ex = new NodeExchange(req, res);
     ex.settings = srv.defaults.engine;
     ex.expectContinue = expectsContinue(req);
-    const limit = this.limitFor(srv, ex, () => {
-      ex.special(413);
-      res.writeHead(413, reasonPhrase(413), withLead(res, ['Content-Type', 'text/html', 'Content-Length', String(errorPage(413).length), 'Connection', 'close']));
-      res.end(errorPage(413));
-    });
-    if (limit < 0) return;
-    ex.bodyLimit = limit;
+    ex.bodyLimit = this.limitFor(srv, ex);
     this.run(ex, srv);
   }
 
@@ -227,20 +219,15 @@ export class TlsFront {
     countRequest(stream);
     const ex = new H2Exchange(stream, headers, raw);
     const srv = this.serverOf(bind, stream.session?.socket?.localAddress, ex.headers.host);
-    const limit = this.limitFor(srv, ex, () => {
-      ex.writeHead(413, [['Content-Type', 'text/html'], ['Content-Length', String(errorPage(413).length)]]);
-      ex.end(errorPage(413));
-    });
-    if (limit < 0) return;
-    ex.bodyLimit = limit;
+    ex.bodyLimit = this.limitFor(srv, ex);
     this.run(ex, srv);
   }
 
   /**
-   * client_max_body_size of the location the URI maps to: a Content-Length over it is answered
-   * 413 before the body is read (-1); else the limit a chunked body is held to.
+   * client_max_body_size of the location the URI maps to, the limit a chunked body is held to; a
+   * Content-Length over it is logged and left to the pipeline's 413 (with error_page).
    */
-  private limitFor(srv: ServerConf, ex: HttpExchange, refuse: () => void): number {
+  private limitFor(srv: ServerConf, ex: HttpExchange): number {
     const q = ex.url.indexOf('?');
     let uri = q < 0 ? ex.url : ex.url.slice(0, q);
     try { uri = decodeURIComponent(uri); } catch { /* the pipeline answers 400 */ }
@@ -248,8 +235,7 @@ export class TlsFront {
     const cl = ex.headers['content-length'];
     if (limit > 0 && cl !== undefined && Number(cl) > limit) {
       this.log.bytes('error', `client intended to send too large body: ${String(cl)} bytes${frontContext(ex, srv)}`);
-      refuse();
-      return -1;
+      ex.bodyTooLarge = true;
     }
     return limit;
   }

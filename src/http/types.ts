@@ -66,6 +66,12 @@ export interface HttpExchange {
    * pipelined behind it is not read. Absent where neither applies (h2).
    */
   special?(status: number): void;
+  /**
+   * Set by the front: the Content-Length is over the client_max_body_size of the location the
+   * target maps to (the front logged it). The pipeline answers 413 once it has found the
+   * location, so that the location's error_page applies (nginx's find-config phase).
+   */
+  bodyTooLarge?: boolean;
   /** chunked_transfer_encoding off, called before writeHead: a body of unknown length goes out
    *  unframed and the connection closes after it (nginx). Absent where there are no chunks (h2). */
   noChunking?(): void;
