@@ -13,6 +13,7 @@ import { frontContext } from './front-context.js';
 import { FrontRefusals, unmapped } from './front-refusals.js';
 import { errorPage } from './native-pages.js';
 import { withLead } from './node-head.js';
+import { as10, firstLine, isHttp09 } from './node-http09.js';
 import { findLocation } from './locations.js';
 import type { LoggedAnswer } from './native-front.js';
 import { countConnection, countRequest } from '../status/counters.js';
@@ -115,9 +116,6 @@ export class HttpFront {
 
   /** New connections whose first line is not read yet (see sniff). */
   private readonly sniffing = new Set<Socket>();
-  /** Connections that sent an HTTP/0.9 request: answered with a body only, then closed. */
-  private readonly http09 = new WeakSet<Socket>();
-
   /**
    * A new connection: counted against worker_connections (node's own maxConnections makes the
    * cluster master hand a refused connection back and forth between full workers, never closing
@@ -183,10 +181,9 @@ export class HttpFront {
       socket.end(errorPage(400));
       return;
     }
-    this.http09.add(socket);
     nodeConnection.call(server, socket);
     // Given to node as HTTP/1.0 (no keep-alive); the exchange then leaves out the status line and headers.
-    socket.emit('data', Buffer.from(`GET ${req.target} HTTP/1.0\r\n\r\n`, 'latin1'));
+    socket.emit('data', as10(socket, req));
   }
 
   private createServer(bind: Bind): http.Server {
@@ -207,7 +204,7 @@ export class HttpFront {
     if (this.draining || srv.defaults.keepaliveTimeout === 0) res.shouldKeepAlive = false;
     const ex = new NodeExchange(req, res);
     if (first !== undefined) ex.firstPacket = first;
-    if (this.http09.has(req.socket)) ex.http09 = true;
+    if (isHttp09(req.socket)) ex.http09 = true;
     ex.connection = this.refusals.numberOf(req.socket);
     ex.settings = srv.defaults.engine;
     ex.expectContinue = expectsContinue(req);
@@ -336,22 +333,4 @@ export class HttpFront {
     }
     for (const s of this.sniffing) s.destroy();
   }
-}
-
-/** An HTTP/0.9 request line: a method, a target, no version. */
-const HTTP09 = /^([A-Za-z]+) +([^ \r\n]+) *\r?\n/;
-/** Bytes that can still become an HTTP/0.9 line: letters, then maybe spaces and a target, no third word. */
-const MAYBE09 = /^(?:[A-Za-z]+(?: +[^ \r\n]*)? *\r?)?$/;
-
-/** What the first bytes of a connection are: an HTTP/0.9 request, anything else, or not known yet. */
-function firstLine(head: Buffer): 'wait' | 'other' | { method: string; target: string } {
-  const nl = head.indexOf(10);
-  const text = head.toString('latin1', 0, nl < 0 ? Math.min(head.length, 64) : nl + 1);
-  if (nl >= 0) {
-    const m = HTTP09.exec(text);
-    return m ? { method: m[1]!, target: m[2]! } : 'other';
-  }
-  // Undecided only while the bytes can still become an HTTP/0.9 line; node judges the rest.
-  if (!MAYBE09.test(text)) return 'other';
-  return head.length > 8192 ? 'other' : 'wait';
 }

@@ -16,7 +16,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { HttpConf, ServerConf } from '../config/types.js';
 import { TrestyError } from '../errors.js';
-import type { ErrorLog } from '../log/index.js';
+import { type ErrorLog, requestContext } from '../log/index.js';
 import { readHello } from '../tls/client-hello.js';
 import { markHandshake } from '../tls/info.js';
 import { certRefusal, markNegotiated, markPlain, negotiatedName } from '../tls/verify.js';
@@ -24,11 +24,13 @@ import { type CertHook, ContextCache, SessionCache, trustedAnchors } from '../tl
 import { NodeExchange } from './exchange.js';
 import { frontContext } from './front-context.js';
 import { H2Exchange } from './h2-exchange.js';
+import { as10, isHttp09, type Line09, sniffTls } from './node-http09.js';
+import { errorPage } from './native-pages.js';
 import { findLocation } from './locations.js';
 import { expectsContinue, holdContinue, inTurn } from './node-turns.js';
 import { bindKey, bindName, type ListenFd } from './binds.js';
 import type { HttpExchange, RequestHandler } from './types.js';
-import { type Bind, groupFor, misdirected, namedServer, planBinds, selectServer, type VhostGroup } from './vhost.js';
+import { type Bind, groupFor, misdirected, namedServer, planBinds, selectServer, serverName, type VhostGroup } from './vhost.js';
 import { countConnection, countRequest } from '../status/counters.js';
 
 const IDLE_GRACE_MS = 1000;
@@ -176,8 +178,22 @@ export class TlsFront {
         if (this.sockets.size === 0) this.onEmpty?.();
       });
       if (e.h2 !== null && socket.alpnProtocol === 'h2') e.h2.emit('connection', socket);
-      else e.h1.emit('connection', socket);
+      else sniffTls(socket, dflt.defaults.engine.clientHeaderTimeout, (kind, head) => this.toH1(e, socket, kind, head));
     });
+  }
+
+  /** HTTP/1 on a TLS socket: its first line read (node-http09.ts), node's parser takes it. */
+  private toH1(e: Entry, socket: tls.TLSSocket, kind: 'other' | Line09, head: Buffer): void {
+    if (kind !== 'other' && kind.method !== 'GET') {
+      // nginx answers 400 with its page (no status line: HTTP/0.9) and closes
+      this.log.info(`client sent invalid method in HTTP/0.9 request while reading client request line${requestContext({
+        client: socket.remoteAddress ?? '', server: serverName(this.group(e.bind, socket.localAddress).defaultServer), request: `${kind.method} ${kind.target}`,
+      })}`);
+      socket.end(errorPage(400));
+      return;
+    }
+    e.h1.emit('connection', socket);
+    socket.emit('data', kind === 'other' ? head : as10(socket, kind));
   }
 
   /** The server of a handshake: the SNI name's, else the default. */
@@ -208,6 +224,7 @@ export class TlsFront {
       res.shouldKeepAlive = false;
     }
     const ex = new NodeExchange(req, res);
+    if (isHttp09(req.socket)) ex.http09 = true;
     ex.settings = srv.defaults.engine;
     ex.expectContinue = expectsContinue(req);
     ex.bodyLimit = this.limitFor(srv, ex);
