@@ -150,6 +150,7 @@ function error(r: Req, status: number): void {
   // error page's own errors may use error_page again (the cycle limit still bounds them).
   r.errorPageUsed = r.loc.output.recursiveErrorPages !== true;
   if (target.redirect !== null) {
+    if (r.parent === null) r.ex.lateLocation = true;
     special(r, target.status);
     return finish(r);
   }
