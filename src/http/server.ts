@@ -208,6 +208,7 @@ export class HttpFront {
     ex.connection = this.refusals.numberOf(req.socket);
     ex.settings = srv.defaults.engine;
     ex.expectContinue = expectsContinue(req);
+    if (this.refusals.refuseHead(ex, srv, firstGroup(bind).defaultServer.defaults.engine.largeClientHeaderBuffers.size)) return;
     if (req.headers['transfer-encoding'] !== undefined && this.refusals.refuseTransferEncoding(ex, srv)) return;
     if (req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined) this.bodyLimit(ex, srv);
     try {
