@@ -8,6 +8,7 @@ import { frontContext } from './front-context.js';
 import type { HttpExchange, RequestHandler } from './types.js';
 import { bindKey, bindName, type ListenFd } from './binds.js';
 import { findLocation } from './locations.js';
+import { requestHost } from './request-host.js';
 import { type Bind, firstGroup, groupFor, selectServer, serverName } from './vhost.js';
 import type { EngineBinding } from './native-binding.js';
 import { closeSync } from 'node:fs';
@@ -275,7 +276,7 @@ export class NativeFront {
     ex.connection = u32[(p + REQ_NUMBER) >>> 2];
     if (!log) ex.refused = u16[(p + REC_B) >>> 1] as NativeExchange['refused'];
     const group = bind.byAddress.size === 0 ? bind.any! : groupFor(bind, ex.localAddress);
-    const srv = group.single ? group.defaultServer : selectServer(group, ex.headers.host as string | undefined);
+    const srv = group.single ? group.defaultServer : selectServer(group, requestHost(ex.url, ex.headers.host));
     ex.group = group;
     ex.keepaliveMs = srv.defaults.keepaliveTimeout;
     if (clen > 0) ex.contentLength = clen;

@@ -14,6 +14,7 @@ import { FrontRefusals, unmapped } from './front-refusals.js';
 import { errorPage } from './native-pages.js';
 import { withLead } from './node-head.js';
 import { as10, firstLine, isHttp09 } from './node-http09.js';
+import { requestHost } from './request-host.js';
 import { findLocation } from './locations.js';
 import type { LoggedAnswer } from './native-front.js';
 import { countConnection, countRequest } from '../status/counters.js';
@@ -199,7 +200,7 @@ export class HttpFront {
     if (this.maxConnections > 0) this.busy(req, res);
     const first = this.refusals.dispatched(req.socket);
     const group = fixed ?? groupFor(bind, req.socket.localAddress);
-    const srv = group.single ? group.defaultServer : selectServer(group, req.headers.host);
+    const srv = group.single ? group.defaultServer : selectServer(group, requestHost(req.url ?? '/', req.headers.host));
     // While draining, every answer closes its connection so the client moves to a new worker.
     if (this.draining || srv.defaults.keepaliveTimeout === 0) res.shouldKeepAlive = false;
     const ex = new NodeExchange(req, res);

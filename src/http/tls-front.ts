@@ -25,6 +25,7 @@ import { NodeExchange } from './exchange.js';
 import { frontContext } from './front-context.js';
 import { H2Exchange } from './h2-exchange.js';
 import { as10, isHttp09, type Line09, sniffTls } from './node-http09.js';
+import { requestHost } from './request-host.js';
 import { errorPage } from './native-pages.js';
 import { findLocation } from './locations.js';
 import { expectsContinue, holdContinue, inTurn } from './node-turns.js';
@@ -218,7 +219,7 @@ export class TlsFront {
 
   private onRequest(bind: Bind, req: http.IncomingMessage, res: http.ServerResponse): void {
     countRequest(res);
-    const srv = this.serverOf(bind, req.socket.localAddress, req.headers.host);
+    const srv = this.serverOf(bind, req.socket.localAddress, requestHost(req.url ?? '/', req.headers.host));
     // a request refused for its TLS (plain HTTP, a client certificate) closes, as nginx's 400s do
     if (this.draining || srv.defaults.keepaliveTimeout === 0 || certRefusal(req.socket, srv.ssl.verifyClient, misdirected(negotiatedName(req.socket), req.headers.host)) !== null) {
       res.shouldKeepAlive = false;
