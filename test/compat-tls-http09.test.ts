@@ -7,8 +7,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { raw, type RawResult } from './helpers/conn.js';
 import { nginxMissing, startNginx, type Nginx } from './helpers/nginx.js';
 import { freePort, startTresty, type TrestyProcess } from './helpers/server.js';
 
@@ -22,28 +22,8 @@ if (noOpenssl === null) {
 }
 afterAll(() => { fs.rmSync(dir, { recursive: true, force: true }); });
 
-/** Sends `data` over TLS (ALPN `alpn`), reads until the close or `ms`. */
-function tlsRaw(port: number, data: string, alpn?: string[], ms = 3000): Promise<{ data: string; closed: boolean }> {
-  return new Promise((resolve, reject) => {
-    const s = tls.connect({ port, host: '127.0.0.1', servername: 'h.test', rejectUnauthorized: false, ...(alpn ? { ALPNProtocols: alpn } : {}) });
-    let got = '';
-    let done = false;
-    const finish = (closed: boolean): void => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      s.destroy();
-      resolve({ data: got, closed });
-    };
-    const timer = setTimeout(() => finish(false), ms);
-    s.setEncoding('latin1');
-    s.on('secureConnect', () => s.write(data));
-    s.on('data', (d: string) => { got += d; });
-    s.on('end', () => finish(true));
-    s.on('close', () => finish(true));
-    s.on('error', (e) => { if (!done) { done = true; clearTimeout(timer); reject(e); } });
-  });
-}
+/** Sends `data` over TLS (ALPN `alpn`), reads until the close or 3 s. */
+const tlsRaw = (port: number, data: string, alpn?: string[]): Promise<RawResult> => raw(port, [data], { timeoutMs: 3000, tls: { servername: 'h.test', alpn } });
 
 const SERVER = `ssl_certificate ${CRT}; ssl_certificate_key ${KEY};
     location / { return 200 "tls\\n"; }`;

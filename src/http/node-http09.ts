@@ -1,7 +1,7 @@
 // HTTP/0.9 on node's fronts: nginx answers `GET /\r\n` (no version) with the body only and closes;
 // node's parser takes that line as a request line and waits for headers that never come. So the
-// first line of a connection is read before node's parser gets it (server.ts for plain sockets,
-// sniffTls here for the node:tls path), and an HTTP/0.9 one is given to node as HTTP/1.0 with
+// first line of a connection is read before node's parser gets it (sniffFirstLine, for the plain
+// front and the node:tls path), and an HTTP/0.9 one is given to node as HTTP/1.0 with
 // the socket marked, so that the exchange leaves out the status line and the headers.
 import type { Socket } from 'node:net';
 
@@ -38,29 +38,48 @@ export function as10(socket: object, line: Line09): Buffer {
   return Buffer.from(`GET ${line.target} HTTP/1.0\r\n\r\n`, 'latin1');
 }
 
+/** What a connection's first bytes came to (sniffFirstLine). */
+export interface FirstLineHooks {
+  /** A whole first line (or bytes that cannot be HTTP/0.9): what it is and the bytes read. */
+  line(kind: 'other' | Line09, head: Buffer): void;
+  /** Silent for the timeout (`timedOut`), or gone before a whole line: the socket is then destroyed. */
+  stopped?(head: Buffer | null, timedOut: boolean): void;
+  /** The watch ended (a line, a stop or the close). */
+  done?(): void;
+}
+
 /**
- * The first line of a decrypted TLS connection, read before node's parser has the socket: `give`
- * gets what it is and the bytes read; a client silent for `timeoutMs`, or gone before a whole
- * line, is closed with no answer (nginx's request-line timeout).
+ * Reads a connection's first line before node's parser has the socket (plain and TLS fronts): a
+ * client silent for `timeoutMs`, or gone before a whole line, is closed with no answer (nginx's
+ * request-line timeout). Most first packets hold the whole line: this decides on the first read.
  */
-export function sniffTls(socket: Socket, timeoutMs: number, give: (kind: 'other' | Line09, head: Buffer) => void): void {
+export function sniffFirstLine(socket: Socket, timeoutMs: number, hooks: FirstLineHooks): void {
   let head: Buffer | null = null;
   const done = (): void => {
     socket.setTimeout(0);
     socket.off('data', onData);
-    socket.off('timeout', onStop);
-    socket.off('end', onStop);
+    socket.off('timeout', onTimeout);
+    socket.off('end', onEnd);
+    socket.off('close', done);
+    hooks.done?.();
   };
   const onData = (d: Buffer): void => {
     head = head === null ? d : Buffer.concat([head, d]);
     const kind = firstLine(head);
     if (kind === 'wait') return;
     done();
-    give(kind, head);
+    hooks.line(kind, head);
   };
-  const onStop = (): void => { done(); socket.destroy(); };
+  const stop = (timedOut: boolean): void => {
+    hooks.stopped?.(head, timedOut);
+    done();
+    socket.destroy();
+  };
+  const onTimeout = (): void => stop(true);
+  const onEnd = (): void => stop(false);
   socket.setTimeout(timeoutMs);
-  socket.on('timeout', onStop);
-  socket.on('end', onStop);
+  socket.on('timeout', onTimeout);
+  socket.on('end', onEnd);
+  socket.on('close', done);
   socket.on('data', onData);
 }

@@ -13,7 +13,7 @@ import { frontContext } from './front-context.js';
 import { FrontRefusals, unmapped } from './front-refusals.js';
 import { errorPage } from './native-pages.js';
 import { withLead } from './node-head.js';
-import { as10, firstLine, isHttp09 } from './node-http09.js';
+import { as10, isHttp09, sniffFirstLine } from './node-http09.js';
 import { requestHost } from './request-host.js';
 import { findLocation } from './locations.js';
 import type { LoggedAnswer } from './native-front.js';
@@ -135,42 +135,18 @@ export class HttpFront {
    * Most first packets hold the whole line, so this decides on the first read.
    */
   private sniff(server: http.Server, bind: Bind, socket: Socket, nodeConnection: (s: Socket) => void): void {
-    let head: Buffer | null = null;
     this.sniffing.add(socket);
-    const done = (): void => {
-      this.sniffing.delete(socket);
-      socket.setTimeout(0);
-      socket.off('data', onData);
-      socket.off('timeout', onTimeout);
-      socket.off('end', onEnd);
-      socket.off('close', onClose);
-    };
-    const onData = (d: Buffer): void => {
-      head = head === null ? d : Buffer.concat([head, d]);
-      const kind = firstLine(head);
-      if (kind === 'wait') return;
-      done();
-      if (kind !== 'other') return this.answer09(server, bind, socket, kind, nodeConnection);
-      nodeConnection.call(server, socket);
-      this.refusals.firstBytes.set(socket, head!);
-      socket.emit('data', head);
-    };
-    // Silent, or gone before a whole line: closed without an answer, as a request-line timeout.
-    const onStop = (): void => { done(); socket.destroy(); };
-    const onTimeout = (): void => {
-      this.refusals.beforeLine(bind, socket, head, 'client timed out (110: Connection timed out)');
-      onStop();
-    };
-    const onEnd = (): void => {
-      this.refusals.beforeLine(bind, socket, head, null);
-      onStop();
-    };
-    const onClose = (): void => done();
-    socket.setTimeout(groupFor(bind, socket.localAddress).defaultServer.defaults.engine.clientHeaderTimeout);
-    socket.on('timeout', onTimeout);
-    socket.on('end', onEnd);
-    socket.on('close', onClose);
-    socket.on('data', onData);
+    sniffFirstLine(socket, groupFor(bind, socket.localAddress).defaultServer.defaults.engine.clientHeaderTimeout, {
+      line: (kind, head) => {
+        if (kind !== 'other') return this.answer09(server, bind, socket, kind, nodeConnection);
+        nodeConnection.call(server, socket);
+        this.refusals.firstBytes.set(socket, head);
+        socket.emit('data', head);
+      },
+      // Silent, or gone before a whole line: nginx's line, no answer.
+      stopped: (head, timedOut) => this.refusals.beforeLine(bind, socket, head, timedOut ? 'client timed out (110: Connection timed out)' : null),
+      done: () => this.sniffing.delete(socket),
+    });
   }
 
   /** An HTTP/0.9 request: GET gets the answer's body only (no status line), then the close. */

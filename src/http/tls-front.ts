@@ -24,7 +24,7 @@ import { type CertHook, ContextCache, SessionCache, trustedAnchors } from '../tl
 import { NodeExchange } from './exchange.js';
 import { frontContext } from './front-context.js';
 import { H2Exchange } from './h2-exchange.js';
-import { as10, isHttp09, type Line09, sniffTls } from './node-http09.js';
+import { as10, isHttp09, type Line09, sniffFirstLine } from './node-http09.js';
 import { requestHost } from './request-host.js';
 import { errorPage } from './native-pages.js';
 import { findLocation } from './locations.js';
@@ -179,7 +179,7 @@ export class TlsFront {
         if (this.sockets.size === 0) this.onEmpty?.();
       });
       if (e.h2 !== null && socket.alpnProtocol === 'h2') e.h2.emit('connection', socket);
-      else sniffTls(socket, dflt.defaults.engine.clientHeaderTimeout, (kind, head) => this.toH1(e, socket, kind, head));
+      else sniffFirstLine(socket, dflt.defaults.engine.clientHeaderTimeout, { line: (kind, head) => this.toH1(e, socket, kind, head) });
     });
   }
 
