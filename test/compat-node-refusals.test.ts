@@ -45,6 +45,10 @@ const NODE_MATCHES = [
   'te-xchunked', 'te-duplicate', 'chunked-space-before-size', 'chunked-0x-prefix', 'chunked-negative-size',
   'chunked-empty-size', 'chunked-non-hex-size', 'chunked-size-overflow', 'chunked-no-crlf-after-data',
   'chunked-cr-without-lf', 'chunked-last-chunk-cr-cr',
+  // node takes these; the front refuses them as nginx (node-head-checks.ts)
+  'limit-request-line-8193', 'host-duplicate', 'host-empty', 'host-slash', 'host-double-dot', 'host-port-only', 'host-dot-only',
+  'host-space', 'target-absolute-bad-host-header', 'expect-duplicate', 'if-modified-since-duplicate', 'authorization-duplicate',
+  'content-range-duplicate', 'if-unmodified-since-duplicate', 'if-match-duplicate', 'if-none-match-duplicate', 'if-range-duplicate',
 ];
 
 /** The line the table recorded: whole, or cut (ends in `...` outside a quoted detail), after the

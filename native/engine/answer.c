@@ -43,7 +43,8 @@ static void putnum(hbuf *b, unsigned long long v)
 
 /* Queues a status line and the common headers; `extra` ends with CRLF or is empty; `name` is the
    Server header's (NULL: the worker's, te_software). */
-int te_answer_head(te_engine *e, te_conn *c, int status, const char *name, const char *type, long long length, const char *extra)
+int te_answer_head(te_engine *e, te_conn *c, int status, const char *name, const char *type, long long length, const char *extra,
+                   const char *late)
 {
     (void)e;
     if (c->version == 9) return 0; /* HTTP/0.9: no status line, no headers */
@@ -73,7 +74,9 @@ int te_answer_head(te_engine *e, te_conn *c, int status, const char *name, const
     }
     if (extra) puts_(&b, extra);
     /* 101 says upgrade, whether or not the connection is kept (as nginx) */
-    puts_(&b, wire == 101 ? "Connection: upgrade\r\n\r\n" : keep ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n");
+    puts_(&b, wire == 101 ? "Connection: upgrade\r\n" : keep ? "Connection: keep-alive\r\n" : "Connection: close\r\n");
+    if (late) puts_(&b, late);
+    put(&b, "\r\n", 2);
     if (b.bad) return -1;
     if (te_queue(c, h, (uint32_t)b.n) < 0) return -1;
     c->out_head += (uint32_t)b.n;
@@ -98,7 +101,7 @@ void te_answer_page(te_engine *e, te_conn *c, int status, int close)
     if (close || te_page_closes(status)) c->flags |= TE_C_CLOSE;
     c->status = (uint16_t)status;
     int body = status >= 300 && status != 304;
-    if (te_answer_head(e, c, status, NULL, body ? "text/html" : NULL, body ? plen : -1, NULL) < 0
+    if (te_answer_head(e, c, status, NULL, body ? "text/html" : NULL, body ? plen : -1, NULL, NULL) < 0
         || (body && !te_is_head(c) && te_queue(c, page, (uint32_t)plen) < 0)) {
         te_conn_close(e, c, TE_WHY_ERROR);
         return;

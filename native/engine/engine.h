@@ -298,7 +298,9 @@ uint64_t te_timers_next(te_engine *e);
 void te_answer_page(te_engine *e, te_conn *c, int status, int close);
 int te_page_closes(int status);
 int te_body_continue(te_engine *e, te_conn *c);
-int te_answer_head(te_engine *e, te_conn *c, int status, const char *name, const char *type, long long length, const char *extra);
+/* `late`: lines after Connection (nginx's header list, e.g. a Location given as a URL); may be NULL */
+int te_answer_head(te_engine *e, te_conn *c, int status, const char *name, const char *type, long long length, const char *extra,
+                   const char *late);
 void te_answer_go(te_engine *e, te_conn *c);
 int te_is_head(te_conn *c);
 

@@ -114,8 +114,9 @@ int te_page(int status, const char *name, char *buf, size_t cap)
                         own, own, tail);
     /* 498 keeps its status line but nginx's table has the 404 page in its slot */
     if (status == 498) status = 404;
-    /* nginx's 401 page says "Authorization Required" where its status line says "Unauthorized" */
-    const char *r = status == 401 ? "Authorization Required" : te_reason(status);
+    /* nginx's 401 page says "Authorization Required" where its status line says "Unauthorized",
+       its 302 page "Found" where the line says "Moved Temporarily" */
+    const char *r = status == 401 ? "Authorization Required" : status == 302 ? "Found" : te_reason(status);
     return snprintf(buf, cap, "<html>\r\n<head><title>%d%s%s</title></head>\r\n<body>\r\n<center><h1>%d%s%s</h1></center>\r\n%s",
                     status, *r ? " " : "", r, status, *r ? " " : "", r, tail);
 }

@@ -98,11 +98,11 @@ static const char *loc_name(const te_loc *l)
    gzip_vary's line comes last (`vary`: 1 always, 0 never, -1 as the gzip filter considers the
    answer). charset's `; charset=X` goes on the type (filters.c). */
 static int head_v(te_engine *e, te_conn *c, const te_loc *l, int status, const char *type, long long len, const char *extra, const char *tail,
-                  int vary_on)
+                  int vary_on, const char *late)
 {
     const char *name = loc_name(l);
     if (l->hdr_listed.n == 0 && l->hdr_always.n == 0 && !tail && l->charset.n == 0 && l->expires == TE_EXP_NONE && l->gz_flags == 0)
-        return te_answer_head(e, c, status, name, type, len, extra);
+        return te_answer_head(e, c, status, name, type, len, extra, late);
     int listed = status == 200 || status == 201 || status == 204 || status == 206 || status == 301 || status == 302
                  || status == 303 || status == 304 || status == 307 || status == 308;
     char ctype[512], exp[256] = "", vary[64] = "";
@@ -114,12 +114,12 @@ static int head_v(te_engine *e, te_conn *c, const te_loc *l, int status, const c
     int n = snprintf(all, sizeof all, "%s%s%.*s%.*s%s%s", extra ? extra : "", exp, listed ? (int)l->hdr_listed.n : 0, l->hdr_listed.p,
                      (int)l->hdr_always.n, l->hdr_always.p, tail ? tail : "", vary);
     if (n < 0 || (size_t)n >= sizeof all) return -1;
-    return te_answer_head(e, c, status, name, t, len, all);
+    return te_answer_head(e, c, status, name, t, len, all, late);
 }
 
 static int head(te_engine *e, te_conn *c, const te_loc *l, int status, const char *type, long long len, const char *extra, const char *tail)
 {
-    return head_v(e, c, l, status, type, len, extra, tail, -1);
+    return head_v(e, c, l, status, type, len, extra, tail, -1, NULL);
 }
 
 /* Whether gzip would compress an error page of this status where only JS can: then JS answers
@@ -166,21 +166,29 @@ static int send_gzip(te_engine *e, te_conn *c, const te_loc *l, int status, cons
     return 1;
 }
 
-static int page(te_engine *e, te_conn *c, const te_loc *l, int status, const char *extra)
+/* nginx's page for `status`; `extra` lines before Connection, `late` ones after it (its header
+   list: a Location given as a URL) */
+static int page_late(te_engine *e, te_conn *c, const te_loc *l, int status, const char *extra, const char *late)
 {
     char body[512];
     int n = te_page(status, loc_name(l), body, sizeof body);
     int gz = l->gz_flags ? te_gzip_decide(c, l, status, "text/html", n) : TE_GZ_NO;
     if (gz == TE_GZ_JS) return 0;
     if (te_page_closes(status)) c->flags |= TE_C_CLOSE;
-    if (gz == TE_GZ_HERE) return send_gzip(e, c, l, status, "text/html", extra, body, (size_t)n);
+    /* a compressed page keeps its lines in one place (before Connection) */
+    if (gz == TE_GZ_HERE) return send_gzip(e, c, l, status, "text/html", extra ? extra : late, body, (size_t)n);
     c->status = (uint16_t)status;
-    if (head(e, c, l, status, "text/html", n, extra, NULL) < 0 || (!te_is_head(c) && te_queue(c, body, (uint32_t)n) < 0)) {
+    if (head_v(e, c, l, status, "text/html", n, extra, NULL, -1, late) < 0 || (!te_is_head(c) && te_queue(c, body, (uint32_t)n) < 0)) {
         failed(e, c);
         return 1;
     }
     te_answer_go(e, c);
     return 1;
+}
+
+static int page(te_engine *e, te_conn *c, const te_loc *l, int status, const char *extra)
+{
+    return page_late(e, c, l, status, extra, NULL);
 }
 
 static int do_return(te_engine *e, te_conn *c, const te_loc *l)
@@ -193,6 +201,8 @@ static int do_return(te_engine *e, te_conn *c, const te_loc *l)
         char loc[PATH_MAX_LEN + 256];
         int n = location_header(c, l->text.p, l->text.n, loc, sizeof loc);
         if (n < 0 || (size_t)n >= sizeof loc) return 0;
+        /* nginx writes a Location it made absolute before Connection, one given as a URL after it */
+        if (l->text.n > 0 && l->text.p[0] != '/') return page_late(e, c, l, (int)code, NULL, loc);
         return page(e, c, l, (int)code, loc);
     }
     /* nginx's not-modified filter applies to a 200 too (`If-None-Match: *` is a 304, If-Match /
@@ -401,7 +411,7 @@ opened:;
     if (not_modified) {
         close(fd);
         c->status = 304;
-        if (head_v(e, c, l, 304, NULL, -1, extra, NULL, svary ? 1 : -1) < 0) {
+        if (head_v(e, c, l, 304, NULL, -1, extra, NULL, svary ? 1 : -1, NULL) < 0) {
             failed(e, c);
             return 1;
         }
@@ -426,7 +436,7 @@ opened:;
     /* nginx's range filter announces ranges on a whole static file (not on a 304, not on FILE.gz);
        gzip_static's Vary, or the filter's when it considers the file */
     if (head_v(e, c, l, 200, type, (long long)st.st_size, extra, gzs == TE_GZS_GZ ? NULL : "Accept-Ranges: bytes\r\n",
-               svary ? 1 : gzs == TE_GZS_GZ ? 0 : -1) < 0) {
+               svary ? 1 : gzs == TE_GZS_GZ ? 0 : -1, NULL) < 0) {
         close(fd);
         failed(e, c);
         return 1;

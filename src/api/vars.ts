@@ -9,6 +9,7 @@ import type { LocationConf } from '../config/types.js';
 import { upstreamVar } from '../request/upstream.js';
 import { setLimitRate } from '../request/limit-rate.js';
 import { addrBytes } from '../config/addr.js';
+import { requestHost } from '../http/request-host.js';
 import { mapValue } from './map.js';
 import { msec, timeIso, timeLocal } from './time.js';
 import { statusCounts } from '../status/counters.js';
@@ -17,8 +18,8 @@ import { sslVar, sslVarNames } from '../tls/vars.js';
 type Getter = (r: Req) => string | undefined;
 
 function hostOf(r: Req): string {
-  const h = r.inHeaders.host;
-  const v = typeof h === 'string' ? h : undefined;
+  // an absolute target's host wins over the Host header, as nginx's $host
+  const v = requestHost(r.ex.url, r.inHeaders.host);
   if (v) {
     const i = v.startsWith('[') ? v.indexOf(']') + 1 : v.indexOf(':');
     return (i > 0 ? v.slice(0, i) : v).toLowerCase();

@@ -35,6 +35,7 @@ export class NodeExchange implements HttpExchange {
   private rawLength = -1;
   /** Bytes a chunked body may carry (client_max_body_size); 0 = no limit. */
   bodyLimit = 0;
+  bodyTooLarge = false;
   /** An HTTP/0.9 request (given to node as HTTP/1.0, server.ts): the answer is its body only. */
   http09 = false;
   /** The connection's first packet, for its first request (server.ts): a raw request socket

@@ -12,6 +12,7 @@ import { answeredByFront, closing, type NodeExchange } from './exchange.js';
 import { frontContext } from './front-context.js';
 import type { LoggedAnswer } from './native-front.js';
 import { errorPage, wireStatus } from './native-pages.js';
+import { checkHead } from './node-head-checks.js';
 import { duplicateHeader, headRefusal, refusalAnswer, unknownTransferEncoding } from './node-refusal.js';
 import { withLead } from './node-head.js';
 import { RefusedExchange } from './refused-exchange.js';
@@ -106,6 +107,30 @@ export class FrontRefusals {
     ex.writeHead(501, [['Content-Type', 'text/html'], ['Content-Length', String(Buffer.byteLength(page))], ['Connection', 'close']]);
     ex.end(page);
     this.logAnswer?.({ ex, server: srv, loc: srv.defaults, status: 501, sent: ex.bytesSent, msec: 0 });
+    return true;
+  }
+
+  /**
+   * A head node's parser took and nginx refuses (node-head-checks.ts: a too long request line, a
+   * duplicate or invalid Host...): nginx's info line, its page with `Connection: close`, the
+   * access-log line. True when refused.
+   */
+  refuseHead(ex: NodeExchange, srv: ServerConf, lineMax: number): boolean {
+    const req = ex.req;
+    const c = checkHead(req.method ?? '', req.url ?? '', req.httpVersion, req.rawHeaders, lineMax);
+    if (c === null) return false;
+    const socket = req.socket;
+    this.refusedSockets.add(socket);
+    const ctx = requestContext({
+      client: ex.remoteAddress, server: serverName(srv), request: c.inLine ? null : `${req.method ?? ''} ${req.url ?? ''} HTTP/${req.httpVersion}`, host: c.host,
+    });
+    this.log.bytes('info', `${c.reason} while reading client request ${c.inLine ? 'line' : 'headers'}${ctx}`, this.numbers.get(socket));
+    const page = errorPage(c.status);
+    ex.res.shouldKeepAlive = false;
+    ex.special(c.status);
+    ex.writeHead(c.status, [['Content-Type', 'text/html'], ['Content-Length', String(Buffer.byteLength(page))], ['Connection', 'close']]);
+    ex.end(page);
+    this.logAnswer?.({ ex, server: srv, loc: srv.defaults, status: c.status, sent: ex.bytesSent, msec: 0 });
     return true;
   }
 

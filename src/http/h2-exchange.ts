@@ -29,6 +29,7 @@ export class H2Exchange implements HttpExchange {
   headersSent = false;
   /** Bytes a chunked body may carry (client_max_body_size); 0 = no limit. */
   bodyLimit = 0;
+  bodyTooLarge = false;
   private consumed = false;
   private ended = false;
 

@@ -30,6 +30,8 @@ export class NativeExchange implements HttpExchange {
   headersSent = false;
   /** Bytes a chunked body may carry (client_max_body_size); 0 = no limit. */
   bodyLimit = 0;
+  bodyTooLarge = false;
+  lateLocation = false;
   /** The request's Content-Length (0: none). A field, not a WeakMap of the front's: a WeakMap set
    *  per request cost ~4% of a POST's worker CPU in ephemeron barriers and scavenges (perf). */
   contentLength = 0;
@@ -354,6 +356,7 @@ export class NativeExchange implements HttpExchange {
     let length = false;
     let te = false;
     let connection = false;
+    let late = '';
     for (let i = 0; i < headers.length; i++) {
       const h = headers[i];
       const k = h[0];
@@ -368,6 +371,7 @@ export class NativeExchange implements HttpExchange {
       }
       switch (k.length) {
         case 4: if (k.toLowerCase() === 'date') date = true; break;
+        case 8: if (this.lateLocation && k.toLowerCase() === 'location') { late = `${k}: ${v}\r\n`; continue; } break;
         case 6:
           if (k.toLowerCase() === 'server') {
             server = true;
@@ -401,6 +405,7 @@ export class NativeExchange implements HttpExchange {
     if (this.front.draining || this.keepaliveMs === 0) this.keepAlive = false;
     // 101 says `upgrade` whatever comes next (nginx still serves the next request when kept).
     if (!connection) s += status === 101 ? 'Connection: upgrade\r\n' : this.keepAlive ? 'Connection: keep-alive\r\n' : 'Connection: close\r\n';
+    s += late;
     // nginx's discard of an unread body answers Expect: 100-continue first; a special response's does not.
     if ((this.flags & F_EXPECT_CONTINUE) !== 0 && !this.specialAnswer) this.cont = SEND_CONTINUE;
     this.pending = `${s}\r\n`;

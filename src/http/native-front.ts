@@ -7,7 +7,8 @@ import { type ErrorLog, utf8Bytes } from '../log/index.js';
 import { frontContext } from './front-context.js';
 import type { HttpExchange, RequestHandler } from './types.js';
 import { bindKey, bindName, type ListenFd } from './binds.js';
-import { bodyLimit } from './body-limit.js';
+import { bodyLimit as limitFor } from './body-limit.js';
+import { requestHost } from './request-host.js';
 import { type Bind, firstGroup, groupFor, selectServer, serverName } from './vhost.js';
 import type { EngineBinding } from './native-binding.js';
 import { closeSync } from 'node:fs';
@@ -275,7 +276,7 @@ export class NativeFront {
     ex.connection = u32[(p + REQ_NUMBER) >>> 2];
     if (!log) ex.refused = u16[(p + REC_B) >>> 1] as NativeExchange['refused'];
     const group = bind.byAddress.size === 0 ? bind.any! : groupFor(bind, ex.localAddress);
-    const srv = group.single ? group.defaultServer : selectServer(group, ex.headers.host as string | undefined);
+    const srv = group.single ? group.defaultServer : selectServer(group, requestHost(ex.url, ex.headers.host));
     ex.group = group;
     ex.keepaliveMs = srv.defaults.keepaliveTimeout;
     if (clen > 0) ex.contentLength = clen;
@@ -313,7 +314,7 @@ export class NativeFront {
       const i = this.serverIndex.get(srv);
       if (i !== undefined) this.native.serverOf!(id, i);
     }
-    if (ex.hasBody && !this.bodyAllowed(ex, srv, clen)) return;
+    if (ex.hasBody) this.bodyLimit(ex, srv, clen);
     try {
       this.handle(ex, srv);
     } catch (e) {
@@ -328,20 +329,16 @@ export class NativeFront {
     }
   }
 
-  /** client_max_body_size of the location the URI maps to: a Content-Length over it gets 413 now. */
-  private bodyAllowed(ex: NativeExchange, srv: ServerConf, clen: number): boolean {
-    const limit = bodyLimit(srv, ex.url);
-    if (limit === 0) return true;
+  /** client_max_body_size of the location the URI maps to: a Content-Length over it is logged and
+   *  left to the pipeline's 413 (with error_page). */
+  private bodyLimit(ex: NativeExchange, srv: ServerConf, clen: number): void {
+    const limit = limitFor(srv, ex.url);
+    if (limit === 0) return;
     if (clen > limit) {
       this.log.bytes('error', `client intended to send too large body: ${clen} bytes${frontContext(ex, srv)}`);
-      const page = errorPage(413);
-      ex.special(413);
-      ex.writeHead(413, [['Content-Type', 'text/html'], ['Content-Length', String(page.length)], ['Connection', 'close']]);
-      ex.end(page);
-      return false;
+      ex.bodyTooLarge = true;
     }
     ex.bodyLimit = limit;
-    return true;
   }
 
   private logged(p: number, id: number): void {

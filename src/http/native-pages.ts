@@ -66,7 +66,8 @@ export function errorPage(status: number, name = software()): string {
   }
   // 498 keeps its status line, but nginx's table has the 404 page in its slot.
   const shown = status === 498 ? 404 : status;
-  // nginx's 401 page says "Authorization Required" where its status line says "Unauthorized".
-  const title = `${shown} ${shown === 401 ? 'Authorization Required' : reasonPhrase(shown)}`.trimEnd();
+  // nginx's 401 page says "Authorization Required" where its status line says "Unauthorized", its
+  // 302 page "Found" where the line says "Moved Temporarily".
+  const title = `${shown} ${shown === 401 ? 'Authorization Required' : shown === 302 ? 'Found' : reasonPhrase(shown)}`.trimEnd();
   return `<html>\r\n<head><title>${title}</title></head>\r\n<body>\r\n<center><h1>${title}</h1></center>\r\n${tail}`;
 }

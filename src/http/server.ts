@@ -11,15 +11,16 @@ import { NodeExchange } from './exchange.js';
 import { expectsContinue, holdContinue, inTurn } from './node-turns.js';
 import { frontContext } from './front-context.js';
 import { FrontRefusals, unmapped } from './front-refusals.js';
-import { errorPage, reasonPhrase } from './native-pages.js';
+import { errorPage } from './native-pages.js';
 import { withLead } from './node-head.js';
+import { as10, isHttp09, sniffFirstLine } from './node-http09.js';
+import { requestHost } from './request-host.js';
 import { findLocation } from './locations.js';
 import type { LoggedAnswer } from './native-front.js';
 import { countConnection, countRequest } from '../status/counters.js';
 import type { RequestHandler } from './types.js';
 import { type Bind, firstGroup, groupFor, planBinds, selectServer, serverName } from './vhost.js';
 
-const PAGE_413 = errorPage(413);
 const PAGE_500 = errorPage(500);
 
 /** How long a draining worker keeps idle keep-alive connections open (see drain()). */
@@ -116,9 +117,6 @@ export class HttpFront {
 
   /** New connections whose first line is not read yet (see sniff). */
   private readonly sniffing = new Set<Socket>();
-  /** Connections that sent an HTTP/0.9 request: answered with a body only, then closed. */
-  private readonly http09 = new WeakSet<Socket>();
-
   /**
    * A new connection: counted against worker_connections (node's own maxConnections makes the
    * cluster master hand a refused connection back and forth between full workers, never closing
@@ -137,42 +135,18 @@ export class HttpFront {
    * Most first packets hold the whole line, so this decides on the first read.
    */
   private sniff(server: http.Server, bind: Bind, socket: Socket, nodeConnection: (s: Socket) => void): void {
-    let head: Buffer | null = null;
     this.sniffing.add(socket);
-    const done = (): void => {
-      this.sniffing.delete(socket);
-      socket.setTimeout(0);
-      socket.off('data', onData);
-      socket.off('timeout', onTimeout);
-      socket.off('end', onEnd);
-      socket.off('close', onClose);
-    };
-    const onData = (d: Buffer): void => {
-      head = head === null ? d : Buffer.concat([head, d]);
-      const kind = firstLine(head);
-      if (kind === 'wait') return;
-      done();
-      if (kind !== 'other') return this.answer09(server, bind, socket, kind, nodeConnection);
-      nodeConnection.call(server, socket);
-      this.refusals.firstBytes.set(socket, head!);
-      socket.emit('data', head);
-    };
-    // Silent, or gone before a whole line: closed without an answer, as a request-line timeout.
-    const onStop = (): void => { done(); socket.destroy(); };
-    const onTimeout = (): void => {
-      this.refusals.beforeLine(bind, socket, head, 'client timed out (110: Connection timed out)');
-      onStop();
-    };
-    const onEnd = (): void => {
-      this.refusals.beforeLine(bind, socket, head, null);
-      onStop();
-    };
-    const onClose = (): void => done();
-    socket.setTimeout(groupFor(bind, socket.localAddress).defaultServer.defaults.engine.clientHeaderTimeout);
-    socket.on('timeout', onTimeout);
-    socket.on('end', onEnd);
-    socket.on('close', onClose);
-    socket.on('data', onData);
+    sniffFirstLine(socket, groupFor(bind, socket.localAddress).defaultServer.defaults.engine.clientHeaderTimeout, {
+      line: (kind, head) => {
+        if (kind !== 'other') return this.answer09(server, bind, socket, kind, nodeConnection);
+        nodeConnection.call(server, socket);
+        this.refusals.firstBytes.set(socket, head);
+        socket.emit('data', head);
+      },
+      // Silent, or gone before a whole line: nginx's line, no answer.
+      stopped: (head, timedOut) => this.refusals.beforeLine(bind, socket, head, timedOut ? 'client timed out (110: Connection timed out)' : null),
+      done: () => this.sniffing.delete(socket),
+    });
   }
 
   /** An HTTP/0.9 request: GET gets the answer's body only (no status line), then the close. */
@@ -184,10 +158,9 @@ export class HttpFront {
       socket.end(errorPage(400));
       return;
     }
-    this.http09.add(socket);
     nodeConnection.call(server, socket);
     // Given to node as HTTP/1.0 (no keep-alive); the exchange then leaves out the status line and headers.
-    socket.emit('data', Buffer.from(`GET ${req.target} HTTP/1.0\r\n\r\n`, 'latin1'));
+    socket.emit('data', as10(socket, req));
   }
 
   private createServer(bind: Bind): http.Server {
@@ -203,18 +176,18 @@ export class HttpFront {
     if (this.maxConnections > 0) this.busy(req, res);
     const first = this.refusals.dispatched(req.socket);
     const group = fixed ?? groupFor(bind, req.socket.localAddress);
-    const srv = group.single ? group.defaultServer : selectServer(group, req.headers.host);
+    const srv = group.single ? group.defaultServer : selectServer(group, requestHost(req.url ?? '/', req.headers.host));
     // While draining, every answer closes its connection so the client moves to a new worker.
     if (this.draining || srv.defaults.keepaliveTimeout === 0) res.shouldKeepAlive = false;
     const ex = new NodeExchange(req, res);
     if (first !== undefined) ex.firstPacket = first;
-    if (this.http09.has(req.socket)) ex.http09 = true;
+    if (isHttp09(req.socket)) ex.http09 = true;
     ex.connection = this.refusals.numberOf(req.socket);
     ex.settings = srv.defaults.engine;
     ex.expectContinue = expectsContinue(req);
+    if (this.refusals.refuseHead(ex, srv, firstGroup(bind).defaultServer.defaults.engine.largeClientHeaderBuffers.size)) return;
     if (req.headers['transfer-encoding'] !== undefined && this.refusals.refuseTransferEncoding(ex, srv)) return;
-    if ((req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined)
-      && !this.bodyAllowed(ex, srv)) return;
+    if (req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined) this.bodyLimit(ex, srv);
     try {
       this.handle(ex, srv);
     } catch (e) {
@@ -251,26 +224,22 @@ export class HttpFront {
   }
 
   /**
-   * client_max_body_size of the location the URI maps to: a Content-Length over it is answered
-   * 413 before the body is read; a chunked body is cut when it grows past it.
+   * client_max_body_size of the location the URI maps to: a Content-Length over it is logged and
+   * left to the pipeline's 413 (with error_page); a chunked body is cut when it grows past it.
    */
-  private bodyAllowed(ex: NodeExchange, srv: ServerConf): boolean {
+  private bodyLimit(ex: NodeExchange, srv: ServerConf): void {
     const url = ex.req.url ?? '/';
     const q = url.indexOf('?');
     let uri = q < 0 ? url : url.slice(0, q);
     try { uri = decodeURIComponent(uri); } catch { /* the pipeline answers 400 for a bad URI */ }
     const limit = (findLocation(srv, uri) ?? srv.defaults).clientMaxBodySize;
-    if (limit === 0) return true;
+    if (limit === 0) return;
     const cl = ex.req.headers['content-length'];
     if (cl !== undefined && Number(cl) > limit) {
       this.log.bytes('error', `client intended to send too large body: ${cl} bytes${frontContext(ex, srv)}`, ex.connection);
-      ex.special(413);
-      ex.res.writeHead(413, reasonPhrase(413), withLead(ex.res, ['Content-Type', 'text/html', 'Content-Length', String(PAGE_413.length), 'Connection', 'close']));
-      ex.res.end(PAGE_413);
-      return false;
+      ex.bodyTooLarge = true;
     }
     ex.bodyLimit = limit;
-    return true;
   }
 
   /** Opens every listen socket; rejects with TRESTY_ERR_LISTEN (nginx's bind() message). */
@@ -342,22 +311,4 @@ export class HttpFront {
     }
     for (const s of this.sniffing) s.destroy();
   }
-}
-
-/** An HTTP/0.9 request line: a method, a target, no version. */
-const HTTP09 = /^([A-Za-z]+) +([^ \r\n]+) *\r?\n/;
-/** Bytes that can still become an HTTP/0.9 line: letters, then maybe spaces and a target, no third word. */
-const MAYBE09 = /^(?:[A-Za-z]+(?: +[^ \r\n]*)? *\r?)?$/;
-
-/** What the first bytes of a connection are: an HTTP/0.9 request, anything else, or not known yet. */
-function firstLine(head: Buffer): 'wait' | 'other' | { method: string; target: string } {
-  const nl = head.indexOf(10);
-  const text = head.toString('latin1', 0, nl < 0 ? Math.min(head.length, 64) : nl + 1);
-  if (nl >= 0) {
-    const m = HTTP09.exec(text);
-    return m ? { method: m[1]!, target: m[2]! } : 'other';
-  }
-  // Undecided only while the bytes can still become an HTTP/0.9 line; node judges the rest.
-  if (!MAYBE09.test(text)) return 'other';
-  return head.length > 8192 ? 'other' : 'wait';
 }

@@ -16,21 +16,22 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { HttpConf, ServerConf } from '../config/types.js';
 import { TrestyError } from '../errors.js';
-import type { ErrorLog } from '../log/index.js';
+import { type ErrorLog, requestContext } from '../log/index.js';
 import { readHello } from '../tls/client-hello.js';
 import { markHandshake } from '../tls/info.js';
 import { certRefusal, markNegotiated, markPlain, negotiatedName } from '../tls/verify.js';
 import { type CertHook, ContextCache, SessionCache, trustedAnchors } from '../tls/contexts.js';
 import { NodeExchange } from './exchange.js';
-import { withLead } from './node-head.js';
 import { frontContext } from './front-context.js';
 import { H2Exchange } from './h2-exchange.js';
+import { as10, isHttp09, type Line09, sniffFirstLine } from './node-http09.js';
+import { requestHost } from './request-host.js';
+import { errorPage } from './native-pages.js';
 import { findLocation } from './locations.js';
-import { errorPage, reasonPhrase } from './native-pages.js';
 import { expectsContinue, holdContinue, inTurn } from './node-turns.js';
 import { bindKey, bindName, type ListenFd } from './binds.js';
 import type { HttpExchange, RequestHandler } from './types.js';
-import { type Bind, groupFor, misdirected, namedServer, planBinds, selectServer, type VhostGroup } from './vhost.js';
+import { type Bind, groupFor, misdirected, namedServer, planBinds, selectServer, serverName, type VhostGroup } from './vhost.js';
 import { countConnection, countRequest } from '../status/counters.js';
 
 const IDLE_GRACE_MS = 1000;
@@ -178,8 +179,22 @@ export class TlsFront {
         if (this.sockets.size === 0) this.onEmpty?.();
       });
       if (e.h2 !== null && socket.alpnProtocol === 'h2') e.h2.emit('connection', socket);
-      else e.h1.emit('connection', socket);
+      else sniffFirstLine(socket, dflt.defaults.engine.clientHeaderTimeout, { line: (kind, head) => this.toH1(e, socket, kind, head) });
     });
+  }
+
+  /** HTTP/1 on a TLS socket: its first line read (node-http09.ts), node's parser takes it. */
+  private toH1(e: Entry, socket: tls.TLSSocket, kind: 'other' | Line09, head: Buffer): void {
+    if (kind !== 'other' && kind.method !== 'GET') {
+      // nginx answers 400 with its page (no status line: HTTP/0.9) and closes
+      this.log.info(`client sent invalid method in HTTP/0.9 request while reading client request line${requestContext({
+        client: socket.remoteAddress ?? '', server: serverName(this.group(e.bind, socket.localAddress).defaultServer), request: `${kind.method} ${kind.target}`,
+      })}`);
+      socket.end(errorPage(400));
+      return;
+    }
+    e.h1.emit('connection', socket);
+    socket.emit('data', kind === 'other' ? head : as10(socket, kind));
   }
 
   /** The server of a handshake: the SNI name's, else the default. */
@@ -204,21 +219,16 @@ export class TlsFront {
 
   private onRequest(bind: Bind, req: http.IncomingMessage, res: http.ServerResponse): void {
     countRequest(res);
-    const srv = this.serverOf(bind, req.socket.localAddress, req.headers.host);
+    const srv = this.serverOf(bind, req.socket.localAddress, requestHost(req.url ?? '/', req.headers.host));
     // a request refused for its TLS (plain HTTP, a client certificate) closes, as nginx's 400s do
     if (this.draining || srv.defaults.keepaliveTimeout === 0 || certRefusal(req.socket, srv.ssl.verifyClient, misdirected(negotiatedName(req.socket), req.headers.host)) !== null) {
       res.shouldKeepAlive = false;
     }
     const ex = new NodeExchange(req, res);
+    if (isHttp09(req.socket)) ex.http09 = true;
     ex.settings = srv.defaults.engine;
     ex.expectContinue = expectsContinue(req);
-    const limit = this.limitFor(srv, ex, () => {
-      ex.special(413);
-      res.writeHead(413, reasonPhrase(413), withLead(res, ['Content-Type', 'text/html', 'Content-Length', String(errorPage(413).length), 'Connection', 'close']));
-      res.end(errorPage(413));
-    });
-    if (limit < 0) return;
-    ex.bodyLimit = limit;
+    ex.bodyLimit = this.limitFor(srv, ex);
     this.run(ex, srv);
   }
 
@@ -227,20 +237,15 @@ export class TlsFront {
     countRequest(stream);
     const ex = new H2Exchange(stream, headers, raw);
     const srv = this.serverOf(bind, stream.session?.socket?.localAddress, ex.headers.host);
-    const limit = this.limitFor(srv, ex, () => {
-      ex.writeHead(413, [['Content-Type', 'text/html'], ['Content-Length', String(errorPage(413).length)]]);
-      ex.end(errorPage(413));
-    });
-    if (limit < 0) return;
-    ex.bodyLimit = limit;
+    ex.bodyLimit = this.limitFor(srv, ex);
     this.run(ex, srv);
   }
 
   /**
-   * client_max_body_size of the location the URI maps to: a Content-Length over it is answered
-   * 413 before the body is read (-1); else the limit a chunked body is held to.
+   * client_max_body_size of the location the URI maps to, the limit a chunked body is held to; a
+   * Content-Length over it is logged and left to the pipeline's 413 (with error_page).
    */
-  private limitFor(srv: ServerConf, ex: HttpExchange, refuse: () => void): number {
+  private limitFor(srv: ServerConf, ex: HttpExchange): number {
     const q = ex.url.indexOf('?');
     let uri = q < 0 ? ex.url : ex.url.slice(0, q);
     try { uri = decodeURIComponent(uri); } catch { /* the pipeline answers 400 */ }
@@ -248,8 +253,7 @@ export class TlsFront {
     const cl = ex.headers['content-length'];
     if (limit > 0 && cl !== undefined && Number(cl) > limit) {
       this.log.bytes('error', `client intended to send too large body: ${String(cl)} bytes${frontContext(ex, srv)}`);
-      refuse();
-      return -1;
+      ex.bodyTooLarge = true;
     }
     return limit;
   }

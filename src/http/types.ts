@@ -66,6 +66,18 @@ export interface HttpExchange {
    * pipelined behind it is not read. Absent where neither applies (h2).
    */
   special?(status: number): void;
+  /**
+   * Set by the front: the Content-Length is over the client_max_body_size of the location the
+   * target maps to (the front logged it). The pipeline answers 413 once it has found the
+   * location, so that the location's error_page applies (nginx's find-config phase).
+   */
+  bodyTooLarge?: boolean;
+  /**
+   * The answer's Location was given as a URL (error_page's, `return`'s): nginx writes it in its
+   * header list, after Connection, where one it made absolute goes before. Used by the native
+   * exchange (node:http orders its own head).
+   */
+  lateLocation?: boolean;
   /** chunked_transfer_encoding off, called before writeHead: a body of unknown length goes out
    *  unframed and the connection closes after it (nginx). Absent where there are no chunks (h2). */
   noChunking?(): void;

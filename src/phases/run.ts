@@ -47,7 +47,16 @@ function locate(r: Req): void {
   r.loc = loc;
   r.pipe = r.w.pipes.get(loc)!;
   if (loc.internal && !r.internal) return conclude(r, 404);
+  if (r.ex.bodyTooLarge === true && r.parent === null) return bodyTooLarge(r);
   advance(r, 0);
+}
+
+/** A Content-Length over client_max_body_size: 413, the body dropped unread (nginx discards it),
+ *  once; an error_page target for it runs without a body. */
+function bodyTooLarge(r: Req): void {
+  r.ex.bodyTooLarge = false;
+  r.body = null;
+  conclude(r, 413);
 }
 
 function advance(r: Req, i: number): void {
@@ -141,6 +150,7 @@ function error(r: Req, status: number): void {
   // error page's own errors may use error_page again (the cycle limit still bounds them).
   r.errorPageUsed = r.loc.output.recursiveErrorPages !== true;
   if (target.redirect !== null) {
+    if (r.parent === null) r.ex.lateLocation = true;
     special(r, target.status);
     return finish(r);
   }

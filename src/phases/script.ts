@@ -115,7 +115,10 @@ function assign(r: Req, name: string, value: string): void {
 /** nginx's `return`: 30x + URL sets Location; other codes + text give that body. */
 export function returnOp(r: Req, code: number, text: string | undefined): number {
   if (REDIRECTS.has(code) && text !== undefined) {
-    headersOf(r).set('Location', absoluteUrl(r, text));
+    const url = absoluteUrl(r, text);
+    // as given (not made absolute): nginx's header list, after Connection
+    if (url === text && r.parent === null) r.ex.lateLocation = true;
+    headersOf(r).set('Location', url);
     return code;
   }
   // nginx: 304 sends the default type and the text's length (0 without one), never a body.

@@ -1,6 +1,7 @@
 // Raw connections for the engine's tests: send exact bytes, read what comes back until the server
 // closes (or a deadline), and tell a clean close from a reset.
 import net from 'node:net';
+import tls from 'node:tls';
 
 export interface RawResult {
   /** Everything received, latin1. */
@@ -13,11 +14,21 @@ export interface RawResult {
   ms: number;
 }
 
+export interface RawOptions {
+  timeoutMs?: number;
+  gapMs?: number;
+  endAfter?: boolean;
+  /** Over TLS, with this SNI name and these ALPN protocols. */
+  tls?: { servername?: string; alpn?: string[] };
+}
+
 /** Opens a connection, writes `parts` (with `gapMs` between them), reads until close or `timeoutMs`. */
-export function raw(port: number, parts: Array<string | Buffer>, opts: { timeoutMs?: number; gapMs?: number; endAfter?: boolean } = {}): Promise<RawResult> {
+export function raw(port: number, parts: Array<string | Buffer>, opts: RawOptions = {}): Promise<RawResult> {
   return new Promise((resolve, reject) => {
     const t0 = Date.now();
-    const s = net.connect(port, '127.0.0.1');
+    // over TLS: any certificate, the parts written once the handshake is done
+    const s = opts.tls ? tls.connect({ port, host: '127.0.0.1', servername: opts.tls.servername, rejectUnauthorized: false, ALPNProtocols: opts.tls.alpn })
+      : net.connect(port, '127.0.0.1');
     let data = '';
     let reset = false;
     let done = false;
@@ -35,7 +46,7 @@ export function raw(port: number, parts: Array<string | Buffer>, opts: { timeout
       if (e.code === 'ECONNRESET' || e.code === 'EPIPE') { reset = true; finish(true); } else if (!done) { done = true; reject(e); }
     });
     s.on('close', () => finish(true));
-    s.on('connect', async () => {
+    s.on(opts.tls ? 'secureConnect' : 'connect', async () => {
       for (const p of parts) {
         if (s.destroyed) return;
         s.write(typeof p === 'string' ? Buffer.from(p, 'latin1') : p);

@@ -1,0 +1,80 @@
+// HTTP/0.9 (`GET /\r\n`, no version) over TLS on the node:tls path (`listen ... ssl http2`, and
+// TRESTY_TLS_ENGINE=node), with the same expectations on nginx 1.22 + lua. Observed on nginx: a GET
+// gets the body only (no status line, no headers), then the close; another method gets the 400
+// page, also without a status line, and the info line "client sent invalid method in HTTP/0.9
+// request". Before, node's parser took the line as a request line and waited for headers: a hang.
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { raw, type RawResult } from './helpers/conn.js';
+import { nginxMissing, startNginx, type Nginx } from './helpers/nginx.js';
+import { freePort, startTresty, type TrestyProcess } from './helpers/server.js';
+
+const noOpenssl = spawnSync('sh', ['-c', 'command -v openssl'], { stdio: 'ignore' }).status === 0 ? null : 'openssl is not installed';
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tresty-tls09-'));
+const CRT = path.join(dir, 'c.crt');
+const KEY = path.join(dir, 'c.key');
+if (noOpenssl === null) {
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', KEY, '-out', CRT,
+    '-days', '2', '-subj', '/CN=h.test'], { stdio: 'ignore' });
+}
+afterAll(() => { fs.rmSync(dir, { recursive: true, force: true }); });
+
+/** Sends `data` over TLS (ALPN `alpn`), reads until the close or 3 s. */
+const tlsRaw = (port: number, data: string, alpn?: string[]): Promise<RawResult> => raw(port, [data], { timeoutMs: 3000, tls: { servername: 'h.test', alpn } });
+
+const SERVER = `ssl_certificate ${CRT}; ssl_certificate_key ${KEY};
+    location / { return 200 "tls\\n"; }`;
+
+function checks(port: () => number, log: () => string): void {
+  it('GET with no version: the body only, then the close (no ALPN, and ALPN http/1.1)', async () => {
+    for (const alpn of [undefined, ['http/1.1']]) {
+      const r = await tlsRaw(port(), 'GET /\r\n', alpn);
+      expect(r.data).toBe('tls\n');
+      expect(r.closed).toBe(true);
+    }
+  });
+
+  it('another method: the 400 page without a status line, closed, and nginx\'s info line', async () => {
+    const r = await tlsRaw(port(), 'POST /\r\n');
+    expect(r.data).toMatch(/^<html>\r\n<head><title>400 Bad Request<\/title>/);
+    expect(r.closed).toBe(true);
+    await new Promise((res) => setTimeout(res, 200));
+    expect(log()).toMatch(/\[info\] [^\n]*client sent invalid method in HTTP\/0\.9 request while reading client request line, client: 127\.0\.0\.1, server: [^\n]*, request: "POST \/"/);
+  });
+
+  it('an HTTP/1.1 request on the same listen is served as before', async () => {
+    const r = await tlsRaw(port(), 'GET / HTTP/1.1\r\nHost: h.test\r\nConnection: close\r\n\r\n');
+    expect(r.data).toMatch(/^HTTP\/1\.1 200 OK\r\n[^]*\r\n\r\ntls\n$/);
+  });
+}
+
+for (const [label, listen, env] of [
+  ['ssl http2 (node:tls)', 'ssl http2', {}],
+  ['ssl, TRESTY_TLS_ENGINE=node', 'ssl', { TRESTY_TLS_ENGINE: 'node' }],
+] as const) {
+  describe.skipIf(noOpenssl !== null)(`HTTP/0.9 over TLS: ${label}${noOpenssl ? ` (skipped: ${noOpenssl})` : ''}`, () => {
+    let t: TrestyProcess;
+    let port: number;
+    beforeAll(async () => {
+      port = await freePort();
+      t = await startTresty(`worker_processes 1;\nerror_log logs/error.log info;\nevents {}\nhttp {\n  access_log off;\n  server {\n    listen 127.0.0.1:${port} ${listen};\n    ${SERVER}\n  }\n}\n`, { env });
+    });
+    afterAll(async () => { await t?.stop(); });
+    checks(() => port, () => t.errorLog());
+  });
+}
+
+const missing = nginxMissing() ?? noOpenssl;
+describe.skipIf(missing !== null)(`HTTP/0.9 over TLS, on nginx + lua-nginx-module${missing ? ` (skipped: ${missing})` : ''}`, () => {
+  let n: Nginx;
+  let port: number;
+  beforeAll(async () => {
+    port = await freePort();
+    n = await startNginx('location / { return 200 "plain"; }', `server { listen 127.0.0.1:${port} ssl http2; ${SERVER} }`);
+  });
+  afterAll(async () => { await n?.stop(); });
+  checks(() => port, () => n.errorLog());
+});
