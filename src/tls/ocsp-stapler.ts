@@ -7,6 +7,7 @@
 // answer; ocsp-fetch.ts does the HTTP. The engine keeps its staples in C and asks through a hook
 // (http/native-ocsp.ts); node:tls asks here through the server's OCSPRequest event.
 import { TrestyError } from '../errors.js';
+import type { ServerConf } from '../config/types.js';
 import type { ErrorLog } from '../log/index.js';
 import { askResponder, type OcspPeer } from './ocsp-fetch.js';
 import type { StapleTarget } from './ocsp-plan.js';
@@ -28,9 +29,17 @@ export interface StapleUpdate {
 
 const FOREVER = Number.MAX_SAFE_INTEGER;
 
+/** nginx's 5 minutes (retry, margin) and hour (refresh), in seconds; TRESTY_STAPLING_TIMES=R,H
+ *  shortens them for tests, which cannot wait an hour to see a refresh. */
+function times(): [number, number] {
+  const m = /^(\d+),(\d+)$/.exec(process.env.TRESTY_STAPLING_TIMES ?? '');
+  return m ? [Number(m[1]), Number(m[2])] : [300, 3600];
+}
+
 /** Fetches and checks one certificate's response; never throws (a failure is logged). */
 export async function fetchStaple(t: StapleTarget, tools: OcspTools, log: ErrorLog): Promise<StapleUpdate> {
   const now = Math.floor(Date.now() / 1000);
+  const [retry, hour] = times();
   const peer: OcspPeer = { addr: null };
   try {
     const req = tools.ocspRequest(t.leafPem, t.issuerPem);
@@ -40,31 +49,32 @@ export async function fetchStaple(t: StapleTarget, tools: OcspTools, log: ErrorL
     const next = tools.ocspCheck(a.body, t.leafPem, t.issuerPem, t.chainPem, t.trustedPem, t.verify);
     const valid = next < 0 ? FOREVER : next;
     // nginx: before the response expires, but not sooner than in 5 minutes, and at least hourly
-    return { der: a.body, valid, refresh: Math.max(Math.min(valid - 300, now + 3600), now + 300) };
+    return { der: a.body, valid, refresh: Math.max(Math.min(valid - retry, now + hour), now + retry) };
   } catch (e) {
     const where = `responder: ${t.url.hostname}${peer.addr !== null ? `, peer: ${peer.addr}` : ''}, certificate: "${t.certFile}"`;
     log.error(`${(e as Error).message} while requesting certificate status, ${where}`);
-    return { der: null, valid: 0, refresh: now + 300 };
+    return { der: null, valid: 0, refresh: now + retry };
   }
 }
 
-/** Staples by certificate for node:tls (its OCSPRequest event gives the certificate's DER). */
+/** Staples per server block for node:tls. Its OCSPRequest event names no certificate here (the
+ *  sockets get their context directly, not through Node's SNI), so each server's sockets get a
+ *  tls.Server of their own to listen on (tls-front.ts), and a server's first fetchable certificate
+ *  is the one stapled (Node staples one response per context). */
 export class NodeStapler {
-  private readonly byCert = new Map<string, { t: StapleTarget; der: Buffer | null; valid: number; refresh: number; loading: boolean }>();
+  private readonly byServer = new Map<ServerConf, { t: StapleTarget; der: Buffer | null; valid: number; refresh: number; loading: boolean }>();
 
   constructor(targets: readonly StapleTarget[], private readonly tools: OcspTools, private readonly log: ErrorLog) {
-    // a certificate in two servers: the first one's settings, as the event does not say the server
     for (const t of targets) {
-      const key = t.leaf.raw.toString('base64');
-      if (!this.byCert.has(key)) this.byCert.set(key, { t, der: null, valid: 0, refresh: 0, loading: false });
+      if (!this.byServer.has(t.server)) this.byServer.set(t.server, { t, der: null, valid: 0, refresh: 0, loading: false });
     }
   }
 
-  get size(): number { return this.byCert.size; }
+  has(s: ServerConf): boolean { return this.byServer.has(s); }
 
-  /** The staple for a handshake on `cert` (DER), or null; starts a fetch when one is due. */
-  staple(cert: Buffer): Buffer | null {
-    const e = this.byCert.get(cert.toString('base64'));
+  /** The staple for a handshake on server `s`, or null; starts a fetch when one is due. */
+  staple(s: ServerConf): Buffer | null {
+    const e = this.byServer.get(s);
     if (e === undefined) return null;
     const now = Math.floor(Date.now() / 1000);
     const out = e.der !== null && e.valid >= now ? e.der : null;
