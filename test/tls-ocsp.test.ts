@@ -54,6 +54,8 @@ beforeAll(async () => {
   leaf('good', '0x1001');
   leaf('rev', '0x1002');
   leaf('other', '0x1003');
+  files.signed('noaia', 'localhost', 'ca'); // no AIA: nothing to ask
+  fs.writeFileSync(file('noaia.pem'), fs.readFileSync(file('noaia.crt'), 'latin1') + fs.readFileSync(file('ca.crt'), 'latin1'));
   // index.txt: status, expiry, revocation time, serial, file, subject
   const row = (st: string, serial: string, revoked = ''): string => `${st}\t391231235959Z\t${revoked}\t${serial}\tunknown\t/CN=localhost\n`;
   fs.writeFileSync(file('index.txt'), row('V', '1001') + row('R', '1002', '240101000000Z') + row('V', '1003'));
@@ -225,4 +227,46 @@ describe.skipIf(missing !== null || noNginx !== null)(`the same on nginx${noNgin
     n = await startNginx('location / { return 200; }', s.text);
     return { ports: s.ports, log: () => n.errorLog() };
   }, true);
+});
+
+/** A conf whose certificates nginx will not staple: a [warn] each at start, and the server goes on. */
+async function unstapleable(): Promise<{ text: string; port: number }> {
+  const port = await freePort();
+  const srv = (cert: string, key: string, extra = ''): string =>
+    `  server { listen 127.0.0.1:${port} ssl; server_name ${cert}; ssl_certificate ${file(cert)}; ssl_certificate_key ${file(key)}; ssl_stapling on; ${extra} location / { return 200 "ok\\n"; } }\n`;
+  return {
+    port,
+    text: srv('evil.crt', 'evil.key') + srv('noaia.pem', 'noaia.key') + srv('good.pem', 'good.key', 'ssl_stapling_responder https://127.0.0.1/;'),
+  };
+}
+
+const WARNINGS = [
+  /\[warn\] .*"ssl_stapling" ignored, issuer certificate not found for certificate ".*evil\.crt"/,
+  /\[warn\] .*"ssl_stapling" ignored, no OCSP responder URL in the certificate ".*noaia\.pem"/,
+  /\[warn\] .*"ssl_stapling" ignored, invalid URL prefix in OCSP responder "https:\/\/127\.0\.0\.1\/" in the certificate ".*good\.pem"/,
+];
+
+describe.skipIf(missing !== null)(`certificates ssl_stapling cannot staple${missing ? ` (skipped: ${missing})` : ''}`, () => {
+  it('tresty: nginx\'s [warn] for each at start, once, and the server serves', async () => {
+    const u = await unstapleable();
+    const t = await startTresty(`worker_processes 2;\nerror_log logs/error.log info;\nevents {}\nhttp {\n  access_log off;\n${u.text}}\n`);
+    try {
+      const log = await eventually(() => t.errorLog(), WARNINGS[2]!);
+      for (const w of WARNINGS) expect(log.split('\n').filter((l) => w.test(l))).toHaveLength(1);
+      expect(await stapled(u.port)).toBeNull();
+    } finally {
+      await t.stop();
+    }
+  });
+
+  it.skipIf(noNginx !== null)('nginx 1.22: the same lines', async () => {
+    const u = await unstapleable();
+    const n = await startNginx('location / { return 200; }', u.text);
+    try {
+      const log = n.errorLog();
+      for (const w of WARNINGS) expect(log).toMatch(w);
+    } finally {
+      await n.stop();
+    }
+  });
 });
