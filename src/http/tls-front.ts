@@ -82,10 +82,11 @@ export class TlsFront {
     binds: readonly Bind[] = planBinds(conf).filter((b) => b.ssl),
   ) {
     for (const bind of binds) this.entries.push(this.create(bind));
-    // ssl_stapling: OpenSSL's OCSP helpers are the engine's (no engine build: no staples here)
-    const native = loadEngine();
-    const targets = native?.ocspRequest && native.ocspCheck ? stapleTargets(conf.servers).targets : [];
-    if (targets.length > 0) this.stapler = new NodeStapler(targets, native as Required<EngineBinding>, log);
+    // ssl_stapling: OpenSSL's OCSP helpers are the engine's, loaded only then (no engine build: no
+    // staples here)
+    const targets = stapleTargets(conf.servers).targets;
+    const native = targets.length > 0 ? loadEngine() : null;
+    if (native?.ocspRequest && native.ocspCheck) this.stapler = new NodeStapler(targets, native as Required<EngineBinding>, log);
   }
 
   private stapler: NodeStapler | null = null;
