@@ -41,6 +41,7 @@ export const ErrorCodes = {
   TRESTY_ERR_ENGINE: 'the native HTTP engine is not built or cannot be used',
   TRESTY_ERR_BODY_INVALID: 'a request body the engine refused (a bad chunked encoding)',
   TRESTY_ERR_CLIENT_GONE: 'the client closed the connection before its request ended',
+  TRESTY_ERR_OCSP: 'ssl_stapling could not get a response to staple (responder unreachable, not 200, garbage, not good, failed verification): logged, no staple',
   // FFI
   TRESTY_ERR_FFI_UNAVAILABLE: 'the native host library was not built',
   TRESTY_ERR_FFI_NOT_FOUND: 'a plugin library not found on the search path',

@@ -4,11 +4,10 @@
 // ssl_stapling off nothing is. A file that cannot be read fails the start naming its line.
 // node:tls does not staple (docs/directives-gateway.md), so this file runs on the engine only.
 import fs from 'node:fs';
-import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nginxMissing, startNginx, type Nginx } from './helpers/nginx.js';
 import { freePort, makePrefix, runTresty, startTresty, type TrestyProcess } from './helpers/server.js';
-import { opensslMissing as missing, tlsFiles } from './helpers/tls-files.js';
+import { opensslMissing as missing, stapled, tlsFiles } from './helpers/tls-files.js';
 
 const noNginx = nginxMissing();
 const files = tlsFiles('tls-stapling');
@@ -32,18 +31,6 @@ const servers = (on: number, off: number): string => {
   server { listen 127.0.0.1:${off} ssl; ${pair} location / { return 200 "off\\n"; } }
 `;
 };
-
-/** The stapled response of a handshake (null: none), asked for when `ask`. */
-function stapled(port: number, ask = true): Promise<Buffer | null | string> {
-  return new Promise((resolve) => {
-    let got: Buffer | null = null;
-    // the event may come after the handshake's callback (TLS 1.3): read it once the socket closed
-    const s = tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false, requestOCSP: ask } as tls.ConnectionOptions, () => { s.end(); });
-    s.on('close', () => resolve(got));
-    s.on('OCSPResponse', (r: Buffer) => { got = r; });
-    s.on('error', (e) => resolve(`error: ${e.message}`));
-  });
-}
 
 function shared(name: string, up: () => Promise<{ on: number; off: number }>): void {
   describe(name, () => {

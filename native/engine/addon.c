@@ -18,6 +18,7 @@
  *   upPause(id, paused)  upClose(id)  upCount() -> open upstream sockets     (upstream_napi.c)
  *   tlsBuilt()  tlsContext(...)  tlsListener(index, server)  tlsSni(fn)  tlsInfo(id)  tlsFlags(log, refusals)   (tls_napi.c)
  *   tlsCertHook(fn)  tlsCertDone(id, cert, key, why)   (tls_napi.c: ssl_certificate_by_js)
+ *   ocspRequest(...)  ocspCheck(...)  tlsOcspHook(fn)  tlsStaple(...)   (tls_ocsp_napi.c: ssl_stapling)
  */
 #define NAPI_VERSION 8
 #include <errno.h>
@@ -436,6 +437,8 @@ NAPI_MODULE_INIT()
         { "gzipOpen", te_js_gzip_open }, { "gzipPush", te_js_gzip_push },
         { "tlsInfo", te_js_tls_info }, { "tlsFlags", te_js_tls_flags },
         { "tlsCertHook", te_js_tls_cert_hook }, { "tlsCertDone", te_js_tls_cert_done },
+        { "ocspRequest", te_js_ocsp_request }, { "ocspCheck", te_js_ocsp_check }, { "tlsOcspHook", te_js_tls_ocsp_hook },
+        { "tlsStaple", te_js_tls_staple },
     };
     for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
         napi_value f;

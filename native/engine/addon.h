@@ -26,6 +26,20 @@ static inline int te_arg_u32(napi_env env, napi_value v, uint32_t *out)
     return 0;
 }
 
+/* The bytes of a Buffer (NULL for null / undefined); -1 when it is neither. */
+static inline int te_arg_bytes(napi_env env, napi_value v, const char **p, size_t *n)
+{
+    napi_valuetype t;
+    napi_typeof(env, v, &t);
+    *p = NULL;
+    *n = 0;
+    if (t == napi_null || t == napi_undefined) return 0;
+    void *d;
+    if (napi_get_buffer_info(env, v, &d, n) != napi_ok) return -1;
+    *p = d;
+    return 0;
+}
+
 /* gzip_napi.c */
 napi_value te_js_gzip(napi_env env, napi_callback_info info);
 napi_value te_js_gzip_open(napi_env env, napi_callback_info info);
@@ -68,6 +82,13 @@ napi_value te_js_tls_info(napi_env env, napi_callback_info info);
 napi_value te_js_tls_flags(napi_env env, napi_callback_info info);
 napi_value te_js_tls_cert_hook(napi_env env, napi_callback_info info);
 napi_value te_js_tls_cert_done(napi_env env, napi_callback_info info);
+/* Keeps the function argument of a hook setter in *ref (replacing the one kept before). */
+int te_keep_fn(napi_env env, napi_callback_info info, napi_ref *ref, napi_env *at);
+/* tls_ocsp_napi.c */
+napi_value te_js_ocsp_request(napi_env env, napi_callback_info info);
+napi_value te_js_ocsp_check(napi_env env, napi_callback_info info);
+napi_value te_js_tls_ocsp_hook(napi_env env, napi_callback_info info);
+napi_value te_js_tls_staple(napi_env env, napi_callback_info info);
 
 /* upstream_napi.c */
 napi_value te_js_up_connect(napi_env env, napi_callback_info info);

@@ -37,7 +37,6 @@ ssize_t te_tls_send(te_conn *c, const char *p, size_t n) { (void)c; (void)p; (vo
 
 static SSL_CTX **ctxs;  /* by server index */
 static uint8_t *rejects; /* by server index: ssl_reject_handshake */
-typedef struct te_staple { unsigned char *der; size_t len; } te_staple; /* ssl_stapling_file's response */
 static uint32_t nctxs;
 static uint32_t lsrv[TE_MAX_LISTENERS]; /* 1 + the listener's default server; 0: plain */
 static te_tls_sni_fn sni;
@@ -147,40 +146,6 @@ static int settings(SSL_CTX *ctx, const te_tls_opts *o)
     return 0;
 }
 
-/* ssl_stapling_file: the response goes to every handshake that asks for one (status_request),
-   unless ssl_certificate_by_js chose another certificate (nginx staples per conf certificate);
-   OpenSSL frees what it is given, so each gets a copy. */
-static int on_status(SSL *s, void *arg)
-{
-    const te_staple *st = arg;
-    if (!st || !st->der || te_tls_cert_chosen(s)) return SSL_TLSEXT_ERR_NOACK;
-    unsigned char *copy = OPENSSL_malloc(st->len);
-    if (!copy) return SSL_TLSEXT_ERR_NOACK;
-    memcpy(copy, st->der, st->len);
-    if (SSL_set_tlsext_status_ocsp_resp(s, copy, (long)st->len) != 1) {
-        OPENSSL_free(copy);
-        return SSL_TLSEXT_ERR_NOACK;
-    }
-    return SSL_TLSEXT_ERR_OK;
-}
-
-static int staple(SSL_CTX *ctx, const te_tls_opts *o, char *err, size_t cap)
-{
-    if (!o->ocsp || !o->ocsp_len) return 0;
-    /* the context's for good (contexts are made once per worker; a replaced one's sessions may
-       still read it) */
-    te_staple *st = malloc(sizeof *st);
-    if (!st || !(st->der = malloc(o->ocsp_len))) {
-        free(st);
-        return snprintf(err, cap, "out of memory"), -1;
-    }
-    memcpy(st->der, o->ocsp, o->ocsp_len);
-    st->len = o->ocsp_len;
-    SSL_CTX_set_tlsext_status_cb(ctx, on_status);
-    SSL_CTX_set_tlsext_status_arg(ctx, st);
-    return 0;
-}
-
 int te_tls_context(uint32_t server, const char *const *certs, const size_t *cert_lens, const char *const *keys,
                    const size_t *key_lens, uint32_t npairs, const te_tls_opts *o, char *err, size_t cap)
 {
@@ -209,7 +174,7 @@ int te_tls_context(uint32_t server, const char *const *certs, const size_t *cert
         SSL_CTX_free(ctx);
         return -1;
     }
-    if (staple(ctx, o, err, cap) < 0) {
+    if (te_tls_staple_on(ctx, server, o->ocsp, o->ocsp_len, o->stapling, err, cap) < 0) {
         SSL_CTX_free(ctx);
         return -1;
     }

@@ -36,6 +36,7 @@ typedef struct te_tls_opts {
     const te_tls_verify_opts *verify; /* NULL: no client certificates */
     const char *ocsp; size_t ocsp_len; /* ssl_stapling_file's DER response to staple, or NULL */
     int cert_js;                  /* the server has ssl_certificate_by_js (tls_cert.c) */
+    int stapling;                 /* ssl_stapling on without a file: JS fetches (tls_ocsp.c) */
 } te_tls_opts;
 
 /* Chooses the server of an SNI name: its index, -1 (keep the default's context), or
@@ -65,6 +66,28 @@ int te_tls_cert_waiting(struct ssl_st *s);
 /* JS's pair replaced the context's (ssl_stapling_file's response is not this certificate's) */
 int te_tls_cert_chosen(struct ssl_st *s);
 const char *te_tls_cert_failed(struct ssl_st *s);
+
+/* tls_ocsp.c: ssl_stapling. A context's staples (a file's response, or fetching when `fetch`);
+   0, or -1 and a message. The hook asks JS to fetch for certificate `slot` of `server` (its DER);
+   JS answers with te_tls_staple_set: a response to staple until `valid` (der NULL: keep the one
+   it had) and when to ask again (epoch seconds). */
+typedef int (*te_tls_ocsp_fn)(uint32_t server, uint32_t slot, const unsigned char *der, size_t len);
+void te_tls_set_ocsp(te_tls_ocsp_fn fn);
+int te_tls_staple_on(struct ssl_ctx_st *ctx, uint32_t server, const char *file, size_t flen, int fetch, char *err, size_t cap);
+int te_tls_staple_set(uint32_t server, uint32_t slot, const unsigned char *der, size_t len, int64_t valid, int64_t refresh);
+/* The DER OCSP request for a certificate and its issuer (PEM); *out is free()d by the caller. */
+int te_ocsp_request(const char *cert, size_t clen, const char *issuer, size_t ilen, unsigned char **out, size_t *olen, char *err, size_t cap);
+typedef struct te_ocsp_check_args {
+    const char *resp; size_t resp_len;       /* the responder's DER answer */
+    const char *cert; size_t cert_len;       /* the leaf (PEM) */
+    const char *issuer; size_t issuer_len;   /* its issuer (PEM) */
+    const char *chain; size_t chain_len;     /* ssl_certificate's file (leaf, then chain), or NULL */
+    const char *trusted; size_t trusted_len; /* ssl_trusted_certificate (+ client CAs), or NULL */
+    int verify;                              /* ssl_stapling_verify */
+} te_ocsp_check_args;
+/* nginx's checks of a response: 0 and its nextUpdate in *valid (INT64_MAX: none), or -1 and
+   nginx's log text in err */
+int te_ocsp_check(const te_ocsp_check_args *a, int64_t *valid, char *err, size_t cap);
 
 /* conn.c's hooks */
 int te_tls_is(te_engine *e, te_conn *c);

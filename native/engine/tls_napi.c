@@ -12,6 +12,7 @@
  *   tlsInfo(id) -> Buffer | null   the session's $ssl_* material (tls_verify.c te_tls_info)
  *   tlsFlags(logInfo, refusalsToJs)   LOG records carry it too (an access log reads $ssl_*); 495-497
  *   go to JS (an error_page takes them)
+ *   (options' 9th: 1 when ssl_stapling fetches, tls_ocsp_napi.c)
  *   tlsCertHook(fn)   fn(id, server, name): a handshake on a server whose options' 8th is 1 waits
  *                     for its ssl_certificate_by_js (tls_cert.c); fn must not answer before it returns
  *   tlsCertDone(id, certPem | null, keyPem | null, why | null) -> bool   the answer: a pair, none,
@@ -43,26 +44,12 @@ napi_value te_js_tls_built(napi_env env, napi_callback_info info)
     return r;
 }
 
-/* The bytes of a Buffer (NULL for null / undefined). */
-static int bytes(napi_env env, napi_value v, const char **p, size_t *n)
-{
-    napi_valuetype t;
-    napi_typeof(env, v, &t);
-    *p = NULL;
-    *n = 0;
-    if (t == napi_null || t == napi_undefined) return 0;
-    void *d;
-    if (napi_get_buffer_info(env, v, &d, n) != napi_ok) return -1;
-    *p = d;
-    return 0;
-}
-
 static int pems(napi_env env, napi_value arr, const char **p, size_t *n, uint32_t *count)
 {
     if (napi_get_array_length(env, arr, count) != napi_ok || *count > MAX_PAIRS) return -1;
     for (uint32_t i = 0; i < *count; i++) {
         napi_value v;
-        if (napi_get_element(env, arr, i, &v) != napi_ok || bytes(env, v, &p[i], &n[i]) < 0 || !p[i]) return -1;
+        if (napi_get_element(env, arr, i, &v) != napi_ok || te_arg_bytes(env, v, &p[i], &n[i]) < 0 || !p[i]) return -1;
     }
     return 0;
 }
@@ -78,8 +65,8 @@ static int verify_arg(napi_env env, napi_value arg, te_tls_verify_opts *v, int *
     uint32_t n = 0, mode, depth;
     if (napi_get_array_length(env, arg, &n) != napi_ok || n != 5) return -1;
     for (uint32_t i = 0; i < 5; i++) if (napi_get_element(env, arg, i, &x[i]) != napi_ok) return -1;
-    if (te_arg_u32(env, x[0], &mode) || te_arg_u32(env, x[1], &depth) || mode > 3 || bytes(env, x[2], &v->ca, &v->ca_len)
-        || bytes(env, x[3], &v->trusted, &v->trusted_len) || bytes(env, x[4], &v->crl, &v->crl_len)) return -1;
+    if (te_arg_u32(env, x[0], &mode) || te_arg_u32(env, x[1], &depth) || mode > 3 || te_arg_bytes(env, x[2], &v->ca, &v->ca_len)
+        || te_arg_bytes(env, x[3], &v->trusted, &v->trusted_len) || te_arg_bytes(env, x[4], &v->crl, &v->crl_len)) return -1;
     v->mode = (int)mode;
     v->depth = (int)depth;
     *has = 1;
@@ -93,7 +80,7 @@ napi_value te_js_tls_context(napi_env env, napi_callback_info info)
     te_tls_verify_opts vo;
     int has_verify = 0;
     memset(&vo, 0, sizeof vo);
-    uint32_t server, nc = 0, nk = 0, nopt = 0, v[8] = { 0 };
+    uint32_t server, nc = 0, nk = 0, nopt = 0, v[9] = { 0 };
     const char *certs[MAX_PAIRS], *keys[MAX_PAIRS], *tk = NULL;
     size_t clen[MAX_PAIRS], klen[MAX_PAIRS], tkn = 0;
     char ciphers[1024], curve[256], err[512];
@@ -102,11 +89,11 @@ napi_value te_js_tls_context(napi_env env, napi_callback_info info)
     memset(&o, 0, sizeof o);
     if (napi_get_cb_info(env, info, &argc, a, NULL, NULL) != napi_ok || argc < 8 || te_arg_u32(env, a[0], &server) ||
         pems(env, a[1], certs, clen, &nc) || pems(env, a[2], keys, klen, &nk) || nc != nk ||
-        napi_get_array_length(env, a[3], &nopt) != napi_ok || nopt < 6 || nopt > 8 ||
+        napi_get_array_length(env, a[3], &nopt) != napi_ok || nopt < 6 || nopt > 9 ||
         napi_get_value_string_utf8(env, a[4], ciphers, sizeof ciphers, &sl) != napi_ok ||
         napi_get_value_string_utf8(env, a[5], curve, sizeof curve, &sl) != napi_ok ||
-        bytes(env, a[6], &o.dh, &o.dh_len) || bytes(env, a[7], &tk, &tkn) || (tk && tkn != 80) ||
-        (argc > 8 && verify_arg(env, a[8], &vo, &has_verify)) || (argc > 9 && bytes(env, a[9], &o.ocsp, &o.ocsp_len)))
+        te_arg_bytes(env, a[6], &o.dh, &o.dh_len) || te_arg_bytes(env, a[7], &tk, &tkn) || (tk && tkn != 80) ||
+        (argc > 8 && verify_arg(env, a[8], &vo, &has_verify)) || (argc > 9 && te_arg_bytes(env, a[9], &o.ocsp, &o.ocsp_len)))
         return fail(env, "tlsContext(server, certs, keys, options, ciphers, curve, dh, ticketKeys, verify)");
     for (uint32_t i = 0; i < nopt; i++) {
         napi_value x;
@@ -120,6 +107,7 @@ napi_value te_js_tls_context(napi_env env, napi_callback_info info)
     o.tickets = (int)v[5];
     o.reject = (int)v[6];
     o.cert_js = (int)v[7];
+    o.stapling = (int)v[8];
     o.ciphers = ciphers;
     o.curve = curve;
     o.ticket_keys = tk;
@@ -178,7 +166,7 @@ static int choose(uint32_t listener, uint32_t dname, const char *name, size_t le
 }
 
 /* Keeps the function argument of tlsSni / tlsCertHook (replacing the one kept before). */
-static int keep_fn(napi_env env, napi_callback_info info, napi_ref *ref, napi_env *at)
+int te_keep_fn(napi_env env, napi_callback_info info, napi_ref *ref, napi_env *at)
 {
     size_t argc = 1;
     napi_value a[1];
@@ -193,7 +181,7 @@ static int keep_fn(napi_env env, napi_callback_info info, napi_ref *ref, napi_en
 
 napi_value te_js_tls_sni(napi_env env, napi_callback_info info)
 {
-    if (keep_fn(env, info, &sni_ref, &sni_env) < 0) return fail(env, "tlsSni(fn)");
+    if (te_keep_fn(env, info, &sni_ref, &sni_env) < 0) return fail(env, "tlsSni(fn)");
     te_tls_set_sni(choose);
     return NULL;
 }
@@ -238,7 +226,7 @@ static int ask_cert(uint32_t id, uint32_t server, const char *name, size_t len)
 
 napi_value te_js_tls_cert_hook(napi_env env, napi_callback_info info)
 {
-    if (keep_fn(env, info, &cert_ref, &cert_env) < 0) return fail(env, "tlsCertHook(fn)");
+    if (te_keep_fn(env, info, &cert_ref, &cert_env) < 0) return fail(env, "tlsCertHook(fn)");
     te_tls_set_cert(ask_cert);
     return NULL;
 }
@@ -253,7 +241,7 @@ napi_value te_js_tls_cert_done(napi_env env, napi_callback_info info)
     char why[256];
     napi_valuetype t = napi_null;
     if (napi_get_cb_info(env, info, &argc, a, NULL, NULL) != napi_ok || argc < 4 || te_arg_u32(env, a[0], &id) ||
-        bytes(env, a[1], &cert, &clen) || bytes(env, a[2], &key, &klen) || napi_typeof(env, a[3], &t) != napi_ok ||
+        te_arg_bytes(env, a[1], &cert, &clen) || te_arg_bytes(env, a[2], &key, &klen) || napi_typeof(env, a[3], &t) != napi_ok ||
         (t == napi_string && napi_get_value_string_utf8(env, a[3], why, sizeof why, &wl) != napi_ok))
         return fail(env, "tlsCertDone(id, cert, key, why)");
     int ok = te_tls_cert_done(te_addon_engine(), id, cert, clen, key, klen, t == napi_string ? why : NULL) == 0;

@@ -71,6 +71,8 @@ export interface SslSettings {
   // directives-ssl-stapling.ts
   staplingFile?: string;
   staplingRef?: SourceRef;
+  staplingResponder?: string;
+  staplingVerify?: boolean;
 }
 
 export interface UpstreamBuilder {

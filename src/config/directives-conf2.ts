@@ -89,7 +89,6 @@ export const conf2Directives: readonly DirectiveRow[] = [
       (s.settings!.ssl ??= {}).stapling = v;
     },
   },
-  flagRow('ssl_stapling_verify', ['http', 'server']),
 ];
 
 /** `proxy_cookie_domain|path off | FROM TO`: several apply in order; `off` drops inherited ones. */

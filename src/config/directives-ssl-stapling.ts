@@ -1,12 +1,13 @@
-// ssl_stapling_file: a DER OCSP response the engine's TLS staples (ssl_stapling on) to handshakes
-// that ask for one, as nginx does with it instead of querying the responder. The file is read
-// where the engine's contexts are made; one that cannot be read fails the start naming this line.
-// ssl_stapling_responder names the responder nginx would ask: tresty asks none (ssl_stapling on
-// without a file warns at start), so it is accepted and unused. nginx checks its URL only when it
-// sets stapling up for a certificate (a warning, never a refusal), so the conf checks arguments only.
+// ssl_stapling_file, ssl_stapling_responder, ssl_stapling_verify (ssl_stapling itself is in
+// directives-conf2.ts). ssl_stapling_file: a DER OCSP response stapled instead of asking the
+// responder; it is read where the engine's contexts are made, and one that cannot be read fails
+// the start naming this line. ssl_stapling_responder: nginx checks its URL only when it sets
+// stapling up for a certificate (a warning, never a refusal: src/tls/ocsp-plan.ts), so the conf
+// checks arguments only.
 
 import type { BlockState } from './builders.js';
-import type { DirectiveRow } from './table.js';
+import { type DirectiveRow, flagError } from './table.js';
+import { parseFlag } from './values.js';
 
 export const sslStaplingDirectives: readonly DirectiveRow[] = [
   {
@@ -17,5 +18,16 @@ export const sslStaplingDirectives: readonly DirectiveRow[] = [
       x.staplingRef = { file: d.file, line: d.line };
     },
   },
-  { name: 'ssl_stapling_responder', contexts: ['http', 'server'], args: [1, 1], apply() { /* no fetch: see above */ } },
+  {
+    name: 'ssl_stapling_responder', contexts: ['http', 'server'], args: [1, 1],
+    apply(d, s: BlockState) { (s.settings!.ssl ??= {}).staplingResponder = d.args[0]; },
+  },
+  {
+    name: 'ssl_stapling_verify', contexts: ['http', 'server'], args: [1, 1],
+    apply(d, s: BlockState) {
+      const v = parseFlag(d.args[0]);
+      if (v === null) throw flagError(d);
+      (s.settings!.ssl ??= {}).staplingVerify = v;
+    },
+  },
 ];

@@ -68,6 +68,8 @@ const SSL_DEFAULTS: Omit<SslConf, 'certificates' | 'certificateHandler' | 'ref' 
   crl: null,
   rejectHandshake: null,
   staplingFile: null,
+  staplingResponder: null,
+  staplingVerify: false,
 };
 
 /** An inner level's proxy settings over its parent's; `pass` belongs to the level alone. */
@@ -117,6 +119,7 @@ export function sslConf(s: SslSettings | undefined): SslConf {
       protocols: own.protocols, ciphers: own.ciphers, preferServerCiphers: own.preferServerCiphers,
       ecdhCurve: own.ecdhCurve, sessionCache: own.sessionCache, sessionTimeout: own.sessionTimeout,
       sessionTickets: own.sessionTickets, dhparam: own.dhparam, stapling: own.stapling,
+      staplingResponder: own.staplingResponder, staplingVerify: own.staplingVerify,
       verifyClient: own.verifyClient, clientCertificate: own.clientCertificate,
       trustedCertificate: own.trustedCertificate, verifyDepth: own.verifyDepth, crl: own.crl,
     }),

@@ -158,8 +158,12 @@ export interface SslConf {
   readonly certificateHandler: HandlerSpec | null;
   /** ssl_dhparam: absolute path of the DH parameters (PEM) for DHE ciphers, or null. */
   readonly dhparam: string | null;
-  /** ssl_stapling on: tresty warns at start that it does not staple (nginx warns when it cannot). */
+  /** ssl_stapling on: staple OCSP responses (fetched, src/tls/ocsp-*.ts, or ssl_stapling_file's). */
   readonly stapling: boolean;
+  /** ssl_stapling_responder: the responder's URL instead of the certificate's AIA one, or null. */
+  readonly staplingResponder: string | null;
+  /** ssl_stapling_verify on: a fetched response is verified against ssl_trusted_certificate. */
+  readonly staplingVerify: boolean;
   /** ssl_verify_client: null = off (no certificate asked for). */
   readonly verifyClient: SslVerifyClient | null;
   /** Where ssl_verify_client stood (file errors), or null. */

@@ -100,6 +100,16 @@ export interface EngineBinding {
   /** The handshake's answer: a PEM pair, none (the context's certificates), or a failure's reason;
    *  false when that handshake is gone. */
   tlsCertDone?(id: number, cert: Buffer | null, key: Buffer | null, why: string | null): boolean;
+  /** ssl_stapling (native/engine/tls_ocsp_napi.c): the DER OCSP request of a certificate (PEM). */
+  ocspRequest?(cert: Buffer, issuer: Buffer): Buffer;
+  /** nginx's checks of a response: its nextUpdate (epoch s, -1: none), or throws nginx's text. */
+  ocspCheck?(resp: Buffer, cert: Buffer, issuer: Buffer, chain: Buffer | null, trusted: Buffer | null, verify: boolean): number;
+  /** `ask` is called inside a handshake that wants a staple when a fetch is due (the server's
+   *  tlsContext options end in 1); it must not answer before it returns. */
+  tlsOcspHook?(ask: (server: number, slot: number, cert: Buffer) => void): void;
+  /** The fetch's answer: a response to staple until `valid` (null: keep the one before) and when
+   *  to fetch again (epoch seconds). */
+  tlsStaple?(server: number, slot: number, der: Buffer | null, valid: number, refresh: number): boolean;
 }
 
 /**

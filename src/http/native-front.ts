@@ -140,7 +140,7 @@ export class NativeFront {
     });
     if (this.binds.some((b) => b.ssl)) {
       if (this.serverIndex.size === 0) this.conf.servers.forEach((s, i) => this.serverIndex.set(s, i));
-      setupEngineTls(native, this.conf, this.binds, this.serverIndex, this.hooks.certificate ?? null);
+      setupEngineTls(native, this.conf, this.binds, this.serverIndex, this.hooks.certificate ?? null, this.log);
     }
   }
 

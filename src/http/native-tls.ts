@@ -5,7 +5,10 @@
 import type { HttpConf, ServerConf } from '../config/types.js';
 import { ConfError } from '../errors.js';
 import { type CertChoice, type CertHook, engineTls } from '../tls/contexts.js';
+import type { ErrorLog } from '../log/index.js';
+import { stapleTargets, type StapleTarget } from '../tls/ocsp-plan.js';
 import type { EngineBinding } from './native-binding.js';
+import { engineStapling } from './native-ocsp.js';
 import { type Bind, firstGroup, selectServer } from './vhost.js';
 
 /** tlsSni's answer for a server with ssl_reject_handshake on (tls.h TE_TLS_REJECT). */
@@ -64,8 +67,16 @@ function runCertificates(native: EngineBinding, servers: readonly ServerConf[], 
  * ask for the server of an SNI name (chosen as for Host, in the group of the connection's address).
  */
 export function setupEngineTls(native: EngineBinding, conf: HttpConf, binds: readonly Bind[], index: ReadonlyMap<ServerConf, number>,
-  certHook: CertHook | null = null): void {
+  certHook: CertHook | null = null, log: ErrorLog | null = null): void {
   const made = new Set<ServerConf>();
+  // ssl_stapling without a file: the engine asks for fetches (the start's warnings are phases/'s)
+  const staples = new Map<number, StapleTarget[]>();
+  if (native.tlsOcspHook && log !== null) {
+    for (const t of stapleTargets(conf.servers).targets) {
+      const i = index.get(t.server);
+      if (i !== undefined) staples.set(i, [...(staples.get(i) ?? []), t]);
+    }
+  }
   const byIndex: ServerConf[] = [];
   for (const [s, i] of index) byIndex[i] = s;
   if (certHook !== null && native.tlsCertHook) runCertificates(native, byIndex, certHook);
@@ -78,7 +89,7 @@ export function setupEngineTls(native: EngineBinding, conf: HttpConf, binds: rea
       made.add(s);
       const t = engineTls(s.ssl);
       try {
-        native.tlsContext!(index.get(s)!, t.certs, t.keys, [...t.options, byJs ? 1 : 0], s.ssl.ciphers, s.ssl.ecdhCurve, t.dh, t.ticketKeys, t.verify, t.ocsp);
+        native.tlsContext!(index.get(s)!, t.certs, t.keys, [...t.options, byJs ? 1 : 0, staples.has(index.get(s)!) ? 1 : 0], s.ssl.ciphers, s.ssl.ecdhCurve, t.dh, t.ticketKeys, t.verify, t.ocsp);
       } catch (e) {
         const msg = (e as Error).message;
         // a CA / CRL file without what it should hold names its own line
@@ -89,6 +100,7 @@ export function setupEngineTls(native: EngineBinding, conf: HttpConf, binds: rea
     }
     native.tlsListener!(i, index.get(firstGroup(bind).defaultServer)!);
   });
+  if (log !== null) engineStapling(native, staples, log);
   native.tlsFlags?.(logsReadTls(conf), conf.servers.some((sv) => [495, 496, 497].some((c) => sv.defaults.errorPages.has(c))));
   native.tlsSni!((i, dname, name) => {
     const bind = binds[i];

@@ -18,10 +18,13 @@ import type { HttpConf, ServerConf } from '../config/types.js';
 import { TrestyError } from '../errors.js';
 import { type ErrorLog, requestContext } from '../log/index.js';
 import { readHello } from '../tls/client-hello.js';
+import { stapleTargets } from '../tls/ocsp-plan.js';
+import { NodeStapler } from '../tls/ocsp-stapler.js';
 import { markHandshake } from '../tls/info.js';
 import { certRefusal, markNegotiated, markPlain, negotiatedName } from '../tls/verify.js';
 import { type CertHook, ContextCache, SessionCache, trustedAnchors } from '../tls/contexts.js';
 import { NodeExchange } from './exchange.js';
+import { type EngineBinding, loadEngine } from './native-binding.js';
 import { frontContext } from './front-context.js';
 import { H2Exchange } from './h2-exchange.js';
 import { as10, isHttp09, type Line09, sniffFirstLine } from './node-http09.js';
@@ -46,6 +49,8 @@ interface Entry {
   readonly server: net.Server;
   /** Carries the session cache events (newSession / resumeSession) for the TLS sockets. */
   readonly sessions: tls.Server;
+  /** ssl_stapling: per server, the tls.Server its sockets hang on (stapleServer) */
+  readonly stapling: Map<ServerConf, tls.Server>;
   readonly alpn: string[];
   readonly h1: http.Server;
   readonly h2: http2.Http2Server | null;
@@ -78,6 +83,33 @@ export class TlsFront {
     binds: readonly Bind[] = planBinds(conf).filter((b) => b.ssl),
   ) {
     for (const bind of binds) this.entries.push(this.create(bind));
+    // ssl_stapling: OpenSSL's OCSP helpers are the engine's, loaded only then (no engine build: no
+    // staples here)
+    const targets = stapleTargets(conf.servers).targets;
+    const native = targets.length > 0 ? loadEngine() : null;
+    if (native?.ocspRequest && native.ocspCheck) this.stapler = new NodeStapler(targets, native as Required<EngineBinding>, log);
+  }
+
+  private stapler: NodeStapler | null = null;
+
+  /** The tls.Server a socket of server `srv` hangs on: the bind's, or with ssl_stapling a copy
+   *  of it (same session cache) whose OCSPRequest event knows the server (ocsp-stapler.ts). */
+  private stapleServer(e: Entry, srv: ServerConf): tls.Server {
+    const stapler = this.stapler;
+    if (stapler === null || !stapler.has(srv)) return e.sessions;
+    let s = e.stapling.get(srv);
+    if (s === undefined) {
+      s = new tls.Server();
+      for (const ev of ['newSession', 'resumeSession'] as const) {
+        for (const l of e.sessions.listeners(ev)) s.on(ev, l as (...a: unknown[]) => void);
+      }
+      s.on('OCSPRequest', (_c: Buffer, _i: Buffer, done: (err: Error | null, resp?: Buffer) => void) => {
+        const r = stapler.staple(srv);
+        if (r === null) done(null); else done(null, r);
+      });
+      e.stapling.set(srv, s);
+    }
+    return s;
   }
 
   private group(bind: Bind, localAddress?: string): VhostGroup {
@@ -104,7 +136,7 @@ export class TlsFront {
         if (this.draining) s.close();
       });
     }
-    const entry: Entry = { bind, server: net.createServer({ pauseOnConnect: true }), sessions, alpn: bind.http2 ? ['h2', 'http/1.1'] : ['http/1.1'], h1, h2 };
+    const entry: Entry = { bind, server: net.createServer({ pauseOnConnect: true }), sessions, stapling: new Map(), alpn: bind.http2 ? ['h2', 'http/1.1'] : ['http/1.1'], h1, h2 };
     entry.server.on('connection', (socket: net.Socket) => this.onConnection(entry, socket));
     return entry;
   }
@@ -155,8 +187,10 @@ export class TlsFront {
     raw.unshift(hello.bytes);
     // ssl_verify_client: ask for a certificate, take any (the request is refused instead, as nginx)
     const verify = srv.ssl.verifyClient;
+    // a certificate ssl_certificate_by_js may have chosen gets no staple (nginx staples the conf's)
+    const chosen = srv.ssl.certificateHandler !== null && this.certHook !== null;
     const socket = new tls.TLSSocket(raw, {
-      isServer: true, server: e.sessions, secureContext: ctx, ALPNProtocols: e.alpn,
+      isServer: true, server: chosen ? e.sessions : this.stapleServer(e, srv), secureContext: ctx, ALPNProtocols: e.alpn,
       ...(verify !== null ? { requestCert: true, rejectUnauthorized: false } : {}),
     } as tls.TLSSocketOptions);
     markHandshake(socket, hello, verify !== null ? srv.ssl.verifyDepth ?? 1 : null, verify !== null ? trustedAnchors(srv.ssl) : null);

@@ -30,6 +30,9 @@ import { TYPES } from './mime.js';
 import { certificateHook } from './ssl_certificate.js';
 import type { CertHook } from '../tls/contexts.js';
 import { checkCertificates } from '../tls/contexts.js';
+import { setOcspResolver } from '../tls/ocsp-fetch.js';
+import { stapleTargets } from '../tls/ocsp-plan.js';
+import { resolveHost } from '../request/resolver.js';
 
 // limit_rate $var is evaluated in request/ (the output layer), which cannot import api/'s variables.
 useTemplateEval((r, parts) => evalParts(r, parts, getVar));
@@ -117,6 +120,7 @@ export async function createWorkerPipeline(
 ): Promise<WorkerPipeline> {
   const w = newWorkerState(conf, worker.id, worker.count);
   if (worker.id === 0) warnStapling(w, conf);
+  setOcspResolver(resolveHost); // ssl_stapling's responder names go through the conf's resolver
   const ffi = await wireFfi(w, conf);
   // init_by_js again here: the master's run cannot be inherited (no fork of memory in Node).
   await initPhase.run(w, w.loader, conf);
@@ -227,14 +231,8 @@ export async function testHandlers(conf: MainConf): Promise<void> {
   checkCertificates(conf.http?.servers ?? [], tlsDefaults);
 }
 
-/** ssl_stapling on: nginx warns and goes on when it cannot staple; tresty never does (no OCSP
- *  fetching), so it says so once (the first worker) per certificate, as nginx's `[warn]`. */
+/** ssl_stapling on: nginx's `[warn] "ssl_stapling" ignored, ...` for each certificate it cannot
+ *  staple (no issuer, no responder URL), once (the first worker), as nginx says it at start. */
 function warnStapling(w: Worker, conf: MainConf): void {
-  for (const s of conf.http?.servers ?? []) {
-    // with ssl_stapling_file the engine's TLS staples that response (docs: node:tls does not)
-    if (!s.ssl.stapling || s.ssl.staplingFile !== null || !s.listen.some((l) => l.ssl)) continue;
-    for (const c of s.ssl.certificates) {
-      w.errorLog.log('warn', `"ssl_stapling" ignored, tresty does not fetch OCSP responses for certificate "${c.certificate}"`);
-    }
-  }
+  for (const line of stapleTargets(conf.http?.servers ?? []).warnings) w.errorLog.log('warn', line);
 }

@@ -57,3 +57,16 @@ export function bodyOf(raw: string): string {
   const i = raw.indexOf('\r\n\r\n');
   return i < 0 ? raw : raw.slice(i + 4);
 }
+
+/** The OCSP response stapled to a handshake with 127.0.0.1:`port` (null: none; asked for when
+ *  `ask`), or `error: ...`. */
+export function stapled(port: number, ask = true): Promise<Buffer | null | string> {
+  return new Promise((resolve) => {
+    let got: Buffer | null = null;
+    // the event may come after the handshake's callback (TLS 1.3): read it once the socket closed
+    const s = tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false, requestOCSP: ask } as tls.ConnectionOptions, () => { s.end(); });
+    s.on('close', () => resolve(got));
+    s.on('OCSPResponse', (r: Buffer) => { got = r; });
+    s.on('error', (e) => resolve(`error: ${e.message}`));
+  });
+}
