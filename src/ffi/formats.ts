@@ -3,6 +3,8 @@
 // ring's shared memory, and must copy whatever it keeps: the slot is reused once read() returns.
 import { Packr, RESET_BUFFER_MODE } from 'msgpackr';
 import { TrestyError } from '../errors.js';
+import { bufferUtf8Slice, bufferUtf8Write } from './buffer-bindings.js';
+import { NOT_READ, packInto, readAt, UNCOVERED_VALUE } from './msgpack.js';
 
 export type FormatName = 'raw' | 'string' | 'json' | 'msgpack';
 
@@ -16,13 +18,10 @@ export interface Format {
   read(src: Uint8Array, start: number, end: number, shared: boolean): unknown;
 }
 
-// Buffer's own utf8Slice (what toString('utf8', s, e) calls after its checks; @types/node omits
-// it) works on any Uint8Array, so heap answers need no Buffer wrapper.
-const bufferSlice = (Buffer.prototype as unknown as { utf8Slice(this: Uint8Array, s: number, e: number): string }).utf8Slice;
 /** UTF-8 text of b[start, end), without a leading BOM (as TextDecoder('utf-8') decodes). */
 export function utf8Slice(b: Uint8Array, start: number, end: number): string {
   if (end - start >= 3 && b[start] === 0xef && b[start + 1] === 0xbb && b[start + 2] === 0xbf) start += 3;
-  return bufferSlice.call(b, start, end);
+  return bufferUtf8Slice.call(b, start, end);
 }
 
 // Copies out of the ring's shared memory. TypedArray#set from a view of exactly the answer is the
@@ -114,9 +113,8 @@ export function utf8Transient(v: string): Uint8Array {
   return enc.subarray(0, enc.write(v, 0, 'utf8'));
 }
 
-/** Buffer's own utf8Write (what Buffer#write calls after its checks) on any Uint8Array: strings
- *  go straight where a slot or a bound buffer holds them, with no transient bytes to copy. */
-export const utf8Write = Buffer.prototype.utf8Write as (this: Uint8Array, s: string, off: number, max?: number) => number;
+/** Strings go straight where a slot or a bound buffer holds them, with no transient bytes to copy. */
+export const utf8Write = bufferUtf8Write;
 /**
  * v as UTF-8 into dst at off when it fits in room bytes: the bytes written, or -1 (the bytes at
  * dst are then garbage). The same bytes as utf8Transient's (lone surrogates become U+FFFD).
@@ -134,9 +132,9 @@ const utf8 = new TextDecoder('utf-8');
 const packr = new Packr({ useRecords: false, copyBuffers: true });
 
 // msgpackr decodes a SharedArrayBuffer view ~10x slower than a plain one (6.5 against 0.6 µs
-// for a 512 B record: its native string extractor refuses shared memory), so shared bytes are
-// first copied into the reused plain array of scratchBytes. A Uint8Array, not a Buffer, so bin
-// values decode to Uint8Arrays as before.
+// for a 512 B record: its native string extractor refuses shared memory), so shared bytes that
+// msgpack.ts leaves to it are first copied into the reused plain array of scratchBytes. A
+// Uint8Array, not a Buffer, so bin values decode to Uint8Arrays.
 const EMPTY = new Uint8Array(0);
 
 function unpackAt(src: Uint8Array, start: number, end: number): unknown {
@@ -145,6 +143,37 @@ function unpackAt(src: Uint8Array, start: number, end: number): unknown {
     return packr.unpack(end > start ? src : EMPTY, { start: end > start ? start : 0, end }) as unknown;
   } catch (e) {
     throw new TrestyError('TRESTY_ERR_FFI_DECODE', `format msgpack: the response is not MessagePack: ${(e as Error).message}`);
+  }
+}
+
+/** The value in src[start, end): msgpack.ts's reading, else msgpackr's (and its errors). */
+function readMsgpack(src: Uint8Array, start: number, end: number): unknown {
+  const v = readAt(src, start, end);
+  if (v !== NOT_READ) return v;
+  if (!(src.buffer instanceof SharedArrayBuffer)) return unpackAt(src, start, end);
+  const n = end - start;
+  const plain = scratchBytes(n);
+  copyOut(src, start, end, plain);
+  return unpackAt(plain, 0, n);
+}
+
+// msgpack.ts encodes into this reused buffer, grown to 1 MB at most; larger values and the ones
+// it does not cover go to msgpackr.
+let mpEnc = new Uint8Array(fresh(64 * 1024));
+function msgpackTransient(v: unknown): Uint8Array | null {
+  for (;;) {
+    const n = packInto(v, mpEnc, 0, mpEnc.length);
+    if (n >= 0) return mpEnc.subarray(0, n);
+    if (n === UNCOVERED_VALUE || mpEnc.length >= ENC_MAX) return null;
+    mpEnc = new Uint8Array(fresh(Math.min(ENC_MAX, mpEnc.length * 4)));
+  }
+}
+
+function msgpackr(v: unknown, mode: number | undefined): Uint8Array {
+  try {
+    return packr.pack(v, mode);
+  } catch (e) {
+    throw bad('msgpack', `this value: ${(e as Error).message}`);
   }
 }
 
@@ -212,30 +241,16 @@ const formats: Record<FormatName, Format> = {
   msgpack: {
     name: 'msgpack',
     encode(v) {
-      try {
-        return packr.pack(v);
-      } catch (e) {
-        throw bad('msgpack', `this value: ${(e as Error).message}`);
-      }
+      const b = msgpackTransient(v);
+      return b === null ? msgpackr(v, undefined) : Uint8Array.prototype.slice.call(b);
     },
     encodeTransient(v) {
       // RESET: msgpackr writes every call at the same place instead of moving on through its
       // buffer and allocating a new one every few KB.
-      try {
-        return packr.pack(v, RESET_BUFFER_MODE);
-      } catch (e) {
-        throw bad('msgpack', `this value: ${(e as Error).message}`);
-      }
+      return msgpackTransient(v) ?? msgpackr(v, RESET_BUFFER_MODE);
     },
-    decode: (b) => unpackAt(b, 0, b.byteLength),
-    read(src, start, end) {
-      // Only shared memory is copied first: msgpackr copies what it keeps (copyBuffers).
-      if (!(src.buffer instanceof SharedArrayBuffer)) return unpackAt(src, start, end);
-      const n = end - start;
-      const plain = scratchBytes(n);
-      copyOut(src, start, end, plain);
-      return unpackAt(plain, 0, n);
-    },
+    decode: (b) => readMsgpack(b, 0, b.byteLength),
+    read: (src, start, end) => readMsgpack(src, start, end),
   },
 };
 
