@@ -7,7 +7,7 @@ import { type ErrorLog, utf8Bytes } from '../log/index.js';
 import { frontContext } from './front-context.js';
 import type { HttpExchange, RequestHandler } from './types.js';
 import { bindKey, bindName, type ListenFd } from './binds.js';
-import { bodyLimit as limitFor } from './body-limit.js';
+import { bodyLimit as locationBodyLimit } from './body-limit.js';
 import { requestHost } from './request-host.js';
 import { type Bind, firstGroup, groupFor, selectServer, serverName } from './vhost.js';
 import type { EngineBinding } from './native-binding.js';
@@ -332,7 +332,7 @@ export class NativeFront {
   /** client_max_body_size of the location the URI maps to: a Content-Length over it is logged and
    *  left to the pipeline's 413 (with error_page). */
   private bodyLimit(ex: NativeExchange, srv: ServerConf, clen: number): void {
-    const limit = limitFor(srv, ex.url);
+    const limit = locationBodyLimit(srv, ex.url);
     if (limit === 0) return;
     if (clen > limit) {
       this.log.bytes('error', `client intended to send too large body: ${clen} bytes${frontContext(ex, srv)}`);

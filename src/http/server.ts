@@ -15,7 +15,7 @@ import { errorPage } from './native-pages.js';
 import { withLead } from './node-head.js';
 import { as10, isHttp09, sniffFirstLine } from './node-http09.js';
 import { requestHost } from './request-host.js';
-import { findLocation } from './locations.js';
+import { bodyLimit as locationBodyLimit } from './body-limit.js';
 import type { LoggedAnswer } from './native-front.js';
 import { countConnection, countRequest } from '../status/counters.js';
 import type { RequestHandler } from './types.js';
@@ -228,11 +228,7 @@ export class HttpFront {
    * left to the pipeline's 413 (with error_page); a chunked body is cut when it grows past it.
    */
   private bodyLimit(ex: NodeExchange, srv: ServerConf): void {
-    const url = ex.req.url ?? '/';
-    const q = url.indexOf('?');
-    let uri = q < 0 ? url : url.slice(0, q);
-    try { uri = decodeURIComponent(uri); } catch { /* the pipeline answers 400 for a bad URI */ }
-    const limit = (findLocation(srv, uri) ?? srv.defaults).clientMaxBodySize;
+    const limit = locationBodyLimit(srv, ex.req.url ?? '/');
     if (limit === 0) return;
     const cl = ex.req.headers['content-length'];
     if (cl !== undefined && Number(cl) > limit) {

@@ -30,7 +30,7 @@ import { H2Exchange } from './h2-exchange.js';
 import { as10, isHttp09, type Line09, sniffFirstLine } from './node-http09.js';
 import { requestHost } from './request-host.js';
 import { errorPage } from './native-pages.js';
-import { findLocation } from './locations.js';
+import { bodyLimit as locationBodyLimit } from './body-limit.js';
 import { expectsContinue, holdContinue, inTurn } from './node-turns.js';
 import { bindKey, bindName, type ListenFd } from './binds.js';
 import type { HttpExchange, RequestHandler } from './types.js';
@@ -280,10 +280,7 @@ export class TlsFront {
    * Content-Length over it is logged and left to the pipeline's 413 (with error_page).
    */
   private limitFor(srv: ServerConf, ex: HttpExchange): number {
-    const q = ex.url.indexOf('?');
-    let uri = q < 0 ? ex.url : ex.url.slice(0, q);
-    try { uri = decodeURIComponent(uri); } catch { /* the pipeline answers 400 */ }
-    const limit = (findLocation(srv, uri) ?? srv.defaults).clientMaxBodySize;
+    const limit = locationBodyLimit(srv, ex.url);
     const cl = ex.headers['content-length'];
     if (limit > 0 && cl !== undefined && Number(cl) > limit) {
       this.log.bytes('error', `client intended to send too large body: ${String(cl)} bytes${frontContext(ex, srv)}`);
