@@ -1,10 +1,10 @@
 // A handler run that has to wait (it returned a promise, or left light threads running): one
-// object per run in place of a promise with its executor, resolve functions and four closures.
+// object per run in place of a promise with its executor, resolve functions and five closures.
 // The phase loop (run.ts) hands it a continuation with `onto`, which it calls when the run ends,
 // in the same microtask as the handler's own promise settles: no promise level of ours between
 // the handler and the next step. Anything else (access's satisfy loop, the filters' callers) sees
-// a thenable that behaves as a promise of the run's result; it never rejects, since `end` turns
-// every outcome (a throw, an exit) into a result.
+// a thenable that behaves as a promise of the run's result; it never rejects, since `endRun`
+// turns every outcome (a throw, an exit) into a result.
 
 import { EXITED, type Call } from '../request/call.js';
 import { INTERRUPT } from '../request/interrupt.js';
