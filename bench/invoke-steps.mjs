@@ -37,6 +37,8 @@ async function side(root) {
     'content, one await': [content(awaitFn)],
     'rewrite+access+content sync': chain(syncFn),
     'rewrite+access+content, one await each': chain(awaitFn),
+    // As access.ts's satisfy loop and the filters' callers consume a step: through then().
+    'content, one await, via then()': [((s) => (r) => { const rc = s(r); return typeof rc === 'number' ? rc : rc.then((x) => x); })(content(awaitFn))],
   };
   const newReq = () => ({
     w, phase: 0, call: null, lastHandler: '', exitCode: NO_EXIT, execUri: null, headerSent: false,

@@ -57,8 +57,15 @@ export class Pending<T> implements Promise<T> {
     if (this.over) queueMicrotask(() => this.deliver());
   }
 
-  then<A = T, B = never>(ok?: ((v: T) => A | PromiseLike<A>) | null, bad?: ((e: unknown) => B | PromiseLike<B>) | null): Promise<A | B> {
-    return new Promise<T>((resolve) => this.onto(resolve, 0)).then(ok, bad);
+  /** One promise, `ok` run when the run ends (from a microtask, never inside this call); `bad`
+   *  is never called: a Pending does not reject. */
+  then<A = T, B = never>(ok?: ((v: T) => A | PromiseLike<A>) | null, _bad?: ((e: unknown) => B | PromiseLike<B>) | null): Promise<A | B> {
+    return new Promise<A | B>((resolve, reject) => {
+      this.onto((v) => {
+        if (!ok) return resolve(v as unknown as A);
+        try { resolve(ok(v)); } catch (e) { reject(e); }
+      }, 0);
+    });
   }
 
   catch<B = never>(bad?: ((e: unknown) => B | PromiseLike<B>) | null): Promise<T | B> {
