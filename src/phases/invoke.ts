@@ -3,7 +3,7 @@
 // promise and starts no light thread stays on a synchronous path.
 
 import { ngxOf } from '../api/ngx.js';
-import { Call, EXITED, setCurrentCall } from '../request/call.js';
+import { Call, setCurrentCall } from '../request/call.js';
 import { DECLINED, DONE, EXEC, ERROR, OK } from '../request/codes.js';
 import { CTX } from '../request/context.js';
 import { INTERRUPT, isPromise } from '../request/interrupt.js';
@@ -11,6 +11,7 @@ import { handlerFailure, logReq } from '../request/report.js';
 import { NO_EXIT, type Req } from '../request/req.js';
 import { entering, left } from '../request/watch.js';
 import type { HandlerFn, LoadedHandler } from './loader.js';
+import { endRun, Pending, RETURNED, type Done, type Outcome } from './pending.js';
 
 /** Calls the handler in its call context; returns its value or promise, throws what it throws. */
 export function call(c: Call, h: LoadedHandler): unknown {
@@ -30,10 +31,6 @@ function callNow(c: Call, fn: HandlerFn, h: LoadedHandler): unknown {
   }
 }
 
-/** Not an error: the handler returned. */
-const RETURNED: unique symbol = Symbol('returned');
-type Outcome = typeof RETURNED | unknown;
-
 /** The result code after a rewrite/access/content handler returned or threw INTERRUPT. */
 function settle(r: Req): number {
   if (r.execUri !== null) return EXEC;
@@ -43,23 +40,13 @@ function settle(r: Req): number {
   return c;
 }
 
-/** The run is over: the phase and call before it come back; `done` says what the outcome means. */
-function endRun<T>(r: Req, c: Call, prev: number, prevCall: Call | null, o: Outcome, done: (r: Req, o: Outcome) => T): T {
-  // An exit (even one a `catch` swallowed) ends the run the way the exit said.
-  const out = c.state === EXITED ? INTERRUPT : o === RETURNED && c.heldError !== undefined ? c.heldError : o;
-  c.end();
-  r.phase = prev;
-  if (r.call === c) r.call = prevCall;
-  return done(r, out);
-}
-
 /**
  * Runs `h` for `r` in context `bit` and calls `done` with how it ended: it returned, it threw
  * (INTERRUPT for an exit), or it exited from a light thread. The run is over once the handler
  * and every light thread it spawned are done, unless it exits or fails first (OpenResty's
- * entry thread). Returns done's value, or a promise of it when something had to wait.
+ * entry thread). Returns done's value, or a Pending of it when something had to wait.
  */
-function run<T>(r: Req, h: LoadedHandler, bit: number, done: (r: Req, o: Outcome) => T): T | Promise<T> {
+function run<T>(r: Req, h: LoadedHandler, bit: number, done: Done<T>): T | Pending<T> {
   const c = new Call(bit, r.w, r, h.label);
   const prev = r.phase;
   const prevCall = r.call;
@@ -78,25 +65,7 @@ function run<T>(r: Req, h: LoadedHandler, bit: number, done: (r: Req, o: Outcome
     if (idle === null) return endRun(r, c, prev, prevCall, RETURNED, done);
     v = undefined;
   }
-  const end = (o: Outcome): T => endRun(r, c, prev, prevCall, o, done);
-  return new Promise<T>((resolve) => {
-    let over = false;
-    const finish = (o: Outcome): void => {
-      if (over) return;
-      over = true;
-      resolve(end(o));
-    };
-    c.wake = () => finish(INTERRUPT);
-    // Held work may start more (a thread spawning one, a respond() after an execute()): once
-    // idle, look again after the promise reactions pending now have run.
-    const returned = (): void => {
-      const idle = c.whenIdle();
-      if (idle === null) finish(RETURNED);
-      else void idle.then(() => setImmediate(returned));
-    };
-    if (isPromise(v)) v.then(returned, finish);
-    else returned();
-  });
+  return new Pending(r, c, prev, prevCall, done).watch(v as PromiseLike<unknown> | undefined);
 }
 
 /**

@@ -14,6 +14,7 @@ import { logReq } from '../request/report.js';
 import { NO_EXIT, type Req } from '../request/req.js';
 import { parseTarget } from '../request/uri.js';
 import { errorPageFor } from './error_page.js';
+import { Pending } from './pending.js';
 import { applyRealIp } from './realip.js';
 
 /** nginx's limit on internal redirects and location re-finds per request. */
@@ -72,6 +73,8 @@ function advance(r: Req, i: number): void {
     if (i === pipe.jsRewriteAt && r.uriChanged) continue;
     const rc = step(r);
     if (typeof rc !== 'number') {
+      // A handler's run that waits calls stepDone itself: no promise, no closure.
+      if (rc instanceof Pending) return rc.onto(stepDone, i);
       const at = i;
       rc.then((v) => (v === OK || v === DECLINED ? advance(r, at + 1) : conclude(r, v)), (e: unknown) => crash(r, e));
       return;
@@ -79,6 +82,12 @@ function advance(r: Req, i: number): void {
     if (rc !== OK && rc !== DECLINED) return conclude(r, rc);
   }
   finish(r);
+}
+
+/** Step `at` ended with `rc` after waiting: on to the next one, or the request ends. */
+function stepDone(rc: number, r: Req, at: number): void {
+  if (rc === OK || rc === DECLINED) advance(r, at + 1);
+  else conclude(r, rc);
 }
 
 /** nginx's post-rewrite: a URI changed by `rewrite` is looked up again (at most 10 times). */
