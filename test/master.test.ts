@@ -82,7 +82,8 @@ describe('master and workers', () => {
     expect(workers).toHaveLength(2);
     expect(ready.addresses).toEqual([`127.0.0.1:${port}`]);
     const seen = new Set<number>();
-    for (let i = 0; i < 50 && seen.size < 2; i++) seen.add((await ask(port))[1]);
+    // Connections 4 at a time: one at a time, a loaded machine may hand every one to one worker.
+    for (let i = 0; i < 30 && seen.size < 2; i++) for (const a of await Promise.all([1, 2, 3, 4].map(() => ask(port)))) seen.add(a[1]);
     expect([...seen].sort()).toEqual([...workers].sort());
     expect(fs.readFileSync(path.join(t.prefix, 'logs', 'tresty.pid'), 'utf8').trim()).toBe(String(t.pid));
   });
