@@ -4,6 +4,7 @@
 // staples; clients that ask for a staple (status_request) or not. The pure functions run in a
 // content handler on tresty and, with the same inputs and expectations, on nginx + lua with
 // Debian's lua-resty-core (/usr/share/lua/5.1/ngx/ocsp.lua), where it is installed.
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nginxMissing, startNginx } from './helpers/nginx.js';
@@ -214,6 +215,12 @@ function handshake(p: number, name: string, ask = true): Promise<{ staple: Buffe
   });
 }
 
+/** `openssl s_client -status` with SNI `name`: what it prints. */
+function sClient(p: number, name: string): string {
+  const r = spawnSync('openssl', ['s_client', '-connect', `127.0.0.1:${p}`, '-servername', name, '-status'], { input: '', encoding: 'latin1', timeout: 10_000 });
+  return r.stdout;
+}
+
 describe.skipIf(missing !== null).each(['native', 'node'] as const)('set_ocsp_status_resp on the %s front', (front) => {
   let t: TrestyProcess;
   let p: number;
@@ -238,6 +245,10 @@ describe.skipIf(missing !== null).each(['native', 'node'] as const)('set_ocsp_st
     expect(h.staple).not.toBeNull();
     expect(described(h.staple!).status).toBe('good');
     expect(await line('good.test')).toBe('[[true],[true]]');
+    // and as openssl's client prints it
+    const out = sClient(p, 'good.test');
+    expect(out).toContain('OCSP Response Status: successful (0x0)');
+    expect(out).toMatch(/Cert Status: good/);
   });
 
   it('a client that does not ask gets no staple, and set_ocsp_status_resp says "no status req"', async () => {
@@ -259,5 +270,29 @@ describe.skipIf(missing !== null).each(['native', 'node'] as const)('set_ocsp_st
     if (typeof h === 'string') return;
     expect(h.staple).toEqual(fs.readFileSync(file('good-resp.der')));
     expect(await line('conf.test')).toBe('[true]');
+  });
+});
+
+describe.skipIf(missing !== null || noNginx !== null)(`set_ocsp_status_resp on nginx + lua${noNginx ? ` (skipped: ${noNginx})` : ''}`, () => {
+  it('staples to a client that asks; answers true, "no status req" to one that does not (as tresty)', async () => {
+    const p = await freePort();
+    const n = await startNginx('location / { return 200; }', `server { listen 127.0.0.1:${p} ssl; server_name conf.test;
+      ssl_certificate ${file('noaia.pem')}; ssl_certificate_key ${file('noaia.key')};
+      ssl_certificate_by_lua_block {
+        local ocsp = require "ngx.ocsp"
+        local f = assert(io.open("${dir()}good-resp.der", "rb")) local resp = f:read("*a") f:close()
+        local ok, err = ocsp.set_ocsp_status_resp(resp)
+        ngx.log(ngx.INFO, "ocsp conf.test: ", tostring(ok), " ", tostring(err), " |")
+      }
+      location / { return 200 "ok\\n"; } }`);
+    try {
+      const h = await handshake(p, 'conf.test');
+      expect(typeof h === 'string' ? h : h.staple).toEqual(fs.readFileSync(file('good-resp.der')));
+      expect(n.errorLog()).toContain('ocsp conf.test: true nil |');
+      expect(await handshake(p, 'conf.test', false)).toEqual({ staple: null, body: 'ok\n' });
+      expect(await eventually(() => n.errorLog(), /true no status req/)).toContain('ocsp conf.test: true no status req |');
+    } finally {
+      await n.stop();
+    }
   });
 });
