@@ -3,7 +3,8 @@
 // a handler that picks a certificate, asks the responder itself over ngx.socket.tcp, validates and
 // staples; clients that ask for a staple (status_request) or not. The pure functions run in a
 // content handler on tresty and, with the same inputs and expectations, on nginx + lua with
-// Debian's lua-resty-core (/usr/share/lua/5.1/ngx/ocsp.lua), where it is installed.
+// Debian's lua-resty-core (/usr/share/lua/5.1/ngx/ocsp.lua), where it is installed. The handshake
+// handler takes the modules with require() (the worker's own), the content handler with import().
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -158,8 +159,8 @@ describe.skipIf(missing !== null)(`tresty/ocsp's pure functions${missing ? ` (sk
 const handshakeConf = (p: number): string => `worker_processes 1;\nerror_log logs/error.log info;\nevents {}\nhttp {\n  access_log off;
   server { listen 127.0.0.1:${p} ssl; server_name conf.test; ssl_certificate ${file('noaia.pem')}; ssl_certificate_key ${file('noaia.key')};
     ssl_certificate_by_js_block {
-      const { ssl } = await import('tresty/ssl');
-      const { ocsp } = await import('tresty/ocsp');
+      const { ssl } = require('tresty/ssl');   // the worker's modules, without an import() per handshake
+      const { ocsp } = require('tresty/ocsp');
       const fs = require('node:fs');
       const D = '${dir()}';
       const name = ssl.server_name(ngx) ?? '';
@@ -176,6 +177,8 @@ const handshakeConf = (p: number): string => `worker_processes 1;\nerror_log log
         ssl.set_priv_key(ngx, fs.readFileSync(D + cert + '.key'));
       }
       if (name === 'conf.test') {
+        ngx.log(ngx.INFO, 'same modules: ', [require('tresty/ssl') === await import('tresty/ssl'), require('tresty/ocsp') === await import('tresty/ocsp'),
+          require('tresty/balancer') === await import('tresty/balancer')].join(), ' |');
         // the conf's certificate stapled with a response read from a file (a cache's, say)
         ngx.log(ngx.INFO, 'ocsp ', name, ': ', JSON.stringify(ocsp.set_ocsp_status_resp(ngx, fs.readFileSync(D + 'good-resp.der'))), ' |');
         return;
@@ -270,6 +273,8 @@ describe.skipIf(missing !== null).each(['native', 'node'] as const)('set_ocsp_st
     if (typeof h === 'string') return;
     expect(h.staple).toEqual(fs.readFileSync(file('good-resp.der')));
     expect(await line('conf.test')).toBe('[true]');
+    // require('tresty/ssl') (and ocsp, balancer) is the module import() gives
+    expect(t.errorLog()).toContain('same modules: true,true,true |');
   });
 });
 

@@ -6,8 +6,8 @@
 // tls_ocsp.c, the same code ssl_stapling uses) builds requests and checks responses:
 //
 //   ssl_certificate_by_js_block {
-//     const { ssl } = await import('tresty/ssl');
-//     const { ocsp } = await import('tresty/ocsp');
+//     const { ssl } = require('tresty/ssl');      // the worker's modules (or await import(...))
+//     const { ocsp } = require('tresty/ocsp');
 //     const der = ssl.cert_pem_to_der(pem)[0];
 //     const [url] = ocsp.get_ocsp_responder_from_der_chain(der);
 //     const [req] = ocsp.create_ocsp_request(der);

@@ -5,7 +5,7 @@
 // both TLS stacks take PEM, so DER is turned back into PEM here):
 //
 //   ssl_certificate_by_js_block {
-//     const { ssl } = await import('tresty/ssl');
+//     const { ssl } = require('tresty/ssl');           // the worker's module (or await import(...))
 //     const name = ssl.server_name(ngx);
 //     const pair = await store.lookup(name);            // may await
 //     if (pair) { ssl.clear_certs(ngx); ssl.set_cert(ngx, pair.cert); ssl.set_priv_key(ngx, pair.key); }
