@@ -195,7 +195,7 @@ export class TlsFront {
       ...(verify !== null ? { requestCert: true, rejectUnauthorized: false } : {}),
     } as tls.TLSSocketOptions);
     // tresty/ocsp's staple: Node's status callback sends it only to a client that asked
-    if (staple !== null) (socket as unknown as { _handle: { setOCSPResponse(b: Buffer): void } })._handle.setOCSPResponse(staple);
+    if (staple !== null) (socket as unknown as { _handle: { setOCSPResponse(b: Buffer): void } | null })._handle?.setOCSPResponse(staple);
     markHandshake(socket, hello, verify !== null ? srv.ssl.verifyDepth ?? 1 : null, verify !== null ? trustedAnchors(srv.ssl) : null);
     // the name a server matched: a request's Host naming another may be refused (421)
     if (namedServer(this.group(e.bind, raw.localAddress), hello.serverName) !== null) markNegotiated(socket, hello.serverName);
