@@ -32,6 +32,9 @@ beforeAll(async () => {
   response('good', 'ca', 'good-resp');
   response('rev', 'ca', 'rev-resp');
   response('good', 'evil', 'evil-resp');
+  // signed by the CA itself, without its certificate in the response: the chain's issuer is the signer
+  fx.files.openssl('ocsp', '-index', file('index.txt'), '-rsigner', file('ca.crt'), '-rkey', file('ca.key'), '-CA', file('ca.crt'),
+    '-reqin', file('good-resp.req'), '-respout', file('bare-resp.der'), '-resp_no_certs');
   fs.writeFileSync(file('garbage.der'), 'garbage!');
   fs.writeFileSync(file('junk.pem'), 'junk');
   // the leaf alone, and the leaf with a CA that did not issue it
@@ -68,6 +71,8 @@ const CALLS: Array<[string, 'get_ocsp_responder_from_der_chain' | 'create_ocsp_r
   ['validate leaf only', 'validate_ocsp_response', [{ bytes: 'good-resp.der' }, { der: 'leaf-only.pem' }]],
   ['validate garbage, max_errmsg_len 5', 'validate_ocsp_response', [{ bytes: 'garbage.der' }, { der: 'good.pem' }, { n: 5 }]],
   ['validate unverified signer', 'validate_ocsp_response', [{ bytes: 'evil-resp.der' }, { der: 'good.pem' }]],
+  ['validate, signer not in the response', 'validate_ocsp_response', [{ bytes: 'bare-resp.der' }, { der: 'good.pem' }]],
+  ['validate, signer not in the response, leaf and another CA', 'validate_ocsp_response', [{ bytes: 'bare-resp.der' }, { der: 'wrong-issuer.pem' }]],
 ];
 
 /** What every call gives (as each side prints it: bytes as <N bytes>), the responder's port in URLs. */
@@ -93,6 +98,8 @@ const expected = (): Record<string, string> => ({
   'validate garbage, max_errmsg_len 5': 'nil d2i_O',
   // OpenResty checks the signature, not the signer's chain (OCSP_NOVERIFY)
   'validate unverified signer': 'true nil',
+  'validate, signer not in the response': 'true nil',
+  'validate, signer not in the response, leaf and another CA': 'nil OCSP_basic_verify() failed',
 });
 
 const dir = (): string => `${file('x').slice(0, -1)}`;

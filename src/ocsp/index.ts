@@ -87,7 +87,9 @@ export function validate_ocsp_response(resp: Uint8Array, chain: Uint8Array, maxE
   const none = Buffer.from('-'); // no certificate: OpenSSL says OCSP_cert_to_id() failed after the response's checks
   try {
     // a bad chain still checks the response first, as OpenResty reports its errors in that order
-    const pems = 'err' in c ? [none, none, null] : [pemOf(c.leaf), pemOf(c.issuer), Buffer.from(pemOf(c.issuer))];
+    // the chain argument is ssl_certificate's file (its leaf skipped): the issuer is a signer
+    // candidate there, as OpenResty's, for a response that carries no certificates
+    const pems = 'err' in c ? [none, none, null] : [pemOf(c.leaf), pemOf(c.issuer), Buffer.concat([pemOf(c.leaf), pemOf(c.issuer)])];
     native.ocspCheck(Buffer.from(resp.buffer, resp.byteOffset, resp.byteLength), pems[0]!, pems[1]!, pems[2] ?? null, null, false);
   } catch (e) {
     const msg = plain(e);
