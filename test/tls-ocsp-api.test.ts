@@ -153,6 +153,18 @@ describe.skipIf(missing !== null)(`tresty/ocsp's pure functions${missing ? ` (sk
     }
   });
 
+  it('without the native engine (TRESTY_NO_NATIVE_ENGINE=1): "no OCSP support", as OpenResty built without OCSP', async () => {
+    const p = await freePort();
+    await startTresty(`worker_processes 1;\nevents {}\nhttp {\n  access_log off;
+  server { listen 127.0.0.1:${p}; location / { content_by_js_block {
+    const { ocsp } = require('tresty/ocsp'); const { ssl } = require('tresty/ssl');
+    const [der] = ssl.cert_pem_to_der(require('node:fs').readFileSync('${dir()}good.pem', 'latin1'));
+    ngx.say(JSON.stringify([ocsp.create_ocsp_request(der), ocsp.validate_ocsp_response(Buffer.from('x'), der), ocsp.get_ocsp_responder_from_der_chain(der)]));
+  } } }\n}\n`, { env: { TRESTY_NO_NATIVE_ENGINE: '1' } });
+    const body = await (await fetch(`http://127.0.0.1:${p}/`)).text();
+    expect(JSON.parse(body)).toEqual([[null, 'no OCSP support'], [null, 'no OCSP support'], [`http://127.0.0.1:${port.ca}/`]]);
+  });
+
   it('set_ocsp_status_resp outside ssl_certificate_by_js throws TRESTY_ERR_API_DISABLED (OpenResty: "no request found")', async () => {
     const { set_ocsp_status_resp } = await import('../src/ocsp/index.js');
     expect(() => set_ocsp_status_resp({}, Buffer.from('x'))).toThrow(expect.objectContaining({ code: 'TRESTY_ERR_API_DISABLED' }));
