@@ -17,7 +17,7 @@
  *   upConnect(ip | /unix/path, port) -> id | -errno   upWrite(id, bytes | latin1 string) -> bytes queued
  *   upPause(id, paused)  upClose(id)  upCount() -> open upstream sockets     (upstream_napi.c)
  *   tlsBuilt()  tlsContext(...)  tlsListener(index, server)  tlsSni(fn)  tlsInfo(id)  tlsFlags(log, refusals)   (tls_napi.c)
- *   tlsCertHook(fn)  tlsCertDone(id, cert, key, why)   (tls_napi.c: ssl_certificate_by_js)
+ *   tlsCertHook(fn)  tlsCertDone(id, cert, key, why, ocsp?)   (tls_napi.c: ssl_certificate_by_js)
  *   ocspRequest(...)  ocspCheck(...)  tlsOcspHook(fn)  tlsStaple(...)   (tls_ocsp_napi.c: ssl_stapling)
  */
 #define NAPI_VERSION 8

@@ -55,17 +55,21 @@ void te_tls_set_sni(te_tls_sni_fn fn);
 struct ssl_ctx_st;
 struct ssl_st;
 /* tls_cert.c: ssl_certificate_by_js. The hook asks JS for a handshake's certificate (0, or -1
-   when it could not); JS answers with te_tls_cert_done: a PEM pair, none (cert NULL: the
-   context's stay) or a failure (`why`, the log line's reason). -1: no such handshake waits. */
-typedef int (*te_tls_cert_fn)(uint32_t id, uint32_t server, const char *name, size_t len);
+   when it could not; `status`: the client asked for a staple); JS answers with te_tls_cert_done:
+   a PEM pair, none (cert NULL: the context's stay) or a failure (`why`, the log line's reason),
+   and the handler's staple (tresty/ocsp, or NULL). -1: no such handshake waits. */
+typedef int (*te_tls_cert_fn)(uint32_t id, uint32_t server, const char *name, size_t len, int status);
 void te_tls_set_cert(te_tls_cert_fn fn);
-int te_tls_cert_done(te_engine *e, uint32_t id, const char *cert, size_t clen, const char *key, size_t klen, const char *why);
+int te_tls_cert_done(te_engine *e, uint32_t id, const char *cert, size_t clen, const char *key, size_t klen, const char *why,
+                     const unsigned char *ocsp, size_t olen);
 int te_tls_cert_on(struct ssl_ctx_st *ctx, uint32_t server);
 /* the session waits for JS's answer / JS failed it (the reason), else NULL */
 int te_tls_cert_waiting(struct ssl_st *s);
 /* JS's pair replaced the context's (ssl_stapling_file's response is not this certificate's) */
 int te_tls_cert_chosen(struct ssl_st *s);
 const char *te_tls_cert_failed(struct ssl_st *s);
+/* the staple ssl_certificate_by_js set for this handshake (its session's), else NULL */
+const unsigned char *te_tls_cert_staple(struct ssl_st *s, size_t *len);
 
 /* tls_ocsp.c: ssl_stapling. A context's staples (a file's response, or fetching when `fetch`);
    0, or -1 and a message. The hook asks JS to fetch for certificate `slot` of `server` (its DER);
@@ -74,6 +78,8 @@ const char *te_tls_cert_failed(struct ssl_st *s);
 typedef int (*te_tls_ocsp_fn)(uint32_t server, uint32_t slot, const unsigned char *der, size_t len);
 void te_tls_set_ocsp(te_tls_ocsp_fn fn);
 int te_tls_staple_on(struct ssl_ctx_st *ctx, uint32_t server, const char *file, size_t flen, int fetch, char *err, size_t cap);
+/* the status callback on a context whose handshakes ssl_certificate_by_js may staple */
+void te_tls_staple_js(struct ssl_ctx_st *ctx);
 int te_tls_staple_set(uint32_t server, uint32_t slot, const unsigned char *der, size_t len, int64_t valid, int64_t refresh);
 /* The DER OCSP request for a certificate and its issuer (PEM); *out is free()d by the caller. */
 int te_ocsp_request(const char *cert, size_t clen, const char *issuer, size_t ilen, unsigned char **out, size_t *olen, char *err, size_t cap);

@@ -24,9 +24,10 @@
 
 #ifdef TE_NO_TLS
 void te_tls_set_cert(te_tls_cert_fn fn) { (void)fn; }
-int te_tls_cert_done(te_engine *e, uint32_t id, const char *cert, size_t clen, const char *key, size_t klen, const char *why)
+int te_tls_cert_done(te_engine *e, uint32_t id, const char *cert, size_t clen, const char *key, size_t klen, const char *why,
+                     const unsigned char *ocsp, size_t olen)
 {
-    (void)e; (void)id; (void)cert; (void)clen; (void)key; (void)klen; (void)why;
+    (void)e; (void)id; (void)cert; (void)clen; (void)key; (void)klen; (void)why; (void)ocsp; (void)olen;
     return -1;
 }
 #else
@@ -41,6 +42,8 @@ typedef struct te_cert_state {
     int state;
     int chosen;    /* a pair from JS replaced the context's */
     char why[256]; /* CERT_FAIL: the log line's reason */
+    unsigned char *ocsp; /* the handler's staple (tresty/ocsp's set_ocsp_status_resp), malloc */
+    size_t olen;
 } te_cert_state;
 
 static int slot = -1;
@@ -51,6 +54,7 @@ void te_tls_set_cert(te_tls_cert_fn fn) { ask = fn; }
 static void state_free(void *parent, void *p, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
 {
     (void)parent; (void)ad; (void)idx; (void)argl; (void)argp;
+    if (p) free(((te_cert_state *)p)->ocsp);
     free(p);
 }
 
@@ -69,7 +73,9 @@ static int cert_cb(SSL *s, void *arg)
     }
     st->state = CERT_WAIT;
     const char *name = SSL_get_servername(s, TLSEXT_NAMETYPE_host_name);
-    if (ask(c->id, (uint32_t)(uintptr_t)arg, name ? name : "", name ? strlen(name) : 0) < 0) {
+    /* whether the client sent status_request, which set_ocsp_status_resp answers (OpenResty's) */
+    int status = SSL_get_tlsext_status_type(s) == TLSEXT_STATUSTYPE_ocsp;
+    if (ask(c->id, (uint32_t)(uintptr_t)arg, name ? name : "", name ? strlen(name) : 0, status) < 0) {
         st->state = CERT_FAIL;
         snprintf(st->why, sizeof st->why, "ssl_certificate_by_js could not start");
         return 0;
@@ -82,6 +88,7 @@ int te_tls_cert_on(SSL_CTX *ctx, uint32_t server)
     if (slot < 0) slot = SSL_get_ex_new_index(0, NULL, NULL, NULL, state_free);
     if (slot < 0) return -1;
     SSL_CTX_set_cert_cb(ctx, cert_cb, (void *)(uintptr_t)server);
+    te_tls_staple_js(ctx);
     return 0;
 }
 
@@ -101,6 +108,14 @@ const char *te_tls_cert_failed(SSL *s)
 {
     te_cert_state *st = state_of(s);
     return st && st->state == CERT_FAIL ? st->why : NULL;
+}
+
+const unsigned char *te_tls_cert_staple(SSL *s, size_t *len)
+{
+    te_cert_state *st = state_of(s);
+    if (!st || !st->ocsp) return NULL;
+    *len = st->olen;
+    return st->ocsp;
 }
 
 /* ---- parsed pairs, by content ---- */
@@ -216,7 +231,8 @@ static int use(SSL *s, const te_pair *p, char *why, size_t cap)
     return 0;
 }
 
-int te_tls_cert_done(te_engine *e, uint32_t id, const char *cert, size_t clen, const char *key, size_t klen, const char *why)
+int te_tls_cert_done(te_engine *e, uint32_t id, const char *cert, size_t clen, const char *key, size_t klen, const char *why,
+                     const unsigned char *ocsp, size_t olen)
 {
     te_conn *c = te_conn_get(e, id);
     te_cert_state *st = c && c->ssl && (c->flags & TE_C_TLS_HS) ? state_of(c->ssl) : NULL;
@@ -230,6 +246,11 @@ int te_tls_cert_done(te_engine *e, uint32_t id, const char *cert, size_t clen, c
         const te_pair *p = pair_for(cert, clen, key, klen, st->why, sizeof st->why);
         if (!p || use(c->ssl, p, st->why, sizeof st->why) < 0) st->state = CERT_FAIL;
         st->chosen = 1;
+    }
+    /* kept for the status callback, which OpenSSL calls only when the client asked */
+    if (st->state == CERT_DONE && ocsp && olen && (st->ocsp = malloc(olen)) != NULL) {
+        memcpy(st->ocsp, ocsp, olen);
+        st->olen = olen;
     }
     ERR_clear_error();
     /* wake it: the socket is writable, so the next pass takes the handshake up again */

@@ -13,10 +13,12 @@
  *   tlsFlags(logInfo, refusalsToJs)   LOG records carry it too (an access log reads $ssl_*); 495-497
  *   go to JS (an error_page takes them)
  *   (options' 9th: 1 when ssl_stapling fetches, tls_ocsp_napi.c)
- *   tlsCertHook(fn)   fn(id, server, name): a handshake on a server whose options' 8th is 1 waits
- *                     for its ssl_certificate_by_js (tls_cert.c); fn must not answer before it returns
- *   tlsCertDone(id, certPem | null, keyPem | null, why | null) -> bool   the answer: a pair, none,
- *                     or a failure's reason; false when that handshake is gone
+ *   tlsCertHook(fn)   fn(id, server, name, status): a handshake on a server whose options' 8th is 1
+ *                     waits for its ssl_certificate_by_js (tls_cert.c; status: the client asked for
+ *                     a staple); fn must not answer before it returns
+ *   tlsCertDone(id, certPem | null, keyPem | null, why | null, ocspDer? | null) -> bool   the answer:
+ *                     a pair, none, or a failure's reason, and the handler's staple; false when that
+ *                     handshake is gone
  */
 #define NAPI_VERSION 8
 #include <node_api.h>
@@ -135,17 +137,19 @@ napi_value te_js_tls_listener(napi_env env, napi_callback_info info)
 
 /* Calls JS's fn(a, b, name) inside a handshake (the engine's pass, on the JS thread); 0 when it
    returned (its int32 answer in *out, when it gave one), -1 when it threw (cleared). */
-static int call_js(napi_env env, napi_ref ref, uint32_t a, uint32_t b, const char *name, size_t len, int32_t *out)
+/* fn(a, b, name[, flag]): `flag` < 0 passes no 4th argument */
+static int call_js(napi_env env, napi_ref ref, uint32_t a, uint32_t b, const char *name, size_t len, int flag, int32_t *out)
 {
     napi_handle_scope scope;
     if (napi_open_handle_scope(env, &scope) != napi_ok) return -1;
-    napi_value fn, recv, argv[3], res;
+    napi_value fn, recv, argv[4], res;
     napi_get_reference_value(env, ref, &fn);
     napi_get_undefined(env, &recv);
     argv[0] = te_num(env, a);
     argv[1] = te_num(env, b);
     napi_create_string_latin1(env, name, len, &argv[2]);
-    int ok = napi_call_function(env, recv, fn, 3, argv, &res) == napi_ok;
+    if (flag >= 0) napi_get_boolean(env, flag != 0, &argv[3]);
+    int ok = napi_call_function(env, recv, fn, flag >= 0 ? 4 : 3, argv, &res) == napi_ok;
     if (ok && out) napi_get_value_int32(env, res, out);
     if (!ok) {
         napi_value ex;
@@ -161,7 +165,7 @@ static int choose(uint32_t listener, uint32_t dname, const char *name, size_t le
     if (!sni_ref) return -1;
     te_engine *e = te_addon_engine();
     int32_t srv = -1;
-    call_js(sni_env, sni_ref, listener < e->nlisteners ? e->listeners[listener].index : 0, dname, name, len, &srv);
+    call_js(sni_env, sni_ref, listener < e->nlisteners ? e->listeners[listener].index : 0, dname, name, len, -1, &srv);
     return srv;
 }
 
@@ -219,9 +223,9 @@ napi_value te_js_tls_flags(napi_env env, napi_callback_info info)
 }
 
 /* Tells JS which certificate a handshake wants (a throw fails the handshake instead). */
-static int ask_cert(uint32_t id, uint32_t server, const char *name, size_t len)
+static int ask_cert(uint32_t id, uint32_t server, const char *name, size_t len, int status)
 {
-    return cert_ref ? call_js(cert_env, cert_ref, id, server, name, len, NULL) : -1;
+    return cert_ref ? call_js(cert_env, cert_ref, id, server, name, len, status, NULL) : -1;
 }
 
 napi_value te_js_tls_cert_hook(napi_env env, napi_callback_info info)
@@ -233,18 +237,21 @@ napi_value te_js_tls_cert_hook(napi_env env, napi_callback_info info)
 
 napi_value te_js_tls_cert_done(napi_env env, napi_callback_info info)
 {
-    size_t argc = 4;
-    napi_value a[4], r;
+    size_t argc = 5;
+    napi_value a[5], r;
     uint32_t id;
-    const char *cert, *key;
-    size_t clen, klen, wl = 0;
+    const char *cert, *key, *ocsp = NULL;
+    size_t clen, klen, olen = 0, wl = 0;
     char why[256];
     napi_valuetype t = napi_null;
     if (napi_get_cb_info(env, info, &argc, a, NULL, NULL) != napi_ok || argc < 4 || te_arg_u32(env, a[0], &id) ||
         te_arg_bytes(env, a[1], &cert, &clen) || te_arg_bytes(env, a[2], &key, &klen) || napi_typeof(env, a[3], &t) != napi_ok ||
         (t == napi_string && napi_get_value_string_utf8(env, a[3], why, sizeof why, &wl) != napi_ok))
-        return fail(env, "tlsCertDone(id, cert, key, why)");
-    int ok = te_tls_cert_done(te_addon_engine(), id, cert, clen, key, klen, t == napi_string ? why : NULL) == 0;
+        return fail(env, "tlsCertDone(id, cert, key, why, ocsp)");
+    /* the 5th, the handler's staple, may be left out */
+    if (argc >= 5 && te_arg_bytes(env, a[4], &ocsp, &olen)) return fail(env, "tlsCertDone(id, cert, key, why, ocsp)");
+    int ok = te_tls_cert_done(te_addon_engine(), id, cert, clen, key, klen, t == napi_string ? why : NULL,
+                              (const unsigned char *)ocsp, olen) == 0;
     napi_get_boolean(env, ok, &r);
     return r;
 }

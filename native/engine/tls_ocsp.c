@@ -16,6 +16,7 @@
 
 #ifdef TE_NO_TLS
 void te_tls_set_ocsp(te_tls_ocsp_fn fn) { (void)fn; }
+void te_tls_staple_js(struct ssl_ctx_st *ctx) { (void)ctx; }
 int te_tls_staple_set(uint32_t server, uint32_t slot, const unsigned char *der, size_t len, int64_t valid, int64_t refresh)
 {
     (void)server; (void)slot; (void)der; (void)len; (void)valid; (void)refresh;
@@ -63,6 +64,17 @@ void te_tls_set_ocsp(te_tls_ocsp_fn fn) { ask = fn; }
 static int on_status(SSL *s, void *arg)
 {
     te_staples *st = arg;
+    /* ssl_certificate_by_js's staple (tresty/ocsp) wins, as OpenResty's set_ocsp_status_resp */
+    size_t jlen = 0;
+    const unsigned char *js = te_tls_cert_staple(s, &jlen);
+    if (js) {
+        unsigned char *copy = OPENSSL_malloc(jlen);
+        if (!copy) return SSL_TLSEXT_ERR_NOACK;
+        memcpy(copy, js, jlen);
+        if (SSL_set_tlsext_status_ocsp_resp(s, copy, (long)jlen) == 1) return SSL_TLSEXT_ERR_OK;
+        OPENSSL_free(copy);
+        return SSL_TLSEXT_ERR_NOACK;
+    }
     /* a certificate ssl_certificate_by_js chose is not one of the conf's (nginx staples those) */
     if (!st || te_tls_cert_chosen(s)) return SSL_TLSEXT_ERR_NOACK;
     X509 *x = SSL_get_certificate(s);
@@ -126,6 +138,14 @@ int te_tls_staple_on(SSL_CTX *ctx, uint32_t server, const char *file, size_t fle
     SSL_CTX_set_tlsext_status_cb(ctx, on_status);
     SSL_CTX_set_tlsext_status_arg(ctx, st);
     return 0;
+}
+
+void te_tls_staple_js(SSL_CTX *ctx)
+{
+    /* ssl_stapling's callback (set first) serves both; else one without conf staples */
+    int (*cb)(SSL *, void *) = NULL;
+    SSL_CTX_get_tlsext_status_cb(ctx, &cb);
+    if (!cb) SSL_CTX_set_tlsext_status_cb(ctx, on_status);
 }
 
 int te_tls_staple_set(uint32_t server, uint32_t slot, const unsigned char *der, size_t len, int64_t valid, int64_t refresh)

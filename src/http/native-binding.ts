@@ -96,10 +96,10 @@ export interface EngineBinding {
   tlsFlags?(logInfo: boolean, refusalsToJs: boolean): void;
   /** ssl_certificate_by_js: `ask` is called inside a handshake (which then waits) on a server
    *  whose tlsContext options end in 1; it must not answer before it returns. */
-  tlsCertHook?(ask: (id: number, server: number, name: string) => void): void;
-  /** The handshake's answer: a PEM pair, none (the context's certificates), or a failure's reason;
-   *  false when that handshake is gone. */
-  tlsCertDone?(id: number, cert: Buffer | null, key: Buffer | null, why: string | null): boolean;
+  tlsCertHook?(ask: (id: number, server: number, name: string, statusRequest: boolean) => void): void;
+  /** The handshake's answer: a PEM pair, none (the context's certificates), or a failure's reason,
+   *  and the handler's DER staple (stapled when the client asked); false when that handshake is gone. */
+  tlsCertDone?(id: number, cert: Buffer | null, key: Buffer | null, why: string | null, ocsp?: Buffer | null): boolean;
   /** ssl_stapling (native/engine/tls_ocsp_napi.c): the DER OCSP request of a certificate (PEM). */
   ocspRequest?(cert: Buffer, issuer: Buffer): Buffer;
   /** nginx's checks of a response: its nextUpdate (epoch s, -1: none), or throws nginx's text. */

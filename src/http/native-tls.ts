@@ -4,7 +4,7 @@
 // engine suspends the handshake and asks; the handler's choice goes back to it.
 import type { HttpConf, ServerConf } from '../config/types.js';
 import { ConfError } from '../errors.js';
-import { type CertChoice, type CertHook, engineTls } from '../tls/contexts.js';
+import { type CertAnswer, type CertHook, engineTls } from '../tls/contexts.js';
 import type { ErrorLog } from '../log/index.js';
 import { stapleTargets, type StapleTarget } from '../tls/ocsp-plan.js';
 import type { EngineBinding } from './native-binding.js';
@@ -45,20 +45,20 @@ const pem = (v: string | Buffer): Buffer => (typeof v === 'string' ? Buffer.from
  * just drops it). A failure's reason is the log line's, as on node:tls.
  */
 function runCertificates(native: EngineBinding, servers: readonly ServerConf[], hook: CertHook): void {
-  let asked: Array<[number, number, string]> = [];
-  const answer = (id: number, c: CertChoice | null): void => { native.tlsCertDone!(id, c && pem(c.cert), c && pem(c.key), null); };
+  let asked: Array<[number, number, string, boolean]> = [];
+  const answer = (id: number, { pair: c, ocsp }: CertAnswer): void => { native.tlsCertDone!(id, c && pem(c.cert), c && pem(c.key), null, ocsp); };
   const start = (): void => {
     const batch = asked;
     asked = [];
-    for (const [id, server, name] of batch) {
+    for (const [id, server, name, status] of batch) {
       const s = servers[server];
       if (s === undefined) { native.tlsCertDone!(id, null, null, 'no such server'); continue; }
-      hook(s, name).then((c) => answer(id, c), (e: unknown) => { native.tlsCertDone!(id, null, null, (e as Error).message); });
+      hook(s, name, status).then((c) => answer(id, c), (e: unknown) => { native.tlsCertDone!(id, null, null, (e as Error).message); });
     }
   };
-  native.tlsCertHook!((id, server, name) => {
+  native.tlsCertHook!((id, server, name, status) => {
     if (asked.length === 0) setImmediate(start);
-    asked.push([id, server, name]);
+    asked.push([id, server, name, status === true]);
   });
 }
 

@@ -17,7 +17,7 @@ import tls from 'node:tls';
 import type { HttpConf, ServerConf } from '../config/types.js';
 import { TrestyError } from '../errors.js';
 import { type ErrorLog, requestContext } from '../log/index.js';
-import { readHello } from '../tls/client-hello.js';
+import { type Hello, readHello } from '../tls/client-hello.js';
 import { stapleTargets } from '../tls/ocsp-plan.js';
 import { NodeStapler } from '../tls/ocsp-stapler.js';
 import { markHandshake } from '../tls/info.js';
@@ -168,6 +168,7 @@ export class TlsFront {
       return;
     }
     let ctx: tls.SecureContext | undefined;
+    let staple: Buffer | null = null;
     const dflt = this.group(e.bind).defaultServer;
     let srv = this.serverFor(e.bind, hello.serverName);
     if (srv.ssl.rejectHandshake) {
@@ -179,7 +180,7 @@ export class TlsFront {
     // a server with no certificate of its own is served with the default's (nginx 1.22, the engine)
     if (srv.ssl.certificates.length === 0 && srv.ssl.certificateHandler === null) srv = dflt;
     try {
-      ctx = await this.contextFor(srv, hello.serverName, dflt);
+      [ctx, staple] = await this.contextFor(srv, hello, dflt);
     } catch (err) {
       this.log.info(`SSL certificate selection failed (${(err as Error).message}) while SSL handshaking, client: ${raw.remoteAddress ?? ''}`);
     }
@@ -193,6 +194,8 @@ export class TlsFront {
       isServer: true, server: chosen ? e.sessions : this.stapleServer(e, srv), secureContext: ctx, ALPNProtocols: e.alpn,
       ...(verify !== null ? { requestCert: true, rejectUnauthorized: false } : {}),
     } as tls.TLSSocketOptions);
+    // tresty/ocsp's staple: Node's status callback sends it only to a client that asked
+    if (staple !== null) (socket as unknown as { _handle: { setOCSPResponse(b: Buffer): void } | null })._handle?.setOCSPResponse(staple);
     markHandshake(socket, hello, verify !== null ? srv.ssl.verifyDepth ?? 1 : null, verify !== null ? trustedAnchors(srv.ssl) : null);
     // the name a server matched: a request's Host naming another may be refused (421)
     if (namedServer(this.group(e.bind, raw.localAddress), hello.serverName) !== null) markNegotiated(socket, hello.serverName);
@@ -237,13 +240,15 @@ export class TlsFront {
     return name === '' ? group.defaultServer : selectServer(group, name);
   }
 
-  /** The context of a handshake: its server's, or what its ssl_certificate_by_js chose. */
-  private async contextFor(srv: ServerConf, name: string, dflt: ServerConf): Promise<tls.SecureContext | undefined> {
+  /** The context of a handshake: its server's, or what its ssl_certificate_by_js chose; and
+   *  the staple that handler set. */
+  private async contextFor(srv: ServerConf, hello: Hello, dflt: ServerConf): Promise<[tls.SecureContext | undefined, Buffer | null]> {
     if (srv.ssl.certificateHandler !== null && this.certHook !== null) {
-      const choice = await this.certHook(srv, name);
-      if (choice !== null) return this.contexts.choice(srv, choice, dflt);
+      const a = await this.certHook(srv, hello.serverName, hello.statusRequest);
+      if (a.pair !== null) return [this.contexts.choice(srv, a.pair, dflt), a.ocsp];
+      if (srv.ssl.certificates.length > 0) return [this.contexts.server(srv, dflt), a.ocsp];
     }
-    return srv.ssl.certificates.length > 0 ? this.contexts.server(srv, dflt) : undefined;
+    return [srv.ssl.certificates.length > 0 ? this.contexts.server(srv, dflt) : undefined, null];
   }
 
   private serverOf(bind: Bind, localAddress: string | undefined, host: string | string[] | undefined): ServerConf {

@@ -9,6 +9,7 @@ import { createRequire, register } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { ConfError } from '../errors.js';
 import type { HandlerSpec, MainConf } from '../config/types.js';
+import { trestyModule } from './tresty-modules.js';
 
 export type HandlerFn = (ngx: any, require: NodeRequire) => unknown; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -156,13 +157,14 @@ export function installHooks(conf: MainConf): void {
 
 /**
  * `require` for handlers: relative to the prefix; bare names are looked up first in each
- * js_package_path folder (like NODE_PATH), then in node_modules from the prefix up.
+ * js_package_path folder (like NODE_PATH), then in node_modules from the prefix up; tresty's
+ * handler modules are given as loaded.
  */
 export function makeRequire(conf: MainConf): NodeRequire {
   const base = createRequire(path.join(conf.prefix, 'noop.js'));
   const dirs = conf.jsPackagePath.map((d) => path.resolve(conf.prefix, d));
-  if (dirs.length === 0) return base;
   const resolve = (id: string): string => {
+    if (dirs.length === 0) return base.resolve(id);
     if (!id.startsWith('.') && !path.isAbsolute(id) && !id.startsWith('node:')) {
       for (const d of dirs) {
         try { return base.resolve(path.join(d, id)); } catch { /* next folder */ }
@@ -170,6 +172,7 @@ export function makeRequire(conf: MainConf): NodeRequire {
     }
     return base.resolve(id, { paths: [conf.prefix, ...dirs] });
   };
-  const req = ((id: string) => base(resolve(id))) as NodeRequire;
+  // tresty/ssl, tresty/ocsp, tresty/balancer: the worker's own modules (tresty-modules.ts)
+  const req = ((id: string) => trestyModule(id) ?? base(resolve(id))) as NodeRequire;
   return Object.assign(req, { resolve: Object.assign(resolve, { paths: base.resolve.paths }), cache: base.cache, main: base.main, extensions: base.extensions });
 }

@@ -11,7 +11,7 @@ import { handlerFailure } from '../request/report.js';
 import { Call } from '../request/call.js';
 import type { WorkerState } from '../request/worker.js';
 import { certStates, type CertState } from '../tls/cert-state.js';
-import type { CertChoice, CertHook } from '../tls/contexts.js';
+import type { CertAnswer, CertHook } from '../tls/contexts.js';
 import { call } from './invoke.js';
 import type { Loader, LoadedHandler } from './loader.js';
 
@@ -22,15 +22,15 @@ export async function certificateHook(conf: MainConf, loader: Loader, w: WorkerS
     if (s.ssl.certificateHandler !== null) handlers.set(s, await loader.load(s.ssl.certificateHandler));
   }
   if (handlers.size === 0) return null;
-  return (server, name) => {
+  return (server, name, statusRequest) => {
     const h = handlers.get(server);
-    return h === undefined ? Promise.resolve(null) : run(w, h, name);
+    return h === undefined ? Promise.resolve({ pair: null, ocsp: null }) : run(w, h, name, statusRequest);
   };
 }
 
-async function run(w: WorkerState, h: LoadedHandler, serverName: string): Promise<CertChoice | null> {
+async function run(w: WorkerState, h: LoadedHandler, serverName: string, statusRequest: boolean): Promise<CertAnswer> {
   const c = new Call(CTX.ssl_certificate, w, null, h.label);
-  const state: CertState = { serverName, cert: null, key: null, cleared: false };
+  const state: CertState = { serverName, cert: null, key: null, cleared: false, statusRequest, ocsp: null };
   const api = ngxOf(c);
   certStates.set(api, state);
   try {
@@ -45,7 +45,7 @@ async function run(w: WorkerState, h: LoadedHandler, serverName: string): Promis
     c.end();
     certStates.delete(api);
   }
-  if (state.cert !== null && state.key !== null) return { cert: state.cert, key: state.key };
+  if (state.cert !== null && state.key !== null) return { pair: { cert: state.cert, key: state.key }, ocsp: state.ocsp };
   if (state.cleared) throw new Error('ssl_certificate_by_js cleared the certificates and set none');
-  return null;
+  return { pair: null, ocsp: state.ocsp };
 }

@@ -5,23 +5,17 @@
 // both TLS stacks take PEM, so DER is turned back into PEM here):
 //
 //   ssl_certificate_by_js_block {
-//     const { ssl } = await import('tresty/ssl');
+//     const { ssl } = require('tresty/ssl');           // the worker's module (or await import(...))
 //     const name = ssl.server_name(ngx);
 //     const pair = await store.lookup(name);            // may await
 //     if (pair) { ssl.clear_certs(ngx); ssl.set_cert(ngx, pair.cert); ssl.set_priv_key(ngx, pair.key); }
 //   }
 
 import crypto from 'node:crypto';
-import { TrestyError } from '../errors.js';
-import { certStates, type CertState } from '../tls/cert-state.js';
+import { certStateOf, type CertState } from '../tls/cert-state.js';
+import { derChainToPem } from '../tls/der-chain.js';
 
-function stateOf(ngx: object, fn: string): CertState {
-  const s = certStates.get(ngx);
-  if (s === undefined) {
-    throw new TrestyError('TRESTY_ERR_API_DISABLED', `tresty/ssl: ${fn} is only allowed in ssl_certificate_by_js*, with that handler's ngx`);
-  }
-  return s;
-}
+const stateOf = (ngx: object, fn: string): CertState => certStateOf(ngx, `tresty/ssl: ${fn}`);
 
 function isPem(v: unknown): v is string | Buffer {
   return (typeof v === 'string' || Buffer.isBuffer(v)) && v.includes('-----BEGIN');
@@ -75,32 +69,10 @@ export function priv_key_pem_to_der(pem: string | Buffer): [Buffer] | [null, str
   }
 }
 
-/** Concatenated DER certificates back as PEM blocks (each an ASN.1 SEQUENCE: its length says where it ends). */
-function derChainToPem(der: Buffer): string | null {
-  const out: string[] = [];
-  for (let at = 0; at < der.length;) {
-    if (der[at] !== 0x30 || at + 2 > der.length) return null;
-    let len = der[at + 1]!;
-    let head = 2;
-    if (len & 0x80) {
-      const n = len & 0x7f;
-      if (n === 0 || n > 4 || at + 2 + n > der.length) return null;
-      len = 0;
-      for (let i = 0; i < n; i++) len = len * 256 + der[at + 2 + i]!;
-      head += n;
-    }
-    if (at + head + len > der.length) return null;
-    const b64 = der.subarray(at, at + head + len).toString('base64').replace(/.{1,64}/g, '$&\n');
-    out.push(`-----BEGIN CERTIFICATE-----\n${b64}-----END CERTIFICATE-----\n`);
-    at += head + len;
-  }
-  return out.length > 0 ? out.join('') : null;
-}
-
 /** The certificate (chain) of this handshake, DER (cert_pem_to_der's). */
 export function set_der_cert(ngx: object, der: Buffer | Uint8Array): [true] | [null, string] {
   const s = stateOf(ngx, 'set_der_cert');
-  const pem = der instanceof Uint8Array ? derChainToPem(Buffer.from(der.buffer, der.byteOffset, der.byteLength)) : null;
+  const pem = der instanceof Uint8Array ? derChainToPem(der) : null;
   if (pem === null) return [null, 'd2i_X509() failed'];
   s.cert = pem;
   return [true];

@@ -14,6 +14,8 @@ export interface Hello {
   /** $ssl_ciphers and $ssl_curves as nginx gives them ('' when unknown). */
   readonly ciphers: string;
   readonly curves: string;
+  /** The client asked for an OCSP staple (status_request), which tresty/ocsp answers. */
+  readonly statusRequest: boolean;
 }
 
 /** Bytes needed for the first record, or 0 when `b` already holds it (or never will). */
@@ -38,9 +40,9 @@ function ids(b: Buffer, p: number, n: number, name: (id: number) => string): str
   return out.join(':');
 }
 
-/** The server_name, cipher suites and supported groups of a ClientHello record. */
-export function parseHello(b: Buffer): { serverName: string; ciphers: string; curves: string } {
-  const got = { serverName: '', ciphers: '', curves: '' };
+/** The server_name, cipher suites, supported groups and status_request of a ClientHello record. */
+export function parseHello(b: Buffer): { serverName: string; ciphers: string; curves: string; statusRequest: boolean } {
+  const got = { serverName: '', ciphers: '', curves: '', statusRequest: false };
   try {
     if (b[0] !== 0x16 || b[5] !== 0x01) return got;
     const end = Math.min(b.length, 5 + b.readUInt16BE(3));
@@ -59,6 +61,8 @@ export function parseHello(b: Buffer): { serverName: string; ciphers: string; cu
       if (type === 0 && p + 5 <= extEnd && b[p + 2] === 0) {
         const n = b.readUInt16BE(p + 3);
         if (p + 5 + n <= extEnd) got.serverName = b.toString('latin1', p + 5, p + 5 + n).toLowerCase();
+      } else if (type === 5 && p < extEnd && b[p] === 1) {
+        got.statusRequest = true; // status_type ocsp, as OpenSSL's SSL_get_tlsext_status_type
       } else if (type === 10 && p + 2 <= extEnd) {
         const n = b.readUInt16BE(p);
         if (p + 2 + n <= extEnd) got.curves = ids(b, p + 2, n >> 1, (id) => GROUPS.get(id) ?? `0x${id.toString(16).padStart(4, '0')}`);

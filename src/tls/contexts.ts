@@ -17,8 +17,16 @@ export interface CertChoice {
   readonly key: string | Buffer;
 }
 
-/** Runs a server's ssl_certificate_by_js for one handshake; null keeps the conf's certificates. */
-export type CertHook = (server: ServerConf, servername: string) => Promise<CertChoice | null>;
+/** What ssl_certificate_by_js decided for one handshake: a pair (null keeps the conf's
+ *  certificates) and the OCSP response to staple (tresty/ocsp's set_ocsp_status_resp, or null). */
+export interface CertAnswer {
+  readonly pair: CertChoice | null;
+  readonly ocsp: Buffer | null;
+}
+
+/** Runs a server's ssl_certificate_by_js for one handshake (`statusRequest`: the client asked
+ *  for a staple). */
+export type CertHook = (server: ServerConf, servername: string, statusRequest: boolean) => Promise<CertAnswer>;
 
 const VERSIONS = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'] as const;
 type Version = (typeof VERSIONS)[number];

@@ -81,7 +81,7 @@ export function stapleTargets(servers: readonly ServerConf[]): { targets: Staple
 }
 
 /** The first OCSP URL of the certificate's Authority Information Access, as X509_get1_ocsp gives. */
-function ocspUrl(c: crypto.X509Certificate): string | null {
+export function ocspUrl(c: crypto.X509Certificate): string | null {
   const m = /^OCSP - URI:(.+)$/m.exec(c.infoAccess ?? '');
   return m ? m[1]!.trim() : null;
 }
