@@ -5,27 +5,19 @@
 // node:tls front (`listen ... ssl http2`, and `ssl` with TRESTY_TLS_ENGINE=node), on the native
 // engine's TLS, and on nginx 1.22 + lua over TLS with the same expectations. Before, the node:tls
 // front served them all with 200 (its HTTP/1 had none of the node:http front's checks).
-import { execFileSync, spawnSync } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { httpShapes } from './fixtures/http-refusals.js';
 import { raw, statuses } from './helpers/conn.js';
-import { ENGINE_BUILT } from './helpers/engine.js';
-import { nginxMissing, startNginx, type Nginx } from './helpers/nginx.js';
-import { freePort, startTresty, type TrestyProcess } from './helpers/server.js';
+import { opensslMissing, tlsFiles } from './helpers/tls-files.js';
+import { ALL_TLS, onNginxTls, onTlsFronts } from './helpers/tls-fronts.js';
 import { eventually } from './helpers/upstream.js';
 
-const noOpenssl = spawnSync('sh', ['-c', 'command -v openssl'], { stdio: 'ignore' }).status === 0 ? null : 'openssl is not installed';
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tresty-tlsref-'));
-const CRT = path.join(dir, 'c.crt');
-const KEY = path.join(dir, 'c.key');
-if (noOpenssl === null) {
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', KEY, '-out', CRT,
-    '-days', '2', '-subj', '/CN=h.test'], { stdio: 'ignore' });
-}
-afterAll(() => { fs.rmSync(dir, { recursive: true, force: true }); });
+const noOpenssl = opensslMissing;
+const files = tlsFiles('tlsref');
+if (noOpenssl === null) files.selfSigned('c', 'h.test');
+afterAll(() => { files.remove(); });
+const CRT = files.file('c.crt');
+const KEY = files.file('c.key');
 
 const SHAPES = ['limit-request-line-8193', 'host-duplicate', 'host-empty', 'host-slash', 'host-double-dot', 'host-port-only', 'host-dot-only',
   'host-space', 'expect-duplicate', 'if-modified-since-duplicate', 'authorization-duplicate', 'if-none-match-duplicate', 'if-range-duplicate'];
@@ -62,33 +54,6 @@ function checks(port: () => number, log: () => string): void {
   });
 }
 
-const CASES: Array<[string, string, Record<string, string>, string | null]> = [
-  ['ssl http2 (node:tls)', 'ssl http2', {}, null],
-  ['ssl, TRESTY_TLS_ENGINE=node', 'ssl', { TRESTY_TLS_ENGINE: 'node' }, null],
-  ['ssl (native engine)', 'ssl', { TRESTY_HTTP_ENGINE: 'native' }, ENGINE_BUILT ? null : 'the native engine is not built'],
-];
-for (const [label, listen, env, skip] of CASES) {
-  const why = noOpenssl ?? skip;
-  describe.skipIf(why !== null)(`nginx's refusals of a head over TLS: ${label}${why ? ` (skipped: ${why})` : ''}`, () => {
-    let t: TrestyProcess;
-    let port: number;
-    beforeAll(async () => {
-      port = await freePort();
-      t = await startTresty(`worker_processes 1;\nerror_log logs/error.log info;\nevents {}\nhttp {\n  access_log off;\n  server {\n    listen 127.0.0.1:${port} ${listen};\n    ${SERVER}\n  }\n}\n`, { env });
-    });
-    afterAll(async () => { await t?.stop(); });
-    checks(() => port, () => t.errorLog());
-  });
-}
+onTlsFronts('nginx\'s refusals of a head over TLS', ALL_TLS, noOpenssl, SERVER, checks);
 
-const missing = nginxMissing() ?? noOpenssl;
-describe.skipIf(missing !== null)(`nginx's refusals of a head over TLS, on nginx + lua-nginx-module${missing ? ` (skipped: ${missing})` : ''}`, () => {
-  let n: Nginx;
-  let port: number;
-  beforeAll(async () => {
-    port = await freePort();
-    n = await startNginx('location / { return 200 "plain"; }', `server { listen 127.0.0.1:${port} ssl http2; ${SERVER} }`);
-  });
-  afterAll(async () => { await n?.stop(); });
-  checks(() => port, () => n.errorLog());
-});
+onNginxTls('nginx\'s refusals of a head over TLS', noOpenssl, SERVER, checks);
