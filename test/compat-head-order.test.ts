@@ -5,7 +5,8 @@
 // absolute), Transfer-Encoding, Connection, and then its header list in the order it was set: a
 // handler's headers, a Location ngx.redirect / `return URL` / `rewrite URL redirect` / error_page
 // set, a handler's own Content-Length or Server, ETag, expires', add_header's, Accept-Ranges.
-// ngx.redirect adds its Location next to one the handler set. Before, tresty wrote ngx.redirect's
+// ngx.redirect adds its Location next to one the handler set. A proxied answer: its Content-Type
+// and Content-Length before Connection, its Location and Last-Modified in the list. Before, tresty wrote ngx.redirect's
 // Location first, a handler's headers before Content-Type, and on node:http Connection last.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { raw } from './helpers/conn.js';
@@ -30,7 +31,10 @@ const LOCATIONS = `
     location = /ep { add_header X-B 2 always; error_page 404 http://e.example/nf; return 404; }
     location = /rw { rewrite ^ http://e.example/rw redirect; }
     location = /rwrel { add_header X-B 2; rewrite ^ /other permanent; }
-    location = /f.txt { root ROOT; add_header X-B 2; expires 1h; }`;
+    location = /f.txt { root ROOT; add_header X-B 2; expires 1h; }
+    location = /up { content_by_LANG_block { ngx.header["X-U"] = "1"; ngx.header["Content-Length"] = 2; ngx.header["Last-Modified"] = "Thu, 01 Jan 1970 00:00:01 GMT"; ngx.print("x\\n") } }
+    location = /px { proxy_pass http://127.0.0.1:PORT/up; }
+    location = /px301 { proxy_pass http://127.0.0.1:PORT/ret301; }`;
 
 const head = (lines: string[]): string => `${lines.join('\r\n')}\r\n\r\n`;
 const LEAD = ['Server: S', 'Date: D'];
@@ -69,6 +73,10 @@ const EXPECTED: Array<[string, string, (port: number) => string]> = [
   ['a static file: Last-Modified before Connection; ETag, expires, add_header, Accept-Ranges after', '/f.txt',
     () => head(['HTTP/1.1 200 OK', ...LEAD, 'Content-Type: text/plain', 'Content-Length: 6', 'Last-Modified: L', KA, 'ETag: E',
       'Expires: E', 'Cache-Control: max-age=3600', 'X-B: 2', 'Accept-Ranges: bytes'])],
+  ['proxied: the upstream\'s Content-Type and Content-Length before Connection, its other headers after, in its order', '/px',
+    () => head(['HTTP/1.1 200 OK', ...LEAD, 'Content-Type: text/plain', 'Content-Length: 2', KA, 'X-U: 1', 'Last-Modified: L'])],
+  ['a proxied redirect: its Location after Connection', '/px301',
+    () => head(['HTTP/1.1 301 Moved Permanently', ...PAGE, KA, 'Location: http://e.example/r', 'X-B: 2'])],
 ];
 
 /** The head with the values that differ between servers and runs set aside. */
@@ -96,7 +104,7 @@ for (const e of ENGINES) {
     let port: number;
     beforeAll(async () => {
       port = await freePort();
-      const locs = LOCATIONS.replaceAll('LANG', 'js').replace('ROOT', 'html');
+      const locs = LOCATIONS.replaceAll('LANG', 'js').replace('ROOT', 'html').replaceAll('PORT', String(port));
       t = await startTresty(`worker_processes 1;\nevents {}\nhttp {\n  access_log off;\n  server {\n    listen 127.0.0.1:${port};\n${locs}\n  }\n}\n`,
         { env: e.env, files: FILES });
     });
@@ -108,7 +116,7 @@ for (const e of ENGINES) {
 const missing = nginxMissing();
 describe.skipIf(missing !== null)(`the order of a head, on nginx + lua-nginx-module${missing ? ` (skipped: ${missing})` : ''}`, () => {
   let n: Nginx;
-  beforeAll(async () => { n = await startNginx(LOCATIONS.replaceAll('LANG', 'lua').replace('ROOT', '__PREFIX__/html'), '', FILES); });
+  beforeAll(async () => { n = await startNginx(LOCATIONS.replaceAll('LANG', 'lua').replace('ROOT', '__PREFIX__/html').replaceAll('PORT', '__PORT__'), '', FILES); });
   afterAll(async () => { await n?.stop(); });
   checks(() => n.port);
 });

@@ -7,8 +7,9 @@
 
 /**
  * How many of the first headers nginx writes before Connection: the leading run of Server and
- * Date, then Content-Type, Content-Length, Last-Modified and Location (unless it is one set in
- * the list, `lateLocation`). `name(i)` is the i-th header's name, `n` their count.
+ * Date, then Content-Type, Content-Length, Last-Modified and Location (unless these two are in the
+ * list, `lateLocation`: a Location given as a URL, a proxied answer's). `name(i)` is the i-th
+ * header's name, `n` their count.
  */
 export function fixedRun(name: (i: number) => string, n: number, lateLocation: boolean): number {
   let lead = true;
@@ -22,7 +23,7 @@ export function fixedRun(name: (i: number) => string, n: number, lateLocation: b
       }
       case 8: if (!lateLocation && k.toLowerCase() === 'location') { lead = false; continue; } return i;
       case 12: if (k.toLowerCase() === 'content-type') { lead = false; continue; } return i;
-      case 13: if (k.toLowerCase() === 'last-modified') { lead = false; continue; } return i;
+      case 13: if (!lateLocation && k.toLowerCase() === 'last-modified') { lead = false; continue; } return i;
       case 14: if (k.toLowerCase() === 'content-length') { lead = false; continue; } return i;
       default: return i;
     }

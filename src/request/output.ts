@@ -374,8 +374,10 @@ function headerList(r: Req, len: number): Array<readonly [string, string]> {
     return list;
   }
   // nginx's Content-Type and its own Content-Length come before the header list, wherever the
-  // handler set the type (http/head-order.ts); a proxied answer's stay where the upstream had them.
-  const type = r.proxied ? undefined : h.get('content-type');
+  // handler set the type (http/head-order.ts); a proxied answer's length is nginx's own too, its
+  // Location and Last-Modified are in the list (lateLocation).
+  if (r.proxied && r.parent === null) r.ex.lateLocation = true;
+  const type = h.get('content-type');
   if (typeof type === 'string') list.push(['Content-Type', type]);
   else if (!bodyless && !r.proxied && type === undefined) list.push(['Content-Type', r.loc.defaultType]);
   // The real length wins when the whole body is known; a HEAD keeps the one the handler set.
@@ -383,10 +385,12 @@ function headerList(r: Req, len: number): Array<readonly [string, string]> {
   // Content-Length cleared by a handler or header_filter is not sent (chunked instead). One the
   // handler set is in nginx's header list: the real length goes at its place.
   const ownLength = !keepLength && addLength && !h.lengthCleared;
-  const placed = ownLength && h.has('content-length');
+  const placed = ownLength && !r.proxied && h.has('content-length');
+  const upstream = keepLength && r.proxied ? h.get('content-length') : undefined;
   if (ownLength && !placed) list.push(['Content-Length', String(len)]);
+  else if (typeof upstream === 'string') list.push(['Content-Length', upstream]);
   const at = list.length;
-  h.appendTo(list, keepLength || placed ? undefined : 'content-length', typeof type === 'string' ? 'content-type' : undefined);
+  h.appendTo(list, (keepLength && typeof upstream !== 'string') || placed ? undefined : 'content-length', typeof type === 'string' ? 'content-type' : undefined);
   if (placed) realLength(list, at, String(len));
   let ranges = -1;
   for (let i = 0; i < list.length; i++) {
