@@ -5,7 +5,7 @@
 // per request (its main thread's schedstat over the run / requests) is what a change to the request
 // path moves. The checkouts alternate per path and round; each ratio (B / A) is the median of the
 // per-round ratios.
-//   node bench/ab-echo-cpu.mjs --a OTHER_CHECKOUT [--b .] [--paths /hello,/echo-js] [--bytes 512] [--rounds 5] [--seconds 2]
+//   node bench/ab-echo-cpu.mjs --a OTHER_CHECKOUT [--b .] [--paths /hello,/echo-js] [--bytes 512] [--rounds 5] [--seconds 2] [--engine node]
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { argsOrUsage } from './lib/usage.mjs';
@@ -13,13 +13,14 @@ import { LOAD_CORE, SERVER_CORE, wrkPinned } from './lib/percore.mjs';
 import { median } from './lib/stats.mjs';
 
 const here = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const USAGE = 'usage: node bench/ab-echo-cpu.mjs --a OTHER_CHECKOUT [--b CHECKOUT] [--paths P,..] [--bytes N] [--rounds N] [--seconds S]';
+const USAGE = 'usage: node bench/ab-echo-cpu.mjs --a OTHER_CHECKOUT [--b CHECKOUT] [--paths P,..] [--bytes N] [--rounds N] [--seconds S] [--engine node]';
 const values = argsOrUsage(USAGE, {
     a: { type: 'string' }, b: { type: 'string', default: here }, paths: { type: 'string', default: '/hello,/echo-js' },
     bytes: { type: 'string', default: '512' }, rounds: { type: 'string', default: '5' }, seconds: { type: 'string', default: '2' },
+    engine: { type: 'string' }, // node: both on `http_engine node`
   });
 if (!values.a) { console.error(USAGE); process.exit(2); }
-const start = async (root) => (await import(path.join(path.resolve(root), 'bench/lib/servers.mjs'))).startTresty({ workers: 1, core: SERVER_CORE });
+const start = async (root) => (await import(path.join(path.resolve(root), 'bench/lib/servers.mjs'))).startTresty({ workers: 1, core: SERVER_CORE, engine: values.engine });
 const A = await start(values.a);
 const B = await start(values.b);
 const bytes = Number(values.bytes);

@@ -3,7 +3,8 @@
 // (error_page's `http://...`, with `=301` or the 302 default, `return 301 http://...`) is written
 // in its header list, after Connection; one it makes absolute (`return 301 /rel`) goes before
 // Connection, after Content-Length. Its 302 page's title says "302 Found" where the status line
-// says "Moved Temporarily". node:http orders its own head (Connection last): not held to this.
+// says "Moved Temporarily". Both engines (node:http's own Connection line is moved to nginx's
+// place: head-order.ts).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { raw } from './helpers/conn.js';
 import { ENGINES, titled } from './helpers/engines.js';
@@ -59,17 +60,18 @@ function checks(port: () => number): void {
   });
 }
 
-const native = ENGINES.find((e) => e.name === 'native')!;
-describe.skipIf(native.skip !== null)(titled(native, 'a redirect\'s head'), () => {
-  let t: TrestyProcess;
-  let port: number;
-  beforeAll(async () => {
-    port = await freePort();
-    t = await startTresty(`worker_processes 1;\nevents {}\nhttp {\n  access_log off;\n  server {\n    listen 127.0.0.1:${port};\n    ${SERVER}\n  }\n}\n`, { env: native.env });
+for (const e of ENGINES) {
+  describe.skipIf(e.skip !== null)(titled(e, 'a redirect\'s head'), () => {
+    let t: TrestyProcess;
+    let port: number;
+    beforeAll(async () => {
+      port = await freePort();
+      t = await startTresty(`worker_processes 1;\nevents {}\nhttp {\n  access_log off;\n  server {\n    listen 127.0.0.1:${port};\n    ${SERVER}\n  }\n}\n`, { env: e.env });
+    });
+    afterAll(async () => { await t?.stop(); });
+    checks(() => port);
   });
-  afterAll(async () => { await t?.stop(); });
-  checks(() => port);
-});
+}
 
 const missing = nginxMissing();
 describe.skipIf(missing !== null)(`a redirect's head, on nginx + lua-nginx-module${missing ? ` (skipped: ${missing})` : ''}`, () => {

@@ -7,10 +7,9 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { raw, type RawResult } from './helpers/conn.js';
-import { nginxMissing, startNginx, type Nginx } from './helpers/nginx.js';
-import { freePort, startTresty, type TrestyProcess } from './helpers/server.js';
+import { NODE_TLS, onNginxTls, onTlsFronts } from './helpers/tls-fronts.js';
 
 const noOpenssl = spawnSync('sh', ['-c', 'command -v openssl'], { stdio: 'ignore' }).status === 0 ? null : 'openssl is not installed';
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tresty-tls09-'));
@@ -51,30 +50,6 @@ function checks(port: () => number, log: () => string): void {
   });
 }
 
-for (const [label, listen, env] of [
-  ['ssl http2 (node:tls)', 'ssl http2', {}],
-  ['ssl, TRESTY_TLS_ENGINE=node', 'ssl', { TRESTY_TLS_ENGINE: 'node' }],
-] as const) {
-  describe.skipIf(noOpenssl !== null)(`HTTP/0.9 over TLS: ${label}${noOpenssl ? ` (skipped: ${noOpenssl})` : ''}`, () => {
-    let t: TrestyProcess;
-    let port: number;
-    beforeAll(async () => {
-      port = await freePort();
-      t = await startTresty(`worker_processes 1;\nerror_log logs/error.log info;\nevents {}\nhttp {\n  access_log off;\n  server {\n    listen 127.0.0.1:${port} ${listen};\n    ${SERVER}\n  }\n}\n`, { env });
-    });
-    afterAll(async () => { await t?.stop(); });
-    checks(() => port, () => t.errorLog());
-  });
-}
+onTlsFronts('HTTP/0.9 over TLS', NODE_TLS, noOpenssl, SERVER, checks);
 
-const missing = nginxMissing() ?? noOpenssl;
-describe.skipIf(missing !== null)(`HTTP/0.9 over TLS, on nginx + lua-nginx-module${missing ? ` (skipped: ${missing})` : ''}`, () => {
-  let n: Nginx;
-  let port: number;
-  beforeAll(async () => {
-    port = await freePort();
-    n = await startNginx('location / { return 200 "plain"; }', `server { listen 127.0.0.1:${port} ssl http2; ${SERVER} }`);
-  });
-  afterAll(async () => { await n?.stop(); });
-  checks(() => port, () => n.errorLog());
-});
+onNginxTls('HTTP/0.9 over TLS', noOpenssl, SERVER, checks);

@@ -72,10 +72,19 @@ int te_answer_head(te_engine *e, te_conn *c, int status, const char *name, const
         putnum(&b, (unsigned long long)length);
         put(&b, "\r\n", 2);
     }
-    if (extra) puts_(&b, extra);
+    /* nginx's order: a Location it made absolute and Last-Modified before Connection, then its
+       header list (a Location given as a URL, ETag, expires', add_header's, Accept-Ranges) */
+    const char *rest = extra ? extra : "";
+    while (strncmp(rest, "Location: ", 10) == 0 || strncmp(rest, "Last-Modified: ", 15) == 0) {
+        const char *eol = strstr(rest, "\r\n");
+        if (!eol) break;
+        rest = eol + 2;
+    }
+    if (extra) put(&b, extra, (size_t)(rest - extra));
     /* 101 says upgrade, whether or not the connection is kept (as nginx) */
     puts_(&b, wire == 101 ? "Connection: upgrade\r\n" : keep ? "Connection: keep-alive\r\n" : "Connection: close\r\n");
     if (late) puts_(&b, late);
+    puts_(&b, rest);
     put(&b, "\r\n", 2);
     if (b.bad) return -1;
     if (te_queue(c, h, (uint32_t)b.n) < 0) return -1;

@@ -179,8 +179,11 @@ export class Ngx {
     const unsafe = unsafeUri(uri);
     if (unsafe !== null) throw unsafe;
     if (r.headerSent) throw new TrestyError('TRESTY_ERR_HEADERS_SENT', 'attempt to call ngx.redirect after sending out the headers');
-    // As OpenResty: the URI is sent as given (a relative one stays relative).
-    headersOf(r).set('Location', uri);
+    // As OpenResty: the URI is sent as given (a relative one stays relative), in a Location line
+    // of its own (one the handler set stays too).
+    headersOf(r).add('Location', uri);
+    // in nginx's header list, after Connection (http/head-order.ts)
+    if (r.parent === null) r.ex.lateLocation = true;
     r.exitCode = status;
     leave(c);
   }

@@ -8,6 +8,7 @@ import { socketTls, type TlsInfo } from '../tls/info.js';
 import { type CertRefusal, certRefusal, negotiatedName } from '../tls/verify.js';
 import { misdirected } from './vhost.js';
 import { closesConnection, reasonPhrase } from './native-pages.js';
+import { connectionAfter, fixedRun } from './head-order.js';
 import { withLead } from './node-head.js';
 import { lingerAfterAnswer } from './node-linger.js';
 import { takeNodeSocket } from './node-raw.js';
@@ -41,6 +42,8 @@ export class NodeExchange implements HttpExchange {
   /** The connection's first packet, for its first request (server.ts): a raw request socket
    *  takes what node's parser read past the request in it (node-raw.ts). */
   firstPacket: Buffer | undefined = undefined;
+  /** The Location is in nginx's header list, after Connection (head-order.ts). */
+  lateLocation = false;
   /** The connection's number in this worker (`*N`, server.ts). */
   connection: number | undefined = undefined;
 
@@ -142,10 +145,14 @@ export class NodeExchange implements HttpExchange {
     // (and reads the body if it comes, to drop it).
     else if (this.expectContinue) (this.res as unknown as { _expect_continue: boolean })._expect_continue = false;
     flat = withLead(this.res, flat);
-    if (status >= 200 && this.chunks(status, flat)) flat.push('Transfer-Encoding', 'chunked');
+    // nginx's order (head-order.ts): Transfer-Encoding and Connection after the fields it keeps apart
+    let fixed = fixedRun((i) => flat[2 * i]!, flat.length >> 1, this.lateLocation);
+    if (status >= 200 && this.chunks(status, flat)) flat.splice(2 * fixed++, 0, 'Transfer-Encoding', 'chunked');
     if (status >= 1 && status < 200) this.writeLow(status, flat);
     // nginx's reason, none for a status it has no text for (node would say `unknown` or its own).
     else this.res.writeHead(status, reasonPhrase(status), flat);
+    const res = this.res as ServerResponse & { _header: string | null };
+    if (typeof res._header === 'string' && !this.http09) res._header = connectionAfter(res._header, fixed);
     // Node sends its head with the first body bytes unless it counts it as sent already.
     if (this.http09) (this.res as unknown as { _headerSent: boolean })._headerSent = true;
   }

@@ -8,6 +8,7 @@ import type { HttpExchange, RawStream } from './types.js';
 import type { NativeFront } from './native-front.js';
 import { F_CHUNKED, F_CONTENT_LENGTH, F_EXPECT_CONTINUE, F_KEEPALIVE, SEND_CLOSE, SEND_CONTINUE, SEND_END } from './native-layout.js';
 import { chunkSize, headStart } from './native-head.js';
+import { fixedRun } from './head-order.js';
 import { closesConnection } from './native-pages.js';
 import { BAD_VALUE, FIRST_WINS, GOOD_NAMES, invalid, NOT_ASCII, TOKEN } from './native-head-rules.js';
 import { Body } from './native-body.js';
@@ -356,8 +357,11 @@ export class NativeExchange implements HttpExchange {
     let length = false;
     let te = false;
     let connection = false;
-    let late = '';
+    // Transfer-Encoding and Connection go after the fields nginx keeps apart (head-order.ts).
+    const fixed = fixedRun((i) => headers[i]![0], headers.length, this.lateLocation);
+    let rest = '';
     for (let i = 0; i < headers.length; i++) {
+      if (i === fixed) { rest = s; s = ''; }
       const h = headers[i];
       const k = h[0];
       const v = h[1];
@@ -371,7 +375,6 @@ export class NativeExchange implements HttpExchange {
       }
       switch (k.length) {
         case 4: if (k.toLowerCase() === 'date') date = true; break;
-        case 8: if (this.lateLocation && k.toLowerCase() === 'location') { late = `${k}: ${v}\r\n`; continue; } break;
         case 6:
           if (k.toLowerCase() === 'server') {
             server = true;
@@ -390,6 +393,7 @@ export class NativeExchange implements HttpExchange {
       }
       s += `${k}: ${v}\r\n`;
     }
+    if (fixed < headers.length) [rest, s] = [s, rest];
     s = headStart(status, server, date) + s;
     // nginx's chunked filter leaves a status below 200 alone: a body of unknown length then goes
     // out as it is, and the connection is still kept (as nginx 1.22 does).
@@ -405,7 +409,7 @@ export class NativeExchange implements HttpExchange {
     if (this.front.draining || this.keepaliveMs === 0) this.keepAlive = false;
     // 101 says `upgrade` whatever comes next (nginx still serves the next request when kept).
     if (!connection) s += status === 101 ? 'Connection: upgrade\r\n' : this.keepAlive ? 'Connection: keep-alive\r\n' : 'Connection: close\r\n';
-    s += late;
+    s += rest;
     // nginx's discard of an unread body answers Expect: 100-continue first; a special response's does not.
     if ((this.flags & F_EXPECT_CONTINUE) !== 0 && !this.specialAnswer) this.cont = SEND_CONTINUE;
     this.pending = `${s}\r\n`;

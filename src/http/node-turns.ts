@@ -16,6 +16,8 @@ export function holdContinue(server: http.Server): void {
     continuing.add(req);
     server.emit('request', req, res);
   });
+  // Any other expectation: node answers 417 itself; nginx ignores it and serves the request.
+  server.on('checkExpectation', (req: http.IncomingMessage, res: http.ServerResponse) => { server.emit('request', req, res); });
 }
 
 export function expectsContinue(req: http.IncomingMessage): boolean {

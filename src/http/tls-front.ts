@@ -26,6 +26,7 @@ import { type CertHook, ContextCache, SessionCache, trustedAnchors } from '../tl
 import { NodeExchange } from './exchange.js';
 import { type EngineBinding, loadEngine } from './native-binding.js';
 import { frontContext } from './front-context.js';
+import { FrontRefusals } from './front-refusals.js';
 import { H2Exchange } from './h2-exchange.js';
 import { as10, isHttp09, type Line09, sniffFirstLine } from './node-http09.js';
 import { requestHost } from './request-host.js';
@@ -66,6 +67,8 @@ export class TlsFront {
   private readonly sockets = new Set<tls.TLSSocket>();
   private readonly sessions = new Set<http2.ServerHttp2Session>();
   private readonly contexts = new ContextCache();
+  /** nginx's refusals of heads node's parser takes (node-head-checks.ts), as on the plain front. */
+  private readonly refusals: FrontRefusals;
   private draining = false;
   private connections = 0;
   /** Called when the last TLS connection closes while draining. */
@@ -82,6 +85,7 @@ export class TlsFront {
     private readonly fds: readonly ListenFd[] = [],
     binds: readonly Bind[] = planBinds(conf).filter((b) => b.ssl),
   ) {
+    this.refusals = new FrontRefusals(log);
     for (const bind of binds) this.entries.push(this.create(bind));
     // ssl_stapling: OpenSSL's OCSP helpers are the engine's, loaded only then (no engine build: no
     // staples here)
@@ -230,6 +234,7 @@ export class TlsFront {
       socket.end(errorPage(400));
       return;
     }
+    this.refusals.watch(socket);
     e.h1.emit('connection', socket);
     socket.emit('data', kind === 'other' ? head : as10(socket, kind));
   }
@@ -265,8 +270,10 @@ export class TlsFront {
     }
     const ex = new NodeExchange(req, res);
     if (isHttp09(req.socket)) ex.http09 = true;
+    ex.connection = this.refusals.numberOf(req.socket);
     ex.settings = srv.defaults.engine;
     ex.expectContinue = expectsContinue(req);
+    if (this.refusals.refuseHead(ex, srv, this.group(bind).defaultServer.defaults.engine.largeClientHeaderBuffers.size)) return;
     ex.bodyLimit = this.limitFor(srv, ex);
     this.run(ex, srv);
   }

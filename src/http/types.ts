@@ -73,9 +73,10 @@ export interface HttpExchange {
    */
   bodyTooLarge?: boolean;
   /**
-   * The answer's Location was given as a URL (error_page's, `return`'s): nginx writes it in its
-   * header list, after Connection, where one it made absolute goes before. Used by the native
-   * exchange (node:http orders its own head).
+   * The answer's Location was given as a URL (error_page's, `return`'s, `rewrite`'s,
+   * ngx.redirect's), or the answer is proxied: nginx writes the Location (and a proxied
+   * Last-Modified) in its header list, after Connection, where one it made absolute goes before
+   * (head-order.ts).
    */
   lateLocation?: boolean;
   /** chunked_transfer_encoding off, called before writeHead: a body of unknown length goes out

@@ -172,7 +172,10 @@ function rewriteOp(regex: RegExp, replacement: string, flag: 'last' | 'break' | 
     if (keepArgs && r.args) args = args === null ? r.args : `${args}&${r.args}`;
     if (external || flag === 'redirect' || flag === 'permanent') {
       const loc = args === null || args === '' ? path : `${path}?${args}`;
-      headersOf(r).set('Location', absoluteUrl(r, loc));
+      const url = absoluteUrl(r, loc);
+      // as given (a URL): nginx's header list, after Connection, as `return`'s
+      if (url === loc && r.parent === null) r.ex.lateLocation = true;
+      headersOf(r).set('Location', url);
       return flag === 'permanent' ? 301 : 302;
     }
     r.uri = path;

@@ -60,11 +60,14 @@ async function serve(r: Req, map: PathMapper, loc: LocationConf, typeOf: (file: 
   const pre = main ? preconditions(r, v, loc.files.ims ?? 'exact') : 0;
   if (pre === 412) return 412;
   if (!h.has('content-type')) h.set('Content-Type', typeOf(file) ?? loc.defaultType);
+  // nginx's own length: its place before Last-Modified is kept when it is set below (head-order.ts)
+  h.set('Content-Length', String(st.size));
   h.set('Last-Modified', new Date(sec * 1000).toUTCString());
   if (v.etag !== null) h.set('ETag', v.etag);
   if (pre === 304) {
     r.status = 304;
     h.delete('content-type');
+    h.delete('content-length');
     r.headerSent = true;
     return DONE;
   }

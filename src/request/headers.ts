@@ -48,9 +48,9 @@ export class HeaderStore {
   }
 
   /** Appends [name, value] pairs (repeated for arrays) for the exchange. */
-  appendTo(list: Array<readonly [string, string]>, skip?: string): void {
+  appendTo(list: Array<readonly [string, string]>, skip?: string, skip2?: string): void {
     for (const [key, [name, v]] of this.m) {
-      if (key === skip) continue;
+      if (key === skip || key === skip2) continue;
       if (typeof v === 'string') list.push([name, v]);
       else for (const x of v) list.push([name, x]);
     }

@@ -373,21 +373,50 @@ function headerList(r: Req, len: number): Array<readonly [string, string]> {
     if (addLength) list.push(['Content-Length', String(len)]);
     return list;
   }
-  if (!bodyless && !r.proxied && !h.has('content-type')) list.push(['Content-Type', r.loc.defaultType]);
+  // nginx's Content-Type and its own Content-Length come before the header list, wherever the
+  // handler set the type (http/head-order.ts); a proxied answer's length is nginx's own too, its
+  // Location and Last-Modified are in the list (lateLocation).
+  if (r.proxied && r.parent === null) r.ex.lateLocation = true;
+  const type = h.get('content-type');
+  if (typeof type === 'string') list.push(['Content-Type', type]);
+  else if (!bodyless && !r.proxied && type === undefined) list.push(['Content-Type', r.loc.defaultType]);
   // The real length wins when the whole body is known; a HEAD keeps the one the handler set.
   const keepLength = h.has('content-length') && (low || (len < 0 ? r.pipe.bodyFilter === null : r.method === 'HEAD' || r.headerOnly));
-  h.appendTo(list, keepLength ? undefined : 'content-length');
-  // Content-Length cleared by a handler or header_filter is not sent (chunked instead).
-  if (!keepLength && addLength && !h.lengthCleared) list.push(['Content-Length', String(len)]);
+  // Content-Length cleared by a handler or header_filter is not sent (chunked instead). One the
+  // handler set is in nginx's header list: the real length goes at its place.
+  const ownLength = !keepLength && addLength && !h.lengthCleared;
+  const placed = ownLength && !r.proxied && h.has('content-length');
+  const upstream = keepLength && r.proxied ? h.get('content-length') : undefined;
+  if (ownLength && !placed) list.push(['Content-Length', String(len)]);
+  else if (typeof upstream === 'string') list.push(['Content-Length', upstream]);
+  const at = list.length;
+  h.appendTo(list, (keepLength && typeof upstream !== 'string') || placed ? undefined : 'content-length', typeof type === 'string' ? 'content-type' : undefined);
+  if (placed) realLength(list, at, String(len));
+  let ranges = -1;
   for (let i = 0; i < list.length; i++) {
     const [n, v] = list[i];
     // A Content-Type cleared by more_clear_headers is sent as none (no default type either).
     if (v === '' && n.length === 12 && n.toLowerCase() === 'content-type') { list.splice(i--, 1); continue; }
+    if (n.length === 13 && n.toLowerCase() === 'accept-ranges') ranges = i;
     const sn = safeName(n);
     const sv = safeValue(v);
     if (sn !== n || sv !== v) list[i] = [sn, sv];
   }
+  // nginx's range filter adds Accept-Ranges after add_header's and expires' headers
+  if (ranges >= 0 && ranges < list.length - 1) list.push(list.splice(ranges, 1)[0]!);
   return list;
+}
+
+/** The handler's Content-Length lines in `list` from `at`: the first says `len`, others go. */
+function realLength(list: Array<readonly [string, string]>, at: number, len: string): void {
+  let seen = false;
+  for (let i = at; i < list.length; i++) {
+    const n = list[i]![0];
+    if (n.length !== 14 || n.toLowerCase() !== 'content-length') continue;
+    if (seen) list.splice(i--, 1);
+    else list[i] = [n, len];
+    seen = true;
+  }
 }
 
 /** The name server_tokens gives this answer's location, when it is not the worker's (software.ts). */
