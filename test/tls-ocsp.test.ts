@@ -125,6 +125,22 @@ for (const front of ['native', 'node'] as const) {
     });
   });
 
+  describe.skipIf(missing !== null)(`ssl_stapling with ssl_certificate_by_js on the ${front} front${missing ? ` (skipped: ${missing})` : ''}`, () => {
+    let t: TrestyProcess;
+    afterAll(async () => { await t?.stop(); });
+
+    it('a handler that keeps the conf\'s certificate: the conf\'s staple, as nginx (its status callback is the SSL_CTX\'s)', async () => {
+      const p = await freePort();
+      t = await startTresty(`worker_processes 1;\nevents {}\nhttp {\n  access_log off;
+  server { listen 127.0.0.1:${p} ssl; ssl_certificate ${file('good.pem')}; ssl_certificate_key ${file('good.key')}; ssl_stapling on;
+    ssl_certificate_by_js_block { await ngx.sleep(0.001); }
+    location / { return 200; } }\n}\n`, { env: front === 'node' ? { TRESTY_TLS_ENGINE: 'node' } : {} });
+      const r = await staple(p);
+      expect(r).not.toBeNull();
+      expect(described(r!).status).toBe('good');
+    });
+  });
+
   describe.skipIf(missing !== null)(`ssl_stapling refresh on the ${front} front${missing ? ` (skipped: ${missing})` : ''}`, () => {
     let t: TrestyProcess;
     afterAll(async () => { await t?.stop(); });

@@ -173,6 +173,7 @@ export class TlsFront {
     }
     let ctx: tls.SecureContext | undefined;
     let staple: Buffer | null = null;
+    let chose = false;
     const dflt = this.group(e.bind).defaultServer;
     let srv = this.serverFor(e.bind, hello.serverName);
     if (srv.ssl.rejectHandshake) {
@@ -184,7 +185,7 @@ export class TlsFront {
     // a server with no certificate of its own is served with the default's (nginx 1.22, the engine)
     if (srv.ssl.certificates.length === 0 && srv.ssl.certificateHandler === null) srv = dflt;
     try {
-      [ctx, staple] = await this.contextFor(srv, hello, dflt);
+      [ctx, staple, chose] = await this.contextFor(srv, hello, dflt);
     } catch (err) {
       this.log.info(`SSL certificate selection failed (${(err as Error).message}) while SSL handshaking, client: ${raw.remoteAddress ?? ''}`);
     }
@@ -192,10 +193,11 @@ export class TlsFront {
     raw.unshift(hello.bytes);
     // ssl_verify_client: ask for a certificate, take any (the request is refused instead, as nginx)
     const verify = srv.ssl.verifyClient;
-    // a certificate ssl_certificate_by_js may have chosen gets no staple (nginx staples the conf's)
-    const chosen = srv.ssl.certificateHandler !== null && this.certHook !== null;
+    // ssl_stapling staples the conf's certificate (nginx's status callback is the SSL_CTX's): not
+    // one ssl_certificate_by_js chose, nor over a response its handler set (tresty/ocsp's wins)
+    const own = chose || staple !== null;
     const socket = new tls.TLSSocket(raw, {
-      isServer: true, server: chosen ? e.sessions : this.stapleServer(e, srv), secureContext: ctx, ALPNProtocols: e.alpn,
+      isServer: true, server: own ? e.sessions : this.stapleServer(e, srv), secureContext: ctx, ALPNProtocols: e.alpn,
       ...(verify !== null ? { requestCert: true, rejectUnauthorized: false } : {}),
     } as tls.TLSSocketOptions);
     // tresty/ocsp's staple: Node's status callback sends it only to a client that asked
@@ -246,14 +248,14 @@ export class TlsFront {
   }
 
   /** The context of a handshake: its server's, or what its ssl_certificate_by_js chose; and
-   *  the staple that handler set. */
-  private async contextFor(srv: ServerConf, hello: Hello, dflt: ServerConf): Promise<[tls.SecureContext | undefined, Buffer | null]> {
+   *  the staple that handler set; and whether it chose a certificate of its own. */
+  private async contextFor(srv: ServerConf, hello: Hello, dflt: ServerConf): Promise<[tls.SecureContext | undefined, Buffer | null, boolean]> {
     if (srv.ssl.certificateHandler !== null && this.certHook !== null) {
       const a = await this.certHook(srv, hello.serverName, hello.statusRequest);
-      if (a.pair !== null) return [this.contexts.choice(srv, a.pair, dflt), a.ocsp];
-      if (srv.ssl.certificates.length > 0) return [this.contexts.server(srv, dflt), a.ocsp];
+      if (a.pair !== null) return [this.contexts.choice(srv, a.pair, dflt), a.ocsp, true];
+      if (srv.ssl.certificates.length > 0) return [this.contexts.server(srv, dflt), a.ocsp, false];
     }
-    return [srv.ssl.certificates.length > 0 ? this.contexts.server(srv, dflt) : undefined, null];
+    return [srv.ssl.certificates.length > 0 ? this.contexts.server(srv, dflt) : undefined, null, false];
   }
 
   private serverOf(bind: Bind, localAddress: string | undefined, host: string | string[] | undefined): ServerConf {
