@@ -13,6 +13,7 @@ import { frontContext } from './front-context.js';
 import type { LoggedAnswer } from './native-front.js';
 import { errorPage, wireStatus } from './native-pages.js';
 import { checkHead } from './node-head-checks.js';
+import type { Line09 } from './node-http09.js';
 import { duplicateHeader, headRefusal, refusalAnswer, unknownTransferEncoding } from './node-refusal.js';
 import { withLead } from './node-head.js';
 import { RefusedExchange } from './refused-exchange.js';
@@ -108,6 +109,15 @@ export class FrontRefusals {
     ex.end(page);
     this.logAnswer?.({ ex, server: srv, loc: srv.defaults, status: 501, sent: ex.bytesSent, msec: 0 });
     return true;
+  }
+
+  /** An HTTP/0.9 line whose method is not GET: nginx's info line and its 400 page (no status
+   *  line, as HTTP/0.9), then the close. `srv`: the listen address's default server. */
+  refuse09(socket: Socket, srv: ServerConf, line: Line09): void {
+    this.log.bytes('info', `client sent invalid method in HTTP/0.9 request while reading client request line${requestContext({
+      client: unmapped(socket.remoteAddress), server: serverName(srv), request: `${line.method} ${line.target}`,
+    })}`, this.numbers.get(socket));
+    socket.end(errorPage(400));
   }
 
   /**

@@ -5,12 +5,12 @@ import http from 'node:http';
 import type { Socket } from 'node:net';
 import type { HttpConf, ServerConf } from '../config/types.js';
 import { TrestyError } from '../errors.js';
-import { type ErrorLog, requestContext } from '../log/index.js';
+import type { ErrorLog } from '../log/index.js';
 import { bindKey, bindName, type ListenFd } from './binds.js';
 import { NodeExchange } from './exchange.js';
 import { expectsContinue, holdContinue, inTurn } from './node-turns.js';
 import { frontContext } from './front-context.js';
-import { FrontRefusals, unmapped } from './front-refusals.js';
+import { FrontRefusals } from './front-refusals.js';
 import { errorPage } from './native-pages.js';
 import { withLead } from './node-head.js';
 import { as10, isHttp09, sniffFirstLine } from './node-http09.js';
@@ -19,7 +19,7 @@ import { bodyLimit as locationBodyLimit } from './body-limit.js';
 import type { LoggedAnswer } from './native-front.js';
 import { countConnection, countRequest } from '../status/counters.js';
 import type { RequestHandler } from './types.js';
-import { type Bind, firstGroup, groupFor, planBinds, selectServer, serverName } from './vhost.js';
+import { type Bind, firstGroup, groupFor, planBinds, selectServer } from './vhost.js';
 
 const PAGE_500 = errorPage(500);
 
@@ -151,13 +151,7 @@ export class HttpFront {
 
   /** An HTTP/0.9 request: GET gets the answer's body only (no status line), then the close. */
   private answer09(server: http.Server, bind: Bind, socket: Socket, req: { method: string; target: string }, nodeConnection: (s: Socket) => void): void {
-    if (req.method !== 'GET') {
-      this.log.bytes('info', `client sent invalid method in HTTP/0.9 request while reading client request line${requestContext({
-        client: unmapped(socket.remoteAddress), server: serverName(groupFor(bind, socket.localAddress).defaultServer), request: `${req.method} ${req.target}`,
-      })}`, this.refusals.numberOf(socket));
-      socket.end(errorPage(400));
-      return;
-    }
+    if (req.method !== 'GET') return this.refusals.refuse09(socket, groupFor(bind, socket.localAddress).defaultServer, req);
     nodeConnection.call(server, socket);
     // Given to node as HTTP/1.0 (no keep-alive); the exchange then leaves out the status line and headers.
     socket.emit('data', as10(socket, req));

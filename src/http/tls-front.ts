@@ -16,7 +16,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { HttpConf, ServerConf } from '../config/types.js';
 import { TrestyError } from '../errors.js';
-import { type ErrorLog, requestContext } from '../log/index.js';
+import type { ErrorLog } from '../log/index.js';
 import { type Hello, readHello } from '../tls/client-hello.js';
 import { stapleTargets } from '../tls/ocsp-plan.js';
 import { NodeStapler } from '../tls/ocsp-stapler.js';
@@ -30,7 +30,6 @@ import { FrontRefusals } from './front-refusals.js';
 import { H2Exchange } from './h2-exchange.js';
 import { as10, isHttp09, type Line09, sniffFirstLine } from './node-http09.js';
 import { requestHost } from './request-host.js';
-import { errorPage } from './native-pages.js';
 import { bodyLimit as locationBodyLimit } from './body-limit.js';
 import { expectsContinue, holdContinue, inTurn } from './node-turns.js';
 import { bindKey, bindName, type ListenFd } from './binds.js';
@@ -228,14 +227,8 @@ export class TlsFront {
 
   /** HTTP/1 on a TLS socket: its first line read (node-http09.ts), node's parser takes it. */
   private toH1(e: Entry, socket: tls.TLSSocket, kind: 'other' | Line09, head: Buffer): void {
-    if (kind !== 'other' && kind.method !== 'GET') {
-      // nginx answers 400 with its page (no status line: HTTP/0.9) and closes
-      this.log.info(`client sent invalid method in HTTP/0.9 request while reading client request line${requestContext({
-        client: socket.remoteAddress ?? '', server: serverName(this.group(e.bind, socket.localAddress).defaultServer), request: `${kind.method} ${kind.target}`,
-      })}`);
-      socket.end(errorPage(400));
-      return;
-    }
+    // nginx answers 400 with its page (no status line: HTTP/0.9) and closes
+    if (kind !== 'other' && kind.method !== 'GET') return this.refusals.refuse09(socket, this.group(e.bind, socket.localAddress).defaultServer, kind);
     this.refusals.watch(socket);
     e.h1.emit('connection', socket);
     socket.emit('data', kind === 'other' ? head : as10(socket, kind));

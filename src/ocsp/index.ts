@@ -34,14 +34,19 @@ function x509(der: Buffer): crypto.X509Certificate | null {
   }
 }
 
-/** The leaf and its issuer of a DER chain, or OpenResty's error. */
-function leafAndIssuer(chain: unknown): Leaf {
+/** The leaf of a DER chain and the DER of the certificate after it, or OpenResty's error. */
+function leafOf(chain: unknown): { leaf: crypto.X509Certificate; next: Buffer | undefined } | { err: string } {
   const certs = chain instanceof Uint8Array ? derCertificates(chain, 2) : null;
   const leaf = certs?.[0] !== undefined ? x509(certs[0]) : null;
-  if (certs === null || leaf === null) return { err: 'd2i_X509_bio() failed' };
-  if (certs.length < 2) return { err: 'no issuer certificate in chain' };
-  const issuer = x509(certs[1]!);
-  return issuer === null ? { err: 'd2i_X509_bio() failed' } : { leaf, issuer };
+  return certs === null || leaf === null ? { err: 'd2i_X509_bio() failed' } : { leaf, next: certs[1] };
+}
+
+/** The leaf and its issuer of a DER chain (or of leafOf's answer), or OpenResty's error. */
+function leafAndIssuer(chain: unknown, l = leafOf(chain)): Leaf {
+  if ('err' in l) return l;
+  if (l.next === undefined) return { err: 'no issuer certificate in chain' };
+  const issuer = x509(l.next);
+  return issuer === null ? { err: 'd2i_X509_bio() failed' } : { leaf: l.leaf, issuer };
 }
 
 const pemOf = (c: crypto.X509Certificate): Buffer => Buffer.from(derToPem(c.raw));
@@ -51,12 +56,11 @@ const plain = (e: unknown): string => (e as Error).message.replace(/ \(SSL: .*\)
 /** The OCSP responder URL of the chain's leaf: [url], [null] when it names none, [url, "truncated"]
  *  when longer than `maxlen`, or [null, err]. */
 export function get_ocsp_responder_from_der_chain(chain: Uint8Array, maxlen = BUF): [string] | [null] | [string, 'truncated'] | [null, string] {
-  const certs = chain instanceof Uint8Array ? derCertificates(chain, 2) : null;
-  const leaf = certs?.[0] !== undefined ? x509(certs[0]) : null;
-  if (certs === null || leaf === null) return [null, 'd2i_X509_bio() failed'];
-  const url = ocspUrl(leaf);
+  const l = leafOf(chain);
+  if ('err' in l) return [null, l.err];
+  const url = ocspUrl(l.leaf);
   if (url === null) return [null];
-  const c = leafAndIssuer(chain);
+  const c = leafAndIssuer(chain, l);
   if ('err' in c) return [null, c.err];
   if (!c.leaf.checkIssued(c.issuer)) return [null, 'issuer certificate not next to leaf'];
   return url.length > maxlen ? [url.slice(0, maxlen), 'truncated'] : [url];
@@ -89,8 +93,8 @@ export function validate_ocsp_response(resp: Uint8Array, chain: Uint8Array, maxE
     // a bad chain still checks the response first, as OpenResty reports its errors in that order
     // the chain argument is ssl_certificate's file (its leaf skipped): the issuer is a signer
     // candidate there, as OpenResty's, for a response that carries no certificates
-    const pems = 'err' in c ? [none, none, null] : [pemOf(c.leaf), pemOf(c.issuer), Buffer.concat([pemOf(c.leaf), pemOf(c.issuer)])];
-    native.ocspCheck(Buffer.from(resp.buffer, resp.byteOffset, resp.byteLength), pems[0]!, pems[1]!, pems[2] ?? null, null, false);
+    const [leaf, issuer] = 'err' in c ? [none, none] : [pemOf(c.leaf), pemOf(c.issuer)];
+    native.ocspCheck(Buffer.from(resp.buffer, resp.byteOffset, resp.byteLength), leaf, issuer, 'err' in c ? null : Buffer.concat([leaf, issuer]), null, false);
   } catch (e) {
     const msg = plain(e);
     return [null, ('err' in c && msg === 'OCSP_cert_to_id() failed' ? c.err : msg).slice(0, maxErrLen)];
