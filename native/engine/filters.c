@@ -109,7 +109,7 @@ int te_gzip_decide(te_conn *c, const te_loc *l, int status, const char *type, lo
     int ok = te_gzip_client(c, l);
     if (ok == 0) return TE_GZ_NO;
     /* the engine frames a compressed answer with chunks: a GET of HTTP/1.1, with a known client;
-       a HEAD's head says gzip without a length (static.c's send_gzip) */
+       a HEAD's head says gzip without a length (static_reply.c's te_send_gzip) */
     uint32_t m = c->head->req.method_id;
     if (ok == 2 || (m != TR_HTTP_M_GET && m != TR_HTTP_M_HEAD) || c->head->req.version < 1001) return TE_GZ_JS;
     return TE_GZ_HERE;
