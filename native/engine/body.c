@@ -155,7 +155,7 @@ int te_body_feed(te_engine *e, te_conn *c)
     while (c->body == TE_BODY_READ && !(c->flags & TE_C_PAUSED)) {
         uint32_t avail = c->in_len - c->pos;
         if (avail == 0 && (c->flags & TE_C_EOF)) {
-            /* the client closed before JS asked for the body (conn.c): its bytes went first */
+            /* the client closed before JS asked for the body (conn_read.c): its bytes went first */
             te_errlog(e, c, TE_LOG_INFO, "client prematurely closed connection");
             te_conn_close(e, c, TE_WHY_CLIENT);
             return -1;

@@ -223,7 +223,7 @@ int te_add_listener(te_engine *e, int fd, uint32_t index, const te_settings *set
 void te_stop_accepting(te_engine *e);
 void te_close_idle(te_engine *e);
 
-/* conn.c */
+/* conn.c (te_conn_event, _work and _timeout: conn_read.c) */
 te_conn *te_conn_get(te_engine *e, uint32_t id);
 void te_conn_new(te_engine *e, int fd, uint16_t listener, const void *sa, uint32_t salen);
 void te_conn_event(te_engine *e, te_conn *c, uint32_t events);
@@ -239,6 +239,7 @@ uint32_t te_head_max(const te_settings *s);
 /* "while reading client request line" or "... headers", for refusal log lines. */
 const char *te_refusal_phase(const tr_http_req *q);
 void te_conn_interest(te_engine *e, te_conn *c);
+/* conn_buffers.c: room for `need` more bytes of input */
 int te_want_in(te_conn *c, uint32_t need);
 const te_settings *te_set(te_engine *e, te_conn *c);
 
@@ -304,7 +305,7 @@ int te_answer_head(te_engine *e, te_conn *c, int status, const char *name, const
 void te_answer_go(te_engine *e, te_conn *c);
 int te_is_head(te_conn *c);
 
-/* route.c: answers a request from the native routes when its location needs no JS (1), else 0 */
+/* static.c: answers a request from the native routes when its location needs no JS (1), else 0 */
 int te_answer_native(te_engine *e, te_conn *c);
 
 #endif

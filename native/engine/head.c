@@ -1,7 +1,7 @@
 /*
  * head.c: a request head, once read: parsed (native/http/), refused with nginx's page and log
  * line, or normalised and handed on: answered by the engine itself or sent to JS as a REQ record.
- * conn.c reads the bytes and calls te_head_parse.
+ * conn_read.c reads the bytes and calls te_head_parse.
  */
 #include <stdio.h>
 #include <stdlib.h>
