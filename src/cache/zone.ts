@@ -27,14 +27,15 @@ const NAMES_MAX = 10_000;
 
 let serial = 0;
 
+/** A whole entry kept in memory, and when (epoch ms) a stat last showed it to be its file's. */
+interface Kept { readonly entry: Entry; readonly checked: number }
+
 export class CacheZone {
   private readonly counts = new Map<string, number>();
   private readonly local = new Map<string, { done: Promise<void>; release: () => void }>();
   /** Recently read whole entries, least recently used first. */
-  private readonly memo = new Map<string, Entry>();
+  private readonly memo = new Map<string, Kept>();
   private memoBytes = 0;
-  /** When (epoch ms) a stat last showed the kept entry of a file to be the file's. */
-  private readonly checked = new Map<string, number>();
   private readonly names = new Map<string, string>();
 
   constructor(readonly conf: CacheZoneConf) {}
@@ -59,7 +60,7 @@ export class CacheZone {
     if (kept !== undefined) {
       const now = Date.now();
       // Also well within `inactive`, so the access times the sweeper reads stay current.
-      if (now < kept.meta.valid && now - (this.checked.get(file) ?? 0) < Math.min(STAT_EVERY, this.conf.inactive / 4)) return kept;
+      if (now < kept.entry.meta.valid && now - kept.checked < Math.min(STAT_EVERY, this.conf.inactive / 4)) return kept.entry;
     }
     return this.statLookup(file);
   }
@@ -69,8 +70,7 @@ export class CacheZone {
     const old = this.memo.get(file);
     if (old === undefined) return;
     this.memo.delete(file);
-    this.checked.delete(file);
-    this.memoBytes -= old.head.length;
+    this.memoBytes -= old.entry.head.length;
   }
 
   private statLookup(file: string): Entry | null {
@@ -80,7 +80,7 @@ export class CacheZone {
     } catch {
       st = undefined;
     }
-    const old = this.memo.get(file);
+    const old = this.memo.get(file)?.entry;
     if (old !== undefined) this.drop(file);
     if (st === undefined) return null;
     const e = old !== undefined && old.ino === st.ino && old.mtime === st.mtimeMs && old.bodyAt + old.bodySize === st.size ? old : readEntry(file);
@@ -98,8 +98,7 @@ export class CacheZone {
 
   private remember(file: string, e: Entry): void {
     if (e.head.length !== e.bodySize || e.bodySize > MEMO_ENTRY_MAX) return;
-    this.memo.set(file, e);
-    this.checked.set(file, Date.now());
+    this.memo.set(file, { entry: e, checked: Date.now() });
     this.memoBytes += e.head.length;
     for (const f of this.memo.keys()) {
       if (this.memoBytes <= MEMO_BYTES) break;
