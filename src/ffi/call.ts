@@ -1,9 +1,10 @@
-// One call's record while it is in flight, how its answer is turned into a value, and why a
-// call may be refused before it is made.
+// One call's record while it is in flight, how its answer is turned into a value (or an error,
+// when the host refused it), and why a call may be refused before it is made.
 import { TrestyError } from '../errors.js';
 import type { Ptr } from './bindings.js';
 import type { Expiring } from './deadlines.js';
-import { allocBytes, scratchBytes } from './formats.js';
+import * as L from '../ring/layout.js';
+import { allocBytes, scratchBytes, utf8Slice } from './formats.js';
 
 /**
  * Turns an answer into the call's value, or throws (rc != 0, undecodable). src[start, end) is
@@ -62,4 +63,12 @@ export function refusal(label: string, closing: boolean, signal: AbortLike | und
       `ffi plugin ${label}: ${inFlight} calls in flight, max_queue is ${maxQueue}; raise max_queue or shed load`);
   }
   return null;
+}
+
+/** The host refused a runtime's answer (flag != FLAG_OK): its reason is the slot's text. */
+export function refused(label: string, flag: number, src: Uint8Array, start: number, end: number): TrestyError {
+  const why = utf8Slice(src, start, end);
+  return flag === L.FLAG_TOO_LARGE
+    ? new TrestyError('TRESTY_ERR_FFI_RESPONSE_TOO_LARGE', `ffi plugin ${label}: ${why}; raise max_response_size or send less`)
+    : new TrestyError('TRESTY_ERR_FFI_BAD_RESPONSE', `ffi plugin ${label}: ${why} (a runtime bug: the answer was dropped, not read)`);
 }

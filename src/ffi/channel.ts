@@ -14,33 +14,10 @@ import { TrestyError } from '../errors.js';
 import * as L from '../ring/layout.js';
 import { type Bell, closeBellFd, openBell, socketBell } from './bell.js';
 import type { HostBindings, Ptr } from './bindings.js';
-import { type AbortLike, aborted, type Call, type Reader, refusal, takeLarge } from './call.js';
+import { type AbortLike, aborted, type Call, type Reader, refusal, refused, takeLarge } from './call.js';
 import { Deadlines } from './deadlines.js';
-import { utf8Slice } from './formats.js';
-import { LookBackoff } from './look-backoff.js';
+import { LOOK_BACKOFF, LookBackoff, QUICK_PER_TURN, quickMs } from './look-backoff.js';
 import { writeSlot } from './slot-write.js';
-
-/** The host refused a runtime's answer (flag != FLAG_OK): its reason is the slot's text. */
-export function refused(label: string, flag: number, src: Uint8Array, start: number, end: number): TrestyError {
-  const why = utf8Slice(src, start, end);
-  return flag === L.FLAG_TOO_LARGE
-    ? new TrestyError('TRESTY_ERR_FFI_RESPONSE_TOO_LARGE', `ffi plugin ${label}: ${why}; raise max_response_size or send less`)
-    : new TrestyError('TRESTY_ERR_FFI_BAD_RESPONSE', `ffi plugin ${label}: ${why} (a runtime bug: the answer was dropped, not read)`);
-}
-
-const LOOK_BACKOFF = 16;
-const QUICK_PER_TURN = 64;
-/**
- * How long a quick look may poll the completion ring for an answer not there yet
- * (TRESTY_FFI_JS_WAIT_US, µs, at most 1000; 0: no quick looks). Measured (bench/README.md, "Quick
- * looks"): 20 µs took a plain process's raw 512 B call at 1 in flight from 100k to 286k calls/s,
- * CPU per call 18.7 to 6.6 µs; through HTTP under load the gate is shut and nothing changes.
- */
-const QUICK_US = 20;
-const quickMs = (): number => {
-  const v = process.env.TRESTY_FFI_JS_WAIT_US;
-  return Math.min(Math.max(v === undefined || v === '' ? QUICK_US : Number(v) || 0, 0), 1000) / 1000;
-};
 
 export class Channel {
   readonly i32: Int32Array;

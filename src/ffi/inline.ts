@@ -6,8 +6,7 @@
 import { TrestyError } from '../errors.js';
 import * as L from '../ring/layout.js';
 import type { HostBindings, Ptr } from './bindings.js';
-import { type AbortLike, type Reader, refusal, takeLarge } from './call.js';
-import { refused } from './channel.js';
+import { type AbortLike, type Reader, refusal, refused, takeLarge } from './call.js';
 import { utf8Write } from './formats.js';
 
 const OUT_CAP = 64 * 1024; // answers up to this are copied into a reused buffer, larger ones taken
