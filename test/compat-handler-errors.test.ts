@@ -1,11 +1,16 @@
 // A handler's throw in each phase, as nginx + lua-nginx-module words it in error.log (`lua entry
-// thread aborted: runtime error: ...` for rewrite/access/content, `lua user thread aborted:` for a
-// light thread, `failed to run header_filter_by_lua*: ...` for the filters and log) and as tresty
-// must (`js` for `lua`, the stable code closing the first line). Each case checks the whole
-// entry's shape on both: the level, the request number, the words, the stack traceback, then
-// the request's context at the end of the entry's last line.
+// thread aborted: runtime error: ...` for rewrite/access/content and a timer, `lua user thread
+// aborted:` for a light thread, `failed to run header_filter_by_lua*: ...` for the filters, log,
+// set and balancer, `init_worker_by_lua error:` at start) and as tresty must (`js` for `lua`, the
+// stable code closing the first line). Each case checks the whole entry's shape on both: the
+// level, the request number, the words, the stack traceback, then the request's context at the
+// end of the entry's last line.
+import { describe, expect, it } from 'vitest';
 import { compatSuite } from './helpers/compat.js';
-import type { Case } from './helpers/phases-harness.js';
+import { nginxMissing, startNginx } from './helpers/nginx.js';
+import { type Case, confFor, errorLogOf } from './helpers/phases-harness.js';
+import { freePort, startTresty } from './helpers/server.js';
+import { eventually } from './helpers/upstream.js';
 
 /** One error-log entry whose first line says `words: ...msg...` and whose last line ends with the request's context. */
 function entry(words: string, msg: string, path: string, code: boolean, tail = ''): RegExp {
@@ -77,6 +82,72 @@ const cases: Case[] = [
     requests: [{ path: '/he-log', status: 200, resBody: 'kept\n' }],
     ...lines(['failed to run log_by_LANG*', 'he-log boom', '/he-log', ' while logging request']),
   },
+  {
+    name: 'body_filter: "failed to run body_filter_by_*", the response aborted',
+    conf: 'location = /he-bf { content_by_js_block { ngx.say("a"); ngx.say("b"); } body_filter_by_js_block { if (ngx.arg[1] === "b\\n") throw new Error("he-bf boom"); } }',
+    lua: 'location = /he-bf { content_by_lua_block { ngx.say("a") ngx.say("b") } body_filter_by_lua_block { if ngx.arg[1] == "b\\n" then error("he-bf boom") end } }',
+    requests: [{ path: '/he-bf', aborted: true }],
+    ...lines(['failed to run body_filter_by_LANG*', 'he-bf boom', '/he-bf']),
+  },
+  {
+    name: 'set: "failed to run set_by_*", a 500',
+    conf: 'location = /he-set { set_by_js_block $he { throw new Error("he-set boom"); } return 200 "$he"; }',
+    lua: 'location = /he-set { set_by_lua_block $he { error("he-set boom") } return 200 "$he"; }',
+    requests: [{ path: '/he-set', status: 500 }],
+    ...lines(['failed to run set_by_LANG*', 'he-set boom', '/he-set']),
+  },
+  {
+    name: 'balancer: "failed to run balancer_by_*" while connecting to upstream, a 500',
+    conf: 'location = /he-balancer { proxy_pass http://he_balancer; }',
+    lua: 'location = /he-balancer { proxy_pass http://he_balancer; }',
+    requests: [{ path: '/he-balancer', status: 500 }],
+    ...lines(['failed to run balancer_by_LANG*', 'he-balancer boom', '/he-balancer', ' while connecting to upstream']),
+  },
+  {
+    name: 'an API disabled in the phase: nginx\'s words, and on tresty the API\'s own code after TRESTY_ERR_HANDLER',
+    conf: 'location = /he-disabled { content_by_js_block { ngx.say("kept"); } log_by_js_block { ngx.say("late"); } }',
+    lua: 'location = /he-disabled { content_by_lua_block { ngx.say("kept") } log_by_lua_block { ngx.say("late") } }',
+    requests: [{ path: '/he-disabled', status: 200, resBody: 'kept\n' }],
+    errorLog: [/\*\d+ failed to run log_by_js\*: \S+:\d+: TrestyError: API disabled in the context of log_by_js\* \(TRESTY_ERR_HANDLER, TRESTY_ERR_API_DISABLED\)\n/],
+    luaErrorLog: [/\*\d+ failed to run log_by_lua\*: \S+:\d+: API disabled in the context of log_by_lua\*\n/],
+  },
+  {
+    name: 'a timer callback: the entry thread aborting in the context of ngx.timer',
+    conf: 'location = /he-timer { content_by_js_block { ngx.timer.at(0, () => { throw new Error("he-timer boom"); }); ngx.say("set"); } }',
+    lua: 'location = /he-timer { content_by_lua_block { ngx.timer.at(0, function() error("he-timer boom") end) ngx.say("set") } }',
+    requests: [{ path: '/he-timer', status: 200, resBody: 'set\n' }],
+    // nginx gives the timer a fake connection (its `*N`, the client and listen address of the
+    // request that made it); tresty's timer belongs to no connection.
+    errorLog: [timerEntry('js', true)],
+    luaErrorLog: [timerEntry('lua', false)],
+  },
 ];
 
-compatSuite('a handler\'s throw in the error log', {}, cases);
+function timerEntry(lang: string, code: boolean): RegExp {
+  return new RegExp(`\\[error\\] \\d+#\\d+: (?:\\*\\d+ )?${lang} entry thread aborted: runtime error: [^\\n]*he-timer boom${code ? ' \\(TRESTY_ERR_HANDLER\\)' : ''}\\n`
+    + 'stack traceback:\\n(?:(?!\\d{4}/\\d\\d/\\d\\d )[^\\n]*\\n)*?[^\\n]*, context: ngx\\.timer(?:, client: [^\\n]*)?\\n');
+}
+
+compatSuite('a handler\'s throw in the error log', {
+  http: 'upstream he_balancer { server 127.0.0.1:1; balancer_by_js_block { throw new Error("he-balancer boom"); } }',
+  luaHttp: 'upstream he_balancer { server 127.0.0.1:1; balancer_by_lua_block { error("he-balancer boom") } }',
+}, cases);
+
+describe('init_worker: "init_worker_by_* error:" at start, no request', () => {
+  it('on tresty, with the code', async () => {
+    const t = await startTresty(confFor(await freePort(), { http: 'init_worker_by_js_block { throw new Error("he-iw boom"); }' }, []));
+    try {
+      expect(await eventually(() => errorLogOf(t), /he-iw boom/)).toMatch(initWorkerEntry('js', true));
+    } finally { await t.stop(); }
+  });
+  it.skipIf(nginxMissing() !== null)('on nginx + lua', async () => {
+    const n = await startNginx('location = / { return 204; }', 'init_worker_by_lua_block { error("he-iw boom") }');
+    try {
+      expect(await eventually(() => n.errorLog(), /he-iw boom/)).toMatch(initWorkerEntry('lua', false));
+    } finally { await n.stop(); }
+  });
+});
+
+function initWorkerEntry(lang: string, code: boolean): RegExp {
+  return new RegExp(`\\[error\\] \\d+#\\d+: init_worker_by_${lang} error: [^\\n]*he-iw boom${code ? ' \\(TRESTY_ERR_HANDLER\\)' : ''}\\nstack traceback:\\n`);
+}
