@@ -83,6 +83,13 @@ const cases: Case[] = [
     ...lines(['failed to run log_by_LANG*', 'he-log boom', '/he-log', ' while logging request']),
   },
   {
+    name: 'ngx.log in log_by_*: the line says "while logging request" before the context',
+    conf: 'location = /he-log-line { content_by_js_block { ngx.say("kept"); } log_by_js_block { ngx.log(ngx.ERR, "he-log-line"); } }',
+    lua: 'location = /he-log-line { content_by_lua_block { ngx.say("kept") } log_by_lua_block { ngx.log(ngx.ERR, "he-log-line") } }',
+    requests: [{ path: '/he-log-line', status: 200, resBody: 'kept\n' }],
+    errorLog: [/\[error\] \d+#\d+: \*\d+ \[(js|lua)\] \S+ he-log-line while logging request, client: 127\.0\.0\.1, server: localhost, request: "GET \/he-log-line HTTP\/1\.1", host: "[^"]+"\n/],
+  },
+  {
     name: 'body_filter: "failed to run body_filter_by_*", the response aborted',
     conf: 'location = /he-bf { content_by_js_block { ngx.say("a"); ngx.say("b"); } body_filter_by_js_block { if (ngx.arg[1] === "b\\n") throw new Error("he-bf boom"); } }',
     lua: 'location = /he-bf { content_by_lua_block { ngx.say("a") ngx.say("b") } body_filter_by_lua_block { if ngx.arg[1] == "b\\n" then error("he-bf boom") end } }',

@@ -8,7 +8,7 @@ import { DECLINED, DONE, EXEC, ERROR, OK } from '../request/codes.js';
 import { CTX } from '../request/context.js';
 import { INTERRUPT, isPromise } from '../request/interrupt.js';
 import { handlerFailure } from '../request/failure.js';
-import { logReq } from '../request/report.js';
+import { LOGGING, logReq } from '../request/report.js';
 import { NO_EXIT, type Req } from '../request/req.js';
 import { entering, left } from '../request/watch.js';
 import type { HandlerFn, LoadedHandler } from './loader.js';
@@ -135,10 +135,11 @@ export function bodyFilterCall(r: Req, h: LoadedHandler): number | Promise<numbe
   });
 }
 
-/** log_by_js: an error is logged only, with nginx's ` while logging request` (its log phase's action). */
+/** log_by_js: an error is logged only. */
 export function logCall(r: Req, h: LoadedHandler): Promise<void> | undefined {
   const v = run(r, h, CTX.log, (_r, o) => {
-    if (o !== RETURNED && o !== INTERRUPT) logReq(r, 'error', `${handlerFailure(h, o)} while logging request`);
+    // The run has ended (r.phase is no longer log's): the failure says it was logging itself.
+    if (o !== RETURNED && o !== INTERRUPT) logReq(r, 'error', handlerFailure(h, o) + LOGGING);
   });
   return isPromise(v) ? v : undefined;
 }

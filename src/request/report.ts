@@ -3,13 +3,17 @@
 
 import type { LogLevel } from '../config/types.js';
 import { requestContext } from '../log/index.js';
+import { CTX } from './context.js';
 import type { Req } from './req.js';
+
+/** nginx's action in its log phase, said by every line written there before the context. */
+export const LOGGING = ' while logging request';
 
 /** `upstream` (`http://PEER/URI`) goes in the context's place for it, as nginx orders it. */
 export function logReq(r: Req, level: LogLevel, msg: string, upstream?: string): void {
   const log = r.w.errorLog;
   if (!log.enabled(level)) return;
-  log.log(level, msg, r.serial, context(r, upstream));
+  log.log(level, r.phase === CTX.log ? msg + LOGGING : msg, r.serial, context(r, upstream));
 }
 
 /** `, client: ..., server: ..., request: "...", host: "..."`; never throws (a gone socket). */
