@@ -80,8 +80,8 @@ export class TrestyError extends Error {
 export class ConfError extends TrestyError {
   readonly file: string;
   readonly line: number;
-  constructor(code: ErrorCode, message: string, file: string, line: number) {
-    super(code, `${message} in ${file}:${line}`);
+  constructor(code: ErrorCode, message: string, file: string, line: number, options?: { cause?: unknown }) {
+    super(code, `${message} in ${file}:${line}`, options);
     this.file = file;
     this.line = line;
     this.name = 'ConfError';

@@ -9,7 +9,9 @@ import { describe, expect, it } from 'vitest';
 import { compatSuite } from './helpers/compat.js';
 import { nginxMissing, startNginx } from './helpers/nginx.js';
 import { type Case, confFor, errorLogOf } from './helpers/phases-harness.js';
-import { freePort, startTresty } from './helpers/server.js';
+import fs from 'node:fs';
+import path from 'node:path';
+import { freePort, httpGet, startTresty } from './helpers/server.js';
 import { eventually } from './helpers/upstream.js';
 
 /** One error-log entry whose first line says `words: ...msg...` and whose last line ends with the request's context. */
@@ -158,3 +160,29 @@ describe('init_worker: "init_worker_by_* error:" at start, no request', () => {
 function initWorkerEntry(lang: string, code: boolean): RegExp {
   return new RegExp(`\\[error\\] \\d+#\\d+: init_worker_by_${lang} error: [^\\n]*he-iw boom${code ? ' \\(TRESTY_ERR_HANDLER\\)' : ''}\\nstack traceback:\\n`);
 }
+
+describe('a handler file broken after start, code cache off: "failed to load external * file", a 500', () => {
+  const loadEntry = (lang: string, file: string, code: boolean): RegExp => new RegExp(
+    // Node 20 gives a dynamic import's SyntaxError no `file:line` (a .ts file's, from its
+    // transpiler, has one): tresty names the line when the error does.
+    `\\[error\\] \\d+#\\d+: \\*\\d+ failed to load external ${lang} file "[^"]*${file}": ${code ? '' : `[^\\n]*${file}:\\d+: `}[^\\n]*`
+    + `${code ? ' \\(TRESTY_ERR_HANDLER, TRESTY_ERR_CONF_HANDLER\\)' : ''}, client: 127\\.0\\.0\\.1, server: localhost, request: "GET /he-load HTTP/1\\.1"`);
+  it('on tresty, with the code', async () => {
+    const port = await freePort();
+    const t = await startTresty(confFor(port, {}, [{ name: 'x', requests: [], conf: 'location = /he-load { js_code_cache off; content_by_js_file js/he-load.mjs; }' }]),
+      { files: { 'js/he-load.mjs': 'export default (ngx) => ngx.say("v1");\n' } });
+    try {
+      fs.writeFileSync(path.join(t.prefix, 'js/he-load.mjs'), 'export default (ngx) => { ngx.say("v2" };\n');
+      expect((await httpGet(port, '/he-load')).status).toBe(500);
+      expect(await eventually(() => errorLogOf(t), /he-load\.mjs"/)).toMatch(loadEntry('js', 'he-load\\.mjs', true));
+    } finally { await t.stop(); }
+  });
+  it.skipIf(nginxMissing() !== null)('on nginx + lua', async () => {
+    const n = await startNginx('server_name localhost; location = /he-load { lua_code_cache off; content_by_lua_file __PREFIX__/he-load.lua; }', '', { 'he-load.lua': 'ngx.say("v1")\n' });
+    try {
+      fs.writeFileSync(path.join(n.prefix, 'he-load.lua'), 'ngx.say("v2"\n');
+      expect((await httpGet(n.port, '/he-load')).status).toBe(500);
+      expect(await eventually(() => n.errorLog(), /he-load\.lua"/)).toMatch(loadEntry('Lua', 'he-load\\.lua', false));
+    } finally { await n.stop(); }
+  });
+});

@@ -158,7 +158,7 @@ describe('handler files: changes and failures', () => {
     expect((await httpGet(port, '/prod')).body).toBe('p1\n'); // cached: the edit is not seen
     write('export default (ngx) => { ngx.say("v3" };\n');
     expect((await httpGet(port, '/dev')).status).toBe(500);
-    await expect.poll(() => errorLogOf(t), { timeout: 3000 }).toMatch(/js entry thread aborted: runtime error: .*dev\.mjs.*SyntaxError/s);
+    await expect.poll(() => errorLogOf(t), { timeout: 3000 }).toMatch(/\*\d+ failed to load external js file "\S*js\/dev\.mjs": SyntaxError: [^\n]* \(TRESTY_ERR_HANDLER, TRESTY_ERR_CONF_HANDLER\), client: /);
     write('export default (ngx) => ngx.say("v4");\n');
     expect((await httpGet(port, '/dev')).body).toBe('v4\n');
   });

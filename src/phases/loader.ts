@@ -127,7 +127,7 @@ async function importHandler(file: string, fresh: boolean, spec: HandlerSpec): P
     const line = syntaxLine(e, file);
     throw new ConfError('TRESTY_ERR_CONF_HANDLER',
       `${spec.phase}_by_js_file "${file}" failed to load${line ? ` (${file}:${line})` : ''}: ${errText(e)}`,
-      spec.ref.file, spec.ref.line);
+      spec.ref.file, spec.ref.line, { cause: e });
   }
   const fn = mod.default;
   if (typeof fn !== 'function') {

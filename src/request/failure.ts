@@ -4,6 +4,7 @@
 //   a light thread (ngx.thread.spawn):                  `js user thread aborted: runtime error: WHERE: MSG`
 //   header_filter, body_filter, log, set, balancer:     `failed to run log_by_js*: WHERE: MSG`
 //   init, init_worker:                                  `init_worker_by_js error: WHERE: MSG`
+//   a handler file that fails to import per request:    `failed to load external js file "PATH": MSG`
 // then `stack traceback:` and the frames. WHERE is tresty's own `file:line` (the conf line of a
 // block, or the handler file's line), MSG the JS `Name: message`. The first line ends with the
 // stable code(s), as tresty's other log lines carry theirs.
@@ -28,6 +29,7 @@ const INIT = new Set(['init_by_js', 'init_worker_by_js']);
 
 /** `js entry thread aborted: runtime error: /x/nginx.conf:14: Error: boom (TRESTY_ERR_HANDLER)` + the stack. */
 export function handlerFailure(h: HandlerInfo, e: unknown): string {
+  if (h.spec.source === 'file' && isTrestyError(e) && e.code === 'TRESTY_ERR_CONF_HANDLER') return loadFailure(h.file, e);
   const words = ENTRY.has(h.label) ? 'js entry thread aborted: runtime error'
     : INIT.has(h.label) ? `${h.label} error` : `failed to run ${h.label}*`;
   return failure(words, whereIn(h, e), e);
@@ -43,18 +45,35 @@ export function timerFailure(e: unknown): string {
   return failure('js entry thread aborted: runtime error', whereOf(e), e);
 }
 
+/**
+ * A handler file that failed to import for this request (js_code_cache off, an edit that broke
+ * it): nginx + lua's `failed to load external Lua file "PATH": MSG`, with no traceback (nothing
+ * of the handler ran). MSG is `file:line: SyntaxError: ...` when the error names a line.
+ */
+function loadFailure(file: string, e: Error): string {
+  const cause = e.cause;
+  if (!(cause instanceof Error)) return coded(`failed to load external js file "${file}": ${e.message}`, e);
+  // A re-import's URL has a query (`?tresty=N`, past Node's module cache) before the `:line`.
+  const m = new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?:\\?[^:\\s]*)?:(\\d+)`).exec(cause.stack ?? '');
+  return coded(`failed to load external js file "${file}": ${m ? `${file}:${m[1]}: ` : ''}${cause.name}: ${cause.message}`, e);
+}
+
 function failure(words: string, at: string | undefined, e: unknown): string {
   const text = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
-  const head = `${words}: ${at !== undefined ? `${at}: ` : ''}${text}`;
   const trace = e instanceof Error && e.stack ? `\nstack traceback:\n${userFrames(e.stack)}` : '';
-  // The code closes the first line (a message may run over several, a plugin's traceback) so that
-  // a grep of one line finds it. A thrown TrestyError (API disabled, an FFI failure) says what
-  // went wrong in its own code: both are given, the handler's first, as the watchdog line lists
-  // its setting then its code.
+  return coded(`${words}: ${at !== undefined ? `${at}: ` : ''}${text}`, e) + trace;
+}
+
+/**
+ * The code closes the first line (a message may run over several, a plugin's traceback) so that
+ * a grep of one line finds it. A thrown TrestyError (API disabled, an FFI failure) says what went
+ * wrong in its own code: both are given, the handler's first, as the watchdog line lists its
+ * setting then its code.
+ */
+function coded(head: string, e: unknown): string {
   const codes = isTrestyError(e) && e.code !== 'TRESTY_ERR_HANDLER' ? `TRESTY_ERR_HANDLER, ${e.code}` : 'TRESTY_ERR_HANDLER';
   const nl = head.indexOf('\n');
-  const first = nl < 0 ? `${head} (${codes})` : `${head.slice(0, nl)} (${codes})${head.slice(nl)}`;
-  return first + trace;
+  return nl < 0 ? `${head} (${codes})` : `${head.slice(0, nl)} (${codes})${head.slice(nl)}`;
 }
 
 /** The handler's own line, or where the error was thrown when not from its file (a rack middleware). */
