@@ -121,6 +121,14 @@ const cases: Case[] = [
     luaErrorLog: [/\*\d+ failed to run log_by_lua\*: \S+:\d+: API disabled in the context of log_by_lua\*\n/],
   },
   {
+    name: 'a thrown value that is not an Error: its fields on tresty (nginx: "unknown reason" for a table)',
+    conf: 'location = /he-object { content_by_js_block { throw { he: "object", n: 7 }; } }',
+    lua: 'location = /he-object { content_by_lua_block { error({ he = "object", n = 7 }) } }',
+    requests: [{ path: '/he-object', status: 500 }],
+    errorLog: [/\*\d+ js entry thread aborted: runtime error: \S+:\d+: \{ he: 'object', n: 7 \} \(TRESTY_ERR_HANDLER\), client: /],
+    luaErrorLog: [/\*\d+ lua entry thread aborted: runtime error: unknown reason\n/],
+  },
+  {
     name: 'a timer callback: the entry thread aborting in the context of ngx.timer',
     conf: 'location = /he-timer { content_by_js_block { ngx.timer.at(0, () => { throw new Error("he-timer boom"); }); ngx.say("set"); } }',
     lua: 'location = /he-timer { content_by_lua_block { ngx.timer.at(0, function() error("he-timer boom") end) ngx.say("set") } }',

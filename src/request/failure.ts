@@ -10,6 +10,7 @@
 // stable code(s), as tresty's other log lines carry theirs.
 
 import { fileURLToPath } from 'node:url';
+import { inspect } from 'node:util';
 import { isTrestyError } from '../errors.js';
 import type { HandlerSpec } from '../config/types.js';
 
@@ -59,9 +60,18 @@ function loadFailure(file: string, e: Error): string {
 }
 
 function failure(words: string, at: string | undefined, e: unknown): string {
-  const text = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  const text = e instanceof Error ? `${e.name}: ${e.message}` : thrown(e);
   const trace = e instanceof Error && e.stack ? `\nstack traceback:\n${userFrames(e.stack)}` : '';
   return coded(`${words}: ${at !== undefined ? `${at}: ` : ''}${text}`, e) + trace;
+}
+
+/**
+ * A thrown value that is not an Error: a string or number as itself (as Lua's error() gives it);
+ * an object shown by its fields (not `[object Object]`: nginx's `unknown reason` for a table
+ * would lose what the handler meant to say), on one line.
+ */
+function thrown(v: unknown): string {
+  return typeof v === 'object' && v !== null ? inspect(v, { depth: 2, breakLength: Infinity }) : String(v);
 }
 
 /**
