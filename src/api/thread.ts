@@ -1,8 +1,9 @@
 // ngx.thread: light threads as OpenResty's user threads. spawn() runs the function at once up to
 // its first wait; the handler (and so the phase and the request) waits for every thread it
 // spawned before it ends, unless it exits. An error in a thread is logged ("js user thread
-// aborted: runtime error: ...") and does not fail its parent. Results are [ok, ...] arrays, Lua's multiple returns.
-// A thread shares its spawner's `ngx`: an ngx.exit in a thread ends the whole handler run.
+// aborted: runtime error: ...") and does not fail its parent. Results are [ok, ...] arrays,
+// Lua's multiple returns. A thread shares its spawner's `ngx`: an ngx.exit in a thread ends the
+// whole handler run.
 
 import { TrestyError } from '../errors.js';
 import { type Call, LIVE } from '../request/call.js';
