@@ -194,3 +194,26 @@ describe('a handler file broken after start, code cache off: "failed to load ext
     } finally { await n.stop(); }
   });
 });
+
+describe('a handler file gone after start, code cache off: "cannot open", a 404', () => {
+  const goneEntry = (lang: string, file: string, code: boolean): RegExp => new RegExp(
+    `\\[error\\] \\d+#\\d+: \\*\\d+ failed to load external ${lang} file "([^"]*${file})": cannot open \\1: No such file or directory`
+    + `${code ? ' \\(TRESTY_ERR_HANDLER, TRESTY_ERR_CONF_HANDLER\\)' : ''}, client: 127\\.0\\.0\\.1, server: localhost, request: "GET /he-gone HTTP/1\\.1"`);
+  it('on tresty, with the code', async () => {
+    const port = await freePort();
+    const t = await startTresty(confFor(port, {}, [{ name: 'x', requests: [], conf: 'location = /he-gone { js_code_cache off; rewrite_by_js_file js/he-gone.mjs; }' }]),
+      { files: { 'js/he-gone.mjs': 'export default (ngx) => {};\n' } });
+    try {
+      fs.rmSync(path.join(t.prefix, 'js/he-gone.mjs'));
+      expect((await httpGet(port, '/he-gone')).status).toBe(404);
+      expect(await eventually(() => errorLogOf(t), /he-gone\.mjs"/)).toMatch(goneEntry('js', 'he-gone\\.mjs', true));
+    } finally { await t.stop(); }
+  });
+  it.skipIf(nginxMissing() !== null)('on nginx + lua', async () => {
+    const n = await startNginx('server_name localhost; location = /he-gone { lua_code_cache off; rewrite_by_lua_file __PREFIX__/he-gone.lua; }');
+    try {
+      expect((await httpGet(n.port, '/he-gone')).status).toBe(404);
+      expect(await eventually(() => n.errorLog(), /he-gone\.lua"/)).toMatch(goneEntry('Lua', 'he-gone\\.lua', false));
+    } finally { await n.stop(); }
+  });
+});

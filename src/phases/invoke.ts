@@ -7,7 +7,7 @@ import { Call, setCurrentCall } from '../request/call.js';
 import { DECLINED, DONE, EXEC, ERROR, OK } from '../request/codes.js';
 import { CTX } from '../request/context.js';
 import { INTERRUPT, isPromise } from '../request/interrupt.js';
-import { handlerFailure } from '../request/failure.js';
+import { handlerFailure, missingFile } from '../request/failure.js';
 import { LOGGING, logReq } from '../request/report.js';
 import { NO_EXIT, type Req } from '../request/req.js';
 import { entering, left } from '../request/watch.js';
@@ -79,7 +79,8 @@ export function handlerStep(h: LoadedHandler, bit: number): (r: Req) => number |
   const done = (r: Req, o: Outcome): number => {
     if (o !== RETURNED && o !== INTERRUPT) {
       logReq(r, 'error', handlerFailure(h, o));
-      return ERROR;
+      // nginx + lua: a handler file it cannot open is a 404 (one that does not compile, a 500).
+      return missingFile(o) ? 404 : ERROR;
     }
     const rc = settle(r);
     return ends && (rc === OK || rc === DECLINED) && r.headerSent ? DONE : rc;

@@ -54,9 +54,15 @@ export function timerFailure(e: unknown): string {
 function loadFailure(file: string, e: Error): string {
   const cause = e.cause;
   if (!(cause instanceof Error)) return coded(`failed to load external js file "${file}": ${e.message}`, e);
+  if (missingFile(e)) return coded(`failed to load external js file "${file}": ${cause.message}`, e);
   // A re-import's URL has a query (`?tresty=N`, past Node's module cache) before the `:line`.
   const m = new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?:\\?[^:\\s]*)?:(\\d+)`).exec(cause.stack ?? '');
   return coded(`failed to load external js file "${file}": ${m ? `${file}:${m[1]}: ` : ''}${cause.name}: ${cause.message}`, e);
+}
+
+/** A handler file gone since start (js_code_cache off): nginx + lua answers 404 for one it cannot open. */
+export function missingFile(e: unknown): boolean {
+  return isTrestyError(e) && e.code === 'TRESTY_ERR_CONF_HANDLER' && (e.cause as { code?: unknown } | undefined)?.code === 'ENOENT';
 }
 
 function failure(words: string, at: string | undefined, e: unknown): string {
