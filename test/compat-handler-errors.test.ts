@@ -138,10 +138,24 @@ const cases: Case[] = [
     errorLog: [timerEntry('js', true)],
     luaErrorLog: [timerEntry('lua', false)],
   },
+  {
+    name: 'a light thread of a timer callback: the user thread aborting in the context of ngx.timer',
+    conf: `location = /he-timer-thread { content_by_js_block {
+      ngx.timer.at(0, () => { ngx.thread.spawn(async () => { await ngx.sleep(0.001); throw new Error("he-timer-thread boom"); }); });
+      ngx.say("set");
+    } }`,
+    lua: `location = /he-timer-thread { content_by_lua_block {
+      ngx.timer.at(0, function() ngx.thread.spawn(function() ngx.sleep(0.001) error("he-timer-thread boom") end) end)
+      ngx.say("set")
+    } }`,
+    requests: [{ path: '/he-timer-thread', status: 200, resBody: 'set\n' }],
+    errorLog: [timerEntry('js', true, 'user', 'he-timer-thread boom')],
+    luaErrorLog: [timerEntry('lua', false, 'user', 'he-timer-thread boom')],
+  },
 ];
 
-function timerEntry(lang: string, code: boolean): RegExp {
-  return new RegExp(`\\[error\\] \\d+#\\d+: (?:\\*\\d+ )?${lang} entry thread aborted: runtime error: [^\\n]*he-timer boom${code ? ' \\(TRESTY_ERR_HANDLER\\)' : ''}\\n`
+function timerEntry(lang: string, code: boolean, thread = 'entry', msg = 'he-timer boom'): RegExp {
+  return new RegExp(`\\[error\\] \\d+#\\d+: (?:\\*\\d+ )?${lang} ${thread} thread aborted: runtime error: [^\\n]*${msg}${code ? ' \\(TRESTY_ERR_HANDLER\\)' : ''}\\n`
     + 'stack traceback:\\n(?:(?!\\d{4}/\\d\\d/\\d\\d )[^\\n]*\\n)*?[^\\n]*, context: ngx\\.timer(?:, client: [^\\n]*)?\\n');
 }
 

@@ -7,6 +7,7 @@
 
 import { TrestyError } from '../errors.js';
 import { type Call, LIVE } from '../request/call.js';
+import { CTX } from '../request/context.js';
 import { INTERRUPT, isPromise } from '../request/interrupt.js';
 import { threadFailure } from '../request/failure.js';
 import { logReq } from '../request/report.js';
@@ -63,7 +64,8 @@ export function startThread(c: Call, fn: (...a: unknown[]) => unknown, args: unk
     if (!t.gone && e !== INTERRUPT && c.state === LIVE) {
       const msg = threadFailure(c.handler, e);
       if (c.req !== null) logReq(c.req, 'error', msg);
-      else c.w.errorLog.log('error', msg);
+      // A timer's thread: nginx's `context: ngx.timer` in place of a request's.
+      else c.w.errorLog.log('error', msg, undefined, c.phase === CTX.timer ? ', context: ngx.timer' : undefined);
     }
     t.settle([false, e]);
   };
