@@ -35,28 +35,23 @@ function lines(...shapes: Shape[]): Pick<Case, 'errorLog' | 'luaErrorLog'> {
   };
 }
 
+/** A throw in `phase` (after a wait when `wait`): the entry thread aborting, a 500. */
+function entryCase(phase: 'rewrite' | 'access' | 'content', wait: boolean): Case {
+  const where = `/he-${phase}`;
+  const msg = `he-${phase} boom`;
+  return {
+    name: `${phase}: a throw${wait ? ' after a wait' : ''} is the entry thread aborting, a 500`,
+    conf: `location = ${where} { ${phase}_by_js_block { ${wait ? 'await ngx.sleep(0.001); ' : ''}throw new Error("${msg}"); } }`,
+    lua: `location = ${where} { ${phase}_by_lua_block { ${wait ? 'ngx.sleep(0.001) ' : ''}error("${msg}") } }`,
+    requests: [{ path: where, status: 500 }],
+    ...lines(['LANG entry thread aborted: runtime error', msg, where]),
+  };
+}
+
 const cases: Case[] = [
-  {
-    name: 'rewrite: a throw is the entry thread aborting, a 500',
-    conf: 'location = /he-rewrite { rewrite_by_js_block { throw new Error("he-rewrite boom"); } }',
-    lua: 'location = /he-rewrite { rewrite_by_lua_block { error("he-rewrite boom") } }',
-    requests: [{ path: '/he-rewrite', status: 500 }],
-    ...lines(['LANG entry thread aborted: runtime error', 'he-rewrite boom', '/he-rewrite']),
-  },
-  {
-    name: 'access: a throw after a wait is the entry thread aborting, a 500',
-    conf: 'location = /he-access { access_by_js_block { await ngx.sleep(0.001); throw new Error("he-access boom"); } }',
-    lua: 'location = /he-access { access_by_lua_block { ngx.sleep(0.001) error("he-access boom") } }',
-    requests: [{ path: '/he-access', status: 500 }],
-    ...lines(['LANG entry thread aborted: runtime error', 'he-access boom', '/he-access']),
-  },
-  {
-    name: 'content: a throw is the entry thread aborting, a 500',
-    conf: 'location = /he-content { content_by_js_block { throw new Error("he-content boom"); } }',
-    lua: 'location = /he-content { content_by_lua_block { error("he-content boom") } }',
-    requests: [{ path: '/he-content', status: 500 }],
-    ...lines(['LANG entry thread aborted: runtime error', 'he-content boom', '/he-content']),
-  },
+  entryCase('rewrite', false),
+  entryCase('access', true),
+  entryCase('content', false),
   {
     name: 'a light thread: a throw is the user thread aborting; its parent answers',
     conf: `location = /he-thread { content_by_js_block {
