@@ -25,7 +25,7 @@ export const ErrorCodes = {
   TRESTY_ERR_WORKER_FAULT: 'an exception no request owned: the worker finishes its requests and is replaced',
   TRESTY_ERR_WORKER_BLOCKED: 'an event loop blocked past worker_watchdog_timeout: the worker is killed and replaced',
   // request handling
-  TRESTY_ERR_HANDLER: 'a handler threw while serving a request',
+  TRESTY_ERR_HANDLER: 'a handler, a light thread or a timer callback threw (logged; in rewrite, access or content the request gets a 500)',
   TRESTY_ERR_API_DISABLED: 'an ngx API called in a phase where it is not allowed',
   TRESTY_ERR_API_ARGS: 'an ngx API called with invalid arguments',
   TRESTY_ERR_API_BAD_REQUEST: 'a cosocket used outside the request (or timer) that created it',
@@ -80,8 +80,8 @@ export class TrestyError extends Error {
 export class ConfError extends TrestyError {
   readonly file: string;
   readonly line: number;
-  constructor(code: ErrorCode, message: string, file: string, line: number) {
-    super(code, `${message} in ${file}:${line}`);
+  constructor(code: ErrorCode, message: string, file: string, line: number, options?: { cause?: unknown }) {
+    super(code, `${message} in ${file}:${line}`, options);
     this.file = file;
     this.line = line;
     this.name = 'ConfError';

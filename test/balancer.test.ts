@@ -193,7 +193,7 @@ describe('balancer_by_js', () => {
   it('a handler that throws gives 500 and an error line; one that sets no peer gives 502', async () => {
     const r = await httpGet(port, '/throws/x');
     expect(r.status).toBe(500);
-    expect(await eventually(() => t.errorLog(), /no peer for you/)).toMatch(/failed to run balancer_by_js\*: .*nginx\.conf:\d+: Error: no peer for you/);
+    expect(await eventually(() => t.errorLog(), /no peer for you/)).toMatch(/failed to run balancer_by_js\*: .*nginx\.conf:\d+: Error: no peer for you \(TRESTY_ERR_HANDLER\)/);
     expect((await httpGet(port, '/nopeer/x')).status).toBe(502);
     expect(await eventually(() => t.errorLog(), /set no peer/)).toMatch(/balancer_by_js set no peer for upstream "nopeer"/);
   });

@@ -32,7 +32,7 @@ const cases: Case[] = [
       ngx.say("wait: ", ok, " ", string.find(err, "thr boom", 1, true) ~= nil)
     } }`,
     requests: [{ path: '/th-err', status: 200, resBody: 'parent ok zombie\nwait: false true\n' }],
-    errorLog: ['user thread aborted', 'thr boom'],
+    errorLog: [/\[error\] .*\*\d+ (js|lua) user thread aborted: runtime error: .*thr boom/],
   },
   {
     name: 'ngx.thread.wait returns the first thread to end; a thread is waited or killed once',

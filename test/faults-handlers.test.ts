@@ -21,7 +21,7 @@ const cases: Case[] = [
     name: 'ngx.redirect with a CR/LF after an await: a 500 and a log line naming the handler',
     conf: `location = /redir-late { content_by_js_block { await ngx.sleep(0.001); ngx.redirect("/x\\r\\nSet-Cookie: a=1") } }`,
     requests: [{ path: '/redir-late', status: 500, resHeaders: { 'set-cookie': undefined } }],
-    errorLog: [/failed to run content_by_js\*: .*unsafe byte "0x0d" in redirect uri/],
+    errorLog: [/js entry thread aborted: runtime error: .*unsafe byte "0x0d" in redirect uri/],
   },
   {
     name: 'headers the engine refuses (a bad status) after an await: a 500 and a log line naming the handler',
@@ -34,7 +34,7 @@ const cases: Case[] = [
     name: 'a handler that fails after its headers went out: the connection is closed, the failure logged',
     conf: `location = /late-throw { content_by_js_block { ngx.say("part"); await ngx.flush(true); await ngx.sleep(0.001); throw new Error("late boom") } }`,
     requests: [{ path: '/late-throw', aborted: true }],
-    errorLog: ['failed to run content_by_js*', 'late boom'],
+    errorLog: ['js entry thread aborted: runtime error: ', 'late boom (TRESTY_ERR_HANDLER)'],
   },
   {
     name: 'subrequests nest 50 levels at most: "subrequests cycle while processing", and every level still answers',

@@ -217,7 +217,7 @@ public class FromEnv { public static int init(String rest, long tq) { t.Serve.st
   it('writes the stack trace of a load that a handler does not catch to the error log', async () => {
     expect((await httpGet(port, '/uncaught')).status).toBe(500);
     const log = await until(async () => t.errorLog(), (l) => l.includes('boom from init'));
-    expect(log).toMatch(/\[error\].*failed to run content_by_js.*libffi_init of \S+libffi_java\.so returned 1 \(config "t\.Throws,init"\): java: t\.Throws\.init threw an exception\njava\.lang\.IllegalStateException: boom from init\n\s+at t\.Throws\.init/);
+    expect(log).toMatch(/\[error\].*js entry thread aborted: runtime error: .*libffi_init of \S+libffi_java\.so returned 1 \(config "t\.Throws,init"\): java: t\.Throws\.init threw an exception \(TRESTY_ERR_HANDLER, TRESTY_ERR_FFI_INIT\)\njava\.lang\.IllegalStateException: boom from init\n\s+at t\.Throws\.init/);
   });
 
   it('reuses a loaded class, and loads a changed one with "?"; unloading ends its pollers', async () => {

@@ -209,7 +209,7 @@ http {
     const r = await httpGet(port, '/uncaught');
     expect(r.status).toBe(500);
     const log = await until(async () => t.errorLog(), (l) => l.includes('no_such_module_for_tresty'));
-    expect(log).toMatch(/\[error\].*failed to run content_by_js.*libffi_init of \S+libffi_python3\.so returned 1 \(config "bad_import,init"\): python: cannot import module bad_import\nTraceback \(most recent call last\):\n[^]*ModuleNotFoundError: No module named 'no_such_module_for_tresty'/);
+    expect(log).toMatch(/\[error\].*js entry thread aborted: runtime error: .*libffi_init of \S+libffi_python3\.so returned 1 \(config "bad_import,init"\): python: cannot import module bad_import \(TRESTY_ERR_HANDLER, TRESTY_ERR_FFI_INIT\)\nTraceback \(most recent call last\):\n[^]*ModuleNotFoundError: No module named 'no_such_module_for_tresty'/);
   });
 
   it('reuses a cached module, and reloads it with "?"; unloading ends its pollers', async () => {

@@ -63,13 +63,13 @@ const cases: Case[] = [
     name: 'an error in a handler file names the file and line',
     conf: 'location = /file-throws { content_by_js_file js/throws.mjs; }',
     requests: [{ path: '/file-throws', status: 500 }],
-    errorLog: [/failed to run content_by_js\*: .*js\/throws\.mjs:3: TypeError: from file/],
+    errorLog: [/js entry thread aborted: runtime error: .*js\/throws\.mjs:3: TypeError: from file \(TRESTY_ERR_HANDLER\)\nstack traceback:/],
   },
   {
     name: 'an error in a .ts handler names the .ts file and line',
     conf: 'location = /ts-throws { content_by_js_file js/throws.ts; }',
     requests: [{ path: '/ts-throws', status: 500 }],
-    errorLog: [/failed to run content_by_js\*: .*js\/throws\.ts:5: RangeError: ts line 1/],
+    errorLog: [/js entry thread aborted: runtime error: .*js\/throws\.ts:5: RangeError: ts line 1 \(TRESTY_ERR_HANDLER\)/],
   },
   {
     name: 'a CommonJS body filter file',
@@ -113,7 +113,7 @@ const cases: Case[] = [
     name: 'an error in a timer callback is logged; the worker goes on',
     conf: `location = /timer-throws { content_by_js_block { ngx.timer.at(0, () => { throw new Error("timer-boom") }); ngx.say("ok") } }`,
     requests: [{ path: '/timer-throws', resBody: 'ok\n' }, { path: '/counter-free', status: 404 }],
-    errorLog: ['timer callback failed', 'timer-boom'],
+    errorLog: [/\[error\] .*js entry thread aborted: runtime error: .*Error: timer-boom \(TRESTY_ERR_HANDLER\)\n[^]*, context: ngx\.timer\n/],
   },
 ];
 
@@ -158,7 +158,7 @@ describe('handler files: changes and failures', () => {
     expect((await httpGet(port, '/prod')).body).toBe('p1\n'); // cached: the edit is not seen
     write('export default (ngx) => { ngx.say("v3" };\n');
     expect((await httpGet(port, '/dev')).status).toBe(500);
-    await expect.poll(() => errorLogOf(t), { timeout: 3000 }).toMatch(/failed to run content_by_js\*.*dev\.mjs.*SyntaxError/s);
+    await expect.poll(() => errorLogOf(t), { timeout: 3000 }).toMatch(/\*\d+ failed to load external js file "\S*js\/dev\.mjs": SyntaxError: [^\n]* \(TRESTY_ERR_HANDLER, TRESTY_ERR_CONF_HANDLER\), client: /);
     write('export default (ngx) => ngx.say("v4");\n');
     expect((await httpGet(port, '/dev')).body).toBe('v4\n');
   });
@@ -173,7 +173,7 @@ describe('handler files: changes and failures', () => {
     await expect(startTresty(conf4, { files: { 'js/bad.ts': 'export default (ngx: any) => {\n  ngx.say(;\n};\n' } }))
       .rejects.toThrow(/content_by_js_file ".*bad\.ts" failed to load.*bad\.ts:2/);
     const conf3 = confFor(p, { http: 'init_by_js_block { throw new Error("init-broke") }' }, []);
-    await expect(startTresty(conf3)).rejects.toThrow(/failed to run init_by_js\*: .*nginx\.conf:\d+: Error: init-broke/);
+    await expect(startTresty(conf3)).rejects.toThrow(/init_by_js error: .*nginx\.conf:\d+: Error: init-broke \(TRESTY_ERR_HANDLER\)/);
   }, 120_000); // four starts in turn: at load 12 they took over the default 30 s together
 });
 

@@ -40,7 +40,7 @@ const cases: Case[] = [
       log_by_js_block { ngx.sleep(1) }
     }`,
     requests: [{ path: '/log-sleep', status: 200, resBody: 'ok\n' }],
-    errorLog: ['failed to run log_by_js*', 'API disabled in the context of log_by_js*'],
+    errorLog: ['failed to run log_by_js*: ', 'TrestyError: API disabled in the context of log_by_js* (TRESTY_ERR_HANDLER, TRESTY_ERR_API_DISABLED)'],
   },
   {
     name: 'ngx.exit(403) in rewrite skips access and content',
@@ -157,7 +157,7 @@ const cases: Case[] = [
     }
     location = /after-throw { content_by_js_block { ngx.say("fine") } }`,
     requests: [{ path: '/throw', status: 500 }, { path: '/after-throw', status: 200, resBody: 'fine\n' }],
-    errorLog: [/failed to run content_by_js\*: \/.*nginx\.conf:\d+: Error: boom/, 'stack traceback:'],
+    errorLog: [/js entry thread aborted: runtime error: \/.*nginx\.conf:\d+: Error: boom \(TRESTY_ERR_HANDLER\)/, 'stack traceback:'],
   },
   {
     name: 'an error after the headers were sent cuts the connection, so the client sees an incomplete response',
@@ -175,7 +175,7 @@ const cases: Case[] = [
       log_by_js_block { throw new Error("log-broke") }
     }`,
     requests: [{ path: '/filter-throw', aborted: true }],
-    errorLog: ['failed to run header_filter_by_js*', 'hf-broke', 'failed to run log_by_js*', 'log-broke'],
+    errorLog: ['failed to run header_filter_by_js*: ', 'hf-broke (TRESTY_ERR_HANDLER)', 'failed to run log_by_js*: ', 'log-broke (TRESTY_ERR_HANDLER)'],
   },
   {
     name: 'writing an undeclared variable throws OpenResty\'s text',

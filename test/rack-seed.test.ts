@@ -85,7 +85,7 @@ const cases: Case[] = [
     name: 'a respond() nobody awaited that fails: a 500, logged with the handler',
     conf: 'location = /respond-fails { content_by_js_file js/respond-fails.mjs; }',
     requests: [{ path: '/respond-fails', status: 500 }],
-    errorLog: [/failed to run content_by_js\*: .*rack\.respond: res\.body must be a string/],
+    errorLog: [/js entry thread aborted: runtime error: .*rack\.respond: res\.body must be a string/],
   },
 ];
 

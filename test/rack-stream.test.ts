@@ -213,7 +213,7 @@ describe('rack streaming', () => {
     // The connection is cut after the first chunk, so the client can tell the body is incomplete.
     await expect(getStreamed(port, '/broken', (s) => { got += s; })).rejects.toThrow();
     expect(got).toBe('partial\n');
-    await expect.poll(() => errorLogOf(t)).toMatch(/failed to run content_by_js\*: \S*js\/broken\.mjs:\d+: RangeError: producer failed/);
+    await expect.poll(() => errorLogOf(t)).toMatch(/js entry thread aborted: runtime error: \S*js\/broken\.mjs:\d+: RangeError: producer failed \(TRESTY_ERR_HANDLER\)/);
   });
 
   it('a 50 MB request body streams through a counting middleware while the worker stays far below 50 MB', async () => {

@@ -216,7 +216,7 @@ describe('rack', () => {
     const pid = (await httpGet(port, '/pid')).body;
     const res = await httpGet(port, '/throws');
     expect(res.status).toBe(500);
-    await expect.poll(() => errorLogOf(t)).toMatch(/failed to run content_by_js\*: \S*js\/throws\.mjs:5: TypeError: middleware boom/);
+    await expect.poll(() => errorLogOf(t)).toMatch(/js entry thread aborted: runtime error: \S*js\/throws\.mjs:5: TypeError: middleware boom \(TRESTY_ERR_HANDLER\)/);
     expect((await httpGet(port, '/order')).body).toBe('a> b> c> <c <b <a');
     expect((await httpGet(port, '/pid')).body).toBe(pid);
   });
@@ -224,7 +224,7 @@ describe('rack', () => {
   it('a middleware from another module that throws is logged with its own file:line', async () => {
     const res = await httpGet(port, '/from-lib');
     expect(res.status).toBe(500);
-    await expect.poll(() => errorLogOf(t)).toMatch(/failed to run content_by_js\*: \S*js\/lib\/strict\.mjs:2: Error: no token\nstack traceback:\n\s+at \S*strict .*js\/lib\/strict\.mjs:2:/);
+    await expect.poll(() => errorLogOf(t)).toMatch(/js entry thread aborted: runtime error: \S*js\/lib\/strict\.mjs:2: Error: no token \(TRESTY_ERR_HANDLER\)\nstack traceback:\n\s+at \S*strict .*js\/lib\/strict\.mjs:2:/);
   });
 
   it('ngx.exit in a middleware leaves the chain as it leaves any handler', async () => {

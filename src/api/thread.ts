@@ -1,12 +1,15 @@
 // ngx.thread: light threads as OpenResty's user threads. spawn() runs the function at once up to
 // its first wait; the handler (and so the phase and the request) waits for every thread it
-// spawned before it ends, unless it exits. An error in a thread is logged ("user thread
-// aborted") and does not fail its parent. Results are [ok, ...] arrays, Lua's multiple returns.
-// A thread shares its spawner's `ngx`: an ngx.exit in a thread ends the whole handler run.
+// spawned before it ends, unless it exits. An error in a thread is logged ("js user thread
+// aborted: runtime error: ...") and does not fail its parent. Results are [ok, ...] arrays,
+// Lua's multiple returns. A thread shares its spawner's `ngx`: an ngx.exit in a thread ends the
+// whole handler run.
 
 import { TrestyError } from '../errors.js';
 import { type Call, LIVE } from '../request/call.js';
+import { CTX } from '../request/context.js';
 import { INTERRUPT, isPromise } from '../request/interrupt.js';
+import { threadFailure } from '../request/failure.js';
 import { logReq } from '../request/report.js';
 
 /** [true, value] when the thread returned, [false, error] when it threw. */
@@ -50,10 +53,6 @@ export class LightThread {
   /** @internal */ kill(): void { this.#killed = true; this.#watchers = []; this.#free(); }
 }
 
-function describe(e: unknown): string {
-  return e instanceof Error ? e.stack ?? `${e.name}: ${e.message}` : String(e);
-}
-
 /**
  * Runs `fn(...args)` as a light thread of call `c`: `c` stays busy until it ends. Used by
  * ngx.thread.spawn and for ngx.on_abort callbacks.
@@ -63,9 +62,10 @@ export function startThread(c: Call, fn: (...a: unknown[]) => unknown, args: unk
   const t = new LightThread(() => c.release());
   const failed = (e: unknown): void => {
     if (!t.gone && e !== INTERRUPT && c.state === LIVE) {
-      const msg = `user thread aborted: ${describe(e)}`;
+      const msg = threadFailure(c.handler, e);
       if (c.req !== null) logReq(c.req, 'error', msg);
-      else c.w.errorLog.log('error', msg);
+      // A timer's thread: nginx's `context: ngx.timer` in place of a request's.
+      else c.w.errorLog.log('error', msg, undefined, c.phase === CTX.timer ? ', context: ngx.timer' : undefined);
     }
     t.settle([false, e]);
   };

@@ -9,7 +9,7 @@ import { INTERRUPT, isPromise } from '../request/interrupt.js';
 import { call } from './invoke.js';
 import type { Loader } from './loader.js';
 import type { PhaseModule } from './phase.js';
-import { handlerFailure } from '../request/report.js';
+import { handlerFailure } from '../request/failure.js';
 import { Call } from '../request/call.js';
 import type { WorkerState } from '../request/worker.js';
 
@@ -21,7 +21,7 @@ export const initPhase: Omit<PhaseModule<never>, 'build'> & { run(w: WorkerState
     if (!spec) return;
     const h = await loader.load(spec);
     try {
-      const v = call(new Call(CTX.init, w, null, h.label), h);
+      const v = call(new Call(CTX.init, w, null, h), h);
       if (isPromise(v)) await v;
     } catch (e) {
       if (e === INTERRUPT) return;

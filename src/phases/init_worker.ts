@@ -8,7 +8,7 @@ import { INTERRUPT, isPromise } from '../request/interrupt.js';
 import { call } from './invoke.js';
 import type { Loader } from './loader.js';
 import type { PhaseModule } from './phase.js';
-import { handlerFailure } from '../request/report.js';
+import { handlerFailure } from '../request/failure.js';
 import { Call } from '../request/call.js';
 import type { WorkerState } from '../request/worker.js';
 
@@ -20,7 +20,7 @@ export const initWorkerPhase: Omit<PhaseModule<never>, 'build'> & { run(w: Worke
     if (!spec) return;
     const h = await loader.load(spec);
     try {
-      const v = call(new Call(CTX.init_worker, w, null, h.label), h);
+      const v = call(new Call(CTX.init_worker, w, null, h), h);
       if (isPromise(v)) await v;
     } catch (e) {
       if (e !== INTERRUPT) w.errorLog.log('error', handlerFailure(h, e));

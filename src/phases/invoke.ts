@@ -7,7 +7,8 @@ import { Call, setCurrentCall } from '../request/call.js';
 import { DECLINED, DONE, EXEC, ERROR, OK } from '../request/codes.js';
 import { CTX } from '../request/context.js';
 import { INTERRUPT, isPromise } from '../request/interrupt.js';
-import { handlerFailure, logReq } from '../request/report.js';
+import { handlerFailure, missingFile } from '../request/failure.js';
+import { LOGGING, logReq } from '../request/report.js';
 import { NO_EXIT, type Req } from '../request/req.js';
 import { entering, left } from '../request/watch.js';
 import type { HandlerFn, LoadedHandler } from './loader.js';
@@ -47,7 +48,7 @@ function settle(r: Req): number {
  * entry thread). Returns done's value, or a Pending of it when something had to wait.
  */
 function run<T>(r: Req, h: LoadedHandler, bit: number, done: Done<T>): T | Pending<T> {
-  const c = new Call(bit, r.w, r, h.label);
+  const c = new Call(bit, r.w, r, h);
   const prev = r.phase;
   const prevCall = r.call;
   r.phase = bit;
@@ -78,7 +79,8 @@ export function handlerStep(h: LoadedHandler, bit: number): (r: Req) => number |
   const done = (r: Req, o: Outcome): number => {
     if (o !== RETURNED && o !== INTERRUPT) {
       logReq(r, 'error', handlerFailure(h, o));
-      return ERROR;
+      // nginx + lua: a handler file it cannot open is a 404 (one that does not compile, a 500).
+      return missingFile(o) ? 404 : ERROR;
     }
     const rc = settle(r);
     return ends && (rc === OK || rc === DECLINED) && r.headerSent ? DONE : rc;
@@ -95,7 +97,7 @@ export function handlerStep(h: LoadedHandler, bit: number): (r: Req) => number |
 /** The value a set_by_js handler returned, or the error it threw. */
 export function setCall(r: Req, h: LoadedHandler): { value: unknown } | { error: unknown } | Promise<{ value: unknown } | { error: unknown }> {
   let value: unknown;
-  const c = new Call(CTX.set, r.w, r, h.label);
+  const c = new Call(CTX.set, r.w, r, h);
   const prev = r.phase;
   r.phase = CTX.set;
   const end = (o: { value: unknown } | { error: unknown }): { value: unknown } | { error: unknown } => {
@@ -137,7 +139,8 @@ export function bodyFilterCall(r: Req, h: LoadedHandler): number | Promise<numbe
 /** log_by_js: an error is logged only. */
 export function logCall(r: Req, h: LoadedHandler): Promise<void> | undefined {
   const v = run(r, h, CTX.log, (_r, o) => {
-    if (o !== RETURNED && o !== INTERRUPT) logReq(r, 'error', handlerFailure(h, o));
+    // The run has ended (r.phase is no longer log's): the failure says it was logging itself.
+    if (o !== RETURNED && o !== INTERRUPT) logReq(r, 'error', handlerFailure(h, o) + LOGGING);
   });
   return isPromise(v) ? v : undefined;
 }

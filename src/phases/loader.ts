@@ -3,6 +3,7 @@
 // imported once (module state is per worker), `.ts` transpiled on load by ts-hooks. Under
 // `js_code_cache off` a file is imported afresh on every call.
 
+import fs from 'node:fs';
 import path from 'node:path';
 import vm from 'node:vm';
 import { createRequire, register } from 'node:module';
@@ -125,9 +126,11 @@ async function importHandler(file: string, fresh: boolean, spec: HandlerSpec): P
     mod = await import(pathToFileURL(file).href + (fresh ? `?tresty=${++serial}` : '')) as { default?: unknown };
   } catch (e) {
     const line = syntaxLine(e, file);
+    // Gone since start (js_code_cache off): nginx + lua's words for a file it cannot open.
+    const cause = fs.existsSync(file) ? e : Object.assign(new Error(`cannot open ${file}: No such file or directory`), { code: 'ENOENT' });
     throw new ConfError('TRESTY_ERR_CONF_HANDLER',
       `${spec.phase}_by_js_file "${file}" failed to load${line ? ` (${file}:${line})` : ''}: ${errText(e)}`,
-      spec.ref.file, spec.ref.line);
+      spec.ref.file, spec.ref.line, { cause });
   }
   const fn = mod.default;
   if (typeof fn !== 'function') {

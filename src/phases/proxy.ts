@@ -12,7 +12,8 @@ import { Upstreams } from '../proxy/upstreams.js';
 import { Call } from '../request/call.js';
 import { CTX } from '../request/context.js';
 import { INTERRUPT, isPromise } from '../request/interrupt.js';
-import { handlerFailure, logReq } from '../request/report.js';
+import { handlerFailure } from '../request/failure.js';
+import { logReq } from '../request/report.js';
 import type { Req } from '../request/req.js';
 import type { WorkerState } from '../request/worker.js';
 import { call } from './invoke.js';
@@ -71,7 +72,7 @@ export async function proxyContent(loc: LocationConf, b: BuildCtx): Promise<Step
 
 /** balancer_by_js for one try: the handler sets the peer through tresty/balancer. */
 async function runBalancer(r: Req, h: LoadedHandler, t: BalancerTry): Promise<boolean> {
-  const c = new Call(CTX.balancer, r.w, r, h.label);
+  const c = new Call(CTX.balancer, r.w, r, h);
   const api = ngxOf(c);
   balancerTries.set(api, t);
   try {
@@ -80,7 +81,8 @@ async function runBalancer(r: Req, h: LoadedHandler, t: BalancerTry): Promise<bo
     return true;
   } catch (e) {
     if (e === INTERRUPT) return true;
-    logReq(r, 'error', handlerFailure(h, e));
+    // nginx's action while a balancer runs, before the context.
+    logReq(r, 'error', `${handlerFailure(h, e)} while connecting to upstream`);
     return false;
   } finally {
     c.end();

@@ -7,7 +7,7 @@ import type { MainConf, ServerConf } from '../config/types.js';
 import { ngxOf } from '../api/ngx.js';
 import { CTX } from '../request/context.js';
 import { INTERRUPT, isPromise } from '../request/interrupt.js';
-import { handlerFailure } from '../request/report.js';
+import { handlerFailure } from '../request/failure.js';
 import { Call } from '../request/call.js';
 import type { WorkerState } from '../request/worker.js';
 import { certStates, type CertState } from '../tls/cert-state.js';
@@ -29,7 +29,7 @@ export async function certificateHook(conf: MainConf, loader: Loader, w: WorkerS
 }
 
 async function run(w: WorkerState, h: LoadedHandler, serverName: string, statusRequest: boolean): Promise<CertAnswer> {
-  const c = new Call(CTX.ssl_certificate, w, null, h.label);
+  const c = new Call(CTX.ssl_certificate, w, null, h);
   const state: CertState = { serverName, cert: null, key: null, cleared: false, statusRequest, ocsp: null };
   const api = ngxOf(c);
   certStates.set(api, state);
@@ -38,7 +38,8 @@ async function run(w: WorkerState, h: LoadedHandler, serverName: string, statusR
     if (isPromise(v)) await v;
   } catch (e) {
     if (e !== INTERRUPT) {
-      w.errorLog.log('error', handlerFailure(h, e));
+      // nginx's `context: ssl_certificate_by_lua*`; the handshake's client is in the info line that follows.
+      w.errorLog.log('error', handlerFailure(h, e), undefined, ', context: ssl_certificate_by_js*');
       throw new Error('ssl_certificate_by_js failed');
     }
   } finally {

@@ -6,6 +6,7 @@
 //   ENDED   the run is over (the request may be gone): request-free APIs still work, in the
 //           context of ngx.timer, as OpenResty's global `ngx` does in a timer.
 
+import type { HandlerInfo } from './failure.js';
 import type { Req } from './req.js';
 import type { WorkerState } from './worker.js';
 
@@ -30,8 +31,8 @@ export class Call {
   /** Work to undo when the run ends (cosockets a timer left open); null until something registers. */
   cleanups: Array<() => void> | null = null;
 
-  /** `label`: the handler's directive (`content_by_js`), for error lines. */
-  constructor(readonly phase: number, readonly w: WorkerState, readonly req: Req | null, readonly label = '') {}
+  /** `handler`: the handler run (null for a timer), which names its light threads' error lines. */
+  constructor(readonly phase: number, readonly w: WorkerState, readonly req: Req | null, readonly handler: HandlerInfo | null = null) {}
 
   /** ngx.ctx: the request's, or this context's own outside a request. */
   get ctx(): Record<string, unknown> | undefined { return this.req !== null ? this.req.ctx : this.#ctx; }

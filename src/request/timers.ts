@@ -5,6 +5,7 @@
 
 import { Call, ENDED, setActiveTimer } from './call.js';
 import { CTX } from './context.js';
+import { timerFailure } from './failure.js';
 import { INTERRUPT, isPromise } from './interrupt.js';
 import type { WorkerState } from './worker.js';
 
@@ -84,7 +85,8 @@ export class TimerSet {
 
   private failed(c: Call, e: unknown): void {
     if (e === INTERRUPT || c.state !== 0) return;
-    this.w.errorLog.log('error', `timer callback failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+    // OpenResty's `context: ngx.timer` in place of a request's client and request line.
+    this.w.errorLog.log('error', timerFailure(e), undefined, ', context: ngx.timer');
   }
 
   /** Fires every pending timer with premature = true and waits (bounded) for running ones. */

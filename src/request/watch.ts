@@ -4,7 +4,7 @@
 // an `await` leaves only the last handler that started. Ids name "label (file:line) in location";
 // each text is sent to the thread once, the first time its id is used.
 import type { LocationConf } from '../config/types.js';
-import type { HandlerInfo } from './report.js';
+import type { HandlerInfo } from './failure.js';
 
 /** Int32 slots of the shared memory. */
 export const WATCH_BEAT = 0;
