@@ -33,6 +33,7 @@ export class NativeExchange implements HttpExchange {
   bodyLimit = 0;
   bodyTooLarge = false;
   lateLocation = false;
+  lateLength = false; handlerHops = false; // a handler's own Content-Length, Connection, Transfer-Encoding (types.ts)
   /** The request's Content-Length (0: none). A field, not a WeakMap of the front's: a WeakMap set
    *  per request cost ~4% of a POST's worker CPU in ephemeron barriers and scavenges (perf). */
   contentLength = 0;
@@ -358,7 +359,7 @@ export class NativeExchange implements HttpExchange {
     let te = false;
     let connection = false;
     // Transfer-Encoding and Connection go after the fields nginx keeps apart (head-order.ts).
-    const fixed = fixedRun((i) => headers[i]![0], headers.length, this.lateLocation);
+    const fixed = fixedRun((i) => headers[i]![0], headers.length, this.lateLocation, this.lateLength);
     let rest = '';
     for (let i = 0; i < headers.length; i++) {
       if (i === fixed) { rest = s; s = ''; }
@@ -382,13 +383,13 @@ export class NativeExchange implements HttpExchange {
           }
           break;
         case 10:
-          if (k.toLowerCase() === 'connection') {
+          if (!this.handlerHops && k.toLowerCase() === 'connection') {
             connection = true;
             if (/(^|,)\s*close\s*(,|$)/i.test(v)) this.keepAlive = false;
           }
           break;
         case 14: if (k.toLowerCase() === 'content-length') length = true; break;
-        case 17: if (k.toLowerCase() === 'transfer-encoding') { te = true; if (/chunked\s*$/i.test(v)) this.chunked = true; } break;
+        case 17: if (!this.handlerHops && k.toLowerCase() === 'transfer-encoding') { te = true; if (/chunked\s*$/i.test(v)) this.chunked = true; } break;
         default:
       }
       s += `${k}: ${v}\r\n`;

@@ -2,11 +2,15 @@
 // Date, the fields nginx keeps apart (Content-Type, its own Content-Length), then the header list
 // as it was set; and what the exchange must know of them (whose Location, Content-Length,
 // Connection they are).
+import { fixedRun } from '../http/head-order.js';
 import { httpDate } from '../http/http-date.js';
 import { softwareFor } from '../http/software.js';
 import type { LocationConf } from '../config/types.js';
 import { safeName, safeValue } from './header-bytes.js';
+import { LISTED_LATE, LISTED_LENGTH } from './headers.js';
 import type { Req } from './req.js';
+
+const GZIP_VARY = ['Vary', 'Accept-Encoding'] as const;
 
 /** Response headers as the exchange takes them; `len` >= 0 when the whole body is known. */
 export function headerList(r: Req, len: number): Array<readonly [string, string]> {
@@ -29,12 +33,15 @@ export function headerList(r: Req, len: number): Array<readonly [string, string]
   if (h === null) {
     if (!bodyless && !r.proxied) list.push(['Content-Type', r.loc.defaultType]);
     if (addLength) list.push(['Content-Length', String(len)]);
-    return list;
+    return withVary(r, list);
   }
   // nginx's Content-Type and its own Content-Length come before the header list, wherever the
   // handler set the type (http/head-order.ts); a proxied answer's length is nginx's own too, its
   // Location and Last-Modified are in the list (lateLocation).
-  if (r.proxied && r.parent === null) r.ex.lateLocation = true;
+  // A Location or Last-Modified a handler set is in the list too (lua-nginx-module's).
+  if (r.parent === null && (r.proxied || (h.listed & LISTED_LATE) !== 0)) r.ex.lateLocation = true;
+  // So are a handler's Connection and Transfer-Encoding (the exchange writes its own first).
+  if (r.parent === null && (h.has('connection') || h.has('transfer-encoding'))) r.ex.handlerHops = true;
   const type = h.get('content-type');
   if (typeof type === 'string') list.push(['Content-Type', type]);
   else if (!bodyless && !r.proxied && type === undefined) list.push(['Content-Type', r.loc.defaultType]);
@@ -47,8 +54,11 @@ export function headerList(r: Req, len: number): Array<readonly [string, string]
   const upstream = keepLength && r.proxied ? h.get('content-length') : undefined;
   if (ownLength && !placed) list.push(['Content-Length', String(len)]);
   else if (typeof upstream === 'string') list.push(['Content-Length', upstream]);
+  const listedLength = (keepLength && typeof upstream !== 'string') || placed;
+  // The handler's own length is a line of the list, after Connection; nginx's own are before it.
+  if (listedLength && r.parent === null && !r.proxied && (h.listed & LISTED_LENGTH) !== 0) r.ex.lateLength = true;
   const at = list.length;
-  h.appendTo(list, (keepLength && typeof upstream !== 'string') || placed ? undefined : 'content-length', typeof type === 'string' ? 'content-type' : undefined);
+  h.appendTo(list, listedLength ? undefined : 'content-length', typeof type === 'string' ? 'content-type' : undefined);
   if (placed) realLength(list, at, String(len));
   let ranges = -1;
   for (let i = 0; i < list.length; i++) {
@@ -62,6 +72,12 @@ export function headerList(r: Req, len: number): Array<readonly [string, string]
   }
   // nginx's range filter adds Accept-Ranges after add_header's and expires' headers
   if (ranges >= 0 && ranges < list.length - 1) list.push(list.splice(ranges, 1)[0]!);
+  return withVary(r, list);
+}
+
+/** gzip_vary's line where nginx's header filter writes it: right after Connection, before its list. */
+function withVary(r: Req, list: Array<readonly [string, string]>): Array<readonly [string, string]> {
+  if (r.gzipVary) list.splice(fixedRun((i) => list[i]![0], list.length, r.ex.lateLocation ?? false, r.ex.lateLength), 0, GZIP_VARY);
   return list;
 }
 

@@ -3,11 +3,21 @@
 
 export type HeaderValue = string | string[];
 
+/** HeaderStore.listed: a handler's Content-Length; a handler's Location or Last-Modified. */
+export const LISTED_LENGTH = 1;
+export const LISTED_LATE = 2;
+
 export class HeaderStore {
   /** lower-cased name -> [name as first given, value] */
   private readonly m = new Map<string, [string, HeaderValue]>();
   /** Content-Length was cleared by a handler or filter: the response goes without one. */
   lengthCleared = false;
+  /**
+   * Which of Content-Length (LISTED_LENGTH), Location and Last-Modified (LISTED_LATE) a handler
+   * set last (ngx.header): lua-nginx-module puts those in nginx's header list, after Connection,
+   * where nginx's own go before it (http/head-order.ts).
+   */
+  listed = 0;
 
   get size(): number { return this.m.size; }
 
@@ -19,9 +29,11 @@ export class HeaderStore {
     return this.m.has(name.toLowerCase());
   }
 
-  /** Sets (replaces) a header; null, undefined or an empty array removes it. */
-  set(name: string, value: unknown): void {
+  /** Sets (replaces) a header; null, undefined or an empty array removes it. `handler`: set by ngx.header. */
+  set(name: string, value: unknown, handler = false): void {
     const key = name.toLowerCase();
+    const bit = key === 'content-length' ? LISTED_LENGTH : key === 'location' || key === 'last-modified' ? LISTED_LATE : 0;
+    if (bit !== 0) this.listed = handler ? this.listed | bit : this.listed & ~bit;
     if (value === undefined || value === null || (Array.isArray(value) && value.length === 0)) {
       this.m.delete(key);
       if (key === 'content-length') this.lengthCleared = true;
