@@ -10,7 +10,9 @@
 //   the handler's alone and closed on `close`);
 // - gzip_vary's `Vary: Accept-Encoding` comes right after Connection, before the list, with or
 //   without Accept-Encoding, next to a handler's own Vary; the gzip filter's Content-Encoding at
-//   the end of the list (tresty put Vary last, and the engine its gzip lines among the list).
+//   the end of the list (tresty put Vary last, and the engine its gzip lines among the list);
+// - a Content-Length a handler sets with ngx.status = 204 or 304 is still sent (nginx clears only
+//   its own length), where ngx.exit(204), a special response, drops it (tresty did the reverse).
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
@@ -44,7 +46,10 @@ const LOCATIONS = `
     location = /g.txt { ${GZ} root ROOT; add_header X-B 2; expires 1h; }
     location = /s.txt { gzip_static on; gzip_vary on; root ROOT; add_header X-B 2; }
     location = /up { content_by_LANG_block { ngx.header.Vary = "Origin"; ngx.header["X-U"] = "1"; ngx.header.content_type = "text/plain"; ngx.header["Content-Length"] = 17; ngx.print("${TEXT}") } }
-    location = /px { ${GZ} proxy_pass http://127.0.0.1:PORT/up; }`;
+    location = /px { ${GZ} proxy_pass http://127.0.0.1:PORT/up; }
+    location = /s204 { content_by_LANG_block { ngx.status = 204; ngx.header["Content-Length"] = 5; ngx.header["X-A"] = "1"; ngx.header["Last-Modified"] = "Thu, 01 Jan 1970 00:00:01 GMT" } }
+    location = /s304 { content_by_LANG_block { ngx.status = 304; ngx.header["Content-Length"] = 5; ngx.header["X-A"] = "1" } }
+    location = /e204 { content_by_LANG_block { ngx.header["Content-Length"] = 0; ngx.header["X-A"] = "1"; ngx.exit(204) } }`;
 
 const head = (lines: string[]): string => `${lines.join('\r\n')}\r\n\r\n`;
 const OK = ['HTTP/1.1 200 OK', 'Server: S', 'Date: D'];
@@ -83,6 +88,11 @@ const EXPECTED: Array<[string, string, string, string, string]> = [
   ['proxied, not compressed: Vary after Connection, the upstream\'s own Vary after it', 'GET', '/px', '',
     head([...PLAIN, 'Content-Length: 17', KA, VARY, 'Vary: Origin', 'X-U: 1'])],
   ['proxied, compressed', 'GET', '/px', AE, head([...CHUNKED, KA, VARY, 'Vary: Origin', 'X-U: 1', 'Content-Encoding: gzip'])],
+  ['ngx.status = 204 with a Content-Length and a Last-Modified: both sent, in the list', 'GET', '/s204', '',
+    head(['HTTP/1.1 204 No Content', 'Server: S', 'Date: D', KA, 'Content-Length: 5', 'X-A: 1', 'Last-Modified: L'])],
+  ['ngx.status = 204, HEAD: the same', 'HEAD', '/s204', '', head(['HTTP/1.1 204 No Content', 'Server: S', 'Date: D', KA, 'Content-Length: 5', 'X-A: 1', 'Last-Modified: L'])],
+  ['ngx.status = 304 with a Content-Length: sent', 'GET', '/s304', '', head(['HTTP/1.1 304 Not Modified', 'Server: S', 'Date: D', KA, 'Content-Length: 5', 'X-A: 1'])],
+  ['ngx.exit(204) drops the handler\'s Content-Length (a special response)', 'HEAD', '/e204', '', head(['HTTP/1.1 204 No Content', 'Server: S', 'Date: D', KA, 'X-A: 1'])],
 ];
 
 /** The first head of `data` with the values that differ between servers and runs set aside. */
@@ -100,8 +110,9 @@ function checks(port: () => number): void {
       const r = await raw(port(), [req + req], { timeoutMs: 600 });
       expect(normal(r.data)).toBe(want);
       // the second request on the connection is answered the same
-      expect(statuses(r.data)).toEqual([200, 200]);
-      expect(normal(r.data.slice(r.data.lastIndexOf('HTTP/1.1 200')))).toBe(want);
+      const status = Number(want.slice(9, 12));
+      expect(statuses(r.data)).toEqual([status, status]);
+      expect(normal(r.data.slice(r.data.lastIndexOf('HTTP/1.1 ')))).toBe(want);
       if (path === '/te') expect(r.data.slice(r.data.indexOf('\r\n\r\n') + 4)).toMatch(/^5\r\nhello\r\n0\r\n\r\nHTTP/);
     });
   }

@@ -23,8 +23,9 @@ export function headerList(r: Req, len: number): Array<readonly [string, string]
   // lua-nginx-module buffers whole, it sends the length as for any status.
   const low = r.status < 200;
   // A JS handler's answer has no length on HTTP/1.1 (chunked, as lua-nginx-module's, whether
-  // it ended before any flush or not) unless the handler set one; HTTP/1.0 gets it (buffered).
-  const lengthless = r.lengthless && r.ex.httpVersion !== '1.0' && !(h?.has('content-length') ?? false);
+  // it ended before any flush or not) unless the handler set one; HTTP/1.0 gets it (buffered),
+  // but not to HEAD (lua sends a head-only answer's head as it is).
+  const lengthless = r.lengthless && (r.ex.httpVersion !== '1.0' || r.method === 'HEAD') && !(h?.has('content-length') ?? false);
   // A subrequest's capture reports the headers the handler set, not a length tresty computed.
   const addLength = len >= 0 && !bodyless && r.parent === null && !lengthless && (!low || r.ex.httpVersion === '1.0');
   const own = ownName(r);
@@ -45,8 +46,10 @@ export function headerList(r: Req, len: number): Array<readonly [string, string]
   const type = h.get('content-type');
   if (typeof type === 'string') list.push(['Content-Type', type]);
   else if (!bodyless && !r.proxied && type === undefined) list.push(['Content-Type', r.loc.defaultType]);
-  // The real length wins when the whole body is known; a HEAD keeps the one the handler set.
-  const keepLength = h.has('content-length') && (low || (len < 0 ? r.pipe.bodyFilter === null : r.method === 'HEAD' || r.headerOnly));
+  // The real length wins when the whole body is known; a HEAD keeps the one the handler set, and
+  // so does a 204 or 304 the handler answered itself (nginx clears only its own length then).
+  const handlerNoBody = (r.status === 204 || r.status === 304) && (h.listed & LISTED_LENGTH) !== 0;
+  const keepLength = h.has('content-length') && (low || handlerNoBody || (len < 0 ? r.pipe.bodyFilter === null : r.method === 'HEAD' || r.headerOnly));
   // Content-Length cleared by a handler or header_filter is not sent (chunked instead). One the
   // handler set is in nginx's header list: the real length goes at its place.
   const ownLength = !keepLength && addLength && !h.lengthCleared;

@@ -386,12 +386,14 @@ export function specialAnswer(r: Req, status: number): void {
 
 /**
  * nginx's special response (an error page, a redirect, 304, 204 by ngx.exit) drops the
- * validators and Accept-Ranges a handler set: they described a body that is not sent (observed on
- * nginx 1.22 + lua; other headers stay). Filters after it (add_header, header_filter) may add them.
+ * validators, Accept-Ranges and Content-Length a handler set: they described a body that is not
+ * sent (observed on nginx 1.22 + lua; other headers stay). Filters after it (add_header,
+ * header_filter) may add them.
  */
 export function dropValidators(r: Req): void {
   const h = r.headers;
   if (h === null) return;
+  h.delete('content-length');
   h.delete('etag');
   h.delete('last-modified');
   h.delete('accept-ranges');
