@@ -16,11 +16,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { raw, statuses } from './helpers/conn.js';
-import { ENGINES, titled } from './helpers/engines.js';
-import { nginxMissing, startNginx, type Nginx } from './helpers/nginx.js';
-import { freePort, startTresty, type TrestyProcess } from './helpers/server.js';
+import { onEnginesAndNginx } from './helpers/three-servers.js';
 
 const GZ = 'gzip on; gzip_vary on; gzip_types text/plain; gzip_min_length 1;';
 const TEXT = 'hello hello hello';
@@ -120,29 +118,6 @@ function checks(port: () => number): void {
 
 const FILES = { 'html/g.txt': `${TEXT}\n`, 'html/s.txt': 'hi\n' };
 
-for (const e of ENGINES) {
-  describe.skipIf(e.skip !== null)(titled(e, 'a handler\'s own head fields and gzip_vary in a head'), () => {
-    let t: TrestyProcess;
-    let port: number;
-    beforeAll(async () => {
-      port = await freePort();
-      const locs = LOCATIONS.replaceAll('LANG', 'js').replaceAll('ROOT', 'html').replaceAll('PORT', String(port));
-      t = await startTresty(`worker_processes 1;\nevents {}\nhttp {\n  access_log off;\n  server {\n    listen 127.0.0.1:${port};\n${locs}\n  }\n}\n`,
-        { env: e.env, files: FILES });
-      fs.writeFileSync(path.join(t.prefix, 'html/s.txt.gz'), S_GZ);
-    });
-    afterAll(async () => { await t?.stop(); });
-    checks(() => port);
-  });
-}
-
-const missing = nginxMissing();
-describe.skipIf(missing !== null)(`a handler's own head fields and gzip_vary, on nginx + lua-nginx-module${missing ? ` (skipped: ${missing})` : ''}`, () => {
-  let n: Nginx;
-  beforeAll(async () => {
-    n = await startNginx(LOCATIONS.replaceAll('LANG', 'lua').replaceAll('ROOT', '__PREFIX__/html').replaceAll('PORT', '__PORT__'), '', FILES);
-    fs.writeFileSync(path.join(n.prefix, 'html/s.txt.gz'), S_GZ);
-  });
-  afterAll(async () => { await n?.stop(); });
-  checks(() => n.port);
-});
+onEnginesAndNginx('a handler\'s own head fields and gzip_vary in a head',
+  (js) => LOCATIONS.replaceAll('LANG', js ? 'js' : 'lua').replaceAll('ROOT', js ? 'html' : '__PREFIX__/html').replaceAll('PORT', '__PORT__'), checks,
+  { files: FILES, prepare: (prefix) => fs.writeFileSync(path.join(prefix, 'html/s.txt.gz'), S_GZ) });
