@@ -3,9 +3,11 @@
 
 export type HeaderValue = string | string[];
 
-/** HeaderStore.listed: a handler's Content-Length; a handler's Location or Last-Modified. */
+/** HeaderStore.listed: a handler's Content-Length, Location, Last-Modified; LISTED_LATE: either of the two. */
 export const LISTED_LENGTH = 1;
-export const LISTED_LATE = 2;
+const LISTED_LOCATION = 2;
+const LISTED_LAST_MODIFIED = 4;
+export const LISTED_LATE = LISTED_LOCATION | LISTED_LAST_MODIFIED;
 
 export class HeaderStore {
   /** lower-cased name -> [name as first given, value] */
@@ -13,8 +15,7 @@ export class HeaderStore {
   /** Content-Length was cleared by a handler or filter: the response goes without one. */
   lengthCleared = false;
   /**
-   * Which of Content-Length (LISTED_LENGTH), Location and Last-Modified (LISTED_LATE) a handler
-   * set last (ngx.header): lua-nginx-module puts those in nginx's header list, after Connection,
+   * Which of Content-Length, Location and Last-Modified a handler set last (ngx.header): lua-nginx-module puts those in nginx's header list, after Connection,
    * where nginx's own go before it (http/head-order.ts).
    */
   listed = 0;
@@ -32,8 +33,8 @@ export class HeaderStore {
   /** Sets (replaces) a header; null, undefined or an empty array removes it. `handler`: set by ngx.header. */
   set(name: string, value: unknown, handler = false): void {
     const key = name.toLowerCase();
-    const bit = key === 'content-length' ? LISTED_LENGTH : key === 'location' || key === 'last-modified' ? LISTED_LATE : 0;
-    if (bit !== 0) this.listed = handler ? this.listed | bit : this.listed & ~bit;
+    const bit = key === 'content-length' ? LISTED_LENGTH : key === 'location' ? LISTED_LOCATION : key === 'last-modified' ? LISTED_LAST_MODIFIED : 0;
+    if (bit !== 0) this.listed = handler && value !== undefined && value !== null ? this.listed | bit : this.listed & ~bit;
     if (value === undefined || value === null || (Array.isArray(value) && value.length === 0)) {
       this.m.delete(key);
       if (key === 'content-length') this.lengthCleared = true;
