@@ -8,11 +8,9 @@
 // ngx.redirect adds its Location next to one the handler set. A proxied answer: its Content-Type
 // and Content-Length before Connection, its Location and Last-Modified in the list. Before, tresty wrote ngx.redirect's
 // Location first, a handler's headers before Content-Type, and on node:http Connection last.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { raw } from './helpers/conn.js';
-import { ENGINES, titled } from './helpers/engines.js';
-import { nginxMissing, startNginx, type Nginx } from './helpers/nginx.js';
-import { freePort, startTresty, type TrestyProcess } from './helpers/server.js';
+import { onEnginesAndNginx } from './helpers/three-servers.js';
 
 /** The locations, `LANG` is `lua` or `js`. */
 const LOCATIONS = `
@@ -98,25 +96,5 @@ function checks(port: () => number): void {
 
 const FILES = { 'html/f.txt': 'hello\n' };
 
-for (const e of ENGINES) {
-  describe.skipIf(e.skip !== null)(titled(e, 'the order of a head'), () => {
-    let t: TrestyProcess;
-    let port: number;
-    beforeAll(async () => {
-      port = await freePort();
-      const locs = LOCATIONS.replaceAll('LANG', 'js').replace('ROOT', 'html').replaceAll('PORT', String(port));
-      t = await startTresty(`worker_processes 1;\nevents {}\nhttp {\n  access_log off;\n  server {\n    listen 127.0.0.1:${port};\n${locs}\n  }\n}\n`,
-        { env: e.env, files: FILES });
-    });
-    afterAll(async () => { await t?.stop(); });
-    checks(() => port);
-  });
-}
-
-const missing = nginxMissing();
-describe.skipIf(missing !== null)(`the order of a head, on nginx + lua-nginx-module${missing ? ` (skipped: ${missing})` : ''}`, () => {
-  let n: Nginx;
-  beforeAll(async () => { n = await startNginx(LOCATIONS.replaceAll('LANG', 'lua').replace('ROOT', '__PREFIX__/html').replaceAll('PORT', '__PORT__'), '', FILES); });
-  afterAll(async () => { await n?.stop(); });
-  checks(() => n.port);
-});
+onEnginesAndNginx('the order of a head',
+  (js) => LOCATIONS.replaceAll('LANG', js ? 'js' : 'lua').replace('ROOT', js ? 'html' : '__PREFIX__/html').replaceAll('PORT', '__PORT__'), checks, { files: FILES });

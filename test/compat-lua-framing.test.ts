@@ -4,7 +4,8 @@
 // (ngx.say, ngx.print, ngx.exit(2xx) after output or without any, ngx.eof, ngx.flush, a handler
 // that sets ngx.status only: `0\r\n\r\n`), each ngx.say / ngx.print its own chunk; a
 // Content-Length the handler set is sent instead; HTTP/1.0 gets a Content-Length (lua buffers
-// the answer); HEAD gets neither. tresty sent `Content-Length` for an answer made in one go.
+// the answer, a flush does nothing then), but not to HEAD; HEAD gets neither. tresty sent
+// `Content-Length` for an answer made in one go, and on HTTP/1.0 a flush sent the head without one.
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENGINES, titled } from './helpers/engines.js';
@@ -63,6 +64,13 @@ function checks(get: () => number): void {
       .toBe('HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 6\r\nConnection: close\r\n\r\nx\ny\nzz');
     expect(await answer(get(), 'GET /e299 HTTP/1.0\r\nHost: h\r\n\r\n'))
       .toBe('HTTP/1.1 299 \r\nContent-Type: text/plain\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+  });
+
+  it('HTTP/1.0: a flush sends nothing (lua buffers the answer whole, with its length); HEAD gets no length', async () => {
+    expect(await answer(get(), 'GET /flush HTTP/1.0\r\nHost: h\r\n\r\n'))
+      .toBe('HTTP/1.1 299 \r\nContent-Type: text/plain\r\nContent-Length: 4\r\nConnection: close\r\n\r\nx\ny\n');
+    expect(await answer(get(), 'HEAD /three HTTP/1.0\r\nHost: h\r\n\r\n'))
+      .toBe('HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n');
   });
 
   it('HEAD: neither a length nor chunks', async () => {

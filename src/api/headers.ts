@@ -20,11 +20,11 @@ export function headerProxy(store: () => HeaderStore | null, check: (write: bool
     },
     set(_t, prop, value) {
       if (typeof prop !== 'string') return true;
-      if (check(true)) write().set(headerName(prop), value);
+      if (check(true)) write().set(headerName(prop), value, true);
       return true;
     },
     deleteProperty(_t, prop) {
-      if (typeof prop === 'string' && check(true)) write().set(headerName(prop), null);
+      if (typeof prop === 'string' && check(true)) write().set(headerName(prop), null, true);
       return true;
     },
     has(_t, prop) {

@@ -127,6 +127,9 @@ export class Ngx {
   /** Sends the buffered output now; the promise resolves once it is handed to the socket. */
   flush(_wait?: boolean): Promise<true> {
     const r = guardReq(this.#c, MASK.output);
+    // HTTP/1.0 answers are buffered whole to go with a length (lua_http10_buffering): a flush
+    // does nothing there, unless the handler set a Content-Length (observed on nginx + lua).
+    if (r.ex.httpVersion === '1.0' && r.parent === null && !r.ex.headersSent && !(r.headers?.has('content-length') ?? false)) return RESOLVED;
     r.headerSent = true;
     r.lengthless = true;
     const p = queueFlush(r, false);

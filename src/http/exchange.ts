@@ -8,7 +8,7 @@ import { socketTls, type TlsInfo } from '../tls/info.js';
 import { type CertRefusal, certRefusal, negotiatedName } from '../tls/verify.js';
 import { misdirected } from './vhost.js';
 import { closesConnection, reasonPhrase } from './native-pages.js';
-import { connectionAfter, fixedRun } from './head-order.js';
+import { connectionAfter, fixedRun, putHopLines, takeHopLines } from './head-order.js';
 import { withLead } from './node-head.js';
 import { lingerAfterAnswer } from './node-linger.js';
 import { takeNodeSocket } from './node-raw.js';
@@ -44,6 +44,9 @@ export class NodeExchange implements HttpExchange {
   firstPacket: Buffer | undefined = undefined;
   /** The Location is in nginx's header list, after Connection (head-order.ts). */
   lateLocation = false;
+  /** A handler's Content-Length, Connection, Transfer-Encoding (types.ts). */
+  lateLength = false;
+  handlerHops = false;
   /** The connection's number in this worker (`*N`, server.ts). */
   connection: number | undefined = undefined;
 
@@ -146,13 +149,19 @@ export class NodeExchange implements HttpExchange {
     else if (this.expectContinue) (this.res as unknown as { _expect_continue: boolean })._expect_continue = false;
     flat = withLead(this.res, flat);
     // nginx's order (head-order.ts): Transfer-Encoding and Connection after the fields it keeps apart
-    let fixed = fixedRun((i) => flat[2 * i]!, flat.length >> 1, this.lateLocation);
+    let fixed = fixedRun((i) => flat[2 * i]!, flat.length >> 1, this.lateLocation, this.lateLength);
+    // A handler's own Connection and Transfer-Encoding go back after node's (which it then writes).
+    const hops = this.handlerHops ? takeHopLines(flat) : null;
+    const before = fixed;
     if (status >= 200 && this.chunks(status, flat)) flat.splice(2 * fixed++, 0, 'Transfer-Encoding', 'chunked');
     if (status >= 1 && status < 200) this.writeLow(status, flat);
     // nginx's reason, none for a status it has no text for (node would say `unknown` or its own).
     else this.res.writeHead(status, reasonPhrase(status), flat);
     const res = this.res as ServerResponse & { _header: string | null };
-    if (typeof res._header === 'string' && !this.http09) res._header = connectionAfter(res._header, fixed);
+    if (typeof res._header === 'string' && !this.http09) {
+      res._header = connectionAfter(res._header, fixed);
+      if (hops !== null && hops.length > 0) res._header = putHopLines(res._header, hops, fixed - before + 1);
+    }
     // Node sends its head with the first body bytes unless it counts it as sent already.
     if (this.http09) (this.res as unknown as { _headerSent: boolean })._headerSent = true;
   }

@@ -3,15 +3,18 @@
 // Location it made absolute), Transfer-Encoding, Connection, and only then the header list in the
 // order it was set (X-*, ETag, a Location ngx.redirect or error_page set, a handler's own Server).
 // The pipeline (request/output.ts) lists the kept-apart fields first; the exchanges put their
-// Transfer-Encoding and Connection right after them with fixedRun().
+// Transfer-Encoding and Connection right after them with fixedRun(). A Content-Length, Location or
+// Last-Modified a handler set (ngx.header) is in the list (lua-nginx-module puts them there), as is
+// a handler's own Connection or Transfer-Encoding: nginx writes its own before it, frames the body
+// and keeps the connection as it would without it (observed on nginx 1.22 + lua).
 
 /**
  * How many of the first headers nginx writes before Connection: the leading run of Server and
  * Date, then Content-Type, Content-Length, Last-Modified and Location (unless these two are in the
- * list, `lateLocation`: a Location given as a URL, a proxied answer's). `name(i)` is the i-th
- * header's name, `n` their count.
+ * list, `lateLocation`: a Location given as a URL, a proxied answer's, a handler's), Content-Length
+ * unless a handler set it (`lateLength`). `name(i)` is the i-th header's name, `n` their count.
  */
-export function fixedRun(name: (i: number) => string, n: number, lateLocation: boolean): number {
+export function fixedRun(name: (i: number) => string, n: number, lateLocation: boolean, lateLength = false): number {
   let lead = true;
   for (let i = 0; i < n; i++) {
     const k = name(i);
@@ -24,7 +27,7 @@ export function fixedRun(name: (i: number) => string, n: number, lateLocation: b
       case 8: if (!lateLocation && k.toLowerCase() === 'location') { lead = false; continue; } return i;
       case 12: if (k.toLowerCase() === 'content-type') { lead = false; continue; } return i;
       case 13: if (!lateLocation && k.toLowerCase() === 'last-modified') { lead = false; continue; } return i;
-      case 14: if (k.toLowerCase() === 'content-length') { lead = false; continue; } return i;
+      case 14: if (!lateLength && k.toLowerCase() === 'content-length') { lead = false; continue; } return i;
       default: return i;
     }
   }
@@ -44,4 +47,38 @@ export function connectionAfter(head: string, fixed: number): string {
   const end = m.index + 2;
   if (at <= 1 || at >= end) return head;
   return head.slice(0, at) + m[1] + head.slice(at, end) + '\r\n';
+}
+
+/** A handler's own Connection or Transfer-Encoding line: the `at`-th of the answer's headers. */
+export type HopLine = readonly [at: number, name: string, value: string];
+
+/**
+ * The handler's Connection and Transfer-Encoding entries taken out of `flat` ([name, value, ...]),
+ * so that node:http frames and keeps the connection as nginx would, and writes its own lines.
+ */
+export function takeHopLines(flat: string[]): HopLine[] {
+  const taken: HopLine[] = [];
+  for (let i = 0; i < flat.length; i += 2) {
+    const k = flat[i]!;
+    if ((k.length === 10 && k.toLowerCase() === 'connection') || (k.length === 17 && k.toLowerCase() === 'transfer-encoding')) {
+      taken.push([(i >> 1) + taken.length, k, flat[i + 1]!]);
+      flat.splice(i, 2);
+      i -= 2;
+    }
+  }
+  return taken;
+}
+
+/**
+ * `head` (status line to the empty line) with the `lines` takeHopLines took put back at their
+ * place, after the `before` lines the exchange wrote ahead of them (its Connection, Transfer-Encoding).
+ */
+export function putHopLines(head: string, lines: readonly HopLine[], before: number): string {
+  for (const [at, k, v] of lines) {
+    let p = head.indexOf('\r\n') + 2;
+    for (let i = 0; i < at + before && p > 1; i++) p = head.indexOf('\r\n', p) + 2;
+    if (p <= 1) p = head.length - 2;
+    head = `${head.slice(0, p)}${k}: ${v}\r\n${head.slice(p)}`;
+  }
+  return head;
 }

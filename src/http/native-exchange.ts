@@ -21,6 +21,7 @@ export class NativeExchange extends NativeRequest implements HttpExchange {
   headBytes = 0;
   headersSent = false;
   lateLocation = false;
+  lateLength = false; handlerHops = false; // a handler's own Content-Length, Connection, Transfer-Encoding (types.ts)
   /** keepalive_timeout of the request's location (ms), for the idle time after the answer. */
   keepaliveMs: number;
   private pending: string | null = null;
@@ -179,7 +180,7 @@ export class NativeExchange extends NativeRequest implements HttpExchange {
     let te = false;
     let connection = false;
     // Transfer-Encoding and Connection go after the fields nginx keeps apart (head-order.ts).
-    const fixed = fixedRun((i) => headers[i]![0], headers.length, this.lateLocation);
+    const fixed = fixedRun((i) => headers[i]![0], headers.length, this.lateLocation, this.lateLength);
     let rest = '';
     for (let i = 0; i < headers.length; i++) {
       if (i === fixed) { rest = s; s = ''; }
@@ -203,13 +204,13 @@ export class NativeExchange extends NativeRequest implements HttpExchange {
           }
           break;
         case 10:
-          if (k.toLowerCase() === 'connection') {
+          if (!this.handlerHops && k.toLowerCase() === 'connection') {
             connection = true;
             if (/(^|,)\s*close\s*(,|$)/i.test(v)) this.keepAlive = false;
           }
           break;
         case 14: if (k.toLowerCase() === 'content-length') length = true; break;
-        case 17: if (k.toLowerCase() === 'transfer-encoding') { te = true; if (/chunked\s*$/i.test(v)) this.chunked = true; } break;
+        case 17: if (!this.handlerHops && k.toLowerCase() === 'transfer-encoding') { te = true; if (/chunked\s*$/i.test(v)) this.chunked = true; } break;
         default:
       }
       s += `${k}: ${v}\r\n`;

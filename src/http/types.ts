@@ -79,6 +79,13 @@ export interface HttpExchange {
    * (head-order.ts).
    */
   lateLocation?: boolean;
+  /** The answer's Content-Length is a handler's: in nginx's header list, after Connection (head-order.ts). */
+  lateLength?: boolean;
+  /**
+   * A Connection or Transfer-Encoding in the headers is a handler's: a line of nginx's header list.
+   * The exchange still writes its own, frames the body and keeps the connection as without it.
+   */
+  handlerHops?: boolean;
   /** chunked_transfer_encoding off, called before writeHead: a body of unknown length goes out
    *  unframed and the connection closes after it (nginx). Absent where there are no chunks (h2). */
   noChunking?(): void;

@@ -173,10 +173,7 @@ async function gzipStatic(r: Req, gs: GzipStaticConf, file: string): Promise<fs.
   }
   // Vary once FILE.gz is there, even as a directory (observed on nginx 1.22); the gzip filter
   // then says it no more (nginx's one r->gzip_vary).
-  if (gs.mode === 'on' && gs.rules.vary) {
-    headersOf(r).add('Vary', 'Accept-Encoding');
-    r.gzipVary = true;
-  }
+  if (gs.mode === 'on' && gs.rules.vary) r.gzipVary = true;
   return ok && st.isFile() ? st : null;
 }
 

@@ -98,7 +98,7 @@ export function gzipWould(r: Req, g: GzipFilter | undefined, h: HeaderStore, len
  */
 export function gzipHeader(r: Req, g: GzipFilter, h: HeaderStore, length: number): GzipStream | null {
   if (!considered(r, g, h, length)) return null;
-  if (g.vary && !r.gzipVary) h.add('Vary', 'Accept-Encoding');
+  if (g.vary) r.gzipVary = true;
   if (!gzipOk(r, g, h)) return null;
   h.set('Content-Encoding', 'gzip');
   h.set('Content-Length', null);

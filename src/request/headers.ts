@@ -3,11 +3,22 @@
 
 export type HeaderValue = string | string[];
 
+/** HeaderStore.listed: a handler's Content-Length, Location, Last-Modified; LISTED_LATE: either of the two. */
+export const LISTED_LENGTH = 1;
+const LISTED_LOCATION = 2;
+const LISTED_LAST_MODIFIED = 4;
+export const LISTED_LATE = LISTED_LOCATION | LISTED_LAST_MODIFIED;
+
 export class HeaderStore {
   /** lower-cased name -> [name as first given, value] */
   private readonly m = new Map<string, [string, HeaderValue]>();
   /** Content-Length was cleared by a handler or filter: the response goes without one. */
   lengthCleared = false;
+  /**
+   * Which of Content-Length, Location and Last-Modified a handler set last (ngx.header): lua-nginx-module puts those in nginx's header list, after Connection,
+   * where nginx's own go before it (http/head-order.ts).
+   */
+  listed = 0;
 
   get size(): number { return this.m.size; }
 
@@ -19,9 +30,11 @@ export class HeaderStore {
     return this.m.has(name.toLowerCase());
   }
 
-  /** Sets (replaces) a header; null, undefined or an empty array removes it. */
-  set(name: string, value: unknown): void {
+  /** Sets (replaces) a header; null, undefined or an empty array removes it. `handler`: set by ngx.header. */
+  set(name: string, value: unknown, handler = false): void {
     const key = name.toLowerCase();
+    const bit = key === 'content-length' ? LISTED_LENGTH : key === 'location' ? LISTED_LOCATION : key === 'last-modified' ? LISTED_LAST_MODIFIED : 0;
+    if (bit !== 0) this.listed = handler && value !== undefined && value !== null ? this.listed | bit : this.listed & ~bit;
     if (value === undefined || value === null || (Array.isArray(value) && value.length === 0)) {
       this.m.delete(key);
       if (key === 'content-length') this.lengthCleared = true;

@@ -77,7 +77,8 @@ export class Req {
   /** The head went out by itself (ngx.send_headers, autoindex), not with a handler's output: on
    *  a HEAD, gzip then still considers the answer (output.ts). */
   headAlone = false;
-  /** `Vary: Accept-Encoding` was added by gzip_static: the gzip filter does not add another. */
+  /** gzip_vary says `Vary: Accept-Encoding` (gzip_static or the gzip filter considered the answer):
+   *  one line, which nginx's header filter writes right after Connection (request/head-list.ts). */
   gzipVary = false;
   /** The head is an upstream's (proxy_pass): nginx adds no default_type to it. */
   proxied = false;

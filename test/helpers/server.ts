@@ -153,6 +153,11 @@ export interface StartOptions {
   timeoutMs?: number;
 }
 
+/** A conf of one worker, no access log and one server on 127.0.0.1:`port` with `body` in it. */
+export function oneServerConf(port: number, body: string): string {
+  return `worker_processes 1;\nevents {}\nhttp {\n  access_log off;\n  server {\n    listen 127.0.0.1:${port};\n${body}\n  }\n}\n`;
+}
+
 /**
  * Starts tresty on `conf` in a fresh prefix; resolves once the master reports its workers ready.
  * The conf must keep the master in the foreground (tresty's default; not `daemon on;`, for which
