@@ -93,7 +93,9 @@ for (const engine of ENGINES) {
         expect(log).toMatch(new RegExp(`\\[notice\\] \\d+#0: worker process ${old} stops accepting and exits once its requests are done \\(TRESTY_ERR_WORKER_FAULT\\)`));
         // The master reports the exit before it logs it: the line may come a moment later.
         await expect.poll(() => t.errorLog()).toMatch(new RegExp(`\\[alert\\] \\d+#0: worker process ${old} exited with code 1`));
-        expect((await httpGet(port, '/')).body).toBe(`pid ${fresh}\n`);
+        // The old worker stops accepting once told the fresh one is ready: under load a request may
+        // still reach it in that moment (seen once in a loaded npm test), so the hand-over is polled.
+        await expect.poll(async () => (await httpGet(port, '/')).body, { timeout: 5000 }).toBe(`pid ${fresh}\n`);
       }, 60_000);
     }
 
@@ -120,7 +122,9 @@ for (const engine of ENGINES) {
         const answers = await Promise.all(during);
         expect(answers.length).toBeGreaterThan(30); // the switch took its 7 s
         expect(answers.filter((a) => a instanceof Error || a.status !== 200).map((a) => (a instanceof Error ? a.message : a.status))).toEqual([]);
-        expect((await httpGet(port, '/')).body).toBe(`pid ${fresh}\n`);
+        // The old worker stops accepting once told the fresh one is ready: under load a request may
+        // still reach it in that moment (seen once in a loaded npm test), so the hand-over is polled.
+        await expect.poll(async () => (await httpGet(port, '/')).body, { timeout: 5000 }).toBe(`pid ${fresh}\n`);
       } finally {
         fs.rmSync(marker, { force: true });
       }
