@@ -25,7 +25,8 @@ export function headerList(r: Req, len: number): Array<readonly [string, string]
   // A JS handler's answer has no length on HTTP/1.1 (chunked, as lua-nginx-module's, whether
   // it ended before any flush or not) unless the handler set one; HTTP/1.0 gets it (buffered),
   // but not to HEAD (lua sends a head-only answer's head as it is).
-  const lengthless = r.lengthless && (r.ex.httpVersion !== '1.0' || r.method === 'HEAD') && !(h?.has('content-length') ?? false);
+  const setLength = h?.has('content-length') ?? false;
+  const lengthless = r.lengthless && (r.ex.httpVersion !== '1.0' || r.method === 'HEAD') && !setLength;
   // A subrequest's capture reports the headers the handler set, not a length tresty computed.
   const addLength = len >= 0 && !bodyless && r.parent === null && !lengthless && (!low || r.ex.httpVersion === '1.0');
   const own = ownName(r);
@@ -49,11 +50,11 @@ export function headerList(r: Req, len: number): Array<readonly [string, string]
   // The real length wins when the whole body is known; a HEAD keeps the one the handler set, and
   // so does a 204 or 304 the handler answered itself (nginx clears only its own length then).
   const handlerNoBody = (r.status === 204 || r.status === 304) && (h.listed & LISTED_LENGTH) !== 0;
-  const keepLength = h.has('content-length') && (low || handlerNoBody || (len < 0 ? r.pipe.bodyFilter === null : r.method === 'HEAD' || r.headerOnly));
+  const keepLength = setLength && (low || handlerNoBody || (len < 0 ? r.pipe.bodyFilter === null : r.method === 'HEAD' || r.headerOnly));
   // Content-Length cleared by a handler or header_filter is not sent (chunked instead). One the
   // handler set is in nginx's header list: the real length goes at its place.
   const ownLength = !keepLength && addLength && !h.lengthCleared;
-  const placed = ownLength && !r.proxied && h.has('content-length');
+  const placed = ownLength && !r.proxied && setLength;
   const upstream = keepLength && r.proxied ? h.get('content-length') : undefined;
   if (ownLength && !placed) list.push(['Content-Length', String(len)]);
   else if (typeof upstream === 'string') list.push(['Content-Length', upstream]);

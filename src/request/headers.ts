@@ -15,8 +15,9 @@ export class HeaderStore {
   /** Content-Length was cleared by a handler or filter: the response goes without one. */
   lengthCleared = false;
   /**
-   * Which of Content-Length, Location and Last-Modified a handler set last (ngx.header): lua-nginx-module puts those in nginx's header list, after Connection,
-   * where nginx's own go before it (http/head-order.ts).
+   * Which of Content-Length, Location and Last-Modified a handler set last (ngx.header):
+   * lua-nginx-module puts those in nginx's header list, after Connection, where nginx's own go
+   * before it (http/head-order.ts).
    */
   listed = 0;
 
