@@ -7,6 +7,7 @@
 // end of the entry's last line.
 import { describe, expect, it } from 'vitest';
 import { compatSuite } from './helpers/compat.js';
+import { abortedEntry, timerTail } from './helpers/handler-errors.js';
 import { nginxMissing, startNginx } from './helpers/nginx.js';
 import { type Case, confFor, errorLogOf } from './helpers/phases-harness.js';
 import fs from 'node:fs';
@@ -128,8 +129,8 @@ const cases: Case[] = [
     conf: 'location = /he-timer { content_by_js_block { ngx.timer.at(0, () => { throw new Error("he-timer boom"); }); ngx.say("set"); } }',
     lua: 'location = /he-timer { content_by_lua_block { ngx.timer.at(0, function() error("he-timer boom") end) ngx.say("set") } }',
     requests: [{ path: '/he-timer', status: 200, resBody: 'set\n' }],
-    // nginx gives the timer a fake connection (its `*N`, the client and listen address of the
-    // request that made it); tresty's timer belongs to no connection.
+    // nginx gives each run of a timer a fake connection: its own `*N`, and the client and listen
+    // address of the request that made it.
     errorLog: [timerEntry('js', true)],
     luaErrorLog: [timerEntry('lua', false)],
   },
@@ -149,9 +150,9 @@ const cases: Case[] = [
   },
 ];
 
+/** A timer's entry: its own `*N`, `context: ngx.timer` and the client and listen address of the request that made it. */
 function timerEntry(lang: string, code: boolean, thread = 'entry', msg = 'he-timer boom'): RegExp {
-  return new RegExp(`\\[error\\] \\d+#\\d+: (?:\\*\\d+ )?${lang} ${thread} thread aborted: runtime error: [^\\n]*${msg}${code ? ' \\(TRESTY_ERR_HANDLER\\)' : ''}\\n`
-    + 'stack traceback:\\n(?:(?!\\d{4}/\\d\\d/\\d\\d )[^\\n]*\\n)*?[^\\n]*, context: ngx\\.timer(?:, client: [^\\n]*)?\\n');
+  return abortedEntry(lang, code, msg, timerTail(true), thread);
 }
 
 compatSuite('a handler\'s throw in the error log', {

@@ -113,7 +113,7 @@ const cases: Case[] = [
     name: 'an error in a timer callback is logged; the worker goes on',
     conf: `location = /timer-throws { content_by_js_block { ngx.timer.at(0, () => { throw new Error("timer-boom") }); ngx.say("ok") } }`,
     requests: [{ path: '/timer-throws', resBody: 'ok\n' }, { path: '/counter-free', status: 404 }],
-    errorLog: [/\[error\] .*js entry thread aborted: runtime error: .*Error: timer-boom \(TRESTY_ERR_HANDLER\)\n[^]*, context: ngx\.timer\n/],
+    errorLog: [/\[error\] .*js entry thread aborted: runtime error: .*Error: timer-boom \(TRESTY_ERR_HANDLER\)\n[^]*, context: ngx\.timer, client: 127\.0\.0\.1, server: 127\.0\.0\.1:\d+\n/],
   },
 ];
 

@@ -173,7 +173,8 @@ describe.skipIf(missing !== null).each(['native', 'node'] as const)('ssl_certifi
     expect(r.error).toBeDefined();
     expect(r.body).toBe('');
     const log = await eventually(() => t.errorLog(), /SSL certificate selection failed/);
-    expect(log).toMatch(/\[error\] \d+#\d+: js entry thread aborted: runtime error: \S+:\d+: Error: no certificate for you \(TRESTY_ERR_HANDLER\)\nstack traceback:\n[^]*?, context: ssl_certificate_by_js\*\n/);
+    // nginx's: the handler's fake connection (`*N`), its context, client (node:tls: the engine tells none) and listen address
+    expect(log).toMatch(/\[error\] \d+#\d+: \*\d+ js entry thread aborted: runtime error: \S+:\d+: Error: no certificate for you \(TRESTY_ERR_HANDLER\)\nstack traceback:\n[^]*?, context: ssl_certificate_by_js\*(?:, client: 127\.0\.0\.1)?, server: 127\.0\.0\.1:\d+\n/);
     expect(log).toMatch(/\[info\] .*SSL certificate selection failed \(ssl_certificate_by_js failed\) while SSL handshaking, client: 127\.0\.0\.1/);
     expect((await hello(port, 'one.test')).cn).toBe('one.test'); // the worker goes on
   });

@@ -7,10 +7,9 @@
 
 import { TrestyError } from '../errors.js';
 import { type Call, LIVE } from '../request/call.js';
-import { CTX } from '../request/context.js';
 import { INTERRUPT, isPromise } from '../request/interrupt.js';
 import { threadFailure } from '../request/failure.js';
-import { logReq } from '../request/report.js';
+import { logCall } from '../request/report.js';
 
 /** [true, value] when the thread returned, [false, error] when it threw. */
 export type ThreadResult = [true, unknown] | [false, unknown];
@@ -62,10 +61,8 @@ export function startThread(c: Call, fn: (...a: unknown[]) => unknown, args: unk
   const t = new LightThread(() => c.release());
   const failed = (e: unknown): void => {
     if (!t.gone && e !== INTERRUPT && c.state === LIVE) {
-      const msg = threadFailure(c.handler, e);
-      if (c.req !== null) logReq(c.req, 'error', msg);
       // A timer's thread: nginx's `context: ngx.timer` in place of a request's.
-      else c.w.errorLog.log('error', msg, undefined, c.phase === CTX.timer ? ', context: ngx.timer' : undefined);
+      logCall(c, 'error', threadFailure(c.handler, e));
     }
     t.settle([false, e]);
   };

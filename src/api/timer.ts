@@ -4,6 +4,7 @@
 
 import { TrestyError } from '../errors.js';
 import type { Call } from '../request/call.js';
+import { peerOf } from '../request/report.js';
 import type { TimerCallback } from '../request/timers.js';
 import { MASK } from './context.js';
 import { guard } from './guard.js';
@@ -33,7 +34,7 @@ export function timerApi(c: Call): TimerApi {
   const add = (fn: 'at' | 'every', delay: number, cb: TimerCallback, args: unknown[]): TimerResult => {
     const e = guard(c, MASK.timer);
     check(fn, delay, cb);
-    const err = e.w.timers.add(delay, cb, args, fn === 'every');
+    const err = e.w.timers.add(delay, cb, args, fn === 'every', peerOf(e));
     return err === null ? [true, null] : [null, err];
   };
   return {

@@ -49,6 +49,8 @@ export class NodeExchange implements HttpExchange {
   handlerHops = false;
   /** The connection's number in this worker (`*N`, server.ts). */
   connection: number | undefined = undefined;
+  /** The bind's name (server.ts, tls-front.ts). */
+  listen: string | undefined = undefined;
 
   /** Read once at the start: node forgets a socket's peer once it is destroyed, and the access
    *  log of a request whose connection was cut (444, a client gone) still names the client. */

@@ -6,7 +6,7 @@ import type http from 'node:http';
 import type { Socket } from 'node:net';
 import type { ServerConf } from '../config/types.js';
 import { TrestyError } from '../errors.js';
-import { type ErrorLog, requestContext } from '../log/index.js';
+import { type ErrorLog, nextConnection, requestContext } from '../log/index.js';
 import { bindName } from './binds.js';
 import { answeredByFront, closing, type NodeExchange } from './exchange.js';
 import { frontContext } from './front-context.js';
@@ -36,8 +36,7 @@ export class FrontRefusals {
     return first;
   }
 
-  /** Connections numbered so far in this worker (nginx's `*N`: one more per connection). */
-  private count = 0;
+  /** Each connection's `*N` (log/connections.ts: one counter with the fake connections'). */
   private readonly numbers = new WeakMap<Socket, number>();
 
   /** The connection's number for error-log lines (`*N`), undefined for one not watched. */
@@ -46,7 +45,7 @@ export class FrontRefusals {
   /** A new connection: numbered; nginx's line when its client closes it between requests, with
    *  no context. */
   watch(socket: Socket): void {
-    this.numbers.set(socket, ++this.count);
+    this.numbers.set(socket, nextConnection());
     socket.once('end', () => {
       if (this.served.has(socket) && !(socket as Socket & { _httpMessage?: unknown })._httpMessage) {
         this.log.log('info', `client ${unmapped(socket.remoteAddress)} closed keepalive connection`, this.numbers.get(socket));

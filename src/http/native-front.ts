@@ -3,7 +3,7 @@
 // drain events to them. One front per worker; it takes the listen sockets the master made.
 import type { HttpConf, LocationConf, MainConf, ServerConf } from '../config/types.js';
 import { TrestyError } from '../errors.js';
-import { type ErrorLog, utf8Bytes } from '../log/index.js';
+import { engineNumbersConnections, type ErrorLog, utf8Bytes } from '../log/index.js';
 import { frontContext } from './front-context.js';
 import type { HttpExchange, RequestHandler } from './types.js';
 import { bindKey, bindName, type ListenFd } from './binds.js';
@@ -110,6 +110,7 @@ export class NativeFront {
   async listen(): Promise<void> {
     const { native } = this;
     native.create(this.inbox, this.outbox.buf, this.onBatch, this.events.workerConnections, this.events.multiAccept ? 1 : 0);
+    engineNumbersConnections();
     enableEngineSockets(native);
     if (this.plan) native.setRoutes!(this.plan.buf);
     if (native.serverNames) {

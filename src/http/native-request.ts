@@ -3,6 +3,7 @@
 // (native-exchange.ts), which extends it, so that each file holds one side of the exchange.
 import type { ServerConf } from '../config/types.js';
 import { misdirected, namedServer, type VhostGroup } from './vhost.js';
+import { bindName } from './binds.js';
 import { TrestyError } from '../errors.js';
 import type { NativeFront } from './native-front.js';
 import { F_CHUNKED, F_CONTENT_LENGTH, F_KEEPALIVE } from './native-layout.js';
@@ -53,6 +54,7 @@ export abstract class NativeRequest {
   }
 
   get scheme(): 'http' | 'https' { return this.bind.ssl === true ? 'https' : 'http'; }
+  get listen(): string { return bindName(this.bind); }
 
   /** The TLS session, asked of the engine once (undefined: not yet). */
   private tls: TlsInfo | null | undefined = undefined;

@@ -5,7 +5,7 @@
 import type { HttpConf, ServerConf } from '../config/types.js';
 import { ConfError } from '../errors.js';
 import { type CertAnswer, type CertHook, engineTls } from '../tls/contexts.js';
-import type { ErrorLog } from '../log/index.js';
+import { type ErrorLog, listenName, peerContext } from '../log/index.js';
 import { stapleTargets, type StapleTarget } from '../tls/ocsp-plan.js';
 import type { EngineBinding } from './native-binding.js';
 import { engineStapling } from './native-ocsp.js';
@@ -53,7 +53,9 @@ function runCertificates(native: EngineBinding, servers: readonly ServerConf[], 
     for (const [id, server, name, status] of batch) {
       const s = servers[server];
       if (s === undefined) { native.tlsCertDone!(id, null, null, 'no such server'); continue; }
-      hook(s, name, status).then((c) => answer(id, c), (e: unknown) => { native.tlsCertDone!(id, null, null, (e as Error).message); });
+      // The engine tells no handshake's client: the listen address alone (by the local one).
+      const local = native.localAddress(id);
+      hook(s, name, status, local !== null ? peerContext(undefined, listenName(local[0], local[1])) : '').then((c) => answer(id, c), (e: unknown) => { native.tlsCertDone!(id, null, null, (e as Error).message); });
     }
   };
   native.tlsCertHook!((id, server, name, status) => {

@@ -177,6 +177,7 @@ export class HttpFront {
     if (first !== undefined) ex.firstPacket = first;
     if (isHttp09(req.socket)) ex.http09 = true;
     ex.connection = this.refusals.numberOf(req.socket);
+    ex.listen = bindName(bind);
     ex.settings = srv.defaults.engine;
     ex.expectContinue = expectsContinue(req);
     if (this.refusals.refuseHead(ex, srv, firstGroup(bind).defaultServer.defaults.engine.largeClientHeaderBuffers.size)) return;

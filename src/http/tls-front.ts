@@ -16,7 +16,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { HttpConf, ServerConf } from '../config/types.js';
 import { TrestyError } from '../errors.js';
-import type { ErrorLog } from '../log/index.js';
+import { type ErrorLog, peerContext } from '../log/index.js';
 import { type Hello, readHello } from '../tls/client-hello.js';
 import { stapleTargets } from '../tls/ocsp-plan.js';
 import { NodeStapler } from '../tls/ocsp-stapler.js';
@@ -26,7 +26,7 @@ import { type CertHook, ContextCache, SessionCache, trustedAnchors } from '../tl
 import { NodeExchange } from './exchange.js';
 import { type EngineBinding, loadEngine } from './native-binding.js';
 import { frontContext } from './front-context.js';
-import { FrontRefusals } from './front-refusals.js';
+import { FrontRefusals, unmapped } from './front-refusals.js';
 import { H2Exchange } from './h2-exchange.js';
 import { as10, isHttp09, type Line09, sniffFirstLine } from './node-http09.js';
 import { requestHost } from './request-host.js';
@@ -184,7 +184,7 @@ export class TlsFront {
     // a server with no certificate of its own is served with the default's (nginx 1.22, the engine)
     if (srv.ssl.certificates.length === 0 && srv.ssl.certificateHandler === null) srv = dflt;
     try {
-      [ctx, staple, chose] = await this.contextFor(srv, hello, dflt);
+      [ctx, staple, chose] = await this.contextFor(srv, hello, dflt, peerContext(unmapped(raw.remoteAddress), bindName(e.bind)));
     } catch (err) {
       this.log.info(`SSL certificate selection failed (${(err as Error).message}) while SSL handshaking, client: ${raw.remoteAddress ?? ''}`);
     }
@@ -243,9 +243,9 @@ export class TlsFront {
 
   /** The context of a handshake: its server's, or what its ssl_certificate_by_js chose; and
    *  the staple that handler set; and whether it chose a certificate of its own. */
-  private async contextFor(srv: ServerConf, hello: Hello, dflt: ServerConf): Promise<[tls.SecureContext | undefined, Buffer | null, boolean]> {
+  private async contextFor(srv: ServerConf, hello: Hello, dflt: ServerConf, peer: string): Promise<[tls.SecureContext | undefined, Buffer | null, boolean]> {
     if (srv.ssl.certificateHandler !== null && this.certHook !== null) {
-      const a = await this.certHook(srv, hello.serverName, hello.statusRequest);
+      const a = await this.certHook(srv, hello.serverName, hello.statusRequest, peer);
       if (a.pair !== null) return [this.contexts.choice(srv, a.pair, dflt), a.ocsp, true];
       if (srv.ssl.certificates.length > 0) return [this.contexts.server(srv, dflt), a.ocsp, false];
     }
@@ -267,6 +267,7 @@ export class TlsFront {
     const ex = new NodeExchange(req, res);
     if (isHttp09(req.socket)) ex.http09 = true;
     ex.connection = this.refusals.numberOf(req.socket);
+    ex.listen = bindName(bind);
     ex.settings = srv.defaults.engine;
     ex.expectContinue = expectsContinue(req);
     if (this.refusals.refuseHead(ex, srv, this.group(bind).defaultServer.defaults.engine.largeClientHeaderBuffers.size)) return;

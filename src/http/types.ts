@@ -100,6 +100,9 @@ export interface HttpExchange {
   /** nginx's connection number (`*N` in error-log lines): per worker, one more per connection.
    *  Undefined where the front does not number its connections. */
   readonly connection?: number;
+  /** The listen address the connection came on (`127.0.0.1:8080`, `0.0.0.0:80`), as nginx names a
+   *  listening socket: the `server:` of a line about a timer the request made. Absent: the local address. */
+  readonly listen?: string;
   /**
    * write() and end() have copied a Uint8Array chunk when they return (the native engine's
    * outbox), so its memory may be reused at once; otherwise the exchange may keep a reference.

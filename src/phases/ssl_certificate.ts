@@ -9,6 +9,8 @@ import { CTX } from '../request/context.js';
 import { INTERRUPT, isPromise } from '../request/interrupt.js';
 import { handlerFailure } from '../request/failure.js';
 import { Call } from '../request/call.js';
+import { nextConnection } from '../log/index.js';
+import { logCall } from '../request/report.js';
 import type { WorkerState } from '../request/worker.js';
 import { certStates, type CertState } from '../tls/cert-state.js';
 import type { CertAnswer, CertHook } from '../tls/contexts.js';
@@ -22,14 +24,16 @@ export async function certificateHook(conf: MainConf, loader: Loader, w: WorkerS
     if (s.ssl.certificateHandler !== null) handlers.set(s, await loader.load(s.ssl.certificateHandler));
   }
   if (handlers.size === 0) return null;
-  return (server, name, statusRequest) => {
+  return (server, name, statusRequest, peer = '') => {
     const h = handlers.get(server);
-    return h === undefined ? Promise.resolve({ pair: null, ocsp: null }) : run(w, h, name, statusRequest);
+    return h === undefined ? Promise.resolve({ pair: null, ocsp: null }) : run(w, h, name, statusRequest, peer);
   };
 }
 
-async function run(w: WorkerState, h: LoadedHandler, serverName: string, statusRequest: boolean): Promise<CertAnswer> {
+async function run(w: WorkerState, h: LoadedHandler, serverName: string, statusRequest: boolean, peer: string): Promise<CertAnswer> {
   const c = new Call(CTX.ssl_certificate, w, null, h);
+  // nginx runs the handler on a fake connection, numbered with the real ones (the handshake's is another).
+  c.origin = { connection: nextConnection(), tail: `, context: ssl_certificate_by_js*${peer}`, peer };
   const state: CertState = { serverName, cert: null, key: null, cleared: false, statusRequest, ocsp: null };
   const api = ngxOf(c);
   certStates.set(api, state);
@@ -38,8 +42,8 @@ async function run(w: WorkerState, h: LoadedHandler, serverName: string, statusR
     if (isPromise(v)) await v;
   } catch (e) {
     if (e !== INTERRUPT) {
-      // nginx's `context: ssl_certificate_by_lua*`; the handshake's client is in the info line that follows.
-      w.errorLog.log('error', handlerFailure(h, e), undefined, ', context: ssl_certificate_by_js*');
+      // nginx's `*N ..., context: ssl_certificate_by_lua*, client: A, server: LISTEN`.
+      logCall(c, 'error', handlerFailure(h, e));
       throw new Error('ssl_certificate_by_js failed');
     }
   } finally {

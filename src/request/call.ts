@@ -6,6 +6,7 @@
 //   ENDED   the run is over (the request may be gone): request-free APIs still work, in the
 //           context of ngx.timer, as OpenResty's global `ngx` does in a timer.
 
+import type { LogOrigin } from '../log/index.js';
 import type { HandlerInfo } from './failure.js';
 import type { Req } from './req.js';
 import type { WorkerState } from './worker.js';
@@ -30,6 +31,8 @@ export class Call {
   #ctx: Record<string, unknown> | undefined = undefined;
   /** Work to undo when the run ends (cosockets a timer left open); null until something registers. */
   cleanups: Array<() => void> | null = null;
+  /** A run outside a request (a timer, ssl_certificate_by_js): its lines' `*N` and context. */
+  origin: LogOrigin | null = null;
 
   /** `handler`: the handler run (null for a timer), which names its light threads' error lines. */
   constructor(readonly phase: number, readonly w: WorkerState, readonly req: Req | null, readonly handler: HandlerInfo | null = null) {}

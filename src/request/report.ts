@@ -2,7 +2,8 @@
 // request: "...", host: "..."` (src/log/context.ts). A handler's throw is worded in failure.ts.
 
 import type { LogLevel } from '../config/types.js';
-import { requestContext } from '../log/index.js';
+import { listenName, peerContext, requestContext } from '../log/index.js';
+import type { Call } from './call.js';
 import { CTX } from './context.js';
 import type { Req } from './req.js';
 
@@ -35,4 +36,21 @@ function context(r: Req, upstream: string | undefined): string {
   } catch {
     return `, request: "${line}"`;
   }
+}
+
+/**
+ * A line of a handler's run: the request's context, or outside a request the run's fake
+ * connection's `*N` and context (`, context: ngx.timer, client: ..., server: ...`).
+ */
+export function logCall(c: Call, level: LogLevel, msg: string): void {
+  if (c.req !== null) { logReq(c.req, level, msg); return; }
+  const o = c.origin;
+  c.w.errorLog.log(level, msg, o?.connection, o !== null ? o.tail : c.phase === CTX.timer ? ', context: ngx.timer' : undefined);
+}
+
+/** `, client: A, server: LISTEN` of the run `c` (what a timer it makes logs), '' where there is none. */
+export function peerOf(c: Call): string {
+  if (c.req === null) return c.origin?.peer ?? '';
+  const m = c.req.main;
+  return peerContext(m.remoteAddr, m.ex.listen ?? listenName(m.ex.localAddress, m.ex.localPort));
 }

@@ -7,6 +7,8 @@ import { Call, ENDED, setActiveTimer } from './call.js';
 import { CTX } from './context.js';
 import { timerFailure } from './failure.js';
 import { INTERRUPT, isPromise } from './interrupt.js';
+import { nextConnection } from '../log/index.js';
+import { logCall } from './report.js';
 import type { WorkerState } from './worker.js';
 
 /** `this` in a callback is the timer's own ngx object. */
@@ -17,6 +19,8 @@ interface Timer {
   readonly args: unknown[];
   readonly every: boolean;
   handle: NodeJS.Timeout | null;
+  /** `, client: ..., server: ...` of the run that made it ('' in init_worker_by_js). */
+  readonly peer: string;
 }
 
 export class TimerSet {
@@ -31,11 +35,14 @@ export class TimerSet {
 
   get pendingCount(): number { return this.pending.size; }
 
-  /** Schedules `cb`; the arguments are checked by the API. Returns null, or why it was refused. */
-  add(delay: number, cb: TimerCallback, args: unknown[], every: boolean): string | null {
+  /**
+   * Schedules `cb`; the arguments are checked by the API. `peer`: its maker's client and
+   * listen address, for its lines. Returns null, or why it was refused.
+   */
+  add(delay: number, cb: TimerCallback, args: unknown[], every: boolean, peer = ''): string | null {
     if (this.w.exiting) return 'process exiting';
     if (this.pending.size >= this.maxPending) return 'too many pending timers';
-    const t: Timer = { cb, args, every, handle: null };
+    const t: Timer = { cb, args, every, handle: null, peer };
     const ms = Math.max(0, delay * 1000);
     t.handle = every ? setInterval(() => this.fire(t, false), ms) : setTimeout(() => this.fire(t, false), ms);
     t.handle.unref();
@@ -50,6 +57,8 @@ export class TimerSet {
       return;
     }
     const c = new Call(CTX.timer, this.w, null);
+    // Each run is a fake connection of its own in nginx, numbered with the real ones.
+    c.origin = { connection: nextConnection(), tail: `, context: ngx.timer${t.peer}`, peer: t.peer };
     this.running++;
     const done = (): void => { c.end(); this.running--; };
     let v: unknown;
@@ -86,7 +95,7 @@ export class TimerSet {
   private failed(c: Call, e: unknown): void {
     if (e === INTERRUPT || c.state !== 0) return;
     // OpenResty's `context: ngx.timer` in place of a request's client and request line.
-    this.w.errorLog.log('error', timerFailure(e), undefined, ', context: ngx.timer');
+    logCall(c, 'error', timerFailure(e));
   }
 
   /** Fires every pending timer with premature = true and waits (bounded) for running ones. */

@@ -25,8 +25,8 @@ export interface CertAnswer {
 }
 
 /** Runs a server's ssl_certificate_by_js for one handshake (`statusRequest`: the client asked
- *  for a staple). */
-export type CertHook = (server: ServerConf, servername: string, statusRequest: boolean) => Promise<CertAnswer>;
+ *  for a staple; `peer`: `, client: A, server: LISTEN` for its log lines, as much as is known). */
+export type CertHook = (server: ServerConf, servername: string, statusRequest: boolean, peer?: string) => Promise<CertAnswer>;
 
 const VERSIONS = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'] as const;
 type Version = (typeof VERSIONS)[number];
