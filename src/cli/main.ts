@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { dumpConf, loadConf, type LoadedConf } from '../config/index.js';
 import { isTrestyError } from '../errors.js';
-import { runMaster } from '../master/master.js';
+import { runMaster, startFailureLevel } from '../master/master.js';
 import { daemonize, isDaemonChild, reportToLauncher } from '../master/daemon.js';
 import { readPidFile } from '../master/pidfile.js';
 import { testHandlers } from '../phases/index.js';
@@ -108,7 +108,7 @@ async function main(): Promise<void> {
     await runMaster({ file, prefix, globals: args.globals, loaded });
   } catch (e) {
     await reportToLauncher(e);
-    fail('emerg', isTrestyError(e) || e instanceof Error ? e : String(e));
+    fail(startFailureLevel(e), isTrestyError(e) || e instanceof Error ? e : String(e));
   }
 }
 

@@ -35,6 +35,15 @@ function report(e: MasterEvent): void {
   if (process.connected) process.send!(e, undefined, {}, () => { /* parent gone: nothing to tell */ });
 }
 
+/**
+ * The level of a failure that stops a start or a reload: init_by_js's throw (or a block that
+ * does not compile) is nginx + lua's `[error] init_by_lua error: ...`; a conf or system failure
+ * its `[emerg]`.
+ */
+export function startFailureLevel(e: unknown): 'error' | 'emerg' {
+  return isTrestyError(e) && e.code === 'TRESTY_ERR_HANDLER' ? 'error' : 'emerg';
+}
+
 function errText(e: unknown): { code: string; message: string } {
   return { code: isTrestyError(e) ? e.code : 'TRESTY_ERR_WORKER_START', message: e instanceof Error ? e.message : String(e) };
 }
@@ -132,7 +141,11 @@ class Master {
       const zones = this.zones.prepare(this.conf.sharedDicts.values());
       zones.commit();
       this.shm = zones.specs;
-      await runInitPhase(this.conf);
+      await runInitPhase(this.conf).catch((e: unknown) => {
+        // nginx writes it to its error log too (the command line's stderr copy is main.ts's).
+        if (!this.log.paths().includes('stderr')) this.log.log(startFailureLevel(e), errText(e).message);
+        throw e;
+      });
       handOverFiles(this.conf, this.log);
       // Sockets first (nginx opens them before the pid file): a port in use leaves no pid file.
       this.pool = this.newPool(this.conf, this.snapshot);
@@ -214,7 +227,7 @@ class Master {
       zones?.abort();
       log.configure(this.conf.errorLog);
       const t = errText(e);
-      log.emerg(t.message);
+      log.log(startFailureLevel(e), t.message);
       report({ tresty: 'reload-failed', ...t });
       return;
     }

@@ -3,13 +3,13 @@
 // sets up exists where requests run). An error stops start-up.
 
 import { CTX } from '../request/context.js';
-import { TrestyError } from '../errors.js';
+import { ConfError, TrestyError } from '../errors.js';
 import type { MainConf } from '../config/types.js';
 import { INTERRUPT, isPromise } from '../request/interrupt.js';
 import { call } from './invoke.js';
 import type { Loader } from './loader.js';
 import type { PhaseModule } from './phase.js';
-import { handlerFailure } from '../request/failure.js';
+import { handlerFailure, initLoadFailure } from '../request/failure.js';
 import { Call } from '../request/call.js';
 import type { WorkerState } from '../request/worker.js';
 
@@ -19,7 +19,14 @@ export const initPhase: Omit<PhaseModule<never>, 'build'> & { run(w: WorkerState
   async run(w, loader, conf) {
     const spec = conf.init;
     if (!spec) return;
-    const h = await loader.load(spec);
+    let h;
+    try {
+      h = await loader.load(spec);
+    } catch (e) {
+      // nginx + lua says a chunk that does not compile as it says a throw (`init_by_lua error:`).
+      if (!(e instanceof ConfError)) throw e;
+      throw new TrestyError('TRESTY_ERR_HANDLER', initLoadFailure(e), { cause: e });
+    }
     try {
       const v = call(new Call(CTX.init, w, null, h), h);
       if (isPromise(v)) await v;

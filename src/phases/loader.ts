@@ -92,7 +92,7 @@ function compileBlock(spec: HandlerSpec): HandlerFn {
     }
     const line = syntaxLine(e, spec.ref.file) ?? spec.ref.line;
     throw new ConfError('TRESTY_ERR_CONF_HANDLER',
-      `${spec.phase}_by_js_block failed to compile: ${errText(e)}`, spec.ref.file, line);
+      `${spec.phase}_by_js_block failed to compile: ${errText(e)}`, spec.ref.file, line, { cause: e });
   }
 }
 

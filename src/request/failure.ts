@@ -11,7 +11,7 @@
 
 import { fileURLToPath } from 'node:url';
 import { inspect } from 'node:util';
-import { isTrestyError } from '../errors.js';
+import { type ConfError, isTrestyError } from '../errors.js';
 import type { HandlerSpec } from '../config/types.js';
 
 /** What an error line needs to know of a loaded handler. */
@@ -34,6 +34,18 @@ export function handlerFailure(h: HandlerInfo, e: unknown): string {
   const words = ENTRY.has(h.label) ? 'js entry thread aborted: runtime error'
     : INIT.has(h.label) ? `${h.label} error` : `failed to run ${h.label}*`;
   return failure(words, whereIn(h, e), e);
+}
+
+/**
+ * init_by_js's block or file that does not compile: nginx + lua's `init_by_lua error: WHERE: MSG`
+ * with no traceback (nothing ran), WHERE the line the compiler names.
+ */
+export function initLoadFailure(e: ConfError): string {
+  const cause = e.cause instanceof Error ? e.cause : null;
+  const text = cause === null ? e.message : `${cause.name}: ${cause.message}`;
+  // A file's own line when the loader found one (`init_by_js_file "F" failed to load (F:3): ...`).
+  const where = /^\S+_by_js_file "[^"]*" failed to load \(([^()]+:\d+)\)/.exec(e.message)?.[1] ?? `${e.file}:${e.line}`;
+  return coded(`init_by_js error: ${where}: ${text}`, e);
 }
 
 /** A light thread's throw: `js user thread aborted: runtime error: ...`; `h` null outside a handler (a timer's thread). */

@@ -128,3 +128,19 @@ export function nginxConfError(server: string, http = ''): string | null {
     fs.rmSync(prefix, { recursive: true, force: true });
   }
 }
+
+/**
+ * nginx run on the conf startNginx would write, for a start expected to fail (init_by_lua): its
+ * exit status, stderr and error.log. A start that succeeds is stopped after 5 s at most.
+ */
+export function nginxStartFailure(server: string, http = ''): { status: number | null; stderr: string; errorLog: string } {
+  const prefix = fs.mkdtempSync(path.join(os.tmpdir(), 'tresty-nginx-f-'));
+  try {
+    fs.writeFileSync(path.join(prefix, 'nginx.conf'), confOf(prefix, 1, server, http));
+    const log = path.join(prefix, 'error.log');
+    const t = spawnSync('nginx', ['-p', `${prefix}/`, '-c', path.join(prefix, 'nginx.conf'), '-e', log], { encoding: 'utf8', timeout: 5000 });
+    return { status: t.status, stderr: t.stderr, errorLog: fs.existsSync(log) ? fs.readFileSync(log, 'utf8') : '' };
+  } finally {
+    fs.rmSync(prefix, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,147 @@
+// A handler's error lines outside a request, on tresty and on nginx + lua-nginx-module with the
+// same expectations (`js` for `lua`, tresty's code closing the first line): a timer's run and an
+// ssl_certificate_by_* run are fake connections with their own `*N` (numbered with the real ones,
+// so no two share one) and nginx's context; init_by_*'s throw or a block that does not compile
+// is an `[error]` line on stderr and in the error log, and the start fails with status 1.
+// The throw of each request phase is compat-handler-errors.test.ts's.
+import fs from 'node:fs';
+import path from 'node:path';
+import tls from 'node:tls';
+import { afterAll, describe, expect, it } from 'vitest';
+import { abortedEntry, timerTail } from './helpers/handler-errors.js';
+import { nginxMissing, nginxStartFailure, startNginx } from './helpers/nginx.js';
+import { confFor, errorLogOf } from './helpers/phases-harness.js';
+import { engineOf, freePort, httpGet, makePrefix, runTresty, startTresty } from './helpers/server.js';
+import { opensslMissing, tlsFiles } from './helpers/tls-files.js';
+import { eventually } from './helpers/upstream.js';
+
+const noNginx = nginxMissing() !== null;
+
+/** A server's error log, read as it grows. */
+interface Logged { port: number; errorLog(): string; stop(): Promise<void> }
+
+/** Tresty (`js`) or nginx (`lua`) with `server` in its one server and `http` at the http level. */
+async function start(lang: 'js' | 'lua', server: (lang: string) => string, http = (_: string): string => ''): Promise<Logged> {
+  if (lang === 'lua') return startNginx(`server_name localhost; ${server('lua')}`, http('lua'));
+  const port = await freePort();
+  const t = await startTresty(confFor(port, { http: http('js') }, [{ name: 'x', requests: [], conf: server('js') }]));
+  return { port, errorLog: () => errorLogOf(t), stop: () => t.stop() };
+}
+
+/** `js` with the code, `lua` without: the forms to check. */
+const forms: Array<['js' | 'lua', boolean]> = [['js', true], ['lua', false]];
+
+describe.each(forms)('timers (%s): each run a fake connection of its own', (lang, code) => {
+  const skip = lang === 'lua' && noNginx;
+  const log = (name: string): string => `ngx.log(ngx.ERR, "${name}")`;
+  const timer = (body: string): string => (lang === 'js' ? `ngx.timer.at(0, () => { ${body}; });` : `ngx.timer.at(0, function() ${body} end)`);
+
+  it.skipIf(skip)('one made in init_worker: `*N`, `context: ngx.timer`, no client and no server', async () => {
+    const throwIt = lang === 'js' ? 'throw new Error("he-iwt boom")' : 'error("he-iwt boom")';
+    const s = await start(lang, () => 'location = / { return 204; }',
+      (l) => `init_worker_by_${l}_block { ${timer(`${log('he-iwt log')}; ${throwIt}`)} }`);
+    try {
+      const text = await eventually(() => s.errorLog(), /he-iwt boom[^]*context: ngx\.timer\n/);
+      expect(text).toMatch(new RegExp(`\\[error\\] \\d+#\\d+: \\*\\d+ \\[${lang}\\] \\S+ he-iwt log, context: ngx\\.timer\\n`));
+      expect(text).toMatch(abortedEntry(lang, code, 'he-iwt boom', `${timerTail(false)}`));
+    } finally { await s.stop(); }
+  });
+
+  it.skipIf(skip)('ones made in a request (or in its timer): the request\'s client and listen address, numbers none other has', async () => {
+    const say = lang === 'js' ? 'ngx.say("ok");' : 'ngx.say("ok")';
+    const s = await start(lang, (l) => `location = /he-nums { content_by_${l}_block { ${log('he-nums req')}; ${timer(log('he-nums t1'))} ${timer(log('he-nums t2'))} ${timer(timer(log('he-nums t3')))} ${say} } }`);
+    try {
+      expect((await httpGet(s.port, '/he-nums')).status).toBe(200);
+      const text = await eventually(() => s.errorLog(), /^(?=[^]*he-nums t1)(?=[^]*he-nums t2)(?=[^]*he-nums t3)/);
+      const numberOf = (name: string, tail: string): string => {
+        const m = new RegExp(`\\[error\\] \\d+#\\d+: \\*(\\d+) \\[${lang}\\] \\S+ ${name}${tail}\\n`).exec(text);
+        expect(m, `${name}'s line in\n${text}`).not.toBeNull();
+        return m![1]!;
+      };
+      const req = numberOf('he-nums req', `, client: 127\\.0\\.0\\.1, server: localhost, request: "GET /he-nums HTTP/1\\.1", host: "[^"]+"`);
+      const t1 = numberOf('he-nums t1', timerTail(true, String(s.port)));
+      const t2 = numberOf('he-nums t2', timerTail(true, String(s.port)));
+      const t3 = numberOf('he-nums t3', timerTail(true, String(s.port)));
+      expect(new Set([req, t1, t2, t3]).size).toBe(4);
+    } finally { await s.stop(); }
+  });
+});
+
+describe.skipIf(opensslMissing !== null)('ssl_certificate_by_*: a throw is the entry thread aborting on a fake connection', () => {
+  const files = tlsFiles('errctx');
+  afterAll(() => files.remove());
+  const server = (port: number, l: string): string => {
+    if (!fs.existsSync(files.file('c.crt'))) files.selfSigned('c', 'localhost');
+    const body = l === 'js' ? 'ngx.log(ngx.ERR, "he-cert log"); throw new Error("he-cert boom");' : 'ngx.log(ngx.ERR, "he-cert log") error("he-cert boom")';
+    return `listen 127.0.0.1:${port} ssl; ssl_certificate ${files.file('c.crt')}; ssl_certificate_key ${files.file('c.key')};
+      ssl_certificate_by_${l}_block { ${body} } location = /x { return 204; }`;
+  };
+  /** A handshake that the handler fails. */
+  const handshake = (port: number): Promise<void> => new Promise((resolve) => {
+    const s = tls.connect({ host: '127.0.0.1', port, servername: 'localhost', rejectUnauthorized: false });
+    s.on('error', () => resolve());
+    s.on('close', () => resolve());
+  });
+  /** nginx's words: the fake connection's `*N`, the context, the client (where known) and the listen address. */
+  const expectLines = (text: string, lang: string, code: boolean, port: number, client: boolean): void => {
+    const tail = `, context: ssl_certificate_by_${lang}\\*${client ? ', client: 127\\.0\\.0\\.1' : ''}, server: 127\\.0\\.0\\.1:${port}`;
+    expect(text).toMatch(new RegExp(`\\[error\\] \\d+#\\d+: \\*\\d+ \\[${lang}\\] \\S+ he-cert log${tail}\\n`));
+    expect(text).toMatch(abortedEntry(lang, code, 'he-cert boom', tail));
+  };
+
+  for (const front of ['native', 'node'] as const) {
+    it(`on tresty (${front === 'native' ? 'the engine\'s TLS when built' : 'node:tls'}), with the code`, async () => {
+      const port = await freePort();
+      const tport = await freePort();
+      const conf = confFor(port, {}, [{ name: 'x', requests: [], conf: '' }])
+        .replace(/server \{/, `server { server_name tls.test; ${server(tport, 'js')} }\n  server {`);
+      const t = await startTresty(conf, { env: front === 'node' ? { TRESTY_TLS_ENGINE: 'node' } : {} });
+      try {
+        await handshake(tport);
+        const text = await eventually(() => errorLogOf(t), /he-cert boom[^]*context: ssl_certificate_by_js\*[^\n]*\n/);
+        // The engine tells JS no handshake's client (native/engine's cert hook gives none): its line has the listen address alone.
+        expectLines(text, 'js', true, tport, !(front === 'native' && engineOf(t) === 'native'));
+      } finally { await t.stop(); }
+    });
+  }
+
+  it.skipIf(noNginx)('on nginx + lua', async () => {
+    const tport = await freePort();
+    const n = await startNginx(`server_name localhost; ${server(tport, 'lua')}`);
+    try {
+      await handshake(tport);
+      expectLines(await eventually(() => n.errorLog(), /he-cert boom[^]*context: ssl_certificate_by_lua\*[^\n]*\n/), 'lua', false, tport, true);
+    } finally { await n.stop(); }
+  });
+});
+
+describe('init_by_*: a throw or a block that does not compile is an [error] line, the start fails with status 1', () => {
+  const cases = [
+    { name: 'a throw', js: 'throw new Error("he-init boom");', lua: 'error("he-init boom")', msg: 'he-init boom', trace: true },
+    { name: 'a syntax error', js: 'let he_init = = 1;', lua: 'local he_init = = 1', msg: '', trace: false },
+  ];
+  /** `PROG: [error] init_by_LANG error: WHERE: MSG[ (codes)]`, then the traceback or none. */
+  const line = (prog: string, lang: string, msg: string, trace: boolean, codes: string): RegExp => new RegExp(
+    `${prog}\\[error\\] (?:\\d+#\\d+: )?init_by_${lang} error: \\S+:\\d+\\)?(?::\\d+)?: [^\\n]*${msg}${codes}\\n${trace ? 'stack traceback:\\n' : '(?!stack traceback)'}`);
+
+  for (const c of cases) {
+    it(`${c.name}: on tresty, with the code(s)`, async () => {
+      const prefix = makePrefix(confFor(await freePort(), { http: `init_by_js_block { ${c.js} }` }, []));
+      try {
+        const r = await runTresty(['-p', prefix, '-c', 'conf/nginx.conf'], { cwd: prefix, timeoutMs: 20_000 });
+        const codes = c.trace ? ' \\(TRESTY_ERR_HANDLER\\)' : ' \\(TRESTY_ERR_HANDLER, TRESTY_ERR_CONF_HANDLER\\)';
+        expect(r.code).toBe(1);
+        expect(r.stderr).toMatch(line('^tresty: ', 'js', c.msg, c.trace, codes));
+        expect(r.stderr).not.toMatch(/\[emerg\]/);
+        expect(fs.readFileSync(path.join(prefix, 'logs/error.log'), 'utf8')).toMatch(line('', 'js', c.msg, c.trace, codes));
+      } finally { fs.rmSync(prefix, { recursive: true, force: true }); }
+    });
+    it.skipIf(noNginx)(`${c.name}: on nginx + lua`, () => {
+      const r = nginxStartFailure('location = / { return 204; }', `init_by_lua_block { ${c.lua} }`);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(line('^nginx: ', 'lua', c.msg, c.trace, ''));
+      expect(r.stderr).not.toMatch(/\[emerg\]/);
+      expect(r.errorLog).toMatch(line('', 'lua', c.msg, c.trace, ''));
+    });
+  }
+});
