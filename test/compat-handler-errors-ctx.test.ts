@@ -36,13 +36,14 @@ describe.each(forms)('timers (%s): each run a fake connection of its own', (lang
   const log = (name: string): string => `ngx.log(ngx.ERR, "${name}")`;
   const timer = (body: string): string => (lang === 'js' ? `ngx.timer.at(0, () => { ${body}; });` : `ngx.timer.at(0, function() ${body} end)`);
 
-  it.skipIf(skip)('one made in init_worker: `*N`, `context: ngx.timer`, no client and no server', async () => {
+  it.skipIf(skip)('one made in init_worker: `*N`, `context: ngx.timer`, no client and no server (init_worker\'s own ngx.log: its `*N` and context)', async () => {
     const throwIt = lang === 'js' ? 'throw new Error("he-iwt boom")' : 'error("he-iwt boom")';
     const s = await start(lang, () => 'location = / { return 204; }',
-      (l) => `init_worker_by_${l}_block { ${timer(`${log('he-iwt log')}; ${throwIt}`)} }`);
+      (l) => `init_worker_by_${l}_block { ${log('he-iw log')}; ${timer(`${log('he-iwt log')}; ${throwIt}`)} }`);
     try {
       const text = await eventually(() => s.errorLog(), /he-iwt boom[^]*context: ngx\.timer\n/);
       expect(text).toMatch(new RegExp(`\\[error\\] \\d+#\\d+: \\*\\d+ \\[${lang}\\] \\S+ he-iwt log, context: ngx\\.timer\\n`));
+      expect(text).toMatch(new RegExp(`\\[error\\] \\d+#\\d+: \\*\\d+ \\[${lang}\\] \\S+ he-iw log, context: init_worker_by_${lang}\\*\\n`));
       expect(text).toMatch(abortedEntry(lang, code, 'he-iwt boom', `${timerTail(false)}`));
     } finally { await s.stop(); }
   });
