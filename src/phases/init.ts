@@ -7,7 +7,7 @@ import { ConfError, TrestyError } from '../errors.js';
 import type { MainConf } from '../config/types.js';
 import { INTERRUPT, isPromise } from '../request/interrupt.js';
 import { call } from './invoke.js';
-import type { Loader } from './loader.js';
+import type { LoadedHandler, Loader } from './loader.js';
 import type { PhaseModule } from './phase.js';
 import { handlerFailure, initLoadFailure } from '../request/failure.js';
 import { Call } from '../request/call.js';
@@ -19,7 +19,7 @@ export const initPhase: Omit<PhaseModule<never>, 'build'> & { run(w: WorkerState
   async run(w, loader, conf) {
     const spec = conf.init;
     if (!spec) return;
-    let h;
+    let h: LoadedHandler;
     try {
       h = await loader.load(spec);
     } catch (e) {
