@@ -7,7 +7,7 @@ import { type Call, currentCall, EXITED, LIVE } from '../request/call.js';
 import { apiDisabled } from '../request/context.js';
 import { emit, headersOf, queueFlush } from '../request/output.js';
 import { INTERRUPT } from '../request/interrupt.js';
-import { logCall, logReq } from '../request/report.js';
+import { logRun, logReq } from '../request/report.js';
 import type { Req } from '../request/req.js';
 import { capture, captureMulti, type CaptureOptions, type CaptureResult } from './subrequest.js';
 import { CONSTANTS, type NgxConstants } from './constants.js';
@@ -227,7 +227,7 @@ export class Ngx {
     if (name === undefined) throw new TrestyError('TRESTY_ERR_API_ARGS', `bad log level: ${String(level)}`);
     if (!c.w.errorLog.enabled(name)) return;
     const msg = `[js] ${callerOf()}${text(args)}`;
-    logCall(c, name, msg);
+    logRun(c, name, msg);
   }
 
   // --- state ---

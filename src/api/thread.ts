@@ -9,7 +9,7 @@ import { TrestyError } from '../errors.js';
 import { type Call, LIVE } from '../request/call.js';
 import { INTERRUPT, isPromise } from '../request/interrupt.js';
 import { threadFailure } from '../request/failure.js';
-import { logCall } from '../request/report.js';
+import { logRun } from '../request/report.js';
 
 /** [true, value] when the thread returned, [false, error] when it threw. */
 export type ThreadResult = [true, unknown] | [false, unknown];
@@ -62,7 +62,7 @@ export function startThread(c: Call, fn: (...a: unknown[]) => unknown, args: unk
   const failed = (e: unknown): void => {
     if (!t.gone && e !== INTERRUPT && c.state === LIVE) {
       // A timer's thread: nginx's `context: ngx.timer` in place of a request's.
-      logCall(c, 'error', threadFailure(c.handler, e));
+      logRun(c, 'error', threadFailure(c.handler, e));
     }
     t.settle([false, e]);
   };

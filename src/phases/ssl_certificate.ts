@@ -10,7 +10,7 @@ import { INTERRUPT, isPromise } from '../request/interrupt.js';
 import { handlerFailure } from '../request/failure.js';
 import { Call } from '../request/call.js';
 import { nextConnection } from '../log/index.js';
-import { logCall } from '../request/report.js';
+import { logRun } from '../request/report.js';
 import type { WorkerState } from '../request/worker.js';
 import { certStates, type CertState } from '../tls/cert-state.js';
 import type { CertAnswer, CertHook } from '../tls/contexts.js';
@@ -43,7 +43,7 @@ async function run(w: WorkerState, h: LoadedHandler, serverName: string, statusR
   } catch (e) {
     if (e !== INTERRUPT) {
       // nginx's `*N ..., context: ssl_certificate_by_lua*, client: A, server: LISTEN`.
-      logCall(c, 'error', handlerFailure(h, e));
+      logRun(c, 'error', handlerFailure(h, e));
       throw new Error('ssl_certificate_by_js failed');
     }
   } finally {

@@ -42,7 +42,7 @@ function context(r: Req, upstream: string | undefined): string {
  * A line of a handler's run: the request's context, or outside a request the run's fake
  * connection's `*N` and context (`, context: ngx.timer, client: ..., server: ...`).
  */
-export function logCall(c: Call, level: LogLevel, msg: string): void {
+export function logRun(c: Call, level: LogLevel, msg: string): void {
   if (c.req !== null) { logReq(c.req, level, msg); return; }
   const o = c.origin;
   c.w.errorLog.log(level, msg, o?.connection, o !== null ? o.tail : c.phase === CTX.timer ? ', context: ngx.timer' : undefined);

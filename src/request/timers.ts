@@ -8,7 +8,7 @@ import { CTX } from './context.js';
 import { timerFailure } from './failure.js';
 import { INTERRUPT, isPromise } from './interrupt.js';
 import { nextConnection } from '../log/index.js';
-import { logCall } from './report.js';
+import { logRun } from './report.js';
 import type { WorkerState } from './worker.js';
 
 /** `this` in a callback is the timer's own ngx object. */
@@ -95,7 +95,7 @@ export class TimerSet {
   private failed(c: Call, e: unknown): void {
     if (e === INTERRUPT || c.state !== 0) return;
     // OpenResty's `context: ngx.timer` in place of a request's client and request line.
-    logCall(c, 'error', timerFailure(e));
+    logRun(c, 'error', timerFailure(e));
   }
 
   /** Fires every pending timer with premature = true and waits (bounded) for running ones. */
