@@ -120,29 +120,55 @@ describe('init_by_*: a throw or a block that does not compile is an [error] line
   const cases = [
     { name: 'a throw', js: 'throw new Error("he-init boom");', lua: 'error("he-init boom")', msg: 'he-init boom', trace: true },
     { name: 'a syntax error', js: 'let he_init = = 1;', lua: 'local he_init = = 1', msg: '', trace: false },
+    // `init_by_*_file error:`, the file's own line (tresty's loader imports it again on a reload: no `?query` of that in the line).
+    { name: 'a throw in a file', file: true, js: 'export default () => {\n  throw new Error("he-init-file boom");\n};\n', lua: '\nerror("he-init-file boom")\n',
+      msg: 'he-init-file boom', trace: true, where: 'he-init\\.(?:mjs|lua):2: ' },
   ];
   /** `PROG: [error] init_by_LANG error: WHERE: MSG[ (codes)]`, then the traceback or none. */
-  const line = (prog: string, lang: string, msg: string, trace: boolean, codes: string): RegExp => new RegExp(
-    `${prog}\\[error\\] (?:\\d+#\\d+: )?init_by_${lang} error: \\S+:\\d+\\)?(?::\\d+)?: [^\\n]*${msg}${codes}\\n${trace ? 'stack traceback:\\n' : '(?!stack traceback)'}`);
+  const line = (prog: string, lang: string, c: { msg: string; trace: boolean; where?: string }, codes: string): RegExp => new RegExp(
+    `${prog}\\[error\\] (?:\\d+#\\d+: )?init_by_${lang}${c.where !== undefined ? '_file' : ''} error: ${c.where !== undefined ? `/\\S+/${c.where}` : '\\S+:\\d+\\)?(?::\\d+)?: '}`
+    + `[^\\n]*${c.msg}${codes}\\n${c.trace ? 'stack traceback:\\n' : '(?!stack traceback)'}`);
 
   for (const c of cases) {
     it(`${c.name}: on tresty, with the code(s)`, async () => {
-      const prefix = makePrefix(confFor(await freePort(), { http: `init_by_js_block { ${c.js} }` }, []));
+      const prefix = c.file
+        ? makePrefix(confFor(await freePort(), { http: 'init_by_js_file js/he-init.mjs;' }, []), { 'js/he-init.mjs': c.js })
+        : makePrefix(confFor(await freePort(), { http: `init_by_js_block { ${c.js} }` }, []));
       try {
         const r = await runTresty(['-p', prefix, '-c', 'conf/nginx.conf'], { cwd: prefix, timeoutMs: 20_000 });
         const codes = c.trace ? ' \\(TRESTY_ERR_HANDLER\\)' : ' \\(TRESTY_ERR_HANDLER, TRESTY_ERR_CONF_HANDLER\\)';
         expect(r.code).toBe(1);
-        expect(r.stderr).toMatch(line('^tresty: ', 'js', c.msg, c.trace, codes));
+        expect(r.stderr).toMatch(line('^tresty: ', 'js', c, codes));
         expect(r.stderr).not.toMatch(/\[emerg\]/);
-        expect(fs.readFileSync(path.join(prefix, 'logs/error.log'), 'utf8')).toMatch(line('', 'js', c.msg, c.trace, codes));
+        expect(fs.readFileSync(path.join(prefix, 'logs/error.log'), 'utf8')).toMatch(line('', 'js', c, codes));
       } finally { fs.rmSync(prefix, { recursive: true, force: true }); }
     });
     it.skipIf(noNginx)(`${c.name}: on nginx + lua`, () => {
-      const r = nginxStartFailure('location = / { return 204; }', `init_by_lua_block { ${c.lua} }`);
+      const r = c.file
+        ? nginxStartFailure('location = / { return 204; }', 'init_by_lua_file __PREFIX__/he-init.lua;', { 'he-init.lua': c.lua })
+        : nginxStartFailure('location = / { return 204; }', `init_by_lua_block { ${c.lua} }`);
       expect(r.status).toBe(1);
-      expect(r.stderr).toMatch(line('^nginx: ', 'lua', c.msg, c.trace, ''));
+      expect(r.stderr).toMatch(line('^nginx: ', 'lua', c, ''));
       expect(r.stderr).not.toMatch(/\[emerg\]/);
-      expect(r.errorLog).toMatch(line('', 'lua', c.msg, c.trace, ''));
+      expect(r.errorLog).toMatch(line('', 'lua', c, ''));
     });
   }
+});
+
+describe('init_worker_by_*_file: "init_worker_by_*_file error:" and the file\'s own line', () => {
+  const entry = (lang: string, code: boolean): RegExp => new RegExp(
+    `\\[error\\] \\d+#\\d+: init_worker_by_${lang}_file error: /\\S+/he-iwf\\.(?:mjs|lua):2: [^\\n]*he-iwf boom${code ? ' \\(TRESTY_ERR_HANDLER\\)' : ''}\\nstack traceback:\\n`);
+  it('on tresty, with the code', async () => {
+    const t = await startTresty(confFor(await freePort(), { http: 'init_worker_by_js_file js/he-iwf.mjs;' }, []),
+      { files: { 'js/he-iwf.mjs': 'export default () => {\n  throw new Error("he-iwf boom");\n};\n' } });
+    try {
+      expect(await eventually(() => errorLogOf(t), /he-iwf boom/)).toMatch(entry('js', true));
+    } finally { await t.stop(); }
+  });
+  it.skipIf(noNginx)('on nginx + lua', async () => {
+    const n = await startNginx('location = / { return 204; }', 'init_worker_by_lua_file __PREFIX__/he-iwf.lua;', { 'he-iwf.lua': '\nerror("he-iwf boom")\n' });
+    try {
+      expect(await eventually(() => n.errorLog(), /he-iwf boom/)).toMatch(entry('lua', false));
+    } finally { await n.stop(); }
+  });
 });

@@ -3,7 +3,7 @@
 //   rewrite, access, content, ssl_certificate, a timer: `js entry thread aborted: runtime error: WHERE: MSG`
 //   a light thread (ngx.thread.spawn):                  `js user thread aborted: runtime error: WHERE: MSG`
 //   header_filter, body_filter, log, set, balancer:     `failed to run log_by_js*: WHERE: MSG`
-//   init, init_worker:                                  `init_worker_by_js error: WHERE: MSG`
+//   init, init_worker:                                  `init_worker_by_js error: WHERE: MSG` (`init_by_js_file error:` for a file)
 //   a handler file that fails to import per request:    `failed to load external js file "PATH": MSG`
 // then `stack traceback:` and the frames. WHERE is tresty's own `file:line` (the conf line of a
 // block, or the handler file's line), MSG the JS `Name: message`. The first line ends with the
@@ -31,8 +31,9 @@ const INIT = new Set(['init_by_js', 'init_worker_by_js']);
 /** `js entry thread aborted: runtime error: /x/nginx.conf:14: Error: boom (TRESTY_ERR_HANDLER)` + the stack. */
 export function handlerFailure(h: HandlerInfo, e: unknown): string {
   if (h.spec.source === 'file' && isTrestyError(e) && e.code === 'TRESTY_ERR_CONF_HANDLER') return loadFailure(h.file, e);
+  // init's words name the directive: `init_by_js_file error:` for a file (nginx + lua's).
   const words = ENTRY.has(h.label) ? 'js entry thread aborted: runtime error'
-    : INIT.has(h.label) ? `${h.label} error` : `failed to run ${h.label}*`;
+    : INIT.has(h.label) ? `${h.label}${h.spec.source === 'file' ? '_file' : ''} error` : `failed to run ${h.label}*`;
   return failure(words, whereIn(h, e), e);
 }
 
@@ -44,8 +45,9 @@ export function initLoadFailure(e: ConfError): string {
   const cause = e.cause instanceof Error ? e.cause : null;
   const text = cause === null ? e.message : `${cause.name}: ${cause.message}`;
   // A file's own line when the loader found one (`init_by_js_file "F" failed to load (F:3): ...`).
-  const where = /^\S+_by_js_file "[^"]*" failed to load \(([^()]+:\d+)\)/.exec(e.message)?.[1] ?? `${e.file}:${e.line}`;
-  return coded(`init_by_js error: ${where}: ${text}`, e);
+  const file = /^\S+_by_js_file "([^"]*)" failed to load(?: \(([^()]+:\d+)\))?/.exec(e.message);
+  const where = file?.[2] ?? `${e.file}:${e.line}`;
+  return coded(`init_by_js${file ? '_file' : ''} error: ${where}: ${text}`, e);
 }
 
 /** A light thread's throw: `js user thread aborted: runtime error: ...`; `h` null outside a handler (a timer's thread). */
@@ -79,7 +81,7 @@ export function missingFile(e: unknown): boolean {
 
 function failure(words: string, at: string | undefined, e: unknown): string {
   const text = e instanceof Error ? `${e.name}: ${e.message}` : thrown(e);
-  const trace = e instanceof Error && e.stack ? `\nstack traceback:\n${userFrames(e.stack)}` : '';
+  const trace = e instanceof Error && e.stack ? `\nstack traceback:\n${userFrames(plain(e.stack))}` : '';
   return coded(`${words}: ${at !== undefined ? `${at}: ` : ''}${text}`, e) + trace;
 }
 
@@ -106,13 +108,21 @@ function coded(head: string, e: unknown): string {
 
 /** The handler's own line, or where the error was thrown when not from its file (a rack middleware). */
 function whereIn(h: HandlerInfo, e: unknown): string {
-  const stack = e instanceof Error ? e.stack ?? String(e) : `${String(e)}`;
+  const stack = plain(e instanceof Error ? e.stack ?? String(e) : `${String(e)}`);
   return frameIn(stack, h.file) ?? (h.spec.source === 'block' ? `${h.spec.ref.file}:${h.spec.codeLine ?? h.spec.ref.line}` : firstUserFrame(stack) ?? h.file);
 }
 
 /** Where the error was thrown, with no handler to look for (undefined for a non-Error). */
 function whereOf(e: unknown): string | undefined {
-  return e instanceof Error && e.stack ? firstUserFrame(e.stack) : undefined;
+  return e instanceof Error && e.stack ? firstUserFrame(plain(e.stack)) : undefined;
+}
+
+/**
+ * A stack without the query of a re-imported handler file (`j.mjs?tresty=3:2:9`, the loader's way
+ * past Node's module cache, src/phases/loader.ts): the file is named as the conf names it.
+ */
+function plain(stack: string): string {
+  return stack.replace(/\?tresty=\d+(?=:\d)/g, '');
 }
 
 /** The first `file:line` of the stack that is in `file`. */

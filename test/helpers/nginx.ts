@@ -131,12 +131,14 @@ export function nginxConfError(server: string, http = ''): string | null {
 
 /**
  * nginx run on the conf startNginx would write, for a start expected to fail (init_by_lua): its
- * exit status, stderr and error.log. A start that succeeds is stopped after 5 s at most.
+ * exit status, stderr and error.log. `files` are written in the prefix first (`__PREFIX__` in
+ * `http`). A start that succeeds is stopped after 5 s at most.
  */
-export function nginxStartFailure(server: string, http = ''): { status: number | null; stderr: string; errorLog: string } {
+export function nginxStartFailure(server: string, http = '', files: Record<string, string> = {}): { status: number | null; stderr: string; errorLog: string } {
   const prefix = fs.mkdtempSync(path.join(os.tmpdir(), 'tresty-nginx-f-'));
   try {
-    fs.writeFileSync(path.join(prefix, 'nginx.conf'), confOf(prefix, 1, server, http));
+    for (const [rel, text] of Object.entries(files)) fs.writeFileSync(path.join(prefix, rel), text);
+    fs.writeFileSync(path.join(prefix, 'nginx.conf'), confOf(prefix, 1, server, http.replace(/__PREFIX__/g, prefix)));
     const log = path.join(prefix, 'error.log');
     const t = spawnSync('nginx', ['-p', `${prefix}/`, '-c', path.join(prefix, 'nginx.conf'), '-e', log], { encoding: 'utf8', timeout: 5000 });
     return { status: t.status, stderr: t.stderr, errorLog: fs.existsSync(log) ? fs.readFileSync(log, 'utf8') : '' };
