@@ -10,6 +10,7 @@
  *   flush()  flushLater()  stopAccepting()  closeIdle()  stats() -> {...}
  *   bodyStart(id, limit)  bodyRaw(id)  bodyPause(id)  bodyResume(id)  cut(id)  pressure(id) -> bytes
  *   localAddress(id) -> [addr, port] | null  serverOf(id, index)              (conn_napi.c)
+ *   peerAddress(id) -> string | null  nextNumber(floor) -> the next connection *N (conn_napi.c)
  *   setRoutes(buffer)  shutdown()  watch(fd) -> bool  unwatch(fd)
  *   serverNames([name, ...])  addressNames(index, [[address, server], ...])      (names_napi.c)
  *   pinThreads([cpu, ...]) -> threads | -errno   allowedCpus() -> [cpu, ...]   (cpu.c)
@@ -426,6 +427,7 @@ NAPI_MODULE_INIT()
         { "serverNames", te_js_server_names }, { "addressNames", te_js_address_names }, { "serverOf", te_js_server_of },
         { "bodyPause", te_js_body_pause }, { "bodyRaw", te_js_body_raw }, { "bodyResume", te_js_body_resume }, { "cut", te_js_cut },
         { "pressure", te_js_pressure }, { "localAddress", te_js_local_address },
+        { "peerAddress", te_js_peer_address }, { "nextNumber", te_js_next_number },
         { "stopAccepting", js_stop_accepting }, { "closeIdle", js_close_idle }, { "stats", js_stats },
         { "shutdown", js_shutdown }, { "setRoutes", js_set_routes }, { "watch", js_watch },
         { "unwatch", js_unwatch }, { "pinThreads", te_js_pin_threads }, { "allowedCpus", te_js_allowed_cpus },

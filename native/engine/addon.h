@@ -71,6 +71,8 @@ napi_value te_js_body_pause(napi_env env, napi_callback_info info);
 napi_value te_js_body_resume(napi_env env, napi_callback_info info);
 napi_value te_js_cut(napi_env env, napi_callback_info info);
 napi_value te_js_pressure(napi_env env, napi_callback_info info);
+napi_value te_js_peer_address(napi_env env, napi_callback_info info);
+napi_value te_js_next_number(napi_env env, napi_callback_info info);
 napi_value te_js_local_address(napi_env env, napi_callback_info info);
 
 /* tls_napi.c */

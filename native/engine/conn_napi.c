@@ -1,7 +1,8 @@
 /*
  * conn_napi.c: the engine's N-API calls about one connection, by its id: the request body
  * (bodyStart, bodyRaw, bodyPause, bodyResume), the answer (cut, pressure), which server serves it
- * (serverOf) and its local address. The rest of the API is addon.c's.
+ * (serverOf), its local and peer addresses; and the process's connection numbers. The rest of the
+ * API is addon.c's.
  */
 #include <node_api.h>
 #include "engine.h"
@@ -92,4 +93,29 @@ napi_value te_js_local_address(napi_env env, napi_callback_info info)
 {
     te_conn *c = conn_arg(env, info, NULL, 0);
     return te_sock_address(env, c ? c->fd : -1);
+}
+
+/* The peer's address as the engine's own log lines name it (`unix:` for a unix socket), or null. */
+napi_value te_js_peer_address(napi_env env, napi_callback_info info)
+{
+    te_conn *c = conn_arg(env, info, NULL, 0);
+    napi_value r;
+    if (c == NULL) napi_get_null(env, &r);
+    else napi_create_string_latin1(env, c->raddr, c->raddr_len, &r);
+    return r;
+}
+
+/* nextNumber(floor): the next `*N` of the engine's counter, for a connection of JS's own (a timer's
+ * or a certificate handler's fake one, a node:http front's), so that every number names one
+ * connection as nginx's do; the counter first moves past `floor`, the numbers JS gave before the
+ * engine started (init_worker_by_js's). The engine runs on this thread: no lock. */
+napi_value te_js_next_number(napi_env env, napi_callback_info info)
+{
+    size_t argc = 1;
+    napi_value a[1];
+    uint32_t floor = 0;
+    if (napi_get_cb_info(env, info, &argc, a, NULL, NULL) == napi_ok && argc >= 1) te_arg_u32(env, a[0], &floor);
+    te_engine *e = te_addon_engine();
+    if (e->numbers < floor) e->numbers = floor;
+    return te_num(env, ++e->numbers);
 }

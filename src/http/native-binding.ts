@@ -46,6 +46,10 @@ export interface EngineBinding {
   cut(id: number): void;
   pressure(id: number): number;
   localAddress(id: number): [string, number] | null;
+  /** The peer's address as the engine's log lines name it (`unix:` for a unix socket), or null. */
+  peerAddress?(id: number): string | null;
+  /** The next connection number of the engine's counter, past `floor` (the numbers JS gave before). */
+  nextNumber?(floor: number): number;
   stopAccepting(): void;
   closeIdle(): void;
   stats(): EngineStats;

@@ -110,7 +110,7 @@ export class NativeFront {
   async listen(): Promise<void> {
     const { native } = this;
     native.create(this.inbox, this.outbox.buf, this.onBatch, this.events.workerConnections, this.events.multiAccept ? 1 : 0);
-    engineNumbersConnections();
+    if (native.nextNumber) engineNumbersConnections((floor) => native.nextNumber!(floor));
     enableEngineSockets(native);
     if (this.plan) native.setRoutes!(this.plan.buf);
     if (native.serverNames) {

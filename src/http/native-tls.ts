@@ -53,9 +53,10 @@ function runCertificates(native: EngineBinding, servers: readonly ServerConf[], 
     for (const [id, server, name, status] of batch) {
       const s = servers[server];
       if (s === undefined) { native.tlsCertDone!(id, null, null, 'no such server'); continue; }
-      // The engine tells no handshake's client: the listen address alone (by the local one).
+      // nginx's `, client: A, server: LISTEN` (the listen address, by the local one).
       const local = native.localAddress(id);
-      hook(s, name, status, local !== null ? peerContext(undefined, listenName(local[0], local[1])) : '').then((c) => answer(id, c), (e: unknown) => { native.tlsCertDone!(id, null, null, (e as Error).message); });
+      const peer = peerContext(native.peerAddress?.(id) ?? undefined, local !== null ? listenName(local[0], local[1]) : undefined);
+      hook(s, name, status, peer).then((c) => answer(id, c), (e: unknown) => { native.tlsCertDone!(id, null, null, (e as Error).message); });
     }
   };
   native.tlsCertHook!((id, server, name, status) => {

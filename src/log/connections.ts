@@ -1,20 +1,25 @@
 // The `*N` of error-log lines. nginx numbers every connection from one counter, the fake ones
 // lua-nginx-module makes for a timer's run or an ssl_certificate_by_lua run too (observed on
 // nginx 1.22 + lua: a request on *3, its timer's lines on *4, the next connection *5). tresty's
-// node fronts and its fake connections take their numbers here. The native engine numbers its
-// connections itself, in C from 1 (a uint32): while it runs, the numbers given here start above
-// any it can give, so that a number still names one connection.
+// node fronts and its fake connections take their numbers here. While the native engine runs in
+// the process, every number comes from the engine's own counter (in C, from 1), so that a number
+// names one connection whichever front or fake connection has it.
 
 let last = 0;
+let source: (() => number) | null = null;
 
 /** A new connection's number. */
 export function nextConnection(): number {
-  return ++last;
+  return source !== null ? source() : ++last;
 }
 
-/** The native engine numbers connections in this process: ours go above its range. */
-export function engineNumbersConnections(): void {
-  if (last < 2 ** 32) last += 2 ** 32;
+/**
+ * The native engine numbers connections in this process: every number is taken from its counter,
+ * above the ones given before it started (`next(floor)` moves the counter past `floor` first).
+ */
+export function engineNumbersConnections(next: (floor: number) => number): void {
+  const floor = last;
+  source = () => next(floor);
 }
 
 /** Where a run outside a request logs (a timer, ssl_certificate_by_js): its fake connection. */
