@@ -140,7 +140,7 @@ describe.skipIf(noOpenssl)(`ngx.req.socket() over HTTP/2${noOpenssl ? ' (skipped
     port = await freePort();
     t = await startTresty(oneServerConf(port, `ssl_certificate ${dir}/c.pem; ssl_certificate_key ${dir}/k.pem;
     location = /h2 { content_by_js_block { try { ngx.req.socket(); ngx.say('no error'); } catch (e) { ngx.say(e.code, ' ', e.message); } } }
-    location = /h2raw { content_by_js_block { try { ngx.req.socket(true); ngx.say('no error'); } catch (e) { ngx.say(e.code, ' ', e.message); } } }`, ' ssl http2'));
+    location = /h2raw { content_by_js_block { try { ngx.req.socket(true); ngx.say('no error'); } catch (e) { ngx.say(e.code, ' ', e.message); } } }`, { listen: ' ssl http2' }));
   });
   afterAll(async () => { await t?.stop(); fs.rmSync(dir, { recursive: true, force: true }); });
 
