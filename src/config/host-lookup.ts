@@ -10,12 +10,14 @@ const SCRIPT = `require('node:dns').lookup(process.argv.at(-1), { all: true, ver
 
 /** Every address of `name` in the system's order, without repeats; [] when it does not resolve. */
 export function lookupHostSync(name: string): string[] {
-  let out: string;
   try {
-    out = execFileSync(process.execPath, ['-e', SCRIPT, '--', name], { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'ignore'] });
+    // Without NODE_OPTIONS: a preloaded module of the parent's has no business here (and might print).
+    const out = execFileSync(process.execPath, ['-e', SCRIPT, '--', name], {
+      encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, NODE_OPTIONS: '' },
+    });
+    const all = JSON.parse(out.trim().split('\n').at(-1) || '[]') as string[];
+    return [...new Set(all)];
   } catch {
     return [];
   }
-  const all = JSON.parse(out || '[]') as string[];
-  return [...new Set(all)];
 }
