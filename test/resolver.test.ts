@@ -139,6 +139,8 @@ const ADDRESSES: ReadonlyArray<readonly [string, string | null]> = [
   ['localhost:65536', 'invalid port'],
   ['::1', 'invalid port'],
   ['[::1]:', 'invalid port'],
+  ['[::1]:abc', 'invalid port'],
+  ['[]:abc', 'invalid port'],
   [':53', 'no host'],
   ['[]:53', 'no host'],
   ['[::1', 'invalid host'],

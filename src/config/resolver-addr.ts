@@ -21,17 +21,15 @@ export function resolverServers(d: Directive, a: string, ctx: ResolveContext): s
     const rest = a.slice(end + 1);
     if (rest !== '' && !rest.startsWith(':')) bad('invalid host');
     if (rest !== '') port = rest.slice(1);
-    if (host === '') bad('no host');
-    if (!net.isIPv6(host)) bad('invalid IPv6 address');
   } else {
     const colon = a.indexOf(':');
     host = colon < 0 ? a : a.slice(0, colon);
     if (colon >= 0) port = a.slice(colon + 1);
-    // The port first, as nginx: a bare `::1` is "invalid port" (IPv6 takes brackets here).
-    if (port !== undefined && parsePort(port) === null) bad('invalid port');
-    if (host === '') bad('no host');
   }
+  // The port before the host, as nginx: a bare `::1` is "invalid port" (IPv6 takes brackets).
   if (port !== undefined && parsePort(port) === null) bad('invalid port');
+  if (host === '') bad('no host');
+  if (a.startsWith('[') && !net.isIPv6(host)) bad('invalid IPv6 address');
   const p = port ?? '53';
   const addrs = net.isIP(host) !== 0 ? [host] : ctx.lookupHost(host);
   if (addrs.length === 0) bad('host not found');
