@@ -154,21 +154,29 @@ const esc = (t: string): string => t.replace(/[[\]?.*+()/\\]/g, '\\$&');
 const resolverOf = (c: MainConf): readonly string[] => c.http!.servers[0]!.defaults.resolver?.servers ?? [];
 
 describe('resolver NAME: looked up once at load, each address a DNS server', () => {
-  it('a cosocket resolves through the servers a name (localhost:PORT) gave, in every worker', async () => {
+  it('a cosocket resolves through the servers a name (localhost:PORT) gave, in every worker; a reload to a bad name keeps them', async () => {
     const port = await freePort();
-    const t = await startTresty(`worker_processes 2; error_log logs/error.log;
+    const conf = (resolver: string): string => `worker_processes 2; error_log logs/error.log;
 http {
   access_log off;
-  resolver localhost:${dnsPort} ipv6=off;
+  resolver ${resolver} ipv6=off;
   server {
     listen 127.0.0.1:${port};
     ${tcpLocation()}
   }
-}`);
+}`;
+    const t = await startTresty(conf(`localhost:${dnsPort}`));
     const before = asked;
     for (let i = 0; i < 4; i++) expect((await httpGet(port, `/tcp?host=${NAME}`)).body).toBe('hello from svc\n');
     expect(asked).toBeGreaterThan(before); // asked our server, not the system's
     expect((await httpGet(port, '/tcp?host=nowhere.tresty.test')).body).toBe('failed: nowhere.tresty.test could not be resolved (3: Host not found)\n');
+    // A reload looks the name up again, as nginx's: one that does not resolve is refused there.
+    t.writeConf(conf('nowhere.invalid'));
+    const failed = t.waitFor((e) => e.tresty === 'reload-failed');
+    process.kill(t.pid, 'SIGHUP');
+    expect((await failed).code).toBe('TRESTY_ERR_CONF_VALUE');
+    expect(t.errorLog()).toMatch(/\[emerg\] .*host not found in resolver "nowhere\.invalid" in .*nginx\.conf:4/);
+    expect((await httpGet(port, `/tcp?host=${NAME}`)).body).toBe('hello from svc\n');
     await t.stop();
   }, 60_000);
 
