@@ -2,12 +2,12 @@
 // on/off flags of StdFlags (redirects, log_not_found, chunked_transfer_encoding, merge_slashes),
 // resolver and resolver_timeout.
 
-import net from 'node:net';
 import type { Directive } from './ast.js';
 import type { BlockState } from './builders.js';
+import { resolverServers } from './resolver-addr.js';
 import { confError, type DirectiveRow, flagError } from './table.js';
 import type { StdFlags } from './types.js';
-import { parseFlag, parsePort, parseTime } from './values.js';
+import { parseFlag, parseTime } from './values.js';
 
 const HSL = ['http', 'server', 'location'] as const;
 
@@ -30,27 +30,17 @@ export function stdFlags(m: Partial<Record<keyof StdFlags, boolean>>): StdFlags 
   return out as StdFlags;
 }
 
-/** A resolver address as node:dns takes it: `ip`, `ip:port`, `[ip6]:port` (53 by default). */
-function dnsServer(d: Directive, a: string): string {
-  const v6 = /^\[([^\]]+)\](?::(\d+))?$/.exec(a);
-  const [host, port] = v6 ? [v6[1]!, v6[2]] : a.includes(':') && net.isIPv6(a) ? [a, undefined] : [a.split(':')[0]!, a.split(':')[1]];
-  if (net.isIP(host) === 0) throw confError('TRESTY_ERR_CONF_VALUE', `invalid resolver address "${a}": tresty takes IP addresses here`, d);
-  if (port !== undefined && parsePort(port) === null) throw confError('TRESTY_ERR_CONF_VALUE', `invalid port in resolver "${a}"`, d);
-  const p = port ?? '53';
-  return net.isIPv6(host) ? `[${host}]:${p}` : `${host}:${p}`;
-}
-
 export const stdDirectives: readonly DirectiveRow[] = [
   {
     name: 'resolver', contexts: HSL, args: [1, 16],
-    apply(d, s) {
+    apply(d, s, ctx) {
       const servers: string[] = [];
       let validMs: number | null = null;
       let ipv4 = true;
       let ipv6 = true;
       for (const a of d.args) {
         const m = /^(valid|ipv4|ipv6)=(.*)$/.exec(a);
-        if (!m) { servers.push(dnsServer(d, a)); continue; }
+        if (!m) { servers.push(...resolverServers(d, a, ctx)); continue; }
         if (m[1] === 'valid') {
           validMs = parseTime(m[2]!);
           if (validMs === null) throw confError('TRESTY_ERR_CONF_VALUE', `invalid parameter: ${a}`, d);

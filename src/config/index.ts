@@ -42,7 +42,7 @@ export function loadConf(opts: LoadOptions): LoadedConf {
     throw new TrestyError('TRESTY_ERR_CONF_OPEN', (e as Error).message);
   }
   if (opts.globals) directives = [...directives, ...parseText(opts.globals, 'command line', parseOpts)];
-  return { conf: resolve(directives, prefix, file), snapshot: source.snapshot };
+  return { conf: resolve(directives, prefix, file, (name) => source.lookup(name)), snapshot: source.snapshot };
 }
 
 /** `-T`: every file the conf was read from, each under nginx's header line. */

@@ -80,12 +80,13 @@ function walk(directives: readonly Directive[], state: BlockState, ctx: ResolveC
   }
 }
 
-export function resolve(directives: readonly Directive[], prefix: string, file: string): MainConf {
+export function resolve(directives: readonly Directive[], prefix: string, file: string, lookupHost: (name: string) => string[]): MainConf {
   const main: MainBuilder = { errorLog: [], jsPackagePath: [], ffiLibraryPath: [], ffiPlugins: new Map() };
   const ctx: ResolveContext = {
     prefix,
     abs: (p) => path.resolve(prefix, p),
     confDir: path.dirname(path.resolve(prefix, file)),
+    lookupHost,
     walk: (ds, state) => walk(ds, state, ctx),
   };
   walk(directives, { kind: 'main', main, seen: new Set() }, ctx);

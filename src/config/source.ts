@@ -1,13 +1,17 @@
 // Where conf text comes from. The master reads files from disk and records what it read
 // (a snapshot); workers resolve the same snapshot, so they run exactly the conf the master
-// validated even if the files change on disk in between.
+// validated even if the files change on disk in between. Host names the conf looks up at load
+// (`resolver NAME`) are recorded too: a worker uses the master's answer, as nginx's fork does.
 
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { lookupHostSync } from './host-lookup.js';
 
 export interface ConfSnapshot {
   files: Record<string, string>;
   globs: Record<string, string[]>;
+  /** Host name -> its addresses as the master found them ([] for none). */
+  hosts?: Record<string, string[]>;
 }
 
 export interface ConfSource {
@@ -15,6 +19,8 @@ export interface ConfSource {
   read(file: string): string;
   /** Files matching a pattern with `*`, `?` or `[...]`, sorted (as nginx does). */
   glob(pattern: string): string[];
+  /** A host name's addresses through the system's lookup; [] when it does not resolve. */
+  lookup(name: string): string[];
   readonly snapshot: ConfSnapshot;
 }
 
@@ -23,7 +29,7 @@ export function hasGlobMagic(p: string): boolean {
 }
 
 export function diskSource(): ConfSource {
-  const snapshot: ConfSnapshot = { files: {}, globs: {} };
+  const snapshot: ConfSnapshot = { files: {}, globs: {}, hosts: {} };
   return {
     snapshot,
     read(file) {
@@ -43,6 +49,11 @@ export function diskSource(): ConfSource {
       snapshot.globs[pattern] = found;
       return found;
     },
+    lookup(name) {
+      const found = snapshot.hosts![name] ?? lookupHostSync(name);
+      snapshot.hosts![name] = found;
+      return found;
+    },
   };
 }
 
@@ -56,6 +67,9 @@ export function snapshotSource(snapshot: ConfSnapshot): ConfSource {
     },
     glob(pattern) {
       return snapshot.globs[pattern] ?? [];
+    },
+    lookup(name) {
+      return snapshot.hosts?.[name] ?? [];
     },
   };
 }

@@ -11,6 +11,8 @@ export interface ResolveContext {
   abs(p: string): string;
   /** The main conf file's folder (nginx's conf prefix: auth_basic_user_file is relative to it). */
   readonly confDir?: string;
+  /** A host name's addresses as the conf load found them ([] when it does not resolve). */
+  lookupHost(name: string): string[];
   /** Walks a child block with a new state. */
   walk(directives: readonly Directive[], state: BlockState): void;
 }

@@ -153,9 +153,10 @@ export interface StartOptions {
   timeoutMs?: number;
 }
 
-/** A conf of one worker, no access log and one server on 127.0.0.1:`port` with `body` in it. */
-export function oneServerConf(port: number, body: string): string {
-  return `worker_processes 1;\nevents {}\nhttp {\n  access_log off;\n  server {\n    listen 127.0.0.1:${port};\n${body}\n  }\n}\n`;
+/** A conf of one worker, no access log and one server on 127.0.0.1:`port` with `body` in it;
+ *  `listen` goes after the address (` ssl http2`), `http` after the server (more servers). */
+export function oneServerConf(port: number, body: string, more: { listen?: string; http?: string } = {}): string {
+  return `worker_processes 1;\nevents {}\nhttp {\n  access_log off;\n  server {\n    listen 127.0.0.1:${port}${more.listen ?? ''};\n${body}\n  }\n${more.http ?? ''}\n}\n`;
 }
 
 /**
