@@ -25,6 +25,23 @@ const cases: Case[] = [
     requests: [{ path: '/bf-chunks', status: 200, resBody: '[a|false|1][b\n|false|2][c|false|2][|true|2]' }],
   },
   {
+    name: "`return CODE TEXT` reaches body_filter as one chunk with eof (nginx's one buffer with last_buf); a HEAD keeps its length",
+    conf: `location = /bf-ret {
+      header_filter_by_js_block { if (ngx.req.get_method() === "GET") ngx.header.content_length = null }
+      body_filter_by_js_block { ngx.ctx.s = (ngx.ctx.s ?? "") + "[" + ngx.arg[1] + "|" + ngx.arg[2] + "]"; ngx.arg[1] = ngx.arg[2] ? ngx.ctx.s : "" }
+      return 200 "abc";
+    }`,
+    lua: `location = /bf-ret {
+      header_filter_by_lua_block { if ngx.req.get_method() == "GET" then ngx.header.content_length = nil end }
+      body_filter_by_lua_block { ngx.ctx.s = (ngx.ctx.s or "") .. "[" .. ngx.arg[1] .. "|" .. tostring(ngx.arg[2]) .. "]" ngx.arg[1] = ngx.arg[2] and ngx.ctx.s or "" }
+      return 200 "abc";
+    }`,
+    requests: [
+      { path: '/bf-ret', status: 200, resBody: '[abc|true]' },
+      { path: '/bf-ret', method: 'HEAD', status: 200, resBody: '', resHeaders: { 'content-length': '3' } },
+    ],
+  },
+  {
     name: 'body_filter is not run for a response without a body; it sees a special response page as one chunk with eof',
     conf: `location = /bf-204 { content_by_js_block { ngx.exit(204) } body_filter_by_js_block { ngx.log(ngx.ERR, "BF204 called") } }
     location = /bf-404 { content_by_js_block { ngx.exit(404) } body_filter_by_js_block { ngx.log(ngx.ERR, "BF404 ", ngx.arg[1].length > 100, " ", ngx.arg[2]) } }`,

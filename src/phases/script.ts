@@ -9,7 +9,7 @@ import type { IfCondition, LocationConf, RewriteOp } from '../config/types.js';
 import { CTX } from '../request/context.js';
 import { DONE, ERROR, OK } from '../request/codes.js';
 import { INTERRUPT } from '../request/interrupt.js';
-import { absoluteUrl, emit, headersOf } from '../request/output.js';
+import { absoluteUrl, emitWhole, headersOf } from '../request/output.js';
 import { handlerFailure } from '../request/failure.js';
 import { logReq } from '../request/report.js';
 import { setLimitRate } from '../request/limit-rate.js';
@@ -136,7 +136,7 @@ export function returnOp(r: Req, code: number, text: string | undefined): number
   if (code < 200) headersOf(r).set('Content-Length', String(text === undefined ? 0 : Buffer.byteLength(text)));
   if (text !== undefined) {
     r.status = code;
-    emit(r, text);
+    emitWhole(r, text);
     return DONE;
   }
   // nginx: a 3xx that is no redirect (300, 305, 306...) is sent as a 2xx, an empty text/plain body.

@@ -70,6 +70,20 @@ export function emit(r: Req, chunk: Chunk): void {
 }
 
 /**
+ * A body known whole at once (`return CODE TEXT`): through body_filter as one chunk with eof, as
+ * nginx sends it (one buffer with last_buf), not a chunk and then an empty eof. The page slot
+ * carries it to the end (flushFiltered); a HEAD keeps emit's way, which counts its length.
+ */
+export function emitWhole(r: Req, text: string): void {
+  if (!filtered(r) || noBody(r) || r.out !== null || r.pending !== null || r.eofSent || r.page !== null) {
+    emit(r, text);
+    return;
+  }
+  r.headerSent = true;
+  r.page = text;
+}
+
+/**
  * Pushes the output through the filters and to the exchange, in order with earlier pushes;
  * with `eof` the response ends. Returns a promise only when something had to wait.
  */
