@@ -166,6 +166,28 @@ describe('init_by_*: a throw or a block that does not compile is an [error] line
   }
 });
 
+describe('init_by_*: its ngx.log lines are written once (the master\'s run; tresty\'s re-run in each worker logs nothing)', () => {
+  const count = (text: string): number => text.split('he-init once').length - 1;
+  it('on tresty, 2 workers', async () => {
+    const port = await freePort();
+    const t = await startTresty(confFor(port, { workers: 2, http: 'init_by_js_block { ngx.log(ngx.ERR, "he-init once"); }' },
+      [{ name: 'x', requests: [], conf: 'location = /x { content_by_js_block { ngx.log(ngx.ERR, "he-init req"); ngx.say("ok"); } }' }]));
+    try {
+      // Both workers have run init_by_js again by the time they serve; a request's line comes after.
+      expect((await httpGet(port, '/x')).status).toBe(200);
+      const text = await eventually(() => errorLogOf(t), /he-init req/);
+      expect(text).toMatch(/\[error\] \d+#\d+: \[js\] \S+ he-init once\n/);
+      expect(count(text)).toBe(1);
+    } finally { await t.stop(); }
+  });
+  it.skipIf(noNginx)('on nginx + lua', async () => {
+    const n = await startNginx('location = /x { return 204; }', 'init_by_lua_block { ngx.log(ngx.ERR, "he-init once") }');
+    try {
+      expect(count(n.errorLog())).toBe(1);
+    } finally { await n.stop(); }
+  });
+});
+
 describe('init_worker_by_*_file: "init_worker_by_*_file error:" and the file\'s own line', () => {
   const entry = (lang: string, code: boolean): RegExp => new RegExp(
     `\\[error\\] \\d+#\\d+: init_worker_by_${lang}_file error: /\\S+/he-iwf\\.(?:mjs|lua):2: [^\\n]*he-iwf boom${code ? ' \\(TRESTY_ERR_HANDLER\\)' : ''}\\nstack traceback:\\n`);

@@ -226,6 +226,9 @@ export class Ngx {
     const name = NGX_LEVELS[level];
     if (name === undefined) throw new TrestyError('TRESTY_ERR_API_ARGS', `bad log level: ${String(level)}`);
     if (!c.w.errorLog.enabled(name)) return;
+    // init_by_js's re-run in a worker (Node cannot fork the master's state): the master's run
+    // logged these lines already, and nginx, which runs it once, logs them once.
+    if (c.phase === CTX.init && c.w.id >= 0) return;
     const msg = `[js] ${callerOf()}${text(args)}`;
     logRun(c, name, msg);
   }
