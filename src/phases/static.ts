@@ -17,6 +17,8 @@ import { gzipAccepted, gzipWould } from '../request/gzip.js';
 import { logReq } from '../request/report.js';
 import type { Req } from '../request/req.js';
 
+/** What nginx's static module sets outside its header list, before Connection (head-order.ts). */
+const OWN_FIELDS = ['content-length', 'last-modified'];
 /** Files up to this size are read in one go and sent with one write. */
 const SMALL = 128 * 1024;
 /** Larger files are read and sent in pieces of this size. */
@@ -48,7 +50,9 @@ async function serve(r: Req, map: PathMapper, loc: LocationConf, typeOf: (file: 
     return openFailed(r, file, e);
   }
   if (st.isDirectory()) {
-    headersOf(r).set('Location', absoluteUrl(r, `${r.uri}/${r.args ? `?${r.args}` : ''}`));
+    const h = headersOf(r);
+    h.set('Location', absoluteUrl(r, `${r.uri}/${r.args ? `?${r.args}` : ''}`));
+    h.ahead(['location']);
     return 301;
   }
   if (post) return 405;
@@ -64,6 +68,7 @@ async function serve(r: Req, map: PathMapper, loc: LocationConf, typeOf: (file: 
   h.set('Content-Length', String(st.size));
   h.set('Last-Modified', new Date(sec * 1000).toUTCString());
   if (v.etag !== null) h.set('ETag', v.etag);
+  h.ahead(OWN_FIELDS);
   if (pre === 304) {
     r.status = 304;
     h.delete('content-type');

@@ -7,7 +7,7 @@ import { httpDate } from '../http/http-date.js';
 import { softwareFor } from '../http/software.js';
 import type { LocationConf } from '../config/types.js';
 import { safeName, safeValue } from './header-bytes.js';
-import { LISTED_LATE, LISTED_LENGTH } from './headers.js';
+import { LISTED_LATE, LISTED_LENGTH, LISTED_RANGE } from './headers.js';
 import type { Req } from './req.js';
 
 const GZIP_VARY = ['Vary', 'Accept-Encoding'] as const;
@@ -69,12 +69,15 @@ export function headerList(r: Req, len: number): Array<readonly [string, string]
     const [n, v] = list[i];
     // A Content-Type cleared by more_clear_headers is sent as none (no default type either).
     if (v === '' && n.length === 12 && n.toLowerCase() === 'content-type') { list.splice(i--, 1); continue; }
-    if (n.length === 13 && n.toLowerCase() === 'accept-ranges') ranges = i;
+    if (n.length === 13) {
+      const l = n.toLowerCase();
+      if (l === 'accept-ranges' || (l === 'content-range' && (h.listed & LISTED_RANGE) === 0)) ranges = i;
+    }
     const sn = safeName(n);
     const sv = safeValue(v);
     if (sn !== n || sv !== v) list[i] = [sn, sv];
   }
-  // nginx's range filter adds Accept-Ranges after add_header's and expires' headers
+  // nginx's range filter adds Accept-Ranges or Content-Range after add_header's and expires' headers
   if (ranges >= 0 && ranges < list.length - 1) list.push(list.splice(ranges, 1)[0]!);
   return withVary(r, list);
 }
