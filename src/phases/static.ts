@@ -62,7 +62,11 @@ async function serve(r: Req, map: PathMapper, loc: LocationConf, typeOf: (file: 
   // nginx's not-modified and range filters leave subrequests alone.
   const main = r.parent === null;
   const pre = main ? preconditions(r, v, loc.files.ims ?? 'exact') : 0;
-  if (pre === 412) return 412;
+  if (pre === 412) {
+    // nginx's not-modified filter answers it from a clean head (output.ts's conditional)
+    h.clear();
+    return 412;
+  }
   if (!h.has('content-type')) h.set('Content-Type', typeOf(file) ?? loc.defaultType);
   // nginx's own length: its place before Last-Modified is kept when it is set below (head-order.ts)
   h.set('Content-Length', String(st.size));

@@ -81,6 +81,13 @@ export class HeaderStore {
     for (const [k, v] of rest) this.m.set(k, v);
   }
 
+  /** Drops every field, as nginx's ngx_http_clean_header before a filter's own special answer. */
+  clear(): void {
+    this.m.clear();
+    this.listed = 0;
+    this.lengthCleared = false;
+  }
+
   keys(): IterableIterator<string> {
     return this.m.keys();
   }
