@@ -12,12 +12,16 @@
 //   add_header's lines (tresty put it before them);
 // - add_header's lines go in the configuration's order, `always` or not (the engine wrote the
 //   `always` ones last);
+// - a Last-Modified access_by set stays as set, in the list, and nginx writes no own one; a
+//   Location access_by set is in the list while the file's Last-Modified stays before Connection
+//   (tresty put the file's after Connection, both being "late" at once);
 // - a 412 of nginx's not-modified filter (If-Match, If-Unmodified-Since) drops every header set
 //   before it, a handler's or access_by's: only add_header's `always` lines are sent (tresty kept
 //   them).
 // Some cases pass on main too: they hold the engine's gzip lines where they were.
 import fs from 'node:fs';
 import path from 'node:path';
+import { expect } from 'vitest';
 import { headChecks, headOf, type HeadCase } from './helpers/head-cases.js';
 import { onEnginesAndNginx } from './helpers/three-servers.js';
 
@@ -25,6 +29,7 @@ const GZ = 'gzip on; gzip_vary on; gzip_types text/plain; gzip_min_length 1;';
 const TEXT = 'hello hello hello';
 /** The files' time (prepare), for If-Modified-Since. */
 const MTIME = new Date('2020-01-01T00:00:00Z');
+const EPOCH = 'Thu, 01 Jan 1970 00:00:01 GMT';
 const IMS = `If-Modified-Since: ${MTIME.toUTCString()}\r\n`;
 
 /** The locations, `LANG` is `lua` or `js`. */
@@ -41,6 +46,8 @@ const LOCATIONS = `
     location /d { root ROOT; add_header X-A 1 always; add_header X-B 2; expires 1h; }
     location = /c412 { content_by_LANG_block { ngx.header["X-A"] = "1"; ngx.header["ETag"] = '"a"'; ngx.say("hi") } add_header X-B 2 always; add_header X-D 4; }
     location = /s412 { access_by_LANG_block { ngx.header["X-C"] = "3" } add_header X-B 2 always; add_header X-D 4; root ROOT; }
+    location = /lm.txt { access_by_LANG_block { ngx.header["X-C"] = "3"; ngx.header["Last-Modified"] = "${EPOCH}" } root ROOT; }
+    location = /lo.txt { access_by_LANG_block { ngx.header["X-C"] = "3"; ngx.header["Location"] = "/z" } root ROOT; }
     location /ad { access_by_LANG_block { ngx.header["X-C"] = "3" } root ROOT; }
 `;
 
@@ -108,11 +115,17 @@ const EXPECTED: HeadCase[] = [
   ['a handler\'s answer turned 412, HEAD', 'HEAD', '/c412', 'If-Match: "b"\r\n', head(FAILED), true],
   ['a static file\'s 412 by If-Match: access_by\'s header dropped', 'GET', '/s412', 'If-Match: "b"\r\n', head(FAILED), true],
   ['a static file\'s 412 by If-Unmodified-Since', 'GET', '/s412', 'If-Unmodified-Since: Thu, 01 Jan 1970 00:00:01 GMT\r\n', head(FAILED), true],
+  ['a Last-Modified access_by set before a static file: its line in the list, as set; no own one', 'GET', '/lm.txt', '',
+    head([...PLAIN, 'Content-Length: 18', KA, 'X-C: 3', 'Last-Modified: L', 'ETag: E', 'Accept-Ranges: bytes'])],
+  ['a Location access_by set before a static file: in the list, the file\'s Last-Modified before Connection', 'GET', '/lo.txt', '',
+    head([...FILE, KA, 'X-C: 3', 'Location: /z', 'ETag: E', 'Accept-Ranges: bytes'])],
 ];
 
-const checks = headChecks(EXPECTED);
+const checks = headChecks(EXPECTED, ([, , path], data) => {
+  if (path === '/lm.txt') expect(data).toContain(`\r\nLast-Modified: ${EPOCH}\r\n`);
+});
 
-const NAMES = ['v.txt', 'vx.txt', 'nv.txt', 'a.txt', 'ae.txt', 'e.txt', 's412'];
+const NAMES = ['v.txt', 'vx.txt', 'nv.txt', 'a.txt', 'ae.txt', 'e.txt', 's412', 'lm.txt', 'lo.txt'];
 const FILES: Record<string, string> = { 'html/d/index.html': 'index\n', 'html/ad/index.html': 'index\n' };
 for (const n of NAMES) FILES[`html/${n}`] = `${TEXT}\n`;
 

@@ -6,8 +6,8 @@ export type HeaderValue = string | string[];
 /** HeaderStore.listed: a handler's Content-Length, Location, Last-Modified; LISTED_LATE: either of
  *  the two; LISTED_RANGE: a handler's Content-Range (nginx's range filter writes its own last). */
 export const LISTED_LENGTH = 1;
-const LISTED_LOCATION = 2;
-const LISTED_LAST_MODIFIED = 4;
+export const LISTED_LOCATION = 2;
+export const LISTED_LAST_MODIFIED = 4;
 export const LISTED_LATE = LISTED_LOCATION | LISTED_LAST_MODIFIED;
 export const LISTED_RANGE = 8;
 
