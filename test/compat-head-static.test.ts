@@ -9,7 +9,8 @@
 //   file's Content-Length and Last-Modified (a directory's Location) stay before Connection
 //   (tresty put them after);
 // - a 206 and a 304 keep that order, a range's Content-Range comes after expires' and
-//   add_header's lines (tresty put it before them);
+//   add_header's lines (tresty put it before them); a handler's or an upstream's stays at its
+//   place;
 // - add_header's lines go in the configuration's order, `always` or not (the engine wrote the
 //   `always` ones last);
 // - a Last-Modified access_by set stays as set, in the list, and nginx writes no own one; a
@@ -48,6 +49,8 @@ const LOCATIONS = `
     location = /s412 { access_by_LANG_block { ngx.header["X-C"] = "3" } add_header X-B 2 always; add_header X-D 4; root ROOT; }
     location = /lm.txt { access_by_LANG_block { ngx.header["X-C"] = "3"; ngx.header["Last-Modified"] = "${EPOCH}" } root ROOT; }
     location = /lo.txt { access_by_LANG_block { ngx.header["X-C"] = "3"; ngx.header["Location"] = "/z" } root ROOT; }
+    location = /up206 { content_by_LANG_block { ngx.status = 206; ngx.header["Content-Range"] = "bytes 0-3/18"; ngx.header["X-U"] = "1"; ngx.print("hell") } }
+    location = /px206 { proxy_pass http://127.0.0.1:__PORT__/up206; add_header X-A 1; }
     location /ad { access_by_LANG_block { ngx.header["X-C"] = "3" } root ROOT; }
 `;
 
@@ -119,6 +122,11 @@ const EXPECTED: HeadCase[] = [
     head([...PLAIN, 'Content-Length: 18', KA, 'X-C: 3', 'Last-Modified: L', 'ETag: E', 'Accept-Ranges: bytes'])],
   ['a Location access_by set before a static file: in the list, the file\'s Last-Modified before Connection', 'GET', '/lo.txt', '',
     head([...FILE, KA, 'X-C: 3', 'Location: /z', 'ETag: E', 'Accept-Ranges: bytes'])],
+  ['a handler\'s 206 with its Content-Range: at its place', 'GET', '/up206', '',
+    head(['HTTP/1.1 206 Partial Content', 'Server: S', 'Date: D', 'Content-Type: text/plain', 'Transfer-Encoding: chunked', KA, 'Content-Range: bytes 0-3/18', 'X-U: 1'])],
+  ['a proxied 206: the upstream\'s Content-Range at its place, add_header\'s after', 'GET', '/px206', '',
+    head(['HTTP/1.1 206 Partial Content', 'Server: S', 'Date: D', 'Content-Type: text/plain', 'Content-Length: 4', KA, 'Content-Range: bytes 0-3/18', 'X-U: 1',
+      'X-A: 1'])],
 ];
 
 const checks = headChecks(EXPECTED, ([, , path], data) => {

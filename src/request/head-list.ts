@@ -75,7 +75,7 @@ export function headerList(r: Req, len: number): Array<readonly [string, string]
     if (v === '' && n.length === 12 && n.toLowerCase() === 'content-type') { list.splice(i--, 1); continue; }
     if (n.length === 13) {
       const l = n.toLowerCase();
-      if (l === 'accept-ranges' || (l === 'content-range' && (h.listed & LISTED_RANGE) === 0)) ranges = i;
+      if (l === 'accept-ranges' || (l === 'content-range' && !r.proxied && (h.listed & LISTED_RANGE) === 0)) ranges = i;
     }
     const sn = safeName(n);
     const sv = safeValue(v);

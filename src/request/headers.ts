@@ -4,7 +4,8 @@
 export type HeaderValue = string | string[];
 
 /** HeaderStore.listed: a handler's Content-Length, Location, Last-Modified; LISTED_LATE: either of
- *  the two; LISTED_RANGE: a handler's Content-Range (nginx's range filter writes its own last). */
+ *  the two; LISTED_RANGE: a handler's Content-Range (nginx's range filter writes its own last; a
+ *  handler's or an upstream's stays at its place). */
 export const LISTED_LENGTH = 1;
 export const LISTED_LOCATION = 2;
 export const LISTED_LAST_MODIFIED = 4;
