@@ -16,8 +16,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { expect, it } from 'vitest';
-import { raw, statuses } from './helpers/conn.js';
+import { expect } from 'vitest';
+import { headChecks, headOf, type HeadCase } from './helpers/head-cases.js';
 import { onEnginesAndNginx } from './helpers/three-servers.js';
 
 const GZ = 'gzip on; gzip_vary on; gzip_types text/plain; gzip_min_length 1;';
@@ -49,7 +49,7 @@ const LOCATIONS = `
     location = /s304 { content_by_LANG_block { ngx.status = 304; ngx.header["Content-Length"] = 5; ngx.header["X-A"] = "1" } }
     location = /e204 { content_by_LANG_block { ngx.header["Content-Length"] = 0; ngx.header["X-A"] = "1"; ngx.exit(204) } }`;
 
-const head = (lines: string[]): string => `${lines.join('\r\n')}\r\n\r\n`;
+const head = headOf;
 const OK = ['HTTP/1.1 200 OK', 'Server: S', 'Date: D'];
 const PLAIN = [...OK, 'Content-Type: text/plain'];
 const CHUNKED = [...PLAIN, 'Transfer-Encoding: chunked'];
@@ -57,8 +57,7 @@ const KA = 'Connection: keep-alive';
 const VARY = 'Vary: Accept-Encoding';
 const AE = 'Accept-Encoding: gzip\r\n';
 
-/** [title, method, path, request headers, the head expected] */
-const EXPECTED: Array<[string, string, string, string, string]> = [
+const EXPECTED: HeadCase[] = [
   ['a Content-Length set first: after Connection', 'GET', '/cl', '', head([...PLAIN, KA, 'Content-Length: 5'])],
   ['a Content-Length then a type: the type before Connection, the length after', 'GET', '/clct', '', head([...OK, 'Content-Type: text/x', KA, 'Content-Length: 5'])],
   ['content_length then Last-Modified: both after Connection, as set', 'GET', '/cllm', '', head([...PLAIN, KA, 'content-length: 5', 'Last-Modified: L'])],
@@ -93,28 +92,9 @@ const EXPECTED: Array<[string, string, string, string, string]> = [
   ['ngx.exit(204) drops the handler\'s Content-Length (a special response)', 'HEAD', '/e204', '', head(['HTTP/1.1 204 No Content', 'Server: S', 'Date: D', KA, 'X-A: 1'])],
 ];
 
-/** The first head of `data` with the values that differ between servers and runs set aside. */
-function normal(data: string): string {
-  const h = data.slice(0, data.indexOf('\r\n\r\n') + 4);
-  return h.replace(/\r\nServer: (?:nginx|tresty)[^\r]*/, '\r\nServer: S').replace(/\r\nDate: [^\r]*/, '\r\nDate: D')
-    .replace(/\r\nExpires: [^\r]*/, '\r\nExpires: E').replace(/\r\nLast-Modified: [^\r]*/, '\r\nLast-Modified: L')
-    .replace(/\r\nETag: [^\r]*/, '\r\nETag: E');
-}
-
-function checks(port: () => number): void {
-  for (const [title, method, path, hdrs, want] of EXPECTED) {
-    it(`${method} ${path}${hdrs === '' ? '' : ' (gzip)'}: ${title}`, async () => {
-      const req = `${method} ${path} HTTP/1.1\r\nHost: h\r\n${hdrs}\r\n`;
-      const r = await raw(port(), [req + req], { timeoutMs: 600 });
-      expect(normal(r.data)).toBe(want);
-      // the second request on the connection is answered the same
-      const status = Number(want.slice(9, 12));
-      expect(statuses(r.data)).toEqual([status, status]);
-      expect(normal(r.data.slice(r.data.lastIndexOf('HTTP/1.1 ')))).toBe(want);
-      if (path === '/te') expect(r.data.slice(r.data.indexOf('\r\n\r\n') + 4)).toMatch(/^5\r\nhello\r\n0\r\n\r\nHTTP/);
-    });
-  }
-}
+const checks = headChecks(EXPECTED, ([, , path], data) => {
+  if (path === '/te') expect(data.slice(data.indexOf('\r\n\r\n') + 4)).toMatch(/^5\r\nhello\r\n0\r\n\r\nHTTP/);
+});
 
 const FILES = { 'html/g.txt': `${TEXT}\n`, 'html/s.txt': 'hi\n' };
 

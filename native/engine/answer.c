@@ -44,23 +44,10 @@ static void putnum(hbuf *b, unsigned long long v)
 static const char GZ_VARY[] = "Vary: Accept-Encoding\r\n", GZ_CHUNKED[] = "Transfer-Encoding: chunked\r\n",
                   GZ_ENCODING[] = "Content-Encoding: gzip\r\n";
 
-/* The line of `lines` (each ending with CRLF) that is `want`, or NULL. */
-static const char *line_of(const char *lines, const char *want)
-{
-    size_t n = strlen(want);
-    for (const char *p = lines; *p;) {
-        if (strncmp(p, want, n) == 0) return p;
-        const char *eol = strstr(p, "\r\n");
-        if (!eol) return NULL;
-        p = eol + 2;
-    }
-    return NULL;
-}
-
 /* Queues a status line and the common headers; `extra` ends with CRLF or is empty; `name` is the
-   Server header's (NULL: the worker's, te_software). */
+   Server header's (NULL: the worker's, te_software); `gz`: gzip's lines (TE_GZL_*). */
 int te_answer_head(te_engine *e, te_conn *c, int status, const char *name, const char *type, long long length, const char *extra,
-                   const char *late)
+                   const char *late, int gz)
 {
     (void)e;
     if (c->version == 9) return 0; /* HTTP/0.9: no status line, no headers */
@@ -97,24 +84,15 @@ int te_answer_head(te_engine *e, te_conn *c, int status, const char *name, const
         rest = eol + 2;
     }
     if (extra) put(&b, extra, (size_t)(rest - extra));
-    /* the gzip filter's lines (static.c): its chunks before Connection; gzip_vary's line (head_v
-       puts it last) right after Connection, where nginx's header filter writes it; the
-       Content-Encoding of an answer compressed here (no length) at the end of the list */
-    size_t vn = sizeof GZ_VARY - 1, rn = strlen(rest);
-    const char *vary = rn >= vn && memcmp(rest + rn - vn, GZ_VARY, vn) == 0 && (rn == vn || rest[rn - vn - 1] == '\n') ? rest + rn - vn : NULL;
-    const char *te = line_of(rest, GZ_CHUNKED), *ce = length < 0 ? line_of(rest, GZ_ENCODING) : NULL;
-    if (te) puts_(&b, GZ_CHUNKED);
+    /* the gzip filter's chunks before Connection, gzip_vary's line right after it (nginx's header
+       filter writes both), the Content-Encoding the gzip filter adds at the end of the list */
+    if (gz & TE_GZL_CHUNKED) put(&b, GZ_CHUNKED, sizeof GZ_CHUNKED - 1);
     /* 101 says upgrade, whether or not the connection is kept (as nginx) */
     puts_(&b, wire == 101 ? "Connection: upgrade\r\n" : keep ? "Connection: keep-alive\r\n" : "Connection: close\r\n");
-    if (vary) puts_(&b, GZ_VARY);
+    if (gz & TE_GZL_VARY) put(&b, GZ_VARY, sizeof GZ_VARY - 1);
     if (late) puts_(&b, late);
-    for (const char *p = rest; *p && p != vary;) {
-        const char *eol = strstr(p, "\r\n");
-        const char *next = eol ? eol + 2 : p + strlen(p);
-        if (p != te && p != ce) put(&b, p, (size_t)(next - p));
-        p = next;
-    }
-    if (ce) puts_(&b, GZ_ENCODING);
+    puts_(&b, rest);
+    if (gz & TE_GZL_ENCODING) put(&b, GZ_ENCODING, sizeof GZ_ENCODING - 1);
     put(&b, "\r\n", 2);
     if (b.bad) return -1;
     if (te_queue(c, h, (uint32_t)b.n) < 0) return -1;
@@ -140,7 +118,7 @@ void te_answer_page(te_engine *e, te_conn *c, int status, int close)
     if (close || te_page_closes(status)) c->flags |= TE_C_CLOSE;
     c->status = (uint16_t)status;
     int body = status >= 300 && status != 304;
-    if (te_answer_head(e, c, status, NULL, body ? "text/html" : NULL, body ? plen : -1, NULL, NULL) < 0
+    if (te_answer_head(e, c, status, NULL, body ? "text/html" : NULL, body ? plen : -1, NULL, NULL, 0) < 0
         || (body && !te_is_head(c) && te_queue(c, page, (uint32_t)plen) < 0)) {
         te_conn_close(e, c, TE_WHY_ERROR);
         return;

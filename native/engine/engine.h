@@ -299,9 +299,14 @@ uint64_t te_timers_next(te_engine *e);
 void te_answer_page(te_engine *e, te_conn *c, int status, int close);
 int te_page_closes(int status);
 int te_body_continue(te_engine *e, te_conn *c);
-/* `late`: lines after Connection (nginx's header list, e.g. a Location given as a URL); may be NULL */
+/* gzip's own lines of an answer, apart from its header lines: the gzip filter's chunks and
+   Content-Encoding, gzip_vary's Vary (te_answer_head puts each where nginx's filters do) */
+enum { TE_GZL_CHUNKED = 1, TE_GZL_VARY = 2, TE_GZL_ENCODING = 4 };
+/* `extra`: the answer's own lines (a Location made absolute and Last-Modified first, before
+   Connection), then its header list; `late`: lines after Connection ahead of the list (a Location
+   given as a URL); may be NULL. `gz`: TE_GZL_* */
 int te_answer_head(te_engine *e, te_conn *c, int status, const char *name, const char *type, long long length, const char *extra,
-                   const char *late);
+                   const char *late, int gz);
 void te_answer_go(te_engine *e, te_conn *c);
 int te_is_head(te_conn *c);
 

@@ -115,10 +115,9 @@ int te_gzip_decide(te_conn *c, const te_loc *l, int status, const char *type, lo
     return TE_GZ_HERE;
 }
 
-int te_vary_line(const te_loc *l, int status, const char *type, long long len, char *out, size_t cap)
+int te_vary_on(const te_loc *l, int status, const char *type, long long len)
 {
-    if (!(l->gz_flags & TE_GZ_VARY) || !considered(l, status, type, len)) return 0;
-    return snprintf(out, cap, "Vary: Accept-Encoding\r\n");
+    return (l->gz_flags & TE_GZ_VARY) && considered(l, status, type, len);
 }
 
 const char *te_charset_type(const te_loc *l, int status, const char *type, char *out, size_t cap)

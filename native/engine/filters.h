@@ -27,6 +27,6 @@ int te_gzip_static(te_conn *c, const te_loc *l, const char *file, char *gz, size
 const char *te_charset_type(const te_loc *l, int status, const char *type, char *out, size_t cap);
 /* Expires and Cache-Control for a status of add_header's list, as header lines; bytes written or -1. */
 int te_expires_lines(const te_loc *l, char *out, size_t cap);
-/* `Vary: Accept-Encoding` when gzip considered the answer and gzip_vary is on; bytes or -1. */
-int te_vary_line(const te_loc *l, int status, const char *type, long long len, char *out, size_t cap);
+/* Whether gzip_vary's `Vary: Accept-Encoding` goes out: gzip considered the answer, gzip_vary is on. */
+int te_vary_on(const te_loc *l, int status, const char *type, long long len);
 #endif

@@ -12,7 +12,8 @@
  *     u32 nchildren, nchildren x u32 child id (prefixes longest first),
  *     str root, u32 nindex, nindex x str, str default_type, u32 flags (TE_LF_*),
  *     u32 return code, str return text, u32 keepalive_timeout ms,
- *     str add_header lines for nginx's status list, str add_header lines `always` ("Name: v\r\n"...),
+ *     str add_header lines for nginx's status list (all, `always` too, in order), str the `always`
+ *     ones for other statuses ("Name: v\r\n"...),
  *     then the filters (src/http/native-plan-extras.ts): u32 gzip flags (TE_GZ_*), u32 gzip_min_length,
  *     u32 gzip_comp_level, str gzip_types ("type\n"...), str charset, str charset_types ("type\n"...), u32 expires
  *     (TE_EXP_*), i32 its seconds, u32 ntry, ntry x u32 (0 `$uri`, 1 `$uri/`), u32 try_files

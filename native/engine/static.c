@@ -210,7 +210,7 @@ opened:;
     if (not_modified) {
         close(fd);
         c->status = 304;
-        if (te_head_v(e, c, l, 304, NULL, -1, extra, NULL, svary ? 1 : -1, NULL) < 0) {
+        if (te_head_v(e, c, l, 304, NULL, -1, extra, NULL, svary ? 1 : -1, NULL, 0) < 0) {
             te_native_failed(e, c);
             return 1;
         }
@@ -235,7 +235,7 @@ opened:;
     /* nginx's range filter announces ranges on a whole static file (not on a 304, not on FILE.gz);
        gzip_static's Vary, or the filter's when it considers the file */
     if (te_head_v(e, c, l, 200, type, (long long)st.st_size, extra, gzs == TE_GZS_GZ ? NULL : "Accept-Ranges: bytes\r\n",
-               svary ? 1 : gzs == TE_GZS_GZ ? 0 : -1, NULL) < 0) {
+               svary ? 1 : gzs == TE_GZS_GZ ? 0 : -1, NULL, 0) < 0) {
         close(fd);
         te_native_failed(e, c);
         return 1;

@@ -51,29 +51,29 @@ static const char *loc_name(const te_loc *l)
     return te_software_for(l->flags & TE_LF_TOKENS);
 }
 
-/* add_header's constant headers of the location (native-plan.ts): those without `always` only on
-   nginx's list of statuses. They follow the answer's own (Location, Last-Modified, ETag) and
-   expires' two, and come before `tail` (Accept-Ranges), as nginx's headers filter puts them;
-   gzip_vary's line comes last (`vary`: 1 always, 0 never, -1 as the gzip filter considers the
-   answer). charset's `; charset=X` goes on the type (filters.c). */
+/* add_header's constant headers of the location (native-plan.ts): on nginx's list of statuses
+   all of them, else only those with `always`. They follow the answer's own (Location,
+   Last-Modified, ETag) and expires' two, and come before `tail` (Accept-Ranges), as nginx's headers
+   filter puts them; gzip's lines go apart (`gz`, te_answer_head places them), gzip_vary's when
+   `vary_on` is 1, never when 0, as the gzip filter considers the answer when -1. charset's
+   `; charset=X` goes on the type (filters.c). */
 int te_head_v(te_engine *e, te_conn *c, const te_loc *l, int status, const char *type, long long len, const char *extra, const char *tail,
-              int vary_on, const char *late)
+              int vary_on, const char *late, int gz)
 {
     const char *name = loc_name(l);
     if (l->hdr_listed.n == 0 && l->hdr_always.n == 0 && !tail && l->charset.n == 0 && l->expires == TE_EXP_NONE && l->gz_flags == 0)
-        return te_answer_head(e, c, status, name, type, len, extra, late);
+        return te_answer_head(e, c, status, name, type, len, extra, late, gz);
     int listed = status == 200 || status == 201 || status == 204 || status == 206 || status == 301 || status == 302
                  || status == 303 || status == 304 || status == 307 || status == 308;
-    char ctype[512], exp[256] = "", vary[64] = "";
+    char ctype[512], exp[256] = "";
     const char *t = te_charset_type(l, status, type, ctype, sizeof ctype);
     if (listed && te_expires_lines(l, exp, sizeof exp) < 0) return -1;
-    if (vary_on > 0) snprintf(vary, sizeof vary, "Vary: Accept-Encoding\r\n");
-    else if (vary_on < 0 && te_vary_line(l, status, type, len, vary, sizeof vary) < 0) return -1;
+    if (vary_on > 0 || (vary_on < 0 && te_vary_on(l, status, type, len))) gz |= TE_GZL_VARY;
+    const te_str *add = listed ? &l->hdr_listed : &l->hdr_always;
     char all[PATH_MAX_LEN + 1024];
-    int n = snprintf(all, sizeof all, "%s%s%.*s%.*s%s%s", extra ? extra : "", exp, listed ? (int)l->hdr_listed.n : 0, l->hdr_listed.p,
-                     (int)l->hdr_always.n, l->hdr_always.p, tail ? tail : "", vary);
+    int n = snprintf(all, sizeof all, "%s%s%.*s%s", extra ? extra : "", exp, (int)add->n, add->p, tail ? tail : "");
     if (n < 0 || (size_t)n >= sizeof all) return -1;
-    return te_answer_head(e, c, status, name, t, len, all, late);
+    return te_answer_head(e, c, status, name, t, len, all, late, gz);
 }
 
 /* Whether gzip would compress an error page of this status where only JS can: then JS answers
@@ -90,12 +90,10 @@ int te_page_to_js(te_conn *c, const te_loc *l, int status)
    zlib failed: JS answers, nothing is written. */
 int te_send_gzip(te_engine *e, te_conn *c, const te_loc *l, int status, const char *type, const char *own, const char *body, size_t n)
 {
-    char extra[512];
     if (te_is_head(c)) {
         /* nothing to compress: the head says gzip, with neither length nor chunks (as nginx's) */
-        int k = snprintf(extra, sizeof extra, "%sContent-Encoding: gzip\r\n", own ? own : "");
         c->status = (uint16_t)status;
-        if (k < 0 || (size_t)k >= sizeof extra || te_native_head(e, c, l, status, type, -1, extra, NULL) < 0) {
+        if (te_head_v(e, c, l, status, type, -1, own, NULL, -1, NULL, TE_GZL_ENCODING) < 0) {
             te_native_failed(e, c);
             return 1;
         }
@@ -105,14 +103,12 @@ int te_send_gzip(te_engine *e, te_conn *c, const te_loc *l, int status, const ch
     size_t zn;
     const char *z = te_gzip(body, n, (int)l->gz_level, &zn);
     if (!z) return 0;
-    int k = snprintf(extra, sizeof extra, "%sContent-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n", own ? own : "");
-    if (k < 0 || (size_t)k >= sizeof extra) return 0;
     char size[24];
     int sn = snprintf(size, sizeof size, "%zx\r\n", zn);
     c->status = (uint16_t)status;
     /* length -1: gzip_vary's test sees an answer of unknown length, as nginx's after gzip */
-    if (te_native_head(e, c, l, status, type, -1, extra, NULL) < 0 || te_queue(c, size, (uint32_t)sn) < 0 || te_queue(c, z, (uint32_t)zn) < 0
-        || te_queue(c, "\r\n0\r\n\r\n", 7) < 0) {
+    if (te_head_v(e, c, l, status, type, -1, own, NULL, -1, NULL, TE_GZL_CHUNKED | TE_GZL_ENCODING) < 0 || te_queue(c, size, (uint32_t)sn) < 0
+        || te_queue(c, z, (uint32_t)zn) < 0 || te_queue(c, "\r\n0\r\n\r\n", 7) < 0) {
         te_native_failed(e, c);
         return 1;
     }
@@ -132,7 +128,7 @@ int te_page_late(te_engine *e, te_conn *c, const te_loc *l, int status, const ch
     /* a compressed page keeps its lines in one place (before Connection) */
     if (gz == TE_GZ_HERE) return te_send_gzip(e, c, l, status, "text/html", extra ? extra : late, body, (size_t)n);
     c->status = (uint16_t)status;
-    if (te_head_v(e, c, l, status, "text/html", n, extra, NULL, -1, late) < 0 || (!te_is_head(c) && te_queue(c, body, (uint32_t)n) < 0)) {
+    if (te_head_v(e, c, l, status, "text/html", n, extra, NULL, -1, late, 0) < 0 || (!te_is_head(c) && te_queue(c, body, (uint32_t)n) < 0)) {
         te_native_failed(e, c);
         return 1;
     }

@@ -13,11 +13,11 @@
 
 /* The Location line for `loc` (made absolute as nginx's absolute_redirect); snprintf's result. */
 int te_location_header(te_conn *c, const char *loc, uint32_t n, char *out, size_t cap);
-/* The head: `extra` (the answer's own lines), add_header's and expires' lines, `tail`, gzip_vary's
-   (`vary_on`: 1 always, 0 never, -1 as the gzip filter considers the answer), `late` after
-   Connection. -1 when it did not fit. */
+/* The head: `extra` (the answer's own lines), expires' and add_header's lines, `tail`, `late`
+   after Connection; gzip's lines apart: gzip_vary's (`vary_on`: 1 always, 0 never, -1 as the gzip
+   filter considers the answer) and the filter's (`gz`, TE_GZL_*). -1 when it did not fit. */
 int te_head_v(te_engine *e, te_conn *c, const te_loc *l, int status, const char *type, long long len, const char *extra, const char *tail,
-              int vary_on, const char *late);
+              int vary_on, const char *late, int gz);
 /* Whether gzip would compress an error page of this status where only JS can. */
 int te_page_to_js(te_conn *c, const te_loc *l, int status);
 /* An answer compressed here, whole; `own`: its own lines (Last-Modified, a weak ETag). */
@@ -36,7 +36,7 @@ static inline void te_native_failed(te_engine *e, te_conn *c)
 static inline int te_native_head(te_engine *e, te_conn *c, const te_loc *l, int status, const char *type, long long len, const char *extra,
                                  const char *tail)
 {
-    return te_head_v(e, c, l, status, type, len, extra, tail, -1, NULL);
+    return te_head_v(e, c, l, status, type, len, extra, tail, -1, NULL, 0);
 }
 
 static inline int te_native_page(te_engine *e, te_conn *c, const te_loc *l, int status, const char *extra)

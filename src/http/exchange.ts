@@ -44,6 +44,8 @@ export class NodeExchange implements HttpExchange {
   firstPacket: Buffer | undefined = undefined;
   /** The Location is in nginx's header list, after Connection (head-order.ts). */
   lateLocation = false;
+  /** Last-Modified too; undefined: as lateLocation (types.ts). */
+  lateModified: boolean | undefined = undefined;
   /** A handler's Content-Length, Connection, Transfer-Encoding (types.ts). */
   lateLength = false;
   handlerHops = false;
@@ -151,7 +153,7 @@ export class NodeExchange implements HttpExchange {
     else if (this.expectContinue) (this.res as unknown as { _expect_continue: boolean })._expect_continue = false;
     flat = withLead(this.res, flat);
     // nginx's order (head-order.ts): Transfer-Encoding and Connection after the fields it keeps apart
-    let fixed = fixedRun((i) => flat[2 * i]!, flat.length >> 1, this.lateLocation, this.lateLength);
+    let fixed = fixedRun((i) => flat[2 * i]!, flat.length >> 1, this.lateLocation, this.lateLength, this.lateModified);
     // A handler's own Connection and Transfer-Encoding go back after node's (which it then writes).
     const hops = this.handlerHops ? takeHopLines(flat) : null;
     const before = fixed;

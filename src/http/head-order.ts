@@ -11,10 +11,11 @@
 /**
  * How many of the first headers nginx writes before Connection: the leading run of Server and
  * Date, then Content-Type, Content-Length, Last-Modified and Location (unless these two are in the
- * list, `lateLocation`: a Location given as a URL, a proxied answer's, a handler's), Content-Length
- * unless a handler set it (`lateLength`). `name(i)` is the i-th header's name, `n` their count.
+ * list, `lateLocation`: a Location given as a URL, a proxied answer's, a handler's; Last-Modified
+ * apart when `lateModified` says), Content-Length unless a handler set it (`lateLength`). `name(i)`
+ * is the i-th header's name, `n` their count.
  */
-export function fixedRun(name: (i: number) => string, n: number, lateLocation: boolean, lateLength = false): number {
+export function fixedRun(name: (i: number) => string, n: number, lateLocation: boolean, lateLength = false, lateModified = lateLocation): number {
   let lead = true;
   for (let i = 0; i < n; i++) {
     const k = name(i);
@@ -26,7 +27,7 @@ export function fixedRun(name: (i: number) => string, n: number, lateLocation: b
       }
       case 8: if (!lateLocation && k.toLowerCase() === 'location') { lead = false; continue; } return i;
       case 12: if (k.toLowerCase() === 'content-type') { lead = false; continue; } return i;
-      case 13: if (!lateLocation && k.toLowerCase() === 'last-modified') { lead = false; continue; } return i;
+      case 13: if (!lateModified && k.toLowerCase() === 'last-modified') { lead = false; continue; } return i;
       case 14: if (!lateLength && k.toLowerCase() === 'content-length') { lead = false; continue; } return i;
       default: return i;
     }

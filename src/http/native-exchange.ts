@@ -21,6 +21,7 @@ export class NativeExchange extends NativeRequest implements HttpExchange {
   headBytes = 0;
   headersSent = false;
   lateLocation = false;
+  lateModified: boolean | undefined = undefined;
   lateLength = false; handlerHops = false; // a handler's own Content-Length, Connection, Transfer-Encoding (types.ts)
   /** keepalive_timeout of the request's location (ms), for the idle time after the answer. */
   keepaliveMs: number;
@@ -180,7 +181,7 @@ export class NativeExchange extends NativeRequest implements HttpExchange {
     let te = false;
     let connection = false;
     // Transfer-Encoding and Connection go after the fields nginx keeps apart (head-order.ts).
-    const fixed = fixedRun((i) => headers[i]![0], headers.length, this.lateLocation, this.lateLength);
+    const fixed = fixedRun((i) => headers[i]![0], headers.length, this.lateLocation, this.lateLength, this.lateModified);
     let rest = '';
     for (let i = 0; i < headers.length; i++) {
       if (i === fixed) { rest = s; s = ''; }

@@ -44,7 +44,8 @@ function onlyKnown(o: object, known: ReadonlySet<string>): boolean {
   return true;
 }
 
-/** add_header lines the engine writes itself ([listed, always]), or null when the location's
+/** add_header lines the engine writes itself ([all, always]: every line in the configuration's
+ *  order for nginx's list of statuses, the `always` ones for the others), or null when the location's
  *  header directives need JS: anything but add_header, a variable, a header nginx treats apart
  *  (Last-Modified and ETag replace the answer's own), bytes that cannot go in a head, or too many. */
 function nativeHeaders(loc: LocationConf): [string, string] | null {
@@ -59,10 +60,11 @@ function nativeHeaders(loc: LocationConf): [string, string] | null {
       || /[\x00-\x08\x0a-\x1f\x7f]/.test(a.value)) return null;
     if (a.value === '') continue;
     const line = `${a.name}: ${a.value}\r\n`;
+    // one string for the listed statuses keeps `always` lines in their place among the others
+    listed += line;
     if (a.always) always += line;
-    else listed += line;
   }
-  return Buffer.byteLength(listed + always) > 512 ? null : [listed, always];
+  return Buffer.byteLength(listed) > 512 ? null : [listed, always];
 }
 
 function actionOf(loc: LocationConf): number {

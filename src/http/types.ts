@@ -79,6 +79,9 @@ export interface HttpExchange {
    * (head-order.ts).
    */
   lateLocation?: boolean;
+  /** Whether the answer's Last-Modified is in nginx's header list (a handler's, a proxied one);
+   *  undefined: as lateLocation. */
+  lateModified?: boolean;
   /** The answer's Content-Length is a handler's: in nginx's header list, after Connection (head-order.ts). */
   lateLength?: boolean;
   /**

@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import type { GzipStaticConf, LocationConf } from '../config/types.js';
 import { DONE, ERROR, EXEC, OK } from '../request/codes.js';
+import { LISTED_LAST_MODIFIED } from '../request/headers.js';
 import { mimeType } from './mime.js';
 import { autoindex } from './autoindex.js';
 import { absoluteUrl, emit, headersOf, queueFlush } from '../request/output.js';
@@ -17,6 +18,9 @@ import { gzipAccepted, gzipWould } from '../request/gzip.js';
 import { logReq } from '../request/report.js';
 import type { Req } from '../request/req.js';
 
+/** What nginx's static module sets outside its header list, before Connection (head-order.ts). */
+const OWN_FIELDS = ['content-length', 'last-modified'];
+const OWN_LENGTH = ['content-length'];
 /** Files up to this size are read in one go and sent with one write. */
 const SMALL = 128 * 1024;
 /** Larger files are read and sent in pieces of this size. */
@@ -48,7 +52,9 @@ async function serve(r: Req, map: PathMapper, loc: LocationConf, typeOf: (file: 
     return openFailed(r, file, e);
   }
   if (st.isDirectory()) {
-    headersOf(r).set('Location', absoluteUrl(r, `${r.uri}/${r.args ? `?${r.args}` : ''}`));
+    const h = headersOf(r);
+    h.set('Location', absoluteUrl(r, `${r.uri}/${r.args ? `?${r.args}` : ''}`));
+    h.ahead(['location']);
     return 301;
   }
   if (post) return 405;
@@ -58,12 +64,20 @@ async function serve(r: Req, map: PathMapper, loc: LocationConf, typeOf: (file: 
   // nginx's not-modified and range filters leave subrequests alone.
   const main = r.parent === null;
   const pre = main ? preconditions(r, v, loc.files.ims ?? 'exact') : 0;
-  if (pre === 412) return 412;
+  if (pre === 412) {
+    // nginx's not-modified filter answers it from a clean head (output.ts's conditional)
+    h.clear();
+    return 412;
+  }
   if (!h.has('content-type')) h.set('Content-Type', typeOf(file) ?? loc.defaultType);
   // nginx's own length: its place before Last-Modified is kept when it is set below (head-order.ts)
   h.set('Content-Length', String(st.size));
-  h.set('Last-Modified', new Date(sec * 1000).toUTCString());
+  // A Last-Modified a handler set before (access_by) stays as set, a line of nginx's list
+  // (lua-nginx-module's; nginx then writes no own one)
+  const handlerTime = (h.listed & LISTED_LAST_MODIFIED) !== 0;
+  if (!handlerTime) h.set('Last-Modified', new Date(sec * 1000).toUTCString());
   if (v.etag !== null) h.set('ETag', v.etag);
+  h.ahead(handlerTime ? OWN_LENGTH : OWN_FIELDS);
   if (pre === 304) {
     r.status = 304;
     h.delete('content-type');

@@ -7,7 +7,7 @@ import { httpDate } from '../http/http-date.js';
 import { softwareFor } from '../http/software.js';
 import type { LocationConf } from '../config/types.js';
 import { safeName, safeValue } from './header-bytes.js';
-import { LISTED_LATE, LISTED_LENGTH } from './headers.js';
+import { LISTED_LAST_MODIFIED, LISTED_LATE, LISTED_LENGTH, LISTED_LOCATION, LISTED_RANGE } from './headers.js';
 import type { Req } from './req.js';
 
 const GZIP_VARY = ['Vary', 'Accept-Encoding'] as const;
@@ -41,7 +41,11 @@ export function headerList(r: Req, len: number): Array<readonly [string, string]
   // handler set the type (http/head-order.ts); a proxied answer's length is nginx's own too, its
   // Location and Last-Modified are in the list (lateLocation).
   // A Location or Last-Modified a handler set is in the list too (lua-nginx-module's).
-  if (r.parent === null && (r.proxied || (h.listed & LISTED_LATE) !== 0)) r.ex.lateLocation = true;
+  // Each apart: a handler's Location leaves a static file's own Last-Modified before Connection.
+  if (r.parent === null && (r.proxied || (h.listed & LISTED_LATE) !== 0)) {
+    if (r.proxied || (h.listed & LISTED_LOCATION) !== 0) r.ex.lateLocation = true;
+    r.ex.lateModified = r.proxied || (h.listed & LISTED_LAST_MODIFIED) !== 0;
+  }
   // So are a handler's Connection and Transfer-Encoding (the exchange writes its own first).
   if (r.parent === null && (h.has('connection') || h.has('transfer-encoding'))) r.ex.handlerHops = true;
   const type = h.get('content-type');
@@ -69,19 +73,22 @@ export function headerList(r: Req, len: number): Array<readonly [string, string]
     const [n, v] = list[i];
     // A Content-Type cleared by more_clear_headers is sent as none (no default type either).
     if (v === '' && n.length === 12 && n.toLowerCase() === 'content-type') { list.splice(i--, 1); continue; }
-    if (n.length === 13 && n.toLowerCase() === 'accept-ranges') ranges = i;
+    if (n.length === 13) {
+      const l = n.toLowerCase();
+      if (l === 'accept-ranges' || (l === 'content-range' && !r.proxied && (h.listed & LISTED_RANGE) === 0)) ranges = i;
+    }
     const sn = safeName(n);
     const sv = safeValue(v);
     if (sn !== n || sv !== v) list[i] = [sn, sv];
   }
-  // nginx's range filter adds Accept-Ranges after add_header's and expires' headers
+  // nginx's range filter adds Accept-Ranges or Content-Range after add_header's and expires' headers
   if (ranges >= 0 && ranges < list.length - 1) list.push(list.splice(ranges, 1)[0]!);
   return withVary(r, list);
 }
 
 /** gzip_vary's line where nginx's header filter writes it: right after Connection, before its list. */
 function withVary(r: Req, list: Array<readonly [string, string]>): Array<readonly [string, string]> {
-  if (r.gzipVary) list.splice(fixedRun((i) => list[i]![0], list.length, r.ex.lateLocation ?? false, r.ex.lateLength), 0, GZIP_VARY);
+  if (r.gzipVary) list.splice(fixedRun((i) => list[i]![0], list.length, r.ex.lateLocation ?? false, r.ex.lateLength, r.ex.lateModified ?? r.ex.lateLocation ?? false), 0, GZIP_VARY);
   return list;
 }
 

@@ -3,11 +3,14 @@
 
 export type HeaderValue = string | string[];
 
-/** HeaderStore.listed: a handler's Content-Length, Location, Last-Modified; LISTED_LATE: either of the two. */
+/** HeaderStore.listed: a handler's Content-Length, Location, Last-Modified; LISTED_LATE: either of
+ *  the two; LISTED_RANGE: a handler's Content-Range (nginx's range filter writes its own last; a
+ *  handler's or an upstream's stays at its place). */
 export const LISTED_LENGTH = 1;
-const LISTED_LOCATION = 2;
-const LISTED_LAST_MODIFIED = 4;
+export const LISTED_LOCATION = 2;
+export const LISTED_LAST_MODIFIED = 4;
 export const LISTED_LATE = LISTED_LOCATION | LISTED_LAST_MODIFIED;
+export const LISTED_RANGE = 8;
 
 export class HeaderStore {
   /** lower-cased name -> [name as first given, value] */
@@ -34,7 +37,8 @@ export class HeaderStore {
   /** Sets (replaces) a header; null, undefined or an empty array removes it. `handler`: set by ngx.header. */
   set(name: string, value: unknown, handler = false): void {
     const key = name.toLowerCase();
-    const bit = key === 'content-length' ? LISTED_LENGTH : key === 'location' ? LISTED_LOCATION : key === 'last-modified' ? LISTED_LAST_MODIFIED : 0;
+    const bit = key === 'content-length' ? LISTED_LENGTH : key === 'location' ? LISTED_LOCATION : key === 'last-modified' ? LISTED_LAST_MODIFIED
+      : key === 'content-range' ? LISTED_RANGE : 0;
     if (bit !== 0) this.listed = handler && value !== undefined && value !== null ? this.listed | bit : this.listed & ~bit;
     if (value === undefined || value === null || (Array.isArray(value) && value.length === 0)) {
       this.m.delete(key);
@@ -55,6 +59,34 @@ export class HeaderStore {
 
   delete(name: string): void {
     this.m.delete(name.toLowerCase());
+  }
+
+  /**
+   * Moves the fields of `keys` (lower-cased) that are set ahead of all others, in that order: the
+   * fields nginx's static module sets itself are kept apart from its header list and go before
+   * Connection (http/head-order.ts), even when an earlier phase (access_by) set headers first.
+   */
+  ahead(keys: readonly string[]): void {
+    let lead = 0;
+    for (const k of this.m.keys()) {
+      if (!keys.includes(k)) break;
+      lead++;
+    }
+    let set = 0;
+    for (const k of keys) if (this.m.has(k)) set++;
+    if (lead === set) return;
+    const rest = [...this.m].filter(([k]) => !keys.includes(k));
+    const first = keys.filter((k) => this.m.has(k)).map((k) => [k, this.m.get(k)!] as const);
+    this.m.clear();
+    for (const [k, v] of first) this.m.set(k, v);
+    for (const [k, v] of rest) this.m.set(k, v);
+  }
+
+  /** Drops every field, as nginx's ngx_http_clean_header before a filter's own special answer. */
+  clear(): void {
+    this.m.clear();
+    this.listed = 0;
+    this.lengthCleared = false;
   }
 
   keys(): IterableIterator<string> {

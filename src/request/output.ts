@@ -303,6 +303,9 @@ function conditional(r: Req): boolean {
     for (const k of ['content-type', 'content-length', 'accept-ranges', 'content-encoding']) h.delete(k);
     return true;
   }
+  // the filter's 412 starts from a clean head: the headers set before it are dropped (nginx's
+  // ngx_http_filter_finalize_request; add_header's `always` lines come after, observed on 1.22)
+  h.clear();
   special(r, 412);
   r.eofSent = true;
   return true;
