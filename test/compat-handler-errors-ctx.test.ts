@@ -86,7 +86,8 @@ describe.skipIf(opensslMissing !== null)('ssl_certificate_by_*: a throw is the e
   const server = (port: number, l: string): string => {
     if (!fs.existsSync(files.file('c.crt'))) files.selfSigned('c', 'localhost');
     const body = l === 'js' ? 'ngx.log(ngx.ERR, "he-cert log"); throw new Error("he-cert boom");' : 'ngx.log(ngx.ERR, "he-cert log") error("he-cert boom")';
-    return `listen 127.0.0.1:${port} ssl; ssl_certificate ${files.file('c.crt')}; ssl_certificate_key ${files.file('c.key')};
+    // A wildcard listen: nginx's `server:` is the listening socket, `0.0.0.0:PORT`, not the local address.
+    return `listen ${port} ssl; ssl_certificate ${files.file('c.crt')}; ssl_certificate_key ${files.file('c.key')};
       ssl_certificate_by_${l}_block { ${body} } location = /x { return 204; }`;
   };
   /** A handshake that the handler fails. */
@@ -97,7 +98,7 @@ describe.skipIf(opensslMissing !== null)('ssl_certificate_by_*: a throw is the e
   });
   /** nginx's words: the fake connection's `*N`, the context, the client (where known) and the listen address. */
   const expectLines = (text: string, lang: string, code: boolean, port: number, client: boolean): void => {
-    const tail = `, context: ssl_certificate_by_${lang}\\*${client ? ', client: 127\\.0\\.0\\.1' : ''}, server: 127\\.0\\.0\\.1:${port}`;
+    const tail = `, context: ssl_certificate_by_${lang}\\*${client ? ', client: 127\\.0\\.0\\.1' : ''}, server: 0\\.0\\.0\\.0:${port}`;
     expect(text).toMatch(new RegExp(`\\[error\\] \\d+#\\d+: \\*\\d+ \\[${lang}\\] \\S+ he-cert log${tail}\\n`));
     expect(text).toMatch(abortedEntry(lang, code, 'he-cert boom', tail));
   };

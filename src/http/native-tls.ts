@@ -6,6 +6,7 @@ import type { HttpConf, ServerConf } from '../config/types.js';
 import { ConfError } from '../errors.js';
 import { type CertAnswer, type CertHook, engineTls } from '../tls/contexts.js';
 import { type ErrorLog, listenName, peerContext } from '../log/index.js';
+import { bindName } from './binds.js';
 import { stapleTargets, type StapleTarget } from '../tls/ocsp-plan.js';
 import type { EngineBinding } from './native-binding.js';
 import { engineStapling } from './native-ocsp.js';
@@ -44,7 +45,14 @@ const pem = (v: string | Buffer): Buffer => (typeof v === 'string' ? Buffer.from
  * run as any callback's), and each answer goes back by connection id (a handshake gone meanwhile
  * just drops it). A failure's reason is the log line's, as on node:tls.
  */
-function runCertificates(native: EngineBinding, servers: readonly ServerConf[], hook: CertHook): void {
+function runCertificates(native: EngineBinding, servers: readonly ServerConf[], binds: readonly Bind[], hook: CertHook): void {
+  // nginx's `server:` names the listening socket (`0.0.0.0:8443` for a `listen 8443`): the TLS
+  // bind of the local port, its own address before a wildcard one.
+  const listenOf = (addr: string, port: number): string => {
+    const tlsBinds = binds.filter((b) => b.ssl && b.port === port);
+    const b = tlsBinds.find((x) => x.host === addr) ?? tlsBinds.find((x) => x.host === '');
+    return b !== undefined ? bindName(b) : listenName(addr, port);
+  };
   let asked: Array<[number, number, string, boolean]> = [];
   const answer = (id: number, { pair: c, ocsp }: CertAnswer): void => { native.tlsCertDone!(id, c && pem(c.cert), c && pem(c.key), null, ocsp); };
   const start = (): void => {
@@ -53,9 +61,9 @@ function runCertificates(native: EngineBinding, servers: readonly ServerConf[], 
     for (const [id, server, name, status] of batch) {
       const s = servers[server];
       if (s === undefined) { native.tlsCertDone!(id, null, null, 'no such server'); continue; }
-      // nginx's `, client: A, server: LISTEN` (the listen address, by the local one).
+      // nginx's `, client: A, server: LISTEN`.
       const local = native.localAddress(id);
-      const peer = peerContext(native.peerAddress?.(id) ?? undefined, local !== null ? listenName(local[0], local[1]) : undefined);
+      const peer = peerContext(native.peerAddress?.(id) ?? undefined, local !== null ? listenOf(local[0], local[1]) : undefined);
       hook(s, name, status, peer).then((c) => answer(id, c), (e: unknown) => { native.tlsCertDone!(id, null, null, (e as Error).message); });
     }
   };
@@ -82,7 +90,7 @@ export function setupEngineTls(native: EngineBinding, conf: HttpConf, binds: rea
   }
   const byIndex: ServerConf[] = [];
   for (const [s, i] of index) byIndex[i] = s;
-  if (certHook !== null && native.tlsCertHook) runCertificates(native, byIndex, certHook);
+  if (certHook !== null && native.tlsCertHook) runCertificates(native, byIndex, binds, certHook);
   binds.forEach((bind, i) => {
     if (!bind.ssl) return;
     for (const s of serversOf(bind)) {
