@@ -5,7 +5,7 @@
 import type { HttpConf, ServerConf } from '../config/types.js';
 import { ConfError } from '../errors.js';
 import { type CertAnswer, type CertHook, engineTls } from '../tls/contexts.js';
-import { type ErrorLog, listenName, peerContext } from '../log/index.js';
+import { type ErrorLog, peerContext } from '../log/index.js';
 import { bindName } from './binds.js';
 import { stapleTargets, type StapleTarget } from '../tls/ocsp-plan.js';
 import type { EngineBinding } from './native-binding.js';
@@ -51,7 +51,7 @@ function runCertificates(native: EngineBinding, servers: readonly ServerConf[], 
   const listenOf = (addr: string, port: number): string => {
     const tlsBinds = binds.filter((b) => b.ssl && b.port === port);
     const b = tlsBinds.find((x) => x.host === addr) ?? tlsBinds.find((x) => x.host === '');
-    return b !== undefined ? bindName(b) : listenName(addr, port);
+    return bindName(b ?? { host: addr, port });
   };
   let asked: Array<[number, number, string, boolean]> = [];
   const answer = (id: number, { pair: c, ocsp }: CertAnswer): void => { native.tlsCertDone!(id, c && pem(c.cert), c && pem(c.key), null, ocsp); };

@@ -35,8 +35,3 @@ export interface LogOrigin {
 export function peerContext(client: string | undefined, listen: string | undefined): string {
   return `${client ? `, client: ${client}` : ''}${listen ? `, server: ${listen}` : ''}`;
 }
-
-/** `addr:port` as nginx names a listening socket (`[::1]:80` for IPv6). */
-export function listenName(addr: string, port: number): string {
-  return `${addr.includes(':') ? `[${addr}]` : addr}:${port}`;
-}

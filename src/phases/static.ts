@@ -59,6 +59,8 @@ async function serve(r: Req, map: PathMapper, loc: LocationConf, typeOf: (file: 
   }
   if (post) return 405;
   const h = headersOf(r);
+  // Fields an earlier phase set (access_by): only then must the module's own be moved ahead.
+  const earlier = h.size > 0;
   const sec = Math.floor(st.mtimeMs / 1000);
   const v: Validators = { mtime: sec, etag: loc.files.noEtag ? null : `"${sec.toString(16)}-${st.size.toString(16)}"` };
   // nginx's not-modified and range filters leave subrequests alone.
@@ -77,7 +79,7 @@ async function serve(r: Req, map: PathMapper, loc: LocationConf, typeOf: (file: 
   const handlerTime = (h.listed & LISTED_LAST_MODIFIED) !== 0;
   if (!handlerTime) h.set('Last-Modified', new Date(sec * 1000).toUTCString());
   if (v.etag !== null) h.set('ETag', v.etag);
-  h.ahead(handlerTime ? OWN_LENGTH : OWN_FIELDS);
+  if (earlier) h.ahead(handlerTime ? OWN_LENGTH : OWN_FIELDS);
   if (pre === 304) {
     r.status = 304;
     h.delete('content-type');

@@ -2,7 +2,8 @@
 // request: "...", host: "..."` (src/log/context.ts). A handler's throw is worded in failure.ts.
 
 import type { LogLevel } from '../config/types.js';
-import { listenName, peerContext, requestContext } from '../log/index.js';
+import { bindName } from '../http/binds.js';
+import { peerContext, requestContext } from '../log/index.js';
 import type { Call } from './call.js';
 import { CTX } from './context.js';
 import type { Req } from './req.js';
@@ -52,5 +53,5 @@ export function logRun(c: Call, level: LogLevel, msg: string): void {
 export function peerOf(c: Call): string {
   if (c.req === null) return c.origin?.peer ?? '';
   const m = c.req.main;
-  return peerContext(m.remoteAddr, m.ex.listen ?? listenName(m.ex.localAddress, m.ex.localPort));
+  return peerContext(m.remoteAddr, m.ex.listen ?? bindName({ host: m.ex.localAddress, port: m.ex.localPort }));
 }
