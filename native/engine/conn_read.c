@@ -4,6 +4,7 @@
  * state's reader (head.c, body.c, linger.c). conn.c holds the states themselves.
  */
 #include <errno.h>
+#include <string.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
 #include "engine.h"
@@ -73,6 +74,7 @@ static void readable(te_engine *e, te_conn *c)
         limit = c->in_cap; /* nobody reads now: keep what fits (a pipelined request), notice EOF */
     }
     ssize_t n = fill(e, c, limit, chunk);
+    int err = errno; /* for a reset's line, before other calls change it */
     if (n == -2) {
         if (c->in_len >= limit && !(c->flags & TE_C_NOREAD)) {
             c->flags |= TE_C_NOREAD; /* full: stop reading until the request ends */
@@ -108,6 +110,11 @@ static void readable(te_engine *e, te_conn *c)
             te_head_gone(e, c, n == 0 ? "client prematurely closed connection" : NULL, 400);
         else if (n == 0 && c->body == TE_BODY_READ) /* nginx: no phase in the middle of a body */
             te_errlog(e, c, TE_LOG_INFO, "client prematurely closed connection");
+        else if (n < 0 && err && c->body == TE_BODY_READ) /* nginx's reset: no context either */
+            te_errlog(e, c, TE_LOG_INFO, "recv() failed (%d: %s)", err, strerror(err));
+        else if (c->state == TE_NATIVE) /* nginx's read test while it writes */
+            te_errlog(e, c, TE_LOG_INFO, n == 0 ? "client prematurely closed connection while sending response to client"
+                      : "client prematurely closed connection (%d: %s) while sending response to client", err, strerror(err));
         te_conn_close(e, c, n == 0 ? TE_WHY_CLIENT : TE_WHY_ERROR);
         return;
     }
@@ -128,11 +135,17 @@ void te_conn_event(te_engine *e, te_conn *c, uint32_t events)
         if (c->ssl && !te_tls_pending(c)) return;
         events = EPOLLIN;
     }
+    /* a reset: the read goes first, as nginx's read test sees it before its writer fails */
+    int read_first = (events & (EPOLLHUP | EPOLLERR)) && (events & EPOLLOUT);
+    if (read_first) {
+        readable(e, c);
+        if (te_conn_get(e, id) != c) return;
+    }
     if (events & EPOLLOUT) {
         te_conn_writable(e, c);
         if (te_conn_get(e, id) != c) return;
     }
-    if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) readable(e, c);
+    if (!read_first && (events & (EPOLLIN | EPOLLHUP | EPOLLERR))) readable(e, c);
 }
 
 /* Work left from an earlier round: a pipelined head, a dispatch or body that waited for room. */

@@ -144,6 +144,23 @@ export class FrontRefusals {
   }
 
   /**
+   * A client's reset in a request's body (nginx's recv() line, no phase) or while its answer goes
+   * out (nginx's read test then); at other times nginx has not read and logs nothing.
+   */
+  private resetLine(socket: Socket, group: ReturnType<typeof groupFor>, n: number | undefined): void {
+    const res = (socket as Socket & { _httpMessage?: http.ServerResponse | null })._httpMessage ?? null;
+    const req = res?.req;
+    if (!res || !req) return;
+    const what = !req.complete ? 'recv() failed (104: Connection reset by peer)'
+      : res.headersSent && !res.writableFinished ? 'client prematurely closed connection (104: Connection reset by peer) while sending response to client' : null;
+    if (what === null) return;
+    const srv = group.single ? group.defaultServer : selectServer(group, req.headers.host);
+    this.log.bytes('info', `${what}${frontContext({
+      remoteAddress: unmapped(socket.remoteAddress), method: req.method ?? '', url: req.url ?? '', httpVersion: req.httpVersion, headers: req.headers,
+    }, srv)}`, n);
+  }
+
+  /**
    * node's parser refused the bytes (its `clientError`): nginx's log line and answer. Before the
    * request is dispatched (a bad line or header): the reason node-refusal.ts reads from the bytes,
    * at info, and nginx's page for its status. In a request's body (a bad chunk, a
@@ -165,6 +182,8 @@ export class FrontRefusals {
         this.log.bytes('info', `client timed out (110: Connection timed out) while reading client request headers${requestContext({
           client, server: serverName(group.defaultServer), request: null,
         })}`, n);
+      } else if (code === 'ECONNRESET') {
+        this.resetLine(socket, group, n);
       }
       socket.destroy();
       return;

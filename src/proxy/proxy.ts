@@ -231,6 +231,12 @@ async function tries(r: Req, p: Plan, rt: UpstreamRt, scheme: 'http' | 'https', 
   if (!conf.ignoreClientAbort) {
     r.ex.onAbort(() => {
       aborted.now = true;
+      // nginx's line for it, at the step the upstream's connection was at (observed waiting for
+      // the header: "sending request", nginx's action until a header byte comes)
+      const ex = aborted.current;
+      const at = ex === null ? 'connecting to upstream' : ex.head === null ? 'sending request to upstream' : 'reading upstream';
+      const peer = st.tries.length > 0 ? st.tries[st.tries.length - 1]!.addr : rt.name;
+      logReq(r, 'info', `epoll_wait() reported that client prematurely closed connection, so upstream connection is closed too while ${at}`, `${scheme}://${peer}${uri}`);
       aborted.current?.onFail('client', 'client prematurely closed connection');
       aborted.current?.discard();
     });

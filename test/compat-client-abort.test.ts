@@ -1,0 +1,216 @@
+// A client that goes away (FIN or RST) at each point of a request, on both engines and on nginx
+// 1.22 + lua-nginx-module with the same expectations. Observed on nginx (format
+// '$request_uri $status $body_bytes_sent $request_time'; lua_check_client_abort on for on_abort):
+//   body half read (await read_body), FIN   400 0, [info] client prematurely closed connection, log_by runs (400)
+//   the same, RST                           400 0, [info] recv() failed (104: Connection reset by peer) (no "while")
+//   ngx.sleep with on_abort, FIN            499 0, [info] client prematurely closed connection; on_abort runs,
+//                                           the handler never wakes, log_by runs (499)
+//   ngx.sleep without on_abort, FIN         200 15: nginx does not read meanwhile and answers the half-closed
+//                                           client (then "client N closed keepalive connection")
+//   proxy_pass waiting for the header, FIN  499 0, [info] epoll_wait() reported that client prematurely closed
+//                                           connection, so upstream connection is closed too while sending
+//                                           request to upstream (upstream: "..."); the upstream's connection closes
+//   an 8 MB static file, client reads its   200 N (0 < N < size), [info] client prematurely closed connection
+//   first bytes, stops, RST                 (104: Connection reset by peer) while sending response to client
+//   a keep-alive client closing after its   [info] client 127.0.0.1 closed keepalive connection
+//   answer
+// tresty logged no access line for the static file (native: the engine's answer was dropped with
+// its connection; node:http: the handler waited for room that never came), none of the reset or
+// proxy lines, and still ends a request whose client only half-closed (the last case: skipped on
+// tresty with its reason, docs/directives.md).
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ENGINES, titled } from './helpers/engines.js';
+import { nginxMissing, startNginx, type Nginx } from './helpers/nginx.js';
+import { freePort, startTresty, type TrestyProcess } from './helpers/server.js';
+import { eventually, startRaw } from './helpers/upstream.js';
+
+const FORMAT = "log_format ab '$request_uri $status $body_bytes_sent $request_time';";
+const BIG = 8 * 1024 * 1024;
+
+interface Target { name: string; port: number; up: number; log: () => string; access: () => string }
+
+/**
+ * Connects, writes `bytes`, waits for `until` (given what came back so far), then ends (FIN) or
+ * resets (RST); resolves with what came back once the connection is closed (8 s at most).
+ * `pause`: stop reading after the first bytes (a client that no longer reads).
+ */
+function abortAt(port: number, bytes: string, until: (got: () => string) => Promise<unknown>, how: 'fin' | 'rst', pause = false): Promise<string> {
+  return new Promise((resolve) => {
+    let got = '';
+    const s = net.connect(port, '127.0.0.1', () => {
+      s.write(Buffer.from(bytes, 'latin1'));
+      void until(() => got).then(() => { if (how === 'fin') s.end(); else s.resetAndDestroy(); });
+    });
+    s.on('data', (d: Buffer) => { if (got.length < 4096) got += d.subarray(0, 4096).toString('latin1'); if (pause) s.pause(); });
+    const done = (): void => { clearTimeout(t); s.destroy(); resolve(got); };
+    const t = setTimeout(done, 8000);
+    s.on('close', done);
+    s.on('error', done);
+  });
+}
+
+/** What the upstream saw of each request path: `seen PATH`, `closed PATH`. */
+const upstreamSeen: string[] = [];
+const seen = (): string => upstreamSeen.join('\n');
+
+/** The locations, as JS (tresty) or Lua (nginx: on_abort needs lua_check_client_abort on). */
+function locations(up: number, js: boolean): string {
+  const L = (jsText: string, luaText: string): string => (js ? jsText : luaText);
+  const logBy = (tag: string): string => L(`log_by_js_block { ngx.log(ngx.ERR, "AB-LOG ${tag} ", ngx.status); }`,
+    `log_by_lua_block { ngx.log(ngx.ERR, "AB-LOG ${tag} ", ngx.status) }`);
+  return `
+    location = /ab-body {
+      ${L('content_by_js_block { await ngx.req.read_body(); ngx.say("got"); }', 'content_by_lua_block { ngx.req.read_body() ngx.say("got") }')}
+      ${logBy('body')}
+    }
+    location = /ab-sleep {
+      ${L('content_by_js_block { ngx.log(ngx.ERR, "AB-SLEEP start ", ngx.var.args); await ngx.sleep(0.3); ngx.log(ngx.ERR, "AB-SLEEP woke ", ngx.var.args); ngx.say("late"); }',
+    'content_by_lua_block { ngx.log(ngx.ERR, "AB-SLEEP start ", ngx.var.args) ngx.sleep(0.3) ngx.log(ngx.ERR, "AB-SLEEP woke ", ngx.var.args) ngx.say("late") }')}
+      ${logBy('sleep')}
+    }
+    location = /ab-onabort {
+      ${L('', 'lua_check_client_abort on;')}
+      ${L('content_by_js_block { ngx.on_abort(() => { ngx.log(ngx.ERR, "AB-ONABORT ran"); ngx.exit(499); }); ngx.log(ngx.ERR, "AB-ONABORT start"); await ngx.sleep(3); ngx.log(ngx.ERR, "AB-ONABORT woke"); }',
+    'content_by_lua_block { ngx.on_abort(function() ngx.log(ngx.ERR, "AB-ONABORT ran") ngx.exit(499) end) ngx.log(ngx.ERR, "AB-ONABORT start") ngx.sleep(3) ngx.log(ngx.ERR, "AB-ONABORT woke") }')}
+      ${logBy('onabort')}
+    }
+    location = /ab-proxy {
+      proxy_pass http://127.0.0.1:${up};
+      ${logBy('proxy')}
+    }
+    location = /ab-ok { return 200 "ok\\n"; }
+    location = /big.bin { }
+  `;
+}
+
+const req = (p: string): string => `GET ${p} HTTP/1.1\r\nHost: h\r\n\r\n`;
+const ctx = (request: string): string => `client: 127.0.0.1, server: , request: "${request}"`;
+const lines = (text: string, re: RegExp): string[] => text.split('\n').filter((l) => re.test(l));
+
+function checks(get: () => Target, halfClose: string | null): void {
+  it('the body half read (await read_body), FIN: 400, nginx\'s line, log_by runs', async () => {
+    const { port, log, access } = get();
+    await abortAt(port, 'POST /ab-body?fin HTTP/1.1\r\nHost: h\r\nContent-Length: 100\r\n\r\n0123456789', () => new Promise((r) => setTimeout(r, 200)), 'fin');
+    expect(await eventually(access, /\/ab-body\?fin /)).toMatch(/^\/ab-body\?fin 400 0 /m);
+    const l = await eventually(log, /AB-LOG body 400[^\n]*ab-body\?fin/);
+    expect(l).toMatch(new RegExp(`\\[info\\] [^\\n]*client prematurely closed connection, ${ctx('POST /ab-body\\?fin HTTP/1.1')}`));
+  });
+
+  it('the body half read, RST: 400, nginx\'s recv() line (no phase), log_by runs', async () => {
+    const { port, log, access } = get();
+    await abortAt(port, 'POST /ab-body?rst HTTP/1.1\r\nHost: h\r\nContent-Length: 100\r\n\r\n0123456789', () => new Promise((r) => setTimeout(r, 200)), 'rst');
+    expect(await eventually(access, /\/ab-body\?rst /)).toMatch(/^\/ab-body\?rst 400 0 /m);
+    const l = await eventually(log, /AB-LOG body 400[^\n]*ab-body\?rst/);
+    expect(l).toMatch(new RegExp(`\\[info\\] [^\\n]*recv\\(\\) failed \\(104: Connection reset by peer\\), ${ctx('POST /ab-body\\?rst HTTP/1.1')}`));
+  });
+
+  it('ngx.sleep with ngx.on_abort, FIN: on_abort runs, 499, the handler never wakes, log_by runs', async () => {
+    const { port, log, access } = get();
+    await abortAt(port, req('/ab-onabort?fin'), () => eventually(log, /AB-ONABORT start/), 'fin');
+    expect(await eventually(access, /\/ab-onabort\?fin /)).toMatch(/^\/ab-onabort\?fin 499 0 /m);
+    const l = await eventually(log, /AB-LOG onabort 499/);
+    expect(l).toContain('AB-ONABORT ran');
+    expect(l).not.toContain('AB-ONABORT woke');
+  });
+
+  it('proxy_pass waiting for the header, FIN: 499, nginx\'s line, the upstream connection closed', async () => {
+    const { name, port, up, log, access } = get();
+    const uri = `/ab-proxy?fin-${name}`;
+    await abortAt(port, req(uri), () => eventually(seen, new RegExp(`seen ${uri.replace('?', '\\?')}\\b`)), 'fin');
+    expect(await eventually(access, /\/ab-proxy\?fin/)).toContain(`${uri} 499 0 `);
+    expect(await eventually(seen, new RegExp(`closed ${uri.replace('?', '\\?')}\\b`))).toContain(`closed ${uri}`);
+    const l = await eventually(log, /AB-LOG proxy 499/);
+    expect(lines(l, /epoll_wait\(\)/)).toEqual([expect.stringContaining(`[info] `)]);
+    expect(lines(l, /epoll_wait\(\)/)).toEqual([expect.stringContaining(`epoll_wait() reported that client prematurely closed connection, so upstream connection is closed too while sending request to upstream, ${ctx(`GET ${uri} HTTP/1.1`)}, upstream: "http://127.0.0.1:${up}${uri}", host: "h"`)]);
+  });
+
+  it('a large static file, the client stops reading and resets: 200 with the bytes sent, nginx\'s line', async () => {
+    const { port, log, access } = get();
+    // the head came: the answer is under way; the client then reads no more
+    await abortAt(port, req('/big.bin?rst'), async (got) => { await eventually(got, /^HTTP\/1\.1 200/); await new Promise((r) => setTimeout(r, 200)); }, 'rst', true);
+    const a = await eventually(access, /\/big\.bin\?rst /);
+    const m = /^\/big\.bin\?rst (\d+) (\d+) /m.exec(a);
+    expect(m?.[1]).toBe('200');
+    expect(Number(m?.[2])).toBeGreaterThan(0);
+    expect(Number(m?.[2])).toBeLessThan(BIG);
+    expect(await eventually(log, /while sending response to client/)).toMatch(new RegExp(`\\[info\\] [^\\n]*client prematurely closed connection \\(104: Connection reset by peer\\) while sending response to client, ${ctx('GET /big\\.bin\\?rst HTTP/1\\.1')}`));
+  });
+
+  it('a keep-alive client that closes after its answer: nginx\'s info line, no context', async () => {
+    const { port, log } = get();
+    const got = await abortAt(port, req('/ab-ok?ka'), (g) => eventually(g, /ok\n$/), 'fin');
+    expect(got).toMatch(/ok\n$/);
+    expect(await eventually(log, /closed keepalive connection/)).toMatch(/\[info\] [^\n]*client 127\.0\.0\.1 closed keepalive connection\n/);
+  });
+
+  // nginx does not read while a handler runs (no lua_check_client_abort): a client that only
+  // half-closed gets its answers, a pipelined one too.
+  it.skipIf(halfClose !== null)(`a half-closed client (FIN) still gets its answer, and a pipelined request's${halfClose ? ` (skipped: ${halfClose})` : ''}`, async () => {
+    const { port, log, access } = get();
+    const got = await abortAt(port, req('/ab-sleep?pipe') + req('/ab-ok?pipe2'), () => eventually(log, /AB-SLEEP start pipe/), 'fin');
+    expect(got).toMatch(/^HTTP\/1\.1 200 OK\r\n[^]*\r\n\r\n5\r\nlate\n\r\n0\r\n\r\nHTTP\/1\.1 200 OK\r\n[^]*\r\n\r\nok\n$/);
+    const a = await eventually(access, /\/ab-ok\?pipe2 /);
+    expect(a).toMatch(/^\/ab-sleep\?pipe 200 15 /m);
+    expect(a).toMatch(/^\/ab-ok\?pipe2 200 3 /m);
+    expect(await eventually(log, /AB-LOG sleep 200/)).toContain('AB-SLEEP woke pipe');
+  });
+}
+
+let up: { port: number; close(): Promise<void> };
+beforeAll(async () => {
+  // An upstream that never answers: the proxy waits for its header.
+  up = await startRaw((s) => {
+    let buf = '';
+    s.on('data', (d: Buffer) => {
+      buf += d.toString('latin1');
+      const m = /^GET (\S+)/.exec(buf);
+      if (m && buf.includes('\r\n\r\n')) {
+        upstreamSeen.push(`seen ${m[1]}`);
+        s.on('close', () => upstreamSeen.push(`closed ${m[1]}`));
+        buf = '';
+      }
+    });
+  });
+});
+afterAll(async () => { await up?.close(); });
+
+const readOr = (file: string): string => { try { return fs.readFileSync(file, 'latin1'); } catch { return ''; } };
+const HALF_CLOSE = 'tresty ends a request whose client half-closed (FIN) as if it had gone; nginx answers it (docs/directives.md)';
+
+/** tresty's conf: one worker, the error log at info, the access log in FORMAT. */
+const trestyConf = (port: number): string => [
+  'worker_processes 1;', 'error_log logs/error.log info;', 'events {}',
+  `http { ${FORMAT} access_log logs/access.log ab;`,
+  `server { listen 127.0.0.1:${port}; root html; ${locations(up.port, true)} } }`,
+].join('\n');
+
+for (const e of ENGINES) {
+  describe.skipIf(e.skip !== null)(titled(e, 'a client that goes away'), () => {
+    let t: TrestyProcess | undefined;
+    let port = 0;
+    const where = (): Target => ({
+      name: e.name.replace(':', ''), port, up: up.port, log: () => t!.errorLog(), access: () => readOr(path.join(t!.prefix, 'logs/access.log')),
+    });
+    beforeAll(async () => {
+      port = await freePort();
+      t = await startTresty(trestyConf(port), { env: e.env, files: { 'html/big.bin': 'x'.repeat(BIG) } });
+    });
+    afterAll(async () => { await t?.stop(); });
+    checks(where, HALF_CLOSE);
+  });
+}
+
+const missing = nginxMissing();
+describe.skipIf(missing !== null)(`a client that goes away, on nginx + lua-nginx-module${missing ? ` (skipped: ${missing})` : ''}`, () => {
+  let n: Nginx;
+  beforeAll(async () => {
+    n = await startNginx(`access_log __PREFIX__/access.log ab;
+    root __PREFIX__/html;
+    ${locations(up.port, false)}`, FORMAT, { 'html/big.bin': 'x'.repeat(BIG) });
+  });
+  afterAll(async () => { await n?.stop(); });
+  checks(() => ({ name: 'nginx', port: n.port, up: up.port, log: () => n.errorLog(), access: () => readOr(path.join(n.prefix, 'access.log')) }), null);
+});
