@@ -192,7 +192,8 @@ void te_conn_finish(te_engine *e, te_conn *c)
         c->t_start = e->now;
         tr_http_req_init(&c->head->req);
         te_timer_set(e, c, TE_T_HEADER, te_set(e, c)->header_timeout);
-        if (c->flags & TE_C_NOREAD) {
+        /* half closed: the buffered requests are served before the close is read (nginx's) */
+        if ((c->flags & TE_C_NOREAD) && !(c->flags & TE_C_HALF)) {
             c->flags &= ~TE_C_NOREAD;
             te_conn_interest(e, c);
         }
@@ -203,7 +204,7 @@ void te_conn_finish(te_engine *e, te_conn *c)
     te_stat_to(&c->ss, TE_SS_WAITING);
     te_conn_release_buffers(c);
     if (c->flags & TE_C_NOREAD) {
-        c->flags &= ~TE_C_NOREAD;
+        c->flags &= ~(TE_C_NOREAD | TE_C_HALF);
         te_conn_interest(e, c);
     }
     te_timer_set(e, c, TE_T_KEEPALIVE, c->ka_ms);

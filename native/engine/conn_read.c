@@ -105,6 +105,16 @@ static void readable(te_engine *e, te_conn *c)
             te_conn_interest(e, c);
             return;
         }
+        /* A half close while JS answers, no body bytes left to read: nginx does not read then
+           and still answers (a pipelined request too). JS hears of it for ngx.on_abort and
+           proxy_pass (as nginx's lua_check_client_abort and its upstream's check would); the
+           close is read again once the answer went, as a keep-alive connection's. */
+        if (n == 0 && c->state == TE_JS && (c->flags & TE_C_JS) && (c->body == TE_BODY_NONE || c->body == TE_BODY_DONE)) {
+            c->flags |= TE_C_NOREAD | TE_C_HALF;
+            te_conn_interest(e, c);
+            te_rec_close(e, c, TE_WHY_HALF);
+            return;
+        }
         c->flags |= TE_C_EOF;
         if (c->state == TE_HEAD)
             te_head_gone(e, c, n == 0 ? "client prematurely closed connection" : NULL, 400);
@@ -161,7 +171,14 @@ void te_conn_work(te_engine *e, te_conn *c)
         }
     }
     if (c->state == TE_HEAD) {
+        uint32_t id = c->id;
         if (c->in_len > c->req) te_head_parse(e, c);
+        /* half closed, and what is left is no whole head: the client closed in its middle */
+        if (te_conn_get(e, id) == c && c->state == TE_HEAD && (c->flags & TE_C_HALF) && c->head_len == 0) {
+            c->flags |= TE_C_EOF;
+            te_head_gone(e, c, "client prematurely closed connection", 400);
+            te_conn_close(e, c, TE_WHY_CLIENT);
+        }
     } else if (c->state == TE_NATIVE && (c->flags & TE_C_END) && te_queued(c) == 0) {
         te_conn_finish(e, c);
     } else if (c->body == TE_BODY_READ || c->body == TE_BODY_RAW) {

@@ -124,10 +124,19 @@ export class NodeExchange implements HttpExchange {
     return !this.res.writableFinished && (this.req.socket?.destroyed ?? true);
   }
 
+  /** `cb` once, when the client goes or closes its side (FIN) before the answer ended. */
   onAbort(cb: () => void): void {
-    this.res.once('close', () => {
-      if (!this.res.writableFinished) cb();
-    });
+    let fired = false;
+    const fire = (): void => {
+      if (fired || this.res.writableFinished) return;
+      fired = true;
+      cb();
+    };
+    this.res.once('close', fire);
+    const socket = this.req.socket;
+    if (!socket) return;
+    socket.once('end', fire);
+    this.res.once('finish', () => socket.off('end', fire));
   }
 
   get headersSent(): boolean { return this.res.headersSent; }

@@ -79,6 +79,15 @@ export class NativeExchange extends NativeRequest implements HttpExchange {
     if (cbs) for (const cb of cbs) cb();
   }
 
+  /** The client closed its side only: the answer still goes (as nginx's); what waits for the
+   *  client's abort (ngx.on_abort, proxy_pass) hears of it now. */
+  halfClosed(): void {
+    if (this.aborted || this.ended) return;
+    const cbs = this.abortCbs;
+    this.abortCbs = null;
+    if (cbs) for (const cb of cbs) cb();
+  }
+
   drained(): void { this.wakeWriters(); }
 
   private wakeWriters(): void {

@@ -68,6 +68,7 @@ export const WHY_CLIENT = 0;
 export const WHY_TIMEOUT = 1;
 export const WHY_ERROR = 2;
 export const WHY_STOP = 3;
+export const WHY_HALF = 4;
 
 export const OUT_CTL = 64;
 export const CTL_USED = 0;

@@ -160,6 +160,10 @@ export class HttpFront {
   private createServer(bind: Bind): http.Server {
     const fixed = bind.byAddress.size === 0 ? bind.any : null;
     const server = http.createServer((req, res) => inTurn(req, res, () => this.request(bind, fixed, req, res)));
+    // A client that closes its side only still gets its answers, pipelined ones too, and the
+    // connection closes after them (nginx does not read while it answers); node's default aborts
+    // the requests. What waits for the client's abort hears of the close (exchange.ts onAbort).
+    (server as http.Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
     this.tune(server, bind);
     return server;
   }
