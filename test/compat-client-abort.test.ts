@@ -3,6 +3,8 @@
 // '$request_uri $status $body_bytes_sent $request_time'; lua_check_client_abort on for on_abort):
 //   body half read (await read_body), FIN   400 0, [info] client prematurely closed connection, log_by runs (400)
 //   the same, RST                           400 0, [info] recv() failed (104: Connection reset by peer) (no "while")
+//   the same, silent past client_body_      408 0 after the timeout, no line, the connection closed, log_by runs
+//   timeout (1s, server level)              (node:http waited for the client's close: 400)
 //   ngx.sleep with on_abort, FIN            499 0, [info] client prematurely closed connection; on_abort runs,
 //                                           the handler never wakes, log_by runs (499)
 //   ngx.sleep without on_abort, FIN         200 15: nginx does not read meanwhile and answers the half-closed
@@ -30,7 +32,8 @@ import { eventually, startRaw } from './helpers/upstream.js';
 const FORMAT = "log_format ab '$request_uri $status $body_bytes_sent $request_time';";
 const BIG = 8 * 1024 * 1024;
 
-interface Target { name: string; port: number; up: number; log: () => string; access: () => string }
+/** `slow`: a server with client_body_timeout 1s. */
+interface Target { name: string; port: number; slow: number; up: number; log: () => string; access: () => string }
 
 /**
  * Connects, writes `bytes`, waits for `until` (given what came back so far), then ends (FIN) or
@@ -107,6 +110,16 @@ function checks(get: () => Target): void {
     expect(l).toMatch(new RegExp(`\\[info\\] [^\\n]*recv\\(\\) failed \\(104: Connection reset by peer\\), ${ctx('POST /ab-body\\?rst HTTP/1.1')}`));
   });
 
+  it('the body half read, the client silent past client_body_timeout: 408, no line, log_by runs', async () => {
+    const { slow, log, access } = get();
+    const t0 = Date.now();
+    await abortAt(slow, 'POST /ab-body?slow HTTP/1.1\r\nHost: h\r\nContent-Length: 100\r\n\r\n0123456789', () => new Promise((r) => setTimeout(r, 7000)), 'fin');
+    expect(Date.now() - t0).toBeLessThan(6000); // the server closed, not the client
+    expect(await eventually(access, /\/ab-body\?slow /)).toMatch(/^\/ab-body\?slow 408 0 /m);
+    const l = await eventually(log, /AB-LOG body 408/);
+    expect(lines(l, /ab-body\?slow/).filter((x) => !x.includes('AB-LOG'))).toEqual([]);
+  });
+
   it('ngx.sleep with ngx.on_abort, FIN: on_abort runs, 499, the handler never wakes, log_by runs', async () => {
     const { port, log, access } = get();
     await abortAt(port, req('/ab-onabort?fin'), () => eventually(log, /AB-ONABORT start/), 'fin');
@@ -180,22 +193,25 @@ afterAll(async () => { await up?.close(); });
 const readOr = (file: string): string => { try { return fs.readFileSync(file, 'latin1'); } catch { return ''; } };
 
 /** tresty's conf: one worker, the error log at info, the access log in FORMAT. */
-const trestyConf = (port: number): string => [
+const trestyConf = (port: number, slow: number): string => [
   'worker_processes 1;', 'error_log logs/error.log info;', 'events {}',
   `http { ${FORMAT} access_log logs/access.log ab;`,
-  `server { listen 127.0.0.1:${port}; root html; ${locations(up.port, true)} } }`,
+  `server { listen 127.0.0.1:${port}; root html; ${locations(up.port, true)} }`,
+  `server { listen 127.0.0.1:${slow}; client_body_timeout 1s; root html; ${locations(up.port, true)} } }`,
 ].join('\n');
 
 for (const e of ENGINES) {
   describe.skipIf(e.skip !== null)(titled(e, 'a client that goes away'), () => {
     let t: TrestyProcess | undefined;
     let port = 0;
+    let slow = 0;
     const where = (): Target => ({
-      name: e.name.replace(':', ''), port, up: up.port, log: () => t!.errorLog(), access: () => readOr(path.join(t!.prefix, 'logs/access.log')),
+      name: e.name.replace(':', ''), port, slow, up: up.port, log: () => t!.errorLog(), access: () => readOr(path.join(t!.prefix, 'logs/access.log')),
     });
     beforeAll(async () => {
       port = await freePort();
-      t = await startTresty(trestyConf(port), { env: e.env, files: { 'html/big.bin': 'x'.repeat(BIG) } });
+      slow = await freePort();
+      t = await startTresty(trestyConf(port, slow), { env: e.env, files: { 'html/big.bin': 'x'.repeat(BIG) } });
     });
     afterAll(async () => { await t?.stop(); });
     checks(where);
@@ -205,11 +221,20 @@ for (const e of ENGINES) {
 const missing = nginxMissing();
 describe.skipIf(missing !== null)(`a client that goes away, on nginx + lua-nginx-module${missing ? ` (skipped: ${missing})` : ''}`, () => {
   let n: Nginx;
+  let slow = 0;
   beforeAll(async () => {
-    n = await startNginx(`access_log __PREFIX__/access.log ab;
+    slow = await freePort();
+    const server = `access_log __PREFIX__/access.log ab;
     root __PREFIX__/html;
-    ${locations(up.port, false)}`, FORMAT, { 'html/big.bin': 'x'.repeat(BIG) });
+    ${locations(up.port, false)}`;
+    // the helper's one server block, closed early for a second one
+    n = await startNginx(`${server}
+  }
+  server {
+    listen 127.0.0.1:${slow};
+    client_body_timeout 1s;
+    ${server}`, FORMAT, { 'html/big.bin': 'x'.repeat(BIG) });
   });
   afterAll(async () => { await n?.stop(); });
-  checks(() => ({ name: 'nginx', port: n.port, up: up.port, log: () => n.errorLog(), access: () => readOr(path.join(n.prefix, 'access.log')) }));
+  checks(() => ({ name: 'nginx', port: n.port, slow, up: up.port, log: () => n.errorLog(), access: () => readOr(path.join(n.prefix, 'access.log')) }));
 });

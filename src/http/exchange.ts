@@ -81,7 +81,7 @@ export class NodeExchange implements HttpExchange {
     if (this.consumed) throw new TrestyError('TRESTY_ERR_API_ARGS', 'the request body was already read');
     this.consumed = true;
     this.continued();
-    return counted(this.req, this.res, this.bodyLimit, (n) => { this.bodyRead += n; }, () => this.bodyDone());
+    return counted(this.req, this.res, this.bodyLimit, this.settings?.clientBodyTimeout ?? 0, (n) => { this.bodyRead += n; }, () => this.bodyDone());
   }
 
   /**
@@ -320,7 +320,20 @@ function unmapped(addr: string | undefined): string {
  * the 413 could not be sent. The answer then closes the connection, as nginx does: the rest of
  * the body is unread, and keeping the connection would wait for it (or read it as a request).
  */
-function counted(req: IncomingMessage, res: ServerResponse, limit: number, read: (n: number) => void, done: () => void): AsyncIterable<Uint8Array> {
+const isTimeout = (e: unknown): boolean => e instanceof TrestyError && /client_body_timeout/.test(e.message);
+
+/** The next piece, or client_body_timeout's failure when none comes within `ms` (0: no limit). */
+function timed(next: Promise<IteratorResult<Buffer>>, ms: number): Promise<IteratorResult<Buffer>> {
+  if (ms <= 0) return next;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new TrestyError('TRESTY_ERR_CLIENT_GONE', 'client timed out (client_body_timeout)')), ms);
+  });
+  next.catch(() => undefined); // a close after the timeout: the request has ended already
+  return Promise.race([next, late]).finally(() => clearTimeout(timer));
+}
+
+function counted(req: IncomingMessage, res: ServerResponse, limit: number, timeoutMs: number, read: (n: number) => void, done: () => void): AsyncIterable<Uint8Array> {
   return {
     [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
       const it = (req as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
@@ -331,8 +344,9 @@ function counted(req: IncomingMessage, res: ServerResponse, limit: number, read:
       const pull = async (): Promise<IteratorResult<Buffer>> => {
         if (left === null) {
           try {
-            return await it.next();
+            return await timed(it.next(), timeoutMs);
           } catch (e) {
+            if (isTimeout(e)) throw e;
             // node destroys a request whose client closed mid-body, with what came before the
             // close still buffered and not handed over: it goes first, as nginx reads it.
             // (readableBuffer: the Readable's own list, untyped in @types/node.)
