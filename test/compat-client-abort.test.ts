@@ -9,6 +9,8 @@
 //                                           the handler never wakes, log_by runs (499)
 //   ngx.sleep without on_abort, FIN         200 15: nginx does not read meanwhile and answers the half-closed
 //                                           client (then "client N closed keepalive connection")
+//   a cosocket awaiting a silent upstream   499 0, the same line, on_abort runs, the cosocket is closed
+//   with on_abort, FIN
 //   proxy_pass waiting for the header, FIN  499 0, [info] epoll_wait() reported that client prematurely closed
 //                                           connection, so upstream connection is closed too while sending
 //                                           request to upstream (upstream: "..."); the upstream's connection closes
@@ -16,6 +18,8 @@
 //   first bytes, stops, RST                 (104: Connection reset by peer) while sending response to client
 //   a keep-alive client closing after its   [info] client 127.0.0.1 closed keepalive connection
 //   answer
+// (ngx.location.capture of such a proxy_pass, FIN: nginx does not notice and waits for the upstream;
+// tresty ends the subrequest's try with 499 and its line: not held to nginx here.)
 // tresty logged no access line for the static file (native: the engine's answer was dropped with
 // its connection; node:http: the handler waited for room that never came), none of the reset or
 // proxy lines, and ended a request whose client only half-closed as if it had gone ($body_bytes_sent 0,
@@ -84,6 +88,12 @@ function locations(up: number, js: boolean): string {
       proxy_pass http://127.0.0.1:${up};
       ${logBy('proxy')}
     }
+    location = /ab-cosock {
+      ${L('', 'lua_check_client_abort on;')}
+      ${L(`content_by_js_block { ngx.on_abort(() => { ngx.log(ngx.ERR, "AB-COSOCK aborted"); ngx.exit(499); }); const s = ngx.socket.tcp(); s.settimeout(5000); await s.connect("127.0.0.1", ${up}); await s.send("GET /ab-cosock?" + ngx.var.args + " HTTP/1.0\\r\\n\\r\\n"); const [d, err] = await s.receive(); ngx.log(ngx.ERR, "AB-COSOCK got ", err); }`,
+    `content_by_lua_block { ngx.on_abort(function() ngx.log(ngx.ERR, "AB-COSOCK aborted") ngx.exit(499) end) local s = ngx.socket.tcp() s:settimeout(5000) s:connect("127.0.0.1", ${up}) s:send("GET /ab-cosock?" .. ngx.var.args .. " HTTP/1.0\\r\\n\\r\\n") local d, err = s:receive() ngx.log(ngx.ERR, "AB-COSOCK got ", err) }`)}
+      ${logBy('cosock')}
+    }
     location = /ab-ok { return 200 "ok\\n"; }
     location = /big.bin { }
   `;
@@ -127,6 +137,7 @@ function checks(get: () => Target): void {
     const l = await eventually(log, /AB-LOG onabort 499/);
     expect(l).toContain('AB-ONABORT ran');
     expect(l).not.toContain('AB-ONABORT woke');
+    expect(l).toMatch(new RegExp(`\\[info\\] [^\\n]*client prematurely closed connection, ${ctx('GET /ab-onabort\\?fin HTTP/1.1')}`));
   });
 
   it('proxy_pass waiting for the header, FIN: 499, nginx\'s line, the upstream connection closed', async () => {
@@ -138,6 +149,18 @@ function checks(get: () => Target): void {
     const l = await eventually(log, /AB-LOG proxy 499/);
     expect(lines(l, /epoll_wait\(\)/)).toEqual([expect.stringContaining(`[info] `)]);
     expect(lines(l, /epoll_wait\(\)/)).toEqual([expect.stringContaining(`epoll_wait() reported that client prematurely closed connection, so upstream connection is closed too while sending request to upstream, ${ctx(`GET ${uri} HTTP/1.1`)}, upstream: "http://127.0.0.1:${up}${uri}", host: "h"`)]);
+  });
+
+  it('a cosocket awaiting a silent upstream with ngx.on_abort, FIN: on_abort runs, 499, the cosocket closed', async () => {
+    const { name, port, log, access } = get();
+    const uri = `/ab-cosock?cs-${name}`;
+    await abortAt(port, req(uri), () => eventually(seen, new RegExp(`seen ${uri.replace('?', '\\?')}\\b`)), 'fin');
+    expect(await eventually(access, /\/ab-cosock\?/)).toContain(`${uri} 499 0 `);
+    expect(await eventually(seen, new RegExp(`closed ${uri.replace('?', '\\?')}\\b`))).toContain(`closed ${uri}`);
+    const l = await eventually(log, /AB-LOG cosock 499/);
+    expect(l).toContain('AB-COSOCK aborted');
+    expect(l).not.toContain('AB-COSOCK got');
+    expect(l).toMatch(new RegExp(`\\[info\\] [^\\n]*client prematurely closed connection, ${ctx(`GET ${uri.replace('?', '\\?')} HTTP/1.1`)}`));
   });
 
   it('a large static file, the client stops reading and resets: 200 with the bytes sent, nginx\'s line', async () => {

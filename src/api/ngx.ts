@@ -208,7 +208,10 @@ export class Ngx {
     const c = guard(this.#c, MASK.output);
     if (typeof cb !== 'function') throw badArg(1, 'on_abort', 'function', cb);
     c.req!.ex.onAbort(() => {
-      if (c.state === LIVE) startThread(c, cb, []);
+      if (c.state !== LIVE) return;
+      // nginx's line when lua_check_client_abort sees the close (tresty's on_abort always does)
+      logReq(c.req!, 'info', 'client prematurely closed connection');
+      startThread(c, cb, []);
     });
     return true;
   }
