@@ -18,12 +18,18 @@
 //   first bytes, stops, RST                 (104: Connection reset by peer) while sending response to client
 //   a keep-alive client closing after its   [info] client 127.0.0.1 closed keepalive connection
 //   answer
+//   proxy_ignore_client_abort on, FIN       200 6: the answer goes to the half-closed client, no line
+//   a large proxied answer, RST             200 N, [info] client prematurely closed connection (104: ...) while
+//                                           sending to client (upstream: "..."), no error line
 // (ngx.location.capture of such a proxy_pass, FIN: nginx does not notice and waits for the upstream;
 // tresty ends the subrequest's try with 499 and its line: not held to nginx here.)
-// tresty logged no access line for the static file (native: the engine's answer was dropped with
-// its connection; node:http: the handler waited for room that never came), none of the reset or
-// proxy lines, and ended a request whose client only half-closed as if it had gone ($body_bytes_sent 0,
-// nothing sent, the pipelined request lost).
+// tresty logged no access line for the static file (native: the engine's answer was dropped with its
+// connection; node:http: the handler waited for room that never came), an [error] `attempt to set
+// status 499 via ngx.exit after sending out the response status 200` for the proxied one, none of
+// the reset or proxy lines, and ended a request whose client only half-closed as if it had gone
+// ($body_bytes_sent 0, nothing sent, the pipelined request lost). Not held to nginx: the line of a
+// reset in a proxied answer (tresty: node:http's front logs it without `upstream:`, the native
+// engine none).
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -62,6 +68,8 @@ function abortAt(port: number, bytes: string, until: (got: () => string) => Prom
 /** What the upstream saw of each request path: `seen PATH`, `closed PATH`. */
 const upstreamSeen: string[] = [];
 const seen = (): string => upstreamSeen.join('\n');
+/** The answers the upstream holds back until the test says (proxy_ignore_client_abort). */
+const releases = new Map<string, () => void>();
 
 /** The locations, as JS (tresty) or Lua (nginx: on_abort needs lua_check_client_abort on). */
 function locations(up: number, js: boolean): string {
@@ -93,6 +101,15 @@ function locations(up: number, js: boolean): string {
       ${L(`content_by_js_block { ngx.on_abort(() => { ngx.log(ngx.ERR, "AB-COSOCK aborted"); ngx.exit(499); }); const s = ngx.socket.tcp(); s.settimeout(5000); await s.connect("127.0.0.1", ${up}); await s.send("GET /ab-cosock?" + ngx.var.args + " HTTP/1.0\\r\\n\\r\\n"); const [d, err] = await s.receive(); ngx.log(ngx.ERR, "AB-COSOCK got ", err); }`,
     `content_by_lua_block { ngx.on_abort(function() ngx.log(ngx.ERR, "AB-COSOCK aborted") ngx.exit(499) end) local s = ngx.socket.tcp() s:settimeout(5000) s:connect("127.0.0.1", ${up}) s:send("GET /ab-cosock?" .. ngx.var.args .. " HTTP/1.0\\r\\n\\r\\n") local d, err = s:receive() ngx.log(ngx.ERR, "AB-COSOCK got ", err) }`)}
       ${logBy('cosock')}
+    }
+    location = /ab-proxy-ign {
+      proxy_ignore_client_abort on;
+      proxy_pass http://127.0.0.1:${up};
+      ${logBy('proxyign')}
+    }
+    location = /ab-proxy-big {
+      proxy_pass http://127.0.0.1:${up};
+      ${logBy('proxybig')}
     }
     location = /ab-ok { return 200 "ok\\n"; }
     location = /big.bin { }
@@ -163,6 +180,32 @@ function checks(get: () => Target): void {
     expect(l).toMatch(new RegExp(`\\[info\\] [^\\n]*client prematurely closed connection, ${ctx(`GET ${uri.replace('?', '\\?')} HTTP/1.1`)}`));
   });
 
+  it('proxy_ignore_client_abort on, FIN while the header is awaited: the try goes on, the half-closed client gets the answer', async () => {
+    const { name, port, log, access } = get();
+    const uri = `/ab-proxy-ign?fin-${name}`;
+    const got = await abortAt(port, req(uri), async () => {
+      await eventually(seen, new RegExp(`seen ${uri.replace('?', '\\?')}\\b`));
+      setTimeout(() => releases.get(uri)?.(), 200); // the upstream answers after the client's FIN
+    }, 'fin');
+    expect(got).toMatch(/^HTTP\/1\.1 200 OK\r\n[^]*\r\n\r\nlater\n$/);
+    expect(await eventually(access, /\/ab-proxy-ign\?/)).toContain(`${uri} 200 6 `);
+    const l = await eventually(log, /AB-LOG proxyign 200/);
+    expect(lines(l, /epoll_wait\(\)/).filter((x) => x.includes(uri))).toEqual([]);
+  });
+
+  it('a large proxied answer, the client stops reading and resets: 200 with the bytes sent, no error line, the upstream closed', async () => {
+    const { name, port, log, access } = get();
+    const uri = `/ab-proxy-big?rst-${name}`;
+    await abortAt(port, req(uri), async (g) => { await eventually(g, /^HTTP\/1\.1 200/); await new Promise((r) => setTimeout(r, 200)); }, 'rst', true);
+    const m = new RegExp(`^${uri.replace('?', '\\?')} (\\d+) (\\d+) `, 'm').exec(await eventually(access, /\/ab-proxy-big\?/));
+    expect(m?.[1]).toBe('200');
+    expect(Number(m?.[2])).toBeGreaterThan(0);
+    expect(Number(m?.[2])).toBeLessThan(BIG);
+    expect(await eventually(seen, new RegExp(`closed ${uri.replace('?', '\\?')}\\b`))).toContain(`closed ${uri}`);
+    const l = await eventually(log, /AB-LOG proxybig 200/);
+    expect(lines(l, /\[(error|crit|alert)\]/).filter((x) => x.includes(uri) && !x.includes('AB-LOG'))).toEqual([]);
+  });
+
   it('a large static file, the client stops reading and resets: 200 with the bytes sent, nginx\'s line', async () => {
     const { port, log, access } = get();
     // the head came: the answer is under way; the client then reads no more
@@ -206,6 +249,11 @@ beforeAll(async () => {
       if (m && buf.includes('\r\n\r\n')) {
         upstreamSeen.push(`seen ${m[1]}`);
         s.on('close', () => upstreamSeen.push(`closed ${m[1]}`));
+        if (m[1]!.startsWith('/ab-proxy-ign')) releases.set(m[1]!, () => s.end('HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nlater\n'));
+        if (m[1]!.startsWith('/ab-proxy-big')) {
+          s.write(`HTTP/1.1 200 OK\r\nContent-Length: ${BIG}\r\n\r\n`);
+          s.end(Buffer.alloc(BIG, 0x78));
+        }
         buf = '';
       }
     });

@@ -232,11 +232,14 @@ async function tries(r: Req, p: Plan, rt: UpstreamRt, scheme: 'http' | 'https', 
     r.ex.onAbort(() => {
       aborted.now = true;
       // nginx's line for it, at the step the upstream's connection was at (observed waiting for
-      // the header: "sending request", nginx's action until a header byte comes)
+      // the header: "sending request", nginx's action until a header byte comes); once the answer
+      // streams, nginx's writer notices first and logs its own line (the front's, as for any answer)
       const ex = aborted.current;
-      const at = ex === null ? 'connecting to upstream' : ex.head === null ? 'sending request to upstream' : 'reading upstream';
-      const peer = st.tries.length > 0 ? st.tries[st.tries.length - 1]!.addr : rt.name;
-      logReq(r, 'info', `epoll_wait() reported that client prematurely closed connection, so upstream connection is closed too while ${at}`, `${scheme}://${peer}${uri}`);
+      if (ex === null || ex.head === null) {
+        const at = ex === null ? 'connecting to upstream' : 'sending request to upstream';
+        const peer = st.tries.length > 0 ? st.tries[st.tries.length - 1]!.addr : rt.name;
+        logReq(r, 'info', `epoll_wait() reported that client prematurely closed connection, so upstream connection is closed too while ${at}`, `${scheme}://${peer}${uri}`);
+      }
       aborted.current?.onFail('client', 'client prematurely closed connection');
       aborted.current?.discard();
     });

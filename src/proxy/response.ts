@@ -146,7 +146,9 @@ export function streamAnswer(r: Req, p: AnswerPlan, ex: Exchange, aborted: { now
       },
       fail(f) {
         tap?.fail();
-        if (aborted.now) { resolve(499); return; }
+        // the client went: 499, or once the head went, a cut answer that keeps its status (nginx
+        // terminates the request; an ngx.exit(499)'s error line is no proxy's)
+        if (aborted.now) { resolve(r.headerWritten ? ERROR : 499); return; }
         logReq(r, 'error', f.message);
         // The status line went (or goes) out: the client sees a cut answer, as from nginx.
         const w = queueFlush(r, false);
