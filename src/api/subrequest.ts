@@ -147,7 +147,8 @@ export function capture(parent: Req, uri: string, opts: CaptureOptions = {}): Pr
     logReq(parent, 'error', `subrequests cycle while processing "${t.uri}"`);
     return refuse(uri, 'subrequests cycle');
   }
-  if (parent.main.ex.aborted) return refuse(uri, 'the client went away');
+  // A client that closed its side counts as gone here (nginx would not notice): no new work for it.
+  if (parent.main.ex.aborted || parent.main.ex.clientEnded === true) return refuse(uri, 'the client went away');
   const extra = opts.args === undefined ? '' : typeof opts.args === 'string' ? opts.args : encodeArgs(opts.args);
   const args = t.args && extra ? `${t.args}&${extra}` : t.args || extra;
   const method = (opts.method ?? 'GET').toUpperCase();

@@ -124,6 +124,8 @@ export class NodeExchange implements HttpExchange {
     return !this.res.writableFinished && (this.req.socket?.destroyed ?? true);
   }
 
+  get clientEnded(): boolean { return this.req.socket?.readableEnded ?? true; }
+
   /** `cb` once, when the client goes or closes its side (FIN) before the answer ended. */
   onAbort(cb: () => void): void {
     let fired = false;

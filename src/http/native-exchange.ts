@@ -79,9 +79,12 @@ export class NativeExchange extends NativeRequest implements HttpExchange {
     if (cbs) for (const cb of cbs) cb();
   }
 
+  clientEnded = false;
+
   /** The client closed its side only: the answer still goes (as nginx's); what waits for the
    *  client's abort (ngx.on_abort, proxy_pass) hears of it now. */
   halfClosed(): void {
+    this.clientEnded = true;
     if (this.aborted || this.ended) return;
     const cbs = this.abortCbs;
     this.abortCbs = null;

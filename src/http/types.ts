@@ -42,6 +42,8 @@ export interface HttpExchange {
   readonly conditional?: boolean;
   /** True once the client went away before the response ended. */
   readonly aborted: boolean;
+  /** True once the client closed its side (FIN): it may still read the answer (undefined: not known). */
+  readonly clientEnded?: boolean;
   onAbort(cb: () => void): void;
 
   // The response. Header names keep the case given; values may repeat.
