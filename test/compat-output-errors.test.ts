@@ -4,7 +4,7 @@
 // call after return `nil, "nginx output filter error"`), after ngx.eof ("seen eof"), after a
 // body_filter throw (the filter still runs for later chunks, each throw logged; the output filter
 // error), a failed header_filter for send_headers, the raw request socket ("raw request socket
-// acquired"), a HEAD ("header only") and HTTP/1.0 buffering ("buffering"). Each handler logs what
+// acquired"), a HEAD ("header only"), HTTP/1.0 buffering ("buffering") and a subrequest. Each handler logs what
 // the calls returned as Lua's tostring would show them (`1 nil`, `nil <err>`).
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -74,7 +74,13 @@ const JS = `
       const f = (t) => (t[0] === true ? '1' : 'nil') + ' ' + (t[1] === null ? 'nil' : t[1]);
       const s = ngx.say("x"), fl = await ngx.flush(true), e = await ngx.eof(), s2 = ngx.say("y");
       ngx.log(ngx.NOTICE, "R head ", ngx.req.get_method(), " say=", f(s), " flush=", f(fl), " eof=", f(e), " say2=", f(s2));
-    } }`;
+    } }
+    location = /sub { content_by_js_block {
+      const f = (t) => (t[0] === true ? '1' : 'nil') + ' ' + (t[1] === null ? 'nil' : t[1]);
+      const s = ngx.say("s"), fl = await ngx.flush(true), e = await ngx.eof(), s2 = ngx.say("t");
+      ngx.log(ngx.NOTICE, "R sub say=", f(s), " flush=", f(fl), " eof=", f(e), " say2=", f(s2));
+    } }
+    location = /cap { content_by_js_block { const r = await ngx.location.capture("/sub"); ngx.print(r.body); } }`;
 
 const LUA = `
     location = /sse { content_by_lua_block {
@@ -151,7 +157,16 @@ const LUA = `
       local e, ee = ngx.eof()
       local s2, s2e = ngx.say("y")
       ngx.log(ngx.NOTICE, "R head ", ngx.req.get_method(), " say=", f(s, se), " flush=", f(fl, fe), " eof=", f(e, ee), " say2=", f(s2, s2e))
-    } }`;
+    } }
+    location = /sub { content_by_lua_block {
+      local function f(a, b) return tostring(a) .. " " .. tostring(b) end
+      local s, se = ngx.say("s")
+      local fl, fe = ngx.flush(true)
+      local e, ee = ngx.eof()
+      local s2, s2e = ngx.say("t")
+      ngx.log(ngx.NOTICE, "R sub say=", f(s, se), " flush=", f(fl, fe), " eof=", f(e, ee), " say2=", f(s2, s2e))
+    } }
+    location = /cap { content_by_lua_block { local r = ngx.location.capture("/sub") ngx.print(r.body) } }`;
 
 const get = (p: string, v = '1.1', m = 'GET'): string => `${m} ${p} HTTP/${v}\r\nHost: h\r\n\r\n`;
 
@@ -241,6 +256,14 @@ function checks(port: () => number, log: () => string): void {
   });
 }
 
+function subrequest(port: () => number, log: () => string): void {
+  it('a subrequest (capture): its calls succeed, after its eof "seen eof"', async () => {
+    const r = await raw(port(), [get('/cap')], { timeoutMs: 1500 });
+    expect(r.data).toMatch(/\r\n\r\n2\r\ns\n\r\n0\r\n\r\n$/);
+    expect(await line(log, 'sub')).toBe('R sub say=1 nil flush=1 nil eof=1 nil say2=nil seen eof');
+  });
+}
+
 const LOG = 'error_log logs/error.log info;\n';
 
 for (const e of ENGINES) {
@@ -253,6 +276,7 @@ for (const e of ENGINES) {
     });
     afterAll(async () => { await t?.stop(); });
     checks(() => (t as unknown as { port: number }).port, () => t.errorLog());
+    subrequest(() => (t as unknown as { port: number }).port, () => t.errorLog());
   });
 }
 
@@ -262,4 +286,5 @@ describe.skipIf(missing !== null)(`output errors, on nginx + lua-nginx-module${m
   beforeAll(async () => { n = await startNginx(LUA); });
   afterAll(async () => { await n?.stop(); });
   checks(() => n.port, () => n.errorLog());
+  subrequest(() => n.port, () => n.errorLog());
 });
