@@ -6,13 +6,20 @@
 // error), a failed header_filter for send_headers, the raw request socket ("raw request socket
 // acquired"), a HEAD ("header only"), HTTP/1.0 buffering ("buffering") and a subrequest. Each handler logs what
 // the calls returned as Lua's tostring would show them (`1 nil`, `nil <err>`).
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import http2 from 'node:http2';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { raw } from './helpers/conn.js';
 import { ENGINES, titled } from './helpers/engines.js';
 import { nginxMissing, startNginx, type Nginx } from './helpers/nginx.js';
 import { freePort, oneServerConf, startTresty, type TrestyProcess } from './helpers/server.js';
 import { eventually } from './helpers/upstream.js';
+import { opensslMissing } from './helpers/tls-files.js';
 
 const OFE = 'nil nginx output filter error';
 
@@ -288,3 +295,51 @@ describe.skipIf(missing !== null)(`output errors, on nginx + lua-nginx-module${m
   checks(() => n.port, () => n.errorLog());
   subrequest(() => n.port, () => n.errorLog());
 });
+
+/** The stream over TLS (HTTP/1.1, or HTTP/2 with `h2`), left after its third event. */
+function leaveTlsStream(port: number, h2: boolean): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let data = '';
+    const seen = (d: string, leave: () => void): void => {
+      data += d;
+      if (data.includes('event 2\n')) { leave(); resolve(); }
+    };
+    if (h2) {
+      const c = http2.connect(`https://127.0.0.1:${port}`, { rejectUnauthorized: false });
+      c.on('error', reject);
+      const req = c.request({ ':path': '/sse' });
+      req.setEncoding('latin1');
+      req.on('error', () => {});
+      req.on('data', (d: string) => seen(d, () => { req.close(http2.constants.NGHTTP2_CANCEL); c.destroy(); }));
+      return;
+    }
+    const s = tls.connect({ port, host: '127.0.0.1', rejectUnauthorized: false }, () => s.write(get('/sse')));
+    s.setEncoding('latin1');
+    s.on('error', reject);
+    s.on('data', (d: string) => seen(d, () => s.destroy()));
+  });
+}
+
+// tresty only (the nginx runner has no TLS listen): the same loop end over TLS on both engines, and HTTP/2.
+const tlsCases = [...ENGINES.map((e) => ({ e, h2: false })), { e: ENGINES[1]!, h2: true }];
+for (const { e, h2 } of tlsCases) {
+  describe.skipIf(e.skip !== null || opensslMissing !== null)(titled(e, `output errors over TLS${h2 ? ', HTTP/2' : ''}${opensslMissing ? ` (skipped: ${opensslMissing})` : ''}`), () => {
+    let t: TrestyProcess;
+    let port: number;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tresty-outerr-'));
+    beforeAll(async () => {
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', path.join(dir, 'k.pem'),
+        '-out', path.join(dir, 'c.pem'), '-days', '2', '-subj', '/CN=a.test'], { stdio: 'ignore' });
+      port = await freePort();
+      t = await startTresty(LOG + oneServerConf(port, `ssl_certificate ${dir}/c.pem; ssl_certificate_key ${dir}/k.pem;${JS}`, { listen: h2 ? ' ssl http2' : ' ssl' }), { env: e.env });
+    });
+    afterAll(async () => { await t?.stop(); fs.rmSync(dir, { recursive: true, force: true }); });
+
+    it('a client gone mid-stream: the loop ends on the output filter error', async () => {
+      await leaveTlsStream(port, h2);
+      const log = (): string => t.errorLog();
+      expect(await line(log, 'sse end')).toMatch(new RegExp(`^R sse end i=\\d+ say=(1 nil|${OFE}) flush=${OFE}$`));
+      expect(await line(log, 'sse after')).toBe(`R sse after print=${OFE} eof=${OFE}`);
+    });
+  });
+}
