@@ -104,6 +104,21 @@ r.use(async (req) => {
 });
 export default r.handler();
 `,
+  // An endless ticker: its generator's finally says where it stopped (read by /ticker-state).
+  'js/ticker.mjs': `import { rack } from 'tresty/rack';
+let stoppedAt = -1;
+const r = rack.new();
+r.use(async (req) => {
+  if (req.path === '/ticker-state') return { body: String(stoppedAt) };
+  return { body: (async function* () {
+    let i = 0;
+    try {
+      for (; i < 500; i++) { yield 'tick ' + i + '\\n'; await new Promise((resolve) => setTimeout(resolve, 20)); }
+    } finally { stoppedAt = i; }
+  })() };
+});
+export default r.handler();
+`,
   'js/broken.mjs': `import { rack } from 'tresty/rack';
 const r = rack.new();
 r.use(async (req, next) => {
@@ -129,6 +144,8 @@ location = /release { content_by_js_file js/slow.mjs; }
 location = /early { client_max_body_size 0; content_by_js_file js/early.mjs; }
 location = /after-early { content_by_js_file js/early.mjs; }
 location = /broken { content_by_js_file js/broken.mjs; }
+location = /ticker { content_by_js_file js/ticker.mjs; }
+location = /ticker-state { content_by_js_file js/ticker.mjs; }
 location = /upload { client_max_body_size 0; content_by_js_file js/upload.mjs; }
 location = /upload-buffered { client_max_body_size 0; client_body_buffer_size 64m; content_by_js_file js/upload-buffered.mjs; }
 location = /upload-file { client_max_body_size 0; content_by_js_file js/upload-buffered.mjs; }
@@ -195,6 +212,19 @@ describe('rack streaming', () => {
     expect(res.headers['content-length']).toBeUndefined();
     const expected = Array.from({ length: 1000 }, (_, i) => `[${i};]`).join('') + '[total=1000]';
     expect(res.body).toBe(expected);
+  });
+
+  it('a client that goes away stops the producer: no chunk is pulled after the failed flush, its finally runs', async () => {
+    await new Promise<void>((resolve, reject) => {
+      const c = net.connect(port, '127.0.0.1', () => c.write('GET /ticker HTTP/1.1\r\nHost: h\r\n\r\n'));
+      let got = '';
+      c.setEncoding('latin1');
+      c.on('error', reject);
+      c.on('data', (d: string) => { got += d; if (got.includes('tick 3\n')) { c.destroy(); resolve(); } });
+    });
+    let at = -1;
+    await expect.poll(async () => (at = Number((await getStreamed(port, '/ticker-state')).body)), { timeout: 5000, interval: 100 }).toBeGreaterThanOrEqual(0);
+    expect(at).toBeLessThan(100);
   });
 
   it('each chunk is sent before the next is produced', async () => {

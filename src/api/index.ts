@@ -3,6 +3,7 @@
 //   export default async (ngx: Ngx) => { ngx.say('hi'); };
 export type { Ngx, NgxWorker, NgxLocation } from './ngx.js';
 export type { NgxConstants } from './constants.js';
+export type { OutResult } from '../request/out-result.js';
 export type { NgxUtil } from './util.js';
 export type { ReqApi } from './req.js';
 export type { TimerApi, TimerCallback } from './timer.js';

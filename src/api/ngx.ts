@@ -7,6 +7,7 @@ import { type Call, currentCall, EXITED, LIVE } from '../request/call.js';
 import { apiDisabled } from '../request/context.js';
 import { emit, headersOf, queueFlush } from '../request/output.js';
 import { INTERRUPT } from '../request/interrupt.js';
+import { BUFFERING, failed, OUTPUT_ERROR, outcome, outError, type OutResult, RAW_TAKEN, refusal, SEEN_EOF, SENT } from '../request/out-result.js';
 import { logRun, logReq } from '../request/report.js';
 import type { Req } from '../request/req.js';
 import { capture, captureMulti, type CaptureOptions, type CaptureResult } from './subrequest.js';
@@ -32,7 +33,15 @@ import { socketApi, type NgxSocket } from './socket.js';
 const NGX_LEVELS = ['notice', 'emerg', 'alert', 'crit', 'error', 'warn', 'notice', 'info', 'debug'] as const;
 
 const REDIRECT_CODES = new Set([301, 302, 303, 307, 308]);
-const RESOLVED: Promise<true> = Promise.resolve(true);
+const BUFFERED: Promise<OutResult> = Promise.resolve(failed(BUFFERING));
+const SEEN: Promise<OutResult> = Promise.resolve(failed(SEEN_EOF));
+const DONE: Promise<OutResult> = Promise.resolve(SENT);
+
+/** outcome(r) as a promise, the shared one when it went out. */
+function settled(r: Req): Promise<OutResult> {
+  const o = outcome(r);
+  return o === SENT ? DONE : Promise.resolve(o);
+}
 
 /** Lua's tostring for ngx.say/print: arrays are flattened, null and undefined print `nil`. */
 function text(args: unknown[]): string {
@@ -110,51 +119,68 @@ export class Ngx {
   constructor(c: Call) { this.#c = c; }
 
   // --- output (rewrite, access, content) ---
-  say(...args: unknown[]): true {
+  // Each returns [true, null] or [null, err] with lua-nginx-module's words (request/out-result.ts).
+  say(...args: unknown[]): OutResult {
     const r = guardReq(this.#c, MASK.output);
+    const no = refusal(r);
+    if (no !== null) return failed(no);
     r.lengthless = true;
     emit(r, `${text(args)}\n`);
-    return true;
+    return r.outErr === null ? SENT : failed(r.outErr);
   }
   /** Like say without the newline; a single Uint8Array is sent as bytes. */
-  print(...args: unknown[]): true {
+  print(...args: unknown[]): OutResult {
     const r = guardReq(this.#c, MASK.output);
+    const no = refusal(r);
+    if (no !== null) return failed(no);
     r.lengthless = true;
     const a = args[0];
     emit(r, args.length === 1 && a instanceof Uint8Array ? a : text(args));
-    return true;
+    return r.outErr === null ? SENT : failed(r.outErr);
   }
   /** Sends the buffered output now; the promise resolves once it is handed to the socket. */
-  flush(_wait?: boolean): Promise<true> {
+  flush(_wait?: boolean): Promise<OutResult> {
     const r = guardReq(this.#c, MASK.output);
+    const no = refusal(r);
+    if (no !== null) return Promise.resolve(failed(no));
     // HTTP/1.0 answers are buffered whole to go with a length (lua_http10_buffering): a flush
     // does nothing there, unless the handler set a Content-Length (observed on nginx + lua).
-    if (r.ex.httpVersion === '1.0' && r.parent === null && !r.ex.headersSent && !(r.headers?.has('content-length') ?? false)) return RESOLVED;
+    if (r.ex.httpVersion === '1.0' && r.parent === null && !r.ex.headersSent && !(r.headers?.has('content-length') ?? false)) return BUFFERED;
     r.headerSent = true;
     r.lengthless = true;
     const p = queueFlush(r, false);
-    return p === undefined ? RESOLVED : p.then(() => true as const);
+    return p === undefined ? settled(r) : p.then(() => outcome(r));
   }
   /**
    * Sends the response head now (status and headers as set so far), as nginx does: held back
-   * until the first body bytes or a flush; a second call does nothing. true, as Lua's 1.
+   * until the first body bytes or a flush; a second call does nothing. [null, err] when the
+   * head cannot go (a failed header_filter, the client gone).
    */
-  send_headers(): true {
+  send_headers(): OutResult {
     const r = guardReq(this.#c, MASK.output);
-    if (r.headerSent) return true;
+    if (r.headerSent) return SENT;
     r.headerSent = true;
     r.lengthless = true;
     r.headAlone = true;
     void queueFlush(r, false);
-    return true;
+    // nginx's say after it still returns 1 (observed): the failure is this call's only.
+    return r.cut || outError(r) !== null ? failed(OUTPUT_ERROR) : SENT;
   }
   /** Ends the response body now; the handler may go on (e.g. to do work after replying). */
-  eof(): Promise<true> {
+  eof(): Promise<OutResult> {
     const r = guardReq(this.#c, MASK.output);
+    if (r.raw !== null) return Promise.resolve(failed(RAW_TAKEN));
+    if (r.eofCalled) return SEEN;
+    // A HEAD whose head went out ended there for lua-nginx-module: "seen eof", the end still sent.
+    const headOnly = r.method === 'HEAD' && r.headerSent && r.parent === null;
+    r.eofCalled = true;
+    const early = r.filterBroke ? null : outError(r);
+    if (early !== null) return Promise.resolve(failed(early));
     r.headerSent = true;
     r.lengthless = true;
     const p = queueFlush(r, true);
-    return p === undefined ? RESOLVED : p.then(() => true as const);
+    if (p === undefined) return headOnly ? SEEN : settled(r);
+    return p.then(() => (headOnly ? failed(SEEN_EOF) : outcome(r)));
   }
 
   /**

@@ -61,7 +61,9 @@ export async function send(ngx: RackNgx, res: RackResponse): Promise<void> {
   for await (const c of body) {
     if (typeof c === 'string' ? c.length === 0 : c.byteLength === 0) continue;
     ngx.print(c);
-    await ngx.flush(true);
+    const r = await ngx.flush(true);
+    // The client went away (or the body ended): stop pulling. HTTP/1.0's buffering is no failure.
+    if (Array.isArray(r) && r[0] === null && r[1] !== 'buffering') break;
   }
 }
 

@@ -19,6 +19,7 @@ import type { Req } from './req.js';
 import { logReq } from './report.js';
 import { paced, pacedWrite } from './limit-rate.js';
 import { answerPreconditions } from './not-modified.js';
+import { OUTPUT_ERROR } from './out-result.js';
 
 /** Above this many buffered bytes, output is pushed without waiting for the handler to end. */
 const AUTO_FLUSH = 64 * 1024;
@@ -63,7 +64,7 @@ function push(r: Req, chunk: Chunk): void {
 /** ngx.say / ngx.print / static chunks. Marks the headers as sent, as OpenResty does. */
 export function emit(r: Req, chunk: Chunk): void {
   r.headerSent = true;
-  if (r.eofSent || chunk.length === 0) return;
+  if (chunk.length === 0 || r.eofSent && !r.filterBroke) return;
   if (!filtered(r)) push(r, chunk);
   else void chain(r, () => filterChunk(r, chunk, false));
   if (r.outLen > AUTO_FLUSH) void queueFlush(r, false);
@@ -94,7 +95,7 @@ export function queueFlush(r: Req, eof: boolean): Promise<void> | void {
 }
 
 function flushNow(r: Req, eof: boolean): Promise<void> | void {
-  if (r.cut) return;
+  if (r.cut && !r.filterBroke) return;
   if (filtered(r)) {
     if (!r.headerFiltered) {
       const p = headerFilter(r);
@@ -107,7 +108,7 @@ function flushNow(r: Req, eof: boolean): Promise<void> | void {
 }
 
 function flushFiltered(r: Req, eof: boolean): Promise<void> | void {
-  if (r.cut) return;
+  if (r.cut && !r.filterBroke) return;
   if (eof && !r.outEof) {
     // The end of the body through the body filter: the page of a special response as one chunk
     // with eof, else an empty chunk with eof (not for a response without a body, as nginx).
@@ -121,6 +122,8 @@ function flushFiltered(r: Req, eof: boolean): Promise<void> | void {
 }
 
 function filterChunk(r: Req, chunk: Chunk, eof: boolean): Promise<void> | void {
+  // After a body_filter throw the chunks still go through it (nginx's), and nowhere else.
+  if (r.filterBroke) return bodyFilter(r, chunk, eof);
   if (r.cut || r.eofSent && !eof) return;
   if (!r.headerFiltered) {
     const p = headerFilter(r);
@@ -162,7 +165,7 @@ function afterHeaderFilter(r: Req, rc: number): void {
 }
 
 function bodyFilter(r: Req, chunk: Chunk, eof: boolean): Promise<void> | void {
-  if (r.cut) return;
+  if (r.cut && !r.filterBroke) return;
   const bf = r.pipe.bodyFilter;
   if (bf === null || noBody(r)) {
     push(r, chunk);
@@ -176,8 +179,15 @@ function bodyFilter(r: Req, chunk: Chunk, eof: boolean): Promise<void> | void {
 }
 
 function afterBodyFilter(r: Req, arg: unknown[], eof: boolean, rc: number): void {
+  if (eof) r.outEof = true; // once, even when it failed: the end of the handler sends no second eof
+  if (rc !== OK) {
+    // ngx.say and co. return the output filter error from now on (out-result.ts).
+    r.filterBroke = true;
+    r.outErr = OUTPUT_ERROR;
+    fail(r, null);
+    return;
+  }
   if (r.cut) return;
-  if (rc !== OK) { fail(r, null); return; }
   const c = arg[1];
   push(r, c === undefined || c === null ? '' : c instanceof Uint8Array ? c : String(c));
   if (eof || arg[2] === true) {

@@ -66,6 +66,12 @@ export class Req {
   outEof = false;
   /** The response was aborted (a filter failed, ngx.ERROR after the headers): nothing more is written. */
   cut = false;
+  /** The output's sticky failure for ngx.say and co. (out-result.ts), null while it goes out. */
+  outErr: string | null = null;
+  /** ngx.eof was called: later output calls return "seen eof". */
+  eofCalled = false;
+  /** body_filter_by_js failed: the response is cut, but later chunks still go through the filter (nginx's). */
+  filterBroke = false;
   /** Output that went through the filters, waiting to be written. */
   out: Array<string | Uint8Array> | null = null;
   outLen = 0;

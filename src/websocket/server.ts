@@ -110,8 +110,12 @@ export const server = {
     ngx.header['Sec-WebSocket-Accept'] = createHash('sha1').update(key + GUID).digest('base64');
     ngx.header['Content-Type'] = null;
     ngx.status = 101;
-    ngx.send_headers();
-    await ngx.flush(true);
+    // The head must reach the client before the socket is taken; a client gone says so here.
+    // (stand-ins for ngx may return anything: only ngx's [null, err] is a failure)
+    const sent = ngx.send_headers();
+    if (Array.isArray(sent) && sent[0] === null) return [null, `failed to send response header: ${String(sent[1])}`];
+    const flushed = await ngx.flush(true);
+    if (Array.isArray(flushed) && flushed[0] === null) return [null, `failed to flush response header: ${String(flushed[1])}`];
     const [sock, err] = ngx.req.socket(true, { binary: true });
     if (sock === null) return [null, err];
     const max = opts.max_payload_len ?? 65535;
