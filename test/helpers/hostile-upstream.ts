@@ -6,7 +6,7 @@
 // next server can get a different answer. Connections stay open for the next request unless the
 // script closes them, so keep-alive reuse after any answer is exercised.
 import net from 'node:net';
-import { parseAnswer } from './upstream-cases.js';
+import { finalAnswer, parseAnswer } from './upstream-cases.js';
 
 export type Step =
   | { kind: 'write'; data: Buffer; /** piece sizes; the rest goes last */ pieces: number[]; /** ms between pieces */ pause: number }
@@ -134,8 +134,9 @@ export async function startHostileUpstream(): Promise<HostileUpstream> {
     let ended = false;
     let hung = false;
     // The last answer had bytes past its end (a 204's, 304's or HEAD's body, more than its
-    // Content-Length) that may have reached the proxy only after it kept the connection: the
-    // next request on it may read them as its answer (nginx has the same race), so it counts as raced.
+    // Content-Length; judged after any 1xx heads, which the proxy skips) that may have reached the
+    // proxy only after it kept the connection: the next request on it may read them as its answer
+    // (nginx has the same race), so it counts as raced.
     let dirty = false;
     let isHead = false;
     s.on('data', (b: Buffer) => { reader.push(b); wake?.(); });
@@ -194,7 +195,7 @@ export async function startHostileUpstream(): Promise<HostileUpstream> {
           break;
         }
       }
-      dirty = parseAnswer(Buffer.concat(written), head).garbage;
+      dirty = parseAnswer(finalAnswer(Buffer.concat(written)), head).garbage;
       if (!bodyIn && await next() === null) return;
     }
   };

@@ -101,6 +101,19 @@ export function parseAnswer(b: Buffer, head = false): Got {
   return { status, body: rest, complete: true, garbage: false, bytes: b.length };
 }
 
+/**
+ * `b` without the interim 1xx heads (100 Continue, 103) an upstream may send before its answer:
+ * what the proxy reads as the answer (it skips them, as nginx does).
+ */
+export function finalAnswer(b: Buffer): Buffer {
+  for (;;) {
+    const m = /^HTTP\/1\.[01] 1(?!01)\d\d/.exec(b.toString('latin1', 0, Math.min(b.length, 20)));
+    const end = b.indexOf('\r\n\r\n');
+    if (!m || end < 0) return b;
+    b = b.subarray(end + 4);
+  }
+}
+
 /** How the client sends its request. */
 export type ReqKind = 'get' | 'head' | 'small' | 'large' | 'chunked' | 'huge';
 
