@@ -149,7 +149,14 @@ export class Ngx {
     r.headerSent = true;
     r.lengthless = true;
     const p = queueFlush(r, false);
-    return p === undefined ? settled(r) : p.then(() => outcome(r));
+    if (p === undefined) {
+      r.ex.push?.();
+      return settled(r);
+    }
+    return p.then(() => {
+      r.ex.push?.();
+      return outcome(r);
+    });
   }
   /**
    * Sends the response head now (status and headers as set so far), as nginx does: held back

@@ -268,6 +268,10 @@ export class NativeExchange extends NativeRequest implements HttpExchange {
     return this.paced(n);
   }
 
+  push(): void {
+    if (!this.ended && !this.aborted) this.front.outbox.flush();
+  }
+
   end(chunk?: Uint8Array | string): void {
     if (this.ended) return;
     if (!this.headersSent) this.writeHead(200, chunk === undefined ? [['Content-Length', '0']] : []);

@@ -51,6 +51,12 @@ export interface HttpExchange {
   writeHead(status: number, headers: ReadonlyArray<readonly [string, string]>): void;
   /** Resolves when the chunk may be followed by another (back-pressure). */
   write(chunk: Uint8Array | string): Promise<void> | void;
+  /**
+   * Puts what write() queued on the wire now (ngx.flush), not when the running JS returns:
+   * nginx's flush writes at once, so a handler that then computes for a while has been heard.
+   * Absent where write() already does (node:http's socket writes).
+   */
+  push?(): void;
   end(chunk?: Uint8Array | string): void;
   /** Ends the response abruptly (the connection is closed), so the client can tell it is incomplete. */
   destroy(): void;
