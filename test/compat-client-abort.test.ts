@@ -81,6 +81,11 @@ function locations(up: number, js: boolean): string {
       ${L('content_by_js_block { await ngx.req.read_body(); ngx.say("got"); }', 'content_by_lua_block { ngx.req.read_body() ngx.say("got") }')}
       ${logBy('body')}
     }
+    location = /ab-loctimeout {
+      client_body_timeout 1s;
+      ${L('content_by_js_block { await ngx.req.read_body(); ngx.say("got"); }', 'content_by_lua_block { ngx.req.read_body() ngx.say("got") }')}
+      ${logBy('loctimeout')}
+    }
     location = /ab-sleep {
       ${L('content_by_js_block { ngx.log(ngx.ERR, "AB-SLEEP start ", ngx.var.args); await ngx.sleep(0.3); ngx.log(ngx.ERR, "AB-SLEEP woke ", ngx.var.args); ngx.say("late"); }',
     'content_by_lua_block { ngx.log(ngx.ERR, "AB-SLEEP start ", ngx.var.args) ngx.sleep(0.3) ngx.log(ngx.ERR, "AB-SLEEP woke ", ngx.var.args) ngx.say("late") }')}
@@ -145,6 +150,16 @@ function checks(get: () => Target): void {
     expect(await eventually(access, /\/ab-body\?slow /)).toMatch(/^\/ab-body\?slow 408 0 /m);
     const l = await eventually(log, /AB-LOG body 408/);
     expect(lines(l, /ab-body\?slow/).filter((x) => !x.includes('AB-LOG'))).toEqual([]);
+  });
+
+  it('client_body_timeout set in the location applies there: 408 within its time, no line', async () => {
+    const { port, log, access } = get();
+    const t0 = Date.now();
+    await abortAt(port, 'POST /ab-loctimeout HTTP/1.1\r\nHost: h\r\nContent-Length: 100\r\n\r\n0123456789', () => new Promise((r) => setTimeout(r, 7000)), 'fin');
+    expect(Date.now() - t0).toBeLessThan(6000); // the location's 1 s, not the server's 60 s
+    expect(await eventually(access, /\/ab-loctimeout /)).toMatch(/^\/ab-loctimeout 408 0 /m);
+    const l = await eventually(log, /AB-LOG loctimeout 408/);
+    expect(lines(l, /ab-loctimeout/).filter((x) => !x.includes('AB-LOG'))).toEqual([]);
   });
 
   it('ngx.sleep with ngx.on_abort, FIN: on_abort runs, 499, the handler never wakes, log_by runs', async () => {

@@ -8,7 +8,7 @@
  *   listen(host, port, backlog) -> fd  closeFd(fd)  fdAddress(fd)             (listen_napi.c)
  *   create(inbox, outbox, onBatch, maxConns, multiAccept)   addListener(fd, index, settings[], server, name, address)
  *   flush()  flushLater()  stopAccepting()  closeIdle()  stats() -> {...}
- *   bodyStart(id, limit)  bodyRaw(id)  bodyPause(id)  bodyResume(id)  cut(id)  pressure(id) -> bytes
+ *   bodyStart(id, limit, timeout)  bodyRaw(id)  bodyPause(id)  bodyResume(id)  cut(id)  pressure(id) -> bytes
  *   localAddress(id) -> [addr, port] | null  serverOf(id, index)              (conn_napi.c)
  *   peerAddress(id) -> string | null  nextNumber(floor) -> the next connection *N (conn_napi.c)
  *   setRoutes(buffer)  shutdown()  watch(fd) -> bool  unwatch(fd)

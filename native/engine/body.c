@@ -23,10 +23,11 @@ int te_body_continue(te_engine *e, te_conn *c)
     return te_send(e, c, CONTINUE, sizeof CONTINUE - 1) < 0 ? -1 : 0;
 }
 
-void te_body_start(te_engine *e, te_conn *c, uint64_t limit)
+void te_body_start(te_engine *e, te_conn *c, uint64_t limit, uint32_t timeout_ms)
 {
     if (c->state != TE_JS || c->body != TE_BODY_WAIT) return;
     c->body_limit = limit;
+    c->body_timeout = timeout_ms;
     c->chunked.max_body = limit;
     c->body_framing = 0;
     if (te_body_continue(e, c) < 0) {
@@ -45,7 +46,7 @@ static void wait_more(te_engine *e, te_conn *c)
         c->flags &= ~TE_C_NOREAD;
         te_conn_interest(e, c);
     }
-    te_timer_set(e, c, TE_T_BODY, te_set(e, c)->body_timeout);
+    te_timer_set(e, c, TE_T_BODY, c->body_timeout ? c->body_timeout : te_set(e, c)->body_timeout);
 }
 
 /* Bytes of body the inbox can take now (0: hand the inbox to JS first). */

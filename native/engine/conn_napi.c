@@ -21,10 +21,14 @@ static te_conn *conn_arg(napi_env env, napi_callback_info info, napi_value *rest
 
 napi_value te_js_body_start(napi_env env, napi_callback_info info)
 {
-    napi_value rest[1];
-    te_conn *c = conn_arg(env, info, rest, 1);
-    double limit = 0;
-    if (c && napi_get_value_double(env, rest[0], &limit) == napi_ok) te_body_start(te_addon_engine(), c, limit > 0 ? (uint64_t)limit : 0);
+    napi_value rest[2];
+    te_conn *c = conn_arg(env, info, rest, 2);
+    double limit = 0, timeout = 0;
+    if (!c || napi_get_value_double(env, rest[0], &limit) != napi_ok) return NULL;
+    /* the location's client_body_timeout (ms); 0 or absent: the server's */
+    if (napi_get_value_double(env, rest[1], &timeout) != napi_ok || !(timeout > 0)) timeout = 0;
+    if (timeout > UINT32_MAX) timeout = UINT32_MAX;
+    te_body_start(te_addon_engine(), c, limit > 0 ? (uint64_t)limit : 0, (uint32_t)timeout);
     return NULL;
 }
 

@@ -146,6 +146,7 @@ struct te_conn {
     uint32_t ka_ms;     /* keepalive_timeout after this answer (the location's) */
     uint64_t body_left; /* Content-Length bytes not read yet */
     uint64_t body_limit;
+    uint32_t body_timeout; /* the reading location's client_body_timeout, ms (0: the server's) */
     uint64_t sent;      /* the engine's own answer: body bytes written */
     uint64_t head_sent; /* the engine's own answer: head bytes written ($bytes_sent counts them) */
     uint64_t t_start;   /* ms, when the request's first byte came */
@@ -255,7 +256,7 @@ uint32_t te_queued(te_conn *c);
 void te_conn_writable(te_engine *e, te_conn *c);
 
 /* body.c */
-void te_body_start(te_engine *e, te_conn *c, uint64_t limit);
+void te_body_start(te_engine *e, te_conn *c, uint64_t limit, uint32_t timeout_ms);
 int te_body_feed(te_engine *e, te_conn *c);
 int te_body_discard(te_engine *e, te_conn *c);
 void te_body_raw(te_engine *e, te_conn *c);

@@ -12,6 +12,7 @@ import type { Call } from '../request/call.js';
 import { openRawSocket, type RawReqSocket } from './req-socket-raw.js';
 import { type Pulled, QueueReader } from './req-socket-reader.js';
 import { argErr, timeoutArg, typeName } from './socket-args.js';
+import { bodyOf } from '../request/body-of.js';
 
 export interface ReqSocketOptions {
   /** Receive methods return Uint8Array (Buffer) instead of UTF-8 strings (uploads of files). */
@@ -90,5 +91,5 @@ export function openReqSocket(call: Call, raw?: unknown, opts?: unknown): ReqSoc
   if (!(cl > 0)) return [null, 'no body'];
   // From now on the body counts as read: read_body() returns at once, get_body_data() is null.
   r.body = null;
-  return [new ReqSocket(call, r.ex.body, opts as ReqSocketOptions | undefined), null];
+  return [new ReqSocket(call, bodyOf(r), opts as ReqSocketOptions | undefined), null];
 }

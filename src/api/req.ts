@@ -14,6 +14,7 @@ import { appendBody, bodyText, finishBody, initBody, setBodyData, setBodyFile } 
 import { appendBodyFile, closeBodyFile, openBodyFile } from './req-body-file.js';
 import { openReqSocket, type ReqSocket, type ReqSocketResult } from './req-socket.js';
 import type { RawSocketResult } from './req-socket-raw.js';
+import { bodyOf } from '../request/body-of.js';
 
 type Headers = Record<string, string | string[]>;
 
@@ -131,7 +132,7 @@ export class ReqApi {
     if (known !== undefined) return (async function* () { if (known) yield known; })();
     r.body = null;
     const max = r.loc.clientMaxBodySize;
-    const body = r.ex.body; // throws now if the body was already read
+    const body = bodyOf(r); // throws now if the body was already read
     return (async function* () {
       // Made on the first pull: a stream never iterated leaves the body to Node, which discards it.
       const src = body[Symbol.asyncIterator]();
@@ -218,7 +219,7 @@ async function readStreamed(c: Call, r: Req, headLen: number): Promise<void> {
   let size = 0;
   // Pulled by hand: leaving a for-await early would destroy the request and its socket,
   // and the 413 could not be sent.
-  const it = r.ex.body[Symbol.asyncIterator]();
+  const it = bodyOf(r)[Symbol.asyncIterator]();
   try {
     for (;;) {
       const { value: b, done } = await it.next();

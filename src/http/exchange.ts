@@ -36,6 +36,7 @@ export class NodeExchange implements HttpExchange {
   private rawLength = -1;
   /** Bytes a chunked body may carry (client_max_body_size); 0 = no limit. */
   bodyLimit = 0;
+  bodyTimeout?: number;
   bodyTooLarge = false;
   /** An HTTP/0.9 request (given to node as HTTP/1.0, server.ts): the answer is its body only. */
   http09 = false;
@@ -81,7 +82,7 @@ export class NodeExchange implements HttpExchange {
     if (this.consumed) throw new TrestyError('TRESTY_ERR_API_ARGS', 'the request body was already read');
     this.consumed = true;
     this.continued();
-    return counted(this.req, this.res, this.bodyLimit, this.settings?.clientBodyTimeout ?? 0, (n) => { this.bodyRead += n; }, () => this.bodyDone());
+    return counted(this.req, this.res, this.bodyLimit, this.bodyTimeout ?? this.settings?.clientBodyTimeout ?? 0, (n) => { this.bodyRead += n; }, () => this.bodyDone());
   }
 
   /**

@@ -30,7 +30,8 @@ export interface EngineBinding {
   flush(): void;
   /** Asks for a pass in the next loop turn; it writes what the outbox holds by then. */
   flushLater(): void;
-  bodyStart(id: number, limit: number): void;
+  /** `timeout`: the location's client_body_timeout in ms (0: the server's). */
+  bodyStart(id: number, limit: number, timeout: number): void;
   /** The servers' first server_names, numbered for serverOf (error-log `server:`). */
   serverNames?(names: string[]): void;
   /** On the wildcard listener JS numbers `index`: the default server (an index of serverNames) of

@@ -21,6 +21,7 @@ export abstract class NativeRequest {
   aborted = false;
   /** Bytes a chunked body may carry (client_max_body_size); 0 = no limit. */
   bodyLimit = 0;
+  bodyTimeout?: number;
   bodyTooLarge = false;
   /** The request's Content-Length (0: none). A field, not a WeakMap of the front's: a WeakMap set
    *  per request cost ~4% of a POST's worker CPU in ephemeron barriers and scavenges (perf). */
@@ -184,7 +185,7 @@ export abstract class NativeRequest {
   }
 
   startBody(): void {
-    if (!this.aborted && !this.ended) this.front.native.bodyStart(this.id, this.bodyLimit);
+    if (!this.aborted && !this.ended) this.front.native.bodyStart(this.id, this.bodyLimit, this.bodyTimeout ?? 0);
   }
 
   bodyData(b: Uint8Array): void {

@@ -81,6 +81,11 @@ export interface HttpExchange {
    */
   bodyTooLarge?: boolean;
   /**
+   * client_body_timeout (ms) of the location whose code reads the body, set when the body is
+   * taken (request/body-of.ts): nginx applies the location's, not the server's. Unset: the server's.
+   */
+  bodyTimeout?: number;
+  /**
    * The answer's Location was given as a URL (error_page's, `return`'s, `rewrite`'s,
    * ngx.redirect's), or the answer is proxied: nginx writes the Location (and a proxied
    * Last-Modified) in its header list, after Connection, where one it made absolute goes before

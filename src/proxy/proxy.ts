@@ -27,6 +27,7 @@ import type { UpstreamRt, Upstreams } from './upstreams.js';
 import { resolveHost } from '../request/resolver.js';
 import type { CacheZone } from '../cache/zone.js';
 import { cached, type CachePlan, cachePlan, cacheRefuses, cacheTap } from './cache-flow.js';
+import { bodyOf } from '../request/body-of.js';
 
 export interface ProxyDeps {
   readonly compile: Compile;
@@ -164,12 +165,12 @@ async function requestBody(r: Req, p: Plan): Promise<BodySource | null> {
   if (p.conf.requestBuffering || (length < 0 && p.head.version === '1.0')) {
     if (p.conf.clientBodyInFileOnly !== 'off') return spoolBody(r, limit, p.conf.clientBodyInFileOnly === 'on');
     r.body = null; // the body is the proxy's now
-    const b = await bufferBody(r.ex.body, limit, p.conf.clientBodyBufferSize, p.conf.clientBodyTempPath ?? p.deps.tempDir);
+    const b = await bufferBody(bodyOf(r), limit, p.conf.clientBodyBufferSize, p.conf.clientBodyTempPath ?? p.deps.tempDir);
     if (b instanceof MemoryBody) r.body = b.data;
     return b;
   }
   r.body = null;
-  return streamBody(r.ex.body, limit, length);
+  return streamBody(bodyOf(r), limit, length);
 }
 
 /**
@@ -182,7 +183,7 @@ async function spoolBody(r: Req, limit: number, keep: boolean): Promise<BodySour
   r.body = null;
   r.bodyFile = f;
   try {
-    await drainBody(r.ex.body, limit, (c) => appendBodyFile(f, c));
+    await drainBody(bodyOf(r), limit, (c) => appendBodyFile(f, c));
   } finally {
     closeBodyFile(f);
   }
