@@ -2,17 +2,14 @@
 // nginx 1.22 + lua-nginx-module decided): memory over a 50 MB body read in pieces, keep-alive
 // after bodies that came in pieces or were left unread (tresty discards the rest), bad
 // arguments, and HTTP/2 (tresty serves it on TLS; nginx raises over h2c as tresty does).
-import { execFileSync, spawnSync } from 'node:child_process';
-import fs from 'node:fs';
 import http from 'node:http';
 import http2 from 'node:http2';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { raw, statuses } from './helpers/conn.js';
 import { ENGINES, titled } from './helpers/engines.js';
 import { bodies, post, reqSocketTresty } from './helpers/req-socket.js';
 import { freePort, oneServerConf, startTresty, type TrestyProcess } from './helpers/server.js';
+import { opensslMissing, tlsFiles } from './helpers/tls-files.js';
 
 /** Sends `total` bytes of body in `piece`-byte writes, as fast as the server takes them. */
 function upload(port: number, p: string, total: number, piece: number): Promise<{ status: number; body: string }> {
@@ -129,20 +126,18 @@ async function said(port: number, name: string): Promise<string> {
 
 // nginx 1.22 + lua 0.10.23 over h2c raises "http v2 not supported yet" (body or not); tresty serves
 // HTTP/2 on TLS only, so this runs there.
-const noOpenssl = spawnSync('sh', ['-c', 'command -v openssl'], { stdio: 'ignore' }).status !== 0;
-describe.skipIf(noOpenssl)(`ngx.req.socket() over HTTP/2${noOpenssl ? ' (skipped: no openssl)' : ''}`, () => {
+describe.skipIf(opensslMissing !== null)(`ngx.req.socket() over HTTP/2${opensslMissing ? ` (skipped: ${opensslMissing})` : ''}`, () => {
   let t: TrestyProcess;
   let port: number;
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tresty-reqsock-'));
+  const files = tlsFiles('reqsock');
   beforeAll(async () => {
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', path.join(dir, 'k.pem'),
-      '-out', path.join(dir, 'c.pem'), '-days', '2', '-subj', '/CN=a.test'], { stdio: 'ignore' });
+    files.selfSigned('c', 'a.test');
     port = await freePort();
-    t = await startTresty(oneServerConf(port, `ssl_certificate ${dir}/c.pem; ssl_certificate_key ${dir}/k.pem;
+    t = await startTresty(oneServerConf(port, `ssl_certificate ${files.file('c.crt')}; ssl_certificate_key ${files.file('c.key')};
     location = /h2 { content_by_js_block { try { ngx.req.socket(); ngx.say('no error'); } catch (e) { ngx.say(e.code, ' ', e.message); } } }
     location = /h2raw { content_by_js_block { try { ngx.req.socket(true); ngx.say('no error'); } catch (e) { ngx.say(e.code, ' ', e.message); } } }`, { listen: ' ssl http2' }));
   });
-  afterAll(async () => { await t?.stop(); fs.rmSync(dir, { recursive: true, force: true }); });
+  afterAll(async () => { await t?.stop(); files.remove(); });
 
   // The raw socket too, GET or POST (nginx 1.22 + lua 0.10.23 over h2c, observed 2026-12-02).
   it('throws "http v2 not supported yet" (the raw socket too)', async () => {

@@ -6,12 +6,8 @@
 // error), a failed header_filter for send_headers, the raw request socket ("raw request socket
 // acquired"), a HEAD ("header only"), HTTP/1.0 buffering ("buffering") and a subrequest. Each handler logs what
 // the calls returned as Lua's tostring would show them (`1 nil`, `nil <err>`).
-import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
 import http2 from 'node:http2';
 import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { raw } from './helpers/conn.js';
@@ -19,7 +15,7 @@ import { ENGINES, titled } from './helpers/engines.js';
 import { nginxMissing, startNginx, type Nginx } from './helpers/nginx.js';
 import { freePort, oneServerConf, startTresty, type TrestyProcess } from './helpers/server.js';
 import { eventually } from './helpers/upstream.js';
-import { opensslMissing } from './helpers/tls-files.js';
+import { opensslMissing, tlsFiles } from './helpers/tls-files.js';
 
 const OFE = 'nil nginx output filter error';
 
@@ -326,14 +322,13 @@ for (const { e, h2 } of tlsCases) {
   describe.skipIf(e.skip !== null || opensslMissing !== null)(titled(e, `output errors over TLS${h2 ? ', HTTP/2' : ''}${opensslMissing ? ` (skipped: ${opensslMissing})` : ''}`), () => {
     let t: TrestyProcess;
     let port: number;
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tresty-outerr-'));
+    const files = tlsFiles('outerr');
     beforeAll(async () => {
-      execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', path.join(dir, 'k.pem'),
-        '-out', path.join(dir, 'c.pem'), '-days', '2', '-subj', '/CN=a.test'], { stdio: 'ignore' });
+      files.selfSigned('c', 'a.test');
       port = await freePort();
-      t = await startTresty(LOG + oneServerConf(port, `ssl_certificate ${dir}/c.pem; ssl_certificate_key ${dir}/k.pem;${JS}`, { listen: h2 ? ' ssl http2' : ' ssl' }), { env: e.env });
+      t = await startTresty(LOG + oneServerConf(port, `ssl_certificate ${files.file('c.crt')}; ssl_certificate_key ${files.file('c.key')};${JS}`, { listen: h2 ? ' ssl http2' : ' ssl' }), { env: e.env });
     });
-    afterAll(async () => { await t?.stop(); fs.rmSync(dir, { recursive: true, force: true }); });
+    afterAll(async () => { await t?.stop(); files.remove(); });
 
     it('a client gone mid-stream: the loop ends on the output filter error', async () => {
       await leaveTlsStream(port, h2);

@@ -68,8 +68,8 @@ enum te_timer { TE_T_NONE = 0, TE_T_HEADER, TE_T_BODY, TE_T_SEND, TE_T_KEEPALIVE
 #define TE_C_TLS_DEAD (1u << 21)  /* TLS: the session failed: no close_notify */
 #define TE_C_TLS_NOTIFIED (1u << 22) /* TLS: close_notify sent */
 #define TE_C_TLS_PLAIN (1u << 23) /* plain HTTP came to a TLS port: answered 497 once its head is read */
-#define TE_C_HALF (1u << 25)     /* the client closed its side while JS answered: the close is read again at the end */
 #define TE_C_TLS_REJECTED (1u << 24) /* TLS: ssl_reject_handshake refused the handshake (tls.c) */
+#define TE_C_HALF (1u << 25)     /* the client closed its side while JS answered: the close is read again at the end */
 
 /* Per listen socket: the settings of its default server (nginx applies them per connection
    until the request's server and location are known). */

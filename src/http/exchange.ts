@@ -248,10 +248,10 @@ export class NodeExchange implements HttpExchange {
   write(chunk: Uint8Array | string): Promise<void> | void {
     if (this.res.writableEnded) return; // answered by the front (see writeHead)
     // A client gone: its 'close' came already and would never end a wait for room.
-    if (this.req.socket?.destroyed ?? true) return;
+    if (this.aborted) return;
     this.bytesSent += framed(this.res, typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength);
     if (this.res.write(chunk)) return;
-    if (this.req.socket?.destroyed ?? true) return;
+    if (this.aborted) return;
     return new Promise((resolve) => {
       const done = (): void => {
         this.res.off('drain', done);

@@ -74,9 +74,7 @@ export class NativeExchange extends NativeRequest implements HttpExchange {
     this.aborted = true;
     this.bodyIt?.fail(gone());
     this.ended = true;
-    const cbs = this.abortCbs;
-    this.abortCbs = null;
-    if (cbs) for (const cb of cbs) cb();
+    this.tellAbort();
   }
 
   clientEnded = false;
@@ -85,7 +83,11 @@ export class NativeExchange extends NativeRequest implements HttpExchange {
    *  client's abort (ngx.on_abort, proxy_pass) hears of it now. */
   halfClosed(): void {
     this.clientEnded = true;
-    if (this.aborted || this.ended) return;
+    if (!this.aborted && !this.ended) this.tellAbort();
+  }
+
+  /** Runs what waits for the client's abort (onAbort), once. */
+  private tellAbort(): void {
     const cbs = this.abortCbs;
     this.abortCbs = null;
     if (cbs) for (const cb of cbs) cb();

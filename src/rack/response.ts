@@ -3,6 +3,7 @@
 // by chunk with a flush each, so they stream through body filters with back-pressure).
 
 import { TrestyError } from '../errors.js';
+import { BUFFERING } from '../request/out-result.js';
 import { asRackHeaders, headerEntries, rackHeaders } from './headers.js';
 import type { RackBody, RackNgx, RackResponse } from './types.js';
 
@@ -63,7 +64,7 @@ export async function send(ngx: RackNgx, res: RackResponse): Promise<void> {
     ngx.print(c);
     const r = await ngx.flush(true);
     // The client went away (or the body ended): stop pulling. HTTP/1.0's buffering is no failure.
-    if (Array.isArray(r) && r[0] === null && r[1] !== 'buffering') break;
+    if (Array.isArray(r) && r[0] === null && r[1] !== BUFFERING) break;
   }
 }
 
