@@ -125,7 +125,7 @@ static void readable(te_engine *e, te_conn *c)
         else if (c->state == TE_NATIVE) /* nginx's read test while it writes */
             te_errlog(e, c, TE_LOG_INFO, n == 0 ? "client prematurely closed connection while sending response to client"
                       : "client prematurely closed connection (%d: %s) while sending response to client", err, strerror(err));
-        te_conn_close(e, c, n == 0 ? TE_WHY_CLIENT : TE_WHY_ERROR);
+        te_conn_close(e, c, n == 0 ? TE_WHY_CLIENT : err == ECONNRESET ? TE_WHY_RESET : TE_WHY_ERROR);
         return;
     }
     if (c->state == TE_HEAD) te_head_parse(e, c);

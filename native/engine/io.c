@@ -172,7 +172,7 @@ void te_conn_writable(te_engine *e, te_conn *c)
         if (c->state == TE_NATIVE && (err == EPIPE || err == ECONNRESET))
             te_errlog(e, c, TE_LOG_INFO, "%s() failed (%d: %s) while sending response to client",
                       c->file_fd >= 0 && (c->flags & TE_C_SENDFILE) && !c->ssl && c->out_off >= c->out_len ? "sendfile" : "writev", err, strerror(err));
-        te_conn_close(e, c, TE_WHY_ERROR);
+        te_conn_close(e, c, err == ECONNRESET ? TE_WHY_RESET : TE_WHY_ERROR);
         return;
     }
     maybe_drain(e, c);

@@ -87,7 +87,8 @@ enum te_log_level { TE_LOG_ALERT = 1, TE_LOG_CRIT = 2, TE_LOG_ERROR = 3, TE_LOG_
 /* TE_IN_CLOSE: a = why, b = body bytes of the answer the engine sent in JS's place (the 400 page
    of a refused chunked body; $body_bytes_sent), else 0 */
 enum te_close_why { TE_WHY_CLIENT = 0, TE_WHY_TIMEOUT = 1, TE_WHY_ERROR = 2, TE_WHY_STOP = 3,
-                   TE_WHY_HALF = 4 /* the client closed its side only: the answer still goes */ };
+                   TE_WHY_HALF = 4 /* the client closed its side only: the answer still goes */,
+                   TE_WHY_RESET = 5 /* a read or write met ECONNRESET: nginx's line says 104, not 32 */ };
 
 /* ---- outbox ---- */
 #define TE_OUT_CTL 64         /* bytes of the control block at the start of the outbox */

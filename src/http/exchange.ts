@@ -22,6 +22,9 @@ export const answeredByFront = new WeakMap<ServerResponse, number>();
  *  served (server.ts), as nginx does not read it. */
 export const closing = new WeakSet<object>();
 
+/** Connections the client reset (node's ECONNRESET, front-refusals.ts): NodeExchange.reset. */
+export const peerReset = new WeakSet<object>();
+
 /** On a connection: its bytes read when its last answer ended (where the next request starts,
  *  for a client that waits for each answer). */
 const ANSWERED_AT = Symbol('tresty.answeredAt');
@@ -124,6 +127,8 @@ export class NodeExchange implements HttpExchange {
   get aborted(): boolean {
     return !this.res.writableFinished && (this.req.socket?.destroyed ?? true);
   }
+
+  get reset(): boolean { return peerReset.has(this.req.socket); }
 
   get clientEnded(): boolean { return this.req.socket?.readableEnded ?? true; }
 

@@ -8,7 +8,7 @@ import type { ServerConf } from '../config/types.js';
 import { TrestyError } from '../errors.js';
 import { type ErrorLog, nextConnection, requestContext } from '../log/index.js';
 import { bindName } from './binds.js';
-import { answeredByFront, closing, type NodeExchange } from './exchange.js';
+import { answeredByFront, closing, peerReset, type NodeExchange } from './exchange.js';
 import { frontContext } from './front-context.js';
 import type { LoggedAnswer } from './native-front.js';
 import { errorPage, wireStatus } from './native-pages.js';
@@ -168,6 +168,8 @@ export class FrontRefusals {
    * answer through its response when none was sent yet. The connection is closed either way.
    */
   refused(bind: Bind, err: ParserError, socket: Socket): void {
+    // node destroys the socket without its error: a request's line for its failed write says 104
+    if (err.code === 'ECONNRESET') peerReset.add(socket);
     // A raw request socket's: bytes its last packet had after the request are not a request.
     // One whose answer closed it: what the client still sends is dropped (lingering close).
     if (this.refusedSockets.has(socket) || rawSockets.has(socket) || closing.has(socket)) return;

@@ -65,10 +65,14 @@ export class NativeExchange extends NativeRequest implements HttpExchange {
 
   // ---- from the engine ----
 
+  /** The client reset the connection (ECONNRESET), for the errno of nginx's line (out-result.ts). */
+  reset = false;
+
   /** The connection closed before the answer ended; `sent`: body bytes of the page the engine
-   *  answered with in JS's place (a bad chunk's 400), for $body_bytes_sent. */
-  gone(sent = 0): void {
+   *  answered with in JS's place (a bad chunk's 400), for $body_bytes_sent; `reset`: by a reset. */
+  gone(sent = 0, reset = false): void {
     if (sent > 0) this.bytesSent = sent;
+    if (reset) this.reset = true;
     this.wakeWriters();
     if (this.aborted || this.ended) return;
     this.aborted = true;

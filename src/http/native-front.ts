@@ -16,7 +16,7 @@ import { NativeExchange } from './native-exchange.js';
 import {
   BODY_END_FRAMING, DATA, DATA_LEN, ERR_DNAME, ERR_HOST_LEN, ERR_LISTENER, ERR_NUMBER, ERR_SRV_LEN, ERR_SRV_OFF, ERR_TEXT, IN_BODY, IN_BODY_END, IN_BODY_ERR, IN_CLOSE, IN_DRAIN, IN_ERRLOG, IN_LOG,
   IN_REQ, IN_WAKE, LOG_LEVELS, REC_A, REC_B, REC_CONN, REC_SIZE, REQ_ADDR_LEN, REQ_CLEN, REQ_FIXED, REQ_FLAGS, REQ_HEAD_LEN, REQ_HEAD_SENT,
-  REQ_BODY_LEN, REQ_LISTENER, REQ_LOC, REQ_METHOD, REQ_MSEC, REQ_NHEADERS, REQ_NUMBER, REQ_PORT, REQ_SENT, REQ_TARGET, REQ_TARGET_LEN, REQ_VERSION, WHY_HALF,
+  REQ_BODY_LEN, REQ_LISTENER, REQ_LOC, REQ_METHOD, REQ_MSEC, REQ_NHEADERS, REQ_NUMBER, REQ_PORT, REQ_SENT, REQ_TARGET, REQ_TARGET_LEN, REQ_VERSION, WHY_HALF, WHY_RESET,
 } from './native-layout.js';
 import { Outbox } from './native-outbox.js';
 import { batchBegins, batchEnds } from './clock.js';
@@ -197,7 +197,7 @@ export class NativeFront {
               ex.halfClosed();
             } else if (ex) {
               this.release(ex);
-              ex.gone(this.u16[(p + REC_B) >>> 1]!);
+              ex.gone(this.u16[(p + REC_B) >>> 1]!, buf[p + REC_A] === WHY_RESET);
             }
             break;
           }

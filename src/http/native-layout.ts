@@ -69,6 +69,7 @@ export const WHY_TIMEOUT = 1;
 export const WHY_ERROR = 2;
 export const WHY_STOP = 3;
 export const WHY_HALF = 4;
+export const WHY_RESET = 5;
 
 export const OUT_CTL = 64;
 export const CTL_USED = 0;

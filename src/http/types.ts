@@ -42,6 +42,9 @@ export interface HttpExchange {
   readonly conditional?: boolean;
   /** True once the client went away before the response ended. */
   readonly aborted: boolean;
+  /** True once the client reset the connection (ECONNRESET): the errno of nginx's line for the
+   *  failed write is 104, not 32 (out-result.ts). Undefined: not known (32). */
+  readonly reset?: boolean;
   /** True once the client closed its side (FIN): it may still read the answer (undefined: not known). */
   readonly clientEnded?: boolean;
   onAbort(cb: () => void): void;

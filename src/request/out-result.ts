@@ -23,7 +23,9 @@ export function failed(err: string): OutResult {
 /**
  * The output's failure, sticky: a filter that failed, or the connection gone (the client closed
  * or reset it). The first time tresty sees the connection gone it logs nginx's line for the write
- * that fails then (`writev() failed (32: Broken pipe)`, `SSL_write()` over TLS, at info), once.
+ * that fails then (`writev() failed (32: Broken pipe)`, `SSL_write()` over TLS, at info), once;
+ * `(104: Connection reset by peer)` when the client reset the connection (the kernel's error
+ * for a write after a reset; after a FIN and the reset that answers a write, EPIPE).
  */
 export function outError(r: Req): string | null {
   if (r.outErr !== null) return r.outErr;
@@ -31,7 +33,7 @@ export function outError(r: Req): string | null {
   // after it (observed); a failed body_filter set outErr already.
   if (r.parent !== null || r.cut || !r.ex.aborted) return null;
   r.outErr = OUTPUT_ERROR;
-  logReq(r, 'info', `${r.ex.scheme === 'https' ? 'SSL_write' : 'writev'}() failed (32: Broken pipe)`);
+  logReq(r, 'info', `${r.ex.scheme === 'https' ? 'SSL_write' : 'writev'}() failed (${r.ex.reset === true ? '104: Connection reset by peer' : '32: Broken pipe'})`);
   return OUTPUT_ERROR;
 }
 
