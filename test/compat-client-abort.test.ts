@@ -16,6 +16,10 @@
 //                                           request to upstream (upstream: "..."); the upstream's connection closes
 //   an 8 MB static file, client reads its   200 N (0 < N < size), [info] client prematurely closed connection
 //   first bytes, stops, RST                 (104: Connection reset by peer) while sending response to client
+//   the same, FIN (the client reads no       200 N at once (not send_timeout), [info] client prematurely closed connection
+//   more)                                   while sending response to client
+//   a handler's 8 MB ngx.print, client      200 N at once, [info] client prematurely closed connection (no phase),
+//   stops reading, FIN                      log_by runs (200)
 //   a keep-alive client closing after its   [info] client 127.0.0.1 closed keepalive connection
 //   answer
 //   proxy_ignore_client_abort on, FIN       200 6: the answer goes to the half-closed client, no line
@@ -115,6 +119,10 @@ function locations(up: number, js: boolean): string {
     location = /ab-proxy-big {
       proxy_pass http://127.0.0.1:${up};
       ${logBy('proxybig')}
+    }
+    location = /ab-bigsay {
+      ${L(`content_by_js_block { ngx.print("x".repeat(${BIG})); }`, `content_by_lua_block { ngx.print(string.rep("x", ${BIG})) }`)}
+      ${logBy('bigsay')}
     }
     location = /ab-ok { return 200 "ok\\n"; }
     location = /big.bin { }
@@ -231,6 +239,34 @@ function checks(get: () => Target): void {
     expect(Number(m?.[2])).toBeGreaterThan(0);
     expect(Number(m?.[2])).toBeLessThan(BIG);
     expect(await eventually(log, /while sending response to client/)).toMatch(new RegExp(`\\[info\\] [^\\n]*client prematurely closed connection \\(104: Connection reset by peer\\) while sending response to client, ${ctx('GET /big\\.bin\\?rst HTTP/1\\.1')}`));
+  });
+
+  it('a large static file, the client stops reading and half-closes (FIN): closed at once, 200 with the bytes sent, nginx\'s line', async () => {
+    const { port, log, access } = get();
+    const t0 = Date.now();
+    // the client reads no more, so it would not see the server's close: the access line tells
+    const client = abortAt(port, req('/big.bin?fin'), async (got) => { await eventually(got, /^HTTP\/1\.1 200/); await new Promise((r) => setTimeout(r, 200)); }, 'fin', true);
+    const m = /^\/big\.bin\?fin (\d+) (\d+) /m.exec(await eventually(access, /\/big\.bin\?fin /, 7000));
+    expect(Date.now() - t0).toBeLessThan(5000); // the request ended at once, not after send_timeout (60 s)
+    await client;
+    expect(m?.[1]).toBe('200');
+    expect(Number(m?.[2])).toBeGreaterThan(0);
+    expect(Number(m?.[2])).toBeLessThan(BIG);
+    expect(lines(await eventually(log, /big\.bin\?fin[^\n]*\n/), /big\.bin\?fin/)).toEqual([expect.stringMatching(new RegExp(`\\[info\\] [^\\n]*client prematurely closed connection while sending response to client, ${ctx('GET /big\\.bin\\?fin HTTP/1\\.1')}`))]);
+  });
+
+  it('a large answer of a handler, the client stops reading and half-closes (FIN): closed at once, 200 with the bytes sent', async () => {
+    const { port, log, access } = get();
+    const t0 = Date.now();
+    const client = abortAt(port, req('/ab-bigsay?fin'), async (got) => { await eventually(got, /^HTTP\/1\.1 200/); await new Promise((r) => setTimeout(r, 200)); }, 'fin', true);
+    const m = /^\/ab-bigsay\?fin (\d+) (\d+) /m.exec(await eventually(access, /\/ab-bigsay\?fin /, 7000));
+    expect(Date.now() - t0).toBeLessThan(5000);
+    await client;
+    expect(m?.[1]).toBe('200');
+    // nginx counts what went (< BIG); tresty what the handler handed over (not held here)
+    expect(Number(m?.[2])).toBeGreaterThan(0);
+    const l = await eventually(log, /AB-LOG bigsay 200/);
+    expect(lines(l, /ab-bigsay\?fin/).filter((x) => !x.includes('AB-LOG'))).toEqual([expect.stringMatching(new RegExp(`\\[info\\] [^\\n]*client prematurely closed connection, ${ctx('GET /ab-bigsay\\?fin HTTP/1\\.1')}`))]);
   });
 
   it('a keep-alive client that closes after its answer: nginx\'s info line, no context', async () => {

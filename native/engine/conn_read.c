@@ -109,7 +109,8 @@ static void readable(te_engine *e, te_conn *c)
            and still answers (a pipelined request too). JS hears of it for ngx.on_abort and
            proxy_pass (as nginx's lua_check_client_abort and its upstream's check would); the
            close is read again once the answer went, as a keep-alive connection's. */
-        if (n == 0 && c->state == TE_JS && (c->flags & TE_C_JS) && (c->body == TE_BODY_NONE || c->body == TE_BODY_DONE)) {
+        if (n == 0 && c->state == TE_JS && (c->flags & TE_C_JS) && (c->body == TE_BODY_NONE || c->body == TE_BODY_DONE)
+            && te_queued(c) == 0) {
             c->flags |= TE_C_NOREAD | TE_C_HALF;
             te_conn_interest(e, c);
             te_rec_close(e, c, TE_WHY_HALF);
@@ -119,6 +120,10 @@ static void readable(te_engine *e, te_conn *c)
         if (c->state == TE_HEAD)
             te_head_gone(e, c, n == 0 ? "client prematurely closed connection" : NULL, 400);
         else if (n == 0 && c->body == TE_BODY_READ) /* nginx: no phase in the middle of a body */
+            te_errlog(e, c, TE_LOG_INFO, "client prematurely closed connection");
+        else if (n == 0 && c->state == TE_JS && te_queued(c) > 0)
+            /* JS's answer waits for room: nginx's writer then tests reading, sees the FIN and
+               closes (lua-nginx-module's request has no phase text) */
             te_errlog(e, c, TE_LOG_INFO, "client prematurely closed connection");
         else if (n < 0 && err && c->body == TE_BODY_READ) /* nginx's reset: no context either */
             te_errlog(e, c, TE_LOG_INFO, "recv() failed (%d: %s)", err, strerror(err));

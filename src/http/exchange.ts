@@ -25,6 +25,10 @@ export const closing = new WeakSet<object>();
 /** Connections the client reset (node's ECONNRESET, front-refusals.ts): NodeExchange.reset. */
 export const peerReset = new WeakSet<object>();
 
+/** Answers that are a static file's (NodeExchange.fileAnswer): nginx's line for a FIN while one
+ *  waits for room says `while sending response to client` (front-refusals.ts). */
+export const fileAnswers = new WeakSet<object>();
+
 /** On a connection: its bytes read when its last answer ended (where the next request starts,
  *  for a client that waits for each answer). */
 const ANSWERED_AT = Symbol('tresty.answeredAt');
@@ -129,6 +133,8 @@ export class NodeExchange implements HttpExchange {
   }
 
   get reset(): boolean { return peerReset.has(this.req.socket); }
+
+  fileAnswer(): void { fileAnswers.add(this.res); }
 
   get clientEnded(): boolean { return this.req.socket?.readableEnded ?? true; }
 

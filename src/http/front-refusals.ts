@@ -8,7 +8,7 @@ import type { ServerConf } from '../config/types.js';
 import { TrestyError } from '../errors.js';
 import { type ErrorLog, nextConnection, requestContext } from '../log/index.js';
 import { bindName } from './binds.js';
-import { answeredByFront, closing, peerReset, type NodeExchange } from './exchange.js';
+import { answeredByFront, closing, fileAnswers, peerReset, type NodeExchange } from './exchange.js';
 import { frontContext } from './front-context.js';
 import type { LoggedAnswer } from './native-front.js';
 import { errorPage, wireStatus } from './native-pages.js';
@@ -44,13 +44,31 @@ export class FrontRefusals {
 
   /** A new connection: numbered; nginx's line when its client closes it between requests, with
    *  no context. */
-  watch(socket: Socket): void {
+  watch(socket: Socket, bind: Bind): void {
     this.numbers.set(socket, nextConnection());
     socket.once('end', () => {
-      if (this.served.has(socket) && !(socket as Socket & { _httpMessage?: unknown })._httpMessage) {
-        this.log.log('info', `client ${unmapped(socket.remoteAddress)} closed keepalive connection`, this.numbers.get(socket));
+      const res = (socket as Socket & { _httpMessage?: http.ServerResponse | null })._httpMessage ?? null;
+      if (res === null) {
+        if (this.served.has(socket)) this.log.log('info', `client ${unmapped(socket.remoteAddress)} closed keepalive connection`, this.numbers.get(socket));
+      } else if (res.headersSent && !res.writableFinished && socket.writableLength > 0) {
+        this.finWhileStuck(socket, bind, res);
       }
     });
+  }
+
+  /**
+   * A FIN while an answer waits for room (the client no longer reads it): nginx's writer tests
+   * reading then, sees the close and closes at once (a static file's line names the phase, a Lua
+   * handler's does not). A client that half-closes and still reads gets its answer.
+   */
+  private finWhileStuck(socket: Socket, bind: Bind, res: http.ServerResponse): void {
+    const req = res.req;
+    const group = groupFor(bind, socket.localAddress);
+    const srv = group.single ? group.defaultServer : selectServer(group, req.headers.host);
+    this.log.bytes('info', `client prematurely closed connection${fileAnswers.has(res) ? ' while sending response to client' : ''}${frontContext({
+      remoteAddress: unmapped(socket.remoteAddress), method: req.method ?? '', url: req.url ?? '', httpVersion: req.httpVersion, headers: req.headers,
+    }, srv)}`, this.numbers.get(socket));
+    socket.destroy();
   }
 
   /**

@@ -124,7 +124,7 @@ export class HttpFront {
    */
   private connection(server: http.Server, bind: Bind, socket: Socket, nodeConnection: (s: Socket) => void): void {
     if (this.maxConnections > 0 && !this.countConnection(socket)) return;
-    this.refusals.watch(socket);
+    this.refusals.watch(socket, bind);
     this.sniff(server, bind, socket, nodeConnection);
   }
 

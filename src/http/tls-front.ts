@@ -228,7 +228,7 @@ export class TlsFront {
   /** HTTP/1 on a TLS socket: its first line read (node-http09.ts), node's parser takes it. */
   private toH1(e: Entry, socket: tls.TLSSocket, kind: 'other' | Line09, head: Buffer): void {
     // numbered first: the refusal's line carries the connection's `*N`, as nginx's
-    this.refusals.watch(socket);
+    this.refusals.watch(socket, e.bind);
     // nginx answers 400 with its page (no status line: HTTP/0.9) and closes
     if (kind !== 'other' && kind.method !== 'GET') return this.refusals.refuse09(socket, this.group(e.bind, socket.localAddress).defaultServer, kind);
     e.h1.emit('connection', socket);

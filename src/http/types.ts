@@ -45,6 +45,9 @@ export interface HttpExchange {
   /** True once the client reset the connection (ECONNRESET): the errno of nginx's line for the
    *  failed write is 104, not 32 (out-result.ts). Undefined: not known (32). */
   readonly reset?: boolean;
+  /** The answer is a static file's (static.ts): nginx's line for a client gone while it goes
+   *  names the phase. Absent where the front does not log that line itself. */
+  fileAnswer?(): void;
   /** True once the client closed its side (FIN): it may still read the answer (undefined: not known). */
   readonly clientEnded?: boolean;
   onAbort(cb: () => void): void;

@@ -137,6 +137,7 @@ async function serve(r: Req, map: PathMapper, loc: LocationConf, typeOf: (file: 
  */
 async function send(r: Req, file: string, from: number, to: number): Promise<number> {
   const size = to - from;
+  r.ex.fileAnswer?.();
   let fh: fs.promises.FileHandle;
   try {
     fh = await fs.promises.open(file, 'r');
