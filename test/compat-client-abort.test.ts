@@ -8,7 +8,8 @@
 //   ngx.sleep with on_abort, FIN            499 0, [info] client prematurely closed connection; on_abort runs,
 //                                           the handler never wakes, log_by runs (499)
 //   ngx.sleep without on_abort, FIN         200 15: nginx does not read meanwhile and answers the half-closed
-//                                           client (then "client N closed keepalive connection")
+//                                           client (then "client N closed keepalive connection"); over TLS
+//                                           (close_notify + FIN) the same (node:http's TLS front closed at once)
 //   a cosocket awaiting a silent upstream   499 0, the same line, on_abort runs, the cosocket is closed
 //   with on_abort, FIN
 //   proxy_pass waiting for the header, FIN  499 0, [info] epoll_wait() reported that client prematurely closed
@@ -36,31 +37,35 @@
 // engine none).
 import fs from 'node:fs';
 import net from 'node:net';
+import tls from 'node:tls';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENGINES, titled } from './helpers/engines.js';
 import { nginxMissing, startNginx, type Nginx } from './helpers/nginx.js';
 import { freePort, startTresty, type TrestyProcess } from './helpers/server.js';
 import { eventually, startRaw } from './helpers/upstream.js';
+import { opensslMissing, tlsFiles } from './helpers/tls-files.js';
 
 const FORMAT = "log_format ab '$request_uri $status $body_bytes_sent $request_time';";
 const BIG = 8 * 1024 * 1024;
 
-/** `slow`: a server with client_body_timeout 1s. */
-interface Target { name: string; port: number; slow: number; up: number; log: () => string; access: () => string }
+/** `slow`: a server with client_body_timeout 1s; `secure`: the same locations over TLS (0: none). */
+interface Target { name: string; port: number; slow: number; secure: number; up: number; log: () => string; access: () => string }
 
 /**
  * Connects, writes `bytes`, waits for `until` (given what came back so far), then ends (FIN) or
  * resets (RST); resolves with what came back once the connection is closed (8 s at most).
- * `pause`: stop reading after the first bytes (a client that no longer reads).
+ * `pause`: stop reading after the first bytes (a client that no longer reads). `secure`: over TLS
+ * (a FIN then goes with TLS's close_notify).
  */
-function abortAt(port: number, bytes: string, until: (got: () => string) => Promise<unknown>, how: 'fin' | 'rst', pause = false): Promise<string> {
+function abortAt(port: number, bytes: string, until: (got: () => string) => Promise<unknown>, how: 'fin' | 'rst', pause = false, secure = false): Promise<string> {
   return new Promise((resolve) => {
     let got = '';
-    const s = net.connect(port, '127.0.0.1', () => {
+    const start = (): void => {
       s.write(Buffer.from(bytes, 'latin1'));
       void until(() => got).then(() => { if (how === 'fin') s.end(); else s.resetAndDestroy(); });
-    });
+    };
+    const s: net.Socket = secure ? tls.connect({ port, host: '127.0.0.1', rejectUnauthorized: false }, start) : net.connect(port, '127.0.0.1', start);
     s.on('data', (d: Buffer) => { if (got.length < 4096) got += d.subarray(0, 4096).toString('latin1'); if (pause) s.pause(); });
     const done = (): void => { clearTimeout(t); s.destroy(); resolve(got); };
     const t = setTimeout(done, 8000);
@@ -276,6 +281,16 @@ function checks(get: () => Target): void {
     expect(await eventually(log, /closed keepalive connection/)).toMatch(/\[info\] [^\n]*client 127\.0\.0\.1 closed keepalive connection\n/);
   });
 
+  it.skipIf(opensslMissing !== null)('over TLS, a half-closed client (FIN with close_notify) still gets its answer, and a pipelined request\'s', async () => {
+    const { secure, log, access } = get();
+    const got = await abortAt(secure, req('/ab-sleep?tlspipe') + req('/ab-ok?tlspipe2'), () => eventually(log, /AB-SLEEP start tlspipe/), 'fin', false, true);
+    expect(got).toMatch(/^HTTP\/1\.1 200 OK\r\n[^]*\r\n\r\n5\r\nlate\n\r\n0\r\n\r\nHTTP\/1\.1 200 OK\r\n[^]*\r\n\r\nok\n$/);
+    const a = await eventually(access, /\/ab-ok\?tlspipe2 /);
+    expect(a).toMatch(/^\/ab-sleep\?tlspipe 200 15 /m);
+    expect(a).toMatch(/^\/ab-ok\?tlspipe2 200 3 /m);
+    expect(await eventually(log, /AB-LOG sleep 200[^\n]*tlspipe/)).toContain('AB-SLEEP woke tlspipe');
+  });
+
   // nginx does not read while a handler runs (no lua_check_client_abort): a client that only
   // half-closed gets its answers, a pipelined one too.
   it('a half-closed client (FIN) still gets its answer, and a pipelined request\'s', async () => {
@@ -314,12 +329,18 @@ afterAll(async () => { await up?.close(); });
 
 const readOr = (file: string): string => { try { return fs.readFileSync(file, 'latin1'); } catch { return ''; } };
 
+const certs = tlsFiles('abort');
+if (opensslMissing === null) certs.selfSigned('c', 'a.test');
+afterAll(() => certs.remove());
+const tlsServer = (port: number): string => `listen 127.0.0.1:${port} ssl; ssl_certificate ${certs.file('c.crt')}; ssl_certificate_key ${certs.file('c.key')};`;
+
 /** tresty's conf: one worker, the error log at info, the access log in FORMAT. */
-const trestyConf = (port: number, slow: number): string => [
+const trestyConf = (port: number, slow: number, secure: number): string => [
   'worker_processes 1;', 'error_log logs/error.log info;', 'events {}',
   `http { ${FORMAT} access_log logs/access.log ab;`,
   `server { listen 127.0.0.1:${port}; root html; ${locations(up.port, true)} }`,
-  `server { listen 127.0.0.1:${slow}; client_body_timeout 1s; root html; ${locations(up.port, true)} } }`,
+  `server { listen 127.0.0.1:${slow}; client_body_timeout 1s; root html; ${locations(up.port, true)} }`,
+  opensslMissing === null ? `server { ${tlsServer(secure)} root html; ${locations(up.port, true)} }` : '', '}',
 ].join('\n');
 
 for (const e of ENGINES) {
@@ -327,13 +348,15 @@ for (const e of ENGINES) {
     let t: TrestyProcess | undefined;
     let port = 0;
     let slow = 0;
+    let secure = 0;
     const where = (): Target => ({
-      name: e.name.replace(':', ''), port, slow, up: up.port, log: () => t!.errorLog(), access: () => readOr(path.join(t!.prefix, 'logs/access.log')),
+      name: e.name.replace(':', ''), port, slow, secure, up: up.port, log: () => t!.errorLog(), access: () => readOr(path.join(t!.prefix, 'logs/access.log')),
     });
     beforeAll(async () => {
       port = await freePort();
       slow = await freePort();
-      t = await startTresty(trestyConf(port, slow), { env: e.env, files: { 'html/big.bin': 'x'.repeat(BIG) } });
+      secure = await freePort();
+      t = await startTresty(trestyConf(port, slow, secure), { env: e.env, files: { 'html/big.bin': 'x'.repeat(BIG) } });
     });
     afterAll(async () => { await t?.stop(); });
     checks(where);
@@ -344,8 +367,10 @@ const missing = nginxMissing();
 describe.skipIf(missing !== null)(`a client that goes away, on nginx + lua-nginx-module${missing ? ` (skipped: ${missing})` : ''}`, () => {
   let n: Nginx;
   let slow = 0;
+  let secure = 0;
   beforeAll(async () => {
     slow = await freePort();
+    secure = await freePort();
     const server = `access_log __PREFIX__/access.log ab;
     root __PREFIX__/html;
     ${locations(up.port, false)}`;
@@ -355,8 +380,12 @@ describe.skipIf(missing !== null)(`a client that goes away, on nginx + lua-nginx
   server {
     listen 127.0.0.1:${slow};
     client_body_timeout 1s;
+    ${server}
+  }
+  server {
+    ${opensslMissing === null ? tlsServer(secure) : `listen 127.0.0.1:${secure};`}
     ${server}`, FORMAT, { 'html/big.bin': 'x'.repeat(BIG) });
   });
   afterAll(async () => { await n?.stop(); });
-  checks(() => ({ name: 'nginx', port: n.port, slow, up: up.port, log: () => n.errorLog(), access: () => readOr(path.join(n.prefix, 'access.log')) }));
+  checks(() => ({ name: 'nginx', port: n.port, slow, secure, up: up.port, log: () => n.errorLog(), access: () => readOr(path.join(n.prefix, 'access.log')) }));
 });

@@ -125,6 +125,8 @@ export class TlsFront {
     if (dflt.ssl.sessionCache > 0) new SessionCache(dflt.ssl.sessionCache, dflt.ssl.sessionTimeout).attach(sessions);
     const h1 = http.createServer((req, res) => inTurn(req, res, () => this.onRequest(bind, req, res)));
     holdContinue(h1);
+    // A client that closes its side only still gets its answers (server.ts's createServer says why)
+    (h1 as http.Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
     h1.keepAliveTimeout = dflt.defaults.keepaliveTimeout;
     if (h1.keepAliveTimeout >= h1.headersTimeout) h1.headersTimeout = h1.keepAliveTimeout + 1000;
     let h2: http2.Http2Server | null = null;
@@ -229,6 +231,8 @@ export class TlsFront {
   private toH1(e: Entry, socket: tls.TLSSocket, kind: 'other' | Line09, head: Buffer): void {
     // numbered first: the refusal's line carries the connection's `*N`, as nginx's
     this.refusals.watch(socket, e.bind);
+    // the socket's own end would follow the client's FIN (TLSSocket's default), answer unsent
+    socket.allowHalfOpen = true;
     // nginx answers 400 with its page (no status line: HTTP/0.9) and closes
     if (kind !== 'other' && kind.method !== 'GET') return this.refusals.refuse09(socket, this.group(e.bind, socket.localAddress).defaultServer, kind);
     e.h1.emit('connection', socket);
