@@ -26,8 +26,8 @@
 //   proxy_ignore_client_abort on, FIN       200 6: the answer goes to the half-closed client, no line
 //   a large proxied answer, RST             200 N, [info] client prematurely closed connection (104: ...) while
 //                                           sending to client (upstream: "..."), no error line
-// (ngx.location.capture of such a proxy_pass, FIN: nginx does not notice and waits for the upstream;
-// tresty ends the subrequest's try with 499 and its line: not held to nginx here.)
+//   ngx.location.capture of a proxy_pass    200: nginx does not notice (its connection reports to the main
+//   waiting for the header, FIN             request, which does not read) and the capture gets the upstream's answer
 // tresty logged no access line for the static file (native: the engine's answer was dropped with its
 // connection; node:http: the handler waited for room that never came), an [error] `attempt to set
 // status 499 via ngx.exit after sending out the response status 200` for the proxied one, none of
@@ -125,6 +125,14 @@ function locations(up: number, js: boolean): string {
       proxy_pass http://127.0.0.1:${up};
       ${logBy('proxybig')}
     }
+    location = /ab-capsub {
+      proxy_pass http://127.0.0.1:${up};
+    }
+    location = /ab-cap {
+      ${L('content_by_js_block { const res = await ngx.location.capture("/ab-capsub", { args: ngx.var.args }); ngx.print(res.status, " ", res.body); }',
+    'content_by_lua_block { local res = ngx.location.capture("/ab-capsub", { args = ngx.var.args }) ngx.print(res.status, " ", res.body) }')}
+      ${logBy('cap')}
+    }
     location = /ab-bigsay {
       ${L(`content_by_js_block { ngx.print("x".repeat(${BIG})); }`, `content_by_lua_block { ngx.print(string.rep("x", ${BIG})) }`)}
       ${logBy('bigsay')}
@@ -221,6 +229,19 @@ function checks(get: () => Target): void {
     expect(lines(l, /epoll_wait\(\)/).filter((x) => x.includes(uri))).toEqual([]);
   });
 
+  it('ngx.location.capture of a proxy_pass location, FIN while the header is awaited: the capture waits and gets the upstream\'s answer', async () => {
+    const { name, port, log, access } = get();
+    const uri = `/ab-capsub?fin-${name}`;
+    const got = await abortAt(port, req(`/ab-cap?fin-${name}`), async () => {
+      await eventually(seen, new RegExp(`seen ${uri.replace('?', '\\?')}\\b`));
+      setTimeout(() => releases.get(uri)?.(), 200); // the upstream answers after the client's FIN
+    }, 'fin');
+    expect(got).toMatch(/^HTTP\/1\.1 200 OK\r\n[^]*\r\n\r\na\r\n200 later\n\r\n0\r\n\r\n$/);
+    expect(await eventually(access, /\/ab-cap\?/)).toMatch(new RegExp(`^/ab-cap\\?fin-${name} 200 `, 'm'));
+    const l = await eventually(log, /AB-LOG cap 200/);
+    expect(lines(l, /ab-cap/).filter((x) => !x.includes('AB-LOG'))).toEqual([]);
+  });
+
   it('a large proxied answer, the client stops reading and resets: 200 with the bytes sent, no error line, the upstream closed', async () => {
     const { name, port, log, access } = get();
     const uri = `/ab-proxy-big?rst-${name}`;
@@ -315,7 +336,7 @@ beforeAll(async () => {
       if (m && buf.includes('\r\n\r\n')) {
         upstreamSeen.push(`seen ${m[1]}`);
         s.on('close', () => upstreamSeen.push(`closed ${m[1]}`));
-        if (m[1]!.startsWith('/ab-proxy-ign')) releases.set(m[1]!, () => s.end('HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nlater\n'));
+        if (m[1]!.startsWith('/ab-proxy-ign') || m[1]!.startsWith('/ab-capsub')) releases.set(m[1]!, () => s.end('HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nlater\n'));
         if (m[1]!.startsWith('/ab-proxy-big')) {
           s.write(`HTTP/1.1 200 OK\r\nContent-Length: ${BIG}\r\n\r\n`);
           s.end(Buffer.alloc(BIG, 0x78));

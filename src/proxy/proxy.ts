@@ -229,7 +229,9 @@ async function tries(r: Req, p: Plan, rt: UpstreamRt, scheme: 'http' | 'https', 
   };
   if (conf.nextUpstreamTries > 0 && s.tries > conf.nextUpstreamTries) s.tries = conf.nextUpstreamTries;
   const aborted = { now: false, current: null as Exchange | null };
-  if (!conf.ignoreClientAbort) {
+  // A subrequest's try does not watch the client (ngx.location.capture): nginx's connection
+  // reports to the main request, whose handler does not read, and the capture gets the answer.
+  if (!conf.ignoreClientAbort && r.parent === null) {
     r.ex.onAbort(() => {
       aborted.now = true;
       // nginx's line for it, at the step the upstream's connection was at (observed waiting for
