@@ -5,6 +5,8 @@
 //   the same, RST                           400 0, [info] recv() failed (104: Connection reset by peer) (no "while")
 //   the same, silent past client_body_      408 0 after the timeout, no line, the connection closed, log_by runs
 //   timeout (1s, server level)              (node:http waited for the client's close: 400)
+//   the same over HTTP/2 (node:http2         no answer, RST_STREAM PROTOCOL_ERROR, 408 0, [info] client timed out
+//   client; server 3 s, location 1 s)       (110: Connection timed out) (tresty's HTTP/2 ignored the timeout)
 //   ngx.sleep with on_abort, FIN            499 0, [info] client prematurely closed connection; on_abort runs,
 //                                           the handler never wakes, log_by runs (499)
 //   ngx.sleep without on_abort, FIN         200 15: nginx does not read meanwhile and answers the half-closed
@@ -36,6 +38,7 @@
 // reset in a proxied answer (tresty: node:http's front logs it without `upstream:`, the native
 // engine none).
 import fs from 'node:fs';
+import http2 from 'node:http2';
 import net from 'node:net';
 import tls from 'node:tls';
 import path from 'node:path';
@@ -50,7 +53,7 @@ const FORMAT = "log_format ab '$request_uri $status $body_bytes_sent $request_ti
 const BIG = 8 * 1024 * 1024;
 
 /** `slow`: a server with client_body_timeout 1s; `secure`: the same locations over TLS (0: none). */
-interface Target { name: string; port: number; slow: number; secure: number; up: number; log: () => string; access: () => string }
+interface Target { name: string; port: number; slow: number; secure: number; h2: number; up: number; log: () => string; access: () => string }
 
 /**
  * Connects, writes `bytes`, waits for `until` (given what came back so far), then ends (FIN) or
@@ -71,6 +74,26 @@ function abortAt(port: number, bytes: string, until: (got: () => string) => Prom
     const t = setTimeout(done, 8000);
     s.on('close', done);
     s.on('error', done);
+  });
+}
+
+/** An HTTP/2 POST of `path` announcing 100 body bytes, 10 sent: the stream's end (8 s at most). */
+function stalledH2(port: number, path: string): Promise<{ status: number; body: string; rst: number; ms: number }> {
+  return new Promise((resolve) => {
+    const t0 = Date.now();
+    const c = http2.connect(`https://127.0.0.1:${port}`, { rejectUnauthorized: false });
+    c.on('error', () => {});
+    const s = c.request({ ':method': 'POST', ':path': path, 'content-length': '100' });
+    let status = 0;
+    let body = '';
+    s.on('response', (h) => { status = Number(h[':status']); });
+    s.setEncoding('latin1');
+    s.on('data', (d: string) => { body += d; });
+    s.on('error', () => {});
+    s.write('0123456789');
+    const done = (): void => { clearTimeout(t); resolve({ status, body, rst: s.rstCode ?? -1, ms: Date.now() - t0 }); c.destroy(); };
+    const t = setTimeout(done, 8000);
+    s.on('close', done);
   });
 }
 
@@ -302,6 +325,25 @@ function checks(get: () => Target): void {
     expect(await eventually(log, /closed keepalive connection/)).toMatch(/\[info\] [^\n]*client 127\.0\.0\.1 closed keepalive connection\n/);
   });
 
+  // nginx's HTTP/2 body reader: no answer, RST_STREAM PROTOCOL_ERROR (1), and it logs the timeout
+  it.skipIf(opensslMissing !== null)('HTTP/2, the body stalls past client_body_timeout (the server\'s 3 s, a location\'s 1 s): 408, RST_STREAM PROTOCOL_ERROR, nginx\'s line', async () => {
+    const { h2, log, access } = get();
+    const [srv, loc] = await Promise.all([stalledH2(h2, '/ab-body?h2'), stalledH2(h2, '/ab-loctimeout?h2')]);
+    expect([srv.status, srv.rst, loc.status, loc.rst]).toEqual([0, http2.constants.NGHTTP2_PROTOCOL_ERROR, 0, http2.constants.NGHTTP2_PROTOCOL_ERROR]);
+    expect(srv.ms).toBeGreaterThan(2500);
+    expect(srv.ms).toBeLessThan(6000);
+    expect(loc.ms).toBeLessThan(2500);
+    const a = await eventually(access, /\/ab-body\?h2 [^]*\/ab-loctimeout\?h2 |\/ab-loctimeout\?h2 [^]*\/ab-body\?h2 /);
+    expect(a).toMatch(/^\/ab-body\?h2 408 0 /m);
+    expect(a).toMatch(/^\/ab-loctimeout\?h2 408 0 /m);
+    const l = await eventually(log, /AB-LOG body 408[^\n]*h2[^]*AB-LOG loctimeout 408|AB-LOG loctimeout 408[^]*AB-LOG body 408[^\n]*h2/);
+    for (const path of ['/ab-body', '/ab-loctimeout']) {
+      expect(lines(l, new RegExp(`${path}\\?h2`)).filter((x) => !x.includes('AB-LOG'))).toEqual([
+        expect.stringMatching(new RegExp(`\\[info\\] [^\\n]*client timed out \\(110: Connection timed out\\), ${ctx(`POST ${path}\\?h2 HTTP/2\\.0`)}`)),
+      ]);
+    }
+  });
+
   it.skipIf(opensslMissing !== null)('over TLS, a half-closed client (FIN with close_notify) still gets its answer, and a pipelined request\'s', async () => {
     const { secure, log, access } = get();
     const got = await abortAt(secure, req('/ab-sleep?tlspipe') + req('/ab-ok?tlspipe2'), () => eventually(log, /AB-SLEEP start tlspipe/), 'fin', false, true);
@@ -356,12 +398,13 @@ afterAll(() => certs.remove());
 const tlsServer = (port: number): string => `listen 127.0.0.1:${port} ssl; ssl_certificate ${certs.file('c.crt')}; ssl_certificate_key ${certs.file('c.key')};`;
 
 /** tresty's conf: one worker, the error log at info, the access log in FORMAT. */
-const trestyConf = (port: number, slow: number, secure: number): string => [
+const trestyConf = (port: number, slow: number, secure: number, h2: number): string => [
   'worker_processes 1;', 'error_log logs/error.log info;', 'events {}',
   `http { ${FORMAT} access_log logs/access.log ab;`,
   `server { listen 127.0.0.1:${port}; root html; ${locations(up.port, true)} }`,
   `server { listen 127.0.0.1:${slow}; client_body_timeout 1s; root html; ${locations(up.port, true)} }`,
-  opensslMissing === null ? `server { ${tlsServer(secure)} root html; ${locations(up.port, true)} }` : '', '}',
+  opensslMissing === null ? `server { ${tlsServer(secure)} root html; ${locations(up.port, true)} }` : '',
+  opensslMissing === null && h2 !== 0 ? `server { ${tlsServer(h2).replace(' ssl;', ' ssl http2;')} client_body_timeout 3s; root html; ${locations(up.port, true)} }` : '', '}',
 ].join('\n');
 
 for (const e of ENGINES) {
@@ -370,14 +413,16 @@ for (const e of ENGINES) {
     let port = 0;
     let slow = 0;
     let secure = 0;
+    let h2 = 0;
     const where = (): Target => ({
-      name: e.name.replace(':', ''), port, slow, secure, up: up.port, log: () => t!.errorLog(), access: () => readOr(path.join(t!.prefix, 'logs/access.log')),
+      name: e.name.replace(':', ''), port, slow, secure, h2, up: up.port, log: () => t!.errorLog(), access: () => readOr(path.join(t!.prefix, 'logs/access.log')),
     });
     beforeAll(async () => {
       port = await freePort();
       slow = await freePort();
       secure = await freePort();
-      t = await startTresty(trestyConf(port, slow, secure), { env: e.env, files: { 'html/big.bin': 'x'.repeat(BIG) } });
+      h2 = await freePort();
+      t = await startTresty(trestyConf(port, slow, secure, h2), { env: e.env, files: { 'html/big.bin': 'x'.repeat(BIG) } });
     });
     afterAll(async () => { await t?.stop(); });
     checks(where);
@@ -389,9 +434,11 @@ describe.skipIf(missing !== null)(`a client that goes away, on nginx + lua-nginx
   let n: Nginx;
   let slow = 0;
   let secure = 0;
+  let h2 = 0;
   beforeAll(async () => {
     slow = await freePort();
     secure = await freePort();
+    h2 = await freePort();
     const server = `access_log __PREFIX__/access.log ab;
     root __PREFIX__/html;
     ${locations(up.port, false)}`;
@@ -405,8 +452,13 @@ describe.skipIf(missing !== null)(`a client that goes away, on nginx + lua-nginx
   }
   server {
     ${opensslMissing === null ? tlsServer(secure) : `listen 127.0.0.1:${secure};`}
+    ${server}
+  }
+  server {
+    ${opensslMissing === null ? tlsServer(h2).replace(' ssl;', ' ssl http2;') : `listen 127.0.0.1:${h2};`}
+    client_body_timeout 3s;
     ${server}`, FORMAT, { 'html/big.bin': 'x'.repeat(BIG) });
   });
   afterAll(async () => { await n?.stop(); });
-  checks(() => ({ name: 'nginx', port: n.port, slow, secure, up: up.port, log: () => n.errorLog(), access: () => readOr(path.join(n.prefix, 'access.log')) }));
+  checks(() => ({ name: 'nginx', port: n.port, slow, secure, h2, up: up.port, log: () => n.errorLog(), access: () => readOr(path.join(n.prefix, 'access.log')) }));
 });

@@ -291,7 +291,10 @@ function clientBroke(c: Call, r: Req, e: unknown): void {
   if (code !== 'TRESTY_ERR_BODY_INVALID' && code !== 'TRESTY_ERR_CLIENT_GONE' && code !== 'ECONNRESET') return;
   c.state = EXITED;
   r.body = null;
-  r.exitCode = /client_body_timeout/.test((e as Error).message) ? 408 : 400;
+  const timedOut = /client_body_timeout/.test((e as Error).message);
+  // nginx's HTTP/2 body reader logs the timeout (its HTTP/1 reader does not)
+  if (timedOut && r.ex.httpVersion === '2.0') logReq(r, 'info', 'client timed out (110: Connection timed out)');
+  r.exitCode = timedOut ? 408 : 400;
   throw INTERRUPT;
 }
 

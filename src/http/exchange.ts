@@ -337,7 +337,7 @@ function unmapped(addr: string | undefined): string {
 const isTimeout = (e: unknown): boolean => e instanceof TrestyError && /client_body_timeout/.test(e.message);
 
 /** The next piece, or client_body_timeout's failure when none comes within `ms` (0: no limit). */
-function timed(next: Promise<IteratorResult<Buffer>>, ms: number): Promise<IteratorResult<Buffer>> {
+export function timed(next: Promise<IteratorResult<Buffer>>, ms: number): Promise<IteratorResult<Buffer>> {
   if (ms <= 0) return next;
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, reject) => {

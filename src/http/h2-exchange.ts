@@ -4,6 +4,7 @@
 import type { ServerConf } from '../config/types.js';
 import http2 from 'node:http2';
 import { TrestyError } from '../errors.js';
+import { timed } from './exchange.js';
 import { socketTls, type TlsInfo } from '../tls/info.js';
 import { type CertRefusal, certRefusal, negotiatedName } from '../tls/verify.js';
 import { misdirected } from './vhost.js';
@@ -30,6 +31,12 @@ export class H2Exchange implements HttpExchange {
   /** Bytes a chunked body may carry (client_max_body_size); 0 = no limit. */
   bodyLimit = 0;
   bodyTooLarge = false;
+  /** client_body_timeout (ms): the location's (request/body-of.ts), else the server's (tls-front.ts). */
+  bodyTimeout?: number;
+  serverBodyTimeout = 0;
+  /** The body stalled past client_body_timeout: the stream is reset with PROTOCOL_ERROR (nginx's
+   *  code for a timed-out stream), not INTERNAL_ERROR. */
+  private timedOut = false;
   private consumed = false;
   private ended = false;
 
@@ -66,9 +73,21 @@ export class H2Exchange implements HttpExchange {
     this.consumed = true;
     const stream = this.stream;
     const limit = this.bodyLimit;
+    const ms = this.bodyTimeout ?? this.serverBodyTimeout;
+    const self = this;
     return (async function* () {
       let seen = 0;
-      for await (const c of stream as AsyncIterable<Buffer>) {
+      const it = (stream as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+      for (;;) {
+        let next: IteratorResult<Buffer>;
+        try {
+          next = await timed(it.next(), ms);
+        } catch (e) {
+          if (e instanceof TrestyError && e.code === 'TRESTY_ERR_CLIENT_GONE') self.timedOut = true;
+          throw e;
+        }
+        if (next.done) return;
+        const c = next.value;
         seen += c.byteLength;
         if (limit > 0 && seen > limit) {
           throw new TrestyError('TRESTY_ERR_BODY_TOO_LARGE', `client intended to send too large body: ${seen}+ bytes`);
@@ -121,7 +140,7 @@ export class H2Exchange implements HttpExchange {
 
   destroy(): void {
     this.ended = true;
-    if (!this.stream.destroyed) this.stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+    if (!this.stream.destroyed) this.stream.close(this.timedOut ? http2.constants.NGHTTP2_PROTOCOL_ERROR : http2.constants.NGHTTP2_INTERNAL_ERROR);
   }
 }
 

@@ -285,6 +285,7 @@ export class TlsFront {
     const ex = new H2Exchange(stream, headers, raw);
     const srv = this.serverOf(bind, stream.session?.socket?.localAddress, ex.headers.host);
     ex.bodyLimit = this.limitFor(srv, ex);
+    ex.serverBodyTimeout = srv.defaults.engine.clientBodyTimeout;
     this.run(ex, srv);
   }
 
