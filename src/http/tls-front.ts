@@ -23,7 +23,7 @@ import { NodeStapler } from '../tls/ocsp-stapler.js';
 import { markHandshake } from '../tls/info.js';
 import { certRefusal, markNegotiated, markPlain, negotiatedName } from '../tls/verify.js';
 import { type CertHook, ContextCache, SessionCache, trustedAnchors } from '../tls/contexts.js';
-import { NodeExchange } from './exchange.js';
+import { NodeExchange, peerReset } from './exchange.js';
 import { type EngineBinding, loadEngine } from './native-binding.js';
 import { frontContext } from './front-context.js';
 import { FrontRefusals, unmapped } from './front-refusals.js';
@@ -208,6 +208,8 @@ export class TlsFront {
     if (namedServer(this.group(e.bind, raw.localAddress), hello.serverName) !== null) markNegotiated(socket, hello.serverName);
     socket.setTimeout(HANDSHAKE_MS, () => socket.destroy());
     socket.on('error', (err: Error & { code?: string }) => {
+      // node's HTTP layer may not hear of a reset (TLSSocket's error): a request's line says 104
+      if (err.code === 'ECONNRESET') peerReset.add(socket);
       // After the handshake, errors are the HTTP layer's to see (a reset connection).
       if (!this.sockets.has(socket)) {
         this.log.info(`SSL_do_handshake() failed (${err.code ?? 'SSL'}: ${err.message}) while SSL handshaking, client: ${raw.remoteAddress ?? ''}`);
