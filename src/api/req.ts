@@ -73,7 +73,7 @@ export class ReqApi {
 
   clear_header(name: string): void { this.set_header(name, null); }
 
-  get_uri_args(max = 100): Args { return decodeArgs(this.#check(MASK.request).args, max); }
+  get_uri_args(max = 100): Args { return decodeArgs(this.#check(MASK.request).args, max, false); }
 
   set_uri_args(args: string | Record<string, unknown>): void {
     this.#check(MASK.requestWrite).args = typeof args === 'string' ? args : encodeArgs(args);
@@ -199,7 +199,8 @@ export class ReqApi {
     const r = this.#check(MASK.postArgs);
     if (r.body === undefined) throw new TrestyError('TRESTY_ERR_API_ARGS', 'no request body found; maybe you should call await ngx.req.read_body() first');
     if (r.bodyFile !== null) throw new TrestyError('TRESTY_ERR_API_ARGS', 'request body in temp file not supported');
-    return decodeArgs(bodyText(r) ?? '', max);
+    // The body's bytes (one char a byte), decoded as the query is: text where they are UTF-8.
+    return decodeArgs(r.body && r.body.length > 0 ? r.body.toString('latin1') : '', max);
   }
 }
 
