@@ -32,10 +32,21 @@ function serverName(r: Req): string {
   return n && n.kind === 'exact' ? n.value : '';
 }
 
+/**
+ * `$http_NAME`: as nginx 1.22's, the first line of a header sent twice; `Cookie` and
+ * `X-Forwarded-For` are all their lines joined (`; `, `, `).
+ */
 function headerValue(r: Req, name: string): string | undefined {
   const v = r.inHeaders[name];
   if (v === undefined) return undefined;
-  return typeof v === 'string' ? v : v.join(name === 'cookie' ? '; ' : ', ');
+  if (typeof v !== 'string') return v.join(name === 'cookie' ? '; ' : ', ');
+  // A header sent twice is joined with ", " in `headers` (node's shape): take the first line.
+  if (r.reqHeaders !== null || v.indexOf(',') < 0 || name === 'cookie' || name === 'x-forwarded-for') return v;
+  const rh = r.ex.rawHeaders;
+  for (let i = 0; i + 1 < rh.length; i += 2) {
+    if (rh[i].length === name.length && rh[i].toLowerCase() === name) return rh[i + 1];
+  }
+  return v;
 }
 
 /**
