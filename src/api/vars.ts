@@ -212,7 +212,7 @@ export function setVar(r: Req, name: string, value: unknown): void {
     `variable "${name}" not found for writing; maybe it is a built-in variable that is not changeable or you forgot to use "set $${name} '';" in the config file to define it first`);
 }
 
-/** `$arg_NAME`: the raw (undecoded) value of the first NAME= in the query string. */
+/** `$arg_NAME`: the raw (undecoded) value of the first NAME= in the query string (the name's case aside). */
 export function argValue(args: string, name: string): string | undefined {
   if (!args) return undefined;
   const lname = name.toLowerCase();
@@ -222,8 +222,9 @@ export function argValue(args: string, name: string): string | undefined {
     if (end < 0) end = args.length;
     const eq = args.indexOf('=', start);
     const keyEnd = eq >= 0 && eq < end ? eq : end;
-    if (keyEnd - start === name.length && args.slice(start, keyEnd).toLowerCase() === lname) {
-      return keyEnd === end ? '' : args.slice(keyEnd + 1, end);
+    // A key without `=` (`?a&a=1`) is not NAME's: nginx looks for `NAME=` only.
+    if (keyEnd < end && keyEnd - start === name.length && args.slice(start, keyEnd).toLowerCase() === lname) {
+      return args.slice(keyEnd + 1, end);
     }
     start = end + 1;
   }
