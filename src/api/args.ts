@@ -21,7 +21,8 @@ export function textOf(b: Buffer): string {
   try { return UTF8.decode(b); } catch { return b.toString('latin1'); }
 }
 
-function hex(c: number): number {
+/** A hex digit's value, or -1. */
+export function hexDigit(c: number): number {
   if (c >= 48 && c <= 57) return c - 48;
   const l = c | 0x20;
   return l >= 97 && l <= 102 ? l - 87 : -1;
@@ -40,8 +41,8 @@ export function unescapeArg(s: string): string {
   for (let i = 0; i < b.length; i++) {
     const c = b[i]!;
     if (c === 43) { b[n++] = 32; continue; }
-    if (c === 37 && i + 2 < b.length && hex(b[i + 1]!) >= 0 && hex(b[i + 2]!) >= 0) {
-      b[n++] = (hex(b[i + 1]!) << 4) | hex(b[i + 2]!);
+    if (c === 37 && i + 2 < b.length && hexDigit(b[i + 1]!) >= 0 && hexDigit(b[i + 2]!) >= 0) {
+      b[n++] = (hexDigit(b[i + 1]!) << 4) | hexDigit(b[i + 2]!);
       i += 2;
       continue;
     }
