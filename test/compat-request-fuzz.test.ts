@@ -19,8 +19,8 @@ import { freePort, oneServerConf, startTresty, type TrestyProcess } from './help
 const ARG_NAMES = ['a', 'b', 'A', 'c_d', 'k', 'q'];
 const HTTP_NAMES = ['x_a', 'x_b', 'x_c_d', 'cookie', 'x_forwarded_for', 'user_agent', 'x_long'];
 
-const JS = `
-    location /d { content_by_js_block {
+// /s first changes a header (set_header): the reads must not change for the others.
+const JS_BODY = `
       const o = {};
       o.uri_args = ngx.req.get_uri_args();
       o.uri_args_max = ngx.req.get_uri_args(5);
@@ -47,11 +47,12 @@ const JS = `
         o.post_max = ngx.req.get_post_args(5);
       }
       ngx.header.content_type = "application/json";
-      ngx.print(JSON.stringify(o));
-    } }`;
+      ngx.print(JSON.stringify(o));`;
+const JS = `
+    location /d { content_by_js_block {${JS_BODY}} }
+    location /s { content_by_js_block { ngx.req.set_header("X-Set", "1");${JS_BODY}} }`;
 
-const LUA = `
-    location /d { content_by_lua_block {
+const LUA_BODY = `
       local function enc(v)
         local t = type(v)
         if t == "string" then
@@ -102,8 +103,10 @@ const LUA = `
         o.post_max = ngx.req.get_post_args(5)
       end
       ngx.header.content_type = "application/json"
-      ngx.print(enc(o))
-    } }`;
+      ngx.print(enc(o))`;
+const LUA = `
+    location /d { content_by_lua_block {${LUA_BODY}} }
+    location /s { content_by_lua_block { ngx.req.set_header("X-Set", "1")${LUA_BODY}} }`;
 
 function luaList(xs: string[]): string { return `{${xs.map((x) => `"${x}"`).join(', ')}}`; }
 
@@ -121,7 +124,7 @@ function prng(seed: number): () => number {
   };
 }
 
-interface Req { method: 'GET' | 'POST'; target: string; headers: Array<[string, string]>; body?: string }
+interface Req { method: 'GET' | 'POST'; target: string; headers: Array<[string, string]>; body?: string; type?: string }
 
 /** Raw bytes (one char a byte) that are valid UTF-8 and some that are not. */
 const E_ACUTE = '\xc3\xa9';
@@ -171,18 +174,21 @@ function headerSet(r: () => number): Array<[string, string]> {
 }
 
 function request(r: () => number): Req {
-  const path = pick(r, PATHS);
+  const path = r() < 0.2 ? pick(r, PATHS).replace('/d', '/s') : pick(r, PATHS);
   const q = r();
   const target = q < 0.1 ? path : q < 0.15 ? `${path}?` : `${path}?${pieces(r, argCount(r))}`;
   const headers = headerSet(r);
-  if (r() < 0.3) return { method: 'POST', target, headers, body: pieces(r, argCount(r)) };
+  if (r() < 0.3) {
+    const type = r() < 0.8 ? undefined : pick(r, ['', 'Content-Type: text/plain\r\n', 'Content-Type: multipart/form-data; boundary=x\r\n', 'Content-Type: Application/X-WWW-Form-Urlencoded; charset=utf-8\r\n']);
+    return { method: 'POST', target, headers, body: pieces(r, argCount(r)), type };
+  }
   return { method: 'GET', target, headers };
 }
 
 function wire(q: Req): string {
   let s = `${q.method} ${q.target} HTTP/1.1\r\nHost: h\r\n`;
   for (const [k, v] of q.headers) s += `${k}: ${v}\r\n`;
-  if (q.body !== undefined) s += `Content-Type: application/x-www-form-urlencoded\r\nContent-Length: ${Buffer.byteLength(q.body, 'latin1')}\r\n`;
+  if (q.body !== undefined) s += `${q.type ?? 'Content-Type: application/x-www-form-urlencoded\r\n'}Content-Length: ${Buffer.byteLength(q.body, 'latin1')}\r\n`;
   s += 'Connection: close\r\n\r\n';
   return s + (q.body ?? '');
 }
@@ -201,6 +207,9 @@ const REGRESSIONS: Req[] = [
   get("/d?x=!'()*~&y=%zz%20"),
   // Repeated headers: get_headers gave "a, b" (arrays in lua); $http_NAME the joined lines (nginx: the first).
   get('/d', [['X-A', '1'], ['x-a', '2'], ['X-a', ''], ['Cookie', 'a=1'], ['Cookie', 'b=2'], ['X-Forwarded-For', '1.1.1.1'], ['X-Forwarded-For', '2.2.2.2'], ['User-Agent', 'u1'], ['User-Agent', 'u2']]),
+  // After a set_header, a header sent twice was "1, 2" (the copy of node's joined headers) in
+  // get_headers and $http_NAME.
+  get('/s', [['X-A', '1'], ['x-a', '2'], ['User-Agent', 'u1'], ['User-Agent', 'u2']]),
   // node:http kept headers with `_` (nginx drops them under underscores_in_headers off).
   get('/d', [['X_B', '1'], ['X-C_D', '2'], ['X-B', '3']]),
   // $arg_a of a bare `a` was "" (nginx looks for `a=` only); the name's case does not matter.
@@ -293,7 +302,11 @@ function notUtf8(v: unknown): boolean {
  * encode_args take text): escape_uri of raw bytes above 127 (`$args` as received) escapes each
  * char's UTF-8, and encode_args of a decoded value that was not UTF-8 (one char a byte) too.
  */
-function excused(field: string, lua: Record<string, unknown>): boolean {
+function excused(field: string, lua: Record<string, unknown>, q: Req): boolean {
+  // docs/api.md, get_headers' row: once a header was changed (/s's set_header), `raw` gives
+  // lower-cased names and `max` counts names, not lines.
+  if (q.target.startsWith('/s') && (field === 'headers_raw' || field === 'headers_max')) return true;
+  if (q.target.startsWith('/s') && field === 'headers' && q.headers.length > 90) return true; // max 100
   if (field === 'escape') return /[\x80-\xff]/.test(String(lua.args ?? ''));
   if (field === 'encode') return notUtf8(lua.decode);
   return false;
@@ -312,7 +325,7 @@ function compare(q: Req, lua: unknown, js: unknown): Divergence[] {
   const jf = fieldsOf(j, false);
   const out: Divergence[] = [];
   for (const k of new Set([...Object.keys(lf), ...Object.keys(jf)])) {
-    if (excused(k, l)) continue;
+    if (excused(k, l, q)) continue;
     if (JSON.stringify(lf[k]) !== JSON.stringify(jf[k])) out.push({ req, field: k, nginx: lf[k], tresty: jf[k] });
   }
   return out;

@@ -65,7 +65,7 @@ export class ReqApi {
 
   set_header(name: string, value: unknown): void {
     const r = this.#check(MASK.requestWrite);
-    const h = (r.reqHeaders ??= { ...r.ex.headers });
+    const h = r.changedHeaders();
     const key = String(name).toLowerCase().replace(/_/g, '-');
     if (value === undefined || value === null || (Array.isArray(value) && value.length === 0)) delete h[key];
     else h[key] = Array.isArray(value) ? value.map(String) : String(value);

@@ -39,7 +39,7 @@ function serverName(r: Req): string {
 function headerValue(r: Req, name: string): string | undefined {
   const v = r.inHeaders[name];
   if (v === undefined) return undefined;
-  if (typeof v !== 'string') return v.join(name === 'cookie' ? '; ' : ', ');
+  if (typeof v !== 'string') return name === 'cookie' ? v.join('; ') : name === 'x-forwarded-for' ? v.join(', ') : v[0];
   // A header sent twice is joined with ", " in `headers` (node's shape): take the first line.
   if (r.reqHeaders !== null || v.indexOf(',') < 0 || name === 'cookie' || name === 'x-forwarded-for') return v;
   const rh = r.ex.rawHeaders;
