@@ -1,7 +1,7 @@
 // Request targets as nginx sees them: `$uri` is the decoded path with `//` merged and `.`/`..`
 // resolved; `$args` is the raw query string.
 
-import { bytesOf, hexDigit, textOf } from '../api/args.js';
+import { bytesOf, hexDigit, textOf } from './bytes.js';
 
 export interface Target { uri: string; args: string }
 
