@@ -157,8 +157,8 @@ function argCount(r: () => number): number {
   return 1 + Math.floor(r() * 8);
 }
 
-const H_NAMES = ['X-A', 'x-a', 'X-a', 'X-B', 'x-b', 'X_B', 'X-C-D', 'x_c_d', 'X-C_D', 'Cookie', 'X-Forwarded-For', 'User-Agent', 'X-Long'];
-const H_VALS = ['', 'v', 'a b', 'x,y', 'a=1; b=2', E_ACUTE, '%41', '1.2.3.4', '"q"', 'a\tb'];
+const H_NAMES = ['X-A', 'x-a', 'X-a', 'X-B', 'x-b', 'X_B', 'X-C-D', 'x_c_d', 'X-C_D', 'Cookie', 'COOKIE', 'X-Forwarded-For', 'x-forwarded-for', 'User-Agent', 'X-Long'];
+const H_VALS = ['', 'v', 'a b', 'x,y', 'a=1; b=2', E_ACUTE, '%41', '1.2.3.4', '"q"', 'a\tb', '  lead', 'trail  ', ' \t both \t', 'a  b', ':', 'a:b'];
 
 function headerSet(r: () => number): Array<[string, string]> {
   const out: Array<[string, string]> = [];
@@ -302,7 +302,12 @@ function notUtf8(v: unknown): boolean {
  * encode_args take text): escape_uri of raw bytes above 127 (`$args` as received) escapes each
  * char's UTF-8, and encode_args of a decoded value that was not UTF-8 (one char a byte) too.
  */
-function excused(field: string, lua: Record<string, unknown>, q: Req): boolean {
+const HEADER_FIELDS = new Set(['headers', 'headers_max', 'headers_raw', 'http']);
+
+function excused(field: string, lua: Record<string, unknown>, q: Req, engine: string): boolean {
+  // docs/directives.md (node's parser): on node:http a tab around a header value is trimmed
+  // (nginx trims spaces only); node keeps no bytes of the head to recover it from.
+  if (engine === 'node:http' && HEADER_FIELDS.has(field) && q.headers.some(([, v]) => /^ *\t|\t *$/.test(v))) return true;
   // docs/api.md, get_headers' row: once a header was changed (/s's set_header), `raw` gives
   // lower-cased names and `max` counts names, not lines.
   if (q.target.startsWith('/s') && (field === 'headers_raw' || field === 'headers_max')) return true;
@@ -314,7 +319,7 @@ function excused(field: string, lua: Record<string, unknown>, q: Req): boolean {
 
 interface Divergence { req: string; field: string; nginx: unknown; tresty: unknown }
 
-function compare(q: Req, lua: unknown, js: unknown): Divergence[] {
+function compare(q: Req, lua: unknown, js: unknown, engine: string): Divergence[] {
   const req = JSON.stringify(wire(q));
   const l = lua as Record<string, unknown>;
   const j = js as Record<string, unknown>;
@@ -325,7 +330,7 @@ function compare(q: Req, lua: unknown, js: unknown): Divergence[] {
   const jf = fieldsOf(j, false);
   const out: Divergence[] = [];
   for (const k of new Set([...Object.keys(lf), ...Object.keys(jf)])) {
-    if (excused(k, l, q)) continue;
+    if (excused(k, l, q, engine)) continue;
     if (JSON.stringify(lf[k]) !== JSON.stringify(jf[k])) out.push({ req, field: k, nginx: lf[k], tresty: jf[k] });
   }
   return out;
@@ -366,7 +371,7 @@ describe.skipIf(missing !== null)(`request API fuzz against nginx + lua (seed ${
             expect(got).toEqual({ status: 'HTTP/1.1 400 Bad Request' });
             continue;
           }
-          diffs.push(...compare(reqs[i]!, want[i], got));
+          diffs.push(...compare(reqs[i]!, want[i], got, e.name));
         }
         if (process.env.TRESTY_FUZZ_OUT) fs.writeFileSync(`${process.env.TRESTY_FUZZ_OUT}.${e.name}`, diffs.map((d) => JSON.stringify(d)).join('\n'));
         if (diffs.length > 0) console.log(`seed ${SEED}: ${diffs.length} divergences\n${diffs.slice(0, 12).map((d) => JSON.stringify(d)).join('\n')}`);
