@@ -18,13 +18,15 @@ describe('uri', () => {
 
 describe('args', () => {
   it('decodes repeated keys, flags, + and %', () => {
-    expect(decodeArgs('a=1&a=2&f&b=x+y%21&=e')).toEqual({ a: ['1', '2'], f: true, b: 'x y!', '': 'e' });
+    // `=e` has no key: dropped, as lua-nginx-module drops it (compat-request-fuzz)
+    expect(decodeArgs('a=1&a=2&f&b=x+y%21&=e')).toEqual({ a: ['1', '2'], f: true, b: 'x y!' });
   });
   it('stops at max', () => expect(Object.keys(decodeArgs('a=1&b=2&c=3', 2))).toEqual(['a', 'b']));
   it('encodes arrays and flags', () => expect(encodeArgs({ a: [1, 'x y'], f: true, n: null })).toBe('a=1&a=x%20y&f'));
   it('$arg_NAME is the raw first value, case-insensitive', () => {
     expect(argValue('A=%20&a=2&bb', 'a')).toBe('%20');
-    expect(argValue('x=1&bb', 'bb')).toBe('');
+    expect(argValue('x=1&bb', 'bb')).toBeUndefined(); // nginx looks for `bb=` only
+    expect(argValue('x=1&bb=', 'bb')).toBe('');
     expect(argValue('x=1', 'y')).toBeUndefined();
   });
 });

@@ -26,7 +26,7 @@ function dropBody(r: Req): void {
 
 /** Content-Length as handlers and the proxy see it (nginx rewrites the request's header). */
 function setLength(r: Req, n: number): void {
-  (r.reqHeaders ??= { ...r.ex.headers })['content-length'] = String(n);
+  r.changedHeaders()['content-length'] = String(n);
 }
 
 /** A body piece as bytes: a string or number as UTF-8, bytes as a view (no copy). */

@@ -35,24 +35,24 @@ export class ReqApi {
     const r = this.#check(MASK.request);
     const out: Headers = {};
     let n = 0;
-    if (raw && r.reqHeaders === null) {
+    if (r.reqHeaders === null) {
+      // The lines as received: a header sent twice is an array of its values (the exchange's
+      // `headers` joins them with ", ", as node does), counted per line toward `max`.
       const rh = r.ex.rawHeaders;
       for (let i = 0; i + 1 < rh.length; i += 2) {
         if (max > 0 && ++n > max) break;
-        const prev = out[rh[i]];
-        out[rh[i]] = prev === undefined ? rh[i + 1] : [...(Array.isArray(prev) ? prev : [prev]), rh[i + 1]];
+        const k = raw ? rh[i] : rh[i].toLowerCase();
+        const prev = out[k];
+        out[k] = prev === undefined ? rh[i + 1] : Array.isArray(prev) ? [...prev, rh[i + 1]] : [prev, rh[i + 1]];
       }
-      return out;
+      return raw ? out : caseless(out);
     }
     for (const [k, v] of Object.entries(r.inHeaders)) {
       if (v === undefined) continue;
       if (max > 0 && ++n > max) break;
       out[k] = Array.isArray(v) ? [...v] : v;
     }
-    // As OpenResty's table: h["Content-Type"] and h.content_type find "content-type".
-    return new Proxy(out, {
-      get: (t, k) => (typeof k !== 'string' || k in t ? t[k as string] : t[k.toLowerCase().replace(/_/g, '-')]),
-    });
+    return caseless(out);
   }
 
   raw_header(): string {
@@ -65,7 +65,7 @@ export class ReqApi {
 
   set_header(name: string, value: unknown): void {
     const r = this.#check(MASK.requestWrite);
-    const h = (r.reqHeaders ??= { ...r.ex.headers });
+    const h = r.changedHeaders();
     const key = String(name).toLowerCase().replace(/_/g, '-');
     if (value === undefined || value === null || (Array.isArray(value) && value.length === 0)) delete h[key];
     else h[key] = Array.isArray(value) ? value.map(String) : String(value);
@@ -73,7 +73,7 @@ export class ReqApi {
 
   clear_header(name: string): void { this.set_header(name, null); }
 
-  get_uri_args(max = 100): Args { return decodeArgs(this.#check(MASK.request).args, max); }
+  get_uri_args(max = 100): Args { return decodeArgs(this.#check(MASK.request).args, max, false); }
 
   set_uri_args(args: string | Record<string, unknown>): void {
     this.#check(MASK.requestWrite).args = typeof args === 'string' ? args : encodeArgs(args);
@@ -199,8 +199,16 @@ export class ReqApi {
     const r = this.#check(MASK.postArgs);
     if (r.body === undefined) throw new TrestyError('TRESTY_ERR_API_ARGS', 'no request body found; maybe you should call await ngx.req.read_body() first');
     if (r.bodyFile !== null) throw new TrestyError('TRESTY_ERR_API_ARGS', 'request body in temp file not supported');
-    return decodeArgs(bodyText(r) ?? '', max);
+    // The body's bytes (one char a byte), decoded as the query is: text where they are UTF-8.
+    return decodeArgs(r.body && r.body.length > 0 ? r.body.toString('latin1') : '', max);
   }
+}
+
+/** As OpenResty's table: h["Content-Type"] and h.content_type find "content-type". */
+function caseless(out: Headers): Headers {
+  return new Proxy(out, {
+    get: (t, k) => (typeof k !== 'string' || k in t ? t[k as string] : t[k.toLowerCase().replace(/_/g, '-')]),
+  });
 }
 
 const READ: Promise<void> = Promise.resolve();

@@ -2,15 +2,14 @@
 // constants): URI and args encoding, base64, digests, ngx.config.
 
 import crypto from 'node:crypto';
-import { decodeArgs, encodeArgs, type Args } from './args.js';
+import { decodeArgs, encodeArgs, unescapeArg, type Args } from './args.js';
 
 export const UTIL = {
-  /** Percent-encodes as nginx's escape_uri (unreserved characters kept). */
-  escape_uri(s: string): string { return encodeURIComponent(String(s)).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`); },
-  unescape_uri(s: string): string {
-    const t = String(s).replace(/\+/g, ' ');
-    try { return decodeURIComponent(t); } catch { return t; }
-  },
+  /** Percent-encodes as lua-nginx-module's escape_uri: letters, digits and `-_.~!*'()` are kept
+   *  (encodeURIComponent's set); text goes as its UTF-8. */
+  escape_uri(s: string): string { return encodeURIComponent(String(s)); },
+  /** As lua-nginx-module's: `+` a space, valid `%XX` decoded, a broken `%` kept (see args.ts). */
+  unescape_uri(s: string): string { return unescapeArg(String(s)); },
   encode_args(args: Record<string, unknown>): string { return encodeArgs(args); },
   decode_args(s: string, max = 100): Args { return decodeArgs(String(s), max); },
   encode_base64(s: string | Uint8Array, noPadding = false): string {

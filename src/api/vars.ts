@@ -32,10 +32,21 @@ function serverName(r: Req): string {
   return n && n.kind === 'exact' ? n.value : '';
 }
 
+/**
+ * `$http_NAME`: as nginx 1.22's, the first line of a header sent twice; `Cookie` and
+ * `X-Forwarded-For` are all their lines joined (`; `, `, `).
+ */
 function headerValue(r: Req, name: string): string | undefined {
   const v = r.inHeaders[name];
   if (v === undefined) return undefined;
-  return typeof v === 'string' ? v : v.join(name === 'cookie' ? '; ' : ', ');
+  if (typeof v !== 'string') return name === 'cookie' ? v.join('; ') : name === 'x-forwarded-for' ? v.join(', ') : v[0];
+  // A header sent twice is joined with ", " in `headers` (node's shape): take the first line.
+  if (r.reqHeaders !== null || v.indexOf(',') < 0 || name === 'cookie' || name === 'x-forwarded-for') return v;
+  const rh = r.ex.rawHeaders;
+  for (let i = 0; i + 1 < rh.length; i += 2) {
+    if (rh[i].length === name.length && rh[i].toLowerCase() === name) return rh[i + 1];
+  }
+  return v;
 }
 
 /**
@@ -201,7 +212,7 @@ export function setVar(r: Req, name: string, value: unknown): void {
     `variable "${name}" not found for writing; maybe it is a built-in variable that is not changeable or you forgot to use "set $${name} '';" in the config file to define it first`);
 }
 
-/** `$arg_NAME`: the raw (undecoded) value of the first NAME= in the query string. */
+/** `$arg_NAME`: the raw (undecoded) value of the first NAME= in the query string (the name's case aside). */
 export function argValue(args: string, name: string): string | undefined {
   if (!args) return undefined;
   const lname = name.toLowerCase();
@@ -211,8 +222,9 @@ export function argValue(args: string, name: string): string | undefined {
     if (end < 0) end = args.length;
     const eq = args.indexOf('=', start);
     const keyEnd = eq >= 0 && eq < end ? eq : end;
-    if (keyEnd - start === name.length && args.slice(start, keyEnd).toLowerCase() === lname) {
-      return keyEnd === end ? '' : args.slice(keyEnd + 1, end);
+    // A key without `=` (`?a&a=1`) is not NAME's: nginx looks for `NAME=` only.
+    if (keyEnd < end && keyEnd - start === name.length && args.slice(start, keyEnd).toLowerCase() === lname) {
+      return args.slice(keyEnd + 1, end);
     }
     start = end + 1;
   }

@@ -75,8 +75,32 @@ export class NodeExchange implements HttpExchange {
   get method(): string { return this.req.method ?? 'GET'; }
   get url(): string { return this.req.url ?? '/'; }
   get httpVersion(): string { return this.http09 ? '0.9' : this.req.httpVersion; }
-  get headers(): IncomingMessage['headers'] { return this.req.headers; }
-  get rawHeaders(): string[] { return this.req.rawHeaders; }
+  get headers(): IncomingMessage['headers'] { return this.kept()?.headers ?? this.req.headers; }
+  get rawHeaders(): string[] { return this.kept()?.raw ?? this.req.rawHeaders; }
+
+  /** undefined: not looked at yet; null: nothing dropped. */
+  private dropped: { raw: string[]; headers: IncomingMessage['headers'] } | null | undefined = undefined;
+
+  /**
+   * The headers without those whose name holds `_`, dropped as nginx drops them (and the native
+   * engine's parser) under `underscores_in_headers off` with `ignore_invalid_headers on`; null
+   * when none was (the common case: one pass over the names, no copy).
+   */
+  private kept(): { raw: string[]; headers: IncomingMessage['headers'] } | null {
+    if (this.dropped !== undefined) return this.dropped;
+    const s = this.settings;
+    if (s === null) return null; // not known yet (server.ts sets it): nothing dropped, not cached
+    if (s.underscoresInHeaders || !s.ignoreInvalidHeaders) return (this.dropped = null);
+    const raw = this.req.rawHeaders;
+    let any = false;
+    for (let i = 0; i < raw.length && !any; i += 2) any = raw[i]!.indexOf('_') >= 0;
+    if (!any) return (this.dropped = null);
+    const keep: string[] = [];
+    for (let i = 0; i + 1 < raw.length; i += 2) if (raw[i]!.indexOf('_') < 0) keep.push(raw[i]!, raw[i + 1]!);
+    const headers = { ...this.req.headers };
+    for (const k of Object.keys(headers)) if (k.indexOf('_') >= 0) delete headers[k];
+    return (this.dropped = { raw: keep, headers });
+  }
   get scheme(): 'http' | 'https' { return 'encrypted' in this.req.socket ? 'https' : 'http'; }
   tlsInfo(): TlsInfo | null { return socketTls(this.req.socket); }
   tlsRefusal(server: ServerConf): CertRefusal | null {

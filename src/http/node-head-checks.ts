@@ -18,6 +18,15 @@ export interface HeadCheck {
   readonly host: string | undefined;
 }
 
+/**
+ * The head node:http's parser may read (its `maxHeaderSize`): what nginx's large_client_header_buffers
+ * hold, NUMBER buffers of SIZE (4 x 8k = 32 KB by default; node's own default, 16 KB, refused heads
+ * nginx takes). A longer head is node's HPE_HEADER_OVERFLOW, answered as nginx's 494 (node-refusal.ts).
+ */
+export function headMax(e: { readonly largeClientHeaderBuffers: { readonly number: number; readonly size: number } }): number {
+  return e.largeClientHeaderBuffers.number * e.largeClientHeaderBuffers.size;
+}
+
 /** nginx's refusal of a head node took, or null. `lineMax`: large_client_header_buffers' size. */
 export function checkHead(method: string, url: string, version: string, raw: readonly string[], lineMax: number): HeadCheck | null {
   // `METHOD SP target SP HTTP/x.y CRLF` must fit one buffer

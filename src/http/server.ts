@@ -20,6 +20,7 @@ import type { LoggedAnswer } from './native-front.js';
 import { countConnection, countRequest } from '../status/counters.js';
 import type { RequestHandler } from './types.js';
 import { type Bind, firstGroup, groupFor, planBinds, selectServer } from './vhost.js';
+import { headMax } from './node-head-checks.js';
 
 const PAGE_500 = errorPage(500);
 
@@ -159,7 +160,8 @@ export class HttpFront {
 
   private createServer(bind: Bind): http.Server {
     const fixed = bind.byAddress.size === 0 ? bind.any : null;
-    const server = http.createServer((req, res) => inTurn(req, res, () => this.request(bind, fixed, req, res)));
+    const server = http.createServer({ maxHeaderSize: headMax(firstGroup(bind).defaultServer.defaults.engine) },
+      (req, res) => inTurn(req, res, () => this.request(bind, fixed, req, res)));
     // A client that closes its side only still gets its answers, pipelined ones too, and the
     // connection closes after them (nginx does not read while it answers); node's default aborts
     // the requests. What waits for the client's abort hears of the close (exchange.ts onAbort).

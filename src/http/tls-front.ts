@@ -36,6 +36,7 @@ import { bindKey, bindName, type ListenFd } from './binds.js';
 import type { HttpExchange, RequestHandler } from './types.js';
 import { type Bind, groupFor, misdirected, namedServer, planBinds, selectServer, serverName, type VhostGroup } from './vhost.js';
 import { countConnection, countRequest } from '../status/counters.js';
+import { headMax } from './node-head-checks.js';
 
 const IDLE_GRACE_MS = 1000;
 /** How long a client may take to send its ClientHello and finish the handshake (nginx: 60 s). */
@@ -123,7 +124,7 @@ export class TlsFront {
     const dflt = this.group(bind).defaultServer;
     const sessions = new tls.Server();
     if (dflt.ssl.sessionCache > 0) new SessionCache(dflt.ssl.sessionCache, dflt.ssl.sessionTimeout).attach(sessions);
-    const h1 = http.createServer((req, res) => inTurn(req, res, () => this.onRequest(bind, req, res)));
+    const h1 = http.createServer({ maxHeaderSize: headMax(dflt.defaults.engine) }, (req, res) => inTurn(req, res, () => this.onRequest(bind, req, res)));
     holdContinue(h1);
     // A client that closes its side only still gets its answers (server.ts's createServer says why)
     (h1 as http.Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;

@@ -156,7 +156,7 @@ export function inputHeadersStep(loc: LocationConf): Step | null {
         const t = (Array.isArray(ct) ? ct[0] : ct ?? '').split(';')[0].trim().toLowerCase();
         if (!op.types.includes(t)) continue;
       }
-      const h = (r.reqHeaders ??= { ...r.ex.headers });
+      const h = r.changedHeaders();
       for (const c of headers) {
         const key = c.h.name.toLowerCase();
         if (c.h.prefix) {

@@ -182,4 +182,25 @@ export class Req {
   get inHeaders(): Readonly<Record<string, string | string[] | undefined>> {
     return this.reqHeaders ?? this.ex.headers;
   }
+
+  /**
+   * The request headers to change (set_header, more_set_input_headers, a new body's length), made
+   * on the first change: the exchange's, with a header sent more than once as an array of its
+   * lines, as nginx keeps them (the exchange's `headers` joins them with ", ", node's shape).
+   */
+  changedHeaders(): Record<string, string | string[] | undefined> {
+    if (this.reqHeaders !== null) return this.reqHeaders;
+    const h: Record<string, string | string[] | undefined> = { ...this.ex.headers };
+    const raw = this.ex.rawHeaders;
+    const seen = new Set<string>();
+    for (let i = 0; i + 1 < raw.length; i += 2) {
+      const k = raw[i]!.toLowerCase();
+      if (!seen.has(k)) { seen.add(k); continue; }
+      if (k === 'set-cookie') continue; // node's array already
+      const lines: string[] = [];
+      for (let j = 0; j + 1 < raw.length; j += 2) if (raw[j]!.toLowerCase() === k) lines.push(raw[j + 1]!);
+      h[k] = lines;
+    }
+    return (this.reqHeaders = h);
+  }
 }
