@@ -65,9 +65,20 @@ function push(r: Req, chunk: Chunk): void {
 export function emit(r: Req, chunk: Chunk): void {
   r.headerSent = true;
   if (chunk.length === 0 || r.eofSent && !r.filterBroke) return;
+  r.seenBody = true;
   if (!filtered(r)) push(r, chunk);
   else void chain(r, () => filterChunk(r, chunk, false));
   if (r.outLen > AUTO_FLUSH) void queueFlush(r, false);
+}
+
+/**
+ * ngx.flush's flush buffer: lua-nginx-module sends an empty buffer through the body filters, so
+ * body_filter sees a call with "" and eof false (observed on nginx 1.22 + lua). Nothing goes on
+ * the wire for it unless the filter puts bytes in it.
+ */
+export function emitFlush(r: Req): void {
+  if (r.pipe.bodyFilter === null || r.eofSent || r.cut) return;
+  void chain(r, () => filterChunk(r, '', false));
 }
 
 /**

@@ -72,6 +72,9 @@ export class Req {
   eofCalled = false;
   /** body_filter_by_js failed: the response is cut, but later chunks still go through the filter (nginx's). */
   filterBroke = false;
+  /** Body bytes were output (lua-nginx-module's seen_body_data): ngx.flush sends its flush
+   *  buffer through body_filter only then (or with wait). */
+  seenBody = false;
   /** Output that went through the filters, waiting to be written. */
   out: Array<string | Uint8Array> | null = null;
   outLen = 0;
