@@ -23,6 +23,9 @@
 //   and the file's own come later (tresty's replaced it): the file's ETag after access_by's other
 //   headers, Accept-Ranges last; If-None-Match, If-Match and If-Range go by the file's ETag; a 304
 //   and gzip drop access_by's Accept-Ranges, a 206 keeps it; a 416 keeps access_by's ETag only.
+// - a 416 with `add_header ... always`: the always line twice, once more after Content-Range (the
+//   range filter's 416 page goes through the header filters again; tresty sent it once);
+//   expires' lines and the other add_header's once, as the first pass made them.
 // Some cases pass on main too: they hold the engine's gzip lines where they were.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -58,6 +61,7 @@ const LOCATIONS = `
     location = /et.txt { access_by_LANG_block { ngx.header["Accept-Ranges"] = "none"; ngx.header["ETag"] = '"mine"'; ngx.header["X-A"] = "1" } root ROOT; }
     location = /etz.txt { gzip on; gzip_types text/plain; gzip_min_length 1;
       access_by_LANG_block { ngx.header["Accept-Ranges"] = "none"; ngx.header["ETag"] = '"mine"'; ngx.header["X-A"] = "1" } root ROOT; }
+    location = /ra.txt { root ROOT; add_header X-A 1 always; add_header X-B 2; expires 1h; }
     location /ad { access_by_LANG_block { ngx.header["X-C"] = "3" } root ROOT; }
 `;
 
@@ -157,6 +161,12 @@ const EXPECTED: HeadCase[] = [
     head([...BAD_RANGE, KA, 'ETag: E', 'X-A: 1', 'Content-Range: bytes */18'])],
   ['an ETag and Accept-Ranges access_by set, gzipped: the file\'s ETag weak, no Accept-Ranges', 'GET', '/etz.txt', AE,
     head([...ZFILE, KA, 'ETag: E', 'X-A: 1', `ETag: W/${FILE_TAG}`, 'Content-Encoding: gzip'])],
+  ['a 416 with add_header always and expires: the always line again after Content-Range', 'GET', '/ra.txt', OUT,
+    head([...BAD_RANGE, KA, ...EXP, 'X-A: 1', 'X-B: 2', 'Content-Range: bytes */18', 'X-A: 1'])],
+  ['a 416 with add_header always and expires, HEAD', 'HEAD', '/ra.txt', OUT,
+    head([...BAD_RANGE, KA, ...EXP, 'X-A: 1', 'X-B: 2', 'Content-Range: bytes */18', 'X-A: 1'])],
+  ['a 416 with access_by\'s header, expires and add_header (not always): each once', 'GET', '/ae.txt', OUT,
+    head([...BAD_RANGE, KA, 'X-C: 3', ...EXP, 'X-A: 1', 'Content-Range: bytes */18'])],
 ];
 
 const checks = headChecks(EXPECTED, ([, , path], data) => {
@@ -164,7 +174,7 @@ const checks = headChecks(EXPECTED, ([, , path], data) => {
   if (path === '/et.txt' || path === '/etz.txt') expect(data).toContain('\r\nETag: "mine"\r\n');
 });
 
-const NAMES = ['v.txt', 'vx.txt', 'nv.txt', 'a.txt', 'ae.txt', 'e.txt', 's412', 'lm.txt', 'lo.txt', 'et.txt', 'etz.txt'];
+const NAMES = ['v.txt', 'vx.txt', 'nv.txt', 'a.txt', 'ae.txt', 'e.txt', 's412', 'lm.txt', 'lo.txt', 'et.txt', 'etz.txt', 'ra.txt'];
 const FILES: Record<string, string> = { 'html/d/index.html': 'index\n', 'html/ad/index.html': 'index\n' };
 for (const n of NAMES) FILES[`html/${n}`] = `${TEXT}\n`;
 

@@ -49,6 +49,9 @@ export class Req {
   /** The status add_header and expires see when a later filter changed it (nginx's range filter
    *  turns a static 200 into a 416 after the headers filter ran); 0: `status`. */
   headersStatus = 0;
+  /** add_header's `always` lines sent again after the range filter's Content-Range: its 416 page
+   *  goes through nginx's header filters a second time (request/head-list.ts). */
+  againHeaders: Array<readonly [string, string]> | null = null;
   /** The gzip stream the body goes through (request/gzip.ts), or null. */
   gzip: GzipStream | null = null;
   headers: HeaderStore | null = null;
