@@ -9,7 +9,7 @@ import { DONE, ERROR, EXEC, OK } from '../request/codes.js';
 import { EARLIER_ETAG, EARLIER_RANGES, LISTED_LAST_MODIFIED } from '../request/headers.js';
 import { mimeType } from './mime.js';
 import { autoindex } from './autoindex.js';
-import { absoluteUrl, emit, headersOf, queueFlush } from '../request/output.js';
+import { absoluteUrl, emit, failedPrecondition, headersOf, queueFlush } from '../request/output.js';
 import type { Step } from './phase.js';
 import { type PathMapper, pathMapper } from './file-path.js';
 import { multipart, rangesOf } from './static-cond.js';
@@ -67,8 +67,10 @@ async function serve(r: Req, map: PathMapper, loc: LocationConf, typeOf: (file: 
   const main = r.parent === null;
   const pre = main ? preconditions(r, v, loc.files.ims ?? 'exact') : 0;
   if (pre === 412) {
-    // nginx's not-modified filter answers it from a clean head (output.ts's conditional)
+    // nginx's not-modified filter answers it from a clean head (output.ts's conditional), and
+    // the connection closes after it
     h.clear();
+    failedPrecondition(r);
     return 412;
   }
   if (earlier) {

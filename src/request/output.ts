@@ -328,6 +328,7 @@ function conditional(r: Req): boolean {
   // ngx_http_filter_finalize_request; add_header's `always` lines come after, observed on 1.22)
   h.clear();
   special(r, 412);
+  failedPrecondition(r);
   r.eofSent = true;
   return true;
 }
@@ -415,6 +416,12 @@ export function special(r: Req, status: number): void {
     }
   }
   r.headerSent = true;
+}
+
+/** nginx's not-modified filter's 412 ends the request as an error once its page went: the
+ *  connection closes after it, its head still saying keep-alive (observed on nginx 1.22). */
+export function failedPrecondition(r: Req): void {
+  if (r.parent === null) r.ex.closeAfter?.();
 }
 
 /** The exchange learns the answer is a special response (ex.special); a subrequest's is not the connection's. */
