@@ -18,7 +18,16 @@
 //   (tresty put the file's after Connection, both being "late" at once);
 // - a 412 of nginx's not-modified filter (If-Match, If-Unmodified-Since) drops every header set
 //   before it, a handler's or access_by's: only add_header's `always` lines are sent (tresty kept
-//   them).
+//   them);
+//   nginx closes the connection after it, though its head says keep-alive: a request pipelined
+//   behind it is not answered (tresty answered it).
+// - an ETag or Accept-Ranges access_by set before a static file stays a line of the list, as set,
+//   and the file's own come later (tresty's replaced it): the file's ETag after access_by's other
+//   headers, Accept-Ranges last; If-None-Match, If-Match and If-Range go by the file's ETag; a 304
+//   and gzip drop access_by's Accept-Ranges, a 206 keeps it; a 416 keeps access_by's ETag only.
+// - a 416 with `add_header ... always`: the always line twice, once more after Content-Range (the
+//   range filter's 416 page goes through the header filters again; tresty sent it once);
+//   expires' lines and the other add_header's once, as the first pass made them.
 // Some cases pass on main too: they hold the engine's gzip lines where they were.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -51,6 +60,10 @@ const LOCATIONS = `
     location = /lo.txt { access_by_LANG_block { ngx.header["X-C"] = "3"; ngx.header["Location"] = "/z" } root ROOT; }
     location = /up206 { content_by_LANG_block { ngx.status = 206; ngx.header["Content-Range"] = "bytes 0-3/18"; ngx.header["X-U"] = "1"; ngx.print("hell") } }
     location = /px206 { proxy_pass http://127.0.0.1:__PORT__/up206; add_header X-A 1; }
+    location = /et.txt { access_by_LANG_block { ngx.header["Accept-Ranges"] = "none"; ngx.header["ETag"] = '"mine"'; ngx.header["X-A"] = "1" } root ROOT; }
+    location = /etz.txt { gzip on; gzip_types text/plain; gzip_min_length 1;
+      access_by_LANG_block { ngx.header["Accept-Ranges"] = "none"; ngx.header["ETag"] = '"mine"'; ngx.header["X-A"] = "1" } root ROOT; }
+    location = /ra.txt { root ROOT; add_header X-A 1 always; add_header X-B 2; expires 1h; }
     location /ad { access_by_LANG_block { ngx.header["X-C"] = "3" } root ROOT; }
 `;
 
@@ -68,6 +81,10 @@ const EXP = ['Expires: E', 'Cache-Control: max-age=3600'];
 const MOVED = ['HTTP/1.1 301 Moved Permanently', 'Server: S', 'Date: D', 'Content-Type: text/html', 'Content-Length: N', 'Location: http://h/d/'];
 const BAD_RANGE = ['HTTP/1.1 416 Requested Range Not Satisfiable', 'Server: S', 'Date: D', 'Content-Type: text/html', 'Content-Length: N'];
 const OUT = 'Range: bytes=100-200\r\n';
+/** The file's own ETag (its time is MTIME, its length 18); normalHead sets aside the first ETag only. */
+const FILE_TAG = '"5e0be100-12"';
+const OWN_TAG = `ETag: ${FILE_TAG}`;
+const SET_BEFORE = ['Accept-Ranges: none', 'ETag: E', 'X-A: 1', OWN_TAG];
 const FAILED = ['HTTP/1.1 412 Precondition Failed', 'Server: S', 'Date: D', 'Content-Type: text/html', 'Content-Length: N', KA, 'X-B: 2'];
 
 const EXPECTED: HeadCase[] = [
@@ -118,6 +135,10 @@ const EXPECTED: HeadCase[] = [
   ['a handler\'s answer turned 412, HEAD', 'HEAD', '/c412', 'If-Match: "b"\r\n', head(FAILED), true],
   ['a static file\'s 412 by If-Match: access_by\'s header dropped', 'GET', '/s412', 'If-Match: "b"\r\n', head(FAILED), true],
   ['a static file\'s 412 by If-Unmodified-Since', 'GET', '/s412', 'If-Unmodified-Since: Thu, 01 Jan 1970 00:00:01 GMT\r\n', head(FAILED), true],
+  ['a static file\'s 412 by If-Match, no access_by: the connection closed after it', 'GET', '/e.txt', 'If-Match: "b"\r\n',
+    head(FAILED.slice(0, -1)), true],
+  ['a return 200\'s 412 by If-Unmodified-Since: the connection closed after it', 'GET', '/rav', 'If-Unmodified-Since: Thu, 01 Jan 1970 00:00:01 GMT\r\n',
+    head(FAILED.slice(0, -1)), true],
   ['a Last-Modified access_by set before a static file: its line in the list, as set; no own one', 'GET', '/lm.txt', '',
     head([...PLAIN, 'Content-Length: 18', KA, 'X-C: 3', 'Last-Modified: L', 'ETag: E', 'Accept-Ranges: bytes'])],
   ['a Location access_by set before a static file: in the list, the file\'s Last-Modified before Connection', 'GET', '/lo.txt', '',
@@ -127,13 +148,39 @@ const EXPECTED: HeadCase[] = [
   ['a proxied 206: the upstream\'s Content-Range at its place, add_header\'s after', 'GET', '/px206', '',
     head(['HTTP/1.1 206 Partial Content', 'Server: S', 'Date: D', 'Content-Type: text/plain', 'Content-Length: 4', KA, 'Content-Range: bytes 0-3/18', 'X-U: 1',
       'X-A: 1'])],
+  ['an ETag and Accept-Ranges access_by set before a static file: both lines each, the file\'s later', 'GET', '/et.txt', '',
+    head([...FILE, KA, ...SET_BEFORE, 'Accept-Ranges: bytes'])],
+  ['an ETag and Accept-Ranges access_by set, HEAD', 'HEAD', '/et.txt', '', head([...FILE, KA, ...SET_BEFORE, 'Accept-Ranges: bytes'])],
+  ['an ETag and Accept-Ranges access_by set, a range: access_by\'s Accept-Ranges kept', 'GET', '/et.txt', RANGE,
+    head([...PART, KA, ...SET_BEFORE, 'Content-Range: bytes 0-3/18'])],
+  ['an ETag access_by set: If-None-Match goes by the file\'s, a 304 without access_by\'s Accept-Ranges', 'GET', '/et.txt', `If-None-Match: ${FILE_TAG}\r\n`,
+    head([...NOT, KA, 'ETag: E', 'X-A: 1', OWN_TAG])],
+  ['an ETag access_by set: If-None-Match with it is no match', 'GET', '/et.txt', 'If-None-Match: "mine"\r\n',
+    head([...FILE, KA, ...SET_BEFORE, 'Accept-Ranges: bytes'])],
+  ['an ETag access_by set: If-Match goes by the file\'s', 'GET', '/et.txt', `If-Match: ${FILE_TAG}\r\n`,
+    head([...FILE, KA, ...SET_BEFORE, 'Accept-Ranges: bytes'])],
+  ['an ETag access_by set: If-Range with it gives the whole file', 'GET', '/et.txt', `${RANGE}If-Range: "mine"\r\n`,
+    head([...FILE, KA, ...SET_BEFORE, 'Accept-Ranges: bytes'])],
+  ['an ETag access_by set: If-Range with the file\'s gives the range', 'GET', '/et.txt', `${RANGE}If-Range: ${FILE_TAG}\r\n`,
+    head([...PART, KA, ...SET_BEFORE, 'Content-Range: bytes 0-3/18'])],
+  ['an ETag and Accept-Ranges access_by set, a 416: access_by\'s ETag only', 'GET', '/et.txt', OUT,
+    head([...BAD_RANGE, KA, 'ETag: E', 'X-A: 1', 'Content-Range: bytes */18'])],
+  ['an ETag and Accept-Ranges access_by set, gzipped: the file\'s ETag weak, no Accept-Ranges', 'GET', '/etz.txt', AE,
+    head([...ZFILE, KA, 'ETag: E', 'X-A: 1', `ETag: W/${FILE_TAG}`, 'Content-Encoding: gzip'])],
+  ['a 416 with add_header always and expires: the always line again after Content-Range', 'GET', '/ra.txt', OUT,
+    head([...BAD_RANGE, KA, ...EXP, 'X-A: 1', 'X-B: 2', 'Content-Range: bytes */18', 'X-A: 1'])],
+  ['a 416 with add_header always and expires, HEAD', 'HEAD', '/ra.txt', OUT,
+    head([...BAD_RANGE, KA, ...EXP, 'X-A: 1', 'X-B: 2', 'Content-Range: bytes */18', 'X-A: 1'])],
+  ['a 416 with access_by\'s header, expires and add_header (not always): each once', 'GET', '/ae.txt', OUT,
+    head([...BAD_RANGE, KA, 'X-C: 3', ...EXP, 'X-A: 1', 'Content-Range: bytes */18'])],
 ];
 
 const checks = headChecks(EXPECTED, ([, , path], data) => {
   if (path === '/lm.txt') expect(data).toContain(`\r\nLast-Modified: ${EPOCH}\r\n`);
+  if (path === '/et.txt' || path === '/etz.txt') expect(data).toContain('\r\nETag: "mine"\r\n');
 });
 
-const NAMES = ['v.txt', 'vx.txt', 'nv.txt', 'a.txt', 'ae.txt', 'e.txt', 's412', 'lm.txt', 'lo.txt'];
+const NAMES = ['v.txt', 'vx.txt', 'nv.txt', 'a.txt', 'ae.txt', 'e.txt', 's412', 'lm.txt', 'lo.txt', 'et.txt', 'etz.txt', 'ra.txt'];
 const FILES: Record<string, string> = { 'html/d/index.html': 'index\n', 'html/ad/index.html': 'index\n' };
 for (const n of NAMES) FILES[`html/${n}`] = `${TEXT}\n`;
 

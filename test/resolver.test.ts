@@ -148,6 +148,9 @@ const ADDRESSES: ReadonlyArray<readonly [string, string | null]> = [
   ['localhost:53/x', 'invalid host'],
   ['http://localhost', 'invalid host'],
   ['[localhost]:53', 'invalid IPv6 address'],
+  ['unix:/tmp/nowhere.sock', null],
+  ['unix:relative.sock', null],
+  ['unix:', 'no path in the unix domain socket'],
 ];
 
 const esc = (t: string): string => t.replace(/[[\]?.*+()/\\]/g, '\\$&');

@@ -5,7 +5,7 @@
 import { TrestyError } from '../errors.js';
 import { type Call, currentCall, EXITED, LIVE } from '../request/call.js';
 import { apiDisabled } from '../request/context.js';
-import { emit, headersOf, queueFlush } from '../request/output.js';
+import { emit, emitFlush, headersOf, queueFlush } from '../request/output.js';
 import { INTERRUPT } from '../request/interrupt.js';
 import { BUFFERING, failed, OUTPUT_ERROR, outcome, outError, type OutResult, RAW_TAKEN, refusal, SEEN_EOF, SENT } from '../request/out-result.js';
 import { logRun, logReq } from '../request/report.js';
@@ -139,13 +139,16 @@ export class Ngx {
     return r.outErr === null ? SENT : failed(r.outErr);
   }
   /** Sends the buffered output now; the promise resolves once it is handed to the socket. */
-  flush(_wait?: boolean): Promise<OutResult> {
+  flush(wait?: boolean): Promise<OutResult> {
     const r = guardReq(this.#c, MASK.output);
     const no = refusal(r);
     if (no !== null) return Promise.resolve(failed(no));
     // HTTP/1.0 answers are buffered whole to go with a length (lua_http10_buffering): a flush
     // does nothing there, unless the handler set a Content-Length (observed on nginx + lua).
     if (r.ex.httpVersion === '1.0' && r.parent === null && !r.ex.headersSent && !(r.headers?.has('content-length') ?? false)) return BUFFERED;
+    // lua-nginx-module's flush buffer goes through the body filters once the head is out and
+    // body bytes were (or with wait): an empty call of body_filter.
+    if (r.headerSent && (r.seenBody || wait === true)) emitFlush(r);
     r.headerSent = true;
     r.lengthless = true;
     const p = queueFlush(r, false);

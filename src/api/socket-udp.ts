@@ -61,7 +61,7 @@ export class UdpSocket {
     let address = host;
     const r = this.#owner.req;
     if (net.isIP(host) === 0 && r?.loc?.resolver) {
-      const a = await resolveHost(r.loc.resolver, r.loc.resolverTimeout, host);
+      const a = await resolveHost(r.loc.resolver, r.loc.resolverTimeout, host, r.w.errorLog);
       if (typeof a !== 'string') return [null, a.error];
       address = a;
       if (this.#owner.dead) return [null, 'closed'];

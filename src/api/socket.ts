@@ -350,6 +350,6 @@ export function socketApi(c: Call): NgxSocket {
 async function viaResolver(target: Target, r: Req | null): Promise<Target | string> {
   const res = r?.loc?.resolver;
   if (!('host' in target) || !res) return target;
-  const a = await resolveHost(res, r!.loc.resolverTimeout, target.host);
+  const a = await resolveHost(res, r!.loc.resolverTimeout, target.host, r!.w.errorLog);
   return typeof a === 'string' ? { host: a, port: target.port } : a.error;
 }

@@ -7,9 +7,14 @@ import type { Directive } from './ast.js';
 import { confError, type ResolveContext } from './table.js';
 import { parsePort } from './values.js';
 
-/** The DNS servers (`ip:port`, `[ip6]:port`, as node:dns setServers takes them) one address names. */
+/** The DNS servers (`ip:port`, `[ip6]:port`, as node:dns setServers takes them, or `unix:PATH`) one address names. */
 export function resolverServers(d: Directive, a: string, ctx: ResolveContext): string[] {
   const bad = (what: string): never => { throw confError('TRESTY_ERR_CONF_VALUE', `${what} in resolver "${a}"`, d); };
+  // A unix socket: nginx takes it (its queries then fail to connect: request/resolver-unix.ts).
+  if (a.startsWith('unix:')) {
+    if (a.length === 5) throw confError('TRESTY_ERR_CONF_VALUE', `no path in the unix domain socket in resolver "${a}"`, d);
+    return [a];
+  }
   // A path or query part: nginx's "invalid host" (a resolver is no URL).
   if (/[/?]/.test(a)) bad('invalid host');
   let host: string;

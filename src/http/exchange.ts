@@ -239,6 +239,13 @@ export class NodeExchange implements HttpExchange {
     if (this.settings !== null) lingerAfterAnswer(this.req.socket, this.settings);
   }
 
+  closeAfter(): void {
+    const socket = this.req.socket;
+    // no request behind it runs (node-turns.ts); node's head still says keep-alive
+    closing.add(socket);
+    this.res.once('finish', () => { (socket as typeof socket & { destroySoon(): void }).destroySoon(); });
+  }
+
   noChunking(): void {
     // node then sends `Connection: close` for a body without a length and closes after it.
     this.res.useChunkedEncodingByDefault = false;

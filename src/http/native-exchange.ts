@@ -63,6 +63,13 @@ export class NativeExchange extends NativeRequest implements HttpExchange {
     if (closesConnection(status)) this.keepAlive = false;
   }
 
+  /** The answer's end closes the connection; its head still says what keepAlive says. */
+  private closeAtEnd = false;
+
+  closeAfter(): void {
+    this.closeAtEnd = true;
+  }
+
   // ---- from the engine ----
 
   /** The client reset the connection (ECONNRESET), for the errno of nginx's line (out-result.ts). */
@@ -285,7 +292,7 @@ export class NativeExchange extends NativeRequest implements HttpExchange {
     this.front.release(this);
     const body = chunk === undefined || this.noBody ? null : chunk;
     if (chunk !== undefined) this.bytesSent += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength;
-    const flags = SEND_END | (this.keepAlive ? 0 : SEND_CLOSE) | this.cont;
+    const flags = SEND_END | (this.keepAlive && !this.closeAtEnd ? 0 : SEND_CLOSE) | this.cont;
     const head = this.pending ?? '';
     this.pending = '';
     if (this.chunked) {

@@ -81,6 +81,12 @@ export interface HttpExchange {
    */
   special?(status: number): void;
   /**
+   * Called before writeHead: the connection closes once this answer is out, its head unchanged
+   * (`Connection: keep-alive`), and a request pipelined behind it is not served. nginx's
+   * not-modified filter's 412 (its page goes, then the request ends as an error). Absent (h2): kept.
+   */
+  closeAfter?(): void;
+  /**
    * Set by the front: the Content-Length is over the client_max_body_size of the location the
    * target maps to (the front logged it). The pipeline answers 413 once it has found the
    * location, so that the location's error_page applies (nginx's find-config phase).

@@ -87,6 +87,17 @@ function addStep(adds: readonly AddHeaderSpec[], expires: ExpiresSpec | null): (
       }
       h.add(a.name, v);
     }
+    // nginx's range filter turned the 200 into a 416 after this filter ran: its page goes through
+    // the header filters again, so the `always` lines are sent twice (observed on nginx 1.22).
+    if (r.headersStatus !== 0 && !ADD_STATUSES.has(r.status)) {
+      const again: Array<readonly [string, string]> = [];
+      for (const { a, key, value } of list) {
+        if (!a.always || key === 'last-modified' || key === 'etag' || key === 'content-type') continue;
+        const v = value(r);
+        if (v !== '') again.push([a.name, v]);
+      }
+      r.againHeaders = again.length > 0 ? again : null;
+    }
   };
 }
 

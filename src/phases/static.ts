@@ -6,10 +6,10 @@
 import fs from 'node:fs';
 import type { GzipStaticConf, LocationConf } from '../config/types.js';
 import { DONE, ERROR, EXEC, OK } from '../request/codes.js';
-import { LISTED_LAST_MODIFIED } from '../request/headers.js';
+import { EARLIER_ETAG, EARLIER_RANGES, LISTED_LAST_MODIFIED } from '../request/headers.js';
 import { mimeType } from './mime.js';
 import { autoindex } from './autoindex.js';
-import { absoluteUrl, emit, headersOf, queueFlush } from '../request/output.js';
+import { absoluteUrl, emit, failedPrecondition, headersOf, queueFlush } from '../request/output.js';
 import type { Step } from './phase.js';
 import { type PathMapper, pathMapper } from './file-path.js';
 import { multipart, rangesOf } from './static-cond.js';
@@ -67,9 +67,17 @@ async function serve(r: Req, map: PathMapper, loc: LocationConf, typeOf: (file: 
   const main = r.parent === null;
   const pre = main ? preconditions(r, v, loc.files.ims ?? 'exact') : 0;
   if (pre === 412) {
-    // nginx's not-modified filter answers it from a clean head (output.ts's conditional)
+    // nginx's not-modified filter answers it from a clean head (output.ts's conditional), and
+    // the connection closes after it
     h.clear();
+    failedPrecondition(r);
     return 412;
+  }
+  if (earlier) {
+    // An ETag or Accept-Ranges access_by set stays a line of the list, as set; the file's own come
+    // after it, and the conditional and range logic use those (observed on nginx 1.22 + lua).
+    if (v.etag !== null) h.rekey('etag', EARLIER_ETAG);
+    h.rekey('accept-ranges', EARLIER_RANGES);
   }
   if (!h.has('content-type')) h.set('Content-Type', typeOf(file) ?? loc.defaultType);
   // nginx's own length: its place before Last-Modified is kept when it is set below (head-order.ts)
@@ -82,6 +90,8 @@ async function serve(r: Req, map: PathMapper, loc: LocationConf, typeOf: (file: 
   if (earlier) h.ahead(handlerTime ? OWN_LENGTH : OWN_FIELDS);
   if (pre === 304) {
     r.status = 304;
+    // nginx's not-modified filter clears the Accept-Ranges set (the handler's), not an ETag.
+    h.delete(EARLIER_RANGES);
     h.delete('content-type');
     h.delete('content-length');
     r.headerSent = true;
@@ -95,6 +105,7 @@ async function serve(r: Req, map: PathMapper, loc: LocationConf, typeOf: (file: 
   if (ranges === 416) {
     h.delete('last-modified');
     h.delete('etag');
+    h.delete(EARLIER_RANGES);
     h.set('Content-Range', `bytes */${st.size}`);
     r.headersStatus = 200;
     return 416;

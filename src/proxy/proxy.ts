@@ -298,7 +298,7 @@ async function tries(r: Req, p: Plan, rt: UpstreamRt, scheme: 'http' | 'https', 
     let target = targetOf(peer, scheme, p.tls, conf.ssl, sslName);
     // A name in a proxy_pass with variables: through the `resolver` when the location has one.
     if (r.loc.resolver && !target.host.startsWith('unix:') && net.isIP(target.host) === 0) {
-      const a = await resolveHost(r.loc.resolver, r.loc.resolverTimeout, target.host);
+      const a = await resolveHost(r.loc.resolver, r.loc.resolverTimeout, target.host, r.w.errorLog);
       if (typeof a !== 'string') {
         logReq(r, 'error', a.error);
         st.tries.pop();

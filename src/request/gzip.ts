@@ -4,7 +4,7 @@
 // as on nginx); the body then goes through request/gzip-stream.ts.
 
 import type { GzipFilter } from '../config/types.js';
-import type { HeaderStore } from './headers.js';
+import { EARLIER_RANGES, type HeaderStore } from './headers.js';
 import { GzipStream } from './gzip-stream.js';
 import type { Req } from './req.js';
 
@@ -103,6 +103,7 @@ export function gzipHeader(r: Req, g: GzipFilter, h: HeaderStore, length: number
   h.set('Content-Encoding', 'gzip');
   h.set('Content-Length', null);
   h.delete('accept-ranges');
+  h.delete(EARLIER_RANGES); // one access_by set before a static file too (observed on nginx 1.22 + lua)
   const etag = one(h.get('etag') as string | string[] | undefined);
   if (etag !== undefined) h.set('ETag', etag.startsWith('"') ? `W/${etag}` : etag.startsWith('W/') ? etag : null);
   return new GzipStream(g.level, g.bufferSize);

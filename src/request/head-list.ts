@@ -83,6 +83,8 @@ export function headerList(r: Req, len: number): Array<readonly [string, string]
   }
   // nginx's range filter adds Accept-Ranges or Content-Range after add_header's and expires' headers
   if (ranges >= 0 && ranges < list.length - 1) list.push(list.splice(ranges, 1)[0]!);
+  // the 416 page's second pass through nginx's header filters: add_header's `always` lines again
+  if (r.againHeaders !== null) for (const [n, v] of r.againHeaders) list.push([safeName(n), safeValue(v)]);
   return withVary(r, list);
 }
 

@@ -12,6 +12,11 @@ export const LISTED_LAST_MODIFIED = 4;
 export const LISTED_LATE = LISTED_LOCATION | LISTED_LAST_MODIFIED;
 export const LISTED_RANGE = 8;
 
+/** The keys of an ETag and an Accept-Ranges a handler set before a static file (access_by): nginx
+ *  sends them as lines of its list, as set, and its own after them (static.ts). */
+export const EARLIER_ETAG = 'etag\0earlier';
+export const EARLIER_RANGES = 'accept-ranges\0earlier';
+
 export class HeaderStore {
   /** lower-cased name -> [name as first given, value] */
   private readonly m = new Map<string, [string, HeaderValue]>();
@@ -80,6 +85,14 @@ export class HeaderStore {
     this.m.clear();
     for (const [k, v] of first) this.m.set(k, v);
     for (const [k, v] of rest) this.m.set(k, v);
+  }
+
+  /** Gives the field `from` the key `to` at its place, its name and value kept. */
+  rekey(from: string, to: string): void {
+    if (!this.m.has(from)) return;
+    const all = [...this.m];
+    this.m.clear();
+    for (const [k, v] of all) this.m.set(k === from ? to : k, v);
   }
 
   /** Drops every field, as nginx's ngx_http_clean_header before a filter's own special answer. */

@@ -65,9 +65,20 @@ function push(r: Req, chunk: Chunk): void {
 export function emit(r: Req, chunk: Chunk): void {
   r.headerSent = true;
   if (chunk.length === 0 || r.eofSent && !r.filterBroke) return;
+  r.seenBody = true;
   if (!filtered(r)) push(r, chunk);
   else void chain(r, () => filterChunk(r, chunk, false));
   if (r.outLen > AUTO_FLUSH) void queueFlush(r, false);
+}
+
+/**
+ * ngx.flush's flush buffer: lua-nginx-module sends an empty buffer through the body filters, so
+ * body_filter sees a call with "" and eof false (observed on nginx 1.22 + lua). Nothing goes on
+ * the wire for it unless the filter puts bytes in it.
+ */
+export function emitFlush(r: Req): void {
+  if (r.pipe.bodyFilter === null || r.eofSent || r.cut) return;
+  void chain(r, () => filterChunk(r, '', false));
 }
 
 /**
@@ -317,6 +328,7 @@ function conditional(r: Req): boolean {
   // ngx_http_filter_finalize_request; add_header's `always` lines come after, observed on 1.22)
   h.clear();
   special(r, 412);
+  failedPrecondition(r);
   r.eofSent = true;
   return true;
 }
@@ -404,6 +416,12 @@ export function special(r: Req, status: number): void {
     }
   }
   r.headerSent = true;
+}
+
+/** nginx's not-modified filter's 412 ends the request as an error once its page went: the
+ *  connection closes after it, its head still saying keep-alive (observed on nginx 1.22). */
+export function failedPrecondition(r: Req): void {
+  if (r.parent === null) r.ex.closeAfter?.();
 }
 
 /** The exchange learns the answer is a special response (ex.special); a subrequest's is not the connection's. */

@@ -49,6 +49,9 @@ export class Req {
   /** The status add_header and expires see when a later filter changed it (nginx's range filter
    *  turns a static 200 into a 416 after the headers filter ran); 0: `status`. */
   headersStatus = 0;
+  /** add_header's `always` lines sent again after the range filter's Content-Range: its 416 page
+   *  goes through nginx's header filters a second time (request/head-list.ts). */
+  againHeaders: Array<readonly [string, string]> | null = null;
   /** The gzip stream the body goes through (request/gzip.ts), or null. */
   gzip: GzipStream | null = null;
   headers: HeaderStore | null = null;
@@ -72,6 +75,9 @@ export class Req {
   eofCalled = false;
   /** body_filter_by_js failed: the response is cut, but later chunks still go through the filter (nginx's). */
   filterBroke = false;
+  /** Body bytes were output (lua-nginx-module's seen_body_data): ngx.flush sends its flush
+   *  buffer through body_filter only then (or with wait). */
+  seenBody = false;
   /** Output that went through the filters, waiting to be written. */
   out: Array<string | Uint8Array> | null = null;
   outLen = 0;

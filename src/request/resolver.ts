@@ -4,6 +4,7 @@
 import { Resolver } from 'node:dns/promises';
 import net from 'node:net';
 import type { ResolverConf } from '../config/types.js';
+import { resolveUnix, type ResolveLog } from './resolver-unix.js';
 
 const resolvers = new Map<string, Resolver>();
 const cache = new Map<string, { addrs: string[]; until: number }>();
@@ -14,15 +15,18 @@ function resolverFor(c: ResolverConf, timeoutMs: number): Resolver {
   let r = resolvers.get(key);
   if (!r) {
     r = new Resolver({ timeout: timeoutMs, tries: 1 });
-    r.setServers([...c.servers]);
+    // `unix:PATH` servers are left out where the conf names DNS servers too (resolver-unix.ts)
+    r.setServers(c.servers.filter((s) => !s.startsWith('unix:')));
     resolvers.set(key, r);
   }
   return r;
 }
 
-/** One address for `host` (rotating over the answers, as nginx does), or OpenResty's error text. */
-export async function resolveHost(c: ResolverConf, timeoutMs: number, host: string): Promise<string | { error: string }> {
+/** One address for `host` (rotating over the answers, as nginx does), or OpenResty's error text;
+ *  `log`: the worker's error log, for what nginx's resolver logs there itself. */
+export async function resolveHost(c: ResolverConf, timeoutMs: number, host: string, log?: ResolveLog): Promise<string | { error: string }> {
   if (net.isIP(host) !== 0) return host;
+  if (c.servers.every((s) => s.startsWith('unix:'))) return resolveUnix(c.servers, (c.ipv4 ? 1 : 0) + (c.ipv6 ? 1 : 0), timeoutMs, host, log);
   const name = host.toLowerCase();
   const key = `${c.servers.join(',')}|${c.ipv4}|${c.ipv6}|${name}`;
   const now = Date.now();
