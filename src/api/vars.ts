@@ -193,9 +193,6 @@ function uninitialized(r: Req, name: string): void {
   logReq(r, 'warn', `using uninitialized "${name}" variable`);
 }
 
-/** Families of built-in variables, read-only as nginx's. */
-const READ_ONLY_PREFIX = /^(arg_|http_|cookie_|sent_http_)/;
-
 /** `ngx.var.NAME = v`: only `set`-declared variables and $args are writable. */
 export function setVar(r: Req, name: string, value: unknown): void {
   const s = value === undefined || value === null ? '' : String(value);
@@ -205,9 +202,8 @@ export function setVar(r: Req, name: string, value: unknown): void {
     (r.vars ??= Object.create(null) as Record<string, string>)[name] = s;
     return;
   }
-  if (BUILTIN.has(name) || READ_ONLY_PREFIX.test(name)) {
-    throw new TrestyError('TRESTY_ERR_VAR_UNDECLARED', `variable "${name}" not changeable`);
-  }
+  // The prefixed families are no entries of nginx's table: OpenResty says "not found" for them.
+  if (BUILTIN.has(name)) throw new TrestyError('TRESTY_ERR_VAR_UNDECLARED', `variable "${name}" not changeable`);
   throw new TrestyError('TRESTY_ERR_VAR_UNDECLARED',
     `variable "${name}" not found for writing; maybe it is a built-in variable that is not changeable or you forgot to use "set $${name} '';" in the config file to define it first`);
 }
