@@ -10,6 +10,7 @@ import { upstreamVar } from '../request/upstream.js';
 import { setLimitRate } from '../request/limit-rate.js';
 import { addrBytes } from '../config/addr.js';
 import { requestHost } from '../http/request-host.js';
+import { normalizeHost, serverName } from '../http/vhost.js';
 import { mapValue } from './map.js';
 import { msec, timeIso, timeLocal } from './time.js';
 import { statusCounts } from '../status/counters.js';
@@ -21,15 +22,10 @@ function hostOf(r: Req): string {
   // an absolute target's host wins over the Host header, as nginx's $host
   const v = requestHost(r.ex.url, r.inHeaders.host);
   if (v) {
-    const i = v.startsWith('[') ? v.indexOf(']') + 1 : v.indexOf(':');
-    return (i > 0 ? v.slice(0, i) : v).toLowerCase();
+    const h = normalizeHost(v); // no port, no trailing dot, lower case (nginx's validate_host)
+    if (h) return h;
   }
-  return serverName(r) || r.ex.localAddress;
-}
-
-function serverName(r: Req): string {
-  const n = r.server.serverNames[0];
-  return n && n.kind === 'exact' ? n.value : '';
+  return serverName(r.server) || r.ex.localAddress;
 }
 
 /**
@@ -87,7 +83,7 @@ const BUILTIN = new Map<string, Getter>([
   ['https', (r) => (r.ex.scheme === 'https' ? 'on' : '')],
   ['host', hostOf],
   ['hostname', () => os.hostname()],
-  ['server_name', serverName],
+  ['server_name', (r) => serverName(r.server)],
   ['server_addr', (r) => r.ex.localAddress],
   ['server_port', (r) => String(r.ex.localPort)],
   ['remote_addr', (r) => r.remoteAddr],
@@ -174,9 +170,26 @@ export function getVar(r: Req, name: string): string | undefined {
     const v = upstreamVar(r, name);
     if (v !== undefined) return v;
   }
+  const sc = serverCapture(r, name);
+  if (sc !== undefined) return sc;
   if (r.server.declaredVariables.has(name)) {
     uninitialized(r, name);
     return '';
+  }
+  return undefined;
+}
+
+/**
+ * A named capture of the server's `server_name ~regex` (`(?<sub>...)`), as nginx sets it when the
+ * regex picked the server: found again from the request's host when first read.
+ */
+function serverCapture(r: Req, name: string): string | undefined {
+  for (const n of r.server.serverNames) {
+    if (n.kind !== 'regex' || n.regex === undefined || !n.value.includes(`<${name}>`)) continue;
+    const h = requestHost(r.ex.url, r.inHeaders.host);
+    const m = h === undefined ? null : n.regex.exec(normalizeHost(h));
+    const v = m?.groups?.[name];
+    if (v !== undefined) return v;
   }
   return undefined;
 }

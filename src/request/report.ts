@@ -3,6 +3,7 @@
 
 import type { LogLevel } from '../config/types.js';
 import { bindName } from '../http/binds.js';
+import { serverName } from '../http/vhost.js';
 import { peerContext, requestContext } from '../log/index.js';
 import type { Call } from './call.js';
 import { CTX } from './context.js';
@@ -27,7 +28,7 @@ function context(r: Req, upstream: string | undefined): string {
     const h = m.inHeaders;
     return requestContext({
       client: m.remoteAddr,
-      server: r.server.serverNames[0]?.value ?? '',
+      server: serverName(r.server),
       request: line,
       subrequest: r.parent !== null ? r.uri : null,
       upstream,
