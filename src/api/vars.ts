@@ -159,7 +159,7 @@ export function getVar(r: Req, name: string): string | undefined {
   if (c >= 48 && c <= 57) return r.captures?.[Number(name)] ?? (r.captures === null ? undefined : '');
   if (name.startsWith('arg_')) return argValue(r.args, name.slice(4));
   if (name.startsWith('http_')) return headerValue(r, name.slice(5).replace(/_/g, '-').toLowerCase());
-  if (name.startsWith('cookie_')) return cookieValue(headerValue(r, 'cookie'), name.slice(7));
+  if (name.startsWith('cookie_')) return cookieValue(r.inHeaders.cookie, name.slice(7));
   if (name.startsWith('sent_http_')) {
     // $sent_http_content_type names Content-Type: underscores are dashes, as in $http_*.
     const v = r.headers?.get(name.slice(10).replace(/_/g, '-'));
@@ -240,12 +240,35 @@ export function argValue(args: string, name: string): string | undefined {
   return undefined;
 }
 
-function cookieValue(header: string | undefined, name: string): string | undefined {
-  if (!header) return undefined;
-  for (const part of header.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq < 0) continue;
-    if (part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+function cookieValue(lines: string | string[] | undefined, name: string): string | undefined {
+  if (lines === undefined) return undefined;
+  for (const line of typeof lines === 'string' ? [lines] : lines) {
+    const v = cookieInLine(line, name.toLowerCase());
+    if (v !== undefined) return v;
+  }
+  return undefined;
+}
+
+/**
+ * nginx 1.22's parse_multi_header_lines: a piece (after `;` or `,` and spaces) that starts with
+ * the name in any case, spaces, `=`, spaces: the value up to the next `;`, its trailing spaces kept.
+ */
+function cookieInLine(line: string, lname: string): string | undefined {
+  const end = line.length;
+  let p = 0;
+  while (p < end) {
+    if (line.slice(p, p + lname.length).toLowerCase() === lname) {
+      let q = p + lname.length;
+      while (q < end && line.charCodeAt(q) === 0x20) q++;
+      if (q < end && line.charCodeAt(q) === 0x3d) {
+        q++;
+        while (q < end && line.charCodeAt(q) === 0x20) q++;
+        const semi = line.indexOf(';', q);
+        return line.slice(q, semi < 0 ? end : semi);
+      }
+    }
+    while (p < end) { const c = line.charCodeAt(p++); if (c === 0x3b || c === 0x2c) break; }
+    while (p < end && line.charCodeAt(p) === 0x20) p++;
   }
   return undefined;
 }
