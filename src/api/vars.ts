@@ -113,7 +113,8 @@ const BUILTIN = new Map<string, Getter>([
   ['connections_writing', () => String(statusCounts().writing)],
   ['connections_waiting', () => String(statusCounts().waiting)],
   ['content_type', (r) => headerValue(r, 'content-type')],
-  ['content_length', (r) => headerValue(r, 'content-length')],
+  // Without the header, a chunked body once read has its length (nginx 1.22 sets content_length_n).
+  ['content_length', (r) => headerValue(r, 'content-length') ?? (r.body != null && r.inHeaders['transfer-encoding'] !== undefined ? String(r.body.length) : undefined)],
   ['document_root', (r) => r.loc.root],
   ['realpath_root', (r) => r.loc.root],
   // With a constant `alias` in a prefix location, the alias in place of the matched part (nginx's
