@@ -54,7 +54,9 @@ function argsOf(r: Req): string | undefined {
   if (r.args) return r.args;
   const u = r.ex.url;
   const q = u.indexOf('?');
-  return q >= 0 && q < u.length - 1 ? '' : undefined;
+  let end = u.indexOf('#'); // a fragment ends the query; one before `?` leaves none (nginx)
+  if (end < 0) end = u.length;
+  return q >= 0 && q < end - 1 ? '' : undefined;
 }
 
 /** $remote_user: the user of a Basic Authorization header (checked or not, as nginx's). */
@@ -77,7 +79,8 @@ const BUILTIN = new Map<string, Getter>([
   ['request_uri', (r) => r.requestUri || undefined],
   ['request_method', (r) => r.method],
   // The line as received where the front kept it (nginx's request_line: a refused one too).
-  ['request', (r) => r.main.ex.requestLine ?? `${r.method} ${r.requestUri} HTTP/${r.ex.httpVersion}`],
+  // Else (node:http) rebuilt from the target as received: an absolute one stays absolute.
+  ['request', (r) => { const x = r.main.ex; return x.requestLine ?? `${x.method} ${x.url} HTTP/${x.httpVersion}`; }],
   ['server_protocol', (r) => `HTTP/${r.ex.httpVersion}`],
   ['scheme', (r) => r.ex.scheme],
   ['https', (r) => (r.ex.scheme === 'https' ? 'on' : '')],

@@ -16,6 +16,7 @@ import { parseTarget } from '../request/uri.js';
 import type { FfiHooks, WorkerState } from '../request/worker.js';
 import type { LoggedAnswer } from '../http/native-front.js';
 import { planBinds } from '../http/vhost.js';
+import { originForm } from '../http/request-host.js';
 import { CTX } from '../request/context.js';
 import { conclude, start } from './run.js';
 import { useTemplateEval } from '../request/limit-rate.js';
@@ -129,7 +130,7 @@ export async function createWorkerPipeline(
   await initWorkerPhase.run(w, w.loader, conf);
 
   const handle = (ex: HttpExchange, server: ServerConf): void => {
-    const r = new Req(w, ex, server, ex.method, ex.url, null);
+    const r = new Req(w, ex, server, ex.method, originForm(ex.url), null);
     const t = parseTarget(ex.url, server.defaults.std.noMergeSlashes !== true);
     try {
       if (t === null) {
@@ -160,7 +161,7 @@ export async function createWorkerPipeline(
   const logAnswer = (a: LoggedAnswer): void => {
     const pipe = w.pipes.get(a.loc);
     if (!pipe?.log) return;
-    const r = new Req(w, a.ex, a.server, a.ex.method, a.ex.url, null);
+    const r = new Req(w, a.ex, a.server, a.ex.method, originForm(a.ex.url), null);
     const t = parseTarget(a.ex.url);
     r.uri = t?.uri ?? a.ex.url;
     r.args = t?.args ?? '';

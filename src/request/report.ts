@@ -23,7 +23,7 @@ export function logReq(r: Req, level: LogLevel, msg: string, upstream?: string):
 function context(r: Req, upstream: string | undefined): string {
   // The main request's line as received, whatever a rewrite or ngx.req.set_method changed since.
   const m = r.main;
-  const line = m.ex.requestLine ?? `${m.ex.method} ${m.requestUri} HTTP/${m.ex.httpVersion}`;
+  const line = m.ex.requestLine ?? `${m.ex.method} ${m.ex.url} HTTP/${m.ex.httpVersion}`;
   try {
     const h = m.inHeaders;
     return requestContext({
