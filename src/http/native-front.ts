@@ -318,7 +318,7 @@ export class NativeFront {
     }
     if (ex.hasBody) this.bodyLimit(ex, srv, clen);
     try {
-      this.handle(ex, srv);
+      this.handle(ex, srv, ex.group?.defaultServer);
     } catch (e) {
       this.log.error(`handler failed: ${(e as Error)?.stack ?? String(e)}`);
       if (!ex.headersSent) {

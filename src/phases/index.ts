@@ -129,9 +129,10 @@ export async function createWorkerPipeline(
   const certificate = await certificateHook(conf, w.loader, w);
   await initWorkerPhase.run(w, w.loader, conf);
 
-  const handle = (ex: HttpExchange, server: ServerConf): void => {
+  const handle = (ex: HttpExchange, server: ServerConf, dflt = server): void => {
     const r = new Req(w, ex, server, ex.method, originForm(ex.url), null);
-    const t = parseTarget(ex.url, server.defaults.std.noMergeSlashes !== true);
+    // nginx parses the URI with the address's default server's merge_slashes, before Host picks one.
+    const t = parseTarget(ex.url, dflt.defaults.std.noMergeSlashes !== true);
     try {
       if (t === null) {
         r.loc = server.defaults;
