@@ -13,6 +13,7 @@ import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { raw } from './helpers/conn.js';
 import { ENGINES, titled } from './helpers/engines.js';
+import { asText, LUA_ENC, parseDump, pick, prng } from './helpers/fuzz.js';
 import { nginxMissing, startNginx, type Nginx } from './helpers/nginx.js';
 import { freePort, oneServerConf, startTresty, type TrestyProcess } from './helpers/server.js';
 
@@ -52,28 +53,7 @@ const JS = `
     location /d { content_by_js_block {${JS_BODY}} }
     location /s { content_by_js_block { ngx.req.set_header("X-Set", "1");${JS_BODY}} }`;
 
-const LUA_BODY = `
-      local function enc(v)
-        local t = type(v)
-        if t == "string" then
-          return '"' .. (v:gsub('[%c"\\\\\\128-\\255]', function(c) return string.format("\\\\u%04x", c:byte()) end)) .. '"'
-        elseif t == "boolean" or t == "number" then return tostring(v)
-        elseif t == "table" then
-          local cnt, arr = 0, true
-          for k in pairs(v) do cnt = cnt + 1; if type(k) ~= "number" then arr = false end end
-          local p = {}
-          if arr and cnt > 0 then
-            for i = 1, cnt do p[i] = enc(v[i]) end
-            return "[" .. table.concat(p, ",") .. "]"
-          end
-          local keys = {}
-          for k in pairs(v) do keys[#keys + 1] = k end
-          table.sort(keys, function(x, y) return tostring(x) < tostring(y) end)
-          for i, k in ipairs(keys) do p[i] = enc(tostring(k)) .. ":" .. enc(v[k]) end
-          return "{" .. table.concat(p, ",") .. "}"
-        end
-        return '"<' .. t .. '>"'
-      end
+const LUA_BODY = `${LUA_ENC}
       local o = {}
       o.uri_args = ngx.req.get_uri_args()
       o.uri_args_max = ngx.req.get_uri_args(5)
@@ -112,17 +92,6 @@ function luaList(xs: string[]): string { return `{${xs.map((x) => `"${x}"`).join
 
 // --- the generator ---------------------------------------------------------------------------
 
-/** mulberry32: a small seeded PRNG, so a failing run can be replayed from its seed. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Req { method: 'GET' | 'POST'; target: string; headers: Array<[string, string]>; body?: string; type?: string }
 
@@ -133,8 +102,6 @@ const VALS = ['1', '', 'v', '+', 'a+b', '%20', '%2B', '%26', '%3D', '%zz', '%4',
   '~', '*', "'", '!', '()', '%7E', '%7e', '%00', '%0A', '-_.', 'a=b', '%%41', '%4G', '%e9', '$', ',', '/', '?', ':@'];
 const SEPS = ['&', '&', '&', '&', '&', '&&', ';'];
 const PATHS = ['/d', '/d/', '/d/x', '/d/a%20b', '/d/%41', '/d/./x', '/d//x', '/d/x/../y', '/d/%7euser', '/d/%FF', '/d/%C3%A9', `/d/${E_ACUTE}`, '/d/%zz', '/d/a+b'];
-
-function pick<T>(r: () => number, xs: readonly T[]): T { return xs[Math.floor(r() * xs.length)]!; }
 
 function pieces(r: () => number, n: number): string {
   let s = r() < 0.1 ? '&' : '';
@@ -232,27 +199,9 @@ function cases(seed: number, n: number): Req[] {
 
 // --- fetching and comparing ------------------------------------------------------------------
 
-function dechunk(body: string): string {
-  let out = '';
-  let p = 0;
-  for (;;) {
-    const nl = body.indexOf('\r\n', p);
-    const size = parseInt(body.slice(p, nl), 16);
-    if (!(size > 0)) return out;
-    out += body.slice(nl + 2, nl + 2 + size);
-    p = nl + 2 + size + 2;
-  }
-}
-
 /** The answer's JSON dump, or the answer itself (as an error) when it is not a 200. */
 async function dump(port: number, q: Req): Promise<unknown> {
-  const res = await raw(port, [wire(q)], { timeoutMs: 5000 });
-  const at = res.data.indexOf('\r\n\r\n');
-  const head = res.data.slice(0, at);
-  if (!head.startsWith('HTTP/1.1 200')) return { status: head.split('\r\n')[0] };
-  const text = /\r\ntransfer-encoding: chunked/i.test(head) ? dechunk(res.data.slice(at + 4)) : res.data.slice(at + 4);
-  // The JS dump is UTF-8 JSON; the Lua one is ASCII with each byte >= 0x80 as \\u00XX.
-  return JSON.parse(Buffer.from(text, 'latin1').toString('utf8'));
+  return parseDump((await raw(port, [wire(q)], { timeoutMs: 5000 })).data);
 }
 
 /** Values sorted by key, so two dumps compare as sets of keys (Lua tables have no order). */
@@ -269,14 +218,6 @@ function canon(v: unknown, str: (s: string) => string): unknown {
   return v;
 }
 
-const UTF8 = new TextDecoder('utf-8', { fatal: true });
-
-/** Lua bytes (one char a byte) as tresty's decoded string: text when they are UTF-8, else one char
- *  a byte (docs/api.md, get_uri_args' row). Raw values ($args, headers) are one char a byte in both. */
-function asText(s: string): string {
-  if (!/[\x80-\xff]/.test(s)) return s;
-  try { return UTF8.decode(Buffer.from(s, 'latin1')); } catch { return s; }
-}
 
 /** The fields whose values nginx decoded (%XX): tresty gives them as text. */
 const DECODED = new Set(['uri_args', 'uri_args_max', 'uri_args_0', 'decode', 'decode_max', 'post', 'post_max', 'unescape', 'uri']);

@@ -200,6 +200,13 @@ describe('the native plan', () => {
     expect(planOf('merge_slashes off; server { listen 127.0.0.1:1; location / { } }').servers).toEqual([-1]);
   });
 
+  it('merge_slashes off in the default server of an address: its other servers are JS\'s too (nginx parses their URIs with it)', () => {
+    const two = (a: string, b: string): string => `server { listen 127.0.0.1:1; ${a} location /a { } } server { listen 127.0.0.1:1; server_name b; ${b} location /b { } }`;
+    expect(Object.keys(planOf(two('merge_slashes off;', '')).actions)).not.toContain('/b');
+    expect(Object.keys(planOf(two('', 'merge_slashes off;')).actions)).toContain('/a');
+    expect(Object.keys(planOf(two('', '')).actions)).toEqual(expect.arrayContaining(['/a', '/b']));
+  });
+
   it('server_tokens on or off, per location, keeps the native route (a location flag); with another flag, JS', () => {
     const { actions } = planOf(`server_tokens on;
       server { listen 127.0.0.1:1;

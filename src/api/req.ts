@@ -58,7 +58,7 @@ export class ReqApi {
   raw_header(): string {
     const r = this.#check(MASK.request);
     const rh = r.ex.rawHeaders;
-    let s = `${r.method} ${r.requestUri} HTTP/${r.ex.httpVersion}\r\n`;
+    let s = `${r.method} ${r.ex.url} HTTP/${r.ex.httpVersion}\r\n`; // the target as received
     for (let i = 0; i + 1 < rh.length; i += 2) s += `${rh[i]}: ${rh[i + 1]}\r\n`;
     return `${s}\r\n`;
   }

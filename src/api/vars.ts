@@ -10,6 +10,7 @@ import { upstreamVar } from '../request/upstream.js';
 import { setLimitRate } from '../request/limit-rate.js';
 import { addrBytes } from '../config/addr.js';
 import { requestHost } from '../http/request-host.js';
+import { normalizeHost, serverName } from '../http/vhost.js';
 import { mapValue } from './map.js';
 import { msec, timeIso, timeLocal } from './time.js';
 import { statusCounts } from '../status/counters.js';
@@ -21,15 +22,10 @@ function hostOf(r: Req): string {
   // an absolute target's host wins over the Host header, as nginx's $host
   const v = requestHost(r.ex.url, r.inHeaders.host);
   if (v) {
-    const i = v.startsWith('[') ? v.indexOf(']') + 1 : v.indexOf(':');
-    return (i > 0 ? v.slice(0, i) : v).toLowerCase();
+    const h = normalizeHost(v); // no port, no trailing dot, lower case (nginx's validate_host)
+    if (h) return h;
   }
-  return serverName(r) || r.ex.localAddress;
-}
-
-function serverName(r: Req): string {
-  const n = r.server.serverNames[0];
-  return n && n.kind === 'exact' ? n.value : '';
+  return serverName(r.server) || r.ex.localAddress;
 }
 
 /**
@@ -58,7 +54,9 @@ function argsOf(r: Req): string | undefined {
   if (r.args) return r.args;
   const u = r.ex.url;
   const q = u.indexOf('?');
-  return q >= 0 && q < u.length - 1 ? '' : undefined;
+  let end = u.indexOf('#'); // a fragment ends the query; one before `?` leaves none (nginx)
+  if (end < 0) end = u.length;
+  return q >= 0 && q < end - 1 ? '' : undefined;
 }
 
 /** $remote_user: the user of a Basic Authorization header (checked or not, as nginx's). */
@@ -81,13 +79,14 @@ const BUILTIN = new Map<string, Getter>([
   ['request_uri', (r) => r.requestUri || undefined],
   ['request_method', (r) => r.method],
   // The line as received where the front kept it (nginx's request_line: a refused one too).
-  ['request', (r) => r.main.ex.requestLine ?? `${r.method} ${r.requestUri} HTTP/${r.ex.httpVersion}`],
+  // Else (node:http) rebuilt from the target as received: an absolute one stays absolute.
+  ['request', (r) => { const x = r.main.ex; return x.requestLine ?? `${x.method} ${x.url} HTTP/${x.httpVersion}`; }],
   ['server_protocol', (r) => `HTTP/${r.ex.httpVersion}`],
   ['scheme', (r) => r.ex.scheme],
   ['https', (r) => (r.ex.scheme === 'https' ? 'on' : '')],
   ['host', hostOf],
   ['hostname', () => os.hostname()],
-  ['server_name', serverName],
+  ['server_name', (r) => serverName(r.server)],
   ['server_addr', (r) => r.ex.localAddress],
   ['server_port', (r) => String(r.ex.localPort)],
   ['remote_addr', (r) => r.remoteAddr],
@@ -117,7 +116,8 @@ const BUILTIN = new Map<string, Getter>([
   ['connections_writing', () => String(statusCounts().writing)],
   ['connections_waiting', () => String(statusCounts().waiting)],
   ['content_type', (r) => headerValue(r, 'content-type')],
-  ['content_length', (r) => headerValue(r, 'content-length')],
+  // Without the header, a chunked body once read has its length (nginx 1.22 sets content_length_n).
+  ['content_length', (r) => headerValue(r, 'content-length') ?? (r.body != null && r.inHeaders['transfer-encoding'] !== undefined ? String(r.body.length) : undefined)],
   ['document_root', (r) => r.loc.root],
   ['realpath_root', (r) => r.loc.root],
   // With a constant `alias` in a prefix location, the alias in place of the matched part (nginx's
@@ -163,7 +163,7 @@ export function getVar(r: Req, name: string): string | undefined {
   if (c >= 48 && c <= 57) return r.captures?.[Number(name)] ?? (r.captures === null ? undefined : '');
   if (name.startsWith('arg_')) return argValue(r.args, name.slice(4));
   if (name.startsWith('http_')) return headerValue(r, name.slice(5).replace(/_/g, '-').toLowerCase());
-  if (name.startsWith('cookie_')) return cookieValue(headerValue(r, 'cookie'), name.slice(7));
+  if (name.startsWith('cookie_')) return cookieValue(r.inHeaders.cookie, name.slice(7));
   if (name.startsWith('sent_http_')) {
     // $sent_http_content_type names Content-Type: underscores are dashes, as in $http_*.
     const v = r.headers?.get(name.slice(10).replace(/_/g, '-'));
@@ -174,9 +174,26 @@ export function getVar(r: Req, name: string): string | undefined {
     const v = upstreamVar(r, name);
     if (v !== undefined) return v;
   }
+  const sc = serverCapture(r, name);
+  if (sc !== undefined) return sc;
   if (r.server.declaredVariables.has(name)) {
     uninitialized(r, name);
     return '';
+  }
+  return undefined;
+}
+
+/**
+ * A named capture of the server's `server_name ~regex` (`(?<sub>...)`), as nginx sets it when the
+ * regex picked the server: found again from the request's host when first read.
+ */
+function serverCapture(r: Req, name: string): string | undefined {
+  for (const n of r.server.serverNames) {
+    if (n.kind !== 'regex' || n.regex === undefined || !n.value.includes(`<${name}>`)) continue;
+    const h = requestHost(r.ex.url, r.inHeaders.host);
+    const m = h === undefined ? null : n.regex.exec(normalizeHost(h));
+    const v = m?.groups?.[name];
+    if (v !== undefined) return v;
   }
   return undefined;
 }
@@ -193,9 +210,6 @@ function uninitialized(r: Req, name: string): void {
   logReq(r, 'warn', `using uninitialized "${name}" variable`);
 }
 
-/** Families of built-in variables, read-only as nginx's. */
-const READ_ONLY_PREFIX = /^(arg_|http_|cookie_|sent_http_)/;
-
 /** `ngx.var.NAME = v`: only `set`-declared variables and $args are writable. */
 export function setVar(r: Req, name: string, value: unknown): void {
   const s = value === undefined || value === null ? '' : String(value);
@@ -205,9 +219,8 @@ export function setVar(r: Req, name: string, value: unknown): void {
     (r.vars ??= Object.create(null) as Record<string, string>)[name] = s;
     return;
   }
-  if (BUILTIN.has(name) || READ_ONLY_PREFIX.test(name)) {
-    throw new TrestyError('TRESTY_ERR_VAR_UNDECLARED', `variable "${name}" not changeable`);
-  }
+  // The prefixed families are no entries of nginx's table: OpenResty says "not found" for them.
+  if (BUILTIN.has(name)) throw new TrestyError('TRESTY_ERR_VAR_UNDECLARED', `variable "${name}" not changeable`);
   throw new TrestyError('TRESTY_ERR_VAR_UNDECLARED',
     `variable "${name}" not found for writing; maybe it is a built-in variable that is not changeable or you forgot to use "set $${name} '';" in the config file to define it first`);
 }
@@ -231,12 +244,35 @@ export function argValue(args: string, name: string): string | undefined {
   return undefined;
 }
 
-function cookieValue(header: string | undefined, name: string): string | undefined {
-  if (!header) return undefined;
-  for (const part of header.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq < 0) continue;
-    if (part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+function cookieValue(lines: string | string[] | undefined, name: string): string | undefined {
+  if (lines === undefined) return undefined;
+  for (const line of typeof lines === 'string' ? [lines] : lines) {
+    const v = cookieInLine(line, name.toLowerCase());
+    if (v !== undefined) return v;
+  }
+  return undefined;
+}
+
+/**
+ * nginx 1.22's parse_multi_header_lines: a piece (after `;` or `,` and spaces) that starts with
+ * the name in any case, spaces, `=`, spaces: the value up to the next `;`, its trailing spaces kept.
+ */
+function cookieInLine(line: string, lname: string): string | undefined {
+  const end = line.length;
+  let p = 0;
+  while (p < end) {
+    if (line.slice(p, p + lname.length).toLowerCase() === lname) {
+      let q = p + lname.length;
+      while (q < end && line.charCodeAt(q) === 0x20) q++;
+      if (q < end && line.charCodeAt(q) === 0x3d) {
+        q++;
+        while (q < end && line.charCodeAt(q) === 0x20) q++;
+        const semi = line.indexOf(';', q);
+        return line.slice(q, semi < 0 ? end : semi);
+      }
+    }
+    while (p < end) { const c = line.charCodeAt(p++); if (c === 0x3b || c === 0x2c) break; }
+    while (p < end && line.charCodeAt(p) === 0x20) p++;
   }
   return undefined;
 }

@@ -28,7 +28,8 @@ function parseServerName(d: Directive, name: string): ServerName {
   }
   const lower = name.toLowerCase();
   if (lower.startsWith('*.')) return { kind: 'wildcard_start', value: lower };
-  if (lower.startsWith('.')) return { kind: 'wildcard_start', value: '*' + lower };
+  // `.example.com` keeps its dot: vhost.ts matches example.com too by it (`*.` would not).
+  if (lower.startsWith('.')) return { kind: 'wildcard_start', value: lower };
   if (lower.endsWith('.*')) return { kind: 'wildcard_end', value: lower };
   if (lower.includes('*')) throw confError('TRESTY_ERR_CONF_VALUE', `invalid server name or wildcard "${name}"`, d);
   return { kind: 'exact', value: lower };

@@ -34,7 +34,7 @@ function allEqual(list: readonly LocationConf[], v: number): boolean {
 export function bodyLimit(srv: ServerConf, url: string): number {
   const v = sharedLimit(srv);
   if (v >= 0) return v;
-  const q = url.indexOf('?');
+  const q = url.search(/[?#]/); // a fragment is no part of the path
   let uri = q < 0 ? url : url.slice(0, q);
   // No '%': nothing to decode (decodeURIComponent was a visible part of a POST's cost).
   if (uri.includes('%')) try { uri = decodeURIComponent(uri); } catch { /* the pipeline answers 400 for a bad URI */ }

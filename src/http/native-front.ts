@@ -270,9 +270,8 @@ export class NativeFront {
     const offs: number[] = new Array(nh * 4);
     for (let i = 0; i < nh * 4; i++) offs[i] = u16[hq + i];
     const bind = this.binds[listener]!;
-    let url = head.slice(tOff, tOff + tLen);
-    const hash = url.indexOf('#');
-    if (hash >= 0) url = url.slice(0, hash); // a fragment is not part of the request (nginx drops it too)
+    // A fragment stays: $request_uri keeps it, parseTarget drops it from $uri and $args (nginx).
+    const url = head.slice(tOff, tOff + tLen);
     const mid = buf[p + REC_A];
     const method = mid > 0 && mid < METHODS.length ? METHODS[mid]! : head.slice(mOff, mOff + mLen);
     const ex = new NativeExchange(this, id, method, url, versionText(version), head, offs, remote, port, flags, bind, 0);
@@ -319,7 +318,7 @@ export class NativeFront {
     }
     if (ex.hasBody) this.bodyLimit(ex, srv, clen);
     try {
-      this.handle(ex, srv);
+      this.handle(ex, srv, ex.group?.defaultServer);
     } catch (e) {
       this.log.error(`handler failed: ${(e as Error)?.stack ?? String(e)}`);
       if (!ex.headersSent) {

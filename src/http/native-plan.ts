@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { HttpConf, LocationConf, ServerConf } from '../config/types.js';
 import { LF } from './native-flags.js';
 import { extraFlags, extrasNative, writeExtras } from './native-plan-extras.js';
-import { type Bind, serverName } from './vhost.js';
+import { type Bind, planBinds, serverName } from './vhost.js';
 
 const ACT_JS = 0;
 const ACT_STATIC = 1;
@@ -125,8 +125,15 @@ export function buildPlan(http: HttpConf, builtinTypes: Readonly<Record<string, 
     }
     return i;
   };
-  // merge_slashes off: the engine merges slashes as it routes, so such a server is JS's.
-  const servers = http.servers.filter((s) => s.rewriteOps.length === 0 && onlyKnown(s, SERVER_KEYS) && !s.defaults.std.noMergeSlashes);
+  // merge_slashes off: the engine merges slashes as it routes, so such a server is JS's, and so
+  // are all the servers of an address whose default server has it off (nginx parses their URIs so).
+  const unmerged = new Set<ServerConf>();
+  for (const b of planBinds(http)) {
+    for (const g of [b.any, ...b.byAddress.values()]) {
+      if (g?.defaultServer.defaults.std.noMergeSlashes) for (const s of g.servers) unmerged.add(s);
+    }
+  }
+  const servers = http.servers.filter((s) => s.rewriteOps.length === 0 && onlyKnown(s, SERVER_KEYS) && !s.defaults.std.noMergeSlashes && !unmerged.has(s));
   for (const s of servers) {
     id(s.defaults);
     for (const l of s.locations) id(l);

@@ -11,3 +11,11 @@ export function requestHost(url: string, host: string | string[] | undefined): s
   }
   return typeof host === 'string' ? host : undefined;
 }
+
+/** $request_uri: an absolute target from its path on (`http://h/p?q` is `/p?q`, `http://h` is
+ *  `/`), as nginx's; an origin-form one as received. */
+export function originForm(url: string): string {
+  if (url.charCodeAt(0) === 0x2f) return url;
+  const m = ABSOLUTE.exec(url);
+  return m ? url.slice(m[0].length) || '/' : url;
+}

@@ -190,7 +190,7 @@ export class HttpFront {
     if (req.headers['transfer-encoding'] !== undefined && this.refusals.refuseTransferEncoding(ex, srv)) return;
     if (req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined) this.bodyLimit(ex, srv);
     try {
-      this.handle(ex, srv);
+      this.handle(ex, srv, group.defaultServer);
     } catch (e) {
       this.log.error(`handler failed: ${(e as Error)?.stack ?? String(e)}`);
       if (!res.headersSent) {

@@ -279,7 +279,7 @@ export class TlsFront {
     ex.expectContinue = expectsContinue(req);
     if (this.refusals.refuseHead(ex, srv, this.group(bind).defaultServer.defaults.engine.largeClientHeaderBuffers.size)) return;
     ex.bodyLimit = this.limitFor(srv, ex);
-    this.run(ex, srv);
+    this.run(ex, srv, this.group(bind, req.socket.localAddress).defaultServer);
   }
 
   private onStream(bind: Bind, stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, raw: string[]): void {
@@ -289,7 +289,7 @@ export class TlsFront {
     const srv = this.serverOf(bind, stream.session?.socket?.localAddress, ex.headers.host);
     ex.bodyLimit = this.limitFor(srv, ex);
     ex.serverBodyTimeout = srv.defaults.engine.clientBodyTimeout;
-    this.run(ex, srv);
+    this.run(ex, srv, this.group(bind, stream.session?.socket?.localAddress).defaultServer);
   }
 
   /**
@@ -306,9 +306,9 @@ export class TlsFront {
     return limit;
   }
 
-  private run(ex: HttpExchange, srv: ServerConf): void {
+  private run(ex: HttpExchange, srv: ServerConf, dflt: ServerConf): void {
     try {
-      this.handle(ex, srv);
+      this.handle(ex, srv, dflt);
     } catch (e) {
       this.log.error(`handler failed: ${(e as Error)?.stack ?? String(e)}`);
       if (!ex.headersSent) ex.writeHead(500, [['Content-Length', '0']]);

@@ -166,4 +166,6 @@ export interface RawStream {
 }
 
 /** What the worker's pipeline exposes to the HTTP layer: one call per request. */
-export type RequestHandler = (ex: HttpExchange, server: ServerConf) => void;
+/** `dflt`: the default server of the address the request came on, whose merge_slashes nginx
+ *  parses the URI with (before the Host picks `server`); `server` itself when not given. */
+export type RequestHandler = (ex: HttpExchange, server: ServerConf, dflt?: ServerConf) => void;

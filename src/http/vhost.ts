@@ -103,9 +103,11 @@ export function firstGroup(bind: Bind): VhostGroup {
   return bind.any ?? bind.byAddress.values().next().value!;
 }
 
-/** A server's first server_name, '' when it has none (the `server:` of nginx's log lines). */
+/** A server's first server_name as nginx's $server_name and the `server:` of its log lines: as
+ *  written (a `*.` wildcard, a `~regex`), '' when it has none; `.example.com` without its dot. */
 export function serverName(s: ServerConf): string {
-  return s.serverNames[0]?.value ?? '';
+  const v = s.serverNames[0]?.value ?? '';
+  return v.charCodeAt(0) === 0x2e ? v.slice(1) : v;
 }
 
 /** The group a connection belongs to, by the address it was accepted on. */

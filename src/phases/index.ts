@@ -16,6 +16,7 @@ import { parseTarget } from '../request/uri.js';
 import type { FfiHooks, WorkerState } from '../request/worker.js';
 import type { LoggedAnswer } from '../http/native-front.js';
 import { planBinds } from '../http/vhost.js';
+import { originForm } from '../http/request-host.js';
 import { CTX } from '../request/context.js';
 import { conclude, start } from './run.js';
 import { useTemplateEval } from '../request/limit-rate.js';
@@ -128,9 +129,10 @@ export async function createWorkerPipeline(
   const certificate = await certificateHook(conf, w.loader, w);
   await initWorkerPhase.run(w, w.loader, conf);
 
-  const handle = (ex: HttpExchange, server: ServerConf): void => {
-    const r = new Req(w, ex, server, ex.method, ex.url, null);
-    const t = parseTarget(ex.url, server.defaults.std.noMergeSlashes !== true);
+  const handle = (ex: HttpExchange, server: ServerConf, dflt = server): void => {
+    const r = new Req(w, ex, server, ex.method, originForm(ex.url), null);
+    // nginx parses the URI with the address's default server's merge_slashes, before Host picks one.
+    const t = parseTarget(ex.url, dflt.defaults.std.noMergeSlashes !== true);
     try {
       if (t === null) {
         r.loc = server.defaults;
@@ -160,7 +162,7 @@ export async function createWorkerPipeline(
   const logAnswer = (a: LoggedAnswer): void => {
     const pipe = w.pipes.get(a.loc);
     if (!pipe?.log) return;
-    const r = new Req(w, a.ex, a.server, a.ex.method, a.ex.url, null);
+    const r = new Req(w, a.ex, a.server, a.ex.method, originForm(a.ex.url), null);
     const t = parseTarget(a.ex.url);
     r.uri = t?.uri ?? a.ex.url;
     r.args = t?.args ?? '';

@@ -3,6 +3,7 @@
 
 import type { LogLevel } from '../config/types.js';
 import { bindName } from '../http/binds.js';
+import { serverName } from '../http/vhost.js';
 import { peerContext, requestContext } from '../log/index.js';
 import type { Call } from './call.js';
 import { CTX } from './context.js';
@@ -22,12 +23,12 @@ export function logReq(r: Req, level: LogLevel, msg: string, upstream?: string):
 function context(r: Req, upstream: string | undefined): string {
   // The main request's line as received, whatever a rewrite or ngx.req.set_method changed since.
   const m = r.main;
-  const line = m.ex.requestLine ?? `${m.ex.method} ${m.requestUri} HTTP/${m.ex.httpVersion}`;
+  const line = m.ex.requestLine ?? `${m.ex.method} ${m.ex.url} HTTP/${m.ex.httpVersion}`;
   try {
     const h = m.inHeaders;
     return requestContext({
       client: m.remoteAddr,
-      server: r.server.serverNames[0]?.value ?? '',
+      server: serverName(r.server),
       request: line,
       subrequest: r.parent !== null ? r.uri : null,
       upstream,

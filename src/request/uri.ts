@@ -8,8 +8,14 @@ export interface Target { uri: string; args: string }
 /** null when the path is not valid (400). */
 export function parseTarget(url: string, mergeSlashes = true): Target | null {
   const q = url.indexOf('?');
-  const raw = q < 0 ? url : url.slice(0, q);
-  const args = q < 0 ? '' : url.slice(q + 1);
+  let raw = q < 0 ? url : url.slice(0, q);
+  let args = q < 0 ? '' : url.slice(q + 1);
+  // A fragment (`#f`) is in $request_uri but not in $uri or $args; one before `?` ends the
+  // target: `/p#f?x=1` has no args (observed on nginx 1.22).
+  const h = url.indexOf('#');
+  if (h >= 0) {
+    if (q < 0 || h < q) { raw = url.slice(0, h); args = ''; } else args = url.slice(q + 1, h);
+  }
   const uri = normalizePath(raw, mergeSlashes);
   return uri === null ? null : { uri, args };
 }

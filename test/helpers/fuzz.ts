@@ -1,0 +1,78 @@
+// Shared by the differential fuzzes against nginx + lua (compat-request-fuzz, compat-var-fuzz):
+// a seeded PRNG, a JSON encoder for the Lua side (Debian's module has no cjson), and the reading
+// of a dump back (chunked bodies, Lua's one-char-a-byte strings).
+
+/** mulberry32: a small seeded PRNG, so a failing run can be replayed from its seed. */
+export function prng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function pick<T>(r: () => number, xs: readonly T[]): T { return xs[Math.floor(r() * xs.length)]!; }
+
+/**
+ * Lua source of `local function enc(v)`: tables with integer keys 1..n as arrays, others as
+ * objects with sorted keys; every byte >= 0x80 (and control bytes) as \u00XX, so the JS side
+ * reads Lua strings one char a byte. To be pasted into a *_by_lua_block (its backslashes doubled
+ * for the conf's string).
+ */
+export const LUA_ENC = `
+      local function enc(v)
+        local t = type(v)
+        if t == "string" then
+          return '"' .. (v:gsub('[%c"\\\\\\128-\\255]', function(c) return string.format("\\\\u%04x", c:byte()) end)) .. '"'
+        elseif t == "boolean" or t == "number" then return tostring(v)
+        elseif t == "table" then
+          local cnt, arr = 0, true
+          for k in pairs(v) do cnt = cnt + 1; if type(k) ~= "number" then arr = false end end
+          local p = {}
+          if arr and cnt > 0 then
+            for i = 1, cnt do p[i] = enc(v[i]) end
+            return "[" .. table.concat(p, ",") .. "]"
+          end
+          local keys = {}
+          for k in pairs(v) do keys[#keys + 1] = k end
+          table.sort(keys, function(x, y) return tostring(x) < tostring(y) end)
+          for i, k in ipairs(keys) do p[i] = enc(tostring(k)) .. ":" .. enc(v[k]) end
+          return "{" .. table.concat(p, ",") .. "}"
+        end
+        return '"<' .. t .. '>"'
+      end`;
+
+/** A chunked body's data. */
+export function dechunk(body: string): string {
+  let out = '';
+  let p = 0;
+  for (;;) {
+    const nl = body.indexOf('\r\n', p);
+    const size = parseInt(body.slice(p, nl), 16);
+    if (!(size > 0)) return out;
+    out += body.slice(nl + 2, nl + 2 + size);
+    p = nl + 2 + size + 2;
+  }
+}
+
+/** An answer (one char a byte) as its status line, or its JSON dump when it is a 200. */
+export function parseDump(data: string): unknown {
+  const at = data.indexOf('\r\n\r\n');
+  const head = data.slice(0, at);
+  if (!head.startsWith('HTTP/1.1 200')) return { status: head.split('\r\n')[0] };
+  const text = /\r\ntransfer-encoding: chunked/i.test(head) ? dechunk(data.slice(at + 4)) : data.slice(at + 4);
+  // The JS dump is UTF-8 JSON; the Lua one is ASCII with each byte >= 0x80 as \\u00XX.
+  return JSON.parse(Buffer.from(text, 'latin1').toString('utf8'));
+}
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Lua bytes (one char a byte) as tresty's decoded string: text when they are UTF-8, else one char
+ *  a byte (docs/api.md, get_uri_args' row and `$uri`). */
+export function asText(s: string): string {
+  if (!/[\x80-\xff]/.test(s)) return s;
+  try { return UTF8.decode(Buffer.from(s, 'latin1')); } catch { return s; }
+}
