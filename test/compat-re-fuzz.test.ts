@@ -185,6 +185,8 @@ const REGRESSIONS: Case[] = [
   c('a', '\\k<x>'), c('a', '(?P=x)a'), c('a', '^*'), c('a', 'a(?#c)*'),
   // \11 is octal (\t) without 11 groups; the replacement template: ${name} of no group, a lone $.
   c('a\tb', 'a\\11b'), c('ab', 'a', '', '${x}'), c('ab', 'a', '', 'x$y'), c('ab', '(a)', '', '${1}$1$$'),
+  // d (DFA): the match without its groups.
+  c('aab', '(a)(?<n>b)?', 'd', '[$1]'),
 ];
 
 function cases(seed: number, n: number): Case[] {

@@ -20,7 +20,7 @@ function compile(regex: string, options = ''): Compiled {
   let c = cache.get(key);
   if (c) { c.re.lastIndex = 0; return c; }
   for (const o of options) {
-    if (!OPTIONS.includes(o)) throw new TrestyError('TRESTY_ERR_API_ARGS', `unknown flag "${o}"`);
+    if (!OPTIONS.includes(o)) throw new TrestyError('TRESTY_ERR_API_ARGS', `unknown flag "${o}" (flags "${options}")`);
   }
   // m, s and x are done by the translation; a (anchored) is the sticky flag.
   let flags = 'gd';
@@ -30,7 +30,8 @@ function compile(regex: string, options = ''): Compiled {
   try {
     const t = translate(regex, options);
     if (t.flags.includes('i') && !flags.includes('i')) flags += 'i';
-    c = { re: new RegExp(t.source, flags), groups: t.groups };
+    // d (PCRE's DFA) gives the match only, no groups (observed on nginx + lua).
+    c = { re: new RegExp(t.source, flags), groups: options.includes('d') ? [0] : t.groups };
   } catch (e) {
     // OpenResty's words, then the reason (PCRE's and JavaScript's reasons differ).
     const why = (e as Error).message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /, '');
@@ -44,7 +45,7 @@ function compile(regex: string, options = ''): Compiled {
 /** PCRE's captures: [0] and the groups (false when unmatched, as Lua's), names as keys. */
 function captures(m: RegExpExecArray, groups: number[]): Captures {
   const c = groups.map((g) => m[g] ?? false) as Captures;
-  if (m.groups) for (const [k, v] of Object.entries(m.groups)) c[k] = v ?? false;
+  if (m.groups && groups.length > 1) for (const [k, v] of Object.entries(m.groups)) c[k] = v ?? false;
   return c;
 }
 
