@@ -27,7 +27,10 @@ const POSIX: Record<string, string> = {
 const H = '\\t \\xa0';
 const V = '\\n-\\r\\x85';
 const S = '\\t-\\r ';
-const END = '(?![\\s\\S])';
+// JS's ^ and $ without its m flag (never given: re.ts) are the subject's start and end, and
+// keep V8's anchored fast path; PCRE repeats no assertion, so none needs a group around it.
+const START = '^';
+const END = '$';
 // Markers placed while scanning, resolved once every group is numbered.
 const OPEN = '\uE002';
 const REF = '\uE000';
@@ -87,7 +90,7 @@ export function translate(pattern: string, opts: string): Translated {
         p += m.length;
         return hex(parseInt(`0${m}`, 8), mode.u);
       }
-      case 'b': case 'B': return inClass ? (c === 'b' ? '\\x08' : 'B') : `(?:\\${c})`;
+      case 'b': case 'B': return inClass ? (c === 'b' ? '\\x08' : 'B') : `\\${c}`;
       case 'd': case 'D': case 'w': case 'W': case 'n': case 'r': case 't': case 'f': return `\\${c}`;
       case 'c': return `\\c${pattern[p++] ?? ''}`;
       case 'p': case 'P':
@@ -107,9 +110,9 @@ export function translate(pattern: string, opts: string): Translated {
       p += oct.length - 1;
       return hex(parseInt(oct, 8), mode.u);
     }
-    if (c === 'A') return '(?:(?<![\\s\\S]))';
-    if (c === 'z') return `(?:${END})`;
-    if (c === 'Z') return `(?:(?=\\n?${END}))`;
+    if (c === 'A') return START;
+    if (c === 'z') return END;
+    if (c === 'Z') return `(?=\\n?${END})`;
     if (c === 'R') return `(?:\\r\\n|[${V}])`;
     if (c === 'g' || c === 'k') {
       const m = /^\{(-?\d+|\w+)\}|^<(\w+)>|^'(\w+)'|^(-?\d+)/.exec(pattern.slice(p));
@@ -242,8 +245,8 @@ export function translate(pattern: string, opts: string): Translated {
     if (c === '\\') out += escape(false);
     else if (c === '[') out += klass();
     else if (c === '.') out += mode.s ? '[\\s\\S]' : '[^\\n]';
-    else if (c === '^') out += mode.m ? '(?:(?<![\\s\\S])|(?<=\\n)(?=[\\s\\S]))' : '(?:(?<![\\s\\S]))';
-    else if (c === '$') out += mode.m ? `(?:(?=\\n|${END}))` : `(?:(?=\\n?${END}))`;
+    else if (c === '^') out += mode.m ? `(?:${START}|(?<=\\n)(?=[\\s\\S]))` : START;
+    else if (c === '$') out += mode.m ? `(?=\\n|${END})` : `(?=\\n?${END})`;
     else out += lit(c);
     // PCRE repeats no assertion ("nothing to repeat").
     atom = c === '^' || c === '$' || (esc !== '' && 'AzZbB'.includes(esc)) ? -1 : at;

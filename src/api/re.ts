@@ -53,6 +53,7 @@ const TEMPLATE = /\$(?:\$|\d+|\{(?:\d+|(\w+))\})|\$/g;
 
 /** OpenResty refuses a `$` that starts nothing it knows and a `${name}` the regex does not have. */
 function checkTemplate(template: string, re: RegExp): void {
+  if (!template.includes('$')) return;
   for (const m of template.matchAll(TEMPLATE)) {
     if (m[0] === '$' || (m[1] !== undefined && !/^\d+$/.test(m[1]) && !re.source.includes(`(?<${m[1]}>`))) {
       throw new TrestyError('TRESTY_ERR_API_ARGS', 'failed to compile the replacement template');
