@@ -5,7 +5,9 @@
 // named groups, alternation, greedy/lazy/possessive quantifiers, anchors, \Q..\E, (?i)) and
 // subjects over a small alphabet (so they match often). TRESTY_FUZZ_SEED=N replays (or varies)
 // the run, TRESTY_FUZZ_CASES=N sets how many; fixed regression cases of the divergences found go
-// first. ngx.re is the same code on both engines: the native one is enough.
+// first. ngx.re is the same code on both engines: the native one is enough. Other seeds can find
+// one documented difference the excuses below do not cover: a repeated group whose last
+// repetition matches empty (PCRE stops there, JS backtracks into it), e.g. (x??)+.
 // Mapping: captures are dumped as objects keyed "k0", "k1", "kname" (Lua tables have no order;
 // an unmatched group is `false` on both sides); a compile error is dumped as its message up to
 // the first ": " after the regex (PCRE's and tresty's reasons differ, docs/api.md says so).
@@ -110,7 +112,8 @@ const LITERALS = ['a', 'b', 'c', 'ab', 'A', 'x', '.', '\\.', '-', ' ', '1', '_',
 const CLASSES = ['[abc]', '[^a]', '[a-c]', '\\d', '\\w', '\\s', '\\D', '\\W', '\\S', '[[:alpha:]]', '[[:digit:]]', '[^[:space:]]',
   '[[:upper:]x]', '[[:alnum:]_]', '[[:punct:]]', '\\h', '\\H', '[\\h]', '[a\\d]', '\\Qa.b\\E', '\\Q.\\E', '\\x61', '\\x{62}',
   '\\v', '\\R', '[\\v]', '[]a]', '[^]a]', '[a\\-c]', '[\\Q-\\E]', '\\1', '(?P=n0)', '\\g{1}', '\\k<p0>', '(?#c)', '\\r', '\\e', '[.$^]', '\\$', '\\/'];
-const ANCHORS = ['^', '$', '\\A', '\\z', '\\Z', '\\b', '\\B'];
+// (inline settings are not atoms, but like anchors take no quantifier)
+const ANCHORS = ['^', '$', '\\A', '\\z', '\\Z', '\\b', '\\B', '(?s)', '(?m)', '(?-s)', '(?-m)', '(?x)'];
 const QUANTS = ['*', '+', '?', '{1,2}', '{2}', '{0,}', '{1}'];
 
 function atom(r: () => number, depth: number): string {
@@ -125,7 +128,8 @@ function atom(r: () => number, depth: number): string {
   if (g < 0.55) return `(?:${inner})`;
   if (g < 0.7) return `(?<n${depth}>${inner})`;
   if (g < 0.8) return `(?P<p${depth}>${inner})`;
-  if (g < 0.9) return `(${inner}|${seq(r, depth + 1)})`;
+  if (g < 0.87) return `(${inner}|${seq(r, depth + 1)})`;
+  if (g < 0.93) return `(?${pick(r, ['s', 'm', '-s', '-m', 'sm', 'x'])}:${inner})`;
   return `(?>${inner})`;
 }
 
@@ -185,6 +189,8 @@ const REGRESSIONS: Case[] = [
   c('a', '\\k<x>'), c('a', '(?P=x)a'), c('a', '^*'), c('a', 'a(?#c)*'),
   // \11 is octal (\t) without 11 groups; the replacement template: ${name} of no group, a lone $.
   c('a\tb', 'a\\11b'), c('ab', 'a', '', '${x}'), c('ab', 'a', '', 'x$y'), c('ab', '(a)', '', '${1}$1$$'),
+  // Inline settings of m s x inside the pattern, to the end of their group.
+  c('a\nb\n', 'a(?s).b(?m)$'), c('a\nb', '(a(?s).)b|a.b'), c('a b', '(?x: a b )|x'), c('a\nb', '(?s)a(?-s).b'),
   // d (DFA): the match without its groups.
   c('aab', '(a)(?<n>b)?', 'd', '[$1]'),
 ];

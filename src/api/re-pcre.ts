@@ -58,7 +58,8 @@ export function translate(pattern: string, opts: string): Translated {
   let atom = -1; // where the last quantifiable atom starts in `out`
   let pcreGroups = 0;
   let hidden = 0;
-  const stack: Array<{ at: number; close: string }> = [];
+  // Each open group, with the settings to restore when it closes ((?s) lasts to its group's end).
+  const stack: Array<{ at: number; close: string; mode: Mode }> = [];
 
   const escape = (inClass: boolean): string => {
     const c = pattern[p++];
@@ -174,7 +175,7 @@ export function translate(pattern: string, opts: string): Translated {
     atom = -1;
     if ((m = /^\?(?:P?<(\w+)>|'(\w+)')/.exec(rest)) && !/^\?<[=!]/.test(rest)) {
       p += m[0].length;
-      stack.push({ at: out.length, close: ')' });
+      stack.push({ at: out.length, close: ')', mode: { ...mode } });
       out += `${OPEN}${++pcreGroups}:${m[1] ?? m[2]}${CLOSE}`;
     } else if ((m = /^\?P=(\w+)\)/.exec(rest))) {
       p += m[0].length;
@@ -183,23 +184,27 @@ export function translate(pattern: string, opts: string): Translated {
     } else if (rest.startsWith('?>')) {
       p += 2;
       const h = `h${++hidden}`;
-      stack.push({ at: out.length, close: `))${REF}${h}${CLOSE})` });
+      stack.push({ at: out.length, close: `))${REF}${h}${CLOSE})`, mode: { ...mode } });
       out += `(?:(?=${OPEN}${h}${CLOSE}`;
     } else if ((m = /^\?(?::|=|!|<=|<!)/.exec(rest))) {
       p += m[0].length;
-      stack.push({ at: out.length, close: ')' });
+      stack.push({ at: out.length, close: ')', mode: { ...mode } });
       out += `(${m[0]}`;
     } else if ((m = /^\?([imsx]*)(?:-([imsx]*))?([:)])/.exec(rest)) && m[0] !== '?)') {
-      // Inline settings: only those that change nothing have a JS equivalent.
-      const on = [...m[1]!].every((f) => mode[f as keyof Mode]);
-      const off = [...(m[2] ?? '')].every((f) => !mode[f as keyof Mode]);
-      if (!on || !off) throw new Unsupported(`inline option setting (?${m[1]}${m[2] ? `-${m[2]}` : ''}) inside the pattern`);
+      // Inline settings: m s x are the translation's own; i is the RegExp's (one for the whole
+      // pattern), so only a setting of i that changes nothing has a JS equivalent.
+      const set = (f: string, v: boolean): void => {
+        if (f === 'i' && mode.i !== v) throw new Unsupported(`inline option setting (?${m![1]}${m![2] ? `-${m![2]}` : ''}) of i inside the pattern`);
+        mode[f as keyof Mode] = v;
+      };
       p += m[0].length;
-      if (m[3] === ':') { stack.push({ at: out.length, close: ')' }); out += '(?:'; }
+      if (m[3] === ':') { stack.push({ at: out.length, close: ')', mode: { ...mode } }); out += '(?:'; }
+      for (const f of m[1]!) set(f, true);
+      for (const f of m[2] ?? '') set(f, false);
     } else if (rest.startsWith('?') || rest.startsWith('*')) {
       throw new Unsupported(`group syntax (${rest.slice(0, 3)}`);
     } else {
-      stack.push({ at: out.length, close: ')' });
+      stack.push({ at: out.length, close: ')', mode: { ...mode } });
       out += `${OPEN}${++pcreGroups}${CLOSE}`;
     }
   };
@@ -230,6 +235,7 @@ export function translate(pattern: string, opts: string): Translated {
       const g = stack.pop();
       if (!g) throw new Unsupported('unmatched parentheses');
       out += g.close;
+      Object.assign(mode, g.mode);
       atom = g.at;
       continue;
     }
