@@ -1,6 +1,6 @@
 // A differential fuzz of ngx.re: the same handler in JS (tresty) and in Lua (nginx 1.22 +
 // lua-nginx-module, PCRE) dumps what match / find / gmatch (every match) / sub / gsub return
-// for (subject, regex, options, replace template) passed as URI args, for a few hundred seeded
+// (and match with ctx.pos 2, find of group 1) for (subject, regex, options, replace template) passed as URI args, for a few hundred seeded
 // random regexes built from PCRE's pieces (literals, classes, POSIX classes, \A \z \Z \h, groups,
 // named groups, alternation, greedy/lazy/possessive quantifiers, anchors, \Q..\E, (?i)) and
 // subjects over a small alphabet (so they match often). TRESTY_FUZZ_SEED=N replays (or varies)
@@ -30,6 +30,8 @@ const JS = `
       const run = (name, f) => { try { o[name] = f(); } catch (e) { o[name + "_err"] = String(e.message); } };
       run("match", () => cap(ngx.re.match(s, re, opt)));
       run("find", () => { const r = ngx.re.find(s, re, opt); return r ? r : false; });
+      run("ctx", () => { const ctx = { pos: 2 }; const m = ngx.re.match(s, re, opt, ctx); return [cap(m), ctx.pos]; });
+      run("find1", () => { const r = ngx.re.find(s, re, opt, undefined, 1); return r ? r : false; });
       run("gmatch", () => { const all = []; for (const m of ngx.re.gmatch(s, re, opt)) { all.push(cap(m)); if (all.length > 20) break; } return all; });
       run("sub", () => ngx.re.sub(s, re, rep, opt));
       run("gsub", () => ngx.re.gsub(s, re, rep, opt));
@@ -69,6 +71,11 @@ const LUA = `
       if err then o.match_err = err else o.match = cap(m) end
       local from, to, err = ngx.re.find(s, re, opt)
       if err then o.find_err = err else o.find = from and arr(from, to) or false end
+      local ctx = { pos = 2 }
+      local m, err = ngx.re.match(s, re, opt, ctx)
+      if err then o.ctx_err = err else o.ctx = arr(cap(m), ctx.pos) end
+      local from, to, err = ngx.re.find(s, re, opt, nil, 1)
+      if err then o.find1_err = err else o.find1 = from and arr(from, to) or false end
       local it, err = ngx.re.gmatch(s, re, opt)
       if err then o.gmatch_err = err else
         local all = arr()
@@ -191,6 +198,8 @@ const REGRESSIONS: Case[] = [
   c('a\tb', 'a\\11b'), c('ab', 'a', '', '${x}'), c('ab', 'a', '', 'x$y'), c('ab', '(a)', '', '${1}$1$$'),
   // Inline settings of m s x inside the pattern, to the end of their group.
   c('a\nb\n', 'a(?s).b(?m)$'), c('a\nb', '(a(?s).)b|a.b'), c('a b', '(?x: a b )|x'), c('a\nb', '(?s)a(?-s).b'),
+  // find's nth past the groups is an error once there is a match; ctx.pos past the end too.
+  c('ab', 'b'), c('ab', '(a)|(b)'), c('', 'a'), c('a', 'x'),
   // d (DFA): the match without its groups.
   c('aab', '(a)(?<n>b)?', 'd', '[$1]'),
 ];
@@ -269,6 +278,11 @@ function excuse(c: Case, want: Dump, got: Dump): Dump {
     const gm = got.gmatch.map((g, i) => fill(want.gmatch && (want.gmatch as unknown[])[i], g));
     if (JSON.stringify(gm) !== JSON.stringify(got.gmatch)) { out.gmatch = gm; filled = true; }
   }
+  if (Array.isArray(want.ctx) && Array.isArray(got.ctx)) {
+    const x = fill(want.ctx[0], got.ctx[0]);
+    if (JSON.stringify(x) !== JSON.stringify(got.ctx[0])) { out.ctx = [x, got.ctx[1]]; filled = true; }
+  }
+  if (filled) out.find1 = want.find1; // group 1's span, when group 1 is one of those
   // The templates' $1.. then read those groups too.
   if (filled && /\$[1-9]|\$\{[1-9]/.test(c.r)) { out.sub = want.sub; out.gsub = want.gsub; }
   return out;

@@ -9,7 +9,8 @@ import { translate } from './re-pcre.js';
 export type Captures = Array<string | false> & Record<string, string | false>;
 export type Replacement = string | ((m: Captures) => string);
 
-interface Compiled { re: RegExp; groups: number[] }
+/** `groups`: the JS index of each capture the API gives; `ncaptures`: the pattern's groups. */
+interface Compiled { re: RegExp; groups: number[]; ncaptures: number }
 
 const cache = new Map<string, Compiled>();
 const OPTIONS = 'aDdiJjmosUux';
@@ -31,7 +32,8 @@ function compile(regex: string, options = ''): Compiled {
     const t = translate(regex, options);
     if (t.flags.includes('i') && !flags.includes('i')) flags += 'i';
     // d (PCRE's DFA) gives the match only, no groups (observed on nginx + lua).
-    c = { re: new RegExp(t.source, flags), groups: options.includes('d') ? [0] : t.groups };
+    const groups = options.includes('d') ? [0] : t.groups;
+    c = { re: new RegExp(t.source, flags), groups, ncaptures: groups.length - 1 };
   } catch (e) {
     // OpenResty's words, then the reason (PCRE's and JavaScript's reasons differ).
     const why = (e as Error).message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /, '');
@@ -71,24 +73,31 @@ function expand(template: string, c: Captures): string {
 }
 
 /** The first match from `ctx.pos` (1-based; the start without it), which then moves past it. */
-function firstMatch(subject: string, regex: string, options: string | undefined, ctx: { pos?: number } | undefined): [RegExpExecArray, number[]] | null {
-  const { re, groups } = compile(regex, options);
-  re.lastIndex = ctx?.pos ? ctx.pos - 1 : 0;
+function firstMatch(subject: string, regex: string, options: string | undefined, ctx: { pos?: number } | undefined): [RegExpExecArray, Compiled] | null {
+  const c = compile(regex, options);
+  const re = c.re;
+  re.lastIndex = ctx?.pos && ctx.pos > 0 ? ctx.pos - 1 : 0;
+  // PCRE's PCRE_ERROR_BADOFFSET, OpenResty's err (observed with ctx.pos 2 on "").
+  if (re.lastIndex > subject.length) throw new TrestyError('TRESTY_ERR_API_ARGS', 'pcre_exec() failed: -24');
   const m = re.exec(subject);
   if (m && ctx) ctx.pos = m.index + m[0].length + 1;
-  return m ? [m, groups] : null;
+  return m ? [m, c] : null;
 }
 
 export const RE = {
   /** The first match's captures, or null. `ctx.pos` (1-based) sets where to start and gets the end. */
   match(subject: string, regex: string, options?: string, ctx?: { pos?: number }): Captures | null {
     const m = firstMatch(subject, regex, options, ctx);
-    return m ? captures(m[0], m[1]) : null;
+    return m ? captures(m[0], m[1].groups) : null;
   },
   /** [from, to] of the first match (1-based, inclusive), or null. */
   find(subject: string, regex: string, options?: string, ctx?: { pos?: number }, nth = 0): [number, number] | null {
     const m = firstMatch(subject, regex, options, ctx);
-    const span = m?.[0].indices?.[m[1][nth] ?? -1];
+    if (!m) return null;
+    // OpenResty's find: past the pattern's groups is an error, once there is a match.
+    const n = nth > 0 ? nth : 0;
+    if (n > m[1].ncaptures) throw new TrestyError('TRESTY_ERR_API_ARGS', 'nth out of bound');
+    const span = m[0].indices?.[m[1].groups[n] ?? -1];
     return span ? [span[0] + 1, span[1]] : null;
   },
   /** An iterator over every match's captures. */
