@@ -2,7 +2,7 @@
 // RegExp source, once per regex + options (re.ts caches the result). What has a JS equivalent is
 // rewritten: PCRE's `^ $ .` semantics (no `\r`/U+2028 as newlines, `$` before a final `\n`),
 // \A \z \Z \h \v \R \Q..\E \x{..} \e, POSIX classes, (?P<n>..) and (?P=n), leading (?imsx),
-// `x` whitespace/comments, atomic groups and possessive quantifiers (as `(?=(X))\N`, with the
+// (?msx) anywhere (to the end of their group), `x` whitespace/comments, atomic groups and possessive quantifiers (as `(?=(X))\N`, with the
 // extra group hidden from the captures). What has none throws, re.ts turns it into OpenResty's
 // compile error.
 
@@ -36,9 +36,11 @@ const OPEN = '\uE002';
 const REF = '\uE000';
 const CLOSE = '\uE001';
 
-function lit(c: string): string { return SYNTAX.has(c) ? `\\${c}` : c; }
+// A pattern's own marker chars are written escaped, so resolve() sees only the scanner's.
+const MARKER = /[\uE000-\uE002]/;
+function lit(c: string): string { return SYNTAX.has(c) ? `\\${c}` : MARKER.test(c) ? hex(c.charCodeAt(0), false) : c; }
 // `-` stays as written (ranges); a quoted one (\Q-\E) is escaped by quoted().
-function litInClass(c: string): string { return '\\]^['.includes(c) ? `\\${c}` : c; }
+function litInClass(c: string): string { return '\\]^['.includes(c) ? `\\${c}` : MARKER.test(c) ? hex(c.charCodeAt(0), false) : c; }
 function hex(n: number, u: boolean): string {
   if (n <= 0xff) return `\\x${n.toString(16).padStart(2, '0')}`;
   if (n <= 0xffff) return `\\u${n.toString(16).padStart(4, '0')}`;
