@@ -89,7 +89,13 @@ describe('ngx.re', async () => {
     expect(RE.gsub('a1b2', '(?<d>\\d)', '<${d}$$>')).toEqual(['a<1$>b<2$>', 2]);
     expect(RE.gsub('a1b2', '\\d', (m) => String(Number(m[0]) * 2))).toEqual(['a2b4', 2]);
   });
+  it('a pattern holding the translation\'s marker chars (U+E000-U+E002) matches them as text', () => {
+    expect(RE.find('a\uE000b', '\uE000')).toEqual([2, 2]);
+    expect(RE.find('x\uE001', '[\uE001]')).toEqual([2, 2]);
+    expect(RE.find('x\uE002y', '\\Q\uE002\\E(y)', '', undefined, 1)).toEqual([3, 3]);
+  });
   it('a bad regex is an error with a code', () => {
-    expect(() => RE.match('x', '(')).toThrow(/failed to compile regex/);
+    // OpenResty's err string (observed: pcre_compile() failed: missing ) in "(").
+    expect(() => RE.match('x', '(')).toThrow(expect.objectContaining({ code: 'TRESTY_ERR_API_ARGS', message: 'pcre_compile() failed: missing ) in "("' }));
   });
 });
