@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENGINES, titled } from './helpers/engines.js';
 import { nginxMissing, startNginx, type Nginx } from './helpers/nginx.js';
 import { freePort, httpGet, oneServerConf, startTresty, type TrestyProcess } from './helpers/server.js';
+import { pick, prng } from './helpers/fuzz.js';
 
 const JS = `
     location /re { content_by_js_block {
@@ -98,20 +99,6 @@ const LUA = `
     } }`;
 
 // --- the generator ---------------------------------------------------------------------------
-
-/** mulberry32: a small seeded PRNG, so a failing run can be replayed from its seed. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function pick<T>(r: () => number, xs: readonly T[]): T { return xs[Math.floor(r() * xs.length)]!; }
 
 interface Case { s: string; re: string; o: string; r: string }
 
