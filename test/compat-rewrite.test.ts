@@ -186,6 +186,25 @@ const cases: Case[] = [
       { path: '/srv-if', status: 200, resBody: 'not blocked\n' },
     ],
   },
+  {
+    // nginx compiles them with PCRE: \A, \z, POSIX classes and a leading (?i) are JS syntax
+    // errors or other meanings in a plain RegExp (tresty translates them, src/pcre.ts)
+    name: 'conf regexes are PCRE: \\A, \\z, [[:digit:]], (?i), (?P<w>) in location, if and rewrite',
+    conf: `location /pcre/ { return 200 "prefix"; } location ~ "\\A/pcre/[[:digit:]]+\\z" { return 200 "digits"; } location ~ "(?i)^/PCRE/UP" { return 200 "caseless"; }
+    location = /pcre-if { if ($arg_a ~ "^[[:alpha:]]+\\z") { return 200 "alpha"; } return 200 "other"; }
+    location = /pcre-rw { rewrite "(?P<w>[[:alpha:]]+)$" /pcre-to/$w last; } location /pcre-to/ { return 200 "to $uri"; }`,
+    lua: `location /pcre/ { return 200 "prefix"; } location ~ "\\A/pcre/[[:digit:]]+\\z" { return 200 "digits"; } location ~ "(?i)^/PCRE/UP" { return 200 "caseless"; }
+    location = /pcre-if { if ($arg_a ~ "^[[:alpha:]]+\\z") { return 200 "alpha"; } return 200 "other"; }
+    location = /pcre-rw { rewrite "(?P<w>[[:alpha:]]+)$" /pcre-to/$w last; } location /pcre-to/ { return 200 "to $uri"; }`,
+    requests: [
+      { path: '/pcre/123', resBody: 'digits' },
+      { path: '/pcre/12a', resBody: 'prefix' },
+      { path: '/pcre/up', resBody: 'caseless' },
+      { path: '/pcre-if?a=abc', resBody: 'alpha' },
+      { path: '/pcre-if?a=ab1', resBody: 'other' },
+      { path: '/pcre-rw', resBody: 'to /pcre-to/rw' },
+    ],
+  },
 ];
 
 compatSuite('rewrite-module directives', {

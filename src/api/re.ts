@@ -1,10 +1,10 @@
 // ngx.re: OpenResty's regex API (PCRE) over JavaScript's RegExp, the pattern translated by
-// re-pcre.ts. Options: a (sticky), d D j J o (accepted), i, m s x (by the translation), u U (JS u).
+// src/pcre.ts. Options: a (sticky), d D j J o (accepted), i, m s x (by the translation), u U (JS u).
 // Captures are arrays with [0] the whole match, [1..n] the groups (false when unmatched, as in
 // Lua), named groups as keys.
 
 import { TrestyError } from '../errors.js';
-import { translate } from './re-pcre.js';
+import { translate } from '../pcre.js';
 
 export type Captures = Array<string | false> & Record<string, string | false>;
 export type Replacement = string | ((m: Captures) => string);
@@ -15,7 +15,7 @@ interface Compiled { re: RegExp; groups: number[]; ncaptures: number }
 const cache = new Map<string, Compiled>();
 const OPTIONS = 'aDdiJjmosUux';
 
-/** The JS RegExp of a PCRE regex + options, translated once and cached (re-pcre.ts). */
+/** The JS RegExp of a PCRE regex + options, translated once and cached (src/pcre.ts). */
 function compile(regex: string, options = ''): Compiled {
   const key = `${options}/${regex}`;
   let c = cache.get(key);

@@ -3,6 +3,7 @@
 // accepted with nginx 1.22's syntax checks and change nothing, for the reason docs/directives.md
 // gives for each (tresty keeps no log file cache, no temp files for proxied answers, ...).
 
+import { confRegex } from './conf-regex.js';
 import type { Directive } from './ast.js';
 import type { BlockState } from './builders.js';
 import { templateParts } from './template-parts.js';
@@ -109,7 +110,7 @@ function cookieRow(name: string, key: 'cookieDomains' | 'cookiePaths'): Directiv
         // nginx 1.22: a domain regex (`~`) is always caseless and knows no `~*`; a path's `~*` is.
         const ci = key === 'cookieDomains' || from.startsWith('~*');
         const src = from.slice(key === 'cookiePaths' && ci ? 2 : 1);
-        try { regex = new RegExp(src, ci ? 'i' : ''); } catch { throw confError('TRESTY_ERR_CONF_VALUE', `invalid regex "${src}" in "${d.name}"`, d); }
+        try { regex = confRegex(src, ci); } catch { throw confError('TRESTY_ERR_CONF_VALUE', `invalid regex "${src}" in "${d.name}"`, d); }
       } else if (key === 'cookieDomains' && from.startsWith('.')) {
         // nginx compares domains without their leading dot, on both sides.
         from = from.slice(1);

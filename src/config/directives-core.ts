@@ -1,5 +1,6 @@
 // Core directives: process, events, http, server, location, logs, static files.
 
+import { confRegex } from './conf-regex.js';
 import os from 'node:os';
 import type { Directive } from './ast.js';
 import { type BlockState, type LocationBuilder, type ServerBuilder, newSettings } from './builders.js';
@@ -18,10 +19,10 @@ function settings(state: BlockState) {
 
 function parseServerName(d: Directive, name: string): ServerName {
   if (name.startsWith('~')) {
-    // nginx (PCRE) writes named captures (?P<n>...) or (?<n>...); JS takes only the latter.
-    const src = name.slice(1).replace(/\(\?P</g, '(?<');
+    // PCRE, translated (src/pcre.ts): (?P<n>...) names, \A, POSIX classes ...
+    const src = name.slice(1);
     try {
-      return { kind: 'regex', value: name, regex: new RegExp(src, 'i') };
+      return { kind: 'regex', value: name, regex: confRegex(src, true) };
     } catch (e) {
       throw confError('TRESTY_ERR_CONF_VALUE', `invalid server name regex "${name}": ${(e as Error).message}`, d);
     }

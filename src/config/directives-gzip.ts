@@ -1,6 +1,7 @@
 // nginx's gzip and gzip_static directives with nginx 1.22's defaults and messages. The filter's
 // settings only matter where `gzip on` applies; gzip_static works with gzip off too.
 
+import { confRegex } from './conf-regex.js';
 import type { BlockState } from './builders.js';
 import { confError, type DirectiveRow, flagError } from './table.js';
 import type { GzipConf, GzipFilter, GzipProxied } from './types-gzip.js';
@@ -86,7 +87,7 @@ export const gzipDirectives: readonly DirectiveRow[] = [
       for (const a of d.args) {
         if (a === 'msie6') { msie6 = true; continue; }
         // nginx compiles these case-insensitively (PCRE, NGX_REGEX_CASELESS).
-        try { res.push(new RegExp(a, 'i')); } catch (e) {
+        try { res.push(confRegex(a, true)); } catch (e) {
           throw confError('TRESTY_ERR_CONF_VALUE', `invalid regex "${a}" in "gzip_disable" directive: ${(e as Error).message}`, d);
         }
       }

@@ -2,6 +2,7 @@
 // The block is read here, not walked through the directive table: its lines are source/value
 // pairs, not directives. map_hash_* size nginx's hash tables; tresty uses JS Maps instead.
 
+import { confRegex } from './conf-regex.js';
 import type { Directive } from './ast.js';
 import { confError, type DirectiveRow } from './table.js';
 import type { MapConf, TemplateParts } from './types-access.js';
@@ -11,7 +12,7 @@ import { isFixedVar } from './var-names.js';
 
 function regexOf(d: Directive, src: string, caseless: boolean): RegExp {
   try {
-    return new RegExp(src.replace(/\(\?P</g, '(?<'), caseless ? 'i' : '');
+    return confRegex(src, caseless);
   } catch (e) {
     throw confError('TRESTY_ERR_CONF_VALUE', `pcre_compile() failed: ${(e as Error).message} in "${src}"`, d);
   }

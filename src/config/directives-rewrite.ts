@@ -3,6 +3,7 @@
 // rewrite ops of a server or location form one script, run in conf order; an `if` block's ops
 // run in place when its condition holds (nginx compiles them into the same code array).
 
+import { confRegex } from './conf-regex.js';
 import type { Directive } from './ast.js';
 import { type BlockState, type IfBuilder, type LocationBuilder, newSettings } from './builders.js';
 import { confError, type DirectiveRow, invalidValue } from './table.js';
@@ -21,10 +22,10 @@ function varName(d: Directive, arg: string): string {
   return name;
 }
 
-/** A conf regex (PCRE's `(?P<name>` written the JS way); `null` flags = case-sensitive. */
+/** A conf regex (PCRE, src/pcre.ts's translation). */
 function compileRegex(d: Directive, src: string, caseless: boolean): RegExp {
   try {
-    return new RegExp(src.replace(/\(\?P</g, '(?<'), caseless ? 'i' : '');
+    return confRegex(src, caseless);
   } catch (e) {
     throw confError('TRESTY_ERR_CONF_VALUE', `pcre_compile() failed: ${(e as Error).message} in "${src}"`, d);
   }

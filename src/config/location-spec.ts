@@ -1,5 +1,6 @@
 // `location [=|~|~*|^~|@] pattern` → modifier, pattern and compiled regex, with nginx's checks.
 
+import { confRegex } from './conf-regex.js';
 import type { Directive } from './ast.js';
 import type { LocationBuilder } from './builders.js';
 import { confError } from './table.js';
@@ -38,7 +39,7 @@ export function compileLocation(d: Directive, parent: LocationBuilder | undefine
   }
   if (modifier !== '~' && modifier !== '~*') return { modifier, pattern };
   try {
-    const regex = new RegExp(pattern.replace(/\(\?P</g, '(?<'), modifier === '~*' ? 'i' : '');
+    const regex = confRegex(pattern, modifier === '~*');
     return { modifier, pattern, regex };
   } catch (e) {
     throw confError('TRESTY_ERR_CONF_VALUE', `invalid regex "${pattern}": ${(e as Error).message}`, d);

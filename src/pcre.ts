@@ -1,4 +1,4 @@
-// PCRE pattern syntax (what OpenResty's ngx.re compiles) translated to an equivalent JavaScript
+// PCRE pattern syntax (what OpenResty's ngx.re and nginx's conf compile) translated to an equivalent JavaScript
 // RegExp source, once per regex + options (re.ts caches the result). What has a JS equivalent is
 // rewritten: PCRE's `^ $ .` semantics (no `\r`/U+2028 as newlines, `$` before a final `\n`),
 // \A \z \Z \h \v \R \Q..\E \x{..} \e, POSIX classes, (?P<n>..) and (?P=n), leading (?imsx),
