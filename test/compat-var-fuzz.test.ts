@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { raw } from './helpers/conn.js';
 import { ENGINES, titled } from './helpers/engines.js';
-import { asText, LUA_ENC, parseDump, pick, prng } from './helpers/fuzz.js';
+import { asText, type Divergence, LUA_ENC, parseDump, pick, prng, statusDivergence } from './helpers/fuzz.js';
 import { nginxMissing, startNginx, type Nginx } from './helpers/nginx.js';
 import { freePort, oneServerConf, startTresty, type TrestyProcess } from './helpers/server.js';
 
@@ -188,15 +188,12 @@ function excused(field: string, q: Req, engine: string): boolean {
   return false;
 }
 
-interface Divergence { req: string; field: string; nginx: unknown; tresty: unknown }
-
 function compare(q: Req, lua: unknown, js: unknown, engine: string): Divergence[] {
   const req = JSON.stringify(wire(q));
   const l = lua as Record<string, unknown>;
   const j = js as Record<string, unknown>;
-  if ('status' in l || 'status' in j) {
-    return JSON.stringify(l) === JSON.stringify(j) ? [] : [{ req, field: 'status', nginx: l, tresty: j }];
-  }
+  const refused = statusDivergence(req, l, j);
+  if (refused !== null) return refused;
   const out: Divergence[] = [];
   for (const k of new Set([...Object.keys(l), ...Object.keys(j)])) {
     if (excused(k, q, engine)) continue;

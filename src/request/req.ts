@@ -198,15 +198,15 @@ export class Req {
     if (this.reqHeaders !== null) return this.reqHeaders;
     const h: Record<string, string | string[] | undefined> = { ...this.ex.headers };
     const raw = this.ex.rawHeaders;
-    const seen = new Set<string>();
+    const lines = new Map<string, string[]>();
     for (let i = 0; i + 1 < raw.length; i += 2) {
       const k = raw[i]!.toLowerCase();
-      if (!seen.has(k)) { seen.add(k); continue; }
-      if (k === 'set-cookie') continue; // node's array already
-      const lines: string[] = [];
-      for (let j = 0; j + 1 < raw.length; j += 2) if (raw[j]!.toLowerCase() === k) lines.push(raw[j + 1]!);
-      h[k] = lines;
+      const got = lines.get(k);
+      if (got) got.push(raw[i + 1]!);
+      else lines.set(k, [raw[i + 1]!]);
     }
+    // set-cookie is node's array already
+    for (const [k, v] of lines) if (v.length > 1 && k !== 'set-cookie') h[k] = v;
     return (this.reqHeaders = h);
   }
 }

@@ -76,3 +76,12 @@ export function asText(s: string): string {
   if (!/[\x80-\xff]/.test(s)) return s;
   try { return UTF8.decode(Buffer.from(s, 'latin1')); } catch { return s; }
 }
+
+export interface Divergence { req: string; field: string; nginx: unknown; tresty: unknown }
+
+/** A dump with `status` (the request was refused before the handler) is compared whole: its
+ *  divergence, or none; null when both dumps are the handler's, to be compared field by field. */
+export function statusDivergence(req: string, l: Record<string, unknown>, j: Record<string, unknown>): Divergence[] | null {
+  if (!('status' in l) && !('status' in j)) return null;
+  return JSON.stringify(l) === JSON.stringify(j) ? [] : [{ req, field: 'status', nginx: l, tresty: j }];
+}
