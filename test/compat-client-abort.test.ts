@@ -7,6 +7,10 @@
 //   timeout (1s, server level)              (node:http waited for the client's close: 400)
 //   the same over HTTP/2 (node:http2         no answer, RST_STREAM PROTOCOL_ERROR, 408 0, [info] client timed out
 //   client; server 3 s, location 1 s)       (110: Connection timed out) (tresty's HTTP/2 ignored the timeout)
+//   HTTP/2 body ended short (END_STREAM  400 157, [info] client prematurely closed stream: only 10 out of 100 bytes
+//   at 10 of 100 bytes)                     of request body received (tresty: 500 and a handler failure)
+//   HTTP/2 RST_STREAM mid-body              499 0, [info] client terminated stream 1 with status 0, then client
+//                                           prematurely closed stream (a connection lost: only the latter)
 //   ngx.sleep with on_abort, FIN            499 0, [info] client prematurely closed connection; on_abort runs,
 //                                           the handler never wakes, log_by runs (499)
 //   ngx.sleep without on_abort, FIN         200 15: nginx does not read meanwhile and answers the half-closed
@@ -342,6 +346,45 @@ function checks(get: () => Target): void {
         expect.stringMatching(new RegExp(`\\[info\\] [^\\n]*client timed out \\(110: Connection timed out\\), ${ctx(`POST ${path}\\?h2 HTTP/2\\.0`)}`)),
       ]);
     }
+  });
+
+  // nginx's HTTP/2 body reader: a body ended short of its Content-Length is 400 with the counts
+  // (nginx 400 157: its page goes to the half-closed stream; tresty 400 0, as nghttp2 resets such a
+  // stream itself); a reset or a lost connection is 499. nginx's connection-level line for the
+  // latter ("... while processing HTTP/2 connection") names no request and is not compared.
+  it.skipIf(opensslMissing !== null)('HTTP/2, the client breaks the body off (ends it short, resets the stream, drops the connection): 400 / 499 and nginx\'s lines', async () => {
+    const { h2, log, access } = get();
+    for (const how of ['end', 'rst', 'conn'] as const) {
+      const c = http2.connect(`https://127.0.0.1:${h2}`, { rejectUnauthorized: false });
+      c.on('error', () => {});
+      const s = c.request({ ':method': 'POST', ':path': `/ab-body?h2${how}`, 'content-length': '100' });
+      s.on('error', () => {});
+      s.write('0123456789');
+      await new Promise((r) => setTimeout(r, 300));
+      if (how === 'end') s.end(); else if (how === 'rst') s.destroy(); else c.destroy();
+      await eventually(access, new RegExp(`/ab-body\\?h2${how} `));
+      c.destroy();
+    }
+    const a = access();
+    expect(a).toMatch(/^\/ab-body\?h2end 400 \d+ /m);
+    expect(a).toMatch(/^\/ab-body\?h2rst 499 0 /m);
+    expect(a).toMatch(/^\/ab-body\?h2conn 499 0 /m);
+    const l = await eventually(log, /AB-LOG body 499[^\n]*h2conn/);
+    const at = (path: string): RegExp => new RegExp(ctx(`POST /ab-body\\?${path} HTTP/2\\.0`));
+    expect(lines(l, /h2end/)).toEqual([
+      expect.stringMatching(/\[info\] [^\n]*client prematurely closed stream: only 10 out of 100 bytes of request body received, /),
+      expect.stringMatching(/AB-LOG body 400/),
+    ]);
+    expect(lines(l, /h2rst/)).toEqual([
+      expect.stringMatching(/\[info\] [^\n]*client terminated stream 1 with status 0, /),
+      expect.stringMatching(/\[info\] [^\n]*client prematurely closed stream, /),
+      expect.stringMatching(/AB-LOG body 499/),
+    ]);
+    expect(lines(l, /h2conn/)).toEqual([
+      expect.stringMatching(/\[info\] [^\n]*client prematurely closed stream, /),
+      expect.stringMatching(/AB-LOG body 499/),
+    ]);
+    for (const p of ['h2end', 'h2rst', 'h2conn']) for (const x of lines(l, new RegExp(p))) expect(x).toMatch(at(p));
   });
 
   it.skipIf(opensslMissing !== null)('over TLS, a half-closed client (FIN with close_notify) still gets its answer, and a pipelined request\'s', async () => {

@@ -300,9 +300,11 @@ function clientBroke(c: Call, r: Req, e: unknown): void {
   c.state = EXITED;
   r.body = null;
   const timedOut = /client_body_timeout/.test((e as Error).message);
-  // nginx's HTTP/2 body reader logs the timeout (its HTTP/1 reader does not)
+  // nginx's HTTP/2 body reader logs the timeout (its HTTP/1 reader does not), and a stream's end
+  const broke = r.ex.bodyBreak;
   if (timedOut && r.ex.httpVersion === '2.0') logReq(r, 'info', 'client timed out (110: Connection timed out)');
-  r.exitCode = timedOut ? 408 : 400;
+  else if (broke) for (const line of broke.lines) logReq(r, 'info', line);
+  r.exitCode = timedOut ? 408 : broke ? broke.status : 400;
   throw INTERRUPT;
 }
 

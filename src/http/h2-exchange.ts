@@ -37,6 +37,14 @@ export class H2Exchange implements HttpExchange {
   /** The body stalled past client_body_timeout: the stream is reset with PROTOCOL_ERROR (nginx's
    *  code for a timed-out stream), not INTERNAL_ERROR. */
   private timedOut = false;
+  bodyBreak: { status: 400 | 499; lines: string[] } | null = null;
+  /** Kept: the stream forgets its session once closed, and a late log line still names the
+   *  client. */
+  private readonly session: http2.Http2Session;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly localAddress: string;
+  readonly localPort: number;
   private consumed = false;
   private ended = false;
 
@@ -58,15 +66,14 @@ export class H2Exchange implements HttpExchange {
     }
     this.headers = headers;
     this.rawHeaders = rawOut;
+    this.session = stream.session!;
+    const socket: { remoteAddress?: string; remotePort?: number; localAddress?: string; localPort?: number } = this.session?.socket ?? {};
+    this.remoteAddress = unmapped(socket.remoteAddress);
+    this.remotePort = socket.remotePort ?? 0;
+    this.localAddress = unmapped(socket.localAddress);
+    this.localPort = socket.localPort ?? 0;
   }
 
-  private get socket(): { remoteAddress?: string; remotePort?: number; localAddress?: string; localPort?: number } {
-    return this.stream.session?.socket ?? {};
-  }
-  get remoteAddress(): string { return unmapped(this.socket.remoteAddress); }
-  get remotePort(): number { return this.socket.remotePort ?? 0; }
-  get localAddress(): string { return unmapped(this.socket.localAddress); }
-  get localPort(): number { return this.socket.localPort ?? 0; }
 
   get body(): AsyncIterable<Uint8Array> {
     if (this.consumed) throw new TrestyError('TRESTY_ERR_API_ARGS', 'the request body was already read');
@@ -84,6 +91,7 @@ export class H2Exchange implements HttpExchange {
           next = await timed(it.next(), ms);
         } catch (e) {
           if (e instanceof TrestyError && e.code === 'TRESTY_ERR_CLIENT_GONE') self.timedOut = true;
+          else if (stream.aborted || stream.destroyed) throw self.brokenOff(seen);
           throw e;
         }
         if (next.done) return;
@@ -95,6 +103,26 @@ export class H2Exchange implements HttpExchange {
         yield c;
       }
     })();
+  }
+
+  /**
+   * The stream closed mid-body, as nginx's HTTP/2 body reader tells it: a body that ended short
+   * of its Content-Length (nghttp2 resets such a stream itself, PROTOCOL_ERROR) is 400 with the
+   * byte counts; a reset from the client or a lost connection is 499, after the reset's own line.
+   */
+  private brokenOff(seen: number): TrestyError {
+    const code = this.stream.rstCode;
+    const length = Number(this.headers['content-length'] ?? -1);
+    if (code === http2.constants.NGHTTP2_PROTOCOL_ERROR && length > seen) {
+      this.bodyBreak = { status: 400, lines: [`client prematurely closed stream: only ${seen} out of ${length} bytes of request body received`] };
+    } else {
+      // node closes the streams of a lost connection with CANCEL, as if the client had sent it
+      const why = this.session.destroyed || this.session.closed ? null
+        : code === http2.constants.NGHTTP2_CANCEL ? `client canceled stream ${this.stream.id}`
+          : `client terminated stream ${this.stream.id} with status ${code ?? 0}`;
+      this.bodyBreak = { status: 499, lines: [...(why === null ? [] : [why]), 'client prematurely closed stream'] };
+    }
+    return new TrestyError('TRESTY_ERR_CLIENT_GONE', 'client prematurely closed stream');
   }
 
   get aborted(): boolean { return !this.ended && (this.stream.aborted || this.stream.destroyed); }

@@ -42,6 +42,9 @@ export interface HttpExchange {
   readonly conditional?: boolean;
   /** True once the client went away before the response ended. */
   readonly aborted: boolean;
+  /** HTTP/2: how the client broke the body off (set before the body's TRESTY_ERR_CLIENT_GONE):
+   *  nginx's status for the request and its info lines, in order. */
+  readonly bodyBreak?: { status: 400 | 499; lines: string[] } | null;
   /** True once the client reset the connection (ECONNRESET): the errno of nginx's line for the
    *  failed write is 104, not 32 (out-result.ts). Undefined: not known (32). */
   readonly reset?: boolean;
