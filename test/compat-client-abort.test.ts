@@ -10,7 +10,11 @@
 //   HTTP/2 body ended short (END_STREAM  400 157, [info] client prematurely closed stream: only 10 out of 100 bytes
 //   at 10 of 100 bytes)                     of request body received (tresty: 500 and a handler failure)
 //   HTTP/2 RST_STREAM mid-body              499 0, [info] client terminated stream 1 with status 0, then client
-//                                           prematurely closed stream (a connection lost: only the latter)
+//                                           prematurely closed stream (a connection lost: only the latter, after
+//                                           client prematurely closed connection while processing HTTP/2 connection)
+//   HTTP/2 RST_STREAM while ngx.sleep /     the reset's line at once; 200 0 and no more / on_abort runs, 499 /
+//   on_abort / an 8 MB ngx.print waits      200 N and client prematurely closed connection (tresty: SSL_write()
+//                                           failed (32) / its h1 line / the request held until the connection closed)
 //   ngx.sleep with on_abort, FIN            499 0, [info] client prematurely closed connection; on_abort runs,
 //                                           the handler never wakes, log_by runs (499)
 //   ngx.sleep without on_abort, FIN         200 15: nginx does not read meanwhile and answers the half-closed
@@ -350,8 +354,8 @@ function checks(get: () => Target): void {
 
   // nginx's HTTP/2 body reader: a body ended short of its Content-Length is 400 with the counts
   // (nginx 400 157: its page goes to the half-closed stream; tresty 400 0, as nghttp2 resets such a
-  // stream itself); a reset or a lost connection is 499. nginx's connection-level line for the
-  // latter ("... while processing HTTP/2 connection") names no request and is not compared.
+  // stream itself); a reset or a lost connection is 499, the latter with a connection-level line
+  // ("... while processing HTTP/2 connection", no request).
   it.skipIf(opensslMissing !== null)('HTTP/2, the client breaks the body off (ends it short, resets the stream, drops the connection): 400 / 499 and nginx\'s lines', async () => {
     const { h2, log, access } = get();
     for (const how of ['end', 'rst', 'conn'] as const) {
@@ -384,7 +388,59 @@ function checks(get: () => Target): void {
       expect.stringMatching(/\[info\] [^\n]*client prematurely closed stream, /),
       expect.stringMatching(/AB-LOG body 499/),
     ]);
+    expect(l.slice(l.indexOf('h2rst HTTP')).match(/client prematurely closed connection while processing HTTP\/2 connection, client: 127\.0\.0\.1, server: 127\.0\.0\.1:\d+\n/g)?.length).toBe(1);
     for (const p of ['h2end', 'h2rst', 'h2conn']) for (const x of lines(l, new RegExp(p))) expect(x).toMatch(at(p));
+  });
+
+  // nginx logs a client's RST_STREAM at once; a handler that goes on answers nothing, no line per
+  // write; on_abort runs; an answer waiting for room is cut with nginx's line (tresty held such a
+  // request until the connection closed: node keeps a reset stream that has bytes to send).
+  it.skipIf(opensslMissing !== null)('HTTP/2, the client resets the stream while a handler sleeps, waits with on_abort, or sends a large answer: nginx\'s lines and statuses', async () => {
+    const { h2, log, access } = get();
+    for (const how of ['sleep', 'onabort', 'bigsay'] as const) {
+      const c = http2.connect(`https://127.0.0.1:${h2}`, { rejectUnauthorized: false });
+      c.on('error', () => {});
+      const s = c.request({ ':path': `/ab-${how}?h2x${how}` });
+      s.on('error', () => {});
+      s.pause();
+      const head = new Promise((r) => s.once('response', r));
+      if (how === 'sleep') await eventually(log, /AB-SLEEP start h2xsleep/);
+      else if (how === 'onabort') await eventually(log, /AB-ONABORT start[^\n]*h2xonabort/);
+      else await head;
+      s.destroy();
+      await eventually(access, new RegExp(`/ab-${how}\\?h2x${how} `));
+      c.destroy();
+    }
+    const a = access();
+    expect(a).toMatch(/^\/ab-sleep\?h2xsleep 200 0 /m);
+    expect(a).toMatch(/^\/ab-onabort\?h2xonabort 499 0 /m);
+    expect(a).toMatch(/^\/ab-bigsay\?h2xbigsay 200 \d+ /m);
+    const l = await eventually(log, /AB-LOG bigsay 200[^\n]*h2xbigsay/);
+    const reset = expect.stringMatching(/\[info\] [^\n]*client terminated stream 1 with status 0, /);
+    expect(lines(l, /h2xsleep/).filter((x) => !x.includes('AB-'))).toEqual([reset]);
+    expect(lines(l, /h2xonabort/).filter((x) => !x.includes('AB-LOG'))).toEqual([
+      expect.stringMatching(/AB-ONABORT start/), reset, expect.stringMatching(/AB-ONABORT ran/),
+    ]);
+    expect(lines(l, /h2xbigsay/)).toEqual([
+      reset, expect.stringMatching(/\[info\] [^\n]*client prematurely closed connection, /), expect.stringMatching(/AB-LOG bigsay 200/),
+    ]);
+  });
+
+  // nginx: one connection-level line (no request), the handler goes on, nothing per write
+  it.skipIf(opensslMissing !== null)('HTTP/2, the connection is lost while a handler sleeps: nginx\'s connection line once, the handler goes on, 200 0', async () => {
+    const { h2, log, access } = get();
+    const c = http2.connect(`https://127.0.0.1:${h2}`, { rejectUnauthorized: false });
+    c.on('error', () => {});
+    const s = c.request({ ':path': '/ab-sleep?h2lost' });
+    s.on('error', () => {});
+    await eventually(log, /AB-SLEEP start h2lost/);
+    c.destroy();
+    expect(await eventually(access, /\/ab-sleep\?h2lost /)).toMatch(/^\/ab-sleep\?h2lost 200 0 /m);
+    const l = await eventually(log, /AB-LOG sleep 200[^\n]*h2lost/);
+    expect(lines(l, /h2lost/).filter((x) => !x.includes('AB-'))).toEqual([]);
+    const from = l.indexOf('AB-SLEEP start h2lost');
+    expect(l.slice(from).match(/\[info\] [^\n]*client prematurely closed connection while processing HTTP\/2 connection, client: 127\.0\.0\.1, server: 127\.0\.0\.1:\d+\n/g)?.length).toBe(1);
+    expect(l.slice(from)).not.toMatch(/SSL_write|writev/);
   });
 
   it.skipIf(opensslMissing !== null)('over TLS, a half-closed client (FIN with close_notify) still gets its answer, and a pipelined request\'s', async () => {

@@ -245,8 +245,9 @@ export class Ngx {
     if (typeof cb !== 'function') throw badArg(1, 'on_abort', 'function', cb);
     c.req!.ex.onAbort(() => {
       if (c.state !== LIVE) return;
-      // nginx's line when lua_check_client_abort sees the close (tresty's on_abort always does)
-      logReq(c.req!, 'info', 'client prematurely closed connection');
+      // nginx's line when lua_check_client_abort sees the close (tresty's on_abort always does);
+      // HTTP/2's is the reset's own, logged by the exchange
+      if (c.req!.ex.httpVersion !== '2.0') logReq(c.req!, 'info', 'client prematurely closed connection');
       startThread(c, cb, []);
     });
     return true;

@@ -11,6 +11,17 @@ import { misdirected } from './vhost.js';
 import type { HttpExchange } from './types.js';
 import { software } from './software.js';
 
+/** A session's state as its streams' resets need it: a GOAWAY came (node's client sends one
+ *  before it drops the connection), and the connection-level line for a lost connection. */
+const sessions = new WeakMap<http2.Http2Session, { goaway: boolean; lost: (() => void) | null }>();
+
+/** Watches a new session: `lost` logs nginx's line once if the connection goes with streams open. */
+export function watchSession(s: http2.Http2Session, lost: () => void): void {
+  const st = { goaway: false, lost: lost as (() => void) | null };
+  sessions.set(s, st);
+  s.once('goaway', () => { st.goaway = true; });
+}
+
 /** Connection-specific headers, forbidden in HTTP/2 answers (RFC 9113, 8.2.2). */
 const FORBIDDEN = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade']);
 
@@ -38,6 +49,9 @@ export class H2Exchange implements HttpExchange {
    *  code for a timed-out stream), not INTERNAL_ERROR. */
   private timedOut = false;
   bodyBreak: { status: 400 | 499; lines: string[] } | null = null;
+  private resetLog: ((line: string) => void) | null = null;
+  /** A write waits for room: a reset then cuts an answer (nginx's line says so). */
+  private waiting = false;
   /** Kept: the stream forgets its session once closed, and a late log line still names the
    *  client. */
   private readonly session: http2.Http2Session;
@@ -72,6 +86,7 @@ export class H2Exchange implements HttpExchange {
     this.remotePort = socket.remotePort ?? 0;
     this.localAddress = unmapped(socket.localAddress);
     this.localPort = socket.localPort ?? 0;
+    stream.once('aborted', () => this.onReset());
   }
 
 
@@ -94,7 +109,11 @@ export class H2Exchange implements HttpExchange {
           else if (stream.aborted || stream.destroyed) throw self.brokenOff(seen);
           throw e;
         }
-        if (next.done) return;
+        if (next.done) {
+          // a stream destroyed on its reset (onReset) ends its reading with no error
+          if (stream.aborted && !(Number(self.headers['content-length'] ?? -1) <= seen)) throw self.brokenOff(seen);
+          return;
+        }
         const c = next.value;
         seen += c.byteLength;
         if (limit > 0 && seen > limit) {
@@ -108,27 +127,48 @@ export class H2Exchange implements HttpExchange {
   /**
    * The stream closed mid-body, as nginx's HTTP/2 body reader tells it: a body that ended short
    * of its Content-Length (nghttp2 resets such a stream itself, PROTOCOL_ERROR) is 400 with the
-   * byte counts; a reset from the client or a lost connection is 499, after the reset's own line.
+   * byte counts; a reset from the client or a lost connection is 499 (the reset's own line came
+   * first, from onReset).
    */
   private brokenOff(seen: number): TrestyError {
-    const code = this.stream.rstCode;
     const length = Number(this.headers['content-length'] ?? -1);
-    if (code === http2.constants.NGHTTP2_PROTOCOL_ERROR && length > seen) {
-      this.bodyBreak = { status: 400, lines: [`client prematurely closed stream: only ${seen} out of ${length} bytes of request body received`] };
-    } else {
-      // node closes the streams of a lost connection with CANCEL, as if the client had sent it
-      const why = this.session.destroyed || this.session.closed ? null
-        : code === http2.constants.NGHTTP2_CANCEL ? `client canceled stream ${this.stream.id}`
-          : `client terminated stream ${this.stream.id} with status ${code ?? 0}`;
-      this.bodyBreak = { status: 499, lines: [...(why === null ? [] : [why]), 'client prematurely closed stream'] };
-    }
+    this.bodyBreak = this.stream.rstCode === http2.constants.NGHTTP2_PROTOCOL_ERROR && length > seen
+      ? { status: 400, lines: [`client prematurely closed stream: only ${seen} out of ${length} bytes of request body received`] }
+      : { status: 499, lines: ['client prematurely closed stream'] };
     return new TrestyError('TRESTY_ERR_CLIENT_GONE', 'client prematurely closed stream');
+  }
+
+  /** Where nginx's lines about a reset go (the request's log); set when the request starts. */
+  watchReset(log: (line: string) => void): void { this.resetLog = log; }
+
+  /**
+   * RST_STREAM came (or the connection went). node only marks the stream aborted and keeps what
+   * it had still to send, never closing it: it is destroyed here, which frees that and ends
+   * the writes that wait for room. nginx logs the reset at once, and a write cut by it.
+   */
+  private onReset(): void {
+    if (this.ended) return; // our own close (destroy(): a timeout's PROTOCOL_ERROR)
+    const code = this.stream.rstCode;
+    const lines: string[] = [];
+    // nghttp2's own reset of a body short of its Content-Length (brokenOff) and a lost
+    // connection (node closes its streams with CANCEL) are no reset of the client's.
+    const st = sessions.get(this.session);
+    const lost = this.session.destroyed || this.session.closed || (st?.goaway === true && code === http2.constants.NGHTTP2_CANCEL);
+    if (lost && st?.lost) { st.lost(); st.lost = null; }
+    const short = code === http2.constants.NGHTTP2_PROTOCOL_ERROR && this.headers['content-length'] !== undefined && !this.ended;
+    if (!lost && !short) lines.push(code === http2.constants.NGHTTP2_CANCEL ? `client canceled stream ${this.stream.id}` : `client terminated stream ${this.stream.id} with status ${code ?? 0}`);
+    if (this.waiting) lines.push('client prematurely closed connection');
+    for (const l of lines) this.resetLog?.(l);
+    if (!this.stream.destroyed) this.stream.destroy();
   }
 
   get aborted(): boolean { return !this.ended && (this.stream.aborted || this.stream.destroyed); }
 
   onAbort(cb: () => void): void {
-    this.stream.once('close', () => { if (!this.ended) cb(); });
+    let once = false;
+    const call = (): void => { if (!this.ended && !once) { once = true; cb(); } };
+    this.stream.once('aborted', call);
+    this.stream.once('close', call);
   }
 
   writeHead(status: number, headers: ReadonlyArray<readonly [string, string]>): void {
@@ -149,8 +189,10 @@ export class H2Exchange implements HttpExchange {
   write(chunk: Uint8Array | string): Promise<void> | void {
     this.bytesSent += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength;
     if (this.stream.destroyed || this.stream.write(chunk)) return;
+    this.waiting = true;
     return new Promise((resolve) => {
       const done = (): void => {
+        this.waiting = false;
         this.stream.off('drain', done);
         this.stream.off('close', done);
         resolve();

@@ -27,7 +27,8 @@ import { NodeExchange, peerReset } from './exchange.js';
 import { type EngineBinding, loadEngine } from './native-binding.js';
 import { frontContext } from './front-context.js';
 import { FrontRefusals, unmapped } from './front-refusals.js';
-import { H2Exchange } from './h2-exchange.js';
+import { H2Exchange, watchSession } from './h2-exchange.js';
+import { nextConnection } from '../log/connections.js';
 import { as10, isHttp09, type Line09, sniffFirstLine } from './node-http09.js';
 import { requestHost } from './request-host.js';
 import { bodyLimit as locationBodyLimit } from './body-limit.js';
@@ -138,6 +139,9 @@ export class TlsFront {
       });
       h2.on('session', (s: http2.ServerHttp2Session) => {
         this.sessions.add(s);
+        const n = nextConnection();
+        const client = unmapped(s.socket?.remoteAddress);
+        watchSession(s, () => this.log.log('info', `client prematurely closed connection while processing HTTP/2 connection, client: ${client}, server: ${bindName(bind)}`, n));
         s.on('close', () => this.sessions.delete(s));
         if (this.draining) s.close();
       });

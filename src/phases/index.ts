@@ -131,6 +131,7 @@ export async function createWorkerPipeline(
 
   const handle = (ex: HttpExchange, server: ServerConf, dflt = server): void => {
     const r = new Req(w, ex, server, ex.method, originForm(ex.url), null);
+    ex.watchReset?.((line) => logReq(r, 'info', line));
     // nginx parses the URI with the address's default server's merge_slashes, before Host picks one.
     const t = parseTarget(ex.url, dflt.defaults.std.noMergeSlashes !== true);
     try {

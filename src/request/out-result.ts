@@ -33,7 +33,8 @@ export function outError(r: Req): string | null {
   // after it (observed); a failed body_filter set outErr already.
   if (r.parent !== null || r.cut || !r.ex.aborted) return null;
   r.outErr = OUTPUT_ERROR;
-  logReq(r, 'info', `${r.ex.scheme === 'https' ? 'SSL_write' : 'writev'}() failed (${r.ex.reset === true ? '104: Connection reset by peer' : '32: Broken pipe'})`);
+  // HTTP/2: nginx's lines for a reset stream came with the reset (h2-exchange.ts), none per write
+  if (r.ex.httpVersion !== '2.0') logReq(r, 'info', `${r.ex.scheme === 'https' ? 'SSL_write' : 'writev'}() failed (${r.ex.reset === true ? '104: Connection reset by peer' : '32: Broken pipe'})`);
   return OUTPUT_ERROR;
 }
 
