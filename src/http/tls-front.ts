@@ -28,6 +28,7 @@ import { type EngineBinding, loadEngine } from './native-binding.js';
 import { frontContext } from './front-context.js';
 import { FrontRefusals, unmapped } from './front-refusals.js';
 import { H2Exchange, watchSession } from './h2-exchange.js';
+import { watchIdle } from './h2-idle.js';
 import { nextConnection } from '../log/connections.js';
 import { as10, isHttp09, type Line09, sniffFirstLine } from './node-http09.js';
 import { requestHost } from './request-host.js';
@@ -142,6 +143,9 @@ export class TlsFront {
         const n = nextConnection();
         const client = unmapped(s.socket?.remoteAddress);
         watchSession(s, () => this.log.log('info', `client prematurely closed connection while processing HTTP/2 connection, client: ${client}, server: ${bindName(bind)}`, n));
+        // the limits of the server the handshake chose (SNI), as nginx's connection takes them
+        const d = this.serverOf(bind, s.socket?.localAddress, negotiatedName(s.socket as net.Socket | undefined) || undefined).defaults;
+        watchIdle(s, { first: d.engine.clientHeaderTimeout, idle: d.keepaliveTimeout, requests: d.engine.keepaliveRequests });
         s.on('close', () => this.sessions.delete(s));
         if (this.draining) s.close();
       });
