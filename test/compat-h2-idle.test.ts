@@ -20,7 +20,7 @@ const servers = (idle: number, count: number, js: boolean): string => `
     location = /ok { return 200 "ok\\n"; }
     location = /slow { ${js ? 'content_by_js_block { await ngx.sleep(1.5); ngx.say("slept"); }' : 'content_by_lua_block { ngx.sleep(1.5) ngx.say("slept") }'} }
   }
-  server { ${tlsOf(count)} keepalive_requests 2; keepalive_timeout 10s;
+  server { ${tlsOf(count)} keepalive_requests 2; keepalive_timeout 10s; http2_max_concurrent_streams 3; http2_body_preread_size 32k;
     location = /ok { return 200 "ok\\n"; }
   }`;
 
@@ -50,6 +50,18 @@ function get(c: http2.ClientHttp2Session, path: string): Promise<{ status: numbe
 }
 
 function checks(target: () => { idle: number; count: number; log: () => string }): void {
+  it('SETTINGS: nginx\'s defaults (128 streams, a 64k window), and http2_max_concurrent_streams / http2_body_preread_size', async () => {
+    const { idle, count } = target();
+    const seen: http2.Settings[] = [];
+    for (const port of [idle, count]) {
+      const s = open(port);
+      await new Promise((r) => s.c.once('remoteSettings', r));
+      seen.push(s.c.remoteSettings);
+      s.c.destroy();
+    }
+    expect(seen.map((x) => [x.maxConcurrentStreams, x.initialWindowSize])).toEqual([[128, 65536], [3, 32768]]);
+  });
+
   it('no stream: GOAWAY NO_ERROR and the close after client_header_timeout (2 s), no log line', async () => {
     const { idle, log } = target();
     const s = open(idle);

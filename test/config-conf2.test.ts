@@ -97,3 +97,21 @@ describe('modules tresty does not have', () => {
     expect(() => load(server('location / { autoindex off; ssi off; mirror off; proxy_cache off; proxy_store off; }'))).not.toThrow();
   });
 });
+
+describe('http2_max_concurrent_streams and http2_body_preread_size', () => {
+  it('default to nginx\'s 128 and 64k; a server sets its own; numbers past 32 bits mean no limit', () => {
+    const c = load(server('listen 8443 ssl http2;', 'http2_max_concurrent_streams 99999999999; http2_body_preread_size 1m;'));
+    const e = c.http!.servers[0]!.defaults.engine;
+    expect([e.http2MaxConcurrentStreams, e.http2BodyPrereadSize]).toEqual([2 ** 32 - 1, 1 << 20]);
+    const d = load(server('listen 8443 ssl http2;')).http!.servers[0]!.defaults.engine;
+    expect([d.http2MaxConcurrentStreams, d.http2BodyPrereadSize]).toEqual([128, 65536]);
+  });
+
+  it('bad values are nginx\'s errors (nginx -t), naming file:line', () => {
+    expect(errorOf(server('http2_max_concurrent_streams x;'))).toMatchObject({ code: 'TRESTY_ERR_CONF_VALUE', message: expect.stringMatching(/^"http2_max_concurrent_streams" directive invalid number in .*nginx\.conf:3$/) });
+    expect(errorOf(server('http2_max_concurrent_streams -1;')).message).toMatch(/^"http2_max_concurrent_streams" directive invalid number in /);
+    expect(errorOf(server('http2_body_preread_size x;')).message).toMatch(/^"http2_body_preread_size" directive invalid value in .*:3$/);
+    expect(errorOf(server('http2_body_preread_size 2048m;')).message).toMatch(/^the maximum body preread buffer size is 2147483647 in .*:3$/);
+    expect(errorOf(server('location / { http2_body_preread_size 1k; }')).message).toMatch(/"http2_body_preread_size" directive is not allowed here/);
+  });
+});

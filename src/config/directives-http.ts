@@ -12,6 +12,8 @@ export const ENGINE_DEFAULTS: EngineSettings = Object.freeze({
   clientBodyTimeout: 60_000,
   sendTimeout: 60_000,
   keepaliveRequests: 1000,
+  http2MaxConcurrentStreams: 128,
+  http2BodyPrereadSize: 65536,
   lingeringClose: 'on',
   lingeringTime: 30_000,
   lingeringTimeout: 5_000,
@@ -87,6 +89,23 @@ export const httpDirectives: readonly DirectiveRow[] = [
         throw confError('TRESTY_ERR_CONF_VALUE', `invalid value "${v}" in "lingering_close" directive, it must be "on", "off" or "always"`, d);
       }
       engine(s).lingeringClose = v;
+    },
+  },
+  {
+    name: 'http2_max_concurrent_streams', contexts: HS, args: [1, 1],
+    apply(d, s) {
+      if (!/^\d+$/.test(d.args[0])) throw confError('TRESTY_ERR_CONF_VALUE', '"http2_max_concurrent_streams" directive invalid number', d);
+      // the SETTINGS field is 32 bits; nginx takes larger numbers, which mean no limit
+      engine(s).http2MaxConcurrentStreams = Math.min(Number(d.args[0]), 2 ** 32 - 1);
+    },
+  },
+  {
+    name: 'http2_body_preread_size', contexts: HS, args: [1, 1],
+    apply(d, s) {
+      const v = parseSize(d.args[0]);
+      if (v === null) throw confError('TRESTY_ERR_CONF_VALUE', '"http2_body_preread_size" directive invalid value', d);
+      if (v > 2 ** 31 - 1) throw confError('TRESTY_ERR_CONF_VALUE', `the maximum body preread buffer size is ${2 ** 31 - 1}`, d);
+      engine(s).http2BodyPrereadSize = v;
     },
   },
   {

@@ -109,6 +109,10 @@ export interface EngineSettings {
   readonly clientBodyTimeout: number; // ms
   readonly sendTimeout: number; // ms
   readonly keepaliveRequests: number;
+  /** http2_max_concurrent_streams: SETTINGS_MAX_CONCURRENT_STREAMS. */
+  readonly http2MaxConcurrentStreams: number;
+  /** http2_body_preread_size (bytes): SETTINGS_INITIAL_WINDOW_SIZE, a stream's body read ahead. */
+  readonly http2BodyPrereadSize: number;
   readonly lingeringClose: 'on' | 'off' | 'always';
   readonly lingeringTime: number; // ms
   readonly lingeringTimeout: number; // ms

@@ -134,7 +134,8 @@ export class TlsFront {
     if (h1.keepAliveTimeout >= h1.headersTimeout) h1.headersTimeout = h1.keepAliveTimeout + 1000;
     let h2: http2.Http2Server | null = null;
     if (bind.http2) {
-      h2 = http2.createServer();
+      const base = h2Settings(dflt);
+      h2 = http2.createServer({ settings: base });
       h2.on('stream', (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, _flags: number, raw: string[]) => {
         this.onStream(bind, stream, headers, raw);
       });
@@ -144,7 +145,10 @@ export class TlsFront {
         const client = unmapped(s.socket?.remoteAddress);
         watchSession(s, () => this.log.log('info', `client prematurely closed connection while processing HTTP/2 connection, client: ${client}, server: ${bindName(bind)}`, n));
         // the limits of the server the handshake chose (SNI), as nginx's connection takes them
-        const d = this.serverOf(bind, s.socket?.localAddress, negotiatedName(s.socket as net.Socket | undefined) || undefined).defaults;
+        const srv = this.serverOf(bind, s.socket?.localAddress, negotiatedName(s.socket as net.Socket | undefined) || undefined);
+        const d = srv.defaults;
+        const own = h2Settings(srv);
+        if (own.maxConcurrentStreams !== base.maxConcurrentStreams || own.initialWindowSize !== base.initialWindowSize) s.settings(own);
         watchIdle(s, { first: d.engine.clientHeaderTimeout, idle: d.keepaliveTimeout, requests: d.engine.keepaliveRequests });
         s.on('close', () => this.sessions.delete(s));
         if (this.draining) s.close();
@@ -375,4 +379,11 @@ export class TlsFront {
     for (const { server } of this.entries) server.close();
     for (const s of this.sockets) s.destroy();
   }
+}
+
+/** The SETTINGS a server's HTTP/2 connections announce (http2_max_concurrent_streams,
+ *  http2_body_preread_size). */
+function h2Settings(srv: ServerConf): http2.Settings {
+  const e = srv.defaults.engine;
+  return { maxConcurrentStreams: e.http2MaxConcurrentStreams, initialWindowSize: e.http2BodyPrereadSize };
 }
