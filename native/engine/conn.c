@@ -84,6 +84,7 @@ void te_conn_new(te_engine *e, int fd, uint16_t listener, const void *sa, uint32
     c->heap_idx = -1;
     c->state = TE_IDLE;
     c->number = ++e->numbers;
+    c->t_conn = e->now;
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     const struct sockaddr *a = sa;
@@ -172,7 +173,8 @@ void te_conn_finish(te_engine *e, te_conn *c)
         return;
     }
     c->flags &= ~(TE_C_END | TE_C_JS | TE_C_LOG | TE_C_CONTINUE | TE_C_CHUNKED | TE_C_PAUSED |
-                  TE_C_WANT_DRAIN | TE_C_SENDFILE | TE_C_LINGER | TE_C_ANSWERED | TE_C_IGNORED_LOGGED);
+                  TE_C_WANT_DRAIN | TE_C_SENDFILE | TE_C_LINGER | TE_C_ANSWERED | TE_C_IGNORED_LOGGED |
+                  TE_C_PIPELINED);
     c->body = TE_BODY_NONE;
     c->head_len = 0;
     c->sname = 0; /* the next request's server is the listener's until its Host is read */
@@ -183,6 +185,7 @@ void te_conn_finish(te_engine *e, te_conn *c)
     uint32_t left = c->in_len - c->pos;
     if (left > 0) {
         /* a pipelined request is already here */
+        c->flags |= TE_C_PIPELINED;
         memmove(c->in, c->in + c->pos, left);
         c->in_len = left;
         c->req = c->pos = 0;

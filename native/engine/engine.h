@@ -70,6 +70,7 @@ enum te_timer { TE_T_NONE = 0, TE_T_HEADER, TE_T_BODY, TE_T_SEND, TE_T_KEEPALIVE
 #define TE_C_TLS_PLAIN (1u << 23) /* plain HTTP came to a TLS port: answered 497 once its head is read */
 #define TE_C_TLS_REJECTED (1u << 24) /* TLS: ssl_reject_handshake refused the handshake (tls.c) */
 #define TE_C_HALF (1u << 25)     /* the client closed its side while JS answered: the close is read again at the end */
+#define TE_C_PIPELINED (1u << 26) /* the current request was in the buffer when the one before it ended */
 
 /* Per listen socket: the settings of its default server (nginx applies them per connection
    until the request's server and location are known). */
@@ -150,6 +151,7 @@ struct te_conn {
     uint64_t sent;      /* the engine's own answer: body bytes written */
     uint64_t head_sent; /* the engine's own answer: head bytes written ($bytes_sent counts them) */
     uint64_t t_start;   /* ms, when the request's first byte came */
+    uint64_t t_conn;    /* ms, when the connection was accepted */
     uint64_t linger_end; /* lingering_time: when a lingering close gives up */
     tr_http_chunked chunked;
     uint64_t body_framing; /* chunked framing bytes read so far (TE_BODY_END_FRAMING) */

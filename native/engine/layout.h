@@ -58,7 +58,12 @@ enum te_in_type {
                                  small Content-Length body that came with the head; the engine
                                  reads no more of it), 0 when JS must ask for the body */
 #define TE_REQ_HEAD_SENT 72   /* u32: LOG: head bytes sent (status line to blank line) */
-#define TE_REQ_FIXED 80       /* then: address text (padded to 8), nheaders x 4 u16 (name off,
+#define TE_REQ_CONN_REQS 76   /* u32: requests begun on the connection, this one included
+                                 ($connection_requests) */
+#define TE_REQ_CONN_MS 80     /* u32: ms since the connection was accepted ($connection_time) */
+#define TE_REQ_F_PIPELINED (1u << 31) /* in TE_REQ_FLAGS: the request was in the buffer when the
+                                 one before it ended ($pipe) */
+#define TE_REQ_FIXED 88       /* then: address text (padded to 8), nheaders x 4 u16 (name off,
                                  name len, value off, value len; padded to 8), the head bytes,
                                  the body bytes (TE_REQ_BODY_LEN) */
 

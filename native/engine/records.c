@@ -108,6 +108,7 @@ static int req(te_engine *e, te_conn *c, uint8_t type, uint32_t body, int must)
     if (!r) return -1;
     uint32_t flags = q->flags & ~(uint32_t)TR_HTTP_F_KEEPALIVE;
     if (c->flags & TE_C_KEEPALIVE) flags |= TR_HTTP_F_KEEPALIVE;
+    if (c->flags & TE_C_PIPELINED) flags |= TE_REQ_F_PIPELINED;
     r[TE_REC_A] = (char)q->method_id;
     w32(r, TE_REQ_LISTENER, e->listeners[c->listener].index);
     w32(r, TE_REQ_FLAGS, flags);
@@ -123,6 +124,8 @@ static int req(te_engine *e, te_conn *c, uint8_t type, uint32_t body, int must)
     w16(r, TE_REQ_ADDR_LEN, c->raddr_len);
     w16(r, TE_REQ_PORT, c->rport);
     w32(r, TE_REQ_NUMBER, c->number);
+    w32(r, TE_REQ_CONN_REQS, c->requests);
+    w32(r, TE_REQ_CONN_MS, (uint32_t)(e->now > c->t_conn ? e->now - c->t_conn : 0));
     if (type == TE_IN_LOG) {
         w16(r, TE_REC_B, (uint16_t)te_wire_status(c->status)); /* nginx logs 494-497 as 400 */
         w32(r, TE_REQ_LOC, c->loc);

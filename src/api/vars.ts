@@ -1,6 +1,7 @@
 // nginx variables as ngx.var and conf templates see them: built-ins computed from the request,
 // prefixed families ($arg_, $http_, $cookie_, $sent_http_) and variables declared with `set`.
 
+import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { TrestyError } from '../errors.js';
 import type { Req } from '../request/req.js';
@@ -69,6 +70,9 @@ function remoteUser(r: Req): string | undefined {
   return colon < 0 ? undefined : raw.slice(0, colon);
 }
 
+/** $nginx_version: the nginx release tresty's semantics are checked against (test/compat-*). */
+export const NGINX_VERSION = '1.22.1';
+
 const BUILTIN = new Map<string, Getter>([
   // Empty only for a request whose line never ended (a client gone in it): nginx logs "-".
   ['uri', (r) => r.uri || undefined],
@@ -110,6 +114,16 @@ const BUILTIN = new Map<string, Getter>([
   ['time_iso8601', () => timeIso()],
   ['msec', () => msec()],
   ['pid', () => String(process.pid)],
+  // 16 random bytes in hex, made when first read and the same for the whole request (subrequests too)
+  ['request_id', (r) => (r.main.requestId ??= randomBytes(16).toString('hex'))],
+  // the connection's number, as in the error log's `*N`; an HTTP/2 stream's is its connection's
+  ['connection', (r) => String(r.main.ex.connection ?? r.main.serial)],
+  ['connection_requests', (r) => String(r.main.ex.connectionRequests ?? 1)],
+  ['connection_time', (r) => { const t = r.main.ex.connectionStart; return t === undefined ? '0.000' : (Math.max(0, Date.now() - t) / 1000).toFixed(3); }],
+  ['pipe', (r) => (r.main.ex.pipelined === true ? 'p' : '.')],
+  ['http2', (r) => (r.main.ex.httpVersion === '2.0' ? 'h2' : '')],
+  // the nginx whose behaviour tresty follows (lua code compares it)
+  ['nginx_version', () => NGINX_VERSION],
   // stub_status's counters, across all workers (src/status/counters.ts).
   ['connections_active', () => String(statusCounts().active)],
   ['connections_reading', () => String(statusCounts().reading)],

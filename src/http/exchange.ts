@@ -34,6 +34,12 @@ export const fileAnswers = new WeakSet<object>();
 const ANSWERED_AT = Symbol('tresty.answeredAt');
 type Marked = { [ANSWERED_AT]?: number };
 
+/** Nothing was read on the connection since its last answer ended: a request node hands over
+ *  now was already read then, which is nginx's pipelined request ($pipe). */
+export function readBeforeAnswerEnded(socket: object & { bytesRead: number }): boolean {
+  return (socket as Marked)[ANSWERED_AT] === socket.bytesRead;
+}
+
 export class NodeExchange implements HttpExchange {
   bytesSent = 0;
   private consumed = false;
@@ -59,6 +65,10 @@ export class NodeExchange implements HttpExchange {
   handlerHops = false;
   /** The connection's number in this worker (`*N`, server.ts). */
   connection: number | undefined = undefined;
+  /** $connection_requests, $pipe, $connection_time (server.ts, tls-front.ts: node-turns.ts). */
+  connectionRequests = 1;
+  pipelined = false;
+  connectionStart: number | undefined = undefined;
   /** The bind's name (server.ts, tls-front.ts). */
   listen: string | undefined = undefined;
 

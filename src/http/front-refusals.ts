@@ -42,10 +42,15 @@ export class FrontRefusals {
   /** The connection's number for error-log lines (`*N`), undefined for one not watched. */
   numberOf(socket: Socket): number | undefined { return this.numbers.get(socket); }
 
+  /** When each connection was watched (accepted), for $connection_time. */
+  private readonly starts = new WeakMap<Socket, number>();
+  startOf(socket: Socket): number | undefined { return this.starts.get(socket); }
+
   /** A new connection: numbered; nginx's line when its client closes it between requests, with
    *  no context. */
   watch(socket: Socket, bind: Bind): void {
     this.numbers.set(socket, nextConnection());
+    this.starts.set(socket, Date.now());
     socket.once('end', () => {
       const res = (socket as Socket & { _httpMessage?: http.ServerResponse | null })._httpMessage ?? null;
       if (res === null) {

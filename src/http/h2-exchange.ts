@@ -13,11 +13,12 @@ import { software } from './software.js';
 
 /** A session's state as its streams' resets need it: a GOAWAY came (node's client sends one
  *  before it drops the connection), and the connection-level line for a lost connection. */
-const sessions = new WeakMap<http2.Http2Session, { goaway: boolean; lost: (() => void) | null }>();
+const sessions = new WeakMap<http2.Http2Session, { goaway: boolean; lost: (() => void) | null; number: number; start: number; streams: number }>();
 
-/** Watches a new session: `lost` logs nginx's line once if the connection goes with streams open. */
-export function watchSession(s: http2.Http2Session, lost: () => void): void {
-  const st = { goaway: false, lost: lost as (() => void) | null };
+/** Watches a new session numbered `number` (`*N`, $connection): `lost` logs nginx's line once if
+ *  the connection goes with streams open. */
+export function watchSession(s: http2.Http2Session, number: number, lost: () => void): void {
+  const st = { goaway: false, lost: lost as (() => void) | null, number, start: Date.now(), streams: 0 };
   sessions.set(s, st);
   s.once('goaway', () => { st.goaway = true; });
 }
@@ -49,6 +50,9 @@ export class H2Exchange implements HttpExchange {
    *  code for a timed-out stream), not INTERNAL_ERROR. */
   private timedOut = false;
   bodyBreak: { status: 400 | 499; lines: string[] } | null = null;
+  connection: number | undefined = undefined;
+  connectionRequests = 1;
+  connectionStart: number | undefined = undefined;
   private resetLog: ((line: string) => void) | null = null;
   /** A write waits for room: a reset then cuts an answer (nginx's line says so). */
   private waiting = false;
@@ -81,6 +85,13 @@ export class H2Exchange implements HttpExchange {
     this.headers = headers;
     this.rawHeaders = rawOut;
     this.session = stream.session!;
+    // a stream counts as a request of its connection, as nginx's
+    const st = sessions.get(this.session);
+    if (st !== undefined) {
+      this.connection = st.number;
+      this.connectionRequests = ++st.streams;
+      this.connectionStart = st.start;
+    }
     const socket: { remoteAddress?: string; remotePort?: number; localAddress?: string; localPort?: number } = this.session?.socket ?? {};
     this.remoteAddress = unmapped(socket.remoteAddress);
     this.remotePort = socket.remotePort ?? 0;

@@ -15,7 +15,7 @@ import { closeSync } from 'node:fs';
 import { NativeExchange } from './native-exchange.js';
 import {
   BODY_END_FRAMING, DATA, DATA_LEN, ERR_DNAME, ERR_HOST_LEN, ERR_LISTENER, ERR_NUMBER, ERR_SRV_LEN, ERR_SRV_OFF, ERR_TEXT, IN_BODY, IN_BODY_END, IN_BODY_ERR, IN_CLOSE, IN_DRAIN, IN_ERRLOG, IN_LOG,
-  IN_REQ, IN_WAKE, LOG_LEVELS, REC_A, REC_B, REC_CONN, REC_SIZE, REQ_ADDR_LEN, REQ_CLEN, REQ_FIXED, REQ_FLAGS, REQ_HEAD_LEN, REQ_HEAD_SENT,
+  IN_REQ, IN_WAKE, LOG_LEVELS, REC_A, REC_B, REC_CONN, REC_SIZE, REQ_ADDR_LEN, REQ_CLEN, REQ_CONN_MS, REQ_CONN_REQS, REQ_FIXED, REQ_FLAGS, F_PIPELINED, REQ_HEAD_LEN, REQ_HEAD_SENT,
   REQ_BODY_LEN, REQ_LISTENER, REQ_LOC, REQ_METHOD, REQ_MSEC, REQ_NHEADERS, REQ_NUMBER, REQ_PORT, REQ_SENT, REQ_TARGET, REQ_TARGET_LEN, REQ_VERSION, WHY_HALF, WHY_RESET,
 } from './native-layout.js';
 import { Outbox } from './native-outbox.js';
@@ -276,6 +276,9 @@ export class NativeFront {
     const method = mid > 0 && mid < METHODS.length ? METHODS[mid]! : head.slice(mOff, mOff + mLen);
     const ex = new NativeExchange(this, id, method, url, versionText(version), head, offs, remote, port, flags, bind, 0);
     ex.connection = u32[(p + REQ_NUMBER) >>> 2];
+    ex.connectionRequests = u32[(p + REQ_CONN_REQS) >>> 2];
+    ex.connectionStart = Date.now() - u32[(p + REQ_CONN_MS) >>> 2];
+    ex.pipelined = (flags & F_PIPELINED) !== 0;
     if (!log) ex.refused = u16[(p + REC_B) >>> 1] as NativeExchange['refused'];
     const group = bind.byAddress.size === 0 ? bind.any! : groupFor(bind, ex.localAddress);
     const srv = group.single ? group.defaultServer : selectServer(group, requestHost(ex.url, ex.headers.host));

@@ -49,7 +49,13 @@ export const REQ_MSEC = 64;
 export const REQ_BODY_LEN = 68;
 /** u32: LOG: head bytes sent (layout.h TE_REQ_HEAD_SENT), for $bytes_sent. */
 export const REQ_HEAD_SENT = 72;
-export const REQ_FIXED = 80;
+/** u32: requests begun on the connection, this one included (layout.h TE_REQ_CONN_REQS). */
+export const REQ_CONN_REQS = 76;
+/** u32: ms since the connection was accepted (layout.h TE_REQ_CONN_MS). */
+export const REQ_CONN_MS = 80;
+/** In REQ_FLAGS: the request was in the buffer when the one before it ended (TE_REQ_F_PIPELINED). */
+export const F_PIPELINED = 2 ** 31;
+export const REQ_FIXED = 88;
 
 export const DATA_LEN = 12;
 export const DATA = 16;

@@ -18,6 +18,10 @@ export abstract class NativeRequest {
   protected bodyRead = 0;
   /** The engine's connection number (`*N`), as its own lines carry it. */
   connection: number | undefined = undefined;
+  /** $connection_requests, $pipe, $connection_time (native-front.ts, from the REQ record). */
+  connectionRequests = 1;
+  pipelined = false;
+  connectionStart: number | undefined = undefined;
   aborted = false;
   /** Bytes a chunked body may carry (client_max_body_size); 0 = no limit. */
   bodyLimit = 0;

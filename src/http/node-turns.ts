@@ -5,7 +5,7 @@
 // sends `100 Continue` when nginx would (exchange.ts expectContinue).
 import type http from 'node:http';
 import type { Socket } from 'node:net';
-import { closing } from './exchange.js';
+import { closing, readBeforeAnswerEnded } from './exchange.js';
 
 /** Requests that wait for `100 Continue` (node's checkContinue). */
 const continuing = new WeakSet<http.IncomingMessage>();
@@ -26,6 +26,20 @@ export function expectsContinue(req: http.IncomingMessage): boolean {
 
 /** The answer in progress on each connection (the last request node handed over). */
 const answering = new WeakMap<Socket, http.ServerResponse>();
+/** Requests begun on each connection; the requests that came before the answer ahead went. */
+const begun = new WeakMap<Socket, number>();
+const pipelined = new WeakSet<http.IncomingMessage>();
+const numbered = new WeakMap<http.IncomingMessage, number>();
+
+/** $connection_requests of a request inTurn saw: the count when it came. */
+export function requestsOn(req: http.IncomingMessage): number {
+  return numbered.get(req) ?? 1;
+}
+
+/** $pipe: the request was read before the answer ahead of it ended. */
+export function wasPipelined(req: http.IncomingMessage): boolean {
+  return pipelined.has(req);
+}
 
 /** Runs `go` when the request's turn comes: at once, or once the answer before it on the
  *  connection went; never after an answer that closes the connection. */
@@ -33,6 +47,10 @@ export function inTurn(req: http.IncomingMessage, res: http.ServerResponse, go: 
   const socket = req.socket;
   const prev = answering.get(socket);
   answering.set(socket, res);
+  const n = (begun.get(socket) ?? 0) + 1;
+  begun.set(socket, n);
+  if (n > 1) numbered.set(req, n);
+  if (prev !== undefined && (!prev.writableEnded || readBeforeAnswerEnded(socket))) pipelined.add(req);
   if (closing.has(socket)) return;
   if (prev === undefined || prev.writableFinished || prev.destroyed) return go();
   let once = false;

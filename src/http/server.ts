@@ -8,7 +8,7 @@ import { TrestyError } from '../errors.js';
 import type { ErrorLog } from '../log/index.js';
 import { bindKey, bindName, type ListenFd } from './binds.js';
 import { NodeExchange } from './exchange.js';
-import { expectsContinue, holdContinue, inTurn } from './node-turns.js';
+import { expectsContinue, holdContinue, inTurn, requestsOn, wasPipelined } from './node-turns.js';
 import { frontContext } from './front-context.js';
 import { FrontRefusals } from './front-refusals.js';
 import { errorPage } from './native-pages.js';
@@ -183,6 +183,9 @@ export class HttpFront {
     if (first !== undefined) ex.firstPacket = first;
     if (isHttp09(req.socket)) ex.http09 = true;
     ex.connection = this.refusals.numberOf(req.socket);
+    ex.connectionRequests = requestsOn(req);
+    ex.pipelined = wasPipelined(req);
+    ex.connectionStart = this.refusals.startOf(req.socket);
     ex.listen = bindName(bind);
     ex.settings = srv.defaults.engine;
     ex.expectContinue = expectsContinue(req);

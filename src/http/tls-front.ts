@@ -33,7 +33,7 @@ import { nextConnection } from '../log/connections.js';
 import { as10, isHttp09, type Line09, sniffFirstLine } from './node-http09.js';
 import { requestHost } from './request-host.js';
 import { bodyLimit as locationBodyLimit } from './body-limit.js';
-import { expectsContinue, holdContinue, inTurn } from './node-turns.js';
+import { expectsContinue, holdContinue, inTurn, requestsOn, wasPipelined } from './node-turns.js';
 import { bindKey, bindName, type ListenFd } from './binds.js';
 import type { HttpExchange, RequestHandler } from './types.js';
 import { type Bind, groupFor, misdirected, namedServer, planBinds, selectServer, serverName, type VhostGroup } from './vhost.js';
@@ -143,7 +143,7 @@ export class TlsFront {
         this.sessions.add(s);
         const n = nextConnection();
         const client = unmapped(s.socket?.remoteAddress);
-        watchSession(s, () => this.log.log('info', `client prematurely closed connection while processing HTTP/2 connection, client: ${client}, server: ${bindName(bind)}`, n));
+        watchSession(s, n, () => this.log.log('info', `client prematurely closed connection while processing HTTP/2 connection, client: ${client}, server: ${bindName(bind)}`, n));
         // the limits of the server the handshake chose (SNI), as nginx's connection takes them
         const srv = this.serverOf(bind, s.socket?.localAddress, negotiatedName(s.socket as net.Socket | undefined) || undefined);
         const d = srv.defaults;
@@ -286,6 +286,9 @@ export class TlsFront {
     const ex = new NodeExchange(req, res);
     if (isHttp09(req.socket)) ex.http09 = true;
     ex.connection = this.refusals.numberOf(req.socket);
+    ex.connectionRequests = requestsOn(req);
+    ex.pipelined = wasPipelined(req);
+    ex.connectionStart = this.refusals.startOf(req.socket);
     ex.listen = bindName(bind);
     ex.settings = srv.defaults.engine;
     ex.expectContinue = expectsContinue(req);

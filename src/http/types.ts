@@ -133,6 +133,12 @@ export interface HttpExchange {
   /** nginx's connection number (`*N` in error-log lines): per worker, one more per connection.
    *  Undefined where the front does not number its connections. */
   readonly connection?: number;
+  /** $connection_requests: requests begun on the connection, this one included. */
+  readonly connectionRequests?: number;
+  /** $pipe: the request was already read when the one before it ended (nginx's "p"). */
+  readonly pipelined?: boolean;
+  /** $connection_time: when the connection was accepted (ms since the epoch). */
+  readonly connectionStart?: number;
   /** The listen address the connection came on (`127.0.0.1:8080`, `0.0.0.0:80`), as nginx names a
    *  listening socket: the `server:` of a line about a timer the request made. Absent: the local address. */
   readonly listen?: string;

@@ -153,6 +153,8 @@ export class Req {
   readonly startMs: number;
   /** Connection-like serial number for error log lines (`*N`). */
   readonly serial: number;
+  /** $request_id, made when first read (api/vars.ts). */
+  requestId: string | null = null;
 
   constructor(
     readonly w: WorkerState,
