@@ -77,7 +77,7 @@ function checks(target: () => { port: number; tls: number; access: () => string 
     for (const r of rows) expect(r.time).toMatch(/^\d+\.\d{3}$/);
   });
 
-  it('one request after the other\'s answer: `.` both, requests 1 and 2; a new connection has another number', async () => {
+  it('one request 300 ms after the other\'s answer: `.` both, requests 1 and 2, $connection_time from the connection\'s start; a new connection has another number', async () => {
     const s = net.connect(target().port, '127.0.0.1');
     s.setEncoding('latin1');
     let got = '';
@@ -85,10 +85,14 @@ function checks(target: () => { port: number; tls: number; access: () => string 
     await new Promise((r) => s.once('connect', r));
     s.write(get('/s1'));
     for (let i = 0; i < 100 && !/[0-9a-f]{32} [^\n]*\n/.test(got); i++) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 300));
     s.write(get('/s2', true));
     await new Promise((r) => s.once('close', r));
     const rows = [...got.matchAll(/([0-9a-f]{32} [^\r\n]*)\n/g)].map((m) => row(m[1]!));
     expect(rows.map((r) => [r.reqs, r.pipe])).toEqual([['1', '.'], ['2', '.']]);
+    // $connection_time counts from the connection's start: the second request came 300 ms later
+    expect(Number(rows[1]!.time)).toBeGreaterThanOrEqual(0.29);
+    expect(Number(rows[1]!.time)).toBeLessThan(5);
     const other = row((await raw(target().port, [get('/s3', true)]))[0]!);
     expect(other.conn).not.toBe(rows[0]!.conn);
     expect(other.reqs).toBe('1');

@@ -70,6 +70,13 @@ function remoteUser(r: Req): string | undefined {
   return colon < 0 ? undefined : raw.slice(0, colon);
 }
 
+/** Seconds since the connection was accepted, to the millisecond (`0.012`). */
+function connectionTime(r: Req): string {
+  const ex = r.main.ex;
+  const start = ex.connectionStart ?? (ex.connectionAgeMs === undefined ? Date.now() : r.main.startMs - ex.connectionAgeMs);
+  return (Math.max(0, Date.now() - start) / 1000).toFixed(3);
+}
+
 /** $nginx_version: the nginx release tresty's semantics are checked against (test/compat-*). */
 export const NGINX_VERSION = '1.22.1';
 
@@ -119,7 +126,7 @@ const BUILTIN = new Map<string, Getter>([
   // the connection's number, as in the error log's `*N`; an HTTP/2 stream's is its connection's
   ['connection', (r) => String(r.main.ex.connection ?? r.main.serial)],
   ['connection_requests', (r) => String(r.main.ex.connectionRequests ?? 1)],
-  ['connection_time', (r) => { const t = r.main.ex.connectionStart; return t === undefined ? '0.000' : (Math.max(0, Date.now() - t) / 1000).toFixed(3); }],
+  ['connection_time', connectionTime],
   ['pipe', (r) => (r.main.ex.pipelined === true ? 'p' : '.')],
   ['http2', (r) => (r.main.ex.httpVersion === '2.0' ? 'h2' : '')],
   // the nginx whose behaviour tresty follows (lua code compares it)

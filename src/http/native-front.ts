@@ -277,7 +277,7 @@ export class NativeFront {
     const ex = new NativeExchange(this, id, method, url, versionText(version), head, offs, remote, port, flags, bind, 0);
     ex.connection = u32[(p + REQ_NUMBER) >>> 2];
     ex.connectionRequests = u32[(p + REQ_CONN_REQS) >>> 2];
-    ex.connectionStart = Date.now() - u32[(p + REQ_CONN_MS) >>> 2];
+    ex.connectionAgeMs = u32[(p + REQ_CONN_MS) >>> 2];
     ex.pipelined = (flags & F_PIPELINED) !== 0;
     if (!log) ex.refused = u16[(p + REC_B) >>> 1] as NativeExchange['refused'];
     const group = bind.byAddress.size === 0 ? bind.any! : groupFor(bind, ex.localAddress);

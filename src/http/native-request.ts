@@ -21,7 +21,7 @@ export abstract class NativeRequest {
   /** $connection_requests, $pipe, $connection_time (native-front.ts, from the REQ record). */
   connectionRequests = 1;
   pipelined = false;
-  connectionStart: number | undefined = undefined;
+  connectionAgeMs: number | undefined = undefined;
   aborted = false;
   /** Bytes a chunked body may carry (client_max_body_size); 0 = no limit. */
   bodyLimit = 0;

@@ -137,8 +137,10 @@ export interface HttpExchange {
   readonly connectionRequests?: number;
   /** $pipe: the request was already read when the one before it ended (nginx's "p"). */
   readonly pipelined?: boolean;
-  /** $connection_time: when the connection was accepted (ms since the epoch). */
+  /** $connection_time: when the connection was accepted (ms since the epoch); or, where the
+   *  front tells it cheaper (the native engine), its age when the request began (ms). */
   readonly connectionStart?: number;
+  readonly connectionAgeMs?: number;
   /** The listen address the connection came on (`127.0.0.1:8080`, `0.0.0.0:80`), as nginx names a
    *  listening socket: the `server:` of a line about a timer the request made. Absent: the local address. */
   readonly listen?: string;
