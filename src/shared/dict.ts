@@ -34,10 +34,44 @@ function flagsOf(flags: unknown): number {
   return n >>> 0;
 }
 
+/** The key errors lua-resty-core returns before it looks at the other arguments; null when none. */
+function keyError(k: string): string | null {
+  if (k === '') return 'empty key';
+  // A UTF-16 unit is at most 3 UTF-8 bytes: only a long key needs counting.
+  if (k.length > 21845 && Buffer.byteLength(k) > 65535) return 'key too long';
+  return null;
+}
+
+/**
+ * LuaJIT's tonumber of a string (lj_strscan): spaces around, decimal, `0x` hex (with a `p`
+ * exponent), `0b` binary, `inf`, `infinity` and `nan` in any case; null when it is no number
+ * (`''`, `' '`, `'1e'`), as for anything but a number or a string.
+ */
+export function luaToNumber(v: unknown): number | null {
+  if (typeof v === 'number') return v;
+  if (typeof v !== 'string') return null;
+  const s = v.replace(/^[ \t\n\v\f\r]+|[ \t\n\v\f\r]+$/g, '').toLowerCase();
+  const m = /^([-+]?)(.*)$/.exec(s)!;
+  const sign = m[1] === '-' ? -1 : 1;
+  const body = m[2]!;
+  if (body === 'inf' || body === 'infinity') return sign * Infinity;
+  if (body === 'nan') return NaN;
+  if (/^(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/.test(body)) return sign * Number(body);
+  if (/^0b[01]+$/.test(body)) return sign * parseInt(body.slice(2), 2);
+  const hex = /^0x([0-9a-f]*)(?:\.([0-9a-f]*))?(?:p([-+]?\d+))?$/.exec(body);
+  if (hex && (hex[1] || hex[2])) {
+    const frac = hex[2] ?? '';
+    const n = parseInt(`${hex[1] || '0'}${frac}`, 16) / 16 ** frac.length;
+    return sign * n * 2 ** Number(hex[3] ?? 0);
+  }
+  return null;
+}
+
+/** A number argument as lua-resty-core converts it (tonumber): anything else raises, nil too. */
 function numberArg(v: unknown, what: string): number {
-  const n = typeof v === 'number' ? v : Number(v);
-  if (Number.isNaN(n) && typeof v !== 'number') {
-    throw new TrestyError('TRESTY_ERR_API_ARGS', `bad ${what} arg: number expected, got ${v === null ? 'nil' : typeof v}`);
+  const n = luaToNumber(v);
+  if (n === null) {
+    throw new TrestyError('TRESTY_ERR_API_ARGS', `bad ${what} arg: number expected, got ${v === null || v === undefined ? 'nil' : typeof v}`);
   }
   return n;
 }
@@ -164,6 +198,9 @@ export class SharedDict {
     }
     const k = keyOf(key);
     if (k === null) return [null, NIL_KEY, null];
+    // lua-resty-core's order: the key's errors are returned before the numbers are looked at.
+    const bad = keyError(k);
+    if (bad !== null) return [null, bad, null];
     const delta = numberArg(value, 'value');
     const hasInit = init !== undefined && init !== null && init !== false;
     const start = hasInit ? numberArg(init, 'init') : 0;
