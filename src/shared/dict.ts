@@ -21,17 +21,25 @@ function keyOf(key: unknown): string | null {
 }
 
 function exptimeMs(exptime: unknown, what = 'exptime'): number {
-  if (exptime === undefined || exptime === null) return 0;
-  const n = typeof exptime === 'number' ? exptime : Number(exptime);
-  if (!(n >= 0)) throw new TrestyError('TRESTY_ERR_API_ARGS', `bad "${what}" argument`);
-  return Math.trunc(n * 1000);
+  // lua-resty-core: `if not exptime then 0 elseif exptime < 0 then error`: false is 0, and a
+  // string (even "5") raises there.
+  if (exptime === undefined || exptime === null || exptime === false) return 0;
+  if (typeof exptime !== 'number') throw new TrestyError('TRESTY_ERR_API_ARGS', `attempt to compare ${typeof exptime} with number`);
+  if (!(exptime >= 0)) throw new TrestyError('TRESTY_ERR_API_ARGS', `bad "${what}" argument`);
+  return Math.trunc(exptime * 1000);
 }
 
+/**
+ * The flags as lua-resty-core passes them, to a C `int` through the FFI: truncated, and any
+ * number outside the int32 range (or NaN) is INT_MIN (x86's conversion); a boolean is 0 or 1;
+ * anything else raises. `get` answers them signed, as nginx does (`-1`, not 4294967295).
+ */
 function flagsOf(flags: unknown): number {
   if (flags === undefined || flags === null) return 0;
-  const n = Number(flags);
-  if (!Number.isFinite(n)) throw new TrestyError('TRESTY_ERR_API_ARGS', 'bad "flags" argument');
-  return n >>> 0;
+  if (typeof flags === 'boolean') return flags ? 1 : 0;
+  if (typeof flags !== 'number') throw new TrestyError('TRESTY_ERR_API_ARGS', `bad "flags" argument: cannot convert '${typeof flags}' to 'int'`);
+  const t = Math.trunc(flags);
+  return t >= -2147483648 && t <= 2147483647 ? t : -2147483648;
 }
 
 /** The key errors lua-resty-core returns before it looks at the other arguments; null when none. */
@@ -111,7 +119,7 @@ export class SharedDict {
     if (st !== ST.OK) return [null, this.err(st)];
     if (v === undefined) return [null, null];
     const f = S[1];
-    return [v, f === 0 ? null : f];
+    return [v, f === 0 ? null : f | 0];
   }
 
   /** [value, flags, stale]: also an expired value not yet reclaimed (stale = true). */
@@ -123,13 +131,19 @@ export class SharedDict {
     if (st !== ST.OK) return [null, this.err(st), null];
     if (v === undefined) return [null, null, null];
     const f = S[1];
-    return [v, f === 0 ? null : f, S[2] !== 0];
+    return [v, f === 0 ? null : f | 0, S[2] !== 0];
   }
 
   private store(op: number, key: unknown, value: unknown, exptime: unknown, flags: unknown): StoreResult {
     const ms = exptimeMs(exptime);
     const k = keyOf(key);
     if (k === null) return [null, NIL_KEY, null];
+    if (flags !== undefined && flags !== null && typeof flags !== 'number' && typeof flags !== 'boolean') {
+      // Flags of another type raise in the FFI call, once lua-resty-core has returned the
+      // key's and the value's errors.
+      const bad = keyError(k) ?? (value == null || ['string', 'number', 'boolean'].includes(typeof value) ? null : 'bad value type');
+      if (bad !== null) return [null, bad, null];
+    }
     const f = flagsOf(flags);
     if (this.replay) return STORED;
     let st: number;
@@ -137,7 +151,7 @@ export class SharedDict {
       this.z.set(k, value);
       st = S[0];
     } else {
-      st = this.z.store(op, k, value, ms, f);
+      st = this.z.store(op, k, value, ms, f >>> 0);
     }
     if (st === ST.OK) return S[2] !== 0 ? STORED_FORCIBLE : STORED;
     return this.storeFailed(st);
