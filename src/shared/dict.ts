@@ -13,11 +13,25 @@ export type StoreResult = [ok: boolean | null, err: string | null, forcible: boo
 
 const NIL_KEY = 'nil key';
 
-/** Lua's tostring for keys; null for nil. */
+/** Lua's tostring for keys; null for nil. A number is LuaJIT's `%.14g` (`2^53` is the key
+ *  "9.007199254741e+15", `1e-5` is "1e-05"), not JS's shortest form. */
 function keyOf(key: unknown): string | null {
   if (typeof key === 'string') return key;
   if (key === null || key === undefined) return null;
+  if (typeof key === 'number') return luaNumberString(key);
   return String(key);
+}
+
+/** C's `%.14g`, as LuaJIT's tostring writes a number (`inf`, `-inf`, `nan`, `-0`). */
+export function luaNumberString(n: number): string {
+  if (Number.isNaN(n)) return 'nan';
+  if (!Number.isFinite(n)) return n > 0 ? 'inf' : '-inf';
+  if (n === 0) return Object.is(n, -0) ? '-0' : '0';
+  const [mant, exp] = n.toExponential(13).split('e') as [string, string];
+  const x = Number(exp);
+  const trim = (s: string): string => s.includes('.') ? s.replace(/\.?0+$/, '') : s;
+  if (x < -4 || x >= 14) return `${trim(mant)}e${x < 0 ? '-' : '+'}${String(Math.abs(x)).padStart(2, '0')}`;
+  return trim(n.toFixed(13 - x));
 }
 
 function exptimeMs(exptime: unknown, what = 'exptime'): number {
