@@ -56,6 +56,17 @@ function flagsOf(flags: unknown): number {
   return t >= -2147483648 && t <= 2147483647 ? t : -2147483648;
 }
 
+/**
+ * The list calls are lua-nginx-module's C functions: their key is luaL_checklstring's, so a key
+ * that is neither a string nor a number (nor nil) raises rather than becoming its tostring.
+ */
+function listKeyOf(key: unknown, what: string): string | null {
+  if (typeof key === 'boolean' || (typeof key === 'object' && key !== null) || typeof key === 'function') {
+    throw new TrestyError('TRESTY_ERR_API_ARGS', `bad argument #1 to '${what}' (string expected, got ${typeof key === 'object' ? 'table' : typeof key})`);
+  }
+  return keyOf(key);
+}
+
 /** The key errors lua-resty-core returns before it looks at the other arguments; null when none. */
 function keyError(k: string): string | null {
   if (k === '') return 'empty key';
@@ -252,11 +263,13 @@ export class SharedDict {
   }
 
   private push(left: boolean, key: unknown, value: unknown): [number | null | false, string | null] {
-    const k = keyOf(key);
+    const k = listKeyOf(key, left ? 'lpush' : 'rpush');
     if (k === null) return [null, NIL_KEY];
     if (this.replay) return this.llen(k);
     const st = this.z.push(left, k, value);
     if (st === ST.OK) return [S[1], null];
+    // The addon looks at the value first; lua-nginx-module at the key first.
+    if (st === ST.BAD_VALUE) return [null, keyError(k) ?? this.err(st)];
     return [st === ST.NO_MEMORY ? false : null, this.err(st)];
   }
   /** [length, err]: inserts at the head of the list at key (a missing key starts a list). */
@@ -269,7 +282,7 @@ export class SharedDict {
   }
 
   private pop(left: boolean, key: unknown): [string | number | null, string | null] {
-    const k = keyOf(key);
+    const k = listKeyOf(key, left ? 'lpop' : 'rpop');
     if (k === null) return [null, NIL_KEY];
     if (this.replay) return [null, null];
     const v = this.z.pop(left, k);
@@ -287,7 +300,7 @@ export class SharedDict {
 
   /** [length, err]: 0 for a missing key. */
   llen(key: unknown): [number | null, string | null] {
-    const k = keyOf(key);
+    const k = listKeyOf(key, 'llen');
     if (k === null) return [null, NIL_KEY];
     const st = this.z.llen(k);
     if (st !== ST.OK) return [null, this.err(st)];
