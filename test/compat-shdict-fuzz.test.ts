@@ -215,6 +215,8 @@ const REGRESSIONS: Call[][] = [
   // The list calls are C functions: a boolean key raises, nil is "nil key", the key's errors
   // come before the value's (tresty took `true` as "true" and said "bad value type" first).
   [d('rpush', true, 'x'), d('llen', true), d('lpop', null), d('rpush', TOO_LONG, TABLE), d('lpush', '', true), d('llen', 'true')],
+  // A store's key errors come before "bad value type" (tresty answered the value's first).
+  [d('set', '', TABLE), d('safe_set', new Rep('k', 65536), TABLE, 0, 1), d('add', TOO_LONG, TABLE), d('replace', '', TABLE, 10)],
   // A value freed in a full zone leaves a block a value of its size takes again (tresty's
   // allocator looked one size class up only: "no memory", or an eviction).
   [small('safe_set', 'k:1', new Rep('B', 36000)), small('add', 'a', ''), small('safe_set', 'k:1', 'v'), small('safe_set', 'c', new Rep('B', 36000)),

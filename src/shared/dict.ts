@@ -179,10 +179,12 @@ export class SharedDict {
       st = this.z.store(op, k, value, ms, f >>> 0);
     }
     if (st === ST.OK) return S[2] !== 0 ? STORED_FORCIBLE : STORED;
-    return this.storeFailed(st);
+    return this.storeFailed(st, k);
   }
 
-  private storeFailed(st: number): StoreResult {
+  private storeFailed(st: number, k: string): StoreResult {
+    // The addon looks at the value first; lua-resty-core at the key first.
+    if (st === ST.BAD_VALUE) return [null, keyError(k) ?? this.err(st), null];
     if (argError(st)) return [null, this.err(st), null];
     return [false, this.err(st), S[2] !== 0];
   }
@@ -194,7 +196,7 @@ export class SharedDict {
       this.z.set(key, value);
       const st = S[0];
       if (st === ST.OK) return S[2] !== 0 ? STORED_FORCIBLE : STORED;
-      return this.storeFailed(st);
+      return this.storeFailed(st, key);
     }
     return this.store(OP.SET, key, value, exptime, flags);
   }
