@@ -225,6 +225,9 @@ const REGRESSIONS: Call[][] = [
   // left the entry in the LRU list: get_keys named it, and a later walk of the zone looped).
   [small('lpush', 'c', new Rep('B', 36000)), small('lpush', 'k:1', new Rep('B', 36000)), small('get_keys', 0), small('llen', 'k:1'),
     small('set', 'a', 'v'), small('flush_all'), small('flush_expired'), small('get_keys', 0)],
+  // An element that finds no room is [nil, "no memory"]; a new list's entry that finds none is
+  // [false, "no memory"] (tresty answered false for both).
+  [small('rpush', 'a', new Rep('B', 36000)), small('rpush', 'a', new Rep('B', 36000)), small('lpush', 'b', new Rep('B', 36000))],
   // A value freed in a full zone leaves a block a value of its size takes again (tresty's
   // allocator looked one size class up only: "no memory", or an eviction).
   [small('safe_set', 'k:1', new Rep('B', 36000)), small('add', 'a', ''), small('safe_set', 'k:1', 'v'), small('safe_set', 'c', new Rep('B', 36000)),

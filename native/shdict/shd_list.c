@@ -49,6 +49,7 @@ int tresty_shd_push(tresty_shd *z, int left, const uint8_t *key, size_t klen, co
       shd_entry_free(z, e);
       tx_commit(z);
     }
+    *len = 1; /* the element's room, not the entry's (tresty_shdict.h) */
     rc = TRESTY_SHD_E_NO_MEMORY;
     goto done;
   }

@@ -272,7 +272,8 @@ export class SharedDict {
     if (st === ST.OK) return [S[1], null];
     // The addon looks at the value first; lua-nginx-module at the key first.
     if (st === ST.BAD_VALUE) return [null, keyError(k) ?? this.err(st)];
-    return [st === ST.NO_MEMORY ? false : null, this.err(st)];
+    // lua-nginx-module: false when a new list's entry found no room, nil when its element did not.
+    return [st === ST.NO_MEMORY && S[1] === 0 ? false : null, this.err(st)];
   }
   /** [length, err]: inserts at the head of the list at key (a missing key starts a list). */
   lpush(key: unknown, value: string | number): [number | null | false, string | null] {
