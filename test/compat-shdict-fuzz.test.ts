@@ -228,6 +228,10 @@ const REGRESSIONS: Call[][] = [
   // An element that finds no room is [nil, "no memory"]; a new list's entry that finds none is
   // [false, "no memory"] (tresty answered false for both).
   [small('rpush', 'a', new Rep('B', 36000)), small('rpush', 'a', new Rep('B', 36000)), small('lpush', 'b', new Rep('B', 36000))],
+  // expire: no exptime (nil, false) raises first, then the key's errors are returned, then a
+  // string exptime is tonumber'd (' 2 ') or raises (tresty raised before the key's errors).
+  [d('set', 'a', 1), d('expire', '', 'x'), d('expire', TOO_LONG, true), d('expire', 'a', false), d('expire', '', null),
+    d('expire', 'a', ' 2000 '), d('ttl', 'a'), d('expire', 'a', 'x')],
   // A value freed in a full zone leaves a block a value of its size takes again (tresty's
   // allocator looked one size class up only: "no memory", or an eviction).
   [small('safe_set', 'k:1', new Rep('B', 36000)), small('add', 'a', ''), small('safe_set', 'k:1', 'v'), small('safe_set', 'c', new Rep('B', 36000)),

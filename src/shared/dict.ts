@@ -321,10 +321,14 @@ export class SharedDict {
 
   /** [ok, err]: sets the time left to exptime seconds (0: never expires). */
   expire(key: unknown, exptime: number): [true | null, string | null] {
-    if (exptime === undefined || exptime === null) throw new TrestyError('TRESTY_ERR_API_ARGS', 'bad "exptime" argument');
-    const ms = Math.trunc(numberArg(exptime, 'exptime') * 1000);
+    // lua-resty-core's order: no exptime (nil, false) raises, then the key's errors are
+    // returned, then `exptime * 1000` converts it (a string as tonumber does) or raises.
+    if (exptime === undefined || exptime === null || (exptime as unknown) === false) throw new TrestyError('TRESTY_ERR_API_ARGS', 'bad "exptime" argument');
     const k = keyOf(key);
     if (k === null) return [null, NIL_KEY];
+    const bad = keyError(k);
+    if (bad !== null) return [null, bad];
+    const ms = Math.trunc(numberArg(exptime, 'exptime') * 1000);
     if (this.replay) return [true, null];
     const st = this.z.expire(k, ms);
     if (st !== ST.OK) return [null, this.err(st)];
