@@ -270,8 +270,19 @@ function show(a: Arg): unknown {
   return a === TABLE ? '{}' : a;
 }
 
-function compare(calls: Call[], lua: unknown[], js: unknown[]): Divergence[] {
+/** A call that pushed a 36000-byte list element into the small zone. */
+function pushedBig(c: Call, res: unknown): boolean {
+  return c.dict === 'small' && (c.m === 'lpush' || c.m === 'rpush') && c.args[1] instanceof Rep && Array.isArray(res) && typeof res[0] === 'number';
+}
+
+/** `drawn`: a generated case, not one of REGRESSIONS (whose layouts are known to agree). */
+function compare(calls: Call[], lua: unknown[], js: unknown[], drawn: boolean): Divergence[] {
   for (let i = 0; i < calls.length; i++) {
+    // docs/api.md, "Memory": a list element's block is a little smaller than a value's of the
+    // same bytes, where nginx rounds both up to the same 4 KB pages; once a large element is in
+    // the small zone (and may be freed), whether it evicts for a large value differs, and so
+    // does all that follows in the case. The push itself is compared.
+    if (drawn && i > 0 && pushedBig(calls[i - 1]!, lua[i - 1])) return [];
     const l = norm(calls[i]!, lua[i]);
     const j = norm(calls[i]!, js[i]);
     if (JSON.stringify(l) !== JSON.stringify(j)) {
@@ -292,7 +303,7 @@ async function run(port: number, body: string): Promise<unknown[]> {
 // --- the run -----------------------------------------------------------------------------------
 
 const SEED = Number(process.env.TRESTY_FUZZ_SEED ?? 20261203);
-const N = Number(process.env.TRESTY_FUZZ_CASES ?? 300);
+const N = Number(process.env.TRESTY_FUZZ_CASES ?? 500);
 const ZONES = 'd 1m; small 64k';
 const BODY = 'client_body_buffer_size 1m; client_max_body_size 10m;';
 
@@ -324,7 +335,7 @@ describe.skipIf(missing !== null)(`ngx.shared.DICT fuzz against nginx + lua (see
       const diffs: Divergence[] = [];
       for (let i = 0; i < all.length; i++) {
         const got = await run(port, jsonOf(all[i]!)).catch((e: Error) => { throw new Error(`case ${i}: ${e.message}\n${jsonOf(all[i]!).slice(0, 2000)}`); });
-        diffs.push(...compare(all[i]!, want[i]!, got));
+        diffs.push(...compare(all[i]!, want[i]!, got, i > REGRESSIONS.length));
       }
       if (process.env.TRESTY_FUZZ_OUT) fs.writeFileSync(process.env.TRESTY_FUZZ_OUT, diffs.map((d) => JSON.stringify(d)).join('\n'));
       if (diffs.length > 0) console.log(`seed ${SEED}: ${diffs.length} divergences\n${diffs.slice(0, 12).map((d) => JSON.stringify(d)).join('\n')}`);
