@@ -139,7 +139,7 @@ const NUMBERS: Arg[] = [0, 1, -1, 42, 0.5, -2.5, 0.1, 2 ** 53, 2 ** 53 + 2, -(2 
 const VALUES: Arg[] = [...STRINGS, ...NUMBERS, true, false, null, TABLE];
 const FLAGS: Arg[] = [0, 1, 7, 0xffffffff, 2 ** 32, 2 ** 31, -1, 1.5, null, '3'];
 // Never a small positive one: whether it ran out would be timing. 0.0004 s is 0 ms (never).
-const EXPTIMES: Arg[] = [null, 0, 1000, 1000.25, 86400.75, 0.0004, -1, 3e6, 2.5e6];
+const EXPTIMES: Arg[] = [null, 0, 1000, 1000.25, 86400.75, 0.0004, -1, 3e6, 2.5e6, NaN, Infinity, 1e300, -0.0004];
 const STEPS: Arg[] = [1, -1, 0.5, -2.5, 2 ** 53, 1e300, 0, '3', 'x', null, NaN];
 const INITS: Arg[] = [0, 10, 0.5, 2 ** 53, '4', 'x', false, -1];
 const INIT_TTLS: Arg[] = [null, 0, 1000.25, -1, '5'];
@@ -232,6 +232,9 @@ const REGRESSIONS: Call[][] = [
   // string exptime is tonumber'd (' 2 ') or raises (tresty raised before the key's errors).
   [d('set', 'a', 1), d('expire', '', 'x'), d('expire', TOO_LONG, true), d('expire', 'a', false), d('expire', '', null),
     d('expire', 'a', ' 2000 '), d('ttl', 'a'), d('expire', 'a', 'x')],
+  // A NaN, infinite or huge exptime never expires (int64 conversion in C); NaN was refused.
+  [d('set', 'a', 1, NaN), d('ttl', 'a'), d('set', 'b', 1, Infinity), d('ttl', 'b'), d('expire', 'a', NaN), d('ttl', 'a'),
+    d('incr', 'c', 1, 0, NaN), d('ttl', 'c'), d('set', 'e', 1, 1e300), d('ttl', 'e'), d('set', 'f', 1, 2 ** 53), d('ttl', 'f')],
   // A value freed in a full zone leaves a block a value of its size takes again (tresty's
   // allocator looked one size class up only: "no memory", or an eviction).
   [small('safe_set', 'k:1', new Rep('B', 36000)), small('add', 'a', ''), small('safe_set', 'k:1', 'v'), small('safe_set', 'c', new Rep('B', 36000)),

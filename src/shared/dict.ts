@@ -39,8 +39,18 @@ function exptimeMs(exptime: unknown, what = 'exptime'): number {
   // string (even "5") raises there.
   if (exptime === undefined || exptime === null || exptime === false) return 0;
   if (typeof exptime !== 'number') throw new TrestyError('TRESTY_ERR_API_ARGS', `attempt to compare ${typeof exptime} with number`);
-  if (!(exptime >= 0)) throw new TrestyError('TRESTY_ERR_API_ARGS', `bad "${what}" argument`);
-  return Math.trunc(exptime * 1000);
+  if (exptime < 0) throw new TrestyError('TRESTY_ERR_API_ARGS', `bad "${what}" argument`);
+  return msOf(exptime);
+}
+
+/**
+ * Seconds as the int64 milliseconds lua-resty-core hands to C: NaN, Infinity and anything past
+ * int64 become INT64_MIN (x86's conversion), which C reads as "never expires": 0 here. NaN is no
+ * error (`NaN < 0` is false in Lua too).
+ */
+function msOf(seconds: number): number {
+  const ms = Math.trunc(seconds * 1000);
+  return ms >= -9223372036854775808 && ms < 9223372036854775808 ? ms : 0;
 }
 
 /**
@@ -250,7 +260,7 @@ export class SharedDict {
       const t = numberArg(init_ttl, 'init_ttl');
       if (t < 0) throw new TrestyError('TRESTY_ERR_API_ARGS', 'bad "init_ttl" argument');
       if (!hasInit) throw new TrestyError('TRESTY_ERR_API_ARGS', 'must provide "init" when providing "init_ttl"');
-      ttl = Math.trunc(t * 1000);
+      ttl = msOf(t);
     }
     if (this.replay) return [this.peekNumber(k, hasInit ? start : null), null, hasInit ? false : null];
     const v = hasInit ? this.z.incrInit(k, delta, true, start, ttl) : this.z.incr(k, delta);
@@ -328,7 +338,7 @@ export class SharedDict {
     if (k === null) return [null, NIL_KEY];
     const bad = keyError(k);
     if (bad !== null) return [null, bad];
-    const ms = Math.trunc(numberArg(exptime, 'exptime') * 1000);
+    const ms = msOf(numberArg(exptime, 'exptime'));
     if (this.replay) return [true, null];
     const st = this.z.expire(k, ms);
     if (st !== ST.OK) return [null, this.err(st)];
