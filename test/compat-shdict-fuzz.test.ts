@@ -10,7 +10,8 @@
 // zones' LRU, the same, but a Lua table from the C side is built in another walk); free_space is
 // compared as "a number" (nginx counts free 4 KB slab pages, tresty free bytes of its allocator:
 // docs/api.md, capacity / free_space); a ttl is compared to the quarter second (nginx reads its
-// cached clock, tresty the real one, a few ms later).
+// cached clock, tresty the real one, a few ms later); a drawn small-zone case stops being compared
+// after it pushes a large list element (docs/api.md, "Memory": the allocators' blocks differ).
 // The dict is per machine, not per engine: only the native engine runs (node:http reaches the
 // same src/shared code).
 import fs from 'node:fs';
