@@ -234,7 +234,9 @@ describe.skipIf(Boolean(NO_SHDICT))('memory pressure', () => {
     ops.push(['tiny', 'incr', ['counter', 1, 0]], ['tiny', 'lpush', ['list', 'v'.repeat(30000)]], ['tiny', 'get', ['list']]);
     const { out } = await runOps(port, ops);
     expect(out.at(-3)).toEqual([1, null, true]);
-    expect(out.at(-2)).toEqual([false, 'no memory']);
+    // nil, not false: the list's entry found room, its element did not (nginx 1.22 + lua answers
+    // the same calls so; false is for an entry that finds none: compat-shdict-fuzz).
+    expect(out.at(-2)).toEqual([null, 'no memory']);
     expect(out.at(-1)).toEqual([null, null]);
   });
 });

@@ -65,10 +65,10 @@ static void remove_free(shd_zone *z, uint32_t b, uint32_t size) {
   }
 }
 
-uint32_t shd_alloc(shd_zone *z, uint32_t n) {
+/* A free block of at least `need` bytes, or 0: TLSF's good fit, the head of the first class
+ * above the request's own. */
+static uint32_t good_fit(shd_zone *z, uint32_t need) {
   shd_hdr *h = z->hdr;
-  if (n > h->heap_end - h->heap_off) return 0;
-  uint32_t need = shd_block_size(n);
   uint32_t fl, sl;
   mapping_search(need, &fl, &sl);
   if (fl >= SHD_FL) return 0;
@@ -80,7 +80,30 @@ uint32_t shd_alloc(shd_zone *z, uint32_t n) {
     map = h->sl_bitmap[fl];
   }
   sl = (uint32_t)__builtin_ctz(map);
-  uint32_t b = h->free_heads[fl][sl];
+  return h->free_heads[fl][sl];
+}
+
+/* When the good fit finds nothing: the request's own class, whose blocks may be smaller, walked.
+ * Without it a value freed in a full zone left a block its same-sized successor could not take,
+ * and the zone evicted (or said "no memory") where nginx's slab pages fit it again. Only on the
+ * way to an eviction, so the walk costs nothing on the usual path. */
+static uint32_t same_class_fit(shd_zone *z, uint32_t need) {
+  uint32_t fl, sl;
+  shd_mapping(need, &fl, &sl);
+  if (fl >= SHD_FL) return 0;
+  for (uint32_t b = z->hdr->free_heads[fl][sl]; b != 0; b = links(z, b)[0]) {
+    if (shd_b(z, b)->size >= need) return b;
+  }
+  return 0;
+}
+
+uint32_t shd_alloc(shd_zone *z, uint32_t n) {
+  shd_hdr *h = z->hdr;
+  if (n > h->heap_end - h->heap_off) return 0;
+  uint32_t need = shd_block_size(n);
+  uint32_t b = good_fit(z, need);
+  if (b == 0) b = same_class_fit(z, need);
+  if (b == 0) return 0;
   shd_block *blk = shd_b(z, b);
   uint32_t size = blk->size;
   remove_free(z, b, size);

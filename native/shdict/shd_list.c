@@ -26,6 +26,7 @@ int tresty_shd_push(tresty_shd *z, int left, const uint8_t *key, size_t klen, co
     tx_commit(z);
     found = SHD_NONE;
   }
+  int made = 0;
   if (found == SHD_NONE) {
     /* The entry and its first element are one step: never an empty list in the zone. */
     uint32_t off = shd_alloc(z, shd_entry_size((uint32_t)klen, sizeof(shd_listhead)));
@@ -36,10 +37,19 @@ int tresty_shd_push(tresty_shd *z, int left, const uint8_t *key, size_t klen, co
     e = shd_new_entry(z, off, key, klen, hash, SHD_TLIST, 0);
     shd_list(e)->first = shd_list(e)->last = 0;
     shd_link_new(z, e);
+    made = 1;
   }
   uint32_t n = shd_alloc(z, (uint32_t)sizeof(shd_lnode) + val.len);
   if (n == 0) {
-    shd_rollback(z); /* a list entry made in this step goes again */
+    /* A list entry made in this step goes again, as lua-nginx-module frees it. Freed, not rolled
+     * back: the LRU links are written unlogged (a rollback is for a dead owner, followed by
+     * shd_lru_repair), so a rollback left the freed entry in the LRU list and the next walk of
+     * it (get_keys, an eviction) read a free block as an entry, or looped. */
+    if (made) {
+      shd_entry_free(z, e);
+      tx_commit(z);
+    }
+    *len = 1; /* the element's room, not the entry's (tresty_shdict.h) */
     rc = TRESTY_SHD_E_NO_MEMORY;
     goto done;
   }

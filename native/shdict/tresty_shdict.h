@@ -80,6 +80,8 @@ TRESTY_SHD_EXPORT int tresty_shd_store(tresty_shd *z, int op, const uint8_t *key
                                        const tresty_shd_value *v, int64_t exptime_ms, uint32_t flags, int *forcible);
 TRESTY_SHD_EXPORT int tresty_shd_incr(tresty_shd *z, const uint8_t *key, size_t klen, double delta, int has_init,
                                       double init, int64_t init_ttl_ms, double *out, int *forcible);
+/* `len`: the list's length; on TRESTY_SHD_E_NO_MEMORY, 1 when the element found no room and 0 when
+ * a new list's own entry did not (lua-nginx-module answers nil and false there). */
 TRESTY_SHD_EXPORT int tresty_shd_push(tresty_shd *z, int left, const uint8_t *key, size_t klen,
                                       const tresty_shd_value *v, uint32_t *len);
 TRESTY_SHD_EXPORT int tresty_shd_pop(tresty_shd *z, int left, const uint8_t *key, size_t klen, uint8_t *buf,

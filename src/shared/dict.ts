@@ -5,6 +5,7 @@
 // TRESTY_ERR_API_ARGS; the errors it returns ("exists", "no memory" ...) are returned.
 
 import { TrestyError } from '../errors.js';
+import { exptimeMs, flagsOf, keyError, keyOf, listKeyOf, msOf, numberArg } from './lua-args.js';
 import { OP, SCRATCH as S, ST, shdictAddon, type ZoneApi, type ZoneStats } from './native.js';
 
 export type ShdictValue = string | number | boolean;
@@ -12,35 +13,6 @@ export type ShdictValue = string | number | boolean;
 export type StoreResult = [ok: boolean | null, err: string | null, forcible: boolean | null];
 
 const NIL_KEY = 'nil key';
-
-/** Lua's tostring for keys; null for nil. */
-function keyOf(key: unknown): string | null {
-  if (typeof key === 'string') return key;
-  if (key === null || key === undefined) return null;
-  return String(key);
-}
-
-function exptimeMs(exptime: unknown, what = 'exptime'): number {
-  if (exptime === undefined || exptime === null) return 0;
-  const n = typeof exptime === 'number' ? exptime : Number(exptime);
-  if (!(n >= 0)) throw new TrestyError('TRESTY_ERR_API_ARGS', `bad "${what}" argument`);
-  return Math.trunc(n * 1000);
-}
-
-function flagsOf(flags: unknown): number {
-  if (flags === undefined || flags === null) return 0;
-  const n = Number(flags);
-  if (!Number.isFinite(n)) throw new TrestyError('TRESTY_ERR_API_ARGS', 'bad "flags" argument');
-  return n >>> 0;
-}
-
-function numberArg(v: unknown, what: string): number {
-  const n = typeof v === 'number' ? v : Number(v);
-  if (Number.isNaN(n) && typeof v !== 'number') {
-    throw new TrestyError('TRESTY_ERR_API_ARGS', `bad ${what} arg: number expected, got ${v === null ? 'nil' : typeof v}`);
-  }
-  return n;
-}
 
 // The usual results, shared and frozen: a store that succeeds allocates nothing.
 const STORED: StoreResult = Object.freeze([true, null, false]) as StoreResult;
@@ -77,7 +49,7 @@ export class SharedDict {
     if (st !== ST.OK) return [null, this.err(st)];
     if (v === undefined) return [null, null];
     const f = S[1];
-    return [v, f === 0 ? null : f];
+    return [v, f === 0 ? null : f | 0];
   }
 
   /** [value, flags, stale]: also an expired value not yet reclaimed (stale = true). */
@@ -89,13 +61,19 @@ export class SharedDict {
     if (st !== ST.OK) return [null, this.err(st), null];
     if (v === undefined) return [null, null, null];
     const f = S[1];
-    return [v, f === 0 ? null : f, S[2] !== 0];
+    return [v, f === 0 ? null : f | 0, S[2] !== 0];
   }
 
   private store(op: number, key: unknown, value: unknown, exptime: unknown, flags: unknown): StoreResult {
     const ms = exptimeMs(exptime);
     const k = keyOf(key);
     if (k === null) return [null, NIL_KEY, null];
+    if (flags !== undefined && flags !== null && typeof flags !== 'number' && typeof flags !== 'boolean') {
+      // Flags of another type raise in the FFI call, once lua-resty-core has returned the
+      // key's and the value's errors.
+      const bad = keyError(k) ?? (value == null || ['string', 'number', 'boolean'].includes(typeof value) ? null : 'bad value type');
+      if (bad !== null) return [null, bad, null];
+    }
     const f = flagsOf(flags);
     if (this.replay) return STORED;
     let st: number;
@@ -103,13 +81,15 @@ export class SharedDict {
       this.z.set(k, value);
       st = S[0];
     } else {
-      st = this.z.store(op, k, value, ms, f);
+      st = this.z.store(op, k, value, ms, f >>> 0);
     }
     if (st === ST.OK) return S[2] !== 0 ? STORED_FORCIBLE : STORED;
-    return this.storeFailed(st);
+    return this.storeFailed(st, k);
   }
 
-  private storeFailed(st: number): StoreResult {
+  private storeFailed(st: number, k: string): StoreResult {
+    // The addon looks at the value first; lua-resty-core at the key first.
+    if (st === ST.BAD_VALUE) return [null, keyError(k) ?? this.err(st), null];
     if (argError(st)) return [null, this.err(st), null];
     return [false, this.err(st), S[2] !== 0];
   }
@@ -121,7 +101,7 @@ export class SharedDict {
       this.z.set(key, value);
       const st = S[0];
       if (st === ST.OK) return S[2] !== 0 ? STORED_FORCIBLE : STORED;
-      return this.storeFailed(st);
+      return this.storeFailed(st, key);
     }
     return this.store(OP.SET, key, value, exptime, flags);
   }
@@ -164,6 +144,9 @@ export class SharedDict {
     }
     const k = keyOf(key);
     if (k === null) return [null, NIL_KEY, null];
+    // lua-resty-core's order: the key's errors are returned before the numbers are looked at.
+    const bad = keyError(k);
+    if (bad !== null) return [null, bad, null];
     const delta = numberArg(value, 'value');
     const hasInit = init !== undefined && init !== null && init !== false;
     const start = hasInit ? numberArg(init, 'init') : 0;
@@ -172,7 +155,7 @@ export class SharedDict {
       const t = numberArg(init_ttl, 'init_ttl');
       if (t < 0) throw new TrestyError('TRESTY_ERR_API_ARGS', 'bad "init_ttl" argument');
       if (!hasInit) throw new TrestyError('TRESTY_ERR_API_ARGS', 'must provide "init" when providing "init_ttl"');
-      ttl = Math.trunc(t * 1000);
+      ttl = msOf(t);
     }
     if (this.replay) return [this.peekNumber(k, hasInit ? start : null), null, hasInit ? false : null];
     const v = hasInit ? this.z.incrInit(k, delta, true, start, ttl) : this.z.incr(k, delta);
@@ -187,12 +170,15 @@ export class SharedDict {
   }
 
   private push(left: boolean, key: unknown, value: unknown): [number | null | false, string | null] {
-    const k = keyOf(key);
+    const k = listKeyOf(key, left ? 'lpush' : 'rpush');
     if (k === null) return [null, NIL_KEY];
     if (this.replay) return this.llen(k);
     const st = this.z.push(left, k, value);
     if (st === ST.OK) return [S[1], null];
-    return [st === ST.NO_MEMORY ? false : null, this.err(st)];
+    // The addon looks at the value first; lua-nginx-module at the key first.
+    if (st === ST.BAD_VALUE) return [null, keyError(k) ?? this.err(st)];
+    // lua-nginx-module: false when a new list's entry found no room, nil when its element did not.
+    return [st === ST.NO_MEMORY && S[1] === 0 ? false : null, this.err(st)];
   }
   /** [length, err]: inserts at the head of the list at key (a missing key starts a list). */
   lpush(key: unknown, value: string | number): [number | null | false, string | null] {
@@ -204,7 +190,7 @@ export class SharedDict {
   }
 
   private pop(left: boolean, key: unknown): [string | number | null, string | null] {
-    const k = keyOf(key);
+    const k = listKeyOf(key, left ? 'lpop' : 'rpop');
     if (k === null) return [null, NIL_KEY];
     if (this.replay) return [null, null];
     const v = this.z.pop(left, k);
@@ -222,7 +208,7 @@ export class SharedDict {
 
   /** [length, err]: 0 for a missing key. */
   llen(key: unknown): [number | null, string | null] {
-    const k = keyOf(key);
+    const k = listKeyOf(key, 'llen');
     if (k === null) return [null, NIL_KEY];
     const st = this.z.llen(k);
     if (st !== ST.OK) return [null, this.err(st)];
@@ -240,10 +226,14 @@ export class SharedDict {
 
   /** [ok, err]: sets the time left to exptime seconds (0: never expires). */
   expire(key: unknown, exptime: number): [true | null, string | null] {
-    if (exptime === undefined || exptime === null) throw new TrestyError('TRESTY_ERR_API_ARGS', 'bad "exptime" argument');
-    const ms = Math.trunc(numberArg(exptime, 'exptime') * 1000);
+    // lua-resty-core's order: no exptime (nil, false) raises, then the key's errors are
+    // returned, then `exptime * 1000` converts it (a string as tonumber does) or raises.
+    if (exptime === undefined || exptime === null || (exptime as unknown) === false) throw new TrestyError('TRESTY_ERR_API_ARGS', 'bad "exptime" argument');
     const k = keyOf(key);
     if (k === null) return [null, NIL_KEY];
+    const bad = keyError(k);
+    if (bad !== null) return [null, bad];
+    const ms = msOf(numberArg(exptime, 'exptime'));
     if (this.replay) return [true, null];
     const st = this.z.expire(k, ms);
     if (st !== ST.OK) return [null, this.err(st)];

@@ -1,6 +1,7 @@
-// Shared by the differential fuzzes against nginx + lua (compat-request-fuzz, compat-var-fuzz):
-// a seeded PRNG, a JSON encoder for the Lua side (Debian's module has no cjson), and the reading
-// of a dump back (chunked bodies, Lua's one-char-a-byte strings).
+// Shared by the differential fuzzes against nginx + lua (compat-request-fuzz, compat-var-fuzz,
+// compat-shdict-fuzz): a seeded PRNG, a JSON encoder for the Lua side (Debian's module has no
+// cjson), Lua string literals for generated Lua, and the reading of a dump back (chunked bodies,
+// Lua's one-char-a-byte strings).
 
 /** mulberry32: a small seeded PRNG, so a failing run can be replayed from its seed. */
 export function prng(seed: number): () => number {
@@ -84,4 +85,14 @@ export interface Divergence { req: string; field: string; nginx: unknown; tresty
 export function statusDivergence(req: string, l: Record<string, unknown>, j: Record<string, unknown>): Divergence[] | null {
   if (!('status' in l) && !('status' in j)) return null;
   return JSON.stringify(l) === JSON.stringify(j) ? [] : [{ req, field: 'status', nginx: l, tresty: j }];
+}
+
+/** A Lua string literal of `s`'s UTF-8 bytes (printable ASCII as is, every other byte as \ddd),
+ *  for Lua source a fuzz generates. */
+export function luaString(s: string): string {
+  let out = '"';
+  for (const b of Buffer.from(s, 'utf8')) {
+    out += b >= 0x20 && b < 0x7f && b !== 0x22 && b !== 0x5c ? String.fromCharCode(b) : `\\${String(b).padStart(3, '0')}`;
+  }
+  return `${out}"`;
 }
