@@ -10,7 +10,7 @@ import { upstreamVar } from '../request/upstream.js';
 import { setLimitRate } from '../request/limit-rate.js';
 import { addrBytes } from '../config/addr.js';
 import { requestHost } from '../http/request-host.js';
-import { normalizeHost, serverName } from '../http/vhost.js';
+import { normalizeHost, serverName, serverRegexMatch } from '../http/vhost.js';
 import { mapValue } from './map.js';
 import { msec, timeIso, timeLocal } from './time.js';
 import { statusCounts } from '../status/counters.js';
@@ -160,7 +160,10 @@ export function getVar(r: Req, name: string): string | undefined {
   if (get !== undefined) return get(r);
   if (maps !== null && http!.mapCaptures.has(name)) return '';
   const c = name.charCodeAt(0);
-  if (c >= 48 && c <= 57) return r.captures?.[Number(name)] ?? (r.captures === null ? undefined : '');
+  if (c >= 48 && c <= 57) {
+    const caps = r.captures ?? serverCaptures(r);
+    return caps?.[Number(name)] ?? (caps === null ? undefined : '');
+  }
   if (name.startsWith('arg_')) return argValue(r.args, name.slice(4));
   if (name.startsWith('http_')) return headerValue(r, name.slice(5).replace(/_/g, '-').toLowerCase());
   if (name.startsWith('cookie_')) return cookieValue(r.inHeaders.cookie, name.slice(7));
@@ -183,19 +186,28 @@ export function getVar(r: Req, name: string): string | undefined {
   return undefined;
 }
 
+/** The match of the server_name regex that chose the server, found again from the request's
+ *  host when first read (nginx runs it when choosing the server; tresty only when asked). */
+function serverMatch(r: Req): RegExpExecArray | null {
+  const h = requestHost(r.ex.url, r.inHeaders.host);
+  return h === undefined ? null : serverRegexMatch(r.server, normalizeHost(h));
+}
+
+/** $1.. before any regex of the request's own ran: the server_name regex's, kept as nginx's. */
+function serverCaptures(r: Req): RegExpExecArray | null {
+  if (!r.server.serverNames.some((n) => n.kind === 'regex')) return null;
+  const m = serverMatch(r);
+  if (m !== null) r.captures = m;
+  return m;
+}
+
 /**
  * A named capture of the server's `server_name ~regex` (`(?<sub>...)`), as nginx sets it when the
- * regex picked the server: found again from the request's host when first read.
+ * regex picked the server.
  */
 function serverCapture(r: Req, name: string): string | undefined {
-  for (const n of r.server.serverNames) {
-    if (n.kind !== 'regex' || n.regex === undefined || !n.value.includes(`<${name}>`)) continue;
-    const h = requestHost(r.ex.url, r.inHeaders.host);
-    const m = h === undefined ? null : n.regex.exec(normalizeHost(h));
-    const v = m?.groups?.[name];
-    if (v !== undefined) return v;
-  }
-  return undefined;
+  if (!r.server.serverNames.some((n) => n.kind === 'regex' && n.value.includes(`<${name}>`))) return undefined;
+  return serverMatch(r)?.groups?.[name] ?? undefined;
 }
 
 /**
