@@ -33,7 +33,7 @@ function hostOf(r: Req): string {
  * `X-Forwarded-For` are all their lines joined (`; `, `, `).
  */
 function headerValue(r: Req, name: string): string | undefined {
-  const v = r.inHeaders[name];
+  const v = r.inHeaders[name] ?? (r.reqHeaders !== null ? underscored(r.reqHeaders, name) : undefined);
   if (v === undefined) return undefined;
   if (typeof v !== 'string') return name === 'cookie' ? v.join('; ') : name === 'x-forwarded-for' ? v.join(', ') : v[0];
   // A header sent twice is joined with ", " in `headers` (node's shape): take the first line.
@@ -43,6 +43,13 @@ function headerValue(r: Req, name: string): string | undefined {
     if (rh[i].length === name.length && rh[i].toLowerCase() === name) return rh[i + 1];
   }
   return v;
+}
+
+/** A header set with `_` in its name (set_header keeps it): nginx's $http_a_b matches `a_b` too. */
+function underscored(h: Record<string, string | string[] | undefined>, name: string): string | string[] | undefined {
+  if (!name.includes('-')) return undefined;
+  for (const k of Object.keys(h)) if (k.includes('_') && k.replace(/_/g, '-') === name) return h[k];
+  return undefined;
 }
 
 /**
