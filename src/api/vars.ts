@@ -124,7 +124,9 @@ const BUILTIN = new Map<string, Getter>([
   ['connections_waiting', () => String(statusCounts().waiting)],
   ['content_type', (r) => headerValue(r, 'content-type')],
   // Without the header, a chunked body once read has its length (nginx 1.22 sets content_length_n).
-  ['content_length', (r) => headerValue(r, 'content-length') ?? (r.body != null && r.inHeaders['transfer-encoding'] !== undefined ? String(r.body.length) : undefined)],
+  // In a temp file (client_body_buffer_size) too.
+  ['content_length', (r) => headerValue(r, 'content-length') ?? (r.inHeaders['transfer-encoding'] === undefined ? undefined
+    : r.body != null ? String(r.body.length) : r.bodyFile !== null ? String(r.bodyFile.size) : undefined)],
   ['document_root', (r) => r.loc.root],
   ['realpath_root', (r) => r.loc.root],
   // With a constant `alias` in a prefix location, the alias in place of the matched part (nginx's
