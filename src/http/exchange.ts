@@ -45,6 +45,8 @@ export class NodeExchange implements HttpExchange {
     const u = unsentAtClose.get(this.res);
     return u === undefined ? this.handed : Math.max(0, this.handed - u);
   }
+  /** A front's own answer's bytes (phases/index.ts logs it with them). */
+  set bytesSent(n: number) { this.handed = n; }
   private consumed = false;
   /** Body bytes handed to the handler, for $request_length. */
   private bodyRead = 0;
