@@ -1,6 +1,7 @@
 // A differential fuzz of ngx.re: the same handler in JS (tresty) and in Lua (nginx 1.22 +
 // lua-nginx-module, PCRE) dumps what match / find / gmatch (every match) / sub / gsub return
-// (and match with ctx.pos 2, find of group 1) for (subject, regex, options, replace template) passed as URI args, for a few hundred seeded
+// (and match with ctx.pos 2, find of group 1), and what lua-resty-core's ngx.re.split returns
+// (without max, with max 2, with ctx.pos 2 and max 3), for (subject, regex, options, replace template) passed as URI args, for a few hundred seeded
 // random regexes built from PCRE's pieces (literals, classes, POSIX classes, \A \z \Z \h, groups,
 // named groups, alternation, greedy/lazy/possessive quantifiers, anchors, \Q..\E, (?i)) and
 // subjects over a small alphabet (so they match often). TRESTY_FUZZ_SEED=N replays (or varies)
@@ -36,6 +37,9 @@ const JS = `
       run("gmatch", () => { const all = []; for (const m of ngx.re.gmatch(s, re, opt)) { all.push(cap(m)); if (all.length > 20) break; } return all; });
       run("sub", () => ngx.re.sub(s, re, rep, opt));
       run("gsub", () => ngx.re.gsub(s, re, rep, opt));
+      run("split", () => ngx.re.split(s, re, opt));
+      run("split2", () => ngx.re.split(s, re, opt, undefined, 2));
+      run("splitctx", () => { const ctx = { pos: 2 }; const r = ngx.re.split(s, re, opt, ctx, 3); return [r, ctx.pos]; });
       ngx.header.content_type = "application/json";
       ngx.print(JSON.stringify(o));
     } }`;
@@ -94,6 +98,14 @@ const LUA = `
       if err then o.sub_err = err else o.sub = arr(r, n) end
       local r, n, err = ngx.re.gsub(s, re, rep, opt)
       if err then o.gsub_err = err else o.gsub = arr(r, n) end
+      local ngx_re = require "ngx.re"
+      local r, err = ngx_re.split(s, re, opt)
+      if err then o.split_err = err else o.split = arr(unpack(r)) end
+      local r, err = ngx_re.split(s, re, opt, nil, 2)
+      if err then o.split2_err = err else o.split2 = arr(unpack(r)) end
+      local ctx = { pos = 2 }
+      local r, err = ngx_re.split(s, re, opt, ctx, 3)
+      if err then o.splitctx_err = err else o.splitctx = arr(arr(unpack(r)), ctx.pos) end
       ngx.header.content_type = "application/json"
       ngx.print(enc(o))
     } }`;
@@ -189,6 +201,10 @@ const REGRESSIONS: Case[] = [
   c('ab', 'b'), c('ab', '(a)|(b)'), c('', 'a'), c('a', 'x'),
   // d (DFA): the match without its groups.
   c('aab', '(a)(?<n>b)?', 'd', '[$1]'),
+  // split: empty fields (leading kept, trailing dropped without max), group 1 as a field (the
+  // whole subject when only a later group matched), empty matches, an empty subject.
+  c('a,b,,c,,', ','), c(',a,b', ','), c('abc', ''), c('a,b,c', '(,)'), c('a1b2c', '(x)?(\\d)'), c('', ','), c('a,b', ',*'),
+  c(',,b,c', ',', 'a'), c('a,b,c,', ','), c('ab', '(a)|(b)'), c('ab', 'x*'), c(',', ','),
 ];
 
 function cases(seed: number, n: number): Case[] {
@@ -270,6 +286,7 @@ function excuse(c: Case, want: Dump, got: Dump): Dump {
     if (JSON.stringify(x) !== JSON.stringify(got.ctx[0])) { out.ctx = [x, got.ctx[1]]; filled = true; }
   }
   if (filled) out.find1 = want.find1; // group 1's span, when group 1 is one of those
+  if (filled) for (const k of ['split', 'split2', 'splitctx']) if (k in want) out[k] = want[k]; // group 1 is a field
   // The templates' $1.. then read those groups too.
   if (filled && /\$[1-9]|\$\{[1-9]/.test(c.r)) { out.sub = want.sub; out.gsub = want.gsub; }
   return out;

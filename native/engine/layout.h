@@ -90,7 +90,8 @@ enum te_in_type {
 enum te_log_level { TE_LOG_ALERT = 1, TE_LOG_CRIT = 2, TE_LOG_ERROR = 3, TE_LOG_WARN = 4, TE_LOG_NOTICE = 5, TE_LOG_INFO = 6 };
 
 /* TE_IN_CLOSE: a = why, b = body bytes of the answer the engine sent in JS's place (the 400 page
-   of a refused chunked body; $body_bytes_sent), else 0 */
+   of a refused chunked body; $body_bytes_sent), else 0; at TE_DATA_LEN the bytes of JS's answer
+   still queued (they never went) */
 enum te_close_why { TE_WHY_CLIENT = 0, TE_WHY_TIMEOUT = 1, TE_WHY_ERROR = 2, TE_WHY_STOP = 3,
                    TE_WHY_HALF = 4 /* the client closed its side only: the answer still goes */,
                    TE_WHY_RESET = 5 /* a read or write met ECONNRESET: nginx's line says 104, not 32 */ };

@@ -168,15 +168,20 @@ int te_rec_data(te_engine *e, uint8_t type, te_conn *c, uint16_t b, const char *
     return 0;
 }
 
-void te_rec_close_sent(te_engine *e, te_conn *c, int why, uint16_t sent)
+static void rec_close(te_engine *e, te_conn *c, int why, uint16_t sent, uint32_t unsent)
 {
-    char *r = te_rec(e, TE_IN_CLOSE, c, TE_REC_HDR, 0);
+    char *r = te_rec(e, TE_IN_CLOSE, c, TE_DATA, 0);
     if (!r) return;
     r[TE_REC_A] = (char)why;
     w16(r, TE_REC_B, sent);
+    w32(r, TE_DATA_LEN, unsent);
 }
 
-void te_rec_close(te_engine *e, te_conn *c, int why) { te_rec_close_sent(e, c, why, 0); }
+void te_rec_close_sent(te_engine *e, te_conn *c, int why, uint16_t sent) { rec_close(e, c, why, sent, 0); }
+
+/* With the bytes of JS's answer still queued, which never went: nginx's $body_bytes_sent counts
+   what went. */
+void te_rec_close(te_engine *e, te_conn *c, int why) { rec_close(e, c, why, 0, te_queued(c)); }
 
 /* The server a connection is served by, when the engine knows it (its listen socket has one). */
 const te_str *te_server_name(te_engine *e, te_conn *c)

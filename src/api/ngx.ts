@@ -35,6 +35,7 @@ const NGX_LEVELS = ['notice', 'emerg', 'alert', 'crit', 'error', 'warn', 'notice
 const REDIRECT_CODES = new Set([301, 302, 303, 307, 308]);
 const BUFFERED: Promise<OutResult> = Promise.resolve(failed(BUFFERING));
 const SEEN: Promise<OutResult> = Promise.resolve(failed(SEEN_EOF));
+const NOTHING: Promise<OutResult> = Promise.resolve(failed('nothing to flush'));
 const DONE: Promise<OutResult> = Promise.resolve(SENT);
 
 /** outcome(r) as a promise, the shared one when it went out. */
@@ -143,13 +144,15 @@ export class Ngx {
     const r = guardReq(this.#c, MASK.output);
     const no = refusal(r);
     if (no !== null) return Promise.resolve(failed(no));
+    // lua-nginx-module has "nothing to flush" before the head went out (which stays open) and,
+    // without wait, before any body bytes (observed on nginx + lua; before "buffering").
+    if (!r.headerSent || (!r.seenBody && wait !== true)) return NOTHING;
     // HTTP/1.0 answers are buffered whole to go with a length (lua_http10_buffering): a flush
     // does nothing there, unless the handler set a Content-Length (observed on nginx + lua).
     if (r.ex.httpVersion === '1.0' && r.parent === null && !r.ex.headersSent && !(r.headers?.has('content-length') ?? false)) return BUFFERED;
     // lua-nginx-module's flush buffer goes through the body filters once the head is out and
     // body bytes were (or with wait): an empty call of body_filter.
-    if (r.headerSent && (r.seenBody || wait === true)) emitFlush(r);
-    r.headerSent = true;
+    emitFlush(r);
     r.lengthless = true;
     const p = queueFlush(r, false);
     if (p === undefined) {

@@ -1,16 +1,17 @@
 // ngx.re: OpenResty's regex API (PCRE) over JavaScript's RegExp, the pattern translated by
-// src/pcre.ts. Options: a (sticky), d D j J o (accepted), i, m s x (by the translation), u U (JS u).
+// src/pcre.ts; split is in re-split.ts. Options: a (sticky), d D j J o (accepted), i, m s x (by the translation), u U (JS u).
 // Captures are arrays with [0] the whole match, [1..n] the groups (false when unmatched, as in
 // Lua), named groups as keys.
 
 import { TrestyError } from '../errors.js';
 import { translate } from '../pcre.js';
+import { split } from './re-split.js';
 
 export type Captures = Array<string | false> & Record<string, string | false>;
 export type Replacement = string | ((m: Captures) => string);
 
 /** `groups`: the JS index of each capture the API gives; `ncaptures`: the pattern's groups. */
-interface Compiled { re: RegExp; groups: number[]; ncaptures: number }
+export interface Compiled { re: RegExp; groups: number[]; ncaptures: number }
 
 const cache = new Map<string, Compiled>();
 const OPTIONS = 'aDdiJjmosUux';
@@ -108,6 +109,10 @@ export const RE = {
       if (m[0] === '') re.lastIndex++;
       yield captures(m, groups);
     }
+  },
+  /** lua-resty-core's ngx.re.split: the fields between the matches (and group 1 of each). */
+  split(subject: string, regex: string, options?: string, ctx?: { pos?: number }, max?: number, res?: string[]): string[] {
+    return split(compile, subject, regex, options, ctx, max, res);
   },
   /** [result, count]: the first match replaced. */
   sub(subject: string, regex: string, replace: Replacement, options?: string): [string, number] {

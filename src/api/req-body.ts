@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import { TrestyError } from '../errors.js';
 import type { BodyBuild, Req } from '../request/req.js';
+import { setInHeader } from '../request/in-headers.js';
 import { appendBodyFile, closeBodyFile, openBodyFile, removeBodyFile } from './req-body-file.js';
 
 /** Memory first taken for a built body; it doubles up to the build's limit. */
@@ -26,7 +27,7 @@ function dropBody(r: Req): void {
 
 /** Content-Length as handlers and the proxy see it (nginx rewrites the request's header). */
 function setLength(r: Req, n: number): void {
-  r.changedHeaders()['content-length'] = String(n);
+  setInHeader(r, 'Content-Length', [String(n)]);
 }
 
 /** A body piece as bytes: a string or number as UTF-8, bytes as a view (no copy). */

@@ -14,6 +14,7 @@ import { appendBody, bodyText, finishBody, initBody, setBodyData, setBodyFile } 
 import { appendBodyFile, closeBodyFile, openBodyFile } from './req-body-file.js';
 import { openReqSocket, type ReqSocket, type ReqSocketResult } from './req-socket.js';
 import type { RawSocketResult } from './req-socket-raw.js';
+import { setInHeader } from '../request/in-headers.js';
 import { bodyOf } from '../request/body-of.js';
 
 type Headers = Record<string, string | string[]>;
@@ -35,24 +36,17 @@ export class ReqApi {
     const r = this.#check(MASK.request);
     const out: Headers = {};
     let n = 0;
-    if (r.reqHeaders === null) {
-      // The lines as received: a header sent twice is an array of its values (the exchange's
-      // `headers` joins them with ", ", as node does), counted per line toward `max`.
-      const rh = r.ex.rawHeaders;
-      for (let i = 0; i + 1 < rh.length; i += 2) {
-        if (max > 0 && ++n > max) break;
-        const k = raw ? rh[i] : rh[i].toLowerCase();
-        const prev = out[k];
-        out[k] = prev === undefined ? rh[i + 1] : Array.isArray(prev) ? [...prev, rh[i + 1]] : [prev, rh[i + 1]];
-      }
-      return raw ? out : caseless(out);
-    }
-    for (const [k, v] of Object.entries(r.inHeaders)) {
-      if (v === undefined) continue;
+    // The lines as received (or as changed, in nginx's order): a header sent twice is an array
+    // of its values (the exchange's `headers` joins them with ", ", as node does), counted per
+    // line toward `max`.
+    const rh = r.reqLines ?? r.ex.rawHeaders;
+    for (let i = 0; i + 1 < rh.length; i += 2) {
       if (max > 0 && ++n > max) break;
-      out[k] = Array.isArray(v) ? [...v] : v;
+      const k = raw ? rh[i] : rh[i].toLowerCase();
+      const prev = out[k];
+      out[k] = prev === undefined ? rh[i + 1] : Array.isArray(prev) ? [...prev, rh[i + 1]] : [prev, rh[i + 1]];
     }
-    return caseless(out);
+    return raw ? out : caseless(out);
   }
 
   raw_header(): string {
@@ -65,10 +59,8 @@ export class ReqApi {
 
   set_header(name: string, value: unknown): void {
     const r = this.#check(MASK.requestWrite);
-    const h = r.changedHeaders();
-    const key = String(name).toLowerCase().replace(/_/g, '-');
-    if (value === undefined || value === null || (Array.isArray(value) && value.length === 0)) delete h[key];
-    else h[key] = Array.isArray(value) ? value.map(String) : String(value);
+    const values = value === undefined || value === null ? [] : Array.isArray(value) ? value.map(String) : [String(value)];
+    setInHeader(r, String(name), values);
   }
 
   clear_header(name: string): void { this.set_header(name, null); }

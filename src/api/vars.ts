@@ -11,7 +11,7 @@ import { upstreamVar } from '../request/upstream.js';
 import { setLimitRate } from '../request/limit-rate.js';
 import { addrBytes } from '../config/addr.js';
 import { requestHost } from '../http/request-host.js';
-import { normalizeHost, serverName } from '../http/vhost.js';
+import { normalizeHost, serverName, serverRegexMatch } from '../http/vhost.js';
 import { mapValue } from './map.js';
 import { msec, timeIso, timeLocal } from './time.js';
 import { statusCounts } from '../status/counters.js';
@@ -34,7 +34,7 @@ function hostOf(r: Req): string {
  * `X-Forwarded-For` are all their lines joined (`; `, `, `).
  */
 function headerValue(r: Req, name: string): string | undefined {
-  const v = r.inHeaders[name];
+  const v = r.inHeaders[name] ?? (r.reqHeaders !== null ? underscored(r.reqHeaders, name) : undefined);
   if (v === undefined) return undefined;
   if (typeof v !== 'string') return name === 'cookie' ? v.join('; ') : name === 'x-forwarded-for' ? v.join(', ') : v[0];
   // A header sent twice is joined with ", " in `headers` (node's shape): take the first line.
@@ -44,6 +44,13 @@ function headerValue(r: Req, name: string): string | undefined {
     if (rh[i].length === name.length && rh[i].toLowerCase() === name) return rh[i + 1];
   }
   return v;
+}
+
+/** A header set with `_` in its name (set_header keeps it): nginx's $http_a_b matches `a_b` too. */
+function underscored(h: Record<string, string | string[] | undefined>, name: string): string | string[] | undefined {
+  if (!name.includes('-')) return undefined;
+  for (const k of Object.keys(h)) if (k.includes('_') && k.replace(/_/g, '-') === name) return h[k];
+  return undefined;
 }
 
 /**
@@ -138,7 +145,9 @@ const BUILTIN = new Map<string, Getter>([
   ['connections_waiting', () => String(statusCounts().waiting)],
   ['content_type', (r) => headerValue(r, 'content-type')],
   // Without the header, a chunked body once read has its length (nginx 1.22 sets content_length_n).
-  ['content_length', (r) => headerValue(r, 'content-length') ?? (r.body != null && r.inHeaders['transfer-encoding'] !== undefined ? String(r.body.length) : undefined)],
+  // In a temp file (client_body_buffer_size) too.
+  ['content_length', (r) => headerValue(r, 'content-length') ?? (r.inHeaders['transfer-encoding'] === undefined ? undefined
+    : r.body != null ? String(r.body.length) : r.bodyFile !== null ? String(r.bodyFile.size) : undefined)],
   ['document_root', (r) => r.loc.root],
   ['realpath_root', (r) => r.loc.root],
   // With a constant `alias` in a prefix location, the alias in place of the matched part (nginx's
@@ -181,7 +190,10 @@ export function getVar(r: Req, name: string): string | undefined {
   if (get !== undefined) return get(r);
   if (maps !== null && http!.mapCaptures.has(name)) return '';
   const c = name.charCodeAt(0);
-  if (c >= 48 && c <= 57) return r.captures?.[Number(name)] ?? (r.captures === null ? undefined : '');
+  if (c >= 48 && c <= 57) {
+    const caps = r.captures ?? serverCaptures(r);
+    return caps?.[Number(name)] ?? (caps === null ? undefined : '');
+  }
   if (name.startsWith('arg_')) return argValue(r.args, name.slice(4));
   if (name.startsWith('http_')) return headerValue(r, name.slice(5).replace(/_/g, '-').toLowerCase());
   if (name.startsWith('cookie_')) return cookieValue(r.inHeaders.cookie, name.slice(7));
@@ -204,19 +216,28 @@ export function getVar(r: Req, name: string): string | undefined {
   return undefined;
 }
 
+/** The match of the server_name regex that chose the server, found again from the request's
+ *  host when first read (nginx runs it when choosing the server; tresty only when asked). */
+function serverMatch(r: Req): RegExpExecArray | null {
+  const h = requestHost(r.ex.url, r.inHeaders.host);
+  return h === undefined ? null : serverRegexMatch(r.server, normalizeHost(h));
+}
+
+/** $1.. before any regex of the request's own ran: the server_name regex's, kept as nginx's. */
+function serverCaptures(r: Req): RegExpExecArray | null {
+  if (!r.server.serverNames.some((n) => n.kind === 'regex')) return null;
+  const m = serverMatch(r);
+  if (m !== null) r.captures = m;
+  return m;
+}
+
 /**
  * A named capture of the server's `server_name ~regex` (`(?<sub>...)`), as nginx sets it when the
- * regex picked the server: found again from the request's host when first read.
+ * regex picked the server.
  */
 function serverCapture(r: Req, name: string): string | undefined {
-  for (const n of r.server.serverNames) {
-    if (n.kind !== 'regex' || n.regex === undefined || !n.value.includes(`<${name}>`)) continue;
-    const h = requestHost(r.ex.url, r.inHeaders.host);
-    const m = h === undefined ? null : n.regex.exec(normalizeHost(h));
-    const v = m?.groups?.[name];
-    if (v !== undefined) return v;
-  }
-  return undefined;
+  if (!r.server.serverNames.some((n) => n.kind === 'regex' && n.value.includes(`<${name}>`))) return undefined;
+  return serverMatch(r)?.groups?.[name] ?? undefined;
 }
 
 /**

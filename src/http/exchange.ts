@@ -29,6 +29,10 @@ export const peerReset = new WeakSet<object>();
  *  waits for room says `while sending response to client` (front-refusals.ts). */
 export const fileAnswers = new WeakSet<object>();
 
+/** Bytes of an answer still in its socket's buffers when the front closed it on a FIN (they never
+ *  went, and nginx's $body_bytes_sent does not count them): front-refusals.ts. */
+export const unsentAtClose = new WeakMap<ServerResponse, number>();
+
 /** On a connection: its bytes read when its last answer ended (where the next request starts,
  *  for a client that waits for each answer). */
 const ANSWERED_AT = Symbol('tresty.answeredAt');
@@ -41,7 +45,14 @@ export function readBeforeAnswerEnded(socket: object & { bytesRead: number }): b
 }
 
 export class NodeExchange implements HttpExchange {
-  bytesSent = 0;
+  /** Body bytes (and framing) handed to node. */
+  private handed = 0;
+  get bytesSent(): number {
+    const u = unsentAtClose.get(this.res);
+    return u === undefined ? this.handed : Math.max(0, this.handed - u);
+  }
+  /** A front's own answer's bytes (phases/index.ts logs it with them). */
+  set bytesSent(n: number) { this.handed = n; }
   private consumed = false;
   /** Body bytes handed to the handler, for $request_length. */
   private bodyRead = 0;
@@ -193,7 +204,7 @@ export class NodeExchange implements HttpExchange {
     // The front answered already (a body node's parser refused: front-refusals.ts); the
     // pipeline's answer for it goes nowhere.
     if (this.res.headersSent) {
-      this.bytesSent = answeredByFront.get(this.res) ?? this.bytesSent;
+      this.handed = answeredByFront.get(this.res) ?? this.handed;
       return;
     }
     // node takes a flat [name, value, ...] list and keeps repeated names and their case.
@@ -301,7 +312,7 @@ export class NodeExchange implements HttpExchange {
     if (this.res.writableEnded) return; // answered by the front (see writeHead)
     // A client gone: its 'close' came already and would never end a wait for room.
     if (this.aborted) return;
-    this.bytesSent += framed(this.res, typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength);
+    this.handed += framed(this.res, typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength);
     if (this.res.write(chunk)) return;
     if (this.aborted) return;
     return new Promise((resolve) => {
@@ -319,8 +330,8 @@ export class NodeExchange implements HttpExchange {
     if (this.res.writableEnded) return; // answered by the front (see writeHead)
     // A client gone: nothing goes out ($body_bytes_sent 0, as nginx's).
     if (!this.req.socket.destroyed) {
-      if (chunk !== undefined) this.bytesSent += framed(this.res, typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength);
-      if (this.res.chunkedEncoding) this.bytesSent += 5; // the last chunk, `0\r\n\r\n`
+      if (chunk !== undefined) this.handed += framed(this.res, typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength);
+      if (this.res.chunkedEncoding) this.handed += 5; // the last chunk, `0\r\n\r\n`
       (this.req.socket as Marked)[ANSWERED_AT] = this.req.socket.bytesRead;
     }
     this.res.end(chunk);
@@ -343,7 +354,7 @@ export class NodeExchange implements HttpExchange {
       this.req.socket.write(head, 'latin1');
       res._headerSent = true;
     }
-    return takeNodeSocket(this.req, this.res, this.http09 ? undefined : this.firstPacket, (n) => { this.bytesSent += n; });
+    return takeNodeSocket(this.req, this.res, this.http09 ? undefined : this.firstPacket, (n) => { this.handed += n; });
   }
 
   abandon(): void {

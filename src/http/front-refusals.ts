@@ -8,7 +8,7 @@ import type { ServerConf } from '../config/types.js';
 import { TrestyError } from '../errors.js';
 import { type ErrorLog, nextConnection, requestContext } from '../log/index.js';
 import { bindName } from './binds.js';
-import { answeredByFront, closing, fileAnswers, peerReset, type NodeExchange } from './exchange.js';
+import { answeredByFront, closing, fileAnswers, peerReset, unsentAtClose, type NodeExchange } from './exchange.js';
 import { frontContext } from './front-context.js';
 import type { LoggedAnswer } from './native-front.js';
 import { errorPage, wireStatus } from './native-pages.js';
@@ -73,6 +73,7 @@ export class FrontRefusals {
     this.log.bytes('info', `client prematurely closed connection${fileAnswers.has(res) ? ' while sending response to client' : ''}${frontContext({
       remoteAddress: unmapped(socket.remoteAddress), method: req.method ?? '', url: req.url ?? '', httpVersion: req.httpVersion, headers: req.headers,
     }, srv)}`, this.numbers.get(socket));
+    unsentAtClose.set(res, unsent(socket));
     socket.destroy();
   }
 
@@ -290,3 +291,12 @@ export function unmapped(addr: string | undefined): string {
   return addr.startsWith('::ffff:') ? addr.slice(7) : addr;
 }
 
+/**
+ * The bytes a socket still holds: its stream's queue (the write libuv has counts whole there) less
+ * that write, plus what libuv has not written of it (node's internals; 0 where they are missing).
+ */
+function unsent(socket: Socket): number {
+  const st = (socket as unknown as { _writableState?: { length?: number; writelen?: number } })._writableState;
+  const handle = (socket as unknown as { _handle?: { writeQueueSize?: number } | null })._handle;
+  return Math.max(0, (st?.length ?? 0) - (st?.writelen ?? 0)) + (handle?.writeQueueSize ?? 0);
+}

@@ -52,7 +52,7 @@ function levelOf(list: readonly LocationConf[]): Level {
   return lv;
 }
 
-/** A RegExp without g/y, whose `test` keeps no state between requests. */
+/** A RegExp without g/y, whose `exec` keeps no state between requests. */
 function plainRegex(loc: LocationConf): RegExp {
   const re = loc.regex;
   if (re && !re.global && !re.sticky) return re;
@@ -60,13 +60,14 @@ function plainRegex(loc: LocationConf): RegExp {
   return new RegExp(re?.source ?? loc.pattern, flags);
 }
 
-interface Found { loc: LocationConf | null; final: boolean }
+/** `m`: the match of the regex location that won (its captures become $1.., as nginx's). */
+export interface Found { loc: LocationConf | null; final: boolean; m: RegExpExecArray | null }
 
 function find(list: readonly LocationConf[], uri: string, current: LocationConf | null): Found {
-  if (list.length === 0) return { loc: current, final: false };
+  if (list.length === 0) return { loc: current, final: false, m: null };
   const lv = levelOf(list);
   const exact = lv.exact.get(uri);
-  if (exact) return { loc: exact, final: true };
+  if (exact) return { loc: exact, final: true, m: null };
 
   let loc = current;
   let noregex = false;
@@ -80,15 +81,24 @@ function find(list: readonly LocationConf[], uri: string, current: LocationConf 
   }
   if (!noregex) {
     for (const { loc: r, re } of lv.regexes) {
-      if (re.test(uri)) return { loc: find(r.locations, uri, r).loc, final: true };
+      const m = re.exec(uri);
+      if (m === null) continue;
+      // A nested regex's captures replace the outer one's, as each regex nginx runs does.
+      const nested = find(r.locations, uri, r);
+      return { loc: nested.loc, final: true, m: nested.m ?? m };
     }
   }
-  return { loc, final: false };
+  return { loc, final: false, m: null };
 }
 
 /** The location serving `uri` (the decoded path, no args), or null: then the server's defaults apply. */
 export function findLocation(server: ServerConf, uri: string): LocationConf | null {
   return find(server.locations, uri, null).loc;
+}
+
+/** findLocation with the winning regex location's match (null when no regex chose it). */
+export function locateIn(server: ServerConf, uri: string): Found {
+  return find(server.locations, uri, null);
 }
 
 /** `@name` locations (for error_page, ngx.exec); `name` may be given with or without the `@`. */

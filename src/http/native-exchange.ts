@@ -76,9 +76,12 @@ export class NativeExchange extends NativeRequest implements HttpExchange {
   reset = false;
 
   /** The connection closed before the answer ended; `sent`: body bytes of the page the engine
-   *  answered with in JS's place (a bad chunk's 400), for $body_bytes_sent; `reset`: by a reset. */
-  gone(sent = 0, reset = false): void {
+   *  answered with in JS's place (a bad chunk's 400), for $body_bytes_sent; `reset`: by a reset;
+   *  `unsent`: bytes of the answer the engine still held (they never went: nginx does not count
+   *  them; the head's first, when it had not gone either). */
+  gone(sent = 0, reset = false, unsent = 0): void {
     if (sent > 0) this.bytesSent = sent;
+    if (unsent > 0) this.bytesSent = Math.max(0, this.bytesSent - unsent);
     if (reset) this.reset = true;
     this.wakeWriters();
     if (this.aborted || this.ended) return;

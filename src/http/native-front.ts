@@ -197,7 +197,7 @@ export class NativeFront {
               ex.halfClosed();
             } else if (ex) {
               this.release(ex);
-              ex.gone(this.u16[(p + REC_B) >>> 1]!, buf[p + REC_A] === WHY_RESET);
+              ex.gone(this.u16[(p + REC_B) >>> 1]!, buf[p + REC_A] === WHY_RESET, u32[(p + DATA_LEN) >>> 2]!);
             }
             break;
           }

@@ -153,6 +153,29 @@ export function namedServer(group: VhostGroup, host: string): ServerConf | null 
   return null;
 }
 
+/**
+ * The match of the `~regex` server_name that chose `server` for `host` (normalised): nginx keeps
+ * its captures as $1.. and its named groups as variables. Null when none of the server's regexes
+ * matches, or when one of its other names does (nginx tries names before regexes).
+ */
+export function serverRegexMatch(server: ServerConf, host: string): RegExpExecArray | null {
+  let m: RegExpExecArray | null = null;
+  for (const n of server.serverNames) {
+    const v = n.value;
+    if (n.kind === 'regex') {
+      if (m === null && n.regex !== undefined) m = n.regex.exec(host);
+    } else if (n.kind === 'wildcard_start' || v.startsWith('.')) {
+      const suffix = v.startsWith('.') ? v : v.slice(1);
+      if ((host.endsWith(suffix) && host.length > suffix.length) || (v.startsWith('.') && host === v.slice(1))) return null;
+    } else if (n.kind === 'wildcard_end') {
+      if (host.startsWith(v.slice(0, -1)) && host.length > v.length - 1) return null;
+    } else if (v === host) {
+      return null;
+    }
+  }
+  return m;
+}
+
 /** nginx's 421 case: the handshake's SNI name matched a server (`negotiated`, else '') and the
  *  request's Host (none: '') is another name. */
 export function misdirected(negotiated: string, hostHeader: string | string[] | undefined): boolean {

@@ -7,6 +7,7 @@
 import type { AddHeaderSpec, ExpiresSpec, LocationConf, MoreHeader, MoreInputOp, MoreOutputOp } from '../config/types.js';
 import { DECLINED } from '../request/codes.js';
 import type { HeaderStore } from '../request/headers.js';
+import { clearInHeaderPrefix, setInHeader } from '../request/in-headers.js';
 import { headersOf } from '../request/output.js';
 import type { OutHeaders } from '../request/pipe.js';
 import type { Req } from '../request/req.js';
@@ -167,17 +168,15 @@ export function inputHeadersStep(loc: LocationConf): Step | null {
         const t = (Array.isArray(ct) ? ct[0] : ct ?? '').split(';')[0].trim().toLowerCase();
         if (!op.types.includes(t)) continue;
       }
-      const h = r.changedHeaders();
       for (const c of headers) {
         const key = c.h.name.toLowerCase();
         if (c.h.prefix) {
-          for (const k of Object.keys(h)) if (k.startsWith(key)) delete h[k];
+          clearInHeaderPrefix(r, key);
           continue;
         }
-        if (op.replace && h[key] === undefined) continue;
+        if (op.replace && r.inHeaders[key] === undefined) continue;
         const v = c.value(r);
-        if (v === '') delete h[key];
-        else h[key] = v;
+        setInHeader(r, c.h.name, v === '' ? [] : [v]);
       }
     }
     return DECLINED;

@@ -3,7 +3,7 @@
 // synchronous as long as no step returns a promise. Between the rewrite and access phases a URI
 // changed by `rewrite` sends the request back to find its location (nginx's post-rewrite phase).
 
-import { findLocation, findNamedLocation } from '../http/locations.js';
+import { findNamedLocation, locateIn } from '../http/locations.js';
 import { wireStatus } from '../http/native-pages.js';
 import { runCleanups } from '../request/call.js';
 import { DECLINED, DONE, ERROR, EXEC, OK } from '../request/codes.js';
@@ -15,6 +15,7 @@ import { NO_EXIT, type Req } from '../request/req.js';
 import { parseTarget } from '../request/uri.js';
 import { errorPageFor } from './error_page.js';
 import { Pending } from './pending.js';
+import { capture } from './script.js';
 import { applyRealIp } from './realip.js';
 
 /** nginx's limit on internal redirects and location re-finds per request. */
@@ -44,7 +45,9 @@ function afterServerOps(r: Req, rc: number): void {
 }
 
 function locate(r: Req): void {
-  const loc = findLocation(r.server, r.uri) ?? r.server.defaults;
+  const found = locateIn(r.server, r.uri);
+  const loc = found.loc ?? r.server.defaults;
+  if (found.m !== null) capture(r, found.m);
   r.loc = loc;
   r.pipe = r.w.pipes.get(loc)!;
   if (loc.internal && !r.internal) return conclude(r, 404);

@@ -62,19 +62,11 @@ export function requestHead(r: Req, plan: HeadPlan, method: string, uri: string,
 
 function clientHeaders(r: Req, skip: ReadonlySet<string>): string {
   let s = '';
-  const changed = r.reqHeaders;
-  if (changed === null) {
-    const raw = r.ex.rawHeaders;
-    for (let i = 0; i + 1 < raw.length; i += 2) {
-      const n = raw[i]!;
-      if (!skip.has(n.toLowerCase())) s += `${n}: ${raw[i + 1]}\r\n`;
-    }
-    return s;
-  }
-  for (const [n, v] of Object.entries(changed)) {
-    if (v === undefined || skip.has(n)) continue;
-    if (typeof v === 'string') s += `${n}: ${v}\r\n`;
-    else for (const x of v) s += `${n}: ${x}\r\n`;
+  // As received, or as changed (names kept, nginx's order: request/in-headers.ts).
+  const raw = r.reqLines ?? r.ex.rawHeaders;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const n = raw[i]!;
+    if (!skip.has(n.toLowerCase())) s += `${n}: ${raw[i + 1]}\r\n`;
   }
   return s;
 }

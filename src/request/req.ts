@@ -57,6 +57,8 @@ export class Req {
   headers: HeaderStore | null = null;
   /** Request headers changed by ngx.req.set_header (a copy of the exchange's). */
   reqHeaders: Record<string, string | string[] | undefined> | null = null;
+  /** With reqHeaders, the header lines [name, value, ...] in nginx's order (request/in-headers.ts). */
+  reqLines: string[] | null = null;
   /** Headers are sent as far as handlers can tell (first output or finalize). */
   headerSent = false;
   /** header_filter ran (the headers are final for the filter chain). */
@@ -209,6 +211,7 @@ export class Req {
     }
     // set-cookie is node's array already
     for (const [k, v] of lines) if (v.length > 1 && k !== 'set-cookie') h[k] = v;
+    this.reqLines = raw.slice();
     return (this.reqHeaders = h);
   }
 }
