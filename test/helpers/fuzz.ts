@@ -1,5 +1,5 @@
-// Shared by the differential fuzzes against nginx + lua (compat-request-fuzz, compat-var-fuzz):
-// a seeded PRNG, a JSON encoder for the Lua side (Debian's module has no cjson), and the reading
+// Shared by the differential fuzzes against nginx + lua (compat-request-fuzz, compat-var-fuzz,
+// compat-resp-fuzz): a seeded PRNG, a JSON encoder for the Lua side (Debian's module has no cjson), and the reading
 // of a dump back (chunked bodies, Lua's one-char-a-byte strings).
 
 /** mulberry32: a small seeded PRNG, so a failing run can be replayed from its seed. */
@@ -84,4 +84,13 @@ export interface Divergence { req: string; field: string; nginx: unknown; tresty
 export function statusDivergence(req: string, l: Record<string, unknown>, j: Record<string, unknown>): Divergence[] | null {
   if (!('status' in l) && !('status' in j)) return null;
   return JSON.stringify(l) === JSON.stringify(j) ? [] : [{ req, field: 'status', nginx: l, tresty: j }];
+}
+
+/** An answer (one char a byte) cut into its status line, its head lines in order and its body as
+ *  framed (chunk sizes kept: the framing is compared too); all empty when nothing came (444). */
+export function answerParts(data: string): { status: string; head: string[]; body: string } {
+  const at = data.indexOf('\r\n\r\n');
+  if (at < 0) return { status: data, head: [], body: '' };
+  const lines = data.slice(0, at).split('\r\n');
+  return { status: lines[0]!, head: lines.slice(1), body: data.slice(at + 4) };
 }
