@@ -8,7 +8,7 @@ import { wireStatus } from '../http/native-pages.js';
 import { runCleanups } from '../request/call.js';
 import { DECLINED, DONE, ERROR, EXEC, OK } from '../request/codes.js';
 import { CTX } from '../request/context.js';
-import { specialAnswer, dropValidators, fail, queueFlush, special } from '../request/output.js';
+import { specialAnswer, dropValidators, fail, headersOf, queueFlush, special } from '../request/output.js';
 import { ACCESS_SLOT, SLOTS } from '../request/pipe.js';
 import { logReq } from '../request/report.js';
 import { NO_EXIT, type Req } from '../request/req.js';
@@ -135,7 +135,11 @@ export function conclude(r: Req, rc: number): void {
   }
   if (rc >= 200 && rc < 300) {
     // 204 is a special response to nginx: the handler's validators go (observed with lua).
-    if (rc === 204 && r.parent === null) dropValidators(r);
+    if (rc === 204 && r.parent === null) {
+      dropValidators(r);
+      // nor does it get default_type (header_filter reads none): '' is "no type" (head-list.ts)
+      if (!(r.headers?.has('content-type') ?? false)) headersOf(r).set('Content-Type', '');
+    }
     r.status = rc;
     r.headerSent = true;
     return finish(r);
