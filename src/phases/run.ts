@@ -145,7 +145,9 @@ export function conclude(r: Req, rc: number): void {
       // nor does it get default_type (header_filter reads none): '' is "no type" (head-list.ts)
       if (!(r.headers?.has('content-type') ?? false)) headersOf(r).set('Content-Type', '');
     }
-    r.status = rc;
+    // lua sends the head of another 2xx as it is: an ngx.status set before stays (observed:
+    // `ngx.status = 404; ngx.exit(201)` answers 404); 204 is nginx's special response.
+    if (rc === 204 || r.status === 0) r.status = rc;
     r.headerSent = true;
     return finish(r);
   }
