@@ -64,7 +64,13 @@ function push(r: Req, chunk: Chunk): void {
 /** ngx.say / ngx.print / static chunks. Marks the headers as sent, as OpenResty does. */
 export function emit(r: Req, chunk: Chunk): void {
   r.headerSent = true;
-  if (chunk.length === 0 || r.eofSent && !r.filterBroke) return;
+  if (chunk.length === 0 || r.eofSent && !r.filterBroke) {
+    // lua's ngx.print(""): the head goes through the header filters now (no body chunk)
+    if (chunk.length === 0 && !r.headerFiltered && !r.eofSent && r.pipe.headerFilter !== null) {
+      void chain(r, () => (r.headerFiltered ? undefined : headerFilter(r)));
+    }
+    return;
+  }
   r.seenBody = true;
   if (!filtered(r)) push(r, chunk);
   else void chain(r, () => filterChunk(r, chunk, false));
