@@ -73,7 +73,7 @@ function step(r: () => number, last: boolean): Step {
     return r() < 0.7 ? { op: 'exit', n: pick(r, EXITS) } : { op: 'redirect', uri: pick(r, URIS), code: pick(r, [undefined, 301, 302, 303, 307, 308]) };
   }
   const y = r();
-  if (y < 0.35) return { op: 'set', name: pick(r, NAMES), v: hval(r, '') };
+  if (y < 0.35) { const name = pick(r, NAMES); return { op: 'set', name, v: hval(r, name) }; }
   if (y < 0.45) return { op: 'readH', name: pick(r, NAMES) };
   if (y < 0.5) return { op: 'readB', name: pick(r, NAMES) };
   if (y < 0.62) return { op: 'status', n: pick(r, STATUSES) };
@@ -231,6 +231,8 @@ const REGRESSIONS: Case[] = [
   // guard: nil before too).
   prog([set('Set-Cookie', 'v'), { op: 'status', n: 204 }], 'GET11', ['copyType']),
   prog([set('Location', '42'), { op: 'exit', n: 204 }], 'GET11', ['copyType']),
+  // ngx.exit(204) clears the handler's type too (was read in header_filter).
+  prog([set('content_type', '42'), { op: 'exit', n: 204 }], 'GET11', ['copyType']),
   // Once output made the head count as sent, a throw (ngx.redirect after output), ngx.exit(204),
   // 444 or 499 terminate the request: nothing buffered goes out, a flushed chunked body gets no
   // end, a HEAD's head (sent at its first output) arrives. Were: a 500 page, or the whole answer.
@@ -322,6 +324,22 @@ function numbers(v: Val): number[] {
 const OUTPUT = new Set(['out', 'readB']);
 
 /**
+ * docs/api.md, "Differences from OpenResty that remain": a header set again (an array over a
+ * Set-Cookie, ngx.redirect after a Location, a header cleared and set again) keeps all its lines
+ * at one place under one name, where nginx reuses the old line (its place and name) for the first
+ * and appends the others, with the name given, at the end of its list. The same lines, in another
+ * order or case (and get_headers(_, true) gives one name).
+ */
+function reordered(c: Case, lua: Answer, js: Answer): boolean {
+  const names = c.steps.flatMap((s) => (s.op === 'set' ? [s.name.toLowerCase().replace(/_/g, '-')] : s.op === 'redirect' ? ['location'] : []));
+  const multi = c.hf.includes('cookie') || new Set(names).size < names.length;
+  // get_headers(_, true) shows the names as kept: its dumps (X-G<i>) differ the same way
+  const rawDumps = new Set(c.steps.flatMap((s, i) => (s.op === 'getH' && s.raw ? [`x-g${i}:`] : [])));
+  const lines = (h: string[]): string => JSON.stringify(h.map((l) => l.toLowerCase()).filter((l) => !rawDumps.has(l.slice(0, l.indexOf(':') + 1))).sort());
+  return multi && lines(lua.head) === lines(js.head);
+}
+
+/**
  * The documented differences (docs/api.md, "Differences from OpenResty that remain", unless said),
  * for the fields they change:
  * - a number is printed as JavaScript prints it (1e20 as its 21 digits; Lua's %.14g: `1e+20`);
@@ -332,20 +350,6 @@ const OUTPUT = new Set(['out', 'readB']);
  *   sends the head at the end, so headers, status and ngx.redirect still work after output, and
  *   body_filter sees the body as one chunk).
  */
-/**
- * docs/api.md, "Differences from OpenResty that remain": a header set again (an array over a
- * Set-Cookie, ngx.redirect after a Location, a header cleared and set again) keeps all its lines
- * at one place under one name, where nginx reuses the old line (its place and name) for the first
- * and appends the others, with the name given, at the end of its list. The same lines, in another
- * order or case.
- */
-function reordered(c: Case, lua: Answer, js: Answer): boolean {
-  const names = c.steps.flatMap((s) => (s.op === 'set' ? [s.name.toLowerCase().replace(/_/g, '-')] : s.op === 'redirect' ? ['location'] : []));
-  const multi = c.hf.includes('cookie') || new Set(names).size < names.length;
-  const lines = (h: string[]): string => JSON.stringify(h.map((l) => l.toLowerCase()).sort());
-  return multi && lines(lua.head) === lines(js.head);
-}
-
 function excused(c: Case, field: string): boolean {
   const nums = c.steps.flatMap((s) => (s.op === 'out' ? s.args.flatMap(numbers) : []));
   if (field !== 'status' && nums.some((n) => luaNumber(n) !== String(n))) return true;
@@ -365,8 +369,12 @@ function compare(c: Case, i: number, nginx: Answer, js: Answer): Divergence[] {
   const out: Divergence[] = [];
   for (const f of ['status', 'head', 'body'] as const) {
     if (JSON.stringify(lua[f]) === JSON.stringify(js[f]) || excused(c, f)) continue;
-    if (f === 'head' && reordered(c, lua, js)) continue;
-    if (f === 'head' && (LENGTH_FILTERS.has(c.bf) || setsLength(c)) && JSON.stringify(withoutLength(lua.head)) === JSON.stringify(withoutLength(js.head))) continue;
+    if (f === 'head') {
+      const length = LENGTH_FILTERS.has(c.bf) || setsLength(c);
+      const l = { ...lua, head: length ? withoutLength(lua.head) : lua.head };
+      const j = { ...js, head: length ? withoutLength(js.head) : js.head };
+      if (JSON.stringify(l.head) === JSON.stringify(j.head) || reordered(c, l, j)) continue;
+    }
     out.push({ req, field: f, nginx: lua[f], tresty: js[f] });
   }
   return out;

@@ -142,8 +142,8 @@ export function conclude(r: Req, rc: number): void {
     // 204 is a special response to nginx: the handler's validators go (observed with lua).
     if (rc === 204 && r.parent === null) {
       dropValidators(r);
-      // nor does it get default_type (header_filter reads none): '' is "no type" (head-list.ts)
-      if (!(r.headers?.has('content-type') ?? false)) headersOf(r).set('Content-Type', '');
+      // nor a type, not even the handler's (header_filter reads none): '' is "no type" (head-list.ts)
+      headersOf(r).set('Content-Type', '');
     }
     // lua sends the head of another 2xx as it is: an ngx.status set before stays (observed:
     // `ngx.status = 404; ngx.exit(201)` answers 404); 204 is nginx's special response.
