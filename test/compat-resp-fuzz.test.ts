@@ -243,6 +243,8 @@ const REGRESSIONS: Case[] = [
   prog([out('a'), { op: 'flush' }, out('b'), { op: 'exit', n: 499 }]),
   prog([out('a'), { op: 'flush' }, out('b'), { op: 'exit', n: 444 }]),
   prog([{ op: 'status', n: 204 }, out('a'), { op: 'exit', n: 499 }]),
+  // (node:http dropped the flushed bytes still in the socket's write queue at the close)
+  prog([out([false, 42]), { op: 'flush' }, { op: 'flush' }, { op: 'redirect', uri: '/x' }], 'GET11', [], 'wrap'),
   // ngx.exit(2xx) keeps an ngx.status set before (but 204): was the exit's status.
   prog([{ op: 'status', n: 302 }, set('X-Foo', '42'), { op: 'exit', n: 200 }]),
   prog([{ op: 'status', n: 404 }, { op: 'exit', n: 201 }], 'GET11', [], 'upper'),
