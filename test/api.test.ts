@@ -80,7 +80,7 @@ const cases: Case[] = [
         ngx.say(ngx.header["X-CUSTOM"], " ", ngx.header["set-cookie"].length, " ", Object.keys(ngx.resp.get_headers()).join(","));
       }
     }`,
-    requests: [{ path: '/headers', resBody: 'c 2 set-cookie,x-custom,content-type\n', resHeaders: { 'x-custom': 'c', 'set-cookie': 'a=1, b=2', 'x-temp': undefined, 'content-type': 'application/json' } }],
+    requests: [{ path: '/headers', resBody: 'c 2 content-type,connection,set-cookie,x-custom\n', resHeaders: { 'x-custom': 'c', 'set-cookie': 'a=1, b=2', 'x-temp': undefined, 'content-type': 'application/json' } }],
   },
   {
     name: 'ngx.status sets the status; after output it is logged and ignored',

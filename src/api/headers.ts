@@ -10,13 +10,18 @@ export function headerName(prop: string): string {
   return prop.indexOf('_') >= 0 ? prop.replace(/_/g, '-') : prop;
 }
 
-/** ngx.header: case-insensitive, `_` as `-`; `check` runs before every access. */
-export function headerProxy(store: () => HeaderStore | null, check: (write: boolean) => boolean, write: () => HeaderStore): Record<string, HeaderValue | undefined> {
+/** ngx.header: case-insensitive, `_` as `-`; `check` runs before every access; `unset(name)`:
+ *  what a header not in the store reads as (nginx's default type once the head went out). */
+export function headerProxy(store: () => HeaderStore | null, check: (write: boolean) => boolean, write: () => HeaderStore,
+  unset?: (name: string) => string | undefined): Record<string, HeaderValue | undefined> {
   return new Proxy(Object.create(null) as Record<string, HeaderValue | undefined>, {
     get(_t, prop) {
       if (typeof prop !== 'string') return undefined;
       check(false);
-      return store()?.get(headerName(prop));
+      const name = headerName(prop);
+      const v = store()?.get(name);
+      // '' is a cleared Content-Type (or Server): no value, as lua reads it
+      return v === '' ? undefined : v ?? unset?.(name);
     },
     set(_t, prop, value) {
       if (typeof prop !== 'string') return true;

@@ -15,6 +15,7 @@ import { CONSTANTS, type NgxConstants } from './constants.js';
 import { CTX, MASK } from './context.js';
 import { guard, guardReq } from './guard.js';
 import { headerProxy, type HeaderValue } from './headers.js';
+import { respHeaders, sentType } from './resp-headers.js';
 import { holdCall } from './hold.js';
 import { ReqApi } from './req.js';
 import { cookieTime, httpTime, localtime, parseHttpTime, today, utctime } from './time.js';
@@ -317,13 +318,14 @@ export class Ngx {
         return true;
       },
       () => headersOf(r),
+      (name) => (name.toLowerCase() === 'content-type' ? sentType(r) : undefined),
     ));
   }
 
-  /** ngx.resp.get_headers(): the response headers so far, lower-cased names. */
-  get resp(): { get_headers(): Record<string, HeaderValue> } {
+  /** ngx.resp.get_headers(max = 100, raw = false): the response headers so far (resp-headers.ts). */
+  get resp(): { get_headers(max?: number, raw?: boolean): Record<string, HeaderValue> } {
     const r = guardReq(this.#c, MASK.header);
-    return { get_headers: () => { guardReq(this.#c, MASK.header); return r.headers?.toObject() ?? {}; } };
+    return { get_headers: (max?: number, raw?: boolean) => { guardReq(this.#c, MASK.header); return respHeaders(r, max ?? 100, raw === true); } };
   }
 
   get req(): ReqApi {

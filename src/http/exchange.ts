@@ -3,6 +3,7 @@
 // Kept lean: it runs for every request, so fields are read lazily from req/res.
 import type { EngineSettings, ServerConf } from '../config/types.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { TrestyError } from '../errors.js';
 import { socketTls, type TlsInfo } from '../tls/info.js';
 import { type CertRefusal, certRefusal, negotiatedName } from '../tls/verify.js';
@@ -343,6 +344,13 @@ export class NodeExchange implements HttpExchange {
     // engine (nginx has sent it when the upstream paused after it): the client sees the head,
     // then the close. The bytes are handed to the socket before it is destroyed.
     if (res.headersSent && !res._headerSent && !res.writableEnded && !this.req.socket.destroyed) res.flushHeaders();
+    // Bytes already handed over (a flushed chunk) go out before the close, as nginx's written
+    // bytes do: destroy() would drop the socket's write queue. No more is written after.
+    const s = this.req.socket as Socket & { destroySoon?: () => void };
+    if (s.writableLength > 0 && !s.destroyed && typeof s.destroySoon === 'function') {
+      s.destroySoon();
+      return;
+    }
     res.destroy();
   }
 

@@ -8,7 +8,7 @@ import { wireStatus } from '../http/native-pages.js';
 import { runCleanups } from '../request/call.js';
 import { DECLINED, DONE, ERROR, EXEC, OK } from '../request/codes.js';
 import { CTX } from '../request/context.js';
-import { specialAnswer, dropValidators, fail, queueFlush, special } from '../request/output.js';
+import { specialAnswer, dropValidators, fail, headersOf, queueFlush, special } from '../request/output.js';
 import { ACCESS_SLOT, SLOTS } from '../request/pipe.js';
 import { logReq } from '../request/report.js';
 import { NO_EXIT, type Req } from '../request/req.js';
@@ -118,16 +118,21 @@ export function conclude(r: Req, rc: number): void {
   if (rc === EXEC) return internalRedirect(r);
   if (rc === ERROR) {
     if (r.headerWritten || r.cut) return cut(r);
+    if (outputSent(r)) return terminate(r);
     return error(r, 500);
   }
   // nginx's 444, and 408 / 499 (ngx_http_finalize_request terminates the request for those):
   // close the connection without a response.
   // $status is that code (the access log says 444 / 408 / 499, as nginx's).
-  if ((rc === 444 || rc === 408 || rc === 499) && !r.headerWritten && r.parent === null) {
+  if ((rc === 444 || rc === 408 || rc === 499) && r.parent === null) {
+    if (outputSent(r) || r.headerWritten) return terminate(r);
     r.status = rc;
     return cut(r);
   }
   if (rc > 0 && rc < 200 && r.parent === null) return abandon(r);
+  // ngx.exit(204) after output: lua sends no end of the body for a 204 and nginx's special
+  // response then finds the head sent, so the request is terminated.
+  if (rc === 204 && outputSent(r)) return terminate(r);
   if (r.headerSent) {
     // OpenResty keeps the status already sent; the request just ends.
     const sent = r.status || 200;
@@ -138,8 +143,14 @@ export function conclude(r: Req, rc: number): void {
   }
   if (rc >= 200 && rc < 300) {
     // 204 is a special response to nginx: the handler's validators go (observed with lua).
-    if (rc === 204 && r.parent === null) dropValidators(r);
-    r.status = rc;
+    if (rc === 204 && r.parent === null) {
+      dropValidators(r);
+      // nor a type, not even the handler's (header_filter reads none): '' is "no type" (head-list.ts)
+      headersOf(r).set('Content-Type', '');
+    }
+    // lua sends the head of another 2xx as it is: an ngx.status set before stays (observed:
+    // `ngx.status = 404; ngx.exit(201)` answers 404); 204 is nginx's special response.
+    if (rc === 204 || r.status === 0) r.status = rc;
     r.headerSent = true;
     return finish(r);
   }
@@ -193,6 +204,27 @@ function abandon(r: Req): void {
   };
   if (p === undefined) return end();
   p.then(end, end);
+}
+
+/**
+ * The handler's output made the head count as sent (HTTP/1.1: lua buffers HTTP/1.0 answers whole
+ * and sends their head at the end), so nginx can no longer answer with a page of its own.
+ */
+function outputSent(r: Req): boolean {
+  return r.headerSent && r.parent === null && r.ex.httpVersion !== '1.0';
+}
+
+/**
+ * nginx's ngx_http_terminate_request once the head counts as sent: the output still buffered is
+ * lost and the connection closes (observed on nginx 1.22 + lua: `ngx.say("a")` then a throw, an
+ * `ngx.redirect` or `ngx.exit(204)` sends nothing). The head of a HEAD, a 204 or a 304 went
+ * out at the first output (nginx sends a head-only answer's head at once): it arrives first.
+ */
+function terminate(r: Req): void {
+  const headOnly = r.method === 'HEAD' || r.status === 204 || r.status === 304;
+  if (!headOnly || r.headerWritten) return cut(r);
+  r.ex.closeAfter?.();
+  finish(r);
 }
 
 /** Ends the response abruptly so the client can tell it is incomplete. */

@@ -48,7 +48,8 @@ export function headerList(r: Req, len: number): Array<readonly [string, string]
   }
   // So are a handler's Connection and Transfer-Encoding (the exchange writes its own first).
   if (r.parent === null && (h.has('connection') || h.has('transfer-encoding'))) r.ex.handlerHops = true;
-  const type = h.get('content-type');
+  // nginx's header filter drops a 204's type, even one the handler set.
+  const type = r.status === 204 ? '' : h.get('content-type');
   if (typeof type === 'string') list.push(['Content-Type', type]);
   else if (!bodyless && !r.proxied && type === undefined) list.push(['Content-Type', r.loc.defaultType]);
   // The real length wins when the whole body is known; a HEAD keeps the one the handler set, and

@@ -64,7 +64,13 @@ function push(r: Req, chunk: Chunk): void {
 /** ngx.say / ngx.print / static chunks. Marks the headers as sent, as OpenResty does. */
 export function emit(r: Req, chunk: Chunk): void {
   r.headerSent = true;
-  if (chunk.length === 0 || r.eofSent && !r.filterBroke) return;
+  if (chunk.length === 0 || r.eofSent && !r.filterBroke) {
+    // lua's ngx.print(""): the head goes through the header filters now (no body chunk)
+    if (chunk.length === 0 && !r.headerFiltered && !r.eofSent && r.pipe.headerFilter !== null) {
+      void chain(r, () => (r.headerFiltered ? undefined : headerFilter(r)));
+    }
+    return;
+  }
   r.seenBody = true;
   if (!filtered(r)) push(r, chunk);
   else void chain(r, () => filterChunk(r, chunk, false));
@@ -125,6 +131,8 @@ function flushFiltered(r: Req, eof: boolean): Promise<void> | void {
     // with eof, else an empty chunk with eof (not for a response without a body, as nginx).
     const page = r.page;
     r.page = null;
+    // A HEAD's page runs no body filter but its length is still sent (as unfiltered, below).
+    if (page !== null && noBody(r)) push(r, page);
     const p = noBody(r) ? undefined : bodyFilter(r, page ?? '', true);
     r.eofSent = true;
     if (p !== undefined) return p.then(() => writeOut(r, true));
@@ -402,6 +410,7 @@ export function special(r: Req, status: number): void {
   r.lengthless = false; // nginx's own answer, with its length
   const h = headersOf(r);
   h.delete('content-length');
+  h.lengthCleared = false; // the page has its own length, whatever the handler cleared
   if (status >= 300) {
     dropValidators(r);
     if (r.parent !== null) {

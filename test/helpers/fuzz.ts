@@ -1,7 +1,7 @@
 // Shared by the differential fuzzes against nginx + lua (compat-request-fuzz, compat-var-fuzz,
-// compat-shdict-fuzz): a seeded PRNG, a JSON encoder for the Lua side (Debian's module has no
-// cjson), Lua string literals for generated Lua, and the reading of a dump back (chunked bodies,
-// Lua's one-char-a-byte strings).
+// compat-shdict-fuzz, compat-resp-fuzz): a seeded PRNG, a JSON encoder for the Lua side (Debian's
+// module has no cjson), Lua string literals for generated Lua, and the reading of a dump or an
+// answer back (chunked bodies, Lua's one-char-a-byte strings).
 
 /** mulberry32: a small seeded PRNG, so a failing run can be replayed from its seed. */
 export function prng(seed: number): () => number {
@@ -95,4 +95,13 @@ export function luaString(s: string): string {
     out += b >= 0x20 && b < 0x7f && b !== 0x22 && b !== 0x5c ? String.fromCharCode(b) : `\\${String(b).padStart(3, '0')}`;
   }
   return `${out}"`;
+}
+
+/** An answer (one char a byte) cut into its status line, its head lines in order and its body as
+ *  framed (chunk sizes kept: the framing is compared too); all empty when nothing came (444). */
+export function answerParts(data: string): { status: string; head: string[]; body: string } {
+  const at = data.indexOf('\r\n\r\n');
+  if (at < 0) return { status: data, head: [], body: '' };
+  const lines = data.slice(0, at).split('\r\n');
+  return { status: lines[0]!, head: lines.slice(1), body: data.slice(at + 4) };
 }
