@@ -295,7 +295,7 @@ function clientBroke(c: Call, r: Req, e: unknown): void {
   // nginx's HTTP/2 body reader logs the timeout (its HTTP/1 reader does not), and a stream's end
   const broke = r.ex.bodyBreak;
   if (timedOut && r.ex.httpVersion === '2.0') logReq(r, 'info', 'client timed out (110: Connection timed out)');
-  else if (broke) for (const line of broke.lines) logReq(r, 'info', line);
+  else if (broke) logReq(r, 'info', broke.line);
   r.exitCode = timedOut ? 408 : broke ? broke.status : 400;
   throw INTERRUPT;
 }

@@ -49,7 +49,7 @@ export class H2Exchange implements HttpExchange {
   /** The body stalled past client_body_timeout: the stream is reset with PROTOCOL_ERROR (nginx's
    *  code for a timed-out stream), not INTERNAL_ERROR. */
   private timedOut = false;
-  bodyBreak: { status: 400 | 499; lines: string[] } | null = null;
+  bodyBreak: { status: 400 | 499; line: string } | null = null;
   connection: number | undefined = undefined;
   connectionRequests = 1;
   connectionStart: number | undefined = undefined;
@@ -122,7 +122,7 @@ export class H2Exchange implements HttpExchange {
         }
         if (next.done) {
           // a stream destroyed on its reset (onReset) ends its reading with no error
-          if (stream.aborted && !(Number(self.headers['content-length'] ?? -1) <= seen)) throw self.brokenOff(seen);
+          if (stream.aborted && seen < self.declaredLength()) throw self.brokenOff(seen);
           return;
         }
         const c = next.value;
@@ -142,11 +142,17 @@ export class H2Exchange implements HttpExchange {
    * first, from onReset).
    */
   private brokenOff(seen: number): TrestyError {
-    const length = Number(this.headers['content-length'] ?? -1);
+    const length = this.declaredLength();
     this.bodyBreak = this.stream.rstCode === http2.constants.NGHTTP2_PROTOCOL_ERROR && length > seen
-      ? { status: 400, lines: [`client prematurely closed stream: only ${seen} out of ${length} bytes of request body received`] }
-      : { status: 499, lines: ['client prematurely closed stream'] };
+      ? { status: 400, line: `client prematurely closed stream: only ${seen} out of ${length} bytes of request body received` }
+      : { status: 499, line: 'client prematurely closed stream' };
     return new TrestyError('TRESTY_ERR_CLIENT_GONE', 'client prematurely closed stream');
+  }
+
+  /** The body's Content-Length; -1 when it has none. */
+  private declaredLength(): number {
+    const v = this.headers['content-length'];
+    return v === undefined ? -1 : Number(v);
   }
 
   /** Where nginx's lines about a reset go (the request's log); set when the request starts. */
@@ -160,16 +166,14 @@ export class H2Exchange implements HttpExchange {
   private onReset(): void {
     if (this.ended) return; // our own close (destroy(): a timeout's PROTOCOL_ERROR)
     const code = this.stream.rstCode;
-    const lines: string[] = [];
     // nghttp2's own reset of a body short of its Content-Length (brokenOff) and a lost
     // connection (node closes its streams with CANCEL) are no reset of the client's.
     const st = sessions.get(this.session);
     const lost = this.session.destroyed || this.session.closed || (st?.goaway === true && code === http2.constants.NGHTTP2_CANCEL);
     if (lost && st?.lost) { st.lost(); st.lost = null; }
-    const short = code === http2.constants.NGHTTP2_PROTOCOL_ERROR && this.headers['content-length'] !== undefined && !this.ended;
-    if (!lost && !short) lines.push(code === http2.constants.NGHTTP2_CANCEL ? `client canceled stream ${this.stream.id}` : `client terminated stream ${this.stream.id} with status ${code ?? 0}`);
-    if (this.waiting) lines.push('client prematurely closed connection');
-    for (const l of lines) this.resetLog?.(l);
+    const short = code === http2.constants.NGHTTP2_PROTOCOL_ERROR && this.declaredLength() >= 0;
+    if (!lost && !short) this.resetLog?.(code === http2.constants.NGHTTP2_CANCEL ? `client canceled stream ${this.stream.id}` : `client terminated stream ${this.stream.id} with status ${code ?? 0}`);
+    if (this.waiting) this.resetLog?.('client prematurely closed connection');
     if (!this.stream.destroyed) this.stream.destroy();
   }
 

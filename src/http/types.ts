@@ -44,7 +44,7 @@ export interface HttpExchange {
   readonly aborted: boolean;
   /** HTTP/2: how the client broke the body off (set before the body's TRESTY_ERR_CLIENT_GONE):
    *  nginx's status for the request and its info lines, in order. */
-  readonly bodyBreak?: { status: 400 | 499; lines: string[] } | null;
+  readonly bodyBreak?: { status: 400 | 499; line: string } | null;
   /** HTTP/2: where the lines nginx logs when the client resets the stream go (the request's log). */
   watchReset?(log: (line: string) => void): void;
   /** True once the client reset the connection (ECONNRESET): the errno of nginx's line for the
