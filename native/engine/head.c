@@ -115,6 +115,10 @@ static void detail(const te_conn *c, char *out, size_t cap)
         if (q->err.len == 0 || q->err.off + q->err.len > c->in_len - c->req) return;
         snprintf(out, cap, ": \"%.*s\\x%02x...\"", (int)(q->err.len - 1), h + q->err.off,
                  (unsigned)(unsigned char)h[q->err.off + q->err.len - 1]);
+    } else if (strcmp(q->reason, "client sent too long header line") == 0) {
+        /* nginx shows the line as far as its buffer held it, cut at NGX_MAX_ERROR_STR - 300 */
+        if (q->err.off + q->err.len > c->in_len - c->req) return;
+        snprintf(out, cap, ": \"%.*s...\"", (int)(q->err.len < 1748 ? q->err.len : 1748), h + q->err.off);
     } else if (strcmp(q->reason, "client sent unknown \"Transfer-Encoding\"") == 0) {
         /* nginx adds the value: `client sent unknown "Transfer-Encoding": "identity"` */
         if (q->err.off + q->err.len > c->in_len - c->req) return;

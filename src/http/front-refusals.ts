@@ -253,7 +253,14 @@ export class FrontRefusals {
       packet = this.firstBytes.get(socket) ?? packet;
       at = packet.length;
     }
-    const r = headRefusal(code, packet, at);
+    // A connection's first request whose head came in several reads: node names the last read
+    // only; the first one holds the request line (a read between them is not kept).
+    const first = this.firstBytes.get(socket);
+    if (first !== undefined && packet !== first && code !== 'HPE_INVALID_EOF_STATE') {
+      packet = Buffer.concat([first, packet]);
+      at += first.length;
+    }
+    const r = headRefusal(code, packet, at, first !== undefined);
     const srv = r.host !== undefined && !group.single ? selectServer(group, r.host) : group.defaultServer;
     this.log.bytes('info', `${r.reason} ${r.phase}${requestContext({ client, server: serverName(srv), request: r.request, host: r.host })}`, n);
     const page = r.status === 0 ? '' : errorPage(r.status);

@@ -24,14 +24,22 @@ export interface HeadRefusal {
 
 /**
  * nginx's words for a head llhttp refused with `code` at byte `at` of `packet` (the bytes it was
- * parsing; the request is taken to start after the last empty line before `at`).
+ * parsing; the request is taken to start after the last empty line before `at`). `fromStart`:
+ * `packet` is known to begin with the request's head; else it may be the last of several reads,
+ * and a long head's request line may be before it.
  */
-export function headRefusal(code: string, packet: Buffer, at: number): HeadRefusal {
+export function headRefusal(code: string, packet: Buffer, at: number, fromStart = false): HeadRefusal {
   at = Math.max(0, Math.min(at, packet.length));
   const start = headStart(packet, at);
   // nginx's request line ends at its first CR or LF; it is complete at its LF.
   const request = packet.toString('latin1', start, eol(packet, start));
   const lineLf = lf(packet, start);
+  if (code === 'HPE_HEADER_OVERFLOW' && start === 0 && !fromStart && midHead(packet)) {
+    // The head is too long in a header line of an earlier read's request: nginx's 494, its line
+    // as far as this read holds it.
+    const text = packet.toString('latin1', 0, eol(packet, 0));
+    return { status: 494, reason: `client sent too long header line: "${text.slice(0, 1748)}..."`, phase: 'while reading client request headers', request: '', host: undefined };
+  }
   if (at <= lineLf) {
     if (code === 'HPE_INVALID_EOF_STATE') return { ...closed, phase: 'while reading client request line', request, host: undefined };
     const r = lineReason(code, request);
@@ -84,6 +92,14 @@ export function headRefusal(code: string, packet: Buffer, at: number): HeadRefus
       return { status: 400, reason: `client sent invalid header line${badByte(packet, line, at, colon)}`, phase, request, host };
     }
   }
+}
+
+/**
+ * Whether a read with no empty line before the error continues a head begun in an earlier read:
+ * told by its shape (a request line starts with a method and a space; a piece of a header does not).
+ */
+function midHead(packet: Buffer): boolean {
+  return !/^[\r\n]*[A-Z_-]+ /.test(packet.toString('latin1', 0, Math.min(packet.length, 40)));
 }
 
 /** The client closed before the head was whole: nginx logs it and answers nothing. */
