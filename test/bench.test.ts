@@ -91,6 +91,18 @@ describe('bench pieces', () => {
     }
   });
 
+  it('the README quotes the last runs\' figures as bench/readme-figures.mjs makes them from latest.json', () => {
+    const r = spawnSync(process.execPath, [path.join(root, 'bench/readme-figures.mjs')], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
+    const blocks = [...r.stdout.matchAll(/<!-- (\w+) -->\n([^]*?)\n\n(?=<!-- |$)/g)];
+    expect(blocks.map((b) => b[1])).toEqual(['http', 'echo', 'ffi']);
+    for (const [, name, text] of blocks) {
+      const inReadme = new RegExp(`<!-- figures:${name}:start -->\\n([^]*?)\\n<!-- figures:${name}:end -->`).exec(readme);
+      expect(inReadme?.[1], `README's ${name} figures (rerun: node bench/readme-figures.mjs --write)`).toBe(text);
+    }
+  });
+
   it('draws a well-formed chart, with or without measurements', () => {
     const svg = ffiChart(sampleFfi, FFI_TARGETS);
     expect(wellFormed(svg)).toBeNull();
