@@ -92,7 +92,7 @@ async function main(): Promise<void> {
     fail('emerg', e);
   }
   if (args.test) {
-    if (loaded.conf.userWarning) out(`tresty: [warn] ${loaded.conf.userWarning}`);
+    for (const w of loaded.conf.warnings) out(`tresty: [warn] ${w}`);
     if (!args.quiet) {
       out(`tresty: the configuration file ${file} syntax is ok`);
       out(`tresty: configuration file ${file} test is successful`);

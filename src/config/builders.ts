@@ -134,7 +134,8 @@ export interface MainBuilder {
   workerCpuAffinity?: CpuAffinity;
   workerPriority?: number;
   user?: WorkerUser;
-  userWarning?: string;
+  /** nginx's `[warn]` lines of the conf (a directive ignored, obsolete), with file and line. */
+  warnings?: string[];
   workerRlimitNofile?: number;
   env?: Map<string, string>;
   workerShutdownTimeout?: number;

@@ -2,7 +2,7 @@
 // worker applies them (workers/http-worker.ts, src/master/privileges.ts).
 
 import { lookupId } from './accounts.js';
-import { confError, type DirectiveRow, invalidValue } from './table.js';
+import { confError, confWarning, type DirectiveRow, invalidValue } from './table.js';
 import { parseTime } from './values.js';
 
 export const processDirectives: readonly DirectiveRow[] = [
@@ -14,7 +14,7 @@ export const processDirectives: readonly DirectiveRow[] = [
     apply(d, s) {
       const [user, group = user] = d.args;
       if (process.getuid?.() !== 0) {
-        s.main.userWarning = `the "user" directive makes sense only if the master process runs with super-user privileges, ignored in ${d.file}:${d.line}`;
+        confWarning(s.main, `the "user" directive makes sense only if the master process runs with super-user privileges, ignored`, d);
         return;
       }
       const uid = lookupId('passwd', user);

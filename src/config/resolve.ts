@@ -35,6 +35,7 @@ import { outputConf } from './types-output.js';
 import { tuningDirectives } from './directives-tuning.js';
 import { stdDirectives } from './directives-std.js';
 import { processDirectives } from './directives-process.js';
+import { http2CompatDirectives } from './directives-http2-compat.js';
 import { mergeProxy, mergeSsl, proxyConf, sslConf, upstreamConf } from './gateway-merge.js';
 import { unknownDirective } from './lua-hints.js';
 import { stdFlags } from './directives-std.js';
@@ -46,7 +47,7 @@ const TABLE: ReadonlyMap<string, readonly DirectiveRow[]> = [
   ...coreDirectives, ...jsDirectives, ...ffiDirectives, ...rewriteDirectives, ...httpDirectives, ...sharedDirectives,
   ...loaderDirectives, ...proxyDirectives, ...upstreamDirectives, ...sslDirectives, ...sslVerifyDirectives, ...sslRejectDirectives, ...sslStaplingDirectives,
   ...mapDirectives, ...accessDirectives, ...authDirectives, ...limitExceptDirectives, ...limitDirectives, ...cacheDirectives,
-  ...tuningDirectives, ...stdDirectives, ...processDirectives,
+  ...tuningDirectives, ...stdDirectives, ...processDirectives, ...http2CompatDirectives,
   ...headerDirectives, ...staticDirectives, ...autoindexDirectives, ...gzipDirectives,
   ...conf2Directives, ...cookieDirectives, ...unsupportedDirectives,
 ].reduce((m, r) => m.set(r.name, [...(m.get(r.name) ?? []), r]), new Map<string, DirectiveRow[]>());
@@ -236,7 +237,7 @@ function finish(main: MainBuilder, prefix: string, file: string, ctx: ResolveCon
     workerWatchdogTimeout: main.workerWatchdogTimeout ?? 0,
     workerCpuAffinity: main.workerCpuAffinity ?? null,
     workerPriority: main.workerPriority ?? 0,
-    user: main.user ?? null, userWarning: main.userWarning ?? null,
+    user: main.user ?? null, warnings: main.warnings ?? [],
     workerRlimitNofile: main.workerRlimitNofile ?? 0, env: main.env ?? new Map(),
     workerShutdownTimeout: main.workerShutdownTimeout ?? 0,
     http,

@@ -35,6 +35,11 @@ export function confError(code: ErrorCode, message: string, d: { file: string; l
   return new ConfError(code, message, d.file, d.line);
 }
 
+/** nginx's `[warn]` for a directive it takes but ignores or calls obsolete: kept for `-t` and the log. */
+export function confWarning(main: { warnings?: string[] }, message: string, d: { file: string; line: number }): void {
+  (main.warnings ??= []).push(`${message} in ${d.file}:${d.line}`);
+}
+
 export function invalidValue(d: Directive, value: string): ConfError {
   return confError('TRESTY_ERR_CONF_VALUE', `invalid value "${value}" in "${d.name}" directive`, d);
 }

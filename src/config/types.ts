@@ -308,8 +308,9 @@ export interface MainConf {
   readonly workerPriority: number;
   /** `user`: whom the workers run as (only when the master runs as root; else null). */
   readonly user: WorkerUser | null;
-  /** The `[warn]` nginx gives for a `user` a non-root master ignores, or null. */
-  readonly userWarning: string | null;
+  /** The `[warn]` lines nginx gives for this conf (a `user` a non-root master ignores, an
+   *  obsolete directive), each with its file and line: shown by `-t`, logged at start and reload. */
+  readonly warnings: readonly string[];
   /** worker_rlimit_nofile (0 = unchanged). */
   readonly workerRlimitNofile: number;
   /** `env NAME=VALUE`: variables set in the workers. */

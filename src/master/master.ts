@@ -76,7 +76,7 @@ class Master {
     this.snapshot = opts.loaded.snapshot;
     // Synchronous lines: few of them, and a tool that sees an event may read the log at once.
     this.log = new ErrorLog(this.conf.errorLog, true);
-    if (this.conf.userWarning) this.log.warn(this.conf.userWarning);
+    for (const w of this.conf.warnings) this.log.warn(w);
   }
 
   /** http_engine, or native when its addon was built; `http_engine native` without it is an error. */
@@ -220,6 +220,7 @@ class Master {
     try {
       next = loadConf({ file: this.opts.file, prefix: this.opts.prefix, globals: this.opts.globals });
       log.configure(next.conf.errorLog);
+      for (const w of next.conf.warnings) log.warn(w);
       zones = this.zones.prepare(next.conf.sharedDicts.values());
       await runInitPhase(next.conf);
       handOverFiles(next.conf, log);

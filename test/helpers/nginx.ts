@@ -129,6 +129,18 @@ export function nginxConfError(server: string, http = ''): string | null {
   }
 }
 
+/** `nginx -t`'s `[warn]` messages for the conf startNginx would write, without `in FILE:LINE`. */
+export function nginxConfWarnings(server: string, http = ''): string[] {
+  const prefix = fs.mkdtempSync(path.join(os.tmpdir(), 'tresty-nginx-w-'));
+  try {
+    fs.writeFileSync(path.join(prefix, 'nginx.conf'), confOf(prefix, 1, server, http));
+    const t = spawnSync('nginx', ['-t', '-p', `${prefix}/`, '-c', path.join(prefix, 'nginx.conf'), '-e', path.join(prefix, 'error.log')], { encoding: 'utf8' });
+    return t.stderr.split('\n').filter((l) => l.includes('[warn]')).map((l) => l.replace(/^.*\[warn\] (?:[\d#]+: )?/, '').replace(/ in \S+:\d+$/, ''));
+  } finally {
+    fs.rmSync(prefix, { recursive: true, force: true });
+  }
+}
+
 /**
  * nginx run on the conf startNginx would write, for a start expected to fail (init_by_lua): its
  * exit status, stderr and error.log. `files` are written in the prefix first (`__PREFIX__` in
