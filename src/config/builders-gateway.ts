@@ -41,6 +41,9 @@ export interface ProxySettings extends Partial<Mutable<ProxyCacheConf>> {
 }
 
 export interface SslSettings {
+  /** The deprecated `ssl on`: every listen of the server is TLS; where it stood, for errors. */
+  enable?: boolean;
+  enableRef?: SourceRef;
   certificates?: string[];
   keys?: string[];
   /** Where the first ssl_certificate / _key stood, for pairing errors. */

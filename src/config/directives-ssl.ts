@@ -7,7 +7,7 @@ import type { BlockState } from './builders.js';
 import type { SslSettings } from './builders-gateway.js';
 import { handler } from './directives-js.js';
 import { protocols } from './directives-proxy.js';
-import { confError, type DirectiveRow, flagError, invalidValue } from './table.js';
+import { confError, confWarning, type DirectiveRow, flagError, invalidValue } from './table.js';
 import { parseFlag, parseSize, parseTime } from './values.js';
 
 const HS = ['http', 'server'] as const;
@@ -32,6 +32,18 @@ function sessionCache(d: Directive): number {
 }
 
 export const sslDirectives: readonly DirectiveRow[] = [
+  {
+    // nginx 1.22 still takes it, with a warning: the server's listens become TLS (resolve.ts).
+    name: 'ssl', contexts: HS, args: [1, 1],
+    apply(d, s) {
+      confWarning(s.main, 'the "ssl" directive is deprecated, use the "listen ... ssl" directive instead', d);
+      const f = parseFlag(d.args[0]);
+      if (f === null) throw flagError(d);
+      const x = ssl(s);
+      x.enable = f;
+      x.enableRef = { file: d.file, line: d.line };
+    },
+  },
   {
     name: 'ssl_certificate', contexts: HS, args: [1, 1], multiple: true,
     apply(d, s, ctx) { const x = ssl(s); x.certRef ??= { file: d.file, line: d.line }; (x.certificates ??= []).push(ctx.abs(d.args[0])); },

@@ -40,7 +40,8 @@ import { mergeProxy, mergeSsl, proxyConf, sslConf, upstreamConf } from './gatewa
 import { unknownDirective } from './lua-hints.js';
 import { stdFlags } from './directives-std.js';
 import { confError, type DirectiveRow, type ResolveContext } from './table.js';
-import type { EngineSettings, FfiPluginConf, FilesConf, HttpConf, LocationConf, MainConf, RewriteOp, ServerConf } from './types.js';
+import type { EngineSettings, FfiPluginConf, FilesConf, HttpConf, ListenSpec, LocationConf, MainConf, RewriteOp, ServerConf } from './types.js';
+import type { SslSettings } from './builders-gateway.js';
 
 /** Rows by name; a name may have one row per context (`server` in http and in upstream). */
 const TABLE: ReadonlyMap<string, readonly DirectiveRow[]> = [
@@ -172,8 +173,9 @@ function finishServer(b: ServerBuilder, parent: Merged): ServerConf {
     proxy: proxyConf(m.proxy), std: stdFlags(m.std), headers: headersConf(m.headers), gzip: gzipConf(m.gzip),
     output: outputConf(m.output),
   };
-  const listen = b.listen.length > 0 ? b.listen
+  const given = b.listen.length > 0 ? b.listen
     : [{ host: '', port: process.getuid?.() === 0 ? 80 : 8000, defaultServer: false, ref: b.ref }];
+  const listen = m.ssl?.enable ? sslOn(given, m.ssl) : given;
   return {
     ref: b.ref, listen,
     serverNames: b.serverNames.length > 0 ? b.serverNames : [{ kind: 'exact', value: '' }],
@@ -181,6 +183,14 @@ function finishServer(b: ServerBuilder, parent: Merged): ServerConf {
     locations: b.locations.map((l) => finishLocation(l, m)),
     namedLocations: new Map([...b.named].map(([k, l]) => [k, finishLocation(l, m)])),
   };
+}
+
+/** `ssl on` (deprecated): the server's listens are TLS, and it needs a certificate, as on nginx. */
+function sslOn(listen: readonly ListenSpec[], ssl: SslSettings): ListenSpec[] {
+  if ((ssl.certificates ?? []).length === 0 && !ssl.certificateHandler && ssl.enableRef) {
+    throw confError('TRESTY_ERR_CONF_VALUE', 'no "ssl_certificate" is defined for the "ssl" directive', ssl.enableRef);
+  }
+  return listen.map((l) => ({ ...l, ssl: true }));
 }
 
 function checkDefaultServers(servers: readonly ServerConf[]): void {
