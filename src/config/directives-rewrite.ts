@@ -55,7 +55,7 @@ export function parseCondition(d: Directive): IfCondition {
   const [left, op, right] = args;
   if (op === '=' || op === '!=') return { kind: 'eq', negate: op === '!=', left, right };
   if (REGEX_OPS.has(op)) {
-    return { kind: 'regex', negate: op.startsWith('!'), left, regex: compileRegex(d, right, op.endsWith('*')) };
+    return { kind: 'regex', negate: op.startsWith('!'), left, regex: compileRegex(d, right, op.endsWith('*')), source: right };
   }
   throw confError('TRESTY_ERR_CONF_VALUE', `unexpected "${op}" in condition`, d);
 }
@@ -110,7 +110,7 @@ export const rewriteDirectives: readonly DirectiveRow[] = [
       const [re, replacement, flag] = d.args;
       if (flag !== undefined && !FLAGS.has(flag)) throw confError('TRESTY_ERR_CONF_VALUE', `invalid parameter "${flag}"`, d);
       s.rewriteOps!.push({
-        op: 'rewrite', regex: compileRegex(d, re, false), replacement,
+        op: 'rewrite', regex: compileRegex(d, re, false), source: re, replacement,
         flag: (flag ?? null) as 'last' | 'break' | 'redirect' | 'permanent' | null, ref: { file: d.file, line: d.line },
       });
     },

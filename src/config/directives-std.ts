@@ -72,6 +72,16 @@ export const stdDirectives: readonly DirectiveRow[] = [
   flag('log_subrequest', 'logSubrequest', true),
   flag('uninitialized_variable_warn', 'noUninitializedWarn', false, [...HSL, 'lif']),
   {
+    // nginx reads it from the location (or the server, for the server's script), not from an
+    // if: one inside an if is taken and changes nothing the script logs.
+    name: 'rewrite_log', contexts: [...HSL, 'sif', 'lif'], args: [1, 1],
+    apply(d, s: BlockState) {
+      const v = parseFlag(d.args[0]);
+      if (v === null) throw flagError(d);
+      if (s.kind !== 'sif' && s.kind !== 'lif') (s.settings!.std ??= {}).rewriteLog = v;
+    },
+  },
+  {
     // Per location, inherited (nginx's): std.serverTokens; the http level's also names tresty
     // in the answers no location decides (src/http/software.ts).
     name: 'server_tokens', contexts: ['http', 'server', 'location'], args: [1, 1],

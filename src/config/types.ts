@@ -69,6 +69,8 @@ export type RewriteOp =
   | { readonly op: 'return'; readonly code: number; readonly text?: string; readonly ref: SourceRef }
   | {
     readonly op: 'rewrite'; readonly regex: RegExp; readonly replacement: string;
+    /** The regex as written, for rewrite_log's lines. */
+    readonly source: string;
     readonly flag: 'last' | 'break' | 'redirect' | 'permanent' | null; readonly ref: SourceRef;
   }
   | { readonly op: 'break'; readonly ref: SourceRef }
@@ -82,7 +84,7 @@ export type RewriteOp =
 export type IfCondition =
   | { readonly kind: 'var'; readonly value: string }
   | { readonly kind: 'eq'; readonly negate: boolean; readonly left: string; readonly right: string }
-  | { readonly kind: 'regex'; readonly negate: boolean; readonly left: string; readonly regex: RegExp }
+  | { readonly kind: 'regex'; readonly negate: boolean; readonly left: string; readonly regex: RegExp; readonly source: string }
   | { readonly kind: 'file'; readonly negate: boolean; readonly test: 'f' | 'd' | 'e' | 'x'; readonly path: string };
 
 /** `error_page CODE ... [=[RESPONSE]] URI|@name|URL`. */
@@ -138,6 +140,7 @@ export interface StdFlags {
   readonly noUninitializedWarn?: true; // uninitialized_variable_warn off
   readonly logSubrequest?: true; // log_subrequest on
   readonly serverTokens?: true; // server_tokens on | build (tresty's default is off)
+  readonly rewriteLog?: true; // rewrite_log on
 }
 
 /** `resolver ADDR ... [valid=T] [ipv4=on|off] [ipv6=on|off]`. */

@@ -67,7 +67,7 @@ export async function buildAll(conf: MainConf, b: BuildCtx): Promise<void> {
     await visit(server.defaults);
     for (const loc of server.locations) await visit(loc);
     for (const loc of server.namedLocations.values()) await visit(loc);
-    const ops = await buildScript(server.rewriteOps, b, server.defaults.jsCodeCache);
+    const ops = await buildScript(server.rewriteOps, b, server.defaults.jsCodeCache, server.defaults.std.rewriteLog === true);
     if (ops !== null) serverOps.set(server, ops);
   }
 }

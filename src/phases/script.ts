@@ -23,7 +23,7 @@ import { compileTemplate, type Template } from './template.js';
 export const scriptPhase: PhaseModule<Step> = {
   name: 'set',
   bit: CTX.set,
-  build: (loc: LocationConf, b: BuildCtx) => buildScript(loc.rewriteOps, b, loc.jsCodeCache),
+  build: (loc: LocationConf, b: BuildCtx) => buildScript(loc.rewriteOps, b, loc.jsCodeCache, loc.std.rewriteLog === true),
 };
 
 /** An op's result besides OK and the codes that end the request: stop the script, go on. */
@@ -31,10 +31,13 @@ const STOP = -200;
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
-/** One step running `ops` in order; it stops at `break`, `rewrite ... last|break` or an op that ends the request. */
-export async function buildScript(ops: readonly RewriteOp[], b: BuildCtx, codeCache: boolean): Promise<Step | null> {
+/**
+ * One step running `ops` in order; it stops at `break`, `rewrite ... last|break` or an op that
+ * ends the request. `log`: rewrite_log of the location (or the server, for the server's script).
+ */
+export async function buildScript(ops: readonly RewriteOp[], b: BuildCtx, codeCache: boolean, log = false): Promise<Step | null> {
   if (ops.length === 0) return null;
-  const seq = await compileOps(ops, b, codeCache);
+  const seq = await compileOps(ops, b, codeCache, log);
   return (r) => {
     const rc = seq(r);
     if (typeof rc === 'number') return rc === STOP ? OK : rc;
@@ -42,13 +45,13 @@ export async function buildScript(ops: readonly RewriteOp[], b: BuildCtx, codeCa
   };
 }
 
-async function compileOps(ops: readonly RewriteOp[], b: BuildCtx, codeCache: boolean): Promise<Step> {
+async function compileOps(ops: readonly RewriteOp[], b: BuildCtx, codeCache: boolean, log: boolean): Promise<Step> {
   const steps: Step[] = [];
-  for (const op of ops) steps.push(await compileOp(op, b, codeCache));
+  for (const op of ops) steps.push(await compileOp(op, b, codeCache, log));
   return steps.length === 1 ? steps[0] : sequence(steps);
 }
 
-async function compileOp(op: RewriteOp, b: BuildCtx, codeCache: boolean): Promise<Step> {
+async function compileOp(op: RewriteOp, b: BuildCtx, codeCache: boolean, log: boolean): Promise<Step> {
   switch (op.op) {
     case 'set': {
       const name = op.variable;
@@ -63,10 +66,10 @@ async function compileOp(op: RewriteOp, b: BuildCtx, codeCache: boolean): Promis
     case 'break':
       return () => STOP;
     case 'rewrite':
-      return rewriteOp(op.regex, op.replacement, op.flag);
+      return rewriteOp(op, log);
     case 'if': {
-      const test = condition(op.cond);
-      const inner = op.ops.length === 0 ? null : await compileOps(op.ops, b, codeCache);
+      const test = condition(op.cond, log);
+      const inner = op.ops.length === 0 ? null : await compileOps(op.ops, b, codeCache, log);
       const loc = op.loc;
       const then = (r: Req, yes: boolean): number | Promise<number> => {
         if (!yes) return OK;
@@ -157,11 +160,13 @@ export function capture(r: Req, m: RegExpExecArray): void {
  * or $scheme, or the redirect/permanent flags, answer a redirect; otherwise $uri changes (new
  * args in the replacement come first, the old ones follow unless it ends with `?`).
  */
-function rewriteOp(regex: RegExp, replacement: string, flag: 'last' | 'break' | 'redirect' | 'permanent' | null): Step {
+function rewriteOp(op: Extract<RewriteOp, { op: 'rewrite' }>, log: boolean): Step {
+  const { regex, replacement, flag } = op;
   const tpl = compileTemplate(replacement);
   const external = /^(https?:\/\/|\$scheme)/.test(replacement);
   return (r) => {
     const m = regex.exec(r.uri);
+    if (log) logMatch(r, op.source, r.uri, m !== null);
     if (m === null) return OK;
     capture(r, m);
     let target = tpl(r);
@@ -177,10 +182,12 @@ function rewriteOp(regex: RegExp, replacement: string, flag: 'last' | 'break' | 
       // as given (a URL): nginx's header list, after Connection, as `return`'s
       if (url === loc && r.parent === null) r.ex.lateLocation = true;
       headersOf(r).set('Location', url);
+      if (log) logReq(r, 'notice', `rewritten redirect: "${loc}"`);
       return flag === 'permanent' ? 301 : 302;
     }
     r.uri = path;
     r.args = args ?? (keepArgs ? r.args : '');
+    if (log) logReq(r, 'notice', `rewritten data: "${r.uri}", args: "${r.args}"`);
     r.internal = true;
     if (flag === 'break') { r.uriChanged = false; return STOP; }
     r.uriChanged = true;
@@ -191,7 +198,12 @@ function rewriteOp(regex: RegExp, replacement: string, flag: 'last' | 'break' | 
 /** A condition; only a file test waits (a stat, off the event loop). */
 type Test = (r: Req) => boolean | Promise<boolean>;
 
-function condition(c: IfCondition): Test {
+/** rewrite_log's line for a regex of `rewrite` or `if`, as nginx's script engine words it. */
+function logMatch(r: Req, source: string, subject: string, matched: boolean): void {
+  logReq(r, 'notice', `"${source}" ${matched ? 'matches' : 'does not match'} "${subject}"`);
+}
+
+function condition(c: IfCondition, log: boolean): Test {
   switch (c.kind) {
     case 'var': {
       const v = compileTemplate(c.value);
@@ -206,7 +218,9 @@ function condition(c: IfCondition): Test {
       const left = compileTemplate(c.left);
       const re = c.regex;
       return (r) => {
-        const m = re.exec(left(r));
+        const subject = left(r);
+        const m = re.exec(subject);
+        if (log) logMatch(r, c.source, subject, m !== null);
         if (m !== null && !c.negate) capture(r, m);
         return (m !== null) !== c.negate;
       };
