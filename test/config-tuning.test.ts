@@ -14,7 +14,8 @@ lock_file logs/nginx.lock;
 timer_resolution 100ms;
 thread_pool default threads=32 max_queue=65536;
 worker_priority 0;
-events { accept_mutex on; accept_mutex_delay 500ms; }
+debug_points abort;
+events { accept_mutex on; accept_mutex_delay 500ms; worker_aio_requests 32; epoll_events 512; debug_connection 127.0.0.1; debug_connection 10.0.0.0/8; debug_connection ::1; debug_connection unix:; }
 http {
   types_hash_max_size 2048; types_hash_bucket_size 64;
   server_names_hash_max_size 512; server_names_hash_bucket_size 128;
@@ -24,6 +25,9 @@ http {
   open_file_cache_errors on;
   output_buffers 2 32k; postpone_output 1460; aio threads; directio 4m; directio_alignment 512;
   msie_padding on; msie_refresh off; tcp_nodelay on; keepalive_disable msie6 safari;
+  connection_pool_size 512; request_pool_size 4k; read_ahead 0; open_file_cache_events off;
+  subrequest_output_buffer_size 8k; gzip_hash 8k; gzip_window 16k; gzip_no_buffer off; postpone_gzipping 0;
+  http2_pool_size 4k; ssl_early_data on; ssl_session_ticket_key ticket.key;
   server {
     listen 127.0.0.1:1;
     location / { open_file_cache off; aio on; directio off; types_hash_max_size 1024; }
@@ -70,7 +74,20 @@ describe('tuning directives accepted with no effect', () => {
     ['http { server { variables_hash_max_size 64; } }', 'TRESTY_ERR_CONF_NOT_ALLOWED', /is not allowed here/],
     ['http { server { if ($uri) { aio on; } } }', 'TRESTY_ERR_CONF_NOT_ALLOWED', /"aio" directive is not allowed here/],
     ['http { postpone_output 1; postpone_output 2; }', 'TRESTY_ERR_CONF_DUPLICATE', /"postpone_output" directive is duplicate/],
-    ['http { keepalive_disable foo; }', 'TRESTY_ERR_CONF_VALUE', /"keepalive_disable" directive invalid value "foo"/],
+    ['http { keepalive_disable foo; }', 'TRESTY_ERR_CONF_VALUE', /^invalid value "foo" in .*:1$/],
+    ['http { types_hash_bucket_size 64k; }', 'TRESTY_ERR_CONF_VALUE', /^"types_hash_bucket_size" directive invalid number in /],
+    ['debug_points x;', 'TRESTY_ERR_CONF_VALUE', /^invalid value "x" in /],
+    ['worker_rlimit_core x;', 'TRESTY_ERR_CONF_VALUE', /^"worker_rlimit_core" directive invalid value in /],
+    ['events { worker_aio_requests x; }', 'TRESTY_ERR_CONF_VALUE', /^"worker_aio_requests" directive invalid number in /],
+    ['events { epoll_events x; }', 'TRESTY_ERR_CONF_VALUE', /^"epoll_events" directive invalid number in /],
+    ['events { debug_connection x; }', 'TRESTY_ERR_CONF_VALUE', /^host not found in debug_connection "x" in /],
+    ['http { connection_pool_size 10; }', 'TRESTY_ERR_CONF_VALUE', /^the pool size must be no less than 112 in /],
+    ['http { request_pool_size 1001; }', 'TRESTY_ERR_CONF_VALUE', /^the pool size must be a multiple of 16 in /],
+    ['http { server { location / { request_pool_size 4k; } } }', 'TRESTY_ERR_CONF_NOT_ALLOWED', /is not allowed here/],
+    ['http { read_ahead x; }', 'TRESTY_ERR_CONF_VALUE', /^"read_ahead" directive invalid value in /],
+    ['http { gzip_hash 3; }', 'TRESTY_ERR_CONF_VALUE', /^"gzip_hash" directive must be 512, 1k, 2k, 4k, 8k, 16k, 32k, 64k, or 128k in /],
+    ['http { gzip_window 1000; }', 'TRESTY_ERR_CONF_VALUE', /^"gzip_window" directive must be 512, 1k, 2k, 4k, 8k, 16k, or 32k in /],
+    ['http { ssl_early_data x; }', 'TRESTY_ERR_CONF_VALUE', /^invalid value "x" in "ssl_early_data" directive, it must be "on" or "off" in /],
     ['http { absolute_redirect yes; }', 'TRESTY_ERR_CONF_VALUE', /it must be "on" or "off"/],
     ['http { server { location / { merge_slashes off; } } }', 'TRESTY_ERR_CONF_NOT_ALLOWED', /"merge_slashes" directive is not allowed here/],
     ['http { server { if ($uri) { uninitialized_variable_warn off; } } }', 'TRESTY_ERR_CONF_NOT_ALLOWED', /is not allowed here/],

@@ -88,6 +88,30 @@ http { access_log off; server { listen 127.0.0.1:${port}; location = /ok { retur
     await t.stop();
   }, 60_000);
 
+  for (const e of ENGINES) {
+    // Both need the engine addon for setrlimit (node:http too: the addon is loaded for it).
+    it.skipIf(e.skip)(titled(e, 'worker_rlimit_core sets the workers\' core file limit; working_directory is their cwd (relative to the prefix)'), async () => {
+      const port = await freePort();
+      const t = await startTresty(`worker_processes 1; worker_rlimit_core 500M; working_directory cores;
+http { access_log off; server { listen 127.0.0.1:${port}; location = /cwd { content_by_js_block { ngx.print(process.cwd()); } } } }`,
+      { env: e.env, files: { 'cores/.keep': '' } });
+      expect((await httpGet(port, '/cwd')).body).toBe(path.join(t.prefix, 'cores'));
+      expect(fs.readFileSync(`/proc/${workers(t)[0]}/limits`, 'utf8')).toMatch(/^Max core file size\s+524288000\s+524288000\s+bytes/m);
+      await t.stop();
+    }, 60_000);
+  }
+
+  it('working_directory that cannot be entered: the workers do not start (nginx\'s worker exits with code 2), the reason logged', async () => {
+    const dir = fs.mkdtempSync('/tmp/tresty-wd-');
+    fs.mkdirSync(path.join(dir, 'logs'));
+    fs.writeFileSync(path.join(dir, 'c.conf'), 'working_directory nonexist; error_log logs/error.log info;\nhttp { server { listen 127.0.0.1:1; } }\n');
+    const r = await runTresty(['-p', dir, '-c', 'c.conf']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`chdir("${path.join(dir, 'nonexist')}") failed (2: No such file or directory)`);
+    expect(fs.readFileSync(path.join(dir, 'logs/error.log'), 'utf8')).toMatch(/\[emerg\] \d+#\d+: chdir\(".*nonexist"\) failed \(2: No such file or directory\)/);
+    fs.rmSync(dir, { recursive: true });
+  }, 60_000);
+
   it.skipIf(!ROOT_USER)('user: an unknown user or group is a conf error, as nginx\'s getpwnam()/getgrnam() failures', async () => {
     const dir = fs.mkdtempSync('/tmp/tresty-user-');
     fs.writeFileSync(path.join(dir, 'a.conf'), 'user no_such_user_x;\n');

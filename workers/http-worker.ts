@@ -5,7 +5,7 @@ import os from 'node:os';
 import { getSystemErrorMap } from 'node:util';
 import { loadConf } from '../src/config/index.js';
 import type { CpuAffinity } from '../src/config/types.js';
-import { isTrestyError } from '../src/errors.js';
+import { isTrestyError, TrestyError } from '../src/errors.js';
 import { setBellWatcher } from '../src/ffi/bell.js';
 import { createFront, type Front } from '../src/http/front.js';
 import { engineUnavailable, loadEngine } from '../src/http/native-binding.js';
@@ -38,6 +38,8 @@ async function start(msg: WorkerStart): Promise<void> {
     shutdownTimeout = conf.workerShutdownTimeout;
     for (const [k, v] of conf.env) process.env[k] = v;
     if (conf.workerRlimitNofile > 0) setNofile(conf.workerRlimitNofile);
+    if (conf.workerRlimitCore !== null) setCore(conf.workerRlimitCore);
+    if (conf.workingDirectory !== null) changeDirectory(conf.workingDirectory);
     attachZones(msg.shm ?? []);
     attachStatus(msg.status, loadEngine());
     clustered = msg.listenFds === undefined;
@@ -97,6 +99,27 @@ function setNofile(n: number): void {
   }
   const r = engine.setNofile(n);
   if (r < 0) log.alert(`setrlimit(RLIMIT_NOFILE, ${n}) failed (${-r}: ${errnoMessage(r)})`);
+}
+
+/** worker_rlimit_core: as worker_rlimit_nofile, through the engine addon. */
+function setCore(bytes: number): void {
+  const engine = loadEngine();
+  if (!engine) {
+    log.warn(`worker_rlimit_core: not applied, ${engineUnavailable()}`);
+    return;
+  }
+  const r = engine.setCore(bytes);
+  if (r < 0) log.alert(`setrlimit(RLIMIT_CORE, ${bytes}) failed (${-r}: ${errnoMessage(r)})`);
+}
+
+/** working_directory: nginx's worker cannot go on without it (it exits, code 2): a failed start. */
+function changeDirectory(dir: string): void {
+  try {
+    process.chdir(dir);
+  } catch (e) {
+    const errno = (e as NodeJS.ErrnoException).errno ?? 0;
+    throw new TrestyError('TRESTY_ERR_WORKER_START', `chdir("${dir}") failed (${-errno}: ${errnoMessage(errno)})`);
+  }
 }
 
 /** worker_priority: as nginx, a failure (raising priority without root) is an alert, not fatal. */

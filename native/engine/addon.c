@@ -14,7 +14,7 @@
  *   setRoutes(buffer)  shutdown()  watch(fd) -> bool  unwatch(fd)
  *   serverNames([name, ...])  addressNames(index, [[address, server], ...])      (names_napi.c)
  *   pinThreads([cpu, ...]) -> threads | -errno   allowedCpus() -> [cpu, ...]   (cpu.c)
- *   setSoftware(name) (names_napi.c)   setNofile(n) -> 0 | -errno   (rlimit_napi.c)
+ *   setSoftware(name) (names_napi.c)   setNofile(n), setCore(bytes) -> 0 | -errno   (rlimit_napi.c)
  *   upConnect(ip | /unix/path, port) -> id | -errno   upWrite(id, bytes | latin1 string) -> bytes queued
  *   upPause(id, paused)  upClose(id)  upCount() -> open upstream sockets     (upstream_napi.c)
  *   tlsBuilt()  tlsContext(...)  tlsListener(index, server)  tlsSni(fn)  tlsInfo(id)  tlsFlags(log, refusals)   (tls_napi.c)
@@ -433,7 +433,7 @@ NAPI_MODULE_INIT()
         { "unwatch", js_unwatch }, { "pinThreads", te_js_pin_threads }, { "allowedCpus", te_js_allowed_cpus },
         { "upConnect", te_js_up_connect }, { "upWrite", te_js_up_write }, { "upPause", te_js_up_pause },
         { "upClose", te_js_up_close }, { "upCount", te_js_up_count },
-        { "setSoftware", te_js_set_software }, { "setNofile", te_js_set_nofile }, { "statusAttach", te_js_status_attach },
+        { "setSoftware", te_js_set_software }, { "setNofile", te_js_set_nofile }, { "setCore", te_js_set_core }, { "statusAttach", te_js_status_attach },
         { "tlsBuilt", te_js_tls_built }, { "tlsContext", te_js_tls_context }, { "tlsListener", te_js_tls_listener },
         { "tlsSni", te_js_tls_sni }, { "gzip", te_js_gzip },
         { "gzipOpen", te_js_gzip_open }, { "gzipPush", te_js_gzip_push },

@@ -62,6 +62,7 @@ napi_value te_js_status_attach(napi_env env, napi_callback_info info);
 
 /* rlimit_napi.c */
 napi_value te_js_set_nofile(napi_env env, napi_callback_info info);
+napi_value te_js_set_core(napi_env env, napi_callback_info info);
 
 /* conn_napi.c */
 napi_value te_js_body_start(napi_env env, napi_callback_info info);

@@ -137,6 +137,8 @@ export interface MainBuilder {
   /** nginx's `[warn]` lines of the conf (a directive ignored, obsolete), with file and line. */
   warnings?: string[];
   workerRlimitNofile?: number;
+  workerRlimitCore?: number;
+  workingDirectory?: string;
   env?: Map<string, string>;
   workerShutdownTimeout?: number;
   http?: HttpBuilder;

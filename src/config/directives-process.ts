@@ -3,7 +3,7 @@
 
 import { lookupId } from './accounts.js';
 import { confError, confWarning, type DirectiveRow, invalidValue } from './table.js';
-import { parseTime } from './values.js';
+import { parseSize, parseTime } from './values.js';
 
 export const processDirectives: readonly DirectiveRow[] = [
   {
@@ -30,6 +30,21 @@ export const processDirectives: readonly DirectiveRow[] = [
       if (!/^\d+$/.test(d.args[0])) throw confError('TRESTY_ERR_CONF_VALUE', `"${d.name}" directive invalid number "${d.args[0]}"`, d);
       s.main.workerRlimitNofile = Number(d.args[0]);
     },
+  },
+  {
+    // nginx's off_t slot: `500M`, `1g`; applied by each worker at start (setrlimit RLIMIT_CORE).
+    name: 'worker_rlimit_core', contexts: ['main'], args: [1, 1],
+    apply(d, s) {
+      const v = parseSize(d.args[0]);
+      if (v === null) throw confError('TRESTY_ERR_CONF_VALUE', `"${d.name}" directive invalid value`, d);
+      s.main.workerRlimitCore = v;
+    },
+  },
+  {
+    // Relative to the prefix, as nginx's; each worker changes into it at start (core files land
+    // there, and so do relative paths a handler opens).
+    name: 'working_directory', contexts: ['main'], args: [1, 1],
+    apply(d, s, ctx) { s.main.workingDirectory = ctx.abs(d.args[0]); },
   },
   {
     // `env NAME` keeps a variable (tresty keeps the whole environment, docs/directives.md says

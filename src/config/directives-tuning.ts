@@ -14,7 +14,7 @@ function flag(name: string, contexts: DirectiveRow['contexts']): DirectiveRow {
 }
 
 function invalid(d: Directive, what: 'value' | 'number'): never {
-  throw confError('TRESTY_ERR_CONF_VALUE', `"${d.name}" directive invalid ${what} "${d.args.join(' ')}"`, d);
+  throw confError('TRESTY_ERR_CONF_VALUE', `"${d.name}" directive invalid ${what}`, d);
 }
 
 /** nginx's size slot: `64`, `8k`, `1m`. */
@@ -68,13 +68,13 @@ export const tuningDirectives: readonly DirectiveRow[] = [
     },
   },
   num('types_hash_max_size', HSL),
-  size('types_hash_bucket_size', HSL),
+  num('types_hash_bucket_size', HSL),
   num('server_names_hash_max_size', ['http']),
-  size('server_names_hash_bucket_size', ['http']),
+  num('server_names_hash_bucket_size', ['http']),
   num('variables_hash_max_size', ['http']),
-  size('variables_hash_bucket_size', ['http']),
+  num('variables_hash_bucket_size', ['http']),
   num('proxy_headers_hash_max_size', HSL),
-  size('proxy_headers_hash_bucket_size', HSL),
+  num('proxy_headers_hash_bucket_size', HSL),
   {
     name: 'open_file_cache', contexts: HSL, args: [1, 2],
     apply(d) {
@@ -108,9 +108,68 @@ export const tuningDirectives: readonly DirectiveRow[] = [
     // nginx's workarounds for MSIE 6 (POST) and old Safari; tresty keeps every browser alive.
     name: 'keepalive_disable', contexts: HSL, args: [1, 2],
     apply(d) {
-      for (const v of d.args) if (v !== 'none' && v !== 'msie6' && v !== 'safari') invalid(d, 'value');
+      for (const v of d.args) if (v !== 'none' && v !== 'msie6' && v !== 'safari') throw confError('TRESTY_ERR_CONF_VALUE', `invalid value "${v}"`, d);
     },
   },
   flag('msie_padding', HSL),
   flag('msie_refresh', HSL),
+  ...moreTuning(),
 ];
+
+/** nginx's pool sizes: at least its minimum pool, in 16-byte steps. */
+function poolSize(name: string): DirectiveRow {
+  return {
+    name, contexts: ['http', 'server'], args: [1, 1],
+    apply(d) {
+      const v = parseSize(d.args[0]);
+      if (v === null) invalid(d, 'value');
+      if (v < 112) throw confError('TRESTY_ERR_CONF_VALUE', 'the pool size must be no less than 112', d);
+      if (v % 16 !== 0) throw confError('TRESTY_ERR_CONF_VALUE', 'the pool size must be a multiple of 16', d);
+    },
+  };
+}
+
+/** A size that must be one of `sizes` (zlib's window and memory level), with nginx's words. */
+function oneOf(name: string, sizes: readonly string[]): DirectiveRow {
+  const bytes = sizes.map((s) => parseSize(s));
+  return {
+    name, contexts: HSL, args: [1, 1],
+    apply(d) {
+      if (!bytes.includes(parseSize(d.args[0]))) {
+        throw confError('TRESTY_ERR_CONF_VALUE', `"${name}" directive must be ${sizes.slice(0, -1).join(', ')}, or ${sizes[sizes.length - 1]}`, d);
+      }
+    },
+  };
+}
+
+/** An address or CIDR (v4 or v6), or `unix:`: what debug_connection names without a lookup. */
+const DEBUG_PEER = /^(unix:|[\d.]+(\/\d+)?|[\da-fA-F:]*:[\da-fA-F:.]*(\/\d+)?)$/;
+
+function moreTuning(): DirectiveRow[] {
+  return [
+    {
+      // nginx's reaction to an internal error it detects (a debug aid): nothing to stop here.
+      name: 'debug_points', contexts: ['main'], args: [1, 1],
+      apply(d) { if (d.args[0] !== 'stop' && d.args[0] !== 'abort') throw confError('TRESTY_ERR_CONF_VALUE', `invalid value "${d.args[0]}"`, d); },
+    },
+    num('worker_aio_requests', ['events']),
+    num('epoll_events', ['events']),
+    {
+      // debug logging for some clients: nginx built without --with-debug (Debian's) takes and ignores it.
+      name: 'debug_connection', contexts: ['events'], args: [1, 1], multiple: true,
+      apply(d) { if (!DEBUG_PEER.test(d.args[0])) throw confError('TRESTY_ERR_CONF_VALUE', `host not found in debug_connection "${d.args[0]}"`, d); },
+    },
+    poolSize('connection_pool_size'),
+    poolSize('request_pool_size'),
+    size('read_ahead', HSL),
+    flag('open_file_cache_events', HSL),
+    size('subrequest_output_buffer_size', HSL),
+    oneOf('gzip_hash', ['512', '1k', '2k', '4k', '8k', '16k', '32k', '64k', '128k']),
+    oneOf('gzip_window', ['512', '1k', '2k', '4k', '8k', '16k', '32k']),
+    flag('gzip_no_buffer', HSL),
+    size('postpone_gzipping', HSL),
+    size('http2_pool_size', ['http', 'server']),
+    flag('ssl_early_data', ['http', 'server']),
+    { name: 'ssl_session_ticket_key', contexts: ['http', 'server'], args: [1, 1], multiple: true, apply() {} },
+  ];
+}

@@ -249,6 +249,7 @@ function finish(main: MainBuilder, prefix: string, file: string, ctx: ResolveCon
     workerPriority: main.workerPriority ?? 0,
     user: main.user ?? null, warnings: main.warnings ?? [],
     workerRlimitNofile: main.workerRlimitNofile ?? 0, env: main.env ?? new Map(),
+    workerRlimitCore: main.workerRlimitCore ?? null, workingDirectory: main.workingDirectory ?? null,
     workerShutdownTimeout: main.workerShutdownTimeout ?? 0,
     http,
     init: main.init, initWorker: main.initWorker,

@@ -316,6 +316,10 @@ export interface MainConf {
   readonly warnings: readonly string[];
   /** worker_rlimit_nofile (0 = unchanged). */
   readonly workerRlimitNofile: number;
+  /** worker_rlimit_core in bytes (null = unchanged). */
+  readonly workerRlimitCore: number | null;
+  /** working_directory: where each worker runs (absolute; null = unchanged). */
+  readonly workingDirectory: string | null;
   /** `env NAME=VALUE`: variables set in the workers. */
   readonly env: ReadonlyMap<string, string>;
   /** worker_shutdown_timeout in ms (0 = none: a graceful stop waits for every connection). */

@@ -67,6 +67,8 @@ export interface EngineBinding {
   setSoftware(name: string, full: string): void;
   /** worker_rlimit_nofile: setrlimit(RLIMIT_NOFILE, n, n); 0 or -errno. */
   setNofile(n: number): number;
+  /** worker_rlimit_core: setrlimit(RLIMIT_CORE, n, n); 0 or -errno. */
+  setCore(bytes: number): number;
   /** Maps the master's stub_status page (native/engine/stat_napi.c): the engine counts there. */
   statusAttach?(path: string): ArrayBuffer;
   /** Upstream sockets in the engine's epoll (native/engine/upstream.h): id, or -errno. */
