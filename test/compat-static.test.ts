@@ -54,6 +54,19 @@ const cases: Case[] = [
     ],
   },
   {
+    // Was 'unknown directive' in tresty.
+    name: 'max_ranges: more ranges than allowed get the whole file (announced); 0 serves and announces none',
+    conf: `location /one/ { alias html/s/; max_ranges 1; }
+    location /none/ { alias html/s/; max_ranges 0; }`,
+    requests: [
+      { path: '/one/b.txt', headers: { Range: 'bytes=0-4' }, status: 206, resBody: 'hello', resHeaders: { 'Content-Range': 'bytes 0-4/12' } },
+      { path: '/one/b.txt', headers: { Range: 'bytes=0-1,3-4' }, status: 200, resBody: 'hello world\n', resHeaders: { 'Accept-Ranges': 'bytes', 'Content-Range': undefined } },
+      { path: '/one/b.txt', headers: { Range: 'bytes=0-1,x' }, status: 416 },
+      { path: '/none/b.txt', headers: { Range: 'bytes=0-4' }, status: 200, resBody: 'hello world\n', resHeaders: { 'Accept-Ranges': undefined, 'Content-Range': undefined } },
+      { path: '/none/b.txt', method: 'HEAD', status: 200, resHeaders: { 'Accept-Ranges': undefined, 'Content-Length': '12' } },
+    ],
+  },
+  {
     name: 'Range: one range is a 206 with Content-Range; suffix and open ranges; past the end clipped',
     conf: '',
     requests: [

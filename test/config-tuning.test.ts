@@ -77,6 +77,7 @@ describe('tuning directives accepted with no effect', () => {
     ['http { keepalive_disable foo; }', 'TRESTY_ERR_CONF_VALUE', /^invalid value "foo" in .*:1$/],
     ['http { types_hash_bucket_size 64k; }', 'TRESTY_ERR_CONF_VALUE', /^"types_hash_bucket_size" directive invalid number in /],
     ['debug_points x;', 'TRESTY_ERR_CONF_VALUE', /^invalid value "x" in /],
+    ['http { max_ranges x; }', 'TRESTY_ERR_CONF_VALUE', /^"max_ranges" directive invalid number in /],
     ['worker_rlimit_core x;', 'TRESTY_ERR_CONF_VALUE', /^"worker_rlimit_core" directive invalid value in /],
     ['events { worker_aio_requests x; }', 'TRESTY_ERR_CONF_VALUE', /^"worker_aio_requests" directive invalid number in /],
     ['events { epoll_events x; }', 'TRESTY_ERR_CONF_VALUE', /^"epoll_events" directive invalid number in /],

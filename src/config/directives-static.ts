@@ -6,7 +6,7 @@ import type { BlockState } from './builders.js';
 import { confError, type DirectiveRow, onOffRow } from './table.js';
 import type { AliasSpec, FilesConf } from './types-static.js';
 
-const FILES_KEYS = ['noEtag', 'ims', 'alias', 'autoindex', 'autoindexFormat', 'autoindexRounded', 'autoindexLocaltime', 'stubStatus'] as const;
+const FILES_KEYS = ['noEtag', 'ims', 'alias', 'autoindex', 'autoindexFormat', 'autoindexRounded', 'autoindexLocaltime', 'stubStatus', 'maxRanges'] as const;
 
 export type FilesSettings = { -readonly [K in keyof FilesConf]?: FilesConf[K] | null };
 
@@ -19,6 +19,13 @@ export function filesOf(s: BlockState): FilesSettings {
 
 export const staticDirectives: readonly DirectiveRow[] = [
   onOffRow('etag', HSL, (on, s) => { filesOf(s).noEtag = on ? null : true; }),
+  {
+    name: 'max_ranges', contexts: HSL, args: [1, 1],
+    apply(d, s) {
+      if (!/^\d+$/.test(d.args[0])) throw confError('TRESTY_ERR_CONF_VALUE', '"max_ranges" directive invalid number', d);
+      filesOf(s).maxRanges = Number(d.args[0]);
+    },
+  },
   {
     name: 'if_modified_since', contexts: HSL, args: [1, 1],
     apply(d, s) {

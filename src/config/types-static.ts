@@ -24,6 +24,8 @@ export interface FilesConf {
   /** `autoindex_exact_size off`. */
   readonly autoindexRounded?: true;
   readonly autoindexLocaltime?: true;
+  /** `max_ranges N`: at most N byte ranges are served, 0 none (absent: no limit). */
+  readonly maxRanges?: number;
   /** `stub_status` in this very block (a content handler: not inherited, as in nginx). */
   readonly stubStatus?: true;
 }

@@ -33,7 +33,8 @@ export function extrasNative(loc: LocationConf): boolean {
   if (charset !== undefined && (charset.name.includes('$') || /[\x00-\x1f\x7f;]/.test(charset.name))) return false;
   if (expires !== undefined && (expires.kind === 'daily' || (expires.kind === 'after' && expires.modified))) return false;
   // alias, autoindex and stub_status are JS's (autoindex's other settings mean nothing without it).
-  if (loc.files.alias !== undefined || loc.files.autoindex !== undefined || loc.files.stubStatus !== undefined) return false;
+  // max_ranges: the engine announces ranges and hands any Range to JS; the limit is JS's.
+  if (loc.files.alias !== undefined || loc.files.autoindex !== undefined || loc.files.stubStatus !== undefined || loc.files.maxRanges !== undefined) return false;
   const t = loc.tryFiles;
   if (t !== null) {
     if (!t.files.every((f) => f in TRY_ARGS)) return false;

@@ -8,7 +8,7 @@ import type { Req } from '../request/req.js';
 /** null: the whole file (with Accept-Ranges); 416; or [start, end) pairs. */
 export type Ranges = null | 416 | Array<readonly [number, number]>;
 
-export function rangesOf(r: Req, size: number, v: Validators): Ranges {
+export function rangesOf(r: Req, size: number, v: Validators, max = Infinity): Ranges {
   const range = one(r.inHeaders.range);
   if (range === undefined || range.length < 7 || range.slice(0, 6).toLowerCase() !== 'bytes=') return null;
   const ifRange = one(r.inHeaders['if-range']);
@@ -19,11 +19,12 @@ export function rangesOf(r: Req, size: number, v: Validators): Ranges {
       return null;
     }
   }
-  return parseRanges(range.slice(6), size);
+  return parseRanges(range.slice(6), size, max);
 }
 
-/** ngx_http_range_parse: a malformed list is 416; ranges past the end are dropped. */
-function parseRanges(s: string, size: number): Ranges {
+/** ngx_http_range_parse: a malformed list is 416; ranges past the end are dropped; more than
+ *  `max` (max_ranges) ranges that can be served: the whole file instead. */
+function parseRanges(s: string, size: number, max: number): Ranges {
   const out: Array<readonly [number, number]> = [];
   let total = 0;
   let i = 0;
@@ -65,6 +66,7 @@ function parseRanges(s: string, size: number): Ranges {
     if (start < end) {
       out.push([start, end]);
       total += end - start;
+      if (out.length > max) return null;
     } else if (start === 0) {
       return null;
     }

@@ -101,7 +101,9 @@ async function serve(r: Req, map: PathMapper, loc: LocationConf, typeOf: (file: 
   if (gz !== null) h.set('Content-Encoding', 'gzip');
   // A file that goes out gzipped goes whole: nginx's range filter runs after gzip dropped the length.
   // FILE.gz of gzip_static goes whole too, without Accept-Ranges (observed on nginx 1.22).
-  const ranges = main && gz === null && !gzipWould(r, loc.gzip.filter, h, st.size) ? rangesOf(r, st.size, v) : null;
+  // max_ranges 0: no ranges at all, nor their announcement (nginx's range filter steps aside).
+  const maxRanges = loc.files.maxRanges ?? Infinity;
+  const ranges = main && gz === null && maxRanges > 0 && !gzipWould(r, loc.gzip.filter, h, st.size) ? rangesOf(r, st.size, v, maxRanges) : null;
   if (ranges === 416) {
     h.delete('last-modified');
     h.delete('etag');
@@ -115,7 +117,7 @@ async function serve(r: Req, map: PathMapper, loc: LocationConf, typeOf: (file: 
   if (ranges === null) {
     r.status = 200;
     h.set('Content-Length', String(st.size));
-    if (gz === null) h.set('Accept-Ranges', 'bytes');
+    if (gz === null && maxRanges > 0) h.set('Accept-Ranges', 'bytes');
     if (head || st.size === 0) return OK;
     return send(r, gz !== null ? `${file}.gz` : file, 0, st.size);
   }
