@@ -1,4 +1,4 @@
-// proxy_cookie_domain / proxy_cookie_path: one upstream (a node:http server in the test) sends the
+// proxy_cookie_domain / proxy_cookie_path / proxy_cookie_flags: one upstream (a node:http server in the test) sends the
 // same Set-Cookie lines to every location; tresty on both engines and nginx 1.22 proxy it with the
 // same conf, and must answer the same rewritten lines.
 import http from 'node:http';
@@ -14,6 +14,11 @@ const COOKIES = [
   'c=3; Path=/app',
   'd=4; Domain=api.backend.local; Path=/',
   'e=5',
+  'f = 6 ;Path=/app/y;Domain=backend.local',
+  'g=7;; Secure;',
+  'h=8; HttpOnly=x; SameSite; samesite=b',
+  'i=; secure; SECURE',
+  'nocookie',
 ];
 
 let upstream: http.Server;
@@ -34,6 +39,18 @@ const locations = (): string => `
     location /off/ {
       proxy_pass http://127.0.0.1:${up};
       proxy_cookie_path off;
+    }
+    location /flags/ {
+      proxy_pass http://127.0.0.1:${up};
+      proxy_cookie_flags A nosecure httponly;
+      proxy_cookie_flags ~^[bc] samesite=none nohttponly;
+      proxy_cookie_flags ~^[gh]$ secure samesite=$arg_s FOO;
+      proxy_cookie_flags i nosecure;
+    }
+    location /all/ {
+      proxy_pass http://127.0.0.1:${up};
+      proxy_cookie_flags ~ secure httponly samesite=strict;
+      location /all/none/ { proxy_pass http://127.0.0.1:${up}; proxy_cookie_flags off; }
     }`;
 
 const EXPECT: Record<string, string[]> = {
@@ -44,6 +61,12 @@ const EXPECT: Record<string, string[]> = {
     'c=3; Path=/app',
     'd=4; Domain=api.backend.local; Path=/',
     'e=5',
+    // a rewritten line is written back as nginx writes it: trimmed, "; " between attributes
+    'f=6; Path=/y; Domain=www.example.com',
+    'g=7;; Secure;',
+    'h=8; HttpOnly=x; SameSite; samesite=b',
+    'i=; secure; SECURE',
+    'nocookie',
   ],
   '/regex/': [
     'a=1; Domain=www.localhost; Path=/shop/x; HttpOnly',
@@ -51,14 +74,47 @@ const EXPECT: Record<string, string[]> = {
     'c=3; Path=/shop',
     'd=4; Domain=api.example.com; Path=/',
     'e=5',
+    'f=6; Path=/shop/y; Domain=www.localhost',
+    'g=7;; Secure;',
+    'h=8; HttpOnly=x; SameSite; samesite=b',
+    'i=; secure; SECURE',
+    'nocookie',
   ],
   '/off/': COOKIES,
+  '/flags/?s=lax': [
+    // a name compares without case; the first rule naming the cookie wins
+    'a=1; Domain=.Backend.Local; Path=/app/x; HttpOnly',
+    'b=2; path=/other; domain=backend.local; SameSite=None',
+    'c=3; Path=/app; SameSite=None',
+    'd=4; Domain=api.backend.local; Path=/',
+    'e=5',
+    'f = 6 ;Path=/app/y;Domain=backend.local',
+    // empty attributes stay; SameSite is set in its first place, the rest appended in nginx's order
+    'g=7; ; Secure; ; SameSite=Lax',
+    'h=8; HttpOnly=x; SameSite=Lax; samesite=b; Secure',
+    'i=',
+    'nocookie',
+  ],
+  '/all/': [
+    'a=1; Domain=.Backend.Local; Path=/app/x; HttpOnly; Secure; SameSite=Strict',
+    'b=2; path=/other; domain=backend.local; Secure; HttpOnly; SameSite=Strict',
+    'c=3; Path=/app; Secure; HttpOnly; SameSite=Strict',
+    'd=4; Domain=api.backend.local; Path=/; Secure; HttpOnly; SameSite=Strict',
+    'e=5; Secure; HttpOnly; SameSite=Strict',
+    'f=6; Path=/app/y; Domain=backend.local; Secure; HttpOnly; SameSite=Strict',
+    'g=7; ; Secure; ; HttpOnly; SameSite=Strict',
+    'h=8; HttpOnly=x; SameSite=Strict; samesite=b; Secure',
+    'i=; secure; SECURE; HttpOnly; SameSite=Strict',
+    'nocookie',
+  ],
+  '/all/none/': COOKIES,
 };
 
 function suite(port: () => number): void {
   for (const [p, want] of Object.entries(EXPECT)) {
     it(`${p}: Set-Cookie lines as nginx rewrites them`, async () => {
-      const r = await httpGet(port(), `${p}x`, { host: 'localhost' });
+      const [path, query] = p.split('?');
+      const r = await httpGet(port(), `${path}x${query ? `?${query}` : ''}`, { host: 'localhost' });
       expect(r.status).toBe(200);
       expect(r.headers['set-cookie']).toEqual(want);
     });

@@ -54,6 +54,28 @@ describe('proxy_cookie_domain and proxy_cookie_path', () => {
   });
 });
 
+describe('proxy_cookie_flags', () => {
+  it('rules in order, flags as written; `off` drops inherited ones; `off FLAG` names a cookie "off"', () => {
+    const c = load(server(`proxy_cookie_flags A nosecure httponly; proxy_cookie_flags ~^[bc] samesite=$arg_s; proxy_cookie_flags off secure;
+      location /a { }
+      location /b { proxy_cookie_flags off; }`));
+    const [a, b] = c.http!.servers[0]!.locations;
+    expect(a!.proxy.cookieFlags.map((r) => [r.name, r.regex?.source ?? null, r.flags])).toEqual([
+      ['A', null, ['nosecure', 'httponly']], ['~^[bc]', '^[bc]', ['samesite=$arg_s']], ['off', null, ['secure']],
+    ]);
+    expect(b!.proxy.cookieFlags).toEqual([]);
+  });
+
+  // nginx 1.22's verdicts (nginx -t)
+  it('bad forms are nginx\'s errors', () => {
+    expect(errorOf(server('proxy_cookie_flags a;')).message).toMatch(/^invalid parameter "a" in .*:3$/);
+    expect(errorOf(server('proxy_cookie_flags a secure secure secure secure;')).message).toMatch(/^invalid number of arguments in "proxy_cookie_flags" directive in /);
+    expect(errorOf(server('proxy_cookie_flags a secure; proxy_cookie_flags off;')).message).toMatch(/^"proxy_cookie_flags" directive is duplicate in /);
+    expect(errorOf(server('proxy_cookie_flags off; proxy_cookie_flags off;')).message).toMatch(/^"proxy_cookie_flags" directive is duplicate in /);
+    expect(errorOf(server('proxy_cookie_flags ~( secure;')).message).toMatch(/^pcre2_compile\(\) failed: .* in "\(" in /);
+  });
+});
+
 describe('accepted with no effect', () => {
   it('loads nginx\'s forms', () => {
     expect(() => load(server(`ssl_buffer_size 16k;

@@ -4,7 +4,7 @@
 import type {
   HandlerSpec, ProxyPass, ProxySslConf, RedirectRule, SourceRef, UpstreamConf, UpstreamServerConf,
 } from './types.js';
-import type { CookieRule, SslVerifyClient } from './types-gateway.js';
+import type { CookieFlagsRule, CookieRule, SslVerifyClient } from './types-gateway.js';
 import type { ProxyCacheConf } from './types-cache.js';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -37,6 +37,7 @@ export interface ProxySettings extends Partial<Mutable<ProxyCacheConf>> {
   redirects?: RedirectRule[];
   cookieDomains?: CookieRule[];
   cookiePaths?: CookieRule[];
+  cookieFlags?: CookieFlagsRule[];
   ssl?: Partial<Mutable<ProxySslConf>>;
 }
 

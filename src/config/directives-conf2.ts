@@ -120,7 +120,32 @@ function cookieRow(name: string, key: 'cookieDomains' | 'cookiePaths'): Directiv
   };
 }
 
+/** Whether a block's proxy_cookie_flags so far were `off` or rules (for nginx's duplicate check). */
+const flagsKind = new WeakMap<object, 'off' | 'rules'>();
+
 export const cookieDirectives: readonly DirectiveRow[] = [
   cookieRow('proxy_cookie_domain', 'cookieDomains'),
   cookieRow('proxy_cookie_path', 'cookiePaths'),
+  {
+    // `off` alone drops inherited rules; `off FLAG` names a cookie "off", as nginx reads it.
+    // Flags are checked when applied (they may hold variables); an unknown one does nothing.
+    name: 'proxy_cookie_flags', contexts: HSL, args: [1, 4], multiple: true,
+    apply(d, s) {
+      const p = (s.settings!.proxy ??= {});
+      const [cookie, ...flags] = d.args;
+      const off = d.args.length === 1;
+      if (off && cookie !== 'off') throw confError('TRESTY_ERR_CONF_VALUE', `invalid parameter "${cookie}"`, d);
+      // nginx: `off` stands alone in its block, never next to a rule or another `off`
+      const before = flagsKind.get(p);
+      if (before === 'off' || (before === 'rules' && off)) throw confError('TRESTY_ERR_CONF_DUPLICATE', `"${d.name}" directive is duplicate`, d);
+      flagsKind.set(p, off ? 'off' : 'rules');
+      if (off) { p.cookieFlags = []; return; }
+      let regex: RegExp | null = null;
+      if (cookie.startsWith('~')) {
+        const src = cookie.slice(1);
+        try { regex = confRegex(src, false); } catch (e) { throw confError('TRESTY_ERR_CONF_VALUE', `pcre2_compile() failed: ${(e as Error).message} in "${src}"`, d); }
+      }
+      (p.cookieFlags ??= []).push({ name: cookie, regex, flags });
+    },
+  },
 ];

@@ -36,6 +36,7 @@ const PROXY_DEFAULTS: Omit<ProxyConf, 'pass' | 'ssl'> = {
   redirects: ['default'],
   cookieDomains: [],
   cookiePaths: [],
+  cookieFlags: [],
 };
 
 const PROXY_SSL_DEFAULTS: ProxySslConf = {

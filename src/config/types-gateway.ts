@@ -65,6 +65,14 @@ export interface CookieRule {
   readonly to: string;
 }
 
+/** `proxy_cookie_flags COOKIE FLAG...`: COOKIE a case-insensitive name, or a `~` regex. */
+export interface CookieFlagsRule {
+  readonly name: string;
+  readonly regex: RegExp | null;
+  /** As written (they may hold variables): secure, nosecure, httponly, nohttponly, samesite=..., nosamesite. */
+  readonly flags: readonly string[];
+}
+
 export type RedirectRule = 'default' | 'off' | { readonly from: string; readonly to: string };
 
 /** proxy_cache_* settings: types-cache.ts. */
@@ -102,6 +110,8 @@ export interface ProxyConf extends ProxyCacheConf {
   /** proxy_cookie_domain / proxy_cookie_path rules, first match wins; empty: off. */
   readonly cookieDomains: readonly CookieRule[];
   readonly cookiePaths: readonly CookieRule[];
+  /** proxy_cookie_flags rules, first match wins; empty: off. */
+  readonly cookieFlags: readonly CookieFlagsRule[];
   readonly ssl: ProxySslConf;
 }
 
