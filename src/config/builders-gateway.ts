@@ -15,6 +15,7 @@ export interface ProxySettings extends Partial<Mutable<ProxyCacheConf>> {
   setHeaders?: Array<[string, string]>;
   passRequestHeaders?: boolean;
   passRequestBody?: boolean;
+  setBody?: string;
   hideHeaders?: string[];
   passHeaders?: string[];
   httpVersion?: '1.0' | '1.1';

@@ -133,6 +133,7 @@ export const proxyDirectives: readonly DirectiveRow[] = [
   },
   row('proxy_pass_request_headers', 'passRequestHeaders', flag),
   row('proxy_pass_request_body', 'passRequestBody', flag),
+  row('proxy_set_body', 'setBody', (d) => d.args[0]),
   row('proxy_buffering', 'buffering', flag),
   row('proxy_request_buffering', 'requestBuffering', flag),
   row('proxy_intercept_errors', 'interceptErrors', flag),

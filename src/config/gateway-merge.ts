@@ -14,6 +14,7 @@ const PROXY_DEFAULTS: Omit<ProxyConf, 'pass' | 'ssl'> = {
   setHeaders: [],
   passRequestHeaders: true,
   passRequestBody: true,
+  setBody: null,
   hideHeaders: [],
   passHeaders: [],
   httpVersion: '1.0',

@@ -83,6 +83,8 @@ export interface ProxyConf extends ProxyCacheConf {
   readonly setHeaders: ReadonlyArray<readonly [string, string]>;
   readonly passRequestHeaders: boolean;
   readonly passRequestBody: boolean;
+  /** proxy_set_body: the body sent upstream instead of the client's (a template), or null. */
+  readonly setBody: string | null;
   /** Lower-cased names. */
   readonly hideHeaders: readonly string[];
   readonly passHeaders: readonly string[];

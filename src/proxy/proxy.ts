@@ -47,6 +47,8 @@ interface Plan {
   readonly hide: ReadonlySet<string>;
   readonly redirect: Redirect | null;
   readonly cookie: CookieRewrite | null;
+  /** proxy_set_body: the body sent instead of the client's, or null. */
+  readonly setBody: Template | null;
   readonly url: Template | null;
   readonly rt: UpstreamRt | null;
   readonly tls: import('node:tls').ConnectionOptions;
@@ -77,6 +79,7 @@ export async function proxyStep(loc: LocationConf, deps: ProxyDeps): Promise<Ste
     hide: hiddenHeaders(conf),
     redirect: redirectRule(conf, pass),
     cookie: cookieRewrite(conf, deps.compile),
+    setBody: conf.setBody === null ? null : deps.compile(conf.setBody),
     url: pass.dynamic ? deps.compile(pass.url) : null,
     tls: sslOptions(conf.ssl, pass.ref),
     sslName: conf.ssl.name === null ? null : deps.compile(conf.ssl.name),
@@ -123,6 +126,8 @@ function run(r: Req, p: Plan): Promise<number> | number {
 }
 
 function upstream(r: Req, p: Plan, rt: UpstreamRt, scheme: 'http' | 'https', uri: string, extra: string): Promise<number> | number {
+  // proxy_set_body: its text goes with its Content-Length (0 too), whatever the client sent.
+  if (p.setBody !== null) return tries(r, p, rt, scheme, uri, new MemoryBody(Buffer.from(p.setBody(r))), extra);
   if (!hasBody(r, p)) return tries(r, p, rt, scheme, uri, null, extra);
   return withBody(r, p, rt, scheme, uri, extra);
 }
