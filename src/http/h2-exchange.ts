@@ -121,8 +121,9 @@ export class H2Exchange implements HttpExchange {
           throw e;
         }
         if (next.done) {
-          // a stream destroyed on its reset (onReset) ends its reading with no error
-          if (stream.aborted && seen < self.declaredLength()) throw self.brokenOff(seen);
+          // a stream destroyed on its reset (onReset) ends its reading with no error: without
+          // the client's END_STREAM ('end' not emitted) the body was broken off, length or not
+          if (!stream.readableEnded && (stream.aborted || stream.destroyed)) throw self.brokenOff(seen);
           return;
         }
         const c = next.value;
