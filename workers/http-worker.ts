@@ -37,8 +37,8 @@ async function start(msg: WorkerStart): Promise<void> {
     log.configure(conf.errorLog);
     shutdownTimeout = conf.workerShutdownTimeout;
     for (const [k, v] of conf.env) process.env[k] = v;
-    if (conf.workerRlimitNofile > 0) setNofile(conf.workerRlimitNofile);
-    if (conf.workerRlimitCore !== null) setCore(conf.workerRlimitCore);
+    if (conf.workerRlimitNofile > 0) setRlimit('NOFILE', conf.workerRlimitNofile);
+    if (conf.workerRlimitCore !== null) setRlimit('CORE', conf.workerRlimitCore);
     if (conf.workingDirectory !== null) changeDirectory(conf.workingDirectory);
     attachZones(msg.shm ?? []);
     attachStatus(msg.status, loadEngine());
@@ -90,26 +90,15 @@ function bindCpus(affinity: CpuAffinity, slot: number, workers: number): void {
   if (r < 0) log.alert(`sched_setaffinity() failed (${-r}: ${errnoMessage(r)})`);
 }
 
-/** worker_rlimit_nofile: raised through the engine addon (Node has no setrlimit). */
-function setNofile(n: number): void {
+/** worker_rlimit_nofile / worker_rlimit_core: set through the engine addon (Node has no setrlimit). */
+function setRlimit(what: 'NOFILE' | 'CORE', n: number): void {
   const engine = loadEngine();
   if (!engine) {
-    log.warn(`worker_rlimit_nofile: not applied, ${engineUnavailable()}`);
+    log.warn(`worker_rlimit_${what.toLowerCase()}: not applied, ${engineUnavailable()}`);
     return;
   }
-  const r = engine.setNofile(n);
-  if (r < 0) log.alert(`setrlimit(RLIMIT_NOFILE, ${n}) failed (${-r}: ${errnoMessage(r)})`);
-}
-
-/** worker_rlimit_core: as worker_rlimit_nofile, through the engine addon. */
-function setCore(bytes: number): void {
-  const engine = loadEngine();
-  if (!engine) {
-    log.warn(`worker_rlimit_core: not applied, ${engineUnavailable()}`);
-    return;
-  }
-  const r = engine.setCore(bytes);
-  if (r < 0) log.alert(`setrlimit(RLIMIT_CORE, ${bytes}) failed (${-r}: ${errnoMessage(r)})`);
+  const r = what === 'NOFILE' ? engine.setNofile(n) : engine.setCore(n);
+  if (r < 0) log.alert(`setrlimit(RLIMIT_${what}, ${n}) failed (${-r}: ${errnoMessage(r)})`);
 }
 
 /** working_directory: nginx's worker cannot go on without it (it exits, code 2): a failed start. */
