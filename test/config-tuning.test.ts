@@ -42,6 +42,15 @@ describe('tuning directives accepted with no effect', () => {
     expect(conf.workerPriority).toBe(0);
   });
 
+  it('send_lowat and proxy_send_lowat: nginx\'s [warn] on Linux, with file:line (nginx -t gives the same)', () => {
+    const c = load('events {}\nhttp { send_lowat 0;\nserver { listen 127.0.0.1:1; location / { proxy_send_lowat 1k; } } }\n');
+    expect(c.warnings).toEqual([
+      expect.stringMatching(/^"send_lowat" is not supported, ignored in .*nginx\.conf:2$/),
+      expect.stringMatching(/^"proxy_send_lowat" is not supported, ignored in .*nginx\.conf:3$/),
+    ]);
+    expect(errorOf('events {}\nhttp { send_lowat x; }\n').message).toMatch(/^"send_lowat" directive invalid value in /);
+  });
+
   it('load_module is a main-context directive with one argument, as nginx has it', () => {
     expect(errorOf('events {}\nhttp { load_module x.so; }\n').message).toMatch(/"load_module" directive is not allowed here in .*nginx\.conf:2/);
     expect(errorOf('load_module;\nevents {}\n').message).toMatch(/invalid number of arguments in "load_module" directive/);

@@ -4,7 +4,7 @@
 // nothing; docs/directives.md says why for each. worker_priority is applied (os.setPriority).
 
 import type { Directive } from './ast.js';
-import { confError, type DirectiveRow, flagError } from './table.js';
+import { confError, confWarning, type DirectiveRow, flagError } from './table.js';
 import { parseFlag, parseSize, parseTime } from './values.js';
 
 const HSL = ['http', 'server', 'location'] as const;
@@ -171,5 +171,18 @@ function moreTuning(): DirectiveRow[] {
     size('http2_pool_size', ['http', 'server']),
     flag('ssl_early_data', ['http', 'server']),
     { name: 'ssl_session_ticket_key', contexts: ['http', 'server'], args: [1, 1], multiple: true, apply() {} },
+    lowat('send_lowat'),
+    lowat('proxy_send_lowat'),
   ];
+}
+
+/** SO_SNDLOWAT: Linux cannot set it, and nginx says so for any value (a [warn], then ignored). */
+function lowat(name: string): DirectiveRow {
+  return {
+    name, contexts: HSL, args: [1, 1],
+    apply(d, s) {
+      if (parseSize(d.args[0]) === null) invalid(d, 'value');
+      confWarning(s.main, `"${name}" is not supported, ignored`, d);
+    },
+  };
 }

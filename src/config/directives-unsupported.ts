@@ -24,7 +24,8 @@ const UPSTREAM_SUFFIXES = [
   'cache_lock', 'cache_lock_timeout', 'cache_lock_age', 'cache_methods', 'cache_min_uses',
   'cache_revalidate', 'cache_background_update', 'cache_max_range_offset', 'ssl_certificate',
   'ssl_certificate_key', 'ssl_verify', 'ssl_trusted_certificate', 'ssl_server_name', 'ssl_name',
-  'ssl_protocols', 'ssl_ciphers', 'ssl_session_reuse',
+  'ssl_protocols', 'ssl_ciphers', 'ssl_session_reuse', 'ssl_crl', 'ssl_password_file', 'ssl_conf_command',
+  'ssl_verify_depth', 'send_lowat',
 ];
 
 const PROXY_HINT = 'serve it with proxy_pass to an HTTP server, or a content_by_js handler (ngx.socket.tcp for the protocol)';
