@@ -1,6 +1,7 @@
 // proxy_* directives (nginx's ngx_http_proxy_module): where requests go, what is sent, how
 // long to wait, when to try the next server, and how answers come back.
 
+import fs from 'node:fs';
 import type { Directive } from './ast.js';
 import type { BlockState, LocationBuilder } from './builders.js';
 import type { ProxySettings } from './builders-gateway.js';
@@ -8,6 +9,7 @@ import { confError, type DirectiveRow, flagError, invalidValue } from './table.j
 import type { ProxyPass } from './types.js';
 import { NEXT, type NextCondition } from './types-gateway.js';
 import { parseFlag, parseSize, parseTime } from './values.js';
+import { describeErrno } from './source.js';
 
 const HSL = ['http', 'server', 'location'] as const;
 
@@ -110,6 +112,18 @@ export function protocols(d: Directive): string[] {
   return [...d.args];
 }
 
+/** nginx's ssl_password_file: each line a passphrase (CR/LF stripped, empty lines skipped). */
+function passwordFile(d: Directive, file: string): string[] {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'latin1');
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    throw confError('TRESTY_ERR_CONF_OPEN', `open() "${file}" failed (${-(err.errno ?? 0)}: ${describeErrno(err.code)})`, d);
+  }
+  return text.split(/\r?\n/).filter((l) => l !== '');
+}
+
 function sslRow(name: string, set: (p: NonNullable<ProxySettings['ssl']>, d: Directive, abs: (p: string) => string) => void, args: [number, number] = [1, 1]): DirectiveRow {
   return { name, contexts: HSL, args, apply(d, s, ctx) { set((proxy(s).ssl ??= {}), d, ctx.abs); } };
 }
@@ -196,6 +210,9 @@ export const proxyDirectives: readonly DirectiveRow[] = [
   sslRow('proxy_ssl_trusted_certificate', (p, d, abs) => { p.trustedCertificate = abs(d.args[0]); }),
   sslRow('proxy_ssl_certificate', (p, d, abs) => { p.certificate = abs(d.args[0]); }),
   sslRow('proxy_ssl_certificate_key', (p, d, abs) => { p.certificateKey = abs(d.args[0]); }),
+  sslRow('proxy_ssl_crl', (p, d, abs) => { p.crl = abs(d.args[0]); }),
+  // Read at load, as nginx reads it: one passphrase a line.
+  sslRow('proxy_ssl_password_file', (p, d, abs) => { p.passwords = passwordFile(d, abs(d.args[0])); }),
   sslRow('proxy_ssl_verify_depth', (p, d) => {
     if (!/^\d+$/.test(d.args[0])) throw invalidValue(d, d.args[0]);
     p.verifyDepth = Number(d.args[0]);

@@ -51,6 +51,8 @@ const PROXY_SSL_DEFAULTS: ProxySslConf = {
   sessionReuse: true,
   certificate: null,
   certificateKey: null,
+  crl: null,
+  passwords: [],
 };
 
 const SSL_DEFAULTS: Omit<SslConf, 'certificates' | 'certificateHandler' | 'ref' | 'verifyRef'> = {

@@ -74,7 +74,7 @@ export function snapshotSource(snapshot: ConfSnapshot): ConfSource {
   };
 }
 
-function describeErrno(code: string | undefined): string {
+export function describeErrno(code: string | undefined): string {
   switch (code) {
     case 'ENOENT': return 'No such file or directory';
     case 'EACCES': return 'Permission denied';

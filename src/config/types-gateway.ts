@@ -56,6 +56,10 @@ export interface ProxySslConf {
   readonly sessionReuse: boolean;
   readonly certificate: string | null;
   readonly certificateKey: string | null;
+  /** proxy_ssl_crl: revoked certificates the upstream's chain is checked against (absolute path). */
+  readonly crl: string | null;
+  /** proxy_ssl_password_file's passphrases, tried in order on the certificate key. */
+  readonly passwords: readonly string[];
 }
 
 /** `proxy_cookie_domain|path FROM TO`: FROM a string, or a regex (`~`, `~*`) with captures for TO. */

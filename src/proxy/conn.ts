@@ -9,6 +9,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { EngineSocket, engineSocketsOn } from '../http/native-upstream.js';
 import { type ParserEvents, ResponseParser, type ResponseHead } from './parser.js';
+import { verifyNumber } from '../tls/info.js';
 
 export type FailKind = 'error' | 'timeout' | 'invalid_header';
 
@@ -339,7 +340,7 @@ export function connect(t: Target, timeoutMs: number, maxHead: number): Promise<
       // System errors carry an errno; certificate checks do not.
       const tlsError = t.tls !== null && typeof e.errno !== 'number';
       return tlsError
-        ? `upstream SSL certificate verify error: (${e.code ?? ''}: ${e.message}) while SSL handshaking to upstream`
+        ? `upstream SSL certificate verify error: (${verifyNumber(e.code)}:${e.message}) while SSL handshaking to upstream`
         : `connect() failed (${errnoText(e)}) while connecting to upstream`;
     }, () => {
       conn = new UpstreamConn(s, t.key, maxHead, reads);

@@ -51,10 +51,23 @@ export function sslOptions(ssl: ProxySslConf, ref: ProxyPass['ref']): tls.Connec
     rejectUnauthorized: ssl.verify,
     ...(ssl.trustedCertificate ? { ca: read(ssl.trustedCertificate) } : {}),
     ...(ssl.certificate ? { cert: read(ssl.certificate) } : {}),
-    ...(ssl.certificateKey ? { key: read(ssl.certificateKey) } : {}),
+    ...(ssl.certificateKey ? keyOptions(read(ssl.certificateKey), ssl.passwords, ssl.certificateKey, ref) : {}),
+    ...(ssl.crl ? { crl: read(ssl.crl) } : {}),
     ...(sorted.length > 0 ? { minVersion: sorted[0], maxVersion: sorted[sorted.length - 1] } : {}),
     ...(ssl.ciphers !== 'DEFAULT' ? { ciphers: ssl.ciphers } : {}),
   };
+}
+
+/** The key, with the first proxy_ssl_password_file passphrase that opens it (nginx tries each). */
+function keyOptions(key: Buffer, passwords: readonly string[], file: string, ref: ProxyPass['ref']): tls.ConnectionOptions {
+  if (passwords.length === 0) return { key };
+  for (const passphrase of passwords) {
+    try {
+      tls.createSecureContext({ key, passphrase });
+      return { key, passphrase };
+    } catch { /* the next one */ }
+  }
+  throw new ConfError('TRESTY_ERR_CONF_VALUE', `cannot load certificate key "${file}": no passphrase of proxy_ssl_password_file opens it`, ref.file, ref.line);
 }
 
 /** TLS sessions kept per server for proxy_ssl_session_reuse. */

@@ -81,6 +81,11 @@ const NUMBERS: Readonly<Record<string, number>> = {
   CERT_CHAIN_TOO_LONG: 22, CERT_REVOKED: 23, INVALID_CA: 24, INVALID_PURPOSE: 26, CERT_UNTRUSTED: 27, CERT_REJECTED: 28,
 };
 
+/** OpenSSL's number of a verify error Node names by `code` (0 when not known). */
+export function verifyNumber(code: string | undefined): number {
+  return code === undefined ? 0 : NUMBERS[code] ?? 0;
+}
+
 /**
  * The chain's verdict: null when good, else OpenSSL's code name (`code`) and words (`message`).
  * Asked of the handle: `authorized` is set by tls.Server's own connection handler only, and the
