@@ -39,6 +39,8 @@ import { mergeProxy, mergeSsl, proxyConf, sslConf, upstreamConf } from './gatewa
 import { unknownDirective } from './lua-hints.js';
 import { stdFlags } from './directives-std.js';
 import { confError, type DirectiveRow, type ResolveContext } from './table.js';
+import { checkVarUses, newVarRegistry, type VarRegistry } from './var-registry.js';
+import { recordVars } from './var-uses.js';
 import type { EngineSettings, FfiPluginConf, FilesConf, HttpConf, LocationConf, MainConf, RewriteOp, ServerConf } from './types.js';
 
 /** Rows by name; a name may have one row per context (`server` in http and in upstream). */
@@ -56,7 +58,7 @@ export function directiveNames(): string[] {
   return [...TABLE.keys()];
 }
 
-function walk(directives: readonly Directive[], state: BlockState, ctx: ResolveContext): void {
+function walk(directives: readonly Directive[], state: BlockState, ctx: ResolveContext, vars: VarRegistry): void {
   for (const d of directives) {
     const rows = TABLE.get(d.name);
     const row = rows?.find((r) => r.contexts.includes(state.kind)) ?? rows?.[0];
@@ -76,20 +78,24 @@ function walk(directives: readonly Directive[], state: BlockState, ctx: ResolveC
       if (state.seen.has(key)) throw confError('TRESTY_ERR_CONF_DUPLICATE', `"${d.name}" directive is duplicate`, d);
       state.seen.add(key);
     }
+    recordVars(vars, d); // before its block's, so uses stay in conf order
     row.apply(d, state, ctx);
   }
 }
 
 export function resolve(directives: readonly Directive[], prefix: string, file: string, lookupHost: (name: string) => string[]): MainConf {
   const main: MainBuilder = { errorLog: [], jsPackagePath: [], ffiLibraryPath: [], ffiPlugins: new Map() };
+  const vars = newVarRegistry();
   const ctx: ResolveContext = {
     prefix,
     abs: (p) => path.resolve(prefix, p),
     confDir: path.dirname(path.resolve(prefix, file)),
     lookupHost,
-    walk: (ds, state) => walk(ds, state, ctx),
+    walk: (ds, state) => walk(ds, state, ctx, vars),
   };
-  walk(directives, { kind: 'main', main, seen: new Set() }, ctx);
+  walk(directives, { kind: 'main', main, seen: new Set() }, ctx, vars);
+  // As nginx, once the whole conf is read: a `set` after its use, or in another server, declares it.
+  checkVarUses(vars);
   return deepFreeze(finish(main, prefix, file, ctx));
 }
 

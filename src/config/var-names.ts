@@ -22,7 +22,7 @@ export const BUILTIN_VAR_NAMES: readonly string[] = [
 ];
 
 /** The gateway's own (request/upstream.ts), read-only in nginx too. */
-const UPSTREAM_VAR_NAMES = [
+export const UPSTREAM_VAR_NAMES: readonly string[] = [
   'upstream_addr', 'upstream_status', 'upstream_connect_time', 'upstream_header_time',
   'upstream_response_time', 'upstream_bytes_sent', 'upstream_bytes_received', 'upstream_cache_status',
 ];

@@ -1,0 +1,71 @@
+// Where each directive takes `$name`s: the arguments nginx compiles as scripts or complex values
+// (so checks at the end of the conf), and the names a directive declares (`set`, `map`, named
+// captures of any regex). Recorded per directive as the conf walk meets it (resolve.ts).
+
+import type { Directive } from './ast.js';
+import { templateParts } from './template-parts.js';
+import type { VarRegistry } from './var-registry.js';
+
+type Pick = (d: Directive) => readonly string[];
+
+const all: Pick = (d) => d.args;
+const from = (i: number): Pick => (d) => d.args.slice(i);
+const at = (...idx: number[]): Pick => (d) => idx.filter((i) => i < d.args.length).map((i) => d.args[i]);
+
+/** `proxy_redirect FROM TO`, `proxy_cookie_*`: FROM is a regex after `~`, else a template. */
+const fromTo: Pick = (d) => (d.args.length < 2 ? [] : d.args[0].startsWith('~') ? [d.args[1]] : [d.args[0], d.args[1]]);
+
+/** headers-more's `[-s STATUS] [-t TYPE] 'Name: value'`: the values, not the options. */
+const moreHeaders: Pick = (d) => d.args.filter((a, i) => !a.startsWith('-') && !['-s', '-t'].includes(d.args[i - 1] ?? ''));
+
+/** `if (...)`: every operand but a regex (its `$` is an anchor). */
+const ifCondition: Pick = (d) => {
+  const text = d.args.join(' ').replace(/^\(\s*/, '').replace(/\s*\)$/, '');
+  const parts = text.split(/\s+/);
+  return parts.length === 3 && /^!?~\*?$/.test(parts[1]) ? [parts[0]] : parts;
+};
+
+const TEMPLATE_ARGS: ReadonlyMap<string, Pick> = new Map<string, Pick>([
+  ['return', all], ['rewrite', at(1)], ['set', at(1)], ['if', ifCondition], ['try_files', all], ['error_page', all],
+  ['root', all], ['alias', all], ['index', all], ['expires', all], ['limit_rate', all], ['charset', all],
+  ['auth_basic', all], ['auth_basic_user_file', all], ['ssl_certificate', all], ['ssl_certificate_key', all],
+  ['add_header', from(1)], ['more_set_headers', moreHeaders], ['more_set_input_headers', moreHeaders],
+  ['sub_filter', all], ['hash', at(0)],
+  ['access_log', (d) => d.args.filter((a, i) => i === 0 || a.startsWith('if='))],
+  ['log_format', (d) => d.args.slice(1).filter((a) => !a.startsWith('escape='))],
+  ['limit_req_zone', at(0)], ['limit_conn_zone', at(0)],
+  ['proxy_pass', all], ['proxy_set_header', from(1)], ['proxy_cache_key', all], ['proxy_no_cache', all],
+  ['proxy_cache_bypass', all], ['proxy_cache', all], ['proxy_method', all], ['proxy_ssl_name', all],
+  ['proxy_ssl_certificate', all], ['proxy_ssl_certificate_key', all],
+  ['proxy_store', (d) => (d.args[0] === 'on' || d.args[0] === 'off' ? [] : d.args)],
+  ['proxy_redirect', fromTo], ['proxy_cookie_domain', fromTo], ['proxy_cookie_path', fromTo],
+  ['set_by_js_block', from(1)], ['set_by_js_file', from(2)],
+  // the source; the values are the block's lines (recordVars)
+  ['map', at(0)],
+]);
+
+/** Directives whose first argument is a `$name` they declare. */
+const DECLARE_FIRST = new Set(['set', 'set_by_js_block', 'set_by_js_file']);
+
+const NAMED_GROUP = /\(\?(?:P?<|')([A-Za-z_][A-Za-z0-9_]*)[>']/g;
+
+function use(reg: VarRegistry, text: string, at: { file: string; line: number }): void {
+  if (!text.includes('$')) return;
+  for (const p of templateParts(text)) {
+    if (typeof p !== 'string') reg.uses.push({ name: p.name, file: at.file, line: at.line });
+  }
+}
+
+/** Records what `d` (one directive, not its child block) declares and uses. */
+export function recordVars(reg: VarRegistry, d: Directive): void {
+  // A named group anywhere (location, rewrite, if, server_name, map keys ...) is a variable in nginx.
+  for (const text of [...d.args, ...(d.name === 'map' ? (d.block ?? []).map((l) => l.name) : [])]) {
+    if (text.includes('(?')) for (const g of text.matchAll(NAMED_GROUP)) reg.declared.add(g[1].toLowerCase());
+  }
+  const decl = DECLARE_FIRST.has(d.name) ? d.args[0] : d.name === 'map' ? d.args[1] : undefined;
+  if (decl !== undefined && decl.startsWith('$')) reg.declared.add(decl.slice(1).toLowerCase());
+  const pick = TEMPLATE_ARGS.get(d.name);
+  if (pick === undefined) return;
+  for (const a of pick(d)) use(reg, a, d);
+  if (d.name === 'map') for (const l of d.block ?? []) if (l.args.length === 1) use(reg, l.args[0], l);
+}
