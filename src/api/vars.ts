@@ -158,6 +158,14 @@ const BUILTIN = new Map<string, Getter>([
   }],
   ['request_body', (r) => (r.body ? r.body.toString('utf8') : undefined)],
   ['request_body_file', (r) => r.bodyFile?.path],
+  // "OK" once the request ended normally (not cut, not terminated): the log phase's. Read before,
+  // it is "" and stays so for the request (nginx caches it: a `return 200 $request_completion`
+  // logs "" too).
+  ['request_completion', (r) => {
+    if (r.main.completed) return 'OK';
+    (r.vars ??= Object.create(null) as Record<string, string>).request_completion = '';
+    return '';
+  }],
   // $ssl_*: the connection's TLS session (tls/vars.ts), of either TLS path
   ...sslVarNames().map((n): [string, Getter] => [n, (r) => sslVar(n, r.main.ex.tlsInfo?.() ?? null)]),
 ]);

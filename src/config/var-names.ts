@@ -10,7 +10,7 @@ export const BUILTIN_VAR_NAMES: readonly string[] = [
   'realip_remote_port', 'limit_req_status', 'limit_conn_status', 'limit_rate', 'remote_user',
   'status', 'request_time', 'body_bytes_sent', 'bytes_sent', 'request_length', 'time_local',
   'time_iso8601', 'msec', 'pid', 'content_type', 'content_length', 'document_root', 'realpath_root',
-  'request_filename', 'request_body', 'request_body_file', 'request_id', 'connection',
+  'request_filename', 'request_body', 'request_body_file', 'request_completion', 'request_id', 'connection',
   'connection_requests', 'connection_time', 'pipe', 'http2', 'nginx_version',
   // stub_status's (status/counters.ts)
   'connections_active', 'connections_reading', 'connections_writing', 'connections_waiting',

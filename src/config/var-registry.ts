@@ -19,7 +19,7 @@ export const NGINX_ONLY_VAR_NAMES: readonly string[] = [
   'proxy_protocol_server_port', 'tcpinfo_rtt', 'tcpinfo_rttvar', 'tcpinfo_snd_cwnd', 'tcpinfo_rcv_space',
   'fastcgi_script_name', 'fastcgi_path_info', 'invalid_referer', 'secure_link', 'secure_link_expires',
   'slice_range', 'uid_got', 'uid_set', 'uid_reset', 'ancient_browser', 'modern_browser', 'msie',
-  'upstream_response_length', 'request_completion',
+  'upstream_response_length',
 ];
 
 /** nginx's prefixed families (ngx_http_variables_init_vars): any name starting so is known. */
