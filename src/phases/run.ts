@@ -242,15 +242,17 @@ function finish(r: Req, complete = true): void {
     r.raw.close();
     return ended(r);
   }
-  // Asked before the end too: node:http's exchange stops counting a client gone once ended.
-  const gone = r.ex.aborted;
-  const done = (): void => {
-    if (complete && !gone && !r.ex.aborted) r.completed = true;
-    ended(r);
-  };
+  // Asked before the end and after: node:http's exchange stops counting a client gone once ended.
+  const ok = complete && !r.ex.aborted;
   const p = queueFlush(r, true);
-  if (p === undefined) return done();
-  p.then(done, (e: unknown) => { logReq(r, 'alert', `output failed: ${String(e)}`); ended(r); });
+  if (p === undefined) return endedAfterFlush(r, ok);
+  p.then(() => endedAfterFlush(r, ok), (e: unknown) => { logReq(r, 'alert', `output failed: ${String(e)}`); ended(r); });
+}
+
+/** `ok`: nothing cut the request before its last flush (finish). */
+function endedAfterFlush(r: Req, ok: boolean): void {
+  if (ok && !r.ex.aborted) r.completed = true;
+  ended(r);
 }
 
 function ended(r: Req): void {
