@@ -169,7 +169,7 @@ function finishOps(ops: readonly BuilderOp[], m: Merged): RewriteOp[] {
   }));
 }
 
-function finishServer(b: ServerBuilder, parent: Merged): ServerConf {
+function finishServer(b: ServerBuilder, parent: Merged, declared: ReadonlySet<string>): ServerConf {
   const m = merge(parent, b.settings);
   const { access, ...rest } = m;
   const defaults: LocationConf = {
@@ -182,7 +182,7 @@ function finishServer(b: ServerBuilder, parent: Merged): ServerConf {
   return {
     ref: b.ref, listen,
     serverNames: b.serverNames.length > 0 ? b.serverNames : [{ kind: 'exact', value: '' }],
-    rewriteOps: finishOps(b.rewriteOps, m), defaults, declaredVariables: b.variables, ssl: sslConf(m.ssl),
+    rewriteOps: finishOps(b.rewriteOps, m), defaults, declaredVariables: declared, ssl: sslConf(m.ssl),
     locations: b.locations.map((l) => finishLocation(l, m)),
     namedLocations: new Map([...b.named].map(([k, l]) => [k, finishLocation(l, m)])),
   };
@@ -205,7 +205,10 @@ function finish(main: MainBuilder, prefix: string, file: string, ctx: ResolveCon
   if (main.http) {
     const base: Merged = { ...ROOT_DEFAULTS(ctx.abs), handlers: {} };
     const top = merge(base, main.http.settings ?? newSettings());
-    const servers = main.http.servers.map((s) => finishServer(s, top));
+    // A `set` declares its variable for all of http{} (nginx's variables are the conf's, not a
+    // server's): another server may write it with ngx.var, and reads it empty until then.
+    const declared = new Set(main.http.servers.flatMap((s) => [...s.variables]));
+    const servers = main.http.servers.map((s) => finishServer(s, top, declared));
     checkDefaultServers(servers);
     const logFormats = new Map(main.http.logFormats);
     logFormats.set('combined',
