@@ -38,6 +38,8 @@ const CASES: Array<[string, string, string | null]> = [
   ['location / { proxy_pass http://127.0.0.1:1; proxy_cache_key $nope; }', '', 'nope'],
   // accepted: nginx declares at conf time, anywhere in http{}
   ['location / { if ($uri ~ ^/a$) { return 204; } }', '', null],
+  ['location / { if ( $uri ~* "^/a b$x" ) { return 204; } }', '', null],
+  ['location / { if ( $uri !~ "^/a b" ) { return 200 $nope; } }', '', 'nope'],
   ['location / { set $a 1; } return 200 $a;', '', null],
   ['return 200 $a;', 'server { listen 127.0.0.1:8081; set $a 1; }', null],
   ['return 200 $m;', 'map $uri $m { default 1; }', null],

@@ -20,9 +20,10 @@ const moreHeaders: Pick = (d) => d.args.filter((a, i) => !a.startsWith('-') && !
 
 /** `if (...)`: every operand but a regex (its `$` is an anchor). */
 const ifCondition: Pick = (d) => {
-  const text = d.args.join(' ').replace(/^\(\s*/, '').replace(/\s*\)$/, '');
-  const parts = text.split(/\s+/);
-  return parts.length === 3 && /^!?~\*?$/.test(parts[1]) ? [parts[0]] : parts;
+  // the tokens as parseCondition sees them: a quoted regex may hold spaces
+  const parts = d.args.map((a, i) => (i === 0 ? a.replace(/^\(/, '') : a)).map((a, i, all) => (i === all.length - 1 ? a.replace(/\)$/, '') : a));
+  const k = parts[0] === '' ? 1 : 0;
+  return /^!?~\*?$/.test(parts[k + 1] ?? '') ? [parts[k]] : parts;
 };
 
 const TEMPLATE_ARGS: ReadonlyMap<string, Pick> = new Map<string, Pick>([
