@@ -36,6 +36,13 @@ const CASES: Array<[string, string, string | null]> = [
   ['auth_basic $nope;', '', 'nope'],
   ['limit_rate $nope;', '', 'nope'],
   ['location / { proxy_pass http://127.0.0.1:1; proxy_cache_key $nope; }', '', 'nope'],
+  ['', 'upstream u { hash $nope; server 127.0.0.1:1; }', 'nope'],
+  ['location / { proxy_pass http://127.0.0.1:1; proxy_cookie_path ~^/a$ /$nope; }', '', 'nope'],
+  ['location / { proxy_pass http://127.0.0.1:1; proxy_set_header Host $host$nope; }', '', 'nope'],
+  ['location / { proxy_pass http://127.0.0.1:1; proxy_no_cache $nope; }', '', 'nope'],
+  ['index index.html; error_page 404 =200 /e?x=$nope;', '', 'nope'],
+  ['', 'log_format x escape=json \'$remote_addr $nope\';', 'nope'],
+  ['', 'map $uri $m { hostnames; default 0; *.a.test $nope; }', 'nope'],
   // accepted: nginx declares at conf time, anywhere in http{}
   ['location / { if ($uri ~ ^/a$) { return 204; } }', '', null],
   ['location / { if ( $uri ~* "^/a b$x" ) { return 204; } }', '', null],
@@ -48,6 +55,8 @@ const CASES: Array<[string, string, string | null]> = [
   ['location ~ ^/(?<p>.*)$ { return 200 $p; }', '', null],
   ['server_name ~^(?<sub>.+)\\.x$; return 200 $sub;', '', null],
   ['return 200 $1$9;', '', null],
+  ['location / { proxy_pass http://127.0.0.1:1; proxy_redirect ~^http://a(.*)$ http://b$1; proxy_cookie_path ~^/(?<pp>.*)$ /$pp; }', '', null],
+  ['', 'map $uri $m { ~^/(?<mp>.*)$ $mp; default $http_x; }', null],
   ['return 200 "$HOST $Arg_x $HTTP_X $sent_trailer_x $upstream_http_x $upstream_cookie_x $upstream_trailer_x $cookie_a $sent_http_y";', '', null],
   ['return 200 "$request_completion $proxy_host $proxy_add_x_forwarded_for $realpath_root $gzip_ratio $upstream_cache_status";', '', null],
 ];
