@@ -64,6 +64,32 @@ const CASES: Array<[string, string, string | null]> = [
 /** serverConf: the http part on line 1, the server's body on line 3 (each refused case has one part only). */
 const lineOf = (server: string): number => (server ? 3 : 1);
 
+// [server part, http part, nginx's message]: a `$` that names nothing, refused at its directive
+const BAD_NAMES: Array<[string, string, string]> = [
+  ['add_header X "5$";', '', 'invalid variable name'],
+  ['location / { set $a "x$"; }', '', 'invalid variable name'],
+  ['location / { if ($uri = "a$") { return 204; } }', '', 'invalid variable name'],
+  ['rewrite ^ /a$;', '', 'invalid variable name'],
+  ['return 200 "${}";', '', 'invalid variable name'],
+  ['return 200 "${a";', '', 'the closing bracket in "a" variable is missing'],
+  ['location / { try_files /a$ =404; }', '', 'invalid variable name'],
+  ['access_log /tmp/a$.log;', '', 'invalid variable name'],
+  ['', 'map $uri $m { default "a$"; }', 'invalid variable name'],
+  ['', 'log_format x "a$ b";', 'invalid parameter "$ b"'],
+];
+
+const escape = (t: string): string => t.replace(/[$^()[\]{}.*+?|\\]/g, '\\$&');
+
+describe('a $ that names nothing, refused at its directive as nginx -t', () => {
+  for (const [server, http, want] of BAD_NAMES) {
+    it(`${http} ${server} -> ${want}`, () => {
+      const e = confErrorOf(serverConf(server, http), { inConf: true });
+      expect(e.code).toBe('TRESTY_ERR_CONF_VALUE');
+      expect(e.message).toMatch(new RegExp(`^${escape(want)} in .*conf/nginx\\.conf:${lineOf(server)}$`));
+    });
+  }
+});
+
 describe('unknown variables refused at load, as nginx -t', () => {
   for (const [server, http, want] of CASES) {
     it(`${http} ${server} -> ${want ?? 'accepted'}`, () => {
@@ -85,6 +111,12 @@ describe('unknown variables refused at load, as nginx -t', () => {
   });
 
   const missing = nginxMissing();
+  it.skipIf(missing !== null)(`nginx -t refuses a $ that names nothing the same way${missing ? ` (skipped: ${missing})` : ''}`, () => {
+    for (const [server, http, want] of BAD_NAMES) {
+      expect(nginxConfError(server, http), server + http).toMatch(new RegExp(`\\[emerg\\] ${escape(want)} in PREFIX/nginx\\.conf:\\d+$`));
+    }
+  });
+
   it.skipIf(missing !== null)(`nginx -t says the same${missing ? ` (skipped: ${missing})` : ''}`, () => {
     for (const [server, http, want] of CASES) {
       const got = nginxConfError(server, http);

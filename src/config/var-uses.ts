@@ -3,6 +3,7 @@
 // captures of any regex). Recorded per directive as the conf walk meets it (resolve.ts).
 
 import type { Directive } from './ast.js';
+import { confError } from './table.js';
 import { templateParts } from './template-parts.js';
 import type { VarRegistry } from './var-registry.js';
 
@@ -50,14 +51,35 @@ const DECLARE_FIRST = new Set(['set', 'set_by_js_block', 'set_by_js_file']);
 
 const NAMED_GROUP = /\(\?(?:P?<|')([A-Za-z_][A-Za-z0-9_]*)[>']/g;
 
-function use(reg: VarRegistry, text: string, at: { file: string; line: number }): void {
+/**
+ * nginx's script compiler on a text with `$`: each `$` must start a name, `${name}` or a digit.
+ * Throws its message at the directive (log_format's own parser says `invalid parameter`).
+ */
+function checkSyntax(d: Directive, text: string, at: { file: string; line: number }): void {
+  for (let i = text.indexOf('$'); i >= 0; i = text.indexOf('$', i + 1)) {
+    const bracket = text[i + 1] === '{';
+    const from = i + (bracket ? 2 : 1);
+    if (!bracket && /[0-9]/.test(text[from] ?? '')) continue;
+    let end = from;
+    while (end < text.length && /[A-Za-z0-9_]/.test(text[end]!)) end++;
+    const bad = (m: string): never => {
+      throw confError('TRESTY_ERR_CONF_VALUE', d.name === 'log_format' ? `invalid parameter "${text.slice(i)}"` : m, at);
+    };
+    if (end === from) bad('invalid variable name');
+    if (bracket && text[end] !== '}') bad(`the closing bracket in "${text.slice(from, end)}" variable is missing`);
+  }
+}
+
+function use(reg: VarRegistry, d: Directive, text: string, at: { file: string; line: number }): void {
   if (!text.includes('$')) return;
+  // headers-more's parser is its own (not checked here)
+  if (!d.name.startsWith('more_')) checkSyntax(d, text, at);
   for (const p of templateParts(text)) {
     if (typeof p !== 'string') reg.uses.push({ name: p.name, file: at.file, line: at.line });
   }
 }
 
-/** Records what `d` (one directive, not its child block) declares and uses. */
+/** Records what `d` (one directive, not its child block) declares and uses; throws for a `$` that names nothing. */
 export function recordVars(reg: VarRegistry, d: Directive): void {
   // A named group anywhere (location, rewrite, if, server_name, map keys ...) is a variable in nginx.
   for (const text of [...d.args, ...(d.name === 'map' ? (d.block ?? []).map((l) => l.name) : [])]) {
@@ -67,6 +89,6 @@ export function recordVars(reg: VarRegistry, d: Directive): void {
   if (decl !== undefined && decl.startsWith('$')) reg.declared.add(decl.slice(1).toLowerCase());
   const pick = TEMPLATE_ARGS.get(d.name);
   if (pick === undefined) return;
-  for (const a of pick(d)) use(reg, a, d);
-  if (d.name === 'map') for (const l of d.block ?? []) if (l.args.length === 1) use(reg, l.args[0], l);
+  for (const a of pick(d)) use(reg, d, a, d);
+  if (d.name === 'map') for (const l of d.block ?? []) if (l.args.length === 1) use(reg, d, l.args[0], l);
 }
