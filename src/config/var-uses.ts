@@ -1,6 +1,7 @@
 // Where each directive takes `$name`s: the arguments nginx compiles as scripts or complex values
-// (so checks at the end of the conf), and the names a directive declares (`set`, `map`, named
-// captures of any regex). Recorded per directive as the conf walk meets it (resolve.ts).
+// (a `$` naming nothing is refused at once; unknown names once the whole conf is read), and the
+// names a directive declares (`set`, `map`, named captures of any regex). Recorded per directive
+// as the conf walk meets it (resolve.ts).
 
 import type { Directive } from './ast.js';
 import { confError } from './table.js';
