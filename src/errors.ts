@@ -11,6 +11,7 @@ export const ErrorCodes = {
   TRESTY_ERR_CONF_DUPLICATE: 'a directive given twice where only one is allowed',
   TRESTY_ERR_CONF_VALUE: 'a directive argument with an invalid value',
   TRESTY_ERR_CONF_UNSUPPORTED: 'a directive form nginx accepts that tresty does not implement',
+  TRESTY_ERR_CONF_UNKNOWN_VAR: 'a `$name` in the conf that no module, `set`, `map` or regex capture declares',
   TRESTY_ERR_CONF_OPEN: 'a conf or included file that cannot be read',
   TRESTY_ERR_CONF_CACHE: 'a bad proxy_cache_path (its levels, keys_zone, a duplicate zone or folder) or a proxy_cache naming no zone',
   TRESTY_ERR_CONF_HANDLER: 'a handler file or block that fails to load or compile',

@@ -48,6 +48,14 @@ describe('tresty -t / -T', () => {
     expect(lines[1]).toBe(`tresty: configuration file ${conf} test failed`);
   });
 
+  it('rejects an unknown variable as nginx -t does, naming the use\'s file:line', async () => {
+    const p = prefixWith('events {}\nhttp {\n  server {\n    listen 8080;\n    location / { return 200 $reqest_uri; }\n  }\n}\n');
+    const conf = path.join(p, 'conf', 'nginx.conf');
+    const r = await runTresty(['-p', p, '-t']);
+    expect(r.code).toBe(1);
+    expect(r.stderr.split('\n')[0]).toBe(`tresty: [emerg] unknown "reqest_uri" variable in ${conf}:5`);
+  });
+
   it('fails -t when a JS block does not compile', async () => {
     const p = prefixWith('events {}\nhttp { server { listen 8080; location / {\n content_by_js_block { ngx.say( } } } }\n');
     const r = await runTresty(['-p', p, '-t']);

@@ -75,7 +75,7 @@ describe('limit_req / limit_conn in the conf', () => {
   });
 
   it('refuses what nginx refuses, naming file:line', () => {
-    const z = 'limit_req_zone $a zone=one:64k rate=1r/s;';
+    const z = 'limit_req_zone $binary_remote_addr zone=one:64k rate=1r/s;'; // a known key: an unknown one is refused first, as nginx's
     expect(errorOf(server('', 'limit_req_zone $a zone=one:64k rate=1r/h;')).message).toMatch(/invalid rate "rate=1r\/h"/);
     expect(errorOf(server('', 'limit_req_zone $a zone=one:64k rate=1r/s sync;')).code).toBe('TRESTY_ERR_CONF_ARGS');
     expect(errorOf(server('', 'limit_req_zone $a zone=one:4k rate=1r/s;')).message).toMatch(/zone "one" is too small/);

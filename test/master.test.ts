@@ -153,6 +153,18 @@ describe('master and workers', () => {
     for (let i = 0; i < 4; i++) expect((await ask(port))[0]).toBe('one');
   });
 
+  it('a reload with an unknown variable is refused as nginx -t refuses it; the old workers keep serving', async () => {
+    const port = await freePort();
+    const t = await startTresty(conf(port, 'one'));
+    t.writeConf(conf(port, 'two').replace('$pid', '$reqest_uri'));
+    const failed = t.waitFor((e) => e.tresty === 'reload-failed');
+    process.kill(t.pid, 'SIGHUP');
+    const e = await failed;
+    expect(e.code).toBe('TRESTY_ERR_CONF_UNKNOWN_VAR');
+    expect(t.errorLog()).toMatch(/\[emerg\] \d+#0: unknown "reqest_uri" variable in .*nginx\.conf:\d+/);
+    for (let i = 0; i < 4; i++) expect((await ask(port))[0]).toBe('one');
+  });
+
   it('a reload whose workers cannot listen keeps the old workers serving', async () => {
     const port = await freePort();
     const t = await startTresty(conf(port, 'one'));

@@ -122,7 +122,7 @@ void te_conn_close(te_engine *e, te_conn *c, int why)
     if ((c->flags & TE_C_JS) && c->state == TE_JS && why != TE_WHY_STOP) te_rec_close(e, c, why);
     /* an answer of the engine's own cut short (the client went): nginx still logs it, with what
        was sent */
-    if (c->state == TE_NATIVE && (c->flags & TE_C_LOG) && why != TE_WHY_STOP) te_rec_log_last(e, c);
+    if (c->state == TE_NATIVE && (c->flags & TE_C_LOG) && why != TE_WHY_STOP) te_rec_log_last(e, c, 1);
     te_conn_unidle(e, c);
     te_timer_remove(e, c);
     if (c->flags & TE_C_RESET) {

@@ -274,7 +274,7 @@ char *te_rec(te_engine *e, uint8_t type, te_conn *c, uint32_t fixed, uint32_t ex
    then may a producer that retries later, like an upstream read, write to the inbox itself). */
 int te_rec_spill(te_engine *e);
 /* The LOG of a connection going away, never refused (nobody would make it again). */
-void te_rec_log_last(te_engine *e, te_conn *c);
+void te_rec_log_last(te_engine *e, te_conn *c, int cut);
 int te_rec_req(te_engine *e, te_conn *c, uint8_t type, uint32_t body);
 int te_rec_data(te_engine *e, uint8_t type, te_conn *c, uint16_t b, const char *p, uint32_t n);
 void te_errlog(te_engine *e, te_conn *c, int level, const char *fmt, ...) __attribute__((format(printf, 4, 5)));

@@ -88,7 +88,7 @@ void te_head_gone(te_engine *e, te_conn *c, const char *why, int status)
     c->status = (uint16_t)status;
     c->sent = 0;
     c->head_sent = 0;
-    te_rec_log_last(e, c); /* the connection is gone either way: nobody would try again */
+    te_rec_log_last(e, c, 0); /* the connection is gone either way: nobody would try again */
 }
 
 /* The header before hdrs[last] with the same name (a unique header sent twice), or NULL. */

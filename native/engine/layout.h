@@ -61,6 +61,8 @@ enum te_in_type {
 #define TE_REQ_CONN_REQS 76   /* u32: requests begun on the connection, this one included
                                  ($connection_requests) */
 #define TE_REQ_CONN_MS 80     /* u32: ms since the connection was accepted ($connection_time) */
+#define TE_REQ_F_CUT (1u << 30)       /* in a LOG's TE_REQ_FLAGS: the answer was cut short (the client
+                                         went): $request_completion is empty, as nginx's */
 #define TE_REQ_F_PIPELINED (1u << 31) /* in TE_REQ_FLAGS: the request was in the buffer when the
                                  one before it ended ($pipe) */
 #define TE_REQ_FIXED 88       /* then: address text (padded to 8), nheaders x 4 u16 (name off,

@@ -90,8 +90,9 @@ static int req(te_engine *e, te_conn *c, uint8_t type, uint32_t body, int must);
 
 int te_rec_req(te_engine *e, te_conn *c, uint8_t type, uint32_t body) { return req(e, c, type, body, 0); }
 
-/* The LOG of a connection that is going away: nobody would produce it again. */
-void te_rec_log_last(te_engine *e, te_conn *c) { (void)req(e, c, TE_IN_LOG, 0, 1); }
+/* The LOG of a connection that is going away: nobody would produce it again. `cut`: its answer
+   was cut short (must = 2 carries it to req()). */
+void te_rec_log_last(te_engine *e, te_conn *c, int cut) { (void)req(e, c, TE_IN_LOG, 0, cut ? 2 : 1); }
 
 static int req(te_engine *e, te_conn *c, uint8_t type, uint32_t body, int must)
 {
@@ -104,9 +105,10 @@ static int req(te_engine *e, te_conn *c, uint8_t type, uint32_t body, int must)
     char tls[8192];
     uint32_t tlen = type == TE_IN_LOG && c->ssl && te_tls_log_info ? te_tls_info(c, tls, sizeof tls) : 0;
     if (tlen) body = 0;
-    char *r = rec_must(e, type, c, TE_REQ_FIXED, alen + hlen + c->head_len + body + tlen, must);
+    char *r = rec_must(e, type, c, TE_REQ_FIXED, alen + hlen + c->head_len + body + tlen, must != 0);
     if (!r) return -1;
     uint32_t flags = q->flags & ~(uint32_t)TR_HTTP_F_KEEPALIVE;
+    if (must == 2) flags |= TE_REQ_F_CUT;
     if (c->flags & TE_C_KEEPALIVE) flags |= TR_HTTP_F_KEEPALIVE;
     if (c->flags & TE_C_PIPELINED) flags |= TE_REQ_F_PIPELINED;
     r[TE_REC_A] = (char)q->method_id;

@@ -3,10 +3,13 @@
 
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
+import path from 'node:path';
 import { TrestyError } from '../errors.js';
 import type { Req } from '../request/req.js';
 import { logReq } from '../request/report.js';
 import type { LocationConf } from '../config/types.js';
+import type { TemplateParts } from '../config/types-access.js';
+import { templateParts } from '../config/template-parts.js';
 import { upstreamVar } from '../request/upstream.js';
 import { setLimitRate } from '../request/limit-rate.js';
 import { addrBytes } from '../config/addr.js';
@@ -84,6 +87,19 @@ function connectionTime(r: Req): string {
   return (Math.max(0, Date.now() - start) / 1000).toFixed(3);
 }
 
+const rootParts = new WeakMap<LocationConf, TemplateParts>();
+
+/** The location's root; one with variables evaluated for the request, relative to the prefix. */
+function docRoot(r: Req): string {
+  const root = r.loc.root;
+  if (!root.includes('$')) return root;
+  let parts = rootParts.get(r.loc);
+  if (parts === undefined) rootParts.set(r.loc, parts = templateParts(root));
+  let v = '';
+  for (const p of parts) v += typeof p === 'string' ? p : getVar(r, p.name) ?? '';
+  return path.resolve(r.w.conf.prefix, v);
+}
+
 /** $nginx_version: the nginx release tresty's semantics are checked against (test/compat-*). */
 export const NGINX_VERSION = '1.22.1';
 
@@ -148,16 +164,24 @@ const BUILTIN = new Map<string, Getter>([
   // In a temp file (client_body_buffer_size) too.
   ['content_length', (r) => headerValue(r, 'content-length') ?? (r.inHeaders['transfer-encoding'] === undefined ? undefined
     : r.body != null ? String(r.body.length) : r.bodyFile !== null ? String(r.bodyFile.size) : undefined)],
-  ['document_root', (r) => r.loc.root],
-  ['realpath_root', (r) => r.loc.root],
+  ['document_root', docRoot],
+  ['realpath_root', docRoot],
   // With a constant `alias` in a prefix location, the alias in place of the matched part (nginx's
   // map_uri_to_path); an alias with variables or in a regex location is the static module's only.
   ['request_filename', (r) => {
     const a = r.loc.files.alias;
-    return a === undefined || a.regex !== null || a.path.includes('$') ? r.loc.root + r.uri : a.path + r.uri.slice(a.strip);
+    return a === undefined || a.regex !== null || a.path.includes('$') ? docRoot(r) + r.uri : a.path + r.uri.slice(a.strip);
   }],
   ['request_body', (r) => (r.body ? r.body.toString('utf8') : undefined)],
   ['request_body_file', (r) => r.bodyFile?.path],
+  // "OK" once the request ended normally (not cut, not terminated): the log phase's. Read before,
+  // it is "" and stays so for the request (nginx caches it: a `return 200 $request_completion`
+  // logs "" too).
+  ['request_completion', (r) => {
+    if (r.main.completed) return 'OK';
+    (r.vars ??= Object.create(null) as Record<string, string>).request_completion = '';
+    return '';
+  }],
   // $ssl_*: the connection's TLS session (tls/vars.ts), of either TLS path
   ...sslVarNames().map((n): [string, Getter] => [n, (r) => sslVar(n, r.main.ex.tlsInfo?.() ?? null)]),
 ]);

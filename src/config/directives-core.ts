@@ -223,7 +223,9 @@ export const coreDirectives: readonly DirectiveRow[] = [
       set.accessLog.push({ path: d.args[0] === 'stderr' ? 'stderr' : ctx.abs(d.args[0]), format });
     },
   },
-  { name: 'root', contexts: [...HSL, 'lif'], args: [1, 1], apply(d, s, ctx) { settings(s).root = ctx.abs(d.args[0]); } },
+  // With variables, kept as written: the value is made absolute per request (a `$var` may hold a
+  // whole absolute path), as nginx's map_uri_to_path does.
+  { name: 'root', contexts: [...HSL, 'lif'], args: [1, 1], apply(d, s, ctx) { settings(s).root = d.args[0].includes('$') ? d.args[0] : ctx.abs(d.args[0]); } },
   { name: 'index', contexts: HSL, args: [1, 32], apply(d, s) { settings(s).index = [...d.args]; } },
   { name: 'default_type', contexts: HSL, args: [1, 1], apply(d, s) { settings(s).defaultType = d.args[0]; } },
   {

@@ -40,6 +40,8 @@ import { mergeProxy, mergeSsl, proxyConf, sslConf, upstreamConf } from './gatewa
 import { unknownDirective } from './lua-hints.js';
 import { stdFlags } from './directives-std.js';
 import { confError, type DirectiveRow, type ResolveContext } from './table.js';
+import { checkVarUses, newVarRegistry, type VarRegistry } from './var-registry.js';
+import { recordVars } from './var-uses.js';
 import type { EngineSettings, FfiPluginConf, FilesConf, HttpConf, ListenSpec, LocationConf, MainConf, RewriteOp, ServerConf } from './types.js';
 import type { SslSettings } from './builders-gateway.js';
 
@@ -58,7 +60,7 @@ export function directiveNames(): string[] {
   return [...TABLE.keys()];
 }
 
-function walk(directives: readonly Directive[], state: BlockState, ctx: ResolveContext): void {
+function walk(directives: readonly Directive[], state: BlockState, ctx: ResolveContext, vars: VarRegistry): void {
   for (const d of directives) {
     const rows = TABLE.get(d.name);
     const row = rows?.find((r) => r.contexts.includes(state.kind)) ?? rows?.[0];
@@ -78,20 +80,24 @@ function walk(directives: readonly Directive[], state: BlockState, ctx: ResolveC
       if (state.seen.has(key)) throw confError('TRESTY_ERR_CONF_DUPLICATE', `"${d.name}" directive is duplicate`, d);
       state.seen.add(key);
     }
+    recordVars(vars, d); // before its block's, so uses stay in conf order
     row.apply(d, state, ctx);
   }
 }
 
 export function resolve(directives: readonly Directive[], prefix: string, file: string, lookupHost: (name: string) => string[]): MainConf {
   const main: MainBuilder = { errorLog: [], jsPackagePath: [], ffiLibraryPath: [], ffiPlugins: new Map() };
+  const vars = newVarRegistry();
   const ctx: ResolveContext = {
     prefix,
     abs: (p) => path.resolve(prefix, p),
     confDir: path.dirname(path.resolve(prefix, file)),
     lookupHost,
-    walk: (ds, state) => walk(ds, state, ctx),
+    walk: (ds, state) => walk(ds, state, ctx, vars),
   };
-  walk(directives, { kind: 'main', main, seen: new Set() }, ctx);
+  walk(directives, { kind: 'main', main, seen: new Set() }, ctx, vars);
+  // As nginx, once the whole conf is read: a `set` after its use, or in another server, declares it.
+  checkVarUses(vars);
   return deepFreeze(finish(main, prefix, file, ctx));
 }
 
@@ -165,7 +171,7 @@ function finishOps(ops: readonly BuilderOp[], m: Merged): RewriteOp[] {
   }));
 }
 
-function finishServer(b: ServerBuilder, parent: Merged): ServerConf {
+function finishServer(b: ServerBuilder, parent: Merged, declared: ReadonlySet<string>): ServerConf {
   const m = merge(parent, b.settings);
   const { access, ...rest } = m;
   const defaults: LocationConf = {
@@ -179,7 +185,7 @@ function finishServer(b: ServerBuilder, parent: Merged): ServerConf {
   return {
     ref: b.ref, listen,
     serverNames: b.serverNames.length > 0 ? b.serverNames : [{ kind: 'exact', value: '' }],
-    rewriteOps: finishOps(b.rewriteOps, m), defaults, declaredVariables: b.variables, ssl: sslConf(m.ssl),
+    rewriteOps: finishOps(b.rewriteOps, m), defaults, declaredVariables: declared, ssl: sslConf(m.ssl),
     locations: b.locations.map((l) => finishLocation(l, m)),
     namedLocations: new Map([...b.named].map(([k, l]) => [k, finishLocation(l, m)])),
   };
@@ -210,7 +216,10 @@ function finish(main: MainBuilder, prefix: string, file: string, ctx: ResolveCon
   if (main.http) {
     const base: Merged = { ...ROOT_DEFAULTS(ctx.abs), handlers: {} };
     const top = merge(base, main.http.settings ?? newSettings());
-    const servers = main.http.servers.map((s) => finishServer(s, top));
+    // A `set` declares its variable for all of http{} (nginx's variables are the conf's, not a
+    // server's): another server may write it with ngx.var, and reads it empty until then.
+    const declared = new Set(main.http.servers.flatMap((s) => [...s.variables]));
+    const servers = main.http.servers.map((s) => finishServer(s, top, declared));
     checkDefaultServers(servers);
     const logFormats = new Map(main.http.logFormats);
     logFormats.set('combined',

@@ -206,7 +206,7 @@ export interface ServerConf {
   readonly namedLocations: ReadonlyMap<string, LocationConf>;
   /** The server block's own settings, used when no location matches (as nginx does). */
   readonly defaults: LocationConf;
-  /** Variables declared anywhere in this server by `set` or `set_by_js` (names without `$`). */
+  /** Variables a `set` or `set_by_js` declares anywhere in http{} (names without `$`): nginx's are the conf's, not a server's. */
   readonly declaredVariables: ReadonlySet<string>;
   /** ssl_* (gateway, issue 14): used when one of its listens has `ssl`. */
   readonly ssl: SslConf;

@@ -10,7 +10,7 @@ export const BUILTIN_VAR_NAMES: readonly string[] = [
   'realip_remote_port', 'limit_req_status', 'limit_conn_status', 'limit_rate', 'remote_user',
   'status', 'request_time', 'body_bytes_sent', 'bytes_sent', 'request_length', 'time_local',
   'time_iso8601', 'msec', 'pid', 'content_type', 'content_length', 'document_root', 'realpath_root',
-  'request_filename', 'request_body', 'request_body_file', 'request_id', 'connection',
+  'request_filename', 'request_body', 'request_body_file', 'request_completion', 'request_id', 'connection',
   'connection_requests', 'connection_time', 'pipe', 'http2', 'nginx_version',
   // stub_status's (status/counters.ts)
   'connections_active', 'connections_reading', 'connections_writing', 'connections_waiting',
@@ -22,7 +22,7 @@ export const BUILTIN_VAR_NAMES: readonly string[] = [
 ];
 
 /** The gateway's own (request/upstream.ts), read-only in nginx too. */
-const UPSTREAM_VAR_NAMES = [
+export const UPSTREAM_VAR_NAMES: readonly string[] = [
   'upstream_addr', 'upstream_status', 'upstream_connect_time', 'upstream_header_time',
   'upstream_response_time', 'upstream_bytes_sent', 'upstream_bytes_received', 'upstream_cache_status',
 ];

@@ -15,7 +15,7 @@ import { closeSync } from 'node:fs';
 import { NativeExchange } from './native-exchange.js';
 import {
   BODY_END_FRAMING, DATA, DATA_LEN, ERR_DNAME, ERR_HOST_LEN, ERR_LISTENER, ERR_NUMBER, ERR_SRV_LEN, ERR_SRV_OFF, ERR_TEXT, IN_BODY, IN_BODY_END, IN_BODY_ERR, IN_CLOSE, IN_DRAIN, IN_ERRLOG, IN_LOG,
-  IN_REQ, IN_WAKE, LOG_LEVELS, REC_A, REC_B, REC_CONN, REC_SIZE, REQ_ADDR_LEN, REQ_CLEN, REQ_CONN_MS, REQ_CONN_REQS, REQ_FIXED, REQ_FLAGS, F_PIPELINED, REQ_HEAD_LEN, REQ_HEAD_SENT,
+  IN_REQ, IN_WAKE, LOG_LEVELS, REC_A, REC_B, REC_CONN, REC_SIZE, REQ_ADDR_LEN, REQ_CLEN, REQ_CONN_MS, REQ_CONN_REQS, REQ_FIXED, REQ_FLAGS, F_PIPELINED, F_CUT, REQ_HEAD_LEN, REQ_HEAD_SENT,
   REQ_BODY_LEN, REQ_LISTENER, REQ_LOC, REQ_METHOD, REQ_MSEC, REQ_NHEADERS, REQ_NUMBER, REQ_PORT, REQ_SENT, REQ_TARGET, REQ_TARGET_LEN, REQ_VERSION, WHY_HALF, WHY_RESET,
 } from './native-layout.js';
 import { Outbox } from './native-outbox.js';
@@ -60,6 +60,8 @@ export interface LoggedAnswer {
   readonly sent: number;
   /** Request time. */
   readonly msec: number;
+  /** The answer was cut short (the client went): not a completed request ($request_completion). */
+  readonly cut?: boolean;
 }
 
 function versionText(v: number): string {
@@ -359,7 +361,8 @@ export class NativeFront {
     const loc = locId === LOC_DEFAULT ? server?.defaults : plan.locations[locId];
     if (!server || !loc) return;
     ex.headBytes = u32[(p + REQ_HEAD_SENT) >>> 2];
-    this.hooks.logAnswer({ ex, server, loc, status: this.u16[(p + REC_B) >>> 1], sent: u32[(p + REQ_SENT) >>> 2], msec: u32[(p + REQ_MSEC) >>> 2] });
+    this.hooks.logAnswer({ ex, server, loc, status: this.u16[(p + REC_B) >>> 1], sent: u32[(p + REQ_SENT) >>> 2], msec: u32[(p + REQ_MSEC) >>> 2],
+      cut: (u32[(p + REQ_FLAGS) >>> 2] & F_CUT) !== 0 });
   }
 
   /**

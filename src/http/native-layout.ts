@@ -55,6 +55,8 @@ export const REQ_CONN_REQS = 76;
 export const REQ_CONN_MS = 80;
 /** In REQ_FLAGS: the request was in the buffer when the one before it ended (TE_REQ_F_PIPELINED). */
 export const F_PIPELINED = 2 ** 31;
+/** In a LOG's REQ_FLAGS: the engine's answer was cut short, the client gone (TE_REQ_F_CUT). */
+export const F_CUT = 2 ** 30;
 export const REQ_FIXED = 88;
 
 export const DATA_LEN = 12;

@@ -32,9 +32,10 @@ export function extrasNative(loc: LocationConf): boolean {
   const { charset, expires } = loc.headers;
   if (charset !== undefined && (charset.name.includes('$') || /[\x00-\x1f\x7f;]/.test(charset.name))) return false;
   if (expires !== undefined && (expires.kind === 'daily' || (expires.kind === 'after' && expires.modified))) return false;
-  // alias, autoindex and stub_status are JS's (autoindex's other settings mean nothing without it).
+  // alias, a root with variables, autoindex and stub_status are JS's (autoindex's other settings mean nothing without it).
   // max_ranges: the engine announces ranges and hands any Range to JS; the limit is JS's.
   if (loc.files.alias !== undefined || loc.files.autoindex !== undefined || loc.files.stubStatus !== undefined || loc.files.maxRanges !== undefined) return false;
+  if (loc.root.includes('$')) return false; // a root with variables is evaluated per request
   const t = loc.tryFiles;
   if (t !== null) {
     if (!t.files.every((f) => f in TRY_ARGS)) return false;

@@ -170,6 +170,7 @@ export async function createWorkerPipeline(
     r.loc = a.loc;
     r.pipe = pipe;
     r.status = a.status;
+    r.completed = a.cut !== true;
     (r as { startMs: number }).startMs = Date.now() - a.msec;
     a.ex.bytesSent = a.sent;
     r.phase = CTX.log;

@@ -224,7 +224,7 @@ function terminate(r: Req): void {
   const headOnly = r.method === 'HEAD' || r.status === 204 || r.status === 304;
   if (!headOnly || r.headerWritten) return cut(r);
   r.ex.closeAfter?.();
-  finish(r);
+  finish(r, false);
 }
 
 /** Ends the response abruptly so the client can tell it is incomplete. */
@@ -233,15 +233,26 @@ function cut(r: Req): void {
   ended(r);
 }
 
-/** Sends what is left (eof), then runs the log phase. */
-function finish(r: Req): void {
+/**
+ * Sends what is left (eof), then runs the log phase. `complete`: nginx's normal finalization
+ * (not a terminated request), so the request is complete once all went out to a client still there.
+ */
+function finish(r: Req, complete = true): void {
   if (r.raw !== null) {
     r.raw.close();
     return ended(r);
   }
+  // Asked before the end and after: node:http's exchange stops counting a client gone once ended.
+  const ok = complete && !r.ex.aborted;
   const p = queueFlush(r, true);
-  if (p === undefined) return ended(r);
-  p.then(() => ended(r), (e: unknown) => { logReq(r, 'alert', `output failed: ${String(e)}`); ended(r); });
+  if (p === undefined) return endedAfterFlush(r, ok);
+  p.then(() => endedAfterFlush(r, ok), (e: unknown) => { logReq(r, 'alert', `output failed: ${String(e)}`); ended(r); });
+}
+
+/** `ok`: nothing cut the request before its last flush (finish). */
+function endedAfterFlush(r: Req, ok: boolean): void {
+  if (ok && !r.ex.aborted) r.completed = true;
+  ended(r);
 }
 
 function ended(r: Req): void {

@@ -146,6 +146,8 @@ export class Req {
   /** ngx.arg for set_by_js and body_filter_by_js (1-based as in Lua). */
   arg: unknown[] | null = null;
   finished = false;
+  /** Ended as nginx's normal finalization does (not cut, not terminated): $request_completion "OK". */
+  completed = false;
   /** ngx.req.socket(true) took the connection: the request ends by closing it, no output of ours. */
   raw: RawStream | null = null;
   /** Work to undo when the request ends (cosockets it left open); null until something registers. */
