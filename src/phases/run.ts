@@ -291,14 +291,21 @@ function internalRedirect(r: Req, errStatus = 0): void {
     r.execArgs = null;
     return locate(r);
   }
-  // A redirect starts a new ctx and drops headers set so far, as nginx does.
+  // A redirect starts a new ctx, as nginx does. ngx.exec, try_files and an index keep the status
+  // and headers set so far (nginx's internal redirect leaves headers_out alone: seen on 1.22 + lua);
+  // an error page still starts without them here (not yet compared with nginx).
   r.ctx = undefined;
-  r.headers = null;
   r.lengthless = false;
-  r.status = 0;
+  if (errStatus !== 0) {
+    r.headers = null;
+    r.status = 0;
+  }
   // 494-497 go out (and are logged) as 400, as nginx's err_status for them
   r.errStatus = wireStatus(errStatus);
+  const extra = r.execArgs;
+  r.execArgs = null;
   if (target.startsWith('@')) {
+    if (extra) logReq(r, 'warn', `query strings ${extra} ignored when exec'ing named location ${target}`);
     const loc = findNamedLocation(r.server, target);
     if (loc === null) {
       logReq(r, 'error', `named location "${target}" not found`);
@@ -313,8 +320,8 @@ function internalRedirect(r: Req, errStatus = 0): void {
   if (t === null) { special(r, 400); return finish(r); }
   r.uri = t.uri;
   // `ngx.exec("/a?x=1", "y=2")` gives x=1&y=2, as OpenResty does.
-  const extra = r.execArgs;
   r.args = extra === null || extra === '' ? t.args : t.args ? `${t.args}&${extra}` : extra;
-  r.execArgs = null;
+  // $args of a target without them: "" when it ends in `?`, else none (nginx splits the URI so)
+  if (!extra) r.argsMark = target.includes('?');
   start(r);
 }

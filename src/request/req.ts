@@ -43,6 +43,9 @@ export class Req {
   uri = '/';
   /** The query string, without `?`. */
   args = '';
+  /** Whether empty `args` are `$args` "" (a `?` ending the target) or none (nil); null: as the
+   *  target received says. Set by a subrequest's and ngx.exec's URI, as nginx splits theirs. */
+  argsMark: boolean | null = null;
   loc!: LocationConf;
   pipe!: LocPipeline;
   status = 0;
