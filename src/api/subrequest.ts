@@ -26,8 +26,9 @@ export interface CaptureOptions {
 
 export interface CaptureResult {
   status: number;
-  /** Names as the subrequest sent them, looked up case-insensitively; a repeated header is an array. */
-  header: Record<string, string | string[]>;
+  /** Names as the subrequest sent them, looked up case-insensitively; a repeated header is an
+   *  array; nginx's own Content-Length a number. */
+  header: Record<string, string | string[] | number>;
   /** The body; empty for an error status answered with nginx's page (then `truncated` is true). */
   body: string;
   truncated: boolean;
@@ -44,7 +45,7 @@ class CaptureExchange implements HttpExchange {
   headersSent = false;
   bytesSent = 0;
   status = 0;
-  readonly header: Record<string, string | string[]> = {};
+  readonly header: Record<string, string | string[] | number> = {};
   private readonly chunks: Buffer[] = [];
   private truncated = false;
   /** The subrequest, once made (its special responses mark the capture truncated). */
@@ -85,7 +86,7 @@ class CaptureExchange implements HttpExchange {
     this.headersSent = true;
     for (const [n, v] of headers) {
       const prev = this.header[n];
-      this.header[n] = prev === undefined ? v : [...(Array.isArray(prev) ? prev : [prev]), v];
+      this.header[n] = prev === undefined ? v : [...(Array.isArray(prev) ? prev : [String(prev)]), v];
     }
   }
 
@@ -107,17 +108,22 @@ class CaptureExchange implements HttpExchange {
   }
 
   result(): CaptureResult {
+    const sub = this.sub;
+    // nginx's own length is lua's number (content_length_n); a line a handler set stays a string.
+    const len = this.header['Content-Length'];
+    if (sub?.ownLength === true && typeof len === 'string') this.header['Content-Length'] = Number(len);
     return {
       status: this.status,
       header: caseless(this.header),
       body: Buffer.concat(this.chunks).toString('utf8'),
-      truncated: this.truncated || this.sub?.truncated === true,
+      // a HEAD's body never ends (nginx's header_only): lua marks it truncated too
+      truncated: this.truncated || sub?.truncated === true || sub?.method === 'HEAD',
     };
   }
 }
 
 /** The headers with their names as sent; `h['content-type']` finds `Content-Type`. */
-function caseless(h: Record<string, string | string[]>): Record<string, string | string[]> {
+function caseless<T>(h: Record<string, T>): Record<string, T> {
   return new Proxy(h, {
     get(t, k) {
       if (typeof k !== 'string' || k in t) return t[k as string];

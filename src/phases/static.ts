@@ -115,7 +115,8 @@ async function serve(r: Req, map: PathMapper, loc: LocationConf, typeOf: (file: 
   if (ranges === null) {
     r.status = 200;
     h.set('Content-Length', String(st.size));
-    if (gz === null) h.set('Accept-Ranges', 'bytes');
+    // (nginx's range filter leaves a subrequest alone: no Accept-Ranges in its capture)
+    if (gz === null && main) h.set('Accept-Ranges', 'bytes');
     if (head || st.size === 0) return OK;
     return send(r, gz !== null ? `${file}.gz` : file, 0, st.size);
   }
