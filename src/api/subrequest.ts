@@ -144,6 +144,14 @@ function refuse(uri: string, why: string): Promise<never> {
 }
 
 export function capture(parent: Req, uri: string, opts: CaptureOptions = {}): Promise<CaptureResult> {
+  const s = issue(parent, uri, opts);
+  if (s instanceof Promise) return s;
+  parent.w.run(s.sub);
+  return s.done;
+}
+
+/** A subrequest made, not run yet; or the refusal. */
+function issue(parent: Req, uri: string, opts: CaptureOptions): { sub: Req; done: Promise<CaptureResult> } | Promise<never> {
   if (typeof uri !== 'string' || !uri.startsWith('/')) {
     return Promise.reject(new TrestyError('TRESTY_ERR_SUBREQUEST', `ngx.location.capture: uri must start with "/": "${uri}"`));
   }
@@ -154,45 +162,67 @@ export function capture(parent: Req, uri: string, opts: CaptureOptions = {}): Pr
     return refuse(uri, 'subrequests cycle');
   }
   // A client that closed its side counts as gone here (nginx would not notice): no new work for it.
-  if (parent.main.ex.aborted || parent.main.ex.clientEnded === true) return refuse(uri, 'the client went away');
+  if (parent.main.ex.aborted || parent.main.ex.clientEnded === true || parent.main.cut) return refuse(uri, 'the client went away');
   const extra = opts.args === undefined ? '' : typeof opts.args === 'string' ? opts.args : encodeArgs(opts.args);
   const args = t.args && extra ? `${t.args}&${extra}` : t.args || extra;
   const method = (opts.method ?? 'GET').toUpperCase();
   let body: Buffer | null = null;
   let bodyFile: BodyFile | null = null;
-  if (opts.body !== undefined) body = typeof opts.body === 'string' ? Buffer.from(opts.body) : Buffer.from(opts.body);
-  else if (opts.always_forward_body || method === 'POST' || method === 'PUT') {
+  const headers: Record<string, string | string[] | undefined> = { ...parent.inHeaders };
+  // lua-nginx-module's: a body given has its length; a method that does not forward the parent's
+  // body (not POST/PUT, no always_forward_body) drops a length > 0; else the parent's body (read
+  // or not) and its headers as they are, Content-Length too (a chunked one's read body its length).
+  const forward = opts.always_forward_body === true || method === 'POST' || method === 'PUT';
+  if (opts.body !== undefined) {
+    body = typeof opts.body === 'string' ? Buffer.from(opts.body) : Buffer.from(opts.body);
+    headers['content-length'] = String(body.length);
+  } else if (!forward && Number(headers['content-length']) > 0) {
+    delete headers['content-length'];
+  } else {
     // A body in a file is shared as nginx shares it: the subrequest's get_body_file names it.
     if (parent.bodyFile !== null) bodyFile = parent.bodyFile;
     else if (parent.body) body = parent.body;
+    if (headers['transfer-encoding'] !== undefined) {
+      if (body) headers['content-length'] = String(body.length);
+      else if (bodyFile) headers['content-length'] = String(bodyFile.size);
+      else delete headers['content-length'];
+    }
   }
-  const headers: Record<string, string | string[] | undefined> = { ...parent.inHeaders };
-  if (body) headers['content-length'] = String(body.length);
-  else if (bodyFile) headers['content-length'] = String(bodyFile.size);
-  else delete headers['content-length'];
   delete headers['transfer-encoding'];
 
-  return new Promise<CaptureResult>((resolve) => {
-    const target = args ? `${t.uri}?${args}` : t.uri;
-    const ex = new CaptureExchange(parent, method, target, headers, body, (e) => resolve(e.result()));
-    const sub = new Req(parent.w, ex, parent.server, method, target, parent);
-    ex.sub = sub;
-    sub.uri = t.uri;
-    sub.args = args;
-    sub.body = body ?? null;
-    sub.bodyFile = bodyFile;
-    if (opts.ctx) sub.ctx = opts.ctx;
-    if (opts.share_all_vars) sub.vars = (parent.vars ??= Object.create(null) as Record<string, string>);
-    else if (opts.copy_all_vars && parent.vars) sub.vars = Object.assign(Object.create(null) as Record<string, string>, parent.vars);
-    if (opts.vars) {
-      const v = (sub.vars ??= Object.create(null) as Record<string, string>);
-      for (const [k, x] of Object.entries(opts.vars)) v[k] = x === undefined || x === null ? '' : String(x);
-    }
-    parent.w.run(sub);
-  });
+  let resolve!: (res: CaptureResult) => void;
+  const done = new Promise<CaptureResult>((res) => { resolve = res; });
+  const target = args ? `${t.uri}?${args}` : t.uri;
+  const ex = new CaptureExchange(parent, method, target, headers, body, (e) => resolve(e.result()));
+  const sub = new Req(parent.w, ex, parent.server, method, target, parent);
+  ex.sub = sub;
+  sub.uri = t.uri;
+  sub.args = args;
+  sub.argsMark = uri.includes('?');
+  sub.body = body ?? null;
+  sub.bodyFile = bodyFile;
+  if (opts.ctx) sub.ctx = opts.ctx;
+  if (opts.share_all_vars) sub.vars = (parent.vars ??= Object.create(null) as Record<string, string>);
+  else if (opts.copy_all_vars && parent.vars) sub.vars = Object.assign(Object.create(null) as Record<string, string>, parent.vars);
+  if (opts.vars) {
+    const v = (sub.vars ??= Object.create(null) as Record<string, string>);
+    for (const [k, x] of Object.entries(opts.vars)) v[k] = x === undefined || x === null ? '' : String(x);
+  }
+  return { sub, done };
 }
 
-/** Runs the subrequests concurrently; results in the same order. */
+/**
+ * Runs the subrequests concurrently; results in the same order. All are made (their `vars` set)
+ * before the first runs, as nginx posts them: with share_all_vars a later one's `vars` are seen by
+ * an earlier one.
+ */
 export function captureMulti(parent: Req, reqs: ReadonlyArray<readonly [string, CaptureOptions?] | [string]>): Promise<CaptureResult[]> {
-  return Promise.all(reqs.map(([uri, opts]) => capture(parent, uri, opts)));
+  const subs: Array<{ sub: Req; done: Promise<CaptureResult> }> = [];
+  for (const [uri, opts] of reqs) {
+    const s = issue(parent, uri, opts ?? {});
+    if (s instanceof Promise) return s;
+    subs.push(s);
+  }
+  for (const s of subs) parent.w.run(s.sub);
+  return Promise.all(subs.map((s) => s.done));
 }
