@@ -227,7 +227,8 @@ function parentJs(c: Case): string {
   if (c.kind === 'exec') {
     const a = c.exec!.args === undefined ? '' : `, ${JSON.stringify(c.exec!.args)}`;
     return `${pre}
-      ngx.header["X-Dropped"] = "1";
+      ngx.status = 201;
+      ngx.header["X-Before"] = "1";
       return ngx.exec(${JSON.stringify(c.exec!.uri)}${a});`;
   }
   const octx = c.subs.map(() => '{ o: "1" }').join(', ');
@@ -250,7 +251,8 @@ function parentLua(c: Case): string {
   if (c.kind === 'exec') {
     const a = c.exec!.args === undefined ? '' : `, ${luaArgs(c.exec!.args)}`;
     return `${pre}
-      ngx.header["X-Dropped"] = "1"
+      ngx.status = 201
+      ngx.header["X-Before"] = "1"
       return ngx.exec(${luaString(c.exec!.uri)}${a})`;
   }
   const octx = c.subs.map(() => '{ o = "1" }').join(', ');
@@ -290,7 +292,7 @@ const REGRESSIONS: Case[] = [
   // A subrequest's $request_uri and $request_method are the main request's (were its own).
   cap('/echo/a?q=1', { method: 'PUT' }, { ...POSTED, read: true }),
   // $args of a URI ending in `?` is "" (was nil); ngx.exec to a URI without args leaves none
-  // (was the main request's "" or its `?`), and keeps the headers set before (were dropped).
+  // (was the main request's "" or its `?`), and keeps the status and headers set before (were dropped).
   cap('/echo/a?'),
   exec('/int'),
   exec('/int', { b: false }),
