@@ -237,7 +237,6 @@ export class Ngx {
     const r = c.req!;
     if (r.headerSent) throw new TrestyError('TRESTY_ERR_HEADERS_SENT', 'attempt to call ngx.exec after sending out response headers');
     if (typeof uri !== 'string' || uri === '') throw new TrestyError('TRESTY_ERR_API_ARGS', 'ngx.exec: uri must be a non-empty string');
-    if (uri.startsWith('@') && args !== undefined) throw new TrestyError('TRESTY_ERR_API_ARGS', 'ngx.exec: args are not allowed with a named location');
     r.execUri = uri;
     r.execArgs = args === undefined ? null : typeof args === 'string' ? args : encodeArgs(args);
     leave(c);

@@ -26,8 +26,9 @@ export interface CaptureOptions {
 
 export interface CaptureResult {
   status: number;
-  /** Names as the subrequest sent them, looked up case-insensitively; a repeated header is an array. */
-  header: Record<string, string | string[]>;
+  /** Names as the subrequest sent them, looked up case-insensitively; a repeated header is an
+   *  array; nginx's own Content-Length a number. */
+  header: Record<string, string | string[] | number>;
   /** The body; empty for an error status answered with nginx's page (then `truncated` is true). */
   body: string;
   truncated: boolean;
@@ -44,7 +45,7 @@ class CaptureExchange implements HttpExchange {
   headersSent = false;
   bytesSent = 0;
   status = 0;
-  readonly header: Record<string, string | string[]> = {};
+  readonly header: Record<string, string | string[] | number> = {};
   private readonly chunks: Buffer[] = [];
   private truncated = false;
   /** The subrequest, once made (its special responses mark the capture truncated). */
@@ -85,7 +86,7 @@ class CaptureExchange implements HttpExchange {
     this.headersSent = true;
     for (const [n, v] of headers) {
       const prev = this.header[n];
-      this.header[n] = prev === undefined ? v : [...(Array.isArray(prev) ? prev : [prev]), v];
+      this.header[n] = prev === undefined ? v : [...(Array.isArray(prev) ? prev : [String(prev)]), v];
     }
   }
 
@@ -107,17 +108,22 @@ class CaptureExchange implements HttpExchange {
   }
 
   result(): CaptureResult {
+    const sub = this.sub;
+    // nginx's own length is lua's number (content_length_n); a line a handler set stays a string.
+    const len = this.header['Content-Length'];
+    if (sub?.ownLength === true && typeof len === 'string') this.header['Content-Length'] = Number(len);
     return {
       status: this.status,
       header: caseless(this.header),
       body: Buffer.concat(this.chunks).toString('utf8'),
-      truncated: this.truncated || this.sub?.truncated === true,
+      // a HEAD's body never ends (nginx's header_only): lua marks it truncated too
+      truncated: this.truncated || sub?.truncated === true || sub?.method === 'HEAD',
     };
   }
 }
 
 /** The headers with their names as sent; `h['content-type']` finds `Content-Type`. */
-function caseless(h: Record<string, string | string[]>): Record<string, string | string[]> {
+function caseless<T>(h: Record<string, T>): Record<string, T> {
   return new Proxy(h, {
     get(t, k) {
       if (typeof k !== 'string' || k in t) return t[k as string];
@@ -138,6 +144,14 @@ function refuse(uri: string, why: string): Promise<never> {
 }
 
 export function capture(parent: Req, uri: string, opts: CaptureOptions = {}): Promise<CaptureResult> {
+  const s = issue(parent, uri, opts);
+  if (s instanceof Promise) return s;
+  parent.w.run(s.sub);
+  return s.done;
+}
+
+/** A subrequest made, not run yet; or the refusal. */
+function issue(parent: Req, uri: string, opts: CaptureOptions): { sub: Req; done: Promise<CaptureResult> } | Promise<never> {
   if (typeof uri !== 'string' || !uri.startsWith('/')) {
     return Promise.reject(new TrestyError('TRESTY_ERR_SUBREQUEST', `ngx.location.capture: uri must start with "/": "${uri}"`));
   }
@@ -148,45 +162,67 @@ export function capture(parent: Req, uri: string, opts: CaptureOptions = {}): Pr
     return refuse(uri, 'subrequests cycle');
   }
   // A client that closed its side counts as gone here (nginx would not notice): no new work for it.
-  if (parent.main.ex.aborted || parent.main.ex.clientEnded === true) return refuse(uri, 'the client went away');
+  if (parent.main.ex.aborted || parent.main.ex.clientEnded === true || parent.main.cut) return refuse(uri, 'the client went away');
   const extra = opts.args === undefined ? '' : typeof opts.args === 'string' ? opts.args : encodeArgs(opts.args);
   const args = t.args && extra ? `${t.args}&${extra}` : t.args || extra;
   const method = (opts.method ?? 'GET').toUpperCase();
   let body: Buffer | null = null;
   let bodyFile: BodyFile | null = null;
-  if (opts.body !== undefined) body = typeof opts.body === 'string' ? Buffer.from(opts.body) : Buffer.from(opts.body);
-  else if (opts.always_forward_body || method === 'POST' || method === 'PUT') {
+  const headers: Record<string, string | string[] | undefined> = { ...parent.inHeaders };
+  // lua-nginx-module's: a body given has its length; a method that does not forward the parent's
+  // body (not POST/PUT, no always_forward_body) drops a length > 0; else the parent's body (read
+  // or not) and its headers as they are, Content-Length too (a chunked one's read body its length).
+  const forward = opts.always_forward_body === true || method === 'POST' || method === 'PUT';
+  if (opts.body !== undefined) {
+    body = typeof opts.body === 'string' ? Buffer.from(opts.body) : Buffer.from(opts.body);
+    headers['content-length'] = String(body.length);
+  } else if (!forward && Number(headers['content-length']) > 0) {
+    delete headers['content-length'];
+  } else {
     // A body in a file is shared as nginx shares it: the subrequest's get_body_file names it.
     if (parent.bodyFile !== null) bodyFile = parent.bodyFile;
     else if (parent.body) body = parent.body;
+    if (headers['transfer-encoding'] !== undefined) {
+      if (body) headers['content-length'] = String(body.length);
+      else if (bodyFile) headers['content-length'] = String(bodyFile.size);
+      else delete headers['content-length'];
+    }
   }
-  const headers: Record<string, string | string[] | undefined> = { ...parent.inHeaders };
-  if (body) headers['content-length'] = String(body.length);
-  else if (bodyFile) headers['content-length'] = String(bodyFile.size);
-  else delete headers['content-length'];
   delete headers['transfer-encoding'];
 
-  return new Promise<CaptureResult>((resolve) => {
-    const target = args ? `${t.uri}?${args}` : t.uri;
-    const ex = new CaptureExchange(parent, method, target, headers, body, (e) => resolve(e.result()));
-    const sub = new Req(parent.w, ex, parent.server, method, target, parent);
-    ex.sub = sub;
-    sub.uri = t.uri;
-    sub.args = args;
-    sub.body = body ?? null;
-    sub.bodyFile = bodyFile;
-    if (opts.ctx) sub.ctx = opts.ctx;
-    if (opts.share_all_vars) sub.vars = (parent.vars ??= Object.create(null) as Record<string, string>);
-    else if (opts.copy_all_vars && parent.vars) sub.vars = Object.assign(Object.create(null) as Record<string, string>, parent.vars);
-    if (opts.vars) {
-      const v = (sub.vars ??= Object.create(null) as Record<string, string>);
-      for (const [k, x] of Object.entries(opts.vars)) v[k] = x === undefined || x === null ? '' : String(x);
-    }
-    parent.w.run(sub);
-  });
+  let resolve!: (res: CaptureResult) => void;
+  const done = new Promise<CaptureResult>((res) => { resolve = res; });
+  const target = args ? `${t.uri}?${args}` : t.uri;
+  const ex = new CaptureExchange(parent, method, target, headers, body, (e) => resolve(e.result()));
+  const sub = new Req(parent.w, ex, parent.server, method, target, parent);
+  ex.sub = sub;
+  sub.uri = t.uri;
+  sub.args = args;
+  sub.argsMark = uri.includes('?');
+  sub.body = body ?? null;
+  sub.bodyFile = bodyFile;
+  if (opts.ctx) sub.ctx = opts.ctx;
+  if (opts.share_all_vars) sub.vars = (parent.vars ??= Object.create(null) as Record<string, string>);
+  else if (opts.copy_all_vars && parent.vars) sub.vars = Object.assign(Object.create(null) as Record<string, string>, parent.vars);
+  if (opts.vars) {
+    const v = (sub.vars ??= Object.create(null) as Record<string, string>);
+    for (const [k, x] of Object.entries(opts.vars)) v[k] = x === undefined || x === null ? '' : String(x);
+  }
+  return { sub, done };
 }
 
-/** Runs the subrequests concurrently; results in the same order. */
+/**
+ * Runs the subrequests concurrently; results in the same order. All are made (their `vars` set)
+ * before the first runs, as nginx posts them: with share_all_vars a later one's `vars` are seen by
+ * an earlier one.
+ */
 export function captureMulti(parent: Req, reqs: ReadonlyArray<readonly [string, CaptureOptions?] | [string]>): Promise<CaptureResult[]> {
-  return Promise.all(reqs.map(([uri, opts]) => capture(parent, uri, opts)));
+  const subs: Array<{ sub: Req; done: Promise<CaptureResult> }> = [];
+  for (const [uri, opts] of reqs) {
+    const s = issue(parent, uri, opts ?? {});
+    if (s instanceof Promise) return s;
+    subs.push(s);
+  }
+  for (const s of subs) parent.w.run(s.sub);
+  return Promise.all(subs.map((s) => s.done));
 }

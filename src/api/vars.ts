@@ -63,6 +63,7 @@ function underscored(h: Record<string, string | string[] | undefined>, name: str
  */
 function argsOf(r: Req): string | undefined {
   if (r.args) return r.args;
+  if (r.argsMark !== null) return r.argsMark ? '' : undefined;
   const u = r.ex.url;
   const q = u.indexOf('?');
   let end = u.indexOf('#'); // a fragment ends the query; one before `?` leaves none (nginx)
@@ -110,8 +111,9 @@ const BUILTIN = new Map<string, Getter>([
   ['args', argsOf],
   ['query_string', argsOf],
   ['is_args', (r) => (r.args ? '?' : '')],
-  ['request_uri', (r) => r.requestUri || undefined],
-  ['request_method', (r) => r.method],
+  // A subrequest's are its main request's, as nginx's (it copies unparsed_uri; r->main->method_name).
+  ['request_uri', (r) => r.main.requestUri || undefined],
+  ['request_method', (r) => r.main.method],
   // The line as received where the front kept it (nginx's request_line: a refused one too).
   // Else (node:http) rebuilt from the target as received: an absolute one stays absolute.
   ['request', (r) => { const x = r.main.ex; return x.requestLine ?? `${x.method} ${x.url} HTTP/${x.httpVersion}`; }],

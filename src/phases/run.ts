@@ -117,6 +117,13 @@ export function conclude(r: Req, rc: number): void {
   if (rc === OK || rc === DONE || rc === DECLINED) return finish(r);
   if (rc === EXEC) return internalRedirect(r);
   if (rc === ERROR) {
+    // A subrequest whose head counts as sent (its output began) keeps its status and what it
+    // printed; lua marks the capture truncated (observed: `ngx.say("t")` then a throw gives 200,
+    // "t\n", truncated).
+    if (r.parent !== null && r.headerSent && !r.cut) {
+      r.truncated = true;
+      return finish(r);
+    }
     if (r.headerWritten || r.cut) return cut(r);
     if (outputSent(r)) return terminate(r);
     return error(r, 500);
@@ -127,6 +134,13 @@ export function conclude(r: Req, rc: number): void {
   if ((rc === 444 || rc === 408 || rc === 499) && r.parent === null) {
     if (outputSent(r) || r.headerWritten) return terminate(r);
     r.status = rc;
+    return cut(r);
+  }
+  // ... in a subrequest they terminate the main request (nginx's ngx_http_terminate_request; lua
+  // passes these codes on): its connection closes with nothing more sent, the capture ends.
+  if ((rc === 444 || rc === 408 || rc === 499) && r.parent !== null) {
+    fail(r.main, null);
+    r.truncated = true;
     return cut(r);
   }
   if (rc > 0 && rc < 200 && r.parent === null) return abandon(r);
@@ -151,6 +165,8 @@ export function conclude(r: Req, rc: number): void {
     // lua sends the head of another 2xx as it is: an ngx.status set before stays (observed:
     // `ngx.status = 404; ngx.exit(201)` answers 404); 204 is nginx's special response.
     if (rc === 204 || r.status === 0) r.status = rc;
+    // a 204 sends no body, so no end of one: lua marks its capture truncated
+    if (rc === 204 && r.parent !== null) r.truncated = true;
     r.headerSent = true;
     return finish(r);
   }
@@ -302,14 +318,21 @@ function internalRedirect(r: Req, errStatus = 0): void {
     r.execArgs = null;
     return locate(r);
   }
-  // A redirect starts a new ctx and drops headers set so far, as nginx does.
+  // A redirect starts a new ctx, as nginx does. ngx.exec, try_files and an index keep the status
+  // and headers set so far (nginx's internal redirect leaves headers_out alone: seen on 1.22 + lua);
+  // an error page still starts without them here (not yet compared with nginx).
   r.ctx = undefined;
-  r.headers = null;
   r.lengthless = false;
-  r.status = 0;
+  if (errStatus !== 0) {
+    r.headers = null;
+    r.status = 0;
+  }
   // 494-497 go out (and are logged) as 400, as nginx's err_status for them
   r.errStatus = wireStatus(errStatus);
+  const extra = r.execArgs;
+  r.execArgs = null;
   if (target.startsWith('@')) {
+    if (extra) logReq(r, 'warn', `query strings ${extra} ignored when exec'ing named location ${target}`);
     const loc = findNamedLocation(r.server, target);
     if (loc === null) {
       logReq(r, 'error', `named location "${target}" not found`);
@@ -324,8 +347,8 @@ function internalRedirect(r: Req, errStatus = 0): void {
   if (t === null) { special(r, 400); return finish(r); }
   r.uri = t.uri;
   // `ngx.exec("/a?x=1", "y=2")` gives x=1&y=2, as OpenResty does.
-  const extra = r.execArgs;
   r.args = extra === null || extra === '' ? t.args : t.args ? `${t.args}&${extra}` : extra;
-  r.execArgs = null;
+  // $args of a target without them: "" when it ends in `?`, else none (nginx splits the URI so)
+  if (!extra) r.argsMark = target.includes('?');
   start(r);
 }

@@ -117,7 +117,8 @@ async function serve(r: Req, map: PathMapper, loc: LocationConf, typeOf: (file: 
   if (ranges === null) {
     r.status = 200;
     h.set('Content-Length', String(st.size));
-    if (gz === null && maxRanges > 0) h.set('Accept-Ranges', 'bytes');
+    // (nginx's range filter leaves a subrequest alone: no Accept-Ranges in its capture; nor with max_ranges 0)
+    if (gz === null && main && maxRanges > 0) h.set('Accept-Ranges', 'bytes');
     if (head || st.size === 0) return OK;
     return send(r, gz !== null ? `${file}.gz` : file, 0, st.size);
   }

@@ -32,10 +32,12 @@ export function headerList(r: Req, len: number): Array<readonly [string, string]
   const own = ownName(r);
   // Server and Date first, as the exchanges put theirs (which they then leave out).
   if (own !== undefined && !(h?.has('server') ?? false)) list.push(['Server', own], ['Date', httpDate()]);
+  // A subrequest's head passes no header filter of nginx's: a 204's or a HEAD's type stays.
+  const typed = !bodyless || r.parent !== null;
   if (h === null) {
-    if (!bodyless && !r.proxied) list.push(['Content-Type', r.loc.defaultType]);
+    if (typed && !r.proxied) list.push(['Content-Type', r.loc.defaultType]);
     if (addLength) list.push(['Content-Length', String(len)]);
-    return withVary(r, list);
+    return subLength(r, len, withVary(r, list));
   }
   // nginx's Content-Type and its own Content-Length come before the header list, wherever the
   // handler set the type (http/head-order.ts); a proxied answer's length is nginx's own too, its
@@ -49,9 +51,9 @@ export function headerList(r: Req, len: number): Array<readonly [string, string]
   // So are a handler's Connection and Transfer-Encoding (the exchange writes its own first).
   if (r.parent === null && (h.has('connection') || h.has('transfer-encoding'))) r.ex.handlerHops = true;
   // nginx's header filter drops a 204's type, even one the handler set.
-  const type = r.status === 204 ? '' : h.get('content-type');
+  const type = r.status === 204 && r.parent === null ? '' : h.get('content-type');
   if (typeof type === 'string') list.push(['Content-Type', type]);
-  else if (!bodyless && !r.proxied && type === undefined) list.push(['Content-Type', r.loc.defaultType]);
+  else if (typed && !r.proxied && type === undefined) list.push(['Content-Type', r.loc.defaultType]);
   // The real length wins when the whole body is known; a HEAD keeps the one the handler set, and
   // so does a 204 or 304 the handler answered itself (nginx clears only its own length then).
   const handlerNoBody = (r.status === 204 || r.status === 304) && (h.listed & LISTED_LENGTH) !== 0;
@@ -86,7 +88,24 @@ export function headerList(r: Req, len: number): Array<readonly [string, string]
   if (ranges >= 0 && ranges < list.length - 1) list.push(list.splice(ranges, 1)[0]!);
   // the 416 page's second pass through nginx's header filters: add_header's `always` lines again
   if (r.againHeaders !== null) for (const [n, v] of r.againHeaders) list.push([safeName(n), safeValue(v)]);
-  return withVary(r, list);
+  return subLength(r, len, withVary(r, list));
+}
+
+/**
+ * A subrequest's length as lua-nginx-module's capture reports it: nginx's own (a `return` text's,
+ * a static file's, not a JS handler's: it has none) as a number (Req.ownLength), one a handler set
+ * as its line; none for a special response, a 204 or 304.
+ */
+function subLength(r: Req, len: number, list: Array<readonly [string, string]>): Array<readonly [string, string]> {
+  if (r.parent === null || r.proxied || r.truncated || r.lengthless || r.status === 204 || r.status === 304) return list;
+  const h = r.headers;
+  const at = list.findIndex(([n]) => n.length === 14 && n.toLowerCase() === 'content-length');
+  if (at >= 0) r.ownLength = h === null || (h.listed & LISTED_LENGTH) === 0;
+  else if (len >= 0) {
+    list.push(['Content-Length', String(len)]);
+    r.ownLength = true;
+  }
+  return list;
 }
 
 /** gzip_vary's line where nginx's header filter writes it: right after Connection, before its list. */

@@ -43,6 +43,9 @@ export class Req {
   uri = '/';
   /** The query string, without `?`. */
   args = '';
+  /** Whether empty `args` are `$args` "" (a `?` ending the target) or none (nil); null: as the
+   *  target received says. Set by a subrequest's and ngx.exec's URI, as nginx splits theirs. */
+  argsMark: boolean | null = null;
   loc!: LocationConf;
   pipe!: LocPipeline;
   status = 0;
@@ -133,6 +136,8 @@ export class Req {
   readonly subrequestsLeft: number;
   /** A subrequest whose response was a special one (its capture says truncated). */
   truncated = false;
+  /** A subrequest's Content-Length is nginx's own (its capture gives it as a number). */
+  ownLength = false;
   /** The handler run of the step running now (rewrite, access, content). */
   call: Call | null = null;
   /** The directive of the last handler run (`content_by_js`), for lines about what it left behind. */
