@@ -137,7 +137,8 @@ function refuse(uri: string, why: string): Promise<never> {
   return Promise.reject(new TrestyError('TRESTY_ERR_SUBREQUEST', `failed to issue subrequest "${uri}": ${why}`));
 }
 
-export function capture(parent: Req, uri: string, opts: CaptureOptions = {}): Promise<CaptureResult> {
+/** `onSub` sees the subrequest once made (auth_request reads its variables when it is done). */
+export function capture(parent: Req, uri: string, opts: CaptureOptions = {}, onSub?: (sub: Req) => void): Promise<CaptureResult> {
   if (typeof uri !== 'string' || !uri.startsWith('/')) {
     return Promise.reject(new TrestyError('TRESTY_ERR_SUBREQUEST', `ngx.location.capture: uri must start with "/": "${uri}"`));
   }
@@ -171,6 +172,7 @@ export function capture(parent: Req, uri: string, opts: CaptureOptions = {}): Pr
     const ex = new CaptureExchange(parent, method, target, headers, body, (e) => resolve(e.result()));
     const sub = new Req(parent.w, ex, parent.server, method, target, parent);
     ex.sub = sub;
+    onSub?.(sub);
     sub.uri = t.uri;
     sub.args = args;
     sub.body = body ?? null;

@@ -18,6 +18,7 @@ import { ENGINE_DEFAULTS, httpDirectives } from './directives-http.js';
 import { loaderDirectives } from './directives-loaders.js';
 import { mapDirectives } from './directives-map.js';
 import { accessDirectives, authDirectives, limitExceptDirectives } from './directives-access.js';
+import { authRequestDirectives } from './directives-auth-request.js';
 import { checkLimitZones, limitDirectives } from './directives-limit.js';
 import { cacheDirectives, checkCacheZones } from './directives-cache.js';
 import { jsDirectives } from './directives-js.js';
@@ -47,7 +48,7 @@ import type { SslSettings } from './builders-gateway.js';
 const TABLE: ReadonlyMap<string, readonly DirectiveRow[]> = [
   ...coreDirectives, ...jsDirectives, ...ffiDirectives, ...rewriteDirectives, ...httpDirectives, ...sharedDirectives,
   ...loaderDirectives, ...proxyDirectives, ...upstreamDirectives, ...sslDirectives, ...sslVerifyDirectives, ...sslRejectDirectives, ...sslStaplingDirectives,
-  ...mapDirectives, ...accessDirectives, ...authDirectives, ...limitExceptDirectives, ...limitDirectives, ...cacheDirectives,
+  ...mapDirectives, ...accessDirectives, ...authDirectives, ...authRequestDirectives, ...limitExceptDirectives, ...limitDirectives, ...cacheDirectives,
   ...tuningDirectives, ...stdDirectives, ...processDirectives, ...http2CompatDirectives,
   ...headerDirectives, ...staticDirectives, ...autoindexDirectives, ...gzipDirectives,
   ...conf2Directives, ...cookieDirectives, ...unsupportedDirectives,
@@ -210,6 +211,8 @@ function finish(main: MainBuilder, prefix: string, file: string, ctx: ResolveCon
   if (main.http) {
     const base: Merged = { ...ROOT_DEFAULTS(ctx.abs), handlers: {} };
     const top = merge(base, main.http.settings ?? newSettings());
+    // Variables an http-level directive declares (auth_request_set) are every server's.
+    for (const v of main.http.declared ?? []) for (const s of main.http.servers) s.variables.add(v);
     const servers = main.http.servers.map((s) => finishServer(s, top));
     checkDefaultServers(servers);
     const logFormats = new Map(main.http.logFormats);

@@ -52,6 +52,8 @@ export interface AccessConf {
   readonly realIp: RealIpConf | null;
   /** auth_basic with its user file; null where off (or no auth_basic_user_file). */
   readonly authBasic: AuthBasicConf | null;
+  /** auth_request (ngx_http_auth_request_module); null where off. */
+  readonly authRequest: AuthRequestConf | null;
   /** limit_req / limit_conn; null where none applies. */
   readonly limits: LimitsConf | null;
   /** `limit_except`: methods it lets through (GET brings HEAD) and the access settings of the others. */
@@ -110,4 +112,11 @@ export interface AuthBasicConf {
   readonly file: TemplateParts;
   /** Where a relative file (after variables) is found: the main conf file's folder. */
   readonly confDir: string;
+}
+
+/** `auth_request URI` with the block's `auth_request_set $var value` lines. */
+export interface AuthRequestConf {
+  readonly uri: string;
+  /** Evaluated on the subrequest once it is done, set on the request. */
+  readonly set: readonly { readonly variable: string; readonly value: TemplateParts }[];
 }
