@@ -13,6 +13,7 @@ import { addrBytes } from '../config/addr.js';
 import { requestHost } from '../http/request-host.js';
 import { normalizeHost, serverName, serverRegexMatch } from '../http/vhost.js';
 import { mapValue } from './map.js';
+import { splitValue } from './split-clients.js';
 import { msec, timeIso, timeLocal } from './time.js';
 import { statusCounts } from '../status/counters.js';
 import { sslVar, sslVarNames } from '../tls/vars.js';
@@ -188,6 +189,12 @@ export function getVar(r: Req, name: string): string | undefined {
   }
   const get = BUILTIN.get(name);
   if (get !== undefined) return get(r);
+  const split = http !== null && http.splitClients.size > 0 ? http.splitClients.get(name) : undefined;
+  if (split !== undefined) {
+    const v = splitValue(r, split, getVar);
+    if (v !== undefined) (r.vars ??= Object.create(null) as Record<string, string>)[name] = v;
+    return v;
+  }
   if (maps !== null && http!.mapCaptures.has(name)) return '';
   const c = name.charCodeAt(0);
   if (c >= 48 && c <= 57) {

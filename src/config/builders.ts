@@ -105,6 +105,7 @@ export interface HttpBuilder {
   /** proxy_cache_path zones, and each proxy_cache naming one (checked at the end). */
   cacheZones?: Map<string, import('./types-cache.js').CacheZoneConf>;
   cacheUses?: { zone: string; ref: SourceRef }[];
+  splitClients?: Map<string, import('./types-access.js').SplitClientsConf>;
   /** Variables declared at the http level (auth_request_set), added to every server's. */
   declared?: Set<string>;
 }

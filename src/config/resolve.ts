@@ -19,6 +19,7 @@ import { loaderDirectives } from './directives-loaders.js';
 import { mapDirectives } from './directives-map.js';
 import { accessDirectives, authDirectives, limitExceptDirectives } from './directives-access.js';
 import { authRequestDirectives } from './directives-auth-request.js';
+import { splitClientsDirectives } from './directives-split-clients.js';
 import { checkLimitZones, limitDirectives } from './directives-limit.js';
 import { cacheDirectives, checkCacheZones } from './directives-cache.js';
 import { jsDirectives } from './directives-js.js';
@@ -48,7 +49,7 @@ import type { SslSettings } from './builders-gateway.js';
 const TABLE: ReadonlyMap<string, readonly DirectiveRow[]> = [
   ...coreDirectives, ...jsDirectives, ...ffiDirectives, ...rewriteDirectives, ...httpDirectives, ...sharedDirectives,
   ...loaderDirectives, ...proxyDirectives, ...upstreamDirectives, ...sslDirectives, ...sslVerifyDirectives, ...sslRejectDirectives, ...sslStaplingDirectives,
-  ...mapDirectives, ...accessDirectives, ...authDirectives, ...authRequestDirectives, ...limitExceptDirectives, ...limitDirectives, ...cacheDirectives,
+  ...mapDirectives, ...splitClientsDirectives, ...accessDirectives, ...authDirectives, ...authRequestDirectives, ...limitExceptDirectives, ...limitDirectives, ...cacheDirectives,
   ...tuningDirectives, ...stdDirectives, ...processDirectives, ...http2CompatDirectives,
   ...headerDirectives, ...staticDirectives, ...autoindexDirectives, ...gzipDirectives,
   ...conf2Directives, ...cookieDirectives, ...unsupportedDirectives,
@@ -226,7 +227,7 @@ function finish(main: MainBuilder, prefix: string, file: string, ctx: ResolveCon
       servers, logFormats, mimeTypes: h.mimeTypes, engine: h.engine, upstreams,
       rewriteNoPostpone: h.rewriteNoPostpone ?? false, accessNoPostpone: h.accessNoPostpone ?? false,
       maxPendingTimers: h.maxPendingTimers ?? 1024, maxRunningTimers: h.maxRunningTimers ?? 256,
-      maps: h.maps ?? new Map(), mapCaptures: h.mapCaptures ?? new Set(), limitZones: h.limitZones ?? new Map(),
+      maps: h.maps ?? new Map(), mapCaptures: h.mapCaptures ?? new Set(), splitClients: h.splitClients ?? new Map(), limitZones: h.limitZones ?? new Map(),
       serverTokens: h.serverTokens ?? false, cacheZones: h.cacheZones ?? new Map(),
     };
   }

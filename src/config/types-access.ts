@@ -120,3 +120,12 @@ export interface AuthRequestConf {
   /** Evaluated on the subrequest once it is done, set on the request. */
   readonly set: readonly { readonly variable: string; readonly value: TemplateParts }[];
 }
+
+/** `split_clients STRING $VAR { P% value; ... * value; }` (http). */
+export interface SplitClientsConf {
+  readonly variable: string;
+  readonly source: TemplateParts;
+  /** In conf order: the value for a hash below `below` (nginx's running sum of the percents
+   *  scaled to 0xffffffff); `below` 0 is `*`, which takes every hash. */
+  readonly parts: readonly { readonly below: number; readonly value: string }[];
+}

@@ -9,7 +9,7 @@ import type { GzipConf } from './types-gzip.js';
 export type * from './types-gateway.js';
 export type * from './types-cache.js';
 export type * from './types-access.js';
-import type { AccessConf, LimitZoneConf, MapConf } from './types-access.js';
+import type { AccessConf, LimitZoneConf, MapConf, SplitClientsConf } from './types-access.js';
 import type { OutputConf } from './types-output.js';
 export type * from './types-headers.js';
 export type * from './types-static.js';
@@ -264,6 +264,8 @@ export interface HttpConf {
   /** `map` variables by name, and the named captures of their regexes (variables too). */
   readonly maps: ReadonlyMap<string, MapConf>;
   readonly mapCaptures: ReadonlySet<string>;
+  /** split_clients variables by name (a later block of one name replaces the earlier, as nginx). */
+  readonly splitClients: ReadonlyMap<string, SplitClientsConf>;
   /** limit_req_zone / limit_conn_zone by name. */
   readonly limitZones: ReadonlyMap<string, LimitZoneConf>;
   /** server_tokens at the http level: the version for answers no server or location decides
