@@ -14,6 +14,7 @@ import { requestHost } from '../http/request-host.js';
 import { normalizeHost, serverName, serverRegexMatch } from '../http/vhost.js';
 import { mapValue } from './map.js';
 import { splitValue } from './split-clients.js';
+import { invalidReferer } from './referer.js';
 import { msec, timeIso, timeLocal } from './time.js';
 import { statusCounts } from '../status/counters.js';
 import { sslVar, sslVarNames } from '../tls/vars.js';
@@ -118,6 +119,7 @@ const BUILTIN = new Map<string, Getter>([
   ['limit_conn_status', (r) => r.main.limitConnStatus || undefined],
   // 0 until the first write decides the location's (nginx's r->limit_rate), or what a handler set.
   ['limit_rate', (r) => String(Math.max(r.main.limitRate, 0))],
+  ['invalid_referer', (r) => invalidReferer(r, ((r.loc as LocationConf | undefined) ?? r.server.defaults).referers)],
   ['remote_user', remoteUser],
   ['status', (r) => String(r.status).padStart(3, '0')], // nginx's %03ui: "000" before a status, "099"
   ['request_time', (r) => ((Date.now() - r.startMs) / 1000).toFixed(3)],

@@ -42,6 +42,8 @@ export interface LocSettings {
   files?: FilesSettings;
   /** gzip_*: merged by directives-gzip.ts */
   gzip?: GzipSettings;
+  /** valid_referers (directives-referer.ts); a block with its own replaces its parent's. */
+  referers?: import('./directives-referer.js').RefererBuilder | null;
 }
 
 /**

@@ -20,6 +20,7 @@ import { mapDirectives } from './directives-map.js';
 import { accessDirectives, authDirectives, limitExceptDirectives } from './directives-access.js';
 import { authRequestDirectives } from './directives-auth-request.js';
 import { splitClientsDirectives } from './directives-split-clients.js';
+import { refererConf, refererDirectives } from './directives-referer.js';
 import { checkLimitZones, limitDirectives } from './directives-limit.js';
 import { cacheDirectives, checkCacheZones } from './directives-cache.js';
 import { jsDirectives } from './directives-js.js';
@@ -49,7 +50,7 @@ import type { SslSettings } from './builders-gateway.js';
 const TABLE: ReadonlyMap<string, readonly DirectiveRow[]> = [
   ...coreDirectives, ...jsDirectives, ...ffiDirectives, ...rewriteDirectives, ...httpDirectives, ...sharedDirectives,
   ...loaderDirectives, ...proxyDirectives, ...upstreamDirectives, ...sslDirectives, ...sslVerifyDirectives, ...sslRejectDirectives, ...sslStaplingDirectives,
-  ...mapDirectives, ...splitClientsDirectives, ...accessDirectives, ...authDirectives, ...authRequestDirectives, ...limitExceptDirectives, ...limitDirectives, ...cacheDirectives,
+  ...mapDirectives, ...splitClientsDirectives, ...refererDirectives, ...accessDirectives, ...authDirectives, ...authRequestDirectives, ...limitExceptDirectives, ...limitDirectives, ...cacheDirectives,
   ...tuningDirectives, ...stdDirectives, ...processDirectives, ...http2CompatDirectives,
   ...headerDirectives, ...staticDirectives, ...autoindexDirectives, ...gzipDirectives,
   ...conf2Directives, ...cookieDirectives, ...unsupportedDirectives,
@@ -116,6 +117,7 @@ const ROOT_DEFAULTS = (abs: (p: string) => string): Omit<Merged, 'handlers'> => 
   headers: {},
   files: {},
   gzip: {},
+  referers: null,
 });
 
 type Merged = Required<Omit<LocSettings, 'handlers' | 'engine' | 'access' | 'files'>> & Pick<LocSettings, 'handlers'> & { engine: EngineSettings }
@@ -143,6 +145,7 @@ function merge(parent: Merged, own: LocSettings): Merged {
     headers: mergeHeaders(parent.headers, own.headers),
     files: mergeFiles(parent.files, own.files, own.root !== undefined),
     gzip: mergeGzip(parent.gzip, own.gzip),
+    referers: own.referers ?? parent.referers,
   };
 }
 
@@ -154,7 +157,7 @@ function finishLocation(b: LocationBuilder, parent: Merged): LocationConf {
     ...rest, ...accessConf(access, b.limitExcept && { methods: b.limitExcept.methods, own: b.limitExcept.settings.access ?? {} }),
     tryFiles: b.tryFiles ?? null, internal: b.internal ?? false,
     proxy: proxyConf(m.proxy), std: stdFlags(m.std), headers: headersConf(m.headers), gzip: gzipConf(m.gzip),
-    output: outputConf(m.output),
+    output: outputConf(m.output), referers: refererConf(m.referers ?? undefined),
     locations: b.locations.map((l) => finishLocation(l, m)),
   };
 }
@@ -173,7 +176,7 @@ function finishServer(b: ServerBuilder, parent: Merged): ServerConf {
   const defaults: LocationConf = {
     modifier: '', pattern: '', ref: b.ref, rewriteOps: [], locations: [], ...rest, ...accessConf(access), tryFiles: null, internal: false,
     proxy: proxyConf(m.proxy), std: stdFlags(m.std), headers: headersConf(m.headers), gzip: gzipConf(m.gzip),
-    output: outputConf(m.output),
+    output: outputConf(m.output), referers: refererConf(m.referers ?? undefined),
   };
   const given = b.listen.length > 0 ? b.listen
     : [{ host: '', port: process.getuid?.() === 0 ? 80 : 8000, defaultServer: false, ref: b.ref }];

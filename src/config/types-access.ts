@@ -129,3 +129,21 @@ export interface SplitClientsConf {
    *  scaled to 0xffffffff); `below` 0 is `*`, which takes every hash. */
   readonly parts: readonly { readonly below: number; readonly value: string }[];
 }
+
+/** `valid_referers` of a location (ngx_http_referer_module), read by `$invalid_referer`. */
+export interface RefererConf {
+  /** `none`: no Referer header is valid. */
+  readonly none: boolean;
+  /** `blocked`: a Referer without `http://` / `https://` (or shorter than `http://i.ru`) is valid. */
+  readonly blocked: boolean;
+  /** Lower-cased host → the URI prefix it needs ('' for none). */
+  readonly exact: ReadonlyMap<string, string>;
+  /** `*.a.com` / `.a.com` as `.a.com` suffixes, longest first. */
+  readonly head: readonly { readonly suffix: string; readonly uri: string }[];
+  /** `www.a.*` as `www.a.` prefixes, longest first. */
+  readonly tail: readonly { readonly prefix: string; readonly uri: string }[];
+  /** `server_names`' `~regex` names, matched against the host. */
+  readonly hostRegexes: readonly RegExp[];
+  /** `~regex`, case-insensitive, matched against the Referer after its scheme. */
+  readonly regexes: readonly RegExp[];
+}
