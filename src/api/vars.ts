@@ -15,6 +15,7 @@ import { normalizeHost, serverName, serverRegexMatch } from '../http/vhost.js';
 import { mapValue } from './map.js';
 import { splitValue } from './split-clients.js';
 import { invalidReferer } from './referer.js';
+import { secureLink } from './secure-link.js';
 import { msec, timeIso, timeLocal } from './time.js';
 import { statusCounts } from '../status/counters.js';
 import { sslVar, sslVarNames } from '../tls/vars.js';
@@ -120,6 +121,9 @@ const BUILTIN = new Map<string, Getter>([
   // 0 until the first write decides the location's (nginx's r->limit_rate), or what a handler set.
   ['limit_rate', (r) => String(Math.max(r.main.limitRate, 0))],
   ['invalid_referer', (r) => invalidReferer(r, ((r.loc as LocationConf | undefined) ?? r.server.defaults).referers)],
+  ['secure_link', (r) => secureLink(r, ((r.loc as LocationConf | undefined) ?? r.server.defaults).secureLink, getVar)],
+  // Set by $secure_link when read (r.vars), as nginx's module context: no value before.
+  ['secure_link_expires', () => undefined],
   ['remote_user', remoteUser],
   ['status', (r) => String(r.status).padStart(3, '0')], // nginx's %03ui: "000" before a status, "099"
   ['request_time', (r) => ((Date.now() - r.startMs) / 1000).toFixed(3)],

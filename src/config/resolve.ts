@@ -21,6 +21,7 @@ import { accessDirectives, authDirectives, limitExceptDirectives } from './direc
 import { authRequestDirectives } from './directives-auth-request.js';
 import { splitClientsDirectives } from './directives-split-clients.js';
 import { refererConf, refererDirectives } from './directives-referer.js';
+import { type MergedSecureLink, mergeSecureLink, SECURE_LINK_DEFAULTS, secureLinkConf, secureLinkDirectives } from './directives-secure-link.js';
 import { checkLimitZones, limitDirectives } from './directives-limit.js';
 import { cacheDirectives, checkCacheZones } from './directives-cache.js';
 import { jsDirectives } from './directives-js.js';
@@ -50,7 +51,7 @@ import type { SslSettings } from './builders-gateway.js';
 const TABLE: ReadonlyMap<string, readonly DirectiveRow[]> = [
   ...coreDirectives, ...jsDirectives, ...ffiDirectives, ...rewriteDirectives, ...httpDirectives, ...sharedDirectives,
   ...loaderDirectives, ...proxyDirectives, ...upstreamDirectives, ...sslDirectives, ...sslVerifyDirectives, ...sslRejectDirectives, ...sslStaplingDirectives,
-  ...mapDirectives, ...splitClientsDirectives, ...refererDirectives, ...accessDirectives, ...authDirectives, ...authRequestDirectives, ...limitExceptDirectives, ...limitDirectives, ...cacheDirectives,
+  ...mapDirectives, ...splitClientsDirectives, ...refererDirectives, ...secureLinkDirectives, ...accessDirectives, ...authDirectives, ...authRequestDirectives, ...limitExceptDirectives, ...limitDirectives, ...cacheDirectives,
   ...tuningDirectives, ...stdDirectives, ...processDirectives, ...http2CompatDirectives,
   ...headerDirectives, ...staticDirectives, ...autoindexDirectives, ...gzipDirectives,
   ...conf2Directives, ...cookieDirectives, ...unsupportedDirectives,
@@ -118,10 +119,11 @@ const ROOT_DEFAULTS = (abs: (p: string) => string): Omit<Merged, 'handlers'> => 
   files: {},
   gzip: {},
   referers: null,
+  secureLink: SECURE_LINK_DEFAULTS,
 });
 
-type Merged = Required<Omit<LocSettings, 'handlers' | 'engine' | 'access' | 'files'>> & Pick<LocSettings, 'handlers'> & { engine: EngineSettings }
-  & { access: MergedAccess; files: FilesConf };
+type Merged = Required<Omit<LocSettings, 'handlers' | 'engine' | 'access' | 'files' | 'secureLink'>> & Pick<LocSettings, 'handlers'> & { engine: EngineSettings }
+  & { access: MergedAccess; files: FilesConf; secureLink: MergedSecureLink };
 
 function merge(parent: Merged, own: LocSettings): Merged {
   return {
@@ -146,6 +148,7 @@ function merge(parent: Merged, own: LocSettings): Merged {
     files: mergeFiles(parent.files, own.files, own.root !== undefined),
     gzip: mergeGzip(parent.gzip, own.gzip),
     referers: own.referers ?? parent.referers,
+    secureLink: mergeSecureLink(parent.secureLink, own.secureLink),
   };
 }
 
@@ -157,7 +160,7 @@ function finishLocation(b: LocationBuilder, parent: Merged): LocationConf {
     ...rest, ...accessConf(access, b.limitExcept && { methods: b.limitExcept.methods, own: b.limitExcept.settings.access ?? {} }),
     tryFiles: b.tryFiles ?? null, internal: b.internal ?? false,
     proxy: proxyConf(m.proxy), std: stdFlags(m.std), headers: headersConf(m.headers), gzip: gzipConf(m.gzip),
-    output: outputConf(m.output), referers: refererConf(m.referers ?? undefined),
+    output: outputConf(m.output), referers: refererConf(m.referers ?? undefined), secureLink: secureLinkConf(m.secureLink),
     locations: b.locations.map((l) => finishLocation(l, m)),
   };
 }
@@ -176,7 +179,7 @@ function finishServer(b: ServerBuilder, parent: Merged): ServerConf {
   const defaults: LocationConf = {
     modifier: '', pattern: '', ref: b.ref, rewriteOps: [], locations: [], ...rest, ...accessConf(access), tryFiles: null, internal: false,
     proxy: proxyConf(m.proxy), std: stdFlags(m.std), headers: headersConf(m.headers), gzip: gzipConf(m.gzip),
-    output: outputConf(m.output), referers: refererConf(m.referers ?? undefined),
+    output: outputConf(m.output), referers: refererConf(m.referers ?? undefined), secureLink: secureLinkConf(m.secureLink),
   };
   const given = b.listen.length > 0 ? b.listen
     : [{ host: '', port: process.getuid?.() === 0 ? 80 : 8000, defaultServer: false, ref: b.ref }];

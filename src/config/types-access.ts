@@ -147,3 +147,8 @@ export interface RefererConf {
   /** `~regex`, case-insensitive, matched against the Referer after its scheme. */
   readonly regexes: readonly RegExp[];
 }
+
+/** ngx_http_secure_link_module's conf of a location, read by `$secure_link`. */
+export type SecureLinkConf =
+  | { readonly mode: 'md5'; readonly variable: TemplateParts | null; readonly md5: TemplateParts | null }
+  | { readonly mode: 'secret'; readonly secret: string };

@@ -9,7 +9,7 @@ import type { GzipConf } from './types-gzip.js';
 export type * from './types-gateway.js';
 export type * from './types-cache.js';
 export type * from './types-access.js';
-import type { AccessConf, LimitZoneConf, MapConf, RefererConf, SplitClientsConf } from './types-access.js';
+import type { AccessConf, LimitZoneConf, MapConf, RefererConf, SecureLinkConf, SplitClientsConf } from './types-access.js';
 import type { OutputConf } from './types-output.js';
 export type * from './types-headers.js';
 export type * from './types-static.js';
@@ -175,6 +175,8 @@ export interface LocationConf extends AccessConf {
   readonly tryFiles: TryFilesSpec | null;
   /** valid_referers, for $invalid_referer; null: none (every Referer is valid). */
   readonly referers: RefererConf | null;
+  /** secure_link / secure_link_md5 / secure_link_secret, for $secure_link; null: none. */
+  readonly secureLink: SecureLinkConf | null;
   /** `internal`: reachable only by internal redirects, rewrites and subrequests. */
   readonly internal: boolean;
   readonly engine: EngineSettings;

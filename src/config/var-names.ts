@@ -12,6 +12,7 @@ export const BUILTIN_VAR_NAMES: readonly string[] = [
   'time_iso8601', 'msec', 'pid', 'content_type', 'content_length', 'document_root', 'realpath_root',
   'request_filename', 'request_body', 'request_body_file', 'request_id', 'connection',
   'connection_requests', 'connection_time', 'pipe', 'http2', 'nginx_version', 'invalid_referer',
+  'secure_link', 'secure_link_expires',
   // stub_status's (status/counters.ts)
   'connections_active', 'connections_reading', 'connections_writing', 'connections_waiting',
   // the TLS session's (tls/vars.ts)
