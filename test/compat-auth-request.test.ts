@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { compatSuite } from './helpers/compat.js';
 import { confErrorOf, serverConf } from './helpers/conf-load.js';
 import { nginxConfError, nginxMissing } from './helpers/nginx.js';
-import { phaseSuite, type Case } from './helpers/phases-harness.js';
+import { phaseSuite, type Case, type Expect } from './helpers/phases-harness.js';
 
 function both(name: string, conf: string, rest: Omit<Case, 'name' | 'conf' | 'lua'>): Case {
   const js = conf.replace(/(access|content)_by_X_block/g, '$1_by_js_block');
@@ -29,6 +29,15 @@ const auth = `
     location = /back401 { add_header WWW-Authenticate "Bearer x" always; return 401; }
     location = /px { internal; proxy_pass http://127.0.0.1:__PORT__/back; proxy_pass_request_body off; proxy_set_header Content-Length ""; }
     location = /px401 { internal; proxy_pass http://127.0.0.1:__PORT__/back401; }`;
+
+const errorPage = (h: string | undefined): Expect[] => [
+  { path: '/k', status: 200, resBody: 'handled 401\n', resHeaders: { 'www-authenticate': h } },
+];
+const statics: Expect[] = [
+  { path: '/st/f.txt', status: 403 },
+  { path: '/st2/f.txt', status: 200, resBody: 'f\n' },
+  { path: '/hl', status: 200, resBody: 'hl bob\n' },
+];
 
 const cases: Case[] = [
   both('2xx lets the request on; 401 (with the subrequest\'s WWW-Authenticate) and 403 are the answer; others are 500', `${auth}
@@ -101,11 +110,24 @@ const cases: Case[] = [
       { path: '/open', status: 200, resBody: 'open\n' },
     ],
   }),
+  both('error_page 401 keeps the subrequest\'s WWW-Authenticate; static files are checked too; auth_request_set from http', `
+    location = /k { auth_request /s401; error_page 401 = /err401; ${say('k')} }
+    location = /err401 { auth_request off; ${say('handled 401')} }
+    location /st/ { auth_request /s403; }
+    location /st2/ { auth_request /s200; }
+    location = /hl { auth_request /s200; content_by_X_block { ngx.say("hl ", ngx.var.hv) } }`, {
+    requests: [...errorPage(undefined), ...statics],
+    // A difference left (docs/directives.md): nginx's error_page redirect keeps the headers set so
+    // far; tresty's internal redirects drop them (phases/run.ts), so the error page has none.
+    luaRequests: [...errorPage('Basic realm=x'), ...statics],
+  }),
 ];
 
 const server = 'location = /srv403 { internal; return 403; } auth_request /srv403;';
-compatSuite('auth_request', { server, luaServer: server }, cases);
-phaseSuite('auth_request on node:http', { http: 'http_engine node;', server }, cases);
+const http = 'auth_request_set $hv $sent_http_x_user;';
+const files = { 'html/st/f.txt': 'f\n', 'html/st2/f.txt': 'f\n' };
+compatSuite('auth_request', { server, luaServer: server, http, luaHttp: http, files }, cases);
+phaseSuite('auth_request on node:http', { http: `http_engine node; ${http}`, server, files }, cases);
 
 describe('auth_request conf errors, as nginx -t', () => {
   const errs: Array<[string, RegExp]> = [
