@@ -143,9 +143,11 @@ function refuse(uri: string, why: string): Promise<never> {
   return Promise.reject(new TrestyError('TRESTY_ERR_SUBREQUEST', `failed to issue subrequest "${uri}": ${why}`));
 }
 
-export function capture(parent: Req, uri: string, opts: CaptureOptions = {}): Promise<CaptureResult> {
+/** `onSub` sees the subrequest once made (auth_request reads its variables when it is done). */
+export function capture(parent: Req, uri: string, opts: CaptureOptions = {}, onSub?: (sub: Req) => void): Promise<CaptureResult> {
   const s = issue(parent, uri, opts);
   if (s instanceof Promise) return s;
+  onSub?.(s.sub);
   parent.w.run(s.sub);
   return s.done;
 }

@@ -16,6 +16,9 @@ import { addrBytes } from '../config/addr.js';
 import { requestHost } from '../http/request-host.js';
 import { normalizeHost, serverName, serverRegexMatch } from '../http/vhost.js';
 import { mapValue } from './map.js';
+import { splitValue } from './split-clients.js';
+import { invalidReferer } from './referer.js';
+import { secureLink } from './secure-link.js';
 import { msec, timeIso, timeLocal } from './time.js';
 import { statusCounts } from '../status/counters.js';
 import { sslVar, sslVarNames } from '../tls/vars.js';
@@ -135,6 +138,10 @@ const BUILTIN = new Map<string, Getter>([
   ['limit_conn_status', (r) => r.main.limitConnStatus || undefined],
   // 0 until the first write decides the location's (nginx's r->limit_rate), or what a handler set.
   ['limit_rate', (r) => String(Math.max(r.main.limitRate, 0))],
+  ['invalid_referer', (r) => invalidReferer(r, ((r.loc as LocationConf | undefined) ?? r.server.defaults).referers)],
+  ['secure_link', (r) => secureLink(r, ((r.loc as LocationConf | undefined) ?? r.server.defaults).secureLink, getVar)],
+  // Set by $secure_link when read (r.vars), as nginx's module context: no value before.
+  ['secure_link_expires', () => undefined],
   ['remote_user', remoteUser],
   ['status', (r) => String(r.status).padStart(3, '0')], // nginx's %03ui: "000" before a status, "099"
   ['request_time', (r) => ((Date.now() - r.startMs) / 1000).toFixed(3)],
@@ -214,6 +221,12 @@ export function getVar(r: Req, name: string): string | undefined {
   }
   const get = BUILTIN.get(name);
   if (get !== undefined) return get(r);
+  const split = http !== null && http.splitClients.size > 0 ? http.splitClients.get(name) : undefined;
+  if (split !== undefined) {
+    const v = splitValue(r, split, getVar);
+    if (v !== undefined) (r.vars ??= Object.create(null) as Record<string, string>)[name] = v;
+    return v;
+  }
   if (maps !== null && http!.mapCaptures.has(name)) return '';
   const c = name.charCodeAt(0);
   if (c >= 48 && c <= 57) {

@@ -23,6 +23,10 @@ export interface AccessSettings {
   authBasic?: string | false;
   authBasicUserFile?: string;
   authConfDir?: string;
+  /** auth_request's URI, or false for `off`. */
+  authRequest?: string | false;
+  /** auth_request_set lines of the block (a level with its own replaces its parent's). */
+  authRequestSet?: { variable: string; value: string }[];
 }
 
 export type MergedAccess = Required<AccessSettings>;
@@ -32,6 +36,7 @@ export const ACCESS_DEFAULTS: MergedAccess = {
   limitReq: [], limitReqStatus: 503, limitReqLogLevel: 'error', limitReqDryRun: false,
   limitConn: [], limitConnStatus: 503, limitConnLogLevel: 'error', limitConnDryRun: false,
   authBasic: false, authBasicUserFile: '', authConfDir: '',
+  authRequest: false, authRequestSet: [],
 };
 
 export function mergeAccess(parent: MergedAccess, own: AccessSettings): MergedAccess {
@@ -51,6 +56,10 @@ export function accessConf(m: MergedAccess, limitExcept?: { methods: string[]; o
     realIp: m.realFrom.length === 0 ? null : { from: m.realFrom, header: m.realHeader, recursive: m.realRecursive },
     authBasic: m.authBasic === false || m.authBasicUserFile === '' ? null
       : { realm: templateParts(m.authBasic), file: templateParts(m.authBasicUserFile), confDir: m.authConfDir },
+    authRequest: m.authRequest === false ? null : {
+      uri: m.authRequest,
+      set: m.authRequestSet.map((x) => ({ variable: x.variable, value: templateParts(x.value) })),
+    },
     limits: m.limitReq.length === 0 && m.limitConn.length === 0 ? null : {
       req: m.limitReq, reqStatus: m.limitReqStatus, reqLogLevel: m.limitReqLogLevel, reqDryRun: m.limitReqDryRun,
       conn: m.limitConn, connStatus: m.limitConnStatus, connLogLevel: m.limitConnLogLevel, connDryRun: m.limitConnDryRun,

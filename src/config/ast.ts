@@ -8,6 +8,8 @@ export interface Directive {
   readonly line: number;
   /** Child directives of a `{ ... }` block. */
   readonly block?: readonly Directive[];
+  /** The line of the block's closing `}` (nginx names it in errors found at the block's end). */
+  readonly endLine?: number;
   /** The body of a `*_by_js_block { ... }`, kept verbatim, and the line it starts on. */
   readonly raw?: { readonly code: string; readonly line: number };
 }

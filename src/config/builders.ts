@@ -42,6 +42,10 @@ export interface LocSettings {
   files?: FilesSettings;
   /** gzip_*: merged by directives-gzip.ts */
   gzip?: GzipSettings;
+  /** secure_link, secure_link_md5, secure_link_secret as written in the block (directives-secure-link.ts). */
+  secureLink?: import('./directives-secure-link.js').SecureLinkSettings;
+  /** valid_referers (directives-referer.ts); a block with its own replaces its parent's. */
+  referers?: import('./directives-referer.js').RefererBuilder | null;
 }
 
 /**
@@ -105,6 +109,11 @@ export interface HttpBuilder {
   /** proxy_cache_path zones, and each proxy_cache naming one (checked at the end). */
   cacheZones?: Map<string, import('./types-cache.js').CacheZoneConf>;
   cacheUses?: { zone: string; ref: SourceRef }[];
+  splitClients?: Map<string, import('./types-access.js').SplitClientsConf>;
+  /** Where the http block ends (its `}`), for errors nginx finds when it merges. */
+  end?: SourceRef;
+  /** Variables declared at the http level (auth_request_set), added to every server's. */
+  declared?: Set<string>;
 }
 
 export interface FfiPluginBuilder {

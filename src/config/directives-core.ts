@@ -130,6 +130,8 @@ export const coreDirectives: readonly DirectiveRow[] = [
     apply(d, s, ctx) {
       const http = {
         settings: newSettings(), servers: [], logFormats: new Map<string, string>(), mimeTypes: new Map<string, string>(),
+        // nginx merges the blocks' settings at the http block's `}`: errors found then name it.
+        end: { file: d.file, line: d.endLine ?? d.line },
       };
       s.main.http = http;
       ctx.walk(d.block!, { kind: 'http', main: s.main, http, settings: http.settings, seen: new Set() });

@@ -49,6 +49,9 @@ class Parser {
     throw new ConfError('TRESTY_ERR_CONF_SYNTAX', message, this.file, line);
   }
 
+  /** The line of the last `}` read (a block's end). */
+  private closeLine = 0;
+
   parseBlock(inBlock: boolean): Directive[] {
     const out: Directive[] = [];
     for (;;) {
@@ -60,6 +63,7 @@ class Parser {
       if (first.special) {
         if (first.value === '}') {
           if (!inBlock) this.fail('unexpected "}"', first.line);
+          this.closeLine = first.line;
           return out;
         }
         this.fail(`unexpected "${first.value}"`, first.line);
@@ -89,7 +93,7 @@ class Parser {
             out.push({ name, args, file: this.file, line: first.line, raw: { code, line: t.line } });
           } else {
             const block = this.parseBlock(true);
-            out.push({ name, args, file: this.file, line: first.line, block });
+            out.push({ name, args, file: this.file, line: first.line, block, endLine: this.closeLine });
           }
           break;
         }

@@ -18,6 +18,10 @@ import { ENGINE_DEFAULTS, httpDirectives } from './directives-http.js';
 import { loaderDirectives } from './directives-loaders.js';
 import { mapDirectives } from './directives-map.js';
 import { accessDirectives, authDirectives, limitExceptDirectives } from './directives-access.js';
+import { authRequestDirectives } from './directives-auth-request.js';
+import { splitClientsDirectives } from './directives-split-clients.js';
+import { refererConf, refererDirectives } from './directives-referer.js';
+import { type MergedSecureLink, mergeSecureLink, SECURE_LINK_DEFAULTS, secureLinkConf, secureLinkDirectives } from './directives-secure-link.js';
 import { checkLimitZones, limitDirectives } from './directives-limit.js';
 import { cacheDirectives, checkCacheZones } from './directives-cache.js';
 import { jsDirectives } from './directives-js.js';
@@ -49,7 +53,7 @@ import type { SslSettings } from './builders-gateway.js';
 const TABLE: ReadonlyMap<string, readonly DirectiveRow[]> = [
   ...coreDirectives, ...jsDirectives, ...ffiDirectives, ...rewriteDirectives, ...httpDirectives, ...sharedDirectives,
   ...loaderDirectives, ...proxyDirectives, ...upstreamDirectives, ...sslDirectives, ...sslVerifyDirectives, ...sslRejectDirectives, ...sslStaplingDirectives,
-  ...mapDirectives, ...accessDirectives, ...authDirectives, ...limitExceptDirectives, ...limitDirectives, ...cacheDirectives,
+  ...mapDirectives, ...splitClientsDirectives, ...refererDirectives, ...secureLinkDirectives, ...accessDirectives, ...authDirectives, ...authRequestDirectives, ...limitExceptDirectives, ...limitDirectives, ...cacheDirectives,
   ...tuningDirectives, ...stdDirectives, ...processDirectives, ...http2CompatDirectives,
   ...headerDirectives, ...staticDirectives, ...autoindexDirectives, ...gzipDirectives,
   ...conf2Directives, ...cookieDirectives, ...unsupportedDirectives,
@@ -120,10 +124,12 @@ const ROOT_DEFAULTS = (abs: (p: string) => string): Omit<Merged, 'handlers'> => 
   headers: {},
   files: {},
   gzip: {},
+  referers: null,
+  secureLink: SECURE_LINK_DEFAULTS,
 });
 
-type Merged = Required<Omit<LocSettings, 'handlers' | 'engine' | 'access' | 'files'>> & Pick<LocSettings, 'handlers'> & { engine: EngineSettings }
-  & { access: MergedAccess; files: FilesConf };
+type Merged = Required<Omit<LocSettings, 'handlers' | 'engine' | 'access' | 'files' | 'secureLink'>> & Pick<LocSettings, 'handlers'> & { engine: EngineSettings }
+  & { access: MergedAccess; files: FilesConf; secureLink: MergedSecureLink };
 
 function merge(parent: Merged, own: LocSettings): Merged {
   return {
@@ -147,6 +153,8 @@ function merge(parent: Merged, own: LocSettings): Merged {
     headers: mergeHeaders(parent.headers, own.headers),
     files: mergeFiles(parent.files, own.files, own.root !== undefined),
     gzip: mergeGzip(parent.gzip, own.gzip),
+    referers: own.referers ?? parent.referers,
+    secureLink: mergeSecureLink(parent.secureLink, own.secureLink),
   };
 }
 
@@ -158,7 +166,7 @@ function finishLocation(b: LocationBuilder, parent: Merged): LocationConf {
     ...rest, ...accessConf(access, b.limitExcept && { methods: b.limitExcept.methods, own: b.limitExcept.settings.access ?? {} }),
     tryFiles: b.tryFiles ?? null, internal: b.internal ?? false,
     proxy: proxyConf(m.proxy), std: stdFlags(m.std), headers: headersConf(m.headers), gzip: gzipConf(m.gzip),
-    output: outputConf(m.output),
+    output: outputConf(m.output), referers: refererConf(m.referers ?? undefined), secureLink: secureLinkConf(m.secureLink),
     locations: b.locations.map((l) => finishLocation(l, m)),
   };
 }
@@ -177,7 +185,7 @@ function finishServer(b: ServerBuilder, parent: Merged, declared: ReadonlySet<st
   const defaults: LocationConf = {
     modifier: '', pattern: '', ref: b.ref, rewriteOps: [], locations: [], ...rest, ...accessConf(access), tryFiles: null, internal: false,
     proxy: proxyConf(m.proxy), std: stdFlags(m.std), headers: headersConf(m.headers), gzip: gzipConf(m.gzip),
-    output: outputConf(m.output),
+    output: outputConf(m.output), referers: refererConf(m.referers ?? undefined), secureLink: secureLinkConf(m.secureLink),
   };
   const given = b.listen.length > 0 ? b.listen
     : [{ host: '', port: process.getuid?.() === 0 ? 80 : 8000, defaultServer: false, ref: b.ref }];
@@ -216,6 +224,8 @@ function finish(main: MainBuilder, prefix: string, file: string, ctx: ResolveCon
   if (main.http) {
     const base: Merged = { ...ROOT_DEFAULTS(ctx.abs), handlers: {} };
     const top = merge(base, main.http.settings ?? newSettings());
+    // Variables an http-level directive declares (auth_request_set) are every server's.
+    for (const v of main.http.declared ?? []) for (const s of main.http.servers) s.variables.add(v);
     // A `set` declares its variable for all of http{} (nginx's variables are the conf's, not a
     // server's): another server may write it with ngx.var, and reads it empty until then.
     const declared = new Set(main.http.servers.flatMap((s) => [...s.variables]));
@@ -232,7 +242,7 @@ function finish(main: MainBuilder, prefix: string, file: string, ctx: ResolveCon
       servers, logFormats, mimeTypes: h.mimeTypes, engine: h.engine, upstreams,
       rewriteNoPostpone: h.rewriteNoPostpone ?? false, accessNoPostpone: h.accessNoPostpone ?? false,
       maxPendingTimers: h.maxPendingTimers ?? 1024, maxRunningTimers: h.maxRunningTimers ?? 256,
-      maps: h.maps ?? new Map(), mapCaptures: h.mapCaptures ?? new Set(), limitZones: h.limitZones ?? new Map(),
+      maps: h.maps ?? new Map(), mapCaptures: h.mapCaptures ?? new Set(), splitClients: h.splitClients ?? new Map(), limitZones: h.limitZones ?? new Map(),
       serverTokens: h.serverTokens ?? false, cacheZones: h.cacheZones ?? new Map(),
     };
   }

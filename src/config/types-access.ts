@@ -52,6 +52,8 @@ export interface AccessConf {
   readonly realIp: RealIpConf | null;
   /** auth_basic with its user file; null where off (or no auth_basic_user_file). */
   readonly authBasic: AuthBasicConf | null;
+  /** auth_request (ngx_http_auth_request_module); null where off. */
+  readonly authRequest: AuthRequestConf | null;
   /** limit_req / limit_conn; null where none applies. */
   readonly limits: LimitsConf | null;
   /** `limit_except`: methods it lets through (GET brings HEAD) and the access settings of the others. */
@@ -111,3 +113,42 @@ export interface AuthBasicConf {
   /** Where a relative file (after variables) is found: the main conf file's folder. */
   readonly confDir: string;
 }
+
+/** `auth_request URI` with the block's `auth_request_set $var value` lines. */
+export interface AuthRequestConf {
+  readonly uri: string;
+  /** Evaluated on the subrequest once it is done, set on the request. */
+  readonly set: readonly { readonly variable: string; readonly value: TemplateParts }[];
+}
+
+/** `split_clients STRING $VAR { P% value; ... * value; }` (http). */
+export interface SplitClientsConf {
+  readonly variable: string;
+  readonly source: TemplateParts;
+  /** In conf order: the value for a hash below `below` (nginx's running sum of the percents
+   *  scaled to 0xffffffff); `below` 0 is `*`, which takes every hash. */
+  readonly parts: readonly { readonly below: number; readonly value: string }[];
+}
+
+/** `valid_referers` of a location (ngx_http_referer_module), read by `$invalid_referer`. */
+export interface RefererConf {
+  /** `none`: no Referer header is valid. */
+  readonly none: boolean;
+  /** `blocked`: a Referer without `http://` / `https://` (or shorter than `http://i.ru`) is valid. */
+  readonly blocked: boolean;
+  /** Lower-cased host → the URI prefix it needs ('' for none). */
+  readonly exact: ReadonlyMap<string, string>;
+  /** `*.a.com` / `.a.com` as `.a.com` suffixes, longest first. */
+  readonly head: readonly { readonly suffix: string; readonly uri: string }[];
+  /** `www.a.*` as `www.a.` prefixes, longest first. */
+  readonly tail: readonly { readonly prefix: string; readonly uri: string }[];
+  /** `server_names`' `~regex` names, matched against the host. */
+  readonly hostRegexes: readonly RegExp[];
+  /** `~regex`, case-insensitive, matched against the Referer after its scheme. */
+  readonly regexes: readonly RegExp[];
+}
+
+/** ngx_http_secure_link_module's conf of a location, read by `$secure_link`. */
+export type SecureLinkConf =
+  | { readonly mode: 'md5'; readonly variable: TemplateParts | null; readonly md5: TemplateParts | null }
+  | { readonly mode: 'secret'; readonly secret: string };

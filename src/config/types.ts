@@ -9,7 +9,7 @@ import type { GzipConf } from './types-gzip.js';
 export type * from './types-gateway.js';
 export type * from './types-cache.js';
 export type * from './types-access.js';
-import type { AccessConf, LimitZoneConf, MapConf } from './types-access.js';
+import type { AccessConf, LimitZoneConf, MapConf, RefererConf, SecureLinkConf, SplitClientsConf } from './types-access.js';
 import type { OutputConf } from './types-output.js';
 export type * from './types-headers.js';
 export type * from './types-static.js';
@@ -176,6 +176,10 @@ export interface LocationConf extends AccessConf {
   readonly errorPages: ReadonlyMap<number, ErrorPageSpec>;
   /** try_files of this location (not inherited), or null. */
   readonly tryFiles: TryFilesSpec | null;
+  /** valid_referers, for $invalid_referer; null: none (every Referer is valid). */
+  readonly referers: RefererConf | null;
+  /** secure_link / secure_link_md5 / secure_link_secret, for $secure_link; null: none. */
+  readonly secureLink: SecureLinkConf | null;
   /** `internal`: reachable only by internal redirects, rewrites and subrequests. */
   readonly internal: boolean;
   readonly engine: EngineSettings;
@@ -267,6 +271,8 @@ export interface HttpConf {
   /** `map` variables by name, and the named captures of their regexes (variables too). */
   readonly maps: ReadonlyMap<string, MapConf>;
   readonly mapCaptures: ReadonlySet<string>;
+  /** split_clients variables by name (a later block of one name replaces the earlier, as nginx). */
+  readonly splitClients: ReadonlyMap<string, SplitClientsConf>;
   /** limit_req_zone / limit_conn_zone by name. */
   readonly limitZones: ReadonlyMap<string, LimitZoneConf>;
   /** server_tokens at the http level: the version for answers no server or location decides

@@ -44,13 +44,14 @@ const TEMPLATE_ARGS: ReadonlyMap<string, Pick> = new Map<string, Pick>([
   ['proxy_redirect', fromTo], ['proxy_cookie_domain', fromTo], ['proxy_cookie_path', fromTo],
   // proxy_cookie_flags: a cookie name (not a `~` regex) and the flags are complex values
   ['proxy_cookie_flags', (d) => d.args.filter((a, i) => !(i === 0 && a.startsWith('~')))], ['proxy_set_body', all],
+  ['auth_request_set', from(1)], ['split_clients', at(0)], ['secure_link', all], ['secure_link_md5', all],
   ['set_by_js_block', from(1)], ['set_by_js_file', from(2)],
   // the source; the values are the block's lines (recordVars)
   ['map', at(0)],
 ]);
 
 /** Directives whose first argument is a `$name` they declare. */
-const DECLARE_FIRST = new Set(['set', 'set_by_js_block', 'set_by_js_file']);
+const DECLARE_FIRST = new Set(['set', 'set_by_js_block', 'set_by_js_file', 'auth_request_set']);
 
 const NAMED_GROUP = /\(\?(?:P?<|')([A-Za-z_][A-Za-z0-9_]*)[>']/g;
 
@@ -88,7 +89,7 @@ export function recordVars(reg: VarRegistry, d: Directive): void {
   for (const text of [...d.args, ...(d.name === 'map' ? (d.block ?? []).map((l) => l.name) : [])]) {
     if (text.includes('(?')) for (const g of text.matchAll(NAMED_GROUP)) reg.declared.add(g[1].toLowerCase());
   }
-  const decl = DECLARE_FIRST.has(d.name) ? d.args[0] : d.name === 'map' ? d.args[1] : undefined;
+  const decl = DECLARE_FIRST.has(d.name) ? d.args[0] : d.name === 'map' || d.name === 'split_clients' ? d.args[1] : undefined;
   if (decl !== undefined && decl.startsWith('$')) reg.declared.add(decl.slice(1).toLowerCase());
   const pick = TEMPLATE_ARGS.get(d.name);
   if (pick === undefined) return;

@@ -1,6 +1,7 @@
 // The access phase, with nginx's preaccess before it: realip (location settings), limit_req and
-// limit_conn (limits.ts); then the access handlers in nginx's order: allow/deny, auth_basic, then
-// access_by_js_* (lua's access handler runs last; first with access_by_js_no_postpone).
+// limit_conn (limits.ts); then the access handlers in nginx's order: allow/deny, auth_basic,
+// auth_request, then access_by_js_* (lua's access handler runs last; first with
+// access_by_js_no_postpone).
 // `satisfy all` stops at the first that refuses; `satisfy any` lets the request on at the first
 // that allows, and otherwise answers the refusal (401 before 403). ngx.exit(status >= 200) ends
 // the request here; ngx.exit(ngx.OK) goes on to the next phase.
@@ -13,6 +14,7 @@ import { logReq } from '../request/report.js';
 import type { Req } from '../request/req.js';
 import { checkRules } from './access-rules.js';
 import { authBasic } from './auth-basic.js';
+import { authRequest } from './auth-request.js';
 import { handlerStep } from './invoke.js';
 import { limitsStep } from './limits.js';
 import type { BuildCtx, PhaseModule, Step } from './phase.js';
@@ -54,7 +56,7 @@ function finish(r: Req, code: number): number {
   return code === 0 ? OK : code;
 }
 
-type AccessPart = Pick<LocationConf, 'accessRules' | 'satisfyAny' | 'authBasic'>;
+type AccessPart = Pick<LocationConf, 'accessRules' | 'satisfyAny' | 'authBasic' | 'authRequest'>;
 
 /** The access handlers of `a` in nginx's order, as one step (null: nothing to run). */
 function accessStep(a: AccessPart, js: Step | null, jsFirst: boolean): Step | null {
@@ -70,6 +72,8 @@ function accessStep(a: AccessPart, js: Step | null, jsFirst: boolean): Step | nu
   }
   const auth = a.authBasic;
   if (auth !== null) hs.push((r) => authBasic(r, auth));
+  const sub = a.authRequest;
+  if (sub !== null) hs.push((r) => authRequest(r, sub));
   // access_by_js_no_postpone: the JS handler runs first, before allow/deny (as lua's does).
   if (js !== null) {
     if (jsFirst) hs.unshift(js);
