@@ -193,8 +193,8 @@ export class TcpSocket {
     this.check();
     const mode = receivePattern(pattern);
     if (mode === 0 && this.#conn !== null) return Promise.resolve([this.out(Buffer.alloc(0)), null, null]);
+    if (mode === 'l') return readLoop(this, (c) => c.q.takeLine(), (c) => c.q.takeLinePart());
     return readLoop(this, (c) => {
-      if (mode === 'l') return c.q.takeLine();
       if (mode === 'a') return c.eof ? c.q.takeAll() : null;
       return c.q.length >= mode ? c.q.take(mode) : null;
     });
@@ -210,17 +210,20 @@ export class TcpSocket {
 
   /**
    * An iterator reading up to `pattern`: `await it()` gives the data before it (with it when
-   * `inclusive`); `await it(size)` gives at most `size` bytes per call and [null, null, null]
-   * once the pattern was passed (the next call starts over).
+   * `inclusive`); `await it(size)` gives `size` bytes per call (more when bytes held as a possible
+   * start of the pattern turn out not to be) and [null, null, null] once the pattern was passed
+   * (the next call starts over). See socket-until.ts.
    */
   receiveuntil(pattern: string | Uint8Array, opts?: { inclusive?: boolean }): UntilIterator {
     this.check();
     const u = untilFrom(pattern, opts);
     return (size?: number) => {
       this.check();
-      untilSize(size);
-      if (u.passed) { u.passed = false; return Promise.resolve([null, null, null]); }
-      return readLoop(this, (c) => u.step(c.q, size));
+      const n = untilSize(size);
+      if (this.#conn === null) return Promise.resolve([null, 'closed', null]);
+      if (u.takePassed()) return Promise.resolve([null, null, null]);
+      u.begin(n);
+      return readLoop(this, (c) => u.step(c.q), () => u.partial());
     };
   }
 
@@ -288,9 +291,10 @@ export class TcpSocket {
 
 /**
  * The read loop every receive shares: `step` takes what it needs from the buffer or returns
- * null to wait for more. The read timeout counts from the last data received, as nginx's.
+ * null to wait for more; a failed read returns `partial`'s bytes (by default all buffered). The
+ * read timeout counts from the last data received, as nginx's.
  */
-async function readLoop(sock: TcpSocket, step: (c: Conn) => Buffer | null): Promise<ReadResult> {
+async function readLoop(sock: TcpSocket, step: (c: Conn) => Buffer | null, partial = (c: Conn): Buffer => c.q.takeAll()): Promise<ReadResult> {
   const c = sock.conn;
   if (c === null) return [null, 'closed', null];
   if (sock.reading) return [null, 'socket busy reading', null];
@@ -301,11 +305,11 @@ async function readLoop(sock: TcpSocket, step: (c: Conn) => Buffer | null): Prom
       if (got !== null) return [sock.out(got), null, null];
       if (c.ended) {
         const err = c.error ?? 'closed';
-        const partial = sock.out(c.q.takeAll());
+        const part = sock.out(partial(c));
         if (sock.conn === c) sock.lose();
-        return [null, err, partial];
+        return [null, err, part];
       }
-      if (!(await c.wait(sock.readMs))) return [null, 'timeout', sock.out(c.q.takeAll())];
+      if (!(await c.wait(sock.readMs))) return [null, 'timeout', sock.out(partial(c))];
       if (sock.conn !== c) return [null, 'closed', sock.out(Buffer.alloc(0))];
     }
   } finally {
