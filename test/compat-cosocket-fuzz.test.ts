@@ -350,6 +350,11 @@ const REGRESSIONS: Case[] = [
   [['w', 'xabxyz'], ['echo', 0], ['w', 'abcQ--abcabcab'], ['echo', 0], ['w', 'zabcab'], ['p', 3], ['end']]),
   // A failed receive('*l')'s partial data has no CRs, as its line would (tresty kept them).
   at('line', [...CONNECT, ['recv', '*l'], ['send', 'q\n'], ['recv'], ['recv']], [['w', 'a\rb\r'], ['echo', 1], ['w', 'c\rd\r'], ['p', 3], ['end']]),
+  // The peer's end closes the reading side only: sends still go, close and getreusedtimes work
+  // (tresty closed the connection); after a reset met by a receive, send says "broken pipe".
+  at('half', [...CONNECT, ['recv', '*a'], ['recv'], ['reused'], ['send', ['a', ['b', 1], '\n']], ['recv', 0], ['close'], ['send', 'x\n'], ['close']],
+    [['w', 'data\n'], ['p', 3], ['end']]),
+  at('reset', [...CONNECT, ['recv', 2], ['recv', '*a'], ['send', 'x\n'], ['close'], ['close']], [['w', 'data\n'], ['p', 3], ['rst']]),
 ];
 
 function cases(seed: number, n: number): Case[] {

@@ -4,6 +4,10 @@
 // (another request's socket, a phase where cosockets are disabled) throw, as they raise Lua
 // errors in OpenResty.
 //
+// A receive that meets the peer's end or a reset closes the reading side only, as
+// lua-nginx-module's: receives then give "closed", while send (to a half-closed peer; "broken pipe"
+// after a reset), close, getreusedtimes still work on the connection.
+//
 // A socket belongs to the request (or timer / ssl_certificate run) that made it: it is closed,
 // not pooled, when that ends, and using it from anywhere else throws "bad request".
 
@@ -38,6 +42,8 @@ export class TcpSocket {
   #connecting = false;
   #writing = false;
   /** @internal */ reading = false;
+  /** @internal A receive met the end of the peer's data or a failure: receives give "closed". */
+  readClosed = false;
   // 0: the default (OpenResty's settimeout(0) also means "the conf's value").
   #connectMs = 0;
   #sendMs = 0;
@@ -120,6 +126,7 @@ export class TcpSocket {
       }
       if (this.#owner.dead) { c.destroy(); return [null, 'closed']; }
       this.#conn = c;
+      this.readClosed = false;
       return [true, null];
     } finally {
       this.#connecting = false;
@@ -168,7 +175,14 @@ export class TcpSocket {
     const parts: Buffer[] = [];
     sendChunks(data, parts);
     const c = this.#conn;
-    if (c === null || c.closed) return [null, 'closed'];
+    if (c === null) return [null, 'closed'];
+    if (c.closed || c.error !== null) {
+      // The connection failed (a reset): its error if no receive reported it yet, as the kernel
+      // gives it to the first call, else "broken pipe"; the socket is closed, as nginx's.
+      this.#conn = null;
+      c.destroy();
+      return [null, c.error === null ? 'closed' : c.errorSeen ? 'broken pipe' : c.error];
+    }
     if (this.#writing) return [null, 'socket busy writing'];
     const buf = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
     if (buf.length === 0) return [0, null];
@@ -192,7 +206,7 @@ export class TcpSocket {
   receive(pattern?: string | number): Promise<ReadResult> {
     this.check();
     const mode = receivePattern(pattern);
-    if (mode === 0 && this.#conn !== null) return Promise.resolve([this.out(Buffer.alloc(0)), null, null]);
+    if (mode === 0 && this.#conn !== null && !this.readClosed) return Promise.resolve([this.out(Buffer.alloc(0)), null, null]);
     if (mode === 'l') return readLoop(this, (c) => c.q.takeLine(), (c) => c.q.takeLinePart());
     return readLoop(this, (c) => {
       if (mode === 'a') return c.eof ? c.q.takeAll() : null;
@@ -220,18 +234,18 @@ export class TcpSocket {
     return (size?: number) => {
       this.check();
       const n = untilSize(size);
-      if (this.#conn === null) return Promise.resolve([null, 'closed', null]);
+      if (this.#conn === null || this.readClosed) return Promise.resolve([null, 'closed', null]);
       if (u.takePassed()) return Promise.resolve([null, null, null]);
       u.begin(n);
       return readLoop(this, (c) => u.step(c.q), () => u.partial());
     };
   }
 
-  /** Closes the connection: [true, null], or [null, 'closed'] when there is none. */
+  /** Closes the connection: [true, null] (also after a receive met its end), or [null, 'closed'] when there is none. */
   close(): OkResult {
     this.check();
     const c = this.#conn;
-    if (c === null || c.closed) { this.#conn = null; return [null, 'closed']; }
+    if (c === null) return [null, 'closed'];
     this.#conn = null;
     c.destroy();
     return [true, null];
@@ -296,7 +310,7 @@ export class TcpSocket {
  */
 async function readLoop(sock: TcpSocket, step: (c: Conn) => Buffer | null, partial = (c: Conn): Buffer => c.q.takeAll()): Promise<ReadResult> {
   const c = sock.conn;
-  if (c === null) return [null, 'closed', null];
+  if (c === null || sock.readClosed) return [null, 'closed', null];
   if (sock.reading) return [null, 'socket busy reading', null];
   sock.reading = true;
   try {
@@ -305,8 +319,9 @@ async function readLoop(sock: TcpSocket, step: (c: Conn) => Buffer | null, parti
       if (got !== null) return [sock.out(got), null, null];
       if (c.ended) {
         const err = c.error ?? 'closed';
+        if (c.error !== null) c.errorSeen = true;
         const part = sock.out(partial(c));
-        if (sock.conn === c) sock.lose();
+        if (sock.conn === c) sock.readClosed = true;
         return [null, err, part];
       }
       if (!(await c.wait(sock.readMs))) return [null, 'timeout', sock.out(partial(c))];
