@@ -355,6 +355,8 @@ const REGRESSIONS: Case[] = [
   at('half', [...CONNECT, ['recv', '*a'], ['recv'], ['reused'], ['send', ['a', ['b', 1], '\n']], ['recv', 0], ['close'], ['send', 'x\n'], ['close']],
     [['w', 'data\n'], ['p', 3], ['end']]),
   at('reset', [...CONNECT, ['recv', 2], ['recv', '*a'], ['send', 'x\n'], ['close'], ['close']], [['w', 'data\n'], ['p', 3], ['rst']]),
+  // connect("") is nginx's parse error (tresty connected to localhost).
+  at('host', [['connect', '', 80], ['connect', '', 'bp'], ['send', 'x\n']]),
 ];
 
 function cases(seed: number, n: number): Case[] {

@@ -101,6 +101,7 @@ export class TcpSocket {
       if (typeof opts.pool !== 'string') throw argErr(`bad "pool" option type: ${typeName(opts.pool)}`);
       key = opts.pool;
     }
+    if (host === '') return [null, 'failed to parse host name "": no host']; // nginx's parse error (node would take localhost)
     if (this.#connecting) return [null, 'socket busy connecting'];
     this.#conn?.destroy();
     this.#conn = null;
