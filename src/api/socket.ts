@@ -290,7 +290,7 @@ export class TcpSocket {
     if (this.reading) return [null, 'socket busy reading'];
     if (this.#writing) return [null, 'socket busy writing'];
     if (c.ended) { this.lose(); return [null, 'invalid connection']; }
-    if (c.q.length > 0) { this.lose(); return [null, 'unread data in buffer']; }
+    if (c.q.length > 0) return [null, 'unread data in buffer']; // the connection stays, as nginx's
     this.#conn = null;
     putIdle(c, ms, size ?? DEFAULT_POOL_SIZE);
     return [true, null];
