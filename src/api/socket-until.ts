@@ -55,8 +55,12 @@ export class ReceiveUntil {
   }
 
   /** The call's data so far, for a failed call's partial (held bytes stay held). */
-  partial(): Buffer { return Buffer.concat(this.#out); }
+  partial(): Buffer {
+    const o = this.#out;
+    return o.length === 1 ? o[0]! : Buffer.concat(o); // one piece: no copy
+  }
 
+  /** Pattern bytes are emitted as copies: a returned piece must not share the pattern's memory. */
   #emit(b: Buffer): void { if (b.length > 0) this.#out.push(b); }
 
   /** Bytes going out: true when that ends a sized call. */
@@ -83,29 +87,33 @@ export class ReceiveUntil {
       return this.partial();
     };
     while (i < buf.length) {
-      const c = buf[i]!;
+      if (state === 0) {
+        // Bytes up to the next first byte of the pattern go out as a run (no per-byte step).
+        let j = buf.indexOf(pat[0]!, i);
+        if (j < 0) j = buf.length;
+        if (sized && j - i >= this.#rest) { i += this.#rest; this.#rest = 0; return done(); }
+        if (sized) this.#rest -= j - i;
+        i = j;
+        if (i === buf.length) break;
+      }
+      const c = buf[i]!; // in state 0: the pattern's first byte
       if (c === pat[state]) {
         if (state === 0) { this.#emit(buf.subarray(run, i)); run = i; }
         i++;
         state++;
         if (state === pat.length) {
           run = i;
-          if (this.inclusive) this.#emit(pat);
+          if (this.inclusive) this.#emit(Buffer.from(pat));
           state = sized ? -1 : 0;
           return done();
         }
         run = i;
         continue;
       }
-      if (state === 0) {
-        i++;
-        if (sized && this.#counted(1)) return done();
-        continue;
-      }
       const to = state >= 2 ? this.#recover.get(state)?.get(c) : undefined;
       if (to === undefined) {
         // Not the pattern: the held bytes go out; this byte is looked at again in state 0.
-        this.#emit(pat.subarray(0, state));
+        this.#emit(Buffer.from(pat.subarray(0, state)));
         const n = state;
         state = 0;
         run = i;
@@ -114,7 +122,7 @@ export class ReceiveUntil {
       }
       // The held bytes and this one end in a shorter prefix of the pattern: the rest goes out.
       const out = state + 1 - to;
-      this.#emit(pat.subarray(0, out));
+      this.#emit(Buffer.from(pat.subarray(0, out)));
       state = to;
       i++;
       run = i;
