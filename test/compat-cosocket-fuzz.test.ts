@@ -96,7 +96,8 @@ async function startBackend(scripts: Map<string, Act[]>): Promise<{ port: number
 // --- the programs ------------------------------------------------------------------------------
 
 /** A step: [op, ...args]. connect's target 'bp' is the backend (then the hello `@ID.n` is sent),
- *  'dead' a port nothing listens on. Data are one char a byte. */
+ *  'dead' a port nothing listens on; `{bp}` in its host is the backend's port. Data are one char
+ *  a byte. */
 type Step = unknown[];
 interface Case { id: string; binary: boolean; steps: Step[]; scripts: [string, Act[]][] }
 
@@ -119,7 +120,7 @@ export default async (ngx) => {
       switch (s[0]) {
         case 'connect': {
           const port = s[2] === 'bp' ? p.bp : s[2] === 'dead' ? p.dead : s[2];
-          r = await sock.connect(s[1], port, { pool: 'c' + p.id });
+          r = await sock.connect(s[1].replace('{bp}', p.bp), port, { pool: 'c' + p.id });
           if (r[0] === true && s[2] === 'bp') { nconn++; await sock.send('@' + p.id + '.' + nconn + '\\n'); }
           break;
         }
@@ -162,7 +163,7 @@ for _, s in ipairs(p.steps) do
   local op, r = s[1], nil
   if op == "connect" then
     local port = s[3] == "bp" and p.bp or s[3] == "dead" and p.dead or s[3]
-    r = pack(pcall(sock.connect, sock, s[2], port, { pool = "c" .. p.id }))
+    r = pack(pcall(sock.connect, sock, (s[2]:gsub("{bp}", p.bp)), port, { pool = "c" .. p.id }))
     if r[1] and r[2] == 1 and s[3] == "bp" then nconn = nconn + 1; sock:send("@" .. p.id .. "." .. nconn .. "\\n") end
   elseif op == "new" then r = pack(pcall(function() sock = ngx.socket.tcp() end))
   elseif op == "timeout" then r = pack(pcall(sock.settimeout, sock, s[2]))
@@ -283,7 +284,7 @@ function readingCase(r: () => number, id: string): Case {
   };
   const first = r();
   if (first < 0.08) steps.push(['connect', '127.0.0.1', 'dead']);
-  else if (first < 0.12) steps.push(['connect', pick(r, ['', 'no-such-host.invalid']), 80]);
+  else if (first < 0.12) steps.push(['connect', pick(r, ['', 'no-such-host.invalid', '127.0.0.1:x', ':80', '127.0.0.1:{bp}']), 80]);
   else if (first < 0.14) steps.push(['recv', '*l'], ['send', 'x\n'], ['close']);
   connect();
   steps.push(r() < 0.3 ? ['timeout', SHORT] : r() < 0.8 ? ['timeout', WAIT] : ['timeouts', WAIT, WAIT, pick(r, [SHORT, WAIT])]);
@@ -364,6 +365,10 @@ const REGRESSIONS: Case[] = [
     [['echo', 3]], []),
   // connect("") is nginx's parse error (tresty connected to localhost).
   at('host', [['connect', '', 80], ['connect', '', 'bp'], ['send', 'x\n']]),
+  // A port in the host string wins over the argument, as nginx's URL parser reads it (tresty
+  // looked the whole string up as a name); a bad one is nginx's parse error.
+  at('hostport', [['connect', '127.0.0.1:{bp}', 1], ['reused'], ['send', 'x\n'], ['connect', '127.0.0.1:x', 1], ['connect', '127.0.0.1:', 1],
+    ['connect', ':80', 1], ['connect', '127.0.0.1:70000', 1], ['connect', '[::1]:{bp}', 1]]),
 ];
 
 function cases(seed: number, n: number): Case[] {

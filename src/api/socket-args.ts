@@ -42,3 +42,27 @@ export function receiveanyMax(max: unknown): number {
   if (typeof max !== 'number' || !Number.isInteger(max) || max <= 0) throw argErr(`bad argument #1 to 'receiveany' (bad max argument)`);
   return max;
 }
+
+/**
+ * connect's host as nginx's URL parser reads it: a port in the string (`"127.0.0.1:6379"`,
+ * `"[::1]:6379"`) wins over the port argument; a bracketed IPv6 address loses its brackets.
+ * Returns the host and port, or nginx's error text.
+ */
+export function hostPort(host: string, port: number): { host: string; port: number } | string {
+  const bad = (why: string): string => `failed to parse host name "${host}": ${why}`;
+  let name = host;
+  let inString: string | null = null;
+  const v6 = /^\[([^\]]*)\](?::(.*))?$/.exec(host);
+  if (v6 !== null) {
+    name = v6[1]!;
+    inString = v6[2] ?? null;
+  } else if (host.indexOf(':') >= 0 && host.indexOf(':') === host.lastIndexOf(':')) {
+    // One colon: host:port (more are an IPv6 address without brackets, taken whole).
+    [name, inString] = host.split(':') as [string, string];
+  }
+  if (name === '') return bad('no host');
+  if (inString === null) return { host: name, port };
+  const n = /^\d{1,5}$/.test(inString) ? Number(inString) : NaN;
+  if (!(n >= 1 && n <= 65535)) return bad('invalid port');
+  return { host: name, port: n };
+}

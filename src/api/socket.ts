@@ -18,7 +18,7 @@ import { MASK } from './context.js';
 import { guard } from './guard.js';
 import { Conn, openConn, SslSession, type Target, upgradeTls } from './socket-conn.js';
 import { DEFAULT_KEEPALIVE_MS, DEFAULT_POOL_SIZE, ensurePool, putIdle, queueFor, takeIdle, track } from './socket-pool.js';
-import { argErr, receiveanyMax, receivePattern, sendChunks, timeoutArg, typeName } from './socket-args.js';
+import { argErr, hostPort, receiveanyMax, receivePattern, sendChunks, timeoutArg, typeName } from './socket-args.js';
 import { SocketOwner } from './socket-owner.js';
 import { UdpSocket } from './socket-udp.js';
 import { untilFrom, untilSize, type ReadResult, type Data, type UntilIterator } from './socket-until.js';
@@ -77,7 +77,7 @@ export class TcpSocket {
   async connect(host: string, port?: number | ConnectOptions, opts?: ConnectOptions): Promise<OkResult> {
     this.check();
     if (typeof host !== 'string') throw argErr(`bad argument #1 to 'connect' (string expected, got ${typeName(host)})`);
-    let target: Target;
+    let target: Target | string;
     let key: string;
     if (host.startsWith('unix:')) {
       if (typeof port === 'object' && port !== null) opts = port;
@@ -89,7 +89,7 @@ export class TcpSocket {
     } else {
       if (typeof port !== 'number' || !Number.isInteger(port)) throw argErr(`bad argument #2 to 'connect' (number expected, got ${typeName(port)})`);
       if (port < 0 || port > 65535) throw argErr(`bad port number: ${port}`);
-      target = { host, port };
+      target = hostPort(host, port);
       key = `${host}:${port}`;
     }
     if (opts !== undefined && (typeof opts !== 'object' || opts === null)) throw argErr(`bad argument #3 to 'connect' (table expected, got ${typeName(opts)})`);
@@ -101,7 +101,7 @@ export class TcpSocket {
       if (typeof opts.pool !== 'string') throw argErr(`bad "pool" option type: ${typeName(opts.pool)}`);
       key = opts.pool;
     }
-    if (host === '') return [null, 'failed to parse host name "": no host']; // nginx's parse error (node would take localhost)
+    if (typeof target === 'string') return [null, target]; // nginx's parse error ("" would be localhost to node)
     if (this.#connecting) return [null, 'socket busy connecting'];
     this.#conn?.destroy();
     this.#conn = null;
