@@ -369,6 +369,9 @@ const REGRESSIONS: Case[] = [
   // looked the whole string up as a name); a bad one is nginx's parse error.
   at('hostport', [['connect', '127.0.0.1:{bp}', 1], ['reused'], ['send', 'x\n'], ['connect', '127.0.0.1:x', 1], ['connect', '127.0.0.1:', 1],
     ['connect', ':80', 1], ['connect', '127.0.0.1:70000', 1], ['connect', '[::1]:{bp}', 1]]),
+  // "unix:" without a path is an error value (tresty threw), a port number beside a unix path is
+  // ignored (tresty threw).
+  at('unix', [['connect', 'unix:', 1], ['connect', 'unix:/nonexistent/cosocket.sock', 1], ['send', 'x\n']]),
 ];
 
 function cases(seed: number, n: number): Case[] {

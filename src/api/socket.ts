@@ -80,11 +80,11 @@ export class TcpSocket {
     let target: Target | string;
     let key: string;
     if (host.startsWith('unix:')) {
+      // A number there is a port nginx + lua ignores for a unix socket (the options come third).
       if (typeof port === 'object' && port !== null) opts = port;
-      else if (port !== undefined) throw argErr(`bad argument #2 to 'connect' (table expected, got ${typeName(port)})`);
+      else if (port !== undefined && typeof port !== 'number') throw argErr(`bad argument #2 to 'connect' (table expected, got ${typeName(port)})`);
       const path = host.slice(5);
-      if (path === '') throw argErr('bad argument #1 to \'connect\' (empty unix socket path)');
-      target = { path };
+      target = path === '' ? 'failed to parse host name "unix:": no path in the unix domain socket' : { path };
       key = host;
     } else {
       if (typeof port !== 'number' || !Number.isInteger(port)) throw argErr(`bad argument #2 to 'connect' (number expected, got ${typeName(port)})`);
