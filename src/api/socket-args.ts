@@ -17,10 +17,12 @@ export function timeoutArg(fn: string, v: unknown, n = 1): number {
   return v;
 }
 
-/** send's argument as the list of byte chunks it stands for (arrays nest, as Lua tables do). */
+/** send's argument as the list of byte chunks it stands for (arrays nest, as Lua tables do; a
+ *  boolean is text on its own but refused inside one, as lua-nginx-module's). */
 export function sendChunks(v: unknown, out: Buffer[], depth = 0): void {
   if (typeof v === 'string') out.push(Buffer.from(v, 'utf8'));
   else if (v instanceof Uint8Array) out.push(Buffer.from(v.buffer, v.byteOffset, v.byteLength));
+  else if (typeof v === 'boolean' && depth > 0) throw argErr(`bad argument #1 to 'send' (bad data type boolean found)`);
   else if (typeof v === 'number' || typeof v === 'boolean') out.push(Buffer.from(String(v)));
   else if (Array.isArray(v) && depth < 100) for (const x of v) sendChunks(x, out, depth + 1);
   else throw argErr(`bad argument #1 to 'send' (string, number, boolean, Uint8Array, or array expected, got ${typeName(v)})`);

@@ -173,10 +173,10 @@ export class TcpSocket {
   /** Sends `data` (string, Uint8Array, or a nested array of those): [bytes, null] or [null, err]. */
   async send(data: unknown): Promise<[number, null] | [null, string]> {
     this.check();
+    const c = this.#conn;
+    if (c === null) return [null, 'closed']; // before the data's checks, as nginx's
     const parts: Buffer[] = [];
     sendChunks(data, parts);
-    const c = this.#conn;
-    if (c === null) return [null, 'closed'];
     if (c.closed || c.error !== null) {
       // The connection failed (a reset): its error if no receive reported it yet, as the kernel
       // gives it to the first call, else "broken pipe"; the socket is closed, as nginx's.
