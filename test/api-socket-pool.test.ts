@@ -194,8 +194,9 @@ describe('ngx.socket.tcp: the connection pool', () => {
     expect(await body('/echo?t=fresh&keep=no')).toContain('reused=0');
   });
 
-  it('setkeepalive refuses a connection with unread data (and closes it)', async () => {
-    expect(await json('/unread')).toEqual([[null, 'unread data in buffer'], [null, 'closed']]);
+  // nginx + lua leaves the connection open (compat-cosocket-fuzz's pool cases).
+  it('setkeepalive refuses a connection with unread data (it stays open)', async () => {
+    expect(await json('/unread')).toEqual([[null, 'unread data in buffer'], [0, null]]);
   });
 
   it('backlog queues a connect over pool_size until a connection comes back', async () => {

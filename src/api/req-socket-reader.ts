@@ -87,7 +87,7 @@ export abstract class QueueReader {
     if (!this.usable()) return Promise.resolve([null, 'closed', null]);
     const q = this.q;
     const mode = receivePattern(pattern);
-    if (mode === 'l') return this.read(() => q.takeLine());
+    if (mode === 'l') return this.read(() => q.takeLine(), false, () => q.takeLinePart());
     if (mode === 'a') return this.read(() => (this.eof ? q.takeAll() : null), this.allCloses);
     if (mode === 0 && !this.closed) return Promise.resolve([this.out(Buffer.alloc(0)), null, null]);
     return this.read(() => (q.length >= mode ? q.take(mode) : null));
@@ -115,9 +115,10 @@ export abstract class QueueReader {
     const u = untilFrom(pattern, opts);
     return (size?: number) => {
       if (!this.usable()) return Promise.resolve([null, 'closed', null]);
-      untilSize(size);
-      if (u.passed) { u.passed = false; return Promise.resolve([null, null, null]); }
-      return this.read(() => u.step(this.q, size));
+      const n = untilSize(size);
+      if (u.takePassed()) return Promise.resolve([null, null, null]);
+      u.begin(n);
+      return this.read(() => u.step(this.q), false, () => u.partial());
     };
   }
 
@@ -134,7 +135,7 @@ export abstract class QueueReader {
    * wait for more. The timeout counts from the last piece received, as nginx's. `all`: the read
    * that ends in the data rather than "closed" closes the socket after it.
    */
-  private async read(step: () => Buffer | null, all = false): Promise<ReadResult> {
+  private async read(step: () => Buffer | null, all = false, partial = (): Buffer => this.q.takeAll()): Promise<ReadResult> {
     if (this.closed) return [null, 'closed', null];
     if (this.reading) return [null, 'socket busy reading', null];
     this.reading = true;
@@ -147,14 +148,14 @@ export abstract class QueueReader {
         }
         if (this.eof) {
           this.closed = true;
-          return [null, 'closed', this.out(this.q.takeAll())];
+          return [null, 'closed', this.out(partial())];
         }
         const err = await this.pull();
         if (this.owner.dead) return [null, 'closed', null];
-        if (err === 'timeout') return [null, 'timeout', this.out(this.q.takeAll())];
+        if (err === 'timeout') return [null, 'timeout', this.out(partial())];
         if (err !== null) {
           this.closed = true;
-          return [null, err, this.out(this.q.takeAll())];
+          return [null, err, this.out(partial())];
         }
       }
     } finally {

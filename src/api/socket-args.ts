@@ -17,10 +17,12 @@ export function timeoutArg(fn: string, v: unknown, n = 1): number {
   return v;
 }
 
-/** send's argument as the list of byte chunks it stands for (arrays nest, as Lua tables do). */
+/** send's argument as the list of byte chunks it stands for (arrays nest, as Lua tables do; a
+ *  boolean is text on its own but refused inside one, as lua-nginx-module's). */
 export function sendChunks(v: unknown, out: Buffer[], depth = 0): void {
   if (typeof v === 'string') out.push(Buffer.from(v, 'utf8'));
   else if (v instanceof Uint8Array) out.push(Buffer.from(v.buffer, v.byteOffset, v.byteLength));
+  else if (typeof v === 'boolean' && depth > 0) throw argErr(`bad argument #1 to 'send' (bad data type boolean found)`);
   else if (typeof v === 'number' || typeof v === 'boolean') out.push(Buffer.from(String(v)));
   else if (Array.isArray(v) && depth < 100) for (const x of v) sendChunks(x, out, depth + 1);
   else throw argErr(`bad argument #1 to 'send' (string, number, boolean, Uint8Array, or array expected, got ${typeName(v)})`);
@@ -41,4 +43,28 @@ export function receivePattern(pattern: unknown): 'l' | 'a' | number {
 export function receiveanyMax(max: unknown): number {
   if (typeof max !== 'number' || !Number.isInteger(max) || max <= 0) throw argErr(`bad argument #1 to 'receiveany' (bad max argument)`);
   return max;
+}
+
+/**
+ * connect's host as nginx's URL parser reads it: a port in the string (`"127.0.0.1:6379"`,
+ * `"[::1]:6379"`) wins over the port argument; a bracketed IPv6 address loses its brackets.
+ * Returns the host and port, or nginx's error text.
+ */
+export function hostPort(host: string, port: number): { host: string; port: number } | string {
+  const bad = (why: string): string => `failed to parse host name "${host}": ${why}`;
+  let name = host;
+  let inString: string | null = null;
+  const v6 = /^\[([^\]]*)\](?::(.*))?$/.exec(host);
+  if (v6 !== null) {
+    name = v6[1]!;
+    inString = v6[2] ?? null;
+  } else if (host.indexOf(':') >= 0 && host.indexOf(':') === host.lastIndexOf(':')) {
+    // One colon: host:port (more are an IPv6 address without brackets, taken whole).
+    [name, inString] = host.split(':') as [string, string];
+  }
+  if (name === '') return bad('no host');
+  if (inString === null) return { host: name, port };
+  const n = /^\d{1,5}$/.test(inString) ? Number(inString) : NaN;
+  if (!(n >= 1 && n <= 65535)) return bad('invalid port');
+  return { host: name, port: n };
 }

@@ -20,6 +20,9 @@ export class ByteQueue {
     return this.#chunks[0]!;
   }
 
+  /** All queued bytes, left queued (skip() what was used). */
+  peek(): Buffer { return this.#flat(); }
+
   /** Index of `needle` at or after `from`, or -1. */
   indexOf(needle: Buffer | number, from = 0): number {
     if (this.length === 0) return -1;
@@ -54,7 +57,13 @@ export class ByteQueue {
   takeLine(): Buffer | null {
     const i = this.indexOf(0x0a);
     if (i < 0) return null;
-    const line = this.take(i + 1).subarray(0, i);
-    return line.includes(0x0d) ? Buffer.from(line.filter((b) => b !== 0x0d)) : line;
+    return withoutCr(this.take(i + 1).subarray(0, i));
   }
+
+  /** A failed receive('*l')'s partial data: all queued bytes, without CRs (nginx skips them as it reads). */
+  takeLinePart(): Buffer { return withoutCr(this.takeAll()); }
+}
+
+function withoutCr(b: Buffer): Buffer {
+  return b.includes(0x0d) ? Buffer.from(b.filter((x) => x !== 0x0d)) : b;
 }

@@ -36,6 +36,8 @@ export class Conn {
   eof = false;
   /** A socket error, as OpenResty's text. */
   error: string | null = null;
+  /** A receive returned `error`: the kernel gives an error once, so a later send meets "broken pipe". */
+  errorSeen = false;
   closed = false;
   /** How many times the pool handed this connection out again. */
   reused = 0;
@@ -117,7 +119,9 @@ export type Target = { path: string } | { host: string; port: number };
 /** Opens a connection; resolves the Conn or OpenResty's error text. */
 export function openConn(target: Target, key: string, ms: number): Promise<Conn | string> {
   return new Promise((resolve) => {
-    const s = 'path' in target ? net.connect({ path: target.path }) : net.connect({ host: target.host, port: target.port });
+    // allowHalfOpen: the peer's FIN ends reading only; sends still go, as nginx's (node would end
+    // our side too).
+    const s = 'path' in target ? net.connect({ path: target.path, allowHalfOpen: true }) : net.connect({ host: target.host, port: target.port, allowHalfOpen: true });
     const onErr = (e: unknown): void => {
       clearTimeout(t);
       s.destroy();

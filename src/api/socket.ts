@@ -4,6 +4,10 @@
 // (another request's socket, a phase where cosockets are disabled) throw, as they raise Lua
 // errors in OpenResty.
 //
+// A receive that meets the peer's end or a reset closes the reading side only, as
+// lua-nginx-module's: receives then give "closed", while send (to a half-closed peer; "broken pipe"
+// after a reset), close, getreusedtimes still work on the connection.
+//
 // A socket belongs to the request (or timer / ssl_certificate run) that made it: it is closed,
 // not pooled, when that ends, and using it from anywhere else throws "bad request".
 
@@ -14,7 +18,7 @@ import { MASK } from './context.js';
 import { guard } from './guard.js';
 import { Conn, openConn, SslSession, type Target, upgradeTls } from './socket-conn.js';
 import { DEFAULT_KEEPALIVE_MS, DEFAULT_POOL_SIZE, ensurePool, putIdle, queueFor, takeIdle, track } from './socket-pool.js';
-import { argErr, receiveanyMax, receivePattern, sendChunks, timeoutArg, typeName } from './socket-args.js';
+import { argErr, hostPort, receiveanyMax, receivePattern, sendChunks, timeoutArg, typeName } from './socket-args.js';
 import { SocketOwner } from './socket-owner.js';
 import { UdpSocket } from './socket-udp.js';
 import { untilFrom, untilSize, type ReadResult, type Data, type UntilIterator } from './socket-until.js';
@@ -38,6 +42,8 @@ export class TcpSocket {
   #connecting = false;
   #writing = false;
   /** @internal */ reading = false;
+  /** @internal A receive met the end of the peer's data or a failure: receives give "closed". */
+  readClosed = false;
   // 0: the default (OpenResty's settimeout(0) also means "the conf's value").
   #connectMs = 0;
   #sendMs = 0;
@@ -71,19 +77,19 @@ export class TcpSocket {
   async connect(host: string, port?: number | ConnectOptions, opts?: ConnectOptions): Promise<OkResult> {
     this.check();
     if (typeof host !== 'string') throw argErr(`bad argument #1 to 'connect' (string expected, got ${typeName(host)})`);
-    let target: Target;
+    let target: Target | string;
     let key: string;
     if (host.startsWith('unix:')) {
+      // A number there is a port nginx + lua ignores for a unix socket (the options come third).
       if (typeof port === 'object' && port !== null) opts = port;
-      else if (port !== undefined) throw argErr(`bad argument #2 to 'connect' (table expected, got ${typeName(port)})`);
+      else if (port !== undefined && typeof port !== 'number') throw argErr(`bad argument #2 to 'connect' (table expected, got ${typeName(port)})`);
       const path = host.slice(5);
-      if (path === '') throw argErr('bad argument #1 to \'connect\' (empty unix socket path)');
-      target = { path };
+      target = path === '' ? 'failed to parse host name "unix:": no path in the unix domain socket' : { path };
       key = host;
     } else {
       if (typeof port !== 'number' || !Number.isInteger(port)) throw argErr(`bad argument #2 to 'connect' (number expected, got ${typeName(port)})`);
       if (port < 0 || port > 65535) throw argErr(`bad port number: ${port}`);
-      target = { host, port };
+      target = hostPort(host, port);
       key = `${host}:${port}`;
     }
     if (opts !== undefined && (typeof opts !== 'object' || opts === null)) throw argErr(`bad argument #3 to 'connect' (table expected, got ${typeName(opts)})`);
@@ -95,6 +101,7 @@ export class TcpSocket {
       if (typeof opts.pool !== 'string') throw argErr(`bad "pool" option type: ${typeName(opts.pool)}`);
       key = opts.pool;
     }
+    if (typeof target === 'string') return [null, target]; // nginx's parse error ("" would be localhost to node)
     if (this.#connecting) return [null, 'socket busy connecting'];
     this.#conn?.destroy();
     this.#conn = null;
@@ -120,6 +127,7 @@ export class TcpSocket {
       }
       if (this.#owner.dead) { c.destroy(); return [null, 'closed']; }
       this.#conn = c;
+      this.readClosed = false;
       return [true, null];
     } finally {
       this.#connecting = false;
@@ -165,10 +173,17 @@ export class TcpSocket {
   /** Sends `data` (string, Uint8Array, or a nested array of those): [bytes, null] or [null, err]. */
   async send(data: unknown): Promise<[number, null] | [null, string]> {
     this.check();
+    const c = this.#conn;
+    if (c === null) return [null, 'closed']; // before the data's checks, as nginx's
     const parts: Buffer[] = [];
     sendChunks(data, parts);
-    const c = this.#conn;
-    if (c === null || c.closed) return [null, 'closed'];
+    if (c.closed || c.error !== null) {
+      // The connection failed (a reset): its error if no receive reported it yet, as the kernel
+      // gives it to the first call, else "broken pipe"; the socket is closed, as nginx's.
+      this.#conn = null;
+      c.destroy();
+      return [null, c.error === null ? 'closed' : c.errorSeen ? 'broken pipe' : c.error];
+    }
     if (this.#writing) return [null, 'socket busy writing'];
     const buf = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
     if (buf.length === 0) return [0, null];
@@ -192,9 +207,9 @@ export class TcpSocket {
   receive(pattern?: string | number): Promise<ReadResult> {
     this.check();
     const mode = receivePattern(pattern);
-    if (mode === 0 && this.#conn !== null) return Promise.resolve([this.out(Buffer.alloc(0)), null, null]);
+    if (mode === 0 && this.#conn !== null && !this.readClosed) return Promise.resolve([this.out(Buffer.alloc(0)), null, null]);
+    if (mode === 'l') return readLoop(this, (c) => c.q.takeLine(), (c) => c.q.takeLinePart());
     return readLoop(this, (c) => {
-      if (mode === 'l') return c.q.takeLine();
       if (mode === 'a') return c.eof ? c.q.takeAll() : null;
       return c.q.length >= mode ? c.q.take(mode) : null;
     });
@@ -210,25 +225,28 @@ export class TcpSocket {
 
   /**
    * An iterator reading up to `pattern`: `await it()` gives the data before it (with it when
-   * `inclusive`); `await it(size)` gives at most `size` bytes per call and [null, null, null]
-   * once the pattern was passed (the next call starts over).
+   * `inclusive`); `await it(size)` gives `size` bytes per call (more when bytes held as a possible
+   * start of the pattern turn out not to be) and [null, null, null] once the pattern was passed
+   * (the next call starts over). See socket-until.ts.
    */
   receiveuntil(pattern: string | Uint8Array, opts?: { inclusive?: boolean }): UntilIterator {
     this.check();
     const u = untilFrom(pattern, opts);
     return (size?: number) => {
       this.check();
-      untilSize(size);
-      if (u.passed) { u.passed = false; return Promise.resolve([null, null, null]); }
-      return readLoop(this, (c) => u.step(c.q, size));
+      const n = untilSize(size);
+      if (this.#conn === null || this.readClosed) return Promise.resolve([null, 'closed', null]);
+      if (u.takePassed()) return Promise.resolve([null, null, null]);
+      u.begin(n);
+      return readLoop(this, (c) => u.step(c.q), () => u.partial());
     };
   }
 
-  /** Closes the connection: [true, null], or [null, 'closed'] when there is none. */
+  /** Closes the connection: [true, null] (also after a receive met its end), or [null, 'closed'] when there is none. */
   close(): OkResult {
     this.check();
     const c = this.#conn;
-    if (c === null || c.closed) { this.#conn = null; return [null, 'closed']; }
+    if (c === null) return [null, 'closed'];
     this.#conn = null;
     c.destroy();
     return [true, null];
@@ -272,7 +290,7 @@ export class TcpSocket {
     if (this.reading) return [null, 'socket busy reading'];
     if (this.#writing) return [null, 'socket busy writing'];
     if (c.ended) { this.lose(); return [null, 'invalid connection']; }
-    if (c.q.length > 0) { this.lose(); return [null, 'unread data in buffer']; }
+    if (c.q.length > 0) return [null, 'unread data in buffer']; // the connection stays, as nginx's
     this.#conn = null;
     putIdle(c, ms, size ?? DEFAULT_POOL_SIZE);
     return [true, null];
@@ -288,11 +306,12 @@ export class TcpSocket {
 
 /**
  * The read loop every receive shares: `step` takes what it needs from the buffer or returns
- * null to wait for more. The read timeout counts from the last data received, as nginx's.
+ * null to wait for more; a failed read returns `partial`'s bytes (by default all buffered). The
+ * read timeout counts from the last data received, as nginx's.
  */
-async function readLoop(sock: TcpSocket, step: (c: Conn) => Buffer | null): Promise<ReadResult> {
+async function readLoop(sock: TcpSocket, step: (c: Conn) => Buffer | null, partial = (c: Conn): Buffer => c.q.takeAll()): Promise<ReadResult> {
   const c = sock.conn;
-  if (c === null) return [null, 'closed', null];
+  if (c === null || sock.readClosed) return [null, 'closed', null];
   if (sock.reading) return [null, 'socket busy reading', null];
   sock.reading = true;
   try {
@@ -301,11 +320,12 @@ async function readLoop(sock: TcpSocket, step: (c: Conn) => Buffer | null): Prom
       if (got !== null) return [sock.out(got), null, null];
       if (c.ended) {
         const err = c.error ?? 'closed';
-        const partial = sock.out(c.q.takeAll());
-        if (sock.conn === c) sock.lose();
-        return [null, err, partial];
+        if (c.error !== null) c.errorSeen = true;
+        const part = sock.out(partial(c));
+        if (sock.conn === c) sock.readClosed = true;
+        return [null, err, part];
       }
-      if (!(await c.wait(sock.readMs))) return [null, 'timeout', sock.out(c.q.takeAll())];
+      if (!(await c.wait(sock.readMs))) return [null, 'timeout', sock.out(partial(c))];
       if (sock.conn !== c) return [null, 'closed', sock.out(Buffer.alloc(0))];
     }
   } finally {

@@ -105,3 +105,24 @@ export function answerParts(data: string): { status: string; head: string[]; bod
   const lines = data.slice(0, at).split('\r\n');
   return { status: lines[0]!, head: lines.slice(1), body: data.slice(at + 4) };
 }
+
+/** A Lua string literal of `s` read one char a byte (chars above 0xff are not bytes: refused). */
+export function luaBytes(s: string): string {
+  let out = '"';
+  for (let i = 0; i < s.length; i++) {
+    const b = s.charCodeAt(i);
+    if (b > 0xff) throw new Error(`not a byte string: ${JSON.stringify(s)}`);
+    out += b >= 0x20 && b < 0x7f && b !== 0x22 && b !== 0x5c ? s[i] : `\\${String(b).padStart(3, '0')}`;
+  }
+  return `${out}"`;
+}
+
+/** A JSON-like value as a Lua expression: arrays as sequences, objects as tables with string
+ *  keys, null as nil, strings one char a byte (luaBytes). */
+export function luaLiteral(v: unknown): string {
+  if (v === null || v === undefined) return 'nil';
+  if (typeof v === 'string') return luaBytes(v);
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  if (Array.isArray(v)) return `{${v.map(luaLiteral).join(', ')}}`;
+  return `{${Object.entries(v as Record<string, unknown>).map(([k, x]) => `[${luaBytes(k)}] = ${luaLiteral(x)}`).join(', ')}}`;
+}
