@@ -123,6 +123,21 @@ const cases: Case[] = [
     requests: [{ path: '/exit-str', status: 500 }],
     errorLog: [/bad argument #\d to '(exit|ngx_lua_ffi_exit)'/],
   },
+  {
+    // nginx's internal redirect to an error page leaves headers_out alone: what the handler set
+    // before ngx.exit(404) or a throw goes out with the page (tresty's dropped them).
+    name: 'an error_page after ngx.exit(404) or a throw keeps the headers set before',
+    conf: `location = /ep-keep { error_page 404 /ep-h; content_by_js_block { ngx.header["X-K"] = "1"; ngx.header["Set-Cookie"] = "s=1"; ngx.exit(404) } }
+    location = /ep-throw { error_page 500 /ep-h; access_by_js_block { ngx.header["X-A"] = "a"; throw new Error("boom") } content_by_js_block { ngx.say("x") } }
+    location = /ep-h { content_by_js_block { ngx.say("h ", String(ngx.header["X-K"] ?? "nil")) } }`,
+    lua: `location = /ep-keep { error_page 404 /ep-h; content_by_lua_block { ngx.header["X-K"] = "1"; ngx.header["Set-Cookie"] = "s=1"; ngx.exit(404) } }
+    location = /ep-throw { error_page 500 /ep-h; access_by_lua_block { ngx.header["X-A"] = "a"; error("boom") } content_by_lua_block { ngx.say("x") } }
+    location = /ep-h { content_by_lua_block { ngx.say("h ", tostring(ngx.header["X-K"])) } }`,
+    requests: [
+      { path: '/ep-keep', status: 404, resBody: 'h 1\n', resHeaders: { 'x-k': '1', 'set-cookie': 's=1' } },
+      { path: '/ep-throw', status: 500, resBody: 'h nil\n', resHeaders: { 'x-a': 'a' } },
+    ],
+  },
 ];
 
 compatSuite('ngx.exit, ngx.redirect and argument checks', {}, cases);

@@ -318,15 +318,11 @@ function internalRedirect(r: Req, errStatus = 0): void {
     r.execArgs = null;
     return locate(r);
   }
-  // A redirect starts a new ctx, as nginx does. ngx.exec, try_files and an index keep the status
-  // and headers set so far (nginx's internal redirect leaves headers_out alone: seen on 1.22 + lua);
-  // an error page still starts without them here (not yet compared with nginx).
+  // A redirect starts a new ctx, as nginx does. ngx.exec, try_files, an index and an error page
+  // keep the status and headers set so far (nginx's internal redirect leaves headers_out alone:
+  // seen on 1.22 + lua, error_page after ngx.exit(404) or a throw too).
   r.ctx = undefined;
   r.lengthless = false;
-  if (errStatus !== 0) {
-    r.headers = null;
-    r.status = 0;
-  }
   // 494-497 go out (and are logged) as 400, as nginx's err_status for them
   r.errStatus = wireStatus(errStatus);
   const extra = r.execArgs;
