@@ -7,14 +7,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { fmt } from './lib/table.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const all = JSON.parse(fs.readFileSync(path.join(here, 'results/latest.json'), 'utf8')).sections;
 
-const x = (v) => `${v.toFixed(2)}x`;
+const x = fmt.ratio;
 // the tables' ±: half the spread of the per-round ratios (bench/http.mjs, ffi-vs-uds.mjs)
-const pm = (spread) => (spread === null || spread === undefined ? '' : ` ±${Math.round((spread / 2) * 100)}%`);
-const rate = (v) => Math.round(v).toLocaleString('en-US');
+const pm = (spread) => (spread === null || spread === undefined ? '' : ` ±${fmt.pct(spread / 2)}`);
+const rate = fmt.rate;
 const row = (cells) => `| ${cells.join(' | ')} |`;
 const when = (iso) => `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
 
@@ -91,7 +92,7 @@ function ffiTable(f, busy) {
     const b = busy?.cells.find((q) => q.format === c.format && q.size === c.size && q.inflight === c.inflight);
     const bs = b ? `${x(b.ratio)}${pm(b.ratioSpread)}${b.ratio >= 1.5 ? '' : ': missed'}` : '';
     const ratio = t !== undefined && c.ratio >= t ? `**${x(c.ratio)}**` : x(c.ratio);
-    out.push(row([c.format, c.size >= 1024 ? `${c.size / 1024} KB` : `${c.size} B`, String(c.inflight), rate(c.ffi.rate) + lat(c.ffi), rate(c.uds.rate) + lat(c.uds), `${ratio} (${pm(c.ratioSpread).trim()})`, met, bs]));
+    out.push(row([c.format, fmt.bytes(c.size), String(c.inflight), rate(c.ffi.rate) + lat(c.ffi), rate(c.uds.rate) + lat(c.uds), `${ratio} (${pm(c.ratioSpread).trim()})`, met, bs]));
   }
   if (busy) out.push('', `With every core busy, ${busy.cells.filter((q) => q.ratio >= 1.5).length} of ${busy.cells.length} cells reach 1.5x in this run.`);
   return out;

@@ -7,8 +7,8 @@
 import { createHash } from 'node:crypto';
 import type { SecureLinkConf, TemplateParts } from '../config/types.js';
 import type { Req } from '../request/req.js';
+import { bytesOf } from '../request/bytes.js';
 import { evalParts } from './map.js';
-import { valueBytes } from './split-clients.js';
 
 type Get = (r: Req, name: string) => string | undefined;
 
@@ -45,7 +45,7 @@ function md5Mode(r: Req, variable: TemplateParts | null, md5Of: TemplateParts | 
   if (val.length > 24) return undefined;
   const hash = base64url(val);
   if (hash === null || hash.length !== 16) return undefined;
-  if (!md5(valueBytes(evalParts(r, md5Of, get))).equals(hash)) return undefined;
+  if (!md5(bytesOf(evalParts(r, md5Of, get))).equals(hash)) return undefined;
   return expires !== 0 && expires < Math.floor(Date.now() / 1000) ? '0' : '1';
 }
 
@@ -58,7 +58,7 @@ function secretMode(uri: string, secret: string): string | undefined {
   const hex = uri.slice(a + 1, b);
   const link = uri.slice(b + 1);
   if (hex.length !== 32 || link === '' || !/^[0-9a-fA-F]{32}$/.test(hex)) return undefined;
-  const want = md5(Buffer.concat([valueBytes(link), valueBytes(secret)]));
+  const want = md5(Buffer.concat([bytesOf(link), bytesOf(secret)]));
   return want.equals(Buffer.from(hex, 'hex')) ? link : undefined;
 }
 

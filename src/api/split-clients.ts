@@ -3,6 +3,7 @@
 
 import type { SplitClientsConf } from '../config/types.js';
 import type { Req } from '../request/req.js';
+import { bytesOf } from '../request/bytes.js';
 import { evalParts } from './map.js';
 
 type Get = (r: Req, name: string) => string | undefined;
@@ -32,15 +33,10 @@ export function murmurHash2(data: Uint8Array): number {
   return h >>> 0;
 }
 
-/** A value of the client's bytes (one char per byte) hashes as those bytes; text as UTF-8. */
-export function valueBytes(s: string): Buffer {
-  // eslint-disable-next-line no-control-regex
-  return /[^\x00-\xff]/.test(s) ? Buffer.from(s, 'utf8') : Buffer.from(s, 'latin1');
-}
-
 /** The part the source's hash falls in; undefined when none does (no `*` and past the percents). */
 export function splitValue(r: Req, c: SplitClientsConf, get: Get): string | undefined {
-  const hash = murmurHash2(valueBytes(evalParts(r, c.source, get)));
+  // a value of the client's bytes (one char per byte) hashes as those bytes; text as UTF-8
+  const hash = murmurHash2(bytesOf(evalParts(r, c.source, get)));
   for (const p of c.parts) if (hash < p.below || p.below === 0) return p.value;
   return undefined;
 }

@@ -15,7 +15,7 @@ import { setLimitRate } from '../request/limit-rate.js';
 import { addrBytes } from '../config/addr.js';
 import { requestHost } from '../http/request-host.js';
 import { normalizeHost, serverName, serverRegexMatch } from '../http/vhost.js';
-import { mapValue } from './map.js';
+import { evalParts, mapValue } from './map.js';
 import { splitValue } from './split-clients.js';
 import { invalidReferer } from './referer.js';
 import { secureLink } from './secure-link.js';
@@ -99,9 +99,7 @@ function docRoot(r: Req): string {
   if (!root.includes('$')) return root;
   let parts = rootParts.get(r.loc);
   if (parts === undefined) rootParts.set(r.loc, parts = templateParts(root));
-  let v = '';
-  for (const p of parts) v += typeof p === 'string' ? p : getVar(r, p.name) ?? '';
-  return path.resolve(r.w.conf.prefix, v);
+  return path.resolve(r.w.conf.prefix, evalParts(r, parts, getVar));
 }
 
 /** $nginx_version: the nginx release tresty's semantics are checked against (test/compat-*). */
