@@ -138,6 +138,44 @@ const cases: Case[] = [
       { path: '/ep-throw', status: 500, resBody: 'h nil\n', resHeaders: { 'x-a': 'a' } },
     ],
   },
+  {
+    // lua gives the answer the exit's code as its status when it has none: after `error_page 404 =`
+    // (no code) a handler target answers with it and reads it in ngx.status; `return 404`, a
+    // throw, or a status set before keep theirs; a `return 200` or a static target answers 200.
+    name: 'error_page = URI after ngx.exit(CODE): the target answers with the exit\'s code',
+    conf: `location = /eq-exit { error_page 404 = /eq-h; content_by_js_block { ngx.exit(404) } }
+    location = /eq-access { error_page 503 = /eq-h; access_by_js_block { ngx.exit(503) } }
+    location = /eq-return { error_page 404 = /eq-h; return 404; }
+    location = /eq-throw { error_page 500 = /eq-h; content_by_js_block { throw new Error("x") } }
+    location = /eq-set { error_page 404 = /eq-h; content_by_js_block { ngx.status = 410; ngx.exit(404) } }
+    location = /eq-code { error_page 404 =201 /eq-h; content_by_js_block { ngx.exit(404) } }
+    location = /eq-ret200 { error_page 404 = /eq-r; content_by_js_block { ngx.exit(404) } }
+    location = /eq-named { error_page 404 = @eq; content_by_js_block { ngx.exit(404) } }
+    location @eq { content_by_js_block { ngx.say("named ", ngx.status) } }
+    location = /eq-r { return 200 "r\n"; }
+    location = /eq-h { content_by_js_block { ngx.say("h ", ngx.status) } }`,
+    lua: `location = /eq-exit { error_page 404 = /eq-h; content_by_lua_block { ngx.exit(404) } }
+    location = /eq-access { error_page 503 = /eq-h; access_by_lua_block { ngx.exit(503) } }
+    location = /eq-return { error_page 404 = /eq-h; return 404; }
+    location = /eq-throw { error_page 500 = /eq-h; content_by_lua_block { error("x") } }
+    location = /eq-set { error_page 404 = /eq-h; content_by_lua_block { ngx.status = 410; ngx.exit(404) } }
+    location = /eq-code { error_page 404 =201 /eq-h; content_by_lua_block { ngx.exit(404) } }
+    location = /eq-ret200 { error_page 404 = /eq-r; content_by_lua_block { ngx.exit(404) } }
+    location = /eq-named { error_page 404 = @eq; content_by_lua_block { ngx.exit(404) } }
+    location @eq { content_by_lua_block { ngx.say("named ", ngx.status) } }
+    location = /eq-r { return 200 "r\n"; }
+    location = /eq-h { content_by_lua_block { ngx.say("h ", ngx.status) } }`,
+    requests: [
+      { path: '/eq-exit', status: 404, resBody: 'h 404\n' },
+      { path: '/eq-access', status: 503, resBody: 'h 503\n' },
+      { path: '/eq-return', status: 200, resBody: 'h 0\n' },
+      { path: '/eq-throw', status: 200, resBody: 'h 0\n' },
+      { path: '/eq-set', status: 410, resBody: 'h 410\n' },
+      { path: '/eq-code', status: 201, resBody: 'h 201\n' },
+      { path: '/eq-ret200', status: 200, resBody: 'r\n' },
+      { path: '/eq-named', status: 404, resBody: 'named 404\n' },
+    ],
+  },
 ];
 
 compatSuite('ngx.exit, ngx.redirect and argument checks', {}, cases);

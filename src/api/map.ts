@@ -30,7 +30,7 @@ function lookup(r: Req, m: MapConf, key: string): TemplateParts {
       r.captures = hit;
       if (hit.groups) {
         const vars = (r.vars ??= Object.create(null) as Record<string, string>);
-        for (const [k, v] of Object.entries(hit.groups)) vars[k] = v ?? '';
+        for (const [k, v] of Object.entries(hit.groups)) vars[k.toLowerCase()] = v ?? '';
       }
     }
     return value;

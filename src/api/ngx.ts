@@ -208,7 +208,13 @@ export class Ngx {
     if (status === CONSTANTS.AGAIN || status === CONSTANTS.DONE) {
       throw new TrestyError('TRESTY_ERR_API_ARGS', "bad argument to 'ngx.exit': does not accept NGX_AGAIN or NGX_DONE");
     }
-    if (c.req !== null && (c.phase & (MASK.output | CTX.header_filter)) !== 0) c.req.exitCode = status;
+    const r = c.req;
+    if (r !== null && (c.phase & (MASK.output | CTX.header_filter)) !== 0) {
+      r.exitCode = status;
+      // lua gives the answer an error code as its status when it has none yet, so an
+      // `error_page 404 = /h` target answers 404 and reads it in ngx.status (observed on 1.22)
+      if (status >= 300 && r.status === 0 && !r.headerSent && (c.phase & MASK.output) !== 0) r.status = status;
+    }
     leave(c);
   }
 

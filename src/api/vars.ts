@@ -273,8 +273,12 @@ function serverCaptures(r: Req): RegExpExecArray | null {
  * regex picked the server.
  */
 function serverCapture(r: Req, name: string): string | undefined {
-  if (!r.server.serverNames.some((n) => n.kind === 'regex' && n.value.includes(`<${name}>`))) return undefined;
-  return serverMatch(r)?.groups?.[name] ?? undefined;
+  // `name` is lowercase; the regex's group may not be (nginx declares it lowercased)
+  if (!r.server.serverNames.some((n) => n.kind === 'regex' && n.value.toLowerCase().includes(`<${name}>`))) return undefined;
+  const groups = serverMatch(r)?.groups;
+  if (groups === undefined) return undefined;
+  for (const k in groups) if (k.toLowerCase() === name) return groups[k] ?? undefined;
+  return undefined;
 }
 
 /**
@@ -356,20 +360,26 @@ function cookieInLine(line: string, lname: string): string | undefined {
   return undefined;
 }
 
+const UPPER = /[A-Z]/;
+/** As lua-nginx-module, ngx.var.HOST is ngx.var.host: nginx's variable names are lowercase. */
+function lower(name: string): string {
+  return UPPER.test(name) ? name.toLowerCase() : name;
+}
+
 /** ngx.var: a view of the request's variables (built on first touch of ngx.var). */
 export function varProxy(r: Req, check: () => void): Record<string, string | undefined> {
   return new Proxy(Object.create(null) as Record<string, string | undefined>, {
     get(_t, name) {
       check();
-      return typeof name === 'string' ? getVar(r, name) : undefined;
+      return typeof name === 'string' ? getVar(r, lower(name)) : undefined;
     },
     set(_t, name, value) {
       check();
-      if (typeof name === 'string') setVar(r, name, value);
+      if (typeof name === 'string') setVar(r, lower(name), value);
       return true;
     },
     has(_t, name) {
-      return typeof name === 'string' && getVar(r, name) !== undefined;
+      return typeof name === 'string' && getVar(r, lower(name)) !== undefined;
     },
   });
 }

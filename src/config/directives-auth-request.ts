@@ -17,8 +17,8 @@ function access(s: BlockState): AccessSettings {
 function variableOf(d: Directive): string {
   const a = d.args[0];
   if (!a.startsWith('$') || a.length < 2) throw confError('TRESTY_ERR_CONF_VALUE', `invalid variable name "${a}"`, d);
-  const name = a.slice(1);
-  if (isFixedVar(name)) throw confError('TRESTY_ERR_CONF_DUPLICATE', `the duplicate "${name}" variable`, d);
+  const name = a.slice(1).toLowerCase();
+  if (isFixedVar(name)) throw confError('TRESTY_ERR_CONF_DUPLICATE', `the duplicate "${a.slice(1)}" variable`, d);
   return name;
 }
 

@@ -43,7 +43,7 @@ function phaseRows(phase: PhaseName): DirectiveRow[] {
 function setByJs(d: Directive, s: BlockState, ctx: ResolveContext, fileArg: string | undefined, args: readonly string[]): void {
   const name = d.args[0];
   if (!name.startsWith('$') || name.length < 2) throw confError('TRESTY_ERR_CONF_VALUE', `invalid variable name "${name}"`, d);
-  const variable = name.slice(1);
+  const variable = name.slice(1).toLowerCase();
   s.server!.variables.add(variable);
   s.rewriteOps!.push({ op: 'set_by_js', handler: { ...handler('set', d, ctx, fileArg), variable, args } });
 }

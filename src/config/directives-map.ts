@@ -22,7 +22,8 @@ function regexOf(d: Directive, src: string, caseless: boolean): RegExp {
 export function buildMap(d: Directive, captures: Set<string>): MapConf {
   const [src, dst] = d.args;
   if (!dst.startsWith('$') || dst.length < 2) throw confError('TRESTY_ERR_CONF_VALUE', `invalid variable name "${dst}"`, d);
-  if (isFixedVar(dst.slice(1))) throw confError('TRESTY_ERR_CONF_DUPLICATE', `the duplicate "${dst.slice(1)}" variable`, d);
+  const variable = dst.slice(1).toLowerCase();
+  if (isFixedVar(variable)) throw confError('TRESTY_ERR_CONF_DUPLICATE', `the duplicate "${dst.slice(1)}" variable`, d);
   const exact = new Map<string, TemplateParts>();
   const startWild: { suffix: string; value: TemplateParts }[] = [];
   const endWild: { prefix: string; value: TemplateParts }[] = [];
@@ -51,7 +52,7 @@ export function buildMap(d: Directive, captures: Set<string>): MapConf {
     if (key.length > 1 && key.startsWith('~')) {
       const caseless = key.startsWith('~*');
       const regex = regexOf(line, key.slice(caseless ? 2 : 1), caseless);
-      for (const g of key.matchAll(/\(\?P?<([A-Za-z_][A-Za-z0-9_]*)>/g)) captures.add(g[1]);
+      for (const g of key.matchAll(/\(\?P?<([A-Za-z_][A-Za-z0-9_]*)>/g)) captures.add(g[1].toLowerCase());
       regexes.push({ regex, value });
       continue;
     }
@@ -83,7 +84,7 @@ export function buildMap(d: Directive, captures: Set<string>): MapConf {
   startWild.sort((a, b) => b.suffix.length - a.suffix.length);
   endWild.sort((a, b) => b.prefix.length - a.prefix.length);
   return {
-    variable: dst.slice(1), source: templateParts(src), exact, startWild, endWild, regexes,
+    variable, source: templateParts(src), exact, startWild, endWild, regexes,
     defaultValue: defaultValue ?? [], hostnames, volatile,
   };
 }

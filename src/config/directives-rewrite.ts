@@ -16,9 +16,9 @@ const SCRIPT = ['server', 'sif', 'location', 'lif'] as const;
 
 function varName(d: Directive, arg: string): string {
   if (!arg.startsWith('$') || arg.length < 2) throw confError('TRESTY_ERR_CONF_VALUE', `invalid variable name "${arg}"`, d);
-  const name = arg.slice(1);
+  const name = arg.slice(1).toLowerCase();
   // nginx adds a `set` variable as changeable: a built-in that is not refuses at load.
-  if (isFixedVar(name)) throw confError('TRESTY_ERR_CONF_DUPLICATE', `the duplicate "${name}" variable`, d);
+  if (isFixedVar(name)) throw confError('TRESTY_ERR_CONF_DUPLICATE', `the duplicate "${arg.slice(1)}" variable`, d);
   return name;
 }
 

@@ -19,8 +19,8 @@ function hundredths(s: string): number | null {
 function build(d: Directive): SplitClientsConf {
   const [src, dst] = d.args;
   if (!dst.startsWith('$') || dst.length < 2) throw confError('TRESTY_ERR_CONF_VALUE', `invalid variable name "${dst}"`, d);
-  const variable = dst.slice(1);
-  if (isFixedVar(variable)) throw confError('TRESTY_ERR_CONF_DUPLICATE', `the duplicate "${variable}" variable`, d);
+  const variable = dst.slice(1).toLowerCase();
+  if (isFixedVar(variable)) throw confError('TRESTY_ERR_CONF_DUPLICATE', `the duplicate "${dst.slice(1)}" variable`, d);
   const raw: { percent: number; value: string }[] = [];
   for (const line of d.block ?? []) {
     const p = line.name;

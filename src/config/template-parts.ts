@@ -10,7 +10,8 @@ export function templateParts(text: string): TemplateParts {
   let last = 0;
   for (let m = re.exec(text); m !== null; m = re.exec(text)) {
     if (m.index > last) parts.push(text.slice(last, m.index));
-    parts.push({ name: m[1] ?? m[2] ?? m[3] });
+    // nginx lowercases a variable's name: `$HOST` is `$host`.
+    parts.push({ name: (m[1] ?? m[2] ?? m[3]).toLowerCase() });
     last = re.lastIndex;
   }
   if (last < text.length) parts.push(text.slice(last));

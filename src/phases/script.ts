@@ -152,7 +152,8 @@ export function returnOp(r: Req, code: number, text: string | undefined): number
 /** A matched regex's groups become $1.. and its named captures variables, as nginx's do. */
 export function capture(r: Req, m: RegExpExecArray): void {
   r.captures = m;
-  if (m.groups) for (const [k, v] of Object.entries(m.groups)) (r.vars ??= Object.create(null) as Record<string, string>)[k] = v ?? '';
+  // by the lowercased name, as nginx declares them
+  if (m.groups) for (const [k, v] of Object.entries(m.groups)) (r.vars ??= Object.create(null) as Record<string, string>)[k.toLowerCase()] = v ?? '';
 }
 
 /**
