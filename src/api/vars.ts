@@ -15,10 +15,12 @@ import { setLimitRate } from '../request/limit-rate.js';
 import { addrBytes } from '../config/addr.js';
 import { requestHost } from '../http/request-host.js';
 import { normalizeHost, serverName, serverRegexMatch } from '../http/vhost.js';
+import { cookieValue } from './cookie-line.js';
 import { evalParts, mapValue } from './map.js';
 import { splitValue } from './split-clients.js';
 import { invalidReferer } from './referer.js';
 import { secureLink } from './secure-link.js';
+import { uidGot, uidSet } from './userid.js';
 import { msec, timeIso, timeLocal } from './time.js';
 import { statusCounts } from '../status/counters.js';
 import { sslVar, sslVarNames } from '../tls/vars.js';
@@ -140,6 +142,10 @@ const BUILTIN = new Map<string, Getter>([
   ['secure_link', (r) => secureLink(r, ((r.loc as LocationConf | undefined) ?? r.server.defaults).secureLink, getVar)],
   // Set by $secure_link when read (r.vars), as nginx's module context: no value before.
   ['secure_link_expires', () => undefined],
+  // the userid module's (api/userid.ts); $uid_reset is empty until `set` or ngx.var writes it
+  ['uid_got', (r) => uidGot(r)],
+  ['uid_set', (r) => uidSet(r, getVar)],
+  ['uid_reset', () => ''],
   ['remote_user', remoteUser],
   ['status', (r) => String(r.status).padStart(3, '0')], // nginx's %03ui: "000" before a status, "099"
   ['request_time', (r) => ((Date.now() - r.startMs) / 1000).toFixed(3)],
@@ -298,7 +304,7 @@ export function setVar(r: Req, name: string, value: unknown): void {
   const s = value === undefined || value === null ? '' : String(value);
   if (name === 'args') { r.args = s; return; }
   if (name === 'limit_rate') { setLimitRate(r, s); return; }
-  if (r.server.declaredVariables.has(name) || r.w.conf.http?.maps.has(name)) {
+  if (r.server.declaredVariables.has(name) || name === 'uid_reset' || r.w.conf.http?.maps.has(name)) {
     (r.vars ??= Object.create(null) as Record<string, string>)[name] = s;
     return;
   }
@@ -323,39 +329,6 @@ export function argValue(args: string, name: string): string | undefined {
       return args.slice(keyEnd + 1, end);
     }
     start = end + 1;
-  }
-  return undefined;
-}
-
-function cookieValue(lines: string | string[] | undefined, name: string): string | undefined {
-  if (lines === undefined) return undefined;
-  for (const line of typeof lines === 'string' ? [lines] : lines) {
-    const v = cookieInLine(line, name.toLowerCase());
-    if (v !== undefined) return v;
-  }
-  return undefined;
-}
-
-/**
- * nginx 1.22's parse_multi_header_lines: a piece (after `;` or `,` and spaces) that starts with
- * the name in any case, spaces, `=`, spaces: the value up to the next `;`, its trailing spaces kept.
- */
-function cookieInLine(line: string, lname: string): string | undefined {
-  const end = line.length;
-  let p = 0;
-  while (p < end) {
-    if (line.slice(p, p + lname.length).toLowerCase() === lname) {
-      let q = p + lname.length;
-      while (q < end && line.charCodeAt(q) === 0x20) q++;
-      if (q < end && line.charCodeAt(q) === 0x3d) {
-        q++;
-        while (q < end && line.charCodeAt(q) === 0x20) q++;
-        const semi = line.indexOf(';', q);
-        return line.slice(q, semi < 0 ? end : semi);
-      }
-    }
-    while (p < end) { const c = line.charCodeAt(p++); if (c === 0x3b || c === 0x2c) break; }
-    while (p < end && line.charCodeAt(p) === 0x20) p++;
   }
   return undefined;
 }

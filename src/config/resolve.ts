@@ -34,6 +34,7 @@ import { sslRejectDirectives } from './directives-ssl-reject.js';
 import { sslStaplingDirectives } from './directives-ssl-stapling.js';
 import { upstreamDirectives } from './directives-upstream.js';
 import { conf2Directives, cookieDirectives } from './directives-conf2.js';
+import { useridDirectives } from './directives-userid.js';
 import { unsupportedDirectives } from './directives-unsupported.js';
 import { outputConf } from './types-output.js';
 import { tuningDirectives } from './directives-tuning.js';
@@ -56,7 +57,7 @@ const TABLE: ReadonlyMap<string, readonly DirectiveRow[]> = [
   ...mapDirectives, ...splitClientsDirectives, ...refererDirectives, ...secureLinkDirectives, ...accessDirectives, ...authDirectives, ...authRequestDirectives, ...limitExceptDirectives, ...limitDirectives, ...cacheDirectives,
   ...tuningDirectives, ...stdDirectives, ...processDirectives, ...http2CompatDirectives,
   ...headerDirectives, ...staticDirectives, ...autoindexDirectives, ...gzipDirectives,
-  ...conf2Directives, ...cookieDirectives, ...unsupportedDirectives,
+  ...conf2Directives, ...cookieDirectives, ...useridDirectives, ...unsupportedDirectives,
 ].reduce((m, r) => m.set(r.name, [...(m.get(r.name) ?? []), r]), new Map<string, DirectiveRow[]>());
 
 /** Every directive tresty knows, for docs and tests. */

@@ -12,7 +12,7 @@ export const BUILTIN_VAR_NAMES: readonly string[] = [
   'time_iso8601', 'msec', 'pid', 'content_type', 'content_length', 'document_root', 'realpath_root',
   'request_filename', 'request_body', 'request_body_file', 'request_completion', 'request_id', 'connection',
   'connection_requests', 'connection_time', 'pipe', 'http2', 'nginx_version', 'invalid_referer',
-  'secure_link', 'secure_link_expires',
+  'secure_link', 'secure_link_expires', 'uid_got', 'uid_set', 'uid_reset',
   // stub_status's (status/counters.ts)
   'connections_active', 'connections_reading', 'connections_writing', 'connections_waiting',
   // the TLS session's (tls/vars.ts)
@@ -32,7 +32,7 @@ export const UPSTREAM_VAR_NAMES: readonly string[] = [
  * Built-ins nginx marks changeable: `set` and `map` may take them ($args, $limit_rate, and the
  * proxy module's $proxy_host, $proxy_port, $proxy_add_x_forwarded_for).
  */
-const CHANGEABLE = new Set(['args', 'limit_rate', 'invalid_referer']);
+const CHANGEABLE = new Set(['args', 'limit_rate', 'invalid_referer', 'uid_reset']);
 
 const FIXED: ReadonlySet<string> = new Set([...BUILTIN_VAR_NAMES, ...UPSTREAM_VAR_NAMES].filter((n) => !CHANGEABLE.has(n)));
 

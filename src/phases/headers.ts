@@ -5,6 +5,8 @@
 // rewrite phase (a step before access), as headers-more's.
 
 import type { AddHeaderSpec, ExpiresSpec, LocationConf, MoreHeader, MoreInputOp, MoreOutputOp } from '../config/types.js';
+import { getVar } from '../api/vars.js';
+import { useridFilter } from '../api/userid.js';
 import { DECLINED } from '../request/codes.js';
 import type { HeaderStore } from '../request/headers.js';
 import { clearInHeaderPrefix, setInHeader } from '../request/in-headers.js';
@@ -25,7 +27,10 @@ export function buildOutHeaders(loc: LocationConf): OutHeaders | null {
   const before = moreOutput ? moreStep(moreOutput) : null;
   const adds = add || expires ? addStep(add ?? [], expires ?? null) : null;
   const cs = charset ? charsetStep(charset.name, charset.types) : null;
-  const after = adds && cs ? (r: Req) => { adds(r); cs(r); } : adds ?? cs;
+  const uid = loc.output.userid;
+  // the userid filter runs after add_header's (its Set-Cookie comes after their lines)
+  const steps = [adds, cs, uid === undefined ? null : (r: Req) => useridFilter(r, uid, getVar)].filter((f) => f !== null);
+  const after = steps.length === 0 ? null : steps.length === 1 ? steps[0]! : (r: Req) => { for (const f of steps) f(r); };
   return before || after ? { before, after } : null;
 }
 
