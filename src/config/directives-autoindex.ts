@@ -1,4 +1,4 @@
-// ngx_http_autoindex_module's directives and ngx_http_stub_status_module's `stub_status`, with
+// ngx_http_autoindex_module's directives, random_index and ngx_http_stub_status_module's `stub_status`, with
 // nginx 1.22's syntax and messages. Both land in the location's `files` settings (absent when at
 // nginx's default), so a location that uses neither keeps its native route.
 
@@ -12,6 +12,8 @@ const FORMATS = new Set(['html', 'xml', 'json', 'jsonp']);
 export const autoindexDirectives: readonly DirectiveRow[] = [
   onOffRow('autoindex', HSL, (on, s) => { filesOf(s).autoindex = on ? true : null; }),
   onOffRow('autoindex_exact_size', HSL, (on, s) => { filesOf(s).autoindexRounded = on ? null : true; }),
+  // nginx's random_index module: a location's only
+  onOffRow('random_index', ['location'], (on, s) => { filesOf(s).randomIndex = on ? true : null; }),
   onOffRow('autoindex_localtime', HSL, (on, s) => { filesOf(s).autoindexLocaltime = on ? true : null; }),
   {
     name: 'autoindex_format', contexts: HSL, args: [1, 1],

@@ -26,6 +26,8 @@ export interface FilesConf {
   readonly autoindexLocaltime?: true;
   /** `max_ranges N`: at most N byte ranges are served, 0 none (absent: no limit). */
   readonly maxRanges?: number;
+  /** `random_index on` (a location's; inherited by its nested locations, as nginx merges it). */
+  readonly randomIndex?: true;
   /** `stub_status` in this very block (a content handler: not inherited, as in nginx). */
   readonly stubStatus?: true;
 }

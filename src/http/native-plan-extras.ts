@@ -34,7 +34,8 @@ export function extrasNative(loc: LocationConf): boolean {
   if (expires !== undefined && (expires.kind === 'daily' || (expires.kind === 'after' && expires.modified))) return false;
   // alias, a root with variables, autoindex and stub_status are JS's (autoindex's other settings mean nothing without it).
   // max_ranges: the engine announces ranges and hands any Range to JS; the limit is JS's.
-  if (loc.files.alias !== undefined || loc.files.autoindex !== undefined || loc.files.stubStatus !== undefined || loc.files.maxRanges !== undefined) return false;
+  if (loc.files.alias !== undefined || loc.files.autoindex !== undefined || loc.files.stubStatus !== undefined || loc.files.maxRanges !== undefined
+    || loc.files.randomIndex !== undefined) return false;
   if (loc.root.includes('$')) return false; // a root with variables is evaluated per request
   const t = loc.tryFiles;
   if (t !== null) {

@@ -5,7 +5,7 @@
 
 import fs from 'node:fs';
 import type { GzipStaticConf, LocationConf } from '../config/types.js';
-import { DONE, ERROR, EXEC, OK } from '../request/codes.js';
+import { DECLINED, DONE, ERROR, EXEC, OK } from '../request/codes.js';
 import { EARLIER_ETAG, EARLIER_RANGES, LISTED_LAST_MODIFIED } from '../request/headers.js';
 import { mimeType } from './mime.js';
 import { autoindex } from './autoindex.js';
@@ -209,6 +209,10 @@ async function gzipStatic(r: Req, gs: GzipStaticConf, file: string): Promise<fs.
 }
 
 async function index(r: Req, dir: string, loc: LocationConf): Promise<number> {
+  if (loc.files.randomIndex) {
+    const rc = await randomIndex(r, dir);
+    if (rc !== DECLINED) return rc;
+  }
   for (const name of loc.index) {
     try {
       const st = await fs.promises.stat(dir + name);
@@ -229,6 +233,41 @@ async function index(r: Req, dir: string, loc: LocationConf): Promise<number> {
     return openFailed(r, dir, e);
   }
   return 404;
+}
+
+/**
+ * nginx's random_index, before index and autoindex: a file of the folder picked at random (not a
+ * dot file; a link to a file counts), as an internal redirect with the request's args. A folder
+ * with no file declines to index; one that cannot be opened is nginx's 404 / 403 / 500.
+ */
+async function randomIndex(r: Req, dir: string): Promise<number> {
+  const path = dir.slice(0, -1);
+  let entries: fs.Dirent[];
+  try {
+    entries = await fs.promises.readdir(path, { withFileTypes: true });
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    const code = err.code;
+    const [level, rc, what] = code === 'ENOENT' || code === 'ENOTDIR' || code === 'ENAMETOOLONG'
+      ? ['error', 404, code === 'ENOENT' ? '2: No such file or directory' : code === 'ENOTDIR' ? '20: Not a directory' : '36: File name too long'] as const
+      : code === 'EACCES' ? ['error', 403, '13: Permission denied'] as const
+        : ['crit', 500, `${err.errno === undefined ? '' : `${-err.errno}: `}${err.message}`] as const;
+    logReq(r, level, `opendir() "${path}" failed (${what})`);
+    return rc;
+  }
+  const files: string[] = [];
+  for (const e of entries) {
+    if (e.name.startsWith('.')) continue;
+    if (e.isFile()) { files.push(e.name); continue; }
+    if (!e.isSymbolicLink()) continue;
+    try {
+      if ((await fs.promises.stat(`${path}/${e.name}`)).isFile()) files.push(e.name);
+    } catch { /* a dangling link is no file */ }
+  }
+  if (files.length === 0) return DECLINED;
+  r.execUri = r.uri + files[Math.floor(Math.random() * files.length)]!;
+  r.execArgs = r.args;
+  return EXEC;
 }
 
 function openFailed(r: Req, file: string, e: unknown): number {
