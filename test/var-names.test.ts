@@ -13,10 +13,10 @@ describe('built-in variable names', () => {
   it('config/var-names.ts lists exactly what api/vars.ts computes', () => {
     expect([...BUILTIN_VAR_NAMES].sort()).toEqual(builtinVarNames().sort());
   });
-  it('only $args, $limit_rate, $invalid_referer and $uid_reset of them are changeable; prefixed families are not built-ins here', () => {
+  it("only $args, $limit_rate, $invalid_referer, $uid_reset and the browser module's three are changeable; prefixed families are not built-ins here", () => {
     // nginx 1.22 takes `set $invalid_referer ...` and `set $uid_reset ...` (the referer and userid
     // modules add them as changeable).
-    expect(BUILTIN_VAR_NAMES.filter((n) => !isFixedVar(n)).sort()).toEqual(['args', 'invalid_referer', 'limit_rate', 'uid_reset']);
+    expect(BUILTIN_VAR_NAMES.filter((n) => !isFixedVar(n)).sort()).toEqual(['ancient_browser', 'args', 'invalid_referer', 'limit_rate', 'modern_browser', 'msie', 'uid_reset']);
     expect(isFixedVar('upstream_addr')).toBe(true);
     for (const n of ['arg_x', 'http_foo', 'cookie_a', 'sent_http_x', 'proxy_host', 'mine']) expect(isFixedVar(n)).toBe(false);
   });

@@ -21,6 +21,8 @@ import { splitValue } from './split-clients.js';
 import { invalidReferer } from './referer.js';
 import { secureLink } from './secure-link.js';
 import { uidGot, uidSet } from './userid.js';
+import { browserVar } from './browser.js';
+import { uaFlags, userAgent } from '../request/user-agent.js';
 import { msec, timeIso, timeLocal } from './time.js';
 import { statusCounts } from '../status/counters.js';
 import { sslVar, sslVarNames } from '../tls/vars.js';
@@ -146,6 +148,10 @@ const BUILTIN = new Map<string, Getter>([
   ['uid_got', (r) => uidGot(r)],
   ['uid_set', (r) => uidSet(r, getVar)],
   ['uid_reset', () => ''],
+  // the browser module's
+  ['msie', (r) => (uaFlags(userAgent(r)).msie ? '1' : '')],
+  ['modern_browser', (r) => browserVar(r, true)],
+  ['ancient_browser', (r) => browserVar(r, false)],
   ['remote_user', remoteUser],
   ['status', (r) => String(r.status).padStart(3, '0')], // nginx's %03ui: "000" before a status, "099"
   ['request_time', (r) => ((Date.now() - r.startMs) / 1000).toFixed(3)],

@@ -44,6 +44,8 @@ export interface LocSettings {
   gzip?: GzipSettings;
   /** secure_link, secure_link_md5, secure_link_secret as written in the block (directives-secure-link.ts). */
   secureLink?: import('./directives-secure-link.js').SecureLinkSettings;
+  /** modern_browser, ancient_browser and their values as written (directives-browser.ts). */
+  browser?: import('./directives-browser.js').BrowserSettings;
   /** valid_referers (directives-referer.ts); a block with its own replaces its parent's. */
   referers?: import('./directives-referer.js').RefererBuilder | null;
 }

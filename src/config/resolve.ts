@@ -35,6 +35,7 @@ import { sslStaplingDirectives } from './directives-ssl-stapling.js';
 import { upstreamDirectives } from './directives-upstream.js';
 import { conf2Directives, cookieDirectives } from './directives-conf2.js';
 import { useridDirectives } from './directives-userid.js';
+import { BROWSER_DEFAULTS, type BrowserConf, browserDirectives, mergeBrowser } from './directives-browser.js';
 import { unsupportedDirectives } from './directives-unsupported.js';
 import { outputConf } from './types-output.js';
 import { tuningDirectives } from './directives-tuning.js';
@@ -57,7 +58,7 @@ const TABLE: ReadonlyMap<string, readonly DirectiveRow[]> = [
   ...mapDirectives, ...splitClientsDirectives, ...refererDirectives, ...secureLinkDirectives, ...accessDirectives, ...authDirectives, ...authRequestDirectives, ...limitExceptDirectives, ...limitDirectives, ...cacheDirectives,
   ...tuningDirectives, ...stdDirectives, ...processDirectives, ...http2CompatDirectives,
   ...headerDirectives, ...staticDirectives, ...autoindexDirectives, ...gzipDirectives,
-  ...conf2Directives, ...cookieDirectives, ...useridDirectives, ...unsupportedDirectives,
+  ...conf2Directives, ...cookieDirectives, ...useridDirectives, ...browserDirectives, ...unsupportedDirectives,
 ].reduce((m, r) => m.set(r.name, [...(m.get(r.name) ?? []), r]), new Map<string, DirectiveRow[]>());
 
 /** Every directive tresty knows, for docs and tests. */
@@ -127,10 +128,11 @@ const ROOT_DEFAULTS = (abs: (p: string) => string): Omit<Merged, 'handlers'> => 
   gzip: {},
   referers: null,
   secureLink: SECURE_LINK_DEFAULTS,
+  browser: BROWSER_DEFAULTS,
 });
 
-type Merged = Required<Omit<LocSettings, 'handlers' | 'engine' | 'access' | 'files' | 'secureLink'>> & Pick<LocSettings, 'handlers'> & { engine: EngineSettings }
-  & { access: MergedAccess; files: FilesConf; secureLink: MergedSecureLink };
+type Merged = Required<Omit<LocSettings, 'handlers' | 'engine' | 'access' | 'files' | 'secureLink' | 'browser'>> & Pick<LocSettings, 'handlers'> & { engine: EngineSettings }
+  & { access: MergedAccess; files: FilesConf; secureLink: MergedSecureLink; browser: BrowserConf };
 
 function merge(parent: Merged, own: LocSettings): Merged {
   return {
@@ -156,6 +158,7 @@ function merge(parent: Merged, own: LocSettings): Merged {
     gzip: mergeGzip(parent.gzip, own.gzip),
     referers: own.referers ?? parent.referers,
     secureLink: mergeSecureLink(parent.secureLink, own.secureLink),
+    browser: mergeBrowser(parent.browser, own.browser),
   };
 }
 
@@ -168,6 +171,7 @@ function finishLocation(b: LocationBuilder, parent: Merged): LocationConf {
     tryFiles: b.tryFiles ?? null, internal: b.internal ?? false,
     proxy: proxyConf(m.proxy), std: stdFlags(m.std), headers: headersConf(m.headers), gzip: gzipConf(m.gzip),
     output: outputConf(m.output), referers: refererConf(m.referers ?? undefined), secureLink: secureLinkConf(m.secureLink),
+    browser: m.browser === BROWSER_DEFAULTS ? null : m.browser,
     locations: b.locations.map((l) => finishLocation(l, m)),
   };
 }
@@ -187,6 +191,7 @@ function finishServer(b: ServerBuilder, parent: Merged, declared: ReadonlySet<st
     modifier: '', pattern: '', ref: b.ref, rewriteOps: [], locations: [], ...rest, ...accessConf(access), tryFiles: null, internal: false,
     proxy: proxyConf(m.proxy), std: stdFlags(m.std), headers: headersConf(m.headers), gzip: gzipConf(m.gzip),
     output: outputConf(m.output), referers: refererConf(m.referers ?? undefined), secureLink: secureLinkConf(m.secureLink),
+    browser: m.browser === BROWSER_DEFAULTS ? null : m.browser,
   };
   const given = b.listen.length > 0 ? b.listen
     : [{ host: '', port: process.getuid?.() === 0 ? 80 : 8000, defaultServer: false, ref: b.ref }];

@@ -176,6 +176,8 @@ export interface LocationConf extends AccessConf {
   readonly errorPages: ReadonlyMap<number, ErrorPageSpec>;
   /** try_files of this location (not inherited), or null. */
   readonly tryFiles: TryFilesSpec | null;
+  /** The browser module's lists, for $modern_browser / $ancient_browser; null: none set. */
+  readonly browser: import('./directives-browser.js').BrowserConf | null;
   /** valid_referers, for $invalid_referer; null: none (every Referer is valid). */
   readonly referers: RefererConf | null;
   /** secure_link / secure_link_md5 / secure_link_secret, for $secure_link; null: none. */

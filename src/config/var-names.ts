@@ -13,6 +13,7 @@ export const BUILTIN_VAR_NAMES: readonly string[] = [
   'request_filename', 'request_body', 'request_body_file', 'request_completion', 'request_id', 'connection',
   'connection_requests', 'connection_time', 'pipe', 'http2', 'nginx_version', 'invalid_referer',
   'secure_link', 'secure_link_expires', 'uid_got', 'uid_set', 'uid_reset',
+  'msie', 'modern_browser', 'ancient_browser',
   // stub_status's (status/counters.ts)
   'connections_active', 'connections_reading', 'connections_writing', 'connections_waiting',
   // the TLS session's (tls/vars.ts)
@@ -32,7 +33,7 @@ export const UPSTREAM_VAR_NAMES: readonly string[] = [
  * Built-ins nginx marks changeable: `set` and `map` may take them ($args, $limit_rate, and the
  * proxy module's $proxy_host, $proxy_port, $proxy_add_x_forwarded_for).
  */
-const CHANGEABLE = new Set(['args', 'limit_rate', 'invalid_referer', 'uid_reset']);
+const CHANGEABLE = new Set(['args', 'limit_rate', 'invalid_referer', 'uid_reset', 'msie', 'modern_browser', 'ancient_browser']);
 
 const FIXED: ReadonlySet<string> = new Set([...BUILTIN_VAR_NAMES, ...UPSTREAM_VAR_NAMES].filter((n) => !CHANGEABLE.has(n)));
 

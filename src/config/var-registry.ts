@@ -17,7 +17,7 @@ export const NGINX_ONLY_VAR_NAMES: readonly string[] = [
   'gzip_ratio', 'date_local', 'date_gmt', 'ssl_early_data', 'ssl_alpn_protocol', 'ssl_client_s_dn_legacy',
   'ssl_client_i_dn_legacy', 'proxy_protocol_addr', 'proxy_protocol_port', 'proxy_protocol_server_addr',
   'proxy_protocol_server_port', 'tcpinfo_rtt', 'tcpinfo_rttvar', 'tcpinfo_snd_cwnd', 'tcpinfo_rcv_space',
-  'fastcgi_script_name', 'fastcgi_path_info', 'slice_range', 'ancient_browser', 'modern_browser', 'msie',
+  'fastcgi_script_name', 'fastcgi_path_info', 'slice_range',
   'upstream_response_length',
 ];
 

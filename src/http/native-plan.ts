@@ -24,6 +24,8 @@ const LOCATION_KEYS = new Set(['modifier', 'pattern', 'regex', 'ref', 'locations
   'defaultType', 'accessLog', 'clientMaxBodySize', 'keepaliveTimeout', 'jsCodeCache', 'engine', 'ssl', 'proxy', 'headers',
   // The engine never looks a name up: only JS (cosockets, proxy_pass) uses the resolver.
   'resolver', 'resolverTimeout',
+  // The browser module's lists only serve its variables, which JS evaluates.
+  'browser',
   // What native-plan-extras.ts checks.
   'gzip', 'files', 'tryFiles',
   // Of the std flags only server_tokens (LF.TOKENS); actionOf sends the others to JS.

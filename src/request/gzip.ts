@@ -7,6 +7,7 @@ import type { GzipFilter } from '../config/types.js';
 import { EARLIER_RANGES, type HeaderStore } from './headers.js';
 import { GzipStream } from './gzip-stream.js';
 import type { Req } from './req.js';
+import { uaFlags, userAgent } from './user-agent.js';
 
 const STATUSES = new Set([200, 403, 404]);
 
@@ -32,10 +33,6 @@ function acceptsGzip(ae: string): boolean {
   return false;
 }
 
-function msie6(ua: string): boolean {
-  return /MSIE [4-6]\./.test(ua) && !ua.includes('SV1');
-}
-
 /** ngx_http_gzip_ok: the client, its HTTP version and (through a proxy) gzip_proxied allow it. */
 export function gzipAccepted(r: Req, g: GzipFilter, h: HeaderStore): boolean {
   return gzipOk(r, g, h);
@@ -46,8 +43,8 @@ function gzipOk(r: Req, g: GzipFilter, h: HeaderStore): boolean {
   const inH = r.inHeaders;
   const ae = one(inH['accept-encoding']);
   if (ae === undefined || !acceptsGzip(ae)) return false;
-  const ua = one(inH['user-agent']) ?? '';
-  if (g.disableMsie6 && msie6(ua)) return false;
+  const ua = userAgent(r) ?? '';
+  if (g.disableMsie6 && uaFlags(ua).msie6) return false;
   if (g.httpVersion === '1.1' && r.ex.httpVersion === '1.0') return false;
   if (inH.via !== undefined && !proxiedOk(r, g, h)) return false;
   return !g.disable.some((re) => re.test(ua));
