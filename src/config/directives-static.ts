@@ -6,7 +6,8 @@ import type { BlockState } from './builders.js';
 import { confError, type DirectiveRow, onOffRow } from './table.js';
 import type { AliasSpec, FilesConf } from './types-static.js';
 
-const FILES_KEYS = ['noEtag', 'ims', 'alias', 'autoindex', 'autoindexFormat', 'autoindexRounded', 'autoindexLocaltime', 'stubStatus', 'maxRanges', 'randomIndex'] as const;
+const FILES_KEYS = ['noEtag', 'ims', 'alias', 'autoindex', 'autoindexFormat', 'autoindexRounded', 'autoindexLocaltime', 'stubStatus', 'maxRanges', 'randomIndex',
+  'davMethods', 'davFullPutPath', 'davAccess', 'minDeleteDepth'] as const;
 
 export type FilesSettings = { -readonly [K in keyof FilesConf]?: FilesConf[K] | null };
 

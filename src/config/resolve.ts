@@ -35,6 +35,7 @@ import { sslStaplingDirectives } from './directives-ssl-stapling.js';
 import { upstreamDirectives } from './directives-upstream.js';
 import { conf2Directives, cookieDirectives } from './directives-conf2.js';
 import { useridDirectives } from './directives-userid.js';
+import { davDirectives } from './directives-dav.js';
 import { BROWSER_DEFAULTS, type BrowserConf, browserDirectives, mergeBrowser } from './directives-browser.js';
 import { unsupportedDirectives } from './directives-unsupported.js';
 import { outputConf } from './types-output.js';
@@ -58,7 +59,7 @@ const TABLE: ReadonlyMap<string, readonly DirectiveRow[]> = [
   ...mapDirectives, ...splitClientsDirectives, ...refererDirectives, ...secureLinkDirectives, ...accessDirectives, ...authDirectives, ...authRequestDirectives, ...limitExceptDirectives, ...limitDirectives, ...cacheDirectives,
   ...tuningDirectives, ...stdDirectives, ...processDirectives, ...http2CompatDirectives,
   ...headerDirectives, ...staticDirectives, ...autoindexDirectives, ...gzipDirectives,
-  ...conf2Directives, ...cookieDirectives, ...useridDirectives, ...browserDirectives, ...unsupportedDirectives,
+  ...conf2Directives, ...cookieDirectives, ...useridDirectives, ...browserDirectives, ...davDirectives, ...unsupportedDirectives,
 ].reduce((m, r) => m.set(r.name, [...(m.get(r.name) ?? []), r]), new Map<string, DirectiveRow[]>());
 
 /** Every directive tresty knows, for docs and tests. */

@@ -28,6 +28,14 @@ export interface FilesConf {
   readonly maxRanges?: number;
   /** `random_index on` (a location's; inherited by its nested locations, as nginx merges it). */
   readonly randomIndex?: true;
+  /** dav_methods: the WebDAV methods served (phases/dav.ts). */
+  readonly davMethods?: readonly string[];
+  /** `create_full_put_path on`. */
+  readonly davFullPutPath?: true;
+  /** dav_access as a file mode (absent: 0600). */
+  readonly davAccess?: number;
+  /** min_delete_depth N (absent: 0). */
+  readonly minDeleteDepth?: number;
   /** `stub_status` in this very block (a content handler: not inherited, as in nginx). */
   readonly stubStatus?: true;
 }

@@ -35,7 +35,7 @@ export function extrasNative(loc: LocationConf): boolean {
   // alias, a root with variables, autoindex and stub_status are JS's (autoindex's other settings mean nothing without it).
   // max_ranges: the engine announces ranges and hands any Range to JS; the limit is JS's.
   if (loc.files.alias !== undefined || loc.files.autoindex !== undefined || loc.files.stubStatus !== undefined || loc.files.maxRanges !== undefined
-    || loc.files.randomIndex !== undefined) return false;
+    || loc.files.randomIndex !== undefined || loc.files.davMethods !== undefined) return false;
   if (loc.root.includes('$')) return false; // a root with variables is evaluated per request
   const t = loc.tryFiles;
   if (t !== null) {

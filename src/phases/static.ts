@@ -9,6 +9,7 @@ import { DECLINED, DONE, ERROR, EXEC, OK } from '../request/codes.js';
 import { EARLIER_ETAG, EARLIER_RANGES, LISTED_LAST_MODIFIED } from '../request/headers.js';
 import { mimeType } from './mime.js';
 import { autoindex } from './autoindex.js';
+import { dav } from './dav.js';
 import { absoluteUrl, emit, failedPrecondition, headersOf, queueFlush } from '../request/output.js';
 import type { Step } from './phase.js';
 import { type PathMapper, pathMapper } from './file-path.js';
@@ -41,6 +42,7 @@ async function serve(r: Req, map: PathMapper, loc: LocationConf, typeOf: (file: 
   // nginx's: a POST looks the file up as a GET does (404, 403, the 301 and the index redirect
   // first) and is refused only on a file it found; other methods are refused at once.
   const post = r.method === 'POST';
+  if (loc.files.davMethods?.includes(r.method)) return dav(r, map, loc);
   if (r.method !== 'GET' && r.method !== 'HEAD' && !post) return 405;
   const file = map(r, r.uri);
   if (r.uri.endsWith('/')) return index(r, file, loc);
