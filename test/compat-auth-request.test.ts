@@ -120,6 +120,11 @@ const cases: Case[] = [
     // ngx.exec change: internal redirects keep headers_out)
     requests: [...errorPage('Basic realm=x'), ...statics],
   }),
+  both('a URI with ? is the subrequest\'s path as written: nothing is split off into $args', `
+    location /q { internal; if ($args != "") { return 403; } if ($uri != "/q?x=1") { return 403; } return 204; }
+    location = /wq { auth_request /q?x=1; ${say('wq')} }`, {
+    requests: [{ path: '/wq', status: 200, resBody: 'wq\n' }],
+  }),
 ];
 
 const server = 'location = /srv403 { internal; return 403; } auth_request /srv403;';

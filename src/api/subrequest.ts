@@ -143,9 +143,13 @@ function refuse(uri: string, why: string): Promise<never> {
   return Promise.reject(new TrestyError('TRESTY_ERR_SUBREQUEST', `failed to issue subrequest "${uri}": ${why}`));
 }
 
-/** `onSub` sees the subrequest once made (auth_request reads its variables when it is done). */
-export function capture(parent: Req, uri: string, opts: CaptureOptions = {}, onSub?: (sub: Req) => void): Promise<CaptureResult> {
-  const s = issue(parent, uri, opts);
+/**
+ * `onSub` sees the subrequest once made (auth_request reads its variables when it is done).
+ * `whole`: the URI is the path as written, `?` and all, as nginx's own modules' subrequests take
+ * it (auth_request); ngx.location.capture splits off the args, as lua does.
+ */
+export function capture(parent: Req, uri: string, opts: CaptureOptions = {}, onSub?: (sub: Req) => void, whole = false): Promise<CaptureResult> {
+  const s = issue(parent, uri, opts, whole);
   if (s instanceof Promise) return s;
   onSub?.(s.sub);
   parent.w.run(s.sub);
@@ -153,11 +157,11 @@ export function capture(parent: Req, uri: string, opts: CaptureOptions = {}, onS
 }
 
 /** A subrequest made, not run yet; or the refusal. */
-function issue(parent: Req, uri: string, opts: CaptureOptions): { sub: Req; done: Promise<CaptureResult> } | Promise<never> {
+function issue(parent: Req, uri: string, opts: CaptureOptions, whole = false): { sub: Req; done: Promise<CaptureResult> } | Promise<never> {
   if (typeof uri !== 'string' || !uri.startsWith('/')) {
     return Promise.reject(new TrestyError('TRESTY_ERR_SUBREQUEST', `ngx.location.capture: uri must start with "/": "${uri}"`));
   }
-  const t = parseTarget(uri);
+  const t = whole ? { uri, args: '' } : parseTarget(uri);
   if (t === null) return Promise.reject(new TrestyError('TRESTY_ERR_SUBREQUEST', `ngx.location.capture: bad uri "${uri}"`));
   if (parent.subrequestsLeft <= 0) {
     logReq(parent, 'error', `subrequests cycle while processing "${t.uri}"`);

@@ -17,7 +17,7 @@ export async function authRequest(r: Req, c: AuthRequestConf): Promise<number> {
   let sub: Req | null = null;
   let status: number;
   try {
-    status = (await capture(r, c.uri, { method: 'GET' }, (s) => { sub = s; })).status;
+    status = (await capture(r, c.uri, { method: 'GET' }, (s) => { sub = s; }, true)).status;
   } catch {
     // nginx: the subrequest could not be made (a cycle, a client gone): NGX_ERROR, a 500.
     return 500;
