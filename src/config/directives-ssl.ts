@@ -1,12 +1,14 @@
 // ssl_* directives (nginx's ngx_http_ssl_module) for servers with `listen ... ssl`: certificate
 // pairs (several: RSA and ECDSA side by side), protocols, ciphers, the session cache and tickets,
-// and ssl_certificate_by_js_* (a handler that picks the certificate of a handshake).
+// ssl_conf_command (OpenSSL's own commands, after the rest) and ssl_certificate_by_js_* (a handler
+// that picks the certificate of a handshake).
 
 import type { Directive } from './ast.js';
 import type { BlockState } from './builders.js';
 import type { SslSettings } from './builders-gateway.js';
 import { handler } from './directives-js.js';
 import { protocols } from './directives-proxy.js';
+import { confCommand } from './ssl-conf-command.js';
 import { confError, confWarning, type DirectiveRow, flagError, invalidValue } from './table.js';
 import { parseFlag, parseSize, parseTime } from './values.js';
 
@@ -67,6 +69,11 @@ export const sslDirectives: readonly DirectiveRow[] = [
   {
     name: 'ssl_session_timeout', contexts: HS, args: [1, 1],
     apply(d, s) { const t = parseTime(d.args[0]); if (t === null) throw invalidValue(d, d.args[0]); ssl(s).sessionTimeout = t; },
+  },
+  {
+    // applied after the other settings, as nginx does (native engine: SSL_CONF_cmd; node:tls: mapped)
+    name: 'ssl_conf_command', contexts: HS, args: [2, 2], multiple: true,
+    apply(d, s, ctx) { (ssl(s).confCommands ??= []).push(confCommand(d, ctx.abs)); },
   },
   {
     name: 'ssl_certificate_by_js_block', contexts: HS, args: [0, 0], block: 'raw', dupKey: 'ssl_certificate_by_js',

@@ -53,6 +53,7 @@ const PROXY_SSL_DEFAULTS: ProxySslConf = {
   certificateKey: null,
   crl: null,
   passwords: [],
+  confCommands: [],
 };
 
 const SSL_DEFAULTS: Omit<SslConf, 'certificates' | 'certificateHandler' | 'ref' | 'verifyRef'> = {
@@ -74,6 +75,7 @@ const SSL_DEFAULTS: Omit<SslConf, 'certificates' | 'certificateHandler' | 'ref' 
   staplingFile: null,
   staplingResponder: null,
   staplingVerify: false,
+  confCommands: [],
 };
 
 /** An inner level's proxy settings over its parent's; `pass` belongs to the level alone. */
@@ -126,6 +128,7 @@ export function sslConf(s: SslSettings | undefined): SslConf {
       staplingResponder: own.staplingResponder, staplingVerify: own.staplingVerify,
       verifyClient: own.verifyClient, clientCertificate: own.clientCertificate,
       trustedCertificate: own.trustedCertificate, verifyDepth: own.verifyDepth, crl: own.crl,
+      confCommands: own.confCommands,
     }),
     verifyRef: own.verifyFileRef ?? own.verifyRef ?? null,
     certificates: certs.map((certificate, i) => ({ certificate, key: keys[i]! })),
