@@ -80,6 +80,7 @@ export interface SslSettings {
   staplingVerify?: boolean;
   // directives-ssl.ts
   confCommands?: SslConfCommand[];
+  passwords?: string[];
 }
 
 export interface UpstreamBuilder {

@@ -114,7 +114,7 @@ export function protocols(d: Directive): string[] {
 }
 
 /** nginx's ssl_password_file: each line a passphrase (CR/LF stripped, empty lines skipped). */
-function passwordFile(d: Directive, file: string): string[] {
+export function passwordFile(d: Directive, file: string): string[] {
   let text: string;
   try {
     text = fs.readFileSync(file, 'latin1');

@@ -7,7 +7,7 @@ import type { Directive } from './ast.js';
 import type { BlockState } from './builders.js';
 import type { SslSettings } from './builders-gateway.js';
 import { handler } from './directives-js.js';
-import { protocols } from './directives-proxy.js';
+import { passwordFile, protocols } from './directives-proxy.js';
 import { confCommand } from './ssl-conf-command.js';
 import { confError, confWarning, type DirectiveRow, flagError, invalidValue } from './table.js';
 import { parseFlag, parseSize, parseTime } from './values.js';
@@ -53,6 +53,11 @@ export const sslDirectives: readonly DirectiveRow[] = [
   {
     name: 'ssl_certificate_key', contexts: HS, args: [1, 1], multiple: true,
     apply(d, s, ctx) { const x = ssl(s); x.certRef ??= { file: d.file, line: d.line }; (x.keys ??= []).push(ctx.abs(d.args[0])); },
+  },
+  {
+    // read at load, as nginx reads it: the passphrases tried in order on each ssl_certificate_key
+    name: 'ssl_password_file', contexts: HS, args: [1, 1],
+    apply(d, s, ctx) { ssl(s).passwords = passwordFile(d, ctx.abs(d.args[0])); },
   },
   { name: 'ssl_protocols', contexts: HS, args: [1, 6], apply(d, s) { ssl(s).protocols = protocols(d); } },
   { name: 'ssl_ciphers', contexts: HS, args: [1, 1], apply(d, s) { ssl(s).ciphers = d.args[0]; } },

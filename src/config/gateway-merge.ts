@@ -76,6 +76,7 @@ const SSL_DEFAULTS: Omit<SslConf, 'certificates' | 'certificateHandler' | 'ref' 
   staplingResponder: null,
   staplingVerify: false,
   confCommands: [],
+  passwords: null,
 };
 
 /** An inner level's proxy settings over its parent's; `pass` belongs to the level alone. */
@@ -128,7 +129,7 @@ export function sslConf(s: SslSettings | undefined): SslConf {
       staplingResponder: own.staplingResponder, staplingVerify: own.staplingVerify,
       verifyClient: own.verifyClient, clientCertificate: own.clientCertificate,
       trustedCertificate: own.trustedCertificate, verifyDepth: own.verifyDepth, crl: own.crl,
-      confCommands: own.confCommands,
+      confCommands: own.confCommands, passwords: own.passwords,
     }),
     verifyRef: own.verifyFileRef ?? own.verifyRef ?? null,
     certificates: certs.map((certificate, i) => ({ certificate, key: keys[i]! })),

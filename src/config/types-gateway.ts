@@ -208,6 +208,8 @@ export interface SslConf {
   readonly staplingFile: { readonly path: string; readonly ref: SourceRef } | null;
   /** ssl_conf_command's, in order (the innermost level that has any): applied after the rest. */
   readonly confCommands: readonly SslConfCommand[];
+  /** ssl_password_file's passphrases, tried in order on each certificate key; null: none given. */
+  readonly passwords: readonly string[] | null;
 }
 
 /** ssl_verify_client's asking modes (off is null). */

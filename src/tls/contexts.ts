@@ -116,6 +116,27 @@ function verifyFiles(ssl: SslConf): [Buffer | null, Buffer | null, Buffer | null
     r(ssl.crl, 'ssl_crl', /-----BEGIN X509 CRL-----/)];
 }
 
+/**
+ * A certificate key as both TLS paths take it: with ssl_password_file, decrypted here by the first
+ * passphrase that opens it (nginx tries each in turn), so that neither OpenSSL asks for one.
+ */
+function readKey(file: string, ssl: SslConf): Buffer {
+  const key = read(file, 'certificate key', ssl);
+  if (ssl.passwords === null) return key;
+  let last: Error | null = null;
+  // an empty file: nginx tries the empty passphrase
+  for (const passphrase of ssl.passwords.length > 0 ? ssl.passwords : ['']) {
+    try {
+      return Buffer.from(crypto.createPrivateKey({ key, format: 'pem', passphrase }).export({ type: 'pkcs8', format: 'pem' }));
+    } catch (e) {
+      last = e as Error;
+    }
+  }
+  const ref = ssl.ref;
+  const msg = `cannot load certificate key "${file}": PEM_read_bio_PrivateKey() failed (SSL: ${last?.message ?? 'no passphrase'})`;
+  throw new ConfError('TRESTY_ERR_CONF_VALUE', msg, ref?.file ?? '(conf)', ref?.line ?? 0);
+}
+
 /** A node:tls server's options as its contexts will have them (ssl_conf_command's mapped): throws
  *  the conf error of a command node:tls cannot express, for a front to check at start. */
 export function nodeServerOptions(ssl: SslConf): tls.SecureContextOptions {
@@ -125,7 +146,7 @@ export function nodeServerOptions(ssl: SslConf): tls.SecureContextOptions {
 /** The conf's certificate pairs of a server, read now (a missing file is a conf error). */
 export function serverOptions(ssl: SslConf): tls.SecureContextOptions {
   const cert = ssl.certificates.map((p) => read(p.certificate, 'certificate', ssl));
-  const key = ssl.certificates.map((p) => read(p.key, 'certificate key', ssl));
+  const key = ssl.certificates.map((p) => readKey(p.key, ssl));
   const tickets = ticketKeys(ssl);
   return { ...baseOptions(ssl), ...(cert.length > 0 ? { cert, key } : {}), ...(tickets ? { ticketKeys: tickets } : {}) };
 }
@@ -188,7 +209,7 @@ export function engineTls(ssl: SslConf): EngineTls {
     .map((p) => 0x301 + VERSIONS.indexOf(p)).sort((a, b) => a - b);
   return {
     certs: ssl.certificates.map((p) => read(p.certificate, 'certificate', ssl)),
-    keys: ssl.certificates.map((p) => read(p.key, 'certificate key', ssl)),
+    keys: ssl.certificates.map((p) => readKey(p.key, ssl)),
     options: [known[0] ?? 0, known[known.length - 1] ?? 0, ssl.preferServerCiphers ? 1 : 0, ssl.sessionCache,
       Math.max(1, Math.round(ssl.sessionTimeout / 1000)), ssl.sessionTickets ? 1 : 0, ssl.rejectHandshake ? 1 : 0],
     dh: ssl.dhparam !== null ? read(ssl.dhparam, 'DH parameters', ssl) : null,
