@@ -81,6 +81,8 @@ export interface SslSettings {
   // directives-ssl.ts
   confCommands?: SslConfCommand[];
   passwords?: string[];
+  // directives-ssl-ocsp.ts: where `ssl_ocsp on | leaf` stood (null: off)
+  ocsp?: SourceRef | null;
 }
 
 export interface UpstreamBuilder {

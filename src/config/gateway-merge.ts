@@ -120,6 +120,13 @@ export function sslConf(s: SslSettings | undefined): SslConf {
     // nginx 1.22 asks for it even with ssl_trusted_certificate (its CAs are not named to clients)
     throw confError('TRESTY_ERR_CONF_VALUE', 'no ssl_client_certificate for ssl_verify_client', own.verifyRef);
   }
+  if (own.ocsp && own.verifyClient === 'optional_no_ca') {
+    throw confError('TRESTY_ERR_CONF_VALUE', '"ssl_ocsp" is incompatible with "ssl_verify_client optional_no_ca"', own.ocsp);
+  }
+  if (own.ocsp && own.verifyClient) {
+    throw confError('TRESTY_ERR_CONF_UNSUPPORTED',
+      '"ssl_ocsp" directive: tresty does not check client certificates over OCSP (on either engine); check their revocation with ssl_crl', own.ocsp);
+  }
   return {
     ...SSL_DEFAULTS,
     ...definedOnly({
