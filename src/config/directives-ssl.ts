@@ -1,8 +1,9 @@
 // ssl_* directives (nginx's ngx_http_ssl_module) for servers with `listen ... ssl`: certificate
 // pairs (several: RSA and ECDSA side by side), protocols, ciphers, the session cache and tickets,
-// ssl_conf_command (OpenSSL's own commands, after the rest) and ssl_certificate_by_js_* (a handler
-// that picks the certificate of a handshake).
+// ssl_conf_command (OpenSSL's own commands, after the rest), ssl_engine, ssl_password_file and
+// ssl_certificate_by_js_* (a handler that picks the certificate of a handshake).
 
+import crypto from 'node:crypto';
 import type { Directive } from './ast.js';
 import type { BlockState } from './builders.js';
 import type { SslSettings } from './builders-gateway.js';
@@ -34,6 +35,18 @@ function sessionCache(d: Directive): number {
 }
 
 export const sslDirectives: readonly DirectiveRow[] = [
+  {
+    // nginx's ENGINE_by_id + ENGINE_set_default(ALL). Both TLS paths use Node's OpenSSL, and every
+    // process (master, -t, each worker) loads the conf, so setting it here sets it everywhere.
+    name: 'ssl_engine', contexts: ['main'], args: [1, 1],
+    apply(d) {
+      try {
+        crypto.setEngine(d.args[0], crypto.constants.ENGINE_METHOD_ALL);
+      } catch (e) {
+        throw confError('TRESTY_ERR_CONF_VALUE', `ENGINE_by_id("${d.args[0]}") failed (${(e as Error).message})`, d);
+      }
+    },
+  },
   {
     // nginx 1.22 still takes it, with a warning: the server's listens become TLS (resolve.ts).
     name: 'ssl', contexts: HS, args: [1, 1],
