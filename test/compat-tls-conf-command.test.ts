@@ -171,3 +171,16 @@ describe.skipIf(opensslMissing !== null)('-t', () => {
     }
   });
 });
+
+describe.skipIf(opensslMissing !== null || !ENGINE_BUILT)('a command only the native engine has, next to an http2 listen on node:tls', () => {
+  let t: TrestyProcess;
+  afterAll(async () => { await t?.stop(); });
+  it('starts: node:tls does not judge the native engine\'s servers', async () => {
+    const [a, b] = [await freePort(), await freePort()];
+    t = await startTresty(`worker_processes 1;\nevents {}\nhttp {\n  access_log off;\n  ${CERT}
+  server { listen 127.0.0.1:${a} ssl; ssl_conf_command NumTickets 0; location / { return 200; } }
+  server { listen 127.0.0.1:${b} ssl http2; location / { return 200; } }\n}\n`, { env: { TRESTY_HTTP_ENGINE: 'native' } });
+    expect((await handshake(a)).protocol).toBe('TLSv1.3');
+    expect((await handshake(b)).protocol).toBe('TLSv1.3');
+  });
+});

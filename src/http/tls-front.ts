@@ -89,8 +89,10 @@ export class TlsFront {
     binds: readonly Bind[] = planBinds(conf).filter((b) => b.ssl),
   ) {
     this.refusals = new FrontRefusals(log);
-    // ssl_conf_command: nginx's check, then what node:tls cannot express, at start (not per handshake)
-    for (const s of conf.servers.filter((x) => x.ssl.confCommands.length > 0)) {
+    // ssl_conf_command of the servers here: nginx's check, then what node:tls cannot express, at
+    // start (not per handshake); the native engine's binds are its own
+    const here = new Set(binds.flatMap((b) => [...(b.any ? [b.any] : []), ...b.byAddress.values()].flatMap((g) => g.servers)));
+    for (const s of [...here].filter((x) => x.ssl.confCommands.length > 0)) {
       checkConfCommands(s.ssl.confCommands, false, confCheck());
       nodeServerOptions(s.ssl);
     }
