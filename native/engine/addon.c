@@ -19,6 +19,7 @@
  *   upPause(id, paused)  upClose(id)  upCount() -> open upstream sockets     (upstream_napi.c)
  *   tlsBuilt()  tlsContext(...)  tlsListener(index, server)  tlsSni(fn)  tlsInfo(id)  tlsFlags(log, refusals)   (tls_napi.c)
  *   tlsCertHook(fn)  tlsCertDone(id, cert, key, why, ocsp?)   (tls_napi.c: ssl_certificate_by_js)
+ *   tlsConfCheck(client, [name, value, ...])   (tls_napi.c, tls_conf.c: ssl_conf_command)
  *   ocspRequest(...)  ocspCheck(...)  tlsOcspHook(fn)  tlsStaple(...)   (tls_ocsp_napi.c: ssl_stapling)
  */
 #define NAPI_VERSION 8
@@ -438,7 +439,7 @@ NAPI_MODULE_INIT()
         { "tlsSni", te_js_tls_sni }, { "gzip", te_js_gzip },
         { "gzipOpen", te_js_gzip_open }, { "gzipPush", te_js_gzip_push },
         { "tlsInfo", te_js_tls_info }, { "tlsFlags", te_js_tls_flags },
-        { "tlsCertHook", te_js_tls_cert_hook }, { "tlsCertDone", te_js_tls_cert_done },
+        { "tlsCertHook", te_js_tls_cert_hook }, { "tlsCertDone", te_js_tls_cert_done }, { "tlsConfCheck", te_js_tls_conf_check },
         { "ocspRequest", te_js_ocsp_request }, { "ocspCheck", te_js_ocsp_check }, { "tlsOcspHook", te_js_tls_ocsp_hook },
         { "tlsStaple", te_js_tls_staple },
     };

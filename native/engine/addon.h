@@ -85,6 +85,7 @@ napi_value te_js_tls_info(napi_env env, napi_callback_info info);
 napi_value te_js_tls_flags(napi_env env, napi_callback_info info);
 napi_value te_js_tls_cert_hook(napi_env env, napi_callback_info info);
 napi_value te_js_tls_cert_done(napi_env env, napi_callback_info info);
+napi_value te_js_tls_conf_check(napi_env env, napi_callback_info info);
 /* Keeps the function argument of a hook setter in *ref (replacing the one kept before). */
 int te_keep_fn(napi_env env, napi_callback_info info, napi_ref *ref, napi_env *at);
 /* tls_ocsp_napi.c */

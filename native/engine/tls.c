@@ -178,6 +178,11 @@ int te_tls_context(uint32_t server, const char *const *certs, const size_t *cert
         SSL_CTX_free(ctx);
         return -1;
     }
+    /* last, as nginx: the commands override the directives' settings */
+    if (te_tls_conf_apply(ctx, o->conf, o->nconf, err, cap) < 0) {
+        SSL_CTX_free(ctx);
+        return -1;
+    }
     if (o->cert_js && te_tls_cert_on(ctx, server) < 0) {
         SSL_CTX_free(ctx);
         return snprintf(err, cap, "out of memory"), -1;

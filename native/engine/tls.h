@@ -37,6 +37,7 @@ typedef struct te_tls_opts {
     const char *ocsp; size_t ocsp_len; /* ssl_stapling_file's DER response to staple, or NULL */
     int cert_js;                  /* the server has ssl_certificate_by_js (tls_cert.c) */
     int stapling;                 /* ssl_stapling on without a file: JS fetches (tls_ocsp.c) */
+    const char *const *conf; uint32_t nconf; /* ssl_conf_command: nconf NAME, VALUE pairs (tls_conf.c) */
 } te_tls_opts;
 
 /* Chooses the server of an SNI name: its index, -1 (keep the default's context), or
@@ -94,6 +95,13 @@ typedef struct te_ocsp_check_args {
 /* nginx's checks of a response: 0 and its nextUpdate in *valid (INT64_MAX: none), or -1 and
    nginx's log text in err */
 int te_ocsp_check(const te_ocsp_check_args *a, int64_t *valid, char *err, size_t cap);
+
+/* tls_conf.c: ssl_conf_command's n NAME, VALUE pairs (conf[2i], conf[2i+1]) through SSL_CONF_cmd
+   onto a context, as nginx applies them; 0, or -1 and nginx's words in err. _check does it on a
+   new server (client: 1, a client) context, to know at load. */
+struct ssl_ctx_st;
+int te_tls_conf_apply(struct ssl_ctx_st *ctx, const char *const *conf, uint32_t n, char *err, size_t cap);
+int te_tls_conf_check(int client, const char *const *conf, uint32_t n, char *err, size_t cap);
 
 /* conn.c's hooks */
 int te_tls_is(te_engine *e, te_conn *c);

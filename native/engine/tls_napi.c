@@ -19,6 +19,9 @@
  *   tlsCertDone(id, certPem | null, keyPem | null, why | null, ocspDer? | null) -> bool   the answer:
  *                     a pair, none, or a failure's reason, and the handler's staple; false when that
  *                     handshake is gone
+ *   (tlsContext's 11th argument: ssl_conf_command's [name, value, name, value, ...], or left out)
+ *   tlsConfCheck(client, [name, value, ...]) -> string | null   nginx's error for those commands on
+ *                     a new server (client: true, client) context, or null when OpenSSL took them all
  */
 #define NAPI_VERSION 8
 #include <node_api.h>
@@ -75,10 +78,53 @@ static int verify_arg(napi_env env, napi_value arg, te_tls_verify_opts *v, int *
     return 0;
 }
 
+#define MAX_CONF 64 /* ssl_conf_command pairs of one context */
+
+/* [name, value, ...] into `out` (pointers into `buf`, each NUL-terminated); -1 when malformed. */
+static int conf_arg(napi_env env, napi_value arr, const char **out, uint32_t *pairs, char *buf, size_t cap)
+{
+    napi_valuetype t;
+    uint32_t n = 0;
+    size_t used = 0;
+    *pairs = 0;
+    if (napi_typeof(env, arr, &t) != napi_ok) return -1;
+    if (t == napi_null || t == napi_undefined) return 0;
+    if (napi_get_array_length(env, arr, &n) != napi_ok || n % 2 || n > 2 * MAX_CONF) return -1;
+    for (uint32_t i = 0; i < n; i++) {
+        napi_value v;
+        size_t len;
+        if (napi_get_element(env, arr, i, &v) != napi_ok || napi_get_value_string_utf8(env, v, NULL, 0, &len) != napi_ok
+            || len + 1 > cap - used || napi_get_value_string_utf8(env, v, buf + used, cap - used, &len) != napi_ok) return -1;
+        out[i] = buf + used;
+        used += len + 1;
+    }
+    *pairs = n / 2;
+    return 0;
+}
+
+napi_value te_js_tls_conf_check(napi_env env, napi_callback_info info)
+{
+    size_t argc = 2;
+    napi_value a[2], r;
+    bool client = false;
+    const char *conf[2 * MAX_CONF];
+    uint32_t n;
+    static char buf[65536];
+    char err[1024];
+    if (napi_get_cb_info(env, info, &argc, a, NULL, NULL) != napi_ok || argc < 2 || napi_get_value_bool(env, a[0], &client) != napi_ok
+        || conf_arg(env, a[1], conf, &n, buf, sizeof buf) < 0)
+        return fail(env, "tlsConfCheck(client, [name, value, ...])");
+    if (te_tls_conf_check(client, conf, n, err, sizeof err) == 0) napi_get_null(env, &r);
+    else napi_create_string_utf8(env, err, NAPI_AUTO_LENGTH, &r);
+    return r;
+}
+
 napi_value te_js_tls_context(napi_env env, napi_callback_info info)
 {
-    size_t argc = 10;
-    napi_value a[10];
+    size_t argc = 11;
+    napi_value a[11];
+    const char *conf[2 * MAX_CONF];
+    static char confbuf[65536];
     te_tls_verify_opts vo;
     int has_verify = 0;
     memset(&vo, 0, sizeof vo);
@@ -95,7 +141,8 @@ napi_value te_js_tls_context(napi_env env, napi_callback_info info)
         napi_get_value_string_utf8(env, a[4], ciphers, sizeof ciphers, &sl) != napi_ok ||
         napi_get_value_string_utf8(env, a[5], curve, sizeof curve, &sl) != napi_ok ||
         te_arg_bytes(env, a[6], &o.dh, &o.dh_len) || te_arg_bytes(env, a[7], &tk, &tkn) || (tk && tkn != 80) ||
-        (argc > 8 && verify_arg(env, a[8], &vo, &has_verify)) || (argc > 9 && te_arg_bytes(env, a[9], &o.ocsp, &o.ocsp_len)))
+        (argc > 8 && verify_arg(env, a[8], &vo, &has_verify)) || (argc > 9 && te_arg_bytes(env, a[9], &o.ocsp, &o.ocsp_len)) ||
+        (argc > 10 && conf_arg(env, a[10], conf, &o.nconf, confbuf, sizeof confbuf)))
         return fail(env, "tlsContext(server, certs, keys, options, ciphers, curve, dh, ticketKeys, verify)");
     for (uint32_t i = 0; i < nopt; i++) {
         napi_value x;
@@ -114,6 +161,7 @@ napi_value te_js_tls_context(napi_env env, napi_callback_info info)
     o.curve = curve;
     o.ticket_keys = tk;
     o.verify = has_verify ? &vo : NULL;
+    o.conf = conf;
     if (te_tls_context(server, certs, clen, keys, klen, nc, &o, err, sizeof err) < 0) return fail(env, err);
     return NULL;
 }

@@ -4,7 +4,7 @@
 import type {
   HandlerSpec, ProxyPass, ProxySslConf, RedirectRule, SourceRef, UpstreamConf, UpstreamServerConf,
 } from './types.js';
-import type { CookieFlagsRule, CookieRule, SslVerifyClient } from './types-gateway.js';
+import type { CookieFlagsRule, CookieRule, SslConfCommand, SslVerifyClient } from './types-gateway.js';
 import type { ProxyCacheConf } from './types-cache.js';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -78,6 +78,11 @@ export interface SslSettings {
   staplingRef?: SourceRef;
   staplingResponder?: string;
   staplingVerify?: boolean;
+  // directives-ssl.ts
+  confCommands?: SslConfCommand[];
+  passwords?: string[];
+  // directives-ssl-ocsp.ts: where `ssl_ocsp on | leaf` stood (null: off)
+  ocsp?: SourceRef | null;
 }
 
 export interface UpstreamBuilder {

@@ -10,6 +10,7 @@ import type { ProxyPass } from './types.js';
 import { NEXT, type NextCondition } from './types-gateway.js';
 import { parseFlag, parseSize, parseTime } from './values.js';
 import { describeErrno } from './source.js';
+import { confCommand } from './ssl-conf-command.js';
 
 const HSL = ['http', 'server', 'location'] as const;
 
@@ -113,7 +114,7 @@ export function protocols(d: Directive): string[] {
 }
 
 /** nginx's ssl_password_file: each line a passphrase (CR/LF stripped, empty lines skipped). */
-function passwordFile(d: Directive, file: string): string[] {
+export function passwordFile(d: Directive, file: string): string[] {
   let text: string;
   try {
     text = fs.readFileSync(file, 'latin1');
@@ -213,6 +214,10 @@ export const proxyDirectives: readonly DirectiveRow[] = [
   sslRow('proxy_ssl_crl', (p, d, abs) => { p.crl = abs(d.args[0]); }),
   // Read at load, as nginx reads it: one passphrase a line.
   sslRow('proxy_ssl_password_file', (p, d, abs) => { p.passwords = passwordFile(d, abs(d.args[0])); }),
+  {
+    name: 'proxy_ssl_conf_command', contexts: HSL, args: [2, 2], multiple: true,
+    apply(d, s, ctx) { const p = (proxy(s).ssl ??= {}); p.confCommands = [...(p.confCommands ?? []), confCommand(d, ctx.abs)]; },
+  },
   sslRow('proxy_ssl_verify_depth', (p, d) => {
     if (!/^\d+$/.test(d.args[0])) throw invalidValue(d, d.args[0]);
     p.verifyDepth = Number(d.args[0]);

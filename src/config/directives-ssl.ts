@@ -1,12 +1,15 @@
 // ssl_* directives (nginx's ngx_http_ssl_module) for servers with `listen ... ssl`: certificate
 // pairs (several: RSA and ECDSA side by side), protocols, ciphers, the session cache and tickets,
-// and ssl_certificate_by_js_* (a handler that picks the certificate of a handshake).
+// ssl_conf_command (OpenSSL's own commands, after the rest), ssl_engine, ssl_password_file and
+// ssl_certificate_by_js_* (a handler that picks the certificate of a handshake).
 
+import crypto from 'node:crypto';
 import type { Directive } from './ast.js';
 import type { BlockState } from './builders.js';
 import type { SslSettings } from './builders-gateway.js';
 import { handler } from './directives-js.js';
-import { protocols } from './directives-proxy.js';
+import { passwordFile, protocols } from './directives-proxy.js';
+import { confCommand } from './ssl-conf-command.js';
 import { confError, confWarning, type DirectiveRow, flagError, invalidValue } from './table.js';
 import { parseFlag, parseSize, parseTime } from './values.js';
 
@@ -33,6 +36,18 @@ function sessionCache(d: Directive): number {
 
 export const sslDirectives: readonly DirectiveRow[] = [
   {
+    // nginx's ENGINE_by_id + ENGINE_set_default(ALL). Both TLS paths use Node's OpenSSL, and every
+    // process (master, -t, each worker) loads the conf, so setting it here sets it everywhere.
+    name: 'ssl_engine', contexts: ['main'], args: [1, 1],
+    apply(d) {
+      try {
+        crypto.setEngine(d.args[0], crypto.constants.ENGINE_METHOD_ALL);
+      } catch (e) {
+        throw confError('TRESTY_ERR_CONF_VALUE', `ENGINE_by_id("${d.args[0]}") failed (${(e as Error).message})`, d);
+      }
+    },
+  },
+  {
     // nginx 1.22 still takes it, with a warning: the server's listens become TLS (resolve.ts).
     name: 'ssl', contexts: HS, args: [1, 1],
     apply(d, s) {
@@ -52,6 +67,11 @@ export const sslDirectives: readonly DirectiveRow[] = [
     name: 'ssl_certificate_key', contexts: HS, args: [1, 1], multiple: true,
     apply(d, s, ctx) { const x = ssl(s); x.certRef ??= { file: d.file, line: d.line }; (x.keys ??= []).push(ctx.abs(d.args[0])); },
   },
+  {
+    // read at load, as nginx reads it: the passphrases tried in order on each ssl_certificate_key
+    name: 'ssl_password_file', contexts: HS, args: [1, 1],
+    apply(d, s, ctx) { ssl(s).passwords = passwordFile(d, ctx.abs(d.args[0])); },
+  },
   { name: 'ssl_protocols', contexts: HS, args: [1, 6], apply(d, s) { ssl(s).protocols = protocols(d); } },
   { name: 'ssl_ciphers', contexts: HS, args: [1, 1], apply(d, s) { ssl(s).ciphers = d.args[0]; } },
   { name: 'ssl_ecdh_curve', contexts: HS, args: [1, 1], apply(d, s) { ssl(s).ecdhCurve = d.args[0]; } },
@@ -67,6 +87,11 @@ export const sslDirectives: readonly DirectiveRow[] = [
   {
     name: 'ssl_session_timeout', contexts: HS, args: [1, 1],
     apply(d, s) { const t = parseTime(d.args[0]); if (t === null) throw invalidValue(d, d.args[0]); ssl(s).sessionTimeout = t; },
+  },
+  {
+    // applied after the other settings, as nginx does (native engine: SSL_CONF_cmd; node:tls: mapped)
+    name: 'ssl_conf_command', contexts: HS, args: [2, 2], multiple: true,
+    apply(d, s, ctx) { (ssl(s).confCommands ??= []).push(confCommand(d, ctx.abs)); },
   },
   {
     name: 'ssl_certificate_by_js_block', contexts: HS, args: [0, 0], block: 'raw', dupKey: 'ssl_certificate_by_js',

@@ -53,6 +53,7 @@ const PROXY_SSL_DEFAULTS: ProxySslConf = {
   certificateKey: null,
   crl: null,
   passwords: [],
+  confCommands: [],
 };
 
 const SSL_DEFAULTS: Omit<SslConf, 'certificates' | 'certificateHandler' | 'ref' | 'verifyRef'> = {
@@ -74,6 +75,8 @@ const SSL_DEFAULTS: Omit<SslConf, 'certificates' | 'certificateHandler' | 'ref' 
   staplingFile: null,
   staplingResponder: null,
   staplingVerify: false,
+  confCommands: [],
+  passwords: null,
 };
 
 /** An inner level's proxy settings over its parent's; `pass` belongs to the level alone. */
@@ -117,6 +120,13 @@ export function sslConf(s: SslSettings | undefined): SslConf {
     // nginx 1.22 asks for it even with ssl_trusted_certificate (its CAs are not named to clients)
     throw confError('TRESTY_ERR_CONF_VALUE', 'no ssl_client_certificate for ssl_verify_client', own.verifyRef);
   }
+  if (own.ocsp && own.verifyClient === 'optional_no_ca') {
+    throw confError('TRESTY_ERR_CONF_VALUE', '"ssl_ocsp" is incompatible with "ssl_verify_client optional_no_ca"', own.ocsp);
+  }
+  if (own.ocsp && own.verifyClient) {
+    throw confError('TRESTY_ERR_CONF_UNSUPPORTED',
+      '"ssl_ocsp" directive: tresty does not check client certificates over OCSP (on either engine); check their revocation with ssl_crl', own.ocsp);
+  }
   return {
     ...SSL_DEFAULTS,
     ...definedOnly({
@@ -126,6 +136,7 @@ export function sslConf(s: SslSettings | undefined): SslConf {
       staplingResponder: own.staplingResponder, staplingVerify: own.staplingVerify,
       verifyClient: own.verifyClient, clientCertificate: own.clientCertificate,
       trustedCertificate: own.trustedCertificate, verifyDepth: own.verifyDepth, crl: own.crl,
+      confCommands: own.confCommands, passwords: own.passwords,
     }),
     verifyRef: own.verifyFileRef ?? own.verifyRef ?? null,
     certificates: certs.map((certificate, i) => ({ certificate, key: keys[i]! })),

@@ -31,6 +31,7 @@ import { proxyDirectives } from './directives-proxy.js';
 import { sslDirectives } from './directives-ssl.js';
 import { sslVerifyDirectives } from './directives-ssl-verify.js';
 import { sslRejectDirectives } from './directives-ssl-reject.js';
+import { sslOcspDirectives } from './directives-ssl-ocsp.js';
 import { sslStaplingDirectives } from './directives-ssl-stapling.js';
 import { upstreamDirectives } from './directives-upstream.js';
 import { conf2Directives, cookieDirectives } from './directives-conf2.js';
@@ -55,7 +56,7 @@ import type { SslSettings } from './builders-gateway.js';
 /** Rows by name; a name may have one row per context (`server` in http and in upstream). */
 const TABLE: ReadonlyMap<string, readonly DirectiveRow[]> = [
   ...coreDirectives, ...jsDirectives, ...ffiDirectives, ...rewriteDirectives, ...httpDirectives, ...sharedDirectives,
-  ...loaderDirectives, ...proxyDirectives, ...upstreamDirectives, ...sslDirectives, ...sslVerifyDirectives, ...sslRejectDirectives, ...sslStaplingDirectives,
+  ...loaderDirectives, ...proxyDirectives, ...upstreamDirectives, ...sslDirectives, ...sslVerifyDirectives, ...sslRejectDirectives, ...sslStaplingDirectives, ...sslOcspDirectives,
   ...mapDirectives, ...splitClientsDirectives, ...refererDirectives, ...secureLinkDirectives, ...accessDirectives, ...authDirectives, ...authRequestDirectives, ...limitExceptDirectives, ...limitDirectives, ...cacheDirectives,
   ...tuningDirectives, ...stdDirectives, ...processDirectives, ...http2CompatDirectives,
   ...headerDirectives, ...staticDirectives, ...autoindexDirectives, ...gzipDirectives,

@@ -60,6 +60,16 @@ export interface ProxySslConf {
   readonly crl: string | null;
   /** proxy_ssl_password_file's passphrases, tried in order on the certificate key. */
   readonly passwords: readonly string[];
+  /** proxy_ssl_conf_command's, in order (the innermost level that has any). */
+  readonly confCommands: readonly SslConfCommand[];
+}
+
+/** One `ssl_conf_command NAME VALUE` (or proxy_ssl_'s): OpenSSL's SSL_CONF_cmd, and where it stood. */
+export interface SslConfCommand {
+  readonly name: string;
+  /** A file command's relative path made absolute (nginx does too). */
+  readonly value: string;
+  readonly ref: SourceRef;
 }
 
 /** `proxy_cookie_domain|path FROM TO`: FROM a string, or a regex (`~`, `~*`) with captures for TO. */
@@ -196,6 +206,10 @@ export interface SslConf {
   readonly rejectHandshake: true | null;
   /** ssl_stapling_file: the DER OCSP response to staple (absolute path), and where it was named. */
   readonly staplingFile: { readonly path: string; readonly ref: SourceRef } | null;
+  /** ssl_conf_command's, in order (the innermost level that has any): applied after the rest. */
+  readonly confCommands: readonly SslConfCommand[];
+  /** ssl_password_file's passphrases, tried in order on each certificate key; null: none given. */
+  readonly passwords: readonly string[] | null;
 }
 
 /** ssl_verify_client's asking modes (off is null). */

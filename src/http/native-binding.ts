@@ -4,6 +4,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import type { ConfCheck } from '../tls/conf-commands.js';
 
 export interface EngineStats {
   connections: number;
@@ -86,7 +87,10 @@ export interface EngineBinding {
    *  and the DER OCSP response to staple. */
   tlsContext?(server: number, certs: Buffer[], keys: Buffer[], options: number[], ciphers: string, curve: string,
     dh: Buffer | null, ticketKeys: Buffer | null, verify?: [number, number, Buffer | null, Buffer | null, Buffer | null] | null,
-    ocsp?: Buffer | null): void;
+    ocsp?: Buffer | null, conf?: string[] | null): void;
+  /** ssl_conf_command's [name, value, ...] through SSL_CONF_cmd on a new server (client: true, a
+   *  client) context: nginx's error for them, or null (native/engine/tls_conf.c). */
+  tlsConfCheck?(client: boolean, conf: string[]): string | null;
   /** The listener JS numbers `index` is TLS; `server`: its default server's context. */
   tlsListener?(index: number, server: number): void;
   /** The server index (serverNames') of an SNI name on listener `index`, -1: the default's. */
@@ -150,6 +154,12 @@ export function loadEngine(): EngineBinding | null {
     loaded = null;
   }
   return loaded;
+}
+
+/** The addon's check of ssl_conf_command's (tls/conf-commands.ts), or null without an addon with TLS. */
+export function confCheck(): ConfCheck | null {
+  const n = loadEngine();
+  return n?.tlsConfCheck && n.tlsBuilt?.() ? (client, flat) => n.tlsConfCheck!(client, flat) : null;
 }
 
 export function engineUnavailable(): string {

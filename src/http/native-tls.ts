@@ -4,6 +4,7 @@
 // engine suspends the handshake and asks; the handler's choice goes back to it.
 import type { HttpConf, ServerConf } from '../config/types.js';
 import { ConfError } from '../errors.js';
+import { checkConfCommands } from '../tls/conf-commands.js';
 import { type CertAnswer, type CertHook, engineTls } from '../tls/contexts.js';
 import { type ErrorLog, peerContext } from '../log/index.js';
 import { bindName } from './binds.js';
@@ -99,10 +100,15 @@ export function setupEngineTls(native: EngineBinding, conf: HttpConf, binds: rea
       if (made.has(s) || (s.ssl.certificates.length === 0 && !s.ssl.rejectHandshake && !byJs)) continue;
       made.add(s);
       const t = engineTls(s.ssl);
+      // ssl_conf_command: nginx's error names the command's line (then OpenSSL takes them all below)
+      const conf = s.ssl.confCommands;
+      if (native.tlsConfCheck) checkConfCommands(conf, false, (client, flat) => native.tlsConfCheck!(client, flat));
       try {
-        native.tlsContext!(index.get(s)!, t.certs, t.keys, [...t.options, byJs ? 1 : 0, staples.has(index.get(s)!) ? 1 : 0], s.ssl.ciphers, s.ssl.ecdhCurve, t.dh, t.ticketKeys, t.verify, t.ocsp);
+        native.tlsContext!(index.get(s)!, t.certs, t.keys, [...t.options, byJs ? 1 : 0, staples.has(index.get(s)!) ? 1 : 0], s.ssl.ciphers, s.ssl.ecdhCurve, t.dh, t.ticketKeys, t.verify, t.ocsp,
+          conf.flatMap((c) => [c.name, c.value]));
       } catch (e) {
         const msg = (e as Error).message;
+        if (msg.startsWith('SSL_CONF_') && conf.length > 0) throw new ConfError('TRESTY_ERR_CONF_VALUE', msg, conf[0]!.ref.file, conf[0]!.ref.line);
         // a CA / CRL file without what it should hold names its own line
         const ref = (msg.startsWith('cannot use the ssl_') ? s.ssl.verifyRef : null) ?? s.ssl.ref ?? s.ref;
         if (ref !== s.ssl.ref) throw new ConfError('TRESTY_ERR_CONF_VALUE', msg, ref.file, ref.line);

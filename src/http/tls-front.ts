@@ -22,9 +22,10 @@ import { stapleTargets } from '../tls/ocsp-plan.js';
 import { NodeStapler } from '../tls/ocsp-stapler.js';
 import { markHandshake } from '../tls/info.js';
 import { certRefusal, markNegotiated, markPlain, negotiatedName } from '../tls/verify.js';
-import { type CertHook, ContextCache, SessionCache, trustedAnchors } from '../tls/contexts.js';
+import { checkConfCommands } from '../tls/conf-commands.js';
+import { type CertHook, ContextCache, nodeServerOptions, SessionCache, trustedAnchors } from '../tls/contexts.js';
 import { NodeExchange, peerReset } from './exchange.js';
-import { type EngineBinding, loadEngine } from './native-binding.js';
+import { confCheck, type EngineBinding, loadEngine } from './native-binding.js';
 import { frontContext } from './front-context.js';
 import { FrontRefusals, unmapped } from './front-refusals.js';
 import { H2Exchange, watchSession } from './h2-exchange.js';
@@ -88,6 +89,13 @@ export class TlsFront {
     binds: readonly Bind[] = planBinds(conf).filter((b) => b.ssl),
   ) {
     this.refusals = new FrontRefusals(log);
+    // ssl_conf_command of the servers here: nginx's check, then what node:tls cannot express, at
+    // start (not per handshake); the native engine's binds are its own
+    const here = new Set(binds.flatMap((b) => [...(b.any ? [b.any] : []), ...b.byAddress.values()].flatMap((g) => g.servers)));
+    for (const s of [...here].filter((x) => x.ssl.confCommands.length > 0)) {
+      checkConfCommands(s.ssl.confCommands, false, confCheck());
+      nodeServerOptions(s.ssl);
+    }
     for (const bind of binds) this.entries.push(this.create(bind));
     // ssl_stapling: OpenSSL's OCSP helpers are the engine's, loaded only then (no engine build: no
     // staples here)

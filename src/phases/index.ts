@@ -15,7 +15,10 @@ import { Req } from '../request/req.js';
 import { parseTarget } from '../request/uri.js';
 import type { FfiHooks, WorkerState } from '../request/worker.js';
 import type { LoggedAnswer } from '../http/native-front.js';
-import { planBinds } from '../http/vhost.js';
+import { type Bind, planBinds, type VhostGroup } from '../http/vhost.js';
+import { engineForBind } from '../http/front.js';
+import { confCheck, loadEngine } from '../http/native-binding.js';
+import { checkConfCommands } from '../tls/conf-commands.js';
 import { originForm } from '../http/request-host.js';
 import { CTX } from '../request/context.js';
 import { conclude, start } from './run.js';
@@ -230,9 +233,15 @@ export async function testHandlers(conf: MainConf): Promise<void> {
   if (conf.initWorker) await w.loader.load(conf.initWorker);
   await buildAll(conf, { conf, loader: w.loader, w });
   await certificateHook(conf, w.loader, w);
-  const tlsDefaults = new Set(conf.http ? planBinds(conf.http).filter((b) => b.ssl)
-    .flatMap((b) => [...(b.any ? [b.any] : []), ...b.byAddress.values()].map((g) => g.defaultServer)) : []);
-  checkCertificates(conf.http?.servers ?? [], tlsDefaults);
+  const tlsBinds = conf.http ? planBinds(conf.http).filter((b) => b.ssl) : [];
+  const groups = (b: Bind): VhostGroup[] => [...(b.any ? [b.any] : []), ...b.byAddress.values()];
+  const tlsDefaults = new Set(tlsBinds.flatMap((b) => groups(b).map((g) => g.defaultServer)));
+  // ssl_conf_command: nginx's check on every server; node:tls's refusals where it will serve
+  for (const s of conf.http?.servers ?? []) checkConfCommands(s.ssl.confCommands, false, confCheck());
+  const engine = conf.http?.engine ?? (process.env.TRESTY_HTTP_ENGINE === 'node' ? 'node' : 'native');
+  const onNode = new Set(tlsBinds.filter((b) => engineForBind(b, loadEngine() ? engine : 'node') !== 'native')
+    .flatMap((b) => groups(b).flatMap((g) => g.servers)));
+  checkCertificates(conf.http?.servers ?? [], tlsDefaults, onNode);
 }
 
 /** ssl_stapling on: nginx's `[warn] "ssl_stapling" ignored, ...` for each certificate it cannot

@@ -81,7 +81,7 @@ export async function proxyStep(loc: LocationConf, deps: ProxyDeps): Promise<Ste
     cookie: cookieRewrite(conf, deps.compile),
     setBody: conf.setBody === null ? null : deps.compile(conf.setBody),
     url: pass.dynamic ? deps.compile(pass.url) : null,
-    tls: sslOptions(conf.ssl, pass.ref),
+    tls: sslOptions(conf.ssl, pass.ref, pass.scheme === 'https' || pass.dynamic),
     sslName: conf.ssl.name === null ? null : deps.compile(conf.ssl.name),
     cache: conf.cache !== null && deps.cacheZone ? cachePlan(conf, deps.cacheZone(conf.cache), deps.compile) : null,
     tap: conf.cache !== null ? cacheTap : null,

@@ -5,6 +5,8 @@ import fs from 'node:fs';
 import tls from 'node:tls';
 import type { ProxyPass, ProxySslConf } from '../config/types.js';
 import { ConfError } from '../errors.js';
+import { confCheck } from '../http/native-binding.js';
+import { checkConfCommands, nodeConfOptions } from '../tls/conf-commands.js';
 import type { Target } from './conn.js';
 import type { Peer } from './peers.js';
 import { type UpstreamRt, Upstreams } from './upstreams.js';
@@ -36,8 +38,13 @@ export function dynamicTarget(url: string, upstreams: Upstreams): Dynamic | stri
 
 const VERSIONS = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'] as const;
 
-/** proxy_ssl_* as tls.connect options (without the server name, set per try). */
-export function sslOptions(ssl: ProxySslConf, ref: ProxyPass['ref']): tls.ConnectionOptions {
+/** Why proxy_ssl_conf_command's refusals happen on both engines. */
+const CLIENT = "the proxy's TLS client is node:tls on both engines";
+
+/** proxy_ssl_* as tls.connect options (without the server name, set per try). `tlsUsed`: the
+ *  proxy_pass can be https (nginx checks proxy_ssl_conf_command only then). */
+export function sslOptions(ssl: ProxySslConf, ref: ProxyPass['ref'], tlsUsed = true): tls.ConnectionOptions {
+  if (tlsUsed) checkConfCommands(ssl.confCommands, true, confCheck());
   const read = (file: string): Buffer => {
     try {
       return fs.readFileSync(file);
@@ -47,7 +54,7 @@ export function sslOptions(ssl: ProxySslConf, ref: ProxyPass['ref']): tls.Connec
   };
   const known = ssl.protocols.filter((p): p is (typeof VERSIONS)[number] => (VERSIONS as readonly string[]).includes(p));
   const sorted = known.sort((a, b) => VERSIONS.indexOf(a) - VERSIONS.indexOf(b));
-  return {
+  return nodeConfOptions(tlsUsed ? ssl.confCommands : [], {
     rejectUnauthorized: ssl.verify,
     ...(ssl.trustedCertificate ? { ca: read(ssl.trustedCertificate) } : {}),
     ...(ssl.certificate ? { cert: read(ssl.certificate) } : {}),
@@ -55,7 +62,7 @@ export function sslOptions(ssl: ProxySslConf, ref: ProxyPass['ref']): tls.Connec
     ...(ssl.crl ? { crl: read(ssl.crl) } : {}),
     ...(sorted.length > 0 ? { minVersion: sorted[0], maxVersion: sorted[sorted.length - 1] } : {}),
     ...(ssl.ciphers !== 'DEFAULT' ? { ciphers: ssl.ciphers } : {}),
-  };
+  }, 'proxy_ssl_conf_command', CLIENT);
 }
 
 /** The key, with the first proxy_ssl_password_file passphrase that opens it (nginx tries each). */

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import tls from 'node:tls';
 import type { ServerConf, SslConf } from '../config/types.js';
 import { ConfError } from '../errors.js';
+import { nodeConfOptions } from './conf-commands.js';
 import { pemCertificates } from './trusted-chain.js';
 
 /** A certificate chosen per handshake by ssl_certificate_by_js. */
@@ -42,16 +43,26 @@ function read(file: string, what: string, ssl: SslConf, ref = ssl.ref): Buffer {
 }
 
 /** ssl_protocols as node:tls's range, lowest to highest listed. */
-function versions(ssl: SslConf): tls.SecureContextOptions {
+function protocolRange(ssl: SslConf): tls.SecureContextOptions {
   const known = ssl.protocols.filter((p): p is Version => (VERSIONS as readonly string[]).includes(p))
     .sort((a, b) => VERSIONS.indexOf(a) - VERSIONS.indexOf(b));
   return known.length > 0 ? { minVersion: known[0], maxVersion: known[known.length - 1] } : {};
 }
 
-/** The options shared by every context of a server: protocols, ciphers, curves, sessions. */
+/** Why node:tls serves a server whose ssl_conf_command it cannot express (its refusal says so). */
+const NODE_TLS = 'node:tls serves this server: a listen with http2, http_engine node or TRESTY_TLS_ENGINE=node; the native engine applies every command';
+
+/** The protocol range of ssl_protocols, then ssl_conf_command's MinProtocol / MaxProtocol. */
+function versions(ssl: SslConf): tls.SecureContextOptions {
+  const { minVersion, maxVersion } = nodeConfOptions(ssl.confCommands, protocolRange(ssl), 'ssl_conf_command', NODE_TLS);
+  return { ...(minVersion ? { minVersion } : {}), ...(maxVersion ? { maxVersion } : {}) };
+}
+
+/** The options shared by every context of a server: protocols, ciphers, curves, sessions, and
+ *  ssl_conf_command's over them. */
 function baseOptions(ssl: SslConf): tls.SecureContextOptions {
-  return {
-    ...versions(ssl),
+  return nodeConfOptions(ssl.confCommands, {
+    ...protocolRange(ssl),
     ciphers: ssl.ciphers,
     honorCipherOrder: ssl.preferServerCiphers,
     ecdhCurve: ssl.ecdhCurve,
@@ -60,7 +71,7 @@ function baseOptions(ssl: SslConf): tls.SecureContextOptions {
     ...(ssl.sessionTickets ? {} : { secureOptions: crypto.constants.SSL_OP_NO_TICKET }),
     ...(ssl.dhparam !== null ? { dhparam: read(ssl.dhparam, 'DH parameters', ssl) } : {}),
     ...verifyOptions(ssl),
-  };
+  }, 'ssl_conf_command', NODE_TLS);
 }
 
 /** ssl_verify_client's CAs and CRL. Only ssl_client_certificate's CAs are given to node:tls (it
@@ -105,10 +116,37 @@ function verifyFiles(ssl: SslConf): [Buffer | null, Buffer | null, Buffer | null
     r(ssl.crl, 'ssl_crl', /-----BEGIN X509 CRL-----/)];
 }
 
+/**
+ * A certificate key as both TLS paths take it: with ssl_password_file, decrypted here by the first
+ * passphrase that opens it (nginx tries each in turn), so that neither OpenSSL asks for one.
+ */
+function readKey(file: string, ssl: SslConf): Buffer {
+  const key = read(file, 'certificate key', ssl);
+  if (ssl.passwords === null) return key;
+  let last: Error | null = null;
+  // an empty file: nginx tries the empty passphrase
+  for (const passphrase of ssl.passwords.length > 0 ? ssl.passwords : ['']) {
+    try {
+      return Buffer.from(crypto.createPrivateKey({ key, format: 'pem', passphrase }).export({ type: 'pkcs8', format: 'pem' }));
+    } catch (e) {
+      last = e as Error;
+    }
+  }
+  const ref = ssl.ref;
+  const msg = `cannot load certificate key "${file}": PEM_read_bio_PrivateKey() failed (SSL: ${last?.message ?? 'no passphrase'})`;
+  throw new ConfError('TRESTY_ERR_CONF_VALUE', msg, ref?.file ?? '(conf)', ref?.line ?? 0);
+}
+
+/** A node:tls server's options as its contexts will have them (ssl_conf_command's mapped): throws
+ *  the conf error of a command node:tls cannot express, for a front to check at start. */
+export function nodeServerOptions(ssl: SslConf): tls.SecureContextOptions {
+  return { ...baseOptions(ssl), ...versions(ssl) };
+}
+
 /** The conf's certificate pairs of a server, read now (a missing file is a conf error). */
 export function serverOptions(ssl: SslConf): tls.SecureContextOptions {
   const cert = ssl.certificates.map((p) => read(p.certificate, 'certificate', ssl));
-  const key = ssl.certificates.map((p) => read(p.key, 'certificate key', ssl));
+  const key = ssl.certificates.map((p) => readKey(p.key, ssl));
   const tickets = ticketKeys(ssl);
   return { ...baseOptions(ssl), ...(cert.length > 0 ? { cert, key } : {}), ...(tickets ? { ticketKeys: tickets } : {}) };
 }
@@ -118,7 +156,7 @@ export function serverOptions(ssl: SslConf): tls.SecureContextOptions {
  * nginx 1.22, only the default server of a TLS address must have a certificate (unless it rejects
  * handshakes): another one without any is served with the default's (`defaults`: those servers).
  */
-export function checkCertificates(servers: readonly ServerConf[], defaults: ReadonlySet<ServerConf>): void {
+export function checkCertificates(servers: readonly ServerConf[], defaults: ReadonlySet<ServerConf>, onNode?: ReadonlySet<ServerConf>): void {
   for (const s of servers) {
     if (!s.listen.some((l) => l.ssl) && !defaults.has(s)) continue;
     if (s.ssl.certificates.length === 0 && s.ssl.certificateHandler === null) {
@@ -128,7 +166,8 @@ export function checkCertificates(servers: readonly ServerConf[], defaults: Read
       throw new ConfError('TRESTY_ERR_CONF_VALUE', 'no "ssl_certificate" is defined for the "listen ... ssl" directive', l.ref.file, l.ref.line);
     }
     try {
-      tls.createSecureContext(serverOptions(s.ssl));
+      // ssl_conf_command is node:tls's to map only where node:tls serves (`onNode`; all when not said)
+      tls.createSecureContext(serverOptions(!onNode || onNode.has(s) ? s.ssl : { ...s.ssl, confCommands: [] }));
     } catch (e) {
       if (e instanceof ConfError) throw e;
       const ref = s.ssl.ref ?? s.ref;
@@ -170,7 +209,7 @@ export function engineTls(ssl: SslConf): EngineTls {
     .map((p) => 0x301 + VERSIONS.indexOf(p)).sort((a, b) => a - b);
   return {
     certs: ssl.certificates.map((p) => read(p.certificate, 'certificate', ssl)),
-    keys: ssl.certificates.map((p) => read(p.key, 'certificate key', ssl)),
+    keys: ssl.certificates.map((p) => readKey(p.key, ssl)),
     options: [known[0] ?? 0, known[known.length - 1] ?? 0, ssl.preferServerCiphers ? 1 : 0, ssl.sessionCache,
       Math.max(1, Math.round(ssl.sessionTimeout / 1000)), ssl.sessionTickets ? 1 : 0, ssl.rejectHandshake ? 1 : 0],
     dh: ssl.dhparam !== null ? read(ssl.dhparam, 'DH parameters', ssl) : null,
