@@ -19,6 +19,16 @@ import { bodyOf } from '../request/body-of.js';
 
 type Headers = Record<string, string | string[]>;
 
+/** The request headers nginx 1.22 keeps one pointer to (headers_in), as observed: set_header of
+ *  an array leaves their last value only. */
+const SINGLE_IN = new Set(['host', 'connection', 'if-modified-since', 'if-unmodified-since', 'if-match', 'if-none-match', 'user-agent',
+  'referer', 'content-length', 'content-type', 'range', 'if-range', 'transfer-encoding', 'expect', 'upgrade', 'accept-encoding', 'via',
+  'authorization', 'keep-alive', 'x-real-ip', 'depth', 'destination', 'overwrite', 'date']);
+
+/** The bytes ngx.req.set_uri refuses (lua-nginx-module: control bytes but the tab, and DEL). */
+// eslint-disable-next-line no-control-regex
+const UNSAFE_SET_URI = /[\x00-\x08\x0a-\x1f\x7f]/;
+
 export class ReqApi {
   readonly #c: Call;
   constructor(c: Call) { this.#c = c; }
@@ -59,7 +69,13 @@ export class ReqApi {
 
   set_header(name: string, value: unknown): void {
     const r = this.#check(MASK.requestWrite);
-    const values = value === undefined || value === null ? [] : Array.isArray(value) ? value.map(String) : [String(value)];
+    // "" clears, as nil does (lua-nginx-module); a Content-Length not digits is refused
+    const values = value === undefined || value === null || value === '' ? [] : Array.isArray(value) ? value.map(String) : [String(value)];
+    // A header nginx keeps one pointer to takes the array's last value (each replaced the one before)
+    if (values.length > 1 && SINGLE_IN.has(String(name).toLowerCase())) values.splice(0, values.length - 1);
+    if (values.length > 0 && String(name).toLowerCase() === 'content-length' && !/^[0-9]+$/.test(values[values.length - 1]!)) {
+      throw new TrestyError('TRESTY_ERR_API_ARGS', 'failed to set header');
+    }
     setInHeader(r, String(name), values);
   }
 
@@ -68,7 +84,9 @@ export class ReqApi {
   get_uri_args(max = 100): Args { return decodeArgs(this.#check(MASK.request).args, max, false); }
 
   set_uri_args(args: string | Record<string, unknown>): void {
-    this.#check(MASK.requestWrite).args = typeof args === 'string' ? args : encodeArgs(args);
+    // A string goes as given but its spaces and control bytes, as %XX (lua-nginx-module's)
+    // eslint-disable-next-line no-control-regex
+    this.#check(MASK.requestWrite).args = typeof args === 'string' ? args.replace(/[\x00-\x20\x7f]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`) : encodeArgs(args);
   }
 
   /** Changes $uri; with `jump` (rewrite_by_js only) the location is looked up again. */
@@ -79,11 +97,13 @@ export class ReqApi {
     if (typeof uri !== 'string' || uri === '') throw new TrestyError('TRESTY_ERR_API_ARGS', 'ngx.req.set_uri: uri must be a non-empty string');
     // As OpenResty: a jump is a rewrite_by_js thing; anywhere else the API is disabled.
     if (jump && c.phase !== CTX.rewrite) throw apiDisabled(c.phase);
-    const t = parseTarget(uri.replace(/\?/g, '%3F'));
-    if (t === null) throw new TrestyError('TRESTY_ERR_API_ARGS', `ngx.req.set_uri: bad uri "${uri}"`);
-    r.uri = t.uri;
+    // As lua-nginx-module: the URI as given (no %XX decoded, no dot segment merged; proxy_pass
+    // escapes it), control bytes but the tab refused.
+    const bad = UNSAFE_SET_URI.exec(uri);
+    if (bad !== null) throw new TrestyError('TRESTY_ERR_API_ARGS', `unsafe byte "0x${bad[0].charCodeAt(0).toString(16).padStart(2, '0')}" in uri "${uri}"`);
+    r.uri = uri;
     if (!jump) return;
-    r.execUri = t.uri;
+    r.execUri = uri;
     r.execArgs = r.args;
     r.jump = true;
     c.state = EXITED;
