@@ -200,15 +200,20 @@ function compare(c: Case, i: number, nginx: unknown, tresty: unknown): Divergenc
   const req = `${c.proxy ? 'proxy ' : ''}${c.post ? 'POST ' : ''}${JSON.stringify(c.steps)}`;
   const l = norm(nginx) as Record<string, unknown>;
   const j = norm(tresty) as Record<string, unknown>;
+  // docs/api.md, "Differences from OpenResty that remain": a request whose Content-Length a
+  // handler cleared keeps its body on tresty (read, and sent by proxy_pass with its length);
+  // nginx reads none if it was not read yet, and its proxy_pass of a body set before answers
+  // 400. What the body and the backend's head show is not compared for those.
+  const cleared = c.steps.some((s) => (s.op === 'clear' || (s.op === 'header' && s.v === null)) && /^content-length$/i.test(s.name));
+  if (cleared && (c.post || c.steps.some((s) => s.op === 'body' || s.op === 'build'))) {
+    if ('status' in l || 'status' in j) return [];
+    for (const d of [l, j]) { delete d.body; delete d.head; }
+  }
   if ('status' in l || 'status' in j) return JSON.stringify(l) === JSON.stringify(j) ? [] : [{ req, field: `c${i} status`, nginx: l, tresty: j }];
   // docs/api.md, "Differences from OpenResty that remain": after a jump tresty keeps ngx.ctx;
   // nginx + lua starts the location over with an empty one, so the errors recorded before the
   // jump (in ngx.ctx) are not compared.
   if (c.steps.some((s) => s.op === 'uri' && s.jump)) { delete l.errs; delete j.errs; }
-  // docs/api.md, "Differences from OpenResty that remain": a request whose Content-Length a
-  // handler cleared before reading the body still has it read on tresty; nginx reads none.
-  const cleared = c.steps.findIndex((s) => (s.op === 'clear' || (s.op === 'header' && s.v === null)) && /^content-length$/i.test(s.name));
-  if (c.post && cleared >= 0 && !c.steps.slice(0, cleared).some((s) => s.op === 'body' || s.op === 'build') && l.body === undefined) delete j.body;
   // set_uri_args of a table: its pairs in the table's order, a Lua table's hash order (not
   // specified) on nginx: the query is compared as the set of its pieces.
   if (c.steps.some((s) => s.op === 'args' && typeof s.args !== 'string')) {
