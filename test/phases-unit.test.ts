@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeArgs, encodeArgs } from '../src/api/args.js';
 import { HeaderStore, headerName } from '../src/api/headers.js';
-import { cookieTime, httpTime } from '../src/api/time.js';
+import { cookieTime, httpTime } from '../src/api/http-date.js';
 import { argValue } from '../src/api/vars.js';
 import { normalizePath, parseTarget } from '../src/request/uri.js';
 

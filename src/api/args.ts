@@ -5,6 +5,7 @@
 // char a byte (so `%FF` reads "\xff", as Lua's one-byte string).
 
 import { bytesOf, hexDigit, textOf } from '../request/bytes.js';
+import { luaNumberString } from '../shared/lua-args.js';
 
 export type Args = Record<string, string | boolean | Array<string | boolean>>;
 
@@ -62,7 +63,7 @@ export function encodeArgs(args: Record<string, unknown>): string {
     const key = encodeURIComponent(k);
     for (const x of Array.isArray(v) ? v : [v]) {
       if (x === true) parts.push(key);
-      else if (x !== false && x !== undefined && x !== null) parts.push(`${key}=${encodeURIComponent(String(x))}`);
+      else if (x !== false && x !== undefined && x !== null) parts.push(`${key}=${encodeURIComponent(typeof x === 'number' ? luaNumberString(x) : String(x))}`);
     }
   }
   return parts.join('&');

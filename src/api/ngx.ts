@@ -18,7 +18,9 @@ import { headerProxy, type HeaderValue } from './headers.js';
 import { respHeaders, sentType } from './resp-headers.js';
 import { holdCall } from './hold.js';
 import { ReqApi } from './req.js';
-import { cookieTime, httpTime, localtime, parseHttpTime, today, utctime } from './time.js';
+import { cookieTime, httpTime, parseHttpTime, timeArg } from './http-date.js';
+import { bytesOf } from '../request/bytes.js';
+import { localtime, today, utctime } from './time.js';
 import { timerApi, type TimerApi } from './timer.js';
 import { varProxy } from './vars.js';
 import { encodeArgs } from './args.js';
@@ -390,9 +392,12 @@ export class Ngx {
   update_time(): void { guard(this.#c, MASK.time); }
   localtime(): string { guard(this.#c, MASK.time); return localtime(); }
   utctime(): string { guard(this.#c, MASK.time); return utctime(); }
-  http_time(sec: number): string { return httpTime(sec); }
-  cookie_time(sec: number): string { return cookieTime(sec); }
-  parse_http_time(s: string): number | null { return parseHttpTime(s); }
+  http_time(sec: number): string { return httpTime(timeArg(sec)); }
+  cookie_time(sec: number): string { return cookieTime(timeArg(sec)); }
+  parse_http_time(s: string): number | null {
+    if (typeof s !== 'string') throw new TrestyError('TRESTY_ERR_API_ARGS', 'string argument only');
+    return parseHttpTime(bytesOf(s));
+  }
 
   // --- FFI (src/ffi) ---
   /** Loads a native runtime (once per worker) and returns its plugin: `await plugin.call(req)`. */

@@ -45,6 +45,9 @@ export function initBody(r: Req, size: unknown): void {
     if (!Number.isInteger(n) || n < 0) throw new TrestyError('TRESTY_ERR_API_ARGS', `bad size argument: ${String(size)}`);
     limit = n;
   }
+  // lua-nginx-module sets request_body_in_file_only for init_body(0) and never clears it
+  if (limit === 0) r.bodyInFileOnly = true;
+  else if (r.bodyInFileOnly) limit = 0;
   dropBody(r);
   r.bodyBuild = { buf: Buffer.allocUnsafe(Math.min(limit, FIRST_BUF)), size: 0, limit, file: null, sealed: false };
 }

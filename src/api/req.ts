@@ -6,7 +6,7 @@ import { INTERRUPT } from '../request/interrupt.js';
 import { type Call, EXITED } from '../request/call.js';
 import { apiDisabled } from '../request/context.js';
 import type { BodyFile, Req } from '../request/req.js';
-import { parseTarget } from '../request/uri.js';
+import { luaNumberString } from '../shared/lua-args.js';
 import { decodeArgs, encodeArgs, type Args } from './args.js';
 import { CTX, MASK } from './context.js';
 import { guard, guardReq } from './guard.js';
@@ -19,6 +19,27 @@ import { bodyOf } from '../request/body-of.js';
 
 type Headers = Record<string, string | string[]>;
 
+/** The request headers nginx 1.22 keeps one pointer to (headers_in), as observed: set_header of
+ *  an array leaves their last value only. */
+const SINGLE_IN = new Set(['host', 'connection', 'if-modified-since', 'if-unmodified-since', 'if-match', 'if-none-match', 'user-agent',
+  'referer', 'content-length', 'content-type', 'range', 'if-range', 'transfer-encoding', 'expect', 'upgrade', 'accept-encoding', 'via',
+  'authorization', 'keep-alive', 'x-real-ip', 'depth', 'destination', 'overwrite', 'date']);
+
+/** The methods ngx.req.set_method takes (lua-nginx-module's ngx.HTTP_* method constants). */
+const METHODS = new Set(['GET', 'HEAD', 'PUT', 'POST', 'DELETE', 'OPTIONS', 'PATCH', 'TRACE', 'MKCOL', 'COPY', 'MOVE', 'PROPFIND',
+  'PROPPATCH', 'LOCK', 'UNLOCK']);
+
+/** A set_header value: a number as Lua's tostring, control bytes but the tab as %XX. */
+function headerValue(v: unknown): string {
+  const s = typeof v === 'number' ? luaNumberString(v) : String(v);
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/[\x00-\x08\x0a-\x1f\x7f]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+}
+
+/** The bytes ngx.req.set_uri refuses (lua-nginx-module: control bytes but the tab, and DEL). */
+// eslint-disable-next-line no-control-regex
+const UNSAFE_SET_URI = /[\x00-\x08\x0a-\x1f\x7f]/;
+
 export class ReqApi {
   readonly #c: Call;
   constructor(c: Call) { this.#c = c; }
@@ -26,7 +47,13 @@ export class ReqApi {
   #check(mask: number): Req { return guardReq(this.#c, mask); }
 
   get_method(): string { return this.#check(MASK.request).method; }
-  set_method(method: string): void { this.#check(MASK.requestWrite).method = String(method).toUpperCase(); }
+  set_method(method: string): void {
+    const r = this.#check(MASK.requestWrite);
+    const m = typeof method === 'string' ? method.toUpperCase() : '';
+    // lua-nginx-module takes its ngx.HTTP_* method constants only (strings in tresty)
+    if (!METHODS.has(m)) throw new TrestyError('TRESTY_ERR_API_ARGS', `unsupported HTTP method: ${String(method)}`);
+    r.method = m;
+  }
   http_version(): number { return Number(this.#check(MASK.request).ex.httpVersion); }
   start_time(): number { return this.#check(MASK.request).startMs / 1000; }
   is_internal(): boolean { return this.#check(MASK.request).internal; }
@@ -59,31 +86,49 @@ export class ReqApi {
 
   set_header(name: string, value: unknown): void {
     const r = this.#check(MASK.requestWrite);
-    const values = value === undefined || value === null ? [] : Array.isArray(value) ? value.map(String) : [String(value)];
+    if (typeof name !== 'string') throw new TrestyError('TRESTY_ERR_API_ARGS', `bad argument #1 to 'set_header' (string expected, got ${name === null || name === undefined ? 'nil' : typeof name})`);
+    // "" clears, as nil does (lua-nginx-module); control bytes but the tab go as %XX, as lua
+    // escapes them; a Content-Length not digits is refused
+    const values = value === undefined || value === null || value === '' ? [] : (Array.isArray(value) ? value : [value]).map(headerValue);
+    // A header nginx keeps one pointer to takes the array's last value (each replaced the one before)
+    if (values.length > 1 && SINGLE_IN.has(String(name).toLowerCase())) values.splice(0, values.length - 1);
+    if (values.length > 0 && String(name).toLowerCase() === 'content-length' && !/^[0-9]+$/.test(values[values.length - 1]!)) {
+      throw new TrestyError('TRESTY_ERR_API_ARGS', 'failed to set header');
+    }
     setInHeader(r, String(name), values);
   }
 
-  clear_header(name: string): void { this.set_header(name, null); }
+  /** A name not a string is its tostring, as lua-resty-core's (nil is "nil": nothing cleared). */
+  clear_header(name: string): void { this.set_header(name === null || name === undefined ? 'nil' : String(name), null); }
 
   get_uri_args(max = 100): Args { return decodeArgs(this.#check(MASK.request).args, max, false); }
 
-  set_uri_args(args: string | Record<string, unknown>): void {
-    this.#check(MASK.requestWrite).args = typeof args === 'string' ? args : encodeArgs(args);
+  set_uri_args(args: string | number | Record<string, unknown>): void {
+    if (typeof args === 'number') args = luaNumberString(args);
+    if (typeof args !== 'string' && (args === null || typeof args !== 'object')) {
+      throw new TrestyError('TRESTY_ERR_API_ARGS', `bad argument #1 to 'set_uri_args' (string, number, or table expected, but got ${args === null || args === undefined ? 'nil' : typeof args})`);
+    }
+    // A string goes as given but its spaces and control bytes, as %XX (lua-nginx-module's)
+    // eslint-disable-next-line no-control-regex
+    this.#check(MASK.requestWrite).args = typeof args === 'string' ? args.replace(/[\x00-\x20\x7f]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`) : encodeArgs(args);
   }
 
   /** Changes $uri; with `jump` (rewrite_by_js only) the location is looked up again. */
-  set_uri(uri: string, jump = false): void {
+  set_uri(uri: string | number, jump = false): void {
     const c = guard(this.#c, MASK.requestWrite);
     const r = c.req;
     if (r === null) throw apiDisabled(c.phase);
+    if (typeof uri === 'number') uri = luaNumberString(uri); // luaL_checklstring takes a number
     if (typeof uri !== 'string' || uri === '') throw new TrestyError('TRESTY_ERR_API_ARGS', 'ngx.req.set_uri: uri must be a non-empty string');
     // As OpenResty: a jump is a rewrite_by_js thing; anywhere else the API is disabled.
     if (jump && c.phase !== CTX.rewrite) throw apiDisabled(c.phase);
-    const t = parseTarget(uri.replace(/\?/g, '%3F'));
-    if (t === null) throw new TrestyError('TRESTY_ERR_API_ARGS', `ngx.req.set_uri: bad uri "${uri}"`);
-    r.uri = t.uri;
+    // As lua-nginx-module: the URI as given (no %XX decoded, no dot segment merged; proxy_pass
+    // escapes it), control bytes but the tab refused.
+    const bad = UNSAFE_SET_URI.exec(uri);
+    if (bad !== null) throw new TrestyError('TRESTY_ERR_API_ARGS', `unsafe byte "0x${bad[0].charCodeAt(0).toString(16).padStart(2, '0')}" in uri "${uri}"`);
+    r.uri = uri;
     if (!jump) return;
-    r.execUri = t.uri;
+    r.execUri = uri;
     r.execArgs = r.args;
     r.jump = true;
     c.state = EXITED;

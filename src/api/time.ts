@@ -43,16 +43,3 @@ export function utctime(sec = Math.floor(Date.now() / 1000)): string {
 }
 /** ngx.today: `yyyy-mm-dd` in local time. */
 export function today(): string { return localtime().slice(0, 10); }
-/** ngx.http_time: `Thu, 18 Nov 2010 11:27:35 GMT`. */
-export function httpTime(sec: number): string { return new Date(sec * 1000).toUTCString(); }
-/** ngx.cookie_time: `Thu, 18-Nov-10 11:27:35 GMT` (nginx writes 2-digit years up to 2037). */
-export function cookieTime(sec: number): string {
-  const d = new Date(sec * 1000);
-  const y = d.getUTCFullYear();
-  return `${DAYS[d.getUTCDay()]}, ${p2(d.getUTCDate())}-${MONTHS[d.getUTCMonth()]}-${y > 2037 ? y : p2(y % 100)} ${p2(d.getUTCHours())}:${p2(d.getUTCMinutes())}:${p2(d.getUTCSeconds())} GMT`;
-}
-/** ngx.parse_http_time: seconds, or null when the text is not a date. */
-export function parseHttpTime(s: string): number | null {
-  const t = Date.parse(s);
-  return Number.isNaN(t) ? null : Math.floor(t / 1000);
-}

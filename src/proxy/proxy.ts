@@ -150,16 +150,23 @@ async function withBody(r: Req, p: Plan, rt: UpstreamRt, scheme: 'http' | 'https
 function hasBody(r: Req, p: Plan): boolean {
   if (!p.conf.passRequestBody) return false;
   if (r.bodyFile !== null) return true;
-  if (r.body !== undefined) return r.body !== null;
+  if (r.body !== undefined) return r.body !== null || r.inHeaders['content-length'] === '0';
   const h = r.ex.headers;
-  return h['content-length'] !== undefined || h['transfer-encoding'] !== undefined;
+  return h['content-length'] !== undefined || h['transfer-encoding'] !== undefined || r.inHeaders['content-length'] === '0';
 }
 
 /** The request body as it will be sent (null: none), by proxy_pass_request_body and _buffering. */
 async function requestBody(r: Req, p: Plan): Promise<BodySource | null> {
   // A body in a file (read past client_body_buffer_size, built by init_body, set_body_file).
   if (r.bodyFile !== null) return fileBody(r.bodyFile.path, r.bodyFile.size);
-  if (r.body !== undefined) return r.body === null ? null : new MemoryBody(r.body);
+  if (r.body !== undefined) {
+    if (r.body !== null) return new MemoryBody(r.body);
+    // An empty body a handler set (or a client's Content-Length: 0) goes as Content-Length: 0, as
+    // nginx's request_body of no bytes does; a request without one sends none.
+    return r.inHeaders['content-length'] === '0' ? new MemoryBody(Buffer.alloc(0)) : null;
+  }
+  // A Content-Length: 0 the handler set on a request without a body: sent as such, as nginx does
+  if (r.inHeaders['content-length'] === '0') return new MemoryBody(Buffer.alloc(0));
   const h = r.ex.headers;
   const cl = h['content-length'];
   const chunked = h['transfer-encoding'] !== undefined;

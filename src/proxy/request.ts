@@ -55,8 +55,10 @@ export function requestHead(r: Req, plan: HeadPlan, method: string, uri: string,
     if (value === '') continue;
     s += `${name}: ${value.includes('\r') || value.includes('\n') ? value.replace(CRLF_IN, ' ') : value}\r\n`;
   }
-  if (plan.passClient) s += clientHeaders(r, plan.skip);
+  // The framing where nginx's default headers put it: after Host and Connection, before the
+  // client's lines (compat-req-writers-fuzz).
   if (bodyLength !== null) s += bodyLength >= 0 ? `Content-Length: ${bodyLength}\r\n` : 'Transfer-Encoding: chunked\r\n';
+  if (plan.passClient) s += clientHeaders(r, plan.skip);
   return `${s}\r\n`;
 }
 

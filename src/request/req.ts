@@ -148,6 +148,8 @@ export class Req {
   bodyFile: BodyFile | null = null;
   /** The body ngx.req.init_body started (kept after finish_body: nginx still appends to one in memory). */
   bodyBuild: BodyBuild | null = null;
+  /** init_body(0) ran: every later init_body writes a file too (nginx's request_body_in_file_only stays set). */
+  bodyInFileOnly = false;
   /** ngx.arg for set_by_js and body_filter_by_js (1-based as in Lua). */
   arg: unknown[] | null = null;
   finished = false;
