@@ -14,7 +14,7 @@ import { addrBytes } from '../config/addr.js';
 import type { LocationConf } from '../config/types.js';
 import { USERID_MAX_EXPIRES, type UseridConf } from '../config/types-output.js';
 import { cookieWithLine } from './cookie-line.js';
-import { cookieTime } from './time.js';
+import { cookieTime } from './http-date.js';
 
 interface UidCtx {
   /** The 16 bytes of the client's cookie (zeros past what decoded), or null. */
