@@ -32,7 +32,7 @@ const TEMPLATE_ARGS: ReadonlyMap<string, Pick> = new Map<string, Pick>([
   ['return', all], ['rewrite', at(1)], ['set', at(1)], ['if', ifCondition], ['try_files', all], ['error_page', all],
   ['root', all], ['alias', all], ['index', all], ['expires', all], ['limit_rate', all], ['charset', all],
   ['auth_basic', all], ['auth_basic_user_file', all], ['ssl_certificate', all], ['ssl_certificate_key', all],
-  ['add_header', from(1)], ['more_set_headers', moreHeaders], ['more_set_input_headers', moreHeaders],
+  ['add_header', from(1)], ['add_trailer', from(1)], ['more_set_headers', moreHeaders], ['more_set_input_headers', moreHeaders],
   ['sub_filter', all], ['hash', at(0)],
   ['access_log', (d) => d.args.filter((a, i) => i === 0 || a.startsWith('if='))],
   ['log_format', (d) => d.args.slice(1).filter((a) => !a.startsWith('escape='))],

@@ -55,6 +55,9 @@ export class Req {
   /** add_header's `always` lines sent again after the range filter's Content-Range: its 416 page
    *  goes through nginx's header filters a second time (request/head-list.ts). */
   againHeaders: Array<readonly [string, string]> | null = null;
+  /** add_trailer expects trailers and the answer is chunked for them (HTTP/1.1 with a body): nginx's
+   *  chunked filter clears the length then (request/head-list.ts sends none). */
+  trailerChunks = false;
   /** The gzip stream the body goes through (request/gzip.ts), or null. */
   gzip: GzipStream | null = null;
   headers: HeaderStore | null = null;
