@@ -40,6 +40,7 @@ export interface ProxySettings extends Partial<Mutable<ProxyCacheConf>> {
   cookiePaths?: CookieRule[];
   cookieFlags?: CookieFlagsRule[];
   ssl?: Partial<Mutable<ProxySslConf>>;
+  bind?: { addr: string; transparent: boolean } | null;
 }
 
 export interface SslSettings {

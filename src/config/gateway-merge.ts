@@ -12,6 +12,7 @@ import {
 const PROXY_DEFAULTS: Omit<ProxyConf, 'pass' | 'ssl'> = {
   ...PROXY_CACHE_DEFAULTS,
   setHeaders: [],
+  bind: null,
   passRequestHeaders: true,
   passRequestBody: true,
   setBody: null,

@@ -119,6 +119,8 @@ export interface ProxyConf extends ProxyCacheConf {
   /** proxy_cookie_flags rules, first match wins; empty: off. */
   readonly cookieFlags: readonly CookieFlagsRule[];
   readonly ssl: ProxySslConf;
+  /** proxy_bind: the local address of upstream sockets (a template), null for off. */
+  readonly bind: { readonly addr: string; readonly transparent: boolean } | null;
 }
 
 export interface UpstreamServerConf {

@@ -38,7 +38,7 @@ const TEMPLATE_ARGS: ReadonlyMap<string, Pick> = new Map<string, Pick>([
   ['log_format', (d) => d.args.slice(1).filter((a) => !a.startsWith('escape='))],
   ['limit_req_zone', at(0)], ['limit_conn_zone', at(0)],
   ['proxy_pass', all], ['proxy_set_header', from(1)], ['proxy_cache_key', all], ['proxy_no_cache', all],
-  ['proxy_cache_bypass', all], ['proxy_cache', all], ['proxy_method', all], ['proxy_ssl_name', all],
+  ['proxy_cache_bypass', all], ['proxy_cache', all], ['proxy_method', all], ['proxy_bind', at(0)], ['proxy_ssl_name', all],
   ['proxy_ssl_certificate', all], ['proxy_ssl_certificate_key', all],
   ['proxy_store', (d) => (d.args[0] === 'on' || d.args[0] === 'off' ? [] : d.args)],
   ['proxy_redirect', fromTo], ['proxy_cookie_domain', fromTo], ['proxy_cookie_path', fromTo],
