@@ -41,6 +41,7 @@ export interface ProxySettings extends Partial<Mutable<ProxyCacheConf>> {
   cookieFlags?: CookieFlagsRule[];
   ssl?: Partial<Mutable<ProxySslConf>>;
   bind?: { addr: string; transparent: boolean } | null;
+  limitRate?: number;
 }
 
 export interface SslSettings {

@@ -183,6 +183,12 @@ export const proxyDirectives: readonly DirectiveRow[] = [
   row('proxy_read_timeout', 'readTimeout', (d) => time(d)),
   row('proxy_next_upstream_timeout', 'nextUpstreamTimeout', (d) => time(d)),
   row('proxy_buffer_size', 'bufferSize', (d) => size(d)),
+  // nginx 1.22 takes no variables here (1.27 does): a size, as nginx words its refusal.
+  row('proxy_limit_rate', 'limitRate', (d) => {
+    const n = parseSize(d.args[0]);
+    if (n === null) throw confError('TRESTY_ERR_CONF_VALUE', '"proxy_limit_rate" directive invalid value', d);
+    return n;
+  }),
   row('client_body_buffer_size', 'clientBodyBufferSize', (d) => size(d)),
   // nginx's optional `level1 [level2 [level3]]` subfolders are accepted and not used: one folder.
   { name: 'client_body_temp_path', contexts: HSL, args: [1, 4], apply(d, s, ctx) { proxy(s).clientBodyTempPath = ctx.abs(d.args[0]); } },

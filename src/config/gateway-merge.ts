@@ -13,6 +13,7 @@ const PROXY_DEFAULTS: Omit<ProxyConf, 'pass' | 'ssl'> = {
   ...PROXY_CACHE_DEFAULTS,
   setHeaders: [],
   bind: null,
+  limitRate: 0,
   passRequestHeaders: true,
   passRequestBody: true,
   setBody: null,

@@ -121,6 +121,8 @@ export interface ProxyConf extends ProxyCacheConf {
   readonly ssl: ProxySslConf;
   /** proxy_bind: the local address of upstream sockets (a template), null for off. */
   readonly bind: { readonly addr: string; readonly transparent: boolean } | null;
+  /** proxy_limit_rate: bytes per second read from the upstream (with proxy_buffering); 0: no limit. */
+  readonly limitRate: number;
 }
 
 export interface UpstreamServerConf {
