@@ -42,6 +42,7 @@ export interface ProxySettings extends Partial<Mutable<ProxyCacheConf>> {
   ssl?: Partial<Mutable<ProxySslConf>>;
   bind?: { addr: string; transparent: boolean } | null;
   limitRate?: number;
+  forceRanges?: boolean;
 }
 
 export interface SslSettings {

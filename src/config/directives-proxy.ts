@@ -175,6 +175,7 @@ export const proxyDirectives: readonly DirectiveRow[] = [
   row('proxy_pass_request_body', 'passRequestBody', flag),
   row('proxy_set_body', 'setBody', (d) => d.args[0]),
   row('proxy_buffering', 'buffering', flag),
+  row('proxy_force_ranges', 'forceRanges', flag),
   row('proxy_request_buffering', 'requestBuffering', flag),
   row('proxy_intercept_errors', 'interceptErrors', flag),
   row('proxy_ignore_client_abort', 'ignoreClientAbort', flag),

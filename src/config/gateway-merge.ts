@@ -14,6 +14,7 @@ const PROXY_DEFAULTS: Omit<ProxyConf, 'pass' | 'ssl'> = {
   setHeaders: [],
   bind: null,
   limitRate: 0,
+  forceRanges: false,
   passRequestHeaders: true,
   passRequestBody: true,
   setBody: null,

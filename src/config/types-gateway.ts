@@ -123,6 +123,8 @@ export interface ProxyConf extends ProxyCacheConf {
   readonly bind: { readonly addr: string; readonly transparent: boolean } | null;
   /** proxy_limit_rate: bytes per second read from the upstream (with proxy_buffering); 0: no limit. */
   readonly limitRate: number;
+  /** proxy_force_ranges: nginx's range filter on proxied 200s with a length. */
+  readonly forceRanges: boolean;
 }
 
 export interface UpstreamServerConf {

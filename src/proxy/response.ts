@@ -11,6 +11,7 @@ import type { Req } from '../request/req.js';
 import type { Exchange } from './exchange.js';
 import type { CookieRewrite } from './cookies.js';
 import type { ResponseHead } from './parser.js';
+import { forceRanges, slicer } from './force-ranges.js';
 
 /** What streamAnswer needs of the proxy's plan for a location. */
 export interface AnswerPlan {
@@ -112,13 +113,20 @@ export function streamAnswer(r: Req, p: AnswerPlan, ex: Exchange, aborted: { now
   r.status = head.status;
   r.proxied = true;
   copyHeaders(r, head.raw, p.hide, p.redirect, p.cookie);
+  const range = p.conf.forceRanges ? forceRanges(r, head) : null;
+  if (range === 416) {
+    // nginx's 416 page instead; the answer is dropped (its connection closed)
+    ex.discard();
+    return 416;
+  }
+  const cut = range === null ? null : slicer(range[0], range[1]);
   r.headerSent = true;
   const tap = p.tap ? p.tap(r, head) : null;
   if (ex.whole) {
     // The whole answer came with its head: no waiting, no promise.
     for (const c of ex.takeHeld()) {
       tap?.chunk(c);
-      emit(r, c);
+      emit(r, cut === null ? c : cut(c));
     }
     tap?.end();
     return OK;
@@ -131,14 +139,15 @@ export function streamAnswer(r: Req, p: AnswerPlan, ex: Exchange, aborted: { now
   const pace = buffering && p.conf.limitRate > 0 ? readPace(p.conf.limitRate) : null;
   return new Promise<number>((resolve) => {
     void ex.pipe({
-      chunk(c, keep) {
-        tap?.chunk(c);
+      chunk(whole, keep) {
+        tap?.chunk(whole);
+        const c = cut === null ? whole : cut(whole);
         const now = !buffering || r.outLen + c.length >= limit;
         emit(r, keep !== null && !(now && direct && r.pending === null) ? keep(c) : c);
         let w: Promise<void> | void | null = null;
         if (now) w = queueFlush(r, false);
         w ||= r.pending;
-        const slow = pace?.(c.length);
+        const slow = pace?.(whole.length);
         if (slow === undefined) return w ?? undefined;
         return w ? Promise.all([w, slow]).then(() => undefined) : slow;
       },
