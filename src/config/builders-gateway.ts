@@ -40,6 +40,9 @@ export interface ProxySettings extends Partial<Mutable<ProxyCacheConf>> {
   cookiePaths?: CookieRule[];
   cookieFlags?: CookieFlagsRule[];
   ssl?: Partial<Mutable<ProxySslConf>>;
+  bind?: { addr: string; transparent: boolean } | null;
+  limitRate?: number;
+  forceRanges?: boolean;
 }
 
 export interface SslSettings {

@@ -1,5 +1,6 @@
-// nginx's gzip and gzip_static directives with nginx 1.22's defaults and messages. The filter's
-// settings only matter where `gzip on` applies; gzip_static works with gzip off too.
+// nginx's gzip, gzip_static and gunzip directives with nginx 1.22's defaults and messages. The
+// filter's settings only matter where `gzip on` applies; gzip_static and gunzip work with gzip off
+// too (they share its client rules: gzip_vary, gzip_http_version, gzip_proxied, gzip_disable).
 
 import { confRegex } from './conf-regex.js';
 import type { BlockState } from './builders.js';
@@ -18,6 +19,8 @@ export interface GzipSettings {
   disable?: { msie6: boolean; res: RegExp[] };
   static?: 'on' | 'off' | 'always';
   bufferSize?: number;
+  gunzip?: boolean;
+  gunzipBufferSize?: number;
 }
 
 const HSL = ['http', 'server', 'location'] as const;
@@ -27,7 +30,7 @@ function gs(s: BlockState): GzipSettings {
   return (s.settings!.gzip ??= {});
 }
 
-function flag(name: string, key: 'enable' | 'vary', contexts: DirectiveRow['contexts']): DirectiveRow {
+function flag(name: string, key: 'enable' | 'vary' | 'gunzip', contexts: DirectiveRow['contexts']): DirectiveRow {
   return {
     name, contexts, args: [1, 1],
     apply(d, s) {
@@ -106,6 +109,18 @@ export const gzipDirectives: readonly DirectiveRow[] = [
       gs(s).bufferSize = size;
     },
   },
+  flag('gunzip', 'gunzip', HSL),
+  {
+    // As gzip_buffers: the size is the inflate stream's output chunk.
+    name: 'gunzip_buffers', contexts: HSL, args: [2, 2],
+    apply(d, s) {
+      const size = parseSize(d.args[1]);
+      if (!/^\d+$/.test(d.args[0]) || Number(d.args[0]) === 0 || !size) {
+        throw confError('TRESTY_ERR_CONF_VALUE', '"gunzip_buffers" directive invalid value', d);
+      }
+      gs(s).gunzipBufferSize = size;
+    },
+  },
   {
     name: 'gzip_static', contexts: HSL, args: [1, 1],
     apply(d, s) {
@@ -139,5 +154,6 @@ export function gzipConf(s: GzipSettings): GzipConf {
   });
   if (s.enable) out.filter = rules();
   if (s.static === 'on' || s.static === 'always') out.static = { mode: s.static, rules: rules() };
+  if (s.gunzip) out.gunzip = { rules: rules(), ...(s.gunzipBufferSize !== undefined ? { bufferSize: s.gunzipBufferSize } : {}) };
   return out;
 }

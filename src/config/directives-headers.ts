@@ -1,4 +1,4 @@
-// Response and request header directives: nginx's add_header and expires, and headers-more's
+// Response and request header directives: nginx's add_header, add_trailer and expires, and headers-more's
 // more_set_headers / more_clear_headers / more_set_input_headers / more_clear_input_headers
 // (OpenResty bundles headers-more). Messages are the ones nginx 1.22 and headers-more 0.34 print.
 
@@ -90,17 +90,17 @@ function moreArgs(d: Directive, allowed: string, clearOnly: boolean) {
 }
 
 export const headerDirectives: readonly DirectiveRow[] = [
-  {
-    name: 'add_header', contexts: HSLI, args: [2, 3], multiple: true,
+  ...(['add_header', 'add_trailer'] as const).map((name): DirectiveRow => ({
+    name, contexts: HSLI, args: [2, 3], multiple: true,
     apply(d, s) {
       if (d.args.length === 3 && d.args[2] !== 'always') {
         throw confError('TRESTY_ERR_CONF_VALUE', `invalid parameter "${d.args[2]}"`, d);
       }
-      (hs(s).add ??= []).push({
+      (hs(s)[name === 'add_header' ? 'add' : 'trailer'] ??= []).push({
         name: d.args[0], value: d.args[1], always: d.args.length === 3, ref: { file: d.file, line: d.line },
       });
     },
-  },
+  })),
   {
     name: 'expires', contexts: HSLI, args: [1, 2],
     apply(d, s) { hs(s).expires = parseExpires(d); },

@@ -2,10 +2,11 @@
 // long to wait, when to try the next server, and how answers come back.
 
 import fs from 'node:fs';
+import net from 'node:net';
 import type { Directive } from './ast.js';
 import type { BlockState, LocationBuilder } from './builders.js';
 import type { ProxySettings } from './builders-gateway.js';
-import { confError, type DirectiveRow, flagError, invalidValue } from './table.js';
+import { confError, confWarning, type DirectiveRow, flagError, invalidValue } from './table.js';
 import type { ProxyPass } from './types.js';
 import { NEXT, type NextCondition } from './types-gateway.js';
 import { parseFlag, parseSize, parseTime } from './values.js';
@@ -129,7 +130,32 @@ function sslRow(name: string, set: (p: NonNullable<ProxySettings['ssl']>, d: Dir
   return { name, contexts: HSL, args, apply(d, s, ctx) { set((proxy(s).ssl ??= {}), d, ctx.abs); } };
 }
 
+/** A local address as nginx's proxy_bind takes it (ngx_parse_addr_port): an IP, with a port
+ *  after `:` (`[v6]:port` for IPv6), no name. null when it is not one. */
+export function localAddress(a: string): { host: string; port: number } | null {
+  if (net.isIP(a) !== 0) return { host: a, port: 0 };
+  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(a);
+  if (m === null) return null;
+  const host = m[1] ?? m[2]!;
+  const port = Number(m[3]);
+  if (port > 65535 || net.isIP(host) !== (m[1] !== undefined ? 6 : 4)) return null;
+  return { host, port };
+}
+
 export const proxyDirectives: readonly DirectiveRow[] = [
+  {
+    name: 'proxy_bind', contexts: HSL, args: [1, 2],
+    apply(d, s) {
+      const [a, t] = d.args as [string, string | undefined];
+      if (t !== undefined && t !== 'transparent') throw confError('TRESTY_ERR_CONF_VALUE', `invalid parameter "${t}"`, d);
+      if (a === 'off') { proxy(s).bind = null; return; }
+      if (!a.includes('$') && localAddress(a) === null) throw confError('TRESTY_ERR_CONF_VALUE', `invalid address "${a}"`, d);
+      // IP_TRANSPARENT is a socket option node:net cannot set: the address is bound without it,
+      // which works for an address of this host (nginx needs it for a foreign one, as root).
+      if (t !== undefined) confWarning(s.main, '"proxy_bind" with "transparent": tresty cannot set IP_TRANSPARENT, the address is bound without it', d);
+      proxy(s).bind = { addr: a, transparent: t !== undefined };
+    },
+  },
   {
     name: 'proxy_pass', contexts: ['location'], args: [1, 1],
     apply(d, s) { proxy(s).pass = parseProxyPass(d, s.location); },
@@ -150,6 +176,7 @@ export const proxyDirectives: readonly DirectiveRow[] = [
   row('proxy_pass_request_body', 'passRequestBody', flag),
   row('proxy_set_body', 'setBody', (d) => d.args[0]),
   row('proxy_buffering', 'buffering', flag),
+  row('proxy_force_ranges', 'forceRanges', flag),
   row('proxy_request_buffering', 'requestBuffering', flag),
   row('proxy_intercept_errors', 'interceptErrors', flag),
   row('proxy_ignore_client_abort', 'ignoreClientAbort', flag),
@@ -158,6 +185,12 @@ export const proxyDirectives: readonly DirectiveRow[] = [
   row('proxy_read_timeout', 'readTimeout', (d) => time(d)),
   row('proxy_next_upstream_timeout', 'nextUpstreamTimeout', (d) => time(d)),
   row('proxy_buffer_size', 'bufferSize', (d) => size(d)),
+  // nginx 1.22 takes no variables here (1.27 does): a size, as nginx words its refusal.
+  row('proxy_limit_rate', 'limitRate', (d) => {
+    const n = parseSize(d.args[0]);
+    if (n === null) throw confError('TRESTY_ERR_CONF_VALUE', '"proxy_limit_rate" directive invalid value', d);
+    return n;
+  }),
   row('client_body_buffer_size', 'clientBodyBufferSize', (d) => size(d)),
   // nginx's optional `level1 [level2 [level3]]` subfolders are accepted and not used: one folder.
   { name: 'client_body_temp_path', contexts: HSL, args: [1, 4], apply(d, s, ctx) { proxy(s).clientBodyTempPath = ctx.abs(d.args[0]); } },

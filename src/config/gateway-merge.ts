@@ -12,6 +12,9 @@ import {
 const PROXY_DEFAULTS: Omit<ProxyConf, 'pass' | 'ssl'> = {
   ...PROXY_CACHE_DEFAULTS,
   setHeaders: [],
+  bind: null,
+  limitRate: 0,
+  forceRanges: false,
   passRequestHeaders: true,
   passRequestBody: true,
   setBody: null,

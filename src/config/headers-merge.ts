@@ -1,4 +1,4 @@
-// Merging the response-header settings down the blocks: each list (add_header, more_set_headers
+// Merging the response-header settings down the blocks: each list (add_header, add_trailer, more_set_headers
 // and more_clear_headers together, the input ones together) is inherited only by a block that
 // has none of its own, as nginx and headers-more do; `expires off` stops an inherited expires.
 
@@ -8,6 +8,7 @@ import type { SourceRef } from './types.js';
 
 export interface HeaderSettings {
   add?: AddHeaderSpec[];
+  trailer?: AddHeaderSpec[];
   expires?: ExpiresSpec | 'off';
   moreOutput?: MoreOutputOp[];
   moreInput?: MoreInputOp[];
@@ -23,10 +24,12 @@ const CHARSET_TYPES = ['text/html', 'text/xml', 'text/plain', 'text/vnd.wap.wml'
 export function mergeHeaders(parent: HeaderSettings | undefined, own: HeaderSettings | undefined): HeaderSettings {
   const out: HeaderSettings = {};
   const add = own?.add ?? parent?.add;
+  const trailer = own?.trailer ?? parent?.trailer;
   const expires = own?.expires ?? parent?.expires;
   const moreOutput = own?.moreOutput ?? parent?.moreOutput;
   const moreInput = own?.moreInput ?? parent?.moreInput;
   if (add) out.add = add;
+  if (trailer) out.trailer = trailer;
   if (expires) out.expires = expires;
   if (moreOutput) out.moreOutput = moreOutput;
   if (moreInput) out.moreInput = moreInput;

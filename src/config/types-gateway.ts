@@ -129,6 +129,12 @@ export interface ProxyConf extends ProxyCacheConf {
   /** proxy_cookie_flags rules, first match wins; empty: off. */
   readonly cookieFlags: readonly CookieFlagsRule[];
   readonly ssl: ProxySslConf;
+  /** proxy_bind: the local address of upstream sockets (a template), null for off. */
+  readonly bind: { readonly addr: string; readonly transparent: boolean } | null;
+  /** proxy_limit_rate: bytes per second read from the upstream (with proxy_buffering); 0: no limit. */
+  readonly limitRate: number;
+  /** proxy_force_ranges: nginx's range filter on proxied 200s with a length. */
+  readonly forceRanges: boolean;
 }
 
 export interface UpstreamServerConf {

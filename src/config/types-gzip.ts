@@ -27,7 +27,15 @@ export interface GzipStaticConf {
   readonly rules: GzipFilter;
 }
 
+/** gunzip on: a gzip answer is inflated for a client the gzip rules refuse (nginx's gunzip filter). */
+export interface GunzipConf {
+  readonly rules: GzipFilter;
+  /** gunzip_buffers' size: the inflate stream's output chunk; undefined is zlib's 16 KB. */
+  readonly bufferSize?: number;
+}
+
 export interface GzipConf {
   readonly filter?: GzipFilter;
   readonly static?: GzipStaticConf;
+  readonly gunzip?: GunzipConf;
 }

@@ -44,6 +44,8 @@ export interface MoreInputOp {
 export interface HeadersConf {
   /** add_header of the nearest block that has any (nginx's inheritance). */
   readonly add?: readonly AddHeaderSpec[];
+  /** add_trailer, inherited as add_header (same shape: NAME VALUE [always]). */
+  readonly trailer?: readonly AddHeaderSpec[];
   readonly expires?: ExpiresSpec;
   readonly moreOutput?: readonly MoreOutputOp[];
   readonly moreInput?: readonly MoreInputOp[];

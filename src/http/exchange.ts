@@ -10,6 +10,7 @@ import { type CertRefusal, certRefusal, negotiatedName } from '../tls/verify.js'
 import { misdirected } from './vhost.js';
 import { closesConnection, reasonPhrase } from './native-pages.js';
 import { connectionAfter, fixedRun, putHopLines, takeHopLines } from './head-order.js';
+import { lastChunk } from './native-head.js';
 import { withLead } from './node-head.js';
 import { lingerAfterAnswer } from './node-linger.js';
 import { takeNodeSocket } from './node-raw.js';
@@ -199,6 +200,8 @@ export class NodeExchange implements HttpExchange {
     this.res.once('finish', () => socket.off('end', fire));
   }
 
+  trailers: (() => ReadonlyArray<readonly [string, string]>) | null = null;
+
   get headersSent(): boolean { return this.res.headersSent; }
 
   writeHead(status: number, headers: ReadonlyArray<readonly [string, string]>): void {
@@ -332,7 +335,12 @@ export class NodeExchange implements HttpExchange {
     // A client gone: nothing goes out ($body_bytes_sent 0, as nginx's).
     if (!this.req.socket.destroyed) {
       if (chunk !== undefined) this.handed += framed(this.res, typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength);
-      if (this.res.chunkedEncoding) this.handed += 5; // the last chunk, `0\r\n\r\n`
+      if (this.res.chunkedEncoding) {
+        // the last chunk, `0\r\n\r\n`, with add_trailer's lines when there are some
+        const lines = this.trailers?.() ?? [];
+        this.handed += lastChunk(() => lines).length;
+        if (lines.length > 0) this.res.addTrailers(lines as Array<[string, string]>);
+      }
       (this.req.socket as Marked)[ANSWERED_AT] = this.req.socket.bytesRead;
     }
     this.res.end(chunk);

@@ -199,7 +199,30 @@ export class H2Exchange implements HttpExchange {
       out[k] = prev === undefined ? v : [...(Array.isArray(prev) ? prev : [String(prev)]), v];
     }
     this.headersSent = true;
-    if (!this.stream.destroyed) this.stream.respond(out);
+    if (this.stream.destroyed) return;
+    // add_trailer: the stream waits for its trailers after the last DATA frame (sent at end()).
+    const trailers = this.trailers;
+    if (trailers === null || this.noBodyFor(status)) {
+      this.stream.respond(out);
+      return;
+    }
+    this.stream.respond(out, { waitForTrailers: true });
+    this.stream.once('wantTrailers', () => {
+      const t: http2.OutgoingHttpHeaders = {};
+      for (const [n, v] of trailers()) {
+        const k = n.toLowerCase();
+        const prev = t[k];
+        t[k] = prev === undefined ? v : [...(Array.isArray(prev) ? prev : [String(prev)]), v];
+      }
+      this.stream.sendTrailers(t);
+    });
+  }
+
+  trailers: (() => ReadonlyArray<readonly [string, string]>) | null = null;
+
+  /** A HEAD, a 204 or a 304: the head ends the stream, no trailers follow. */
+  private noBodyFor(status: number): boolean {
+    return this.method === 'HEAD' || status === 204 || status === 304;
   }
 
   write(chunk: Uint8Array | string): Promise<void> | void {

@@ -5,7 +5,7 @@
 import type { HttpExchange, RawStream } from './types.js';
 import type { NativeFront } from './native-front.js';
 import { F_EXPECT_CONTINUE, SEND_CLOSE, SEND_CONTINUE, SEND_END } from './native-layout.js';
-import { chunkSize, headStart } from './native-head.js';
+import { chunkSize, headStart, lastChunk } from './native-head.js';
 import { fixedRun } from './head-order.js';
 import { closesConnection } from './native-pages.js';
 import { BAD_VALUE, GOOD_NAMES, invalid, NOT_ASCII, TOKEN } from './native-head-rules.js';
@@ -27,6 +27,7 @@ export class NativeExchange extends NativeRequest implements HttpExchange {
   keepaliveMs: number;
   private pending: string | null = null;
   private chunked = false;
+  trailers: (() => ReadonlyArray<readonly [string, string]>) | null = null;
   /** chunked_transfer_encoding off: a body without a length ends with the connection. */
   private unchunked = false;
   private noBody = false;
@@ -302,9 +303,10 @@ export class NativeExchange extends NativeRequest implements HttpExchange {
       const n = body === null ? 0 : typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
       // The framing counts in $body_bytes_sent, as nginx's; a client gone gets none of it.
       const pre = n > 0 ? chunkSize(n) : '';
-      if (!this.aborted) this.bytesSent += n > 0 ? pre.length + 7 : 5;
-      if (n > 0) this.put(flags, head, pre, body, '\r\n0\r\n\r\n');
-      else this.front.outbox.send(this.id, flags, this.keepaliveMs, `${head}0\r\n\r\n`, '', null, '');
+      const last = lastChunk(this.trailers);
+      if (!this.aborted) this.bytesSent += (n > 0 ? pre.length + 2 : 0) + last.length;
+      if (n > 0) this.put(flags, head, pre, body, `\r\n${last}`);
+      else this.front.outbox.send(this.id, flags, this.keepaliveMs, `${head}${last}`, '', null, '');
     } else {
       this.put(flags, head, '', body, '');
     }

@@ -40,3 +40,11 @@ export function chunkSize(n: number): string {
   if (n >= 4096) return `${n.toString(16)}\r\n`;
   return (SIZES[n] ??= `${n.toString(16)}\r\n`);
 }
+
+/** The last chunk, with add_trailer's lines when the answer has some (types.ts, `trailers`). */
+export function lastChunk(trailers: (() => ReadonlyArray<readonly [string, string]>) | null | undefined): string {
+  if (!trailers) return '0\r\n\r\n';
+  let s = '0\r\n';
+  for (const [n, v] of trailers()) s += `${n}: ${v}\r\n`;
+  return `${s}\r\n`;
+}

@@ -26,7 +26,9 @@ const TRY_ARGS: Readonly<Record<string, number>> = { $uri: 0, '$uri/': 1 };
 
 /** Whether these keys of the location leave it to the engine (the keys are in LOCATION_KEYS). */
 export function extrasNative(loc: LocationConf): boolean {
-  const { filter, static: gzStatic } = loc.gzip;
+  const { filter, static: gzStatic, gunzip } = loc.gzip;
+  // gunzip inflates answers in JS (request/gunzip.ts).
+  if (gunzip !== undefined) return false;
   // gzip_disable's regexes are JS's to run (gzip_static shares the filter's client rules).
   if ((filter ?? gzStatic?.rules)?.disable.length) return false;
   const { charset, expires } = loc.headers;

@@ -122,6 +122,12 @@ export interface HttpExchange {
   /** chunked_transfer_encoding off, called before writeHead: a body of unknown length goes out
    *  unframed and the connection closes after it (nginx). Absent where there are no chunks (h2). */
   noChunking?(): void;
+  /**
+   * add_trailer's lines, computed when the body ends (set before writeHead): a chunked HTTP/1.1
+   * body ends with them (`0\r\nName: value\r\n\r\n`), an HTTP/2 stream sends them as its last
+   * HEADERS frame; an answer with no chunks (a length, HTTP/1.0, HEAD) sends none.
+   */
+  trailers?: (() => ReadonlyArray<readonly [string, string]>) | null;
   /** Bytes of body sent so far (for $body_bytes_sent). */
   readonly bytesSent: number;
   /** Bytes of the response head as sent, status line to blank line ($bytes_sent adds them to the

@@ -23,15 +23,49 @@ type Compiled = { readonly h: MoreHeader; readonly value: Template };
 const compile = (hs: readonly MoreHeader[]): Compiled[] => hs.map((h) => ({ h, value: compileTemplate(h.value) }));
 
 export function buildOutHeaders(loc: LocationConf): OutHeaders | null {
-  const { add, expires, moreOutput, charset } = loc.headers;
+  const { add, trailer, expires, moreOutput, charset } = loc.headers;
   const before = moreOutput ? moreStep(moreOutput) : null;
   const adds = add || expires ? addStep(add ?? [], expires ?? null) : null;
+  const trails = trailer ? trailerStep(trailer) : null;
   const cs = charset ? charsetStep(charset.name, charset.types) : null;
   const uid = loc.output.userid;
   // the userid filter runs after add_header's (its Set-Cookie comes after their lines)
-  const steps = [adds, cs, uid === undefined ? null : (r: Req) => useridFilter(r, uid, getVar)].filter((f) => f !== null);
+  const userid = uid === undefined ? null : (r: Req): void => useridFilter(r, uid, getVar);
+  const steps = [adds, trails, cs, userid].filter((f): f is (r: Req) => void => f !== null);
   const after = steps.length === 0 ? null : steps.length === 1 ? steps[0]! : (r: Req) => { for (const f of steps) f(r); };
   return before || after ? { before, after } : null;
+}
+
+/**
+ * add_trailer, as nginx's headers filter and its trailers body filter: when a line applies to the
+ * status (or is `always`) and its value as written is not empty, the answer expects trailers, so an
+ * HTTP/1.1 answer with a body is chunked (its length cleared); the values are computed at the end of
+ * the body, for the status then, and an empty one sends no line. HEAD, HTTP/1.0 and bodiless
+ * answers have no chunks to carry them; HTTP/2 keeps its length and sends them (observed on 1.22).
+ */
+function trailerStep(specs: readonly AddHeaderSpec[]): (r: Req) => void {
+  const list = specs.map((a) => ({ a, value: compileTemplate(a.value) }));
+  return (r) => {
+    if (r.parent !== null) return;
+    const listed = ADD_STATUSES.has(r.headersStatus || r.status);
+    if (!list.some(({ a }) => (listed || a.always) && a.value !== '')) return;
+    r.ex.trailers = () => {
+      const now = ADD_STATUSES.has(r.status);
+      const out: Array<readonly [string, string]> = [];
+      for (const { a, value } of list) {
+        if (!now && !a.always) continue;
+        const v = value(r);
+        if (v !== '') out.push([a.name, v]);
+      }
+      return out;
+    };
+    const v = r.ex.httpVersion;
+    const s = r.status;
+    if (v === '1.0' || v === '0.9' || v.startsWith('2') || r.method === 'HEAD' || r.headerOnly || s < 200 || s === 204 || s === 304
+      || r.loc.std.noChunked) return;
+    r.trailerChunks = true;
+    headersOf(r).delete('content-length');
+  };
 }
 
 /** The response's type without parameters, as -t compares it ('' when it has none). */

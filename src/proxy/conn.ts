@@ -11,7 +11,7 @@ import { EngineSocket, engineSocketsOn } from '../http/native-upstream.js';
 import { type ParserEvents, ResponseParser, type ResponseHead } from './parser.js';
 import { verifyNumber } from '../tls/info.js';
 
-export type FailKind = 'error' | 'timeout' | 'invalid_header';
+export type FailKind = 'error' | 'timeout' | 'invalid_header' | 'bind';
 
 /**
  * Receives one answer. `body` may return a promise: reading pauses until it settles. Its chunk
@@ -31,6 +31,8 @@ export interface Target {
   readonly port: number;
   /** TLS options for https:// upstreams, else null. */
   readonly tls: tls.ConnectionOptions | null;
+  /** proxy_bind's local address (`text` as written, for nginx's line), if any. */
+  readonly local?: { readonly host: string; readonly port: number; readonly text: string };
 }
 
 /** A connect that failed, with nginx's wording. */
@@ -44,7 +46,7 @@ export function errnoText(e: NodeJS.ErrnoException): string {
   const text: Record<string, string> = {
     ECONNREFUSED: 'Connection refused', ECONNRESET: 'Connection reset by peer', ETIMEDOUT: 'Connection timed out',
     EHOSTUNREACH: 'No route to host', ENETUNREACH: 'Network is unreachable', EPIPE: 'Broken pipe',
-    ENOENT: 'No such file or directory', ENOTFOUND: 'Host not found', EAI_AGAIN: 'Temporary failure in name resolution',
+    ENOENT: 'No such file or directory', EADDRNOTAVAIL: 'Cannot assign requested address', EADDRINUSE: 'Address already in use', ENOTFOUND: 'Host not found', EAI_AGAIN: 'Temporary failure in name resolution',
   };
   return `${n}: ${text[code] ?? e.message}`;
 }
@@ -326,10 +328,12 @@ export class ReadBuffer implements Keeper {
 
 /** Opens a connection within `timeoutMs` (proxy_connect_timeout); rejects with a ConnectFailure. */
 export function connect(t: Target, timeoutMs: number, maxHead: number): Promise<UpstreamConn> {
-  if (t.tls === null && engineSocketsOn() && (net.isIP(t.host) !== 0 || t.host.startsWith('unix:/'))) return connectEngine(t, timeoutMs, maxHead);
+  // proxy_bind: the engine's sockets do not bind, node:net does (localAddress).
+  if (t.tls === null && t.local === undefined && engineSocketsOn() && (net.isIP(t.host) !== 0 || t.host.startsWith('unix:/'))) return connectEngine(t, timeoutMs, maxHead);
   return new Promise((resolve, reject) => {
     const unix = t.host.startsWith('unix:');
-    const base: net.NetConnectOpts = unix ? { path: t.host.slice(5) } : { host: t.host, port: t.port };
+    const local = t.local !== undefined && !unix ? { localAddress: t.local.host, ...(t.local.port !== 0 ? { localPort: t.local.port } : {}) } : {};
+    const base: net.NetConnectOpts = unix ? { path: t.host.slice(5) } : { host: t.host, port: t.port, ...local };
     let conn: UpstreamConn | null = null;
     // The read callback needs the connection, made once connected (reading starts after that).
     const reads = t.tls ? null : new ReadBuffer();
@@ -339,6 +343,7 @@ export function connect(t: Target, timeoutMs: number, maxHead: number): Promise<
     settleConnect(s, t.tls ? 'secureConnect' : 'connect', timeoutMs, (e) => {
       // System errors carry an errno; certificate checks do not.
       const tlsError = t.tls !== null && typeof e.errno !== 'number';
+      if (e.syscall === 'bind') return `bind(${t.local?.text ?? ''}) failed (${errnoText(e)}) while connecting to upstream`;
       return tlsError
         ? `upstream SSL certificate verify error: (${verifyNumber(e.code)}:${e.message}) while SSL handshaking to upstream`
         : `connect() failed (${errnoText(e)}) while connecting to upstream`;
@@ -363,7 +368,7 @@ function settleConnect(s: EventEmitter & { destroy(): unknown }, event: string, 
   const failed = (e: NodeJS.ErrnoException): void => {
     clearTimeout(timer);
     s.destroy();
-    reject(new ConnectFailure('error', failText(e)));
+    reject(new ConnectFailure(e.syscall === 'bind' ? 'bind' : 'error', failText(e)));
   };
   s.once('error', failed);
   s.once(event, () => {

@@ -23,6 +23,8 @@ import { type Compile, type HeadPlan, planHead, requestHead, type Template, upst
 import { hiddenHeaders, type Redirect, redirectRule, streamAnswer } from './response.js';
 import { type CookieRewrite, cookieRewrite } from './cookies.js';
 import { dynamicTarget, sslOptions, targetOf } from './target.js';
+import type { Target } from './conn.js';
+import { localAddress } from '../config/directives-proxy.js';
 import type { UpstreamRt, Upstreams } from './upstreams.js';
 import { resolveHost } from '../request/resolver.js';
 import type { CacheZone } from '../cache/zone.js';
@@ -53,11 +55,25 @@ interface Plan {
   readonly rt: UpstreamRt | null;
   readonly tls: import('node:tls').ConnectionOptions;
   readonly sslName: Template | null;
+  /** proxy_bind's address, or null. */
+  readonly bind: Template | null;
   readonly deps: ProxyDeps;
   readonly cache: CachePlan | null;
   readonly tap: typeof cacheTap | null;
   /** An answer the cache replaces (cache-flow.ts's cacheRefuses), null without proxy_cache. */
   readonly refuse: typeof cacheRefuses | null;
+}
+
+/** The target bound to proxy_bind's `addr` as this request computes it: none when it is empty,
+ *  nor when it is no address (nginx's error line; the request goes on unbound). */
+function bound(r: Req, target: Target, addr: string): Target {
+  if (addr === '') return target;
+  const la = localAddress(addr);
+  if (la === null) {
+    logReq(r, 'error', `invalid local address "${addr}"`);
+    return target;
+  }
+  return { ...target, local: { ...la, text: addr } };
 }
 
 const STATUS_NEXT: Record<number, number> = {
@@ -83,6 +99,7 @@ export async function proxyStep(loc: LocationConf, deps: ProxyDeps): Promise<Ste
     url: pass.dynamic ? deps.compile(pass.url) : null,
     tls: sslOptions(conf.ssl, pass.ref, pass.scheme === 'https' || pass.dynamic),
     sslName: conf.ssl.name === null ? null : deps.compile(conf.ssl.name),
+    bind: conf.bind === null ? null : deps.compile(conf.bind.addr),
     cache: conf.cache !== null && deps.cacheZone ? cachePlan(conf, deps.cacheZone(conf.cache), deps.compile) : null,
     tap: conf.cache !== null ? cacheTap : null,
     refuse: conf.cache !== null ? cacheRefuses : null,
@@ -319,6 +336,7 @@ async function tries(r: Req, p: Plan, rt: UpstreamRt, scheme: 'http' | 'https', 
       }
       target = { ...target, host: a };
     }
+    if (p.bind !== null) target = bound(r, target, p.bind(r));
     const got = await attempt(rt, target, head, method, body, conf.bufferSize, t, s.timeouts, aborted, keepNow);
     if (aborted.now) {
       releasePeer(rt, peer, false);
@@ -338,6 +356,13 @@ async function tries(r: Req, p: Plan, rt: UpstreamRt, scheme: 'http' | 'https', 
         return bodyFailed(r, got.clientError);
       }
       const where = `${scheme}://${peer.name}${uri}`;
+      if (f.kind === 'bind') {
+        // proxy_bind's address could not be bound: nginx's crit line and a 500, no next server
+        logReq(r, 'crit', f.message, where);
+        t.status = 500;
+        releasePeer(rt, peer, false);
+        return 500;
+      }
       logReq(r, 'error', f.message, where);
       t.status = f.kind === 'timeout' ? 504 : 502;
       if (releasePeer(rt, peer, true)) logReq(r, 'warn', `upstream server temporarily disabled while ${f.message.replace(/^.* while /, '')}`, where);

@@ -28,7 +28,7 @@ export function headerList(r: Req, len: number): Array<readonly [string, string]
   const setLength = h?.has('content-length') ?? false;
   const lengthless = r.lengthless && (r.ex.httpVersion !== '1.0' || r.method === 'HEAD') && !setLength;
   // A subrequest's capture reports the headers the handler set, not a length tresty computed.
-  const addLength = len >= 0 && !bodyless && r.parent === null && !lengthless && (!low || r.ex.httpVersion === '1.0');
+  const addLength = len >= 0 && !bodyless && r.parent === null && !lengthless && (!low || r.ex.httpVersion === '1.0') && !r.trailerChunks;
   const own = ownName(r);
   // Server and Date first, as the exchanges put theirs (which they then leave out).
   if (own !== undefined && !(h?.has('server') ?? false)) list.push(['Server', own], ['Date', httpDate()]);

@@ -15,6 +15,7 @@ import { ERROR, OK } from './codes.js';
 import { HeaderStore } from './headers.js';
 import { headerList, ownName } from './head-list.js';
 import { gzipHeader } from './gzip.js';
+import { gunzipHeader } from './gunzip.js';
 import type { Req } from './req.js';
 import { logReq } from './report.js';
 import { paced, pacedWrite } from './limit-rate.js';
@@ -269,6 +270,16 @@ function writeOut(r: Req, eof: boolean): Promise<void> | void {
       oh.after?.(r);
     }
     let len = pageLen >= 0 ? pageLen : !eof ? -1 : each === null ? byteLength(chunk) : each.reduce((n, c) => n + byteLength(c), byteLength(chunk));
+    // gunzip before gzip, as nginx's filters run (gzip then sees no Content-Encoding, and a client
+    // gunzip inflates for is one gzip refuses too).
+    const gun = r.loc.gzip.gunzip;
+    if (gun !== undefined && r.headers !== null) {
+      r.gunzip = gunzipHeader(r, gun, r.headers);
+      if (r.gunzip !== null) {
+        len = -1;
+        if (skipBody) { r.gunzip.destroy(); r.gunzip = null; }
+      }
+    }
     const gz = r.loc.gzip.filter;
     // A HEAD whose head a handler's output sends is header-only before nginx's filters run
     // (lua-nginx-module's doing): no gzip, no Vary; after ngx.send_headers it is not (observed).
@@ -286,7 +297,8 @@ function writeOut(r: Req, eof: boolean): Promise<void> | void {
     try {
       const list = headerList(r, len);
       if ((r.loc as LocationConf | undefined)?.std.noChunked) ex.noChunking?.();
-      ex.writeHead(r.status, list);
+      if (r.gunzip !== null) r.gunzip.head = () => ex.writeHead(r.status, list);
+      else ex.writeHead(r.status, list);
       // node:http sends headers and a first string chunk as one UTF-8 string: header bytes
       // above 0x7f (a UTF-8 value) would be encoded twice. Bytes go out as they are.
       if (ex.headAsBytes !== true && list.some(([n, v]) => HIGH.test(n) || HIGH.test(v))) {
@@ -301,6 +313,7 @@ function writeOut(r: Req, eof: boolean): Promise<void> | void {
   }
   // limit_rate: the body queues behind a pacer (request/limit-rate.ts) instead of going at once.
   const pace = !skipBody && paced(r);
+  if (r.gunzip !== null && !skipBody) return gunzipOut(r, each, chunk, eof, pace);
   if (r.gzip !== null && !skipBody) return gzipOut(r, each, chunk, eof, pace);
   if (each !== null && !skipBody) for (const c of each) void (pace ? pacedWrite(r, ex, c, false) : ex.write(c));
   if (eof) {
@@ -359,6 +372,43 @@ function gzipOut(r: Req, each: Chunk[] | null, chunk: Chunk, eof: boolean, pace:
   // A whole body comes back compressed at once: it goes out in this turn, head and all.
   const z = r.gzip!.push(data, eof);
   return Buffer.isBuffer(z) ? send(z) : z.then(send);
+}
+
+/**
+ * The body through the gunzip stream (request/gunzip.ts). The head goes out with the first bytes
+ * that inflated; a stream that breaks is logged as nginx's line and the answer cut (what inflated
+ * before goes first; nothing at all, head included, when the first bytes did not inflate).
+ */
+function gunzipOut(r: Req, each: Chunk[] | null, chunk: Chunk, eof: boolean, pace: boolean): Promise<void> | void {
+  const parts = each === null ? [chunk] : [...each, chunk];
+  const data = parts.length === 1 && typeof parts[0] !== 'string' ? parts[0] : Buffer.concat(parts.map((c) => (typeof c === 'string' ? Buffer.from(c) : c)));
+  if (!eof && data.length === 0) return;
+  if (eof) r.eofSent = true;
+  const ex = r.ex;
+  const g = r.gunzip!;
+  return g.push(data, eof).then(({ out, err }) => {
+    if (r.cut) return;
+    if (g.head !== null && (out.length > 0 || err === null)) {
+      const head = g.head;
+      g.head = null;
+      try {
+        head();
+      } catch (e) {
+        headersFailed(r, e);
+        return;
+      }
+    }
+    if (err !== null) {
+      if (out.length > 0) void ex.write(out);
+      g.destroy();
+      fail(r, `${err} while sending to client`);
+      return;
+    }
+    if (pace) return out.length > 0 || eof ? pacedWrite(r, ex, out, eof) : undefined;
+    if (!eof) return out.length > 0 ? ex.write(out) : undefined;
+    if (out.length > 0) ex.end(out);
+    else ex.end();
+  });
 }
 
 /** The engine refused the headers: a 500 instead (nothing went out yet), logged with the reason. */

@@ -2,6 +2,7 @@
 // output not yet sent. Fields are plain and filled lazily so a simple request allocates little.
 
 import type { GzipStream } from './gzip-stream.js';
+import type { GunzipStream } from './gunzip.js';
 import type { LocationConf, ServerConf } from '../config/types.js';
 import type { HttpExchange, RawStream } from '../http/types.js';
 import type { Call } from './call.js';
@@ -55,8 +56,13 @@ export class Req {
   /** add_header's `always` lines sent again after the range filter's Content-Range: its 416 page
    *  goes through nginx's header filters a second time (request/head-list.ts). */
   againHeaders: Array<readonly [string, string]> | null = null;
+  /** add_trailer expects trailers and the answer is chunked for them (HTTP/1.1 with a body): nginx's
+   *  chunked filter clears the length then (request/head-list.ts sends none). */
+  trailerChunks = false;
   /** The gzip stream the body goes through (request/gzip.ts), or null. */
   gzip: GzipStream | null = null;
+  /** The gunzip stream the body goes through (request/gunzip.ts), or null. */
+  gunzip: GunzipStream | null = null;
   headers: HeaderStore | null = null;
   /** Request headers changed by ngx.req.set_header (a copy of the exchange's). */
   reqHeaders: Record<string, string | string[] | undefined> | null = null;
