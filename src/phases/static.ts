@@ -13,7 +13,7 @@ import { dav } from './dav.js';
 import { absoluteUrl, emit, failedPrecondition, headersOf, queueFlush } from '../request/output.js';
 import type { Step } from './phase.js';
 import { type PathMapper, pathMapper } from './file-path.js';
-import { multipart, rangesOf } from './static-cond.js';
+import { multipart, rangesOf } from '../request/ranges.js';
 import { preconditions, type Validators } from '../request/not-modified.js';
 import { gzipAccepted, gzipWould } from '../request/gzip.js';
 import { logReq } from '../request/report.js';

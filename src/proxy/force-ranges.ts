@@ -3,7 +3,7 @@
 // Range (If-Range against the answer's ETag / Last-Modified) is served as a 206 with its
 // Content-Range; several ranges, a failed If-Range: the whole answer; a range past the end: 416
 // with `Content-Range: bytes */LENGTH`. Other statuses and answers without a length pass as they are.
-import { rangesOf } from '../phases/static-cond.js';
+import { rangesOf } from '../request/ranges.js';
 import { headersOf } from '../request/output.js';
 import { httpTime, one } from '../request/not-modified.js';
 import type { Req } from '../request/req.js';

@@ -1,9 +1,9 @@
-// nginx's range filter for static files (the not-modified checks before it are
+// nginx's range filter, for static files and proxy_force_ranges (the not-modified checks before it are
 // request/not-modified.ts): Range with If-Range (206 for one or several ranges, 416), with the
 // parsing rules of ngx_http_range_filter_module (nginx 1.22).
 
-import { httpTime, one, type Validators } from '../request/not-modified.js';
-import type { Req } from '../request/req.js';
+import { httpTime, one, type Validators } from './not-modified.js';
+import type { Req } from './req.js';
 
 /** null: the whole file (with Accept-Ranges); 416; or [start, end) pairs. */
 export type Ranges = null | 416 | Array<readonly [number, number]>;
