@@ -88,11 +88,12 @@ export function emitFlush(r: Req): void {
 }
 
 /**
- * A body known whole at once (`return CODE TEXT`): through body_filter as one chunk with eof, as
- * nginx sends it (one buffer with last_buf), not a chunk and then an empty eof. The page slot
- * carries it to the end (flushFiltered); a HEAD keeps emit's way, which counts its length.
+ * The last of a body (`return CODE TEXT`'s text, a static file's last piece): through body_filter
+ * as one chunk with eof, as nginx sends it (its buffer has last_buf), not a chunk and then an
+ * empty eof. The page slot carries it to the end (flushFiltered); a HEAD keeps emit's way, which
+ * counts its length, and so does a body with output still held.
  */
-export function emitWhole(r: Req, text: string): void {
+export function emitWhole(r: Req, text: Chunk): void {
   if (!filtered(r) || noBody(r) || r.out !== null || r.pending !== null || r.eofSent || r.page !== null) {
     emit(r, text);
     return;

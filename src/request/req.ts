@@ -99,8 +99,9 @@ export class Req {
   gzipVary = false;
   /** The head is an upstream's (proxy_pass): nginx adds no default_type to it. */
   proxied = false;
-  /** nginx's page for an error status, sent as one chunk with eof. */
-  page: string | null = null;
+  /** nginx's page for an error status (or `return`'s text, a file's last piece), sent as one
+   *  chunk with eof. */
+  page: string | Uint8Array | null = null;
   /** error_page's status for the response (nginx's err_status); 0: none. */
   errStatus = 0;
   /** An error_page was used (nginx's recursive_error_pages off). */
