@@ -232,6 +232,15 @@ const REGRESSIONS: Case[] = [
   prog({ kind: 'static' }, [], [{ op: 'replace' }, { op: 'append' }]),
   // ... a larger one in 32k chunks (nginx's output buffer), the last with eof (was: one chunk).
   prog({ kind: 'static', big: true }, [], [{ op: 'replace' }, { op: 'append' }]),
+  // header_filter reads the length nginx gave its page, `return`'s text (a HEAD's too) and
+  // ngx.exit(204) (0); $sent_http_content_type reads default_type, and null once cleared. Were:
+  // nil, nil, and "" once cleared.
+  prog({ kind: 'page', status: 404 }, ['var'], [{ op: 'upper' }]),
+  prog({ kind: 'return', text: 'ok' }, ['var', 'clearLen'], []),
+  prog({ kind: 'return', text: 'ok\\n' }, [], [], true),
+  prog({ kind: 'exit', outs: [], status: 204 }, ['mark'], []),
+  prog({ kind: 'content', outs: [say('a')] }, ['clearType', 'var'], []),
+  prog({ kind: 'content', outs: [say('a')] }, ['var'], [{ op: 'append' }]),
 ];
 
 function cases(seed: number, n: number): Case[] {

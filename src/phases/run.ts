@@ -159,6 +159,7 @@ export function conclude(r: Req, rc: number): void {
     // 204 is a special response to nginx: the handler's validators go (observed with lua).
     if (rc === 204 && r.parent === null) {
       dropValidators(r);
+      r.noContent = true;
       // nor a type, not even the handler's (header_filter reads none): '' is "no type" (head-list.ts)
       headersOf(r).set('Content-Type', '');
     }

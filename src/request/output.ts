@@ -11,6 +11,7 @@ import { errorPage, hasPage, wireStatus } from '../http/native-pages.js';
 import { serverName } from '../http/vhost.js';
 import { software } from '../http/software.js';
 import type { LocationConf } from '../config/types.js';
+import { byteLength } from './bytes.js';
 import { ERROR, OK } from './codes.js';
 import { HeaderStore } from './headers.js';
 import { headerList, ownName } from './head-list.js';
@@ -90,11 +91,11 @@ export function emitFlush(r: Req): void {
 /**
  * The last of a body (`return CODE TEXT`'s text, a static file's last piece): through body_filter
  * as one chunk with eof, as nginx sends it (its buffer has last_buf), not a chunk and then an
- * empty eof. The page slot carries it to the end (flushFiltered); a HEAD keeps emit's way, which
- * counts its length, and so does a body with output still held.
+ * empty eof. The page slot carries it to the end (flushFiltered: a HEAD's is counted, not
+ * filtered), where header_filter reads its length; a body with output still held keeps emit's way.
  */
 export function emitWhole(r: Req, text: Chunk): void {
-  if (!filtered(r) || noBody(r) || r.out !== null || r.pending !== null || r.eofSent || r.page !== null) {
+  if (!filtered(r) || r.out !== null || r.pending !== null || r.eofSent || r.page !== null) {
     emit(r, text);
     return;
   }
@@ -392,10 +393,6 @@ export function fail(r: Req, msg: string | null): void {
 }
 
 const HIGH = /[\x80-\xff]/;
-
-function byteLength(c: Chunk): number {
-  return typeof c === 'string' ? Buffer.byteLength(c) : c.byteLength;
-}
 
 /**
  * Replaces any buffered output by nginx's page for `status` (a "special response"). A

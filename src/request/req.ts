@@ -88,6 +88,8 @@ export class Req {
   outLen = 0;
   /** The answer has no body whatever the status (header_filter's ngx.exit(2xx)). */
   headerOnly = false;
+  /** ngx.exit(204)'s special response: nginx's length is 0 then (header_filter reads it). */
+  noContent = false;
   /** The answer is a JS handler's (content_by_js, or ngx.say/print/flush/eof): lua-nginx-module
    *  sends it without a length of its own, so nginx frames it chunked on HTTP/1.1. */
   lengthless = false;
