@@ -241,6 +241,8 @@ const REGRESSIONS: Case[] = [
   prog({ kind: 'exit', outs: [], status: 204 }, ['mark'], []),
   prog({ kind: 'content', outs: [say('a')] }, ['clearType', 'var'], []),
   prog({ kind: 'content', outs: [say('a')] }, ['var'], [{ op: 'append' }]),
+  // (a guard of the excused lost end, lostEof: tresty ends the body at the emptied chunk)
+  prog({ kind: 'content', outs: [say('a'), say('b')] }, [], [{ op: 'drop', n: 1 }, { op: 'eof', n: 1 }]),
 ];
 
 function cases(seed: number, n: number): Case[] {
@@ -308,6 +310,39 @@ function changesLength(c: Case): boolean {
   return c.bf.some((o) => o.op !== 'upper' && o.op !== 'throw' && o.op !== 'error');
 }
 
+/**
+ * docs/api.md, "Differences from OpenResty that remain": a body filter that empties a chunk that
+ * is not the last (`ngx.arg[1] = ""`) and then sets `ngx.arg[2] = true` in the same call loses
+ * the end on nginx (lua drops the emptied chunk's buffers, so there is none left to mark last,
+ * and later chunks are dropped as after an eof): the client gets only what was flushed before
+ * and the connection closes. tresty ends the body there. Found by replaying the filter's ops on
+ * the chunk nginx's filter saw at that call.
+ */
+function lostEof(c: Case, nginxSeen: string): boolean {
+  if (c.src.kind === 'proxy') return false;
+  const calls = nginxSeen.split(';').filter((x) => x.startsWith('B'));
+  for (const o of c.bf) {
+    if (o.op !== 'eof') continue;
+    const rec = calls[o.n - 1];
+    if (rec === undefined || rec[1] === '1') continue;
+    // (the call is not the last: the ops that act at eof do nothing)
+    let cur = rec.slice(3);
+    let emptied = false;
+    for (const p of c.bf) {
+      if (p === o || ((p.op === 'throw' || p.op === 'error') && p.n === o.n)) break;
+      if (p.op === 'upper' || (p.op === 'replace' && cur !== '') || p.op === 'append') {
+        cur = p.op === 'upper' ? cur : p.op === 'replace' ? 'R' : `${cur}+`;
+        emptied = cur === '';
+      } else if (p.op === 'collect' || (p.op === 'drop' && p.n === o.n)) {
+        cur = '';
+        emptied = true;
+      }
+    }
+    if (emptied && !c.bf.slice(0, c.bf.indexOf(o)).some((p) => (p.op === 'throw' || p.op === 'error') && p.n === o.n)) return true;
+  }
+  return false;
+}
+
 function compare(c: Case, i: number, nginx: Answer, js: Answer): Divergence[] {
   const req = `/c${i} ${JSON.stringify(c)}`;
   let lua = asTresty(c, nginx);
@@ -321,6 +356,10 @@ function compare(c: Case, i: number, nginx: Answer, js: Answer): Divergence[] {
     const hf = (s: string): string => s.split(';').filter((x) => !x.startsWith('B')).join(';');
     lua = { status: '', head: [], body: '', seen: hf(lua.seen) };
     got = { status: '', head: [], body: '', seen: hf(got.seen) };
+  }
+  if (lostEof(c, nginx.seen)) {
+    lua = { ...lua, status: '', head: [], body: '' };
+    got = { ...got, status: '', head: [], body: '' };
   }
   if (c.src.kind === 'proxy') {
     lua = { ...lua, seen: joined(lua.seen) };
@@ -336,6 +375,14 @@ function compare(c: Case, i: number, nginx: Answer, js: Answer): Divergence[] {
     const star = (h: string[]): string[] => h.map((l) => (/^content-length: /i.test(l) || (knew && /^transfer-encoding: chunked$/i.test(l)) ? 'content-length: *' : l)).sort();
     lua = { ...lua, head: star(lua.head) };
     got = { ...got, head: star(got.head) };
+  }
+  // docs/directives-gateway.md, proxy_buffering: `on` gathers a small answer and sends it in one
+  // piece with its length, where nginx sends a chunked upstream's answer chunked. The framing
+  // of a proxied chunked answer (its length or chunks) is excused; the body is compared.
+  if (c.src.kind === 'proxy' && c.src.chunked && !c.head) {
+    const framing = (h: string[]): string[] => h.map((l) => (/^(content-length: |transfer-encoding: chunked$)/i.test(l) ? 'framing: *' : l)).sort();
+    lua = { ...lua, head: framing(lua.head) };
+    got = { ...got, head: framing(got.head) };
   }
   const out: Divergence[] = [];
   for (const f of fields) {
