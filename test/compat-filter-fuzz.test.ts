@@ -241,6 +241,9 @@ const REGRESSIONS: Case[] = [
   prog({ kind: 'exit', outs: [], status: 204 }, ['mark'], []),
   prog({ kind: 'content', outs: [say('a')] }, ['clearType', 'var'], []),
   prog({ kind: 'content', outs: [say('a')] }, ['var'], [{ op: 'append' }]),
+  // A HEAD proxied to a chunked upstream has no length (was `Content-Length: 0`).
+  prog({ kind: 'proxy', chunked: true, parts: ['hello'] }, ['mark'], [], true),
+  prog({ kind: 'proxy', chunked: true, parts: ['a', 'b'] }, [], [{ op: 'upper' }], true),
   // (a guard of the excused lost end, lostEof: tresty ends the body at the emptied chunk)
   prog({ kind: 'content', outs: [say('a'), say('b')] }, [], [{ op: 'drop', n: 1 }, { op: 'eof', n: 1 }]),
 ];

@@ -112,6 +112,9 @@ export function streamAnswer(r: Req, p: AnswerPlan, ex: Exchange, aborted: { now
   r.status = head.status;
   r.proxied = true;
   copyHeaders(r, head.raw, p.hide, p.redirect, p.cookie);
+  // A HEAD's answer without a length (chunked upstream) has none: the empty body tresty got is
+  // not its length (was `Content-Length: 0`; nginx sends none).
+  if (r.method === 'HEAD' && !(r.headers?.has('content-length') ?? false)) r.lengthless = true;
   r.headerSent = true;
   const tap = p.tap ? p.tap(r, head) : null;
   if (ex.whole) {
