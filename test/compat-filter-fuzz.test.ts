@@ -244,6 +244,14 @@ const REGRESSIONS: Case[] = [
   // A HEAD proxied to a chunked upstream has no length (was `Content-Length: 0`).
   prog({ kind: 'proxy', chunked: true, parts: ['hello'] }, ['mark'], [], true),
   prog({ kind: 'proxy', chunked: true, parts: ['a', 'b'] }, [], [{ op: 'upper' }], true),
+  // After body_filter failed, lua still runs it on ngx.flush's empty buffer (was skipped), and an
+  // eof it sets then, or in the call that fails, ends the calls (was: still called to the end).
+  prog({ kind: 'content', outs: [say('a'), say('hello'), { op: 'print', s: 'x y' }, { op: 'flush' }] }, [], [{ op: 'error', n: 3 }, { op: 'varEof' }]),
+  prog({ kind: 'content', outs: [say('0'), { op: 'flush' }, { op: 'print', s: '0' }, { op: 'flush' }] }, [], [{ op: 'throw', n: 1 }, { op: 'eof', n: 2 }]),
+  prog({ kind: 'content', outs: [say('a'), say('x y'), say('hello'), { op: 'flush' }] }, ['setType'], [{ op: 'eof', n: 2 }, { op: 'error', n: 2 }]),
+  // ngx.exit(204) after output, once body_filter ended the body: the answer went whole (was
+  // terminated: nothing sent).
+  prog({ kind: 'exit', outs: [say(''), { op: 'print', s: '0' }, say('Mixed Case')], status: 204 }, ['setType'], [{ op: 'eof', n: 2 }]),
   // (a guard of the excused lost end, lostEof: tresty ends the body at the emptied chunk)
   prog({ kind: 'content', outs: [say('a'), say('b')] }, [], [{ op: 'drop', n: 1 }, { op: 'eof', n: 1 }]),
 ];

@@ -84,7 +84,8 @@ export function emit(r: Req, chunk: Chunk): void {
  * the wire for it unless the filter puts bytes in it.
  */
 export function emitFlush(r: Req): void {
-  if (r.pipe.bodyFilter === null || r.eofSent || r.cut) return;
+  // (after a body_filter failure too, lua still runs the filter on it, until the filter set eof)
+  if (r.pipe.bodyFilter === null || (r.filterBroke ? r.outEof : r.eofSent || r.cut)) return;
   void chain(r, () => filterChunk(r, '', false));
 }
 
@@ -143,8 +144,9 @@ function flushFiltered(r: Req, eof: boolean): Promise<void> | void {
 }
 
 function filterChunk(r: Req, chunk: Chunk, eof: boolean): Promise<void> | void {
-  // After a body_filter throw the chunks still go through it (nginx's), and nowhere else.
-  if (r.filterBroke) return bodyFilter(r, chunk, eof);
+  // After a body_filter throw the chunks still go through it (nginx's), and nowhere else; not
+  // once it set eof (lua drops what follows).
+  if (r.filterBroke) return r.outEof ? undefined : bodyFilter(r, chunk, eof);
   if (r.cut || r.eofSent && !eof) return;
   if (!r.headerFiltered) {
     const p = headerFilter(r);
@@ -201,6 +203,13 @@ function bodyFilter(r: Req, chunk: Chunk, eof: boolean): Promise<void> | void {
 
 function afterBodyFilter(r: Req, arg: unknown[], eof: boolean, rc: number): void {
   if (eof) r.outEof = true; // once, even when it failed: the end of the handler sends no second eof
+  // An eof the filter set holds even when it then failed, or after a failure: lua drops the
+  // chunks that follow (no more calls, no eof call at the end).
+  const ended = arg[2] === true && (rc !== OK || r.cut);
+  if (ended) {
+    r.outEof = true;
+    r.eofSent = true;
+  }
   if (rc !== OK) {
     // ngx.say and co. return the output filter error from now on (out-result.ts).
     r.filterBroke = true;
