@@ -16,14 +16,13 @@
 // Compared: the status line, Content-Length, Transfer-Encoding, Content-Type and the case's own
 // headers, the body's bytes (de-chunked) and the filters' records.
 // TRESTY_FUZZ_SEED=N replays (or varies) the run; fixed regression cases go first in every run.
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { raw } from './helpers/conn.js';
 import { ENGINES, titled } from './helpers/engines.js';
-import { answerParts, dechunk, type Divergence, pick, prng } from './helpers/fuzz.js';
+import { answerParts, dechunk, type Divergence, NGINX_NAME, pick, prng } from './helpers/fuzz.js';
 import { nginxMissing, startNginx, type Nginx } from './helpers/nginx.js';
 import { freePort, oneServerConf, startTresty, type TrestyProcess } from './helpers/server.js';
 
@@ -286,8 +285,6 @@ async function fetchAll(port: number, all: Case[]): Promise<Answer[]> {
   return got.map((g, i) => ({ ...g, seen: seen.get(`c${i}`) ?? '<none>' }));
 }
 
-/** nginx's name at the foot of its pages, as `nginx -v` gives it. */
-const NGINX_NAME = /nginx\/[0-9.]+/.exec(spawnSync('nginx', ['-v'], { encoding: 'utf8' }).stderr ?? '')?.[0] ?? 'nginx';
 
 /** An answer of nginx's page (the head not yet sent when the status was given). */
 function isPage(c: Case): boolean {
