@@ -6,12 +6,11 @@
 // HTTP/1.1 and GET on HTTP/1.0. The answers must agree byte for byte: the status line, every head
 // line in order with its name's case (Date and Server aside) and the body as framed.
 // TRESTY_FUZZ_SEED=N replays (or varies) the run; fixed regression cases go first in every run.
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { raw } from './helpers/conn.js';
 import { ENGINES, titled } from './helpers/engines.js';
-import { answerParts, type Divergence, pick, prng } from './helpers/fuzz.js';
+import { answerParts, type Divergence, NGINX_NAME, pick, prng } from './helpers/fuzz.js';
 import { nginxMissing, startNginx, type Nginx } from './helpers/nginx.js';
 import { freePort, oneServerConf, startTresty, type TrestyProcess } from './helpers/server.js';
 
@@ -275,8 +274,6 @@ async function fetchAnswer(port: number, c: Case, i: number): Promise<Answer> {
   return { status: a.status, head: a.head.filter((l) => !/^(date|server):/i.test(l)), body: a.body };
 }
 
-/** nginx's name at the foot of its pages, as `nginx -v` gives it. */
-const NGINX_NAME = /nginx\/[0-9.]+/.exec(spawnSync('nginx', ['-v'], { encoding: 'utf8' }).stderr ?? '')?.[0] ?? 'nginx';
 
 /** nginx's answer with its pages' foot as tresty's (docs/directives.md, server_tokens: tresty's
  *  pages say `tresty`), their Content-Length (a HEAD's too) less the difference. */

@@ -15,7 +15,7 @@ import { CONSTANTS, type NgxConstants } from './constants.js';
 import { CTX, MASK } from './context.js';
 import { guard, guardReq } from './guard.js';
 import { headerProxy, type HeaderValue } from './headers.js';
-import { respHeaders, sentType } from './resp-headers.js';
+import { respHeaders, sentDefault } from './resp-headers.js';
 import { holdCall } from './hold.js';
 import { ReqApi } from './req.js';
 import { cookieTime, httpTime, parseHttpTime, timeArg } from './http-date.js';
@@ -325,7 +325,7 @@ export class Ngx {
         return true;
       },
       () => headersOf(r),
-      (name) => (name.toLowerCase() === 'content-type' ? sentType(r) : undefined),
+      (name) => sentDefault(r, name.toLowerCase()),
     ));
   }
 

@@ -2,6 +2,7 @@
 // apart from its header list (content-type, connection, transfer-encoding once the answer is
 // chunked), which `max` does not count and whose names are always lower case; then the list's
 // lines, at most `max` (0: all), an array for a name given more than once.
+import { byteLength } from '../request/bytes.js';
 import type { HeaderValue } from '../request/headers.js';
 import type { Req } from '../request/req.js';
 import { CTX } from './context.js';
@@ -55,4 +56,21 @@ export function sentType(r: Req): string | undefined {
   // (ngx.exit(204), nginx's special response, sets none: run.ts leaves '' there)
   if (r.status === 204 || r.status === 304) return r.phase === CTX.header_filter ? r.loc.defaultType : undefined;
   return r.loc.defaultType;
+}
+
+/**
+ * The Content-Length nginx has once the head went out when none is set: that of its page or of
+ * `return`'s text (nginx sets it with the body, before the header filters), 0 for ngx.exit(204);
+ * none once cleared.
+ */
+export function sentLength(r: Req): string | undefined {
+  if (!r.headerSent || r.proxied || r.headers?.lengthCleared === true) return undefined;
+  if (r.page !== null) return String(byteLength(r.page));
+  return r.noContent ? '0' : undefined;
+}
+
+/** What ngx.header.NAME and $sent_http_NAME read for a header nginx fills in itself (`key` in
+ *  lower case) when it is not set. */
+export function sentDefault(r: Req, key: string): string | undefined {
+  return key === 'content-type' ? sentType(r) : key === 'content-length' ? sentLength(r) : undefined;
 }

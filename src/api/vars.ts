@@ -11,6 +11,7 @@ import type { LocationConf } from '../config/types.js';
 import type { TemplateParts } from '../config/types-access.js';
 import { templateParts } from '../config/template-parts.js';
 import { upstreamVar } from '../request/upstream.js';
+import { sentDefault } from './resp-headers.js';
 import { setLimitRate } from '../request/limit-rate.js';
 import { addrBytes } from '../config/addr.js';
 import { requestHost } from '../http/request-host.js';
@@ -247,9 +248,12 @@ export function getVar(r: Req, name: string): string | undefined {
   if (name.startsWith('http_')) return headerValue(r, name.slice(5).replace(/_/g, '-').toLowerCase());
   if (name.startsWith('cookie_')) return cookieValue(r.inHeaders.cookie, name.slice(7));
   if (name.startsWith('sent_http_')) {
-    // $sent_http_content_type names Content-Type: underscores are dashes, as in $http_*.
-    const v = r.headers?.get(name.slice(10).replace(/_/g, '-'));
-    return v === undefined ? undefined : typeof v === 'string' ? v : v.join(', ');
+    // $sent_http_content_type names Content-Type: underscores are dashes, as in $http_*. nginx's
+    // own fields (type, length) read as ngx.header does; a cleared one ('') is not found.
+    const key = name.slice(10).replace(/_/g, '-').toLowerCase();
+    const v = r.headers?.get(key);
+    if (v === '') return undefined;
+    return v === undefined ? sentDefault(r, key) : typeof v === 'string' ? v : v.join(', ');
   }
   // Gateway (issue 14): $upstream_*, $proxy_host, $proxy_add_x_forwarded_for ...
   if (name.startsWith('upstream_') || name.startsWith('proxy_')) {

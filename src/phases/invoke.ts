@@ -63,7 +63,7 @@ function run<T>(r: Req, h: LoadedHandler, bit: number, done: Done<T>): T | Pendi
   }
   if (!isPromise(v)) {
     const idle = c.whenIdle();
-    if (idle === null) return endRun(r, c, prev, prevCall, RETURNED, done);
+    if (idle === null) { c.returned = v; return endRun(r, c, prev, prevCall, RETURNED, done); }
     v = undefined;
   }
   return new Pending(r, c, prev, prevCall, done).watch(v as PromiseLike<unknown> | undefined);
@@ -127,13 +127,23 @@ export function headerFilterCall(r: Req, h: LoadedHandler): number | Promise<num
   });
 }
 
-/** body_filter: OK, or ERROR after a failure (logged; the response is aborted). */
+/**
+ * body_filter: OK, or ERROR after a failure (logged; the response is aborted) or when the filter
+ * returned ngx.ERROR or a status >= 300 (not logged), as lua-nginx-module reads its return value.
+ */
 export function bodyFilterCall(r: Req, h: LoadedHandler): number | Promise<number> {
-  return run(r, h, CTX.body_filter, (_r, o) => {
-    if (o === RETURNED || o === INTERRUPT) return OK;
+  return run(r, h, CTX.body_filter, (_r, o, c) => {
+    if (o === RETURNED) return failing(c.returned) ? ERROR : OK;
+    if (o === INTERRUPT) return OK;
     logReq(r, 'error', handlerFailure(h, o));
     return ERROR;
   });
+}
+
+/** lua's `rc == NGX_ERROR || rc >= NGX_HTTP_SPECIAL_RESPONSE` on the filter's return value (a
+ *  number; anything else reads 0). */
+function failing(v: unknown): boolean {
+  return typeof v === 'number' && (Math.trunc(v) === ERROR || v >= 300);
 }
 
 /** log_by_js: an error is logged only. */

@@ -14,8 +14,9 @@ import type { Req } from '../request/req.js';
 export const RETURNED: unique symbol = Symbol('returned');
 export type Outcome = typeof RETURNED | unknown;
 
-/** Turns how a run ended into the step's result (handlerStep's, the filters'). */
-export type Done<T> = (r: Req, o: Outcome) => T;
+/** Turns how a run ended into the step's result (handlerStep's, the filters'); `c.returned` is
+ *  what the handler returned (body_filter reads it). */
+export type Done<T> = (r: Req, o: Outcome, c: Call) => T;
 
 /** The run is over: the phase and call before it come back; `done` says what the outcome means. */
 export function endRun<T>(r: Req, c: Call, prev: number, prevCall: Call | null, o: Outcome, done: Done<T>): T {
@@ -24,7 +25,7 @@ export function endRun<T>(r: Req, c: Call, prev: number, prevCall: Call | null, 
   c.end();
   r.phase = prev;
   if (r.call === c) r.call = prevCall;
-  return done(r, out);
+  return done(r, out, c);
 }
 
 /** What to run when the run is over: `v` its result, `at` what onto() was given. */
@@ -44,7 +45,7 @@ export class Pending<T> implements Promise<T> {
   watch(v: PromiseLike<unknown> | undefined): this {
     this.c.wake = () => this.woken();
     if (v === undefined) this.returned();
-    else v.then(() => this.returned(), (e: unknown) => this.finish(e));
+    else v.then((x) => { this.c.returned = x; this.returned(); }, (e: unknown) => this.finish(e));
     return this;
   }
 

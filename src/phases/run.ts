@@ -159,6 +159,7 @@ export function conclude(r: Req, rc: number): void {
     // 204 is a special response to nginx: the handler's validators go (observed with lua).
     if (rc === 204 && r.parent === null) {
       dropValidators(r);
+      r.noContent = true;
       // nor a type, not even the handler's (header_filter reads none): '' is "no type" (head-list.ts)
       headersOf(r).set('Content-Type', '');
     }
@@ -237,6 +238,12 @@ function outputSent(r: Req): boolean {
  * out at the first output (nginx sends a head-only answer's head at once): it arrives first.
  */
 function terminate(r: Req): void {
+  // A body a filter ended (ngx.arg[2] = true) went out whole with nginx's last buffer: the
+  // request closes after it.
+  if (r.outEof && !r.cut) {
+    r.ex.closeAfter?.();
+    return finish(r, false);
+  }
   const headOnly = r.method === 'HEAD' || r.status === 204 || r.status === 304;
   if (!headOnly || r.headerWritten) return cut(r);
   r.ex.closeAfter?.();

@@ -10,7 +10,7 @@ import { EARLIER_ETAG, EARLIER_RANGES, LISTED_LAST_MODIFIED } from '../request/h
 import { mimeType } from './mime.js';
 import { autoindex } from './autoindex.js';
 import { dav } from './dav.js';
-import { absoluteUrl, emit, failedPrecondition, headersOf, queueFlush } from '../request/output.js';
+import { absoluteUrl, emit, emitWhole, failedPrecondition, headersOf, queueFlush } from '../request/output.js';
 import type { Step } from './phase.js';
 import { type PathMapper, pathMapper } from './file-path.js';
 import { multipart, rangesOf } from '../request/ranges.js';
@@ -26,6 +26,8 @@ const OWN_LENGTH = ['content-length'];
 const SMALL = 128 * 1024;
 /** Larger files are read and sent in pieces of this size. */
 const CHUNK = 64 * 1024;
+/** The pieces body_filter sees: nginx's default output_buffers size. */
+const FILTERED_CHUNK = 32 * 1024;
 
 /** `types` are the conf's `types { ... }` (extension -> type); the built-in table fills gaps. */
 export function staticStep(loc: LocationConf, prefix: string, types?: ReadonlyMap<string, string>): Step {
@@ -138,7 +140,7 @@ async function serve(r: Req, map: PathMapper, loc: LocationConf, typeOf: (file: 
   if (head) return OK;
   for (let k = 0; k < ranges.length; k++) {
     emit(r, mp.heads[k]);
-    const rc = await send(r, gz !== null ? `${file}.gz` : file, ranges[k][0], ranges[k][1]);
+    const rc = await send(r, gz !== null ? `${file}.gz` : file, ranges[k][0], ranges[k][1], false);
     if (rc !== OK) return rc;
   }
   emit(r, mp.tail);
@@ -149,9 +151,11 @@ async function serve(r: Req, map: PathMapper, loc: LocationConf, typeOf: (file: 
  * The file's bytes [from, to), read at explicit offsets. A read that comes back short means the file
  * shrank after its Content-Length went out: the answer cannot be completed, so the connection is
  * closed (the client sees a body shorter than announced, never the next answer inside it) and
- * nginx's [alert] is logged.
+ * nginx's [alert] is logged. `last`: the piece that ends the file ends the body, and goes through
+ * body_filter with eof (nginx's copy filter reads the file for lua's filter, its last buffer
+ * with last_buf): not for a part of a multipart answer.
  */
-async function send(r: Req, file: string, from: number, to: number): Promise<number> {
+async function send(r: Req, file: string, from: number, to: number, last = true): Promise<number> {
   const size = to - from;
   r.ex.fileAnswer?.();
   let fh: fs.promises.FileHandle;
@@ -163,7 +167,9 @@ async function send(r: Req, file: string, from: number, to: number): Promise<num
   }
   try {
     // A small file goes in one read and one write; a larger one in CHUNK pieces, flushed as they go.
-    const step = size <= SMALL ? size : CHUNK;
+    // body_filter sees nginx's pieces: the copy filter reads the file into its output buffer (32k
+    // by default) for lua's filter, one call each.
+    const step = r.pipe.bodyFilter !== null ? FILTERED_CHUNK : size <= SMALL ? size : CHUNK;
     for (let pos = 0; pos < size;) {
       const want = Math.min(step, size - pos);
       const buf = Buffer.allocUnsafe(want);
@@ -174,12 +180,16 @@ async function send(r: Req, file: string, from: number, to: number): Promise<num
         logReq(r, 'alert', `pread() read only ${bytesRead} of ${want} from "${file}" while sending response to client`);
         return ERROR;
       }
-      emit(r, buf);
       pos += want;
+      if (last && pos === size) emitWhole(r, buf);
+      else emit(r, buf);
       if (pos < size) {
         const p = queueFlush(r, false);
         if (p) await p;
       }
+      // A body filter that failed ends the file there (nginx's static handler gets the error
+      // back and finalizes: no more pieces, no eof call); not for content handlers' output.
+      if (r.filterBroke) return ERROR;
     }
   } catch (e) {
     logReq(r, 'alert', `pread() "${file}" failed (${(e as Error).message}) while sending response to client`);

@@ -113,6 +113,9 @@ export function streamAnswer(r: Req, p: AnswerPlan, ex: Exchange, aborted: { now
   r.status = head.status;
   r.proxied = true;
   copyHeaders(r, head.raw, p.hide, p.redirect, p.cookie);
+  // A HEAD's answer without a length (chunked upstream) has none: the empty body tresty got is
+  // not its length (was `Content-Length: 0`; nginx sends none).
+  if (r.method === 'HEAD' && !(r.headers?.has('content-length') ?? false)) r.lengthless = true;
   const range = p.conf.forceRanges ? forceRanges(r, head) : null;
   if (range === 416) {
     // nginx's 416 page instead; the answer is dropped (its connection closed)

@@ -22,3 +22,8 @@ export function hexDigit(c: number): number {
   const l = c | 0x20;
   return l >= 97 && l <= 102 ? l - 87 : -1;
 }
+
+/** A chunk's length in bytes (a string's as UTF-8). */
+export function byteLength(c: string | Uint8Array): number {
+  return typeof c === 'string' ? Buffer.byteLength(c) : c.byteLength;
+}

@@ -31,6 +31,8 @@ export class Call {
   #ctx: Record<string, unknown> | undefined = undefined;
   /** Work to undo when the run ends (cosockets a timer left open); null until something registers. */
   cleanups: Array<() => void> | null = null;
+  /** What the handler returned (its promise's value): body_filter's `return ngx.ERROR`. */
+  returned: unknown = undefined;
   /** A run outside a request (a timer, ssl_certificate_by_js): its lines' `*N` and context. */
   origin: LogOrigin | null = null;
 

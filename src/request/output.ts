@@ -11,6 +11,7 @@ import { errorPage, hasPage, wireStatus } from '../http/native-pages.js';
 import { serverName } from '../http/vhost.js';
 import { software } from '../http/software.js';
 import type { LocationConf } from '../config/types.js';
+import { byteLength } from './bytes.js';
 import { ERROR, OK } from './codes.js';
 import { HeaderStore } from './headers.js';
 import { headerList, ownName } from './head-list.js';
@@ -84,17 +85,19 @@ export function emit(r: Req, chunk: Chunk): void {
  * the wire for it unless the filter puts bytes in it.
  */
 export function emitFlush(r: Req): void {
-  if (r.pipe.bodyFilter === null || r.eofSent || r.cut) return;
+  // (after a body_filter failure too, lua still runs the filter on it, until the filter set eof)
+  if (r.pipe.bodyFilter === null || (r.filterBroke ? r.outEof : r.eofSent || r.cut)) return;
   void chain(r, () => filterChunk(r, '', false));
 }
 
 /**
- * A body known whole at once (`return CODE TEXT`): through body_filter as one chunk with eof, as
- * nginx sends it (one buffer with last_buf), not a chunk and then an empty eof. The page slot
- * carries it to the end (flushFiltered); a HEAD keeps emit's way, which counts its length.
+ * The last of a body (`return CODE TEXT`'s text, a static file's last piece): through body_filter
+ * as one chunk with eof, as nginx sends it (its buffer has last_buf), not a chunk and then an
+ * empty eof. The page slot carries it to the end (flushFiltered: a HEAD's is counted, not
+ * filtered), where header_filter reads its length; a body with output still held keeps emit's way.
  */
-export function emitWhole(r: Req, text: string): void {
-  if (!filtered(r) || noBody(r) || r.out !== null || r.pending !== null || r.eofSent || r.page !== null) {
+export function emitWhole(r: Req, text: Chunk): void {
+  if (!filtered(r) || r.out !== null || r.pending !== null || r.eofSent || r.page !== null) {
     emit(r, text);
     return;
   }
@@ -142,8 +145,9 @@ function flushFiltered(r: Req, eof: boolean): Promise<void> | void {
 }
 
 function filterChunk(r: Req, chunk: Chunk, eof: boolean): Promise<void> | void {
-  // After a body_filter throw the chunks still go through it (nginx's), and nowhere else.
-  if (r.filterBroke) return bodyFilter(r, chunk, eof);
+  // After a body_filter throw the chunks still go through it (nginx's), and nowhere else; not
+  // once it set eof (lua drops what follows).
+  if (r.filterBroke) return r.outEof ? undefined : bodyFilter(r, chunk, eof);
   if (r.cut || r.eofSent && !eof) return;
   if (!r.headerFiltered) {
     const p = headerFilter(r);
@@ -200,6 +204,13 @@ function bodyFilter(r: Req, chunk: Chunk, eof: boolean): Promise<void> | void {
 
 function afterBodyFilter(r: Req, arg: unknown[], eof: boolean, rc: number): void {
   if (eof) r.outEof = true; // once, even when it failed: the end of the handler sends no second eof
+  // An eof the filter set holds even when it then failed, or after a failure: lua drops the
+  // chunks that follow (no more calls, no eof call at the end).
+  const ended = arg[2] === true && (rc !== OK || r.cut);
+  if (ended) {
+    r.outEof = true;
+    r.eofSent = true;
+  }
   if (rc !== OK) {
     // ngx.say and co. return the output filter error from now on (out-result.ts).
     r.filterBroke = true;
@@ -441,10 +452,6 @@ export function fail(r: Req, msg: string | null): void {
 }
 
 const HIGH = /[\x80-\xff]/;
-
-function byteLength(c: Chunk): number {
-  return typeof c === 'string' ? Buffer.byteLength(c) : c.byteLength;
-}
 
 /**
  * Replaces any buffered output by nginx's page for `status` (a "special response"). A

@@ -94,6 +94,8 @@ export class Req {
   outLen = 0;
   /** The answer has no body whatever the status (header_filter's ngx.exit(2xx)). */
   headerOnly = false;
+  /** ngx.exit(204)'s special response: nginx's length is 0 then (header_filter reads it). */
+  noContent = false;
   /** The answer is a JS handler's (content_by_js, or ngx.say/print/flush/eof): lua-nginx-module
    *  sends it without a length of its own, so nginx frames it chunked on HTTP/1.1. */
   lengthless = false;
@@ -105,8 +107,9 @@ export class Req {
   gzipVary = false;
   /** The head is an upstream's (proxy_pass): nginx adds no default_type to it. */
   proxied = false;
-  /** nginx's page for an error status, sent as one chunk with eof. */
-  page: string | null = null;
+  /** nginx's page for an error status (or `return`'s text, a file's last piece), sent as one
+   *  chunk with eof. */
+  page: string | Uint8Array | null = null;
   /** error_page's status for the response (nginx's err_status); 0: none. */
   errStatus = 0;
   /** An error_page was used (nginx's recursive_error_pages off). */

@@ -1,7 +1,11 @@
 // Shared by the differential fuzzes against nginx + lua (compat-request-fuzz, compat-var-fuzz,
-// compat-shdict-fuzz, compat-resp-fuzz): a seeded PRNG, a JSON encoder for the Lua side (Debian's
-// module has no cjson), Lua string literals for generated Lua, and the reading of a dump or an
-// answer back (chunked bodies, Lua's one-char-a-byte strings).
+// compat-shdict-fuzz, compat-resp-fuzz, compat-filter-fuzz): a seeded PRNG, a JSON encoder for the
+// Lua side (Debian's module has no cjson), Lua string literals for generated Lua, the reading of a
+// dump or an answer back (chunked bodies, Lua's one-char-a-byte strings), nginx's name.
+import { spawnSync } from 'node:child_process';
+
+/** nginx's name at the foot of its pages, as `nginx -v` gives it (tresty's pages say `tresty`). */
+export const NGINX_NAME = /nginx\/[0-9.]+/.exec(spawnSync('nginx', ['-v'], { encoding: 'utf8' }).stderr ?? '')?.[0] ?? 'nginx';
 
 /** mulberry32: a small seeded PRNG, so a failing run can be replayed from its seed. */
 export function prng(seed: number): () => number {
