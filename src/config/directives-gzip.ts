@@ -61,7 +61,7 @@ export const gzipDirectives: readonly DirectiveRow[] = [
     apply(d, s) {
       const v = /^\d+$/.test(d.args[0]) ? Number(d.args[0]) : NaN;
       if (Number.isNaN(v)) throw confError('TRESTY_ERR_CONF_VALUE', `"gzip_comp_level" directive invalid number`, d);
-      if (v < 1 || v > 9) throw confError('TRESTY_ERR_CONF_VALUE', `"gzip_comp_level" directive the value must be in 1 to 9 range`, d);
+      if (v < 1 || v > 9) throw confError('TRESTY_ERR_CONF_VALUE', 'value must be between 1 and 9', d);
       gs(s).level = v;
     },
   },
@@ -69,7 +69,7 @@ export const gzipDirectives: readonly DirectiveRow[] = [
     name: 'gzip_proxied', contexts: HSL, args: [1, 9],
     apply(d, s) {
       for (const a of d.args) {
-        if (!PROXIED.has(a as GzipProxied)) throw confError('TRESTY_ERR_CONF_VALUE', `invalid value "${a}" in "gzip_proxied" directive`, d);
+        if (!PROXIED.has(a as GzipProxied)) throw confError('TRESTY_ERR_CONF_VALUE', `invalid value "${a}"`, d);
       }
       gs(s).proxied = d.args as GzipProxied[];
     },
@@ -78,7 +78,7 @@ export const gzipDirectives: readonly DirectiveRow[] = [
     name: 'gzip_http_version', contexts: HSL, args: [1, 1],
     apply(d, s) {
       const v = d.args[0];
-      if (v !== '1.0' && v !== '1.1') throw confError('TRESTY_ERR_CONF_VALUE', `invalid value "${v}" in "gzip_http_version" directive, it must be "1.0" or "1.1"`, d);
+      if (v !== '1.0' && v !== '1.1') throw confError('TRESTY_ERR_CONF_VALUE', `invalid value "${v}"`, d);
       gs(s).httpVersion = v;
     },
   },
@@ -104,7 +104,7 @@ export const gzipDirectives: readonly DirectiveRow[] = [
     apply(d, s) {
       const size = parseSize(d.args[1]);
       if (!/^\d+$/.test(d.args[0]) || Number(d.args[0]) === 0 || !size) {
-        throw confError('TRESTY_ERR_CONF_VALUE', `invalid value "${d.args.join(' ')}" in "gzip_buffers" directive`, d);
+        throw confError('TRESTY_ERR_CONF_VALUE', '"gzip_buffers" directive invalid value', d);
       }
       gs(s).bufferSize = size;
     },
@@ -126,7 +126,7 @@ export const gzipDirectives: readonly DirectiveRow[] = [
     apply(d, s) {
       const v = d.args[0];
       if (v !== 'on' && v !== 'off' && v !== 'always') {
-        throw confError('TRESTY_ERR_CONF_VALUE', `invalid value "${v}" in "gzip_static" directive, it must be "on", "off" or "always"`, d);
+        throw confError('TRESTY_ERR_CONF_VALUE', `invalid value "${v}"`, d);
       }
       gs(s).static = v;
     },

@@ -86,7 +86,7 @@ export const httpDirectives: readonly DirectiveRow[] = [
     apply(d, s) {
       const v = d.args[0];
       if (v !== 'on' && v !== 'off' && v !== 'always') {
-        throw confError('TRESTY_ERR_CONF_VALUE', `invalid value "${v}" in "lingering_close" directive, it must be "on", "off" or "always"`, d);
+        throw confError('TRESTY_ERR_CONF_VALUE', `invalid value "${v}"`, d);
       }
       engine(s).lingeringClose = v;
     },
