@@ -25,19 +25,26 @@ java:
 else
 java: $(BUILD)/libffi_java.so $(JAVA_OUT)/tresty-loader.jar $(JAVA_OUT)/build-info.json java-examples
 
+# The JDK and jnr-ffi's classpath are baked into what this builds, and installed jars keep their
+# package dates: installing jnr-ffi (or another JDK) after a build changes no prerequisite's time.
+# So both live in a stamp rewritten only when they change, and everything here depends on it.
+JAVA_STAMP := $(JAVA_OUT)/toolchain
+JAVA_SEEN  := $(JAVA_HOME) $(JNR_CP)
+$(shell mkdir -p $(JAVA_OUT) && { [ -f $(JAVA_STAMP) ] && [ "$$(cat $(JAVA_STAMP))" = '$(JAVA_SEEN)' ] || printf '%s' '$(JAVA_SEEN)' > $(JAVA_STAMP); })
+
 # What the build used, for tests and for compiling your own classes the same way.
-$(JAVA_OUT)/build-info.json: java/java.mk $(JNR_JARS)
+$(JAVA_OUT)/build-info.json: java/java.mk $(JAVA_STAMP)
 	@mkdir -p $(@D)
 	printf '{ "javaHome": "%s", "jnrClassPath": "%s" }\n' '$(JAVA_HOME)' '$(JNR_CP)' > $(TMP) && mv -f $(TMP) $@
 
-$(BUILD)/libffi_java.so: java/loader.c $(COMMON)
+$(BUILD)/libffi_java.so: java/loader.c $(COMMON) $(JAVA_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(SOFLAGS) -I$(JAVA_HOME)/include -I$(JAVA_HOME)/include/linux \
 	  -DTRESTY_JNR_CLASSPATH='"$(JNR_CP)"' -o $(TMP) java/loader.c common/loader.c \
 	  -L$(JAVA_HOME)/lib/server -ljvm -Wl,-rpath,$(JAVA_HOME)/lib/server -ldl && mv -f $(TMP) $@
 
 # javac writes many files: compile into a private directory, then jar it and rename the jar.
-$(JAVA_OUT)/tresty-loader.jar: $(LOADER_SRC)
+$(JAVA_OUT)/tresty-loader.jar: $(LOADER_SRC) $(JAVA_STAMP)
 	@mkdir -p $(@D)
 	rm -rf $(TMP).d && $(JAVAC) -nowarn --release 11 -d $(TMP).d $(LOADER_SRC) && $(JAR) cf $(TMP) -C $(TMP).d . \
 	  && mv -f $(TMP) $@; rc=$$?; rm -rf $(TMP).d; exit $$rc
@@ -47,7 +54,7 @@ java-examples:
 	@echo "jnr-ffi not found in $(JNR_DIR): skipping the Java examples (Debian: apt-get install libjnr-ffi-java; or set JNR_DIR)"
 else
 java-examples: $(JAVA_OUT)/tresty-examples.jar
-$(JAVA_OUT)/tresty-examples.jar: $(EXAMPLE_SRC)
+$(JAVA_OUT)/tresty-examples.jar: $(EXAMPLE_SRC) $(JAVA_STAMP)
 	@mkdir -p $(@D)
 	rm -rf $(TMP).d && $(JAVAC) -nowarn --release 11 -cp $(JNR_CP) -d $(TMP).d $(EXAMPLE_SRC) && $(JAR) cf $(TMP) -C $(TMP).d . \
 	  && mv -f $(TMP) $@; rc=$$?; rm -rf $(TMP).d; exit $$rc

@@ -1,0 +1,49 @@
+// The Java loader's build follows the toolchain: jnr-ffi installed after a first build (the order a
+// fresh machine often takes: npm install, then apt-get) must reach libffi_java.so's baked-in
+// classpath on the next build, though the jars keep their package dates; an unchanged toolchain
+// rebuilds nothing.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ROOT } from './helpers/server.js';
+import { javaSkip } from './helpers/loaders.js';
+
+const JNR = '/usr/share/java';
+const skip = javaSkip() ?? (fs.existsSync(path.join(JNR, 'jnr-ffi.jar')) ? null : `no ${JNR}/jnr-ffi.jar (apt-get install libjnr-ffi-java)`);
+
+function make(build: string, jnrDir: string): void {
+  execFileSync('make', ['-s', '-C', path.join(ROOT, 'native', 'loaders'), 'java', `BUILD=${build}`, `JNR_DIR=${jnrDir}`], { stdio: 'pipe' });
+}
+
+describe.skipIf(skip !== null)('the Java loader\'s build', () => {
+  if (skip) it.skip(`skipped: ${skip}`, () => {});
+
+  it('picks up jnr-ffi installed after a first build, and rebuilds nothing when nothing changed', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tresty-java-build-'));
+    try {
+      const build = path.join(dir, 'build');
+      const empty = path.join(dir, 'no-jnr');
+      fs.mkdirSync(empty);
+      const so = path.join(build, 'libffi_java.so');
+      const info = () => JSON.parse(fs.readFileSync(path.join(build, 'java', 'build-info.json'), 'utf8')) as { jnrClassPath: string };
+
+      make(build, empty);
+      expect(info().jnrClassPath).toBe('');
+      expect(fs.existsSync(path.join(build, 'java', 'tresty-examples.jar'))).toBe(false);
+      expect(fs.readFileSync(so).includes('jnr-ffi.jar')).toBe(false);
+
+      make(build, JNR);
+      expect(info().jnrClassPath).toContain(`${JNR}/jnr-ffi.jar`);
+      expect(fs.existsSync(path.join(build, 'java', 'tresty-examples.jar'))).toBe(true);
+      expect(fs.readFileSync(so).includes(`${JNR}/jnr-ffi.jar`)).toBe(true);
+
+      const before = fs.statSync(so).mtimeMs;
+      make(build, JNR);
+      expect(fs.statSync(so).mtimeMs).toBe(before);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
