@@ -1,0 +1,53 @@
+// The native engine's build follows OpenSSL's headers: an engine built while they were missing
+// (npm install before apt-get install libssl-dev) gets TLS on the next build, though the headers
+// keep their package dates; unchanged headers rebuild nothing.
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ROOT } from './helpers/server.js';
+import { noCompiler } from './helpers/native-http.js';
+
+const NODE_INC = [path.resolve(path.dirname(process.execPath), '..', 'include', 'node'), '/usr/include/node', '/usr/local/include/node']
+  .find((d) => fs.existsSync(path.join(d, 'node_api.h')));
+const TLS = ['/usr/include/openssl/ssl.h', `${NODE_INC}/openssl/ssl.h`].some((f) => fs.existsSync(f));
+const skip = noCompiler() ?? (NODE_INC ? null : 'Node\'s headers (node_api.h) not found')
+  ?? (TLS ? null : 'no OpenSSL headers here (apt-get install libssl-dev)');
+
+/** `make engine` into build; TLS_INC= acts as a machine without OpenSSL's headers. */
+function make(build: string, noTls: boolean): string {
+  return execFileSync('make', ['-s', '-C', path.join(ROOT, 'native'), 'engine', `BUILD=${build}`, `NODE_INC=${NODE_INC}`,
+    ...(noTls ? ['TLS_INC='] : [])], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** The addon's own answer, from a fresh process (one addon path per process). */
+function tlsBuilt(addon: string): boolean {
+  const r = spawnSync(process.execPath, ['-e', `process.stdout.write(String(require(${JSON.stringify(addon)}).tlsBuilt()))`], { encoding: 'utf8' });
+  expect(r.stderr).toBe('');
+  return r.stdout === 'true';
+}
+
+describe.skipIf(skip !== null)('the native engine\'s build', () => {
+  if (skip) it.skip(`skipped: ${skip}`, () => {});
+
+  it('says what to install without OpenSSL\'s headers, gets TLS once they appear, then rebuilds nothing', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tresty-engine-build-'));
+    try {
+      const addon = path.join(dir, 'tresty_engine.node');
+      const out = make(dir, true);
+      expect(out).toMatch(/OpenSSL 3's headers not found.*apt-get install libssl-dev/);
+      expect(out.trim().split('\n')).toHaveLength(1);
+      expect(tlsBuilt(addon)).toBe(false);
+
+      expect(make(dir, false)).toBe('');
+      expect(tlsBuilt(addon)).toBe(true);
+
+      const before = fs.statSync(addon).mtimeMs;
+      expect(make(dir, false)).toBe('');
+      expect(fs.statSync(addon).mtimeMs).toBe(before);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
