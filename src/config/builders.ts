@@ -100,6 +100,7 @@ export interface HttpBuilder {
   maxPendingTimers?: number;
   maxRunningTimers?: number;
   engine?: 'native' | 'node';
+  engineRef?: SourceRef;
   upstreams?: Map<string, UpstreamBuilder>;
   // access modules (directives-map.ts ...)
   maps?: Map<string, MapConf>;

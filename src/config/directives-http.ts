@@ -63,6 +63,7 @@ export const httpDirectives: readonly DirectiveRow[] = [
       const v = d.args[0];
       if (v !== 'native' && v !== 'node') throw confError('TRESTY_ERR_CONF_VALUE', `invalid value "${v}" in "http_engine" directive, it must be "native" or "node"`, d);
       s.http!.engine = v;
+      s.http!.engineRef = { file: d.file, line: d.line };
     },
   },
   time('clientHeaderTimeout', 'client_header_timeout', HS),

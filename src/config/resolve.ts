@@ -247,7 +247,7 @@ function finish(main: MainBuilder, prefix: string, file: string, ctx: ResolveCon
     checkCacheZones(h);
     const upstreams = new Map([...h.upstreams ?? []].map(([k, u]) => [k, upstreamConf(u)]));
     http = {
-      servers, logFormats, mimeTypes: h.mimeTypes, engine: h.engine, upstreams,
+      servers, logFormats, mimeTypes: h.mimeTypes, engine: h.engine, engineRef: h.engineRef, upstreams,
       rewriteNoPostpone: h.rewriteNoPostpone ?? false, accessNoPostpone: h.accessNoPostpone ?? false,
       maxPendingTimers: h.maxPendingTimers ?? 1024, maxRunningTimers: h.maxRunningTimers ?? 256,
       maps: h.maps ?? new Map(), mapCaptures: h.mapCaptures ?? new Set(), splitClients: h.splitClients ?? new Map(), limitZones: h.limitZones ?? new Map(),

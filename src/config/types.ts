@@ -268,6 +268,8 @@ export interface HttpConf {
   readonly maxRunningTimers: number;
   /** `http_engine`: undefined = native when it was built, else node:http. */
   readonly engine?: 'native' | 'node';
+  /** Where `http_engine` is, for the error when the native engine it asks for is not built. */
+  readonly engineRef?: SourceRef;
   /** `upstream NAME { ... }` blocks (gateway, issue 14). */
   readonly upstreams: ReadonlyMap<string, UpstreamConf>;
   /** `map` variables by name, and the named captures of their regexes (variables too). */

@@ -8,6 +8,7 @@ import { handOverFiles } from './privileges.js';
 import type { MainConf } from '../config/types.js';
 import { isTrestyError, TrestyError } from '../errors.js';
 import type { ListenFd } from '../http/binds.js';
+import { checkNativeEngine } from '../http/engine-need.js';
 import { engineUnavailable, loadEngine } from '../http/native-binding.js';
 import { closeLogsExcept, ErrorLog, reopenLogs } from '../log/index.js';
 import { runInitPhase } from '../phases/index.js';
@@ -86,9 +87,7 @@ class Master {
     const want = conf.http?.engine ?? (env === 'node' || env === 'native' ? env : undefined);
     if (want === 'node') return 'node';
     if (this.native) return 'native';
-    if (want === 'native') {
-      throw new TrestyError('TRESTY_ERR_ENGINE', `"http_engine native" is set, but the native engine cannot be used: ${engineUnavailable()}`);
-    }
+    checkNativeEngine(conf.http);
     return 'node';
   }
 

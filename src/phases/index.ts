@@ -17,6 +17,7 @@ import type { FfiHooks, WorkerState } from '../request/worker.js';
 import type { LoggedAnswer } from '../http/native-front.js';
 import { type Bind, planBinds, type VhostGroup } from '../http/vhost.js';
 import { engineForBind } from '../http/front.js';
+import { checkNativeEngine } from '../http/engine-need.js';
 import { confCheck, loadEngine } from '../http/native-binding.js';
 import { checkConfCommands } from '../tls/conf-commands.js';
 import { originForm } from '../http/request-host.js';
@@ -227,6 +228,7 @@ async function testPlugins(conf: MainConf): Promise<void> {
 
 /** Loads and compiles every handler of the conf (for `tresty -t`); throws the first ConfError. */
 export async function testHandlers(conf: MainConf): Promise<void> {
+  checkNativeEngine(conf.http);
   await testPlugins(conf);
   const w = newWorkerState(conf, -1, conf.workerProcesses, true);
   if (conf.init) await w.loader.load(conf.init);
