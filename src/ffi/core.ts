@@ -1,11 +1,12 @@
 // Opening a plugin library and wiring it to a fresh pair of rings: runtime libraries start
 // their own pollers in libffi_init; function libraries get a piscina pool (pool.ts).
+import { basename } from 'node:path';
 import { TrestyError } from '../errors.js';
 import * as L from '../ring/layout.js';
 import { bindHost, type HostBindings, openLibrary, type PluginLibrary, type Ptr } from './bindings.js';
 import { Channel } from './channel.js';
 import { InlineChannel } from './inline.js';
-import { handLoaderPaths, type LoaderPaths, loaderError } from './loaders.js';
+import { handLoaderPaths, type LoaderPaths, loaderError, loaderHint } from './loaders.js';
 import { findLibrary, hostLibraryPath, poolThreadPath } from './locate.js';
 import type { Core } from './plugin.js';
 import { startPool } from './pool.js';
@@ -76,7 +77,9 @@ function open(path: string): PluginLibrary {
   } catch (e) {
     const msg = (e as Error).message;
     const code = /undefined symbol/.test(msg) ? 'TRESTY_ERR_FFI_SYMBOL' : 'TRESTY_ERR_FFI_NOT_FOUND';
-    throw new TrestyError(code, `ffi library ${path} cannot be loaded: ${msg}`, { cause: e });
+    // A loader whose JDK or libpython is gone since it was built: say how to get a working one.
+    const hint = /cannot open shared object/.test(msg) ? loaderHint(basename(path)) : '';
+    throw new TrestyError(code, `ffi library ${path} cannot be loaded: ${msg}${hint}`, { cause: e });
   }
 }
 

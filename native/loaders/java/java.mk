@@ -15,12 +15,15 @@ JAVA_HINT  = (Debian: apt-get install default-jdk-headless; or set JAVA_HOME)
 
 ifeq ($(wildcard $(JAVA_HOME)/include/jni.h),)
 java:
+	@$(call drop_broken,$(BUILD)/libffi_java.so,$(addprefix $(JAVA_OUT)/,tresty-loader.jar tresty-examples.jar build-info.json toolchain))
 	@echo "no JDK found$(if $(JAVA_HOME), in $(JAVA_HOME)): skipping the Java loader $(JAVA_HINT)"
 else ifeq ($(wildcard $(JAVA_HOME)/lib/server/libjvm.so),)
 java:
+	@$(call drop_broken,$(BUILD)/libffi_java.so,$(addprefix $(JAVA_OUT)/,tresty-loader.jar tresty-examples.jar build-info.json toolchain))
 	@echo "$(JAVA_HOME) has no lib/server/libjvm.so: skipping the Java loader $(JAVA_HINT)"
 else ifeq ($(wildcard $(JAVAC)),)
 java:
+	@$(call drop_broken,$(BUILD)/libffi_java.so,$(addprefix $(JAVA_OUT)/,tresty-loader.jar tresty-examples.jar build-info.json toolchain))
 	@echo "$(JAVA_HOME) has no javac: skipping the Java loader $(JAVA_HINT)"
 else
 java: $(BUILD)/libffi_java.so $(JAVA_OUT)/tresty-loader.jar $(JAVA_OUT)/build-info.json java-examples
@@ -51,6 +54,7 @@ $(JAVA_OUT)/tresty-loader.jar: $(LOADER_SRC) $(JAVA_STAMP)
 
 ifeq ($(filter %/jnr-ffi.jar,$(JNR_JARS)),)
 java-examples:
+	@rm -f $(JAVA_OUT)/tresty-examples.jar
 	@echo "jnr-ffi not found in $(JNR_DIR): skipping the Java examples (Debian: apt-get install libjnr-ffi-java; or set JNR_DIR)"
 else
 java-examples: $(JAVA_OUT)/tresty-examples.jar

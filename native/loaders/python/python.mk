@@ -15,18 +15,23 @@ endif
 PY_HINT = (Debian: apt-get install python3-dev python3-cffi; or set TRESTY_PYTHON to a python3 with headers and a shared libpython)
 ifeq ($(TRESTY_PYTHON),)
 python:
+	@$(call drop_broken,$(BUILD)/libffi_python3.so)
 	@echo "python3 not found: skipping the Python loader $(PY_HINT)"
 else ifeq ($(PY_EXE),)
 python:
+	@$(call drop_broken,$(BUILD)/libffi_python3.so)
 	@echo "$(TRESTY_PYTHON) did not run: skipping the Python loader $(PY_HINT)"
 else ifneq ($(PY_VERSION_OK),1)
 python:
+	@$(call drop_broken,$(BUILD)/libffi_python3.so)
 	@echo "$(PY_EXE) is Python $(PY_VERSION); the loader needs 3.8 or later: skipping the Python loader"
 else ifeq ($(wildcard $(PY_INCLUDE)/Python.h),)
 python:
+	@$(call drop_broken,$(BUILD)/libffi_python3.so)
 	@echo "Python.h not found for $(PY_EXE) (in $(PY_INCLUDE)): skipping the Python loader $(PY_HINT)"
 else ifeq ($(wildcard $(PY_LIBDIR)/lib$(PY_LIB).so),)
 python:
+	@$(call drop_broken,$(BUILD)/libffi_python3.so)
 	@echo "$(PY_EXE) has no shared libpython (lib$(PY_LIB).so in $(PY_LIBDIR)): skipping the Python loader $(PY_HINT)"
 else
 python: $(BUILD)/libffi_python3.so
