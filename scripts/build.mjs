@@ -38,12 +38,11 @@ if (!have('make') || !(have('cc') || have('gcc'))) {
   console.warn('  Install them (Debian: apt-get install build-essential) and run "npm run build".');
   process.exit(0);
 }
-// js_shared_dict's addon compiles against Node's own headers (no node-gyp): next to this node
-// (official builds, nvm) or where Debian's nodejs package puts them.
+// The engine and js_shared_dict's addon compile against Node's own headers (no node-gyp): those
+// of this node (official builds, nvm), else where Debian's packages put them. Without them make
+// says so in one line (native/engine/engine.mk) and builds the rest.
 const nodeInclude = [path.resolve(path.dirname(process.execPath), '..', 'include', 'node'), '/usr/include/node', '/usr/local/include/node']
-  .find((d) => existsSync(path.join(d, 'node_api.h')));
-if (!nodeInclude) {
-  console.warn('tresty build: Node\'s headers (node_api.h) were not found; js_shared_dict will be unavailable.');
-  console.warn('  Install them (Debian: they come with the nodejs package; elsewhere a Node.js tarball\'s include/node) and run "npm run build".');
-}
-run('make', ['-s', '-C', 'native', ...(nodeInclude ? [`NODE_INCLUDE=${nodeInclude}`] : [])], 'native build (make -C native)');
+  .find((d) => existsSync(path.join(d, 'node_api.h'))) ?? '';
+// make's default CC is cc; a machine may have gcc alone.
+const cc = process.env.CC || have('cc') ? [] : ['CC=gcc'];
+run('make', ['-s', '-C', 'native', `NODE_INC=${nodeInclude}`, `NODE_INCLUDE=${nodeInclude}`, ...cc], 'native build (make -C native)');

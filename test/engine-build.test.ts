@@ -1,6 +1,7 @@
 // The native engine's build follows OpenSSL's headers: an engine built while they were missing
 // (npm install before apt-get install libssl-dev) gets TLS on the next build, though the headers
-// keep their package dates; unchanged headers rebuild nothing.
+// keep their package dates; unchanged headers rebuild nothing. Without Node's headers, one line says
+// what to install.
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -46,6 +47,26 @@ describe.skipIf(skip !== null)('the native engine\'s build', () => {
       const before = fs.statSync(addon).mtimeMs;
       expect(make(dir, false)).toBe('');
       expect(fs.statSync(addon).mtimeMs).toBe(before);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  it('says in one line what to install without Node\'s headers, builds neither addon, and exits 0', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tresty-engine-build-'));
+    try {
+      const r = spawnSync('make', ['-s', '-C', path.join(ROOT, 'native'), 'engine', 'shdict', `BUILD=${dir}`, 'NODE_INC='], { encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/^tresty build: Node's headers \(node_api\.h\) not found: the native HTTP engine and js_shared_dict are not built, .*apt-get install libnode-dev.*"npm run build"\n$/);
+      expect(fs.existsSync(path.join(dir, 'tresty_engine.node'))).toBe(false);
+      expect(fs.existsSync(path.join(dir, 'tresty_shdict.node'))).toBe(false);
+      expect(fs.existsSync(path.join(dir, 'libtresty_shdict.so'))).toBe(true);
+
+      // Found (make alone, as scripts/build.mjs does): js_shared_dict's addon is built with the engine.
+      make(dir, false);
+      expect(fs.existsSync(path.join(dir, 'tresty_engine.node'))).toBe(true);
+      execFileSync('make', ['-s', '-C', path.join(ROOT, 'native'), 'shdict', `BUILD=${dir}`], { stdio: 'pipe' });
+      expect(fs.existsSync(path.join(dir, 'tresty_shdict.node'))).toBe(true);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -1,7 +1,7 @@
 # The native HTTP engine (native/engine/): a Node addon, build/tresty_engine.node, compiled with
 # plain cc against Node's headers (NODE_INC, found by scripts/build.mjs), linked with the request
 # parser (native/http/). Without Node's headers it is not built and tresty runs on node:http.
-NODE_INC ?= $(firstword $(wildcard $(dir $(shell command -v node 2>/dev/null))../include/node /usr/include/node /usr/local/include/node))
+# (NODE_INC is found in ../Makefile, which js_shared_dict's addon shares.)
 ENGINE_SRC := $(wildcard engine/*.c)
 ENGINE_HDR := $(wildcard engine/*.h) http/parse.h
 # TLS (engine/tls.c): OpenSSL 3's headers (libssl-dev's, else the copy Node ships next to its own);
@@ -27,7 +27,7 @@ $(BUILD)/tresty_engine.node: $(ENGINE_SRC) $(ENGINE_HDR) $(BUILD)/libtresty_http
 	$(CC) $(CFLAGS) -D_GNU_SOURCE -fvisibility=hidden -Ihttp $(ENGINE_TLS) -I$(NODE_INC) -shared -o $(TMP) $(ENGINE_SRC) $(BUILD)/libtresty_http.a && mv -f $(TMP) $@
 else
 engine:
-	@echo "tresty build: Node's headers not found (NODE_INC): the native HTTP engine is not built; tresty runs on node:http"
+	@echo "tresty build: Node's headers (node_api.h) not found: the native HTTP engine and js_shared_dict are not built, tresty serves HTTP on node:http (they come with Node.js tarballs and NodeSource's nodejs; Debian's nodejs: apt-get install libnode-dev; or set NODE_INC), then \"npm run build\""
 endif
 # The same under AddressSanitizer + UBSan, for test/engine-fuzz.test.ts (not built at install).
 ENGINE_SAN := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer
