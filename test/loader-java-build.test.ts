@@ -1,7 +1,7 @@
 // The Java loader's build follows the toolchain: jnr-ffi installed after a first build (the order a
 // fresh machine often takes: npm install, then apt-get) must reach libffi_java.so's baked-in
 // classpath on the next build, though the jars keep their package dates; an unchanged toolchain
-// rebuilds nothing.
+// rebuilds nothing. A JDK too old for the build is skipped with a line, not a failed build.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -46,4 +46,23 @@ describe.skipIf(skip !== null)('the Java loader\'s build', () => {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   }, 120_000);
+
+  it('skips a JDK older than 11 (the classes are compiled with --release 11) with one line, and exits 0', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tresty-java-build-'));
+    try {
+      // The real JDK but for javac, which says it is Java 8's.
+      const real = fs.realpathSync((JSON.parse(fs.readFileSync(path.join(ROOT, 'native', 'build', 'java', 'build-info.json'), 'utf8')) as { javaHome: string }).javaHome);
+      const home = path.join(dir, 'jdk');
+      fs.mkdirSync(path.join(home, 'bin'), { recursive: true });
+      for (const f of fs.readdirSync(real)) if (f !== 'bin') fs.symlinkSync(path.join(real, f), path.join(home, f));
+      for (const f of fs.readdirSync(path.join(real, 'bin'))) if (f !== 'javac') fs.symlinkSync(path.join(real, 'bin', f), path.join(home, 'bin', f));
+      fs.writeFileSync(path.join(home, 'bin', 'javac'), '#!/bin/sh\necho "javac 1.8.0_392" >&2\n', { mode: 0o755 });
+      const build = path.join(dir, 'build');
+      const out = execFileSync('make', ['-s', '-C', path.join(ROOT, 'native', 'loaders'), 'java', `BUILD=${build}`, `JAVA_HOME=${home}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      expect(out).toBe(`${home} is not a JDK 11 or later (javac 1.8.0_392): skipping the Java loader (Debian: apt-get install default-jdk-headless; or set JAVA_HOME)\n`);
+      expect(fs.existsSync(path.join(build, 'libffi_java.so'))).toBe(false);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

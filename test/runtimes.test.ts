@@ -3,7 +3,8 @@
 // and they answer through the real ring (src/ffi) once it exists.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -109,6 +110,20 @@ describe('a missing toolchain', () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('rustc not found: skipping Rust runtimes');
     expect(r.stdout).toContain('go not found: skipping Go runtimes (Debian: apt-get install golang-go)');
+  });
+
+  (haveCc ? it : it.skip)(`skips Go older than go.mod's 1.19 the same way${haveCc ? '' : ' (skipped: no make)'}`, () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tresty-old-go-'));
+    try {
+      const go = path.join(dir, 'go');
+      writeFileSync(go, '#!/bin/sh\necho "go version go1.15.15 linux/amd64"\n', { mode: 0o755 });
+      const r = spawnSync('make', ['-s', '-C', path.join(root, 'native', 'runtimes'), `GO=${go}`, `BUILD=${dir}`, 'go'], { encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toBe(`${go} is not Go 1.19 or later (go version go1.15.15 linux/amd64): skipping Go runtimes (Debian: apt-get install golang-go; or set GO)\n`);
+      expect(readdirSync(dir)).toEqual(['go']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -25,6 +25,11 @@ else ifeq ($(wildcard $(JAVAC)),)
 java:
 	@$(call drop_broken,$(BUILD)/libffi_java.so,$(addprefix $(JAVA_OUT)/,tresty-loader.jar tresty-examples.jar build-info.json toolchain))
 	@echo "$(JAVA_HOME) has no javac: skipping the Java loader $(JAVA_HINT)"
+# The classes are compiled with --release 11: an older JDK is skipped with a line, not a failed build.
+else ifneq ($(shell [ "$$($(JAVAC) -version 2>&1 | sed -n 's/^javac \([0-9]*\).*/\1/p')" -ge 11 ] 2>/dev/null && echo ok),ok)
+java:
+	@$(call drop_broken,$(BUILD)/libffi_java.so,$(addprefix $(JAVA_OUT)/,tresty-loader.jar tresty-examples.jar build-info.json toolchain))
+	@echo "$(JAVA_HOME) is not a JDK 11 or later ($(shell $(JAVAC) -version 2>&1 | head -1)): skipping the Java loader $(JAVA_HINT)"
 else
 java: $(BUILD)/libffi_java.so $(JAVA_OUT)/tresty-loader.jar $(JAVA_OUT)/build-info.json java-examples
 
