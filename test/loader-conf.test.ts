@@ -46,4 +46,10 @@ describe('a loader library that is not built', () => {
     expect(() => findLibrary('ffi_java', ['/nonexistent'])).toThrow(/apt-get install default-jdk-headless libjnr-ffi-java/);
     expect(() => findLibrary('other', ['/nonexistent'])).not.toThrow(/apt-get/);
   });
+
+  it('and an example runtime too (the conf/nginx.conf ones, the Go and Rust ones)', () => {
+    expect(() => findLibrary('echo_go', ['/nonexistent'])).toThrow(/Go 1\.19 or later is found \(Debian: apt-get install golang-go, then "npm run build"\)\)$/);
+    expect(() => findLibrary('wordfreq_rust', ['/nonexistent'])).toThrow(/when rustc is found \(rustup, or Debian: apt-get install rustc/);
+    expect(() => findLibrary('libecho_c.so', ['/nonexistent'])).toThrow(/make and a C compiler \(Debian: apt-get install build-essential/);
+  });
 });

@@ -6,7 +6,8 @@ import * as L from '../ring/layout.js';
 import { bindHost, type HostBindings, openLibrary, type PluginLibrary, type Ptr } from './bindings.js';
 import { Channel } from './channel.js';
 import { InlineChannel } from './inline.js';
-import { handLoaderPaths, type LoaderPaths, loaderError, loaderHint } from './loaders.js';
+import { builtHint } from './built-by.js';
+import { handLoaderPaths, type LoaderPaths, loaderError } from './loaders.js';
 import { findLibrary, hostLibraryPath, poolThreadPath } from './locate.js';
 import type { Core } from './plugin.js';
 import { startPool } from './pool.js';
@@ -78,7 +79,7 @@ function open(path: string): PluginLibrary {
     const msg = (e as Error).message;
     const code = /undefined symbol/.test(msg) ? 'TRESTY_ERR_FFI_SYMBOL' : 'TRESTY_ERR_FFI_NOT_FOUND';
     // A loader whose JDK or libpython is gone since it was built: say how to get a working one.
-    const hint = /cannot open shared object/.test(msg) ? loaderHint(basename(path)) : '';
+    const hint = /cannot open shared object/.test(msg) ? builtHint(basename(path)) : '';
     throw new TrestyError(code, `ffi library ${path} cannot be loaded: ${msg}${hint}`, { cause: e });
   }
 }

@@ -41,16 +41,3 @@ export function loaderError(lib: PluginLibrary): string {
     return '';
   }
 }
-
-const BUILT_BY: Record<string, string> = {
-  ffi_python3: 'the Python loader is built by "npm install" when Python\'s headers are found ' +
-    '(Debian: apt-get install python3-dev python3-cffi, then "npm run build"; docs/runtimes.md, "Python")',
-  ffi_java: 'the Java loader is built by "npm install" when a JDK is found ' +
-    '(Debian: apt-get install default-jdk-headless libjnr-ffi-java, then "npm run build"; docs/runtimes.md, "Java")',
-};
-
-/** For a "not found" error: how to get a loader library that was not built. */
-export function loaderHint(lib: string): string {
-  const hint = BUILT_BY[lib.replace(/^lib/, '').replace(/\.so$/, '')];
-  return hint ? ` (${hint})` : '';
-}

@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TrestyError } from '../errors.js';
-import { loaderHint } from './loaders.js';
+import { builtHint } from './built-by.js';
 
 let root: string | undefined;
 
@@ -66,5 +66,5 @@ export function findLibrary(lib: string, searchPath: readonly string[]): string 
   }
   throw new TrestyError('TRESTY_ERR_FFI_NOT_FOUND',
     `ffi library "${lib}" not found; searched: ${tried.length ? tried.join(', ') : '(empty search path)'}. ` +
-    'Build it into one of these directories or add its directory to ffi_library_path (or TRESTY_FFI_PATH)' + loaderHint(lib));
+    'Build it into one of these directories or add its directory to ffi_library_path (or TRESTY_FFI_PATH)' + builtHint(lib));
 }
