@@ -33,9 +33,7 @@ run(process.execPath, [tsc, '-p', 'tsconfig.json'], 'TypeScript compile');
 
 if (!existsSync(path.join(root, 'native', 'Makefile'))) process.exit(0);
 if (!have('make') || !(have('cc') || have('gcc'))) {
-  console.warn('tresty build: make or a C compiler is missing; the native HTTP engine and the FFI plugins are not built');
-  console.warn('  (tresty serves HTTP on node:http meanwhile).');
-  console.warn('  Install them (Debian: apt-get install build-essential) and run "npm run build".');
+  console.warn('tresty build: make or a C compiler is missing: the native HTTP engine and the FFI plugins are not built, tresty serves HTTP on node:http (Debian: apt-get install build-essential, then "npm run build")');
   process.exit(0);
 }
 // The engine and js_shared_dict's addon compile against Node's own headers (no node-gyp): those
