@@ -94,7 +94,8 @@ export function shdictAddon(): ShdictAddon {
   if (!existsSync(ADDON)) {
     throw new TrestyError('TRESTY_ERR_SHDICT_UNAVAILABLE',
       `js_shared_dict needs the native addon ${ADDON}, which is not built: run "npm run build" `
-      + '(it needs make, a C compiler and Node\'s headers: Debian\'s nodejs package has them in /usr/include/node)');
+      + '(it needs make, a C compiler and Node\'s headers: Node.js tarballs and NodeSource\'s nodejs have them; '
+      + 'Debian\'s own nodejs: apt-get install libnode-dev)');
   }
   try {
     addon = createRequire(import.meta.url)(ADDON) as ShdictAddon;
