@@ -112,6 +112,20 @@ describe('a missing toolchain', () => {
     expect(r.stdout).toContain('go not found: skipping Go runtimes (Debian: apt-get install golang-go)');
   });
 
+  (haveCc ? it : it.skip)(`skips rustc older than 1.56 (edition 2021) the same way${haveCc ? '' : ' (skipped: no make)'}`, () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tresty-old-rustc-'));
+    try {
+      const rustc = path.join(dir, 'rustc');
+      writeFileSync(rustc, '#!/bin/sh\necho "rustc 1.48.0"\n', { mode: 0o755 });
+      const r = spawnSync('make', ['-s', '-C', path.join(root, 'native', 'runtimes'), `RUSTC=${rustc}`, `BUILD=${dir}`, 'rust'], { encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toBe(`${rustc} is not rustc 1.56 or later (rustc 1.48.0): skipping Rust runtimes (install rustup, or set RUSTC)\n`);
+      expect(readdirSync(dir)).toEqual(['rustc']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   (haveCc ? it : it.skip)(`skips Go older than go.mod's 1.19 the same way${haveCc ? '' : ' (skipped: no make)'}`, () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'tresty-old-go-'));
     try {
