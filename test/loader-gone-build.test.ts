@@ -115,6 +115,13 @@ describe.skipIf(pySkip !== null)('a Python loader whose libpython is gone', () =
 
       make(['python', `BUILD=${build}`, `TRESTY_PYTHON=${gone}`]);
       expect(fs.existsSync(so)).toBe(false);
+
+      // The real interpreter again: a loader linked with its libpython, which the next build keeps.
+      make(['python', `BUILD=${build}`, `TRESTY_PYTHON=${python}`]);
+      expect(fs.readFileSync(so).includes('libtresty_gone.so')).toBe(false);
+      const before = fs.statSync(so).mtimeMs;
+      make(['python', `BUILD=${build}`, `TRESTY_PYTHON=${python}`]);
+      expect(fs.statSync(so).mtimeMs).toBe(before);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
