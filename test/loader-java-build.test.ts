@@ -20,7 +20,7 @@ function make(build: string, jnrDir: string): void {
 describe.skipIf(skip !== null)('the Java loader\'s build', () => {
   if (skip) it.skip(`skipped: ${skip}`, () => {});
 
-  it('picks up jnr-ffi installed after a first build, and rebuilds nothing when nothing changed', () => {
+  it('picks up jnr-ffi installed after a first build, rebuilds nothing when nothing changed, and drops it when it goes', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tresty-java-build-'));
     try {
       const build = path.join(dir, 'build');
@@ -42,6 +42,12 @@ describe.skipIf(skip !== null)('the Java loader\'s build', () => {
       const before = fs.statSync(so).mtimeMs;
       make(build, JNR);
       expect(fs.statSync(so).mtimeMs).toBe(before);
+
+      // jnr-ffi gone again: the loader loses its classpath, and the examples (which need it) go.
+      make(build, empty);
+      expect(info().jnrClassPath).toBe('');
+      expect(fs.readFileSync(so).includes('jnr-ffi.jar')).toBe(false);
+      expect(fs.existsSync(path.join(build, 'java', 'tresty-examples.jar'))).toBe(false);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
