@@ -135,7 +135,7 @@ const LOGGING = (prefix: string, lua: boolean): string => `
 async function logging(port: number, errorLog: () => string, accessLog: () => string): Promise<Record<string, unknown>> {
   const bodies = [];
   for (const p of ['/u', '/q', '/cap']) bodies.push((await httpGet(port, p)).body);
-  for (let i = 0; i < 40 && accessLog().split('\n').length < 4; i++) await new Promise((r) => setTimeout(r, 50));
+  for (let i = 0; i < 40 && accessLog().trim().split('\n').length < 4; i++) await new Promise((r) => setTimeout(r, 50));
   return {
     bodies,
     warned: errorLog().match(/\[warn\].*using uninitialized "\w+" variable.*request: "[^"]*"/g)?.map((l) => l.replace(/^.*\[warn\][^*]*\*\d+ /, '')) ?? [],
