@@ -5,7 +5,8 @@
 import { TrestyError } from '../errors.js';
 import { type Call, currentCall, EXITED, LIVE } from '../request/call.js';
 import { apiDisabled } from '../request/context.js';
-import { emit, emitFlush, headersOf, queueFlush } from '../request/output.js';
+import { emit, emitFlush, queueFlush } from '../request/output.js';
+import { headersOf } from '../request/headers.js';
 import { INTERRUPT } from '../request/interrupt.js';
 import { BUFFERING, failed, OUTPUT_ERROR, outcome, outError, type OutResult, RAW_TAKEN, refusal, SEEN_EOF, SENT } from '../request/out-result.js';
 import { logRun, logReq } from '../request/report.js';

@@ -9,7 +9,7 @@
 
 import type { Req } from '../request/req.js';
 import { logReq } from '../request/report.js';
-import { headersOf } from '../request/output.js';
+import { headersOf } from '../request/headers.js';
 import { addrBytes } from '../config/addr.js';
 import type { LocationConf } from '../config/types.js';
 import { USERID_MAX_EXPIRES, type UseridConf } from '../config/types-output.js';

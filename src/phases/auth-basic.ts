@@ -9,7 +9,7 @@ import { evalParts } from '../api/map.js';
 import { getVar } from '../api/vars.js';
 import type { AuthBasicConf } from '../config/types.js';
 import { OK } from '../request/codes.js';
-import { headersOf } from '../request/output.js';
+import { headersOf } from '../request/headers.js';
 import { logReq } from '../request/report.js';
 import type { Req } from '../request/req.js';
 import { cryptPassword } from './crypt.js';

@@ -9,7 +9,7 @@ import { capture } from '../api/subrequest.js';
 import { getVar, setVar } from '../api/vars.js';
 import type { AuthRequestConf } from '../config/types.js';
 import { OK } from '../request/codes.js';
-import { headersOf } from '../request/output.js';
+import { headersOf } from '../request/headers.js';
 import { logReq } from '../request/report.js';
 import type { Req } from '../request/req.js';
 

@@ -3,7 +3,7 @@
 // absolute URL is a redirect (302, or the `=CODE` given when it is one). Used once per request,
 // as nginx's recursive_error_pages off.
 
-import { headersOf } from '../request/output.js';
+import { headersOf } from '../request/headers.js';
 import type { Req } from '../request/req.js';
 import { compileTemplate, type Template } from './template.js';
 

@@ -10,7 +10,7 @@ import { useridFilter } from '../api/userid.js';
 import { DECLINED } from '../request/codes.js';
 import type { HeaderStore } from '../request/headers.js';
 import { clearInHeaderPrefix, setInHeader } from '../request/in-headers.js';
-import { headersOf } from '../request/output.js';
+import { headersOf } from '../request/headers.js';
 import type { OutHeaders } from '../request/pipe.js';
 import type { Req } from '../request/req.js';
 import type { Step } from './phase.js';

@@ -6,11 +6,13 @@
 import fs from 'node:fs';
 import type { GzipStaticConf, LocationConf } from '../config/types.js';
 import { DECLINED, DONE, ERROR, EXEC, OK } from '../request/codes.js';
-import { EARLIER_ETAG, EARLIER_RANGES, LISTED_LAST_MODIFIED } from '../request/headers.js';
+import { EARLIER_ETAG, EARLIER_RANGES, LISTED_LAST_MODIFIED, headersOf } from '../request/headers.js';
 import { mimeType } from './mime.js';
 import { autoindex } from './autoindex.js';
 import { dav } from './dav.js';
-import { absoluteUrl, emit, emitWhole, failedPrecondition, headersOf, queueFlush } from '../request/output.js';
+import { emit, emitWhole, queueFlush } from '../request/output.js';
+import { absoluteUrl } from '../request/absolute-url.js';
+import { failedPrecondition } from '../request/special.js';
 import type { Step } from './phase.js';
 import { type PathMapper, pathMapper } from './file-path.js';
 import { multipart, rangesOf } from '../request/ranges.js';

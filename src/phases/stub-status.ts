@@ -2,7 +2,8 @@
 // (src/status/counters.ts), in nginx's exact text, with its trailing spaces.
 
 import { OK } from '../request/codes.js';
-import { emit, headersOf } from '../request/output.js';
+import { emit } from '../request/output.js';
+import { headersOf } from '../request/headers.js';
 import { statusCounts } from '../status/counters.js';
 import type { Step } from './phase.js';
 

@@ -4,7 +4,7 @@
 // Content-Range; several ranges, a failed If-Range: the whole answer; a range past the end: 416
 // with `Content-Range: bytes */LENGTH`. Other statuses and answers without a length pass as they are.
 import { rangesOf } from '../request/ranges.js';
-import { headersOf } from '../request/output.js';
+import { headersOf } from '../request/headers.js';
 import { httpTime, one } from '../request/not-modified.js';
 import type { Req } from '../request/req.js';
 import type { ResponseHead } from './parser.js';

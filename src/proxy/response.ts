@@ -5,7 +5,9 @@
 
 import type { ProxyConf, ProxyPass } from '../config/types.js';
 import { ERROR, OK } from '../request/codes.js';
-import { absoluteUrl, emit, headersOf, queueFlush } from '../request/output.js';
+import { emit, queueFlush } from '../request/output.js';
+import { absoluteUrl } from '../request/absolute-url.js';
+import { headersOf } from '../request/headers.js';
 import { logReq } from '../request/report.js';
 import type { Req } from '../request/req.js';
 import type { Exchange } from './exchange.js';

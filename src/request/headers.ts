@@ -2,6 +2,7 @@
 // null/undefined clears. ngx.header (src/api) and the output queue both use this store.
 
 import { TrestyError } from '../errors.js';
+import type { Req } from './req.js';
 
 export type HeaderValue = string | string[];
 
@@ -184,4 +185,9 @@ export class HeaderStore {
     for (const [, [name, v]] of this.m) o[name.toLowerCase()] = v;
     return o;
   }
+}
+
+/** The request's response headers, made on first use. */
+export function headersOf(r: Req): HeaderStore {
+  return (r.headers ??= new HeaderStore());
 }

@@ -7,30 +7,28 @@
 // lua-nginx-module's (Req.lengthless). A location without filters skips the chain entirely.
 
 import { StringDecoder } from 'node:string_decoder';
-import { errorPage, hasPage, wireStatus } from '../http/native-pages.js';
-import { serverName } from '../http/vhost.js';
-import { software } from '../http/software.js';
+import { errorPage } from '../http/native-pages.js';
 import type { LocationConf } from '../config/types.js';
 import { byteLength } from './bytes.js';
 import { ERROR, OK } from './codes.js';
-import { HeaderStore } from './headers.js';
-import { headerList, ownName } from './head-list.js';
+import { headersOf } from './headers.js';
+import { headerList } from './head-list.js';
 import { gzipHeader } from './gzip.js';
 import { gunzipHeader } from './gunzip.js';
 import type { Req } from './req.js';
 import { logReq } from './report.js';
 import { paced, pacedWrite } from './limit-rate.js';
 import { answerPreconditions } from './not-modified.js';
+import { failedPrecondition, special, specialAnswer } from './special.js';
 import { OUTPUT_ERROR } from './out-result.js';
 
 /** Above this many buffered bytes, output is pushed without waiting for the handler to end. */
 const AUTO_FLUSH = 64 * 1024;
 
-type Chunk = string | Uint8Array;
+/** A header byte above 0x7f (a UTF-8 value). */
+const HIGH = /[\x80-\xff]/;
 
-export function headersOf(r: Req): HeaderStore {
-  return (r.headers ??= new HeaderStore());
-}
+type Chunk = string | Uint8Array;
 
 function filtered(r: Req): boolean {
   const p = r.pipe;
@@ -449,83 +447,4 @@ export function fail(r: Req, msg: string | null): void {
   r.out = null;
   r.outLen = 0;
   r.ex.destroy();
-}
-
-const HIGH = /[\x80-\xff]/;
-
-/**
- * Replaces any buffered output by nginx's page for `status` (a "special response"). A
- * subrequest gets the status and headers only, and its capture says truncated (as OpenResty's).
- */
-export function special(r: Req, status: number): void {
-  specialAnswer(r, status);
-  r.out = null;
-  r.outLen = 0;
-  r.page = null;
-  // 494-497 go out (and are logged) as 400 with their own page, as nginx's err_status.
-  r.status = wireStatus(status);
-  r.lengthless = false; // nginx's own answer, with its length
-  const h = headersOf(r);
-  h.delete('content-length');
-  h.lengthCleared = false; // the page has its own length, whatever the handler cleared
-  if (status >= 300) {
-    dropValidators(r);
-    if (r.parent !== null) {
-      if (status !== 304) r.truncated = true;
-    } else if (hasPage(status)) {
-      h.set('Content-Type', 'text/html');
-      r.page = errorPage(status, ownName(r) ?? software());
-    } else {
-      r.headerOnly = true;
-      h.delete('content-type');
-      h.set('Content-Length', '0');
-    }
-  }
-  r.headerSent = true;
-}
-
-/** nginx's not-modified filter's 412 ends the request as an error once its page went: the
- *  connection closes after it, its head still saying keep-alive (observed on nginx 1.22). */
-export function failedPrecondition(r: Req): void {
-  if (r.parent === null) r.ex.closeAfter?.();
-}
-
-/** The exchange learns the answer is a special response (ex.special); a subrequest's is not the connection's. */
-export function specialAnswer(r: Req, status: number): void {
-  if (r.parent === null) r.ex.special?.(status);
-}
-
-/**
- * nginx's special response (an error page, a redirect, 304, 204 by ngx.exit) drops the
- * validators, Accept-Ranges and Content-Length a handler set: they described a body that is not
- * sent (observed on nginx 1.22 + lua; other headers stay). Filters after it (add_header,
- * header_filter) may add them.
- */
-export function dropValidators(r: Req): void {
-  const h = r.headers;
-  if (h === null) return;
-  h.delete('content-length');
-  h.delete('etag');
-  h.delete('last-modified');
-  h.delete('accept-ranges');
-}
-
-/**
- * An absolute URL for a Location that starts with `/` (nginx's absolute_redirect): the Host
- * header's name (else the server's address) and the port the request came in on, unless it is
- * the scheme's default (port_in_redirect). A subrequest's Location stays as set.
- */
-export function absoluteUrl(r: Req, loc: string): string {
-  // Server-level rewrite ops run before a location is chosen: the server's own flags then.
-  const std = ((r.loc as LocationConf | undefined) ?? r.server.defaults).std;
-  if (!loc.startsWith('/') || r.parent !== null || std.relativeRedirect) return loc;
-  const ex = r.ex;
-  const h = r.inHeaders.host;
-  // server_name_in_redirect on: the server's first name (nginx's primary), when it has one.
-  const own = std.serverNameInRedirect ? serverName(r.server) : '';
-  let host = own || (typeof h === 'string' && h ? h : ex.localAddress);
-  const colon = host.startsWith('[') ? host.indexOf(':', host.indexOf(']')) : host.indexOf(':');
-  if (colon > 0 && !own) host = host.slice(0, colon);
-  const port = std.noPortInRedirect || ex.localPort === (ex.scheme === 'https' ? 443 : 80) ? '' : `:${ex.localPort}`;
-  return `${ex.scheme}://${host}${port}${loc}`;
 }
