@@ -3,11 +3,11 @@
 // and they answer through the real ring (src/ffi) once it exists.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { withTempDir } from './helpers/temp-dir.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const build = path.join(root, 'native', 'build');
@@ -121,17 +121,14 @@ describe('a missing toolchain', () => {
   ];
   for (const o of old) {
     (haveCc ? it : it.skip)(`skips ${o.title} the same way${haveCc ? '' : ' (skipped: no make)'}`, () => {
-      const dir = mkdtempSync(path.join(tmpdir(), `tresty-old-${o.tool}-`));
-      try {
-        const bin = path.join(dir, o.tool);
-        writeFileSync(bin, `#!/bin/sh\necho "${o.says}"\n`, { mode: 0o755 });
-        const r = spawnSync('make', ['-s', '-C', path.join(root, 'native', 'runtimes'), `${o.makeVar}=${bin}`, `BUILD=${dir}`, o.target], { encoding: 'utf8' });
-        expect(r.status, r.stderr).toBe(0);
-        expect(r.stdout).toBe(o.line(bin));
-        expect(readdirSync(dir)).toEqual([o.tool]);
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
+      withTempDir(`tresty-old-${o.tool}-`, (dir) => {
+      const bin = path.join(dir, o.tool);
+      writeFileSync(bin, `#!/bin/sh\necho "${o.says}"\n`, { mode: 0o755 });
+      const r = spawnSync('make', ['-s', '-C', path.join(root, 'native', 'runtimes'), `${o.makeVar}=${bin}`, `BUILD=${dir}`, o.target], { encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toBe(o.line(bin));
+      expect(readdirSync(dir)).toEqual([o.tool]);
+      });
     });
   }
 });
