@@ -43,4 +43,4 @@ const nodeInclude = [path.resolve(path.dirname(process.execPath), '..', 'include
   .find((d) => existsSync(path.join(d, 'node_api.h'))) ?? '';
 // make's default CC is cc; a machine may have gcc alone.
 const cc = (process.env.CC || have('cc')) ? [] : ['CC=gcc'];
-run('make', ['-s', '-C', 'native', `NODE_INC=${nodeInclude}`, `NODE_INCLUDE=${nodeInclude}`, ...cc], 'native build (make -C native)');
+run('make', ['-s', '-C', 'native', `NODE_INC=${nodeInclude}`, ...cc], 'native build (make -C native)');

@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { confErrorOf, loadConfText, serverConf } from './helpers/conf-load.js';
 import { nginxConfError, nginxConfWarnings, nginxMissing } from './helpers/nginx.js';
 import { freePort, httpGet, runTresty, startTresty, type TrestyProcess } from './helpers/server.js';
+import { withTempDir } from './helpers/temp-dir.js';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 
 const load = (conf: string) => loadConfText(conf, { inConf: true });
@@ -90,16 +90,13 @@ http {
   afterAll(async () => { await t?.stop(); });
 
   it('tresty -t prints them before "syntax is ok" and exits 0', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tresty-h2w-'));
-    try {
-      fs.writeFileSync(path.join(dir, 'c.conf'), conf(''));
-      fs.mkdirSync(path.join(dir, 'logs'));
-      const r = await runTresty(['-t', '-p', dir, '-c', 'c.conf']);
-      expect(r.code).toBe(0);
-      expect(r.stderr).toMatch(/tresty: \[warn\] the "http2_idle_timeout" directive is obsolete, use the "keepalive_timeout" directive instead in \S+c\.conf:4\n[^]*tresty: \[warn\] the "http2_recv_timeout"[^]*syntax is ok/);
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    await withTempDir('tresty-h2w-', async (dir) => {
+    fs.writeFileSync(path.join(dir, 'c.conf'), conf(''));
+    fs.mkdirSync(path.join(dir, 'logs'));
+    const r = await runTresty(['-t', '-p', dir, '-c', 'c.conf']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/tresty: \[warn\] the "http2_idle_timeout" directive is obsolete, use the "keepalive_timeout" directive instead in \S+c\.conf:4\n[^]*tresty: \[warn\] the "http2_recv_timeout"[^]*syntax is ok/);
+    });
   });
 
   it('are logged at start and at a reload, and the server serves', async () => {

@@ -3,11 +3,11 @@
 // and they answer through the real ring (src/ffi) once it exists.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { withTempDir } from './helpers/temp-dir.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const build = path.join(root, 'native', 'build');
@@ -112,33 +112,25 @@ describe('a missing toolchain', () => {
     expect(r.stdout).toContain('go not found: skipping Go runtimes (Debian: apt-get install golang-go)');
   });
 
-  (haveCc ? it : it.skip)(`skips rustc older than 1.56 (edition 2021) the same way${haveCc ? '' : ' (skipped: no make)'}`, () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'tresty-old-rustc-'));
-    try {
-      const rustc = path.join(dir, 'rustc');
-      writeFileSync(rustc, '#!/bin/sh\necho "rustc 1.48.0"\n', { mode: 0o755 });
-      const r = spawnSync('make', ['-s', '-C', path.join(root, 'native', 'runtimes'), `RUSTC=${rustc}`, `BUILD=${dir}`, 'rust'], { encoding: 'utf8' });
+  // A toolchain too old for the build: its language is skipped with the line naming it, nothing written.
+  const old = [
+    { title: 'rustc older than 1.56 (edition 2021)', target: 'rust', makeVar: 'RUSTC', tool: 'rustc', says: 'rustc 1.48.0',
+      line: (bin: string) => `${bin} is not rustc 1.56 or later (rustc 1.48.0): skipping Rust runtimes (install rustup, or set RUSTC)\n` },
+    { title: 'Go older than go.mod\'s 1.19', target: 'go', makeVar: 'GO', tool: 'go', says: 'go version go1.15.15 linux/amd64',
+      line: (bin: string) => `${bin} is not Go 1.19 or later (go version go1.15.15 linux/amd64): skipping Go runtimes (Debian: apt-get install golang-go; or set GO)\n` },
+  ];
+  for (const o of old) {
+    (haveCc ? it : it.skip)(`skips ${o.title} the same way${haveCc ? '' : ' (skipped: no make)'}`, () => {
+      withTempDir(`tresty-old-${o.tool}-`, (dir) => {
+      const bin = path.join(dir, o.tool);
+      writeFileSync(bin, `#!/bin/sh\necho "${o.says}"\n`, { mode: 0o755 });
+      const r = spawnSync('make', ['-s', '-C', path.join(root, 'native', 'runtimes'), `${o.makeVar}=${bin}`, `BUILD=${dir}`, o.target], { encoding: 'utf8' });
       expect(r.status, r.stderr).toBe(0);
-      expect(r.stdout).toBe(`${rustc} is not rustc 1.56 or later (rustc 1.48.0): skipping Rust runtimes (install rustup, or set RUSTC)\n`);
-      expect(readdirSync(dir)).toEqual(['rustc']);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
-
-  (haveCc ? it : it.skip)(`skips Go older than go.mod's 1.19 the same way${haveCc ? '' : ' (skipped: no make)'}`, () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'tresty-old-go-'));
-    try {
-      const go = path.join(dir, 'go');
-      writeFileSync(go, '#!/bin/sh\necho "go version go1.15.15 linux/amd64"\n', { mode: 0o755 });
-      const r = spawnSync('make', ['-s', '-C', path.join(root, 'native', 'runtimes'), `GO=${go}`, `BUILD=${dir}`, 'go'], { encoding: 'utf8' });
-      expect(r.status, r.stderr).toBe(0);
-      expect(r.stdout).toBe(`${go} is not Go 1.19 or later (go version go1.15.15 linux/amd64): skipping Go runtimes (Debian: apt-get install golang-go; or set GO)\n`);
-      expect(readdirSync(dir)).toEqual(['go']);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+      expect(r.stdout).toBe(o.line(bin));
+      expect(readdirSync(dir)).toEqual([o.tool]);
+      });
+    });
+  }
 });
 
 describe('runtimes through the stand-in host (tresty-runtime-check)', () => {

@@ -24,17 +24,18 @@ import { markHandshake } from '../tls/info.js';
 import { certRefusal, markNegotiated, markPlain, negotiatedName } from '../tls/verify.js';
 import { checkConfCommands } from '../tls/conf-commands.js';
 import { type CertHook, ContextCache, nodeServerOptions, SessionCache, trustedAnchors } from '../tls/contexts.js';
-import { NodeExchange, peerReset } from './exchange.js';
+import { peerReset } from './exchange.js';
 import { confCheck, type EngineBinding, loadEngine } from './native-binding.js';
 import { frontContext } from './front-context.js';
+import { frontExchange } from './front-exchange.js';
 import { FrontRefusals, unmapped } from './front-refusals.js';
 import { H2Exchange, watchSession } from './h2-exchange.js';
 import { watchIdle } from './h2-idle.js';
 import { nextConnection } from '../log/connections.js';
-import { as10, isHttp09, type Line09, sniffFirstLine } from './node-http09.js';
+import { as10, type Line09, sniffFirstLine } from './node-http09.js';
 import { requestHost } from './request-host.js';
 import { bodyLimit as locationBodyLimit } from './body-limit.js';
-import { expectsContinue, holdContinue, inTurn, requestsOn, wasPipelined } from './node-turns.js';
+import { holdContinue, inTurn } from './node-turns.js';
 import { bindKey, bindName, type ListenFd } from './binds.js';
 import type { HttpExchange, RequestHandler } from './types.js';
 import { type Bind, groupFor, misdirected, namedServer, planBinds, selectServer, serverName, type VhostGroup } from './vhost.js';
@@ -291,15 +292,7 @@ export class TlsFront {
     if (this.draining || srv.defaults.keepaliveTimeout === 0 || certRefusal(req.socket, srv.ssl.verifyClient, misdirected(negotiatedName(req.socket), req.headers.host)) !== null) {
       res.shouldKeepAlive = false;
     }
-    const ex = new NodeExchange(req, res);
-    if (isHttp09(req.socket)) ex.http09 = true;
-    ex.connection = this.refusals.numberOf(req.socket);
-    ex.connectionRequests = requestsOn(req);
-    ex.pipelined = wasPipelined(req);
-    ex.connectionStart = this.refusals.startOf(req.socket);
-    ex.listen = bindName(bind);
-    ex.settings = srv.defaults.engine;
-    ex.expectContinue = expectsContinue(req);
+    const ex = frontExchange(req, res, this.refusals, bind, srv);
     if (this.refusals.refuseHead(ex, srv, this.group(bind).defaultServer.defaults.engine.largeClientHeaderBuffers.size)) return;
     ex.bodyLimit = this.limitFor(srv, ex);
     this.run(ex, srv, this.group(bind, req.socket.localAddress).defaultServer);

@@ -62,20 +62,17 @@ function serialize(attrs: readonly Attr[]): string {
 function rewriteDomain(r: Req, value: string, rules: readonly Compiled[]): string | null {
   // A string compares without the leading dot, which stays (nginx 1.22); a regex sees it all.
   const dot = value.startsWith('.') ? '.' : '';
-  const v = value.slice(dot.length);
-  for (const { rule, to } of rules) {
-    if (rule.regex !== null) {
-      const m = rule.regex.exec(value);
-      if (m === null) continue;
-      r.captures = m;
-      return to(r);
-    }
-    if (rule.from.toLowerCase() === v.toLowerCase()) return dot + to(r);
-  }
-  return null;
+  const v = value.slice(dot.length).toLowerCase();
+  return firstRule(r, value, rules, (from, to) => (from.toLowerCase() === v ? dot + to() : null));
 }
 
 function rewritePath(r: Req, value: string, rules: readonly Compiled[]): string | null {
+  return firstRule(r, value, rules, (from, to) => (value.startsWith(from) ? to() + value.slice(from.length) : null));
+}
+
+/** The first rule that matches, rewritten: a regex replaces the whole value (its captures for TO);
+ *  a string FROM is `plain`'s to match and rewrite (domain and path differ there only). */
+function firstRule(r: Req, value: string, rules: readonly Compiled[], plain: (from: string, to: () => string) => string | null): string | null {
   for (const { rule, to } of rules) {
     if (rule.regex !== null) {
       const m = rule.regex.exec(value);
@@ -83,7 +80,8 @@ function rewritePath(r: Req, value: string, rules: readonly Compiled[]): string 
       r.captures = m;
       return to(r);
     }
-    if (value.startsWith(rule.from)) return to(r) + value.slice(rule.from.length);
+    const out = plain(rule.from, () => to(r));
+    if (out !== null) return out;
   }
   return null;
 }

@@ -1,10 +1,10 @@
 // Conf text through the real loader (src/config), for the conf tests: each conf is written to a
 // fresh prefix (as `conf/nginx.conf` with `inConf`, else `nginx.conf`), loaded, and the prefix
 // removed; a conf error comes back as the thrown TrestyError's code and message.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadConf } from '../../src/config/index.js';
+import { withTempDir } from './temp-dir.js';
 
 export interface LoadOptions {
   /** Put the conf in `conf/` under the prefix, as the shipped layout does (relative includes). */
@@ -12,15 +12,12 @@ export interface LoadOptions {
 }
 
 export function loadConfText(conf: string, opts: LoadOptions = {}): ReturnType<typeof loadConf>['conf'] {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'tresty-conf-'));
-  try {
-    const file = opts.inConf ? 'conf/nginx.conf' : 'nginx.conf';
-    if (opts.inConf) mkdirSync(path.join(dir, 'conf'));
-    writeFileSync(path.join(dir, file), conf);
-    return loadConf({ file, prefix: dir }).conf;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  return withTempDir('tresty-conf-', (dir) => {
+  const file = opts.inConf ? 'conf/nginx.conf' : 'nginx.conf';
+  if (opts.inConf) mkdirSync(path.join(dir, 'conf'));
+  writeFileSync(path.join(dir, file), conf);
+  return loadConf({ file, prefix: dir }).conf;
+  });
 }
 
 export function confErrorOf(conf: string, opts: LoadOptions = {}): { code: string; message: string } {

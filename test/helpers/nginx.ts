@@ -6,6 +6,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from './server.js';
+import { withTempDir } from './temp-dir.js';
 
 const MODULE_DIRS = ['/usr/lib/nginx/modules', '/usr/share/nginx/modules', '/usr/lib64/nginx/modules'];
 
@@ -117,28 +118,22 @@ export async function startNginx(server: string, http = '', files: Record<string
  * emerg line with the prefix shown as `PREFIX` (a refusal's file:line reads `PREFIX/nginx.conf:N`).
  */
 export function nginxConfError(server: string, http = ''): string | null {
-  const prefix = fs.mkdtempSync(path.join(os.tmpdir(), 'tresty-nginx-t-'));
-  try {
-    fs.writeFileSync(path.join(prefix, 'nginx.conf'), confOf(prefix, 1, server, http));
-    const t = spawnSync('nginx', ['-t', '-p', `${prefix}/`, '-c', path.join(prefix, 'nginx.conf'), '-e', path.join(prefix, 'error.log')], { encoding: 'utf8' });
-    if (t.status === 0) return null;
-    const line = t.stderr.split('\n').find((l) => l.includes('[emerg]')) ?? t.stderr;
-    return line.split(prefix).join('PREFIX');
-  } finally {
-    fs.rmSync(prefix, { recursive: true, force: true });
-  }
+  return withTempDir('tresty-nginx-t-', (prefix) => {
+  fs.writeFileSync(path.join(prefix, 'nginx.conf'), confOf(prefix, 1, server, http));
+  const t = spawnSync('nginx', ['-t', '-p', `${prefix}/`, '-c', path.join(prefix, 'nginx.conf'), '-e', path.join(prefix, 'error.log')], { encoding: 'utf8' });
+  if (t.status === 0) return null;
+  const line = t.stderr.split('\n').find((l) => l.includes('[emerg]')) ?? t.stderr;
+  return line.split(prefix).join('PREFIX');
+  });
 }
 
 /** `nginx -t`'s `[warn]` messages for the conf startNginx would write, without `in FILE:LINE`. */
 export function nginxConfWarnings(server: string, http = ''): string[] {
-  const prefix = fs.mkdtempSync(path.join(os.tmpdir(), 'tresty-nginx-w-'));
-  try {
-    fs.writeFileSync(path.join(prefix, 'nginx.conf'), confOf(prefix, 1, server, http));
-    const t = spawnSync('nginx', ['-t', '-p', `${prefix}/`, '-c', path.join(prefix, 'nginx.conf'), '-e', path.join(prefix, 'error.log')], { encoding: 'utf8' });
-    return t.stderr.split('\n').filter((l) => l.includes('[warn]')).map((l) => l.replace(/^.*\[warn\] (?:[\d#]+: )?/, '').replace(/ in \S+:\d+$/, ''));
-  } finally {
-    fs.rmSync(prefix, { recursive: true, force: true });
-  }
+  return withTempDir('tresty-nginx-w-', (prefix) => {
+  fs.writeFileSync(path.join(prefix, 'nginx.conf'), confOf(prefix, 1, server, http));
+  const t = spawnSync('nginx', ['-t', '-p', `${prefix}/`, '-c', path.join(prefix, 'nginx.conf'), '-e', path.join(prefix, 'error.log')], { encoding: 'utf8' });
+  return t.stderr.split('\n').filter((l) => l.includes('[warn]')).map((l) => l.replace(/^.*\[warn\] (?:[\d#]+: )?/, '').replace(/ in \S+:\d+$/, ''));
+  });
 }
 
 /**
@@ -147,14 +142,11 @@ export function nginxConfWarnings(server: string, http = ''): string[] {
  * `http`). A start that succeeds is stopped after 5 s at most.
  */
 export function nginxStartFailure(server: string, http = '', files: Record<string, string> = {}): { status: number | null; stderr: string; errorLog: string } {
-  const prefix = fs.mkdtempSync(path.join(os.tmpdir(), 'tresty-nginx-f-'));
-  try {
-    for (const [rel, text] of Object.entries(files)) fs.writeFileSync(path.join(prefix, rel), text);
-    fs.writeFileSync(path.join(prefix, 'nginx.conf'), confOf(prefix, 1, server, http.replace(/__PREFIX__/g, prefix)));
-    const log = path.join(prefix, 'error.log');
-    const t = spawnSync('nginx', ['-p', `${prefix}/`, '-c', path.join(prefix, 'nginx.conf'), '-e', log], { encoding: 'utf8', timeout: 5000 });
-    return { status: t.status, stderr: t.stderr, errorLog: fs.existsSync(log) ? fs.readFileSync(log, 'utf8') : '' };
-  } finally {
-    fs.rmSync(prefix, { recursive: true, force: true });
-  }
+  return withTempDir('tresty-nginx-f-', (prefix) => {
+  for (const [rel, text] of Object.entries(files)) fs.writeFileSync(path.join(prefix, rel), text);
+  fs.writeFileSync(path.join(prefix, 'nginx.conf'), confOf(prefix, 1, server, http.replace(/__PREFIX__/g, prefix)));
+  const log = path.join(prefix, 'error.log');
+  const t = spawnSync('nginx', ['-p', `${prefix}/`, '-c', path.join(prefix, 'nginx.conf'), '-e', log], { encoding: 'utf8', timeout: 5000 });
+  return { status: t.status, stderr: t.stderr, errorLog: fs.existsSync(log) ? fs.readFileSync(log, 'utf8') : '' };
+  });
 }
