@@ -1,25 +1,14 @@
 // The rewrite-module directives and their friends as the conf loader reads them: what they
 // resolve to, and nginx's messages (ending `in FILE:LINE`) for the mistakes users make.
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadConf } from '../src/config/index.js';
+import { confErrorOf, loadConfText } from './helpers/conf-load.js';
 import { parseCondition } from '../src/config/directives-rewrite.js';
 
-function load(conf: string) {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'tresty-conf-'));
-  mkdirSync(path.join(dir, 'conf'));
-  writeFileSync(path.join(dir, 'conf/nginx.conf'), conf);
-  return loadConf({ file: 'conf/nginx.conf', prefix: dir }).conf;
-}
+const load = (conf: string) => loadConfText(conf, { inConf: true });
 
 const server = (body: string, http = ''): string => `events {} http { ${http} server { listen 127.0.0.1:8080;\n${body}\n} }`;
 
-function errorOf(conf: string): { code: string; message: string } {
-  try { load(conf); } catch (e) { return e as { code: string; message: string }; }
-  throw new Error('expected a conf error');
-}
+const errorOf = (conf: string) => confErrorOf(conf, { inConf: true });
 
 describe('rewrite-module directives in the conf', () => {
   it('reads if, rewrite, break, try_files, error_page and internal', () => {

@@ -1,12 +1,17 @@
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { dumpConf, loadConf } from '../src/config/index.js';
 import { maskCountWarning, workerCpus } from '../src/master/cpu-affinity.js';
 
+// Prefixes outlive the call (tests read files under them), so they go when the file is done.
+const made: string[] = [];
+afterAll(() => { for (const d of made) rmSync(d, { recursive: true, force: true }); });
+
 function prefixWith(files: Record<string, string>): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tresty-conf-'));
+  made.push(dir);
   for (const [name, text] of Object.entries(files)) {
     mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
     writeFileSync(path.join(dir, name), text);

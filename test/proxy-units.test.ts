@@ -1,15 +1,13 @@
 // The gateway's parts taken alone: the upstream response parser (fed byte by byte, and with
 // what nginx refuses), nginx's peer choices (smooth weighted round robin, max_fails, backup,
 // least_conn, hash, consistent hash, ip_hash), and the proxy/upstream/ssl directives.
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { loadConf } from '../src/config/index.js';
 import { NEXT } from '../src/config/types-gateway.js';
 import { parseHead, ResponseParser, type ResponseHead } from '../src/proxy/parser.js';
 import { choose, Peer, PeerSet, release, Ring, Selection } from '../src/proxy/peers.js';
+import { confErrorOf, loadConfText } from './helpers/conf-load.js';
 
 interface Parsed { head: ResponseHead | null; body: string; ended: boolean; rest: boolean; error: string | null }
 
@@ -237,17 +235,8 @@ describe('peer choice (nginx)', () => {
   });
 });
 
-function load(conf: string) {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'tresty-gw-conf-'));
-  mkdirSync(path.join(dir, 'conf'));
-  writeFileSync(path.join(dir, 'conf', 'nginx.conf'), conf);
-  return loadConf({ file: 'conf/nginx.conf', prefix: dir }).conf;
-}
-
-function confError(conf: string): string {
-  try { load(conf); } catch (e) { return (e as Error).message; }
-  throw new Error('expected a conf error');
-}
+const load = (conf: string) => loadConfText(conf, { inConf: true });
+const confError = (conf: string): string => confErrorOf(conf, { inConf: true }).message;
 
 describe('proxy, upstream and ssl directives', () => {
   it('resolves proxy_pass URLs, the defaults, and nginx\'s inheritance', () => {

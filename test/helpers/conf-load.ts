@@ -13,10 +13,10 @@ export interface LoadOptions {
 
 export function loadConfText(conf: string, opts: LoadOptions = {}): ReturnType<typeof loadConf>['conf'] {
   return withTempDir('tresty-conf-', (dir) => {
-  const file = opts.inConf ? 'conf/nginx.conf' : 'nginx.conf';
-  if (opts.inConf) mkdirSync(path.join(dir, 'conf'));
-  writeFileSync(path.join(dir, file), conf);
-  return loadConf({ file, prefix: dir }).conf;
+    const file = opts.inConf ? 'conf/nginx.conf' : 'nginx.conf';
+    if (opts.inConf) mkdirSync(path.join(dir, 'conf'));
+    writeFileSync(path.join(dir, file), conf);
+    return loadConf({ file, prefix: dir }).conf;
   });
 }
 
