@@ -12,6 +12,7 @@ import { freePort } from './helpers/server.js';
 import { CONNECT, ECHO_LOCATION, socketSuite } from './helpers/socket-peer.js';
 
 let unixServer: net.Server;
+let unixDir = '';
 
 /** Node always accepts; python3 can hold a listen socket with a backlog of 0 that never does. */
 const PYTHON = spawnSync('sh', ['-c', 'command -v python3'], { encoding: 'utf8' }).stdout.trim();
@@ -198,7 +199,8 @@ const LOCATIONS = `${ECHO_LOCATION}
 
 const { body, json } = socketSuite(async () => {
   const dead = await freePort();
-  const unixPath = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tresty-sock-')), 'peer.sock');
+  unixDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tresty-sock-'));
+  const unixPath = path.join(unixDir, 'peer.sock');
   unixServer = net.createServer((s) => s.on('data', (d) => s.write(`${d.toString().trim().slice(5)}\n`)));
   await new Promise<void>((r) => unixServer.listen(unixPath, r));
   const full = await fullPort();
@@ -207,6 +209,7 @@ const { body, json } = socketSuite(async () => {
 
 afterAll(() => {
   unixServer?.close();
+  if (unixDir) fs.rmSync(unixDir, { recursive: true, force: true });
   for (const f of fillers) f.destroy();
   fullListener?.kill();
 });

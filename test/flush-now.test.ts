@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENGINES, titled } from './helpers/engines.js';
 import { nginxMissing, startNginx, type Nginx } from './helpers/nginx.js';
 import { freePort, oneServerConf, startTresty, type TrestyProcess } from './helpers/server.js';
+import { withTempDir } from './helpers/temp-dir.js';
 
 const JS = `
     location = /busy { content_by_js_block {
@@ -37,21 +38,22 @@ const LUA = `
 
 /** GET /busy; creates the flag file once "first" has arrived; the whole answer. */
 function busy(port: number): Promise<string> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tresty-flush-'));
-  fs.chmodSync(dir, 0o755); // nginx's workers may run as another user (root starts them as nobody)
-  const flag = path.join(dir, 'flag');
-  return new Promise((resolve, reject) => {
-    const s = net.connect(port, '127.0.0.1', () => {
-      s.write(`GET /busy?flag=${flag} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+  return withTempDir('tresty-flush-', (dir) => {
+    fs.chmodSync(dir, 0o755); // nginx's workers may run as another user (root starts them as nobody)
+    const flag = path.join(dir, 'flag');
+    return new Promise<string>((resolve, reject) => {
+      const s = net.connect(port, '127.0.0.1', () => {
+        s.write(`GET /busy?flag=${flag} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+      });
+      let data = '';
+      s.setEncoding('latin1');
+      s.on('data', (d: string) => {
+        data += d;
+        if (data.includes('first\n') && !fs.existsSync(flag)) fs.writeFileSync(flag, '');
+      });
+      s.on('end', () => resolve(data));
+      s.on('error', reject);
     });
-    let data = '';
-    s.setEncoding('latin1');
-    s.on('data', (d: string) => {
-      data += d;
-      if (data.includes('first\n') && !fs.existsSync(flag)) fs.writeFileSync(flag, '');
-    });
-    s.on('end', () => resolve(data));
-    s.on('error', reject);
   });
 }
 

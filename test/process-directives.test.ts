@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ENGINES, titled } from './helpers/engines.js';
+import { withTempDir } from './helpers/temp-dir.js';
 import { BIN, freePort, httpGet, runTresty, startTresty, stopAll, type TrestyProcess } from './helpers/server.js';
 
 afterAll(stopAll);
@@ -102,29 +103,30 @@ http { access_log off; server { listen 127.0.0.1:${port}; location = /cwd { cont
   }
 
   it('working_directory that cannot be entered: the workers do not start (nginx\'s worker exits with code 2), the reason logged', async () => {
-    const dir = fs.mkdtempSync('/tmp/tresty-wd-');
-    fs.mkdirSync(path.join(dir, 'logs'));
-    fs.writeFileSync(path.join(dir, 'c.conf'), 'working_directory nonexist; error_log logs/error.log info;\nhttp { server { listen 127.0.0.1:1; } }\n');
-    const r = await runTresty(['-p', dir, '-c', 'c.conf']);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`chdir("${path.join(dir, 'nonexist')}") failed (2: No such file or directory)`);
-    expect(fs.readFileSync(path.join(dir, 'logs/error.log'), 'utf8')).toMatch(/\[emerg\] \d+#\d+: chdir\(".*nonexist"\) failed \(2: No such file or directory\)/);
-    fs.rmSync(dir, { recursive: true });
+    await withTempDir('tresty-wd-', async (dir) => {
+      fs.mkdirSync(path.join(dir, 'logs'));
+      fs.writeFileSync(path.join(dir, 'c.conf'), 'working_directory nonexist; error_log logs/error.log info;\nhttp { server { listen 127.0.0.1:1; } }\n');
+      const r = await runTresty(['-p', dir, '-c', 'c.conf']);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`chdir("${path.join(dir, 'nonexist')}") failed (2: No such file or directory)`);
+      expect(fs.readFileSync(path.join(dir, 'logs/error.log'), 'utf8')).toMatch(/\[emerg\] \d+#\d+: chdir\(".*nonexist"\) failed \(2: No such file or directory\)/);
+    });
   }, 60_000);
 
   it.skipIf(!ROOT_USER)('user: an unknown user or group is a conf error, as nginx\'s getpwnam()/getgrnam() failures', async () => {
-    const dir = fs.mkdtempSync('/tmp/tresty-user-');
-    fs.writeFileSync(path.join(dir, 'a.conf'), 'user no_such_user_x;\n');
-    fs.writeFileSync(path.join(dir, 'b.conf'), 'user nobody no_such_group_x;\n');
-    const a = await runTresty(['-t', '-p', dir, '-c', 'a.conf']);
-    expect(a.code).toBe(1);
-    expect(a.stderr).toMatch(/\[emerg\] getpwnam\("no_such_user_x"\) failed in .*a\.conf:1/);
-    const b = await runTresty(['-t', '-p', dir, '-c', 'b.conf']);
-    expect(b.stderr).toMatch(/\[emerg\] getgrnam\("no_such_group_x"\) failed in .*b\.conf:1/);
-    fs.rmSync(dir, { recursive: true });
+    await withTempDir('tresty-user-', async (dir) => {
+      fs.writeFileSync(path.join(dir, 'a.conf'), 'user no_such_user_x;\n');
+      fs.writeFileSync(path.join(dir, 'b.conf'), 'user nobody no_such_group_x;\n');
+      const a = await runTresty(['-t', '-p', dir, '-c', 'a.conf']);
+      expect(a.code).toBe(1);
+      expect(a.stderr).toMatch(/\[emerg\] getpwnam\("no_such_user_x"\) failed in .*a\.conf:1/);
+      const b = await runTresty(['-t', '-p', dir, '-c', 'b.conf']);
+      expect(b.stderr).toMatch(/\[emerg\] getgrnam\("no_such_group_x"\) failed in .*b\.conf:1/);
+    });
   });
 
   it.skipIf(!NOBODY)('user: a master that is not root ignores it with nginx\'s [warn] (tresty -t run as nobody)', () => {
+    // In /tmp itself, whatever TMPDIR says: nobody must be able to enter it.
     const dir = fs.mkdtempSync('/tmp/tresty-user-');
     fs.chmodSync(dir, 0o777); // -t opens the error log, as nginx -t does
     fs.writeFileSync(path.join(dir, 'c.conf'), 'user www-data;\n');
@@ -143,27 +145,27 @@ http { access_log off; server { listen 127.0.0.1:${port}; location = /cwd { cont
       r = spawnSync(process.execPath, [BIN, '-t', '-p', dir, '-c', 'c.conf'], { uid: Number(NOBODY![1]), gid: Number(NOBODY![2]), encoding: 'utf8' });
     } finally {
       for (const [d, mode] of opened) fs.chmodSync(d, mode);
+      fs.rmSync(dir, { recursive: true, force: true });
     }
     expect(r.stderr).not.toMatch(/EACCES|Cannot find module/);
     expect(r.status).toBe(0);
     expect(r.stderr).toMatch(/\[warn\] the "user" directive makes sense only if the master process runs with super-user privileges, ignored in .*c\.conf:1/);
-    fs.rmSync(dir, { recursive: true });
   });
 
   it('bad values are conf errors naming file:line', async () => {
-    const dir = fs.mkdtempSync('/tmp/tresty-proc-');
-    for (const [conf, re] of [
-      ['worker_rlimit_nofile many;', /"worker_rlimit_nofile" directive invalid number "many"/],
-      ['env =x;', /invalid value "=x" in "env" directive/],
-      ['worker_shutdown_timeout soon;', /"worker_shutdown_timeout" directive invalid value "soon"/],
-      ['user a b c;', /invalid number of arguments in "user" directive/],
-    ] as const) {
-      fs.writeFileSync(path.join(dir, 'c.conf'), `${conf}\n`);
-      const r = await runTresty(['-t', '-p', dir, '-c', 'c.conf']);
-      expect(r.code).toBe(1);
-      expect(r.stderr).toMatch(re);
-      expect(r.stderr).toMatch(/c\.conf:1/);
-    }
-    fs.rmSync(dir, { recursive: true });
+    await withTempDir('tresty-proc-', async (dir) => {
+      for (const [conf, re] of [
+        ['worker_rlimit_nofile many;', /"worker_rlimit_nofile" directive invalid number "many"/],
+        ['env =x;', /invalid value "=x" in "env" directive/],
+        ['worker_shutdown_timeout soon;', /"worker_shutdown_timeout" directive invalid value "soon"/],
+        ['user a b c;', /invalid number of arguments in "user" directive/],
+      ] as const) {
+        fs.writeFileSync(path.join(dir, 'c.conf'), `${conf}\n`);
+        const r = await runTresty(['-t', '-p', dir, '-c', 'c.conf']);
+        expect(r.code).toBe(1);
+        expect(r.stderr).toMatch(re);
+        expect(r.stderr).toMatch(/c\.conf:1/);
+      }
+    });
   });
 });
