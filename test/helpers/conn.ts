@@ -2,6 +2,7 @@
 // closes (or a deadline), and tell a clean close from a reset.
 import net from 'node:net';
 import tls from 'node:tls';
+import { splitResponses } from './raw-http.js';
 
 export interface RawResult {
   /** Everything received, latin1. */
@@ -20,7 +21,13 @@ export interface RawOptions {
   endAfter?: boolean;
   /** Over TLS, with this SNI name and these ALPN protocols. */
   tls?: { servername?: string; alpn?: string[] };
+  /** Once this many whole answers are in (framed by their length or chunks: not for HEAD, whose
+   *  length has no body), the read ends ANSWERS_GRACE_MS later instead of at the deadline. */
+  answers?: number;
 }
+
+/** Time left after the expected answers, to catch bytes a server sends beyond them. */
+const ANSWERS_GRACE_MS = 60;
 
 /** Opens a connection, writes `parts` (with `gapMs` between them), reads until close or `timeoutMs`. */
 export function raw(port: number, parts: Array<string | Buffer>, opts: RawOptions = {}): Promise<RawResult> {
@@ -41,7 +48,16 @@ export function raw(port: number, parts: Array<string | Buffer>, opts: RawOption
     };
     const timer = setTimeout(() => finish(false), opts.timeoutMs ?? 5000);
     s.setEncoding('latin1');
-    s.on('data', (d: string) => { data += d; });
+    let graced = false;
+    s.on('data', (d: string) => {
+      data += d;
+      if (opts.answers === undefined || graced) return;
+      const r = splitResponses(data, false);
+      if (!r.pending && r.statuses.length >= opts.answers) {
+        graced = true;
+        setTimeout(() => finish(false), ANSWERS_GRACE_MS);
+      }
+    });
     s.on('error', (e: NodeJS.ErrnoException) => {
       if (e.code === 'ECONNRESET' || e.code === 'EPIPE') { reset = true; finish(true); } else if (!done) { done = true; reject(e); }
     });
