@@ -70,8 +70,10 @@ interface Target { name: string; port: number; slow: number; secure: number; h2:
  * `pause`: stop reading after the first bytes (a client that no longer reads). `secure`: over TLS
  * (a FIN then goes with TLS's close_notify).
  */
-function abortAt(port: number, bytes: string, until: (got: () => string) => Promise<unknown>, how: 'fin' | 'rst', pause = false, secure = false): Promise<string> {
-  return new Promise((resolve) => {
+function abortAt(port: number, bytes: string, until: (got: () => string) => Promise<unknown>, how: 'fin' | 'rst', pause = false, secure = false): Promise<string> & { stop: () => void } {
+  // stop(): a paused client never reads the server's close; the test ends it once it has seen enough
+  let stop = (): void => {};
+  const p = new Promise<string>((resolve) => {
     let got = '';
     const start = (): void => {
       s.write(Buffer.from(bytes, 'latin1'));
@@ -81,9 +83,11 @@ function abortAt(port: number, bytes: string, until: (got: () => string) => Prom
     s.on('data', (d: Buffer) => { if (got.length < 4096) got += d.subarray(0, 4096).toString('latin1'); if (pause) s.pause(); });
     const done = (): void => { clearTimeout(t); s.destroy(); resolve(got); };
     const t = setTimeout(done, 8000);
+    stop = done;
     s.on('close', done);
     s.on('error', done);
   });
+  return Object.assign(p, { stop: () => stop() });
 }
 
 /** An HTTP/2 POST of `path` announcing 100 body bytes, 10 sent: the stream's end (8 s at most). */
@@ -306,6 +310,7 @@ function checks(get: () => Target): void {
     const client = abortAt(port, req('/big.bin?fin'), async (got) => { await eventually(got, /^HTTP\/1\.1 200/); await new Promise((r) => setTimeout(r, 200)); }, 'fin', true);
     const m = /^\/big\.bin\?fin (\d+) (\d+) /m.exec(await eventually(access, /\/big\.bin\?fin /, 7000));
     expect(Date.now() - t0).toBeLessThan(5000); // the request ended at once, not after send_timeout (60 s)
+    client.stop();
     await client;
     expect(m?.[1]).toBe('200');
     expect(Number(m?.[2])).toBeGreaterThan(0);
@@ -319,6 +324,7 @@ function checks(get: () => Target): void {
     const client = abortAt(port, req('/ab-bigsay?fin'), async (got) => { await eventually(got, /^HTTP\/1\.1 200/); await new Promise((r) => setTimeout(r, 200)); }, 'fin', true);
     const m = /^\/ab-bigsay\?fin (\d+) (\d+) /m.exec(await eventually(access, /\/ab-bigsay\?fin /, 7000));
     expect(Date.now() - t0).toBeLessThan(5000);
+    client.stop();
     await client;
     expect(m?.[1]).toBe('200');
     // what went, not what the handler handed over (the rest was still queued)
