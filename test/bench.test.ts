@@ -70,22 +70,22 @@ describe('bench pieces', () => {
 
   it('keeps the sections of earlier runs that latest.json lacks, and replaces the ones it writes', () => {
     withTempDir('tresty-bench-results-', (dir) => {
-    // A run with --out elsewhere left its tables in latest.md and README but not in latest.json.
-    writeFileSync(path.join(dir, 'latest.md'), '# tresty benchmark results\n\n## Old bench\n\nold table\n\n## Ring\n\nstale ring\n');
-    const readme = path.join(dir, 'README.md');
-    writeFileSync(readme, 'intro\n<!-- results:start -->\n\n### Old bench\n\nold table\n\n#### a sub-table\n\n<!-- results:end -->\ntail\n');
-    const sec = { name: 'ring', title: 'Ring', date: '2026-12-01T00:00:00.000Z', command: 'x', tables: [] };
-    const { all } = writeResults(dir, [sec]);
-    const md = readFileSync(path.join(dir, 'latest.md'), 'utf8');
-    expect(md).toContain('## Old bench\n\nold table');
-    expect(md).not.toContain('stale ring');
-    expect(md.match(/^## Ring$/gm)).toHaveLength(1);
-    expect(updateReadme(readme, all, 'x.svg')).toBe(true);
-    const text = readFileSync(readme, 'utf8');
-    expect(text).toContain('### Old bench\n\nold table\n\n#### a sub-table');
-    expect(text).toContain('### Ring');
-    expect(text.startsWith('intro\n<!-- results:start -->')).toBe(true);
-    expect(text.endsWith('<!-- results:end -->\ntail\n')).toBe(true);
+      // A run with --out elsewhere left its tables in latest.md and README but not in latest.json.
+      writeFileSync(path.join(dir, 'latest.md'), '# tresty benchmark results\n\n## Old bench\n\nold table\n\n## Ring\n\nstale ring\n');
+      const readme = path.join(dir, 'README.md');
+      writeFileSync(readme, 'intro\n<!-- results:start -->\n\n### Old bench\n\nold table\n\n#### a sub-table\n\n<!-- results:end -->\ntail\n');
+      const sec = { name: 'ring', title: 'Ring', date: '2026-12-01T00:00:00.000Z', command: 'x', tables: [] };
+      const { all } = writeResults(dir, [sec]);
+      const md = readFileSync(path.join(dir, 'latest.md'), 'utf8');
+      expect(md).toContain('## Old bench\n\nold table');
+      expect(md).not.toContain('stale ring');
+      expect(md.match(/^## Ring$/gm)).toHaveLength(1);
+      expect(updateReadme(readme, all, 'x.svg')).toBe(true);
+      const text = readFileSync(readme, 'utf8');
+      expect(text).toContain('### Old bench\n\nold table\n\n#### a sub-table');
+      expect(text).toContain('### Ring');
+      expect(text.startsWith('intro\n<!-- results:start -->')).toBe(true);
+      expect(text.endsWith('<!-- results:end -->\ntail\n')).toBe(true);
     });
   });
 

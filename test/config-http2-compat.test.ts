@@ -91,11 +91,11 @@ http {
 
   it('tresty -t prints them before "syntax is ok" and exits 0', async () => {
     await withTempDir('tresty-h2w-', async (dir) => {
-    fs.writeFileSync(path.join(dir, 'c.conf'), conf(''));
-    fs.mkdirSync(path.join(dir, 'logs'));
-    const r = await runTresty(['-t', '-p', dir, '-c', 'c.conf']);
-    expect(r.code).toBe(0);
-    expect(r.stderr).toMatch(/tresty: \[warn\] the "http2_idle_timeout" directive is obsolete, use the "keepalive_timeout" directive instead in \S+c\.conf:4\n[^]*tresty: \[warn\] the "http2_recv_timeout"[^]*syntax is ok/);
+      fs.writeFileSync(path.join(dir, 'c.conf'), conf(''));
+      fs.mkdirSync(path.join(dir, 'logs'));
+      const r = await runTresty(['-t', '-p', dir, '-c', 'c.conf']);
+      expect(r.code).toBe(0);
+      expect(r.stderr).toMatch(/tresty: \[warn\] the "http2_idle_timeout" directive is obsolete, use the "keepalive_timeout" directive instead in \S+c\.conf:4\n[^]*tresty: \[warn\] the "http2_recv_timeout"[^]*syntax is ok/);
     });
   });
 

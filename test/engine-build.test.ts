@@ -34,35 +34,35 @@ describe.skipIf(skip !== null)('the native engine\'s build', () => {
 
   it('says what to install without OpenSSL\'s headers, gets TLS once they appear, then rebuilds nothing', () => {
     withTempDir('tresty-engine-build-', (dir) => {
-    const addon = path.join(dir, 'tresty_engine.node');
-    const out = make(dir, true);
-    expect(out).toMatch(/OpenSSL 3's headers not found.*apt-get install libssl-dev/);
-    expect(out.trim().split('\n')).toHaveLength(1);
-    expect(tlsBuilt(addon)).toBe(false);
+      const addon = path.join(dir, 'tresty_engine.node');
+      const out = make(dir, true);
+      expect(out).toMatch(/OpenSSL 3's headers not found.*apt-get install libssl-dev/);
+      expect(out.trim().split('\n')).toHaveLength(1);
+      expect(tlsBuilt(addon)).toBe(false);
 
-    expect(make(dir, false)).toBe('');
-    expect(tlsBuilt(addon)).toBe(true);
+      expect(make(dir, false)).toBe('');
+      expect(tlsBuilt(addon)).toBe(true);
 
-    const before = fs.statSync(addon).mtimeMs;
-    expect(make(dir, false)).toBe('');
-    expect(fs.statSync(addon).mtimeMs).toBe(before);
+      const before = fs.statSync(addon).mtimeMs;
+      expect(make(dir, false)).toBe('');
+      expect(fs.statSync(addon).mtimeMs).toBe(before);
     });
   }, 120_000);
 
   it('says in one line what to install without Node\'s headers, builds neither addon, and exits 0', () => {
     withTempDir('tresty-engine-build-', (dir) => {
-    const r = spawnSync('make', ['-s', '-C', path.join(ROOT, 'native'), 'engine', 'shdict', `BUILD=${dir}`, 'NODE_INC='], { encoding: 'utf8' });
-    expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/^tresty build: Node's headers \(node_api\.h\) not found: the native HTTP engine and js_shared_dict are not built, .*apt-get install libnode-dev.*"npm run build"\n$/);
-    expect(fs.existsSync(path.join(dir, 'tresty_engine.node'))).toBe(false);
-    expect(fs.existsSync(path.join(dir, 'tresty_shdict.node'))).toBe(false);
-    expect(fs.existsSync(path.join(dir, 'libtresty_shdict.so'))).toBe(true);
+      const r = spawnSync('make', ['-s', '-C', path.join(ROOT, 'native'), 'engine', 'shdict', `BUILD=${dir}`, 'NODE_INC='], { encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/^tresty build: Node's headers \(node_api\.h\) not found: the native HTTP engine and js_shared_dict are not built, .*apt-get install libnode-dev.*"npm run build"\n$/);
+      expect(fs.existsSync(path.join(dir, 'tresty_engine.node'))).toBe(false);
+      expect(fs.existsSync(path.join(dir, 'tresty_shdict.node'))).toBe(false);
+      expect(fs.existsSync(path.join(dir, 'libtresty_shdict.so'))).toBe(true);
 
-    // Found (make alone, as scripts/build.mjs does): js_shared_dict's addon is built with the engine.
-    make(dir, false);
-    expect(fs.existsSync(path.join(dir, 'tresty_engine.node'))).toBe(true);
-    execFileSync('make', ['-s', '-C', path.join(ROOT, 'native'), 'shdict', `BUILD=${dir}`], { stdio: 'pipe' });
-    expect(fs.existsSync(path.join(dir, 'tresty_shdict.node'))).toBe(true);
+      // Found (make alone, as scripts/build.mjs does): js_shared_dict's addon is built with the engine.
+      make(dir, false);
+      expect(fs.existsSync(path.join(dir, 'tresty_engine.node'))).toBe(true);
+      execFileSync('make', ['-s', '-C', path.join(ROOT, 'native'), 'shdict', `BUILD=${dir}`], { stdio: 'pipe' });
+      expect(fs.existsSync(path.join(dir, 'tresty_shdict.node'))).toBe(true);
     });
   }, 120_000);
 });

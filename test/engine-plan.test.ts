@@ -13,36 +13,37 @@ const ACT = ['js', 'static', 'return'];
 
 function planOf(http: string, change: (h: HttpConf) => HttpConf = (h) => h): { actions: Record<string, string>; maxBodies: Record<string, number>; servers: number[] } {
   return withTempDir('tresty-plan-', (dir) => {
-  fs.writeFileSync(path.join(dir, 'nginx.conf'), `http { ${http} }`);
-  const conf = { ...loadConf({ file: 'nginx.conf', prefix: dir }).conf, http: change(loadConf({ file: 'nginx.conf', prefix: dir }).conf.http!) };
-  const plan = buildPlan(conf.http, { txt: 'text/plain' });
-  // Read the actions back from the plan as the engine does: u32 version, types, then locations.
-  const b = plan.buf;
-  let o = 4;
-  const u32 = (): number => { const v = b.readUInt32LE(o); o += 4; return v; };
-  const str = (): string => { const n = u32(); const s = b.toString('utf8', o, o + n); o += (n + 3) & ~3; return s; };
-  for (let i = u32(); i > 0; i--) { str(); str(); }
-  const actions: Record<string, string> = {};
-  const maxBodies: Record<string, number> = {};
-  const n = u32();
-  for (let i = 0; i < n; i++) {
-    u32();
-    const act = ACT[u32()]!;
-    const pattern = str();
-    u32();
-    for (let k = u32(); k > 0; k--) u32();
-    str();
-    for (let k = u32(); k > 0; k--) str();
-    str(); u32(); u32(); str(); u32(); str(); str();
-    // the filters (native-plan-extras.ts): gzip, charset, expires, try_files
-    u32(); u32(); u32(); str(); str(); str(); u32(); u32();
-    for (let k = u32(); k > 0; k--) u32();
-    u32(); str();
-    const maxBody = u32(); // client_max_body_size: a body within it may get a native answer
-    actions[pattern || '(server)'] = act;
-    maxBodies[pattern || '(server)'] = maxBody;
-  }
-  return { actions, maxBodies, servers: planBinds(conf.http).map((bd) => plan.serverFor(bd)) };
+    fs.writeFileSync(path.join(dir, 'nginx.conf'), `http { ${http} }`);
+    const loaded = loadConf({ file: 'nginx.conf', prefix: dir }).conf;
+    const conf = { ...loaded, http: change(loaded.http!) };
+    const plan = buildPlan(conf.http, { txt: 'text/plain' });
+    // Read the actions back from the plan as the engine does: u32 version, types, then locations.
+    const b = plan.buf;
+    let o = 4;
+    const u32 = (): number => { const v = b.readUInt32LE(o); o += 4; return v; };
+    const str = (): string => { const n = u32(); const s = b.toString('utf8', o, o + n); o += (n + 3) & ~3; return s; };
+    for (let i = u32(); i > 0; i--) { str(); str(); }
+    const actions: Record<string, string> = {};
+    const maxBodies: Record<string, number> = {};
+    const n = u32();
+    for (let i = 0; i < n; i++) {
+      u32();
+      const act = ACT[u32()]!;
+      const pattern = str();
+      u32();
+      for (let k = u32(); k > 0; k--) u32();
+      str();
+      for (let k = u32(); k > 0; k--) str();
+      str(); u32(); u32(); str(); u32(); str(); str();
+      // the filters (native-plan-extras.ts): gzip, charset, expires, try_files
+      u32(); u32(); u32(); str(); str(); str(); u32(); u32();
+      for (let k = u32(); k > 0; k--) u32();
+      u32(); str();
+      const maxBody = u32(); // client_max_body_size: a body within it may get a native answer
+      actions[pattern || '(server)'] = act;
+      maxBodies[pattern || '(server)'] = maxBody;
+    }
+    return { actions, maxBodies, servers: planBinds(conf.http).map((bd) => plan.serverFor(bd)) };
   });
 }
 

@@ -122,12 +122,12 @@ describe('a missing toolchain', () => {
   for (const o of old) {
     (haveCc ? it : it.skip)(`skips ${o.title} the same way${haveCc ? '' : ' (skipped: no make)'}`, () => {
       withTempDir(`tresty-old-${o.tool}-`, (dir) => {
-      const bin = path.join(dir, o.tool);
-      writeFileSync(bin, `#!/bin/sh\necho "${o.says}"\n`, { mode: 0o755 });
-      const r = spawnSync('make', ['-s', '-C', path.join(root, 'native', 'runtimes'), `${o.makeVar}=${bin}`, `BUILD=${dir}`, o.target], { encoding: 'utf8' });
-      expect(r.status, r.stderr).toBe(0);
-      expect(r.stdout).toBe(o.line(bin));
-      expect(readdirSync(dir)).toEqual([o.tool]);
+        const bin = path.join(dir, o.tool);
+        writeFileSync(bin, `#!/bin/sh\necho "${o.says}"\n`, { mode: 0o755 });
+        const r = spawnSync('make', ['-s', '-C', path.join(root, 'native', 'runtimes'), `${o.makeVar}=${bin}`, `BUILD=${dir}`, o.target], { encoding: 'utf8' });
+        expect(r.status, r.stderr).toBe(0);
+        expect(r.stdout).toBe(o.line(bin));
+        expect(readdirSync(dir)).toEqual([o.tool]);
       });
     });
   }

@@ -118,21 +118,23 @@ export async function startNginx(server: string, http = '', files: Record<string
  * emerg line with the prefix shown as `PREFIX` (a refusal's file:line reads `PREFIX/nginx.conf:N`).
  */
 export function nginxConfError(server: string, http = ''): string | null {
-  return withTempDir('tresty-nginx-t-', (prefix) => {
-  fs.writeFileSync(path.join(prefix, 'nginx.conf'), confOf(prefix, 1, server, http));
-  const t = spawnSync('nginx', ['-t', '-p', `${prefix}/`, '-c', path.join(prefix, 'nginx.conf'), '-e', path.join(prefix, 'error.log')], { encoding: 'utf8' });
-  if (t.status === 0) return null;
-  const line = t.stderr.split('\n').find((l) => l.includes('[emerg]')) ?? t.stderr;
+  const { status, stderr, prefix } = nginxTest(server, http);
+  if (status === 0) return null;
+  const line = stderr.split('\n').find((l) => l.includes('[emerg]')) ?? stderr;
   return line.split(prefix).join('PREFIX');
-  });
 }
 
 /** `nginx -t`'s `[warn]` messages for the conf startNginx would write, without `in FILE:LINE`. */
 export function nginxConfWarnings(server: string, http = ''): string[] {
-  return withTempDir('tresty-nginx-w-', (prefix) => {
-  fs.writeFileSync(path.join(prefix, 'nginx.conf'), confOf(prefix, 1, server, http));
-  const t = spawnSync('nginx', ['-t', '-p', `${prefix}/`, '-c', path.join(prefix, 'nginx.conf'), '-e', path.join(prefix, 'error.log')], { encoding: 'utf8' });
-  return t.stderr.split('\n').filter((l) => l.includes('[warn]')).map((l) => l.replace(/^.*\[warn\] (?:[\d#]+: )?/, '').replace(/ in \S+:\d+$/, ''));
+  return nginxTest(server, http).stderr.split('\n').filter((l) => l.includes('[warn]')).map((l) => l.replace(/^.*\[warn\] (?:[\d#]+: )?/, '').replace(/ in \S+:\d+$/, ''));
+}
+
+/** `nginx -t` on the conf startNginx would write, in a prefix removed after (named, for messages that show it). */
+function nginxTest(server: string, http: string): { status: number | null; stderr: string; prefix: string } {
+  return withTempDir('tresty-nginx-t-', (prefix) => {
+    fs.writeFileSync(path.join(prefix, 'nginx.conf'), confOf(prefix, 1, server, http));
+    const t = spawnSync('nginx', ['-t', '-p', `${prefix}/`, '-c', path.join(prefix, 'nginx.conf'), '-e', path.join(prefix, 'error.log')], { encoding: 'utf8' });
+    return { status: t.status, stderr: t.stderr, prefix };
   });
 }
 
@@ -143,10 +145,10 @@ export function nginxConfWarnings(server: string, http = ''): string[] {
  */
 export function nginxStartFailure(server: string, http = '', files: Record<string, string> = {}): { status: number | null; stderr: string; errorLog: string } {
   return withTempDir('tresty-nginx-f-', (prefix) => {
-  for (const [rel, text] of Object.entries(files)) fs.writeFileSync(path.join(prefix, rel), text);
-  fs.writeFileSync(path.join(prefix, 'nginx.conf'), confOf(prefix, 1, server, http.replace(/__PREFIX__/g, prefix)));
-  const log = path.join(prefix, 'error.log');
-  const t = spawnSync('nginx', ['-p', `${prefix}/`, '-c', path.join(prefix, 'nginx.conf'), '-e', log], { encoding: 'utf8', timeout: 5000 });
-  return { status: t.status, stderr: t.stderr, errorLog: fs.existsSync(log) ? fs.readFileSync(log, 'utf8') : '' };
+    for (const [rel, text] of Object.entries(files)) fs.writeFileSync(path.join(prefix, rel), text);
+    fs.writeFileSync(path.join(prefix, 'nginx.conf'), confOf(prefix, 1, server, http.replace(/__PREFIX__/g, prefix)));
+    const log = path.join(prefix, 'error.log');
+    const t = spawnSync('nginx', ['-p', `${prefix}/`, '-c', path.join(prefix, 'nginx.conf'), '-e', log], { encoding: 'utf8', timeout: 5000 });
+    return { status: t.status, stderr: t.stderr, errorLog: fs.existsSync(log) ? fs.readFileSync(log, 'utf8') : '' };
   });
 }
