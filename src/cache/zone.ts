@@ -56,11 +56,18 @@ export class CacheZone {
    * checked less than STAT_EVERY ago is taken without the stat.
    */
   lookup(file: string): Entry | null {
+    return this.find(file).entry;
+  }
+
+  /** lookup(), with the inode of the file it found there (0: none), readable or not: lock()'s `seen`. */
+  find(file: string): { entry: Entry | null; ino: number } {
     const kept = this.memo.get(file);
     if (kept !== undefined) {
       const now = Date.now();
       // Also well within `inactive`, so the access times the sweeper reads stay current.
-      if (now < kept.entry.meta.valid && now - kept.checked < Math.min(STAT_EVERY, this.conf.inactive / 4)) return kept.entry;
+      if (now < kept.entry.meta.valid && now - kept.checked < Math.min(STAT_EVERY, this.conf.inactive / 4)) {
+        return { entry: kept.entry, ino: kept.entry.ino };
+      }
     }
     return this.statLookup(file);
   }
@@ -73,7 +80,7 @@ export class CacheZone {
     this.memoBytes -= old.entry.head.length;
   }
 
-  private statLookup(file: string): Entry | null {
+  private statLookup(file: string): { entry: Entry | null; ino: number } {
     let st: fs.Stats | undefined;
     try {
       st = fs.statSync(file, { throwIfNoEntry: false });
@@ -82,9 +89,9 @@ export class CacheZone {
     }
     const old = this.memo.get(file)?.entry;
     if (old !== undefined) this.drop(file);
-    if (st === undefined) return null;
+    if (st === undefined) return { entry: null, ino: 0 };
     const e = old !== undefined && old.ino === st.ino && old.mtime === st.mtimeMs && old.bodyAt + old.bodySize === st.size ? old : readEntry(file);
-    if (e === null) return null;
+    if (e === null) return { entry: null, ino: st.ino };
     this.remember(file, e);
     // Marks the entry as read for the sweeper's `inactive` (at most a few times per period).
     const now = Date.now();
@@ -93,7 +100,7 @@ export class CacheZone {
         fs.utimesSync(file, now / 1000, e.mtime / 1000);
       } catch { /* swept meanwhile */ }
     }
-    return e;
+    return { entry: e, ino: st.ino };
   }
 
   private remember(file: string, e: Entry): void {
@@ -137,16 +144,27 @@ export class CacheZone {
 
   /**
    * proxy_cache_lock: 'mine' when this request fills the entry (release() after), 'ready' when
-   * another did meanwhile, 'timeout' when proxy_cache_lock_timeout passed first.
+   * another did meanwhile, 'timeout' when proxy_cache_lock_timeout passed first. `seen` is the
+   * inode of the file the caller's lookup found (0: none): `ready` is any other file in its place,
+   * even one renamed in before this call (another worker's filler may have finished and released
+   * its lock between the lookup and now).
    */
-  async lock(file: string, timeout: number, age: number): Promise<'mine' | 'ready' | 'timeout'> {
+  async lock(file: string, timeout: number, age: number, seen: number): Promise<'mine' | 'ready' | 'timeout'> {
     const until = Date.now() + timeout;
-    // An expired entry may be there already: `ready` is a new file in its place.
-    const before = inodeOf(file);
+    const filled = (): boolean => {
+      const now = inodeOf(file);
+      return now !== 0 && now !== seen;
+    };
     for (;;) {
       const l = this.local.get(file);
       if (l === undefined) {
         if (this.takeLockFile(file, age)) {
+          // A filler renames its entry in before it removes its lock: holding the lock now, a
+          // new file there is surely visible, so this request must not fill it again.
+          if (filled()) {
+            this.unlinkLock(file);
+            return 'ready';
+          }
           let release!: () => void;
           const done = new Promise<void>((r) => { release = r; });
           this.local.set(file, { done, release });
@@ -159,8 +177,7 @@ export class CacheZone {
         const t = setTimeout(r, Math.min(LOCK_POLL, left));
         void l?.done.then(() => { clearTimeout(t); r(); });
       });
-      const now = inodeOf(file);
-      if (now !== 0 && now !== before) return 'ready';
+      if (filled()) return 'ready';
     }
   }
 
@@ -168,10 +185,14 @@ export class CacheZone {
     const l = this.local.get(file);
     if (l === undefined) return;
     this.local.delete(file);
+    this.unlinkLock(file);
+    l.release();
+  }
+
+  private unlinkLock(file: string): void {
     try {
       fs.unlinkSync(`${file}.lock`);
     } catch { /* taken over after lock_age, or swept */ }
-    l.release();
   }
 
   private takeLockFile(file: string, age: number): boolean {

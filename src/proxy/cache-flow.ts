@@ -77,18 +77,20 @@ export function cached(r: Req, c: CachePlan, a: AnswerPlan, upstream: Upstream):
     st.cacheStatus = 'BYPASS';
     return fill(r, { plan: c, file, key, store, stale: null, revalidating: false }, upstream);
   }
-  let e = c.zone.lookup(file);
+  const found = c.zone.find(file);
+  const seen = found.ino;
+  let e = found.entry;
   if (e !== null && e.meta.key === key && !varyMatches(r, e.meta)) e = c.zone.lookup(variantFile(c, key, e.meta.vary, r));
   const usable = e !== null && e.meta.key === key && varyMatches(r, e.meta) ? e : null;
   if (usable !== null && Date.now() < usable.meta.valid) {
     st.cacheStatus = 'HIT';
     return serveEntry(r, a, usable);
   }
-  return locked(r, c, a, upstream, file, key, store, usable);
+  return locked(r, c, a, upstream, file, key, store, usable, seen);
 }
 
 async function locked(r: Req, c: CachePlan, a: AnswerPlan, upstream: Upstream, file: string, key: string, store: boolean,
-  stale: Entry | null): Promise<number> {
+  stale: Entry | null, seen: number): Promise<number> {
   const conf = c.conf;
   const st = upstreamVarsOf(r);
   const updating = stale !== null && conf.cacheUseStale.includes('updating');
@@ -96,7 +98,7 @@ async function locked(r: Req, c: CachePlan, a: AnswerPlan, upstream: Upstream, f
   // The lock guards a new entry only: an expired one is refreshed by whoever asks (nginx 1.22).
   if ((conf.cacheLock && stale === null) || updating) {
     // With `updating`, a request finding another one filling serves the stale entry at once.
-    const got = await c.zone.lock(file, updating ? 0 : conf.cacheLockTimeout, conf.cacheLockAge);
+    const got = await c.zone.lock(file, updating ? 0 : conf.cacheLockTimeout, conf.cacheLockAge, seen);
     if (got === 'mine') mine = true;
     else if (updating) {
       st.cacheStatus = 'UPDATING';
