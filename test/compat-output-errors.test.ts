@@ -222,7 +222,7 @@ function checks(port: () => number, log: () => string): void {
   });
 
   it('after ngx.eof: say, print, flush and a second eof return "seen eof"; send_headers 1', async () => {
-    const r = await raw(port(), [get('/eof')], { timeoutMs: 1500 });
+    const r = await raw(port(), [get('/eof')], { timeoutMs: 1500, answers: 1 });
     expect(r.data).toMatch(/\r\n\r\n2\r\na\n\r\n0\r\n\r\n$/);
     expect(await line(log, 'eof')).toBe('R eof eof=1 nil say=nil seen eof print=nil seen eof flush=nil seen eof eof2=nil seen eof sh=1 nil');
   });
@@ -240,9 +240,9 @@ function checks(port: () => number, log: () => string): void {
   });
 
   it('send_headers: the output filter error when header_filter fails (a say after still 1, as nginx); 1 on success and again', async () => {
-    await raw(port(), [get('/sh')], { timeoutMs: 1500 });
+    await raw(port(), [get('/sh')], { timeoutMs: 1500, answers: 1 });
     expect(await line(log, 'sh')).toBe(`R sh sh=${OFE} say=1 nil`);
-    const ok = await raw(port(), [get('/shok')], { timeoutMs: 1500 });
+    const ok = await raw(port(), [get('/shok')], { timeoutMs: 1500, answers: 1 });
     expect(ok.data).toMatch(/^HTTP\/1\.1 200 /);
     expect(await line(log, 'shok')).toBe('R shok sh=1 nil sh2=1 nil say=1 nil');
   });
@@ -265,7 +265,7 @@ function checks(port: () => number, log: () => string): void {
 
 function subrequest(port: () => number, log: () => string): void {
   it('a subrequest (capture): its calls succeed, after its eof "seen eof"', async () => {
-    const r = await raw(port(), [get('/cap')], { timeoutMs: 1500 });
+    const r = await raw(port(), [get('/cap')], { timeoutMs: 1500, answers: 1 });
     expect(r.data).toMatch(/\r\n\r\n2\r\ns\n\r\n0\r\n\r\n$/);
     expect(await line(log, 'sub')).toBe('R sub say=1 nil flush=1 nil eof=1 nil say2=nil seen eof');
   });

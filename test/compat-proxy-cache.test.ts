@@ -34,6 +34,14 @@ const locations = (): string => [
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * Waits until an entry stored with proxy_cache_valid 1s by an answer that came before now has
+ * expired everywhere. nginx counts whole seconds (valid_sec = the second it stored + 1, expired
+ * once ngx_time() passes it), so that is the start of the second after next, plus 100 ms: 1.1 to
+ * 2.1 s, where a fixed 2.1 s sleep always took the longest. tresty's ms deadline is passed by then.
+ */
+const expiredOneSecond = (): Promise<void> => sleep((Math.floor(Date.now() / 1000) + 2) * 1000 + 100 - Date.now());
+
 interface Got { status: number; cache: string; count: string; body: string; headers: Record<string, unknown> }
 
 function suite(port: () => number, tag: string): void {
@@ -75,7 +83,7 @@ function suite(port: () => number, tag: string): void {
     await get(`/short/${tag}/ma?h-Cache-Control=max-age%3D60`);
     await get(`/short/${tag}/xa?h-X-Accel-Expires=60`);
     await get(`/short/${tag}/plain`);
-    await sleep(2100);
+    await expiredOneSecond();
     expect((await get(`/short/${tag}/ma?h-Cache-Control=max-age%3D60`)).cache).toBe('HIT');
     expect((await get(`/short/${tag}/xa?h-X-Accel-Expires=60`)).cache).toBe('HIT');
     // proxy_cache_valid 200 1s alone: expired, asked again, then fresh.
@@ -149,7 +157,7 @@ function suite(port: () => number, tag: string): void {
   it('proxy_cache_lock does not hold requests for an expired entry: both go upstream (EXPIRED)', async () => {
     const p = `/lockx/${tag}/l?delay=300`;
     await get(p);
-    await sleep(2100);
+    await expiredOneSecond();
     const [a, b] = await Promise.all([get(p), get(p)]);
     expect([a.cache, b.cache]).toEqual(['EXPIRED', 'EXPIRED']);
     expect(up.count(`/lockx/${tag}/l`)).toBe(3);
@@ -158,7 +166,7 @@ function suite(port: () => number, tag: string): void {
   it('proxy_cache_use_stale updating: while one request refreshes an expired entry, another gets it (UPDATING)', async () => {
     const p = `/upd/${tag}/u?delay=400`;
     await get(p);
-    await sleep(2100);
+    await expiredOneSecond();
     const first = get(p);
     await sleep(100);
     const b = await get(p);
@@ -170,7 +178,7 @@ function suite(port: () => number, tag: string): void {
   it('proxy_cache_use_stale: a dropped connection or a 500 gets the expired entry (STALE)', async () => {
     const path = `/stale/${tag}/s`;
     expect((await get(path)).cache).toBe('MISS');
-    await sleep(2100);
+    await expiredOneSecond();
     up.mode.set(path, 'close');
     const a = await get(path);
     up.mode.set(path, 500);
@@ -184,7 +192,7 @@ function suite(port: () => number, tag: string): void {
   it('proxy_cache_revalidate: an expired entry with an ETag is asked with If-None-Match; a 304 makes it REVALIDATED', async () => {
     const p = `/reval/${tag}/r?etag=1`;
     expect((await get(p)).cache).toBe('MISS');
-    await sleep(2100);
+    await expiredOneSecond();
     const r = await get(p);
     expect([r.status, r.cache, r.count]).toEqual([200, 'REVALIDATED', '1']);
     expect(r.body).toBe(`/reval/${tag}/r 1\n`);

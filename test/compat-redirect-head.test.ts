@@ -32,13 +32,13 @@ const get = (p: string): string => `GET ${p} HTTP/1.1\r\nHost: h\r\n\r\n`;
 
 function checks(port: () => number): void {
   it('error_page 404 =301 URL: Location after Connection', async () => {
-    const r = await raw(port(), [get('/ep301')], { timeoutMs: 600 });
+    const r = await raw(port(), [get('/ep301')], { timeoutMs: 600, answers: 1 });
     expect(head(r.data)).toBe('HTTP/1.1 301 Moved Permanently\r\nServer: S\r\nDate: D\r\nContent-Type: text/html\r\nContent-Length: N\r\n'
       + 'Connection: keep-alive\r\nLocation: http://e.example/nf\r\n\r\n');
   });
 
   it('error_page 404 URL (302): Location after Connection, the page titled "302 Found"', async () => {
-    const r = await raw(port(), [get('/ep302')], { timeoutMs: 600 });
+    const r = await raw(port(), [get('/ep302')], { timeoutMs: 600, answers: 1 });
     expect(head(r.data)).toBe('HTTP/1.1 302 Moved Temporarily\r\nServer: S\r\nDate: D\r\nContent-Type: text/html\r\nContent-Length: N\r\n'
       + 'Connection: keep-alive\r\nLocation: http://e.example/nf\r\n\r\n');
     expect(r.data).toMatch(/\r\n\r\n<html>\r\n<head><title>302 Found<\/title><\/head>\r\n<body>\r\n<center><h1>302 Found<\/h1><\/center>\r\n/);
@@ -51,10 +51,10 @@ function checks(port: () => number): void {
   });
 
   it('return with a URL: Location after Connection; with a path made absolute: before it', async () => {
-    const a = await raw(port(), [get('/ret-url')], { timeoutMs: 600 });
+    const a = await raw(port(), [get('/ret-url')], { timeoutMs: 600, answers: 1 });
     expect(head(a.data)).toBe('HTTP/1.1 301 Moved Permanently\r\nServer: S\r\nDate: D\r\nContent-Type: text/html\r\nContent-Length: N\r\n'
       + 'Connection: keep-alive\r\nLocation: http://e.example/r\r\n\r\n');
-    const b = await raw(port(), [get('/ret-rel')], { timeoutMs: 600 });
+    const b = await raw(port(), [get('/ret-rel')], { timeoutMs: 600, answers: 1 });
     expect(head(b.data)).toBe('HTTP/1.1 302 Moved Temporarily\r\nServer: S\r\nDate: D\r\nContent-Type: text/html\r\nContent-Length: N\r\n'
       + `Location: http://h:${port()}/rel\r\nConnection: keep-alive\r\n\r\n`);
   });

@@ -21,9 +21,16 @@ export interface RawOptions {
   endAfter?: boolean;
   /** Over TLS, with this SNI name and these ALPN protocols. */
   tls?: { servername?: string; alpn?: string[] };
-  /** Once this many whole answers are in (framed by their length or chunks: not for HEAD, whose
-   *  length has no body), the read ends ANSWERS_GRACE_MS later instead of at the deadline. */
+  /** Once this many whole answers are in (framed by their length or chunks; HEAD's, whose length
+   *  has no body, with `heads`), the read ends ANSWERS_GRACE_MS later instead of at the deadline. */
   answers?: number;
+  /** The answers are to HEAD requests: each is whole at the end of its head. */
+  heads?: boolean;
+}
+
+/** How many heads (status line to blank line) `data` holds. */
+function headCount(data: string): number {
+  return data.match(/HTTP\/1\.[01] \d{3}[^]*?\r\n\r\n/g)?.length ?? 0;
 }
 
 /** Time left after the expected answers, to catch bytes a server sends beyond them. */
@@ -52,7 +59,7 @@ export function raw(port: number, parts: Array<string | Buffer>, opts: RawOption
     s.on('data', (d: string) => {
       data += d;
       if (opts.answers === undefined || graced) return;
-      const r = splitResponses(data, false);
+      const r = opts.heads ? { pending: false, statuses: { length: headCount(data) } } : splitResponses(data, false);
       if (!r.pending && r.statuses.length >= opts.answers) {
         graced = true;
         setTimeout(() => finish(false), ANSWERS_GRACE_MS);

@@ -117,13 +117,14 @@ export const HANDLERS: Record<string, Handler> = {
     lua: 'local res = ngx.location.capture("/sub", { method = ngx.HTTP_POST, body = "hello" }) ngx.print(res.body)',
     js: "const res = await ngx.location.capture('/sub', { method: ngx.HTTP_POST, body: 'hello' }); ngx.print(res.body);",
   },
+  // hold keeps its request (and socket) until use has tried the socket (2 s at most).
   hold: {
-    lua: 'local s = ngx.req.socket() package.loaded.held = s ngx.sleep(2) ngx.say("held")',
-    js: "const [s] = ngx.req.socket(); globalThis.held = s; await ngx.sleep(2); ngx.say('held');",
+    lua: 'local s = ngx.req.socket() package.loaded.held = s for _ = 1, 100 do if package.loaded.used then break end ngx.sleep(0.02) end ngx.say("held")',
+    js: "const [s] = ngx.req.socket(); globalThis.held = s; for (let i = 0; i < 100 && !globalThis.used; i++) await ngx.sleep(0.02); ngx.say('held');",
   },
   use: {
-    lua: 'local s = package.loaded.held if not s then ngx.say("not yet") return end local ok, e = pcall(s.receive, s, 1) ngx.say("use ", tostring(ok), " ", tostring(e))',
-    js: "const s = globalThis.held; if (!s) { ngx.say('not yet'); return; } try { await s.receive(1); ngx.say('use true'); } catch (e) { ngx.say('use false ', e.message); }",
+    lua: 'local s = package.loaded.held if not s then ngx.say("not yet") return end local ok, e = pcall(s.receive, s, 1) package.loaded.used = true ngx.say("use ", tostring(ok), " ", tostring(e))',
+    js: "const s = globalThis.held; if (!s) { ngx.say('not yet'); return; } try { await s.receive(1); ngx.say('use true'); } catch (e) { ngx.say('use false ', e.message); } globalThis.used = true;",
   },
   later: {
     lua: `local s = ngx.req.socket() s:receive(5) ${LF} ngx.timer.at(0.2, function() local r = f(s:receive(1)) s:settimeout(5) ngx.log(ngx.ERR, "later [", r, "]") end) ngx.say("ok")`,
