@@ -64,29 +64,27 @@ function expectClean(r: { status: number | null; stdout: string; stderr: string 
 const whyNoAsan = noAsan();
 
 describe.skipIf(whyNoAsan !== null)(`fuzzing the parser with the C driver under ASan${whyNoAsan ? ` (skipped: ${whyNoAsan})` : ''}`, () => {
-  const SECONDS = DRIVER_SECONDS;
-  it(`finds nothing in ${SECONDS} s of random and mutated requests`, () => {
+  it(`finds nothing in ${DRIVER_SECONDS} s of random and mutated requests`, () => {
     make(['http-fuzz']);
     const seed = process.env.TRESTY_FUZZ_SEED ?? String(Math.floor(Math.random() * 2 ** 31));
-    const r = run(`${httpBuild}/fuzz_driver`, [String(SECONDS), seed, corpusFile()], (SECONDS + 60) * 1000, undefined, true);
+    const r = run(`${httpBuild}/fuzz_driver`, [String(DRIVER_SECONDS), seed, corpusFile()], (DRIVER_SECONDS + 60) * 1000, undefined, true);
     expectClean(r);
     expect(r.stdout, `seed ${seed}`).toMatch(/^ok \d+ inputs in [\d.]+ s \(seed \d+\)$/m);
     const execs = Number(/^ok (\d+)/m.exec(r.stdout)![1]);
     expect(execs).toBeGreaterThan(httpShapes.length);
-  }, (SECONDS + 120) * 1000);
+  }, (DRIVER_SECONDS + 120) * 1000);
 });
 
 const whyNoLibFuzzer = whyNoAsan ?? noLibFuzzer();
 
 describe.skipIf(whyNoLibFuzzer !== null)(`fuzzing the parser with libFuzzer${whyNoLibFuzzer ? ` (skipped: ${whyNoLibFuzzer})` : ''}`, () => {
-  const SECONDS = LIBFUZZER_SECONDS;
-  it(`finds nothing in ${SECONDS} s`, () => {
+  it(`finds nothing in ${LIBFUZZER_SECONDS} s`, () => {
     make(['http-libfuzzer']);
     const corpus = path.join(tmp, 'corpus');
     fs.mkdirSync(corpus);
     httpShapes.forEach((s, i) => fs.writeFileSync(path.join(corpus, `shape-${i}`), shapeBytes(s)));
-    const r = run(`${httpBuild}/fuzz_libfuzzer`, [`-max_total_time=${SECONDS}`, '-max_len=3000', `-artifact_prefix=${tmp}/`, corpus], (SECONDS + 60) * 1000, undefined, true);
+    const r = run(`${httpBuild}/fuzz_libfuzzer`, [`-max_total_time=${LIBFUZZER_SECONDS}`, '-max_len=3000', `-artifact_prefix=${tmp}/`, corpus], (LIBFUZZER_SECONDS + 60) * 1000, undefined, true);
     expectClean(r);
     expect(r.stderr).toMatch(/Done \d+ runs/);
-  }, (SECONDS + 120) * 1000);
+  }, (LIBFUZZER_SECONDS + 120) * 1000);
 });

@@ -13,9 +13,10 @@ for (const e of ENGINES) {
     let t: TrestyProcess;
     let port: number;
     // /c's handler notes its arrival in in-<round> and holds its place until go-<round> exists.
-    const hold = fs.mkdtempSync(path.join(os.tmpdir(), 'tresty-limit-conn-'));
+    let hold = '';
     const file = (name: string): string => path.join(hold, name);
     beforeAll(async () => {
+      hold = fs.mkdtempSync(path.join(os.tmpdir(), 'tresty-limit-conn-'));
       port = await freePort();
       t = await startTresty(`worker_processes 2;
 error_log logs/error.log info;
@@ -41,7 +42,7 @@ http {
     });
     afterAll(async () => {
       await t?.stop();
-      fs.rmSync(hold, { recursive: true, force: true });
+      if (hold !== '') fs.rmSync(hold, { recursive: true, force: true });
     });
 
     it('limit_req lets exactly burst + 1 of 30 simultaneous requests through', async () => {
