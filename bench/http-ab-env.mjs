@@ -2,12 +2,13 @@
 // One tresty build, two settings side by side: did a switch (an environment variable the server
 // reads) change what a request costs? Two servers on conf/bench/tresty.conf (2 workers each), A as
 // the environment is, B with --env NAME=VALUE; they take turns round after round under the same
-// closed-loop load (wrk -t1 -c64), each ratio (B / A) the median of its per-round ratios, with the
+// closed-loop load (wrk -t1 -c64 unless --connections), each ratio (B / A) the median of its per-round ratios, with the
 // CPU per request of each server's process tree from /proc/PID/task/*/stat (all of it, then the
 // workers' main threads and the pollers apart), the times those threads were put on a CPU per
-// request (sw/req, from schedstat) and the machine's idle share from /proc/stat:
+// request (sw/req, from schedstat), wrk's p50 and p99 latency and the machine's idle share from
+// /proc/stat:
 //   node bench/http-ab-env.mjs --env TRESTY_BODY_EAGER=0 [--paths /echo-js,/hello] [--bytes 512,10240]
-//                              [--rounds 3] [--duration 2]
+//                              [--rounds 3] [--duration 2] [--connections 64]
 // Switches it was made for: TRESTY_BODY_EAGER=0 (every request body waits for JS to ask),
 // TRESTY_FFI_BELL=socket (FFI doorbells read by a net.Socket, not by the engine's epoll) and
 // TRESTY_FFI_POLLER_SCHED=batch (pollers that do not preempt the worker that woke them).
@@ -21,11 +22,12 @@ import { median } from './lib/stats.mjs';
 import { cpuDelta, machineJiffies, snapshot } from './lib/threads.mjs';
 import { startUdsEcho } from './lib/uds-server.mjs';
 
-const USAGE = 'usage: node bench/http-ab-env.mjs --env NAME=VALUE [--paths P,..] [--bytes N,..] [--rounds N] [--duration S] [--load wrk|autocannon]';
+const USAGE = 'usage: node bench/http-ab-env.mjs --env NAME=VALUE [--paths P,..] [--bytes N,..] [--rounds N] [--duration S] [--connections N] [--load wrk|autocannon]';
 const values = argsOrUsage(USAGE, {
     env: { type: 'string' }, paths: { type: 'string', default: '/echo-js,/echo-ffi,/hello' },
     bytes: { type: 'string', default: '512,10240' }, rounds: { type: 'string', default: '3' },
     duration: { type: 'string', default: '2' }, load: { type: 'string' },
+    connections: { type: 'string', default: '64' },
   });
 if (!values.env || !values.env.includes('=')) {
   console.error(USAGE);
@@ -51,7 +53,7 @@ onCleanup(() => b.stop());
 async function measure(s, p, bodyBytes) {
   const before = snapshot([s.pid]);
   const m0 = machineJiffies();
-  const r = await runLoad(s.url(p), { tool, connections: 64, seconds, threads: 1, bodyBytes });
+  const r = await runLoad(s.url(p), { tool, connections: Number(values.connections), seconds, threads: 1, bodyBytes });
   const m1 = machineJiffies();
   const rows = cpuDelta(before, snapshot([s.pid]));
   const threads = new Map();
@@ -74,7 +76,7 @@ async function measure(s, p, bodyBytes) {
     if (n === 'tresty: worker' || /poll/.test(n)) sw += slices.get(n);
   }
   return {
-    rps: r.rps, errors: r.errors, usPerReq: per(total), mainUs: per(main), pollUs: per(poll), threads,
+    rps: r.rps, errors: r.errors, p50: r.p50Ms, p99: r.p99Ms, usPerReq: per(total), mainUs: per(main), pollUs: per(poll), threads,
     sw: sw / Math.max(1, r.requests),
     idle: (m1.idle - m0.idle) / Math.max(1, m1.total - m0.total),
   };
@@ -102,12 +104,14 @@ for (const bytes of values.bytes.split(',').map(Number)) {
       'A µs CPU/req': med('a', (x) => x.usPerReq).toFixed(1), 'B µs CPU/req': med('b', (x) => x.usPerReq).toFixed(1),
       'A main / poll µs': split('a'), 'B main / poll µs': split('b'),
       'sw/req A / B': `${med('a', (x) => x.sw).toFixed(2)} / ${med('b', (x) => x.sw).toFixed(2)}`,
+      'p50 ms A / B': `${med('a', (x) => x.p50).toFixed(2)} / ${med('b', (x) => x.p50).toFixed(2)}`,
+      'p99 ms A / B': `${med('a', (x) => x.p99).toFixed(2)} / ${med('b', (x) => x.p99).toFixed(2)}`,
       'idle A / B': `${(100 * med('a', (x) => x.idle)).toFixed(0)}% / ${(100 * med('b', (x) => x.idle)).toFixed(0)}%`,
       errors: got.a.concat(got.b).reduce((s, x) => s + x.errors, 0),
     });
   }
 }
-console.log(`A: as is; B: ${name}=${value}. ${tool} -t1 -c64, ${rounds} rounds x ${seconds} s, 2 workers each; ` +
+console.log(`A: as is; B: ${name}=${value}. ${tool} -t1 -c${values.connections}, ${rounds} rounds x ${seconds} s, 2 workers each; ` +
   `load average ${load0.toFixed(1)} at the start, ${os.loadavg()[0].toFixed(1)} at the end`);
 console.table(out);
 await Promise.all([a.stop(), b.stop()]);
