@@ -36,6 +36,7 @@ if (!values.env || !values.env.includes('=')) {
 const [name, value] = [values.env.slice(0, values.env.indexOf('=')), values.env.slice(values.env.indexOf('=') + 1)];
 const rounds = Number(values.rounds);
 const seconds = Number(values.duration);
+const connections = Number(values.connections);
 const tool = pickLoad(values.load);
 const load0 = os.loadavg()[0];
 
@@ -53,7 +54,7 @@ onCleanup(() => b.stop());
 async function measure(s, p, bodyBytes) {
   const before = snapshot([s.pid]);
   const m0 = machineJiffies();
-  const r = await runLoad(s.url(p), { tool, connections: Number(values.connections), seconds, threads: 1, bodyBytes });
+  const r = await runLoad(s.url(p), { tool, connections, seconds, threads: 1, bodyBytes });
   const m1 = machineJiffies();
   const rows = cpuDelta(before, snapshot([s.pid]));
   const threads = new Map();
@@ -111,7 +112,7 @@ for (const bytes of values.bytes.split(',').map(Number)) {
     });
   }
 }
-console.log(`A: as is; B: ${name}=${value}. ${tool} -t1 -c${values.connections}, ${rounds} rounds x ${seconds} s, 2 workers each; ` +
+console.log(`A: as is; B: ${name}=${value}. ${tool} -t1 -c${connections}, ${rounds} rounds x ${seconds} s, 2 workers each; ` +
   `load average ${load0.toFixed(1)} at the start, ${os.loadavg()[0].toFixed(1)} at the end`);
 console.table(out);
 await Promise.all([a.stop(), b.stop()]);

@@ -28,9 +28,11 @@ export interface RawOptions {
   heads?: boolean;
 }
 
-/** How many heads (status line to blank line) `data` holds. */
-function headCount(data: string): number {
-  return data.match(/HTTP\/1\.[01] \d{3}[^]*?\r\n\r\n/g)?.length ?? 0;
+/** How many whole answers `data` holds: heads alone (status line to blank line) for HEAD. */
+function wholeAnswers(data: string, heads: boolean): number {
+  if (heads) return data.match(/HTTP\/1\.[01] \d{3}[^]*?\r\n\r\n/g)?.length ?? 0;
+  const r = splitResponses(data, false);
+  return r.pending ? 0 : r.statuses.length;
 }
 
 /** Time left after the expected answers, to catch bytes a server sends beyond them. */
@@ -59,8 +61,7 @@ export function raw(port: number, parts: Array<string | Buffer>, opts: RawOption
     s.on('data', (d: string) => {
       data += d;
       if (opts.answers === undefined || graced) return;
-      const r = opts.heads ? { pending: false, statuses: { length: headCount(data) } } : splitResponses(data, false);
-      if (!r.pending && r.statuses.length >= opts.answers) {
+      if (wholeAnswers(data, opts.heads === true) >= opts.answers) {
         graced = true;
         setTimeout(() => finish(false), ANSWERS_GRACE_MS);
       }
