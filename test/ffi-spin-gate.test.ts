@@ -4,7 +4,7 @@
 // file in /proc/loadavg's format (TRESTY_FFI_GATE_FILE), so the machine looks idle or busy
 // whatever other jobs run; the last one makes it busy for real, a CPU hog per core.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -72,16 +72,23 @@ describe('ffi spin gate', () => {
     process.env.TRESTY_FFI_SPIN_NS = '0';
   };
 
+  // The machine with `running` tasks in the run queue, and the caller awake (a stat file in
+  // /proc/PID/task/TID/stat's format); returns that file, for the caller to fall asleep.
+  const useCallerAt = (running: number): string => {
+    const caller = path.join(dir, 'caller-stat');
+    useGateFile(`1.00 1.00 1.00 ${running}/100 1\n`);
+    writeFileSync(caller, '4242 (node (main)) R 1 4242 4242 0 -1\n');
+    process.env.TRESTY_FFI_GATE_CALLER_FILE = caller;
+    return caller;
+  };
+
   // The caller (the event loop that made the plugin) has a core of its own while it runs, so the
   // run queue may then hold it, the spinner and nothing else; while it sleeps, one core stays
   // free for it. "cores running": open with the caller awake, shut with it asleep. (The rule
   // before counted the caller as someone else and shut both.)
   it('counts the caller as someone else only while it sleeps', async () => {
-    const caller = path.join(dir, 'caller-stat');
     const cores = os.availableParallelism();
-    useGateFile(`1.00 1.00 1.00 ${cores}/100 1\n`);
-    writeFileSync(caller, '4242 (node (main)) R 1 4242 4242 0 -1\n');
-    process.env.TRESTY_FFI_GATE_CALLER_FILE = caller;
+    const caller = useCallerAt(cores);
     const { p } = await loadWithThreads(() => loadFfi('tresty_test_echo', 'threads=1', { searchPath }));
     const spins = () => (p as Plugin).debugInfo().spins!;
     // Spins the gate allowed, counted by the host: CPU shares are not steady enough at load 9-11.
@@ -105,6 +112,33 @@ describe('ffi spin gate', () => {
     expect(awake).toBeGreaterThanOrEqual(20); // ~1 per call (40 calls), calls ~1 ms apart
     expect(asleep).toBe(0);
     expect(crowded).toBe(0);
+  });
+
+  // A sample reads the run queue first and the caller's state only when that can change the
+  // verdict (on a busy machine a sample is one pread: bench/README.md, "Where the pollers' CPU
+  // goes"). Counted by the kernel: the poller thread's read system calls (/proc/.../io, syscr),
+  // one sample per call with calls 5 ms apart (the verdict lives 2 ms). With cores running the
+  // caller decides, so each sample reads two files; with two more, one.
+  it('reads the caller\'s state only when the run queue leaves the verdict to it', async () => {
+    const cores = os.availableParallelism();
+    useCallerAt(cores);
+    const { p, threads } = await loadWithThreads(() => loadFfi('tresty_test_echo', 'threads=1', { searchPath }));
+    const reads = () => threads.reduce((n, t) => n + Number(/syscr: (\d+)/.exec(readFileSync(`/proc/${process.pid}/task/${t}/io`, 'utf8'))![1]), 0);
+    const perCall = async (): Promise<number> => {
+      await new Promise((r) => setTimeout(r, 20));
+      const r0 = reads();
+      for (let i = 0; i < 40; i++) {
+        expect(await p.call('x')).toBe('x');
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      return (reads() - r0) / 40;
+    };
+    const tie = await perCall();
+    writeFileSync(gate, `1.00 1.00 1.00 ${cores + 2}/100 1\n`);
+    const busy = await perCall();
+    expect(tie).toBeGreaterThanOrEqual(1.5); // the run queue and the caller, ~2 a call
+    expect(busy).toBeGreaterThanOrEqual(0.5); // the run queue alone, ~1 a call
+    expect(busy).toBeLessThanOrEqual(1.2);
   });
 
   // The event loop's quick look (src/ffi/channel.ts): with the gate open, the look after a call
