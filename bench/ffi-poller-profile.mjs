@@ -3,7 +3,7 @@
 // and the gate keeps them from spinning there, so what do they spend it on?). Starts the UDS echo
 // server and tresty (conf/bench/tresty.conf, 2 workers), runs wrk on /echo-ffi (POST of --bytes,
 // 64 connections), and meanwhile `perf record`s the poller threads of both workers (cpu-clock,
-// call graphs) and reads their CPU from /proc/PID/task/TID/stat. Prints the pollers' CPU per
+// call graphs) and reads their CPU from /proc/PID/task/TID/schedstat. Prints the pollers' CPU per
 // request and their samples by where they were: the runtime's and host's own code (the work),
 // the futex sleep and wake-up, the doorbell's write, and the rest of the kernel.
 // Needs perf (Debian: linux-perf) and root; says so and exits 2 otherwise.
@@ -20,14 +20,13 @@ import { startUdsEcho } from './lib/uds-server.mjs';
 const { values } = parseArgs({ options: { bytes: { type: 'string', default: '512' }, seconds: { type: 'string', default: '4' }, data: { type: 'string' }, root: { type: 'string' }, 'cpu-only': { type: 'boolean' } } });
 // --root: another checkout's tresty (built), to compare two builds run after run.
 const { startTresty } = await import(path.resolve(values.root ?? path.join(path.dirname(new URL(import.meta.url).pathname), '..'), 'bench/lib/servers.mjs'));
-const probe = spawnSync('perf', ['record', '-e', 'cpu-clock', '-o', '/dev/null', '--', 'true'], { encoding: 'utf8' });
-if (probe.error || probe.status !== 0) {
+const probe = values['cpu-only'] ? null : spawnSync('perf', ['record', '-e', 'cpu-clock', '-o', '/dev/null', '--', 'true'], { encoding: 'utf8' });
+if (probe && (probe.error || probe.status !== 0)) {
   console.error(`ffi-poller-profile: needs perf record (Debian: linux-perf, run as root): ${probe.error?.message ?? probe.stderr.trim().split('\n').pop()}`);
   process.exit(2);
 }
 const bytes = Number(values.bytes);
 const seconds = Number(values.seconds);
-const TICK = 1e6 / 100; // µs per clock tick (USER_HZ 100)
 
 function pollers(pids) {
   const out = [];
@@ -40,8 +39,7 @@ function pollers(pids) {
   return out;
 }
 function cpuUs(t) {
-  const f = readFileSync(`/proc/${t.pid}/task/${t.tid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(f[11]) + Number(f[12])) * TICK; // utime + stime (fields 14, 15)
+  return Number(readFileSync(`/proc/${t.pid}/task/${t.tid}/schedstat`, 'utf8').split(' ')[0]) / 1e3; // ns on a CPU
 }
 
 const dir = tempDir('poller-profile');
@@ -92,7 +90,7 @@ for (const block of script.stdout.split('\n\n')) {
   else if (/sched_yield/.test(chain)) k = 'sched_yield';
   else if (/kernel\.kallsyms/.test(leaf)) {
     k = 'other kernel';
-    const below = frames.find((f) => !/pvm|raw_callee|kallsyms\)$/.test(f) || !/pvm_irq|raw_callee/.test(f));
+    const below = frames.find((f) => !/pvm_irq|raw_callee/.test(f));
     const m = /\s(\S+) \(/.exec(below ?? '');
     others.set(m?.[1] ?? '?', (others.get(m?.[1] ?? '?') ?? 0) + 1);
   }
