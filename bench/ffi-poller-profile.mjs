@@ -3,18 +3,18 @@
 // and the gate keeps them from spinning there, so what do they spend it on?). Starts the UDS echo
 // server and tresty (conf/bench/tresty.conf, 2 workers), runs wrk on /echo-ffi (POST of --bytes,
 // 64 connections), and meanwhile `perf record`s the poller threads of both workers (cpu-clock,
-// call graphs) and reads their CPU from /proc/PID/task/TID/schedstat. Prints the pollers' CPU per
+// call graphs) and reads their CPU with bench/lib/threads.mjs (schedstat). Prints the pollers' CPU per
 // request and their samples by where they were: the runtime's and host's own code (the work),
 // the futex sleep and wake-up, the doorbell's write, and the rest of the kernel.
 // Needs perf (Debian: linux-perf) and root; says so and exits 2 otherwise.
 //   node bench/ffi-poller-profile.mjs [--bytes 512] [--seconds 4] [--data FILE] [--root CHECKOUT] [--cpu-only]
 // --cpu-only: no perf (which adds to the pollers' CPU): their CPU per request and req/s alone.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { runLoad } from './lib/load.mjs';
 import { tempDir } from './lib/procs.mjs';
+import { cpuDelta, snapshot } from './lib/threads.mjs';
 import { startUdsEcho } from './lib/uds-server.mjs';
 
 const { values } = parseArgs({ options: { bytes: { type: 'string', default: '512' }, seconds: { type: 'string', default: '4' }, data: { type: 'string' }, root: { type: 'string' }, 'cpu-only': { type: 'boolean' } } });
@@ -28,19 +28,7 @@ if (probe && (probe.error || probe.status !== 0)) {
 const bytes = Number(values.bytes);
 const seconds = Number(values.seconds);
 
-function pollers(pids) {
-  const out = [];
-  for (const pid of pids) {
-    for (const tid of readdirSync(`/proc/${pid}/task`)) {
-      const comm = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
-      if (/poll/.test(comm)) out.push({ pid, tid, comm });
-    }
-  }
-  return out;
-}
-function cpuUs(t) {
-  return Number(readFileSync(`/proc/${t.pid}/task/${t.tid}/schedstat`, 'utf8').split(' ')[0]) / 1e3; // ns on a CPU
-}
+const isPoller = (name) => /poll/.test(name);
 
 const dir = tempDir('poller-profile');
 const data = values.data ?? path.join(dir, 'perf.data'); // --data FILE keeps it for perf report
@@ -52,12 +40,12 @@ let threads = [];
 try {
   await runLoad(tresty.url('/echo-ffi'), { tool: 'wrk', connections: 64, seconds: 1, bodyBytes: bytes });
   const workers = execFileSync('pgrep', ['-P', String(tresty.pid)], { encoding: 'utf8' }).trim().split('\n');
-  threads = pollers(workers);
-  const before = threads.map(cpuUs);
+  const before = snapshot(workers, { tree: false });
+  threads = Object.values(before).flatMap((p) => Object.entries(p.threads).filter(([, t]) => isPoller(t.comm)).map(([tid, t]) => ({ tid, comm: t.comm })));
   const perf = values['cpu-only'] ? null : spawn('perf', ['record', '-q', '-e', 'cpu-clock', '-F', '4000', '-g', '-t', threads.map((t) => t.tid).join(','), '-o', data],
     { stdio: ['ignore', 'ignore', 'inherit'] });
   res = await runLoad(tresty.url('/echo-ffi'), { tool: 'wrk', connections: 64, seconds, bodyBytes: bytes });
-  cpu = threads.map(cpuUs).reduce((s, v, i) => s + v - before[i], 0);
+  cpu = 1e6 * cpuDelta(before, snapshot(workers, { tree: false })).flatMap((r) => r.threads).filter((t) => isPoller(t.name)).reduce((n, t) => n + t.seconds, 0);
   if (perf) {
     perf.kill('SIGINT');
     await new Promise((r) => perf.on('exit', r));
