@@ -11,13 +11,14 @@
 // --cpu-only: no perf (which adds to the pollers' CPU): their CPU per request and req/s alone.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { runLoad } from './lib/load.mjs';
 import { tempDir } from './lib/procs.mjs';
 import { cpuDelta, snapshot } from './lib/threads.mjs';
 import { startUdsEcho } from './lib/uds-server.mjs';
+import { argsOrUsage } from './lib/usage.mjs';
 
-const { values } = parseArgs({ options: { bytes: { type: 'string', default: '512' }, seconds: { type: 'string', default: '4' }, data: { type: 'string' }, root: { type: 'string' }, 'cpu-only': { type: 'boolean' } } });
+const USAGE = 'usage: node bench/ffi-poller-profile.mjs [--bytes 512] [--seconds 4] [--data FILE] [--root CHECKOUT] [--cpu-only]';
+const values = argsOrUsage(USAGE, { bytes: { type: 'string', default: '512' }, seconds: { type: 'string', default: '4' }, data: { type: 'string' }, root: { type: 'string' }, 'cpu-only': { type: 'boolean' } });
 // --root: another checkout's tresty (built), to compare two builds run after run.
 const { startTresty } = await import(path.resolve(values.root ?? path.join(path.dirname(new URL(import.meta.url).pathname), '..'), 'bench/lib/servers.mjs'));
 const probe = values['cpu-only'] ? null : spawnSync('perf', ['record', '-e', 'cpu-clock', '-o', '/dev/null', '--', 'true'], { encoding: 'utf8' });
