@@ -5,28 +5,34 @@
 // to echo_c), /echo-uds (the socket) and /echo-fn (the zero hop) take turns round after round under
 // `wrk -t1 -cN`, POST of --bytes. Each ratio is the median of its per-round ratios, ± half the
 // spread; the CPU columns are shares of the whole machine (all cores) over the path's runs.
-//   node bench/ffi-load-sweep.mjs [--connections 1,4,16,64] [--bytes 512] [--rounds 3] [--duration 2]
+// --autogroups on|off sets the kernel's autogroups for the run (root; restored after), since with
+// them on the UDS server has a CPU share of its own while the pollers share tresty's. --idle-hogs
+// runs a SCHED_IDLE hog per core throughout, so no vCPU ever halts (a measurement of wake costs).
+//   node bench/ffi-load-sweep.mjs [--connections 1,4,16,64] [--bytes 512] [--rounds 3] [--duration 2] [--autogroups on|off] [--idle-hogs]
 import os from 'node:os';
 import path from 'node:path';
 import { argsOrUsage } from './lib/usage.mjs';
+import { autogroupState, setAutogroups } from './lib/autogroup.mjs';
 import { runLoad } from './lib/load.mjs';
 import { tempDir } from './lib/procs.mjs';
+import { startHogs } from './lib/hog.mjs';
 import { startTresty } from './lib/servers.mjs';
 import { median, spread } from './lib/stats.mjs';
 import { fmt, toText } from './lib/table.mjs';
 import { cpuDelta, machineJiffies, snapshot } from './lib/threads.mjs';
 import { startUdsEcho } from './lib/uds-server.mjs';
 
-const USAGE = 'usage: node bench/ffi-load-sweep.mjs [--connections 1,4,16,64] [--bytes 512] [--rounds 3] [--duration 2]';
+const USAGE = 'usage: node bench/ffi-load-sweep.mjs [--connections 1,4,16,64] [--bytes 512] [--rounds 3] [--duration 2] [--autogroups on|off] [--idle-hogs]';
 const v = argsOrUsage(USAGE, {
   connections: { type: 'string', default: '1,4,16,64' }, bytes: { type: 'string', default: '512' },
   rounds: { type: 'string', default: '3' }, duration: { type: 'string', default: '2' },
+  autogroups: { type: 'string' }, 'idle-hogs': { type: 'boolean', default: false },
 });
 const CONNS = v.connections.split(',').map(Number);
 const BYTES = Number(v.bytes);
 const ROUNDS = Number(v.rounds);
 const SECONDS = Number(v.duration);
-if (![...CONNS, BYTES, ROUNDS, SECONDS].every((x) => Number.isFinite(x) && x > 0)) {
+if (![...CONNS, BYTES, ROUNDS, SECONDS].every((x) => Number.isFinite(x) && x > 0) || ![undefined, 'on', 'off'].includes(v.autogroups)) {
   console.error(USAGE);
   process.exit(2);
 }
@@ -50,6 +56,21 @@ async function run(tresty, uds, p, connections) {
   return { rps: r.rps, p50Ms: r.p50Ms, poller, server, idle: (jb.idle - ja.idle) / (jb.total - ja.total) };
 }
 
+if (v.autogroups) {
+  try {
+    setAutogroups(v.autogroups); // before any server starts: it places only processes started after it
+  } catch (e) {
+    console.error(e.message);
+    process.exit(2);
+  }
+}
+let hogs = null;
+try {
+  if (v['idle-hogs']) hogs = startHogs({ idle: true, cores: os.cpus().map((_, i) => i) });
+} catch (e) {
+  console.error(e.message);
+  process.exit(2);
+}
 const dir = tempDir('sweep');
 const uds = await startUdsEcho(path.join(dir, 'echo.sock'), { threads: 2 });
 const tresty = await startTresty({ udsSocket: uds.socketPath });
@@ -82,9 +103,10 @@ try {
 } finally {
   await tresty.stop();
   await uds.stop();
+  await hogs?.stop();
 }
 console.log(toText({
-  title: `FFI against a unix socket through HTTP, by load: POST ${fmt.bytes(BYTES)}, wrk -t1, ${ROUNDS} rounds x ${SECONDS} s, 2 workers, native engine (${started.toISOString().slice(0, 16).replace('T', ' ')} UTC, load average ${os.loadavg()[0].toFixed(2)} at the end)`,
+  title: `FFI against a unix socket through HTTP, by load: POST ${fmt.bytes(BYTES)}, wrk -t1, ${ROUNDS} rounds x ${SECONDS} s, 2 workers, native engine, autogroups ${autogroupState()}${hogs ? ', a SCHED_IDLE hog per core' : ''} (${started.toISOString().slice(0, 16).replace('T', ' ')} UTC, load average ${os.loadavg()[0].toFixed(2)} at the end)`,
   columns: [
     { key: 'c', label: 'connections' }, { key: 'ffi', label: '/echo-ffi req/s' }, { key: 'uds', label: '/echo-uds req/s' },
     { key: 'ffiUds', label: 'ffi / uds' }, { key: 'fnUds', label: 'zero hop / uds' }, { key: 'p50', label: 'p50 ms ffi / uds' },
