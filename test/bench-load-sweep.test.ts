@@ -25,8 +25,8 @@ describe('bench/ffi-load-sweep.mjs', () => {
     expect(r.stderr).toContain('[--autogroups on|off]');
   });
 
-  it.skipIf(skip !== null)(`one round at 2 connections prints a full row${skip ? ` (skipped: ${skip})` : ''}`, () => {
-    const r = spawnSync(process.execPath, [SCRIPT, '--connections', '2', '--rounds', '1', '--duration', '1'], {
+  it.skipIf(skip !== null)(`one round at 2 connections, workers pinned, prints a full row${skip ? ` (skipped: ${skip})` : ''}`, () => {
+    const r = spawnSync(process.execPath, [SCRIPT, '--connections', '2', '--rounds', '1', '--duration', '1', '--pinned'], {
       cwd: ROOT, encoding: 'utf8', timeout: 60_000,
     });
     expect(r.status, r.stderr).toBe(0);
@@ -34,7 +34,7 @@ describe('bench/ffi-load-sweep.mjs', () => {
     const head = lines.findIndex((l) => l.startsWith('connections'));
     expect(head, r.stdout).toBeGreaterThan(0);
     const row = lines[head + 2]!.trim().split(/\s{2,}/);
-    expect(lines[head - 1]).toMatch(/autogroups (on|off|absent) /); // the title says how the run was scheduled
+    expect(lines[head - 1]).toMatch(/autogroups (on|off|absent), workers pinned /); // the title says how the run was scheduled
     expect(row[0]).toBe('2');
     expect(row).toHaveLength(9); // every column has a value
     for (const rate of [row[1], row[2]]) expect(Number(rate!.replace(/,/g, ''))).toBeGreaterThan(0);

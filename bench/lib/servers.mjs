@@ -66,9 +66,10 @@ async function launch(name, start) {
 
 /**
  * tresty on conf/bench/tresty.conf. engine: 'node' adds `http_engine node;` (else the default,
- * native when built); workers/core: per-core mode (N workers, the whole process tree on `core`).
+ * native when built); workers/core: per-core mode (N workers, the whole process tree on `core`);
+ * pinned: `worker_cpu_affinity auto;` (each worker and its threads on a CPU of its own).
  */
-export function startTresty({ udsSocket, engine, workers, core } = {}) {
+export function startTresty({ udsSocket, engine, workers, core, pinned = false } = {}) {
   const bin = path.join(ROOT, 'bin', 'tresty.js');
   return launch(engine === 'node' ? 'tresty-node' : 'tresty', (port, dir) => {
     mkdirSync(path.join(dir, 'logs'));
@@ -76,7 +77,9 @@ export function startTresty({ udsSocket, engine, workers, core } = {}) {
     staticFiles(dir);
     const conf = path.join(dir, 'conf', 'tresty.conf');
     const vars = { PORT: String(port), ROOT, UDS: udsSocket ?? path.join(dir, 'no-uds.sock'), ENGINE: engine === 'node' ? 'http_engine node;' : '' };
-    writeFileSync(conf, fill('tresty.conf', vars, workers));
+    let text = fill('tresty.conf', vars, workers);
+    if (pinned) text = text.replace(/^(worker_processes [^;]+;)$/m, '$1\nworker_cpu_affinity auto;');
+    writeFileSync(conf, text);
     return spawnOn(core, process.execPath, [bin, '-p', dir, '-c', conf], { cwd: dir });
   });
 }
