@@ -58,16 +58,9 @@ async function run(tresty, uds, p, connections) {
   return { rps: r.rps, p50Ms: r.p50Ms, poller, server, idle: (jb.idle - ja.idle) / (jb.total - ja.total) };
 }
 
-if (v.autogroups) {
-  try {
-    setAutogroups(v.autogroups); // before any server starts: it places only processes started after it
-  } catch (e) {
-    console.error(e.message);
-    process.exit(2);
-  }
-}
 let hogs = null;
 try {
+  if (v.autogroups) setAutogroups(v.autogroups); // before any server starts: it places only processes started after it
   if (v['idle-hogs']) hogs = startHogs({ idle: true, cores: os.cpus().map((_, i) => i) });
 } catch (e) {
   console.error(e.message);

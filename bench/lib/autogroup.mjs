@@ -15,23 +15,18 @@ export function autogroupState() {
   }
 }
 
-/** Sets autogroups to `want` ('on' | 'off') and returns a function that restores the old state.
+/** Sets autogroups to `want` ('on' | 'off') until this process exits, then puts the old state back.
  *  Throws an Error with a plain message when the kernel has none or the file is not writable. */
 export function setAutogroups(want) {
   const was = autogroupState();
   if (was === 'absent') throw new Error(`${FILE} is missing: this kernel has no autogroups`);
-  if (was === want) return () => {};
+  if (was === want) return;
   try {
     writeFileSync(FILE, want === 'on' ? '1' : '0');
   } catch (e) {
     throw new Error(`cannot write ${FILE} (${e.code}): setting autogroups needs root`);
   }
-  let restored = false;
-  const restore = () => {
-    if (restored) return;
-    restored = true;
+  process.once('exit', () => {
     try { writeFileSync(FILE, was === 'on' ? '1' : '0'); } catch { /* nothing more to do */ }
-  };
-  process.once('exit', restore);
-  return restore;
+  });
 }

@@ -3,14 +3,10 @@
 // tracked for cleanup; stop() ends them. Optionally pinned with taskset (cores: [0, 1]), or run
 // under SCHED_IDLE (idle: true, through chrt), so that they take only time a core would idle away.
 import os from 'node:os';
-import { spawnSync } from 'node:child_process';
+import { have } from './pinned.mjs';
 import { spawnTracked } from './procs.mjs';
 
 const BUSY = 'for (;;) { for (let i = 0; i < 1e7; i++); }';
-
-function have(tool) {
-  return spawnSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }).status === 0;
-}
 
 /** Starts `count` hogs (default: one per core). Returns { pids, stop() }. */
 export function startHogs({ count = os.availableParallelism(), cores = null, idle = false } = {}) {
