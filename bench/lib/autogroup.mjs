@@ -3,6 +3,7 @@
 // tresty's threads, its pollers included. Benchmarks print the state and may set it for a run.
 // The setting applies to processes started after it: set it before starting any server.
 import { readFileSync, writeFileSync } from 'node:fs';
+import { onCleanup } from './procs.mjs';
 
 const FILE = '/proc/sys/kernel/sched_autogroup_enabled';
 
@@ -15,7 +16,8 @@ export function autogroupState() {
   }
 }
 
-/** Sets autogroups to `want` ('on' | 'off') until this process exits, then puts the old state back.
+/** Sets autogroups to `want` ('on' | 'off') until this process exits (or is stopped by Ctrl-C: procs.mjs's
+ *  cleanup), then puts the old state back.
  *  Throws an Error with a plain message when the kernel has none or the file is not writable. */
 export function setAutogroups(want) {
   const was = autogroupState();
@@ -26,7 +28,7 @@ export function setAutogroups(want) {
   } catch (e) {
     throw new Error(`cannot write ${FILE} (${e.code}): setting autogroups needs root`);
   }
-  process.once('exit', () => {
+  onCleanup(() => {
     try { writeFileSync(FILE, was === 'on' ? '1' : '0'); } catch { /* nothing more to do */ }
   });
 }
