@@ -15,6 +15,7 @@ import { commandLine, runSuite } from './lib/suite.mjs';
 import { checkFfi } from './lib/targets.mjs';
 import { startHogs } from './lib/hog.mjs';
 import { cpuDelta, snapshot } from './lib/threads.mjs';
+import { crossCore, describeCrossCore } from './lib/xcore.mjs';
 
 /** One run, with the CPU of every thread it cost: this process (event loop, the FFI runtime's
     poller) and the UDS server's process. */
@@ -53,6 +54,8 @@ export async function runFfiVsUds(opts) {
   const cells = [];
   const notes = [];
   let ffiError = null;
+  // Before the hogs and after them: the host's state, not the hogs', is what this records.
+  const host = { xcoreStart: crossCore() };
   // --busy: a CPU hog per core for the whole run, the state of a server under load.
   const hogs = opts.busy ? startHogs() : null;
   try {
@@ -104,8 +107,10 @@ export async function runFfiVsUds(opts) {
   } finally {
     await hogs?.stop();
   }
+  host.xcoreEnd = crossCore();
   prog.end();
   if (ffiError) notes.push(`FFI side not measured: ${ffiError}`);
+  notes.push(describeCrossCore(host.xcoreStart, host.xcoreEnd));
   if (hogs) notes.push(`--busy: ${hogs.pids.length} CPU hogs (one per core) ran through every cell.`);
   return {
     name: opts.busy ? 'ffi-busy' : 'ffi',
@@ -113,6 +118,7 @@ export async function runFfiVsUds(opts) {
     date: started,
     settings: { formats, payloads, inflight: inflights, rounds, msPerRound: ffiMs, udsThreads: 1, ffiRuntime: 'libecho_c.so (threads=0)', busy: !!opts.busy },
     ffiError,
+    host,
     cells,
     targets: checkFfi(cells, !!opts.busy),
     notes,

@@ -82,7 +82,9 @@ function echoTable(h) {
 function ffiTable(f, busy) {
   const targets = { 'raw 512 1': 8, 'raw 512 64': 5, 'msgpack 512 64': 3, 'raw 102400 1': 4 };
   const out = [];
-  out.push(`Plain process: ${when(f.date)}, load average ${f.machine.loadavg[0]} at the start${busy ? `; every core busy: ${when(busy.date)}` : ''}.`, '');
+  const xc = f.host?.xcoreStart;
+  const host = xc && !xc.error ? ` A ${Math.round(xc.bytes / 1024)} KB payload written on one core and read on the other took ${xc.crossUs.toFixed(1)} µs at its start (${xc.sameUs.toFixed(1)} on one core; \`bench/xcore\`).` : '';
+  out.push(`Plain process: ${when(f.date)}, load average ${f.machine.loadavg[0]} at the start${busy ? `; every core busy: ${when(busy.date)}` : ''}.${host}`, '');
   out.push(row(['format', 'payload', 'in flight', 'FFI calls/s', 'UDS calls/s', 'FFI / UDS (spread)', 'target, quiet', 'FFI / UDS, every core busy (target ≥ 1.5x)']));
   out.push(row(['---', '---:', '---:', '---:', '---:', '---:', '---', '---:']));
   for (const c of f.cells) {

@@ -11,6 +11,7 @@ import { toMarkdown, toText } from '../bench/lib/table.mjs';
 import { checkFfi, checkHttp, FFI_TARGETS } from '../bench/lib/targets.mjs';
 import { parseConsoleTable } from '../bench/lib/ring-runner.mjs';
 import { updateReadme, writeResults } from '../bench/lib/results.mjs';
+import { crossCore, describeCrossCore } from '../bench/lib/xcore.mjs';
 import { withTempDir } from './helpers/temp-dir.js';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -151,6 +152,13 @@ describe.skipIf(built.length > 0)(built.length ? `bench quick run (skipped: ${wh
       expect.arrayContaining(['not run']));
     for (const t of sec.targets) expect(['met', 'MISSED', 'not run']).toContain(t.status);
     expect(sec.machine.cores).toBeGreaterThan(0);
+    // The host's cross-core cost, before and after the cells (a C compiler built the natives).
+    for (const x of [sec.host.xcoreStart, sec.host.xcoreEnd]) {
+      expect(x.error, x.error).toBeUndefined();
+      expect(x.crossUs).toBeGreaterThan(0);
+      expect(x.sameUs).toBeGreaterThan(0);
+    }
+    expect(r.stdout).toContain('Cross-core cost (bench/xcore): 100 KB written on core 0 and read on core 1 took');
 
     const md = readFileSync(path.join(out, 'latest.md'), 'utf8');
     expect(md).toMatch(/^# tresty benchmark results/);
@@ -161,6 +169,12 @@ describe.skipIf(built.length > 0)(built.length ? `bench quick run (skipped: ${wh
     expect(wellFormed(svg)).toBeNull();
     expect(svg).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
   }, 90_000);
+
+  it('gives the cross-core figure as an error value when there is no compiler', () => {
+    const x = crossCore({ cc: 'tresty-no-such-cc', rounds: 1 });
+    expect(x).toEqual({ bytes: 102400, error: 'tresty-no-such-cc not found: the cross-core figure needs a C compiler' });
+    expect(describeCrossCore(x, x)).toContain('not measured (tresty-no-such-cc not found');
+  });
 
   it('rejects an unknown benchmark name with exit code 2', () => {
     const r = spawnSync(process.execPath, [path.join(root, 'bench', 'run.mjs'), '--only', 'nope'], { encoding: 'utf8' });
