@@ -35,8 +35,8 @@ function once(bin, mode, bytes, iterations) {
  */
 export function crossCore({ bytes = 102400, rounds = 3, iterations = 5000, cc = 'cc' } = {}) {
   try {
-    if (os.availableParallelism() < 2) throw new Error('one core: nothing to cross');
     const bin = build(cc);
+    if (os.availableParallelism() < 2) throw new Error('one core: nothing to cross');
     const cross = [], same = [];
     for (let r = 0; r < rounds; r++) {
       same.push(once(bin, 'same', bytes, iterations));
@@ -52,5 +52,5 @@ export function crossCore({ bytes = 102400, rounds = 3, iterations = 5000, cc = 
 export function describeCrossCore(start, end) {
   const one = (x) => (x.error ? `not measured (${x.error})` : `${x.crossUs.toFixed(1)} µs (${x.sameUs.toFixed(1)} on one core)`);
   const kb = `${Math.round(start.bytes / 1024)} KB`;
-  return `Cross-core cost (bench/xcore): ${kb} written on core 0 and read on core 1 took ${one(start)} at the start, ${one(end)} at the end.`;
+  return `Cross-core cost (bench/xcore): ${kb} written on one core and read on another took ${one(start)} at the start, ${one(end)} at the end.`;
 }

@@ -1,7 +1,8 @@
 // What it costs to move a payload from one core to the other, as a ring call does twice (the
 // request to the poller, the answer back): one thread writes the buffer, another on the other core
 // reads all of it, handing off through a spun flag (no sleeps, so only the cache traffic is timed).
-// `same` does the write and the read on one core, for comparison. bench/ffi-vs-uds.mjs runs it
+// `same` does the write and the read on one core, for comparison. The two cores are the first two
+// this process may use; with one only, `cross` exits 3 (the spun hand-off would need time slices). bench/ffi-vs-uds.mjs runs it
 // before and after its cells (bench/lib/xcore.mjs); by hand: sh bench/xcore/run.sh [bytes] [rounds]
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -17,6 +18,15 @@ static size_t bytes;
 static int iters;
 static _Atomic int turn; // 1: the reader's turn, 0: the writer's
 static volatile unsigned long sink; // keeps the reads from being optimised away
+
+/** The n-th CPU (0-based) of this process's affinity mask, or -1. */
+static int allowed_cpu(int n) {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) != 0) return -1;
+  for (int cpu = 0; cpu < CPU_SETSIZE; cpu++)
+    if (CPU_ISSET(cpu, &set) && n-- == 0) return cpu;
+  return -1;
+}
 
 static void pin(int cpu) {
   cpu_set_t set;
@@ -56,12 +66,17 @@ int main(int argc, char **argv) {
   iters = argc > 3 ? atoi(argv[3]) : 20000;
   buf = aligned_alloc(4096, (bytes + 4095) / 4096 * 4096);
   memset(buf, 1, bytes);
-  pin(0);
+  int first = allowed_cpu(0), second = allowed_cpu(1);
+  if (first < 0 || (second < 0 && !strcmp(argv[1], "cross"))) {
+    fprintf(stderr, "xcore: cross needs two CPUs in this process's affinity mask\n");
+    return 3;
+  }
+  pin(first);
   double t0 = now_us();
   if (!strcmp(argv[1], "same")) {
     for (int i = 0; i < iters; i++) { memset(buf, i, bytes); read_all(); }
   } else {
-    int cpu = 1;
+    int cpu = second;
     pthread_t th;
     pthread_create(&th, NULL, reader, &cpu);
     t0 = now_us();
