@@ -6,6 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { median } from './stats.mjs';
 import { tempDir } from './procs.mjs';
 import { ROOT } from './tresty-dist.mjs';
@@ -30,8 +31,8 @@ function once(bin, mode, bytes, iterations) {
 }
 
 /**
- * Median µs to write `bytes` on core 0 and read them on core 1 (crossUs), and on core 0 alone
- * (sameUs), over `rounds` alternating runs. Returns { bytes, crossUs, sameUs } or { bytes, error }.
+ * Median µs to write `bytes` on one core and read them on another (crossUs), and on one core
+ * alone (sameUs), over `rounds` alternating runs. Returns { bytes, crossUs, sameUs } or { bytes, error }.
  */
 export function crossCore({ bytes = 102400, rounds = 3, iterations = 5000, cc = 'cc' } = {}) {
   try {
@@ -53,4 +54,11 @@ export function describeCrossCore(start, end) {
   const one = (x) => (x.error ? `not measured (${x.error})` : `${x.crossUs.toFixed(1)} µs (${x.sameUs.toFixed(1)} on one core)`);
   const kb = `${Math.round(start.bytes / 1024)} KB`;
   return `Cross-core cost (bench/xcore): ${kb} written on one core and read on another took ${one(start)} at the start, ${one(end)} at the end.`;
+}
+
+// By hand: node bench/lib/xcore.mjs [bytes] [rounds]
+if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const x = crossCore({ bytes: Number(process.argv[2] ?? 102400), rounds: Number(process.argv[3] ?? 3) });
+  console.log(x.error ? `not measured: ${x.error}` : `${x.bytes} B: ${x.crossUs} µs across cores, ${x.sameUs} µs on one core`);
+  process.exitCode = x.error ? 1 : 0;
 }

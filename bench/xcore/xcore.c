@@ -2,8 +2,9 @@
 // request to the poller, the answer back): one thread writes the buffer, another on the other core
 // reads all of it, handing off through a spun flag (no sleeps, so only the cache traffic is timed).
 // `same` does the write and the read on one core, for comparison. The two cores are the first two
-// this process may use; with one only, `cross` exits 3 (the spun hand-off would need time slices). bench/ffi-vs-uds.mjs runs it
-// before and after its cells (bench/lib/xcore.mjs); by hand: sh bench/xcore/run.sh [bytes] [rounds]
+// this process may use; with one only, `cross` exits 3 (the spun hand-off would need time slices).
+// Built and run by bench/lib/xcore.mjs: before and after bench/ffi-vs-uds's cells, or by hand with
+// `node bench/lib/xcore.mjs [bytes] [rounds]`.
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <sched.h>
