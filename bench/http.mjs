@@ -26,6 +26,7 @@ import { fmt } from './lib/table.mjs';
 import { checkCeiling, checkEcho, checkHttp } from './lib/targets.mjs';
 import { cpuDelta, snapshot } from './lib/threads.mjs';
 import { startUdsEcho } from './lib/uds-server.mjs';
+import { crossCore, describeCrossCore } from './lib/xcore.mjs';
 
 const CONNECTIONS = 64;
 
@@ -135,6 +136,9 @@ export async function runHttp(opts) {
   // the auto-mode tests, then the per-core ones (3 tests, up to 4 contenders)
   const steps = tests.reduce((n, t) => n + t.contenders.length * (1 + opts.rounds), 0) + (opts.tests ? 0 : 11 * (1 + opts.rounds));
   const prog = progress('http', steps);
+  // The host's cross-core cost before the servers start and after they stop: the 10 KB /echo
+  // crosses cores twice per call, as ffi-vs-uds's 100 KB cells do, and moves with it.
+  const host = { xcoreStart: crossCore() };
   const { servers, nginxSkipped } = await startAll(workers, prog);
   const results = [];
   let idle = null;
@@ -175,6 +179,7 @@ export async function runHttp(opts) {
     for (const s of ['tresty', 'trestyNode', 'node', 'nginx']) await servers[s]?.stop();
     await servers.uds.stop();
   }
+  host.xcoreEnd = crossCore();
   let perCore = null;
   try {
     if (!opts.tests) perCore = await runPerCore(opts, prog);
@@ -184,12 +189,14 @@ export async function runHttp(opts) {
   const notes = [];
   if (nginxSkipped) notes.push(`nginx + lua skipped: ${nginxSkipped}`);
   if (results.some((t) => t.rows.some((r) => r.errors > 0))) notes.push('Some runs had errors or non-2xx answers: their numbers are not comparable.');
+  notes.push(describeCrossCore(host.xcoreStart, host.xcoreEnd));
   return {
     name: 'http',
     title: 'HTTP: tresty vs bare node:http vs nginx + lua',
     date: started,
     settings: { tool, workers, connections: CONNECTIONS, threads: tool === 'wrk' ? 1 : null, secondsPerRun: opts.httpS, warmupSeconds: warmS, rounds: opts.rounds },
     nginxSkipped,
+    host,
     tests: results,
     targets: checkHttp(results),
     echoTargets: echoTargets(results, workers, idle),

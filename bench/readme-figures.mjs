@@ -75,16 +75,22 @@ function echoTable(h) {
     out.push(row(['pollers + pool threads, idle', pct(pollers[2].share), pct(pollers[2].share), `0%: ${pollers[2].status}`]));
   }
   const r = (id) => rate(rowOf(e5, id).rps);
-  out.push('', `req/s at 512 B: \`/hello\` ${r('hello')}, \`/echo-js\` ${r('js')}, \`/echo-fn\` ${r('fn')}, \`/echo-uds\` ${r('uds')} and \`/echo-ffi\` ${r('ffi')}.`);
+  out.push('', `req/s at 512 B: \`/hello\` ${r('hello')}, \`/echo-js\` ${r('js')}, \`/echo-fn\` ${r('fn')}, \`/echo-uds\` ${r('uds')} and \`/echo-ffi\` ${r('ffi')}.${crossing(h.host)}`);
   return out;
+}
+
+/** The host's cross-core cost a run recorded (bench/lib/xcore.mjs), as a sentence; '' if none. */
+function crossing(host) {
+  const a = host?.xcoreStart, b = host?.xcoreEnd;
+  if (!a || a.error) return '';
+  const end = b && !b.error ? ` and ${b.crossUs.toFixed(1)} at its end` : '';
+  return ` A ${Math.round(a.bytes / 1024)} KB payload written on one core and read on the other took ${a.crossUs.toFixed(1)} µs at the run's start${end} (${a.sameUs.toFixed(1)} on one core; \`bench/xcore\`).`;
 }
 
 function ffiTable(f, busy) {
   const targets = { 'raw 512 1': 8, 'raw 512 64': 5, 'msgpack 512 64': 3, 'raw 102400 1': 4 };
   const out = [];
-  const xc = f.host?.xcoreStart;
-  const host = xc && !xc.error ? ` A ${Math.round(xc.bytes / 1024)} KB payload written on one core and read on the other took ${xc.crossUs.toFixed(1)} µs at its start (${xc.sameUs.toFixed(1)} on one core; \`bench/xcore\`).` : '';
-  out.push(`Plain process: ${when(f.date)}, load average ${f.machine.loadavg[0]} at the start${busy ? `; every core busy: ${when(busy.date)}` : ''}.${host}`, '');
+  out.push(`Plain process: ${when(f.date)}, load average ${f.machine.loadavg[0]} at the start${busy ? `; every core busy: ${when(busy.date)}` : ''}.${crossing(f.host)}`, '');
   out.push(row(['format', 'payload', 'in flight', 'FFI calls/s', 'UDS calls/s', 'FFI / UDS (spread)', 'target, quiet', 'FFI / UDS, every core busy (target ≥ 1.5x)']));
   out.push(row(['---', '---:', '---:', '---:', '---:', '---:', '---', '---:']));
   for (const c of f.cells) {

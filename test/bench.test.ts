@@ -175,6 +175,28 @@ describe.skipIf(built.length > 0)(built.length ? `bench quick run (skipped: ${wh
     expect(svg).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
   }, 90_000);
 
+  it('http --quick --tests hello measures every server with its threads\' CPU and records the cross-core cost', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'tresty-bench-http-'));
+    try {
+      const r = spawnSync(process.execPath, [
+        path.join(root, 'bench', 'run.mjs'), '--only', 'http', '--quick', '--tests', 'hello', '--out', dir,
+      ], { cwd: root, encoding: 'utf8', timeout: 90_000 });
+      expect(r.status, r.stderr).toBe(0);
+      const sec = JSON.parse(readFileSync(path.join(dir, 'latest.json'), 'utf8')).sections.http;
+      const hello = sec.tests.find((t: { test: string }) => t.test === 'hello');
+      const tresty = hello.rows.find((x: { id: string }) => x.id === 'tresty');
+      expect(tresty.rps).toBeGreaterThan(0); // it measured; how fast is not a test
+      expect(tresty.cpu.length).toBeGreaterThan(0);
+      for (const x of [sec.host.xcoreStart, sec.host.xcoreEnd]) {
+        if (os.availableParallelism() < 2) expect(x.error).toBe('one core: nothing to cross');
+        else expect(x.crossUs, x.error).toBeGreaterThan(0);
+      }
+      expect(sec.notes.join('\n')).toContain('Cross-core cost (bench/xcore): 100 KB written on one core and read on another took');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+
   it('gives the cross-core figure as an error value when there is no compiler', () => {
     const x = crossCore({ cc: 'tresty-no-such-cc', rounds: 1 });
     expect(x).toEqual({ bytes: 102400, error: 'tresty-no-such-cc not found: the cross-core figure needs a C compiler' });
