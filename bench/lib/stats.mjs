@@ -43,3 +43,16 @@ export function spread(xs) {
   if (s.length < 2) return 0;
   return (Math.max(...s) - Math.min(...s)) / median(s);
 }
+
+/** Pearson's r of two equal-length lists; null when either does not vary. */
+export function correlation(xs, ys) {
+  const mean = (a) => a.reduce((s, x) => s + x, 0) / a.length;
+  const mx = mean(xs), my = mean(ys);
+  let sxy = 0, sxx = 0, syy = 0;
+  for (let i = 0; i < xs.length; i++) {
+    sxy += (xs[i] - mx) * (ys[i] - my);
+    sxx += (xs[i] - mx) ** 2;
+    syy += (ys[i] - my) ** 2;
+  }
+  return sxx > 0 && syy > 0 ? sxy / Math.sqrt(sxx * syy) : null;
+}
