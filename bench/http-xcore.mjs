@@ -9,7 +9,7 @@
 //   node bench/http-xcore.mjs [--rounds 20] [--bytes 10240] [--duration 2] [--fast-below 7]
 import path from 'node:path';
 import { argsOrUsage } from './lib/usage.mjs';
-import { runLoad } from './lib/load.mjs';
+import { pickLoad, runLoad } from './lib/load.mjs';
 import { tempDir } from './lib/procs.mjs';
 import { startTresty } from './lib/servers.mjs';
 import { correlation, median } from './lib/stats.mjs';
@@ -28,6 +28,15 @@ if (![ROUNDS, BYTES, SECONDS, FAST].every((x) => Number.isFinite(x) && x > 0)) {
   process.exit(2);
 }
 const PATHS = ['/echo-ffi', '/echo-uds'];
+// What the run needs, checked before any server starts: a clear line, not a stack trace.
+try {
+  pickLoad('wrk');
+  const probe = crossCore({ rounds: 1, iterations: 200 });
+  if (probe.error) throw new Error(`the cross-core probe: ${probe.error}`);
+} catch (e) {
+  console.error(`bench/http-xcore: ${e.message}`);
+  process.exit(2);
+}
 
 const dir = tempDir('http-xcore');
 const uds = await startUdsEcho(path.join(dir, 'echo.sock'), { threads: 2 });

@@ -137,7 +137,8 @@ export async function runHttp(opts) {
   const steps = tests.reduce((n, t) => n + t.contenders.length * (1 + opts.rounds), 0) + (opts.tests ? 0 : 11 * (1 + opts.rounds));
   const prog = progress('http', steps);
   // The host's cross-core cost before the servers start and after they stop: the 10 KB /echo
-  // crosses cores twice per call, as ffi-vs-uds's 100 KB cells do, and moves with it.
+  // crosses cores twice per call, as ffi-vs-uds's 100 KB cells do, so a run says which state it
+  // saw (bench/http-xcore.mjs found the /echo ratios do not follow it, unlike the 100 KB cells).
   const host = { xcoreStart: crossCore() };
   const { servers, nginxSkipped } = await startAll(workers, prog);
   const results = [];

@@ -31,6 +31,14 @@ describe('bench/http-xcore.mjs', () => {
     expect(r.stderr).toContain('usage: node bench/http-xcore.mjs');
   });
 
+  it('says what is missing, in one line and with status 2, when the probe cannot run', () => {
+    // An empty PATH: no wrk and no cc to find, so the first check fails before any server starts.
+    const r = spawnSync(process.execPath, [SCRIPT, '--rounds', '1'], { cwd: ROOT, encoding: 'utf8', timeout: 10_000, env: { ...process.env, PATH: '' } });
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim()).toMatch(/^bench\/http-xcore: (--load wrk, but wrk is not installed|the cross-core probe: cc not found)/);
+    expect(r.stderr).not.toContain('    at ');
+  });
+
   it.skipIf(skip !== null)(`three rounds print the probe and the ratio of each, and the summary${skip ? ` (skipped: ${skip})` : ''}`, () => {
     const r = spawnSync(process.execPath, [SCRIPT, '--rounds', '3', '--duration', '1', '--bytes', '512'], {
       cwd: ROOT, encoding: 'utf8', timeout: 60_000,
