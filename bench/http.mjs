@@ -20,7 +20,7 @@ import { progress } from './lib/progress.mjs';
 import { startNginx, startNodeCluster, startTresty } from './lib/servers.mjs';
 import { ratiosOf, summarize } from './lib/rounds.mjs';
 import { commandLine, runSuite } from './lib/suite.mjs';
-import { CONNECTIONS as PERCORE_CONNECTIONS, runPerCore } from './lib/http-percore.mjs';
+import { CONNECTIONS as PERCORE_CONNECTIONS, LOAD_CORE_FULL, runPerCore } from './lib/http-percore.mjs';
 import { STATIC_BODY, STATIC_FILE } from './lib/servers.mjs';
 import { fmt } from './lib/table.mjs';
 import { checkCeiling, checkEcho, checkHttp } from './lib/targets.mjs';
@@ -315,7 +315,9 @@ function perCoreTables(pc, s) {
     p99: fmt.ms(r.p99Ms), errors: r.errors, cpu: cpu(r),
     // CPU time a request cost the server (all its threads): steadier than req/s on a shared machine.
     usPerReq: r.rps > 0 ? (1e6 * r.cpu.reduce((a, t) => a + t.share, 0) / r.rps).toFixed(1) : 'n/a',
+    loadCore: Number.isFinite(r.loadCoreBusy) ? fmt.pct(r.loadCoreBusy) : 'n/a',
   })));
+  const full = pc.tests.flatMap((t) => t.rows.filter((r) => r.loadCoreBusy >= LOAD_CORE_FULL).map((r) => `${t.test} ${r.label}`));
   return [
     {
       title: `HTTP per core: 1 worker pinned to core ${pc.cores.server}, wrk -t1 -c${PERCORE_CONNECTIONS} pinned to core ${pc.cores.load}, ${s.rounds} round(s) x ${s.secondsPerRun} s`,
@@ -327,10 +329,15 @@ function perCoreTables(pc, s) {
         { key: 'p99', label: 'p99 ms' },
         { key: 'errors', label: 'errors' },
         { key: 'usPerReq', label: 'CPU µs/req' },
+        { key: 'loadCore', label: 'wrk core busy' },
         { key: 'cpu', label: 'CPU per thread (cores)', align: 'left' },
       ],
       rows,
-      notes: pc.nginxSkipped ? [`nginx + lua skipped: ${pc.nginxSkipped}`] : [],
+      notes: [
+        ...(pc.nginxSkipped ? [`nginx + lua skipped: ${pc.nginxSkipped}`] : []),
+        'wrk core busy: the share of the load core busy during the rounds (wrk and anything else on it), median.',
+        ...(full.length ? [`wrk's core was ${fmt.pct(LOAD_CORE_FULL)} busy or more for ${full.join('; ')}: there the load generator may have set the req/s, not the server.`] : []),
+      ],
     },
     ratioTable('HTTP per core: ratios (req/s, median of per-round ratios)', pc.tests),
     targetTable('HTTP per-core targets (issue 9)', pc.targets),

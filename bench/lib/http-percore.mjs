@@ -6,6 +6,7 @@ import { STATIC_BODY, STATIC_FILE, startNginx, startNodeCluster, startTresty } f
 import { LOAD_CORE, SERVER_CORE, sumCpu, wrkPinned } from './percore.mjs';
 import { ratiosOf, summarize } from './rounds.mjs';
 import { fetchOnce } from './net.mjs';
+import { median } from './stats.mjs';
 
 export const CONNECTIONS = 50;
 
@@ -35,6 +36,15 @@ function tests() {
     },
   ];
 }
+
+/** Median busy share of wrk's core over a contender's rounds; null when /proc/stat did not say. */
+function busiest(list) {
+  const xs = list.map((r) => r.loadCoreBusy).filter((x) => Number.isFinite(x));
+  return xs.length ? median(xs) : null;
+}
+
+/** wrk's core this busy (median of rounds) means the load generator may be what limited a row. */
+export const LOAD_CORE_FULL = 0.97;
 
 /** Issue 9's targets, per core. */
 export const PERCORE_TARGETS = [
@@ -85,7 +95,7 @@ export async function runPerCore(opts, prog) {
           runs[c.id].push(await load(c, opts.httpS));
         }
       }
-      const rows = summarize(live, runs).map((row) => ({ ...row, cpu: sumCpu(runs[row.id]) }));
+      const rows = summarize(live, runs).map((row) => ({ ...row, cpu: sumCpu(runs[row.id]), loadCoreBusy: busiest(runs[row.id]) }));
       const ratios = ratiosOf(t.ratios, runs);
       results.push({ test: t.test, what: t.what, rows, ratios });
     }

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnTracked } from './procs.mjs';
-import { cpuDelta, snapshot } from './threads.mjs';
+import { busyShare, cpuDelta, machineJiffies, snapshot } from './threads.mjs';
 
 const WRK_SCRIPT = path.join(path.dirname(fileURLToPath(import.meta.url)), 'wrk-report.lua');
 export const SERVER_CORE = 1;
@@ -25,16 +25,21 @@ export function spawnPinned(core, cmd, args, opts) {
 
 /**
  * One wrk run pinned to LOAD_CORE; `pids` are the server's processes, whose threads' CPU is
- * measured around the run. Returns { rps, p50Ms, p99Ms, errors, cpu: cpuDelta rows, seconds }.
+ * measured around the run. Returns { rps, p50Ms, p99Ms, errors, cpu: cpuDelta rows, seconds,
+ * loadCoreBusy: the share (0..1) of LOAD_CORE busy during the run, null if unknown }.
  */
 export async function wrkPinned(url, { connections = 50, seconds = 5, pids = [], bodyBytes = 0 } = {}) {
   const before = snapshot(pids);
+  const coreBefore = machineJiffies(LOAD_CORE);
   const t0 = process.hrtime.bigint();
   const p = spawnPinned(LOAD_CORE, 'wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '--timeout', '5s', '-s', WRK_SCRIPT, url], {
     env: { ...process.env, WRK_BODY_BYTES: String(bodyBytes) },
   });
   await p.exited;
   const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+  // How busy wrk's core was (wrk and anything else on it): near 100%, the load, not the server,
+  // may have set the req/s, and every server then reads alike.
+  const loadCoreBusy = busyShare(coreBefore, machineJiffies(LOAD_CORE));
   const after = snapshot(pids);
   const line = p.output().split('\n').find((l) => l.startsWith('WRK_JSON '));
   if (!line) throw new Error(`wrk gave no report for ${url}:\n${p.output().trim()}`);
@@ -46,6 +51,7 @@ export async function wrkPinned(url, { connections = 50, seconds = 5, pids = [],
     errors: r.connect + r.read + r.write + r.status + r.timeout,
     cpu: cpuDelta(before, after),
     seconds: wall,
+    loadCoreBusy,
   };
 }
 

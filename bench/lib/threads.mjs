@@ -102,8 +102,20 @@ export function describeCpu(rows, seconds) {
   }).join('\n');
 }
 
-/** Idle and total jiffies of the whole machine, from /proc/stat's first line: idle share = Δidle / Δtotal. */
-export function machineJiffies() {
-  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+/**
+ * Idle and total jiffies from /proc/stat: of the whole machine (its first line), or of one CPU
+ * (`cpuN`) when `core` is given; idle share = Δidle / Δtotal. Null for a CPU /proc/stat lacks.
+ */
+export function machineJiffies(core) {
+  const lines = readFileSync('/proc/stat', 'utf8').split('\n');
+  const line = core === undefined ? lines[0] : lines.find((l) => l.startsWith(`cpu${core} `));
+  if (!line) return null;
+  const f = line.trim().split(/\s+/).slice(1).map(Number);
   return { idle: f[3] + f[4], total: f.reduce((x, y) => x + y, 0) };
+}
+
+/** Busy share (0..1) of a CPU between two machineJiffies(core) readings; null if unknown. */
+export function busyShare(a, b) {
+  if (!a || !b || b.total <= a.total) return null;
+  return 1 - (b.idle - a.idle) / (b.total - a.total);
 }
