@@ -37,8 +37,8 @@ function tests() {
   ];
 }
 
-/** Median busy share of wrk's core over a contender's rounds; null when /proc/stat did not say. */
-function busiest(list) {
+/** Median busy share of wrk's core over a contender's rounds; null when unknown (no /proc/stat, wrk not pinned). */
+function loadCoreMedian(list) {
   const xs = list.map((r) => r.loadCoreBusy).filter((x) => Number.isFinite(x));
   return xs.length ? median(xs) : null;
 }
@@ -95,7 +95,7 @@ export async function runPerCore(opts, prog) {
           runs[c.id].push(await load(c, opts.httpS));
         }
       }
-      const rows = summarize(live, runs).map((row) => ({ ...row, cpu: sumCpu(runs[row.id]), loadCoreBusy: busiest(runs[row.id]) }));
+      const rows = summarize(live, runs).map((row) => ({ ...row, cpu: sumCpu(runs[row.id]), loadCoreBusy: loadCoreMedian(runs[row.id]) }));
       const ratios = ratiosOf(t.ratios, runs);
       results.push({ test: t.test, what: t.what, rows, ratios });
     }
