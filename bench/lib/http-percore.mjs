@@ -39,8 +39,8 @@ function tests() {
 
 /** Median busy share of wrk's core over a contender's rounds; null when unknown (no /proc/stat, wrk not pinned). */
 function loadCoreMedian(list) {
-  const xs = list.map((r) => r.loadCoreBusy).filter((x) => Number.isFinite(x));
-  return xs.length ? median(xs) : null;
+  const m = median(list.map((r) => r.loadCoreBusy)); // median skips the nulls; NaN when all are
+  return Number.isFinite(m) ? m : null;
 }
 
 /** wrk's core this busy (median of rounds) means the load generator may be what limited a row. */

@@ -38,8 +38,7 @@ export async function wrkPinned(url, { connections = 50, seconds = 5, pids = [],
   await p.exited;
   const wall = Number(process.hrtime.bigint() - t0) / 1e9;
   // How busy wrk's core was (wrk and anything else on it): near 100%, the load, not the server,
-  // may have set the req/s, and every server then reads alike.
-  // Without taskset wrk was not pinned there, and the figure would say nothing about it.
+  // may have set the req/s. Without taskset wrk was not pinned there: no figure.
   const loadCoreBusy = haveTaskset() ? busyShare(coreBefore, machineJiffies(LOAD_CORE)) : null;
   const after = snapshot(pids);
   const line = p.output().split('\n').find((l) => l.startsWith('WRK_JSON '));

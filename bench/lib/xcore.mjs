@@ -1,7 +1,7 @@
 // How dear it is, right now, to move a payload from one core to the other (bench/xcore/xcore.c),
 // as a ring call does twice. This host's placement of its vCPUs changes within minutes, and with
 // it the large-payload cells of bench/ffi-vs-uds (a 100 KB ring call's p50 10 µs or 17-19 µs), so
-// the benchmark records the state it ran in. An error value, not a throw: no compiler or one core
+// that benchmark and bench/http record the state they ran in. An error value, not a throw: no compiler or one core
 // only leaves the figure out, it does not stop the benchmark.
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';

@@ -3,8 +3,8 @@
 // reads all of it, handing off through a spun flag (no sleeps, so only the cache traffic is timed).
 // `same` does the write and the read on one core, for comparison. The two cores are the first two
 // this process may use; with one only, `cross` exits 3 (the spun hand-off would need time slices).
-// Built and run by bench/lib/xcore.mjs: before and after bench/ffi-vs-uds's cells, or by hand with
-// `node bench/lib/xcore.mjs [bytes] [rounds]`.
+// Built and run by bench/lib/xcore.mjs: at the start and end of bench/ffi-vs-uds and bench/http,
+// before every round of bench/http-xcore, or by hand with `node bench/lib/xcore.mjs [bytes] [rounds]`.
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <sched.h>
