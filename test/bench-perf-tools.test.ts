@@ -42,23 +42,21 @@ describe('bench/worker-profile.mjs', () => {
   });
 
   it.skipIf(skipProfile !== null)(`profiles two paths and prints their CPU per request by area and the symbols that differ${skipProfile ? ` (skipped: ${skipProfile})` : ''}`, () => {
-    const r = spawnSync(process.execPath, [PROFILE, '--paths', '/echo-ffi,/echo-fn', '--bytes', '512', '--seconds', '1', '--top', '3'], {
+    const r = spawnSync(process.execPath, [PROFILE, '--paths', '/echo-ffi,/echo-fn', '--bytes', '512', '--seconds', '1', '--top', '200'], {
       cwd: ROOT, encoding: 'utf8', timeout: 90_000,
     });
     expect(r.status, r.stderr).toBe(0);
     const t = rows(r.stdout);
     expect(t.get('where')?.[0]).toMatch(/^\/echo-ffi \(\d+ req\/s\)$/);
     expect(t.get('where')?.[1]).toMatch(/^\/echo-fn \(\d+ req\/s\)$/);
-    const all = t.get('all')!.map(Number);
-    for (const us of all) expect(us).toBeGreaterThan(0);
-    // The areas split the whole: they add up to the row "all" (each rounded to 0.01).
-    for (const i of [0, 1]) {
-      const sum = ['kernel', 'V8 and Node', 'JIT code', 'libc', 'engine', 'other'].reduce((n, a) => n + Number(t.get(a)![i]), 0);
-      expect(Math.abs(sum - all[i]!)).toBeLessThan(0.06);
-    }
-    expect(r.stdout).toMatch(/the 3 symbols that differ most, \/echo-ffi minus \/echo-fn/);
+    for (const us of t.get('all')!.map(Number)) expect(us).toBeGreaterThan(0);
+    for (const us of t.get('JIT code')!.map(Number)) expect(us).toBeGreaterThan(0);
+    expect(r.stdout).toMatch(/the 200 symbols that differ most, \/echo-ffi minus \/echo-fn/);
     const diff = r.stdout.split('\n').filter((l) => /^[+-]\d+\.\d\d /.test(l));
-    expect(diff).toHaveLength(3);
+    expect(diff.length).toBeGreaterThan(20);
+    // The ring's own JS runs on /echo-ffi alone. Its functions have names only when the workers
+    // got --perf-basic-prof (without it this fails).
+    expect(diff.some((l) => l.startsWith('+') && l.includes('dist/src/ffi/channel.js')), r.stdout).toBe(true);
   });
 });
 
