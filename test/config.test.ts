@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { dumpConf, loadConf } from '../src/config/index.js';
-import { maskCountWarning, workerCpus } from '../src/master/cpu-affinity.js';
+import { maskCountWarning, pollerCpus, workerCpus } from '../src/master/cpu-affinity.js';
 
 // Prefixes outlive the call (tests read files under them), so they go when the file is done.
 const made: string[] = [];
@@ -111,6 +111,19 @@ describe('conf parser: valid confs', () => {
     expect(maskCountWarning(masks, 3)).toMatch(/using last mask for remaining worker processes/);
     expect(maskCountWarning(masks, 2)).toBeNull();
     expect(maskCountWarning({ auto: false, masks: [[0]] }, 4)).toBeNull();
+  });
+
+  it('ffi_poller_cpu_affinity: same by default; next takes the next worker\'s CPUs, cycling', () => {
+    expect(load('worker_processes 2;').conf.ffiPollerCpuAffinity).toBe('same');
+    expect(load('worker_cpu_affinity auto;\nffi_poller_cpu_affinity next;').conf.ffiPollerCpuAffinity).toBe('next');
+    expect(load('ffi_poller_cpu_affinity same;').conf.ffiPollerCpuAffinity).toBe('same');
+    const auto = { auto: true as const, cpus: null };
+    expect([0, 1].map((n) => pollerCpus(auto, n, 2, [0, 1]))).toEqual([[1], [0]]);
+    expect(pollerCpus(auto, 0, 1, [0, 1])).toEqual([1]); // one worker: the next CPU of its list
+    expect(pollerCpus(auto, 0, 1, [3])).toBeNull(); // one CPU: nowhere else to go
+    const masks = { auto: false as const, masks: [[0], [1, 2], [3]] };
+    expect([0, 1, 2].map((n) => pollerCpus(masks, n, 3, [0]))).toEqual([[1, 2], [3], [0]]);
+    expect(pollerCpus({ auto: false, masks: [[0]] }, 0, 2, [0, 1])).toBeNull(); // one mask for all
   });
 
   it('a location replaces an inherited handler and inherits the others', () => {
@@ -223,6 +236,8 @@ describe('conf parser: errors name the file and line', () => {
     ['bad cpu mask', 'worker_processes 2;\nworker_cpu_affinity 01x;', 'TRESTY_ERR_CONF_VALUE', /invalid character "x" in "worker_cpu_affinity" in .*:2$/],
     ['cpu mask too long', `worker_cpu_affinity ${'1'.repeat(1025)};`, 'TRESTY_ERR_CONF_VALUE', /"worker_cpu_affinity" supports up to 1024 CPUs only in .*:1$/],
     ['auto with two masks', 'worker_cpu_affinity auto 01 10;', 'TRESTY_ERR_CONF_ARGS', /invalid number of arguments in "worker_cpu_affinity" directive in .*:1$/],
+    ['poller affinity value', 'ffi_poller_cpu_affinity other;', 'TRESTY_ERR_CONF_VALUE', /invalid value "other" in "ffi_poller_cpu_affinity" directive in .*:1$/],
+    ['poller affinity next, workers unbound', 'worker_processes 2;\nffi_poller_cpu_affinity next;', 'TRESTY_ERR_CONF_VALUE', /"ffi_poller_cpu_affinity next" needs "worker_cpu_affinity" in .*:2$/],
     ['bad return code', 'http { server {\n return abc;\n} }', 'TRESTY_ERR_CONF_VALUE', /invalid return code "abc" in .*:2$/],
     ['bad variable name', 'http { server {\n set foo 1;\n} }', 'TRESTY_ERR_CONF_VALUE', /invalid variable name "foo" in .*:2$/],
     ['missing semicolon', 'http {\n server {\n  listen 80\n }\n}', 'TRESTY_ERR_CONF_SYNTAX', /unexpected "}" in .*:4$/],

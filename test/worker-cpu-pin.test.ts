@@ -107,6 +107,26 @@ const two = mine.length >= 2 && mine.includes(0) && mine.includes(1);
     expect(t.errorLog()).toContain('the number of "worker_processes" is not equal to the number of "worker_cpu_affinity" masks, using last mask for remaining worker processes');
   });
 
+  it('ffi_poller_cpu_affinity next: each worker on its CPU, its poller on the other worker\'s', async () => {
+    const { t, port } = await start({}, 'worker_cpu_affinity auto;\nffi_poller_cpu_affinity next;');
+    const seen = [...t.workerPids].map((pid) => {
+      const ts = threads(pid);
+      const pollers = ts.filter((x) => x.comm === 'echo_c-poll');
+      expect(pollers).toHaveLength(1);
+      const rest = new Set(ts.filter((x) => x.comm !== 'echo_c-poll').map((x) => x.cpus.join(',')));
+      expect([...rest]).toHaveLength(1); // every other thread with its worker
+      return { own: [...rest][0]!, poller: pollers[0]!.cpus.join(',') };
+    }).sort((a, b) => a.own.localeCompare(b.own));
+    expect(seen).toEqual([{ own: '0', poller: '1' }, { own: '1', poller: '0' }]);
+    expect(t.errorLog()).toMatch(/\[notice\] .*sched_setaffinity\(\): ffi pollers using cpu #1/);
+    expect((await httpGet(port, '/echo', { method: 'POST', body: 'across' })).body).toBe('across');
+  });
+
+  it('ffi_poller_cpu_affinity same: the pollers stay with their worker, as without it', async () => {
+    const { t } = await start({}, 'worker_cpu_affinity auto;\nffi_poller_cpu_affinity same;');
+    expect(pins(t)).toEqual(['0', '1']);
+  });
+
   it('a CPU the machine lacks: an alert, and the workers serve unbound', async () => {
     const { t, port } = await start({}, `worker_cpu_affinity 1${'0'.repeat(1000)};`);
     expect(t.errorLog()).toMatch(/\[alert\] .*sched_setaffinity\(\) failed \(22: Invalid argument\)/);

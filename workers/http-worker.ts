@@ -10,7 +10,7 @@ import { setBellWatcher } from '../src/ffi/bell.js';
 import { createFront, type Front } from '../src/http/front.js';
 import { engineUnavailable, loadEngine } from '../src/http/native-binding.js';
 import { ErrorLog, reopenLogs } from '../src/log/index.js';
-import { maskCountWarning, workerCpus } from '../src/master/cpu-affinity.js';
+import { maskCountWarning, pollerCpus, workerCpus } from '../src/master/cpu-affinity.js';
 import { dropPrivileges } from '../src/master/privileges.js';
 import { startWatchdog } from '../src/master/watchdog.js';
 import { isTrestyMessage, type MasterToWorker, type WorkerStart, type WorkerToMaster } from '../src/master/protocol.js';
@@ -46,7 +46,7 @@ async function start(msg: WorkerStart): Promise<void> {
     pipeline = await createWorkerPipeline(conf, { id: msg.slot, count: msg.count });
     if (stopping) return;
     const affinity = conf.workerCpuAffinity ?? (process.env.TRESTY_WORKER_CPU === 'auto' ? { auto: true as const, cpus: null } : null);
-    if (affinity) bindCpus(affinity, msg.slot, conf.workerProcesses);
+    if (affinity) bindCpus(affinity, msg.slot, conf.workerProcesses, conf.ffiPollerCpuAffinity === 'next');
     if (conf.workerPriority !== 0) setPriority(conf.workerPriority);
     if (conf.http) {
       front = createFront(msg.engine, conf.http, pipeline.handle, log, conf, msg.listenFds ?? [], pipeline);
@@ -73,9 +73,10 @@ async function start(msg: WorkerStart): Promise<void> {
 /**
  * worker_cpu_affinity (or TRESTY_WORKER_CPU=auto, the same as `auto` for measurements): every
  * thread of this worker, its FFI pollers included (they exist once the pipeline is built), on the
- * CPUs chosen for its slot. A failure is logged, as nginx does, and the worker runs unbound.
+ * CPUs chosen for its slot; with ffi_poller_cpu_affinity next, the pollers on the next slot's. A
+ * failure is logged, as nginx does, and the worker runs unbound.
  */
-function bindCpus(affinity: CpuAffinity, slot: number, workers: number): void {
+function bindCpus(affinity: CpuAffinity, slot: number, workers: number, pollersNext: boolean): void {
   const engine = loadEngine();
   if (!engine) {
     log.alert(`worker_cpu_affinity: not applied, ${engineUnavailable()}`);
@@ -83,10 +84,13 @@ function bindCpus(affinity: CpuAffinity, slot: number, workers: number): void {
   }
   const warning = slot === 0 ? maskCountWarning(affinity, workers) : null;
   if (warning) log.warn(warning);
-  const cpus = workerCpus(affinity, slot, engine.allowedCpus());
+  const allowed = engine.allowedCpus();
+  const cpus = workerCpus(affinity, slot, allowed);
   if (!cpus) return;
   for (const c of cpus) log.notice(`sched_setaffinity(): using cpu #${c}`);
-  const r = engine.pinThreads(cpus);
+  const pollers = pollersNext ? pollerCpus(affinity, slot, workers, allowed) : null;
+  if (pollers) log.notice(`sched_setaffinity(): ffi pollers using cpu #${pollers.join(', #')}`);
+  const r = pollers ? engine.pinThreads(cpus, pollers) : engine.pinThreads(cpus);
   if (r < 0) log.alert(`sched_setaffinity() failed (${-r}: ${errnoMessage(r)})`);
 }
 

@@ -13,7 +13,7 @@
  *   peerAddress(id) -> string | null  nextNumber(floor) -> the next connection *N (conn_napi.c)
  *   setRoutes(buffer)  shutdown()  watch(fd) -> bool  unwatch(fd)
  *   serverNames([name, ...])  addressNames(index, [[address, server], ...])      (names_napi.c)
- *   pinThreads([cpu, ...]) -> threads | -errno   allowedCpus() -> [cpu, ...]   (cpu.c)
+ *   pinThreads([cpu, ...][, [pollerCpu, ...]]) -> threads | -errno   allowedCpus() -> [cpu, ...]   (cpu.c)
  *   setSoftware(name) (names_napi.c)   setNofile(n), setCore(bytes) -> 0 | -errno   (rlimit_napi.c)
  *   upConnect(ip | /unix/path, port) -> id | -errno   upWrite(id, bytes | latin1 string) -> bytes queued
  *   upPause(id, paused)  upClose(id)  upCount() -> open upstream sockets     (upstream_napi.c)

@@ -2,8 +2,9 @@
  * worker_cpu_affinity (src/master/cpu-affinity.ts chooses the CPUs). nginx binds a worker process
  * that has one thread; a tresty worker has many (V8's platform threads, libuv's pool, FFI
  * pollers), so every thread present is bound, and threads made later inherit the binding from
- * their creator. Binding a worker's pollers to its own core turns a hand-off into a switch on one
- * core instead of a wake-up of another (bench/README.md, issue 10).
+ * their creator. ffi_poller_cpu_affinity next puts the pollers (threads named NAME-poll) on the
+ * next worker's CPUs instead: then a worker's hand-off does not wait for the worker itself to
+ * yield its core (bench/README.md, "Pollers on the other worker's core").
  */
 #define NAPI_VERSION 8
 #include "cpu.h"
@@ -12,35 +13,64 @@
 #include <dirent.h>
 #include <errno.h>
 #include <sched.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
-napi_value te_js_pin_threads(napi_env env, napi_callback_info info)
+/* A JS array of CPU numbers as a set; 0, or -EINVAL for anything else or an empty array. */
+static int cpu_set_of(napi_env env, napi_value arr, cpu_set_t *set)
 {
-    size_t argc = 1;
-    napi_value a[1];
     bool is_array = false;
     uint32_t n = 0;
-    if (napi_get_cb_info(env, info, &argc, a, NULL, NULL) != napi_ok || argc < 1
-        || napi_is_array(env, a[0], &is_array) != napi_ok || !is_array
-        || napi_get_array_length(env, a[0], &n) != napi_ok || n == 0)
-        return te_num(env, -EINVAL);
-    cpu_set_t set;
-    CPU_ZERO(&set);
+    if (napi_is_array(env, arr, &is_array) != napi_ok || !is_array || napi_get_array_length(env, arr, &n) != napi_ok || n == 0)
+        return -EINVAL;
+    CPU_ZERO(set);
     for (uint32_t i = 0; i < n; i++) {
         napi_value v;
         uint32_t cpu;
-        if (napi_get_element(env, a[0], i, &v) != napi_ok || napi_get_value_uint32(env, v, &cpu) != napi_ok
-            || cpu >= CPU_SETSIZE)
-            return te_num(env, -EINVAL);
-        CPU_SET(cpu, &set);
+        if (napi_get_element(env, arr, i, &v) != napi_ok || napi_get_value_uint32(env, v, &cpu) != napi_ok || cpu >= CPU_SETSIZE)
+            return -EINVAL;
+        CPU_SET(cpu, set);
     }
+    return 0;
+}
+
+/* A runtime's poller thread: the C and Rust pools name theirs NAME-poll. */
+static bool is_poller(pid_t tid)
+{
+    char path[64], comm[32];
+    snprintf(path, sizeof path, "/proc/self/task/%d/comm", (int)tid);
+    FILE *f = fopen(path, "re");
+    if (!f) return false;
+    bool yes = false;
+    if (fgets(comm, sizeof comm, f)) {
+        size_t n = strcspn(comm, "\n");
+        yes = n >= 5 && memcmp(comm + n - 5, "-poll", 5) == 0;
+    }
+    fclose(f);
+    return yes;
+}
+
+/* pinThreads(cpus[, pollerCpus]): every thread onto cpus, the pollers onto pollerCpus if given. */
+napi_value te_js_pin_threads(napi_env env, napi_callback_info info)
+{
+    size_t argc = 2;
+    napi_value a[2];
+    cpu_set_t set, pollers;
+    if (napi_get_cb_info(env, info, &argc, a, NULL, NULL) != napi_ok || argc < 1 || cpu_set_of(env, a[0], &set) != 0)
+        return te_num(env, -EINVAL);
+    napi_valuetype t = napi_undefined;
+    bool apart = argc > 1 && napi_typeof(env, a[1], &t) == napi_ok && t != napi_undefined;
+    if (apart && cpu_set_of(env, a[1], &pollers) != 0) return te_num(env, -EINVAL);
     DIR *d = opendir("/proc/self/task");
     if (!d) return te_num(env, -errno);
     int pinned = 0, err = 0;
-    for (struct dirent *t; (t = readdir(d));) {
-        pid_t tid = (pid_t)atoi(t->d_name);
+    for (struct dirent *e; (e = readdir(d));) {
+        pid_t tid = (pid_t)atoi(e->d_name);
         if (tid <= 0) continue;
-        if (sched_setaffinity(tid, sizeof set, &set) == 0) pinned++;
+        const cpu_set_t *to = apart && is_poller(tid) ? &pollers : &set;
+        if (sched_setaffinity(tid, sizeof *to, to) == 0) pinned++;
         else if (errno != ESRCH) err = errno; /* ESRCH: the thread ended meanwhile */
     }
     closedir(d);

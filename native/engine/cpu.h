@@ -3,7 +3,7 @@
 #define TE_CPU_H
 #include <node_api.h>
 
-/* pinThreads([cpu, ...]) -> threads pinned, or -errno: every thread of the process onto those CPUs. */
+/* pinThreads([cpu, ...][, [pollerCpu, ...]]) -> threads pinned, or -errno: every thread of the process onto those CPUs, the NAME-poll threads onto the second list if given. */
 napi_value te_js_pin_threads(napi_env env, napi_callback_info info);
 /* allowedCpus() -> the CPU numbers this process may run on, ascending ([] when unknown). */
 napi_value te_js_allowed_cpus(napi_env env, napi_callback_info info);

@@ -71,6 +71,17 @@ export const coreDirectives: readonly DirectiveRow[] = [
     },
   },
   {
+    // tresty's own: where a bound worker's FFI pollers run. `same` (the default): with their
+    // worker; `next`: on the next worker's CPUs, so a hand-off does not wait for the worker to
+    // yield its core (bench/README.md, "Pollers on the other worker's core").
+    name: 'ffi_poller_cpu_affinity', contexts: ['main'], args: [1, 1],
+    apply(d, s) {
+      const v = d.args[0];
+      if (v !== 'same' && v !== 'next') throw invalidValue(d, v);
+      s.main.ffiPollerCpuAffinity = { mode: v, ref: { file: d.file, line: d.line } };
+    },
+  },
+  {
     name: 'error_log', contexts: ['main', 'http'], args: [1, 2], multiple: true,
     apply(d, s, ctx) {
       const level = (d.args[1] ?? 'error') as LogLevel;

@@ -273,6 +273,7 @@ function finish(main: MainBuilder, prefix: string, file: string, ctx: ResolveCon
     multiAccept: main.multiAccept ?? false,
     workerWatchdogTimeout: main.workerWatchdogTimeout ?? 0,
     workerCpuAffinity: main.workerCpuAffinity ?? null,
+    ffiPollerCpuAffinity: pollerAffinity(main),
     workerPriority: main.workerPriority ?? 0,
     user: main.user ?? null, warnings: main.warnings ?? [],
     workerRlimitNofile: main.workerRlimitNofile ?? 0, env: main.env ?? new Map(),
@@ -294,4 +295,13 @@ function deepFreeze<T>(o: T): T {
   Object.freeze(o);
   for (const v of Object.values(o)) deepFreeze(v);
   return o;
+}
+
+/** ffi_poller_cpu_affinity: `next` is relative to the workers' binding, so it needs one. */
+function pollerAffinity(main: MainBuilder): 'same' | 'next' {
+  const p = main.ffiPollerCpuAffinity;
+  if (p?.mode === 'next' && !main.workerCpuAffinity) {
+    throw confError('TRESTY_ERR_CONF_VALUE', '"ffi_poller_cpu_affinity next" needs "worker_cpu_affinity"', p.ref);
+  }
+  return p?.mode ?? 'same';
 }

@@ -317,6 +317,8 @@ export interface MainConf {
   readonly workerWatchdogTimeout: number;
   /** worker_cpu_affinity, or null (workers float). */
   readonly workerCpuAffinity: CpuAffinity | null;
+  /** ffi_poller_cpu_affinity: a bound worker's FFI pollers with it (`same`) or on the next worker's CPUs. */
+  readonly ffiPollerCpuAffinity: 'same' | 'next';
   /** worker_priority: the workers' nice value (0 = unchanged). */
   readonly workerPriority: number;
   /** `user`: whom the workers run as (only when the master runs as root; else null). */

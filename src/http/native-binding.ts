@@ -61,7 +61,7 @@ export interface EngineBinding {
   watch(fd: number): boolean;
   unwatch(fd: number): void;
   /** Every thread of the process onto these CPUs (worker_cpu_affinity): threads pinned, or -errno. */
-  pinThreads(cpus: readonly number[]): number;
+  pinThreads(cpus: readonly number[], pollerCpus?: readonly number[]): number;
   /** The CPUs this process may run on, ascending. */
   allowedCpus(): number[];
   /** server_tokens' name for the engine's Server header and pages (src/http/software.ts). */
