@@ -143,10 +143,13 @@ static long cpu_limit_fixed(void) {
   return n > 0 ? n : 1;
 }
 
-/* The CPUs in the calling thread's affinity mask, or 0 when it cannot be read. */
-static long affinity_cpus(void) {
-  cpu_set_t set;
+/* The CPUs the calling thread and thread `other` may use between them, or 0 when the calling
+   thread's mask cannot be read. A poller bound apart from its caller (ffi_poller_cpu_affinity next)
+   has one CPU of its own, and the caller's is another: two, not one. */
+static long affinity_cpus(long other) {
+  cpu_set_t set, theirs;
   if (sched_getaffinity(0, sizeof set, &set) != 0) return 0;
+  if (other > 0 && sched_getaffinity((pid_t)other, sizeof theirs, &theirs) == 0) CPU_OR(&set, &set, &theirs);
   return CPU_COUNT(&set);
 }
 

@@ -14,8 +14,9 @@
    Counting the caller as another task whether it ran or slept (the rule before) shut the gate in a
    quiet 1-in-flight ping-pong, where the caller runs about half the time: there a spin is free. Any other runnable
    task on 2 cores (a hog, a second worker, another poller) shuts it, as before. cores is what the
-   process may really use (cpu_limit.h: the smallest of the online CPUs, the affinity mask and a
-   cgroup CPU quota); with one such core (none beyond the caller's) the gate never opens, whatever
+   process may really use (cpu_limit.h: the smallest of the online CPUs, the spinner's and the
+   caller's affinity masks together, and a cgroup CPU quota); with one such core (none beyond the
+   caller's) the gate never opens, whatever
    the run queue says. Both reads cost ~5 us, so the verdict is shared by every thread of the process and
    re-read at most every GATE_EVERY_NS; a machine that gets busy stops the spins within that time.
    Measured in bench/ffi-wait.mjs (bench/README.md, "How pollers wait"). */
@@ -136,7 +137,7 @@ static int gate_sample(long tid, int self) {
   long running = read_running();
   if (running < 0) return 0;
   if (running - 1 + gate_keep > gate_cores) return 0; /* shut even with the caller counted out */
-  long mask = affinity_cpus(); /* re-read: worker_cpu_affinity pins after the plugins loaded */
+  long mask = affinity_cpus(tid); /* re-read: worker_cpu_affinity pins after the plugins loaded */
   long cores = mask > 0 && mask < gate_cores ? mask : gate_cores;
   if (cores <= gate_keep) return 0;
   if (running + gate_keep <= cores) return 1; /* open even with the caller counted in */

@@ -1,5 +1,6 @@
 /* Test runtime: echoes each request. cfg "threads=N" starts N pollers (default 1).
    Written like a lua-resty-ffi runtime: it only knows the three ABI functions. */
+#define _GNU_SOURCE /* pthread_setname_np */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@ int tresty_test_echo_exited = 0;
 
 static void *loop(void *tq) {
   void *task;
+  pthread_setname_np(pthread_self(), "test_echo-poll"); /* a poller by name, as the pools name theirs */
   while ((task = ngx_http_lua_ffi_task_poll(tq))) {
     int len = 0;
     char *req = ngx_http_lua_ffi_get_req(task, &len);
