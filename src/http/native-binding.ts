@@ -60,7 +60,7 @@ export interface EngineBinding {
   /** fd joins the engine's epoll; each readiness becomes an IN_WAKE record (false: it cannot). */
   watch(fd: number): boolean;
   unwatch(fd: number): void;
-  /** Every thread of the process onto these CPUs (worker_cpu_affinity): threads pinned, or -errno. */
+  /** Every thread of the process onto these CPUs (worker_cpu_affinity), the NAME-poll threads onto pollerCpus if given (ffi_poller_cpu_affinity next): threads pinned, or -errno. */
   pinThreads(cpus: readonly number[], pollerCpus?: readonly number[]): number;
   /** The CPUs this process may run on, ascending. */
   allowedCpus(): number[];
