@@ -12,7 +12,6 @@
 // per-round FFI / UDS ratios (range), FFI against the first layout, and the machine's idle share.
 //   node bench/ffi-poller-placement.mjs [--layouts float,cross] [--connections 1,4,16,64] [--bytes 512] [--rounds 4] [--duration 2]
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { haveWrk, runLoad } from './lib/load.mjs';
@@ -20,20 +19,29 @@ import { haveTaskset } from './lib/pinned.mjs';
 import { onCleanup, tempDir } from './lib/procs.mjs';
 import { startTresty } from './lib/servers.mjs';
 import { median } from './lib/stats.mjs';
-import { busyShare, machineJiffies } from './lib/threads.mjs';
+import { busyShare, machineJiffies, snapshot } from './lib/threads.mjs';
 import { startUdsEcho } from './lib/uds-server.mjs';
 import { argsOrUsage } from './lib/usage.mjs';
 
 const USAGE = 'usage: node bench/ffi-poller-placement.mjs [--layouts float,cross] [--connections 1,4,16,64] [--bytes 512] [--rounds 4] [--duration 2]';
-const LAYOUTS = ['float', 'cross', 'same', 'wpin'];
 const v = argsOrUsage(USAGE, {
   layouts: { type: 'string', default: 'float,cross' }, connections: { type: 'string', default: '1,4,16,64' },
   bytes: { type: 'string', default: '512' }, rounds: { type: 'string', default: '4' }, duration: { type: 'string', default: '2' },
 });
+const ncpu = os.availableParallelism();
+const all = `0-${ncpu - 1}`;
+/** Each layout's CPUs for worker i's threads: [its other threads, its pollers]. */
+const CPUS = {
+  float: () => [all, all],
+  cross: (i) => [String(i % ncpu), String((i + 1) % ncpu)],
+  same: (i) => [String(i % ncpu), String(i % ncpu)],
+  wpin: (i) => [String(i % ncpu), all],
+};
+
 const layouts = v.layouts.split(',');
 const conns = v.connections.split(',').map(Number);
 const [bytes, rounds, seconds] = [Number(v.bytes), Number(v.rounds), Number(v.duration)];
-if (layouts.some((l) => !LAYOUTS.includes(l)) || conns.some((c) => !(c >= 1)) || !(bytes >= 0) || !(rounds >= 1) || !(seconds > 0)) {
+if (layouts.some((l) => !Object.hasOwn(CPUS, l)) || conns.some((c) => !(c >= 1)) || !(bytes >= 0) || !(rounds >= 1) || !(seconds > 0)) {
   console.error(USAGE);
   process.exit(2);
 }
@@ -41,7 +49,6 @@ if (!haveWrk() || !haveTaskset()) {
   console.error(`ffi-poller-placement: needs ${haveWrk() ? 'taskset (Debian: util-linux)' : 'wrk (Debian: wrk)'}`);
   process.exit(2);
 }
-const ncpu = os.availableParallelism();
 if (ncpu < 2) {
   console.error('ffi-poller-placement: needs 2 cores or more (one worker per core, pollers on another)');
   process.exit(2);
@@ -53,20 +60,15 @@ onCleanup(() => uds.stop());
 const tresty = await startTresty({ udsSocket: uds.socketPath });
 onCleanup(() => tresty.stop());
 const workers = execFileSync('pgrep', ['-P', String(tresty.pid)], { encoding: 'utf8' }).trim().split('\n').map(Number).sort((a, b) => a - b);
-await runLoad(tresty.url('/echo-ffi'), { tool: 'wrk', connections: 64, seconds: 1, bodyBytes: bytes }); // pollers exist once called
-
-const threadsOf = (pid) => readdirSync(`/proc/${pid}/task`).map((t) => ({ tid: t, comm: readFileSync(`/proc/${pid}/task/${t}/comm`, 'utf8').trim() }));
-const all = `0-${ncpu - 1}`;
+await runLoad(tresty.url('/echo-ffi'), { tool: 'wrk', connections: 64, seconds: 1, bodyBytes: bytes }); // warm-up
 
 /** Places every thread of every worker by the layout (worker i on core i mod ncpu). */
 function place(layout) {
+  const snap = snapshot(workers, { tree: false });
   workers.forEach((w, i) => {
-    const own = String(i % ncpu);
-    const next = String((i + 1) % ncpu);
-    for (const t of threadsOf(w)) {
-      const poller = /poll/.test(t.comm);
-      const cpus = layout === 'float' ? all : layout === 'same' ? own : poller ? (layout === 'cross' ? next : all) : own;
-      spawnSync('taskset', ['-p', '-c', cpus, t.tid], { stdio: 'ignore' });
+    const [rest, pollers] = CPUS[layout](i);
+    for (const [tid, t] of Object.entries(snap[w]?.threads ?? {})) {
+      spawnSync('taskset', ['-p', '-c', /poll/.test(t.comm) ? pollers : rest, tid], { stdio: 'ignore' });
     }
   });
 }

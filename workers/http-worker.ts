@@ -90,7 +90,7 @@ function bindCpus(affinity: CpuAffinity, slot: number, workers: number, pollersN
   for (const c of cpus) log.notice(`sched_setaffinity(): using cpu #${c}`);
   const pollers = pollersNext ? pollerCpus(affinity, slot, workers, allowed) : null;
   if (pollers) log.notice(`sched_setaffinity(): ffi pollers using cpu #${pollers.join(', #')}`);
-  const r = pollers ? engine.pinThreads(cpus, pollers) : engine.pinThreads(cpus);
+  const r = engine.pinThreads(cpus, pollers ?? undefined);
   if (r < 0) log.alert(`sched_setaffinity() failed (${-r}: ${errnoMessage(r)})`);
 }
 
