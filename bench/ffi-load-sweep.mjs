@@ -9,8 +9,9 @@
 // them on the UDS server has a CPU share of its own while the pollers share tresty's. --idle-hogs
 // runs a SCHED_IDLE hog per core throughout, so no vCPU ever halts (a measurement of wake costs);
 // --pinned adds `worker_cpu_affinity auto;` to the conf; --pollers-next that and
-// `ffi_poller_cpu_affinity next;` (each worker's pollers on the other worker's CPU).
-//   node bench/ffi-load-sweep.mjs [--connections 1,4,16,64] [--bytes 512] [--rounds 3] [--duration 2] [--autogroups on|off] [--idle-hogs] [--pinned] [--pollers-next]
+// `ffi_poller_cpu_affinity next;` (each worker's pollers on the other worker's CPU); --pollers-fifo
+// that and `ffi_poller_sched fifo;` (each worker's pollers real-time on its CPU).
+//   node bench/ffi-load-sweep.mjs [--connections 1,4,16,64] [--bytes 512] [--rounds 3] [--duration 2] [--autogroups on|off] [--idle-hogs] [--pinned] [--pollers-next | --pollers-fifo]
 import os from 'node:os';
 import path from 'node:path';
 import { argsOrUsage } from './lib/usage.mjs';
@@ -24,18 +25,19 @@ import { fmt, toText } from './lib/table.mjs';
 import { cpuDelta, machineJiffies, snapshot } from './lib/threads.mjs';
 import { startUdsEcho } from './lib/uds-server.mjs';
 
-const USAGE = 'usage: node bench/ffi-load-sweep.mjs [--connections 1,4,16,64] [--bytes 512] [--rounds 3] [--duration 2] [--autogroups on|off] [--idle-hogs] [--pinned] [--pollers-next]';
+const USAGE = 'usage: node bench/ffi-load-sweep.mjs [--connections 1,4,16,64] [--bytes 512] [--rounds 3] [--duration 2] [--autogroups on|off] [--idle-hogs] [--pinned] [--pollers-next | --pollers-fifo]';
 const v = argsOrUsage(USAGE, {
   connections: { type: 'string', default: '1,4,16,64' }, bytes: { type: 'string', default: '512' },
   rounds: { type: 'string', default: '3' }, duration: { type: 'string', default: '2' },
   autogroups: { type: 'string' }, 'idle-hogs': { type: 'boolean', default: false },
   pinned: { type: 'boolean', default: false }, 'pollers-next': { type: 'boolean', default: false },
+  'pollers-fifo': { type: 'boolean', default: false },
 });
 const CONNS = v.connections.split(',').map(Number);
 const BYTES = Number(v.bytes);
 const ROUNDS = Number(v.rounds);
 const SECONDS = Number(v.duration);
-if (![...CONNS, BYTES, ROUNDS, SECONDS].every((x) => Number.isFinite(x) && x > 0) || ![undefined, 'on', 'off'].includes(v.autogroups)) {
+if (![...CONNS, BYTES, ROUNDS, SECONDS].every((x) => Number.isFinite(x) && x > 0) || ![undefined, 'on', 'off'].includes(v.autogroups) || (v['pollers-next'] && v['pollers-fifo'])) {
   console.error(USAGE);
   process.exit(2);
 }
@@ -69,7 +71,7 @@ try {
 }
 const dir = tempDir('sweep');
 const uds = await startUdsEcho(path.join(dir, 'echo.sock'), { threads: 2 });
-const tresty = await startTresty({ udsSocket: uds.socketPath, pinned: v.pinned, pollersNext: v['pollers-next'] });
+const tresty = await startTresty({ udsSocket: uds.socketPath, pinned: v.pinned, pollersNext: v['pollers-next'], pollersFifo: v['pollers-fifo'] });
 const started = new Date();
 const rows = [];
 try {
@@ -102,7 +104,7 @@ try {
   await hogs?.stop();
 }
 console.log(toText({
-  title: `FFI against a unix socket through HTTP, by load: POST ${fmt.bytes(BYTES)}, wrk -t1, ${ROUNDS} rounds x ${SECONDS} s, 2 workers, native engine, autogroups ${autogroupState()}${hogs ? ', a SCHED_IDLE hog per core' : ''}${v['pollers-next'] ? ', workers pinned, pollers on the next worker\'s CPU' : v.pinned ? ', workers pinned' : ''} (${started.toISOString().slice(0, 16).replace('T', ' ')} UTC, load average ${os.loadavg()[0].toFixed(2)} at the end)`,
+  title: `FFI against a unix socket through HTTP, by load: POST ${fmt.bytes(BYTES)}, wrk -t1, ${ROUNDS} rounds x ${SECONDS} s, 2 workers, native engine, autogroups ${autogroupState()}${hogs ? ', a SCHED_IDLE hog per core' : ''}${v['pollers-next'] ? ', workers pinned, pollers on the next worker\'s CPU' : v['pollers-fifo'] ? ', workers pinned, pollers SCHED_FIFO with them' : v.pinned ? ', workers pinned' : ''} (${started.toISOString().slice(0, 16).replace('T', ' ')} UTC, load average ${os.loadavg()[0].toFixed(2)} at the end)`,
   columns: [
     { key: 'c', label: 'connections' }, { key: 'ffi', label: '/echo-ffi req/s' }, { key: 'uds', label: '/echo-uds req/s' },
     { key: 'ffiUds', label: 'ffi / uds' }, { key: 'fnUds', label: 'zero hop / uds' }, { key: 'p50', label: 'p50 ms ffi / uds' },

@@ -7,7 +7,10 @@
 //   float  every thread on every core (the default);
 //   cross  worker i's threads on core i, its pollers on the next core (the other worker's);
 //   same   worker i and its pollers on core i;
-//   wpin   worker i's threads on core i, its pollers on every core.
+//   wpin   worker i's threads on core i, its pollers on every core;
+//   fifo   as same, the pollers SCHED_FIFO (`chrt -f -p 1`): a wake switches to them at once;
+//   fifox  as cross, the pollers SCHED_FIFO.
+// The pollers are made SCHED_OTHER again for every other layout. fifo and fifox need root.
 // Prints per layout and connection count the median req/s of both paths, the median of the
 // per-round FFI / UDS ratios (range), FFI against the first layout, and the machine's idle share.
 //   node bench/ffi-poller-placement.mjs [--layouts float,cross] [--connections 1,4,16,64] [--bytes 512] [--rounds 4] [--duration 2]
@@ -36,7 +39,10 @@ const CPUS = {
   cross: (i) => [String(i % ncpu), String((i + 1) % ncpu)],
   same: (i) => [String(i % ncpu), String(i % ncpu)],
   wpin: (i) => [String(i % ncpu), all],
+  fifo: (i) => [String(i % ncpu), String(i % ncpu)],
+  fifox: (i) => [String(i % ncpu), String((i + 1) % ncpu)],
 };
+const FIFO = new Set(['fifo', 'fifox']); // layouts whose pollers run SCHED_FIFO
 
 const layouts = v.layouts.split(',');
 const conns = v.connections.split(',').map(Number);
@@ -68,7 +74,9 @@ function place(layout) {
   workers.forEach((w, i) => {
     const [rest, pollers] = CPUS[layout](i);
     for (const [tid, t] of Object.entries(snap[w]?.threads ?? {})) {
-      spawnSync('taskset', ['-p', '-c', /poll/.test(t.comm) ? pollers : rest, tid], { stdio: 'ignore' });
+      const poller = /poll/.test(t.comm);
+      spawnSync('taskset', ['-p', '-c', poller ? pollers : rest, tid], { stdio: 'ignore' });
+      if (poller) spawnSync('chrt', FIFO.has(layout) ? ['-f', '-p', '1', tid] : ['-o', '-p', '0', tid], { stdio: 'ignore' });
     }
   });
 }

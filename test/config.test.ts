@@ -126,6 +126,14 @@ describe('conf parser: valid confs', () => {
     expect(pollerCpus({ auto: false, masks: [[0]] }, 0, 2, [0, 1])).toBeNull(); // one mask for all
   });
 
+  it('ffi_poller_sched: other by default; fifo with one CPU per worker', () => {
+    expect(load('worker_processes 2;').conf.ffiPollerSched).toBe('other');
+    expect(load('ffi_poller_sched other;').conf.ffiPollerSched).toBe('other');
+    expect(load('worker_cpu_affinity auto;\nffi_poller_sched fifo;').conf.ffiPollerSched).toBe('fifo');
+    expect(load('worker_cpu_affinity auto 0110;\nffi_poller_sched fifo;').conf.ffiPollerSched).toBe('fifo');
+    expect(load('worker_cpu_affinity 01 10;\nffi_poller_sched fifo;\nffi_poller_cpu_affinity same;').conf.ffiPollerSched).toBe('fifo');
+  });
+
   it('a location replaces an inherited handler and inherits the others', () => {
     const { conf } = load(`http {
       access_by_js_block { ngx.ctx.a = 1 }
@@ -238,6 +246,10 @@ describe('conf parser: errors name the file and line', () => {
     ['auto with two masks', 'worker_cpu_affinity auto 01 10;', 'TRESTY_ERR_CONF_ARGS', /invalid number of arguments in "worker_cpu_affinity" directive in .*:1$/],
     ['poller affinity value', 'ffi_poller_cpu_affinity other;', 'TRESTY_ERR_CONF_VALUE', /invalid value "other" in "ffi_poller_cpu_affinity" directive in .*:1$/],
     ['poller affinity next, workers unbound', 'worker_processes 2;\nffi_poller_cpu_affinity next;', 'TRESTY_ERR_CONF_VALUE', /"ffi_poller_cpu_affinity next" needs "worker_cpu_affinity" in .*:2$/],
+    ['poller sched value', 'ffi_poller_sched rr;', 'TRESTY_ERR_CONF_VALUE', /invalid value "rr" in "ffi_poller_sched" directive in .*:1$/],
+    ['poller sched fifo, workers unbound', 'worker_processes 2;\nffi_poller_sched fifo;', 'TRESTY_ERR_CONF_VALUE', /"ffi_poller_sched fifo" needs "worker_cpu_affinity" in .*:2$/],
+    ['poller sched fifo, a mask of two CPUs', 'worker_cpu_affinity 01 11;\n\nffi_poller_sched fifo;', 'TRESTY_ERR_CONF_VALUE', /"ffi_poller_sched fifo" needs one CPU per "worker_cpu_affinity" mask in .*:3$/],
+    ['poller sched fifo, pollers next', 'worker_cpu_affinity auto;\nffi_poller_cpu_affinity next;\nffi_poller_sched fifo;', 'TRESTY_ERR_CONF_VALUE', /"ffi_poller_sched fifo" cannot be used with "ffi_poller_cpu_affinity next" in .*:3$/],
     ['bad return code', 'http { server {\n return abc;\n} }', 'TRESTY_ERR_CONF_VALUE', /invalid return code "abc" in .*:2$/],
     ['bad variable name', 'http { server {\n set foo 1;\n} }', 'TRESTY_ERR_CONF_VALUE', /invalid variable name "foo" in .*:2$/],
     ['missing semicolon', 'http {\n server {\n  listen 80\n }\n}', 'TRESTY_ERR_CONF_SYNTAX', /unexpected "}" in .*:4$/],

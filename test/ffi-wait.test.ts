@@ -62,17 +62,21 @@ describe('ffi waiting', () => {
     const p = loadFfi('tresty_test_echo', null, { searchPath });
     await p.call('warm');
     const before = debug(p);
-    // Sequential calls: each submit schedules a look unless looks missed lately (then 16 doorbell
-    // rounds first), so 200 calls make at least 200 / 17 looks; a quick echo is often there by then.
+    // Sequential calls: each submit schedules a look unless looks missed lately (then 16 rounds
+    // answered by a doorbell, or by a wake that found the answer, first), so 200 calls make at
+    // least 200 / 17 looks, less the first 16 rounds; a quick echo is often there by then. A call
+    // whose wake found the answer (a poller switched to on this core: a busy machine) needs no
+    // look, and the next call of the same tick shares the look already queued: it counts instead.
     for (let i = 0; i < 200; i++) expect(await p.call(String(i))).toBe(String(i));
     const after = debug(p);
     const looks = after.looks - before.looks;
     const hits = after.lookHits - before.lookHits;
-    expect(looks).toBeGreaterThanOrEqual(11);
-    expect(hits).toBeGreaterThanOrEqual(1);
+    const wakeHits = after.wakeHits! - before.wakeHits!;
+    expect(looks + wakeHits).toBeGreaterThanOrEqual(10);
     expect(hits).toBeLessThanOrEqual(looks);
-    // Every answer came by a look or after a doorbell.
-    expect(hits + (after.doorbells - before.doorbells)).toBeGreaterThanOrEqual(1);
+    // Every answer came by a look, after a doorbell, or when a wake returned: one each, the calls
+    // being one at a time (idle here: 154-190 looks; a hog per core: 137-199 doorbells, 0-200 wakes).
+    expect(hits + (after.doorbells - before.doorbells) + wakeHits).toBeGreaterThanOrEqual(200);
   });
 
   it('never loses an answer while switching between looks and doorbells', async () => {

@@ -4,6 +4,7 @@
 // context switch, not a wake-up of another core (bench/README.md, issue 10). Read where the kernel
 // keeps it: Cpus_allowed_list in /proc/PID/task/TID/status. Without either nothing is pinned.
 // Skipped when the native engine or the FFI libraries are not built.
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -20,13 +21,16 @@ function cpus(list: string): number[] {
   });
 }
 
-/** Each thread of pid: its name and the CPUs it may run on. */
-function threads(pid: number): { comm: string; cpus: number[] }[] {
-  const out: { comm: string; cpus: number[] }[] = [];
+/** Each thread of pid: its name, the CPUs it may run on, and its scheduling policy (0 ordinary, 1 SCHED_FIFO). */
+function threads(pid: number): { comm: string; cpus: number[]; policy: number }[] {
+  const out: { comm: string; cpus: number[]; policy: number }[] = [];
   for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
     try {
       const st = fs.readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8');
-      out.push({ comm: /^Name:\t(.*)$/m.exec(st)![1]!, cpus: cpus(/^Cpus_allowed_list:\t(.*)$/m.exec(st)![1]!) });
+      const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      // stat's 41st field; the fields after the name (which may hold spaces) start at the 3rd.
+      const policy = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[41 - 3]);
+      out.push({ comm: /^Name:\t(.*)$/m.exec(st)![1]!, cpus: cpus(/^Cpus_allowed_list:\t(.*)$/m.exec(st)![1]!), policy });
     } catch { /* exited */ }
   }
   return out;
@@ -125,6 +129,30 @@ const two = mine.length >= 2 && mine.includes(0) && mine.includes(1);
   it('ffi_poller_cpu_affinity same: the pollers stay with their worker, as without it', async () => {
     const { t } = await start({}, 'worker_cpu_affinity auto;\nffi_poller_cpu_affinity same;');
     expect(pins(t)).toEqual(['0', '1']);
+  });
+
+  it('ffi_poller_sched fifo: each poller SCHED_FIFO on its worker\'s CPU, every other thread ordinary', async (ctx) => {
+    // Real-time threads need root or CAP_SYS_NICE; CI runs as root.
+    if (spawnSync('chrt', ['-f', '1', 'true']).status !== 0) return ctx.skip();
+    const { t, port } = await start({}, 'worker_cpu_affinity auto;\nffi_poller_sched fifo;');
+    expect(pins(t)).toEqual(['0', '1']);
+    for (const pid of t.workerPids) {
+      const ts = threads(pid);
+      expect(ts.filter((x) => x.policy === 1).map((x) => x.comm)).toEqual(['echo_c-poll']);
+      expect(ts.filter((x) => x.policy !== 1).every((x) => x.policy === 0)).toBe(true);
+    }
+    expect(t.errorLog()).toMatch(/\[notice\] .*sched_setscheduler\(\): 1 ffi poller SCHED_FIFO on cpu #0/);
+    expect(t.errorLog()).toMatch(/\[notice\] .*sched_setscheduler\(\): 1 ffi poller SCHED_FIFO on cpu #1/);
+    // The poller answers many calls at once, and the workers go on serving.
+    const bodies = Array.from({ length: 32 }, (_, i) => `fifo${i}`);
+    const got = await Promise.all(bodies.map((body) => httpGet(port, '/echo', { method: 'POST', body })));
+    expect(got.map((r) => r.body)).toEqual(bodies);
+  });
+
+  it('ffi_poller_sched other: the pollers stay ordinary', async () => {
+    const { t } = await start({}, 'worker_cpu_affinity auto;\nffi_poller_sched other;');
+    for (const pid of t.workerPids) for (const x of threads(pid)) expect(x.policy).toBe(0);
+    expect(t.errorLog()).not.toContain('sched_setscheduler');
   });
 
   it('a CPU the machine lacks: an alert, and the workers serve unbound', async () => {

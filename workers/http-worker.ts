@@ -46,7 +46,7 @@ async function start(msg: WorkerStart): Promise<void> {
     pipeline = await createWorkerPipeline(conf, { id: msg.slot, count: msg.count });
     if (stopping) return;
     const affinity = conf.workerCpuAffinity ?? (process.env.TRESTY_WORKER_CPU === 'auto' ? { auto: true as const, cpus: null } : null);
-    if (affinity) bindCpus(affinity, msg.slot, conf.workerProcesses, conf.ffiPollerCpuAffinity === 'next');
+    if (affinity) bindCpus(affinity, msg.slot, conf.workerProcesses, conf.ffiPollerCpuAffinity, conf.ffiPollerSched);
     if (conf.workerPriority !== 0) setPriority(conf.workerPriority);
     if (conf.http) {
       front = createFront(msg.engine, conf.http, pipeline.handle, log, conf, msg.listenFds ?? [], pipeline);
@@ -73,10 +73,11 @@ async function start(msg: WorkerStart): Promise<void> {
 /**
  * worker_cpu_affinity (or TRESTY_WORKER_CPU=auto, the same as `auto` for measurements): every
  * thread of this worker, its FFI pollers included (they exist once the pipeline is built), on the
- * CPUs chosen for its slot; with ffi_poller_cpu_affinity next, the pollers on the next slot's. A
- * failure is logged, as nginx does, and the worker runs unbound.
+ * CPUs chosen for its slot; with ffi_poller_cpu_affinity next, the pollers on the next slot's;
+ * with ffi_poller_sched fifo, the pollers real-time once bound with their worker. A failure is
+ * logged, as nginx does, and the worker runs unbound (or its pollers ordinary).
  */
-function bindCpus(affinity: CpuAffinity, slot: number, workers: number, pollersNext: boolean): void {
+function bindCpus(affinity: CpuAffinity, slot: number, workers: number, where: 'same' | 'next', sched: 'other' | 'fifo'): void {
   const engine = loadEngine();
   if (!engine) {
     log.alert(`worker_cpu_affinity: not applied, ${engineUnavailable()}`);
@@ -88,10 +89,17 @@ function bindCpus(affinity: CpuAffinity, slot: number, workers: number, pollersN
   const cpus = workerCpus(affinity, slot, allowed);
   if (!cpus) return;
   for (const c of cpus) log.notice(`sched_setaffinity(): using cpu #${c}`);
-  const pollers = pollersNext ? pollerCpus(affinity, slot, workers, allowed) : null;
+  const pollers = where === 'next' ? pollerCpus(affinity, slot, workers, allowed) : null;
   if (pollers) log.notice(`sched_setaffinity(): ffi pollers using cpu #${pollers.join(', #')}`);
   const r = engine.pinThreads(cpus, pollers ?? undefined);
-  if (r < 0) log.alert(`sched_setaffinity() failed (${-r}: ${errnoMessage(r)})`);
+  if (r < 0) {
+    log.alert(`sched_setaffinity() failed (${-r}: ${errnoMessage(r)})`);
+    return; // unbound, a real-time poller could take a core from anyone
+  }
+  if (sched !== 'fifo' || cpus.length !== 1) return;
+  const n = engine.fifoPollers();
+  if (n < 0) log.alert(`sched_setscheduler(SCHED_FIFO) failed (${-n}: ${errnoMessage(n)}), ffi pollers stay ordinary`);
+  else log.notice(`sched_setscheduler(): ${n} ffi poller${n === 1 ? '' : 's'} SCHED_FIFO on cpu #${cpus[0]}`);
 }
 
 /** worker_rlimit_nofile / worker_rlimit_core: set through the engine addon (Node has no setrlimit). */

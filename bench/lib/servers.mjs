@@ -68,9 +68,10 @@ async function launch(name, start) {
  * tresty on conf/bench/tresty.conf. engine: 'node' adds `http_engine node;` (else the default,
  * native when built); workers/core: per-core mode (N workers, the whole process tree on `core`);
  * pinned: `worker_cpu_affinity auto;` (each worker and its threads on a CPU of its own);
- * pollersNext: that and `ffi_poller_cpu_affinity next;` (each worker's pollers on the next one's CPU).
+ * pollersNext: that and `ffi_poller_cpu_affinity next;` (each worker's pollers on the next one's CPU);
+ * pollersFifo: that and `ffi_poller_sched fifo;` (each worker's pollers real-time on its CPU).
  */
-export function startTresty({ udsSocket, engine, workers, core, pinned = false, pollersNext = false } = {}) {
+export function startTresty({ udsSocket, engine, workers, core, pinned = false, pollersNext = false, pollersFifo = false } = {}) {
   const bin = path.join(ROOT, 'bin', 'tresty.js');
   return launch(engine === 'node' ? 'tresty-node' : 'tresty', (port, dir) => {
     mkdirSync(path.join(dir, 'logs'));
@@ -79,7 +80,8 @@ export function startTresty({ udsSocket, engine, workers, core, pinned = false, 
     const conf = path.join(dir, 'conf', 'tresty.conf');
     const vars = { PORT: String(port), ROOT, UDS: udsSocket ?? path.join(dir, 'no-uds.sock'), ENGINE: engine === 'node' ? 'http_engine node;' : '' };
     let text = fill('tresty.conf', vars, workers);
-    if (pinned || pollersNext) text = text.replace(/^(worker_processes [^;]+;)$/m, `$1\nworker_cpu_affinity auto;${pollersNext ? '\nffi_poller_cpu_affinity next;' : ''}`);
+    const extra = pollersNext ? '\nffi_poller_cpu_affinity next;' : pollersFifo ? '\nffi_poller_sched fifo;' : '';
+    if (pinned || extra) text = text.replace(/^(worker_processes [^;]+;)$/m, `$1\nworker_cpu_affinity auto;${extra}`);
     writeFileSync(conf, text);
     return spawnOn(core, process.execPath, [bin, '-p', dir, '-c', conf], { cwd: dir });
   });

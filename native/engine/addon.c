@@ -13,7 +13,8 @@
  *   peerAddress(id) -> string | null  nextNumber(floor) -> the next connection *N (conn_napi.c)
  *   setRoutes(buffer)  shutdown()  watch(fd) -> bool  unwatch(fd)
  *   serverNames([name, ...])  addressNames(index, [[address, server], ...])      (names_napi.c)
- *   pinThreads([cpu, ...][, [pollerCpu, ...]]) -> threads | -errno   allowedCpus() -> [cpu, ...]   (cpu.c)
+ *   pinThreads([cpu, ...][, [pollerCpu, ...]]) -> threads | -errno   allowedCpus() -> [cpu, ...]
+ *   fifoPollers() -> pollers | -errno   (cpu.c)
  *   setSoftware(name) (names_napi.c)   setNofile(n), setCore(bytes) -> 0 | -errno   (rlimit_napi.c)
  *   upConnect(ip | /unix/path, port) -> id | -errno   upWrite(id, bytes | latin1 string) -> bytes queued
  *   upPause(id, paused)  upClose(id)  upCount() -> open upstream sockets     (upstream_napi.c)
@@ -432,6 +433,7 @@ NAPI_MODULE_INIT()
         { "stopAccepting", js_stop_accepting }, { "closeIdle", js_close_idle }, { "stats", js_stats },
         { "shutdown", js_shutdown }, { "setRoutes", js_set_routes }, { "watch", js_watch },
         { "unwatch", js_unwatch }, { "pinThreads", te_js_pin_threads }, { "allowedCpus", te_js_allowed_cpus },
+        { "fifoPollers", te_js_fifo_pollers },
         { "upConnect", te_js_up_connect }, { "upWrite", te_js_up_write }, { "upPause", te_js_up_pause },
         { "upClose", te_js_up_close }, { "upCount", te_js_up_count },
         { "setSoftware", te_js_set_software }, { "setNofile", te_js_set_nofile }, { "setCore", te_js_set_core }, { "statusAttach", te_js_status_attach },

@@ -77,6 +77,28 @@ napi_value te_js_pin_threads(napi_env env, napi_callback_info info)
     return te_num(env, err ? -err : pinned);
 }
 
+/* fifoPollers(): the NAME-poll threads to SCHED_FIFO at the lowest real-time priority
+   (ffi_poller_sched fifo). Bound with their worker on one CPU, a poller then runs the moment the
+   worker wakes it, on that CPU, with no idle core to wake and no wait for a time slice; it sleeps
+   again once its ring is drained. SCHED_RESET_ON_FORK: threads a runtime starts from its poller
+   are ordinary ones. */
+napi_value te_js_fifo_pollers(napi_env env, napi_callback_info info)
+{
+    (void)info;
+    DIR *d = opendir("/proc/self/task");
+    if (!d) return te_num(env, -errno);
+    struct sched_param sp = { .sched_priority = 1 };
+    int set = 0, err = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        pid_t tid = (pid_t)atoi(e->d_name);
+        if (tid <= 0 || !is_poller(tid)) continue;
+        if (sched_setscheduler(tid, SCHED_FIFO | SCHED_RESET_ON_FORK, &sp) == 0) set++;
+        else if (errno != ESRCH) err = errno;
+    }
+    closedir(d);
+    return te_num(env, err ? -err : set);
+}
+
 napi_value te_js_allowed_cpus(napi_env env, napi_callback_info info)
 {
     (void)info;

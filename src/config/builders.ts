@@ -145,6 +145,7 @@ export interface MainBuilder {
   workerWatchdogTimeout?: number;
   workerCpuAffinity?: CpuAffinity;
   ffiPollerCpuAffinity?: { mode: 'same' | 'next'; ref: { file: string; line: number } };
+  ffiPollerSched?: { mode: 'other' | 'fifo'; ref: { file: string; line: number } };
   workerPriority?: number;
   user?: WorkerUser;
   /** nginx's `[warn]` lines of the conf (a directive ignored, obsolete), with file and line. */

@@ -82,6 +82,17 @@ export const coreDirectives: readonly DirectiveRow[] = [
     },
   },
   {
+    // tresty's own: the pollers' scheduling policy. `fifo`: real time, on their worker's one CPU,
+    // so the worker's wake switches to its poller on the spot, with no other core to wake
+    // (bench/README.md, "Real-time pollers on their worker's core").
+    name: 'ffi_poller_sched', contexts: ['main'], args: [1, 1],
+    apply(d, s) {
+      const v = d.args[0];
+      if (v !== 'other' && v !== 'fifo') throw invalidValue(d, v);
+      s.main.ffiPollerSched = { mode: v, ref: { file: d.file, line: d.line } };
+    },
+  },
+  {
     name: 'error_log', contexts: ['main', 'http'], args: [1, 2], multiple: true,
     apply(d, s, ctx) {
       const level = (d.args[1] ?? 'error') as LogLevel;

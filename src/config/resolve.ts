@@ -274,6 +274,7 @@ function finish(main: MainBuilder, prefix: string, file: string, ctx: ResolveCon
     workerWatchdogTimeout: main.workerWatchdogTimeout ?? 0,
     workerCpuAffinity: main.workerCpuAffinity ?? null,
     ffiPollerCpuAffinity: pollerAffinity(main),
+    ffiPollerSched: pollerSched(main),
     workerPriority: main.workerPriority ?? 0,
     user: main.user ?? null, warnings: main.warnings ?? [],
     workerRlimitNofile: main.workerRlimitNofile ?? 0, env: main.env ?? new Map(),
@@ -304,4 +305,20 @@ function pollerAffinity(main: MainBuilder): 'same' | 'next' {
     throw confError('TRESTY_ERR_CONF_VALUE', '"ffi_poller_cpu_affinity next" needs "worker_cpu_affinity"', p.ref);
   }
   return p?.mode ?? 'same';
+}
+
+/**
+ * ffi_poller_sched fifo: a real-time poller must share its worker's one CPU. On a CPU of its own it
+ * would preempt whatever runs there (another worker: measured slower), and a worker with several
+ * CPUs would let the spin gate open for a poller no ordinary thread can preempt.
+ */
+function pollerSched(main: MainBuilder): 'other' | 'fifo' {
+  const p = main.ffiPollerSched;
+  if (p?.mode !== 'fifo') return 'other';
+  const aff = main.workerCpuAffinity;
+  const why = !aff ? 'needs "worker_cpu_affinity"'
+    : !aff.auto && aff.masks.some((m) => m.length !== 1) ? 'needs one CPU per "worker_cpu_affinity" mask'
+      : main.ffiPollerCpuAffinity?.mode === 'next' ? 'cannot be used with "ffi_poller_cpu_affinity next"' : null;
+  if (why) throw confError('TRESTY_ERR_CONF_VALUE', `"ffi_poller_sched fifo" ${why}`, p.ref);
+  return 'fifo';
 }

@@ -319,6 +319,8 @@ export interface MainConf {
   readonly workerCpuAffinity: CpuAffinity | null;
   /** ffi_poller_cpu_affinity: a bound worker's FFI pollers with it (`same`) or on the next worker's CPUs. */
   readonly ffiPollerCpuAffinity: 'same' | 'next';
+  /** ffi_poller_sched: the pollers' scheduling policy, ordinary (`other`) or SCHED_FIFO on their worker's CPU. */
+  readonly ffiPollerSched: 'other' | 'fifo';
   /** worker_priority: the workers' nice value (0 = unchanged). */
   readonly workerPriority: number;
   /** `user`: whom the workers run as (only when the master runs as root; else null). */

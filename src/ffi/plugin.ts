@@ -44,9 +44,9 @@ export class FfiRuntimeError extends TrestyError {
   }
 }
 
-/** A channel's counts of wake-ups, doorbells and looks (rings only: quick looks and their waits). */
+/** A channel's counts of wake-ups, doorbells and looks (rings only: quick looks and their waits, wakes that found answers). */
 export interface ChannelCounters {
-  doorbells: number; wakes: number; looks: number; lookHits: number; quick?: number; waits?: number; waited?: number;
+  doorbells: number; wakes: number; looks: number; lookHits: number; quick?: number; waits?: number; waited?: number; wakeHits?: number;
 }
 
 /** How a core takes calls: the ring (Channel) or a direct call on the event loop (InlineChannel). */

@@ -62,6 +62,8 @@ export interface EngineBinding {
   unwatch(fd: number): void;
   /** Every thread of the process onto these CPUs (worker_cpu_affinity), the NAME-poll threads onto pollerCpus if given (ffi_poller_cpu_affinity next): threads pinned, or -errno. */
   pinThreads(cpus: readonly number[], pollerCpus?: readonly number[]): number;
+  /** ffi_poller_sched fifo: the NAME-poll threads to SCHED_FIFO, priority 1: pollers set, or -errno. */
+  fifoPollers(): number;
   /** The CPUs this process may run on, ascending. */
   allowedCpus(): number[];
   /** server_tokens' name for the engine's Server header and pages (src/http/software.ts). */
