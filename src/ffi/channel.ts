@@ -252,7 +252,8 @@ export class Channel {
     this.wakePollers(this.toWake);
     // A poller on this core that the wake switched to (always so with ffi_poller_sched fifo) has
     // answered by the time the wake returns: settle now, not a loop turn later. That is a round
-    // without the doorbell, as a look's hit is. Elsewhere this finds the ring empty.
+    // without the doorbell, as a look's hit is. Elsewhere this mostly finds the ring empty, or
+    // answers a look or the doorbell would have taken a little later.
     if (this.cmpEmpty()) return;
     this.counters.wakeHits++;
     if (this.lookSkip > 0) this.lookSkip--;

@@ -43,7 +43,9 @@ pub fn start(name: &str, tq: *mut c_void, workers: usize, handler: Arc<Handler>)
     }
     let q = Queue(tq);
     thread::Builder::new()
-        .name(format!("{name}-poll"))
+        // The name shortened so that "-poll" survives Linux's 15 bytes: the engine finds pollers by
+        // it (ffi_poller_cpu_affinity, ffi_poller_sched).
+        .name(format!("{}-poll", name.get(..10).unwrap_or(name)))
         .spawn(move || {
             let q = q;
             loop {
