@@ -9,6 +9,7 @@
 // then the same per core (lib/http-percore.mjs): one worker pinned to one core, wrk on the other.
 // Every server is started once; within a test the contenders take turns, round after round, and
 // each ratio is the median of its per-round ratios. Alone: node bench/http.mjs [--quick].
+import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -40,6 +41,12 @@ function plan(quick, only) {
       { id: 'fn', label: 'tresty /echo via FFI, zero hop', server: 'tresty', path: '/echo-fn', bodyBytes: bytes, expect: 'x'.repeat(bytes) },
       { id: 'js', label: 'tresty /echo, no call', server: 'tresty', path: '/echo-js', bodyBytes: bytes, expect: 'x'.repeat(bytes) },
       { id: 'hello', label: 'tresty GET /hello', server: 'tresty', path: '/hello', expect: 'hello world\n' },
+      // The same three on a second tresty whose workers are bound (worker_cpu_affinity auto) and
+      // whose pollers are real-time on their worker's CPU (ffi_poller_sched fifo): the ring's
+      // fastest conf, against the socket and /hello with the same binding.
+      { id: 'ffi-rt', label: 'tresty /echo via FFI, real-time pollers', server: 'trestyRt', path: '/echo-ffi', bodyBytes: bytes, expect: 'x'.repeat(bytes) },
+      { id: 'uds-rt', label: 'tresty /echo via UDS, workers bound', server: 'trestyRt', path: '/echo-uds', bodyBytes: bytes, expect: 'x'.repeat(bytes) },
+      { id: 'hello-rt', label: 'tresty GET /hello, workers bound', server: 'trestyRt', path: '/hello', expect: 'hello world\n' },
       // OpenResty's own price for a POST body: the ceiling "FFI / hello" is measured against.
       { id: 'nginx-js', label: 'nginx + lua /echo, no call', server: 'nginx', path: '/echo-js', bodyBytes: bytes, expect: 'x'.repeat(bytes) },
       { id: 'nginx-hello', label: 'nginx + lua GET /hello', server: 'nginx', path: '/hello', expect: 'hello world\n' },
@@ -52,6 +59,8 @@ function plan(quick, only) {
       { label: 'FFI zero hop / hello', num: 'fn', den: 'hello' },
       { label: 'no call / hello (the POST body alone)', num: 'js', den: 'hello' },
       { label: 'nginx + lua: no call / hello (its POST body alone)', num: 'nginx-js', den: 'nginx-hello' },
+      { label: 'FFI, real-time pollers / UDS, workers bound', num: 'ffi-rt', den: 'uds-rt' },
+      { label: 'FFI, real-time pollers / hello, workers bound', num: 'ffi-rt', den: 'hello-rt' },
     ],
   });
   const peers = (test, p, expect, what) => ({
@@ -112,6 +121,10 @@ async function startAll(workers, prog) {
   const servers = { uds };
   servers.tresty = await startTresty({ udsSocket: uds.socketPath });
   servers.trestyNode = await startTresty({ udsSocket: uds.socketPath, engine: 'node' });
+  // Real-time threads need root or CAP_SYS_NICE: without, the contenders on it are left out.
+  const rt = spawnSync('chrt', ['-f', '1', 'true'], { stdio: 'ignore' }).status === 0;
+  if (rt) servers.trestyRt = await startTresty({ udsSocket: uds.socketPath, pollersFifo: true });
+  else prog.note('real-time pollers skipped: SCHED_FIFO is not permitted here (needs root or CAP_SYS_NICE)');
   servers.node = await startNodeCluster({ workers });
   const nginx = await startNginx();
   if (nginx.skipped) prog.note(`nginx + lua skipped: ${nginx.skipped}`);
@@ -177,7 +190,7 @@ export async function runHttp(opts) {
     }
     idle = await idleShares(servers.tresty);
   } finally {
-    for (const s of ['tresty', 'trestyNode', 'node', 'nginx']) await servers[s]?.stop();
+    for (const s of ['tresty', 'trestyNode', 'trestyRt', 'node', 'nginx']) await servers[s]?.stop();
     await servers.uds.stop();
   }
   host.xcoreEnd = crossCore();
@@ -228,9 +241,14 @@ const ffiShare = (cpu) => (cpu ?? []).filter((t) => FFI_THREAD.test(t.name)).red
 /** Issue 10's targets: the ratios of each echo test, and the FFI threads' CPU, loaded and idle. */
 function echoTargets(tests, cores, idle) {
   const out = checkEcho(tests);
-  for (const t of tests.filter((x) => x.test.startsWith('echo'))) {
+  const echoes = tests.filter((x) => x.test.startsWith('echo'));
+  for (const t of echoes) {
     const row = t.rows.find((r) => r.id === 'ffi');
     out.push(checkCeiling(`${t.test}: pollers + pool threads < 3% of the machine under load`, ffiShare(row?.cpu) / cores, 0.03));
+  }
+  for (const t of echoes) {
+    const row = t.rows.find((r) => r.id === 'ffi-rt');
+    if (row) out.push({ ...checkCeiling(`${t.test}: real-time pollers < 3% of the machine under load`, ffiShare(row.cpu) / cores, 0.03), id: `${t.test}-rt-pollers` });
   }
   if (idle) out.push(checkCeiling('idle: pollers + pool threads at 0% (under one 10 ms tick in 2 s)', ffiShare(idle) / cores, 0.005));
   return out;

@@ -74,8 +74,17 @@ function echoTable(h) {
     out.push(row(['pollers + pool threads, share of the machine under load', pct(pollers[0].share), pct(pollers[1].share), `< 3%: ${pollers[0].status === 'met' && pollers[1].status === 'met' ? 'met' : 'missed'}`]));
     out.push(row(['pollers + pool threads, idle', pct(pollers[2].share), pct(pollers[2].share), `0%: ${pollers[2].status}`]));
   }
+  // The second server: workers bound, pollers real-time (ffi_poller_sched fifo), when it ran.
+  const rt = [h.echoTargets.find((t) => t.id === 'echo 512 B-rt-pollers'), h.echoTargets.find((t) => t.id === 'echo 10 KB-rt-pollers')];
+  if (rt[0] && rt[1]) {
+    const label = 'FFI, real-time pollers / UDS, workers bound';
+    out.push(row(['with `worker_cpu_affinity auto; ffi_poller_sched fifo;`: `/echo-ffi` / `/echo-uds`', ...both(label), `≥ 1.3x: ${verdict(status('echo-512-rt-uds'), status('echo-10k-rt-uds'))}`]));
+    out.push(row(['the same server: `/echo-ffi` / `GET /hello`', ...both('FFI, real-time pollers / hello, workers bound'), `≥ 0.9x: ${verdict(status('echo-512-rt-hello'), status('echo-10k-rt-hello'))}`]));
+    out.push(row(['the same server: pollers, share of the machine under load', pct(rt[0].share), pct(rt[1].share), `< 3%: ${rt[0].status === 'met' && rt[1].status === 'met' ? 'met' : 'missed'}`]));
+  }
   const r = (id) => rate(rowOf(e5, id).rps);
-  out.push('', `req/s at 512 B: \`/hello\` ${r('hello')}, \`/echo-js\` ${r('js')}, \`/echo-fn\` ${r('fn')}, \`/echo-uds\` ${r('uds')} and \`/echo-ffi\` ${r('ffi')}.${crossing(h.host)}`);
+  const rtRates = rt[0] ? `; workers bound and pollers real-time: \`/hello\` ${r('hello-rt')}, \`/echo-uds\` ${r('uds-rt')} and \`/echo-ffi\` ${r('ffi-rt')}` : '';
+  out.push('', `req/s at 512 B: \`/hello\` ${r('hello')}, \`/echo-js\` ${r('js')}, \`/echo-fn\` ${r('fn')}, \`/echo-uds\` ${r('uds')} and \`/echo-ffi\` ${r('ffi')}${rtRates}.${crossing(h.host)}`);
   return out;
 }
 

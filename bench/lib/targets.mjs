@@ -28,6 +28,12 @@ export const ECHO_TARGETS = [
   { id: 'echo-512-fn-hello', text: 'echo 512 B: /echo-fn (zero hop) >= 0.9x /hello', test: 'echo 512 B', ratio: 'fn/hello', min: 0.9 },
   { id: 'echo-10k-fn-uds', text: 'echo 10 KB: /echo-fn (zero hop) >= 1.3x /echo-uds', test: 'echo 10 KB', ratio: 'fn/uds', min: 1.3 },
   { id: 'echo-10k-fn-hello', text: 'echo 10 KB: /echo-fn (zero hop) >= 0.9x /hello', test: 'echo 10 KB', ratio: 'fn/hello', min: 0.9 },
+  // And on the ring with bound workers and real-time pollers (ffi_poller_sched fifo), against the
+  // socket and /hello of the same server.
+  { id: 'echo-512-rt-uds', text: 'echo 512 B, real-time pollers: /echo-ffi >= 1.3x /echo-uds', test: 'echo 512 B', ratio: 'ffi-rt/uds-rt', min: 1.3 },
+  { id: 'echo-512-rt-hello', text: 'echo 512 B, real-time pollers: /echo-ffi >= 0.9x /hello', test: 'echo 512 B', ratio: 'ffi-rt/hello-rt', min: 0.9 },
+  { id: 'echo-10k-rt-uds', text: 'echo 10 KB, real-time pollers: /echo-ffi >= 1.3x /echo-uds', test: 'echo 10 KB', ratio: 'ffi-rt/uds-rt', min: 1.3 },
+  { id: 'echo-10k-rt-hello', text: 'echo 10 KB, real-time pollers: /echo-ffi >= 0.9x /hello', test: 'echo 10 KB', ratio: 'ffi-rt/hello-rt', min: 0.9 },
 ];
 
 function verdict(t, ratio) {
