@@ -39,9 +39,9 @@ const CPUS = {
   cross: (i) => [String(i % ncpu), String((i + 1) % ncpu)],
   same: (i) => [String(i % ncpu), String(i % ncpu)],
   wpin: (i) => [String(i % ncpu), all],
-  fifo: (i) => [String(i % ncpu), String(i % ncpu)],
-  fifox: (i) => [String(i % ncpu), String((i + 1) % ncpu)],
 };
+CPUS.fifo = CPUS.same; // the pollers SCHED_FIFO besides
+CPUS.fifox = CPUS.cross;
 const FIFO = new Set(['fifo', 'fifox']); // layouts whose pollers run SCHED_FIFO
 
 const layouts = v.layouts.split(',');

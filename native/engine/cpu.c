@@ -52,6 +52,34 @@ static bool is_poller(pid_t tid)
     return yes;
 }
 
+/* Calls apply(tid, arg) on every thread of this process: the threads it acted on, or -errno of a
+   failure (ESRCH, a thread that ended meanwhile, is none). apply returns 1 when it acted, 0 when
+   it skipped the thread, -1 with errno set when it failed. */
+static int each_thread(int (*apply)(pid_t tid, void *arg), void *arg)
+{
+    DIR *d = opendir("/proc/self/task");
+    if (!d) return -errno;
+    int done = 0, err = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        pid_t tid = (pid_t)atoi(e->d_name);
+        if (tid <= 0) continue;
+        int r = apply(tid, arg);
+        if (r > 0) done++;
+        else if (r < 0 && errno != ESRCH) err = errno;
+    }
+    closedir(d);
+    return err ? -err : done;
+}
+
+struct pin { const cpu_set_t *all, *pollers; };
+
+static int pin_one(pid_t tid, void *arg)
+{
+    const struct pin *p = arg;
+    const cpu_set_t *to = p->pollers && is_poller(tid) ? p->pollers : p->all;
+    return sched_setaffinity(tid, sizeof *to, to) == 0 ? 1 : -1;
+}
+
 /* pinThreads(cpus[, pollerCpus]): every thread onto cpus, the pollers onto pollerCpus if given. */
 napi_value te_js_pin_threads(napi_env env, napi_callback_info info)
 {
@@ -63,18 +91,16 @@ napi_value te_js_pin_threads(napi_env env, napi_callback_info info)
     napi_valuetype t = napi_undefined;
     bool apart = argc > 1 && napi_typeof(env, a[1], &t) == napi_ok && t != napi_undefined;
     if (apart && cpu_set_of(env, a[1], &pollers) != 0) return te_num(env, -EINVAL);
-    DIR *d = opendir("/proc/self/task");
-    if (!d) return te_num(env, -errno);
-    int pinned = 0, err = 0;
-    for (struct dirent *e; (e = readdir(d));) {
-        pid_t tid = (pid_t)atoi(e->d_name);
-        if (tid <= 0) continue;
-        const cpu_set_t *to = apart && is_poller(tid) ? &pollers : &set;
-        if (sched_setaffinity(tid, sizeof *to, to) == 0) pinned++;
-        else if (errno != ESRCH) err = errno; /* ESRCH: the thread ended meanwhile */
-    }
-    closedir(d);
-    return te_num(env, err ? -err : pinned);
+    struct pin p = { &set, apart ? &pollers : NULL };
+    return te_num(env, each_thread(pin_one, &p));
+}
+
+static int fifo_one(pid_t tid, void *arg)
+{
+    (void)arg;
+    if (!is_poller(tid)) return 0;
+    struct sched_param sp = { .sched_priority = 1 };
+    return sched_setscheduler(tid, SCHED_FIFO | SCHED_RESET_ON_FORK, &sp) == 0 ? 1 : -1;
 }
 
 /* fifoPollers(): the NAME-poll threads to SCHED_FIFO at the lowest real-time priority
@@ -85,18 +111,7 @@ napi_value te_js_pin_threads(napi_env env, napi_callback_info info)
 napi_value te_js_fifo_pollers(napi_env env, napi_callback_info info)
 {
     (void)info;
-    DIR *d = opendir("/proc/self/task");
-    if (!d) return te_num(env, -errno);
-    struct sched_param sp = { .sched_priority = 1 };
-    int set = 0, err = 0;
-    for (struct dirent *e; (e = readdir(d));) {
-        pid_t tid = (pid_t)atoi(e->d_name);
-        if (tid <= 0 || !is_poller(tid)) continue;
-        if (sched_setscheduler(tid, SCHED_FIFO | SCHED_RESET_ON_FORK, &sp) == 0) set++;
-        else if (errno != ESRCH) err = errno;
-    }
-    closedir(d);
-    return te_num(env, err ? -err : set);
+    return te_num(env, each_thread(fifo_one, NULL));
 }
 
 napi_value te_js_allowed_cpus(napi_env env, napi_callback_info info)

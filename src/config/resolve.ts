@@ -315,10 +315,12 @@ function pollerAffinity(main: MainBuilder): 'same' | 'next' {
 function pollerSched(main: MainBuilder): 'other' | 'fifo' {
   const p = main.ffiPollerSched;
   if (p?.mode !== 'fifo') return 'other';
+  const refuse = (why: string): never => {
+    throw confError('TRESTY_ERR_CONF_VALUE', `"ffi_poller_sched fifo" ${why}`, p.ref);
+  };
   const aff = main.workerCpuAffinity;
-  const why = !aff ? 'needs "worker_cpu_affinity"'
-    : !aff.auto && aff.masks.some((m) => m.length !== 1) ? 'needs one CPU per "worker_cpu_affinity" mask'
-      : main.ffiPollerCpuAffinity?.mode === 'next' ? 'cannot be used with "ffi_poller_cpu_affinity next"' : null;
-  if (why) throw confError('TRESTY_ERR_CONF_VALUE', `"ffi_poller_sched fifo" ${why}`, p.ref);
+  if (!aff) refuse('needs "worker_cpu_affinity"');
+  else if (!aff.auto && aff.masks.some((m) => m.length !== 1)) refuse('needs one CPU per "worker_cpu_affinity" mask');
+  if (main.ffiPollerCpuAffinity?.mode === 'next') refuse('cannot be used with "ffi_poller_cpu_affinity next"');
   return 'fifo';
 }
