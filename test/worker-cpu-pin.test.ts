@@ -8,8 +8,9 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ffiEchoBuilt, startFfiEcho } from './helpers/ffi-echo.js';
-import { freePort, httpGet, stopAll, type TrestyProcess } from './helpers/server.js';
+import path from 'node:path';
+import { ffiEchoBuilt, nativeBuild, startFfiEcho } from './helpers/ffi-echo.js';
+import { freePort, httpGet, startTresty, stopAll, type TrestyProcess } from './helpers/server.js';
 
 const built = ffiEchoBuilt('tresty_engine.node');
 
@@ -59,6 +60,30 @@ function pins(t: TrestyProcess): string[] {
     expect([...sets]).toHaveLength(1);
     return [...sets][0]!;
   }).sort();
+}
+
+const LATE = ['echo_rust-poll', 'sha256_c-poll'];
+const SHA_ABC = 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad';
+
+/** /sha and /rs load a runtime (C, Rust) in the handler, on each worker's first request (ngx.load_ffi), after the worker bound its threads. */
+async function startLate(main: string): Promise<{ t: TrestyProcess; port: number }> {
+  const port = await freePort();
+  const t = await startTresty(`worker_processes 2;\n${main}\nerror_log logs/error.log notice;
+events {}
+http {
+  server {
+    listen 127.0.0.1:${port};
+    location = /sha { content_by_js_block { ngx.print(await ngx.load_ffi("${path.join(nativeBuild, 'libsha256_c.so')}").call("abc")); } }
+    location = /rs { content_by_js_block { ngx.print(await ngx.load_ffi("${path.join(nativeBuild, 'libecho_rust.so')}").call("rs")); } }
+  }
+}`);
+  const loaded = (): boolean => [...t.workerPids].every((pid) => LATE.every((p) => threads(pid).some((x) => x.comm === p)));
+  for (let i = 0; i < 200 && !loaded(); i++) {
+    const got = await Promise.all(['/sha', '/rs', '/sha', '/rs'].map((u) => httpGet(port, u)));
+    expect(got.map((r) => r.body)).toEqual([SHA_ABC, 'rs', SHA_ABC, 'rs']);
+  }
+  expect(loaded()).toBe(true);
+  return { t, port };
 }
 
 const mine = cpus(/^Cpus_allowed_list:\t(.*)$/m.exec(fs.readFileSync('/proc/self/status', 'utf8'))![1]!);
@@ -147,6 +172,34 @@ const two = mine.length >= 2 && mine.includes(0) && mine.includes(1);
     const bodies = Array.from({ length: 32 }, (_, i) => `fifo${i}`);
     const got = await Promise.all(bodies.map((body) => httpGet(port, '/echo', { method: 'POST', body })));
     expect(got.map((r) => r.body)).toEqual(bodies);
+  });
+
+  it('ffi_poller_sched fifo reaches a runtime loaded by a handler after the worker bound its threads', async (ctx) => {
+    if (spawnSync('chrt', ['-f', '1', 'true']).status !== 0) return ctx.skip();
+    const { t, port } = await startLate('worker_cpu_affinity auto;\nffi_poller_sched fifo;');
+    for (const pid of t.workerPids) {
+      const ts = threads(pid);
+      expect(ts.filter((x) => x.policy === 1).map((x) => x.comm).sort()).toEqual(LATE);
+      expect(new Set(ts.map((x) => x.cpus.join(','))).size).toBe(1);
+    }
+    expect(t.errorLog()).toMatch(/\[notice\] .*sched_setscheduler\(\): 0 ffi pollers SCHED_FIFO on cpu #0/);
+    expect(t.errorLog()).toMatch(/\[notice\] .*sched_setscheduler\(\): 2 ffi pollers SCHED_FIFO on cpu #0/);
+    expect(t.errorLog()).toMatch(/\[notice\] .*sched_setscheduler\(\): 2 ffi pollers SCHED_FIFO on cpu #1/);
+    const got = await Promise.all(Array.from({ length: 16 }, () => httpGet(port, '/sha')));
+    expect(got.every((r) => r.body === SHA_ABC)).toBe(true);
+  });
+
+  it('ffi_poller_cpu_affinity next reaches a runtime loaded by a handler after the worker bound its threads', async () => {
+    const { t } = await startLate('worker_cpu_affinity auto;\nffi_poller_cpu_affinity next;');
+    const seen = [...t.workerPids].map((pid) => {
+      const ts = threads(pid);
+      const rest = new Set(ts.filter((x) => !LATE.includes(x.comm)).map((x) => x.cpus.join(',')));
+      expect([...rest]).toHaveLength(1);
+      const pollers = new Set(ts.filter((x) => LATE.includes(x.comm)).map((x) => x.cpus.join(',')));
+      expect([...pollers]).toHaveLength(1);
+      return { own: [...rest][0]!, poller: [...pollers][0]! };
+    }).sort((a, b) => a.own.localeCompare(b.own));
+    expect(seen).toEqual([{ own: '0', poller: '1' }, { own: '1', poller: '0' }]);
   });
 
   it('ffi_poller_sched other: the pollers stay ordinary', async () => {

@@ -2,21 +2,20 @@
 // master sent, builds the request pipeline, listens on the shared sockets, reports ready,
 // and stops gracefully (QUIT) or at once (TERM/INT) when told to.
 import os from 'node:os';
-import { getSystemErrorMap } from 'node:util';
 import { loadConf } from '../src/config/index.js';
-import type { CpuAffinity } from '../src/config/types.js';
 import { isTrestyError, TrestyError } from '../src/errors.js';
 import { setBellWatcher } from '../src/ffi/bell.js';
 import { createFront, type Front } from '../src/http/front.js';
 import { engineUnavailable, loadEngine } from '../src/http/native-binding.js';
 import { ErrorLog, reopenLogs } from '../src/log/index.js';
-import { maskCountWarning, pollerCpus, workerCpus } from '../src/master/cpu-affinity.js';
 import { dropPrivileges } from '../src/master/privileges.js';
 import { startWatchdog } from '../src/master/watchdog.js';
 import { isTrestyMessage, type MasterToWorker, type WorkerStart, type WorkerToMaster } from '../src/master/protocol.js';
 import { createWorkerPipeline, type WorkerPipeline } from '../src/phases/index.js';
 import { attachZones } from '../src/shared/index.js';
 import { attachStatus } from '../src/status/counters.js';
+import { bindCpus } from './bind-cpus.js';
+import { errnoMessage } from './errno.js';
 
 
 process.title = 'tresty: worker process';
@@ -46,7 +45,7 @@ async function start(msg: WorkerStart): Promise<void> {
     pipeline = await createWorkerPipeline(conf, { id: msg.slot, count: msg.count });
     if (stopping) return;
     const affinity = conf.workerCpuAffinity ?? (process.env.TRESTY_WORKER_CPU === 'auto' ? { auto: true as const, cpus: null } : null);
-    if (affinity) bindCpus(affinity, msg.slot, conf.workerProcesses, conf.ffiPollerCpuAffinity, conf.ffiPollerSched);
+    if (affinity) bindCpus(log, { affinity, slot: msg.slot, workers: conf.workerProcesses, where: conf.ffiPollerCpuAffinity, sched: conf.ffiPollerSched });
     if (conf.workerPriority !== 0) setPriority(conf.workerPriority);
     if (conf.http) {
       front = createFront(msg.engine, conf.http, pipeline.handle, log, conf, msg.listenFds ?? [], pipeline);
@@ -68,38 +67,6 @@ async function start(msg: WorkerStart): Promise<void> {
     if (!process.connected) exit(2);
     process.send!({ tresty: 'fatal', code, message } satisfies WorkerToMaster, undefined, {}, () => exit(2));
   }
-}
-
-/**
- * worker_cpu_affinity (or TRESTY_WORKER_CPU=auto, the same as `auto` for measurements): every
- * thread of this worker, its FFI pollers included (they exist once the pipeline is built), on the
- * CPUs chosen for its slot; with ffi_poller_cpu_affinity next, the pollers on the next slot's;
- * with ffi_poller_sched fifo, the pollers real-time once bound with their worker. A failure is
- * logged, as nginx does, and the worker runs unbound (or its pollers ordinary).
- */
-function bindCpus(affinity: CpuAffinity, slot: number, workers: number, where: 'same' | 'next', sched: 'other' | 'fifo'): void {
-  const engine = loadEngine();
-  if (!engine) {
-    log.alert(`worker_cpu_affinity: not applied, ${engineUnavailable()}`);
-    return;
-  }
-  const warning = slot === 0 ? maskCountWarning(affinity, workers) : null;
-  if (warning) log.warn(warning);
-  const allowed = engine.allowedCpus();
-  const cpus = workerCpus(affinity, slot, allowed);
-  if (!cpus) return;
-  for (const c of cpus) log.notice(`sched_setaffinity(): using cpu #${c}`);
-  const pollers = where === 'next' ? pollerCpus(affinity, slot, workers, allowed) : null;
-  if (pollers) log.notice(`sched_setaffinity(): ffi pollers using cpu #${pollers.join(', #')}`);
-  const r = engine.pinThreads(cpus, pollers ?? undefined);
-  if (r < 0) {
-    log.alert(`sched_setaffinity() failed (${-r}: ${errnoMessage(r)})`);
-    return; // unbound, a real-time poller could take a core from anyone
-  }
-  if (sched !== 'fifo' || cpus.length !== 1) return;
-  const n = engine.fifoPollers();
-  if (n < 0) log.alert(`sched_setscheduler(SCHED_FIFO) failed (${-n}: ${errnoMessage(n)}), ffi pollers stay ordinary`);
-  else log.notice(`sched_setscheduler(): ${n} ffi poller${n === 1 ? '' : 's'} SCHED_FIFO on cpu #${cpus[0]}`);
 }
 
 /** worker_rlimit_nofile / worker_rlimit_core: set through the engine addon (Node has no setrlimit). */
@@ -131,12 +98,6 @@ function setPriority(n: number): void {
     const errno = (e as { info?: { errno?: number } }).info?.errno ?? 0;
     log.alert(`setpriority(${n}) failed (${-errno}: ${errnoMessage(errno)})`);
   }
-}
-
-/** strerror-like text for a negative errno (libuv's message, capitalized as C's). */
-function errnoMessage(errno: number): string {
-  const m = getSystemErrorMap().get(errno)?.[1] ?? 'Unknown error';
-  return m.charAt(0).toUpperCase() + m.slice(1);
 }
 
 /** Forked by node:cluster (no master-owned sockets). */

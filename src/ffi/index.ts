@@ -6,6 +6,7 @@ import { TrestyError } from '../errors.js';
 import { openCore } from './core.js';
 import { getFormat } from './formats.js';
 import { defaultSearchPath } from './locate.js';
+import { placeNewPollers } from './placement.js';
 import { type Core, type FfiPlugin, Plugin, type PluginOptions } from './plugin.js';
 
 export type { CallOptions, FfiPlugin, PluginOptions } from './plugin.js';
@@ -54,6 +55,7 @@ function coreFor(lib: string, cfg: string | null, opts: PluginOptions, extraPath
       },
     };
     cores.set(key, core);
+    if (kind === 'runtime') placeNewPollers();
   }
   return core;
 }

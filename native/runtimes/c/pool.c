@@ -56,17 +56,18 @@ static int push(struct pool *p, void *task)
     return 0;
 }
 
-static void name_thread(struct pool *p, const char *suffix)
+/* Named by their creator, so the names are there when tr_pool_start returns: a worker that loads
+   the runtime after binding its threads places the new poller by its name at once (engine cpu.c). */
+static void name_thread(struct pool *p, pthread_t t, const char *suffix)
 {
     char n[16];
     snprintf(n, sizeof n, "%.*s-%s", (int)(sizeof n - 2 - strlen(suffix)), p->name, suffix);
-    pthread_setname_np(pthread_self(), n);
+    pthread_setname_np(t, n);
 }
 
 static void *worker_main(void *arg)
 {
     struct pool *p = arg;
-    name_thread(p, "w");
     for (;;) {
         void *task;
         pthread_mutex_lock(&p->mu);
@@ -110,7 +111,6 @@ static void *poller_main(void *arg)
     struct pool *p = arg;
     void *task;
 
-    name_thread(p, "poll");
     while ((task = ngx_http_lua_ffi_task_poll(p->tq)) != NULL) {
         if (p->nworkers == 0) {
             run_task(p, task);
@@ -152,6 +152,7 @@ int tr_pool_start(const char *name, void *tq, int nworkers, tr_handler h, void *
     }
     for (i = 0; i < nworkers; i++) {
         if ((err = pthread_create(&p->workers[i], NULL, worker_main, p)) != 0) break;
+        name_thread(p, p->workers[i], "w");
         p->nworkers++;
     }
     if (i < nworkers || (err = pthread_create(&poller, NULL, poller_main, p)) != 0) {
@@ -160,6 +161,7 @@ int tr_pool_start(const char *name, void *tq, int nworkers, tr_handler h, void *
         destroy(p);
         return err;
     }
+    name_thread(p, poller, "poll");
     pthread_detach(poller);
     return 0;
 }

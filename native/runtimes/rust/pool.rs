@@ -42,12 +42,16 @@ pub fn start(name: &str, tq: *mut c_void, workers: usize, handler: Arc<Handler>)
         joins.push(j);
     }
     let q = Queue(tq);
+    // The new thread names itself before it runs: start returns once it has, so that a worker that
+    // loads this runtime after binding its threads finds the poller by its name at once.
+    let (named, is_named) = mpsc::channel::<()>();
     thread::Builder::new()
         // The name shortened so that "-poll" survives Linux's 15 bytes: the engine finds pollers by
         // it (ffi_poller_cpu_affinity, ffi_poller_sched).
         .name(format!("{}-poll", name.get(..10).unwrap_or(name)))
         .spawn(move || {
             let q = q;
+            let _ = named.send(());
             loop {
                 let t = unsafe { ffi::ngx_http_lua_ffi_task_poll(q.0) };
                 if t.is_null() {
@@ -65,6 +69,8 @@ pub fn start(name: &str, tq: *mut c_void, workers: usize, handler: Arc<Handler>)
                 let _ = j.join();
             }
         })
-        .map(|_| ())
+        .map(|_| {
+            let _ = is_named.recv();
+        })
         .map_err(|e| e.to_string())
 }
