@@ -13,7 +13,7 @@ import (
 //export libffi_init
 func libffi_init(cfg *C.char, tq unsafe.Pointer) C.int {
 	threads := ffi.CfgInt(ffi.Cfg(unsafe.Pointer(cfg)), "threads", 0, 0, 4096)
-	ffi.Serve(tq, threads, func(req []byte) ([]byte, error) { return req, nil })
+	ffi.ServeNamed("echo_go", tq, threads, func(req []byte) ([]byte, error) { return req, nil })
 	return 0
 }
 

@@ -6,13 +6,18 @@ package ffi
 /*
 #cgo CFLAGS: -I${SRCDIR}/../..
 #cgo LDFLAGS: -shared
+#define _GNU_SOURCE
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include "ffi_abi.h"
+
+static void name_thread(const char *name) { pthread_setname_np(pthread_self(), name); }
 */
 import "C"
 
 import (
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,11 +29,31 @@ import (
 // An error is answered as rc 1 with the error's text.
 type Handler func(req []byte) ([]byte, error)
 
-// Serve starts the poll loop for tq in its own goroutine. With workers == 0 the
-// loop answers each task itself (for work cheaper than starting a goroutine);
-// otherwise up to workers tasks run at once, each in its own goroutine.
+// Serve is ServeNamed with the name "go" (its poll thread "go-poll").
 func Serve(tq unsafe.Pointer, workers int, h Handler) {
+	ServeNamed("go", tq, workers, h)
+}
+
+// ServeNamed starts the poll loop for tq in its own goroutine, on an OS thread
+// named NAME-poll. With workers == 0 the loop answers each task itself (for
+// work cheaper than starting a goroutine); otherwise up to workers tasks run at
+// once, each in its own goroutine.
+func ServeNamed(name string, tq unsafe.Pointer, workers int, h Handler) {
+	// Shortened so that "-poll" survives Linux's 15 bytes, as the C and Rust pools do.
+	if len(name) > 10 {
+		name = name[:10]
+	}
+	cname := C.CString(name + "-poll")
+	named := make(chan struct{})
 	go func() {
+		// The engine finds pollers by their NAME-poll thread (ffi_poller_cpu_affinity,
+		// ffi_poller_sched), so the loop keeps one OS thread for life: never unlocked, it
+		// cannot hop off the CPU and policy given to that thread (and the thread ends
+		// with the goroutine).
+		runtime.LockOSThread()
+		C.name_thread(cname)
+		C.free(unsafe.Pointer(cname))
+		close(named)
 		var sem chan struct{}
 		var wg sync.WaitGroup
 		if workers > 0 {
@@ -52,6 +77,9 @@ func Serve(tq unsafe.Pointer, workers int, h Handler) {
 		}
 		wg.Wait()
 	}()
+	// Returns once the thread has its name: the engine looks for pollers as soon as the
+	// plugins are loaded, and a goroutine may not have run yet.
+	<-named
 }
 
 func run(task unsafe.Pointer, h Handler) {

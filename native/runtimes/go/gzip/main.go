@@ -29,7 +29,7 @@ func libffi_init(cfg *C.char, tq unsafe.Pointer) C.int {
 		w, _ := gzip.NewWriterLevel(nil, level)
 		return w
 	}}
-	ffi.Serve(tq, threads, func(req []byte) ([]byte, error) {
+	ffi.ServeNamed("gzip_go", tq, threads, func(req []byte) ([]byte, error) {
 		var out bytes.Buffer
 		out.Grow(len(req)/2 + 64)
 		w := writers.Get().(*gzip.Writer)
