@@ -7,12 +7,14 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
-import { afterEach, describe, expect, it } from 'vitest';
 import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
 import { ffiEchoBuilt, nativeBuild, startFfiEcho } from './helpers/ffi-echo.js';
 import { freePort, httpGet, startTresty, stopAll, type TrestyProcess } from './helpers/server.js';
 
 const built = ffiEchoBuilt('tresty_engine.node');
+// The Go runtime's echo: its poll loop is a goroutine locked to a thread named echo_go-poll.
+const goMissing = fs.existsSync(path.join(nativeBuild, 'libecho_go.so')) ? null : 'libecho_go.so not built: no Go 1.19 or later';
 
 /** CPUs in a list such as "0-2,5". */
 function cpus(list: string): number[] {
@@ -37,12 +39,12 @@ function threads(pid: number): { comm: string; cpus: number[]; policy: number }[
   return out;
 }
 
-async function start(env: Record<string, string>, main = '', workers = 2): Promise<{ t: TrestyProcess; port: number }> {
+async function start(env: Record<string, string>, main = '', workers = 2, library = 'echo_c'): Promise<{ t: TrestyProcess; port: number }> {
   const port = await freePort();
-  const t = await startFfiEcho(port, `worker_processes ${workers};\n${main}\nerror_log logs/error.log notice;`, env);
+  const t = await startFfiEcho(port, `worker_processes ${workers};\n${main}\nerror_log logs/error.log notice;`, env, library);
   // The workers answer through their pollers. Requests 4 at a time until every worker has one:
   // one at a time, a loaded machine may hand every connection to one worker.
-  const polled = (): boolean => [...t.workerPids].every((pid) => threads(pid).some((x) => x.comm === 'echo_c-poll'));
+  const polled = (): boolean => [...t.workerPids].every((pid) => threads(pid).some((x) => x.comm === `${library}-poll`));
   for (let i = 0; i < 4 * workers || (i < 200 && !polled()); i += 4) {
     const bodies = [0, 1, 2, 3].map((k) => `p${i + k}`);
     const got = await Promise.all(bodies.map((body) => httpGet(port, '/echo', { method: 'POST', body })));
@@ -51,11 +53,11 @@ async function start(env: Record<string, string>, main = '', workers = 2): Promi
   return { t, port };
 }
 
-/** Each worker's CPUs (every thread of a worker alike, or fail), as "0,2" strings, sorted. */
-function pins(t: TrestyProcess): string[] {
+/** Each worker's CPUs (every thread of a worker alike, its poller included, or fail), as "0,2" strings, sorted. */
+function pins(t: TrestyProcess, poller = 'echo_c-poll'): string[] {
   return [...t.workerPids].map((pid) => {
     const ts = threads(pid);
-    expect(ts.some((x) => x.comm === 'echo_c-poll')).toBe(true);
+    expect(ts.some((x) => x.comm === poller)).toBe(true);
     const sets = new Set(ts.map((x) => x.cpus.join(',')));
     expect([...sets]).toHaveLength(1);
     return [...sets][0]!;
@@ -136,43 +138,51 @@ const two = mine.length >= 2 && mine.includes(0) && mine.includes(1);
     expect(t.errorLog()).toContain('the number of "worker_processes" is not equal to the number of "worker_cpu_affinity" masks, using last mask for remaining worker processes');
   });
 
-  it('ffi_poller_cpu_affinity next: each worker on its CPU, its poller on the other worker\'s', async () => {
-    const { t, port } = await start({}, 'worker_cpu_affinity auto;\nffi_poller_cpu_affinity next;');
-    const seen = [...t.workerPids].map((pid) => {
-      const ts = threads(pid);
-      const pollers = ts.filter((x) => x.comm === 'echo_c-poll');
-      expect(pollers).toHaveLength(1);
-      const rest = new Set(ts.filter((x) => x.comm !== 'echo_c-poll').map((x) => x.cpus.join(',')));
-      expect([...rest]).toHaveLength(1); // every other thread with its worker
-      return { own: [...rest][0]!, poller: pollers[0]!.cpus.join(',') };
-    }).sort((a, b) => a.own.localeCompare(b.own));
-    expect(seen).toEqual([{ own: '0', poller: '1' }, { own: '1', poller: '0' }]);
-    expect(t.errorLog()).toMatch(/\[notice\] .*sched_setaffinity\(\): ffi pollers using cpu #1/);
-    expect((await httpGet(port, '/echo', { method: 'POST', body: 'across' })).body).toBe('across');
-  });
+  for (const [library, missing] of [['echo_c', null], ['echo_go', goMissing]] as const) {
+    const poller = `${library}-poll`;
+    const named = library === 'echo_c' ? '' : ` (${library}${missing ? `; skipped: ${missing}` : ''})`;
+    (missing ? it.skip : it)(`ffi_poller_cpu_affinity next: each worker on its CPU, its poller on the other worker's${named}`, async () => {
+      const { t, port } = await start({}, 'worker_cpu_affinity auto;\nffi_poller_cpu_affinity next;', 2, library);
+      const seen = [...t.workerPids].map((pid) => {
+        const ts = threads(pid);
+        const pollers = ts.filter((x) => x.comm === poller);
+        expect(pollers).toHaveLength(1);
+        const rest = new Set(ts.filter((x) => x.comm !== poller).map((x) => x.cpus.join(',')));
+        expect([...rest]).toHaveLength(1); // every other thread with its worker
+        return { own: [...rest][0]!, poller: pollers[0]!.cpus.join(',') };
+      }).sort((a, b) => a.own.localeCompare(b.own));
+      expect(seen).toEqual([{ own: '0', poller: '1' }, { own: '1', poller: '0' }]);
+      expect(t.errorLog()).toMatch(/\[notice\] .*sched_setaffinity\(\): ffi pollers using cpu #1/);
+      expect((await httpGet(port, '/echo', { method: 'POST', body: 'across' })).body).toBe('across');
+    });
+  }
 
   it('ffi_poller_cpu_affinity same: the pollers stay with their worker, as without it', async () => {
     const { t } = await start({}, 'worker_cpu_affinity auto;\nffi_poller_cpu_affinity same;');
     expect(pins(t)).toEqual(['0', '1']);
   });
 
-  it('ffi_poller_sched fifo: each poller SCHED_FIFO on its worker\'s CPU, every other thread ordinary', async (ctx) => {
-    // Real-time threads need root or CAP_SYS_NICE; CI runs as root.
-    if (spawnSync('chrt', ['-f', '1', 'true']).status !== 0) return ctx.skip();
-    const { t, port } = await start({}, 'worker_cpu_affinity auto;\nffi_poller_sched fifo;');
-    expect(pins(t)).toEqual(['0', '1']);
-    for (const pid of t.workerPids) {
-      const ts = threads(pid);
-      expect(ts.filter((x) => x.policy === 1).map((x) => x.comm)).toEqual(['echo_c-poll']);
-      expect(ts.filter((x) => x.policy !== 1).every((x) => x.policy === 0)).toBe(true);
-    }
-    expect(t.errorLog()).toMatch(/\[notice\] .*sched_setscheduler\(\): 1 ffi poller SCHED_FIFO on cpu #0/);
-    expect(t.errorLog()).toMatch(/\[notice\] .*sched_setscheduler\(\): 1 ffi poller SCHED_FIFO on cpu #1/);
-    // The poller answers many calls at once, and the workers go on serving.
-    const bodies = Array.from({ length: 32 }, (_, i) => `fifo${i}`);
-    const got = await Promise.all(bodies.map((body) => httpGet(port, '/echo', { method: 'POST', body })));
-    expect(got.map((r) => r.body)).toEqual(bodies);
-  });
+  for (const [library, missing] of [['echo_c', null], ['echo_go', goMissing]] as const) {
+    const poller = `${library}-poll`;
+    const named = library === 'echo_c' ? '' : ` (${library}${missing ? `; skipped: ${missing}` : ''})`;
+    (missing ? it.skip : it)(`ffi_poller_sched fifo: each poller SCHED_FIFO on its worker's CPU, every other thread ordinary${named}`, async (ctx) => {
+      // Real-time threads need root or CAP_SYS_NICE; CI runs as root.
+      if (spawnSync('chrt', ['-f', '1', 'true']).status !== 0) return ctx.skip();
+      const { t, port } = await start({}, 'worker_cpu_affinity auto;\nffi_poller_sched fifo;', 2, library);
+      expect(pins(t, poller)).toEqual(['0', '1']);
+      for (const pid of t.workerPids) {
+        const ts = threads(pid);
+        expect(ts.filter((x) => x.policy === 1).map((x) => x.comm)).toEqual([poller]);
+        expect(ts.filter((x) => x.policy !== 1).every((x) => x.policy === 0)).toBe(true);
+      }
+      expect(t.errorLog()).toMatch(/\[notice\] .*sched_setscheduler\(\): 1 ffi poller SCHED_FIFO on cpu #0/);
+      expect(t.errorLog()).toMatch(/\[notice\] .*sched_setscheduler\(\): 1 ffi poller SCHED_FIFO on cpu #1/);
+      // The poller answers many calls at once, and the workers go on serving.
+      const bodies = Array.from({ length: 32 }, (_, i) => `fifo${i}`);
+      const got = await Promise.all(bodies.map((body) => httpGet(port, '/echo', { method: 'POST', body })));
+      expect(got.map((r) => r.body)).toEqual(bodies);
+    });
+  }
 
   it('ffi_poller_sched fifo reaches a runtime loaded by a handler after the worker bound its threads', async (ctx) => {
     if (spawnSync('chrt', ['-f', '1', 'true']).status !== 0) return ctx.skip();
