@@ -12,7 +12,12 @@ package ffi
 #include <string.h>
 #include "ffi_abi.h"
 
-static void name_thread(const char *name) { pthread_setname_np(pthread_self(), name); }
+// Names the calling thread, first saving its old name in old (16 bytes).
+static void name_thread(const char *name, char *old)
+{
+    if (pthread_getname_np(pthread_self(), old, 16) != 0) old[0] = 0;
+    pthread_setname_np(pthread_self(), name);
+}
 */
 import "C"
 
@@ -51,7 +56,8 @@ func ServeNamed(name string, tq unsafe.Pointer, workers int, h Handler) {
 		// cannot hop off the CPU and policy given to that thread (and the thread ends
 		// with the goroutine).
 		runtime.LockOSThread()
-		C.name_thread(cname)
+		var old [16]C.char
+		C.name_thread(cname, &old[0])
 		C.free(unsafe.Pointer(cname))
 		close(named)
 		var sem chan struct{}
@@ -76,6 +82,9 @@ func ServeNamed(name string, tq unsafe.Pointer, workers int, h Handler) {
 			}()
 		}
 		wg.Wait()
+		// Go ends a thread whose goroutine exits locked, but not the one that started the
+		// runtime (m0), which it parks: no thread may keep a poller's name once unloaded.
+		C.pthread_setname_np(C.pthread_self(), &old[0])
 	}()
 	// Returns once the thread has its name: the engine looks for pollers as soon as the
 	// plugins are loaded, and a goroutine may not have run yet.
