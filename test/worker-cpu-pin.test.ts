@@ -2,7 +2,8 @@
 // worker puts all its threads, its FFI pollers included, on the CPUs of its slot
 // (native/engine/cpu.c; src/master/cpu-affinity.ts; workers/http-worker.ts). Why: a hand-off to a poller on the worker's own core is a
 // context switch, not a wake-up of another core (bench/README.md, issue 10). Read where the kernel
-// keeps it: Cpus_allowed_list in /proc/PID/task/TID/status. Without either nothing is pinned.
+// keeps it: Cpus_allowed_list in /proc/PID/task/TID/status. Without either nothing is pinned. The
+// poller cases run through the C runtime (echo_c-poll) and the Go one (echo_go-poll, a locked goroutine).
 // Skipped when the native engine or the FFI libraries are not built.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -112,6 +113,18 @@ const mine = cpus(/^Cpus_allowed_list:\t(.*)$/m.exec(fs.readFileSync('/proc/self
   it('pins nothing without it', async () => {
     const { t } = await start({ TRESTY_WORKER_CPU: '' });
     for (const pid of t.workerPids) for (const x of threads(pid)) expect(x.cpus).toEqual(mine);
+  });
+
+  (goMissing ? it.skip : it)(`pins nothing without it (echo_go: its named poller ordinary, answering)${goMissing ? ` (skipped: ${goMissing})` : ''}`, async () => {
+    const { t, port } = await start({ TRESTY_WORKER_CPU: '' }, '', 2, 'echo_go');
+    for (const pid of t.workerPids) {
+      const ts = threads(pid);
+      expect(ts.filter((x) => x.comm === 'echo_go-poll')).toHaveLength(1);
+      for (const x of ts) expect([x.cpus, x.policy]).toEqual([mine, 0]);
+    }
+    const bodies = Array.from({ length: 32 }, (_, i) => `plain${i}`);
+    const got = await Promise.all(bodies.map((body) => httpGet(port, '/echo', { method: 'POST', body })));
+    expect(got.map((r) => r.body)).toEqual(bodies);
   });
 });
 
