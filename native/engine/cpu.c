@@ -36,7 +36,7 @@ static int cpu_set_of(napi_env env, napi_value arr, cpu_set_t *set)
     return 0;
 }
 
-/* A runtime's poller thread: the C and Rust pools name theirs NAME-poll. */
+/* A runtime's poller thread: the C and Rust pools and Go's ffi.ServeNamed name theirs NAME-poll. */
 static bool is_poller(pid_t tid)
 {
     char path[64], comm[32];
