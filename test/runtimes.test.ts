@@ -283,7 +283,7 @@ describe(ffiMissing ? `runtimes through the ring (skipped: ${ffiMissing})` : 'ru
       const before = mine();
       const p = await loadFfi(name, 'threads=3', { searchPath: [build], format: 'string' });
       expect(typeof (await p.call('abc'))).toBe('string');
-      // The poller and 3 workers (Go: the poller); a thread names itself once it runs, so wait for the names.
+      // The poller and 3 workers (Go: the poller); Rust's workers name themselves once they run, so wait for the names.
       expect(await until(() => mine() === before + count, 3000)).toBe(true);
       expect(mine()).toBe(before + count);
       await p.unload();
