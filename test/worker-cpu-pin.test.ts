@@ -65,6 +65,20 @@ function pins(t: TrestyProcess, poller = 'echo_c-poll'): string[] {
   }).sort();
 }
 
+/** Per worker, sorted: the CPUs of its other threads (one set, or fail) and of its pollers (one thread per name, one set). */
+function ownAndPollers(t: TrestyProcess, names: readonly string[]): { own: string; poller: string }[] {
+  return [...t.workerPids].map((pid) => {
+    const ts = threads(pid);
+    const pollers = ts.filter((x) => names.includes(x.comm));
+    expect(pollers).toHaveLength(names.length);
+    const rest = new Set(ts.filter((x) => !names.includes(x.comm)).map((x) => x.cpus.join(',')));
+    expect([...rest]).toHaveLength(1); // every other thread with its worker
+    const at = new Set(pollers.map((x) => x.cpus.join(',')));
+    expect([...at]).toHaveLength(1);
+    return { own: [...rest][0]!, poller: [...at][0]! };
+  }).sort((a, b) => a.own.localeCompare(b.own));
+}
+
 const LATE = ['echo_rust-poll', 'sha256_c-poll'];
 const SHA_ABC = 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad';
 
@@ -156,15 +170,7 @@ const two = mine.length >= 2 && mine.includes(0) && mine.includes(1);
     const named = library === 'echo_c' ? '' : ` (${library}${missing ? `; skipped: ${missing}` : ''})`;
     (missing ? it.skip : it)(`ffi_poller_cpu_affinity next: each worker on its CPU, its poller on the other worker's${named}`, async () => {
       const { t, port } = await start({}, 'worker_cpu_affinity auto;\nffi_poller_cpu_affinity next;', 2, library);
-      const seen = [...t.workerPids].map((pid) => {
-        const ts = threads(pid);
-        const pollers = ts.filter((x) => x.comm === poller);
-        expect(pollers).toHaveLength(1);
-        const rest = new Set(ts.filter((x) => x.comm !== poller).map((x) => x.cpus.join(',')));
-        expect([...rest]).toHaveLength(1); // every other thread with its worker
-        return { own: [...rest][0]!, poller: pollers[0]!.cpus.join(',') };
-      }).sort((a, b) => a.own.localeCompare(b.own));
-      expect(seen).toEqual([{ own: '0', poller: '1' }, { own: '1', poller: '0' }]);
+      expect(ownAndPollers(t, [poller])).toEqual([{ own: '0', poller: '1' }, { own: '1', poller: '0' }]);
       expect(t.errorLog()).toMatch(/\[notice\] .*sched_setaffinity\(\): ffi pollers using cpu #1/);
       expect((await httpGet(port, '/echo', { method: 'POST', body: 'across' })).body).toBe('across');
     });
@@ -214,15 +220,7 @@ const two = mine.length >= 2 && mine.includes(0) && mine.includes(1);
 
   it('ffi_poller_cpu_affinity next reaches a runtime loaded by a handler after the worker bound its threads', async () => {
     const { t } = await startLate('worker_cpu_affinity auto;\nffi_poller_cpu_affinity next;');
-    const seen = [...t.workerPids].map((pid) => {
-      const ts = threads(pid);
-      const rest = new Set(ts.filter((x) => !LATE.includes(x.comm)).map((x) => x.cpus.join(',')));
-      expect([...rest]).toHaveLength(1);
-      const pollers = new Set(ts.filter((x) => LATE.includes(x.comm)).map((x) => x.cpus.join(',')));
-      expect([...pollers]).toHaveLength(1);
-      return { own: [...rest][0]!, poller: [...pollers][0]! };
-    }).sort((a, b) => a.own.localeCompare(b.own));
-    expect(seen).toEqual([{ own: '0', poller: '1' }, { own: '1', poller: '0' }]);
+    expect(ownAndPollers(t, LATE)).toEqual([{ own: '0', poller: '1' }, { own: '1', poller: '0' }]);
   });
 
   it('ffi_poller_sched other: the pollers stay ordinary', async () => {

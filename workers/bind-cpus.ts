@@ -1,6 +1,6 @@
 // worker_cpu_affinity in a worker: its threads onto its CPUs, and its FFI pollers where
 // ffi_poller_cpu_affinity and ffi_poller_sched put them, now and for runtimes loaded later.
-import type { CpuAffinity } from '../src/config/types.js';
+import type { CpuAffinity, MainConf } from '../src/config/types.js';
 import { setPollerPlacement } from '../src/ffi/placement.js';
 import { type EngineBinding, engineUnavailable, loadEngine } from '../src/http/native-binding.js';
 import type { ErrorLog } from '../src/log/index.js';
@@ -11,8 +11,8 @@ export interface BindOptions {
   affinity: CpuAffinity;
   slot: number;
   workers: number;
-  where: 'same' | 'next';
-  sched: 'other' | 'fifo';
+  where: MainConf['ffiPollerCpuAffinity'];
+  sched: MainConf['ffiPollerSched'];
 }
 
 /**
